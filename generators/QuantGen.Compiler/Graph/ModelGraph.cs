@@ -1,0 +1,115 @@
+using System.Collections.Generic;
+using QuantGen.Model;
+using QuantGen.Numerics;
+
+namespace QuantGen.Graph
+{
+    public enum TensorKind
+    {
+        Input,
+        Initializer,
+        Activation,
+    }
+
+    /// <summary>A named tensor of a validated graph, with its inferred shape and (for initializers) its data.</summary>
+    public sealed class TensorInfo
+    {
+        internal TensorInfo(string name, TensorKind kind, int[] shape, ElementType type, TensorQuant? quant, SourcePlace place)
+        {
+            Name = name;
+            Kind = kind;
+            Shape = shape;
+            Type = type;
+            Quant = quant;
+            Place = place;
+            long n = 1;
+            foreach (int d in shape)
+            {
+                n *= d;
+            }
+
+            ElementCount = (int)n;
+        }
+
+        public string Name { get; }
+
+        public TensorKind Kind { get; }
+
+        public int[] Shape { get; }
+
+        public int ElementCount { get; }
+
+        /// <summary>Element type: float32 in float graphs; the integer type in quantized ones.</summary>
+        public ElementType Type { get; }
+
+        /// <summary>Quantized graphs: scale and zero point (per-tensor; per-channel initializers carry <see cref="ChannelScales"/>).</summary>
+        public TensorQuant? Quant { get; }
+
+        public double[]? ChannelScales { get; internal set; }
+
+        /// <summary>Initializer data of a float graph.</summary>
+        public float[]? FloatData { get; internal set; }
+
+        /// <summary>Initializer data of a quantized graph (unpacked, one int per element).</summary>
+        public int[]? IntData { get; internal set; }
+
+        public SourcePlace Place { get; }
+
+        public override string ToString() => Name + " [" + string.Join(", ", Shape) + "] " + Type;
+    }
+
+    /// <summary>A layer with its inputs and output resolved to tensors.</summary>
+    public sealed class GraphNode
+    {
+        internal GraphNode(LayerSpec layer, TensorInfo[] inputs, TensorInfo output)
+        {
+            Layer = layer;
+            Inputs = inputs;
+            Output = output;
+        }
+
+        public LayerSpec Layer { get; }
+
+        public IReadOnlyList<TensorInfo> Inputs { get; }
+
+        public TensorInfo Output { get; }
+
+        /// <summary>A tensor read through an attribute (weight, bias, gamma, beta), null when absent.</summary>
+        public TensorInfo? Weight { get; internal set; }
+
+        public TensorInfo? Bias { get; internal set; }
+
+        public override string ToString() => Layer.Name + ": " + Layer.Op;
+    }
+
+    /// <summary>
+    /// The validated graph IR: every name resolved, every shape inferred, weights decoded, quantization
+    /// parameters checked for consistency. Built by <see cref="GraphBuilder"/>; input of the interpreters, the
+    /// range analysis and every backend.
+    /// </summary>
+    public sealed class ModelGraph
+    {
+        internal ModelGraph(ModelSpec spec, TensorInfo input, TensorInfo output, List<GraphNode> nodes, Dictionary<string, TensorInfo> tensors)
+        {
+            Spec = spec;
+            Input = input;
+            Output = output;
+            Nodes = nodes;
+            Tensors = tensors;
+        }
+
+        public ModelSpec Spec { get; }
+
+        public string Name => Spec.Name;
+
+        public bool IsQuantized => Spec.Kind == ModelKind.Quantized;
+
+        public TensorInfo Input { get; }
+
+        public TensorInfo Output { get; }
+
+        public IReadOnlyList<GraphNode> Nodes { get; }
+
+        public IReadOnlyDictionary<string, TensorInfo> Tensors { get; }
+    }
+}

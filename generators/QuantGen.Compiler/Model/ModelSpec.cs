@@ -1,0 +1,139 @@
+using System.Collections.Generic;
+using QuantGen.Numerics;
+
+namespace QuantGen.Model
+{
+    public enum ModelKind
+    {
+        Float,
+        Quantized,
+    }
+
+    /// <summary>Where something was declared: JSON path plus 1-based line/column (0 when made in memory).</summary>
+    public readonly struct SourcePlace
+    {
+        public SourcePlace(string path, int line, int column)
+        {
+            Path = path;
+            Line = line;
+            Column = column;
+        }
+
+        public string Path { get; }
+
+        public int Line { get; }
+
+        public int Column { get; }
+
+        public static SourcePlace None => new SourcePlace("$", 0, 0);
+    }
+
+    /// <summary>Quantization of one tensor: real = Scale * (q - ZeroPoint).</summary>
+    public sealed class TensorQuant
+    {
+        public TensorQuant(ElementType type, double scale, long zeroPoint)
+        {
+            Type = type;
+            Scale = scale;
+            ZeroPoint = zeroPoint;
+        }
+
+        public ElementType Type { get; }
+
+        public double Scale { get; }
+
+        public long ZeroPoint { get; }
+
+        public double Dequantize(long q) => Scale * (q - ZeroPoint);
+
+        public override string ToString() => Type + " scale " + Scale.ToString("R", System.Globalization.CultureInfo.InvariantCulture) + " zp " + ZeroPoint;
+    }
+
+    public sealed class InputSpec
+    {
+        public string Name { get; set; } = "input";
+
+        public int[] Shape { get; set; } = new int[0];
+
+        /// <summary>Declared real-valued range of every input element.</summary>
+        public double RangeMin { get; set; }
+
+        public double RangeMax { get; set; }
+
+        /// <summary>Quantized models only.</summary>
+        public TensorQuant? Quant { get; set; }
+
+        public SourcePlace Place { get; set; } = SourcePlace.None;
+    }
+
+    /// <summary>A tensor stored in the weights file.</summary>
+    public sealed class InitializerSpec
+    {
+        public string Name { get; set; } = string.Empty;
+
+        public ElementType Type { get; set; } = ElementType.Float32;
+
+        public int[] Shape { get; set; } = new int[0];
+
+        /// <summary>Quantized only: one scale (per tensor) or one per output channel (axis 0).</summary>
+        public double[]? Scales { get; set; }
+
+        public long ZeroPoint { get; set; }
+
+        public SourcePlace Place { get; set; } = SourcePlace.None;
+    }
+
+    public sealed class ActivationSpec
+    {
+        public ActivationSpec(string name, TensorQuant quant, int[]? shape, SourcePlace place)
+        {
+            Name = name;
+            Quant = quant;
+            Shape = shape;
+            Place = place;
+        }
+
+        public string Name { get; }
+
+        public TensorQuant Quant { get; }
+
+        /// <summary>Optional declared shape, checked against shape inference.</summary>
+        public int[]? Shape { get; }
+
+        public SourcePlace Place { get; }
+    }
+
+    public sealed class ModelSpec
+    {
+        public const string FormatName = "quantgen";
+        public const int CurrentVersion = 1;
+
+        public string Name { get; set; } = "model";
+
+        public ModelKind Kind { get; set; }
+
+        /// <summary>Weights file path relative to the spec file.</summary>
+        public string Weights { get; set; } = string.Empty;
+
+        public InputSpec Input { get; set; } = new InputSpec();
+
+        public string Output { get; set; } = string.Empty;
+
+        public List<InitializerSpec> Initializers { get; } = new List<InitializerSpec>();
+
+        public List<ActivationSpec> Activations { get; } = new List<ActivationSpec>();
+
+        public List<LayerSpec> Layers { get; } = new List<LayerSpec>();
+
+        public List<string> Labels { get; } = new List<string>();
+
+        public List<KeyValuePair<string, string>> Metadata { get; } = new List<KeyValuePair<string, string>>();
+
+        /// <summary>The spec file this was read from (for diagnostics); empty when built in memory.</summary>
+        public string SourceFile { get; set; } = string.Empty;
+
+        public InitializerSpec? FindInitializer(string name) => Initializers.Find(i => i.Name == name);
+
+        public ActivationSpec? FindActivation(string name) => Activations.Find(a => a.Name == name);
+    }
+}

@@ -1,0 +1,46 @@
+namespace QuantGen.Interpreters
+{
+    /// <summary>Data movement shared by both interpreters.</summary>
+    internal static class TensorOps
+    {
+        /// <summary>y[j] = x[i] where output axis a is input axis perm[a] (row-major, ONNX Transpose semantics).</summary>
+        public static void Transpose<T>(T[] x, int[] shape, int[] perm, T[] y)
+        {
+            int rank = shape.Length;
+            var inStrides = new int[rank];
+            int s = 1;
+            for (int a = rank - 1; a >= 0; a--)
+            {
+                inStrides[a] = s;
+                s *= shape[a];
+            }
+
+            var outShape = new int[rank];
+            for (int a = 0; a < rank; a++)
+            {
+                outShape[a] = shape[perm[a]];
+            }
+
+            var index = new int[rank];
+            for (int j = 0; j < y.Length; j++)
+            {
+                int src = 0;
+                for (int a = 0; a < rank; a++)
+                {
+                    src += index[a] * inStrides[perm[a]];
+                }
+
+                y[j] = x[src];
+                for (int a = rank - 1; a >= 0; a--)
+                {
+                    if (++index[a] < outShape[a])
+                    {
+                        break;
+                    }
+
+                    index[a] = 0;
+                }
+            }
+        }
+    }
+}
