@@ -22,8 +22,8 @@ namespace QuantGen.Quantization
         /// <summary>Overrides every Gelu layer's method.</summary>
         public GeluMethod? GeluMethod { get; set; }
 
-        /// <summary>Bits of the softmax probabilities (8: int8 at scale 2^-7 for Shiftmax).</summary>
-        public int SoftmaxOutBits { get; set; } = 8;
+        /// <summary>Bits of the softmax probabilities (I-ViT uses 16 for ViT/DeiT: int16 at scale 2^-15 for Shiftmax).</summary>
+        public int SoftmaxOutBits { get; set; } = 16;
 
         /// <summary>Shiftmax exponent precision n (I-ViT: 15).</summary>
         public int ShiftmaxN { get; set; } = 15;

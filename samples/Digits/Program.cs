@@ -1,0 +1,153 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using QuantGen.Data;
+using QuantGen.Fidelity;
+using QuantGen.Graph;
+using QuantGen.Interpreters;
+using QuantGen.Model;
+using QuantGen.Quantization;
+
+namespace QuantGen.Samples.Digits
+{
+    /// <summary>
+    /// The digits sample: the float MLP and ViT trained on the 8x8 digits, their W8A8 integer versions
+    /// (produced by the C# post-training quantizer), and how faithful the integer models are.
+    ///   dotnet run --project samples/Digits              evaluate the committed quantized models
+    ///   dotnet run --project samples/Digits -- quantize  re-run post-training quantization and rewrite them
+    /// </summary>
+    public static class Program
+    {
+        private static readonly string[] Models = { "digits_mlp", "digits_vit" };
+
+        public static int Main(string[] args)
+        {
+            try
+            {
+                string command = args.Length > 0 ? args[0] : "evaluate";
+                string modelsDir = LabeledDataset.FindUpwards(AppContext.BaseDirectory, Path.Combine("samples", "models"));
+                string dataPath = LabeledDataset.FindUpwards(AppContext.BaseDirectory, Path.Combine("samples", "data", "digits", "digits.csv"));
+                LabeledDataset data = LabeledDataset.Load(dataPath);
+                switch (command)
+                {
+                    case "evaluate":
+                        return Evaluate(modelsDir, dataPath, data);
+                    case "quantize":
+                        return Quantize(modelsDir, data);
+                    default:
+                        Console.Error.WriteLine($"unknown command \"{command}\"; use: evaluate (default) | quantize");
+                        return 2;
+                }
+            }
+            catch (ModelException e)
+            {
+                Console.Error.WriteLine(e.Message);
+                return 1;
+            }
+            catch (Exception e) when (e is IOException || e is FormatException)
+            {
+                Console.Error.WriteLine("error: " + e.Message);
+                return 1;
+            }
+        }
+
+        private static int Quantize(string modelsDir, LabeledDataset data)
+        {
+            List<float[]> calibration = data.Split("train").Select(s => s.Features).ToList();
+            foreach (string name in Models)
+            {
+                ModelGraph floatGraph = ModelLoader.Load(Path.Combine(modelsDir, name + ".float.qmodel.json")).GetGraphOrThrow();
+                var progress = new ConsoleProgress($"calibrating {name}");
+                QuantizedModel q = PostTrainingQuantizer.Quantize(floatGraph, calibration, new QuantizationOptions(), progress);
+                progress.Finish();
+                string specPath = Path.Combine(modelsDir, name + ".qmodel.json");
+                q.Save(specPath);
+                Console.WriteLine($"wrote {Relative(specPath)} and {Relative(ModelLoader.ResolveWeightsPath(specPath, q.Spec.Weights))}");
+            }
+
+            return 0;
+        }
+
+        private static int Evaluate(string modelsDir, string dataPath, LabeledDataset data)
+        {
+            IReadOnlyList<Sample> test = data.Split("test");
+            List<float[]> inputs = test.Select(s => s.Features).ToList();
+            int[] labels = LabeledDataset.Labels(test);
+            Console.WriteLine($"QuantGen digits sample: {test.Count} held-out images from {Relative(dataPath)}");
+            Console.WriteLine();
+            var rows = new List<string>();
+            foreach (string name in Models)
+            {
+                ModelGraph floatGraph = ModelLoader.Load(Path.Combine(modelsDir, name + ".float.qmodel.json")).GetGraphOrThrow();
+                string qPath = Path.Combine(modelsDir, name + ".qmodel.json");
+                ModelGraph qGraph = ModelLoader.Load(qPath).GetGraphOrThrow();
+                var diagnostics = new List<ModelDiagnostic>();
+                RangeReport ranges = RangeAnalysis.Analyze(qGraph, diagnostics) ?? throw new ModelException(diagnostics);
+                FidelityReport report = FidelityMetrics.Evaluate(floatGraph, qGraph, inputs, labels);
+
+                var reference = new ReferenceInterpreter(qGraph);
+                int[][] quantized = inputs.Select(reference.Quantize).ToArray();
+                var sw = Stopwatch.StartNew();
+                foreach (int[] x in quantized)
+                {
+                    reference.Run(x);
+                }
+
+                double usPerImage = sw.Elapsed.TotalMilliseconds * 1000 / quantized.Length;
+                int widest = ranges.Layers.SelectMany(l => l.Intermediates).Where(kv => kv.Key == "acc").Select(kv => kv.Value.Bits).DefaultIfEmpty(0).Max();
+                Console.WriteLine($"{name}: {qGraph.Nodes.Count} layers, {Relative(qPath)}");
+                Console.WriteLine($"  float accuracy {Pct(report.FloatAccuracy)}, integer accuracy {Pct(report.IntegerAccuracy)}, " +
+                                  $"top-1 agreement {Pct(report.Top1Agreement)} ({report.Flips} flips: {report.FlipsToWrong} to wrong, {report.FlipsToRight} to right), " +
+                                  $"mean KLD {report.MeanKlDivergence.ToString("0.00000", CultureInfo.InvariantCulture)}");
+                Console.WriteLine($"  widest accumulator {widest} bits; reference interpreter {usPerImage.ToString("0.0", CultureInfo.InvariantCulture)} us/image (scalar oracle, not the fast path)");
+                Console.WriteLine("  per-layer SQNR (dB): " + string.Join(", ", report.LayerSqnr.Select(s => s.Layer + " " + s.Decibels.ToString("0.0", CultureInfo.InvariantCulture))));
+                Console.WriteLine();
+                rows.Add(report.ToMarkdown(name).Split('\n')[2]);
+            }
+
+            Console.WriteLine("| model | float acc | integer acc | top-1 agreement | flips (to wrong / to right) | mean KLD |");
+            Console.WriteLine("|---|---|---|---|---|---|");
+            rows.ForEach(Console.WriteLine);
+            return 0;
+        }
+
+        private static string Pct(double v) => (100 * v).ToString("0.00", CultureInfo.InvariantCulture) + " %";
+
+        private static string Relative(string path) => Path.GetRelativePath(Directory.GetCurrentDirectory(), path);
+
+        /// <summary>A one-line progress bar on stderr for long calibration runs.</summary>
+        private sealed class ConsoleProgress : IProgress<CalibrationProgress>
+        {
+            private readonly string label;
+            private int lastPercent = -1;
+
+            public ConsoleProgress(string label)
+            {
+                this.label = label;
+            }
+
+            public void Report(CalibrationProgress value)
+            {
+                int percent = value.Total == 0 ? 100 : value.Done * 100 / value.Total;
+                if (percent == lastPercent)
+                {
+                    return;
+                }
+
+                if (Console.IsErrorRedirected && percent % 25 != 0 && value.Done != value.Total)
+                {
+                    return;
+                }
+
+                lastPercent = percent;
+                int filled = percent / 5;
+                Console.Error.Write($"\r{label} [{new string('#', filled)}{new string('.', 20 - filled)}] {percent,3}% ({value.Done}/{value.Total})");
+            }
+
+            public void Finish() => Console.Error.WriteLine();
+        }
+    }
+}
