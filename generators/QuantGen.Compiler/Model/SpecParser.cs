@@ -1072,9 +1072,15 @@ namespace QuantGen.Model
                 var result = new Numerics.Dyadic[m.Length];
                 for (int i = 0; i < m.Length; i++)
                 {
-                    if (s[i] < 0 || s[i] > 62 || m[i] == int.MinValue)
+                    if (s[i] < 0 || s[i] > Numerics.Dyadic.MaxShift)
                     {
-                        p.Report(ModelErrors.InvalidQuantization, $"entry {i}: shift {s[i]} must be in [0, 62] and the multiplier above {int.MinValue}", obj.Get(shifts)!);
+                        p.Report(ModelErrors.ValueOutOfRange, $"shift {s[i]} is outside [0, {Numerics.Dyadic.MaxShift}]", ((JsonArray)obj.Get(shifts)!).Items[i]);
+                        return null;
+                    }
+
+                    if (m[i] == int.MinValue)
+                    {
+                        p.Report(ModelErrors.ValueOutOfRange, $"multiplier {m[i]} is outside [{int.MinValue + 1L}, {int.MaxValue}]", ((JsonArray)obj.Get(multipliers)!).Items[i]);
                         return null;
                     }
 
