@@ -110,6 +110,24 @@ namespace QuantGen.Numerics
             }
         }
 
+        /// <summary>
+        /// Element-wise variant (not I-ViT's): the same formula as <see cref="Row"/> with m = max(x, 0) per element
+        /// instead of per row, so one of the two ShiftExp arguments is always 0 and neither can reach ShiftExp's
+        /// n * x0 clamp unless the sigmoid is already within 2^-n of 0 or 1. Row-wise, a large row max pushes both
+        /// e^(x - m) and e^(-m) onto that clamp and the sigmoid of small elements degrades (see docs/numerics.md).
+        /// Domain |x| &lt;= 2^24; returns x * s at scale S * 2^-7.
+        /// </summary>
+        /// <exception cref="ArgumentOutOfRangeException">|x| &gt; 2^24.</exception>
+        public static long Element(long x, ShiftGeluParams p)
+        {
+            if (x > MaxInputMagnitude || x < -MaxInputMagnitude)
+            {
+                throw new ArgumentOutOfRangeException(nameof(x), x, "ShiftGELU inputs must lie in [-2^24, 2^24].");
+            }
+
+            return x * Sigmoid(x, Math.Max(x, 0), p);
+        }
+
         /// <summary>The sigmoid alone for one element given the row's m = max(rowmax, 0): (e_a * f) &gt;&gt; 24 as in
         /// <see cref="Row"/>.</summary>
         public static int Sigmoid(long x, long m, ShiftGeluParams p)
@@ -117,6 +135,11 @@ namespace QuantGen.Numerics
             if (m < 0 || x > m || x < -IntegerOps.Pow2_62 / 2 || m > IntegerOps.Pow2_62 / 2)
             {
                 throw new ArgumentOutOfRangeException(nameof(x), x, "Needs 0 <= m, x <= m, |x|, m <= 2^61.");
+            }
+
+            if (p.X0 == 0)
+            {
+                throw new ArgumentException("Parameters are default(ShiftGeluParams).", nameof(p));
             }
 
             long ea = ShiftExpMath.Unchecked(x - m, p.X0, p.N);

@@ -96,7 +96,8 @@ namespace QuantGen.Numerics
         /// One row: m = max_i x_i; e_i = ShiftExp(x_i - m, X0, N); sum = min(sum_i e_i, 2^31 - 1) (in int64);
         /// f = floor((2^31 - 1) / sum); y_i = (e_i * f) &gt;&gt; (32 - OutBits) (floor). Since e_i * f &lt;= 2^31 - 1, y_i lies
         /// in [0, 2^(OutBits-1) - 1] at scale 2^-(OutBits-1). The clamp of the sum only engages when the row exceeds the
-        /// overflow budget L * (-X0) * 2^N &lt;= 2^31 - 1; outputs are then biased low but still in range.
+        /// overflow budget L * (-X0) * 2^N &lt;= 2^31 - 1; the sum is then underestimated, so outputs are biased high (their
+        /// total can exceed 1.0) but each stays in range.
         /// Any int32 inputs; length &gt;= 1; x and y may be the same array (each x_i is read before y_i is written).
         /// </summary>
         /// <exception cref="ArgumentException">length &lt; 1 or a range outside its array.</exception>

@@ -216,32 +216,16 @@ namespace QuantGen.Interpreters
                 }
 
                 case GeluLayer g:
-                {
-                    int len = LastAxis(node);
-                    int[] shifted = Shift(x, zx);
-                    var raw = new int[x.Length];
-                    if (g.Method == GeluMethod.ShiftGelu)
-                    {
-                        for (int r = 0; r < x.Length / len; r++)
-                        {
-                            ShiftGelu.Row(shifted, r * len, len, g.ShiftGelu!.Value, raw, r * len);
-                        }
-                    }
-                    else
-                    {
-                        for (int i = 0; i < x.Length; i++)
-                        {
-                            raw[i] = checked((int)IBert.Gelu(shifted[i], g.IBert!.Value));
-                        }
-                    }
-
+                    // QuantGen's ShiftGELU is element-wise (m = max(x, 0) per element), not I-ViT's row-wise form:
+                    // see docs/decisions.md. Both methods produce an int32 at a fixed scale, then requantize.
                     for (int i = 0; i < y.Length; i++)
                     {
-                        y[i] = (int)IntegerOps.Requantize(raw[i], g.Requant!.Value, outQ.ZeroPoint, outQ.Type);
+                        long v = x[i] - zx;
+                        long raw = g.Method == GeluMethod.ShiftGelu ? ShiftGelu.Element(v, g.ShiftGelu!.Value) : IBert.Gelu(v, g.IBert!.Value);
+                        y[i] = (int)IntegerOps.Requantize(raw, g.Requant!.Value, outQ.ZeroPoint, outQ.Type);
                     }
 
                     return y;
-                }
 
                 case LayerNormLayer ln:
                 {

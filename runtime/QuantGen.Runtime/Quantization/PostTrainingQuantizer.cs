@@ -28,8 +28,8 @@ namespace QuantGen.Quantization
         /// <summary>Shiftmax exponent precision n (I-ViT: 15).</summary>
         public int ShiftmaxN { get; set; } = 15;
 
-        /// <summary>ShiftGELU exponent precision n (I-ViT: 23).</summary>
-        public int ShiftGeluN { get; set; } = 23;
+        /// <summary>ShiftGELU exponent precision n. 16 for the element-wise form (I-ViT's row-wise form uses 23; docs/decisions.md).</summary>
+        public int ShiftGeluN { get; set; } = 16;
     }
 
     /// <summary>Calibration progress: samples done out of total.</summary>

@@ -1,0 +1,469 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Text;
+using QuantGen.Numerics;
+
+namespace QuantGen.Tests.Numerics
+{
+    /// <summary>One measured error: the largest error seen over the inputs described by the configuration, and the
+    /// documented bound it must stay under (chosen from measurement with a margin).</summary>
+    internal sealed record ErrorRow(string Operator, string Configuration, string Metric, double Measured, double Bound, string? BoundText = null);
+
+    /// <summary>
+    /// Measures every integer operator against <see cref="FloatReference"/> on fixed-seed inputs and renders the table
+    /// that docs/numerics.md carries between its error-table markers. Deterministic: fixed seeds, SplitMix64, three
+    /// significant digits.
+    /// </summary>
+    internal static class ErrorReport
+    {
+        private static readonly Lazy<IReadOnlyList<ErrorRow>> LazyRows = new Lazy<IReadOnlyList<ErrorRow>>(() => Measure().ToList());
+
+        public static IReadOnlyList<ErrorRow> Rows => LazyRows.Value;
+
+        public static string Format(double v) => v == 0 ? "0" : v.ToString("G3", CultureInfo.InvariantCulture);
+
+        public static string ToMarkdown(IEnumerable<ErrorRow> rows)
+        {
+            var sb = new StringBuilder();
+            sb.Append("| operator | inputs | metric | measured max | bound (asserted) |\n");
+            sb.Append("|---|---|---|---|---|\n");
+            foreach (ErrorRow r in rows)
+            {
+                sb.Append("| ").Append(r.Operator)
+                  .Append(" | ").Append(r.Configuration)
+                  .Append(" | ").Append(r.Metric)
+                  .Append(" | ").Append(Format(r.Measured))
+                  .Append(" | ").Append(r.BoundText ?? Format(r.Bound))
+                  .Append(" |\n");
+            }
+
+            return sb.ToString();
+        }
+
+        private static IEnumerable<ErrorRow> Measure()
+        {
+            foreach (ErrorRow r in Requantization()) yield return r;
+            foreach (ErrorRow r in ShiftmaxRows()) yield return r;
+            foreach (ErrorRow r in IBertSoftmaxRows()) yield return r;
+            foreach (ErrorRow r in GeluRows()) yield return r;
+            foreach (ErrorRow r in LayerNormRows()) yield return r;
+            foreach (ErrorRow r in PoolAddActivationRows()) yield return r;
+        }
+
+        // ---------------------------------------------------------------- requantization
+
+        private static IEnumerable<ErrorRow> Requantization()
+        {
+            // Accumulators whose requantized value lands in the int16 range (|x M| <= 2^15), the case that matters:
+            // then the bound 1/2 + |x| M 2^-31 is at most 1/2 + 2^-16.
+            var rng = new TestRng(1);
+            double worst = 0, worstOrt = 0;
+            long ties = 0;
+            for (int i = 0; i < 300_000; i++)
+            {
+                double m = rng.NextLogUniform(1e-6, 1.0);
+                long limit = (long)Math.Min(int.MaxValue, 32768 / m);
+                long x = rng.NextInt(-(int)limit, (int)limit);
+                var d = Dyadic.FromReal(m);
+                double exact = x * m;
+                long y = d.Apply(x);
+                worst = Math.Max(worst, Math.Abs(y - exact));
+
+                // ONNX Runtime style: float32 accumulator and product, rounded half to even.
+                long ort = (long)Math.Round((double)((float)x * (float)m), MidpointRounding.ToEven);
+                worstOrt = Math.Max(worstOrt, Math.Abs(y - ort));
+                if (y != ort)
+                {
+                    ties++;
+                }
+            }
+
+            yield return new ErrorRow("Dyadic requantization", "M log-uniform in [1e-6, 1], int32 acc with abs(x M) <= 2^15", "max abs error vs x*M (LSB)", worst, 0.5 + Math.Pow(2, -16), "0.5 + 2^-16");
+            yield return new ErrorRow("Dyadic requantization", "same, against float32 ties-to-even (ONNX Runtime style)", "max abs difference (LSB)", worstOrt, 1);
+            yield return new ErrorRow("Dyadic requantization", "same, against float32 ties-to-even (ONNX Runtime style)", "fraction of outputs that differ", ties / 300_000.0, 0.01);
+        }
+
+        // ---------------------------------------------------------------- softmax
+
+        private delegate void IntRow(int[] x, int[] y);
+
+        private static int[] RandomRow(TestRng rng, int length, int lo, int hi)
+        {
+            var row = new int[length];
+            for (int i = 0; i < length; i++)
+            {
+                row[i] = rng.NextInt(lo, hi);
+            }
+
+            return row;
+        }
+
+        private static IEnumerable<int[]> InputRows(string kind, int length, ulong seed)
+        {
+            var rng = new TestRng(seed);
+            switch (kind)
+            {
+                case "random":
+                    for (int r = 0; r < 300; r++)
+                    {
+                        yield return RandomRow(rng, length, -128, 127);
+                    }
+
+                    break;
+                case "adversarial":
+                    // one-hot, all-equal, two-level rows at every gap, one max plus near-max crowds.
+                    var oneHot = Enumerable.Repeat(-128, length).ToArray();
+                    oneHot[length / 2] = 127;
+                    yield return oneHot;
+                    yield return Enumerable.Repeat(127, length).ToArray();
+                    for (int gap = 0; gap <= 255; gap++)
+                    {
+                        var two = new int[length];
+                        for (int i = 0; i < length; i++)
+                        {
+                            two[i] = i % 2 == 0 ? 127 : 127 - gap;
+                        }
+
+                        yield return two;
+                        var crowd = Enumerable.Repeat(127 - gap, length).ToArray();
+                        crowd[0] = 127;
+                        yield return crowd;
+                    }
+
+                    break;
+                default:
+                    throw new ArgumentException(kind);
+            }
+        }
+
+        private static double SoftmaxError(IEnumerable<int[]> rows, double scale, double outScale, IntRow op)
+        {
+            double worst = 0;
+            foreach (int[] row in rows)
+            {
+                var y = new int[row.Length];
+                op(row, y);
+                var xs = row.Select(v => v * scale).ToArray();
+                var p = new double[row.Length];
+                FloatReference.Softmax(xs, 0, xs.Length, p, 0);
+                for (int i = 0; i < row.Length; i++)
+                {
+                    worst = Math.Max(worst, Math.Abs((y[i] * outScale) - p[i]));
+                }
+            }
+
+            return worst;
+        }
+
+        private static readonly float[] SoftmaxScales = { 0.02f, 0.05f, 0.1f };
+
+        private static IEnumerable<ErrorRow> ShiftmaxRows()
+        {
+            foreach (int length in new[] { 16, 197 })
+            {
+                foreach (float s in SoftmaxScales)
+                {
+                    var p = Shiftmax.FromScale(s, 15, 8);
+                    double e = SoftmaxError(InputRows("random", length, 10), s, Shiftmax.OutputScale(8), (x, y) => Shiftmax.Row(x, 0, x.Length, p, y, 0));
+                    yield return Row("Shiftmax n=15, 8-bit out", $"random int8 rows, L={length}, S={Format(s)}", "max abs prob error", e);
+                }
+            }
+
+            foreach (float s in SoftmaxScales)
+            {
+                var p = Shiftmax.FromScale(s, 15, 8);
+                double e = SoftmaxError(InputRows("adversarial", 197, 11), s, Shiftmax.OutputScale(8), (x, y) => Shiftmax.Row(x, 0, x.Length, p, y, 0));
+                yield return Row("Shiftmax n=15, 8-bit out", $"adversarial rows, L=197, S={Format(s)}", "max abs prob error", e);
+            }
+
+            {
+                var p = Shiftmax.FromScale(0.05f, 15, 16);
+                double e = SoftmaxError(InputRows("random", 197, 12), 0.05f, Shiftmax.OutputScale(16), (x, y) => Shiftmax.Row(x, 0, x.Length, p, y, 0));
+                yield return Row("Shiftmax n=15, 16-bit out", "random int8 rows, L=197, S=0.05", "max abs prob error", e);
+                p = Shiftmax.FromScale(0.003f, 15, 16);
+                e = SoftmaxError(InputRows("adversarial", 197, 13), 0.003f, Shiftmax.OutputScale(16), (x, y) => Shiftmax.Row(x, 0, x.Length, p, y, 0));
+                yield return Row("Shiftmax n=15, 16-bit out", "adversarial rows, L=197, S=0.003 (over budget: sum clamps)", "max abs prob error", e);
+            }
+        }
+
+        private static IEnumerable<ErrorRow> IBertSoftmaxRows()
+        {
+            foreach (float s in SoftmaxScales)
+            {
+                var p = IBert.ExpFromScale(s);
+                double scale = IBert.ExpOutputScale(s);
+                double worst = 0;
+                for (int q = -255; q <= 0; q++)
+                {
+                    worst = Math.Max(worst, Math.Abs((IBert.IExp(q, p) * scale) - Math.Exp(q * (double)s)));
+                }
+
+                yield return Row("I-BERT i-exp", $"every q in [-255, 0], S={Format(s)}", "max abs error of e^(qS)", worst);
+            }
+
+            foreach (int length in new[] { 16, 197 })
+            {
+                foreach (float s in SoftmaxScales)
+                {
+                    var p = IBert.SoftmaxFromScale(s, 8);
+                    double e = SoftmaxError(InputRows("random", length, 10), s, IBert.SoftmaxOutputScale(8), (x, y) => IBert.SoftmaxRow(x, 0, x.Length, p, y, 0));
+                    yield return Row("I-BERT i-softmax, 8-bit out", $"random int8 rows, L={length}, S={Format(s)}", "max abs prob error", e);
+                }
+            }
+
+            foreach (float s in SoftmaxScales)
+            {
+                var p = IBert.SoftmaxFromScale(s, 8);
+                double e = SoftmaxError(InputRows("adversarial", 197, 11), s, IBert.SoftmaxOutputScale(8), (x, y) => IBert.SoftmaxRow(x, 0, x.Length, p, y, 0));
+                yield return Row("I-BERT i-softmax, 8-bit out", $"adversarial rows, L=197, S={Format(s)}", "max abs prob error", e);
+            }
+        }
+
+        // ---------------------------------------------------------------- GELU
+
+        private static IEnumerable<ErrorRow> GeluRows()
+        {
+            double approx = 0;
+            for (double v = -12; v <= 12; v += 0.001)
+            {
+                approx = Math.Max(approx, Math.Abs(FloatReference.GeluSigmoid(v) - FloatReference.Gelu(v)));
+            }
+
+            yield return Row("x*sigmoid(1.702x) (float)", "x in [-12, 12]", "max abs error vs exact GELU", approx);
+
+            int[] all = Enumerable.Range(-128, 256).ToArray();
+            foreach (float s in SoftmaxScales)
+            {
+                var p = ShiftGelu.FromScale(s);
+                var y = new int[256];
+                ShiftGelu.Row(all, 0, 256, p, y, 0);
+                double e = GeluError(all, y, s, ShiftGelu.OutputScale(s));
+                yield return Row("ShiftGELU n=23 (I-ViT), row-wise", $"all 256 int8 values in one row (m=127), S={Format(s)}", "max abs error / S", e / s);
+                yield return Row("ShiftGELU n=23 (I-ViT), row-wise", $"same, S={Format(s)}", "max abs error", e);
+            }
+
+            foreach (int n in new[] { 23, 16 })
+            {
+                foreach (float s in SoftmaxScales)
+                {
+                    var p = ShiftGelu.FromScale(s, n);
+                    var y = all.Select(v => (int)ShiftGelu.Element(v, p)).ToArray();
+                    double e = GeluError(all, y, s, ShiftGelu.OutputScale(s));
+                    yield return Row($"ShiftGELU n={n}, element-wise m=max(x,0)", $"every int8 value, S={Format(s)}", "max abs error / S", e / s);
+                }
+            }
+
+            foreach (float s in SoftmaxScales)
+            {
+                var p = ShiftGelu.FromScale(s, 16);
+                var y = new int[256];
+                ShiftGelu.Row(all, 0, 256, p, y, 0);
+                double e = GeluError(all, y, s, ShiftGelu.OutputScale(s));
+                yield return Row("ShiftGELU n=16, row-wise", $"all 256 int8 values in one row (m=127), S={Format(s)}", "max abs error / S", e / s);
+            }
+
+            foreach (float s in SoftmaxScales)
+            {
+                var p = IBert.GeluFromScale(s);
+                double outScale = IBert.GeluOutputScale(s);
+                double worst = 0;
+                foreach (int v in all)
+                {
+                    worst = Math.Max(worst, Math.Abs((IBert.Gelu(v, p) * outScale) - FloatReference.Gelu(v * (double)s)));
+                }
+
+                yield return Row("I-BERT i-GELU", $"every int8 value, S={Format(s)}", "max abs error / S", worst / s);
+                yield return Row("I-BERT i-GELU", $"same, S={Format(s)}", "max abs error", worst);
+            }
+        }
+
+        private static double GeluError(int[] x, int[] y, double s, double outScale)
+        {
+            double worst = 0;
+            for (int i = 0; i < x.Length; i++)
+            {
+                worst = Math.Max(worst, Math.Abs((y[i] * outScale) - FloatReference.Gelu(x[i] * s)));
+            }
+
+            return worst;
+        }
+
+        // ---------------------------------------------------------------- LayerNorm
+
+        private static IEnumerable<ErrorRow> LayerNormRows()
+        {
+            foreach (int c in new[] { 32, 64, 192, 768 })
+            {
+                double e = LayerNormError(c, -128, 127, 20 + (ulong)c);
+                yield return Row("IntLayerNorm", $"random int8 rows, C={c}", "max abs error (normalised units)", e);
+            }
+
+            foreach (int c in new[] { 32, 768 })
+            {
+                double e = LayerNormError(c, -4, 4, 30 + (ulong)c);
+                yield return Row("IntLayerNorm", $"narrow rows (values in [-4, 4]), C={c}", "max abs error (normalised units)", e);
+            }
+
+            double e16 = LayerNormError(768, short.MinValue, short.MaxValue, 40);
+            yield return Row("IntLayerNorm", "random int16 rows, C=768", "max abs error (normalised units)", e16);
+        }
+
+        private static double LayerNormError(int c, int lo, int hi, ulong seed)
+        {
+            var rng = new TestRng(seed);
+            double worst = 0;
+            int rows = Math.Max(20, 12_000 / c);
+            var y = new int[c];
+            var f = new double[c];
+            for (int r = 0; r < rows; r++)
+            {
+                int[] x = RandomRow(rng, c, lo, hi);
+                IntLayerNorm.Row(x, 0, c, y, 0);
+                FloatReference.LayerNorm(x.Select(v => (double)v).ToArray(), 0, c, 0.0, f, 0);
+                double scale = IntLayerNorm.OutputScale(c);
+                for (int i = 0; i < c; i++)
+                {
+                    worst = Math.Max(worst, Math.Abs((y[i] * scale) - f[i]));
+                }
+            }
+
+            return worst;
+        }
+
+        // ---------------------------------------------------------------- pooling, residual add, activations
+
+        private static IEnumerable<ErrorRow> PoolAddActivationRows()
+        {
+            foreach (int length in new[] { 4, 49, 196 })
+            {
+                var rng = new TestRng(50 + (ulong)length);
+                double worst = 0;
+                for (int t = 0; t < 2000; t++)
+                {
+                    double sIn = rng.NextLogUniform(0.005, 0.5);
+                    double sOut = sIn * rng.NextLogUniform(0.25, 1.0);
+                    int zIn = rng.NextInt(-128, 127), zOut = rng.NextInt(-20, 20);
+                    int[] x = RandomRow(rng, length, -128, 127);
+                    var d = AveragePool.Multiplier(sIn, sOut, length);
+                    long q = AveragePool.Row(x, 0, length, zIn, d, zOut, long.MinValue / 4, long.MaxValue / 4);
+                    double exact = zOut + (x.Sum(v => (double)(v - zIn)) * sIn / (sOut * length));
+                    worst = Math.Max(worst, Math.Abs(q - exact));
+                }
+
+                yield return new ErrorRow("AveragePool", $"int8, L={length}, random scales and zero points", "max abs error (output LSB, unsaturated)", worst, 0.5 + Math.Pow(2, -16), "0.5 + 2^-16");
+            }
+
+            {
+                var rng = new TestRng(60);
+                double worst = 0;
+                for (int t = 0; t < 200_000; t++)
+                {
+                    double sa = rng.NextLogUniform(0.005, 0.5), sb = rng.NextLogUniform(0.005, 0.5);
+                    double so = Math.Max(sa, sb) * rng.NextLogUniform(0.5, 2.0);
+                    int a = rng.NextInt(-128, 127), b = rng.NextInt(-128, 127);
+                    int za = rng.NextInt(-128, 127), zb = rng.NextInt(-128, 127), zo = rng.NextInt(-10, 10);
+                    var (da, db) = ResidualAdd.Multipliers(sa, sb, so);
+                    long q = ResidualAdd.Apply(a, za, da, b, zb, db, zo, long.MinValue / 4, long.MaxValue / 4);
+                    double exact = zo + (((sa * (a - za)) + (sb * (b - zb))) / so);
+                    worst = Math.Max(worst, Math.Abs(q - exact));
+                }
+
+                yield return new ErrorRow("ResidualAdd (two dyadics)", "int8 + int8, random scales and zero points", "max abs error (output LSB, unsaturated)", worst, 1 + Math.Pow(2, -16), "1 + 2^-16");
+            }
+
+            {
+                var rng = new TestRng(70);
+                long worst = 0;
+                for (int t = 0; t < 2000; t++)
+                {
+                    double s = rng.NextLogUniform(0.001, 0.5);
+                    int zp = rng.NextInt(-128, 127);
+                    double lo = -rng.NextDouble() * 3, hi = rng.NextDouble() * 8;
+                    var bounds = new[]
+                    {
+                        (ClampBounds.Relu(ElementType.Int8, zp), 0.0, double.MaxValue),
+                        (ClampBounds.Relu6(ElementType.Int8, s, zp), 0.0, 6.0),
+                        (ClampBounds.Clip(ElementType.Int8, s, zp, lo, hi), lo, hi),
+                    };
+                    foreach (var (b, flo, fhi) in bounds)
+                    {
+                        for (int q = -128; q <= 127; q++)
+                        {
+                            double real = Quantization.Dequantize(q, s, zp);
+                            long expected = Quantization.Quantize(FloatReference.Clip(real, flo, fhi), s, zp, ElementType.Int8);
+                            worst = Math.Max(worst, Math.Abs(b.Apply(q) - expected));
+                        }
+                    }
+                }
+
+                yield return new ErrorRow("ReLU / ReLU6 / Clip (integer clamp)", "every int8 value, random scales, zero points, bounds", "max abs difference vs quantized float (LSB)", worst, 0);
+            }
+        }
+
+        private static ErrorRow Row(string op, string configuration, string metric, double measured)
+        {
+            string key = op + " | " + configuration + " | " + metric;
+            return new ErrorRow(op, configuration, metric, measured, Bounds.TryGetValue(key, out double b) ? b : double.NaN);
+        }
+
+        // The documented bounds: measured maximum plus a margin of roughly 25 %, rounded up. A row without a bound
+        // (NaN) fails the bound test.
+        private static readonly Dictionary<string, double> Bounds = new Dictionary<string, double>
+        {
+            ["Shiftmax n=15, 8-bit out | random int8 rows, L=16, S=0.02 | max abs prob error"] = 0.03,
+            ["Shiftmax n=15, 8-bit out | random int8 rows, L=16, S=0.05 | max abs prob error"] = 0.035,
+            ["Shiftmax n=15, 8-bit out | random int8 rows, L=16, S=0.1 | max abs prob error"] = 0.045,
+            ["Shiftmax n=15, 8-bit out | random int8 rows, L=197, S=0.02 | max abs prob error"] = 0.012,
+            ["Shiftmax n=15, 8-bit out | random int8 rows, L=197, S=0.05 | max abs prob error"] = 0.015,
+            ["Shiftmax n=15, 8-bit out | random int8 rows, L=197, S=0.1 | max abs prob error"] = 0.022,
+            ["Shiftmax n=15, 8-bit out | adversarial rows, L=197, S=0.02 | max abs prob error"] = 0.032,
+            ["Shiftmax n=15, 8-bit out | adversarial rows, L=197, S=0.05 | max abs prob error"] = 0.036,
+            ["Shiftmax n=15, 8-bit out | adversarial rows, L=197, S=0.1 | max abs prob error"] = 0.045,
+            ["Shiftmax n=15, 16-bit out | random int8 rows, L=197, S=0.05 | max abs prob error"] = 0.0065,
+            ["Shiftmax n=15, 16-bit out | adversarial rows, L=197, S=0.003 (over budget: sum clamps) | max abs prob error"] = 0.0065,
+            ["I-BERT i-exp | every q in [-255, 0], S=0.02 | max abs error of e^(qS)"] = 0.0052,
+            ["I-BERT i-exp | every q in [-255, 0], S=0.05 | max abs error of e^(qS)"] = 0.0047,
+            ["I-BERT i-exp | every q in [-255, 0], S=0.1 | max abs error of e^(qS)"] = 0.0047,
+            ["I-BERT i-softmax, 8-bit out | random int8 rows, L=16, S=0.02 | max abs prob error"] = 0.0095,
+            ["I-BERT i-softmax, 8-bit out | random int8 rows, L=16, S=0.05 | max abs prob error"] = 0.0087,
+            ["I-BERT i-softmax, 8-bit out | random int8 rows, L=16, S=0.1 | max abs prob error"] = 0.0072,
+            ["I-BERT i-softmax, 8-bit out | random int8 rows, L=197, S=0.02 | max abs prob error"] = 0.0028,
+            ["I-BERT i-softmax, 8-bit out | random int8 rows, L=197, S=0.05 | max abs prob error"] = 0.0034,
+            ["I-BERT i-softmax, 8-bit out | random int8 rows, L=197, S=0.1 | max abs prob error"] = 0.004,
+            ["I-BERT i-softmax, 8-bit out | adversarial rows, L=197, S=0.02 | max abs prob error"] = 0.018,
+            ["I-BERT i-softmax, 8-bit out | adversarial rows, L=197, S=0.05 | max abs prob error"] = 0.018,
+            ["I-BERT i-softmax, 8-bit out | adversarial rows, L=197, S=0.1 | max abs prob error"] = 0.018,
+            ["x*sigmoid(1.702x) (float) | x in [-12, 12] | max abs error vs exact GELU"] = 0.021,
+            ["ShiftGELU n=23 (I-ViT), row-wise | all 256 int8 values in one row (m=127), S=0.02 | max abs error / S"] = 18,
+            ["ShiftGELU n=23 (I-ViT), row-wise | same, S=0.02 | max abs error"] = 0.37,
+            ["ShiftGELU n=23 (I-ViT), row-wise | all 256 int8 values in one row (m=127), S=0.05 | max abs error / S"] = 6,
+            ["ShiftGELU n=23 (I-ViT), row-wise | same, S=0.05 | max abs error"] = 0.3,
+            ["ShiftGELU n=23 (I-ViT), row-wise | all 256 int8 values in one row (m=127), S=0.1 | max abs error / S"] = 70,
+            ["ShiftGELU n=23 (I-ViT), row-wise | same, S=0.1 | max abs error"] = 7,
+            ["ShiftGELU n=23, element-wise m=max(x,0) | every int8 value, S=0.02 | max abs error / S"] = 13,
+            ["ShiftGELU n=23, element-wise m=max(x,0) | every int8 value, S=0.05 | max abs error / S"] = 3.5,
+            ["ShiftGELU n=23, element-wise m=max(x,0) | every int8 value, S=0.1 | max abs error / S"] = 2.5,
+            ["ShiftGELU n=16, element-wise m=max(x,0) | every int8 value, S=0.02 | max abs error / S"] = 2.8,
+            ["ShiftGELU n=16, element-wise m=max(x,0) | every int8 value, S=0.05 | max abs error / S"] = 1.25,
+            ["ShiftGELU n=16, element-wise m=max(x,0) | every int8 value, S=0.1 | max abs error / S"] = 1.25,
+            ["ShiftGELU n=16, row-wise | all 256 int8 values in one row (m=127), S=0.02 | max abs error / S"] = 2.7,
+            ["ShiftGELU n=16, row-wise | all 256 int8 values in one row (m=127), S=0.05 | max abs error / S"] = 58,
+            ["ShiftGELU n=16, row-wise | all 256 int8 values in one row (m=127), S=0.1 | max abs error / S"] = 70,
+            ["I-BERT i-GELU | every int8 value, S=0.02 | max abs error / S"] = 1.1,
+            ["I-BERT i-GELU | same, S=0.02 | max abs error"] = 0.022,
+            ["I-BERT i-GELU | every int8 value, S=0.05 | max abs error / S"] = 0.52,
+            ["I-BERT i-GELU | same, S=0.05 | max abs error"] = 0.026,
+            ["I-BERT i-GELU | every int8 value, S=0.1 | max abs error / S"] = 0.41,
+            ["I-BERT i-GELU | same, S=0.1 | max abs error"] = 0.041,
+            ["IntLayerNorm | random int8 rows, C=32 | max abs error (normalised units)"] = 0.017,
+            ["IntLayerNorm | random int8 rows, C=64 | max abs error (normalised units)"] = 0.012,
+            ["IntLayerNorm | random int8 rows, C=192 | max abs error (normalised units)"] = 0.01,
+            ["IntLayerNorm | random int8 rows, C=768 | max abs error (normalised units)"] = 0.009,
+            ["IntLayerNorm | narrow rows (values in [-4, 4]), C=32 | max abs error (normalised units)"] = 0.45,
+            ["IntLayerNorm | narrow rows (values in [-4, 4]), C=768 | max abs error (normalised units)"] = 0.12,
+            ["IntLayerNorm | random int16 rows, C=768 | max abs error (normalised units)"] = 0.00055,
+        };
+    }
+}
