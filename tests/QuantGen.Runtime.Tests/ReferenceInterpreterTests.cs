@@ -116,7 +116,7 @@ namespace QuantGen.Tests
         }
 
         [Fact]
-        public void QuantizeBoundaryRoundsHalfToEvenAndSaturates()
+        public void QuantizeBoundaryRoundsHalfUpAndSaturates()
         {
             const string spec = """
             {
@@ -128,9 +128,9 @@ namespace QuantGen.Tests
             """;
             var interpreter = new ReferenceInterpreter(Fixtures.FromMemory(spec).GetGraphOrThrow());
 
-            // scale 0.5, zero point 10: 1.25 -> 2.5 -> 2 (even) -> 12; 0.75 -> 1.5 -> 2 -> 12; -1.75 -> -3.5 -> -4 -> 6;
+            // scale 0.5, zero point 10, ties toward +inf: 1.25 -> 2.5 -> 3 -> 13; 0.75 -> 1.5 -> 2 -> 12; -1.75 -> -3.5 -> -3 -> 7;
             // 100 -> 200 -> 210 saturates at 127; -100 -> -200 -> -190 saturates at -128.
-            Assert.Equal(new[] { 12, 12, 6 }, interpreter.Quantize(new[] { 1.25f, 0.75f, -1.75f }));
+            Assert.Equal(new[] { 13, 12, 7 }, interpreter.Quantize(new[] { 1.25f, 0.75f, -1.75f }));
             Assert.Equal(new[] { 127, -128, 10 }, interpreter.Quantize(new[] { 100f, -100f, 0f }));
         }
 

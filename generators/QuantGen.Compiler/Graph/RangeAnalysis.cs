@@ -131,9 +131,8 @@ namespace QuantGen.Graph
             return diagnostics.Count == before ? new RangeReport(tensors, layers) : null;
         }
 
-        /// <summary>The integer an input bound quantizes to (round half to even, then saturate) — the boundary helper's rule.</summary>
-        public static long QuantizeBound(double real, TensorQuant q) =>
-            q.Type.Saturate((long)Math.Round(real / q.Scale, MidpointRounding.ToEven) + q.ZeroPoint);
+        /// <summary>The integer an input bound quantizes to, by the boundary helper's rule.</summary>
+        public static long QuantizeBound(double real, TensorQuant q) => Quantization.Quantize(real, q.Scale, q.ZeroPoint, q.Type);
 
         private static IntRange Analyze(Ctx c)
         {

@@ -42,8 +42,8 @@ namespace QuantGen.Interpreters
         }
 
         /// <summary>
-        /// The input boundary helper: real -> integer with round half to even, then saturation to the input type.
-        /// This is the only place floats meet the integer path.
+        /// The input boundary helper: real -> integer with the project's one rounding rule (nearest, ties toward
+        /// +infinity), then saturation to the input type. This is the only place floats meet the integer path.
         /// </summary>
         public int[] Quantize(float[] input)
         {
@@ -51,7 +51,7 @@ namespace QuantGen.Interpreters
             var result = new int[input.Length];
             for (int i = 0; i < input.Length; i++)
             {
-                result[i] = (int)q.Type.Saturate((long)Math.Round(input[i] / q.Scale, MidpointRounding.ToEven) + q.ZeroPoint);
+                result[i] = (int)Numerics.Quantization.Quantize(input[i], q.Scale, q.ZeroPoint, q.Type);
             }
 
             return result;
@@ -172,9 +172,7 @@ namespace QuantGen.Interpreters
                     long zb = node.Inputs[1].Quant!.ZeroPoint;
                     for (int i = 0; i < y.Length; i++)
                     {
-                        long va = add.RequantA!.Value.Apply(x[i % x.Length] - zx);
-                        long vb = add.RequantB!.Value.Apply(b[i % b.Length] - zb);
-                        y[i] = (int)outQ.Type.Saturate(outQ.ZeroPoint + va + vb);
+                        y[i] = (int)ResidualAdd.Apply(x[i % x.Length], zx, add.RequantA!.Value, b[i % b.Length], zb, add.RequantB!.Value, outQ.ZeroPoint, outQ.Type);
                     }
 
                     return y;

@@ -138,7 +138,7 @@ namespace QuantGen.Quantization
             }
 
             scale = (float)scale;
-            long zp = type.Saturate((long)Math.Round(type.MinValue - lo / scale, MidpointRounding.ToEven));
+            long zp = type.Saturate(Numerics.Quantization.RoundHalfUp(type.MinValue - lo / scale));
             return new TensorQuant(type, scale, zp);
         }
 
@@ -220,24 +220,19 @@ namespace QuantGen.Quantization
                             int[] qb = new int[b.Length];
                             for (int i = 0; i < b.Length; i++)
                             {
-                                qb[i] = (int)IntegerOps.Clamp((long)Math.Round(b[i] / (inQ.Scale * wScales[i]), MidpointRounding.ToEven), int.MinValue, int.MaxValue);
+                                qb[i] = (int)IntegerOps.Clamp(Numerics.Quantization.RoundHalfUp(b[i] / (inQ.Scale * wScales[i])), int.MinValue, int.MaxValue);
                             }
 
                             AddInitializer(node.Bias.Name, ElementType.Int32, node.Bias.Shape, qb, wScales.Select(ws => inQ.Scale * ws).ToArray());
                         }
 
-                        long lo = outQ.Type.MinValue, hi = outQ.Type.MaxValue;
-                        if (d.Activation != Activation.None)
+                        ClampBounds clamp = d.Activation switch
                         {
-                            lo = Math.Max(lo, outQ.ZeroPoint);
-                        }
-
-                        if (d.Activation == Activation.Relu6)
-                        {
-                            hi = Math.Min(hi, outQ.ZeroPoint + (long)Math.Round(6.0 / outQ.Scale, MidpointRounding.ToEven));
-                        }
-
-                        d.Clamp = new[] { lo, hi };
+                            Activation.Relu => ClampBounds.Relu(outQ.Type, outQ.ZeroPoint),
+                            Activation.Relu6 => ClampBounds.Relu6(outQ.Type, outQ.Scale, outQ.ZeroPoint),
+                            _ => ClampBounds.None(outQ.Type),
+                        };
+                        d.Clamp = new[] { clamp.Lo, clamp.Hi };
                         return outQ;
                     }
 
@@ -253,8 +248,7 @@ namespace QuantGen.Quantization
                     {
                         TensorQuant outQ = Calibrated(node, prec.ActivationBits);
                         TensorQuant bQ = node.Inputs[1].Kind == TensorKind.Initializer ? ConstantQuant(node.Inputs[1], prec) : quant[node.Inputs[1].Name];
-                        a.RequantA = Dyadic.FromReal(inQ.Scale / outQ.Scale);
-                        a.RequantB = Dyadic.FromReal(bQ.Scale / outQ.Scale);
+                        (a.RequantA, a.RequantB) = ResidualAdd.Multipliers(inQ.Scale, bQ.Scale, outQ.Scale);
                         return outQ;
                     }
 
@@ -264,8 +258,8 @@ namespace QuantGen.Quantization
                         return inQ;
 
                     case ClipLayer c:
-                        c.QMin = inQ.Type.Saturate((long)Math.Round(c.Min / inQ.Scale, MidpointRounding.ToEven) + inQ.ZeroPoint);
-                        c.QMax = inQ.Type.Saturate((long)Math.Round(c.Max / inQ.Scale, MidpointRounding.ToEven) + inQ.ZeroPoint);
+                        ClampBounds bounds = ClampBounds.Clip(inQ.Type, inQ.Scale, inQ.ZeroPoint, c.Min, c.Max);
+                        (c.QMin, c.QMax) = (bounds.Lo, bounds.Hi);
                         return inQ;
 
                     case SoftmaxLayer s:
@@ -308,7 +302,7 @@ namespace QuantGen.Quantization
                         float[]? beta = node.Bias?.FloatData;
                         double normScale = IntLayerNorm.OutputScale(ch);
                         ln.Requant = Enumerable.Range(0, ch).Select(c => Dyadic.FromReal((gamma?[c] ?? 1.0) * normScale / outQ.Scale)).ToArray();
-                        ln.Biases = Enumerable.Range(0, ch).Select(c => (long)Math.Round((beta?[c] ?? 0.0) / outQ.Scale, MidpointRounding.ToEven)).ToArray();
+                        ln.Biases = Enumerable.Range(0, ch).Select(c => Numerics.Quantization.RoundHalfUp((beta?[c] ?? 0.0) / outQ.Scale)).ToArray();
                         ln.Gamma = null;
                         ln.Beta = null;
                         return outQ;
@@ -318,7 +312,7 @@ namespace QuantGen.Quantization
                     {
                         TensorQuant outQ = Calibrated(node, prec.ActivationBits);
                         int count = node.Inputs[0].Shape[p.Axis];
-                        p.Requant = Dyadic.FromReal(inQ.Scale / (outQ.Scale * count));
+                        p.Requant = AveragePool.Multiplier(inQ.Scale, outQ.Scale, count);
                         return outQ;
                     }
 
@@ -348,7 +342,7 @@ namespace QuantGen.Quantization
                 var q = new int[data.Length];
                 for (int i = 0; i < data.Length; i++)
                 {
-                    q[i] = (int)IntegerOps.Clamp((long)Math.Round(data[i] / scales[i / k], MidpointRounding.ToEven), -qmax, qmax);
+                    q[i] = (int)IntegerOps.Clamp(Numerics.Quantization.RoundHalfUp(data[i] / scales[i / k]), -qmax, qmax);
                 }
 
                 AddInitializer(w.Name, type, w.Shape, q, prec.PerChannel ? scales : new[] { scales[0] });
@@ -366,7 +360,7 @@ namespace QuantGen.Quantization
                 ElementType type = ElementType.Int(prec.WeightBits);
                 double absMax = t.FloatData!.Length == 0 ? 0 : t.FloatData.Max(v => Math.Abs((double)v));
                 double scale = absMax > 0 ? (float)(absMax / type.MaxValue) : 1.0;
-                int[] q = t.FloatData.Select(v => (int)IntegerOps.Clamp((long)Math.Round(v / scale, MidpointRounding.ToEven), -type.MaxValue, type.MaxValue)).ToArray();
+                int[] q = t.FloatData.Select(v => (int)IntegerOps.Clamp(Numerics.Quantization.RoundHalfUp(v / scale), -type.MaxValue, type.MaxValue)).ToArray();
                 AddInitializer(t.Name, type, t.Shape, q, new[] { scale });
                 var tq = new TensorQuant(type, scale, 0);
                 quant[t.Name] = tq;
