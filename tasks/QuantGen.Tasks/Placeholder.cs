@@ -1,0 +1,6 @@
+namespace QuantGen.Tasks
+{
+    internal static class Placeholder
+    {
+    }
+}
