@@ -106,13 +106,13 @@ namespace QuantGen.Graph
             CheckUnusedActivations();
             if (!tensors.TryGetValue(spec.Output, out TensorInfo? output))
             {
-                Report(ModelErrors.UndefinedTensor, $"the model output \"{spec.Output}\" is not produced by any layer", SourcePlace.None);
+                Report(ModelErrors.UndefinedTensor, $"the model output \"{spec.Output}\" is not produced by any layer", spec.OutputPlace);
                 return null;
             }
 
             if (output.Kind != TensorKind.Activation)
             {
-                Report(ModelErrors.InvalidValue, $"the model output \"{spec.Output}\" must be produced by a layer", SourcePlace.None);
+                Report(ModelErrors.InvalidValue, $"the model output \"{spec.Output}\" must be produced by a layer", spec.OutputPlace);
             }
 
             return errors == 0 ? new ModelGraph(spec, input, output, nodes, tensors) : null;

@@ -43,7 +43,7 @@ namespace QuantGen.Model
             }
 
             string weightsPath = ResolveWeightsPath(specPath, spec.Weights);
-            byte[]? weights = ReadBytes(weightsPath, specPath, diagnostics);
+            byte[]? weights = ReadBytes(weightsPath, specPath, spec.WeightsPlace, diagnostics);
             if (weights == null)
             {
                 return new ModelLoadResult(null, diagnostics);
@@ -104,14 +104,14 @@ namespace QuantGen.Model
             }
         }
 
-        private static byte[]? ReadBytes(string path, string specPath, List<ModelDiagnostic> diagnostics)
+        private static byte[]? ReadBytes(string path, string specPath, SourcePlace weightsPlace, List<ModelDiagnostic> diagnostics)
         {
             try
             {
                 var info = new FileInfo(path);
                 if (!info.Exists)
                 {
-                    diagnostics.Add(new ModelDiagnostic(ModelErrors.FileUnreadable, $"the weights file {path} named by \"weights\" does not exist", specPath, "$.weights", 0, 0));
+                    diagnostics.Add(new ModelDiagnostic(ModelErrors.FileUnreadable, $"the weights file {path} named by \"weights\" does not exist", specPath, weightsPlace.Path, weightsPlace.Line, weightsPlace.Column));
                     return null;
                 }
 

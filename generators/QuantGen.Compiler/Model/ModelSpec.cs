@@ -119,6 +119,11 @@ namespace QuantGen.Model
 
         public string Output { get; set; } = string.Empty;
 
+        /// <summary>Where "outputs" and "weights" were declared (for diagnostics).</summary>
+        public SourcePlace OutputPlace { get; set; } = SourcePlace.None;
+
+        public SourcePlace WeightsPlace { get; set; } = SourcePlace.None;
+
         public List<InitializerSpec> Initializers { get; } = new List<InitializerSpec>();
 
         public List<ActivationSpec> Activations { get; } = new List<ActivationSpec>();

@@ -130,6 +130,11 @@ namespace QuantGen.Model
 
             bool quantized = spec.Kind == ModelKind.Quantized;
             spec.Weights = RequiredString(obj, "weights") ?? string.Empty;
+            if (obj.Get("weights") is JsonNode weightsNode)
+            {
+                spec.WeightsPlace = PlaceOf(weightsNode);
+            }
+
             if (spec.Weights.Length == 0 && obj.Get("weights") is JsonString)
             {
                 Report(ModelErrors.InvalidValue, "\"weights\" must name the safetensors file", obj.Get("weights")!);
@@ -158,6 +163,7 @@ namespace QuantGen.Model
                 else
                 {
                     spec.Output = AsString(outputs.Items[0]) ?? string.Empty;
+                    spec.OutputPlace = PlaceOf(outputs.Items[0]);
                 }
             }
 

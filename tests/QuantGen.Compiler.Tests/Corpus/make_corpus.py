@@ -110,7 +110,7 @@ def out_of_order(s):
 case("out-of-order", fspec(out_of_order), W, ("QG1009", "$.layers[0]"))
 case("duplicate-layer-name", fspec(lambda s: s["layers"][1].__setitem__("name", "fc1")), W, ("QG1008", "$.layers[1]"))
 case("duplicate-output", fspec(lambda s: s["layers"][1].__setitem__("output", "h")), W, ("QG1008", "$.layers[1]"))
-case("dangling-output", fspec(lambda s: s.__setitem__("outputs", ["logits"])), W, ("QG1007", "-"))
+case("dangling-output", fspec(lambda s: s.__setitem__("outputs", ["logits"])), W, ("QG1007", "$.outputs[0]"))
 case("reshape-count-mismatch", fspec(lambda s: s["layers"].append({"name": "r", "op": "Reshape", "inputs": ["y"], "output": "z", "shape": [3]}) or s.__setitem__("outputs", ["z"])), W, ("QG1010", "$.layers[2]"))
 case("transpose-bad-perm", fspec(lambda s: s["layers"].append({"name": "t", "op": "Transpose", "inputs": ["y"], "output": "z", "perm": [1]}) or s.__setitem__("outputs", ["z"])), W, ("QG1010", "$.layers[2]"))
 case("undeclared-initializer", fspec(lambda s: s["layers"][1].__setitem__("weight", "fc3.weight")), W, ("QG1007", "$.layers[1]"))
