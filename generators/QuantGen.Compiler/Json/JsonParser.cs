@@ -349,7 +349,7 @@ namespace QuantGen.Json
                             pos += 4;
                             break;
                         default:
-                            pos--;
+                            pos -= 2;
                             throw Error("invalid escape sequence");
                     }
 
