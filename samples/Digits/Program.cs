@@ -97,12 +97,15 @@ namespace QuantGen.Samples.Digits
                 }
 
                 double usPerImage = sw.Elapsed.TotalMilliseconds * 1000 / quantized.Length;
+                GeneratedRun generated = RunGenerated(name, reference, quantized, labels);
                 int widest = ranges.Layers.SelectMany(l => l.Intermediates).Where(kv => kv.Key == "acc").Select(kv => kv.Value.Bits).DefaultIfEmpty(0).Max();
                 Console.WriteLine($"{name}: {qGraph.Nodes.Count} layers, {Relative(qPath)}");
                 Console.WriteLine($"  float accuracy {Pct(report.FloatAccuracy)}, integer accuracy {Pct(report.IntegerAccuracy)}, " +
                                   $"top-1 agreement {Pct(report.Top1Agreement)} ({report.Flips} flips: {report.FlipsToWrong} to wrong, {report.FlipsToRight} to right), " +
                                   $"mean KLD {report.MeanKlDivergence.ToString("0.00000", CultureInfo.InvariantCulture)}");
-                Console.WriteLine($"  widest accumulator {widest} bits; reference interpreter {usPerImage.ToString("0.0", CultureInfo.InvariantCulture)} us/image (scalar oracle, not the fast path)");
+                Console.WriteLine($"  widest accumulator {widest} bits; reference interpreter {usPerImage.ToString("0.0", CultureInfo.InvariantCulture)} us/image (scalar oracle)");
+                Console.WriteLine($"  generated C# ({generated.SimdPath}): accuracy {Pct(generated.Accuracy)}, bit-exact with the reference on {generated.Exact}/{quantized.Length} images, " +
+                                  $"{generated.MicrosecondsPerImage.ToString("0.00", CultureInfo.InvariantCulture)} us/image, {generated.AllocatedBytesPerCall} bytes allocated per call");
                 Console.WriteLine("  per-layer SQNR (dB): " + string.Join(", ", report.LayerSqnr.Select(s => s.Layer + " " + s.Decibels.ToString("0.0", CultureInfo.InvariantCulture))));
                 Console.WriteLine();
                 rows.Add(report.ToMarkdown(name).Split('\n')[2]);
@@ -112,6 +115,77 @@ namespace QuantGen.Samples.Digits
             Console.WriteLine("|---|---|---|---|---|---|");
             rows.ForEach(Console.WriteLine);
             return 0;
+        }
+
+        private sealed class GeneratedRun
+        {
+            public string SimdPath { get; set; } = string.Empty;
+
+            public double Accuracy { get; set; }
+
+            public int Exact { get; set; }
+
+            public double MicrosecondsPerImage { get; set; }
+
+            public long AllocatedBytesPerCall { get; set; }
+        }
+
+        /// <summary>Runs the source-generated model (DigitsMlp / DigitsVit) on the same integer inputs as the reference.</summary>
+        private static GeneratedRun RunGenerated(string name, ReferenceInterpreter reference, int[][] inputs, int[] labels)
+        {
+            var mlp = new DigitsMlp();
+            var vit = new DigitsVit();
+            bool isMlp = name == "digits_mlp";
+            var input = new sbyte[isMlp ? DigitsMlp.InputLength : DigitsVit.InputLength];
+            var output = new sbyte[isMlp ? DigitsMlp.OutputLength : DigitsVit.OutputLength];
+            void Infer()
+            {
+                if (isMlp)
+                {
+                    mlp.Infer(input, output);
+                }
+                else
+                {
+                    vit.Infer(input, output);
+                }
+            }
+
+            var run = new GeneratedRun { SimdPath = DigitsMlp.SimdPath };
+            int correct = 0;
+            for (int s = 0; s < inputs.Length; s++)
+            {
+                for (int i = 0; i < input.Length; i++)
+                {
+                    input[i] = (sbyte)inputs[s][i];
+                }
+
+                Infer();
+                int[] expected = reference.Run(inputs[s]);
+                run.Exact += expected.SequenceEqual(output.Select(v => (int)v)) ? 1 : 0;
+                correct += FidelityMetrics.ArgMax(output.Select(v => (double)v).ToArray()) == labels[s] ? 1 : 0;
+            }
+
+            run.Accuracy = (double)correct / inputs.Length;
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            Infer();
+            run.AllocatedBytesPerCall = GC.GetAllocatedBytesForCurrentThread() - before;
+            int repeats = isMlp ? 20 : 5;
+            var sw = Stopwatch.StartNew();
+            for (int r = 0; r < repeats; r++)
+            {
+                foreach (int[] x in inputs)
+                {
+                    for (int i = 0; i < input.Length; i++)
+                    {
+                        input[i] = (sbyte)x[i];
+                    }
+
+                    Infer();
+                }
+            }
+
+            run.MicrosecondsPerImage = sw.Elapsed.TotalMilliseconds * 1000 / (repeats * inputs.Length);
+            return run;
         }
 
         private static string Pct(double v) => (100 * v).ToString("0.00", CultureInfo.InvariantCulture) + " %";

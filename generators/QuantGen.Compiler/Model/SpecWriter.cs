@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.IO;
 using System.Linq;
 using System.Text;
 using QuantGen.Json;
@@ -9,7 +8,7 @@ using QuantGen.Numerics;
 namespace QuantGen.Model
 {
     /// <summary>Writes a <see cref="ModelSpec"/> as spec JSON (deterministic) and saves spec + weights.</summary>
-    public static class SpecWriter
+    public static partial class SpecWriter
     {
         public static string ToJson(ModelSpec spec)
         {
@@ -108,38 +107,6 @@ namespace QuantGen.Model
             w.EndArray();
             w.EndObject();
             return w.ToString();
-        }
-
-        /// <summary>Writes <c>specPath</c> and the weights file it names, each through a temporary file and a move.</summary>
-        public static void Save(ModelSpec spec, IEnumerable<RawTensor> weights, string specPath)
-        {
-            string weightsPath = ModelLoader.ResolveWeightsPath(specPath, spec.Weights);
-            var metadata = new List<KeyValuePair<string, string>> { new KeyValuePair<string, string>("format", "quantgen"), new KeyValuePair<string, string>("model", spec.Name) };
-            WriteAtomically(weightsPath, SafeTensors.Write(weights, metadata));
-            WriteAtomically(specPath, new UTF8Encoding(false).GetBytes(ToJson(spec)));
-        }
-
-        private static void WriteAtomically(string path, byte[] bytes)
-        {
-            string full = Path.GetFullPath(path);
-            string temp = full + ".tmp-" + Guid.NewGuid().ToString("N");
-            try
-            {
-                File.WriteAllBytes(temp, bytes);
-                if (File.Exists(full))
-                {
-                    File.Delete(full);
-                }
-
-                File.Move(temp, full);
-            }
-            finally
-            {
-                if (File.Exists(temp))
-                {
-                    File.Delete(temp);
-                }
-            }
         }
 
         private static void WriteQuant(JsonWriter w, TensorQuant quant)

@@ -1,0 +1,65 @@
+using Microsoft.CodeAnalysis;
+
+namespace QuantGen.Generators
+{
+    /// <summary>
+    /// The generator's diagnostics (QG2xxx) plus one descriptor per model-file id (QG1xxx) so problems in the spec
+    /// or weights appear as compiler errors at the file and line. Catalogue: docs/diagnostics.md.
+    /// </summary>
+    public static class DiagnosticDescriptors
+    {
+        private const string Category = "QuantGen";
+
+        public static readonly DiagnosticDescriptor ModelFileNotFound = new DiagnosticDescriptor(
+            "QG2001", "Model file not found", "No AdditionalFiles item matches the model path \"{0}\"; add it to the project as <AdditionalFiles Include=\"{0}\" />",
+            Category, DiagnosticSeverity.Error, true);
+
+        public static readonly DiagnosticDescriptor WeightsNotFound = new DiagnosticDescriptor(
+            "QG2002", "Weights file not available to the generator", "The model names weights \"{0}\" but no encoded copy of {1} reached the generator; add the .safetensors file as an AdditionalFiles item and import QuantGen.Generators.targets (it encodes weights as text for the compiler)",
+            Category, DiagnosticSeverity.Error, true);
+
+        public static readonly DiagnosticDescriptor NotPartial = new DiagnosticDescriptor(
+            "QG2003", "Class must be partial", "Class \"{0}\" has [QuantizedModel] but is not partial; declare it 'partial class {0}' so the generated members can be added",
+            Category, DiagnosticSeverity.Error, true);
+
+        public static readonly DiagnosticDescriptor GenericNotSupported = new DiagnosticDescriptor(
+            "QG2004", "Generic model classes are not supported", "Class \"{0}\" is generic; a [QuantizedModel] class cannot have type parameters (its code depends on one concrete model)",
+            Category, DiagnosticSeverity.Error, true);
+
+        public static readonly DiagnosticDescriptor ContainingTypeNotPartial = new DiagnosticDescriptor(
+            "QG2005", "Containing type must be partial", "Class \"{0}\" is nested in \"{1}\", which is not partial; make every containing type partial",
+            Category, DiagnosticSeverity.Error, true);
+
+        public static readonly DiagnosticDescriptor OverrideContradicts = new DiagnosticDescriptor(
+            "QG2006", "Layer override contradicts the model file", "[LayerOverride(\"{0}\")] expects {1} but the model file has {2}; re-quantize the model or change the override",
+            Category, DiagnosticSeverity.Error, true);
+
+        public static readonly DiagnosticDescriptor UnknownLayer = new DiagnosticDescriptor(
+            "QG2007", "Override names an unknown layer", "[LayerOverride(\"{0}\")] names no layer of model \"{1}\"; its layers are {2}",
+            Category, DiagnosticSeverity.Error, true);
+
+        public static readonly DiagnosticDescriptor BitWidthOutOfRange = new DiagnosticDescriptor(
+            "QG2008", "Bit width out of range", "{0} = {1} is outside the supported range {2}",
+            Category, DiagnosticSeverity.Error, true);
+
+        public static readonly DiagnosticDescriptor InvalidAttributeArgument = new DiagnosticDescriptor(
+            "QG2009", "Invalid attribute argument", "{0}",
+            Category, DiagnosticSeverity.Error, true);
+
+        public static readonly DiagnosticDescriptor NotQuantized = new DiagnosticDescriptor(
+            "QG2010", "Model is not quantized", "Model \"{0}\" is a float model; quantize it first (PostTrainingQuantizer or the quantize command) and point [QuantizedModel] at the .qmodel.json it writes",
+            Category, DiagnosticSeverity.Error, true);
+
+        public static readonly DiagnosticDescriptor UnsupportedTensorType = new DiagnosticDescriptor(
+            "QG2011", "Unsupported tensor type for the CPU backend", "Tensor \"{0}\" of model \"{1}\" has type {2}; the CPU backend supports int2..int16, uint2..uint16 and int32 tensors",
+            Category, DiagnosticSeverity.Error, true);
+
+        public static readonly DiagnosticDescriptor InternalError = new DiagnosticDescriptor(
+            "QG2099", "Generator failure", "QuantGen could not generate code for \"{0}\": {1}; please report this with the model file",
+            Category, DiagnosticSeverity.Error, true);
+
+        /// <summary>A descriptor for a model-file id (QG1001..QG1021), message passed through.</summary>
+        public static DiagnosticDescriptor ForModelError(string id) => new DiagnosticDescriptor(
+            id, "Model file error", "{0}", Category, DiagnosticSeverity.Error, true);
+    }
+}

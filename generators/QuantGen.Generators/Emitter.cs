@@ -1,0 +1,198 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Text;
+using QuantGen.Graph;
+using QuantGen.Model;
+
+namespace QuantGen.Generators
+{
+    /// <summary>
+    /// <see cref="EmitRequest"/> -> generated sources: loads and validates the model with the compiler core, runs the
+    /// range analysis, checks the class's overrides, then hands the graph to <see cref="CpuEmitter"/>. Model-file
+    /// problems become compiler diagnostics located in the spec file (line and column) or at the attribute.
+    /// </summary>
+    internal static class Emitter
+    {
+        public static EmitResult EmitSafely(EmitRequest request, CancellationToken ct)
+        {
+            try
+            {
+                return Emit(request, ct);
+            }
+            catch (Exception e) when (!(e is OperationCanceledException))
+            {
+                var d = new DiagnosticInfo(DiagnosticDescriptors.InternalError, request.Model.ModelPathLocation, request.Model.Name, e.GetType().Name + ": " + e.Message);
+                return new EmitResult(EquatableArray<GeneratedFile>.Empty, new EquatableArray<DiagnosticInfo>(new[] { d }));
+            }
+        }
+
+        private static EmitResult Emit(EmitRequest request, CancellationToken ct)
+        {
+            ClassModel model = request.Model;
+            var diagnostics = new List<DiagnosticInfo>(model.Diagnostics);
+            diagnostics.AddRange(request.Diagnostics);
+            EmitResult Fail() => new EmitResult(EquatableArray<GeneratedFile>.Empty, new EquatableArray<DiagnosticInfo>(diagnostics));
+            if (diagnostics.Count > 0 || request.Spec == null)
+            {
+                return Fail();
+            }
+
+            ModelFile spec = request.Spec;
+            byte[] weights = Array.Empty<byte>();
+            string weightsPath = request.WeightsPath ?? string.Empty;
+            if (request.Weights != null)
+            {
+                string text = request.Weights.Text;
+                int newline = text.IndexOf('\n');
+                try
+                {
+                    weights = Convert.FromBase64String(newline < 0 ? string.Empty : text.Substring(newline + 1).Replace("\n", string.Empty).Replace("\r", string.Empty));
+                }
+                catch (FormatException)
+                {
+                    diagnostics.Add(new DiagnosticInfo(DiagnosticDescriptors.ForModelError(ModelErrors.MalformedWeights), model.ModelPathLocation, $"{request.Weights.Path}: the encoded weights are not valid base64; rebuild to re-encode {weightsPath}"));
+                    return Fail();
+                }
+            }
+
+            ct.ThrowIfCancellationRequested();
+            ModelLoadResult loaded = ModelLoader.Load(spec.Text, spec.Path, weights, weightsPath);
+            foreach (ModelDiagnostic d in loaded.Diagnostics)
+            {
+                diagnostics.Add(FromModel(d, spec, model));
+            }
+
+            if (loaded.Graph == null)
+            {
+                return Fail();
+            }
+
+            ModelGraph graph = loaded.Graph;
+            if (!graph.IsQuantized)
+            {
+                diagnostics.Add(new DiagnosticInfo(DiagnosticDescriptors.NotQuantized, model.ModelPathLocation, graph.Name));
+                return Fail();
+            }
+
+            var rangeDiagnostics = new List<ModelDiagnostic>();
+            RangeReport? ranges = RangeAnalysis.Analyze(graph, rangeDiagnostics);
+            diagnostics.AddRange(rangeDiagnostics.Select(d => FromModel(d, spec, model)));
+            CheckOverrides(model, graph, diagnostics);
+            foreach (TensorInfo t in graph.Tensors.Values.OrderBy(t => t.Name, StringComparer.Ordinal))
+            {
+                if (t.Kind != TensorKind.Initializer && (t.Type.IsFloat || (!t.Type.IsSigned && t.Type.Bits > 16)))
+                {
+                    diagnostics.Add(new DiagnosticInfo(DiagnosticDescriptors.UnsupportedTensorType, model.ModelPathLocation, t.Name, graph.Name, t.Type.ToString()));
+                }
+            }
+
+            if (ranges == null || diagnostics.Count > 0)
+            {
+                return Fail();
+            }
+
+            ct.ThrowIfCancellationRequested();
+            var emitter = new CpuEmitter(model, graph, ranges, request.Weights?.Sha256 ?? string.Empty);
+            return new EmitResult(new EquatableArray<GeneratedFile>(emitter.Emit()), EquatableArray<DiagnosticInfo>.Empty);
+        }
+
+        private static void CheckOverrides(ClassModel model, ModelGraph graph, List<DiagnosticInfo> diagnostics)
+        {
+            foreach (OverrideModel o in model.Overrides)
+            {
+                GraphNode? node = graph.Nodes.FirstOrDefault(n => n.Layer.Name == o.Layer);
+                if (node == null)
+                {
+                    diagnostics.Add(new DiagnosticInfo(DiagnosticDescriptors.UnknownLayer, o.Location, o.Layer, graph.Name, string.Join(", ", graph.Nodes.Select(n => n.Layer.Name))));
+                    continue;
+                }
+
+                void Contradiction(string expected, string actual) =>
+                    diagnostics.Add(new DiagnosticInfo(DiagnosticDescriptors.OverrideContradicts, o.Location, o.Layer, expected, actual));
+
+                if (o.WeightBits != 0)
+                {
+                    if (node.Weight == null || node.Layer.Op != OpKind.Dense)
+                    {
+                        Contradiction($"{o.WeightBits}-bit weights", $"a {node.Layer.Op} layer without weights");
+                    }
+                    else if (node.Weight.Type.Bits != o.WeightBits)
+                    {
+                        Contradiction($"{o.WeightBits}-bit weights", $"{node.Weight.Type} weights");
+                    }
+                }
+
+                if (o.ActivationBits != 0 && node.Output.Type.Bits != o.ActivationBits)
+                {
+                    Contradiction($"a {o.ActivationBits}-bit output", $"{node.Output.Type} output \"{node.Output.Name}\"");
+                }
+
+                if (o.PerChannel.HasValue)
+                {
+                    bool actual = node.Weight?.ChannelScales != null;
+                    if (node.Weight == null || node.Layer.Op != OpKind.Dense)
+                    {
+                        Contradiction(o.PerChannel.Value ? "per-channel weights" : "per-tensor weights", $"a {node.Layer.Op} layer without weights");
+                    }
+                    else if (actual != o.PerChannel.Value)
+                    {
+                        Contradiction(o.PerChannel.Value ? "per-channel weight scales" : "one per-tensor weight scale", actual ? "per-channel weight scales" : "one per-tensor weight scale");
+                    }
+                }
+
+                if (o.Method != null)
+                {
+                    string? actual = node.Layer switch
+                    {
+                        SoftmaxLayer s => s.Method == SoftmaxMethod.Shiftmax ? "shiftmax" : "ibert",
+                        GeluLayer g => g.Method == GeluMethod.ShiftGelu ? "shiftgelu" : "ibert",
+                        _ => null,
+                    };
+                    if (actual != o.Method)
+                    {
+                        Contradiction($"method \"{o.Method}\"", actual == null ? $"a {node.Layer.Op} layer, which has no method" : $"method \"{actual}\"");
+                    }
+                }
+            }
+        }
+
+        /// <summary>A model-file diagnostic at its place in the spec (line/column), else at the attribute argument.</summary>
+        private static DiagnosticInfo FromModel(ModelDiagnostic d, ModelFile spec, ClassModel model)
+        {
+            string message = d.Message + (d.Place != null ? " [at " + d.Place + "]" : string.Empty);
+            DiagnosticDescriptor descriptor = DiagnosticDescriptors.ForModelError(d.Id);
+            if (d.Line > 0 && d.File == spec.Path)
+            {
+                int offset = OffsetOf(spec.Text, d.Line, d.Column);
+                var start = new LinePosition(d.Line - 1, d.Column - 1);
+                var span = new TextSpan(offset, offset < spec.Text.Length ? 1 : 0);
+                return new DiagnosticInfo(descriptor, new LocationInfo(spec.Path, span, new LinePositionSpan(start, new LinePosition(d.Line - 1, d.Column - 1 + span.Length))), message);
+            }
+
+            return new DiagnosticInfo(descriptor, model.ModelPathLocation, d.File + ": " + message);
+        }
+
+        private static int OffsetOf(string text, int line, int column)
+        {
+            int offset = 0;
+            for (int l = 1; l < line && offset < text.Length; l++)
+            {
+                int nl = text.IndexOf('\n', offset);
+                if (nl < 0)
+                {
+                    return text.Length;
+                }
+
+                offset = nl + 1;
+            }
+
+            return Math.Min(offset + column - 1, text.Length);
+        }
+
+        internal static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+    }
+}

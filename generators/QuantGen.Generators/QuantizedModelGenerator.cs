@@ -1,0 +1,185 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using System.Security.Cryptography;
+using System.Text;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Text;
+using QuantGen.Json;
+
+namespace QuantGen.Generators
+{
+    /// <summary>
+    /// [QuantizedModel] partial classes -> integer-only C# inference code.
+    /// Pipeline: classes (ForAttributeWithMetadataName) + model files (AdditionalFiles: *.qmodel.json and the
+    /// base64-encoded weights written by QuantGen.Generators.targets) -> an <see cref="EmitRequest"/> per class ->
+    /// <see cref="Emitter"/> -> sources and diagnostics. Every step output is equatable, so an unrelated edit
+    /// reuses the cached emission; the generator never throws (failures become QG2099).
+    /// </summary>
+    [Generator(LanguageNames.CSharp)]
+    public sealed class QuantizedModelGenerator : IIncrementalGenerator
+    {
+        public const string SpecSuffix = ".qmodel.json";
+        public const string EncodedWeightsSuffix = ".safetensors.b64";
+        public const string EncodedHeader = "#quantgen-base64 ";
+
+        public void Initialize(IncrementalGeneratorInitializationContext context)
+        {
+            context.RegisterPostInitializationOutput(c => c.AddSource("QuantGen.Kernels.g.cs", SourceText.From(KernelsSource.Text, Encoding.UTF8)));
+
+            IncrementalValuesProvider<ClassModel> classes = context.SyntaxProvider
+                .ForAttributeWithMetadataName(
+                    Parser.QuantizedModelAttribute,
+                    static (node, _) => node is Microsoft.CodeAnalysis.CSharp.Syntax.ClassDeclarationSyntax,
+                    Parser.Parse)
+                .WithTrackingName(TrackingNames.Classes);
+
+            IncrementalValueProvider<ImmutableArray<ModelFile>> files = context.AdditionalTextsProvider
+                .Where(static t => t.Path.EndsWith(SpecSuffix, StringComparison.OrdinalIgnoreCase) || t.Path.EndsWith(EncodedWeightsSuffix, StringComparison.OrdinalIgnoreCase))
+                .Select(static (t, ct) => ReadFile(t, ct))
+                .Where(static f => f != null)
+                .Select(static (f, _) => f!)
+                .WithTrackingName(TrackingNames.Files)
+                .Collect();
+
+            IncrementalValuesProvider<EmitRequest> requests = classes
+                .Combine(files)
+                .Select(static (pair, _) => Resolve(pair.Left, pair.Right))
+                .WithTrackingName(TrackingNames.Requests);
+
+            IncrementalValuesProvider<EmitResult> results = requests
+                .Select(static (r, ct) => Emitter.EmitSafely(r, ct))
+                .WithTrackingName(TrackingNames.Results);
+
+            context.RegisterSourceOutput(results, static (spc, result) =>
+            {
+                foreach (DiagnosticInfo d in result.Diagnostics)
+                {
+                    spc.ReportDiagnostic(d.ToDiagnostic());
+                }
+
+                foreach (GeneratedFile f in result.Files)
+                {
+                    spc.AddSource(f.HintName, SourceText.From(f.Text, Encoding.UTF8));
+                }
+            });
+        }
+
+        private static ModelFile? ReadFile(AdditionalText text, CancellationToken ct)
+        {
+            SourceText? source = text.GetText(ct);
+            if (source == null)
+            {
+                return null;
+            }
+
+            string content = source.ToString();
+            using var sha = SHA256.Create();
+            string hash = string.Concat(sha.ComputeHash(Encoding.UTF8.GetBytes(content)).Select(b => b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture)));
+            return new ModelFile(text.Path, content, hash);
+        }
+
+        /// <summary>'/'-separated, with "." and ".." resolved (no file-system access).</summary>
+        internal static string NormalizePath(string path)
+        {
+            string[] parts = path.Replace('\\', '/').Split('/');
+            var stack = new List<string>();
+            for (int i = 0; i < parts.Length; i++)
+            {
+                string p = parts[i];
+                if (p == "." || (p.Length == 0 && i > 0))
+                {
+                    continue;
+                }
+
+                if (p == ".." && stack.Count > 0 && stack[stack.Count - 1] != "..")
+                {
+                    stack.RemoveAt(stack.Count - 1);
+                    continue;
+                }
+
+                stack.Add(p);
+            }
+
+            return string.Join("/", stack);
+        }
+
+        internal static EmitRequest Resolve(ClassModel model, ImmutableArray<ModelFile> files)
+        {
+            var diagnostics = new List<DiagnosticInfo>();
+            if (model.ModelPath.Length == 0 || model.Diagnostics.Any(d => d.Descriptor.DefaultSeverity == DiagnosticSeverity.Error))
+            {
+                return new EmitRequest(model, null, null, null, EquatableArray<DiagnosticInfo>.Empty);
+            }
+
+            string wanted = NormalizePath(model.ModelPath).TrimStart('/');
+            string classDir = NormalizePath(model.SourceFile);
+            ModelFile? spec = files
+                .Where(f => f.Path.EndsWith(SpecSuffix, StringComparison.OrdinalIgnoreCase))
+                .Where(f => NormalizePath(f.Path) == wanted || NormalizePath(f.Path).EndsWith("/" + wanted, StringComparison.Ordinal))
+                .OrderByDescending(f => CommonPrefix(NormalizePath(f.Path), classDir))
+                .ThenBy(f => f.Path, StringComparer.Ordinal)
+                .FirstOrDefault();
+            if (spec == null)
+            {
+                diagnostics.Add(new DiagnosticInfo(DiagnosticDescriptors.ModelFileNotFound, model.ModelPathLocation, model.ModelPath));
+                return new EmitRequest(model, null, null, null, new EquatableArray<DiagnosticInfo>(diagnostics));
+            }
+
+            string? weightsName = null;
+            try
+            {
+                if (JsonParser.Parse(spec.Text) is JsonObject root && root.Get("weights") is JsonString w)
+                {
+                    weightsName = w.Value;
+                }
+            }
+            catch (JsonParseException)
+            {
+                // reported with its position when the spec is parsed for emission
+            }
+
+            if (weightsName == null)
+            {
+                return new EmitRequest(model, spec, null, null, EquatableArray<DiagnosticInfo>.Empty);
+            }
+
+            string specDir = NormalizePath(spec.Path);
+            int slash = specDir.LastIndexOf('/');
+            string weightsPath = NormalizePath((slash >= 0 ? specDir.Substring(0, slash + 1) : string.Empty) + weightsName);
+            ModelFile? weights = files.FirstOrDefault(f => f.Path.EndsWith(EncodedWeightsSuffix, StringComparison.OrdinalIgnoreCase) && EncodedOriginal(f) == weightsPath);
+            if (weights == null)
+            {
+                diagnostics.Add(new DiagnosticInfo(DiagnosticDescriptors.WeightsNotFound, model.ModelPathLocation, weightsName, weightsPath));
+            }
+
+            return new EmitRequest(model, spec, weights, weightsPath, new EquatableArray<DiagnosticInfo>(diagnostics));
+        }
+
+        /// <summary>The original path recorded in the first line of an encoded weights file.</summary>
+        internal static string? EncodedOriginal(ModelFile f)
+        {
+            if (!f.Text.StartsWith(EncodedHeader, StringComparison.Ordinal))
+            {
+                return null;
+            }
+
+            int end = f.Text.IndexOf('\n');
+            string line = end < 0 ? f.Text.Substring(EncodedHeader.Length) : f.Text.Substring(EncodedHeader.Length, end - EncodedHeader.Length);
+            return NormalizePath(line.Trim());
+        }
+
+        private static int CommonPrefix(string a, string b)
+        {
+            int n = 0;
+            while (n < a.Length && n < b.Length && a[n] == b[n])
+            {
+                n++;
+            }
+
+            return n;
+        }
+    }
+}
