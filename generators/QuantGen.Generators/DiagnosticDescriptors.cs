@@ -50,10 +50,6 @@ namespace QuantGen.Generators
             "QG2010", "Model is not quantized", "Model \"{0}\" is a float model; quantize it first (PostTrainingQuantizer or the quantize command) and point [QuantizedModel] at the .qmodel.json it writes",
             Category, DiagnosticSeverity.Error, true);
 
-        public static readonly DiagnosticDescriptor UnsupportedTensorType = new DiagnosticDescriptor(
-            "QG2011", "Unsupported tensor type for the CPU backend", "Tensor \"{0}\" of model \"{1}\" has type {2}; the CPU backend supports int2..int16, uint2..uint16 and int32 tensors",
-            Category, DiagnosticSeverity.Error, true);
-
         public static readonly DiagnosticDescriptor InternalError = new DiagnosticDescriptor(
             "QG2099", "Generator failure", "QuantGen could not generate code for \"{0}\": {1}; please report this with the model file",
             Category, DiagnosticSeverity.Error, true);

@@ -1,0 +1,124 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using QuantGen.Data;
+using QuantGen.Graph;
+using QuantGen.Interpreters;
+using QuantGen.Model;
+
+namespace QuantGen.CpuCheck
+{
+    [QuantizedModel("models/digits_mlp.qmodel.json")]
+    public partial class Mlp
+    {
+    }
+
+    [QuantizedModel("models/digits_vit.qmodel.json")]
+    public partial class Vit
+    {
+    }
+
+    /// <summary>Result of comparing one generated model with the reference interpreter.</summary>
+    public sealed class CheckResult
+    {
+        public string Model { get; set; } = string.Empty;
+
+        public int Inputs { get; set; }
+
+        public int Mismatches { get; set; }
+
+        public string FirstMismatch { get; set; } = string.Empty;
+
+        public override string ToString() => $"{Model}: {Inputs} inputs, {Mismatches} mismatches{(Mismatches > 0 ? " (first: " + FirstMismatch + ")" : string.Empty)}";
+    }
+
+    public static class Program
+    {
+        /// <summary>Prints the SIMD path and one line per model; exit code 0 only when every output is bit-exact.</summary>
+        public static int Main()
+        {
+            Console.WriteLine("path=" + Mlp.SimdPath);
+            List<CheckResult> results = CheckAll();
+            results.ForEach(r => Console.WriteLine(r));
+            return results.All(r => r.Mismatches == 0 && r.Inputs > 0) ? 0 : 1;
+        }
+
+        public static List<CheckResult> CheckAll()
+        {
+            string models = LabeledDataset.FindUpwards(AppContext.BaseDirectory, Path.Combine("samples", "models"));
+            LabeledDataset data = LabeledDataset.Load(LabeledDataset.FindUpwards(AppContext.BaseDirectory, Path.Combine("samples", "data", "digits", "digits.csv")));
+            var mlp = new Mlp();
+            var vit = new Vit();
+            return new List<CheckResult>
+            {
+                Check("digits_mlp", Path.Combine(models, "digits_mlp.qmodel.json"), data, (x, y) => mlp.Infer(x, y), (x, y, n) => mlp.Infer(x, y, n)),
+                Check("digits_vit", Path.Combine(models, "digits_vit.qmodel.json"), data, (x, y) => vit.Infer(x, y), (x, y, n) => vit.Infer(x, y, n)),
+            };
+        }
+
+        private delegate void InferOne(ReadOnlySpan<sbyte> input, Span<sbyte> output);
+
+        private delegate void InferBatch(ReadOnlySpan<sbyte> inputs, Span<sbyte> outputs, int batch);
+
+        private static CheckResult Check(string name, string spec, LabeledDataset data, InferOne infer, InferBatch batch)
+        {
+            ModelGraph graph = ModelLoader.Load(spec).GetGraphOrThrow();
+            var reference = new ReferenceInterpreter(graph);
+            int n = graph.Input.ElementCount, m = graph.Output.ElementCount;
+            var inputs = new List<int[]>();
+            inputs.AddRange(data.Split("test").Select(s => reference.Quantize(s.Features)));
+            inputs.Add(Enumerable.Repeat(127, n).ToArray());
+            inputs.Add(Enumerable.Repeat(-128, n).ToArray());
+            inputs.Add(Enumerable.Range(0, n).Select(i => i % 2 == 0 ? 127 : -128).ToArray());
+            inputs.Add(Enumerable.Range(0, n).Select(i => i % 2 == 0 ? -128 : 127).ToArray());
+            inputs.Add(new int[n]);
+            var rng = new Random(20261124);
+            for (int r = 0; r < 100; r++)
+            {
+                inputs.Add(Enumerable.Range(0, n).Select(_ => rng.Next(-128, 128)).ToArray());
+            }
+
+            var result = new CheckResult { Model = name, Inputs = inputs.Count };
+            var x = new sbyte[n];
+            var y = new sbyte[m];
+            foreach (int[] input in inputs)
+            {
+                for (int i = 0; i < n; i++)
+                {
+                    x[i] = (sbyte)input[i];
+                }
+
+                infer(x, y);
+                Compare(result, reference.Run(input), y, inputs.IndexOf(input));
+            }
+
+            // The batched overload on all inputs at once must give the same bytes.
+            sbyte[] all = inputs.SelectMany(v => v.Select(b => (sbyte)b)).ToArray();
+            var outAll = new sbyte[inputs.Count * m];
+            batch(all, outAll, inputs.Count);
+            for (int s = 0; s < inputs.Count; s++)
+            {
+                Compare(result, reference.Run(inputs[s]), outAll.AsSpan(s * m, m).ToArray(), s);
+            }
+
+            return result;
+        }
+
+        private static void Compare(CheckResult result, int[] expected, sbyte[] actual, int index)
+        {
+            for (int i = 0; i < expected.Length; i++)
+            {
+                if (expected[i] != actual[i])
+                {
+                    if (result.Mismatches++ == 0)
+                    {
+                        result.FirstMismatch = $"input {index} element {i}: reference {expected[i]}, generated {actual[i]}";
+                    }
+
+                    return;
+                }
+            }
+        }
+    }
+}
