@@ -40,12 +40,12 @@ namespace QuantGen.Generators
             var diagnostics = new List<DiagnosticInfo>(model.Diagnostics);
             diagnostics.AddRange(request.Diagnostics);
             EmitResult Fail() => new EmitResult(EquatableArray<GeneratedFile>.Empty, new EquatableArray<DiagnosticInfo>(diagnostics));
-            if (diagnostics.Count > 0 || request.Spec == null)
+            if (diagnostics.Count > 0 || (request.Spec == null && (model.Declared == null || request.Weights == null)))
             {
                 return Fail();
             }
 
-            ModelFile spec = request.Spec;
+            ModelFile? spec = request.Spec;
             byte[] weights = Array.Empty<byte>();
             string weightsPath = request.WeightsPath ?? string.Empty;
             if (request.Weights != null)
@@ -64,6 +64,21 @@ namespace QuantGen.Generators
             }
 
             ct.ThrowIfCancellationRequested();
+            if (spec == null)
+            {
+                // Attribute-declared: the declaration becomes a spec in the model format, validated like a file.
+                var rawDiagnostics = new List<ModelDiagnostic>();
+                List<RawTensor>? raw = SafeTensors.Read(weights, weightsPath, rawDiagnostics);
+                ModelSpec? declaredSpec = raw == null ? null : model.Declared!.ToSpec(model.Name, raw, model.ModelPathLocation, diagnostics);
+                diagnostics.AddRange(rawDiagnostics.Select(d => new DiagnosticInfo(DiagnosticDescriptors.ForModelError(d.Id), model.ModelPathLocation, d.ToString())));
+                if (declaredSpec == null)
+                {
+                    return Fail();
+                }
+
+                spec = new ModelFile(model.SourceFile + "#" + model.Name + ".declared.qmodel.json", SpecWriter.ToJson(declaredSpec), string.Empty);
+            }
+
             ModelLoadResult loaded = ModelLoader.Load(spec.Text, spec.Path, weights, weightsPath);
             foreach (ModelDiagnostic d in loaded.Diagnostics)
             {
@@ -161,7 +176,7 @@ namespace QuantGen.Generators
         {
             string message = d.Message + (d.Place != null ? " [at " + d.Place + "]" : string.Empty);
             DiagnosticDescriptor descriptor = DiagnosticDescriptors.ForModelError(d.Id);
-            if (d.Line > 0 && d.File == spec.Path)
+            if (d.Line > 0 && d.File == spec.Path && spec.Sha256.Length > 0)
             {
                 int offset = OffsetOf(spec.Text, d.Line, d.Column);
                 var start = new LinePosition(d.Line - 1, d.Column - 1);

@@ -152,8 +152,9 @@ namespace QuantGen.Generators
     /// <summary>What the first pipeline step keeps of an annotated class: names and strings only, no symbols.</summary>
     public sealed class ClassModel : IEquatable<ClassModel>
     {
-        public ClassModel(string? ns, string name, EquatableArray<string> containingTypes, string accessibility, string modelPath, LocationInfo? modelPathLocation, string sourceFile, EquatableArray<OverrideModel> overrides, EquatableArray<DiagnosticInfo> diagnostics)
+        public ClassModel(string? ns, string name, EquatableArray<string> containingTypes, string accessibility, string modelPath, LocationInfo? modelPathLocation, string sourceFile, EquatableArray<OverrideModel> overrides, EquatableArray<DiagnosticInfo> diagnostics, DeclaredModel? declared = null)
         {
+            Declared = declared;
             Namespace = ns;
             Name = name;
             ContainingTypes = containingTypes;
@@ -182,6 +183,9 @@ namespace QuantGen.Generators
 
         public EquatableArray<OverrideModel> Overrides { get; }
 
+        /// <summary>Set when the model is declared with attributes alone ([QuantizedModel(Weights = ...)]).</summary>
+        public DeclaredModel? Declared { get; }
+
         /// <summary>Problems with the class itself (not partial, generic, ...); when any is an error nothing is emitted.</summary>
         public EquatableArray<DiagnosticInfo> Diagnostics { get; }
 
@@ -189,7 +193,7 @@ namespace QuantGen.Generators
 
         public bool Equals(ClassModel? o) =>
             o != null && Namespace == o.Namespace && Name == o.Name && ContainingTypes.Equals(o.ContainingTypes) && Accessibility == o.Accessibility &&
-            ModelPath == o.ModelPath && Equals(ModelPathLocation, o.ModelPathLocation) && SourceFile == o.SourceFile && Overrides.Equals(o.Overrides) && Diagnostics.Equals(o.Diagnostics);
+            ModelPath == o.ModelPath && Equals(ModelPathLocation, o.ModelPathLocation) && SourceFile == o.SourceFile && Overrides.Equals(o.Overrides) && Diagnostics.Equals(o.Diagnostics) && Equals(Declared, o.Declared);
 
         public override bool Equals(object? obj) => Equals(obj as ClassModel);
 

@@ -57,7 +57,18 @@ namespace QuantGen.Generators
                 pathLocation = LocationInfo.From(arg?.GetLocation() ?? attrSyntax.GetLocation());
             }
 
-            if (attribute.ConstructorArguments.Length == 1 && attribute.ConstructorArguments[0].Value is string s && s.Trim().Length > 0)
+            DeclaredModel? declared = null;
+            string? weights = attribute.NamedArguments.FirstOrDefault(kv => kv.Key == "Weights").Value.Value as string;
+            if (attribute.ConstructorArguments.Length == 0 && weights != null && weights.Trim().Length > 0)
+            {
+                declared = DeclaredModel.Parse(symbol, weights, classLocation, diagnostics, cancellationToken);
+                modelPath = weights;
+            }
+            else if (attribute.ConstructorArguments.Length == 0)
+            {
+                diagnostics.Add(new DiagnosticInfo(DiagnosticDescriptors.InvalidAttributeArgument, pathLocation, "[QuantizedModel] needs a model path, e.g. [QuantizedModel(\"models/digits.qmodel.json\")], or Weights = \"...safetensors\" with [ModelInput] and [Dense] attributes"));
+            }
+            else if (attribute.ConstructorArguments.Length == 1 && attribute.ConstructorArguments[0].Value is string s && s.Trim().Length > 0)
             {
                 modelPath = s;
             }
@@ -90,7 +101,8 @@ namespace QuantGen.Generators
                 pathLocation,
                 syntax.SyntaxTree.FilePath,
                 new EquatableArray<OverrideModel>(overrides),
-                new EquatableArray<DiagnosticInfo>(diagnostics));
+                new EquatableArray<DiagnosticInfo>(diagnostics),
+                declared);
         }
 
         private static OverrideModel? ParseOverride(AttributeData a, List<DiagnosticInfo> diagnostics, CancellationToken ct)

@@ -114,6 +114,19 @@ namespace QuantGen.Generators
                 return new EmitRequest(model, null, null, null, EquatableArray<DiagnosticInfo>.Empty);
             }
 
+            if (model.Declared != null)
+            {
+                string wantedWeights = NormalizePath(model.Declared.WeightsPath).TrimStart('/');
+                ModelFile? encoded = files.FirstOrDefault(f => f.Path.EndsWith(EncodedWeightsSuffix, StringComparison.OrdinalIgnoreCase) &&
+                    EncodedOriginal(f) is string original && (original == wantedWeights || original.EndsWith("/" + wantedWeights, StringComparison.Ordinal)));
+                if (encoded == null)
+                {
+                    diagnostics.Add(new DiagnosticInfo(DiagnosticDescriptors.WeightsNotFound, model.ModelPathLocation, model.Declared.WeightsPath, model.Declared.WeightsPath));
+                }
+
+                return new EmitRequest(model, null, encoded, encoded != null ? EncodedOriginal(encoded) : null, new EquatableArray<DiagnosticInfo>(diagnostics));
+            }
+
             string wanted = NormalizePath(model.ModelPath).TrimStart('/');
             string classDir = NormalizePath(model.SourceFile);
             ModelFile? spec = files

@@ -18,7 +18,83 @@ namespace QuantGen
             ModelPath = modelPath;
         }
 
-        public string ModelPath { get; }
+        /// <summary>
+        /// Declares the model with attributes alone: a [ModelInput] and [Dense] layers in order on the class, weights from
+        /// the safetensors file named by <see cref="Weights"/>.
+        /// </summary>
+        public QuantizedModelAttribute()
+        {
+        }
+
+        public string? ModelPath { get; }
+
+        /// <summary>Attribute-declared models only: the safetensors file holding the integer weights and int32 biases.</summary>
+        public string? Weights { get; set; }
+    }
+
+    /// <summary>The input of an attribute-declared model: name, shape and quantization (real = Scale * (q - ZeroPoint)).</summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+    public sealed class ModelInputAttribute : Attribute
+    {
+        public ModelInputAttribute(string name, params int[] shape)
+        {
+            Name = name;
+            Shape = shape;
+        }
+
+        public string Name { get; }
+
+        public int[] Shape { get; }
+
+        /// <summary>Element type: int8 (default), int4, int16, uint8, ...</summary>
+        public string Type { get; set; } = "int8";
+
+        public double Scale { get; set; }
+
+        public long ZeroPoint { get; set; }
+
+        /// <summary>Declared real range of every input element (the range analysis assumes it).</summary>
+        public double Min { get; set; }
+
+        public double Max { get; set; }
+    }
+
+    /// <summary>
+    /// One Dense layer of an attribute-declared model, applied in declaration order. Its weight (integer, [units, inputs],
+    /// symmetric) and optional int32 bias (scale = input scale x weight scale) come from the weights file; the generator
+    /// derives the dyadic requantization from the scales at build time.
+    /// </summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+    public sealed class DenseAttribute : Attribute
+    {
+        public DenseAttribute(string name)
+        {
+            Name = name;
+        }
+
+        public string Name { get; }
+
+        /// <summary>Weight tensor name in the weights file; default <c>&lt;name&gt;.weight</c>.</summary>
+        public string? Weight { get; set; }
+
+        /// <summary>Bias tensor name (int32); none when null.</summary>
+        public string? Bias { get; set; }
+
+        /// <summary><c>none</c> (default), <c>relu</c> or <c>relu6</c>.</summary>
+        public string Activation { get; set; } = "none";
+
+        /// <summary>Per-tensor weight scale (or use <see cref="WeightScales"/>).</summary>
+        public double WeightScale { get; set; }
+
+        /// <summary>One weight scale per output channel.</summary>
+        public double[]? WeightScales { get; set; }
+
+        public double OutputScale { get; set; }
+
+        public long OutputZeroPoint { get; set; }
+
+        /// <summary>Bits of the signed integer output (default 8).</summary>
+        public int OutputBits { get; set; } = 8;
     }
 
     /// <summary>
