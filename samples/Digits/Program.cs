@@ -60,7 +60,7 @@ namespace QuantGen.Samples.Digits
             foreach (string name in Models)
             {
                 ModelGraph floatGraph = ModelLoader.Load(Path.Combine(modelsDir, name + ".float.qmodel.json")).GetGraphOrThrow();
-                var progress = new ConsoleProgress($"calibrating {name}");
+                ConsoleProgressBar progress = ConsoleProgressBar.OnStandardError($"calibrating {name}");
                 QuantizedModel q = PostTrainingQuantizer.Quantize(floatGraph, calibration, new QuantizationOptions(), progress);
                 progress.Finish();
                 string specPath = Path.Combine(modelsDir, name + ".qmodel.json");
@@ -200,37 +200,5 @@ namespace QuantGen.Samples.Digits
         private static string Pct(double v) => (100 * v).ToString("0.00", CultureInfo.InvariantCulture) + " %";
 
         private static string Relative(string path) => Path.GetRelativePath(Directory.GetCurrentDirectory(), path);
-
-        /// <summary>A one-line progress bar on stderr for long calibration runs.</summary>
-        private sealed class ConsoleProgress : IProgress<CalibrationProgress>
-        {
-            private readonly string label;
-            private int lastPercent = -1;
-
-            public ConsoleProgress(string label)
-            {
-                this.label = label;
-            }
-
-            public void Report(CalibrationProgress value)
-            {
-                int percent = value.Total == 0 ? 100 : value.Done * 100 / value.Total;
-                if (percent == lastPercent)
-                {
-                    return;
-                }
-
-                if (Console.IsErrorRedirected && percent % 25 != 0 && value.Done != value.Total)
-                {
-                    return;
-                }
-
-                lastPercent = percent;
-                int filled = percent / 5;
-                Console.Error.Write($"\r{label} [{new string('#', filled)}{new string('.', 20 - filled)}] {percent,3}% ({value.Done}/{value.Total})");
-            }
-
-            public void Finish() => Console.Error.WriteLine();
-        }
     }
 }

@@ -811,7 +811,7 @@ namespace QuantGen.Model
             }
         }
 
-        internal static bool IsIdentifier(string s)
+        public static bool IsIdentifier(string s)
         {
             if (s.Length == 0 || s.Length > 128 || !(char.IsLetter(s[0]) || s[0] == '_'))
             {

@@ -26,6 +26,37 @@ namespace QuantGen.Fidelity
         public double Decibels { get; }
     }
 
+    /// <summary>
+    /// Approximation error of one non-linear integer operator, measured where it sits in the model: its integer output
+    /// (dequantized) against the exact float operator applied to its dequantized integer input, over every row the
+    /// data set produced. This isolates the operator's own error from the error it inherits.
+    /// </summary>
+    public sealed class OperatorError
+    {
+        public OperatorError(string layer, string op, string method, double maxAbsError, double meanAbsError, long elements)
+        {
+            Layer = layer;
+            Op = op;
+            Method = method;
+            MaxAbsError = maxAbsError;
+            MeanAbsError = meanAbsError;
+            Elements = elements;
+        }
+
+        public string Layer { get; }
+
+        public string Op { get; }
+
+        public string Method { get; }
+
+        /// <summary>In the operator's real output units (probabilities for softmax).</summary>
+        public double MaxAbsError { get; }
+
+        public double MeanAbsError { get; }
+
+        public long Elements { get; }
+    }
+
     /// <summary>How faithfully an integer model reproduces its float model on a data set.</summary>
     public sealed class FidelityReport
     {
@@ -52,6 +83,8 @@ namespace QuantGen.Fidelity
 
         public List<TensorSqnr> LayerSqnr { get; } = new List<TensorSqnr>();
 
+        public List<OperatorError> OperatorErrors { get; } = new List<OperatorError>();
+
         public string ToMarkdown(string title)
         {
             var sb = new StringBuilder();
@@ -74,6 +107,7 @@ namespace QuantGen.Fidelity
             var fl = new FloatInterpreter(floatGraph);
             var q = new ReferenceInterpreter(quantizedGraph);
             var report = new FidelityReport { Samples = inputs.Count };
+            var opErrors = new Dictionary<string, (double Max, double Sum, long Count)>(StringComparer.Ordinal);
             var signal = new Dictionary<string, double>(StringComparer.Ordinal);
             var noise = new Dictionary<string, double>(StringComparer.Ordinal);
             int agree = 0, floatRight = 0, intRight = 0;
@@ -103,6 +137,7 @@ namespace QuantGen.Fidelity
                     noise[t.Name] = (noise.TryGetValue(t.Name, out double b) ? b : 0) + ns;
                 }
 
+                MeasureOperators(floatGraph, quantizedGraph, qa, opErrors);
                 double[] fLogits = fa[floatGraph.Output.Name];
                 double[] qLogits = q.Dequantize(qa[quantizedGraph.Output.Name]);
                 int fTop = ArgMax(fLogits), qTop = ArgMax(qLogits);
@@ -141,7 +176,81 @@ namespace QuantGen.Fidelity
                 }
             }
 
+            foreach (GraphNode node in quantizedGraph.Nodes)
+            {
+                if (opErrors.TryGetValue(node.Layer.Name, out var e))
+                {
+                    report.OperatorErrors.Add(new OperatorError(node.Layer.Name, node.Layer.Op.ToString(), MethodOf(node.Layer), e.Max, e.Count == 0 ? 0 : e.Sum / e.Count, e.Count));
+                }
+            }
+
             return report;
+        }
+
+        private static string MethodOf(Model.LayerSpec layer) => layer switch
+        {
+            Model.SoftmaxLayer s => s.Method == Model.SoftmaxMethod.Shiftmax ? "shiftmax" : "ibert",
+            Model.GeluLayer g => g.Method == Model.GeluMethod.ShiftGelu ? "shiftgelu" : "ibert",
+            _ => "integer",
+        };
+
+        private static void MeasureOperators(ModelGraph floatGraph, ModelGraph quantizedGraph, IReadOnlyDictionary<string, int[]> qa, Dictionary<string, (double Max, double Sum, long Count)> errors)
+        {
+            foreach (GraphNode node in quantizedGraph.Nodes)
+            {
+                if (!(node.Layer is Model.SoftmaxLayer || node.Layer is Model.GeluLayer || node.Layer is Model.LayerNormLayer))
+                {
+                    continue;
+                }
+
+                TensorInfo xt = node.Inputs[0];
+                int[] xi = qa[xt.Name], yi = qa[node.Output.Name];
+                int len = xt.Shape[xt.Shape.Length - 1];
+                double[] x = xi.Select(v => xt.Quant!.Dequantize(v)).ToArray();
+                var expected = new double[x.Length];
+                if (node.Layer is Model.GeluLayer)
+                {
+                    for (int i = 0; i < x.Length; i++)
+                    {
+                        expected[i] = Numerics.FloatReference.Gelu(x[i]);
+                    }
+                }
+                else
+                {
+                    for (int r = 0; r < x.Length / len; r++)
+                    {
+                        if (node.Layer is Model.SoftmaxLayer)
+                        {
+                            Numerics.FloatReference.Softmax(x, r * len, len, expected, r * len);
+                        }
+                        else
+                        {
+                            Numerics.FloatReference.LayerNorm(x, r * len, len, 0.0, expected, r * len);
+                        }
+                    }
+
+                    if (node.Layer is Model.LayerNormLayer)
+                    {
+                        GraphNode? floatNode = floatGraph.Nodes.FirstOrDefault(n => n.Layer.Name == node.Layer.Name);
+                        float[]? gamma = floatNode?.Weight?.FloatData;
+                        float[]? beta = floatNode?.Bias?.FloatData;
+                        for (int i = 0; i < expected.Length; i++)
+                        {
+                            expected[i] = expected[i] * (gamma?[i % len] ?? 1.0) + (beta?[i % len] ?? 0.0);
+                        }
+                    }
+                }
+
+                (double max, double sum, long count) = errors.TryGetValue(node.Layer.Name, out var e) ? e : (0, 0, 0);
+                for (int i = 0; i < yi.Length; i++)
+                {
+                    double d = Math.Abs(node.Output.Quant!.Dequantize(yi[i]) - expected[i]);
+                    max = Math.Max(max, d);
+                    sum += d;
+                }
+
+                errors[node.Layer.Name] = (max, sum, count + yi.Length);
+            }
         }
 
         /// <summary>First index of the maximum (ties -> lowest index, like the integer ArgMax).</summary>

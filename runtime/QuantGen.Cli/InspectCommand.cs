@@ -1,0 +1,139 @@
+using System.Collections.Generic;
+using System.CommandLine;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Text.Json;
+using QuantGen.Graph;
+using QuantGen.Model;
+
+namespace QuantGen.Cli
+{
+    /// <summary>quantgen inspect: layers, shapes, bit widths, MACs, memory and proven ranges of a model.</summary>
+    public static class InspectCommand
+    {
+        public static Command Create(CommandContext ctx)
+        {
+            var model = new Argument<FileInfo>("model") { Description = "The model spec (.qmodel.json); its weights file is read too." };
+            var json = new Option<bool>("--json") { Description = "Print machine-readable JSON instead of a table." };
+            var command = new Command("inspect", "Show a model's layers, shapes, element types, MACs, weight and activation memory, and (quantized models) the ranges and bit widths the range analysis proves.")
+            {
+                model, json,
+            };
+            command.SetAction(p => ctx.Guard(() => Run(ctx, p.GetValue(model)!, p.GetValue(json))));
+            return command;
+        }
+
+        private static int Run(CommandContext ctx, FileInfo file, bool json)
+        {
+            ModelGraph g = ModelLoader.Load(file.FullName).GetGraphOrThrow();
+            RangeReport? ranges = null;
+            if (g.IsQuantized)
+            {
+                var diagnostics = new List<ModelDiagnostic>();
+                ranges = RangeAnalysis.Analyze(g, diagnostics) ?? throw new ModelException(diagnostics);
+            }
+
+            var rows = g.Nodes.Select(n => new
+            {
+                Layer = n.Layer.Name,
+                Op = n.Layer.Op.ToString(),
+                Input = string.Join(" x ", n.Inputs.Select(t => Shape(t.Shape))),
+                Output = Shape(n.Output.Shape),
+                Type = n.Output.Type.ToString(),
+                Macs = Macs(n),
+                WeightBytes = WeightBytes(n),
+                Acc = ranges?.Layers.First(l => l.Layer == n.Layer.Name).Find("acc"),
+                OutRange = ranges?.Tensors[n.Output.Name],
+            }).ToList();
+            long macs = rows.Sum(r => r.Macs), weightBytes = rows.Sum(r => r.WeightBytes);
+            long activationBytes = g.Nodes.Sum(n => (long)n.Output.ElementCount * ((n.Output.Type.Bits + 7) / 8));
+            if (json)
+            {
+                using var stream = new MemoryStream();
+                using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+                {
+                    w.WriteStartObject();
+                    w.WriteString("name", g.Name);
+                    w.WriteString("kind", g.IsQuantized ? "quantized" : "float");
+                    w.WriteNumber("macs", macs);
+                    w.WriteNumber("weightBytes", weightBytes);
+                    w.WriteNumber("activationBytes", activationBytes);
+                    w.WriteStartArray("layers");
+                    foreach (var r in rows)
+                    {
+                        w.WriteStartObject();
+                        w.WriteString("name", r.Layer);
+                        w.WriteString("op", r.Op);
+                        w.WriteString("output", r.Output);
+                        w.WriteString("type", r.Type);
+                        w.WriteNumber("macs", r.Macs);
+                        w.WriteNumber("weightBytes", r.WeightBytes);
+                        if (r.Acc.HasValue)
+                        {
+                            w.WriteStartArray("accumulatorRange");
+                            w.WriteNumberValue(r.Acc.Value.Min);
+                            w.WriteNumberValue(r.Acc.Value.Max);
+                            w.WriteEndArray();
+                            w.WriteNumber("accumulatorBits", r.Acc.Value.Bits);
+                        }
+
+                        if (r.OutRange.HasValue)
+                        {
+                            w.WriteStartArray("outputRange");
+                            w.WriteNumberValue(r.OutRange.Value.Min);
+                            w.WriteNumberValue(r.OutRange.Value.Max);
+                            w.WriteEndArray();
+                            w.WriteNumber("outputBits", r.OutRange.Value.Bits);
+                        }
+
+                        w.WriteEndObject();
+                    }
+
+                    w.WriteEndArray();
+                    w.WriteEndObject();
+                }
+
+                ctx.Output.WriteLine(System.Text.Encoding.UTF8.GetString(stream.ToArray()));
+                return 0;
+            }
+
+            TensorInfo input = g.Input;
+            ctx.Output.WriteLine($"{g.Name} ({(g.IsQuantized ? "quantized" : "float")}), {g.Nodes.Count} layers, from {file.Name}");
+            ctx.Output.WriteLine($"input  {input.Name} {Shape(input.Shape)} {input.Type}" + (input.Quant != null ? $" scale {input.Quant.Scale.ToString("G6", CultureInfo.InvariantCulture)} zero point {input.Quant.ZeroPoint}" : string.Empty) +
+                                 $", declared range [{g.Spec.Input.RangeMin.ToString(CultureInfo.InvariantCulture)}, {g.Spec.Input.RangeMax.ToString(CultureInfo.InvariantCulture)}]");
+            ctx.Output.WriteLine($"output {g.Output.Name} {Shape(g.Output.Shape)} {g.Output.Type}");
+            ctx.Output.WriteLine();
+            var table = new List<string[]> { new[] { "layer", "op", "input", "output", "type", "MACs", "weights (B)", "accumulator (bits)", "output range (bits)" } };
+            table.AddRange(rows.Select(r => new[]
+            {
+                r.Layer, r.Op, r.Input, r.Output, r.Type, r.Macs.ToString(CultureInfo.InvariantCulture), r.WeightBytes.ToString(CultureInfo.InvariantCulture),
+                r.Acc.HasValue ? $"{r.Acc.Value} ({r.Acc.Value.Bits})" : "-",
+                r.OutRange.HasValue ? $"{r.OutRange.Value} ({r.OutRange.Value.Bits})" : "-",
+            }));
+            int[] widths = Enumerable.Range(0, table[0].Length).Select(c => table.Max(r => r[c].Length)).ToArray();
+            foreach (string[] r in table)
+            {
+                ctx.Output.WriteLine(string.Join("  ", r.Select((cell, c) => cell.PadRight(widths[c]))).TrimEnd());
+            }
+
+            ctx.Output.WriteLine();
+            ctx.Output.WriteLine($"total: {macs.ToString("N0", CultureInfo.InvariantCulture)} MACs per inference, {weightBytes.ToString("N0", CultureInfo.InvariantCulture)} bytes of weights, {activationBytes.ToString("N0", CultureInfo.InvariantCulture)} bytes of activations" +
+                                 (ranges != null ? $", widest accumulator {ranges.Layers.Select(l => l.Find("acc")?.Bits ?? 0).Max()} bits" : string.Empty));
+            return 0;
+        }
+
+        internal static string Shape(int[] s) => "[" + string.Join(", ", s) + "]";
+
+        internal static long Macs(GraphNode n) => n.Layer switch
+        {
+            DenseLayer _ => (long)n.Output.ElementCount * n.Weight!.Shape[1],
+            MatMulLayer _ => (long)n.Output.ElementCount * n.Inputs[0].Shape[n.Inputs[0].Shape.Length - 1],
+            _ => 0,
+        };
+
+        internal static long WeightBytes(GraphNode n) =>
+            n.Inputs.Where(t => t.Kind == TensorKind.Initializer).Concat(new[] { n.Weight, n.Bias }.Where(t => t != null).Select(t => t!))
+                .Sum(t => ((long)t.ElementCount * t.Type.Bits + 7) / 8);
+    }
+}

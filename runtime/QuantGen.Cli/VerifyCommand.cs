@@ -1,0 +1,93 @@
+using System.Collections.Generic;
+using System.CommandLine;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using QuantGen.Data;
+using QuantGen.Fidelity;
+using QuantGen.Graph;
+using QuantGen.Model;
+
+namespace QuantGen.Cli
+{
+    /// <summary>quantgen verify: runs the reference interpreter against the float model and reports fidelity.</summary>
+    public static class VerifyCommand
+    {
+        public static Command Create(CommandContext ctx)
+        {
+            var model = new Argument<FileInfo>("model") { Description = "The quantized model spec (.qmodel.json)." };
+            var floatModel = new Option<FileInfo>("--float", "-f") { Description = "The float model it was quantized from.", Required = true };
+            var data = new Option<FileInfo>("--data", "-d") { Description = "Evaluation data: CSV with header split,label,f0,f1,...", Required = true };
+            var split = new Option<string>("--split") { Description = "Which split of the CSV to evaluate.", DefaultValueFactory = _ => "test" };
+            var limit = new Option<int>("--limit") { Description = "Evaluate at most this many samples (0 = all).", DefaultValueFactory = _ => 0 };
+            var report = new Option<DirectoryInfo?>("--report", "-r") { Description = "Write fidelity.json, fidelity.md, sqnr.png and operators.png into this folder." };
+            var maxDrop = new Option<double?>("--max-accuracy-drop") { Description = "Fail (exit 1) when float accuracy minus integer accuracy exceeds this (e.g. 0.01)." };
+            var command = new Command("verify", "Run the integer reference interpreter and the float model on the same data and report accuracy, top-1 agreement and flips, KL divergence, per-layer SQNR and the error of every non-linear operator.")
+            {
+                model, floatModel, data, split, limit, report, maxDrop,
+            };
+            command.SetAction(p => ctx.Guard(() =>
+            {
+                FileInfo qFile = p.GetValue(model)!, fFile = p.GetValue(floatModel)!, csv = p.GetValue(data)!;
+                ModelGraph q = ModelLoader.Load(qFile.FullName).GetGraphOrThrow();
+                ModelGraph f = ModelLoader.Load(fFile.FullName).GetGraphOrThrow();
+                if (!q.IsQuantized || f.IsQuantized)
+                {
+                    ctx.Error.WriteLine($"error: verify compares a quantized model ({qFile.Name} is {(q.IsQuantized ? "quantized" : "float")}) with a float model ({fFile.Name} is {(f.IsQuantized ? "quantized" : "float")})");
+                    return 1;
+                }
+
+                LabeledDataset set = LabeledDataset.Load(csv.FullName);
+                if (set.FeatureCount != q.Input.ElementCount)
+                {
+                    ctx.Error.WriteLine($"error: {csv.Name} has {set.FeatureCount} features per row but model \"{q.Name}\" takes {q.Input.ElementCount}");
+                    return 1;
+                }
+
+                IEnumerable<Sample> samples = set.Split(p.GetValue(split)!);
+                int lim = p.GetValue(limit);
+                List<Sample> list = (lim > 0 ? samples.Take(lim) : samples).ToList();
+                ConsoleProgressBar progress = ctx.Progress($"verifying {q.Name}", list.Count);
+                FidelityReport r = FidelityMetrics.Evaluate(f, q, list.Select(s => s.Features).ToList(), list.Select(s => s.Label).ToList(), progress);
+                progress.Finish();
+                ctx.Output.Write(r.ToMarkdown(q.Name));
+                ctx.Output.WriteLine();
+                foreach (OperatorError e in r.OperatorErrors)
+                {
+                    ctx.Output.WriteLine($"{e.Layer} ({e.Op}, {e.Method}): max abs error {e.MaxAbsError.ToString("0.0000", CultureInfo.InvariantCulture)}, mean {e.MeanAbsError.ToString("0.00000", CultureInfo.InvariantCulture)}");
+                }
+
+                TensorSqnr? worst = r.LayerSqnr.OrderBy(s => s.Decibels).FirstOrDefault();
+                if (worst != null)
+                {
+                    ctx.Output.WriteLine($"lowest per-layer SQNR: {worst.Layer} {worst.Decibels.ToString("0.0", CultureInfo.InvariantCulture)} dB");
+                }
+
+                if (p.GetValue(report) is DirectoryInfo dir)
+                {
+                    Directory.CreateDirectory(dir.FullName);
+                    string dataName = csv.Name + ":" + p.GetValue(split);
+                    File.WriteAllText(Path.Combine(dir.FullName, "fidelity.json"), FidelityReportWriter.ToJson(r, qFile.Name, fFile.Name, dataName));
+                    File.WriteAllText(Path.Combine(dir.FullName, "fidelity.md"), FidelityReportWriter.ToMarkdown(r, qFile.Name, fFile.Name, dataName) + "\n![per-layer SQNR](sqnr.png)\n" + (r.OperatorErrors.Count > 0 ? "\n![non-linear operators](operators.png)\n" : string.Empty));
+                    ReportPlots.Sqnr(r, q.Name, Path.Combine(dir.FullName, "sqnr.png"));
+                    if (r.OperatorErrors.Count > 0)
+                    {
+                        ReportPlots.Operators(r, q.Name, Path.Combine(dir.FullName, "operators.png"));
+                    }
+
+                    ctx.Output.WriteLine($"report: {Path.Combine(dir.FullName, "fidelity.md")} (+ fidelity.json, sqnr.png{(r.OperatorErrors.Count > 0 ? ", operators.png" : string.Empty)})");
+                }
+
+                double? threshold = p.GetValue(maxDrop);
+                if (threshold.HasValue && r.FloatAccuracy - r.IntegerAccuracy > threshold.Value)
+                {
+                    ctx.Error.WriteLine($"error: integer accuracy {r.IntegerAccuracy:P2} is more than {threshold.Value:P2} below float accuracy {r.FloatAccuracy:P2}");
+                    return 1;
+                }
+
+                return 0;
+            }));
+            return command;
+        }
+    }
+}

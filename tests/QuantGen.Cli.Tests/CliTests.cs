@@ -1,0 +1,173 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Text.Json;
+using QuantGen.Cli;
+using QuantGen.Data;
+using QuantGen.Model;
+using Xunit;
+
+namespace QuantGen.Tests.Cli
+{
+    /// <summary>Every quantgen command, run in-process with captured output, on the committed digits models and data.</summary>
+    public sealed class CliTests : IDisposable
+    {
+        private readonly string temp = Path.Combine(Path.GetTempPath(), "quantgen-cli-" + Guid.NewGuid().ToString("N"));
+
+        public CliTests()
+        {
+            Directory.CreateDirectory(temp);
+        }
+
+        public void Dispose() => Directory.Delete(temp, true);
+
+        private static string Models => LabeledDataset.FindUpwards(AppContext.BaseDirectory, Path.Combine("samples", "models"));
+
+        private static string Csv => LabeledDataset.FindUpwards(AppContext.BaseDirectory, Path.Combine("samples", "data", "digits", "digits.csv"));
+
+        private static (int Code, string Out, string Err) Run(params string[] args)
+        {
+            var output = new StringWriter();
+            var error = new StringWriter();
+            int code = CliApp.Run(args, output, error);
+            return (code, output.ToString(), error.ToString());
+        }
+
+        [Fact]
+        public void HelpListsEveryCommand()
+        {
+            (int code, string output, _) = Run("--help");
+            Assert.Equal(0, code);
+            foreach (string c in new[] { "inspect", "quantize", "verify", "bench" })
+            {
+                Assert.Contains(c, output, StringComparison.Ordinal);
+            }
+        }
+
+        [Fact]
+        public void InspectPrintsLayersRangesAndTotals()
+        {
+            (int code, string output, string error) = Run("inspect", Path.Combine(Models, "digits_mlp.qmodel.json"));
+            Assert.True(code == 0, error);
+            Assert.Contains("fc1    Dense  [64]   [128]   int8  8192", output, StringComparison.Ordinal);
+            Assert.Contains("[-646215, 533013] (21)", output, StringComparison.Ordinal);
+
+            // 64*128 + 128*64 + 64*10 MACs; int8 weights 8192 + 8192 + 640 bytes plus int32 biases 4 * (128 + 64 + 10).
+            Assert.Contains("total: 17,024 MACs per inference, 17,832 bytes of weights", output, StringComparison.Ordinal);
+        }
+
+        [Fact]
+        public void InspectJsonIsMachineReadable()
+        {
+            (int code, string output, _) = Run("inspect", Path.Combine(Models, "digits_vit.qmodel.json"), "--json");
+            Assert.Equal(0, code);
+            using JsonDocument doc = JsonDocument.Parse(output);
+            Assert.Equal("digits_vit", doc.RootElement.GetProperty("name").GetString());
+            Assert.Equal(30, doc.RootElement.GetProperty("layers").GetArrayLength());
+            JsonElement ctx = doc.RootElement.GetProperty("layers").EnumerateArray().Single(l => l.GetProperty("name").GetString() == "b0_ctx");
+            Assert.Equal(28, ctx.GetProperty("accumulatorBits").GetInt32());
+        }
+
+        [Fact]
+        public void InspectOfAMalformedModelExitsOneWithTheLocatedDiagnostic()
+        {
+            string bad = Path.Combine(temp, "bad.qmodel.json");
+            File.WriteAllText(bad, File.ReadAllText(Path.Combine(Models, "digits_mlp.qmodel.json")).Replace("\"op\": \"Dense\"", "\"op\": \"Conv9\""));
+            File.Copy(Path.Combine(Models, "digits_mlp.safetensors"), Path.Combine(temp, "digits_mlp.safetensors"));
+            (int code, _, string error) = Run("inspect", bad);
+            Assert.Equal(1, code);
+            Assert.Contains("bad.qmodel.json(83,13): error QG1006: unknown operator \"Conv9\"", error, StringComparison.Ordinal);
+        }
+
+        [Fact]
+        public void MissingArgumentIsAUsageError()
+        {
+            (int code, _, string error) = Run("inspect");
+            Assert.Equal(2, code);
+            Assert.Contains("quantgen --help", error, StringComparison.Ordinal);
+        }
+
+        [Fact]
+        public void QuantizeWritesALoadableModelAndShowsProgress()
+        {
+            string output = Path.Combine(temp, "mlp.qmodel.json");
+            (int code, string stdout, string stderr) = Run("quantize", Path.Combine(Models, "digits_mlp.float.qmodel.json"), "--calibration", Csv, "--limit", "200", "--output", output);
+            Assert.True(code == 0, stderr);
+            Assert.Contains("(200 calibration samples)", stdout, StringComparison.Ordinal);
+            Assert.Contains("calibrating digits_mlp [####################] 100% (200/200)", stderr, StringComparison.Ordinal);
+            Assert.True(File.Exists(Path.Combine(temp, "mlp.safetensors")));
+            Assert.Equal("mlp", ModelLoader.Load(output).GetGraphOrThrow().Name);
+        }
+
+        [Fact]
+        public void QuantizeRejectsDataThatDoesNotFitTheModel()
+        {
+            string csv = Path.Combine(temp, "small.csv");
+            File.WriteAllText(csv, "split,label,a,b\ntrain,1,0,1\n");
+            (int code, _, string error) = Run("quantize", Path.Combine(Models, "digits_mlp.float.qmodel.json"), "-c", csv, "-o", Path.Combine(temp, "x.qmodel.json"));
+            Assert.Equal(1, code);
+            Assert.Contains("has 2 features per row but model \"digits_mlp\" takes 64", error, StringComparison.Ordinal);
+        }
+
+        [Fact]
+        public void QuantizeRejectsAnUnknownMethod()
+        {
+            (int code, _, string error) = Run("quantize", Path.Combine(Models, "digits_vit.float.qmodel.json"), "-c", Csv, "-o", Path.Combine(temp, "x.qmodel.json"), "--softmax", "sparsemax");
+            Assert.Equal(2, code);
+            Assert.Contains("sparsemax", error, StringComparison.Ordinal);
+        }
+
+        [Fact]
+        public void VerifyWritesJsonMarkdownAndPlots()
+        {
+            string report = Path.Combine(temp, "report");
+            (int code, string output, string error) = Run("verify", Path.Combine(Models, "digits_vit.qmodel.json"), "--float", Path.Combine(Models, "digits_vit.float.qmodel.json"), "--data", Csv, "--limit", "60", "--report", report);
+            Assert.True(code == 0, error);
+            Assert.Contains("| digits_vit |", output, StringComparison.Ordinal);
+            Assert.Contains("b0_attn (Softmax, shiftmax): max abs error", output, StringComparison.Ordinal);
+            using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(report, "fidelity.json")));
+            Assert.Equal(60, doc.RootElement.GetProperty("samples").GetInt32());
+            Assert.InRange(doc.RootElement.GetProperty("top1Agreement").GetDouble(), 0.9, 1.0);
+            Assert.Equal(3, doc.RootElement.GetProperty("operatorErrors").EnumerateArray().Count(e => e.GetProperty("op").GetString() == "LayerNorm"));
+            Assert.Contains("## Per-layer SQNR", File.ReadAllText(Path.Combine(report, "fidelity.md")), StringComparison.Ordinal);
+            foreach (string png in new[] { "sqnr.png", "operators.png" })
+            {
+                byte[] bytes = File.ReadAllBytes(Path.Combine(report, png));
+                Assert.True(bytes.Length > 1000 && bytes[1] == (byte)'P' && bytes[2] == (byte)'N' && bytes[3] == (byte)'G', png + " is not a PNG");
+            }
+        }
+
+        [Fact]
+        public void VerifyFailsWhenTheAccuracyDropExceedsTheThreshold()
+        {
+            (int code, _, string error) = Run("verify", Path.Combine(Models, "digits_mlp.qmodel.json"), "-f", Path.Combine(Models, "digits_mlp.float.qmodel.json"), "-d", Csv, "--limit", "50", "--max-accuracy-drop", "-1");
+            Assert.Equal(1, code);
+            Assert.Contains("below float accuracy", error, StringComparison.Ordinal);
+        }
+
+        [Fact]
+        public void VerifyRejectsSwappedModels()
+        {
+            (int code, _, string error) = Run("verify", Path.Combine(Models, "digits_mlp.float.qmodel.json"), "-f", Path.Combine(Models, "digits_mlp.qmodel.json"), "-d", Csv);
+            Assert.Equal(1, code);
+            Assert.Contains("verify compares a quantized model", error, StringComparison.Ordinal);
+        }
+
+        [Fact]
+        public void BenchCompilesTheGeneratedCodeAndChecksIt()
+        {
+            (int code, string output, string error) = Run("bench", Path.Combine(Models, "digits_mlp.qmodel.json"), "--data", Csv, "--seconds", "0.1");
+            Assert.True(code == 0, error);
+            Assert.Contains("bit-exact on 450/450", output, StringComparison.Ordinal);
+            Assert.Contains("17,024 MACs per inference", output, StringComparison.Ordinal);
+        }
+
+        [Fact]
+        public void BenchRejectsAFloatModel()
+        {
+            (int code, _, string error) = Run("bench", Path.Combine(Models, "digits_mlp.float.qmodel.json"));
+            Assert.Equal(1, code);
+            Assert.Contains("is a float model", error, StringComparison.Ordinal);
+        }
+    }
+}
