@@ -1,0 +1,135 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using QuantGen.Testing;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace QuantGen.Tests.Packaging
+{
+    /// <summary>
+    /// The packages as a user meets them: `dotnet pack` into a local folder feed, then a fresh project outside the
+    /// repository references QuantGen.Runtime by PackageReference (no project references, its own NuGet.config and
+    /// package cache), declares a [QuantizedModel] class, builds, and runs.
+    /// </summary>
+    public sealed class PackedConsumerTests : IDisposable
+    {
+        private readonly ITestOutputHelper log;
+        private readonly string root = Path.Combine(Path.GetTempPath(), "quantgen-pack-" + Guid.NewGuid().ToString("N"));
+
+        public PackedConsumerTests(ITestOutputHelper log)
+        {
+            this.log = log;
+            Directory.CreateDirectory(root);
+        }
+
+        public void Dispose()
+        {
+            try
+            {
+                Directory.Delete(root, true);
+            }
+            catch (IOException)
+            {
+                // a build server may still hold a file; the folder is in the temp directory
+            }
+        }
+
+        private string Dotnet(string arguments, string workingDirectory)
+        {
+            var psi = new ProcessStartInfo("dotnet", arguments)
+            {
+                WorkingDirectory = workingDirectory,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            };
+            psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+            psi.Environment["DOTNET_NOLOGO"] = "1";
+            psi.Environment["NUGET_PACKAGES"] = Path.Combine(root, "packages");
+            using Process p = Process.Start(psi)!;
+            var stdout = p.StandardOutput.ReadToEndAsync();
+            string stderr = p.StandardError.ReadToEnd();
+            Assert.True(p.WaitForExit(600_000), $"dotnet {arguments} did not finish");
+            string output = stdout.Result + stderr;
+            log.WriteLine($"$ dotnet {arguments}\n{output}");
+            Assert.True(p.ExitCode == 0, $"dotnet {arguments} failed ({p.ExitCode}):\n{output}");
+            return output;
+        }
+
+        [Fact]
+        public void ConsumerBuildsAndRunsAgainstThePackedRuntime()
+        {
+            string repo = Baseline.SourceRoot();
+            string feed = Path.Combine(root, "feed");
+            Dotnet($"pack \"{Path.Combine(repo, "runtime", "QuantGen.Runtime", "QuantGen.Runtime.csproj")}\" -c Release -o \"{feed}\"", repo);
+            Assert.True(File.Exists(Path.Combine(feed, "QuantGen.Runtime.0.1.0.nupkg")));
+
+            string app = Path.Combine(root, "app");
+            Directory.CreateDirectory(Path.Combine(app, "models"));
+            foreach (string f in new[] { "digits_mlp.qmodel.json", "digits_mlp.safetensors" })
+            {
+                File.Copy(Path.Combine(repo, "samples", "models", f), Path.Combine(app, "models", f));
+            }
+
+            string csv = Path.Combine(repo, "samples", "data", "digits", "digits.csv");
+            File.WriteAllLines(Path.Combine(app, "test.csv"), File.ReadLines(csv).Where(l => l.StartsWith("test,", StringComparison.Ordinal)).Take(100));
+            File.WriteAllText(Path.Combine(app, "NuGet.config"), $"""
+                <?xml version="1.0" encoding="utf-8"?>
+                <configuration>
+                  <packageSources>
+                    <clear />
+                    <add key="local" value="{feed}" />
+                  </packageSources>
+                </configuration>
+                """);
+            File.WriteAllText(Path.Combine(app, "app.csproj"), """
+                <Project Sdk="Microsoft.NET.Sdk">
+                  <PropertyGroup>
+                    <OutputType>Exe</OutputType>
+                    <TargetFramework>net10.0</TargetFramework>
+                    <Nullable>enable</Nullable>
+                    <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+                  </PropertyGroup>
+                  <ItemGroup>
+                    <PackageReference Include="QuantGen.Runtime" Version="0.1.0" />
+                    <AdditionalFiles Include="models/digits_mlp.qmodel.json;models/digits_mlp.safetensors" />
+                  </ItemGroup>
+                </Project>
+                """);
+            File.WriteAllText(Path.Combine(app, "Program.cs"), """
+                using System;
+                using System.IO;
+                using System.Linq;
+                using QuantGen;
+
+                [QuantizedModel("models/digits_mlp.qmodel.json")]
+                public partial class Digits { }
+
+                public static class Program
+                {
+                    public static void Main()
+                    {
+                        var model = new Digits();
+                        int total = 0, correct = 0;
+                        foreach (string line in File.ReadLines("test.csv"))
+                        {
+                            string[] cells = line.Split(',');
+                            float[] pixels = cells.Skip(2).Select(float.Parse).ToArray();
+                            correct += model.Predict(pixels) == int.Parse(cells[1]) ? 1 : 0;
+                            total++;
+                        }
+
+                        Console.WriteLine($"model {Digits.Info.Name}: {correct}/{total} correct, {Digits.Info.Macs} MACs, simd {Digits.SimdPath}");
+                    }
+                }
+                """);
+            string build = Dotnet("build -c Release", app);
+            Assert.DoesNotMatch(@": warning [A-Z]+[0-9]+", build);
+            Assert.Contains(" 0 Warning(s)", build, StringComparison.Ordinal);
+            string run = Dotnet("run -c Release --no-build", app);
+            Assert.Matches(@"model digits_mlp: (9[5-9]|100)/100 correct, 17024 MACs, simd \w+", run);
+        }
+    }
+}
