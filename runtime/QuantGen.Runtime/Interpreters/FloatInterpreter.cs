@@ -171,17 +171,7 @@ namespace QuantGen.Interpreters
 
                 case AvgPoolLayer p:
                 {
-                    int outer = 1, inner = 1, count = inShape[p.Axis];
-                    for (int i = 0; i < p.Axis; i++)
-                    {
-                        outer *= inShape[i];
-                    }
-
-                    for (int i = p.Axis + 1; i < inShape.Length; i++)
-                    {
-                        inner *= inShape[i];
-                    }
-
+                    (int outer, int count, int inner) = TensorOps.SplitAt(inShape, p.Axis);
                     for (int o = 0; o < outer; o++)
                     {
                         for (int i = 0; i < inner; i++)

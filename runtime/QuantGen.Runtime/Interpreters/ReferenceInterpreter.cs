@@ -245,18 +245,7 @@ namespace QuantGen.Interpreters
 
                 case AvgPoolLayer p:
                 {
-                    int[] shape = node.Inputs[0].Shape;
-                    int outer = 1, inner = 1, count = shape[p.Axis];
-                    for (int i = 0; i < p.Axis; i++)
-                    {
-                        outer *= shape[i];
-                    }
-
-                    for (int i = p.Axis + 1; i < shape.Length; i++)
-                    {
-                        inner *= shape[i];
-                    }
-
+                    (int outer, int count, int inner) = TensorOps.SplitAt(node.Inputs[0].Shape, p.Axis);
                     for (int o = 0; o < outer; o++)
                     {
                         for (int i = 0; i < inner; i++)

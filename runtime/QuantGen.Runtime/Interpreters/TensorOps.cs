@@ -3,6 +3,23 @@ namespace QuantGen.Interpreters
     /// <summary>Data movement shared by both interpreters.</summary>
     internal static class TensorOps
     {
+        /// <summary>A row-major shape seen as [outer, shape[axis], inner].</summary>
+        public static (int Outer, int Count, int Inner) SplitAt(int[] shape, int axis)
+        {
+            int outer = 1, inner = 1;
+            for (int i = 0; i < axis; i++)
+            {
+                outer *= shape[i];
+            }
+
+            for (int i = axis + 1; i < shape.Length; i++)
+            {
+                inner *= shape[i];
+            }
+
+            return (outer, shape[axis], inner);
+        }
+
         /// <summary>y[j] = x[i] where output axis a is input axis perm[a] (row-major, ONNX Transpose semantics).</summary>
         public static void Transpose<T>(T[] x, int[] shape, int[] perm, T[] y)
         {
