@@ -63,8 +63,13 @@ namespace QuantGen.Tests.Packaging
         {
             string repo = Baseline.SourceRoot();
             string feed = Path.Combine(root, "feed");
-            Dotnet($"pack \"{Path.Combine(repo, "runtime", "QuantGen.Runtime", "QuantGen.Runtime.csproj")}\" -c Release -o \"{feed}\"", repo);
+            foreach (string project in new[] { "generators/QuantGen.Compiler/QuantGen.Compiler.csproj", "runtime/QuantGen.Runtime/QuantGen.Runtime.csproj" })
+            {
+                Dotnet($"pack \"{Path.Combine(repo, project)}\" -c Release -o \"{feed}\"", repo);
+            }
+
             Assert.True(File.Exists(Path.Combine(feed, "QuantGen.Runtime.0.1.0.nupkg")));
+            Assert.True(File.Exists(Path.Combine(feed, "QuantGen.Compiler.0.1.0.nupkg")));
 
             string app = Path.Combine(root, "app");
             Directory.CreateDirectory(Path.Combine(app, "models"));
