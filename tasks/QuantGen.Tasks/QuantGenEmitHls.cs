@@ -86,9 +86,10 @@ namespace QuantGen.Tasks
                 options.TestSplit = split;
             }
 
+            (int line, int column) = FindItem(item.ItemSpec);
             foreach ((string code, string message) in knobErrors)
             {
-                Log.LogError(null, code, null, ProjectFile.Length > 0 ? ProjectFile : spec, 0, 0, 0, 0, $"QuantModel \"{item.ItemSpec}\": {message}");
+                Log.LogError(null, code, null, ProjectFile.Length > 0 ? ProjectFile : spec, line, column, 0, 0, $"QuantModel \"{item.ItemSpec}\": {message}");
             }
 
             if (knobErrors.Count > 0)
@@ -145,6 +146,33 @@ namespace QuantGen.Tasks
                 WriteStamp(Path.GetFullPath(stamp), string.Join("\n", list) + "\n");
                 files.Add(new TaskItem(Path.GetFullPath(stamp)));
             }
+        }
+
+        /// <summary>Line and column of the item's Include in the project file (metadata carry no location), or (0, 0).</summary>
+        private (int Line, int Column) FindItem(string itemSpec)
+        {
+            try
+            {
+                if (ProjectFile.Length == 0 || !File.Exists(ProjectFile))
+                {
+                    return (0, 0);
+                }
+
+                string[] lines = File.ReadAllLines(ProjectFile);
+                for (int i = 0; i < lines.Length; i++)
+                {
+                    int at = lines[i].IndexOf("\"" + itemSpec + "\"", StringComparison.Ordinal);
+                    if (at >= 0 && lines[i].Contains("QuantModel"))
+                    {
+                        return (i + 1, lines[i].IndexOf("<QuantModel", StringComparison.Ordinal) + 1);
+                    }
+                }
+            }
+            catch (IOException)
+            {
+            }
+
+            return (0, 0);
         }
 
         /// <summary>The stamp holds the file list; rewritten only when it changes, otherwise just touched.</summary>

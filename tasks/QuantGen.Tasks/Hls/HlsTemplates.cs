@@ -41,6 +41,7 @@ namespace QuantGen.Tasks.Hls
                 StrictVariables = true,
                 EnableRelaxedMemberAccess = false,
                 LoopLimit = 0,
+                LimitToString = 0,
                 TemplateLoader = new Loader(),
             };
             context.PushGlobal(globals);
