@@ -110,7 +110,7 @@ namespace QuantGen.Tasks.Hls
                     TensorView v = tensors[t.Name];
                     if (!stream)
                     {
-                        args.Add(t.Name == graph.Input.Name ? "input" : v.Array);
+                        args.Add(t.Name == graph.Input.Name ? "input" : t.Name == graph.Output.Name ? "output" : v.Array);
                     }
                     else
                     {
@@ -680,6 +680,10 @@ namespace QuantGen.Tasks.Hls
         private static ScriptObject Table(string name, List<long> values, string comment) =>
             Obj(("name", name), ("storage", CppNames.StorageType(values.Min(), values.Max())), ("count", values.Count), ("comment", comment), ("values", CppNames.InitializerLines(values, 8)));
 
+        /// <summary>A model-supplied name as it may appear in a // comment or a Markdown table: no line breaks, no pipes.</summary>
+        internal static string CommentSafe(string name) =>
+            new string(name.Select(c => c < ' ' || c == '|' || c == '`' ? '?' : c).ToArray());
+
         internal static ScriptObject Obj(params (string Key, object Value)[] entries)
         {
             var o = new ScriptObject();
@@ -724,7 +728,8 @@ namespace QuantGen.Tasks.Hls
             public ScriptObject ToScript()
             {
                 var o = Obj(
-                    ("name", Info.Name),
+                    ("name", CommentSafe(Info.Name)),
+                    ("name_json", System.Text.Json.JsonSerializer.Serialize(Info.Name)),
                     ("ident", Ident),
                     ("array", Array),
                     ("type", TypeName),
