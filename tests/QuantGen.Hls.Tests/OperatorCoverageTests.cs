@@ -55,7 +55,9 @@ namespace QuantGen.Tests.Hls
             string spec = Path.Combine(dir, "digits_mlp.qmodel.json");
             string text = File.ReadAllText(spec)
                 .Replace("\"outputs\": [\"logits\"]", "\"outputs\": [\"class\"]")
-                .Replace("\"activations\": {", "\"activations\": {\n    \"clipped\": { \"type\": \"int8\", \"scale\": 0.17001107335090637, \"zeroPoint\": 0 },\n    \"rectified\": { \"type\": \"int8\", \"scale\": 0.17001107335090637, \"zeroPoint\": 0 },");
+                .Replace("\"inputs\": [\"pixels\"]", "\"inputs\": [\"doubled\"]")
+                .Replace("\"layers\": [", "\"layers\": [\n    { \"name\": \"twice\", \"op\": \"Add\", \"inputs\": [\"pixels\", \"pixels\"], \"output\": \"doubled\", \"multiplierA\": 1073741824, \"shiftA\": 31, \"multiplierB\": 1073741824, \"shiftB\": 31 },")
+                .Replace("\"activations\": {", "\"activations\": {\n    \"doubled\": { \"type\": \"int8\", \"scale\": 0.062745101749897, \"zeroPoint\": -128 },\n    \"clipped\": { \"type\": \"int8\", \"scale\": 0.17001107335090637, \"zeroPoint\": 0 },\n    \"rectified\": { \"type\": \"int8\", \"scale\": 0.17001107335090637, \"zeroPoint\": 0 },");
             int end = text.LastIndexOf(']');
             end = text.LastIndexOf('}', end);
             text = text.Substring(0, end + 1)
@@ -67,6 +69,7 @@ namespace QuantGen.Tests.Hls
             HlsGenerationResult r = HlsGenerator.Generate(spec, HlsFixture.Options("io_stream", 1));
             Assert.True(r.Success, string.Join("\n", r.Diagnostics));
             string defines = r.Project!.Files["firmware/defines.h"];
+            Assert.Contains("QG_LABEL(INPUT_FANOUT)", r.Project.Files["firmware/digits_mlp.cpp"]);
             Assert.Matches(@"typedef qg_uint<4> class_\w*t;  // class: activation int32 \[\], \[0, 9\]", defines);   // ArgMax over 10 classes; "class" is a keyword
             await CompileAndPass(r.Project, "tail", 55);
             Directory.Delete(dir, true);
