@@ -61,10 +61,6 @@ namespace QuantGen.Tasks.Hls
 
         public int ReuseFor(string layer) => LayerReuse.TryGetValue(layer, out int r) ? r : ReuseFactor;
 
-        /// <summary>A canonical one-line description, part of the manifest (a knob change rewrites the project).</summary>
-        public string Describe() =>
-            $"io={IoModeName};reuse={ReuseFactor};layers={string.Join(",", LayerReuse.Select(kv => kv.Key + "=" + kv.Value))};part={Part};clock={ClockPeriod};vectors={TestVectors};split={TestSplit}";
-
         /// <summary>
         /// Parses the raw knob values (null or empty = default). Errors name the knob, the bad value and the accepted
         /// values; they go to <paramref name="errors"/> as (code, message).
