@@ -1,0 +1,201 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Text.RegularExpressions;
+
+namespace QuantGen.Tasks.Hls
+{
+    /// <summary>How tensors enter and leave the top function and move between layers.</summary>
+    public enum IoMode
+    {
+        /// <summary>Arrays (completely partitioned); layers run one after the other.</summary>
+        Parallel,
+
+        /// <summary>hls::stream between layers, DATAFLOW in the top function.</summary>
+        Stream,
+    }
+
+    /// <summary>
+    /// The knobs of the HLS backend, validated: <see cref="Parse"/> turns the raw strings of MSBuild item metadata or
+    /// task parameters into options or QG3xxx diagnostics (an invalid value is an error, never a silent default).
+    /// </summary>
+    public sealed class HlsOptions
+    {
+        public const string DefaultPart = "xcvu9p-flga2104-2L-e";
+        public const string DefaultClockPeriod = "5";
+        public const int DefaultTestVectors = 50;
+
+        public IoMode IoMode { get; set; } = IoMode.Parallel;
+
+        /// <summary>Reuse factor of every multiplying layer without its own entry.</summary>
+        public int ReuseFactor { get; set; } = 1;
+
+        /// <summary>Per-layer reuse factors by layer name (ordinal).</summary>
+        public SortedDictionary<string, int> LayerReuse { get; } = new SortedDictionary<string, int>(StringComparer.Ordinal);
+
+        public string Part { get; set; } = DefaultPart;
+
+        /// <summary>Clock period in ns, as written by the user (a positive decimal number), passed to the tcl script.</summary>
+        public string ClockPeriod { get; set; } = DefaultClockPeriod;
+
+        /// <summary>How many samples of the test split become golden vectors (adversarial vectors come on top).</summary>
+        public int TestVectors { get; set; } = DefaultTestVectors;
+
+        /// <summary>Labelled CSV (split,label,features...) for golden inputs; null: seeded pseudo-random inputs.</summary>
+        public string? TestData { get; set; }
+
+        public string TestSplit { get; set; } = "test";
+
+        public string IoModeName => IoMode == IoMode.Stream ? "io_stream" : "io_parallel";
+
+        /// <summary>Clock period as an integer number of picoseconds (for the estimates; no float in generated code).</summary>
+        public long ClockPeriodPs
+        {
+            get
+            {
+                decimal ns = decimal.Parse(ClockPeriod, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture);
+                return (long)decimal.Round(ns * 1000m, 0, MidpointRounding.AwayFromZero);
+            }
+        }
+
+        public int ReuseFor(string layer) => LayerReuse.TryGetValue(layer, out int r) ? r : ReuseFactor;
+
+        /// <summary>
+        /// Parses the raw knob values (null or empty = default). Errors name the knob, the bad value and the accepted
+        /// values; they go to <paramref name="errors"/> as (code, message).
+        /// </summary>
+        public static HlsOptions Parse(string? ioMode, string? reuseFactor, string? layerReuse, string? part, string? clockPeriod, string? testVectors, List<(string Code, string Message)> errors)
+        {
+            var o = new HlsOptions();
+            if (!string.IsNullOrWhiteSpace(ioMode))
+            {
+                switch (ioMode!.Trim())
+                {
+                    case "io_parallel":
+                    case "parallel":
+                        o.IoMode = IoMode.Parallel;
+                        break;
+                    case "io_stream":
+                    case "stream":
+                        o.IoMode = IoMode.Stream;
+                        break;
+                    default:
+                        errors.Add((HlsErrors.InvalidIoMode, $"IoMode \"{ioMode}\" is not valid; use io_parallel or io_stream"));
+                        break;
+                }
+            }
+
+            if (!string.IsNullOrWhiteSpace(reuseFactor))
+            {
+                if (TryPositive(reuseFactor!, out int r))
+                {
+                    o.ReuseFactor = r;
+                }
+                else
+                {
+                    errors.Add((HlsErrors.InvalidReuseFactor, $"ReuseFactor \"{reuseFactor}\" is not valid; use a positive integer (1 = fully parallel)"));
+                }
+            }
+
+            if (!string.IsNullOrWhiteSpace(layerReuse))
+            {
+                foreach (string entry in layerReuse!.Split(new[] { ';', ',' }, StringSplitOptions.RemoveEmptyEntries))
+                {
+                    string[] kv = entry.Split('=');
+                    if (kv.Length != 2 || kv[0].Trim().Length == 0 || !TryPositive(kv[1], out int r))
+                    {
+                        errors.Add((HlsErrors.InvalidReuseFactor, $"LayerReuseFactors entry \"{entry.Trim()}\" is not valid; write layer=factor pairs separated by ';', e.g. fc1=4;fc2=2"));
+                        continue;
+                    }
+
+                    string layer = kv[0].Trim();
+                    if (o.LayerReuse.ContainsKey(layer))
+                    {
+                        errors.Add((HlsErrors.InvalidReuseFactor, $"LayerReuseFactors names layer \"{layer}\" twice"));
+                        continue;
+                    }
+
+                    o.LayerReuse[layer] = r;
+                }
+            }
+
+            if (part != null && part.Length > 0)
+            {
+                if (Regex.IsMatch(part, "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"))
+                {
+                    o.Part = part;
+                }
+                else
+                {
+                    errors.Add((HlsErrors.InvalidPart, $"Part \"{part}\" is not a valid FPGA part name (letters, digits, '-', '_', '.'), e.g. {DefaultPart}"));
+                }
+            }
+
+            if (clockPeriod != null && clockPeriod.Length > 0)
+            {
+                if (Regex.IsMatch(clockPeriod, "^[0-9]{1,4}(\\.[0-9]{1,3})?$") &&
+                    decimal.Parse(clockPeriod, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture) > 0m)
+                {
+                    o.ClockPeriod = clockPeriod;
+                }
+                else
+                {
+                    errors.Add((HlsErrors.InvalidClock, $"ClockPeriod \"{clockPeriod}\" is not valid; give the period in ns as a positive number, e.g. 5 or 3.33"));
+                }
+            }
+
+            if (!string.IsNullOrWhiteSpace(testVectors))
+            {
+                if (int.TryParse(testVectors, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n >= 0 && n <= 100000)
+                {
+                    o.TestVectors = n;
+                }
+                else
+                {
+                    errors.Add((HlsErrors.InvalidTestData, $"TestVectors \"{testVectors}\" is not valid; use an integer in [0, 100000]"));
+                }
+            }
+
+            return o;
+        }
+
+        private static bool TryPositive(string text, out int value) =>
+            int.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out value) && value >= 1 && value <= 1 << 20;
+    }
+
+    /// <summary>Diagnostic ids of the HLS backend and its MSBuild task (model-file problems keep their QG1xxx ids).</summary>
+    public static class HlsErrors
+    {
+        /// <summary>IoMode is not io_parallel / io_stream.</summary>
+        public const string InvalidIoMode = "QG3001";
+
+        /// <summary>A reuse factor is not a positive integer or a layer=factor list is malformed.</summary>
+        public const string InvalidReuseFactor = "QG3002";
+
+        /// <summary>A reuse factor does not fit its layer (not a divisor of the inner dimension, unknown layer, no multipliers).</summary>
+        public const string ReuseFactorNotApplicable = "QG3003";
+
+        public const string InvalidPart = "QG3004";
+
+        public const string InvalidClock = "QG3005";
+
+        /// <summary>TestVectors or TestData invalid (count, unreadable CSV, wrong feature count).</summary>
+        public const string InvalidTestData = "QG3006";
+
+        /// <summary>The model cannot be compiled to HLS (float model, an operator or width the backend does not support).</summary>
+        public const string UnsupportedModel = "QG3007";
+
+        /// <summary>Two models would be written to the same output folder.</summary>
+        public const string DuplicateOutput = "QG3008";
+
+        /// <summary>The output folder could not be written (nothing was changed).</summary>
+        public const string WriteFailed = "QG3009";
+
+        /// <summary>A template failed to parse or render (a bug in QuantGen: please report).</summary>
+        public const string TemplateError = "QG3010";
+
+        /// <summary>Anything unexpected, caught so that the build reports it instead of crashing.</summary>
+        public const string InternalError = "QG3011";
+    }
+}

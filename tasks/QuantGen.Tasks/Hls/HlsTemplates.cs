@@ -1,0 +1,114 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Reflection;
+using System.Threading.Tasks;
+using Scriban;
+using Scriban.Parsing;
+using Scriban.Runtime;
+
+namespace QuantGen.Tasks.Hls
+{
+    /// <summary>A template failed to parse or render: a bug in QuantGen's templates, reported as QG3010.</summary>
+    public sealed class HlsTemplateException : Exception
+    {
+        public HlsTemplateException(string message)
+            : base(message)
+        {
+        }
+    }
+
+    /// <summary>
+    /// The Scriban templates of templates/hls, embedded in this assembly as resources named
+    /// <c>QuantGen.Hls.Templates/&lt;relative path&gt;</c>. Parsed once, rendered with "\n" newlines.
+    /// </summary>
+    internal static class HlsTemplates
+    {
+        private const string Prefix = "QuantGen.Hls.Templates/";
+        private static readonly Lazy<Dictionary<string, string>> Sources = new Lazy<Dictionary<string, string>>(LoadSources);
+        private static readonly Dictionary<string, Template> Parsed = new Dictionary<string, Template>(StringComparer.Ordinal);
+
+        /// <summary>Relative paths of every embedded template, sorted.</summary>
+        public static IReadOnlyList<string> Names => Sources.Value.Keys.OrderBy(k => k, StringComparer.Ordinal).ToList();
+
+        public static string Render(string name, ScriptObject globals)
+        {
+            Template template = Get(name);
+            var context = new TemplateContext
+            {
+                NewLine = "\n",
+                StrictVariables = true,
+                EnableRelaxedMemberAccess = false,
+                LoopLimit = 0,
+                LimitToString = 0,
+                TemplateLoader = new Loader(),
+            };
+            context.PushGlobal(globals);
+            try
+            {
+                return template.Render(context).Replace("\r\n", "\n");
+            }
+            catch (Scriban.Syntax.ScriptRuntimeException e)
+            {
+                throw new HlsTemplateException($"template {name}: {e.Message}");
+            }
+        }
+
+        private static Template Get(string name)
+        {
+            lock (Parsed)
+            {
+                if (Parsed.TryGetValue(name, out Template? cached))
+                {
+                    return cached;
+                }
+
+                if (!Sources.Value.TryGetValue(name, out string? text))
+                {
+                    throw new HlsTemplateException($"template {name} is not embedded in {typeof(HlsTemplates).Assembly.GetName().Name}");
+                }
+
+                Template t = Template.Parse(text, name);
+                if (t.HasErrors)
+                {
+                    throw new HlsTemplateException($"template {name}: " + string.Join("; ", t.Messages.Select(m => m.ToString())));
+                }
+
+                Parsed[name] = t;
+                return t;
+            }
+        }
+
+        private static Dictionary<string, string> LoadSources()
+        {
+            var result = new Dictionary<string, string>(StringComparer.Ordinal);
+            Assembly asm = typeof(HlsTemplates).Assembly;
+            foreach (string resource in asm.GetManifestResourceNames())
+            {
+                string normalized = resource.Replace('\\', '/');
+                if (!normalized.StartsWith(Prefix, StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                using Stream stream = asm.GetManifestResourceStream(resource)!;
+                using var reader = new StreamReader(stream);
+                result[normalized.Substring(Prefix.Length)] = reader.ReadToEnd().Replace("\r\n", "\n");
+            }
+
+            return result;
+        }
+
+        private sealed class Loader : ITemplateLoader
+        {
+            public string GetPath(TemplateContext context, SourceSpan callerSpan, string templateName) => templateName;
+
+            public string Load(TemplateContext context, SourceSpan callerSpan, string templatePath) =>
+                Sources.Value.TryGetValue(templatePath, out string? text) ? text : throw new HlsTemplateException("no template " + templatePath);
+
+            public ValueTask<string?> LoadAsync(TemplateContext context, SourceSpan callerSpan, string templatePath) =>
+                new ValueTask<string?>(Load(context, callerSpan, templatePath));
+        }
+    }
+}

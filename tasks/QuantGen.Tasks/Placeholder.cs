@@ -1,6 +1,0 @@
-namespace QuantGen.Tasks
-{
-    internal static class Placeholder
-    {
-    }
-}

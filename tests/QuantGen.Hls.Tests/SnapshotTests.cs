@@ -1,0 +1,86 @@
+using System.Collections.Generic;
+using System.Linq;
+using System.Text.RegularExpressions;
+using QuantGen.Tasks.Hls;
+using QuantGen.Testing;
+using Xunit;
+
+namespace QuantGen.Tests.Hls
+{
+    /// <summary>
+    /// Every emitted file of both fixture models is pinned by a baseline (tests/QuantGen.Hls.Tests/Baselines). The
+    /// io_stream variants share weights and golden data with io_parallel (asserted equal); their other files are pinned too.
+    /// Review a change in the received files, then accept with QUANTGEN_ACCEPT_BASELINES=1.
+    /// </summary>
+    public class SnapshotTests
+    {
+        public static TheoryData<string> Models => new TheoryData<string> { "digits_mlp", "digits_vit" };
+
+        [Theory]
+        [MemberData(nameof(Models))]
+        public void EveryFileOfTheParallelProject(string model)
+        {
+            HlsProject p = HlsFixture.Generate(model, HlsFixture.Options());
+            Assert.Contains("firmware/" + model + ".cpp", p.Files.Keys);
+            foreach (KeyValuePair<string, string> f in p.Files)
+            {
+                Baseline.Verify(HlsFixture.TestProject, model + "_io_parallel", f.Key.Replace('/', '_'), f.Value);
+            }
+        }
+
+        [Theory]
+        [MemberData(nameof(Models))]
+        public void EveryFileOfTheStreamProject(string model)
+        {
+            HlsProject parallel = HlsFixture.Generate(model, HlsFixture.Options());
+            HlsProject stream = HlsFixture.Generate(model, HlsFixture.Options("io_stream", 2));
+            Assert.Equal(parallel.Files.Keys, stream.Files.Keys);
+            foreach (KeyValuePair<string, string> f in stream.Files)
+            {
+                if (f.Key.StartsWith("firmware/weights/", System.StringComparison.Ordinal) || f.Key.StartsWith("tb_data/", System.StringComparison.Ordinal))
+                {
+                    Assert.Equal(parallel.Files[f.Key], f.Value);
+                }
+                else
+                {
+                    Baseline.Verify(HlsFixture.TestProject, model + "_io_stream_r2", f.Key.Replace('/', '_'), f.Value);
+                }
+            }
+        }
+
+        [Fact]
+        public void OutputIsDeterministic()
+        {
+            HlsProject a = HlsFixture.Generate("digits_vit", HlsFixture.Options("io_stream", 4));
+            HlsProject b = HlsFixture.Generate("digits_vit", HlsFixture.Options("io_stream", 4));
+            Assert.Equal(a.Files, b.Files);
+            Assert.All(a.Files.Values, text => Assert.DoesNotContain("\r", text));
+        }
+
+        /// <summary>Integer-only: no floating-point type, literal or math function in any emitted file.</summary>
+        [Theory]
+        [InlineData("digits_mlp", "io_parallel", 1)]
+        [InlineData("digits_mlp", "io_stream", 4)]
+        [InlineData("digits_vit", "io_parallel", 1)]
+        [InlineData("digits_vit", "io_stream", 4)]
+        public void NoFloatAnywhere(string model, string io, int reuse)
+        {
+            var forbidden = new Regex(@"\b(float|double|half|ap_fixed|ap_ufixed|ac_fixed)\b|std::(exp|log|pow|sqrt|round|floor|ceil)|\b(exp|expf|log|sqrt|sqrtf|pow|round|floor|ceil)\s*\(|\b\d+\.\d*(e[+-]?\d+)?f?\b|\b\d+e[+-]?\d+\b");
+            HlsProject p = HlsFixture.Generate(model, HlsFixture.Options(io, reuse));
+            foreach (KeyValuePair<string, string> f in p.Files.Where(f => f.Key.EndsWith(".h", System.StringComparison.Ordinal) || f.Key.EndsWith(".cpp", System.StringComparison.Ordinal) || f.Key.EndsWith(".dat", System.StringComparison.Ordinal)))
+            {
+                // Code only: comments may quote the real constants the integers were folded from (log2 e ~ 1.4375).
+                string code = Regex.Replace(f.Value, "//[^\n]*", string.Empty);
+                Match m = forbidden.Match(code);
+                Assert.False(m.Success, $"{f.Key} contains \"{m.Value}\"");
+            }
+
+            // README, report, manifest and tcl carry prose and formulas, but no floating-point type either.
+            var words = new Regex(@"\b(float|double)\b|std::exp");
+            foreach (KeyValuePair<string, string> f in p.Files)
+            {
+                Assert.False(words.IsMatch(f.Value), f.Key + " mentions a floating-point type or std::exp");
+            }
+        }
+    }
+}
