@@ -63,13 +63,14 @@ namespace QuantGen.Tests.Packaging
         {
             string repo = Baseline.SourceRoot();
             string feed = Path.Combine(root, "feed");
-            foreach (string project in new[] { "generators/QuantGen.Compiler/QuantGen.Compiler.csproj", "runtime/QuantGen.Runtime/QuantGen.Runtime.csproj" })
+            foreach (string project in new[] { "generators/QuantGen.Compiler/QuantGen.Compiler.csproj", "runtime/QuantGen.Runtime/QuantGen.Runtime.csproj", "tasks/QuantGen.Tasks/QuantGen.Tasks.csproj" })
             {
                 Dotnet($"pack \"{Path.Combine(repo, project)}\" -c Release -o \"{feed}\"", repo);
             }
 
             Assert.True(File.Exists(Path.Combine(feed, "QuantGen.Runtime.0.1.0.nupkg")));
             Assert.True(File.Exists(Path.Combine(feed, "QuantGen.Compiler.0.1.0.nupkg")));
+            Assert.True(File.Exists(Path.Combine(feed, "QuantGen.Tasks.0.1.0.nupkg")));
 
             string app = Path.Combine(root, "app");
             Directory.CreateDirectory(Path.Combine(app, "models"));
@@ -79,7 +80,7 @@ namespace QuantGen.Tests.Packaging
             }
 
             string csv = Path.Combine(repo, "samples", "data", "digits", "digits.csv");
-            File.WriteAllLines(Path.Combine(app, "test.csv"), File.ReadLines(csv).Where(l => l.StartsWith("test,", StringComparison.Ordinal)).Take(100));
+            File.WriteAllLines(Path.Combine(app, "test.csv"), File.ReadLines(csv).Take(1).Concat(File.ReadLines(csv).Where(l => l.StartsWith("test,", StringComparison.Ordinal)).Take(100)));
             File.WriteAllText(Path.Combine(app, "NuGet.config"), $"""
                 <?xml version="1.0" encoding="utf-8"?>
                 <configuration>
@@ -99,7 +100,9 @@ namespace QuantGen.Tests.Packaging
                   </PropertyGroup>
                   <ItemGroup>
                     <PackageReference Include="QuantGen.Runtime" Version="0.1.0" />
+                    <PackageReference Include="QuantGen.Tasks" Version="0.1.0" PrivateAssets="all" />
                     <AdditionalFiles Include="models/digits_mlp.qmodel.json;models/digits_mlp.safetensors" />
+                    <QuantModel Include="models/digits_mlp.qmodel.json" TestData="test.csv" ReuseFactor="2" />
                   </ItemGroup>
                 </Project>
                 """);
@@ -118,7 +121,7 @@ namespace QuantGen.Tests.Packaging
                     {
                         var model = new Digits();
                         int total = 0, correct = 0;
-                        foreach (string line in File.ReadLines("test.csv"))
+                        foreach (string line in File.ReadLines("test.csv").Skip(1))
                         {
                             string[] cells = line.Split(',');
                             float[] pixels = cells.Skip(2).Select(float.Parse).ToArray();
@@ -133,6 +136,9 @@ namespace QuantGen.Tests.Packaging
             string build = Dotnet("build -c Release", app);
             Assert.DoesNotMatch(@": warning [A-Z]+[0-9]+", build);
             Assert.Contains(" 0 Warning(s)", build, StringComparison.Ordinal);
+            string hls = Path.Combine(app, "bin", "Release", "net10.0", "hls", "digits_mlp");
+            Assert.True(File.Exists(Path.Combine(hls, "firmware", "digits_mlp.cpp")), "the HLS project was not written by the packaged task");
+            Assert.True(File.Exists(Path.Combine(hls, "build_prj.tcl")));
             string run = Dotnet("run -c Release --no-build", app);
             Assert.Matches(@"model digits_mlp: (9[5-9]|100)/100 correct, 17024 MACs, simd \w+", run);
         }
