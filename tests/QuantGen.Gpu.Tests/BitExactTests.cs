@@ -1,0 +1,140 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using ILGPU.Runtime;
+using Xunit;
+
+namespace QuantGen.Tests.Gpu
+{
+    /// <summary>
+    /// The generated ILGPU kernels on ILGPU's CPU accelerator (which runs the kernels' .NET IL: it checks the algorithm,
+    /// not ILGPU's PTX/OpenCL code generation) against the reference interpreter, over the digits test split and the
+    /// adversarial inputs, for batch sizes 1, 7 and 64 (the last batch of a pass is partial).
+    /// </summary>
+    [Collection(CpuAcceleratorCollection.Name)]
+    public class BitExactTests
+    {
+        private readonly CpuAcceleratorFixture fixture;
+
+        public BitExactTests(CpuAcceleratorFixture fixture)
+        {
+            this.fixture = fixture;
+        }
+
+        public static IEnumerable<object[]> Cases() =>
+            from model in new[] { "digits_mlp", "digits_vit" }
+            from batch in new[] { 1, 7, 64 }
+            select new object[] { model, batch };
+
+        [Theory]
+        [MemberData(nameof(Cases))]
+        public void GpuKernelsEqualTheReferenceInterpreter(string model, int batch)
+        {
+            ModelCase c = ModelCase.Get(model);
+            using IGpuRunner runner = GpuRunner.Create(model, fixture.Accelerator);
+            GpuCheck.AssertBitExact(c, runner, batch);
+        }
+
+        [Theory]
+        [InlineData("digits_mlp")]
+        [InlineData("digits_vit")]
+        public void AdversarialInputsAloneAtEveryBatchSize(string model)
+        {
+            ModelCase c = ModelCase.Get(model);
+            using IGpuRunner runner = GpuRunner.Create(model, fixture.Accelerator);
+            int adversarial = ModelCase.Adversarial(c.InputLength).Count();
+            var subset = new ModelCase(c.Name, c.InputLength, c.OutputLength, c.Inputs.Skip(c.Inputs.Count - adversarial).ToList(), c.Expected.Skip(c.Expected.Count - adversarial).ToList());
+            foreach (int batch in new[] { 1, 2, 3, 5 })
+            {
+                GpuCheck.AssertBitExact(subset, runner, batch);
+            }
+        }
+
+        [Fact]
+        public void GpuEqualsTheGeneratedCpuPath()
+        {
+            ModelCase c = ModelCase.Vit;
+            var cpu = new DigitsVit();
+            using var gpu = new DigitsVit.GpuSession(fixture.Accelerator);
+            sbyte[] all = c.Inputs.SelectMany(v => v).ToArray();
+            var cpuOut = new sbyte[c.Inputs.Count * c.OutputLength];
+            var gpuOut = new sbyte[cpuOut.Length];
+            cpu.Infer(all, cpuOut, c.Inputs.Count);
+            gpu.Infer(all, gpuOut, c.Inputs.Count);
+            Assert.Equal(cpuOut, gpuOut);
+        }
+    }
+
+    /// <summary>Runs batches through a runner and compares every output with the reference.</summary>
+    public static class GpuCheck
+    {
+        public static void AssertBitExact(ModelCase c, IGpuRunner runner, int batch)
+        {
+            int mismatches = 0;
+            string first = string.Empty;
+            for (int start = 0; start < c.Inputs.Count; start += batch)
+            {
+                int count = Math.Min(batch, c.Inputs.Count - start);
+                sbyte[] inputs = c.Inputs.Skip(start).Take(count).SelectMany(v => v).ToArray();
+                var outputs = new sbyte[count * c.OutputLength];
+                runner.Infer(inputs, outputs, count);
+                for (int s = 0; s < count; s++)
+                {
+                    sbyte[] expected = c.Expected[start + s];
+                    for (int i = 0; i < c.OutputLength; i++)
+                    {
+                        if (outputs[s * c.OutputLength + i] != expected[i])
+                        {
+                            if (mismatches++ == 0)
+                            {
+                                first = $"input {start + s} element {i}: reference {expected[i]}, GPU {outputs[s * c.OutputLength + i]}";
+                            }
+
+                            break;
+                        }
+                    }
+                }
+            }
+
+            Assert.True(mismatches == 0, $"{c.Name}, batch {batch}: {mismatches} of {c.Inputs.Count} inputs differ from the reference (first: {first})");
+        }
+    }
+
+    /// <summary>The GPU session of either fixture model behind one interface.</summary>
+    public interface IGpuRunner : IDisposable
+    {
+        void Infer(ReadOnlySpan<sbyte> inputs, Span<sbyte> outputs, int batchSize);
+    }
+
+    public static class GpuRunner
+    {
+        public static IGpuRunner Create(string model, Accelerator accelerator) => model switch
+        {
+            "digits_mlp" => new Mlp(new DigitsMlp.GpuSession(accelerator)),
+            "digits_vit" => new Vit(new DigitsVit.GpuSession(accelerator)),
+            _ => throw new ArgumentException("unknown model " + model, nameof(model)),
+        };
+
+        private sealed class Mlp : IGpuRunner
+        {
+            private readonly DigitsMlp.GpuSession session;
+
+            public Mlp(DigitsMlp.GpuSession session) => this.session = session;
+
+            public void Infer(ReadOnlySpan<sbyte> inputs, Span<sbyte> outputs, int batchSize) => session.Infer(inputs, outputs, batchSize);
+
+            public void Dispose() => session.Dispose();
+        }
+
+        private sealed class Vit : IGpuRunner
+        {
+            private readonly DigitsVit.GpuSession session;
+
+            public Vit(DigitsVit.GpuSession session) => this.session = session;
+
+            public void Infer(ReadOnlySpan<sbyte> inputs, Span<sbyte> outputs, int batchSize) => session.Infer(inputs, outputs, batchSize);
+
+            public void Dispose() => session.Dispose();
+        }
+    }
+}
