@@ -47,6 +47,9 @@ namespace QuantGen.Generators
 
         private static string Shape(int[] s) => "[" + string.Join(", ", s) + "]";
 
+        /// <summary>Text for an XML doc comment (consumers may build with documentation files and warnings as errors).</summary>
+        private static string Xml(string s) => s.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
+
         private static string CType(ElementType t) => CpuEmitter.CType(t);
 
         private static string Id(string name) => CpuEmitter.Id(name);
@@ -696,7 +699,7 @@ namespace QuantGen.Generators
             launches.Add($"_k_{id}(n * {threads}, {string.Join(", ", ps.Select(p => p.Argument))});");
             kernels.Line("/// <summary>");
             kernels.Line($"/// Layer \"{layer.Name}\": {layer.Op} {string.Join(" x ", node.Inputs.Select(t => Shape(t.Shape) + " " + t.Type))} -> {Shape(y.Shape)} {y.Type}.");
-            kernels.Line($"/// {what[0].ToString().ToUpperInvariant() + what.Substring(1)}; {threads} threads per input.");
+            kernels.Line($"/// {Xml(what[0].ToString().ToUpperInvariant() + what.Substring(1))}; {threads} threads per input.");
             LayerRanges lr = ranges.Layers.First(r => r.Layer == layer.Name);
             foreach (KeyValuePair<string, IntRange> kv in lr.Intermediates)
             {
