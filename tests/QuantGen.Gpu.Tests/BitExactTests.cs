@@ -35,9 +35,26 @@ namespace QuantGen.Tests.Gpu
             GpuCheck.AssertBitExact(c, runner, batch);
         }
 
+        /// <summary>The operators the fixtures do not use (I-BERT softmax/GELU, Relu, Clip, ArgMax): split + adversarial, batch 64 and 7.</summary>
+        [Theory]
+        [InlineData("ops_vit_ibert", 64)]
+        [InlineData("ops_mlp", 64)]
+        [InlineData("ops_mlp", 7)]
+        [InlineData("ops_mlp_argmax", 64)]
+        [InlineData("ops_mlp_argmax", 1)]
+        public void RemainingOperatorsEqualTheReferenceInterpreter(string model, int batch)
+        {
+            ModelCase c = ModelCase.Get(model);
+            using IGpuRunner runner = GpuRunner.Create(model, fixture.Accelerator);
+            GpuCheck.AssertBitExact(c, runner, batch);
+        }
+
         [Theory]
         [InlineData("digits_mlp")]
         [InlineData("digits_vit")]
+        [InlineData("ops_vit_ibert")]
+        [InlineData("ops_mlp")]
+        [InlineData("ops_mlp_argmax")]
         public void AdversarialInputsAloneAtEveryBatchSize(string model)
         {
             ModelCase c = ModelCase.Get(model);
@@ -78,11 +95,11 @@ namespace QuantGen.Tests.Gpu
             {
                 int count = Math.Min(batch, c.Inputs.Count - start);
                 sbyte[] inputs = c.Inputs.Skip(start).Take(count).SelectMany(v => v).ToArray();
-                var outputs = new sbyte[count * c.OutputLength];
-                runner.Infer(inputs, outputs, count);
+                int[] outputs = runner.Run(inputs, count);
+                Assert.Equal(count * c.OutputLength, outputs.Length);
                 for (int s = 0; s < count; s++)
                 {
-                    sbyte[] expected = c.Expected[start + s];
+                    int[] expected = c.Expected[start + s];
                     for (int i = 0; i < c.OutputLength; i++)
                     {
                         if (outputs[s * c.OutputLength + i] != expected[i])
@@ -102,41 +119,55 @@ namespace QuantGen.Tests.Gpu
         }
     }
 
-    /// <summary>The GPU session of either fixture model behind one interface.</summary>
+    /// <summary>The GPU session of any test model behind one interface; outputs widened to int.</summary>
     public interface IGpuRunner : IDisposable
     {
-        void Infer(ReadOnlySpan<sbyte> inputs, Span<sbyte> outputs, int batchSize);
+        int[] Run(sbyte[] inputs, int batchSize);
     }
 
     public static class GpuRunner
     {
         public static IGpuRunner Create(string model, Accelerator accelerator) => model switch
         {
-            "digits_mlp" => new Mlp(new DigitsMlp.GpuSession(accelerator)),
-            "digits_vit" => new Vit(new DigitsVit.GpuSession(accelerator)),
+            "digits_mlp" => new Runner<sbyte>(new DigitsMlp.GpuSession(accelerator), (s, x, y, n) => ((DigitsMlp.GpuSession)s).Infer(x, y, n)),
+            "digits_vit" => new Runner<sbyte>(new DigitsVit.GpuSession(accelerator), (s, x, y, n) => ((DigitsVit.GpuSession)s).Infer(x, y, n)),
+            "ops_vit_ibert" => new Runner<sbyte>(new OpsVitIBert.GpuSession(accelerator), (s, x, y, n) => ((OpsVitIBert.GpuSession)s).Infer(x, y, n)),
+            "ops_mlp" => new Runner<sbyte>(new OpsMlp.GpuSession(accelerator), (s, x, y, n) => ((OpsMlp.GpuSession)s).Infer(x, y, n)),
+            "ops_mlp_argmax" => new Runner<int>(new OpsMlpArgMax.GpuSession(accelerator), (s, x, y, n) => ((OpsMlpArgMax.GpuSession)s).Infer(x, y, n)),
             _ => throw new ArgumentException("unknown model " + model, nameof(model)),
         };
 
-        private sealed class Mlp : IGpuRunner
+        private delegate void Infer<T>(IDisposable session, ReadOnlySpan<sbyte> inputs, Span<T> outputs, int batchSize);
+
+        private sealed class Runner<T> : IGpuRunner
+            where T : struct
         {
-            private readonly DigitsMlp.GpuSession session;
+            private readonly IDisposable session;
+            private readonly Infer<T> infer;
 
-            public Mlp(DigitsMlp.GpuSession session) => this.session = session;
+            public Runner(IDisposable session, Infer<T> infer)
+            {
+                this.session = session;
+                this.infer = infer;
+            }
 
-            public void Infer(ReadOnlySpan<sbyte> inputs, Span<sbyte> outputs, int batchSize) => session.Infer(inputs, outputs, batchSize);
+            public int[] Run(sbyte[] inputs, int batchSize)
+            {
+                var outputs = new T[batchSize == 0 ? 0 : OutputLength(batchSize)];
+                infer(session, inputs, outputs, batchSize);
+                return outputs.Select(v => Convert.ToInt32(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+            }
 
             public void Dispose() => session.Dispose();
-        }
 
-        private sealed class Vit : IGpuRunner
-        {
-            private readonly DigitsVit.GpuSession session;
-
-            public Vit(DigitsVit.GpuSession session) => this.session = session;
-
-            public void Infer(ReadOnlySpan<sbyte> inputs, Span<sbyte> outputs, int batchSize) => session.Infer(inputs, outputs, batchSize);
-
-            public void Dispose() => session.Dispose();
+            private int OutputLength(int batchSize) => batchSize * (session switch
+            {
+                DigitsMlp.GpuSession => DigitsMlp.GpuSession.OutputLength,
+                DigitsVit.GpuSession => DigitsVit.GpuSession.OutputLength,
+                OpsVitIBert.GpuSession => OpsVitIBert.GpuSession.OutputLength,
+                OpsMlp.GpuSession => OpsMlp.GpuSession.OutputLength,
+                _ => OpsMlpArgMax.GpuSession.OutputLength,
+            });
         }
     }
 }

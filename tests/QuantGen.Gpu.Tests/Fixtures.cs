@@ -16,7 +16,7 @@ namespace QuantGen.Tests.Gpu
     /// <summary>One fixture model: its inputs (digits test split + adversarial) and the reference interpreter's outputs.</summary>
     public sealed class ModelCase
     {
-        public ModelCase(string name, int inputLength, int outputLength, List<sbyte[]> inputs, List<sbyte[]> expected)
+        public ModelCase(string name, int inputLength, int outputLength, List<sbyte[]> inputs, List<int[]> expected)
         {
             Name = name;
             InputLength = inputLength;
@@ -33,7 +33,7 @@ namespace QuantGen.Tests.Gpu
 
         public List<sbyte[]> Inputs { get; }
 
-        public List<sbyte[]> Expected { get; }
+        public List<int[]> Expected { get; }
 
         /// <summary>The adversarial inputs: all max, all min, both alternations, zeros.</summary>
         public static IEnumerable<int[]> Adversarial(int n)
@@ -48,20 +48,23 @@ namespace QuantGen.Tests.Gpu
         private static readonly Lazy<LabeledDataset> Data = new Lazy<LabeledDataset>(() =>
             LabeledDataset.Load(LabeledDataset.FindUpwards(AppContext.BaseDirectory, Path.Combine("samples", "data", "digits", "digits.csv"))));
 
-        private static readonly Lazy<ModelCase> MlpCase = new Lazy<ModelCase>(() => Load("digits_mlp"));
+        private static readonly Dictionary<string, Lazy<ModelCase>> Cases = new[] { "digits_mlp", "digits_vit", "ops_vit_ibert", "ops_mlp", "ops_mlp_argmax" }
+            .ToDictionary(n => n, n => new Lazy<ModelCase>(() => Load(n)), StringComparer.Ordinal);
 
-        private static readonly Lazy<ModelCase> VitCase = new Lazy<ModelCase>(() => Load("digits_vit"));
+        public static ModelCase Mlp => Get("digits_mlp");
 
-        public static ModelCase Mlp => MlpCase.Value;
+        public static ModelCase Vit => Get("digits_vit");
 
-        public static ModelCase Vit => VitCase.Value;
+        public static ModelCase Get(string name) => Cases.TryGetValue(name, out Lazy<ModelCase>? c) ? c.Value : throw new ArgumentException("unknown model " + name, nameof(name));
 
-        public static ModelCase Get(string name) => name == "digits_mlp" ? Mlp : name == "digits_vit" ? Vit : throw new ArgumentException("unknown model " + name, nameof(name));
+        /// <summary>The fixtures live in samples/models, the operator-coverage models in this project's models folder.</summary>
+        public static string SpecPath(string name) => name.StartsWith("digits_", StringComparison.Ordinal)
+            ? Path.Combine(LabeledDataset.FindUpwards(AppContext.BaseDirectory, Path.Combine("samples", "models")), name + ".qmodel.json")
+            : Path.Combine(AppContext.BaseDirectory, "models", name + ".qmodel.json");
 
         private static ModelCase Load(string name)
         {
-            string models = LabeledDataset.FindUpwards(AppContext.BaseDirectory, Path.Combine("samples", "models"));
-            ModelGraph graph = ModelLoader.Load(Path.Combine(models, name + ".qmodel.json")).GetGraphOrThrow();
+            ModelGraph graph = ModelLoader.Load(SpecPath(name)).GetGraphOrThrow();
             var reference = new ReferenceInterpreter(graph);
             int n = graph.Input.ElementCount;
             var ints = Data.Value.Split("test").Select(s => reference.Quantize(s.Features)).Concat(Adversarial(n)).ToList();
@@ -71,7 +74,7 @@ namespace QuantGen.Tests.Gpu
                 n,
                 graph.Output.ElementCount,
                 ints.Select(v => v.Select(b => checked((sbyte)b)).ToArray()).ToList(),
-                ints.Select(v => reference.Run(v).Select(b => checked((sbyte)b)).ToArray()).ToList());
+                ints.Select(v => reference.Run(v)).ToList());
         }
     }
 

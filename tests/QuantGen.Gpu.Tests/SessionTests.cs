@@ -114,7 +114,7 @@ namespace QuantGen.Tests.Gpu
             sbyte[] inputs = c.Inputs.Skip(start).Take(count).SelectMany(v => v).ToArray();
             var outputs = new sbyte[count * c.OutputLength];
             session.Infer(inputs, outputs, count);
-            Assert.Equal(c.Expected.Skip(start).Take(count).SelectMany(v => v).ToArray(), outputs);
+            Assert.Equal(c.Expected.Skip(start).Take(count).SelectMany(v => v).ToArray(), outputs.Select(v => (int)v).ToArray());
         }
     }
 
