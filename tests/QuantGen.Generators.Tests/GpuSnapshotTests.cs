@@ -70,6 +70,24 @@ namespace QuantGen.Tests.Generators
             Assert.True(warnings.Count == 0, string.Join("\n", warnings));
         }
 
+        /// <summary>An unrelated edit reuses the cached GPU emission (the ILGPU check is an equatable bool).</summary>
+        [Fact]
+        public void UnrelatedEditKeepsTheGpuOutputsCached()
+        {
+            CSharpCompilation first = GeneratorHarness.Compilation(Source)
+                .AddReferences(MetadataReference.CreateFromFile(Path.Combine(AppContext.BaseDirectory, "ilgpu", "ILGPU.dll")));
+            GeneratorDriver driver = GeneratorHarness.Driver(GeneratorHarness.ModelFiles("digits_mlp").Concat(GeneratorHarness.ModelFiles("digits_vit")).ToArray()).RunGenerators(first);
+            CSharpCompilation second = first.AddSyntaxTrees(CSharpSyntaxTree.ParseText("class Unrelated { int x; }", GeneratorHarness.ParseOptions));
+            GeneratorRunResult result = driver.RunGenerators(second).GetRunResult().Results.Single();
+            Assert.Contains(result.GeneratedSources, s => s.HintName == "Consumer.DigitsVit.QuantGen.Gpu.g.cs");
+            foreach (string step in new[] { "QuantGen.Gpu", "QuantGen.Results" })
+            {
+                Assert.All(result.TrackedSteps[step].SelectMany(s => s.Outputs), o => Assert.True(o.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, $"{step}: {o.Reason}"));
+            }
+
+            Assert.All(result.TrackedOutputSteps.SelectMany(s => s.Value).SelectMany(s => s.Outputs), o => Assert.Equal(IncrementalStepRunReason.Cached, o.Reason));
+        }
+
         /// <summary>Consumers may build with documentation files and warnings as errors: the doc comments must be valid XML.</summary>
         [Fact]
         public void GeneratedGpuDocCommentsAreValidXml()
