@@ -2,6 +2,7 @@ using System;
 using System.Linq;
 using ILGPU;
 using ILGPU.Runtime;
+using ILGPU.Runtime.CPU;
 using ILGPU.Runtime.Cuda;
 using Xunit;
 
@@ -94,6 +95,18 @@ namespace QuantGen.Tests.Gpu
             Assert.Equal(0, session.Capacity);
             var e = Assert.Throws<ObjectDisposedException>(() => session.Infer(new sbyte[64], new sbyte[10]));
             Assert.Contains("GpuSession", e.ObjectName, StringComparison.Ordinal);
+        }
+
+        [Fact]
+        public void DisposingAfterTheAcceleratorIsSafe()
+        {
+            using Context context = Context.Create(b => b.CPU(new CPUDevice(2, 1, 1)));
+            Accelerator accelerator = context.CreateCPUAccelerator(0);
+            var session = new DigitsMlp.GpuSession(accelerator);
+            RunAndCheck(session, ModelCase.Mlp, 0, 1);
+            accelerator.Dispose();
+            session.Dispose();
+            Assert.Throws<ObjectDisposedException>(() => session.Infer(new sbyte[64], new sbyte[10]));
         }
 
         [Fact]
