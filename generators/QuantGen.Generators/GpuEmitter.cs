@@ -408,8 +408,10 @@ namespace QuantGen.Generators
                         bound = Math.Max(bound, abs * xAbs);
                     }
 
+                    // Weights stored transposed, [K, N]: the threads of a warp (consecutive o) read consecutive addresses at each j.
                     bool narrow = wt.Type.IsSigned && wt.Type.Bits <= 8;
-                    int wOff = narrow ? AddW8(weights) : AddC32(weights);
+                    int[] transposed = Enumerable.Range(0, n * k).Select(idx => weights[(idx % n) * k + (idx / n)]).ToArray();
+                    int wOff = narrow ? AddW8(transposed) : AddC32(transposed);
                     int bOff = AddC64(folded);
                     int mOff = AddC32(d.Requant!.Select(r => r.Multiplier));
                     int sOff = AddC32(d.Requant!.Select(r => r.Shift));
@@ -420,14 +422,14 @@ namespace QuantGen.Generators
                     bool int32 = bound <= int.MaxValue;
                     string acc = int32 ? "int" : "long";
                     threads = I(y.ElementCount);
-                    what = $"one thread per output element; {(int32 ? $"int32 dot product (|sum x w| <= {bound} < 2^31, proven from the input range and the weights)" : $"int64 dot product (|sum x w| <= {bound} needs more than 31 bits)")}; zero-point correction folded into the int64 bias; requantization and clamp fused";
+                    what = $"one thread per output element, weights transposed to [K, N] so a warp's loads coalesce; {(int32 ? $"int32 dot product (|sum x w| <= {bound} < 2^31, proven from the input range and the weights)" : $"int64 dot product (|sum x w| <= {bound} needs more than 31 bits)")}; zero-point correction folded into the int64 bias; requantization and clamp fused";
                     body.Line("int i = index;");
                     body.Line($"int o = i % {n};");
                     body.Line($"int xo = (i / {n}) * {k};");
-                    body.Line($"int wo = {wOff} + o * {k};");
+                    body.Line($"int wo = {wOff} + o;");
                     body.Line($"{acc} dot = 0;");
                     body.Open($"for (int j = 0; j < {k}; j++)");
-                    body.Line(int32 ? $"dot += x[xo + j] * {wv}[wo + j];" : $"dot += (long)x[xo + j] * {wv}[wo + j];");
+                    body.Line(int32 ? $"dot += x[xo + j] * {wv}[wo + j * {n}];" : $"dot += (long)x[xo + j] * {wv}[wo + j * {n}];");
                     body.Close();
                     body.Line($"long acc = c64[{bOff} + o] + dot;");
                     body.Line($"y[i] = ({ty})QuantGenGpuKernels.Clamp({L(zo)} + QuantGenGpuKernels.RoundShift(acc * c32[{mOff} + o], c32[{sOff} + o]), {L(d.Clamp![0])}, {L(d.Clamp[1])});");
@@ -446,7 +448,7 @@ namespace QuantGen.Generators
                     bool int32 = bound <= int.MaxValue;
                     string acc = int32 ? "int" : "long";
                     threads = I(y.ElementCount);
-                    what = $"one thread per output element; {(int32 ? $"int32 accumulation (|a - za| <= {amax}, |b - zb| <= {bmax}, K = {k}: |acc| <= {bound} < 2^31)" : $"int64 accumulation (|acc| <= {bound} needs more than 31 bits)")}; requantization and clamp fused";
+                    what = $"one thread per output element, weights transposed to [K, N] so a warp's loads coalesce; {(int32 ? $"int32 accumulation (|a - za| <= {amax}, |b - zb| <= {bmax}, K = {k}: |acc| <= {bound} < 2^31)" : $"int64 accumulation (|acc| <= {bound} needs more than 31 bits)")}; requantization and clamp fused";
                     body.Line("int i = index;");
                     body.Line($"int j = i % {cols};");
                     body.Line($"int row = i / {cols};");
