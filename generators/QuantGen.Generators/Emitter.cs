@@ -20,12 +20,12 @@ namespace QuantGen.Generators
         /// <summary>Test seam: lets the driver tests prove that an unexpected exception becomes QG2099.</summary>
         internal static Action<EmitRequest>? FaultInjection { get; set; }
 
-        public static EmitResult EmitSafely(EmitRequest request, CancellationToken ct)
+        public static EmitResult EmitSafely(EmitRequest request, CancellationToken ct, bool gpu = false)
         {
             try
             {
                 FaultInjection?.Invoke(request);
-                return Emit(request, ct);
+                return Emit(request, ct, gpu);
             }
             catch (Exception e) when (!(e is OperationCanceledException))
             {
@@ -34,7 +34,7 @@ namespace QuantGen.Generators
             }
         }
 
-        private static EmitResult Emit(EmitRequest request, CancellationToken ct)
+        private static EmitResult Emit(EmitRequest request, CancellationToken ct, bool gpu)
         {
             ClassModel model = request.Model;
             var diagnostics = new List<DiagnosticInfo>(model.Diagnostics);
@@ -108,7 +108,14 @@ namespace QuantGen.Generators
 
             ct.ThrowIfCancellationRequested();
             var emitter = new CpuEmitter(model, graph, ranges, request.Weights?.Sha256 ?? string.Empty);
-            return new EmitResult(new EquatableArray<GeneratedFile>(emitter.Emit()), EquatableArray<DiagnosticInfo>.Empty);
+            var files = new List<GeneratedFile>(emitter.Emit());
+            if (gpu)
+            {
+                // GPU backend: only when the compilation references ILGPU (see QuantizedModelGenerator).
+                files.Add(new GpuEmitter(model, graph, ranges, request.Weights?.Sha256 ?? string.Empty).Emit());
+            }
+
+            return new EmitResult(new EquatableArray<GeneratedFile>(files), EquatableArray<DiagnosticInfo>.Empty);
         }
 
         private static void CheckOverrides(ClassModel model, ModelGraph graph, List<DiagnosticInfo> diagnostics)

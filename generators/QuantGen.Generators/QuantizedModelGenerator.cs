@@ -24,6 +24,7 @@ namespace QuantGen.Generators
         public const string SpecSuffix = ".qmodel.json";
         public const string EncodedWeightsSuffix = ".safetensors.b64";
         public const string EncodedHeader = "#quantgen-base64 ";
+        public const string GpuTrackingName = "QuantGen.Gpu";
 
         public void Initialize(IncrementalGeneratorInitializationContext context)
         {
@@ -49,8 +50,21 @@ namespace QuantGen.Generators
                 .Select(static (pair, _) => Resolve(pair.Left, pair.Right))
                 .WithTrackingName(TrackingNames.Requests);
 
+            // GPU backend (docs/gpu.md): ILGPU kernels and a GpuSession are emitted only when the compilation references ILGPU.
+            IncrementalValueProvider<bool> gpu = context.CompilationProvider
+                .Select(static (c, _) => c.GetTypeByMetadataName("ILGPU.Runtime.Accelerator") != null)
+                .WithTrackingName(GpuTrackingName);
+            context.RegisterSourceOutput(gpu, static (spc, enabled) =>
+            {
+                if (enabled)
+                {
+                    spc.AddSource(GpuKernelsSource.HintName, SourceText.From(GpuKernelsSource.Text, Encoding.UTF8));
+                }
+            });
+
             IncrementalValuesProvider<EmitResult> results = requests
-                .Select(static (r, ct) => Emitter.EmitSafely(r, ct))
+                .Combine(gpu)
+                .Select(static (r, ct) => Emitter.EmitSafely(r.Left, ct, r.Right))
                 .WithTrackingName(TrackingNames.Results);
 
             context.RegisterSourceOutput(results, static (spc, result) =>

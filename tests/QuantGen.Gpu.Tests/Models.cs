@@ -1,0 +1,36 @@
+using QuantGen;
+
+namespace QuantGen.Tests.Gpu
+{
+    /// <summary>The fixture models compiled by the generator: CPU Infer plus (ILGPU is referenced) a GpuSession.</summary>
+    [QuantizedModel("models/digits_mlp.qmodel.json")]
+    public partial class DigitsMlp
+    {
+    }
+
+    [QuantizedModel("models/digits_vit.qmodel.json")]
+    public partial class DigitsVit
+    {
+    }
+}
+
+namespace QuantGen.Tests.Gpu
+{
+    /// <summary>The ViT re-quantized with I-BERT i-softmax (8-bit, uint8 probabilities) and i-GELU.</summary>
+    [QuantizedModel("models/ops_vit_ibert.qmodel.json")]
+    public partial class OpsVitIBert
+    {
+    }
+
+    /// <summary>The MLP with standalone Relu and Clip layers between its Dense layers.</summary>
+    [QuantizedModel("models/ops_mlp.qmodel.json")]
+    public partial class OpsMlp
+    {
+    }
+
+    /// <summary>The same MLP ending in ArgMax (int32 class index output).</summary>
+    [QuantizedModel("models/ops_mlp_argmax.qmodel.json")]
+    public partial class OpsMlpArgMax
+    {
+    }
+}
