@@ -418,7 +418,7 @@ def write_corpus():
                         helper.make_node("Relu", ["a"], ["y"], name="n3")], []), "QG4008 node 'n1'")
     case("reshape-dynamic", tiny([helper.make_node("Shape", ["x"], ["shp"], name="shape"), helper.make_node("Reshape", ["x", "shp"], ["y"], name="resh")], []), "QG4003 node 'shape'")
     case("conv3d", tiny([helper.make_node("Conv", ["x", "w5"], ["y"], name="conv3d")], [numpy_helper.from_array(np.ones((1, 1, 1, 1, 1), np.float32), "w5")],
-                        inp=("x", [1, 1, 2, 2, 2]), out=("y", [1, 1, 2, 2, 2])), "QG4009 node 'conv3d'")
+                        inp=("x", [1, 1, 2, 2, 2]), out=("y", [1, 1, 2, 2, 2])), "QG4003 node 'conv3d'")
     case("string-tensor", tiny([helper.make_node("MatMul", ["x", "w"], ["y"], name="mm")], [helper.make_tensor("w", TensorProto.STRING, [1], [b"a"])]), "QG4006 initializer 'w'")
     case("two-outputs", helper.make_model(helper.make_graph([helper.make_node("Relu", ["x"], ["y"], name="r"), helper.make_node("Relu", ["x"], ["y2"], name="r2")], "g",
                                                             [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
