@@ -57,7 +57,7 @@ namespace QuantGen.Onnx
         private static readonly string[] Supported =
         {
             "Add", "Clip", "DequantizeLinear", "Div (scalar, after MatMul; or the GELU chain)", "Dropout", "Erf (GELU chain)", "Flatten", "Gelu", "Gemm",
-            "Identity", "LayerNormalization", "MatMul", "Mul (scalar, after MatMul; or the GELU chain)", "QuantizeLinear", "ReduceMean", "Relu", "Reshape",
+            "Identity", "LayerNormalization", "MatMul", "Conv (2-D, any group)", "BatchNormalization (folded into the Conv before it)", "MaxPool (2-D)", "GlobalAveragePool", "Mul (scalar, after MatMul; or the GELU chain)", "QuantizeLinear", "ReduceMean", "Relu", "Reshape",
             "Softmax", "Squeeze", "Transpose", "Unsqueeze",
         };
 
@@ -791,15 +791,200 @@ namespace QuantGen.Onnx
                         LowerTranspose(n);
                         break;
                     case "Conv":
-                    case "BatchNormalization":
+                        LowerConv(n, SoleConsumer, done);
+                        break;
                     case "MaxPool":
-                    case "AveragePool":
+                        LowerMaxPool(n);
+                        break;
                     case "GlobalAveragePool":
-                        throw Fail(OnnxErrors.UnsupportedOperator, src.Place, $"{n.Op} is not in QuantGen's operator set yet (Conv2d, pooling and BatchNormalization folding are the planned follow-up); supported: {string.Join(", ", Supported)}");
+                        LowerGlobalAveragePool(n);
+                        break;
+                    case "BatchNormalization":
+                        throw Fail(OnnxErrors.UnsupportedOperator, src.Place, "BatchNormalization is imported only when it directly follows a Conv whose output feeds nothing else (it is folded into the convolution's weights and bias); this one does not");
                     default:
                         throw Fail(OnnxErrors.UnsupportedOperator, src.Place, $"operator {n.Op} is not supported; supported: {string.Join(", ", Supported)}");
                 }
             }
+        }
+
+        private int[] Ints2(OnnxNode src, string name, int[] dflt, int count)
+        {
+            OnnxAttribute? a = src.Attribute(name);
+            if (a == null)
+            {
+                return dflt;
+            }
+
+            if (a.Ints.Count != count || a.Ints.Any(v => v < 0 || v > TensorLimits.MaxElements))
+            {
+                throw Fail(OnnxErrors.UnsupportedAttribute, src.Place, $"{name} [{string.Join(", ", a.Ints)}] must hold {count} non-negative integers (2-D)");
+            }
+
+            return a.Ints.Select(v => (int)v).ToArray();
+        }
+
+        private void CheckAutoPad(OnnxNode src)
+        {
+            string pad = src.Attribute("auto_pad") is OnnxAttribute ap ? System.Text.Encoding.UTF8.GetString(ap.S) : "NOTSET";
+            if (pad != "NOTSET" && pad != "VALID")
+            {
+                throw Fail(OnnxErrors.UnsupportedAttribute, src.Place, $"auto_pad={pad} is not supported; export with explicit pads (auto_pad NOTSET)");
+            }
+
+            if (src.Attribute("dilations") is OnnxAttribute d && d.Ints.Any(v => v != 1))
+            {
+                throw Fail(OnnxErrors.UnsupportedAttribute, src.Place, $"dilations [{string.Join(", ", d.Ints)}] are not supported (1 only)");
+            }
+        }
+
+        private void LowerConv(Node n, Func<string, Node?> soleConsumer, HashSet<Node> done)
+        {
+            OnnxNode src = n.Src;
+            TensorValue w = Const(n, 1, "weight");
+            if (w.Dims.Length != 4)
+            {
+                throw Fail(OnnxErrors.UnsupportedAttribute, src.Place, $"a {w.Dims.Length - 2}-D convolution (weight [{string.Join(", ", w.Dims)}]); QuantGen supports 2-D convolutions (NCHW) only");
+            }
+
+            int[] xs = ShapeOf(n.In[0], src);
+            if (xs.Length != 4)
+            {
+                throw Fail(OnnxErrors.UnsupportedAttribute, src.Place, $"the input has shape [{string.Join(", ", xs)}]; Conv2d needs NCHW");
+            }
+
+            CheckAutoPad(src);
+            int group = (int)(src.Attribute("group")?.I ?? 1);
+            int o = w.Dims[0], per = w.Dims[1] * w.Dims[2] * w.Dims[3];
+            float[] wf = (float[])w.Floats!.Clone();
+            float[] bf = new float[o];
+            bool hasBias = n.In.Count > 2 && n.In[2].Length > 0;
+            if (hasBias)
+            {
+                TensorValue b = Const(n, 2, "bias");
+                if (b.Count != o)
+                {
+                    throw Fail(OnnxErrors.UnsupportedAttribute, src.Place, $"the bias has {b.Count} values for {o} output channels");
+                }
+
+                bf = b.Floats ?? b.AsDoubles().Select(v => (float)v).ToArray();
+            }
+
+            var cv = new Conv2dLayer
+            {
+                Group = group,
+                Strides = Ints2(src, "strides", new[] { 1, 1 }, 2),
+                Pads = Ints2(src, "pads", new[] { 0, 0, 0, 0 }, 4),
+            };
+            string output = n.Out;
+            bool quantizedWeight = qconsts.TryGetValue(n.In[1], out QConst? qw);
+            if (soleConsumer(output) is Node bn && bn.Op == "BatchNormalization" && !quant.ContainsKey(output))
+            {
+                if (quantizedWeight)
+                {
+                    throw Fail(OnnxErrors.InvalidQuantization, bn.Src.Place, "BatchNormalization after a convolution with quantized weights cannot be folded exactly; fold it before quantizing (QAT/PTQ tools do this when exporting)");
+                }
+
+                float[] gamma = Const(bn, 1, "scale").Floats!, beta = Const(bn, 2, "B").Floats!, mean = Const(bn, 3, "mean").Floats!, variance = Const(bn, 4, "var").Floats!;
+                float eps = bn.Src.Attribute("epsilon")?.F ?? 1e-5f;
+                if (gamma.Length != o || beta.Length != o || mean.Length != o || variance.Length != o)
+                {
+                    throw Fail(OnnxErrors.UnsupportedAttribute, bn.Src.Place, $"BatchNormalization parameters need {o} values each (the convolution's output channels)");
+                }
+
+                for (int c = 0; c < o; c++)
+                {
+                    double f = gamma[c] / Math.Sqrt(variance[c] + (double)eps);
+                    for (int j = 0; j < per; j++)
+                    {
+                        wf[c * per + j] = (float)(wf[c * per + j] * f);
+                    }
+
+                    bf[c] = (float)((bf[c] - mean[c]) * f + beta[c]);
+                }
+
+                hasBias = true;
+                done.Add(bn);
+                output = bn.Out;
+                notes.Add($"{bn.Src.Place}: folded into {src.Place}");
+            }
+
+            string wName = AddFloatInitializer(n.In[1] + (output != n.Out ? ".bnfolded" : string.Empty), w.Dims, wf);
+            cv.Weight = wName;
+            if (quantizedWeight)
+            {
+                fixedWeights[wName] = FixedWeight(qw!, true, per, o, src);
+            }
+
+            if (hasBias)
+            {
+                cv.Bias = AddFloatInitializer((n.In.Count > 2 && n.In[2].Length > 0 ? n.In[2] : n.In[1] + ".bias") + (output != n.Out ? ".bnfolded" : string.Empty), new[] { o }, bf);
+            }
+
+            if (soleConsumer(output) is Node act && (act.Op == "Relu" || act.Op == "Clip") && (!quant.ContainsKey(output) || SameQuant(output, act.Out)))
+            {
+                Activation? a = act.Op == "Relu" ? Activation.Relu : ClipActivation(act);
+                if (a != null)
+                {
+                    done.Add(act);
+                    cv.Activation = a.Value;
+                    output = act.Out;
+                }
+            }
+
+            Add(cv, n, output, n.In[0]);
+            int kh = w.Dims[2], kw = w.Dims[3];
+            int ho = (xs[2] + cv.Pads[0] + cv.Pads[2] - kh) / cv.Strides[0] + 1, wo = (xs[3] + cv.Pads[1] + cv.Pads[3] - kw) / cv.Strides[1] + 1;
+            Produce(output, new[] { xs[0], o, ho, wo });
+        }
+
+        private void LowerMaxPool(Node n)
+        {
+            OnnxNode src = n.Src;
+            int[] xs = ShapeOf(n.In[0], src);
+            int[] k = Ints2(src, "kernel_shape", new int[0], 2);
+            if (xs.Length != 4 || k.Length != 2)
+            {
+                throw Fail(OnnxErrors.UnsupportedAttribute, src.Place, "QuantGen supports 2-D MaxPool over NCHW with a kernel_shape of 2 values");
+            }
+
+            CheckAutoPad(src);
+            if ((src.Attribute("ceil_mode")?.I ?? 0) != 0 || (src.Attribute("storage_order")?.I ?? 0) != 0)
+            {
+                throw Fail(OnnxErrors.UnsupportedAttribute, src.Place, "ceil_mode=1 and storage_order=1 are not supported");
+            }
+
+            var mp = new MaxPool2dLayer { Kernel = k, Strides = Ints2(src, "strides", new[] { 1, 1 }, 2), Pads = Ints2(src, "pads", new[] { 0, 0, 0, 0 }, 4) };
+            Add(mp, n, n.Out, n.In[0]);
+            Produce(n.Out, new[] { xs[0], xs[1], (xs[2] + mp.Pads[0] + mp.Pads[2] - k[0]) / mp.Strides[0] + 1, (xs[3] + mp.Pads[1] + mp.Pads[3] - k[1]) / mp.Strides[1] + 1 }, QuantSource(n.In[0], n.Out));
+        }
+
+        /// <summary>GlobalAveragePool [N, C, H, W] -> Reshape [N, C, H*W] -> AvgPool(axis 2) -> Reshape [N, C, 1, 1].</summary>
+        private void LowerGlobalAveragePool(Node n)
+        {
+            OnnxNode src = n.Src;
+            int[] xs = ShapeOf(n.In[0], src);
+            if (xs.Length != 4)
+            {
+                throw Fail(OnnxErrors.UnsupportedAttribute, src.Place, $"GlobalAveragePool over shape [{string.Join(", ", xs)}]; QuantGen supports NCHW (rank 4)");
+            }
+
+            string baseName = LayerName(src);
+            string flat = n.Out + "_spatial", pooled = n.Out + "_pooled";
+            var r1 = new ReshapeLayer { Shape = new[] { xs[0], xs[1], xs[2] * xs[3] }, Name = baseName + "_flatten" };
+            r1.Inputs.Add(Name(n.In[0]));
+            r1.Output = Name(flat);
+            spec.Layers.Add(r1);
+            Produce(flat, r1.Shape, n.In[0]);
+            var p = new AvgPoolLayer { Axis = 2, Name = baseName };
+            p.Inputs.Add(Name(flat));
+            p.Output = Name(pooled);
+            spec.Layers.Add(p);
+            Produce(pooled, new[] { xs[0], xs[1] }, n.Out);
+            var r2 = new ReshapeLayer { Shape = new[] { xs[0], xs[1], 1, 1 }, Name = baseName + "_keepdims" };
+            r2.Inputs.Add(Name(pooled));
+            r2.Output = Name(n.Out);
+            spec.Layers.Add(r2);
+            Produce(n.Out, r2.Shape, n.Out);
         }
 
         private static float[] Transpose2(float[] w, int rows, int cols)

@@ -367,7 +367,7 @@ namespace QuantGen.Quantization
                 }
             }
 
-            private static bool PassesQuantization(OpKind op) => op == OpKind.Reshape || op == OpKind.Transpose || op == OpKind.Relu || op == OpKind.Clip;
+            private static bool PassesQuantization(OpKind op) => op == OpKind.Reshape || op == OpKind.Transpose || op == OpKind.Relu || op == OpKind.Clip || op == OpKind.MaxPool2d;
 
             private TensorQuant Calibrated(GraphNode node, int bits)
             {
@@ -440,7 +440,37 @@ namespace QuantGen.Quantization
                     case ReluLayer _:
                     case ReshapeLayer _:
                     case TransposeLayer _:
+                    case MaxPool2dLayer _:
                         return inQ;
+
+                    case Conv2dLayer cv:
+                    {
+                        // As Dense: symmetric per-output-channel weights (axis 0 of [O, C/g, kh, kw]), int32 bias at
+                        // input scale x weight scale, one dyadic per output channel, the activation as a clamp.
+                        TensorQuant outQ = Calibrated(node, prec.ActivationBits);
+                        double[] wScales = QuantizeWeight(node.Weight!, prec);
+                        cv.Requant = wScales.Select(ws => Dyadic.FromReal(inQ.Scale * ws / outQ.Scale)).ToArray();
+                        if (node.Bias != null)
+                        {
+                            float[] b = node.Bias.FloatData!;
+                            int[] qb = new int[b.Length];
+                            for (int i = 0; i < b.Length; i++)
+                            {
+                                qb[i] = (int)IntegerOps.Clamp(Numerics.Quantization.RoundHalfUp(b[i] / (inQ.Scale * wScales[i])), int.MinValue, int.MaxValue);
+                            }
+
+                            AddInitializer(node.Bias.Name, ElementType.Int32, node.Bias.Shape, qb, wScales.Select(ws => inQ.Scale * ws).ToArray());
+                        }
+
+                        ClampBounds clamp = cv.Activation switch
+                        {
+                            Activation.Relu => ClampBounds.Relu(outQ.Type, outQ.ZeroPoint),
+                            Activation.Relu6 => ClampBounds.Relu6(outQ.Type, outQ.Scale, outQ.ZeroPoint),
+                            _ => ClampBounds.None(outQ.Type),
+                        };
+                        cv.Clamp = new[] { clamp.Lo, clamp.Hi };
+                        return outQ;
+                    }
 
                     case ClipLayer c:
                         ClampBounds bounds = ClampBounds.Clip(inQ.Type, inQ.Scale, inQ.ZeroPoint, c.Min, c.Max);

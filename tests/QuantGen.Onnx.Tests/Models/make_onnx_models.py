@@ -11,6 +11,9 @@ Needs Debian's python3-torch and python3-onnx. Writes, next to this script:
   vit_float.onnx          torch.onnx.export (opset 17) of a one-block transformer classifier (patchify,
                           LayerNormalization, attention with Softmax, exact-erf GELU, residuals, mean pool)
   vit_qdq.onnx            the same transformer as a QDQ graph built with onnx.helper
+  cnn_float.onnx          a small CNN trained on the digits ([1,1,8,8]): Conv + BatchNormalization + Relu, MaxPool,
+                          depthwise Conv + BatchNormalization + Relu, 1x1 Conv + Relu, GlobalAveragePool, Flatten, Gemm
+  cnn_qdq.onnx            the same CNN as a QDQ graph (batch norm folded here, per-channel int8 conv weights)
   block_qdq.onnx          the transformer block alone ([1,16,16] -> [1,16,16]): QDQ output for LSB tolerances
   manifest.json           accuracies measured here in float (torch) for the record
   malformed/*.onnx        the malformed / unsupported corpus, one expect.txt line per file (id and place)
@@ -91,6 +94,24 @@ class ViT(nn.Module):
         h = self.embed(self.patchify(x)) + self.pos
         h = self.block(h)
         return self.head(h.mean(dim=1))
+
+
+class CNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 8, 3, padding=1)
+        self.bn1 = nn.BatchNorm2d(8)
+        self.dw = nn.Conv2d(8, 8, 3, padding=1, groups=8)
+        self.bn2 = nn.BatchNorm2d(8)
+        self.pw = nn.Conv2d(8, 16, 1)
+        self.fc = nn.Linear(16, 10)
+
+    def forward(self, x):
+        x = x.reshape(-1, 1, 8, 8)
+        x = F.max_pool2d(F.relu(self.bn1(self.conv1(x))), 2)
+        x = F.relu(self.bn2(self.dw(x)))
+        x = F.relu(self.pw(x))
+        return self.fc(x.mean(dim=(2, 3)))
 
 
 def train(model, data, epochs, lr):
@@ -337,6 +358,78 @@ def build_block_qdq(vit, calib):
     return b.model("tokens", [1, T, D], "out", [1, T, D], opset=17), emb
 
 
+def bn_params(bn):
+    return np_(bn.weight), np_(bn.bias), bn.running_mean.numpy().astype(np.float32), bn.running_var.numpy().astype(np.float32), float(bn.eps)
+
+
+def build_cnn_float(cnn):
+    inits, nodes = [], []
+
+    def c(name, arr):
+        inits.append(numpy_helper.from_array(np.ascontiguousarray(arr), name))
+        return name
+
+    def bn(name, x, mod):
+        g, b, m, v, eps = bn_params(mod)
+        nodes.append(helper.make_node("BatchNormalization", [x, c(name + ".scale", g), c(name + ".B", b), c(name + ".mean", m), c(name + ".var", v)], [name + "_out"], name=name, epsilon=eps))
+        return name + "_out"
+
+    nodes.append(helper.make_node("Conv", ["pixels", c("conv1.weight", np_(cnn.conv1.weight)), c("conv1.bias", np_(cnn.conv1.bias))], ["c1"], name="conv1", kernel_shape=[3, 3], pads=[1, 1, 1, 1]))
+    nodes.append(helper.make_node("Relu", [bn("bn1", "c1", cnn.bn1)], ["r1"], name="relu1"))
+    nodes.append(helper.make_node("MaxPool", ["r1"], ["p1"], name="pool1", kernel_shape=[2, 2], strides=[2, 2]))
+    nodes.append(helper.make_node("Conv", ["p1", c("dw.weight", np_(cnn.dw.weight)), c("dw.bias", np_(cnn.dw.bias))], ["c2"], name="dw", kernel_shape=[3, 3], pads=[1, 1, 1, 1], group=8))
+    nodes.append(helper.make_node("Relu", [bn("bn2", "c2", cnn.bn2)], ["r2"], name="relu2"))
+    nodes.append(helper.make_node("Conv", ["r2", c("pw.weight", np_(cnn.pw.weight)), c("pw.bias", np_(cnn.pw.bias))], ["c3"], name="pw", kernel_shape=[1, 1]))
+    nodes.append(helper.make_node("Relu", ["c3"], ["r3"], name="relu3"))
+    nodes.append(helper.make_node("GlobalAveragePool", ["r3"], ["gap"], name="gap"))
+    nodes.append(helper.make_node("Flatten", ["gap"], ["flat"], name="flatten", axis=1))
+    nodes.append(helper.make_node("Gemm", ["flat", c("fc.weight", np_(cnn.fc.weight)), c("fc.bias", np_(cnn.fc.bias))], ["logits"], name="fc", transB=1))
+    g = helper.make_graph(nodes, "cnn", [helper.make_tensor_value_info("pixels", TensorProto.FLOAT, [1, 1, 8, 8])],
+                          [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 10])], inits)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)], producer_name="make_onnx_models.py")
+    m.ir_version = 8
+    return m
+
+
+def fold_bn(conv, bn):
+    g, b, m, v, eps = bn_params(bn)
+    f = g / np.sqrt(v + eps)
+    return (np_(conv.weight) * f.reshape(-1, 1, 1, 1)).astype(np.float32), ((np_(conv.bias) - m) * f + b).astype(np.float32)
+
+
+def build_cnn_qdq(cnn, calib):
+    b = QdqBuilder(calib)
+    x = torch.tensor(calib).reshape(-1, 1, 8, 8).numpy()
+    x_dq, x = b.qdq("pixels", x, unsigned=True, fixed=(float(np.float32(16.0 / 255.0)), 0))
+
+    def conv(name, inp_dq, inp, w, bias, relu, **attrs):
+        wn, wdeq, ws = b.weight(name + "_w", w, 0)
+        bn_, bdeq = b.bias(name + "_b", bias, b.scales[inp_dq], ws)
+        pre = name + ("_pre" if relu else "_out")
+        b.nodes.append(helper.make_node("Conv", [inp_dq, wn, bn_], [pre], name=name, **attrs))
+        y = F.conv2d(torch.tensor(inp), torch.tensor(wdeq), torch.tensor(bdeq), padding=attrs.get("pads", [0])[0], groups=attrs.get("group", 1)).numpy()
+        if relu:
+            b.nodes.append(helper.make_node("Relu", [pre], [name + "_out"], name=name + "_relu"))
+            y = np.maximum(y, 0)
+        return b.qdq(name + "_out", y, unsigned=relu)
+
+    w1, b1 = fold_bn(cnn.conv1, cnn.bn1)
+    h_dq, h = conv("conv1", x_dq, x, w1, b1, True, kernel_shape=[3, 3], pads=[1, 1, 1, 1])
+    b.nodes.append(helper.make_node("MaxPool", [h_dq], ["pool1"], name="pool1", kernel_shape=[2, 2], strides=[2, 2]))
+    b.scales["pool1"] = b.scales[h_dq]
+    h = F.max_pool2d(torch.tensor(h), 2).numpy()
+    w2, b2 = fold_bn(cnn.dw, cnn.bn2)
+    h_dq, h = conv("dw", "pool1", h, w2, b2, True, kernel_shape=[3, 3], pads=[1, 1, 1, 1], group=8)
+    h_dq, h = conv("pw", h_dq, h, np_(cnn.pw.weight), np_(cnn.pw.bias), True, kernel_shape=[1, 1])
+    b.nodes.append(helper.make_node("GlobalAveragePool", [h_dq], ["gap"], name="gap"))
+    g_dq, g = b.qdq("gap", h.mean(axis=(2, 3), keepdims=True))
+    b.nodes.append(helper.make_node("Flatten", [g_dq], ["flat"], name="flatten", axis=1))
+    b.scales["flat"] = b.scales[g_dq]
+    lo_dq, _ = dense(b, "flat", g.reshape(-1, 16), "fc", np_(cnn.fc.weight), np_(cnn.fc.bias), False, "gemm")
+    b.nodes.append(helper.make_node("Identity", [lo_dq], ["logits"], name="out_Identity"))
+    return b.model("pixels", [1, 1, 8, 8], "logits", [1, 10])
+
+
 def export(model, path, shape, opset):
     torch.onnx.export(model, torch.zeros(*shape), path, input_names=["pixels"], output_names=["logits"], opset_version=opset, do_constant_folding=True)
 
@@ -418,7 +511,7 @@ def write_corpus():
                         helper.make_node("Relu", ["a"], ["y"], name="n3")], []), "QG4008 node 'n1'")
     case("reshape-dynamic", tiny([helper.make_node("Shape", ["x"], ["shp"], name="shape"), helper.make_node("Reshape", ["x", "shp"], ["y"], name="resh")], []), "QG4003 node 'shape'")
     case("conv3d", tiny([helper.make_node("Conv", ["x", "w5"], ["y"], name="conv3d")], [numpy_helper.from_array(np.ones((1, 1, 1, 1, 1), np.float32), "w5")],
-                        inp=("x", [1, 1, 2, 2, 2]), out=("y", [1, 1, 2, 2, 2])), "QG4003 node 'conv3d'")
+                        inp=("x", [1, 1, 2, 2, 2]), out=("y", [1, 1, 2, 2, 2])), "QG4009 node 'conv3d'")
     case("string-tensor", tiny([helper.make_node("MatMul", ["x", "w"], ["y"], name="mm")], [helper.make_tensor("w", TensorProto.STRING, [1], [b"a"])]), "QG4006 initializer 'w'")
     case("two-outputs", helper.make_model(helper.make_graph([helper.make_node("Relu", ["x"], ["y"], name="r"), helper.make_node("Relu", ["x"], ["y2"], name="r2")], "g",
                                                             [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
@@ -445,6 +538,11 @@ def main():
     export(vit, os.path.join(HERE, "vit_float.onnx"), (1, 64), 17)
     vq, lo = build_vit_qdq(vit, calib)
     onnx.save(vq, os.path.join(HERE, "vit_qdq.onnx"))
+    torch.manual_seed(0)
+    cnn = CNN()
+    manifest["cnn_float_test_accuracy"] = train(cnn, data, 60, 3e-3)
+    onnx.save(build_cnn_float(cnn), os.path.join(HERE, "cnn_float.onnx"))
+    onnx.save(build_cnn_qdq(cnn, calib), os.path.join(HERE, "cnn_qdq.onnx"))
     bq, emb = build_block_qdq(vit, calib)
     onnx.save(bq, os.path.join(HERE, "block_qdq.onnx"))
     # block inputs for the agreement test: the embedded tokens of the first 64 test images, float32 little-endian
@@ -452,7 +550,7 @@ def main():
         te = np_(vit.embed(vit.patchify(torch.tensor(data["test"][0][:64]))) + vit.pos)
     with open(os.path.join(HERE, "block_inputs.bin"), "wb") as f:
         f.write(te.astype("<f4").tobytes())
-    for p in ("mlp_qdq.onnx", "vit_qdq.onnx", "block_qdq.onnx", "mlp_float.onnx", "vit_float.onnx"):
+    for p in ("mlp_qdq.onnx", "vit_qdq.onnx", "block_qdq.onnx", "mlp_float.onnx", "vit_float.onnx", "cnn_float.onnx", "cnn_qdq.onnx"):
         onnx.checker.check_model(onnx.load(os.path.join(HERE, p)))
     write_corpus()
     with open(os.path.join(HERE, "manifest.json"), "w") as f:
