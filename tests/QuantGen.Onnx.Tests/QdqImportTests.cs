@@ -140,6 +140,21 @@ namespace QuantGen.Onnx.Tests
         }
 
         [Fact]
+        public void QdqModelWithCalibrationKeepsItsIntegerWeights()
+        {
+            string path = Fixtures.Model("mlp_qdq.onnx");
+            OnnxImportResult fixedScales = OnnxImporter.Import(path);
+            OnnxImportResult recalibrated = OnnxImporter.Import(path, Fixtures.Train.Select(s => s.Features).ToList());
+            Assert.Contains("QDQ import", fixedScales.Model.Spec.Metadata.Single(kv => kv.Key == "quantized_by").Value);
+            Assert.Contains("min/max calibration", recalibrated.Model.Spec.Metadata.Single(kv => kv.Key == "quantized_by").Value);
+            for (int i = 0; i < 3; i++)
+            {
+                Assert.Equal(fixedScales.Model.Graph.Nodes[i].Weight!.IntData, recalibrated.Model.Graph.Nodes[i].Weight!.IntData);
+                Assert.Equal(fixedScales.Model.Graph.Nodes[i].Weight!.ChannelScales, recalibrated.Model.Graph.Nodes[i].Weight!.ChannelScales);
+            }
+        }
+
+        [Fact]
         public void QdqTransformerClassifierAgreesWithOnnxRuntime()
         {
             string path = Fixtures.Model("vit_qdq.onnx");
