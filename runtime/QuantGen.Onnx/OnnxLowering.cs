@@ -746,7 +746,11 @@ namespace QuantGen.Onnx
 
                         break;
                     case "Add":
-                        LowerAdd(n);
+                        if (!(n.In.Any(i => ScalarConst(i) != null) && TryElementwiseGelu(n, done)))
+                        {
+                            LowerAdd(n);
+                        }
+
                         break;
                     case "Relu":
                         Add(new ReluLayer(), n, n.Out, n.In[0]);
@@ -769,9 +773,13 @@ namespace QuantGen.Onnx
                         break;
                     case "Div":
                     case "Mul":
-                        if (!TryGeluChain(n, SoleConsumer, done))
+                    case "Pow":
+                    case "Sub":
+                    case "Tanh":
+                    case "Erf":
+                        if (!TryGeluChain(n, SoleConsumer, done) && !TryElementwiseGelu(n, done))
                         {
-                            throw Fail(OnnxErrors.UnsupportedOperator, src.Place, $"{n.Op} is supported only as a scalar factor right after a MatMul of two activations, or inside the exact GELU chain (x * 0.5 * (1 + erf(x / sqrt 2))); this one is neither");
+                            throw Fail(OnnxErrors.UnsupportedOperator, src.Place, $"{n.Op} is supported only as a scalar factor right after a MatMul of two activations, or inside a GELU written out element by element (x * 0.5 * (1 + erf(x / sqrt 2)) or the tanh form); this one is neither");
                         }
 
                         break;
@@ -1532,6 +1540,108 @@ namespace QuantGen.Onnx
             notes.Add($"{div.Src.Place}: exact-erf GELU chain ({string.Join(" -> ", new[] { div }.Concat(chain).Select(r => r.Op))}) mapped to Gelu (ShiftGELU)");
             return true;
         }
+
+        private static readonly HashSet<string> ElementwiseOps = new HashSet<string>(StringComparer.Ordinal) { "Mul", "Add", "Div", "Sub", "Pow", "Tanh", "Erf", "Sqrt" };
+
+        /// <summary>
+        /// Any GELU written out element by element (the erf form in any operand order, the tanh form
+        /// 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), Mul(x, 0.5) first...): the largest run of element-wise
+        /// nodes fed only by one activation x and scalar constants, with exactly one output leaving the run, is
+        /// evaluated on x in [-8, 8] and accepted as GELU when it is within 1e-3 of the exact GELU everywhere.
+        /// </summary>
+        private bool TryElementwiseGelu(Node start, HashSet<Node> done)
+        {
+            string? x = start.In.FirstOrDefault(i => i.Length > 0 && !consts.ContainsKey(i));
+            if (x == null)
+            {
+                return false;
+            }
+
+            var inRun = new HashSet<string>(StringComparer.Ordinal) { x };
+            var run = new List<Node>();
+            for (int i = rest.IndexOf(start); i < rest.Count && run.Count < 32; i++)
+            {
+                Node m = rest[i];
+                if (done.Contains(m) && m != start)
+                {
+                    continue;
+                }
+
+                if (ElementwiseOps.Contains(m.Op) && m.In.All(v => inRun.Contains(v) || ScalarConst(v) != null) && m.In.Any(inRun.Contains))
+                {
+                    run.Add(m);
+                    inRun.Add(m.Out);
+                }
+            }
+
+            List<Node> exits = run.Where(m => Uses(m.Out) > run.Sum(r => r.In.Count(v => v == m.Out))).ToList();
+            if (exits.Count != 1 || run.Count < 3)
+            {
+                return false;
+            }
+
+            Node last = exits[0];
+            var needed = new HashSet<string>(StringComparer.Ordinal) { last.Out };
+            var chain = new List<Node>();
+            for (int i = run.Count - 1; i >= 0; i--)
+            {
+                if (needed.Contains(run[i].Out))
+                {
+                    chain.Insert(0, run[i]);
+                    foreach (string v in run[i].In)
+                    {
+                        needed.Add(v);
+                    }
+                }
+            }
+
+            if (chain.Any(m => m != last && Uses(m.Out) != chain.Sum(r => r.In.Count(v => v == m.Out))))
+            {
+                return false;
+            }
+
+            for (double t = -8; t <= 8; t += 1.0 / 64)
+            {
+                var val = new Dictionary<string, double>(StringComparer.Ordinal) { [x] = t };
+                double V(string name) => val.TryGetValue(name, out double d) ? d : ScalarConst(name)!.Value;
+                foreach (Node m in chain)
+                {
+                    double a = V(m.In[0]), b = m.In.Count > 1 ? V(m.In[1]) : 0;
+                    val[m.Out] = m.Op switch
+                    {
+                        "Mul" => a * b,
+                        "Add" => a + b,
+                        "Sub" => a - b,
+                        "Div" => a / b,
+                        "Pow" => Math.Pow(a, b),
+                        "Tanh" => Math.Tanh(a),
+                        "Erf" => FloatReference.Erf(a),
+                        _ => Math.Sqrt(a),
+                    };
+                }
+
+                if (!(Math.Abs(val[last.Out] - FloatReference.Gelu(t)) <= 1e-3))
+                {
+                    return false;
+                }
+            }
+
+            foreach (Node m in chain)
+            {
+                done.Add(m);
+            }
+
+            var g = new GeluLayer();
+            g.Name = LayerName(start.Src);
+            g.Inputs.Add(Name(x));
+            g.Output = Name(last.Out);
+            spec.Layers.Add(g);
+            Produce(last.Out, ShapeOf(x, start.Src));
+            notes.Add($"{start.Src.Place}: GELU written out element by element ({string.Join(" -> ", chain.Select(r => r.Op))}) recognised numerically and mapped to Gelu (ShiftGELU)");
+            return true;
+        }
+
+        private double? ScalarConst(string name) => consts.TryGetValue(name, out TensorValue? c) && c.Count == 1 ? c[0] : (double?)null;
 
         private bool IsScalar(string name, double value) => consts.TryGetValue(name, out TensorValue? c) && c.Count == 1 && Math.Abs(c[0] - value) < 1e-6;
     }

@@ -14,6 +14,8 @@ Needs Debian's python3-torch and python3-onnx. Writes, next to this script:
   cnn_float.onnx          a small CNN trained on the digits ([1,1,8,8]): Conv + BatchNormalization + Relu, MaxPool,
                           depthwise Conv + BatchNormalization + Relu, 1x1 Conv + Relu, GlobalAveragePool, Flatten, Gemm
   cnn_qdq.onnx            the same CNN as a QDQ graph (batch norm folded here, per-channel int8 conv weights)
+  gelu_tanh.onnx          torch export of Gemm -> GELU(approximate="tanh") -> Gemm (the tanh form written out)
+  gelu_half_first.onnx    the erf GELU with Mul(x, 0.5) first (another operand order), built with onnx.helper
   block_qdq.onnx          the transformer block alone ([1,16,16] -> [1,16,16]): QDQ output for LSB tolerances
   manifest.json           accuracies measured here in float (torch) for the record
   malformed/*.onnx        the malformed / unsupported corpus, one expect.txt line per file (id and place)
@@ -430,6 +432,37 @@ def build_cnn_qdq(cnn, calib):
     return b.model("pixels", [1, 1, 8, 8], "logits", [1, 10])
 
 
+class TanhGelu(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(8, 16)
+        self.b = nn.Linear(16, 4)
+
+    def forward(self, x):
+        return self.b(F.gelu(self.a(x), approximate="tanh"))
+
+
+def build_gelu_half_first():
+    rng = np.random.default_rng(5)
+    w1 = numpy_helper.from_array(rng.normal(size=(8, 16)).astype(np.float32), "w1")
+    w2 = numpy_helper.from_array(rng.normal(size=(16, 4)).astype(np.float32) * 0.3, "w2")
+    cs = [numpy_helper.from_array(np.array(v, dtype=np.float32), n) for n, v in (("half", 0.5), ("rsqrt2", 0.7071067690849304), ("one", 1.0))]
+    nodes = [
+        helper.make_node("MatMul", ["x", "w1"], ["h"], name="mm1"),
+        helper.make_node("Mul", ["h", "half"], ["hh"], name="half_x"),
+        helper.make_node("Mul", ["h", "rsqrt2"], ["hs"], name="scale"),
+        helper.make_node("Erf", ["hs"], ["e"], name="erf"),
+        helper.make_node("Add", ["one", "e"], ["e1"], name="plus_one"),
+        helper.make_node("Mul", ["hh", "e1"], ["g"], name="gelu_out"),
+        helper.make_node("MatMul", ["g", "w2"], ["y"], name="mm2"),
+    ]
+    g = helper.make_graph(nodes, "gelu", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])], [w1, w2] + cs)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)], producer_name="make_onnx_models.py")
+    m.ir_version = 8
+    return m
+
+
 def export(model, path, shape, opset):
     torch.onnx.export(model, torch.zeros(*shape), path, input_names=["pixels"], output_names=["logits"], opset_version=opset, do_constant_folding=True)
 
@@ -552,6 +585,9 @@ def main():
         f.write(te.astype("<f4").tobytes())
     for p in ("mlp_qdq.onnx", "vit_qdq.onnx", "block_qdq.onnx", "mlp_float.onnx", "vit_float.onnx", "cnn_float.onnx", "cnn_qdq.onnx"):
         onnx.checker.check_model(onnx.load(os.path.join(HERE, p)))
+    torch.manual_seed(0)
+    torch.onnx.export(TanhGelu(), torch.zeros(1, 8), os.path.join(HERE, "gelu_tanh.onnx"), input_names=["x"], output_names=["y"], opset_version=17)
+    onnx.save(build_gelu_half_first(), os.path.join(HERE, "gelu_half_first.onnx"))
     write_corpus()
     with open(os.path.join(HERE, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=2, sort_keys=True)
