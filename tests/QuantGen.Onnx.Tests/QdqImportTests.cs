@@ -117,6 +117,7 @@ namespace QuantGen.Onnx.Tests
             {
                 string spec = Path.Combine(dir, "mlp_qdq.qmodel.json");
                 r.Model.Save(spec);
+                output.WriteLine(File.ReadAllText(spec));
                 ModelLoadResult loaded = ModelLoader.Load(spec);
                 Assert.True(loaded.Success, string.Join("\n", loaded.Diagnostics));
                 var diags = new List<ModelDiagnostic>();
