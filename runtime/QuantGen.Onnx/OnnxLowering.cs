@@ -1453,7 +1453,16 @@ namespace QuantGen.Onnx
         }
 
         /// <summary>Data movement keeps its input's quantization; an explicit QDQ on its output must agree.</summary>
-        private string QuantSource(string input, string output) => quant.ContainsKey(output) ? output : input;
+        private string QuantSource(string input, string output)
+        {
+            if (quant.TryGetValue(output, out TensorQuant? qo) && quant.TryGetValue(input, out TensorQuant? qi) && (qo.Scale != qi.Scale || qo.ZeroPoint != qi.ZeroPoint || qo.Type != qi.Type))
+            {
+                Node n = rest.First(r => r.Out == output);
+                throw Fail(OnnxErrors.InvalidQuantization, n.Src.Place, $"its input is quantized as {qi} but its output as {qo}; QuantGen's data movement (Reshape, Transpose, MaxPool, ...) keeps the input's quantization: give both QuantizeLinear nodes the same scale and zero point");
+            }
+
+            return quant.ContainsKey(output) ? output : input;
+        }
 
         private void LowerTranspose(Node n)
         {

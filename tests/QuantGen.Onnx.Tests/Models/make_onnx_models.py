@@ -550,6 +550,15 @@ def write_corpus():
                                                             [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
                                                             [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4]), helper.make_tensor_value_info("y2", TensorProto.FLOAT, [1, 4])]),
                                          opset_imports=[helper.make_opsetid("", 13)]), "QG4008 outputs")
+    s1 = numpy_helper.from_array(np.array(0.1, dtype=np.float32), "s1")
+    s2 = numpy_helper.from_array(np.array(0.2, dtype=np.float32), "s2")
+    shp = numpy_helper.from_array(np.array([4, 1], dtype=np.int64), "shp")
+    case("qdq-reshape-rescale", tiny([helper.make_node("QuantizeLinear", ["x", "s1", "z"], ["xq"], name="q1"),
+                                      helper.make_node("DequantizeLinear", ["xq", "s1", "z"], ["xd"], name="dq1"),
+                                      helper.make_node("Reshape", ["xd", "shp"], ["r"], name="resh"),
+                                      helper.make_node("QuantizeLinear", ["r", "s2", "z"], ["rq"], name="q2"),
+                                      helper.make_node("DequantizeLinear", ["rq", "s2", "z"], ["y"], name="dq2")], [s1, s2, z, shp], out=("y", [4, 1])),
+         "QG4010 node 'resh'")
     with open(os.path.join(d, "expect.txt"), "w") as f:
         for k in sorted(cases):
             f.write(f"{k}.onnx {cases[k]}\n")
