@@ -324,7 +324,7 @@ namespace QuantGen.Graph
         }
 
         /// <summary>Layers that only move or clamp data keep their input's quantization.</summary>
-        private static bool PassesQuantization(OpKind op) => op == OpKind.Reshape || op == OpKind.Transpose || op == OpKind.Relu || op == OpKind.Clip;
+        private static bool PassesQuantization(OpKind op) => op == OpKind.Reshape || op == OpKind.Transpose || op == OpKind.Relu || op == OpKind.Clip || op == OpKind.MaxPool2d;
 
         private TensorQuant? OutputQuant(LayerSpec layer, TensorInfo input)
         {
@@ -407,6 +407,25 @@ namespace QuantGen.Graph
                     int[] y = (int[])x.Clone();
                     y[y.Length - 1] = n;
                     return y;
+                }
+
+                case Conv2dLayer cv:
+                    return Conv2dShape(c, cv, x);
+
+                case MaxPool2dLayer mp:
+                {
+                    if (x.Length != 4)
+                    {
+                        return c.Fail($"MaxPool2d needs an NCHW input of rank 4; got {Shape(x)}");
+                    }
+
+                    int ho = (x[2] + mp.Pads[0] + mp.Pads[2] - mp.Kernel[0]) / mp.Strides[0] + 1, wo = (x[3] + mp.Pads[1] + mp.Pads[3] - mp.Kernel[1]) / mp.Strides[1] + 1;
+                    if (x[2] + mp.Pads[0] + mp.Pads[2] < mp.Kernel[0] || x[3] + mp.Pads[1] + mp.Pads[3] < mp.Kernel[1] || mp.Pads[0] >= mp.Kernel[0] || mp.Pads[2] >= mp.Kernel[0] || mp.Pads[1] >= mp.Kernel[1] || mp.Pads[3] >= mp.Kernel[1])
+                    {
+                        return c.Fail($"MaxPool2d kernel {Shape(mp.Kernel)} with pads {Shape(mp.Pads)} does not fit the input {Shape(x)} (pads must be smaller than the kernel)");
+                    }
+
+                    return new[] { x[0], x[1], ho, wo };
                 }
 
                 case MatMulLayer _:
@@ -577,6 +596,53 @@ namespace QuantGen.Graph
             }
         }
 
+        private static int[]? Conv2dShape(LayerContext c, Conv2dLayer cv, int[] x)
+        {
+            if (x.Length != 4)
+            {
+                return c.Fail($"Conv2d needs an NCHW input of rank 4; got {Shape(x)}");
+            }
+
+            TensorInfo? w = c.Initializer(cv.Weight, "weight");
+            if (w == null)
+            {
+                return null;
+            }
+
+            int g = cv.Group;
+            if (w.Shape.Length != 4 || x[1] % g != 0 || w.Shape[1] * g != x[1] || w.Shape[0] % g != 0)
+            {
+                return c.Fail($"weight \"{w.Name}\" has shape {Shape(w.Shape)} but the input has {x[1]} channels and group {g}: a Conv2d weight is [outputs (a multiple of group), {x[1]} / group, kh, kw]");
+            }
+
+            int kh = w.Shape[2], kw = w.Shape[3];
+            int hp = x[2] + cv.Pads[0] + cv.Pads[2], wp = x[3] + cv.Pads[1] + cv.Pads[3];
+            if (hp < kh || wp < kw)
+            {
+                return c.Fail($"kernel {kh}x{kw} does not fit the padded input {hp}x{wp}");
+            }
+
+            int n = w.Shape[0];
+            c.Weight = w;
+            if (cv.Bias != null)
+            {
+                TensorInfo? b = c.Initializer(cv.Bias, "bias");
+                if (b == null)
+                {
+                    return null;
+                }
+
+                if (b.Shape.Length != 1 || b.Shape[0] != n)
+                {
+                    return c.Fail($"bias \"{b.Name}\" has shape {Shape(b.Shape)}; the convolution has {n} output channels, so the bias must be [{n}]");
+                }
+
+                c.Bias = b;
+            }
+
+            return new[] { x[0], n, (hp - kh) / cv.Strides[0] + 1, (wp - kw) / cv.Strides[1] + 1 };
+        }
+
         private bool CheckQuantized(GraphNode node)
         {
             LayerSpec layer = node.Layer;
@@ -604,6 +670,33 @@ namespace QuantGen.Graph
                     }
 
                     if (d.Clamp == null || d.Clamp[0] < outQ.Type.MinValue || d.Clamp[1] > outQ.Type.MaxValue)
+                    {
+                        return c.Reject($"\"clamp\" must lie within {outQ.Type} [{outQ.Type.MinValue}, {outQ.Type.MaxValue}]");
+                    }
+
+                    return true;
+                }
+
+                case Conv2dLayer cv:
+                {
+                    TensorInfo w = node.Weight!;
+                    if (w.Type.IsFloat || w.Quant == null || w.Quant.ZeroPoint != 0)
+                    {
+                        return c.Reject($"weight \"{w.Name}\" must be a symmetric integer tensor (zero point 0) with its scale(s)");
+                    }
+
+                    if (node.Bias != null && node.Bias.Type != ElementType.Int32)
+                    {
+                        return c.Reject($"bias \"{node.Bias.Name}\" must be int32 (scale = input scale x weight scale), not {node.Bias.Type}");
+                    }
+
+                    int n = w.Shape[0];
+                    if (cv.Requant == null || cv.Requant.Length != n)
+                    {
+                        return c.Reject($"\"multipliers\"/\"shifts\" need {n} entries, one per output channel; found {cv.Requant?.Length ?? 0}");
+                    }
+
+                    if (cv.Clamp == null || cv.Clamp[0] < outQ.Type.MinValue || cv.Clamp[1] > outQ.Type.MaxValue)
                     {
                         return c.Reject($"\"clamp\" must lie within {outQ.Type} [{outQ.Type.MinValue}, {outQ.Type.MaxValue}]");
                     }

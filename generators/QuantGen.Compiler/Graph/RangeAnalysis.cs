@@ -269,6 +269,45 @@ namespace QuantGen.Graph
                 case ArgMaxLayer _:
                     return new IntRange(0, node.Inputs[0].Shape[node.Inputs[0].Shape.Length - 1] - 1);
 
+                case Conv2dLayer cv:
+                {
+                    // Every output sums at most the whole kernel (padding contributes 0, which every product range holds).
+                    IntRange x = c.Shifted(0);
+                    int[] w = node.Weight!.IntData!;
+                    int n = node.Weight.Shape[0], k = w.Length / n;
+                    int[]? bias = node.Bias?.IntData;
+                    IntRange? acc = null, products = null, outRange = null;
+                    for (int o = 0; o < n; o++)
+                    {
+                        long lo = bias?[o] ?? 0, hi = lo;
+                        for (int j = 0; j < k; j++)
+                        {
+                            long a = w[o * k + j] * x.Min, b = w[o * k + j] * x.Max;
+                            lo += Math.Min(0, Math.Min(a, b));
+                            hi += Math.Max(0, Math.Max(a, b));
+                            var p = new IntRange(Math.Min(a, b), Math.Max(a, b));
+                            products = products?.Union(p) ?? p;
+                        }
+
+                        var ch = new IntRange(lo, hi);
+                        acc = acc?.Union(ch) ?? ch;
+                        if (lo >= Int32Min && hi <= Int32Max)
+                        {
+                            IntRange y = c.Requant(ch, cv.Requant![o], outQ.ZeroPoint).Clamp(cv.Clamp![0], cv.Clamp[1]);
+                            outRange = outRange?.Union(y) ?? y;
+                        }
+                    }
+
+                    c.Add("input-zp", x);
+                    c.Add("product", products ?? new IntRange(0, 0));
+                    c.Add("acc", acc ?? new IntRange(0, 0));
+                    c.CheckInt32("acc", acc ?? new IntRange(0, 0), "the int32 accumulator of a channel");
+                    return outRange ?? new IntRange(outQ.Type.MinValue, outQ.Type.MaxValue);
+                }
+
+                case MaxPool2dLayer _:
+                    return c.In(0);
+
                 default:
                     return c.In(0);
             }

@@ -17,6 +17,8 @@ namespace QuantGen.Model
         Reshape,
         Transpose,
         ArgMax,
+        Conv2d,
+        MaxPool2d,
     }
 
     public enum Activation
@@ -286,6 +288,66 @@ namespace QuantGen.Model
         public int[] Perm { get; set; } = new int[0];
 
         public override LayerSpec CloneFloat() => CopyBase(new TransposeLayer { Perm = (int[])Perm.Clone() });
+    }
+
+    /// <summary>
+    /// 2-D convolution over an NCHW input [N, C, H, W] with weight [O, C / group, kh, kw]: group 1 is a plain
+    /// convolution, group = C = O a depthwise one. Zero padding (pads: top, left, bottom, right). Quantized like Dense:
+    /// symmetric per-output-channel weights, int32 bias, one dyadic per output channel, fused activation as a clamp.
+    /// </summary>
+    public sealed class Conv2dLayer : LayerSpec
+    {
+        public Conv2dLayer()
+            : base(OpKind.Conv2d)
+        {
+        }
+
+        public string Weight { get; set; } = string.Empty;
+
+        public string? Bias { get; set; }
+
+        public Activation Activation { get; set; }
+
+        /// <summary>Stride along H and W.</summary>
+        public int[] Strides { get; set; } = { 1, 1 };
+
+        /// <summary>Zero padding: top, left, bottom, right.</summary>
+        public int[] Pads { get; set; } = { 0, 0, 0, 0 };
+
+        public int Group { get; set; } = 1;
+
+        public Dyadic[]? Requant { get; set; }
+
+        public long[]? Clamp { get; set; }
+
+        public override IEnumerable<string> InitializerReferences()
+        {
+            yield return Weight;
+            if (Bias != null)
+            {
+                yield return Bias;
+            }
+        }
+
+        public override LayerSpec CloneFloat() => CopyBase(new Conv2dLayer { Weight = Weight, Bias = Bias, Activation = Activation, Strides = (int[])Strides.Clone(), Pads = (int[])Pads.Clone(), Group = Group });
+    }
+
+    /// <summary>2-D max pooling over an NCHW input; padded positions never win. Output = input quantization.</summary>
+    public sealed class MaxPool2dLayer : LayerSpec
+    {
+        public MaxPool2dLayer()
+            : base(OpKind.MaxPool2d)
+        {
+        }
+
+        public int[] Kernel { get; set; } = { 2, 2 };
+
+        public int[] Strides { get; set; } = { 2, 2 };
+
+        /// <summary>Padding: top, left, bottom, right.</summary>
+        public int[] Pads { get; set; } = { 0, 0, 0, 0 };
+
+        public override LayerSpec CloneFloat() => CopyBase(new MaxPool2dLayer { Kernel = (int[])Kernel.Clone(), Strides = (int[])Strides.Clone(), Pads = (int[])Pads.Clone() });
     }
 
     public sealed class ArgMaxLayer : LayerSpec

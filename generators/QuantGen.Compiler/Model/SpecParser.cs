@@ -40,6 +40,8 @@ namespace QuantGen.Model
             ["Reshape"] = new[] { "shape" },
             ["Transpose"] = new[] { "perm" },
             ["ArgMax"] = new string[0],
+            ["Conv2d"] = new[] { "weight", "bias", "activation", "strides", "pads", "group", "multipliers", "shifts", "clamp" },
+            ["MaxPool2d"] = new[] { "kernel", "strides", "pads" },
         };
 
         private readonly string file;
@@ -608,6 +610,31 @@ namespace QuantGen.Model
                 case "Transpose":
                     layer = new TransposeLayer { Perm = RequiredIntArray(obj, "perm", 0, MaxRank - 1) ?? new int[0] };
                     break;
+                case "Conv2d":
+                {
+                    var cv = new Conv2dLayer
+                    {
+                        Weight = RequiredTensorName(obj, "weight") ?? string.Empty,
+                        Bias = obj.Get("bias") != null ? RequiredTensorName(obj, "bias") : null,
+                        Activation = ParseEnum(obj, "activation", Activation.None, ("none", Activation.None), ("relu", Activation.Relu), ("relu6", Activation.Relu6)),
+                        Strides = OptionalIntArray(obj, "strides", 2, 1, MaxDimension) ?? new[] { 1, 1 },
+                        Pads = OptionalIntArray(obj, "pads", 4, 0, MaxDimension) ?? new[] { 0, 0, 0, 0 },
+                        Group = obj.Get("group") != null ? (int)(RequiredInteger(obj, "group", 1, MaxDimension) ?? 1) : 1,
+                    };
+                    cv.Requant = q.DyadicArray("multipliers", "shifts");
+                    cv.Clamp = q.IntegerPair("clamp");
+                    layer = cv;
+                    break;
+                }
+
+                case "MaxPool2d":
+                    layer = new MaxPool2dLayer
+                    {
+                        Kernel = OptionalIntArray(obj, "kernel", 2, 1, MaxDimension) ?? new[] { 2, 2 },
+                        Strides = OptionalIntArray(obj, "strides", 2, 1, MaxDimension) ?? new[] { 2, 2 },
+                        Pads = OptionalIntArray(obj, "pads", 4, 0, MaxDimension) ?? new[] { 0, 0, 0, 0 },
+                    };
+                    break;
                 default:
                     layer = new ArgMaxLayer();
                     break;
@@ -773,6 +800,24 @@ namespace QuantGen.Model
         }
 
         private string? RequiredString(JsonObject obj, string field) => Required(obj, field) is JsonNode n ? AsString(n) : null;
+
+        /// <summary>An optional array of exactly <paramref name="count"/> integers in [min, max]; null when absent or invalid (reported).</summary>
+        private int[]? OptionalIntArray(JsonObject obj, string field, int count, int min, int max)
+        {
+            if (obj.Get(field) == null)
+            {
+                return null;
+            }
+
+            int[]? a = RequiredIntArray(obj, field, min, max);
+            if (a != null && a.Length != count)
+            {
+                Report(ModelErrors.InvalidValue, $"\"{field}\" needs {count} integers; found {a.Length}", obj.Get(field)!);
+                return null;
+            }
+
+            return a;
+        }
 
         private string? RequiredIdentifier(JsonObject obj, string field)
         {

@@ -241,6 +241,29 @@ namespace QuantGen.Model
                 case ReshapeLayer r:
                     w.Property("shape", r.Shape);
                     break;
+                case Conv2dLayer cv:
+                    w.Property("weight", cv.Weight);
+                    if (cv.Bias != null)
+                    {
+                        w.Property("bias", cv.Bias);
+                    }
+
+                    w.Property("activation", cv.Activation.ToString().ToLowerInvariant());
+                    w.Property("strides", cv.Strides);
+                    w.Property("pads", cv.Pads);
+                    w.Property("group", cv.Group);
+                    WriteDyadics(w, cv.Requant);
+                    if (cv.Clamp != null)
+                    {
+                        w.Property("clamp", cv.Clamp);
+                    }
+
+                    break;
+                case MaxPool2dLayer mp:
+                    w.Property("kernel", mp.Kernel);
+                    w.Property("strides", mp.Strides);
+                    w.Property("pads", mp.Pads);
+                    break;
                 case TransposeLayer t:
                     w.Property("perm", t.Perm);
                     break;

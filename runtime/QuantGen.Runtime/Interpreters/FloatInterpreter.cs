@@ -195,6 +195,60 @@ namespace QuantGen.Interpreters
                 case TransposeLayer t:
                     TensorOps.Transpose(x, inShape, t.Perm, y);
                     return y;
+                case Conv2dLayer cv:
+                {
+                    float[] w = node.Weight!.FloatData!;
+                    float[]? bias = node.Bias?.FloatData;
+                    int[] ws = node.Weight.Shape, os = node.Output.Shape;
+                    int cg = ws[1], kh = ws[2], kw = ws[3], og = ws[0] / cv.Group;
+                    for (int b = 0; b < inShape[0]; b++)
+                    {
+                        for (int o = 0; o < os[1]; o++)
+                        {
+                            int firstC = (o / og) * cg;
+                            for (int oh = 0; oh < os[2]; oh++)
+                            {
+                                for (int ow = 0; ow < os[3]; ow++)
+                                {
+                                    double acc = bias?[o] ?? 0;
+                                    for (int ci = 0; ci < cg; ci++)
+                                    {
+                                        for (int i = 0; i < kh; i++)
+                                        {
+                                            int ih = oh * cv.Strides[0] - cv.Pads[0] + i;
+                                            if (ih < 0 || ih >= inShape[2])
+                                            {
+                                                continue;
+                                            }
+
+                                            for (int j = 0; j < kw; j++)
+                                            {
+                                                int iw = ow * cv.Strides[1] - cv.Pads[1] + j;
+                                                if (iw >= 0 && iw < inShape[3])
+                                                {
+                                                    acc += x[((b * inShape[1] + firstC + ci) * inShape[2] + ih) * inShape[3] + iw] * w[((o * cg + ci) * kh + i) * kw + j];
+                                                }
+                                            }
+                                        }
+                                    }
+
+                                    y[((b * os[1] + o) * os[2] + oh) * os[3] + ow] = cv.Activation switch
+                                    {
+                                        Activation.Relu => FloatReference.Relu(acc),
+                                        Activation.Relu6 => FloatReference.Relu6(acc),
+                                        _ => acc,
+                                    };
+                                }
+                            }
+                        }
+                    }
+
+                    return y;
+                }
+
+                case MaxPool2dLayer mp:
+                    TensorOps.MaxPool2d(x, inShape, mp.Kernel, mp.Strides, mp.Pads, y, node.Output.Shape);
+                    return y;
                 case ArgMaxLayer _:
                     for (int r = 0; r < y.Length; r++)
                     {

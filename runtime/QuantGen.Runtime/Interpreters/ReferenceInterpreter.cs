@@ -271,6 +271,58 @@ namespace QuantGen.Interpreters
                     TensorOps.Transpose(x, node.Inputs[0].Shape, t.Perm, y);
                     return y;
 
+                case Conv2dLayer cv:
+                {
+                    // acc = bias[o] + sum over the kernel window of (x - zx) * w; padded positions contribute 0 (they hold
+                    // the real value 0, i.e. the zero point), then the Dense requantization and clamp per output channel.
+                    int[] w = node.Weight!.IntData!;
+                    int[]? bias = node.Bias?.IntData;
+                    int[] s = node.Inputs[0].Shape, ws = node.Weight.Shape, os = outT.Shape;
+                    int cg = ws[1], kh = ws[2], kw = ws[3], og = ws[0] / cv.Group;
+                    for (int b = 0; b < s[0]; b++)
+                    {
+                        for (int o = 0; o < os[1]; o++)
+                        {
+                            int firstC = (o / og) * cg;
+                            for (int oh = 0; oh < os[2]; oh++)
+                            {
+                                for (int ow = 0; ow < os[3]; ow++)
+                                {
+                                    long acc = bias?[o] ?? 0;
+                                    for (int ci = 0; ci < cg; ci++)
+                                    {
+                                        for (int i = 0; i < kh; i++)
+                                        {
+                                            int ih = oh * cv.Strides[0] - cv.Pads[0] + i;
+                                            if (ih < 0 || ih >= s[2])
+                                            {
+                                                continue;
+                                            }
+
+                                            for (int j = 0; j < kw; j++)
+                                            {
+                                                int iw = ow * cv.Strides[1] - cv.Pads[1] + j;
+                                                if (iw >= 0 && iw < s[3])
+                                                {
+                                                    acc += (x[((b * s[1] + firstC + ci) * s[2] + ih) * s[3] + iw] - zx) * w[((o * cg + ci) * kh + i) * kw + j];
+                                                }
+                                            }
+                                        }
+                                    }
+
+                                    y[((b * os[1] + o) * os[2] + oh) * os[3] + ow] = (int)IntegerOps.Requantize(acc, cv.Requant![o], outQ.ZeroPoint, cv.Clamp![0], cv.Clamp[1]);
+                                }
+                            }
+                        }
+                    }
+
+                    return y;
+                }
+
+                case MaxPool2dLayer mp:
+                    TensorOps.MaxPool2d(x, node.Inputs[0].Shape, mp.Kernel, mp.Strides, mp.Pads, y, outT.Shape);
+                    return y;
+
                 case ArgMaxLayer _:
                 {
                     int len = LastAxis(node);

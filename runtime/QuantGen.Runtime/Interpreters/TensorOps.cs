@@ -1,3 +1,5 @@
+using System;
+
 namespace QuantGen.Interpreters
 {
     /// <summary>Data movement shared by both interpreters.</summary>
@@ -56,6 +58,46 @@ namespace QuantGen.Interpreters
                     }
 
                     index[a] = 0;
+                }
+            }
+        }
+    
+
+        /// <summary>
+        /// 2-D max pooling over NCHW: each output is the maximum of the window's positions inside the input (padding
+        /// never wins; pads are smaller than the kernel, so every window holds at least one input position).
+        /// </summary>
+        public static void MaxPool2d<T>(T[] x, int[] shape, int[] kernel, int[] strides, int[] pads, T[] y, int[] outShape)
+            where T : IComparable<T>
+        {
+            for (int nc = 0; nc < shape[0] * shape[1]; nc++)
+            {
+                for (int oh = 0; oh < outShape[2]; oh++)
+                {
+                    for (int ow = 0; ow < outShape[3]; ow++)
+                    {
+                        bool any = false;
+                        T best = default!;
+                        for (int i = 0; i < kernel[0]; i++)
+                        {
+                            int ih = oh * strides[0] - pads[0] + i;
+                            for (int j = 0; j < kernel[1] && ih >= 0 && ih < shape[2]; j++)
+                            {
+                                int iw = ow * strides[1] - pads[1] + j;
+                                if (iw >= 0 && iw < shape[3])
+                                {
+                                    T v = x[(nc * shape[2] + ih) * shape[3] + iw];
+                                    if (!any || v.CompareTo(best) > 0)
+                                    {
+                                        best = v;
+                                        any = true;
+                                    }
+                                }
+                            }
+                        }
+
+                        y[(nc * outShape[2] + oh) * outShape[3] + ow] = best;
+                    }
                 }
             }
         }

@@ -30,6 +30,63 @@ namespace QuantGen.Quantization
 
         /// <summary>ShiftGELU exponent precision n. 16 for the element-wise form (I-ViT's row-wise form uses 23; docs/decisions.md).</summary>
         public int ShiftGeluN { get; set; } = 16;
+
+        /// <summary>How calibration turns observed values into a range (default: min/max).</summary>
+        public RangeMethod RangeMethod { get; set; } = RangeMethod.MinMax;
+
+        /// <summary>For <see cref="Quantization.RangeMethod.Percentile"/>: the share of values kept inside the range, in percent (each tail gets half of the rest).</summary>
+        public double Percentile { get; set; } = 99.99;
+
+        /// <summary>
+        /// Empirical bias correction (Nagel et al. 2019): every Dense bias absorbs the expected output shift caused by
+        /// weight rounding, (W - Q(W)) E[x], with E[x] the mean float input over the calibration set.
+        /// </summary>
+        public bool BiasCorrection { get; set; }
+
+        /// <summary>
+        /// Quantization fixed in advance (an imported QDQ model): tensor name -> type, scale and zero point. Used for
+        /// the input and for every layer output it names instead of a calibrated range.
+        /// </summary>
+        public IReadOnlyDictionary<string, TensorQuant>? FixedActivations { get; set; }
+
+        /// <summary>Weights or constants already quantized (an imported QDQ model), by initializer name.</summary>
+        public IReadOnlyDictionary<string, FixedTensor>? FixedWeights { get; set; }
+
+        /// <summary>Text for the spec's "quantized_by" metadata; default describes the calibration.</summary>
+        public string? QuantizedBy { get; set; }
+    }
+
+    /// <summary>Range selection of the calibration.</summary>
+    public enum RangeMethod
+    {
+        /// <summary>The observed minimum and maximum.</summary>
+        MinMax,
+
+        /// <summary>The observed quantiles at (100 - p) / 2 and (100 + p) / 2 percent (2,048-bin histogram).</summary>
+        Percentile,
+
+        /// <summary>The clipping range that minimises the expected squared quantization error over the observed histogram.</summary>
+        Mse,
+    }
+
+    /// <summary>
+    /// A tensor quantized outside the quantizer: symmetric integers (zero point 0, already folded), with one
+    /// scale or one per output channel (axis 0 of the initializer as the float graph stores it).
+    /// </summary>
+    public sealed class FixedTensor
+    {
+        public FixedTensor(ElementType type, int[] values, double[] scales)
+        {
+            Type = type;
+            Values = values;
+            Scales = scales;
+        }
+
+        public ElementType Type { get; }
+
+        public int[] Values { get; }
+
+        public double[] Scales { get; }
     }
 
     /// <summary>Calibration progress: samples done out of total.</summary>
@@ -92,8 +149,18 @@ namespace QuantGen.Quantization
             }
 
             options ??= new QuantizationOptions();
-            Dictionary<string, (double Min, double Max)> ranges = Calibrate(floatGraph, calibration, progress);
-            var q = new Builder(floatGraph, ranges, options);
+            CalibrationStatistics stats = CalibrateStatistics(floatGraph, calibration, options, progress);
+            return FromStatistics(floatGraph, stats, options);
+        }
+
+        /// <summary>
+        /// Quantizes with statistics already gathered (or none at all, when <see cref="QuantizationOptions.FixedActivations"/>
+        /// names every tensor, as for an imported QDQ model).
+        /// </summary>
+        public static QuantizedModel FromStatistics(ModelGraph floatGraph, CalibrationStatistics stats, QuantizationOptions? options = null)
+        {
+            options ??= new QuantizationOptions();
+            var q = new Builder(floatGraph, stats.Ranges, options, stats.Means);
             q.Run();
             var diagnostics = new List<ModelDiagnostic>();
             ModelGraph? graph = GraphBuilder.Build(q.Spec, q.Weights, q.Spec.Weights, diagnostics);
@@ -104,6 +171,97 @@ namespace QuantGen.Quantization
             }
 
             return new QuantizedModel(q.Spec, q.Weights, graph, report);
+        }
+
+        /// <summary>
+        /// Ranges (by <see cref="QuantizationOptions.RangeMethod"/>) and per-feature means (last axis) of every tensor
+        /// over the calibration set. Percentile and MSE need a second pass (a 2,048-bin histogram between the observed
+        /// min and max); progress then counts both passes.
+        /// </summary>
+        public static CalibrationStatistics CalibrateStatistics(ModelGraph floatGraph, IReadOnlyList<float[]> calibration, QuantizationOptions options, IProgress<CalibrationProgress>? progress = null)
+        {
+            var interpreter = new FloatInterpreter(floatGraph);
+            bool twoPass = options.RangeMethod != RangeMethod.MinMax;
+            int total = calibration.Count * (twoPass ? 2 : 1);
+            var minMax = new Dictionary<string, (double Min, double Max)>(StringComparer.Ordinal);
+            var sums = new Dictionary<string, double[]>(StringComparer.Ordinal);
+            var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+            for (int s = 0; s < calibration.Count; s++)
+            {
+                foreach (KeyValuePair<string, double[]> kv in interpreter.RunAll(calibration[s]))
+                {
+                    double lo = double.PositiveInfinity, hi = double.NegativeInfinity;
+                    foreach (double v in kv.Value)
+                    {
+                        lo = Math.Min(lo, v);
+                        hi = Math.Max(hi, v);
+                    }
+
+                    minMax[kv.Key] = minMax.TryGetValue(kv.Key, out var r) ? (Math.Min(r.Min, lo), Math.Max(r.Max, hi)) : (lo, hi);
+                    int[] shape = floatGraph.Tensors[kv.Key].Shape;
+                    int last = shape.Length == 0 ? 1 : Math.Max(1, shape[shape.Length - 1]);
+                    if (!sums.TryGetValue(kv.Key, out double[]? sum))
+                    {
+                        sum = new double[last];
+                        sums[kv.Key] = sum;
+                        counts[kv.Key] = 0;
+                    }
+
+                    for (int i = 0; i < kv.Value.Length; i++)
+                    {
+                        sum[i % last] += kv.Value[i];
+                    }
+
+                    counts[kv.Key] += kv.Value.Length / last;
+                }
+
+                progress?.Report(new CalibrationProgress(s + 1, total));
+            }
+
+            var means = new Dictionary<string, double[]>(StringComparer.Ordinal);
+            foreach (KeyValuePair<string, double[]> kv in sums)
+            {
+                means[kv.Key] = kv.Value.Select(v => counts[kv.Key] > 0 ? v / counts[kv.Key] : 0).ToArray();
+            }
+
+            if (!twoPass)
+            {
+                return new CalibrationStatistics(minMax, means);
+            }
+
+            const int Bins = 2048;
+            var hist = new Dictionary<string, long[]>(StringComparer.Ordinal);
+            for (int s = 0; s < calibration.Count; s++)
+            {
+                foreach (KeyValuePair<string, double[]> kv in interpreter.RunAll(calibration[s]))
+                {
+                    (double lo, double hi) = minMax[kv.Key];
+                    if (!hist.TryGetValue(kv.Key, out long[]? h))
+                    {
+                        h = new long[Bins];
+                        hist[kv.Key] = h;
+                    }
+
+                    double width = hi > lo ? (hi - lo) / Bins : 1;
+                    foreach (double v in kv.Value)
+                    {
+                        h[Math.Min(Bins - 1, Math.Max(0, (int)((v - lo) / width)))]++;
+                    }
+                }
+
+                progress?.Report(new CalibrationProgress(calibration.Count + s + 1, total));
+            }
+
+            var ranges = new Dictionary<string, (double Min, double Max)>(StringComparer.Ordinal);
+            foreach (KeyValuePair<string, long[]> kv in hist)
+            {
+                (double lo, double hi) = minMax[kv.Key];
+                ranges[kv.Key] = options.RangeMethod == RangeMethod.Percentile
+                    ? HistogramRanges.Percentile(kv.Value, lo, hi, options.Percentile)
+                    : HistogramRanges.MinimumMse(kv.Value, lo, hi, 8);
+            }
+
+            return new CalibrationStatistics(ranges, means);
         }
 
         /// <summary>Min and max of every tensor over the calibration set, in the float model.</summary>
@@ -145,15 +303,18 @@ namespace QuantGen.Quantization
         private sealed class Builder
         {
             private readonly ModelGraph g;
-            private readonly Dictionary<string, (double Min, double Max)> ranges;
+            private readonly IReadOnlyDictionary<string, (double Min, double Max)> ranges;
             private readonly QuantizationOptions options;
             private readonly Dictionary<string, TensorQuant> quant = new Dictionary<string, TensorQuant>(StringComparer.Ordinal);
 
-            public Builder(ModelGraph graph, Dictionary<string, (double Min, double Max)> ranges, QuantizationOptions options)
+            private readonly IReadOnlyDictionary<string, double[]>? means;
+
+            public Builder(ModelGraph graph, IReadOnlyDictionary<string, (double Min, double Max)> ranges, QuantizationOptions options, IReadOnlyDictionary<string, double[]>? means = null)
             {
                 g = graph;
                 this.ranges = ranges;
                 this.options = options;
+                this.means = means;
                 string name = options.Name ?? graph.Name;
                 Spec = new ModelSpec
                 {
@@ -164,10 +325,21 @@ namespace QuantGen.Quantization
                 };
                 Spec.Labels.AddRange(graph.Spec.Labels);
                 Spec.Metadata.AddRange(graph.Spec.Metadata.Where(kv => kv.Key != "quantized_by"));
-                Spec.Metadata.Add(new KeyValuePair<string, string>("quantized_by", "QuantGen PostTrainingQuantizer (min/max calibration)"));
+                Spec.Metadata.Add(new KeyValuePair<string, string>("quantized_by", options.QuantizedBy ?? Describe(options)));
             }
 
             public ModelSpec Spec { get; }
+
+            private static string Describe(QuantizationOptions o)
+            {
+                string method = o.RangeMethod switch
+                {
+                    RangeMethod.Percentile => "percentile " + o.Percentile.ToString("R", System.Globalization.CultureInfo.InvariantCulture) + " %",
+                    RangeMethod.Mse => "MSE-optimal",
+                    _ => "min/max",
+                };
+                return "QuantGen PostTrainingQuantizer (" + method + " calibration" + (o.BiasCorrection ? ", bias correction" : string.Empty) + ")";
+            }
 
             public List<RawTensor> Weights { get; } = new List<RawTensor>();
 
@@ -175,7 +347,7 @@ namespace QuantGen.Quantization
             {
                 InputSpec fin = g.Spec.Input;
                 int inBits = g.Nodes.Count > 0 ? g.Nodes[0].Layer.Precision.ActivationBits : 8;
-                TensorQuant inQ = Asymmetric(fin.RangeMin, fin.RangeMax, inBits);
+                TensorQuant inQ = options.FixedActivations != null && options.FixedActivations.TryGetValue(fin.Name, out TensorQuant? fixedIn) ? fixedIn : Asymmetric(fin.RangeMin, fin.RangeMax, inBits);
                 quant[fin.Name] = inQ;
                 Spec.Input = new InputSpec { Name = fin.Name, Shape = fin.Shape, RangeMin = fin.RangeMin, RangeMax = fin.RangeMax, Quant = inQ };
                 foreach (GraphNode node in g.Nodes)
@@ -195,10 +367,23 @@ namespace QuantGen.Quantization
                 }
             }
 
-            private static bool PassesQuantization(OpKind op) => op == OpKind.Reshape || op == OpKind.Transpose || op == OpKind.Relu || op == OpKind.Clip;
+            private static bool PassesQuantization(OpKind op) => op == OpKind.Reshape || op == OpKind.Transpose || op == OpKind.Relu || op == OpKind.Clip || op == OpKind.MaxPool2d;
 
             private TensorQuant Calibrated(GraphNode node, int bits)
             {
+                if (options.FixedActivations != null)
+                {
+                    if (options.FixedActivations.TryGetValue(node.Output.Name, out TensorQuant? fixedQ))
+                    {
+                        return fixedQ;
+                    }
+
+                    if (!ranges.ContainsKey(node.Output.Name))
+                    {
+                        throw new InvalidOperationException($"layer \"{node.Layer.Name}\": its output \"{node.Output.Name}\" has neither a fixed quantization nor a calibrated range; quantize it in the source model or pass calibration data");
+                    }
+                }
+
                 (double lo, double hi) = ranges.TryGetValue(node.Output.Name, out var r) ? r : (0, 0);
                 return Asymmetric(lo, hi, bits);
             }
@@ -216,7 +401,7 @@ namespace QuantGen.Quantization
                         d.Requant = wScales.Select(ws => Dyadic.FromReal(inQ.Scale * ws / outQ.Scale)).ToArray();
                         if (node.Bias != null)
                         {
-                            float[] b = node.Bias.FloatData!;
+                            float[] b = CorrectedBias(node, wScales);
                             int[] qb = new int[b.Length];
                             for (int i = 0; i < b.Length; i++)
                             {
@@ -255,7 +440,37 @@ namespace QuantGen.Quantization
                     case ReluLayer _:
                     case ReshapeLayer _:
                     case TransposeLayer _:
+                    case MaxPool2dLayer _:
                         return inQ;
+
+                    case Conv2dLayer cv:
+                    {
+                        // As Dense: symmetric per-output-channel weights (axis 0 of [O, C/g, kh, kw]), int32 bias at
+                        // input scale x weight scale, one dyadic per output channel, the activation as a clamp.
+                        TensorQuant outQ = Calibrated(node, prec.ActivationBits);
+                        double[] wScales = QuantizeWeight(node.Weight!, prec);
+                        cv.Requant = wScales.Select(ws => Dyadic.FromReal(inQ.Scale * ws / outQ.Scale)).ToArray();
+                        if (node.Bias != null)
+                        {
+                            float[] b = node.Bias.FloatData!;
+                            int[] qb = new int[b.Length];
+                            for (int i = 0; i < b.Length; i++)
+                            {
+                                qb[i] = (int)IntegerOps.Clamp(Numerics.Quantization.RoundHalfUp(b[i] / (inQ.Scale * wScales[i])), int.MinValue, int.MaxValue);
+                            }
+
+                            AddInitializer(node.Bias.Name, ElementType.Int32, node.Bias.Shape, qb, wScales.Select(ws => inQ.Scale * ws).ToArray());
+                        }
+
+                        ClampBounds clamp = cv.Activation switch
+                        {
+                            Activation.Relu => ClampBounds.Relu(outQ.Type, outQ.ZeroPoint),
+                            Activation.Relu6 => ClampBounds.Relu6(outQ.Type, outQ.Scale, outQ.ZeroPoint),
+                            _ => ClampBounds.None(outQ.Type),
+                        };
+                        cv.Clamp = new[] { clamp.Lo, clamp.Hi };
+                        return outQ;
+                    }
 
                     case ClipLayer c:
                         ClampBounds bounds = ClampBounds.Clip(inQ.Type, inQ.Scale, inQ.ZeroPoint, c.Min, c.Max);
@@ -324,11 +539,51 @@ namespace QuantGen.Quantization
                 }
             }
 
+            private readonly Dictionary<string, int[]> quantizedWeights = new Dictionary<string, int[]>(StringComparer.Ordinal);
+
+            /// <summary>The float bias, plus (W - Q(W)) E[x] when bias correction is on and the input's mean is known.</summary>
+            private float[] CorrectedBias(GraphNode node, double[] wScales)
+            {
+                float[] b = node.Bias!.FloatData!;
+                if (!options.BiasCorrection || means == null || !means.TryGetValue(node.Inputs[0].Name, out double[]? mean) || !quantizedWeights.TryGetValue(node.Weight!.Name, out int[]? q))
+                {
+                    return b;
+                }
+
+                float[] w = node.Weight.FloatData!;
+                int k = node.Weight.Shape[1];
+                if (mean.Length != k)
+                {
+                    return b;
+                }
+
+                var corrected = new float[b.Length];
+                for (int o = 0; o < b.Length; o++)
+                {
+                    double shift = 0;
+                    for (int j = 0; j < k; j++)
+                    {
+                        shift += (w[o * k + j] - q[o * k + j] * wScales[o]) * mean[j];
+                    }
+
+                    corrected[o] = (float)(b[o] + shift);
+                }
+
+                return corrected;
+            }
+
             /// <summary>Symmetric weight quantization; returns the scale of each output channel.</summary>
             private double[] QuantizeWeight(TensorInfo w, Precision prec)
             {
                 float[] data = w.FloatData!;
                 int n = w.Shape[0], k = data.Length / n;
+                if (options.FixedWeights != null && options.FixedWeights.TryGetValue(w.Name, out FixedTensor? fixedW))
+                {
+                    AddInitializer(w.Name, fixedW.Type, w.Shape, fixedW.Values, fixedW.Scales);
+                    quantizedWeights[w.Name] = fixedW.Values;
+                    return fixedW.Scales.Length == n ? fixedW.Scales : Enumerable.Repeat(fixedW.Scales[0], n).ToArray();
+                }
+
                 ElementType type = ElementType.Int(prec.WeightBits);
                 long qmax = type.MaxValue;
                 var scales = new double[n];
@@ -346,6 +601,7 @@ namespace QuantGen.Quantization
                 }
 
                 AddInitializer(w.Name, type, w.Shape, q, prec.PerChannel ? scales : new[] { scales[0] });
+                quantizedWeights[w.Name] = q;
                 return scales;
             }
 
@@ -355,6 +611,14 @@ namespace QuantGen.Quantization
                 if (quant.TryGetValue(t.Name, out TensorQuant? existing))
                 {
                     return existing;
+                }
+
+                if (options.FixedWeights != null && options.FixedWeights.TryGetValue(t.Name, out FixedTensor? fixedC) && fixedC.Scales.Length == 1)
+                {
+                    AddInitializer(t.Name, fixedC.Type, t.Shape, fixedC.Values, fixedC.Scales);
+                    var fq = new TensorQuant(fixedC.Type, fixedC.Scales[0], 0);
+                    quant[t.Name] = fq;
+                    return fq;
                 }
 
                 ElementType type = ElementType.Int(prec.WeightBits);

@@ -1,0 +1,259 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using QuantGen.Graph;
+using QuantGen.Model;
+using QuantGen.Quantization;
+
+namespace QuantGen.Onnx
+{
+    public sealed class OnnxImportOptions
+    {
+        /// <summary>Model name (an identifier); default: the file name, sanitized.</summary>
+        public string? Name { get; set; }
+
+        /// <summary>Quantizer settings (range method, bias correction, softmax/GELU methods).</summary>
+        public QuantizationOptions Quantization { get; set; } = new QuantizationOptions();
+
+        /// <summary>Float import: the input's declared real range; default: the calibration data's min and max.</summary>
+        public (double Min, double Max)? InputRange { get; set; }
+
+        /// <summary>Optional class names written into the spec.</summary>
+        public IReadOnlyList<string>? Labels { get; set; }
+
+        /// <summary>Per-layer precision overrides by QuantGen layer name (float import and mixed precision).</summary>
+        public IReadOnlyDictionary<string, Precision>? Precisions { get; set; }
+    }
+
+    /// <summary>An imported model: the quantized model plus the float model it came from.</summary>
+    public sealed class OnnxImportResult
+    {
+        internal OnnxImportResult(QuantizedModel model, LoweredModel lowered, ModelGraph floatGraph)
+        {
+            Model = model;
+            Lowered = lowered;
+            FloatGraph = floatGraph;
+        }
+
+        public QuantizedModel Model { get; }
+
+        public LoweredModel Lowered { get; }
+
+        /// <summary>The float graph (dequantized weights for a QDQ model): the reference for fidelity reports.</summary>
+        public ModelGraph FloatGraph { get; }
+
+        public IReadOnlyList<string> Notes => Lowered.Notes;
+    }
+
+    /// <summary>
+    /// Imports ONNX models into QuantGen's model format. A QDQ model keeps its own scales, zero points and integer
+    /// weights; a float model is quantized by <see cref="PostTrainingQuantizer"/> from calibration inputs. Every
+    /// problem with the input is an <see cref="OnnxImportException"/> carrying QG4xxx diagnostics that name the
+    /// node, the operator and what to do; no other exception escapes for bad input.
+    /// </summary>
+    public static class OnnxImporter
+    {
+        /// <summary>Reads and lowers an ONNX file to a float QuantGen spec (with QDQ annotations when present).</summary>
+        public static LoweredModel Lower(string onnxPath, OnnxImportOptions? options = null)
+        {
+            options ??= new OnnxImportOptions();
+            OnnxModel model = OnnxReader.ReadFile(onnxPath);
+            string name = options.Name ?? SanitizeName(Path.GetFileNameWithoutExtension(onnxPath));
+            return Guard(onnxPath, () => OnnxLowering.Lower(model, onnxPath, name));
+        }
+
+        /// <summary>
+        /// Imports a QDQ model when the file holds QuantizeLinear/DequantizeLinear nodes, else a float model
+        /// quantized with <paramref name="calibration"/> (then required: QG4011 when missing).
+        /// </summary>
+        public static OnnxImportResult Import(string onnxPath, IReadOnlyList<float[]>? calibration = null, OnnxImportOptions? options = null, IProgress<CalibrationProgress>? progress = null)
+        {
+            options ??= new OnnxImportOptions();
+            LoweredModel lowered = Lower(onnxPath, options);
+            return Guard(onnxPath, () => lowered.IsQdq && (calibration == null || calibration.Count == 0)
+                ? FinishQdq(onnxPath, lowered, options)
+                : FinishFloat(onnxPath, lowered, calibration, options, progress));
+        }
+
+        /// <summary>Imports a QDQ model with the scales it carries (calibration optional: fills tensors left unquantized).</summary>
+        public static OnnxImportResult ImportQdq(string onnxPath, OnnxImportOptions? options = null)
+        {
+            options ??= new OnnxImportOptions();
+            LoweredModel lowered = Lower(onnxPath, options);
+            if (!lowered.IsQdq)
+            {
+                throw OnnxImportException.At(OnnxErrors.Calibration, onnxPath, "graph", "the model has no QuantizeLinear/DequantizeLinear nodes: it is a float model; import it with calibration data (OnnxImporter.ImportFloat)");
+            }
+
+            return Guard(onnxPath, () => FinishQdq(onnxPath, lowered, options));
+        }
+
+        /// <summary>Imports a float model and quantizes it from <paramref name="calibration"/> (one float[] per sample).</summary>
+        public static OnnxImportResult ImportFloat(string onnxPath, IReadOnlyList<float[]>? calibration, OnnxImportOptions? options = null, IProgress<CalibrationProgress>? progress = null)
+        {
+            options ??= new OnnxImportOptions();
+            LoweredModel lowered = Lower(onnxPath, options);
+            return Guard(onnxPath, () => FinishFloat(onnxPath, lowered, calibration, options, progress));
+        }
+
+        /// <summary>Builds the validated float graph of a lowered model (QG4012 when QuantGen's validation rejects it).</summary>
+        public static ModelGraph BuildFloatGraph(LoweredModel lowered, string onnxPath, OnnxImportOptions? options = null)
+        {
+            ModelSpec spec = lowered.Spec;
+            if (options?.Labels != null && spec.Labels.Count == 0)
+            {
+                spec.Labels.AddRange(options.Labels);
+            }
+
+            if (options?.Precisions != null)
+            {
+                foreach (LayerSpec l in spec.Layers)
+                {
+                    if (options.Precisions.TryGetValue(l.Name, out Precision? p))
+                    {
+                        l.Precision = p.Clone();
+                    }
+                }
+            }
+
+            var diagnostics = new List<ModelDiagnostic>();
+            ModelGraph? g = GraphBuilder.Build(spec, lowered.Weights, spec.Weights, diagnostics);
+            if (g == null)
+            {
+                throw Rejected(onnxPath, "the lowered float model", diagnostics);
+            }
+
+            return g;
+        }
+
+        private static OnnxImportResult FinishQdq(string path, LoweredModel lowered, OnnxImportOptions options)
+        {
+            if (!lowered.FixedActivations.ContainsKey(lowered.Spec.Input.Name))
+            {
+                throw OnnxImportException.At(OnnxErrors.InvalidQuantization, path, "input '" + lowered.Spec.Input.Name + "'", "the graph input is not quantized by a QuantizeLinear -> DequantizeLinear pair; add one, or import with calibration data");
+            }
+
+            ModelGraph floatGraph = BuildFloatGraph(lowered, path, options);
+            QuantizationOptions q = Clone(options.Quantization, lowered.Spec.Name);
+            q.FixedActivations = lowered.FixedActivations;
+            q.FixedWeights = lowered.FixedWeights;
+            q.QuantizedBy = "QuantGen.Onnx QDQ import (scales, zero points and integer weights from " + Path.GetFileName(path) + ")";
+            try
+            {
+                QuantizedModel m = PostTrainingQuantizer.FromStatistics(floatGraph, CalibrationStatistics.None, q);
+                return new OnnxImportResult(m, lowered, floatGraph);
+            }
+            catch (ModelException e)
+            {
+                throw Rejected(path, "the imported quantized model", e.Diagnostics);
+            }
+            catch (InvalidOperationException e)
+            {
+                throw OnnxImportException.At(OnnxErrors.InvalidQuantization, path, "graph", e.Message);
+            }
+        }
+
+        private static OnnxImportResult FinishFloat(string path, LoweredModel lowered, IReadOnlyList<float[]>? calibration, OnnxImportOptions options, IProgress<CalibrationProgress>? progress)
+        {
+            int count = lowered.Spec.Input.Shape.Aggregate(1, (p, d) => p * d);
+            if (calibration == null || calibration.Count == 0)
+            {
+                throw OnnxImportException.At(OnnxErrors.Calibration, path, "input '" + lowered.Spec.Input.Name + "'", $"a float model needs calibration inputs to be quantized (a .npy file, a folder of .npy tensors or a CSV of {count} features per row); none were given");
+            }
+
+            for (int i = 0; i < calibration.Count; i++)
+            {
+                if (calibration[i].Length != count)
+                {
+                    throw OnnxImportException.At(OnnxErrors.Calibration, path, "calibration sample " + i, $"calibration sample {i} has {calibration[i].Length} values; the input '{lowered.Spec.Input.Name}' [{string.Join(", ", lowered.Spec.Input.Shape)}] needs {count}");
+                }
+
+                foreach (float v in calibration[i])
+                {
+                    if (float.IsNaN(v) || float.IsInfinity(v))
+                    {
+                        throw OnnxImportException.At(OnnxErrors.Calibration, path, "calibration sample " + i, $"calibration sample {i} holds {v}; calibration data must be finite");
+                    }
+                }
+            }
+
+            (double lo, double hi) = options.InputRange ?? (calibration.Min(s => s.Min()), calibration.Max(s => s.Max()));
+            lowered.Spec.Input.RangeMin = lo;
+            lowered.Spec.Input.RangeMax = hi;
+            ModelGraph floatGraph = BuildFloatGraph(lowered, path, options);
+            QuantizationOptions q = Clone(options.Quantization, lowered.Spec.Name);
+            if (lowered.IsQdq)
+            {
+                // A QDQ model re-calibrated: keep its integer weights, recompute activations.
+                q.FixedWeights = lowered.FixedWeights;
+            }
+
+            try
+            {
+                QuantizedModel m = PostTrainingQuantizer.Quantize(floatGraph, calibration, q, progress);
+                return new OnnxImportResult(m, lowered, floatGraph);
+            }
+            catch (ModelException e)
+            {
+                throw Rejected(path, "the quantized model", e.Diagnostics);
+            }
+        }
+
+        private static QuantizationOptions Clone(QuantizationOptions o, string name) => new QuantizationOptions
+        {
+            Name = o.Name ?? name,
+            WeightsFileName = o.WeightsFileName,
+            SoftmaxMethod = o.SoftmaxMethod,
+            GeluMethod = o.GeluMethod,
+            SoftmaxOutBits = o.SoftmaxOutBits,
+            ShiftmaxN = o.ShiftmaxN,
+            ShiftGeluN = o.ShiftGeluN,
+            RangeMethod = o.RangeMethod,
+            Percentile = o.Percentile,
+            BiasCorrection = o.BiasCorrection,
+            FixedActivations = o.FixedActivations,
+            FixedWeights = o.FixedWeights,
+            QuantizedBy = o.QuantizedBy,
+        };
+
+        private static OnnxImportException Rejected(string path, string what, IReadOnlyList<ModelDiagnostic> inner)
+        {
+            var list = new List<ModelDiagnostic>();
+            foreach (ModelDiagnostic d in inner)
+            {
+                list.Add(new ModelDiagnostic(OnnxErrors.Rejected, $"{what} fails QuantGen's validation: {d.Id}: {d.Message}", path, d.Place, 0, 0));
+            }
+
+            return new OnnxImportException(list);
+        }
+
+        private static T Guard<T>(string path, Func<T> f)
+        {
+            try
+            {
+                return f();
+            }
+            catch (OnnxImportException)
+            {
+                throw;
+            }
+            catch (Exception e) when (e is ArgumentException || e is InvalidOperationException || e is IndexOutOfRangeException || e is OverflowException || e is NotSupportedException || e is KeyNotFoundException || e is NullReferenceException)
+            {
+                throw OnnxImportException.At(OnnxErrors.Rejected, path, "graph", "the importer could not map this model: " + e.Message);
+            }
+        }
+
+        internal static string SanitizeName(string s)
+        {
+            var sb = new System.Text.StringBuilder();
+            foreach (char c in s)
+            {
+                sb.Append(c < 128 && char.IsLetterOrDigit(c) ? c : '_');
+            }
+
+            string r = sb.ToString();
+            return r.Length == 0 || !char.IsLetter(r[0]) ? "m_" + r : r;
+        }
+    }
+}

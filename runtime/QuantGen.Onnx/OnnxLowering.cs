@@ -1,0 +1,1657 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using QuantGen.Model;
+using QuantGen.Numerics;
+using QuantGen.Quantization;
+
+namespace QuantGen.Onnx
+{
+    /// <summary>The ONNX graph lowered to a QuantGen float spec, plus what its QDQ nodes said.</summary>
+    public sealed class LoweredModel
+    {
+        internal LoweredModel(ModelSpec spec, List<RawTensor> weights, Dictionary<string, TensorQuant> activations, Dictionary<string, FixedTensor> fixedWeights, bool isQdq, List<string> notes, long opset)
+        {
+            Spec = spec;
+            Weights = weights;
+            FixedActivations = activations;
+            FixedWeights = fixedWeights;
+            IsQdq = isQdq;
+            Notes = notes;
+            Opset = opset;
+        }
+
+        /// <summary>The float model (kind "float", float32 weights: the dequantized ones for a QDQ model).</summary>
+        public ModelSpec Spec { get; }
+
+        public IReadOnlyList<RawTensor> Weights { get; }
+
+        /// <summary>Activation quantization read from QuantizeLinear/DequantizeLinear pairs, by QuantGen tensor name.</summary>
+        public IReadOnlyDictionary<string, TensorQuant> FixedActivations { get; }
+
+        /// <summary>Integer weights read from DequantizeLinear of constants (zero points folded), by initializer name.</summary>
+        public IReadOnlyDictionary<string, FixedTensor> FixedWeights { get; }
+
+        /// <summary>True when the graph held QuantizeLinear/DequantizeLinear nodes.</summary>
+        public bool IsQdq { get; }
+
+        /// <summary>Mapping decisions worth telling the user (pattern matches, replaced quantizations).</summary>
+        public IReadOnlyList<string> Notes { get; }
+
+        public long Opset { get; }
+    }
+
+    /// <summary>
+    /// Lowers an ONNX graph (opset 13 or newer) to QuantGen's operators. QuantizeLinear -> DequantizeLinear pairs on
+    /// activations become the tensor's fixed quantization (uint8 folded to int8 by shifting the zero point by 128);
+    /// DequantizeLinear of a constant becomes an integer weight (zero points folded into the values). Float
+    /// subgraphs are pattern-matched: Gemm / MatMul(+Add bias)(+Relu) -> Dense, MatMul of two activations (+Mul/Div
+    /// by a scalar) -> MatMul, the exact-erf GELU chain or Gelu -> Gelu (ShiftGELU), LayerNormalization -> LayerNorm,
+    /// Softmax -> Softmax (Shiftmax), ReduceMean -> AvgPool, Reshape/Flatten/Squeeze/Unsqueeze/Transpose as data
+    /// movement, Identity/Dropout removed.
+    /// </summary>
+    internal sealed class OnnxLowering
+    {
+        private static readonly string[] Supported =
+        {
+            "Add", "Clip", "DequantizeLinear", "Div (scalar, after MatMul; or the GELU chain)", "Dropout", "Erf (GELU chain)", "Flatten", "Gelu", "Gemm",
+            "Identity", "LayerNormalization", "MatMul", "Conv (2-D, any group)", "BatchNormalization (folded into the Conv before it)", "MaxPool (2-D)", "GlobalAveragePool", "Mul (scalar, after MatMul; or the GELU chain)", "QuantizeLinear", "ReduceMean", "Relu", "Reshape",
+            "Softmax", "Squeeze", "Transpose", "Unsqueeze",
+        };
+
+        private readonly string file;
+        private readonly string dir;
+        private readonly OnnxModel model;
+        private readonly OnnxGraph graph;
+        private readonly long opset;
+        private readonly Dictionary<string, TensorValue> consts = new Dictionary<string, TensorValue>(StringComparer.Ordinal);
+        private readonly Dictionary<string, QConst> qconsts = new Dictionary<string, QConst>(StringComparer.Ordinal);
+        private readonly Dictionary<string, string> alias = new Dictionary<string, string>(StringComparer.Ordinal);
+        private readonly Dictionary<string, TensorQuant> quant = new Dictionary<string, TensorQuant>(StringComparer.Ordinal);
+        private readonly Dictionary<string, (string X, TensorQuant Q, OnnxNode Node)> pendingQ = new Dictionary<string, (string, TensorQuant, OnnxNode)>(StringComparer.Ordinal);
+        private readonly Dictionary<string, int[]> shapes = new Dictionary<string, int[]>(StringComparer.Ordinal);
+        private readonly Dictionary<string, int> consumers = new Dictionary<string, int>(StringComparer.Ordinal);
+        private readonly Dictionary<string, string> names = new Dictionary<string, string>(StringComparer.Ordinal);
+        private readonly HashSet<string> usedNames = new HashSet<string>(StringComparer.Ordinal);
+        private readonly HashSet<string> layerNames = new HashSet<string>(StringComparer.Ordinal);
+        private readonly HashSet<string> initNames = new HashSet<string>(StringComparer.Ordinal);
+        private readonly List<Node> rest = new List<Node>();
+        private readonly List<string> notes = new List<string>();
+        private readonly ModelSpec spec = new ModelSpec { Kind = ModelKind.Float };
+        private readonly List<RawTensor> weights = new List<RawTensor>();
+        private readonly Dictionary<string, FixedTensor> fixedWeights = new Dictionary<string, FixedTensor>(StringComparer.Ordinal);
+        private readonly Dictionary<string, TensorQuant> fixedActs = new Dictionary<string, TensorQuant>(StringComparer.Ordinal);
+        private string inputName = string.Empty;
+        private bool sawQdq;
+
+        private OnnxLowering(OnnxModel model, string file)
+        {
+            this.model = model;
+            this.file = file;
+            dir = Path.GetDirectoryName(Path.GetFullPath(file)) ?? ".";
+            graph = model.Graph!;
+            opset = model.DefaultOpset;
+        }
+
+        private sealed class QConst
+        {
+            public QConst(long[] values, int[] dims, double[] scales, long[] zeroPoints, int axis, int dataType)
+            {
+                Values = values;
+                Dims = dims;
+                Scales = scales;
+                ZeroPoints = zeroPoints;
+                Axis = axis;
+                DataType = dataType;
+            }
+
+            public long[] Values { get; }
+
+            public int[] Dims { get; }
+
+            public double[] Scales { get; }
+
+            public long[] ZeroPoints { get; }
+
+            public int Axis { get; }
+
+            public int DataType { get; }
+        }
+
+        private sealed class Node
+        {
+            public Node(OnnxNode src, List<string> inputs)
+            {
+                Src = src;
+                In = inputs;
+            }
+
+            public OnnxNode Src { get; }
+
+            public List<string> In { get; }
+
+            public string Op => Src.OpType;
+
+            public string Out => Src.Outputs[0];
+        }
+
+        public static LoweredModel Lower(OnnxModel model, string file, string modelName)
+        {
+            var l = new OnnxLowering(model, file);
+            return l.Run(modelName);
+        }
+
+        private OnnxImportException Fail(string id, string place, string message) => OnnxImportException.At(id, file, place, message);
+
+        private LoweredModel Run(string modelName)
+        {
+            CheckOpsets();
+            foreach (OnnxTensor t in graph.Initializers)
+            {
+                consts[t.Name] = TensorValue.Decode(t, dir, file, "initializer '" + t.Name + "'");
+            }
+
+            if (graph.SparseInitializers > 0)
+            {
+                throw Fail(OnnxErrors.UnsupportedDataType, "graph", "sparse initializers are not supported; densify them before export");
+            }
+
+            ReadInput();
+            FoldQdq();
+            string output = ReadOutput();
+            foreach (Node n in rest)
+            {
+                foreach (string i in n.In)
+                {
+                    consumers[i] = consumers.TryGetValue(i, out int c) ? c + 1 : 1;
+                }
+            }
+
+            consumers[output] = consumers.TryGetValue(output, out int oc) ? oc + 1 : 1;
+            LowerNodes();
+            spec.Name = modelName;
+            spec.Weights = modelName + ".float.safetensors";
+            spec.Output = Name(output);
+            spec.Metadata.Add(new KeyValuePair<string, string>("source", Path.GetFileName(file)));
+            spec.Metadata.Add(new KeyValuePair<string, string>("imported_by", "QuantGen.Onnx (opset " + opset.ToString(CultureInfo.InvariantCulture) + (sawQdq ? ", QDQ" : ", float") + ")"));
+            if (model.ProducerName.Length > 0)
+            {
+                spec.Metadata.Add(new KeyValuePair<string, string>("producer", model.ProducerName));
+            }
+
+            return new LoweredModel(spec, weights, fixedActs, fixedWeights, sawQdq, notes, opset);
+        }
+
+        private void CheckOpsets()
+        {
+            if (opset == 0)
+            {
+                throw Fail(OnnxErrors.UnsupportedOpset, "opset_import", $"the model imports no default-domain opset (ir_version {model.IrVersion}); QuantGen reads opset 13 and newer: re-export with opset_version=13 or later");
+            }
+
+            if (opset < 13)
+            {
+                throw Fail(OnnxErrors.UnsupportedOpset, "opset_import", $"the model uses opset {opset}; QuantGen reads opset 13 and newer (per-axis QuantizeLinear, Softmax on one axis): re-export with opset_version=13 or later, or convert it with onnx.version_converter");
+            }
+
+            if (opset > 23)
+            {
+                throw Fail(OnnxErrors.UnsupportedOpset, "opset_import", $"the model uses opset {opset}; this QuantGen knows opsets 13 to 23");
+            }
+        }
+
+        private void ReadInput()
+        {
+            var inputs = graph.Inputs.Where(i => !consts.ContainsKey(i.Name)).ToList();
+            if (inputs.Count != 1)
+            {
+                throw Fail(OnnxErrors.GraphStructure, "graph inputs", $"the graph has {inputs.Count} inputs ({string.Join(", ", inputs.Select(i => "'" + i.Name + "'"))}); a QuantGen model has exactly one input");
+            }
+
+            OnnxValueInfo input = inputs[0];
+            string place = "input '" + input.Name + "'";
+            if (!input.IsTensor || input.ElemType != OnnxDataType.Float)
+            {
+                throw Fail(OnnxErrors.UnsupportedDataType, place, $"the input is {(input.IsTensor ? OnnxDataType.Name(input.ElemType) : "not a tensor")}; QuantGen imports models with one float input");
+            }
+
+            if (input.Dims == null)
+            {
+                throw Fail(OnnxErrors.DynamicShape, place, "the input has no shape; export with a fixed input shape");
+            }
+
+            var dims = new int[input.Dims.Count];
+            for (int i = 0; i < dims.Length; i++)
+            {
+                OnnxDim d = input.Dims[i];
+                if (d.Value is long v && v > 0 && v <= TensorLimits.MaxElements)
+                {
+                    dims[i] = (int)v;
+                }
+                else if (i == 0 && d.Value == null && dims.Length > 1)
+                {
+                    dims[i] = 1;
+                    notes.Add($"input '{input.Name}': dynamic batch dimension '{d}' fixed to 1");
+                }
+                else
+                {
+                    throw Fail(OnnxErrors.DynamicShape, place, $"dimension {i} of the input is '{d}' (shape [{string.Join(", ", input.Dims)}]); QuantGen compiles fixed shapes: export with a fixed shape (only a leading batch dimension may be symbolic, and it becomes 1)");
+                }
+            }
+
+            inputName = input.Name;
+            shapes[input.Name] = dims;
+            spec.Input = new InputSpec { Name = Name(input.Name), Shape = dims };
+        }
+
+        private string ReadOutput()
+        {
+            if (graph.Outputs.Count != 1)
+            {
+                throw Fail(OnnxErrors.GraphStructure, "graph outputs", $"the graph has {graph.Outputs.Count} outputs ({string.Join(", ", graph.Outputs.Select(o => "'" + o.Name + "'"))}); a QuantGen model has exactly one output");
+            }
+
+            string o = Resolve(graph.Outputs[0].Name);
+            if (consts.ContainsKey(o) || o == inputName)
+            {
+                throw Fail(OnnxErrors.GraphStructure, "output '" + graph.Outputs[0].Name + "'", "the output is a constant or the input itself; nothing to compile");
+            }
+
+            return o;
+        }
+
+        private string Resolve(string name)
+        {
+            while (alias.TryGetValue(name, out string? a))
+            {
+                name = a;
+            }
+
+            return name;
+        }
+
+        private bool Defined(string name) => name == inputName || consts.ContainsKey(name) || produced.Contains(name);
+
+        private readonly HashSet<string> produced = new HashSet<string>(StringComparer.Ordinal);
+
+        /// <summary>Pass 1: resolve constants and QDQ pairs, drop Identity/Dropout, check definitions and order.</summary>
+        private void FoldQdq()
+        {
+            foreach (OnnxNode n in graph.Nodes)
+            {
+                if (n.Domain.Length > 0 && n.Domain != "ai.onnx")
+                {
+                    throw Fail(OnnxErrors.UnsupportedOperator, n.Place, $"operator {n.Domain}.{n.OpType} is from the custom domain \"{n.Domain}\"; QuantGen imports standard ONNX operators only (export without runtime-specific fusions, e.g. with onnxruntime's graph optimizations off)");
+                }
+
+                if (n.Outputs.Count == 0)
+                {
+                    throw Fail(OnnxErrors.GraphStructure, n.Place, "the node has no output");
+                }
+
+                var ins = new List<string>();
+                for (int i = 0; i < n.Inputs.Count; i++)
+                {
+                    string name = n.Inputs[i];
+                    if (name.Length == 0)
+                    {
+                        ins.Add(string.Empty);
+                        continue;
+                    }
+
+                    string r = Resolve(name);
+                    if (!Defined(r) && !pendingQ.ContainsKey(r))
+                    {
+                        bool later = graph.Nodes.Skip(n.Index).Any(m => m.Outputs.Contains(name));
+                        throw Fail(OnnxErrors.GraphStructure, n.Place, later
+                            ? $"input {i} '{name}' is produced by a later node: the graph is not topologically sorted or has a cycle (ONNX requires sorted nodes)"
+                            : $"input {i} '{name}' is neither the graph input, an initializer nor the output of an earlier node");
+                    }
+
+                    ins.Add(r);
+                }
+
+                switch (n.OpType)
+                {
+                    case "Constant":
+                        consts[n.Outputs[0]] = ConstantValue(n);
+                        continue;
+                    case "Identity":
+                    case "Dropout":
+                        if (n.Outputs.Count > 1 && n.Outputs[1].Length > 0)
+                        {
+                            throw Fail(OnnxErrors.UnsupportedAttribute, n.Place, "Dropout's mask output is used; QuantGen imports inference graphs (drop the mask)");
+                        }
+
+                        if (consts.TryGetValue(ins[0], out TensorValue? cv))
+                        {
+                            consts[n.Outputs[0]] = cv;
+                            if (qconsts.TryGetValue(ins[0], out QConst? qc))
+                            {
+                                qconsts[n.Outputs[0]] = qc;
+                            }
+                        }
+                        else
+                        {
+                            alias[n.Outputs[0]] = ins[0];
+                        }
+
+                        continue;
+                    case "QuantizeLinear":
+                        sawQdq = true;
+                        FoldQuantize(n, ins);
+                        continue;
+                    case "DequantizeLinear":
+                        sawQdq = true;
+                        FoldDequantize(n, ins);
+                        continue;
+                }
+
+                if (pendingQ.Keys.Intersect(ins).FirstOrDefault() is string q)
+                {
+                    throw Fail(OnnxErrors.InvalidQuantization, n.Place, $"reads the integer output '{q}' of a QuantizeLinear directly; QuantGen imports QDQ graphs, where every QuantizeLinear is followed by a DequantizeLinear");
+                }
+
+                rest.Add(new Node(n, ins));
+                foreach (string o in n.Outputs)
+                {
+                    if (o.Length > 0)
+                    {
+                        produced.Add(o);
+                    }
+                }
+            }
+        }
+
+        private TensorValue ConstantValue(OnnxNode n)
+        {
+            OnnxAttribute? a = n.Attributes.FirstOrDefault();
+            if (a == null)
+            {
+                throw Fail(OnnxErrors.UnsupportedAttribute, n.Place, "Constant without a value");
+            }
+
+            return a.Name switch
+            {
+                "value" when a.T != null => TensorValue.Decode(a.T, dir, file, n.Place),
+                "value_float" => TensorValue.FromFloats(n.Outputs[0], new int[0], new[] { a.F }),
+                "value_floats" => TensorValue.FromFloats(n.Outputs[0], new[] { a.Floats.Count }, a.Floats.ToArray()),
+                "value_int" => new TensorValue(n.Outputs[0], OnnxDataType.Int64, new int[0], null, new[] { a.I }),
+                "value_ints" => new TensorValue(n.Outputs[0], OnnxDataType.Int64, new[] { a.Ints.Count }, null, a.Ints.ToArray()),
+                _ => throw Fail(OnnxErrors.UnsupportedAttribute, n.Place, $"Constant attribute '{a.Name}' is not supported (value, value_float(s), value_int(s) are)"),
+            };
+        }
+
+        /// <summary>Scale and zero point of a Q/DQ node: constants, finite, positive.</summary>
+        private (double[] Scales, long[] ZeroPoints, int ZpType) QuantParams(OnnxNode n, List<string> ins)
+        {
+            if (ins.Count < 2 || !consts.TryGetValue(ins[1], out TensorValue? s) || !s.IsFloat)
+            {
+                throw Fail(OnnxErrors.InvalidQuantization, n.Place, $"the scale '{(ins.Count > 1 ? ins[1] : string.Empty)}' is not a float constant; QuantGen needs scales fixed at export time (an initializer or a Constant)");
+            }
+
+            double[] scales = s.AsDoubles();
+            foreach (double v in scales)
+            {
+                if (!(v > 0) || double.IsInfinity(v))
+                {
+                    throw Fail(OnnxErrors.InvalidQuantization, n.Place, $"scale {v.ToString("R", CultureInfo.InvariantCulture)} in '{ins[1]}' is not a positive finite number");
+                }
+            }
+
+            long[] zps;
+            int zpType = OnnxDataType.UInt8;
+            if (ins.Count > 2 && ins[2].Length > 0)
+            {
+                if (!consts.TryGetValue(ins[2], out TensorValue? z) || z.IsFloat)
+                {
+                    throw Fail(OnnxErrors.InvalidQuantization, n.Place, $"the zero point '{ins[2]}' is not an integer constant");
+                }
+
+                zps = z.Ints!;
+                zpType = z.DataType;
+                if (zps.Length != scales.Length)
+                {
+                    throw Fail(OnnxErrors.InvalidQuantization, n.Place, $"{scales.Length} scales but {zps.Length} zero points");
+                }
+            }
+            else
+            {
+                zps = new long[scales.Length];
+            }
+
+            return (scales, zps, zpType);
+        }
+
+        private ElementType? ActivationType(int zpType, out long shift)
+        {
+            shift = 0;
+            switch (zpType)
+            {
+                case OnnxDataType.Int8:
+                    return ElementType.Int8;
+                case OnnxDataType.UInt8:
+                    shift = 128;
+                    return ElementType.Int8;
+                case OnnxDataType.Int16:
+                    return ElementType.Int16;
+                case OnnxDataType.UInt16:
+                    shift = 32768;
+                    return ElementType.Int16;
+                case OnnxDataType.Int4:
+                    return ElementType.Int4;
+                case OnnxDataType.UInt4:
+                    shift = 8;
+                    return ElementType.Int4;
+                default:
+                    return null;
+            }
+        }
+
+        private void FoldQuantize(OnnxNode n, List<string> ins)
+        {
+            (double[] scales, long[] zps, int zpType) = QuantParams(n, ins);
+            if (consts.TryGetValue(ins[0], out TensorValue? c))
+            {
+                // A constant quantized in the graph (weights stored in float): quantize it here, ONNX's way (ties to even).
+                int axis = (int)(n.Attribute("axis")?.I ?? 1);
+                qconsts[n.Outputs[0]] = QuantizeConstant(n, c, scales, zps, axis, zpType);
+                consts[n.Outputs[0]] = new TensorValue(n.Outputs[0], zpType, c.Dims, null, qconsts[n.Outputs[0]].Values);
+                produced.Add(n.Outputs[0]);
+                return;
+            }
+
+            if (scales.Length != 1)
+            {
+                throw Fail(OnnxErrors.InvalidQuantization, n.Place, $"per-axis quantization of the activation '{ins[0]}' ({scales.Length} scales); QuantGen quantizes activations per tensor");
+            }
+
+            ElementType? type = ActivationType(zpType, out long shift);
+            if (type == null)
+            {
+                throw Fail(OnnxErrors.InvalidQuantization, n.Place, $"quantization to {OnnxDataType.Name(zpType)} is not supported for activations (int8/uint8, int16/uint16, int4/uint4 are)");
+            }
+
+            pendingQ[n.Outputs[0]] = (ins[0], new TensorQuant(type.Value, (float)scales[0], zps[0] - shift), n);
+        }
+
+        private QConst QuantizeConstant(OnnxNode n, TensorValue c, double[] scales, long[] zps, int axis, int zpType)
+        {
+            int rank = c.Dims.Length;
+            axis = axis < 0 ? axis + rank : axis;
+            long lo = zpType == OnnxDataType.Int8 ? -128 : zpType == OnnxDataType.UInt8 ? 0 : zpType == OnnxDataType.Int4 ? -8 : zpType == OnnxDataType.UInt4 ? 0 : zpType == OnnxDataType.Int16 ? -32768 : 0;
+            long hi = zpType == OnnxDataType.Int8 ? 127 : zpType == OnnxDataType.UInt8 ? 255 : zpType == OnnxDataType.Int4 ? 7 : zpType == OnnxDataType.UInt4 ? 15 : zpType == OnnxDataType.Int16 ? 32767 : 65535;
+            (int stride, int count) = AxisStride(c.Dims, axis, scales.Length, n);
+            var v = new long[c.Count];
+            for (int i = 0; i < v.Length; i++)
+            {
+                int ch = scales.Length == 1 ? 0 : (i / stride) % count;
+                v[i] = Math.Min(hi, Math.Max(lo, (long)Math.Round((float)c[i] / (float)scales[ch], MidpointRounding.ToEven) + zps[ch]));
+            }
+
+            return new QConst(v, c.Dims, scales, zps, axis, zpType);
+        }
+
+        private (int Stride, int Count) AxisStride(int[] dims, int axis, int nScales, OnnxNode n)
+        {
+            if (nScales == 1)
+            {
+                return (1, 1);
+            }
+
+            if (axis < 0 || axis >= dims.Length || dims[axis] != nScales)
+            {
+                throw Fail(OnnxErrors.InvalidQuantization, n.Place, $"{nScales} per-axis scales along axis {axis} of a tensor of shape [{string.Join(", ", dims)}]");
+            }
+
+            int stride = 1;
+            for (int i = axis + 1; i < dims.Length; i++)
+            {
+                stride *= dims[i];
+            }
+
+            return (stride, nScales);
+        }
+
+        private void FoldDequantize(OnnxNode n, List<string> ins)
+        {
+            (double[] scales, long[] zps, int zpType) = QuantParams(n, ins);
+            if (consts.TryGetValue(ins[0], out TensorValue? c))
+            {
+                if (c.IsFloat)
+                {
+                    throw Fail(OnnxErrors.InvalidQuantization, n.Place, $"dequantizes the float constant '{ins[0]}'");
+                }
+
+                int rank = c.Dims.Length;
+                int axis = (int)(n.Attribute("axis")?.I ?? 1);
+                axis = axis < 0 ? axis + rank : axis;
+                (int stride, int count) = AxisStride(c.Dims, axis, scales.Length, n);
+                long[] values = qconsts.TryGetValue(ins[0], out QConst? q0) ? q0.Values : c.Ints!;
+                var deq = new float[values.Length];
+                for (int i = 0; i < deq.Length; i++)
+                {
+                    int ch = scales.Length == 1 ? 0 : (i / stride) % count;
+                    deq[i] = (float)((values[i] - zps[ch]) * (float)scales[ch]);
+                }
+
+                consts[n.Outputs[0]] = TensorValue.FromFloats(n.Outputs[0], c.Dims, deq);
+                qconsts[n.Outputs[0]] = new QConst(values, c.Dims, scales, zps, scales.Length == 1 ? -1 : axis, c.DataType);
+                return;
+            }
+
+            if (!pendingQ.TryGetValue(ins[0], out var pq))
+            {
+                throw Fail(OnnxErrors.InvalidQuantization, n.Place, $"dequantizes '{ins[0]}', which is neither a constant nor the output of a QuantizeLinear; QuantGen imports QDQ graphs with a float input");
+            }
+
+            ElementType? type = ActivationType(zpType, out long shift);
+            if (scales.Length != 1 || type != pq.Q.Type || (float)scales[0] != (float)pq.Q.Scale || zps[0] - shift != pq.Q.ZeroPoint)
+            {
+                throw Fail(OnnxErrors.InvalidQuantization, n.Place, $"the DequantizeLinear's scale/zero point differ from its QuantizeLinear {pq.Node.Place}; a QDQ pair must use the same parameters");
+            }
+
+            string x = pq.X;
+            if (quant.TryGetValue(x, out TensorQuant? prev) && (prev.Scale != pq.Q.Scale || prev.ZeroPoint != pq.Q.ZeroPoint || prev.Type != pq.Q.Type))
+            {
+                throw Fail(OnnxErrors.InvalidQuantization, n.Place, $"'{x}' is quantized twice with different parameters ({prev} and {pq.Q})");
+            }
+
+            quant[x] = pq.Q;
+            alias[n.Outputs[0]] = x;
+        }
+
+        // ------------------------------------------------------------------------------------------------
+        // Pass 2: lowering.
+        // ------------------------------------------------------------------------------------------------
+
+        private string Name(string onnxName)
+        {
+            if (names.TryGetValue(onnxName, out string? n))
+            {
+                return n;
+            }
+
+            var sb = new System.Text.StringBuilder();
+            foreach (char c in onnxName)
+            {
+                sb.Append(c < 128 && (char.IsLetterOrDigit(c) || c == '_' || c == '.' || c == '-' || c == '/' || c == ':') ? c : '_');
+            }
+
+            string s = sb.Length == 0 ? "t" : sb.ToString();
+            if (s.Length > 200)
+            {
+                s = s.Substring(0, 200);
+            }
+
+            string u = s;
+            for (int k = 2; usedNames.Contains(u); k++)
+            {
+                u = s + "_" + k.ToString(CultureInfo.InvariantCulture);
+            }
+
+            usedNames.Add(u);
+            names[onnxName] = u;
+            return u;
+        }
+
+        private string LayerName(OnnxNode n)
+        {
+            string raw = n.Name.Length > 0 ? n.Name : n.OpType + "_" + n.Index.ToString(CultureInfo.InvariantCulture);
+            var sb = new System.Text.StringBuilder();
+            foreach (char c in raw)
+            {
+                sb.Append(c < 128 && char.IsLetterOrDigit(c) ? c : '_');
+            }
+
+            string s = sb.ToString().Trim('_');
+            if (s.Length == 0 || !char.IsLetter(s[0]))
+            {
+                s = "n_" + s;
+            }
+
+            if (s.Length > 100)
+            {
+                s = s.Substring(0, 100);
+            }
+
+            string u = s;
+            for (int k = 2; layerNames.Contains(u); k++)
+            {
+                u = s + "_" + k.ToString(CultureInfo.InvariantCulture);
+            }
+
+            layerNames.Add(u);
+            return u;
+        }
+
+        private int Uses(string t) => consumers.TryGetValue(t, out int c) ? c : 0;
+
+        private int[] ShapeOf(string t, OnnxNode at)
+        {
+            if (shapes.TryGetValue(t, out int[]? s))
+            {
+                return s;
+            }
+
+            if (consts.TryGetValue(t, out TensorValue? c))
+            {
+                return c.Dims;
+            }
+
+            throw Fail(OnnxErrors.GraphStructure, at.Place, $"the shape of '{t}' is unknown");
+        }
+
+        private TensorValue Const(Node n, int input, string role)
+        {
+            if (input >= n.In.Count || n.In[input].Length == 0 || !consts.TryGetValue(n.In[input], out TensorValue? c))
+            {
+                throw Fail(OnnxErrors.UnsupportedAttribute, n.Src.Place, $"the {role} (input {input}{(input < n.In.Count ? " '" + n.In[input] + "'" : string.Empty)}) must be a constant (an initializer, a Constant or a DequantizeLinear of one)");
+            }
+
+            return c;
+        }
+
+        private T Add<T>(T layer, Node n, string output, params string[] inputs)
+            where T : LayerSpec
+        {
+            layer.Name = LayerName(n.Src);
+            foreach (string i in inputs)
+            {
+                layer.Inputs.Add(Name(i));
+            }
+
+            layer.Output = Name(output);
+            spec.Layers.Add(layer);
+            return layer;
+        }
+
+        private string AddFloatInitializer(string onnxName, int[] shape, float[] data)
+        {
+            string name = Name(onnxName);
+            if (initNames.Add(name))
+            {
+                spec.Initializers.Add(new InitializerSpec { Name = name, Type = ElementType.Float32, Shape = shape });
+                weights.Add(TensorCodec.EncodeFloats(name, shape, data));
+            }
+
+            return name;
+        }
+
+        private void Produce(string onnxOut, int[] shape, string? quantFrom = null)
+        {
+            shapes[onnxOut] = shape;
+            string q = quantFrom ?? onnxOut;
+            if (quant.TryGetValue(q, out TensorQuant? tq))
+            {
+                fixedActs[Name(onnxOut)] = tq;
+            }
+        }
+
+        private void LowerNodes()
+        {
+            var done = new HashSet<Node>();
+            Dictionary<string, Node> byOutput = rest.ToDictionary(r => r.Out, StringComparer.Ordinal);
+            Node? SoleConsumer(string t)
+            {
+                if (Uses(t) != 1)
+                {
+                    return null;
+                }
+
+                return rest.FirstOrDefault(r => !done.Contains(r) && r.In.Contains(t));
+            }
+
+            foreach (OnnxValueInfo v in graph.Inputs)
+            {
+                if (v.Name == inputName && quant.TryGetValue(v.Name, out TensorQuant? iq))
+                {
+                    fixedActs[Name(v.Name)] = iq;
+                    spec.Input.RangeMin = iq.Dequantize(iq.Type.MinValue);
+                    spec.Input.RangeMax = iq.Dequantize(iq.Type.MaxValue);
+                }
+            }
+
+            foreach (Node n in rest)
+            {
+                if (done.Contains(n))
+                {
+                    continue;
+                }
+
+                done.Add(n);
+                OnnxNode src = n.Src;
+                foreach (string extra in src.Outputs.Skip(1))
+                {
+                    if (extra.Length > 0 && Uses(extra) > 0)
+                    {
+                        throw Fail(OnnxErrors.UnsupportedAttribute, src.Place, $"its extra output '{extra}' is used; QuantGen maps the first output only");
+                    }
+                }
+
+                switch (n.Op)
+                {
+                    case "Gemm":
+                    case "MatMul":
+                        if (n.Op == "MatMul" && !consts.ContainsKey(n.In[1]))
+                        {
+                            LowerMatMul(n, SoleConsumer, done);
+                        }
+                        else
+                        {
+                            LowerDense(n, SoleConsumer, done);
+                        }
+
+                        break;
+                    case "Add":
+                        if (!(n.In.Any(i => ScalarConst(i) != null) && TryElementwiseGelu(n, done)))
+                        {
+                            LowerAdd(n);
+                        }
+
+                        break;
+                    case "Relu":
+                        Add(new ReluLayer(), n, n.Out, n.In[0]);
+                        Produce(n.Out, ShapeOf(n.In[0], src));
+                        break;
+                    case "Clip":
+                        LowerClip(n);
+                        break;
+                    case "Softmax":
+                        LowerSoftmax(n);
+                        break;
+                    case "Gelu":
+                        Add(new GeluLayer(), n, n.Out, n.In[0]);
+                        Produce(n.Out, ShapeOf(n.In[0], src));
+                        if (src.Attribute("approximate") is OnnxAttribute ap && System.Text.Encoding.UTF8.GetString(ap.S) == "tanh")
+                        {
+                            notes.Add($"{src.Place}: tanh-approximated GELU mapped to ShiftGELU (x * sigmoid(1.702 x))");
+                        }
+
+                        break;
+                    case "Div":
+                    case "Mul":
+                    case "Pow":
+                    case "Sub":
+                    case "Tanh":
+                    case "Erf":
+                        if (!TryGeluChain(n, SoleConsumer, done) && !TryElementwiseGelu(n, done))
+                        {
+                            throw Fail(OnnxErrors.UnsupportedOperator, src.Place, $"{n.Op} is supported only as a scalar factor right after a MatMul of two activations, or inside a GELU written out element by element (x * 0.5 * (1 + erf(x / sqrt 2)) or the tanh form); this one is neither");
+                        }
+
+                        break;
+                    case "LayerNormalization":
+                        LowerLayerNorm(n);
+                        break;
+                    case "ReduceMean":
+                        LowerReduceMean(n);
+                        break;
+                    case "Reshape":
+                    case "Flatten":
+                    case "Squeeze":
+                    case "Unsqueeze":
+                        LowerReshape(n);
+                        break;
+                    case "Transpose":
+                        LowerTranspose(n);
+                        break;
+                    case "Conv":
+                        LowerConv(n, SoleConsumer, done);
+                        break;
+                    case "MaxPool":
+                        LowerMaxPool(n);
+                        break;
+                    case "GlobalAveragePool":
+                        LowerGlobalAveragePool(n);
+                        break;
+                    case "BatchNormalization":
+                        throw Fail(OnnxErrors.UnsupportedOperator, src.Place, "BatchNormalization is imported only when it directly follows a Conv whose output feeds nothing else (it is folded into the convolution's weights and bias); this one does not");
+                    default:
+                        throw Fail(OnnxErrors.UnsupportedOperator, src.Place, $"operator {n.Op} is not supported; supported: {string.Join(", ", Supported)}");
+                }
+            }
+        }
+
+        private int[] Ints2(OnnxNode src, string name, int[] dflt, int count)
+        {
+            OnnxAttribute? a = src.Attribute(name);
+            if (a == null)
+            {
+                return dflt;
+            }
+
+            if (a.Ints.Count != count || a.Ints.Any(v => v < 0 || v > TensorLimits.MaxElements))
+            {
+                throw Fail(OnnxErrors.UnsupportedAttribute, src.Place, $"{name} [{string.Join(", ", a.Ints)}] must hold {count} non-negative integers (2-D)");
+            }
+
+            return a.Ints.Select(v => (int)v).ToArray();
+        }
+
+        private void CheckAutoPad(OnnxNode src)
+        {
+            string pad = src.Attribute("auto_pad") is OnnxAttribute ap ? System.Text.Encoding.UTF8.GetString(ap.S) : "NOTSET";
+            if (pad != "NOTSET" && pad != "VALID")
+            {
+                throw Fail(OnnxErrors.UnsupportedAttribute, src.Place, $"auto_pad={pad} is not supported; export with explicit pads (auto_pad NOTSET)");
+            }
+
+            if (src.Attribute("dilations") is OnnxAttribute d && d.Ints.Any(v => v != 1))
+            {
+                throw Fail(OnnxErrors.UnsupportedAttribute, src.Place, $"dilations [{string.Join(", ", d.Ints)}] are not supported (1 only)");
+            }
+        }
+
+        private void LowerConv(Node n, Func<string, Node?> soleConsumer, HashSet<Node> done)
+        {
+            OnnxNode src = n.Src;
+            TensorValue w = Const(n, 1, "weight");
+            if (w.Dims.Length != 4)
+            {
+                throw Fail(OnnxErrors.UnsupportedAttribute, src.Place, $"a {w.Dims.Length - 2}-D convolution (weight [{string.Join(", ", w.Dims)}]); QuantGen supports 2-D convolutions (NCHW) only");
+            }
+
+            int[] xs = ShapeOf(n.In[0], src);
+            if (xs.Length != 4)
+            {
+                throw Fail(OnnxErrors.UnsupportedAttribute, src.Place, $"the input has shape [{string.Join(", ", xs)}]; Conv2d needs NCHW");
+            }
+
+            CheckAutoPad(src);
+            int group = (int)(src.Attribute("group")?.I ?? 1);
+            int o = w.Dims[0], per = w.Dims[1] * w.Dims[2] * w.Dims[3];
+            float[] wf = (float[])w.Floats!.Clone();
+            float[] bf = new float[o];
+            bool hasBias = n.In.Count > 2 && n.In[2].Length > 0;
+            if (hasBias)
+            {
+                TensorValue b = Const(n, 2, "bias");
+                if (b.Count != o)
+                {
+                    throw Fail(OnnxErrors.UnsupportedAttribute, src.Place, $"the bias has {b.Count} values for {o} output channels");
+                }
+
+                bf = b.Floats ?? b.AsDoubles().Select(v => (float)v).ToArray();
+            }
+
+            var cv = new Conv2dLayer
+            {
+                Group = group,
+                Strides = Ints2(src, "strides", new[] { 1, 1 }, 2),
+                Pads = Ints2(src, "pads", new[] { 0, 0, 0, 0 }, 4),
+            };
+            string output = n.Out;
+            bool quantizedWeight = qconsts.TryGetValue(n.In[1], out QConst? qw);
+            if (soleConsumer(output) is Node bn && bn.Op == "BatchNormalization" && !quant.ContainsKey(output))
+            {
+                if (quantizedWeight)
+                {
+                    throw Fail(OnnxErrors.InvalidQuantization, bn.Src.Place, "BatchNormalization after a convolution with quantized weights cannot be folded exactly; fold it before quantizing (QAT/PTQ tools do this when exporting)");
+                }
+
+                float[] gamma = Const(bn, 1, "scale").Floats!, beta = Const(bn, 2, "B").Floats!, mean = Const(bn, 3, "mean").Floats!, variance = Const(bn, 4, "var").Floats!;
+                float eps = bn.Src.Attribute("epsilon")?.F ?? 1e-5f;
+                if (gamma.Length != o || beta.Length != o || mean.Length != o || variance.Length != o)
+                {
+                    throw Fail(OnnxErrors.UnsupportedAttribute, bn.Src.Place, $"BatchNormalization parameters need {o} values each (the convolution's output channels)");
+                }
+
+                for (int c = 0; c < o; c++)
+                {
+                    double f = gamma[c] / Math.Sqrt(variance[c] + (double)eps);
+                    for (int j = 0; j < per; j++)
+                    {
+                        wf[c * per + j] = (float)(wf[c * per + j] * f);
+                    }
+
+                    bf[c] = (float)((bf[c] - mean[c]) * f + beta[c]);
+                }
+
+                hasBias = true;
+                done.Add(bn);
+                output = bn.Out;
+                notes.Add($"{bn.Src.Place}: folded into {src.Place}");
+            }
+
+            string wName = AddFloatInitializer(n.In[1] + (output != n.Out ? ".bnfolded" : string.Empty), w.Dims, wf);
+            cv.Weight = wName;
+            if (quantizedWeight)
+            {
+                fixedWeights[wName] = FixedWeight(qw!, true, per, o, src);
+            }
+
+            if (hasBias)
+            {
+                cv.Bias = AddFloatInitializer((n.In.Count > 2 && n.In[2].Length > 0 ? n.In[2] : n.In[1] + ".bias") + (output != n.Out ? ".bnfolded" : string.Empty), new[] { o }, bf);
+            }
+
+            if (soleConsumer(output) is Node act && (act.Op == "Relu" || act.Op == "Clip") && (!quant.ContainsKey(output) || SameQuant(output, act.Out)))
+            {
+                Activation? a = act.Op == "Relu" ? Activation.Relu : ClipActivation(act);
+                if (a != null)
+                {
+                    done.Add(act);
+                    cv.Activation = a.Value;
+                    output = act.Out;
+                }
+            }
+
+            Add(cv, n, output, n.In[0]);
+            int kh = w.Dims[2], kw = w.Dims[3];
+            int ho = (xs[2] + cv.Pads[0] + cv.Pads[2] - kh) / cv.Strides[0] + 1, wo = (xs[3] + cv.Pads[1] + cv.Pads[3] - kw) / cv.Strides[1] + 1;
+            Produce(output, new[] { xs[0], o, ho, wo });
+        }
+
+        private void LowerMaxPool(Node n)
+        {
+            OnnxNode src = n.Src;
+            int[] xs = ShapeOf(n.In[0], src);
+            int[] k = Ints2(src, "kernel_shape", new int[0], 2);
+            if (xs.Length != 4 || k.Length != 2)
+            {
+                throw Fail(OnnxErrors.UnsupportedAttribute, src.Place, "QuantGen supports 2-D MaxPool over NCHW with a kernel_shape of 2 values");
+            }
+
+            CheckAutoPad(src);
+            if ((src.Attribute("ceil_mode")?.I ?? 0) != 0 || (src.Attribute("storage_order")?.I ?? 0) != 0)
+            {
+                throw Fail(OnnxErrors.UnsupportedAttribute, src.Place, "ceil_mode=1 and storage_order=1 are not supported");
+            }
+
+            var mp = new MaxPool2dLayer { Kernel = k, Strides = Ints2(src, "strides", new[] { 1, 1 }, 2), Pads = Ints2(src, "pads", new[] { 0, 0, 0, 0 }, 4) };
+            Add(mp, n, n.Out, n.In[0]);
+            Produce(n.Out, new[] { xs[0], xs[1], (xs[2] + mp.Pads[0] + mp.Pads[2] - k[0]) / mp.Strides[0] + 1, (xs[3] + mp.Pads[1] + mp.Pads[3] - k[1]) / mp.Strides[1] + 1 }, QuantSource(n.In[0], n.Out));
+        }
+
+        /// <summary>GlobalAveragePool [N, C, H, W] -> Reshape [N, C, H*W] -> AvgPool(axis 2) -> Reshape [N, C, 1, 1].</summary>
+        private void LowerGlobalAveragePool(Node n)
+        {
+            OnnxNode src = n.Src;
+            int[] xs = ShapeOf(n.In[0], src);
+            if (xs.Length != 4)
+            {
+                throw Fail(OnnxErrors.UnsupportedAttribute, src.Place, $"GlobalAveragePool over shape [{string.Join(", ", xs)}]; QuantGen supports NCHW (rank 4)");
+            }
+
+            string baseName = LayerName(src);
+            string flat = n.Out + "_spatial", pooled = n.Out + "_pooled";
+            var r1 = new ReshapeLayer { Shape = new[] { xs[0], xs[1], xs[2] * xs[3] }, Name = baseName + "_flatten" };
+            r1.Inputs.Add(Name(n.In[0]));
+            r1.Output = Name(flat);
+            spec.Layers.Add(r1);
+            Produce(flat, r1.Shape, n.In[0]);
+            var p = new AvgPoolLayer { Axis = 2, Name = baseName };
+            p.Inputs.Add(Name(flat));
+            p.Output = Name(pooled);
+            spec.Layers.Add(p);
+            Produce(pooled, new[] { xs[0], xs[1] }, n.Out);
+            var r2 = new ReshapeLayer { Shape = new[] { xs[0], xs[1], 1, 1 }, Name = baseName + "_keepdims" };
+            r2.Inputs.Add(Name(pooled));
+            r2.Output = Name(n.Out);
+            spec.Layers.Add(r2);
+            Produce(n.Out, r2.Shape, n.Out);
+        }
+
+        private static float[] Transpose2(float[] w, int rows, int cols)
+        {
+            var t = new float[w.Length];
+            for (int r = 0; r < rows; r++)
+            {
+                for (int c = 0; c < cols; c++)
+                {
+                    t[c * rows + r] = w[r * cols + c];
+                }
+            }
+
+            return t;
+        }
+
+        private void LowerDense(Node n, Func<string, Node?> soleConsumer, HashSet<Node> done)
+        {
+            OnnxNode src = n.Src;
+            bool gemm = n.Op == "Gemm";
+            if (gemm)
+            {
+                if ((src.Attribute("transA")?.I ?? 0) != 0)
+                {
+                    throw Fail(OnnxErrors.UnsupportedAttribute, src.Place, "Gemm with transA=1 is not supported (the activation must be [rows, K]); export without transposing the input");
+                }
+
+                float alpha = src.Attribute("alpha")?.F ?? 1f, beta = src.Attribute("beta")?.F ?? 1f;
+                if (alpha != 1f || beta != 1f)
+                {
+                    throw Fail(OnnxErrors.UnsupportedAttribute, src.Place, $"Gemm with alpha={alpha} beta={beta} is not supported (1 and 1 are); fold the factors into the weights before export");
+                }
+            }
+
+            if (consts.ContainsKey(n.In[0]))
+            {
+                throw Fail(OnnxErrors.UnsupportedAttribute, src.Place, "the first operand is a constant; QuantGen's Dense reads the activation first");
+            }
+
+            TensorValue w = Const(n, 1, "weight");
+            if (w.Dims.Length != 2)
+            {
+                throw Fail(OnnxErrors.UnsupportedAttribute, src.Place, $"the weight '{n.In[1]}' has shape [{string.Join(", ", w.Dims)}]; a Dense weight is 2-D");
+            }
+
+            bool transB = gemm && (src.Attribute("transB")?.I ?? 0) != 0;
+            int outCh = transB ? w.Dims[0] : w.Dims[1], k = transB ? w.Dims[1] : w.Dims[0];
+            int[] xs = ShapeOf(n.In[0], src);
+            if (xs.Length == 0 || xs[xs.Length - 1] != k)
+            {
+                throw Fail(OnnxErrors.GraphStructure, src.Place, $"the input '{n.In[0]}' has shape [{string.Join(", ", xs)}] but the weight expects {k} features");
+            }
+
+            float[] wf = transB ? w.Floats! : Transpose2(w.Floats!, k, outCh);
+            string wName = AddFloatInitializer(n.In[1] + (transB ? string.Empty : ".T"), new[] { outCh, k }, wf);
+            if (qconsts.TryGetValue(n.In[1], out QConst? qw))
+            {
+                fixedWeights[wName] = FixedWeight(qw, transB, k, outCh, src);
+            }
+
+            var dense = new DenseLayer { Weight = wName };
+            string output = n.Out;
+            string? biasName = null;
+            if (gemm && n.In.Count > 2 && n.In[2].Length > 0)
+            {
+                TensorValue b = Const(n, 2, "bias C");
+                if (b.Count != outCh)
+                {
+                    throw Fail(OnnxErrors.UnsupportedAttribute, src.Place, $"the bias C '{n.In[2]}' has {b.Count} values; QuantGen needs one per output channel ({outCh})");
+                }
+
+                biasName = AddFloatInitializer(n.In[2], new[] { outCh }, b.Floats ?? b.AsDoubles().Select(v => (float)v).ToArray());
+            }
+
+            // MatMul + Add(bias): fuse when the MatMul output feeds only the Add and is not itself quantized.
+            if (biasName == null && !quant.ContainsKey(output) && soleConsumer(output) is Node addN && addN.Op == "Add")
+            {
+                string other = addN.In[0] == output ? addN.In[1] : addN.In[0];
+                if (consts.TryGetValue(other, out TensorValue? b) && b.Count == outCh && b.Dims.Length >= 1 && b.Dims[b.Dims.Length - 1] == outCh)
+                {
+                    done.Add(addN);
+                    biasName = AddFloatInitializer(other, new[] { outCh }, b.Floats ?? b.AsDoubles().Select(v => (float)v).ToArray());
+                    output = addN.Out;
+                }
+            }
+
+            dense.Bias = biasName;
+            if (soleConsumer(output) is Node act && (act.Op == "Relu" || act.Op == "Clip") && (!quant.ContainsKey(output) || SameQuant(output, act.Out)))
+            {
+                Activation? a = act.Op == "Relu" ? Activation.Relu : ClipActivation(act);
+                if (a != null)
+                {
+                    done.Add(act);
+                    dense.Activation = a.Value;
+                    output = act.Out;
+                }
+            }
+
+            Add(dense, n, output, n.In[0]);
+            int[] os = (int[])xs.Clone();
+            os[os.Length - 1] = outCh;
+            Produce(output, os);
+        }
+
+        private bool SameQuant(string a, string b) => quant.TryGetValue(a, out TensorQuant? qa) && quant.TryGetValue(b, out TensorQuant? qb) && qa.Scale == qb.Scale && qa.ZeroPoint == qb.ZeroPoint && qa.Type == qb.Type;
+
+        private Activation? ClipActivation(Node clip)
+        {
+            (double lo, double hi) = ClipBounds(clip);
+            return lo == 0 && hi == 6 ? Activation.Relu6 : lo == 0 && double.IsPositiveInfinity(hi) ? Activation.Relu : (Activation?)null;
+        }
+
+        private (double Lo, double Hi) ClipBounds(Node n)
+        {
+            double lo = double.NegativeInfinity, hi = double.PositiveInfinity;
+            if (n.In.Count > 1 && n.In[1].Length > 0)
+            {
+                lo = Const(n, 1, "min")[0];
+            }
+
+            if (n.In.Count > 2 && n.In[2].Length > 0)
+            {
+                hi = Const(n, 2, "max")[0];
+            }
+
+            return (lo, hi);
+        }
+
+        private FixedTensor FixedWeight(QConst q, bool alreadyOutputMajor, int k, int outCh, OnnxNode at)
+        {
+            // Output channel axis in the ONNX layout: 0 for Gemm transB=1 ([N, K]), 1 for MatMul / transB=0 ([K, N]).
+            int outAxis = alreadyOutputMajor ? 0 : 1;
+            bool perChannel = q.Scales.Length > 1;
+            if (perChannel && q.Axis != outAxis)
+            {
+                throw Fail(OnnxErrors.InvalidQuantization, at.Place, $"the weight is quantized per axis {q.Axis}, the input-feature axis; QuantGen needs per-output-channel (axis {outAxis}) or per-tensor weight scales");
+            }
+
+            var values = new int[outCh * k];
+            long min = long.MaxValue, max = long.MinValue;
+            for (int o = 0; o < outCh; o++)
+            {
+                long zp = q.ZeroPoints[perChannel ? o : 0];
+                for (int j = 0; j < k; j++)
+                {
+                    long v = (alreadyOutputMajor ? q.Values[o * k + j] : q.Values[j * outCh + o]) - zp;
+                    values[o * k + j] = (int)v;
+                    min = Math.Min(min, v);
+                    max = Math.Max(max, v);
+                }
+            }
+
+            int bits = q.DataType == OnnxDataType.Int4 || q.DataType == OnnxDataType.UInt4 ? 4 : 8;
+            while (bits < 16 && (min < -(1L << (bits - 1)) || max > (1L << (bits - 1)) - 1))
+            {
+                bits++;
+            }
+
+            if (min < -32768 || max > 32767)
+            {
+                throw Fail(OnnxErrors.InvalidQuantization, at.Place, $"weight values minus zero point span [{min}, {max}], beyond int16");
+            }
+
+            if (q.ZeroPoints.Any(z => z != 0))
+            {
+                notes.Add($"{at.Place}: weight zero points folded into the values (stored as int{bits})");
+            }
+
+            double[] scales = q.Scales.Select(s => (double)(float)s).ToArray();
+            return new FixedTensor(ElementType.Int(bits), values, scales);
+        }
+
+        private void LowerMatMul(Node n, Func<string, Node?> soleConsumer, HashSet<Node> done)
+        {
+            OnnxNode src = n.Src;
+            int[] a = ShapeOf(n.In[0], src), b = ShapeOf(n.In[1], src);
+            if (a.Length < 2 || b.Length < 2 || a[a.Length - 1] != b[b.Length - 2])
+            {
+                throw Fail(OnnxErrors.GraphStructure, src.Place, $"MatMul of [{string.Join(", ", a)}] and [{string.Join(", ", b)}]: QuantGen multiplies [..., M, K] by [..., K, N]");
+            }
+
+            var mm = new MatMulLayer();
+            string output = n.Out;
+            if (!quant.ContainsKey(output) && soleConsumer(output) is Node f && (f.Op == "Div" || f.Op == "Mul"))
+            {
+                string other = f.In[0] == output ? f.In[1] : f.In[0];
+                if (consts.TryGetValue(other, out TensorValue? c) && c.Count == 1 && (f.Op == "Mul" || f.In[1] == other))
+                {
+                    mm.Alpha = f.Op == "Mul" ? c[0] : 1.0 / c[0];
+                    done.Add(f);
+                    output = f.Out;
+                }
+            }
+
+            Add(mm, n, output, n.In[0], n.In[1]);
+            int[] os = (int[])a.Clone();
+            os[os.Length - 1] = b[b.Length - 1];
+            Produce(output, os);
+        }
+
+        private void LowerAdd(Node n)
+        {
+            OnnxNode src = n.Src;
+            string x = n.In[0], y = n.In[1];
+            if (consts.ContainsKey(x))
+            {
+                (x, y) = (y, x);
+            }
+
+            if (consts.ContainsKey(x))
+            {
+                throw Fail(OnnxErrors.GraphStructure, src.Place, "adds two constants; fold them before export");
+            }
+
+            int[] xs = ShapeOf(x, src);
+            string yName;
+            if (consts.TryGetValue(y, out TensorValue? c))
+            {
+                int[] dims = c.Dims.SkipWhile(d => d == 1).ToArray();
+                if (dims.Length == 0)
+                {
+                    dims = new[] { 1 };
+                }
+
+                yName = AddFloatInitializer(y, dims, c.Floats ?? c.AsDoubles().Select(v => (float)v).ToArray());
+                if (qconsts.TryGetValue(y, out QConst? qc))
+                {
+                    if (qc.Scales.Length != 1 || qc.ZeroPoints[0] != 0)
+                    {
+                        throw Fail(OnnxErrors.InvalidQuantization, src.Place, $"the constant '{y}' is quantized per axis or with a zero point; QuantGen adds constants quantized per tensor, symmetric");
+                    }
+
+                    int bits = qc.DataType == OnnxDataType.Int4 || qc.DataType == OnnxDataType.UInt4 ? 4 : qc.DataType == OnnxDataType.Int16 ? 16 : 8;
+                    fixedWeights[yName] = new FixedTensor(ElementType.Int(bits), qc.Values.Select(v => (int)v).ToArray(), new[] { (double)(float)qc.Scales[0] });
+                }
+            }
+            else
+            {
+                yName = y;
+            }
+
+            var add = new AddLayer();
+            add.Name = LayerName(src);
+            add.Inputs.Add(Name(x));
+            add.Inputs.Add(consts.ContainsKey(y) ? yName : Name(y));
+            add.Output = Name(n.Out);
+            spec.Layers.Add(add);
+            Produce(n.Out, xs);
+        }
+
+        private void LowerClip(Node n)
+        {
+            (double lo, double hi) = ClipBounds(n);
+            if (lo == 0 && double.IsPositiveInfinity(hi))
+            {
+                Add(new ReluLayer(), n, n.Out, n.In[0]);
+            }
+            else
+            {
+                Add(new ClipLayer { Min = double.IsNegativeInfinity(lo) ? -1e30 : lo, Max = double.IsPositiveInfinity(hi) ? 1e30 : hi }, n, n.Out, n.In[0]);
+            }
+
+            Produce(n.Out, ShapeOf(n.In[0], n.Src));
+        }
+
+        private int LastAxisCheck(Node n, string attr, long dflt)
+        {
+            int[] xs = ShapeOf(n.In[0], n.Src);
+            long axis = n.Src.Attribute(attr)?.I ?? dflt;
+            if (axis != -1 && axis != xs.Length - 1)
+            {
+                throw Fail(OnnxErrors.UnsupportedAttribute, n.Src.Place, $"{attr}={axis} on a tensor of rank {xs.Length}; QuantGen applies {n.Op} along the last axis only (axis=-1): transpose before it");
+            }
+
+            return xs.Length;
+        }
+
+        private void LowerSoftmax(Node n)
+        {
+            LastAxisCheck(n, "axis", -1);
+            Add(new SoftmaxLayer(), n, n.Out, n.In[0]);
+            Produce(n.Out, ShapeOf(n.In[0], n.Src));
+            if (quant.TryGetValue(n.Out, out TensorQuant? q))
+            {
+                notes.Add($"{n.Src.Place}: the QuantizeLinear after Softmax ({q}) is replaced by Shiftmax's own output quantization (int16, scale 2^-15)");
+                fixedActs.Remove(Name(n.Out));
+            }
+        }
+
+        private void LowerLayerNorm(Node n)
+        {
+            LastAxisCheck(n, "axis", -1);
+            int[] xs = ShapeOf(n.In[0], n.Src);
+            int ch = xs[xs.Length - 1];
+            TensorValue gamma = Const(n, 1, "scale");
+            var ln = new LayerNormLayer { Epsilon = n.Src.Attribute("epsilon")?.F ?? 1e-5f };
+            if (gamma.Count != ch)
+            {
+                throw Fail(OnnxErrors.UnsupportedAttribute, n.Src.Place, $"scale has {gamma.Count} values for {ch} channels");
+            }
+
+            ln.Gamma = AddFloatInitializer(n.In[1], new[] { ch }, gamma.Floats ?? gamma.AsDoubles().Select(v => (float)v).ToArray());
+            if (n.In.Count > 2 && n.In[2].Length > 0)
+            {
+                TensorValue beta = Const(n, 2, "bias B");
+                ln.Beta = AddFloatInitializer(n.In[2], new[] { ch }, beta.Floats ?? beta.AsDoubles().Select(v => (float)v).ToArray());
+            }
+
+            Add(ln, n, n.Out, n.In[0]);
+            Produce(n.Out, xs);
+        }
+
+        private long[] AxesOf(Node n)
+        {
+            if (n.Src.Attribute("axes") is OnnxAttribute a)
+            {
+                return a.Ints.ToArray();
+            }
+
+            if (n.In.Count > 1 && n.In[1].Length > 0)
+            {
+                TensorValue c = Const(n, 1, "axes");
+                return c.Ints ?? c.AsDoubles().Select(v => (long)v).ToArray();
+            }
+
+            return new long[0];
+        }
+
+        private void LowerReduceMean(Node n)
+        {
+            int[] xs = ShapeOf(n.In[0], n.Src);
+            long[] axes = AxesOf(n);
+            if (axes.Length != 1)
+            {
+                throw Fail(OnnxErrors.UnsupportedAttribute, n.Src.Place, $"ReduceMean over {(axes.Length == 0 ? "all axes" : axes.Length + " axes")}; QuantGen averages one axis (AvgPool): reduce one axis at a time");
+            }
+
+            int axis = (int)(axes[0] < 0 ? axes[0] + xs.Length : axes[0]);
+            if (axis < 0 || axis >= xs.Length)
+            {
+                throw Fail(OnnxErrors.UnsupportedAttribute, n.Src.Place, $"axis {axes[0]} is outside a tensor of rank {xs.Length}");
+            }
+
+            bool keep = (n.Src.Attribute("keepdims")?.I ?? 1) != 0;
+            int[] reduced = xs.Where((_, i) => i != axis).ToArray();
+            string pooled = keep ? n.Out + "_pooled" : n.Out;
+            Add(new AvgPoolLayer { Axis = axis }, n, pooled, n.In[0]);
+            Produce(pooled, reduced, n.Out);
+            if (keep)
+            {
+                int[] kept = (int[])xs.Clone();
+                kept[axis] = 1;
+                var r = new ReshapeLayer { Shape = kept };
+                r.Name = LayerName(n.Src) + "_keepdims";
+                r.Inputs.Add(Name(pooled));
+                r.Output = Name(n.Out);
+                spec.Layers.Add(r);
+                Produce(n.Out, kept);
+            }
+        }
+
+        private void LowerReshape(Node n)
+        {
+            OnnxNode src = n.Src;
+            int[] xs = ShapeOf(n.In[0], src);
+            long total = xs.Aggregate(1L, (p, d) => p * d);
+            int[] target;
+            switch (n.Op)
+            {
+                case "Reshape":
+                {
+                    TensorValue s = Const(n, 1, "shape");
+                    long[] want = s.Ints ?? throw Fail(OnnxErrors.UnsupportedAttribute, src.Place, "the shape is not an integer tensor");
+                    bool allowZero = (src.Attribute("allowzero")?.I ?? 0) != 0;
+                    target = new int[want.Length];
+                    int infer = -1;
+                    long known = 1;
+                    for (int i = 0; i < want.Length; i++)
+                    {
+                        long d = want[i] == 0 && !allowZero ? (i < xs.Length ? xs[i] : throw Fail(OnnxErrors.UnsupportedAttribute, src.Place, $"shape entry {i} is 0 (copy) but the input has rank {xs.Length}")) : want[i];
+                        if (d == -1)
+                        {
+                            if (infer >= 0)
+                            {
+                                throw Fail(OnnxErrors.UnsupportedAttribute, src.Place, "more than one -1 in the shape");
+                            }
+
+                            infer = i;
+                            continue;
+                        }
+
+                        if (d <= 0)
+                        {
+                            throw Fail(OnnxErrors.UnsupportedAttribute, src.Place, $"shape entry {i} is {d}");
+                        }
+
+                        target[i] = (int)d;
+                        known *= d;
+                    }
+
+                    if (infer >= 0)
+                    {
+                        if (known == 0 || total % known != 0)
+                        {
+                            throw Fail(OnnxErrors.GraphStructure, src.Place, $"cannot reshape [{string.Join(", ", xs)}] to [{string.Join(", ", want)}]");
+                        }
+
+                        target[infer] = (int)(total / known);
+                    }
+
+                    break;
+                }
+
+                case "Flatten":
+                {
+                    long axis = src.Attribute("axis")?.I ?? 1;
+                    if (axis < 0)
+                    {
+                        axis += xs.Length;
+                    }
+
+                    long lead = xs.Take((int)axis).Aggregate(1L, (p, d) => p * d);
+                    target = new[] { (int)lead, (int)(total / Math.Max(1, lead)) };
+                    break;
+                }
+
+                case "Squeeze":
+                {
+                    long[] axes = AxesOf(n).Select(a => a < 0 ? a + xs.Length : a).ToArray();
+                    target = xs.Where((d, i) => axes.Length == 0 ? d != 1 : !axes.Contains(i)).ToArray();
+                    break;
+                }
+
+                default:
+                {
+                    long[] axes = AxesOf(n);
+                    int rank = xs.Length + axes.Length;
+                    var set = new HashSet<long>(axes.Select(a => a < 0 ? a + rank : a));
+                    var t = new List<int>();
+                    int j = 0;
+                    for (int i = 0; i < rank; i++)
+                    {
+                        t.Add(set.Contains(i) ? 1 : xs[j++]);
+                    }
+
+                    target = t.ToArray();
+                    break;
+                }
+            }
+
+            if (target.Aggregate(1L, (p, d) => p * d) != total)
+            {
+                throw Fail(OnnxErrors.GraphStructure, src.Place, $"cannot reshape [{string.Join(", ", xs)}] ({total} elements) to [{string.Join(", ", target)}]");
+            }
+
+            Add(new ReshapeLayer { Shape = target }, n, n.Out, n.In[0]);
+            Produce(n.Out, target, QuantSource(n.In[0], n.Out));
+        }
+
+        /// <summary>Data movement keeps its input's quantization; an explicit QDQ on its output must agree.</summary>
+        private string QuantSource(string input, string output)
+        {
+            if (quant.TryGetValue(output, out TensorQuant? qo) && quant.TryGetValue(input, out TensorQuant? qi) && (qo.Scale != qi.Scale || qo.ZeroPoint != qi.ZeroPoint || qo.Type != qi.Type))
+            {
+                Node n = rest.First(r => r.Out == output);
+                throw Fail(OnnxErrors.InvalidQuantization, n.Src.Place, $"its input is quantized as {qi} but its output as {qo}; QuantGen's data movement (Reshape, Transpose, MaxPool, ...) keeps the input's quantization: give both QuantizeLinear nodes the same scale and zero point");
+            }
+
+            return quant.ContainsKey(output) ? output : input;
+        }
+
+        private void LowerTranspose(Node n)
+        {
+            int[] xs = ShapeOf(n.In[0], n.Src);
+            int[] perm = n.Src.Attribute("perm") is OnnxAttribute p ? p.Ints.Select(v => (int)v).ToArray() : Enumerable.Range(0, xs.Length).Reverse().ToArray();
+            if (perm.Length != xs.Length || perm.OrderBy(v => v).Where((v, i) => v != i).Any())
+            {
+                throw Fail(OnnxErrors.UnsupportedAttribute, n.Src.Place, $"perm [{string.Join(", ", perm)}] is not a permutation of rank {xs.Length}");
+            }
+
+            Add(new TransposeLayer { Perm = perm }, n, n.Out, n.In[0]);
+            Produce(n.Out, perm.Select(i => xs[i]).ToArray(), QuantSource(n.In[0], n.Out));
+        }
+
+        /// <summary>
+        /// The exact GELU as torch exports it: Div(x, sqrt 2) (or Mul(x, 1/sqrt 2)) -> Erf -> Add 1 -> Mul x -> Mul 0.5,
+        /// with the two final Muls in either order.
+        /// </summary>
+        private bool TryGeluChain(Node div, Func<string, Node?> soleConsumer, HashSet<Node> done)
+        {
+            if (div.In.Count < 2 || !consts.TryGetValue(div.In[1], out TensorValue? c) || c.Count != 1)
+            {
+                return false;
+            }
+
+            double factor = div.Op == "Div" ? 1.0 / c[0] : c[0];
+            if (Math.Abs(factor - 0.7071067811865476) > 1e-4)
+            {
+                return false;
+            }
+
+            string x = div.In[0];
+            Node? erf = soleConsumer(div.Out);
+            if (erf == null || erf.Op != "Erf")
+            {
+                return false;
+            }
+
+            Node? add = soleConsumer(erf.Out);
+            if (add == null || add.Op != "Add" || !IsScalar(add.In[0] == erf.Out ? add.In[1] : add.In[0], 1.0))
+            {
+                return false;
+            }
+
+            Node? m1 = soleConsumer(add.Out);
+            if (m1 == null || m1.Op != "Mul")
+            {
+                return false;
+            }
+
+            string other = m1.In[0] == add.Out ? m1.In[1] : m1.In[0];
+            Node last;
+            var chain = new List<Node> { erf, add, m1 };
+            if (other == x)
+            {
+                Node? m2 = soleConsumer(m1.Out);
+                if (m2 == null || m2.Op != "Mul" || !IsScalar(m2.In[0] == m1.Out ? m2.In[1] : m2.In[0], 0.5))
+                {
+                    return false;
+                }
+
+                chain.Add(m2);
+                last = m2;
+            }
+            else
+            {
+                Node? half = rest.FirstOrDefault(r => r.Out == other);
+                if (half == null || half.Op != "Mul" || !half.In.Contains(x) || !IsScalar(half.In[0] == x ? half.In[1] : half.In[0], 0.5) || Uses(half.Out) != 1)
+                {
+                    return false;
+                }
+
+                chain.Add(half);
+                last = m1;
+            }
+
+            foreach (Node cn in chain)
+            {
+                done.Add(cn);
+            }
+
+            Add(new GeluLayer(), div, last.Out, x);
+            Produce(last.Out, ShapeOf(x, div.Src));
+            notes.Add($"{div.Src.Place}: exact-erf GELU chain ({string.Join(" -> ", new[] { div }.Concat(chain).Select(r => r.Op))}) mapped to Gelu (ShiftGELU)");
+            return true;
+        }
+
+        private static readonly HashSet<string> ElementwiseOps = new HashSet<string>(StringComparer.Ordinal) { "Mul", "Add", "Div", "Sub", "Pow", "Tanh", "Erf", "Sqrt" };
+
+        /// <summary>
+        /// Any GELU written out element by element (the erf form in any operand order, the tanh form
+        /// 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), Mul(x, 0.5) first...): the largest run of element-wise
+        /// nodes fed only by one activation x and scalar constants, with exactly one output leaving the run, is
+        /// evaluated on x in [-8, 8] and accepted as GELU when it is within 1e-3 of the exact GELU everywhere.
+        /// </summary>
+        private bool TryElementwiseGelu(Node start, HashSet<Node> done)
+        {
+            string? x = start.In.FirstOrDefault(i => i.Length > 0 && !consts.ContainsKey(i));
+            if (x == null)
+            {
+                return false;
+            }
+
+            var inRun = new HashSet<string>(StringComparer.Ordinal) { x };
+            var run = new List<Node>();
+            for (int i = rest.IndexOf(start); i < rest.Count && run.Count < 32; i++)
+            {
+                Node m = rest[i];
+                if (done.Contains(m) && m != start)
+                {
+                    continue;
+                }
+
+                if (ElementwiseOps.Contains(m.Op) && m.In.All(v => inRun.Contains(v) || ScalarConst(v) != null) && m.In.Any(inRun.Contains))
+                {
+                    run.Add(m);
+                    inRun.Add(m.Out);
+                }
+            }
+
+            List<Node> exits = run.Where(m => Uses(m.Out) > run.Sum(r => r.In.Count(v => v == m.Out))).ToList();
+            if (exits.Count != 1 || run.Count < 3)
+            {
+                return false;
+            }
+
+            Node last = exits[0];
+            var needed = new HashSet<string>(StringComparer.Ordinal) { last.Out };
+            var chain = new List<Node>();
+            for (int i = run.Count - 1; i >= 0; i--)
+            {
+                if (needed.Contains(run[i].Out))
+                {
+                    chain.Insert(0, run[i]);
+                    foreach (string v in run[i].In)
+                    {
+                        needed.Add(v);
+                    }
+                }
+            }
+
+            if (chain.Any(m => m != last && Uses(m.Out) != chain.Sum(r => r.In.Count(v => v == m.Out))))
+            {
+                return false;
+            }
+
+            for (double t = -8; t <= 8; t += 1.0 / 64)
+            {
+                var val = new Dictionary<string, double>(StringComparer.Ordinal) { [x] = t };
+                double V(string name) => val.TryGetValue(name, out double d) ? d : ScalarConst(name)!.Value;
+                foreach (Node m in chain)
+                {
+                    double a = V(m.In[0]), b = m.In.Count > 1 ? V(m.In[1]) : 0;
+                    val[m.Out] = m.Op switch
+                    {
+                        "Mul" => a * b,
+                        "Add" => a + b,
+                        "Sub" => a - b,
+                        "Div" => a / b,
+                        "Pow" => Math.Pow(a, b),
+                        "Tanh" => Math.Tanh(a),
+                        "Erf" => FloatReference.Erf(a),
+                        _ => Math.Sqrt(a),
+                    };
+                }
+
+                if (!(Math.Abs(val[last.Out] - FloatReference.Gelu(t)) <= 1e-3))
+                {
+                    return false;
+                }
+            }
+
+            foreach (Node m in chain)
+            {
+                done.Add(m);
+            }
+
+            var g = new GeluLayer();
+            g.Name = LayerName(start.Src);
+            g.Inputs.Add(Name(x));
+            g.Output = Name(last.Out);
+            spec.Layers.Add(g);
+            Produce(last.Out, ShapeOf(x, start.Src));
+            notes.Add($"{start.Src.Place}: GELU written out element by element ({string.Join(" -> ", chain.Select(r => r.Op))}) recognised numerically and mapped to Gelu (ShiftGELU)");
+            return true;
+        }
+
+        private double? ScalarConst(string name) => consts.TryGetValue(name, out TensorValue? c) && c.Count == 1 ? c[0] : (double?)null;
+
+        private bool IsScalar(string name, double value) => consts.TryGetValue(name, out TensorValue? c) && c.Count == 1 && Math.Abs(c[0] - value) < 1e-6;
+    }
+}
