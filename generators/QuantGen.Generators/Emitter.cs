@@ -100,6 +100,11 @@ namespace QuantGen.Generators
             var rangeDiagnostics = new List<ModelDiagnostic>();
             RangeReport? ranges = RangeAnalysis.Analyze(graph, rangeDiagnostics);
             diagnostics.AddRange(rangeDiagnostics.Select(d => FromModel(d, spec, model)));
+            foreach (GraphNode unsupported in graph.Nodes.Where(n => n.Layer.Op == OpKind.Conv2d || n.Layer.Op == OpKind.MaxPool2d))
+            {
+                diagnostics.Add(new DiagnosticInfo(DiagnosticDescriptors.UnsupportedOperator, model.ModelPathLocation, unsupported.Layer.Name, graph.Name, unsupported.Layer.Op.ToString()));
+            }
+
             CheckOverrides(model, graph, diagnostics);
             if (ranges == null || diagnostics.Count > 0)
             {

@@ -21,6 +21,8 @@ namespace QuantGen.Cli
             root.Subcommands.Add(QuantizeCommand.Create(context));
             root.Subcommands.Add(VerifyCommand.Create(context));
             root.Subcommands.Add(BenchCommand.Create(context));
+            root.Subcommands.Add(EmitHlsCommand.Create(context));
+            root.Subcommands.Add(ImportCommand.Create(context));
             ParseResult parsed = root.Parse(args);
             if (parsed.Errors.Count > 0)
             {
@@ -61,6 +63,11 @@ namespace QuantGen.Cli
             try
             {
                 return body();
+            }
+            catch (QuantGen.Onnx.OnnxImportException e)
+            {
+                Error.WriteLine(e.Message);
+                return 1;
             }
             catch (ModelException e)
             {

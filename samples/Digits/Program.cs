@@ -9,7 +9,13 @@ using QuantGen.Fidelity;
 using QuantGen.Graph;
 using QuantGen.Interpreters;
 using QuantGen.Model;
+using ILGPU;
+using ILGPU.Runtime;
+using ILGPU.Runtime.CPU;
+using ILGPU.Runtime.Cuda;
+using ILGPU.Runtime.OpenCL;
 using QuantGen.Quantization;
+using QuantGen.Tasks.Hls;
 
 namespace QuantGen.Samples.Digits
 {
@@ -79,6 +85,12 @@ namespace QuantGen.Samples.Digits
             Console.WriteLine($"QuantGen digits sample: {test.Count} held-out images from {Relative(dataPath)}");
             Console.WriteLine();
             var rows = new List<string>();
+            var artifacts = new List<string>();
+            using Context gpuContext = Context.Create(b => b.Cuda().OpenCL().CPU(new CPUDevice(2, 1, 2)).Optimize(OptimizationLevel.O1));
+            Device device = gpuContext.Devices.FirstOrDefault(d => d.AcceleratorType == AcceleratorType.Cuda)
+                ?? gpuContext.Devices.FirstOrDefault(d => d.AcceleratorType == AcceleratorType.OpenCL)
+                ?? gpuContext.Devices.First(d => d.AcceleratorType == AcceleratorType.CPU);
+            using Accelerator accelerator = device.CreateAccelerator(gpuContext);
             foreach (string name in Models)
             {
                 ModelGraph floatGraph = ModelLoader.Load(Path.Combine(modelsDir, name + ".float.qmodel.json")).GetGraphOrThrow();
@@ -106,6 +118,21 @@ namespace QuantGen.Samples.Digits
                 Console.WriteLine($"  widest accumulator {widest} bits; reference interpreter {usPerImage.ToString("0.0", CultureInfo.InvariantCulture)} us/image (scalar oracle)");
                 Console.WriteLine($"  generated C# ({generated.SimdPath}): accuracy {Pct(generated.Accuracy)}, bit-exact with the reference on {generated.Exact}/{quantized.Length} images, " +
                                   $"{generated.MicrosecondsPerImage.ToString("0.00", CultureInfo.InvariantCulture)} us/image, {generated.AllocatedBytesPerCall} bytes allocated per call");
+                Console.WriteLine("  " + RunGpu(name, accelerator, quantized));
+                string hls = Path.Combine(AppContext.BaseDirectory, "hls", name);
+                if (File.Exists(Path.Combine(hls, "firmware", name + ".cpp")))
+                {
+                    CsimResult sim = HlsCsim.Run(hls, name);
+                    Console.WriteLine(sim.Ran
+                        ? $"  HLS C++ ({Relative(hls)}): {Path.GetFileName(sim.Compiler)} testbench {(sim.Passed ? "passed" : "FAILED")}: {sim.Output.Trim().Split('\n').Last()}"
+                        : $"  HLS C++ ({Relative(hls)}): written; testbench not run ({sim.Output})");
+                    artifacts.Add(Relative(hls));
+                }
+                else
+                {
+                    Console.WriteLine($"  HLS C++: no project in {Relative(hls)} (the build writes it; was the HLS target disabled?)");
+                }
+
                 Console.WriteLine("  per-layer SQNR (dB): " + string.Join(", ", report.LayerSqnr.Select(s => s.Layer + " " + s.Decibels.ToString("0.0", CultureInfo.InvariantCulture))));
                 Console.WriteLine();
                 rows.Add(report.ToMarkdown(name).Split('\n')[2]);
@@ -114,7 +141,45 @@ namespace QuantGen.Samples.Digits
             Console.WriteLine("| model | float acc | integer acc | top-1 agreement | flips (to wrong / to right) | mean KLD |");
             Console.WriteLine("|---|---|---|---|---|---|");
             rows.ForEach(Console.WriteLine);
+            Console.WriteLine();
+            Console.WriteLine("artifacts:");
+            Console.WriteLine("  models:        " + Relative(modelsDir));
+            Console.WriteLine("  generated C#:  " + Relative(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "obj")) + "/<configuration>/net10.0/generated/ (EmitCompilerGeneratedFiles)");
+            artifacts.ForEach(a => Console.WriteLine("  HLS project:   " + a));
             return 0;
+        }
+
+        /// <summary>
+        /// The same integer inputs through the generated GPU session (CUDA or OpenCL when present, else ILGPU's CPU
+        /// accelerator, which runs the kernels' IL and checks their integer semantics), compared with the CPU code.
+        /// </summary>
+        private static string RunGpu(string name, Accelerator accelerator, int[][] inputs)
+        {
+            bool isMlp = name == "digits_mlp";
+            int count = accelerator.AcceleratorType == AcceleratorType.CPU && !isMlp ? 64 : inputs.Length;
+            int inLength = isMlp ? DigitsMlp.InputLength : DigitsVit.InputLength, outLength = isMlp ? DigitsMlp.OutputLength : DigitsVit.OutputLength;
+            sbyte[] x = inputs.Take(count).SelectMany(v => v.Select(b => (sbyte)b)).ToArray();
+            var cpu = new sbyte[count * outLength];
+            var gpu = new sbyte[count * outLength];
+            var sw = Stopwatch.StartNew();
+            if (isMlp)
+            {
+                new DigitsMlp().Infer(x, cpu, count);
+                using var session = new DigitsMlp.GpuSession(accelerator, 64);
+                sw.Restart();
+                session.Infer(x, gpu, count);
+            }
+            else
+            {
+                new DigitsVit().Infer(x, cpu, count);
+                using var session = new DigitsVit.GpuSession(accelerator, 64);
+                sw.Restart();
+                session.Infer(x, gpu, count);
+            }
+
+            double ms = sw.Elapsed.TotalMilliseconds / count;
+            int exact = Enumerable.Range(0, count).Count(s => cpu.AsSpan(s * outLength, outLength).SequenceEqual(gpu.AsSpan(s * outLength, outLength)));
+            return $"ILGPU {accelerator.AcceleratorType} accelerator: bit-exact with the CPU code on {exact}/{count} images{(count < inputs.Length ? " (the first batch: the CPU accelerator simulates every GPU thread)" : string.Empty)}, {ms.ToString("0.00", CultureInfo.InvariantCulture)} ms/image";
         }
 
         private sealed class GeneratedRun

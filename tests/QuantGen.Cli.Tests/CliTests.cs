@@ -169,5 +169,52 @@ namespace QuantGen.Tests.Cli
             Assert.Equal(1, code);
             Assert.Contains("is a float model", error, StringComparison.Ordinal);
         }
+
+        private static string OnnxModels => LabeledDataset.FindUpwards(AppContext.BaseDirectory, Path.Combine("tests", "QuantGen.Onnx.Tests", "Models"));
+
+        [Fact]
+        public void EmitHlsWritesTheProjectAndItsTestbenchPasses()
+        {
+            (int code, string output, string error) = Run("emit-hls", Path.Combine(Models, "digits_mlp.qmodel.json"), "-o", temp, "--test-data", Csv, "--test-vectors", "10", "--reuse-factor", "2", "--csim");
+            Assert.True(code == 0, error + output);
+            Assert.True(File.Exists(Path.Combine(temp, "digits_mlp", "firmware", "digits_mlp.cpp")));
+            Assert.Contains("(io_parallel, reuse 2,", output, StringComparison.Ordinal);
+            Assert.Contains("csim with g++: PASS: 15 samples, 150 output elements", output, StringComparison.Ordinal);
+        }
+
+        [Fact]
+        public void EmitHlsRejectsAnInvalidKnobWithItsCode()
+        {
+            (int code, _, string error) = Run("emit-hls", Path.Combine(Models, "digits_mlp.qmodel.json"), "-o", temp, "--io-mode", "io_serial");
+            Assert.Equal(1, code);
+            Assert.Contains("error QG3001", error, StringComparison.Ordinal);
+            Assert.Empty(Directory.GetFileSystemEntries(temp));
+        }
+
+        [Fact]
+        public void ImportQuantizesAFloatOnnxModelFromCsvCalibration()
+        {
+            string output = Path.Combine(temp, "mlp.qmodel.json");
+            (int code, string stdout, string stderr) = Run("import", Path.Combine(OnnxModels, "mlp_float.onnx"), "-o", output, "-c", Csv, "--range", "percentile");
+            Assert.True(code == 0, stderr);
+            Assert.Contains("(float + calibration): 3 layers", stdout, StringComparison.Ordinal);
+            Assert.True(ModelLoader.Load(output).GetGraphOrThrow().IsQuantized);
+        }
+
+        [Fact]
+        public void ImportKeepsTheScalesOfAQdqModel()
+        {
+            (int code, string stdout, string stderr) = Run("import", Path.Combine(OnnxModels, "mlp_qdq.onnx"), "-o", Path.Combine(temp, "q.qmodel.json"));
+            Assert.True(code == 0, stderr);
+            Assert.Contains("(QDQ)", stdout, StringComparison.Ordinal);
+        }
+
+        [Fact]
+        public void ImportOfAFloatModelWithoutCalibrationExplainsWhatIsMissing()
+        {
+            (int code, _, string error) = Run("import", Path.Combine(OnnxModels, "mlp_float.onnx"), "-o", Path.Combine(temp, "x.qmodel.json"));
+            Assert.Equal(1, code);
+            Assert.Contains("error QG4011: a float model needs calibration inputs", error, StringComparison.Ordinal);
+        }
     }
 }

@@ -197,6 +197,29 @@ namespace QuantGen.Tests.Generators
         }
 
         [Fact]
+        public void QG2011_OperatorTheGeneratorDoesNotSupport()
+        {
+            const string spec = """
+                {
+                  "format": "quantgen", "version": 1, "name": "conv", "kind": "quantized", "weights": "conv.safetensors",
+                  "inputs": [{ "name": "x", "shape": [1, 1, 3, 3], "range": [0, 1], "type": "int8", "scale": 0.00392156862745098, "zeroPoint": -128 }],
+                  "outputs": ["y"],
+                  "initializers": { "w": { "type": "int8", "shape": [1, 1, 2, 2], "scales": [0.01] } },
+                  "activations": { "y": { "type": "int8", "scale": 0.05, "zeroPoint": 0 } },
+                  "layers": [{ "name": "conv1", "op": "Conv2d", "inputs": ["x"], "output": "y", "weight": "w", "activation": "none",
+                               "multipliers": [1684300900], "shifts": [41], "clamp": [-128, 127] }]
+                }
+                """;
+            byte[] weights = SafeTensors.Write(new[] { TensorCodec.EncodeInts("w", ElementType.Int8, new[] { 1, 1, 2, 2 }, new[] { 1, -2, 3, -4 }) });
+            GeneratorHarness.Run run = GeneratorHarness.Generate(
+                "[QuantGen.QuantizedModel(\"models/conv.qmodel.json\")] partial class M { }",
+                new MemoryText(GeneratorHarness.ModelsDir + "conv.qmodel.json", spec),
+                GeneratorHarness.Encoded(GeneratorHarness.ModelsDir + "conv.safetensors", weights));
+            Diagnostic d = Single(run, "QG2011");
+            Assert.Contains("Layer \"conv1\" of model \"conv\" is a Conv2d", d.GetMessage(), StringComparison.Ordinal);
+        }
+
+        [Fact]
         public void QG2099_UnexpectedFailureBecomesADiagnosticNotACrash()
         {
             GenEmitter.FaultInjection = r => { if (r.Model.Name == "Boom") throw new InvalidOperationException("injected"); };

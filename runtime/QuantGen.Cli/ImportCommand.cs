@@ -1,0 +1,73 @@
+using System.Collections.Generic;
+using System.CommandLine;
+using System.IO;
+using QuantGen.Onnx;
+using QuantGen.Quantization;
+
+namespace QuantGen.Cli
+{
+    /// <summary>quantgen import: ONNX (QDQ, or float + calibration data) -> QuantGen model file.</summary>
+    public static class ImportCommand
+    {
+        public static Command Create(CommandContext ctx)
+        {
+            var model = new Argument<FileInfo>("onnx") { Description = "The ONNX model (opset 13 or newer)." };
+            var output = new Option<FileInfo>("--output", "-o") { Description = "Where to write the .qmodel.json; the weights go next to it.", Required = true };
+            var calibration = new Option<FileInfo?>("--calibration", "-c") { Description = "Calibration inputs for a float model: .npy, a folder of .npy files, or a CSV (split,label,f0,...). A QDQ model keeps its own scales." };
+            var split = new Option<string>("--split") { Description = "CSV split used for calibration.", DefaultValueFactory = _ => "train" };
+            var range = new Option<string>("--range") { Description = "Activation range selection for float models: minmax, percentile or mse.", DefaultValueFactory = _ => "minmax" };
+            var biasCorrection = new Option<bool>("--bias-correction") { Description = "Correct the mean output shift that weight quantization causes (float models)." };
+            var name = new Option<string?>("--name") { Description = "Model name (default: from the file name)." };
+            range.AcceptOnlyFromAmong("minmax", "percentile", "mse");
+            var command = new Command("import", "Import an ONNX model: a QDQ model keeps its quantization (QuantizeLinear/DequantizeLinear pairs, zero points folded); a float model is quantized from calibration data. Softmax, GELU and LayerNormalization map to QuantGen's integer operators.")
+            {
+                model, output, calibration, split, range, biasCorrection, name,
+            };
+            command.SetAction(p => ctx.Guard(() =>
+            {
+                var options = new OnnxImportOptions
+                {
+                    Name = p.GetValue(name),
+                    Quantization = new QuantizationOptions
+                    {
+                        RangeMethod = p.GetValue(range) switch { "percentile" => RangeMethod.Percentile, "mse" => RangeMethod.Mse, _ => RangeMethod.MinMax },
+                        BiasCorrection = p.GetValue(biasCorrection),
+                    },
+                };
+                FileInfo onnx = p.GetValue(model)!, outFile = p.GetValue(output)!;
+                options.Quantization.WeightsFileName = Path.GetFileName(outFile.FullName).Replace(".qmodel.json", string.Empty) + ".safetensors";
+                List<float[]>? data = null;
+                ConsoleProgressBar progress = ctx.Progress("calibrating");
+                if (p.GetValue(calibration) is FileInfo calib)
+                {
+                    LoweredModel lowered = OnnxImporter.Lower(onnx.FullName, options);
+                    data = CalibrationData.Load(calib.FullName, lowered.Spec.Input.Shape.Length == 0 ? 1 : Count(lowered.Spec.Input.Shape), p.GetValue(split)!);
+                }
+
+                OnnxImportResult result = OnnxImporter.Import(onnx.FullName, data, options, progress);
+                progress.Finish();
+                Directory.CreateDirectory(outFile.DirectoryName!);
+                result.Model.Save(outFile.FullName);
+                ctx.Output.WriteLine($"imported {onnx.Name} ({(result.Lowered.IsQdq && data == null ? "QDQ" : "float + calibration")}): {result.Model.Graph.Nodes.Count} layers -> {outFile.FullName}");
+                foreach (string note in result.Notes)
+                {
+                    ctx.Output.WriteLine("  note: " + note);
+                }
+
+                return 0;
+            }));
+            return command;
+        }
+
+        private static int Count(int[] shape)
+        {
+            int n = 1;
+            foreach (int d in shape)
+            {
+                n *= d;
+            }
+
+            return n;
+        }
+    }
+}
