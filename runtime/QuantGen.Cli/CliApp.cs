@@ -55,6 +55,13 @@ namespace QuantGen.Cli
 
         public bool Interactive { get; }
 
+        /// <summary>A path as the user is likely to have typed it: relative to the current folder when inside it.</summary>
+        public static string Display(string path)
+        {
+            string relative = Path.GetRelativePath(Directory.GetCurrentDirectory(), path);
+            return relative.StartsWith("..", StringComparison.Ordinal) ? path : relative;
+        }
+
         public ConsoleProgressBar Progress(string label, int total = 0) => new ConsoleProgressBar(label, Error, Interactive, total);
 
         /// <summary>Runs a command body; bad input becomes a message on stderr and exit code 1.</summary>

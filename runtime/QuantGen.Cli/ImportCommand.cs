@@ -48,7 +48,7 @@ namespace QuantGen.Cli
                 progress.Finish();
                 Directory.CreateDirectory(outFile.DirectoryName!);
                 result.Model.Save(outFile.FullName);
-                ctx.Output.WriteLine($"imported {onnx.Name} ({(result.Lowered.IsQdq && data == null ? "QDQ" : "float + calibration")}): {result.Model.Graph.Nodes.Count} layers -> {outFile.FullName}");
+                ctx.Output.WriteLine($"imported {onnx.Name} ({(result.Lowered.IsQdq && data == null ? "QDQ" : "float + calibration")}): {result.Model.Graph.Nodes.Count} layers -> {CommandContext.Display(outFile.FullName)}");
                 foreach (string note in result.Notes)
                 {
                     ctx.Output.WriteLine("  note: " + note);

@@ -56,7 +56,7 @@ namespace QuantGen.Cli
                 progress.Finish();
                 Directory.CreateDirectory(outFile.DirectoryName!);
                 q.Save(outFile.FullName);
-                ctx.Output.WriteLine($"wrote {outFile.FullName} and {ModelLoader.ResolveWeightsPath(outFile.FullName, q.Spec.Weights)} ({calibration.Count} calibration samples)");
+                ctx.Output.WriteLine($"wrote {CommandContext.Display(outFile.FullName)} and {CommandContext.Display(ModelLoader.ResolveWeightsPath(outFile.FullName, q.Spec.Weights))} ({calibration.Count} calibration samples)");
                 return 0;
             }));
             return command;

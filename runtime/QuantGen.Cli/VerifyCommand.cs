@@ -75,7 +75,7 @@ namespace QuantGen.Cli
                         ReportPlots.Operators(r, q.Name, Path.Combine(dir.FullName, "operators.png"));
                     }
 
-                    ctx.Output.WriteLine($"report: {Path.Combine(dir.FullName, "fidelity.md")} (+ fidelity.json, sqnr.png{(r.OperatorErrors.Count > 0 ? ", operators.png" : string.Empty)})");
+                    ctx.Output.WriteLine($"report: {CommandContext.Display(Path.Combine(dir.FullName, "fidelity.md"))} (+ fidelity.json, sqnr.png{(r.OperatorErrors.Count > 0 ? ", operators.png" : string.Empty)})");
                 }
 
                 double? threshold = p.GetValue(maxDrop);

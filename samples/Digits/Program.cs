@@ -144,7 +144,8 @@ namespace QuantGen.Samples.Digits
             Console.WriteLine();
             Console.WriteLine("artifacts:");
             Console.WriteLine("  models:        " + Relative(modelsDir));
-            Console.WriteLine("  generated C#:  " + Relative(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "obj")) + "/<configuration>/net10.0/generated/ (EmitCompilerGeneratedFiles)");
+            DirectoryInfo bin = new DirectoryInfo(AppContext.BaseDirectory);
+            Console.WriteLine("  generated C#:  " + Relative(Path.Combine(bin.Parent!.Parent!.Parent!.FullName, "obj", bin.Parent.Name, bin.Name, "generated")));
             artifacts.ForEach(a => Console.WriteLine("  HLS project:   " + a));
             return 0;
         }
