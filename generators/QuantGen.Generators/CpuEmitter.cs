@@ -27,6 +27,8 @@ namespace QuantGen.Generators
         private readonly Dictionary<string, string> kernels = new Dictionary<string, string>(StringComparer.Ordinal);
         private int padBytes;
         private int mmShorts;
+        private int gemmA;
+        private int gemmB;
         private int rowLongs;
 
         public CpuEmitter(ClassModel model, ModelGraph graph, RangeReport ranges, string weightsHash)
@@ -152,6 +154,16 @@ namespace QuantGen.Generators
                 w.Line($"private readonly long[] _row = new long[{rowLongs}];");
             }
 
+            if (gemmA > 0)
+            {
+                w.Line($"private readonly short[] _gemmA = new short[{gemmA}]; // int16 rows of a GEMM's left operand");
+            }
+
+            if (gemmB > 0)
+            {
+                w.Line($"private readonly short[] _gemmB = new short[{gemmB}]; // a MatMul's right operand in the GEMM's pair layout");
+            }
+
             w.Line();
             w.Line("/// <summary>");
             w.Line($"/// Runs the integer model on one input ({input.Type} {Shape(input.Shape)}, row-major) and writes the {output.Type} output {Shape(output.Shape)}.");
@@ -174,6 +186,49 @@ namespace QuantGen.Generators
             w.Open("for (int b = 0; b < batchSize; b++)");
             w.Line("Run(inputs.Slice(b * InputLength, InputLength), outputs.Slice(b * OutputLength, OutputLength));");
             w.Close();
+            w.Close();
+            w.Line();
+            w.Line("private " + model.Name + "[]? _parallelWorkers;");
+            w.Line();
+            w.Line("/// <summary>");
+            w.Line("/// Opt-in multi-threaded batch: splits the batch into contiguous chunks, one per worker, each worker a separate");
+            w.Line("/// instance (scratch buffers of its own, the same read-only weights), created on the first call and kept. Same bytes");
+            w.Line("/// as <see cref=\"Infer(ReadOnlySpan{" + tin + "}, Span{" + tout + "}, int)\"/>. Unlike Infer it allocates a little per call");
+            w.Line("/// (task scheduling) and needs a public parameterless constructor; maxDegreeOfParallelism &lt;= 0 means one worker per core.");
+            w.Line("/// Not thread-safe itself: one call at a time per instance.");
+            w.Line("/// </summary>");
+            w.Open($"public void InferParallel(ReadOnlyMemory<{tin}> inputs, Memory<{tout}> outputs, int batchSize, int maxDegreeOfParallelism = 0)");
+            w.Line("if (batchSize < 0 || inputs.Length != (long)batchSize * InputLength) throw new ArgumentException($\"expected {batchSize} x {InputLength} input elements, got {inputs.Length}\", nameof(inputs));");
+            w.Line("if (outputs.Length != (long)batchSize * OutputLength) throw new ArgumentException($\"expected room for {batchSize} x {OutputLength} output elements, got {outputs.Length}\", nameof(outputs));");
+            w.Line("CheckInput(inputs.Span);");
+            w.Line("int workers = maxDegreeOfParallelism > 0 ? maxDegreeOfParallelism : Environment.ProcessorCount;");
+            w.Line("if (workers > batchSize) workers = batchSize;");
+            w.Open("if (workers <= 1)");
+            w.Open("for (int b = 0; b < batchSize; b++)");
+            w.Line("Run(inputs.Span.Slice(b * InputLength, InputLength), outputs.Span.Slice(b * OutputLength, OutputLength));");
+            w.Close();
+            w.Line("return;");
+            w.Close();
+            w.Line();
+            w.Open("if (_parallelWorkers == null || _parallelWorkers.Length < workers)");
+            w.Line($"var pool = new {model.Name}[workers];");
+            w.Line("pool[0] = this;");
+            w.Open("for (int i = 1; i < workers; i++)");
+            w.Line($"pool[i] = _parallelWorkers != null && i < _parallelWorkers.Length ? _parallelWorkers[i] : new {model.Name}();");
+            w.Close();
+            w.Line("_parallelWorkers = pool;");
+            w.Close();
+            w.Line();
+            w.Line($"{model.Name}[] instances = _parallelWorkers;");
+            w.Line("int count = workers;");
+            w.Open("System.Threading.Tasks.Parallel.For(0, count, new System.Threading.Tasks.ParallelOptions { MaxDegreeOfParallelism = count }, worker =>");
+            w.Line("int start = (int)((long)batchSize * worker / count), end = (int)((long)batchSize * (worker + 1) / count);");
+            w.Line("ReadOnlySpan<" + tin + "> src = inputs.Span;");
+            w.Line("Span<" + tout + "> dst = outputs.Span;");
+            w.Open("for (int b = start; b < end; b++)");
+            w.Line("instances[worker].Run(src.Slice(b * InputLength, InputLength), dst.Slice(b * OutputLength, OutputLength));");
+            w.Close();
+            w.Close(");");
             w.Close();
             w.Line();
             w.Open($"private static void CheckInput(ReadOnlySpan<{tin}> input)");
@@ -321,6 +376,69 @@ namespace QuantGen.Generators
             return offset;
         }
 
+        /// <summary>Per-channel constants of the GEMM's fused requantization, padded to np channels.</summary>
+        private void EmitRequantStatics(string id, int n, int np, Func<int, int> bias, Func<int, Dyadic> requant)
+        {
+            int[] b = new int[np];
+            long[] mul = new long[np], round = new long[np], shift = new long[np];
+            for (int o = 0; o < n; o++)
+            {
+                Dyadic r = requant(o);
+                b[o] = bias(o);
+                mul[o] = r.Multiplier;
+                shift[o] = r.Shift;
+                round[o] = r.Shift == 0 ? 0 : 1L << (r.Shift - 1);
+            }
+
+            Static("int", $"{id}_Bias32", b, v => I(v));
+            Static("long", $"{id}_Mul64", mul, I);
+            Static("long", $"{id}_Round64", round, I);
+            Static("long", $"{id}_Shift64", shift, I);
+        }
+
+        /// <summary>Weights [n, k] as int16 in the GEMM's layout [ceil(k / 2)][np][2], zero padded, 64-byte aligned in the blob.</summary>
+        private int AddPackedPairs(int[] w, int n, int k, int np)
+        {
+            while (blob.Count % 64 != 0)
+            {
+                blob.Add(0);
+            }
+
+            int offset = blob.Count;
+            int kPairs = (k + 1) / 2;
+            for (int p = 0; p < kPairs; p++)
+            {
+                for (int o = 0; o < np; o++)
+                {
+                    for (int t = 0; t < 2; t++)
+                    {
+                        int j = (2 * p) + t;
+                        short v = o < n && j < k ? (short)w[(o * k) + j] : (short)0;
+                        blob.Add((byte)v);
+                        blob.Add((byte)(v >> 8));
+                    }
+                }
+            }
+
+            return offset;
+        }
+
+        private int AddBytes(IEnumerable<long> values)
+        {
+            while (blob.Count % 64 != 0)
+            {
+                blob.Add(0);
+            }
+
+            int offset = blob.Count;
+            foreach (long v in values)
+            {
+                blob.Add(unchecked((byte)v));
+            }
+
+            return offset;
+        }
+
         private int AddInts(int[] values)
         {
             while (blob.Count % 4 != 0)
@@ -394,9 +512,36 @@ namespace QuantGen.Generators
                     }
 
                     Dyadic ma = add.RequantA!.Value, mb = add.RequantB!.Value;
+                    string Branch(TensorInfo t, string name, Dyadic m, string v)
+                    {
+                        string index = Index("i", t.ElementCount, y.ElementCount);
+                        if (t.Kind != TensorKind.Initializer && t.Type.IsSigned && t.Type.Bits <= 8)
+                        {
+                            // int8 operand: its rescaled branch is a build-time table of 256 values (reference numerics).
+                            var table = new int[256];
+                            bool fits = true;
+                            for (int q = -128; q < 128; q++)
+                            {
+                                long e = IntegerOps.RoundingShiftRight((q - t.Quant!.ZeroPoint) * m.Multiplier, m.Shift);
+                                fits &= e >= int.MinValue && e <= int.MaxValue;
+                                table[q & 255] = unchecked((int)e);
+                            }
+
+                            if (fits)
+                            {
+                                int off = AddInts(table);
+                                w.Line($"ref int {v}Table = ref Unsafe.As<byte, int>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {off})); // RoundShift(({name} - {I(t.Quant!.ZeroPoint)}) * {m.Multiplier}, {m.Shift})");
+                                return $"long {v} = Unsafe.Add(ref {v}Table, (byte){name}[{index}]);";
+                            }
+                        }
+
+                        return $"long {v} = QuantGenKernels.RoundShift(((long){name}[{index}] - {I(t.Quant!.ZeroPoint)}) * {m.Multiplier}, {m.Shift});";
+                    }
+
+                    string lineA = Branch(a, an, ma, "va"), lineB = Branch(b, bn, mb, "vb");
                     w.Open($"for (int i = 0; i < {y.ElementCount}; i++)");
-                    w.Line($"long va = QuantGenKernels.RoundShift(((long){an}[{Index("i", a.ElementCount, y.ElementCount)}] - {I(a.Quant!.ZeroPoint)}) * {ma.Multiplier}, {ma.Shift});");
-                    w.Line($"long vb = QuantGenKernels.RoundShift(((long){bn}[{Index("i", b.ElementCount, y.ElementCount)}] - {I(b.Quant!.ZeroPoint)}) * {mb.Multiplier}, {mb.Shift});");
+                    w.Line(lineA);
+                    w.Line(lineB);
                     w.Line($"y[i] = ({ty})QuantGenKernels.Clamp({I(zo)} + va + vb, {lo}, {hi});");
                     w.Close();
                     break;
@@ -415,6 +560,27 @@ namespace QuantGen.Generators
                 case SoftmaxLayer s:
                     EmitSoftmax(w, node, s);
                     break;
+                case GeluLayer g when x.Type.Bits <= 8 && x.Type.IsSigned && y.Type.Bits <= 8:
+                {
+                    // Element-wise on an int8 input: the whole operator (GELU and requantization) is a function of 256 values,
+                    // tabulated at build time with the reference numerics, so it is bit-exact by construction.
+                    Dyadic r = g.Requant!.Value;
+                    var table = new long[256];
+                    for (int v = -128; v < 128; v++)
+                    {
+                        long raw = g.Method == GeluMethod.ShiftGelu ? ShiftGelu.Element(v - zx, g.ShiftGelu!.Value) : IBert.Gelu(v - zx, g.IBert!.Value);
+                        table[v & 255] = IntegerOps.Requantize(raw, r, zo, y.Type);
+                    }
+
+                    int off = AddBytes(table);
+                    w.Line($"// Lookup table (blob offset {off}): y = requantize(gelu(x - {I(zx)})) for each of the 256 int8 inputs, computed at build time.");
+                    w.Line($"ref byte lut = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {off});");
+                    w.Open($"for (int i = 0; i < {y.ElementCount}; i++)");
+                    w.Line($"y[i] = ({ty})Unsafe.Add(ref lut, (byte)x[i]);");
+                    w.Close();
+                    break;
+                }
+
                 case GeluLayer g:
                 {
                     Dyadic r = g.Requant!.Value;
@@ -502,14 +668,34 @@ namespace QuantGen.Generators
                 folded[o] = bias[o] - zx * sum;
             }
 
-            Static("long", $"{id}_Bias", folded, I);
-            Static("int", $"{id}_Mul", d.Requant!.Select(r => r.Multiplier), v => I(v));
-            Static("byte", $"{id}_Shift", d.Requant!.Select(r => r.Shift), v => I(v));
             string ty = CType(y.Type);
             bool int8 = x.Type.IsSigned && x.Type.Bits <= 8 && wt.Type.Bits <= 8;
             int kp = (k + 63) / 64 * 64;
             string kernel;
             w.Line($"// acc = bias - zero_point(x) * sum(w) + sum x * w: the zero-point correction is folded into {id}_Bias at build time.");
+            if (int8 && ty == "sbyte")
+            {
+                // Packed GEMM: weights widened to int16 and interleaved by pairs of inputs for 16 channels per vector at build
+                // time; the input rows widened once per call; requantization fused into the tile's store.
+                int kPairs = (k + 1) / 2, stride = kPairs * 2, np = (n + 15) / 16 * 16;
+                int offset = AddPackedPairs(weights, n, k, np);
+                gemmA = Math.Max(gemmA, rows * stride);
+                EmitRequantStatics(id, n, np, o => unchecked((int)folded[o]), o => d.Requant![o]);
+                kernels[node.Layer.Name] = "int8-gemm-pmaddwd";
+                w.Line($"// Kernel int8-gemm-pmaddwd: {rows} x {k} times {k} x {n}; weights packed as [{kPairs}][{np}][2] int16 at blob offset {offset}.");
+                w.Line($"// Exact for every int8 value (products fit int16 pairs of vpmaddwd); the accumulator range {ranges.Layers.First(l => l.Layer == node.Layer.Name).Find("acc")} was proven to fit int32.");
+                w.Line("Span<short> xs = _gemmA;");
+                w.Line($"QuantGenKernels.WidenRows(x, {rows}, {k}, 0, xs, {stride});");
+                w.Line($"ref short wp = ref Unsafe.As<byte, short>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {offset}));");
+                w.Line($"QuantGenKernels.GemmRequant(ref MemoryMarshal.GetReference(xs), {rows}, {stride}, ref wp, {kPairs}, {np}, {n},");
+                w.Line($"    ref MemoryMarshal.GetReference({id}_Bias32), ref MemoryMarshal.GetReference({id}_Mul64), ref MemoryMarshal.GetReference({id}_Round64), ref MemoryMarshal.GetReference({id}_Shift64),");
+                w.Line($"    {I(y.Quant!.ZeroPoint)}, {I(d.Clamp![0])}, {I(d.Clamp[1])}, ref MemoryMarshal.GetReference(y), {n});");
+                return;
+            }
+
+            Static("long", $"{id}_Bias", folded, I);
+            Static("int", $"{id}_Mul", d.Requant!.Select(r => r.Multiplier), v => I(v));
+            Static("byte", $"{id}_Shift", d.Requant!.Select(r => r.Shift), v => I(v));
             if (int8 && 128L * 128 * kp < int.MaxValue)
             {
                 bool fast = weights.All(v => v >= -127 && v <= 127);
@@ -567,7 +753,25 @@ namespace QuantGen.Generators
             int kp = (k + 31) / 32 * 32;
             Dyadic r = m.Requant!.Value;
             string ty = CType(y.Type), requant = $"({ty})QuantGenKernels.Clamp({I(y.Quant!.ZeroPoint)} + QuantGenKernels.RoundShift(acc * {r.Multiplier}, {r.Shift}), {I(y.Type.MinValue)}, {I(y.Type.MaxValue)})";
-            if (amax <= 32767 && bmax <= 32767 && amax * bmax * kp < int.MaxValue)
+            if (amax <= 32767 && bmax <= 32767 && amax * bmax * kp < int.MaxValue && ty == "sbyte" && a.Type.Bits <= 16 && b.Type.Bits <= 16 && a.Type.IsSigned && b.Type.IsSigned)
+            {
+                int kPairs = (k + 1) / 2, stride = kPairs * 2, np = (cols + 15) / 16 * 16;
+                kernels[node.Layer.Name] = "int16-gemm-pmaddwd";
+                gemmA = Math.Max(gemmA, rowsA * stride);
+                gemmB = Math.Max(gemmB, kPairs * np * 2);
+                EmitRequantStatics(id, cols, np, _ => 0, _ => r);
+                w.Line($"// Kernel int16-gemm-pmaddwd: |a - za| <= {amax}, |b - zb| <= {bmax}, so {amax} * {bmax} * {kp} < 2^31 and int32 lanes are exact.");
+                w.Line($"// Per batch: a - za as int16 rows, b - zb packed into the GEMM's pair layout [{kPairs}][{np}][2], one register-blocked GEMM with fused requantization.");
+                w.Line("Span<short> ta = _gemmA, tb = _gemmB;");
+                w.Open($"for (int bt = 0; bt < {batches}; bt++)");
+                w.Line($"QuantGenKernels.WidenRows(a.Slice(bt * {rowsA * k}, {rowsA * k}), {rowsA}, {k}, {I(za)}, ta, {stride});");
+                w.Line($"QuantGenKernels.PackPairs(b.Slice(bt * {k * cols}, {k * cols}), {k}, {cols}, {I(zb)}, tb, {np});");
+                w.Line($"QuantGenKernels.GemmRequant(ref MemoryMarshal.GetReference(ta), {rowsA}, {stride}, ref MemoryMarshal.GetReference(tb), {kPairs}, {np}, {cols},");
+                w.Line($"    ref MemoryMarshal.GetReference({id}_Bias32), ref MemoryMarshal.GetReference({id}_Mul64), ref MemoryMarshal.GetReference({id}_Round64), ref MemoryMarshal.GetReference({id}_Shift64),");
+                w.Line($"    {I(y.Quant!.ZeroPoint)}, {I(y.Type.MinValue)}, {I(y.Type.MaxValue)}, ref y[bt * {rowsA * cols}], {cols});");
+                w.Close();
+            }
+            else if (amax <= 32767 && bmax <= 32767 && amax * bmax * kp < int.MaxValue)
             {
                 kernels[node.Layer.Name] = "int16-pmaddwd";
                 mmShorts = Math.Max(mmShorts, Math.Max(rowsA, cols) * kp);
@@ -629,7 +833,42 @@ namespace QuantGen.Generators
             w.Line("if (x[o + i] > max) max = x[o + i];");
             w.Close();
             w.Line("long sum = 0;");
-            if (s.Method == SoftmaxMethod.Shiftmax)
+            if (x.Type.Bits <= 8 && x.Type.IsSigned)
+            {
+                // int8 input: x - max is one of 256 values, so the exponential is a build-time table (reference numerics).
+                var table = new int[256];
+                for (int dlt = 0; dlt < 256; dlt++)
+                {
+                    table[dlt] = (int)(s.Method == SoftmaxMethod.Shiftmax ? Shiftmax.ShiftExp(-dlt, s.Shiftmax!.Value.X0, s.Shiftmax.Value.N) : IBert.IExp(-dlt, s.IBert!.Value.Exp));
+                }
+
+                int off = AddInts(table);
+                w.Line($"ref int expTable = ref Unsafe.As<byte, int>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {off})); // exp(-(max - x)) for max - x in [0, 255]");
+                w.Open($"for (int i = 0; i < {len}; i++)");
+                w.Line("e[i] = Unsafe.Add(ref expTable, (int)(max - x[o + i]));");
+                w.Line("sum += e[i];");
+                w.Close();
+                if (s.Method == SoftmaxMethod.Shiftmax)
+                {
+                    ShiftmaxParams p = s.Shiftmax!.Value;
+                    w.Line("// Shiftmax: the zero point cancels in x - max; the row sum saturates at 2^31 - 1 (all terms are >= 0).");
+                    w.Line("if (sum > int.MaxValue) sum = int.MaxValue;");
+                    w.Line("long f = int.MaxValue / sum;");
+                    w.Open($"for (int i = 0; i < {len}; i++)");
+                    w.Line($"y[o + i] = ({ty})((e[i] * f) >> {32 - p.OutBits});");
+                    w.Close();
+                }
+                else
+                {
+                    ISoftmaxParams p = s.IBert!.Value;
+                    w.Line("long f = 4611686018427387904L / sum;");
+                    w.Open($"for (int i = 0; i < {len}; i++)");
+                    w.Line($"long v = QuantGenKernels.RoundShift(e[i] * f, {62 - p.OutBits});");
+                    w.Line($"y[o + i] = ({ty})(v > {I((1L << p.OutBits) - 1)} ? {I((1L << p.OutBits) - 1)} : v);");
+                    w.Close();
+                }
+            }
+            else if (s.Method == SoftmaxMethod.Shiftmax)
             {
                 ShiftmaxParams p = s.Shiftmax!.Value;
                 w.Line("// Shiftmax: the zero point cancels in x - max; the row sum saturates at 2^31 - 1.");

@@ -24,6 +24,11 @@ namespace QuantGen.Benchmarks
                 return QuantizeEncoder();
             }
 
+            if (args.Length > 0 && args[0] == "check")
+            {
+                return Check.Run();
+            }
+
             BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, new ShortConfig());
             return 0;
         }
