@@ -28,6 +28,7 @@ namespace QuantGen.Generators
         private int padBytes;
         private int mmShorts;
         private int gemmA;
+        private int rowInts;
         private int gemmB;
         private int rowLongs;
 
@@ -152,6 +153,11 @@ namespace QuantGen.Generators
             if (rowLongs > 0)
             {
                 w.Line($"private readonly long[] _row = new long[{rowLongs}];");
+            }
+
+            if (rowInts > 0)
+            {
+                w.Line($"private readonly int[] _rowInts = new int[{rowInts}];");
             }
 
             if (gemmA > 0)
@@ -574,6 +580,12 @@ namespace QuantGen.Generators
 
                     int off = AddBytes(table);
                     w.Line($"// Lookup table (blob offset {off}): y = requantize(gelu(x - {I(zx)})) for each of the 256 int8 inputs, computed at build time.");
+                    if (ty == "sbyte")
+                    {
+                        w.Line($"QuantGenKernels.Lookup(x, ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {off}), y);");
+                        break;
+                    }
+
                     w.Line($"ref byte lut = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {off});");
                     w.Open($"for (int i = 0; i < {y.ElementCount}; i++)");
                     w.Line($"y[i] = ({ty})Unsafe.Add(ref lut, (byte)x[i]);");
@@ -823,8 +835,25 @@ namespace QuantGen.Generators
         {
             TensorInfo x = node.Inputs[0], y = node.Output;
             int len = x.Shape[x.Shape.Length - 1], rows = x.ElementCount / len;
-            rowLongs = Math.Max(rowLongs, len);
             string ty = CType(y.Type);
+            if (x.Type.Bits <= 8 && x.Type.IsSigned && s.Method == SoftmaxMethod.Shiftmax && ty == "short" && ShiftDivisor(s.Shiftmax!.Value, out int magic))
+            {
+                ShiftmaxParams p = s.Shiftmax!.Value;
+                var table = new int[256];
+                for (int dlt = 0; dlt < 256; dlt++)
+                {
+                    table[dlt] = (int)Shiftmax.ShiftExp(-dlt, p.X0, p.N);
+                }
+
+                int off = AddInts(table);
+                rowInts = Math.Max(rowInts, len);
+                w.Line($"// Shiftmax on int8 rows, vectorized (QuantGenKernels.ShiftmaxRows); |x| / {-p.X0} = (|x| * {magic}) >> {MagicShift} was checked at build time for every |x| <= {-(long)p.N * p.X0}.");
+                w.Line($"ref int expTable = ref Unsafe.As<byte, int>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {off})); // exp(-(max - x)) for max - x in [0, 255]");
+                w.Line($"QuantGenKernels.ShiftmaxRows(x, {rows}, {len}, {p.X0}, {p.N}, {magic}, {MagicShift}, ref expTable, _rowInts, y, {32 - p.OutBits});");
+                return;
+            }
+
+            rowLongs = Math.Max(rowLongs, len);
             w.Line("Span<long> e = _row;");
             w.Open($"for (int r = 0; r < {rows}; r++)");
             w.Line($"int o = r * {len};");
@@ -900,14 +929,49 @@ namespace QuantGen.Generators
             w.Close();
         }
 
+        private const int MagicShift = 20;
+
+        /// <summary>A multiplier with floor(t / -x0) == (t * magic) &gt;&gt; 20 for every t in [0, n * -x0], checked exhaustively.</summary>
+        private static bool ShiftDivisor(ShiftmaxParams p, out int magic)
+        {
+            long d = -(long)p.X0, top = (long)p.N * d;
+            magic = (int)((1L << MagicShift) / d) + 1;
+            if (top > (1L << 22) || top * magic >= int.MaxValue)
+            {
+                return false;
+            }
+
+            for (long t = 0; t <= top; t++)
+            {
+                if (((t * magic) >> MagicShift) != t / d)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
         private void EmitLayerNorm(SourceWriter w, GraphNode node, LayerNormLayer ln, string id)
         {
             TensorInfo x = node.Inputs[0], y = node.Output;
             int c = x.Shape[x.Shape.Length - 1], rows = x.ElementCount / c;
+            string ty = CType(y.Type);
+            if (x.Type.Bits <= 8 && x.Type.IsSigned && ty == "sbyte" && c * 65025L < int.MaxValue)
+            {
+                long[] mul = ln.Requant!.Select(r => (long)r.Multiplier).ToArray(), shift = ln.Requant!.Select(r => (long)r.Shift).ToArray();
+                Static("long", $"{id}_Mul64", mul, I);
+                Static("long", $"{id}_Round64", shift.Select(v => v == 0 ? 0 : 1L << (int)(v - 1)), I);
+                Static("long", $"{id}_Shift64", shift, I);
+                Static("long", $"{id}_BiasZ64", ln.Biases!.Select(b => b + y.Quant!.ZeroPoint), I);
+                w.Line("// Integer LayerNorm with fused per-channel requantization, vectorized (QuantGenKernels.LayerNormRows).");
+                w.Line($"QuantGenKernels.LayerNormRows(x, {rows}, {c}, ref MemoryMarshal.GetReference({id}_Mul64), ref MemoryMarshal.GetReference({id}_Round64), ref MemoryMarshal.GetReference({id}_Shift64), ref MemoryMarshal.GetReference({id}_BiasZ64), {I(y.Type.MinValue)}, {I(y.Type.MaxValue)}, y);");
+                return;
+            }
+
             Static("int", $"{id}_Mul", ln.Requant!.Select(r => r.Multiplier), v => I(v));
             Static("byte", $"{id}_Shift", ln.Requant!.Select(r => r.Shift), v => I(v));
             Static("long", $"{id}_Bias", ln.Biases!.Select(b => b + y.Quant!.ZeroPoint), I);
-            string ty = CType(y.Type);
             w.Line($"ReadOnlySpan<int> mul = {id}_Mul;");
             w.Line($"ReadOnlySpan<byte> shift = {id}_Shift;");
             w.Line($"ReadOnlySpan<long> bias = {id}_Bias; // beta / output scale + output zero point");
@@ -935,6 +999,34 @@ namespace QuantGen.Generators
         private static void EmitTranspose(SourceWriter w, int[] shape, int[] perm)
         {
             int rank = shape.Length;
+            if (rank >= 2 && perm[rank - 1] == rank - 1 && shape[rank - 1] >= 8)
+            {
+                // The innermost axis stays innermost: move whole rows of it.
+                int inner = shape[rank - 1];
+                var st = new int[rank];
+                int acc = 1;
+                for (int a = rank - 1; a >= 0; a--)
+                {
+                    st[a] = acc;
+                    acc *= shape[a];
+                }
+
+                w.Line("int j = 0;");
+                for (int a = 0; a < rank - 1; a++)
+                {
+                    w.Open($"for (int i{a} = 0; i{a} < {shape[perm[a]]}; i{a}++)");
+                }
+
+                w.Line($"x.Slice({string.Join(" + ", Enumerable.Range(0, rank - 1).Select(a => $"i{a} * {st[perm[a]]}"))}, {inner}).CopyTo(y.Slice(j, {inner}));");
+                w.Line($"j += {inner};");
+                for (int a = 0; a < rank - 1; a++)
+                {
+                    w.Close();
+                }
+
+                return;
+            }
+
             var strides = new int[rank];
             int s = 1;
             for (int a = rank - 1; a >= 0; a--)

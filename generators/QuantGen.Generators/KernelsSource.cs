@@ -485,6 +485,202 @@ namespace QuantGen.Generated
             }
         }
 
+        /// <summary>
+        /// Shiftmax over rows of int8 scores with int16 probabilities (outBits = 16 - outShift... see below), exactly the
+        /// reference: e = ShiftExp(x - max), sum clamped at 2^31 - 1, f = (2^31 - 1) / sum, y = (e * f) &gt;&gt; outShift.
+        /// AVX-512 computes ShiftExp on 16 int32 lanes: x + (x &gt;&gt; 1) - (x &gt;&gt; 4), max with n x0, q = |x| / |x0| by the
+        /// multiply-shift (|x| * magic) &gt;&gt; magicShift that the generator verified on every |x| &lt;= n |x0|, then
+        /// ((r - 2 x0) &lt;&lt; (n - q)) &gt;&gt; 1 as an unsigned shift (the value before it is below 2^32). e * f &lt;= 2^31 - 1
+        /// always (e &lt;= sum, or f = 1 when the sum saturates), so it is exact in int32. Tails and other paths use expTable.
+        /// </summary>
+        public static void ShiftmaxRows(ReadOnlySpan<sbyte> x, int rows, int len, int x0, int n, int magic, int magicShift, ref int expTable, Span<int> e, Span<short> y, int outShift)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                ReadOnlySpan<sbyte> xr = x.Slice(r * len, len);
+                Span<short> yr = y.Slice(r * len, len);
+                int max = RowMax(xr);
+
+                long sum = 0;
+                int j = 0;
+                if (Avx512BW.IsSupported)
+                {
+                    Vector512<int> mv = Vector512.Create(max), lower = Vector512.Create(n * x0), ax0 = Vector512.Create(-x0), twoX0 = Vector512.Create(2 * x0);
+                    Vector512<int> nv = Vector512.Create(n), mg = Vector512.Create(magic);
+                    Vector512<long> s64 = Vector512<long>.Zero;
+                    for (; j + 16 <= len; j += 16)
+                    {
+                        Vector512<int> v = Avx512F.ConvertToVector512Int32(Vector128.Create(xr.Slice(j, 16))) - mv;
+                        v = v + Avx512F.ShiftRightArithmetic(v, 1) - Avx512F.ShiftRightArithmetic(v, 4);
+                        v = Vector512.Max(v, lower);
+                        Vector512<int> q = Avx512F.ShiftRightLogical(Avx512F.MultiplyLow(-v, mg), (byte)magicShift);
+                        Vector512<int> rem = v + (q * ax0);
+                        Vector512<int> ev = Avx512F.ShiftRightLogical(Avx512F.ShiftLeftLogicalVariable((rem - twoX0).AsUInt32(), (nv - q).AsUInt32()), 1).AsInt32();
+                        ev.CopyTo(e.Slice(j, 16));
+                        s64 += Avx512F.ConvertToVector512Int64(ev.GetLower()) + Avx512F.ConvertToVector512Int64(ev.GetUpper());
+                    }
+
+                    sum = Vector512.Sum(s64);
+                }
+
+                for (; j < len; j++)
+                {
+                    e[j] = Unsafe.Add(ref expTable, max - xr[j]);
+                    sum += e[j];
+                }
+
+                if (sum > int.MaxValue)
+                {
+                    sum = int.MaxValue;
+                }
+
+                int f = (int)(int.MaxValue / sum);
+                j = 0;
+                if (Avx512BW.IsSupported)
+                {
+                    Vector512<int> fv = Vector512.Create(f);
+                    for (; j + 32 <= len; j += 32)
+                    {
+                        Vector512<int> a0 = Avx512F.ShiftRightLogical(Avx512F.MultiplyLow(Vector512.LoadUnsafe(ref e[j]), fv), (byte)outShift);
+                        Vector512<int> a1 = Avx512F.ShiftRightLogical(Avx512F.MultiplyLow(Vector512.LoadUnsafe(ref e[j + 16]), fv), (byte)outShift);
+                        Vector512.Create(Avx512F.ConvertToVector256Int16(a0), Avx512F.ConvertToVector256Int16(a1)).CopyTo(yr.Slice(j, 32));
+                    }
+                }
+
+                for (; j < len; j++)
+                {
+                    yr[j] = (short)(((long)e[j] * f) >> outShift);
+                }
+            }
+        }
+
+        /// <summary>The largest element of a non-empty int8 row.</summary>
+        public static int RowMax(ReadOnlySpan<sbyte> x)
+        {
+            int i = 0, max = sbyte.MinValue;
+            if (Vector128.IsHardwareAccelerated && x.Length >= 16)
+            {
+                Vector128<sbyte> m = Vector128.Create(sbyte.MinValue);
+                for (; i + 16 <= x.Length; i += 16)
+                {
+                    m = Vector128.Max(m, Vector128.Create(x.Slice(i, 16)));
+                }
+
+                for (int l = 0; l < 16; l++)
+                {
+                    max = m.GetElement(l) > max ? m.GetElement(l) : max;
+                }
+            }
+
+            for (; i < x.Length; i++)
+            {
+                max = x[i] > max ? x[i] : max;
+            }
+
+            return max;
+        }
+
+        /// <summary>y[i] = table[(byte)x[i]]: a build-time table of 256 int8 results (AVX-512 VBMI: two vpermi2b per 64 bytes).</summary>
+        public static void Lookup(ReadOnlySpan<sbyte> x, ref byte table, Span<sbyte> y)
+        {
+            int i = 0;
+            if (Avx512Vbmi.IsSupported)
+            {
+                Vector512<byte> t0 = Vector512.LoadUnsafe(ref table), t1 = Vector512.LoadUnsafe(ref table, 64);
+                Vector512<byte> t2 = Vector512.LoadUnsafe(ref table, 128), t3 = Vector512.LoadUnsafe(ref table, 192);
+                for (; i + 64 <= x.Length; i += 64)
+                {
+                    Vector512<sbyte> v = Vector512.Create(x.Slice(i, 64));
+                    Vector512<byte> lo = Avx512Vbmi.PermuteVar64x8x2(t0, v.AsByte(), t1);
+                    Vector512<byte> hi = Avx512Vbmi.PermuteVar64x8x2(t2, v.AsByte(), t3);
+                    Vector512.ConditionalSelect(Vector512.LessThan(v, Vector512<sbyte>.Zero).AsByte(), hi, lo).AsSByte().CopyTo(y.Slice(i, 64));
+                }
+            }
+
+            for (; i < x.Length; i++)
+            {
+                y[i] = (sbyte)Unsafe.Add(ref table, (byte)x[i]);
+            }
+        }
+
+        /// <summary>
+        /// Integer LayerNorm of int8 rows with the fused per-channel requantization, exactly the reference:
+        /// mean = RoundDiv(sum, c), var = sum (x - mean)^2, k = Isqrt(var), f = (2^31 - 1) / k (0 when k = 0),
+        /// y = clamp(bias[i] + RoundShift(((x - mean) f &gt;&gt; 1) * mul[i], shift[i]), lo, hi). bias includes the output zero point.
+        /// AVX-512 forms the products on int64 lanes with vpmuldq (both factors fit int32: |x - mean| &lt;= 255, f &lt; 2^31,
+        /// |norm| &lt;= 2^30, |mul| &lt; 2^31). Needs c * 255^2 &lt; 2^31 for the int32 variance lanes (the generator checks).
+        /// </summary>
+        public static void LayerNormRows(ReadOnlySpan<sbyte> x, int rows, int c, ref long mul, ref long round, ref long shift, ref long bias, long lo, long hi, Span<sbyte> y)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                ReadOnlySpan<sbyte> xr = x.Slice(r * c, c);
+                Span<sbyte> yr = y.Slice(r * c, c);
+                long sum = 0;
+                int j = 0;
+                if (Avx512BW.IsSupported)
+                {
+                    Vector512<int> s = Vector512<int>.Zero;
+                    for (; j + 16 <= c; j += 16)
+                    {
+                        s += Avx512F.ConvertToVector512Int32(Vector128.Create(xr.Slice(j, 16)));
+                    }
+
+                    sum = Vector512.Sum(s);
+                }
+
+                for (; j < c; j++)
+                {
+                    sum += xr[j];
+                }
+
+                long mean = RoundDiv(sum, c);
+                long variance = 0;
+                j = 0;
+                if (Avx512BW.IsSupported)
+                {
+                    Vector512<int> mv = Vector512.Create((int)mean), s = Vector512<int>.Zero;
+                    for (; j + 16 <= c; j += 16)
+                    {
+                        Vector512<int> d = Avx512F.ConvertToVector512Int32(Vector128.Create(xr.Slice(j, 16))) - mv;
+                        s += d * d;
+                    }
+
+                    variance = Vector512.Sum(s);
+                }
+
+                for (; j < c; j++)
+                {
+                    long d = xr[j] - mean;
+                    variance += d * d;
+                }
+
+                long k = (long)Isqrt((ulong)variance);
+                long f = k == 0 ? 0 : int.MaxValue / k;
+                j = 0;
+                if (Avx512BW.IsSupported)
+                {
+                    Vector512<long> mv = Vector512.Create(mean), fv = Vector512.Create(f), lv = Vector512.Create(lo), hv = Vector512.Create(hi);
+                    for (; j + 8 <= c; j += 8)
+                    {
+                        Vector512<long> d = Avx512F.ConvertToVector512Int64(Vector128.CreateScalar(Unsafe.ReadUnaligned<ulong>(ref Unsafe.As<sbyte, byte>(ref Unsafe.AsRef(in xr[j])))).AsSByte()) - mv;
+                        Vector512<long> norm = Avx512F.ShiftRightArithmetic(Avx512F.Multiply(d.AsInt32(), fv.AsInt32()), 1);
+                        Vector512<long> v = Avx512F.Multiply(norm.AsInt32(), Vector512.LoadUnsafe(ref mul, (nuint)j).AsInt32());
+                        v = Avx512F.ShiftRightArithmeticVariable(v + Vector512.LoadUnsafe(ref round, (nuint)j), Vector512.LoadUnsafe(ref shift, (nuint)j).AsUInt64());
+                        v = Vector512.Min(Vector512.Max(v + Vector512.LoadUnsafe(ref bias, (nuint)j), lv), hv);
+                        Vector128<sbyte> b = Avx512F.ConvertToVector128SByte(v);
+                        Unsafe.WriteUnaligned(ref Unsafe.As<sbyte, byte>(ref yr[j]), b.AsUInt64().ToScalar());
+                    }
+                }
+
+                for (; j < c; j++)
+                {
+                    long norm = ((xr[j] - mean) * f) >> 1;
+                    yr[j] = (sbyte)Clamp(Unsafe.Add(ref bias, j) + ((norm * Unsafe.Add(ref mul, j) + Unsafe.Add(ref round, j)) >> (int)Unsafe.Add(ref shift, j)), lo, hi);
+                }
+            }
+        }
+
         /// <summary>dst[r * stride + j] = x[r * k + j] - z as int16 (j &lt; k), zero for k &lt;= j &lt; stride.</summary>
         public static void WidenRows(ReadOnlySpan<sbyte> x, int rows, int k, long z, Span<short> dst, int stride)
         {
