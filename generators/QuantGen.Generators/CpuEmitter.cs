@@ -518,6 +518,14 @@ namespace QuantGen.Generators
                     }
 
                     Dyadic ma = add.RequantA!.Value, mb = add.RequantB!.Value;
+                    if (a.Kind != TensorKind.Initializer && b.Kind != TensorKind.Initializer && a.Type.IsSigned && a.Type.Bits <= 8 && b.Type.IsSigned && b.Type.Bits <= 8
+                        && a.ElementCount == y.ElementCount && b.ElementCount == y.ElementCount && ty == "sbyte" && ma.Shift <= 62 && mb.Shift <= 62)
+                    {
+                        w.Line("// Residual add of two int8 tensors, vectorized (QuantGenKernels.AddS8).");
+                        w.Line($"QuantGenKernels.AddS8({an}, {I(a.Quant!.ZeroPoint)}, {ma.Multiplier}, {ma.Shift}, {bn}, {I(b.Quant!.ZeroPoint)}, {mb.Multiplier}, {mb.Shift}, {I(zo)}, {lo}, {hi}, y);");
+                        break;
+                    }
+
                     string Branch(TensorInfo t, string name, Dyadic m, string v)
                     {
                         string index = Index("i", t.ElementCount, y.ElementCount);
