@@ -513,7 +513,7 @@ namespace QuantGen.Generated
                         Vector512<int> v = Avx512F.ConvertToVector512Int32(Vector128.Create(xr.Slice(j, 16))) - mv;
                         v = v + Avx512F.ShiftRightArithmetic(v, 1) - Avx512F.ShiftRightArithmetic(v, 4);
                         v = Vector512.Max(v, lower);
-                        Vector512<int> q = Avx512F.ShiftRightLogical(Avx512F.MultiplyLow(-v, mg), (byte)magicShift);
+                        Vector512<int> q = Vector512.ShiftRightLogical(Avx512F.MultiplyLow(-v, mg), magicShift);
                         Vector512<int> rem = v + (q * ax0);
                         Vector512<int> ev = Avx512F.ShiftRightLogical(Avx512F.ShiftLeftLogicalVariable((rem - twoX0).AsUInt32(), (nv - q).AsUInt32()), 1).AsInt32();
                         ev.CopyTo(e.Slice(j, 16));
@@ -541,8 +541,8 @@ namespace QuantGen.Generated
                     Vector512<int> fv = Vector512.Create(f);
                     for (; j + 32 <= len; j += 32)
                     {
-                        Vector512<int> a0 = Avx512F.ShiftRightLogical(Avx512F.MultiplyLow(Vector512.LoadUnsafe(ref e[j]), fv), (byte)outShift);
-                        Vector512<int> a1 = Avx512F.ShiftRightLogical(Avx512F.MultiplyLow(Vector512.LoadUnsafe(ref e[j + 16]), fv), (byte)outShift);
+                        Vector512<int> a0 = Vector512.ShiftRightLogical(Avx512F.MultiplyLow(Vector512.LoadUnsafe(ref e[j]), fv), outShift);
+                        Vector512<int> a1 = Vector512.ShiftRightLogical(Avx512F.MultiplyLow(Vector512.LoadUnsafe(ref e[j + 16]), fv), outShift);
                         Vector512.Create(Avx512F.ConvertToVector256Int16(a0), Avx512F.ConvertToVector256Int16(a1)).CopyTo(yr.Slice(j, 32));
                     }
                 }
@@ -571,8 +571,8 @@ namespace QuantGen.Generated
                 {
                     Vector512<long> va = Avx512F.ConvertToVector512Int64(Vector128.CreateScalar(Unsafe.ReadUnaligned<ulong>(ref Unsafe.As<sbyte, byte>(ref Unsafe.AsRef(in a[i])))).AsSByte()) - zav;
                     Vector512<long> vb = Avx512F.ConvertToVector512Int64(Vector128.CreateScalar(Unsafe.ReadUnaligned<ulong>(ref Unsafe.As<sbyte, byte>(ref Unsafe.AsRef(in b[i])))).AsSByte()) - zbv;
-                    va = Avx512F.ShiftRightArithmetic(Avx512F.Multiply(va.AsInt32(), mav.AsInt32()) + rav, (byte)sa);
-                    vb = Avx512F.ShiftRightArithmetic(Avx512F.Multiply(vb.AsInt32(), mbv.AsInt32()) + rbv, (byte)sb);
+                    va = Vector512.ShiftRightArithmetic(Avx512F.Multiply(va.AsInt32(), mav.AsInt32()) + rav, sa);
+                    vb = Vector512.ShiftRightArithmetic(Avx512F.Multiply(vb.AsInt32(), mbv.AsInt32()) + rbv, sb);
                     Vector512<long> v = Vector512.Min(Vector512.Max(zov + va + vb, lov), hiv);
                     Unsafe.WriteUnaligned(ref Unsafe.As<sbyte, byte>(ref y[i]), Avx512F.ConvertToVector128SByte(v).AsUInt64().ToScalar());
                 }
@@ -598,10 +598,12 @@ namespace QuantGen.Generated
                     m = Vector128.Max(m, Vector128.Create(x.Slice(i, 16)));
                 }
 
-                for (int l = 0; l < 16; l++)
-                {
-                    max = m.GetElement(l) > max ? m.GetElement(l) : max;
-                }
+                Vector128<short> h = Vector128.Max(Vector128.WidenLower(m), Vector128.WidenUpper(m));
+                Vector128<int> g = Vector128.Max(Vector128.WidenLower(h), Vector128.WidenUpper(h));
+                max = g.GetElement(0);
+                max = g.GetElement(1) > max ? g.GetElement(1) : max;
+                max = g.GetElement(2) > max ? g.GetElement(2) : max;
+                max = g.GetElement(3) > max ? g.GetElement(3) : max;
             }
 
             for (; i < x.Length; i++)
