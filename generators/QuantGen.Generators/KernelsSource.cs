@@ -586,6 +586,36 @@ namespace QuantGen.Generated
             }
         }
 
+        /// <summary>True when every element lies in [lo, hi] (16 at a time where SIMD is available).</summary>
+        public static bool InRange(ReadOnlySpan<sbyte> x, sbyte lo, sbyte hi)
+        {
+            int i = 0;
+            if (Vector128.IsHardwareAccelerated)
+            {
+                Vector128<sbyte> lv = Vector128.Create(lo), hv = Vector128.Create(hi), bad = Vector128<sbyte>.Zero;
+                for (; i + 16 <= x.Length; i += 16)
+                {
+                    Vector128<sbyte> v = Vector128.Create(x.Slice(i, 16));
+                    bad |= Vector128.LessThan(v, lv) | Vector128.GreaterThan(v, hv);
+                }
+
+                if (bad != Vector128<sbyte>.Zero)
+                {
+                    return false;
+                }
+            }
+
+            for (; i < x.Length; i++)
+            {
+                if (x[i] < lo || x[i] > hi)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
         /// <summary>The largest element of a non-empty int8 row.</summary>
         public static int RowMax(ReadOnlySpan<sbyte> x)
         {
