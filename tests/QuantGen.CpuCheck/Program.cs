@@ -19,6 +19,12 @@ namespace QuantGen.CpuCheck
     {
     }
 
+    /// <summary>The DeiT-Tiny-sized encoder block of the benchmarks (197 tokens, 192 channels, 3 heads, MLP 768).</summary>
+    [QuantizedModel("models/encoder_block.qmodel.json")]
+    public partial class Encoder
+    {
+    }
+
     /// <summary>Result of comparing one generated model with the reference interpreter.</summary>
     public sealed class CheckResult
     {
@@ -40,6 +46,7 @@ namespace QuantGen.CpuCheck
         {
             Console.WriteLine("path=" + Mlp.SimdPath);
             List<CheckResult> results = CheckAll();
+            results.Add(CheckEncoder());
             results.ForEach(r => Console.WriteLine(r));
             return results.All(r => r.Mismatches == 0 && r.Inputs > 0) ? 0 : 1;
         }
@@ -55,6 +62,68 @@ namespace QuantGen.CpuCheck
                 Check("digits_mlp", Path.Combine(models, "digits_mlp.qmodel.json"), data, (x, y) => mlp.Infer(x, y), (x, y, n) => mlp.Infer(x, y, n)),
                 Check("digits_vit", Path.Combine(models, "digits_vit.qmodel.json"), data, (x, y) => vit.Infer(x, y), (x, y, n) => vit.Infer(x, y, n)),
             };
+        }
+
+        /// <summary>
+        /// The encoder block on a few inputs (the reference interpreter needs about a second each): two realistic ones
+        /// (N(0, 1) tokens quantized at the input scale), all max, all min, both alternations (of the declared input range),
+        /// zeros and one uniform random;
+        /// single calls and one batched call over all of them.
+        /// </summary>
+        public static CheckResult CheckEncoder()
+        {
+            string models = LabeledDataset.FindUpwards(AppContext.BaseDirectory, Path.Combine("samples", "models"));
+            ModelGraph graph = ModelLoader.Load(Path.Combine(models, "encoder_block.qmodel.json")).GetGraphOrThrow();
+            var reference = new ReferenceInterpreter(graph);
+            int n = graph.Input.ElementCount, m = graph.Output.ElementCount;
+            var rng = new Random(20261124);
+            var inputs = new List<int[]>();
+            for (int s = 0; s < 2; s++)
+            {
+                inputs.Add(reference.Quantize(Enumerable.Range(0, n).Select(_ => (float)(Math.Sqrt(-2.0 * Math.Log(1.0 - rng.NextDouble())) * Math.Cos(2.0 * Math.PI * rng.NextDouble()))).ToArray()));
+            }
+
+            int lo = Encoder.InputMin, hi = Encoder.InputMax; // the declared input range (Infer rejects values outside it)
+            inputs.Add(Enumerable.Repeat(hi, n).ToArray());
+            inputs.Add(Enumerable.Repeat(lo, n).ToArray());
+            inputs.Add(Enumerable.Range(0, n).Select(i => i % 2 == 0 ? hi : lo).ToArray());
+            inputs.Add(Enumerable.Range(0, n).Select(i => i % 2 == 0 ? lo : hi).ToArray());
+            inputs.Add(new int[n]);
+            inputs.Add(Enumerable.Range(0, n).Select(_ => rng.Next(lo, hi + 1)).ToArray());
+            var result = new CheckResult { Model = "encoder_block", Inputs = inputs.Count };
+            var encoder = new Encoder();
+            var x = new sbyte[n];
+            var y = new sbyte[m];
+            var expected = new List<int[]>();
+            for (int s = 0; s < inputs.Count; s++)
+            {
+                expected.Add(reference.Run(inputs[s]));
+                for (int i = 0; i < n; i++)
+                {
+                    x[i] = (sbyte)inputs[s][i];
+                }
+
+                encoder.Infer(x, y);
+                Compare(result, expected[s], y, s);
+            }
+
+            sbyte[] all = inputs.SelectMany(v => v.Select(b => (sbyte)b)).ToArray();
+            var outAll = new sbyte[inputs.Count * m];
+            encoder.Infer(all, outAll, inputs.Count);
+            for (int s = 0; s < inputs.Count; s++)
+            {
+                Compare(result, expected[s], outAll.AsSpan(s * m, m).ToArray(), s);
+            }
+
+            // The opt-in parallel path must give the same bytes as well.
+            Array.Clear(outAll);
+            encoder.InferParallel(all, outAll, inputs.Count, 2);
+            for (int s = 0; s < inputs.Count; s++)
+            {
+                Compare(result, expected[s], outAll.AsSpan(s * m, m).ToArray(), s);
+            }
+
+            return result;
         }
 
         private delegate void InferOne(ReadOnlySpan<sbyte> input, Span<sbyte> output);

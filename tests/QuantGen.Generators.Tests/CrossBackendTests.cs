@@ -58,6 +58,14 @@ namespace QuantGen.Tests.Generators
             Assert.StartsWith("path=" + expectedPath + "\n", output.Replace("\r\n", "\n"), StringComparison.Ordinal);
             Assert.Contains("digits_mlp: 555 inputs, 0 mismatches", output, StringComparison.Ordinal);
             Assert.Contains("digits_vit: 555 inputs, 0 mismatches", output, StringComparison.Ordinal);
+            Assert.Contains("encoder_block: 8 inputs, 0 mismatches", output, StringComparison.Ordinal);
+        }
+
+        [Fact]
+        public void EncoderBlockIsBitExactOnTheDefaultPath()
+        {
+            CheckResult r = QuantGen.CpuCheck.Program.CheckEncoder();
+            Assert.True(r.Mismatches == 0 && r.Inputs == 8, r.ToString());
         }
 
         [Fact]
@@ -65,16 +73,25 @@ namespace QuantGen.Tests.Generators
         {
             var mlp = new Mlp();
             var vit = new Vit();
+            var encoder = new QuantGen.CpuCheck.Encoder();
             var x = new sbyte[64];
             var y = new sbyte[10];
+            var tokens = new sbyte[197 * 192];
+            var tokensOut = new sbyte[197 * 192];
             mlp.Infer(x, y);
             vit.Infer(x, y);
+            encoder.Infer(tokens, tokensOut);
             long before = GC.GetAllocatedBytesForCurrentThread();
             for (int i = 0; i < 100; i++)
             {
                 mlp.Infer(x, y);
                 vit.Infer(x, y);
                 mlp.Infer(x, y, 1);
+            }
+
+            for (int i = 0; i < 3; i++)
+            {
+                encoder.Infer(tokens, tokensOut);
             }
 
             Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
@@ -110,10 +127,10 @@ namespace QuantGen.Tests.Generators
             Assert.Equal((64 * 128) + (128 * 64) + (64 * 10), info.Macs);
             Assert.Equal((64 * 128) + (128 * 64) + (64 * 10) + (4 * (128 + 64 + 10)), info.WeightBytes);
             Assert.Equal(new[] { "fc1", "fc2", "fc3" }, info.Layers.Select(l => l.Name));
-            Assert.All(info.Layers, l => Assert.Equal("int8-maddubs", l.Kernel));
+            Assert.All(info.Layers, l => Assert.Equal("int8-gemm-pmaddwd", l.Kernel));
             Assert.Equal(21, info.Layers[0].AccumulatorBits);
             Assert.Equal(Enumerable.Range(0, 10).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)), info.Labels);
-            Assert.Equal(new[] { "int16-pmaddwd", "int16-pmaddwd" }, Vit.Info.Layers.Where(l => l.Op == "MatMul").Select(l => l.Kernel));
+            Assert.Equal(new[] { "int16-gemm-pmaddwd", "int16-gemm-pmaddwd" }, Vit.Info.Layers.Where(l => l.Op == "MatMul").Select(l => l.Kernel));
         }
 
         [Fact]

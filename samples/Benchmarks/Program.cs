@@ -1,0 +1,47 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using BenchmarkDotNet.Running;
+using QuantGen.Data;
+using QuantGen.Graph;
+using QuantGen.Model;
+using QuantGen.Quantization;
+
+namespace QuantGen.Benchmarks
+{
+    /// <summary>
+    ///   dotnet run -c Release --project samples/Benchmarks -- quantize     re-quantize encoder_block (C# PTQ) and rewrite its files
+    ///   dotnet run -c Release --project samples/Benchmarks -- check        one pass of every runner: agreement and bytes per call
+    ///   dotnet run -c Release --project samples/Benchmarks -- --filter *   BenchmarkDotNet (any BenchmarkDotNet arguments)
+    /// </summary>
+    public static class Program
+    {
+        public static int Main(string[] args)
+        {
+            if (args.Length > 0 && args[0] == "quantize")
+            {
+                return QuantizeEncoder();
+            }
+
+            if (args.Length > 0 && args[0] == "check")
+            {
+                return Check.Run();
+            }
+
+            BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, new ShortConfig());
+            return 0;
+        }
+
+        private static int QuantizeEncoder()
+        {
+            string models = Inputs.ModelsDirectory;
+            ModelGraph floatGraph = ModelLoader.Load(Path.Combine(models, "encoder_block.float.qmodel.json")).GetGraphOrThrow();
+            List<float[]> calibration = Enumerable.Range(0, 16).Select(i => Inputs.EncoderTokens(1000 + i)).ToList();
+            QuantizedModel q = PostTrainingQuantizer.Quantize(floatGraph, calibration, new QuantizationOptions { Name = "encoder_block" });
+            q.Save(Path.Combine(models, "encoder_block.qmodel.json"));
+            Console.WriteLine("wrote encoder_block.qmodel.json and " + q.Spec.Weights);
+            return 0;
+        }
+    }
+}
