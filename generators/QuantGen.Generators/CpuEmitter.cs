@@ -852,19 +852,11 @@ namespace QuantGen.Generators
                     ShiftmaxParams p = s.Shiftmax!.Value;
                     w.Line("// Shiftmax: the zero point cancels in x - max; the row sum saturates at 2^31 - 1 (all terms are >= 0).");
                     w.Line("if (sum > int.MaxValue) sum = int.MaxValue;");
-                    w.Line("long f = int.MaxValue / sum;");
-                    w.Open($"for (int i = 0; i < {len}; i++)");
-                    w.Line($"y[o + i] = ({ty})((e[i] * f) >> {32 - p.OutBits});");
-                    w.Close();
+                    EmitShiftmaxNormalize(w, len, ty, p.OutBits);
                 }
                 else
                 {
-                    ISoftmaxParams p = s.IBert!.Value;
-                    w.Line("long f = 4611686018427387904L / sum;");
-                    w.Open($"for (int i = 0; i < {len}; i++)");
-                    w.Line($"long v = QuantGenKernels.RoundShift(e[i] * f, {62 - p.OutBits});");
-                    w.Line($"y[o + i] = ({ty})(v > {I((1L << p.OutBits) - 1)} ? {I((1L << p.OutBits) - 1)} : v);");
-                    w.Close();
+                    EmitIBertNormalize(w, len, ty, s.IBert!.Value.OutBits);
                 }
             }
             else if (s.Method == SoftmaxMethod.Shiftmax)
@@ -876,10 +868,7 @@ namespace QuantGen.Generators
                 w.Line("sum += e[i];");
                 w.Line("if (sum > int.MaxValue) sum = int.MaxValue;");
                 w.Close();
-                w.Line("long f = int.MaxValue / sum;");
-                w.Open($"for (int i = 0; i < {len}; i++)");
-                w.Line($"y[o + i] = ({ty})((e[i] * f) >> {32 - p.OutBits});");
-                w.Close();
+                EmitShiftmaxNormalize(w, len, ty, p.OutBits);
             }
             else
             {
@@ -889,11 +878,7 @@ namespace QuantGen.Generators
                 w.Line($"e[i] = QuantGenKernels.IExp(x[o + i] - max, {p.Exp.QLn2}, {p.Exp.QB}, {p.Exp.QC}, {p.Exp.Shift});");
                 w.Line("sum += e[i];");
                 w.Close();
-                w.Line("long f = 4611686018427387904L / sum;");
-                w.Open($"for (int i = 0; i < {len}; i++)");
-                w.Line($"long v = QuantGenKernels.RoundShift(e[i] * f, {62 - p.OutBits});");
-                w.Line($"y[o + i] = ({ty})(v > {I((1L << p.OutBits) - 1)} ? {I((1L << p.OutBits) - 1)} : v);");
-                w.Close();
+                EmitIBertNormalize(w, len, ty, p.OutBits);
             }
 
             w.Close();
@@ -920,6 +905,25 @@ namespace QuantGen.Generators
             }
 
             return true;
+        }
+
+        /// <summary>Shiftmax row tail: f = floor((2^31 - 1) / sum), y = (e * f) &gt;&gt; (32 - outBits).</summary>
+        private static void EmitShiftmaxNormalize(SourceWriter w, int len, string ty, int outBits)
+        {
+            w.Line("long f = int.MaxValue / sum;");
+            w.Open($"for (int i = 0; i < {len}; i++)");
+            w.Line($"y[o + i] = ({ty})((e[i] * f) >> {32 - outBits});");
+            w.Close();
+        }
+
+        /// <summary>I-BERT i-softmax row tail: one division into 2^62, rounded, saturated at 2^outBits - 1.</summary>
+        private static void EmitIBertNormalize(SourceWriter w, int len, string ty, int outBits)
+        {
+            w.Line("long f = 4611686018427387904L / sum;");
+            w.Open($"for (int i = 0; i < {len}; i++)");
+            w.Line($"long v = QuantGenKernels.RoundShift(e[i] * f, {62 - outBits});");
+            w.Line($"y[o + i] = ({ty})(v > {I((1L << outBits) - 1)} ? {I((1L << outBits) - 1)} : v);");
+            w.Close();
         }
 
         private void EmitLayerNorm(SourceWriter w, GraphNode node, LayerNormLayer ln, string id)

@@ -651,58 +651,10 @@ namespace QuantGen.Graph
             switch (layer)
             {
                 case DenseLayer d:
-                {
-                    TensorInfo w = node.Weight!;
-                    if (w.Type.IsFloat || w.Quant == null || w.Quant.ZeroPoint != 0)
-                    {
-                        return c.Reject($"weight \"{w.Name}\" must be a symmetric integer tensor (zero point 0) with its scale(s)");
-                    }
-
-                    if (node.Bias != null && node.Bias.Type != ElementType.Int32)
-                    {
-                        return c.Reject($"bias \"{node.Bias.Name}\" must be int32 (scale = input scale x weight scale), not {node.Bias.Type}");
-                    }
-
-                    int n = w.Shape[0];
-                    if (d.Requant == null || d.Requant.Length != n)
-                    {
-                        return c.Reject($"\"multipliers\"/\"shifts\" need {n} entries, one per output channel; found {d.Requant?.Length ?? 0}");
-                    }
-
-                    if (d.Clamp == null || d.Clamp[0] < outQ.Type.MinValue || d.Clamp[1] > outQ.Type.MaxValue)
-                    {
-                        return c.Reject($"\"clamp\" must lie within {outQ.Type} [{outQ.Type.MinValue}, {outQ.Type.MaxValue}]");
-                    }
-
-                    return true;
-                }
+                    return CheckWeightedLayer(c, node, d.Requant, d.Clamp, outQ);
 
                 case Conv2dLayer cv:
-                {
-                    TensorInfo w = node.Weight!;
-                    if (w.Type.IsFloat || w.Quant == null || w.Quant.ZeroPoint != 0)
-                    {
-                        return c.Reject($"weight \"{w.Name}\" must be a symmetric integer tensor (zero point 0) with its scale(s)");
-                    }
-
-                    if (node.Bias != null && node.Bias.Type != ElementType.Int32)
-                    {
-                        return c.Reject($"bias \"{node.Bias.Name}\" must be int32 (scale = input scale x weight scale), not {node.Bias.Type}");
-                    }
-
-                    int n = w.Shape[0];
-                    if (cv.Requant == null || cv.Requant.Length != n)
-                    {
-                        return c.Reject($"\"multipliers\"/\"shifts\" need {n} entries, one per output channel; found {cv.Requant?.Length ?? 0}");
-                    }
-
-                    if (cv.Clamp == null || cv.Clamp[0] < outQ.Type.MinValue || cv.Clamp[1] > outQ.Type.MaxValue)
-                    {
-                        return c.Reject($"\"clamp\" must lie within {outQ.Type} [{outQ.Type.MinValue}, {outQ.Type.MaxValue}]");
-                    }
-
-                    return true;
-                }
+                    return CheckWeightedLayer(c, node, cv.Requant, cv.Clamp, outQ);
 
                 case LayerNormLayer ln:
                 {
@@ -750,6 +702,34 @@ namespace QuantGen.Graph
                 default:
                     return true;
             }
+        }
+
+        /// <summary>Dense and Conv2d: symmetric integer weights, int32 bias, one dyadic per output channel, a clamp inside the output type.</summary>
+        private static bool CheckWeightedLayer(LayerContext c, GraphNode node, Dyadic[]? requant, long[]? clamp, TensorQuant outQ)
+        {
+            TensorInfo w = node.Weight!;
+            if (w.Type.IsFloat || w.Quant == null || w.Quant.ZeroPoint != 0)
+            {
+                return c.Reject($"weight \"{w.Name}\" must be a symmetric integer tensor (zero point 0) with its scale(s)");
+            }
+
+            if (node.Bias != null && node.Bias.Type != ElementType.Int32)
+            {
+                return c.Reject($"bias \"{node.Bias.Name}\" must be int32 (scale = input scale x weight scale), not {node.Bias.Type}");
+            }
+
+            int n = w.Shape[0];
+            if (requant == null || requant.Length != n)
+            {
+                return c.Reject($"\"multipliers\"/\"shifts\" need {n} entries, one per output channel; found {requant?.Length ?? 0}");
+            }
+
+            if (clamp == null || clamp[0] < outQ.Type.MinValue || clamp[1] > outQ.Type.MaxValue)
+            {
+                return c.Reject($"\"clamp\" must lie within {outQ.Type} [{outQ.Type.MinValue}, {outQ.Type.MaxValue}]");
+            }
+
+            return true;
         }
 
         /// <summary>Per-layer helpers for messages that point at the layer.</summary>
