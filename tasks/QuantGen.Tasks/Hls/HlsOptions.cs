@@ -197,5 +197,9 @@ namespace QuantGen.Tasks.Hls
 
         /// <summary>Anything unexpected, caught so that the build reports it instead of crashing.</summary>
         public const string InternalError = "QG3011";
+
+        /// <summary>A layer too large for its io mode or reuse factor (Conv2d unrolling more than 4096 multipliers, an
+        /// io_parallel Conv2d/MaxPool2d input beyond 4096 elements).</summary>
+        public const string LayerTooLarge = "QG3012";
     }
 }

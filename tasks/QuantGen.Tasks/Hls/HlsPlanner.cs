@@ -207,18 +207,19 @@ namespace QuantGen.Tasks.Hls
                 {
                     Error(HlsErrors.ReuseFactorNotApplicable, $"LayerReuseFactors names layer \"{kv.Key}\", which the model does not have (layers: {string.Join(", ", graph.Nodes.Select(n => n.Layer.Name))})", SourcePlace.None);
                 }
-                else if (!(node.Layer is DenseLayer) && !(node.Layer is MatMulLayer))
+                else if (!HasReuse(node.Layer))
                 {
-                    Error(HlsErrors.ReuseFactorNotApplicable, $"LayerReuseFactors sets a reuse factor for layer \"{kv.Key}\" ({node.Layer.Op}), but only Dense and MatMul layers have multipliers to reuse", node.Layer.Place);
+                    Error(HlsErrors.ReuseFactorNotApplicable, $"LayerReuseFactors sets a reuse factor for layer \"{kv.Key}\" ({node.Layer.Op}), but only Dense, MatMul and Conv2d layers have multipliers to reuse", node.Layer.Place);
                 }
             }
 
             foreach (GraphNode node in graph.Nodes)
             {
                 layerIdents[node.Layer.Name] = names.Reserve(node.Layer.Name);
-                if (node.Layer is DenseLayer || node.Layer is MatMulLayer)
+                if (HasReuse(node.Layer))
                 {
-                    int k = node.Inputs[0].Shape[node.Inputs[0].Shape.Length - 1];
+                    // Dense/MatMul: the last input axis; Conv2d: one output channel's window, C / group x kh x kw.
+                    int k = node.Layer is Conv2dLayer ? node.Weight!.ElementCount / node.Weight.Shape[0] : node.Inputs[0].Shape[node.Inputs[0].Shape.Length - 1];
                     int r = options.ReuseFor(node.Layer.Name);
                     if (r > k || k % r != 0)
                     {
@@ -229,6 +230,8 @@ namespace QuantGen.Tasks.Hls
                 }
             }
         }
+
+        private static bool HasReuse(LayerSpec layer) => layer is DenseLayer || layer is MatMulLayer || layer is Conv2dLayer;
 
         private void Error(string id, string message, SourcePlace place) =>
             diagnostics.Add(new ModelDiagnostic(id, message, File, place.Line > 0 ? place.Path : null, place.Line, place.Column));
@@ -340,7 +343,7 @@ namespace QuantGen.Tasks.Hls
                     int n = node.Weight.Shape[0], k = node.Weight.Shape[1], rows = inputs[0].Count / k;
                     int reuse = options.ReuseFor(spec.Name);
                     IntRange xzp = lr.Find("input-zp") ?? new IntRange(0, 0);
-                    IntRange acc = DensePartialSums(node, xzp);
+                    IntRange acc = PartialSums(node, xzp);
                     string accType = names.Reserve(fn + "_acc_t"), xType = names.Reserve(fn + "_x_t");
                     types.Add(TypeDef(accType, acc, "accumulator and every partial sum"));
                     types.Add(TypeDef(xType, xzp, "input minus its zero point"));
@@ -397,6 +400,94 @@ namespace QuantGen.Tasks.Hls
                     layer["comment"] = $"{spec.Name}: MatMul [{batches} x {rowsA} x {k}] x [{batches} x {k} x {cols}], reuse factor {reuse}";
                     MacEstimate(layer, batches * rowsA, k, cols, reuse, acc);
                     layer["rom_bits"] = inputs.Where(t => t.IsConstant).Sum(t => (long)t.Count * t.Bits);
+                    break;
+                }
+
+                case Conv2dLayer cv:
+                {
+                    TensorView w = tensors[node.Weight!.Name];
+                    TensorView? bias = node.Bias != null ? tensors[node.Bias.Name] : null;
+                    int[] ws = node.Weight.Shape, os = node.Output.Shape;
+                    int cOut = ws[0], cg = ws[1], kh = ws[2], kw = ws[3], k = cg * kh * kw, og = cOut / cv.Group;
+                    int pixels = inShape[0] * os[2] * os[3];
+                    int reuse = options.ReuseFor(spec.Name);
+                    if (!ConvFits(node, inputs[0], cOut, k, reuse))
+                    {
+                        return null;
+                    }
+
+                    IntRange xzp = lr.Find("input-zp") ?? new IntRange(0, 0);
+                    IntRange window = new IntRange(Math.Min(xzp.Min, 0), Math.Max(xzp.Max, 0));   // padding is the real 0
+                    IntRange acc = PartialSums(node, xzp);
+                    string accType = names.Reserve(fn + "_acc_t"), xType = names.Reserve(fn + "_x_t");
+                    types.Add(TypeDef(accType, acc, "accumulator and every partial sum"));
+                    types.Add(TypeDef(xType, window, "window value: input minus its zero point, 0 in the padding"));
+                    layer["kernel"] = "conv2d";
+                    layer["batch"] = inShape[0];
+                    layer["c_in"] = inShape[1];
+                    layer["h"] = inShape[2];
+                    layer["w"] = inShape[3];
+                    layer["c_out"] = cOut;
+                    layer["oh"] = os[2];
+                    layer["ow"] = os[3];
+                    layer["kh"] = kh;
+                    layer["kw"] = kw;
+                    layer["sh"] = cv.Strides[0];
+                    layer["sw"] = cv.Strides[1];
+                    layer["pad_top"] = cv.Pads[0];
+                    layer["pad_left"] = cv.Pads[1];
+                    layer["cg"] = cg;
+                    layer["k"] = k;
+                    layer["win_count"] = inShape[1] * kh * kw;
+                    layer["group"] = cv.Group;
+                    // Output channel o reads the window of its group's channels: win[(o / og) * K + j].
+                    layer["win_base"] = cv.Group == 1 ? string.Empty : og == 1 ? $"o * {k} + " : $"(o / {og}) * {k} + ";
+                    layer["reuse"] = reuse;
+                    layer["block"] = k / reuse;
+                    layer["lanes"] = (cOut + reuse - 1) / reuse;
+                    layer["acc_type"] = accType;
+                    layer["x_type"] = xType;
+                    layer["weight"] = w.Array;
+                    layer["weight_type"] = w.TypeName;
+                    layer["bias"] = bias?.Array ?? string.Empty;
+                    layer["lo"] = CppNames.Lit(cv.Clamp![0]);
+                    layer["hi"] = CppNames.Lit(cv.Clamp[1]);
+                    string mult = names.Reserve(fn + "_multiplier"), shift = names.Reserve(fn + "_shift");
+                    tables.Add(Table(mult, cv.Requant!.Select(q => (long)q.Multiplier).ToList(), $"{spec.Name}: requantization multipliers, one per output channel"));
+                    tables.Add(Table(shift, cv.Requant!.Select(q => (long)q.Shift).ToList(), $"{spec.Name}: requantization shifts"));
+                    layer["mult_table"] = mult;
+                    layer["shift_table"] = shift;
+                    string kind = cv.Group == 1 ? string.Empty : cg == 1 ? $", depthwise (group {cv.Group})" : $", group {cv.Group}";
+                    layer["comment"] = $"{spec.Name}: Conv2d [{string.Join(", ", inShape)}] -> [{string.Join(", ", os)}], kernel {kh}x{kw}, strides {cv.Strides[0]}x{cv.Strides[1]}, pads [{string.Join(", ", cv.Pads)}]{kind}, activation {cv.Activation.ToString().ToLowerInvariant()}, reuse factor {reuse}";
+                    MacEstimate(layer, pixels, k, cOut, reuse, acc, 1);
+                    layer["rom_bits"] = (long)cOut * k * w.Bits + (bias != null ? (long)cOut * bias.Bits : 0) + (long)cOut * (32 + 6);
+                    break;
+                }
+
+                case MaxPool2dLayer mp:
+                {
+                    int[] os = node.Output.Shape;
+                    if (!ParallelFits(node, inputs[0]))
+                    {
+                        return null;
+                    }
+
+                    int taps = mp.Kernel[0] * mp.Kernel[1];
+                    layer["kernel"] = "maxpool2d";
+                    layer["planes"] = inShape[0] * inShape[1];
+                    layer["h"] = inShape[2];
+                    layer["w"] = inShape[3];
+                    layer["oh"] = os[2];
+                    layer["ow"] = os[3];
+                    layer["kh"] = mp.Kernel[0];
+                    layer["kw"] = mp.Kernel[1];
+                    layer["sh"] = mp.Strides[0];
+                    layer["sw"] = mp.Strides[1];
+                    layer["pad_top"] = mp.Pads[0];
+                    layer["pad_left"] = mp.Pads[1];
+                    layer["comment"] = $"{spec.Name}: MaxPool2d [{string.Join(", ", inShape)}] -> [{string.Join(", ", os)}], kernel {mp.Kernel[0]}x{mp.Kernel[1]}, strides {mp.Strides[0]}x{mp.Strides[1]}, pads [{string.Join(", ", mp.Pads)}] (padding never wins)";
+                    int depth = CeilLog2(taps) + 1;
+                    Simple(layer, 0, 0, elements + depth, $"E + ceil(log2(kh kw)) + 1 = {elements} + {depth}");
                     break;
                 }
 
@@ -594,10 +685,12 @@ namespace QuantGen.Tasks.Hls
 
         /// <summary>Bounds every partial sum of every channel (bias plus any subset of its products), so that the
         /// accumulator type never wraps whatever order the hardware adds in.</summary>
-        private static IntRange DensePartialSums(GraphNode node, IntRange x)
+        private static IntRange PartialSums(GraphNode node, IntRange x)
         {
+            // Dense [N, K] and Conv2d [O, C / group, kh, kw] alike: row o holds the K weights of output channel o.
+            // A padded conv position contributes 0, which every bound below already allows (any subset of products).
             int[] w = node.Weight!.IntData!;
-            int n = node.Weight.Shape[0], k = node.Weight.Shape[1];
+            int n = node.Weight.Shape[0], k = w.Length / n;
             int[]? bias = node.Bias?.IntData;
             long lo = long.MaxValue, hi = long.MinValue;
             for (int o = 0; o < n; o++)
@@ -617,14 +710,58 @@ namespace QuantGen.Tasks.Hls
             return new IntRange(lo, hi);
         }
 
-        private static void MacEstimate(ScriptObject layer, int rows, int k, int n, int reuse, IntRange acc)
+        /// <summary>Multipliers, accumulator width and latency of a reuse-factor MAC kernel (Dense, MatMul, Conv2d);
+        /// <paramref name="gather"/> adds cycles per row before the MAC: 1 for Conv2d, which first gathers its window.</summary>
+        private static void MacEstimate(ScriptObject layer, int rows, int k, int n, int reuse, IntRange acc, int gather = 0)
         {
             int block = k / reuse, lanes = (n + reuse - 1) / reuse;
-            int depth = 2 + CeilLog2(block + 1) + RequantDepth;
+            int depth = 2 + gather + CeilLog2(block + 1) + RequantDepth;
             layer["multipliers"] = ((long)n * block) + lanes;
             layer["acc_bits"] = acc.Bits;
             layer["latency"] = (long)rows * ((2L * reuse) + depth);
-            layer["formula"] = $"rows x (2 R + 2 + ceil(log2(K/R + 1)) + {RequantDepth}) = {rows} x (2 x {reuse} + {depth})";
+            string what = gather == 0 ? "rows" : "pixels";
+            string load = gather == 0 ? "2" : (2 + gather).ToString(CultureInfo.InvariantCulture);
+            layer["formula"] = $"{what} x (2 R + {load} + ceil(log2(K/R + 1)) + {RequantDepth}) = {rows} x (2 x {reuse} + {depth})";
+        }
+
+        /// <summary>Vivado/Vitis HLS stops unrolling beyond this many copies of a loop body (XFORM 203-504); the
+        /// same bound caps how many registers a completely partitioned io_parallel activation may take.</summary>
+        internal const int UnrollLimit = 4096;
+
+        /// <summary>QG3012 unless the Conv2d's MAC stage (O x K / R multipliers in one cycle) can be unrolled and its
+        /// input fits the io mode.</summary>
+        private bool ConvFits(GraphNode node, TensorView input, int cOut, int k, int reuse)
+        {
+            if (!ParallelFits(node, input))
+            {
+                return false;
+            }
+
+            long unrolled = (long)cOut * (k / reuse);
+            if (unrolled <= UnrollLimit)
+            {
+                return true;
+            }
+
+            var fit = Enumerable.Range(1, k).Where(d => k % d == 0 && (long)cOut * (k / d) <= UnrollLimit).ToList();
+            string fix = fit.Count > 0
+                ? $"raise its reuse factor (LayerReuseFactors \"{node.Layer.Name}={fit[0]}\"; divisors of {k} that fit: {string.Join(", ", fit)})"
+                : $"even reuse factor {k} leaves {cOut} multipliers, one per output channel: split the layer into convolutions of at most {UnrollLimit} output channels";
+            Error(HlsErrors.LayerTooLarge, $"layer \"{node.Layer.Name}\" (Conv2d, {cOut} output channels x {k} window values) would unroll {unrolled} multipliers per cycle at reuse factor {reuse}, more than the {UnrollLimit} Vitis HLS unrolls; {fix}", node.Layer.Place);
+            return false;
+        }
+
+        /// <summary>QG3012 when io_parallel would partition a Conv2d/MaxPool2d input into more than
+        /// <see cref="UnrollLimit"/> registers, each window value a multiplexer over all of them.</summary>
+        private bool ParallelFits(GraphNode node, TensorView input)
+        {
+            if (options.IoMode != IoMode.Parallel || input.Count <= UnrollLimit)
+            {
+                return true;
+            }
+
+            Error(HlsErrors.LayerTooLarge, $"layer \"{node.Layer.Name}\" ({node.Layer.Op}) reads a [{string.Join(", ", input.Info.Shape)}] input ({input.Count} elements); io_parallel partitions it completely into registers and reads each window through a multiplexer over all of them, which does not fit beyond {UnrollLimit} elements: use IoMode io_stream", node.Layer.Place);
+            return false;
         }
 
         private static void Simple(ScriptObject layer, long multipliers, int dividers, long latency, string formula)
