@@ -47,10 +47,42 @@ namespace QuantGen.Tests.Hls
             Directory.Delete(Path.GetDirectoryName(dir)!, true);
         }
 
+        /// <summary>The digits CNN's layer reuse factors: each divides its layer's inner dimension (3x3 windows: K = 9).</summary>
+        public const string CnnLayerReuse = "conv1=3;dw=9;pw=4;fc_Gemm=4";
+
+        /// <summary>
+        /// The digits CNN (Conv2d 3x3 pad 1, MaxPool2d 2x2, depthwise 3x3, pointwise 1x1, AvgPool, Dense) in both io
+        /// modes, reuse factor 1 everywhere and a per-layer set (3, 9, 4, 4), with both compilers.
+        /// </summary>
+        [Theory]
+        [InlineData("io_parallel", null)]
+        [InlineData("io_parallel", CnnLayerReuse)]
+        [InlineData("io_stream", null)]
+        [InlineData("io_stream", CnnLayerReuse)]
+        public async Task CnnTestbenchPassesWithBothCompilers(string io, string? layerReuse)
+        {
+            HlsProject project = HlsFixture.Generate("digits_cnn", HlsFixture.Options(io, 1, layerReuse));
+            string cpp = project.Files["firmware/digits_cnn.cpp"];
+            Assert.Contains("static void conv1(", cpp);
+            Assert.Contains("static void pool1(", cpp);
+            Assert.Contains(layerReuse == null ? "for (int k = 0; k < 1; k++) {" : "for (int k = 0; k < 9; k++) {", cpp);
+            string dir = HlsFixture.WriteProject(project, "digits_cnn-" + io + (layerReuse == null ? "-r1" : "-layers"));
+            string[] exes = await Task.WhenAll(HlsFixture.Compilers.Select((c, i) => HlsFixture.CompileAsync(dir, c, "c" + i)));
+            foreach (string exe in exes)
+            {
+                HlsFixture.ProcessResult run = await HlsFixture.RunAsync(exe, dir, "tb_data");
+                Assert.True(run.ExitCode == 0, $"{exe}: exit {run.ExitCode}\n{run.Output}");
+                Assert.Contains("PASS: 55 samples, 550 output elements, all equal to the reference interpreter", run.Output);
+            }
+
+            Directory.Delete(Path.GetDirectoryName(dir)!, true);
+        }
+
         /// <summary>The golden data is the reference interpreter's: 50 test digits plus 5 adversarial inputs.</summary>
         [Theory]
         [InlineData("digits_mlp")]
         [InlineData("digits_vit")]
+        [InlineData("digits_cnn")]
         public void GoldenVectorsAreTheReferenceOutputs(string model)
         {
             HlsProject project = HlsFixture.Generate(model, HlsFixture.Options());
@@ -77,11 +109,13 @@ namespace QuantGen.Tests.Hls
         }
 
         /// <summary>The check can fail: one wrong expected element makes the testbench report it and exit 1.</summary>
-        [Fact]
-        public async Task PlantedWrongExpectedValueFailsTheTestbench()
+        [Theory]
+        [InlineData("digits_vit", 2, null)]
+        [InlineData("digits_cnn", 1, CnnLayerReuse)]
+        public async Task PlantedWrongExpectedValueFailsTheTestbench(string model, int reuse, string? layerReuse)
         {
-            HlsProject project = HlsFixture.Generate("digits_vit", HlsFixture.Options("io_stream", 2));
-            string dir = HlsFixture.WriteProject(project, "planted");
+            HlsProject project = HlsFixture.Generate(model, HlsFixture.Options("io_stream", reuse, layerReuse));
+            string dir = HlsFixture.WriteProject(project, "planted-" + model);
             string exe = await HlsFixture.CompileAsync(dir, HlsFixture.Compilers[0], "gcc");
             string expected = Path.Combine(dir, "tb_data", "tb_output_predictions.dat");
             List<int[]> rows = HlsFixture.ReadVectors(File.ReadAllText(expected));

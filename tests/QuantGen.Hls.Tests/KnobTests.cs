@@ -73,7 +73,67 @@ namespace QuantGen.Tests.Hls
             IReadOnlyList<ModelDiagnostic> unknown = Diagnostics("digits_mlp", HlsFixture.Options(layerReuse: "fc9=2"));
             Assert.Contains(unknown, d => d.Id == HlsErrors.ReuseFactorNotApplicable && d.Message.Contains("fc9"));
             IReadOnlyList<ModelDiagnostic> softmax = Diagnostics("digits_vit", HlsFixture.Options(layerReuse: "b0_attn=2"));
-            Assert.Contains(softmax, d => d.Id == HlsErrors.ReuseFactorNotApplicable && d.Message.Contains("only Dense and MatMul"));
+            Assert.Contains(softmax, d => d.Id == HlsErrors.ReuseFactorNotApplicable && d.Message.Contains("only Dense, MatMul and Conv2d"));
+        }
+
+        [Fact]
+        public void ConvReuseFactorMustDivideItsWindow()
+        {
+            // conv1 and dw are 3x3 over one channel (K = 9), pw 1x1 over 8 channels (K = 8): a global 4 fits neither 3x3.
+            IReadOnlyList<ModelDiagnostic> global = Diagnostics("digits_cnn", HlsFixture.Options(reuse: 4));
+            Assert.Equal(new[] { "$.layers[0]", "$.layers[2]" }, global.Select(d => d.Place).ToArray());
+            Assert.All(global, d => Assert.Equal(HlsErrors.ReuseFactorNotApplicable, d.Id));
+            Assert.Contains("ReuseFactor 4 does not fit layer \"conv1\" (Conv2d, inner dimension 9): a reuse factor must divide it; valid: 1, 3, 9", global[0].Message);
+            ModelDiagnostic pool = Assert.Single(Diagnostics("digits_cnn", HlsFixture.Options(layerReuse: "pool1=2")));
+            Assert.Equal(HlsErrors.ReuseFactorNotApplicable, pool.Id);
+            Assert.Contains("\"pool1\" (MaxPool2d), but only Dense, MatMul and Conv2d", pool.Message);
+        }
+
+        /// <summary>QG3012: an io_parallel Conv2d input beyond 4096 elements; io_stream takes the same model.</summary>
+        [Fact]
+        public void ConvInputTooLargeForIoParallelIsLocatedAndStreamTakesIt()
+        {
+            string dir = HlsFixture.TempDir("big-input");
+            string spec = ConvModels.WriteSingleConv(dir, 8, 32, 32, 4);   // 8192 input elements
+            HlsOptions parallel = HlsFixture.Options();
+            parallel.TestData = null;
+            parallel.TestVectors = 2;
+            HlsGenerationResult r = HlsGenerator.Generate(spec, parallel);
+            Assert.False(r.Success);
+            ModelDiagnostic d = Assert.Single(r.Diagnostics);
+            Assert.Equal(HlsErrors.LayerTooLarge, d.Id);
+            Assert.Equal("$.layers[0]", d.Place);
+            Assert.True(d.Line > 0 && d.Column > 0);
+            Assert.EndsWith("single_conv.qmodel.json", d.File);
+            Assert.Equal("layer \"big_conv\" (Conv2d) reads a [1, 8, 32, 32] input (8192 elements); io_parallel partitions it completely into registers and reads each window through a multiplexer over all of them, which does not fit beyond 4096 elements: use IoMode io_stream", d.Message);
+
+            HlsOptions stream = HlsFixture.Options("io_stream");
+            stream.TestData = null;
+            stream.TestVectors = 2;
+            Assert.True(HlsGenerator.Generate(spec, stream).Success);
+            Directory.Delete(dir, true);
+        }
+
+        /// <summary>QG3012: a Conv2d whose MAC stage would unroll more than 4096 multipliers names the reuse factors that fit.</summary>
+        [Fact]
+        public void ConvUnrollingTooManyMultipliersSuggestsAReuseFactor()
+        {
+            string dir = HlsFixture.TempDir("wide-conv");
+            string spec = ConvModels.WriteSingleConv(dir, 64, 4, 4, 64);   // 64 outputs x 576 window values
+            HlsOptions o = HlsFixture.Options("io_stream");
+            o.TestData = null;
+            o.TestVectors = 2;
+            ModelDiagnostic d = Assert.Single(HlsGenerator.Generate(spec, o).Diagnostics);
+            Assert.Equal(HlsErrors.LayerTooLarge, d.Id);
+            Assert.Equal("$.layers[0]", d.Place);
+            Assert.Equal("layer \"big_conv\" (Conv2d, 64 output channels x 576 window values) would unroll 36864 multipliers per cycle at reuse factor 1, more than the 4096 Vitis HLS unrolls; raise its reuse factor (LayerReuseFactors \"big_conv=9\"; divisors of 576 that fit: 9, 12, 16, 18, 24, 32, 36, 48, 64, 72, 96, 144, 192, 288, 576)", d.Message);
+            HlsOptions fixedUp = HlsFixture.Options("io_stream", layerReuse: "big_conv=9");
+            fixedUp.TestData = null;
+            fixedUp.TestVectors = 2;
+            HlsGenerationResult ok = HlsGenerator.Generate(spec, fixedUp);
+            Assert.True(ok.Success, string.Join("\n", ok.Diagnostics));
+            Assert.Contains("\"multipliers\": 4104,", ok.Project!.Files["report.json"]);   // 64 x 576 / 9 MACs + ceil(64 / 9) requantizers
+            Directory.Delete(dir, true);
         }
 
         [Fact]

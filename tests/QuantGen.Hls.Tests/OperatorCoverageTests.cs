@@ -1,8 +1,10 @@
+using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Threading.Tasks;
 using QuantGen.Data;
 using QuantGen.Graph;
+using QuantGen.Interpreters;
 using QuantGen.Model;
 using QuantGen.Quantization;
 using QuantGen.Tasks.Hls;
@@ -11,8 +13,9 @@ using Xunit;
 namespace QuantGen.Tests.Hls
 {
     /// <summary>
-    /// Operators the two committed fixtures do not use: I-BERT i-softmax and i-GELU (the ViT re-quantized with them),
-    /// and Clip, Relu, ArgMax (appended to the MLP). Each project must compile and match the reference interpreter.
+    /// Operators the committed MLP and ViT fixtures do not use: I-BERT i-softmax and i-GELU (the ViT re-quantized with
+    /// them), Clip, Relu, ArgMax (appended to the MLP), and Conv2d / MaxPool2d in the corners the digits CNN does not
+    /// reach (a synthetic model). Each project must compile and match the reference interpreter.
     /// </summary>
     public class OperatorCoverageTests
     {
@@ -41,6 +44,61 @@ namespace QuantGen.Tests.Hls
             Assert.Contains("qg_ibert_exp(", cpp);
             Assert.Contains("qg_ibert_gelu(", cpp);
             await CompileAndPass(r.Project, "ibert-" + io, 55);
+        }
+
+        /// <summary>
+        /// Stride 2, asymmetric pads, group 2 (not depthwise), a 2x3 kernel, MaxPool2d 3x2 with pads and strides 2x3, a
+        /// non-zero input zero point; random weights (fixed seed), 20 seeded random inputs and the extreme ones (all -128,
+        /// all 127, alternating, all zero point), in both io modes, reuse 1 and per-layer reuse, with g++ and clang++.
+        /// </summary>
+        [Theory]
+        [InlineData("io_parallel", null)]
+        [InlineData("io_parallel", "conv_g2=4;conv_s2=6")]
+        [InlineData("io_stream", null)]
+        [InlineData("io_stream", "conv_g2=12;conv_s2=3")]
+        public async Task Conv2dAndMaxPool2dCornersAreBitExact(string io, string? layerReuse)
+        {
+            string dir = HlsFixture.TempDir("corners");
+            string spec = ConvModels.WriteCorners(dir);
+            HlsOptions options = HlsFixture.Options(io, 1, layerReuse);
+            options.TestData = null;
+            options.TestVectors = 20;
+            HlsGenerationResult r = HlsGenerator.Generate(spec, options);
+            Assert.True(r.Success, string.Join("\n", r.Diagnostics));
+            HlsProject project = r.Project!;
+            string cpp = project.Files["firmware/conv_corners.cpp"];
+            Assert.Contains("const int ih = oh * 2 - 1 + i;", cpp);          // conv_g2: stride 2 along H, top pad 1
+            Assert.Contains("const int iw = ow * 1 - 0 + j;", cpp);          // conv_g2: no left pad (2 on the right)
+            Assert.Contains("win[(o / 3) * 12 + j]", cpp);                   // group 2: 3 outputs per group read 2 x 2 x 3 values
+            Assert.Contains("const int iw = ow * 3 - 1 + j;", cpp);          // pool: stride 3 along W, left pad 1
+            Assert.Contains("qg_i64 best = -7;", cpp);                       // pool: relu output's least value (zero point -7)
+
+            // The golden vectors exercise the extremes, and the outputs are not all saturated.
+            List<int[]> inputs = HlsFixture.ReadVectors(project.Files["tb_data/tb_input_features.dat"]);
+            List<int[]> outputs = HlsFixture.ReadVectors(project.Files["tb_data/tb_output_predictions.dat"]);
+            Assert.Equal(25, inputs.Count);
+            Assert.Contains(inputs, v => v.All(e => e == -128));
+            Assert.Contains(inputs, v => v.All(e => e == 127));
+            ModelGraph graph = ModelLoader.Load(spec).GetGraphOrThrow();
+            var interpreter = new ReferenceInterpreter(graph);
+            for (int i = 0; i < inputs.Count; i++)
+            {
+                Assert.Equal(interpreter.Run(inputs[i]), outputs[i]);
+            }
+
+            Assert.True(outputs.SelectMany(v => v).Distinct().Count() > 50, "the golden outputs should not be mostly saturated");
+
+            string projectDir = HlsFixture.WriteProject(project, "corners-" + io);
+            string[] exes = await Task.WhenAll(HlsFixture.Compilers.Select((c, i) => HlsFixture.CompileAsync(projectDir, c, "c" + i)));
+            foreach (string exe in exes)
+            {
+                HlsFixture.ProcessResult run = await HlsFixture.RunAsync(exe, projectDir, "tb_data");
+                Assert.True(run.ExitCode == 0, $"{exe}: exit {run.ExitCode}\n{run.Output}");
+                Assert.Contains("PASS: 25 samples, 500 output elements, all equal to the reference interpreter", run.Output);
+            }
+
+            Directory.Delete(Path.GetDirectoryName(projectDir)!, true);
+            Directory.Delete(dir, true);
         }
 
         [Fact]

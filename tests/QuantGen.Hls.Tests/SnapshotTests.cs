@@ -14,7 +14,13 @@ namespace QuantGen.Tests.Hls
     /// </summary>
     public class SnapshotTests
     {
-        public static TheoryData<string> Models => new TheoryData<string> { "digits_mlp", "digits_vit" };
+        public static TheoryData<string> Models => new TheoryData<string> { "digits_mlp", "digits_vit", "digits_cnn" };
+
+        /// <summary>The stream variant's knobs: reuse 2 everywhere, except the CNN, whose 3x3 windows (K = 9) take per-layer factors.</summary>
+        private static (HlsOptions Options, string Baseline) StreamVariant(string model) =>
+            model == "digits_cnn"
+                ? (HlsFixture.Options("io_stream", 1, CompileTests.CnnLayerReuse), "_io_stream_layer_reuse")
+                : (HlsFixture.Options("io_stream", 2), "_io_stream_r2");
 
         [Theory]
         [MemberData(nameof(Models))]
@@ -33,7 +39,8 @@ namespace QuantGen.Tests.Hls
         public void EveryFileOfTheStreamProject(string model)
         {
             HlsProject parallel = HlsFixture.Generate(model, HlsFixture.Options());
-            HlsProject stream = HlsFixture.Generate(model, HlsFixture.Options("io_stream", 2));
+            (HlsOptions options, string suffix) = StreamVariant(model);
+            HlsProject stream = HlsFixture.Generate(model, options);
             Assert.Equal(parallel.Files.Keys, stream.Files.Keys);
             foreach (KeyValuePair<string, string> f in stream.Files)
             {
@@ -43,7 +50,7 @@ namespace QuantGen.Tests.Hls
                 }
                 else
                 {
-                    Baseline.Verify(HlsFixture.TestProject, model + "_io_stream_r2", f.Key.Replace('/', '_'), f.Value);
+                    Baseline.Verify(HlsFixture.TestProject, model + suffix, f.Key.Replace('/', '_'), f.Value);
                 }
             }
         }
@@ -63,6 +70,8 @@ namespace QuantGen.Tests.Hls
         [InlineData("digits_mlp", "io_stream", 4)]
         [InlineData("digits_vit", "io_parallel", 1)]
         [InlineData("digits_vit", "io_stream", 4)]
+        [InlineData("digits_cnn", "io_parallel", 1)]
+        [InlineData("digits_cnn", "io_stream", 1)]
         public void NoFloatAnywhere(string model, string io, int reuse)
         {
             var forbidden = new Regex(@"\b(float|double|half|ap_fixed|ap_ufixed|ac_fixed)\b|std::(exp|log|pow|sqrt|round|floor|ceil)|\b(exp|expf|log|sqrt|sqrtf|pow|round|floor|ceil)\s*\(|\b\d+\.\d*(e[+-]?\d+)?f?\b|\b\d+e[+-]?\d+\b");

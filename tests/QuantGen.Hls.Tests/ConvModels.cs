@@ -1,0 +1,112 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using QuantGen.Model;
+using QuantGen.Numerics;
+
+namespace QuantGen.Tests.Hls
+{
+    /// <summary>
+    /// Synthetic quantized CNNs written with the core's SpecWriter and SafeTensors: random int8 weights, int32 biases and
+    /// per-channel dyadic multipliers from a fixed seed. They reach the corners the digits CNN does not.
+    /// </summary>
+    public static class ConvModels
+    {
+        private const double InputScale = 0.05;
+
+        /// <summary>
+        /// x [1, 4, 9, 10] (zero point 5)
+        ///  -> conv_g2: Conv2d 4 -> 6, kernel 2x3, strides [2, 1], pads [1, 0, 0, 2] (asymmetric), group 2, relu -> [1, 6, 5, 10]
+        ///  -> pool: MaxPool2d kernel 3x2, strides [2, 3], pads [1, 1, 1, 0] -> [1, 6, 3, 4]
+        ///  -> conv_s2: Conv2d 6 -> 5, kernel 2x2, strides [2, 2], pads [0, 1, 1, 0], no activation -> [1, 5, 2, 2].
+        /// </summary>
+        public static string WriteCorners(string dir)
+        {
+            var rng = new Random(20261124);
+            var spec = NewSpec("conv_corners", new[] { 1, 4, 9, 10 }, 5);
+            var weights = new List<RawTensor>();
+            var convG2 = Conv(spec, weights, rng, "conv_g2", "x", "g2_out", cOut: 6, cg: 2, kh: 2, kw: 3, group: 2, strides: new[] { 2, 1 }, pads: new[] { 1, 0, 0, 2 }, relu: true, outZp: -7);
+            spec.Layers.Add(convG2);
+            spec.Layers.Add(new MaxPool2dLayer { Name = "pool", Output = "pooled", Kernel = new[] { 3, 2 }, Strides = new[] { 2, 3 }, Pads = new[] { 1, 1, 1, 0 } });
+            spec.Layers[spec.Layers.Count - 1].Inputs.Add("g2_out");
+            spec.Activations.Add(new ActivationSpec("pooled", new TensorQuant(ElementType.Int8, 0.1, -7), null, SourcePlace.None));
+            spec.Layers.Add(Conv(spec, weights, rng, "conv_s2", "pooled", "y", cOut: 5, cg: 6, kh: 2, kw: 2, group: 1, strides: new[] { 2, 2 }, pads: new[] { 0, 1, 1, 0 }, relu: false, outZp: 3));
+            spec.Output = "y";
+            return Save(dir, spec, weights);
+        }
+
+        /// <summary>One Conv2d layer "big_conv" (3x3, pads 1) over x [1, c, h, w] with <paramref name="cOut"/> outputs.</summary>
+        public static string WriteSingleConv(string dir, int c, int h, int w, int cOut)
+        {
+            var rng = new Random(7);
+            var spec = NewSpec("single_conv", new[] { 1, c, h, w }, 0);
+            var weights = new List<RawTensor>();
+            spec.Layers.Add(Conv(spec, weights, rng, "big_conv", "x", "y", cOut, c, 3, 3, 1, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }, relu: true, outZp: 0));
+            spec.Output = "y";
+            return Save(dir, spec, weights);
+        }
+
+        private static ModelSpec NewSpec(string name, int[] shape, long zp)
+        {
+            var spec = new ModelSpec { Name = name, Kind = ModelKind.Quantized, Weights = name + ".safetensors" };
+            spec.Input.Name = "x";
+            spec.Input.Shape = shape;
+            spec.Input.Quant = new TensorQuant(ElementType.Int8, InputScale, zp);
+            spec.Input.RangeMin = (-128 - zp) * InputScale;
+            spec.Input.RangeMax = (127 - zp) * InputScale;
+            return spec;
+        }
+
+        private static Conv2dLayer Conv(ModelSpec spec, List<RawTensor> weights, Random rng, string name, string input, string output, int cOut, int cg, int kh, int kw, int group, int[] strides, int[] pads, bool relu, long outZp)
+        {
+            int k = cg * kh * kw;
+            var w = new byte[cOut * k];
+            for (int i = 0; i < w.Length; i++)
+            {
+                w[i] = unchecked((byte)(sbyte)rng.Next(-127, 128));
+            }
+
+            var bias = new byte[4 * cOut];
+            for (int o = 0; o < cOut; o++)
+            {
+                BitConverter.GetBytes(rng.Next(-3000, 3001)).CopyTo(bias, 4 * o);
+            }
+
+            double[] wScales = Enumerable.Range(0, cOut).Select(o => 0.002 + (0.001 * o)).ToArray();
+            spec.Initializers.Add(new InitializerSpec { Name = name + "_w", Type = ElementType.Int8, Shape = new[] { cOut, cg, kh, kw }, Scales = wScales, ZeroPoint = 0 });
+            spec.Initializers.Add(new InitializerSpec { Name = name + "_b", Type = ElementType.Int32, Shape = new[] { cOut }, Scales = wScales.Select(s => s * InputScale).ToArray(), ZeroPoint = 0 });
+            weights.Add(new RawTensor(name + "_w", "I8", new long[] { cOut, cg, kh, kw }, w));
+            weights.Add(new RawTensor(name + "_b", "I32", new long[] { cOut }, bias));
+            var outQ = new TensorQuant(ElementType.Int8, 0.1, outZp);
+            spec.Activations.Add(new ActivationSpec(output, outQ, null, SourcePlace.None));
+
+            // Multipliers in [2^30, 2^31) with shifts 37..38 (about 2^-8 to 2^-6): random inputs land inside int8, the
+            // all-minimum / all-maximum inputs saturate.
+            Dyadic[] requant = Enumerable.Range(0, cOut).Select(_ => new Dyadic(rng.Next(1 << 30, int.MaxValue), rng.Next(37, 39))).ToArray();
+            ClampBounds clamp = relu ? ClampBounds.Relu(outQ.Type, outZp) : ClampBounds.None(outQ.Type);
+            var layer = new Conv2dLayer
+            {
+                Name = name,
+                Output = output,
+                Weight = name + "_w",
+                Bias = name + "_b",
+                Activation = relu ? Activation.Relu : Activation.None,
+                Strides = strides,
+                Pads = pads,
+                Group = group,
+                Requant = requant,
+                Clamp = new[] { clamp.Lo, clamp.Hi },
+            };
+            layer.Inputs.Add(input);
+            return layer;
+        }
+
+        private static string Save(string dir, ModelSpec spec, List<RawTensor> weights)
+        {
+            string path = Path.Combine(dir, spec.Name + ".qmodel.json");
+            SpecWriter.Save(spec, weights, path);
+            return path;
+        }
+    }
+}
