@@ -45,7 +45,7 @@ namespace QuantGen.Cli
 
                 string dir = Path.Combine(p.GetValue(output)!.FullName, result.Project.Name);
                 HlsOutputWriter.Write(dir, result.Project);
-                ctx.Output.WriteLine($"wrote {result.Project.Files.Count} files to {CommandContext.Display(dir)} ({options.IoModeName}, reuse {options.ReuseFactor}, {options.Part} at {options.ClockPeriod} ns)");
+                ctx.Output.WriteLine($"wrote {result.Project.Files.Count} files to {CommandContext.Display(dir)} ({options.IoModeName}, reuse {options.ReuseFactor}{(options.LayerReuse.Count > 0 ? " (" + string.Join(";", options.LayerReuse.Select(kv => kv.Key + "=" + kv.Value)) + ")" : string.Empty)}, {options.Part} at {options.ClockPeriod} ns)");
                 if (p.GetValue(csim))
                 {
                     CsimResult sim = HlsCsim.Run(dir, result.Project.Name);

@@ -183,6 +183,15 @@ namespace QuantGen.Tests.Cli
         }
 
         [Fact]
+        public void EmitHlsCompilesTheCnnWithPerLayerReuse()
+        {
+            (int code, string output, string error) = Run("emit-hls", Path.Combine(Models, "digits_cnn.qmodel.json"), "-o", temp, "--test-data", Csv, "--test-vectors", "10", "--io-mode", "io_stream", "--layer-reuse", "conv1=3;dw=9", "--csim");
+            Assert.True(code == 0, error + output);
+            Assert.Contains("(io_stream, reuse 1 (conv1=3;dw=9),", output, StringComparison.Ordinal);
+            Assert.Contains("csim with g++: PASS: 15 samples, 150 output elements", output, StringComparison.Ordinal);
+        }
+
+        [Fact]
         public void EmitHlsRejectsAnInvalidKnobWithItsCode()
         {
             (int code, _, string error) = Run("emit-hls", Path.Combine(Models, "digits_mlp.qmodel.json"), "-o", temp, "--io-mode", "io_serial");
