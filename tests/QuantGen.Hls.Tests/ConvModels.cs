@@ -16,22 +16,22 @@ namespace QuantGen.Tests.Hls
         private const double InputScale = 0.05;
 
         /// <summary>
-        /// x [1, 4, 9, 10] (zero point 5)
-        ///  -> conv_g2: Conv2d 4 -> 6, kernel 2x3, strides [2, 1], pads [1, 0, 0, 2] (asymmetric), group 2, relu -> [1, 6, 5, 10]
-        ///  -> pool: MaxPool2d kernel 3x2, strides [2, 3], pads [1, 1, 1, 0] -> [1, 6, 3, 4]
-        ///  -> conv_s2: Conv2d 6 -> 5, kernel 2x2, strides [2, 2], pads [0, 1, 1, 0], no activation -> [1, 5, 2, 2].
+        /// x [2, 4, 9, 10] (a batch of 2, zero point 5)
+        ///  -> conv_g2: Conv2d 4 -> 6, kernel 2x3, strides [2, 1], pads [1, 0, 0, 2] (asymmetric), group 2, relu -> [2, 6, 5, 10]
+        ///  -> pool: MaxPool2d kernel 3x2, strides [2, 3], pads [1, 1, 1, 0] -> [2, 6, 3, 4]
+        ///  -> conv_s2: Conv2d 6 -> 5, kernel 2x2, strides [2, 2], pads [0, 1, 1, 0], no bias, no activation -> [2, 5, 2, 2].
         /// </summary>
         public static string WriteCorners(string dir)
         {
             var rng = new Random(20261124);
-            var spec = NewSpec("conv_corners", new[] { 1, 4, 9, 10 }, 5);
+            var spec = NewSpec("conv_corners", new[] { 2, 4, 9, 10 }, 5);
             var weights = new List<RawTensor>();
             var convG2 = Conv(spec, weights, rng, "conv_g2", "x", "g2_out", cOut: 6, cg: 2, kh: 2, kw: 3, group: 2, strides: new[] { 2, 1 }, pads: new[] { 1, 0, 0, 2 }, relu: true, outZp: -7);
             spec.Layers.Add(convG2);
             spec.Layers.Add(new MaxPool2dLayer { Name = "pool", Output = "pooled", Kernel = new[] { 3, 2 }, Strides = new[] { 2, 3 }, Pads = new[] { 1, 1, 1, 0 } });
             spec.Layers[spec.Layers.Count - 1].Inputs.Add("g2_out");
             spec.Activations.Add(new ActivationSpec("pooled", new TensorQuant(ElementType.Int8, 0.1, -7), null, SourcePlace.None));
-            spec.Layers.Add(Conv(spec, weights, rng, "conv_s2", "pooled", "y", cOut: 5, cg: 6, kh: 2, kw: 2, group: 1, strides: new[] { 2, 2 }, pads: new[] { 0, 1, 1, 0 }, relu: false, outZp: 3));
+            spec.Layers.Add(Conv(spec, weights, rng, "conv_s2", "pooled", "y", cOut: 5, cg: 6, kh: 2, kw: 2, group: 1, strides: new[] { 2, 2 }, pads: new[] { 0, 1, 1, 0 }, relu: false, outZp: 3, bias: false));
             spec.Output = "y";
             return Save(dir, spec, weights);
         }
@@ -58,7 +58,7 @@ namespace QuantGen.Tests.Hls
             return spec;
         }
 
-        private static Conv2dLayer Conv(ModelSpec spec, List<RawTensor> weights, Random rng, string name, string input, string output, int cOut, int cg, int kh, int kw, int group, int[] strides, int[] pads, bool relu, long outZp)
+        private static Conv2dLayer Conv(ModelSpec spec, List<RawTensor> weights, Random rng, string name, string input, string output, int cOut, int cg, int kh, int kw, int group, int[] strides, int[] pads, bool relu, long outZp, bool bias = true)
         {
             int k = cg * kh * kw;
             var w = new byte[cOut * k];
@@ -67,17 +67,21 @@ namespace QuantGen.Tests.Hls
                 w[i] = unchecked((byte)(sbyte)rng.Next(-127, 128));
             }
 
-            var bias = new byte[4 * cOut];
+            var biasBytes = new byte[4 * cOut];
             for (int o = 0; o < cOut; o++)
             {
-                BitConverter.GetBytes(rng.Next(-3000, 3001)).CopyTo(bias, 4 * o);
+                BitConverter.GetBytes(rng.Next(-3000, 3001)).CopyTo(biasBytes, 4 * o);
             }
 
             double[] wScales = Enumerable.Range(0, cOut).Select(o => 0.002 + (0.001 * o)).ToArray();
             spec.Initializers.Add(new InitializerSpec { Name = name + "_w", Type = ElementType.Int8, Shape = new[] { cOut, cg, kh, kw }, Scales = wScales, ZeroPoint = 0 });
-            spec.Initializers.Add(new InitializerSpec { Name = name + "_b", Type = ElementType.Int32, Shape = new[] { cOut }, Scales = wScales.Select(s => s * InputScale).ToArray(), ZeroPoint = 0 });
             weights.Add(new RawTensor(name + "_w", "I8", new long[] { cOut, cg, kh, kw }, w));
-            weights.Add(new RawTensor(name + "_b", "I32", new long[] { cOut }, bias));
+            if (bias)
+            {
+                spec.Initializers.Add(new InitializerSpec { Name = name + "_b", Type = ElementType.Int32, Shape = new[] { cOut }, Scales = wScales.Select(s => s * InputScale).ToArray(), ZeroPoint = 0 });
+                weights.Add(new RawTensor(name + "_b", "I32", new long[] { cOut }, biasBytes));
+            }
+
             var outQ = new TensorQuant(ElementType.Int8, 0.1, outZp);
             spec.Activations.Add(new ActivationSpec(output, outQ, null, SourcePlace.None));
 
@@ -90,7 +94,7 @@ namespace QuantGen.Tests.Hls
                 Name = name,
                 Output = output,
                 Weight = name + "_w",
-                Bias = name + "_b",
+                Bias = bias ? name + "_b" : null,
                 Activation = relu ? Activation.Relu : Activation.None,
                 Strides = strides,
                 Pads = pads,

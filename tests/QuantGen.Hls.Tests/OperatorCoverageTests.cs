@@ -48,7 +48,7 @@ namespace QuantGen.Tests.Hls
 
         /// <summary>
         /// Stride 2, asymmetric pads, group 2 (not depthwise), a 2x3 kernel, MaxPool2d 3x2 with pads and strides 2x3, a
-        /// non-zero input zero point; random weights (fixed seed), 20 seeded random inputs and the extreme ones (all -128,
+        /// batch of 2, a conv without bias, a non-zero input zero point; random weights (fixed seed), 20 seeded random inputs and the extreme ones (all -128,
         /// all 127, alternating, all zero point), in both io modes, reuse 1 and per-layer reuse, with g++ and clang++.
         /// </summary>
         [Theory]
@@ -72,6 +72,9 @@ namespace QuantGen.Tests.Hls
             Assert.Contains("win[(o / 3) * 12 + j]", cpp);                   // group 2: 3 outputs per group read 2 x 2 x 3 values
             Assert.Contains("const int iw = ow * 3 - 1 + j;", cpp);          // pool: stride 3 along W, left pad 1
             Assert.Contains("qg_i64 best = -7;", cpp);                       // pool: relu output's least value (zero point -7)
+            Assert.Contains("for (int n = 0; n < 2; n++) {", cpp);           // a batch of 2
+            Assert.Contains("for (int nc = 0; nc < 12; nc++) {", cpp);       // pool: 2 x 6 planes
+            Assert.Contains("acc[o] = 0;", cpp);                             // conv_s2 has no bias
 
             // The golden vectors exercise the extremes, and the outputs are not all saturated.
             List<int[]> inputs = HlsFixture.ReadVectors(project.Files["tb_data/tb_input_features.dat"]);
@@ -94,7 +97,7 @@ namespace QuantGen.Tests.Hls
             {
                 HlsFixture.ProcessResult run = await HlsFixture.RunAsync(exe, projectDir, "tb_data");
                 Assert.True(run.ExitCode == 0, $"{exe}: exit {run.ExitCode}\n{run.Output}");
-                Assert.Contains("PASS: 25 samples, 500 output elements, all equal to the reference interpreter", run.Output);
+                Assert.Contains("PASS: 25 samples, 1000 output elements, all equal to the reference interpreter", run.Output);
             }
 
             Directory.Delete(Path.GetDirectoryName(projectDir)!, true);
