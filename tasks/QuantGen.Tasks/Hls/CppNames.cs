@@ -17,7 +17,7 @@ namespace QuantGen.Tasks.Hls
             "return", "short", "signed", "sizeof", "static", "static_assert", "static_cast", "struct", "switch", "template", "this",
             "throw", "true", "try", "typedef", "typeid", "typename", "union", "unsigned", "using", "virtual", "void", "volatile",
             "wchar_t", "while", "xor", "main", "hls", "std", "input", "output", "x", "b", "y", "acc", "r", "k", "o", "t", "u", "i", "j",
-            "win", "oh", "ow", "ih", "iw", "ch", "nc", "n", "best",
+            "win", "oh", "ow", "ih", "iw", "ch", "nc", "n", "best", "inside", "prod", "xv", "wv",
         };
 
         private readonly HashSet<string> used = new HashSet<string>(StringComparer.Ordinal);

@@ -419,10 +419,13 @@ namespace QuantGen.Tasks.Hls
                     IntRange xzp = lr.Find("input-zp") ?? new IntRange(0, 0);
                     IntRange window = new IntRange(Math.Min(xzp.Min, 0), Math.Max(xzp.Max, 0));   // padding is the real 0
                     IntRange acc = PartialSums(node, xzp);
-                    string accType = names.Reserve(fn + "_acc_t"), xType = names.Reserve(fn + "_x_t");
+                    IntRange product = Products(node.Weight.IntData!, window);
+                    string accType = names.Reserve(fn + "_acc_t"), xType = names.Reserve(fn + "_x_t"), productType = names.Reserve(fn + "_product_t");
                     types.Add(TypeDef(accType, acc, "accumulator and every partial sum"));
                     types.Add(TypeDef(xType, window, "window value: input minus its zero point, 0 in the padding"));
+                    types.Add(TypeDef(productType, product, "window value x weight"));
                     layer["kernel"] = "conv2d";
+                    layer["product_type"] = productType;
                     layer["batch"] = inShape[0];
                     layer["c_in"] = inShape[1];
                     layer["h"] = inShape[2];
@@ -705,6 +708,20 @@ namespace QuantGen.Tasks.Hls
 
                 lo = Math.Min(lo, Math.Min(l, 0));
                 hi = Math.Max(hi, Math.Max(h, 0));
+            }
+
+            return new IntRange(lo, hi);
+        }
+
+        /// <summary>The range of every product of a weight and a value in <paramref name="x"/> (0 included).</summary>
+        private static IntRange Products(int[] weights, IntRange x)
+        {
+            long lo = 0, hi = 0;
+            foreach (int w in weights)
+            {
+                long a = w * x.Min, b = w * x.Max;
+                lo = Math.Min(lo, Math.Min(a, b));
+                hi = Math.Max(hi, Math.Max(a, b));
             }
 
             return new IntRange(lo, hi);
