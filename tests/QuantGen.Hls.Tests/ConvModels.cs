@@ -36,13 +36,19 @@ namespace QuantGen.Tests.Hls
             return Save(dir, spec, weights);
         }
 
-        /// <summary>One Conv2d layer "big_conv" (3x3, pads 1) over x [1, c, h, w] with <paramref name="cOut"/> outputs.</summary>
-        public static string WriteSingleConv(string dir, int c, int h, int w, int cOut)
+        /// <summary>One Conv2d layer "big_conv" (3x3, pads 1) over x [1, c, h, w] with <paramref name="cOut"/> outputs;
+        /// with <paramref name="second"/> a second one, "big_conv2", c -> c on its output (cOut must then be c).</summary>
+        public static string WriteSingleConv(string dir, int c, int h, int w, int cOut, bool second = false)
         {
             var rng = new Random(7);
             var spec = NewSpec("single_conv", new[] { 1, c, h, w }, 0);
             var weights = new List<RawTensor>();
-            spec.Layers.Add(Conv(spec, weights, rng, "big_conv", "x", "y", cOut, c, 3, 3, 1, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }, relu: true, outZp: 0));
+            spec.Layers.Add(Conv(spec, weights, rng, "big_conv", "x", second ? "h" : "y", cOut, c, 3, 3, 1, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }, relu: true, outZp: 0));
+            if (second)
+            {
+                spec.Layers.Add(Conv(spec, weights, rng, "big_conv2", "h", "y", c, c, 3, 3, 1, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }, relu: true, outZp: 0));
+            }
+
             spec.Output = "y";
             return Save(dir, spec, weights);
         }

@@ -89,18 +89,21 @@ namespace QuantGen.Tests.Hls
             Assert.Contains("\"pool1\" (MaxPool2d), but only Dense, MatMul and Conv2d", pool.Message);
         }
 
-        /// <summary>QG3012: an io_parallel Conv2d input beyond 4096 elements; io_stream takes the same model.</summary>
+        /// <summary>QG3012: an io_parallel Conv2d input beyond 4096 elements, reported for every such layer; io_stream
+        /// takes the same model.</summary>
         [Fact]
         public void ConvInputTooLargeForIoParallelIsLocatedAndStreamTakesIt()
         {
             string dir = HlsFixture.TempDir("big-input");
-            string spec = ConvModels.WriteSingleConv(dir, 8, 32, 32, 4);   // 8192 input elements
+            string spec = ConvModels.WriteSingleConv(dir, 8, 32, 32, 8, second: true);   // 8192 input elements, twice
             HlsOptions parallel = HlsFixture.Options();
             parallel.TestData = null;
             parallel.TestVectors = 2;
             HlsGenerationResult r = HlsGenerator.Generate(spec, parallel);
             Assert.False(r.Success);
-            ModelDiagnostic d = Assert.Single(r.Diagnostics);
+            Assert.Equal(new[] { "$.layers[0]", "$.layers[1]" }, r.Diagnostics.Select(x => x.Place).ToArray());
+            Assert.Contains("layer \"big_conv2\" (Conv2d) reads a [1, 8, 32, 32] input", r.Diagnostics[1].Message);
+            ModelDiagnostic d = r.Diagnostics[0];
             Assert.Equal(HlsErrors.LayerTooLarge, d.Id);
             Assert.Equal("$.layers[0]", d.Place);
             Assert.True(d.Line > 0 && d.Column > 0);
@@ -126,7 +129,7 @@ namespace QuantGen.Tests.Hls
             ModelDiagnostic d = Assert.Single(HlsGenerator.Generate(spec, o).Diagnostics);
             Assert.Equal(HlsErrors.LayerTooLarge, d.Id);
             Assert.Equal("$.layers[0]", d.Place);
-            Assert.Equal("layer \"big_conv\" (Conv2d, 64 output channels x 576 window values) would unroll 36864 multipliers per cycle at reuse factor 1, more than the 4096 Vitis HLS unrolls; raise its reuse factor (LayerReuseFactors \"big_conv=9\"; divisors of 576 that fit: 9, 12, 16, 18, 24, 32, 36, 48, 64, 72, 96, 144, 192, 288, 576)", d.Message);
+            Assert.Equal("layer \"big_conv\" (Conv2d, 64 output channels x 576 window values) would unroll 36864 multipliers per cycle at reuse factor 1, more than 4096 (where Vivado HLS stops unrolling: XFORM 203-504); raise its reuse factor (LayerReuseFactors \"big_conv=9\"; divisors of 576 that fit: 9, 12, 16, 18, 24, 32, 36, 48, 64, 72, 96, 144, 192, 288, 576)", d.Message);
             HlsOptions fixedUp = HlsFixture.Options("io_stream", layerReuse: "big_conv=9");
             fixedUp.TestData = null;
             fixedUp.TestVectors = 2;

@@ -87,13 +87,18 @@ namespace QuantGen.Tasks.Hls
             var tables = new List<ScriptObject>();
             foreach (GraphNode node in graph.Nodes)
             {
+                // A layer that cannot be planned reports its diagnostic; the others still get planned so that one
+                // build names every layer to change.
                 ScriptObject? layer = Layer(node, tables);
-                if (layer == null)
+                if (layer != null)
                 {
-                    return null;
+                    layers.Add(layer);
                 }
+            }
 
-                layers.Add(layer);
+            if (diagnostics.Count != before)
+            {
+                return null;
             }
 
             bool stream = options.IoMode == IoMode.Stream;
@@ -764,7 +769,7 @@ namespace QuantGen.Tasks.Hls
             string fix = fit.Count > 0
                 ? $"raise its reuse factor (LayerReuseFactors \"{node.Layer.Name}={fit[0]}\"; divisors of {k} that fit: {string.Join(", ", fit)})"
                 : $"even reuse factor {k} leaves {cOut} multipliers, one per output channel: split the layer into convolutions of at most {UnrollLimit} output channels";
-            Error(HlsErrors.LayerTooLarge, $"layer \"{node.Layer.Name}\" (Conv2d, {cOut} output channels x {k} window values) would unroll {unrolled} multipliers per cycle at reuse factor {reuse}, more than the {UnrollLimit} Vitis HLS unrolls; {fix}", node.Layer.Place);
+            Error(HlsErrors.LayerTooLarge, $"layer \"{node.Layer.Name}\" (Conv2d, {cOut} output channels x {k} window values) would unroll {unrolled} multipliers per cycle at reuse factor {reuse}, more than {UnrollLimit} (where Vivado HLS stops unrolling: XFORM 203-504); {fix}", node.Layer.Place);
             return false;
         }
 
