@@ -53,6 +53,18 @@ namespace QuantGen.Tests.Hls
             return Save(dir, spec, weights);
         }
 
+        /// <summary>One MaxPool2d layer "big_pool" (2x2, strides 2) over x [1, c, h, w].</summary>
+        public static string WriteSinglePool(string dir, int c, int h, int w)
+        {
+            var spec = NewSpec("single_pool", new[] { 1, c, h, w }, 0);
+            var pool = new MaxPool2dLayer { Name = "big_pool", Output = "y", Kernel = new[] { 2, 2 }, Strides = new[] { 2, 2 } };
+            pool.Inputs.Add("x");
+            spec.Layers.Add(pool);
+            spec.Activations.Add(new ActivationSpec("y", spec.Input.Quant!, null, SourcePlace.None));
+            spec.Output = "y";
+            return Save(dir, spec, new List<RawTensor>());
+        }
+
         private static ModelSpec NewSpec(string name, int[] shape, long zp)
         {
             var spec = new ModelSpec { Name = name, Kind = ModelKind.Quantized, Weights = name + ".safetensors" };

@@ -117,6 +117,25 @@ namespace QuantGen.Tests.Hls
             Directory.Delete(dir, true);
         }
 
+        [Fact]
+        public void MaxPoolInputTooLargeForIoParallelIsLocated()
+        {
+            string dir = HlsFixture.TempDir("big-pool");
+            string spec = ConvModels.WriteSinglePool(dir, 8, 32, 32);
+            HlsOptions parallel = HlsFixture.Options();
+            parallel.TestData = null;
+            parallel.TestVectors = 2;
+            ModelDiagnostic d = Assert.Single(HlsGenerator.Generate(spec, parallel).Diagnostics);
+            Assert.Equal(HlsErrors.LayerTooLarge, d.Id);
+            Assert.Equal("$.layers[0]", d.Place);
+            Assert.StartsWith("layer \"big_pool\" (MaxPool2d) reads a [1, 8, 32, 32] input (8192 elements); io_parallel partitions it", d.Message);
+            HlsOptions stream = HlsFixture.Options("io_stream");
+            stream.TestData = null;
+            stream.TestVectors = 2;
+            Assert.True(HlsGenerator.Generate(spec, stream).Success);
+            Directory.Delete(dir, true);
+        }
+
         /// <summary>QG3012: a Conv2d whose MAC stage would unroll more than 4096 multipliers names the reuse factors that fit.</summary>
         [Fact]
         public void ConvUnrollingTooManyMultipliersSuggestsAReuseFactor()
