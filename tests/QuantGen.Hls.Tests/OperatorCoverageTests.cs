@@ -68,7 +68,7 @@ namespace QuantGen.Tests.Hls
             HlsProject project = r.Project!;
             string cpp = project.Files["firmware/conv_corners.cpp"];
             Assert.Contains("const int ih = oh * 2 - 1 + i;", cpp);          // conv_g2: stride 2 along H, top pad 1
-            Assert.Contains("const int iw = ow * 1 - 0 + j;", cpp);          // conv_g2: no left pad (2 on the right)
+            Assert.Contains("const int iw = ow + j;", cpp);                  // conv_g2: no left pad (2 on the right)
             Assert.Contains("win[(o / 3) * 12 + j]", cpp);                   // group 2: 3 outputs per group read 2 x 2 x 3 values
             Assert.Contains("const int iw = ow * 3 - 1 + j;", cpp);          // pool: stride 3 along W, left pad 1
             Assert.Contains("qg_i64 best = -7;", cpp);                       // pool: relu output's least value (zero point -7)

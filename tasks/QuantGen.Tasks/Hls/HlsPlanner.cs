@@ -440,10 +440,8 @@ namespace QuantGen.Tasks.Hls
                     layer["ow"] = os[3];
                     layer["kh"] = kh;
                     layer["kw"] = kw;
-                    layer["sh"] = cv.Strides[0];
-                    layer["sw"] = cv.Strides[1];
-                    layer["pad_top"] = cv.Pads[0];
-                    layer["pad_left"] = cv.Pads[1];
+                    layer["ih"] = WindowIndex("oh", cv.Strides[0], cv.Pads[0], "i");
+                    layer["iw"] = WindowIndex("ow", cv.Strides[1], cv.Pads[1], "j");
                     layer["cg"] = cg;
                     layer["k"] = k;
                     layer["win_count"] = inShape[1] * kh * kw;
@@ -489,10 +487,8 @@ namespace QuantGen.Tasks.Hls
                     layer["ow"] = os[3];
                     layer["kh"] = mp.Kernel[0];
                     layer["kw"] = mp.Kernel[1];
-                    layer["sh"] = mp.Strides[0];
-                    layer["sw"] = mp.Strides[1];
-                    layer["pad_top"] = mp.Pads[0];
-                    layer["pad_left"] = mp.Pads[1];
+                    layer["ih"] = WindowIndex("oh", mp.Strides[0], mp.Pads[0], "i");
+                    layer["iw"] = WindowIndex("ow", mp.Strides[1], mp.Pads[1], "j");
                     layer["comment"] = $"{spec.Name}: MaxPool2d [{string.Join(", ", inShape)}] -> [{string.Join(", ", os)}], kernel {mp.Kernel[0]}x{mp.Kernel[1]}, strides {mp.Strides[0]}x{mp.Strides[1]}, pads [{string.Join(", ", mp.Pads)}] (padding never wins)";
                     int depth = CeilLog2(taps) + 1;
                     Simple(layer, 0, 0, elements + depth, $"E + ceil(log2(kh kw)) + 1 = {elements} + {depth}");
@@ -717,6 +713,11 @@ namespace QuantGen.Tasks.Hls
 
             return new IntRange(lo, hi);
         }
+
+        /// <summary>The input coordinate of window tap <paramref name="tap"/> for output coordinate <paramref name="o"/>:
+        /// <c>o * stride - pad + tap</c>, without the terms that are 1 or 0.</summary>
+        private static string WindowIndex(string o, int stride, int pad, string tap) =>
+            o + (stride == 1 ? string.Empty : " * " + stride.ToString(CultureInfo.InvariantCulture)) + (pad == 0 ? string.Empty : " - " + pad.ToString(CultureInfo.InvariantCulture)) + " + " + tap;
 
         /// <summary>The range of every product of a weight and a value in <paramref name="x"/> (0 included).</summary>
         private static IntRange Products(int[] weights, IntRange x)
