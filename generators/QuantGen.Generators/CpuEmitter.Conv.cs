@@ -34,15 +34,15 @@ namespace QuantGen.Generators
             long zx = x.Quant!.ZeroPoint, zo = y.Quant!.ZeroPoint;
             string ty = CType(y.Type), lo = I(cv.Clamp![0]), hi = I(cv.Clamp[1]);
             IntRange xr = ranges.Tensors[x.Name];
-            long xAbs = Math.Max(Math.Abs(xr.Min - zx), Math.Abs(xr.Max - zx));
+            long dMin = xr.Min - zx, dMax = xr.Max - zx;
             IntRange? acc = ranges.Layers.First(l => l.Layer == node.Layer.Name).Find("acc");
             Static("int", $"{id}_Bias", bias, v => I(v));
             Static("int", $"{id}_Mul", cv.Requant!.Select(r => r.Multiplier), v => I(v));
             Static("byte", $"{id}_Shift", cv.Requant!.Select(r => r.Shift), v => I(v));
             string requant = $"({ty})QuantGenKernels.Clamp({I(zo)} + QuantGenKernels.RoundShift(acc[p] * m, sft), {lo}, {hi})";
             w.Line($"// Conv2d: {groups} group(s) of {cg} input x {og} output channels, kernel {kh}x{kw}, strides [{sh}, {sw}], pads [{string.Join(", ", cv.Pads)}];");
-            w.Line($"// acc = bias + sum (x - {I(zx)}) * w over the window (padding adds 0), then zo + RoundShift(acc * m[o], s[o]) clamped to [{lo}, {hi}].");
-            if (x.Type.Bits <= 16 && xAbs <= short.MaxValue && wt.Type.Bits <= 16)
+            w.Line($"// acc = bias + sum (x - zx) * w over the window (padding adds 0), zx = {I(zx)}; then zo + RoundShift(acc * m[o], s[o]) clamped to [{lo}, {hi}], zo = {I(zo)}.");
+            if (x.Type.Bits <= 16 && dMin >= short.MinValue && dMax <= short.MaxValue && wt.Type.Bits <= 16)
             {
                 int pairs = (taps + 1) / 2, pp = (positions + 15) / 16 * 16;
                 var packed = new int[outC * pairs];
@@ -60,7 +60,7 @@ namespace QuantGen.Generators
                 fields.Add($"private readonly short[] _col_{id} = new short[{pairs * pp * 2}]; // layer \"{node.Layer.Name}\": im2col of one group, [{pairs}][{pp}][2] int16");
                 fields.Add($"private readonly int[] _acc_{id} = new int[{pp}]; // layer \"{node.Layer.Name}\": int32 accumulators of one output channel");
                 kernels[node.Layer.Name] = "int16-im2col-pmaddwd";
-                w.Line($"// Kernel int16-im2col-pmaddwd: per image and group, x - zx (proven |x - zx| <= {xAbs}, fits int16) as [{pairs}][{pp}][2] int16 pairs of taps,");
+                w.Line($"// Kernel int16-im2col-pmaddwd: per image and group, x - zx (proven in [{dMin}, {dMax}], fits int16) as [{pairs}][{pp}][2] int16 pairs of taps,");
                 w.Line($"// then per output channel one vpmaddwd per pair of taps for 16/8/4 positions; weights packed as int16 pairs at blob offset {offset}.");
                 w.Line($"// Exact: int16 x int16 products, and every partial sum lies in the proven accumulator range {(acc.HasValue ? acc.Value.ToString() : "(none)")} (int32).");
                 w.Line($"Span<short> col = _col_{id};");
@@ -89,25 +89,25 @@ namespace QuantGen.Generators
 
             int wOffset = AddInts(weights);
             kernels[node.Layer.Name] = "scalar-int64";
-            w.Line($"// Kernel scalar-int64: |x - zx| <= {xAbs} or {wt.Type} weights do not fit int16 lanes; direct convolution, exact int64 accumulation.");
+            w.Line($"// Kernel scalar-int64: x - zx in [{dMin}, {dMax}] with {wt.Type} weights does not fit int16 lanes; direct convolution, exact int64 accumulation.");
             w.Line($"ReadOnlySpan<int> wt = MemoryMarshal.Cast<byte, int>(new ReadOnlySpan<byte>(s_blob, {wOffset}, {weights.Length * 4}));");
             w.Line($"ReadOnlySpan<int> bias = {id}_Bias;");
             w.Line($"ReadOnlySpan<int> mul = {id}_Mul;");
             w.Line($"ReadOnlySpan<byte> shift = {id}_Shift;");
             w.Open($"for (int b = 0; b < {batch}; b++)");
             w.Open($"for (int o = 0; o < {outC}; o++)");
-            w.Line($"int xc = (b * {c} + (o / {og}) * {cg}) * {h * wd};");
+            w.Line(groups == 1 ? $"int xc = b * {c * h * wd};" : $"int xc = (b * {c} + (o / {og}) * {cg}) * {h * wd};");
             w.Open($"for (int y0 = 0; y0 < {oh}; y0++)");
             w.Open($"for (int x0 = 0; x0 < {ow}; x0++)");
             w.Line("long a = bias[o];");
             w.Open($"for (int ci = 0; ci < {cg}; ci++)");
             w.Open($"for (int i = 0; i < {kh}; i++)");
-            w.Line($"int ih = y0 * {sh} - {pt} + i;");
+            w.Line($"int ih = {Window("y0", sh, pt)} + i;");
             w.Line($"if ((uint)ih >= {h}u) continue;");
             w.Open($"for (int j = 0; j < {kw}; j++)");
-            w.Line($"int iw = x0 * {sw} - {pl} + j;");
+            w.Line($"int iw = {Window("x0", sw, pl)} + j;");
             w.Line($"if ((uint)iw >= {wd}u) continue;");
-            w.Line($"a += ((long)x[xc + (ci * {h} + ih) * {wd} + iw] - {I(zx)}) * wt[((o * {cg} + ci) * {kh} + i) * {kw} + j];");
+            w.Line($"a += {Minus($"(long)x[xc + (ci * {h} + ih) * {wd} + iw]", zx)} * wt[((o * {cg} + ci) * {kh} + i) * {kw} + j];");
             w.Close();
             w.Close();
             w.Close();
@@ -117,6 +117,12 @@ namespace QuantGen.Generators
             w.Close();
             w.Close();
         }
+
+        /// <summary>The first input row (column) of output position v: v * stride - pad, without the no-op terms.</summary>
+        internal static string Window(string v, int stride, int pad) => (stride == 1 ? v : $"{v} * {stride}") + (pad == 0 ? string.Empty : $" - {pad}");
+
+        /// <summary>(expr - z) written without a double minus; parenthesized.</summary>
+        internal static string Minus(string expr, long z) => z == 0 ? expr : z < 0 ? $"({expr} + {I(-z)})" : $"({expr} - {I(z)})";
 
         private static void EmitMaxPool2d(SourceWriter w, GraphNode node, MaxPool2dLayer mp)
         {
@@ -131,10 +137,10 @@ namespace QuantGen.Generators
             w.Line($"ReadOnlySpan<{CType(x.Type)}> xp = x.Slice(plane * {h * wd}, {h * wd});");
             w.Line($"Span<{ty}> yp = y.Slice(plane * {oh * ow}, {oh * ow});");
             w.Open($"for (int y0 = 0; y0 < {oh}; y0++)");
-            w.Line($"int h0 = y0 * {sh} - {pt};");
+            w.Line($"int h0 = {Window("y0", sh, pt)};");
             w.Line($"int hs = h0 < 0 ? 0 : h0, he = h0 + {kh} > {h} ? {h} : h0 + {kh};");
             w.Open($"for (int x0 = 0; x0 < {ow}; x0++)");
-            w.Line($"int w0 = x0 * {sw} - {pl};");
+            w.Line($"int w0 = {Window("x0", sw, pl)};");
             w.Line($"int ws = w0 < 0 ? 0 : w0, we = w0 + {kw} > {wd} ? {wd} : w0 + {kw};");
             w.Line($"{ty} best = xp[hs * {wd} + ws];");
             w.Open("for (int i = hs; i < he; i++)");

@@ -44,19 +44,19 @@ namespace QuantGen.Generators
             body.Line($"int y0 = t % {oh};");
             body.Line($"t /= {oh};");
             body.Line($"int o = t % {outC};");
-            body.Line($"int xc = ((t / {outC}) * {c} + (o / {og}) * {cg}) * {h * wd};");
-            body.Line($"int wo = {wOff} + o * {taps};");
+            body.Line(cv.Group == 1 ? $"int xc = (t / {outC}) * {c * h * wd};" : $"int xc = ((t / {outC}) * {c} + (o / {og}) * {cg}) * {h * wd};");
+            body.Line(wOff == 0 ? $"int wo = o * {taps};" : $"int wo = {wOff} + o * {taps};");
             body.Line($"{a} acc = c32[{bOff} + o];");
             body.Open($"for (int ci = 0; ci < {cg}; ci++)");
             body.Open($"for (int ki = 0; ki < {kh}; ki++)");
-            body.Line($"int ih = y0 * {sh} - {pt} + ki;");
+            body.Line($"int ih = {CpuEmitter.Window("y0", sh, pt)} + ki;");
             body.Open($"if (ih >= 0 && ih < {h})");
             body.Open($"for (int kj = 0; kj < {kw}; kj++)");
-            body.Line($"int iw = x0 * {sw} - {pl} + kj;");
+            body.Line($"int iw = {CpuEmitter.Window("x0", sw, pl)} + kj;");
             body.Open($"if (iw >= 0 && iw < {wd})");
             body.Line(int32
-                ? $"acc += (x[xc + (ci * {h} + ih) * {wd} + iw] - {I(zx)}) * {wv}[wo + (ci * {kh} + ki) * {kw} + kj];"
-                : $"acc += ((long)x[xc + (ci * {h} + ih) * {wd} + iw] - {L(zx)}) * {wv}[wo + (ci * {kh} + ki) * {kw} + kj];");
+                ? $"acc += {CpuEmitter.Minus($"x[xc + (ci * {h} + ih) * {wd} + iw]", zx)} * {wv}[wo + (ci * {kh} + ki) * {kw} + kj];"
+                : $"acc += {CpuEmitter.Minus($"(long)x[xc + (ci * {h} + ih) * {wd} + iw]", zx)} * {wv}[wo + (ci * {kh} + ki) * {kw} + kj];");
             body.Close();
             body.Close();
             body.Close();
@@ -82,8 +82,8 @@ namespace QuantGen.Generators
             body.Line($"int t = i / {ow};");
             body.Line($"int y0 = t % {oh};");
             body.Line($"int xp = (t / {oh}) * {h * wd};");
-            body.Line($"int h0 = y0 * {sh} - {pt};");
-            body.Line($"int w0 = x0 * {sw} - {pl};");
+            body.Line($"int h0 = {CpuEmitter.Window("y0", sh, pt)};");
+            body.Line($"int w0 = {CpuEmitter.Window("x0", sw, pl)};");
             body.Line($"int hs = h0 < 0 ? 0 : h0;");
             body.Line($"int he = h0 + {kh} > {h} ? {h} : h0 + {kh};");
             body.Line($"int ws = w0 < 0 ? 0 : w0;");
