@@ -27,7 +27,7 @@ namespace QuantGen.Generated
         /// <summary>
         /// im2col of one group of one image into the pair layout [ceil(K / 2)][pp][2] of int16, K = cg * kh * kw taps
         /// ordered (channel, row, column) like the weights: col[(k / 2) * pp * 2 + p * 2 + k % 2] = x - zx at tap k of output
-        /// position p = oh * ow + ow, and 0 where the tap falls into the padding, for k &gt;= K (odd K) and for p &gt;= P.
+        /// position p = y * ow + x (output row y, column x), and 0 where the tap falls into the padding, for k &gt;= K (odd K) and for p &gt;= P.
         /// The generator calls it only where every x - zx is proven to fit int16. x: the whole image [C, h, w]; c0: the
         /// group's first channel.
         /// </summary>
@@ -46,19 +46,33 @@ namespace QuantGen.Generated
                     int p0 = y * ow;
                     if (ih < 0 || ih >= h)
                     {
-                        for (int xo = 0; xo < ow; xo++)
+                        for (int q = 0; q < ow; q++)
                         {
-                            dst[(p0 + xo) * 2] = 0;
+                            dst[(p0 + q) * 2] = 0;
                         }
 
                         continue;
                     }
 
+                    // Output columns whose tap falls inside the row: [first, last); the others read the padding.
+                    int first = pl - j > 0 ? (pl - j + sw - 1) / sw : 0;
+                    int last = w - 1 + pl - j < 0 ? 0 : ((w - 1 + pl - j) / sw) + 1;
+                    last = last > ow ? ow : last;
                     ReadOnlySpan<T> row = x.Slice(((c0 + ci) * h + ih) * w, w);
-                    for (int xo = 0; xo < ow; xo++)
+                    int xo = 0;
+                    for (; xo < first && xo < ow; xo++)
                     {
-                        int iw = xo * sw - pl + j;
-                        dst[(p0 + xo) * 2] = (uint)iw < (uint)w ? (short)(Load(row, iw) - zx) : (short)0;
+                        dst[(p0 + xo) * 2] = 0;
+                    }
+
+                    for (; xo < last; xo++)
+                    {
+                        dst[(p0 + xo) * 2] = (short)(Load(row, xo * sw - pl + j) - zx);
+                    }
+
+                    for (; xo < ow; xo++)
+                    {
+                        dst[(p0 + xo) * 2] = 0;
                     }
                 }
 
@@ -190,6 +204,62 @@ namespace QuantGen.Generated
                 }
 
                 Unsafe.Add(ref acc, p) = a;
+            }
+        }
+
+        /// <summary>
+        /// y[p] = clamp(zo + RoundShift(acc[p] * m, shift), lo, hi) for p in [0, count), int8 (or narrower) output: the Dense
+        /// requantization (QuantGenKernels.RoundShift and Clamp), 16 / 8 / 4 lanes at a time in int64 (|acc * m| &lt; 2^62, the
+        /// rounding term 2^(shift - 1) added before an arithmetic shift: ties toward +infinity), then a scalar tail.
+        /// </summary>
+        public static void RequantRowS8(ref int acc, int count, long m, int shift, long zo, long lo, long hi, ref sbyte y)
+        {
+            long round = shift == 0 ? 0 : 1L << (shift - 1);
+            int p = 0;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                Vector512<long> vm = Vector512.Create(m), vr = Vector512.Create(round), vz = Vector512.Create(zo), vlo = Vector512.Create(lo), vhi = Vector512.Create(hi);
+                for (; p + 16 <= count; p += 16)
+                {
+                    Vector512<int> a = Vector512.LoadUnsafe(ref acc, (nuint)p);
+                    Vector512<long> l = Vector512.Min(Vector512.Max(vz + Vector512.ShiftRightArithmetic((Vector512.WidenLower(a) * vm) + vr, shift), vlo), vhi);
+                    Vector512<long> h = Vector512.Min(Vector512.Max(vz + Vector512.ShiftRightArithmetic((Vector512.WidenUpper(a) * vm) + vr, shift), vlo), vhi);
+                    Vector512<short> n = Vector512.Narrow(Vector512.Narrow(l, h), Vector512<int>.Zero);
+                    Vector512.Narrow(n, Vector512<short>.Zero).GetLower().GetLower().StoreUnsafe(ref y, (nuint)p);
+                }
+            }
+            else if (Vector256.IsHardwareAccelerated)
+            {
+                Vector256<long> vm = Vector256.Create(m), vr = Vector256.Create(round), vz = Vector256.Create(zo), vlo = Vector256.Create(lo), vhi = Vector256.Create(hi);
+                for (; p + 8 <= count; p += 8)
+                {
+                    Vector256<int> a = Vector256.LoadUnsafe(ref acc, (nuint)p);
+                    Vector256<long> l = Vector256.Min(Vector256.Max(vz + Vector256.ShiftRightArithmetic((Vector256.WidenLower(a) * vm) + vr, shift), vlo), vhi);
+                    Vector256<long> h = Vector256.Min(Vector256.Max(vz + Vector256.ShiftRightArithmetic((Vector256.WidenUpper(a) * vm) + vr, shift), vlo), vhi);
+                    Vector256<short> n = Vector256.Narrow(Vector256.Narrow(l, h), Vector256<int>.Zero);
+                    Vector256.Narrow(n, Vector256<short>.Zero).GetLower().GetLower().StoreUnsafe(ref y, (nuint)p);
+                }
+            }
+            else if (Vector128.IsHardwareAccelerated)
+            {
+                Vector128<long> vm = Vector128.Create(m), vr = Vector128.Create(round), vz = Vector128.Create(zo), vlo = Vector128.Create(lo), vhi = Vector128.Create(hi);
+                for (; p + 4 <= count; p += 4)
+                {
+                    Vector128<int> a = Vector128.LoadUnsafe(ref acc, (nuint)p);
+                    Vector128<long> l = Vector128.Min(Vector128.Max(vz + Vector128.ShiftRightArithmetic((Vector128.WidenLower(a) * vm) + vr, shift), vlo), vhi);
+                    Vector128<long> h = Vector128.Min(Vector128.Max(vz + Vector128.ShiftRightArithmetic((Vector128.WidenUpper(a) * vm) + vr, shift), vlo), vhi);
+                    Vector128<int> n = Vector128.Narrow(l, h);
+                    for (int i = 0; i < 4; i++)
+                    {
+                        Unsafe.Add(ref y, p + i) = (sbyte)n.GetElement(i);
+                    }
+                }
+            }
+
+            for (; p < count; p++)
+            {
+                long v = zo + ((Unsafe.Add(ref acc, p) * m + round) >> shift);
+                Unsafe.Add(ref y, p) = (sbyte)(v < lo ? lo : v > hi ? hi : v);
             }
         }
     }

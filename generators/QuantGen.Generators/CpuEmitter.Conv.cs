@@ -75,12 +75,19 @@ namespace QuantGen.Generators
                 w.Line($"QuantGenConvKernels.Im2ColPairs(image, g * {cg}, {cg}, {h}, {wd}, {kh}, {kw}, {sh}, {sw}, {pt}, {pl}, {oh}, {ow}, {I(zx)}, col, {pp});");
                 w.Open($"for (int o = g * {og}; o < (g + 1) * {og}; o++)");
                 w.Line($"QuantGenConvKernels.ConvRow(ref MemoryMarshal.GetReference(col), {pp}, {pairs}, ref Unsafe.Add(ref wp, o * {pairs}), bias[o], ref MemoryMarshal.GetReference(acc));");
-                w.Line("long m = mul[o];");
-                w.Line("int sft = shift[o];");
-                w.Line($"Span<{ty}> yo = y.Slice((b * {outC} + o) * {positions}, {positions});");
-                w.Open($"for (int p = 0; p < {positions}; p++)");
-                w.Line($"yo[p] = {requant};");
-                w.Close();
+                if (ty == "sbyte")
+                {
+                    w.Line($"QuantGenConvKernels.RequantRowS8(ref MemoryMarshal.GetReference(acc), {positions}, mul[o], shift[o], {I(zo)}, {lo}, {hi}, ref y[(b * {outC} + o) * {positions}]);");
+                }
+                else
+                {
+                    w.Line("long m = mul[o];");
+                    w.Line("int sft = shift[o];");
+                    w.Line($"Span<{ty}> yo = y.Slice((b * {outC} + o) * {positions}, {positions});");
+                    w.Open($"for (int p = 0; p < {positions}; p++)");
+                    w.Line($"yo[p] = {requant};");
+                    w.Close();
+                }
                 w.Close();
                 w.Close();
                 w.Close();

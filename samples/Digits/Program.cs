@@ -185,7 +185,7 @@ namespace QuantGen.Samples.Digits
         /// <summary>One generated model class behind delegates: its CPU Infer (one image, a batch) and its GPU session.</summary>
         private sealed class Generated
         {
-            public Generated(int inputLength, int outputLength, Action<sbyte[], sbyte[]> infer, Action<sbyte[], sbyte[], int> inferBatch, Func<Accelerator, Action<sbyte[], sbyte[], int>, IDisposable> gpu)
+            public Generated(int inputLength, int outputLength, Action<sbyte[], sbyte[]> infer, Action<sbyte[], sbyte[], int> inferBatch, Func<Accelerator, Action<Action<sbyte[], sbyte[], int>>, IDisposable> gpu)
             {
                 InputLength = inputLength;
                 OutputLength = outputLength;
@@ -203,7 +203,7 @@ namespace QuantGen.Samples.Digits
             public Action<sbyte[], sbyte[], int> InferBatch { get; }
 
             /// <summary>Opens a GPU session (batch capacity 64) on the accelerator; the callback receives its Infer.</summary>
-            public Func<Accelerator, Action<sbyte[], sbyte[], int>, IDisposable> Gpu { get; }
+            public Func<Accelerator, Action<Action<sbyte[], sbyte[], int>>, IDisposable> Gpu { get; }
         }
 
         private static Generated Backend(string name)
