@@ -27,67 +27,92 @@ namespace QuantGen.Generated
         /// <summary>
         /// im2col of one group of one image into the pair layout [ceil(K / 2)][pp][2] of int16, K = cg * kh * kw taps
         /// ordered (channel, row, column) like the weights: col[(k / 2) * pp * 2 + p * 2 + k % 2] = x - zx at tap k of output
-        /// position p = y * ow + x (output row y, column x), and 0 where the tap falls into the padding, for k &gt;= K (odd K) and for p &gt;= P.
+        /// position p = y * ow + x (output row y, column x), and 0 where the tap falls into the padding, for k &gt;= K (odd K)
+        /// and for p &gt;= P. Each input channel is first copied once into plane, a zero-padded [ph][pw] int16 window
+        /// (ph = (oh - 1) * sh + kh, pw = (ow - 1) * sw + kw) holding x - zx, so that every tap is a plain strided copy.
         /// The generator calls it only where every x - zx is proven to fit int16. x: the whole image [C, h, w]; c0: the
         /// group's first channel.
         /// </summary>
         public static void Im2ColPairs<T>(ReadOnlySpan<T> x, int c0, int cg, int h, int w, int kh, int kw, int sh, int sw, int pt, int pl,
-            int oh, int ow, int zx, Span<short> col, int pp)
+            int oh, int ow, int zx, Span<short> col, int pp, Span<short> plane)
             where T : unmanaged
         {
-            int taps = cg * kh * kw, positions = oh * ow;
-            for (int k = 0; k < taps; k++)
+            int positions = oh * ow, ph = ((oh - 1) * sh) + kh, pw = ((ow - 1) * sw) + kw;
+            if (plane.Length < ph * pw || pp < positions || col.Length < ((cg * kh * kw) + 1) / 2 * pp * 2)
             {
-                int ci = k / (kh * kw), i = (k / kw) % kh, j = k % kw;
-                Span<short> dst = col.Slice((k >> 1) * pp * 2 + (k & 1));
-                for (int y = 0; y < oh; y++)
+                throw new ArgumentException("the im2col scratch buffers are too small for this layer");
+            }
+
+            // Columns of the padded window that hold input: [first, last).
+            int first = pl < pw ? pl : pw;
+            int last = pl + w < pw ? pl + w : pw;
+            ref short pr = ref plane[0];
+            ref short cr = ref col[0];
+            for (int ci = 0; ci < cg; ci++)
+            {
+                for (int r = 0; r < ph; r++)
                 {
-                    int ih = y * sh - pt + i;
-                    int p0 = y * ow;
-                    if (ih < 0 || ih >= h)
+                    int ih = r - pt;
+                    ref short dst = ref Unsafe.Add(ref pr, r * pw);
+                    if ((uint)ih >= (uint)h)
                     {
-                        for (int q = 0; q < ow; q++)
+                        for (int c = 0; c < pw; c++)
                         {
-                            dst[(p0 + q) * 2] = 0;
+                            Unsafe.Add(ref dst, c) = 0;
                         }
 
                         continue;
                     }
 
-                    // Output columns whose tap falls inside the row: [first, last); the others read the padding.
-                    int first = pl - j > 0 ? (pl - j + sw - 1) / sw : 0;
-                    int last = w - 1 + pl - j < 0 ? 0 : ((w - 1 + pl - j) / sw) + 1;
-                    last = last > ow ? ow : last;
                     ReadOnlySpan<T> row = x.Slice(((c0 + ci) * h + ih) * w, w);
-                    int xo = 0;
-                    for (; xo < first && xo < ow; xo++)
+                    int c1 = 0;
+                    for (; c1 < first; c1++)
                     {
-                        dst[(p0 + xo) * 2] = 0;
+                        Unsafe.Add(ref dst, c1) = 0;
                     }
 
-                    for (; xo < last; xo++)
+                    for (; c1 < last; c1++)
                     {
-                        dst[(p0 + xo) * 2] = (short)(Load(row, xo * sw - pl + j) - zx);
+                        Unsafe.Add(ref dst, c1) = (short)(Load(row, c1 - pl) - zx);
                     }
 
-                    for (; xo < ow; xo++)
+                    for (; c1 < pw; c1++)
                     {
-                        dst[(p0 + xo) * 2] = 0;
+                        Unsafe.Add(ref dst, c1) = 0;
                     }
                 }
 
-                for (int p = positions; p < pp; p++)
+                for (int i = 0; i < kh; i++)
                 {
-                    dst[p * 2] = 0;
+                    for (int j = 0; j < kw; j++)
+                    {
+                        int k = ((ci * kh) + i) * kw + j;
+                        ref short d = ref Unsafe.Add(ref cr, ((k >> 1) * pp * 2) + (k & 1));
+                        int p = 0;
+                        for (int y = 0; y < oh; y++)
+                        {
+                            ref short src = ref Unsafe.Add(ref pr, ((y * sh) + i) * pw + j);
+                            for (int xo = 0, c = 0; xo < ow; xo++, c += sw, p++)
+                            {
+                                Unsafe.Add(ref d, p * 2) = Unsafe.Add(ref src, c);
+                            }
+                        }
+
+                        for (; p < pp; p++)
+                        {
+                            Unsafe.Add(ref d, p * 2) = 0;
+                        }
+                    }
                 }
             }
 
+            int taps = cg * kh * kw;
             if ((taps & 1) != 0)
             {
-                Span<short> odd = col.Slice((taps >> 1) * pp * 2 + 1);
+                ref short odd = ref Unsafe.Add(ref cr, ((taps >> 1) * pp * 2) + 1);
                 for (int p = 0; p < pp; p++)
                 {
-                    odd[p * 2] = 0;
+                    Unsafe.Add(ref odd, p * 2) = 0;
                 }
             }
         }

@@ -59,8 +59,11 @@ namespace QuantGen.Generators
                 int offset = AddInts(packed);
                 fields.Add($"private readonly short[] _col_{id} = new short[{pairs * pp * 2}]; // layer \"{node.Layer.Name}\": im2col of one group, [{pairs}][{pp}][2] int16");
                 fields.Add($"private readonly int[] _acc_{id} = new int[{pp}]; // layer \"{node.Layer.Name}\": int32 accumulators of one output channel");
+                int ph = ((oh - 1) * sh) + kh, pw = ((ow - 1) * sw) + kw;
+                fields.Add($"private readonly short[] _plane_{id} = new short[{ph * pw}]; // layer \"{node.Layer.Name}\": one input channel, zero-padded, [{ph}][{pw}] int16");
                 kernels[node.Layer.Name] = "int16-im2col-pmaddwd";
-                w.Line($"// Kernel int16-im2col-pmaddwd: per image and group, x - zx (proven in [{dMin}, {dMax}], fits int16) as [{pairs}][{pp}][2] int16 pairs of taps,");
+                w.Line($"// Kernel int16-im2col-pmaddwd: per image and group, x - zx (proven in [{dMin}, {dMax}], fits int16) as [{pairs}][{pp}][2] int16 pairs of taps");
+                w.Line("// (each input channel copied once into a zero-padded plane, then one strided copy per tap),");
                 w.Line($"// then per output channel one vpmaddwd per pair of taps for 16/8/4 positions; weights packed as int16 pairs at blob offset {offset}.");
                 w.Line($"// Exact: int16 x int16 products, and every partial sum lies in the proven accumulator range {(acc.HasValue ? acc.Value.ToString() : "(none)")} (int32).");
                 w.Line($"Span<short> col = _col_{id};");
@@ -72,7 +75,7 @@ namespace QuantGen.Generators
                 w.Open($"for (int b = 0; b < {batch}; b++)");
                 w.Line($"ReadOnlySpan<{CType(x.Type)}> image = x.Slice(b * {c * h * wd}, {c * h * wd});");
                 w.Open($"for (int g = 0; g < {groups}; g++)");
-                w.Line($"QuantGenConvKernels.Im2ColPairs(image, g * {cg}, {cg}, {h}, {wd}, {kh}, {kw}, {sh}, {sw}, {pt}, {pl}, {oh}, {ow}, {I(zx)}, col, {pp});");
+                w.Line($"QuantGenConvKernels.Im2ColPairs(image, g * {cg}, {cg}, {h}, {wd}, {kh}, {kw}, {sh}, {sw}, {pt}, {pl}, {oh}, {ow}, {I(zx)}, col, {pp}, _plane_{id});");
                 w.Open($"for (int o = g * {og}; o < (g + 1) * {og}; o++)");
                 w.Line($"QuantGenConvKernels.ConvRow(ref MemoryMarshal.GetReference(col), {pp}, {pairs}, ref Unsafe.Add(ref wp, o * {pairs}), bias[o], ref MemoryMarshal.GetReference(acc));");
                 if (ty == "sbyte")
@@ -143,6 +146,26 @@ namespace QuantGen.Generators
             w.Open($"for (int plane = 0; plane < {planes}; plane++)");
             w.Line($"ReadOnlySpan<{CType(x.Type)}> xp = x.Slice(plane * {h * wd}, {h * wd});");
             w.Line($"Span<{ty}> yp = y.Slice(plane * {oh * ow}, {oh * ow});");
+            if (mp.Pads.All(p => p == 0) && kh * kw <= 16)
+            {
+                // No padding: every window lies inside the input, so it is unrolled at constant offsets.
+                w.Open($"for (int y0 = 0; y0 < {oh}; y0++)");
+                w.Open($"for (int x0 = 0; x0 < {ow}; x0++)");
+                w.Line($"int o0 = {Window("y0", sh, 0)} * {wd} + {Window("x0", sw, 0)};");
+                w.Line($"{ty} best = xp[o0], v;");
+                for (int t = 1; t < kh * kw; t++)
+                {
+                    w.Line($"v = xp[o0 + {(t / kw * wd) + (t % kw)}];");
+                    w.Line("if (v > best) best = v;");
+                }
+
+                w.Line($"yp[y0 * {ow} + x0] = best;");
+                w.Close();
+                w.Close();
+                w.Close();
+                return;
+            }
+
             w.Open($"for (int y0 = 0; y0 < {oh}; y0++)");
             w.Line($"int h0 = {Window("y0", sh, pt)};");
             w.Line($"int hs = h0 < 0 ? 0 : h0, he = h0 + {kh} > {h} ? {h} : h0 + {kh};");
