@@ -13,9 +13,10 @@ using Xunit;
 namespace QuantGen.Tests.Generators
 {
     /// <summary>
-    /// Generated CPU code == reference interpreter, bit for bit, for both fixture models on the whole digits test
-    /// split plus adversarial inputs (all max, all min, alternating, zeros, 100 random), single and batched, on
-    /// every SIMD path: each path is forced in a child process with the runtime's ISA switches.
+    /// Generated CPU code == reference interpreter, bit for bit, for the digits MLP, ViT and CNN on the whole digits test
+    /// split plus adversarial inputs (all max, all min, alternating, zeros, 100 random), and for the synthetic convolution
+    /// model on adversarial plus 200 random inputs, single and batched, on every SIMD path: each path is forced in a
+    /// child process with the runtime's ISA switches.
     /// </summary>
     public class CrossBackendTests
     {
