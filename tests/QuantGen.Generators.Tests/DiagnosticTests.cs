@@ -222,6 +222,20 @@ namespace QuantGen.Tests.Generators
         }
 
         [Fact]
+        public void QG2006_ConvOverridesAreCheckedLikeDense()
+        {
+            AdditionalText[] files = GeneratorHarness.ModelFiles("digits_cnn");
+            GeneratorHarness.Run ok = GeneratorHarness.Generate("[QuantGen.QuantizedModel(\"models/digits_cnn.qmodel.json\")][QuantGen.LayerOverride(\"dw\", WeightBits = 8, PerChannel = true)] partial class M { }", files);
+            Assert.Empty(ok.Diagnostics);
+            GeneratorHarness.Run run = GeneratorHarness.Generate("[QuantGen.QuantizedModel(\"models/digits_cnn.qmodel.json\")][QuantGen.LayerOverride(\"dw\", WeightBits = 4)] partial class M { }", files);
+            Diagnostic d = Single(run, "QG2006");
+            Assert.Contains("expects 4-bit weights but the model file has int8 weights", d.GetMessage(), StringComparison.Ordinal);
+            run = GeneratorHarness.Generate("[QuantGen.QuantizedModel(\"models/digits_cnn.qmodel.json\")][QuantGen.LayerOverride(\"pool1\", WeightBits = 8)] partial class M { }", files);
+            d = Single(run, "QG2006");
+            Assert.Contains("a MaxPool2d layer without weights", d.GetMessage(), StringComparison.Ordinal);
+        }
+
+        [Fact]
         public void QG2099_UnexpectedFailureBecomesADiagnosticNotACrash()
         {
             GenEmitter.FaultInjection = r => { if (r.Model.Name == "Boom") throw new InvalidOperationException("injected"); };
