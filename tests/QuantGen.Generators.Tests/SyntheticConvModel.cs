@@ -15,8 +15,9 @@ namespace QuantGen.Tests.Generators
     /// range, and four Conv2d layers plus a MaxPool2d:
     /// conv_a group 2 (not depthwise), kernel 2x3, strides [2, 2], pads [1, 0, 0, 2], int16 output over the whole int16
     /// range; pool kernel [3, 2], strides [2, 1], pads [1, 1, 1, 0]; conv_b kernel 3x1, strides [1, 2], pads [2, 1, 1, 0] on
-    /// int16 (|x - zx| up to 32775: the generator's int64 fallback), ReLU to int16; conv_c kernel 2x2, pads [1, 1, 0, 0] on
-    /// int16 in [0, 32767] to an int4 output; conv_d depthwise 3x3 with int16 weights on the int4 tensor to int8.
+    /// int16 (|x - zx| up to 32775: the generator's int64 fallback), ReLU to int16; conv_c kernel 2x2, pads [1, 1, 1, 1] on
+    /// int16 in [0, 32767] to an int4 output (16 positions); conv_d depthwise 3x3, pads [1, 2, 1, 2], with int16 weights
+    /// on the int4 tensor to int8 (24 positions: a full vector of 16 plus a tail).
     /// Weights uniform over their whole type with both extremes present (fixed seed), random biases, per-channel
     /// multipliers chosen so that random inputs stay mostly inside the output type and the extremes saturate.
     /// Deterministic: the same bytes on every run (a test checks the committed files against it).
@@ -85,8 +86,8 @@ namespace QuantGen.Tests.Generators
             {
                 new Conv("conv_a", "x", "a", 4, 6, 2, 2, 3, new[] { 2, 2 }, new[] { 1, 0, 0, 2 }, "none", ElementType.Int8),
                 new Conv("conv_b", "p", "b", 6, 4, 1, 3, 1, new[] { 1, 2 }, new[] { 2, 1, 1, 0 }, "relu", ElementType.Int8),
-                new Conv("conv_c", "b", "c", 4, 4, 1, 2, 2, new[] { 1, 1 }, new[] { 1, 1, 0, 0 }, "none", ElementType.Int8),
-                new Conv("conv_d", "c", "y", 4, 4, 4, 3, 3, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }, "none", ElementType.Int16),
+                new Conv("conv_c", "b", "c", 4, 4, 1, 2, 2, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }, "none", ElementType.Int8),
+                new Conv("conv_d", "c", "y", 4, 4, 4, 3, 3, new[] { 1, 1 }, new[] { 1, 2, 1, 2 }, "none", ElementType.Int16),
             };
 
             // Largest |x - zx| of each conv's input, to pick multipliers: x over int8; p and a over int16; b after ReLU; c int4.
