@@ -15,7 +15,7 @@ namespace QuantGen.Generators
     /// weights), per-channel constants as ReadOnlySpan data. Two files: the integer inference path (no float or
     /// double anywhere) and the float boundary (quantize, dequantize, Predict, Info).
     /// </summary>
-    internal sealed class CpuEmitter
+    internal sealed partial class CpuEmitter
     {
         private readonly ClassModel model;
         private readonly ModelGraph graph;
@@ -320,6 +320,8 @@ namespace QuantGen.Generators
                     return ((long)n.Output.ElementCount * n.Inputs[0].Shape[n.Inputs[0].Shape.Length - 1], 0);
                 case AddLayer _:
                     return (0, n.Inputs.Where(t => t.Kind == TensorKind.Initializer).Sum(t => (t.ElementCount * (long)t.Type.Bits + 7) / 8));
+                case Conv2dLayer _:
+                    return ConvCost(n);
                 default:
                     return (0, 0);
             }
@@ -607,6 +609,12 @@ namespace QuantGen.Generators
                     break;
                 case TransposeLayer t:
                     EmitTranspose(w, x.Shape, t.Perm);
+                    break;
+                case Conv2dLayer cv:
+                    EmitConv2d(w, node, cv, id);
+                    break;
+                case MaxPool2dLayer mp:
+                    EmitMaxPool2d(w, node, mp);
                     break;
                 case ArgMaxLayer _:
                 {

@@ -50,9 +50,8 @@ namespace QuantGen.Generators
             "QG2010", "Model is not quantized", "Model \"{0}\" is a float model; quantize it first (PostTrainingQuantizer or the quantize command) and point [QuantizedModel] at the .qmodel.json it writes",
             Category, DiagnosticSeverity.Error, true);
 
-        public static readonly DiagnosticDescriptor UnsupportedOperator = new DiagnosticDescriptor(
-            "QG2011", "Operator not supported by the code generator", "Layer \"{0}\" of model \"{1}\" is a {2}, which the C# and GPU code generators do not support yet (the reference interpreter does); use the HLS backend or the reference interpreter for this model",
-            Category, DiagnosticSeverity.Error, true);
+        // QG2011 (operator not supported by the code generator) is retired: since Conv2d and MaxPool2d the C# and GPU
+        // generators emit every operator of the model format. The id is not reused (docs/diagnostics.md).
 
         public static readonly DiagnosticDescriptor InternalError = new DiagnosticDescriptor(
             "QG2099", "Generator failure", "QuantGen could not generate code for \"{0}\": {1}; please report this with the model file",

@@ -100,11 +100,6 @@ namespace QuantGen.Generators
             var rangeDiagnostics = new List<ModelDiagnostic>();
             RangeReport? ranges = RangeAnalysis.Analyze(graph, rangeDiagnostics);
             diagnostics.AddRange(rangeDiagnostics.Select(d => FromModel(d, spec, model)));
-            foreach (GraphNode unsupported in graph.Nodes.Where(n => n.Layer.Op == OpKind.Conv2d || n.Layer.Op == OpKind.MaxPool2d))
-            {
-                diagnostics.Add(new DiagnosticInfo(DiagnosticDescriptors.UnsupportedOperator, model.ModelPathLocation, unsupported.Layer.Name, graph.Name, unsupported.Layer.Op.ToString()));
-            }
-
             CheckOverrides(model, graph, diagnostics);
             if (ranges == null || diagnostics.Count > 0)
             {
@@ -139,7 +134,7 @@ namespace QuantGen.Generators
 
                 if (o.WeightBits != 0)
                 {
-                    if (node.Weight == null || node.Layer.Op != OpKind.Dense)
+                    if (node.Weight == null || (node.Layer.Op != OpKind.Dense && node.Layer.Op != OpKind.Conv2d))
                     {
                         Contradiction($"{o.WeightBits}-bit weights", $"a {node.Layer.Op} layer without weights");
                     }
@@ -157,7 +152,7 @@ namespace QuantGen.Generators
                 if (o.PerChannel.HasValue)
                 {
                     bool actual = node.Weight?.ChannelScales != null;
-                    if (node.Weight == null || node.Layer.Op != OpKind.Dense)
+                    if (node.Weight == null || (node.Layer.Op != OpKind.Dense && node.Layer.Op != OpKind.Conv2d))
                     {
                         Contradiction(o.PerChannel.Value ? "per-channel weights" : "per-tensor weights", $"a {node.Layer.Op} layer without weights");
                     }

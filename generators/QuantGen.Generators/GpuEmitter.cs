@@ -17,7 +17,7 @@ namespace QuantGen.Generators
     /// into the producing kernel, Reshape is a free alias of its input buffer. Emitted only when the compilation
     /// references ILGPU.
     /// </summary>
-    internal sealed class GpuEmitter
+    internal sealed partial class GpuEmitter
     {
         private readonly ClassModel model;
         private readonly ModelGraph graph;
@@ -633,6 +633,12 @@ namespace QuantGen.Generators
                     break;
                 }
 
+                case Conv2dLayer cv:
+                    (threads, what) = EmitConv2d(body, node, cv, ref useW8, ref useC32);
+                    break;
+                case MaxPool2dLayer mp:
+                    (threads, what) = EmitMaxPool2d(body, node, mp);
+                    break;
                 default:
                     throw new NotSupportedException("no GPU emission for " + layer.Op);
             }

@@ -29,6 +29,7 @@ namespace QuantGen.Generators
         public void Initialize(IncrementalGeneratorInitializationContext context)
         {
             context.RegisterPostInitializationOutput(c => c.AddSource("QuantGen.Kernels.g.cs", SourceText.From(KernelsSource.Text, Encoding.UTF8)));
+            context.RegisterPostInitializationOutput(c => c.AddSource(ConvKernelsSource.HintName, SourceText.From(ConvKernelsSource.Text, Encoding.UTF8)));
 
             IncrementalValuesProvider<ClassModel> classes = context.SyntaxProvider
                 .ForAttributeWithMetadataName(

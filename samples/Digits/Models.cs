@@ -16,4 +16,14 @@ namespace QuantGen.Samples.Digits
     public partial class DigitsVit
     {
     }
+
+    /// <summary>
+    /// The digits CNN imported from a QDQ ONNX model (quantgen import): Conv2d 3x3 -> ReLU -> MaxPool2d 2x2 -> depthwise
+    /// Conv2d 3x3 (group 8) -> ReLU -> 1x1 Conv2d -> ReLU -> global AvgPool -> Dense.
+    /// </summary>
+    [QuantizedModel("models/digits_cnn.qmodel.json")]
+    [LayerOverride("conv1", WeightBits = 8, PerChannel = true)]
+    public partial class DigitsCnn
+    {
+    }
 }

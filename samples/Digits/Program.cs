@@ -21,13 +21,20 @@ namespace QuantGen.Samples.Digits
 {
     /// <summary>
     /// The digits sample: the float MLP and ViT trained on the 8x8 digits, their W8A8 integer versions
-    /// (produced by the C# post-training quantizer), and how faithful the integer models are.
+    /// (produced by the C# post-training quantizer), the CNN imported from a QDQ ONNX model, and how faithful the
+    /// integer models are.
     ///   dotnet run --project samples/Digits              evaluate the committed quantized models
     ///   dotnet run --project samples/Digits -- quantize  re-run post-training quantization and rewrite them
     /// </summary>
     public static class Program
     {
-        private static readonly string[] Models = { "digits_mlp", "digits_vit" };
+        private static readonly string[] Models = { "digits_mlp", "digits_vit", "digits_cnn" };
+
+        /// <summary>The models with a float graph that the quantize command re-quantizes (the CNN comes from a QDQ ONNX model).</summary>
+        private static readonly string[] Quantizable = { "digits_mlp", "digits_vit" };
+
+        /// <summary>The models whose HLS project this sample's build writes (QuantModel items in Digits.csproj).</summary>
+        private static readonly string[] HlsModels = { "digits_mlp", "digits_vit" };
 
         public static int Main(string[] args)
         {
@@ -63,7 +70,7 @@ namespace QuantGen.Samples.Digits
         private static int Quantize(string modelsDir, LabeledDataset data)
         {
             List<float[]> calibration = data.Split("train").Select(s => s.Features).ToList();
-            foreach (string name in Models)
+            foreach (string name in Quantizable)
             {
                 ModelGraph floatGraph = ModelLoader.Load(Path.Combine(modelsDir, name + ".float.qmodel.json")).GetGraphOrThrow();
                 ConsoleProgressBar progress = ConsoleProgressBar.OnStandardError($"calibrating {name}");
@@ -93,34 +100,51 @@ namespace QuantGen.Samples.Digits
             using Accelerator accelerator = device.CreateAccelerator(gpuContext);
             foreach (string name in Models)
             {
-                ModelGraph floatGraph = ModelLoader.Load(Path.Combine(modelsDir, name + ".float.qmodel.json")).GetGraphOrThrow();
+                string floatPath = Path.Combine(modelsDir, name + ".float.qmodel.json");
                 string qPath = Path.Combine(modelsDir, name + ".qmodel.json");
                 ModelGraph qGraph = ModelLoader.Load(qPath).GetGraphOrThrow();
                 var diagnostics = new List<ModelDiagnostic>();
                 RangeReport ranges = RangeAnalysis.Analyze(qGraph, diagnostics) ?? throw new ModelException(diagnostics);
-                FidelityReport report = FidelityMetrics.Evaluate(floatGraph, qGraph, inputs, labels);
+                FidelityReport? report = File.Exists(floatPath)
+                    ? FidelityMetrics.Evaluate(ModelLoader.Load(floatPath).GetGraphOrThrow(), qGraph, inputs, labels)
+                    : null;
 
                 var reference = new ReferenceInterpreter(qGraph);
                 int[][] quantized = inputs.Select(reference.Quantize).ToArray();
+                var referenceOutputs = new int[quantized.Length][];
                 var sw = Stopwatch.StartNew();
-                foreach (int[] x in quantized)
+                for (int s = 0; s < quantized.Length; s++)
                 {
-                    reference.Run(x);
+                    referenceOutputs[s] = reference.Run(quantized[s]);
                 }
 
                 double usPerImage = sw.Elapsed.TotalMilliseconds * 1000 / quantized.Length;
+                double referenceAccuracy = (double)Enumerable.Range(0, labels.Length).Count(s => FidelityMetrics.ArgMax(referenceOutputs[s].Select(v => (double)v).ToArray()) == labels[s]) / labels.Length;
                 GeneratedRun generated = RunGenerated(name, reference, quantized, labels);
                 int widest = ranges.Layers.SelectMany(l => l.Intermediates).Where(kv => kv.Key == "acc").Select(kv => kv.Value.Bits).DefaultIfEmpty(0).Max();
                 Console.WriteLine($"{name}: {qGraph.Nodes.Count} layers, {Relative(qPath)}");
-                Console.WriteLine($"  float accuracy {Pct(report.FloatAccuracy)}, integer accuracy {Pct(report.IntegerAccuracy)}, " +
-                                  $"top-1 agreement {Pct(report.Top1Agreement)} ({report.Flips} flips: {report.FlipsToWrong} to wrong, {report.FlipsToRight} to right), " +
-                                  $"mean KLD {report.MeanKlDivergence.ToString("0.00000", CultureInfo.InvariantCulture)}");
+                if (report != null)
+                {
+                    Console.WriteLine($"  float accuracy {Pct(report.FloatAccuracy)}, integer accuracy {Pct(report.IntegerAccuracy)}, " +
+                                      $"top-1 agreement {Pct(report.Top1Agreement)} ({report.Flips} flips: {report.FlipsToWrong} to wrong, {report.FlipsToRight} to right), " +
+                                      $"mean KLD {report.MeanKlDivergence.ToString("0.00000", CultureInfo.InvariantCulture)}");
+                }
+                else
+                {
+                    string source = qGraph.Spec.Metadata.Where(kv => kv.Key == "source").Select(kv => kv.Value).FirstOrDefault() ?? "another tool";
+                    Console.WriteLine($"  integer accuracy {Pct(referenceAccuracy)} (imported from {source}: no float model here, so no float accuracy, agreement or KLD)");
+                }
+
                 Console.WriteLine($"  widest accumulator {widest} bits; reference interpreter {usPerImage.ToString("0.0", CultureInfo.InvariantCulture)} us/image (scalar oracle)");
                 Console.WriteLine($"  generated C# ({generated.SimdPath}): accuracy {Pct(generated.Accuracy)}, bit-exact with the reference on {generated.Exact}/{quantized.Length} images, " +
                                   $"{generated.MicrosecondsPerImage.ToString("0.00", CultureInfo.InvariantCulture)} us/image, {generated.AllocatedBytesPerCall} bytes allocated per call");
                 Console.WriteLine("  " + RunGpu(name, accelerator, quantized));
                 string hls = Path.Combine(AppContext.BaseDirectory, "hls", name);
-                if (File.Exists(Path.Combine(hls, "firmware", name + ".cpp")))
+                if (!HlsModels.Contains(name))
+                {
+                    Console.WriteLine("  HLS C++: not built for this model by this sample yet");
+                }
+                else if (File.Exists(Path.Combine(hls, "firmware", name + ".cpp")))
                 {
                     CsimResult sim = HlsCsim.Run(hls, name);
                     Console.WriteLine(sim.Ran
@@ -133,9 +157,17 @@ namespace QuantGen.Samples.Digits
                     Console.WriteLine($"  HLS C++: no project in {Relative(hls)} (the build writes it; was the HLS target disabled?)");
                 }
 
-                Console.WriteLine("  per-layer SQNR (dB): " + string.Join(", ", report.LayerSqnr.Select(s => s.Layer + " " + s.Decibels.ToString("0.0", CultureInfo.InvariantCulture))));
+                if (report != null)
+                {
+                    Console.WriteLine("  per-layer SQNR (dB): " + string.Join(", ", report.LayerSqnr.Select(s => s.Layer + " " + s.Decibels.ToString("0.0", CultureInfo.InvariantCulture))));
+                    rows.Add(report.ToMarkdown(name).Split('\n')[2]);
+                }
+                else
+                {
+                    rows.Add($"| {name} | n/a | {Pct(referenceAccuracy)} | n/a | n/a | n/a |");
+                }
+
                 Console.WriteLine();
-                rows.Add(report.ToMarkdown(name).Split('\n')[2]);
             }
 
             Console.WriteLine("| model | float acc | integer acc | top-1 agreement | flips (to wrong / to right) | mean KLD |");
@@ -150,35 +182,95 @@ namespace QuantGen.Samples.Digits
             return 0;
         }
 
+        /// <summary>One generated model class behind delegates: its CPU Infer (one image, a batch) and its GPU session.</summary>
+        private sealed class Generated
+        {
+            public Generated(int inputLength, int outputLength, Action<sbyte[], sbyte[]> infer, Action<sbyte[], sbyte[], int> inferBatch, Func<Accelerator, Action<Action<sbyte[], sbyte[], int>>, IDisposable> gpu)
+            {
+                InputLength = inputLength;
+                OutputLength = outputLength;
+                Infer = infer;
+                InferBatch = inferBatch;
+                Gpu = gpu;
+            }
+
+            public int InputLength { get; }
+
+            public int OutputLength { get; }
+
+            public Action<sbyte[], sbyte[]> Infer { get; }
+
+            public Action<sbyte[], sbyte[], int> InferBatch { get; }
+
+            /// <summary>Opens a GPU session (batch capacity 64) on the accelerator; the callback receives its Infer.</summary>
+            public Func<Accelerator, Action<Action<sbyte[], sbyte[], int>>, IDisposable> Gpu { get; }
+        }
+
+        private static Generated Backend(string name)
+        {
+            switch (name)
+            {
+                case "digits_mlp":
+                {
+                    var m = new DigitsMlp();
+                    return new Generated(DigitsMlp.InputLength, DigitsMlp.OutputLength, (x, y) => m.Infer(x, y), (x, y, n) => m.Infer(x, y, n), (a, ready) =>
+                    {
+                        var session = new DigitsMlp.GpuSession(a, 64);
+                        ready((x, y, n) => session.Infer(x, y, n));
+                        return session;
+                    });
+                }
+
+                case "digits_vit":
+                {
+                    var m = new DigitsVit();
+                    return new Generated(DigitsVit.InputLength, DigitsVit.OutputLength, (x, y) => m.Infer(x, y), (x, y, n) => m.Infer(x, y, n), (a, ready) =>
+                    {
+                        var session = new DigitsVit.GpuSession(a, 64);
+                        ready((x, y, n) => session.Infer(x, y, n));
+                        return session;
+                    });
+                }
+
+                case "digits_cnn":
+                {
+                    var m = new DigitsCnn();
+                    return new Generated(DigitsCnn.InputLength, DigitsCnn.OutputLength, (x, y) => m.Infer(x, y), (x, y, n) => m.Infer(x, y, n), (a, ready) =>
+                    {
+                        var session = new DigitsCnn.GpuSession(a, 64);
+                        ready((x, y, n) => session.Infer(x, y, n));
+                        return session;
+                    });
+                }
+
+                default:
+                    throw new ArgumentException("no generated class for " + name, nameof(name));
+            }
+        }
+
         /// <summary>
         /// The same integer inputs through the generated GPU session (CUDA or OpenCL when present, else ILGPU's CPU
         /// accelerator, which runs the kernels' IL and checks their integer semantics), compared with the CPU code.
         /// </summary>
         private static string RunGpu(string name, Accelerator accelerator, int[][] inputs)
         {
-            bool isMlp = name == "digits_mlp";
-            int count = accelerator.AcceleratorType == AcceleratorType.CPU && !isMlp ? 64 : inputs.Length;
-            int inLength = isMlp ? DigitsMlp.InputLength : DigitsVit.InputLength, outLength = isMlp ? DigitsMlp.OutputLength : DigitsVit.OutputLength;
+            Generated model = Backend(name);
+            int count = accelerator.AcceleratorType == AcceleratorType.CPU && name == "digits_vit" ? 64 : inputs.Length;
+            int outLength = model.OutputLength;
             sbyte[] x = inputs.Take(count).SelectMany(v => v.Select(b => (sbyte)b)).ToArray();
             var cpu = new sbyte[count * outLength];
             var gpu = new sbyte[count * outLength];
-            var sw = Stopwatch.StartNew();
-            if (isMlp)
+            model.InferBatch(x, cpu, count);
+            double ms = 0;
+            using (model.Gpu(accelerator, infer =>
             {
-                new DigitsMlp().Infer(x, cpu, count);
-                using var session = new DigitsMlp.GpuSession(accelerator, 64);
-                sw.Restart();
-                session.Infer(x, gpu, count);
-            }
-            else
+                var sw = Stopwatch.StartNew();
+                infer(x, gpu, count);
+                ms = sw.Elapsed.TotalMilliseconds / count;
+            }))
             {
-                new DigitsVit().Infer(x, cpu, count);
-                using var session = new DigitsVit.GpuSession(accelerator, 64);
-                sw.Restart();
-                session.Infer(x, gpu, count);
             }
 
-            double ms = sw.Elapsed.TotalMilliseconds / count;
             int exact = Enumerable.Range(0, count).Count(s => cpu.AsSpan(s * outLength, outLength).SequenceEqual(gpu.AsSpan(s * outLength, outLength)));
             return $"ILGPU {accelerator.AcceleratorType} accelerator: bit-exact with the CPU code on {exact}/{count} images{(count < inputs.Length ? " (the first batch: the CPU accelerator simulates every GPU thread)" : string.Empty)}, {ms.ToString("0.00", CultureInfo.InvariantCulture)} ms/image";
         }
@@ -196,26 +288,12 @@ namespace QuantGen.Samples.Digits
             public long AllocatedBytesPerCall { get; set; }
         }
 
-        /// <summary>Runs the source-generated model (DigitsMlp / DigitsVit) on the same integer inputs as the reference.</summary>
+        /// <summary>Runs the source-generated model (DigitsMlp / DigitsVit / DigitsCnn) on the same integer inputs as the reference.</summary>
         private static GeneratedRun RunGenerated(string name, ReferenceInterpreter reference, int[][] inputs, int[] labels)
         {
-            var mlp = new DigitsMlp();
-            var vit = new DigitsVit();
-            bool isMlp = name == "digits_mlp";
-            var input = new sbyte[isMlp ? DigitsMlp.InputLength : DigitsVit.InputLength];
-            var output = new sbyte[isMlp ? DigitsMlp.OutputLength : DigitsVit.OutputLength];
-            void Infer()
-            {
-                if (isMlp)
-                {
-                    mlp.Infer(input, output);
-                }
-                else
-                {
-                    vit.Infer(input, output);
-                }
-            }
-
+            Generated model = Backend(name);
+            var input = new sbyte[model.InputLength];
+            var output = new sbyte[model.OutputLength];
             var run = new GeneratedRun { SimdPath = DigitsMlp.SimdPath };
             int correct = 0;
             for (int s = 0; s < inputs.Length; s++)
@@ -225,7 +303,7 @@ namespace QuantGen.Samples.Digits
                     input[i] = (sbyte)inputs[s][i];
                 }
 
-                Infer();
+                model.Infer(input, output);
                 int[] expected = reference.Run(inputs[s]);
                 run.Exact += expected.SequenceEqual(output.Select(v => (int)v)) ? 1 : 0;
                 correct += FidelityMetrics.ArgMax(output.Select(v => (double)v).ToArray()) == labels[s] ? 1 : 0;
@@ -233,12 +311,12 @@ namespace QuantGen.Samples.Digits
 
             run.Accuracy = (double)correct / inputs.Length;
             long before = GC.GetAllocatedBytesForCurrentThread();
-            Infer();
+            model.Infer(input, output);
             run.AllocatedBytesPerCall = GC.GetAllocatedBytesForCurrentThread() - before;
 
             // Latency: every test image, converted once, run back to back (after one warm-up pass).
             sbyte[][] converted = inputs.Select(x => x.Select(v => (sbyte)v).ToArray()).ToArray();
-            int repeats = isMlp ? 50 : 10;
+            int repeats = name == "digits_vit" ? 10 : 50;
             Stopwatch sw = new Stopwatch();
             for (int pass = 0; pass < 2; pass++)
             {
@@ -247,14 +325,7 @@ namespace QuantGen.Samples.Digits
                 {
                     foreach (sbyte[] x in converted)
                     {
-                        if (isMlp)
-                        {
-                            mlp.Infer(x, output);
-                        }
-                        else
-                        {
-                            vit.Infer(x, output);
-                        }
+                        model.Infer(x, output);
                     }
                 }
             }

@@ -19,6 +19,22 @@ namespace QuantGen.CpuCheck
     {
     }
 
+    /// <summary>The digits CNN: Conv2d 3x3 pad 1, MaxPool2d 2x2, depthwise 3x3 (group 8), 1x1 Conv2d, AvgPool, Dense.</summary>
+    [QuantizedModel("models/digits_cnn.qmodel.json")]
+    public partial class Cnn
+    {
+    }
+
+    /// <summary>
+    /// What the CNN lacks (models/conv_synthetic.qmodel.json, written by the generator tests' SyntheticConvModel): two
+    /// images per input, stride 2, asymmetric pads, group 2, a 2x3 kernel, MaxPool2d with pads and stride != kernel,
+    /// int16 and int4 activations, int16 weights, extreme random weights.
+    /// </summary>
+    [QuantizedModel("models/conv_synthetic.qmodel.json")]
+    public partial class ConvSynthetic
+    {
+    }
+
     /// <summary>The DeiT-Tiny-sized encoder block of the benchmarks (197 tokens, 192 channels, 3 heads, MLP 768).</summary>
     [QuantizedModel("models/encoder_block.qmodel.json")]
     public partial class Encoder
@@ -46,6 +62,7 @@ namespace QuantGen.CpuCheck
         {
             Console.WriteLine("path=" + Mlp.SimdPath);
             List<CheckResult> results = CheckAll();
+            results.Add(CheckSynthetic());
             results.Add(CheckEncoder());
             results.ForEach(r => Console.WriteLine(r));
             return results.All(r => r.Mismatches == 0 && r.Inputs > 0) ? 0 : 1;
@@ -57,11 +74,41 @@ namespace QuantGen.CpuCheck
             LabeledDataset data = LabeledDataset.Load(LabeledDataset.FindUpwards(AppContext.BaseDirectory, Path.Combine("samples", "data", "digits", "digits.csv")));
             var mlp = new Mlp();
             var vit = new Vit();
+            var cnn = new Cnn();
             return new List<CheckResult>
             {
                 Check("digits_mlp", Path.Combine(models, "digits_mlp.qmodel.json"), data, (x, y) => mlp.Infer(x, y), (x, y, n) => mlp.Infer(x, y, n)),
                 Check("digits_vit", Path.Combine(models, "digits_vit.qmodel.json"), data, (x, y) => vit.Infer(x, y), (x, y, n) => vit.Infer(x, y, n)),
+                Check("digits_cnn", Path.Combine(models, "digits_cnn.qmodel.json"), data, (x, y) => cnn.Infer(x, y), (x, y, n) => cnn.Infer(x, y, n)),
             };
+        }
+
+        /// <summary>The synthetic convolution model on the adversarial inputs of <see cref="Adversarial"/> (no data set fits it).</summary>
+        public static CheckResult CheckSynthetic()
+        {
+            string spec = LabeledDataset.FindUpwards(AppContext.BaseDirectory, Path.Combine("tests", "QuantGen.CpuCheck", "models", "conv_synthetic.qmodel.json"));
+            var model = new ConvSynthetic();
+            return CheckInputs("conv_synthetic", spec, graph => Adversarial(graph.Input.ElementCount, 200), (x, y) => model.Infer(x, y), (x, y, n) => model.Infer(x, y, n));
+        }
+
+        /// <summary>All 127, all -128, both alternations, zeros, then <paramref name="random"/> uniform int8 inputs (fixed seed).</summary>
+        public static List<int[]> Adversarial(int n, int random)
+        {
+            var inputs = new List<int[]>
+            {
+                Enumerable.Repeat(127, n).ToArray(),
+                Enumerable.Repeat(-128, n).ToArray(),
+                Enumerable.Range(0, n).Select(i => i % 2 == 0 ? 127 : -128).ToArray(),
+                Enumerable.Range(0, n).Select(i => i % 2 == 0 ? -128 : 127).ToArray(),
+                new int[n],
+            };
+            var rng = new Random(20261124);
+            for (int r = 0; r < random; r++)
+            {
+                inputs.Add(Enumerable.Range(0, n).Select(_ => rng.Next(-128, 128)).ToArray());
+            }
+
+            return inputs;
         }
 
         /// <summary>
@@ -130,24 +177,22 @@ namespace QuantGen.CpuCheck
 
         private delegate void InferBatch(ReadOnlySpan<sbyte> inputs, Span<sbyte> outputs, int batch);
 
-        private static CheckResult Check(string name, string spec, LabeledDataset data, InferOne infer, InferBatch batch)
+        private static CheckResult Check(string name, string spec, LabeledDataset data, InferOne infer, InferBatch batch) =>
+            CheckInputs(name, spec, graph =>
+            {
+                var reference = new ReferenceInterpreter(graph);
+                var inputs = new List<int[]>();
+                inputs.AddRange(data.Split("test").Select(s => reference.Quantize(s.Features)));
+                inputs.AddRange(Adversarial(graph.Input.ElementCount, 100));
+                return inputs;
+            }, infer, batch);
+
+        private static CheckResult CheckInputs(string name, string spec, Func<ModelGraph, List<int[]>> makeInputs, InferOne infer, InferBatch batch)
         {
             ModelGraph graph = ModelLoader.Load(spec).GetGraphOrThrow();
             var reference = new ReferenceInterpreter(graph);
             int n = graph.Input.ElementCount, m = graph.Output.ElementCount;
-            var inputs = new List<int[]>();
-            inputs.AddRange(data.Split("test").Select(s => reference.Quantize(s.Features)));
-            inputs.Add(Enumerable.Repeat(127, n).ToArray());
-            inputs.Add(Enumerable.Repeat(-128, n).ToArray());
-            inputs.Add(Enumerable.Range(0, n).Select(i => i % 2 == 0 ? 127 : -128).ToArray());
-            inputs.Add(Enumerable.Range(0, n).Select(i => i % 2 == 0 ? -128 : 127).ToArray());
-            inputs.Add(new int[n]);
-            var rng = new Random(20261124);
-            for (int r = 0; r < 100; r++)
-            {
-                inputs.Add(Enumerable.Range(0, n).Select(_ => rng.Next(-128, 128)).ToArray());
-            }
-
+            List<int[]> inputs = makeInputs(graph);
             var result = new CheckResult { Model = name, Inputs = inputs.Count };
             var x = new sbyte[n];
             var y = new sbyte[m];

@@ -13,9 +13,10 @@ using Xunit;
 namespace QuantGen.Tests.Generators
 {
     /// <summary>
-    /// Generated CPU code == reference interpreter, bit for bit, for both fixture models on the whole digits test
-    /// split plus adversarial inputs (all max, all min, alternating, zeros, 100 random), single and batched, on
-    /// every SIMD path: each path is forced in a child process with the runtime's ISA switches.
+    /// Generated CPU code == reference interpreter, bit for bit, for the digits MLP, ViT and CNN on the whole digits test
+    /// split plus adversarial inputs (all max, all min, alternating, zeros, 100 random), and for the synthetic convolution
+    /// model on adversarial plus 200 random inputs, single and batched, on every SIMD path: each path is forced in a
+    /// child process with the runtime's ISA switches.
     /// </summary>
     public class CrossBackendTests
     {
@@ -23,7 +24,49 @@ namespace QuantGen.Tests.Generators
         public void DefaultPathIsBitExact()
         {
             List<CheckResult> results = QuantGen.CpuCheck.Program.CheckAll();
+            Assert.Equal(new[] { "digits_mlp", "digits_vit", "digits_cnn" }, results.Select(r => r.Model));
             Assert.All(results, r => Assert.True(r.Mismatches == 0 && r.Inputs == 555, r.ToString()));
+        }
+
+        [Fact]
+        public void SyntheticConvModelIsBitExactOnTheDefaultPath()
+        {
+            CheckResult r = QuantGen.CpuCheck.Program.CheckSynthetic();
+            Assert.True(r.Mismatches == 0 && r.Inputs == 205, r.ToString());
+        }
+
+        /// <summary>
+        /// The synthetic model exercises what it is there for: both Conv2d kernels and, on the adversarial inputs, the
+        /// saturation at both ends of the int16 and int4 activations (so accumulator or clamp bugs cannot hide).
+        /// </summary>
+        [Fact]
+        public void SyntheticConvModelReachesTheKernelsAndTheExtremes()
+        {
+            Assert.Equal(
+                new[] { "conv_a:int16-im2col-pmaddwd", "pool:scalar", "conv_b:scalar-int64", "conv_c:int16-im2col-pmaddwd", "conv_d:int16-im2col-pmaddwd" },
+                QuantGen.CpuCheck.ConvSynthetic.Info.Layers.Select(l => l.Name + ":" + l.Kernel));
+            ModelGraph graph = ModelLoader.Load(LabeledDataset.FindUpwards(AppContext.BaseDirectory, Path.Combine("tests", "QuantGen.CpuCheck", "models", "conv_synthetic.qmodel.json"))).GetGraphOrThrow();
+            var reference = new ReferenceInterpreter(graph);
+            var seen = new Dictionary<string, HashSet<int>>();
+            foreach (int[] input in QuantGen.CpuCheck.Program.Adversarial(graph.Input.ElementCount, 200))
+            {
+                foreach (KeyValuePair<string, int[]> kv in reference.RunAll(input))
+                {
+                    if (!seen.TryGetValue(kv.Key, out HashSet<int>? set))
+                    {
+                        seen[kv.Key] = set = new HashSet<int>();
+                    }
+
+                    set.UnionWith(kv.Value);
+                }
+            }
+
+            Assert.Contains(-32768, seen["a"]);
+            Assert.Contains(32767, seen["a"]);
+            Assert.Contains(0, seen["b"]);
+            Assert.Contains(32767, seen["b"]);
+            Assert.Equal(16, seen["c"].Count); // every int4 value, -8 and 7 included
+            Assert.True(seen["a"].Count > 1000 && seen["b"].Count > 500 && seen["y"].Count > 50, string.Join(", ", seen.Select(kv => kv.Key + ": " + kv.Value.Count)));
         }
 
         [Theory]
@@ -58,6 +101,8 @@ namespace QuantGen.Tests.Generators
             Assert.StartsWith("path=" + expectedPath + "\n", output.Replace("\r\n", "\n"), StringComparison.Ordinal);
             Assert.Contains("digits_mlp: 555 inputs, 0 mismatches", output, StringComparison.Ordinal);
             Assert.Contains("digits_vit: 555 inputs, 0 mismatches", output, StringComparison.Ordinal);
+            Assert.Contains("digits_cnn: 555 inputs, 0 mismatches", output, StringComparison.Ordinal);
+            Assert.Contains("conv_synthetic: 205 inputs, 0 mismatches", output, StringComparison.Ordinal);
             Assert.Contains("encoder_block: 8 inputs, 0 mismatches", output, StringComparison.Ordinal);
         }
 
@@ -74,19 +119,32 @@ namespace QuantGen.Tests.Generators
             var mlp = new Mlp();
             var vit = new Vit();
             var encoder = new QuantGen.CpuCheck.Encoder();
+            var cnn = new QuantGen.CpuCheck.Cnn();
+            var synthetic = new QuantGen.CpuCheck.ConvSynthetic();
             var x = new sbyte[64];
             var y = new sbyte[10];
+            var xs = new sbyte[QuantGen.CpuCheck.ConvSynthetic.InputLength];
+            var ys = new sbyte[QuantGen.CpuCheck.ConvSynthetic.OutputLength];
+            var xs3 = new sbyte[3 * QuantGen.CpuCheck.ConvSynthetic.InputLength];
+            var ys3 = new sbyte[3 * QuantGen.CpuCheck.ConvSynthetic.OutputLength];
             var tokens = new sbyte[197 * 192];
             var tokensOut = new sbyte[197 * 192];
             mlp.Infer(x, y);
             vit.Infer(x, y);
             encoder.Infer(tokens, tokensOut);
+            cnn.Infer(x, y);
+            synthetic.Infer(xs, ys);
+            synthetic.Infer(xs3, ys3, 3);
             long before = GC.GetAllocatedBytesForCurrentThread();
             for (int i = 0; i < 100; i++)
             {
                 mlp.Infer(x, y);
                 vit.Infer(x, y);
                 mlp.Infer(x, y, 1);
+                cnn.Infer(x, y);
+                cnn.Infer(x, y, 1);
+                synthetic.Infer(xs, ys);
+                synthetic.Infer(xs3, ys3, 3);
             }
 
             for (int i = 0; i < 3; i++)
@@ -131,6 +189,13 @@ namespace QuantGen.Tests.Generators
             Assert.Equal(21, info.Layers[0].AccumulatorBits);
             Assert.Equal(Enumerable.Range(0, 10).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)), info.Labels);
             Assert.Equal(new[] { "int16-gemm-pmaddwd", "int16-gemm-pmaddwd" }, Vit.Info.Layers.Where(l => l.Op == "MatMul").Select(l => l.Kernel));
+
+            // digits_cnn: conv1 8 x 8x8 outputs x 9 taps, depthwise 8 x 4x4 x 9, pointwise 16 x 4x4 x 8, fc 10 x 16.
+            global::QuantGen.ModelInfo cnn = QuantGen.CpuCheck.Cnn.Info;
+            Assert.Equal((8 * 64 * 9) + (8 * 16 * 9) + (16 * 16 * 8) + (10 * 16), cnn.Macs);
+            Assert.Equal((8 * 9) + (8 * 9) + (16 * 8) + (10 * 16) + (4 * (8 + 8 + 16 + 10)), cnn.WeightBytes);
+            Assert.Equal(new[] { "int16-im2col-pmaddwd", "scalar", "int16-im2col-pmaddwd", "int16-im2col-pmaddwd" }, cnn.Layers.Where(l => l.Op is "Conv2d" or "MaxPool2d").Select(l => l.Kernel));
+            Assert.Equal(new[] { 1, 16, 4, 4 }, cnn.Layers.Single(l => l.Name == "pw").OutputShape);
         }
 
         [Fact]

@@ -32,7 +32,7 @@ namespace QuantGen.Tests.Generators
             Diagnostic d = Assert.Single(run.Diagnostics);
             Assert.Equal(id, d.Id);
             Assert.Equal(DiagnosticSeverity.Error, d.Severity);
-            Assert.Empty(run.Result.GeneratedSources.Where(s => s.HintName != "QuantGen.Kernels.g.cs"));
+            Assert.Empty(run.Result.GeneratedSources.Where(s => s.HintName is not ("QuantGen.Kernels.g.cs" or "QuantGen.ConvKernels.g.cs")));
             return d;
         }
 
@@ -197,7 +197,7 @@ namespace QuantGen.Tests.Generators
         }
 
         [Fact]
-        public void QG2011_OperatorTheGeneratorDoesNotSupport()
+        public void Conv2dModelGeneratesWithoutDiagnostics()
         {
             const string spec = """
                 {
@@ -215,8 +215,24 @@ namespace QuantGen.Tests.Generators
                 "[QuantGen.QuantizedModel(\"models/conv.qmodel.json\")] partial class M { }",
                 new MemoryText(GeneratorHarness.ModelsDir + "conv.qmodel.json", spec),
                 GeneratorHarness.Encoded(GeneratorHarness.ModelsDir + "conv.safetensors", weights));
-            Diagnostic d = Single(run, "QG2011");
-            Assert.Contains("Layer \"conv1\" of model \"conv\" is a Conv2d", d.GetMessage(), StringComparison.Ordinal);
+            // QG2011 (operator not supported by the generator) is retired: a Conv2d model now generates code that compiles.
+            Assert.Empty(run.Diagnostics);
+            Assert.Contains(run.Result.GeneratedSources, s => s.HintName == "M.QuantGen.g.cs" && s.SourceText.ToString().Contains("QuantGenConvKernels.ConvRow(", StringComparison.Ordinal));
+            Assert.Empty(run.Output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning));
+        }
+
+        [Fact]
+        public void QG2006_ConvOverridesAreCheckedLikeDense()
+        {
+            AdditionalText[] files = GeneratorHarness.ModelFiles("digits_cnn");
+            GeneratorHarness.Run ok = GeneratorHarness.Generate("[QuantGen.QuantizedModel(\"models/digits_cnn.qmodel.json\")][QuantGen.LayerOverride(\"dw\", WeightBits = 8, PerChannel = true)] partial class M { }", files);
+            Assert.Empty(ok.Diagnostics);
+            GeneratorHarness.Run run = GeneratorHarness.Generate("[QuantGen.QuantizedModel(\"models/digits_cnn.qmodel.json\")][QuantGen.LayerOverride(\"dw\", WeightBits = 4)] partial class M { }", files);
+            Diagnostic d = Single(run, "QG2006");
+            Assert.Contains("expects 4-bit weights but the model file has int8 weights", d.GetMessage(), StringComparison.Ordinal);
+            run = GeneratorHarness.Generate("[QuantGen.QuantizedModel(\"models/digits_cnn.qmodel.json\")][QuantGen.LayerOverride(\"pool1\", WeightBits = 8)] partial class M { }", files);
+            d = Single(run, "QG2006");
+            Assert.Contains("a MaxPool2d layer without weights", d.GetMessage(), StringComparison.Ordinal);
         }
 
         [Fact]

@@ -26,17 +26,23 @@ namespace QuantGen.Tests.Generators
 
                 [QuantizedModel("models/digits_vit.qmodel.json")]
                 public partial class DigitsVit { }
+
+                [QuantizedModel("models/digits_cnn.qmodel.json")]
+                public partial class DigitsCnn { }
             }
             """;
 
-        private static readonly string[] GpuFiles = { "QuantGen.GpuKernels.g.cs", "Consumer.DigitsMlp.QuantGen.Gpu.g.cs", "Consumer.DigitsVit.QuantGen.Gpu.g.cs" };
+        private static readonly string[] GpuFiles = { "QuantGen.GpuKernels.g.cs", "Consumer.DigitsMlp.QuantGen.Gpu.g.cs", "Consumer.DigitsVit.QuantGen.Gpu.g.cs", "Consumer.DigitsCnn.QuantGen.Gpu.g.cs" };
+
+        private static AdditionalText[] ModelFiles() =>
+            GeneratorHarness.ModelFiles("digits_mlp").Concat(GeneratorHarness.ModelFiles("digits_vit")).Concat(GeneratorHarness.ModelFiles("digits_cnn")).ToArray();
 
         /// <summary>The fixtures compiled with a reference to ILGPU, which switches the GPU backend on.</summary>
         private static GeneratorHarness.Run Fixtures()
         {
             CSharpCompilation compilation = GeneratorHarness.Compilation(Source)
                 .AddReferences(MetadataReference.CreateFromFile(Path.Combine(AppContext.BaseDirectory, "ilgpu", "ILGPU.dll")));
-            AdditionalText[] files = GeneratorHarness.ModelFiles("digits_mlp").Concat(GeneratorHarness.ModelFiles("digits_vit")).ToArray();
+            AdditionalText[] files = ModelFiles();
             GeneratorDriver driver = GeneratorHarness.Driver(files).RunGeneratorsAndUpdateCompilation(compilation, out Compilation output, out ImmutableArray<Diagnostic> diagnostics);
             return new GeneratorHarness.Run(driver, output, diagnostics);
         }
@@ -56,7 +62,7 @@ namespace QuantGen.Tests.Generators
         public void GpuFilesAreEmittedOnlyWhenIlgpuIsReferenced()
         {
             var with = Fixtures().Result.GeneratedSources.Select(s => s.HintName).ToList();
-            var without = GeneratorHarness.Generate(Source, GeneratorHarness.ModelFiles("digits_mlp").Concat(GeneratorHarness.ModelFiles("digits_vit")).ToArray()).Result.GeneratedSources.Select(s => s.HintName).ToList();
+            var without = GeneratorHarness.Generate(Source, ModelFiles()).Result.GeneratedSources.Select(s => s.HintName).ToList();
             Assert.All(GpuFiles, f => Assert.Contains(f, with));
             Assert.All(GpuFiles, f => Assert.DoesNotContain(f, without));
             Assert.Equal(without.OrderBy(s => s, StringComparer.Ordinal), with.Except(GpuFiles).OrderBy(s => s, StringComparer.Ordinal));
@@ -76,7 +82,7 @@ namespace QuantGen.Tests.Generators
         {
             CSharpCompilation first = GeneratorHarness.Compilation(Source)
                 .AddReferences(MetadataReference.CreateFromFile(Path.Combine(AppContext.BaseDirectory, "ilgpu", "ILGPU.dll")));
-            GeneratorDriver driver = GeneratorHarness.Driver(GeneratorHarness.ModelFiles("digits_mlp").Concat(GeneratorHarness.ModelFiles("digits_vit")).ToArray()).RunGenerators(first);
+            GeneratorDriver driver = GeneratorHarness.Driver(ModelFiles()).RunGenerators(first);
             CSharpCompilation second = first.AddSyntaxTrees(CSharpSyntaxTree.ParseText("class Unrelated { int x; }", GeneratorHarness.ParseOptions));
             GeneratorRunResult result = driver.RunGenerators(second).GetRunResult().Results.Single();
             Assert.Contains(result.GeneratedSources, s => s.HintName == "Consumer.DigitsVit.QuantGen.Gpu.g.cs");
@@ -98,7 +104,7 @@ namespace QuantGen.Tests.Generators
                 new[] { CSharpSyntaxTree.ParseText(Source, docs, path: "/repo/src/File0.cs") },
                 GeneratorHarness.Compilation(Source).References.Append(MetadataReference.CreateFromFile(Path.Combine(AppContext.BaseDirectory, "ilgpu", "ILGPU.dll"))),
                 new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
-            AdditionalText[] files = GeneratorHarness.ModelFiles("digits_mlp").Concat(GeneratorHarness.ModelFiles("digits_vit")).ToArray();
+            AdditionalText[] files = ModelFiles();
             CSharpGeneratorDriver.Create(new[] { new gen::QuantGen.Generators.QuantizedModelGenerator().AsSourceGenerator() }, files, docs)
                 .RunGeneratorsAndUpdateCompilation(compilation, out Compilation output, out _);
             var problems = output.GetDiagnostics()
@@ -116,6 +122,7 @@ namespace QuantGen.Tests.Generators
         [InlineData("QuantGen.GpuKernels.g.cs")]
         [InlineData("Consumer.DigitsMlp.QuantGen.Gpu.g.cs")]
         [InlineData("Consumer.DigitsVit.QuantGen.Gpu.g.cs")]
+        [InlineData("Consumer.DigitsCnn.QuantGen.Gpu.g.cs")]
         public void GpuPathHasNoFloatingPointNorArrayLiterals(string hintName)
         {
             SyntaxNode root = CSharpSyntaxTree.ParseText(Fixtures().Source(hintName)).GetRoot();
@@ -147,12 +154,24 @@ namespace QuantGen.Tests.Generators
             }
 
             Assert.Contains("public sealed class GpuSession : IDisposable", vit, StringComparison.Ordinal);
+
+            string cnn = Fixtures().Source("Consumer.DigitsCnn.QuantGen.Gpu.g.cs");
+            foreach (string layer in new[] { "conv1", "pool1", "dw", "pw", "gap", "fc_Gemm" })
+            {
+                Assert.Contains($"private static void Kernel_{layer}(Index1D index, ", cnn, StringComparison.Ordinal);
+            }
+
+            foreach (string reshape in new[] { "gap_flatten", "gap_keepdims", "flatten" })
+            {
+                Assert.Contains($"// {reshape}: Reshape ", cnn, StringComparison.Ordinal);
+            }
         }
 
         /// <summary>Variable shift counts only inside the guarded helpers: every shift in a kernel body has a literal count.</summary>
         [Theory]
         [InlineData("Consumer.DigitsMlp.QuantGen.Gpu.g.cs")]
         [InlineData("Consumer.DigitsVit.QuantGen.Gpu.g.cs")]
+        [InlineData("Consumer.DigitsCnn.QuantGen.Gpu.g.cs")]
         public void KernelShiftCountsAreLiterals(string hintName)
         {
             SyntaxNode root = CSharpSyntaxTree.ParseText(Fixtures().Source(hintName)).GetRoot();

@@ -22,19 +22,25 @@ namespace QuantGen.Tests.Generators
 
                 [QuantizedModel("models/digits_vit.qmodel.json")]
                 public partial class DigitsVit { }
+
+                [QuantizedModel("models/digits_cnn.qmodel.json")]
+                public partial class DigitsCnn { }
             }
             """;
 
         private static GeneratorHarness.Run Fixtures() =>
-            GeneratorHarness.Generate(Source, GeneratorHarness.ModelFiles("digits_mlp").Concat(GeneratorHarness.ModelFiles("digits_vit")).ToArray());
+            GeneratorHarness.Generate(Source, GeneratorHarness.ModelFiles("digits_mlp").Concat(GeneratorHarness.ModelFiles("digits_vit")).Concat(GeneratorHarness.ModelFiles("digits_cnn")).ToArray());
 
         public static IEnumerable<object[]> Files() => new[]
         {
             new object[] { "QuantGen.Kernels.g.cs" },
+            new object[] { "QuantGen.ConvKernels.g.cs" },
             new object[] { "Consumer.DigitsMlp.QuantGen.g.cs" },
             new object[] { "Consumer.DigitsMlp.QuantGen.Boundary.g.cs" },
             new object[] { "Consumer.DigitsVit.QuantGen.g.cs" },
             new object[] { "Consumer.DigitsVit.QuantGen.Boundary.g.cs" },
+            new object[] { "Consumer.DigitsCnn.QuantGen.g.cs" },
+            new object[] { "Consumer.DigitsCnn.QuantGen.Boundary.g.cs" },
         };
 
         [Theory]
@@ -65,8 +71,10 @@ namespace QuantGen.Tests.Generators
         /// <summary>No float or double (nor Math, Single, Double) anywhere in the inference path: the layer code and the kernels.</summary>
         [Theory]
         [InlineData("QuantGen.Kernels.g.cs")]
+        [InlineData("QuantGen.ConvKernels.g.cs")]
         [InlineData("Consumer.DigitsMlp.QuantGen.g.cs")]
         [InlineData("Consumer.DigitsVit.QuantGen.g.cs")]
+        [InlineData("Consumer.DigitsCnn.QuantGen.g.cs")]
         public void InferencePathHasNoFloatingPoint(string hintName)
         {
             SyntaxNode root = CSharpSyntaxTree.ParseText(Fixtures().Source(hintName)).GetRoot();
@@ -77,7 +85,7 @@ namespace QuantGen.Tests.Generators
                 .Select(t => t.Text + " at " + t.GetLocation().GetLineSpan().StartLinePosition)
                 .ToList();
             Assert.True(offenders.Count == 0, hintName + ": " + string.Join(", ", offenders));
-            Assert.Contains("QuantGenKernels", root.ToFullString(), StringComparison.Ordinal);
+            Assert.Contains(hintName.Contains("ConvKernels", StringComparison.Ordinal) ? "QuantGenConvKernels" : "QuantGenKernels", root.ToFullString(), StringComparison.Ordinal);
         }
 
         [Fact]
@@ -91,6 +99,14 @@ namespace QuantGen.Tests.Generators
             foreach (string layer in new[] { "patch_embed", "pos_add", "b0_ln1", "b0_scores", "b0_attn", "b0_gelu", "pool", "head" })
             {
                 Assert.Contains($"private void Layer_{layer}(", vit, StringComparison.Ordinal);
+            }
+
+            string cnn = Fixtures().Source("Consumer.DigitsCnn.QuantGen.g.cs");
+            SyntaxNode cnnRoot = CSharpSyntaxTree.ParseText(cnn).GetRoot();
+            Assert.True(cnnRoot.DescendantNodes().OfType<InitializerExpressionSyntax>().All(i => i.Expressions.Count <= 64), "CNN weights must go through the base64 blob");
+            foreach (string layer in new[] { "conv1", "pool1", "dw", "pw", "gap", "fc_Gemm" })
+            {
+                Assert.Contains($"private void Layer_{layer}(", cnn, StringComparison.Ordinal);
             }
         }
     }

@@ -22,7 +22,7 @@ namespace QuantGen.Tests.Gpu
         }
 
         public static IEnumerable<object[]> Cases() =>
-            from model in new[] { "digits_mlp", "digits_vit" }
+            from model in new[] { "digits_mlp", "digits_vit", "digits_cnn" }
             from batch in new[] { 1, 7, 64 }
             select new object[] { model, batch };
 
@@ -35,13 +35,19 @@ namespace QuantGen.Tests.Gpu
             GpuCheck.AssertBitExact(c, runner, batch);
         }
 
-        /// <summary>The operators the fixtures do not use (I-BERT softmax/GELU, Relu, Clip, ArgMax): split + adversarial, batch 64 and 7.</summary>
+        /// <summary>
+        /// The operators and operator variants the fixtures do not use (I-BERT softmax/GELU, Relu, Clip, ArgMax: split +
+        /// adversarial; Conv2d with stride 2, asymmetric pads, group 2, a 2x3 kernel, int16/int4 activations and int16 weights,
+        /// MaxPool2d with pads and stride != kernel: 60 random + adversarial inputs of the synthetic model, two images each).
+        /// </summary>
         [Theory]
         [InlineData("ops_vit_ibert", 64)]
         [InlineData("ops_mlp", 64)]
         [InlineData("ops_mlp", 7)]
         [InlineData("ops_mlp_argmax", 64)]
         [InlineData("ops_mlp_argmax", 1)]
+        [InlineData("conv_synthetic", 1)]
+        [InlineData("conv_synthetic", 7)]
         public void RemainingOperatorsEqualTheReferenceInterpreter(string model, int batch)
         {
             ModelCase c = ModelCase.Get(model);
@@ -52,6 +58,8 @@ namespace QuantGen.Tests.Gpu
         [Theory]
         [InlineData("digits_mlp")]
         [InlineData("digits_vit")]
+        [InlineData("digits_cnn")]
+        [InlineData("conv_synthetic")]
         [InlineData("ops_vit_ibert")]
         [InlineData("ops_mlp")]
         [InlineData("ops_mlp_argmax")]
@@ -81,6 +89,22 @@ namespace QuantGen.Tests.Gpu
             cpu.Infer(all, cpuOut, inputs.Count);
             gpu.Infer(all, gpuOut, inputs.Count);
             Assert.Equal(cpuOut, gpuOut);
+        }
+
+        [Fact]
+        public void CnnGpuEqualsTheGeneratedCpuPath()
+        {
+            ModelCase c = ModelCase.Get("digits_cnn");
+            var inputs = c.Inputs.Take(123).Concat(c.Inputs.Skip(c.Inputs.Count - 5)).ToList();
+            var cpu = new DigitsCnn();
+            using var gpu = new DigitsCnn.GpuSession(fixture.Accelerator);
+            sbyte[] all = inputs.SelectMany(v => v).ToArray();
+            var cpuOut = new sbyte[inputs.Count * c.OutputLength];
+            var gpuOut = new sbyte[cpuOut.Length];
+            cpu.Infer(all, cpuOut, inputs.Count);
+            gpu.Infer(all, gpuOut, inputs.Count);
+            Assert.Equal(cpuOut, gpuOut);
+            Assert.Equal(c.Expected.Take(123).Concat(c.Expected.Skip(c.Expected.Count - 5)).SelectMany(v => v), gpuOut.Select(v => (int)v));
         }
     }
 
@@ -131,6 +155,8 @@ namespace QuantGen.Tests.Gpu
         {
             "digits_mlp" => new Runner<sbyte>(new DigitsMlp.GpuSession(accelerator), (s, x, y, n) => ((DigitsMlp.GpuSession)s).Infer(x, y, n)),
             "digits_vit" => new Runner<sbyte>(new DigitsVit.GpuSession(accelerator), (s, x, y, n) => ((DigitsVit.GpuSession)s).Infer(x, y, n)),
+            "digits_cnn" => new Runner<sbyte>(new DigitsCnn.GpuSession(accelerator), (s, x, y, n) => ((DigitsCnn.GpuSession)s).Infer(x, y, n)),
+            "conv_synthetic" => new Runner<sbyte>(new ConvSynthetic.GpuSession(accelerator), (s, x, y, n) => ((ConvSynthetic.GpuSession)s).Infer(x, y, n)),
             "ops_vit_ibert" => new Runner<sbyte>(new OpsVitIBert.GpuSession(accelerator), (s, x, y, n) => ((OpsVitIBert.GpuSession)s).Infer(x, y, n)),
             "ops_mlp" => new Runner<sbyte>(new OpsMlp.GpuSession(accelerator), (s, x, y, n) => ((OpsMlp.GpuSession)s).Infer(x, y, n)),
             "ops_mlp_argmax" => new Runner<int>(new OpsMlpArgMax.GpuSession(accelerator), (s, x, y, n) => ((OpsMlpArgMax.GpuSession)s).Infer(x, y, n)),
@@ -164,6 +190,8 @@ namespace QuantGen.Tests.Gpu
             {
                 DigitsMlp.GpuSession => DigitsMlp.GpuSession.OutputLength,
                 DigitsVit.GpuSession => DigitsVit.GpuSession.OutputLength,
+                DigitsCnn.GpuSession => DigitsCnn.GpuSession.OutputLength,
+                ConvSynthetic.GpuSession => ConvSynthetic.GpuSession.OutputLength,
                 OpsVitIBert.GpuSession => OpsVitIBert.GpuSession.OutputLength,
                 OpsMlp.GpuSession => OpsMlp.GpuSession.OutputLength,
                 _ => OpsMlpArgMax.GpuSession.OutputLength,

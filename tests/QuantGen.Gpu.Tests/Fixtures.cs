@@ -48,7 +48,7 @@ namespace QuantGen.Tests.Gpu
         private static readonly Lazy<LabeledDataset> Data = new Lazy<LabeledDataset>(() =>
             LabeledDataset.Load(LabeledDataset.FindUpwards(AppContext.BaseDirectory, Path.Combine("samples", "data", "digits", "digits.csv"))));
 
-        private static readonly Dictionary<string, Lazy<ModelCase>> Cases = new[] { "digits_mlp", "digits_vit", "ops_vit_ibert", "ops_mlp", "ops_mlp_argmax" }
+        private static readonly Dictionary<string, Lazy<ModelCase>> Cases = new[] { "digits_mlp", "digits_vit", "digits_cnn", "conv_synthetic", "ops_vit_ibert", "ops_mlp", "ops_mlp_argmax" }
             .ToDictionary(n => n, n => new Lazy<ModelCase>(() => Load(n)), StringComparer.Ordinal);
 
         public static ModelCase Mlp => Get("digits_mlp");
@@ -57,9 +57,13 @@ namespace QuantGen.Tests.Gpu
 
         public static ModelCase Get(string name) => Cases.TryGetValue(name, out Lazy<ModelCase>? c) ? c.Value : throw new ArgumentException("unknown model " + name, nameof(name));
 
-        /// <summary>The fixtures live in samples/models, the operator-coverage models in this project's models folder.</summary>
-        public static string SpecPath(string name) => name.StartsWith("digits_", StringComparison.Ordinal)
-            ? Path.Combine(LabeledDataset.FindUpwards(AppContext.BaseDirectory, Path.Combine("samples", "models")), name + ".qmodel.json")
+        /// <summary>
+        /// The fixtures live in samples/models, the synthetic convolution model in tests/QuantGen.CpuCheck/models, the
+        /// operator-coverage models in this project's models folder.
+        /// </summary>
+        public static string SpecPath(string name) =>
+            name.StartsWith("digits_", StringComparison.Ordinal) ? Path.Combine(LabeledDataset.FindUpwards(AppContext.BaseDirectory, Path.Combine("samples", "models")), name + ".qmodel.json")
+            : name == "conv_synthetic" ? LabeledDataset.FindUpwards(AppContext.BaseDirectory, Path.Combine("tests", "QuantGen.CpuCheck", "models", name + ".qmodel.json"))
             : Path.Combine(AppContext.BaseDirectory, "models", name + ".qmodel.json");
 
         private static ModelCase Load(string name)
@@ -67,8 +71,19 @@ namespace QuantGen.Tests.Gpu
             ModelGraph graph = ModelLoader.Load(SpecPath(name)).GetGraphOrThrow();
             var reference = new ReferenceInterpreter(graph);
             int n = graph.Input.ElementCount;
-            var ints = Data.Value.Split("test").Select(s => reference.Quantize(s.Features)).Concat(Adversarial(n)).ToList();
-            Assert.True(ints.Count > 400, "the digits test split is missing");
+            List<int[]> ints;
+            if (name == "conv_synthetic")
+            {
+                // No data set fits it: 60 uniform random int8 inputs (fixed seed), then the adversarial ones.
+                var rng = new Random(20261124);
+                ints = Enumerable.Range(0, 60).Select(_ => Enumerable.Range(0, n).Select(_ => rng.Next(-128, 128)).ToArray()).Concat(Adversarial(n)).ToList();
+            }
+            else
+            {
+                ints = Data.Value.Split("test").Select(s => reference.Quantize(s.Features)).Concat(Adversarial(n)).ToList();
+                Assert.True(ints.Count > 400, "the digits test split is missing");
+            }
+
             return new ModelCase(
                 name,
                 n,

@@ -12,6 +12,20 @@ namespace QuantGen.Tests.Gpu
     public partial class DigitsVit
     {
     }
+
+    [QuantizedModel("models/digits_cnn.qmodel.json")]
+    public partial class DigitsCnn
+    {
+    }
+
+    /// <summary>
+    /// The synthetic convolution model of the CPU cross-backend check (tests/QuantGen.CpuCheck/models): two images per
+    /// input, stride 2, asymmetric pads, group 2, a 2x3 kernel, MaxPool2d with pads, int16 and int4 activations.
+    /// </summary>
+    [QuantizedModel("models/conv_synthetic.qmodel.json")]
+    public partial class ConvSynthetic
+    {
+    }
 }
 
 namespace QuantGen.Tests.Gpu

@@ -139,7 +139,7 @@ namespace QuantGen.Tests.Gpu
         {
             using Context context = Context.Create(b => b.Cuda().Optimize(OptimizationLevel.O1));
             using Accelerator accelerator = context.CreateCudaAccelerator(0);
-            foreach (string model in new[] { "digits_mlp", "digits_vit" })
+            foreach (string model in new[] { "digits_mlp", "digits_vit", "digits_cnn", "conv_synthetic" })
             {
                 using IGpuRunner runner = GpuRunner.Create(model, accelerator);
                 foreach (int batch in new[] { 1, 7, 64, 455 })
