@@ -33,9 +33,6 @@ namespace QuantGen.Samples.Digits
         /// <summary>The models with a float graph that the quantize command re-quantizes (the CNN comes from a QDQ ONNX model).</summary>
         private static readonly string[] Quantizable = { "digits_mlp", "digits_vit" };
 
-        /// <summary>The models whose HLS project this sample's build writes (QuantModel items in Digits.csproj).</summary>
-        private static readonly string[] HlsModels = { "digits_mlp", "digits_vit" };
-
         public static int Main(string[] args)
         {
             try
@@ -140,11 +137,7 @@ namespace QuantGen.Samples.Digits
                                   $"{generated.MicrosecondsPerImage.ToString("0.00", CultureInfo.InvariantCulture)} us/image, {generated.AllocatedBytesPerCall} bytes allocated per call");
                 Console.WriteLine("  " + RunGpu(name, accelerator, quantized));
                 string hls = Path.Combine(AppContext.BaseDirectory, "hls", name);
-                if (!HlsModels.Contains(name))
-                {
-                    Console.WriteLine("  HLS C++: not built for this model by this sample yet");
-                }
-                else if (File.Exists(Path.Combine(hls, "firmware", name + ".cpp")))
+                if (File.Exists(Path.Combine(hls, "firmware", name + ".cpp")))
                 {
                     CsimResult sim = HlsCsim.Run(hls, name);
                     Console.WriteLine(sim.Ran
