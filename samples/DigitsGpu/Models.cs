@@ -13,4 +13,10 @@ namespace QuantGen.Samples.DigitsGpu
     public partial class DigitsVit
     {
     }
+
+    /// <summary>The digits CNN imported from a QDQ ONNX model (Conv2d, MaxPool2d, depthwise and 1x1 Conv2d, Dense).</summary>
+    [QuantizedModel("models/digits_cnn.qmodel.json")]
+    public partial class DigitsCnn
+    {
+    }
 }

@@ -15,8 +15,9 @@ using QuantGen.Model;
 namespace QuantGen.Samples.DigitsGpu
 {
     /// <summary>
-    /// Runs both digits models through the generated ILGPU kernels and prints how the GPU outputs agree with the
-    /// generated CPU path and with the reference interpreter, element for element, plus top-1 accuracy.
+    /// Runs the three digits models through the generated ILGPU kernels and prints how the GPU outputs agree with the
+    /// generated CPU path and with the reference interpreter, element for element, plus top-1 accuracy. Exits with 3
+    /// when any output differs, so that `--device cuda` on a machine with a GPU is the hardware check of the kernels.
     ///   dotnet run --project samples/DigitsGpu                    CUDA, else OpenCL, else the CPU accelerator
     ///   dotnet run --project samples/DigitsGpu -- --device cpu    force one: cpu | cuda | opencl | auto
     ///   dotnet run --project samples/DigitsGpu -- --batch 128     inputs per GPU call (default 64)
@@ -58,10 +59,11 @@ namespace QuantGen.Samples.DigitsGpu
                 Console.WriteLine($"{test.Count} held-out images from samples/data/digits/digits.csv");
                 Console.WriteLine();
 
+                bool exact = true;
                 var mlp = new DigitsMlp();
                 using (var gpu = new DigitsMlp.GpuSession(accelerator, batch))
                 {
-                    Evaluate("digits_mlp", Path.Combine(models, "digits_mlp.qmodel.json"), test, DigitsMlp.InputLength, DigitsMlp.OutputLength,
+                    exact &= Evaluate("digits_mlp", Path.Combine(models, "digits_mlp.qmodel.json"), test, DigitsMlp.InputLength, DigitsMlp.OutputLength,
                         x => { var q = new sbyte[x.Length]; DigitsMlp.QuantizeInput(x, q); return q; },
                         (x, y, n) => mlp.Infer(x, y, n), (x, y, n) => gpu.Infer(x, y, n), batch);
                 }
@@ -69,12 +71,21 @@ namespace QuantGen.Samples.DigitsGpu
                 var vit = new DigitsVit();
                 using (var gpu = new DigitsVit.GpuSession(accelerator, batch))
                 {
-                    Evaluate("digits_vit", Path.Combine(models, "digits_vit.qmodel.json"), test, DigitsVit.InputLength, DigitsVit.OutputLength,
+                    exact &= Evaluate("digits_vit", Path.Combine(models, "digits_vit.qmodel.json"), test, DigitsVit.InputLength, DigitsVit.OutputLength,
                         x => { var q = new sbyte[x.Length]; DigitsVit.QuantizeInput(x, q); return q; },
                         (x, y, n) => vit.Infer(x, y, n), (x, y, n) => gpu.Infer(x, y, n), batch);
                 }
 
-                return 0;
+                var cnn = new DigitsCnn();
+                using (var gpu = new DigitsCnn.GpuSession(accelerator, batch))
+                {
+                    exact &= Evaluate("digits_cnn", Path.Combine(models, "digits_cnn.qmodel.json"), test, DigitsCnn.InputLength, DigitsCnn.OutputLength,
+                        x => { var q = new sbyte[x.Length]; DigitsCnn.QuantizeInput(x, q); return q; },
+                        (x, y, n) => cnn.Infer(x, y, n), (x, y, n) => gpu.Infer(x, y, n), batch);
+                }
+
+                Console.WriteLine(exact ? $"all outputs bit-exact on {accelerator.AcceleratorType} {accelerator.Name}" : $"MISMATCH on {accelerator.AcceleratorType} {accelerator.Name}: see above");
+                return exact ? 0 : 3;
             }
             catch (ModelException e)
             {
@@ -110,7 +121,7 @@ namespace QuantGen.Samples.DigitsGpu
 
         private delegate void Run(ReadOnlySpan<sbyte> inputs, Span<sbyte> outputs, int batchSize);
 
-        private static void Evaluate(string name, string spec, System.Collections.Generic.IReadOnlyList<Sample> test, int inLen, int outLen, Func<float[], sbyte[]> quantize, Run cpu, Run gpu, int batch)
+        private static bool Evaluate(string name, string spec, System.Collections.Generic.IReadOnlyList<Sample> test, int inLen, int outLen, Func<float[], sbyte[]> quantize, Run cpu, Run gpu, int batch)
         {
             var reference = new ReferenceInterpreter(ModelLoader.Load(spec).GetGraphOrThrow());
             int count = test.Count;
@@ -162,6 +173,7 @@ namespace QuantGen.Samples.DigitsGpu
             Console.WriteLine($"  GPU == generated CPU path:    {SameImages(gpuOut, cpuOut)}/{count} images bit-exact");
             Console.WriteLine($"  top-1 accuracy on the GPU: {100.0 * correct / count:F2} %");
             Console.WriteLine($"  time per image: reference {refUs:F1} us, generated CPU {cpuUs:F1} us, GPU {gpuUs:F1} us (batches of {batch}; the CPU accelerator simulates a GPU with OS threads and is slow)");
+            return SameImages(gpuOut, refOut) == count && SameImages(gpuOut, cpuOut) == count;
         }
     }
 }

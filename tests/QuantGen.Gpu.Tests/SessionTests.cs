@@ -3,7 +3,6 @@ using System.Linq;
 using ILGPU;
 using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
-using ILGPU.Runtime.Cuda;
 using Xunit;
 
 namespace QuantGen.Tests.Gpu
@@ -128,25 +127,6 @@ namespace QuantGen.Tests.Gpu
             var outputs = new sbyte[count * c.OutputLength];
             session.Infer(inputs, outputs, count);
             Assert.Equal(c.Expected.Skip(start).Take(count).SelectMany(v => v).ToArray(), outputs.Select(v => (int)v).ToArray());
-        }
-    }
-
-    /// <summary>The same kernels on a real CUDA device (ILGPU's PTX backend), when one is present.</summary>
-    public class CudaTests
-    {
-        [CudaFact]
-        public void CudaDeviceIsBitExactWithTheReference()
-        {
-            using Context context = Context.Create(b => b.Cuda().Optimize(OptimizationLevel.O1));
-            using Accelerator accelerator = context.CreateCudaAccelerator(0);
-            foreach (string model in new[] { "digits_mlp", "digits_vit", "digits_cnn", "conv_synthetic" })
-            {
-                using IGpuRunner runner = GpuRunner.Create(model, accelerator);
-                foreach (int batch in new[] { 1, 7, 64, 455 })
-                {
-                    GpuCheck.AssertBitExact(ModelCase.Get(model), runner, batch);
-                }
-            }
         }
     }
 }
