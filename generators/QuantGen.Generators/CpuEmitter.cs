@@ -122,6 +122,11 @@ namespace QuantGen.Generators
                 w.Line($"private readonly short[] _gemmA = new short[{gemmA}]; // int16 rows of a GEMM's left operand");
             }
 
+            if (gemmU > 0)
+            {
+                w.Line($"private readonly sbyte[] _gemmU = new sbyte[{gemmU}]; // GEMM rows padded to whole quads for vpdpbusd");
+            }
+
             if (gemmB > 0)
             {
                 w.Line($"private readonly short[] _gemmB = new short[{gemmB}]; // a MatMul's right operand in the GEMM's pair layout");
@@ -364,8 +369,80 @@ namespace QuantGen.Generators
             Static("long", $"{id}_Shift64", shift, I);
         }
 
-        /// <summary>Weights [n, k] as int16 in the GEMM's layout [ceil(k / 2)][np][2], zero padded, 64-byte aligned in the blob.</summary>
-        private int AddPackedPairs(int[] w, int n, int k, int np)
+        /// <summary>A Dense layer on the packed int8 GEMM: what its call needs, for the single-input and the batched paths.</summary>
+        private sealed class DenseGemm
+        {
+            public DenseGemm(string id, int n, int k, long lo, long hi, long zo)
+            {
+                Id = id;
+                N = n;
+                K = k;
+                Lo = lo;
+                Hi = hi;
+                Zo = zo;
+            }
+
+            public string Id { get; }
+
+            public int N { get; }
+
+            public int K { get; }
+
+            public long Lo { get; }
+
+            public long Hi { get; }
+
+            public long Zo { get; }
+
+            public int Offset { get; set; }
+
+            public int KQuads => (K + 3) / 4;
+
+            public int KPairs => (K + 1) / 2;
+
+            public int Np8 => (N + 7) / 8 * 8;
+
+            public int Np16 => (N + 15) / 16 * 16;
+
+            /// <summary>Per-channel constants are read 16 at a time from 16- or 8-channel blocks: np16 entries cover both (a last
+            /// 8-channel block starts at np8 - 8 only when np8 is an odd multiple of 8, so np8 + 8 == np16).</summary>
+            public int NpStatics => Np16;
+        }
+
+        private readonly Dictionary<string, DenseGemm> denseGemms = new Dictionary<string, DenseGemm>(StringComparer.Ordinal);
+        private int gemmU;
+
+        /// <summary>The call of a Dense layer's GEMM on `rows` rows of x (a ReadOnlySpan&lt;sbyte&gt;) into y (a Span&lt;sbyte&gt;).</summary>
+        private void EmitDenseGemmCall(SourceWriter w, DenseGemm g, string rows, string x, string y)
+        {
+            string requant = $"ref MemoryMarshal.GetReference({g.Id}_Mul64), ref MemoryMarshal.GetReference({g.Id}_Round64), ref MemoryMarshal.GetReference({g.Id}_Shift64), {I(g.Zo)}, {I(g.Lo)}, {I(g.Hi)}, ref MemoryMarshal.GetReference({y}), {g.N}";
+            w.Open("if (QuantGenKernels.UseVnni)");
+            string src = x, stride = I(g.K);
+            if (g.K % 4 != 0)
+            {
+                // vpdpbusd reads whole quads: rows are copied to a scratch with a stride of 4 * kQuads (the pad meets zero weights).
+                w.Line("Span<sbyte> xu = _gemmU;");
+                w.Open($"for (int r = 0; r < {rows}; r++)");
+                w.Line($"{x}.Slice(r * {g.K}, {g.K}).CopyTo(xu.Slice(r * {g.KQuads * 4}, {g.K}));");
+                w.Close();
+                src = "xu";
+                stride = I(g.KQuads * 4);
+            }
+
+            w.Line($"QuantGenKernels.GemmVnni(ref MemoryMarshal.GetReference({src}), {rows}, {stride}, ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {g.Offset})), {g.KQuads}, {g.Np8}, {g.N},");
+            w.Line($"    ref MemoryMarshal.GetReference({g.Id}_BiasU32), {requant});");
+            w.Close();
+            w.Open("else");
+            w.Line("Span<short> xs = _gemmA;");
+            w.Line($"QuantGenKernels.WidenRows({x}, {rows}, {g.K}, 0, xs, {g.KPairs * 2});");
+            w.Line($"short[] wp = s_{g.Id}_Pairs ??= QuantGenKernels.PairsFromQuads(s_blob, {g.Offset}, {g.N}, {g.K}, {g.Np8}, {g.Np16});");
+            w.Line($"QuantGenKernels.GemmRequant(ref MemoryMarshal.GetReference(xs), {rows}, {g.KPairs * 2}, ref MemoryMarshal.GetArrayDataReference(wp), {g.KPairs}, {g.Np16}, {g.N},");
+            w.Line($"    ref MemoryMarshal.GetReference({g.Id}_Bias32), {requant});");
+            w.Close();
+        }
+
+        /// <summary>Weights [n, k] as int8 in the VNNI layout [ceil(k / 4)][np8][4], zero padded, 64-byte aligned in the blob.</summary>
+        private int AddPackedQuads(int[] w, int n, int k, int np8)
         {
             while (blob.Count % 64 != 0)
             {
@@ -373,17 +450,15 @@ namespace QuantGen.Generators
             }
 
             int offset = blob.Count;
-            int kPairs = (k + 1) / 2;
-            for (int p = 0; p < kPairs; p++)
+            int kQuads = (k + 3) / 4;
+            for (int q = 0; q < kQuads; q++)
             {
-                for (int o = 0; o < np; o++)
+                for (int o = 0; o < np8; o++)
                 {
-                    for (int t = 0; t < 2; t++)
+                    for (int t = 0; t < 4; t++)
                     {
-                        int j = (2 * p) + t;
-                        short v = o < n && j < k ? (short)w[(o * k) + j] : (short)0;
-                        blob.Add((byte)v);
-                        blob.Add((byte)(v >> 8));
+                        int j = (4 * q) + t;
+                        blob.Add(o < n && j < k ? unchecked((byte)(sbyte)w[(o * k) + j]) : (byte)0);
                     }
                 }
             }
@@ -446,6 +521,7 @@ namespace QuantGen.Generators
             }
 
             w.Line($"/// </summary>");
+            w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)] // optimized from the first call: no tier-0 code or OSR in hot loops");
             w.Open($"private void Layer_{id}({parameters}, Span<{CType(y.Type)}> y)");
             long zx = x.Quant!.ZeroPoint, zo = y.Quant!.ZeroPoint;
             string lo = I(y.Type.MinValue), hi = I(y.Type.MaxValue), ty = CType(y.Type);
@@ -657,21 +733,34 @@ namespace QuantGen.Generators
             w.Line($"// acc = bias - zero_point(x) * sum(w) + sum x * w: the zero-point correction is folded into {id}_Bias at build time.");
             if (int8 && ty == "sbyte")
             {
-                // Packed GEMM: weights widened to int16 and interleaved by pairs of inputs for 16 channels per vector at build
-                // time; the input rows widened once per call; requantization fused into the tile's store.
-                int kPairs = (k + 1) / 2, stride = kPairs * 2, np = (n + 15) / 16 * 16;
-                int offset = AddPackedPairs(weights, n, k, np);
-                gemmA = Math.Max(gemmA, rows * stride);
-                EmitRequantStatics(id, n, np, o => unchecked((int)folded[o]), o => d.Requant![o]);
-                kernels[node.Layer.Name] = "int8-gemm-pmaddwd";
-                w.Line($"// Kernel int8-gemm-pmaddwd: {rows} x {k} times {k} x {n}; weights packed as [{kPairs}][{np}][2] int16 at blob offset {offset}.");
-                w.Line($"// Exact for every int8 value (products fit int16 pairs of vpmaddwd); the accumulator range {ranges.Layers.First(l => l.Layer == node.Layer.Name).Find("acc")} was proven to fit int32.");
-                w.Line("Span<short> xs = _gemmA;");
-                w.Line($"QuantGenKernels.WidenRows(x, {rows}, {k}, 0, xs, {stride});");
-                w.Line($"ref short wp = ref Unsafe.As<byte, short>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {offset}));");
-                w.Line($"QuantGenKernels.GemmRequant(ref MemoryMarshal.GetReference(xs), {rows}, {stride}, ref wp, {kPairs}, {np}, {n},");
-                w.Line($"    ref MemoryMarshal.GetReference({id}_Bias32), ref MemoryMarshal.GetReference({id}_Mul64), ref MemoryMarshal.GetReference({id}_Round64), ref MemoryMarshal.GetReference({id}_Shift64),");
-                w.Line($"    {I(y.Quant!.ZeroPoint)}, {I(d.Clamp![0])}, {I(d.Clamp[1])}, ref MemoryMarshal.GetReference(y), {n});");
+                // Packed GEMM, two kernels chosen at run time: AVX-VNNI (vpdpbusd) on weights packed at build time as int8 quads
+                // of inputs for 8 channels per 256-bit vector, the activations run as u = x + 128 with -128 * sum(w) folded into
+                // the bias; elsewhere the int16 pair GEMM (vpmaddwd), its layout repacked from the quads once, on first use.
+                // Both fuse the requantization into the tile's store.
+                var dense = new DenseGemm(id, n, k, d.Clamp![0], d.Clamp[1], y.Quant!.ZeroPoint);
+                dense.Offset = AddPackedQuads(weights, n, k, dense.Np8);
+                var unsigned = new long[n];
+                for (int o = 0; o < n; o++)
+                {
+                    long sum = 0;
+                    for (int j = 0; j < k; j++)
+                    {
+                        sum += weights[o * k + j];
+                    }
+
+                    unsigned[o] = folded[o] - 128 * sum;
+                }
+
+                EmitRequantStatics(id, n, dense.NpStatics, o => unchecked((int)folded[o]), o => d.Requant![o]);
+                Static("int", $"{id}_BiasU32", Enumerable.Range(0, dense.NpStatics).Select(o => o < n ? unchecked((int)unsigned[o]) : 0), v => I(v));
+                statics.Line($"private static short[]? s_{id}_Pairs; // {id}'s weights in the int16 pair layout, built on first use where AVX-VNNI is missing");
+                denseGemms[node.Layer.Name] = dense;
+                gemmA = Math.Max(gemmA, rows * dense.KPairs * 2);
+                gemmU = k % 4 != 0 ? Math.Max(gemmU, rows * dense.KQuads * 4) : gemmU;
+                kernels[node.Layer.Name] = "int8-gemm-vnni";
+                w.Line($"// Kernel int8-gemm-vnni: {rows} x {k} times {k} x {n}; weights packed as [{dense.KQuads}][{dense.Np8}][4] int8 at blob offset {dense.Offset}.");
+                w.Line($"// Exact for every int8 value (u8 x s8 products of vpdpbusd, or int16 pairs of vpmaddwd, never saturate); the accumulator range {ranges.Layers.First(l => l.Layer == node.Layer.Name).Find("acc")} was proven to fit int32.");
+                EmitDenseGemmCall(w, dense, I(rows), "x", "y");
                 return;
             }
 

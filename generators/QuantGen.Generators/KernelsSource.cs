@@ -22,9 +22,12 @@ namespace QuantGen.Generated
     /// <summary>Integer kernels of the generated models. Semantics: docs/numerics.md of QuantGen.</summary>
     internal static class QuantGenKernels
     {
-        /// <summary>The SIMD path the dot products take on this machine: avx512, avx2, vector128 or scalar.</summary>
+        /// <summary>The SIMD path the kernels take on this machine: avx512, avx2, vector128 or scalar, with "+vnni" when the GEMMs use AVX-VNNI.</summary>
         public static string SimdPath =>
-            Avx512BW.IsSupported ? "avx512" : Avx2.IsSupported ? "avx2" : Vector128.IsHardwareAccelerated ? "vector128" : "scalar";
+            (Avx512BW.IsSupported ? "avx512" : Avx2.IsSupported ? "avx2" : Vector128.IsHardwareAccelerated ? "vector128" : "scalar") + (UseVnni ? "+vnni" : string.Empty);
+
+        /// <summary>True when the int8 GEMMs take the AVX-VNNI kernel (vpdpbusd); DOTNET_EnableAVXVNNI=0 turns it off.</summary>
+        public static bool UseVnni => AvxVnni.IsSupported;
 
         /// <summary>
         /// sum x[i] * w[i] over length bytes (a multiple of 64), int8 x int8. vpmaddubsw on |x| and w with x's sign:
@@ -179,6 +182,7 @@ namespace QuantGen.Generated
         /// bias: int32 [np]; mul, round (2^(shift - 1), 0 for shift 0) and shift: int64 [np].
         /// AVX-512: tiles of 4 rows x 64 channels (16 zmm accumulators); AVX2: 4 rows x 16 channels; then Vector128, scalar.
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void GemmRequant(ref short a, int rows, int aStride, ref short w, int kPairs, int np, int n,
             ref int bias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte y, int yStride)
         {
@@ -250,6 +254,7 @@ namespace QuantGen.Generated
             }
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void GemmAvx512(ref short a, int rows, int aStride, ref short w, int kPairs, int np, int n,
             ref int bias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte y, int yStride)
         {
@@ -387,6 +392,7 @@ namespace QuantGen.Generated
             }
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void GemmAvx2(ref short a, int rows, int aStride, ref short w, int kPairs, int np, int n,
             ref int bias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte y, int yStride)
         {
@@ -455,6 +461,7 @@ namespace QuantGen.Generated
             }
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void GemmVector128(ref short a, int rows, int aStride, ref short w, int kPairs, int np, int n,
             ref int bias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte y, int yStride)
         {
@@ -486,6 +493,211 @@ namespace QuantGen.Generated
         }
 
         /// <summary>
+        /// The AVX-VNNI GEMM (vpdpbusd on 256-bit vectors) with fused requantization, same contract as GemmRequant:
+        /// y[r * yStride + o] = clamp(zo + RoundShift((bias[o] + sum_k a[r, k] w[o, k]) * mul[o], shift[o]), lo, hi) for o &lt; n.
+        /// a: int8 rows aStride bytes apart, kQuads * 4 bytes of each readable (bytes past k meet zero weights). The kernel
+        /// runs them as u = a + 128 (xor 0x80 on the broadcast 4 bytes) so that vpdpbusd's u8 x s8 products are exact;
+        /// the caller folded -128 * sum_k w[o, k] into bias. w: packed as [kQuads][np][4] int8 (np: n rounded up to 8), so
+        /// one vpdpbusd multiplies the broadcast quad (u[r, 4q .. 4q + 3]) with the quads of 8 channels and adds the 4
+        /// products into each channel's int32 lane. Exact: every product is at most 255 * 128, four of them fit int32,
+        /// vpdpbusd does not saturate (it wraps modulo 2^32 like vpaddd), and the range analysis proved that every final
+        /// accumulator fits int32, so the wrapped partial sums end at the exact value.
+        /// Tiles: 4 rows x 32 channels (16 ymm accumulators), then 16- and 8-channel blocks and single rows.
+        /// bias: int32, mul / round / shift: int64, all readable up to n rounded up to 16 entries.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void GemmVnni(ref sbyte a, int rows, int aStride, ref sbyte w, int kQuads, int np, int n,
+            ref int bias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte y, int yStride)
+        {
+            if (!AvxVnni.IsSupported)
+            {
+                throw new PlatformNotSupportedException("GemmVnni needs AVX-VNNI; callers check UseVnni");
+            }
+
+            int o0 = 0;
+            // Channel blocks of 32 outside, row blocks inside: a block's packed weights (kQuads * 128 bytes) stay in L1
+            // while every row streams past them.
+            for (; o0 + 32 <= np; o0 += 32)
+            {
+                ref sbyte wb = ref Unsafe.Add(ref w, o0 * 4);
+                int r = 0;
+                for (; r + 4 <= rows; r += 4)
+                {
+                    ref sbyte a0 = ref Unsafe.Add(ref a, r * aStride);
+                    ref sbyte a1 = ref Unsafe.Add(ref a0, aStride);
+                    ref sbyte a2 = ref Unsafe.Add(ref a1, aStride);
+                    ref sbyte a3 = ref Unsafe.Add(ref a2, aStride);
+                    Vector256<int> c00 = default, c01 = default, c02 = default, c03 = default;
+                    Vector256<int> c10 = default, c11 = default, c12 = default, c13 = default;
+                    Vector256<int> c20 = default, c21 = default, c22 = default, c23 = default;
+                    Vector256<int> c30 = default, c31 = default, c32 = default, c33 = default;
+                    for (int q = 0; q < kQuads; q++)
+                    {
+                        ref sbyte wq = ref Unsafe.Add(ref wb, q * np * 4);
+                        Vector256<sbyte> w0 = Vector256.LoadUnsafe(ref wq);
+                        Vector256<sbyte> w1 = Vector256.LoadUnsafe(ref wq, 32);
+                        Vector256<sbyte> w2 = Vector256.LoadUnsafe(ref wq, 64);
+                        Vector256<sbyte> w3 = Vector256.LoadUnsafe(ref wq, 96);
+                        Vector256<byte> b = Quad(ref a0, q);
+                        c00 = AvxVnni.MultiplyWideningAndAdd(c00, b, w0);
+                        c01 = AvxVnni.MultiplyWideningAndAdd(c01, b, w1);
+                        c02 = AvxVnni.MultiplyWideningAndAdd(c02, b, w2);
+                        c03 = AvxVnni.MultiplyWideningAndAdd(c03, b, w3);
+                        b = Quad(ref a1, q);
+                        c10 = AvxVnni.MultiplyWideningAndAdd(c10, b, w0);
+                        c11 = AvxVnni.MultiplyWideningAndAdd(c11, b, w1);
+                        c12 = AvxVnni.MultiplyWideningAndAdd(c12, b, w2);
+                        c13 = AvxVnni.MultiplyWideningAndAdd(c13, b, w3);
+                        b = Quad(ref a2, q);
+                        c20 = AvxVnni.MultiplyWideningAndAdd(c20, b, w0);
+                        c21 = AvxVnni.MultiplyWideningAndAdd(c21, b, w1);
+                        c22 = AvxVnni.MultiplyWideningAndAdd(c22, b, w2);
+                        c23 = AvxVnni.MultiplyWideningAndAdd(c23, b, w3);
+                        b = Quad(ref a3, q);
+                        c30 = AvxVnni.MultiplyWideningAndAdd(c30, b, w0);
+                        c31 = AvxVnni.MultiplyWideningAndAdd(c31, b, w1);
+                        c32 = AvxVnni.MultiplyWideningAndAdd(c32, b, w2);
+                        c33 = AvxVnni.MultiplyWideningAndAdd(c33, b, w3);
+                    }
+
+                    ref sbyte d0 = ref Unsafe.Add(ref y, r * yStride);
+                    ref sbyte d1 = ref Unsafe.Add(ref d0, yStride);
+                    ref sbyte d2 = ref Unsafe.Add(ref d1, yStride);
+                    ref sbyte d3 = ref Unsafe.Add(ref d2, yStride);
+                    Store32(c00, c01, c02, c03, o0, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref d0);
+                    Store32(c10, c11, c12, c13, o0, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref d1);
+                    Store32(c20, c21, c22, c23, o0, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref d2);
+                    Store32(c30, c31, c32, c33, o0, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref d3);
+                }
+
+                for (; r < rows; r++)
+                {
+                    ref sbyte a0 = ref Unsafe.Add(ref a, r * aStride);
+                    Vector256<int> c0 = default, c1 = default, c2 = default, c3 = default;
+                    for (int q = 0; q < kQuads; q++)
+                    {
+                        ref sbyte wq = ref Unsafe.Add(ref wb, q * np * 4);
+                        Vector256<byte> b = Quad(ref a0, q);
+                        c0 = AvxVnni.MultiplyWideningAndAdd(c0, b, Vector256.LoadUnsafe(ref wq));
+                        c1 = AvxVnni.MultiplyWideningAndAdd(c1, b, Vector256.LoadUnsafe(ref wq, 32));
+                        c2 = AvxVnni.MultiplyWideningAndAdd(c2, b, Vector256.LoadUnsafe(ref wq, 64));
+                        c3 = AvxVnni.MultiplyWideningAndAdd(c3, b, Vector256.LoadUnsafe(ref wq, 96));
+                    }
+
+                    Store32(c0, c1, c2, c3, o0, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, r * yStride));
+                }
+            }
+
+            // Channel tails: blocks of 16 (two vectors) or 8 (one vector).
+            for (; o0 < np; o0 += 16)
+            {
+                ref sbyte wb = ref Unsafe.Add(ref w, o0 * 4);
+                bool two = o0 + 16 <= np;
+                int r = 0;
+                for (; r + 4 <= rows; r += 4)
+                {
+                    ref sbyte a0 = ref Unsafe.Add(ref a, r * aStride);
+                    ref sbyte a1 = ref Unsafe.Add(ref a0, aStride);
+                    ref sbyte a2 = ref Unsafe.Add(ref a1, aStride);
+                    ref sbyte a3 = ref Unsafe.Add(ref a2, aStride);
+                    Vector256<int> c00 = default, c01 = default, c10 = default, c11 = default;
+                    Vector256<int> c20 = default, c21 = default, c30 = default, c31 = default;
+                    for (int q = 0; q < kQuads; q++)
+                    {
+                        ref sbyte wq = ref Unsafe.Add(ref wb, q * np * 4);
+                        Vector256<sbyte> w0 = Vector256.LoadUnsafe(ref wq);
+                        Vector256<sbyte> w1 = two ? Vector256.LoadUnsafe(ref wq, 32) : default;
+                        Vector256<byte> b = Quad(ref a0, q);
+                        c00 = AvxVnni.MultiplyWideningAndAdd(c00, b, w0);
+                        c01 = AvxVnni.MultiplyWideningAndAdd(c01, b, w1);
+                        b = Quad(ref a1, q);
+                        c10 = AvxVnni.MultiplyWideningAndAdd(c10, b, w0);
+                        c11 = AvxVnni.MultiplyWideningAndAdd(c11, b, w1);
+                        b = Quad(ref a2, q);
+                        c20 = AvxVnni.MultiplyWideningAndAdd(c20, b, w0);
+                        c21 = AvxVnni.MultiplyWideningAndAdd(c21, b, w1);
+                        b = Quad(ref a3, q);
+                        c30 = AvxVnni.MultiplyWideningAndAdd(c30, b, w0);
+                        c31 = AvxVnni.MultiplyWideningAndAdd(c31, b, w1);
+                    }
+
+                    ref sbyte d0 = ref Unsafe.Add(ref y, r * yStride);
+                    ref sbyte d1 = ref Unsafe.Add(ref d0, yStride);
+                    ref sbyte d2 = ref Unsafe.Add(ref d1, yStride);
+                    ref sbyte d3 = ref Unsafe.Add(ref d2, yStride);
+                    Store16(c00, c01, o0, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref d0);
+                    Store16(c10, c11, o0, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref d1);
+                    Store16(c20, c21, o0, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref d2);
+                    Store16(c30, c31, o0, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref d3);
+                }
+
+                for (; r < rows; r++)
+                {
+                    ref sbyte a0 = ref Unsafe.Add(ref a, r * aStride);
+                    Vector256<int> c0 = default, c1 = default;
+                    for (int q = 0; q < kQuads; q++)
+                    {
+                        ref sbyte wq = ref Unsafe.Add(ref wb, q * np * 4);
+                        Vector256<byte> b = Quad(ref a0, q);
+                        c0 = AvxVnni.MultiplyWideningAndAdd(c0, b, Vector256.LoadUnsafe(ref wq));
+                        c1 = AvxVnni.MultiplyWideningAndAdd(c1, b, two ? Vector256.LoadUnsafe(ref wq, 32) : default);
+                    }
+
+                    Store16(c0, c1, o0, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, r * yStride));
+                }
+            }
+        }
+
+        /// <summary>4 int8 activations of row a at quad q, broadcast to every int32 lane as u = a + 128 (xor 0x80 per byte).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<byte> Quad(ref sbyte a, int q) =>
+            Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref a, q * 4))) ^ unchecked((int)0x80808080)).AsByte();
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Store32(Vector256<int> c0, Vector256<int> c1, Vector256<int> c2, Vector256<int> c3, int o0, int n, ref int bias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte yr)
+        {
+            Store16(c0, c1, o0, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref yr);
+            Store16(c2, c3, o0 + 16, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref yr);
+        }
+
+        /// <summary>Channels o0 .. o0 + 15 of one row (fewer at the end of the row): AVX-512 requantizes in registers, else scalar.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Store16(Vector256<int> c0, Vector256<int> c1, int o0, int n, ref int bias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte yr)
+        {
+            if (o0 >= n)
+            {
+                return;
+            }
+
+            if (Avx512BW.IsSupported)
+            {
+                Requant16(Vector512.Create(c0, c1), o0, n - o0, ref bias, ref mul, ref round, ref shift, Vector512.Create(zo), Vector512.Create(lo), Vector512.Create(hi), ref Unsafe.Add(ref yr, o0));
+                return;
+            }
+
+            StoreRow16(c0, c1, o0, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref yr);
+        }
+
+        /// <summary>
+        /// Repacks int8 weights from the VNNI layout [ceil(k / 4)][np8][4] into the int16 pair layout [ceil(k / 2)][np16][2] of
+        /// GemmRequant: the machines without AVX-VNNI build it once, on first use.
+        /// </summary>
+        public static short[] PairsFromQuads(byte[] blob, int offset, int n, int k, int np8, int np16)
+        {
+            int kPairs = (k + 1) / 2;
+            var dst = new short[kPairs * np16 * 2];
+            for (int o = 0; o < n; o++)
+            {
+                for (int j = 0; j < k; j++)
+                {
+                    dst[(((j / 2) * np16) + o) * 2 + (j % 2)] = (sbyte)blob[offset + ((((j / 4) * np8) + o) * 4) + (j % 4)];
+                }
+            }
+
+            return dst;
+        }
+
+        /// <summary>
         /// Shiftmax over rows of int8 scores with int16 probabilities (outBits = 16 - outShift... see below), exactly the
         /// reference: e = ShiftExp(x - max), sum clamped at 2^31 - 1, f = (2^31 - 1) / sum, y = (e * f) &gt;&gt; outShift.
         /// AVX-512 computes ShiftExp on 16 int32 lanes: x + (x &gt;&gt; 1) - (x &gt;&gt; 4), max with n x0, q = |x| / |x0| by the
@@ -493,6 +705,7 @@ namespace QuantGen.Generated
         /// ((r - 2 x0) &lt;&lt; (n - q)) &gt;&gt; 1 as an unsigned shift (the value before it is below 2^32). e * f &lt;= 2^31 - 1
         /// always (e &lt;= sum, or f = 1 when the sum saturates), so it is exact in int32. Tails and other paths use expTable.
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void ShiftmaxRows(ReadOnlySpan<sbyte> x, int rows, int len, int x0, int n, int magic, int magicShift, ref int expTable, Span<int> e, Span<short> y, int outShift)
         {
             for (int r = 0; r < rows; r++)
@@ -559,6 +772,7 @@ namespace QuantGen.Generated
         /// y = clamp(zo + RoundShift((a - za) * ma, sa) + RoundShift((b - zb) * mb, sb), lo, hi). AVX-512: 8 elements per step
         /// on int64 lanes (vpmuldq: both factors fit int32).
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void AddS8(ReadOnlySpan<sbyte> a, long za, int ma, int sa, ReadOnlySpan<sbyte> b, long zb, int mb, int sb, long zo, long lo, long hi, Span<sbyte> y)
         {
             long ra = sa == 0 ? 0 : 1L << (sa - 1), rb = sb == 0 ? 0 : 1L << (sb - 1);
@@ -587,6 +801,7 @@ namespace QuantGen.Generated
         }
 
         /// <summary>True when every element lies in [lo, hi] (16 at a time where SIMD is available).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static bool InRange(ReadOnlySpan<sbyte> x, sbyte lo, sbyte hi)
         {
             int i = 0;
@@ -617,6 +832,7 @@ namespace QuantGen.Generated
         }
 
         /// <summary>The largest element of a non-empty int8 row.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static int RowMax(ReadOnlySpan<sbyte> x)
         {
             int i = 0, max = sbyte.MinValue;
@@ -645,6 +861,7 @@ namespace QuantGen.Generated
         }
 
         /// <summary>y[i] = table[(byte)x[i]]: a build-time table of 256 int8 results (AVX-512 VBMI: two vpermi2b per 64 bytes).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void Lookup(ReadOnlySpan<sbyte> x, ref byte table, Span<sbyte> y)
         {
             int i = 0;
@@ -674,6 +891,7 @@ namespace QuantGen.Generated
         /// AVX-512 forms the products on int64 lanes with vpmuldq (both factors fit int32: |x - mean| &lt;= 255, f &lt; 2^31,
         /// |norm| &lt;= 2^30, |mul| &lt; 2^31). Needs c * 255^2 &lt; 2^31 for the int32 variance lanes (the generator checks).
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void LayerNormRows(ReadOnlySpan<sbyte> x, int rows, int c, ref long mul, ref long round, ref long shift, ref long bias, long lo, long hi, Span<sbyte> y)
         {
             for (int r = 0; r < rows; r++)
@@ -746,6 +964,7 @@ namespace QuantGen.Generated
         }
 
         /// <summary>dst[r * stride + j] = x[r * k + j] - z as int16 (j &lt; k), zero for k &lt;= j &lt; stride.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void WidenRows(ReadOnlySpan<sbyte> x, int rows, int k, long z, Span<short> dst, int stride)
         {
             short zs = (short)z;
@@ -775,6 +994,7 @@ namespace QuantGen.Generated
         }
 
         /// <summary>The same for int16 sources (the operand range was proven to fit int16 after the subtraction).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void WidenRows(ReadOnlySpan<short> x, int rows, int k, long z, Span<short> dst, int stride)
         {
             short zs = (short)z;
@@ -799,6 +1019,7 @@ namespace QuantGen.Generated
         }
 
         /// <summary>Packs b [k, cols] (minus its zero point) into the GEMM's pair layout [ceil(k / 2)][np][2], zero padded.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void PackPairs(ReadOnlySpan<sbyte> b, int k, int cols, long z, Span<short> dst, int np)
         {
             int kPairs = (k + 1) / 2;
@@ -816,6 +1037,7 @@ namespace QuantGen.Generated
         }
 
         /// <summary>The same for int16 sources.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void PackPairs(ReadOnlySpan<short> b, int k, int cols, long z, Span<short> dst, int np)
         {
             int kPairs = (k + 1) / 2;

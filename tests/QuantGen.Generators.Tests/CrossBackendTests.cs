@@ -26,15 +26,30 @@ namespace QuantGen.Tests.Generators
             Assert.All(results, r => Assert.True(r.Mismatches == 0 && r.Inputs == 555, r.ToString()));
         }
 
+        /// <summary>
+        /// Each row turns features off in a child process (the runtime's DOTNET_Enable* switches) and checks that the child
+        /// reports the expected path, so the AVX-VNNI GEMM and every fallback (AVX-512 pmaddwd, AVX2 with and without VNNI,
+        /// Vector128, scalar) are all compared with the reference. "+vnni" in the path means AvxVnni.IsSupported was true.
+        /// </summary>
         [Theory]
-        [InlineData("avx2", "DOTNET_EnableAVX512=0", "DOTNET_EnableAVX512F=0")]
-        [InlineData("vector128", "DOTNET_EnableAVX2=0", null)]
-        [InlineData("scalar", "DOTNET_EnableHWIntrinsic=0", null)]
-        public void ForcedSimdPathIsBitExact(string expectedPath, string switch1, string? switch2)
+        [InlineData("avx512", "DOTNET_EnableAVXVNNI=0")]
+        [InlineData("avx2+vnni", "DOTNET_EnableAVX512=0", "DOTNET_EnableAVX512F=0")]
+        [InlineData("avx2", "DOTNET_EnableAVX512=0", "DOTNET_EnableAVX512F=0", "DOTNET_EnableAVXVNNI=0")]
+        [InlineData("vector128", "DOTNET_EnableAVX2=0")]
+        [InlineData("scalar", "DOTNET_EnableHWIntrinsic=0")]
+        public void ForcedSimdPathIsBitExact(string expectedPath, params string[] switches)
         {
-            if (expectedPath == "avx2" && QuantGen.CpuCheck.Mlp.SimdPath is "vector128" or "scalar")
+            string here = QuantGen.CpuCheck.Mlp.SimdPath;
+            if (!here.EndsWith("+vnni", StringComparison.Ordinal))
             {
-                expectedPath = QuantGen.CpuCheck.Mlp.SimdPath; // a machine without AVX2 can only go lower
+                expectedPath = expectedPath.Replace("+vnni", string.Empty, StringComparison.Ordinal); // no AVX-VNNI on this machine
+            }
+
+            string[] order = { "avx512", "avx2", "vector128", "scalar" };
+            int best = Array.IndexOf(order, here.Split('+')[0]);
+            if (Array.IndexOf(order, expectedPath.Split('+')[0]) < best)
+            {
+                expectedPath = here.Split('+')[0]; // a machine without the feature can only go lower
             }
 
             var psi = new ProcessStartInfo("dotnet", "exec \"" + typeof(QuantGen.CpuCheck.Program).Assembly.Location + "\"")
@@ -43,12 +58,9 @@ namespace QuantGen.Tests.Generators
                 RedirectStandardError = true,
                 UseShellExecute = false,
             };
-            foreach (string? s in new[] { switch1, switch2 })
+            foreach (string s in switches)
             {
-                if (s != null)
-                {
-                    psi.Environment[s.Split('=')[0]] = s.Split('=')[1];
-                }
+                psi.Environment[s.Split('=')[0]] = s.Split('=')[1];
             }
 
             using Process p = Process.Start(psi)!;
@@ -127,7 +139,7 @@ namespace QuantGen.Tests.Generators
             Assert.Equal((64 * 128) + (128 * 64) + (64 * 10), info.Macs);
             Assert.Equal((64 * 128) + (128 * 64) + (64 * 10) + (4 * (128 + 64 + 10)), info.WeightBytes);
             Assert.Equal(new[] { "fc1", "fc2", "fc3" }, info.Layers.Select(l => l.Name));
-            Assert.All(info.Layers, l => Assert.Equal("int8-gemm-pmaddwd", l.Kernel));
+            Assert.All(info.Layers, l => Assert.Equal("int8-gemm-vnni", l.Kernel)); // AVX-VNNI where available, else the pmaddwd GEMM
             Assert.Equal(21, info.Layers[0].AccumulatorBits);
             Assert.Equal(Enumerable.Range(0, 10).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)), info.Labels);
             Assert.Equal(new[] { "int16-gemm-pmaddwd", "int16-gemm-pmaddwd" }, Vit.Info.Layers.Where(l => l.Op == "MatMul").Select(l => l.Kernel));
