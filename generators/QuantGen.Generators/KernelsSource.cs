@@ -14,6 +14,7 @@ namespace QuantGen.Generators
 #nullable enable
 using System;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -514,6 +515,10 @@ namespace QuantGen.Generated
                 throw new PlatformNotSupportedException("GemmVnni needs AVX-VNNI; callers check UseVnni");
             }
 
+            // The accumulator tiles live in separate methods that end by storing them to `tile`: inlined into this method, the
+            // JIT kept the accumulators in ymm16-31 and copied each through a low register around every vpdpbusd.
+            Span<int> tile = stackalloc int[128];
+            ref int t = ref MemoryMarshal.GetReference(tile);
             int o0 = 0;
             // Channel blocks of 32 outside, row blocks inside: a block's packed weights (kQuads * 128 bytes) stay in L1
             // while every row streams past them.
@@ -523,72 +528,26 @@ namespace QuantGen.Generated
                 int r = 0;
                 for (; r + 4 <= rows; r += 4)
                 {
-                    ref sbyte a0 = ref Unsafe.Add(ref a, r * aStride);
-                    ref sbyte a1 = ref Unsafe.Add(ref a0, aStride);
-                    ref sbyte a2 = ref Unsafe.Add(ref a1, aStride);
-                    ref sbyte a3 = ref Unsafe.Add(ref a2, aStride);
-                    Vector256<int> c00 = default, c01 = default, c02 = default, c03 = default;
-                    Vector256<int> c10 = default, c11 = default, c12 = default, c13 = default;
-                    Vector256<int> c20 = default, c21 = default, c22 = default, c23 = default;
-                    Vector256<int> c30 = default, c31 = default, c32 = default, c33 = default;
-                    for (int q = 0; q < kQuads; q++)
+                    VnniTile4x32(ref Unsafe.Add(ref a, r * aStride), aStride, ref wb, kQuads, np, ref t);
+                    for (int i = 0; i < 4; i++)
                     {
-                        ref sbyte wq = ref Unsafe.Add(ref wb, q * np * 4);
-                        Vector256<sbyte> w0 = Vector256.LoadUnsafe(ref wq);
-                        Vector256<sbyte> w1 = Vector256.LoadUnsafe(ref wq, 32);
-                        Vector256<sbyte> w2 = Vector256.LoadUnsafe(ref wq, 64);
-                        Vector256<sbyte> w3 = Vector256.LoadUnsafe(ref wq, 96);
-                        Vector256<byte> b = Quad(ref a0, q);
-                        c00 = AvxVnni.MultiplyWideningAndAdd(c00, b, w0);
-                        c01 = AvxVnni.MultiplyWideningAndAdd(c01, b, w1);
-                        c02 = AvxVnni.MultiplyWideningAndAdd(c02, b, w2);
-                        c03 = AvxVnni.MultiplyWideningAndAdd(c03, b, w3);
-                        b = Quad(ref a1, q);
-                        c10 = AvxVnni.MultiplyWideningAndAdd(c10, b, w0);
-                        c11 = AvxVnni.MultiplyWideningAndAdd(c11, b, w1);
-                        c12 = AvxVnni.MultiplyWideningAndAdd(c12, b, w2);
-                        c13 = AvxVnni.MultiplyWideningAndAdd(c13, b, w3);
-                        b = Quad(ref a2, q);
-                        c20 = AvxVnni.MultiplyWideningAndAdd(c20, b, w0);
-                        c21 = AvxVnni.MultiplyWideningAndAdd(c21, b, w1);
-                        c22 = AvxVnni.MultiplyWideningAndAdd(c22, b, w2);
-                        c23 = AvxVnni.MultiplyWideningAndAdd(c23, b, w3);
-                        b = Quad(ref a3, q);
-                        c30 = AvxVnni.MultiplyWideningAndAdd(c30, b, w0);
-                        c31 = AvxVnni.MultiplyWideningAndAdd(c31, b, w1);
-                        c32 = AvxVnni.MultiplyWideningAndAdd(c32, b, w2);
-                        c33 = AvxVnni.MultiplyWideningAndAdd(c33, b, w3);
+                        ref int ti = ref Unsafe.Add(ref t, i * 32);
+                        ref sbyte d = ref Unsafe.Add(ref y, (r + i) * yStride);
+                        Store16(Vector256.LoadUnsafe(ref ti), Vector256.LoadUnsafe(ref ti, 8), o0, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref d);
+                        Store16(Vector256.LoadUnsafe(ref ti, 16), Vector256.LoadUnsafe(ref ti, 24), o0 + 16, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref d);
                     }
-
-                    ref sbyte d0 = ref Unsafe.Add(ref y, r * yStride);
-                    ref sbyte d1 = ref Unsafe.Add(ref d0, yStride);
-                    ref sbyte d2 = ref Unsafe.Add(ref d1, yStride);
-                    ref sbyte d3 = ref Unsafe.Add(ref d2, yStride);
-                    Store32(c00, c01, c02, c03, o0, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref d0);
-                    Store32(c10, c11, c12, c13, o0, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref d1);
-                    Store32(c20, c21, c22, c23, o0, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref d2);
-                    Store32(c30, c31, c32, c33, o0, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref d3);
                 }
 
                 for (; r < rows; r++)
                 {
-                    ref sbyte a0 = ref Unsafe.Add(ref a, r * aStride);
-                    Vector256<int> c0 = default, c1 = default, c2 = default, c3 = default;
-                    for (int q = 0; q < kQuads; q++)
-                    {
-                        ref sbyte wq = ref Unsafe.Add(ref wb, q * np * 4);
-                        Vector256<byte> b = Quad(ref a0, q);
-                        c0 = AvxVnni.MultiplyWideningAndAdd(c0, b, Vector256.LoadUnsafe(ref wq));
-                        c1 = AvxVnni.MultiplyWideningAndAdd(c1, b, Vector256.LoadUnsafe(ref wq, 32));
-                        c2 = AvxVnni.MultiplyWideningAndAdd(c2, b, Vector256.LoadUnsafe(ref wq, 64));
-                        c3 = AvxVnni.MultiplyWideningAndAdd(c3, b, Vector256.LoadUnsafe(ref wq, 96));
-                    }
-
-                    Store32(c0, c1, c2, c3, o0, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, r * yStride));
+                    VnniRow1x32(ref Unsafe.Add(ref a, r * aStride), ref wb, kQuads, np, ref t);
+                    ref sbyte d = ref Unsafe.Add(ref y, r * yStride);
+                    Store16(Vector256.LoadUnsafe(ref t), Vector256.LoadUnsafe(ref t, 8), o0, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref d);
+                    Store16(Vector256.LoadUnsafe(ref t, 16), Vector256.LoadUnsafe(ref t, 24), o0 + 16, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref d);
                 }
             }
 
-            // Channel tails: blocks of 16 (two vectors) or 8 (one vector).
+            // Channel tails: blocks of 16 (two vectors) or 8 (one vector; the second accumulator meets zero weights).
             for (; o0 < np; o0 += 16)
             {
                 ref sbyte wb = ref Unsafe.Add(ref w, o0 * 4);
@@ -596,56 +555,154 @@ namespace QuantGen.Generated
                 int r = 0;
                 for (; r + 4 <= rows; r += 4)
                 {
-                    ref sbyte a0 = ref Unsafe.Add(ref a, r * aStride);
-                    ref sbyte a1 = ref Unsafe.Add(ref a0, aStride);
-                    ref sbyte a2 = ref Unsafe.Add(ref a1, aStride);
-                    ref sbyte a3 = ref Unsafe.Add(ref a2, aStride);
-                    Vector256<int> c00 = default, c01 = default, c10 = default, c11 = default;
-                    Vector256<int> c20 = default, c21 = default, c30 = default, c31 = default;
-                    for (int q = 0; q < kQuads; q++)
+                    VnniTile4x16(ref Unsafe.Add(ref a, r * aStride), aStride, ref wb, kQuads, np, two, ref t);
+                    for (int i = 0; i < 4; i++)
                     {
-                        ref sbyte wq = ref Unsafe.Add(ref wb, q * np * 4);
-                        Vector256<sbyte> w0 = Vector256.LoadUnsafe(ref wq);
-                        Vector256<sbyte> w1 = two ? Vector256.LoadUnsafe(ref wq, 32) : default;
-                        Vector256<byte> b = Quad(ref a0, q);
-                        c00 = AvxVnni.MultiplyWideningAndAdd(c00, b, w0);
-                        c01 = AvxVnni.MultiplyWideningAndAdd(c01, b, w1);
-                        b = Quad(ref a1, q);
-                        c10 = AvxVnni.MultiplyWideningAndAdd(c10, b, w0);
-                        c11 = AvxVnni.MultiplyWideningAndAdd(c11, b, w1);
-                        b = Quad(ref a2, q);
-                        c20 = AvxVnni.MultiplyWideningAndAdd(c20, b, w0);
-                        c21 = AvxVnni.MultiplyWideningAndAdd(c21, b, w1);
-                        b = Quad(ref a3, q);
-                        c30 = AvxVnni.MultiplyWideningAndAdd(c30, b, w0);
-                        c31 = AvxVnni.MultiplyWideningAndAdd(c31, b, w1);
+                        ref int ti = ref Unsafe.Add(ref t, i * 16);
+                        Store16(Vector256.LoadUnsafe(ref ti), Vector256.LoadUnsafe(ref ti, 8), o0, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, (r + i) * yStride));
                     }
-
-                    ref sbyte d0 = ref Unsafe.Add(ref y, r * yStride);
-                    ref sbyte d1 = ref Unsafe.Add(ref d0, yStride);
-                    ref sbyte d2 = ref Unsafe.Add(ref d1, yStride);
-                    ref sbyte d3 = ref Unsafe.Add(ref d2, yStride);
-                    Store16(c00, c01, o0, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref d0);
-                    Store16(c10, c11, o0, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref d1);
-                    Store16(c20, c21, o0, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref d2);
-                    Store16(c30, c31, o0, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref d3);
                 }
 
                 for (; r < rows; r++)
                 {
-                    ref sbyte a0 = ref Unsafe.Add(ref a, r * aStride);
-                    Vector256<int> c0 = default, c1 = default;
-                    for (int q = 0; q < kQuads; q++)
-                    {
-                        ref sbyte wq = ref Unsafe.Add(ref wb, q * np * 4);
-                        Vector256<byte> b = Quad(ref a0, q);
-                        c0 = AvxVnni.MultiplyWideningAndAdd(c0, b, Vector256.LoadUnsafe(ref wq));
-                        c1 = AvxVnni.MultiplyWideningAndAdd(c1, b, two ? Vector256.LoadUnsafe(ref wq, 32) : default);
-                    }
-
-                    Store16(c0, c1, o0, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, r * yStride));
+                    VnniRow1x16(ref Unsafe.Add(ref a, r * aStride), ref wb, kQuads, np, two, ref t);
+                    Store16(Vector256.LoadUnsafe(ref t), Vector256.LoadUnsafe(ref t, 8), o0, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, r * yStride));
                 }
             }
+        }
+
+        /// <summary>4 rows x 32 channels of vpdpbusd over all quads; the 16 accumulators go to t[row * 32 + channel].</summary>
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        private static void VnniTile4x32(ref sbyte a0, int aStride, ref sbyte wb, int kQuads, int np, ref int t)
+        {
+            ref sbyte a1 = ref Unsafe.Add(ref a0, aStride);
+            ref sbyte a2 = ref Unsafe.Add(ref a1, aStride);
+            ref sbyte a3 = ref Unsafe.Add(ref a2, aStride);
+            Vector256<int> c00 = default, c01 = default, c02 = default, c03 = default;
+            Vector256<int> c10 = default, c11 = default, c12 = default, c13 = default;
+            Vector256<int> c20 = default, c21 = default, c22 = default, c23 = default;
+            Vector256<int> c30 = default, c31 = default, c32 = default, c33 = default;
+            for (int q = 0; q < kQuads; q++)
+            {
+                ref sbyte wq = ref Unsafe.Add(ref wb, q * np * 4);
+                Vector256<sbyte> w0 = Vector256.LoadUnsafe(ref wq);
+                Vector256<sbyte> w1 = Vector256.LoadUnsafe(ref wq, 32);
+                Vector256<sbyte> w2 = Vector256.LoadUnsafe(ref wq, 64);
+                Vector256<sbyte> w3 = Vector256.LoadUnsafe(ref wq, 96);
+                Vector256<byte> b = Quad(ref a0, q);
+                c00 = AvxVnni.MultiplyWideningAndAdd(c00, b, w0);
+                c01 = AvxVnni.MultiplyWideningAndAdd(c01, b, w1);
+                c02 = AvxVnni.MultiplyWideningAndAdd(c02, b, w2);
+                c03 = AvxVnni.MultiplyWideningAndAdd(c03, b, w3);
+                b = Quad(ref a1, q);
+                c10 = AvxVnni.MultiplyWideningAndAdd(c10, b, w0);
+                c11 = AvxVnni.MultiplyWideningAndAdd(c11, b, w1);
+                c12 = AvxVnni.MultiplyWideningAndAdd(c12, b, w2);
+                c13 = AvxVnni.MultiplyWideningAndAdd(c13, b, w3);
+                b = Quad(ref a2, q);
+                c20 = AvxVnni.MultiplyWideningAndAdd(c20, b, w0);
+                c21 = AvxVnni.MultiplyWideningAndAdd(c21, b, w1);
+                c22 = AvxVnni.MultiplyWideningAndAdd(c22, b, w2);
+                c23 = AvxVnni.MultiplyWideningAndAdd(c23, b, w3);
+                b = Quad(ref a3, q);
+                c30 = AvxVnni.MultiplyWideningAndAdd(c30, b, w0);
+                c31 = AvxVnni.MultiplyWideningAndAdd(c31, b, w1);
+                c32 = AvxVnni.MultiplyWideningAndAdd(c32, b, w2);
+                c33 = AvxVnni.MultiplyWideningAndAdd(c33, b, w3);
+            }
+
+            c00.StoreUnsafe(ref t, 0);
+            c01.StoreUnsafe(ref t, 8);
+            c02.StoreUnsafe(ref t, 16);
+            c03.StoreUnsafe(ref t, 24);
+            c10.StoreUnsafe(ref t, 32);
+            c11.StoreUnsafe(ref t, 40);
+            c12.StoreUnsafe(ref t, 48);
+            c13.StoreUnsafe(ref t, 56);
+            c20.StoreUnsafe(ref t, 64);
+            c21.StoreUnsafe(ref t, 72);
+            c22.StoreUnsafe(ref t, 80);
+            c23.StoreUnsafe(ref t, 88);
+            c30.StoreUnsafe(ref t, 96);
+            c31.StoreUnsafe(ref t, 104);
+            c32.StoreUnsafe(ref t, 112);
+            c33.StoreUnsafe(ref t, 120);
+        }
+
+        /// <summary>1 row x 32 channels; the 4 accumulators go to t[0 .. 31].</summary>
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        private static void VnniRow1x32(ref sbyte a0, ref sbyte wb, int kQuads, int np, ref int t)
+        {
+            Vector256<int> c0 = default, c1 = default, c2 = default, c3 = default;
+            for (int q = 0; q < kQuads; q++)
+            {
+                ref sbyte wq = ref Unsafe.Add(ref wb, q * np * 4);
+                Vector256<byte> b = Quad(ref a0, q);
+                c0 = AvxVnni.MultiplyWideningAndAdd(c0, b, Vector256.LoadUnsafe(ref wq));
+                c1 = AvxVnni.MultiplyWideningAndAdd(c1, b, Vector256.LoadUnsafe(ref wq, 32));
+                c2 = AvxVnni.MultiplyWideningAndAdd(c2, b, Vector256.LoadUnsafe(ref wq, 64));
+                c3 = AvxVnni.MultiplyWideningAndAdd(c3, b, Vector256.LoadUnsafe(ref wq, 96));
+            }
+
+            c0.StoreUnsafe(ref t, 0);
+            c1.StoreUnsafe(ref t, 8);
+            c2.StoreUnsafe(ref t, 16);
+            c3.StoreUnsafe(ref t, 24);
+        }
+
+        /// <summary>4 rows x 16 channels (8 when two is false: the second vector's weights are not read); t[row * 16 + channel].</summary>
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        private static void VnniTile4x16(ref sbyte a0, int aStride, ref sbyte wb, int kQuads, int np, bool two, ref int t)
+        {
+            ref sbyte a1 = ref Unsafe.Add(ref a0, aStride);
+            ref sbyte a2 = ref Unsafe.Add(ref a1, aStride);
+            ref sbyte a3 = ref Unsafe.Add(ref a2, aStride);
+            Vector256<int> c00 = default, c01 = default, c10 = default, c11 = default;
+            Vector256<int> c20 = default, c21 = default, c30 = default, c31 = default;
+            for (int q = 0; q < kQuads; q++)
+            {
+                ref sbyte wq = ref Unsafe.Add(ref wb, q * np * 4);
+                Vector256<sbyte> w0 = Vector256.LoadUnsafe(ref wq);
+                Vector256<sbyte> w1 = two ? Vector256.LoadUnsafe(ref wq, 32) : default;
+                Vector256<byte> b = Quad(ref a0, q);
+                c00 = AvxVnni.MultiplyWideningAndAdd(c00, b, w0);
+                c01 = AvxVnni.MultiplyWideningAndAdd(c01, b, w1);
+                b = Quad(ref a1, q);
+                c10 = AvxVnni.MultiplyWideningAndAdd(c10, b, w0);
+                c11 = AvxVnni.MultiplyWideningAndAdd(c11, b, w1);
+                b = Quad(ref a2, q);
+                c20 = AvxVnni.MultiplyWideningAndAdd(c20, b, w0);
+                c21 = AvxVnni.MultiplyWideningAndAdd(c21, b, w1);
+                b = Quad(ref a3, q);
+                c30 = AvxVnni.MultiplyWideningAndAdd(c30, b, w0);
+                c31 = AvxVnni.MultiplyWideningAndAdd(c31, b, w1);
+            }
+
+            c00.StoreUnsafe(ref t, 0);
+            c01.StoreUnsafe(ref t, 8);
+            c10.StoreUnsafe(ref t, 16);
+            c11.StoreUnsafe(ref t, 24);
+            c20.StoreUnsafe(ref t, 32);
+            c21.StoreUnsafe(ref t, 40);
+            c30.StoreUnsafe(ref t, 48);
+            c31.StoreUnsafe(ref t, 56);
+        }
+
+        /// <summary>1 row x 16 (or 8) channels; t[0 .. 15].</summary>
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        private static void VnniRow1x16(ref sbyte a0, ref sbyte wb, int kQuads, int np, bool two, ref int t)
+        {
+            Vector256<int> c0 = default, c1 = default;
+            for (int q = 0; q < kQuads; q++)
+            {
+                ref sbyte wq = ref Unsafe.Add(ref wb, q * np * 4);
+                Vector256<byte> b = Quad(ref a0, q);
+                c0 = AvxVnni.MultiplyWideningAndAdd(c0, b, Vector256.LoadUnsafe(ref wq));
+                c1 = AvxVnni.MultiplyWideningAndAdd(c1, b, two ? Vector256.LoadUnsafe(ref wq, 32) : default);
+            }
+
+            c0.StoreUnsafe(ref t, 0);
+            c1.StoreUnsafe(ref t, 8);
         }
 
         /// <summary>4 int8 activations of row a at quad q, broadcast to every int32 lane as u = a + 128 (xor 0x80 per byte).</summary>
