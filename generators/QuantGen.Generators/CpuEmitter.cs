@@ -91,9 +91,28 @@ namespace QuantGen.Generators
             w.Line("/// <summary>The SIMD path the int8 kernels take on this machine (avx512, avx2, vector128, scalar).</summary>");
             w.Line("public static string SimdPath => QuantGenKernels.SimdPath;");
             w.Line();
+            // The layer that produces the model's output writes straight into the caller's span when no other layer reads it.
+            bool direct = !graph.Nodes.Any(nd => nd.Inputs.Any(t => t.Name == output.Name));
             foreach (string f in fields)
             {
-                w.Line(f);
+                if (!(direct && f.Contains(" " + Buffer(output) + " = ")))
+                {
+                    w.Line(f);
+                }
+            }
+
+            List<DenseGemm>? rowChain = BatchRowChain();
+            const int batchRows = 64;
+            if (rowChain != null)
+            {
+                for (int i = 0; i + 1 < rowChain.Count; i++)
+                {
+                    w.Line($"private readonly sbyte[] _rows_{rowChain[i].Id} = new sbyte[{batchRows * rowChain[i].RowsPerSample * rowChain[i].N}]; // layer {rowChain[i].Id} of up to {batchRows} samples");
+                }
+
+                int rowsPerSample = rowChain[0].RowsPerSample;
+                gemmA = Math.Max(gemmA, rowChain.Max(g => batchRows * g.RowsPerSample * g.KPairs * 2));
+                gemmU = Math.Max(gemmU, rowChain.Max(g => g.K % 4 != 0 ? batchRows * g.RowsPerSample * g.KQuads * 4 : 0));
             }
 
             if (padBytes > 0)
@@ -151,9 +170,21 @@ namespace QuantGen.Generators
             w.Line("if (batchSize < 0 || inputs.Length != (long)batchSize * InputLength) throw new ArgumentException($\"expected {batchSize} x {InputLength} input elements, got {inputs.Length}\", nameof(inputs));");
             w.Line("if (outputs.Length != (long)batchSize * OutputLength) throw new ArgumentException($\"expected room for {batchSize} x {OutputLength} output elements, got {outputs.Length}\", nameof(outputs));");
             w.Line("CheckInput(inputs);");
-            w.Open("for (int b = 0; b < batchSize; b++)");
-            w.Line("Run(inputs.Slice(b * InputLength, InputLength), outputs.Slice(b * OutputLength, OutputLength));");
-            w.Close();
+            if (rowChain != null)
+            {
+                w.Line($"// A chain of Dense layers: up to {batchRows} samples at a time run as the rows of one GEMM per layer.");
+                w.Open($"for (int b = 0; b < batchSize; b += {batchRows})");
+                w.Line($"int count = batchSize - b < {batchRows} ? batchSize - b : {batchRows};");
+                w.Line("RunRows(inputs.Slice(b * InputLength, count * InputLength), outputs.Slice(b * OutputLength, count * OutputLength), count);");
+                w.Close();
+            }
+            else
+            {
+                w.Open("for (int b = 0; b < batchSize; b++)");
+                w.Line("Run(inputs.Slice(b * InputLength, InputLength), outputs.Slice(b * OutputLength, OutputLength));");
+                w.Close();
+            }
+
             w.Close();
             w.Line();
             w.Line("private " + model.Name + "[]? _parallelWorkers;");
@@ -222,11 +253,39 @@ namespace QuantGen.Generators
             foreach (GraphNode node in graph.Nodes)
             {
                 string args = string.Join(", ", node.Inputs.Where(t => t.Kind != TensorKind.Initializer).Select(t => t.Kind == TensorKind.Input ? "input" : Buffer(t)));
-                w.Line($"Layer_{Id(node.Layer.Name)}({args}, {Buffer(node.Output)});");
+                w.Line($"Layer_{Id(node.Layer.Name)}({args}, {(direct && node.Output.Name == output.Name ? "output" : Buffer(node.Output))});");
             }
 
-            w.Line($"{Buffer(output)}.AsSpan().CopyTo(output);");
+            if (!direct)
+            {
+                w.Line($"{Buffer(output)}.AsSpan().CopyTo(output);");
+            }
+
             w.Close();
+            if (rowChain != null)
+            {
+                w.Line();
+                w.Line($"/// <summary>count (1 to {batchRows}) samples through the Dense chain, each layer one GEMM over count x rows.</summary>");
+                w.Open($"private void RunRows(ReadOnlySpan<{tin}> input, Span<{tout}> output, int count)");
+                for (int i = 0; i < rowChain.Count; i++)
+                {
+                    string src = i == 0 ? "input" : $"_rows_{rowChain[i - 1].Id}";
+                    string dst = i + 1 == rowChain.Count ? "output" : $"_rows_{rowChain[i].Id}";
+                    w.Line($"Rows_{rowChain[i].Id}({src}, {dst}, count);");
+                }
+
+                w.Close();
+                foreach (DenseGemm g in rowChain)
+                {
+                    w.Line();
+                    w.Line($"/// <summary>Layer \"{g.Id}\" on count samples at once (count x {g.RowsPerSample} GEMM rows).</summary>");
+                    w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
+                    w.Open($"private void Rows_{g.Id}(ReadOnlySpan<sbyte> x, Span<sbyte> y, int count)");
+                    EmitDenseGemmCall(w, g, g.RowsPerSample == 1 ? "count" : $"count * {g.RowsPerSample}", "x", "y");
+                    w.Close();
+                }
+            }
+
             w.Line();
             foreach (string line in layers.ToString().TrimEnd('\n').Split('\n'))
             {
@@ -396,6 +455,8 @@ namespace QuantGen.Generators
 
             public int Offset { get; set; }
 
+            public int RowsPerSample { get; set; }
+
             public int KQuads => (K + 3) / 4;
 
             public int KPairs => (K + 1) / 2;
@@ -411,6 +472,29 @@ namespace QuantGen.Generators
 
         private readonly Dictionary<string, DenseGemm> denseGemms = new Dictionary<string, DenseGemm>(StringComparer.Ordinal);
         private int gemmU;
+
+        /// <summary>
+        /// The Dense layers in order when the whole graph is a chain of them on the int8 GEMM (each reading the previous one's
+        /// output, int8 in and out, the model's input first): then a batch can run as the rows of one GEMM per layer.
+        /// </summary>
+        private List<DenseGemm>? BatchRowChain()
+        {
+            var chain = new List<DenseGemm>();
+            string previous = graph.Input.Name;
+            foreach (GraphNode node in graph.Nodes)
+            {
+                if (!(node.Layer is DenseLayer) || !denseGemms.TryGetValue(node.Layer.Name, out DenseGemm? g) || node.Inputs[0].Name != previous
+                    || node.Inputs.Count(t => t.Kind != TensorKind.Initializer) != 1 || CType(graph.Input.Type) != "sbyte")
+                {
+                    return null;
+                }
+
+                chain.Add(g);
+                previous = node.Output.Name;
+            }
+
+            return chain.Count > 0 && previous == graph.Output.Name ? chain : null;
+        }
 
         /// <summary>The call of a Dense layer's GEMM on `rows` rows of x (a ReadOnlySpan&lt;sbyte&gt;) into y (a Span&lt;sbyte&gt;).</summary>
         private void EmitDenseGemmCall(SourceWriter w, DenseGemm g, string rows, string x, string y)
@@ -754,6 +838,7 @@ namespace QuantGen.Generators
                 EmitRequantStatics(id, n, dense.NpStatics, o => unchecked((int)folded[o]), o => d.Requant![o]);
                 Static("int", $"{id}_BiasU32", Enumerable.Range(0, dense.NpStatics).Select(o => o < n ? unchecked((int)unsigned[o]) : 0), v => I(v));
                 statics.Line($"private static short[]? s_{id}_Pairs; // {id}'s weights in the int16 pair layout, built on first use where AVX-VNNI is missing");
+                dense.RowsPerSample = rows;
                 denseGemms[node.Layer.Name] = dense;
                 gemmA = Math.Max(gemmA, rows * dense.KPairs * 2);
                 gemmU = k % 4 != 0 ? Math.Max(gemmU, rows * dense.KQuads * 4) : gemmU;

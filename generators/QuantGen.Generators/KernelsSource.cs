@@ -629,12 +629,33 @@ namespace QuantGen.Generated
             c33.StoreUnsafe(ref t, 120);
         }
 
-        /// <summary>1 row x 32 channels; the 4 accumulators go to t[0 .. 31].</summary>
+        /// <summary>
+        /// 1 row x 32 channels; the sums go to t[0 .. 31]. Even and odd quads accumulate separately (8 chains): with 4 chains a
+        /// single row is bound by vpdpbusd's latency, not its throughput (batch-1 GEMVs).
+        /// </summary>
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         private static void VnniRow1x32(ref sbyte a0, ref sbyte wb, int kQuads, int np, ref int t)
         {
             Vector256<int> c0 = default, c1 = default, c2 = default, c3 = default;
-            for (int q = 0; q < kQuads; q++)
+            Vector256<int> d0 = default, d1 = default, d2 = default, d3 = default;
+            int q = 0;
+            for (; q + 2 <= kQuads; q += 2)
+            {
+                ref sbyte wq = ref Unsafe.Add(ref wb, q * np * 4);
+                Vector256<byte> b = Quad(ref a0, q);
+                c0 = AvxVnni.MultiplyWideningAndAdd(c0, b, Vector256.LoadUnsafe(ref wq));
+                c1 = AvxVnni.MultiplyWideningAndAdd(c1, b, Vector256.LoadUnsafe(ref wq, 32));
+                c2 = AvxVnni.MultiplyWideningAndAdd(c2, b, Vector256.LoadUnsafe(ref wq, 64));
+                c3 = AvxVnni.MultiplyWideningAndAdd(c3, b, Vector256.LoadUnsafe(ref wq, 96));
+                wq = ref Unsafe.Add(ref wq, np * 4);
+                b = Quad(ref a0, q + 1);
+                d0 = AvxVnni.MultiplyWideningAndAdd(d0, b, Vector256.LoadUnsafe(ref wq));
+                d1 = AvxVnni.MultiplyWideningAndAdd(d1, b, Vector256.LoadUnsafe(ref wq, 32));
+                d2 = AvxVnni.MultiplyWideningAndAdd(d2, b, Vector256.LoadUnsafe(ref wq, 64));
+                d3 = AvxVnni.MultiplyWideningAndAdd(d3, b, Vector256.LoadUnsafe(ref wq, 96));
+            }
+
+            if (q < kQuads)
             {
                 ref sbyte wq = ref Unsafe.Add(ref wb, q * np * 4);
                 Vector256<byte> b = Quad(ref a0, q);
@@ -644,10 +665,10 @@ namespace QuantGen.Generated
                 c3 = AvxVnni.MultiplyWideningAndAdd(c3, b, Vector256.LoadUnsafe(ref wq, 96));
             }
 
-            c0.StoreUnsafe(ref t, 0);
-            c1.StoreUnsafe(ref t, 8);
-            c2.StoreUnsafe(ref t, 16);
-            c3.StoreUnsafe(ref t, 24);
+            (c0 + d0).StoreUnsafe(ref t, 0);
+            (c1 + d1).StoreUnsafe(ref t, 8);
+            (c2 + d2).StoreUnsafe(ref t, 16);
+            (c3 + d3).StoreUnsafe(ref t, 24);
         }
 
         /// <summary>4 rows x 16 channels (8 when two is false: the second vector's weights are not read); t[row * 16 + channel].</summary>
@@ -688,21 +709,39 @@ namespace QuantGen.Generated
             c31.StoreUnsafe(ref t, 56);
         }
 
-        /// <summary>1 row x 16 (or 8) channels; t[0 .. 15].</summary>
+        /// <summary>1 row x 16 (or 8) channels; t[0 .. 15]. Four quads in flight (8 chains), as in VnniRow1x32.</summary>
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         private static void VnniRow1x16(ref sbyte a0, ref sbyte wb, int kQuads, int np, bool two, ref int t)
         {
-            Vector256<int> c0 = default, c1 = default;
-            for (int q = 0; q < kQuads; q++)
+            Vector256<int> c0 = default, c1 = default, d0 = default, d1 = default, e0 = default, e1 = default, f0 = default, f1 = default;
+            int q = 0;
+            int step = np * 4;
+            for (; q + 4 <= kQuads; q += 4)
             {
-                ref sbyte wq = ref Unsafe.Add(ref wb, q * np * 4);
+                ref sbyte wq = ref Unsafe.Add(ref wb, q * step);
+                c0 = AvxVnni.MultiplyWideningAndAdd(c0, Quad(ref a0, q), Vector256.LoadUnsafe(ref wq));
+                d0 = AvxVnni.MultiplyWideningAndAdd(d0, Quad(ref a0, q + 1), Vector256.LoadUnsafe(ref wq, (nuint)step));
+                e0 = AvxVnni.MultiplyWideningAndAdd(e0, Quad(ref a0, q + 2), Vector256.LoadUnsafe(ref wq, (nuint)(2 * step)));
+                f0 = AvxVnni.MultiplyWideningAndAdd(f0, Quad(ref a0, q + 3), Vector256.LoadUnsafe(ref wq, (nuint)(3 * step)));
+                if (two)
+                {
+                    c1 = AvxVnni.MultiplyWideningAndAdd(c1, Quad(ref a0, q), Vector256.LoadUnsafe(ref wq, 32));
+                    d1 = AvxVnni.MultiplyWideningAndAdd(d1, Quad(ref a0, q + 1), Vector256.LoadUnsafe(ref wq, (nuint)(step + 32)));
+                    e1 = AvxVnni.MultiplyWideningAndAdd(e1, Quad(ref a0, q + 2), Vector256.LoadUnsafe(ref wq, (nuint)((2 * step) + 32)));
+                    f1 = AvxVnni.MultiplyWideningAndAdd(f1, Quad(ref a0, q + 3), Vector256.LoadUnsafe(ref wq, (nuint)((3 * step) + 32)));
+                }
+            }
+
+            for (; q < kQuads; q++)
+            {
+                ref sbyte wq = ref Unsafe.Add(ref wb, q * step);
                 Vector256<byte> b = Quad(ref a0, q);
                 c0 = AvxVnni.MultiplyWideningAndAdd(c0, b, Vector256.LoadUnsafe(ref wq));
                 c1 = AvxVnni.MultiplyWideningAndAdd(c1, b, two ? Vector256.LoadUnsafe(ref wq, 32) : default);
             }
 
-            c0.StoreUnsafe(ref t, 0);
-            c1.StoreUnsafe(ref t, 8);
+            ((c0 + d0) + (e0 + f0)).StoreUnsafe(ref t, 0);
+            ((c1 + d1) + (e1 + f1)).StoreUnsafe(ref t, 8);
         }
 
         /// <summary>4 int8 activations of row a at quad q, broadcast to every int32 lane as u = a + 128 (xor 0x80 per byte).</summary>
