@@ -68,6 +68,14 @@ namespace QuantGen.Generators
             var body = new SourceWriter();
             foreach (GraphNode node in graph.Nodes)
             {
+                if (node.Layer is MatMulLayer && VnniMatMul(node) && FusableTranspose(node) is GraphNode t)
+                {
+                    fusedTransposes[t.Layer.Name] = node.Layer.Name;
+                }
+            }
+
+            foreach (GraphNode node in graph.Nodes)
+            {
                 EmitLayer(body, node);
             }
 
@@ -139,6 +147,13 @@ namespace QuantGen.Generators
             if (gemmA > 0)
             {
                 w.Line($"private readonly short[] _gemmA = new short[{gemmA}]; // int16 rows of a GEMM's left operand");
+            }
+
+            if (mmQuads > 0)
+            {
+                w.Line($"private readonly sbyte[] _mmQuads = new sbyte[{mmQuads}]; // a MatMul's right operand in the VNNI layout");
+                w.Line($"private readonly int[] _mmColBias = new int[{mmColBias}];");
+                w.Line($"private readonly int[] _mmRowBias = new int[{mmRowBias}];");
             }
 
             if (gemmU > 0)
@@ -470,6 +485,41 @@ namespace QuantGen.Generators
             public int NpStatics => Np16;
         }
 
+        private readonly Dictionary<string, string> fusedTransposes = new Dictionary<string, string>(StringComparer.Ordinal);
+        private int mmQuads;
+        private int mmColBias;
+        private int mmRowBias;
+
+        /// <summary>A MatMul of two int8 operands that the AVX-VNNI GEMM takes (with the same accumulator proof as the int16 GEMM).</summary>
+        private bool VnniMatMul(GraphNode node)
+        {
+            TensorInfo a = node.Inputs[0], b = node.Inputs[1], y = node.Output;
+            int k = a.Shape[a.Shape.Length - 1];
+            long za = a.Quant!.ZeroPoint, zb = b.Quant!.ZeroPoint;
+            IntRange ra = ranges.Tensors[a.Name], rb = ranges.Tensors[b.Name];
+            long amax = Math.Max(Math.Abs(ra.Min - za), Math.Abs(ra.Max - za)), bmax = Math.Max(Math.Abs(rb.Min - zb), Math.Abs(rb.Max - zb));
+            int kp = (k + 31) / 32 * 32;
+            return a.Type.IsSigned && a.Type.Bits <= 8 && b.Type.IsSigned && b.Type.Bits <= 8 && CType(y.Type) == "sbyte" && k % 4 == 0
+                && amax * bmax * kp < int.MaxValue && a.Shape.Length == 3 && b.Shape.Length == 3 && a.Kind != TensorKind.Initializer && b.Kind != TensorKind.Initializer;
+        }
+
+        /// <summary>
+        /// The transpose that produces a MatMul's right operand [B, K, C] from a rank-3 tensor whose innermost axis becomes K, when
+        /// nothing else reads its output and its input is an intermediate buffer: the VNNI packing reads that input directly.
+        /// </summary>
+        private GraphNode? FusableTranspose(GraphNode matmul)
+        {
+            TensorInfo b = matmul.Inputs[1];
+            GraphNode? t = graph.Nodes.FirstOrDefault(n => n.Output.Name == b.Name);
+            if (t == null || !(t.Layer is TransposeLayer tl) || tl.Perm.Length != 3 || tl.Perm[1] != 2 || t.Inputs[0].Kind != TensorKind.Activation
+                || graph.Nodes.Count(n => n.Inputs.Any(i => i.Name == b.Name)) != 1 || b.Name == graph.Output.Name)
+            {
+                return null;
+            }
+
+            return t;
+        }
+
         private readonly Dictionary<string, DenseGemm> denseGemms = new Dictionary<string, DenseGemm>(StringComparer.Ordinal);
         private int gemmU;
 
@@ -514,7 +564,7 @@ namespace QuantGen.Generators
             }
 
             w.Line($"QuantGenKernels.GemmVnni(ref MemoryMarshal.GetReference({src}), {rows}, {stride}, ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {g.Offset})), {g.KQuads}, {g.Np8}, {g.N},");
-            w.Line($"    ref MemoryMarshal.GetReference({g.Id}_BiasU32), {requant});");
+            w.Line($"    ref MemoryMarshal.GetReference({g.Id}_BiasU32), ref Unsafe.NullRef<int>(), {requant});");
             w.Close();
             w.Open("else");
             w.Line("Span<short> xs = _gemmA;");
@@ -766,6 +816,15 @@ namespace QuantGen.Generators
                     w.Line("x.CopyTo(y);");
                     break;
                 case TransposeLayer t:
+                    if (fusedTransposes.TryGetValue(layer.Name, out string? into))
+                    {
+                        w.Line($"// With AVX-VNNI, {into} packs its right operand straight from this layer's input (the transpose is fused into the packing).");
+                        w.Open("if (QuantGenKernels.UseVnni)");
+                        w.Line("return;");
+                        w.Close();
+                        w.Line();
+                    }
+
                     EmitTranspose(w, x.Shape, t.Perm);
                     break;
                 case ArgMaxLayer _:
@@ -913,6 +972,55 @@ namespace QuantGen.Generators
             {
                 int kPairs = (k + 1) / 2, stride = kPairs * 2, np = (cols + 15) / 16 * 16;
                 kernels[node.Layer.Name] = "int16-gemm-pmaddwd";
+                bool vnni = VnniMatMul(node);
+                if (vnni)
+                {
+                    // int8 x int8 with AVX-VNNI: sum (a - za)(b - zb) = sum (a + 128) b - (128 + za) sum_t b[t, j] - zb sum_t a[i, t] + k za zb.
+                    // The first term is GemmVnni on raw a and raw b; the column terms go to a per-call bias written while packing b,
+                    // the row term to a per-row bias. Every term wraps in int32; the proven bound on the accumulator makes the sum exact.
+                    kernels[node.Layer.Name] = "int8-gemm-vnni";
+                    int kQuads = k / 4, np8 = (cols + 7) / 8 * 8;
+                    mmQuads = Math.Max(mmQuads, kQuads * np8 * 4);
+                    mmColBias = Math.Max(mmColBias, np);
+                    mmRowBias = Math.Max(mmRowBias, rowsA);
+                    GraphNode? t = FusableTranspose(node);
+                    string src = "b", offset = $"bt * {k * cols}", tStride = I(cols), jStride = "1";
+                    if (t != null)
+                    {
+                        // b[bt, t, j] = x[...] of the transpose's input with t contiguous: quads are read whole, no transpose pass.
+                        TensorInfo tx = t.Inputs[0];
+                        int[] perm = ((TransposeLayer)t.Layer).Perm;
+                        int[] st = new int[tx.Shape.Length];
+                        int acc = 1;
+                        for (int ax = st.Length - 1; ax >= 0; ax--)
+                        {
+                            st[ax] = acc;
+                            acc *= tx.Shape[ax];
+                        }
+
+                        src = Buffer(tx);
+                        offset = $"bt * {st[perm[0]]}";
+                        tStride = "1";
+                        jStride = I(st[perm[2]]);
+                        w.Line($"// The transpose {t.Layer.Name} is fused into the packing: b is read from {tx.Name} (perm [{string.Join(", ", perm)}]).");
+                    }
+
+                    w.Open("if (QuantGenKernels.UseVnni)");
+                    w.Line("Span<sbyte> tq = _mmQuads;");
+                    w.Line("Span<int> colBias = _mmColBias, rowBias = _mmRowBias;");
+                    w.Open($"for (int bt = 0; bt < {batches}; bt++)");
+                    w.Line($"QuantGenKernels.PackQuads({src}, {offset}, {tStride}, {jStride}, {k}, {cols}, tq, {np8}, colBias, {I(-(128 + za))}, {I(unchecked((int)(k * za * zb)))});");
+                    w.Line($"QuantGenKernels.RowBias(a.Slice(bt * {rowsA * k}, {rowsA * k}), {rowsA}, {k}, {I(-zb)}, rowBias);");
+                    w.Line($"QuantGenKernels.GemmVnni(ref Unsafe.AsRef(in a[bt * {rowsA * k}]), {rowsA}, {k}, ref MemoryMarshal.GetReference(tq), {kQuads}, {np8}, {cols},");
+                    w.Line($"    ref MemoryMarshal.GetReference(colBias), ref MemoryMarshal.GetReference(rowBias), ref MemoryMarshal.GetReference({id}_Mul64), ref MemoryMarshal.GetReference({id}_Round64), ref MemoryMarshal.GetReference({id}_Shift64),");
+                    w.Line($"    {I(y.Quant!.ZeroPoint)}, {I(y.Type.MinValue)}, {I(y.Type.MaxValue)}, ref y[bt * {rowsA * cols}], {cols});");
+                    w.Close();
+                    w.Line();
+                    w.Line("return;");
+                    w.Close();
+                    w.Line();
+                }
+
                 gemmA = Math.Max(gemmA, rowsA * stride);
                 gemmB = Math.Max(gemmB, kPairs * np * 2);
                 EmitRequantStatics(id, cols, np, _ => 0, _ => r);

@@ -504,11 +504,12 @@ namespace QuantGen.Generated
         /// vpdpbusd does not saturate (it wraps modulo 2^32 like vpaddd), and the range analysis proved that every final
         /// accumulator fits int32, so the wrapped partial sums end at the exact value.
         /// Tiles: 4 rows x 32 channels (16 ymm accumulators), then 16- and 8-channel blocks and single rows.
-        /// bias: int32, mul / round / shift: int64, all readable up to n rounded up to 16 entries.
+        /// bias: int32, mul / round / shift: int64, all readable up to n rounded up to 16 entries. rowBias: an int32 per row
+        /// added to all of its channels (a MatMul's zero-point term -zb * sum_k a[r, k]), or a null reference for none.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void GemmVnni(ref sbyte a, int rows, int aStride, ref sbyte w, int kQuads, int np, int n,
-            ref int bias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte y, int yStride)
+            ref int bias, ref int rowBias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte y, int yStride)
         {
             if (!AvxVnni.IsSupported)
             {
@@ -517,6 +518,7 @@ namespace QuantGen.Generated
 
             // The accumulator tiles live in separate methods that end by storing them to `tile`: inlined into this method, the
             // JIT kept the accumulators in ymm16-31 and copied each through a low register around every vpdpbusd.
+            bool hasRowBias = !Unsafe.IsNullRef(ref rowBias);
             Span<int> tile = stackalloc int[128];
             ref int t = ref MemoryMarshal.GetReference(tile);
             int o0 = 0;
@@ -533,8 +535,9 @@ namespace QuantGen.Generated
                     {
                         ref int ti = ref Unsafe.Add(ref t, i * 32);
                         ref sbyte d = ref Unsafe.Add(ref y, (r + i) * yStride);
-                        Store16(Vector256.LoadUnsafe(ref ti), Vector256.LoadUnsafe(ref ti, 8), o0, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref d);
-                        Store16(Vector256.LoadUnsafe(ref ti, 16), Vector256.LoadUnsafe(ref ti, 24), o0 + 16, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref d);
+                        int rb = hasRowBias ? Unsafe.Add(ref rowBias, r + i) : 0;
+                        Store16(Vector256.LoadUnsafe(ref ti), Vector256.LoadUnsafe(ref ti, 8), o0, n, rb, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref d);
+                        Store16(Vector256.LoadUnsafe(ref ti, 16), Vector256.LoadUnsafe(ref ti, 24), o0 + 16, n, rb, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref d);
                     }
                 }
 
@@ -542,8 +545,9 @@ namespace QuantGen.Generated
                 {
                     VnniRow1x32(ref Unsafe.Add(ref a, r * aStride), ref wb, kQuads, np, ref t);
                     ref sbyte d = ref Unsafe.Add(ref y, r * yStride);
-                    Store16(Vector256.LoadUnsafe(ref t), Vector256.LoadUnsafe(ref t, 8), o0, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref d);
-                    Store16(Vector256.LoadUnsafe(ref t, 16), Vector256.LoadUnsafe(ref t, 24), o0 + 16, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref d);
+                    int rb = hasRowBias ? Unsafe.Add(ref rowBias, r) : 0;
+                    Store16(Vector256.LoadUnsafe(ref t), Vector256.LoadUnsafe(ref t, 8), o0, n, rb, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref d);
+                    Store16(Vector256.LoadUnsafe(ref t, 16), Vector256.LoadUnsafe(ref t, 24), o0 + 16, n, rb, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref d);
                 }
             }
 
@@ -559,14 +563,16 @@ namespace QuantGen.Generated
                     for (int i = 0; i < 4; i++)
                     {
                         ref int ti = ref Unsafe.Add(ref t, i * 16);
-                        Store16(Vector256.LoadUnsafe(ref ti), Vector256.LoadUnsafe(ref ti, 8), o0, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, (r + i) * yStride));
+                        int rb = hasRowBias ? Unsafe.Add(ref rowBias, r + i) : 0;
+                        Store16(Vector256.LoadUnsafe(ref ti), Vector256.LoadUnsafe(ref ti, 8), o0, n, rb, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, (r + i) * yStride));
                     }
                 }
 
                 for (; r < rows; r++)
                 {
                     VnniRow1x16(ref Unsafe.Add(ref a, r * aStride), ref wb, kQuads, np, two, ref t);
-                    Store16(Vector256.LoadUnsafe(ref t), Vector256.LoadUnsafe(ref t, 8), o0, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, r * yStride));
+                    int rb = hasRowBias ? Unsafe.Add(ref rowBias, r) : 0;
+                    Store16(Vector256.LoadUnsafe(ref t), Vector256.LoadUnsafe(ref t, 8), o0, n, rb, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, r * yStride));
                 }
             }
         }
@@ -749,21 +755,18 @@ namespace QuantGen.Generated
         private static Vector256<byte> Quad(ref sbyte a, int q) =>
             Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref a, q * 4))) ^ unchecked((int)0x80808080)).AsByte();
 
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Store32(Vector256<int> c0, Vector256<int> c1, Vector256<int> c2, Vector256<int> c3, int o0, int n, ref int bias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte yr)
-        {
-            Store16(c0, c1, o0, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref yr);
-            Store16(c2, c3, o0 + 16, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref yr);
-        }
-
         /// <summary>Channels o0 .. o0 + 15 of one row (fewer at the end of the row): AVX-512 requantizes in registers, else scalar.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Store16(Vector256<int> c0, Vector256<int> c1, int o0, int n, ref int bias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte yr)
+        private static void Store16(Vector256<int> c0, Vector256<int> c1, int o0, int n, int rowBias, ref int bias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte yr)
         {
             if (o0 >= n)
             {
                 return;
             }
+
+            Vector256<int> rb = Vector256.Create(rowBias);
+            c0 += rb;
+            c1 += rb;
 
             if (Avx512BW.IsSupported)
             {
@@ -772,6 +775,83 @@ namespace QuantGen.Generated
             }
 
             StoreRow16(c0, c1, o0, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref yr);
+        }
+
+        /// <summary>
+        /// Packs a MatMul's right operand b[t, j] = src[offset + t * tStride + j * jStride] (t &lt; k, j &lt; cols, raw int8) into
+        /// GemmVnni's layout [k / 4][np8][4] (k a multiple of 4, padding zero) and writes each column's bias
+        /// colBias[j] = colScale * sum_t b[t, j] + constant (wrapping int32: only the final accumulator has to be exact).
+        /// tStride == 1 reads whole quads (a transpose fused into the packing); otherwise 4 bytes are gathered.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void PackQuads(ReadOnlySpan<sbyte> src, int offset, int tStride, int jStride, int k, int cols, Span<sbyte> dst, int np8, Span<int> colBias, int colScale, int constant)
+        {
+            int kQuads = k / 4;
+            ref sbyte s0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(src), offset);
+            ref int d0 = ref Unsafe.As<sbyte, int>(ref MemoryMarshal.GetReference(dst));
+            for (int j = 0; j < cols; j++)
+            {
+                ref sbyte sj = ref Unsafe.Add(ref s0, j * jStride);
+                int sum = 0;
+                for (int q = 0; q < kQuads; q++)
+                {
+                    int v;
+                    if (tStride == 1)
+                    {
+                        v = Unsafe.ReadUnaligned<int>(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref sj, q * 4)));
+                    }
+                    else
+                    {
+                        ref sbyte st = ref Unsafe.Add(ref sj, q * 4 * tStride);
+                        v = (byte)st | ((byte)Unsafe.Add(ref st, tStride) << 8) | ((byte)Unsafe.Add(ref st, 2 * tStride) << 16) | ((byte)Unsafe.Add(ref st, 3 * tStride) << 24);
+                    }
+
+                    Unsafe.Add(ref d0, (q * np8) + j) = v;
+                    sum += (sbyte)v + (sbyte)(v >> 8) + (sbyte)(v >> 16) + (sbyte)(v >> 24);
+                }
+
+                colBias[j] = unchecked((colScale * sum) + constant);
+            }
+
+            for (int j = cols; j < np8; j++)
+            {
+                for (int q = 0; q < kQuads; q++)
+                {
+                    Unsafe.Add(ref d0, (q * np8) + j) = 0;
+                }
+
+                colBias[j] = 0;
+            }
+        }
+
+        /// <summary>dst[r] = scale * sum_t a[r * k + t] (wrapping int32): a MatMul's row term of the zero-point expansion.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void RowBias(ReadOnlySpan<sbyte> a, int rows, int k, int scale, Span<int> dst)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                ReadOnlySpan<sbyte> row = a.Slice(r * k, k);
+                int sum = 0, t = 0;
+                if (Vector256.IsHardwareAccelerated)
+                {
+                    Vector256<short> acc = Vector256<short>.Zero;
+                    for (; t + 32 <= k; t += 32)
+                    {
+                        (Vector256<short> lo, Vector256<short> hi) = Vector256.Widen(Vector256.Create(row.Slice(t, 32)));
+                        acc += lo + hi;
+                    }
+
+                    (Vector256<int> l, Vector256<int> h) = Vector256.Widen(acc);
+                    sum = Vector256.Sum(l + h);
+                }
+
+                for (; t < k; t++)
+                {
+                    sum += row[t];
+                }
+
+                dst[r] = unchecked(scale * sum);
+            }
         }
 
         /// <summary>

@@ -142,7 +142,7 @@ namespace QuantGen.Tests.Generators
             Assert.All(info.Layers, l => Assert.Equal("int8-gemm-vnni", l.Kernel)); // AVX-VNNI where available, else the pmaddwd GEMM
             Assert.Equal(21, info.Layers[0].AccumulatorBits);
             Assert.Equal(Enumerable.Range(0, 10).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)), info.Labels);
-            Assert.Equal(new[] { "int16-gemm-pmaddwd", "int16-gemm-pmaddwd" }, Vit.Info.Layers.Where(l => l.Op == "MatMul").Select(l => l.Kernel));
+            Assert.Equal(new[] { "int8-gemm-vnni", "int16-gemm-pmaddwd" }, Vit.Info.Layers.Where(l => l.Op == "MatMul").Select(l => l.Kernel));
         }
 
         [Fact]
