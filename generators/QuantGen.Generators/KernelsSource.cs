@@ -248,9 +248,20 @@ namespace QuantGen.Generated
             }
             else
             {
-                for (int i = 0; i < count; i++)
+                // A partial tile (the end of a row): 8, 4, 2, 1 bytes as needed, never past the row.
+                ulong lo8 = bytes.AsUInt64().GetElement(0), hi8 = bytes.AsUInt64().GetElement(1);
+                int i = 0;
+                if (count >= 8)
                 {
-                    Unsafe.Add(ref dst, i) = bytes.GetElement(i);
+                    Unsafe.WriteUnaligned(ref Unsafe.As<sbyte, byte>(ref dst), lo8);
+                    lo8 = hi8;
+                    i = 8;
+                }
+
+                for (; i < count; i++)
+                {
+                    Unsafe.Add(ref dst, i) = (sbyte)lo8;
+                    lo8 >>= 8;
                 }
             }
         }
@@ -506,21 +517,21 @@ namespace QuantGen.Generated
         /// Tiles: 4 rows x 32 channels (16 ymm accumulators), then 16- and 8-channel blocks and single rows.
         /// bias: int32, mul / round / shift: int64, all readable up to n rounded up to 16 entries. rowBias: an int32 per row
         /// added to all of its channels (a MatMul's zero-point term -zb * sum_k a[r, k]), or a null reference for none.
+        /// t: 128 ints of scratch (the accumulator tiles pass through it).
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void GemmVnni(ref sbyte a, int rows, int aStride, ref sbyte w, int kQuads, int np, int n,
-            ref int bias, ref int rowBias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte y, int yStride)
+            ref int bias, ref int rowBias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte y, int yStride, ref int t)
         {
             if (!AvxVnni.IsSupported)
             {
                 throw new PlatformNotSupportedException("GemmVnni needs AVX-VNNI; callers check UseVnni");
             }
 
-            // The accumulator tiles live in separate methods that end by storing them to `tile`: inlined into this method, the
-            // JIT kept the accumulators in ymm16-31 and copied each through a low register around every vpdpbusd.
+            // The accumulator tiles live in separate methods that end by storing them to t (128 ints of the caller's scratch, so
+            // no stackalloc is zeroed per call): inlined into this method, the JIT kept the accumulators in ymm16-31 and copied
+            // each through a low register around every vpdpbusd.
             bool hasRowBias = !Unsafe.IsNullRef(ref rowBias);
-            Span<int> tile = stackalloc int[128];
-            ref int t = ref MemoryMarshal.GetReference(tile);
             int o0 = 0;
             // Channel blocks of 32 outside, row blocks inside: a block's packed weights (kQuads * 128 bytes) stay in L1
             // while every row streams past them.
@@ -1200,6 +1211,45 @@ namespace QuantGen.Generated
         {
             int kPairs = (k + 1) / 2;
             dst.Slice(0, kPairs * np * 2).Clear();
+            if (Sse2.IsSupported)
+            {
+                // Rows t and t + 1 sign-extended, minus z, interleaved 8 columns at a time (punpcklwd / punpckhwd); an odd
+                // last row pairs with the zeros already there.
+                Vector128<short> zv = Vector128.Create((short)z);
+                int t = 0;
+                for (; t + 2 <= k; t += 2)
+                {
+                    ReadOnlySpan<sbyte> r0 = b.Slice(t * cols, cols), r1 = b.Slice((t + 1) * cols, cols);
+                    Span<short> d = dst.Slice((t / 2) * np * 2);
+                    int j = 0;
+                    for (; j + 8 <= cols; j += 8)
+                    {
+                        Vector128<short> v0 = Vector128.WidenLower(Vector128.CreateScalar(Unsafe.ReadUnaligned<long>(ref Unsafe.As<sbyte, byte>(ref Unsafe.AsRef(in r0[j])))).AsSByte()) - zv;
+                        Vector128<short> v1 = Vector128.WidenLower(Vector128.CreateScalar(Unsafe.ReadUnaligned<long>(ref Unsafe.As<sbyte, byte>(ref Unsafe.AsRef(in r1[j])))).AsSByte()) - zv;
+                        Sse2.UnpackLow(v0, v1).CopyTo(d.Slice(j * 2, 8));
+                        Sse2.UnpackHigh(v0, v1).CopyTo(d.Slice((j * 2) + 8, 8));
+                    }
+
+                    for (; j < cols; j++)
+                    {
+                        d[j * 2] = (short)(r0[j] - z);
+                        d[(j * 2) + 1] = (short)(r1[j] - z);
+                    }
+                }
+
+                if (t < k)
+                {
+                    ReadOnlySpan<sbyte> r0 = b.Slice(t * cols, cols);
+                    Span<short> d = dst.Slice((t / 2) * np * 2);
+                    for (int j = 0; j < cols; j++)
+                    {
+                        d[j * 2] = (short)(r0[j] - z);
+                    }
+                }
+
+                return;
+            }
+
             for (int t = 0; t < k; t++)
             {
                 ReadOnlySpan<sbyte> row = b.Slice(t * cols, cols);
