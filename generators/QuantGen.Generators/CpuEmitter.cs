@@ -428,24 +428,31 @@ namespace QuantGen.Generators
             return offset;
         }
 
-        /// <summary>Per-channel constants of the GEMM's fused requantization, padded to np channels.</summary>
-        private void EmitRequantStatics(string id, int n, int np, Func<int, int> bias, Func<int, Dyadic> requant)
+        /// <summary>
+        /// Per-channel constants of the GEMM's fused requantization, padded to np channels. Returns the zero point the kernel
+        /// still has to add: 0 when it was folded into the rounding constant, zo + ((acc m + 2^(s-1)) &gt;&gt; s) ==
+        /// (acc m + 2^(s-1) + zo 2^s) &gt;&gt; s (floor division by 2^s of a multiple of 2^s), done where every shift is at most 53
+        /// so that |acc m| &lt; 2^62 plus |zo 2^s + 2^(s-1)| &lt; 2^62 cannot overflow int64.
+        /// </summary>
+        private long EmitRequantStatics(string id, int n, int np, Func<int, int> bias, Func<int, Dyadic> requant, long zo)
         {
             int[] b = new int[np];
             long[] mul = new long[np], round = new long[np], shift = new long[np];
+            bool fold = Math.Abs(zo) <= 255 && Enumerable.Range(0, n).All(o => requant(o).Shift <= 53);
             for (int o = 0; o < n; o++)
             {
                 Dyadic r = requant(o);
                 b[o] = bias(o);
                 mul[o] = r.Multiplier;
                 shift[o] = r.Shift;
-                round[o] = r.Shift == 0 ? 0 : 1L << (r.Shift - 1);
+                round[o] = (r.Shift == 0 ? 0 : 1L << (r.Shift - 1)) + (fold ? zo << r.Shift : 0);
             }
 
             Static("int", $"{id}_Bias32", b, v => I(v));
             Static("long", $"{id}_Mul64", mul, I);
             Static("long", $"{id}_Round64", round, I);
             Static("long", $"{id}_Shift64", shift, I);
+            return fold ? 0 : zo;
         }
 
         /// <summary>A Dense layer on the packed int8 GEMM: what its call needs, for the single-input and the batched paths.</summary>
@@ -471,7 +478,8 @@ namespace QuantGen.Generators
 
             public long Hi { get; }
 
-            public long Zo { get; }
+            /// <summary>The output zero point the kernel adds (0 when folded into the rounding constant).</summary>
+            public long Zo { get; set; }
 
             public int Offset { get; set; }
 
@@ -899,7 +907,7 @@ namespace QuantGen.Generators
                     unsigned[o] = folded[o] - 128 * sum;
                 }
 
-                EmitRequantStatics(id, n, dense.NpStatics, o => unchecked((int)folded[o]), o => d.Requant![o]);
+                dense.Zo = EmitRequantStatics(id, n, dense.NpStatics, o => unchecked((int)folded[o]), o => d.Requant![o], y.Quant!.ZeroPoint);
                 Static("int", $"{id}_BiasU32", Enumerable.Range(0, dense.NpStatics).Select(o => o < n ? unchecked((int)unsigned[o]) : 0), v => I(v));
                 statics.Line($"private static short[]? s_{id}_Pairs; // {id}'s weights in the int16 pair layout, built on first use where AVX-VNNI is missing");
                 dense.RowsPerSample = rows;
@@ -977,6 +985,7 @@ namespace QuantGen.Generators
             {
                 int kPairs = (k + 1) / 2, stride = kPairs * 2, np = (cols + 15) / 16 * 16;
                 kernels[node.Layer.Name] = "int16-gemm-pmaddwd";
+                long zoKernel = EmitRequantStatics(id, cols, np, _ => 0, _ => r, y.Quant!.ZeroPoint);
                 bool vnni = VnniMatMul(node);
                 if (vnni)
                 {
@@ -1018,7 +1027,7 @@ namespace QuantGen.Generators
                     w.Line($"QuantGenKernels.RowBias(a.Slice(bt * {rowsA * k}, {rowsA * k}), {rowsA}, {k}, {I(-zb)}, rowBias);");
                     w.Line($"QuantGenKernels.GemmVnni(ref Unsafe.AsRef(in a[bt * {rowsA * k}]), {rowsA}, {k}, ref MemoryMarshal.GetReference(tq), {kQuads}, {np8}, {cols},");
                     w.Line($"    ref MemoryMarshal.GetReference(colBias), ref MemoryMarshal.GetReference(rowBias), ref MemoryMarshal.GetReference({id}_Mul64), ref MemoryMarshal.GetReference({id}_Round64), ref MemoryMarshal.GetReference({id}_Shift64),");
-                    w.Line($"    {I(y.Quant!.ZeroPoint)}, {I(y.Type.MinValue)}, {I(y.Type.MaxValue)}, ref y[bt * {rowsA * cols}], {cols}, ref MemoryMarshal.GetArrayDataReference(_tile));");
+                    w.Line($"    {I(zoKernel)}, {I(y.Type.MinValue)}, {I(y.Type.MaxValue)}, ref y[bt * {rowsA * cols}], {cols}, ref MemoryMarshal.GetArrayDataReference(_tile));");
                     w.Close();
                     w.Line();
                     w.Line("return;");
@@ -1028,7 +1037,6 @@ namespace QuantGen.Generators
 
                 gemmA = Math.Max(gemmA, rowsA * stride);
                 gemmB = Math.Max(gemmB, kPairs * np * 2);
-                EmitRequantStatics(id, cols, np, _ => 0, _ => r);
                 w.Line($"// Kernel int16-gemm-pmaddwd: |a - za| <= {amax}, |b - zb| <= {bmax}, so {amax} * {bmax} * {kp} < 2^31 and int32 lanes are exact.");
                 w.Line($"// Per batch: a - za as int16 rows, b - zb packed into the GEMM's pair layout [{kPairs}][{np}][2], one register-blocked GEMM with fused requantization.");
                 w.Line("Span<short> ta = _gemmA, tb = _gemmB;");
@@ -1037,7 +1045,7 @@ namespace QuantGen.Generators
                 w.Line($"QuantGenKernels.PackPairs(b.Slice(bt * {k * cols}, {k * cols}), {k}, {cols}, {I(zb)}, tb, {np});");
                 w.Line($"QuantGenKernels.GemmRequant(ref MemoryMarshal.GetReference(ta), {rowsA}, {stride}, ref MemoryMarshal.GetReference(tb), {kPairs}, {np}, {cols},");
                 w.Line($"    ref MemoryMarshal.GetReference({id}_Bias32), ref MemoryMarshal.GetReference({id}_Mul64), ref MemoryMarshal.GetReference({id}_Round64), ref MemoryMarshal.GetReference({id}_Shift64),");
-                w.Line($"    {I(y.Quant!.ZeroPoint)}, {I(y.Type.MinValue)}, {I(y.Type.MaxValue)}, ref y[bt * {rowsA * cols}], {cols});");
+                w.Line($"    {I(zoKernel)}, {I(y.Type.MinValue)}, {I(y.Type.MaxValue)}, ref y[bt * {rowsA * cols}], {cols});");
                 w.Close();
             }
             else if (amax <= 32767 && bmax <= 32767 && amax * bmax * kp < int.MaxValue)

@@ -229,7 +229,7 @@ namespace QuantGen.Generated
 
         /// <summary>16 accumulators of channels o..o+15 (bias not yet added) -> 16 int8 outputs (count &lt; 16: a partial store).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Requant16(Vector512<int> acc, int o, int count, ref int bias, ref long mul, ref long round, ref long shift, Vector512<long> zo, Vector512<long> lo, Vector512<long> hi, ref sbyte dst)
+        private static void Requant16(Vector512<int> acc, int o, int count, ref int bias, ref long mul, ref long round, ref long shift, Vector512<long> zo, Vector512<int> lo, Vector512<int> hi, ref sbyte dst)
         {
             acc += Vector512.LoadUnsafe(ref bias, (nuint)o);
             Vector512<long> l0 = Avx512F.ConvertToVector512Int64(acc.GetLower());
@@ -238,9 +238,10 @@ namespace QuantGen.Generated
             l1 = Avx512F.Multiply(l1.AsInt32(), Vector512.LoadUnsafe(ref mul, (nuint)(o + 8)).AsInt32());
             l0 = Avx512F.ShiftRightArithmeticVariable(l0 + Vector512.LoadUnsafe(ref round, (nuint)o), Vector512.LoadUnsafe(ref shift, (nuint)o).AsUInt64());
             l1 = Avx512F.ShiftRightArithmeticVariable(l1 + Vector512.LoadUnsafe(ref round, (nuint)(o + 8)), Vector512.LoadUnsafe(ref shift, (nuint)(o + 8)).AsUInt64());
-            l0 = Vector512.Min(Vector512.Max(l0 + zo, lo), hi);
-            l1 = Vector512.Min(Vector512.Max(l1 + zo, lo), hi);
-            Vector512<int> packed = Vector512.Create(Avx512F.ConvertToVector256Int32(l0), Avx512F.ConvertToVector256Int32(l1));
+            // Saturating narrow to int32 (vpmovsqd) keeps every value's order, so clamping the 16 int32 lanes to [lo, hi] (both
+            // within int32) gives the same bytes as clamping the int64 lanes.
+            Vector512<int> packed = Vector512.Create(Avx512F.ConvertToVector256Int32WithSaturation(l0 + zo), Avx512F.ConvertToVector256Int32WithSaturation(l1 + zo));
+            packed = Vector512.Min(Vector512.Max(packed, lo), hi);
             Vector128<sbyte> bytes = Avx512F.ConvertToVector128SByte(packed);
             if (count >= 16)
             {
@@ -270,7 +271,8 @@ namespace QuantGen.Generated
         private static void GemmAvx512(ref short a, int rows, int aStride, ref short w, int kPairs, int np, int n,
             ref int bias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte y, int yStride)
         {
-            Vector512<long> zv = Vector512.Create(zo), lv = Vector512.Create(lo), hv = Vector512.Create(hi);
+            Vector512<long> zv = Vector512.Create(zo);
+            Vector512<int> lv = Vector512.Create((int)lo), hv = Vector512.Create((int)hi);
             int o0 = 0;
             // Channel blocks of 64 outside, row blocks inside: the block's packed weights (kPairs * 256 bytes) stay in cache
             // while every row streams past them.
@@ -781,7 +783,7 @@ namespace QuantGen.Generated
 
             if (Avx512BW.IsSupported)
             {
-                Requant16(Vector512.Create(c0, c1), o0, n - o0, ref bias, ref mul, ref round, ref shift, Vector512.Create(zo), Vector512.Create(lo), Vector512.Create(hi), ref Unsafe.Add(ref yr, o0));
+                Requant16(Vector512.Create(c0, c1), o0, n - o0, ref bias, ref mul, ref round, ref shift, Vector512.Create(zo), Vector512.Create((int)lo), Vector512.Create((int)hi), ref Unsafe.Add(ref yr, o0));
                 return;
             }
 
