@@ -149,11 +149,6 @@ namespace QuantGen.Generators
                 w.Line($"private readonly short[] _gemmA = new short[{gemmA}]; // int16 rows of a GEMM's left operand");
             }
 
-            if (denseGemms.Count > 0 || mmQuads > 0)
-            {
-                w.Line("private readonly int[] _tile = new int[128]; // the VNNI GEMM's accumulator tiles pass through it");
-            }
-
             if (mmQuads > 0)
             {
                 w.Line($"private readonly sbyte[] _mmQuads = new sbyte[{mmQuads}]; // a MatMul's right operand in the VNNI layout");
@@ -577,7 +572,7 @@ namespace QuantGen.Generators
             }
 
             w.Line($"QuantGenKernels.GemmVnni(ref MemoryMarshal.GetReference({src}), {rows}, {stride}, ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {g.Offset})), {g.KQuads}, {g.Np8}, {g.N},");
-            w.Line($"    ref MemoryMarshal.GetReference({g.Id}_BiasU32), ref Unsafe.NullRef<int>(), {requant}, ref MemoryMarshal.GetArrayDataReference(_tile));");
+            w.Line($"    ref MemoryMarshal.GetReference({g.Id}_BiasU32), ref Unsafe.NullRef<int>(), {requant});");
             w.Close();
             w.Open("else");
             w.Line("Span<short> xs = _gemmA;");
@@ -1027,7 +1022,7 @@ namespace QuantGen.Generators
                     w.Line($"QuantGenKernels.RowBias(a.Slice(bt * {rowsA * k}, {rowsA * k}), {rowsA}, {k}, {I(-zb)}, rowBias);");
                     w.Line($"QuantGenKernels.GemmVnni(ref Unsafe.AsRef(in a[bt * {rowsA * k}]), {rowsA}, {k}, ref MemoryMarshal.GetReference(tq), {kQuads}, {np8}, {cols},");
                     w.Line($"    ref MemoryMarshal.GetReference(colBias), ref MemoryMarshal.GetReference(rowBias), ref MemoryMarshal.GetReference({id}_Mul64), ref MemoryMarshal.GetReference({id}_Round64), ref MemoryMarshal.GetReference({id}_Shift64),");
-                    w.Line($"    {I(zoKernel)}, {I(y.Type.MinValue)}, {I(y.Type.MaxValue)}, ref y[bt * {rowsA * cols}], {cols}, ref MemoryMarshal.GetArrayDataReference(_tile));");
+                    w.Line($"    {I(zoKernel)}, {I(y.Type.MinValue)}, {I(y.Type.MaxValue)}, ref y[bt * {rowsA * cols}], {cols});");
                     w.Close();
                     w.Line();
                     w.Line("return;");

@@ -519,20 +519,19 @@ namespace QuantGen.Generated
         /// Tiles: 4 rows x 32 channels (16 ymm accumulators), then 16- and 8-channel blocks and single rows.
         /// bias: int32, mul / round / shift: int64, all readable up to n rounded up to 16 entries. rowBias: an int32 per row
         /// added to all of its channels (a MatMul's zero-point term -zb * sum_k a[r, k]), or a null reference for none.
-        /// t: 128 ints of scratch (the accumulator tiles pass through it).
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void GemmVnni(ref sbyte a, int rows, int aStride, ref sbyte w, int kQuads, int np, int n,
-            ref int bias, ref int rowBias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte y, int yStride, ref int t)
+            ref int bias, ref int rowBias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte y, int yStride)
         {
             if (!AvxVnni.IsSupported)
             {
                 throw new PlatformNotSupportedException("GemmVnni needs AVX-VNNI; callers check UseVnni");
             }
 
-            // The accumulator tiles live in separate methods that end by storing them to t (128 ints of the caller's scratch, so
-            // no stackalloc is zeroed per call): inlined into this method, the JIT kept the accumulators in ymm16-31 and copied
-            // each through a low register around every vpdpbusd.
+            // The accumulator tiles are separate NoInlining methods that requantize and store their own outputs: inlined into
+            // this method, the JIT kept the accumulators in ymm16-31 and copied each through a low register around every
+            // vpdpbusd.
             bool hasRowBias = !Unsafe.IsNullRef(ref rowBias);
             int o0 = 0;
             // Channel blocks of 32 outside, row blocks inside: a block's packed weights (kQuads * 128 bytes) stay in L1
@@ -543,24 +542,14 @@ namespace QuantGen.Generated
                 int r = 0;
                 for (; r + 4 <= rows; r += 4)
                 {
-                    VnniTile4x32(ref Unsafe.Add(ref a, r * aStride), aStride, ref wb, kQuads, np, ref t);
-                    for (int i = 0; i < 4; i++)
-                    {
-                        ref int ti = ref Unsafe.Add(ref t, i * 32);
-                        ref sbyte d = ref Unsafe.Add(ref y, (r + i) * yStride);
-                        int rb = hasRowBias ? Unsafe.Add(ref rowBias, r + i) : 0;
-                        Store16(Vector256.LoadUnsafe(ref ti), Vector256.LoadUnsafe(ref ti, 8), o0, n, rb, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref d);
-                        Store16(Vector256.LoadUnsafe(ref ti, 16), Vector256.LoadUnsafe(ref ti, 24), o0 + 16, n, rb, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref d);
-                    }
+                    VnniTile4x32(ref Unsafe.Add(ref a, r * aStride), aStride, ref wb, kQuads, np, o0, n, ref hasRowBias ? ref Unsafe.Add(ref rowBias, r) : ref Unsafe.NullRef<int>(),
+                        ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, r * yStride), yStride);
                 }
 
                 for (; r < rows; r++)
                 {
-                    VnniRow1x32(ref Unsafe.Add(ref a, r * aStride), ref wb, kQuads, np, ref t);
-                    ref sbyte d = ref Unsafe.Add(ref y, r * yStride);
-                    int rb = hasRowBias ? Unsafe.Add(ref rowBias, r) : 0;
-                    Store16(Vector256.LoadUnsafe(ref t), Vector256.LoadUnsafe(ref t, 8), o0, n, rb, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref d);
-                    Store16(Vector256.LoadUnsafe(ref t, 16), Vector256.LoadUnsafe(ref t, 24), o0 + 16, n, rb, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref d);
+                    VnniRow1x32(ref Unsafe.Add(ref a, r * aStride), ref wb, kQuads, np, o0, n, hasRowBias ? Unsafe.Add(ref rowBias, r) : 0,
+                        ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, r * yStride));
                 }
             }
 
@@ -572,27 +561,26 @@ namespace QuantGen.Generated
                 int r = 0;
                 for (; r + 4 <= rows; r += 4)
                 {
-                    VnniTile4x16(ref Unsafe.Add(ref a, r * aStride), aStride, ref wb, kQuads, np, two, ref t);
-                    for (int i = 0; i < 4; i++)
-                    {
-                        ref int ti = ref Unsafe.Add(ref t, i * 16);
-                        int rb = hasRowBias ? Unsafe.Add(ref rowBias, r + i) : 0;
-                        Store16(Vector256.LoadUnsafe(ref ti), Vector256.LoadUnsafe(ref ti, 8), o0, n, rb, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, (r + i) * yStride));
-                    }
+                    VnniTile4x16(ref Unsafe.Add(ref a, r * aStride), aStride, ref wb, kQuads, np, two, o0, n, ref hasRowBias ? ref Unsafe.Add(ref rowBias, r) : ref Unsafe.NullRef<int>(),
+                        ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, r * yStride), yStride);
                 }
 
                 for (; r < rows; r++)
                 {
-                    VnniRow1x16(ref Unsafe.Add(ref a, r * aStride), ref wb, kQuads, np, two, ref t);
-                    int rb = hasRowBias ? Unsafe.Add(ref rowBias, r) : 0;
-                    Store16(Vector256.LoadUnsafe(ref t), Vector256.LoadUnsafe(ref t, 8), o0, n, rb, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, r * yStride));
+                    VnniRow1x16(ref Unsafe.Add(ref a, r * aStride), ref wb, kQuads, np, two, o0, n, hasRowBias ? Unsafe.Add(ref rowBias, r) : 0,
+                        ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, r * yStride));
                 }
             }
         }
 
-        /// <summary>4 rows x 32 channels of vpdpbusd over all quads; the 16 accumulators go to t[row * 32 + channel].</summary>
+        /// <summary>The row bias of row i of a 4-row tile (0 without one).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static int RowBiasAt(ref int rowBias, int i) => Unsafe.IsNullRef(ref rowBias) ? 0 : Unsafe.Add(ref rowBias, i);
+
+        /// <summary>4 rows x 32 channels of vpdpbusd over all quads, then requantized into rows y, y + yStride, ...</summary>
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void VnniTile4x32(ref sbyte a0, int aStride, ref sbyte wb, int kQuads, int np, ref int t)
+        private static void VnniTile4x32(ref sbyte a0, int aStride, ref sbyte wb, int kQuads, int np, int o0, int n, ref int rowBias,
+            ref int bias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte y, int yStride)
         {
             ref sbyte a1 = ref Unsafe.Add(ref a0, aStride);
             ref sbyte a2 = ref Unsafe.Add(ref a1, aStride);
@@ -630,30 +618,31 @@ namespace QuantGen.Generated
                 c33 = AvxVnni.MultiplyWideningAndAdd(c33, b, w3);
             }
 
-            c00.StoreUnsafe(ref t, 0);
-            c01.StoreUnsafe(ref t, 8);
-            c02.StoreUnsafe(ref t, 16);
-            c03.StoreUnsafe(ref t, 24);
-            c10.StoreUnsafe(ref t, 32);
-            c11.StoreUnsafe(ref t, 40);
-            c12.StoreUnsafe(ref t, 48);
-            c13.StoreUnsafe(ref t, 56);
-            c20.StoreUnsafe(ref t, 64);
-            c21.StoreUnsafe(ref t, 72);
-            c22.StoreUnsafe(ref t, 80);
-            c23.StoreUnsafe(ref t, 88);
-            c30.StoreUnsafe(ref t, 96);
-            c31.StoreUnsafe(ref t, 104);
-            c32.StoreUnsafe(ref t, 112);
-            c33.StoreUnsafe(ref t, 120);
+            ref sbyte d = ref y;
+            int rb = RowBiasAt(ref rowBias, 0);
+            Store16(c00, c01, o0, n, rb, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref d);
+            Store16(c02, c03, o0 + 16, n, rb, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref d);
+            d = ref Unsafe.Add(ref d, yStride);
+            rb = RowBiasAt(ref rowBias, 1);
+            Store16(c10, c11, o0, n, rb, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref d);
+            Store16(c12, c13, o0 + 16, n, rb, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref d);
+            d = ref Unsafe.Add(ref d, yStride);
+            rb = RowBiasAt(ref rowBias, 2);
+            Store16(c20, c21, o0, n, rb, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref d);
+            Store16(c22, c23, o0 + 16, n, rb, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref d);
+            d = ref Unsafe.Add(ref d, yStride);
+            rb = RowBiasAt(ref rowBias, 3);
+            Store16(c30, c31, o0, n, rb, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref d);
+            Store16(c32, c33, o0 + 16, n, rb, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref d);
         }
 
         /// <summary>
-        /// 1 row x 32 channels; the sums go to t[0 .. 31]. Even and odd quads accumulate separately (8 chains): with 4 chains a
+        /// 1 row x 32 channels, then requantized into y. Even and odd quads accumulate separately (8 chains): with 4 chains a
         /// single row is bound by vpdpbusd's latency, not its throughput (batch-1 GEMVs).
         /// </summary>
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void VnniRow1x32(ref sbyte a0, ref sbyte wb, int kQuads, int np, ref int t)
+        private static void VnniRow1x32(ref sbyte a0, ref sbyte wb, int kQuads, int np, int o0, int n, int rb,
+            ref int bias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte y)
         {
             Vector256<int> c0 = default, c1 = default, c2 = default, c3 = default;
             Vector256<int> d0 = default, d1 = default, d2 = default, d3 = default;
@@ -684,15 +673,14 @@ namespace QuantGen.Generated
                 c3 = AvxVnni.MultiplyWideningAndAdd(c3, b, Vector256.LoadUnsafe(ref wq, 96));
             }
 
-            (c0 + d0).StoreUnsafe(ref t, 0);
-            (c1 + d1).StoreUnsafe(ref t, 8);
-            (c2 + d2).StoreUnsafe(ref t, 16);
-            (c3 + d3).StoreUnsafe(ref t, 24);
+            Store16(c0 + d0, c1 + d1, o0, n, rb, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref y);
+            Store16(c2 + d2, c3 + d3, o0 + 16, n, rb, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref y);
         }
 
-        /// <summary>4 rows x 16 channels (8 when two is false: the second vector's weights are not read); t[row * 16 + channel].</summary>
+        /// <summary>4 rows x 16 channels (8 when two is false: the second vector's weights are not read), then requantized.</summary>
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void VnniTile4x16(ref sbyte a0, int aStride, ref sbyte wb, int kQuads, int np, bool two, ref int t)
+        private static void VnniTile4x16(ref sbyte a0, int aStride, ref sbyte wb, int kQuads, int np, bool two, int o0, int n, ref int rowBias,
+            ref int bias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte y, int yStride)
         {
             ref sbyte a1 = ref Unsafe.Add(ref a0, aStride);
             ref sbyte a2 = ref Unsafe.Add(ref a1, aStride);
@@ -718,19 +706,16 @@ namespace QuantGen.Generated
                 c31 = AvxVnni.MultiplyWideningAndAdd(c31, b, w1);
             }
 
-            c00.StoreUnsafe(ref t, 0);
-            c01.StoreUnsafe(ref t, 8);
-            c10.StoreUnsafe(ref t, 16);
-            c11.StoreUnsafe(ref t, 24);
-            c20.StoreUnsafe(ref t, 32);
-            c21.StoreUnsafe(ref t, 40);
-            c30.StoreUnsafe(ref t, 48);
-            c31.StoreUnsafe(ref t, 56);
+            Store16(c00, c01, o0, n, RowBiasAt(ref rowBias, 0), ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref y);
+            Store16(c10, c11, o0, n, RowBiasAt(ref rowBias, 1), ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, yStride));
+            Store16(c20, c21, o0, n, RowBiasAt(ref rowBias, 2), ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, 2 * yStride));
+            Store16(c30, c31, o0, n, RowBiasAt(ref rowBias, 3), ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, 3 * yStride));
         }
 
-        /// <summary>1 row x 16 (or 8) channels; t[0 .. 15]. Four quads in flight (8 chains), as in VnniRow1x32.</summary>
+        /// <summary>1 row x 16 (or 8) channels, then requantized. Four quads in flight (8 chains), as in VnniRow1x32.</summary>
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void VnniRow1x16(ref sbyte a0, ref sbyte wb, int kQuads, int np, bool two, ref int t)
+        private static void VnniRow1x16(ref sbyte a0, ref sbyte wb, int kQuads, int np, bool two, int o0, int n, int rb,
+            ref int bias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte y)
         {
             Vector256<int> c0 = default, c1 = default, d0 = default, d1 = default, e0 = default, e1 = default, f0 = default, f1 = default;
             int q = 0;
@@ -759,8 +744,7 @@ namespace QuantGen.Generated
                 c1 = AvxVnni.MultiplyWideningAndAdd(c1, b, two ? Vector256.LoadUnsafe(ref wq, 32) : default);
             }
 
-            ((c0 + d0) + (e0 + f0)).StoreUnsafe(ref t, 0);
-            ((c1 + d1) + (e1 + f1)).StoreUnsafe(ref t, 8);
+            Store16((c0 + d0) + (e0 + f0), (c1 + d1) + (e1 + f1), o0, n, rb, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref y);
         }
 
         /// <summary>4 int8 activations of row a at quad q, broadcast to every int32 lane as u = a + 128 (xor 0x80 per byte).</summary>
