@@ -68,6 +68,14 @@ namespace QuantGen.Generators
             var body = new SourceWriter();
             foreach (GraphNode node in graph.Nodes)
             {
+                if (node.Layer is MatMulLayer && VnniMatMul(node) && FusableTranspose(node) is GraphNode t)
+                {
+                    fusedTransposes[t.Layer.Name] = node.Layer.Name;
+                }
+            }
+
+            foreach (GraphNode node in graph.Nodes)
+            {
                 EmitLayer(body, node);
             }
 
@@ -91,9 +99,28 @@ namespace QuantGen.Generators
             w.Line("/// <summary>The SIMD path the int8 kernels take on this machine (avx512, avx2, vector128, scalar).</summary>");
             w.Line("public static string SimdPath => QuantGenKernels.SimdPath;");
             w.Line();
+            // The layer that produces the model's output writes straight into the caller's span when no other layer reads it.
+            bool direct = !graph.Nodes.Any(nd => nd.Inputs.Any(t => t.Name == output.Name));
             foreach (string f in fields)
             {
-                w.Line(f);
+                if (!(direct && f.Contains(" " + Buffer(output) + " = ")))
+                {
+                    w.Line(f);
+                }
+            }
+
+            List<DenseGemm>? rowChain = BatchRowChain();
+            const int batchRows = 64;
+            if (rowChain != null)
+            {
+                for (int i = 0; i + 1 < rowChain.Count; i++)
+                {
+                    w.Line($"private readonly sbyte[] _rows_{rowChain[i].Id} = new sbyte[{batchRows * rowChain[i].RowsPerSample * rowChain[i].N}]; // layer {rowChain[i].Id} of up to {batchRows} samples");
+                }
+
+                int rowsPerSample = rowChain[0].RowsPerSample;
+                gemmA = Math.Max(gemmA, rowChain.Max(g => batchRows * g.RowsPerSample * g.KPairs * 2));
+                gemmU = Math.Max(gemmU, rowChain.Max(g => g.K % 4 != 0 ? batchRows * g.RowsPerSample * g.KQuads * 4 : 0));
             }
 
             if (padBytes > 0)
@@ -122,6 +149,18 @@ namespace QuantGen.Generators
                 w.Line($"private readonly short[] _gemmA = new short[{gemmA}]; // int16 rows of a GEMM's left operand");
             }
 
+            if (mmQuads > 0)
+            {
+                w.Line($"private readonly sbyte[] _mmQuads = new sbyte[{mmQuads}]; // a MatMul's right operand in the VNNI layout");
+                w.Line($"private readonly int[] _mmColBias = new int[{mmColBias}];");
+                w.Line($"private readonly int[] _mmRowBias = new int[{mmRowBias}];");
+            }
+
+            if (gemmU > 0)
+            {
+                w.Line($"private readonly sbyte[] _gemmU = new sbyte[{gemmU}]; // GEMM rows padded to whole quads for vpdpbusd");
+            }
+
             if (gemmB > 0)
             {
                 w.Line($"private readonly short[] _gemmB = new short[{gemmB}]; // a MatMul's right operand in the GEMM's pair layout");
@@ -146,9 +185,21 @@ namespace QuantGen.Generators
             w.Line("if (batchSize < 0 || inputs.Length != (long)batchSize * InputLength) throw new ArgumentException($\"expected {batchSize} x {InputLength} input elements, got {inputs.Length}\", nameof(inputs));");
             w.Line("if (outputs.Length != (long)batchSize * OutputLength) throw new ArgumentException($\"expected room for {batchSize} x {OutputLength} output elements, got {outputs.Length}\", nameof(outputs));");
             w.Line("CheckInput(inputs);");
-            w.Open("for (int b = 0; b < batchSize; b++)");
-            w.Line("Run(inputs.Slice(b * InputLength, InputLength), outputs.Slice(b * OutputLength, OutputLength));");
-            w.Close();
+            if (rowChain != null)
+            {
+                w.Line($"// A chain of Dense layers: up to {batchRows} samples at a time run as the rows of one GEMM per layer.");
+                w.Open($"for (int b = 0; b < batchSize; b += {batchRows})");
+                w.Line($"int count = batchSize - b < {batchRows} ? batchSize - b : {batchRows};");
+                w.Line("RunRows(inputs.Slice(b * InputLength, count * InputLength), outputs.Slice(b * OutputLength, count * OutputLength), count);");
+                w.Close();
+            }
+            else
+            {
+                w.Open("for (int b = 0; b < batchSize; b++)");
+                w.Line("Run(inputs.Slice(b * InputLength, InputLength), outputs.Slice(b * OutputLength, OutputLength));");
+                w.Close();
+            }
+
             w.Close();
             w.Line();
             w.Line("private " + model.Name + "[]? _parallelWorkers;");
@@ -217,11 +268,39 @@ namespace QuantGen.Generators
             foreach (GraphNode node in graph.Nodes)
             {
                 string args = string.Join(", ", node.Inputs.Where(t => t.Kind != TensorKind.Initializer).Select(t => t.Kind == TensorKind.Input ? "input" : Buffer(t)));
-                w.Line($"Layer_{Id(node.Layer.Name)}({args}, {Buffer(node.Output)});");
+                w.Line($"Layer_{Id(node.Layer.Name)}({args}, {(direct && node.Output.Name == output.Name ? "output" : Buffer(node.Output))});");
             }
 
-            w.Line($"{Buffer(output)}.AsSpan().CopyTo(output);");
+            if (!direct)
+            {
+                w.Line($"{Buffer(output)}.AsSpan().CopyTo(output);");
+            }
+
             w.Close();
+            if (rowChain != null)
+            {
+                w.Line();
+                w.Line($"/// <summary>count (1 to {batchRows}) samples through the Dense chain, each layer one GEMM over count x rows.</summary>");
+                w.Open($"private void RunRows(ReadOnlySpan<{tin}> input, Span<{tout}> output, int count)");
+                for (int i = 0; i < rowChain.Count; i++)
+                {
+                    string src = i == 0 ? "input" : $"_rows_{rowChain[i - 1].Id}";
+                    string dst = i + 1 == rowChain.Count ? "output" : $"_rows_{rowChain[i].Id}";
+                    w.Line($"Rows_{rowChain[i].Id}({src}, {dst}, count);");
+                }
+
+                w.Close();
+                foreach (DenseGemm g in rowChain)
+                {
+                    w.Line();
+                    w.Line($"/// <summary>Layer \"{g.Id}\" on count samples at once (count x {g.RowsPerSample} GEMM rows).</summary>");
+                    w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
+                    w.Open($"private void Rows_{g.Id}(ReadOnlySpan<sbyte> x, Span<sbyte> y, int count)");
+                    EmitDenseGemmCall(w, g, g.RowsPerSample == 1 ? "count" : $"count * {g.RowsPerSample}", "x", "y");
+                    w.Close();
+                }
+            }
+
             w.Line();
             foreach (string line in layers.ToString().TrimEnd('\n').Split('\n'))
             {
@@ -346,28 +425,168 @@ namespace QuantGen.Generators
             return offset;
         }
 
-        /// <summary>Per-channel constants of the GEMM's fused requantization, padded to np channels.</summary>
-        private void EmitRequantStatics(string id, int n, int np, Func<int, int> bias, Func<int, Dyadic> requant)
+        /// <summary>
+        /// Per-channel constants of the GEMM's fused requantization, padded to np channels. Returns the zero point the kernel
+        /// still has to add: 0 when it was folded into the rounding constant, zo + ((acc m + 2^(s-1)) &gt;&gt; s) ==
+        /// (acc m + 2^(s-1) + zo 2^s) &gt;&gt; s (floor division by 2^s of a multiple of 2^s), done where every shift is at most 53
+        /// so that |acc m| &lt; 2^62 plus |zo 2^s + 2^(s-1)| &lt; 2^62 cannot overflow int64.
+        /// </summary>
+        private long EmitRequantStatics(string id, int n, int np, Func<int, int> bias, Func<int, Dyadic> requant, long zo)
         {
             int[] b = new int[np];
             long[] mul = new long[np], round = new long[np], shift = new long[np];
+            bool fold = Math.Abs(zo) <= 255 && Enumerable.Range(0, n).All(o => requant(o).Shift <= 53);
             for (int o = 0; o < n; o++)
             {
                 Dyadic r = requant(o);
                 b[o] = bias(o);
                 mul[o] = r.Multiplier;
                 shift[o] = r.Shift;
-                round[o] = r.Shift == 0 ? 0 : 1L << (r.Shift - 1);
+                round[o] = (r.Shift == 0 ? 0 : 1L << (r.Shift - 1)) + (fold ? zo << r.Shift : 0);
             }
 
             Static("int", $"{id}_Bias32", b, v => I(v));
             Static("long", $"{id}_Mul64", mul, I);
             Static("long", $"{id}_Round64", round, I);
             Static("long", $"{id}_Shift64", shift, I);
+            return fold ? 0 : zo;
         }
 
-        /// <summary>Weights [n, k] as int16 in the GEMM's layout [ceil(k / 2)][np][2], zero padded, 64-byte aligned in the blob.</summary>
-        private int AddPackedPairs(int[] w, int n, int k, int np)
+        /// <summary>A Dense layer on the packed int8 GEMM: what its call needs, for the single-input and the batched paths.</summary>
+        private sealed class DenseGemm
+        {
+            public DenseGemm(string id, int n, int k, long lo, long hi, long zo)
+            {
+                Id = id;
+                N = n;
+                K = k;
+                Lo = lo;
+                Hi = hi;
+                Zo = zo;
+            }
+
+            public string Id { get; }
+
+            public int N { get; }
+
+            public int K { get; }
+
+            public long Lo { get; }
+
+            public long Hi { get; }
+
+            /// <summary>The output zero point the kernel adds (0 when folded into the rounding constant).</summary>
+            public long Zo { get; set; }
+
+            public int Offset { get; set; }
+
+            public int RowsPerSample { get; set; }
+
+            public int KQuads => (K + 3) / 4;
+
+            public int KPairs => (K + 1) / 2;
+
+            public int Np8 => (N + 7) / 8 * 8;
+
+            public int Np16 => (N + 15) / 16 * 16;
+
+            /// <summary>Per-channel constants are read 16 at a time from 16- or 8-channel blocks: np16 entries cover both (a last
+            /// 8-channel block starts at np8 - 8 only when np8 is an odd multiple of 8, so np8 + 8 == np16).</summary>
+            public int NpStatics => Np16;
+        }
+
+        private readonly Dictionary<string, string> fusedTransposes = new Dictionary<string, string>(StringComparer.Ordinal);
+        private int mmQuads;
+        private int mmColBias;
+        private int mmRowBias;
+
+        /// <summary>A MatMul of two int8 operands that the AVX-VNNI GEMM takes (with the same accumulator proof as the int16 GEMM).</summary>
+        private bool VnniMatMul(GraphNode node)
+        {
+            TensorInfo a = node.Inputs[0], b = node.Inputs[1], y = node.Output;
+            int k = a.Shape[a.Shape.Length - 1];
+            long za = a.Quant!.ZeroPoint, zb = b.Quant!.ZeroPoint;
+            IntRange ra = ranges.Tensors[a.Name], rb = ranges.Tensors[b.Name];
+            long amax = Math.Max(Math.Abs(ra.Min - za), Math.Abs(ra.Max - za)), bmax = Math.Max(Math.Abs(rb.Min - zb), Math.Abs(rb.Max - zb));
+            int kp = (k + 31) / 32 * 32;
+            return a.Type.IsSigned && a.Type.Bits <= 8 && b.Type.IsSigned && b.Type.Bits <= 8 && CType(y.Type) == "sbyte" && k % 4 == 0
+                && amax * bmax * kp < int.MaxValue && a.Shape.Length == 3 && b.Shape.Length == 3 && a.Kind != TensorKind.Initializer && b.Kind != TensorKind.Initializer;
+        }
+
+        /// <summary>
+        /// The transpose that produces a MatMul's right operand [B, K, C] from a rank-3 tensor whose innermost axis becomes K, when
+        /// nothing else reads its output and its input is an intermediate buffer: the VNNI packing reads that input directly.
+        /// </summary>
+        private GraphNode? FusableTranspose(GraphNode matmul)
+        {
+            TensorInfo b = matmul.Inputs[1];
+            GraphNode? t = graph.Nodes.FirstOrDefault(n => n.Output.Name == b.Name);
+            if (t == null || !(t.Layer is TransposeLayer tl) || tl.Perm.Length != 3 || tl.Perm[1] != 2 || t.Inputs[0].Kind != TensorKind.Activation
+                || graph.Nodes.Count(n => n.Inputs.Any(i => i.Name == b.Name)) != 1 || b.Name == graph.Output.Name)
+            {
+                return null;
+            }
+
+            return t;
+        }
+
+        private readonly Dictionary<string, DenseGemm> denseGemms = new Dictionary<string, DenseGemm>(StringComparer.Ordinal);
+        private int gemmU;
+
+        /// <summary>
+        /// The Dense layers in order when the whole graph is a chain of them on the int8 GEMM (each reading the previous one's
+        /// output, int8 in and out, the model's input first): then a batch can run as the rows of one GEMM per layer.
+        /// </summary>
+        private List<DenseGemm>? BatchRowChain()
+        {
+            var chain = new List<DenseGemm>();
+            string previous = graph.Input.Name;
+            foreach (GraphNode node in graph.Nodes)
+            {
+                if (!(node.Layer is DenseLayer) || !denseGemms.TryGetValue(node.Layer.Name, out DenseGemm? g) || node.Inputs[0].Name != previous
+                    || node.Inputs.Count(t => t.Kind != TensorKind.Initializer) != 1 || CType(graph.Input.Type) != "sbyte")
+                {
+                    return null;
+                }
+
+                chain.Add(g);
+                previous = node.Output.Name;
+            }
+
+            return chain.Count > 0 && previous == graph.Output.Name ? chain : null;
+        }
+
+        /// <summary>The call of a Dense layer's GEMM on `rows` rows of x (a ReadOnlySpan&lt;sbyte&gt;) into y (a Span&lt;sbyte&gt;).</summary>
+        private void EmitDenseGemmCall(SourceWriter w, DenseGemm g, string rows, string x, string y)
+        {
+            string requant = $"ref MemoryMarshal.GetReference({g.Id}_Mul64), ref MemoryMarshal.GetReference({g.Id}_Round64), ref MemoryMarshal.GetReference({g.Id}_Shift64), {I(g.Zo)}, {I(g.Lo)}, {I(g.Hi)}, ref MemoryMarshal.GetReference({y}), {g.N}";
+            w.Open("if (QuantGenKernels.UseVnni)");
+            string src = x, stride = I(g.K);
+            if (g.K % 4 != 0)
+            {
+                // vpdpbusd reads whole quads: rows are copied to a scratch with a stride of 4 * kQuads (the pad meets zero weights).
+                w.Line("Span<sbyte> xu = _gemmU;");
+                w.Open($"for (int r = 0; r < {rows}; r++)");
+                w.Line($"{x}.Slice(r * {g.K}, {g.K}).CopyTo(xu.Slice(r * {g.KQuads * 4}, {g.K}));");
+                w.Close();
+                src = "xu";
+                stride = I(g.KQuads * 4);
+            }
+
+            w.Line($"QuantGenKernels.GemmVnni(ref MemoryMarshal.GetReference({src}), {rows}, {stride}, ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {g.Offset})), {g.KQuads}, {g.Np8}, {g.N},");
+            w.Line($"    ref MemoryMarshal.GetReference({g.Id}_BiasU32), ref Unsafe.NullRef<int>(), {requant});");
+            w.Close();
+            w.Open("else");
+            w.Line("Span<short> xs = _gemmA;");
+            w.Line($"QuantGenKernels.WidenRows({x}, {rows}, {g.K}, 0, xs, {g.KPairs * 2});");
+            w.Line($"short[] wp = s_{g.Id}_Pairs ??= QuantGenKernels.PairsFromQuads(s_blob, {g.Offset}, {g.N}, {g.K}, {g.Np8}, {g.Np16});");
+            w.Line($"QuantGenKernels.GemmRequant(ref MemoryMarshal.GetReference(xs), {rows}, {g.KPairs * 2}, ref MemoryMarshal.GetArrayDataReference(wp), {g.KPairs}, {g.Np16}, {g.N},");
+            w.Line($"    ref MemoryMarshal.GetReference({g.Id}_Bias32), {requant});");
+            w.Close();
+        }
+
+        /// <summary>Weights [n, k] as int8 in the VNNI layout [ceil(k / 4)][np8][4], zero padded, 64-byte aligned in the blob.</summary>
+        private int AddPackedQuads(int[] w, int n, int k, int np8)
         {
             while (blob.Count % 64 != 0)
             {
@@ -375,17 +594,15 @@ namespace QuantGen.Generators
             }
 
             int offset = blob.Count;
-            int kPairs = (k + 1) / 2;
-            for (int p = 0; p < kPairs; p++)
+            int kQuads = (k + 3) / 4;
+            for (int q = 0; q < kQuads; q++)
             {
-                for (int o = 0; o < np; o++)
+                for (int o = 0; o < np8; o++)
                 {
-                    for (int t = 0; t < 2; t++)
+                    for (int t = 0; t < 4; t++)
                     {
-                        int j = (2 * p) + t;
-                        short v = o < n && j < k ? (short)w[(o * k) + j] : (short)0;
-                        blob.Add((byte)v);
-                        blob.Add((byte)(v >> 8));
+                        int j = (4 * q) + t;
+                        blob.Add(o < n && j < k ? unchecked((byte)(sbyte)w[(o * k) + j]) : (byte)0);
                     }
                 }
             }
@@ -448,6 +665,7 @@ namespace QuantGen.Generators
             }
 
             w.Line($"/// </summary>");
+            w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)] // optimized from the first call: no tier-0 code or OSR in hot loops");
             w.Open($"private void Layer_{id}({parameters}, Span<{CType(y.Type)}> y)");
             long zx = x.Quant!.ZeroPoint, zo = y.Quant!.ZeroPoint;
             string lo = I(y.Type.MinValue), hi = I(y.Type.MaxValue), ty = CType(y.Type);
@@ -608,6 +826,15 @@ namespace QuantGen.Generators
                     w.Line("x.CopyTo(y);");
                     break;
                 case TransposeLayer t:
+                    if (fusedTransposes.TryGetValue(layer.Name, out string? into))
+                    {
+                        w.Line($"// With AVX-VNNI, {into} packs its right operand straight from this layer's input (the transpose is fused into the packing).");
+                        w.Open("if (QuantGenKernels.UseVnni)");
+                        w.Line("return;");
+                        w.Close();
+                        w.Line();
+                    }
+
                     EmitTranspose(w, x.Shape, t.Perm);
                     break;
                 case Conv2dLayer cv:
@@ -665,21 +892,35 @@ namespace QuantGen.Generators
             w.Line($"// acc = bias - zero_point(x) * sum(w) + sum x * w: the zero-point correction is folded into {id}_Bias at build time.");
             if (int8 && ty == "sbyte")
             {
-                // Packed GEMM: weights widened to int16 and interleaved by pairs of inputs for 16 channels per vector at build
-                // time; the input rows widened once per call; requantization fused into the tile's store.
-                int kPairs = (k + 1) / 2, stride = kPairs * 2, np = (n + 15) / 16 * 16;
-                int offset = AddPackedPairs(weights, n, k, np);
-                gemmA = Math.Max(gemmA, rows * stride);
-                EmitRequantStatics(id, n, np, o => unchecked((int)folded[o]), o => d.Requant![o]);
-                kernels[node.Layer.Name] = "int8-gemm-pmaddwd";
-                w.Line($"// Kernel int8-gemm-pmaddwd: {rows} x {k} times {k} x {n}; weights packed as [{kPairs}][{np}][2] int16 at blob offset {offset}.");
-                w.Line($"// Exact for every int8 value (products fit int16 pairs of vpmaddwd); the accumulator range {ranges.Layers.First(l => l.Layer == node.Layer.Name).Find("acc")} was proven to fit int32.");
-                w.Line("Span<short> xs = _gemmA;");
-                w.Line($"QuantGenKernels.WidenRows(x, {rows}, {k}, 0, xs, {stride});");
-                w.Line($"ref short wp = ref Unsafe.As<byte, short>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {offset}));");
-                w.Line($"QuantGenKernels.GemmRequant(ref MemoryMarshal.GetReference(xs), {rows}, {stride}, ref wp, {kPairs}, {np}, {n},");
-                w.Line($"    ref MemoryMarshal.GetReference({id}_Bias32), ref MemoryMarshal.GetReference({id}_Mul64), ref MemoryMarshal.GetReference({id}_Round64), ref MemoryMarshal.GetReference({id}_Shift64),");
-                w.Line($"    {I(y.Quant!.ZeroPoint)}, {I(d.Clamp![0])}, {I(d.Clamp[1])}, ref MemoryMarshal.GetReference(y), {n});");
+                // Packed GEMM, two kernels chosen at run time: AVX-VNNI (vpdpbusd) on weights packed at build time as int8 quads
+                // of inputs for 8 channels per 256-bit vector, the activations run as u = x + 128 with -128 * sum(w) folded into
+                // the bias; elsewhere the int16 pair GEMM (vpmaddwd), its layout repacked from the quads once, on first use.
+                // Both fuse the requantization into the tile's store.
+                var dense = new DenseGemm(id, n, k, d.Clamp![0], d.Clamp[1], y.Quant!.ZeroPoint);
+                dense.Offset = AddPackedQuads(weights, n, k, dense.Np8);
+                var unsigned = new long[n];
+                for (int o = 0; o < n; o++)
+                {
+                    long sum = 0;
+                    for (int j = 0; j < k; j++)
+                    {
+                        sum += weights[o * k + j];
+                    }
+
+                    unsigned[o] = folded[o] - 128 * sum;
+                }
+
+                dense.Zo = EmitRequantStatics(id, n, dense.NpStatics, o => unchecked((int)folded[o]), o => d.Requant![o], y.Quant!.ZeroPoint);
+                Static("int", $"{id}_BiasU32", Enumerable.Range(0, dense.NpStatics).Select(o => o < n ? unchecked((int)unsigned[o]) : 0), v => I(v));
+                statics.Line($"private static short[]? s_{id}_Pairs; // {id}'s weights in the int16 pair layout, built on first use where AVX-VNNI is missing");
+                dense.RowsPerSample = rows;
+                denseGemms[node.Layer.Name] = dense;
+                gemmA = Math.Max(gemmA, rows * dense.KPairs * 2);
+                gemmU = k % 4 != 0 ? Math.Max(gemmU, rows * dense.KQuads * 4) : gemmU;
+                kernels[node.Layer.Name] = "int8-gemm-vnni";
+                w.Line($"// Kernel int8-gemm-vnni: {rows} x {k} times {k} x {n}; weights packed as [{dense.KQuads}][{dense.Np8}][4] int8 at blob offset {dense.Offset}.");
+                w.Line($"// Exact for every int8 value (u8 x s8 products of vpdpbusd, or int16 pairs of vpmaddwd, never saturate); the accumulator range {ranges.Layers.First(l => l.Layer == node.Layer.Name).Find("acc")} was proven to fit int32.");
+                EmitDenseGemmCall(w, dense, I(rows), "x", "y");
                 return;
             }
 
@@ -747,9 +988,58 @@ namespace QuantGen.Generators
             {
                 int kPairs = (k + 1) / 2, stride = kPairs * 2, np = (cols + 15) / 16 * 16;
                 kernels[node.Layer.Name] = "int16-gemm-pmaddwd";
+                long zoKernel = EmitRequantStatics(id, cols, np, _ => 0, _ => r, y.Quant!.ZeroPoint);
+                bool vnni = VnniMatMul(node);
+                if (vnni)
+                {
+                    // int8 x int8 with AVX-VNNI: sum (a - za)(b - zb) = sum (a + 128) b - (128 + za) sum_t b[t, j] - zb sum_t a[i, t] + k za zb.
+                    // The first term is GemmVnni on raw a and raw b; the column terms go to a per-call bias written while packing b,
+                    // the row term to a per-row bias. Every term wraps in int32; the proven bound on the accumulator makes the sum exact.
+                    kernels[node.Layer.Name] = "int8-gemm-vnni";
+                    int kQuads = k / 4, np8 = (cols + 7) / 8 * 8;
+                    mmQuads = Math.Max(mmQuads, kQuads * np8 * 4);
+                    mmColBias = Math.Max(mmColBias, np);
+                    mmRowBias = Math.Max(mmRowBias, rowsA);
+                    GraphNode? t = FusableTranspose(node);
+                    string src = "b", offset = $"bt * {k * cols}", tStride = I(cols), jStride = "1";
+                    if (t != null)
+                    {
+                        // b[bt, t, j] = x[...] of the transpose's input with t contiguous: quads are read whole, no transpose pass.
+                        TensorInfo tx = t.Inputs[0];
+                        int[] perm = ((TransposeLayer)t.Layer).Perm;
+                        int[] st = new int[tx.Shape.Length];
+                        int acc = 1;
+                        for (int ax = st.Length - 1; ax >= 0; ax--)
+                        {
+                            st[ax] = acc;
+                            acc *= tx.Shape[ax];
+                        }
+
+                        src = Buffer(tx);
+                        offset = $"bt * {st[perm[0]]}";
+                        tStride = "1";
+                        jStride = I(st[perm[2]]);
+                        w.Line($"// The transpose {t.Layer.Name} is fused into the packing: b is read from {tx.Name} (perm [{string.Join(", ", perm)}]).");
+                    }
+
+                    w.Open("if (QuantGenKernels.UseVnni)");
+                    w.Line("Span<sbyte> tq = _mmQuads;");
+                    w.Line("Span<int> colBias = _mmColBias, rowBias = _mmRowBias;");
+                    w.Open($"for (int bt = 0; bt < {batches}; bt++)");
+                    w.Line($"QuantGenKernels.PackQuads({src}, {offset}, {tStride}, {jStride}, {k}, {cols}, tq, {np8}, colBias, {I(-(128 + za))}, {I(unchecked((int)(k * za * zb)))});");
+                    w.Line($"QuantGenKernels.RowBias(a.Slice(bt * {rowsA * k}, {rowsA * k}), {rowsA}, {k}, {I(-zb)}, rowBias);");
+                    w.Line($"QuantGenKernels.GemmVnni(ref Unsafe.AsRef(in a[bt * {rowsA * k}]), {rowsA}, {k}, ref MemoryMarshal.GetReference(tq), {kQuads}, {np8}, {cols},");
+                    w.Line($"    ref MemoryMarshal.GetReference(colBias), ref MemoryMarshal.GetReference(rowBias), ref MemoryMarshal.GetReference({id}_Mul64), ref MemoryMarshal.GetReference({id}_Round64), ref MemoryMarshal.GetReference({id}_Shift64),");
+                    w.Line($"    {I(zoKernel)}, {I(y.Type.MinValue)}, {I(y.Type.MaxValue)}, ref y[bt * {rowsA * cols}], {cols});");
+                    w.Close();
+                    w.Line();
+                    w.Line("return;");
+                    w.Close();
+                    w.Line();
+                }
+
                 gemmA = Math.Max(gemmA, rowsA * stride);
                 gemmB = Math.Max(gemmB, kPairs * np * 2);
-                EmitRequantStatics(id, cols, np, _ => 0, _ => r);
                 w.Line($"// Kernel int16-gemm-pmaddwd: |a - za| <= {amax}, |b - zb| <= {bmax}, so {amax} * {bmax} * {kp} < 2^31 and int32 lanes are exact.");
                 w.Line($"// Per batch: a - za as int16 rows, b - zb packed into the GEMM's pair layout [{kPairs}][{np}][2], one register-blocked GEMM with fused requantization.");
                 w.Line("Span<short> ta = _gemmA, tb = _gemmB;");
@@ -758,7 +1048,7 @@ namespace QuantGen.Generators
                 w.Line($"QuantGenKernels.PackPairs(b.Slice(bt * {k * cols}, {k * cols}), {k}, {cols}, {I(zb)}, tb, {np});");
                 w.Line($"QuantGenKernels.GemmRequant(ref MemoryMarshal.GetReference(ta), {rowsA}, {stride}, ref MemoryMarshal.GetReference(tb), {kPairs}, {np}, {cols},");
                 w.Line($"    ref MemoryMarshal.GetReference({id}_Bias32), ref MemoryMarshal.GetReference({id}_Mul64), ref MemoryMarshal.GetReference({id}_Round64), ref MemoryMarshal.GetReference({id}_Shift64),");
-                w.Line($"    {I(y.Quant!.ZeroPoint)}, {I(y.Type.MinValue)}, {I(y.Type.MaxValue)}, ref y[bt * {rowsA * cols}], {cols});");
+                w.Line($"    {I(zoKernel)}, {I(y.Type.MinValue)}, {I(y.Type.MaxValue)}, ref y[bt * {rowsA * cols}], {cols});");
                 w.Close();
             }
             else if (amax <= 32767 && bmax <= 32767 && amax * bmax * kp < int.MaxValue)

@@ -14,6 +14,7 @@ namespace QuantGen.Generators
 #nullable enable
 using System;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -22,9 +23,12 @@ namespace QuantGen.Generated
     /// <summary>Integer kernels of the generated models. Semantics: docs/numerics.md of QuantGen.</summary>
     internal static class QuantGenKernels
     {
-        /// <summary>The SIMD path the dot products take on this machine: avx512, avx2, vector128 or scalar.</summary>
+        /// <summary>The SIMD path the kernels take on this machine: avx512, avx2, vector128 or scalar, with "+vnni" when the GEMMs use AVX-VNNI.</summary>
         public static string SimdPath =>
-            Avx512BW.IsSupported ? "avx512" : Avx2.IsSupported ? "avx2" : Vector128.IsHardwareAccelerated ? "vector128" : "scalar";
+            (Avx512BW.IsSupported ? "avx512" : Avx2.IsSupported ? "avx2" : Vector128.IsHardwareAccelerated ? "vector128" : "scalar") + (UseVnni ? "+vnni" : string.Empty);
+
+        /// <summary>True when the int8 GEMMs take the AVX-VNNI kernel (vpdpbusd); DOTNET_EnableAVXVNNI=0 turns it off.</summary>
+        public static bool UseVnni => AvxVnni.IsSupported;
 
         /// <summary>
         /// sum x[i] * w[i] over length bytes (a multiple of 64), int8 x int8. vpmaddubsw on |x| and w with x's sign:
@@ -179,6 +183,7 @@ namespace QuantGen.Generated
         /// bias: int32 [np]; mul, round (2^(shift - 1), 0 for shift 0) and shift: int64 [np].
         /// AVX-512: tiles of 4 rows x 64 channels (16 zmm accumulators); AVX2: 4 rows x 16 channels; then Vector128, scalar.
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void GemmRequant(ref short a, int rows, int aStride, ref short w, int kPairs, int np, int n,
             ref int bias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte y, int yStride)
         {
@@ -224,7 +229,7 @@ namespace QuantGen.Generated
 
         /// <summary>16 accumulators of channels o..o+15 (bias not yet added) -> 16 int8 outputs (count &lt; 16: a partial store).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Requant16(Vector512<int> acc, int o, int count, ref int bias, ref long mul, ref long round, ref long shift, Vector512<long> zo, Vector512<long> lo, Vector512<long> hi, ref sbyte dst)
+        private static void Requant16(Vector512<int> acc, int o, int count, ref int bias, ref long mul, ref long round, ref long shift, Vector512<long> zo, Vector512<int> lo, Vector512<int> hi, ref sbyte dst)
         {
             acc += Vector512.LoadUnsafe(ref bias, (nuint)o);
             Vector512<long> l0 = Avx512F.ConvertToVector512Int64(acc.GetLower());
@@ -233,9 +238,10 @@ namespace QuantGen.Generated
             l1 = Avx512F.Multiply(l1.AsInt32(), Vector512.LoadUnsafe(ref mul, (nuint)(o + 8)).AsInt32());
             l0 = Avx512F.ShiftRightArithmeticVariable(l0 + Vector512.LoadUnsafe(ref round, (nuint)o), Vector512.LoadUnsafe(ref shift, (nuint)o).AsUInt64());
             l1 = Avx512F.ShiftRightArithmeticVariable(l1 + Vector512.LoadUnsafe(ref round, (nuint)(o + 8)), Vector512.LoadUnsafe(ref shift, (nuint)(o + 8)).AsUInt64());
-            l0 = Vector512.Min(Vector512.Max(l0 + zo, lo), hi);
-            l1 = Vector512.Min(Vector512.Max(l1 + zo, lo), hi);
-            Vector512<int> packed = Vector512.Create(Avx512F.ConvertToVector256Int32(l0), Avx512F.ConvertToVector256Int32(l1));
+            // Saturating narrow to int32 (vpmovsqd) keeps every value's order, so clamping the 16 int32 lanes to [lo, hi] (both
+            // within int32) gives the same bytes as clamping the int64 lanes.
+            Vector512<int> packed = Vector512.Create(Avx512F.ConvertToVector256Int32WithSaturation(l0 + zo), Avx512F.ConvertToVector256Int32WithSaturation(l1 + zo));
+            packed = Vector512.Min(Vector512.Max(packed, lo), hi);
             Vector128<sbyte> bytes = Avx512F.ConvertToVector128SByte(packed);
             if (count >= 16)
             {
@@ -243,17 +249,30 @@ namespace QuantGen.Generated
             }
             else
             {
-                for (int i = 0; i < count; i++)
+                // A partial tile (the end of a row): 8, 4, 2, 1 bytes as needed, never past the row.
+                ulong lo8 = bytes.AsUInt64().GetElement(0), hi8 = bytes.AsUInt64().GetElement(1);
+                int i = 0;
+                if (count >= 8)
                 {
-                    Unsafe.Add(ref dst, i) = bytes.GetElement(i);
+                    Unsafe.WriteUnaligned(ref Unsafe.As<sbyte, byte>(ref dst), lo8);
+                    lo8 = hi8;
+                    i = 8;
+                }
+
+                for (; i < count; i++)
+                {
+                    Unsafe.Add(ref dst, i) = (sbyte)lo8;
+                    lo8 >>= 8;
                 }
             }
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void GemmAvx512(ref short a, int rows, int aStride, ref short w, int kPairs, int np, int n,
             ref int bias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte y, int yStride)
         {
-            Vector512<long> zv = Vector512.Create(zo), lv = Vector512.Create(lo), hv = Vector512.Create(hi);
+            Vector512<long> zv = Vector512.Create(zo);
+            Vector512<int> lv = Vector512.Create((int)lo), hv = Vector512.Create((int)hi);
             int o0 = 0;
             // Channel blocks of 64 outside, row blocks inside: the block's packed weights (kPairs * 256 bytes) stay in cache
             // while every row streams past them.
@@ -387,6 +406,7 @@ namespace QuantGen.Generated
             }
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void GemmAvx2(ref short a, int rows, int aStride, ref short w, int kPairs, int np, int n,
             ref int bias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte y, int yStride)
         {
@@ -455,6 +475,7 @@ namespace QuantGen.Generated
             }
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void GemmVector128(ref short a, int rows, int aStride, ref short w, int kPairs, int np, int n,
             ref int bias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte y, int yStride)
         {
@@ -486,6 +507,370 @@ namespace QuantGen.Generated
         }
 
         /// <summary>
+        /// The AVX-VNNI GEMM (vpdpbusd on 256-bit vectors) with fused requantization, same contract as GemmRequant:
+        /// y[r * yStride + o] = clamp(zo + RoundShift((bias[o] + sum_k a[r, k] w[o, k]) * mul[o], shift[o]), lo, hi) for o &lt; n.
+        /// a: int8 rows aStride bytes apart, kQuads * 4 bytes of each readable (bytes past k meet zero weights). The kernel
+        /// runs them as u = a + 128 (xor 0x80 on the broadcast 4 bytes) so that vpdpbusd's u8 x s8 products are exact;
+        /// the caller folded -128 * sum_k w[o, k] into bias. w: packed as [kQuads][np][4] int8 (np: n rounded up to 8), so
+        /// one vpdpbusd multiplies the broadcast quad (u[r, 4q .. 4q + 3]) with the quads of 8 channels and adds the 4
+        /// products into each channel's int32 lane. Exact: every product is at most 255 * 128, four of them fit int32,
+        /// vpdpbusd does not saturate (it wraps modulo 2^32 like vpaddd), and the range analysis proved that every final
+        /// accumulator fits int32, so the wrapped partial sums end at the exact value.
+        /// Tiles: 4 rows x 32 channels (16 ymm accumulators), then 16- and 8-channel blocks and single rows.
+        /// bias: int32, mul / round / shift: int64, all readable up to n rounded up to 16 entries. rowBias: an int32 per row
+        /// added to all of its channels (a MatMul's zero-point term -zb * sum_k a[r, k]), or a null reference for none.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void GemmVnni(ref sbyte a, int rows, int aStride, ref sbyte w, int kQuads, int np, int n,
+            ref int bias, ref int rowBias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte y, int yStride)
+        {
+            if (!AvxVnni.IsSupported)
+            {
+                throw new PlatformNotSupportedException("GemmVnni needs AVX-VNNI; callers check UseVnni");
+            }
+
+            // The accumulator tiles are separate NoInlining methods that requantize and store their own outputs: inlined into
+            // this method, the JIT kept the accumulators in ymm16-31 and copied each through a low register around every
+            // vpdpbusd.
+            bool hasRowBias = !Unsafe.IsNullRef(ref rowBias);
+            int o0 = 0;
+            // Channel blocks of 32 outside, row blocks inside: a block's packed weights (kQuads * 128 bytes) stay in L1
+            // while every row streams past them.
+            for (; o0 + 32 <= np; o0 += 32)
+            {
+                ref sbyte wb = ref Unsafe.Add(ref w, o0 * 4);
+                int r = 0;
+                for (; r + 4 <= rows; r += 4)
+                {
+                    VnniTile4x32(ref Unsafe.Add(ref a, r * aStride), aStride, ref wb, kQuads, np, o0, n, ref hasRowBias ? ref Unsafe.Add(ref rowBias, r) : ref Unsafe.NullRef<int>(),
+                        ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, r * yStride), yStride);
+                }
+
+                for (; r < rows; r++)
+                {
+                    VnniRow1x32(ref Unsafe.Add(ref a, r * aStride), ref wb, kQuads, np, o0, n, hasRowBias ? Unsafe.Add(ref rowBias, r) : 0,
+                        ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, r * yStride));
+                }
+            }
+
+            // Channel tails: blocks of 16 (two vectors) or 8 (one vector; the second accumulator meets zero weights).
+            for (; o0 < np; o0 += 16)
+            {
+                ref sbyte wb = ref Unsafe.Add(ref w, o0 * 4);
+                bool two = o0 + 16 <= np;
+                int r = 0;
+                for (; r + 4 <= rows; r += 4)
+                {
+                    VnniTile4x16(ref Unsafe.Add(ref a, r * aStride), aStride, ref wb, kQuads, np, two, o0, n, ref hasRowBias ? ref Unsafe.Add(ref rowBias, r) : ref Unsafe.NullRef<int>(),
+                        ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, r * yStride), yStride);
+                }
+
+                for (; r < rows; r++)
+                {
+                    VnniRow1x16(ref Unsafe.Add(ref a, r * aStride), ref wb, kQuads, np, two, o0, n, hasRowBias ? Unsafe.Add(ref rowBias, r) : 0,
+                        ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, r * yStride));
+                }
+            }
+        }
+
+        /// <summary>The row bias of row i of a 4-row tile (0 without one).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static int RowBiasAt(ref int rowBias, int i) => Unsafe.IsNullRef(ref rowBias) ? 0 : Unsafe.Add(ref rowBias, i);
+
+        /// <summary>4 rows x 32 channels of vpdpbusd over all quads, then requantized into rows y, y + yStride, ...</summary>
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        private static void VnniTile4x32(ref sbyte a0, int aStride, ref sbyte wb, int kQuads, int np, int o0, int n, ref int rowBias,
+            ref int bias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte y, int yStride)
+        {
+            ref sbyte a1 = ref Unsafe.Add(ref a0, aStride);
+            ref sbyte a2 = ref Unsafe.Add(ref a1, aStride);
+            ref sbyte a3 = ref Unsafe.Add(ref a2, aStride);
+            Vector256<int> c00 = default, c01 = default, c02 = default, c03 = default;
+            Vector256<int> c10 = default, c11 = default, c12 = default, c13 = default;
+            Vector256<int> c20 = default, c21 = default, c22 = default, c23 = default;
+            Vector256<int> c30 = default, c31 = default, c32 = default, c33 = default;
+            for (int q = 0; q < kQuads; q++)
+            {
+                ref sbyte wq = ref Unsafe.Add(ref wb, q * np * 4);
+                Vector256<sbyte> w0 = Vector256.LoadUnsafe(ref wq);
+                Vector256<sbyte> w1 = Vector256.LoadUnsafe(ref wq, 32);
+                Vector256<sbyte> w2 = Vector256.LoadUnsafe(ref wq, 64);
+                Vector256<sbyte> w3 = Vector256.LoadUnsafe(ref wq, 96);
+                Vector256<byte> b = Quad(ref a0, q);
+                c00 = AvxVnni.MultiplyWideningAndAdd(c00, b, w0);
+                c01 = AvxVnni.MultiplyWideningAndAdd(c01, b, w1);
+                c02 = AvxVnni.MultiplyWideningAndAdd(c02, b, w2);
+                c03 = AvxVnni.MultiplyWideningAndAdd(c03, b, w3);
+                b = Quad(ref a1, q);
+                c10 = AvxVnni.MultiplyWideningAndAdd(c10, b, w0);
+                c11 = AvxVnni.MultiplyWideningAndAdd(c11, b, w1);
+                c12 = AvxVnni.MultiplyWideningAndAdd(c12, b, w2);
+                c13 = AvxVnni.MultiplyWideningAndAdd(c13, b, w3);
+                b = Quad(ref a2, q);
+                c20 = AvxVnni.MultiplyWideningAndAdd(c20, b, w0);
+                c21 = AvxVnni.MultiplyWideningAndAdd(c21, b, w1);
+                c22 = AvxVnni.MultiplyWideningAndAdd(c22, b, w2);
+                c23 = AvxVnni.MultiplyWideningAndAdd(c23, b, w3);
+                b = Quad(ref a3, q);
+                c30 = AvxVnni.MultiplyWideningAndAdd(c30, b, w0);
+                c31 = AvxVnni.MultiplyWideningAndAdd(c31, b, w1);
+                c32 = AvxVnni.MultiplyWideningAndAdd(c32, b, w2);
+                c33 = AvxVnni.MultiplyWideningAndAdd(c33, b, w3);
+            }
+
+            ref sbyte d = ref y;
+            int rb = RowBiasAt(ref rowBias, 0);
+            Store16(c00, c01, o0, n, rb, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref d);
+            Store16(c02, c03, o0 + 16, n, rb, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref d);
+            d = ref Unsafe.Add(ref d, yStride);
+            rb = RowBiasAt(ref rowBias, 1);
+            Store16(c10, c11, o0, n, rb, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref d);
+            Store16(c12, c13, o0 + 16, n, rb, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref d);
+            d = ref Unsafe.Add(ref d, yStride);
+            rb = RowBiasAt(ref rowBias, 2);
+            Store16(c20, c21, o0, n, rb, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref d);
+            Store16(c22, c23, o0 + 16, n, rb, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref d);
+            d = ref Unsafe.Add(ref d, yStride);
+            rb = RowBiasAt(ref rowBias, 3);
+            Store16(c30, c31, o0, n, rb, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref d);
+            Store16(c32, c33, o0 + 16, n, rb, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref d);
+        }
+
+        /// <summary>
+        /// 1 row x 32 channels, then requantized into y. Even and odd quads accumulate separately (8 chains): with 4 chains a
+        /// single row is bound by vpdpbusd's latency, not its throughput (batch-1 GEMVs).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        private static void VnniRow1x32(ref sbyte a0, ref sbyte wb, int kQuads, int np, int o0, int n, int rb,
+            ref int bias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte y)
+        {
+            Vector256<int> c0 = default, c1 = default, c2 = default, c3 = default;
+            Vector256<int> d0 = default, d1 = default, d2 = default, d3 = default;
+            int q = 0;
+            for (; q + 2 <= kQuads; q += 2)
+            {
+                ref sbyte wq = ref Unsafe.Add(ref wb, q * np * 4);
+                Vector256<byte> b = Quad(ref a0, q);
+                c0 = AvxVnni.MultiplyWideningAndAdd(c0, b, Vector256.LoadUnsafe(ref wq));
+                c1 = AvxVnni.MultiplyWideningAndAdd(c1, b, Vector256.LoadUnsafe(ref wq, 32));
+                c2 = AvxVnni.MultiplyWideningAndAdd(c2, b, Vector256.LoadUnsafe(ref wq, 64));
+                c3 = AvxVnni.MultiplyWideningAndAdd(c3, b, Vector256.LoadUnsafe(ref wq, 96));
+                wq = ref Unsafe.Add(ref wq, np * 4);
+                b = Quad(ref a0, q + 1);
+                d0 = AvxVnni.MultiplyWideningAndAdd(d0, b, Vector256.LoadUnsafe(ref wq));
+                d1 = AvxVnni.MultiplyWideningAndAdd(d1, b, Vector256.LoadUnsafe(ref wq, 32));
+                d2 = AvxVnni.MultiplyWideningAndAdd(d2, b, Vector256.LoadUnsafe(ref wq, 64));
+                d3 = AvxVnni.MultiplyWideningAndAdd(d3, b, Vector256.LoadUnsafe(ref wq, 96));
+            }
+
+            if (q < kQuads)
+            {
+                ref sbyte wq = ref Unsafe.Add(ref wb, q * np * 4);
+                Vector256<byte> b = Quad(ref a0, q);
+                c0 = AvxVnni.MultiplyWideningAndAdd(c0, b, Vector256.LoadUnsafe(ref wq));
+                c1 = AvxVnni.MultiplyWideningAndAdd(c1, b, Vector256.LoadUnsafe(ref wq, 32));
+                c2 = AvxVnni.MultiplyWideningAndAdd(c2, b, Vector256.LoadUnsafe(ref wq, 64));
+                c3 = AvxVnni.MultiplyWideningAndAdd(c3, b, Vector256.LoadUnsafe(ref wq, 96));
+            }
+
+            Store16(c0 + d0, c1 + d1, o0, n, rb, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref y);
+            Store16(c2 + d2, c3 + d3, o0 + 16, n, rb, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref y);
+        }
+
+        /// <summary>4 rows x 16 channels (8 when two is false: the second vector's weights are not read), then requantized.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        private static void VnniTile4x16(ref sbyte a0, int aStride, ref sbyte wb, int kQuads, int np, bool two, int o0, int n, ref int rowBias,
+            ref int bias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte y, int yStride)
+        {
+            ref sbyte a1 = ref Unsafe.Add(ref a0, aStride);
+            ref sbyte a2 = ref Unsafe.Add(ref a1, aStride);
+            ref sbyte a3 = ref Unsafe.Add(ref a2, aStride);
+            Vector256<int> c00 = default, c01 = default, c10 = default, c11 = default;
+            Vector256<int> c20 = default, c21 = default, c30 = default, c31 = default;
+            for (int q = 0; q < kQuads; q++)
+            {
+                ref sbyte wq = ref Unsafe.Add(ref wb, q * np * 4);
+                Vector256<sbyte> w0 = Vector256.LoadUnsafe(ref wq);
+                Vector256<sbyte> w1 = two ? Vector256.LoadUnsafe(ref wq, 32) : default;
+                Vector256<byte> b = Quad(ref a0, q);
+                c00 = AvxVnni.MultiplyWideningAndAdd(c00, b, w0);
+                c01 = AvxVnni.MultiplyWideningAndAdd(c01, b, w1);
+                b = Quad(ref a1, q);
+                c10 = AvxVnni.MultiplyWideningAndAdd(c10, b, w0);
+                c11 = AvxVnni.MultiplyWideningAndAdd(c11, b, w1);
+                b = Quad(ref a2, q);
+                c20 = AvxVnni.MultiplyWideningAndAdd(c20, b, w0);
+                c21 = AvxVnni.MultiplyWideningAndAdd(c21, b, w1);
+                b = Quad(ref a3, q);
+                c30 = AvxVnni.MultiplyWideningAndAdd(c30, b, w0);
+                c31 = AvxVnni.MultiplyWideningAndAdd(c31, b, w1);
+            }
+
+            Store16(c00, c01, o0, n, RowBiasAt(ref rowBias, 0), ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref y);
+            Store16(c10, c11, o0, n, RowBiasAt(ref rowBias, 1), ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, yStride));
+            Store16(c20, c21, o0, n, RowBiasAt(ref rowBias, 2), ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, 2 * yStride));
+            Store16(c30, c31, o0, n, RowBiasAt(ref rowBias, 3), ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, 3 * yStride));
+        }
+
+        /// <summary>1 row x 16 (or 8) channels, then requantized. Four quads in flight (8 chains), as in VnniRow1x32.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        private static void VnniRow1x16(ref sbyte a0, ref sbyte wb, int kQuads, int np, bool two, int o0, int n, int rb,
+            ref int bias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte y)
+        {
+            Vector256<int> c0 = default, c1 = default, d0 = default, d1 = default, e0 = default, e1 = default, f0 = default, f1 = default;
+            int q = 0;
+            int step = np * 4;
+            for (; q + 4 <= kQuads; q += 4)
+            {
+                ref sbyte wq = ref Unsafe.Add(ref wb, q * step);
+                c0 = AvxVnni.MultiplyWideningAndAdd(c0, Quad(ref a0, q), Vector256.LoadUnsafe(ref wq));
+                d0 = AvxVnni.MultiplyWideningAndAdd(d0, Quad(ref a0, q + 1), Vector256.LoadUnsafe(ref wq, (nuint)step));
+                e0 = AvxVnni.MultiplyWideningAndAdd(e0, Quad(ref a0, q + 2), Vector256.LoadUnsafe(ref wq, (nuint)(2 * step)));
+                f0 = AvxVnni.MultiplyWideningAndAdd(f0, Quad(ref a0, q + 3), Vector256.LoadUnsafe(ref wq, (nuint)(3 * step)));
+                if (two)
+                {
+                    c1 = AvxVnni.MultiplyWideningAndAdd(c1, Quad(ref a0, q), Vector256.LoadUnsafe(ref wq, 32));
+                    d1 = AvxVnni.MultiplyWideningAndAdd(d1, Quad(ref a0, q + 1), Vector256.LoadUnsafe(ref wq, (nuint)(step + 32)));
+                    e1 = AvxVnni.MultiplyWideningAndAdd(e1, Quad(ref a0, q + 2), Vector256.LoadUnsafe(ref wq, (nuint)((2 * step) + 32)));
+                    f1 = AvxVnni.MultiplyWideningAndAdd(f1, Quad(ref a0, q + 3), Vector256.LoadUnsafe(ref wq, (nuint)((3 * step) + 32)));
+                }
+            }
+
+            for (; q < kQuads; q++)
+            {
+                ref sbyte wq = ref Unsafe.Add(ref wb, q * step);
+                Vector256<byte> b = Quad(ref a0, q);
+                c0 = AvxVnni.MultiplyWideningAndAdd(c0, b, Vector256.LoadUnsafe(ref wq));
+                c1 = AvxVnni.MultiplyWideningAndAdd(c1, b, two ? Vector256.LoadUnsafe(ref wq, 32) : default);
+            }
+
+            Store16((c0 + d0) + (e0 + f0), (c1 + d1) + (e1 + f1), o0, n, rb, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref y);
+        }
+
+        /// <summary>4 int8 activations of row a at quad q, broadcast to every int32 lane as u = a + 128 (xor 0x80 per byte).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<byte> Quad(ref sbyte a, int q) =>
+            Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref a, q * 4))) ^ unchecked((int)0x80808080)).AsByte();
+
+        /// <summary>Channels o0 .. o0 + 15 of one row (fewer at the end of the row): AVX-512 requantizes in registers, else scalar.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Store16(Vector256<int> c0, Vector256<int> c1, int o0, int n, int rowBias, ref int bias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte yr)
+        {
+            if (o0 >= n)
+            {
+                return;
+            }
+
+            Vector256<int> rb = Vector256.Create(rowBias);
+            c0 += rb;
+            c1 += rb;
+
+            if (Avx512BW.IsSupported)
+            {
+                Requant16(Vector512.Create(c0, c1), o0, n - o0, ref bias, ref mul, ref round, ref shift, Vector512.Create(zo), Vector512.Create((int)lo), Vector512.Create((int)hi), ref Unsafe.Add(ref yr, o0));
+                return;
+            }
+
+            StoreRow16(c0, c1, o0, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref yr);
+        }
+
+        /// <summary>
+        /// Packs a MatMul's right operand b[t, j] = src[offset + t * tStride + j * jStride] (t &lt; k, j &lt; cols, raw int8) into
+        /// GemmVnni's layout [k / 4][np8][4] (k a multiple of 4, padding zero) and writes each column's bias
+        /// colBias[j] = colScale * sum_t b[t, j] + constant (wrapping int32: only the final accumulator has to be exact).
+        /// tStride == 1 reads whole quads (a transpose fused into the packing); otherwise 4 bytes are gathered.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void PackQuads(ReadOnlySpan<sbyte> src, int offset, int tStride, int jStride, int k, int cols, Span<sbyte> dst, int np8, Span<int> colBias, int colScale, int constant)
+        {
+            int kQuads = k / 4;
+            ref sbyte s0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(src), offset);
+            ref int d0 = ref Unsafe.As<sbyte, int>(ref MemoryMarshal.GetReference(dst));
+            for (int j = 0; j < cols; j++)
+            {
+                ref sbyte sj = ref Unsafe.Add(ref s0, j * jStride);
+                int sum = 0;
+                for (int q = 0; q < kQuads; q++)
+                {
+                    int v;
+                    if (tStride == 1)
+                    {
+                        v = Unsafe.ReadUnaligned<int>(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref sj, q * 4)));
+                    }
+                    else
+                    {
+                        ref sbyte st = ref Unsafe.Add(ref sj, q * 4 * tStride);
+                        v = (byte)st | ((byte)Unsafe.Add(ref st, tStride) << 8) | ((byte)Unsafe.Add(ref st, 2 * tStride) << 16) | ((byte)Unsafe.Add(ref st, 3 * tStride) << 24);
+                    }
+
+                    Unsafe.Add(ref d0, (q * np8) + j) = v;
+                    sum += (sbyte)v + (sbyte)(v >> 8) + (sbyte)(v >> 16) + (sbyte)(v >> 24);
+                }
+
+                colBias[j] = unchecked((colScale * sum) + constant);
+            }
+
+            for (int j = cols; j < np8; j++)
+            {
+                for (int q = 0; q < kQuads; q++)
+                {
+                    Unsafe.Add(ref d0, (q * np8) + j) = 0;
+                }
+
+                colBias[j] = 0;
+            }
+        }
+
+        /// <summary>dst[r] = scale * sum_t a[r * k + t] (wrapping int32): a MatMul's row term of the zero-point expansion.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void RowBias(ReadOnlySpan<sbyte> a, int rows, int k, int scale, Span<int> dst)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                ReadOnlySpan<sbyte> row = a.Slice(r * k, k);
+                int sum = 0, t = 0;
+                if (Vector256.IsHardwareAccelerated)
+                {
+                    Vector256<short> acc = Vector256<short>.Zero;
+                    for (; t + 32 <= k; t += 32)
+                    {
+                        (Vector256<short> lo, Vector256<short> hi) = Vector256.Widen(Vector256.Create(row.Slice(t, 32)));
+                        acc += lo + hi;
+                    }
+
+                    (Vector256<int> l, Vector256<int> h) = Vector256.Widen(acc);
+                    sum = Vector256.Sum(l + h);
+                }
+
+                for (; t < k; t++)
+                {
+                    sum += row[t];
+                }
+
+                dst[r] = unchecked(scale * sum);
+            }
+        }
+
+        /// <summary>
+        /// Repacks int8 weights from the VNNI layout [ceil(k / 4)][np8][4] into the int16 pair layout [ceil(k / 2)][np16][2] of
+        /// GemmRequant: the machines without AVX-VNNI build it once, on first use.
+        /// </summary>
+        public static short[] PairsFromQuads(byte[] blob, int offset, int n, int k, int np8, int np16)
+        {
+            int kPairs = (k + 1) / 2;
+            var dst = new short[kPairs * np16 * 2];
+            for (int o = 0; o < n; o++)
+            {
+                for (int j = 0; j < k; j++)
+                {
+                    dst[(((j / 2) * np16) + o) * 2 + (j % 2)] = (sbyte)blob[offset + ((((j / 4) * np8) + o) * 4) + (j % 4)];
+                }
+            }
+
+            return dst;
+        }
+
+        /// <summary>
         /// Shiftmax over rows of int8 scores with int16 probabilities (outBits = 16 - outShift... see below), exactly the
         /// reference: e = ShiftExp(x - max), sum clamped at 2^31 - 1, f = (2^31 - 1) / sum, y = (e * f) &gt;&gt; outShift.
         /// AVX-512 computes ShiftExp on 16 int32 lanes: x + (x &gt;&gt; 1) - (x &gt;&gt; 4), max with n x0, q = |x| / |x0| by the
@@ -493,6 +878,7 @@ namespace QuantGen.Generated
         /// ((r - 2 x0) &lt;&lt; (n - q)) &gt;&gt; 1 as an unsigned shift (the value before it is below 2^32). e * f &lt;= 2^31 - 1
         /// always (e &lt;= sum, or f = 1 when the sum saturates), so it is exact in int32. Tails and other paths use expTable.
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void ShiftmaxRows(ReadOnlySpan<sbyte> x, int rows, int len, int x0, int n, int magic, int magicShift, ref int expTable, Span<int> e, Span<short> y, int outShift)
         {
             for (int r = 0; r < rows; r++)
@@ -559,6 +945,7 @@ namespace QuantGen.Generated
         /// y = clamp(zo + RoundShift((a - za) * ma, sa) + RoundShift((b - zb) * mb, sb), lo, hi). AVX-512: 8 elements per step
         /// on int64 lanes (vpmuldq: both factors fit int32).
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void AddS8(ReadOnlySpan<sbyte> a, long za, int ma, int sa, ReadOnlySpan<sbyte> b, long zb, int mb, int sb, long zo, long lo, long hi, Span<sbyte> y)
         {
             long ra = sa == 0 ? 0 : 1L << (sa - 1), rb = sb == 0 ? 0 : 1L << (sb - 1);
@@ -587,6 +974,7 @@ namespace QuantGen.Generated
         }
 
         /// <summary>True when every element lies in [lo, hi] (16 at a time where SIMD is available).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static bool InRange(ReadOnlySpan<sbyte> x, sbyte lo, sbyte hi)
         {
             int i = 0;
@@ -617,6 +1005,7 @@ namespace QuantGen.Generated
         }
 
         /// <summary>The largest element of a non-empty int8 row.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static int RowMax(ReadOnlySpan<sbyte> x)
         {
             int i = 0, max = sbyte.MinValue;
@@ -645,6 +1034,7 @@ namespace QuantGen.Generated
         }
 
         /// <summary>y[i] = table[(byte)x[i]]: a build-time table of 256 int8 results (AVX-512 VBMI: two vpermi2b per 64 bytes).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void Lookup(ReadOnlySpan<sbyte> x, ref byte table, Span<sbyte> y)
         {
             int i = 0;
@@ -674,6 +1064,7 @@ namespace QuantGen.Generated
         /// AVX-512 forms the products on int64 lanes with vpmuldq (both factors fit int32: |x - mean| &lt;= 255, f &lt; 2^31,
         /// |norm| &lt;= 2^30, |mul| &lt; 2^31). Needs c * 255^2 &lt; 2^31 for the int32 variance lanes (the generator checks).
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void LayerNormRows(ReadOnlySpan<sbyte> x, int rows, int c, ref long mul, ref long round, ref long shift, ref long bias, long lo, long hi, Span<sbyte> y)
         {
             for (int r = 0; r < rows; r++)
@@ -746,6 +1137,7 @@ namespace QuantGen.Generated
         }
 
         /// <summary>dst[r * stride + j] = x[r * k + j] - z as int16 (j &lt; k), zero for k &lt;= j &lt; stride.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void WidenRows(ReadOnlySpan<sbyte> x, int rows, int k, long z, Span<short> dst, int stride)
         {
             short zs = (short)z;
@@ -775,6 +1167,7 @@ namespace QuantGen.Generated
         }
 
         /// <summary>The same for int16 sources (the operand range was proven to fit int16 after the subtraction).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void WidenRows(ReadOnlySpan<short> x, int rows, int k, long z, Span<short> dst, int stride)
         {
             short zs = (short)z;
@@ -799,10 +1192,50 @@ namespace QuantGen.Generated
         }
 
         /// <summary>Packs b [k, cols] (minus its zero point) into the GEMM's pair layout [ceil(k / 2)][np][2], zero padded.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void PackPairs(ReadOnlySpan<sbyte> b, int k, int cols, long z, Span<short> dst, int np)
         {
             int kPairs = (k + 1) / 2;
             dst.Slice(0, kPairs * np * 2).Clear();
+            if (Sse2.IsSupported)
+            {
+                // Rows t and t + 1 sign-extended, minus z, interleaved 8 columns at a time (punpcklwd / punpckhwd); an odd
+                // last row pairs with the zeros already there.
+                Vector128<short> zv = Vector128.Create((short)z);
+                int t = 0;
+                for (; t + 2 <= k; t += 2)
+                {
+                    ReadOnlySpan<sbyte> r0 = b.Slice(t * cols, cols), r1 = b.Slice((t + 1) * cols, cols);
+                    Span<short> d = dst.Slice((t / 2) * np * 2);
+                    int j = 0;
+                    for (; j + 8 <= cols; j += 8)
+                    {
+                        Vector128<short> v0 = Vector128.WidenLower(Vector128.CreateScalar(Unsafe.ReadUnaligned<long>(ref Unsafe.As<sbyte, byte>(ref Unsafe.AsRef(in r0[j])))).AsSByte()) - zv;
+                        Vector128<short> v1 = Vector128.WidenLower(Vector128.CreateScalar(Unsafe.ReadUnaligned<long>(ref Unsafe.As<sbyte, byte>(ref Unsafe.AsRef(in r1[j])))).AsSByte()) - zv;
+                        Sse2.UnpackLow(v0, v1).CopyTo(d.Slice(j * 2, 8));
+                        Sse2.UnpackHigh(v0, v1).CopyTo(d.Slice((j * 2) + 8, 8));
+                    }
+
+                    for (; j < cols; j++)
+                    {
+                        d[j * 2] = (short)(r0[j] - z);
+                        d[(j * 2) + 1] = (short)(r1[j] - z);
+                    }
+                }
+
+                if (t < k)
+                {
+                    ReadOnlySpan<sbyte> r0 = b.Slice(t * cols, cols);
+                    Span<short> d = dst.Slice((t / 2) * np * 2);
+                    for (int j = 0; j < cols; j++)
+                    {
+                        d[j * 2] = (short)(r0[j] - z);
+                    }
+                }
+
+                return;
+            }
+
             for (int t = 0; t < k; t++)
             {
                 ReadOnlySpan<sbyte> row = b.Slice(t * cols, cols);
@@ -816,6 +1249,7 @@ namespace QuantGen.Generated
         }
 
         /// <summary>The same for int16 sources.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void PackPairs(ReadOnlySpan<short> b, int k, int cols, long z, Span<short> dst, int np)
         {
             int kPairs = (k + 1) / 2;

@@ -6,7 +6,7 @@ using BenchmarkDotNet.Attributes;
 namespace QuantGen.Benchmarks
 {
     /// <summary>
-    /// The practical exact-int8 peak of this CPU through .NET intrinsics (AVX-512BW; no VNNI is reachable from .NET 10 here).
+    /// The practical exact-int8 peak of this CPU through .NET intrinsics (AVX-512BW, and AVX-VNNI where AvxVnni.IsSupported).
     /// Each method runs one instruction mix over operands that stay in L1 (a 4 x 64 register tile, 16 accumulators, as a
     /// real GEMM tile would), so the only limit is the execution ports. OperationsPerInvoke = MACs, so the reported time is
     /// nanoseconds per multiply-accumulate: GMAC/s = 1 / time. Mixes:
@@ -16,6 +16,9 @@ namespace QuantGen.Benchmarks
     ///  - Maddubs: |a| (vpabsb) x sign-transferred w (masked negate) through vpmaddubsw, vpmaddwd by ones, vpaddd;
     ///    exact when weights are in [-127, 127].
     ///  - DotS8Fast: the previous kernel's shape (one output per dot product, horizontal sum at the end), for reference.
+    ///  - Vnni4x32 / Vnni6x32: vpdpbusd (AvxVnni.MultiplyWideningAndAdd, u8 x s8, 4 products per int32 lane, non-saturating)
+    ///    on 256-bit vectors, 4 or 6 rows x 32 channels (16 or 24 ymm accumulators: the JIT encodes it EVEX and uses ymm16-31).
+    ///    Exact for every int8 value when the activations run as u = x + 128 and -128 * sum(w) is folded into the bias.
     /// </summary>
     public class KernelPeakBenchmarks
     {
@@ -44,6 +47,11 @@ namespace QuantGen.Benchmarks
             for (int i = 0; i < a8.Length; i++)
             {
                 a8[i] = (sbyte)rng.Next(-128, 128);
+            }
+
+            for (int i = 0; i < u8.Length; i++)
+            {
+                u8[i] = (byte)rng.Next(0, 256);
             }
         }
 
@@ -170,6 +178,84 @@ namespace QuantGen.Benchmarks
 
             sink[0] = total;
         }
+
+        // Vnni: per step 4 (or 6) rows x 4 weight vectors of 32 bytes (8 channels x 4 inputs), 4 input bytes broadcast per row.
+        private const int Quads = Pairs;        // 256 int8 inputs per row; w8 holds [quads][32 channels][4]
+        private const int MacsVnni4 = Steps * Quads * 4 * 32 * 4;
+        private const int MacsVnni6 = Steps * Quads * 6 * 32 * 4;
+        private readonly byte[] u8 = new byte[6 * Quads * 4];
+
+        [Benchmark(OperationsPerInvoke = MacsVnni4)]
+        public void Vnni4x32()
+        {
+            if (!AvxVnni.IsSupported)
+            {
+                throw new System.PlatformNotSupportedException("AVX-VNNI is not available on this machine");
+            }
+
+            ref sbyte w = ref w8[0];
+            ref int a0 = ref Unsafe.As<byte, int>(ref u8[0]);
+            Vector256<int> c00 = default, c01 = default, c02 = default, c03 = default, c10 = default, c11 = default, c12 = default, c13 = default;
+            Vector256<int> c20 = default, c21 = default, c22 = default, c23 = default, c30 = default, c31 = default, c32 = default, c33 = default;
+            for (int s = 0; s < Steps; s++)
+            {
+                for (int q = 0; q < Quads; q++)
+                {
+                    ref sbyte wp = ref Unsafe.Add(ref w, q * 128);
+                    Vector256<sbyte> w0 = Vector256.LoadUnsafe(ref wp), w1 = Vector256.LoadUnsafe(ref wp, 32), w2 = Vector256.LoadUnsafe(ref wp, 64), w3 = Vector256.LoadUnsafe(ref wp, 96);
+                    Vector256<byte> b = Vector256.Create(Unsafe.Add(ref a0, q)).AsByte();
+                    c00 = AvxVnni.MultiplyWideningAndAdd(c00, b, w0); c01 = AvxVnni.MultiplyWideningAndAdd(c01, b, w1); c02 = AvxVnni.MultiplyWideningAndAdd(c02, b, w2); c03 = AvxVnni.MultiplyWideningAndAdd(c03, b, w3);
+                    b = Vector256.Create(Unsafe.Add(ref a0, q + Quads)).AsByte();
+                    c10 = AvxVnni.MultiplyWideningAndAdd(c10, b, w0); c11 = AvxVnni.MultiplyWideningAndAdd(c11, b, w1); c12 = AvxVnni.MultiplyWideningAndAdd(c12, b, w2); c13 = AvxVnni.MultiplyWideningAndAdd(c13, b, w3);
+                    b = Vector256.Create(Unsafe.Add(ref a0, q + (2 * Quads))).AsByte();
+                    c20 = AvxVnni.MultiplyWideningAndAdd(c20, b, w0); c21 = AvxVnni.MultiplyWideningAndAdd(c21, b, w1); c22 = AvxVnni.MultiplyWideningAndAdd(c22, b, w2); c23 = AvxVnni.MultiplyWideningAndAdd(c23, b, w3);
+                    b = Vector256.Create(Unsafe.Add(ref a0, q + (3 * Quads))).AsByte();
+                    c30 = AvxVnni.MultiplyWideningAndAdd(c30, b, w0); c31 = AvxVnni.MultiplyWideningAndAdd(c31, b, w1); c32 = AvxVnni.MultiplyWideningAndAdd(c32, b, w2); c33 = AvxVnni.MultiplyWideningAndAdd(c33, b, w3);
+                }
+            }
+
+            Store(c00 + c01 + c02 + c03 + c10 + c11 + c12 + c13 + c20 + c21 + c22 + c23 + c30 + c31 + c32 + c33);
+        }
+
+        [Benchmark(OperationsPerInvoke = MacsVnni6)]
+        public void Vnni6x32()
+        {
+            if (!AvxVnni.IsSupported)
+            {
+                throw new System.PlatformNotSupportedException("AVX-VNNI is not available on this machine");
+            }
+
+            ref sbyte w = ref w8[0];
+            ref int a0 = ref Unsafe.As<byte, int>(ref u8[0]);
+            Vector256<int> c00 = default, c01 = default, c02 = default, c03 = default, c10 = default, c11 = default, c12 = default, c13 = default;
+            Vector256<int> c20 = default, c21 = default, c22 = default, c23 = default, c30 = default, c31 = default, c32 = default, c33 = default;
+            Vector256<int> c40 = default, c41 = default, c42 = default, c43 = default, c50 = default, c51 = default, c52 = default, c53 = default;
+            for (int s = 0; s < Steps; s++)
+            {
+                for (int q = 0; q < Quads; q++)
+                {
+                    ref sbyte wp = ref Unsafe.Add(ref w, q * 128);
+                    Vector256<sbyte> w0 = Vector256.LoadUnsafe(ref wp), w1 = Vector256.LoadUnsafe(ref wp, 32), w2 = Vector256.LoadUnsafe(ref wp, 64), w3 = Vector256.LoadUnsafe(ref wp, 96);
+                    Vector256<byte> b = Vector256.Create(Unsafe.Add(ref a0, q)).AsByte();
+                    c00 = AvxVnni.MultiplyWideningAndAdd(c00, b, w0); c01 = AvxVnni.MultiplyWideningAndAdd(c01, b, w1); c02 = AvxVnni.MultiplyWideningAndAdd(c02, b, w2); c03 = AvxVnni.MultiplyWideningAndAdd(c03, b, w3);
+                    b = Vector256.Create(Unsafe.Add(ref a0, q + Quads)).AsByte();
+                    c10 = AvxVnni.MultiplyWideningAndAdd(c10, b, w0); c11 = AvxVnni.MultiplyWideningAndAdd(c11, b, w1); c12 = AvxVnni.MultiplyWideningAndAdd(c12, b, w2); c13 = AvxVnni.MultiplyWideningAndAdd(c13, b, w3);
+                    b = Vector256.Create(Unsafe.Add(ref a0, q + (2 * Quads))).AsByte();
+                    c20 = AvxVnni.MultiplyWideningAndAdd(c20, b, w0); c21 = AvxVnni.MultiplyWideningAndAdd(c21, b, w1); c22 = AvxVnni.MultiplyWideningAndAdd(c22, b, w2); c23 = AvxVnni.MultiplyWideningAndAdd(c23, b, w3);
+                    b = Vector256.Create(Unsafe.Add(ref a0, q + (3 * Quads))).AsByte();
+                    c30 = AvxVnni.MultiplyWideningAndAdd(c30, b, w0); c31 = AvxVnni.MultiplyWideningAndAdd(c31, b, w1); c32 = AvxVnni.MultiplyWideningAndAdd(c32, b, w2); c33 = AvxVnni.MultiplyWideningAndAdd(c33, b, w3);
+                    b = Vector256.Create(Unsafe.Add(ref a0, q + (4 * Quads))).AsByte();
+                    c40 = AvxVnni.MultiplyWideningAndAdd(c40, b, w0); c41 = AvxVnni.MultiplyWideningAndAdd(c41, b, w1); c42 = AvxVnni.MultiplyWideningAndAdd(c42, b, w2); c43 = AvxVnni.MultiplyWideningAndAdd(c43, b, w3);
+                    b = Vector256.Create(Unsafe.Add(ref a0, q + (5 * Quads))).AsByte();
+                    c50 = AvxVnni.MultiplyWideningAndAdd(c50, b, w0); c51 = AvxVnni.MultiplyWideningAndAdd(c51, b, w1); c52 = AvxVnni.MultiplyWideningAndAdd(c52, b, w2); c53 = AvxVnni.MultiplyWideningAndAdd(c53, b, w3);
+                }
+            }
+
+            Store(c00 + c01 + c02 + c03 + c10 + c11 + c12 + c13 + c20 + c21 + c22 + c23 + c30 + c31 + c32 + c33);
+            Store(c40 + c41 + c42 + c43 + c50 + c51 + c52 + c53);
+        }
+
+        private void Store(Vector256<int> v) => v.CopyTo(sink);
 
         private void Store(Vector512<int> v) => v.CopyTo(sink);
     }

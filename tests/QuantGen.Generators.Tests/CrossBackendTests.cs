@@ -69,15 +69,30 @@ namespace QuantGen.Tests.Generators
             Assert.True(seen["a"].Count > 1000 && seen["b"].Count > 500 && seen["y"].Count > 50, string.Join(", ", seen.Select(kv => kv.Key + ": " + kv.Value.Count)));
         }
 
+        /// <summary>
+        /// Each row turns features off in a child process (the runtime's DOTNET_Enable* switches) and checks that the child
+        /// reports the expected path, so the AVX-VNNI GEMM and every fallback (AVX-512 pmaddwd, AVX2 with and without VNNI,
+        /// Vector128, scalar) are all compared with the reference. "+vnni" in the path means AvxVnni.IsSupported was true.
+        /// </summary>
         [Theory]
-        [InlineData("avx2", "DOTNET_EnableAVX512=0", "DOTNET_EnableAVX512F=0")]
-        [InlineData("vector128", "DOTNET_EnableAVX2=0", null)]
-        [InlineData("scalar", "DOTNET_EnableHWIntrinsic=0", null)]
-        public void ForcedSimdPathIsBitExact(string expectedPath, string switch1, string? switch2)
+        [InlineData("avx512", "DOTNET_EnableAVXVNNI=0")]
+        [InlineData("avx2+vnni", "DOTNET_EnableAVX512=0", "DOTNET_EnableAVX512F=0")]
+        [InlineData("avx2", "DOTNET_EnableAVX512=0", "DOTNET_EnableAVX512F=0", "DOTNET_EnableAVXVNNI=0")]
+        [InlineData("vector128", "DOTNET_EnableAVX2=0")]
+        [InlineData("scalar", "DOTNET_EnableHWIntrinsic=0")]
+        public void ForcedSimdPathIsBitExact(string expectedPath, params string[] switches)
         {
-            if (expectedPath == "avx2" && QuantGen.CpuCheck.Mlp.SimdPath is "vector128" or "scalar")
+            string here = QuantGen.CpuCheck.Mlp.SimdPath;
+            if (!here.EndsWith("+vnni", StringComparison.Ordinal))
             {
-                expectedPath = QuantGen.CpuCheck.Mlp.SimdPath; // a machine without AVX2 can only go lower
+                expectedPath = expectedPath.Replace("+vnni", string.Empty, StringComparison.Ordinal); // no AVX-VNNI on this machine
+            }
+
+            string[] order = { "avx512", "avx2", "vector128", "scalar" };
+            int best = Array.IndexOf(order, here.Split('+')[0]);
+            if (Array.IndexOf(order, expectedPath.Split('+')[0]) < best)
+            {
+                expectedPath = here.Split('+')[0]; // a machine without the feature can only go lower
             }
 
             var psi = new ProcessStartInfo("dotnet", "exec \"" + typeof(QuantGen.CpuCheck.Program).Assembly.Location + "\"")
@@ -86,12 +101,9 @@ namespace QuantGen.Tests.Generators
                 RedirectStandardError = true,
                 UseShellExecute = false,
             };
-            foreach (string? s in new[] { switch1, switch2 })
+            foreach (string s in switches)
             {
-                if (s != null)
-                {
-                    psi.Environment[s.Split('=')[0]] = s.Split('=')[1];
-                }
+                psi.Environment[s.Split('=')[0]] = s.Split('=')[1];
             }
 
             using Process p = Process.Start(psi)!;
@@ -185,10 +197,10 @@ namespace QuantGen.Tests.Generators
             Assert.Equal((64 * 128) + (128 * 64) + (64 * 10), info.Macs);
             Assert.Equal((64 * 128) + (128 * 64) + (64 * 10) + (4 * (128 + 64 + 10)), info.WeightBytes);
             Assert.Equal(new[] { "fc1", "fc2", "fc3" }, info.Layers.Select(l => l.Name));
-            Assert.All(info.Layers, l => Assert.Equal("int8-gemm-pmaddwd", l.Kernel));
+            Assert.All(info.Layers, l => Assert.Equal("int8-gemm-vnni", l.Kernel)); // AVX-VNNI where available, else the pmaddwd GEMM
             Assert.Equal(21, info.Layers[0].AccumulatorBits);
             Assert.Equal(Enumerable.Range(0, 10).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)), info.Labels);
-            Assert.Equal(new[] { "int16-gemm-pmaddwd", "int16-gemm-pmaddwd" }, Vit.Info.Layers.Where(l => l.Op == "MatMul").Select(l => l.Kernel));
+            Assert.Equal(new[] { "int8-gemm-vnni", "int16-gemm-pmaddwd" }, Vit.Info.Layers.Where(l => l.Op == "MatMul").Select(l => l.Kernel));
 
             // digits_cnn: conv1 8 x 8x8 outputs x 9 taps, depthwise 8 x 4x4 x 9, pointwise 16 x 4x4 x 8, fc 10 x 16.
             global::QuantGen.ModelInfo cnn = QuantGen.CpuCheck.Cnn.Info;
