@@ -356,21 +356,7 @@ namespace QuantGen.Tasks.Hls
                     layer["rows"] = rows;
                     layer["k"] = k;
                     layer["n"] = n;
-                    layer["reuse"] = reuse;
-                    layer["block"] = k / reuse;
-                    layer["lanes"] = (n + reuse - 1) / reuse;
-                    layer["acc_type"] = accType;
-                    layer["x_type"] = xType;
-                    layer["weight"] = w.Array;
-                    layer["weight_type"] = w.TypeName;
-                    layer["bias"] = bias?.Array ?? string.Empty;
-                    layer["lo"] = CppNames.Lit(d.Clamp![0]);
-                    layer["hi"] = CppNames.Lit(d.Clamp[1]);
-                    string mult = names.Reserve(fn + "_multiplier"), shift = names.Reserve(fn + "_shift");
-                    tables.Add(Table(mult, d.Requant!.Select(q => (long)q.Multiplier).ToList(), $"{spec.Name}: requantization multipliers, one per output channel"));
-                    tables.Add(Table(shift, d.Requant!.Select(q => (long)q.Shift).ToList(), $"{spec.Name}: requantization shifts"));
-                    layer["mult_table"] = mult;
-                    layer["shift_table"] = shift;
+                    WeightedFields(layer, tables, fn, spec.Name, reuse, k, n, accType, xType, w, bias, d.Clamp!, d.Requant!);
                     layer["comment"] = $"{spec.Name}: Dense [{rows} x {k}] -> [{rows} x {n}], activation {d.Activation.ToString().ToLowerInvariant()}, reuse factor {reuse}";
                     MacEstimate(layer, rows, k, n, reuse, acc);
                     layer["rom_bits"] = (long)n * k * w.Bits + (bias != null ? (long)n * bias.Bits : 0) + (long)n * (32 + 6);
@@ -448,21 +434,7 @@ namespace QuantGen.Tasks.Hls
                     layer["group"] = cv.Group;
                     // Output channel o reads the window of its group's channels: win[(o / og) * K + j].
                     layer["win_base"] = cv.Group == 1 ? string.Empty : og == 1 ? $"o * {k} + " : $"(o / {og}) * {k} + ";
-                    layer["reuse"] = reuse;
-                    layer["block"] = k / reuse;
-                    layer["lanes"] = (cOut + reuse - 1) / reuse;
-                    layer["acc_type"] = accType;
-                    layer["x_type"] = xType;
-                    layer["weight"] = w.Array;
-                    layer["weight_type"] = w.TypeName;
-                    layer["bias"] = bias?.Array ?? string.Empty;
-                    layer["lo"] = CppNames.Lit(cv.Clamp![0]);
-                    layer["hi"] = CppNames.Lit(cv.Clamp[1]);
-                    string mult = names.Reserve(fn + "_multiplier"), shift = names.Reserve(fn + "_shift");
-                    tables.Add(Table(mult, cv.Requant!.Select(q => (long)q.Multiplier).ToList(), $"{spec.Name}: requantization multipliers, one per output channel"));
-                    tables.Add(Table(shift, cv.Requant!.Select(q => (long)q.Shift).ToList(), $"{spec.Name}: requantization shifts"));
-                    layer["mult_table"] = mult;
-                    layer["shift_table"] = shift;
+                    WeightedFields(layer, tables, fn, spec.Name, reuse, k, cOut, accType, xType, w, bias, cv.Clamp!, cv.Requant!);
                     string kind = cv.Group == 1 ? string.Empty : cg == 1 ? $", depthwise (group {cv.Group})" : $", group {cv.Group}";
                     layer["comment"] = $"{spec.Name}: Conv2d [{string.Join(", ", inShape)}] -> [{string.Join(", ", os)}], kernel {kh}x{kw}, strides {cv.Strides[0]}x{cv.Strides[1]}, pads [{string.Join(", ", cv.Pads)}]{kind}, activation {cv.Activation.ToString().ToLowerInvariant()}, reuse factor {reuse}";
                     MacEstimate(layer, pixels, k, cOut, reuse, acc, 1);
@@ -689,6 +661,30 @@ namespace QuantGen.Tasks.Hls
 
         /// <summary>Bounds every partial sum of every channel (bias plus any subset of its products), so that the
         /// accumulator type never wraps whatever order the hardware adds in.</summary>
+        /// <summary>
+        /// The fields Dense and Conv2d share: k products per output split over the reuse factor, n outputs requantized
+        /// ceil(n / reuse) at a time, weight and bias arrays, the clamp, and the per-channel multiplier and shift tables.
+        /// </summary>
+        private void WeightedFields(ScriptObject layer, List<ScriptObject> tables, string fn, string layerName, int reuse, int k, int n,
+            string accType, string xType, TensorView w, TensorView? bias, long[] clamp, Dyadic[] requant)
+        {
+            layer["reuse"] = reuse;
+            layer["block"] = k / reuse;
+            layer["lanes"] = (n + reuse - 1) / reuse;
+            layer["acc_type"] = accType;
+            layer["x_type"] = xType;
+            layer["weight"] = w.Array;
+            layer["weight_type"] = w.TypeName;
+            layer["bias"] = bias?.Array ?? string.Empty;
+            layer["lo"] = CppNames.Lit(clamp[0]);
+            layer["hi"] = CppNames.Lit(clamp[1]);
+            string mult = names.Reserve(fn + "_multiplier"), shift = names.Reserve(fn + "_shift");
+            tables.Add(Table(mult, requant.Select(q => (long)q.Multiplier).ToList(), $"{layerName}: requantization multipliers, one per output channel"));
+            tables.Add(Table(shift, requant.Select(q => (long)q.Shift).ToList(), $"{layerName}: requantization shifts"));
+            layer["mult_table"] = mult;
+            layer["shift_table"] = shift;
+        }
+
         private static IntRange PartialSums(GraphNode node, IntRange x)
         {
             // Dense [N, K] and Conv2d [O, C / group, kh, kw] alike: row o holds the K weights of output channel o.
