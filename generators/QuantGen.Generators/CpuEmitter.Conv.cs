@@ -13,14 +13,6 @@ namespace QuantGen.Generators
     /// </summary>
     internal sealed partial class CpuEmitter
     {
-        private static (long Macs, long Bytes) ConvCost(GraphNode n)
-        {
-            TensorInfo wt = n.Weight!;
-            long taps = wt.ElementCount / wt.Shape[0];
-            long bytes = (wt.ElementCount * wt.Type.Bits + 7) / 8 + (n.Bias != null ? 4L * n.Bias.ElementCount : 0);
-            return (n.Output.ElementCount * taps, bytes);
-        }
-
         private void EmitConv2d(SourceWriter w, GraphNode node, Conv2dLayer cv, string id)
         {
             TensorInfo x = node.Inputs[0], wt = node.Weight!, y = node.Output;

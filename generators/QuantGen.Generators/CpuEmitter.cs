@@ -389,18 +389,12 @@ namespace QuantGen.Generators
             switch (n.Layer)
             {
                 case DenseLayer _:
-                {
-                    long k = n.Weight!.Shape[1];
-                    long bytes = (n.Weight.ElementCount * n.Weight.Type.Bits + 7) / 8 + (n.Bias != null ? 4L * n.Bias.ElementCount : 0);
-                    return (n.Output.ElementCount * k, bytes);
-                }
-
+                case Conv2dLayer _:
+                    return (n.Macs, ((long)n.Weight!.ElementCount * n.Weight.Type.Bits + 7) / 8 + (n.Bias != null ? 4L * n.Bias.ElementCount : 0));
                 case MatMulLayer _:
-                    return ((long)n.Output.ElementCount * n.Inputs[0].Shape[n.Inputs[0].Shape.Length - 1], 0);
+                    return (n.Macs, 0);
                 case AddLayer _:
                     return (0, n.Inputs.Where(t => t.Kind == TensorKind.Initializer).Sum(t => (t.ElementCount * (long)t.Type.Bits + 7) / 8));
-                case Conv2dLayer _:
-                    return ConvCost(n);
                 default:
                     return (0, 0);
             }

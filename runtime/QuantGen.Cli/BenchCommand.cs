@@ -79,7 +79,7 @@ namespace QuantGen.Cli
 
                 double generatedUs = (double)runner.GetMethod("Measure")!.Invoke(null, new object[] { flat, inputs.Count, seconds })!;
                 double referenceUs = MeasureReference(reference, inputs, Math.Min(seconds, 1.0));
-                long macs = g.Nodes.Sum(InspectCommand.Macs);
+                long macs = g.Nodes.Sum(n => n.Macs);
                 string path = (string)runner.GetMethod("SimdPath")!.Invoke(null, null)!;
                 ctx.Output.WriteLine($"{g.Name}: {macs.ToString("N0", CultureInfo.InvariantCulture)} MACs per inference, {inputs.Count} inputs{(csv != null ? " from " + csv.Name + ":" + split : " (random)")}");
                 ctx.Output.WriteLine($"  generated C# ({path}): {generatedUs.ToString("0.000", CultureInfo.InvariantCulture)} us/inference, {(macs / generatedUs / 1000).ToString("0.00", CultureInfo.InvariantCulture)} GMAC/s, bit-exact on {exact}/{inputs.Count}");

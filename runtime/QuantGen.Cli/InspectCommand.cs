@@ -41,7 +41,7 @@ namespace QuantGen.Cli
                 Input = string.Join(" x ", n.Inputs.Select(t => Shape(t.Shape))),
                 Output = Shape(n.Output.Shape),
                 Type = n.Output.Type.ToString(),
-                Macs = Macs(n),
+                Macs = n.Macs,
                 WeightBytes = WeightBytes(n),
                 Acc = ranges?.Layers.First(l => l.Layer == n.Layer.Name).Find("acc"),
                 OutRange = ranges?.Tensors[n.Output.Name],
@@ -124,13 +124,6 @@ namespace QuantGen.Cli
         }
 
         internal static string Shape(int[] s) => "[" + string.Join(", ", s) + "]";
-
-        internal static long Macs(GraphNode n) => n.Layer switch
-        {
-            DenseLayer _ => (long)n.Output.ElementCount * n.Weight!.Shape[1],
-            MatMulLayer _ => (long)n.Output.ElementCount * n.Inputs[0].Shape[n.Inputs[0].Shape.Length - 1],
-            _ => 0,
-        };
 
         internal static long WeightBytes(GraphNode n) =>
             n.Inputs.Where(t => t.Kind == TensorKind.Initializer).Concat(new[] { n.Weight, n.Bias }.Where(t => t != null).Select(t => t!))

@@ -57,6 +57,18 @@ namespace QuantGen.Tests.Cli
         }
 
         [Fact]
+        public void InspectCountsConvolutionMacs()
+        {
+            (int code, string output, string error) = Run("inspect", Path.Combine(Models, "digits_cnn.qmodel.json"));
+            Assert.True(code == 0, error);
+
+            // conv1: 8 x 8x8 outputs x (1 x 3 x 3) taps; depthwise: 8 x 4x4 x (1 x 3 x 3); pointwise: 16 x 4x4 x 8; fc: 10 x 16.
+            Assert.Contains("conv1         Conv2d     [1, 1, 8, 8]   [1, 8, 8, 8]   int8  4608 ", output, StringComparison.Ordinal);
+            Assert.Contains("dw            Conv2d     [1, 8, 4, 4]   [1, 8, 4, 4]   int8  1152 ", output, StringComparison.Ordinal);
+            Assert.Contains("total: 7,968 MACs per inference", output, StringComparison.Ordinal);
+        }
+
+        [Fact]
         public void InspectJsonIsMachineReadable()
         {
             (int code, string output, _) = Run("inspect", Path.Combine(Models, "digits_vit.qmodel.json"), "--json");
