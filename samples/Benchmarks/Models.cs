@@ -13,4 +13,10 @@ namespace QuantGen.Benchmarks
     public partial class EncoderBlock
     {
     }
+
+    /// <summary>The digits CNN imported from a QDQ ONNX model (Conv2d 3x3, MaxPool2d, depthwise and 1x1 Conv2d, Dense).</summary>
+    [QuantizedModel("models/digits_cnn.qmodel.json")]
+    public partial class DigitsCnn
+    {
+    }
 }
