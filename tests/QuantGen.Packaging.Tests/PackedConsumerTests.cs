@@ -36,7 +36,13 @@ namespace QuantGen.Tests.Packaging
             }
         }
 
-        private string Dotnet(string arguments, string workingDirectory)
+        /// <summary>
+        /// Runs dotnet. <paramref name="freshPackages"/>: restore into this test's own packages folder, so the consumer gets
+        /// the packages just packed, never a cached 0.1.0. Never for commands on the repository's projects: their restore
+        /// would point the repository's obj/project.assets.json at that folder, which Dispose deletes while other test
+        /// projects may still build against it (NETSDK1064).
+        /// </summary>
+        private string Dotnet(string arguments, string workingDirectory, bool freshPackages)
         {
             var psi = new ProcessStartInfo("dotnet", arguments)
             {
@@ -47,7 +53,11 @@ namespace QuantGen.Tests.Packaging
             };
             psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
             psi.Environment["DOTNET_NOLOGO"] = "1";
-            psi.Environment["NUGET_PACKAGES"] = Path.Combine(root, "packages");
+            if (freshPackages)
+            {
+                psi.Environment["NUGET_PACKAGES"] = Path.Combine(root, "packages");
+            }
+
             using Process p = Process.Start(psi)!;
             var stdout = p.StandardOutput.ReadToEndAsync();
             string stderr = p.StandardError.ReadToEnd();
@@ -65,7 +75,7 @@ namespace QuantGen.Tests.Packaging
             string feed = Path.Combine(root, "feed");
             foreach (string project in new[] { "generators/QuantGen.Compiler/QuantGen.Compiler.csproj", "runtime/QuantGen.Runtime/QuantGen.Runtime.csproj", "tasks/QuantGen.Tasks/QuantGen.Tasks.csproj" })
             {
-                Dotnet($"pack \"{Path.Combine(repo, project)}\" -c Release -o \"{feed}\"", repo);
+                Dotnet($"pack \"{Path.Combine(repo, project)}\" -c Release -o \"{feed}\"", repo, freshPackages: false);
             }
 
             Assert.True(File.Exists(Path.Combine(feed, "QuantGen.Runtime.0.1.0.nupkg")));
@@ -133,13 +143,13 @@ namespace QuantGen.Tests.Packaging
                     }
                 }
                 """);
-            string build = Dotnet("build -c Release", app);
+            string build = Dotnet("build -c Release", app, freshPackages: true);
             Assert.DoesNotMatch(@": warning [A-Z]+[0-9]+", build);
             Assert.Contains(" 0 Warning(s)", build, StringComparison.Ordinal);
             string hls = Path.Combine(app, "bin", "Release", "net10.0", "hls", "digits_mlp");
             Assert.True(File.Exists(Path.Combine(hls, "firmware", "digits_mlp.cpp")), "the HLS project was not written by the packaged task");
             Assert.True(File.Exists(Path.Combine(hls, "build_prj.tcl")));
-            string run = Dotnet("run -c Release --no-build", app);
+            string run = Dotnet("run -c Release --no-build", app, freshPackages: true);
             Assert.Matches(@"model digits_mlp: (9[5-9]|100)/100 correct, 17024 MACs, simd \w+", run);
         }
     }
