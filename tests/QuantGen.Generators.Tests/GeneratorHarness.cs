@@ -54,6 +54,27 @@ namespace QuantGen.Tests.Generators
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
 
         /// <summary>The spec and encoded weights of a committed model, as the targets file hands them to the compiler.</summary>
+        /// <summary>The consumer code of the snapshot fixtures: the three digits models as partial classes.</summary>
+        public const string FixtureSource = """
+            using QuantGen;
+
+            namespace Consumer
+            {
+                [QuantizedModel("models/digits_mlp.qmodel.json")]
+                public partial class DigitsMlp { }
+
+                [QuantizedModel("models/digits_vit.qmodel.json")]
+                public partial class DigitsVit { }
+
+                [QuantizedModel("models/digits_cnn.qmodel.json")]
+                public partial class DigitsCnn { }
+            }
+            """;
+
+        /// <summary>The spec and weights of the three fixture models.</summary>
+        public static AdditionalText[] FixtureModelFiles() =>
+            ModelFiles("digits_mlp").Concat(ModelFiles("digits_vit")).Concat(ModelFiles("digits_cnn")).ToArray();
+
         public static AdditionalText[] ModelFiles(string name)
         {
             string spec = File.ReadAllText(Path.Combine(RepoModels, name + ".qmodel.json"));

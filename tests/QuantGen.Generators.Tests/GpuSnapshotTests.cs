@@ -16,33 +16,14 @@ namespace QuantGen.Tests.Generators
     /// <summary>The GPU backend's emitted files (ILGPU kernels and GpuSession) for both fixture models, guarded by baselines.</summary>
     public class GpuSnapshotTests
     {
-        private const string Source = """
-            using QuantGen;
-
-            namespace Consumer
-            {
-                [QuantizedModel("models/digits_mlp.qmodel.json")]
-                public partial class DigitsMlp { }
-
-                [QuantizedModel("models/digits_vit.qmodel.json")]
-                public partial class DigitsVit { }
-
-                [QuantizedModel("models/digits_cnn.qmodel.json")]
-                public partial class DigitsCnn { }
-            }
-            """;
-
         private static readonly string[] GpuFiles = { "QuantGen.GpuKernels.g.cs", "Consumer.DigitsMlp.QuantGen.Gpu.g.cs", "Consumer.DigitsVit.QuantGen.Gpu.g.cs", "Consumer.DigitsCnn.QuantGen.Gpu.g.cs" };
-
-        private static AdditionalText[] ModelFiles() =>
-            GeneratorHarness.ModelFiles("digits_mlp").Concat(GeneratorHarness.ModelFiles("digits_vit")).Concat(GeneratorHarness.ModelFiles("digits_cnn")).ToArray();
 
         /// <summary>The fixtures compiled with a reference to ILGPU, which switches the GPU backend on.</summary>
         private static GeneratorHarness.Run Fixtures()
         {
-            CSharpCompilation compilation = GeneratorHarness.Compilation(Source)
+            CSharpCompilation compilation = GeneratorHarness.Compilation(GeneratorHarness.FixtureSource)
                 .AddReferences(MetadataReference.CreateFromFile(Path.Combine(AppContext.BaseDirectory, "ilgpu", "ILGPU.dll")));
-            AdditionalText[] files = ModelFiles();
+            AdditionalText[] files = GeneratorHarness.FixtureModelFiles();
             GeneratorDriver driver = GeneratorHarness.Driver(files).RunGeneratorsAndUpdateCompilation(compilation, out Compilation output, out ImmutableArray<Diagnostic> diagnostics);
             return new GeneratorHarness.Run(driver, output, diagnostics);
         }
@@ -62,7 +43,7 @@ namespace QuantGen.Tests.Generators
         public void GpuFilesAreEmittedOnlyWhenIlgpuIsReferenced()
         {
             var with = Fixtures().Result.GeneratedSources.Select(s => s.HintName).ToList();
-            var without = GeneratorHarness.Generate(Source, ModelFiles()).Result.GeneratedSources.Select(s => s.HintName).ToList();
+            var without = GeneratorHarness.Generate(GeneratorHarness.FixtureSource, GeneratorHarness.FixtureModelFiles()).Result.GeneratedSources.Select(s => s.HintName).ToList();
             Assert.All(GpuFiles, f => Assert.Contains(f, with));
             Assert.All(GpuFiles, f => Assert.DoesNotContain(f, without));
             Assert.Equal(without.OrderBy(s => s, StringComparer.Ordinal), with.Except(GpuFiles).OrderBy(s => s, StringComparer.Ordinal));
@@ -80,9 +61,9 @@ namespace QuantGen.Tests.Generators
         [Fact]
         public void UnrelatedEditKeepsTheGpuOutputsCached()
         {
-            CSharpCompilation first = GeneratorHarness.Compilation(Source)
+            CSharpCompilation first = GeneratorHarness.Compilation(GeneratorHarness.FixtureSource)
                 .AddReferences(MetadataReference.CreateFromFile(Path.Combine(AppContext.BaseDirectory, "ilgpu", "ILGPU.dll")));
-            GeneratorDriver driver = GeneratorHarness.Driver(ModelFiles()).RunGenerators(first);
+            GeneratorDriver driver = GeneratorHarness.Driver(GeneratorHarness.FixtureModelFiles()).RunGenerators(first);
             CSharpCompilation second = first.AddSyntaxTrees(CSharpSyntaxTree.ParseText("class Unrelated { int x; }", GeneratorHarness.ParseOptions));
             GeneratorRunResult result = driver.RunGenerators(second).GetRunResult().Results.Single();
             Assert.Contains(result.GeneratedSources, s => s.HintName == "Consumer.DigitsVit.QuantGen.Gpu.g.cs");
@@ -101,10 +82,10 @@ namespace QuantGen.Tests.Generators
             CSharpParseOptions docs = GeneratorHarness.ParseOptions.WithDocumentationMode(DocumentationMode.Diagnose);
             CSharpCompilation compilation = CSharpCompilation.Create(
                 "Consumer",
-                new[] { CSharpSyntaxTree.ParseText(Source, docs, path: "/repo/src/File0.cs") },
-                GeneratorHarness.Compilation(Source).References.Append(MetadataReference.CreateFromFile(Path.Combine(AppContext.BaseDirectory, "ilgpu", "ILGPU.dll"))),
+                new[] { CSharpSyntaxTree.ParseText(GeneratorHarness.FixtureSource, docs, path: "/repo/src/File0.cs") },
+                GeneratorHarness.Compilation(GeneratorHarness.FixtureSource).References.Append(MetadataReference.CreateFromFile(Path.Combine(AppContext.BaseDirectory, "ilgpu", "ILGPU.dll"))),
                 new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
-            AdditionalText[] files = ModelFiles();
+            AdditionalText[] files = GeneratorHarness.FixtureModelFiles();
             CSharpGeneratorDriver.Create(new[] { new gen::QuantGen.Generators.QuantizedModelGenerator().AsSourceGenerator() }, files, docs)
                 .RunGeneratorsAndUpdateCompilation(compilation, out Compilation output, out _);
             var problems = output.GetDiagnostics()

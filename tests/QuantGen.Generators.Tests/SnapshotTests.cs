@@ -12,24 +12,8 @@ namespace QuantGen.Tests.Generators
     /// <summary>Every emitted file of both fixture models, guarded by baselines; plus properties of the emitted code.</summary>
     public class SnapshotTests
     {
-        private const string Source = """
-            using QuantGen;
-
-            namespace Consumer
-            {
-                [QuantizedModel("models/digits_mlp.qmodel.json")]
-                public partial class DigitsMlp { }
-
-                [QuantizedModel("models/digits_vit.qmodel.json")]
-                public partial class DigitsVit { }
-
-                [QuantizedModel("models/digits_cnn.qmodel.json")]
-                public partial class DigitsCnn { }
-            }
-            """;
-
         private static GeneratorHarness.Run Fixtures() =>
-            GeneratorHarness.Generate(Source, GeneratorHarness.ModelFiles("digits_mlp").Concat(GeneratorHarness.ModelFiles("digits_vit")).Concat(GeneratorHarness.ModelFiles("digits_cnn")).ToArray());
+            GeneratorHarness.Generate(GeneratorHarness.FixtureSource, GeneratorHarness.FixtureModelFiles());
 
         public static IEnumerable<object[]> Files() => new[]
         {
