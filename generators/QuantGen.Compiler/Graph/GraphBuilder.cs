@@ -313,7 +313,7 @@ namespace QuantGen.Graph
             }
 
             var output = new TensorInfo(layer.Output, TensorKind.Activation, shape, outType, outQuant, layer.Place);
-            var node = new GraphNode(layer, inputs, output) { Weight = ctx.Weight, Bias = ctx.Bias };
+            var node = new GraphNode(layer, inputs, new[] { output }) { Weight = ctx.Weight, Bias = ctx.Bias };
             if (Quantized && !CheckQuantized(node))
             {
                 return null;

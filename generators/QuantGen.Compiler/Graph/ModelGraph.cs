@@ -61,18 +61,22 @@ namespace QuantGen.Graph
     /// <summary>A layer with its inputs and output resolved to tensors.</summary>
     public sealed class GraphNode
     {
-        internal GraphNode(LayerSpec layer, TensorInfo[] inputs, TensorInfo output)
+        internal GraphNode(LayerSpec layer, TensorInfo[] inputs, TensorInfo[] outputs)
         {
             Layer = layer;
             Inputs = inputs;
-            Output = output;
+            Outputs = outputs;
         }
 
         public LayerSpec Layer { get; }
 
         public IReadOnlyList<TensorInfo> Inputs { get; }
 
-        public TensorInfo Output { get; }
+        /// <summary>Output tensors, in the layer's order: one for every operator but Split.</summary>
+        public IReadOnlyList<TensorInfo> Outputs { get; }
+
+        /// <summary>The first (for most operators the only) output.</summary>
+        public TensorInfo Output => Outputs[0];
 
         /// <summary>A tensor read through an attribute (weight, bias, gamma, beta), null when absent.</summary>
         public TensorInfo? Weight { get; internal set; }

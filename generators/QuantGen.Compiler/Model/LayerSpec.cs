@@ -19,6 +19,9 @@ namespace QuantGen.Model
         ArgMax,
         Conv2d,
         MaxPool2d,
+        Concat,
+        Slice,
+        Split,
     }
 
     public enum Activation
@@ -68,7 +71,25 @@ namespace QuantGen.Model
 
         public List<string> Inputs { get; } = new List<string>();
 
-        public string Output { get; set; } = string.Empty;
+        /// <summary>Output tensors: one for every operator but <see cref="SplitLayer"/>.</summary>
+        public List<string> Outputs { get; } = new List<string>();
+
+        /// <summary>The first (for most operators the only) output.</summary>
+        public string Output
+        {
+            get => Outputs.Count > 0 ? Outputs[0] : string.Empty;
+            set
+            {
+                if (Outputs.Count == 0)
+                {
+                    Outputs.Add(value);
+                }
+                else
+                {
+                    Outputs[0] = value;
+                }
+            }
+        }
 
         public Precision Precision { get; set; } = new Precision();
 
@@ -89,7 +110,8 @@ namespace QuantGen.Model
         {
             target.Name = Name;
             target.Inputs.AddRange(Inputs);
-            target.Output = Output;
+            target.Outputs.Clear();
+            target.Outputs.AddRange(Outputs);
             target.Precision = Precision.Clone();
             target.Place = Place;
             return target;
@@ -358,5 +380,70 @@ namespace QuantGen.Model
         }
 
         public override LayerSpec CloneFloat() => CopyBase(new ArgMaxLayer());
+    }
+
+    /// <summary>
+    /// Concatenation of its inputs (two or more, activations or initializers) along <see cref="Axis"/>. Quantized: input i
+    /// is requantized to the output's quantization, y = clamp(z_out + Requant[i].Apply(x - z_i)), the same rule for every
+    /// input; an input whose quantization equals the output's has Requant[i] = 1 (multiplier 1, shift 0), an exact copy.
+    /// </summary>
+    public sealed class ConcatLayer : LayerSpec
+    {
+        public ConcatLayer()
+            : base(OpKind.Concat)
+        {
+        }
+
+        /// <summary>Axis in [-rank, rank - 1]; negative counts from the last axis.</summary>
+        public int Axis { get; set; }
+
+        /// <summary>Quantized: one multiplier per input, S_i / S_out.</summary>
+        public Dyadic[]? Requant { get; set; }
+
+        public override LayerSpec CloneFloat() => CopyBase(new ConcatLayer { Axis = Axis });
+    }
+
+    /// <summary>
+    /// A static strided slice as ONNX Slice defines it: for each listed axis, elements start, start + step, ... up to (not
+    /// including) end; negative starts/ends count from the end and are clamped to the axis; steps are non-zero and may be
+    /// negative. Output quantization = input quantization.
+    /// </summary>
+    public sealed class SliceLayer : LayerSpec
+    {
+        public SliceLayer()
+            : base(OpKind.Slice)
+        {
+        }
+
+        public long[] Starts { get; set; } = new long[0];
+
+        public long[] Ends { get; set; } = new long[0];
+
+        /// <summary>Axes the starts/ends/steps refer to (default: 0, 1, ...).</summary>
+        public int[] Axes { get; set; } = new int[0];
+
+        /// <summary>Steps (default: all 1).</summary>
+        public long[] Steps { get; set; } = new long[0];
+
+        public override LayerSpec CloneFloat() => CopyBase(new SliceLayer { Starts = (long[])Starts.Clone(), Ends = (long[])Ends.Clone(), Axes = (int[])Axes.Clone(), Steps = (long[])Steps.Clone() });
+    }
+
+    /// <summary>
+    /// Splits its input along <see cref="Axis"/> into <see cref="LayerSpec.Outputs"/>, consecutive parts of the given
+    /// sizes (summing to the axis length). Every output keeps the input's quantization.
+    /// </summary>
+    public sealed class SplitLayer : LayerSpec
+    {
+        public SplitLayer()
+            : base(OpKind.Split)
+        {
+        }
+
+        public int Axis { get; set; }
+
+        /// <summary>Size of each part along the axis, one per output.</summary>
+        public int[] Sizes { get; set; } = new int[0];
+
+        public override LayerSpec CloneFloat() => CopyBase(new SplitLayer { Axis = Axis, Sizes = (int[])Sizes.Clone() });
     }
 }

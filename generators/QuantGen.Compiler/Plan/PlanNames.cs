@@ -1,0 +1,69 @@
+using QuantGen.Graph;
+using QuantGen.Naming;
+
+namespace QuantGen.Plan
+{
+    /// <summary>
+    /// The one naming decision of a model: for each target language, a unique valid identifier for every tensor and every
+    /// layer, allocated in a fixed order (model input, then each layer and its outputs in execution order, then the
+    /// initializers in spec order), so the output depends on the model alone.
+    /// </summary>
+    public sealed class PlanNames
+    {
+        private readonly IdentifierAllocator csTensors = new IdentifierAllocator(NameTarget.CSharp);
+        private readonly IdentifierAllocator csLayers = new IdentifierAllocator(NameTarget.CSharp);
+        private readonly IdentifierAllocator cppTensors = new IdentifierAllocator(NameTarget.Cpp, Keywords.Cpp);
+        private readonly IdentifierAllocator cppScope = new IdentifierAllocator(NameTarget.Cpp, Keywords.Cpp);
+
+        internal PlanNames(ModelGraph graph)
+        {
+            cppScope.Get(ModelKey, graph.Name);
+            Tensor(graph.Input);
+            foreach (GraphNode node in graph.Nodes)
+            {
+                csLayers.Get(node.Layer.Name);
+                cppScope.Get(LayerKey(node.Layer.Name), node.Layer.Name);
+                foreach (TensorInfo o in node.Outputs)
+                {
+                    Tensor(o);
+                }
+            }
+
+            foreach (TensorInfo t in graph.Tensors.Values)
+            {
+                if (t.Kind == TensorKind.Initializer)
+                {
+                    Tensor(t);
+                }
+            }
+        }
+
+        /// <summary>The key of the model's own name in <see cref="NewCppScope"/>.</summary>
+        public const string ModelKey = "model";
+
+        /// <summary>The key of a layer's function name in <see cref="NewCppScope"/>.</summary>
+        public static string LayerKey(string layer) => "layer " + layer;
+
+        /// <summary>C#: the identifier of a tensor (printed behind a prefix, e.g. "_t_").</summary>
+        public string CSharpTensor(string tensor) => csTensors.Get(tensor);
+
+        /// <summary>C#: the identifier of a layer (printed behind a prefix, e.g. "Layer_").</summary>
+        public string CSharpLayer(string layer) => csLayers.Get(layer);
+
+        /// <summary>C++/Tcl: the identifier of a tensor, unique among tensors.</summary>
+        public string CppTensor(string tensor) => cppTensors.Get(tensor);
+
+        /// <summary>
+        /// A fresh copy of the C++ scope that already holds the model name (<see cref="ModelKey"/>) and every layer
+        /// (<see cref="LayerKey"/>); a backend extends it with its derived names (arrays, types, constants) in its own
+        /// fixed order.
+        /// </summary>
+        public IdentifierAllocator NewCppScope() => cppScope.Clone();
+
+        private void Tensor(TensorInfo t)
+        {
+            csTensors.Get(t.Name);
+            cppTensors.Get(t.Name);
+        }
+    }
+}
