@@ -1,0 +1,211 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using QuantGen.Graph;
+using QuantGen.Model;
+using QuantGen.Quantization;
+
+namespace QuantGen.Tests.Conformance
+{
+    /// <summary>One corpus model: the operators it is there for, how to write it, and how to quantize it.</summary>
+    public sealed class CorpusCase
+    {
+        public CorpusCase(string name, OpKind[] covers, Func<ModelGraph> build, QuantizationOptions? options = null)
+        {
+            Name = name;
+            Covers = covers;
+            Build = build;
+            Options = options ?? new QuantizationOptions();
+        }
+
+        public string Name { get; }
+
+        /// <summary>The operators this case exists to test (the registry matrix counts a backend cell as covered only through these).</summary>
+        public OpKind[] Covers { get; }
+
+        public Func<ModelGraph> Build { get; }
+
+        public QuantizationOptions Options { get; }
+
+        public override string ToString() => Name;
+    }
+
+    /// <summary>
+    /// The conformance corpus: for every operator, small models that reach its variants (bit widths, per-tensor and
+    /// per-channel weights, fused activations, methods, strides, pads, groups, axes, broadcasting, negative steps,
+    /// several outputs). Each is a float model written from C# with seeded weights, quantized by the post-training
+    /// quantizer on seeded calibration inputs: deterministic, and valid by construction.
+    /// </summary>
+    public static class Corpus
+    {
+        public static IReadOnlyList<CorpusCase> Cases { get; } = BuildCases();
+
+        public static CorpusCase Find(string name) => Cases.First(c => c.Name == name);
+
+        /// <summary>Calibration inputs uniform over the declared input range, from a fixed seed.</summary>
+        public static List<float[]> Calibration(ModelGraph g, int count = 48, int seed = 7)
+        {
+            var rng = new Random(seed);
+            var list = new List<float[]>();
+            double lo = g.Spec.Input.RangeMin, hi = g.Spec.Input.RangeMax;
+            for (int s = 0; s < count; s++)
+            {
+                var x = new float[g.Input.ElementCount];
+                for (int i = 0; i < x.Length; i++)
+                {
+                    x[i] = (float)(lo + (rng.NextDouble() * (hi - lo)));
+                }
+
+                list.Add(x);
+            }
+
+            return list;
+        }
+
+        public static QuantizedModel Quantize(CorpusCase c)
+        {
+            ModelGraph g = c.Build();
+            return PostTrainingQuantizer.Quantize(g, Calibration(g), c.Options);
+        }
+
+        private static IReadOnlyList<CorpusCase> BuildCases()
+        {
+            var cases = new List<CorpusCase>
+            {
+                new CorpusCase("dense_int8", new[] { OpKind.Dense }, () =>
+                {
+                    var b = new FloatModelBuilder("dense_int8", "x", new[] { 3, 24 }, -2, 2, 1);
+                    return b.Build(b.Dense("fc", b.Input, 20));
+                }),
+                new CorpusCase("dense_relu_int4w_pertensor", new[] { OpKind.Dense }, () =>
+                {
+                    var b = new FloatModelBuilder("dense_relu_int4w_pertensor", "x", new[] { 2, 33 }, -1, 3, 2);
+                    return b.Build(b.Dense("fc", b.Input, 17, Activation.Relu, weightBits: 4, perChannel: false));
+                }),
+                new CorpusCase("dense_relu6_int16_nobias", new[] { OpKind.Dense }, () =>
+                {
+                    var b = new FloatModelBuilder("dense_relu6_int16_nobias", "x", new[] { 40 }, -4, 4, 3);
+                    string h = b.Dense("fc1", b.Input, 16, Activation.Relu6, activationBits: 16, bias: false);
+                    return b.Build(b.Dense("fc2", h, 5, activationBits: 4));
+                }),
+                new CorpusCase("matmul", new[] { OpKind.MatMul, OpKind.Transpose }, () =>
+                {
+                    var b = new FloatModelBuilder("matmul", "x", new[] { 6, 8 }, -2, 2, 4);
+                    string q = b.Dense("q", b.Input, 8);
+                    string k = b.Dense("k", b.Input, 8);
+                    string kt = b.Unary(new TransposeLayer { Perm = new[] { 1, 0 } }, "kt", k, new[] { 8, 6 });
+                    return b.Build(b.Binary(new MatMulLayer { Alpha = 0.35 }, "scores", q, kt, new[] { 6, 6 }));
+                }),
+                new CorpusCase("add_broadcast", new[] { OpKind.Add }, () =>
+                {
+                    var b = new FloatModelBuilder("add_broadcast", "x", new[] { 4, 12 }, -3, 3, 5);
+                    string h = b.Dense("fc", b.Input, 12);
+                    string s = b.Binary(new AddLayer(), "res", b.Input, h, new[] { 4, 12 });
+                    string bias = b.Initializer("shift", new[] { 12 }, 0.5);
+                    return b.Build(b.Binary(new AddLayer(), "shifted", s, bias, new[] { 4, 12 }, activationBits: 16));
+                }),
+                new CorpusCase("relu_clip", new[] { OpKind.Relu, OpKind.Clip }, () =>
+                {
+                    var b = new FloatModelBuilder("relu_clip", "x", new[] { 50 }, -5, 5, 6);
+                    string r = b.Unary(new ReluLayer(), "relu", b.Input);
+                    return b.Build(b.Unary(new ClipLayer { Min = -1, Max = 2.5 }, "clip", b.Dense("fc", r, 30), activationBits: 4));
+                }),
+                new CorpusCase("softmax_shiftmax", new[] { OpKind.Softmax }, () =>
+                {
+                    var b = new FloatModelBuilder("softmax_shiftmax", "x", new[] { 5, 19 }, -6, 6, 7);
+                    return b.Build(b.Unary(new SoftmaxLayer { Method = SoftmaxMethod.Shiftmax }, "sm", b.Input));
+                }),
+                new CorpusCase("softmax_ibert", new[] { OpKind.Softmax }, () =>
+                {
+                    var b = new FloatModelBuilder("softmax_ibert", "x", new[] { 3, 16 }, -8, 8, 8);
+                    return b.Build(b.Unary(new SoftmaxLayer { Method = SoftmaxMethod.IBert }, "sm", b.Input));
+                }, new QuantizationOptions { SoftmaxMethod = SoftmaxMethod.IBert, SoftmaxOutBits = 8 }),
+                new CorpusCase("gelu_shiftgelu", new[] { OpKind.Gelu }, () =>
+                {
+                    var b = new FloatModelBuilder("gelu_shiftgelu", "x", new[] { 4, 21 }, -4, 4, 9);
+                    return b.Build(b.Unary(new GeluLayer { Method = GeluMethod.ShiftGelu }, "gelu", b.Input));
+                }),
+                new CorpusCase("gelu_ibert", new[] { OpKind.Gelu }, () =>
+                {
+                    var b = new FloatModelBuilder("gelu_ibert", "x", new[] { 2, 16 }, -3, 3, 10);
+                    return b.Build(b.Unary(new GeluLayer { Method = GeluMethod.IBert }, "gelu", b.Input));
+                }, new QuantizationOptions { GeluMethod = GeluMethod.IBert }),
+                new CorpusCase("layernorm", new[] { OpKind.LayerNorm }, () =>
+                {
+                    var b = new FloatModelBuilder("layernorm", "x", new[] { 5, 24 }, -3, 5, 11);
+                    string g = b.Initializer("ln.gamma", new[] { 24 }, 0.8, 0.2);
+                    string be = b.Initializer("ln.beta", new[] { 24 }, 0.3);
+                    return b.Build(b.Unary(new LayerNormLayer { Gamma = g, Beta = be }, "ln", b.Input));
+                }),
+                new CorpusCase("avgpool_reshape", new[] { OpKind.AvgPool, OpKind.Reshape }, () =>
+                {
+                    var b = new FloatModelBuilder("avgpool_reshape", "x", new[] { 6, 10 }, -2, 2, 12);
+                    string r = b.Unary(new ReshapeLayer { Shape = new[] { 3, 2, 10 } }, "rs", b.Input, new[] { 3, 2, 10 });
+                    return b.Build(b.Unary(new AvgPoolLayer { Axis = 1 }, "pool", r, new[] { 3, 10 }));
+                }),
+                new CorpusCase("transpose_3d", new[] { OpKind.Transpose }, () =>
+                {
+                    var b = new FloatModelBuilder("transpose_3d", "x", new[] { 2, 3, 5 }, -1, 1, 13);
+                    return b.Build(b.Dense("fc", b.Unary(new TransposeLayer { Perm = new[] { 2, 0, 1 } }, "tr", b.Input, new[] { 5, 2, 3 }), 4));
+                }),
+                new CorpusCase("argmax", new[] { OpKind.ArgMax }, () =>
+                {
+                    var b = new FloatModelBuilder("argmax", "x", new[] { 3, 11 }, -2, 2, 14);
+                    return b.Build(b.Unary(new ArgMaxLayer(), "am", b.Dense("fc", b.Input, 9), new[] { 3 }));
+                }),
+                new CorpusCase("conv_plain_strided", new[] { OpKind.Conv2d }, () =>
+                {
+                    var b = new FloatModelBuilder("conv_plain_strided", "x", new[] { 1, 3, 9, 8 }, 0, 1, 15);
+                    return b.Build(b.Conv("conv", b.Input, 6, 3, 2, new[] { 2, 1 }, new[] { 1, 0, 1, 1 }, 1, Activation.Relu));
+                }),
+                new CorpusCase("conv_depthwise_grouped", new[] { OpKind.Conv2d }, () =>
+                {
+                    var b = new FloatModelBuilder("conv_depthwise_grouped", "x", new[] { 2, 4, 7, 7 }, -1, 1, 16);
+                    string dw = b.Conv("dw", b.Input, 4, 3, 3, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }, 4, Activation.Relu6);
+                    return b.Build(b.Conv("gc", dw, 6, 1, 1, new[] { 1, 1 }, new[] { 0, 0, 0, 0 }, 2, activationBits: 16, weightBits: 4));
+                }),
+                new CorpusCase("maxpool", new[] { OpKind.MaxPool2d }, () =>
+                {
+                    var b = new FloatModelBuilder("maxpool", "x", new[] { 1, 3, 8, 7 }, -2, 2, 17);
+                    return b.Build(b.Unary(new MaxPool2dLayer { Kernel = new[] { 3, 2 }, Strides = new[] { 2, 2 }, Pads = new[] { 1, 0, 1, 1 } }, "pool", b.Input, new[] { 1, 3, 4, 4 }));
+                }),
+                new CorpusCase("concat_requant_initializer", new[] { OpKind.Concat }, () =>
+                {
+                    // The class-token pattern: an initializer row concatenated before the tokens, then two differently
+                    // quantized branches (int8 and int16) joined along the last axis.
+                    var b = new FloatModelBuilder("concat_requant_initializer", "x", new[] { 4, 6 }, -2, 2, 18);
+                    string cls = b.Initializer("cls_token", new[] { 1, 6 }, 0.7);
+                    string t = b.Binary(new ConcatLayer { Axis = 0 }, "with_cls", cls, b.Input, new[] { 5, 6 });
+                    string a = b.Dense("a", t, 7);
+                    string c = b.Dense("c", t, 3, Activation.Relu, activationBits: 16);
+                    return b.Build(b.Binary(new ConcatLayer { Axis = -1 }, "joined", a, c, new[] { 5, 10 }));
+                }),
+                new CorpusCase("slice_negative_steps", new[] { OpKind.Slice }, () =>
+                {
+                    var b = new FloatModelBuilder("slice_negative_steps", "x", new[] { 2, 7, 10 }, -3, 3, 19);
+                    string s1 = b.Unary(new SliceLayer { Starts = new long[] { 6, 1 }, Ends = new long[] { -8, 100 }, Axes = new[] { 1, 2 }, Steps = new long[] { -2, 3 } }, "odd_rows", b.Input, new[] { 2, 4, 3 });
+                    string s2 = b.Unary(new SliceLayer { Starts = new long[] { 1 }, Ends = new long[] { 2 } }, "second", s1, new[] { 1, 4, 3 });
+                    return b.Build(b.Dense("fc", s2, 5));
+                }),
+                new CorpusCase("split_three_concat", new[] { OpKind.Split, OpKind.Concat }, () =>
+                {
+                    // The fused-qkv pattern: one projection split into three unequal parts along the last axis, then
+                    // joined again in another order along a middle axis.
+                    var b = new FloatModelBuilder("split_three_concat", "x", new[] { 3, 2, 8 }, -2, 2, 20);
+                    string h = b.Dense("qkv", b.Input, 12);
+                    b.Add(new SplitLayer { Axis = 2, Sizes = new[] { 4, 4, 4 } }, "unbind", new[] { h }, new[] { "q", "k", "v" }, new[] { new[] { 3, 2, 4 }, new[] { 3, 2, 4 }, new[] { 3, 2, 4 } });
+                    string j = b.Add(new ConcatLayer { Axis = 1 }, "rejoin", new[] { "v", "q", "k" }, new[] { "rejoin_out" }, new[] { new[] { 3, 6, 4 } }).Output;
+                    return b.Build(j);
+                }),
+                new CorpusCase("split_unequal", new[] { OpKind.Split }, () =>
+                {
+                    var b = new FloatModelBuilder("split_unequal", "x", new[] { 9, 5 }, -1, 1, 21);
+                    b.Add(new SplitLayer { Axis = 0, Sizes = new[] { 2, 3, 4 } }, "parts", new[] { b.Input }, new[] { "p0", "p1", "p2" }, new[] { new[] { 2, 5 }, new[] { 3, 5 }, new[] { 4, 5 } });
+                    string c = b.Binary(new ConcatLayer { Axis = 0 }, "p20", "p2", "p0", new[] { 6, 5 });
+                    return b.Build(b.Binary(new ConcatLayer { Axis = 0 }, "all", c, "p1", new[] { 9, 5 }));
+                }),
+            };
+            return cases;
+        }
+    }
+}
