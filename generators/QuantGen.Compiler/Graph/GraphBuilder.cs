@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using QuantGen.Model;
 using QuantGen.Numerics;
+using QuantGen.Operators;
 
 namespace QuantGen.Graph
 {
@@ -40,7 +41,11 @@ namespace QuantGen.Graph
             return b.errors == 0 ? g : null;
         }
 
-        private void Report(string id, string message, SourcePlace place) =>
+        internal ModelSpec Spec => spec;
+
+        internal bool TryGetTensor(string name, out TensorInfo? t) => tensors.TryGetValue(name, out t);
+
+        internal void Report(string id, string message, SourcePlace place) =>
             Add(new ModelDiagnostic(id, message, specFile, place.Path, place.Line, place.Column));
 
         private void ReportWeights(string id, string message, string tensor) =>
@@ -79,9 +84,12 @@ namespace QuantGen.Graph
 
             for (int i = 0; i < spec.Layers.Count; i++)
             {
-                if (!laterOutputs.ContainsKey(spec.Layers[i].Output))
+                foreach (string o in spec.Layers[i].Outputs)
                 {
-                    laterOutputs[spec.Layers[i].Output] = i;
+                    if (!laterOutputs.ContainsKey(o))
+                    {
+                        laterOutputs[o] = i;
+                    }
                 }
             }
 
@@ -264,77 +272,144 @@ namespace QuantGen.Graph
                 inputs[i] = t;
             }
 
-            if (tensors.ContainsKey(layer.Output))
+            if (layer.Outputs.Count == 0)
             {
-                Report(ModelErrors.DuplicateName, $"layer \"{layer.Name}\" writes \"{layer.Output}\", which is already defined; every tensor has one producer", layer.Place);
+                Report(ModelErrors.MissingField, $"layer \"{layer.Name}\" has no output", layer.Place);
                 return null;
             }
 
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (string o in layer.Outputs)
+            {
+                if (tensors.ContainsKey(o) || !seen.Add(o))
+                {
+                    Report(ModelErrors.DuplicateName, $"layer \"{layer.Name}\" writes \"{o}\", which is already defined; every tensor has one producer", layer.Place);
+                    return null;
+                }
+            }
+
+            Operator? def = OperatorRegistry.Core.Find(layer.Op);
             foreach (TensorInfo t in inputs)
             {
-                bool initializerOk = layer.Op == OpKind.Add;
+                bool initializerOk = def != null && def.Implements(CoreStage.Shape) ? def.AcceptsInitializerInputs : layer.Op == OpKind.Add;
                 if (t.Kind == TensorKind.Initializer && !initializerOk)
                 {
-                    Report(ModelErrors.InvalidValue, $"layer \"{layer.Name}\" ({layer.Op}) reads initializer \"{t.Name}\" as a data input; only Add accepts a constant operand (use Dense for constant weights)", layer.Place);
+                    Report(ModelErrors.InvalidValue, $"layer \"{layer.Name}\" ({layer.Op}) reads initializer \"{t.Name}\" as a data input; only {ConstantOperandOperators()} accept a constant operand (use Dense for constant weights)", layer.Place);
                     return null;
                 }
             }
 
-            var ctx = new LayerContext(this, layer, inputs);
-            int[]? shape = InferShape(ctx);
-            if (shape == null)
+            var ctx = new GraphContext(this, layer, inputs, Quantized);
+            int[][]? shapes;
+            if (def != null && def.Implements(CoreStage.Shape))
+            {
+                shapes = def.InferShapes(ctx);
+            }
+            else
+            {
+                int[]? one = InferShape(ctx);
+                shapes = one == null ? null : new[] { one };
+            }
+
+            if (shapes == null)
             {
                 return null;
             }
 
-            TensorQuant? outQuant = null;
-            ElementType outType = ElementType.Float32;
-            if (layer.Op == OpKind.ArgMax)
+            if (shapes.Length != layer.Outputs.Count)
             {
-                outType = ElementType.Int32;
-                outQuant = Quantized ? new TensorQuant(ElementType.Int32, 1.0, 0) : null;
+                Report(ModelErrors.ShapeMismatch, $"layer \"{layer.Name}\": {layer.Op} produces {shapes.Length} output{(shapes.Length == 1 ? string.Empty : "s")} here; the layer lists {layer.Outputs.Count}", layer.Place);
+                return null;
             }
-            else if (Quantized)
+
+            OutputQuantization rule = def != null && def.Implements(CoreStage.Shape) ? def.OutputQuantization
+                : layer.Op == OpKind.ArgMax ? OutputQuantization.Index
+                : PassesQuantization(layer.Op) ? OutputQuantization.Input
+                : OutputQuantization.Declared;
+            var outputs = new TensorInfo[shapes.Length];
+            for (int j = 0; j < outputs.Length; j++)
             {
-                outQuant = OutputQuant(layer, inputs[0]);
-                if (outQuant == null)
+                string name = layer.Outputs[j];
+                int[] shape = shapes[j];
+                TensorQuant? outQuant = null;
+                ElementType outType = ElementType.Float32;
+                if (rule == OutputQuantization.Index)
+                {
+                    outType = ElementType.Int32;
+                    outQuant = Quantized ? new TensorQuant(ElementType.Int32, 1.0, 0) : null;
+                }
+                else if (Quantized)
+                {
+                    outQuant = OutputQuant(layer, name, inputs[0], rule == OutputQuantization.Input);
+                    if (outQuant == null)
+                    {
+                        return null;
+                    }
+
+                    outType = outQuant.Type;
+                }
+
+                ActivationSpec? declared = spec.FindActivation(name);
+                if (declared?.Shape != null && !declared.Shape.SequenceEqual(shape))
+                {
+                    Report(ModelErrors.ShapeMismatch, $"activation \"{name}\" is declared with shape {Shape(declared.Shape)} but layer \"{layer.Name}\" produces {Shape(shape)}", declared.Place);
+                    return null;
+                }
+
+                outputs[j] = new TensorInfo(name, TensorKind.Activation, shape, outType, outQuant, layer.Place);
+            }
+
+            var node = new GraphNode(layer, inputs, outputs) { Weight = ctx.Weight, Bias = ctx.Bias };
+            if (Quantized)
+            {
+                bool ok;
+                if (def != null && def.Implements(CoreStage.QuantizationCheck))
+                {
+                    ok = def.CheckQuantized(new GraphContext(this, layer, inputs, Quantized) { Weight = node.Weight, Bias = node.Bias }, node);
+                }
+                else
+                {
+                    ok = CheckQuantized(node);
+                }
+
+                if (!ok)
                 {
                     return null;
                 }
-
-                outType = outQuant.Type;
             }
 
-            ActivationSpec? declared = spec.FindActivation(layer.Output);
-            if (declared?.Shape != null && !declared.Shape.SequenceEqual(shape))
+            foreach (TensorInfo o in outputs)
             {
-                Report(ModelErrors.ShapeMismatch, $"activation \"{layer.Output}\" is declared with shape {Shape(declared.Shape)} but layer \"{layer.Name}\" produces {Shape(shape)}", declared.Place);
-                return null;
+                tensors.Add(o.Name, o);
             }
 
-            var output = new TensorInfo(layer.Output, TensorKind.Activation, shape, outType, outQuant, layer.Place);
-            var node = new GraphNode(layer, inputs, new[] { output }) { Weight = ctx.Weight, Bias = ctx.Bias };
-            if (Quantized && !CheckQuantized(node))
-            {
-                return null;
-            }
-
-            tensors.Add(output.Name, output);
             return node;
+        }
+
+        /// <summary>The operators whose data inputs may be initializers, for the message that rejects one.</summary>
+        private static string ConstantOperandOperators()
+        {
+            var names = OperatorRegistry.Core.All.Where(o => o.AcceptsInitializerInputs).Select(o => o.Name).ToList();
+            if (!names.Contains("Add"))
+            {
+                names.Insert(0, "Add");
+            }
+
+            return names.Count == 1 ? names[0] : string.Join(", ", names.Take(names.Count - 1)) + " and " + names[names.Count - 1];
         }
 
         /// <summary>Layers that only move or clamp data keep their input's quantization.</summary>
         private static bool PassesQuantization(OpKind op) => op == OpKind.Reshape || op == OpKind.Transpose || op == OpKind.Relu || op == OpKind.Clip || op == OpKind.MaxPool2d;
 
-        private TensorQuant? OutputQuant(LayerSpec layer, TensorInfo input)
+        private TensorQuant? OutputQuant(LayerSpec layer, string output, TensorInfo input, bool passes)
         {
-            ActivationSpec? declared = spec.FindActivation(layer.Output);
-            if (PassesQuantization(layer.Op))
+            ActivationSpec? declared = spec.FindActivation(output);
+            if (passes)
             {
                 TensorQuant q = input.Quant!;
                 if (declared != null && (declared.Quant.Type != q.Type || declared.Quant.Scale != q.Scale || declared.Quant.ZeroPoint != q.ZeroPoint))
                 {
-                    Report(ModelErrors.InvalidQuantization, $"{layer.Op} layer \"{layer.Name}\" keeps its input's quantization ({q}); activation \"{layer.Output}\" declares {declared.Quant}", declared.Place);
+                    Report(ModelErrors.InvalidQuantization, $"{layer.Op} layer \"{layer.Name}\" keeps its input's quantization ({q}); activation \"{output}\" declares {declared.Quant}", declared.Place);
                     return null;
                 }
 
@@ -343,7 +418,7 @@ namespace QuantGen.Graph
 
             if (declared == null)
             {
-                Report(ModelErrors.MissingField, $"the output \"{layer.Output}\" of layer \"{layer.Name}\" needs an entry in \"activations\" (type, scale, zeroPoint)", layer.Place);
+                Report(ModelErrors.MissingField, $"the output \"{output}\" of layer \"{layer.Name}\" needs an entry in \"activations\" (type, scale, zeroPoint)", layer.Place);
                 return null;
             }
 
@@ -361,7 +436,7 @@ namespace QuantGen.Graph
             }
         }
 
-        private int[]? InferShape(LayerContext c)
+        private int[]? InferShape(GraphContext c)
         {
             LayerSpec layer = c.Layer;
             int[] x = c.Inputs[0].Shape;
@@ -596,7 +671,7 @@ namespace QuantGen.Graph
             }
         }
 
-        private static int[]? Conv2dShape(LayerContext c, Conv2dLayer cv, int[] x)
+        private static int[]? Conv2dShape(GraphContext c, Conv2dLayer cv, int[] x)
         {
             if (x.Length != 4)
             {
@@ -646,7 +721,7 @@ namespace QuantGen.Graph
         private bool CheckQuantized(GraphNode node)
         {
             LayerSpec layer = node.Layer;
-            var c = new LayerContext(this, layer, node.Inputs.ToArray());
+            var c = new GraphContext(this, layer, node.Inputs.ToArray(), Quantized);
             TensorQuant outQ = node.Output.Quant!;
             switch (layer)
             {
@@ -705,7 +780,7 @@ namespace QuantGen.Graph
         }
 
         /// <summary>Dense and Conv2d: symmetric integer weights, int32 bias, one dyadic per output channel, a clamp inside the output type.</summary>
-        private static bool CheckWeightedLayer(LayerContext c, GraphNode node, Dyadic[]? requant, long[]? clamp, TensorQuant outQ)
+        private static bool CheckWeightedLayer(GraphContext c, GraphNode node, Dyadic[]? requant, long[]? clamp, TensorQuant outQ)
         {
             TensorInfo w = node.Weight!;
             if (w.Type.IsFloat || w.Quant == null || w.Quant.ZeroPoint != 0)
@@ -730,55 +805,6 @@ namespace QuantGen.Graph
             }
 
             return true;
-        }
-
-        /// <summary>Per-layer helpers for messages that point at the layer.</summary>
-        private sealed class LayerContext
-        {
-            private readonly GraphBuilder b;
-
-            public LayerContext(GraphBuilder builder, LayerSpec layer, TensorInfo[] inputs)
-            {
-                b = builder;
-                Layer = layer;
-                Inputs = inputs;
-            }
-
-            public LayerSpec Layer { get; }
-
-            public TensorInfo[] Inputs { get; }
-
-            public TensorInfo? Weight { get; set; }
-
-            public TensorInfo? Bias { get; set; }
-
-            public int[]? Fail(string message, string id = ModelErrors.ShapeMismatch)
-            {
-                b.Report(id, $"layer \"{Layer.Name}\": {message}", Layer.Place);
-                return null;
-            }
-
-            /// <summary>Reports an inconsistent quantization parameter; returns false.</summary>
-            public bool Reject(string message)
-            {
-                Fail(message, ModelErrors.InvalidQuantization);
-                return false;
-            }
-
-            public TensorInfo? Initializer(string name, string role)
-            {
-                if (b.tensors.TryGetValue(name, out TensorInfo? t) && t.Kind == TensorKind.Initializer)
-                {
-                    return t;
-                }
-
-                if (b.spec.FindInitializer(name) == null)
-                {
-                    b.Report(ModelErrors.UndefinedTensor, $"layer \"{Layer.Name}\": {role} \"{name}\" is not declared in \"initializers\"", Layer.Place);
-                }
-
-                return null;
-            }
         }
     }
 }

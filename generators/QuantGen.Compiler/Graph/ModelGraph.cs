@@ -91,6 +91,12 @@ namespace QuantGen.Graph
         {
             get
             {
+                Operators.Operator? def = Operators.OperatorRegistry.Core.Find(Layer.Op);
+                if (def != null && def.Implements(Operators.CoreStage.Shape))
+                {
+                    return def.Macs(this);
+                }
+
                 switch (Layer.Op)
                 {
                     case OpKind.Dense:

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using QuantGen.Model;
 using QuantGen.Numerics;
+using QuantGen.Operators;
 
 namespace QuantGen.Graph
 {
@@ -120,11 +121,16 @@ namespace QuantGen.Graph
             foreach (GraphNode node in graph.Nodes)
             {
                 var lr = new LayerRanges(node.Layer.Name, node.Layer.Op);
-                var ctx = new Ctx(graph, node, tensors, lr, diagnostics);
-                IntRange output = Analyze(ctx);
-                ElementType t = node.Output.Type;
-                lr.Output = output.Clamp(t.MinValue, t.MaxValue);
-                tensors[node.Output.Name] = lr.Output;
+                var ctx = new RangeContext(graph, node, tensors, lr, diagnostics);
+                Operator? def = OperatorRegistry.Core.Find(node.Layer.Op);
+                IntRange output = def != null && def.Implements(CoreStage.Range) ? def.Range(ctx) : Analyze(ctx);
+                for (int j = node.Outputs.Count - 1; j >= 0; j--)
+                {
+                    ElementType t = node.Outputs[j].Type;
+                    lr.Output = output.Clamp(t.MinValue, t.MaxValue);
+                    tensors[node.Outputs[j].Name] = lr.Output;
+                }
+
                 layers.Add(lr);
             }
 
@@ -134,7 +140,7 @@ namespace QuantGen.Graph
         /// <summary>The integer an input bound quantizes to, by the boundary helper's rule.</summary>
         public static long QuantizeBound(double real, TensorQuant q) => Quantization.Quantize(real, q.Scale, q.ZeroPoint, q.Type);
 
-        private static IntRange Analyze(Ctx c)
+        private static IntRange Analyze(RangeContext c)
         {
             GraphNode node = c.Node;
             TensorQuant outQ = node.Output.Quant!;
@@ -313,7 +319,7 @@ namespace QuantGen.Graph
             }
         }
 
-        private static IntRange Softmax(Ctx c, SoftmaxLayer s)
+        private static IntRange Softmax(RangeContext c, SoftmaxLayer s)
         {
             int length = c.Node.Inputs[0].Shape[c.Node.Inputs[0].Shape.Length - 1];
             IntRange x = c.In(0);
@@ -377,76 +383,5 @@ namespace QuantGen.Graph
         }
 
         private static IntRange Full(TensorQuant q) => new IntRange(q.Type.MinValue, q.Type.MaxValue);
-
-        private sealed class Ctx
-        {
-            private readonly ModelGraph graph;
-            private readonly Dictionary<string, IntRange> tensors;
-            private readonly LayerRanges ranges;
-            private readonly List<ModelDiagnostic> diagnostics;
-
-            public Ctx(ModelGraph graph, GraphNode node, Dictionary<string, IntRange> tensors, LayerRanges ranges, List<ModelDiagnostic> diagnostics)
-            {
-                this.graph = graph;
-                Node = node;
-                this.tensors = tensors;
-                this.ranges = ranges;
-                this.diagnostics = diagnostics;
-            }
-
-            public GraphNode Node { get; }
-
-            public IntRange In(int i) => tensors[Node.Inputs[i].Name];
-
-            /// <summary>Input i minus its zero point.</summary>
-            public IntRange Shifted(int i)
-            {
-                IntRange r = In(i);
-                long zp = Node.Inputs[i].Quant!.ZeroPoint;
-                return new IntRange(r.Min - zp, r.Max - zp);
-            }
-
-            public void Add(string name, IntRange r) => ranges.Intermediates.Add(new KeyValuePair<string, IntRange>(name, r));
-
-            /// <summary>Requantization is monotone (increasing for a positive multiplier, decreasing for a negative one).</summary>
-            public IntRange Requant(IntRange r, Dyadic d, long zeroPoint)
-            {
-                if (!CheckMagnitude("requant-operand", r, Dyadic.MaxOperand, "the dyadic operand limit"))
-                {
-                    return new IntRange(long.MinValue / 4, long.MaxValue / 4);
-                }
-
-                long a = d.Apply(r.Min) + zeroPoint, b = d.Apply(r.Max) + zeroPoint;
-                return new IntRange(Math.Min(a, b), Math.Max(a, b));
-            }
-
-            public bool CheckInt32(string what, IntRange r, string description)
-            {
-                if (r.Min >= Int32Min && r.Max <= Int32Max)
-                {
-                    return true;
-                }
-
-                Report($"{description} can reach {r} for inputs in the declared range, outside int32; lower the bit widths, the weights' magnitude or the input range");
-                return false;
-            }
-
-            public bool CheckMagnitude(string what, IntRange r, long limit, string description)
-            {
-                if (r.Min >= -limit && r.Max <= limit)
-                {
-                    return true;
-                }
-
-                Report($"{what} can reach {r}, beyond {description} (+-{limit})");
-                return false;
-            }
-
-            public void Report(string message)
-            {
-                SourcePlace p = Node.Layer.Place;
-                diagnostics.Add(new ModelDiagnostic(ModelErrors.PossibleOverflow, $"layer \"{Node.Layer.Name}\": {message}", graph.Spec.SourceFile, p.Path, p.Line, p.Column));
-            }
-        }
     }
 }

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Linq;
 using QuantGen.Json;
 using QuantGen.Numerics;
+using QuantGen.Operators;
 
 namespace QuantGen.Model
 {
@@ -23,7 +24,7 @@ namespace QuantGen.Model
         private static readonly string[] InputFields = { "name", "shape", "range", "type", "scale", "zeroPoint" };
         private static readonly string[] InitializerFields = { "type", "shape", "scale", "scales", "zeroPoint" };
         private static readonly string[] ActivationFields = { "type", "scale", "zeroPoint", "shape" };
-        private static readonly string[] CommonLayerFields = { "name", "op", "inputs", "output", "precision" };
+        private static readonly string[] CommonLayerFields = { "name", "op", "inputs", "output", "outputs", "precision" };
         private static readonly string[] PrecisionFields = { "weightBits", "activationBits", "perChannel" };
 
         private static readonly Dictionary<string, string[]> OpFields = new Dictionary<string, string[]>(StringComparer.Ordinal)
@@ -54,7 +55,8 @@ namespace QuantGen.Model
             this.diagnostics = diagnostics;
         }
 
-        public static IReadOnlyCollection<string> KnownOperators => OpFields.Keys;
+        /// <summary>Every "op" string the parser accepts.</summary>
+        public static IReadOnlyCollection<string> KnownOperators => OpFields.Keys.Union(OperatorRegistry.Core.All.Select(o => o.Name), StringComparer.Ordinal).ToList();
 
         /// <summary>Parses spec text; appends diagnostics; returns null if any error was found.</summary>
         public static ModelSpec? Parse(string text, string file, List<ModelDiagnostic> diagnostics)
@@ -87,7 +89,7 @@ namespace QuantGen.Model
             errorCount++;
         }
 
-        private void Report(string id, string message, JsonNode at) => Report(id, message, at.Path, at.Line, at.Column);
+        internal void Report(string id, string message, JsonNode at) => Report(id, message, at.Path, at.Line, at.Column);
 
         private static SourcePlace PlaceOf(JsonNode node) => new SourcePlace(node.Path, node.Line, node.Column);
 
@@ -462,14 +464,29 @@ namespace QuantGen.Model
                 return null;
             }
 
-            if (!OpFields.TryGetValue(op, out string[]? opFields))
+            Operator? def = OperatorRegistry.FindByName(op);
+            bool viaRegistry = def != null && def.Implements(CoreStage.Spec);
+            string[]? opFields = viaRegistry ? def!.Fields.ToArray() : OpFields.TryGetValue(op, out string[]? legacy) ? legacy : null;
+            if (opFields == null)
             {
-                string known = string.Join(", ", OpFields.Keys.OrderBy(k => k, StringComparer.Ordinal));
+                string known = string.Join(", ", KnownOperators.OrderBy(k => k, StringComparer.Ordinal));
                 Report(ModelErrors.UnknownOperator, $"unknown operator \"{op}\"; version 1 supports {known}", obj.Get("op")!);
                 return null;
             }
 
             CheckFields(obj, CommonLayerFields.Concat(opFields).ToArray(), $"a {op} layer");
+            LayerSpec? parsed = viaRegistry ? def!.Parse(new LayerReader(this, obj, quantized, op)) : ParseLegacy(op, obj, quantized);
+            if (parsed == null)
+            {
+                return null;
+            }
+
+            ParseCommon(parsed, obj, op, def);
+            return parsed;
+        }
+
+        private LayerSpec ParseLegacy(string op, JsonObject obj, bool quantized)
+        {
             var q = new QuantFields(this, obj, quantized, op);
             LayerSpec layer;
             switch (op)
@@ -640,14 +657,22 @@ namespace QuantGen.Model
                     break;
             }
 
+            return layer;
+        }
+
+        /// <summary>The fields every layer has: name, inputs, output or outputs, precision.</summary>
+        private void ParseCommon(LayerSpec layer, JsonObject obj, string op, Operator? def)
+        {
             layer.Name = RequiredIdentifier(obj, "name") ?? string.Empty;
             layer.Place = PlaceOf(obj);
             if (RequiredArray(obj, "inputs") is JsonArray ins)
             {
-                int expected = op == "MatMul" || op == "Add" ? 2 : 1;
-                if (ins.Count != expected)
+                int min = def?.MinInputs ?? (op == "MatMul" || op == "Add" ? 2 : 1);
+                int max = def?.MaxInputs ?? min;
+                if (ins.Count < min || ins.Count > max)
                 {
-                    Report(ModelErrors.InvalidValue, $"a {op} layer takes {expected} input{(expected == 1 ? string.Empty : "s")}; found {ins.Count}", ins);
+                    string expected = min == max ? $"{min} input{(min == 1 ? string.Empty : "s")}" : max == int.MaxValue ? $"{min} or more inputs" : $"{min} to {max} inputs";
+                    Report(ModelErrors.InvalidValue, $"a {op} layer takes {expected}; found {ins.Count}", ins);
                 }
 
                 foreach (JsonNode i in ins.Items)
@@ -660,13 +685,99 @@ namespace QuantGen.Model
                 }
             }
 
-            layer.Output = RequiredTensorName(obj, "output") ?? string.Empty;
+            ParseOutputs(layer, obj, op, def?.MultipleOutputs ?? false);
             if (obj.Get("precision") is JsonNode pn)
             {
                 layer.Precision = ParsePrecision(pn);
             }
+        }
 
-            return layer;
+        /// <summary>"output" (one tensor) or "outputs" (an array); an operator with several outputs requires "outputs".</summary>
+        private void ParseOutputs(LayerSpec layer, JsonObject obj, string op, bool multiple)
+        {
+            JsonNode? one = obj.Get("output");
+            JsonNode? many = obj.Get("outputs");
+            layer.Outputs.Clear();
+            if (one != null && many != null)
+            {
+                Report(ModelErrors.InvalidValue, "a layer has either \"output\" (one tensor) or \"outputs\" (an array), not both", many);
+                return;
+            }
+
+            if (many == null)
+            {
+                if (multiple && one != null)
+                {
+                    Report(ModelErrors.InvalidValue, $"a {op} layer lists its results in \"outputs\" (an array of tensor names), not \"output\"", one);
+                    return;
+                }
+
+                if (multiple)
+                {
+                    Report(ModelErrors.MissingField, "missing required field \"outputs\"", obj);
+                    return;
+                }
+
+                layer.Output = RequiredTensorName(obj, "output") ?? string.Empty;
+                return;
+            }
+
+            if (!(many is JsonArray arr))
+            {
+                Report(ModelErrors.InvalidValue, $"\"outputs\" must be an array, found {many.KindName}", many);
+                return;
+            }
+
+            if (arr.Count == 0 || (!multiple && arr.Count != 1))
+            {
+                Report(ModelErrors.InvalidValue, multiple ? $"a {op} layer needs at least one output" : $"a {op} layer has one output; \"outputs\" lists {arr.Count}", arr);
+                return;
+            }
+
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (JsonNode item in arr.Items)
+            {
+                string? s = AsString(item);
+                if (s == null)
+                {
+                    continue;
+                }
+
+                CheckTensorName(s, item);
+                if (!seen.Add(s))
+                {
+                    Report(ModelErrors.DuplicateName, $"\"outputs\" lists \"{s}\" twice; every tensor has one producer", item);
+                }
+
+                layer.Outputs.Add(s);
+            }
+        }
+
+        /// <summary>A required array (at most <see cref="MaxRank"/> entries) of integers in [min, max].</summary>
+        internal long[]? RequiredLongArray(JsonObject obj, string field, long min, long max, int maxCount = MaxRank)
+        {
+            JsonArray? arr = RequiredArray(obj, field);
+            if (arr == null)
+            {
+                return null;
+            }
+
+            if (arr.Count > maxCount)
+            {
+                Report(ModelErrors.LimitExceeded, $"\"{field}\" has {arr.Count} entries; the limit is {maxCount}", arr);
+                return null;
+            }
+
+            var result = new long[arr.Count];
+            bool ok = true;
+            for (int i = 0; i < arr.Count; i++)
+            {
+                long? v = AsInteger(arr.Items[i], min, max);
+                ok &= v.HasValue;
+                result[i] = v ?? 0;
+            }
+
+            return ok ? result : null;
         }
 
         private Precision ParsePrecision(JsonNode node)
@@ -705,7 +816,7 @@ namespace QuantGen.Model
         }
 
         /// <summary>Builds operator parameters whose constructor checks their mutual constraints.</summary>
-        private T? Create<T>(JsonObject at, Func<T> make)
+        internal T? Create<T>(JsonObject at, Func<T> make)
             where T : struct
         {
             try
@@ -725,7 +836,7 @@ namespace QuantGen.Model
             return i < 0 ? message : message.Substring(0, i);
         }
 
-        private T ParseEnum<T>(JsonObject obj, string field, T fallback, params (string Name, T Value)[] options)
+        internal T ParseEnum<T>(JsonObject obj, string field, T fallback, params (string Name, T Value)[] options)
         {
             if (!(obj.Get(field) is JsonNode node))
             {
@@ -802,7 +913,7 @@ namespace QuantGen.Model
         private string? RequiredString(JsonObject obj, string field) => Required(obj, field) is JsonNode n ? AsString(n) : null;
 
         /// <summary>An optional array of exactly <paramref name="count"/> integers in [min, max]; null when absent or invalid (reported).</summary>
-        private int[]? OptionalIntArray(JsonObject obj, string field, int count, int min, int max)
+        internal int[]? OptionalIntArray(JsonObject obj, string field, int count, int min, int max)
         {
             if (obj.Get(field) == null)
             {
@@ -831,7 +942,7 @@ namespace QuantGen.Model
             return s;
         }
 
-        private string? RequiredTensorName(JsonObject obj, string field)
+        internal string? RequiredTensorName(JsonObject obj, string field)
         {
             string? s = RequiredString(obj, field);
             if (s != null)
@@ -902,12 +1013,12 @@ namespace QuantGen.Model
             return null;
         }
 
-        private long? RequiredInteger(JsonObject obj, string field, long min, long max) =>
+        internal long? RequiredInteger(JsonObject obj, string field, long min, long max) =>
             Required(obj, field) is JsonNode n ? AsInteger(n, min, max) : null;
 
-        private double? RequiredDouble(JsonObject obj, string field) => Required(obj, field) is JsonNode n ? AsFinite(n) : null;
+        internal double? RequiredDouble(JsonObject obj, string field) => Required(obj, field) is JsonNode n ? AsFinite(n) : null;
 
-        private long? AsInteger(JsonNode node, long min, long max)
+        internal long? AsInteger(JsonNode node, long min, long max)
         {
             if (!(node is JsonNumber num) || !num.IsInteger)
             {
@@ -924,7 +1035,7 @@ namespace QuantGen.Model
             return v;
         }
 
-        private double? AsFinite(JsonNode node)
+        internal double? AsFinite(JsonNode node)
         {
             if (node is JsonNumber num)
             {
@@ -985,7 +1096,7 @@ namespace QuantGen.Model
             return shape;
         }
 
-        private int[]? RequiredIntArray(JsonObject obj, string field, int min, int max)
+        internal int[]? RequiredIntArray(JsonObject obj, string field, int min, int max)
         {
             JsonArray? arr = RequiredArray(obj, field);
             if (arr == null)
@@ -1012,14 +1123,14 @@ namespace QuantGen.Model
         }
 
         /// <summary>Reads the integer (quantized-only) attributes of a layer, rejecting them in float models.</summary>
-        private sealed class QuantFields
+        public sealed class QuantFields
         {
             private readonly SpecParser p;
             private readonly JsonObject obj;
             private readonly bool quantized;
             private readonly string op;
 
-            public QuantFields(SpecParser parser, JsonObject obj, bool quantized, string op)
+            internal QuantFields(SpecParser parser, JsonObject obj, bool quantized, string op)
             {
                 p = parser;
                 this.obj = obj;

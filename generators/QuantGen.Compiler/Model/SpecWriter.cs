@@ -4,6 +4,7 @@ using System.Linq;
 using System.Text;
 using QuantGen.Json;
 using QuantGen.Numerics;
+using QuantGen.Operators;
 
 namespace QuantGen.Model
 {
@@ -140,7 +141,40 @@ namespace QuantGen.Model
             w.Property("name", layer.Name);
             w.Property("op", layer.Op.ToString());
             w.Property("inputs", layer.Inputs);
-            w.Property("output", layer.Output);
+            Operator? def = OperatorRegistry.Core.Find(layer.Op);
+            if (layer.Outputs.Count == 1 && !(def?.MultipleOutputs ?? false))
+            {
+                w.Property("output", layer.Output);
+            }
+            else
+            {
+                w.Property("outputs", layer.Outputs);
+            }
+
+            if (def != null && def.Implements(CoreStage.Spec))
+            {
+                def.Write(layer, new LayerWriter(w, quantized));
+            }
+            else
+            {
+                WriteLegacy(w, layer, quantized);
+            }
+
+            if (!layer.Precision.IsDefault)
+            {
+                w.Name("precision");
+                w.BeginObject();
+                w.Property("weightBits", layer.Precision.WeightBits);
+                w.Property("activationBits", layer.Precision.ActivationBits);
+                w.Property("perChannel", layer.Precision.PerChannel);
+                w.EndObject();
+            }
+
+            w.EndObject();
+        }
+
+        private static void WriteLegacy(JsonWriter w, LayerSpec layer, bool quantized)
+        {
             switch (layer)
             {
                 case DenseLayer d:
@@ -268,18 +302,6 @@ namespace QuantGen.Model
                     w.Property("perm", t.Perm);
                     break;
             }
-
-            if (!layer.Precision.IsDefault)
-            {
-                w.Name("precision");
-                w.BeginObject();
-                w.Property("weightBits", layer.Precision.WeightBits);
-                w.Property("activationBits", layer.Precision.ActivationBits);
-                w.Property("perChannel", layer.Precision.PerChannel);
-                w.EndObject();
-            }
-
-            w.EndObject();
         }
     }
 }

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using QuantGen.Graph;
 using QuantGen.Model;
 using QuantGen.Numerics;
+using QuantGen.Operators;
 
 namespace QuantGen.Interpreters
 {
@@ -51,6 +52,24 @@ namespace QuantGen.Interpreters
                 {
                     TensorInfo t = node.Inputs[i];
                     inputs[i] = t.Kind == TensorKind.Initializer ? Array.ConvertAll(t.FloatData!, v => (double)v) : values[t.Name];
+                }
+
+                Operator? def = OperatorRegistry.Core.Find(node.Layer.Op);
+                if (def != null && def.Implements(CoreStage.Float))
+                {
+                    var outputs = new double[node.Outputs.Count][];
+                    for (int j = 0; j < outputs.Length; j++)
+                    {
+                        outputs[j] = new double[node.Outputs[j].ElementCount];
+                    }
+
+                    def.Float(node, inputs, outputs);
+                    for (int j = 0; j < outputs.Length; j++)
+                    {
+                        values[node.Outputs[j].Name] = outputs[j];
+                    }
+
+                    continue;
                 }
 
                 values[node.Output.Name] = Execute(node, inputs);

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using QuantGen.Graph;
 using QuantGen.Model;
 using QuantGen.Numerics;
+using QuantGen.Operators;
 
 namespace QuantGen.Interpreters
 {
@@ -92,6 +93,24 @@ namespace QuantGen.Interpreters
                 {
                     TensorInfo t = node.Inputs[i];
                     inputs[i] = t.Kind == TensorKind.Initializer ? t.IntData! : values[t.Name];
+                }
+
+                Operator? def = OperatorRegistry.Core.Find(node.Layer.Op);
+                if (def != null && def.Implements(CoreStage.Reference))
+                {
+                    var outputs = new int[node.Outputs.Count][];
+                    for (int j = 0; j < outputs.Length; j++)
+                    {
+                        outputs[j] = new int[node.Outputs[j].ElementCount];
+                    }
+
+                    def.Reference(node, inputs, outputs);
+                    for (int j = 0; j < outputs.Length; j++)
+                    {
+                        values[node.Outputs[j].Name] = outputs[j];
+                    }
+
+                    continue;
                 }
 
                 values[node.Output.Name] = Execute(node, inputs);

@@ -5,6 +5,7 @@ using QuantGen.Graph;
 using QuantGen.Interpreters;
 using QuantGen.Model;
 using QuantGen.Numerics;
+using QuantGen.Operators;
 
 namespace QuantGen.Quantization
 {
@@ -350,41 +351,115 @@ namespace QuantGen.Quantization
                 TensorQuant inQ = options.FixedActivations != null && options.FixedActivations.TryGetValue(fin.Name, out TensorQuant? fixedIn) ? fixedIn : Asymmetric(fin.RangeMin, fin.RangeMax, inBits);
                 quant[fin.Name] = inQ;
                 Spec.Input = new InputSpec { Name = fin.Name, Shape = fin.Shape, RangeMin = fin.RangeMin, RangeMax = fin.RangeMax, Quant = inQ };
+                var problems = new List<ModelDiagnostic>();
                 foreach (GraphNode node in g.Nodes)
                 {
                     LayerSpec layer = node.Layer.CloneFloat();
-                    TensorQuant? outQ = Quantize(node, layer);
-                    if (outQ != null)
+                    Operator? def = OperatorRegistry.Core.Find(layer.Op);
+                    TensorQuant[]? outQs;
+                    bool declared;
+                    if (def != null && def.Implements(CoreStage.Ptq))
                     {
-                        quant[node.Output.Name] = outQ;
-                        if (!PassesQuantization(layer.Op) && layer.Op != OpKind.ArgMax)
+                        var ctx = new NodeContext(this, node, layer.Precision, problems);
+                        ctx.Input(0); // first, as every rule did: a constant first operand is written before the layer's own initializers
+                        outQs = def.Quantize(ctx, node, layer);
+                        declared = def.OutputQuantization == OutputQuantization.Declared;
+                    }
+                    else
+                    {
+                        TensorQuant? outQ = Quantize(node, layer);
+                        outQs = outQ == null ? null : new[] { outQ };
+                        declared = !PassesQuantization(layer.Op) && layer.Op != OpKind.ArgMax;
+                    }
+
+                    if (outQs != null)
+                    {
+                        for (int j = 0; j < outQs.Length && j < node.Outputs.Count; j++)
                         {
-                            Spec.Activations.Add(new ActivationSpec(node.Output.Name, outQ, null, SourcePlace.None));
+                            quant[node.Outputs[j].Name] = outQs[j];
+                            if (declared)
+                            {
+                                Spec.Activations.Add(new ActivationSpec(node.Outputs[j].Name, outQs[j], null, SourcePlace.None));
+                            }
                         }
                     }
 
                     Spec.Layers.Add(layer);
                 }
+
+                if (problems.Count > 0)
+                {
+                    throw new ModelException(problems);
+                }
+            }
+
+            /// <summary>What one node's quantization rule asks of the quantizer.</summary>
+            private sealed class NodeContext : PtqContext
+            {
+                private readonly Builder b;
+                private readonly GraphNode node;
+                private readonly Precision precision;
+                private readonly List<ModelDiagnostic> problems;
+
+                public NodeContext(Builder builder, GraphNode node, Precision precision, List<ModelDiagnostic> problems)
+                {
+                    b = builder;
+                    this.node = node;
+                    this.precision = precision;
+                    this.problems = problems;
+                }
+
+                public override SoftmaxMethod? SoftmaxMethod => b.options.SoftmaxMethod;
+
+                public override GeluMethod? GeluMethod => b.options.GeluMethod;
+
+                public override int SoftmaxOutBits => b.options.SoftmaxOutBits;
+
+                public override int ShiftmaxN => b.options.ShiftmaxN;
+
+                public override int ShiftGeluN => b.options.ShiftGeluN;
+
+                public override TensorQuant Input(int i)
+                {
+                    TensorInfo t = node.Inputs[i];
+                    return t.Kind == TensorKind.Initializer ? b.ConstantQuant(t, precision) : b.quant[t.Name];
+                }
+
+                public override TensorQuant Calibrated(int output, int bits) => b.Calibrated(node, node.Outputs[output].Name, bits);
+
+                public override double[] QuantizeWeight(TensorInfo weight, Precision p) => b.QuantizeWeight(weight, p);
+
+                public override float[] CorrectedBias(double[] weightScales) => b.CorrectedBias(node, weightScales);
+
+                public override void AddInitializer(string name, ElementType type, int[] shape, int[] values, double[] scales) => b.AddInitializer(name, type, shape, values, scales);
+
+                public override void Report(string id, string message)
+                {
+                    SourcePlace p = node.Layer.Place;
+                    problems.Add(new ModelDiagnostic(id, $"layer \"{node.Layer.Name}\": {message}", b.g.Spec.SourceFile, p.Path, p.Line, p.Column));
+                }
             }
 
             private static bool PassesQuantization(OpKind op) => op == OpKind.Reshape || op == OpKind.Transpose || op == OpKind.Relu || op == OpKind.Clip || op == OpKind.MaxPool2d;
 
-            private TensorQuant Calibrated(GraphNode node, int bits)
+            private TensorQuant Calibrated(GraphNode node, int bits) => Calibrated(node, node.Output.Name, bits);
+
+            private TensorQuant Calibrated(GraphNode node, string output, int bits)
             {
                 if (options.FixedActivations != null)
                 {
-                    if (options.FixedActivations.TryGetValue(node.Output.Name, out TensorQuant? fixedQ))
+                    if (options.FixedActivations.TryGetValue(output, out TensorQuant? fixedQ))
                     {
                         return fixedQ;
                     }
 
-                    if (!ranges.ContainsKey(node.Output.Name))
+                    if (!ranges.ContainsKey(output))
                     {
-                        throw new InvalidOperationException($"layer \"{node.Layer.Name}\": its output \"{node.Output.Name}\" has neither a fixed quantization nor a calibrated range; quantize it in the source model or pass calibration data");
+                        throw new InvalidOperationException($"layer \"{node.Layer.Name}\": its output \"{output}\" has neither a fixed quantization nor a calibrated range; quantize it in the source model or pass calibration data");
                     }
                 }
 
-                (double lo, double hi) = ranges.TryGetValue(node.Output.Name, out var r) ? r : (0, 0);
+                (double lo, double hi) = ranges.TryGetValue(output, out var r) ? r : (0, 0);
                 return Asymmetric(lo, hi, bits);
             }
 
