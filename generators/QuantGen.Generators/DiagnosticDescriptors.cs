@@ -53,6 +53,10 @@ namespace QuantGen.Generators
         // QG2011 (operator not supported by the code generator) is retired: since Conv2d and MaxPool2d the C# and GPU
         // generators emit every operator of the model format. The id is not reused (docs/diagnostics.md).
 
+        public static readonly DiagnosticDescriptor NoLowering = new DiagnosticDescriptor(
+            "QG2012", "Operator has no lowering for a backend", "Layer \"{0}\" ({1}) has no {2} lowering in this version of QuantGen; remove the layer, replace it with supported operators, or drop the {2} backend",
+            Category, DiagnosticSeverity.Error, true);
+
         public static readonly DiagnosticDescriptor InternalError = new DiagnosticDescriptor(
             "QG2099", "Generator failure", "QuantGen could not generate code for \"{0}\": {1}; please report this with the model file",
             Category, DiagnosticSeverity.Error, true);

@@ -6,7 +6,11 @@ using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Text;
 using QuantGen.Graph;
+using QuantGen.Cpu;
+using QuantGen.Gpu;
 using QuantGen.Model;
+using QuantGen.Operators;
+using QuantGen.Plan;
 
 namespace QuantGen.Generators
 {
@@ -17,6 +21,11 @@ namespace QuantGen.Generators
     /// </summary>
     internal static class Emitter
     {
+        /// <summary>Test seam: the registries the backends dispatch through (a test removes one lowering to see QG2012).</summary>
+        internal static LoweringRegistry<CpuLowering> CpuRegistry { get; set; } = CpuLowering.Registry;
+
+        internal static LoweringRegistry<GpuLowering> GpuRegistry { get; set; } = GpuLowering.Registry;
+
         /// <summary>Test seam: lets the driver tests prove that an unexpected exception becomes QG2099.</summary>
         internal static Action<EmitRequest>? FaultInjection { get; set; }
 
@@ -107,15 +116,31 @@ namespace QuantGen.Generators
             }
 
             ct.ThrowIfCancellationRequested();
-            var emitter = new CpuEmitter(model, graph, ranges, request.Weights?.Sha256 ?? string.Empty);
-            var files = new List<GeneratedFile>(emitter.Emit());
+            ModelPlan plan = ModelPlan.Create(graph, ranges);
+            string hash = request.Weights?.Sha256 ?? string.Empty;
+            var missing = new List<MissingLowering>();
+            CpuOutput cpu = CpuBackend.Emit(model.Target, plan, hash, CpuRegistry);
+            missing.AddRange(cpu.Missing);
+            SourceFile? gpuFile = null;
             if (gpu)
             {
                 // GPU backend: only when the compilation references ILGPU (see QuantizedModelGenerator).
-                files.Add(new GpuEmitter(model, graph, ranges, request.Weights?.Sha256 ?? string.Empty).Emit());
+                gpuFile = GpuBackend.Emit(model.Target, plan, hash, missing, GpuRegistry);
             }
 
-            return new EmitResult(new EquatableArray<GeneratedFile>(files), EquatableArray<DiagnosticInfo>.Empty);
+            if (missing.Count > 0 || cpu.Plan == null)
+            {
+                diagnostics.AddRange(missing.Select(m => NoLowering(m, spec, model)));
+                return Fail();
+            }
+
+            var files = cpu.Files.Select(f => new GeneratedFile(f.HintName, f.Text)).ToList();
+            if (gpuFile != null)
+            {
+                files.Add(new GeneratedFile(gpuFile.HintName, gpuFile.Text));
+            }
+
+            return new EmitResult(new EquatableArray<GeneratedFile>(files), EquatableArray<DiagnosticInfo>.Empty, cpu.Plan.Library);
         }
 
         private static void CheckOverrides(ClassModel model, ModelGraph graph, List<DiagnosticInfo> diagnostics)
@@ -176,6 +201,15 @@ namespace QuantGen.Generators
                     }
                 }
             }
+        }
+
+        /// <summary>QG2012 at the layer's place in the spec file (the attribute when the model is declared in C#).</summary>
+        private static DiagnosticInfo NoLowering(MissingLowering m, ModelFile spec, ClassModel model)
+        {
+            SourcePlace place = m.Node.Layer.Place;
+            var d = new ModelDiagnostic("QG2012", string.Empty, spec.Path, null, place.Line, place.Column);
+            DiagnosticInfo located = FromModel(d, spec, model);
+            return new DiagnosticInfo(DiagnosticDescriptors.NoLowering, located.Location ?? model.ModelPathLocation, m.Node.Layer.Name, m.Node.Layer.Op.ToString(), m.Stage);
         }
 
         /// <summary>A model-file diagnostic at its place in the spec (line/column), else at the attribute argument.</summary>

@@ -189,6 +189,9 @@ namespace QuantGen.Generators
         /// <summary>Problems with the class itself (not partial, generic, ...); when any is an error nothing is emitted.</summary>
         public EquatableArray<DiagnosticInfo> Diagnostics { get; }
 
+        /// <summary>The Roslyn-free description of the class the backends write into.</summary>
+        public QuantGen.Cpu.CSharpTarget Target => new QuantGen.Cpu.CSharpTarget(Namespace, Name, ContainingTypes, ModelPath);
+
         public string FullName => (Namespace != null ? Namespace + "." : string.Empty) + string.Concat(ContainingTypes.Select(t => t.Split(' ').Last() + ".")) + Name;
 
         public bool Equals(ClassModel? o) =>
@@ -276,17 +279,21 @@ namespace QuantGen.Generators
     /// <summary>The output of emission: source files and diagnostics.</summary>
     public sealed class EmitResult : IEquatable<EmitResult>
     {
-        public EmitResult(EquatableArray<GeneratedFile> files, EquatableArray<DiagnosticInfo> diagnostics)
+        public EmitResult(EquatableArray<GeneratedFile> files, EquatableArray<DiagnosticInfo> diagnostics, QuantGen.Cpu.KernelFiles kernels = QuantGen.Cpu.KernelFiles.None)
         {
             Files = files;
             Diagnostics = diagnostics;
+            Kernels = kernels;
         }
+
+        /// <summary>The kernel library files the class's code calls (the generator emits their union once per compilation).</summary>
+        public QuantGen.Cpu.KernelFiles Kernels { get; }
 
         public EquatableArray<GeneratedFile> Files { get; }
 
         public EquatableArray<DiagnosticInfo> Diagnostics { get; }
 
-        public bool Equals(EmitResult? o) => o != null && Files.Equals(o.Files) && Diagnostics.Equals(o.Diagnostics);
+        public bool Equals(EmitResult? o) => o != null && Files.Equals(o.Files) && Diagnostics.Equals(o.Diagnostics) && Kernels == o.Kernels;
 
         public override bool Equals(object? obj) => Equals(obj as EmitResult);
 
@@ -299,5 +306,6 @@ namespace QuantGen.Generators
         public const string Files = "QuantGen.ModelFiles";
         public const string Requests = "QuantGen.Requests";
         public const string Results = "QuantGen.Results";
+        public const string Kernels = "QuantGen.KernelLibrary";
     }
 }

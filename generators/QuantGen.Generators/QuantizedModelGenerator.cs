@@ -7,6 +7,8 @@ using System.Text;
 using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Text;
+using QuantGen.Cpu;
+using QuantGen.Gpu;
 using QuantGen.Json;
 
 namespace QuantGen.Generators
@@ -28,9 +30,6 @@ namespace QuantGen.Generators
 
         public void Initialize(IncrementalGeneratorInitializationContext context)
         {
-            context.RegisterPostInitializationOutput(c => c.AddSource("QuantGen.Kernels.g.cs", SourceText.From(KernelsSource.Text, Encoding.UTF8)));
-            context.RegisterPostInitializationOutput(c => c.AddSource(ConvKernelsSource.HintName, SourceText.From(ConvKernelsSource.Text, Encoding.UTF8)));
-
             IncrementalValuesProvider<ClassModel> classes = context.SyntaxProvider
                 .ForAttributeWithMetadataName(
                     Parser.QuantizedModelAttribute,
@@ -55,18 +54,30 @@ namespace QuantGen.Generators
             IncrementalValueProvider<bool> gpu = context.CompilationProvider
                 .Select(static (c, _) => c.GetTypeByMetadataName("ILGPU.Runtime.Accelerator") != null)
                 .WithTrackingName(GpuTrackingName);
-            context.RegisterSourceOutput(gpu, static (spc, enabled) =>
-            {
-                if (enabled)
-                {
-                    spc.AddSource(GpuKernelsSource.HintName, SourceText.From(GpuKernelsSource.Text, Encoding.UTF8));
-                }
-            });
-
             IncrementalValuesProvider<EmitResult> results = requests
                 .Combine(gpu)
                 .Select(static (r, ct) => Emitter.EmitSafely(r.Left, ct, r.Right))
                 .WithTrackingName(TrackingNames.Results);
+
+            // The kernel library, once per compilation: the files some model's plan asks for (none without a model).
+            IncrementalValueProvider<KernelFiles> library = results
+                .Select(static (r, _) => r.Files.Count > 0 ? r.Kernels : KernelFiles.None)
+                .Collect()
+                .Select(static (all, _) => all.Aggregate(KernelFiles.None, (a, b) => a | b))
+                .WithTrackingName(TrackingNames.Kernels);
+            context.RegisterSourceOutput(library.Combine(gpu), static (spc, pair) =>
+            {
+                foreach (SourceFile f in KernelLibrary.CpuSources(pair.Left))
+                {
+                    spc.AddSource(f.HintName, SourceText.From(f.Text, Encoding.UTF8));
+                }
+
+                if (pair.Right && pair.Left != KernelFiles.None)
+                {
+                    SourceFile g = GpuBackend.Kernels;
+                    spc.AddSource(g.HintName, SourceText.From(g.Text, Encoding.UTF8));
+                }
+            });
 
             context.RegisterSourceOutput(results, static (spc, result) =>
             {

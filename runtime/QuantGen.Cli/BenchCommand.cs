@@ -1,4 +1,3 @@
-extern alias gen;
 
 using System;
 using System.Collections.Generic;
@@ -17,8 +16,9 @@ using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Text;
 using QuantGen.Graph;
 using QuantGen.Interpreters;
+using QuantGen.Cpu;
 using QuantGen.Model;
-using QuantGenerator = gen::QuantGen.Generators.QuantizedModelGenerator;
+using QuantGen.Plan;
 
 namespace QuantGen.Cli
 {
@@ -132,17 +132,18 @@ namespace QuantGen.Cli
 
         private static Assembly Compile(ModelGraph g, FileInfo file, string tin, string tout, out AssemblyLoadContext context)
         {
-            string specPath = "/bench/" + file.Name;
-            string weightsPath = ModelLoader.ResolveWeightsPath(file.FullName, g.Spec.Weights);
-            string encodedOriginal = "/bench/" + QuantizedModelSource(g.Spec.Weights);
-            var files = ImmutableArray.Create<AdditionalText>(
-                new InMemoryText(specPath, File.ReadAllText(file.FullName)),
-                new InMemoryText("/bench/obj/weights.safetensors.b64", "#quantgen-base64 " + encodedOriginal + "\n" + Convert.ToBase64String(File.ReadAllBytes(weightsPath)) + "\n"));
+            // The CPU backend directly (no Roslyn generator): plan, emit, compile in memory.
+            var rangeDiagnostics = new List<ModelDiagnostic>();
+            RangeReport ranges = RangeAnalysis.Analyze(g, rangeDiagnostics) ?? throw new InvalidDataException("range analysis failed: " + string.Join("; ", rangeDiagnostics));
+            CpuOutput cpu = CpuBackend.Emit(new CSharpTarget(null, "BenchModel", Array.Empty<string>(), file.Name), ModelPlan.Create(g, ranges), string.Empty);
+            if (cpu.Plan == null)
+            {
+                throw new InvalidDataException("no CPU lowering for " + string.Join(", ", cpu.Missing.Select(m => $"{m.Node.Layer.Name} ({m.Node.Layer.Op})")));
+            }
+
             string source = $$"""
                 using System;
                 using System.Diagnostics;
-                [QuantGen.QuantizedModel("{{file.Name}}")]
-                public partial class BenchModel { }
                 public static class BenchRunner
                 {
                     public static string SimdPath() => BenchModel.SimdPath;
@@ -174,14 +175,14 @@ namespace QuantGen.Cli
                 .Append(typeof(QuantizedModelAttribute).Assembly.Location)
                 .Where(p => p.EndsWith(".dll", StringComparison.Ordinal)).Distinct()
                 .Select(p => (MetadataReference)MetadataReference.CreateFromFile(p));
-            CSharpCompilation compilation = CSharpCompilation.Create(
+            var trees = new List<SyntaxTree> { CSharpSyntaxTree.ParseText(source, parse, path: "/bench/Bench.cs") };
+            trees.AddRange(cpu.Files.Concat(KernelLibrary.CpuSources(cpu.Plan.Library)).Select(f => CSharpSyntaxTree.ParseText(f.Text, parse, path: "/bench/" + f.HintName)));
+            CSharpCompilation output = CSharpCompilation.Create(
                 "QuantGenBench",
-                new[] { CSharpSyntaxTree.ParseText(source, parse, path: "/bench/Bench.cs") },
+                trees,
                 references,
                 new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, optimizationLevel: OptimizationLevel.Release, nullableContextOptions: NullableContextOptions.Enable));
-            CSharpGeneratorDriver.Create(new[] { new QuantGenerator().AsSourceGenerator() }, files, parse)
-                .RunGeneratorsAndUpdateCompilation(compilation, out Compilation output, out ImmutableArray<Diagnostic> generatorDiagnostics);
-            var errors = generatorDiagnostics.Concat(output.GetDiagnostics()).Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
+            var errors = output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
             if (errors.Count > 0)
             {
                 throw new InvalidDataException("the generated code did not compile:\n" + string.Join("\n", errors));
@@ -194,29 +195,12 @@ namespace QuantGen.Cli
             return context.LoadFromStream(pe);
         }
 
-        private static string QuantizedModelSource(string weights) => weights.Replace('\\', '/');
-
         private static void EmitResultCheck(Microsoft.CodeAnalysis.Emit.EmitResult result)
         {
             if (!result.Success)
             {
                 throw new InvalidDataException("the generated code did not compile:\n" + string.Join("\n", result.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error)));
             }
-        }
-
-        private sealed class InMemoryText : AdditionalText
-        {
-            private readonly SourceText text;
-
-            public InMemoryText(string path, string text)
-            {
-                Path = path;
-                this.text = SourceText.From(text, Encoding.UTF8);
-            }
-
-            public override string Path { get; }
-
-            public override SourceText GetText(CancellationToken cancellationToken = default) => text;
         }
     }
 }

@@ -1,5 +1,3 @@
-extern alias gen;
-
 using System;
 using System.IO;
 using System.Linq;
@@ -7,7 +5,7 @@ using Microsoft.CodeAnalysis;
 using QuantGen.Model;
 using QuantGen.Numerics;
 using Xunit;
-using GenEmitter = gen::QuantGen.Generators.Emitter;
+using GenEmitter = QuantGen.Generators.Emitter;
 
 namespace QuantGen.Tests.Generators
 {

@@ -1,5 +1,3 @@
-extern alias gen;
-
 using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;
@@ -11,7 +9,7 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Text;
 using QuantGen.Data;
-using QuantGenerator = gen::QuantGen.Generators.QuantizedModelGenerator;
+using QuantGenerator = QuantGen.Generators.QuantizedModelGenerator;
 
 namespace QuantGen.Tests.Generators
 {

@@ -17,8 +17,6 @@ namespace QuantGen.Tests.Generators
 
         public static IEnumerable<object[]> Files() => new[]
         {
-            new object[] { "QuantGen.Kernels.g.cs" },
-            new object[] { "QuantGen.ConvKernels.g.cs" },
             new object[] { "Consumer.DigitsMlp.QuantGen.g.cs" },
             new object[] { "Consumer.DigitsMlp.QuantGen.Boundary.g.cs" },
             new object[] { "Consumer.DigitsVit.QuantGen.g.cs" },
@@ -36,9 +34,18 @@ namespace QuantGen.Tests.Generators
             Baseline.Verify("QuantGen.Generators.Tests", "Fixtures", hintName, run.Source(hintName));
         }
 
+        /// <summary>
+        /// The kernel library is not snapshotted: its files are the source (generators/QuantGen.Cpu/Kernels, compiled and unit
+        /// tested by tests/QuantGen.Kernels.Tests); here only that the models' plans asked for both files.
+        /// </summary>
+        private static readonly string[] KernelFiles = { "QuantGen.Kernels.g.cs", "QuantGen.ConvKernels.g.cs" };
+
         [Fact]
         public void EveryGeneratedFileIsCoveredByASnapshot() =>
-            Assert.Equal(Files().Select(f => (string)f[0]).OrderBy(s => s, StringComparer.Ordinal), Fixtures().Result.GeneratedSources.Select(s => s.HintName).OrderBy(s => s, StringComparer.Ordinal));
+            Assert.Equal(Files().Select(f => (string)f[0]).Concat(KernelFiles).OrderBy(s => s, StringComparer.Ordinal), Fixtures().Result.GeneratedSources.Select(s => s.HintName).OrderBy(s => s, StringComparer.Ordinal));
+
+        [Fact]
+        public void NoStaleBaselines() => Baseline.VerifyNoStale("QuantGen.Generators.Tests", "Fixtures", Files().Select(f => (string)f[0]));
 
         [Fact]
         public void GeneratedCodeCompilesWithoutWarnings()

@@ -63,6 +63,44 @@ namespace QuantGen.Testing
             throw new XunitException($"{Relative(baseline)} differs from the output (written to {Relative(received)}; rerun with {AcceptVariable}=1 to accept):\n{Diff(expected, normalized)}");
         }
 
+        /// <summary>
+        /// Stale detection: fails when <c>Baselines/&lt;testName&gt;</c> holds a baseline that is not one of
+        /// <paramref name="producedFiles"/> (a file the emitter no longer writes, or a renamed test); with
+        /// QUANTGEN_ACCEPT_BASELINES=1 the stale files are deleted instead.
+        /// </summary>
+        public static void VerifyNoStale(string testProject, string testName, System.Collections.Generic.IEnumerable<string> producedFiles)
+        {
+            string dir = Path.Combine(SourceRoot(), "tests", testProject, "Baselines", Sanitize(testName));
+            if (!Directory.Exists(dir))
+            {
+                return;
+            }
+
+            var expected = new System.Collections.Generic.HashSet<string>(producedFiles.Select(f => Sanitize(f) + ".txt"), StringComparer.Ordinal);
+            var stale = Directory.GetFiles(dir, "*.txt")
+                .Select(Path.GetFileName)
+                .Where(f => f != null && !f.EndsWith(".received.txt", StringComparison.Ordinal) && !expected.Contains(f))
+                .Select(f => Path.Combine(dir, f!))
+                .OrderBy(f => f, StringComparer.Ordinal)
+                .ToList();
+            if (stale.Count == 0)
+            {
+                return;
+            }
+
+            if (Environment.GetEnvironmentVariable(AcceptVariable) == "1")
+            {
+                foreach (string f in stale)
+                {
+                    File.Delete(f);
+                }
+
+                return;
+            }
+
+            throw new XunitException($"Stale baselines (no test produces them any more): {string.Join(", ", stale.Select(Relative))}; delete them or rerun with {AcceptVariable}=1.");
+        }
+
         /// <summary>The repository root: the nearest parent folder holding Gen.sln.</summary>
         public static string SourceRoot()
         {

@@ -10,7 +10,7 @@ using System.Runtime.Intrinsics.X86;
 namespace QuantGen.Generated
 {
     /// <summary>Integer kernels of the generated models. Semantics: docs/numerics.md of QuantGen.</summary>
-    internal static class QuantGenKernels
+    internal static partial class QuantGenKernels
     {
         /// <summary>The SIMD path the kernels take on this machine: avx512, avx2, vector128 or scalar, with "+vnni" when the GEMMs use AVX-VNNI.</summary>
         public static string SimdPath =>
@@ -1253,102 +1253,6 @@ namespace QuantGen.Generated
                     d[(j * 2) + h] = (short)(row[j] - z);
                 }
             }
-        }
-
-        /// <summary>Round to nearest, ties toward +infinity: (x + 2^(s-1)) &gt;&gt; s; s in [0, 62], |x| &lt;= 2^62.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static long RoundShift(long x, int s) => s == 0 ? x : (x + (1L << (s - 1))) >> s;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static long Clamp(long v, long lo, long hi) => v < lo ? lo : v > hi ? hi : v;
-
-        /// <summary>floor(a / b), b != 0 (C# / truncates).</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static long FloorDiv(long a, long b)
-        {
-            long q = a / b;
-            long r = a - (q * b);
-            return r != 0 && ((r < 0) != (b < 0)) ? q - 1 : q;
-        }
-
-        /// <summary>round(a / b), ties toward +infinity, b &gt; 0.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static long RoundDiv(long a, long b)
-        {
-            long q = FloorDiv(a, b);
-            long r = a - (q * b);
-            return r >= b - r ? q + 1 : q;
-        }
-
-        /// <summary>floor(x / 2^s) for any s &gt;= 0 (counts of 63 or more give 0 or -1, never a masked count).</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static long ShiftRightGuarded(long x, long s) => s >= 63 ? (x < 0 ? -1L : 0L) : x >> (int)s;
-
-        /// <summary>floor(sqrt(v)), bit by bit, 32 fixed iterations.</summary>
-        public static ulong Isqrt(ulong v)
-        {
-            ulong root = 0;
-            ulong rem = v;
-            for (int i = 31; i >= 0; i--)
-            {
-                ulong t = (root << (i + 1)) + (1UL << (2 * i));
-                if (t <= rem)
-                {
-                    rem -= t;
-                    root |= 1UL << i;
-                }
-            }
-
-            return root;
-        }
-
-        /// <summary>I-ViT ShiftExp for x &lt;= 0: ~ e^(x S) (-x0) 2^n.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static long ShiftExp(long x, int x0, int n)
-        {
-            x = x + (x >> 1) - (x >> 4);
-            long lower = (long)n * x0;
-            if (x < lower)
-            {
-                x = lower;
-            }
-
-            long q = x / x0;
-            long r = x - (q * x0);
-            return ((r - (2L * x0)) << (int)(n - q)) >> 1;
-        }
-
-        /// <summary>Element-wise ShiftGELU: x * sigmoid(1.702 x S) with the 8-bit integer sigmoid, m = max(x, 0).</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static long ShiftGelu(long x, int x0, int n)
-        {
-            long m = x > 0 ? x : 0;
-            long ea = ShiftExp(x - m, x0, n);
-            long eb = ShiftExp(-m, x0, n);
-            long f = int.MaxValue / (ea + eb);
-            return x * ((ea * f) >> 24);
-        }
-
-        /// <summary>I-BERT i-exp for q &lt;= 0 (range reduction by ln 2, second-order polynomial, guarded shift).</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static long IExp(long q, int qLn2, int qB, int qC, int shift)
-        {
-            long z = q / qLn2;
-            long r = q - (z * qLn2);
-            long poly = ((r + qB) * r) + qC;
-            return ShiftRightGuarded(poly << shift, z);
-        }
-
-        /// <summary>I-BERT i-GELU: q * (erf + qOne) with the clipped second-order erf.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static long IGelu(long q, int qB, int qC, int qOne)
-        {
-            long abs = q < 0 ? -q : q;
-            long a = abs < -(long)qB ? abs : -(long)qB;
-            long t = a + qB;
-            long poly = (t * t) + qC;
-            long erf = q > 0 ? poly : q < 0 ? -poly : 0;
-            return q * (erf + qOne);
         }
     }
 }

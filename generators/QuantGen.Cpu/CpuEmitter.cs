@@ -6,8 +6,9 @@ using System.Text;
 using QuantGen.Graph;
 using QuantGen.Model;
 using QuantGen.Numerics;
+using QuantGen.Plan;
 
-namespace QuantGen.Generators
+namespace QuantGen.Cpu
 {
     /// <summary>
     /// Validated quantized graph -> specialized C#: one method per layer named after it, shapes, zero points,
@@ -17,70 +18,57 @@ namespace QuantGen.Generators
     /// </summary>
     internal sealed partial class CpuEmitter
     {
-        private readonly ClassModel model;
+        private readonly CSharpTarget model;
+        private readonly CpuPlan plan;
         private readonly ModelGraph graph;
         private readonly RangeReport ranges;
         private readonly string weightsHash;
         private readonly List<byte> blob = new List<byte>();
         private readonly SourceWriter statics = new SourceWriter();
         private readonly List<string> fields = new List<string>();
-        private readonly Dictionary<string, string> kernels = new Dictionary<string, string>(StringComparer.Ordinal);
-        private int padBytes;
-        private int mmShorts;
-        private int gemmA;
-        private int rowInts;
-        private int gemmB;
-        private int rowLongs;
 
-        public CpuEmitter(ClassModel model, ModelGraph graph, RangeReport ranges, string weightsHash)
+        /// <summary>Blob offsets and kernel zero points of the Dense GEMMs already printed (the batched row path calls them again).</summary>
+        private readonly Dictionary<string, DenseGemm> denseGemms = new Dictionary<string, DenseGemm>(StringComparer.Ordinal);
+
+        public CpuEmitter(CSharpTarget model, CpuPlan plan, string weightsHash)
         {
             this.model = model;
-            this.graph = graph;
-            this.ranges = ranges;
+            this.plan = plan;
+            graph = plan.Model.Graph;
+            ranges = plan.Model.Ranges;
             this.weightsHash = weightsHash;
         }
 
-        private static string I(long v) => v.ToString(CultureInfo.InvariantCulture);
+        internal CpuPlan Plan => plan;
 
-        private static string D(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+        internal static string I(long v) => CSharp.I(v);
 
-        internal static string Id(string name)
+        private static string D(double v) => CSharp.D(v);
+
+        internal static string CType(ElementType t) => CSharp.Type(t);
+
+        /// <summary>The field of an activation: "_t_" + its unique C# name from the model plan.</summary>
+        internal string Buffer(TensorInfo t) => "_t_" + plan.Model.Names.CSharpTensor(t.Name);
+
+        /// <summary>A layer's unique C# name (methods Layer_&lt;id&gt;, constants &lt;id&gt;_Bias, ...).</summary>
+        internal string LayerId(GraphNode node) => plan.Model.Names.CSharpLayer(node.Layer.Name);
+
+        internal static string Shape(int[] s) => CSharp.Shape(s);
+
+        /// <summary>A named-argument call of a kernel library method.</summary>
+        internal static string K(string method, params string[] args) => KernelLibrary.Call("QuantGenKernels", method, args);
+
+        public IEnumerable<SourceFile> Emit()
         {
-            var sb = new StringBuilder();
-            foreach (char c in name)
-            {
-                sb.Append(c < 128 && (char.IsLetterOrDigit(c) || c == '_') ? c : '_');
-            }
-
-            return sb.Length == 0 || char.IsDigit(sb[0]) ? "_" + sb : sb.ToString();
-        }
-
-        internal static string CType(ElementType t) =>
-            t.IsSigned ? (t.Bits <= 8 ? "sbyte" : t.Bits <= 16 ? "short" : "int") : (t.Bits <= 8 ? "byte" : "ushort");
-
-        private string Buffer(TensorInfo t) => "_t_" + Id(t.Name);
-
-        private static string Shape(int[] s) => "[" + string.Join(", ", s) + "]";
-
-        public IEnumerable<GeneratedFile> Emit()
-        {
-            string hintBase = (model.Namespace != null ? model.Namespace + "." : string.Empty) + string.Concat(model.ContainingTypes.Select(t => t.Split(' ').Last() + ".")) + model.Name;
+            string hintBase = model.HintBase;
             var body = new SourceWriter();
-            foreach (GraphNode node in graph.Nodes)
+            foreach (CpuLayerPlan layer in plan.Layers)
             {
-                if (node.Layer is MatMulLayer && VnniMatMul(node) && FusableTranspose(node) is GraphNode t)
-                {
-                    fusedTransposes[t.Layer.Name] = node.Layer.Name;
-                }
+                EmitLayer(body, layer);
             }
 
-            foreach (GraphNode node in graph.Nodes)
-            {
-                EmitLayer(body, node);
-            }
-
-            yield return new GeneratedFile(hintBase + ".QuantGen.g.cs", SourceWriter.ClassFile(model, $"integer-only inference for model \"{graph.Name}\"", weightsHash, new[] { "System", "System.Runtime.CompilerServices", "System.Runtime.InteropServices", "QuantGen.Generated" }, InferenceMembers(body)));
-            yield return new GeneratedFile(hintBase + ".QuantGen.Boundary.g.cs", SourceWriter.ClassFile(model, $"integer-only inference for model \"{graph.Name}\"", weightsHash, new[] { "System" }, BoundaryMembers()));
+            yield return new SourceFile(hintBase + ".QuantGen.g.cs", SourceWriter.ClassFile(model, $"integer-only inference for model \"{graph.Name}\"", weightsHash, new[] { "System", "System.Runtime.CompilerServices", "System.Runtime.InteropServices", "QuantGen.Generated" }, InferenceMembers(body)));
+            yield return new SourceFile(hintBase + ".QuantGen.Boundary.g.cs", SourceWriter.ClassFile(model, $"integer-only inference for model \"{graph.Name}\"", weightsHash, new[] { "System" }, BoundaryMembers()));
         }
 
         private string InferenceMembers(SourceWriter layers)
@@ -109,61 +97,60 @@ namespace QuantGen.Generators
                 }
             }
 
-            List<DenseGemm>? rowChain = BatchRowChain();
-            const int batchRows = 64;
+            IReadOnlyList<CpuLayerPlan>? rowChain = plan.RowChain;
+            const int batchRows = CpuPlan.BatchRows;
             if (rowChain != null)
             {
                 for (int i = 0; i + 1 < rowChain.Count; i++)
                 {
-                    w.Line($"private readonly sbyte[] _rows_{rowChain[i].Id} = new sbyte[{batchRows * rowChain[i].RowsPerSample * rowChain[i].N}]; // layer {rowChain[i].Id} of up to {batchRows} samples");
+                    var g = (DenseGemmPlan)rowChain[i].Kernel;
+                    string gid = LayerId(rowChain[i].Node);
+                    w.Line($"private readonly sbyte[] _rows_{gid} = new sbyte[{batchRows * g.RowsPerSample * g.N}]; // layer {gid} of up to {batchRows} samples");
                 }
-
-                int rowsPerSample = rowChain[0].RowsPerSample;
-                gemmA = Math.Max(gemmA, rowChain.Max(g => batchRows * g.RowsPerSample * g.KPairs * 2));
-                gemmU = Math.Max(gemmU, rowChain.Max(g => g.K % 4 != 0 ? batchRows * g.RowsPerSample * g.KQuads * 4 : 0));
             }
 
-            if (padBytes > 0)
+            CpuScratch scratch = plan.Scratch;
+            if (scratch.PadBytes > 0)
             {
-                w.Line($"private readonly sbyte[] _pad = new sbyte[{padBytes}];");
+                w.Line($"private readonly sbyte[] _pad = new sbyte[{scratch.PadBytes}];");
             }
 
-            if (mmShorts > 0)
+            if (scratch.MmShorts > 0)
             {
-                w.Line($"private readonly short[] _mmA = new short[{mmShorts}];");
-                w.Line($"private readonly short[] _mmB = new short[{mmShorts}];");
+                w.Line($"private readonly short[] _mmA = new short[{scratch.MmShorts}];");
+                w.Line($"private readonly short[] _mmB = new short[{scratch.MmShorts}];");
             }
 
-            if (rowLongs > 0)
+            if (scratch.RowLongs > 0)
             {
-                w.Line($"private readonly long[] _row = new long[{rowLongs}];");
+                w.Line($"private readonly long[] _row = new long[{scratch.RowLongs}];");
             }
 
-            if (rowInts > 0)
+            if (scratch.RowInts > 0)
             {
-                w.Line($"private readonly int[] _rowInts = new int[{rowInts}];");
+                w.Line($"private readonly int[] _rowInts = new int[{scratch.RowInts}];");
             }
 
-            if (gemmA > 0)
+            if (scratch.GemmA > 0)
             {
-                w.Line($"private readonly short[] _gemmA = new short[{gemmA}]; // int16 rows of a GEMM's left operand");
+                w.Line($"private readonly short[] _gemmA = new short[{scratch.GemmA}]; // int16 rows of a GEMM's left operand");
             }
 
-            if (mmQuads > 0)
+            if (scratch.MmQuads > 0)
             {
-                w.Line($"private readonly sbyte[] _mmQuads = new sbyte[{mmQuads}]; // a MatMul's right operand in the VNNI layout");
-                w.Line($"private readonly int[] _mmColBias = new int[{mmColBias}];");
-                w.Line($"private readonly int[] _mmRowBias = new int[{mmRowBias}];");
+                w.Line($"private readonly sbyte[] _mmQuads = new sbyte[{scratch.MmQuads}]; // a MatMul's right operand in the VNNI layout");
+                w.Line($"private readonly int[] _mmColBias = new int[{scratch.MmColBias}];");
+                w.Line($"private readonly int[] _mmRowBias = new int[{scratch.MmRowBias}];");
             }
 
-            if (gemmU > 0)
+            if (scratch.GemmU > 0)
             {
-                w.Line($"private readonly sbyte[] _gemmU = new sbyte[{gemmU}]; // GEMM rows padded to whole quads for vpdpbusd");
+                w.Line($"private readonly sbyte[] _gemmU = new sbyte[{scratch.GemmU}]; // GEMM rows padded to whole quads for vpdpbusd");
             }
 
-            if (gemmB > 0)
+            if (scratch.GemmB > 0)
             {
-                w.Line($"private readonly short[] _gemmB = new short[{gemmB}]; // a MatMul's right operand in the GEMM's pair layout");
+                w.Line($"private readonly short[] _gemmB = new short[{scratch.GemmB}]; // a MatMul's right operand in the GEMM's pair layout");
             }
 
             w.Line();
@@ -267,8 +254,9 @@ namespace QuantGen.Generators
             w.Open($"private void Run(ReadOnlySpan<{tin}> input, Span<{tout}> output)");
             foreach (GraphNode node in graph.Nodes)
             {
-                string args = string.Join(", ", node.Inputs.Where(t => t.Kind != TensorKind.Initializer).Select(t => t.Kind == TensorKind.Input ? "input" : Buffer(t)));
-                w.Line($"Layer_{Id(node.Layer.Name)}({args}, {(direct && node.Output.Name == output.Name ? "output" : Buffer(node.Output))});");
+                IEnumerable<string> args = node.Inputs.Where(t => t.Kind != TensorKind.Initializer).Select(t => t.Kind == TensorKind.Input ? "input" : Buffer(t))
+                    .Concat(node.Outputs.Select(o => direct && o.Name == output.Name ? "output" : Buffer(o)));
+                w.Line($"Layer_{LayerId(node)}({string.Join(", ", args)});");
             }
 
             if (!direct)
@@ -284,13 +272,13 @@ namespace QuantGen.Generators
                 w.Open($"private void RunRows(ReadOnlySpan<{tin}> input, Span<{tout}> output, int count)");
                 for (int i = 0; i < rowChain.Count; i++)
                 {
-                    string src = i == 0 ? "input" : $"_rows_{rowChain[i - 1].Id}";
-                    string dst = i + 1 == rowChain.Count ? "output" : $"_rows_{rowChain[i].Id}";
-                    w.Line($"Rows_{rowChain[i].Id}({src}, {dst}, count);");
+                    string src = i == 0 ? "input" : $"_rows_{LayerId(rowChain[i - 1].Node)}";
+                    string dst = i + 1 == rowChain.Count ? "output" : $"_rows_{LayerId(rowChain[i].Node)}";
+                    w.Line($"Rows_{LayerId(rowChain[i].Node)}({src}, {dst}, count);");
                 }
 
                 w.Close();
-                foreach (DenseGemm g in rowChain)
+                foreach (DenseGemm g in rowChain.Select(l => denseGemms[l.Node.Layer.Name]))
                 {
                     w.Line();
                     w.Line($"/// <summary>Layer \"{g.Id}\" on count samples at once (count x {g.RowsPerSample} GEMM rows).</summary>");
@@ -330,11 +318,12 @@ namespace QuantGen.Generators
             w.Line($"    new[] {{ {string.Join(", ", output.Shape.DefaultIfEmpty(1))} }}, \"{output.Type}\", {D(outQ.Scale)}, {I(outQ.ZeroPoint)},");
             w.Line("    new global::QuantGen.LayerInfo[]");
             w.Line("    {");
-            foreach (GraphNode n in graph.Nodes)
+            foreach (CpuLayerPlan l in plan.Layers)
             {
+                GraphNode n = l.Node;
                 (long macs, long bytes) = Cost(n);
-                int accBits = ranges.Layers.First(l => l.Layer == n.Layer.Name).Find("acc")?.Bits ?? 0;
-                w.Line($"        new global::QuantGen.LayerInfo(\"{n.Layer.Name}\", \"{n.Layer.Op}\", new[] {{ {string.Join(", ", n.Output.Shape.DefaultIfEmpty(1))} }}, \"{n.Output.Type}\", {I(macs)}, {I(bytes)}, {accBits}, \"{(kernels.TryGetValue(n.Layer.Name, out string? k) ? k : "scalar")}\"),");
+                int accBits = l.Layer.Ranges.Find("acc")?.Bits ?? 0;
+                w.Line($"        new global::QuantGen.LayerInfo(\"{Escape(n.Layer.Name)}\", \"{n.Layer.Op}\", new[] {{ {string.Join(", ", n.Output.Shape.DefaultIfEmpty(1))} }}, \"{n.Output.Type}\", {I(macs)}, {I(bytes)}, {accBits}, \"{l.Kernel.Kernel}\"),");
             }
 
             w.Line("    },");
@@ -382,7 +371,7 @@ namespace QuantGen.Generators
             return w.ToString();
         }
 
-        private static string Escape(string s) => s.Replace("\\", "\\\\").Replace("\"", "\\\"");
+        private static string Escape(string s) => CSharp.Escape(s);
 
         private static (long Macs, long Bytes) Cost(GraphNode n)
         {
@@ -400,7 +389,7 @@ namespace QuantGen.Generators
             }
         }
 
-        private int AddRows(int[] w, int n, int k, int kp)
+        internal int AddRows(int[] w, int n, int k, int kp)
         {
             while (blob.Count % 64 != 0)
             {
@@ -425,7 +414,7 @@ namespace QuantGen.Generators
         /// (acc m + 2^(s-1) + zo 2^s) &gt;&gt; s (floor division by 2^s of a multiple of 2^s), done where every shift is at most 53
         /// so that |acc m| &lt; 2^62 plus |zo 2^s + 2^(s-1)| &lt; 2^62 cannot overflow int64.
         /// </summary>
-        private long EmitRequantStatics(string id, int n, int np, Func<int, int> bias, Func<int, Dyadic> requant, long zo)
+        internal long EmitRequantStatics(string id, int n, int np, Func<int, int> bias, Func<int, Dyadic> requant, long zo)
         {
             int[] b = new int[np];
             long[] mul = new long[np], round = new long[np], shift = new long[np];
@@ -447,7 +436,7 @@ namespace QuantGen.Generators
         }
 
         /// <summary>A Dense layer on the packed int8 GEMM: what its call needs, for the single-input and the batched paths.</summary>
-        private sealed class DenseGemm
+        internal sealed class DenseGemm
         {
             public DenseGemm(string id, int n, int k, long lo, long hi, long zo)
             {
@@ -489,71 +478,10 @@ namespace QuantGen.Generators
             public int NpStatics => Np16;
         }
 
-        private readonly Dictionary<string, string> fusedTransposes = new Dictionary<string, string>(StringComparer.Ordinal);
-        private int mmQuads;
-        private int mmColBias;
-        private int mmRowBias;
-
-        /// <summary>A MatMul of two int8 operands that the AVX-VNNI GEMM takes (with the same accumulator proof as the int16 GEMM).</summary>
-        private bool VnniMatMul(GraphNode node)
-        {
-            TensorInfo a = node.Inputs[0], b = node.Inputs[1], y = node.Output;
-            int k = a.Shape[a.Shape.Length - 1];
-            long za = a.Quant!.ZeroPoint, zb = b.Quant!.ZeroPoint;
-            IntRange ra = ranges.Tensors[a.Name], rb = ranges.Tensors[b.Name];
-            long amax = Math.Max(Math.Abs(ra.Min - za), Math.Abs(ra.Max - za)), bmax = Math.Max(Math.Abs(rb.Min - zb), Math.Abs(rb.Max - zb));
-            int kp = (k + 31) / 32 * 32;
-            return a.Type.IsSigned && a.Type.Bits <= 8 && b.Type.IsSigned && b.Type.Bits <= 8 && CType(y.Type) == "sbyte" && k % 4 == 0
-                && amax * bmax * kp < int.MaxValue && a.Shape.Length == 3 && b.Shape.Length == 3 && a.Kind != TensorKind.Initializer && b.Kind != TensorKind.Initializer;
-        }
-
-        /// <summary>
-        /// The transpose that produces a MatMul's right operand [B, K, C] from a rank-3 tensor whose innermost axis becomes K, when
-        /// nothing else reads its output and its input is an intermediate buffer: the VNNI packing reads that input directly.
-        /// </summary>
-        private GraphNode? FusableTranspose(GraphNode matmul)
-        {
-            TensorInfo b = matmul.Inputs[1];
-            GraphNode? t = graph.Nodes.FirstOrDefault(n => n.Output.Name == b.Name);
-            if (t == null || !(t.Layer is TransposeLayer tl) || tl.Perm.Length != 3 || tl.Perm[1] != 2 || t.Inputs[0].Kind != TensorKind.Activation
-                || graph.Nodes.Count(n => n.Inputs.Any(i => i.Name == b.Name)) != 1 || b.Name == graph.Output.Name)
-            {
-                return null;
-            }
-
-            return t;
-        }
-
-        private readonly Dictionary<string, DenseGemm> denseGemms = new Dictionary<string, DenseGemm>(StringComparer.Ordinal);
-        private int gemmU;
-
-        /// <summary>
-        /// The Dense layers in order when the whole graph is a chain of them on the int8 GEMM (each reading the previous one's
-        /// output, int8 in and out, the model's input first): then a batch can run as the rows of one GEMM per layer.
-        /// </summary>
-        private List<DenseGemm>? BatchRowChain()
-        {
-            var chain = new List<DenseGemm>();
-            string previous = graph.Input.Name;
-            foreach (GraphNode node in graph.Nodes)
-            {
-                if (!(node.Layer is DenseLayer) || !denseGemms.TryGetValue(node.Layer.Name, out DenseGemm? g) || node.Inputs[0].Name != previous
-                    || node.Inputs.Count(t => t.Kind != TensorKind.Initializer) != 1 || CType(graph.Input.Type) != "sbyte")
-                {
-                    return null;
-                }
-
-                chain.Add(g);
-                previous = node.Output.Name;
-            }
-
-            return chain.Count > 0 && previous == graph.Output.Name ? chain : null;
-        }
-
         /// <summary>The call of a Dense layer's GEMM on `rows` rows of x (a ReadOnlySpan&lt;sbyte&gt;) into y (a Span&lt;sbyte&gt;).</summary>
-        private void EmitDenseGemmCall(SourceWriter w, DenseGemm g, string rows, string x, string y)
+        internal void EmitDenseGemmCall(SourceWriter w, DenseGemm g, string rows, string x, string y)
         {
-            string requant = $"ref MemoryMarshal.GetReference({g.Id}_Mul64), ref MemoryMarshal.GetReference({g.Id}_Round64), ref MemoryMarshal.GetReference({g.Id}_Shift64), {I(g.Zo)}, {I(g.Lo)}, {I(g.Hi)}, ref MemoryMarshal.GetReference({y}), {g.N}";
+            string[] requant = { $"ref MemoryMarshal.GetReference({g.Id}_Mul64)", $"ref MemoryMarshal.GetReference({g.Id}_Round64)", $"ref MemoryMarshal.GetReference({g.Id}_Shift64)", I(g.Zo), I(g.Lo), I(g.Hi), $"ref MemoryMarshal.GetReference({y})", I(g.N) };
             w.Open("if (QuantGenKernels.UseVnni)");
             string src = x, stride = I(g.K);
             if (g.K % 4 != 0)
@@ -567,20 +495,20 @@ namespace QuantGen.Generators
                 stride = I(g.KQuads * 4);
             }
 
-            w.Line($"QuantGenKernels.GemmVnni(ref MemoryMarshal.GetReference({src}), {rows}, {stride}, ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {g.Offset})), {g.KQuads}, {g.Np8}, {g.N},");
-            w.Line($"    ref MemoryMarshal.GetReference({g.Id}_BiasU32), ref Unsafe.NullRef<int>(), {requant});");
+            w.Line(K("GemmVnni", new[] { $"ref MemoryMarshal.GetReference({src})", rows, stride, $"ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {g.Offset}))", I(g.KQuads), I(g.Np8), I(g.N),
+                $"ref MemoryMarshal.GetReference({g.Id}_BiasU32)", "ref Unsafe.NullRef<int>()" }.Concat(requant).ToArray()) + ";");
             w.Close();
             w.Open("else");
             w.Line("Span<short> xs = _gemmA;");
-            w.Line($"QuantGenKernels.WidenRows({x}, {rows}, {g.K}, 0, xs, {g.KPairs * 2});");
-            w.Line($"short[] wp = s_{g.Id}_Pairs ??= QuantGenKernels.PairsFromQuads(s_blob, {g.Offset}, {g.N}, {g.K}, {g.Np8}, {g.Np16});");
-            w.Line($"QuantGenKernels.GemmRequant(ref MemoryMarshal.GetReference(xs), {rows}, {g.KPairs * 2}, ref MemoryMarshal.GetArrayDataReference(wp), {g.KPairs}, {g.Np16}, {g.N},");
-            w.Line($"    ref MemoryMarshal.GetReference({g.Id}_Bias32), {requant});");
+            w.Line(K("WidenRows", x, rows, I(g.K), "0", "xs", I(g.KPairs * 2)) + ";");
+            w.Line($"short[] wp = s_{g.Id}_Pairs ??= {K("PairsFromQuads", "s_blob", I(g.Offset), I(g.N), I(g.K), I(g.Np8), I(g.Np16))};");
+            w.Line(K("GemmRequant", new[] { "ref MemoryMarshal.GetReference(xs)", rows, I(g.KPairs * 2), "ref MemoryMarshal.GetArrayDataReference(wp)", I(g.KPairs), I(g.Np16), I(g.N),
+                $"ref MemoryMarshal.GetReference({g.Id}_Bias32)" }.Concat(requant).ToArray()) + ";");
             w.Close();
         }
 
         /// <summary>Weights [n, k] as int8 in the VNNI layout [ceil(k / 4)][np8][4], zero padded, 64-byte aligned in the blob.</summary>
-        private int AddPackedQuads(int[] w, int n, int k, int np8)
+        internal int AddPackedQuads(int[] w, int n, int k, int np8)
         {
             while (blob.Count % 64 != 0)
             {
@@ -604,7 +532,7 @@ namespace QuantGen.Generators
             return offset;
         }
 
-        private int AddBytes(IEnumerable<long> values)
+        internal int AddBytes(IEnumerable<long> values)
         {
             while (blob.Count % 64 != 0)
             {
@@ -620,7 +548,7 @@ namespace QuantGen.Generators
             return offset;
         }
 
-        private int AddInts(int[] values)
+        internal int AddInts(int[] values)
         {
             while (blob.Count % 4 != 0)
             {
@@ -639,20 +567,25 @@ namespace QuantGen.Generators
             return offset;
         }
 
-        private void Static<T>(string type, string name, IEnumerable<T> values, Func<T, string> format) =>
+        internal void Static<T>(string type, string name, IEnumerable<T> values, Func<T, string> format) =>
             statics.Line($"private static ReadOnlySpan<{type}> {name} => new {type}[] {{ {string.Join(", ", values.Select(format))} }};");
 
-        private void EmitLayer(SourceWriter w, GraphNode node)
+        private void EmitLayer(SourceWriter w, CpuLayerPlan lp)
         {
+            GraphNode node = lp.Node;
             LayerSpec layer = node.Layer;
-            string id = Id(layer.Name);
-            TensorInfo x = node.Inputs[0], y = node.Output;
-            fields.Add($"private readonly {CType(y.Type)}[] {Buffer(y)} = new {CType(y.Type)}[{y.ElementCount}];");
-            LayerRanges lr = ranges.Layers.First(l => l.Layer == layer.Name);
-            var data = node.Inputs.Where(t => t.Kind != TensorKind.Initializer).ToList();
-            string parameters = string.Join(", ", data.Select((t, i) => $"ReadOnlySpan<{CType(t.Type)}> {(data.Count == 1 ? "x" : i == 0 ? "a" : "b")}"));
+            string id = LayerId(node);
+            foreach (TensorInfo o in node.Outputs)
+            {
+                fields.Add($"private readonly {CType(o.Type)}[] {Buffer(o)} = new {CType(o.Type)}[{o.ElementCount}];");
+            }
+
+            LayerRanges lr = lp.Layer.Ranges;
+            IReadOnlyList<string> names = InputNames(node);
+            IEnumerable<string> parameters = node.Inputs.Select((t, i) => (t, i)).Where(p => p.t.Kind != TensorKind.Initializer).Select(p => $"ReadOnlySpan<{CType(p.t.Type)}> {names[p.i]}")
+                .Concat(node.Outputs.Select((o, i) => $"Span<{CType(o.Type)}> {(node.Outputs.Count == 1 ? "y" : "y" + I(i))}"));
             w.Line($"/// <summary>");
-            w.Line($"/// Layer \"{layer.Name}\": {layer.Op} {string.Join(" x ", node.Inputs.Select(t => Shape(t.Shape) + " " + t.Type))} -> {Shape(y.Shape)} {y.Type}.");
+            w.Line($"/// Layer \"{Xml(layer.Name)}\": {layer.Op} {string.Join(" x ", node.Inputs.Select(t => Shape(t.Shape) + " " + t.Type))} -> {string.Join(", ", node.Outputs.Select(o => Shape(o.Shape) + " " + o.Type))}.");
             foreach (KeyValuePair<string, IntRange> kv in lr.Intermediates)
             {
                 w.Line($"/// Proven range of {kv.Key}: {kv.Value} ({kv.Value.Bits} bits).");
@@ -660,210 +593,46 @@ namespace QuantGen.Generators
 
             w.Line($"/// </summary>");
             w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)] // optimized from the first call: no tier-0 code or OSR in hot loops");
-            w.Open($"private void Layer_{id}({parameters}, Span<{CType(y.Type)}> y)");
-            long zx = x.Quant!.ZeroPoint, zo = y.Quant!.ZeroPoint;
-            string lo = I(y.Type.MinValue), hi = I(y.Type.MaxValue), ty = CType(y.Type);
-            switch (layer)
-            {
-                case DenseLayer d:
-                    EmitDense(w, node, d, id);
-                    break;
-                case MatMulLayer m:
-                    EmitMatMul(w, node, m, id);
-                    break;
-                case AddLayer add:
-                {
-                    TensorInfo a = node.Inputs[0], b = node.Inputs[1];
-                    string Operand(TensorInfo t, string name)
-                    {
-                        if (t.Kind != TensorKind.Initializer)
-                        {
-                            return name;
-                        }
-
-                        int off = AddInts(t.IntData!);
-                        w.Line($"ReadOnlySpan<int> {name} = MemoryMarshal.Cast<byte, int>(new ReadOnlySpan<byte>(s_blob, {off}, {t.ElementCount * 4}));");
-                        return name;
-                    }
-
-                    string an = Operand(a, a.Kind == TensorKind.Initializer ? "ca" : "a");
-                    string bn = Operand(b, b.Kind == TensorKind.Initializer ? "cb" : data.Count == 1 ? "x" : "b");
-                    if (a.Kind != TensorKind.Initializer && data.Count == 1)
-                    {
-                        an = "x";
-                    }
-
-                    Dyadic ma = add.RequantA!.Value, mb = add.RequantB!.Value;
-                    if (a.Kind != TensorKind.Initializer && b.Kind != TensorKind.Initializer && a.Type.IsSigned && a.Type.Bits <= 8 && b.Type.IsSigned && b.Type.Bits <= 8
-                        && a.ElementCount == y.ElementCount && b.ElementCount == y.ElementCount && ty == "sbyte" && ma.Shift <= 62 && mb.Shift <= 62)
-                    {
-                        w.Line("// Residual add of two int8 tensors, vectorized (QuantGenKernels.AddS8).");
-                        w.Line($"QuantGenKernels.AddS8({an}, {I(a.Quant!.ZeroPoint)}, {ma.Multiplier}, {ma.Shift}, {bn}, {I(b.Quant!.ZeroPoint)}, {mb.Multiplier}, {mb.Shift}, {I(zo)}, {lo}, {hi}, y);");
-                        break;
-                    }
-
-                    string Branch(TensorInfo t, string name, Dyadic m, string v)
-                    {
-                        string index = Index("i", t.ElementCount, y.ElementCount);
-                        if (t.Kind != TensorKind.Initializer && t.Type.IsSigned && t.Type.Bits <= 8)
-                        {
-                            // int8 operand: its rescaled branch is a build-time table of 256 values (reference numerics).
-                            var table = new int[256];
-                            bool fits = true;
-                            for (int q = -128; q < 128; q++)
-                            {
-                                long e = IntegerOps.RoundingShiftRight((q - t.Quant!.ZeroPoint) * m.Multiplier, m.Shift);
-                                fits &= e >= int.MinValue && e <= int.MaxValue;
-                                table[q & 255] = unchecked((int)e);
-                            }
-
-                            if (fits)
-                            {
-                                int off = AddInts(table);
-                                w.Line($"ref int {v}Table = ref Unsafe.As<byte, int>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {off})); // RoundShift(({name} - {I(t.Quant!.ZeroPoint)}) * {m.Multiplier}, {m.Shift})");
-                                return $"long {v} = Unsafe.Add(ref {v}Table, (byte){name}[{index}]);";
-                            }
-                        }
-
-                        return $"long {v} = QuantGenKernels.RoundShift(((long){name}[{index}] - {I(t.Quant!.ZeroPoint)}) * {m.Multiplier}, {m.Shift});";
-                    }
-
-                    string lineA = Branch(a, an, ma, "va"), lineB = Branch(b, bn, mb, "vb");
-                    w.Open($"for (int i = 0; i < {y.ElementCount}; i++)");
-                    w.Line(lineA);
-                    w.Line(lineB);
-                    w.Line($"y[i] = ({ty})QuantGenKernels.Clamp({I(zo)} + va + vb, {lo}, {hi});");
-                    w.Close();
-                    break;
-                }
-
-                case ReluLayer _:
-                    w.Open($"for (int i = 0; i < {y.ElementCount}; i++)");
-                    w.Line($"y[i] = x[i] < {I(zx)} ? ({ty}){I(zx)} : x[i];");
-                    w.Close();
-                    break;
-                case ClipLayer c:
-                    w.Open($"for (int i = 0; i < {y.ElementCount}; i++)");
-                    w.Line($"y[i] = ({ty})QuantGenKernels.Clamp(x[i], {I(c.QMin!.Value)}, {I(c.QMax!.Value)});");
-                    w.Close();
-                    break;
-                case SoftmaxLayer s:
-                    EmitSoftmax(w, node, s);
-                    break;
-                case GeluLayer g when x.Type.Bits <= 8 && x.Type.IsSigned && y.Type.Bits <= 8:
-                {
-                    // Element-wise on an int8 input: the whole operator (GELU and requantization) is a function of 256 values,
-                    // tabulated at build time with the reference numerics, so it is bit-exact by construction.
-                    Dyadic r = g.Requant!.Value;
-                    var table = new long[256];
-                    for (int v = -128; v < 128; v++)
-                    {
-                        long raw = g.Method == GeluMethod.ShiftGelu ? ShiftGelu.Element(v - zx, g.ShiftGelu!.Value) : IBert.Gelu(v - zx, g.IBert!.Value);
-                        table[v & 255] = IntegerOps.Requantize(raw, r, zo, y.Type);
-                    }
-
-                    int off = AddBytes(table);
-                    w.Line($"// Lookup table (blob offset {off}): y = requantize(gelu(x - {I(zx)})) for each of the 256 int8 inputs, computed at build time.");
-                    if (ty == "sbyte")
-                    {
-                        w.Line($"QuantGenKernels.Lookup(x, ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {off}), y);");
-                        break;
-                    }
-
-                    w.Line($"ref byte lut = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {off});");
-                    w.Open($"for (int i = 0; i < {y.ElementCount}; i++)");
-                    w.Line($"y[i] = ({ty})Unsafe.Add(ref lut, (byte)x[i]);");
-                    w.Close();
-                    break;
-                }
-
-                case GeluLayer g:
-                {
-                    Dyadic r = g.Requant!.Value;
-                    w.Open($"for (int i = 0; i < {y.ElementCount}; i++)");
-                    w.Line($"long v = (long)x[i] - {I(zx)};");
-                    if (g.Method == GeluMethod.ShiftGelu)
-                    {
-                        w.Line($"long raw = QuantGenKernels.ShiftGelu(v, {g.ShiftGelu!.Value.X0}, {g.ShiftGelu.Value.N});");
-                    }
-                    else
-                    {
-                        w.Line($"long raw = QuantGenKernels.IGelu(v, {g.IBert!.Value.QB}, {g.IBert.Value.QC}, {g.IBert.Value.QOne});");
-                    }
-
-                    w.Line($"y[i] = ({ty})QuantGenKernels.Clamp({I(zo)} + QuantGenKernels.RoundShift(raw * {r.Multiplier}, {r.Shift}), {lo}, {hi});");
-                    w.Close();
-                    break;
-                }
-
-                case LayerNormLayer ln:
-                    EmitLayerNorm(w, node, ln, id);
-                    break;
-                case AvgPoolLayer p:
-                {
-                    int[] shape = x.Shape;
-                    int outer = shape.Take(p.Axis).Aggregate(1, (acc, v) => acc * v), inner = shape.Skip(p.Axis + 1).Aggregate(1, (acc, v) => acc * v), count = shape[p.Axis];
-                    Dyadic r = p.Requant!.Value;
-                    w.Open($"for (int o = 0; o < {outer}; o++)");
-                    w.Open($"for (int i = 0; i < {inner}; i++)");
-                    w.Line("long sum = 0;");
-                    w.Open($"for (int t = 0; t < {count}; t++)");
-                    w.Line($"sum += x[(o * {count} + t) * {inner} + i] - {I(zx)};");
-                    w.Close();
-                    w.Line($"y[o * {inner} + i] = ({ty})QuantGenKernels.Clamp({I(zo)} + QuantGenKernels.RoundShift(sum * {r.Multiplier}, {r.Shift}), {lo}, {hi});");
-                    w.Close();
-                    w.Close();
-                    break;
-                }
-
-                case ReshapeLayer _:
-                    w.Line("x.CopyTo(y);");
-                    break;
-                case TransposeLayer t:
-                    if (fusedTransposes.TryGetValue(layer.Name, out string? into))
-                    {
-                        w.Line($"// With AVX-VNNI, {into} packs its right operand straight from this layer's input (the transpose is fused into the packing).");
-                        w.Open("if (QuantGenKernels.UseVnni)");
-                        w.Line("return;");
-                        w.Close();
-                        w.Line();
-                    }
-
-                    EmitTranspose(w, x.Shape, t.Perm);
-                    break;
-                case Conv2dLayer cv:
-                    EmitConv2d(w, node, cv, id);
-                    break;
-                case MaxPool2dLayer mp:
-                    EmitMaxPool2d(w, node, mp);
-                    break;
-                case ArgMaxLayer _:
-                {
-                    int len = x.Shape[x.Shape.Length - 1];
-                    w.Open($"for (int r = 0; r < {y.ElementCount}; r++)");
-                    w.Line("int best = 0;");
-                    w.Open($"for (int j = 1; j < {len}; j++)");
-                    w.Line($"if (x[r * {len} + j] > x[r * {len} + best]) best = j;");
-                    w.Close();
-                    w.Line("y[r] = best;");
-                    w.Close();
-                    break;
-                }
-
-                default:
-                    throw new NotSupportedException("no CPU emission for " + layer.Op);
-            }
-
+            w.Open($"private void Layer_{id}({string.Join(", ", parameters)})");
+            lp.Strategy.EmitPlan(this, w, node, lp.Kernel);
             w.Close();
             w.Line();
         }
 
-        private static string Index(string i, int count, int total) => count == total ? i : $"{i} % {count}";
-
-        private void EmitDense(SourceWriter w, GraphNode node, DenseLayer d, string id)
+        /// <summary>
+        /// The parameter name of each input of a layer method: "x" for one activation, "a" and "b" for two, "x0", "x1", ...
+        /// for more; constants (initializers) get "c0", "c1", ... by input index (the lowering declares them from the blob).
+        /// </summary>
+        internal IReadOnlyList<string> InputNames(GraphNode node)
         {
-            TensorInfo x = node.Inputs[0], wt = node.Weight!, y = node.Output;
-            int n = wt.Shape[0], k = wt.Shape[1], rows = x.ElementCount / k;
+            int data = node.Inputs.Count(t => t.Kind != TensorKind.Initializer);
+            var names = new List<string>();
+            int d = 0;
+            for (int i = 0; i < node.Inputs.Count; i++)
+            {
+                if (node.Inputs[i].Kind == TensorKind.Initializer)
+                {
+                    names.Add("c" + I(i));
+                    continue;
+                }
+
+                names.Add(data == 1 ? "x" : data == 2 ? (d == 0 ? "a" : "b") : "x" + I(d));
+                d++;
+            }
+
+            return names;
+        }
+
+        /// <summary>Text for an XML doc comment.</summary>
+        internal static string Xml(string s) => s.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
+
+        internal static string Index(string i, int count, int total) => count == total ? i : $"{i} % {count}";
+
+        /// <summary>bias - zx * sum(w) per output channel: the zero-point correction folded at build time.</summary>
+        private static long[] FoldedBias(GraphNode node)
+        {
+            TensorInfo x = node.Inputs[0], wt = node.Weight!;
+            int n = wt.Shape[0], k = wt.Shape[1];
             int[] weights = wt.IntData!;
             int[] bias = node.Bias?.IntData ?? new int[n];
             long zx = x.Quant!.ZeroPoint;
@@ -879,122 +648,131 @@ namespace QuantGen.Generators
                 folded[o] = bias[o] - zx * sum;
             }
 
-            string ty = CType(y.Type);
-            bool int8 = x.Type.IsSigned && x.Type.Bits <= 8 && wt.Type.Bits <= 8;
-            int kp = (k + 63) / 64 * 64;
-            string kernel;
-            w.Line($"// acc = bias - zero_point(x) * sum(w) + sum x * w: the zero-point correction is folded into {id}_Bias at build time.");
-            if (int8 && ty == "sbyte")
-            {
-                // Packed GEMM, two kernels chosen at run time: AVX-VNNI (vpdpbusd) on weights packed at build time as int8 quads
-                // of inputs for 8 channels per 256-bit vector, the activations run as u = x + 128 with -128 * sum(w) folded into
-                // the bias; elsewhere the int16 pair GEMM (vpmaddwd), its layout repacked from the quads once, on first use.
-                // Both fuse the requantization into the tile's store.
-                var dense = new DenseGemm(id, n, k, d.Clamp![0], d.Clamp[1], y.Quant!.ZeroPoint);
-                dense.Offset = AddPackedQuads(weights, n, k, dense.Np8);
-                var unsigned = new long[n];
-                for (int o = 0; o < n; o++)
-                {
-                    long sum = 0;
-                    for (int j = 0; j < k; j++)
-                    {
-                        sum += weights[o * k + j];
-                    }
-
-                    unsigned[o] = folded[o] - 128 * sum;
-                }
-
-                dense.Zo = EmitRequantStatics(id, n, dense.NpStatics, o => unchecked((int)folded[o]), o => d.Requant![o], y.Quant!.ZeroPoint);
-                Static("int", $"{id}_BiasU32", Enumerable.Range(0, dense.NpStatics).Select(o => o < n ? unchecked((int)unsigned[o]) : 0), v => I(v));
-                statics.Line($"private static short[]? s_{id}_Pairs; // {id}'s weights in the int16 pair layout, built on first use where AVX-VNNI is missing");
-                dense.RowsPerSample = rows;
-                denseGemms[node.Layer.Name] = dense;
-                gemmA = Math.Max(gemmA, rows * dense.KPairs * 2);
-                gemmU = k % 4 != 0 ? Math.Max(gemmU, rows * dense.KQuads * 4) : gemmU;
-                kernels[node.Layer.Name] = "int8-gemm-vnni";
-                w.Line($"// Kernel int8-gemm-vnni: {rows} x {k} times {k} x {n}; weights packed as [{dense.KQuads}][{dense.Np8}][4] int8 at blob offset {dense.Offset}.");
-                w.Line($"// Exact for every int8 value (u8 x s8 products of vpdpbusd, or int16 pairs of vpmaddwd, never saturate); the accumulator range {ranges.Layers.First(l => l.Layer == node.Layer.Name).Find("acc")} was proven to fit int32.");
-                EmitDenseGemmCall(w, dense, I(rows), "x", "y");
-                return;
-            }
-
-            Static("long", $"{id}_Bias", folded, I);
-            Static("int", $"{id}_Mul", d.Requant!.Select(r => r.Multiplier), v => I(v));
-            Static("byte", $"{id}_Shift", d.Requant!.Select(r => r.Shift), v => I(v));
-            if (int8 && 128L * 128 * kp < int.MaxValue)
-            {
-                bool fast = weights.All(v => v >= -127 && v <= 127);
-                kernel = fast ? "int8-maddubs" : "int8-widen";
-                w.Line(fast
-                    ? "// Kernel int8-maddubs: every weight is in [-127, 127] (checked at build time), so vpmaddubsw cannot saturate."
-                    : "// Kernel int8-widen: some weight is -128, so the saturation-free sign-extending kernel is used.");
-                int offset = AddRows(weights, n, k, kp);
-                padBytes = Math.Max(padBytes, kp);
-                w.Line($"ref sbyte w0 = ref Unsafe.As<byte, sbyte>(ref MemoryMarshal.GetArrayDataReference(s_blob));");
-                w.Line("Span<sbyte> pad = _pad;");
-                w.Line("ref sbyte xp = ref MemoryMarshal.GetReference(pad);");
-                w.Line($"ReadOnlySpan<long> bias = {id}_Bias;");
-                w.Line($"ReadOnlySpan<int> mul = {id}_Mul;");
-                w.Line($"ReadOnlySpan<byte> shift = {id}_Shift;");
-                w.Open($"for (int r = 0; r < {rows}; r++)");
-                w.Line($"x.Slice(r * {k}, {k}).CopyTo(pad); // bytes past {k} may hold stale values: they meet zero weights");
-                w.Open($"for (int o = 0; o < {n}; o++)");
-                w.Line($"long acc = bias[o] + QuantGenKernels.{(fast ? "DotS8Fast" : "DotS8Exact")}(ref xp, ref Unsafe.Add(ref w0, {offset} + o * {kp}), {kp});");
-                w.Line($"y[r * {n} + o] = ({ty})QuantGenKernels.Clamp({I(y.Quant!.ZeroPoint)} + QuantGenKernels.RoundShift(acc * mul[o], shift[o]), {I(d.Clamp![0])}, {I(d.Clamp[1])});");
-                w.Close();
-                w.Close();
-            }
-            else
-            {
-                kernel = "scalar-int64";
-                int offset = AddInts(weights);
-                w.Line("// Kernel scalar-int64: operands wider than int8; exact int64 accumulation.");
-                w.Line($"ReadOnlySpan<int> wt = MemoryMarshal.Cast<byte, int>(new ReadOnlySpan<byte>(s_blob, {offset}, {weights.Length * 4}));");
-                w.Line($"ReadOnlySpan<long> bias = {id}_Bias;");
-                w.Line($"ReadOnlySpan<int> mul = {id}_Mul;");
-                w.Line($"ReadOnlySpan<byte> shift = {id}_Shift;");
-                w.Open($"for (int r = 0; r < {rows}; r++)");
-                w.Open($"for (int o = 0; o < {n}; o++)");
-                w.Line("long acc = bias[o];");
-                w.Open($"for (int j = 0; j < {k}; j++)");
-                w.Line($"acc += (long)x[r * {k} + j] * wt[o * {k} + j];");
-                w.Close();
-                w.Line($"y[r * {n} + o] = ({ty})QuantGenKernels.Clamp({I(y.Quant!.ZeroPoint)} + QuantGenKernels.RoundShift(acc * mul[o], shift[o]), {I(d.Clamp![0])}, {I(d.Clamp[1])});");
-                w.Close();
-                w.Close();
-            }
-
-            kernels[node.Layer.Name] = kernel;
+            return folded;
         }
 
-        private void EmitMatMul(SourceWriter w, GraphNode node, MatMulLayer m, string id)
+        internal void EmitDenseGemm(SourceWriter w, GraphNode node, DenseGemmPlan p)
+        {
+            var d = (DenseLayer)node.Layer;
+            string id = LayerId(node);
+            TensorInfo wt = node.Weight!, y = node.Output;
+            int n = p.N, k = p.K, rows = p.RowsPerSample;
+            int[] weights = wt.IntData!;
+            long[] folded = FoldedBias(node);
+            w.Line($"// acc = bias - zero_point(x) * sum(w) + sum x * w: the zero-point correction is folded into {id}_Bias at build time.");
+
+            // Packed GEMM, two kernels chosen at run time: AVX-VNNI (vpdpbusd) on weights packed at build time as int8 quads
+            // of inputs for 8 channels per 256-bit vector, the activations run as u = x + 128 with -128 * sum(w) folded into
+            // the bias; elsewhere the int16 pair GEMM (vpmaddwd), its layout repacked from the quads once, on first use.
+            // Both fuse the requantization into the tile's store.
+            var dense = new DenseGemm(id, n, k, d.Clamp![0], d.Clamp[1], y.Quant!.ZeroPoint);
+            dense.Offset = AddPackedQuads(weights, n, k, dense.Np8);
+            var unsigned = new long[n];
+            for (int o = 0; o < n; o++)
+            {
+                long sum = 0;
+                for (int j = 0; j < k; j++)
+                {
+                    sum += weights[o * k + j];
+                }
+
+                unsigned[o] = folded[o] - 128 * sum;
+            }
+
+            dense.Zo = EmitRequantStatics(id, n, dense.NpStatics, o => unchecked((int)folded[o]), o => d.Requant![o], y.Quant!.ZeroPoint);
+            Static("int", $"{id}_BiasU32", Enumerable.Range(0, dense.NpStatics).Select(o => o < n ? unchecked((int)unsigned[o]) : 0), v => I(v));
+            statics.Line($"private static short[]? s_{id}_Pairs; // {id}'s weights in the int16 pair layout, built on first use where AVX-VNNI is missing");
+            dense.RowsPerSample = rows;
+            denseGemms[node.Layer.Name] = dense;
+            w.Line($"// Kernel int8-gemm-vnni: {rows} x {k} times {k} x {n}; weights packed as [{dense.KQuads}][{dense.Np8}][4] int8 at blob offset {dense.Offset}.");
+            w.Line($"// Exact for every int8 value (u8 x s8 products of vpdpbusd, or int16 pairs of vpmaddwd, never saturate); the accumulator range {plan.Model.Layer(node).Ranges.Find("acc")} was proven to fit int32.");
+            EmitDenseGemmCall(w, dense, I(rows), "x", "y");
+        }
+
+        internal void EmitDenseDot(SourceWriter w, GraphNode node, DenseDotPlan p)
+        {
+            var d = (DenseLayer)node.Layer;
+            string id = LayerId(node);
+            TensorInfo wt = node.Weight!, y = node.Output;
+            int n = p.N, k = p.K, rows = p.Rows, kp = p.KPadded;
+            int[] weights = wt.IntData!;
+            string ty = CType(y.Type);
+            w.Line($"// acc = bias - zero_point(x) * sum(w) + sum x * w: the zero-point correction is folded into {id}_Bias at build time.");
+            Static("long", $"{id}_Bias", FoldedBias(node), I);
+            Static("int", $"{id}_Mul", d.Requant!.Select(r => r.Multiplier), v => I(v));
+            Static("byte", $"{id}_Shift", d.Requant!.Select(r => r.Shift), v => I(v));
+            bool fast = p.Fast;
+            w.Line(fast
+                ? "// Kernel int8-maddubs: every weight is in [-127, 127] (checked at build time), so vpmaddubsw cannot saturate."
+                : "// Kernel int8-widen: some weight is -128, so the saturation-free sign-extending kernel is used.");
+            int offset = AddRows(weights, n, k, kp);
+            w.Line($"ref sbyte w0 = ref Unsafe.As<byte, sbyte>(ref MemoryMarshal.GetArrayDataReference(s_blob));");
+            w.Line("Span<sbyte> pad = _pad;");
+            w.Line("ref sbyte xp = ref MemoryMarshal.GetReference(pad);");
+            w.Line($"ReadOnlySpan<long> bias = {id}_Bias;");
+            w.Line($"ReadOnlySpan<int> mul = {id}_Mul;");
+            w.Line($"ReadOnlySpan<byte> shift = {id}_Shift;");
+            w.Open($"for (int r = 0; r < {rows}; r++)");
+            w.Line($"x.Slice(r * {k}, {k}).CopyTo(pad); // bytes past {k} may hold stale values: they meet zero weights");
+            w.Open($"for (int o = 0; o < {n}; o++)");
+            w.Line($"long acc = bias[o] + {K(fast ? "DotS8Fast" : "DotS8Exact", "ref xp", $"ref Unsafe.Add(ref w0, {offset} + o * {kp})", I(kp))};");
+            w.Line($"y[r * {n} + o] = ({ty})QuantGenKernels.Clamp({I(y.Quant!.ZeroPoint)} + QuantGenKernels.RoundShift(acc * mul[o], shift[o]), {I(d.Clamp![0])}, {I(d.Clamp[1])});");
+            w.Close();
+            w.Close();
+        }
+
+        internal void EmitDenseScalar(SourceWriter w, GraphNode node)
+        {
+            var d = (DenseLayer)node.Layer;
+            string id = LayerId(node);
+            TensorInfo wt = node.Weight!, y = node.Output;
+            int n = wt.Shape[0], k = wt.Shape[1], rows = node.Inputs[0].ElementCount / k;
+            int[] weights = wt.IntData!;
+            string ty = CType(y.Type);
+            w.Line($"// acc = bias - zero_point(x) * sum(w) + sum x * w: the zero-point correction is folded into {id}_Bias at build time.");
+            Static("long", $"{id}_Bias", FoldedBias(node), I);
+            Static("int", $"{id}_Mul", d.Requant!.Select(r => r.Multiplier), v => I(v));
+            Static("byte", $"{id}_Shift", d.Requant!.Select(r => r.Shift), v => I(v));
+            int offset = AddInts(weights);
+            w.Line("// Kernel scalar-int64: operands wider than int8; exact int64 accumulation.");
+            w.Line($"ReadOnlySpan<int> wt = MemoryMarshal.Cast<byte, int>(new ReadOnlySpan<byte>(s_blob, {offset}, {weights.Length * 4}));");
+            w.Line($"ReadOnlySpan<long> bias = {id}_Bias;");
+            w.Line($"ReadOnlySpan<int> mul = {id}_Mul;");
+            w.Line($"ReadOnlySpan<byte> shift = {id}_Shift;");
+            w.Open($"for (int r = 0; r < {rows}; r++)");
+            w.Open($"for (int o = 0; o < {n}; o++)");
+            w.Line("long acc = bias[o];");
+            w.Open($"for (int j = 0; j < {k}; j++)");
+            w.Line($"acc += (long)x[r * {k} + j] * wt[o * {k} + j];");
+            w.Close();
+            w.Line($"y[r * {n} + o] = ({ty})QuantGenKernels.Clamp({I(y.Quant!.ZeroPoint)} + QuantGenKernels.RoundShift(acc * mul[o], shift[o]), {I(d.Clamp![0])}, {I(d.Clamp[1])});");
+            w.Close();
+            w.Close();
+        }
+
+        internal void EmitMatMul(SourceWriter w, GraphNode node, MatMulPlan p)
         {
             TensorInfo a = node.Inputs[0], b = node.Inputs[1], y = node.Output;
             int[] sa = a.Shape, sb = b.Shape;
             int rowsA = sa[sa.Length - 2], k = sa[sa.Length - 1], cols = sb[sb.Length - 1], batches = a.ElementCount / (rowsA * k);
+            var m = (MatMulLayer)node.Layer;
+            string id = LayerId(node);
             long za = a.Quant!.ZeroPoint, zb = b.Quant!.ZeroPoint;
-            IntRange ra = ranges.Tensors[a.Name], rb = ranges.Tensors[b.Name];
-            long amax = Math.Max(Math.Abs(ra.Min - za), Math.Abs(ra.Max - za)), bmax = Math.Max(Math.Abs(rb.Min - zb), Math.Abs(rb.Max - zb));
-            int kp = (k + 31) / 32 * 32;
+            long amax = p.AMax, bmax = p.BMax;
+            int kp = p.KPadded;
             Dyadic r = m.Requant!.Value;
             string ty = CType(y.Type), requant = $"({ty})QuantGenKernels.Clamp({I(y.Quant!.ZeroPoint)} + QuantGenKernels.RoundShift(acc * {r.Multiplier}, {r.Shift}), {I(y.Type.MinValue)}, {I(y.Type.MaxValue)})";
-            if (amax <= 32767 && bmax <= 32767 && amax * bmax * kp < int.MaxValue && ty == "sbyte" && a.Type.Bits <= 16 && b.Type.Bits <= 16 && a.Type.IsSigned && b.Type.IsSigned)
+            if (p.Kernel == MatMulLowering.VnniKernel || p.Kernel == MatMulLowering.GemmKernel)
             {
                 int kPairs = (k + 1) / 2, stride = kPairs * 2, np = (cols + 15) / 16 * 16;
-                kernels[node.Layer.Name] = "int16-gemm-pmaddwd";
                 long zoKernel = EmitRequantStatics(id, cols, np, _ => 0, _ => r, y.Quant!.ZeroPoint);
-                bool vnni = VnniMatMul(node);
-                if (vnni)
+                if (p.Kernel == MatMulLowering.VnniKernel)
                 {
                     // int8 x int8 with AVX-VNNI: sum (a - za)(b - zb) = sum (a + 128) b - (128 + za) sum_t b[t, j] - zb sum_t a[i, t] + k za zb.
                     // The first term is GemmVnni on raw a and raw b; the column terms go to a per-call bias written while packing b,
                     // the row term to a per-row bias. Every term wraps in int32; the proven bound on the accumulator makes the sum exact.
-                    kernels[node.Layer.Name] = "int8-gemm-vnni";
                     int kQuads = k / 4, np8 = (cols + 7) / 8 * 8;
-                    mmQuads = Math.Max(mmQuads, kQuads * np8 * 4);
-                    mmColBias = Math.Max(mmColBias, np);
-                    mmRowBias = Math.Max(mmRowBias, rowsA);
-                    GraphNode? t = FusableTranspose(node);
+                    GraphNode? t = p.FusedTranspose == null ? null : graph.Nodes.First(nd => nd.Layer.Name == p.FusedTranspose);
                     string src = "b", offset = $"bt * {k * cols}", tStride = I(cols), jStride = "1";
                     if (t != null)
                     {
@@ -1020,11 +798,11 @@ namespace QuantGen.Generators
                     w.Line("Span<sbyte> tq = _mmQuads;");
                     w.Line("Span<int> colBias = _mmColBias, rowBias = _mmRowBias;");
                     w.Open($"for (int bt = 0; bt < {batches}; bt++)");
-                    w.Line($"QuantGenKernels.PackQuads({src}, {offset}, {tStride}, {jStride}, {k}, {cols}, tq, {np8}, colBias, {I(-(128 + za))}, {I(unchecked((int)(k * za * zb)))});");
-                    w.Line($"QuantGenKernels.RowBias(a.Slice(bt * {rowsA * k}, {rowsA * k}), {rowsA}, {k}, {I(-zb)}, rowBias);");
-                    w.Line($"QuantGenKernels.GemmVnni(ref Unsafe.AsRef(in a[bt * {rowsA * k}]), {rowsA}, {k}, ref MemoryMarshal.GetReference(tq), {kQuads}, {np8}, {cols},");
-                    w.Line($"    ref MemoryMarshal.GetReference(colBias), ref MemoryMarshal.GetReference(rowBias), ref MemoryMarshal.GetReference({id}_Mul64), ref MemoryMarshal.GetReference({id}_Round64), ref MemoryMarshal.GetReference({id}_Shift64),");
-                    w.Line($"    {I(zoKernel)}, {I(y.Type.MinValue)}, {I(y.Type.MaxValue)}, ref y[bt * {rowsA * cols}], {cols});");
+                    w.Line(K("PackQuads", src, offset, tStride, jStride, I(k), I(cols), "tq", I(np8), "colBias", I(-(128 + za)), I(unchecked((int)(k * za * zb)))) + ";");
+                    w.Line(K("RowBias", $"a.Slice(bt * {rowsA * k}, {rowsA * k})", I(rowsA), I(k), I(-zb), "rowBias") + ";");
+                    w.Line(K("GemmVnni", $"ref Unsafe.AsRef(in a[bt * {rowsA * k}])", I(rowsA), I(k), "ref MemoryMarshal.GetReference(tq)", I(kQuads), I(np8), I(cols),
+                        "ref MemoryMarshal.GetReference(colBias)", "ref MemoryMarshal.GetReference(rowBias)", $"ref MemoryMarshal.GetReference({id}_Mul64)", $"ref MemoryMarshal.GetReference({id}_Round64)", $"ref MemoryMarshal.GetReference({id}_Shift64)",
+                        I(zoKernel), I(y.Type.MinValue), I(y.Type.MaxValue), $"ref y[bt * {rowsA * cols}]", I(cols)) + ";");
                     w.Close();
                     w.Line();
                     w.Line("return;");
@@ -1032,23 +810,19 @@ namespace QuantGen.Generators
                     w.Line();
                 }
 
-                gemmA = Math.Max(gemmA, rowsA * stride);
-                gemmB = Math.Max(gemmB, kPairs * np * 2);
                 w.Line($"// Kernel int16-gemm-pmaddwd: |a - za| <= {amax}, |b - zb| <= {bmax}, so {amax} * {bmax} * {kp} < 2^31 and int32 lanes are exact.");
                 w.Line($"// Per batch: a - za as int16 rows, b - zb packed into the GEMM's pair layout [{kPairs}][{np}][2], one register-blocked GEMM with fused requantization.");
                 w.Line("Span<short> ta = _gemmA, tb = _gemmB;");
                 w.Open($"for (int bt = 0; bt < {batches}; bt++)");
-                w.Line($"QuantGenKernels.WidenRows(a.Slice(bt * {rowsA * k}, {rowsA * k}), {rowsA}, {k}, {I(za)}, ta, {stride});");
-                w.Line($"QuantGenKernels.PackPairs(b.Slice(bt * {k * cols}, {k * cols}), {k}, {cols}, {I(zb)}, tb, {np});");
-                w.Line($"QuantGenKernels.GemmRequant(ref MemoryMarshal.GetReference(ta), {rowsA}, {stride}, ref MemoryMarshal.GetReference(tb), {kPairs}, {np}, {cols},");
-                w.Line($"    ref MemoryMarshal.GetReference({id}_Bias32), ref MemoryMarshal.GetReference({id}_Mul64), ref MemoryMarshal.GetReference({id}_Round64), ref MemoryMarshal.GetReference({id}_Shift64),");
-                w.Line($"    {I(zoKernel)}, {I(y.Type.MinValue)}, {I(y.Type.MaxValue)}, ref y[bt * {rowsA * cols}], {cols});");
+                w.Line(K("WidenRows", $"a.Slice(bt * {rowsA * k}, {rowsA * k})", I(rowsA), I(k), I(za), "ta", I(stride)) + ";");
+                w.Line(K("PackPairs", $"b.Slice(bt * {k * cols}, {k * cols})", I(k), I(cols), I(zb), "tb", I(np)) + ";");
+                w.Line(K("GemmRequant", "ref MemoryMarshal.GetReference(ta)", I(rowsA), I(stride), "ref MemoryMarshal.GetReference(tb)", I(kPairs), I(np), I(cols),
+                    $"ref MemoryMarshal.GetReference({id}_Bias32)", $"ref MemoryMarshal.GetReference({id}_Mul64)", $"ref MemoryMarshal.GetReference({id}_Round64)", $"ref MemoryMarshal.GetReference({id}_Shift64)",
+                    I(zoKernel), I(y.Type.MinValue), I(y.Type.MaxValue), $"ref y[bt * {rowsA * cols}]", I(cols)) + ";");
                 w.Close();
             }
-            else if (amax <= 32767 && bmax <= 32767 && amax * bmax * kp < int.MaxValue)
+            else if (p.Kernel == MatMulLowering.DotKernel)
             {
-                kernels[node.Layer.Name] = "int16-pmaddwd";
-                mmShorts = Math.Max(mmShorts, Math.Max(rowsA, cols) * kp);
                 w.Line($"// Kernel int16-pmaddwd: |a - za| <= {amax}, |b - zb| <= {bmax}, so {amax} * {bmax} * {kp} < 2^31 and int32 lanes are exact.");
                 w.Line("Span<short> ta = _mmA, tb = _mmB;");
                 w.Open($"for (int bt = 0; bt < {batches}; bt++)");
@@ -1069,7 +843,7 @@ namespace QuantGen.Generators
                 w.Close();
                 w.Open($"for (int i = 0; i < {rowsA}; i++)");
                 w.Open($"for (int j = 0; j < {cols}; j++)");
-                w.Line($"long acc = QuantGenKernels.DotS16(ref ta[i * {kp}], ref tb[j * {kp}], {kp});");
+                w.Line($"long acc = {K("DotS16", $"ref ta[i * {kp}]", $"ref tb[j * {kp}]", I(kp))};");
                 w.Line($"y[(bt * {rowsA} + i) * {cols} + j] = {requant};");
                 w.Close();
                 w.Close();
@@ -1077,7 +851,6 @@ namespace QuantGen.Generators
             }
             else
             {
-                kernels[node.Layer.Name] = "scalar-int64";
                 w.Line("// Kernel scalar-int64: operand ranges too wide for int16 lanes; exact int64 accumulation.");
                 w.Open($"for (int bt = 0; bt < {batches}; bt++)");
                 w.Open($"for (int i = 0; i < {rowsA}; i++)");
@@ -1093,12 +866,12 @@ namespace QuantGen.Generators
             }
         }
 
-        private void EmitSoftmax(SourceWriter w, GraphNode node, SoftmaxLayer s)
+        internal void EmitShiftmaxRows(SourceWriter w, GraphNode node, ShiftmaxRowsPlan plan)
         {
-            TensorInfo x = node.Inputs[0], y = node.Output;
+            var s = (SoftmaxLayer)node.Layer;
+            TensorInfo x = node.Inputs[0];
             int len = x.Shape[x.Shape.Length - 1], rows = x.ElementCount / len;
-            string ty = CType(y.Type);
-            if (x.Type.Bits <= 8 && x.Type.IsSigned && s.Method == SoftmaxMethod.Shiftmax && ty == "short" && ShiftDivisor(s.Shiftmax!.Value, out int magic))
+            int magic = plan.Magic;
             {
                 ShiftmaxParams p = s.Shiftmax!.Value;
                 var table = new int[256];
@@ -1108,14 +881,18 @@ namespace QuantGen.Generators
                 }
 
                 int off = AddInts(table);
-                rowInts = Math.Max(rowInts, len);
                 w.Line($"// Shiftmax on int8 rows, vectorized (QuantGenKernels.ShiftmaxRows); |x| / {-p.X0} = (|x| * {magic}) >> {MagicShift} was checked at build time for every |x| <= {-(long)p.N * p.X0}.");
                 w.Line($"ref int expTable = ref Unsafe.As<byte, int>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {off})); // exp(-(max - x)) for max - x in [0, 255]");
-                w.Line($"QuantGenKernels.ShiftmaxRows(x, {rows}, {len}, {p.X0}, {p.N}, {magic}, {MagicShift}, ref expTable, _rowInts, y, {32 - p.OutBits});");
-                return;
+                w.Line(K("ShiftmaxRows", "x", I(rows), I(len), I(p.X0), I(p.N), I(magic), I(MagicShift), "ref expTable", "_rowInts", "y", I(32 - p.OutBits)) + ";");
             }
+        }
 
-            rowLongs = Math.Max(rowLongs, len);
+        internal void EmitSoftmaxScalar(SourceWriter w, GraphNode node)
+        {
+            var s = (SoftmaxLayer)node.Layer;
+            TensorInfo x = node.Inputs[0], y = node.Output;
+            int len = x.Shape[x.Shape.Length - 1], rows = x.ElementCount / len;
+            string ty = CType(y.Type);
             w.Line("Span<long> e = _row;");
             w.Open($"for (int r = 0; r < {rows}; r++)");
             w.Line($"int o = r * {len};");
@@ -1176,10 +953,10 @@ namespace QuantGen.Generators
             w.Close();
         }
 
-        private const int MagicShift = 20;
+        internal const int MagicShift = 20;
 
         /// <summary>A multiplier with floor(t / -x0) == (t * magic) &gt;&gt; 20 for every t in [0, n * -x0], checked exhaustively.</summary>
-        private static bool ShiftDivisor(ShiftmaxParams p, out int magic)
+        internal static bool ShiftDivisor(ShiftmaxParams p, out int magic)
         {
             long d = -(long)p.X0, top = (long)p.N * d;
             magic = (int)((1L << MagicShift) / d) + 1;
@@ -1200,7 +977,7 @@ namespace QuantGen.Generators
         }
 
         /// <summary>Shiftmax row tail: f = floor((2^31 - 1) / sum), y = (e * f) &gt;&gt; (32 - outBits).</summary>
-        private static void EmitShiftmaxNormalize(SourceWriter w, int len, string ty, int outBits)
+        internal static void EmitShiftmaxNormalize(SourceWriter w, int len, string ty, int outBits)
         {
             w.Line("long f = int.MaxValue / sum;");
             w.Open($"for (int i = 0; i < {len}; i++)");
@@ -1209,7 +986,7 @@ namespace QuantGen.Generators
         }
 
         /// <summary>I-BERT i-softmax row tail: one division into 2^62, rounded, saturated at 2^outBits - 1.</summary>
-        private static void EmitIBertNormalize(SourceWriter w, int len, string ty, int outBits)
+        internal static void EmitIBertNormalize(SourceWriter w, int len, string ty, int outBits)
         {
             w.Line("long f = 4611686018427387904L / sum;");
             w.Open($"for (int i = 0; i < {len}; i++)");
@@ -1218,12 +995,12 @@ namespace QuantGen.Generators
             w.Close();
         }
 
-        private void EmitLayerNorm(SourceWriter w, GraphNode node, LayerNormLayer ln, string id)
+        internal void EmitLayerNormRows(SourceWriter w, GraphNode node)
         {
+            var ln = (LayerNormLayer)node.Layer;
+            string id = LayerId(node);
             TensorInfo x = node.Inputs[0], y = node.Output;
             int c = x.Shape[x.Shape.Length - 1], rows = x.ElementCount / c;
-            string ty = CType(y.Type);
-            if (x.Type.Bits <= 8 && x.Type.IsSigned && ty == "sbyte" && c * 65025L < int.MaxValue)
             {
                 long[] mul = ln.Requant!.Select(r => (long)r.Multiplier).ToArray(), shift = ln.Requant!.Select(r => (long)r.Shift).ToArray();
                 Static("long", $"{id}_Mul64", mul, I);
@@ -1231,10 +1008,17 @@ namespace QuantGen.Generators
                 Static("long", $"{id}_Shift64", shift, I);
                 Static("long", $"{id}_BiasZ64", ln.Biases!.Select(b => b + y.Quant!.ZeroPoint), I);
                 w.Line("// Integer LayerNorm with fused per-channel requantization, vectorized (QuantGenKernels.LayerNormRows).");
-                w.Line($"QuantGenKernels.LayerNormRows(x, {rows}, {c}, ref MemoryMarshal.GetReference({id}_Mul64), ref MemoryMarshal.GetReference({id}_Round64), ref MemoryMarshal.GetReference({id}_Shift64), ref MemoryMarshal.GetReference({id}_BiasZ64), {I(y.Type.MinValue)}, {I(y.Type.MaxValue)}, y);");
-                return;
+                w.Line(K("LayerNormRows", "x", I(rows), I(c), $"ref MemoryMarshal.GetReference({id}_Mul64)", $"ref MemoryMarshal.GetReference({id}_Round64)", $"ref MemoryMarshal.GetReference({id}_Shift64)", $"ref MemoryMarshal.GetReference({id}_BiasZ64)", I(y.Type.MinValue), I(y.Type.MaxValue), "y") + ";");
             }
+        }
 
+        internal void EmitLayerNormScalar(SourceWriter w, GraphNode node)
+        {
+            var ln = (LayerNormLayer)node.Layer;
+            string id = LayerId(node);
+            TensorInfo x = node.Inputs[0], y = node.Output;
+            int c = x.Shape[x.Shape.Length - 1], rows = x.ElementCount / c;
+            string ty = CType(y.Type);
             Static("int", $"{id}_Mul", ln.Requant!.Select(r => r.Multiplier), v => I(v));
             Static("byte", $"{id}_Shift", ln.Requant!.Select(r => r.Shift), v => I(v));
             Static("long", $"{id}_Bias", ln.Biases!.Select(b => b + y.Quant!.ZeroPoint), I);
@@ -1262,7 +1046,7 @@ namespace QuantGen.Generators
             w.Close();
         }
 
-        private static void EmitTranspose(SourceWriter w, int[] shape, int[] perm)
+        internal static void EmitTranspose(SourceWriter w, int[] shape, int[] perm)
         {
             int rank = shape.Length;
             if (rank >= 2 && perm[rank - 1] == rank - 1 && shape[rank - 1] >= 8)

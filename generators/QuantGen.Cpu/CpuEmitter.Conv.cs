@@ -4,7 +4,7 @@ using QuantGen.Graph;
 using QuantGen.Model;
 using QuantGen.Numerics;
 
-namespace QuantGen.Generators
+namespace QuantGen.Cpu
 {
     /// <summary>
     /// Conv2d and MaxPool2d for the CPU path (docs/generator.md, "Conv2d"). Same integer semantics as the reference
@@ -13,8 +13,10 @@ namespace QuantGen.Generators
     /// </summary>
     internal sealed partial class CpuEmitter
     {
-        private void EmitConv2d(SourceWriter w, GraphNode node, Conv2dLayer cv, string id)
+        internal void EmitConv2d(SourceWriter w, GraphNode node, ConvPlan plan)
         {
+            var cv = (Conv2dLayer)node.Layer;
+            string id = LayerId(node);
             TensorInfo x = node.Inputs[0], wt = node.Weight!, y = node.Output;
             int[] s = x.Shape, ws = wt.Shape, os = y.Shape;
             int batch = s[0], c = s[1], h = s[2], wd = s[3];
@@ -25,16 +27,15 @@ namespace QuantGen.Generators
             int[] bias = node.Bias?.IntData ?? new int[outC];
             long zx = x.Quant!.ZeroPoint, zo = y.Quant!.ZeroPoint;
             string ty = CType(y.Type), lo = I(cv.Clamp![0]), hi = I(cv.Clamp[1]);
-            IntRange xr = ranges.Tensors[x.Name];
-            long dMin = xr.Min - zx, dMax = xr.Max - zx;
-            IntRange? acc = ranges.Layers.First(l => l.Layer == node.Layer.Name).Find("acc");
+            long dMin = plan.DMin, dMax = plan.DMax;
+            IntRange? acc = plan.Accumulator;
             Static("int", $"{id}_Bias", bias, v => I(v));
             Static("int", $"{id}_Mul", cv.Requant!.Select(r => r.Multiplier), v => I(v));
             Static("byte", $"{id}_Shift", cv.Requant!.Select(r => r.Shift), v => I(v));
             string requant = $"({ty})QuantGenKernels.Clamp({I(zo)} + QuantGenKernels.RoundShift(acc[p] * m, sft), {lo}, {hi})";
             w.Line($"// Conv2d: {groups} group(s) of {cg} input x {og} output channels, kernel {kh}x{kw}, strides [{sh}, {sw}], pads [{string.Join(", ", cv.Pads)}];");
             w.Line($"// acc = bias + sum (x - zx) * w over the window (padding adds 0), zx = {I(zx)}; then zo + RoundShift(acc * m[o], s[o]) clamped to [{lo}, {hi}], zo = {I(zo)}.");
-            if (x.Type.Bits <= 16 && dMin >= short.MinValue && dMax <= short.MaxValue && wt.Type.Bits <= 16)
+            if (plan.Kernel == Conv2dLowering.Im2ColKernel)
             {
                 int pairs = (taps + 1) / 2, pp = (positions + 15) / 16 * 16;
                 var packed = new int[outC * pairs];
@@ -53,7 +54,6 @@ namespace QuantGen.Generators
                 fields.Add($"private readonly int[] _acc_{id} = new int[{pp}]; // layer \"{node.Layer.Name}\": int32 accumulators of one output channel");
                 int ph = ((oh - 1) * sh) + kh, pw = ((ow - 1) * sw) + kw;
                 fields.Add($"private readonly short[] _plane_{id} = new short[{ph * pw}]; // layer \"{node.Layer.Name}\": one input channel, zero-padded, [{ph}][{pw}] int16");
-                kernels[node.Layer.Name] = "int16-im2col-pmaddwd";
                 w.Line($"// Kernel int16-im2col-pmaddwd: per image and group, x - zx (proven in [{dMin}, {dMax}], fits int16) as [{pairs}][{pp}][2] int16 pairs of taps");
                 w.Line("// (each input channel copied once into a zero-padded plane, then one strided copy per tap),");
                 w.Line($"// then per output channel one vpmaddwd per pair of taps for 16/8/4 positions; weights packed as int16 pairs at blob offset {offset}.");
@@ -67,12 +67,12 @@ namespace QuantGen.Generators
                 w.Open($"for (int b = 0; b < {batch}; b++)");
                 w.Line($"ReadOnlySpan<{CType(x.Type)}> image = x.Slice(b * {c * h * wd}, {c * h * wd});");
                 w.Open($"for (int g = 0; g < {groups}; g++)");
-                w.Line($"QuantGenConvKernels.Im2ColPairs(image, g * {cg}, {cg}, {h}, {wd}, {kh}, {kw}, {sh}, {sw}, {pt}, {pl}, {oh}, {ow}, {I(zx)}, col, {pp}, _plane_{id});");
+                w.Line(Conv("Im2ColPairs", "image", $"g * {cg}", I(cg), I(h), I(wd), I(kh), I(kw), I(sh), I(sw), I(pt), I(pl), I(oh), I(ow), I(zx), "col", I(pp), $"_plane_{id}") + ";");
                 w.Open($"for (int o = g * {og}; o < (g + 1) * {og}; o++)");
-                w.Line($"QuantGenConvKernels.ConvRow(ref MemoryMarshal.GetReference(col), {pp}, {pairs}, ref Unsafe.Add(ref wp, o * {pairs}), bias[o], ref MemoryMarshal.GetReference(acc));");
+                w.Line(Conv("ConvRow", "ref MemoryMarshal.GetReference(col)", I(pp), I(pairs), $"ref Unsafe.Add(ref wp, o * {pairs})", "bias[o]", "ref MemoryMarshal.GetReference(acc)") + ";");
                 if (ty == "sbyte")
                 {
-                    w.Line($"QuantGenConvKernels.RequantRowS8(ref MemoryMarshal.GetReference(acc), {positions}, mul[o], shift[o], {I(zo)}, {lo}, {hi}, ref y[(b * {outC} + o) * {positions}]);");
+                    w.Line(Conv("RequantRowS8", "ref MemoryMarshal.GetReference(acc)", I(positions), "mul[o]", "shift[o]", I(zo), lo, hi, $"ref y[(b * {outC} + o) * {positions}]") + ";");
                 }
                 else
                 {
@@ -90,7 +90,6 @@ namespace QuantGen.Generators
             }
 
             int wOffset = AddInts(weights);
-            kernels[node.Layer.Name] = "scalar-int64";
             w.Line($"// Kernel scalar-int64: x - zx in [{dMin}, {dMax}] with {wt.Type} weights does not fit int16 lanes; direct convolution, exact int64 accumulation.");
             w.Line($"ReadOnlySpan<int> wt = MemoryMarshal.Cast<byte, int>(new ReadOnlySpan<byte>(s_blob, {wOffset}, {weights.Length * 4}));");
             w.Line($"ReadOnlySpan<int> bias = {id}_Bias;");
@@ -120,13 +119,15 @@ namespace QuantGen.Generators
             w.Close();
         }
 
+        private static string Conv(string method, params string[] args) => KernelLibrary.Call("QuantGenConvKernels", method, args);
+
         /// <summary>The first input row (column) of output position v: v * stride - pad, without the no-op terms.</summary>
         internal static string Window(string v, int stride, int pad) => (stride == 1 ? v : $"{v} * {stride}") + (pad == 0 ? string.Empty : $" - {pad}");
 
         /// <summary>(expr - z) written without a double minus; parenthesized.</summary>
         internal static string Minus(string expr, long z) => z == 0 ? expr : z < 0 ? $"({expr} + {I(-z)})" : $"({expr} - {I(z)})";
 
-        private static void EmitMaxPool2d(SourceWriter w, GraphNode node, MaxPool2dLayer mp)
+        internal static void EmitMaxPool2d(SourceWriter w, GraphNode node, MaxPool2dLayer mp)
         {
             TensorInfo x = node.Inputs[0], y = node.Output;
             int[] s = x.Shape, os = y.Shape;

@@ -2,9 +2,10 @@ using System;
 using System.Linq;
 using QuantGen.Graph;
 using QuantGen.Model;
+using QuantGen.Cpu;
 using QuantGen.Numerics;
 
-namespace QuantGen.Generators
+namespace QuantGen.Gpu
 {
     /// <summary>
     /// Conv2d and MaxPool2d kernels for the GPU session (docs/gpu.md): one thread per output element, the reference
@@ -12,8 +13,9 @@ namespace QuantGen.Generators
     /// </summary>
     internal sealed partial class GpuEmitter
     {
-        private (string Threads, string What) EmitConv2d(SourceWriter body, GraphNode node, Conv2dLayer cv, ref bool useW8, ref bool useC32)
+        internal void EmitConv2d(GpuKernel k, GraphNode node, Conv2dLayer cv)
         {
+            SourceWriter body = k.Body;
             TensorInfo x = node.Inputs[0], wt = node.Weight!, y = node.Output;
             int[] s = x.Shape, ws = wt.Shape, os = y.Shape;
             int c = s[1], h = s[2], wd = s[3];
@@ -27,7 +29,7 @@ namespace QuantGen.Generators
 
             // int32 arithmetic where the range analysis proved both every product and every partial sum (bias first, then any
             // subset of the products) fit int32; int64 otherwise.
-            LayerRanges lr = ranges.Layers.First(l => l.Layer == node.Layer.Name);
+            LayerRanges lr = plan.Model.Layer(node).Ranges;
             IntRange? product = lr.Find("product"), acc = lr.Find("acc");
             bool int32 = product.HasValue && acc.HasValue && Fits32(product.Value) && Fits32(acc.Value);
             bool narrow = wt.Type.IsSigned && wt.Type.Bits <= 8;
@@ -35,8 +37,8 @@ namespace QuantGen.Generators
             int bOff = AddC32(bias);
             int mOff = AddC32(cv.Requant!.Select(r => r.Multiplier));
             int sOff = AddC32(cv.Requant!.Select(r => r.Shift));
-            useW8 = narrow;
-            useC32 = true;
+            k.UseW8 = narrow;
+            k.UseC32 = true;
             string wv = narrow ? "w8" : "c32", a = int32 ? "int" : "long";
             body.Line("int i = index;");
             body.Line($"int x0 = i % {ow};");
@@ -66,13 +68,16 @@ namespace QuantGen.Generators
             string what = $"one thread per output element: {cv.Group} group(s), kernel {kh}x{kw}, strides [{sh}, {sw}], pads [{string.Join(", ", cv.Pads)}], " +
                           $"positions in the padding skipped (they add 0); {(int32 ? $"int32 accumulation (products {product} and accumulator {acc} proven to fit)" : "int64 accumulation (the proven ranges need more than 31 bits)")}; " +
                           "per-channel requantization and clamp fused";
-            return (I(y.ElementCount), what);
+            k.Threads = I(y.ElementCount);
+            k.What = what;
+            return;
         }
 
         private static bool Fits32(IntRange r) => r.Min >= int.MinValue && r.Max <= int.MaxValue;
 
-        private static (string Threads, string What) EmitMaxPool2d(SourceWriter body, GraphNode node, MaxPool2dLayer mp)
+        internal static void EmitMaxPool2d(GpuKernel k, GraphNode node, MaxPool2dLayer mp)
         {
+            SourceWriter body = k.Body;
             TensorInfo x = node.Inputs[0], y = node.Output;
             int h = x.Shape[2], wd = x.Shape[3], oh = y.Shape[2], ow = y.Shape[3];
             int kh = mp.Kernel[0], kw = mp.Kernel[1], sh = mp.Strides[0], sw = mp.Strides[1], pt = mp.Pads[0], pl = mp.Pads[1];
@@ -97,7 +102,9 @@ namespace QuantGen.Generators
             body.Close();
             body.Line("y[i] = best;");
             string what = $"one thread per output element: maximum over the {kh}x{kw} window (strides [{sh}, {sw}], pads [{string.Join(", ", mp.Pads)}]) clipped to the input, so padding never wins";
-            return (I(y.ElementCount), what);
+            k.Threads = I(y.ElementCount);
+            k.What = what;
+            return;
         }
     }
 }

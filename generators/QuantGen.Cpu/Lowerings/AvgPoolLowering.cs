@@ -1,0 +1,37 @@
+using System.Collections.Generic;
+using System.Linq;
+using QuantGen.Graph;
+using QuantGen.Model;
+using QuantGen.Numerics;
+
+namespace QuantGen.Cpu
+{
+    /// <summary>AvgPool over one axis: int64 sums, 1 / count folded into the layer's dyadic.</summary>
+    public sealed class AvgPoolLowering : CpuLowering
+    {
+        public override OpKind Op => OpKind.AvgPool;
+
+        public override IReadOnlyList<CpuStrategy> Strategies { get; } = new CpuStrategy[] { new Loop() };
+
+        private sealed class Loop : ScalarStrategy
+        {
+            internal override void Emit(CpuEmitter e, SourceWriter w, GraphNode node, CpuKernelPlan plan)
+            {
+                var p = (AvgPoolLayer)node.Layer;
+                TensorInfo x = node.Inputs[0], y = node.Output;
+                int[] shape = x.Shape;
+                int outer = shape.Take(p.Axis).Aggregate(1, (acc, v) => acc * v), inner = shape.Skip(p.Axis + 1).Aggregate(1, (acc, v) => acc * v), count = shape[p.Axis];
+                Dyadic r = p.Requant!.Value;
+                w.Open($"for (int o = 0; o < {outer}; o++)");
+                w.Open($"for (int i = 0; i < {inner}; i++)");
+                w.Line("long sum = 0;");
+                w.Open($"for (int t = 0; t < {count}; t++)");
+                w.Line($"sum += x[(o * {count} + t) * {inner} + i] - {CSharp.I(x.Quant!.ZeroPoint)};");
+                w.Close();
+                w.Line($"y[o * {inner} + i] = ({CSharp.Type(y.Type)})QuantGenKernels.Clamp({CSharp.I(y.Quant!.ZeroPoint)} + QuantGenKernels.RoundShift(sum * {r.Multiplier}, {r.Shift}), {CSharp.I(y.Type.MinValue)}, {CSharp.I(y.Type.MaxValue)});");
+                w.Close();
+                w.Close();
+            }
+        }
+    }
+}
