@@ -4,14 +4,18 @@ using QuantGen.Graph;
 
 namespace QuantGen.Tests.Conformance
 {
-    /// <summary>Integer test inputs over the whole input type: all min, all max, alternating extremes, zero point, then seeded random.</summary>
+    /// <summary>
+    /// Integer test inputs over the whole declared input range (the quantized bounds the range analysis starts from, which
+    /// generated code enforces): all min, all max, alternating extremes, zero point, then seeded random.
+    /// </summary>
     public static class Inputs
     {
         public static List<int[]> For(ModelGraph g, int random, int seed = 20261205)
         {
             TensorInfo x = g.Input;
             int n = x.ElementCount;
-            int lo = (int)x.Type.MinValue, hi = (int)x.Type.MaxValue, zp = (int)x.Quant!.ZeroPoint;
+            int lo = (int)RangeAnalysis.QuantizeBound(g.Spec.Input.RangeMin, x.Quant!), hi = (int)RangeAnalysis.QuantizeBound(g.Spec.Input.RangeMax, x.Quant!);
+            int zp = (int)Math.Max(lo, Math.Min(hi, x.Quant!.ZeroPoint));
             var list = new List<int[]>
             {
                 Fill(n, _ => lo),

@@ -1,0 +1,131 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Reflection;
+using System.Runtime.Loader;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using QuantGen.Cpu;
+using QuantGen.Gpu;
+using QuantGen.Graph;
+using QuantGen.Model;
+using QuantGen.Plan;
+using QuantGen.Quantization;
+
+namespace QuantGen.Tests.Conformance
+{
+    /// <summary>
+    /// Emits a quantized model with the C# CPU backend (and the ILGPU backend), compiles the text in memory exactly as the
+    /// source generator's output would be compiled, and exposes int[] -> int[] runners over the generated Infer methods.
+    /// </summary>
+    public sealed class CSharpRunner
+    {
+        private readonly MethodInfo runCpu;
+        private readonly MethodInfo simdPath;
+        private readonly MethodInfo? runGpu;
+
+        public CSharpRunner(QuantizedModel q, bool gpu)
+        {
+            ModelGraph g = q.Graph;
+            ModelPlan plan = ModelPlan.Create(g, q.Ranges);
+            var target = new CSharpTarget("Conformance", "Model", Array.Empty<string>(), g.Name + ".qmodel.json");
+            CpuOutput cpu = CpuBackend.Emit(target, plan, string.Empty);
+            if (cpu.Plan == null)
+            {
+                throw new InvalidOperationException("no CPU lowering for " + string.Join(", ", cpu.Missing.Select(m => m.Node.Layer.Op)));
+            }
+
+            var sources = cpu.Files.Concat(KernelLibrary.CpuSources(cpu.Plan.Library)).Select(f => (f.HintName, f.Text)).ToList();
+            string tin = CSharp.Type(g.Input.Type), tout = CSharp.Type(g.Output.Type);
+            string driver = $$"""
+                using System;
+                namespace Conformance
+                {
+                    public static class Driver
+                    {
+                        public static string SimdPath() => Model.SimdPath;
+                        public static int[] RunCpu(int[] x)
+                        {
+                            var a = new {{tin}}[x.Length];
+                            for (int i = 0; i < x.Length; i++) a[i] = checked(({{tin}})x[i]);
+                            var y = new {{tout}}[Model.OutputLength];
+                            new Model().Infer(a, y);
+                            var r = new int[y.Length];
+                            for (int i = 0; i < y.Length; i++) r[i] = y[i];
+                            return r;
+                        }
+                        {{(gpu ? GpuDriver(tin, tout) : string.Empty)}}
+                    }
+                }
+                """;
+            sources.Add(("Driver.cs", driver));
+            if (gpu)
+            {
+                var missing = new List<MissingLowering>();
+                SourceFile file = GpuBackend.Emit(target, plan, string.Empty, missing) ?? throw new InvalidOperationException("no ILGPU lowering for " + string.Join(", ", missing.Select(m => m.Node.Layer.Op)));
+                sources.Add((file.HintName, file.Text));
+                sources.Add((GpuBackend.Kernels.HintName, GpuBackend.Kernels.Text));
+            }
+
+            Assembly asm = Compile(g.Name, sources, gpu);
+            Type driverType = asm.GetType("Conformance.Driver")!;
+            runCpu = driverType.GetMethod("RunCpu")!;
+            simdPath = driverType.GetMethod("SimdPath")!;
+            runGpu = driverType.GetMethod("RunGpu");
+        }
+
+        public string SimdPath => (string)simdPath.Invoke(null, null)!;
+
+        public int[] RunCpu(int[] x) => (int[])runCpu.Invoke(null, new object[] { x })!;
+
+        /// <summary>Runs a batch on the ILGPU accelerator: inputs concatenated, outputs concatenated.</summary>
+        public int[] RunGpu(ILGPU.Runtime.Accelerator accelerator, int[] x, int batch) =>
+            (int[])(runGpu ?? throw new InvalidOperationException("compiled without the ILGPU backend")).Invoke(null, new object[] { accelerator, x, batch })!;
+
+        private static string GpuDriver(string tin, string tout) => $$"""
+            public static int[] RunGpu(ILGPU.Runtime.Accelerator accelerator, int[] x, int batch)
+            {
+                var a = new {{tin}}[x.Length];
+                for (int i = 0; i < x.Length; i++) a[i] = checked(({{tin}})x[i]);
+                var y = new {{tout}}[Model.OutputLength * batch];
+                using (var session = new Model.GpuSession(accelerator, batch))
+                {
+                    session.Infer(a, y, batch);
+                }
+
+                var r = new int[y.Length];
+                for (int i = 0; i < y.Length; i++) r[i] = y[i];
+                return r;
+            }
+            """;
+
+        private static Assembly Compile(string name, List<(string Hint, string Text)> sources, bool gpu)
+        {
+            var parse = new CSharpParseOptions(LanguageVersion.CSharp12);
+            IEnumerable<string> paths = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
+                .Append(typeof(QuantizedModelAttribute).Assembly.Location);
+            if (gpu)
+            {
+                paths = paths.Append(typeof(ILGPU.Context).Assembly.Location);
+            }
+
+            var references = paths.Where(p => p.EndsWith(".dll", StringComparison.Ordinal)).Distinct().Select(p => (MetadataReference)MetadataReference.CreateFromFile(p));
+            var trees = sources.Select(s => CSharpSyntaxTree.ParseText(s.Text, parse, path: "/conformance/" + s.Hint));
+            CSharpCompilation compilation = CSharpCompilation.Create(
+                "Conformance_" + name,
+                trees,
+                references,
+                new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, optimizationLevel: OptimizationLevel.Release, nullableContextOptions: NullableContextOptions.Enable, allowUnsafe: true));
+            using var pe = new MemoryStream();
+            Microsoft.CodeAnalysis.Emit.EmitResult result = compilation.Emit(pe);
+            if (!result.Success)
+            {
+                throw new InvalidOperationException($"the emitted code of {name} did not compile:\n" + string.Join("\n", result.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Take(20)));
+            }
+
+            pe.Position = 0;
+            return AssemblyLoadContext.Default.LoadFromStream(pe);
+        }
+    }
+}
