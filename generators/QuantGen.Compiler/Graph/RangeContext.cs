@@ -37,6 +37,9 @@ namespace QuantGen.Graph
             return new IntRange(r.Min - zp, r.Max - zp);
         }
 
+        /// <summary>The whole range of <paramref name="q"/>'s type (what an unproven output may take).</summary>
+        public IntRange Full(TensorQuant q) => new IntRange(q.Type.MinValue, q.Type.MaxValue);
+
         public void Add(string name, IntRange r) => ranges.Intermediates.Add(new KeyValuePair<string, IntRange>(name, r));
 
         /// <summary>Requantization is monotone (increasing for a positive multiplier, decreasing for a negative one).</summary>

@@ -27,24 +27,6 @@ namespace QuantGen.Model
         private static readonly string[] CommonLayerFields = { "name", "op", "inputs", "output", "outputs", "precision" };
         private static readonly string[] PrecisionFields = { "weightBits", "activationBits", "perChannel" };
 
-        private static readonly Dictionary<string, string[]> OpFields = new Dictionary<string, string[]>(StringComparer.Ordinal)
-        {
-            ["Dense"] = new[] { "weight", "bias", "activation", "multipliers", "shifts", "clamp" },
-            ["MatMul"] = new[] { "alpha", "multiplier", "shift" },
-            ["Add"] = new[] { "multiplierA", "shiftA", "multiplierB", "shiftB" },
-            ["Relu"] = new string[0],
-            ["Clip"] = new[] { "min", "max", "qmin", "qmax" },
-            ["Softmax"] = new[] { "method", "x0", "n", "outBits", "qLn2", "qB", "qC" },
-            ["Gelu"] = new[] { "method", "x0", "n", "qB", "qC", "qOne", "multiplier", "shift" },
-            ["LayerNorm"] = new[] { "gamma", "beta", "epsilon", "multipliers", "shifts", "biases" },
-            ["AvgPool"] = new[] { "axis", "multiplier", "shift" },
-            ["Reshape"] = new[] { "shape" },
-            ["Transpose"] = new[] { "perm" },
-            ["ArgMax"] = new string[0],
-            ["Conv2d"] = new[] { "weight", "bias", "activation", "strides", "pads", "group", "multipliers", "shifts", "clamp" },
-            ["MaxPool2d"] = new[] { "kernel", "strides", "pads" },
-        };
-
         private readonly string file;
         private readonly List<ModelDiagnostic> diagnostics;
         private int errorCount;
@@ -56,7 +38,7 @@ namespace QuantGen.Model
         }
 
         /// <summary>Every "op" string the parser accepts.</summary>
-        public static IReadOnlyCollection<string> KnownOperators => OpFields.Keys.Union(OperatorRegistry.Core.All.Select(o => o.Name), StringComparer.Ordinal).ToList();
+        public static IReadOnlyCollection<string> KnownOperators => OperatorRegistry.Core.All.Select(o => o.Name).ToList();
 
         /// <summary>Parses spec text; appends diagnostics; returns null if any error was found.</summary>
         public static ModelSpec? Parse(string text, string file, List<ModelDiagnostic> diagnostics)
@@ -465,210 +447,32 @@ namespace QuantGen.Model
             }
 
             Operator? def = OperatorRegistry.FindByName(op);
-            bool viaRegistry = def != null && def.Implements(CoreStage.Spec);
-            string[]? opFields = viaRegistry ? def!.Fields.ToArray() : OpFields.TryGetValue(op, out string[]? legacy) ? legacy : null;
-            if (opFields == null)
+            if (def == null)
             {
                 string known = string.Join(", ", KnownOperators.OrderBy(k => k, StringComparer.Ordinal));
                 Report(ModelErrors.UnknownOperator, $"unknown operator \"{op}\"; version 1 supports {known}", obj.Get("op")!);
                 return null;
             }
 
-            CheckFields(obj, CommonLayerFields.Concat(opFields).ToArray(), $"a {op} layer");
-            LayerSpec? parsed = viaRegistry ? def!.Parse(new LayerReader(this, obj, quantized, op)) : ParseLegacy(op, obj, quantized);
-            if (parsed == null)
+            CheckFields(obj, CommonLayerFields.Concat(def.Fields).ToArray(), $"a {op} layer");
+            LayerSpec? layer = def.Parse(new LayerReader(this, obj, quantized, op));
+            if (layer == null)
             {
                 return null;
             }
 
-            ParseCommon(parsed, obj, op, def);
-            return parsed;
-        }
-
-        private LayerSpec ParseLegacy(string op, JsonObject obj, bool quantized)
-        {
-            var q = new QuantFields(this, obj, quantized, op);
-            LayerSpec layer;
-            switch (op)
-            {
-                case "Dense":
-                {
-                    var d = new DenseLayer
-                    {
-                        Weight = RequiredTensorName(obj, "weight") ?? string.Empty,
-                        Bias = obj.Get("bias") != null ? RequiredTensorName(obj, "bias") : null,
-                        Activation = ParseEnum(obj, "activation", Activation.None, ("none", Activation.None), ("relu", Activation.Relu), ("relu6", Activation.Relu6)),
-                    };
-                    d.Requant = q.DyadicArray("multipliers", "shifts");
-                    d.Clamp = q.IntegerPair("clamp");
-                    layer = d;
-                    break;
-                }
-
-                case "MatMul":
-                {
-                    var m = new MatMulLayer { Alpha = obj.Get("alpha") is JsonNode a ? AsFinite(a) ?? 1.0 : 1.0 };
-                    m.Requant = q.Dyadic("multiplier", "shift");
-                    layer = m;
-                    break;
-                }
-
-                case "Add":
-                    layer = new AddLayer { RequantA = q.Dyadic("multiplierA", "shiftA"), RequantB = q.Dyadic("multiplierB", "shiftB") };
-                    break;
-                case "Relu":
-                    layer = new ReluLayer();
-                    break;
-                case "Clip":
-                {
-                    var c = new ClipLayer { Min = RequiredDouble(obj, "min") ?? 0, Max = RequiredDouble(obj, "max") ?? 0 };
-                    if (c.Min > c.Max)
-                    {
-                        Report(ModelErrors.InvalidValue, $"Clip min {c.Min} is greater than max {c.Max}", obj.Get("min")!);
-                    }
-
-                    c.QMin = q.Integer("qmin", int.MinValue, int.MaxValue);
-                    c.QMax = q.Integer("qmax", int.MinValue, int.MaxValue);
-                    layer = c;
-                    break;
-                }
-
-                case "Softmax":
-                {
-                    var s = new SoftmaxLayer { Method = ParseEnum(obj, "method", SoftmaxMethod.Shiftmax, ("shiftmax", SoftmaxMethod.Shiftmax), ("ibert", SoftmaxMethod.IBert)) };
-                    if (s.Method == SoftmaxMethod.Shiftmax)
-                    {
-                        q.Forbid("qLn2", "qB", "qC");
-                        long? x0 = q.Integer("x0", int.MinValue, -1);
-                        long? n = q.Integer("n", 0, 30);
-                        long? bits = q.Integer("outBits", 2, 16);
-                        if (x0.HasValue && n.HasValue && bits.HasValue)
-                        {
-                            s.Shiftmax = Create(obj, () => new ShiftmaxParams((int)x0.Value, (int)n.Value, (int)bits.Value));
-                        }
-                    }
-                    else
-                    {
-                        q.Forbid("x0", "n");
-                        long? ln2 = q.Integer("qLn2", int.MinValue, int.MaxValue);
-                        long? qb = q.Integer("qB", int.MinValue, int.MaxValue);
-                        long? qc = q.Integer("qC", int.MinValue, int.MaxValue);
-                        long? bits = q.Integer("outBits", 2, 16);
-                        if (ln2.HasValue && qb.HasValue && qc.HasValue && bits.HasValue)
-                        {
-                            s.IBert = Create(obj, () => IBert.SoftmaxFromIntegers((int)ln2.Value, (int)qb.Value, (int)qc.Value, (int)bits.Value));
-                        }
-                    }
-
-                    layer = s;
-                    break;
-                }
-
-                case "Gelu":
-                {
-                    var g = new GeluLayer { Method = ParseEnum(obj, "method", GeluMethod.ShiftGelu, ("shiftgelu", GeluMethod.ShiftGelu), ("ibert", GeluMethod.IBert)) };
-                    if (g.Method == GeluMethod.ShiftGelu)
-                    {
-                        q.Forbid("qB", "qC", "qOne");
-                        long? x0 = q.Integer("x0", int.MinValue, -1);
-                        long? n = q.Integer("n", 0, 30);
-                        if (x0.HasValue && n.HasValue)
-                        {
-                            g.ShiftGelu = Create(obj, () => new ShiftGeluParams((int)x0.Value, (int)n.Value));
-                        }
-                    }
-                    else
-                    {
-                        q.Forbid("x0", "n");
-                        long? qb = q.Integer("qB", int.MinValue, int.MaxValue);
-                        long? qc = q.Integer("qC", int.MinValue, int.MaxValue);
-                        long? one = q.Integer("qOne", int.MinValue, int.MaxValue);
-                        if (qb.HasValue && qc.HasValue && one.HasValue)
-                        {
-                            g.IBert = Create(obj, () => IBert.GeluFromIntegers((int)qb.Value, (int)qc.Value, (int)one.Value));
-                        }
-                    }
-
-                    g.Requant = q.Dyadic("multiplier", "shift");
-                    layer = g;
-                    break;
-                }
-
-                case "LayerNorm":
-                {
-                    var ln = new LayerNormLayer();
-                    if (quantized)
-                    {
-                        q.Forbid("gamma", "beta", "epsilon");
-                        ln.Requant = q.DyadicArray("multipliers", "shifts");
-                        ln.Biases = q.IntegerArray("biases");
-                    }
-                    else
-                    {
-                        ln.Gamma = RequiredTensorName(obj, "gamma");
-                        ln.Beta = RequiredTensorName(obj, "beta");
-                        ln.Epsilon = obj.Get("epsilon") is JsonNode e ? AsFinite(e) ?? 1e-5 : 1e-5;
-                        if (ln.Epsilon < 0)
-                        {
-                            Report(ModelErrors.InvalidValue, "LayerNorm epsilon must not be negative", obj.Get("epsilon")!);
-                        }
-                    }
-
-                    layer = ln;
-                    break;
-                }
-
-                case "AvgPool":
-                    layer = new AvgPoolLayer { Axis = (int)(RequiredInteger(obj, "axis", -MaxRank, MaxRank - 1) ?? 0), Requant = q.Dyadic("multiplier", "shift") };
-                    break;
-                case "Reshape":
-                    layer = new ReshapeLayer { Shape = RequiredIntArray(obj, "shape", -1, MaxDimension) ?? new int[0] };
-                    break;
-                case "Transpose":
-                    layer = new TransposeLayer { Perm = RequiredIntArray(obj, "perm", 0, MaxRank - 1) ?? new int[0] };
-                    break;
-                case "Conv2d":
-                {
-                    var cv = new Conv2dLayer
-                    {
-                        Weight = RequiredTensorName(obj, "weight") ?? string.Empty,
-                        Bias = obj.Get("bias") != null ? RequiredTensorName(obj, "bias") : null,
-                        Activation = ParseEnum(obj, "activation", Activation.None, ("none", Activation.None), ("relu", Activation.Relu), ("relu6", Activation.Relu6)),
-                        Strides = OptionalIntArray(obj, "strides", 2, 1, MaxDimension) ?? new[] { 1, 1 },
-                        Pads = OptionalIntArray(obj, "pads", 4, 0, MaxDimension) ?? new[] { 0, 0, 0, 0 },
-                        Group = obj.Get("group") != null ? (int)(RequiredInteger(obj, "group", 1, MaxDimension) ?? 1) : 1,
-                    };
-                    cv.Requant = q.DyadicArray("multipliers", "shifts");
-                    cv.Clamp = q.IntegerPair("clamp");
-                    layer = cv;
-                    break;
-                }
-
-                case "MaxPool2d":
-                    layer = new MaxPool2dLayer
-                    {
-                        Kernel = OptionalIntArray(obj, "kernel", 2, 1, MaxDimension) ?? new[] { 2, 2 },
-                        Strides = OptionalIntArray(obj, "strides", 2, 1, MaxDimension) ?? new[] { 2, 2 },
-                        Pads = OptionalIntArray(obj, "pads", 4, 0, MaxDimension) ?? new[] { 0, 0, 0, 0 },
-                    };
-                    break;
-                default:
-                    layer = new ArgMaxLayer();
-                    break;
-            }
-
+            ParseCommon(layer, obj, op, def);
             return layer;
         }
 
         /// <summary>The fields every layer has: name, inputs, output or outputs, precision.</summary>
-        private void ParseCommon(LayerSpec layer, JsonObject obj, string op, Operator? def)
+        private void ParseCommon(LayerSpec layer, JsonObject obj, string op, Operator def)
         {
             layer.Name = RequiredIdentifier(obj, "name") ?? string.Empty;
             layer.Place = PlaceOf(obj);
             if (RequiredArray(obj, "inputs") is JsonArray ins)
             {
-                int min = def?.MinInputs ?? (op == "MatMul" || op == "Add" ? 2 : 1);
-                int max = def?.MaxInputs ?? min;
+                int min = def.MinInputs, max = def.MaxInputs;
                 if (ins.Count < min || ins.Count > max)
                 {
                     string expected = min == max ? $"{min} input{(min == 1 ? string.Empty : "s")}" : max == int.MaxValue ? $"{min} or more inputs" : $"{min} to {max} inputs";
@@ -685,7 +489,7 @@ namespace QuantGen.Model
                 }
             }
 
-            ParseOutputs(layer, obj, op, def?.MultipleOutputs ?? false);
+            ParseOutputs(layer, obj, op, def.MultipleOutputs);
             if (obj.Get("precision") is JsonNode pn)
             {
                 layer.Precision = ParsePrecision(pn);

@@ -195,6 +195,36 @@ namespace QuantGen.Operators
         /// <summary>The operator a spec's "op" string names (ordinal), null when none.</summary>
         public static Operator? FindByName(string name) => ByName.TryGetValue(name, out Operator? o) ? o : null;
 
+        /// <summary>
+        /// A located diagnostic (<see cref="ModelErrors.UnknownOperator"/>) for every node of <paramref name="graph"/> whose
+        /// operator has no core definition or does not implement <paramref name="stage"/>; empty when all do.
+        /// </summary>
+        public static List<ModelDiagnostic> Holes(ModelGraph graph, CoreStage stage, string what)
+        {
+            var holes = new List<ModelDiagnostic>();
+            foreach (GraphNode node in graph.Nodes)
+            {
+                Operator? op = Core.Find(node.Layer.Op);
+                if (op == null || !op.Implements(stage))
+                {
+                    SourcePlace p = node.Layer.Place;
+                    holes.Add(new ModelDiagnostic(ModelErrors.UnknownOperator, $"layer \"{node.Layer.Name}\": operator {node.Layer.Op} has no {what} in the core (Operators/{node.Layer.Op})", graph.Spec.SourceFile, p.Path, p.Line, p.Column));
+                }
+            }
+
+            return holes;
+        }
+
+        /// <summary>Throws a <see cref="ModelException"/> carrying <see cref="Holes"/> when there are any (the interpreters' constructors).</summary>
+        public static void EnsureImplemented(ModelGraph graph, CoreStage stage, string what)
+        {
+            List<ModelDiagnostic> holes = Holes(graph, stage, what);
+            if (holes.Count > 0)
+            {
+                throw new ModelException(holes);
+            }
+        }
+
         private static Dictionary<string, Operator> BuildByName()
         {
             var d = new Dictionary<string, Operator>(StringComparer.Ordinal);

@@ -356,40 +356,40 @@ namespace QuantGen.Quantization
                 {
                     LayerSpec layer = node.Layer.CloneFloat();
                     Operator? def = OperatorRegistry.Core.Find(layer.Op);
-                    TensorQuant[]? outQs;
-                    bool declared;
-                    if (def != null && def.Implements(CoreStage.Ptq))
+                    TensorQuant[]? outQs = null;
+                    var ctx = new NodeContext(this, node, layer.Precision, problems);
+                    if (def == null)
                     {
-                        var ctx = new NodeContext(this, node, layer.Precision, problems);
-                        ctx.Input(0); // first, as every rule did: a constant first operand is written before the layer's own initializers
-                        outQs = def.Quantize(ctx, node, layer);
-                        declared = def.OutputQuantization == OutputQuantization.Declared;
+                        ctx.Report(ModelErrors.UnknownOperator, $"operator {layer.Op} has no core definition (Operators/{layer.Op})");
                     }
                     else
                     {
-                        TensorQuant? outQ = Quantize(node, layer);
-                        outQs = outQ == null ? null : new[] { outQ };
-                        declared = !PassesQuantization(layer.Op) && layer.Op != OpKind.ArgMax;
+                        ctx.Input(0); // first, as every rule did: a constant first operand is written before the layer's own initializers
+                        outQs = def.Quantize(ctx, node, layer);
                     }
 
-                    if (outQs != null)
+                    if (outQs == null || outQs.Length != node.Outputs.Count || problems.Count > 0)
                     {
-                        for (int j = 0; j < outQs.Length && j < node.Outputs.Count; j++)
+                        // later layers would read a quantization this one never produced
+                        if (problems.Count == 0)
                         {
-                            quant[node.Outputs[j].Name] = outQs[j];
-                            if (declared)
-                            {
-                                Spec.Activations.Add(new ActivationSpec(node.Outputs[j].Name, outQs[j], null, SourcePlace.None));
-                            }
+                            ctx.Report(ModelErrors.InvalidQuantization, $"the {layer.Op} quantization rule gave {outQs?.Length ?? 0} output quantizations for {node.Outputs.Count} outputs");
+                        }
+
+                        throw new ModelException(problems);
+                    }
+
+                    bool declared = def!.OutputQuantization == OutputQuantization.Declared;
+                    for (int j = 0; j < outQs.Length; j++)
+                    {
+                        quant[node.Outputs[j].Name] = outQs[j];
+                        if (declared)
+                        {
+                            Spec.Activations.Add(new ActivationSpec(node.Outputs[j].Name, outQs[j], null, SourcePlace.None));
                         }
                     }
 
                     Spec.Layers.Add(layer);
-                }
-
-                if (problems.Count > 0)
-                {
-                    throw new ModelException(problems);
                 }
             }
 
@@ -440,10 +440,6 @@ namespace QuantGen.Quantization
                 }
             }
 
-            private static bool PassesQuantization(OpKind op) => op == OpKind.Reshape || op == OpKind.Transpose || op == OpKind.Relu || op == OpKind.Clip || op == OpKind.MaxPool2d;
-
-            private TensorQuant Calibrated(GraphNode node, int bits) => Calibrated(node, node.Output.Name, bits);
-
             private TensorQuant Calibrated(GraphNode node, string output, int bits)
             {
                 if (options.FixedActivations != null)
@@ -461,157 +457,6 @@ namespace QuantGen.Quantization
 
                 (double lo, double hi) = ranges.TryGetValue(output, out var r) ? r : (0, 0);
                 return Asymmetric(lo, hi, bits);
-            }
-
-            private TensorQuant? Quantize(GraphNode node, LayerSpec layer)
-            {
-                Precision prec = layer.Precision;
-                TensorQuant inQ = node.Inputs[0].Kind == TensorKind.Initializer ? ConstantQuant(node.Inputs[0], prec) : quant[node.Inputs[0].Name];
-                switch (layer)
-                {
-                    case DenseLayer d:
-                    {
-                        TensorQuant outQ = Calibrated(node, prec.ActivationBits);
-                        double[] wScales = QuantizeWeight(node.Weight!, prec);
-                        d.Requant = wScales.Select(ws => Dyadic.FromReal(inQ.Scale * ws / outQ.Scale)).ToArray();
-                        if (node.Bias != null)
-                        {
-                            float[] b = CorrectedBias(node, wScales);
-                            int[] qb = new int[b.Length];
-                            for (int i = 0; i < b.Length; i++)
-                            {
-                                qb[i] = (int)IntegerOps.Clamp(Numerics.Quantization.RoundHalfUp(b[i] / (inQ.Scale * wScales[i])), int.MinValue, int.MaxValue);
-                            }
-
-                            AddInitializer(node.Bias.Name, ElementType.Int32, node.Bias.Shape, qb, wScales.Select(ws => inQ.Scale * ws).ToArray());
-                        }
-
-                        ClampBounds clamp = d.Activation switch
-                        {
-                            Activation.Relu => ClampBounds.Relu(outQ.Type, outQ.ZeroPoint),
-                            Activation.Relu6 => ClampBounds.Relu6(outQ.Type, outQ.Scale, outQ.ZeroPoint),
-                            _ => ClampBounds.None(outQ.Type),
-                        };
-                        d.Clamp = new[] { clamp.Lo, clamp.Hi };
-                        return outQ;
-                    }
-
-                    case MatMulLayer m:
-                    {
-                        TensorQuant outQ = Calibrated(node, prec.ActivationBits);
-                        TensorQuant bQ = quant[node.Inputs[1].Name];
-                        m.Requant = Dyadic.FromReal(m.Alpha * inQ.Scale * bQ.Scale / outQ.Scale);
-                        return outQ;
-                    }
-
-                    case AddLayer a:
-                    {
-                        TensorQuant outQ = Calibrated(node, prec.ActivationBits);
-                        TensorQuant bQ = node.Inputs[1].Kind == TensorKind.Initializer ? ConstantQuant(node.Inputs[1], prec) : quant[node.Inputs[1].Name];
-                        (a.RequantA, a.RequantB) = ResidualAdd.Multipliers(inQ.Scale, bQ.Scale, outQ.Scale);
-                        return outQ;
-                    }
-
-                    case ReluLayer _:
-                    case ReshapeLayer _:
-                    case TransposeLayer _:
-                    case MaxPool2dLayer _:
-                        return inQ;
-
-                    case Conv2dLayer cv:
-                    {
-                        // As Dense: symmetric per-output-channel weights (axis 0 of [O, C/g, kh, kw]), int32 bias at
-                        // input scale x weight scale, one dyadic per output channel, the activation as a clamp.
-                        TensorQuant outQ = Calibrated(node, prec.ActivationBits);
-                        double[] wScales = QuantizeWeight(node.Weight!, prec);
-                        cv.Requant = wScales.Select(ws => Dyadic.FromReal(inQ.Scale * ws / outQ.Scale)).ToArray();
-                        if (node.Bias != null)
-                        {
-                            float[] b = node.Bias.FloatData!;
-                            int[] qb = new int[b.Length];
-                            for (int i = 0; i < b.Length; i++)
-                            {
-                                qb[i] = (int)IntegerOps.Clamp(Numerics.Quantization.RoundHalfUp(b[i] / (inQ.Scale * wScales[i])), int.MinValue, int.MaxValue);
-                            }
-
-                            AddInitializer(node.Bias.Name, ElementType.Int32, node.Bias.Shape, qb, wScales.Select(ws => inQ.Scale * ws).ToArray());
-                        }
-
-                        ClampBounds clamp = cv.Activation switch
-                        {
-                            Activation.Relu => ClampBounds.Relu(outQ.Type, outQ.ZeroPoint),
-                            Activation.Relu6 => ClampBounds.Relu6(outQ.Type, outQ.Scale, outQ.ZeroPoint),
-                            _ => ClampBounds.None(outQ.Type),
-                        };
-                        cv.Clamp = new[] { clamp.Lo, clamp.Hi };
-                        return outQ;
-                    }
-
-                    case ClipLayer c:
-                        ClampBounds bounds = ClampBounds.Clip(inQ.Type, inQ.Scale, inQ.ZeroPoint, c.Min, c.Max);
-                        (c.QMin, c.QMax) = (bounds.Lo, bounds.Hi);
-                        return inQ;
-
-                    case SoftmaxLayer s:
-                    {
-                        s.Method = options.SoftmaxMethod ?? s.Method;
-                        int bits = options.SoftmaxOutBits;
-                        if (s.Method == SoftmaxMethod.Shiftmax)
-                        {
-                            s.Shiftmax = Shiftmax.FromScale((float)inQ.Scale, options.ShiftmaxN, bits);
-                            return new TensorQuant(ElementType.Int(bits), Shiftmax.OutputScale(bits), 0);
-                        }
-
-                        s.IBert = IBert.SoftmaxFromScale(inQ.Scale, bits);
-                        return new TensorQuant(ElementType.UInt(bits), IBert.SoftmaxOutputScale(bits), 0);
-                    }
-
-                    case GeluLayer ge:
-                    {
-                        ge.Method = options.GeluMethod ?? ge.Method;
-                        TensorQuant outQ = Calibrated(node, prec.ActivationBits);
-                        if (ge.Method == GeluMethod.ShiftGelu)
-                        {
-                            ge.ShiftGelu = ShiftGelu.FromScale((float)inQ.Scale, options.ShiftGeluN);
-                            ge.Requant = Dyadic.FromReal(ShiftGelu.OutputScale(inQ.Scale) / outQ.Scale);
-                        }
-                        else
-                        {
-                            ge.IBert = IBert.GeluFromScale(inQ.Scale);
-                            ge.Requant = Dyadic.FromReal(IBert.GeluOutputScale(inQ.Scale) / outQ.Scale);
-                        }
-
-                        return outQ;
-                    }
-
-                    case LayerNormLayer ln:
-                    {
-                        TensorQuant outQ = Calibrated(node, prec.ActivationBits);
-                        int ch = node.Inputs[0].Shape[node.Inputs[0].Shape.Length - 1];
-                        float[]? gamma = node.Weight?.FloatData;
-                        float[]? beta = node.Bias?.FloatData;
-                        double normScale = IntLayerNorm.OutputScale(ch);
-                        ln.Requant = Enumerable.Range(0, ch).Select(c => Dyadic.FromReal((gamma?[c] ?? 1.0) * normScale / outQ.Scale)).ToArray();
-                        ln.Biases = Enumerable.Range(0, ch).Select(c => Numerics.Quantization.RoundHalfUp((beta?[c] ?? 0.0) / outQ.Scale)).ToArray();
-                        ln.Gamma = null;
-                        ln.Beta = null;
-                        return outQ;
-                    }
-
-                    case AvgPoolLayer p:
-                    {
-                        TensorQuant outQ = Calibrated(node, prec.ActivationBits);
-                        int count = node.Inputs[0].Shape[p.Axis];
-                        p.Requant = AveragePool.Multiplier(inQ.Scale, outQ.Scale, count);
-                        return outQ;
-                    }
-
-                    case ArgMaxLayer _:
-                        return new TensorQuant(ElementType.Int32, 1.0, 0);
-
-                    default:
-                        throw new NotSupportedException("no quantization rule for " + layer.Op);
-                }
             }
 
             private readonly Dictionary<string, int[]> quantizedWeights = new Dictionary<string, int[]>(StringComparer.Ordinal);

@@ -210,3 +210,27 @@ namespace QuantGen.Operators
         }
     }
 }
+
+namespace QuantGen.Model
+{
+    /// <summary>
+    /// Concatenation of its inputs (two or more, activations or initializers) along <see cref="Axis"/>. Quantized: input i
+    /// is requantized to the output's quantization, y = clamp(z_out + Requant[i].Apply(x - z_i)), the same rule for every
+    /// input; an input whose quantization equals the output's has Requant[i] = 1 (multiplier 1, shift 0), an exact copy.
+    /// </summary>
+    public sealed class ConcatLayer : LayerSpec
+    {
+        public ConcatLayer()
+            : base(OpKind.Concat)
+        {
+        }
+
+        /// <summary>Axis in [-rank, rank - 1]; negative counts from the last axis.</summary>
+        public int Axis { get; set; }
+
+        /// <summary>Quantized: one multiplier per input, S_i / S_out.</summary>
+        public Dyadic[]? Requant { get; set; }
+
+        public override LayerSpec CloneFloat() => CopyBase(new ConcatLayer { Axis = Axis });
+    }
+}

@@ -186,3 +186,31 @@ namespace QuantGen.Operators
         private static string Longs(long[] v) => "[" + string.Join(", ", v) + "]";
     }
 }
+
+namespace QuantGen.Model
+{
+    /// <summary>
+    /// A static strided slice as ONNX Slice defines it: for each listed axis, elements start, start + step, ... up to (not
+    /// including) end; negative starts/ends count from the end and are clamped to the axis; steps are non-zero and may be
+    /// negative. Output quantization = input quantization.
+    /// </summary>
+    public sealed class SliceLayer : LayerSpec
+    {
+        public SliceLayer()
+            : base(OpKind.Slice)
+        {
+        }
+
+        public long[] Starts { get; set; } = new long[0];
+
+        public long[] Ends { get; set; } = new long[0];
+
+        /// <summary>Axes the starts/ends/steps refer to (default: 0, 1, ...).</summary>
+        public int[] Axes { get; set; } = new int[0];
+
+        /// <summary>Steps (default: all 1).</summary>
+        public long[] Steps { get; set; } = new long[0];
+
+        public override LayerSpec CloneFloat() => CopyBase(new SliceLayer { Starts = (long[])Starts.Clone(), Ends = (long[])Ends.Clone(), Axes = (int[])Axes.Clone(), Steps = (long[])Steps.Clone() });
+    }
+}

@@ -146,3 +146,25 @@ namespace QuantGen.Operators
         }
     }
 }
+
+namespace QuantGen.Model
+{
+    /// <summary>
+    /// Splits its input along <see cref="Axis"/> into <see cref="LayerSpec.Outputs"/>, consecutive parts of the given
+    /// sizes (summing to the axis length). Every output keeps the input's quantization.
+    /// </summary>
+    public sealed class SplitLayer : LayerSpec
+    {
+        public SplitLayer()
+            : base(OpKind.Split)
+        {
+        }
+
+        public int Axis { get; set; }
+
+        /// <summary>Size of each part along the axis, one per output.</summary>
+        public int[] Sizes { get; set; } = new int[0];
+
+        public override LayerSpec CloneFloat() => CopyBase(new SplitLayer { Axis = Axis, Sizes = (int[])Sizes.Clone() });
+    }
+}
