@@ -25,54 +25,76 @@ namespace QuantGen.Tests.Conformance
         private readonly MethodInfo simdPath;
         private readonly MethodInfo? runGpu;
 
-        public CSharpRunner(QuantizedModel q, bool gpu)
+        private CSharpRunner(Type driverType)
         {
-            ModelGraph g = q.Graph;
-            ModelPlan plan = ModelPlan.Create(g, q.Ranges);
-            var target = new CSharpTarget("Conformance", "Model", Array.Empty<string>(), g.Name + ".qmodel.json");
-            CpuOutput cpu = CpuBackend.Emit(target, plan, string.Empty);
-            if (cpu.Plan == null)
-            {
-                throw new InvalidOperationException("no CPU lowering for " + string.Join(", ", cpu.Missing.Select(m => m.Node.Layer.Op)));
-            }
-
-            var sources = cpu.Files.Concat(KernelLibrary.CpuSources(cpu.Plan.Library)).Select(f => (f.HintName, f.Text)).ToList();
-            string tin = CSharp.Type(g.Input.Type), tout = CSharp.Type(g.Output.Type);
-            string driver = $$"""
-                using System;
-                namespace Conformance
-                {
-                    public static class Driver
-                    {
-                        public static string SimdPath() => Model.SimdPath;
-                        public static int[] RunCpu(int[] x)
-                        {
-                            var a = new {{tin}}[x.Length];
-                            for (int i = 0; i < x.Length; i++) a[i] = checked(({{tin}})x[i]);
-                            var y = new {{tout}}[Model.OutputLength];
-                            new Model().Infer(a, y);
-                            var r = new int[y.Length];
-                            for (int i = 0; i < y.Length; i++) r[i] = y[i];
-                            return r;
-                        }
-                        {{(gpu ? GpuDriver(tin, tout) : string.Empty)}}
-                    }
-                }
-                """;
-            sources.Add(("Driver.cs", driver));
-            if (gpu)
-            {
-                var missing = new List<MissingLowering>();
-                SourceFile file = GpuBackend.Emit(target, plan, string.Empty, missing) ?? throw new InvalidOperationException("no ILGPU lowering for " + string.Join(", ", missing.Select(m => m.Node.Layer.Op)));
-                sources.Add((file.HintName, file.Text));
-                sources.Add((GpuBackend.Kernels.HintName, GpuBackend.Kernels.Text));
-            }
-
-            Assembly asm = Compile(g.Name, sources, gpu);
-            Type driverType = asm.GetType("Conformance.Driver")!;
             runCpu = driverType.GetMethod("RunCpu")!;
             simdPath = driverType.GetMethod("SimdPath")!;
             runGpu = driverType.GetMethod("RunGpu");
+        }
+
+        /// <summary>
+        /// Emits every model into its own namespace and compiles them all in ONE compilation (one kernel library: the union
+        /// of what the models need), so a run over the corpus pays Roslyn's start-up once.
+        /// </summary>
+        public static Dictionary<string, CSharpRunner> CompileAll(IEnumerable<(string Key, QuantizedModel Model)> models, bool gpu)
+        {
+            var sources = new List<(string Hint, string Text)>();
+            KernelFiles library = KernelFiles.None;
+            var keys = new List<string>();
+            foreach ((string key, QuantizedModel q) in models)
+            {
+                string ns = "Conformance." + key;
+                ModelGraph g = q.Graph;
+                ModelPlan plan = ModelPlan.Create(g, q.Ranges);
+                var target = new CSharpTarget(ns, "Model", Array.Empty<string>(), g.Name + ".qmodel.json");
+                CpuOutput cpu = CpuBackend.Emit(target, plan, string.Empty);
+                if (cpu.Plan == null)
+                {
+                    throw new InvalidOperationException("no CPU lowering for " + string.Join(", ", cpu.Missing.Select(m => m.Node.Layer.Op)));
+                }
+
+                library |= cpu.Plan.Library;
+                sources.AddRange(cpu.Files.Select(f => (key + "/" + f.HintName, f.Text)));
+                string tin = CSharp.Type(g.Input.Type), tout = CSharp.Type(g.Output.Type);
+                sources.Add((key + "/Driver.cs", $$"""
+                    using System;
+                    namespace {{ns}}
+                    {
+                        public static class Driver
+                        {
+                            public static string SimdPath() => Model.SimdPath;
+                            public static int[] RunCpu(int[] x)
+                            {
+                                var a = new {{tin}}[x.Length];
+                                for (int i = 0; i < x.Length; i++) a[i] = checked(({{tin}})x[i]);
+                                var y = new {{tout}}[Model.OutputLength];
+                                new Model().Infer(a, y);
+                                var r = new int[y.Length];
+                                for (int i = 0; i < y.Length; i++) r[i] = y[i];
+                                return r;
+                            }
+                            {{(gpu ? GpuDriver(tin, tout) : string.Empty)}}
+                        }
+                    }
+                    """));
+                if (gpu)
+                {
+                    var missing = new List<MissingLowering>();
+                    SourceFile file = GpuBackend.Emit(target, plan, string.Empty, missing) ?? throw new InvalidOperationException("no ILGPU lowering for " + string.Join(", ", missing.Select(m => m.Node.Layer.Op)));
+                    sources.Add((key + "/" + file.HintName, file.Text));
+                }
+
+                keys.Add(key);
+            }
+
+            sources.AddRange(KernelLibrary.CpuSources(library).Select(f => (f.HintName, f.Text)));
+            if (gpu)
+            {
+                sources.Add((GpuBackend.Kernels.HintName, GpuBackend.Kernels.Text));
+            }
+
+            Assembly asm = Compile(sources, gpu);
+            return keys.ToDictionary(k => k, k => new CSharpRunner(asm.GetType("Conformance." + k + ".Driver")!));
         }
 
         public string SimdPath => (string)simdPath.Invoke(null, null)!;
@@ -100,7 +122,7 @@ namespace QuantGen.Tests.Conformance
             }
             """;
 
-        private static Assembly Compile(string name, List<(string Hint, string Text)> sources, bool gpu)
+        private static Assembly Compile(List<(string Hint, string Text)> sources, bool gpu)
         {
             var parse = new CSharpParseOptions(LanguageVersion.CSharp12);
             IEnumerable<string> paths = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
@@ -113,7 +135,7 @@ namespace QuantGen.Tests.Conformance
             var references = paths.Where(p => p.EndsWith(".dll", StringComparison.Ordinal)).Distinct().Select(p => (MetadataReference)MetadataReference.CreateFromFile(p));
             var trees = sources.Select(s => CSharpSyntaxTree.ParseText(s.Text, parse, path: "/conformance/" + s.Hint));
             CSharpCompilation compilation = CSharpCompilation.Create(
-                "Conformance_" + name,
+                "Conformance_" + Guid.NewGuid().ToString("N"),
                 trees,
                 references,
                 new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, optimizationLevel: OptimizationLevel.Release, nullableContextOptions: NullableContextOptions.Enable, allowUnsafe: true));
@@ -121,7 +143,7 @@ namespace QuantGen.Tests.Conformance
             Microsoft.CodeAnalysis.Emit.EmitResult result = compilation.Emit(pe);
             if (!result.Success)
             {
-                throw new InvalidOperationException($"the emitted code of {name} did not compile:\n" + string.Join("\n", result.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Take(20)));
+                throw new InvalidOperationException("the emitted code did not compile:\n" + string.Join("\n", result.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Take(20)));
             }
 
             pe.Position = 0;

@@ -14,15 +14,21 @@ namespace QuantGen.Tests.Conformance
     /// </summary>
     public class GpuConformanceTests
     {
+        private static readonly System.Lazy<(Dictionary<string, QuantizedModel> Models, Dictionary<string, CSharpRunner> Runners)> Compiled = new(() =>
+        {
+            Dictionary<string, QuantizedModel> models = Corpus.Cases.ToDictionary(c => c.Name, Corpus.Quantize);
+            return (models, CSharpRunner.CompileAll(models.Select(kv => (kv.Key, kv.Value)), gpu: true));
+        });
+
         public static IEnumerable<object[]> CaseNames => Corpus.Cases.Select(c => new object[] { c.Name });
 
         [Theory]
         [MemberData(nameof(CaseNames))]
         public void CaseIsBitExactOnTheIlgpuCpuAccelerator(string name)
         {
-            QuantizedModel q = Corpus.Quantize(Corpus.Find(name));
+            QuantizedModel q = Compiled.Value.Models[name];
             var reference = new ReferenceInterpreter(q.Graph);
-            var runner = new CSharpRunner(q, gpu: true);
+            CSharpRunner runner = Compiled.Value.Runners[name];
             List<int[]> inputs = Inputs.For(q.Graph, 6);
             using Context context = Context.Create(b => b.CPU());
             using CPUAccelerator accelerator = context.CreateCPUAccelerator(0);
