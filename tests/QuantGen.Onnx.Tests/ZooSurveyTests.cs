@@ -127,6 +127,64 @@ namespace QuantGen.Onnx.Tests
             Assert.True(max <= 1e-4 * Math.Max(1, scale), $"max {max}");
         }
 
+        /// <summary>
+        /// Quantized exports that import, against ONNX Runtime on the same file (32 random inputs in [0, 1)): the QAT
+        /// ConvBn/LinearBn folds, Q -> Cast -> DQ, the Add -> Relu quantization and the per-channel weight-scale folds
+        /// must keep the integers within a few LSB of ORT, which evaluates the same graph with float between its Q/DQ nodes
+        /// (MobileNet's QAT export: 27 convolutions whose Div/Add/BatchNormalization ORT computes in float, 4 LSB at p99).
+        /// </summary>
+        [Theory]
+        [InlineData("jet_tagger_qat.onnx", new[] { 1, 16 }, 2)]
+        [InlineData("jet_tagger_ortqdq.onnx", new[] { 1, 16 }, 2)]
+        [InlineData("ad_autoencoder_qat.onnx", new[] { 1, 640 }, 2)]
+        [InlineData("ad_autoencoder_convert.onnx", new[] { 1, 640 }, 2)]
+        [InlineData("ad_autoencoder_ortqdq.onnx", new[] { 1, 640 }, 2)]
+        [InlineData("resnet8_qat.onnx", new[] { 1, 3, 32, 32 }, 2)]
+        [InlineData("resnet8_convert.onnx", new[] { 1, 3, 32, 32 }, 2)]
+        [InlineData("resnet8_ortqdq.onnx", new[] { 1, 3, 32, 32 }, 2)]
+        [InlineData("ds_cnn_convert.onnx", new[] { 1, 1, 49, 10 }, 2)]
+        [InlineData("ds_cnn_ortqdq.onnx", new[] { 1, 1, 49, 10 }, 2)]
+        [InlineData("mobilenet_v1_qat.onnx", new[] { 1, 3, 96, 96 }, 4)]
+        [InlineData("mobilenet_v1_convert.onnx", new[] { 1, 3, 96, 96 }, 2)]
+        [InlineData("mobilenet_v1_ortqdq.onnx", new[] { 1, 3, 96, 96 }, 2)]
+        public void QuantizedExportsAgreeWithOnnxRuntime(string file, int[] shape, int maxP99)
+        {
+            string path = Zoo(file);
+            OnnxImportResult r = OnnxImporter.ImportQdq(path);
+            foreach (string n in r.Notes)
+            {
+                output.WriteLine(n);
+            }
+
+            int size = shape.Aggregate(1, (p, d) => p * d);
+            // ORT's QDQ fusions reject torch 1.13's QAT export of residual models (QLinearAdd: "Scale and Zero-point must
+            // be a scalar", the scales are 1-element tensors): compare against ORT's unoptimized graph, the ONNX semantics.
+            using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL };
+            using var session = new InferenceSession(path, options);
+            var oracle = new ReferenceInterpreter(r.Model.Graph);
+            int same = 0, samples = 0;
+            var lsb = new List<long>();
+            foreach (float[] x in Inputs(32, size, seed: 21))
+            {
+                int[] q = oracle.Run(oracle.Quantize(x));
+                float[] ort = Fixtures.RunOrt(session, x, shape);
+                samples++;
+                same += Fixtures.ArgMax(oracle.Dequantize(q)) == Fixtures.ArgMax(ort) ? 1 : 0;
+                var oq = oracle.OutputQuant;
+                lsb.AddRange(q.Select((v, i) => Math.Abs((long)Math.Round(ort[i] / oq.Scale + oq.ZeroPoint, MidpointRounding.ToEven) - v)));
+            }
+
+            lsb.Sort();
+            long p99 = lsb[(int)Math.Ceiling(0.99 * lsb.Count) - 1], max = lsb[lsb.Count - 1];
+            bool softmaxOut = r.Model.Graph.Nodes[r.Model.Graph.Nodes.Count - 1].Layer.Op == OpKind.Softmax;
+            output.WriteLine($"{file}: {r.Model.Graph.Nodes.Count} layers; top-1 same {same}/{samples}; outputs differing {lsb.Count(v => v != 0)}/{lsb.Count}, p99 {p99}, max {max} LSB" + (softmaxOut ? " (Shiftmax's int16 output vs ORT's uint8 softmax: LSB not comparable)" : string.Empty));
+            Assert.True(same >= samples - 1, $"top-1 {same}/{samples}");
+            if (!softmaxOut)
+            {
+                Assert.True(p99 <= maxP99, $"p99 {p99} LSB");
+            }
+        }
+
         /// <summary>Prints the survey table (docs/import.md); asserts nothing beyond the per-file theory.</summary>
         [Fact]
         public void SurveyTable()
