@@ -52,13 +52,21 @@ namespace QuantGen.Onnx
     /// Softmax -> Softmax (Shiftmax), ReduceMean -> AvgPool, Reshape/Flatten/Squeeze/Unsqueeze/Transpose as data
     /// movement, Identity/Dropout removed.
     /// </summary>
-    internal sealed class OnnxLowering
+    internal sealed partial class OnnxLowering
     {
         private static readonly string[] Supported =
         {
             "Add", "Clip", "DequantizeLinear", "Div (scalar, after MatMul; or the GELU chain)", "Dropout", "Erf (GELU chain)", "Flatten", "Gelu", "Gemm",
-            "Identity", "LayerNormalization", "MatMul", "Conv (2-D, any group)", "BatchNormalization (folded into the Conv before it)", "MaxPool (2-D)", "GlobalAveragePool", "Mul (scalar, after MatMul; or the GELU chain)", "QuantizeLinear", "ReduceMean", "Relu", "Reshape",
-            "Softmax", "Squeeze", "Transpose", "Unsqueeze",
+            "Identity", "LayerNormalization (or its opset-13 decomposition)", "MatMul", "Conv (2-D, any group)", "BatchNormalization (folded into the Conv/Gemm/MatMul before it)", "MaxPool (2-D)",
+            "GlobalAveragePool", "AveragePool (over the whole map)", "Pad (all zeros)", "Mul (scalar, after MatMul; or the GELU chain)", "QuantizeLinear", "ReduceMean (adjacent axes)", "Relu", "Reshape",
+            "Softmax", "Squeeze", "Transpose", "Unsqueeze", "shape computations and constant arithmetic with static results (folded)",
+        };
+
+        /// <summary>Operators with a case in the second pass (alone or as the start of a pattern).</summary>
+        private static readonly HashSet<string> LoweredOps = new HashSet<string>(StringComparer.Ordinal)
+        {
+            "Gemm", "MatMul", "Add", "Relu", "Clip", "Softmax", "Gelu", "Div", "Mul", "Pow", "Sub", "Tanh", "Erf", "LayerNormalization", "ReduceMean",
+            "AveragePool", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose", "Conv", "MaxPool", "GlobalAveragePool", "BatchNormalization",
         };
 
         private readonly string file;
@@ -72,6 +80,7 @@ namespace QuantGen.Onnx
         private readonly Dictionary<string, TensorQuant> quant = new Dictionary<string, TensorQuant>(StringComparer.Ordinal);
         private readonly Dictionary<string, (string X, TensorQuant Q, OnnxNode Node)> pendingQ = new Dictionary<string, (string, TensorQuant, OnnxNode)>(StringComparer.Ordinal);
         private readonly Dictionary<string, int[]> shapes = new Dictionary<string, int[]>(StringComparer.Ordinal);
+        private readonly Dictionary<string, OnnxNode> quantBy = new Dictionary<string, OnnxNode>(StringComparer.Ordinal);
         private readonly Dictionary<string, int> consumers = new Dictionary<string, int>(StringComparer.Ordinal);
         private readonly Dictionary<string, string> names = new Dictionary<string, string>(StringComparer.Ordinal);
         private readonly HashSet<string> usedNames = new HashSet<string>(StringComparer.Ordinal);
@@ -163,6 +172,12 @@ namespace QuantGen.Onnx
             string output = ReadOutput();
             foreach (Node n in rest)
             {
+                // Shape reads only the static shape, never the data: it does not keep a tensor from being fused.
+                if (n.Op == "Shape")
+                {
+                    continue;
+                }
+
                 foreach (string i in n.In)
                 {
                     consumers[i] = consumers.TryGetValue(i, out int c) ? c + 1 : 1;
@@ -171,6 +186,8 @@ namespace QuantGen.Onnx
 
             consumers[output] = consumers.TryGetValue(output, out int oc) ? oc + 1 : 1;
             LowerNodes();
+            NoteFolded();
+            ThrowIfProblems();
             spec.Name = modelName;
             spec.Weights = modelName + ".float.safetensors";
             spec.Output = Name(output);
@@ -205,45 +222,61 @@ namespace QuantGen.Onnx
         private void ReadInput()
         {
             var inputs = graph.Inputs.Where(i => !consts.ContainsKey(i.Name)).ToList();
+            if (inputs.Count == 0)
+            {
+                throw Fail(OnnxErrors.GraphStructure, "graph inputs", "the graph has 0 inputs; a QuantGen model has exactly one input");
+            }
+
             if (inputs.Count != 1)
             {
-                throw Fail(OnnxErrors.GraphStructure, "graph inputs", $"the graph has {inputs.Count} inputs ({string.Join(", ", inputs.Select(i => "'" + i.Name + "'"))}); a QuantGen model has exactly one input");
+                Record(null, Fail(OnnxErrors.GraphStructure, "graph inputs", $"the graph has {inputs.Count} inputs ({string.Join(", ", inputs.Select(i => "'" + i.Name + "'"))}); a QuantGen model has exactly one input (several named inputs are planned)"), false);
             }
 
-            OnnxValueInfo input = inputs[0];
-            string place = "input '" + input.Name + "'";
-            if (!input.IsTensor || input.ElemType != OnnxDataType.Float)
+            // With several inputs the first float one is the model input; the others are read on to find every other problem.
+            OnnxValueInfo primary = inputs.FirstOrDefault(i => i.IsTensor && i.ElemType == OnnxDataType.Float) ?? inputs[0];
+            foreach (OnnxValueInfo input in inputs)
             {
-                throw Fail(OnnxErrors.UnsupportedDataType, place, $"the input is {(input.IsTensor ? OnnxDataType.Name(input.ElemType) : "not a tensor")}; QuantGen imports models with one float input");
-            }
-
-            if (input.Dims == null)
-            {
-                throw Fail(OnnxErrors.DynamicShape, place, "the input has no shape; export with a fixed input shape");
-            }
-
-            var dims = new int[input.Dims.Count];
-            for (int i = 0; i < dims.Length; i++)
-            {
-                OnnxDim d = input.Dims[i];
-                if (d.Value is long v && v > 0 && v <= TensorLimits.MaxElements)
+                string place = "input '" + input.Name + "'";
+                if (!input.IsTensor || input.ElemType != OnnxDataType.Float)
                 {
-                    dims[i] = (int)v;
+                    bool ids = input.IsTensor && (input.ElemType == OnnxDataType.Int64 || input.ElemType == OnnxDataType.Int32);
+                    Record(null, Fail(OnnxErrors.UnsupportedDataType, place, $"the input is {(input.IsTensor ? OnnxDataType.Name(input.ElemType) : "not a tensor")}; QuantGen imports models with one float input" + (ids ? " (integer inputs such as token ids feeding an embedding Gather are not yet supported)" : string.Empty)), false);
                 }
-                else if (i == 0 && d.Value == null && dims.Length > 1)
-                {
-                    dims[i] = 1;
-                    notes.Add($"input '{input.Name}': dynamic batch dimension '{d}' fixed to 1");
-                }
-                else
-                {
-                    throw Fail(OnnxErrors.DynamicShape, place, $"dimension {i} of the input is '{d}' (shape [{string.Join(", ", input.Dims)}]); QuantGen compiles fixed shapes: export with a fixed shape (only a leading batch dimension may be symbolic, and it becomes 1)");
-                }
-            }
 
-            inputName = input.Name;
-            shapes[input.Name] = dims;
-            spec.Input = new InputSpec { Name = Name(input.Name), Shape = dims };
+                if (input.Dims == null)
+                {
+                    throw Fail(OnnxErrors.DynamicShape, place, "the input has no shape; export with a fixed input shape");
+                }
+
+                var dims = new int[input.Dims.Count];
+                for (int i = 0; i < dims.Length; i++)
+                {
+                    OnnxDim d = input.Dims[i];
+                    if (d.Value is long v && v > 0 && v <= TensorLimits.MaxElements)
+                    {
+                        dims[i] = (int)v;
+                    }
+                    else if (i == 0 && d.Value == null && dims.Length > 1)
+                    {
+                        dims[i] = 1;
+                        notes.Add($"input '{input.Name}': dynamic batch dimension '{d}' fixed to 1");
+                    }
+                    else
+                    {
+                        throw Fail(OnnxErrors.DynamicShape, place, $"dimension {i} of the input is '{d}' (shape [{string.Join(", ", input.Dims)}]); QuantGen compiles fixed shapes: export with a fixed shape (only a leading batch dimension may be symbolic, and it becomes 1)");
+                    }
+                }
+
+                shapes[input.Name] = dims;
+                if (input != primary)
+                {
+                    produced.Add(input.Name);
+                    continue;
+                }
+
+                inputName = input.Name;
+                spec.Input = new InputSpec { Name = Name(input.Name), Shape = dims };
+            }
         }
 
         private string ReadOutput()
@@ -283,7 +316,12 @@ namespace QuantGen.Onnx
             {
                 if (n.Domain.Length > 0 && n.Domain != "ai.onnx")
                 {
-                    throw Fail(OnnxErrors.UnsupportedOperator, n.Place, $"operator {n.Domain}.{n.OpType} is from the custom domain \"{n.Domain}\"; QuantGen imports standard ONNX operators only (export without runtime-specific fusions, e.g. with onnxruntime's graph optimizations off)");
+                    string why = n.Domain.StartsWith("pkg.", StringComparison.Ordinal)
+                        ? "a local function of torch's dynamo exporter: export with torch.onnx.export(..., dynamo=False), or inline the functions (onnx.inliner.inline_local_functions)"
+                        : "export without runtime-specific fusions, e.g. with onnxruntime's graph optimizations off";
+                    Record(n, Fail(OnnxErrors.UnsupportedOperator, n.Place, $"operator {n.Domain}.{n.OpType} is from the custom domain \"{n.Domain}\"; QuantGen imports standard ONNX operators only ({why})"), false);
+                    MarkFailed(n);
+                    continue;
                 }
 
                 if (n.Outputs.Count == 0)
@@ -313,54 +351,72 @@ namespace QuantGen.Onnx
                     ins.Add(r);
                 }
 
-                switch (n.OpType)
+                try
                 {
-                    case "Constant":
-                        consts[n.Outputs[0]] = ConstantValue(n);
-                        continue;
-                    case "Identity":
-                    case "Dropout":
-                        if (n.Outputs.Count > 1 && n.Outputs[1].Length > 0)
-                        {
-                            throw Fail(OnnxErrors.UnsupportedAttribute, n.Place, "Dropout's mask output is used; QuantGen imports inference graphs (drop the mask)");
-                        }
-
-                        if (consts.TryGetValue(ins[0], out TensorValue? cv))
-                        {
-                            consts[n.Outputs[0]] = cv;
-                            if (qconsts.TryGetValue(ins[0], out QConst? qc))
-                            {
-                                qconsts[n.Outputs[0]] = qc;
-                            }
-                        }
-                        else
-                        {
-                            alias[n.Outputs[0]] = ins[0];
-                        }
-
-                        continue;
-                    case "QuantizeLinear":
-                        sawQdq = true;
-                        FoldQuantize(n, ins);
-                        continue;
-                    case "DequantizeLinear":
-                        sawQdq = true;
-                        FoldDequantize(n, ins);
-                        continue;
+                    LowerPass1(n, ins);
                 }
-
-                if (pendingQ.Keys.Intersect(ins).FirstOrDefault() is string q)
+                catch (OnnxImportException e)
                 {
-                    throw Fail(OnnxErrors.InvalidQuantization, n.Place, $"reads the integer output '{q}' of a QuantizeLinear directly; QuantGen imports QDQ graphs, where every QuantizeLinear is followed by a DequantizeLinear");
+                    Record(n, e, ins.Any(failed.Contains));
+                    MarkFailed(n);
                 }
+            }
+        }
 
-                rest.Add(new Node(n, ins));
-                foreach (string o in n.Outputs)
-                {
-                    if (o.Length > 0)
+        private void LowerPass1(OnnxNode n, List<string> ins)
+        {
+            if (TryFoldPass1(n, ins))
+            {
+                return;
+            }
+
+            switch (n.OpType)
+            {
+                case "Constant":
+                    consts[n.Outputs[0]] = ConstantValue(n);
+                    return;
+                case "Identity":
+                case "Dropout":
+                    if (n.Outputs.Count > 1 && n.Outputs[1].Length > 0)
                     {
-                        produced.Add(o);
+                        throw Fail(OnnxErrors.UnsupportedAttribute, n.Place, "Dropout's mask output is used; QuantGen imports inference graphs (drop the mask)");
                     }
+
+                    if (consts.TryGetValue(ins[0], out TensorValue? cv))
+                    {
+                        consts[n.Outputs[0]] = cv;
+                        if (qconsts.TryGetValue(ins[0], out QConst? qc))
+                        {
+                            qconsts[n.Outputs[0]] = qc;
+                        }
+                    }
+                    else
+                    {
+                        alias[n.Outputs[0]] = ins[0];
+                    }
+
+                    return;
+                case "QuantizeLinear":
+                    sawQdq = true;
+                    FoldQuantize(n, ins);
+                    return;
+                case "DequantizeLinear":
+                    sawQdq = true;
+                    FoldDequantize(n, ins);
+                    return;
+            }
+
+            if (pendingQ.Keys.Intersect(ins).FirstOrDefault() is string q)
+            {
+                throw Fail(OnnxErrors.InvalidQuantization, n.Place, $"reads the integer output '{q}' of a QuantizeLinear directly; QuantGen imports QDQ graphs, where every QuantizeLinear is followed by a DequantizeLinear");
+            }
+
+            rest.Add(new Node(n, ins));
+            foreach (string o in n.Outputs)
+            {
+                if (o.Length > 0)
+                {
+                    produced.Add(o);
                 }
             }
         }
@@ -556,8 +612,15 @@ namespace QuantGen.Onnx
             string x = pq.X;
             if (quant.TryGetValue(x, out TensorQuant? prev) && (prev.Scale != pq.Q.Scale || prev.ZeroPoint != pq.Q.ZeroPoint || prev.Type != pq.Q.Type))
             {
-                throw Fail(OnnxErrors.InvalidQuantization, n.Place, $"'{x}' is quantized twice with different parameters ({prev} and {pq.Q})");
+                // FX gives the tensors before and after a Dropout/Identity their own fake quant: equal parameters are a
+                // no-op (accepted above); different ones would need a requantize layer.
+                string via = quantBy.TryGetValue(x, out OnnxNode? first) ? " by " + first.Place + " and again" : string.Empty;
+                Record(pq.Node, Fail(OnnxErrors.InvalidQuantization, pq.Node.Place, $"'{x}' is quantized{via} with different parameters ({prev}, then {pq.Q}) with nothing but Identity/Dropout between them: back-to-back requantization needs a Requantize operator, which QuantGen does not have yet; give both fake quants the same parameters (e.g. remove the Dropout before prepare_qat_fx)"), false);
+                alias[n.Outputs[0]] = x;
+                return;
             }
+
+            quantBy.TryAdd(x, pq.Node);
 
             quant[x] = pq.Q;
             alias[n.Outputs[0]] = x;
@@ -631,6 +694,11 @@ namespace QuantGen.Onnx
 
         private int[] ShapeOf(string t, OnnxNode at)
         {
+            if (failed.Contains(t))
+            {
+                throw new BlockedException();
+            }
+
             if (shapes.TryGetValue(t, out int[]? s))
             {
                 return s;
@@ -668,9 +736,15 @@ namespace QuantGen.Onnx
             return layer;
         }
 
-        private string AddFloatInitializer(string onnxName, int[] shape, float[] data)
+        /// <summary>A float initializer; <paramref name="fresh"/> (values computed at import) never reuses another tensor's name.</summary>
+        private string AddFloatInitializer(string onnxName, int[] shape, float[] data, bool fresh = false)
         {
             string name = Name(onnxName);
+            for (int k = 2; fresh && initNames.Contains(name); k++)
+            {
+                name = Name(onnxName + "_" + k.ToString(CultureInfo.InvariantCulture));
+            }
+
             if (initNames.Add(name))
             {
                 spec.Initializers.Add(new InitializerSpec { Name = name, Type = ElementType.Float32, Shape = shape });
@@ -701,7 +775,7 @@ namespace QuantGen.Onnx
                     return null;
                 }
 
-                return rest.FirstOrDefault(r => !done.Contains(r) && r.In.Contains(t));
+                return rest.FirstOrDefault(r => !done.Contains(r) && r.Op != "Shape" && r.In.Contains(t));
             }
 
             foreach (OnnxValueInfo v in graph.Inputs)
@@ -722,95 +796,125 @@ namespace QuantGen.Onnx
                 }
 
                 done.Add(n);
-                OnnxNode src = n.Src;
-                foreach (string extra in src.Outputs.Skip(1))
+                if (TryFoldPass2(n))
                 {
-                    if (extra.Length > 0 && Uses(extra) > 0)
-                    {
-                        throw Fail(OnnxErrors.UnsupportedAttribute, src.Place, $"its extra output '{extra}' is used; QuantGen maps the first output only");
-                    }
+                    continue;
                 }
 
-                switch (n.Op)
+                try
                 {
-                    case "Gemm":
-                    case "MatMul":
-                        if (n.Op == "MatMul" && !consts.ContainsKey(n.In[1]))
-                        {
-                            LowerMatMul(n, SoleConsumer, done);
-                        }
-                        else
-                        {
-                            LowerDense(n, SoleConsumer, done);
-                        }
+                    OnnxNode src = n.Src;
+                    if (!LoweredOps.Contains(n.Op))
+                    {
+                        throw Fail(OnnxErrors.UnsupportedOperator, src.Place, ExportHints.Unsupported(src, string.Join(", ", Supported)));
+                    }
 
-                        break;
-                    case "Add":
-                        if (!(n.In.Any(i => ScalarConst(i) != null) && TryElementwiseGelu(n, done)))
+                    foreach (string extra in src.Outputs.Skip(1))
+                    {
+                        if (extra.Length > 0 && Uses(extra) > 0)
                         {
-                            LowerAdd(n);
+                            throw Fail(OnnxErrors.UnsupportedAttribute, src.Place, $"its extra output '{extra}' is used; QuantGen maps the first output only");
                         }
+                    }
 
-                        break;
-                    case "Relu":
-                        Add(new ReluLayer(), n, n.Out, n.In[0]);
-                        Produce(n.Out, ShapeOf(n.In[0], src));
-                        break;
-                    case "Clip":
-                        LowerClip(n);
-                        break;
-                    case "Softmax":
-                        LowerSoftmax(n);
-                        break;
-                    case "Gelu":
-                        Add(new GeluLayer(), n, n.Out, n.In[0]);
-                        Produce(n.Out, ShapeOf(n.In[0], src));
-                        if (src.Attribute("approximate") is OnnxAttribute ap && System.Text.Encoding.UTF8.GetString(ap.S) == "tanh")
-                        {
-                            notes.Add($"{src.Place}: tanh-approximated GELU mapped to ShiftGELU (x * sigmoid(1.702 x))");
-                        }
+                    switch (n.Op)
+                    {
+                        case "Gemm":
+                        case "MatMul":
+                            if (n.Op == "MatMul" && !consts.ContainsKey(n.In[1]))
+                            {
+                                LowerMatMul(n, SoleConsumer, done);
+                            }
+                            else
+                            {
+                                LowerDense(n, SoleConsumer, done);
+                            }
 
-                        break;
-                    case "Div":
-                    case "Mul":
-                    case "Pow":
-                    case "Sub":
-                    case "Tanh":
-                    case "Erf":
-                        if (!TryGeluChain(n, SoleConsumer, done) && !TryElementwiseGelu(n, done))
-                        {
-                            throw Fail(OnnxErrors.UnsupportedOperator, src.Place, $"{n.Op} is supported only as a scalar factor right after a MatMul of two activations, or inside a GELU written out element by element (x * 0.5 * (1 + erf(x / sqrt 2)) or the tanh form); this one is neither");
-                        }
+                            break;
+                        case "Add":
+                            if (!(n.In.Any(i => ScalarConst(i) != null) && TryElementwiseGelu(n, done)))
+                            {
+                                LowerAdd(n);
+                            }
 
-                        break;
-                    case "LayerNormalization":
-                        LowerLayerNorm(n);
-                        break;
-                    case "ReduceMean":
-                        LowerReduceMean(n);
-                        break;
-                    case "Reshape":
-                    case "Flatten":
-                    case "Squeeze":
-                    case "Unsqueeze":
-                        LowerReshape(n);
-                        break;
-                    case "Transpose":
-                        LowerTranspose(n);
-                        break;
-                    case "Conv":
-                        LowerConv(n, SoleConsumer, done);
-                        break;
-                    case "MaxPool":
-                        LowerMaxPool(n);
-                        break;
-                    case "GlobalAveragePool":
-                        LowerGlobalAveragePool(n);
-                        break;
-                    case "BatchNormalization":
-                        throw Fail(OnnxErrors.UnsupportedOperator, src.Place, "BatchNormalization is imported only when it directly follows a Conv whose output feeds nothing else (it is folded into the convolution's weights and bias); this one does not");
-                    default:
-                        throw Fail(OnnxErrors.UnsupportedOperator, src.Place, $"operator {n.Op} is not supported; supported: {string.Join(", ", Supported)}");
+                            break;
+                        case "Relu":
+                            Add(new ReluLayer(), n, n.Out, n.In[0]);
+                            Produce(n.Out, ShapeOf(n.In[0], src));
+                            break;
+                        case "Clip":
+                            LowerClip(n);
+                            break;
+                        case "Softmax":
+                            LowerSoftmax(n);
+                            break;
+                        case "Gelu":
+                            Add(new GeluLayer(), n, n.Out, n.In[0]);
+                            Produce(n.Out, ShapeOf(n.In[0], src));
+                            if (src.Attribute("approximate") is OnnxAttribute ap && System.Text.Encoding.UTF8.GetString(ap.S) == "tanh")
+                            {
+                                notes.Add($"{src.Place}: tanh-approximated GELU mapped to ShiftGELU (x * sigmoid(1.702 x))");
+                            }
+
+                            break;
+                        case "Div":
+                        case "Mul":
+                        case "Pow":
+                        case "Sub":
+                        case "Tanh":
+                        case "Erf":
+                            if (!TryGeluChain(n, SoleConsumer, done) && !TryElementwiseGelu(n, done))
+                            {
+                                throw Fail(OnnxErrors.UnsupportedOperator, src.Place, $"{n.Op} is supported only as a scalar factor right after a MatMul of two activations, or inside a GELU written out element by element (x * 0.5 * (1 + erf(x / sqrt 2)) or the tanh form); this one is neither" + (ExportHints.Needs(n.Op) is string needs ? ": " + needs : string.Empty));
+                            }
+
+                            break;
+                        case "LayerNormalization":
+                            LowerLayerNorm(n);
+                            break;
+                        case "ReduceMean":
+                            if (!TryDecomposedLayerNorm(n, done))
+                            {
+                                LowerReduceMean(n);
+                            }
+
+                            break;
+                        case "AveragePool":
+                            LowerAveragePool(n);
+                            break;
+                        case "Reshape":
+                        case "Flatten":
+                        case "Squeeze":
+                        case "Unsqueeze":
+                            LowerReshape(n);
+                            break;
+                        case "Transpose":
+                            LowerTranspose(n);
+                            break;
+                        case "Conv":
+                            LowerConv(n, SoleConsumer, done);
+                            break;
+                        case "MaxPool":
+                            LowerMaxPool(n);
+                            break;
+                        case "GlobalAveragePool":
+                            LowerGlobalAveragePool(n);
+                            break;
+                        case "BatchNormalization":
+                            throw Fail(OnnxErrors.UnsupportedOperator, src.Place, "BatchNormalization is imported only when it follows a Conv or a 2-D Gemm/MatMul (possibly through torch's QAT Div/Add) whose output feeds nothing else: it is folded into the weights and bias; this one does not. " + ExportHints.Needs("BatchNormalization"));
+                        default:
+                            throw Fail(OnnxErrors.UnsupportedOperator, src.Place, ExportHints.Unsupported(src, string.Join(", ", Supported)));
+                    }
+                }
+                catch (OnnxImportException e)
+                {
+                    Record(n.Src, e, n.In.Any(failed.Contains));
+                    MarkFailed(n.Src);
+                }
+                catch (BlockedException)
+                {
+                    blocked++;
+                    MarkFailed(n.Src);
                 }
             }
         }
@@ -883,49 +987,38 @@ namespace QuantGen.Onnx
                 Strides = Ints2(src, "strides", new[] { 1, 1 }, 2),
                 Pads = Ints2(src, "pads", new[] { 0, 0, 0, 0 }, 4),
             };
-            string output = n.Out;
             bool quantizedWeight = qconsts.TryGetValue(n.In[1], out QConst? qw);
-            if (soleConsumer(output) is Node bn && bn.Op == "BatchNormalization" && !quant.ContainsKey(output))
+            int kh = w.Dims[2], kw = w.Dims[3];
+            int ho = (xs[2] + cv.Pads[0] + cv.Pads[2] - kh) / cv.Strides[0] + 1, wo = (xs[3] + cv.Pads[1] + cv.Pads[3] - kw) / cv.Strides[1] + 1;
+            int[] outShape = { xs[0], o, ho, wo };
+            AffineChain chain = CollectAffine(n.Out, outShape, 1, soleConsumer);
+            string output = chain.Output;
+            bool folded = chain.Nodes.Count > 0;
+            if (folded)
             {
-                if (quantizedWeight)
-                {
-                    throw Fail(OnnxErrors.InvalidQuantization, bn.Src.Place, "BatchNormalization after a convolution with quantized weights cannot be folded exactly; fold it before quantizing (QAT/PTQ tools do this when exporting)");
-                }
-
-                float[] gamma = Const(bn, 1, "scale").Floats!, beta = Const(bn, 2, "B").Floats!, mean = Const(bn, 3, "mean").Floats!, variance = Const(bn, 4, "var").Floats!;
-                float eps = bn.Src.Attribute("epsilon")?.F ?? 1e-5f;
-                if (gamma.Length != o || beta.Length != o || mean.Length != o || variance.Length != o)
-                {
-                    throw Fail(OnnxErrors.UnsupportedAttribute, bn.Src.Place, $"BatchNormalization parameters need {o} values each (the convolution's output channels)");
-                }
-
-                for (int c = 0; c < o; c++)
-                {
-                    double f = gamma[c] / Math.Sqrt(variance[c] + (double)eps);
-                    for (int j = 0; j < per; j++)
-                    {
-                        wf[c * per + j] = (float)(wf[c * per + j] * f);
-                    }
-
-                    bf[c] = (float)((bf[c] - mean[c]) * f + beta[c]);
-                }
-
+                bf = ApplyAffine(chain, wf, per, bf);
                 hasBias = true;
-                done.Add(bn);
-                output = bn.Out;
-                notes.Add($"{bn.Src.Place}: folded into {src.Place}");
+                foreach (Node m in chain.Nodes)
+                {
+                    done.Add(m);
+                }
+
+                NoteAffine(chain, src);
             }
 
-            string wName = AddFloatInitializer(n.In[1] + (output != n.Out ? ".bnfolded" : string.Empty), w.Dims, wf);
+            string wName = AddFloatInitializer(n.In[1] + (chain.ScalesWeights ? ".bnfolded" : string.Empty), w.Dims, wf, chain.ScalesWeights);
             cv.Weight = wName;
             if (quantizedWeight)
             {
-                fixedWeights[wName] = FixedWeight(qw!, true, per, o, src);
+                FixedTensor fw = FixedWeight(qw!, true, per, o, src);
+                fixedWeights[wName] = chain.ScalesWeights ? ScaleFixed(fw, chain, per, src) : fw;
             }
 
             if (hasBias)
             {
-                cv.Bias = AddFloatInitializer((n.In.Count > 2 && n.In[2].Length > 0 ? n.In[2] : n.In[1] + ".bias") + (output != n.Out ? ".bnfolded" : string.Empty), new[] { o }, bf);
+                cv.Bias = chain.BiasSource != null && !(n.In.Count > 2 && n.In[2].Length > 0)
+                    ? AddFloatInitializer(chain.BiasSource, new[] { o }, bf)
+                    : AddFloatInitializer((n.In.Count > 2 && n.In[2].Length > 0 ? n.In[2] : n.In[1] + ".bias") + (folded ? ".bnfolded" : string.Empty), new[] { o }, bf, folded);
             }
 
             if (soleConsumer(output) is Node act && (act.Op == "Relu" || act.Op == "Clip") && (!quant.ContainsKey(output) || SameQuant(output, act.Out)))
@@ -940,9 +1033,7 @@ namespace QuantGen.Onnx
             }
 
             Add(cv, n, output, n.In[0]);
-            int kh = w.Dims[2], kw = w.Dims[3];
-            int ho = (xs[2] + cv.Pads[0] + cv.Pads[2] - kh) / cv.Strides[0] + 1, wo = (xs[3] + cv.Pads[1] + cv.Pads[3] - kw) / cv.Strides[1] + 1;
-            Produce(output, new[] { xs[0], o, ho, wo });
+            Produce(output, outShape);
         }
 
         private void LowerMaxPool(Node n)
@@ -1046,16 +1137,8 @@ namespace QuantGen.Onnx
                 throw Fail(OnnxErrors.GraphStructure, src.Place, $"the input '{n.In[0]}' has shape [{string.Join(", ", xs)}] but the weight expects {k} features");
             }
 
-            float[] wf = transB ? w.Floats! : Transpose2(w.Floats!, k, outCh);
-            string wName = AddFloatInitializer(n.In[1] + (transB ? string.Empty : ".T"), new[] { outCh, k }, wf);
-            if (qconsts.TryGetValue(n.In[1], out QConst? qw))
-            {
-                fixedWeights[wName] = FixedWeight(qw, transB, k, outCh, src);
-            }
-
-            var dense = new DenseLayer { Weight = wName };
-            string output = n.Out;
-            string? biasName = null;
+            float[] wf = transB ? (float[])w.Floats!.Clone() : Transpose2(w.Floats!, k, outCh);
+            float[]? gemmBias = null;
             if (gemm && n.In.Count > 2 && n.In[2].Length > 0)
             {
                 TensorValue b = Const(n, 2, "bias C");
@@ -1064,19 +1147,45 @@ namespace QuantGen.Onnx
                     throw Fail(OnnxErrors.UnsupportedAttribute, src.Place, $"the bias C '{n.In[2]}' has {b.Count} values; QuantGen needs one per output channel ({outCh})");
                 }
 
-                biasName = AddFloatInitializer(n.In[2], new[] { outCh }, b.Floats ?? b.AsDoubles().Select(v => (float)v).ToArray());
+                gemmBias = b.Floats ?? b.AsDoubles().Select(v => (float)v).ToArray();
             }
 
-            // MatMul + Add(bias): fuse when the MatMul output feeds only the Add and is not itself quantized.
-            if (biasName == null && !quant.ContainsKey(output) && soleConsumer(output) is Node addN && addN.Op == "Add")
+            // Bias Add, BatchNormalization (on [N, C]), QAT's Div/Add/BatchNormalization: folded per output channel.
+            int[] os = (int[])xs.Clone();
+            os[os.Length - 1] = outCh;
+            AffineChain chain = CollectAffine(n.Out, os, os.Length - 1, soleConsumer);
+            if (os.Length != 2 && chain.Nodes.Any(m => m.Op == "BatchNormalization"))
             {
-                string other = addN.In[0] == output ? addN.In[1] : addN.In[0];
-                if (consts.TryGetValue(other, out TensorValue? b) && b.Count == outCh && b.Dims.Length >= 1 && b.Dims[b.Dims.Length - 1] == outCh)
+                chain = CollectAffine(n.Out, os, os.Length - 1, t => soleConsumer(t) is Node m && m.Op != "BatchNormalization" ? m : null);
+            }
+
+            string output = chain.Output;
+            float[]? biasValues = gemmBias;
+            if (chain.Nodes.Count > 0)
+            {
+                biasValues = ApplyAffine(chain, wf, k, gemmBias ?? new float[outCh]);
+                foreach (Node m in chain.Nodes)
                 {
-                    done.Add(addN);
-                    biasName = AddFloatInitializer(other, new[] { outCh }, b.Floats ?? b.AsDoubles().Select(v => (float)v).ToArray());
-                    output = addN.Out;
+                    done.Add(m);
                 }
+
+                NoteAffine(chain, src);
+            }
+
+            string wName = AddFloatInitializer(n.In[1] + (transB ? string.Empty : ".T") + (chain.ScalesWeights ? ".bnfolded" : string.Empty), new[] { outCh, k }, wf, chain.ScalesWeights);
+            if (qconsts.TryGetValue(n.In[1], out QConst? qw))
+            {
+                FixedTensor fw = FixedWeight(qw, transB, k, outCh, src);
+                fixedWeights[wName] = chain.ScalesWeights ? ScaleFixed(fw, chain, k, src) : fw;
+            }
+
+            var dense = new DenseLayer { Weight = wName };
+            string? biasName = null;
+            if (biasValues != null)
+            {
+                string baseName = gemmBias != null ? n.In[2] : chain.BiasSource ?? n.In[1] + ".bias";
+                bool computed = chain.Nodes.Count > 0 && !(gemmBias == null && chain.BiasSource != null);
+                biasName = AddFloatInitializer(baseName + (computed ? ".bnfolded" : string.Empty), new[] { outCh }, biasValues, computed);
             }
 
             dense.Bias = biasName;
@@ -1092,8 +1201,6 @@ namespace QuantGen.Onnx
             }
 
             Add(dense, n, output, n.In[0]);
-            int[] os = (int[])xs.Clone();
-            os[os.Length - 1] = outCh;
             Produce(output, os);
         }
 
@@ -1241,6 +1348,14 @@ namespace QuantGen.Onnx
             add.Output = Name(n.Out);
             spec.Layers.Add(add);
             Produce(n.Out, xs);
+
+            // Add -> Relu with the QDQ only after the Relu (torch's add_relu, ORT's QDQ around a residual): the sum takes
+            // the Relu's quantization. Exact: saturating at that range's low end and then applying ReLU gives Q(ReLU(sum)).
+            if (!quant.ContainsKey(n.Out) && Uses(n.Out) == 1 && rest.FirstOrDefault(r => r.Op == "Relu" && r.In.Contains(n.Out)) is Node relu && quant.TryGetValue(relu.Out, out TensorQuant? rq))
+            {
+                fixedActs[Name(n.Out)] = rq;
+                notes.Add($"{src.Place}: its sum is not quantized in the file; it takes the quantization of the Relu after it ({relu.Src.Place})");
+            }
         }
 
         private void LowerClip(Node n)
@@ -1319,39 +1434,6 @@ namespace QuantGen.Onnx
             }
 
             return new long[0];
-        }
-
-        private void LowerReduceMean(Node n)
-        {
-            int[] xs = ShapeOf(n.In[0], n.Src);
-            long[] axes = AxesOf(n);
-            if (axes.Length != 1)
-            {
-                throw Fail(OnnxErrors.UnsupportedAttribute, n.Src.Place, $"ReduceMean over {(axes.Length == 0 ? "all axes" : axes.Length + " axes")}; QuantGen averages one axis (AvgPool): reduce one axis at a time");
-            }
-
-            int axis = (int)(axes[0] < 0 ? axes[0] + xs.Length : axes[0]);
-            if (axis < 0 || axis >= xs.Length)
-            {
-                throw Fail(OnnxErrors.UnsupportedAttribute, n.Src.Place, $"axis {axes[0]} is outside a tensor of rank {xs.Length}");
-            }
-
-            bool keep = (n.Src.Attribute("keepdims")?.I ?? 1) != 0;
-            int[] reduced = xs.Where((_, i) => i != axis).ToArray();
-            string pooled = keep ? n.Out + "_pooled" : n.Out;
-            Add(new AvgPoolLayer { Axis = axis }, n, pooled, n.In[0]);
-            Produce(pooled, reduced, n.Out);
-            if (keep)
-            {
-                int[] kept = (int[])xs.Clone();
-                kept[axis] = 1;
-                var r = new ReshapeLayer { Shape = kept };
-                r.Name = LayerName(n.Src) + "_keepdims";
-                r.Inputs.Add(Name(pooled));
-                r.Output = Name(n.Out);
-                spec.Layers.Add(r);
-                Produce(n.Out, kept);
-            }
         }
 
         private void LowerReshape(Node n)

@@ -542,7 +542,6 @@ def write_corpus():
     case("no-graph", helper.make_model(helper.make_graph([], "g", [], []), opset_imports=[helper.make_opsetid("", 13)]).SerializeToString()[:0] + b"\x08\x08", "QG4001 graph")
     case("cycle", tiny([helper.make_node("Add", ["x", "b"], ["a"], name="n1"), helper.make_node("Relu", ["a"], ["b"], name="n2"),
                         helper.make_node("Relu", ["a"], ["y"], name="n3")], []), "QG4008 node 'n1'")
-    case("reshape-dynamic", tiny([helper.make_node("Shape", ["x"], ["shp"], name="shape"), helper.make_node("Reshape", ["x", "shp"], ["y"], name="resh")], []), "QG4003 node 'shape'")
     case("conv3d", tiny([helper.make_node("Conv", ["x", "w5"], ["y"], name="conv3d")], [numpy_helper.from_array(np.ones((1, 1, 1, 1, 1), np.float32), "w5")],
                         inp=("x", [1, 1, 2, 2, 2]), out=("y", [1, 1, 2, 2, 2])), "QG4009 node 'conv3d'")
     case("string-tensor", tiny([helper.make_node("MatMul", ["x", "w"], ["y"], name="mm")], [helper.make_tensor("w", TensorProto.STRING, [1], [b"a"])]), "QG4006 initializer 'w'")

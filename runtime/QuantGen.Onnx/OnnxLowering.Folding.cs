@@ -1,0 +1,133 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+
+namespace QuantGen.Onnx
+{
+    /// <summary>
+    /// Static values folded at import (<see cref="ConstantFolder"/>): in the first pass every node whose inputs are all
+    /// constants (Pow(Constant, Constant), a zero point built by ConstantOfShape -> Cast as torch's convert_fx export
+    /// writes it); in the second pass also Shape of an activation, whose shape the lowering knows by then, and what is
+    /// computed from it (Gather, Unsqueeze, Concat, Expand, Where, Equal... around reshapes and class tokens). Also
+    /// the no-ops exporters write: QuantizeLinear -> Cast (to the same integer type) -> DequantizeLinear, and Pad with
+    /// all-zero pads (torch's nn.AvgPool2d export).
+    /// </summary>
+    internal sealed partial class OnnxLowering
+    {
+        private bool TryFoldPass1(OnnxNode n, List<string> ins)
+        {
+            string op = n.OpType;
+            if (op == "Cast" && ins.Count == 1 && pendingQ.TryGetValue(ins[0], out var pq))
+            {
+                int to = (int)(n.Attribute("to")?.I ?? 0);
+                int from = QuantizeType(pq.Node);
+                if (to != from)
+                {
+                    throw Fail(OnnxErrors.InvalidQuantization, n.Place, $"casts the {OnnxDataType.Name(from)} output of {pq.Node.Place} to {OnnxDataType.Name(to)}; QuantGen accepts QuantizeLinear -> Cast -> DequantizeLinear only when the Cast keeps the integer type");
+                }
+
+                pendingQ[n.Outputs[0]] = pq;
+                return true;
+            }
+
+            if (op == "Pad" && ins.Count >= 2 && !consts.ContainsKey(ins[0]) && consts.TryGetValue(ins[1], out TensorValue? pads) && pads.Ints != null && pads.Ints.All(p => p == 0))
+            {
+                // torch writes nn.AvgPool2d(k) as Pad(zeros) + AveragePool: the Pad moves nothing.
+                alias[n.Outputs[0]] = ins[0];
+                notes.Add($"{n.Place}: all pads are 0; removed");
+                return true;
+            }
+
+            if (!ConstantFolder.Ops.Contains(op) || ins.Count == 0 || ins.Any(i => i.Length > 0 && (!consts.ContainsKey(i) || qconsts.ContainsKey(i))))
+            {
+                return false;
+            }
+
+            return StoreFolded(n, ins.Select(i => i.Length > 0 ? consts[i] : null).ToList(), ins.Select(i => i.Length > 0 ? consts[i].Dims : null).ToList());
+        }
+
+        /// <summary>Second pass: a node whose inputs are constants by now, or Shape/Size of a tensor whose shape is known.</summary>
+        private bool TryFoldPass2(Node n)
+        {
+            if (!ConstantFolder.Ops.Contains(n.Op) || n.In.Count == 0)
+            {
+                return false;
+            }
+
+            bool shapeOnly = n.Op == "Shape" || n.Op == "Size";
+            var values = new List<TensorValue?>();
+            var dims = new List<int[]?>();
+            foreach (string i in n.In)
+            {
+                if (i.Length == 0)
+                {
+                    values.Add(null);
+                    dims.Add(null);
+                    continue;
+                }
+
+                consts.TryGetValue(i, out TensorValue? c);
+                if ((c == null && !shapeOnly) || qconsts.ContainsKey(i))
+                {
+                    return false;
+                }
+
+                values.Add(c);
+                dims.Add(c?.Dims ?? (shapes.TryGetValue(i, out int[]? s) ? s : null));
+            }
+
+            return StoreFolded(n.Src, values, dims);
+        }
+
+        private bool StoreFolded(OnnxNode n, List<TensorValue?> values, List<int[]?> dims)
+        {
+            TensorValue[]? r;
+            try
+            {
+                r = ConstantFolder.Evaluate(n, values, dims);
+            }
+            catch (InvalidOperationException)
+            {
+                return false;
+            }
+
+            if (r == null)
+            {
+                return false;
+            }
+
+            for (int i = 0; i < r.Length && i < n.Outputs.Count; i++)
+            {
+                if (n.Outputs[i].Length > 0)
+                {
+                    consts[n.Outputs[i]] = r[i];
+                }
+            }
+
+            folded++;
+            return true;
+        }
+
+        private int folded;
+
+        /// <summary>The integer type a QuantizeLinear produces: its zero point's type, uint8 without one.</summary>
+        private int QuantizeType(OnnxNode q)
+        {
+            if (q.Inputs.Count > 2 && q.Inputs[2].Length > 0 && consts.TryGetValue(Resolve(q.Inputs[2]), out TensorValue? z))
+            {
+                return z.DataType;
+            }
+
+            return q.Attribute("output_dtype") is OnnxAttribute a && a.I != 0 ? (int)a.I : OnnxDataType.UInt8;
+        }
+
+        private void NoteFolded()
+        {
+            if (folded > 0)
+            {
+                notes.Add($"{folded.ToString(CultureInfo.InvariantCulture)} nodes with static results (constant arithmetic, shape computations) folded at import");
+            }
+        }
+    }
+}
