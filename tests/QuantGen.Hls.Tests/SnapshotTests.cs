@@ -1,7 +1,7 @@
 using System.Collections.Generic;
 using System.Linq;
 using System.Text.RegularExpressions;
-using QuantGen.Tasks.Hls;
+using QuantGen.Hls;
 using QuantGen.Testing;
 using Xunit;
 

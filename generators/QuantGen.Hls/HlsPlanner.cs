@@ -7,7 +7,7 @@ using QuantGen.Model;
 using QuantGen.Numerics;
 using Scriban.Runtime;
 
-namespace QuantGen.Tasks.Hls
+namespace QuantGen.Hls
 {
     /// <summary>
     /// Turns a quantized graph, its range report and the knobs into the data the templates render: C++ names, exact-width

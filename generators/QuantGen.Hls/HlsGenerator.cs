@@ -10,7 +10,7 @@ using QuantGen.Interpreters;
 using QuantGen.Model;
 using Scriban.Runtime;
 
-namespace QuantGen.Tasks.Hls
+namespace QuantGen.Hls
 {
     /// <summary>An emitted HLS project held in memory: relative path ("/"-separated) -> file text.</summary>
     public sealed class HlsProject

@@ -8,7 +8,7 @@ using Scriban;
 using Scriban.Parsing;
 using Scriban.Runtime;
 
-namespace QuantGen.Tasks.Hls
+namespace QuantGen.Hls
 {
     /// <summary>A template failed to parse or render: a bug in QuantGen's templates, reported as QG3010.</summary>
     public sealed class HlsTemplateException : Exception

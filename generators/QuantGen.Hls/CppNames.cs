@@ -3,7 +3,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Text;
 
-namespace QuantGen.Tasks.Hls
+namespace QuantGen.Hls
 {
     /// <summary>C++ identifiers for model names (unique, never a keyword) and integer literal formatting.</summary>
     internal sealed class CppNames
