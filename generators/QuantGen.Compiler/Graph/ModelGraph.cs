@@ -87,23 +87,8 @@ namespace QuantGen.Graph
         /// Multiply-accumulates of one inference: Dense and MatMul, one per output element and reduced index; Conv2d, one per
         /// output element and window tap of its group (C/group x kh x kw, padded taps counted); 0 for every other operator.
         /// </summary>
-        public long Macs
-        {
-            get
-            {
-                switch (Layer.Op)
-                {
-                    case OpKind.Dense:
-                        return Output.ElementCount * (long)Weight!.Shape[1];
-                    case OpKind.MatMul:
-                        return Output.ElementCount * (long)Inputs[0].Shape[Inputs[0].Shape.Length - 1];
-                    case OpKind.Conv2d:
-                        return Output.ElementCount * (long)(Weight!.ElementCount / Weight.Shape[0]);
-                    default:
-                        return 0;
-                }
-            }
-        }
+        /// <remarks>Counted by the operator (<see cref="Operators.Operator.Macs"/>).</remarks>
+        public long Macs => Operators.OperatorRegistry.Core.Find(Layer.Op)?.Macs(this) ?? 0;
 
         public override string ToString() => Layer.Name + ": " + Layer.Op;
     }

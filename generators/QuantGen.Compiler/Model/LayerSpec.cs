@@ -118,10 +118,15 @@ namespace QuantGen.Model
         }
     }
 
-    public sealed class DenseLayer : LayerSpec
+    /// <summary>
+    /// A layer with an integer weight and an optional int32 bias per output channel (Dense, Conv2d): symmetric weights
+    /// (zero point 0, scale per channel on axis 0 or per tensor), one dyadic per output channel, the fused activation as
+    /// an integer clamp.
+    /// </summary>
+    public abstract class WeightedLayer : LayerSpec
     {
-        public DenseLayer()
-            : base(OpKind.Dense)
+        protected WeightedLayer(OpKind op)
+            : base(op)
         {
         }
 
@@ -144,6 +149,14 @@ namespace QuantGen.Model
             {
                 yield return Bias;
             }
+        }
+    }
+
+    public sealed class DenseLayer : WeightedLayer
+    {
+        public DenseLayer()
+            : base(OpKind.Dense)
+        {
         }
 
         public override LayerSpec CloneFloat() => CopyBase(new DenseLayer { Weight = Weight, Bias = Bias, Activation = Activation });
@@ -317,18 +330,12 @@ namespace QuantGen.Model
     /// convolution, group = C = O a depthwise one. Zero padding (pads: top, left, bottom, right). Quantized like Dense:
     /// symmetric per-output-channel weights, int32 bias, one dyadic per output channel, fused activation as a clamp.
     /// </summary>
-    public sealed class Conv2dLayer : LayerSpec
+    public sealed class Conv2dLayer : WeightedLayer
     {
         public Conv2dLayer()
             : base(OpKind.Conv2d)
         {
         }
-
-        public string Weight { get; set; } = string.Empty;
-
-        public string? Bias { get; set; }
-
-        public Activation Activation { get; set; }
 
         /// <summary>Stride along H and W.</summary>
         public int[] Strides { get; set; } = { 1, 1 };
@@ -337,19 +344,6 @@ namespace QuantGen.Model
         public int[] Pads { get; set; } = { 0, 0, 0, 0 };
 
         public int Group { get; set; } = 1;
-
-        public Dyadic[]? Requant { get; set; }
-
-        public long[]? Clamp { get; set; }
-
-        public override IEnumerable<string> InitializerReferences()
-        {
-            yield return Weight;
-            if (Bias != null)
-            {
-                yield return Bias;
-            }
-        }
 
         public override LayerSpec CloneFloat() => CopyBase(new Conv2dLayer { Weight = Weight, Bias = Bias, Activation = Activation, Strides = (int[])Strides.Clone(), Pads = (int[])Pads.Clone(), Group = Group });
     }
@@ -380,70 +374,5 @@ namespace QuantGen.Model
         }
 
         public override LayerSpec CloneFloat() => CopyBase(new ArgMaxLayer());
-    }
-
-    /// <summary>
-    /// Concatenation of its inputs (two or more, activations or initializers) along <see cref="Axis"/>. Quantized: input i
-    /// is requantized to the output's quantization, y = clamp(z_out + Requant[i].Apply(x - z_i)), the same rule for every
-    /// input; an input whose quantization equals the output's has Requant[i] = 1 (multiplier 1, shift 0), an exact copy.
-    /// </summary>
-    public sealed class ConcatLayer : LayerSpec
-    {
-        public ConcatLayer()
-            : base(OpKind.Concat)
-        {
-        }
-
-        /// <summary>Axis in [-rank, rank - 1]; negative counts from the last axis.</summary>
-        public int Axis { get; set; }
-
-        /// <summary>Quantized: one multiplier per input, S_i / S_out.</summary>
-        public Dyadic[]? Requant { get; set; }
-
-        public override LayerSpec CloneFloat() => CopyBase(new ConcatLayer { Axis = Axis });
-    }
-
-    /// <summary>
-    /// A static strided slice as ONNX Slice defines it: for each listed axis, elements start, start + step, ... up to (not
-    /// including) end; negative starts/ends count from the end and are clamped to the axis; steps are non-zero and may be
-    /// negative. Output quantization = input quantization.
-    /// </summary>
-    public sealed class SliceLayer : LayerSpec
-    {
-        public SliceLayer()
-            : base(OpKind.Slice)
-        {
-        }
-
-        public long[] Starts { get; set; } = new long[0];
-
-        public long[] Ends { get; set; } = new long[0];
-
-        /// <summary>Axes the starts/ends/steps refer to (default: 0, 1, ...).</summary>
-        public int[] Axes { get; set; } = new int[0];
-
-        /// <summary>Steps (default: all 1).</summary>
-        public long[] Steps { get; set; } = new long[0];
-
-        public override LayerSpec CloneFloat() => CopyBase(new SliceLayer { Starts = (long[])Starts.Clone(), Ends = (long[])Ends.Clone(), Axes = (int[])Axes.Clone(), Steps = (long[])Steps.Clone() });
-    }
-
-    /// <summary>
-    /// Splits its input along <see cref="Axis"/> into <see cref="LayerSpec.Outputs"/>, consecutive parts of the given
-    /// sizes (summing to the axis length). Every output keeps the input's quantization.
-    /// </summary>
-    public sealed class SplitLayer : LayerSpec
-    {
-        public SplitLayer()
-            : base(OpKind.Split)
-        {
-        }
-
-        public int Axis { get; set; }
-
-        /// <summary>Size of each part along the axis, one per output.</summary>
-        public int[] Sizes { get; set; } = new int[0];
-
-        public override LayerSpec CloneFloat() => CopyBase(new SplitLayer { Axis = Axis, Sizes = (int[])Sizes.Clone() });
     }
 }

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Linq;
 using QuantGen.Json;
 using QuantGen.Numerics;
+using QuantGen.Operators;
 
 namespace QuantGen.Model
 {
@@ -23,26 +24,8 @@ namespace QuantGen.Model
         private static readonly string[] InputFields = { "name", "shape", "range", "type", "scale", "zeroPoint" };
         private static readonly string[] InitializerFields = { "type", "shape", "scale", "scales", "zeroPoint" };
         private static readonly string[] ActivationFields = { "type", "scale", "zeroPoint", "shape" };
-        private static readonly string[] CommonLayerFields = { "name", "op", "inputs", "output", "precision" };
+        private static readonly string[] CommonLayerFields = { "name", "op", "inputs", "output", "outputs", "precision" };
         private static readonly string[] PrecisionFields = { "weightBits", "activationBits", "perChannel" };
-
-        private static readonly Dictionary<string, string[]> OpFields = new Dictionary<string, string[]>(StringComparer.Ordinal)
-        {
-            ["Dense"] = new[] { "weight", "bias", "activation", "multipliers", "shifts", "clamp" },
-            ["MatMul"] = new[] { "alpha", "multiplier", "shift" },
-            ["Add"] = new[] { "multiplierA", "shiftA", "multiplierB", "shiftB" },
-            ["Relu"] = new string[0],
-            ["Clip"] = new[] { "min", "max", "qmin", "qmax" },
-            ["Softmax"] = new[] { "method", "x0", "n", "outBits", "qLn2", "qB", "qC" },
-            ["Gelu"] = new[] { "method", "x0", "n", "qB", "qC", "qOne", "multiplier", "shift" },
-            ["LayerNorm"] = new[] { "gamma", "beta", "epsilon", "multipliers", "shifts", "biases" },
-            ["AvgPool"] = new[] { "axis", "multiplier", "shift" },
-            ["Reshape"] = new[] { "shape" },
-            ["Transpose"] = new[] { "perm" },
-            ["ArgMax"] = new string[0],
-            ["Conv2d"] = new[] { "weight", "bias", "activation", "strides", "pads", "group", "multipliers", "shifts", "clamp" },
-            ["MaxPool2d"] = new[] { "kernel", "strides", "pads" },
-        };
 
         private readonly string file;
         private readonly List<ModelDiagnostic> diagnostics;
@@ -54,7 +37,8 @@ namespace QuantGen.Model
             this.diagnostics = diagnostics;
         }
 
-        public static IReadOnlyCollection<string> KnownOperators => OpFields.Keys;
+        /// <summary>Every "op" string the parser accepts.</summary>
+        public static IReadOnlyCollection<string> KnownOperators => OperatorRegistry.Core.All.Select(o => o.Name).ToList();
 
         /// <summary>Parses spec text; appends diagnostics; returns null if any error was found.</summary>
         public static ModelSpec? Parse(string text, string file, List<ModelDiagnostic> diagnostics)
@@ -87,7 +71,7 @@ namespace QuantGen.Model
             errorCount++;
         }
 
-        private void Report(string id, string message, JsonNode at) => Report(id, message, at.Path, at.Line, at.Column);
+        internal void Report(string id, string message, JsonNode at) => Report(id, message, at.Path, at.Line, at.Column);
 
         private static SourcePlace PlaceOf(JsonNode node) => new SourcePlace(node.Path, node.Line, node.Column);
 
@@ -462,192 +446,37 @@ namespace QuantGen.Model
                 return null;
             }
 
-            if (!OpFields.TryGetValue(op, out string[]? opFields))
+            Operator? def = OperatorRegistry.FindByName(op);
+            if (def == null)
             {
-                string known = string.Join(", ", OpFields.Keys.OrderBy(k => k, StringComparer.Ordinal));
+                string known = string.Join(", ", KnownOperators.OrderBy(k => k, StringComparer.Ordinal));
                 Report(ModelErrors.UnknownOperator, $"unknown operator \"{op}\"; version 1 supports {known}", obj.Get("op")!);
                 return null;
             }
 
-            CheckFields(obj, CommonLayerFields.Concat(opFields).ToArray(), $"a {op} layer");
-            var q = new QuantFields(this, obj, quantized, op);
-            LayerSpec layer;
-            switch (op)
+            CheckFields(obj, CommonLayerFields.Concat(def.Fields).ToArray(), $"a {op} layer");
+            LayerSpec? layer = def.Parse(new LayerReader(this, obj, quantized, op));
+            if (layer == null)
             {
-                case "Dense":
-                {
-                    var d = new DenseLayer
-                    {
-                        Weight = RequiredTensorName(obj, "weight") ?? string.Empty,
-                        Bias = obj.Get("bias") != null ? RequiredTensorName(obj, "bias") : null,
-                        Activation = ParseEnum(obj, "activation", Activation.None, ("none", Activation.None), ("relu", Activation.Relu), ("relu6", Activation.Relu6)),
-                    };
-                    d.Requant = q.DyadicArray("multipliers", "shifts");
-                    d.Clamp = q.IntegerPair("clamp");
-                    layer = d;
-                    break;
-                }
-
-                case "MatMul":
-                {
-                    var m = new MatMulLayer { Alpha = obj.Get("alpha") is JsonNode a ? AsFinite(a) ?? 1.0 : 1.0 };
-                    m.Requant = q.Dyadic("multiplier", "shift");
-                    layer = m;
-                    break;
-                }
-
-                case "Add":
-                    layer = new AddLayer { RequantA = q.Dyadic("multiplierA", "shiftA"), RequantB = q.Dyadic("multiplierB", "shiftB") };
-                    break;
-                case "Relu":
-                    layer = new ReluLayer();
-                    break;
-                case "Clip":
-                {
-                    var c = new ClipLayer { Min = RequiredDouble(obj, "min") ?? 0, Max = RequiredDouble(obj, "max") ?? 0 };
-                    if (c.Min > c.Max)
-                    {
-                        Report(ModelErrors.InvalidValue, $"Clip min {c.Min} is greater than max {c.Max}", obj.Get("min")!);
-                    }
-
-                    c.QMin = q.Integer("qmin", int.MinValue, int.MaxValue);
-                    c.QMax = q.Integer("qmax", int.MinValue, int.MaxValue);
-                    layer = c;
-                    break;
-                }
-
-                case "Softmax":
-                {
-                    var s = new SoftmaxLayer { Method = ParseEnum(obj, "method", SoftmaxMethod.Shiftmax, ("shiftmax", SoftmaxMethod.Shiftmax), ("ibert", SoftmaxMethod.IBert)) };
-                    if (s.Method == SoftmaxMethod.Shiftmax)
-                    {
-                        q.Forbid("qLn2", "qB", "qC");
-                        long? x0 = q.Integer("x0", int.MinValue, -1);
-                        long? n = q.Integer("n", 0, 30);
-                        long? bits = q.Integer("outBits", 2, 16);
-                        if (x0.HasValue && n.HasValue && bits.HasValue)
-                        {
-                            s.Shiftmax = Create(obj, () => new ShiftmaxParams((int)x0.Value, (int)n.Value, (int)bits.Value));
-                        }
-                    }
-                    else
-                    {
-                        q.Forbid("x0", "n");
-                        long? ln2 = q.Integer("qLn2", int.MinValue, int.MaxValue);
-                        long? qb = q.Integer("qB", int.MinValue, int.MaxValue);
-                        long? qc = q.Integer("qC", int.MinValue, int.MaxValue);
-                        long? bits = q.Integer("outBits", 2, 16);
-                        if (ln2.HasValue && qb.HasValue && qc.HasValue && bits.HasValue)
-                        {
-                            s.IBert = Create(obj, () => IBert.SoftmaxFromIntegers((int)ln2.Value, (int)qb.Value, (int)qc.Value, (int)bits.Value));
-                        }
-                    }
-
-                    layer = s;
-                    break;
-                }
-
-                case "Gelu":
-                {
-                    var g = new GeluLayer { Method = ParseEnum(obj, "method", GeluMethod.ShiftGelu, ("shiftgelu", GeluMethod.ShiftGelu), ("ibert", GeluMethod.IBert)) };
-                    if (g.Method == GeluMethod.ShiftGelu)
-                    {
-                        q.Forbid("qB", "qC", "qOne");
-                        long? x0 = q.Integer("x0", int.MinValue, -1);
-                        long? n = q.Integer("n", 0, 30);
-                        if (x0.HasValue && n.HasValue)
-                        {
-                            g.ShiftGelu = Create(obj, () => new ShiftGeluParams((int)x0.Value, (int)n.Value));
-                        }
-                    }
-                    else
-                    {
-                        q.Forbid("x0", "n");
-                        long? qb = q.Integer("qB", int.MinValue, int.MaxValue);
-                        long? qc = q.Integer("qC", int.MinValue, int.MaxValue);
-                        long? one = q.Integer("qOne", int.MinValue, int.MaxValue);
-                        if (qb.HasValue && qc.HasValue && one.HasValue)
-                        {
-                            g.IBert = Create(obj, () => IBert.GeluFromIntegers((int)qb.Value, (int)qc.Value, (int)one.Value));
-                        }
-                    }
-
-                    g.Requant = q.Dyadic("multiplier", "shift");
-                    layer = g;
-                    break;
-                }
-
-                case "LayerNorm":
-                {
-                    var ln = new LayerNormLayer();
-                    if (quantized)
-                    {
-                        q.Forbid("gamma", "beta", "epsilon");
-                        ln.Requant = q.DyadicArray("multipliers", "shifts");
-                        ln.Biases = q.IntegerArray("biases");
-                    }
-                    else
-                    {
-                        ln.Gamma = RequiredTensorName(obj, "gamma");
-                        ln.Beta = RequiredTensorName(obj, "beta");
-                        ln.Epsilon = obj.Get("epsilon") is JsonNode e ? AsFinite(e) ?? 1e-5 : 1e-5;
-                        if (ln.Epsilon < 0)
-                        {
-                            Report(ModelErrors.InvalidValue, "LayerNorm epsilon must not be negative", obj.Get("epsilon")!);
-                        }
-                    }
-
-                    layer = ln;
-                    break;
-                }
-
-                case "AvgPool":
-                    layer = new AvgPoolLayer { Axis = (int)(RequiredInteger(obj, "axis", -MaxRank, MaxRank - 1) ?? 0), Requant = q.Dyadic("multiplier", "shift") };
-                    break;
-                case "Reshape":
-                    layer = new ReshapeLayer { Shape = RequiredIntArray(obj, "shape", -1, MaxDimension) ?? new int[0] };
-                    break;
-                case "Transpose":
-                    layer = new TransposeLayer { Perm = RequiredIntArray(obj, "perm", 0, MaxRank - 1) ?? new int[0] };
-                    break;
-                case "Conv2d":
-                {
-                    var cv = new Conv2dLayer
-                    {
-                        Weight = RequiredTensorName(obj, "weight") ?? string.Empty,
-                        Bias = obj.Get("bias") != null ? RequiredTensorName(obj, "bias") : null,
-                        Activation = ParseEnum(obj, "activation", Activation.None, ("none", Activation.None), ("relu", Activation.Relu), ("relu6", Activation.Relu6)),
-                        Strides = OptionalIntArray(obj, "strides", 2, 1, MaxDimension) ?? new[] { 1, 1 },
-                        Pads = OptionalIntArray(obj, "pads", 4, 0, MaxDimension) ?? new[] { 0, 0, 0, 0 },
-                        Group = obj.Get("group") != null ? (int)(RequiredInteger(obj, "group", 1, MaxDimension) ?? 1) : 1,
-                    };
-                    cv.Requant = q.DyadicArray("multipliers", "shifts");
-                    cv.Clamp = q.IntegerPair("clamp");
-                    layer = cv;
-                    break;
-                }
-
-                case "MaxPool2d":
-                    layer = new MaxPool2dLayer
-                    {
-                        Kernel = OptionalIntArray(obj, "kernel", 2, 1, MaxDimension) ?? new[] { 2, 2 },
-                        Strides = OptionalIntArray(obj, "strides", 2, 1, MaxDimension) ?? new[] { 2, 2 },
-                        Pads = OptionalIntArray(obj, "pads", 4, 0, MaxDimension) ?? new[] { 0, 0, 0, 0 },
-                    };
-                    break;
-                default:
-                    layer = new ArgMaxLayer();
-                    break;
+                return null;
             }
 
+            ParseCommon(layer, obj, op, def);
+            return layer;
+        }
+
+        /// <summary>The fields every layer has: name, inputs, output or outputs, precision.</summary>
+        private void ParseCommon(LayerSpec layer, JsonObject obj, string op, Operator def)
+        {
             layer.Name = RequiredIdentifier(obj, "name") ?? string.Empty;
             layer.Place = PlaceOf(obj);
             if (RequiredArray(obj, "inputs") is JsonArray ins)
             {
-                int expected = op == "MatMul" || op == "Add" ? 2 : 1;
-                if (ins.Count != expected)
+                int min = def.MinInputs, max = def.MaxInputs;
+                if (ins.Count < min || ins.Count > max)
                 {
-                    Report(ModelErrors.InvalidValue, $"a {op} layer takes {expected} input{(expected == 1 ? string.Empty : "s")}; found {ins.Count}", ins);
+                    string expected = min == max ? $"{min} input{(min == 1 ? string.Empty : "s")}" : max == int.MaxValue ? $"{min} or more inputs" : $"{min} to {max} inputs";
+                    Report(ModelErrors.InvalidValue, $"a {op} layer takes {expected}; found {ins.Count}", ins);
                 }
 
                 foreach (JsonNode i in ins.Items)
@@ -660,13 +489,99 @@ namespace QuantGen.Model
                 }
             }
 
-            layer.Output = RequiredTensorName(obj, "output") ?? string.Empty;
+            ParseOutputs(layer, obj, op, def.MultipleOutputs);
             if (obj.Get("precision") is JsonNode pn)
             {
                 layer.Precision = ParsePrecision(pn);
             }
+        }
 
-            return layer;
+        /// <summary>"output" (one tensor) or "outputs" (an array); an operator with several outputs requires "outputs".</summary>
+        private void ParseOutputs(LayerSpec layer, JsonObject obj, string op, bool multiple)
+        {
+            JsonNode? one = obj.Get("output");
+            JsonNode? many = obj.Get("outputs");
+            layer.Outputs.Clear();
+            if (one != null && many != null)
+            {
+                Report(ModelErrors.InvalidValue, "a layer has either \"output\" (one tensor) or \"outputs\" (an array), not both", many);
+                return;
+            }
+
+            if (many == null)
+            {
+                if (multiple && one != null)
+                {
+                    Report(ModelErrors.InvalidValue, $"a {op} layer lists its results in \"outputs\" (an array of tensor names), not \"output\"", one);
+                    return;
+                }
+
+                if (multiple)
+                {
+                    Report(ModelErrors.MissingField, "missing required field \"outputs\"", obj);
+                    return;
+                }
+
+                layer.Output = RequiredTensorName(obj, "output") ?? string.Empty;
+                return;
+            }
+
+            if (!(many is JsonArray arr))
+            {
+                Report(ModelErrors.InvalidValue, $"\"outputs\" must be an array, found {many.KindName}", many);
+                return;
+            }
+
+            if (arr.Count == 0 || (!multiple && arr.Count != 1))
+            {
+                Report(ModelErrors.InvalidValue, multiple ? $"a {op} layer needs at least one output" : $"a {op} layer has one output; \"outputs\" lists {arr.Count}", arr);
+                return;
+            }
+
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (JsonNode item in arr.Items)
+            {
+                string? s = AsString(item);
+                if (s == null)
+                {
+                    continue;
+                }
+
+                CheckTensorName(s, item);
+                if (!seen.Add(s))
+                {
+                    Report(ModelErrors.DuplicateName, $"\"outputs\" lists \"{s}\" twice; every tensor has one producer", item);
+                }
+
+                layer.Outputs.Add(s);
+            }
+        }
+
+        /// <summary>A required array (at most <see cref="MaxRank"/> entries) of integers in [min, max].</summary>
+        internal long[]? RequiredLongArray(JsonObject obj, string field, long min, long max, int maxCount = MaxRank)
+        {
+            JsonArray? arr = RequiredArray(obj, field);
+            if (arr == null)
+            {
+                return null;
+            }
+
+            if (arr.Count > maxCount)
+            {
+                Report(ModelErrors.LimitExceeded, $"\"{field}\" has {arr.Count} entries; the limit is {maxCount}", arr);
+                return null;
+            }
+
+            var result = new long[arr.Count];
+            bool ok = true;
+            for (int i = 0; i < arr.Count; i++)
+            {
+                long? v = AsInteger(arr.Items[i], min, max);
+                ok &= v.HasValue;
+                result[i] = v ?? 0;
+            }
+
+            return ok ? result : null;
         }
 
         private Precision ParsePrecision(JsonNode node)
@@ -705,7 +620,7 @@ namespace QuantGen.Model
         }
 
         /// <summary>Builds operator parameters whose constructor checks their mutual constraints.</summary>
-        private T? Create<T>(JsonObject at, Func<T> make)
+        internal T? Create<T>(JsonObject at, Func<T> make)
             where T : struct
         {
             try
@@ -725,7 +640,7 @@ namespace QuantGen.Model
             return i < 0 ? message : message.Substring(0, i);
         }
 
-        private T ParseEnum<T>(JsonObject obj, string field, T fallback, params (string Name, T Value)[] options)
+        internal T ParseEnum<T>(JsonObject obj, string field, T fallback, params (string Name, T Value)[] options)
         {
             if (!(obj.Get(field) is JsonNode node))
             {
@@ -802,7 +717,7 @@ namespace QuantGen.Model
         private string? RequiredString(JsonObject obj, string field) => Required(obj, field) is JsonNode n ? AsString(n) : null;
 
         /// <summary>An optional array of exactly <paramref name="count"/> integers in [min, max]; null when absent or invalid (reported).</summary>
-        private int[]? OptionalIntArray(JsonObject obj, string field, int count, int min, int max)
+        internal int[]? OptionalIntArray(JsonObject obj, string field, int count, int min, int max)
         {
             if (obj.Get(field) == null)
             {
@@ -831,7 +746,7 @@ namespace QuantGen.Model
             return s;
         }
 
-        private string? RequiredTensorName(JsonObject obj, string field)
+        internal string? RequiredTensorName(JsonObject obj, string field)
         {
             string? s = RequiredString(obj, field);
             if (s != null)
@@ -902,12 +817,12 @@ namespace QuantGen.Model
             return null;
         }
 
-        private long? RequiredInteger(JsonObject obj, string field, long min, long max) =>
+        internal long? RequiredInteger(JsonObject obj, string field, long min, long max) =>
             Required(obj, field) is JsonNode n ? AsInteger(n, min, max) : null;
 
-        private double? RequiredDouble(JsonObject obj, string field) => Required(obj, field) is JsonNode n ? AsFinite(n) : null;
+        internal double? RequiredDouble(JsonObject obj, string field) => Required(obj, field) is JsonNode n ? AsFinite(n) : null;
 
-        private long? AsInteger(JsonNode node, long min, long max)
+        internal long? AsInteger(JsonNode node, long min, long max)
         {
             if (!(node is JsonNumber num) || !num.IsInteger)
             {
@@ -924,7 +839,7 @@ namespace QuantGen.Model
             return v;
         }
 
-        private double? AsFinite(JsonNode node)
+        internal double? AsFinite(JsonNode node)
         {
             if (node is JsonNumber num)
             {
@@ -985,7 +900,7 @@ namespace QuantGen.Model
             return shape;
         }
 
-        private int[]? RequiredIntArray(JsonObject obj, string field, int min, int max)
+        internal int[]? RequiredIntArray(JsonObject obj, string field, int min, int max)
         {
             JsonArray? arr = RequiredArray(obj, field);
             if (arr == null)
@@ -1012,14 +927,14 @@ namespace QuantGen.Model
         }
 
         /// <summary>Reads the integer (quantized-only) attributes of a layer, rejecting them in float models.</summary>
-        private sealed class QuantFields
+        public sealed class QuantFields
         {
             private readonly SpecParser p;
             private readonly JsonObject obj;
             private readonly bool quantized;
             private readonly string op;
 
-            public QuantFields(SpecParser parser, JsonObject obj, bool quantized, string op)
+            internal QuantFields(SpecParser parser, JsonObject obj, bool quantized, string op)
             {
                 p = parser;
                 this.obj = obj;

@@ -133,13 +133,13 @@ namespace QuantGen.Plan
             {
                 start = Math.Max(0, Math.Min(start, dim));
                 end = Math.Max(0, Math.Min(end, dim));
-                long n = end > start ? (end - start + step - 1) / step : 0;
+                long n = end > start ? 1 + (end - start - 1) / step : 0; // not (end - start + step - 1) / step: overflows for huge steps
                 return (start, step, (int)n);
             }
 
             start = Math.Max(0, Math.Min(start, dim - 1L));
             end = Math.Max(-1, Math.Min(end, dim - 1L));
-            long m = start > end ? (start - end + (-step) - 1) / -step : 0;
+            long m = start > end ? 1 + (start - end - 1) / -step : 0;
             return (start, step, (int)m);
         }
 

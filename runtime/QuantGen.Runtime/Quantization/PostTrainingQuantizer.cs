@@ -5,6 +5,7 @@ using QuantGen.Graph;
 using QuantGen.Interpreters;
 using QuantGen.Model;
 using QuantGen.Numerics;
+using QuantGen.Operators;
 
 namespace QuantGen.Quantization
 {
@@ -350,16 +351,41 @@ namespace QuantGen.Quantization
                 TensorQuant inQ = options.FixedActivations != null && options.FixedActivations.TryGetValue(fin.Name, out TensorQuant? fixedIn) ? fixedIn : Asymmetric(fin.RangeMin, fin.RangeMax, inBits);
                 quant[fin.Name] = inQ;
                 Spec.Input = new InputSpec { Name = fin.Name, Shape = fin.Shape, RangeMin = fin.RangeMin, RangeMax = fin.RangeMax, Quant = inQ };
+                var problems = new List<ModelDiagnostic>();
                 foreach (GraphNode node in g.Nodes)
                 {
                     LayerSpec layer = node.Layer.CloneFloat();
-                    TensorQuant? outQ = Quantize(node, layer);
-                    if (outQ != null)
+                    Operator? def = OperatorRegistry.Core.Find(layer.Op);
+                    TensorQuant[]? outQs = null;
+                    var ctx = new NodeContext(this, node, layer.Precision, problems);
+                    if (def == null)
                     {
-                        quant[node.Output.Name] = outQ;
-                        if (!PassesQuantization(layer.Op) && layer.Op != OpKind.ArgMax)
+                        ctx.Report(ModelErrors.UnknownOperator, $"operator {layer.Op} has no core definition (Operators/{layer.Op})");
+                    }
+                    else
+                    {
+                        ctx.Input(0); // first, as every rule did: a constant first operand is written before the layer's own initializers
+                        outQs = def.Quantize(ctx, node, layer);
+                    }
+
+                    if (outQs == null || outQs.Length != node.Outputs.Count || problems.Count > 0)
+                    {
+                        // later layers would read a quantization this one never produced
+                        if (problems.Count == 0)
                         {
-                            Spec.Activations.Add(new ActivationSpec(node.Output.Name, outQ, null, SourcePlace.None));
+                            ctx.Report(ModelErrors.InvalidQuantization, $"the {layer.Op} quantization rule gave {outQs?.Length ?? 0} output quantizations for {node.Outputs.Count} outputs");
+                        }
+
+                        throw new ModelException(problems);
+                    }
+
+                    bool declared = def!.OutputQuantization == OutputQuantization.Declared;
+                    for (int j = 0; j < outQs.Length; j++)
+                    {
+                        quant[node.Outputs[j].Name] = outQs[j];
+                        if (declared)
+                        {
+                            Spec.Activations.Add(new ActivationSpec(node.Outputs[j].Name, outQs[j], null, SourcePlace.None));
                         }
                     }
 
@@ -367,176 +393,70 @@ namespace QuantGen.Quantization
                 }
             }
 
-            private static bool PassesQuantization(OpKind op) => op == OpKind.Reshape || op == OpKind.Transpose || op == OpKind.Relu || op == OpKind.Clip || op == OpKind.MaxPool2d;
+            /// <summary>What one node's quantization rule asks of the quantizer.</summary>
+            private sealed class NodeContext : PtqContext
+            {
+                private readonly Builder b;
+                private readonly GraphNode node;
+                private readonly Precision precision;
+                private readonly List<ModelDiagnostic> problems;
 
-            private TensorQuant Calibrated(GraphNode node, int bits)
+                public NodeContext(Builder builder, GraphNode node, Precision precision, List<ModelDiagnostic> problems)
+                {
+                    b = builder;
+                    this.node = node;
+                    this.precision = precision;
+                    this.problems = problems;
+                }
+
+                public override SoftmaxMethod? SoftmaxMethod => b.options.SoftmaxMethod;
+
+                public override GeluMethod? GeluMethod => b.options.GeluMethod;
+
+                public override int SoftmaxOutBits => b.options.SoftmaxOutBits;
+
+                public override int ShiftmaxN => b.options.ShiftmaxN;
+
+                public override int ShiftGeluN => b.options.ShiftGeluN;
+
+                public override TensorQuant Input(int i)
+                {
+                    TensorInfo t = node.Inputs[i];
+                    return t.Kind == TensorKind.Initializer ? b.ConstantQuant(t, precision) : b.quant[t.Name];
+                }
+
+                public override TensorQuant Calibrated(int output, int bits) => b.Calibrated(node, node.Outputs[output].Name, bits);
+
+                public override double[] QuantizeWeight(TensorInfo weight, Precision p) => b.QuantizeWeight(weight, p);
+
+                public override float[] CorrectedBias(double[] weightScales) => b.CorrectedBias(node, weightScales);
+
+                public override void AddInitializer(string name, ElementType type, int[] shape, int[] values, double[] scales) => b.AddInitializer(name, type, shape, values, scales);
+
+                public override void Report(string id, string message)
+                {
+                    SourcePlace p = node.Layer.Place;
+                    problems.Add(new ModelDiagnostic(id, $"layer \"{node.Layer.Name}\": {message}", b.g.Spec.SourceFile, p.Path, p.Line, p.Column));
+                }
+            }
+
+            private TensorQuant Calibrated(GraphNode node, string output, int bits)
             {
                 if (options.FixedActivations != null)
                 {
-                    if (options.FixedActivations.TryGetValue(node.Output.Name, out TensorQuant? fixedQ))
+                    if (options.FixedActivations.TryGetValue(output, out TensorQuant? fixedQ))
                     {
                         return fixedQ;
                     }
 
-                    if (!ranges.ContainsKey(node.Output.Name))
+                    if (!ranges.ContainsKey(output))
                     {
-                        throw new InvalidOperationException($"layer \"{node.Layer.Name}\": its output \"{node.Output.Name}\" has neither a fixed quantization nor a calibrated range; quantize it in the source model or pass calibration data");
+                        throw new InvalidOperationException($"layer \"{node.Layer.Name}\": its output \"{output}\" has neither a fixed quantization nor a calibrated range; quantize it in the source model or pass calibration data");
                     }
                 }
 
-                (double lo, double hi) = ranges.TryGetValue(node.Output.Name, out var r) ? r : (0, 0);
+                (double lo, double hi) = ranges.TryGetValue(output, out var r) ? r : (0, 0);
                 return Asymmetric(lo, hi, bits);
-            }
-
-            private TensorQuant? Quantize(GraphNode node, LayerSpec layer)
-            {
-                Precision prec = layer.Precision;
-                TensorQuant inQ = node.Inputs[0].Kind == TensorKind.Initializer ? ConstantQuant(node.Inputs[0], prec) : quant[node.Inputs[0].Name];
-                switch (layer)
-                {
-                    case DenseLayer d:
-                    {
-                        TensorQuant outQ = Calibrated(node, prec.ActivationBits);
-                        double[] wScales = QuantizeWeight(node.Weight!, prec);
-                        d.Requant = wScales.Select(ws => Dyadic.FromReal(inQ.Scale * ws / outQ.Scale)).ToArray();
-                        if (node.Bias != null)
-                        {
-                            float[] b = CorrectedBias(node, wScales);
-                            int[] qb = new int[b.Length];
-                            for (int i = 0; i < b.Length; i++)
-                            {
-                                qb[i] = (int)IntegerOps.Clamp(Numerics.Quantization.RoundHalfUp(b[i] / (inQ.Scale * wScales[i])), int.MinValue, int.MaxValue);
-                            }
-
-                            AddInitializer(node.Bias.Name, ElementType.Int32, node.Bias.Shape, qb, wScales.Select(ws => inQ.Scale * ws).ToArray());
-                        }
-
-                        ClampBounds clamp = d.Activation switch
-                        {
-                            Activation.Relu => ClampBounds.Relu(outQ.Type, outQ.ZeroPoint),
-                            Activation.Relu6 => ClampBounds.Relu6(outQ.Type, outQ.Scale, outQ.ZeroPoint),
-                            _ => ClampBounds.None(outQ.Type),
-                        };
-                        d.Clamp = new[] { clamp.Lo, clamp.Hi };
-                        return outQ;
-                    }
-
-                    case MatMulLayer m:
-                    {
-                        TensorQuant outQ = Calibrated(node, prec.ActivationBits);
-                        TensorQuant bQ = quant[node.Inputs[1].Name];
-                        m.Requant = Dyadic.FromReal(m.Alpha * inQ.Scale * bQ.Scale / outQ.Scale);
-                        return outQ;
-                    }
-
-                    case AddLayer a:
-                    {
-                        TensorQuant outQ = Calibrated(node, prec.ActivationBits);
-                        TensorQuant bQ = node.Inputs[1].Kind == TensorKind.Initializer ? ConstantQuant(node.Inputs[1], prec) : quant[node.Inputs[1].Name];
-                        (a.RequantA, a.RequantB) = ResidualAdd.Multipliers(inQ.Scale, bQ.Scale, outQ.Scale);
-                        return outQ;
-                    }
-
-                    case ReluLayer _:
-                    case ReshapeLayer _:
-                    case TransposeLayer _:
-                    case MaxPool2dLayer _:
-                        return inQ;
-
-                    case Conv2dLayer cv:
-                    {
-                        // As Dense: symmetric per-output-channel weights (axis 0 of [O, C/g, kh, kw]), int32 bias at
-                        // input scale x weight scale, one dyadic per output channel, the activation as a clamp.
-                        TensorQuant outQ = Calibrated(node, prec.ActivationBits);
-                        double[] wScales = QuantizeWeight(node.Weight!, prec);
-                        cv.Requant = wScales.Select(ws => Dyadic.FromReal(inQ.Scale * ws / outQ.Scale)).ToArray();
-                        if (node.Bias != null)
-                        {
-                            float[] b = node.Bias.FloatData!;
-                            int[] qb = new int[b.Length];
-                            for (int i = 0; i < b.Length; i++)
-                            {
-                                qb[i] = (int)IntegerOps.Clamp(Numerics.Quantization.RoundHalfUp(b[i] / (inQ.Scale * wScales[i])), int.MinValue, int.MaxValue);
-                            }
-
-                            AddInitializer(node.Bias.Name, ElementType.Int32, node.Bias.Shape, qb, wScales.Select(ws => inQ.Scale * ws).ToArray());
-                        }
-
-                        ClampBounds clamp = cv.Activation switch
-                        {
-                            Activation.Relu => ClampBounds.Relu(outQ.Type, outQ.ZeroPoint),
-                            Activation.Relu6 => ClampBounds.Relu6(outQ.Type, outQ.Scale, outQ.ZeroPoint),
-                            _ => ClampBounds.None(outQ.Type),
-                        };
-                        cv.Clamp = new[] { clamp.Lo, clamp.Hi };
-                        return outQ;
-                    }
-
-                    case ClipLayer c:
-                        ClampBounds bounds = ClampBounds.Clip(inQ.Type, inQ.Scale, inQ.ZeroPoint, c.Min, c.Max);
-                        (c.QMin, c.QMax) = (bounds.Lo, bounds.Hi);
-                        return inQ;
-
-                    case SoftmaxLayer s:
-                    {
-                        s.Method = options.SoftmaxMethod ?? s.Method;
-                        int bits = options.SoftmaxOutBits;
-                        if (s.Method == SoftmaxMethod.Shiftmax)
-                        {
-                            s.Shiftmax = Shiftmax.FromScale((float)inQ.Scale, options.ShiftmaxN, bits);
-                            return new TensorQuant(ElementType.Int(bits), Shiftmax.OutputScale(bits), 0);
-                        }
-
-                        s.IBert = IBert.SoftmaxFromScale(inQ.Scale, bits);
-                        return new TensorQuant(ElementType.UInt(bits), IBert.SoftmaxOutputScale(bits), 0);
-                    }
-
-                    case GeluLayer ge:
-                    {
-                        ge.Method = options.GeluMethod ?? ge.Method;
-                        TensorQuant outQ = Calibrated(node, prec.ActivationBits);
-                        if (ge.Method == GeluMethod.ShiftGelu)
-                        {
-                            ge.ShiftGelu = ShiftGelu.FromScale((float)inQ.Scale, options.ShiftGeluN);
-                            ge.Requant = Dyadic.FromReal(ShiftGelu.OutputScale(inQ.Scale) / outQ.Scale);
-                        }
-                        else
-                        {
-                            ge.IBert = IBert.GeluFromScale(inQ.Scale);
-                            ge.Requant = Dyadic.FromReal(IBert.GeluOutputScale(inQ.Scale) / outQ.Scale);
-                        }
-
-                        return outQ;
-                    }
-
-                    case LayerNormLayer ln:
-                    {
-                        TensorQuant outQ = Calibrated(node, prec.ActivationBits);
-                        int ch = node.Inputs[0].Shape[node.Inputs[0].Shape.Length - 1];
-                        float[]? gamma = node.Weight?.FloatData;
-                        float[]? beta = node.Bias?.FloatData;
-                        double normScale = IntLayerNorm.OutputScale(ch);
-                        ln.Requant = Enumerable.Range(0, ch).Select(c => Dyadic.FromReal((gamma?[c] ?? 1.0) * normScale / outQ.Scale)).ToArray();
-                        ln.Biases = Enumerable.Range(0, ch).Select(c => Numerics.Quantization.RoundHalfUp((beta?[c] ?? 0.0) / outQ.Scale)).ToArray();
-                        ln.Gamma = null;
-                        ln.Beta = null;
-                        return outQ;
-                    }
-
-                    case AvgPoolLayer p:
-                    {
-                        TensorQuant outQ = Calibrated(node, prec.ActivationBits);
-                        int count = node.Inputs[0].Shape[p.Axis];
-                        p.Requant = AveragePool.Multiplier(inQ.Scale, outQ.Scale, count);
-                        return outQ;
-                    }
-
-                    case ArgMaxLayer _:
-                        return new TensorQuant(ElementType.Int32, 1.0, 0);
-
-                    default:
-                        throw new NotSupportedException("no quantization rule for " + layer.Op);
-                }
             }
 
             private readonly Dictionary<string, int[]> quantizedWeights = new Dictionary<string, int[]>(StringComparer.Ordinal);

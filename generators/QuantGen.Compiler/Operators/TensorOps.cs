@@ -1,10 +1,29 @@
 using System;
 
-namespace QuantGen.Interpreters
+namespace QuantGen.Operators
 {
-    /// <summary>Data movement shared by both interpreters.</summary>
+    /// <summary>Index arithmetic shared by the integer and float semantics of several operators.</summary>
     internal static class TensorOps
     {
+        /// <summary>Length of the first input's last axis (1 for a scalar).</summary>
+        public static int LastAxis(Graph.GraphNode node)
+        {
+            int[] s = node.Inputs[0].Shape;
+            return s.Length > 0 ? s[s.Length - 1] : 1;
+        }
+
+        /// <summary>x - zeroPoint, element by element.</summary>
+        public static int[] Shift(int[] x, long zeroPoint)
+        {
+            var r = new int[x.Length];
+            for (int i = 0; i < x.Length; i++)
+            {
+                r[i] = (int)(x[i] - zeroPoint);
+            }
+
+            return r;
+        }
+
         /// <summary>A row-major shape seen as [outer, shape[axis], inner].</summary>
         public static (int Outer, int Count, int Inner) SplitAt(int[] shape, int axis)
         {

@@ -1,0 +1,111 @@
+using System.Collections.Generic;
+using QuantGen.Graph;
+using QuantGen.Model;
+using QuantGen.Numerics;
+
+namespace QuantGen.Operators
+{
+    /// <summary>a + b with suffix broadcasting; quantized: each branch requantized to the output scale separately (HAWQ-V3 residual add).</summary>
+    public sealed class AddOperator : Operator
+    {
+        private static readonly string[] OwnFields = { "multiplierA", "shiftA", "multiplierB", "shiftB" };
+
+        public override OpKind Op => OpKind.Add;
+
+        public override IReadOnlyList<string> Fields => OwnFields;
+
+        public override int MinInputs => 2;
+
+        public override bool AcceptsInitializerInputs => true;
+
+        public override LayerSpec? Parse(LayerReader r) =>
+            new AddLayer { RequantA = r.Quant.Dyadic("multiplierA", "shiftA"), RequantB = r.Quant.Dyadic("multiplierB", "shiftB") };
+
+        public override void Write(LayerSpec layer, LayerWriter w)
+        {
+            var a = (AddLayer)layer;
+            w.Dyadic("multiplierA", "shiftA", a.RequantA);
+            w.Dyadic("multiplierB", "shiftB", a.RequantB);
+        }
+
+        public override int[][]? InferShapes(GraphContext c)
+        {
+            int[] a = c.Inputs[0].Shape, b = c.Inputs[1].Shape;
+            int[] longer = a.Length >= b.Length ? a : b, shorter = a.Length >= b.Length ? b : a;
+            bool suffix = true;
+            for (int i = 0; i < shorter.Length; i++)
+            {
+                suffix &= shorter[shorter.Length - 1 - i] == longer[longer.Length - 1 - i];
+            }
+
+            if (!suffix)
+            {
+                return One(c.Fail($"Add operands {Shape(a)} and {Shape(b)} do not broadcast: the shorter shape must equal the trailing axes of the longer"));
+            }
+
+            if (c.Inputs[0].Kind == TensorKind.Initializer && c.Inputs[1].Kind == TensorKind.Initializer)
+            {
+                return One(c.Fail("Add of two initializers is a constant; fold it into one initializer", ModelErrors.InvalidValue));
+            }
+
+            return One((int[])longer.Clone());
+        }
+
+        public override bool CheckQuantized(GraphContext c, GraphNode node)
+        {
+            foreach (TensorInfo t in node.Inputs)
+            {
+                if (t.Kind == TensorKind.Initializer && (t.Quant == null || t.ChannelScales != null))
+                {
+                    return c.Reject($"the constant operand \"{t.Name}\" of Add needs one per-tensor scale");
+                }
+            }
+
+            return true;
+        }
+
+        public override IntRange Range(RangeContext c)
+        {
+            var add = (AddLayer)c.Node.Layer;
+            TensorQuant outQ = c.Node.Output.Quant!;
+            IntRange a = c.Shifted(0), b = c.Shifted(1);
+            IntRange ra = c.Requant(a, add.RequantA!.Value, 0), rb = c.Requant(b, add.RequantB!.Value, 0);
+            var sum = new IntRange(ra.Min + rb.Min + outQ.ZeroPoint, ra.Max + rb.Max + outQ.ZeroPoint);
+            c.Add("a-rescaled", ra);
+            c.Add("b-rescaled", rb);
+            c.Add("sum", sum);
+            return sum;
+        }
+
+        public override void Reference(GraphNode node, int[][] inputs, int[][] outputs)
+        {
+            var add = (AddLayer)node.Layer;
+            int[] x = inputs[0], b = inputs[1], y = outputs[0];
+            long zx = node.Inputs[0].Quant!.ZeroPoint, zb = node.Inputs[1].Quant!.ZeroPoint;
+            TensorQuant outQ = node.Output.Quant!;
+            for (int i = 0; i < y.Length; i++)
+            {
+                y[i] = (int)ResidualAdd.Apply(x[i % x.Length], zx, add.RequantA!.Value, b[i % b.Length], zb, add.RequantB!.Value, outQ.ZeroPoint, outQ.Type);
+            }
+        }
+
+        public override void Float(GraphNode node, double[][] inputs, double[][] outputs)
+        {
+            double[] x = inputs[0], b = inputs[1], y = outputs[0];
+            for (int i = 0; i < y.Length; i++)
+            {
+                y[i] = x[i % x.Length] + b[i % b.Length];
+            }
+        }
+
+        public override TensorQuant[]? Quantize(PtqContext c, GraphNode node, LayerSpec layer)
+        {
+            var a = (AddLayer)layer;
+            TensorQuant inQ = c.Input(0);
+            TensorQuant outQ = c.Calibrated(0, layer.Precision.ActivationBits);
+            TensorQuant bQ = c.Input(1);
+            (a.RequantA, a.RequantB) = ResidualAdd.Multipliers(inQ.Scale, bQ.Scale, outQ.Scale);
+            return One(outQ);
+        }
+    }
+}

@@ -1,0 +1,190 @@
+using System;
+using System.Collections.Generic;
+using QuantGen.Graph;
+using QuantGen.Model;
+using QuantGen.Numerics;
+
+namespace QuantGen.Operators
+{
+    /// <summary>GELU: ShiftGELU (element-wise form, docs/decisions.md) or I-BERT's i-GELU, then one dyadic to the output scale.</summary>
+    public sealed class GeluOperator : Operator
+    {
+        private static readonly string[] OwnFields = { "method", "x0", "n", "qB", "qC", "qOne", "multiplier", "shift" };
+
+        public override OpKind Op => OpKind.Gelu;
+
+        public override IReadOnlyList<string> Fields => OwnFields;
+
+        public override LayerSpec? Parse(LayerReader r)
+        {
+            SpecParser.QuantFields q = r.Quant;
+            var g = new GeluLayer { Method = r.Enum("method", GeluMethod.ShiftGelu, ("shiftgelu", GeluMethod.ShiftGelu), ("ibert", GeluMethod.IBert)) };
+            if (g.Method == GeluMethod.ShiftGelu)
+            {
+                q.Forbid("qB", "qC", "qOne");
+                long? x0 = q.Integer("x0", int.MinValue, -1);
+                long? n = q.Integer("n", 0, 30);
+                if (x0.HasValue && n.HasValue)
+                {
+                    g.ShiftGelu = r.Create(() => new ShiftGeluParams((int)x0.Value, (int)n.Value));
+                }
+            }
+            else
+            {
+                q.Forbid("x0", "n");
+                long? qb = q.Integer("qB", int.MinValue, int.MaxValue);
+                long? qc = q.Integer("qC", int.MinValue, int.MaxValue);
+                long? one = q.Integer("qOne", int.MinValue, int.MaxValue);
+                if (qb.HasValue && qc.HasValue && one.HasValue)
+                {
+                    g.IBert = r.Create(() => IBert.GeluFromIntegers((int)qb.Value, (int)qc.Value, (int)one.Value));
+                }
+            }
+
+            g.Requant = q.Dyadic("multiplier", "shift");
+            return g;
+        }
+
+        public override void Write(LayerSpec layer, LayerWriter w)
+        {
+            var g = (GeluLayer)layer;
+            w.Property("method", g.Method == GeluMethod.ShiftGelu ? "shiftgelu" : "ibert");
+            if (g.ShiftGelu.HasValue)
+            {
+                w.Property("x0", g.ShiftGelu.Value.X0);
+                w.Property("n", g.ShiftGelu.Value.N);
+            }
+
+            if (g.IBert.HasValue)
+            {
+                w.Property("qB", g.IBert.Value.QB);
+                w.Property("qC", g.IBert.Value.QC);
+                w.Property("qOne", g.IBert.Value.QOne);
+            }
+
+            w.Dyadic("multiplier", "shift", g.Requant);
+        }
+
+        public override int[][]? InferShapes(GraphContext c)
+        {
+            int[] x = c.Inputs[0].Shape;
+            if (x.Length == 0 || x[x.Length - 1] == 0)
+            {
+                return One(c.Fail($"Gelu works along the last axis, which {Shape(x)} lacks"));
+            }
+
+            return One((int[])x.Clone());
+        }
+
+        public override bool CheckQuantized(GraphContext c, GraphNode node) => true; // the parser requires the method's constants and the multiplier
+
+        public override IntRange Range(RangeContext c)
+        {
+            var g = (GeluLayer)c.Node.Layer;
+            TensorQuant outQ = c.Node.Output.Quant!;
+            IntRange x = c.Shifted(0);
+            IntRange y;
+            if (g.Method == GeluMethod.ShiftGelu)
+            {
+                const long sigMax = (1L << (ShiftGelu.SigmoidBits - 1)) - 1;
+                if (!c.CheckMagnitude("x-zp", x, ShiftGelu.MaxInputMagnitude, "ShiftGELU's input limit"))
+                {
+                    return c.Full(outQ);
+                }
+
+                c.Add("sigmoid", new IntRange(0, sigMax));
+                y = new IntRange(Math.Min(x.Min * sigMax, 0), Math.Max(x.Max * sigMax, 0));
+            }
+            else
+            {
+                y = IBertGeluRange(x, g.IBert!.Value);
+            }
+
+            c.Add("y", y);
+            return c.CheckInt32("y", y, "the int32 GELU product") ? c.Requant(y, g.Requant!.Value, outQ.ZeroPoint) : c.Full(outQ);
+        }
+
+        /// <summary>
+        /// QuantGen's ShiftGELU is element-wise (m = max(x, 0) per element), not I-ViT's row-wise form: see
+        /// docs/decisions.md. Both methods produce an int32 at a fixed scale, then requantize.
+        /// </summary>
+        public override void Reference(GraphNode node, int[][] inputs, int[][] outputs)
+        {
+            var g = (GeluLayer)node.Layer;
+            int[] x = inputs[0], y = outputs[0];
+            long zx = node.Inputs[0].Quant!.ZeroPoint;
+            TensorQuant outQ = node.Output.Quant!;
+            for (int i = 0; i < y.Length; i++)
+            {
+                long v = x[i] - zx;
+                long raw = g.Method == GeluMethod.ShiftGelu ? ShiftGelu.Element(v, g.ShiftGelu!.Value) : IBert.Gelu(v, g.IBert!.Value);
+                y[i] = (int)IntegerOps.Requantize(raw, g.Requant!.Value, outQ.ZeroPoint, outQ.Type);
+            }
+        }
+
+        public override void Float(GraphNode node, double[][] inputs, double[][] outputs)
+        {
+            double[] x = inputs[0], y = outputs[0];
+            for (int i = 0; i < y.Length; i++)
+            {
+                y[i] = FloatReference.Gelu(x[i]);
+            }
+        }
+
+        public override TensorQuant[]? Quantize(PtqContext c, GraphNode node, LayerSpec layer)
+        {
+            var ge = (GeluLayer)layer;
+            TensorQuant inQ = c.Input(0);
+            ge.Method = c.GeluMethod ?? ge.Method;
+            TensorQuant outQ = c.Calibrated(0, layer.Precision.ActivationBits);
+            if (ge.Method == GeluMethod.ShiftGelu)
+            {
+                ge.ShiftGelu = ShiftGelu.FromScale((float)inQ.Scale, c.ShiftGeluN);
+                ge.Requant = Dyadic.FromReal(ShiftGelu.OutputScale(inQ.Scale) / outQ.Scale);
+            }
+            else
+            {
+                ge.IBert = IBert.GeluFromScale(inQ.Scale);
+                ge.Requant = Dyadic.FromReal(IBert.GeluOutputScale(inQ.Scale) / outQ.Scale);
+            }
+
+            return One(outQ);
+        }
+
+        /// <summary>
+        /// The product q * (erf + qOne) is not monotone; bound it over the corners and the erf's saturation points, which
+        /// is exact for its piecewise-quadratic shape.
+        /// </summary>
+        private static IntRange IBertGeluRange(IntRange x, IGeluParams p)
+        {
+            var candidates = new List<long> { x.Min, x.Max, 0 };
+            foreach (long v in new long[] { p.QB, -(long)p.QB, p.QB + 1L, -(long)p.QB - 1 })
+            {
+                if (v > x.Min && v < x.Max)
+                {
+                    candidates.Add(v);
+                }
+            }
+
+            long lo = long.MaxValue, hi = long.MinValue;
+            for (long v = x.Min; v <= x.Max && x.Max - x.Min <= 1 << 20; v++)
+            {
+                long g = IBert.Gelu(v, p);
+                lo = Math.Min(lo, g);
+                hi = Math.Max(hi, g);
+            }
+
+            if (lo > hi)
+            {
+                foreach (long v in candidates)
+                {
+                    long g = IBert.Gelu(v, p);
+                    lo = Math.Min(lo, g);
+                    hi = Math.Max(hi, g);
+                }
+            }
+
+            return new IntRange(lo, hi);
+        }
+    }
+}

@@ -1,0 +1,193 @@
+using System.Collections.Generic;
+using System.Linq;
+using QuantGen.Graph;
+using QuantGen.Model;
+using QuantGen.Numerics;
+
+namespace QuantGen.Operators
+{
+    /// <summary>LayerNorm over the last axis; quantized: I-LayerNorm with gamma and beta folded into per-channel dyadics and biases.</summary>
+    public sealed class LayerNormOperator : Operator
+    {
+        private static readonly string[] OwnFields = { "gamma", "beta", "epsilon", "multipliers", "shifts", "biases" };
+
+        public override OpKind Op => OpKind.LayerNorm;
+
+        public override IReadOnlyList<string> Fields => OwnFields;
+
+        public override LayerSpec? Parse(LayerReader r)
+        {
+            var ln = new LayerNormLayer();
+            if (r.Quantized)
+            {
+                r.Quant.Forbid("gamma", "beta", "epsilon");
+                ln.Requant = r.Quant.DyadicArray("multipliers", "shifts");
+                ln.Biases = r.Quant.IntegerArray("biases");
+            }
+            else
+            {
+                ln.Gamma = r.TensorName("gamma");
+                ln.Beta = r.TensorName("beta");
+                ln.Epsilon = r.OptionalDouble("epsilon", 1e-5);
+                if (ln.Epsilon < 0)
+                {
+                    r.Report(ModelErrors.InvalidValue, "LayerNorm epsilon must not be negative", "epsilon");
+                }
+            }
+
+            return ln;
+        }
+
+        public override void Write(LayerSpec layer, LayerWriter w)
+        {
+            var ln = (LayerNormLayer)layer;
+            if (!w.Quantized)
+            {
+                if (ln.Gamma != null)
+                {
+                    w.Property("gamma", ln.Gamma);
+                }
+
+                if (ln.Beta != null)
+                {
+                    w.Property("beta", ln.Beta);
+                }
+
+                w.Property("epsilon", ln.Epsilon);
+            }
+
+            w.Dyadics(ln.Requant);
+            if (ln.Biases != null)
+            {
+                w.Property("biases", ln.Biases);
+            }
+        }
+
+        public override int[][]? InferShapes(GraphContext c)
+        {
+            var ln = (LayerNormLayer)c.Layer;
+            int[] x = c.Inputs[0].Shape;
+            if (x.Length == 0)
+            {
+                return One(c.Fail("LayerNorm needs a last axis of channels"));
+            }
+
+            int ch = x[x.Length - 1];
+            foreach ((string? name, string what) in new[] { (ln.Gamma, "gamma"), (ln.Beta, "beta") })
+            {
+                if (name == null)
+                {
+                    continue;
+                }
+
+                TensorInfo? t = c.Initializer(name, what);
+                if (t == null)
+                {
+                    return null;
+                }
+
+                if (t.Shape.Length != 1 || t.Shape[0] != ch)
+                {
+                    return One(c.Fail($"{what} \"{name}\" has shape {Shape(t.Shape)}; the input has {ch} channels so it must be [{ch}]"));
+                }
+
+                if (what == "gamma")
+                {
+                    c.Weight = t;
+                }
+                else
+                {
+                    c.Bias = t;
+                }
+            }
+
+            return One((int[])x.Clone());
+        }
+
+        public override bool CheckQuantized(GraphContext c, GraphNode node)
+        {
+            var ln = (LayerNormLayer)node.Layer;
+            int ch = node.Inputs[0].Shape[node.Inputs[0].Shape.Length - 1];
+            if (ln.Requant == null || ln.Requant.Length != ch || ln.Biases == null || ln.Biases.Length != ch)
+            {
+                return c.Reject($"\"multipliers\", \"shifts\" and \"biases\" need {ch} entries, one per channel");
+            }
+
+            return true;
+        }
+
+        public override IntRange Range(RangeContext c)
+        {
+            var ln = (LayerNormLayer)c.Node.Layer;
+            TensorQuant outQ = c.Node.Output.Quant!;
+            int ch = c.Node.Inputs[0].Shape[c.Node.Inputs[0].Shape.Length - 1];
+            IntRange x = c.In(0);
+            long spread = x.Max - x.Min;
+            c.Add("x-mean", new IntRange(-spread, spread));
+            c.Add("variance", new IntRange(0, spread * spread * ch));
+            c.Add("isqrt", new IntRange(0, (long)IntegerOps.Isqrt((ulong)(spread * spread * ch))));
+            var norm = new IntRange(-(1L << 30), 1L << 30);
+            c.Add("normalized", norm);
+            IntRange? outRange = null;
+            for (int i = 0; i < ch; i++)
+            {
+                IntRange r = c.Requant(norm, ln.Requant![i], outQ.ZeroPoint + ln.Biases![i]);
+                outRange = outRange?.Union(r) ?? r;
+            }
+
+            return outRange!.Value;
+        }
+
+        public override void Reference(GraphNode node, int[][] inputs, int[][] outputs)
+        {
+            var ln = (LayerNormLayer)node.Layer;
+            int[] x = inputs[0], y = outputs[0];
+            TensorQuant outQ = node.Output.Quant!;
+            int len = TensorOps.LastAxis(node);
+            var norm = new int[x.Length];
+            for (int r = 0; r < x.Length / len; r++)
+            {
+                IntLayerNorm.Row(x, r * len, len, norm, r * len);
+            }
+
+            for (int i = 0; i < y.Length; i++)
+            {
+                int c = i % len;
+                y[i] = (int)IntegerOps.Requantize(norm[i], ln.Requant![c], outQ.ZeroPoint + ln.Biases![c], outQ.Type);
+            }
+        }
+
+        public override void Float(GraphNode node, double[][] inputs, double[][] outputs)
+        {
+            var ln = (LayerNormLayer)node.Layer;
+            double[] x = inputs[0], y = outputs[0];
+            int last = TensorOps.LastAxis(node);
+            float[]? gamma = node.Weight?.FloatData;
+            float[]? beta = node.Bias?.FloatData;
+            for (int r = 0; r < x.Length / last; r++)
+            {
+                FloatReference.LayerNorm(x, r * last, last, ln.Epsilon, y, r * last);
+            }
+
+            for (int i = 0; i < y.Length; i++)
+            {
+                y[i] = y[i] * (gamma?[i % last] ?? 1.0) + (beta?[i % last] ?? 0.0);
+            }
+        }
+
+        public override TensorQuant[]? Quantize(PtqContext c, GraphNode node, LayerSpec layer)
+        {
+            var ln = (LayerNormLayer)layer;
+            TensorQuant outQ = c.Calibrated(0, layer.Precision.ActivationBits);
+            int ch = node.Inputs[0].Shape[node.Inputs[0].Shape.Length - 1];
+            float[]? gamma = node.Weight?.FloatData;
+            float[]? beta = node.Bias?.FloatData;
+            double normScale = IntLayerNorm.OutputScale(ch);
+            ln.Requant = Enumerable.Range(0, ch).Select(i => Dyadic.FromReal((gamma?[i] ?? 1.0) * normScale / outQ.Scale)).ToArray();
+            ln.Biases = Enumerable.Range(0, ch).Select(i => Numerics.Quantization.RoundHalfUp((beta?[i] ?? 0.0) / outQ.Scale)).ToArray();
+            ln.Gamma = null;
+            ln.Beta = null;
+            return One(outQ);
+        }
+    }
+}
