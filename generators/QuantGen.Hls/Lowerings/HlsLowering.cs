@@ -25,6 +25,12 @@ namespace QuantGen.Hls.Lowerings
         /// <summary>The kernel parameter of output <paramref name="index"/>.</summary>
         public virtual string OutputParam(int index, int count) => "y";
 
+        /// <summary>
+        /// Identifiers beyond the fixed keyword list (Naming/Keywords.cs) that this operator's kernel declares in a scope
+        /// where it also reads global ROM arrays; the planner reserves them before naming the model's tensors.
+        /// </summary>
+        public virtual IEnumerable<string> LocalNames(GraphNode node) => System.Array.Empty<string>();
+
         /// <summary>The inner (reduced) dimension the reuse factor divides; only called when <see cref="HasReuse"/>.</summary>
         public virtual int ReduceDim(GraphNode node) => 0;
 

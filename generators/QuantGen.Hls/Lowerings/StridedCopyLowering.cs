@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Linq;
 using System.Text;
+using QuantGen.Graph;
 using QuantGen.Hls.Plan;
 using QuantGen.Model;
 using QuantGen.Numerics;
@@ -28,6 +29,15 @@ namespace QuantGen.Hls.Lowerings
         public override string InputParam(int index, int count) => count == 1 ? "x" : "x" + Str(index);
 
         public override string OutputParam(int index, int count) => count == 1 ? "y" : "y" + Str(index);
+
+        public override IEnumerable<string> LocalNames(GraphNode node)
+        {
+            int rank = node.Inputs.Concat(node.Outputs).Max(t => t.Shape.Length);
+            return Enumerable.Range(0, node.Inputs.Count).Select(i => InputParam(i, node.Inputs.Count))
+                .Concat(Enumerable.Range(0, node.Outputs.Count).Select(j => OutputParam(j, node.Outputs.Count)))
+                .Concat(Enumerable.Range(0, rank).Select(k => "i" + Str(k)))
+                .Where(n => n.Length > 1);
+        }
 
         public override HlsLowered? Lower(HlsLayerContext c)
         {

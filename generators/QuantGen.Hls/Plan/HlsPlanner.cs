@@ -82,29 +82,14 @@ namespace QuantGen.Hls.Plan
                 }
             }
 
-            // Kernel parameters of multi-input/-output layers (x0, y0, ...) share the scope with the model's arrays.
-            int maxIn = 0, maxOut = 0;
-            foreach (KeyValuePair<GraphNode, HlsLowering> kv in lowerings)
+            // Kernel parameters and loop variables a template uses next to the model's global arrays (x0, y0, i0, ...)
+            // are taken first, so that a constant tensor of that name moves aside instead of being shadowed.
+            foreach (GraphNode node in Graph.Nodes)
             {
-                for (int i = 0; i < kv.Key.Inputs.Count; i++)
+                foreach (string local in lowerings[node].LocalNames(node))
                 {
-                    maxIn = Math.Max(maxIn, kv.Value.InputParam(i, kv.Key.Inputs.Count) == "x" + Str(i) ? i + 1 : 0);
+                    scope.Get("local " + local, local);
                 }
-
-                for (int j = 0; j < kv.Key.Outputs.Count; j++)
-                {
-                    maxOut = Math.Max(maxOut, kv.Value.OutputParam(j, kv.Key.Outputs.Count) == "y" + Str(j) ? j + 1 : 0);
-                }
-            }
-
-            for (int i = 0; i < maxIn; i++)
-            {
-                scope.Get("param x" + Str(i), "x" + Str(i));
-            }
-
-            for (int j = 0; j < maxOut; j++)
-            {
-                scope.Get("param y" + Str(j), "y" + Str(j));
             }
 
             // Tensors in a stable order: input, then each layer's inputs, weight, bias and outputs.
