@@ -3,7 +3,7 @@ using System.CommandLine;
 using System.IO;
 using System.Linq;
 using QuantGen.Model;
-using QuantGen.Tasks.Hls;
+using QuantGen.Hls;
 
 namespace QuantGen.Cli
 {

@@ -15,7 +15,7 @@ using ILGPU.Runtime.CPU;
 using ILGPU.Runtime.Cuda;
 using ILGPU.Runtime.OpenCL;
 using QuantGen.Quantization;
-using QuantGen.Tasks.Hls;
+using QuantGen.Hls;
 
 namespace QuantGen.Samples.Digits
 {

@@ -5,7 +5,7 @@ using System.Linq;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
 using QuantGen.Model;
-using QuantGen.Tasks.Hls;
+using QuantGen.Hls;
 
 namespace QuantGen.Tasks
 {

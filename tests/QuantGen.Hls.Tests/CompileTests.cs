@@ -5,7 +5,7 @@ using System.Threading.Tasks;
 using QuantGen.Graph;
 using QuantGen.Interpreters;
 using QuantGen.Model;
-using QuantGen.Tasks.Hls;
+using QuantGen.Hls;
 using Xunit;
 
 namespace QuantGen.Tests.Hls

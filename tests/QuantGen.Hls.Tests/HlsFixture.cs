@@ -5,7 +5,7 @@ using System.IO;
 using System.Linq;
 using System.Text;
 using System.Threading.Tasks;
-using QuantGen.Tasks.Hls;
+using QuantGen.Hls;
 using QuantGen.Testing;
 using Xunit;
 

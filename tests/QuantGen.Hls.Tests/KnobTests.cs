@@ -2,7 +2,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using QuantGen.Model;
-using QuantGen.Tasks.Hls;
+using QuantGen.Hls;
 using Xunit;
 
 namespace QuantGen.Tests.Hls

@@ -7,7 +7,7 @@ using QuantGen.Graph;
 using QuantGen.Interpreters;
 using QuantGen.Model;
 using QuantGen.Quantization;
-using QuantGen.Tasks.Hls;
+using QuantGen.Hls;
 using Xunit;
 
 namespace QuantGen.Tests.Hls

@@ -1,6 +1,6 @@
 using System.Collections.Generic;
 using System.IO;
-using QuantGen.Tasks.Hls;
+using QuantGen.Hls;
 using Xunit;
 
 namespace QuantGen.Tests.Hls

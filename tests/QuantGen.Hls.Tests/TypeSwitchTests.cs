@@ -1,6 +1,6 @@
 using System.IO;
 using System.Threading.Tasks;
-using QuantGen.Tasks.Hls;
+using QuantGen.Hls;
 using Xunit;
 
 namespace QuantGen.Tests.Hls

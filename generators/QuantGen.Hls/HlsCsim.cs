@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.IO;
 using System.Linq;
 
-namespace QuantGen.Tasks.Hls
+namespace QuantGen.Hls
 {
     /// <summary>Result of compiling and running an emitted project's testbench with a host C++ compiler.</summary>
     public sealed class CsimResult

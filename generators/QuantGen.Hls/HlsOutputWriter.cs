@@ -4,7 +4,7 @@ using System.IO;
 using System.Linq;
 using System.Text;
 
-namespace QuantGen.Tasks.Hls
+namespace QuantGen.Hls
 {
     /// <summary>
     /// Puts an emitted project on disk all or nothing: the files are written to a temporary sibling folder, which then

@@ -8,7 +8,7 @@ using Scriban;
 using Scriban.Parsing;
 using Scriban.Runtime;
 
-namespace QuantGen.Tasks.Hls
+namespace QuantGen.Hls
 {
     /// <summary>A template failed to parse or render: a bug in QuantGen's templates, reported as QG3010.</summary>
     public sealed class HlsTemplateException : Exception
@@ -37,6 +37,7 @@ namespace QuantGen.Tasks.Hls
             Template template = Get(name);
             var context = new TemplateContext
             {
+                MemberRenamer = member => SnakeCase(member.Name),
                 NewLine = "\n",
                 StrictVariables = true,
                 EnableRelaxedMemberAccess = false,
@@ -44,6 +45,7 @@ namespace QuantGen.Tasks.Hls
                 LimitToString = 0,
                 TemplateLoader = new Loader(),
             };
+            context.PushGlobal(Functions());
             context.PushGlobal(globals);
             try
             {
@@ -53,6 +55,42 @@ namespace QuantGen.Tasks.Hls
             {
                 throw new HlsTemplateException($"template {name}: {e.Message}");
             }
+        }
+
+        /// <summary>
+        /// The name templates see for a plan record's property: PascalCase to snake_case, one '_' before every capital
+        /// after the first ("AccType" -> "acc_type", "CIn" -> "c_in", "QLn2" -> "q_ln2"): plan records avoid acronyms.
+        /// </summary>
+        public static string SnakeCase(string name)
+        {
+            var sb = new System.Text.StringBuilder(name.Length + 4);
+            for (int i = 0; i < name.Length; i++)
+            {
+                char c = name[i];
+                if (char.IsUpper(c))
+                {
+                    if (i > 0)
+                    {
+                        sb.Append('_');
+                    }
+
+                    sb.Append(char.ToLowerInvariant(c));
+                }
+                else
+                {
+                    sb.Append(c);
+                }
+            }
+
+            return sb.ToString();
+        }
+
+        /// <summary>Globals every template may call: <c>cpp_lines values per_line</c> prints a ROM initializer.</summary>
+        public static ScriptObject Functions()
+        {
+            var f = new ScriptObject();
+            f.Import("cpp_lines", new Func<object, int, string>((values, perLine) => CppFormat.InitializerLines(((IEnumerable<long>)values).ToList(), perLine)));
+            return f;
         }
 
         private static Template Get(string name)

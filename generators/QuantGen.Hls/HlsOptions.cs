@@ -4,7 +4,7 @@ using System.Globalization;
 using System.Linq;
 using System.Text.RegularExpressions;
 
-namespace QuantGen.Tasks.Hls
+namespace QuantGen.Hls
 {
     /// <summary>How tensors enter and leave the top function and move between layers.</summary>
     public enum IoMode

@@ -1,0 +1,99 @@
+using System.Linq;
+using QuantGen.Graph;
+using QuantGen.Hls.Plan;
+using QuantGen.Model;
+using QuantGen.Plan;
+
+namespace QuantGen.Hls.Lowerings
+{
+    /// <summary>Conv2d NCHW: each output pixel gathers its window, then O x K / R multipliers per cycle.</summary>
+    public sealed record Conv2dKernel(
+        int Batch, int CIn, int H, int W, int COut, int Oh, int Ow, int Kh, int Kw, string Ih, string Iw, int Cg, int K, int WinCount, int Group,
+        string WinBase, int Block, int Lanes, string AccType, string XType, string ProductType, string Weight, string WeightType, string Bias,
+        string Lo, string Hi, string MultTable, string ShiftTable) : HlsKernel;
+
+    public sealed class Conv2dLowering : HlsLowering
+    {
+        public override OpKind Op => OpKind.Conv2d;
+
+        public override bool HasReuse => true;
+
+        /// <summary>One output channel's window: C / group x kh x kw.</summary>
+        public override int ReduceDim(GraphNode node) => node.Weight!.ElementCount / node.Weight.Shape[0];
+
+        public override HlsLowered? Lower(HlsLayerContext c)
+        {
+            var cv = (Conv2dLayer)c.Spec;
+            GraphNode node = c.Node;
+            int[] inShape = c.InShape, ws = node.Weight!.Shape, os = node.Output.Shape;
+            int cOut = ws[0], cg = ws[1], kh = ws[2], kw = ws[3], k = cg * kh * kw, og = cOut / cv.Group, reuse = c.Reuse;
+            int pixels = inShape[0] * os[2] * os[3];
+            if (!Fits.Conv(c, c.Inputs[0], cOut, k, reuse))
+            {
+                return null;
+            }
+
+            IntRange xzp = c.Ranges.Find("input-zp") ?? new IntRange(0, 0);
+            var window = new IntRange(System.Math.Min(xzp.Min, 0), System.Math.Max(xzp.Max, 0));   // padding is the real 0
+            IntRange acc = AccumulatorBounds.PartialSums(node.Weight.IntData!, cOut, node.Bias?.IntData, xzp);
+            IntRange product = AccumulatorBounds.Products(node.Weight.IntData!, window);
+            string accType = c.Type("acc_t", acc, "accumulator and every partial sum");
+            string xType = c.Type("x_t", window, "window value: input minus its zero point, 0 in the padding");
+            string productType = c.Type("product_t", product, "window value x weight");
+
+            // Output channel o reads the window of its group's channels: win[(o / og) * K + j].
+            string winBase = cv.Group == 1 ? string.Empty : og == 1 ? $"o * {k} + " : $"(o / {og}) * {k} + ";
+            WeightTables t = WeightTables.Of(c, cv.Requant!);
+            HlsTensor weight = c.Tensor(node.Weight);
+            HlsTensor? bias = node.Bias != null ? c.Tensor(node.Bias) : null;
+            var kernel = new Conv2dKernel(
+                inShape[0], inShape[1], inShape[2], inShape[3], cOut, os[2], os[3], kh, kw,
+                HlsLayerContext.WindowIndex("oh", cv.Strides[0], cv.Pads[0], "i"), HlsLayerContext.WindowIndex("ow", cv.Strides[1], cv.Pads[1], "j"),
+                cg, k, inShape[1] * kh * kw, cv.Group, winBase, k / reuse, (cOut + reuse - 1) / reuse, accType, xType, productType,
+                weight.Array, weight.Type, bias?.Array ?? string.Empty, CppFormat.Lit(cv.Clamp![0]), CppFormat.Lit(cv.Clamp[1]), t.Multipliers, t.Shifts);
+            string kind = cv.Group == 1 ? string.Empty : cg == 1 ? $", depthwise (group {cv.Group})" : $", group {cv.Group}";
+            string comment = $"{cv.Name}: Conv2d {Shape(inShape)} -> {Shape(os)}, kernel {kh}x{kw}, strides {cv.Strides[0]}x{cv.Strides[1]}, pads [{string.Join(", ", cv.Pads)}]{kind}, activation {cv.Activation.ToString().ToLowerInvariant()}, reuse factor {reuse}";
+            long rom = ((long)cOut * k * weight.Bits) + (bias != null ? (long)cOut * bias.Bits : 0) + ((long)cOut * (32 + 6));
+            return new HlsLowered("conv2d", comment, reuse, MacCost.Of(pixels, k, cOut, reuse, acc, rom, 1), kernel);
+        }
+    }
+
+    /// <summary>The size rules (QG3012) shared by the window operators.</summary>
+    internal static class Fits
+    {
+        /// <summary>QG3012 unless the Conv2d's MAC stage (O x K / R multipliers in one cycle) can be unrolled and its input fits the io mode.</summary>
+        public static bool Conv(HlsLayerContext c, HlsTensor input, int cOut, int k, int reuse)
+        {
+            if (!Parallel(c, input))
+            {
+                return false;
+            }
+
+            long unrolled = (long)cOut * (k / reuse);
+            if (unrolled <= HlsPlanner.UnrollLimit)
+            {
+                return true;
+            }
+
+            var fit = Enumerable.Range(1, k).Where(d => k % d == 0 && (long)cOut * (k / d) <= HlsPlanner.UnrollLimit).ToList();
+            string fix = fit.Count > 0
+                ? $"raise its reuse factor (LayerReuseFactors \"{c.Spec.Name}={fit[0]}\"; divisors of {k} that fit: {string.Join(", ", fit)})"
+                : $"even reuse factor {k} leaves {cOut} multipliers, one per output channel: split the layer into convolutions of at most {HlsPlanner.UnrollLimit} output channels";
+            c.Error(HlsErrors.LayerTooLarge, $"layer \"{c.Spec.Name}\" (Conv2d, {cOut} output channels x {k} window values) would unroll {unrolled} multipliers per cycle at reuse factor {reuse}, more than {HlsPlanner.UnrollLimit} (where Vivado HLS stops unrolling: XFORM 203-504); {fix}");
+            return false;
+        }
+
+        /// <summary>QG3012 when io_parallel would partition a Conv2d/MaxPool2d input into more than
+        /// <see cref="HlsPlanner.UnrollLimit"/> registers, each window value a multiplexer over all of them.</summary>
+        public static bool Parallel(HlsLayerContext c, HlsTensor input)
+        {
+            if (c.Options.IoMode != IoMode.Parallel || input.Count <= HlsPlanner.UnrollLimit)
+            {
+                return true;
+            }
+
+            c.Error(HlsErrors.LayerTooLarge, $"layer \"{c.Spec.Name}\" ({c.Spec.Op}) reads a {input.Shape} input ({input.Count} elements); io_parallel partitions it completely into registers and reads each window through a multiplexer over all of them, which does not fit beyond {HlsPlanner.UnrollLimit} elements: use IoMode io_stream");
+            return false;
+        }
+    }
+}

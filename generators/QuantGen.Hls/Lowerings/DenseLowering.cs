@@ -1,0 +1,48 @@
+using System.Linq;
+using QuantGen.Graph;
+using QuantGen.Hls.Plan;
+using QuantGen.Model;
+using QuantGen.Plan;
+
+namespace QuantGen.Hls.Lowerings
+{
+    /// <summary>Dense [rows x K] -> [rows x N]: K / R products per output per cycle, N outputs requantized ceil(N / R) at a time.</summary>
+    public sealed record DenseKernel(
+        int Rows, int K, int N, int Block, int Lanes, string AccType, string XType, string Weight, string WeightType, string Bias,
+        string Lo, string Hi, string MultTable, string ShiftTable) : HlsKernel;
+
+    public sealed class DenseLowering : HlsLowering
+    {
+        public override OpKind Op => OpKind.Dense;
+
+        public override bool HasReuse => true;
+
+        public override int ReduceDim(GraphNode node) => node.Inputs[0].Shape[node.Inputs[0].Shape.Length - 1];
+
+        public override HlsLowered? Lower(HlsLayerContext c)
+        {
+            var d = (DenseLayer)c.Spec;
+            GraphNode node = c.Node;
+            int n = node.Weight!.Shape[0], k = node.Weight.Shape[1], rows = c.Inputs[0].Count / k, reuse = c.Reuse;
+            IntRange xzp = c.Ranges.Find("input-zp") ?? new IntRange(0, 0);
+            IntRange acc = AccumulatorBounds.PartialSums(node.Weight.IntData!, n, node.Bias?.IntData, xzp);
+            string accType = c.Type("acc_t", acc, "accumulator and every partial sum");
+            string xType = c.Type("x_t", xzp, "input minus its zero point");
+            WeightTables w = WeightTables.Of(c, d.Requant!);
+            HlsTensor weight = c.Tensor(node.Weight), bias = node.Bias != null ? c.Tensor(node.Bias) : null!;
+            var kernel = new DenseKernel(rows, k, n, k / reuse, (n + reuse - 1) / reuse, accType, xType, weight.Array, weight.Type,
+                node.Bias != null ? bias.Array : string.Empty, CppFormat.Lit(d.Clamp![0]), CppFormat.Lit(d.Clamp[1]), w.Multipliers, w.Shifts);
+            long rom = ((long)n * k * weight.Bits) + (node.Bias != null ? (long)n * bias.Bits : 0) + ((long)n * (32 + 6));
+            string comment = $"{d.Name}: Dense [{rows} x {k}] -> [{rows} x {n}], activation {d.Activation.ToString().ToLowerInvariant()}, reuse factor {reuse}";
+            return new HlsLowered("dense", comment, reuse, MacCost.Of(rows, k, n, reuse, acc, rom), kernel);
+        }
+    }
+
+    /// <summary>The per-output-channel requantization multiplier and shift tables of Dense and Conv2d.</summary>
+    internal sealed record WeightTables(string Multipliers, string Shifts)
+    {
+        public static WeightTables Of(HlsLayerContext c, QuantGen.Numerics.Dyadic[] requant) => new WeightTables(
+            c.Table("multiplier", requant.Select(q => (long)q.Multiplier), $"{c.Spec.Name}: requantization multipliers, one per output channel"),
+            c.Table("shift", requant.Select(q => (long)q.Shift), $"{c.Spec.Name}: requantization shifts"));
+    }
+}

@@ -1,0 +1,35 @@
+using QuantGen.Hls.Plan;
+using QuantGen.Model;
+using QuantGen.Numerics;
+
+namespace QuantGen.Hls.Lowerings
+{
+    /// <summary>ShiftGELU (I-ViT), element-wise with m = max(x, 0).</summary>
+    public sealed record ShiftGeluKernel(string Mult, int Shift, string X0, int Nn) : HlsKernel;
+
+    /// <summary>I-BERT i-GELU, element-wise.</summary>
+    public sealed record IBertGeluKernel(string Mult, int Shift, string QB, string QC, string QOne) : HlsKernel;
+
+    public sealed class GeluLowering : HlsLowering
+    {
+        public override OpKind Op => OpKind.Gelu;
+
+        public override HlsLowered? Lower(HlsLayerContext c)
+        {
+            var g = (GeluLayer)c.Spec;
+            string mult = CppFormat.Lit(g.Requant!.Value.Multiplier);
+            int shift = g.Requant.Value.Shift;
+            long elements = c.Output.Count;
+            if (g.Method == GeluMethod.ShiftGelu)
+            {
+                ShiftGeluParams p = g.ShiftGelu!.Value;
+                return new HlsLowered("gelu_shiftgelu", $"{g.Name}: ShiftGELU, element-wise (m = max(x, 0)), n = {p.N}, x0 = {p.X0}", 1,
+                    HlsCost.Simple(3, 1, elements + HlsPlanner.DividerCycles + 8, $"E + {HlsPlanner.DividerCycles} + 8"), new ShiftGeluKernel(mult, shift, CppFormat.Lit(p.X0), p.N));
+            }
+
+            IGeluParams q = g.IBert!.Value;
+            return new HlsLowered("gelu_ibert", $"{g.Name}: I-BERT i-GELU, element-wise", 1, HlsCost.Simple(3, 0, elements + 6, "E + 6"),
+                new IBertGeluKernel(mult, shift, CppFormat.Lit(q.QB), CppFormat.Lit(q.QC), CppFormat.Lit(q.QOne)));
+        }
+    }
+}

@@ -1,0 +1,49 @@
+using System.Collections.Generic;
+using System.Globalization;
+using QuantGen.Graph;
+using QuantGen.Hls.Plan;
+using QuantGen.Model;
+using QuantGen.Operators;
+
+namespace QuantGen.Hls.Lowerings
+{
+    /// <summary>
+    /// The HLS lowering of one operator: given the layer's context (tensors, names, ranges, knobs) it returns the kernel
+    /// record its template prints, and its cost, or null after reporting a located diagnostic. One class per operator,
+    /// found by <see cref="LoweringRegistry{T}.Discover"/>; an operator with no class is QG3007, never an exception.
+    /// </summary>
+    public abstract class HlsLowering : IOperatorLowering
+    {
+        public abstract OpKind Op { get; }
+
+        /// <summary>Whether the layer has multipliers a reuse factor can share (Dense, MatMul, Conv2d).</summary>
+        public virtual bool HasReuse => false;
+
+        /// <summary>The kernel parameter of input <paramref name="index"/> when it is an activation.</summary>
+        public virtual string InputParam(int index, int count) => index == 0 ? "x" : "b";
+
+        /// <summary>The kernel parameter of output <paramref name="index"/>.</summary>
+        public virtual string OutputParam(int index, int count) => "y";
+
+        /// <summary>
+        /// Identifiers beyond the fixed keyword list (Naming/Keywords.cs) that this operator's kernel declares in a scope
+        /// where it also reads global ROM arrays; the planner reserves them before naming the model's tensors.
+        /// </summary>
+        public virtual IEnumerable<string> LocalNames(GraphNode node) => System.Array.Empty<string>();
+
+        /// <summary>The inner (reduced) dimension the reuse factor divides; only called when <see cref="HasReuse"/>.</summary>
+        public virtual int ReduceDim(GraphNode node) => 0;
+
+        public abstract HlsLowered? Lower(HlsLayerContext layer);
+
+        /// <summary>The registry of every lowering in this assembly.</summary>
+        public static LoweringRegistry<HlsLowering> Registry { get; } = LoweringRegistry<HlsLowering>.Discover("HLS", typeof(HlsLowering).Assembly);
+
+        protected static string Str(long v) => v.ToString(CultureInfo.InvariantCulture);
+
+        protected static string Shape(IEnumerable<int> shape) => "[" + string.Join(", ", shape) + "]";
+    }
+
+    /// <summary>What a lowering decides for its layer: the template, the comment heading the kernel, the reuse factor, the cost, the record.</summary>
+    public sealed record HlsLowered(string Template, string Comment, int Reuse, HlsCost Cost, HlsKernel Kernel);
+}

@@ -1,0 +1,36 @@
+using QuantGen.Graph;
+using QuantGen.Hls.Plan;
+using QuantGen.Model;
+using QuantGen.Plan;
+using System.Linq;
+
+namespace QuantGen.Hls.Lowerings
+{
+    /// <summary>MatMul [batches x M x K] x [batches x K x N] of two activations (or an activation and a constant).</summary>
+    public sealed record MatMulKernel(int Batches, int M, int K, int N, int Block, int Lanes, string AccType, string AType, string BType, string Mult, int Shift) : HlsKernel;
+
+    public sealed class MatMulLowering : HlsLowering
+    {
+        public override OpKind Op => OpKind.MatMul;
+
+        public override bool HasReuse => true;
+
+        public override int ReduceDim(GraphNode node) => node.Inputs[0].Shape[node.Inputs[0].Shape.Length - 1];
+
+        public override HlsLowered? Lower(HlsLayerContext c)
+        {
+            var m = (MatMulLayer)c.Spec;
+            int[] sb = c.Node.Inputs[1].Shape;
+            int[] inShape = c.InShape;
+            int rowsA = inShape[inShape.Length - 2], k = c.Last, cols = sb[sb.Length - 1], reuse = c.Reuse;
+            int batches = c.Inputs[0].Count / (rowsA * k);
+            IntRange acc = AccumulatorBounds.SumOfProducts(c.Ranges.Find("product") ?? new IntRange(0, 0), k);
+            string accType = c.Type("acc_t", acc, "accumulator and every partial sum");
+            string aType = c.Type("a_t", c.Ranges.Find("a-zp") ?? new IntRange(0, 0), "a minus its zero point");
+            string bType = c.Type("b_t", c.Ranges.Find("b-zp") ?? new IntRange(0, 0), "b minus its zero point");
+            var kernel = new MatMulKernel(batches, rowsA, k, cols, k / reuse, (cols + reuse - 1) / reuse, accType, aType, bType, CppFormat.Lit(m.Requant!.Value.Multiplier), m.Requant.Value.Shift);
+            long rom = c.Inputs.Where(t => t.IsConstant).Sum(t => (long)t.Count * t.Bits);
+            return new HlsLowered("matmul", $"{m.Name}: MatMul [{batches} x {rowsA} x {k}] x [{batches} x {k} x {cols}], reuse factor {reuse}", reuse, MacCost.Of(batches * rowsA, k, cols, reuse, acc, rom), kernel);
+        }
+    }
+}

@@ -1,0 +1,129 @@
+using System.Linq;
+
+namespace QuantGen.Hls.Plan
+{
+    /// <summary>
+    /// The whole HLS project as decided by <see cref="HlsPlanner"/>: immutable, value-equal records, printed by the
+    /// templates and nothing else (templates see the properties in snake_case: <c>model.io_stream</c>).
+    /// </summary>
+    public sealed record HlsModelPlan(
+        string Name,
+        string Guard,
+        string SpecFile,
+        bool IoStream,
+        string IoMode,
+        string Part,
+        string ClockPeriod,
+        HlsTensor Input,
+        HlsTensor Output,
+        EquatableArray<HlsTensor> Tensors,
+        EquatableArray<HlsTable> Tables,
+        EquatableArray<HlsLayerPlan> Layers,
+        EquatableArray<HlsArray> Activations,
+        EquatableArray<HlsArray> Streams,
+        EquatableArray<string> InputCopies,
+        EquatableArray<string> Calls,
+        HlsEstimates Estimates,
+        EquatableArray<string> Labels)
+    {
+        /// <summary>The constant tensors, one weights/*.h header each.</summary>
+        public EquatableArray<HlsTensor> Weights => Tensors.Where(t => t.IsConstant).ToEquatable();
+    }
+
+    /// <summary>One tensor as the C++ code sees it: names, exact-width type, proven range and, for constants, the values.</summary>
+    public sealed record HlsTensor(
+        string Name,
+        string NameJson,
+        string Ident,
+        string Array,
+        string Type,
+        string Cpp,
+        string Element,
+        string Shape,
+        int Count,
+        long Min,
+        long Max,
+        int Bits,
+        string Kind,
+        long ZeroPoint,
+        string File,
+        string Storage,
+        EquatableArray<long> Values)
+    {
+        public bool Signed => Min < 0;
+
+        public bool IsConstant => Kind == "initializer";
+    }
+
+    /// <summary>A per-layer constant table (requantization multipliers, shifts, zero points).</summary>
+    public sealed record HlsTable(string Name, string Storage, string Comment, EquatableArray<long> Values)
+    {
+        public int Count => Values.Count;
+    }
+
+    /// <summary>A typedef of a layer intermediate: name, C++ type, and the proven range it holds.</summary>
+    public sealed record HlsTypeDef(string Name, string Cpp, string Comment);
+
+    /// <summary>A named array or stream of <see cref="Count"/> elements of <see cref="Type"/> (activations, FIFOs, kernel parameters).</summary>
+    public sealed record HlsArray(string Name, string Type, int Count);
+
+    /// <summary>One output of a layer: the kernel's parameter, and the streams it feeds in io_stream (one per reader, then the top output).</summary>
+    public sealed record HlsLayerOutput(string Name, string Type, int Count, EquatableArray<string> Streams);
+
+    /// <summary>
+    /// One layer: what every kernel shares (names, signature, I/O, zero points, clamps, cost) and the operator's own
+    /// record in <see cref="Kernel"/> (templates see it as <c>op</c>).
+    /// </summary>
+    public sealed record HlsLayerPlan(
+        string Name,
+        string LayerName,
+        string Op,
+        string Template,
+        string Comment,
+        string Signature,
+        string KernelName,
+        string StreamSignature,
+        EquatableArray<HlsArray> StreamInputs,
+        EquatableArray<HlsLayerOutput> Outputs,
+        string X,
+        string B,
+        string Zx,
+        string Zb,
+        string Zo,
+        string OutType,
+        int OutCount,
+        string OutLo,
+        string OutHi,
+        string TypeLo,
+        string TypeHi,
+        int Reuse,
+        EquatableArray<HlsTypeDef> Types,
+        HlsCost Cost,
+        HlsKernel Kernel)
+    {
+        public long Multipliers => Cost.Multipliers;
+
+        public int Dividers => Cost.Dividers;
+
+        public int AccBits => Cost.AccBits;
+
+        public long RomBits => Cost.RomBits;
+
+        public long Latency => Cost.Latency;
+
+        public string Formula => Cost.Formula;
+    }
+
+    /// <summary>The estimate of one layer (docs/hls.md): multipliers, dividers, accumulator width, ROM bits, latency and its formula.</summary>
+    public sealed record HlsCost(long Multipliers, int Dividers, int AccBits, long RomBits, long Latency, string Formula)
+    {
+        public static HlsCost Simple(long multipliers, int dividers, long latency, string formula) =>
+            new HlsCost(multipliers, dividers, 0, 0, latency, formula);
+    }
+
+    /// <summary>Model totals of the estimates.</summary>
+    public sealed record HlsEstimates(long LatencyCycles, long IiCycles, long Multipliers, long RomBits, long ClockPeriodPs, long LatencyNs, long ThroughputPerS);
+
+    /// <summary>The operator-specific part of a layer plan; one derived record per lowering.</summary>
+    public abstract record HlsKernel;
+}
