@@ -74,6 +74,16 @@ namespace QuantGen.Tasks
                 item.GetMetadata("ClockPeriod"),
                 item.GetMetadata("TestVectors"),
                 knobErrors);
+            string allowExternal = item.GetMetadata("AllowExternalWeights");
+            if (HlsOptions.TryParseFlag(allowExternal, out bool allow))
+            {
+                options.AllowExternalWeights = allow;
+            }
+            else
+            {
+                knobErrors.Add((HlsErrors.InvalidFlag, $"AllowExternalWeights \"{allowExternal}\" is not valid; use true or false"));
+            }
+
             string testData = item.GetMetadata("TestData");
             if (testData.Length > 0)
             {

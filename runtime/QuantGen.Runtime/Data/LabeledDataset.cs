@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Linq;
+using QuantGen.Model;
 
 namespace QuantGen.Data
 {
@@ -22,12 +23,16 @@ namespace QuantGen.Data
 
     /// <summary>
     /// A labelled data set from CSV with the header <c>split,label,f0,f1,...</c> (the layout of
-    /// samples/data/digits/digits.csv). Malformed rows raise <see cref="FormatException"/> naming file, line and column.
+    /// samples/data/digits/digits.csv). Problems raise <see cref="DataFileException"/> (a <see cref="FormatException"/>) naming file, line and column.
     /// </summary>
     public sealed class LabeledDataset
     {
-        private LabeledDataset(Dictionary<string, List<Sample>> splits, int featureCount)
+        /// <summary>Largest CSV read (1 GiB): the file is read whole, through <see cref="BoundedFile"/> (no FIFO, no device).</summary>
+        public const long MaxFileBytes = 1L << 30;
+
+        private LabeledDataset(Dictionary<string, List<Sample>> splits, int featureCount, string file)
         {
+            SourceFile = file;
             Splits = splits;
             FeatureCount = featureCount;
         }
@@ -36,17 +41,26 @@ namespace QuantGen.Data
 
         public int FeatureCount { get; }
 
+        /// <summary>The file it was read from.</summary>
+        public string SourceFile { get; }
+
         public IReadOnlyList<Sample> Split(string name) =>
-            Splits.TryGetValue(name, out List<Sample>? s) ? s : throw new KeyNotFoundException($"the data set has no split \"{name}\"; it has {string.Join(", ", Splits.Keys)}");
+            Splits.TryGetValue(name, out List<Sample>? s) ? s : throw new DataFileException($"{SourceFile}: the data set has no split \"{name}\"; it has " + (Splits.Count == 0 ? "no rows" : string.Join(", ", Splits.Keys.Select(k => "\"" + k + "\""))), SourceFile);
 
         public static LabeledDataset Load(string path)
         {
-            using var reader = new StreamReader(path);
+            byte[]? bytes = BoundedFile.TryRead(path, MaxFileBytes, out BoundedFileProblem problem, out string problemText);
+            if (bytes == null)
+            {
+                throw new DataFileException(problem == BoundedFileProblem.Unreadable && !File.Exists(path) ? $"{path}: the data file does not exist" : $"{path}: " + problemText, path);
+            }
+
+            using var reader = new StreamReader(new MemoryStream(bytes));
             string? header = reader.ReadLine();
             string[] columns = header?.Split(',') ?? Array.Empty<string>();
             if (columns.Length < 3 || columns[0] != "split" || columns[1] != "label")
             {
-                throw new FormatException($"{path}(1): the header must be split,label,<features...>");
+                throw new DataFileException($"{path}(1): the header must be split,label,<features...>");
             }
 
             int features = columns.Length - 2;
@@ -64,12 +78,12 @@ namespace QuantGen.Data
                 string[] cells = line.Split(',');
                 if (cells.Length != columns.Length)
                 {
-                    throw new FormatException($"{path}({lineNo}): {cells.Length} cells, the header has {columns.Length}");
+                    throw new DataFileException($"{path}({lineNo}): {cells.Length} cells, the header has {columns.Length}");
                 }
 
                 if (!int.TryParse(cells[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out int label) || label < 0)
                 {
-                    throw new FormatException($"{path}({lineNo},2): label \"{cells[1]}\" is not a non-negative integer");
+                    throw new DataFileException($"{path}({lineNo},2): label \"{cells[1]}\" is not a non-negative integer");
                 }
 
                 var x = new float[features];
@@ -77,7 +91,7 @@ namespace QuantGen.Data
                 {
                     if (!float.TryParse(cells[i + 2], NumberStyles.Float, CultureInfo.InvariantCulture, out x[i]) || float.IsNaN(x[i]) || float.IsInfinity(x[i]))
                     {
-                        throw new FormatException($"{path}({lineNo},{i + 3}): \"{cells[i + 2]}\" is not a finite number");
+                        throw new DataFileException($"{path}({lineNo},{i + 3}): \"{cells[i + 2]}\" is not a finite number");
                     }
                 }
 
@@ -89,7 +103,7 @@ namespace QuantGen.Data
                 list.Add(new Sample(x, label));
             }
 
-            return new LabeledDataset(splits, features);
+            return new LabeledDataset(splits, features, path);
         }
 
         /// <summary>Walks up from <paramref name="start"/> to find <paramref name="relative"/> (repository-relative data).</summary>

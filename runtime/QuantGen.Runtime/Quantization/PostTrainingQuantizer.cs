@@ -149,6 +149,7 @@ namespace QuantGen.Quantization
             }
 
             options ??= new QuantizationOptions();
+            QuantizationSettingsException.Validate(options);
             CalibrationStatistics stats = CalibrateStatistics(floatGraph, calibration, options, progress);
             return FromStatistics(floatGraph, stats, options);
         }
@@ -160,6 +161,7 @@ namespace QuantGen.Quantization
         public static QuantizedModel FromStatistics(ModelGraph floatGraph, CalibrationStatistics stats, QuantizationOptions? options = null)
         {
             options ??= new QuantizationOptions();
+            QuantizationSettingsException.Validate(options);
             var q = new Builder(floatGraph, stats.Ranges, options, stats.Means);
             q.Run();
             var diagnostics = new List<ModelDiagnostic>();
@@ -353,7 +355,16 @@ namespace QuantGen.Quantization
                 foreach (GraphNode node in g.Nodes)
                 {
                     LayerSpec layer = node.Layer.CloneFloat();
-                    TensorQuant? outQ = Quantize(node, layer);
+                    TensorQuant? outQ;
+                    try
+                    {
+                        outQ = Quantize(node, layer);
+                    }
+                    catch (ArgumentOutOfRangeException e)
+                    {
+                        throw QuantizationSettingsException.ForLayer(node, layer, quant, e);
+                    }
+
                     if (outQ != null)
                     {
                         quant[node.Output.Name] = outQ;

@@ -51,7 +51,7 @@ namespace QuantGen.Tasks.Hls
         public static HlsGenerationResult Generate(string specPath, HlsOptions options)
         {
             var diagnostics = new List<ModelDiagnostic>();
-            ModelLoadResult load = ModelLoader.Load(specPath);
+            ModelLoadResult load = ModelLoader.Load(specPath, new ModelLoadOptions { AllowWeightsOutsideSpecFolder = options.AllowExternalWeights });
             diagnostics.AddRange(load.Diagnostics);
             if (load.Graph == null)
             {
