@@ -1,0 +1,114 @@
+using System;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Text;
+using QuantGen.Data;
+using QuantGen.Onnx;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace QuantGen.Fuzz.Tests
+{
+    /// <summary>Fuzzing of data files: .npy calibration tensors (header, shape, dtype, length) and CSV (labelled and plain).</summary>
+    public sealed class DataFuzzTests : IDisposable
+    {
+        private static readonly string[] Shapes = { "(2, 4)", "(8,)", "()", "(1e3,)", "(-1, 4)", "(2, 4", "(99999999999, 99999999999)", "(4294967296, 4)", "(2,,4)", "(a, b)", "(2, 4, )", "(0, 4)", "(1, 2, 2, 2)", "(1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,8)" };
+
+        private static readonly string[] Descrs = { "<f4", "<f8", "|i1", "|u1", "<i2", "<i8", "<u8", ">f4", "<f2", "<c8", "O", "<f16", "" };
+
+        private readonly ITestOutputHelper output;
+        private readonly string dir = TestFiles.NewTempFolder("data");
+
+        public DataFuzzTests(ITestOutputHelper output)
+        {
+            this.output = output;
+        }
+
+        public void Dispose() => Directory.Delete(dir, true);
+
+        [Fact]
+        public void Npy()
+        {
+            FuzzRunner.Run(output, "npy", rng =>
+            {
+                string shape = rng.Next(5) == 0 ? Mutators.RandomString(rng) : rng.Pick(Shapes);
+                string descr = rng.Pick(Descrs);
+                byte[] file = NpyFile(descr, shape, rng.Next(0, 200), rng.Next(2) == 0 ? "False" : rng.Pick(new[] { "True", "0", "" }), rng.Next(1, 4));
+                if (rng.Next(4) == 0)
+                {
+                    file = Mutators.MutateBytes(rng, file);
+                }
+
+                string path = Path.Combine(dir, "x.npy");
+                File.WriteAllBytes(path, file);
+                return Calibration(path, rng.Next(3) == 0 ? 0 : rng.Pick(new[] { 1, 2, 4, 8, 64 }));
+            });
+        }
+
+        [Fact]
+        public void Csv()
+        {
+            string digits = string.Join("\n", File.ReadLines(TestFiles.DigitsCsv).Take(30));
+            string plain = "a,b,c,d\n1,2,3,4\n0.5,-1,1e3,2\n";
+            FuzzRunner.Run(output, "csv", rng =>
+            {
+                string text = rng.Next(2) == 0 ? digits : plain;
+                byte[] bytes = rng.Next(3) == 0 ? Encoding.UTF8.GetBytes(text.Replace(",", rng.Pick(new[] { ",,", ";", ",\"", ",NaN,", ",1e999," }))) : Mutators.MutateBytes(rng, Encoding.UTF8.GetBytes(text));
+                string path = Path.Combine(dir, "x.csv");
+                File.WriteAllBytes(path, bytes);
+                if (rng.Next(2) == 0)
+                {
+                    try
+                    {
+                        LabeledDataset d = LabeledDataset.Load(path);
+                        _ = d.Split(rng.Pick(new[] { "train", "test", "nope", string.Empty }));
+                        return CaseOutcome.Ok();
+                    }
+                    catch (DataFileException e)
+                    {
+                        return CaseOutcome.Rejected("QG5002 " + e.Message);
+                    }
+                }
+
+                return Calibration(path, rng.Pick(new[] { 4, 64, 1 }), rng.Pick(new[] { "train", "test", "nope" }));
+            });
+        }
+
+        public static byte[] NpyFile(string descr, string shape, int dataBytes, string fortran, int version)
+        {
+            string header = "{'descr': '" + descr + "', 'fortran_order': " + fortran + ", 'shape': " + shape + ", }";
+            header = header.PadRight(((header.Length + 16) / 16 * 16) - 1) + "\n";
+            using var ms = new MemoryStream();
+            ms.WriteByte(0x93);
+            ms.Write(Encoding.ASCII.GetBytes("NUMPY"));
+            ms.WriteByte((byte)version);
+            ms.WriteByte(0);
+            if (version == 1)
+            {
+                ms.Write(BitConverter.GetBytes((ushort)header.Length));
+            }
+            else
+            {
+                ms.Write(BitConverter.GetBytes(header.Length));
+            }
+
+            ms.Write(Encoding.ASCII.GetBytes(header));
+            ms.Write(new byte[dataBytes]);
+            return ms.ToArray();
+        }
+
+        private static CaseOutcome Calibration(string path, int features, string split = "train")
+        {
+            try
+            {
+                CalibrationData.Load(path, features, split);
+                return CaseOutcome.Ok();
+            }
+            catch (OnnxImportException e)
+            {
+                return TestFiles.Rejection(e.Diagnostics);
+            }
+        }
+    }
+}
