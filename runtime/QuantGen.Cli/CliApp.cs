@@ -74,6 +74,19 @@ namespace QuantGen.Cli
         public static Graph.ModelGraph LoadModel(FileInfo file, bool allowExternalWeights) =>
             ModelLoader.Load(file.FullName, new ModelLoadOptions { AllowWeightsOutsideSpecFolder = allowExternalWeights }).GetGraphOrThrow();
 
+        /// <summary>Runs a write; a file-system failure becomes QG5003 naming <paramref name="target"/>.</summary>
+        public static void Writing(string target, Action write)
+        {
+            try
+            {
+                write();
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                throw new CliException(CliErrors.WriteFailed, "cannot write " + target + ": " + e.Message, target);
+            }
+        }
+
         /// <summary>Prints one located error line: <c>[file: ]error QGnnnn: message</c>.</summary>
         public void Fail(string id, string message, string? file = null) =>
             Error.WriteLine((file != null ? file + ": " : string.Empty) + "error " + id + ": " + message);

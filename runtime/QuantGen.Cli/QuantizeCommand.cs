@@ -64,8 +64,11 @@ namespace QuantGen.Cli
                 ConsoleProgressBar progress = ctx.Progress($"calibrating {floatGraph.Name}");
                 QuantizedModel q = PostTrainingQuantizer.Quantize(floatGraph, calibration, options, progress);
                 progress.Finish();
-                Directory.CreateDirectory(outFile.DirectoryName!);
-                q.Save(outFile.FullName);
+                CommandContext.Writing(outFile.FullName, () =>
+                {
+                    Directory.CreateDirectory(outFile.DirectoryName!);
+                    q.Save(outFile.FullName);
+                });
                 ctx.Output.WriteLine($"wrote {CommandContext.Display(outFile.FullName)} and {CommandContext.Display(ModelLoader.ResolveWeightsPath(outFile.FullName, q.Spec.Weights))} ({calibration.Count} calibration samples)");
                 return 0;
             }));

@@ -71,15 +71,18 @@ namespace QuantGen.Cli
 
                 if (p.GetValue(report) is DirectoryInfo dir)
                 {
-                    Directory.CreateDirectory(dir.FullName);
-                    string dataName = csv.Name + ":" + p.GetValue(split);
-                    File.WriteAllText(Path.Combine(dir.FullName, "fidelity.json"), FidelityReportWriter.ToJson(r, qFile.Name, fFile.Name, dataName));
-                    File.WriteAllText(Path.Combine(dir.FullName, "fidelity.md"), FidelityReportWriter.ToMarkdown(r, qFile.Name, fFile.Name, dataName) + "\n![per-layer SQNR](sqnr.png)\n" + (r.OperatorErrors.Count > 0 ? "\n![non-linear operators](operators.png)\n" : string.Empty));
-                    ReportPlots.Sqnr(r, q.Name, Path.Combine(dir.FullName, "sqnr.png"));
-                    if (r.OperatorErrors.Count > 0)
+                    CommandContext.Writing(dir.FullName, () =>
                     {
-                        ReportPlots.Operators(r, q.Name, Path.Combine(dir.FullName, "operators.png"));
-                    }
+                        Directory.CreateDirectory(dir.FullName);
+                        string dataName = csv.Name + ":" + p.GetValue(split);
+                        File.WriteAllText(Path.Combine(dir.FullName, "fidelity.json"), FidelityReportWriter.ToJson(r, qFile.Name, fFile.Name, dataName));
+                        File.WriteAllText(Path.Combine(dir.FullName, "fidelity.md"), FidelityReportWriter.ToMarkdown(r, qFile.Name, fFile.Name, dataName) + "\n![per-layer SQNR](sqnr.png)\n" + (r.OperatorErrors.Count > 0 ? "\n![non-linear operators](operators.png)\n" : string.Empty));
+                        ReportPlots.Sqnr(r, q.Name, Path.Combine(dir.FullName, "sqnr.png"));
+                        if (r.OperatorErrors.Count > 0)
+                        {
+                            ReportPlots.Operators(r, q.Name, Path.Combine(dir.FullName, "operators.png"));
+                        }
+                    });
 
                     ctx.Output.WriteLine($"report: {CommandContext.Display(Path.Combine(dir.FullName, "fidelity.md"))} (+ fidelity.json, sqnr.png{(r.OperatorErrors.Count > 0 ? ", operators.png" : string.Empty)})");
                 }

@@ -34,7 +34,16 @@ namespace QuantGen.Fuzz.Tests
             {
                 string shape = rng.Next(5) == 0 ? Mutators.RandomString(rng) : rng.Pick(Shapes);
                 string descr = rng.Pick(Descrs);
-                byte[] file = NpyFile(descr, shape, rng.Next(0, 200), rng.Next(2) == 0 ? "False" : rng.Pick(new[] { "True", "0", "" }), rng.Next(1, 4));
+                int dataBytes = rng.Next(0, 200);
+                if (rng.Next(2) == 0)
+                {
+                    // a consistent file half of the time, so that the acceptance path is exercised too
+                    (shape, int count) = rng.Pick(new[] { ("(2, 4)", 8), ("(8,)", 8), ("(1, 2, 2, 2)", 8), ("(16, 4)", 64), ("(0, 4)", 0) });
+                    descr = rng.Pick(new[] { "<f4", "<f8", "|i1", "|u1", "<i2", "<u8" });
+                    dataBytes = count * (descr[2] - (char)48);
+                }
+
+                byte[] file = NpyFile(descr, shape, dataBytes, rng.Next(4) != 0 ? "False" : rng.Pick(new[] { "True", "0", "" }), rng.Next(1, 4));
                 if (rng.Next(4) == 0)
                 {
                     file = Mutators.MutateBytes(rng, file);
