@@ -465,30 +465,32 @@ namespace QuantGen.Tests.Numerics
             return new ErrorRow(op, configuration, metric, measured, Bounds.TryGetValue(key, out double b) ? b : double.NaN);
         }
 
-        // The documented bounds: measured maximum plus a margin of roughly 25 %, rounded up. A row without a bound
-        // (NaN) fails the bound test.
+        // The documented bounds. Exhaustive rows: the exhaustive maximum plus a margin of about 25 %. Sampled rows: the
+        // maximum of the long re-measurement (QUANTGEN_NUMERICS_SCALE=100, i.e. 100 times the default samples) plus a
+        // margin of 10 to 20 %, rounded up (docs/numerics.md, "How the bounds were set"). A row without a bound (NaN)
+        // fails the bound test.
         private static readonly Dictionary<string, double> Bounds = new Dictionary<string, double>
         {
             ["Shiftmax n=15, 8-bit out | random int8 rows, L=16, S=0.02 | max abs prob error"] = 0.03,
             ["Shiftmax n=15, 8-bit out | random int8 rows, L=16, S=0.05 | max abs prob error"] = 0.035,
             ["Shiftmax n=15, 8-bit out | random int8 rows, L=16, S=0.1 | max abs prob error"] = 0.045,
             ["Shiftmax n=15, 8-bit out | random int8 rows, L=197, S=0.02 | max abs prob error"] = 0.012,
-            ["Shiftmax n=15, 8-bit out | random int8 rows, L=197, S=0.05 | max abs prob error"] = 0.015,
-            ["Shiftmax n=15, 8-bit out | random int8 rows, L=197, S=0.1 | max abs prob error"] = 0.022,
+            ["Shiftmax n=15, 8-bit out | random int8 rows, L=197, S=0.05 | max abs prob error"] = 0.017,
+            ["Shiftmax n=15, 8-bit out | random int8 rows, L=197, S=0.1 | max abs prob error"] = 0.03,
             ["Shiftmax n=15, 8-bit out | adversarial rows, L=197, S=0.02 | max abs prob error"] = 0.032,
             ["Shiftmax n=15, 8-bit out | adversarial rows, L=197, S=0.05 | max abs prob error"] = 0.036,
             ["Shiftmax n=15, 8-bit out | adversarial rows, L=197, S=0.1 | max abs prob error"] = 0.045,
-            ["Shiftmax n=15, 16-bit out | random int8 rows, L=197, S=0.05 | max abs prob error"] = 0.0065,
+            ["Shiftmax n=15, 16-bit out | random int8 rows, L=197, S=0.05 | max abs prob error"] = 0.0085,
             ["Shiftmax n=15, 16-bit out | adversarial rows, L=197, S=0.003 (over budget: sum clamps) | max abs prob error"] = 0.0065,
             ["I-BERT i-exp | every q in [-255, 0], S=0.02 | max abs error of e^(qS)"] = 0.0052,
             ["I-BERT i-exp | every q in [-255, 0], S=0.05 | max abs error of e^(qS)"] = 0.0047,
             ["I-BERT i-exp | every q in [-255, 0], S=0.1 | max abs error of e^(qS)"] = 0.0047,
             ["I-BERT i-softmax, 8-bit out | random int8 rows, L=16, S=0.02 | max abs prob error"] = 0.0095,
-            ["I-BERT i-softmax, 8-bit out | random int8 rows, L=16, S=0.05 | max abs prob error"] = 0.0087,
-            ["I-BERT i-softmax, 8-bit out | random int8 rows, L=16, S=0.1 | max abs prob error"] = 0.0072,
+            ["I-BERT i-softmax, 8-bit out | random int8 rows, L=16, S=0.05 | max abs prob error"] = 0.009,
+            ["I-BERT i-softmax, 8-bit out | random int8 rows, L=16, S=0.1 | max abs prob error"] = 0.0082,
             ["I-BERT i-softmax, 8-bit out | random int8 rows, L=197, S=0.02 | max abs prob error"] = 0.0028,
-            ["I-BERT i-softmax, 8-bit out | random int8 rows, L=197, S=0.05 | max abs prob error"] = 0.0034,
-            ["I-BERT i-softmax, 8-bit out | random int8 rows, L=197, S=0.1 | max abs prob error"] = 0.004,
+            ["I-BERT i-softmax, 8-bit out | random int8 rows, L=197, S=0.05 | max abs prob error"] = 0.0039,
+            ["I-BERT i-softmax, 8-bit out | random int8 rows, L=197, S=0.1 | max abs prob error"] = 0.0075,
             ["I-BERT i-softmax, 8-bit out | adversarial rows, L=197, S=0.02 | max abs prob error"] = 0.018,
             ["I-BERT i-softmax, 8-bit out | adversarial rows, L=197, S=0.05 | max abs prob error"] = 0.018,
             ["I-BERT i-softmax, 8-bit out | adversarial rows, L=197, S=0.1 | max abs prob error"] = 0.018,
@@ -505,6 +507,7 @@ namespace QuantGen.Tests.Numerics
             ["ShiftGELU n=16, element-wise m=max(x,0) | every int8 value, S=0.02 | max abs error / S"] = 2.8,
             ["ShiftGELU n=16, element-wise m=max(x,0) | every int8 value, S=0.05 | max abs error / S"] = 1.25,
             ["ShiftGELU n=16, element-wise m=max(x,0) | every int8 value, S=0.1 | max abs error / S"] = 1.25,
+            ["ShiftGELU n=16, element-wise m=max(x,0) | every int8 value, 2,000 float32 scales log-uniform in [0.005, 0.2] | max abs error / S"] = 3.2,
             ["ShiftGELU n=16, row-wise | all 256 int8 values in one row (m=127), S=0.02 | max abs error / S"] = 2.7,
             ["ShiftGELU n=16, row-wise | all 256 int8 values in one row (m=127), S=0.05 | max abs error / S"] = 58,
             ["ShiftGELU n=16, row-wise | all 256 int8 values in one row (m=127), S=0.1 | max abs error / S"] = 70,
@@ -514,12 +517,12 @@ namespace QuantGen.Tests.Numerics
             ["I-BERT i-GELU | same, S=0.05 | max abs error"] = 0.026,
             ["I-BERT i-GELU | every int8 value, S=0.1 | max abs error / S"] = 0.41,
             ["I-BERT i-GELU | same, S=0.1 | max abs error"] = 0.041,
-            ["IntLayerNorm | random int8 rows, C=32 | max abs error (normalised units)"] = 0.017,
-            ["IntLayerNorm | random int8 rows, C=64 | max abs error (normalised units)"] = 0.012,
-            ["IntLayerNorm | random int8 rows, C=192 | max abs error (normalised units)"] = 0.01,
+            ["IntLayerNorm | random int8 rows, C=32 | max abs error (normalised units)"] = 0.022,
+            ["IntLayerNorm | random int8 rows, C=64 | max abs error (normalised units)"] = 0.015,
+            ["IntLayerNorm | random int8 rows, C=192 | max abs error (normalised units)"] = 0.011,
             ["IntLayerNorm | random int8 rows, C=768 | max abs error (normalised units)"] = 0.009,
-            ["IntLayerNorm | narrow rows (values in [-4, 4]), C=32 | max abs error (normalised units)"] = 0.45,
-            ["IntLayerNorm | narrow rows (values in [-4, 4]), C=768 | max abs error (normalised units)"] = 0.12,
+            ["IntLayerNorm | narrow rows (values in [-4, 4]), C=32 | max abs error (normalised units)"] = 0.5,
+            ["IntLayerNorm | narrow rows (values in [-4, 4]), C=768 | max abs error (normalised units)"] = 0.18,
             ["IntLayerNorm | random int16 rows, C=768 | max abs error (normalised units)"] = 0.00055,
         };
     }
