@@ -116,11 +116,6 @@ namespace QuantGen.Cli
                 Error.WriteLine(e.ToString());
                 return e.Id == CliErrors.InvalidArgument ? 2 : 1;
             }
-            catch (QuantGen.Data.DataFileException e)
-            {
-                Fail(CliErrors.InvalidData, e.Message);
-                return 1;
-            }
             catch (Exception e) when (e is FormatException || e is InvalidDataException)
             {
                 Fail(CliErrors.InvalidData, e.Message);

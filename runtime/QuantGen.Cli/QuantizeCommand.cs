@@ -81,7 +81,7 @@ namespace QuantGen.Cli
             LabeledDataset data = LabeledDataset.Load(csv.FullName);
             if (data.FeatureCount != graph.Input.ElementCount)
             {
-                throw new DataFileException($"{csv.FullName}: has {data.FeatureCount} features per row but model \"{graph.Name}\" takes {graph.Input.ElementCount} ({graph.Input})");
+                throw new FormatException($"{csv.FullName}: has {data.FeatureCount} features per row but model \"{graph.Name}\" takes {graph.Input.ElementCount} ({graph.Input})");
             }
 
             IEnumerable<Sample> samples = data.Split(split);
@@ -93,7 +93,7 @@ namespace QuantGen.Cli
             List<float[]> list = samples.Select(s => s.Features).ToList();
             if (list.Count == 0)
             {
-                throw new DataFileException($"{csv.FullName}: split \"{split}\" is empty");
+                throw new FormatException($"{csv.FullName}: split \"{split}\" is empty");
             }
 
             return list;

@@ -87,7 +87,14 @@ namespace QuantGen.Tasks
             string testData = item.GetMetadata("TestData");
             if (testData.Length > 0)
             {
-                options.TestData = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(ProjectFile) ?? ".", testData));
+                try
+                {
+                    options.TestData = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(ProjectFile) ?? ".", testData));
+                }
+                catch (Exception e) when (e is ArgumentException || e is NotSupportedException || e is PathTooLongException)
+                {
+                    knobErrors.Add((HlsErrors.InvalidTestData, $"TestData \"{testData}\" is not a usable path ({e.Message})"));
+                }
             }
 
             string split = item.GetMetadata("TestSplit");

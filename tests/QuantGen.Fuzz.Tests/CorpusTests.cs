@@ -102,12 +102,53 @@ namespace QuantGen.Fuzz.Tests
             foreach (string line in File.ReadAllLines(Path.Combine(TestFiles.Corpus, "seeds.txt")).Where(l => l.Length > 0 && !l.StartsWith('#')))
             {
                 string[] parts = line.Split(' ');
-                output.WriteLine("seed " + line);
-                replayed++;
                 Assert.Equal(2, parts.Length);
+                int seed = int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture);
+                Func<Random, CaseOutcome> oneCase = parts[0] switch
+                {
+                    "onnx" => rng => OnnxFuzzTests.Import(OnnxFolder(), OnnxFuzzTests.Case(rng)),
+                    "hls-knobs" => rng => KnobFuzzTests.Case(rng, KnobFolder()),
+                    _ => throw new InvalidOperationException("no replay for kind " + parts[0]),
+                };
+                string? failure = FuzzRunner.RunOne(seed, oneCase, 64L << 20, out _);
+                Assert.True(failure == null, line + ": " + failure);
+                replayed++;
             }
 
             output.WriteLine($"replayed {replayed} seeds");
+        }
+
+        /// <summary>Replays one fuzz case named by QUANTGEN_FUZZ_REPLAY ("kind:seed") and describes it (a debugging aid; passes when unset).</summary>
+        [Fact]
+        public void ReplayOneSeedFromTheEnvironment()
+        {
+            string? spec = Environment.GetEnvironmentVariable("QUANTGEN_FUZZ_REPLAY");
+            if (spec == null)
+            {
+                return;
+            }
+
+            string[] parts = spec.Split(':');
+            byte[] model = OnnxFuzzTests.Case(new Random(int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture)));
+            File.WriteAllBytes(Path.Combine(Path.GetTempPath(), "quantgen-replay.onnx"), model);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            CaseOutcome outcome = OnnxFuzzTests.Import(OnnxFolder(), model);
+            output.WriteLine($"{model.Length} bytes, allocated {GC.GetAllocatedBytesForCurrentThread() - before}, accepted {outcome.Accepted}: {FuzzRunner.Clip(outcome.Detail)}");
+        }
+
+        private string KnobFolder()
+        {
+            string d = Path.Combine(dir, "knob-seeds");
+            Directory.CreateDirectory(d);
+            KnobFuzzTests.Prepare(d);
+            return d;
+        }
+
+        private string OnnxFolder()
+        {
+            string d = Path.Combine(dir, "onnx-seeds");
+            Directory.CreateDirectory(d);
+            return d;
         }
 
         /// <summary>Builds the corpus files of the cases named in issue 17 (run once with QUANTGEN_FUZZ_WRITE_CORPUS=1).</summary>

@@ -51,6 +51,7 @@ namespace QuantGen.Fuzz.Tests
 
                 string path = Path.Combine(dir, "x.npy");
                 File.WriteAllBytes(path, file);
+                FuzzRunner.StartMeasuring(file.Length);
                 return Calibration(path, rng.Next(3) == 0 ? 0 : rng.Pick(new[] { 1, 2, 4, 8, 64 }));
             });
         }
@@ -66,6 +67,7 @@ namespace QuantGen.Fuzz.Tests
                 byte[] bytes = rng.Next(3) == 0 ? Encoding.UTF8.GetBytes(text.Replace(",", rng.Pick(new[] { ",,", ";", ",\"", ",NaN,", ",1e999," }))) : Mutators.MutateBytes(rng, Encoding.UTF8.GetBytes(text));
                 string path = Path.Combine(dir, "x.csv");
                 File.WriteAllBytes(path, bytes);
+                FuzzRunner.StartMeasuring(bytes.Length);
                 if (rng.Next(2) == 0)
                 {
                     try
@@ -74,7 +76,7 @@ namespace QuantGen.Fuzz.Tests
                         _ = d.Split(rng.Pick(new[] { "train", "test", "nope", string.Empty }));
                         return CaseOutcome.Ok();
                     }
-                    catch (DataFileException e)
+                    catch (FormatException e)
                     {
                         return CaseOutcome.Rejected("QG5002 " + e.Message);
                     }

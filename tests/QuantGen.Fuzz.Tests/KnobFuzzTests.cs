@@ -37,8 +37,7 @@ namespace QuantGen.Fuzz.Tests
         public KnobFuzzTests(ITestOutputHelper output)
         {
             this.output = output;
-            File.Copy(TestFiles.DigitsCsv, Path.Combine(dir, "digits.csv"));
-            Native.MakeFifo(Path.Combine(dir, "fifo"));
+            Prepare(dir);
         }
 
         public void Dispose() => Directory.Delete(dir, true);
@@ -46,34 +45,47 @@ namespace QuantGen.Fuzz.Tests
         [Fact]
         public void MsBuildMetadata()
         {
-            string model = Path.Combine(TestFiles.Models, "digits_mlp.qmodel.json");
-            FuzzRunner.Run(output, "hls-knobs", rng =>
+            FuzzRunner.Run(output, "hls-knobs", rng => Case(rng, dir), minCases: 30);
+        }
+
+        /// <summary>The folder a knob case runs in: the test data it may name and a FIFO.</summary>
+        internal static void Prepare(string dir)
+        {
+            File.Copy(TestFiles.DigitsCsv, Path.Combine(dir, "digits.csv"), true);
+            if (!File.Exists(Path.Combine(dir, "fifo")))
             {
-                var item = new TaskItem(model);
-                foreach (KeyValuePair<string, string[]> knob in Values)
-                {
-                    if (rng.Next(3) == 0)
-                    {
-                        item.SetMetadata(knob.Key, rng.Next(6) == 0 ? Mutators.RandomString(rng) : rng.Pick(knob.Value));
-                    }
-                }
+                Native.MakeFifo(Path.Combine(dir, "fifo"));
+            }
+        }
 
-                item.SetMetadata("TestVectors", rng.Next(4) == 0 ? rng.Pick(Values["TestVectors"]) : "2");
-                var engine = new RecordingEngine();
-                var task = new QuantGenEmitHls { BuildEngine = engine, OutputPath = Path.Combine(dir, "hls"), ProjectFile = Path.Combine(dir, "fuzz.proj"), Models = new ITaskItem[] { item } };
-                bool ok = task.Execute();
-                if (ok)
+        /// <summary>One knob case: random metadata on the digits MLP item, run through the task.</summary>
+        public static CaseOutcome Case(Random rng, string dir)
+        {
+            string model = Path.Combine(TestFiles.Models, "digits_mlp.qmodel.json");
+            var item = new TaskItem(model);
+            foreach (KeyValuePair<string, string[]> knob in Values)
+            {
+                if (rng.Next(3) == 0)
                 {
-                    string tcl = File.ReadAllText(Path.Combine(dir, "hls", "digits_mlp", "build_prj.tcl"));
-                    string part = item.GetMetadata("Part"), clock = item.GetMetadata("ClockPeriod");
-                    Assert.True(part.Length == 0 || HlsOptions.IsPartName(part), "accepted part " + part);
-                    Assert.True(clock.Length == 0 || HlsOptions.IsClockPeriod(clock), "accepted clock " + clock);
-                    Assert.DoesNotContain("\r", tcl, StringComparison.Ordinal);
-                    return CaseOutcome.Ok();
+                    item.SetMetadata(knob.Key, rng.Next(6) == 0 ? Mutators.RandomString(rng) : rng.Pick(knob.Value));
                 }
+            }
 
-                return CaseOutcome.Rejected(string.Join("\n", engine.Errors.Select(e => $"{e.File}: error {e.Code}: {e.Message}")));
-            }, minCases: 30);
+            item.SetMetadata("TestVectors", rng.Next(4) == 0 ? rng.Pick(Values["TestVectors"]) : "2");
+            var engine = new RecordingEngine();
+            var task = new QuantGenEmitHls { BuildEngine = engine, OutputPath = Path.Combine(dir, "hls"), ProjectFile = Path.Combine(dir, "fuzz.proj"), Models = new ITaskItem[] { item } };
+            bool ok = task.Execute();
+            if (ok)
+            {
+                string tcl = File.ReadAllText(Path.Combine(dir, "hls", "digits_mlp", "build_prj.tcl"));
+                string part = item.GetMetadata("Part"), clock = item.GetMetadata("ClockPeriod");
+                Assert.True(part.Length == 0 || HlsOptions.IsPartName(part), "accepted part " + part);
+                Assert.True(clock.Length == 0 || HlsOptions.IsClockPeriod(clock), "accepted clock " + clock);
+                Assert.DoesNotContain("\r", tcl, StringComparison.Ordinal);
+                return CaseOutcome.Ok();
+            }
+
+            return CaseOutcome.Rejected(string.Join("\n", engine.Errors.Select(e => $"{e.File}: error {e.Code}: {e.Message}")));
         }
     }
 }

@@ -45,18 +45,18 @@ namespace QuantGen.Fuzz.Tests
         [Fact]
         public void OnnxProtobuf()
         {
-            FuzzRunner.Run(output, "onnx", rng =>
-            {
-                byte[] model = rng.Next(10) == 0 ? Mutators.MutateBytes(rng, rng.Pick(Bases)) : Mutate(rng, rng.Pick(Bases));
-                return Import(dir, model);
-            });
+            FuzzRunner.Run(output, "onnx", rng => Import(dir, Case(rng)));
         }
+
+        /// <summary>The bytes of one fuzz case (a seed's Random gives the same bytes every time).</summary>
+        public static byte[] Case(Random rng) => rng.Next(10) == 0 ? Mutators.MutateBytes(rng, rng.Pick(Bases)) : Mutate(rng, rng.Pick(Bases));
 
         /// <summary>The ONNX oracle: import, then write through <see cref="OnnxImporter.Save"/> and load the written file.</summary>
         public static CaseOutcome Import(string dir, byte[] model)
         {
             string path = Path.Combine(dir, "model.onnx");
             File.WriteAllBytes(path, model);
+            FuzzRunner.StartMeasuring(model.Length);
             OnnxImportResult result;
             try
             {

@@ -64,6 +64,7 @@ namespace QuantGen.Fuzz.Tests
             {
                 (string name, string spec, byte[] weights) = rng.Pick(TestFiles.BaseModels);
                 byte[] mutated = rng.Next(2) == 0 ? MutateHeader(rng, weights) : Mutators.MutateBytes(rng, weights);
+                FuzzRunner.StartMeasuring(mutated.Length + spec.Length);
                 return TestFiles.Check(ModelLoader.Load(spec, "model.qmodel.json", mutated, "weights.safetensors"), runBackends: true);
             });
         }
@@ -88,6 +89,7 @@ namespace QuantGen.Fuzz.Tests
             string specPath = Path.Combine(dir, "model.qmodel.json");
             File.WriteAllText(specPath, spec);
             File.WriteAllBytes(Path.Combine(dir, "weights.safetensors"), weights);
+            FuzzRunner.StartMeasuring(spec.Length + weights.Length);
             return TestFiles.Check(ModelLoader.Load(specPath), runBackends: true);
         }
     }

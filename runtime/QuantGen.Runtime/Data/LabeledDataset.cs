@@ -23,7 +23,7 @@ namespace QuantGen.Data
 
     /// <summary>
     /// A labelled data set from CSV with the header <c>split,label,f0,f1,...</c> (the layout of
-    /// samples/data/digits/digits.csv). Problems raise <see cref="DataFileException"/> (a <see cref="FormatException"/>) naming file, line and column.
+    /// samples/data/digits/digits.csv). Problems raise <see cref="FormatException"/> naming file, line and column.
     /// </summary>
     public sealed class LabeledDataset
     {
@@ -45,14 +45,14 @@ namespace QuantGen.Data
         public string SourceFile { get; }
 
         public IReadOnlyList<Sample> Split(string name) =>
-            Splits.TryGetValue(name, out List<Sample>? s) ? s : throw new DataFileException($"{SourceFile}: the data set has no split \"{name}\"; it has " + (Splits.Count == 0 ? "no rows" : string.Join(", ", Splits.Keys.Select(k => "\"" + k + "\""))), SourceFile);
+            Splits.TryGetValue(name, out List<Sample>? s) ? s : throw new FormatException($"{SourceFile}: the data set has no split \"{name}\"; it has " + (Splits.Count == 0 ? "no rows" : string.Join(", ", Splits.Keys.Select(k => "\"" + k + "\""))));
 
         public static LabeledDataset Load(string path)
         {
             byte[]? bytes = BoundedFile.TryRead(path, MaxFileBytes, out BoundedFileProblem problem, out string problemText);
             if (bytes == null)
             {
-                throw new DataFileException(problem == BoundedFileProblem.Unreadable && !File.Exists(path) ? $"{path}: the data file does not exist" : $"{path}: " + problemText, path);
+                throw new FormatException(problem == BoundedFileProblem.Unreadable && !File.Exists(path) ? $"{path}: the data file does not exist" : $"{path}: " + problemText);
             }
 
             using var reader = new StreamReader(new MemoryStream(bytes));
@@ -60,7 +60,7 @@ namespace QuantGen.Data
             string[] columns = header?.Split(',') ?? Array.Empty<string>();
             if (columns.Length < 3 || columns[0] != "split" || columns[1] != "label")
             {
-                throw new DataFileException($"{path}(1): the header must be split,label,<features...>");
+                throw new FormatException($"{path}(1): the header must be split,label,<features...>");
             }
 
             int features = columns.Length - 2;
@@ -78,12 +78,12 @@ namespace QuantGen.Data
                 string[] cells = line.Split(',');
                 if (cells.Length != columns.Length)
                 {
-                    throw new DataFileException($"{path}({lineNo}): {cells.Length} cells, the header has {columns.Length}");
+                    throw new FormatException($"{path}({lineNo}): {cells.Length} cells, the header has {columns.Length}");
                 }
 
                 if (!int.TryParse(cells[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out int label) || label < 0)
                 {
-                    throw new DataFileException($"{path}({lineNo},2): label \"{cells[1]}\" is not a non-negative integer");
+                    throw new FormatException($"{path}({lineNo},2): label \"{cells[1]}\" is not a non-negative integer");
                 }
 
                 var x = new float[features];
@@ -91,7 +91,7 @@ namespace QuantGen.Data
                 {
                     if (!float.TryParse(cells[i + 2], NumberStyles.Float, CultureInfo.InvariantCulture, out x[i]) || float.IsNaN(x[i]) || float.IsInfinity(x[i]))
                     {
-                        throw new DataFileException($"{path}({lineNo},{i + 3}): \"{cells[i + 2]}\" is not a finite number");
+                        throw new FormatException($"{path}({lineNo},{i + 3}): \"{cells[i + 2]}\" is not a finite number");
                     }
                 }
 
