@@ -191,7 +191,8 @@ namespace QuantGen.Onnx
                     pos += 4;
                     break;
                 case WireType.LengthDelimited:
-                    pos += ReadLength();
+                    int length = ReadLength();   // not "pos += ReadLength()": that reads pos before the length is consumed
+                    pos += length;
                     break;
                 case WireType.StartGroup:
                     if (depth >= MaxGroupDepth)

@@ -159,6 +159,43 @@ namespace QuantGen.Fuzz.Tests
         }
 
         [Fact]
+        public void EveryCommittedOnnxModelReadsWithTheStrictReader()
+        {
+            // The strict reader once lost the length byte of every skipped length-delimited field (pos += ReadLength()).
+            string[] files = Directory.GetFiles(TestFiles.OnnxModels, "*.onnx").Concat(Directory.GetFiles(TestFiles.Models, "*.onnx")).ToArray();
+            Assert.True(files.Length >= 10);
+            foreach (string f in files)
+            {
+                OnnxModel m = OnnxReader.ReadFile(f);
+                Assert.NotNull(m.Graph);
+                Assert.True(m.DefaultOpset >= 13, f);
+            }
+        }
+
+        [Fact]
+        public void SkippedFieldsKeepTheReaderAligned()
+        {
+            byte[] b = { 0x1A, 0x02, 0x61, 0x62, 0x08, 0x05, 0x11, 1, 2, 3, 4, 5, 6, 7, 8, 0x15, 1, 2, 3, 4, 0x20, 0x07 };
+            var r = new ProtoReader(b);
+            var seen = new List<int>();
+            uint tag;
+            while ((tag = r.ReadTag()) != 0)
+            {
+                seen.Add(ProtoReader.FieldNumber(tag));
+                if (ProtoReader.FieldNumber(tag) == 4)
+                {
+                    Assert.Equal(7, r.ReadInt64());
+                }
+                else
+                {
+                    r.SkipLastField();
+                }
+            }
+
+            Assert.Equal(new[] { 3, 1, 2, 2, 4 }, seen);
+        }
+
+        [Fact]
         public void ExternalDataThatIsAFifoOrADeviceDoesNotHang()
         {
             Native.MakeFifo(Path.Combine(dir, "fifo"));
