@@ -159,6 +159,43 @@ namespace QuantGen.Fuzz.Tests
         }
 
         [Fact]
+        public void ImportWritesOnlyModelFilesTheLoaderAccepts()
+        {
+            // A QDQ scale of 1e30 imported and was written, and ModelLoader then rejected the file (QG1018).
+            List<ProtoField> template = ProtoTree.TryParse(Model("mlp_qdq.onnx"))!;
+            int scalars = template.First(f => f.Number == 7).Children!.Count(f => f.Number == 5 && IsFloatScalar(f));
+            Assert.True(scalars > 0);
+            int validatedAway = 0;
+            for (int k = 0; k < scalars; k++)
+            {
+                List<ProtoField> root = ProtoTree.TryParse(Model("mlp_qdq.onnx"))!;
+                ProtoField scale = root.First(f => f.Number == 7).Children!.Where(f => f.Number == 5 && IsFloatScalar(f)).ElementAt(k);
+                ProtoField raw = scale.Children!.First(c => c.Number == 9);
+                raw.Payload = BitConverter.GetBytes(1e30f);
+                raw.Children = null;
+                string onnx = Path.Combine(dir, "scale.onnx"), spec = Path.Combine(dir, "out" + k, "m.qmodel.json");
+                File.WriteAllBytes(onnx, ProtoTree.Write(root));
+                var stdout = new StringWriter();
+                var stderr = new StringWriter();
+                int code = QuantGen.Cli.CliApp.Run(new[] { "import", onnx, "-o", spec }, stdout, stderr);
+                if (code == 0)
+                {
+                    Assert.True(QuantGen.Model.ModelLoader.Load(spec).Success, "import wrote a file the loader rejects: " + spec);
+                    continue;
+                }
+
+                Assert.Null(FuzzRunner.CheckRejection(stderr.ToString()));
+                Assert.False(File.Exists(spec), "a rejected import wrote " + spec);
+                validatedAway += stderr.ToString().Contains("the model file the import would write", StringComparison.Ordinal) ? 1 : 0;
+            }
+
+            Assert.True(validatedAway > 0, "no case reached the validation of the written file");
+        }
+
+        private static bool IsFloatScalar(ProtoField t) =>
+            t.Children != null && !t.Children.Any(c => c.Number == 1) && t.Children.Any(c => c.Number == 2 && c.Scalar == 1) && t.Children.Any(c => c.Number == 9 && c.Payload.Length == 4);
+
+        [Fact]
         public void EveryCommittedOnnxModelReadsWithTheStrictReader()
         {
             // The strict reader once lost the length byte of every skipped length-delimited field (pos += ReadLength()).
