@@ -121,7 +121,7 @@ namespace QuantGen.Fuzz.Tests
                 }
 
                 return RunCli(args.ToArray());
-            }, minCases: 40);
+            }, minCases: 20);
         }
 
         /// <summary>The CLI oracle: exit 0, or 1/2 with a located id and no stack trace.</summary>

@@ -32,7 +32,7 @@ namespace QuantGen.Fuzz.Tests
     /// per-case timeout (a hang fails the test, it does not stall the run) and an allocation bound; any other exception,
     /// an unexpected-failure id (QG2099, QG3011, QG5099) or a broken invariant is a failure reported with its seed.
     /// Deterministic: case i of kind k uses seed <c>Seed(k, i)</c>. The time per kind is QUANTGEN_FUZZ_SECONDS (default
-    /// 2 s), after at least <c>minCases</c> cases; the count tried is written to the test output.
+    /// 1 s), after at least <c>minCases</c> cases; the count tried is written to the test output.
     /// </summary>
     public static class FuzzRunner
     {
@@ -61,7 +61,7 @@ namespace QuantGen.Fuzz.Tests
         }
 
         public static double SecondsPerKind =>
-            double.TryParse(Environment.GetEnvironmentVariable("QUANTGEN_FUZZ_SECONDS"), NumberStyles.Float, CultureInfo.InvariantCulture, out double s) && s > 0 ? s : 2.0;
+            double.TryParse(Environment.GetEnvironmentVariable("QUANTGEN_FUZZ_SECONDS"), NumberStyles.Float, CultureInfo.InvariantCulture, out double s) && s > 0 ? s : 1.0;
 
         public static int Seed(string kind, int index)
         {

@@ -45,7 +45,7 @@ namespace QuantGen.Fuzz.Tests
         [Fact]
         public void MsBuildMetadata()
         {
-            FuzzRunner.Run(output, "hls-knobs", rng => Case(rng, dir), minCases: 30);
+            FuzzRunner.Run(output, "hls-knobs", rng => Case(rng, dir), minCases: 10);
         }
 
         /// <summary>The folder a knob case runs in: the test data it may name and a FIFO.</summary>

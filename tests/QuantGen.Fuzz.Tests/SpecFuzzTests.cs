@@ -54,7 +54,7 @@ namespace QuantGen.Fuzz.Tests
                 JsonNode root = JsonNode.Parse(spec)!;
                 root["weights"] = rng.Next(4) == 0 ? Mutators.RandomString(rng) : rng.Pick(HostileWeightsPaths);
                 return LoadFromDisk(root.ToJsonString(), weights);
-            }, minCases: HostileWeightsPaths.Length * 3);
+            }, minCases: HostileWeightsPaths.Length);
         }
 
         [Fact]
