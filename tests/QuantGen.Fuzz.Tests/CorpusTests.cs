@@ -108,6 +108,7 @@ namespace QuantGen.Fuzz.Tests
                 {
                     "onnx" => rng => OnnxFuzzTests.Import(OnnxFolder(), OnnxFuzzTests.Case(rng)),
                     "hls-knobs" => rng => KnobFuzzTests.Case(rng, KnobFolder()),
+                    "spec-json" => rng => SpecFuzzTests.SpecJsonCase(rng, SpecFolder()),
                     _ => throw new InvalidOperationException("no replay for kind " + parts[0]),
                 };
                 string? failure = FuzzRunner.RunOne(seed, oneCase, 64L << 20, out _);
@@ -134,6 +135,13 @@ namespace QuantGen.Fuzz.Tests
             long before = GC.GetAllocatedBytesForCurrentThread();
             CaseOutcome outcome = OnnxFuzzTests.Import(OnnxFolder(), model);
             output.WriteLine($"{model.Length} bytes, allocated {GC.GetAllocatedBytesForCurrentThread() - before}, accepted {outcome.Accepted}: {FuzzRunner.Clip(outcome.Detail)}");
+        }
+
+        private string SpecFolder()
+        {
+            string d = Path.Combine(dir, "spec-seeds");
+            Directory.CreateDirectory(d);
+            return d;
         }
 
         private string KnobFolder()

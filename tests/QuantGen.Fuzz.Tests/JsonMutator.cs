@@ -9,7 +9,8 @@ namespace QuantGen.Fuzz.Tests
     /// <summary>Structure-aware JSON mutation: replace, delete, duplicate or deepen one value; rename a key.</summary>
     public static class JsonMutator
     {
-        private static readonly JsonSerializerOptions Compact = new JsonSerializerOptions { WriteIndented = false };
+        // Deep enough for the 300-level arrays the mutator inserts (the default of 64 made the mutator itself throw).
+        private static readonly JsonSerializerOptions Compact = new JsonSerializerOptions { WriteIndented = false, MaxDepth = 4096 };
 
         public static string Mutate(Random rng, string json, int edits)
         {

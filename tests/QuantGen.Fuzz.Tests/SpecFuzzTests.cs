@@ -35,14 +35,17 @@ namespace QuantGen.Fuzz.Tests
         [Fact]
         public void SpecJson()
         {
-            FuzzRunner.Run(output, "spec-json", rng =>
-            {
-                (string name, string spec, byte[] weights) = rng.Pick(TestFiles.BaseModels);
-                string mutated = rng.Next(8) == 0
-                    ? Mutators.Utf8(Mutators.MutateBytes(rng, Encoding.UTF8.GetBytes(spec)))
-                    : JsonMutator.Mutate(rng, spec, rng.Next(1, 4));
-                return LoadFromDisk(mutated, weights);
-            });
+            FuzzRunner.Run(output, "spec-json", rng => SpecJsonCase(rng, dir));
+        }
+
+        /// <summary>One spec-json case, loaded from <paramref name="folder"/> (also replayed from the corpus seeds).</summary>
+        public static CaseOutcome SpecJsonCase(Random rng, string folder)
+        {
+            (string name, string spec, byte[] weights) = rng.Pick(TestFiles.BaseModels);
+            string mutated = rng.Next(8) == 0
+                ? Mutators.Utf8(Mutators.MutateBytes(rng, Encoding.UTF8.GetBytes(spec)))
+                : JsonMutator.Mutate(rng, spec, rng.Next(1, 4));
+            return LoadFromDisk(folder, mutated, weights);
         }
 
         [Fact]
@@ -53,7 +56,7 @@ namespace QuantGen.Fuzz.Tests
                 (string name, string spec, byte[] weights) = rng.Pick(TestFiles.BaseModels);
                 JsonNode root = JsonNode.Parse(spec)!;
                 root["weights"] = rng.Next(4) == 0 ? Mutators.RandomString(rng) : rng.Pick(HostileWeightsPaths);
-                return LoadFromDisk(root.ToJsonString(), weights);
+                return LoadFromDisk(dir, root.ToJsonString(), weights);
             }, minCases: HostileWeightsPaths.Length);
         }
 
@@ -84,7 +87,7 @@ namespace QuantGen.Fuzz.Tests
             return ms.ToArray();
         }
 
-        private CaseOutcome LoadFromDisk(string spec, byte[] weights)
+        private static CaseOutcome LoadFromDisk(string dir, string spec, byte[] weights)
         {
             string specPath = Path.Combine(dir, "model.qmodel.json");
             File.WriteAllText(specPath, spec);
