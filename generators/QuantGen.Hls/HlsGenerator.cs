@@ -53,7 +53,7 @@ namespace QuantGen.Hls
         public static HlsGenerationResult Generate(string specPath, HlsOptions options)
         {
             var diagnostics = new List<ModelDiagnostic>();
-            ModelLoadResult load = ModelLoader.Load(specPath);
+            ModelLoadResult load = ModelLoader.Load(specPath, new ModelLoadOptions { AllowWeightsOutsideSpecFolder = options.AllowExternalWeights });
             diagnostics.AddRange(load.Diagnostics);
             if (load.Graph == null)
             {

@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
-using System.Text.RegularExpressions;
 
 namespace QuantGen.Hls
 {
@@ -46,6 +45,9 @@ namespace QuantGen.Hls
         public string? TestData { get; set; }
 
         public string TestSplit { get; set; } = "test";
+
+        /// <summary>Lets the model's "weights" name a file outside the spec's folder (ModelLoadOptions.AllowWeightsOutsideSpecFolder).</summary>
+        public bool AllowExternalWeights { get; set; }
 
         public string IoModeName => IoMode == IoMode.Stream ? "io_stream" : "io_parallel";
 
@@ -122,7 +124,7 @@ namespace QuantGen.Hls
 
             if (part != null && part.Length > 0)
             {
-                if (Regex.IsMatch(part, "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"))
+                if (IsPartName(part))
                 {
                     o.Part = part;
                 }
@@ -134,7 +136,7 @@ namespace QuantGen.Hls
 
             if (clockPeriod != null && clockPeriod.Length > 0)
             {
-                if (Regex.IsMatch(clockPeriod, "^[0-9]{1,4}(\\.[0-9]{1,3})?$") &&
+                if (IsClockPeriod(clockPeriod) &&
                     decimal.Parse(clockPeriod, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture) > 0m)
                 {
                     o.ClockPeriod = clockPeriod;
@@ -158,6 +160,60 @@ namespace QuantGen.Hls
             }
 
             return o;
+        }
+
+        /// <summary>
+        /// An FPGA part name as the Tcl script receives it: a letter or digit, then up to 63 letters, digits, '-', '_'
+        /// or '.'. Checked character by character (a "^...$" regex would accept a trailing newline, which ends the Tcl
+        /// command early).
+        /// </summary>
+        public static bool IsPartName(string s)
+        {
+            if (s.Length < 1 || s.Length > 64 || !IsAsciiLetterOrDigit(s[0]))
+            {
+                return false;
+            }
+
+            foreach (char c in s)
+            {
+                if (!IsAsciiLetterOrDigit(c) && c != '-' && c != '_' && c != '.')
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        /// <summary>A clock period in ns: 1 to 4 digits, optionally '.' and 1 to 3 digits, nothing else (no sign, no space, no newline).</summary>
+        public static bool IsClockPeriod(string s)
+        {
+            int dot = s.IndexOf('.');
+            string whole = dot < 0 ? s : s.Substring(0, dot);
+            string frac = dot < 0 ? "1" : s.Substring(dot + 1);
+            return whole.Length >= 1 && whole.Length <= 4 && frac.Length >= 1 && frac.Length <= 3 && AllDigits(whole) && AllDigits(frac);
+        }
+
+        private static bool AllDigits(string s)
+        {
+            foreach (char c in s)
+            {
+                if (c < '0' || c > '9')
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        private static bool IsAsciiLetterOrDigit(char c) => (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+
+        /// <summary>An MSBuild boolean: empty (false), "true" or "false" in any case; anything else is an error.</summary>
+        public static bool TryParseFlag(string? text, out bool value)
+        {
+            value = false;
+            return string.IsNullOrEmpty(text) || bool.TryParse(text, out value);
         }
 
         private static bool TryPositive(string text, out int value) =>
@@ -201,5 +257,8 @@ namespace QuantGen.Hls
         /// <summary>A layer too large for its io mode or reuse factor (Conv2d unrolling more than 4096 multipliers, an
         /// io_parallel Conv2d/MaxPool2d input beyond 4096 elements).</summary>
         public const string LayerTooLarge = "QG3012";
+
+        /// <summary>A true/false item metadata (AllowExternalWeights) with another value.</summary>
+        public const string InvalidFlag = "QG3013";
     }
 }

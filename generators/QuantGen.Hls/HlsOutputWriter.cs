@@ -3,6 +3,8 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Text;
+using System.Diagnostics;
+using System.Globalization;
 
 namespace QuantGen.Hls
 {
@@ -20,14 +22,23 @@ namespace QuantGen.Hls
         public static bool Write(string directory, HlsProject project)
         {
             string target = Path.GetFullPath(directory).TrimEnd(Path.DirectorySeparatorChar);
-            if (IsUpToDate(target, project))
+            string parent = Path.GetDirectoryName(target) ?? throw new IOException("no parent folder for " + target);
+            RemoveStaleTemporaries(parent, Path.GetFileName(target), DateTime.UtcNow);
+            try
             {
-                return false;
+                if (IsUpToDate(target, project))
+                {
+                    return false;
+                }
+
+                Directory.CreateDirectory(parent);
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                throw new IOException($"cannot write the HLS project to {target}: {e.Message}", e);
             }
 
-            string parent = Path.GetDirectoryName(target) ?? throw new IOException("no parent folder for " + target);
-            Directory.CreateDirectory(parent);
-            string unique = Guid.NewGuid().ToString("N").Substring(0, 12);
+            string unique = CurrentProcessId.ToString(CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N").Substring(0, 12);
             string temp = Path.Combine(parent, "." + Path.GetFileName(target) + ".tmp-" + unique);
             string old = Path.Combine(parent, "." + Path.GetFileName(target) + ".old-" + unique);
             try
@@ -97,6 +108,114 @@ namespace QuantGen.Hls
             }
 
             return true;
+        }
+
+        /// <summary>How long a temporary folder of a live process is trusted to belong to a run still in progress.</summary>
+        public static readonly TimeSpan StaleAfter = TimeSpan.FromMinutes(60);
+
+        private static readonly int CurrentProcessId = GetCurrentProcessId();
+
+        /// <summary>
+        /// Deletes the hidden folders (<c>.name.tmp-PID-xxxx</c>, <c>.name.old-PID-xxxx</c>) that a killed run left next to
+        /// <paramref name="name"/>: those whose process is gone, those older than <see cref="StaleAfter"/> (a recycled
+        /// PID), and those of the old naming without a PID once they are a few minutes old. A concurrent run's folder
+        /// (its process alive, recently written) is kept. Returns the folders it removed.
+        /// </summary>
+        public static List<string> RemoveStaleTemporaries(string parent, string name, DateTime nowUtc)
+        {
+            var removed = new List<string>();
+            if (!Directory.Exists(parent))
+            {
+                return removed;
+            }
+
+            string[] candidates;
+            try
+            {
+                candidates = Directory.GetDirectories(parent, "." + name + ".*-*");
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                return removed;
+            }
+
+            foreach (string dir in candidates)
+            {
+                string suffix = Path.GetFileName(dir).Substring(name.Length + 1);
+                string rest;
+                if (suffix.StartsWith(".tmp-", StringComparison.Ordinal) || suffix.StartsWith(".old-", StringComparison.Ordinal))
+                {
+                    rest = suffix.Substring(5);
+                }
+                else
+                {
+                    continue;
+                }
+
+                DateTime written;
+                try
+                {
+                    written = Directory.GetLastWriteTimeUtc(dir);
+                }
+                catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+                {
+                    continue;
+                }
+
+                TimeSpan age = nowUtc - written;
+                int dash = rest.IndexOf('-');
+                bool stale;
+                if (dash > 0 && int.TryParse(rest.Substring(0, dash), NumberStyles.None, CultureInfo.InvariantCulture, out int pid))
+                {
+                    stale = age > StaleAfter || (pid != CurrentProcessId && !IsAlive(pid));
+                }
+                else
+                {
+                    stale = age > TimeSpan.FromMinutes(5);   // written by a version that did not record its PID
+                }
+
+                if (stale)
+                {
+                    TryDelete(dir);
+                    if (!Directory.Exists(dir))
+                    {
+                        removed.Add(dir);
+                    }
+                }
+            }
+
+            return removed;
+        }
+
+        private static bool IsAlive(int pid)
+        {
+            try
+            {
+                using (Process p = Process.GetProcessById(pid))
+                {
+                    return !p.HasExited;
+                }
+            }
+            catch (ArgumentException)
+            {
+                return false;   // no such process
+            }
+            catch (InvalidOperationException)
+            {
+                return false;
+            }
+            catch (Exception e) when (e is System.ComponentModel.Win32Exception || e is NotSupportedException || e is UnauthorizedAccessException)
+            {
+                return true;    // cannot tell: keep the folder until it is old
+            }
+        }
+
+        private static int GetCurrentProcessId()
+        {
+            using (Process p = Process.GetCurrentProcess())
+            {
+                return p.Id;
+            }
         }
 
         private static void TryDelete(string directory)

@@ -34,20 +34,29 @@ namespace QuantGen.Cli
             var data = new Option<FileInfo?>("--data", "-d") { Description = "Inputs from a CSV (split,label,f0,...); default: 256 random inputs in the declared range." };
             var split = new Option<string>("--split") { Description = "Which split of the CSV.", DefaultValueFactory = _ => "test" };
             var seconds = new Option<double>("--seconds") { Description = "Measuring time per engine, in seconds.", DefaultValueFactory = _ => 1.0 };
+            var allowExternal = CommandContext.AllowExternalWeightsOption();
             var command = new Command("bench", "Compile the model with the source generator in memory, check the generated code is bit-exact with the reference interpreter, and measure the latency and GMAC/s of both (single thread, batch 1).")
             {
-                model, data, split, seconds,
+                model, data, split, seconds, allowExternal,
             };
-            command.SetAction(p => ctx.Guard(() => Run(ctx, p.GetValue(model)!, p.GetValue(data), p.GetValue(split)!, p.GetValue(seconds))));
+            command.SetAction(p => ctx.Guard(() => Run(ctx, p.GetValue(model)!, p.GetValue(data), p.GetValue(split)!, p.GetValue(seconds), p.GetValue(allowExternal))));
             return command;
         }
 
-        private static int Run(CommandContext ctx, FileInfo file, FileInfo? csv, string split, double seconds)
+        /// <summary>Longest measuring time per engine accepted (seconds).</summary>
+        public const double MaxSeconds = 3600;
+
+        private static int Run(CommandContext ctx, FileInfo file, FileInfo? csv, string split, double seconds, bool allowExternal)
         {
-            ModelGraph g = ModelLoader.Load(file.FullName).GetGraphOrThrow();
+            if (!(seconds > 0 && seconds <= MaxSeconds))
+            {
+                throw new CliException(CliErrors.InvalidArgument, $"--seconds {seconds.ToString("R", CultureInfo.InvariantCulture)} is not valid; give a measuring time in (0, {MaxSeconds.ToString(CultureInfo.InvariantCulture)}] seconds");
+            }
+
+            ModelGraph g = CommandContext.LoadModel(file, allowExternal);
             if (!g.IsQuantized)
             {
-                ctx.Error.WriteLine($"error: {file.Name} is a float model; bench runs quantized models (quantgen quantize first)");
+                ctx.Fail(CliErrors.WrongModelKind, "is a float model; bench runs quantized models (quantgen quantize first)", file.Name);
                 return 1;
             }
 
@@ -86,7 +95,7 @@ namespace QuantGen.Cli
                 ctx.Output.WriteLine($"  reference interpreter: {referenceUs.ToString("0.000", CultureInfo.InvariantCulture)} us/inference ({(referenceUs / generatedUs).ToString("0.0", CultureInfo.InvariantCulture)}x slower)");
                 if (exact != inputs.Count)
                 {
-                    ctx.Error.WriteLine($"error: the generated code differs from the reference interpreter on {inputs.Count - exact} inputs; please report this with the model file");
+                    ctx.Fail(CliErrors.CheckFailed, $"the generated code differs from the reference interpreter on {inputs.Count - exact} inputs; please report this with the model file", file.Name);
                     return 1;
                 }
 
@@ -185,7 +194,7 @@ namespace QuantGen.Cli
             var errors = output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
             if (errors.Count > 0)
             {
-                throw new InvalidDataException("the generated code did not compile:\n" + string.Join("\n", errors));
+                throw new CliException(CliErrors.InternalError, "the generated code did not compile (a QuantGen bug: please report it with the model file):\n" + string.Join("\n", errors));
             }
 
             using var pe = new MemoryStream();
@@ -199,7 +208,7 @@ namespace QuantGen.Cli
         {
             if (!result.Success)
             {
-                throw new InvalidDataException("the generated code did not compile:\n" + string.Join("\n", result.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error)));
+                throw new CliException(CliErrors.InternalError, "the generated code did not compile (a QuantGen bug: please report it with the model file):\n" + string.Join("\n", result.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error)));
             }
         }
     }

@@ -28,7 +28,7 @@ namespace QuantGen.Cli
             {
                 foreach (var e in parsed.Errors)
                 {
-                    error.WriteLine("error: " + e.Message);
+                    error.WriteLine("error " + CliErrors.InvalidArgument + ": " + e.Message);
                 }
 
                 error.WriteLine("Run 'quantgen --help' (or 'quantgen <command> --help') for usage.");
@@ -64,7 +64,37 @@ namespace QuantGen.Cli
 
         public ConsoleProgressBar Progress(string label, int total = 0) => new ConsoleProgressBar(label, Error, Interactive, total);
 
-        /// <summary>Runs a command body; bad input becomes a message on stderr and exit code 1.</summary>
+        /// <summary>The <c>--allow-external-weights</c> flag of every command that reads a model file.</summary>
+        public static Option<bool> AllowExternalWeightsOption() => new Option<bool>("--allow-external-weights")
+        {
+            Description = "Let the model's \"weights\" name a file outside the spec's folder (off by default: a model file must not read arbitrary files).",
+        };
+
+        /// <summary>Loads a model (or throws the located diagnostics); the weights path follows the loader's rules.</summary>
+        public static Graph.ModelGraph LoadModel(FileInfo file, bool allowExternalWeights) =>
+            ModelLoader.Load(file.FullName, new ModelLoadOptions { AllowWeightsOutsideSpecFolder = allowExternalWeights }).GetGraphOrThrow();
+
+        /// <summary>Runs a write; a file-system failure becomes QG5003 naming <paramref name="target"/>.</summary>
+        public static void Writing(string target, Action write)
+        {
+            try
+            {
+                write();
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                throw new CliException(CliErrors.WriteFailed, "cannot write " + target + ": " + e.Message, target);
+            }
+        }
+
+        /// <summary>Prints one located error line: <c>[file: ]error QGnnnn: message</c>.</summary>
+        public void Fail(string id, string message, string? file = null) =>
+            Error.WriteLine((file != null ? file + ": " : string.Empty) + "error " + id + ": " + message);
+
+        /// <summary>
+        /// Runs a command body; bad input becomes a located error with an id on stderr and exit code 1 (2 for an argument
+        /// error). Nothing escapes as a stack trace: an unexpected exception is QG5099.
+        /// </summary>
         public int Guard(Func<int> body)
         {
             try
@@ -81,9 +111,34 @@ namespace QuantGen.Cli
                 Error.WriteLine(e.Message);
                 return 1;
             }
-            catch (Exception e) when (e is IOException || e is FormatException || e is ArgumentException || e is UnauthorizedAccessException || e is InvalidDataException)
+            catch (CliException e)
             {
-                Error.WriteLine("error: " + e.Message);
+                Error.WriteLine(e.ToString());
+                return e.Id == CliErrors.InvalidArgument ? 2 : 1;
+            }
+            catch (Exception e) when (e is FormatException || e is InvalidDataException)
+            {
+                Fail(CliErrors.InvalidData, e.Message);
+                return 1;
+            }
+            catch (Exception e) when (e is FileNotFoundException || e is DirectoryNotFoundException)
+            {
+                Fail(CliErrors.InputUnreadable, e.Message);
+                return 1;
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                Fail(CliErrors.WriteFailed, e.Message);
+                return 1;
+            }
+            catch (ArgumentException e)
+            {
+                Fail(CliErrors.InvalidArgument, e.Message);
+                return 2;
+            }
+            catch (Exception e)
+            {
+                Fail(CliErrors.InternalError, $"unexpected {e.GetType().Name}: {e.Message} (a QuantGen bug: please report it with the command line and files)");
                 return 1;
             }
         }

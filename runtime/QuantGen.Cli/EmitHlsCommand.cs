@@ -22,9 +22,10 @@ namespace QuantGen.Cli
             var testData = new Option<FileInfo?>("--test-data") { Description = "Labelled CSV whose first inputs become the testbench's golden vectors (default: seeded random inputs)." };
             var vectors = new Option<string>("--test-vectors") { Description = "How many golden inputs (plus the adversarial ones).", DefaultValueFactory = _ => "50" };
             var csim = new Option<bool>("--csim") { Description = "Compile the project with g++ (or clang++) and run its testbench." };
+            var allowExternal = CommandContext.AllowExternalWeightsOption();
             var command = new Command("emit-hls", "Write an FPGA-ready HLS C++ project for a quantized model: firmware with one function per layer and exact-width types, weights headers, a self-checking testbench with golden vectors from the reference interpreter, build_prj.tcl, README and resource/latency estimates.")
             {
-                model, output, ioMode, reuse, layerReuse, part, clock, testData, vectors, csim,
+                model, output, ioMode, reuse, layerReuse, part, clock, testData, vectors, csim, allowExternal,
             };
             command.SetAction(p => ctx.Guard(() =>
             {
@@ -32,11 +33,12 @@ namespace QuantGen.Cli
                 HlsOptions options = HlsOptions.Parse(p.GetValue(ioMode), p.GetValue(reuse), p.GetValue(layerReuse), p.GetValue(part), p.GetValue(clock), p.GetValue(vectors), errors);
                 if (errors.Count > 0)
                 {
-                    errors.ForEach(e => ctx.Error.WriteLine($"error {e.Code}: {e.Message}"));
+                    errors.ForEach(e => ctx.Fail(e.Code, e.Message));
                     return 1;
                 }
 
                 options.TestData = p.GetValue(testData)?.FullName;
+                options.AllowExternalWeights = p.GetValue(allowExternal);
                 HlsGenerationResult result = HlsGenerator.Generate(p.GetValue(model)!.FullName, options);
                 if (result.Project == null)
                 {
@@ -44,13 +46,28 @@ namespace QuantGen.Cli
                 }
 
                 string dir = Path.Combine(p.GetValue(output)!.FullName, result.Project.Name);
-                HlsOutputWriter.Write(dir, result.Project);
+                try
+                {
+                    HlsOutputWriter.Write(dir, result.Project);
+                }
+                catch (IOException e)
+                {
+                    ctx.Fail(HlsErrors.WriteFailed, e.Message);
+                    return 1;
+                }
+
                 ctx.Output.WriteLine($"wrote {result.Project.Files.Count} files to {CommandContext.Display(dir)} ({options.IoModeName}, reuse {options.ReuseFactor}{(options.LayerReuse.Count > 0 ? " (" + string.Join(";", options.LayerReuse.Select(kv => kv.Key + "=" + kv.Value)) + ")" : string.Empty)}, {options.Part} at {options.ClockPeriod} ns)");
                 if (p.GetValue(csim))
                 {
                     CsimResult sim = HlsCsim.Run(dir, result.Project.Name);
                     ctx.Output.WriteLine(sim.Ran ? $"csim with {Path.GetFileName(sim.Compiler)}: {sim.Output.Trim().Split('\n').LastOrDefault()}" : "csim skipped: " + sim.Output);
-                    return sim.Ran && !sim.Passed ? 1 : 0;
+                    if (sim.Ran && !sim.Passed)
+                    {
+                        ctx.Fail(CliErrors.CheckFailed, "the C simulation failed: " + sim.Output.Trim().Split('\n').LastOrDefault(), dir);
+                        return 1;
+                    }
+
+                    return 0;
                 }
 
                 return 0;

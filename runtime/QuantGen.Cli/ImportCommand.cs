@@ -46,8 +46,7 @@ namespace QuantGen.Cli
 
                 OnnxImportResult result = OnnxImporter.Import(onnx.FullName, data, options, progress);
                 progress.Finish();
-                Directory.CreateDirectory(outFile.DirectoryName!);
-                result.Model.Save(outFile.FullName);
+                CommandContext.Writing(outFile.FullName, () => OnnxImporter.Save(result.Model, outFile.FullName));
                 ctx.Output.WriteLine($"imported {onnx.Name} ({(result.Lowered.IsQdq && data == null ? "QDQ" : "float + calibration")}): {result.Model.Graph.Nodes.Count} layers -> {CommandContext.Display(outFile.FullName)}");
                 foreach (string note in result.Notes)
                 {

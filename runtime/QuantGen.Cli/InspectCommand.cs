@@ -16,17 +16,18 @@ namespace QuantGen.Cli
         {
             var model = new Argument<FileInfo>("model") { Description = "The model spec (.qmodel.json); its weights file is read too." };
             var json = new Option<bool>("--json") { Description = "Print machine-readable JSON instead of a table." };
+            var allowExternal = CommandContext.AllowExternalWeightsOption();
             var command = new Command("inspect", "Show a model's layers, shapes, element types, MACs, weight and activation memory, and (quantized models) the ranges and bit widths the range analysis proves.")
             {
-                model, json,
+                model, json, allowExternal,
             };
-            command.SetAction(p => ctx.Guard(() => Run(ctx, p.GetValue(model)!, p.GetValue(json))));
+            command.SetAction(p => ctx.Guard(() => Run(ctx, p.GetValue(model)!, p.GetValue(json), p.GetValue(allowExternal))));
             return command;
         }
 
-        private static int Run(CommandContext ctx, FileInfo file, bool json)
+        private static int Run(CommandContext ctx, FileInfo file, bool json, bool allowExternal)
         {
-            ModelGraph g = ModelLoader.Load(file.FullName).GetGraphOrThrow();
+            ModelGraph g = CommandContext.LoadModel(file, allowExternal);
             RangeReport? ranges = null;
             if (g.IsQuantized)
             {

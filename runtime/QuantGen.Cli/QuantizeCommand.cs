@@ -24,22 +24,32 @@ namespace QuantGen.Cli
             var softmax = new Option<string?>("--softmax") { Description = "Softmax method for every Softmax layer: shiftmax (I-ViT) or ibert." };
             var gelu = new Option<string?>("--gelu") { Description = "GELU method for every Gelu layer: shiftgelu (I-ViT, element-wise) or ibert." };
             var softmaxBits = new Option<int>("--softmax-bits") { Description = "Bits of the softmax probabilities (2..16).", DefaultValueFactory = _ => 16 };
+            var allowExternal = CommandContext.AllowExternalWeightsOption();
             softmax.AcceptOnlyFromAmong("shiftmax", "ibert");
             gelu.AcceptOnlyFromAmong("shiftgelu", "ibert");
             var command = new Command("quantize", "Quantize a float model with calibration data: per-channel symmetric weights, per-tensor activations from the calibrated ranges, dyadic requantization, integer non-linear operators. Writes a .qmodel.json + .safetensors pair.")
             {
-                model, data, split, limit, output, name, softmax, gelu, softmaxBits,
+                model, data, split, limit, output, name, softmax, gelu, softmaxBits, allowExternal,
             };
             command.SetAction(p => ctx.Guard(() =>
             {
                 int bits = p.GetValue(softmaxBits);
                 if (bits < 2 || bits > 16)
                 {
-                    ctx.Error.WriteLine($"error: --softmax-bits {bits} is outside 2..16");
-                    return 1;
+                    throw new CliException(CliErrors.InvalidArgument, $"--softmax-bits {bits} is outside 2..16");
                 }
 
-                ModelGraph floatGraph = ModelLoader.Load(p.GetValue(model)!.FullName).GetGraphOrThrow();
+                if (p.GetValue(limit) < 0)
+                {
+                    throw new CliException(CliErrors.InvalidArgument, $"--limit {p.GetValue(limit)} is not valid; give a count (0 = all samples)");
+                }
+
+                ModelGraph floatGraph = CommandContext.LoadModel(p.GetValue(model)!, p.GetValue(allowExternal));
+                if (floatGraph.IsQuantized)
+                {
+                    throw new CliException(CliErrors.WrongModelKind, "is already quantized; quantize reads a float model (\"kind\": \"float\")", p.GetValue(model)!.FullName);
+                }
+
                 List<float[]> calibration = Samples(p.GetValue(data)!, p.GetValue(split)!, p.GetValue(limit), floatGraph);
                 FileInfo outFile = p.GetValue(output)!;
                 string outName = p.GetValue(name) ?? Path.GetFileName(outFile.FullName).Replace(".qmodel.json", string.Empty);
@@ -54,8 +64,11 @@ namespace QuantGen.Cli
                 ConsoleProgressBar progress = ctx.Progress($"calibrating {floatGraph.Name}");
                 QuantizedModel q = PostTrainingQuantizer.Quantize(floatGraph, calibration, options, progress);
                 progress.Finish();
-                Directory.CreateDirectory(outFile.DirectoryName!);
-                q.Save(outFile.FullName);
+                CommandContext.Writing(outFile.FullName, () =>
+                {
+                    Directory.CreateDirectory(outFile.DirectoryName!);
+                    q.Save(outFile.FullName);
+                });
                 ctx.Output.WriteLine($"wrote {CommandContext.Display(outFile.FullName)} and {CommandContext.Display(ModelLoader.ResolveWeightsPath(outFile.FullName, q.Spec.Weights))} ({calibration.Count} calibration samples)");
                 return 0;
             }));
@@ -68,7 +81,7 @@ namespace QuantGen.Cli
             LabeledDataset data = LabeledDataset.Load(csv.FullName);
             if (data.FeatureCount != graph.Input.ElementCount)
             {
-                throw new FormatException($"{csv.FullName} has {data.FeatureCount} features per row but model \"{graph.Name}\" takes {graph.Input.ElementCount} ({graph.Input})");
+                throw new FormatException($"{csv.FullName}: has {data.FeatureCount} features per row but model \"{graph.Name}\" takes {graph.Input.ElementCount} ({graph.Input})");
             }
 
             IEnumerable<Sample> samples = data.Split(split);
@@ -80,7 +93,7 @@ namespace QuantGen.Cli
             List<float[]> list = samples.Select(s => s.Features).ToList();
             if (list.Count == 0)
             {
-                throw new FormatException($"split \"{split}\" of {csv.FullName} is empty");
+                throw new FormatException($"{csv.FullName}: split \"{split}\" is empty");
             }
 
             return list;

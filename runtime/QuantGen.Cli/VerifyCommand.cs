@@ -22,30 +22,36 @@ namespace QuantGen.Cli
             var limit = new Option<int>("--limit") { Description = "Evaluate at most this many samples (0 = all).", DefaultValueFactory = _ => 0 };
             var report = new Option<DirectoryInfo?>("--report", "-r") { Description = "Write fidelity.json, fidelity.md, sqnr.png and operators.png into this folder." };
             var maxDrop = new Option<double?>("--max-accuracy-drop") { Description = "Fail (exit 1) when float accuracy minus integer accuracy exceeds this (e.g. 0.01)." };
+            var allowExternal = CommandContext.AllowExternalWeightsOption();
             var command = new Command("verify", "Run the integer reference interpreter and the float model on the same data and report accuracy, top-1 agreement and flips, KL divergence, per-layer SQNR and the error of every non-linear operator.")
             {
-                model, floatModel, data, split, limit, report, maxDrop,
+                model, floatModel, data, split, limit, report, maxDrop, allowExternal,
             };
             command.SetAction(p => ctx.Guard(() =>
             {
                 FileInfo qFile = p.GetValue(model)!, fFile = p.GetValue(floatModel)!, csv = p.GetValue(data)!;
-                ModelGraph q = ModelLoader.Load(qFile.FullName).GetGraphOrThrow();
-                ModelGraph f = ModelLoader.Load(fFile.FullName).GetGraphOrThrow();
+                ModelGraph q = CommandContext.LoadModel(qFile, p.GetValue(allowExternal));
+                ModelGraph f = CommandContext.LoadModel(fFile, p.GetValue(allowExternal));
                 if (!q.IsQuantized || f.IsQuantized)
                 {
-                    ctx.Error.WriteLine($"error: verify compares a quantized model ({qFile.Name} is {(q.IsQuantized ? "quantized" : "float")}) with a float model ({fFile.Name} is {(f.IsQuantized ? "quantized" : "float")})");
+                    ctx.Fail(CliErrors.WrongModelKind, $"verify compares a quantized model ({qFile.Name} is {(q.IsQuantized ? "quantized" : "float")}) with a float model ({fFile.Name} is {(f.IsQuantized ? "quantized" : "float")})");
                     return 1;
                 }
 
                 LabeledDataset set = LabeledDataset.Load(csv.FullName);
                 if (set.FeatureCount != q.Input.ElementCount)
                 {
-                    ctx.Error.WriteLine($"error: {csv.Name} has {set.FeatureCount} features per row but model \"{q.Name}\" takes {q.Input.ElementCount}");
+                    ctx.Fail(CliErrors.InvalidData, $"has {set.FeatureCount} features per row but model \"{q.Name}\" takes {q.Input.ElementCount}", csv.FullName);
                     return 1;
                 }
 
                 IEnumerable<Sample> samples = set.Split(p.GetValue(split)!);
                 int lim = p.GetValue(limit);
+                if (lim < 0)
+                {
+                    throw new CliException(CliErrors.InvalidArgument, $"--limit {lim} is not valid; give a count (0 = all samples)");
+                }
+
                 List<Sample> list = (lim > 0 ? samples.Take(lim) : samples).ToList();
                 ConsoleProgressBar progress = ctx.Progress($"verifying {q.Name}", list.Count);
                 FidelityReport r = FidelityMetrics.Evaluate(f, q, list.Select(s => s.Features).ToList(), list.Select(s => s.Label).ToList(), progress);
@@ -65,15 +71,18 @@ namespace QuantGen.Cli
 
                 if (p.GetValue(report) is DirectoryInfo dir)
                 {
-                    Directory.CreateDirectory(dir.FullName);
-                    string dataName = csv.Name + ":" + p.GetValue(split);
-                    File.WriteAllText(Path.Combine(dir.FullName, "fidelity.json"), FidelityReportWriter.ToJson(r, qFile.Name, fFile.Name, dataName));
-                    File.WriteAllText(Path.Combine(dir.FullName, "fidelity.md"), FidelityReportWriter.ToMarkdown(r, qFile.Name, fFile.Name, dataName) + "\n![per-layer SQNR](sqnr.png)\n" + (r.OperatorErrors.Count > 0 ? "\n![non-linear operators](operators.png)\n" : string.Empty));
-                    ReportPlots.Sqnr(r, q.Name, Path.Combine(dir.FullName, "sqnr.png"));
-                    if (r.OperatorErrors.Count > 0)
+                    CommandContext.Writing(dir.FullName, () =>
                     {
-                        ReportPlots.Operators(r, q.Name, Path.Combine(dir.FullName, "operators.png"));
-                    }
+                        Directory.CreateDirectory(dir.FullName);
+                        string dataName = csv.Name + ":" + p.GetValue(split);
+                        File.WriteAllText(Path.Combine(dir.FullName, "fidelity.json"), FidelityReportWriter.ToJson(r, qFile.Name, fFile.Name, dataName));
+                        File.WriteAllText(Path.Combine(dir.FullName, "fidelity.md"), FidelityReportWriter.ToMarkdown(r, qFile.Name, fFile.Name, dataName) + "\n![per-layer SQNR](sqnr.png)\n" + (r.OperatorErrors.Count > 0 ? "\n![non-linear operators](operators.png)\n" : string.Empty));
+                        ReportPlots.Sqnr(r, q.Name, Path.Combine(dir.FullName, "sqnr.png"));
+                        if (r.OperatorErrors.Count > 0)
+                        {
+                            ReportPlots.Operators(r, q.Name, Path.Combine(dir.FullName, "operators.png"));
+                        }
+                    });
 
                     ctx.Output.WriteLine($"report: {CommandContext.Display(Path.Combine(dir.FullName, "fidelity.md"))} (+ fidelity.json, sqnr.png{(r.OperatorErrors.Count > 0 ? ", operators.png" : string.Empty)})");
                 }
@@ -81,7 +90,7 @@ namespace QuantGen.Cli
                 double? threshold = p.GetValue(maxDrop);
                 if (threshold.HasValue && r.FloatAccuracy - r.IntegerAccuracy > threshold.Value)
                 {
-                    ctx.Error.WriteLine($"error: integer accuracy {r.IntegerAccuracy:P2} is more than {threshold.Value:P2} below float accuracy {r.FloatAccuracy:P2}");
+                    ctx.Fail(CliErrors.CheckFailed, $"integer accuracy {r.IntegerAccuracy:P2} is more than {threshold.Value:P2} below float accuracy {r.FloatAccuracy:P2}");
                     return 1;
                 }
 

@@ -52,7 +52,7 @@ namespace QuantGen.Onnx
 
         public static List<float[]> FromCsv(string path, int featuresPerSample, string split = "train")
         {
-            string[] lines = File.ReadAllLines(path);
+            string[] lines = Encoding.UTF8.GetString(ReadWhole(path)).TrimStart((char)0xFEFF).Replace("\r\n", "\n").Split((char)10);
             if (lines.Length > 0 && lines[0].StartsWith("split,label,", StringComparison.Ordinal))
             {
                 LabeledDataset ds;
@@ -123,7 +123,7 @@ namespace QuantGen.Onnx
         /// <summary>Reads a NumPy .npy (format 1.0 to 3.0, C order, float32/float64/(u)int8/16/32/64, little-endian).</summary>
         public static List<float[]> FromNpy(string path, int featuresPerSample)
         {
-            byte[] b = File.ReadAllBytes(path);
+            byte[] b = ReadWhole(path);
             if (b.Length < 10 || b[0] != 0x93 || Encoding.ASCII.GetString(b, 1, 5) != "NUMPY")
             {
                 throw Error(path, "header", "not a .npy file (no \\x93NUMPY magic)");
@@ -164,7 +164,7 @@ namespace QuantGen.Onnx
             }
 
             string shapeText = Field(header, "shape", path).Trim().TrimStart('(').TrimEnd(')');
-            long[] shape = shapeText.Split(new[] { ',' }, StringSplitOptions.RemoveEmptyEntries).Select(s => long.Parse(s.Trim(), CultureInfo.InvariantCulture)).ToArray();
+            long[] shape = ParseShape(shapeText, path);
             int size = descr.Length >= 3 ? descr[2] - '0' : 0;
             char kind = descr.Length >= 2 ? descr[1] : '?';
             if (descr.Length != 3 || (descr[0] != '<' && descr[0] != '|') || !"fiu".Contains(kind) || !(size == 1 || size == 2 || size == 4 || size == 8) || (kind == 'f' && size < 4))
@@ -172,7 +172,16 @@ namespace QuantGen.Onnx
                 throw Error(path, "header", $"dtype '{descr}' is not supported (little-endian float32/64 and (u)int8..64 are)");
             }
 
-            long count = shape.Aggregate(1L, (p, d) => p * d);
+            long count = 1;
+            foreach (long d in shape)
+            {
+                count *= d;   // each d <= 2^31 and count <= 2^31 before the step: no overflow
+                if (count > MaxElements)
+                {
+                    throw Error(path, "shape", $"shape ({string.Join(", ", shape)}) holds more than {MaxElements} values");
+                }
+            }
+
             int data = start + headerLen;
             if (count * size != b.Length - data)
             {
@@ -205,6 +214,43 @@ namespace QuantGen.Onnx
             return samples;
         }
 
+        /// <summary>Most values read from one calibration file.</summary>
+        public const long MaxElements = 1L << 28;
+
+        /// <summary>Largest calibration file read (1 GiB).</summary>
+        public const long MaxFileBytes = 1L << 30;
+
+        /// <summary>The dims of a .npy shape tuple: "()" or "(2, 3)" or "(5,)"; each a plain non-negative decimal integer.</summary>
+        private static long[] ParseShape(string text, string path)
+        {
+            var dims = new List<long>();
+            string[] parts = text.Split(',');
+            for (int i = 0; i < parts.Length; i++)
+            {
+                string p = parts[i].Trim();
+                if (p.Length == 0 && (parts.Length == 1 || i == parts.Length - 1))
+                {
+                    continue;   // "()" or the trailing comma of "(5,)"
+                }
+
+                if (!long.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out long d) || d > int.MaxValue)
+                {
+                    throw Error(path, "shape", $"the .npy shape ({text}) holds \"{p}\", not a dimension (a non-negative integer below 2^31)");
+                }
+
+                dims.Add(d);
+                if (dims.Count > 32)
+                {
+                    throw Error(path, "shape", $"the .npy shape ({text}) has more than 32 dims");
+                }
+            }
+
+            return dims.ToArray();
+        }
+
+        private static byte[] ReadWhole(string path) =>
+            QuantGen.Model.BoundedFile.TryRead(path, MaxFileBytes, out _, out string why) ?? throw Error(path, "file", "cannot read the calibration data: " + why);
+
         private static string Field(string header, string key, string path)
         {
             int k = header.IndexOf("'" + key + "'", StringComparison.Ordinal);
@@ -214,7 +260,7 @@ namespace QuantGen.Onnx
             }
 
             int colon = header.IndexOf(':', k);
-            int end = key == "shape" ? header.IndexOf(')', colon) + 1 : header.IndexOf(',', colon);
+            int end = colon < 0 ? -1 : key == "shape" ? header.IndexOf(')', colon) + 1 : header.IndexOf(',', colon);
             if (colon < 0 || end <= colon)
             {
                 throw Error(path, "header", $"cannot read '{key}' from the .npy header");

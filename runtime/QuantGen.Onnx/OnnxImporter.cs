@@ -59,6 +59,7 @@ namespace QuantGen.Onnx
         {
             options ??= new OnnxImportOptions();
             OnnxModel model = OnnxReader.ReadFile(onnxPath);
+            OnnxAttributeChecks.Check(model, onnxPath);
             string name = options.Name ?? SanitizeName(Path.GetFileNameWithoutExtension(onnxPath));
             return Guard(onnxPath, () => OnnxLowering.Lower(model, onnxPath, name));
         }
@@ -200,6 +201,37 @@ namespace QuantGen.Onnx
             }
         }
 
+        /// <summary>
+        /// Writes an imported model (spec + weights next to it) only after reading the exact bytes back through
+        /// <see cref="ModelLoader"/> and the range analysis, the rules every consumer applies: a model the loader would
+        /// reject is QG4012 (with the inner QG1xxx id) and nothing is written.
+        /// </summary>
+        public static void Save(QuantizedModel model, string specPath)
+        {
+            string json = SpecWriter.ToJson(model.Spec);
+            byte[] weights = SafeTensors.Write(model.Weights, new[] { new KeyValuePair<string, string>("format", "quantgen"), new KeyValuePair<string, string>("model", model.Spec.Name) });
+            string weightsPath = ModelLoader.ResolveWeightsPath(specPath, model.Spec.Weights);
+            ModelLoadResult reread = ModelLoader.Load(json, specPath, weights, weightsPath);
+            var diagnostics = new List<ModelDiagnostic>(reread.Diagnostics);
+            if (reread.Graph != null && reread.Graph.IsQuantized)
+            {
+                RangeAnalysis.Analyze(reread.Graph, diagnostics);
+            }
+
+            if (reread.Graph == null || diagnostics.Count > 0)
+            {
+                throw Rejected(specPath, "the model file the import would write", diagnostics);
+            }
+
+            string? folder = Path.GetDirectoryName(Path.GetFullPath(specPath));
+            if (folder != null)
+            {
+                Directory.CreateDirectory(folder);
+            }
+
+            model.Save(specPath);
+        }
+
         private static QuantizationOptions Clone(QuantizationOptions o, string name) => new QuantizationOptions
         {
             Name = o.Name ?? name,
@@ -238,7 +270,7 @@ namespace QuantGen.Onnx
             {
                 throw;
             }
-            catch (Exception e) when (e is ArgumentException || e is InvalidOperationException || e is IndexOutOfRangeException || e is OverflowException || e is NotSupportedException || e is KeyNotFoundException || e is NullReferenceException)
+            catch (Exception e) when (e is ArgumentException || e is InvalidOperationException || e is IndexOutOfRangeException || e is ArithmeticException || e is NotSupportedException || e is KeyNotFoundException || e is NullReferenceException)
             {
                 throw OnnxImportException.At(OnnxErrors.Rejected, path, "graph", "the importer could not map this model: " + e.Message);
             }

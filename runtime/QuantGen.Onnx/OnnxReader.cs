@@ -1,13 +1,12 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
-using Google.Protobuf;
 
 namespace QuantGen.Onnx
 {
     /// <summary>
-    /// Reads the subset of onnx.proto the importer needs straight from the wire format with Google.Protobuf's
-    /// <see cref="CodedInputStream"/> (no generated code). Field numbers (onnx/onnx.proto):
+    /// Reads the subset of onnx.proto the importer needs straight from the wire format with its own strict
+    /// <see cref="ProtoReader"/> (no generated code, no 32-bit truncation of lengths or int32 fields). Field numbers (onnx/onnx.proto):
     /// ModelProto ir_version 1, producer_name 2, graph 7, opset_import 8; OperatorSetIdProto domain 1, version 2;
     /// GraphProto node 1, name 2, initializer 5, input 11, output 12, value_info 13, sparse_initializer 15;
     /// NodeProto input 1, output 2, name 3, op_type 4, attribute 5, domain 7;
@@ -24,31 +23,15 @@ namespace QuantGen.Onnx
         /// <summary>Largest model file read (2 GiB - 1).</summary>
         public const long MaxFileBytes = int.MaxValue;
 
+        /// <summary>Highest tensor rank read (the model format's limit).</summary>
+        public const int MaxRank = QuantGen.Model.SpecParser.MaxRank;
+
         public static OnnxModel ReadFile(string path)
         {
-            byte[] bytes;
-            try
+            byte[]? bytes = QuantGen.Model.BoundedFile.TryRead(path, MaxFileBytes, out QuantGen.Model.BoundedFileProblem problem, out string why);
+            if (bytes == null)
             {
-                var info = new FileInfo(path);
-                if (!info.Exists)
-                {
-                    throw OnnxImportException.At(OnnxErrors.CorruptProtobuf, path, "file", $"the ONNX file {path} does not exist");
-                }
-
-                if (info.Length > MaxFileBytes)
-                {
-                    throw OnnxImportException.At(OnnxErrors.CorruptProtobuf, path, "file", $"the ONNX file is {info.Length} bytes; the limit is {MaxFileBytes} (store large weights as external data)");
-                }
-
-                bytes = File.ReadAllBytes(path);
-            }
-            catch (IOException e)
-            {
-                throw OnnxImportException.At(OnnxErrors.CorruptProtobuf, path, "file", "cannot read the ONNX file: " + e.Message);
-            }
-            catch (UnauthorizedAccessException e)
-            {
-                throw OnnxImportException.At(OnnxErrors.CorruptProtobuf, path, "file", "cannot read the ONNX file: " + e.Message);
+                throw OnnxImportException.At(OnnxErrors.CorruptProtobuf, path, "file", problem == QuantGen.Model.BoundedFileProblem.Unreadable && !File.Exists(path) ? $"the ONNX file {path} does not exist" : "cannot read the ONNX file: " + why);
             }
 
             return Read(bytes, path);
@@ -62,7 +45,7 @@ namespace QuantGen.Onnx
             {
                 model = ReadModel(bytes, ctx);
             }
-            catch (InvalidProtocolBufferException e)
+            catch (ProtoFormatException e)
             {
                 throw OnnxImportException.At(OnnxErrors.CorruptProtobuf, file, ctx.Where, $"corrupt protobuf while reading {ctx.Where}: {e.Message} The file is truncated or not an ONNX model; re-export it.");
             }
@@ -96,7 +79,7 @@ namespace QuantGen.Onnx
                 return new Pop(where);
             }
 
-            public OnnxImportException WireType(string message, int field, WireFormat.WireType got) =>
+            public OnnxImportException WireType(string message, int field, WireType got) =>
                 OnnxImportException.At(OnnxErrors.CorruptProtobuf, File, Where, $"corrupt protobuf: {message} field {field} has wire type {got}, which that field never has; the file is corrupt or not an ONNX model");
 
             private sealed class Pop : IDisposable
@@ -120,7 +103,7 @@ namespace QuantGen.Onnx
             }
         }
 
-        private static void Expect(Context ctx, string message, int field, WireFormat.WireType got, WireFormat.WireType want)
+        private static void Expect(Context ctx, string message, int field, WireType got, WireType want)
         {
             if (got != want)
             {
@@ -131,24 +114,24 @@ namespace QuantGen.Onnx
         private static OnnxModel ReadModel(byte[] bytes, Context ctx)
         {
             var m = new OnnxModel();
-            var s = new CodedInputStream(bytes);
+            var s = new ProtoReader(bytes);
             uint tag;
             while ((tag = s.ReadTag()) != 0)
             {
-                int f = WireFormat.GetTagFieldNumber(tag);
-                WireFormat.WireType wt = WireFormat.GetTagWireType(tag);
+                int f = ProtoReader.FieldNumber(tag);
+                WireType wt = ProtoReader.GetWireType(tag);
                 switch (f)
                 {
                     case 1:
-                        Expect(ctx, "ModelProto", f, wt, WireFormat.WireType.Varint);
+                        Expect(ctx, "ModelProto", f, wt, WireType.Varint);
                         m.IrVersion = s.ReadInt64();
                         break;
                     case 2:
-                        Expect(ctx, "ModelProto", f, wt, WireFormat.WireType.LengthDelimited);
+                        Expect(ctx, "ModelProto", f, wt, WireType.LengthDelimited);
                         m.ProducerName = s.ReadString();
                         break;
                     case 7:
-                        Expect(ctx, "ModelProto", f, wt, WireFormat.WireType.LengthDelimited);
+                        Expect(ctx, "ModelProto", f, wt, WireType.LengthDelimited);
                         using (ctx.Enter("graph"))
                         {
                             m.Graph = ReadGraph(s.ReadBytes(), ctx);
@@ -156,7 +139,7 @@ namespace QuantGen.Onnx
 
                         break;
                     case 8:
-                        Expect(ctx, "ModelProto", f, wt, WireFormat.WireType.LengthDelimited);
+                        Expect(ctx, "ModelProto", f, wt, WireType.LengthDelimited);
                         using (ctx.Enter("opset_import"))
                         {
                             m.Opsets.Add(ReadOpset(s.ReadBytes(), ctx));
@@ -172,23 +155,22 @@ namespace QuantGen.Onnx
             return m;
         }
 
-        private static OnnxOpset ReadOpset(ByteString bytes, Context ctx)
+        private static OnnxOpset ReadOpset(ProtoReader s, Context ctx)
         {
             var o = new OnnxOpset();
-            var s = new CodedInputStream(bytes.ToByteArray());
             uint tag;
             while ((tag = s.ReadTag()) != 0)
             {
-                int f = WireFormat.GetTagFieldNumber(tag);
-                WireFormat.WireType wt = WireFormat.GetTagWireType(tag);
+                int f = ProtoReader.FieldNumber(tag);
+                WireType wt = ProtoReader.GetWireType(tag);
                 if (f == 1)
                 {
-                    Expect(ctx, "OperatorSetIdProto", f, wt, WireFormat.WireType.LengthDelimited);
+                    Expect(ctx, "OperatorSetIdProto", f, wt, WireType.LengthDelimited);
                     o.Domain = s.ReadString();
                 }
                 else if (f == 2)
                 {
-                    Expect(ctx, "OperatorSetIdProto", f, wt, WireFormat.WireType.Varint);
+                    Expect(ctx, "OperatorSetIdProto", f, wt, WireType.Varint);
                     o.Version = s.ReadInt64();
                 }
                 else
@@ -200,19 +182,18 @@ namespace QuantGen.Onnx
             return o;
         }
 
-        private static OnnxGraph ReadGraph(ByteString bytes, Context ctx)
+        private static OnnxGraph ReadGraph(ProtoReader s, Context ctx)
         {
             var g = new OnnxGraph();
-            var s = new CodedInputStream(bytes.ToByteArray());
             uint tag;
             while ((tag = s.ReadTag()) != 0)
             {
-                int f = WireFormat.GetTagFieldNumber(tag);
-                WireFormat.WireType wt = WireFormat.GetTagWireType(tag);
+                int f = ProtoReader.FieldNumber(tag);
+                WireType wt = ProtoReader.GetWireType(tag);
                 switch (f)
                 {
                     case 1:
-                        Expect(ctx, "GraphProto", f, wt, WireFormat.WireType.LengthDelimited);
+                        Expect(ctx, "GraphProto", f, wt, WireType.LengthDelimited);
                         using (ctx.Enter("node[" + g.Nodes.Count + "]"))
                         {
                             OnnxNode n = ReadNode(s.ReadBytes(), ctx);
@@ -222,11 +203,11 @@ namespace QuantGen.Onnx
 
                         break;
                     case 2:
-                        Expect(ctx, "GraphProto", f, wt, WireFormat.WireType.LengthDelimited);
+                        Expect(ctx, "GraphProto", f, wt, WireType.LengthDelimited);
                         g.Name = s.ReadString();
                         break;
                     case 5:
-                        Expect(ctx, "GraphProto", f, wt, WireFormat.WireType.LengthDelimited);
+                        Expect(ctx, "GraphProto", f, wt, WireType.LengthDelimited);
                         using (ctx.Enter("initializer[" + g.Initializers.Count + "]"))
                         {
                             g.Initializers.Add(ReadTensor(s.ReadBytes(), ctx));
@@ -236,7 +217,7 @@ namespace QuantGen.Onnx
                     case 11:
                     case 12:
                     case 13:
-                        Expect(ctx, "GraphProto", f, wt, WireFormat.WireType.LengthDelimited);
+                        Expect(ctx, "GraphProto", f, wt, WireType.LengthDelimited);
                         List<OnnxValueInfo> list = f == 11 ? g.Inputs : f == 12 ? g.Outputs : g.ValueInfo;
                         using (ctx.Enter((f == 11 ? "input[" : f == 12 ? "output[" : "value_info[") + list.Count + "]"))
                         {
@@ -245,7 +226,7 @@ namespace QuantGen.Onnx
 
                         break;
                     case 15:
-                        Expect(ctx, "GraphProto", f, wt, WireFormat.WireType.LengthDelimited);
+                        Expect(ctx, "GraphProto", f, wt, WireType.LengthDelimited);
                         s.SkipLastField();
                         g.SparseInitializers++;
                         break;
@@ -258,15 +239,14 @@ namespace QuantGen.Onnx
             return g;
         }
 
-        private static OnnxNode ReadNode(ByteString bytes, Context ctx)
+        private static OnnxNode ReadNode(ProtoReader s, Context ctx)
         {
             var n = new OnnxNode();
-            var s = new CodedInputStream(bytes.ToByteArray());
             uint tag;
             while ((tag = s.ReadTag()) != 0)
             {
-                int f = WireFormat.GetTagFieldNumber(tag);
-                WireFormat.WireType wt = WireFormat.GetTagWireType(tag);
+                int f = ProtoReader.FieldNumber(tag);
+                WireType wt = ProtoReader.GetWireType(tag);
                 switch (f)
                 {
                     case 1:
@@ -274,7 +254,7 @@ namespace QuantGen.Onnx
                     case 3:
                     case 4:
                     case 7:
-                        Expect(ctx, "NodeProto", f, wt, WireFormat.WireType.LengthDelimited);
+                        Expect(ctx, "NodeProto", f, wt, WireType.LengthDelimited);
                         string v = s.ReadString();
                         if (f == 1)
                         {
@@ -299,7 +279,7 @@ namespace QuantGen.Onnx
 
                         break;
                     case 5:
-                        Expect(ctx, "NodeProto", f, wt, WireFormat.WireType.LengthDelimited);
+                        Expect(ctx, "NodeProto", f, wt, WireType.LengthDelimited);
                         using (ctx.Enter("attribute[" + n.Attributes.Count + "]"))
                         {
                             n.Attributes.Add(ReadAttribute(s.ReadBytes(), ctx));
@@ -315,35 +295,34 @@ namespace QuantGen.Onnx
             return n;
         }
 
-        private static OnnxAttribute ReadAttribute(ByteString bytes, Context ctx)
+        private static OnnxAttribute ReadAttribute(ProtoReader s, Context ctx)
         {
             var a = new OnnxAttribute();
-            var s = new CodedInputStream(bytes.ToByteArray());
             uint tag;
             while ((tag = s.ReadTag()) != 0)
             {
-                int f = WireFormat.GetTagFieldNumber(tag);
-                WireFormat.WireType wt = WireFormat.GetTagWireType(tag);
+                int f = ProtoReader.FieldNumber(tag);
+                WireType wt = ProtoReader.GetWireType(tag);
                 switch (f)
                 {
                     case 1:
-                        Expect(ctx, "AttributeProto", f, wt, WireFormat.WireType.LengthDelimited);
+                        Expect(ctx, "AttributeProto", f, wt, WireType.LengthDelimited);
                         a.Name = s.ReadString();
                         break;
                     case 2:
-                        Expect(ctx, "AttributeProto", f, wt, WireFormat.WireType.Fixed32);
+                        Expect(ctx, "AttributeProto", f, wt, WireType.Fixed32);
                         a.F = s.ReadFloat();
                         break;
                     case 3:
-                        Expect(ctx, "AttributeProto", f, wt, WireFormat.WireType.Varint);
+                        Expect(ctx, "AttributeProto", f, wt, WireType.Varint);
                         a.I = s.ReadInt64();
                         break;
                     case 4:
-                        Expect(ctx, "AttributeProto", f, wt, WireFormat.WireType.LengthDelimited);
+                        Expect(ctx, "AttributeProto", f, wt, WireType.LengthDelimited);
                         a.S = s.ReadBytes().ToByteArray();
                         break;
                     case 5:
-                        Expect(ctx, "AttributeProto", f, wt, WireFormat.WireType.LengthDelimited);
+                        Expect(ctx, "AttributeProto", f, wt, WireType.LengthDelimited);
                         using (ctx.Enter("t"))
                         {
                             a.T = ReadTensor(s.ReadBytes(), ctx);
@@ -362,7 +341,7 @@ namespace QuantGen.Onnx
                         ReadVarints(s, wt, a.Ints, ctx, "AttributeProto", f);
                         break;
                     case 20:
-                        Expect(ctx, "AttributeProto", f, wt, WireFormat.WireType.Varint);
+                        Expect(ctx, "AttributeProto", f, wt, WireType.Varint);
                         a.Type = (OnnxAttributeType)s.ReadInt32();
                         break;
                     default:
@@ -374,22 +353,26 @@ namespace QuantGen.Onnx
             return a;
         }
 
-        private static OnnxTensor ReadTensor(ByteString bytes, Context ctx)
+        private static OnnxTensor ReadTensor(ProtoReader s, Context ctx)
         {
             var t = new OnnxTensor();
-            var s = new CodedInputStream(bytes.ToByteArray());
             uint tag;
             while ((tag = s.ReadTag()) != 0)
             {
-                int f = WireFormat.GetTagFieldNumber(tag);
-                WireFormat.WireType wt = WireFormat.GetTagWireType(tag);
+                int f = ProtoReader.FieldNumber(tag);
+                WireType wt = ProtoReader.GetWireType(tag);
                 switch (f)
                 {
                     case 1:
                         ReadVarints(s, wt, t.Dims, ctx, "TensorProto", f);
+                        if (t.Dims.Count > MaxRank)
+                        {
+                            throw OnnxImportException.At(OnnxErrors.MalformedTensor, ctx.File, ctx.Where, $"a tensor has {t.Dims.Count} dims; QuantGen reads tensors of rank {MaxRank} or less");
+                        }
+
                         break;
                     case 2:
-                        Expect(ctx, "TensorProto", f, wt, WireFormat.WireType.Varint);
+                        Expect(ctx, "TensorProto", f, wt, WireType.Varint);
                         t.DataType = s.ReadInt32();
                         break;
                     case 3:
@@ -403,7 +386,7 @@ namespace QuantGen.Onnx
                         ReadVarints(s, wt, t.Int32Data, ctx, "TensorProto", f);
                         break;
                     case 6:
-                        Expect(ctx, "TensorProto", f, wt, WireFormat.WireType.LengthDelimited);
+                        Expect(ctx, "TensorProto", f, wt, WireType.LengthDelimited);
                         s.SkipLastField();
                         t.StringCount++;
                         break;
@@ -411,11 +394,11 @@ namespace QuantGen.Onnx
                         ReadVarints(s, wt, t.Int64Data, ctx, "TensorProto", f);
                         break;
                     case 8:
-                        Expect(ctx, "TensorProto", f, wt, WireFormat.WireType.LengthDelimited);
+                        Expect(ctx, "TensorProto", f, wt, WireType.LengthDelimited);
                         t.Name = s.ReadString();
                         break;
                     case 9:
-                        Expect(ctx, "TensorProto", f, wt, WireFormat.WireType.LengthDelimited);
+                        Expect(ctx, "TensorProto", f, wt, WireType.LengthDelimited);
                         t.RawData = s.ReadBytes().ToByteArray();
                         break;
                     case 10:
@@ -431,11 +414,11 @@ namespace QuantGen.Onnx
 
                         break;
                     case 13:
-                        Expect(ctx, "TensorProto", f, wt, WireFormat.WireType.LengthDelimited);
+                        Expect(ctx, "TensorProto", f, wt, WireType.LengthDelimited);
                         t.ExternalData.Add(ReadEntry(s.ReadBytes(), ctx));
                         break;
                     case 14:
-                        Expect(ctx, "TensorProto", f, wt, WireFormat.WireType.Varint);
+                        Expect(ctx, "TensorProto", f, wt, WireType.Varint);
                         t.DataLocation = s.ReadInt32();
                         break;
                     default:
@@ -447,18 +430,17 @@ namespace QuantGen.Onnx
             return t;
         }
 
-        private static KeyValuePair<string, string> ReadEntry(ByteString bytes, Context ctx)
+        private static KeyValuePair<string, string> ReadEntry(ProtoReader s, Context ctx)
         {
             string key = string.Empty, value = string.Empty;
-            var s = new CodedInputStream(bytes.ToByteArray());
             uint tag;
             while ((tag = s.ReadTag()) != 0)
             {
-                int f = WireFormat.GetTagFieldNumber(tag);
-                WireFormat.WireType wt = WireFormat.GetTagWireType(tag);
+                int f = ProtoReader.FieldNumber(tag);
+                WireType wt = ProtoReader.GetWireType(tag);
                 if (f == 1 || f == 2)
                 {
-                    Expect(ctx, "StringStringEntryProto", f, wt, WireFormat.WireType.LengthDelimited);
+                    Expect(ctx, "StringStringEntryProto", f, wt, WireType.LengthDelimited);
                     if (f == 1)
                     {
                         key = s.ReadString();
@@ -477,23 +459,22 @@ namespace QuantGen.Onnx
             return new KeyValuePair<string, string>(key, value);
         }
 
-        private static OnnxValueInfo ReadValueInfo(ByteString bytes, Context ctx)
+        private static OnnxValueInfo ReadValueInfo(ProtoReader s, Context ctx)
         {
             var v = new OnnxValueInfo();
-            var s = new CodedInputStream(bytes.ToByteArray());
             uint tag;
             while ((tag = s.ReadTag()) != 0)
             {
-                int f = WireFormat.GetTagFieldNumber(tag);
-                WireFormat.WireType wt = WireFormat.GetTagWireType(tag);
+                int f = ProtoReader.FieldNumber(tag);
+                WireType wt = ProtoReader.GetWireType(tag);
                 if (f == 1)
                 {
-                    Expect(ctx, "ValueInfoProto", f, wt, WireFormat.WireType.LengthDelimited);
+                    Expect(ctx, "ValueInfoProto", f, wt, WireType.LengthDelimited);
                     v.Name = s.ReadString();
                 }
                 else if (f == 2)
                 {
-                    Expect(ctx, "ValueInfoProto", f, wt, WireFormat.WireType.LengthDelimited);
+                    Expect(ctx, "ValueInfoProto", f, wt, WireType.LengthDelimited);
                     ReadType(s.ReadBytes(), v, ctx);
                 }
                 else
@@ -505,36 +486,35 @@ namespace QuantGen.Onnx
             return v;
         }
 
-        private static void ReadType(ByteString bytes, OnnxValueInfo v, Context ctx)
+        private static void ReadType(ProtoReader s, OnnxValueInfo v, Context ctx)
         {
-            var s = new CodedInputStream(bytes.ToByteArray());
             uint tag;
             while ((tag = s.ReadTag()) != 0)
             {
-                int f = WireFormat.GetTagFieldNumber(tag);
-                WireFormat.WireType wt = WireFormat.GetTagWireType(tag);
+                int f = ProtoReader.FieldNumber(tag);
+                WireType wt = ProtoReader.GetWireType(tag);
                 if (f != 1)
                 {
                     s.SkipLastField();
                     continue;
                 }
 
-                Expect(ctx, "TypeProto", f, wt, WireFormat.WireType.LengthDelimited);
+                Expect(ctx, "TypeProto", f, wt, WireType.LengthDelimited);
                 v.IsTensor = true;
-                var ts = new CodedInputStream(s.ReadBytes().ToByteArray());
+                var ts = s.ReadBytes();
                 uint t2;
                 while ((t2 = ts.ReadTag()) != 0)
                 {
-                    int f2 = WireFormat.GetTagFieldNumber(t2);
-                    WireFormat.WireType w2 = WireFormat.GetTagWireType(t2);
+                    int f2 = ProtoReader.FieldNumber(t2);
+                    WireType w2 = ProtoReader.GetWireType(t2);
                     if (f2 == 1)
                     {
-                        Expect(ctx, "TypeProto.Tensor", f2, w2, WireFormat.WireType.Varint);
+                        Expect(ctx, "TypeProto.Tensor", f2, w2, WireType.Varint);
                         v.ElemType = ts.ReadInt32();
                     }
                     else if (f2 == 2)
                     {
-                        Expect(ctx, "TypeProto.Tensor", f2, w2, WireFormat.WireType.LengthDelimited);
+                        Expect(ctx, "TypeProto.Tensor", f2, w2, WireType.LengthDelimited);
                         v.Dims = ReadShape(ts.ReadBytes(), ctx);
                     }
                     else
@@ -545,43 +525,47 @@ namespace QuantGen.Onnx
             }
         }
 
-        private static List<OnnxDim> ReadShape(ByteString bytes, Context ctx)
+        private static List<OnnxDim> ReadShape(ProtoReader s, Context ctx)
         {
             var dims = new List<OnnxDim>();
-            var s = new CodedInputStream(bytes.ToByteArray());
             uint tag;
             while ((tag = s.ReadTag()) != 0)
             {
-                int f = WireFormat.GetTagFieldNumber(tag);
-                WireFormat.WireType wt = WireFormat.GetTagWireType(tag);
+                int f = ProtoReader.FieldNumber(tag);
+                WireType wt = ProtoReader.GetWireType(tag);
                 if (f != 1)
                 {
                     s.SkipLastField();
                     continue;
                 }
 
-                Expect(ctx, "TensorShapeProto", f, wt, WireFormat.WireType.LengthDelimited);
+                Expect(ctx, "TensorShapeProto", f, wt, WireType.LengthDelimited);
                 var d = new OnnxDim();
-                var ds = new CodedInputStream(s.ReadBytes().ToByteArray());
+                var ds = s.ReadBytes();
                 uint t2;
                 while ((t2 = ds.ReadTag()) != 0)
                 {
-                    int f2 = WireFormat.GetTagFieldNumber(t2);
-                    WireFormat.WireType w2 = WireFormat.GetTagWireType(t2);
+                    int f2 = ProtoReader.FieldNumber(t2);
+                    WireType w2 = ProtoReader.GetWireType(t2);
                     if (f2 == 1)
                     {
-                        Expect(ctx, "TensorShapeProto.Dimension", f2, w2, WireFormat.WireType.Varint);
+                        Expect(ctx, "TensorShapeProto.Dimension", f2, w2, WireType.Varint);
                         d.Value = ds.ReadInt64();
                     }
                     else if (f2 == 2)
                     {
-                        Expect(ctx, "TensorShapeProto.Dimension", f2, w2, WireFormat.WireType.LengthDelimited);
+                        Expect(ctx, "TensorShapeProto.Dimension", f2, w2, WireType.LengthDelimited);
                         d.Param = ds.ReadString();
                     }
                     else
                     {
                         ds.SkipLastField();
                     }
+                }
+
+                if (dims.Count == MaxRank)
+                {
+                    throw OnnxImportException.At(OnnxErrors.MalformedTensor, ctx.File, ctx.Where, $"a shape has more than {MaxRank} dims; QuantGen reads tensors of rank {MaxRank} or less");
                 }
 
                 dims.Add(d);
@@ -591,15 +575,15 @@ namespace QuantGen.Onnx
         }
 
         /// <summary>A repeated varint field, packed (wire type 2) or not (wire type 0).</summary>
-        private static void ReadVarints(CodedInputStream s, WireFormat.WireType wt, List<long> into, Context ctx, string message, int field)
+        private static void ReadVarints(ProtoReader s, WireType wt, List<long> into, Context ctx, string message, int field)
         {
-            if (wt == WireFormat.WireType.Varint)
+            if (wt == WireType.Varint)
             {
                 into.Add(s.ReadInt64());
             }
-            else if (wt == WireFormat.WireType.LengthDelimited)
+            else if (wt == WireType.LengthDelimited)
             {
-                var p = new CodedInputStream(s.ReadBytes().ToByteArray());
+                var p = s.ReadBytes();
                 while (!p.IsAtEnd)
                 {
                     into.Add(p.ReadInt64());
@@ -611,13 +595,13 @@ namespace QuantGen.Onnx
             }
         }
 
-        private static void ReadFloats(CodedInputStream s, WireFormat.WireType wt, List<float> into, Context ctx, string message, int field)
+        private static void ReadFloats(ProtoReader s, WireType wt, List<float> into, Context ctx, string message, int field)
         {
-            if (wt == WireFormat.WireType.Fixed32)
+            if (wt == WireType.Fixed32)
             {
                 into.Add(s.ReadFloat());
             }
-            else if (wt == WireFormat.WireType.LengthDelimited)
+            else if (wt == WireType.LengthDelimited)
             {
                 byte[] b = s.ReadBytes().ToByteArray();
                 if (b.Length % 4 != 0)
@@ -636,13 +620,13 @@ namespace QuantGen.Onnx
             }
         }
 
-        private static void ReadDoubles(CodedInputStream s, WireFormat.WireType wt, List<double> into, Context ctx, int field)
+        private static void ReadDoubles(ProtoReader s, WireType wt, List<double> into, Context ctx, int field)
         {
-            if (wt == WireFormat.WireType.Fixed64)
+            if (wt == WireType.Fixed64)
             {
                 into.Add(s.ReadDouble());
             }
-            else if (wt == WireFormat.WireType.LengthDelimited)
+            else if (wt == WireType.LengthDelimited)
             {
                 byte[] b = s.ReadBytes().ToByteArray();
                 if (b.Length % 8 != 0)

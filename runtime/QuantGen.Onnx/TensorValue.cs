@@ -85,6 +85,18 @@ namespace QuantGen.Onnx
                 throw Error(OnnxErrors.UnsupportedDataType, file, place, $"element type {OnnxDataType.Name(t.DataType)} is not supported; QuantGen reads float, double, int4/uint4, (u)int8/16/32 and int64 tensors (convert float16/bfloat16 weights to float32 before export)");
             }
 
+            int typedFields = (t.FloatData.Count > 0 ? 1 : 0) + (t.Int32Data.Count > 0 ? 1 : 0) + (t.Int64Data.Count > 0 ? 1 : 0) + (t.DoubleData.Count > 0 ? 1 : 0) + (t.UInt64Data.Count > 0 ? 1 : 0);
+            int sources = typedFields + (t.RawData != null ? 1 : 0) + (t.DataLocation == 1 ? 1 : 0);
+            if (sources > 1)
+            {
+                throw Error(OnnxErrors.MalformedTensor, file, place, "the tensor carries its data twice (" + string.Join(", ", DataSources(t)) + "); a TensorProto holds exactly one of raw_data, a typed field or external data");
+            }
+
+            if (t.DataLocation != 0 && t.DataLocation != 1)
+            {
+                throw Error(OnnxErrors.MalformedTensor, file, place, $"data_location is {t.DataLocation}; ONNX defines 0 (DEFAULT) and 1 (EXTERNAL)");
+            }
+
             byte[]? raw = t.RawData;
             if (t.DataLocation == 1)
             {
@@ -160,6 +172,44 @@ namespace QuantGen.Onnx
             }
 
             return new TensorValue(t.Name, t.DataType, dims, null, ints);
+        }
+
+        private static System.Collections.Generic.IEnumerable<string> DataSources(OnnxTensor t)
+        {
+            if (t.RawData != null)
+            {
+                yield return "raw_data";
+            }
+
+            if (t.FloatData.Count > 0)
+            {
+                yield return "float_data";
+            }
+
+            if (t.Int32Data.Count > 0)
+            {
+                yield return "int32_data";
+            }
+
+            if (t.Int64Data.Count > 0)
+            {
+                yield return "int64_data";
+            }
+
+            if (t.DoubleData.Count > 0)
+            {
+                yield return "double_data";
+            }
+
+            if (t.UInt64Data.Count > 0)
+            {
+                yield return "uint64_data";
+            }
+
+            if (t.DataLocation == 1)
+            {
+                yield return "external data";
+            }
         }
 
         private static long Normalize(long v, int type) => type switch
@@ -288,34 +338,20 @@ namespace QuantGen.Onnx
                 throw Error(OnnxErrors.MalformedTensor, file, place, $"external_data length is {len} bytes but {OnnxDataType.Name(t.DataType)} [{string.Join(", ", t.Dims)}] needs {need}");
             }
 
-            try
+            byte[]? whole = BoundedFile.TryRead(path, OnnxReader.MaxFileBytes, out _, out string why);
+            if (whole == null)
             {
-                using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
-                if (offset + len > fs.Length)
-                {
-                    throw Error(OnnxErrors.ExternalData, file, place, $"the external data file \"{location}\" has {fs.Length} bytes, but the tensor reads bytes [{offset}, {offset + len}); the file is truncated or belongs to another model");
-                }
-
-                var buf = new byte[len];
-                fs.Seek(offset, SeekOrigin.Begin);
-                int read = 0;
-                while (read < len)
-                {
-                    int r = fs.Read(buf, read, (int)len - read);
-                    if (r <= 0)
-                    {
-                        break;
-                    }
-
-                    read += r;
-                }
-
-                return buf;
+                throw Error(OnnxErrors.ExternalData, file, place, $"cannot read the external data file \"{location}\": {why}");
             }
-            catch (IOException e)
+
+            if (offset > whole.Length || len > whole.Length - offset)
             {
-                throw Error(OnnxErrors.ExternalData, file, place, $"cannot read the external data file \"{location}\": {e.Message}");
+                throw Error(OnnxErrors.ExternalData, file, place, $"the external data file \"{location}\" has {whole.Length} bytes, but the tensor reads bytes [{offset}, {offset + len}); the file is truncated or belongs to another model");
             }
+
+            var buf = new byte[len];
+            Array.Copy(whole, offset, buf, 0, len);
+            return buf;
         }
 
         private static OnnxImportException Error(string id, string file, string place, string message) => OnnxImportException.At(id, file, place, message);

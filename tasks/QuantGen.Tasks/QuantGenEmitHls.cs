@@ -74,10 +74,27 @@ namespace QuantGen.Tasks
                 item.GetMetadata("ClockPeriod"),
                 item.GetMetadata("TestVectors"),
                 knobErrors);
+            string allowExternal = item.GetMetadata("AllowExternalWeights");
+            if (HlsOptions.TryParseFlag(allowExternal, out bool allow))
+            {
+                options.AllowExternalWeights = allow;
+            }
+            else
+            {
+                knobErrors.Add((HlsErrors.InvalidFlag, $"AllowExternalWeights \"{allowExternal}\" is not valid; use true or false"));
+            }
+
             string testData = item.GetMetadata("TestData");
             if (testData.Length > 0)
             {
-                options.TestData = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(ProjectFile) ?? ".", testData));
+                try
+                {
+                    options.TestData = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(ProjectFile) ?? ".", testData));
+                }
+                catch (Exception e) when (e is ArgumentException || e is NotSupportedException || e is PathTooLongException)
+                {
+                    knobErrors.Add((HlsErrors.InvalidTestData, $"TestData \"{testData}\" is not a usable path ({e.Message})"));
+                }
             }
 
             string split = item.GetMetadata("TestSplit");

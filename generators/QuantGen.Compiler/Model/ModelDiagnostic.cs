@@ -91,5 +91,8 @@ namespace QuantGen.Model
         public const string PossibleOverflow = "QG1019";
         public const string UnknownField = "QG1020";
         public const string UnsupportedModel = "QG1021";
+
+        /// <summary>"weights" names a file outside the spec's folder (without the opt-in), or not a regular file.</summary>
+        public const string WeightsPathRejected = "QG1022";
     }
 }

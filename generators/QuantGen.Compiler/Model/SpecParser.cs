@@ -20,6 +20,9 @@ namespace QuantGen.Model
         public const int MaxDimension = 1 << 24;
         public const int MaxLayers = 100_000;
 
+        /// <summary>Longest class label (characters): labels become string literals in generated code.</summary>
+        public const int MaxLabelLength = 256;
+
         private static readonly string[] TopFields = { "format", "version", "name", "kind", "weights", "inputs", "outputs", "initializers", "activations", "layers", "labels", "metadata" };
         private static readonly string[] InputFields = { "name", "shape", "range", "type", "scale", "zeroPoint" };
         private static readonly string[] InitializerFields = { "type", "shape", "scale", "scales", "zeroPoint" };
@@ -230,7 +233,11 @@ namespace QuantGen.Model
                     foreach (JsonNode l in labels.Items)
                     {
                         string? s = AsString(l);
-                        if (s != null)
+                        if (s != null && s.Length > MaxLabelLength)
+                        {
+                            Report(ModelErrors.LimitExceeded, $"a label is {s.Length} characters long; the limit is {MaxLabelLength}", l);
+                        }
+                        else if (s != null)
                         {
                             spec.Labels.Add(s);
                         }

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Linq;
+using QuantGen.Model;
 
 namespace QuantGen.Data
 {
@@ -22,12 +23,16 @@ namespace QuantGen.Data
 
     /// <summary>
     /// A labelled data set from CSV with the header <c>split,label,f0,f1,...</c> (the layout of
-    /// samples/data/digits/digits.csv). Malformed rows raise <see cref="FormatException"/> naming file, line and column.
+    /// samples/data/digits/digits.csv). Problems raise <see cref="FormatException"/> naming file, line and column.
     /// </summary>
     public sealed class LabeledDataset
     {
-        private LabeledDataset(Dictionary<string, List<Sample>> splits, int featureCount)
+        /// <summary>Largest CSV read (1 GiB): the file is read whole, through <see cref="BoundedFile"/> (no FIFO, no device).</summary>
+        public const long MaxFileBytes = 1L << 30;
+
+        private LabeledDataset(Dictionary<string, List<Sample>> splits, int featureCount, string file)
         {
+            SourceFile = file;
             Splits = splits;
             FeatureCount = featureCount;
         }
@@ -36,12 +41,21 @@ namespace QuantGen.Data
 
         public int FeatureCount { get; }
 
+        /// <summary>The file it was read from.</summary>
+        public string SourceFile { get; }
+
         public IReadOnlyList<Sample> Split(string name) =>
-            Splits.TryGetValue(name, out List<Sample>? s) ? s : throw new KeyNotFoundException($"the data set has no split \"{name}\"; it has {string.Join(", ", Splits.Keys)}");
+            Splits.TryGetValue(name, out List<Sample>? s) ? s : throw new FormatException($"{SourceFile}: the data set has no split \"{name}\"; it has " + (Splits.Count == 0 ? "no rows" : string.Join(", ", Splits.Keys.Select(k => "\"" + k + "\""))));
 
         public static LabeledDataset Load(string path)
         {
-            using var reader = new StreamReader(path);
+            byte[]? bytes = BoundedFile.TryRead(path, MaxFileBytes, out BoundedFileProblem problem, out string problemText);
+            if (bytes == null)
+            {
+                throw new FormatException(problem == BoundedFileProblem.Unreadable && !File.Exists(path) ? $"{path}: the data file does not exist" : $"{path}: " + problemText);
+            }
+
+            using var reader = new StreamReader(new MemoryStream(bytes));
             string? header = reader.ReadLine();
             string[] columns = header?.Split(',') ?? Array.Empty<string>();
             if (columns.Length < 3 || columns[0] != "split" || columns[1] != "label")
@@ -89,7 +103,7 @@ namespace QuantGen.Data
                 list.Add(new Sample(x, label));
             }
 
-            return new LabeledDataset(splits, features);
+            return new LabeledDataset(splits, features, path);
         }
 
         /// <summary>Walks up from <paramref name="start"/> to find <paramref name="relative"/> (repository-relative data).</summary>

@@ -150,6 +150,7 @@ namespace QuantGen.Quantization
             }
 
             options ??= new QuantizationOptions();
+            QuantizationSettingsException.Validate(options);
             CalibrationStatistics stats = CalibrateStatistics(floatGraph, calibration, options, progress);
             return FromStatistics(floatGraph, stats, options);
         }
@@ -161,6 +162,7 @@ namespace QuantGen.Quantization
         public static QuantizedModel FromStatistics(ModelGraph floatGraph, CalibrationStatistics stats, QuantizationOptions? options = null)
         {
             options ??= new QuantizationOptions();
+            QuantizationSettingsException.Validate(options);
             var q = new Builder(floatGraph, stats.Ranges, options, stats.Means);
             q.Run();
             var diagnostics = new List<ModelDiagnostic>();
@@ -365,7 +367,14 @@ namespace QuantGen.Quantization
                     else
                     {
                         ctx.Input(0); // first, as every rule did: a constant first operand is written before the layer's own initializers
-                        outQs = def.Quantize(ctx, node, layer);
+                        try
+                        {
+                            outQs = def.Quantize(ctx, node, layer);
+                        }
+                        catch (ArgumentOutOfRangeException e)
+                        {
+                            throw QuantizationSettingsException.ForLayer(node, layer, quant, e);
+                        }
                     }
 
                     if (outQs == null || outQs.Length != node.Outputs.Count || problems.Count > 0)

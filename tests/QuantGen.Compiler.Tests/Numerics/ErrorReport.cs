@@ -9,7 +9,7 @@ namespace QuantGen.Tests.Numerics
 {
     /// <summary>One measured error: the largest error seen over the inputs described by the configuration, and the
     /// documented bound it must stay under (chosen from measurement with a margin).</summary>
-    internal sealed record ErrorRow(string Operator, string Configuration, string Metric, double Measured, double Bound, string? BoundText = null);
+    internal sealed record ErrorRow(string Operator, string Configuration, string Metric, double Measured, double Bound, string? BoundText = null, string? Basis = null);
 
     /// <summary>
     /// Measures every integer operator against <see cref="FloatReference"/> on fixed-seed inputs and renders the table
@@ -18,6 +18,16 @@ namespace QuantGen.Tests.Numerics
     /// </summary>
     internal static class ErrorReport
     {
+        /// <summary>
+        /// Multiplies every random sample count (QUANTGEN_NUMERICS_SCALE, default 1): the long re-measurement behind the
+        /// bounds runs with 100 (docs/numerics.md, "How the bounds were set"). The docs table is the default run.
+        /// </summary>
+        public static int SampleScale { get; } =
+            int.TryParse(Environment.GetEnvironmentVariable("QUANTGEN_NUMERICS_SCALE"), NumberStyles.None, CultureInfo.InvariantCulture, out int k) && k > 0 ? k : 1;
+
+        /// <summary>Random rows per softmax configuration (default run).</summary>
+        public const int SoftmaxRows = 3000;
+
         private static readonly Lazy<IReadOnlyList<ErrorRow>> LazyRows = new Lazy<IReadOnlyList<ErrorRow>>(() => Measure().ToList());
 
         public static IReadOnlyList<ErrorRow> Rows => LazyRows.Value;
@@ -27,8 +37,8 @@ namespace QuantGen.Tests.Numerics
         public static string ToMarkdown(IEnumerable<ErrorRow> rows)
         {
             var sb = new StringBuilder();
-            sb.Append("| operator | inputs | metric | measured max | bound (asserted) |\n");
-            sb.Append("|---|---|---|---|---|\n");
+            sb.Append("| operator | inputs | metric | measured max | bound (asserted) | basis |\n");
+            sb.Append("|---|---|---|---|---|---|\n");
             foreach (ErrorRow r in rows)
             {
                 sb.Append("| ").Append(r.Operator)
@@ -36,10 +46,39 @@ namespace QuantGen.Tests.Numerics
                   .Append(" | ").Append(r.Metric)
                   .Append(" | ").Append(Format(r.Measured))
                   .Append(" | ").Append(r.BoundText ?? Format(r.Bound))
+                  .Append(" | ").Append(r.Basis ?? BasisOf(r.Configuration))
                   .Append(" |\n");
             }
 
             return sb.ToString();
+        }
+
+        /// <summary>How a row's bound is known (docs/numerics.md, "How the bounds were set").</summary>
+        private static string BasisOf(string configuration)
+        {
+            if (configuration.Contains("adversarial", StringComparison.Ordinal))
+            {
+                return "fixed set of 514 rows";
+            }
+
+            if (configuration.StartsWith("random int8 rows, L=", StringComparison.Ordinal) || configuration.StartsWith("random int8 rows, L", StringComparison.Ordinal))
+            {
+                return $"sampled: {SoftmaxRows:N0} rows; bound from 300,000 (S3)";
+            }
+
+            int c = configuration.IndexOf("C=", StringComparison.Ordinal);
+            if (c >= 0)
+            {
+                int channels = int.Parse(configuration.Substring(c + 2), NumberStyles.None, CultureInfo.InvariantCulture);
+                return $"sampled: {LayerNormRowCount(channels):N0} rows; bound from {LayerNormRowCount(channels) * 100:N0} (S3)";
+            }
+
+            if (configuration.StartsWith("every", StringComparison.Ordinal) || configuration.StartsWith("all 256", StringComparison.Ordinal) || configuration.StartsWith("same", StringComparison.Ordinal))
+            {
+                return configuration.Contains("scales log-uniform", StringComparison.Ordinal) ? "exhaustive in x, 2,000 sampled scales" : "exhaustive";
+            }
+
+            return "grid";
         }
 
         private static IEnumerable<ErrorRow> Measure()
@@ -80,9 +119,9 @@ namespace QuantGen.Tests.Numerics
                 }
             }
 
-            yield return new ErrorRow("Dyadic requantization", "M log-uniform in [1e-6, 1], int32 acc with abs(x M) <= 2^15", "max abs error vs x*M (LSB)", worst, 0.5 + Math.Pow(2, -16), "0.5 + 2^-16");
-            yield return new ErrorRow("Dyadic requantization", "same, against float32 ties-to-even (ONNX Runtime style)", "max abs difference (LSB)", worstOrt, 1);
-            yield return new ErrorRow("Dyadic requantization", "same, against float32 ties-to-even (ONNX Runtime style)", "fraction of outputs that differ", ties / 300_000.0, 0.01);
+            yield return new ErrorRow("Dyadic requantization", "M log-uniform in [1e-6, 1], int32 acc with abs(x M) <= 2^15", "max abs error vs x*M (LSB)", worst, 0.5 + Math.Pow(2, -16), "0.5 + 2^-16", "proved (P1); 300,000 samples");
+            yield return new ErrorRow("Dyadic requantization", "same, against float32 ties-to-even (ONNX Runtime style)", "max abs difference (LSB)", worstOrt, 1, null, "sampled: 300,000");
+            yield return new ErrorRow("Dyadic requantization", "same, against float32 ties-to-even (ONNX Runtime style)", "fraction of outputs that differ", ties / 300_000.0, 0.01, null, "sampled: 300,000");
         }
 
         // ---------------------------------------------------------------- softmax
@@ -106,7 +145,7 @@ namespace QuantGen.Tests.Numerics
             switch (kind)
             {
                 case "random":
-                    for (int r = 0; r < 300; r++)
+                    for (int r = 0; r < SoftmaxRows * SampleScale; r++)
                     {
                         yield return RandomRow(rng, length, -128, 127);
                     }
@@ -255,6 +294,21 @@ namespace QuantGen.Tests.Numerics
                 }
             }
 
+            {
+                // The element-wise form the models use, over many scales (the claim in the prose is about this row).
+                var rng = new TestRng(90);
+                double worst = 0;
+                for (int k = 0; k < 2000; k++)
+                {
+                    float s = (float)rng.NextLogUniform(0.005, 0.2);
+                    var p = ShiftGelu.FromScale(s, 16);
+                    var y = all.Select(v => (int)ShiftGelu.Element(v, p)).ToArray();
+                    worst = Math.Max(worst, GeluError(all, y, s, ShiftGelu.OutputScale(s)) / s);
+                }
+
+                yield return Row("ShiftGELU n=16, element-wise m=max(x,0)", "every int8 value, 2,000 float32 scales log-uniform in [0.005, 0.2]", "max abs error / S", worst);
+            }
+
             foreach (float s in SoftmaxScales)
             {
                 var p = ShiftGelu.FromScale(s, 16);
@@ -310,11 +364,14 @@ namespace QuantGen.Tests.Numerics
             yield return Row("IntLayerNorm", "random int16 rows, C=768", "max abs error (normalised units)", e16);
         }
 
+        /// <summary>Random rows per LayerNorm configuration (default run): about 200,000 elements, at least 200 rows.</summary>
+        public static int LayerNormRowCount(int c) => Math.Max(200, 200_000 / c);
+
         private static double LayerNormError(int c, int lo, int hi, ulong seed)
         {
             var rng = new TestRng(seed);
             double worst = 0;
-            int rows = Math.Max(20, 12_000 / c);
+            int rows = LayerNormRowCount(c) * SampleScale;
             var y = new int[c];
             var f = new double[c];
             for (int r = 0; r < rows; r++)
@@ -352,7 +409,7 @@ namespace QuantGen.Tests.Numerics
                     worst = Math.Max(worst, Math.Abs(q - exact));
                 }
 
-                yield return new ErrorRow("AveragePool", $"int8, L={length}, random scales and zero points", "max abs error (output LSB, unsaturated)", worst, 0.5 + Math.Pow(2, -16), "0.5 + 2^-16");
+                yield return new ErrorRow("AveragePool", $"int8, L={length}, random scales and zero points", "max abs error (output LSB, unsaturated)", worst, 0.5 + Math.Pow(2, -16), "0.5 + 2^-16", "proved (P2); 2,000 samples");
             }
 
             {
@@ -370,7 +427,7 @@ namespace QuantGen.Tests.Numerics
                     worst = Math.Max(worst, Math.Abs(q - exact));
                 }
 
-                yield return new ErrorRow("ResidualAdd (two dyadics)", "int8 + int8, random scales and zero points", "max abs error (output LSB, unsaturated)", worst, 1 + Math.Pow(2, -16), "1 + 2^-16");
+                yield return new ErrorRow("ResidualAdd (two dyadics)", "int8 + int8, random scales and zero points", "max abs error (output LSB, unsaturated)", worst, 1 + Math.Pow(2, -16), "1 + 2^-16", "proved (P3); 200,000 samples");
             }
 
             {
@@ -398,7 +455,7 @@ namespace QuantGen.Tests.Numerics
                     }
                 }
 
-                yield return new ErrorRow("ReLU / ReLU6 / Clip (integer clamp)", "every int8 value, random scales, zero points, bounds", "max abs difference vs quantized float (LSB)", worst, 0);
+                yield return new ErrorRow("ReLU / ReLU6 / Clip (integer clamp)", "every int8 value, random scales, zero points, bounds", "max abs difference vs quantized float (LSB)", worst, 0, null, "proved (P4); exhaustive in x, 2,000 sampled scales");
             }
         }
 
@@ -408,30 +465,32 @@ namespace QuantGen.Tests.Numerics
             return new ErrorRow(op, configuration, metric, measured, Bounds.TryGetValue(key, out double b) ? b : double.NaN);
         }
 
-        // The documented bounds: measured maximum plus a margin of roughly 25 %, rounded up. A row without a bound
-        // (NaN) fails the bound test.
+        // The documented bounds. Exhaustive rows: the exhaustive maximum plus a margin of about 25 %. Sampled rows: the
+        // maximum of the long re-measurement (QUANTGEN_NUMERICS_SCALE=100, i.e. 100 times the default samples) plus a
+        // margin of 10 to 20 %, rounded up (docs/numerics.md, "How the bounds were set"). A row without a bound (NaN)
+        // fails the bound test.
         private static readonly Dictionary<string, double> Bounds = new Dictionary<string, double>
         {
             ["Shiftmax n=15, 8-bit out | random int8 rows, L=16, S=0.02 | max abs prob error"] = 0.03,
             ["Shiftmax n=15, 8-bit out | random int8 rows, L=16, S=0.05 | max abs prob error"] = 0.035,
             ["Shiftmax n=15, 8-bit out | random int8 rows, L=16, S=0.1 | max abs prob error"] = 0.045,
             ["Shiftmax n=15, 8-bit out | random int8 rows, L=197, S=0.02 | max abs prob error"] = 0.012,
-            ["Shiftmax n=15, 8-bit out | random int8 rows, L=197, S=0.05 | max abs prob error"] = 0.015,
-            ["Shiftmax n=15, 8-bit out | random int8 rows, L=197, S=0.1 | max abs prob error"] = 0.022,
+            ["Shiftmax n=15, 8-bit out | random int8 rows, L=197, S=0.05 | max abs prob error"] = 0.017,
+            ["Shiftmax n=15, 8-bit out | random int8 rows, L=197, S=0.1 | max abs prob error"] = 0.03,
             ["Shiftmax n=15, 8-bit out | adversarial rows, L=197, S=0.02 | max abs prob error"] = 0.032,
             ["Shiftmax n=15, 8-bit out | adversarial rows, L=197, S=0.05 | max abs prob error"] = 0.036,
             ["Shiftmax n=15, 8-bit out | adversarial rows, L=197, S=0.1 | max abs prob error"] = 0.045,
-            ["Shiftmax n=15, 16-bit out | random int8 rows, L=197, S=0.05 | max abs prob error"] = 0.0065,
+            ["Shiftmax n=15, 16-bit out | random int8 rows, L=197, S=0.05 | max abs prob error"] = 0.0085,
             ["Shiftmax n=15, 16-bit out | adversarial rows, L=197, S=0.003 (over budget: sum clamps) | max abs prob error"] = 0.0065,
             ["I-BERT i-exp | every q in [-255, 0], S=0.02 | max abs error of e^(qS)"] = 0.0052,
             ["I-BERT i-exp | every q in [-255, 0], S=0.05 | max abs error of e^(qS)"] = 0.0047,
             ["I-BERT i-exp | every q in [-255, 0], S=0.1 | max abs error of e^(qS)"] = 0.0047,
             ["I-BERT i-softmax, 8-bit out | random int8 rows, L=16, S=0.02 | max abs prob error"] = 0.0095,
-            ["I-BERT i-softmax, 8-bit out | random int8 rows, L=16, S=0.05 | max abs prob error"] = 0.0087,
-            ["I-BERT i-softmax, 8-bit out | random int8 rows, L=16, S=0.1 | max abs prob error"] = 0.0072,
+            ["I-BERT i-softmax, 8-bit out | random int8 rows, L=16, S=0.05 | max abs prob error"] = 0.009,
+            ["I-BERT i-softmax, 8-bit out | random int8 rows, L=16, S=0.1 | max abs prob error"] = 0.0082,
             ["I-BERT i-softmax, 8-bit out | random int8 rows, L=197, S=0.02 | max abs prob error"] = 0.0028,
-            ["I-BERT i-softmax, 8-bit out | random int8 rows, L=197, S=0.05 | max abs prob error"] = 0.0034,
-            ["I-BERT i-softmax, 8-bit out | random int8 rows, L=197, S=0.1 | max abs prob error"] = 0.004,
+            ["I-BERT i-softmax, 8-bit out | random int8 rows, L=197, S=0.05 | max abs prob error"] = 0.0039,
+            ["I-BERT i-softmax, 8-bit out | random int8 rows, L=197, S=0.1 | max abs prob error"] = 0.0075,
             ["I-BERT i-softmax, 8-bit out | adversarial rows, L=197, S=0.02 | max abs prob error"] = 0.018,
             ["I-BERT i-softmax, 8-bit out | adversarial rows, L=197, S=0.05 | max abs prob error"] = 0.018,
             ["I-BERT i-softmax, 8-bit out | adversarial rows, L=197, S=0.1 | max abs prob error"] = 0.018,
@@ -448,6 +507,7 @@ namespace QuantGen.Tests.Numerics
             ["ShiftGELU n=16, element-wise m=max(x,0) | every int8 value, S=0.02 | max abs error / S"] = 2.8,
             ["ShiftGELU n=16, element-wise m=max(x,0) | every int8 value, S=0.05 | max abs error / S"] = 1.25,
             ["ShiftGELU n=16, element-wise m=max(x,0) | every int8 value, S=0.1 | max abs error / S"] = 1.25,
+            ["ShiftGELU n=16, element-wise m=max(x,0) | every int8 value, 2,000 float32 scales log-uniform in [0.005, 0.2] | max abs error / S"] = 3.2,
             ["ShiftGELU n=16, row-wise | all 256 int8 values in one row (m=127), S=0.02 | max abs error / S"] = 2.7,
             ["ShiftGELU n=16, row-wise | all 256 int8 values in one row (m=127), S=0.05 | max abs error / S"] = 58,
             ["ShiftGELU n=16, row-wise | all 256 int8 values in one row (m=127), S=0.1 | max abs error / S"] = 70,
@@ -457,12 +517,12 @@ namespace QuantGen.Tests.Numerics
             ["I-BERT i-GELU | same, S=0.05 | max abs error"] = 0.026,
             ["I-BERT i-GELU | every int8 value, S=0.1 | max abs error / S"] = 0.41,
             ["I-BERT i-GELU | same, S=0.1 | max abs error"] = 0.041,
-            ["IntLayerNorm | random int8 rows, C=32 | max abs error (normalised units)"] = 0.017,
-            ["IntLayerNorm | random int8 rows, C=64 | max abs error (normalised units)"] = 0.012,
-            ["IntLayerNorm | random int8 rows, C=192 | max abs error (normalised units)"] = 0.01,
+            ["IntLayerNorm | random int8 rows, C=32 | max abs error (normalised units)"] = 0.022,
+            ["IntLayerNorm | random int8 rows, C=64 | max abs error (normalised units)"] = 0.015,
+            ["IntLayerNorm | random int8 rows, C=192 | max abs error (normalised units)"] = 0.011,
             ["IntLayerNorm | random int8 rows, C=768 | max abs error (normalised units)"] = 0.009,
-            ["IntLayerNorm | narrow rows (values in [-4, 4]), C=32 | max abs error (normalised units)"] = 0.45,
-            ["IntLayerNorm | narrow rows (values in [-4, 4]), C=768 | max abs error (normalised units)"] = 0.12,
+            ["IntLayerNorm | narrow rows (values in [-4, 4]), C=32 | max abs error (normalised units)"] = 0.5,
+            ["IntLayerNorm | narrow rows (values in [-4, 4]), C=768 | max abs error (normalised units)"] = 0.18,
             ["IntLayerNorm | random int16 rows, C=768 | max abs error (normalised units)"] = 0.00055,
         };
     }
