@@ -19,7 +19,5 @@ namespace QuantGen.Cpu
         /// <summary>"[2, 3]".</summary>
         public static string Shape(int[] s) => "[" + string.Join(", ", s) + "]";
 
-        /// <summary>A string literal's contents.</summary>
-        public static string Escape(string s) => s.Replace("\\", "\\\\").Replace("\"", "\\\"");
     }
 }

@@ -313,7 +313,7 @@ namespace QuantGen.Cpu
             var w = new SourceWriter();
             w.Line("/// <summary>Static description: shapes, types, scales, layers, MACs, weight bytes and the kernel of each layer.</summary>");
             w.Line("public static global::QuantGen.ModelInfo Info { get; } = new global::QuantGen.ModelInfo(");
-            w.Line($"    \"{graph.Name}\", \"{Escape(model.ModelPath)}\", \"{weightsHash}\",");
+            w.Line($"    {Quote(graph.Name)}, {Quote(model.ModelPath)}, {Quote(weightsHash)},");
             w.Line($"    new[] {{ {string.Join(", ", input.Shape)} }}, \"{input.Type}\", {D(inQ.Scale)}, {I(inQ.ZeroPoint)},");
             w.Line($"    new[] {{ {string.Join(", ", output.Shape.DefaultIfEmpty(1))} }}, \"{output.Type}\", {D(outQ.Scale)}, {I(outQ.ZeroPoint)},");
             w.Line("    new global::QuantGen.LayerInfo[]");
@@ -323,11 +323,11 @@ namespace QuantGen.Cpu
                 GraphNode n = l.Node;
                 (long macs, long bytes) = Cost(n);
                 int accBits = l.Layer.Ranges.Find("acc")?.Bits ?? 0;
-                w.Line($"        new global::QuantGen.LayerInfo(\"{Escape(n.Layer.Name)}\", \"{n.Layer.Op}\", new[] {{ {string.Join(", ", n.Output.Shape.DefaultIfEmpty(1))} }}, \"{n.Output.Type}\", {I(macs)}, {I(bytes)}, {accBits}, \"{l.Kernel.Kernel}\"),");
+                w.Line($"        new global::QuantGen.LayerInfo({Quote(n.Layer.Name)}, \"{n.Layer.Op}\", new[] {{ {string.Join(", ", n.Output.Shape.DefaultIfEmpty(1))} }}, \"{n.Output.Type}\", {I(macs)}, {I(bytes)}, {accBits}, \"{l.Kernel.Kernel}\"),");
             }
 
             w.Line("    },");
-            w.Line($"    new string[] {{ {string.Join(", ", graph.Spec.Labels.Select(l => "\"" + Escape(l) + "\""))} }});");
+            w.Line($"    new string[] {{ {string.Join(", ", graph.Spec.Labels.Select(Quote))} }});");
             w.Line();
             w.Line($"private readonly {tin}[] _boundaryIn = new {tin}[InputLength];");
             w.Line($"private readonly {tout}[] _boundaryOut = new {tout}[OutputLength];");
@@ -371,7 +371,8 @@ namespace QuantGen.Cpu
             return w.ToString();
         }
 
-        private static string Escape(string s) => CSharp.Escape(s);
+        /// <summary>Every string from the model reaches generated C# through the one escaper of the core.</summary>
+        private static string Quote(string s) => QuantGen.Naming.CSharpLiteral.Quote(s);
 
         private static (long Macs, long Bytes) Cost(GraphNode n)
         {

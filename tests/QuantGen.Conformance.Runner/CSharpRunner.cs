@@ -63,6 +63,7 @@ namespace QuantGen.Tests.Conformance
                         public static class Driver
                         {
                             public static string SimdPath() => Model.SimdPath;
+                            public static global::QuantGen.ModelInfo Info() => Model.Info;
                             public static int[] RunCpu(int[] x)
                             {
                                 var a = new {{tin}}[x.Length];
@@ -98,6 +99,9 @@ namespace QuantGen.Tests.Conformance
         }
 
         public string SimdPath => (string)simdPath.Invoke(null, null)!;
+
+        /// <summary>The generated class's static Info.</summary>
+        public ModelInfo Info => (ModelInfo)runCpu.DeclaringType!.GetMethod("Info")!.Invoke(null, null)!;
 
         public int[] RunCpu(int[] x) => (int[])runCpu.Invoke(null, new object[] { x })!;
 

@@ -37,8 +37,9 @@ namespace QuantGen.Fuzz.Tests
     public static class FuzzRunner
     {
         /// <summary>
-        /// A hang is a case that has not finished after this long. The slowest replayed ONNX seed takes ~1.5 s alone and
-        /// 6.5 s on this 2-core machine at load 30 (measured 2026-12-05); 60 s keeps a loaded CI run from calling that a hang
+        /// A hang is a case that has not finished after this long. The replayed ONNX seeds took 1.4 to 6.5 s each on this
+        /// 2-core machine at load 30 (measured 2026-12-05; one timed out at 20 s in a full parallel run); 60 s keeps a loaded
+        /// CI run from calling that a hang
         /// while a real hang (an endless loop, a blocked FIFO) still fails the test.
         /// </summary>
         public static readonly TimeSpan CaseTimeout = TimeSpan.FromSeconds(60);
