@@ -204,6 +204,20 @@ namespace QuantGen.Tests.Conformance
                     string c = b.Binary(new ConcatLayer { Axis = 0 }, "p20", "p2", "p0", new[] { 6, 5 });
                     return b.Build(b.Binary(new ConcatLayer { Axis = 0 }, "all", c, "p1", new[] { 9, 5 }));
                 }),
+                new CorpusCase("colliding_names", new[] { OpKind.Add, OpKind.Dense }, () =>
+                {
+                    // Names that sanitize alike (issue 12): "h.1"/"h_1", "hé"/"hü", layers "fc.1"/"fc_1", a tensor and a
+                    // layer starting with the HLS library's qg_ prefix, and a C++ keyword.
+                    var b = new FloatModelBuilder("colliding_names", "x", new[] { 2, 12 }, -2, 2, 22);
+                    string w1 = b.Initializer("w.1", new[] { 12, 12 }, 0.3);
+                    string w2 = b.Initializer("w_1", new[] { 12, 12 }, 0.3);
+                    b.Add(new DenseLayer { Weight = w1 }, "fc.1", new[] { b.Input }, new[] { "h.1" }, new[] { new[] { 2, 12 } });
+                    b.Add(new DenseLayer { Weight = w2 }, "fc_1", new[] { b.Input }, new[] { "h_1" }, new[] { new[] { 2, 12 } });
+                    b.Add(new AddLayer(), "qg_add", new[] { "h.1", "h_1" }, new[] { "h\u00e9" }, new[] { new[] { 2, 12 } });
+                    b.Add(new ReluLayer(), "int", new[] { "h\u00e9" }, new[] { "h\u00fc" }, new[] { new[] { 2, 12 } });
+                    b.Add(new AddLayer(), "add-2", new[] { "h\u00fc", "h.1" }, new[] { "qg_out" }, new[] { new[] { 2, 12 } });
+                    return b.Build("qg_out");
+                }),
             };
             return cases;
         }
