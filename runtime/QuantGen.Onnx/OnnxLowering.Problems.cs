@@ -214,10 +214,7 @@ namespace QuantGen.Onnx
         /// </summary>
         private static readonly Dictionary<string, string> Table = new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            ["Concat"] = "needs the Concat operator (not yet in QuantGen; e.g. timm's class token torch.cat((cls_token.expand(...), x), 1))",
-            ["Split"] = "needs the Split operator (not yet in QuantGen; e.g. a fused qkv Linear unbound with unbind/chunk: three separate q, k, v Linear layers avoid it)",
-            ["Slice"] = "needs the Slice operator on activations (not yet in QuantGen)",
-            ["Gather"] = "needs Gather on activations (x[:, 0] class-token pooling, or an embedding lookup of int64 token ids; not yet in QuantGen): mean pooling (x.mean(1)) avoids the x[:, 0] form",
+            ["Gather"] = "an embedding lookup of int64 token ids needs integer model inputs (not yet in QuantGen); Gather with constant indices on activations (x[:, 0]) imports",
             ["Tanh"] = "needs the integer-only Tanh operator (not yet in QuantGen)",
             ["Sigmoid"] = "needs the integer-only Sigmoid operator (not yet in QuantGen)",
             ["HardSigmoid"] = "needs the HardSigmoid operator (not yet in QuantGen)",
@@ -238,8 +235,6 @@ namespace QuantGen.Onnx
             ["Pow"] = "outside a decomposed LayerNorm or a GELU; export with opset_version=17 so LayerNormalization is one node",
             ["Sqrt"] = "outside a decomposed LayerNorm or a GELU; export with opset_version=17 so LayerNormalization is one node",
             ["Resize"] = "needs a Resize/Upsample operator (not yet in QuantGen)",
-            ["QuantizeLinear"] = "back-to-back quantization with different parameters needs a Requantize operator (not yet in QuantGen): give both observers the same qparams (e.g. no separate fake quant around Dropout/Identity: remove Dropout before prepare_qat_fx, or export in eval mode after model.apply(torch.ao.quantization.disable_observer))",
-            ["DequantizeLinear"] = "back-to-back quantization with different parameters needs a Requantize operator (not yet in QuantGen): give both observers the same qparams",
         };
 
         public static string? Needs(string op) => Table.TryGetValue(op, out string? s) ? s : null;

@@ -62,6 +62,8 @@ namespace QuantGen.Onnx
             "Softmax", "Squeeze", "Transpose", "Unsqueeze", "shape computations and constant arithmetic with static results (folded)",
         };
 
+        private static string SupportedList => string.Join(", ", Supported.Concat(Import.OnnxImportRegistry.DirectOnnxOps.Where(o => o != "QuantizeLinear")).OrderBy(o => o, StringComparer.Ordinal));
+
         /// <summary>Operators with a case in the second pass (alone or as the start of a pattern).</summary>
         private static readonly HashSet<string> LoweredOps = new HashSet<string>(StringComparer.Ordinal)
         {
@@ -614,9 +616,15 @@ namespace QuantGen.Onnx
             {
                 // FX gives the tensors before and after a Dropout/Identity their own fake quant: equal parameters are a
                 // no-op (accepted above); different ones would need a requantize layer.
-                string via = quantBy.TryGetValue(x, out OnnxNode? first) ? " by " + first.Place + " and again" : string.Empty;
-                Record(pq.Node, Fail(OnnxErrors.InvalidQuantization, pq.Node.Place, $"'{x}' is quantized{via} with different parameters ({prev}, then {pq.Q}) with nothing but Identity/Dropout between them: back-to-back requantization needs a Requantize operator, which QuantGen does not have yet; give both fake quants the same parameters (e.g. remove the Dropout before prepare_qat_fx)"), false);
-                alias[n.Outputs[0]] = x;
+                // The second QuantizeLinear goes to pass 2 as a Requantize layer (Import/RequantizeImport.cs) writing its own output.
+                string t = pq.Node.Outputs[0];
+                quant[t] = pq.Q;
+                quantBy[t] = pq.Node;
+                pendingQ.Remove(t);
+                rest.Add(new Node(pq.Node, new List<string> { x }));
+                produced.Add(t);
+                alias[n.Outputs[0]] = t;
+                notes.Add($"{pq.Node.Place}: '{x}' quantized again with different parameters ({prev}, then {pq.Q}) mapped to Requantize");
                 return;
             }
 
@@ -804,9 +812,14 @@ namespace QuantGen.Onnx
                 try
                 {
                     OnnxNode src = n.Src;
+                    if (TryLowerByRule(n))
+                    {
+                        continue;
+                    }
+
                     if (!LoweredOps.Contains(n.Op))
                     {
-                        throw Fail(OnnxErrors.UnsupportedOperator, src.Place, ExportHints.Unsupported(src, string.Join(", ", Supported)));
+                        throw Fail(OnnxErrors.UnsupportedOperator, src.Place, ExportHints.Unsupported(src, SupportedList));
                     }
 
                     foreach (string extra in src.Outputs.Skip(1))
@@ -863,7 +876,7 @@ namespace QuantGen.Onnx
                         case "Sub":
                         case "Tanh":
                         case "Erf":
-                            if (!TryGeluChain(n, SoleConsumer, done) && !TryElementwiseGelu(n, done))
+                            if (!TryGeluChain(n, SoleConsumer, done) && !TryElementwiseGelu(n, done) && !Import.RequantizeImport.TryScalar(new ImportContext(this, n)))
                             {
                                 throw Fail(OnnxErrors.UnsupportedOperator, src.Place, $"{n.Op} is supported only as a scalar factor right after a MatMul of two activations, or inside a GELU written out element by element (x * 0.5 * (1 + erf(x / sqrt 2)) or the tanh form); this one is neither" + (ExportHints.Needs(n.Op) is string needs ? ": " + needs : string.Empty));
                             }
@@ -903,7 +916,7 @@ namespace QuantGen.Onnx
                         case "BatchNormalization":
                             throw Fail(OnnxErrors.UnsupportedOperator, src.Place, "BatchNormalization is imported only when it follows a Conv or a 2-D Gemm/MatMul (possibly through torch's QAT Div/Add) whose output feeds nothing else: it is folded into the weights and bias; this one does not. " + ExportHints.Needs("BatchNormalization"));
                         default:
-                            throw Fail(OnnxErrors.UnsupportedOperator, src.Place, ExportHints.Unsupported(src, string.Join(", ", Supported)));
+                            throw Fail(OnnxErrors.UnsupportedOperator, src.Place, ExportHints.Unsupported(src, SupportedList));
                     }
                 }
                 catch (OnnxImportException e)

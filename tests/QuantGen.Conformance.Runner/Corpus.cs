@@ -218,6 +218,26 @@ namespace QuantGen.Tests.Conformance
                     b.Add(new AddLayer(), "add-2", new[] { "h\u00fc", "h.1" }, new[] { "qg_out" }, new[] { new[] { 2, 12 } });
                     return b.Build("qg_out");
                 }),
+                new CorpusCase("gather_class_token_and_list", new[] { OpKind.Gather }, () =>
+                {
+                    // x[:, 0] (a scalar index drops the axis) and x[:, [3, -1, 0]] (a list keeps it), after a Dense.
+                    var b = new FloatModelBuilder("gather_class_token_and_list", "x", new[] { 2, 5, 6 }, -2, 2, 22);
+                    string h = b.Dense("proj", b.Input, 6);
+                    string cls = b.Unary(new GatherLayer { Axis = 1, Indices = new long[] { 0 }, IndicesShape = new int[0] }, "cls", h, new[] { 2, 6 });
+                    string picked = b.Unary(new GatherLayer { Axis = -2, Indices = new long[] { 3, -1, 0 } }, "picked", h, new[] { 2, 3, 6 });
+                    string flat = b.Unary(new ReshapeLayer { Shape = new[] { 6, 6 } }, "flat", picked, new[] { 6, 6 });
+                    string both = b.Binary(new ConcatLayer { Axis = 0 }, "both", cls, flat, new[] { 8, 6 });
+                    return b.Build(b.Dense("head", both, 4));
+                }),
+                new CorpusCase("requantize_factor_int16", new[] { OpKind.Requantize }, () =>
+                {
+                    // A scalar attention scale (factor 0.125) and a change of quantization to int16 and back to int4.
+                    var b = new FloatModelBuilder("requantize_factor_int16", "x", new[] { 3, 16 }, -3, 3, 23);
+                    string h = b.Dense("fc", b.Input, 12);
+                    string s = b.Unary(new RequantizeLayer { Factor = 0.125 }, "scale", h, new[] { 3, 12 });
+                    string w = b.Unary(new RequantizeLayer(), "widen", s, new[] { 3, 12 }, activationBits: 16);
+                    return b.Build(b.Unary(new RequantizeLayer { Factor = 3.0 }, "narrow", w, new[] { 3, 12 }, activationBits: 4));
+                }),
             };
             return cases;
         }

@@ -142,6 +142,7 @@ namespace QuantGen.Onnx.Tests
         [InlineData("resnet8_qat.onnx", new[] { 1, 3, 32, 32 }, 2)]
         [InlineData("resnet8_convert.onnx", new[] { 1, 3, 32, 32 }, 2)]
         [InlineData("resnet8_ortqdq.onnx", new[] { 1, 3, 32, 32 }, 2)]
+        [InlineData("ds_cnn_qat.onnx", new[] { 1, 1, 49, 10 }, 2)]
         [InlineData("ds_cnn_convert.onnx", new[] { 1, 1, 49, 10 }, 2)]
         [InlineData("ds_cnn_ortqdq.onnx", new[] { 1, 1, 49, 10 }, 2)]
         [InlineData("mobilenet_v1_qat.onnx", new[] { 1, 3, 96, 96 }, 4)]

@@ -22,6 +22,8 @@ namespace QuantGen.Model
         Concat,
         Slice,
         Split,
+        Gather,
+        Requantize,
     }
 
     public enum Activation

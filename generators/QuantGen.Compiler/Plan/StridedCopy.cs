@@ -67,6 +67,15 @@ namespace QuantGen.Plan
     }
 
     /// <summary>
+    /// An operator that declares its own data-movement plan (Gather, Requantize): <see cref="DataMovement.Plan"/> asks it,
+    /// so such an operator needs no case here and every backend's strided-copy lowering prints it unchanged.
+    /// </summary>
+    public interface IDataMovementOperator
+    {
+        IReadOnlyList<StridedCopy> Plan(GraphNode node);
+    }
+
+    /// <summary>
     /// The data-movement operators (Concat, Slice, Split) as lists of <see cref="StridedCopy"/> boxes, decided once here and
     /// printed by every backend (nested loops, block copies, one GPU thread per element, HLS loops). The reference
     /// interpreter does not use it: it implements the operators from their definitions, which is what the conformance
@@ -86,7 +95,7 @@ namespace QuantGen.Plan
                 case SplitLayer sp:
                     return Split(node, sp);
                 default:
-                    return null;
+                    return (Operators.OperatorRegistry.Core.Find(node.Layer.Op) as IDataMovementOperator)?.Plan(node);
             }
         }
 
@@ -223,7 +232,7 @@ namespace QuantGen.Plan
         }
 
         /// <summary>Drops dimensions of count 1 and merges neighbours that are contiguous in both source and destination.</summary>
-        private static StridedCopy Make(int input, int output, int[] counts, long srcBase, long[] srcStrides, long dstBase, long[] dstStrides, Dyadic? requant)
+        internal static StridedCopy Make(int input, int output, int[] counts, long srcBase, long[] srcStrides, long dstBase, long[] dstStrides, Dyadic? requant)
         {
             var c = new List<int>();
             var s = new List<long>();
