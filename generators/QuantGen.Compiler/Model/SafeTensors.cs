@@ -252,10 +252,9 @@ namespace QuantGen.Model
             }
 
             w.Append('}');
-            while ((w.Length + 8) % 8 != 0 || Encoding.UTF8.GetByteCount(w.ToString()) % 8 != 0)
-            {
-                w.Append(' ');
-            }
+            // Pad by the header's UTF-8 length (what the file stores), not its char count: the two differ for non-ASCII
+            // names, and waiting for both to be multiples of 8 never ended for some of them.
+            w.Append(' ', (8 - (Encoding.UTF8.GetByteCount(w.ToString()) % 8)) % 8);
 
             byte[] header = Encoding.UTF8.GetBytes(w.ToString());
             var result = new byte[8 + header.Length + offset];

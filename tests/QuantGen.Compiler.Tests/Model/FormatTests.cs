@@ -76,6 +76,32 @@ namespace QuantGen.Tests.Model
             Assert.Equal(8 + (long)System.BitConverter.ToUInt64(file, 0) + 12, file.Length);
         }
 
+        /// <summary>
+        /// Non-ASCII tensor names make the header's UTF-8 length differ from its char count; the writer used to wait for both
+        /// to be multiples of 8 and never returned for names such as "hé_w" (found by the HLS name tests). Every name of one
+        /// to four two-byte letters must now write an 8-byte-aligned header that reads back.
+        /// </summary>
+        [Theory]
+        [InlineData("hé_w")]
+        [InlineData("é")]
+        [InlineData("éé")]
+        [InlineData("ééé")]
+        [InlineData("漢字_w")]
+        [InlineData("\ud83d\ude00")]
+        public async System.Threading.Tasks.Task SafeTensorsWritesNonAsciiNamesAligned(string name)
+        {
+            RawTensor a = TensorCodec.EncodeFloats(name, new[] { 3 }, new[] { 1f, 2f, 3f });
+            var task = System.Threading.Tasks.Task.Run(() => SafeTensors.Write(new[] { a }));
+            Assert.True(await System.Threading.Tasks.Task.WhenAny(task, System.Threading.Tasks.Task.Delay(30_000)) == task, "SafeTensors.Write did not return");
+            byte[] file = await task;
+            Assert.Equal(0, (int)(System.BitConverter.ToUInt64(file, 0) % 8));
+            var diagnostics = new List<ModelDiagnostic>();
+            List<RawTensor> read = SafeTensors.Read(file, "x.safetensors", diagnostics)!;
+            Assert.Empty(diagnostics);
+            Assert.Equal(name, read.Single().Name);
+            Assert.Equal(new[] { 1f, 2f, 3f }, TensorCodec.DecodeFloats(read[0]));
+        }
+
         [Fact]
         public void Int4PacksTwoPerByteLowNibbleFirstWithPaddedRows()
         {
