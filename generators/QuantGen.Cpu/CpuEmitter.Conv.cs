@@ -35,6 +35,22 @@ namespace QuantGen.Cpu
             string requant = $"({ty})QuantGenKernels.Clamp({I(zo)} + QuantGenKernels.RoundShift(acc[p] * m, sft), {lo}, {hi})";
             w.Line($"// Conv2d: {groups} group(s) of {cg} input x {og} output channels, kernel {kh}x{kw}, strides [{sh}, {sw}], pads [{string.Join(", ", cv.Pads)}];");
             w.Line($"// acc = bias + sum (x - zx) * w over the window (padding adds 0), zx = {I(zx)}; then zo + RoundShift(acc * m[o], s[o]) clamped to [{lo}, {hi}], zo = {I(zo)}.");
+            if (plan.Kernel == Conv2dLowering.DepthwiseKernel)
+            {
+                int owp = (ow + 15) / 16 * 16, phd = ((oh - 1) * sh) + kh;
+                int dwOffset = AddInts(weights);
+                fields.Add($"private readonly short[] _dwplane_{id} = new short[{sw * phd * (owp + kw)}]; // layer \"{node.Layer.Name}\": one channel's x - zx, zero-padded, split by column phase");
+                fields.Add($"private readonly int[] _dwacc_{id} = new int[{owp}]; // layer \"{node.Layer.Name}\": int32 accumulators of one output row");
+                w.Line($"// Kernel int8-depthwise-rows: per channel a zero-padded int16 plane of x - zx split into {sw} column phase(s), then 16 positions of an output row");
+                w.Line($"// per step accumulate widened (x - zx) * w over the {kh}x{kw} taps in int32 lanes (exact: proven accumulator {(acc.HasValue ? acc.Value.ToString() : "(none)")}); weights at blob offset {dwOffset}.");
+                w.Open($"for (int b = 0; b < {batch}; b++)");
+                w.Line(Conv("DepthwiseS8", $"x.Slice(b * {c * h * wd}, {c * h * wd})", I(c), I(h), I(wd), I(kh), I(kw), I(sh), I(sw), I(pt), I(pl), I(oh), I(ow), I(zx),
+                    $"ref Unsafe.As<byte, int>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {dwOffset}))", $"ref MemoryMarshal.GetReference({id}_Bias)",
+                    $"ref MemoryMarshal.GetReference({id}_Mul)", $"ref MemoryMarshal.GetReference({id}_Shift)", I(zo), lo, hi, $"y.Slice(b * {outC * positions}, {outC * positions})", $"_dwplane_{id}", $"_dwacc_{id}") + ";");
+                w.Close();
+                return;
+            }
+
             if (plan.Kernel == Conv2dLowering.VnniKernel)
             {
                 EmitConv2dVnni(w, node, cv, id);

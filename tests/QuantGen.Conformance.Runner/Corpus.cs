@@ -204,6 +204,30 @@ namespace QuantGen.Tests.Conformance
                     string c = b.Binary(new ConcatLayer { Axis = 0 }, "p20", "p2", "p0", new[] { 6, 5 });
                     return b.Build(b.Binary(new ConcatLayer { Axis = 0 }, "all", c, "p1", new[] { 9, 5 }));
                 }),
+                new CorpusCase("conv_vnni_3x3_1x1_strided", new[] { OpKind.Conv2d }, () =>
+                {
+                    // The int8-conv-vnni tiles: 3x3 stride 1 (144 positions: 32-position tiles plus an 8-position tail),
+                    // a 1x1 conv as a plain GEMM, then 3x3 stride 2 with asymmetric pads and an odd channel count.
+                    var b = new FloatModelBuilder("conv_vnni_3x3_1x1_strided", "x", new[] { 1, 16, 12, 12 }, -3, 3, 22);
+                    string c1 = b.Conv("c3x3", b.Input, 16, 3, 3, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }, 1, Activation.Relu);
+                    string c2 = b.Conv("c1x1", c1, 9, 1, 1, new[] { 1, 1 }, new[] { 0, 0, 0, 0 }, 1);
+                    return b.Build(b.Conv("c3x3s2", c2, 5, 3, 3, new[] { 2, 2 }, new[] { 0, 1, 1, 0 }, 1, Activation.Relu6));
+                }),
+                new CorpusCase("conv_vnni_odd_channels_batch", new[] { OpKind.Conv2d }, () =>
+                {
+                    // 5 input channels (a partial quad), 7 outputs (a 4-channel tile and 3 single channels), batch 2,
+                    // a 1x1 stride-2 shortcut, then a DS-CNN-like tall kernel with pads taller than they are wide.
+                    var b = new FloatModelBuilder("conv_vnni_odd_channels_batch", "x", new[] { 2, 5, 9, 7 }, -1, 1, 23);
+                    string c1 = b.Conv("c3x3", b.Input, 7, 3, 3, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }, 1);
+                    string c2 = b.Conv("short", c1, 6, 1, 1, new[] { 2, 2 }, new[] { 0, 0, 0, 0 }, 1);
+                    return b.Build(b.Conv("tall", c2, 4, 4, 2, new[] { 1, 1 }, new[] { 2, 0, 2, 1 }, 1, Activation.Relu));
+                }),
+                new CorpusCase("conv_vnni_single_channel_input", new[] { OpKind.Conv2d }, () =>
+                {
+                    // One input channel (three zero channels in every quad), a 10x4 stride-2 window as DS-CNN's first layer.
+                    var b = new FloatModelBuilder("conv_vnni_single_channel_input", "x", new[] { 1, 1, 25, 10 }, -2, 2, 24);
+                    return b.Build(b.Conv("c10x4", b.Input, 12, 10, 4, new[] { 2, 2 }, new[] { 5, 1, 5, 1 }, 1, Activation.Relu));
+                }),
             };
             return cases;
         }

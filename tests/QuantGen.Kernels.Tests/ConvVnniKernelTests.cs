@@ -136,5 +136,65 @@ namespace QuantGen.Tests.Kernels
             QuantGenConvKernels.ConvGemmVnni(ref col[0], pp, positions, kq, ref packed[0], outC, ref folded[0], ref mul[0], ref shift[0], zo, -128, 127, ref y[0], acc);
             Assert.Equal(expected, y);
         }
+
+        [Theory]
+        [InlineData(8, 48, 48, 3, 1, 1, 0)]
+        [InlineData(5, 9, 7, 3, 2, 1, 1)]
+        [InlineData(3, 25, 5, 3, 1, 1, 2)]
+        [InlineData(4, 6, 6, 3, 2, 0, 3)]
+        [InlineData(2, 17, 19, 5, 2, 2, 0)]
+        public void DepthwiseEqualsTheDirectConvolution(int c, int h, int w, int k, int stride, int pad, int mode)
+        {
+            var rng = new Random((c * 17) + h + mode);
+            var x = new sbyte[c * h * w];
+            for (int i = 0; i < x.Length; i++)
+            {
+                x[i] = mode switch { 1 => sbyte.MaxValue, 2 => sbyte.MinValue, 3 => i % 2 == 0 ? sbyte.MinValue : sbyte.MaxValue, _ => (sbyte)rng.Next(-128, 128) };
+            }
+
+            var wt = new int[c * k * k];
+            for (int i = 0; i < wt.Length; i++)
+            {
+                wt[i] = mode == 0 ? rng.Next(-128, 128) : (i % 2 == 0 ? -128 : 127);
+            }
+
+            int zx = mode == 1 ? -128 : mode == 2 ? 127 : rng.Next(-128, 128), zo = rng.Next(-20, 20);
+            int oh = ((h + (2 * pad) - k) / stride) + 1, ow = ((w + (2 * pad) - k) / stride) + 1;
+            var bias = new int[c];
+            var mul = new int[c];
+            var shift = new byte[c];
+            var expected = new sbyte[c * oh * ow];
+            for (int ch = 0; ch < c; ch++)
+            {
+                bias[ch] = rng.Next(-100000, 100000);
+                mul[ch] = rng.Next(1 << 20, 1 << 30);
+                shift[ch] = (byte)rng.Next(30, 44);
+                for (int p = 0; p < oh * ow; p++)
+                {
+                    long a = bias[ch];
+                    for (int i = 0; i < k; i++)
+                    {
+                        for (int j = 0; j < k; j++)
+                        {
+                            int ih = ((p / ow) * stride) - pad + i, iw = ((p % ow) * stride) - pad + j;
+                            if ((uint)ih < (uint)h && (uint)iw < (uint)w)
+                            {
+                                a += (long)(x[((ch * h) + ih) * w + iw] - zx) * wt[(ch * k * k) + (i * k) + j];
+                            }
+                        }
+                    }
+
+                    long v = zo + (((a * mul[ch]) + (1L << (shift[ch] - 1))) >> shift[ch]);
+                    expected[(ch * oh * ow) + p] = (sbyte)Math.Clamp(v, -128, 127);
+                }
+            }
+
+            int owp = (ow + 15) / 16 * 16, ph = ((oh - 1) * stride) + k;
+            var plane = new short[stride * ph * (owp + k)];
+            var acc = new int[owp];
+            var y = new sbyte[c * oh * ow];
+            QuantGenConvKernels.DepthwiseS8(x, c, h, w, k, k, stride, stride, pad, pad, oh, ow, zx, ref wt[0], ref bias[0], ref mul[0], ref shift[0], zo, -128, 127, y, plane, acc);
+            Assert.Equal(expected, y);
+        }
     }
 }

@@ -630,5 +630,71 @@ namespace QuantGen.Generated
 
             (c0 + d0).StoreUnsafe(ref acc, 0);
         }
+
+        /// <summary>
+        /// Depthwise int8 convolution (one input channel per output channel), NCHW in and out, vectorized along the output
+        /// row: per channel, x - zx as int16 in a zero-padded plane split by column phase (column c goes to phase c % sw at
+        /// c / sw), so every tap of every stride reads a contiguous run; per output row, int32 lanes of 16 positions
+        /// accumulate widened (x - zx) * w over the kh x kw taps (exact: |x - zx| &lt;= 255, |w| &lt;= 128, and the range
+        /// analysis proved the accumulator fits int32), then <see cref="RequantRowS8"/>. Generic Vector256 operations: the
+        /// same integers on AVX-512, AVX2, Vector128 and scalar. wt: [C][kh * kw] int32. plane: sw * ph * pwp int16, pwp =
+        /// ceil(ow / 16) * 16 + kw; acc: ceil(ow / 16) * 16 int32.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void DepthwiseS8(ReadOnlySpan<sbyte> x, int channels, int h, int w, int kh, int kw, int sh, int sw, int pt, int pl, int oh, int ow, int zx,
+            ref int wt, ref int bias, ref int mul, ref byte shift, long zo, long lo, long hi, Span<sbyte> y, Span<short> plane, Span<int> acc)
+        {
+            int owp = (ow + 15) / 16 * 16, pwp = owp + kw, ph = ((oh - 1) * sh) + kh;
+            if (plane.Length < sw * ph * pwp || acc.Length < owp || x.Length < channels * h * w || y.Length < channels * oh * ow)
+            {
+                throw new ArgumentException("the depthwise scratch buffers are too small for this layer");
+            }
+
+            ref short pr = ref MemoryMarshal.GetReference(plane);
+            ref int ar = ref MemoryMarshal.GetReference(acc);
+            for (int ch = 0; ch < channels; ch++)
+            {
+                ReadOnlySpan<sbyte> xc = x.Slice(ch * h * w, h * w);
+                for (int r = 0; r < ph; r++)
+                {
+                    int ih = r - pt;
+                    for (int phase = 0; phase < sw; phase++)
+                    {
+                        ref short dst = ref Unsafe.Add(ref pr, ((phase * ph) + r) * pwp);
+                        for (int k = 0; k < pwp; k++)
+                        {
+                            int iw = (k * sw) + phase - pl;
+                            Unsafe.Add(ref dst, k) = (uint)ih < (uint)h && (uint)iw < (uint)w ? (short)(xc[(ih * w) + iw] - zx) : (short)0;
+                        }
+                    }
+                }
+
+                ref int wc = ref Unsafe.Add(ref wt, ch * kh * kw);
+                int b = Unsafe.Add(ref bias, ch);
+                for (int oy = 0; oy < oh; oy++)
+                {
+                    for (int p = 0; p < owp; p += 16)
+                    {
+                        Vector256<int> a0 = Vector256.Create(b), a1 = a0;
+                        for (int i = 0; i < kh; i++)
+                        {
+                            int row = (oy * sh) + i;
+                            for (int j = 0; j < kw; j++)
+                            {
+                                Vector256<short> v = Vector256.LoadUnsafe(ref pr, (nuint)(((((j % sw) * ph) + row) * pwp) + (j / sw) + p));
+                                Vector256<int> wv = Vector256.Create(Unsafe.Add(ref wc, (i * kw) + j));
+                                a0 += Vector256.WidenLower(v) * wv;
+                                a1 += Vector256.WidenUpper(v) * wv;
+                            }
+                        }
+
+                        a0.StoreUnsafe(ref ar, (nuint)p);
+                        a1.StoreUnsafe(ref ar, (nuint)(p + 8));
+                    }
+
+                    RequantRowS8(ref ar, ow, Unsafe.Add(ref mul, ch), Unsafe.Add(ref shift, ch), zo, lo, hi, ref y[(((ch * oh) + oy) * ow)]);
+                }
+            }
+        }
     }
 }

@@ -11,9 +11,11 @@ namespace QuantGen.Cpu
 
         public const string VnniKernel = "int8-conv-vnni";
 
+        public const string DepthwiseKernel = "int8-depthwise-rows";
+
         public override OpKind Op => OpKind.Conv2d;
 
-        public override IReadOnlyList<CpuStrategy> Strategies { get; } = new CpuStrategy[] { new VnniGemm(), new Im2Col(), new Direct() };
+        public override IReadOnlyList<CpuStrategy> Strategies { get; } = new CpuStrategy[] { new VnniGemm(), new Depthwise(), new Im2Col(), new Direct() };
 
         internal static ConvPlan Plan(CpuPlanContext c, GraphNode node, string kernel)
         {
@@ -41,6 +43,26 @@ namespace QuantGen.Cpu
                 ConvPlan p = Plan(context, node, VnniKernel);
                 bool accFits = p.Accumulator is not IntRange a || (a.Min >= int.MinValue && a.Max <= int.MaxValue);
                 return int8 && accFits && cv.Group == 1 && wt.Shape[0] >= 4 && x.Shape.Length == 4 ? p : null;
+            }
+
+            internal override void Emit(CpuEmitter e, SourceWriter w, GraphNode node, ConvPlan plan) => e.EmitConv2d(w, node, plan);
+        }
+
+        /// <summary>
+        /// int8 depthwise (groups == input channels == output channels): int32 lanes along each output row over a
+        /// phase-split int16 plane of x - zx; generic vectors, so every SIMD path computes the same integers.
+        /// </summary>
+        private sealed class Depthwise : CpuStrategy<ConvPlan>
+        {
+            public override CpuKernelPlan? TryPlan(CpuPlanContext context, GraphNode node)
+            {
+                var cv = (Conv2dLayer)node.Layer;
+                TensorInfo x = node.Inputs[0], wt = node.Weight!;
+                bool int8 = CSharp.Type(x.Type) == "sbyte" && CSharp.Type(node.Output.Type) == "sbyte" && wt.Type.IsSigned && wt.Type.Bits <= 8;
+                ConvPlan p = Plan(context, node, DepthwiseKernel);
+                bool accFits = p.Accumulator is not IntRange a || (a.Min >= int.MinValue && a.Max <= int.MaxValue);
+                bool depthwise = x.Shape.Length == 4 && cv.Group == x.Shape[1] && wt.Shape[0] == cv.Group && wt.Shape[1] == 1;
+                return int8 && accFits && depthwise ? p : null;
             }
 
             internal override void Emit(CpuEmitter e, SourceWriter w, GraphNode node, ConvPlan plan) => e.EmitConv2d(w, node, plan);
