@@ -40,7 +40,7 @@ namespace QuantGen.Cpu
                 int owp = (ow + 15) / 16 * 16, phd = ((oh - 1) * sh) + kh;
                 int dwOffset = AddInts(weights);
                 fields.Add($"private readonly short[] _dwplane_{id} = new short[{sw * phd * (owp + kw)}]; // layer \"{node.Layer.Name}\": one channel's x - zx, zero-padded, split by column phase");
-                fields.Add($"private readonly int[] _dwacc_{id} = new int[{owp}]; // layer \"{node.Layer.Name}\": int32 accumulators of one output row");
+                fields.Add($"private readonly int[] _dwacc_{id} = new int[{positions + owp}]; // layer \"{node.Layer.Name}\": int32 accumulators of one output channel");
                 w.Line($"// Kernel int8-depthwise-rows: per channel a zero-padded int16 plane of x - zx split into {sw} column phase(s), then 16 positions of an output row");
                 w.Line($"// per step accumulate widened (x - zx) * w over the {kh}x{kw} taps in int32 lanes (exact: proven accumulator {(acc.HasValue ? acc.Value.ToString() : "(none)")}); weights at blob offset {dwOffset}.");
                 w.Open($"for (int b = 0; b < {batch}; b++)");

@@ -191,7 +191,7 @@ namespace QuantGen.Tests.Kernels
 
             int owp = (ow + 15) / 16 * 16, ph = ((oh - 1) * stride) + k;
             var plane = new short[stride * ph * (owp + k)];
-            var acc = new int[owp];
+            var acc = new int[(oh * ow) + owp];
             var y = new sbyte[c * oh * ow];
             QuantGenConvKernels.DepthwiseS8(x, c, h, w, k, k, stride, stride, pad, pad, oh, ow, zx, ref wt[0], ref bias[0], ref mul[0], ref shift[0], zo, -128, 127, y, plane, acc);
             Assert.Equal(expected, y);

@@ -225,6 +225,7 @@ namespace QuantGen.Generated
         /// requantization (QuantGenKernels.RoundShift and Clamp), 16 / 8 / 4 lanes at a time in int64 (|acc * m| &lt; 2^62, the
         /// rounding term 2^(shift - 1) added before an arithmetic shift: ties toward +infinity), then a scalar tail.
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void RequantRowS8(ref int acc, int count, long m, int shift, long zo, long lo, long hi, ref sbyte y)
         {
             long round = shift == 0 ? 0 : 1L << (shift - 1);
@@ -638,33 +639,42 @@ namespace QuantGen.Generated
         /// accumulate widened (x - zx) * w over the kh x kw taps (exact: |x - zx| &lt;= 255, |w| &lt;= 128, and the range
         /// analysis proved the accumulator fits int32), then <see cref="RequantRowS8"/>. Generic Vector256 operations: the
         /// same integers on AVX-512, AVX2, Vector128 and scalar. wt: [C][kh * kw] int32. plane: sw * ph * pwp int16, pwp =
-        /// ceil(ow / 16) * 16 + kw; acc: ceil(ow / 16) * 16 int32.
+        /// ceil(ow / 16) * 16 + kw; acc: oh * ow + ceil(ow / 16) * 16 int32.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void DepthwiseS8(ReadOnlySpan<sbyte> x, int channels, int h, int w, int kh, int kw, int sh, int sw, int pt, int pl, int oh, int ow, int zx,
             ref int wt, ref int bias, ref int mul, ref byte shift, long zo, long lo, long hi, Span<sbyte> y, Span<short> plane, Span<int> acc)
         {
             int owp = (ow + 15) / 16 * 16, pwp = owp + kw, ph = ((oh - 1) * sh) + kh;
-            if (plane.Length < sw * ph * pwp || acc.Length < owp || x.Length < channels * h * w || y.Length < channels * oh * ow)
+            if (plane.Length < sw * ph * pwp || acc.Length < (oh * ow) + owp || x.Length < channels * h * w || y.Length < channels * oh * ow)
             {
                 throw new ArgumentException("the depthwise scratch buffers are too small for this layer");
             }
 
             ref short pr = ref MemoryMarshal.GetReference(plane);
             ref int ar = ref MemoryMarshal.GetReference(acc);
+            int positions = oh * ow;
             for (int ch = 0; ch < channels; ch++)
             {
-                ReadOnlySpan<sbyte> xc = x.Slice(ch * h * w, h * w);
-                for (int r = 0; r < ph; r++)
+                // Zero everything (padding adds 0), then scatter the input: padded column c to phase c % sw at c / sw.
+                plane.Slice(0, sw * ph * pwp).Clear();
+                ref sbyte xc = ref Unsafe.Add(ref MemoryMarshal.GetReference(x), ch * h * w);
+                int r0 = pt, r1 = h + pt < ph ? h + pt : ph;
+                for (int r = r0; r < r1; r++)
                 {
-                    int ih = r - pt;
-                    for (int phase = 0; phase < sw; phase++)
+                    ref sbyte src = ref Unsafe.Add(ref xc, (r - pt) * w);
+                    int phase = pl % sw, k = pl / sw;
+                    for (int iw = 0; iw < w; iw++)
                     {
-                        ref short dst = ref Unsafe.Add(ref pr, ((phase * ph) + r) * pwp);
-                        for (int k = 0; k < pwp; k++)
+                        if (k < pwp)
                         {
-                            int iw = (k * sw) + phase - pl;
-                            Unsafe.Add(ref dst, k) = (uint)ih < (uint)h && (uint)iw < (uint)w ? (short)(xc[(ih * w) + iw] - zx) : (short)0;
+                            Unsafe.Add(ref pr, (((phase * ph) + r) * pwp) + k) = (short)(Unsafe.Add(ref src, iw) - zx);
+                        }
+
+                        if (++phase == sw)
+                        {
+                            phase = 0;
+                            k++;
                         }
                     }
                 }
@@ -673,27 +683,35 @@ namespace QuantGen.Generated
                 int b = Unsafe.Add(ref bias, ch);
                 for (int oy = 0; oy < oh; oy++)
                 {
+                    // Row oy's sums go to acc[oy * ow ..]: the 16-lane stores past ow are overwritten by the next row.
+                    ref int arow = ref Unsafe.Add(ref ar, oy * ow);
                     for (int p = 0; p < owp; p += 16)
                     {
                         Vector256<int> a0 = Vector256.Create(b), a1 = a0;
                         for (int i = 0; i < kh; i++)
                         {
-                            int row = (oy * sh) + i;
+                            ref short prow = ref Unsafe.Add(ref pr, (((oy * sh) + i) * pwp) + p);
+                            int phase = 0, k = 0;
                             for (int j = 0; j < kw; j++)
                             {
-                                Vector256<short> v = Vector256.LoadUnsafe(ref pr, (nuint)(((((j % sw) * ph) + row) * pwp) + (j / sw) + p));
+                                Vector256<short> v = Vector256.LoadUnsafe(ref prow, (nuint)((phase * ph * pwp) + k));
                                 Vector256<int> wv = Vector256.Create(Unsafe.Add(ref wc, (i * kw) + j));
                                 a0 += Vector256.WidenLower(v) * wv;
                                 a1 += Vector256.WidenUpper(v) * wv;
+                                if (++phase == sw)
+                                {
+                                    phase = 0;
+                                    k++;
+                                }
                             }
                         }
 
-                        a0.StoreUnsafe(ref ar, (nuint)p);
-                        a1.StoreUnsafe(ref ar, (nuint)(p + 8));
+                        a0.StoreUnsafe(ref arow, (nuint)p);
+                        a1.StoreUnsafe(ref arow, (nuint)(p + 8));
                     }
-
-                    RequantRowS8(ref ar, ow, Unsafe.Add(ref mul, ch), Unsafe.Add(ref shift, ch), zo, lo, hi, ref y[(((ch * oh) + oy) * ow)]);
                 }
+
+                RequantRowS8(ref ar, positions, Unsafe.Add(ref mul, ch), Unsafe.Add(ref shift, ch), zo, lo, hi, ref y[ch * positions]);
             }
         }
     }
