@@ -228,6 +228,16 @@ namespace QuantGen.Tests.Conformance
                     var b = new FloatModelBuilder("conv_vnni_single_channel_input", "x", new[] { 1, 1, 25, 10 }, -2, 2, 24);
                     return b.Build(b.Conv("c10x4", b.Input, 12, 10, 4, new[] { 2, 2 }, new[] { 5, 1, 5, 1 }, 1, Activation.Relu));
                 }),
+                new CorpusCase("conv_depthwise_rows_strided", new[] { OpKind.Conv2d }, () =>
+                {
+                    // int8-depthwise-rows: 5 channels, stride 2 with asymmetric pads (two column phases), then stride 1 on a
+                    // map wider than one 16-lane step, each followed by a pointwise conv on the VNNI GEMM.
+                    var b = new FloatModelBuilder("conv_depthwise_rows_strided", "x", new[] { 1, 5, 11, 37 }, -2, 2, 25);
+                    string d1 = b.Conv("dw_s2", b.Input, 5, 3, 3, new[] { 2, 2 }, new[] { 1, 0, 1, 1 }, 5, Activation.Relu);
+                    string p1 = b.Conv("pw1", d1, 6, 1, 1, new[] { 1, 1 }, new[] { 0, 0, 0, 0 }, 1);
+                    string d2 = b.Conv("dw_s1", p1, 6, 3, 3, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }, 6, Activation.Relu6);
+                    return b.Build(b.Conv("pw2", d2, 4, 1, 1, new[] { 1, 1 }, new[] { 0, 0, 0, 0 }, 1));
+                }),
             };
             return cases;
         }
