@@ -19,4 +19,22 @@ namespace QuantGen.Benchmarks
     public partial class DigitsCnn
     {
     }
+
+    /// <summary>MLPerf Tiny ResNet-8 (32x32x3), imported with `quantgen import` from samples/zoo/models/resnet8_ortqdq.onnx.</summary>
+    [QuantizedModel("zoo/resnet8.qmodel.json")]
+    public partial class ResNet8
+    {
+    }
+
+    /// <summary>MLPerf Tiny DS-CNN (49x10x1), imported from samples/zoo/models/ds_cnn_ortqdq.onnx.</summary>
+    [QuantizedModel("zoo/ds_cnn.qmodel.json")]
+    public partial class DsCnn
+    {
+    }
+
+    /// <summary>MLPerf Tiny MobileNetV1-0.25 (96x96x3), imported from samples/zoo/models/mobilenet_v1_ortqdq.onnx.</summary>
+    [QuantizedModel("zoo/mobilenet_v1.qmodel.json")]
+    public partial class MobileNetV1
+    {
+    }
 }

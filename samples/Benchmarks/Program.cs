@@ -12,6 +12,7 @@ namespace QuantGen.Benchmarks
 {
     /// <summary>
     ///   dotnet run -c Release --project samples/Benchmarks -- quantize     re-quantize encoder_block (C# PTQ) and rewrite its files
+    ///   dotnet run -c Release --project samples/Benchmarks -- zoo-info     the zoo models' layers, MACs and kernels
     ///   dotnet run -c Release --project samples/Benchmarks -- check        one pass of every runner: agreement and bytes per call
     ///   dotnet run -c Release --project samples/Benchmarks -- --filter *   BenchmarkDotNet (any BenchmarkDotNet arguments)
     /// </summary>
@@ -22,6 +23,20 @@ namespace QuantGen.Benchmarks
             if (args.Length > 0 && args[0] == "quantize")
             {
                 return QuantizeEncoder();
+            }
+
+            if (args.Length > 0 && args[0] == "zoo-info")
+            {
+                foreach (global::QuantGen.ModelInfo info in new[] { ResNet8.Info, DsCnn.Info, MobileNetV1.Info })
+                {
+                    Console.WriteLine($"{info.Name}: {info.Macs:N0} MACs");
+                    foreach (global::QuantGen.LayerInfo l in info.Layers)
+                    {
+                        Console.WriteLine($"  {l.Name,-40} {l.Op,-10} {l.Macs,10:N0} {l.AccumulatorBits,3} {l.Kernel}");
+                    }
+                }
+
+                return 0;
             }
 
             if (args.Length > 0 && args[0] == "check")

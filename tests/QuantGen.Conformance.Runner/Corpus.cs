@@ -238,6 +238,40 @@ namespace QuantGen.Tests.Conformance
                     string w = b.Unary(new RequantizeLayer(), "widen", s, new[] { 3, 12 }, activationBits: 16);
                     return b.Build(b.Unary(new RequantizeLayer { Factor = 3.0 }, "narrow", w, new[] { 3, 12 }, activationBits: 4));
                 }),
+                new CorpusCase("conv_vnni_3x3_1x1_strided", new[] { OpKind.Conv2d }, () =>
+                {
+                    // The int8-conv-vnni tiles: 3x3 stride 1 (144 positions: 32-position tiles plus an 8-position tail),
+                    // a 1x1 conv as a plain GEMM, then 3x3 stride 2 with asymmetric pads and an odd channel count.
+                    var b = new FloatModelBuilder("conv_vnni_3x3_1x1_strided", "x", new[] { 1, 16, 12, 12 }, -3, 3, 22);
+                    string c1 = b.Conv("c3x3", b.Input, 16, 3, 3, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }, 1, Activation.Relu);
+                    string c2 = b.Conv("c1x1", c1, 9, 1, 1, new[] { 1, 1 }, new[] { 0, 0, 0, 0 }, 1);
+                    return b.Build(b.Conv("c3x3s2", c2, 5, 3, 3, new[] { 2, 2 }, new[] { 0, 1, 1, 0 }, 1, Activation.Relu6));
+                }),
+                new CorpusCase("conv_vnni_odd_channels_batch", new[] { OpKind.Conv2d }, () =>
+                {
+                    // 5 input channels (a partial quad), 7 outputs (a 4-channel tile and 3 single channels), batch 2,
+                    // a 1x1 stride-2 shortcut, then a DS-CNN-like tall kernel with pads taller than they are wide.
+                    var b = new FloatModelBuilder("conv_vnni_odd_channels_batch", "x", new[] { 2, 5, 9, 7 }, -1, 1, 23);
+                    string c1 = b.Conv("c3x3", b.Input, 7, 3, 3, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }, 1);
+                    string c2 = b.Conv("short", c1, 6, 1, 1, new[] { 2, 2 }, new[] { 0, 0, 0, 0 }, 1);
+                    return b.Build(b.Conv("tall", c2, 4, 4, 2, new[] { 1, 1 }, new[] { 2, 0, 2, 1 }, 1, Activation.Relu));
+                }),
+                new CorpusCase("conv_vnni_single_channel_input", new[] { OpKind.Conv2d }, () =>
+                {
+                    // One input channel (three zero channels in every quad), a 10x4 stride-2 window as DS-CNN's first layer.
+                    var b = new FloatModelBuilder("conv_vnni_single_channel_input", "x", new[] { 1, 1, 25, 10 }, -2, 2, 24);
+                    return b.Build(b.Conv("c10x4", b.Input, 12, 10, 4, new[] { 2, 2 }, new[] { 5, 1, 5, 1 }, 1, Activation.Relu));
+                }),
+                new CorpusCase("conv_depthwise_rows_strided", new[] { OpKind.Conv2d }, () =>
+                {
+                    // int8-depthwise-rows: 5 channels, stride 2 with asymmetric pads (two column phases), then stride 1 on a
+                    // map wider than one 16-lane step, each followed by a pointwise conv on the VNNI GEMM.
+                    var b = new FloatModelBuilder("conv_depthwise_rows_strided", "x", new[] { 1, 5, 11, 37 }, -2, 2, 25);
+                    string d1 = b.Conv("dw_s2", b.Input, 5, 3, 3, new[] { 2, 2 }, new[] { 1, 0, 1, 1 }, 5, Activation.Relu);
+                    string p1 = b.Conv("pw1", d1, 6, 1, 1, new[] { 1, 1 }, new[] { 0, 0, 0, 0 }, 1);
+                    string d2 = b.Conv("dw_s1", p1, 6, 3, 3, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }, 6, Activation.Relu6);
+                    return b.Build(b.Conv("pw2", d2, 4, 1, 1, new[] { 1, 1 }, new[] { 0, 0, 0, 0 }, 1));
+                }),
             };
             return cases;
         }
