@@ -31,6 +31,12 @@ namespace QuantGen.Hls
         /// <summary>Reuse factor of every multiplying layer without its own entry.</summary>
         public int ReuseFactor { get; set; } = 1;
 
+        /// <summary>
+        /// True unless ReuseFactor was given as a number: layers without a LayerReuseFactors entry then get reuse factors
+        /// chosen by the planner to fit the part (ReuseFactor "auto" or absent).
+        /// </summary>
+        public bool AutoReuse { get; set; } = true;
+
         /// <summary>Per-layer reuse factors by layer name (ordinal).</summary>
         public SortedDictionary<string, int> LayerReuse { get; } = new SortedDictionary<string, int>(StringComparer.Ordinal);
 
@@ -86,15 +92,16 @@ namespace QuantGen.Hls
                 }
             }
 
-            if (!string.IsNullOrWhiteSpace(reuseFactor))
+            if (!string.IsNullOrWhiteSpace(reuseFactor) && reuseFactor!.Trim() != "auto")
             {
                 if (TryPositive(reuseFactor!, out int r))
                 {
                     o.ReuseFactor = r;
+                    o.AutoReuse = false;
                 }
                 else
                 {
-                    errors.Add((HlsErrors.InvalidReuseFactor, $"ReuseFactor \"{reuseFactor}\" is not valid; use a positive integer (1 = fully parallel)"));
+                    errors.Add((HlsErrors.InvalidReuseFactor, $"ReuseFactor \"{reuseFactor}\" is not valid; use a positive integer (1 = fully parallel) or auto (fit the part)"));
                 }
             }
 
@@ -197,6 +204,9 @@ namespace QuantGen.Hls
 
         /// <summary>Anything unexpected, caught so that the build reports it instead of crashing.</summary>
         public const string InternalError = "QG3011";
+
+        /// <summary>The design does not fit the part by the estimate (a user reuse factor that cannot fit, or no folding that fits).</summary>
+        public const string DoesNotFit = "QG3013";
 
         /// <summary>A layer too large for its io mode or reuse factor (Conv2d unrolling more than 4096 multipliers, an
         /// io_parallel Conv2d/MaxPool2d input beyond 4096 elements).</summary>

@@ -8,7 +8,7 @@ namespace QuantGen.Hls.Lowerings
 {
     /// <summary>Dense [rows x K] -> [rows x N]: K / R products per output per cycle, N outputs requantized ceil(N / R) at a time.</summary>
     public sealed record DenseKernel(
-        int Rows, int K, int N, int Block, int Lanes, string AccType, string XType, string Weight, string WeightType, string Bias,
+        int Rows, int K, int N, int Block, bool Padded, int Lanes, string AccType, string XType, string Weight, string WeightType, string Bias,
         string Lo, string Hi, string MultTable, string ShiftTable) : HlsKernel;
 
     public sealed class DenseLowering : HlsLowering
@@ -18,6 +18,14 @@ namespace QuantGen.Hls.Lowerings
         public override bool HasReuse => true;
 
         public override int ReduceDim(GraphNode node) => node.Inputs[0].Shape[node.Inputs[0].Shape.Length - 1];
+
+        public override MacShape? Mac(GraphNode node, LayerRanges ranges, System.Func<TensorInfo, HlsTensor> tensor)
+        {
+            int n = node.Weight!.Shape[0], k = node.Weight.Shape[1];
+            IntRange xzp = ranges.Find("input-zp") ?? new IntRange(0, 0);
+            IntRange acc = AccumulatorBounds.PartialSums(node.Weight.IntData!, n, node.Bias?.IntData, xzp);
+            return new MacShape(node.Inputs[0].ElementCount / k, n, k, xzp.Bits, tensor(node.Weight).Bits, acc.Bits, 0, 0);
+        }
 
         public override HlsLowered? Lower(HlsLayerContext c)
         {
@@ -30,7 +38,7 @@ namespace QuantGen.Hls.Lowerings
             string xType = c.Type("x_t", xzp, "input minus its zero point");
             WeightTables w = WeightTables.Of(c, d.Requant!);
             HlsTensor weight = c.Tensor(node.Weight), bias = node.Bias != null ? c.Tensor(node.Bias) : null!;
-            var kernel = new DenseKernel(rows, k, n, k / reuse, (n + reuse - 1) / reuse, accType, xType, weight.Array, weight.Type,
+            var kernel = new DenseKernel(rows, k, n, (k + reuse - 1) / reuse, k % reuse != 0, (n + reuse - 1) / reuse, accType, xType, weight.Array, weight.Type,
                 node.Bias != null ? bias.Array : string.Empty, CppFormat.Lit(d.Clamp![0]), CppFormat.Lit(d.Clamp[1]), w.Multipliers, w.Shifts);
             long rom = ((long)n * k * weight.Bits) + (node.Bias != null ? (long)n * bias.Bits : 0) + ((long)n * (32 + 6));
             string comment = $"{d.Name}: Dense [{rows} x {k}] -> [{rows} x {n}], activation {d.Activation.ToString().ToLowerInvariant()}, reuse factor {reuse}";
