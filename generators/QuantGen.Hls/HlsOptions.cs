@@ -45,6 +45,28 @@ namespace QuantGen.Hls
         /// <summary>Clock period in ns, as written by the user (a positive decimal number), passed to the tcl script.</summary>
         public string ClockPeriod { get; set; } = DefaultClockPeriod;
 
+        /// <summary>Clock uncertainty for set_clock_uncertainty: ns ("0.5") or a percentage of the period ("12.5%").</summary>
+        public string ClockUncertainty { get; set; } = DefaultClockUncertainty;
+
+        public const string DefaultClockUncertainty = "12.5%";
+
+        /// <summary>Sets <see cref="ClockUncertainty"/> from a knob value (null or empty: keep the default); false when invalid.</summary>
+        public bool TrySetClockUncertainty(string? value)
+        {
+            if (string.IsNullOrEmpty(value))
+            {
+                return true;
+            }
+
+            if (!Regex.IsMatch(value, "\\A[0-9]{1,3}(\\.[0-9]{1,3})?%?\\z"))
+            {
+                return false;
+            }
+
+            ClockUncertainty = value!;
+            return true;
+        }
+
         /// <summary>How many samples of the test split become golden vectors (adversarial vectors come on top).</summary>
         public int TestVectors { get; set; } = DefaultTestVectors;
 

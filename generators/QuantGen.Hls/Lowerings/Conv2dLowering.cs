@@ -10,7 +10,7 @@ namespace QuantGen.Hls.Lowerings
     public sealed record Conv2dKernel(
         int Batch, int CIn, int H, int W, int COut, int Oh, int Ow, int Kh, int Kw, string Ih, string Iw, int Cg, int K, int WinCount, int Group,
         string WinBase, int Block, bool Padded, int Lanes, string AccType, string XType, string ProductType, string Weight, string WeightType, string Bias,
-        string Lo, string Hi, string MultTable, string ShiftTable) : HlsKernel;
+        string Lo, string Hi, string MultTable, string ShiftTable, string WeightReshape, int TableFactor) : HlsKernel;
 
     public sealed class Conv2dLowering : HlsLowering
     {
@@ -60,7 +60,7 @@ namespace QuantGen.Hls.Lowerings
                 inShape[0], inShape[1], inShape[2], inShape[3], cOut, os[2], os[3], kh, kw,
                 HlsLayerContext.WindowIndex("oh", cv.Strides[0], cv.Pads[0], "i"), HlsLayerContext.WindowIndex("ow", cv.Strides[1], cv.Pads[1], "j"),
                 cg, k, inShape[1] * kh * kw, cv.Group, winBase, (k + reuse - 1) / reuse, k % reuse != 0, (cOut + reuse - 1) / reuse, accType, xType, productType,
-                weight.Array, weight.Type, bias?.Array ?? string.Empty, CppFormat.Lit(cv.Clamp![0]), CppFormat.Lit(cv.Clamp[1]), t.Multipliers, t.Shifts);
+                weight.Array, weight.Type, bias?.Array ?? string.Empty, CppFormat.Lit(cv.Clamp![0]), CppFormat.Lit(cv.Clamp[1]), t.Multipliers, t.Shifts, RomShape.Weights(cOut, k, reuse), RomShape.TableFactor(cOut, reuse));
             string kind = cv.Group == 1 ? string.Empty : cg == 1 ? $", depthwise (group {cv.Group})" : $", group {cv.Group}";
             string comment = $"{cv.Name}: Conv2d {Shape(inShape)} -> {Shape(os)}, kernel {kh}x{kw}, strides {cv.Strides[0]}x{cv.Strides[1]}, pads [{string.Join(", ", cv.Pads)}]{kind}, activation {cv.Activation.ToString().ToLowerInvariant()}, reuse factor {reuse}";
             long rom = ((long)cOut * k * weight.Bits) + (bias != null ? (long)cOut * bias.Bits : 0) + ((long)cOut * (32 + 6));

@@ -8,6 +8,8 @@ namespace QuantGen.Hls.Plan
     /// </summary>
     public sealed record HlsModelPlan(
         string Name,
+        string InPort,
+        string OutPort,
         string Guard,
         string SpecFile,
         bool IoStream,

@@ -55,6 +55,9 @@ namespace QuantGen.Hls.Plan
         {
             int before = diagnostics.Count;
             string modelIdent = scope.Get(PlanNames.ModelKey);
+
+            // Top-level ports: not "input"/"output", which are Verilog keywords and would be renamed in the RTL.
+            string inPort = scope.Get("port in", "x_in"), outPort = scope.Get("port out", "y_out");
             var lowerings = new Dictionary<GraphNode, HlsLowering>();
             foreach (GraphNode node in Graph.Nodes)
             {
@@ -210,13 +213,13 @@ namespace QuantGen.Hls.Plan
                     HlsTensor v = tensors[t.Name];
                     if (!stream)
                     {
-                        args.Add(t.Name == Graph.Input.Name ? "input" : t.Name == Graph.Output.Name ? "output" : v.Array);
+                        args.Add(t.Name == Graph.Input.Name ? inPort : t.Name == Graph.Output.Name ? outPort : v.Array);
                     }
                     else
                     {
                         int k = seen.TryGetValue(t.Name, out int s) ? s : 0;
                         seen[t.Name] = k + 1;
-                        args.Add(t.Name == Graph.Input.Name && Readers(t.Name) == 1 ? "input" : StreamName(t.Name, k));
+                        args.Add(t.Name == Graph.Input.Name && Readers(t.Name) == 1 ? inPort : StreamName(t.Name, k));
                     }
                 }
 
@@ -227,7 +230,7 @@ namespace QuantGen.Hls.Plan
                     {
                         if (ot.Name == Graph.Output.Name)
                         {
-                            args.Add("output");
+                            args.Add(outPort);
                         }
                         else
                         {
@@ -246,7 +249,7 @@ namespace QuantGen.Hls.Plan
 
                         if (ot.Name == Graph.Output.Name)
                         {
-                            args.Add("output");
+                            args.Add(outPort);
                         }
                     }
                 }
@@ -268,6 +271,8 @@ namespace QuantGen.Hls.Plan
 
             return new HlsModelPlan(
                 modelIdent,
+                inPort,
+                outPort,
                 modelIdent.ToUpperInvariant(),
                 System.IO.Path.GetFileName(Graph.Spec.SourceFile),
                 stream,
