@@ -227,10 +227,11 @@ namespace QuantGen.Hls
 namespace QuantGen.Hls.Plan
 {
     /// <summary>The knobs as the manifest records them.</summary>
-    public sealed record HlsKnobs(string IoMode, int ReuseFactor, string LayerReuse, string Part, string ClockPeriod, int TestVectors, string TestSplit)
+    public sealed record HlsKnobs(string IoMode, string ReuseFactor, string LayerReuse, string Part, string ClockPeriod, string ClockUncertainty, int TestVectors, string TestSplit)
     {
         public static HlsKnobs Of(HlsOptions o) => new HlsKnobs(
-            o.IoModeName, o.ReuseFactor, string.Join(";", o.LayerReuse.Select(kv => kv.Key + "=" + kv.Value)), o.Part, o.ClockPeriod, o.TestVectors, o.TestSplit);
+            o.IoModeName, o.AutoReuse ? "\"auto\"" : o.ReuseFactor.ToString(System.Globalization.CultureInfo.InvariantCulture), string.Join(";", o.LayerReuse.Select(kv => kv.Key + "=" + kv.Value)),
+            o.Part, o.ClockPeriod, o.ClockUncertainty, o.TestVectors, o.TestSplit);
     }
 
     /// <summary>The golden vectors' count and where they came from, for the README.</summary>

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
+using System.Text.RegularExpressions;
 
 namespace QuantGen.Hls
 {
@@ -30,6 +31,12 @@ namespace QuantGen.Hls
         /// <summary>Reuse factor of every multiplying layer without its own entry.</summary>
         public int ReuseFactor { get; set; } = 1;
 
+        /// <summary>
+        /// True unless ReuseFactor was given as a number: layers without a LayerReuseFactors entry then get reuse factors
+        /// chosen by the planner to fit the part (ReuseFactor "auto" or absent).
+        /// </summary>
+        public bool AutoReuse { get; set; } = true;
+
         /// <summary>Per-layer reuse factors by layer name (ordinal).</summary>
         public SortedDictionary<string, int> LayerReuse { get; } = new SortedDictionary<string, int>(StringComparer.Ordinal);
 
@@ -37,6 +44,28 @@ namespace QuantGen.Hls
 
         /// <summary>Clock period in ns, as written by the user (a positive decimal number), passed to the tcl script.</summary>
         public string ClockPeriod { get; set; } = DefaultClockPeriod;
+
+        /// <summary>Clock uncertainty for set_clock_uncertainty: ns ("0.5") or a percentage of the period ("12.5%").</summary>
+        public string ClockUncertainty { get; set; } = DefaultClockUncertainty;
+
+        public const string DefaultClockUncertainty = "12.5%";
+
+        /// <summary>Sets <see cref="ClockUncertainty"/> from a knob value (null or empty: keep the default); false when invalid.</summary>
+        public bool TrySetClockUncertainty(string? value)
+        {
+            if (string.IsNullOrEmpty(value))
+            {
+                return true;
+            }
+
+            if (!Regex.IsMatch(value, "\\A[0-9]{1,3}(\\.[0-9]{1,3})?%?\\z"))
+            {
+                return false;
+            }
+
+            ClockUncertainty = value!;
+            return true;
+        }
 
         /// <summary>How many samples of the test split become golden vectors (adversarial vectors come on top).</summary>
         public int TestVectors { get; set; } = DefaultTestVectors;
@@ -88,15 +117,16 @@ namespace QuantGen.Hls
                 }
             }
 
-            if (!string.IsNullOrWhiteSpace(reuseFactor))
+            if (!string.IsNullOrWhiteSpace(reuseFactor) && reuseFactor!.Trim() != "auto")
             {
                 if (TryPositive(reuseFactor!, out int r))
                 {
                     o.ReuseFactor = r;
+                    o.AutoReuse = false;
                 }
                 else
                 {
-                    errors.Add((HlsErrors.InvalidReuseFactor, $"ReuseFactor \"{reuseFactor}\" is not valid; use a positive integer (1 = fully parallel)"));
+                    errors.Add((HlsErrors.InvalidReuseFactor, $"ReuseFactor \"{reuseFactor}\" is not valid; use a positive integer (1 = fully parallel) or auto (fit the part)"));
                 }
             }
 
@@ -254,11 +284,14 @@ namespace QuantGen.Hls
         /// <summary>Anything unexpected, caught so that the build reports it instead of crashing.</summary>
         public const string InternalError = "QG3011";
 
+        /// <summary>The design does not fit the part by the estimate (a user reuse factor that cannot fit, or no folding that fits).</summary>
+        public const string DoesNotFit = "QG3013";
+
         /// <summary>A layer too large for its io mode or reuse factor (Conv2d unrolling more than 4096 multipliers, an
         /// io_parallel Conv2d/MaxPool2d input beyond 4096 elements).</summary>
         public const string LayerTooLarge = "QG3012";
 
         /// <summary>A true/false item metadata (AllowExternalWeights) with another value.</summary>
-        public const string InvalidFlag = "QG3013";
+        public const string InvalidFlag = "QG3014";
     }
 }

@@ -15,22 +15,28 @@ namespace QuantGen.Cli
             var model = new Argument<FileInfo>("model") { Description = "The quantized model spec (.qmodel.json)." };
             var output = new Option<DirectoryInfo>("--output", "-o") { Description = "Folder to write <model>/ into.", Required = true };
             var ioMode = new Option<string>("--io-mode") { Description = "io_parallel (arrays, PIPELINE) or io_stream (hls::stream, DATAFLOW).", DefaultValueFactory = _ => "io_parallel" };
-            var reuse = new Option<string>("--reuse-factor") { Description = "Times each multiplier is reused (trades multipliers for cycles); must divide each layer's inner dimension.", DefaultValueFactory = _ => "1" };
+            var reuse = new Option<string>("--reuse-factor") { Description = "Times each multiplier is reused (trades multipliers for cycles), 1 to each layer's inner dimension; auto: chosen per layer to fit the part.", DefaultValueFactory = _ => "1" };
             var layerReuse = new Option<string?>("--layer-reuse") { Description = "Per-layer reuse factors, e.g. \"fc1=4;fc2=2\"." };
             var part = new Option<string>("--part") { Description = "Target FPGA part.", DefaultValueFactory = _ => HlsOptions.DefaultPart };
             var clock = new Option<string>("--clock") { Description = "Clock period in ns.", DefaultValueFactory = _ => HlsOptions.DefaultClockPeriod };
+            var uncertainty = new Option<string>("--clock-uncertainty") { Description = "set_clock_uncertainty: ns (0.5) or a percentage of the period (12.5%).", DefaultValueFactory = _ => HlsOptions.DefaultClockUncertainty };
             var testData = new Option<FileInfo?>("--test-data") { Description = "Labelled CSV whose first inputs become the testbench's golden vectors (default: seeded random inputs)." };
             var vectors = new Option<string>("--test-vectors") { Description = "How many golden inputs (plus the adversarial ones).", DefaultValueFactory = _ => "50" };
             var csim = new Option<bool>("--csim") { Description = "Compile the project with g++ (or clang++) and run its testbench." };
             var allowExternal = CommandContext.AllowExternalWeightsOption();
             var command = new Command("emit-hls", "Write an FPGA-ready HLS C++ project for a quantized model: firmware with one function per layer and exact-width types, weights headers, a self-checking testbench with golden vectors from the reference interpreter, build_prj.tcl, README and resource/latency estimates.")
             {
-                model, output, ioMode, reuse, layerReuse, part, clock, testData, vectors, csim, allowExternal,
+                model, output, ioMode, reuse, layerReuse, part, clock, uncertainty, testData, vectors, csim, allowExternal,
             };
             command.SetAction(p => ctx.Guard(() =>
             {
                 var errors = new List<(string Code, string Message)>();
                 HlsOptions options = HlsOptions.Parse(p.GetValue(ioMode), p.GetValue(reuse), p.GetValue(layerReuse), p.GetValue(part), p.GetValue(clock), p.GetValue(vectors), errors);
+                if (!options.TrySetClockUncertainty(p.GetValue(uncertainty)))
+                {
+                    errors.Add((HlsErrors.InvalidClock, $"--clock-uncertainty \"{p.GetValue(uncertainty)}\" is not valid; give it in ns (0.5) or as a percentage of the period (12.5%)"));
+                }
+
                 if (errors.Count > 0)
                 {
                     errors.ForEach(e => ctx.Fail(e.Code, e.Message));
@@ -56,7 +62,7 @@ namespace QuantGen.Cli
                     return 1;
                 }
 
-                ctx.Output.WriteLine($"wrote {result.Project.Files.Count} files to {CommandContext.Display(dir)} ({options.IoModeName}, reuse {options.ReuseFactor}{(options.LayerReuse.Count > 0 ? " (" + string.Join(";", options.LayerReuse.Select(kv => kv.Key + "=" + kv.Value)) + ")" : string.Empty)}, {options.Part} at {options.ClockPeriod} ns)");
+                ctx.Output.WriteLine($"wrote {result.Project.Files.Count} files to {CommandContext.Display(dir)} ({options.IoModeName}, reuse {(options.AutoReuse ? "auto" : options.ReuseFactor.ToString(System.Globalization.CultureInfo.InvariantCulture))}{(options.LayerReuse.Count > 0 ? " (" + string.Join(";", options.LayerReuse.Select(kv => kv.Key + "=" + kv.Value)) + ")" : string.Empty)}, {options.Part} at {options.ClockPeriod} ns)");
                 if (p.GetValue(csim))
                 {
                     CsimResult sim = HlsCsim.Run(dir, result.Project.Name);

@@ -11,7 +11,7 @@ namespace QuantGen.Tasks
 {
     /// <summary>
     /// Writes the HLS C++ project of every <c>QuantModel</c> item to <c>OutputPath/&lt;model&gt;/</c>. Item metadata are
-    /// the knobs (IoMode, ReuseFactor, LayerReuseFactors, Part, ClockPeriod, TestData, TestVectors, TestSplit). Model
+    /// the knobs (IoMode, ReuseFactor, LayerReuseFactors, Part, ClockPeriod, ClockUncertainty, TestData, TestVectors, TestSplit). Model
     /// errors are logged with their QG1xxx id, file, line and column; knob errors with QG3xxx. A model with errors
     /// writes nothing; an unchanged model rewrites nothing. Each item's StampFile receives the list of its files
     /// (read back by the targets for FileWrites, so that clean and incremental clean know them).
@@ -95,6 +95,12 @@ namespace QuantGen.Tasks
                 {
                     knobErrors.Add((HlsErrors.InvalidTestData, $"TestData \"{testData}\" is not a usable path ({e.Message})"));
                 }
+            }
+
+            string uncertainty = item.GetMetadata("ClockUncertainty");
+            if (!options.TrySetClockUncertainty(uncertainty))
+            {
+                knobErrors.Add((HlsErrors.InvalidClock, $"ClockUncertainty \"{uncertainty}\" is not valid; give it in ns (0.5) or as a percentage of the period (12.5%)"));
             }
 
             string split = item.GetMetadata("TestSplit");

@@ -57,14 +57,15 @@ namespace QuantGen.Tests.Hls
         }
 
         [Fact]
-        public void ReuseFactorThatDoesNotDivideIsLocatedAtTheLayer()
+        public void ReuseFactorAboveTheInnerDimensionIsLocatedAtTheLayer()
         {
-            ModelDiagnostic d = Assert.Single(Diagnostics("digits_mlp", HlsFixture.Options(layerReuse: "fc2=3")));
+            // Any factor up to K is valid (issue 15: the MAC loop is padded when R does not divide K); beyond K is an error.
+            ModelDiagnostic d = Assert.Single(Diagnostics("digits_mlp", HlsFixture.Options(layerReuse: "fc2=200")));
             Assert.Equal(HlsErrors.ReuseFactorNotApplicable, d.Id);
             Assert.Equal("$.layers[1]", d.Place);
             Assert.True(d.Line > 0 && d.Column > 0);
             Assert.EndsWith("digits_mlp.qmodel.json", d.File);
-            Assert.Contains("valid: 1, 2, 4, 8, 16, 32, 64, 128", d.Message);
+            Assert.Contains("a reuse factor is at most the inner dimension; valid: 1 to 128", d.Message);
         }
 
         [Fact]
@@ -77,13 +78,14 @@ namespace QuantGen.Tests.Hls
         }
 
         [Fact]
-        public void ConvReuseFactorMustDivideItsWindow()
+        public void ConvReuseFactorIsAtMostItsWindow()
         {
-            // conv1 and dw are 3x3 over one channel (K = 9), pw 1x1 over 8 channels (K = 8): a global 4 fits neither 3x3.
-            IReadOnlyList<ModelDiagnostic> global = Diagnostics("digits_cnn", HlsFixture.Options(reuse: 4));
-            Assert.Equal(new[] { "$.layers[0]", "$.layers[2]" }, global.Select(d => d.Place).ToArray());
+            // conv1 and dw are 3x3 over one channel (K = 9), pw 1x1 over 8 channels (K = 8), fc_Gemm K = 16: a global 12
+            // exceeds the three convs' windows (4 would now be valid: the MAC loop is padded).
+            IReadOnlyList<ModelDiagnostic> global = Diagnostics("digits_cnn", HlsFixture.Options(reuse: 12));
+            Assert.Equal(new[] { "$.layers[0]", "$.layers[2]", "$.layers[3]" }, global.Select(d => d.Place).ToArray());
             Assert.All(global, d => Assert.Equal(HlsErrors.ReuseFactorNotApplicable, d.Id));
-            Assert.Contains("ReuseFactor 4 does not fit layer \"conv1\" (Conv2d, inner dimension 9): a reuse factor must divide it; valid: 1, 3, 9", global[0].Message);
+            Assert.Contains("ReuseFactor 12 does not fit layer \"conv1\" (Conv2d, inner dimension 9): a reuse factor is at most the inner dimension; valid: 1 to 9", global[0].Message);
             ModelDiagnostic pool = Assert.Single(Diagnostics("digits_cnn", HlsFixture.Options(layerReuse: "pool1=2")));
             Assert.Equal(HlsErrors.ReuseFactorNotApplicable, pool.Id);
             Assert.Contains("\"pool1\" (MaxPool2d), but only Dense, MatMul and Conv2d", pool.Message);
@@ -148,7 +150,7 @@ namespace QuantGen.Tests.Hls
             ModelDiagnostic d = Assert.Single(HlsGenerator.Generate(spec, o).Diagnostics);
             Assert.Equal(HlsErrors.LayerTooLarge, d.Id);
             Assert.Equal("$.layers[0]", d.Place);
-            Assert.Equal("layer \"big_conv\" (Conv2d, 64 output channels x 576 window values) would unroll 36864 multipliers per cycle at reuse factor 1, more than 4096 (where Vivado HLS stops unrolling: XFORM 203-504); raise its reuse factor (LayerReuseFactors \"big_conv=9\"; divisors of 576 that fit: 9, 12, 16, 18, 24, 32, 36, 48, 64, 72, 96, 144, 192, 288, 576)", d.Message);
+            Assert.Equal("layer \"big_conv\" (Conv2d, 64 output channels x 576 window values) would unroll 36864 multipliers per cycle at reuse factor 1, more than 4096 (where Vivado HLS stops unrolling: XFORM 203-504); raise its reuse factor (LayerReuseFactors \"big_conv=9\"; any factor from 9 to 576 fits)", d.Message);
             HlsOptions fixedUp = HlsFixture.Options("io_stream", layerReuse: "big_conv=9");
             fixedUp.TestData = null;
             fixedUp.TestVectors = 2;

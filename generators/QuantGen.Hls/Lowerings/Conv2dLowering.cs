@@ -9,8 +9,8 @@ namespace QuantGen.Hls.Lowerings
     /// <summary>Conv2d NCHW: each output pixel gathers its window, then O x K / R multipliers per cycle.</summary>
     public sealed record Conv2dKernel(
         int Batch, int CIn, int H, int W, int COut, int Oh, int Ow, int Kh, int Kw, string Ih, string Iw, int Cg, int K, int WinCount, int Group,
-        string WinBase, int Block, int Lanes, string AccType, string XType, string ProductType, string Weight, string WeightType, string Bias,
-        string Lo, string Hi, string MultTable, string ShiftTable) : HlsKernel;
+        string WinBase, int Block, bool Padded, int Lanes, string AccType, string XType, string ProductType, string Weight, string WeightType, string Bias,
+        string Lo, string Hi, string MultTable, string ShiftTable, string WeightReshape, int TableFactor) : HlsKernel;
 
     public sealed class Conv2dLowering : HlsLowering
     {
@@ -20,6 +20,16 @@ namespace QuantGen.Hls.Lowerings
 
         /// <summary>One output channel's window: C / group x kh x kw.</summary>
         public override int ReduceDim(GraphNode node) => node.Weight!.ElementCount / node.Weight.Shape[0];
+
+        public override MacShape? Mac(GraphNode node, LayerRanges ranges, System.Func<TensorInfo, HlsTensor> tensor)
+        {
+            int[] ws = node.Weight!.Shape, os = node.Output.Shape, inShape = node.Inputs[0].Shape;
+            int k = ws[1] * ws[2] * ws[3];
+            IntRange xzp = ranges.Find("input-zp") ?? new IntRange(0, 0);
+            var window = new IntRange(System.Math.Min(xzp.Min, 0), System.Math.Max(xzp.Max, 0));
+            IntRange acc = AccumulatorBounds.PartialSums(node.Weight.IntData!, ws[0], node.Bias?.IntData, xzp);
+            return new MacShape(inShape[0] * os[2] * os[3], ws[0], k, window.Bits, tensor(node.Weight).Bits, acc.Bits, 1, inShape[1] * ws[2] * ws[3]);
+        }
 
         public override HlsLowered? Lower(HlsLayerContext c)
         {
@@ -49,8 +59,8 @@ namespace QuantGen.Hls.Lowerings
             var kernel = new Conv2dKernel(
                 inShape[0], inShape[1], inShape[2], inShape[3], cOut, os[2], os[3], kh, kw,
                 HlsLayerContext.WindowIndex("oh", cv.Strides[0], cv.Pads[0], "i"), HlsLayerContext.WindowIndex("ow", cv.Strides[1], cv.Pads[1], "j"),
-                cg, k, inShape[1] * kh * kw, cv.Group, winBase, k / reuse, (cOut + reuse - 1) / reuse, accType, xType, productType,
-                weight.Array, weight.Type, bias?.Array ?? string.Empty, CppFormat.Lit(cv.Clamp![0]), CppFormat.Lit(cv.Clamp[1]), t.Multipliers, t.Shifts);
+                cg, k, inShape[1] * kh * kw, cv.Group, winBase, (k + reuse - 1) / reuse, k % reuse != 0, (cOut + reuse - 1) / reuse, accType, xType, productType,
+                weight.Array, weight.Type, bias?.Array ?? string.Empty, CppFormat.Lit(cv.Clamp![0]), CppFormat.Lit(cv.Clamp[1]), t.Multipliers, t.Shifts, RomShape.Weights(cOut, k, reuse), RomShape.TableFactor(cOut, reuse));
             string kind = cv.Group == 1 ? string.Empty : cg == 1 ? $", depthwise (group {cv.Group})" : $", group {cv.Group}";
             string comment = $"{cv.Name}: Conv2d {Shape(inShape)} -> {Shape(os)}, kernel {kh}x{kw}, strides {cv.Strides[0]}x{cv.Strides[1]}, pads [{string.Join(", ", cv.Pads)}]{kind}, activation {cv.Activation.ToString().ToLowerInvariant()}, reuse factor {reuse}";
             long rom = ((long)cOut * k * weight.Bits) + (bias != null ? (long)cOut * bias.Bits : 0) + ((long)cOut * (32 + 6));
@@ -69,15 +79,15 @@ namespace QuantGen.Hls.Lowerings
                 return false;
             }
 
-            long unrolled = (long)cOut * (k / reuse);
+            long unrolled = (long)cOut * ((k + reuse - 1) / reuse);
             if (unrolled <= HlsPlanner.UnrollLimit)
             {
                 return true;
             }
 
-            var fit = Enumerable.Range(1, k).Where(d => k % d == 0 && (long)cOut * (k / d) <= HlsPlanner.UnrollLimit).ToList();
-            string fix = fit.Count > 0
-                ? $"raise its reuse factor (LayerReuseFactors \"{c.Spec.Name}={fit[0]}\"; divisors of {k} that fit: {string.Join(", ", fit)})"
+            int first = Enumerable.Range(1, k).FirstOrDefault(d => (long)cOut * ((k + d - 1) / d) <= HlsPlanner.UnrollLimit);
+            string fix = first > 0
+                ? $"raise its reuse factor (LayerReuseFactors \"{c.Spec.Name}={first}\"; any factor from {first} to {k} fits)"
                 : $"even reuse factor {k} leaves {cOut} multipliers, one per output channel: split the layer into convolutions of at most {HlsPlanner.UnrollLimit} output channels";
             c.Error(HlsErrors.LayerTooLarge, $"layer \"{c.Spec.Name}\" (Conv2d, {cOut} output channels x {k} window values) would unroll {unrolled} multipliers per cycle at reuse factor {reuse}, more than {HlsPlanner.UnrollLimit} (where Vivado HLS stops unrolling: XFORM 203-504); {fix}");
             return false;

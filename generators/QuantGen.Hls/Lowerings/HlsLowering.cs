@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Globalization;
 using QuantGen.Graph;
@@ -33,6 +34,9 @@ namespace QuantGen.Hls.Lowerings
 
         /// <summary>The inner (reduced) dimension the reuse factor divides; only called when <see cref="HasReuse"/>.</summary>
         public virtual int ReduceDim(GraphNode node) => 0;
+
+        /// <summary>The MAC shape the folding sizes (Dense, MatMul, Conv2d); null for layers without a reuse factor.</summary>
+        public virtual MacShape? Mac(GraphNode node, LayerRanges ranges, Func<TensorInfo, HlsTensor> tensor) => null;
 
         public abstract HlsLowered? Lower(HlsLayerContext layer);
 

@@ -13,7 +13,7 @@ namespace QuantGen.Hls.Lowerings
         /// </summary>
         public static HlsCost Of(int rows, int k, int n, int reuse, IntRange acc, long romBits, int gather = 0)
         {
-            int block = k / reuse, lanes = (n + reuse - 1) / reuse;
+            int block = (k + reuse - 1) / reuse, lanes = (n + reuse - 1) / reuse;
             int depth = 2 + gather + HlsPlanner.CeilLog2(block + 1) + HlsPlanner.RequantDepth;
             string what = gather == 0 ? "rows" : "pixels";
             string load = gather == 0 ? "2" : (2 + gather).ToString(CultureInfo.InvariantCulture);

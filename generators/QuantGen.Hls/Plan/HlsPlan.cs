@@ -8,6 +8,8 @@ namespace QuantGen.Hls.Plan
     /// </summary>
     public sealed record HlsModelPlan(
         string Name,
+        string InPort,
+        string OutPort,
         string Guard,
         string SpecFile,
         bool IoStream,
@@ -99,6 +101,8 @@ namespace QuantGen.Hls.Plan
         int Reuse,
         EquatableArray<HlsTypeDef> Types,
         HlsCost Cost,
+        HlsResources Resources,
+        string ReuseChoice,
         HlsKernel Kernel)
     {
         public long Multipliers => Cost.Multipliers;
@@ -122,7 +126,9 @@ namespace QuantGen.Hls.Plan
     }
 
     /// <summary>Model totals of the estimates.</summary>
-    public sealed record HlsEstimates(long LatencyCycles, long IiCycles, long Multipliers, long RomBits, long ClockPeriodPs, long LatencyNs, long ThroughputPerS);
+    public sealed record HlsEstimates(
+        long LatencyCycles, long IiCycles, long Multipliers, long RomBits, long ClockPeriodPs, long LatencyNs, long ThroughputPerS,
+        HlsResources Resources, string Device, string Board, HlsResources Available, HlsResources Percent, string Warning);
 
     /// <summary>The operator-specific part of a layer plan; one derived record per lowering.</summary>
     public abstract record HlsKernel;

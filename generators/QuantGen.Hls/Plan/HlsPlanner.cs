@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using QuantGen.Graph;
+using QuantGen.Hls.Devices;
 using QuantGen.Hls.Lowerings;
 using QuantGen.Model;
 using QuantGen.Naming;
@@ -54,6 +55,9 @@ namespace QuantGen.Hls.Plan
         {
             int before = diagnostics.Count;
             string modelIdent = scope.Get(PlanNames.ModelKey);
+
+            // Top-level ports: not "input"/"output", which are Verilog keywords and would be renamed in the RTL.
+            string inPort = scope.Get("port in", "x_in"), outPort = scope.Get("port out", "y_out");
             var lowerings = new Dictionary<GraphNode, HlsLowering>();
             foreach (GraphNode node in Graph.Nodes)
             {
@@ -74,6 +78,13 @@ namespace QuantGen.Hls.Plan
             }
 
             CheckReuseKnobs(lowerings);
+            FpgaDevice? device = FpgaDevice.Find(options.Part);
+            if (device == null)
+            {
+                Error(HlsErrors.InvalidPart, $"Part \"{options.Part}\" is not a device QuantGen has resource numbers for; known devices (a part number starts with one): {FpgaDevice.KnownList}", SourcePlace.None);
+                return null;
+            }
+
             foreach (GraphNode node in Graph.Nodes)
             {
                 foreach (TensorInfo t in node.Inputs)
@@ -122,13 +133,61 @@ namespace QuantGen.Hls.Plan
                 return null;
             }
 
+            // Folding: a dry run of every lowering (in layer order, so derived names are allocated as in the real run)
+            // gives the cost of the layers without a reuse factor; the MAC layers are sized from their shapes.
+            HlsResources fixedPart = HlsResources.Zero;
+            var folding = new List<FoldingLayer>();
+            var io = new Dictionary<GraphNode, HlsResources>();
+            foreach (GraphNode node in Graph.Nodes)
+            {
+                HlsLowering l = lowerings[node];
+                io[node] = IoResources(node);
+                fixedPart += io[node];
+                MacShape? mac = l.HasReuse ? l.Mac(node, plan.Layer(node).Ranges, t => tensors[t.Name]) : null;
+                if (mac != null)
+                {
+                    bool user = !options.AutoReuse || options.LayerReuse.ContainsKey(node.Layer.Name);
+                    folding.Add(new FoldingLayer(node.Layer.Name, mac, user ? options.ReuseFor(node.Layer.Name) : (int?)null, options.LayerReuse.ContainsKey(node.Layer.Name) ? "LayerReuseFactors" : "ReuseFactor"));
+                }
+
+                // A user's reuse factor is checked here (QG3012 before the fit); an automatic layer's dry run at R = 1 may
+                // fail the unroll rule, which the folding then respects.
+                var dryDiagnostics = new List<ModelDiagnostic>();
+                bool userMac = mac != null && (!options.AutoReuse || options.LayerReuse.ContainsKey(node.Layer.Name));
+                HlsLowered? dry = l.Lower(Context(node, userMac ? options.ReuseFor(node.Layer.Name) : 1, new List<HlsTable>(), dryDiagnostics));
+                if (mac == null || userMac)
+                {
+                    diagnostics.AddRange(dryDiagnostics);
+                }
+
+                if (mac == null && dry != null)
+                {
+                    fixedPart += ResourceModel.Other(dry.Cost, device);
+                }
+            }
+
+            if (diagnostics.Count != before)
+            {
+                return null;
+            }
+
+            (Dictionary<string, int> reuse, Dictionary<string, string> why) = Folding.Choose(folding, fixedPart, device, out string? fitError, out string? fitWarning);
+            if (fitError != null)
+            {
+                Error(HlsErrors.DoesNotFit, fitError, SourcePlace.None);
+                return null;
+            }
+
             var layers = new List<HlsLayerPlan>();
             var tables = new List<HlsTable>();
             foreach (GraphNode node in Graph.Nodes)
             {
                 // A layer that cannot be planned reports its diagnostic; the others still get planned so that one
                 // build names every layer to change.
-                HlsLayerPlan? layer = Layer(node, lowerings[node], tables);
+                HlsLowering l = lowerings[node];
+                MacShape? mac = folding.Where(f => f.Name == node.Layer.Name).Select(f => f.Shape).FirstOrDefault();
+                int r = reuse.TryGetValue(node.Layer.Name, out int chosen) ? chosen : 1;
+                HlsLayerPlan? layer = Layer(node, l, tables, r, why.TryGetValue(node.Layer.Name, out string? w) ? w : "no multipliers to reuse", device, mac, io[node]);
                 if (layer != null)
                 {
                     layers.Add(layer);
@@ -154,13 +213,13 @@ namespace QuantGen.Hls.Plan
                     HlsTensor v = tensors[t.Name];
                     if (!stream)
                     {
-                        args.Add(t.Name == Graph.Input.Name ? "input" : t.Name == Graph.Output.Name ? "output" : v.Array);
+                        args.Add(t.Name == Graph.Input.Name ? inPort : t.Name == Graph.Output.Name ? outPort : v.Array);
                     }
                     else
                     {
                         int k = seen.TryGetValue(t.Name, out int s) ? s : 0;
                         seen[t.Name] = k + 1;
-                        args.Add(t.Name == Graph.Input.Name && Readers(t.Name) == 1 ? "input" : StreamName(t.Name, k));
+                        args.Add(t.Name == Graph.Input.Name && Readers(t.Name) == 1 ? inPort : StreamName(t.Name, k));
                     }
                 }
 
@@ -171,7 +230,7 @@ namespace QuantGen.Hls.Plan
                     {
                         if (ot.Name == Graph.Output.Name)
                         {
-                            args.Add("output");
+                            args.Add(outPort);
                         }
                         else
                         {
@@ -190,7 +249,7 @@ namespace QuantGen.Hls.Plan
 
                         if (ot.Name == Graph.Output.Name)
                         {
-                            args.Add("output");
+                            args.Add(outPort);
                         }
                     }
                 }
@@ -212,6 +271,8 @@ namespace QuantGen.Hls.Plan
 
             return new HlsModelPlan(
                 modelIdent,
+                inPort,
+                outPort,
                 modelIdent.ToUpperInvariant(),
                 System.IO.Path.GetFileName(Graph.Spec.SourceFile),
                 stream,
@@ -227,7 +288,7 @@ namespace QuantGen.Hls.Plan
                 streams.ToEquatable(),
                 inputCopies.ToEquatable(),
                 calls.ToEquatable(),
-                Estimates(layers),
+                Estimates(layers, device, fitWarning),
                 Graph.Spec.Labels.ToEquatable());
         }
 
@@ -256,15 +317,15 @@ namespace QuantGen.Hls.Plan
 
             foreach (GraphNode node in Graph.Nodes)
             {
-                if (lowerings.TryGetValue(node, out HlsLowering? l) && l.HasReuse)
+                if (lowerings.TryGetValue(node, out HlsLowering? l) && l.HasReuse && (!options.AutoReuse || options.LayerReuse.ContainsKey(node.Layer.Name)))
                 {
+                    // Any factor up to K: when R does not divide K the last block of the MAC loop is padded.
                     int k = l.ReduceDim(node);
                     int r = options.ReuseFor(node.Layer.Name);
-                    if (r > k || k % r != 0)
+                    if (r > k)
                     {
-                        var valid = Enumerable.Range(1, k).Where(d => k % d == 0);
                         string source = options.LayerReuse.ContainsKey(node.Layer.Name) ? "LayerReuseFactors" : "ReuseFactor";
-                        Error(HlsErrors.ReuseFactorNotApplicable, $"{source} {r} does not fit layer \"{node.Layer.Name}\" ({node.Layer.Op}, inner dimension {k}): a reuse factor must divide it; valid: {string.Join(", ", valid)}", node.Layer.Place);
+                        Error(HlsErrors.ReuseFactorNotApplicable, $"{source} {r} does not fit layer \"{node.Layer.Name}\" ({node.Layer.Op}, inner dimension {k}): a reuse factor is at most the inner dimension; valid: 1 to {k}", node.Layer.Place);
                     }
                 }
             }
@@ -316,7 +377,50 @@ namespace QuantGen.Hls.Plan
                 constant ? t.IntData!.Select(v => (long)v).ToEquatable() : EquatableArray<long>.Empty);
         }
 
-        private HlsLayerPlan? Layer(GraphNode node, HlsLowering lowering, List<HlsTable> tables)
+        private HlsLayerContext Context(GraphNode node, int reuse, List<HlsTable> tables, List<ModelDiagnostic> sink)
+        {
+            var inputs = node.Inputs.Select(t => tensors[t.Name]).ToList();
+            var outputs = node.Outputs.Select(t => tensors[t.Name]).ToList();
+            HlsLowering lowering = registry.Find(node.Layer.Op)!;
+            var inputArgs = inputs.Select((v, i) => v.IsConstant ? v.Array : lowering.InputParam(i, inputs.Count)).ToList();
+            return new HlsLayerContext(node, scope.Get(PlanNames.LayerKey(node.Layer.Name)), inputs, outputs, inputArgs, plan.Layer(node).Ranges, options, reuse, scope, tensors, tables, sink, File);
+        }
+
+        /// <summary>What a layer's I/O costs: in io_stream its input and output buffers and one FIFO per stream it
+        /// writes (depth = the tensor, as emitted); in io_parallel its output registers (completely partitioned).</summary>
+        private HlsResources IoResources(GraphNode node)
+        {
+            HlsResources r = HlsResources.Zero;
+            bool stream = options.IoMode == IoMode.Stream;
+            if (stream)
+            {
+                foreach (TensorInfo t in node.Inputs.Where(t => t.Kind != TensorKind.Initializer))
+                {
+                    r += ResourceModel.Buffer((long)t.ElementCount * tensors[t.Name].Bits);
+                }
+            }
+
+            foreach (TensorInfo o in node.Outputs)
+            {
+                int bits = tensors[o.Name].Bits;
+                if (stream)
+                {
+                    r += ResourceModel.Buffer((long)o.ElementCount * bits);
+                    for (int k = 0; k < Math.Max(1, Readers(o.Name)); k++)
+                    {
+                        r += ResourceModel.Fifo(o.ElementCount, bits);
+                    }
+                }
+                else
+                {
+                    r += new HlsResources(0, 0, (long)o.ElementCount * bits, 0, 0, 0);
+                }
+            }
+
+            return r;
+        }
+
+        private HlsLayerPlan? Layer(GraphNode node, HlsLowering lowering, List<HlsTable> tables, int reuse, string reuseChoice, FpgaDevice device, MacShape? mac, HlsResources io)
         {
             LayerSpec spec = node.Layer;
             string fn = scope.Get(PlanNames.LayerKey(spec.Name));
@@ -360,8 +464,7 @@ namespace QuantGen.Hls.Plan
                 layerOutputs.Add(new HlsLayerOutput(p, o.Type, o.Count, outs.ToEquatable()));
             }
 
-            int reuse = lowering.HasReuse ? options.ReuseFor(spec.Name) : 1;
-            var context = new HlsLayerContext(node, fn, inputs, outputs, inputArgs, plan.Layer(node).Ranges, options, reuse, scope, tensors, tables, diagnostics, File);
+            HlsLayerContext context = Context(node, reuse, tables, diagnostics);
             HlsLowered? lowered = lowering.Lower(context);
             if (lowered == null)
             {
@@ -369,10 +472,11 @@ namespace QuantGen.Hls.Plan
             }
 
             HlsCost cost = lowered.Cost;
+            HlsResources resources = io + (mac != null ? ResourceModel.Mac(mac, reuse, device) : ResourceModel.Other(cost, device));
             if (stream)
             {
-                long io = inputs.Where(v => !v.IsConstant).Sum(v => (long)v.Count) + outputs.Sum(o => (long)o.Count);
-                cost = cost with { Latency = cost.Latency + io, Formula = cost.Formula + " + E_in + E_out (stream read and write)" };
+                long moved = inputs.Where(v => !v.IsConstant).Sum(v => (long)v.Count) + outputs.Sum(o => (long)o.Count);
+                cost = cost with { Latency = cost.Latency + moved, Formula = cost.Formula + " + E_in + E_out (stream read and write)" };
             }
 
             var streamParams = streamInputs.Select(s => "hls::stream<" + s.Type + ">& " + s.Name + "_in")
@@ -402,6 +506,8 @@ namespace QuantGen.Hls.Plan
                 lowered.Reuse,
                 context.Types.ToEquatable(),
                 cost,
+                resources,
+                reuseChoice,
                 lowered.Kernel);
         }
 
@@ -416,21 +522,29 @@ namespace QuantGen.Hls.Plan
             return b;
         }
 
-        private HlsEstimates Estimates(List<HlsLayerPlan> layers)
+        private HlsEstimates Estimates(List<HlsLayerPlan> layers, FpgaDevice device, string? warning)
         {
             long total = 0, worst = 0, mults = 0, rom = 0;
+            HlsResources used = HlsResources.Zero;
             foreach (HlsLayerPlan l in layers)
             {
                 total += l.Latency;
                 worst = Math.Max(worst, l.Latency);
                 mults += l.Multipliers;
                 rom += l.RomBits;
+                used += l.Resources;
             }
 
             long ii = options.IoMode == IoMode.Stream ? worst : total;
             long ps = options.ClockPeriodPs;
-            return new HlsEstimates(total, ii, mults, rom, ps, (total * ps) / 1000, ii == 0 ? 0 : 1000000000000L / (ii * ps));
+            var available = new HlsResources(device.Dsp, device.Lut, device.Ff, device.Bram18, device.Uram, 0);
+            var percent = new HlsResources(Percent(used.Dsp, device.Dsp), Percent(used.Lut, device.Lut), Percent(used.Ff, device.Ff), Percent(used.Bram18, device.Bram18), Percent(used.Uram, device.Uram), 0);
+            return new HlsEstimates(total, ii, mults, rom, ps, (total * ps) / 1000, ii == 0 ? 0 : 1000000000000L / (ii * ps),
+                used, device.Name, device.Board, available, percent, warning ?? string.Empty);
         }
+
+        /// <summary>Whole percent, rounded up (1 % as soon as anything is used); 0 of 0 is 0, anything of 0 is 999.</summary>
+        private static long Percent(long used, long available) => used == 0 ? 0 : available == 0 ? 999 : ((used * 100) + available - 1) / available;
 
         internal static string CppType(IntRange r) => (r.Min < 0 ? "qg_int<" : "qg_uint<") + r.Bits.ToString(CultureInfo.InvariantCulture) + ">";
     }

@@ -1,0 +1,104 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using QuantGen.Hls.Devices;
+
+namespace QuantGen.Hls.Plan
+{
+    /// <summary>One MAC layer the folding sizes: its shape, and the reuse factor a user fixed (null: the folding chooses).</summary>
+    internal sealed record FoldingLayer(string Name, MacShape Shape, int? UserReuse, string UserSource);
+
+    /// <summary>
+    /// Automatic folding: per-layer reuse factors chosen so the estimate stays within <see cref="ResourceModel.FitPercent"/>
+    /// percent of the part. Deterministic: start every automatic layer at the smallest R that keeps its unrolled MAC stage
+    /// within the unroll limit, then, while the design is over budget, raise the R of the automatic layer that uses the
+    /// most of the scarcest resource (ties: the earlier layer), shrinking its block (K / R products per output) by an
+    /// eighth at a time. User factors never change; when they alone cannot fit, that is an error.
+    /// </summary>
+    internal static class Folding
+    {
+        public static (Dictionary<string, int> Reuse, Dictionary<string, string> Why) Choose(
+            IReadOnlyList<FoldingLayer> layers, HlsResources fixedPart, FpgaDevice device, out string? error, out string? warning)
+        {
+            error = null;
+            warning = null;
+            var reuse = new Dictionary<string, int>(StringComparer.Ordinal);
+            var why = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (FoldingLayer l in layers)
+            {
+                if (l.UserReuse is int u)
+                {
+                    reuse[l.Name] = u;
+                    why[l.Name] = "user (" + l.UserSource + ")";
+                }
+                else
+                {
+                    int r = Enumerable.Range(1, l.Shape.K).FirstOrDefault(x => (long)l.Shape.N * ResourceModel.Ceil(l.Shape.K, x) <= HlsPlanner.UnrollLimit);
+                    reuse[l.Name] = r == 0 ? l.Shape.K : r;
+                    why[l.Name] = r > 1 ? $"auto: smallest R that unrolls at most {HlsPlanner.UnrollLimit} multipliers" : "auto: fully parallel fits";
+                }
+            }
+
+            for (int step = 0; step < 100000; step++)
+            {
+                HlsResources total = fixedPart;
+                foreach (FoldingLayer l in layers)
+                {
+                    total += ResourceModel.Mac(l.Shape, reuse[l.Name], device);
+                }
+
+                (double percent, string resource) = ResourceModel.Utilization(total, device);
+                if (percent <= ResourceModel.FitPercent)
+                {
+                    return (reuse, why);
+                }
+
+                FoldingLayer? pick = null;
+                long most = -1;
+                foreach (FoldingLayer l in layers.Where(l => l.UserReuse == null && reuse[l.Name] < l.Shape.K))
+                {
+                    long use = Of(ResourceModel.Mac(l.Shape, reuse[l.Name], device), resource);
+                    if (use > most)
+                    {
+                        (pick, most) = (l, use);
+                    }
+                }
+
+                if (pick == null || most <= 0)
+                {
+                    string users = string.Join(", ", layers.Where(l => l.UserReuse != null).Select(l => l.Name + "=" + reuse[l.Name]));
+                    string share = $"the design needs {Math.Floor(percent).ToString(CultureInfo.InvariantCulture)} % of the {resource} of {device.Name} ({device.Board}) by the estimate";
+                    string fix = users.Length > 0 ? $"raise the user's reuse factors ({users}) or leave them to the automatic folding" : "every reuse factor is at its maximum: use a larger part";
+                    if (percent > 100)
+                    {
+                        error = share + "; " + fix;
+                    }
+                    else
+                    {
+                        warning = share + $", more than {ResourceModel.FitPercent} %: {fix}";
+                    }
+
+                    return (reuse, why);
+                }
+
+                long block = ResourceModel.Ceil(pick.Shape.K, reuse[pick.Name]);
+                long next = Math.Max(1, Math.Min(block - 1, block * 7 / 8));
+                reuse[pick.Name] = (int)ResourceModel.Ceil(pick.Shape.K, next);
+                why[pick.Name] = $"auto: raised until the design fits {device.Name} within {ResourceModel.FitPercent} % ({resource} was the scarcest resource)";
+            }
+
+            error = "the automatic folding did not converge";
+            return (reuse, why);
+        }
+
+        private static long Of(HlsResources r, string resource) => resource switch
+        {
+            "DSP" => r.Dsp,
+            "LUT" => r.Lut,
+            "FF" => r.Ff,
+            "BRAM18" => r.Bram18,
+            _ => r.Uram,
+        };
+    }
+}

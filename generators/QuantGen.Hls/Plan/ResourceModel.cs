@@ -1,0 +1,117 @@
+using System;
+using QuantGen.Hls.Devices;
+
+namespace QuantGen.Hls.Plan
+{
+    /// <summary>Estimated resources of a layer or a model (docs/hls.md section 4).</summary>
+    public sealed record HlsResources(long Dsp, long Lut, long Ff, long Bram18, long Uram, long FifoBits)
+    {
+        public static HlsResources Zero { get; } = new HlsResources(0, 0, 0, 0, 0, 0);
+
+        public static HlsResources operator +(HlsResources a, HlsResources b) =>
+            new HlsResources(a.Dsp + b.Dsp, a.Lut + b.Lut, a.Ff + b.Ff, a.Bram18 + b.Bram18, a.Uram + b.Uram, a.FifoBits + b.FifoBits);
+    }
+
+    /// <summary>The shape of a multiply-accumulate layer, all the folding needs: rows x (N outputs of K products), operand widths.</summary>
+    public sealed record MacShape(int Rows, int N, int K, int XBits, int WBits, int AccBits, int Gather, int WindowValues);
+
+    /// <summary>
+    /// First-order resource formulas, no synthesis. Products whose operands are both at most <see cref="LutProductBits"/>
+    /// bits wide are counted in LUTs (Vivado maps such narrow products to fabric, as hls4ml's measurements show below
+    /// about 10 bits); wider ones take ceil(wa / DspA) x ceil(wb / 18) DSP slices.
+    /// </summary>
+    public static class ResourceModel
+    {
+        /// <summary>Auto-folding keeps every resource at or below this share of the part; above it the report warns.</summary>
+        public const int FitPercent = 80;
+
+        public const int LutProductBits = 10;
+
+        /// <summary>Below this depth a ROM stays in LUTs (distributed ROM, 64 bits per LUT6); at or above it, block RAM.</summary>
+        public const int BramMinDepth = 64;
+
+        public const int Bram18Bits = 18 * 1024;
+
+        /// <summary>One product of a <paramref name="wa"/>-bit and a <paramref name="wb"/>-bit operand: (DSP, LUT).</summary>
+        public static (long Dsp, long Lut) Product(int wa, int wb, FpgaDevice d)
+        {
+            if (wa <= LutProductBits && wb <= LutProductBits)
+            {
+                return (0, ((wa * wb) + 1) / 2);
+            }
+
+            int big = Math.Max(wa, wb), small = Math.Min(wa, wb);
+            return (Ceil(big, d.DspA) * Ceil(small, 18), 0);
+        }
+
+        /// <summary>A MAC layer at reuse factor <paramref name="r"/> (any R up to K: the last block is padded).</summary>
+        public static HlsResources Mac(MacShape m, int r, FpgaDevice d)
+        {
+            long block = Ceil(m.K, r), products = m.N * block, lanes = Ceil(m.N, r);
+            (long pDsp, long pLut) = Product(m.XBits, m.WBits, d);
+            (long qDsp, long qLut) = Product(32, m.AccBits, d);   // requantizer: 32-bit multiplier x accumulator
+            long dsp = (products * pDsp) + (lanes * qDsp);
+            long lut = (products * (pLut + m.AccBits)) + (lanes * (qLut + 64)) + 200;
+            long ff = ((long)m.N * m.AccBits) + (products * (m.XBits + m.WBits)) + (lanes * 96) + ((long)m.WindowValues * m.XBits);
+
+            // Weights: N x block banks of depth R, reshaped to one read of N x block values per cycle.
+            long width = products * m.WBits, bram = 0;
+            if (r >= BramMinDepth)
+            {
+                bram = Ceil(width, 36) * Ceil(r, 512);
+            }
+            else
+            {
+                lut += Ceil((long)m.N * m.K * m.WBits, 64);
+            }
+
+            lut += Ceil((long)m.N * (32 + 6 + 32), 64);   // per-channel multiplier, shift and bias
+            return new HlsResources(dsp, lut, ff, bram, 0, 0);
+        }
+
+        /// <summary>A layer without a reuse factor: its dyadic multipliers (32 x 18 bits), dividers (64/32, pipelined) and control.</summary>
+        public static HlsResources Other(HlsCost cost, FpgaDevice d)
+        {
+            (long qDsp, long qLut) = Product(32, 18, d);
+            long lut = 150 + (cost.Multipliers * (qLut + 64)) + (cost.Dividers * 2400L) + Ceil(cost.RomBits, 64);
+            long ff = 150 + (cost.Multipliers * 96) + (cost.Dividers * 4200L);
+            return new HlsResources(cost.Multipliers * qDsp, lut, ff, 0, 0, 0);
+        }
+
+        /// <summary>An array of <paramref name="bits"/> bits in memory: block RAM above 1 Kbit, registers below.</summary>
+        public static HlsResources Buffer(long bits) =>
+            bits > 1024 ? new HlsResources(0, 0, 0, Ceil(bits, Bram18Bits), 0, 0) : new HlsResources(0, 0, bits, 0, 0, 0);
+
+        /// <summary>A FIFO of <paramref name="depth"/> x <paramref name="width"/>: SRL LUTs up to 1 Kbit, block RAM beyond.</summary>
+        public static HlsResources Fifo(long depth, int width)
+        {
+            long bits = depth * width;
+            return bits > 1024
+                ? new HlsResources(0, 0, 0, Ceil(bits, Bram18Bits), 0, bits)
+                : new HlsResources(0, Ceil(bits, 32), width * 2L, 0, 0, bits);
+        }
+
+        /// <summary>The largest share of the part any resource takes, in percent, and which resource.</summary>
+        public static (double Percent, string Resource) Utilization(HlsResources r, FpgaDevice d)
+        {
+            (double, string)[] shares =
+            {
+                (Share(r.Dsp, d.Dsp), "DSP"), (Share(r.Lut, d.Lut), "LUT"), (Share(r.Ff, d.Ff), "FF"), (Share(r.Bram18, d.Bram18), "BRAM18"), (Share(r.Uram, d.Uram), "URAM"),
+            };
+            (double p, string what) = shares[0];
+            foreach ((double q, string w) in shares)
+            {
+                if (q > p)
+                {
+                    (p, what) = (q, w);
+                }
+            }
+
+            return (p, what);
+        }
+
+        private static double Share(long used, int available) => used == 0 ? 0 : available == 0 ? double.PositiveInfinity : 100.0 * used / available;
+
+        public static long Ceil(long a, long b) => (a + b - 1) / b;
+    }
+}
