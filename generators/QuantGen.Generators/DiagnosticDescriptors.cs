@@ -57,6 +57,10 @@ namespace QuantGen.Generators
             "QG2012", "Operator has no lowering for a backend", "Layer \"{0}\" ({1}) has no {2} lowering in this version of QuantGen; remove the layer, replace it with supported operators, or drop the {2} backend",
             Category, DiagnosticSeverity.Error, true);
 
+        public static readonly DiagnosticDescriptor WeightsTooLarge = new DiagnosticDescriptor(
+            "QG2014", "Weights cannot be compiled", "Model class \"{0}\" needs {1} bytes of weights that are not stored as they are in the .safetensors file (lookup tables, repacked convolution weights); the limit for such data is {2} bytes",
+            Category, DiagnosticSeverity.Error, true);
+
         public static readonly DiagnosticDescriptor InternalError = new DiagnosticDescriptor(
             "QG2099", "Generator failure", "QuantGen could not generate code for \"{0}\": {1}; please report this with the model file",
             Category, DiagnosticSeverity.Error, true);

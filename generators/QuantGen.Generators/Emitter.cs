@@ -29,12 +29,12 @@ namespace QuantGen.Generators
         /// <summary>Test seam: lets the driver tests prove that an unexpected exception becomes QG2099.</summary>
         internal static Action<EmitRequest>? FaultInjection { get; set; }
 
-        public static EmitResult EmitSafely(EmitRequest request, CancellationToken ct, bool gpu = false)
+        public static EmitResult EmitSafely(EmitRequest request, CancellationToken ct, bool gpu = false, bool embedded = false)
         {
             try
             {
                 FaultInjection?.Invoke(request);
-                return Emit(request, ct, gpu);
+                return Emit(request, ct, gpu, embedded);
             }
             catch (Exception e) when (!(e is OperationCanceledException))
             {
@@ -43,7 +43,7 @@ namespace QuantGen.Generators
             }
         }
 
-        private static EmitResult Emit(EmitRequest request, CancellationToken ct, bool gpu)
+        private static EmitResult Emit(EmitRequest request, CancellationToken ct, bool gpu, bool embedded)
         {
             ClassModel model = request.Model;
             var diagnostics = new List<DiagnosticInfo>(model.Diagnostics);
@@ -59,17 +59,13 @@ namespace QuantGen.Generators
             string weightsPath = request.WeightsPath ?? string.Empty;
             if (request.Weights != null)
             {
-                string text = request.Weights.Text;
-                int newline = text.IndexOf('\n');
-                try
-                {
-                    weights = Convert.FromBase64String(newline < 0 ? string.Empty : text.Substring(newline + 1).Replace("\n", string.Empty).Replace("\r", string.Empty));
-                }
-                catch (FormatException)
+                if (request.Weights.Bytes == null)
                 {
                     diagnostics.Add(new DiagnosticInfo(DiagnosticDescriptors.ForModelError(ModelErrors.MalformedWeights), model.ModelPathLocation, $"{request.Weights.Path}: the encoded weights are not valid base64; rebuild to re-encode {weightsPath}"));
                     return Fail();
                 }
+
+                weights = request.Weights.Bytes;
             }
 
             ct.ThrowIfCancellationRequested();
@@ -119,7 +115,14 @@ namespace QuantGen.Generators
             ModelPlan plan = ModelPlan.Create(graph, ranges);
             string hash = request.Weights?.Sha256 ?? string.Empty;
             var missing = new List<MissingLowering>();
-            CpuOutput cpu = CpuBackend.Emit(model.Target, plan, hash, CpuRegistry);
+            var placement = new WeightsPlacement(model.Name, graph, weights, hash, embedded);
+            CpuOutput cpu = CpuBackend.Emit(model.Target, plan, hash, CpuRegistry, placement.Initializer);
+            if (placement.LiteralBytes > WeightsPlacement.MaxLiteralBytes)
+            {
+                diagnostics.Add(new DiagnosticInfo(DiagnosticDescriptors.WeightsTooLarge, model.ModelPathLocation, model.Name, placement.LiteralBytes.ToString(System.Globalization.CultureInfo.InvariantCulture), WeightsPlacement.MaxLiteralBytes.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+                return Fail();
+            }
+
             missing.AddRange(cpu.Missing);
             SourceFile? gpuFile = null;
             if (gpu)

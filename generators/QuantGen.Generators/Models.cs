@@ -213,13 +213,31 @@ namespace QuantGen.Generators
             Sha256 = sha256;
         }
 
+        /// <summary>Decoded weights: <paramref name="sha256"/> is the SHA-256 of <paramref name="bytes"/> (null when the text was
+        /// not valid base64), <paramref name="original"/> the path of the .safetensors file.</summary>
+        public ModelFile(string path, string sha256, byte[]? bytes, string? original)
+        {
+            Path = path;
+            Text = string.Empty;
+            Sha256 = sha256;
+            Bytes = bytes;
+            Original = original;
+            IsWeights = true;
+        }
+
+        public bool IsWeights { get; }
+
+        public byte[]? Bytes { get; }
+
+        public string? Original { get; }
+
         public string Path { get; }
 
         public string Text { get; }
 
         public string Sha256 { get; }
 
-        public bool Equals(ModelFile? o) => o != null && Path == o.Path && Sha256 == o.Sha256;
+        public bool Equals(ModelFile? o) => o != null && Path == o.Path && Sha256 == o.Sha256 && Original == o.Original && IsWeights == o.IsWeights;
 
         public override bool Equals(object? obj) => Equals(obj as ModelFile);
 
