@@ -48,7 +48,7 @@ namespace QuantGen.Generators
             ClassModel model = request.Model;
             var diagnostics = new List<DiagnosticInfo>(model.Diagnostics);
             diagnostics.AddRange(request.Diagnostics);
-            EmitResult Fail() => new EmitResult(EquatableArray<GeneratedFile>.Empty, new EquatableArray<DiagnosticInfo>(diagnostics));
+            EmitResult Fail() => new EmitResult(Stub(model), new EquatableArray<DiagnosticInfo>(diagnostics));
             if (diagnostics.Count > 0 || (request.Spec == null && (model.Declared == null || request.Weights == null)))
             {
                 return Fail();
@@ -144,6 +144,35 @@ namespace QuantGen.Generators
             }
 
             return new EmitResult(new EquatableArray<GeneratedFile>(files), EquatableArray<DiagnosticInfo>.Empty, cpu.Plan.Library);
+        }
+
+        /// <summary>
+        /// After a QG error in the model (not in the class itself): the usual API surface with members that throw, so the
+        /// error is the only one and the user's calls do not cascade into CS1061/CS0117.
+        /// </summary>
+        private static EquatableArray<GeneratedFile> Stub(ClassModel model)
+        {
+            if (model.ModelPath.Length == 0 || model.Diagnostics.Any(d => d.Descriptor.DefaultSeverity == DiagnosticSeverity.Error))
+            {
+                return EquatableArray<GeneratedFile>.Empty;
+            }
+
+            const string Throw = "throw new global::System.InvalidOperationException(\"QuantGen could not compile this model; see the QG error of the build.\")";
+            string members = string.Join("\n", new[]
+            {
+                "/// <summary>Not generated: the model has a QG error (see the build output).</summary>",
+                "public static global::QuantGen.ModelInfo Info => " + Throw + ";",
+                "public const int InputLength = 0, OutputLength = 0, InputMin = 0, InputMax = 0;",
+                "public static string SimdPath => " + Throw + ";",
+                "public void Infer(ReadOnlySpan<sbyte> input, Span<sbyte> output) => " + Throw + ";",
+                "public void Infer(ReadOnlySpan<sbyte> inputs, Span<sbyte> outputs, int batchSize) => " + Throw + ";",
+                "public void InferParallel(ReadOnlyMemory<sbyte> inputs, Memory<sbyte> outputs, int batchSize, int maxDegreeOfParallelism = 0) => " + Throw + ";",
+                "public static void QuantizeInput(ReadOnlySpan<float> input, Span<sbyte> quantized) => " + Throw + ";",
+                "public static void DequantizeOutput(ReadOnlySpan<sbyte> output, Span<float> real) => " + Throw + ";",
+                "public int Predict(ReadOnlySpan<float> input) => " + Throw + ";",
+            });
+            string text = SourceWriter.ClassFile(model.Target, "API surface only: the model could not be compiled", string.Empty, new[] { "System" }, members);
+            return new EquatableArray<GeneratedFile>(new[] { new GeneratedFile(model.Target.HintBase + ".QuantGen.Stub.g.cs", text) });
         }
 
         private static void CheckOverrides(ClassModel model, ModelGraph graph, List<DiagnosticInfo> diagnostics)

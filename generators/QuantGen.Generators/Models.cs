@@ -108,6 +108,19 @@ namespace QuantGen.Generators
 
         public Diagnostic ToDiagnostic() => Diagnostic.Create(Descriptor, Location?.ToLocation() ?? Microsoft.CodeAnalysis.Location.None, Args.Cast<object>().ToArray());
 
+        /// <summary>With a location in one of <paramref name="compilation"/>'s syntax trees: a SourceFile location in that tree.</summary>
+        public Diagnostic ToDiagnostic(Compilation compilation)
+        {
+            Location location = Microsoft.CodeAnalysis.Location.None;
+            if (Location != null)
+            {
+                SyntaxTree? tree = compilation.SyntaxTrees.FirstOrDefault(t => t.FilePath == Location.FilePath);
+                location = tree != null && Location.Span.End <= tree.Length ? Microsoft.CodeAnalysis.Location.Create(tree, Location.Span) : Location.ToLocation();
+            }
+
+            return Diagnostic.Create(Descriptor, location, Args.Cast<object>().ToArray());
+        }
+
         public bool Equals(DiagnosticInfo? other) =>
             other != null && Descriptor.Id == other.Descriptor.Id && Equals(Location, other.Location) && Args.Equals(other.Args);
 

@@ -33,7 +33,7 @@ namespace QuantGen.Generators
             IncrementalValuesProvider<ClassModel> classes = context.SyntaxProvider
                 .ForAttributeWithMetadataName(
                     Parser.QuantizedModelAttribute,
-                    static (node, _) => node is Microsoft.CodeAnalysis.CSharp.Syntax.ClassDeclarationSyntax,
+                    static (node, _) => node is Microsoft.CodeAnalysis.CSharp.Syntax.ClassDeclarationSyntax || node is Microsoft.CodeAnalysis.CSharp.Syntax.RecordDeclarationSyntax,
                     Parser.Parse)
                 .WithTrackingName(TrackingNames.Classes);
 
@@ -85,13 +85,21 @@ namespace QuantGen.Generators
                 }
             });
 
+            // Diagnostics are reported against the compilation's own syntax trees, so a location in C# is a SourceFile
+            // location (squiggles, #pragma warning disable, .editorconfig severities); only this cheap step reruns per edit.
+            IncrementalValuesProvider<EquatableArray<DiagnosticInfo>> diagnostics = results
+                .Select(static (r, _) => r.Diagnostics)
+                .Where(static d => d.Count > 0);
+            context.RegisterSourceOutput(diagnostics.Combine(context.CompilationProvider), static (spc, pair) =>
+            {
+                foreach (DiagnosticInfo d in pair.Left)
+                {
+                    spc.ReportDiagnostic(d.ToDiagnostic(pair.Right));
+                }
+            });
+
             context.RegisterSourceOutput(results, static (spc, result) =>
             {
-                foreach (DiagnosticInfo d in result.Diagnostics)
-                {
-                    spc.ReportDiagnostic(d.ToDiagnostic());
-                }
-
                 foreach (GeneratedFile f in result.Files)
                 {
                     spc.AddSource(f.HintName, SourceText.From(f.Text, Encoding.UTF8));
