@@ -26,7 +26,11 @@ namespace QuantGen.Cpu
     {
         public static CpuOutput Emit(CSharpTarget target, ModelPlan model, string weightsHash) => Emit(target, model, weightsHash, CpuLowering.Registry);
 
-        public static CpuOutput Emit(CSharpTarget target, ModelPlan model, string weightsHash, QuantGen.Operators.LoweringRegistry<CpuLowering> registry)
+        public static CpuOutput Emit(CSharpTarget target, ModelPlan model, string weightsHash, QuantGen.Operators.LoweringRegistry<CpuLowering> registry) =>
+            Emit(target, model, weightsHash, registry, null);
+
+        /// <summary><paramref name="blobInitializer"/>: where the weight blob comes from (null: a base64 literal).</summary>
+        public static CpuOutput Emit(CSharpTarget target, ModelPlan model, string weightsHash, QuantGen.Operators.LoweringRegistry<CpuLowering> registry, BlobInitializer? blobInitializer)
         {
             var missing = new List<MissingLowering>();
             CpuPlan? plan = CpuPlan.Create(model, registry, missing);
@@ -35,7 +39,7 @@ namespace QuantGen.Cpu
                 return new CpuOutput(null, new SourceFile[0], missing);
             }
 
-            return new CpuOutput(plan, new List<SourceFile>(new CpuEmitter(target, plan, weightsHash).Emit()), missing);
+            return new CpuOutput(plan, new List<SourceFile>(new CpuEmitter(target, plan, weightsHash) { BlobInitializer = blobInitializer }.Emit()), missing);
         }
     }
 }

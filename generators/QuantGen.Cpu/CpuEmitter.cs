@@ -24,6 +24,7 @@ namespace QuantGen.Cpu
         private readonly RangeReport ranges;
         private readonly string weightsHash;
         private readonly List<byte> blob = new List<byte>();
+        private readonly List<BlobSegment> blobSegments = new List<BlobSegment>();
         private readonly SourceWriter statics = new SourceWriter();
         private readonly List<string> fields = new List<string>();
 
@@ -40,6 +41,9 @@ namespace QuantGen.Cpu
         }
 
         internal CpuPlan Plan => plan;
+
+        /// <summary>Where the weight blob comes from (null: a base64 literal); see <see cref="BlobInitializer"/>.</summary>
+        internal BlobInitializer? BlobInitializer { get; set; }
 
         internal static string I(long v) => CSharp.I(v);
 
@@ -296,7 +300,8 @@ namespace QuantGen.Cpu
             }
 
             w.Line("// Weights of all layers in the kernels' layout (int8 rows padded to 64 bytes; int32 little-endian sections).");
-            w.Line($"private static readonly byte[] s_blob = Convert.FromBase64String(\"{Convert.ToBase64String(blob.ToArray())}\");");
+            string? initializer = BlobInitializer?.Invoke(blob.ToArray(), blobSegments);
+            w.Line(initializer != null ? $"private static readonly byte[] s_blob = {initializer};" : $"private static readonly byte[] s_blob = Convert.FromBase64String(\"{Convert.ToBase64String(blob.ToArray())}\");");
             foreach (string line in statics.ToString().TrimEnd('\n').Split('\n'))
             {
                 w.Line(line);
@@ -398,6 +403,7 @@ namespace QuantGen.Cpu
             }
 
             int offset = blob.Count;
+            blobSegments.Add(new BlobSegment(BlobSegmentKind.Rows, offset, n * kp, w, n, k, kp));
             for (int o = 0; o < n; o++)
             {
                 for (int j = 0; j < kp; j++)
@@ -518,6 +524,7 @@ namespace QuantGen.Cpu
 
             int offset = blob.Count;
             int kQuads = (k + 3) / 4;
+            blobSegments.Add(new BlobSegment(BlobSegmentKind.Quads, offset, kQuads * np8 * 4, w, n, k, np8));
             for (int q = 0; q < kQuads; q++)
             {
                 for (int o = 0; o < np8; o++)
@@ -557,6 +564,7 @@ namespace QuantGen.Cpu
             }
 
             int offset = blob.Count;
+            blobSegments.Add(new BlobSegment(BlobSegmentKind.Ints, offset, values.Length * 4, values, values.Length, 0, 0));
             foreach (int v in values)
             {
                 blob.Add((byte)v);

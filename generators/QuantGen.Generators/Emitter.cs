@@ -29,12 +29,12 @@ namespace QuantGen.Generators
         /// <summary>Test seam: lets the driver tests prove that an unexpected exception becomes QG2099.</summary>
         internal static Action<EmitRequest>? FaultInjection { get; set; }
 
-        public static EmitResult EmitSafely(EmitRequest request, CancellationToken ct, bool gpu = false)
+        public static EmitResult EmitSafely(EmitRequest request, CancellationToken ct, bool gpu = false, bool embedded = false)
         {
             try
             {
                 FaultInjection?.Invoke(request);
-                return Emit(request, ct, gpu);
+                return Emit(request, ct, gpu, embedded);
             }
             catch (Exception e) when (!(e is OperationCanceledException))
             {
@@ -43,12 +43,12 @@ namespace QuantGen.Generators
             }
         }
 
-        private static EmitResult Emit(EmitRequest request, CancellationToken ct, bool gpu)
+        private static EmitResult Emit(EmitRequest request, CancellationToken ct, bool gpu, bool embedded)
         {
             ClassModel model = request.Model;
             var diagnostics = new List<DiagnosticInfo>(model.Diagnostics);
             diagnostics.AddRange(request.Diagnostics);
-            EmitResult Fail() => new EmitResult(EquatableArray<GeneratedFile>.Empty, new EquatableArray<DiagnosticInfo>(diagnostics));
+            EmitResult Fail() => new EmitResult(Stub(model), new EquatableArray<DiagnosticInfo>(diagnostics));
             if (diagnostics.Count > 0 || (request.Spec == null && (model.Declared == null || request.Weights == null)))
             {
                 return Fail();
@@ -59,17 +59,13 @@ namespace QuantGen.Generators
             string weightsPath = request.WeightsPath ?? string.Empty;
             if (request.Weights != null)
             {
-                string text = request.Weights.Text;
-                int newline = text.IndexOf('\n');
-                try
-                {
-                    weights = Convert.FromBase64String(newline < 0 ? string.Empty : text.Substring(newline + 1).Replace("\n", string.Empty).Replace("\r", string.Empty));
-                }
-                catch (FormatException)
+                if (request.Weights.Bytes == null)
                 {
                     diagnostics.Add(new DiagnosticInfo(DiagnosticDescriptors.ForModelError(ModelErrors.MalformedWeights), model.ModelPathLocation, $"{request.Weights.Path}: the encoded weights are not valid base64; rebuild to re-encode {weightsPath}"));
                     return Fail();
                 }
+
+                weights = request.Weights.Bytes;
             }
 
             ct.ThrowIfCancellationRequested();
@@ -119,7 +115,14 @@ namespace QuantGen.Generators
             ModelPlan plan = ModelPlan.Create(graph, ranges);
             string hash = request.Weights?.Sha256 ?? string.Empty;
             var missing = new List<MissingLowering>();
-            CpuOutput cpu = CpuBackend.Emit(model.Target, plan, hash, CpuRegistry);
+            var placement = new WeightsPlacement(model.Name, graph, weights, hash, embedded);
+            CpuOutput cpu = CpuBackend.Emit(model.Target, plan, hash, CpuRegistry, placement.Initializer);
+            if (placement.LiteralBytes > WeightsPlacement.MaxLiteralBytes)
+            {
+                diagnostics.Add(new DiagnosticInfo(DiagnosticDescriptors.WeightsTooLarge, model.ModelPathLocation, model.Name, placement.LiteralBytes.ToString(System.Globalization.CultureInfo.InvariantCulture), WeightsPlacement.MaxLiteralBytes.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+                return Fail();
+            }
+
             missing.AddRange(cpu.Missing);
             SourceFile? gpuFile = null;
             if (gpu)
@@ -141,6 +144,35 @@ namespace QuantGen.Generators
             }
 
             return new EmitResult(new EquatableArray<GeneratedFile>(files), EquatableArray<DiagnosticInfo>.Empty, cpu.Plan.Library);
+        }
+
+        /// <summary>
+        /// After a QG error in the model (not in the class itself): the usual API surface with members that throw, so the
+        /// error is the only one and the user's calls do not cascade into CS1061/CS0117.
+        /// </summary>
+        private static EquatableArray<GeneratedFile> Stub(ClassModel model)
+        {
+            if (model.ModelPath.Length == 0 || model.Diagnostics.Any(d => d.Descriptor.DefaultSeverity == DiagnosticSeverity.Error))
+            {
+                return EquatableArray<GeneratedFile>.Empty;
+            }
+
+            const string Throw = "throw new global::System.InvalidOperationException(\"QuantGen could not compile this model; see the QG error of the build.\")";
+            string members = string.Join("\n", new[]
+            {
+                "/// <summary>Not generated: the model has a QG error (see the build output).</summary>",
+                "public static global::QuantGen.ModelInfo Info => " + Throw + ";",
+                "public const int InputLength = 0, OutputLength = 0, InputMin = 0, InputMax = 0;",
+                "public static string SimdPath => " + Throw + ";",
+                "public void Infer(ReadOnlySpan<sbyte> input, Span<sbyte> output) => " + Throw + ";",
+                "public void Infer(ReadOnlySpan<sbyte> inputs, Span<sbyte> outputs, int batchSize) => " + Throw + ";",
+                "public void InferParallel(ReadOnlyMemory<sbyte> inputs, Memory<sbyte> outputs, int batchSize, int maxDegreeOfParallelism = 0) => " + Throw + ";",
+                "public static void QuantizeInput(ReadOnlySpan<float> input, Span<sbyte> quantized) => " + Throw + ";",
+                "public static void DequantizeOutput(ReadOnlySpan<sbyte> output, Span<float> real) => " + Throw + ";",
+                "public int Predict(ReadOnlySpan<float> input) => " + Throw + ";",
+            });
+            string text = SourceWriter.ClassFile(model.Target, "API surface only: the model could not be compiled", string.Empty, new[] { "System" }, members);
+            return new EquatableArray<GeneratedFile>(new[] { new GeneratedFile(model.Target.HintBase + ".QuantGen.Stub.g.cs", text) });
         }
 
         private static void CheckOverrides(ClassModel model, ModelGraph graph, List<DiagnosticInfo> diagnostics)

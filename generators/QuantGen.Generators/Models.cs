@@ -108,6 +108,19 @@ namespace QuantGen.Generators
 
         public Diagnostic ToDiagnostic() => Diagnostic.Create(Descriptor, Location?.ToLocation() ?? Microsoft.CodeAnalysis.Location.None, Args.Cast<object>().ToArray());
 
+        /// <summary>With a location in one of <paramref name="compilation"/>'s syntax trees: a SourceFile location in that tree.</summary>
+        public Diagnostic ToDiagnostic(Compilation compilation)
+        {
+            Location location = Microsoft.CodeAnalysis.Location.None;
+            if (Location != null)
+            {
+                SyntaxTree? tree = compilation.SyntaxTrees.FirstOrDefault(t => t.FilePath == Location.FilePath);
+                location = tree != null && Location.Span.End <= tree.Length ? Microsoft.CodeAnalysis.Location.Create(tree, Location.Span) : Location.ToLocation();
+            }
+
+            return Diagnostic.Create(Descriptor, location, Args.Cast<object>().ToArray());
+        }
+
         public bool Equals(DiagnosticInfo? other) =>
             other != null && Descriptor.Id == other.Descriptor.Id && Equals(Location, other.Location) && Args.Equals(other.Args);
 
@@ -213,13 +226,31 @@ namespace QuantGen.Generators
             Sha256 = sha256;
         }
 
+        /// <summary>Decoded weights: <paramref name="sha256"/> is the SHA-256 of <paramref name="bytes"/> (null when the text was
+        /// not valid base64), <paramref name="original"/> the path of the .safetensors file.</summary>
+        public ModelFile(string path, string sha256, byte[]? bytes, string? original)
+        {
+            Path = path;
+            Text = string.Empty;
+            Sha256 = sha256;
+            Bytes = bytes;
+            Original = original;
+            IsWeights = true;
+        }
+
+        public bool IsWeights { get; }
+
+        public byte[]? Bytes { get; }
+
+        public string? Original { get; }
+
         public string Path { get; }
 
         public string Text { get; }
 
         public string Sha256 { get; }
 
-        public bool Equals(ModelFile? o) => o != null && Path == o.Path && Sha256 == o.Sha256;
+        public bool Equals(ModelFile? o) => o != null && Path == o.Path && Sha256 == o.Sha256 && Original == o.Original && IsWeights == o.IsWeights;
 
         public override bool Equals(object? obj) => Equals(obj as ModelFile);
 

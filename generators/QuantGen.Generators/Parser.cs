@@ -16,9 +16,23 @@ namespace QuantGen.Generators
         public static ClassModel Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
         {
             var symbol = (INamedTypeSymbol)context.TargetSymbol;
-            var syntax = (ClassDeclarationSyntax)context.TargetNode;
             var diagnostics = new List<DiagnosticInfo>();
+            string sourceFile = context.TargetNode.SyntaxTree.FilePath;
+            if (context.TargetNode is RecordDeclarationSyntax record)
+            {
+                // Records used to be ignored silently: say so, and emit nothing.
+                LocationInfo? recordLocation = LocationInfo.From(record.Identifier.GetLocation());
+                diagnostics.Add(new DiagnosticInfo(DiagnosticDescriptors.RecordNotSupported, recordLocation, symbol.Name));
+                return new ClassModel(symbol.ContainingNamespace?.IsGlobalNamespace == false ? symbol.ContainingNamespace.ToDisplayString() : null, symbol.Name, EquatableArray<string>.Empty, "public", string.Empty, recordLocation, sourceFile,
+                    EquatableArray<OverrideModel>.Empty, new EquatableArray<DiagnosticInfo>(diagnostics));
+            }
+
+            var syntax = (ClassDeclarationSyntax)context.TargetNode;
             LocationInfo? classLocation = LocationInfo.From(syntax.Identifier.GetLocation());
+            if (syntax.SyntaxTree.Options is CSharpParseOptions parse && parse.LanguageVersion < LanguageVersion.CSharp11)
+            {
+                diagnostics.Add(new DiagnosticInfo(DiagnosticDescriptors.LanguageVersionTooLow, classLocation, symbol.Name, parse.LanguageVersion.ToDisplayString()));
+            }
 
             if (!syntax.Modifiers.Any(SyntaxKind.PartialKeyword))
             {

@@ -33,13 +33,14 @@ namespace QuantGen.Generators
             IncrementalValuesProvider<ClassModel> classes = context.SyntaxProvider
                 .ForAttributeWithMetadataName(
                     Parser.QuantizedModelAttribute,
-                    static (node, _) => node is Microsoft.CodeAnalysis.CSharp.Syntax.ClassDeclarationSyntax,
+                    static (node, _) => node is Microsoft.CodeAnalysis.CSharp.Syntax.ClassDeclarationSyntax || node is Microsoft.CodeAnalysis.CSharp.Syntax.RecordDeclarationSyntax,
                     Parser.Parse)
                 .WithTrackingName(TrackingNames.Classes);
 
             IncrementalValueProvider<ImmutableArray<ModelFile>> files = context.AdditionalTextsProvider
                 .Where(static t => t.Path.EndsWith(SpecSuffix, StringComparison.OrdinalIgnoreCase) || t.Path.EndsWith(EncodedWeightsSuffix, StringComparison.OrdinalIgnoreCase))
-                .Select(static (t, ct) => ReadFile(t, ct))
+                .Combine(context.AnalyzerConfigOptionsProvider)
+                .Select(static (pair, ct) => ReadFile(pair.Left, pair.Right.GetOptions(pair.Left), ct))
                 .Where(static f => f != null)
                 .Select(static (f, _) => f!)
                 .WithTrackingName(TrackingNames.Files)
@@ -54,9 +55,14 @@ namespace QuantGen.Generators
             IncrementalValueProvider<bool> gpu = context.CompilationProvider
                 .Select(static (c, _) => c.GetTypeByMetadataName("ILGPU.Runtime.Accelerator") != null)
                 .WithTrackingName(GpuTrackingName);
+            // Set by QuantGen.Generators.targets when it embeds every weights file as a resource (then no model carries its
+            // weights in a string literal); an in-memory compilation without it keeps small blobs as base64 literals.
+            IncrementalValueProvider<bool> embedded = context.AnalyzerConfigOptionsProvider
+                .Select(static (o, _) => o.GlobalOptions.TryGetValue("build_property.QuantGenWeightsEmbedded", out string? v) && string.Equals(v, "true", StringComparison.OrdinalIgnoreCase));
             IncrementalValuesProvider<EmitResult> results = requests
                 .Combine(gpu)
-                .Select(static (r, ct) => Emitter.EmitSafely(r.Left, ct, r.Right))
+                .Combine(embedded)
+                .Select(static (r, ct) => Emitter.EmitSafely(r.Left.Left, ct, r.Left.Right, r.Right))
                 .WithTrackingName(TrackingNames.Results);
 
             // The kernel library, once per compilation: the files some model's plan asks for (none without a model).
@@ -79,13 +85,21 @@ namespace QuantGen.Generators
                 }
             });
 
+            // Diagnostics are reported against the compilation's own syntax trees, so a location in C# is a SourceFile
+            // location (squiggles, #pragma warning disable, .editorconfig severities); only this cheap step reruns per edit.
+            IncrementalValuesProvider<EquatableArray<DiagnosticInfo>> diagnostics = results
+                .Select(static (r, _) => r.Diagnostics)
+                .Where(static d => d.Count > 0);
+            context.RegisterSourceOutput(diagnostics.Combine(context.CompilationProvider), static (spc, pair) =>
+            {
+                foreach (DiagnosticInfo d in pair.Left)
+                {
+                    spc.ReportDiagnostic(d.ToDiagnostic(pair.Right));
+                }
+            });
+
             context.RegisterSourceOutput(results, static (spc, result) =>
             {
-                foreach (DiagnosticInfo d in result.Diagnostics)
-                {
-                    spc.ReportDiagnostic(d.ToDiagnostic());
-                }
-
                 foreach (GeneratedFile f in result.Files)
                 {
                     spc.AddSource(f.HintName, SourceText.From(f.Text, Encoding.UTF8));
@@ -93,12 +107,18 @@ namespace QuantGen.Generators
             });
         }
 
-        private static ModelFile? ReadFile(AdditionalText text, CancellationToken ct)
+        private static ModelFile? ReadFile(AdditionalText text, Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions options, CancellationToken ct)
         {
             SourceText? source = text.GetText(ct);
             if (source == null)
             {
                 return null;
+            }
+
+            if (text.Path.EndsWith(EncodedWeightsSuffix, StringComparison.OrdinalIgnoreCase))
+            {
+                options.TryGetValue("build_metadata.AdditionalFiles.QuantGenWeightsSource", out string? original);
+                return WeightsText.Decode(text.Path, source, string.IsNullOrEmpty(original) ? null : original, ct);
             }
 
             string content = source.ToString();
@@ -198,17 +218,7 @@ namespace QuantGen.Generators
         }
 
         /// <summary>The original path recorded in the first line of an encoded weights file.</summary>
-        internal static string? EncodedOriginal(ModelFile f)
-        {
-            if (!f.Text.StartsWith(EncodedHeader, StringComparison.Ordinal))
-            {
-                return null;
-            }
-
-            int end = f.Text.IndexOf('\n');
-            string line = end < 0 ? f.Text.Substring(EncodedHeader.Length) : f.Text.Substring(EncodedHeader.Length, end - EncodedHeader.Length);
-            return NormalizePath(line.Trim());
-        }
+        internal static string? EncodedOriginal(ModelFile f) => f.Original == null ? null : NormalizePath(f.Original);
 
         private static int CommonPrefix(string a, string b)
         {

@@ -30,7 +30,7 @@ namespace QuantGen.Fuzz.Tests
             var retired = new SortedSet<string>(StringComparer.Ordinal);
             foreach (string line in File.ReadLines(Path.Combine(TestFiles.Repo, "docs", "diagnostics.md")))
             {
-                Match m = Regex.Match(line, @"^\| (QG[0-9]{4}) \|");
+                Match m = Regex.Match(line, @"^\| (?:<a id=""qg[0-9]{4}""></a>)?(QG[0-9]{4}) \|");
                 if (m.Success)
                 {
                     Assert.True(documented.Add(m.Groups[1].Value), m.Groups[1].Value + " is documented twice");
