@@ -6,6 +6,7 @@ using QuantGen.Data;
 using QuantGen.Gpu;
 using QuantGen.Hls.Lowerings;
 using QuantGen.Model;
+using QuantGen.Onnx.Import;
 using QuantGen.Operators;
 using Xunit;
 
@@ -31,15 +32,17 @@ namespace QuantGen.Tests.Conformance
         [InlineData(OpKind.Concat, "C# CPU")]
         [InlineData(OpKind.Dense, "ILGPU")]
         [InlineData(OpKind.Split, "HLS")]
+        [InlineData(OpKind.Gather, "ONNX import")]
         [InlineData(OpKind.Softmax, "reference")]
         public void ARemovedLoweringIsAHole(OpKind op, string stage)
         {
             var m = stage switch
             {
-                "C# CPU" => new StageMatrix(OperatorRegistry.Core, CpuLowering.Registry.Without(op), GpuLowering.Registry, HlsLowering.Registry),
-                "ILGPU" => new StageMatrix(OperatorRegistry.Core, CpuLowering.Registry, GpuLowering.Registry.Without(op), HlsLowering.Registry),
-                "HLS" => new StageMatrix(OperatorRegistry.Core, CpuLowering.Registry, GpuLowering.Registry, HlsLowering.Registry.Without(op)),
-                _ => new StageMatrix(OperatorRegistry.Core.Without(op), CpuLowering.Registry, GpuLowering.Registry, HlsLowering.Registry),
+                "C# CPU" => new StageMatrix(OperatorRegistry.Core, CpuLowering.Registry.Without(op), GpuLowering.Registry, HlsLowering.Registry, OnnxImportRegistry.Rules),
+                "ILGPU" => new StageMatrix(OperatorRegistry.Core, CpuLowering.Registry, GpuLowering.Registry.Without(op), HlsLowering.Registry, OnnxImportRegistry.Rules),
+                "ONNX import" => new StageMatrix(OperatorRegistry.Core, CpuLowering.Registry, GpuLowering.Registry, HlsLowering.Registry, OnnxImportRegistry.Rules.Without(op)),
+                "HLS" => new StageMatrix(OperatorRegistry.Core, CpuLowering.Registry, GpuLowering.Registry, HlsLowering.Registry.Without(op), OnnxImportRegistry.Rules),
+                _ => new StageMatrix(OperatorRegistry.Core.Without(op), CpuLowering.Registry, GpuLowering.Registry, HlsLowering.Registry, OnnxImportRegistry.Rules),
             };
             Assert.Contains(op + ": " + stage, m.Holes());
             if (stage == "reference")

@@ -6,6 +6,7 @@ using QuantGen.Cpu;
 using QuantGen.Gpu;
 using QuantGen.Hls.Lowerings;
 using QuantGen.Model;
+using QuantGen.Onnx.Import;
 using QuantGen.Operators;
 
 namespace QuantGen.Tests.Conformance
@@ -22,7 +23,8 @@ namespace QuantGen.Tests.Conformance
             LoweringRegistry<Operator> core,
             LoweringRegistry<CpuLowering> cpu,
             LoweringRegistry<GpuLowering> gpu,
-            LoweringRegistry<HlsLowering> hls)
+            LoweringRegistry<HlsLowering> hls,
+            LoweringRegistry<OnnxImportRule> onnx)
         {
             foreach (CoreStage s in Enum.GetValues(typeof(CoreStage)).Cast<CoreStage>())
             {
@@ -32,9 +34,13 @@ namespace QuantGen.Tests.Conformance
             stages.Add((cpu.Stage, op => cpu.Find(op) != null));
             stages.Add((gpu.Stage, op => gpu.Find(op) != null));
             stages.Add((hls.Stage, op => hls.Find(op) != null));
+            this.onnx = onnx;
+            stages.Add((onnx.Stage, op => onnx.Find(op) != null));
         }
 
-        public static StageMatrix Current => new StageMatrix(OperatorRegistry.Core, CpuLowering.Registry, GpuLowering.Registry, HlsLowering.Registry);
+        private readonly LoweringRegistry<OnnxImportRule> onnx;
+
+        public static StageMatrix Current => new StageMatrix(OperatorRegistry.Core, CpuLowering.Registry, GpuLowering.Registry, HlsLowering.Registry, OnnxImportRegistry.Rules);
 
         public IReadOnlyList<string> Stages => stages.Select(s => s.Stage).ToList();
 
@@ -54,7 +60,7 @@ namespace QuantGen.Tests.Conformance
             foreach (OpKind op in LoweringRegistry<Operator>.AllOperators)
             {
                 sb.Append("| ").Append(op).Append(" | ");
-                sb.Append(string.Join(" | ", stages.Select(s => s.Has(op) ? "yes" : "**missing**")));
+                sb.Append(string.Join(" | ", stages.Select(s => !s.Has(op) ? "**missing**" : s.Stage == onnx.Stage && onnx.Find(op)!.NotImportable != null ? "not importable" : "yes")));
                 sb.Append(" | ").Append(string.Join(", ", Corpus.Cases.Where(c => c.Covers.Contains(op)).Select(c => "`" + c.Name + "`"))).Append(" |\n");
             }
 
