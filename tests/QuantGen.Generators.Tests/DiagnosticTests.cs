@@ -215,8 +215,10 @@ namespace QuantGen.Tests.Generators
                 new MemoryText(GeneratorHarness.ModelsDir + "conv.qmodel.json", spec),
                 GeneratorHarness.Encoded(GeneratorHarness.ModelsDir + "conv.safetensors", weights));
             // QG2011 (operator not supported by the generator) is retired: a Conv2d model now generates code that compiles.
+            // One input and one output channel with group 1 is a depthwise convolution: the int8 depthwise-rows kernel.
             Assert.Empty(run.Diagnostics);
-            Assert.Contains(run.Result.GeneratedSources, s => s.HintName == "M.QuantGen.g.cs" && s.SourceText.ToString().Contains("QuantGenConvKernels.ConvRow(", StringComparison.Ordinal));
+            string text = run.Result.GeneratedSources.Single(s => s.HintName == "M.QuantGen.g.cs").SourceText.ToString();
+            Assert.Contains("QuantGenConvKernels.DepthwiseS8(", text, StringComparison.Ordinal);
             Assert.Empty(run.Output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning));
         }
 
