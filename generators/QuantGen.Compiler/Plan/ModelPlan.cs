@@ -17,6 +17,8 @@ namespace QuantGen.Plan
     {
         private readonly Dictionary<string, GraphNode> producers = new Dictionary<string, GraphNode>(StringComparer.Ordinal);
         private readonly Dictionary<string, List<GraphNode>> consumers = new Dictionary<string, List<GraphNode>>(StringComparer.Ordinal);
+        private readonly Dictionary<GraphNode, LayerPlan> byNode = new Dictionary<GraphNode, LayerPlan>();
+        private BufferPlan? buffers;
 
         private ModelPlan(ModelGraph graph, RangeReport ranges)
         {
@@ -41,13 +43,14 @@ namespace QuantGen.Plan
                     list.Add(node);
                 }
 
-                layers.Add(new LayerPlan(i, node, ranges.Layers[i]));
+                var layer = new LayerPlan(i, node, ranges.Layers[i]);
+                layers.Add(layer);
+                byNode.Add(node, layer);
             }
 
             Layers = layers;
             GraphOutputs = new[] { graph.Output };
             Names = new PlanNames(graph);
-            Buffers = BufferPlan.Build(this);
         }
 
         public ModelGraph Graph { get; }
@@ -61,7 +64,8 @@ namespace QuantGen.Plan
 
         public PlanNames Names { get; }
 
-        public BufferPlan Buffers { get; }
+        /// <summary>Activation liveness and slots, computed on first use (no backend arena reads it yet).</summary>
+        public BufferPlan Buffers => buffers ??= BufferPlan.Build(this);
 
         /// <summary>Plans a quantized graph whose range analysis succeeded.</summary>
         public static ModelPlan Create(ModelGraph graph, RangeReport ranges)
@@ -88,7 +92,8 @@ namespace QuantGen.Plan
 
         public bool IsGraphOutput(TensorInfo t) => GraphOutputs.Any(o => o.Name == t.Name);
 
-        public LayerPlan Layer(GraphNode node) => Layers.First(l => ReferenceEquals(l.Node, node));
+        /// <summary>The plan of a node of this graph (nodes compare by reference).</summary>
+        public LayerPlan Layer(GraphNode node) => byNode[node];
     }
 
     /// <summary>The shared facts of one layer: its node, index and proven ranges.</summary>
