@@ -62,10 +62,10 @@ namespace QuantGen.Naming
             }
 
             string baseName = Sanitize(hint, target);
-            if (target == NameTarget.Cpp && baseName.StartsWith(CppReservedPrefix, StringComparison.Ordinal))
+            if (target == NameTarget.Cpp && (baseName.StartsWith(CppReservedPrefix, StringComparison.Ordinal) || baseName + "_" == CppReservedPrefix))
             {
-                // The generated library's own names start with qg_: a model name there moves out of the way once, by a
-                // prefix, so the numbered suffixes below always terminate.
+                // The generated library's own names start with qg_: a model name there (or "qg", whose numbered
+                // suffixes would land there) moves out of the way once, by a prefix, so the suffixes below always terminate.
                 baseName = "m" + baseName;
             }
 
