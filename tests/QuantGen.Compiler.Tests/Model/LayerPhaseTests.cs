@@ -116,7 +116,7 @@ namespace QuantGen.Tests.Model
             ModelDiagnostic d = Assert.Single(BuildDiagnostics(spec));
             Assert.Equal(ModelErrors.LayerPhase, d.Id);
             Assert.Equal("$.layers[0]", d.Place);
-            Assert.Contains("layer \"fc\": a quantized Dense layer needs its integer parameters", d.Message, StringComparison.Ordinal);
+            Assert.Equal("m.qmodel.json(7,15): error QG1023: layer \"fc\": a quantized Dense layer needs its integer parameters (multipliers, shifts, clamps...); this one has none [at $.layers[0]]", d.ToString());
         }
 
         [Fact]
