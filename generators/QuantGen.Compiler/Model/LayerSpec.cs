@@ -59,7 +59,7 @@ namespace QuantGen.Model
         public Precision Clone() => new Precision { WeightBits = WeightBits, ActivationBits = ActivationBits, PerChannel = PerChannel };
     }
 
-    /// <summary>One operator of the graph. Float attributes are always present; integer ones only in quantized models.</summary>
+    /// <summary>One operator of the graph: its float attributes; once quantized, its integer record (<see cref="QuantizableLayer{TIntegers}"/>).</summary>
     public abstract class LayerSpec
     {
         protected LayerSpec(OpKind op)
