@@ -26,12 +26,12 @@ namespace QuantGen.Cpu
             int[] weights = wt.IntData!;
             int[] bias = node.Bias?.IntData ?? new int[outC];
             long zx = x.Quant!.ZeroPoint, zo = y.Quant!.ZeroPoint;
-            string ty = CType(y.Type), lo = I(cv.Clamp![0]), hi = I(cv.Clamp[1]);
+            string ty = CType(y.Type), lo = I(cv.Integers.Clamp.Lo), hi = I(cv.Integers.Clamp.Hi);
             long dMin = plan.DMin, dMax = plan.DMax;
             IntRange? acc = plan.Accumulator;
             Static("int", $"{id}_Bias", bias, v => I(v));
-            Static("int", $"{id}_Mul", cv.Requant!.Select(r => r.Multiplier), v => I(v));
-            Static("byte", $"{id}_Shift", cv.Requant!.Select(r => r.Shift), v => I(v));
+            Static("int", $"{id}_Mul", cv.Integers.Requant.Select(r => r.Multiplier), v => I(v));
+            Static("byte", $"{id}_Shift", cv.Integers.Requant.Select(r => r.Shift), v => I(v));
             string requant = $"({ty})QuantGenKernels.Clamp({I(zo)} + QuantGenKernels.RoundShift(acc[p] * m, sft), {lo}, {hi})";
             w.Line($"// Conv2d: {groups} group(s) of {cg} input x {og} output channels, kernel {kh}x{kw}, strides [{sh}, {sw}], pads [{string.Join(", ", cv.Pads)}];");
             w.Line($"// acc = bias + sum (x - zx) * w over the window (padding adds 0), zx = {I(zx)}; then zo + RoundShift(acc * m[o], s[o]) clamped to [{lo}, {hi}], zo = {I(zo)}.");
@@ -209,7 +209,7 @@ namespace QuantGen.Cpu
             }
 
             w.Line(Conv("ConvGemmVnni", "ref MemoryMarshal.GetReference(vcol)", I(pp), I(positions), I(kq), "ref vw", I(outC), $"ref MemoryMarshal.GetReference({id}_BiasU8)",
-                $"ref MemoryMarshal.GetReference({id}_Mul)", $"ref MemoryMarshal.GetReference({id}_Shift)", I(zo), I(cv.Clamp![0]), I(cv.Clamp[1]),
+                $"ref MemoryMarshal.GetReference({id}_Mul)", $"ref MemoryMarshal.GetReference({id}_Shift)", I(zo), I(cv.Integers.Clamp.Lo), I(cv.Integers.Clamp.Hi),
                 $"ref y[b * {outC * positions}]", $"_qacc_{id}") + ";");
             w.Close();
             w.Line("return;");

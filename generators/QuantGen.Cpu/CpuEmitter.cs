@@ -674,7 +674,7 @@ namespace QuantGen.Cpu
             // of inputs for 8 channels per 256-bit vector, the activations run as u = x + 128 with -128 * sum(w) folded into
             // the bias; elsewhere the int16 pair GEMM (vpmaddwd), its layout repacked from the quads once, on first use.
             // Both fuse the requantization into the tile's store.
-            var dense = new DenseGemm(id, n, k, d.Clamp![0], d.Clamp[1], y.Quant!.ZeroPoint);
+            var dense = new DenseGemm(id, n, k, d.Integers.Clamp.Lo, d.Integers.Clamp.Hi, y.Quant!.ZeroPoint);
             dense.Offset = AddPackedQuads(weights, n, k, dense.Np8);
             var unsigned = new long[n];
             for (int o = 0; o < n; o++)
@@ -688,7 +688,7 @@ namespace QuantGen.Cpu
                 unsigned[o] = folded[o] - 128 * sum;
             }
 
-            dense.Zo = EmitRequantStatics(id, n, dense.NpStatics, o => unchecked((int)folded[o]), o => d.Requant![o], y.Quant!.ZeroPoint);
+            dense.Zo = EmitRequantStatics(id, n, dense.NpStatics, o => unchecked((int)folded[o]), o => d.Integers.Requant[o], y.Quant!.ZeroPoint);
             Static("int", $"{id}_BiasU32", Enumerable.Range(0, dense.NpStatics).Select(o => o < n ? unchecked((int)unsigned[o]) : 0), v => I(v));
             statics.Line($"private static short[]? s_{id}_Pairs; // {id}'s weights in the int16 pair layout, built on first use where AVX-VNNI is missing");
             dense.RowsPerSample = rows;
@@ -708,8 +708,8 @@ namespace QuantGen.Cpu
             string ty = CType(y.Type);
             w.Line($"// acc = bias - zero_point(x) * sum(w) + sum x * w: the zero-point correction is folded into {id}_Bias at build time.");
             Static("long", $"{id}_Bias", FoldedBias(node), I);
-            Static("int", $"{id}_Mul", d.Requant!.Select(r => r.Multiplier), v => I(v));
-            Static("byte", $"{id}_Shift", d.Requant!.Select(r => r.Shift), v => I(v));
+            Static("int", $"{id}_Mul", d.Integers.Requant.Select(r => r.Multiplier), v => I(v));
+            Static("byte", $"{id}_Shift", d.Integers.Requant.Select(r => r.Shift), v => I(v));
             bool fast = p.Fast;
             w.Line(fast
                 ? "// Kernel int8-maddubs: every weight is in [-127, 127] (checked at build time), so vpmaddubsw cannot saturate."
@@ -725,7 +725,7 @@ namespace QuantGen.Cpu
             w.Line($"x.Slice(r * {k}, {k}).CopyTo(pad); // bytes past {k} may hold stale values: they meet zero weights");
             w.Open($"for (int o = 0; o < {n}; o++)");
             w.Line($"long acc = bias[o] + {K(fast ? "DotS8Fast" : "DotS8Exact", "ref xp", $"ref Unsafe.Add(ref w0, {offset} + o * {kp})", I(kp))};");
-            w.Line($"y[r * {n} + o] = ({ty})QuantGenKernels.Clamp({I(y.Quant!.ZeroPoint)} + QuantGenKernels.RoundShift(acc * mul[o], shift[o]), {I(d.Clamp![0])}, {I(d.Clamp[1])});");
+            w.Line($"y[r * {n} + o] = ({ty})QuantGenKernels.Clamp({I(y.Quant!.ZeroPoint)} + QuantGenKernels.RoundShift(acc * mul[o], shift[o]), {I(d.Integers.Clamp.Lo)}, {I(d.Integers.Clamp.Hi)});");
             w.Close();
             w.Close();
         }
@@ -740,8 +740,8 @@ namespace QuantGen.Cpu
             string ty = CType(y.Type);
             w.Line($"// acc = bias - zero_point(x) * sum(w) + sum x * w: the zero-point correction is folded into {id}_Bias at build time.");
             Static("long", $"{id}_Bias", FoldedBias(node), I);
-            Static("int", $"{id}_Mul", d.Requant!.Select(r => r.Multiplier), v => I(v));
-            Static("byte", $"{id}_Shift", d.Requant!.Select(r => r.Shift), v => I(v));
+            Static("int", $"{id}_Mul", d.Integers.Requant.Select(r => r.Multiplier), v => I(v));
+            Static("byte", $"{id}_Shift", d.Integers.Requant.Select(r => r.Shift), v => I(v));
             int offset = AddInts(weights);
             w.Line("// Kernel scalar-int64: operands wider than int8; exact int64 accumulation.");
             w.Line($"ReadOnlySpan<int> wt = MemoryMarshal.Cast<byte, int>(new ReadOnlySpan<byte>(s_blob, {offset}, {weights.Length * 4}));");
@@ -754,7 +754,7 @@ namespace QuantGen.Cpu
             w.Open($"for (int j = 0; j < {k}; j++)");
             w.Line($"acc += (long)x[r * {k} + j] * wt[o * {k} + j];");
             w.Close();
-            w.Line($"y[r * {n} + o] = ({ty})QuantGenKernels.Clamp({I(y.Quant!.ZeroPoint)} + QuantGenKernels.RoundShift(acc * mul[o], shift[o]), {I(d.Clamp![0])}, {I(d.Clamp[1])});");
+            w.Line($"y[r * {n} + o] = ({ty})QuantGenKernels.Clamp({I(y.Quant!.ZeroPoint)} + QuantGenKernels.RoundShift(acc * mul[o], shift[o]), {I(d.Integers.Clamp.Lo)}, {I(d.Integers.Clamp.Hi)});");
             w.Close();
             w.Close();
         }
@@ -769,7 +769,7 @@ namespace QuantGen.Cpu
             long za = a.Quant!.ZeroPoint, zb = b.Quant!.ZeroPoint;
             long amax = p.AMax, bmax = p.BMax;
             int kp = p.KPadded;
-            Dyadic r = m.Requant!.Value;
+            Dyadic r = m.Integers.Requant;
             string ty = CType(y.Type), requant = $"({ty})QuantGenKernels.Clamp({I(y.Quant!.ZeroPoint)} + QuantGenKernels.RoundShift(acc * {r.Multiplier}, {r.Shift}), {I(y.Type.MinValue)}, {I(y.Type.MaxValue)})";
             if (p.Kernel == MatMulLowering.VnniKernel || p.Kernel == MatMulLowering.GemmKernel)
             {
@@ -882,7 +882,7 @@ namespace QuantGen.Cpu
             int len = x.Shape[x.Shape.Length - 1], rows = x.ElementCount / len;
             int magic = plan.Magic;
             {
-                ShiftmaxParams p = s.Shiftmax!.Value;
+                ShiftmaxParams p = s.Integers.Shiftmax;
                 var table = new int[256];
                 for (int dlt = 0; dlt < 256; dlt++)
                 {
@@ -916,7 +916,7 @@ namespace QuantGen.Cpu
                 var table = new int[256];
                 for (int dlt = 0; dlt < 256; dlt++)
                 {
-                    table[dlt] = (int)(s.Method == SoftmaxMethod.Shiftmax ? Shiftmax.ShiftExp(-dlt, s.Shiftmax!.Value.X0, s.Shiftmax.Value.N) : IBert.IExp(-dlt, s.IBert!.Value.Exp));
+                    table[dlt] = (int)(s.Method == SoftmaxMethod.Shiftmax ? Shiftmax.ShiftExp(-dlt, s.Integers.Shiftmax.X0, s.Integers.Shiftmax.N) : IBert.IExp(-dlt, s.Integers.IBert.Exp));
                 }
 
                 int off = AddInts(table);
@@ -927,19 +927,19 @@ namespace QuantGen.Cpu
                 w.Close();
                 if (s.Method == SoftmaxMethod.Shiftmax)
                 {
-                    ShiftmaxParams p = s.Shiftmax!.Value;
+                    ShiftmaxParams p = s.Integers.Shiftmax;
                     w.Line("// Shiftmax: the zero point cancels in x - max; the row sum saturates at 2^31 - 1 (all terms are >= 0).");
                     w.Line("if (sum > int.MaxValue) sum = int.MaxValue;");
                     EmitShiftmaxNormalize(w, len, ty, p.OutBits);
                 }
                 else
                 {
-                    EmitIBertNormalize(w, len, ty, s.IBert!.Value.OutBits);
+                    EmitIBertNormalize(w, len, ty, s.Integers.IBert.OutBits);
                 }
             }
             else if (s.Method == SoftmaxMethod.Shiftmax)
             {
-                ShiftmaxParams p = s.Shiftmax!.Value;
+                ShiftmaxParams p = s.Integers.Shiftmax;
                 w.Line("// Shiftmax: the zero point cancels in x - max; the row sum saturates at 2^31 - 1.");
                 w.Open($"for (int i = 0; i < {len}; i++)");
                 w.Line($"e[i] = QuantGenKernels.ShiftExp(x[o + i] - max, {p.X0}, {p.N});");
@@ -950,7 +950,7 @@ namespace QuantGen.Cpu
             }
             else
             {
-                ISoftmaxParams p = s.IBert!.Value;
+                ISoftmaxParams p = s.Integers.IBert;
                 w.Line("// I-BERT i-softmax: one division into 2^62 per row, rounded, saturated at 2^outBits - 1.");
                 w.Open($"for (int i = 0; i < {len}; i++)");
                 w.Line($"e[i] = QuantGenKernels.IExp(x[o + i] - max, {p.Exp.QLn2}, {p.Exp.QB}, {p.Exp.QC}, {p.Exp.Shift});");
@@ -1011,11 +1011,11 @@ namespace QuantGen.Cpu
             TensorInfo x = node.Inputs[0], y = node.Output;
             int c = x.Shape[x.Shape.Length - 1], rows = x.ElementCount / c;
             {
-                long[] mul = ln.Requant!.Select(r => (long)r.Multiplier).ToArray(), shift = ln.Requant!.Select(r => (long)r.Shift).ToArray();
+                long[] mul = ln.Integers.Requant.Select(r => (long)r.Multiplier).ToArray(), shift = ln.Integers.Requant.Select(r => (long)r.Shift).ToArray();
                 Static("long", $"{id}_Mul64", mul, I);
                 Static("long", $"{id}_Round64", shift.Select(v => v == 0 ? 0 : 1L << (int)(v - 1)), I);
                 Static("long", $"{id}_Shift64", shift, I);
-                Static("long", $"{id}_BiasZ64", ln.Biases!.Select(b => b + y.Quant!.ZeroPoint), I);
+                Static("long", $"{id}_BiasZ64", ln.Integers.Biases.Select(b => b + y.Quant!.ZeroPoint), I);
                 w.Line("// Integer LayerNorm with fused per-channel requantization, vectorized (QuantGenKernels.LayerNormRows).");
                 w.Line(K("LayerNormRows", "x", I(rows), I(c), $"ref MemoryMarshal.GetReference({id}_Mul64)", $"ref MemoryMarshal.GetReference({id}_Round64)", $"ref MemoryMarshal.GetReference({id}_Shift64)", $"ref MemoryMarshal.GetReference({id}_BiasZ64)", I(y.Type.MinValue), I(y.Type.MaxValue), "y") + ";");
             }
@@ -1028,9 +1028,9 @@ namespace QuantGen.Cpu
             TensorInfo x = node.Inputs[0], y = node.Output;
             int c = x.Shape[x.Shape.Length - 1], rows = x.ElementCount / c;
             string ty = CType(y.Type);
-            Static("int", $"{id}_Mul", ln.Requant!.Select(r => r.Multiplier), v => I(v));
-            Static("byte", $"{id}_Shift", ln.Requant!.Select(r => r.Shift), v => I(v));
-            Static("long", $"{id}_Bias", ln.Biases!.Select(b => b + y.Quant!.ZeroPoint), I);
+            Static("int", $"{id}_Mul", ln.Integers.Requant.Select(r => r.Multiplier), v => I(v));
+            Static("byte", $"{id}_Shift", ln.Integers.Requant.Select(r => r.Shift), v => I(v));
+            Static("long", $"{id}_Bias", ln.Integers.Biases.Select(b => b + y.Quant!.ZeroPoint), I);
             w.Line($"ReadOnlySpan<int> mul = {id}_Mul;");
             w.Line($"ReadOnlySpan<byte> shift = {id}_Shift;");
             w.Line($"ReadOnlySpan<long> bias = {id}_Bias; // beta / output scale + output zero point");

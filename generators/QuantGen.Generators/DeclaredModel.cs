@@ -264,8 +264,7 @@ namespace QuantGen.Generators
                     Weight = d.Weight,
                     Bias = d.Bias,
                     Activation = d.Activation == "relu" ? Activation.Relu : d.Activation == "relu6" ? Activation.Relu6 : Activation.None,
-                    Requant = scales.Select(s => Dyadic.FromReal(currentQ.Scale * s / outQ.Scale)).ToArray(),
-                    Clamp = new[] { clamp.Lo, clamp.Hi },
+                    Integers = new WeightedIntegers(scales.Select(s => Dyadic.FromReal(currentQ.Scale * s / outQ.Scale)), clamp),
                 };
                 layer.Inputs.Add(current);
                 spec.Layers.Add(layer);

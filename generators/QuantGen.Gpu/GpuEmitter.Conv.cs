@@ -35,8 +35,8 @@ namespace QuantGen.Gpu
             bool narrow = wt.Type.IsSigned && wt.Type.Bits <= 8;
             int wOff = narrow ? AddW8(weights) : AddC32(weights);
             int bOff = AddC32(bias);
-            int mOff = AddC32(cv.Requant!.Select(r => r.Multiplier));
-            int sOff = AddC32(cv.Requant!.Select(r => r.Shift));
+            int mOff = AddC32(cv.Integers.Requant.Select(r => r.Multiplier));
+            int sOff = AddC32(cv.Integers.Requant.Select(r => r.Shift));
             k.UseW8 = narrow;
             k.UseC32 = true;
             string wv = narrow ? "w8" : "c32", a = int32 ? "int" : "long";
@@ -64,7 +64,7 @@ namespace QuantGen.Gpu
             body.Close();
             body.Close();
             body.Close();
-            body.Line($"y[i] = ({ty})QuantGenGpuKernels.Clamp({L(zo)} + QuantGenGpuKernels.RoundShift((long)acc * c32[{mOff} + o], c32[{sOff} + o]), {L(cv.Clamp![0])}, {L(cv.Clamp[1])});");
+            body.Line($"y[i] = ({ty})QuantGenGpuKernels.Clamp({L(zo)} + QuantGenGpuKernels.RoundShift((long)acc * c32[{mOff} + o], c32[{sOff} + o]), {L(cv.Integers.Clamp.Lo)}, {L(cv.Integers.Clamp.Hi)});");
             string what = $"one thread per output element: {cv.Group} group(s), kernel {kh}x{kw}, strides [{sh}, {sw}], pads [{string.Join(", ", cv.Pads)}], " +
                           $"positions in the padding skipped (they add 0); {(int32 ? $"int32 accumulation (products {product} and accumulator {acc} proven to fit)" : "int64 accumulation (the proven ranges need more than 31 bits)")}; " +
                           "per-channel requantization and clamp fused";

@@ -117,8 +117,7 @@ namespace QuantGen.Tests.Hls
                 Strides = strides,
                 Pads = pads,
                 Group = group,
-                Requant = requant,
-                Clamp = new[] { clamp.Lo, clamp.Hi },
+                Integers = new WeightedIntegers(requant, clamp),
             };
             layer.Inputs.Add(input);
             return layer;

@@ -35,7 +35,7 @@ namespace QuantGen.Tests.Hls
                 Name = "cat",
                 Output = "y",
                 Axis = axis,
-                Requant = new[] { 0.05 / 0.12, 0.1 / 0.12, 0.07 / 0.12 }.Select(Dyadic.FromReal).ToArray(),
+                Integers = new ConcatIntegers(new[] { 0.05 / 0.12, 0.1 / 0.12, 0.07 / 0.12 }.Select(Dyadic.FromReal)),
             };
             return m.Layer(cat, new[] { "x", "a", "i0" }, ("y", CatQuant)).Save(dir, "y");
         }
@@ -53,7 +53,7 @@ namespace QuantGen.Tests.Hls
         {
             var split = new SplitLayer { Name = "sp", Axis = 1, Sizes = new[] { 2, 3, 4 } };
             split.Outputs.AddRange(new[] { "p0", "p1", "p2" });
-            var cat = new ConcatLayer { Name = "cat", Output = "y", Axis = -1, Requant = Enumerable.Repeat(Dyadic.One, 4).ToArray() };
+            var cat = new ConcatLayer { Name = "cat", Output = "y", Axis = -1, Integers = new ConcatIntegers(Enumerable.Repeat(Dyadic.One, 4)) };
             return new SmallModels("split3", new[] { 2, 9 }, inputZp: 4)
                 .Layer(split, new[] { "x" })
                 .Layer(cat, new[] { "p2", "p1", "p0", "p1" }, ("y", new TensorQuant(ElementType.Int8, 0.05, 4)))

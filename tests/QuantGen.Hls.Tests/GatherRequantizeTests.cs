@@ -18,8 +18,8 @@ namespace QuantGen.Tests.Hls
         {
             var g1 = new GatherLayer { Name = "pick", Output = "p", Axis = 1, Indices = new long[] { 4, -1, 0 } };
             var g2 = new GatherLayer { Name = "cls", Output = "c", Axis = -2, Indices = new long[] { 0 }, IndicesShape = new int[0] };
-            var r1 = new RequantizeLayer { Name = "scale", Output = "s", Factor = 0.125, Requant = Dyadic.FromReal(0.125 * 0.05 / 0.0007) };
-            var r2 = new RequantizeLayer { Name = "narrow", Output = "y", Requant = Dyadic.FromReal(0.0007 / 0.011) };
+            var r1 = new RequantizeLayer { Name = "scale", Output = "s", Factor = 0.125, Integers = new RequantizeIntegers(Dyadic.FromReal(0.125 * 0.05 / 0.0007)) };
+            var r2 = new RequantizeLayer { Name = "narrow", Output = "y", Integers = new RequantizeIntegers(Dyadic.FromReal(0.0007 / 0.011)) };
             return new SmallModels("gather_requant", new[] { 2, 5, 3 }, inputZp: 3)
                 .Layer(g1, new[] { "x" })
                 .Layer(g2, new[] { "p" })

@@ -61,8 +61,7 @@ namespace QuantGen.Tests.Hls
                 Weight = weight,
                 Bias = weight + "_bias",
                 Activation = relu ? Activation.Relu : Activation.None,
-                Requant = Enumerable.Range(0, n).Select(_ => new Dyadic(rng.Next(1 << 30, int.MaxValue), rng.Next(38, 40))).ToArray(),
-                Clamp = new[] { clamp.Lo, clamp.Hi },
+                Integers = new WeightedIntegers(Enumerable.Range(0, n).Select(_ => new Dyadic(rng.Next(1 << 30, int.MaxValue), rng.Next(38, 40))).ToArray(), clamp),
             };
             layer.Inputs.Add(input);
             Spec.Layers.Add(layer);
@@ -73,7 +72,7 @@ namespace QuantGen.Tests.Hls
         public SmallModels Add(string name, string a, string b, string output, long outZp = 0)
         {
             Spec.Activations.Add(new ActivationSpec(output, new TensorQuant(ElementType.Int8, 0.2, outZp), null, SourcePlace.None));
-            var layer = new AddLayer { Name = name, Output = output, RequantA = new Dyadic(1 << 30, 31), RequantB = new Dyadic(1 << 30, 31) };
+            var layer = new AddLayer { Name = name, Output = output, Integers = new AddIntegers(new Dyadic(1 << 30, 31), new Dyadic(1 << 30, 31)) };
             layer.Inputs.Add(a);
             layer.Inputs.Add(b);
             Spec.Layers.Add(layer);

@@ -151,8 +151,8 @@ namespace QuantGen.Tests
             Assert.Same(qg.Input.Quant, qg.Tensors["a"].Quant);
             var cat = (ConcatLayer)qg.Nodes[2].Layer;
             TensorQuant outQ = qg.Output.Quant!;
-            Assert.Equal(Dyadic.FromReal(qg.Input.Quant!.Scale / outQ.Scale), cat.Requant![0]);
-            Assert.Equal(Dyadic.FromReal(qg.Tensors["cls"].Quant!.Scale / outQ.Scale), cat.Requant[2]);
+            Assert.Equal(Dyadic.FromReal(qg.Input.Quant!.Scale / outQ.Scale), cat.Integers.Requant[0]);
+            Assert.Equal(Dyadic.FromReal(qg.Tensors["cls"].Quant!.Scale / outQ.Scale), cat.Integers.Requant[2]);
 
             // the quantized model tracks the float one within a few output steps
             var reference = new ReferenceInterpreter(qg);

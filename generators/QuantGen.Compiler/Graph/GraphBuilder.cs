@@ -352,6 +352,18 @@ namespace QuantGen.Graph
             }
 
             var node = new GraphNode(layer, inputs, outputs) { Weight = ctx.Weight, Bias = ctx.Bias };
+            if (Quantized && layer.NeedsIntegers && layer.IntegerParameters == null)
+            {
+                Report(ModelErrors.LayerPhase, $"layer \"{layer.Name}\": a quantized {layer.Op} layer needs its integer parameters (multipliers, shifts, clamps...); this one has none", layer.Place);
+                return null;
+            }
+
+            if (!Quantized && layer.IntegerParameters != null)
+            {
+                Report(ModelErrors.LayerPhase, $"layer \"{layer.Name}\": a float model's {layer.Op} layer carries integer parameters; quantize the model instead (or declare it quantized)", layer.Place);
+                return null;
+            }
+
             if (Quantized && !def.CheckQuantized(new GraphContext(this, layer, inputs, Quantized) { Weight = node.Weight, Bias = node.Bias }, node))
             {
                 return null;

@@ -69,6 +69,34 @@ namespace QuantGen.Model
         public T? Create<T>(Func<T> make)
             where T : struct => p.Create(Object, make);
 
+        /// <summary>
+        /// The layer as the phase wants it: in a quantized model, <paramref name="layer"/> carrying the integer record that
+        /// <paramref name="make"/> builds once every field was read and checked (<paramref name="make"/> returns null when a
+        /// field was missing or bad, which was reported; a record constructor's ArgumentException becomes a located
+        /// diagnostic); in a float model, <paramref name="layer"/> as it is.
+        /// </summary>
+        public LayerSpec WithIntegers<TIntegers>(QuantizableLayer<TIntegers> layer, Func<TIntegers?> make)
+            where TIntegers : LayerIntegers
+        {
+            if (!Quantized)
+            {
+                return layer;
+            }
+
+            TIntegers? integers;
+            try
+            {
+                integers = make();
+            }
+            catch (ArgumentException e)
+            {
+                p.Report(ModelErrors.InvalidQuantization, "inconsistent operator parameters: " + e.Message.Split('\n')[0].TrimEnd('\r'), Object);
+                return layer;
+            }
+
+            return integers == null ? layer : layer.WithIntegers(integers);
+        }
+
         internal void ReportNoHook(Operator op, string stage) =>
             p.Report(ModelErrors.UnknownOperator, $"operator \"{op.Name}\" has no {stage} in the core (Operators/{op.Name})", Object.Get("op") ?? Object);
     }

@@ -1,5 +1,5 @@
+using System;
 using System.Collections.Generic;
-using QuantGen.Numerics;
 
 namespace QuantGen.Model
 {
@@ -59,7 +59,7 @@ namespace QuantGen.Model
         public Precision Clone() => new Precision { WeightBits = WeightBits, ActivationBits = ActivationBits, PerChannel = PerChannel };
     }
 
-    /// <summary>One operator of the graph. Float attributes are always present; integer ones only in quantized models.</summary>
+    /// <summary>One operator of the graph: its float attributes; once quantized, its integer record (<see cref="QuantizableLayer{TIntegers}"/>).</summary>
     public abstract class LayerSpec
     {
         protected LayerSpec(OpKind op)
@@ -103,8 +103,21 @@ namespace QuantGen.Model
             yield break;
         }
 
-        /// <summary>A copy with the float attributes only (post-training quantization fills in the integer ones).</summary>
+        /// <summary>True when the operator's quantized form carries integer parameters (<see cref="QuantizableLayer{TIntegers}"/>).</summary>
+        public virtual bool NeedsIntegers => false;
+
+        /// <summary>The integer parameters of a quantized layer; null in the float phase and for operators without any.</summary>
+        public virtual LayerIntegers? IntegerParameters => null;
+
+        /// <summary>A copy with the float attributes only: the float phase of the layer.</summary>
         public abstract LayerSpec CloneFloat();
+
+        /// <summary>
+        /// The quantized layer: a float copy carrying <paramref name="integers"/> (the operator's own record type). Operators
+        /// without integer parameters take none.
+        /// </summary>
+        public virtual LayerSpec WithIntegers(LayerIntegers integers) =>
+            throw new ArgumentException($"layer \"{Name}\" ({Op}) has no integer parameters", nameof(integers));
 
         /// <summary>Copies name, inputs, output and precision into <paramref name="target"/>.</summary>
         protected T CopyBase<T>(T target)
@@ -125,7 +138,7 @@ namespace QuantGen.Model
     /// (zero point 0, scale per channel on axis 0 or per tensor), one dyadic per output channel, the fused activation as
     /// an integer clamp.
     /// </summary>
-    public abstract class WeightedLayer : LayerSpec
+    public abstract class WeightedLayer : QuantizableLayer<WeightedIntegers>
     {
         protected WeightedLayer(OpKind op)
             : base(op)
@@ -137,12 +150,6 @@ namespace QuantGen.Model
         public string? Bias { get; set; }
 
         public Activation Activation { get; set; }
-
-        /// <summary>Quantized: one dyadic multiplier per output channel, input scale x weight scale / output scale.</summary>
-        public Dyadic[]? Requant { get; set; }
-
-        /// <summary>Quantized: integer output clamp (the fused activation in the output's integer domain).</summary>
-        public long[]? Clamp { get; set; }
 
         public override IEnumerable<string> InitializerReferences()
         {
@@ -164,7 +171,7 @@ namespace QuantGen.Model
         public override LayerSpec CloneFloat() => CopyBase(new DenseLayer { Weight = Weight, Bias = Bias, Activation = Activation });
     }
 
-    public sealed class MatMulLayer : LayerSpec
+    public sealed class MatMulLayer : QuantizableLayer<MatMulIntegers>
     {
         public MatMulLayer()
             : base(OpKind.MatMul)
@@ -173,21 +180,15 @@ namespace QuantGen.Model
 
         public double Alpha { get; set; } = 1.0;
 
-        public Dyadic? Requant { get; set; }
-
         public override LayerSpec CloneFloat() => CopyBase(new MatMulLayer { Alpha = Alpha });
     }
 
-    public sealed class AddLayer : LayerSpec
+    public sealed class AddLayer : QuantizableLayer<AddIntegers>
     {
         public AddLayer()
             : base(OpKind.Add)
         {
         }
-
-        public Dyadic? RequantA { get; set; }
-
-        public Dyadic? RequantB { get; set; }
 
         public override LayerSpec CloneFloat() => CopyBase(new AddLayer());
     }
@@ -202,7 +203,7 @@ namespace QuantGen.Model
         public override LayerSpec CloneFloat() => CopyBase(new ReluLayer());
     }
 
-    public sealed class ClipLayer : LayerSpec
+    public sealed class ClipLayer : QuantizableLayer<ClipIntegers>
     {
         public ClipLayer()
             : base(OpKind.Clip)
@@ -213,65 +214,60 @@ namespace QuantGen.Model
 
         public double Max { get; set; }
 
-        public long? QMin { get; set; }
-
-        public long? QMax { get; set; }
-
         public override LayerSpec CloneFloat() => CopyBase(new ClipLayer { Min = Min, Max = Max });
     }
 
-    public sealed class SoftmaxLayer : LayerSpec
+    public sealed class SoftmaxLayer : QuantizableLayer<SoftmaxIntegers>
     {
         public SoftmaxLayer()
             : base(OpKind.Softmax)
         {
         }
 
-        public SoftmaxMethod Method { get; set; }
+        private SoftmaxMethod method;
 
-        public ShiftmaxParams? Shiftmax { get; set; }
-
-        public ISoftmaxParams? IBert { get; set; }
+        /// <summary>Float phase: the method post-training quantization should use; quantized: the method of <see cref="QuantizableLayer{TIntegers}.Integers"/>.</summary>
+        public SoftmaxMethod Method
+        {
+            get => IntegersOrNull?.Method ?? method;
+            init => method = value;
+        }
 
         public override LayerSpec CloneFloat() => CopyBase(new SoftmaxLayer { Method = Method });
     }
 
-    public sealed class GeluLayer : LayerSpec
+    public sealed class GeluLayer : QuantizableLayer<GeluIntegers>
     {
         public GeluLayer()
             : base(OpKind.Gelu)
         {
         }
 
-        public GeluMethod Method { get; set; }
+        private GeluMethod method;
 
-        public ShiftGeluParams? ShiftGelu { get; set; }
-
-        public IGeluParams? IBert { get; set; }
-
-        /// <summary>Quantized: from the method's int32 output scale to the output tensor's scale.</summary>
-        public Dyadic? Requant { get; set; }
+        /// <summary>Float phase: the method post-training quantization should use; quantized: the method of <see cref="QuantizableLayer{TIntegers}.Integers"/>.</summary>
+        public GeluMethod Method
+        {
+            get => IntegersOrNull?.Method ?? method;
+            init => method = value;
+        }
 
         public override LayerSpec CloneFloat() => CopyBase(new GeluLayer { Method = Method });
     }
 
-    public sealed class LayerNormLayer : LayerSpec
+    public sealed class LayerNormLayer : QuantizableLayer<LayerNormIntegers>
     {
         public LayerNormLayer()
             : base(OpKind.LayerNorm)
         {
         }
 
-        /// <summary>Float only (folded into <see cref="Requant"/> and <see cref="Biases"/> when quantized).</summary>
+        /// <summary>Float only (folded into <see cref="LayerNormIntegers.Requant"/> and <see cref="LayerNormIntegers.Biases"/> when quantized).</summary>
         public string? Gamma { get; set; }
 
         public string? Beta { get; set; }
 
         public double Epsilon { get; set; } = 1e-5;
-
-        public Dyadic[]? Requant { get; set; }
-
-        public long[]? Biases { get; set; }
 
         public override IEnumerable<string> InitializerReferences()
         {
@@ -289,7 +285,7 @@ namespace QuantGen.Model
         public override LayerSpec CloneFloat() => CopyBase(new LayerNormLayer { Gamma = Gamma, Beta = Beta, Epsilon = Epsilon });
     }
 
-    public sealed class AvgPoolLayer : LayerSpec
+    public sealed class AvgPoolLayer : QuantizableLayer<AvgPoolIntegers>
     {
         public AvgPoolLayer()
             : base(OpKind.AvgPool)
@@ -297,8 +293,6 @@ namespace QuantGen.Model
         }
 
         public int Axis { get; set; }
-
-        public Dyadic? Requant { get; set; }
 
         public override LayerSpec CloneFloat() => CopyBase(new AvgPoolLayer { Axis = Axis });
     }

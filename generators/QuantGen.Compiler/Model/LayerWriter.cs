@@ -42,7 +42,7 @@ namespace QuantGen.Model
         }
 
         /// <summary>"multipliers" and "shifts" arrays, nothing when <paramref name="d"/> is null.</summary>
-        public void Dyadics(Dyadic[]? d, string multipliers = "multipliers", string shifts = "shifts")
+        public void Dyadics(IReadOnlyList<Dyadic>? d, string multipliers = "multipliers", string shifts = "shifts")
         {
             if (d != null)
             {

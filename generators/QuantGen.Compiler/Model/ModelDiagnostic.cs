@@ -94,5 +94,11 @@ namespace QuantGen.Model
 
         /// <summary>"weights" names a file outside the spec's folder (without the opt-in), or not a regular file.</summary>
         public const string WeightsPathRejected = "QG1022";
+
+        /// <summary>
+        /// A layer of the wrong phase, only from a spec built in memory: a quantized model's layer without its integer
+        /// parameters, or a float model's layer with some (the JSON parser reports missing or extra fields itself).
+        /// </summary>
+        public const string LayerPhase = "QG1023";
     }
 }

@@ -41,5 +41,14 @@ namespace QuantGen.Operators
 
         /// <summary>Reports a problem located at the node's layer; quantization then fails with every problem reported.</summary>
         public abstract void Report(string id, string message);
+
+        /// <summary>The integer parameters the rule produced (null until <see cref="Attach"/>).</summary>
+        public LayerIntegers? Integers { get; private set; }
+
+        /// <summary>
+        /// The quantized layer's integer parameters, complete (the record's constructor checks them): the quantizer attaches
+        /// them to a copy of the float layer (<see cref="LayerSpec.WithIntegers"/>); the float layer is never filled in place.
+        /// </summary>
+        public void Attach(LayerIntegers integers) => Integers = integers ?? throw new System.ArgumentNullException(nameof(integers));
     }
 }

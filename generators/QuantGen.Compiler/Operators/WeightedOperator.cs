@@ -18,6 +18,14 @@ namespace QuantGen.Operators
             _ => acc,
         };
 
+        /// <summary>The quantized fields "multipliers", "shifts" and "clamp" as the layer's <see cref="WeightedIntegers"/>.</summary>
+        protected static LayerSpec ReadIntegers(LayerReader r, WeightedLayer layer)
+        {
+            Dyadic[]? requant = r.Quant.DyadicArray("multipliers", "shifts");
+            long[]? clamp = r.Quant.IntegerPair("clamp");
+            return r.WithIntegers(layer, () => requant != null && clamp != null ? new WeightedIntegers(requant, new ClampBounds(clamp[0], clamp[1])) : null);
+        }
+
         /// <summary>Symmetric integer weights, int32 bias, one dyadic per output channel, a clamp inside the output type.</summary>
         public override bool CheckQuantized(GraphContext c, GraphNode node)
         {
@@ -35,12 +43,13 @@ namespace QuantGen.Operators
             }
 
             int n = w.Shape[0];
-            if (layer.Requant == null || layer.Requant.Length != n)
+            WeightedIntegers q = layer.Integers;
+            if (q.Requant.Count != n)
             {
-                return c.Reject($"\"multipliers\"/\"shifts\" need {n} entries, one per output channel; found {layer.Requant?.Length ?? 0}");
+                return c.Reject($"\"multipliers\"/\"shifts\" need {n} entries, one per output channel; found {q.Requant.Count}");
             }
 
-            if (layer.Clamp == null || layer.Clamp[0] < outQ.Type.MinValue || layer.Clamp[1] > outQ.Type.MaxValue)
+            if (q.Clamp.Lo < outQ.Type.MinValue || q.Clamp.Hi > outQ.Type.MaxValue)
             {
                 return c.Reject($"\"clamp\" must lie within {outQ.Type} [{outQ.Type.MinValue}, {outQ.Type.MaxValue}]");
             }
@@ -58,7 +67,7 @@ namespace QuantGen.Operators
             TensorQuant inQ = c.Input(0);
             TensorQuant outQ = c.Calibrated(0, layer.Precision.ActivationBits);
             double[] wScales = c.QuantizeWeight(node.Weight!, layer.Precision);
-            wl.Requant = wScales.Select(ws => Dyadic.FromReal(inQ.Scale * ws / outQ.Scale)).ToArray();
+            Dyadic[] requant = wScales.Select(ws => Dyadic.FromReal(inQ.Scale * ws / outQ.Scale)).ToArray();
             if (node.Bias != null)
             {
                 float[] b = FloatBias(c, node, wScales);
@@ -77,7 +86,7 @@ namespace QuantGen.Operators
                 Activation.Relu6 => ClampBounds.Relu6(outQ.Type, outQ.Scale, outQ.ZeroPoint),
                 _ => ClampBounds.None(outQ.Type),
             };
-            wl.Clamp = new[] { clamp.Lo, clamp.Hi };
+            c.Attach(new WeightedIntegers(requant, clamp));
             return One(outQ);
         }
 
@@ -97,10 +106,10 @@ namespace QuantGen.Operators
 
         protected static void WriteQuantized(WeightedLayer l, LayerWriter w)
         {
-            w.Dyadics(l.Requant);
-            if (l.Clamp != null)
+            if (l.IntegersOrNull is WeightedIntegers q)
             {
-                w.Property("clamp", l.Clamp);
+                w.Dyadics(q.Requant);
+                w.Property("clamp", new[] { q.Clamp.Lo, q.Clamp.Hi });
             }
         }
 
@@ -140,7 +149,7 @@ namespace QuantGen.Operators
                 acc = acc?.Union(ch) ?? ch;
                 if (lo >= int.MinValue && hi <= int.MaxValue)
                 {
-                    IntRange y = c.Requant(ch, layer.Requant![o], outQ.ZeroPoint).Clamp(layer.Clamp![0], layer.Clamp[1]);
+                    IntRange y = c.Requant(ch, layer.Integers.Requant[o], outQ.ZeroPoint).Clamp(layer.Integers.Clamp.Lo, layer.Integers.Clamp.Hi);
                     outRange = outRange?.Union(y) ?? y;
                 }
             }

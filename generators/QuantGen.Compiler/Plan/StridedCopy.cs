@@ -185,10 +185,10 @@ namespace QuantGen.Plan
             {
                 TensorInfo x = node.Inputs[i];
                 Dyadic? requant = null;
-                if (c.Requant != null)
+                if (c.IntegersOrNull is ConcatIntegers q)
                 {
-                    bool same = c.Requant[i] == Dyadic.One && x.Quant != null && y.Quant != null && x.Quant.ZeroPoint == y.Quant.ZeroPoint && x.Type.Equals(y.Type);
-                    requant = same ? (Dyadic?)null : c.Requant[i];
+                    bool same = q.Requant[i] == Dyadic.One && x.Quant != null && y.Quant != null && x.Quant.ZeroPoint == y.Quant.ZeroPoint && x.Type.Equals(y.Type);
+                    requant = same ? (Dyadic?)null : q.Requant[i];
                 }
 
                 copies.Add(Make(i, 0, x.Shape, 0, RowMajorStrides(x.Shape), offset * dst[axis], dst, requant));

@@ -21,7 +21,7 @@ namespace QuantGen.Cpu
         {
             var add = (AddLayer)node.Layer;
             TensorInfo a = node.Inputs[0], b = node.Inputs[1], y = node.Output;
-            Dyadic ma = add.RequantA!.Value, mb = add.RequantB!.Value;
+            Dyadic ma = add.Integers.RequantA, mb = add.Integers.RequantB;
             bool fits = a.Kind != TensorKind.Initializer && b.Kind != TensorKind.Initializer && a.Type.IsSigned && a.Type.Bits <= 8 && b.Type.IsSigned && b.Type.Bits <= 8
                 && a.ElementCount == y.ElementCount && b.ElementCount == y.ElementCount && CSharp.Type(y.Type) == "sbyte" && ma.Shift <= 62 && mb.Shift <= 62;
             return fits ? new CpuKernelPlan("int8-add") { Library = KernelFiles.Kernels } : null;
@@ -31,7 +31,7 @@ namespace QuantGen.Cpu
         {
             var add = (AddLayer)node.Layer;
             TensorInfo a = node.Inputs[0], b = node.Inputs[1], y = node.Output;
-            Dyadic ma = add.RequantA!.Value, mb = add.RequantB!.Value;
+            Dyadic ma = add.Integers.RequantA, mb = add.Integers.RequantB;
             w.Line("// Residual add of two int8 tensors, vectorized (QuantGenKernels.AddS8).");
             w.Line(CpuEmitter.K("AddS8", "a", CSharp.I(a.Quant!.ZeroPoint), CSharp.I(ma.Multiplier), CSharp.I(ma.Shift), "b", CSharp.I(b.Quant!.ZeroPoint), CSharp.I(mb.Multiplier), CSharp.I(mb.Shift),
                 CSharp.I(y.Quant!.ZeroPoint), CSharp.I(y.Type.MinValue), CSharp.I(y.Type.MaxValue), "y") + ";");
@@ -92,7 +92,7 @@ namespace QuantGen.Cpu
                 return $"long {v} = QuantGenKernels.RoundShift(((long){name}[{index}] - {CSharp.I(t.Quant!.ZeroPoint)}) * {m.Multiplier}, {m.Shift});";
             }
 
-            string lineA = Branch(a, an, add.RequantA!.Value, "va"), lineB = Branch(b, bn, add.RequantB!.Value, "vb");
+            string lineA = Branch(a, an, add.Integers.RequantA, "va"), lineB = Branch(b, bn, add.Integers.RequantB, "vb");
             w.Open($"for (int i = 0; i < {y.ElementCount}; i++)");
             w.Line(lineA);
             w.Line(lineB);

@@ -21,7 +21,7 @@ namespace QuantGen.Cpu
                 TensorInfo x = node.Inputs[0], y = node.Output;
                 int[] shape = x.Shape;
                 int outer = shape.Take(p.Axis).Aggregate(1, (acc, v) => acc * v), inner = shape.Skip(p.Axis + 1).Aggregate(1, (acc, v) => acc * v), count = shape[p.Axis];
-                Dyadic r = p.Requant!.Value;
+                Dyadic r = p.Integers.Requant;
                 w.Open($"for (int o = 0; o < {outer}; o++)");
                 w.Open($"for (int i = 0; i < {inner}; i++)");
                 w.Line("long sum = 0;");

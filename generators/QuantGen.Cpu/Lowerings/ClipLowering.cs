@@ -18,7 +18,7 @@ namespace QuantGen.Cpu
                 var c = (ClipLayer)node.Layer;
                 TensorInfo y = node.Output;
                 w.Open($"for (int i = 0; i < {y.ElementCount}; i++)");
-                w.Line($"y[i] = ({CSharp.Type(y.Type)})QuantGenKernels.Clamp(x[i], {CSharp.I(c.QMin!.Value)}, {CSharp.I(c.QMax!.Value)});");
+                w.Line($"y[i] = ({CSharp.Type(y.Type)})QuantGenKernels.Clamp(x[i], {CSharp.I(c.Integers.QMin)}, {CSharp.I(c.Integers.QMax)});");
                 w.Close();
             }
         }

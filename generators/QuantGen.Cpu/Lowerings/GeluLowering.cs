@@ -32,11 +32,11 @@ namespace QuantGen.Cpu
             TensorInfo x = node.Inputs[0], y = node.Output;
             long zx = x.Quant!.ZeroPoint, zo = y.Quant!.ZeroPoint;
             string ty = CSharp.Type(y.Type);
-            Dyadic r = g.Requant!.Value;
+            Dyadic r = g.Integers.Requant;
             var table = new long[256];
             for (int v = -128; v < 128; v++)
             {
-                long raw = g.Method == GeluMethod.ShiftGelu ? ShiftGelu.Element(v - zx, g.ShiftGelu!.Value) : IBert.Gelu(v - zx, g.IBert!.Value);
+                long raw = g.Method == GeluMethod.ShiftGelu ? ShiftGelu.Element(v - zx, g.Integers.ShiftGelu) : IBert.Gelu(v - zx, g.Integers.IBert);
                 table[v & 255] = IntegerOps.Requantize(raw, r, zo, y.Type);
             }
 
@@ -62,16 +62,16 @@ namespace QuantGen.Cpu
         {
             var g = (GeluLayer)node.Layer;
             TensorInfo x = node.Inputs[0], y = node.Output;
-            Dyadic r = g.Requant!.Value;
+            Dyadic r = g.Integers.Requant;
             w.Open($"for (int i = 0; i < {y.ElementCount}; i++)");
             w.Line($"long v = (long)x[i] - {CSharp.I(x.Quant!.ZeroPoint)};");
             if (g.Method == GeluMethod.ShiftGelu)
             {
-                w.Line($"long raw = QuantGenKernels.ShiftGelu(v, {g.ShiftGelu!.Value.X0}, {g.ShiftGelu.Value.N});");
+                w.Line($"long raw = QuantGenKernels.ShiftGelu(v, {g.Integers.ShiftGelu.X0}, {g.Integers.ShiftGelu.N});");
             }
             else
             {
-                w.Line($"long raw = QuantGenKernels.IGelu(v, {g.IBert!.Value.QB}, {g.IBert.Value.QC}, {g.IBert.Value.QOne});");
+                w.Line($"long raw = QuantGenKernels.IGelu(v, {g.Integers.IBert.QB}, {g.Integers.IBert.QC}, {g.Integers.IBert.QOne});");
             }
 
             w.Line($"y[i] = ({CSharp.Type(y.Type)})QuantGenKernels.Clamp({CSharp.I(y.Quant!.ZeroPoint)} + QuantGenKernels.RoundShift(raw * {r.Multiplier}, {r.Shift}), {CSharp.I(y.Type.MinValue)}, {CSharp.I(y.Type.MaxValue)});");

@@ -23,7 +23,7 @@ namespace QuantGen.Cpu
         {
             var s = (SoftmaxLayer)node.Layer;
             TensorInfo x = node.Inputs[0], y = node.Output;
-            if (x.Type.Bits <= 8 && x.Type.IsSigned && s.Method == SoftmaxMethod.Shiftmax && CSharp.Type(y.Type) == "short" && CpuEmitter.ShiftDivisor(s.Shiftmax!.Value, out int magic))
+            if (x.Type.Bits <= 8 && x.Type.IsSigned && s.Method == SoftmaxMethod.Shiftmax && CSharp.Type(y.Type) == "short" && CpuEmitter.ShiftDivisor(s.Integers.Shiftmax, out int magic))
             {
                 return new ShiftmaxRowsPlan(magic) { Library = KernelFiles.Kernels, Scratch = new CpuScratch(RowInts: x.Shape[x.Shape.Length - 1]) };
             }

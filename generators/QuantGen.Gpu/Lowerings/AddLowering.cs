@@ -53,8 +53,8 @@ namespace QuantGen.Gpu
                 body.Line($"int l = i % {e};");
             }
 
-            body.Line($"long va = {GpuEmitter.Requant($"(long){an} - {GpuEmitter.L(a.Quant!.ZeroPoint)}", add.RequantA!.Value)};");
-            body.Line($"long vb = {GpuEmitter.Requant($"(long){bn} - {GpuEmitter.L(b.Quant!.ZeroPoint)}", add.RequantB!.Value)};");
+            body.Line($"long va = {GpuEmitter.Requant($"(long){an} - {GpuEmitter.L(a.Quant!.ZeroPoint)}", add.Integers.RequantA)};");
+            body.Line($"long vb = {GpuEmitter.Requant($"(long){bn} - {GpuEmitter.L(b.Quant!.ZeroPoint)}", add.Integers.RequantB)};");
             body.Line($"y[i] = ({ty})QuantGenGpuKernels.Clamp({GpuEmitter.L(zo)} + va + vb, {lo}, {hi});");
         }
     }

@@ -32,7 +32,7 @@ namespace QuantGen.Gpu
             body.Open($"for (int t = 0; t < {count}; t++)");
             body.Line($"sum += x[xo + t * {inner}] - {GpuEmitter.L(zx)};");
             body.Close();
-            body.Line($"y[i] = ({ty})QuantGenGpuKernels.Clamp({GpuEmitter.L(zo)} + {GpuEmitter.Requant("sum", p.Requant!.Value)}, {lo}, {hi});");
+            body.Line($"y[i] = ({ty})QuantGenGpuKernels.Clamp({GpuEmitter.L(zo)} + {GpuEmitter.Requant("sum", p.Integers.Requant)}, {lo}, {hi});");
         }
     }
 }

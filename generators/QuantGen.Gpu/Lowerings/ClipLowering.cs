@@ -24,7 +24,7 @@ namespace QuantGen.Gpu
             kern.Threads = GpuEmitter.I(y.ElementCount);
             kern.What = "element-wise integer clamp";
             body.Line("int i = index;");
-            body.Line($"y[i] = ({ty})QuantGenGpuKernels.Clamp(x[i], {GpuEmitter.L(c.QMin!.Value)}, {GpuEmitter.L(c.QMax!.Value)});");
+            body.Line($"y[i] = ({ty})QuantGenGpuKernels.Clamp(x[i], {GpuEmitter.L(c.Integers.QMin)}, {GpuEmitter.L(c.Integers.QMax)});");
         }
     }
 }

@@ -47,8 +47,8 @@ namespace QuantGen.Gpu
             int[] transposed = Enumerable.Range(0, n * k).Select(idx => weights[(idx % n) * k + (idx / n)]).ToArray();
             int wOff = narrow ? em.AddW8(transposed) : em.AddC32(transposed);
             int bOff = em.AddC64(folded);
-            int mOff = em.AddC32(d.Requant!.Select(r => r.Multiplier));
-            int sOff = em.AddC32(d.Requant!.Select(r => r.Shift));
+            int mOff = em.AddC32(d.Integers.Requant.Select(r => r.Multiplier));
+            int sOff = em.AddC32(d.Integers.Requant.Select(r => r.Shift));
             kern.UseW8 = narrow;
             kern.UseC32 = true;
             kern.UseC64 = true;
@@ -66,7 +66,7 @@ namespace QuantGen.Gpu
             body.Line(int32 ? $"dot += x[xo + j] * {wv}[wo + j * {n}];" : $"dot += (long)x[xo + j] * {wv}[wo + j * {n}];");
             body.Close();
             body.Line($"long acc = c64[{bOff} + o] + dot;");
-            body.Line($"y[i] = ({ty})QuantGenGpuKernels.Clamp({GpuEmitter.L(zo)} + QuantGenGpuKernels.RoundShift(acc * c32[{mOff} + o], c32[{sOff} + o]), {GpuEmitter.L(d.Clamp![0])}, {GpuEmitter.L(d.Clamp[1])});");
+            body.Line($"y[i] = ({ty})QuantGenGpuKernels.Clamp({GpuEmitter.L(zo)} + QuantGenGpuKernels.RoundShift(acc * c32[{mOff} + o], c32[{sOff} + o]), {GpuEmitter.L(d.Integers.Clamp.Lo)}, {GpuEmitter.L(d.Integers.Clamp.Hi)});");
         }
     }
 }

@@ -27,15 +27,15 @@ namespace QuantGen.Gpu
             if (g.Method == GeluMethod.ShiftGelu)
             {
                 kern.What = "element-wise ShiftGELU (m = max(x, 0) per element, QuantGen's semantics), requantization fused";
-                body.Line($"long raw = QuantGenGpuKernels.ShiftGelu(v, {g.ShiftGelu!.Value.X0}, {g.ShiftGelu.Value.N});");
+                body.Line($"long raw = QuantGenGpuKernels.ShiftGelu(v, {g.Integers.ShiftGelu.X0}, {g.Integers.ShiftGelu.N});");
             }
             else
             {
                 kern.What = "element-wise I-BERT i-GELU, requantization fused (the negative output scale is folded into the multiplier)";
-                body.Line($"long raw = QuantGenGpuKernels.IGelu(v, {g.IBert!.Value.QB}, {g.IBert.Value.QC}, {g.IBert.Value.QOne});");
+                body.Line($"long raw = QuantGenGpuKernels.IGelu(v, {g.Integers.IBert.QB}, {g.Integers.IBert.QC}, {g.Integers.IBert.QOne});");
             }
 
-            body.Line($"y[i] = ({ty})QuantGenGpuKernels.Clamp({GpuEmitter.L(zo)} + {GpuEmitter.Requant("raw", g.Requant!.Value)}, {lo}, {hi});");
+            body.Line($"y[i] = ({ty})QuantGenGpuKernels.Clamp({GpuEmitter.L(zo)} + {GpuEmitter.Requant("raw", g.Integers.Requant)}, {lo}, {hi});");
         }
     }
 }

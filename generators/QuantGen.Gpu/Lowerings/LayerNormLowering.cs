@@ -23,9 +23,9 @@ namespace QuantGen.Gpu
             string lo = GpuEmitter.L(y.Type.MinValue), hi = GpuEmitter.L(y.Type.MaxValue), ty = GpuEmitter.CType(y.Type);
             int c = x.Shape[x.Shape.Length - 1];
             kern.Threads = GpuEmitter.I(x.ElementCount / c);
-            int mOff = em.AddC32(ln.Requant!.Select(r => r.Multiplier));
-            int sOff = em.AddC32(ln.Requant!.Select(r => r.Shift));
-            int bOff = em.AddC64(ln.Biases!.Select(b => b + zo));
+            int mOff = em.AddC32(ln.Integers.Requant.Select(r => r.Multiplier));
+            int sOff = em.AddC32(ln.Integers.Requant.Select(r => r.Shift));
+            int bOff = em.AddC64(ln.Integers.Biases.Select(b => b + zo));
             kern.UseC32 = true;
             kern.UseC64 = true;
             kern.What = "one thread per row: rounded mean, variance sum, exact isqrt, then the per-channel requantization (gamma and the output scale) with beta and the output zero point as an int64 bias";

@@ -44,7 +44,7 @@ namespace QuantGen.Gpu
                 : $"sum += ((long)a[ao + t] - {GpuEmitter.L(za)}) * ((long)b[bo + t * {cols}] - {GpuEmitter.L(zb)});");
             body.Close();
             body.Line("long acc = sum;");
-            body.Line($"y[i] = ({ty})QuantGenGpuKernels.Clamp({GpuEmitter.L(zo)} + {GpuEmitter.Requant("acc", m.Requant!.Value)}, {lo}, {hi});");
+            body.Line($"y[i] = ({ty})QuantGenGpuKernels.Clamp({GpuEmitter.L(zo)} + {GpuEmitter.Requant("acc", m.Integers.Requant)}, {lo}, {hi});");
         }
     }
 }

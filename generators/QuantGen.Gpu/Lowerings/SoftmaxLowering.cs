@@ -31,7 +31,7 @@ namespace QuantGen.Gpu
             body.Line("long sum = 0;");
             if (s.Method == SoftmaxMethod.Shiftmax)
             {
-                ShiftmaxParams p = s.Shiftmax!.Value;
+                ShiftmaxParams p = s.Integers.Shiftmax;
                 kern.What = "one thread per row (max, saturating sum, output: three passes, ShiftExp recomputed instead of stored); the zero point cancels in x - max";
                 body.Open($"for (int i = 0; i < {len}; i++)");
                 body.Line($"sum += QuantGenGpuKernels.ShiftExp(x[o + i] - max, {p.X0}, {p.N});");
@@ -44,7 +44,7 @@ namespace QuantGen.Gpu
             }
             else
             {
-                ISoftmaxParams p = s.IBert!.Value;
+                ISoftmaxParams p = s.Integers.IBert;
                 long top = (1L << p.OutBits) - 1;
                 kern.What = "one thread per row; I-BERT i-softmax: one division into 2^62 per row, rounded, saturated at 2^outBits - 1";
                 string exp = $"QuantGenGpuKernels.IExp(x[o + i] - max, {p.Exp.QLn2}, {p.Exp.QB}, {p.Exp.QC}, {p.Exp.Shift})";

@@ -14,8 +14,8 @@ namespace QuantGen.Hls.Lowerings
         public override HlsLowered? Lower(HlsLayerContext c)
         {
             var add = (AddLayer)c.Spec;
-            var kernel = new AddKernel(c.Inputs[0].Count, c.Inputs[1].Count, CppFormat.Lit(add.RequantA!.Value.Multiplier), add.RequantA.Value.Shift,
-                CppFormat.Lit(add.RequantB!.Value.Multiplier), add.RequantB.Value.Shift);
+            var kernel = new AddKernel(c.Inputs[0].Count, c.Inputs[1].Count, CppFormat.Lit(add.Integers.RequantA.Multiplier), add.Integers.RequantA.Shift,
+                CppFormat.Lit(add.Integers.RequantB.Multiplier), add.Integers.RequantB.Shift);
             long rom = c.Inputs.Where(t => t.IsConstant).Sum(t => (long)t.Count * t.Bits);
             HlsCost cost = HlsCost.Simple(2, 0, c.Output.Count + HlsPlanner.RequantDepth, $"E + {HlsPlanner.RequantDepth}") with { RomBits = rom };
             return new HlsLowered("add", $"{add.Name}: Add (HAWQ-V3 residual: each branch rescaled separately) of {c.Inputs[0].Count} and {c.Inputs[1].Count} elements", 1, cost, kernel);

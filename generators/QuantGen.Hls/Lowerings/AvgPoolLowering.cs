@@ -27,7 +27,7 @@ namespace QuantGen.Hls.Lowerings
 
             return new HlsLowered("avgpool", $"{p.Name}: average over axis {p.Axis} ({count} elements), 1/L folded into the multiplier", 1,
                 HlsCost.Simple(1, 0, c.Inputs[0].Count + HlsPlanner.RequantDepth, $"E_in + {HlsPlanner.RequantDepth}"),
-                new AvgPoolKernel(outer, inner, count, CppFormat.Lit(p.Requant!.Value.Multiplier), p.Requant.Value.Shift));
+                new AvgPoolKernel(outer, inner, count, CppFormat.Lit(p.Integers.Requant.Multiplier), p.Integers.Requant.Shift));
         }
     }
 }

@@ -53,14 +53,14 @@ namespace QuantGen.Hls.Lowerings
 
             // Output channel o reads the window of its group's channels: win[(o / og) * K + j].
             string winBase = cv.Group == 1 ? string.Empty : og == 1 ? $"o * {k} + " : $"(o / {og}) * {k} + ";
-            WeightTables t = WeightTables.Of(c, cv.Requant!);
+            WeightTables t = WeightTables.Of(c, cv.Integers.Requant);
             HlsTensor weight = c.Tensor(node.Weight);
             HlsTensor? bias = node.Bias != null ? c.Tensor(node.Bias) : null;
             var kernel = new Conv2dKernel(
                 inShape[0], inShape[1], inShape[2], inShape[3], cOut, os[2], os[3], kh, kw,
                 HlsLayerContext.WindowIndex("oh", cv.Strides[0], cv.Pads[0], "i"), HlsLayerContext.WindowIndex("ow", cv.Strides[1], cv.Pads[1], "j"),
                 cg, k, inShape[1] * kh * kw, cv.Group, winBase, (k + reuse - 1) / reuse, k % reuse != 0, (cOut + reuse - 1) / reuse, accType, xType, productType,
-                weight.Array, weight.Type, bias?.Array ?? string.Empty, CppFormat.Lit(cv.Clamp![0]), CppFormat.Lit(cv.Clamp[1]), t.Multipliers, t.Shifts, RomShape.Weights(cOut, k, reuse), RomShape.TableFactor(cOut, reuse));
+                weight.Array, weight.Type, bias?.Array ?? string.Empty, CppFormat.Lit(cv.Integers.Clamp.Lo), CppFormat.Lit(cv.Integers.Clamp.Hi), t.Multipliers, t.Shifts, RomShape.Weights(cOut, k, reuse), RomShape.TableFactor(cOut, reuse));
             string kind = cv.Group == 1 ? string.Empty : cg == 1 ? $", depthwise (group {cv.Group})" : $", group {cv.Group}";
             string comment = $"{cv.Name}: Conv2d {Shape(inShape)} -> {Shape(os)}, kernel {kh}x{kw}, strides {cv.Strides[0]}x{cv.Strides[1]}, pads [{string.Join(", ", cv.Pads)}]{kind}, activation {cv.Activation.ToString().ToLowerInvariant()}, reuse factor {reuse}";
             long rom = ((long)cOut * k * weight.Bits) + (bias != null ? (long)cOut * bias.Bits : 0) + ((long)cOut * (32 + 6));

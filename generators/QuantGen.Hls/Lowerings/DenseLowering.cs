@@ -36,10 +36,10 @@ namespace QuantGen.Hls.Lowerings
             IntRange acc = AccumulatorBounds.PartialSums(node.Weight.IntData!, n, node.Bias?.IntData, xzp);
             string accType = c.Type("acc_t", acc, "accumulator and every partial sum");
             string xType = c.Type("x_t", xzp, "input minus its zero point");
-            WeightTables w = WeightTables.Of(c, d.Requant!);
+            WeightTables w = WeightTables.Of(c, d.Integers.Requant);
             HlsTensor weight = c.Tensor(node.Weight), bias = node.Bias != null ? c.Tensor(node.Bias) : null!;
             var kernel = new DenseKernel(rows, k, n, (k + reuse - 1) / reuse, k % reuse != 0, (n + reuse - 1) / reuse, accType, xType, weight.Array, weight.Type,
-                node.Bias != null ? bias.Array : string.Empty, CppFormat.Lit(d.Clamp![0]), CppFormat.Lit(d.Clamp[1]), w.Multipliers, w.Shifts, RomShape.Weights(n, k, reuse), RomShape.TableFactor(n, reuse));
+                node.Bias != null ? bias.Array : string.Empty, CppFormat.Lit(d.Integers.Clamp.Lo), CppFormat.Lit(d.Integers.Clamp.Hi), w.Multipliers, w.Shifts, RomShape.Weights(n, k, reuse), RomShape.TableFactor(n, reuse));
             long rom = ((long)n * k * weight.Bits) + (node.Bias != null ? (long)n * bias.Bits : 0) + ((long)n * (32 + 6));
             string comment = $"{d.Name}: Dense [{rows} x {k}] -> [{rows} x {n}], activation {d.Activation.ToString().ToLowerInvariant()}, reuse factor {reuse}";
             return new HlsLowered("dense", comment, reuse, MacCost.Of(rows, k, n, reuse, acc, rom), kernel);
@@ -49,7 +49,7 @@ namespace QuantGen.Hls.Lowerings
     /// <summary>The per-output-channel requantization multiplier and shift tables of Dense and Conv2d.</summary>
     internal sealed record WeightTables(string Multipliers, string Shifts)
     {
-        public static WeightTables Of(HlsLayerContext c, QuantGen.Numerics.Dyadic[] requant) => new WeightTables(
+        public static WeightTables Of(HlsLayerContext c, System.Collections.Generic.IReadOnlyList<QuantGen.Numerics.Dyadic> requant) => new WeightTables(
             c.Table("multiplier", requant.Select(q => (long)q.Multiplier), $"{c.Spec.Name}: requantization multipliers, one per output channel"),
             c.Table("shift", requant.Select(q => (long)q.Shift), $"{c.Spec.Name}: requantization shifts"));
     }

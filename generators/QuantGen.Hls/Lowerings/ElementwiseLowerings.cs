@@ -28,8 +28,8 @@ namespace QuantGen.Hls.Lowerings
         public override HlsLowered? Lower(HlsLayerContext c)
         {
             var clip = (ClipLayer)c.Spec;
-            return new HlsLowered("clip", $"{clip.Name}: Clip to [{clip.QMin}, {clip.QMax}]", 1, HlsCost.Simple(0, 0, c.Output.Count + 1, "E + 1"),
-                new ClipKernel(CppFormat.Lit(clip.QMin!.Value), CppFormat.Lit(clip.QMax!.Value)));
+            return new HlsLowered("clip", $"{clip.Name}: Clip to [{clip.Integers.QMin}, {clip.Integers.QMax}]", 1, HlsCost.Simple(0, 0, c.Output.Count + 1, "E + 1"),
+                new ClipKernel(CppFormat.Lit(clip.Integers.QMin), CppFormat.Lit(clip.Integers.QMax)));
         }
     }
 

@@ -17,17 +17,17 @@ namespace QuantGen.Hls.Lowerings
         public override HlsLowered? Lower(HlsLayerContext c)
         {
             var g = (GeluLayer)c.Spec;
-            string mult = CppFormat.Lit(g.Requant!.Value.Multiplier);
-            int shift = g.Requant.Value.Shift;
+            string mult = CppFormat.Lit(g.Integers.Requant.Multiplier);
+            int shift = g.Integers.Requant.Shift;
             long elements = c.Output.Count;
             if (g.Method == GeluMethod.ShiftGelu)
             {
-                ShiftGeluParams p = g.ShiftGelu!.Value;
+                ShiftGeluParams p = g.Integers.ShiftGelu;
                 return new HlsLowered("gelu_shiftgelu", $"{g.Name}: ShiftGELU, element-wise (m = max(x, 0)), n = {p.N}, x0 = {p.X0}", 1,
                     HlsCost.Simple(3, 1, elements + HlsPlanner.DividerCycles + 8, $"E + {HlsPlanner.DividerCycles} + 8"), new ShiftGeluKernel(mult, shift, CppFormat.Lit(p.X0), p.N));
             }
 
-            IGeluParams q = g.IBert!.Value;
+            IGeluParams q = g.Integers.IBert;
             return new HlsLowered("gelu_ibert", $"{g.Name}: I-BERT i-GELU, element-wise", 1, HlsCost.Simple(3, 0, elements + 6, "E + 6"),
                 new IBertGeluKernel(mult, shift, CppFormat.Lit(q.QB), CppFormat.Lit(q.QC), CppFormat.Lit(q.QOne)));
         }

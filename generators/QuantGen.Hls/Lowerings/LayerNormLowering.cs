@@ -16,9 +16,9 @@ namespace QuantGen.Hls.Lowerings
             var ln = (LayerNormLayer)c.Spec;
             int last = c.Last, rows = c.Inputs[0].Count / last;
             long zo = c.Output.ZeroPoint;
-            string mult = c.Table("multiplier", ln.Requant!.Select(q => (long)q.Multiplier), $"{ln.Name}: per-channel multipliers (gamma and the output scale folded in)");
-            string shift = c.Table("shift", ln.Requant!.Select(q => (long)q.Shift), $"{ln.Name}: per-channel shifts");
-            string zp = c.Table("zero_point", ln.Biases!.Select(b => zo + b), $"{ln.Name}: output zero point plus the folded beta, per channel");
+            string mult = c.Table("multiplier", ln.Integers.Requant.Select(q => (long)q.Multiplier), $"{ln.Name}: per-channel multipliers (gamma and the output scale folded in)");
+            string shift = c.Table("shift", ln.Integers.Requant.Select(q => (long)q.Shift), $"{ln.Name}: per-channel shifts");
+            string zp = c.Table("zero_point", ln.Integers.Biases.Select(b => zo + b), $"{ln.Name}: output zero point plus the folded beta, per channel");
             HlsCost cost = HlsCost.Simple(3, 1, (long)rows * ((3L * last) + HlsPlanner.IsqrtCycles + HlsPlanner.DividerCycles + 8),
                 $"rows x (3 C + {HlsPlanner.IsqrtCycles} + {HlsPlanner.DividerCycles} + 8)") with { RomBits = (long)last * (32 + 6 + 32) };
             return new HlsLowered("layernorm", $"{ln.Name}: integer LayerNorm (exact bit-by-bit isqrt) over rows of {last}", 1, cost, new LayerNormKernel(rows, last, mult, shift, zp));

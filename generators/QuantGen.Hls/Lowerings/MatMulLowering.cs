@@ -36,7 +36,7 @@ namespace QuantGen.Hls.Lowerings
             string accType = c.Type("acc_t", acc, "accumulator and every partial sum");
             string aType = c.Type("a_t", c.Ranges.Find("a-zp") ?? new IntRange(0, 0), "a minus its zero point");
             string bType = c.Type("b_t", c.Ranges.Find("b-zp") ?? new IntRange(0, 0), "b minus its zero point");
-            var kernel = new MatMulKernel(batches, rowsA, k, cols, (k + reuse - 1) / reuse, k % reuse != 0, (cols + reuse - 1) / reuse, accType, aType, bType, CppFormat.Lit(m.Requant!.Value.Multiplier), m.Requant.Value.Shift);
+            var kernel = new MatMulKernel(batches, rowsA, k, cols, (k + reuse - 1) / reuse, k % reuse != 0, (cols + reuse - 1) / reuse, accType, aType, bType, CppFormat.Lit(m.Integers.Requant.Multiplier), m.Integers.Requant.Shift);
             long rom = c.Inputs.Where(t => t.IsConstant).Sum(t => (long)t.Count * t.Bits);
             return new HlsLowered("matmul", $"{m.Name}: MatMul [{batches} x {rowsA} x {k}] x [{batches} x {k} x {cols}], reuse factor {reuse}", reuse, MacCost.Of(batches * rowsA, k, cols, reuse, acc, rom), kernel);
         }

@@ -21,12 +21,12 @@ namespace QuantGen.Hls.Lowerings
             HlsCost cost = HlsCost.Simple(1, 1, (long)rows * ((3L * last) + HlsPlanner.DividerCycles + 6), $"rows x (3 L + {HlsPlanner.DividerCycles} + 6)");
             if (s.Method == SoftmaxMethod.Shiftmax)
             {
-                ShiftmaxParams p = s.Shiftmax!.Value;
+                ShiftmaxParams p = s.Integers.Shiftmax;
                 return new HlsLowered("softmax_shiftmax", $"{s.Name}: Shiftmax (I-ViT) over rows of {last}, n = {p.N}, x0 = {p.X0}, {p.OutBits}-bit output", 1, cost,
                     new ShiftmaxKernel(rows, last, CppFormat.Lit(p.X0), p.N, 32 - p.OutBits));
             }
 
-            ISoftmaxParams q = s.IBert!.Value;
+            ISoftmaxParams q = s.Integers.IBert;
             return new HlsLowered("softmax_ibert", $"{s.Name}: I-BERT i-softmax over rows of {last}, {q.OutBits}-bit output", 1, cost,
                 new IBertSoftmaxKernel(rows, last, CppFormat.Lit(q.Exp.QLn2), CppFormat.Lit(q.Exp.QB), CppFormat.Lit(q.Exp.QC), q.Exp.Shift, 62 - q.OutBits, CppFormat.Lit((1L << q.OutBits) - 1)));
         }

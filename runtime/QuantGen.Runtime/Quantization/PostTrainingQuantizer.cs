@@ -388,6 +388,18 @@ namespace QuantGen.Quantization
                         throw new ModelException(problems);
                     }
 
+                    if (layer.NeedsIntegers != (ctx.Integers != null))
+                    {
+                        ctx.Report(ModelErrors.LayerPhase, $"the {layer.Op} quantization rule {(ctx.Integers == null ? "gave no" : "gave unexpected")} integer parameters");
+                        throw new ModelException(problems);
+                    }
+
+                    // the quantized layer is a new record: the float layer's copy carrying the rule's integer parameters
+                    if (ctx.Integers != null)
+                    {
+                        layer = layer.WithIntegers(ctx.Integers);
+                    }
+
                     bool declared = def!.OutputQuantization == OutputQuantization.Declared;
                     for (int j = 0; j < outQs.Length; j++)
                     {

@@ -64,7 +64,7 @@ namespace QuantGen.Tests.Model
             ModelLoadResult r = Load(spec);
             Assert.True(r.Success, string.Join("\n", r.Diagnostics));
             var c = (ConcatLayer)r.Graph!.Nodes[0].Layer;
-            Assert.Equal(new[] { new Dyadic(1073741824, 31), new Dyadic(1073741824, 31) }, c.Requant);
+            Assert.Equal(new[] { new Dyadic(1073741824, 31), new Dyadic(1073741824, 31) }, c.Integers.Requant);
             string written = SpecWriter.ToJson(r.Graph.Spec);
             Assert.Contains("\"axis\": 0,\n      \"multipliers\": [1073741824, 1073741824],\n      \"shifts\": [31, 31]", written, System.StringComparison.Ordinal);
             Assert.Equal(written, SpecWriter.ToJson(SpecParser.Parse(written, "w", new List<ModelDiagnostic>())!));

@@ -45,7 +45,7 @@ namespace QuantGen.Tests.Model
             string ok = Spec("quantized", """{ "name": "r", "op": "Requantize", "inputs": ["x"], "output": "y", "factor": 0.5, "multiplier": 1073741824, "shift": 31 }""", """ "y": { "type": "int8", "scale": 0.01, "zeroPoint": 3 } """);
             ModelLoadResult r = Load(ok);
             Assert.True(r.Success, string.Join("\n", r.Diagnostics));
-            Assert.Equal(new Dyadic(1073741824, 31), ((RequantizeLayer)r.Graph!.Nodes[0].Layer).Requant);
+            Assert.Equal(new Dyadic(1073741824, 31), ((RequantizeLayer)r.Graph!.Nodes[0].Layer).Integers.Requant);
             string bad = ok.Replace("\"shift\": 31", "\"shift\": 30");
             ModelLoadResult b = Load(bad);
             Assert.False(b.Success);

@@ -18,14 +18,17 @@ namespace QuantGen.Operators
 
         public override bool AcceptsInitializerInputs => true;
 
-        public override LayerSpec? Parse(LayerReader r) =>
-            new AddLayer { RequantA = r.Quant.Dyadic("multiplierA", "shiftA"), RequantB = r.Quant.Dyadic("multiplierB", "shiftB") };
+        public override LayerSpec? Parse(LayerReader r)
+        {
+            Dyadic? a = r.Quant.Dyadic("multiplierA", "shiftA"), b = r.Quant.Dyadic("multiplierB", "shiftB");
+            return r.WithIntegers(new AddLayer(), () => a is Dyadic da && b is Dyadic db ? new AddIntegers(da, db) : null);
+        }
 
         public override void Write(LayerSpec layer, LayerWriter w)
         {
             var a = (AddLayer)layer;
-            w.Dyadic("multiplierA", "shiftA", a.RequantA);
-            w.Dyadic("multiplierB", "shiftB", a.RequantB);
+            w.Dyadic("multiplierA", "shiftA", a.IntegersOrNull?.RequantA);
+            w.Dyadic("multiplierB", "shiftB", a.IntegersOrNull?.RequantB);
         }
 
         public override int[][]? InferShapes(GraphContext c)
@@ -69,7 +72,7 @@ namespace QuantGen.Operators
             var add = (AddLayer)c.Node.Layer;
             TensorQuant outQ = c.Node.Output.Quant!;
             IntRange a = c.Shifted(0), b = c.Shifted(1);
-            IntRange ra = c.Requant(a, add.RequantA!.Value, 0), rb = c.Requant(b, add.RequantB!.Value, 0);
+            IntRange ra = c.Requant(a, add.Integers.RequantA, 0), rb = c.Requant(b, add.Integers.RequantB, 0);
             var sum = new IntRange(ra.Min + rb.Min + outQ.ZeroPoint, ra.Max + rb.Max + outQ.ZeroPoint);
             c.Add("a-rescaled", ra);
             c.Add("b-rescaled", rb);
@@ -85,7 +88,7 @@ namespace QuantGen.Operators
             TensorQuant outQ = node.Output.Quant!;
             for (int i = 0; i < y.Length; i++)
             {
-                y[i] = (int)ResidualAdd.Apply(x[i % x.Length], zx, add.RequantA!.Value, b[i % b.Length], zb, add.RequantB!.Value, outQ.ZeroPoint, outQ.Type);
+                y[i] = (int)ResidualAdd.Apply(x[i % x.Length], zx, add.Integers.RequantA, b[i % b.Length], zb, add.Integers.RequantB, outQ.ZeroPoint, outQ.Type);
             }
         }
 
@@ -104,7 +107,8 @@ namespace QuantGen.Operators
             TensorQuant inQ = c.Input(0);
             TensorQuant outQ = c.Calibrated(0, layer.Precision.ActivationBits);
             TensorQuant bQ = c.Input(1);
-            (a.RequantA, a.RequantB) = ResidualAdd.Multipliers(inQ.Scale, bQ.Scale, outQ.Scale);
+            (Dyadic ma, Dyadic mb) = ResidualAdd.Multipliers(inQ.Scale, bQ.Scale, outQ.Scale);
+            c.Attach(new AddIntegers(ma, mb));
             return One(outQ);
         }
     }

@@ -15,14 +15,18 @@ namespace QuantGen.Operators
 
         public override IReadOnlyList<string> Fields => OwnFields;
 
-        public override LayerSpec? Parse(LayerReader r) =>
-            new AvgPoolLayer { Axis = (int)(r.Integer("axis", -SpecParser.MaxRank, SpecParser.MaxRank - 1) ?? 0), Requant = r.Quant.Dyadic("multiplier", "shift") };
+        public override LayerSpec? Parse(LayerReader r)
+        {
+            var p = new AvgPoolLayer { Axis = (int)(r.Integer("axis", -SpecParser.MaxRank, SpecParser.MaxRank - 1) ?? 0) };
+            Dyadic? requant = r.Quant.Dyadic("multiplier", "shift");
+            return r.WithIntegers(p, () => requant is Dyadic d ? new AvgPoolIntegers(d) : null);
+        }
 
         public override void Write(LayerSpec layer, LayerWriter w)
         {
             var p = (AvgPoolLayer)layer;
             w.Property("axis", p.Axis);
-            w.Dyadic("multiplier", "shift", p.Requant);
+            w.Dyadic("multiplier", "shift", p.IntegersOrNull?.Requant);
         }
 
         /// <summary>Also normalizes a negative axis in place (the layer then names the axis it pools).</summary>
@@ -50,7 +54,7 @@ namespace QuantGen.Operators
             int count = c.Node.Inputs[0].Shape[p.Axis];
             var sum = new IntRange(x.Min * count, x.Max * count);
             c.Add("sum", sum);
-            return c.CheckInt32("sum", sum, "the int32 pooling sum") ? c.Requant(sum, p.Requant!.Value, outQ.ZeroPoint) : c.Full(outQ);
+            return c.CheckInt32("sum", sum, "the int32 pooling sum") ? c.Requant(sum, p.Integers.Requant, outQ.ZeroPoint) : c.Full(outQ);
         }
 
         public override void Reference(GraphNode node, int[][] inputs, int[][] outputs)
@@ -70,7 +74,7 @@ namespace QuantGen.Operators
                         sum += x[(o * count + t) * inner + i] - zx;
                     }
 
-                    y[o * inner + i] = (int)IntegerOps.Requantize(sum, p.Requant!.Value, outQ.ZeroPoint, outQ.Type);
+                    y[o * inner + i] = (int)IntegerOps.Requantize(sum, p.Integers.Requant, outQ.ZeroPoint, outQ.Type);
                 }
             }
         }
@@ -101,7 +105,7 @@ namespace QuantGen.Operators
             TensorQuant inQ = c.Input(0);
             TensorQuant outQ = c.Calibrated(0, layer.Precision.ActivationBits);
             int count = node.Inputs[0].Shape[p.Axis];
-            p.Requant = AveragePool.Multiplier(inQ.Scale, outQ.Scale, count);
+            c.Attach(new AvgPoolIntegers(AveragePool.Multiplier(inQ.Scale, outQ.Scale, count)));
             return One(outQ);
         }
     }

@@ -24,9 +24,15 @@ namespace QuantGen.Operators
                 r.Report(ModelErrors.InvalidValue, $"Clip min {c.Min} is greater than max {c.Max}", "min");
             }
 
-            c.QMin = r.Quant.Integer("qmin", int.MinValue, int.MaxValue);
-            c.QMax = r.Quant.Integer("qmax", int.MinValue, int.MaxValue);
-            return c;
+            long? qmin = r.Quant.Integer("qmin", int.MinValue, int.MaxValue);
+            long? qmax = r.Quant.Integer("qmax", int.MinValue, int.MaxValue);
+            if (qmin > qmax)
+            {
+                r.Report(ModelErrors.InvalidQuantization, $"qmin {qmin} is greater than qmax {qmax}", "qmin");
+                return c;
+            }
+
+            return r.WithIntegers(c, () => qmin.HasValue && qmax.HasValue ? new ClipIntegers(qmin.Value, qmax.Value) : null);
         }
 
         public override void Write(LayerSpec layer, LayerWriter w)
@@ -34,10 +40,10 @@ namespace QuantGen.Operators
             var c = (ClipLayer)layer;
             w.Property("min", c.Min);
             w.Property("max", c.Max);
-            if (c.QMin.HasValue && c.QMax.HasValue)
+            if (c.IntegersOrNull is ClipIntegers q)
             {
-                w.Property("qmin", c.QMin.Value);
-                w.Property("qmax", c.QMax.Value);
+                w.Property("qmin", q.QMin);
+                w.Property("qmax", q.QMax);
             }
         }
 
@@ -45,19 +51,14 @@ namespace QuantGen.Operators
 
         public override bool CheckQuantized(GraphContext c, GraphNode node)
         {
-            var clip = (ClipLayer)node.Layer;
-            if (clip.QMin!.Value > clip.QMax!.Value)
-            {
-                return c.Reject($"qmin {clip.QMin} is greater than qmax {clip.QMax}");
-            }
-
+            // The bounds are integers of any width and ordered by construction (ClipIntegers); the output is the input's type.
             return true;
         }
 
         public override IntRange Range(RangeContext c)
         {
             var clip = (ClipLayer)c.Node.Layer;
-            return c.In(0).Clamp(clip.QMin!.Value, clip.QMax!.Value);
+            return c.In(0).Clamp(clip.Integers.QMin, clip.Integers.QMax);
         }
 
         public override void Reference(GraphNode node, int[][] inputs, int[][] outputs)
@@ -66,7 +67,7 @@ namespace QuantGen.Operators
             int[] x = inputs[0], y = outputs[0];
             for (int i = 0; i < y.Length; i++)
             {
-                y[i] = (int)IntegerOps.Clamp(x[i], c.QMin!.Value, c.QMax!.Value);
+                y[i] = (int)IntegerOps.Clamp(x[i], c.Integers.QMin, c.Integers.QMax);
             }
         }
 
@@ -85,7 +86,7 @@ namespace QuantGen.Operators
             var clip = (ClipLayer)layer;
             TensorQuant inQ = c.Input(0);
             ClampBounds bounds = ClampBounds.Clip(inQ.Type, inQ.Scale, inQ.ZeroPoint, clip.Min, clip.Max);
-            (clip.QMin, clip.QMax) = (bounds.Lo, bounds.Hi);
+            c.Attach(new ClipIntegers(bounds.Lo, bounds.Hi));
             return One(inQ);
         }
     }

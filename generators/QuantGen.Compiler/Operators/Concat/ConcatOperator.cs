@@ -33,20 +33,20 @@ namespace QuantGen.Operators
         public override LayerSpec? Parse(LayerReader r)
         {
             var c = new ConcatLayer { Axis = (int)(r.Integer("axis", -SpecParser.MaxRank, SpecParser.MaxRank - 1) ?? 0) };
-            c.Requant = r.Quant.DyadicArray("multipliers", "shifts");
-            if (c.Requant != null && r.ArrayCount("inputs") is int n && n != c.Requant.Length)
+            Dyadic[]? requant = r.Quant.DyadicArray("multipliers", "shifts");
+            if (requant != null && r.ArrayCount("inputs") is int n && n != requant.Length)
             {
-                r.Report(ModelErrors.ShapeMismatch, $"\"multipliers\" has {c.Requant.Length} entries but the layer has {n} inputs; Concat needs one multiplier per input (S_i / S_out)", "multipliers");
+                r.Report(ModelErrors.ShapeMismatch, $"\"multipliers\" has {requant.Length} entries but the layer has {n} inputs; Concat needs one multiplier per input (S_i / S_out)", "multipliers");
             }
 
-            return c;
+            return r.WithIntegers(c, () => requant != null ? new ConcatIntegers(requant) : null);
         }
 
         public override void Write(LayerSpec layer, LayerWriter w)
         {
             var c = (ConcatLayer)layer;
             w.Property("axis", c.Axis);
-            w.Dyadics(c.Requant);
+            w.Dyadics(c.IntegersOrNull?.Requant);
         }
 
         public override int[][]? InferShapes(GraphContext c)
@@ -106,9 +106,9 @@ namespace QuantGen.Operators
         public override bool CheckQuantized(GraphContext c, GraphNode node)
         {
             var layer = (ConcatLayer)node.Layer;
-            if (layer.Requant == null || layer.Requant.Length != node.Inputs.Count)
+            if (layer.Integers.Requant.Count != node.Inputs.Count)
             {
-                return c.Reject($"\"multipliers\"/\"shifts\" need {node.Inputs.Count} entries, one per input; found {layer.Requant?.Length ?? 0}");
+                return c.Reject($"\"multipliers\"/\"shifts\" need {node.Inputs.Count} entries, one per input; found {layer.Integers.Requant.Count}");
             }
 
             TensorQuant outQ = node.Output.Quant!;
@@ -121,7 +121,7 @@ namespace QuantGen.Operators
                 }
 
                 double expected = t.Quant.Scale / outQ.Scale;
-                Dyadic d = layer.Requant[i];
+                Dyadic d = layer.Integers.Requant[i];
                 bool exact = expected < Dyadic.MaxOperand && d == Dyadic.FromReal(expected);
                 if (!exact && Math.Abs(d.ToReal() - expected) > expected * MultiplierTolerance)
                 {
@@ -139,7 +139,7 @@ namespace QuantGen.Operators
             IntRange? y = null;
             for (int i = 0; i < c.Node.Inputs.Count; i++)
             {
-                IntRange r = c.Requant(c.Shifted(i), layer.Requant![i], outQ.ZeroPoint).Clamp(outQ.Type.MinValue, outQ.Type.MaxValue);
+                IntRange r = c.Requant(c.Shifted(i), layer.Integers.Requant[i], outQ.ZeroPoint).Clamp(outQ.Type.MinValue, outQ.Type.MaxValue);
                 y = y?.Union(r) ?? r;
             }
 
@@ -150,7 +150,7 @@ namespace QuantGen.Operators
         {
             var layer = (ConcatLayer)node.Layer;
             TensorQuant outQ = node.Output.Quant!;
-            Copy(node, layer, inputs, outputs[0], (i, v) => (int)IntegerOps.Clamp(outQ.ZeroPoint + layer.Requant![i].Apply(v - node.Inputs[i].Quant!.ZeroPoint), outQ.Type.MinValue, outQ.Type.MaxValue));
+            Copy(node, layer, inputs, outputs[0], (i, v) => (int)IntegerOps.Clamp(outQ.ZeroPoint + layer.Integers.Requant[i].Apply(v - node.Inputs[i].Quant!.ZeroPoint), outQ.Type.MinValue, outQ.Type.MaxValue));
         }
 
         public override void Float(GraphNode node, double[][] inputs, double[][] outputs) =>
@@ -160,12 +160,14 @@ namespace QuantGen.Operators
         {
             var concat = (ConcatLayer)layer;
             TensorQuant outQ = c.Calibrated(0, layer.Precision.ActivationBits);
-            concat.Requant = new Dyadic[node.Inputs.Count];
+            var requant = new Dyadic[node.Inputs.Count];
             for (int i = 0; i < node.Inputs.Count; i++)
             {
                 TensorQuant q = c.Input(i);
-                concat.Requant[i] = q.Scale == outQ.Scale ? Dyadic.One : Dyadic.FromReal(q.Scale / outQ.Scale);
+                requant[i] = q.Scale == outQ.Scale ? Dyadic.One : Dyadic.FromReal(q.Scale / outQ.Scale);
             }
+
+            c.Attach(new ConcatIntegers(requant));
 
             return One(outQ);
         }
@@ -218,7 +220,7 @@ namespace QuantGen.Model
     /// is requantized to the output's quantization, y = clamp(z_out + Requant[i].Apply(x - z_i)), the same rule for every
     /// input; an input whose quantization equals the output's has Requant[i] = 1 (multiplier 1, shift 0), an exact copy.
     /// </summary>
-    public sealed class ConcatLayer : LayerSpec
+    public sealed class ConcatLayer : QuantizableLayer<ConcatIntegers>
     {
         public ConcatLayer()
             : base(OpKind.Concat)
@@ -228,9 +230,17 @@ namespace QuantGen.Model
         /// <summary>Axis in [-rank, rank - 1]; negative counts from the last axis.</summary>
         public int Axis { get; set; }
 
-        /// <summary>Quantized: one multiplier per input, S_i / S_out.</summary>
-        public Dyadic[]? Requant { get; set; }
-
         public override LayerSpec CloneFloat() => CopyBase(new ConcatLayer { Axis = Axis });
+    }
+
+    /// <summary>Concat: one multiplier per input, S_i / S_out.</summary>
+    public sealed class ConcatIntegers : LayerIntegers
+    {
+        public ConcatIntegers(IEnumerable<Dyadic> requant)
+        {
+            Requant = Frozen(requant, nameof(requant));
+        }
+
+        public IReadOnlyList<Dyadic> Requant { get; }
     }
 }

@@ -25,9 +25,7 @@ namespace QuantGen.Operators
                 Pads = r.OptionalIntArray("pads", 4, 0, SpecParser.MaxDimension) ?? new[] { 0, 0, 0, 0 },
                 Group = r.Get("group") != null ? (int)(r.Integer("group", 1, SpecParser.MaxDimension) ?? 1) : 1,
             };
-            cv.Requant = r.Quant.DyadicArray("multipliers", "shifts");
-            cv.Clamp = r.Quant.IntegerPair("clamp");
-            return cv;
+            return ReadIntegers(r, cv);
         }
 
         public override void Write(LayerSpec layer, LayerWriter w)
@@ -140,7 +138,7 @@ namespace QuantGen.Operators
                                 }
                             }
 
-                            y[((b * os[1] + o) * os[2] + oh) * os[3] + ow] = (int)IntegerOps.Requantize(acc, cv.Requant![o], outQ.ZeroPoint, cv.Clamp![0], cv.Clamp[1]);
+                            y[((b * os[1] + o) * os[2] + oh) * os[3] + ow] = (int)IntegerOps.Requantize(acc, cv.Integers.Requant[o], outQ.ZeroPoint, cv.Integers.Clamp.Lo, cv.Integers.Clamp.Hi);
                         }
                     }
                 }

@@ -22,9 +22,7 @@ namespace QuantGen.Operators
                 Bias = r.OptionalTensorName("bias"),
                 Activation = ParseActivation(r),
             };
-            d.Requant = r.Quant.DyadicArray("multipliers", "shifts");
-            d.Clamp = r.Quant.IntegerPair("clamp");
-            return d;
+            return ReadIntegers(r, d);
         }
 
         public override void Write(LayerSpec layer, LayerWriter w)
@@ -101,7 +99,7 @@ namespace QuantGen.Operators
                         acc += (x[r * k + j] - zx) * w[o * k + j];
                     }
 
-                    y[r * n + o] = (int)IntegerOps.Requantize(acc, d.Requant![o], outQ.ZeroPoint, d.Clamp![0], d.Clamp[1]);
+                    y[r * n + o] = (int)IntegerOps.Requantize(acc, d.Integers.Requant[o], outQ.ZeroPoint, d.Integers.Clamp.Lo, d.Integers.Clamp.Hi);
                 }
             }
         }

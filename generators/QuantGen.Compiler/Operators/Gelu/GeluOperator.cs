@@ -19,6 +19,8 @@ namespace QuantGen.Operators
         {
             SpecParser.QuantFields q = r.Quant;
             var g = new GeluLayer { Method = r.Enum("method", GeluMethod.ShiftGelu, ("shiftgelu", GeluMethod.ShiftGelu), ("ibert", GeluMethod.IBert)) };
+            ShiftGeluParams? shiftGelu = null;
+            IGeluParams? ibert = null;
             if (g.Method == GeluMethod.ShiftGelu)
             {
                 q.Forbid("qB", "qC", "qOne");
@@ -26,7 +28,7 @@ namespace QuantGen.Operators
                 long? n = q.Integer("n", 0, 30);
                 if (x0.HasValue && n.HasValue)
                 {
-                    g.ShiftGelu = r.Create(() => new ShiftGeluParams((int)x0.Value, (int)n.Value));
+                    shiftGelu = r.Create(() => new ShiftGeluParams((int)x0.Value, (int)n.Value));
                 }
             }
             else
@@ -37,32 +39,38 @@ namespace QuantGen.Operators
                 long? one = q.Integer("qOne", int.MinValue, int.MaxValue);
                 if (qb.HasValue && qc.HasValue && one.HasValue)
                 {
-                    g.IBert = r.Create(() => IBert.GeluFromIntegers((int)qb.Value, (int)qc.Value, (int)one.Value));
+                    ibert = r.Create(() => IBert.GeluFromIntegers((int)qb.Value, (int)qc.Value, (int)one.Value));
                 }
             }
 
-            g.Requant = q.Dyadic("multiplier", "shift");
-            return g;
+            Dyadic? requant = q.Dyadic("multiplier", "shift");
+            return r.WithIntegers(g, () =>
+                requant is Dyadic d && shiftGelu is ShiftGeluParams sg ? new GeluIntegers(sg, d)
+                : requant is Dyadic d2 && ibert is IGeluParams ib ? new GeluIntegers(ib, d2)
+                : null);
         }
 
         public override void Write(LayerSpec layer, LayerWriter w)
         {
             var g = (GeluLayer)layer;
             w.Property("method", g.Method == GeluMethod.ShiftGelu ? "shiftgelu" : "ibert");
-            if (g.ShiftGelu.HasValue)
+            if (g.IntegersOrNull is GeluIntegers q)
             {
-                w.Property("x0", g.ShiftGelu.Value.X0);
-                w.Property("n", g.ShiftGelu.Value.N);
-            }
+                if (q.Method == GeluMethod.ShiftGelu)
+                {
+                    w.Property("x0", q.ShiftGelu.X0);
+                    w.Property("n", q.ShiftGelu.N);
+                }
+                else
+                {
+                    w.Property("qB", q.IBert.QB);
+                    w.Property("qC", q.IBert.QC);
+                    w.Property("qOne", q.IBert.QOne);
+                }
 
-            if (g.IBert.HasValue)
-            {
-                w.Property("qB", g.IBert.Value.QB);
-                w.Property("qC", g.IBert.Value.QC);
-                w.Property("qOne", g.IBert.Value.QOne);
+                w.Property("multiplier", q.Requant.Multiplier);
+                w.Property("shift", q.Requant.Shift);
             }
-
-            w.Dyadic("multiplier", "shift", g.Requant);
         }
 
         public override int[][]? InferShapes(GraphContext c)
@@ -97,11 +105,11 @@ namespace QuantGen.Operators
             }
             else
             {
-                y = IBertGeluRange(x, g.IBert!.Value);
+                y = IBertGeluRange(x, g.Integers.IBert);
             }
 
             c.Add("y", y);
-            return c.CheckInt32("y", y, "the int32 GELU product") ? c.Requant(y, g.Requant!.Value, outQ.ZeroPoint) : c.Full(outQ);
+            return c.CheckInt32("y", y, "the int32 GELU product") ? c.Requant(y, g.Integers.Requant, outQ.ZeroPoint) : c.Full(outQ);
         }
 
         /// <summary>
@@ -117,8 +125,8 @@ namespace QuantGen.Operators
             for (int i = 0; i < y.Length; i++)
             {
                 long v = x[i] - zx;
-                long raw = g.Method == GeluMethod.ShiftGelu ? ShiftGelu.Element(v, g.ShiftGelu!.Value) : IBert.Gelu(v, g.IBert!.Value);
-                y[i] = (int)IntegerOps.Requantize(raw, g.Requant!.Value, outQ.ZeroPoint, outQ.Type);
+                long raw = g.Method == GeluMethod.ShiftGelu ? ShiftGelu.Element(v, g.Integers.ShiftGelu) : IBert.Gelu(v, g.Integers.IBert);
+                y[i] = (int)IntegerOps.Requantize(raw, g.Integers.Requant, outQ.ZeroPoint, outQ.Type);
             }
         }
 
@@ -135,19 +143,11 @@ namespace QuantGen.Operators
         {
             var ge = (GeluLayer)layer;
             TensorQuant inQ = c.Input(0);
-            ge.Method = c.GeluMethod ?? ge.Method;
+            GeluMethod method = c.GeluMethod ?? ge.Method;
             TensorQuant outQ = c.Calibrated(0, layer.Precision.ActivationBits);
-            if (ge.Method == GeluMethod.ShiftGelu)
-            {
-                ge.ShiftGelu = ShiftGelu.FromScale((float)inQ.Scale, c.ShiftGeluN);
-                ge.Requant = Dyadic.FromReal(ShiftGelu.OutputScale(inQ.Scale) / outQ.Scale);
-            }
-            else
-            {
-                ge.IBert = IBert.GeluFromScale(inQ.Scale);
-                ge.Requant = Dyadic.FromReal(IBert.GeluOutputScale(inQ.Scale) / outQ.Scale);
-            }
-
+            c.Attach(method == GeluMethod.ShiftGelu
+                ? new GeluIntegers(ShiftGelu.FromScale((float)inQ.Scale, c.ShiftGeluN), Dyadic.FromReal(ShiftGelu.OutputScale(inQ.Scale) / outQ.Scale))
+                : new GeluIntegers(IBert.GeluFromScale(inQ.Scale), Dyadic.FromReal(IBert.GeluOutputScale(inQ.Scale) / outQ.Scale)));
             return One(outQ);
         }
 

@@ -21,8 +21,9 @@ namespace QuantGen.Operators
             if (r.Quantized)
             {
                 r.Quant.Forbid("gamma", "beta", "epsilon");
-                ln.Requant = r.Quant.DyadicArray("multipliers", "shifts");
-                ln.Biases = r.Quant.IntegerArray("biases");
+                Dyadic[]? requant = r.Quant.DyadicArray("multipliers", "shifts");
+                long[]? biases = r.Quant.IntegerArray("biases");
+                return r.WithIntegers(ln, () => requant != null && biases != null ? new LayerNormIntegers(requant, biases) : null);
             }
             else
             {
@@ -56,10 +57,10 @@ namespace QuantGen.Operators
                 w.Property("epsilon", ln.Epsilon);
             }
 
-            w.Dyadics(ln.Requant);
-            if (ln.Biases != null)
+            if (ln.IntegersOrNull is LayerNormIntegers q)
             {
-                w.Property("biases", ln.Biases);
+                w.Dyadics(q.Requant);
+                w.Property("biases", q.Biases);
             }
         }
 
@@ -108,7 +109,7 @@ namespace QuantGen.Operators
         {
             var ln = (LayerNormLayer)node.Layer;
             int ch = node.Inputs[0].Shape[node.Inputs[0].Shape.Length - 1];
-            if (ln.Requant == null || ln.Requant.Length != ch || ln.Biases == null || ln.Biases.Length != ch)
+            if (ln.Integers.Requant.Count != ch || ln.Integers.Biases.Count != ch)
             {
                 return c.Reject($"\"multipliers\", \"shifts\" and \"biases\" need {ch} entries, one per channel");
             }
@@ -131,7 +132,7 @@ namespace QuantGen.Operators
             IntRange? outRange = null;
             for (int i = 0; i < ch; i++)
             {
-                IntRange r = c.Requant(norm, ln.Requant![i], outQ.ZeroPoint + ln.Biases![i]);
+                IntRange r = c.Requant(norm, ln.Integers.Requant[i], outQ.ZeroPoint + ln.Integers.Biases[i]);
                 outRange = outRange?.Union(r) ?? r;
             }
 
@@ -153,7 +154,7 @@ namespace QuantGen.Operators
             for (int i = 0; i < y.Length; i++)
             {
                 int c = i % len;
-                y[i] = (int)IntegerOps.Requantize(norm[i], ln.Requant![c], outQ.ZeroPoint + ln.Biases![c], outQ.Type);
+                y[i] = (int)IntegerOps.Requantize(norm[i], ln.Integers.Requant[c], outQ.ZeroPoint + ln.Integers.Biases[c], outQ.Type);
             }
         }
 
@@ -183,8 +184,9 @@ namespace QuantGen.Operators
             float[]? gamma = node.Weight?.FloatData;
             float[]? beta = node.Bias?.FloatData;
             double normScale = IntLayerNorm.OutputScale(ch);
-            ln.Requant = Enumerable.Range(0, ch).Select(i => Dyadic.FromReal((gamma?[i] ?? 1.0) * normScale / outQ.Scale)).ToArray();
-            ln.Biases = Enumerable.Range(0, ch).Select(i => Numerics.Quantization.RoundHalfUp((beta?[i] ?? 0.0) / outQ.Scale)).ToArray();
+            c.Attach(new LayerNormIntegers(
+                Enumerable.Range(0, ch).Select(i => Dyadic.FromReal((gamma?[i] ?? 1.0) * normScale / outQ.Scale)),
+                Enumerable.Range(0, ch).Select(i => Numerics.Quantization.RoundHalfUp((beta?[i] ?? 0.0) / outQ.Scale))));
             ln.Gamma = null;
             ln.Beta = null;
             return One(outQ);

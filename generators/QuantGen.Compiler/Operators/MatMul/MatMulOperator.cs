@@ -17,14 +17,18 @@ namespace QuantGen.Operators
 
         public override int MinInputs => 2;
 
-        public override LayerSpec? Parse(LayerReader r) =>
-            new MatMulLayer { Alpha = r.OptionalDouble("alpha", 1.0), Requant = r.Quant.Dyadic("multiplier", "shift") };
+        public override LayerSpec? Parse(LayerReader r)
+        {
+            var m = new MatMulLayer { Alpha = r.OptionalDouble("alpha", 1.0) };
+            Dyadic? requant = r.Quant.Dyadic("multiplier", "shift");
+            return r.WithIntegers(m, () => requant is Dyadic d ? new MatMulIntegers(d) : null);
+        }
 
         public override void Write(LayerSpec layer, LayerWriter w)
         {
             var m = (MatMulLayer)layer;
             w.Property("alpha", m.Alpha);
-            w.Dyadic("multiplier", "shift", m.Requant);
+            w.Dyadic("multiplier", "shift", m.IntegersOrNull?.Requant);
         }
 
         public override int[][]? InferShapes(GraphContext c)
@@ -71,7 +75,7 @@ namespace QuantGen.Operators
             c.Add("b-zp", b);
             c.Add("product", p);
             c.Add("acc", acc);
-            return c.CheckInt32("acc", acc, "the int32 accumulator") ? c.Requant(acc, m.Requant!.Value, outQ.ZeroPoint) : c.Full(outQ);
+            return c.CheckInt32("acc", acc, "the int32 accumulator") ? c.Requant(acc, m.Integers.Requant, outQ.ZeroPoint) : c.Full(outQ);
         }
 
         public override void Reference(GraphNode node, int[][] inputs, int[][] outputs)
@@ -95,7 +99,7 @@ namespace QuantGen.Operators
                             acc += (x[(bt * rowsA + i) * k + t] - zx) * (b[(bt * k + t) * cols + j] - zb);
                         }
 
-                        y[(bt * rowsA + i) * cols + j] = (int)IntegerOps.Requantize(acc, m.Requant!.Value, outQ.ZeroPoint, outQ.Type);
+                        y[(bt * rowsA + i) * cols + j] = (int)IntegerOps.Requantize(acc, m.Integers.Requant, outQ.ZeroPoint, outQ.Type);
                     }
                 }
             }
@@ -132,7 +136,7 @@ namespace QuantGen.Operators
             TensorQuant inQ = c.Input(0);
             TensorQuant outQ = c.Calibrated(0, layer.Precision.ActivationBits);
             TensorQuant bQ = c.Input(1);
-            m.Requant = Dyadic.FromReal(m.Alpha * inQ.Scale * bQ.Scale / outQ.Scale);
+            c.Attach(new MatMulIntegers(Dyadic.FromReal(m.Alpha * inQ.Scale * bQ.Scale / outQ.Scale)));
             return One(outQ);
         }
     }

@@ -26,13 +26,14 @@ namespace QuantGen.Operators
 
         public override LayerSpec? Parse(LayerReader r)
         {
-            var q = new RequantizeLayer { Factor = r.OptionalDouble("factor", 1.0), Requant = r.Quant.Dyadic("multiplier", "shift") };
+            var q = new RequantizeLayer { Factor = r.OptionalDouble("factor", 1.0) };
+            Dyadic? requant = r.Quant.Dyadic("multiplier", "shift");
             if (!(q.Factor > 0) || double.IsInfinity(q.Factor))
             {
                 r.Report(ModelErrors.InvalidValue, $"\"factor\" {q.Factor.ToString("R", CultureInfo.InvariantCulture)} must be a positive finite number (a negative factor flips the order of the integers: fold it into the layer before)", "factor");
             }
 
-            return q;
+            return r.WithIntegers(q, () => requant is Dyadic d ? new RequantizeIntegers(d) : null);
         }
 
         public override void Write(LayerSpec layer, LayerWriter w)
@@ -43,7 +44,7 @@ namespace QuantGen.Operators
                 w.Property("factor", q.Factor);
             }
 
-            w.Dyadic("multiplier", "shift", q.Requant);
+            w.Dyadic("multiplier", "shift", q.IntegersOrNull?.Requant);
         }
 
         public override int[][]? InferShapes(GraphContext c) => One((int[])c.Inputs[0].Shape.Clone());
@@ -52,18 +53,13 @@ namespace QuantGen.Operators
         {
             var layer = (RequantizeLayer)node.Layer;
             TensorInfo x = node.Inputs[0];
-            if (layer.Requant == null)
-            {
-                return c.Reject("\"multiplier\"/\"shift\" are required in a quantized model (factor * S_in / S_out)");
-            }
-
             if (x.Quant == null || x.ChannelScales != null)
             {
                 return c.Reject($"the input \"{x.Name}\" of Requantize needs one per-tensor scale");
             }
 
             double expected = layer.Factor * x.Quant.Scale / node.Output.Quant!.Scale;
-            Dyadic d = layer.Requant.Value;
+            Dyadic d = layer.Integers.Requant;
             bool exact = expected < Dyadic.MaxOperand && d == Dyadic.FromReal(expected);
             if (!exact && Math.Abs(d.ToReal() - expected) > expected * MultiplierTolerance)
             {
@@ -77,12 +73,12 @@ namespace QuantGen.Operators
         {
             var layer = (RequantizeLayer)c.Node.Layer;
             TensorQuant outQ = c.Node.Output.Quant!;
-            return c.Requant(c.Shifted(0), layer.Requant!.Value, outQ.ZeroPoint).Clamp(outQ.Type.MinValue, outQ.Type.MaxValue);
+            return c.Requant(c.Shifted(0), layer.Integers.Requant, outQ.ZeroPoint).Clamp(outQ.Type.MinValue, outQ.Type.MaxValue);
         }
 
         public override void Reference(GraphNode node, int[][] inputs, int[][] outputs)
         {
-            Dyadic d = ((RequantizeLayer)node.Layer).Requant!.Value;
+            Dyadic d = ((RequantizeLayer)node.Layer).Integers.Requant;
             TensorQuant inQ = node.Inputs[0].Quant!, outQ = node.Output.Quant!;
             int[] x = inputs[0], y = outputs[0];
             for (int i = 0; i < y.Length; i++)
@@ -106,7 +102,7 @@ namespace QuantGen.Operators
             var q = (RequantizeLayer)layer;
             TensorQuant inQ = c.Input(0);
             TensorQuant outQ = c.Calibrated(0, layer.Precision.ActivationBits);
-            q.Requant = Dyadic.FromReal(q.Factor * inQ.Scale / outQ.Scale);
+            c.Attach(new RequantizeIntegers(Dyadic.FromReal(q.Factor * inQ.Scale / outQ.Scale)));
             return One(outQ);
         }
 
@@ -115,7 +111,7 @@ namespace QuantGen.Operators
         {
             int[] shape = node.Inputs[0].Shape;
             long[] strides = DataMovement.RowMajorStrides(shape);
-            return new[] { DataMovement.Make(0, 0, shape, 0, strides, 0, strides, ((RequantizeLayer)node.Layer).Requant!.Value) };
+            return new[] { DataMovement.Make(0, 0, shape, 0, strides, 0, strides, ((RequantizeLayer)node.Layer).Integers.Requant) };
         }
     }
 }
@@ -126,7 +122,7 @@ namespace QuantGen.Model
     /// y = factor * x, quantized as y = clamp(z_out + Requant.Apply(x - z_in)) with Requant = factor * S_in / S_out
     /// (factor &gt; 0; 1 for a plain change of quantization).
     /// </summary>
-    public sealed class RequantizeLayer : LayerSpec
+    public sealed class RequantizeLayer : QuantizableLayer<RequantizeIntegers>
     {
         public RequantizeLayer()
             : base(OpKind.Requantize)
@@ -135,9 +131,17 @@ namespace QuantGen.Model
 
         public double Factor { get; set; } = 1.0;
 
-        /// <summary>factor * S_in / S_out; null in a float model.</summary>
-        public Numerics.Dyadic? Requant { get; set; }
-
         public override LayerSpec CloneFloat() => CopyBase(new RequantizeLayer { Factor = Factor });
+    }
+
+    /// <summary>Requantize: factor * S_in / S_out as one dyadic.</summary>
+    public sealed class RequantizeIntegers : LayerIntegers
+    {
+        public RequantizeIntegers(Numerics.Dyadic requant)
+        {
+            Requant = requant;
+        }
+
+        public Numerics.Dyadic Requant { get; }
     }
 }

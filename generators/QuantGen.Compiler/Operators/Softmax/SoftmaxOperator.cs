@@ -19,6 +19,7 @@ namespace QuantGen.Operators
         {
             SpecParser.QuantFields q = r.Quant;
             var s = new SoftmaxLayer { Method = r.Enum("method", SoftmaxMethod.Shiftmax, ("shiftmax", SoftmaxMethod.Shiftmax), ("ibert", SoftmaxMethod.IBert)) };
+            SoftmaxIntegers? integers = null;
             if (s.Method == SoftmaxMethod.Shiftmax)
             {
                 q.Forbid("qLn2", "qB", "qC");
@@ -27,7 +28,8 @@ namespace QuantGen.Operators
                 long? bits = q.Integer("outBits", 2, 16);
                 if (x0.HasValue && n.HasValue && bits.HasValue)
                 {
-                    s.Shiftmax = r.Create(() => new ShiftmaxParams((int)x0.Value, (int)n.Value, (int)bits.Value));
+                    ShiftmaxParams? p = r.Create(() => new ShiftmaxParams((int)x0.Value, (int)n.Value, (int)bits.Value));
+                    integers = p.HasValue ? new SoftmaxIntegers(p.Value) : null;
                 }
             }
             else
@@ -39,30 +41,30 @@ namespace QuantGen.Operators
                 long? bits = q.Integer("outBits", 2, 16);
                 if (ln2.HasValue && qb.HasValue && qc.HasValue && bits.HasValue)
                 {
-                    s.IBert = r.Create(() => IBert.SoftmaxFromIntegers((int)ln2.Value, (int)qb.Value, (int)qc.Value, (int)bits.Value));
+                    ISoftmaxParams? p = r.Create(() => IBert.SoftmaxFromIntegers((int)ln2.Value, (int)qb.Value, (int)qc.Value, (int)bits.Value));
+                    integers = p.HasValue ? new SoftmaxIntegers(p.Value) : null;
                 }
             }
 
-            return s;
+            return r.WithIntegers(s, () => integers);
         }
 
         public override void Write(LayerSpec layer, LayerWriter w)
         {
             var s = (SoftmaxLayer)layer;
             w.Property("method", s.Method == SoftmaxMethod.Shiftmax ? "shiftmax" : "ibert");
-            if (s.Shiftmax.HasValue)
+            if (s.IntegersOrNull is SoftmaxIntegers q && q.Method == SoftmaxMethod.Shiftmax)
             {
-                w.Property("x0", s.Shiftmax.Value.X0);
-                w.Property("n", s.Shiftmax.Value.N);
-                w.Property("outBits", s.Shiftmax.Value.OutBits);
+                w.Property("x0", q.Shiftmax.X0);
+                w.Property("n", q.Shiftmax.N);
+                w.Property("outBits", q.Shiftmax.OutBits);
             }
-
-            if (s.IBert.HasValue)
+            else if (s.IntegersOrNull is SoftmaxIntegers i)
             {
-                w.Property("qLn2", s.IBert.Value.Exp.QLn2);
-                w.Property("qB", s.IBert.Value.Exp.QB);
-                w.Property("qC", s.IBert.Value.Exp.QC);
-                w.Property("outBits", s.IBert.Value.OutBits);
+                w.Property("qLn2", i.IBert.Exp.QLn2);
+                w.Property("qB", i.IBert.Exp.QB);
+                w.Property("qC", i.IBert.Exp.QC);
+                w.Property("outBits", i.IBert.OutBits);
             }
         }
 
@@ -81,7 +83,7 @@ namespace QuantGen.Operators
         {
             var s = (SoftmaxLayer)node.Layer;
             TensorQuant outQ = node.Output.Quant!;
-            int bits = s.Method == SoftmaxMethod.Shiftmax ? s.Shiftmax!.Value.OutBits : s.IBert!.Value.OutBits;
+            int bits = s.Integers.OutBits;
             double scale = s.Method == SoftmaxMethod.Shiftmax ? Shiftmax.OutputScale(bits) : Math.Pow(2, -bits);
             long max = s.Method == SoftmaxMethod.Shiftmax ? (1L << (bits - 1)) - 1 : (1L << bits) - 1;
             if (Math.Abs(outQ.Scale - scale) > scale * 1e-9 || outQ.ZeroPoint != 0 || outQ.Type.MinValue > 0 || outQ.Type.MaxValue < max)
@@ -101,7 +103,7 @@ namespace QuantGen.Operators
             c.Add("x-max", diff);
             if (s.Method == SoftmaxMethod.Shiftmax)
             {
-                ShiftmaxParams p = s.Shiftmax!.Value;
+                ShiftmaxParams p = s.Integers.Shiftmax;
                 long eMax = Shiftmax.ShiftExp(0, p.X0, p.N);
                 c.Add("exp", new IntRange(0, eMax));
                 long sum = eMax * length;
@@ -115,7 +117,7 @@ namespace QuantGen.Operators
                 return new IntRange(0, (1L << (p.OutBits - 1)) - 1);
             }
 
-            ISoftmaxParams ib = s.IBert!.Value;
+            ISoftmaxParams ib = s.Integers.IBert;
             long e = IBert.IExp(0, ib.Exp);
             c.Add("exp", new IntRange(0, e));
             c.Add("sum", new IntRange(0, e * length));
@@ -132,11 +134,11 @@ namespace QuantGen.Operators
             {
                 if (s.Method == SoftmaxMethod.Shiftmax)
                 {
-                    Shiftmax.Row(shifted, r * len, len, s.Shiftmax!.Value, y, r * len);
+                    Shiftmax.Row(shifted, r * len, len, s.Integers.Shiftmax, y, r * len);
                 }
                 else
                 {
-                    IBert.SoftmaxRow(shifted, r * len, len, s.IBert!.Value, y, r * len);
+                    IBert.SoftmaxRow(shifted, r * len, len, s.Integers.IBert, y, r * len);
                 }
             }
         }
@@ -155,15 +157,15 @@ namespace QuantGen.Operators
         {
             var s = (SoftmaxLayer)layer;
             TensorQuant inQ = c.Input(0);
-            s.Method = c.SoftmaxMethod ?? s.Method;
+            SoftmaxMethod method = c.SoftmaxMethod ?? s.Method;
             int bits = c.SoftmaxOutBits;
-            if (s.Method == SoftmaxMethod.Shiftmax)
+            if (method == SoftmaxMethod.Shiftmax)
             {
-                s.Shiftmax = Shiftmax.FromScale((float)inQ.Scale, c.ShiftmaxN, bits);
+                c.Attach(new SoftmaxIntegers(Shiftmax.FromScale((float)inQ.Scale, c.ShiftmaxN, bits)));
                 return One(new TensorQuant(ElementType.Int(bits), Shiftmax.OutputScale(bits), 0));
             }
 
-            s.IBert = IBert.SoftmaxFromScale(inQ.Scale, bits);
+            c.Attach(new SoftmaxIntegers(IBert.SoftmaxFromScale(inQ.Scale, bits)));
             return One(new TensorQuant(ElementType.UInt(bits), IBert.SoftmaxOutputScale(bits), 0));
         }
     }

@@ -1,0 +1,228 @@
+using System;
+using System.Collections.Generic;
+using QuantGen.Numerics;
+
+namespace QuantGen.Model
+{
+    /// <summary>
+    /// The integer parameters of one quantized layer: one immutable record type per operator, complete by construction
+    /// (the constructor rejects a missing or inconsistent parameter). They exist only in the quantized phase: the
+    /// quantized spec parser builds them after reading and checking the fields, post-training quantization builds them from
+    /// calibration, and both attach them to the layer when it is made (<see cref="QuantizableLayer{TIntegers}.Integers"/>,
+    /// an init-only property, or <see cref="LayerSpec.WithIntegers"/>, which copies). Nothing fills them in place.
+    /// </summary>
+    public abstract class LayerIntegers
+    {
+        /// <summary>A private copy of <paramref name="values"/> as a read-only list (null rejected; counts are checked against the graph).</summary>
+        protected static IReadOnlyList<T> Frozen<T>(IEnumerable<T>? values, string name)
+        {
+            if (values == null)
+            {
+                throw new ArgumentNullException(name);
+            }
+
+            return new List<T>(values).AsReadOnly();
+        }
+    }
+
+    /// <summary>
+    /// A layer that carries <typeparamref name="TIntegers"/> once quantized. The float phase (import, PTQ input, float
+    /// interpreter) never reads <see cref="Integers"/>; every layer of a quantized <c>ModelGraph</c> has them, because the
+    /// graph builder rejects a quantized layer without them (and a float layer with them) before any later stage runs.
+    /// </summary>
+    public abstract class QuantizableLayer<TIntegers> : LayerSpec
+        where TIntegers : LayerIntegers
+    {
+        private TIntegers? integers;
+
+        protected QuantizableLayer(OpKind op)
+            : base(op)
+        {
+        }
+
+        /// <summary>
+        /// The integer parameters of the quantized layer. Reading them from a float-phase layer is a programming error
+        /// (an <see cref="InvalidOperationException"/>), never a user error: a validated quantized graph has them on every layer.
+        /// </summary>
+        public TIntegers Integers
+        {
+            get => integers ?? throw new InvalidOperationException($"layer \"{Name}\" ({Op}) is a float-phase layer: it has no integer parameters");
+            init => integers = value ?? throw new ArgumentNullException(nameof(value));
+        }
+
+        /// <summary>The integer parameters, or null in the float phase (for code that serves both phases: the writer).</summary>
+        public TIntegers? IntegersOrNull => integers;
+
+        public override bool NeedsIntegers => true;
+
+        public override LayerIntegers? IntegerParameters => integers;
+
+        public override LayerSpec WithIntegers(LayerIntegers integers)
+        {
+            if (!(integers is TIntegers typed))
+            {
+                throw new ArgumentException($"layer \"{Name}\" ({Op}) takes {typeof(TIntegers).Name}, not {integers?.GetType().Name ?? "null"}", nameof(integers));
+            }
+
+            var copy = (QuantizableLayer<TIntegers>)CloneFloat();
+            copy.integers = typed;
+            return copy;
+        }
+    }
+
+    /// <summary>Dense and Conv2d: one dyadic per output channel (input scale x weight scale / output scale), the fused activation as a clamp.</summary>
+    public sealed class WeightedIntegers : LayerIntegers
+    {
+        public WeightedIntegers(IEnumerable<Dyadic> requant, ClampBounds clamp)
+        {
+            Requant = Frozen(requant, nameof(requant));
+            Clamp = clamp;
+        }
+
+        /// <summary>One multiplier per output channel.</summary>
+        public IReadOnlyList<Dyadic> Requant { get; }
+
+        /// <summary>Integer output clamp (the fused activation in the output's integer domain).</summary>
+        public ClampBounds Clamp { get; }
+    }
+
+    /// <summary>MatMul: alpha x S_a x S_b / S_out as one dyadic.</summary>
+    public sealed class MatMulIntegers : LayerIntegers
+    {
+        public MatMulIntegers(Dyadic requant)
+        {
+            Requant = requant;
+        }
+
+        public Dyadic Requant { get; }
+    }
+
+    /// <summary>Add: each operand's scale over the output scale.</summary>
+    public sealed class AddIntegers : LayerIntegers
+    {
+        public AddIntegers(Dyadic requantA, Dyadic requantB)
+        {
+            RequantA = requantA;
+            RequantB = requantB;
+        }
+
+        public Dyadic RequantA { get; }
+
+        public Dyadic RequantB { get; }
+    }
+
+    /// <summary>Clip: the float bounds in the input's integer domain.</summary>
+    public sealed class ClipIntegers : LayerIntegers
+    {
+        public ClipIntegers(long qMin, long qMax)
+        {
+            if (qMin > qMax)
+            {
+                throw new ArgumentException($"qmin {qMin} is greater than qmax {qMax}", nameof(qMin));
+            }
+
+            QMin = qMin;
+            QMax = qMax;
+        }
+
+        public long QMin { get; }
+
+        public long QMax { get; }
+    }
+
+    /// <summary>Softmax: the parameters of one method (Shiftmax or I-BERT's i-softmax); the method is the record's.</summary>
+    public sealed class SoftmaxIntegers : LayerIntegers
+    {
+        private readonly ShiftmaxParams shiftmax;
+        private readonly ISoftmaxParams ibert;
+
+        public SoftmaxIntegers(ShiftmaxParams shiftmax)
+        {
+            Method = SoftmaxMethod.Shiftmax;
+            this.shiftmax = shiftmax;
+            OutBits = shiftmax.OutBits;
+        }
+
+        public SoftmaxIntegers(ISoftmaxParams ibert)
+        {
+            Method = SoftmaxMethod.IBert;
+            this.ibert = ibert;
+            OutBits = ibert.OutBits;
+        }
+
+        public SoftmaxMethod Method { get; }
+
+        public int OutBits { get; }
+
+        /// <summary>Shiftmax's parameters; only when <see cref="Method"/> is Shiftmax.</summary>
+        public ShiftmaxParams Shiftmax => Method == SoftmaxMethod.Shiftmax ? shiftmax : throw WrongMethod("Shiftmax");
+
+        /// <summary>i-softmax's parameters; only when <see cref="Method"/> is IBert.</summary>
+        public ISoftmaxParams IBert => Method == SoftmaxMethod.IBert ? ibert : throw WrongMethod("IBert");
+
+        private InvalidOperationException WrongMethod(string asked) => new InvalidOperationException($"a {Method} softmax has no {asked} parameters");
+    }
+
+    /// <summary>Gelu: the parameters of one method (ShiftGELU or I-BERT's i-GELU) and the dyadic from the method's int32 output scale to the output's.</summary>
+    public sealed class GeluIntegers : LayerIntegers
+    {
+        private readonly ShiftGeluParams shiftGelu;
+        private readonly IGeluParams ibert;
+
+        public GeluIntegers(ShiftGeluParams shiftGelu, Dyadic requant)
+        {
+            Method = GeluMethod.ShiftGelu;
+            this.shiftGelu = shiftGelu;
+            Requant = requant;
+        }
+
+        public GeluIntegers(IGeluParams ibert, Dyadic requant)
+        {
+            Method = GeluMethod.IBert;
+            this.ibert = ibert;
+            Requant = requant;
+        }
+
+        public GeluMethod Method { get; }
+
+        /// <summary>From the method's int32 output scale to the output tensor's scale.</summary>
+        public Dyadic Requant { get; }
+
+        /// <summary>ShiftGELU's parameters; only when <see cref="Method"/> is ShiftGelu.</summary>
+        public ShiftGeluParams ShiftGelu => Method == GeluMethod.ShiftGelu ? shiftGelu : throw WrongMethod("ShiftGelu");
+
+        /// <summary>i-GELU's parameters; only when <see cref="Method"/> is IBert.</summary>
+        public IGeluParams IBert => Method == GeluMethod.IBert ? ibert : throw WrongMethod("IBert");
+
+        private InvalidOperationException WrongMethod(string asked) => new InvalidOperationException($"a {Method} GELU has no {asked} parameters");
+    }
+
+    /// <summary>LayerNorm: per channel, gamma and the output scale folded into a dyadic, beta into an integer bias.</summary>
+    public sealed class LayerNormIntegers : LayerIntegers
+    {
+        public LayerNormIntegers(IEnumerable<Dyadic> requant, IEnumerable<long> biases)
+        {
+            Requant = Frozen(requant, nameof(requant));
+            Biases = Frozen(biases, nameof(biases));
+            if (Biases.Count != Requant.Count)
+            {
+                throw new ArgumentException($"{Requant.Count} multipliers but {Biases.Count} biases: LayerNorm needs one of each per channel", nameof(biases));
+            }
+        }
+
+        public IReadOnlyList<Dyadic> Requant { get; }
+
+        public IReadOnlyList<long> Biases { get; }
+    }
+
+    /// <summary>AvgPool: S_in / (count x S_out) as one dyadic.</summary>
+    public sealed class AvgPoolIntegers : LayerIntegers
+    {
+        public AvgPoolIntegers(Dyadic requant)
+        {
+            Requant = requant;
+        }
+
+        public Dyadic Requant { get; }
+    }
+}
