@@ -213,12 +213,12 @@ namespace QuantGen.Generated
 
         /// <summary>Requantizes the scalar way (one channel): the fallback paths and partial tiles.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static sbyte RequantOne(int acc, int o, ref long mul, ref long round, ref long shift, long zo, long lo, long hi) =>
+        internal static sbyte RequantOne(int acc, int o, ref long mul, ref long round, ref long shift, long zo, long lo, long hi) =>
             (sbyte)Clamp(zo + ((acc * Unsafe.Add(ref mul, o) + Unsafe.Add(ref round, o)) >> (int)Unsafe.Add(ref shift, o)), lo, hi);
 
         /// <summary>16 accumulators of channels o..o+15 (bias not yet added) -> 16 int8 outputs (count &lt; 16: a partial store).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Requant16(Vector512<int> acc, int o, int count, ref int bias, ref long mul, ref long round, ref long shift, Vector512<long> zo, Vector512<int> lo, Vector512<int> hi, ref sbyte dst)
+        internal static void Requant16(Vector512<int> acc, int o, int count, ref int bias, ref long mul, ref long round, ref long shift, Vector512<long> zo, Vector512<int> lo, Vector512<int> hi, ref sbyte dst)
         {
             acc += Vector512.LoadUnsafe(ref bias, (nuint)o);
             Vector512<long> l0 = Avx512F.ConvertToVector512Int64(acc.GetLower());
@@ -1122,6 +1122,31 @@ namespace QuantGen.Generated
                     long norm = ((xr[j] - mean) * f) >> 1;
                     yr[j] = (sbyte)Clamp(Unsafe.Add(ref bias, j) + ((norm * Unsafe.Add(ref mul, j) + Unsafe.Add(ref round, j)) >> (int)Unsafe.Add(ref shift, j)), lo, hi);
                 }
+            }
+        }
+
+        /// <summary>y[i] = max(x[i], floor): ReLU of int8 values whose zero point is floor (any layout: element by element).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void MaxS8(ReadOnlySpan<sbyte> x, sbyte floor, Span<sbyte> y)
+        {
+            if (y.Length < x.Length)
+            {
+                throw new ArgumentException("the output is shorter than the input", nameof(y));
+            }
+
+            int i = 0;
+            if (Vector256.IsHardwareAccelerated)
+            {
+                Vector256<sbyte> f = Vector256.Create(floor);
+                for (; i + 32 <= x.Length; i += 32)
+                {
+                    Vector256.Max(Vector256.Create(x.Slice(i, 32)), f).CopyTo(y.Slice(i, 32));
+                }
+            }
+
+            for (; i < x.Length; i++)
+            {
+                y[i] = x[i] < floor ? floor : x[i];
             }
         }
 
