@@ -122,13 +122,18 @@ namespace QuantGen.Cpu
             TensorInfo x = node.Inputs[0], wt = node.Weight!, y = node.Output;
             int[] s = x.Shape, ws = wt.Shape, os = y.Shape;
             int batch = s[0], c = s[1], h = s[2], wd = s[3];
-            int kh = ws[2], kw = ws[3], oh = os[2], ow = os[3], positions = oh * ow, cp = (c + 15) / 16 * 16;
+            int kh = ws[2], kw = ws[3], oh = os[2], ow = os[3], positions = oh * ow;
             int sh = cv.Strides[0], sw = cv.Strides[1], pt = cv.Pads[0], pl = cv.Pads[1];
             (int ph, int pw) = Conv2dLowering.Window(node);
             long zx = x.Quant!.ZeroPoint;
             bool inLast = Plan.IsChannelsLast(x), outLast = Plan.IsChannelsLast(y);
 
-            // Weights [c][1][kh][kw] -> int32 [kh * kw][cp] (channels in lanes, zero past c); bias - zx * sum(w) folded.
+            // Lanes: the channels of one pixel, or for stride 1 with a channel count that does not fill 16-lane vectors the
+            // whole output row (lane x * c + ch), the per-channel constants then tiled along the row.
+            bool rows = sw == 1 && c % 16 != 0;
+            int groups = rows ? 1 : ow, lanes = rows ? ow * c : c, groupStride = rows ? 0 : sw * c, cp = (lanes + 15) / 16 * 16;
+
+            // Weights [c][1][kh][kw] -> int32 [kh * kw][cp] (zero past the lanes); bias - zx * sum(w) folded.
             int[] src = wt.IntData!;
             int[] bias = node.Bias?.IntData ?? new int[c];
             var packed = new int[kh * kw * cp];
@@ -138,23 +143,29 @@ namespace QuantGen.Cpu
                 long sum = 0;
                 for (int t = 0; t < kh * kw; t++)
                 {
-                    int v = src[(ch * kh * kw) + t];
-                    packed[(t * cp) + ch] = v;
-                    sum += v;
+                    sum += src[(ch * kh * kw) + t];
                 }
 
                 folded[ch] = bias[ch] - (zx * sum);
             }
 
+            for (int t = 0; t < kh * kw; t++)
+            {
+                for (int l = 0; l < lanes; l++)
+                {
+                    packed[(t * cp) + l] = src[((l % c) * kh * kw) + t];
+                }
+            }
+
             int offset = AddInts(packed);
-            long zo = EmitRequantStatics(id, c, cp, o => unchecked((int)folded[o]), o => cv.Requant![o], y.Quant!.ZeroPoint);
+            long zo = EmitRequantStatics(id, lanes, cp, l => unchecked((int)folded[l % c]), l => cv.Requant![l % c], y.Quant!.ZeroPoint);
             int inLen = c * h * wd, outLen = c * positions;
             w.Line($"// Kernel int8-depthwise-nhwc: {(inLast ? "channels-last" : "NCHW")} in, {(outLast ? "channels-last" : "NCHW")} out; the zero-point padded [{ph}][{pw}][{c}] image (padding holds x = zx = {I(zx)},");
-            w.Line($"// bias - zx * sum(w) folded), then per position 16 channels per vector accumulate x * w over the {kh}x{kw} taps (int32 [{kh * kw}][{cp}] weights at blob");
-            w.Line($"// offset {offset}) and requantize in registers. Exact: the proven accumulator {plan.Accumulator} fits int32.");
+            w.Line($"// bias - zx * sum(w) folded), then {(rows ? $"per output row {lanes} lanes (x * {c} + channel; stride 1: contiguous taps)" : $"per pixel {c} channel lanes")}, 16 per vector, accumulate x * w over the {kh}x{kw}");
+            w.Line($"// taps (int32 [{kh * kw}][{cp}] weights at blob offset {offset}) and requantize in registers. Exact: the proven accumulator {plan.Accumulator} fits int32.");
             w.Open($"for (int b = 0; b < {batch}; b++)");
             w.Line(Conv("PadImage", $"x.Slice(b * {inLen}, {inLen})", inLast ? "true" : "false", I(c), I(h), I(wd), I(pt), I(pl), I(ph), I(pw), $"(sbyte){I(zx)}", "_convImage") + ";");
-            w.Line(Conv("DepthwiseNhwc", "_convImage", I(pw), I(c), I(kh), I(kw), I(sh), I(sw), I(oh), I(ow), $"ref Unsafe.As<byte, int>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {offset}))", I(cp),
+            w.Line(Conv("DepthwiseNhwc", "_convImage", I(pw), I(c), I(kh), I(kw), I(sh), I(oh), I(groups), I(groupStride), I(lanes), $"ref Unsafe.As<byte, int>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {offset}))", I(cp),
                 $"ref MemoryMarshal.GetReference({id}_Bias32)", $"ref MemoryMarshal.GetReference({id}_Mul64)", $"ref MemoryMarshal.GetReference({id}_Round64)", $"ref MemoryMarshal.GetReference({id}_Shift64)",
                 I(zo), I(cv.Clamp![0]), I(cv.Clamp[1]), outLast ? $"y.Slice(b * {outLen}, {outLen})" : "_convOut") + ";");
             if (!outLast)

@@ -33,6 +33,18 @@ namespace QuantGen.Benchmarks
                     "ds_cnn" => Bind(new DsCnn(), DsCnn.Info, (m, i, o) => m.Infer(i, o), input, output),
                     _ => Bind(new MobileNetV1(), MobileNetV1.Info, (m, i, o) => m.Infer(i, o), input, output),
                 };
+                if (Environment.GetEnvironmentVariable("QUANTGEN_ZOO_LOOP") is string loop)
+                {
+                    // For `perf record`: only Infer, for the given number of seconds.
+                    var sw = System.Diagnostics.Stopwatch.StartNew();
+                    while (sw.Elapsed.TotalSeconds < double.Parse(loop, CultureInfo.InvariantCulture))
+                    {
+                        infer();
+                    }
+
+                    continue;
+                }
+
                 infer();
                 int[] expected = new ReferenceInterpreter(graph).Run(input.Select(v => (int)v).ToArray());
                 int mismatches = expected.Where((v, i) => v != output[i]).Count();

@@ -125,30 +125,40 @@ namespace QuantGen.Tests.Kernels
             int oh = ((h + (2 * pad) - k) / stride) + 1, ow = ((w + (2 * pad) - k) / stride) + 1, positions = oh * ow;
             sbyte[] expected = Direct(x, c, h, w, wt, c, k, k, stride, pad, zx, q, depthwise: true);
 
-            // Build-time packing (CpuEmitter.EmitDepthwiseNhwc): int32 [k * k][cp], bias - zx * sum(w).
-            int cp = (c + 15) / 16 * 16;
-            var packed = new int[k * k * cp];
-            var folded = new int[cp];
-            for (int ch = 0; ch < c; ch++)
+            // Build-time packing (CpuEmitter.EmitDepthwiseNhwc): int32 [k * k][cp] per lane, bias - zx * sum(w), lanes either
+            // the channels of a pixel or (stride 1) a whole output row with the per-channel constants tiled along it.
+            int ph = ((oh - 1) * stride) + k, pw = ((ow - 1) * stride) + k;
+            foreach (bool rows in stride == 1 ? new[] { false, true } : new[] { false })
             {
-                long sum = 0;
-                for (int t = 0; t < k * k; t++)
+                int groups = rows ? 1 : ow, lanes = rows ? ow * c : c, groupStride = rows ? 0 : stride * c, cp = (lanes + 15) / 16 * 16;
+                var packed = new int[k * k * cp];
+                var folded = new int[cp];
+                var tiled = new Requant { Mul = new long[cp], Round = new long[cp], Shift = new long[cp], Zo = q.Zo };
+                for (int l = 0; l < lanes; l++)
                 {
-                    packed[(t * cp) + ch] = wt[(ch * k * k) + t];
-                    sum += wt[(ch * k * k) + t];
+                    int ch = l % c;
+                    long sum = 0;
+                    for (int t = 0; t < k * k; t++)
+                    {
+                        packed[(t * cp) + l] = wt[(ch * k * k) + t];
+                        sum += wt[(ch * k * k) + t];
+                    }
+
+                    folded[l] = unchecked((int)(q.Bias[ch] - (zx * sum)));
+                    tiled.Mul[l] = q.Mul[ch];
+                    tiled.Round[l] = q.Round[ch];
+                    tiled.Shift[l] = q.Shift[ch];
                 }
 
-                folded[ch] = unchecked((int)(q.Bias[ch] - (zx * sum)));
-            }
-
-            int ph = ((oh - 1) * stride) + k, pw = ((ow - 1) * stride) + k;
-            foreach (bool channelsLast in new[] { false, true })
-            {
-                var image = new sbyte[(ph * pw * c) + 16];
-                QuantGenConvKernels.PadImage(channelsLast ? ToHwc(x, c, h * w) : x, channelsLast, c, h, w, pad, pad, ph, pw, (sbyte)zx, image);
-                var yHwc = new sbyte[positions * c];
-                QuantGenConvKernels.DepthwiseNhwc(image, pw, c, k, k, stride, stride, oh, ow, ref packed[0], cp, ref folded[0], ref q.Mul[0], ref q.Round[0], ref q.Shift[0], q.Zo, -128, 127, yHwc);
-                Assert.Equal(expected, ToChw(yHwc, positions, c));
+                foreach (bool channelsLast in new[] { false, true })
+                {
+                    var image = new sbyte[(ph * pw * c) + 16];
+                    QuantGenConvKernels.PadImage(channelsLast ? ToHwc(x, c, h * w) : x, channelsLast, c, h, w, pad, pad, ph, pw, (sbyte)zx, image);
+                    var yHwc = new sbyte[positions * c];
+                    QuantGenConvKernels.DepthwiseNhwc(image, pw, c, k, k, stride, oh, groups, groupStride, lanes, ref packed[0], cp, ref folded[0],
+                        ref tiled.Mul[0], ref tiled.Round[0], ref tiled.Shift[0], q.Zo, -128, 127, yHwc);
+                    Assert.Equal(expected, ToChw(yHwc, positions, c));
+                }
             }
         }
 

@@ -417,45 +417,51 @@ namespace QuantGen.Generated
         }
 
         /// <summary>
-        /// Depthwise int8 convolution on a channels-last image, vectorized over channels: for output position (oy, ox) and
-        /// channel ch, y[(oy * ow + ox) * c + ch] = requant_ch(bias[ch] + sum_{i, j} img[((oy * sh + i) * pw + ox * sw + j) * c + ch]
-        /// * wt[(i * kw + j) * cp + ch]), where img is the zero-point padded image (<see cref="PadImage"/>) and
-        /// bias = b - zx * sum(w) was folded at build time (padding holds zx, so it adds nothing; no per-element test).
-        /// Exact: int32 lanes wrap like the reference's sum modulo 2^32 and the range analysis proved the accumulator fits int32.
-        /// wt: int32 [kh * kw][cp], cp = c rounded up to 16, zero past c; bias, mul, round, shift: cp entries (the Dense GEMM's
-        /// requantization constants). img needs 16 readable bytes past its last pixel (lanes past c read them and are dropped).
-        /// AVX-512: 16 channels per zmm, requantized in registers; AVX2: 8 per ymm; else scalar. Same integers on every path.
+        /// Depthwise int8 convolution on a channels-last image, vectorized over lanes: an output row of oh rows is `groups`
+        /// groups of `lanes` consecutive outputs, group g reading the image from g * groupStride. Per pixel (groups = ow,
+        /// lanes = c, groupStride = sw * c) the lanes are the channels; for stride 1 the whole row can be one group (groups =
+        /// 1, lanes = ow * c, groupStride = 0): lane l = x * c + ch of tap (i, j) reads image column x + j, i.e. offset
+        /// j * c + l, so a row is contiguous and few channels still fill the vectors. In both cases lane l of output row oy
+        /// is requant_l(bias[l] + sum_{i, j} img[(oy * sh + i) * pw * c + g * groupStride + j * c + l] * wt[(i * kw + j) * cp + l]),
+        /// img being the zero-point padded image (<see cref="PadImage"/>) and bias = b - zx * sum(w) folded at build time
+        /// (padding holds zx, so it adds nothing; no per-element test). Exact: int32 lanes wrap like the reference's sum modulo
+        /// 2^32 and the range analysis proved the accumulator fits int32. wt: int32 [kh * kw][cp], cp = lanes rounded up to
+        /// 16, zero past lanes; bias, mul, round, shift: cp entries per lane (the Dense GEMM's requantization constants,
+        /// tiled per channel for row groups). img needs 16 readable bytes past its last pixel (lanes past `lanes` read them
+        /// and are dropped). AVX-512: 16 lanes per zmm, requantized in registers; AVX2: 8 per ymm; else scalar. Same
+        /// integers on every path.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public static void DepthwiseNhwc(ReadOnlySpan<sbyte> img, int pw, int c, int kh, int kw, int sh, int sw, int oh, int ow,
+        public static void DepthwiseNhwc(ReadOnlySpan<sbyte> img, int pw, int c, int kh, int kw, int sh, int oh, int groups, int groupStride, int lanes,
             ref int wt, int cp, ref int bias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, Span<sbyte> y)
         {
-            if (img.Length < (((((oh - 1) * sh) + kh) * pw * c) + 16) || y.Length < oh * ow * c || cp < c || cp % 16 != 0)
+            int rowStride = pw * c;
+            if (img.Length < (((oh - 1) * sh) + kh) * rowStride + 16 || y.Length < oh * groups * lanes || cp < lanes || cp % 16 != 0
+                || ((groups - 1) * groupStride) + ((kw - 1) * c) + lanes > rowStride)
             {
                 throw new ArgumentException("the depthwise buffers are too small for this layer");
             }
 
             ref sbyte src = ref MemoryMarshal.GetReference(img);
             ref sbyte dst = ref MemoryMarshal.GetReference(y);
-            int rowStride = pw * c;
             if (Avx512BW.IsSupported)
             {
                 Vector512<long> zv = Vector512.Create(zo);
                 Vector512<int> lv = Vector512.Create((int)lo), hv = Vector512.Create((int)hi);
                 for (int oy = 0; oy < oh; oy++)
                 {
-                    for (int ox = 0; ox < ow; ox++)
+                    for (int g = 0; g < groups; g++)
                     {
-                        ref sbyte s = ref Unsafe.Add(ref src, ((oy * sh) * rowStride) + (ox * sw * c));
-                        ref sbyte d = ref Unsafe.Add(ref dst, ((oy * ow) + ox) * c);
-                        for (int c0 = 0; c0 < c; c0 += 16)
+                        ref sbyte s = ref Unsafe.Add(ref src, ((oy * sh) * rowStride) + (g * groupStride));
+                        ref sbyte d = ref Unsafe.Add(ref dst, ((oy * groups) + g) * lanes);
+                        for (int l0 = 0; l0 < lanes; l0 += 16)
                         {
                             Vector512<int> acc = Vector512<int>.Zero;
-                            ref int wc = ref Unsafe.Add(ref wt, c0);
+                            ref int wl = ref Unsafe.Add(ref wt, l0);
                             for (int i = 0; i < kh; i++)
                             {
-                                ref sbyte si = ref Unsafe.Add(ref s, (i * rowStride) + c0);
-                                ref int wi = ref Unsafe.Add(ref wc, i * kw * cp);
+                                ref sbyte si = ref Unsafe.Add(ref s, (i * rowStride) + l0);
+                                ref int wi = ref Unsafe.Add(ref wl, i * kw * cp);
                                 for (int j = 0; j < kw; j++)
                                 {
                                     Vector512<int> xv = Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref si, (nuint)(j * c)));
@@ -463,7 +469,7 @@ namespace QuantGen.Generated
                                 }
                             }
 
-                            QuantGenKernels.Requant16(acc, c0, c - c0, ref bias, ref mul, ref round, ref shift, zv, lv, hv, ref Unsafe.Add(ref d, c0));
+                            QuantGenKernels.Requant16(acc, l0, lanes - l0, ref bias, ref mul, ref round, ref shift, zv, lv, hv, ref Unsafe.Add(ref d, l0));
                         }
                     }
                 }
@@ -471,16 +477,16 @@ namespace QuantGen.Generated
                 return;
             }
 
-            Span<int> lanes = stackalloc int[8];
+            Span<int> part = stackalloc int[8];
             for (int oy = 0; oy < oh; oy++)
             {
-                for (int ox = 0; ox < ow; ox++)
+                for (int g = 0; g < groups; g++)
                 {
-                    ref sbyte s = ref Unsafe.Add(ref src, ((oy * sh) * rowStride) + (ox * sw * c));
-                    ref sbyte d = ref Unsafe.Add(ref dst, ((oy * ow) + ox) * c);
-                    for (int c0 = 0; c0 < c; c0 += 8)
+                    ref sbyte s = ref Unsafe.Add(ref src, ((oy * sh) * rowStride) + (g * groupStride));
+                    ref sbyte d = ref Unsafe.Add(ref dst, ((oy * groups) + g) * lanes);
+                    for (int l0 = 0; l0 < lanes; l0 += 8)
                     {
-                        int count = c - c0 < 8 ? c - c0 : 8;
+                        int count = lanes - l0 < 8 ? lanes - l0 : 8;
                         if (Avx2.IsSupported)
                         {
                             Vector256<int> acc = Vector256<int>.Zero;
@@ -488,12 +494,12 @@ namespace QuantGen.Generated
                             {
                                 for (int j = 0; j < kw; j++)
                                 {
-                                    Vector256<int> xv = Avx2.ConvertToVector256Int32(Vector128.LoadUnsafe(ref Unsafe.Add(ref s, (i * rowStride) + (j * c) + c0)));
-                                    acc += xv * Vector256.LoadUnsafe(ref wt, (nuint)((((i * kw) + j) * cp) + c0));
+                                    Vector256<int> xv = Avx2.ConvertToVector256Int32(Vector128.LoadUnsafe(ref Unsafe.Add(ref s, (i * rowStride) + (j * c) + l0)));
+                                    acc += xv * Vector256.LoadUnsafe(ref wt, (nuint)((((i * kw) + j) * cp) + l0));
                                 }
                             }
 
-                            acc.CopyTo(lanes);
+                            acc.CopyTo(part);
                         }
                         else
                         {
@@ -504,18 +510,18 @@ namespace QuantGen.Generated
                                 {
                                     for (int j = 0; j < kw; j++)
                                     {
-                                        a = unchecked(a + (Unsafe.Add(ref s, (i * rowStride) + (j * c) + c0 + l) * Unsafe.Add(ref wt, (((i * kw) + j) * cp) + c0 + l)));
+                                        a = unchecked(a + (Unsafe.Add(ref s, (i * rowStride) + (j * c) + l0 + l) * Unsafe.Add(ref wt, (((i * kw) + j) * cp) + l0 + l)));
                                     }
                                 }
 
-                                lanes[l] = a;
+                                part[l] = a;
                             }
                         }
 
                         for (int l = 0; l < count; l++)
                         {
-                            int o = c0 + l;
-                            Unsafe.Add(ref d, o) = QuantGenKernels.RequantOne(unchecked(lanes[l] + Unsafe.Add(ref bias, o)), o, ref mul, ref round, ref shift, zo, lo, hi);
+                            int o = l0 + l;
+                            Unsafe.Add(ref d, o) = QuantGenKernels.RequantOne(unchecked(part[l] + Unsafe.Add(ref bias, o)), o, ref mul, ref round, ref shift, zo, lo, hi);
                         }
                     }
                 }
