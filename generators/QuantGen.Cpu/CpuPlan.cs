@@ -69,6 +69,9 @@ namespace QuantGen.Cpu
 
         /// <summary>Element by element on same-shaped operands: inputs and output share whatever layout they have (ReLU, residual Add).</summary>
         Elementwise = 2,
+
+        /// <summary>Writes its output in the layout its input has, either one (max pooling).</summary>
+        Preserving = 3,
     }
 
     /// <summary>
@@ -165,7 +168,8 @@ namespace QuantGen.Cpu
                 layout[l.Node] = l.Kernel.Layout;
             }
 
-            // Union-find over tensor names: an element-wise layer ties its activation operands and its output together.
+            // Union-find over tensor names: an element-wise (or layout-preserving) layer ties its activation operands and its
+            // output together.
             var parent = new Dictionary<string, string>(StringComparer.Ordinal);
             string Find(string t)
             {
@@ -177,7 +181,7 @@ namespace QuantGen.Cpu
                 return t;
             }
 
-            foreach (CpuLayerPlan l in layers.Where(l => l.Kernel.Layout == CpuLayout.Elementwise))
+            foreach (CpuLayerPlan l in layers.Where(l => l.Kernel.Layout == CpuLayout.Elementwise || l.Kernel.Layout == CpuLayout.Preserving))
             {
                 string root = Find(l.Node.Output.Name);
                 foreach (TensorInfo t in l.Node.Inputs.Where(t => t.Kind != TensorKind.Initializer))

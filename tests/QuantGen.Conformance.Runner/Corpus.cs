@@ -272,14 +272,15 @@ namespace QuantGen.Tests.Conformance
                     string d2 = b.Conv("dw_s1", p1, 6, 3, 3, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }, 6, Activation.Relu6);
                     return b.Build(b.Conv("pw2", d2, 4, 1, 1, new[] { 1, 1 }, new[] { 0, 0, 0, 0 }, 1));
                 }),
-                new CorpusCase("conv_nhwc_residual_block", new[] { OpKind.Conv2d, OpKind.Add, OpKind.Relu }, () =>
+                new CorpusCase("conv_nhwc_residual_block", new[] { OpKind.Conv2d, OpKind.MaxPool2d, OpKind.Add, OpKind.Relu }, () =>
                 {
                     // The channels-last plan: an NCHW input transposed by the first conv, a residual block whose Add and ReLU
-                    // stay channels-last, a depthwise stride-2 conv on an odd map with 19 channels (past a 16-lane vector),
+                    // stay channels-last, a padded channels-last max pool (19 channels: a vector and a tail), a depthwise stride-2 conv on an odd map with 19 channels (past a 16-lane vector),
                     // a 1x1 stride-2 shortcut, and an NCHW graph output written by the last conv's transpose.
                     var b = new FloatModelBuilder("conv_nhwc_residual_block", "x", new[] { 1, 3, 9, 9 }, -2, 2, 26);
                     string c1 = b.Conv("stem", b.Input, 19, 3, 3, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }, 1, Activation.Relu);
-                    string dw = b.Conv("dw_s2", c1, 19, 3, 3, new[] { 2, 2 }, new[] { 1, 1, 1, 1 }, 19, Activation.Relu6);
+                    string pool = b.Unary(new MaxPool2dLayer { Kernel = new[] { 2, 3 }, Strides = new[] { 1, 1 }, Pads = new[] { 1, 1, 0, 1 } }, "pool", c1, new[] { 1, 19, 9, 9 });
+                    string dw = b.Conv("dw_s2", pool, 19, 3, 3, new[] { 2, 2 }, new[] { 1, 1, 1, 1 }, 19, Activation.Relu6);
                     string pw = b.Conv("pw", dw, 20, 1, 1, new[] { 1, 1 }, new[] { 0, 0, 0, 0 }, 1);
                     string sc = b.Conv("shortcut", c1, 20, 1, 1, new[] { 2, 2 }, new[] { 0, 0, 0, 0 }, 1);
                     string add = b.Binary(new AddLayer(), "add", sc, pw, new[] { 1, 20, 5, 5 });

@@ -185,6 +185,43 @@ namespace QuantGen.Tests.Kernels
             Assert.Equal(ToChw(ToHwc(x, 2, 6), 6, 2), x);
         }
 
+        [Theory]
+        [InlineData(19, 9, 9, 2, 3, 1, 1, 1)]
+        [InlineData(32, 8, 8, 3, 3, 2, 2, 1)]
+        [InlineData(5, 1, 1, 3, 3, 1, 1, 1)]
+        [InlineData(16, 7, 5, 2, 2, 2, 2, 0)]
+        public void MaxPoolEqualsTheClippedWindow(int c, int h, int w, int kh, int kw, int sh, int sw, int pad)
+        {
+            var rng = new Random(c + h + kh);
+            sbyte[] x = Operand(c * h * w, 0, rng);
+            int oh = ((h + (2 * pad) - kh) / sh) + 1, ow = ((w + (2 * pad) - kw) / sw) + 1;
+            var expected = new sbyte[c * oh * ow];
+            for (int ch = 0; ch < c; ch++)
+            {
+                for (int p = 0; p < oh * ow; p++)
+                {
+                    int best = int.MinValue;
+                    for (int i = 0; i < kh; i++)
+                    {
+                        for (int j = 0; j < kw; j++)
+                        {
+                            int ih = ((p / ow) * sh) - pad + i, iw = ((p % ow) * sw) - pad + j;
+                            if ((uint)ih < (uint)h && (uint)iw < (uint)w)
+                            {
+                                best = Math.Max(best, x[((ch * h) + ih) * w + iw]);
+                            }
+                        }
+                    }
+
+                    expected[(ch * oh * ow) + p] = (sbyte)best;
+                }
+            }
+
+            var y = new sbyte[c * oh * ow];
+            QuantGenConvKernels.MaxPoolNhwc(ToHwc(x, c, h * w), c, h, w, kh, kw, sh, sw, pad, pad, oh, ow, y);
+            Assert.Equal(expected, ToChw(y, oh * ow, c));
+        }
+
         private static sbyte[] Operand(int length, int mode, Random rng)
         {
             var x = new sbyte[length];

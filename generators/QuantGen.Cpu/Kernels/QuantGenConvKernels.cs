@@ -527,5 +527,63 @@ namespace QuantGen.Generated
                 }
             }
         }
+
+        /// <summary>
+        /// Max pooling of a channels-last int8 image [h][w][c] into [oh][ow][c]: each output position takes the maximum over its
+        /// window clipped to the input (every window holds an input position, so padding never wins), 16 channels per vector
+        /// max, the channel tail one by one.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void MaxPoolNhwc(ReadOnlySpan<sbyte> x, int c, int h, int w, int kh, int kw, int sh, int sw, int pt, int pl, int oh, int ow, Span<sbyte> y)
+        {
+            if (x.Length < h * w * c || y.Length < oh * ow * c)
+            {
+                throw new ArgumentException("the pooling buffers are too small for this layer");
+            }
+
+            ref sbyte src = ref MemoryMarshal.GetReference(x);
+            ref sbyte dst = ref MemoryMarshal.GetReference(y);
+            for (int oy = 0; oy < oh; oy++)
+            {
+                int h0 = (oy * sh) - pt;
+                int hs = h0 < 0 ? 0 : h0, he = h0 + kh > h ? h : h0 + kh;
+                for (int ox = 0; ox < ow; ox++)
+                {
+                    int w0 = (ox * sw) - pl;
+                    int ws = w0 < 0 ? 0 : w0, we = w0 + kw > w ? w : w0 + kw;
+                    ref sbyte d = ref Unsafe.Add(ref dst, ((oy * ow) + ox) * c);
+                    ref sbyte first = ref Unsafe.Add(ref src, ((hs * w) + ws) * c);
+                    int c0 = 0;
+                    for (; c0 + 16 <= c; c0 += 16)
+                    {
+                        Vector128<sbyte> m = Vector128.LoadUnsafe(ref first, (nuint)c0);
+                        for (int i = hs; i < he; i++)
+                        {
+                            for (int j = ws; j < we; j++)
+                            {
+                                m = Vector128.Max(m, Vector128.LoadUnsafe(ref src, (nuint)((((i * w) + j) * c) + c0)));
+                            }
+                        }
+
+                        m.StoreUnsafe(ref d, (nuint)c0);
+                    }
+
+                    for (; c0 < c; c0++)
+                    {
+                        sbyte m = Unsafe.Add(ref first, c0);
+                        for (int i = hs; i < he; i++)
+                        {
+                            for (int j = ws; j < we; j++)
+                            {
+                                sbyte v = Unsafe.Add(ref src, (((i * w) + j) * c) + c0);
+                                m = v > m ? v : m;
+                            }
+                        }
+
+                        Unsafe.Add(ref d, c0) = m;
+                    }
+                }
+            }
+        }
     }
 }

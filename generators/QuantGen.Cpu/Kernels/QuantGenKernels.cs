@@ -1125,6 +1125,45 @@ namespace QuantGen.Generated
             }
         }
 
+        /// <summary>
+        /// Average pooling of int8 rows (the innermost axis): y[r] = clamp(zo + RoundShift((sum_t x[r * count + t] - count * zx) * m,
+        /// shift), lo, hi), the sums in int32 lanes (exact: count * 255 &lt; 2^31 is checked by the caller), the requantization
+        /// in int64 as QuantGenKernels.RoundShift.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void AvgRowsS8(ReadOnlySpan<sbyte> x, int rows, int count, long zx, long m, int shift, long zo, long lo, long hi, Span<sbyte> y)
+        {
+            if (x.Length < rows * count || y.Length < rows)
+            {
+                throw new ArgumentException("the pooling buffers are too small for this layer");
+            }
+
+            for (int r = 0; r < rows; r++)
+            {
+                ReadOnlySpan<sbyte> row = x.Slice(r * count, count);
+                int t = 0, sum = 0;
+                if (Vector256.IsHardwareAccelerated)
+                {
+                    Vector256<int> acc = Vector256<int>.Zero;
+                    for (; t + 32 <= count; t += 32)
+                    {
+                        (Vector256<short> l, Vector256<short> h) = Vector256.Widen(Vector256.Create(row.Slice(t, 32)));
+                        (Vector256<int> a, Vector256<int> b) = Vector256.Widen(l + h);
+                        acc += a + b;
+                    }
+
+                    sum = Vector256.Sum(acc);
+                }
+
+                for (; t < count; t++)
+                {
+                    sum += row[t];
+                }
+
+                y[r] = (sbyte)Clamp(zo + RoundShift((sum - (count * zx)) * m, shift), lo, hi);
+            }
+        }
+
         /// <summary>y[i] = max(x[i], floor): ReLU of int8 values whose zero point is floor (any layout: element by element).</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void MaxS8(ReadOnlySpan<sbyte> x, sbyte floor, Span<sbyte> y)
