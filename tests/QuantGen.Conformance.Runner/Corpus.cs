@@ -272,11 +272,11 @@ namespace QuantGen.Tests.Conformance
                     string d2 = b.Conv("dw_s1", p1, 6, 3, 3, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }, 6, Activation.Relu6);
                     return b.Build(b.Conv("pw2", d2, 4, 1, 1, new[] { 1, 1 }, new[] { 0, 0, 0, 0 }, 1));
                 }),
-                new CorpusCase("conv_nhwc_residual_block", new[] { OpKind.Conv2d, OpKind.MaxPool2d, OpKind.Add, OpKind.Relu }, () =>
+                new CorpusCase("conv_nhwc_residual_block", new[] { OpKind.Conv2d, OpKind.MaxPool2d, OpKind.Add, OpKind.Relu, OpKind.Reshape, OpKind.AvgPool }, () =>
                 {
                     // The channels-last plan: an NCHW input transposed by the first conv, a residual block whose Add and ReLU
                     // stay channels-last, a padded channels-last max pool (19 channels: a vector and a tail), a depthwise stride-2 conv on an odd map with 19 channels (past a 16-lane vector),
-                    // a 1x1 stride-2 shortcut, and an NCHW graph output written by the last conv's transpose.
+                    // a 1x1 stride-2 shortcut, and an NCHW tensor written by the last conv's transpose for the global pool.
                     var b = new FloatModelBuilder("conv_nhwc_residual_block", "x", new[] { 1, 3, 9, 9 }, -2, 2, 26);
                     string c1 = b.Conv("stem", b.Input, 19, 3, 3, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }, 1, Activation.Relu);
                     string pool = b.Unary(new MaxPool2dLayer { Kernel = new[] { 2, 3 }, Strides = new[] { 1, 1 }, Pads = new[] { 1, 1, 0, 1 } }, "pool", c1, new[] { 1, 19, 9, 9 });
@@ -285,7 +285,16 @@ namespace QuantGen.Tests.Conformance
                     string sc = b.Conv("shortcut", c1, 20, 1, 1, new[] { 2, 2 }, new[] { 0, 0, 0, 0 }, 1);
                     string add = b.Binary(new AddLayer(), "add", sc, pw, new[] { 1, 20, 5, 5 });
                     string relu = b.Unary(new ReluLayer(), "relu", add);
-                    return b.Build(b.Conv("head", relu, 6, 3, 3, new[] { 1, 1 }, new[] { 1, 0, 0, 1 }, 1));
+                    string head = b.Conv("head", relu, 6, 3, 3, new[] { 1, 1 }, new[] { 1, 0, 0, 1 }, 1);
+                    string flat = b.Unary(new ReshapeLayer { Shape = new[] { 1, 6, 16 } }, "flat", head, new[] { 1, 6, 16 });
+                    return b.Build(b.Unary(new AvgPoolLayer { Axis = 2 }, "gap", flat, new[] { 1, 6 }));
+                }),
+                new CorpusCase("avgpool_rows", new[] { OpKind.AvgPool }, () =>
+                {
+                    // The global pool of the zoo CNNs: int8 rows averaged over the innermost axis (70: two 32-byte vectors
+                    // and a tail).
+                    var b = new FloatModelBuilder("avgpool_rows", "x", new[] { 5, 70 }, -3, 2, 28);
+                    return b.Build(b.Unary(new AvgPoolLayer { Axis = 1 }, "gap", b.Input, new[] { 5 }));
                 }),
                 new CorpusCase("conv_nhwc_one_pixel", new[] { OpKind.Conv2d }, () =>
                 {
