@@ -35,28 +35,7 @@ namespace QuantGen.Cpu
             string requant = $"({ty})QuantGenKernels.Clamp({I(zo)} + QuantGenKernels.RoundShift(acc[p] * m, sft), {lo}, {hi})";
             w.Line($"// Conv2d: {groups} group(s) of {cg} input x {og} output channels, kernel {kh}x{kw}, strides [{sh}, {sw}], pads [{string.Join(", ", cv.Pads)}];");
             w.Line($"// acc = bias + sum (x - zx) * w over the window (padding adds 0), zx = {I(zx)}; then zo + RoundShift(acc * m[o], s[o]) clamped to [{lo}, {hi}], zo = {I(zo)}.");
-            if (plan.Kernel == Conv2dLowering.DepthwiseKernel)
-            {
-                int owp = (ow + 15) / 16 * 16, phd = ((oh - 1) * sh) + kh;
-                int dwOffset = AddInts(weights);
-                fields.Add($"private readonly short[] _dwplane_{id} = new short[{sw * phd * (owp + kw)}]; // layer \"{node.Layer.Name}\": one channel's x - zx, zero-padded, split by column phase");
-                fields.Add($"private readonly int[] _dwacc_{id} = new int[{positions + owp}]; // layer \"{node.Layer.Name}\": int32 accumulators of one output channel");
-                w.Line($"// Kernel int8-depthwise-rows: per channel a zero-padded int16 plane of x - zx split into {sw} column phase(s), then 16 positions of an output row");
-                w.Line($"// per step accumulate widened (x - zx) * w over the {kh}x{kw} taps in int32 lanes (exact: proven accumulator {(acc.HasValue ? acc.Value.ToString() : "(none)")}); weights at blob offset {dwOffset}.");
-                w.Open($"for (int b = 0; b < {batch}; b++)");
-                w.Line(Conv("DepthwiseS8", $"x.Slice(b * {c * h * wd}, {c * h * wd})", I(c), I(h), I(wd), I(kh), I(kw), I(sh), I(sw), I(pt), I(pl), I(oh), I(ow), I(zx),
-                    $"ref Unsafe.As<byte, int>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {dwOffset}))", $"ref MemoryMarshal.GetReference({id}_Bias)",
-                    $"ref MemoryMarshal.GetReference({id}_Mul)", $"ref MemoryMarshal.GetReference({id}_Shift)", I(zo), lo, hi, $"y.Slice(b * {outC * positions}, {outC * positions})", $"_dwplane_{id}", $"_dwacc_{id}") + ";");
-                w.Close();
-                return;
-            }
-
-            if (plan.Kernel == Conv2dLowering.VnniKernel)
-            {
-                EmitConv2dVnni(w, node, cv, id);
-            }
-
-            if (plan.Kernel == Conv2dLowering.Im2ColKernel || plan.Kernel == Conv2dLowering.VnniKernel)
+            if (plan.Kernel == Conv2dLowering.Im2ColKernel)
             {
                 int pairs = (taps + 1) / 2, pp = (positions + 15) / 16 * 16;
                 var packed = new int[outC * pairs];
@@ -137,82 +116,6 @@ namespace QuantGen.Cpu
             w.Close();
             w.Close();
             w.Close();
-            w.Close();
-        }
-
-        /// <summary>
-        /// The AVX-VNNI body of an int8 convolution (one group), returning when it ran; machines without AVX-VNNI fall through
-        /// to the int16 pair kernel printed after it. Weights packed at build time as s8 quads [outC][kh * kw * cq] (tap
-        /// order (i, j, channel quad), channels past cg zero), bias folded with -(zx + 128) * sum(w).
-        /// </summary>
-        private void EmitConv2dVnni(SourceWriter w, GraphNode node, Conv2dLayer cv, string id)
-        {
-            TensorInfo x = node.Inputs[0], wt = node.Weight!, y = node.Output;
-            int[] s = x.Shape, ws = wt.Shape, os = y.Shape;
-            int batch = s[0], c = s[1], h = s[2], wd = s[3];
-            int outC = ws[0], cg = ws[1], kh = ws[2], kw = ws[3], oh = os[2], ow = os[3], positions = oh * ow;
-            int sh = cv.Strides[0], sw = cv.Strides[1], pt = cv.Pads[0], pl = cv.Pads[1];
-            int ph = ((oh - 1) * sh) + kh, pw = ((ow - 1) * sw) + kw, cq = (cg + 3) / 4, kq = kh * kw * cq, pp = (positions + 7) / 8 * 8;
-            int[] weights = wt.IntData!;
-            int[] bias = node.Bias?.IntData ?? new int[outC];
-            long zx = x.Quant!.ZeroPoint, zo = y.Quant!.ZeroPoint;
-            bool direct = kh == 1 && kw == 1 && sh == 1 && sw == 1 && cv.Pads.All(v => v == 0);
-            var packed = new int[outC * kq];
-            var folded = new int[outC];
-            for (int o = 0; o < outC; o++)
-            {
-                long sum = 0;
-                for (int i = 0; i < kh; i++)
-                {
-                    for (int j = 0; j < kw; j++)
-                    {
-                        for (int q = 0; q < cq; q++)
-                        {
-                            uint quad = 0;
-                            for (int k = 0; k < 4 && (4 * q) + k < cg; k++)
-                            {
-                                int v = weights[((((o * cg) + (4 * q) + k) * kh) + i) * kw + j];
-                                sum += v;
-                                quad |= (uint)(byte)(sbyte)v << (8 * k);
-                            }
-
-                            packed[(o * kq) + (((i * kw) + j) * cq) + q] = unchecked((int)quad);
-                        }
-                    }
-                }
-
-                folded[o] = unchecked((int)(bias[o] - ((zx + 128) * sum)));
-            }
-
-            int offset = AddInts(packed);
-            Static("int", $"{id}_BiasU8", folded, v => I(v));
-            int planeStride = direct ? pp : ph * pw;
-            fields.Add($"private readonly int[] _qplanes_{id} = new int[{cq * planeStride}]; // layer \"{node.Layer.Name}\": x + 128 as u8 quads of 4 channels, [{cq}][{ph}][{pw}], padded with zx + 128");
-            if (!direct)
-            {
-                fields.Add($"private readonly int[] _qcol_{id} = new int[{kq * pp}]; // layer \"{node.Layer.Name}\": im2col of the quads, [{kq}][{pp}]");
-            }
-
-            fields.Add($"private readonly int[] _qacc_{id} = new int[{32 * outC}]; // layer \"{node.Layer.Name}\": int32 accumulators of 32 positions x {outC} channels");
-            w.Line($"// Kernel int8-conv-vnni: x + 128 as u8 quads of 4 channels (zero-point padded planes{(direct ? ", a 1x1 conv: the planes are the GEMM's columns" : ", then im2col of whole quads")}),");
-            w.Line($"// weights as s8 quads [{outC}][{kq}] at blob offset {offset}, bias - (zx + 128) * sum(w) folded; vpdpbusd tiles of 4 channels x 32 positions,");
-            w.Line("// requantized per channel into NCHW. Exact for every int8 value (products <= 255 * 128; the proven accumulator fits int32).");
-            w.Open("if (QuantGenKernels.UseVnni)");
-            w.Line($"Span<int> vplanes = _qplanes_{id};");
-            w.Line($"Span<int> vcol = {(direct ? "vplanes" : $"_qcol_{id}")};");
-            w.Line($"ref int vw = ref Unsafe.As<byte, int>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {offset}));");
-            w.Open($"for (int b = 0; b < {batch}; b++)");
-            w.Line(Conv("PackQuadPlanes", $"x.Slice(b * {c * h * wd}, {c * h * wd})", "0", I(cg), I(h), I(wd), I(pt), I(pl), I(ph), I(pw), I(zx), "vplanes", I(planeStride)) + ";");
-            if (!direct)
-            {
-                w.Line(Conv("Im2ColQuads", "vplanes", I(cq), I(planeStride), I(pw), I(kh), I(kw), I(sh), I(sw), I(oh), I(ow), "vcol", I(pp)) + ";");
-            }
-
-            w.Line(Conv("ConvGemmVnni", "ref MemoryMarshal.GetReference(vcol)", I(pp), I(positions), I(kq), "ref vw", I(outC), $"ref MemoryMarshal.GetReference({id}_BiasU8)",
-                $"ref MemoryMarshal.GetReference({id}_Mul)", $"ref MemoryMarshal.GetReference({id}_Shift)", I(zo), I(cv.Integers.Clamp.Lo), I(cv.Integers.Clamp.Hi),
-                $"ref y[b * {outC * positions}]", $"_qacc_{id}") + ";");
-            w.Close();
-            w.Line("return;");
             w.Close();
         }
 

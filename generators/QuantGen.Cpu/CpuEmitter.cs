@@ -157,6 +157,21 @@ namespace QuantGen.Cpu
                 w.Line($"private readonly short[] _gemmB = new short[{scratch.GemmB}]; // a MatMul's right operand in the GEMM's pair layout");
             }
 
+            if (scratch.ConvImage > 0)
+            {
+                w.Line($"private readonly sbyte[] _convImage = new sbyte[{scratch.ConvImage}]; // a convolution's zero-point padded channels-last input");
+            }
+
+            if (scratch.ConvCol > 0)
+            {
+                w.Line($"private readonly sbyte[] _convCol = new sbyte[{scratch.ConvCol}]; // a convolution's im2col rows (output positions x taps)");
+            }
+
+            if (scratch.ConvOut > 0)
+            {
+                w.Line($"private readonly sbyte[] _convOut = new sbyte[{scratch.ConvOut}]; // a channels-last convolution output before its transpose to NCHW");
+            }
+
             w.Line();
             w.Line("/// <summary>");
             w.Line($"/// Runs the integer model on one input ({input.Type} {Shape(input.Shape)}, row-major) and writes the {output.Type} output {Shape(output.Shape)}.");

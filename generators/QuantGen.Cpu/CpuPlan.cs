@@ -35,7 +35,10 @@ namespace QuantGen.Cpu
         int MmQuads = 0,
         int MmColBias = 0,
         int MmRowBias = 0,
-        int GemmU = 0)
+        int GemmU = 0,
+        int ConvImage = 0,
+        int ConvCol = 0,
+        int ConvOut = 0)
     {
         public static CpuScratch None { get; } = new CpuScratch();
 
@@ -49,7 +52,26 @@ namespace QuantGen.Cpu
             Math.Max(MmQuads, o.MmQuads),
             Math.Max(MmColBias, o.MmColBias),
             Math.Max(MmRowBias, o.MmRowBias),
-            Math.Max(GemmU, o.GemmU));
+            Math.Max(GemmU, o.GemmU),
+            Math.Max(ConvImage, o.ConvImage),
+            Math.Max(ConvCol, o.ConvCol),
+            Math.Max(ConvOut, o.ConvOut));
+    }
+
+    /// <summary>How a layer's kernel treats the channels-last (NHWC) layout of its 4-D activations.</summary>
+    public enum CpuLayout
+    {
+        /// <summary>The graph's NCHW only (every kernel that does not say otherwise).</summary>
+        ChannelsFirst = 0,
+
+        /// <summary>Reads its activation input and writes its output in either layout, as the plan says (the NHWC convolutions).</summary>
+        Convertible = 1,
+
+        /// <summary>Element by element on same-shaped operands: inputs and output share whatever layout they have (ReLU, residual Add).</summary>
+        Elementwise = 2,
+
+        /// <summary>Writes its output in the layout its input has, either one (max pooling).</summary>
+        Preserving = 3,
     }
 
     /// <summary>
@@ -62,6 +84,9 @@ namespace QuantGen.Cpu
         public CpuScratch Scratch { get; init; } = CpuScratch.None;
 
         public KernelFiles Library { get; init; } = KernelFiles.None;
+
+        /// <summary>Whether the kernel can run on channels-last activations; the plan decides which tensors do.</summary>
+        public CpuLayout Layout { get; init; } = CpuLayout.ChannelsFirst;
     }
 
     /// <summary>One layer of the CPU plan: the shared layer facts, the strategy chosen and its decision.</summary>
@@ -108,6 +133,7 @@ namespace QuantGen.Cpu
 
             Scratch = scratch;
             Library = layers.Aggregate(KernelFiles.Kernels, (f, l) => f | l.Kernel.Library);
+            ChannelsLastTensors = PlanChannelsLast(model, layers);
         }
 
         public ModelPlan Model { get; }
@@ -122,7 +148,72 @@ namespace QuantGen.Cpu
         /// <summary>The Dense layers in order when the whole graph is a chain of int8 GEMMs from the input to the output; else null.</summary>
         public IReadOnlyList<CpuLayerPlan>? RowChain { get; }
 
+        /// <summary>
+        /// The activations kept channels-last ([n][h][w][c]) between layers: every 4-D tensor whose producer and consumers
+        /// can all run on that layout, ReLU and residual Add joining their operands and output into one group that changes
+        /// layout together. The graph's input and outputs stay NCHW: the convolutions next to them transpose (the only
+        /// transposes), so 1x1 convolutions are plain GEMMs and im2col rows are contiguous copies.
+        /// </summary>
+        public IReadOnlyCollection<string> ChannelsLastTensors { get; }
+
+        public bool IsChannelsLast(TensorInfo t) => ChannelsLastTensors.Contains(t.Name);
+
         public CpuLayerPlan Layer(GraphNode node) => Layers.First(l => ReferenceEquals(l.Node, node));
+
+        private static IReadOnlyCollection<string> PlanChannelsLast(ModelPlan model, IReadOnlyList<CpuLayerPlan> layers)
+        {
+            var layout = new Dictionary<GraphNode, CpuLayout>();
+            foreach (CpuLayerPlan l in layers)
+            {
+                layout[l.Node] = l.Kernel.Layout;
+            }
+
+            // Union-find over tensor names: an element-wise (or layout-preserving) layer ties its activation operands and its
+            // output together.
+            var parent = new Dictionary<string, string>(StringComparer.Ordinal);
+            string Find(string t)
+            {
+                while (parent.TryGetValue(t, out string? p) && p != t)
+                {
+                    t = p;
+                }
+
+                return t;
+            }
+
+            foreach (CpuLayerPlan l in layers.Where(l => l.Kernel.Layout == CpuLayout.Elementwise || l.Kernel.Layout == CpuLayout.Preserving))
+            {
+                string root = Find(l.Node.Output.Name);
+                foreach (TensorInfo t in l.Node.Inputs.Where(t => t.Kind != TensorKind.Initializer))
+                {
+                    string r = Find(t.Name);
+                    if (r != root)
+                    {
+                        parent[r] = root;
+                    }
+                }
+            }
+
+            var excluded = new HashSet<string>(StringComparer.Ordinal) { Find(model.Graph.Input.Name) };
+            var candidates = new List<string>();
+            foreach (CpuLayerPlan l in layers)
+            {
+                foreach (TensorInfo t in l.Node.Outputs)
+                {
+                    IReadOnlyList<GraphNode> consumers = model.Consumers(t.Name);
+                    bool ok = t.Shape.Length == 4 && l.Kernel.Layout != CpuLayout.ChannelsFirst && !model.IsGraphOutput(t) && consumers.Count > 0
+                        && consumers.All(c => layout.TryGetValue(c, out CpuLayout cl) && cl != CpuLayout.ChannelsFirst);
+                    if (!ok)
+                    {
+                        excluded.Add(Find(t.Name));
+                    }
+
+                    candidates.Add(t.Name);
+                }
+            }
+
+            return new HashSet<string>(candidates.Where(t => !excluded.Contains(Find(t))), StringComparer.Ordinal);
+        }
 
         /// <summary>
         /// Plans every layer with the lowering <paramref name="registry"/> finds for its operator; layers without one are

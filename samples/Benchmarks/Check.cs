@@ -47,7 +47,7 @@ namespace QuantGen.Benchmarks
             return ok ? 0 : 1;
         }
 
-        private static double Time(Action a)
+        internal static double Time(Action a)
         {
             var sw = new Stopwatch();
             for (int i = 0; i < 20; i++)
@@ -81,7 +81,7 @@ namespace QuantGen.Benchmarks
             return t[t.Length / 2];
         }
 
-        private static long Bytes(Action a)
+        internal static long Bytes(Action a)
         {
             a();
             long before = GC.GetAllocatedBytesForCurrentThread();

@@ -240,7 +240,7 @@ namespace QuantGen.Tests.Conformance
                 }),
                 new CorpusCase("conv_vnni_3x3_1x1_strided", new[] { OpKind.Conv2d }, () =>
                 {
-                    // The int8-conv-vnni tiles: 3x3 stride 1 (144 positions: 32-position tiles plus an 8-position tail),
+                    // The int8 GEMM convs: 3x3 stride 1 (144 positions: 4-row tiles plus a tail),
                     // a 1x1 conv as a plain GEMM, then 3x3 stride 2 with asymmetric pads and an odd channel count.
                     var b = new FloatModelBuilder("conv_vnni_3x3_1x1_strided", "x", new[] { 1, 16, 12, 12 }, -3, 3, 22);
                     string c1 = b.Conv("c3x3", b.Input, 16, 3, 3, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }, 1, Activation.Relu);
@@ -264,13 +264,46 @@ namespace QuantGen.Tests.Conformance
                 }),
                 new CorpusCase("conv_depthwise_rows_strided", new[] { OpKind.Conv2d }, () =>
                 {
-                    // int8-depthwise-rows: 5 channels, stride 2 with asymmetric pads (two column phases), then stride 1 on a
-                    // map wider than one 16-lane step, each followed by a pointwise conv on the VNNI GEMM.
+                    // int8 depthwise: 5 channels, stride 2 with asymmetric pads, then stride 1 on a map wider than 16, each
+                    // followed by a pointwise conv on the GEMM.
                     var b = new FloatModelBuilder("conv_depthwise_rows_strided", "x", new[] { 1, 5, 11, 37 }, -2, 2, 25);
                     string d1 = b.Conv("dw_s2", b.Input, 5, 3, 3, new[] { 2, 2 }, new[] { 1, 0, 1, 1 }, 5, Activation.Relu);
                     string p1 = b.Conv("pw1", d1, 6, 1, 1, new[] { 1, 1 }, new[] { 0, 0, 0, 0 }, 1);
                     string d2 = b.Conv("dw_s1", p1, 6, 3, 3, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }, 6, Activation.Relu6);
                     return b.Build(b.Conv("pw2", d2, 4, 1, 1, new[] { 1, 1 }, new[] { 0, 0, 0, 0 }, 1));
+                }),
+                new CorpusCase("conv_nhwc_residual_block", new[] { OpKind.Conv2d, OpKind.MaxPool2d, OpKind.Add, OpKind.Relu, OpKind.Reshape, OpKind.AvgPool }, () =>
+                {
+                    // The channels-last plan: an NCHW input transposed by the first conv, a residual block whose Add and ReLU
+                    // stay channels-last, a padded channels-last max pool (19 channels: a vector and a tail), a depthwise stride-2 conv on an odd map with 19 channels (past a 16-lane vector),
+                    // a 1x1 stride-2 shortcut, and an NCHW tensor written by the last conv's transpose for the global pool.
+                    var b = new FloatModelBuilder("conv_nhwc_residual_block", "x", new[] { 1, 3, 9, 9 }, -2, 2, 26);
+                    string c1 = b.Conv("stem", b.Input, 19, 3, 3, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }, 1, Activation.Relu);
+                    string pool = b.Unary(new MaxPool2dLayer { Kernel = new[] { 2, 3 }, Strides = new[] { 1, 1 }, Pads = new[] { 1, 1, 0, 1 } }, "pool", c1, new[] { 1, 19, 9, 9 });
+                    string dw = b.Conv("dw_s2", pool, 19, 3, 3, new[] { 2, 2 }, new[] { 1, 1, 1, 1 }, 19, Activation.Relu6);
+                    string pw = b.Conv("pw", dw, 20, 1, 1, new[] { 1, 1 }, new[] { 0, 0, 0, 0 }, 1);
+                    string sc = b.Conv("shortcut", c1, 20, 1, 1, new[] { 2, 2 }, new[] { 0, 0, 0, 0 }, 1);
+                    string add = b.Binary(new AddLayer(), "add", sc, pw, new[] { 1, 20, 5, 5 });
+                    string relu = b.Unary(new ReluLayer(), "relu", add);
+                    string head = b.Conv("head", relu, 6, 3, 3, new[] { 1, 1 }, new[] { 1, 0, 0, 1 }, 1);
+                    string flat = b.Unary(new ReshapeLayer { Shape = new[] { 1, 6, 16 } }, "flat", head, new[] { 1, 6, 16 });
+                    return b.Build(b.Unary(new AvgPoolLayer { Axis = 2 }, "gap", flat, new[] { 1, 6 }));
+                }),
+                new CorpusCase("avgpool_rows", new[] { OpKind.AvgPool }, () =>
+                {
+                    // The global pool of the zoo CNNs: int8 rows averaged over the innermost axis (70: two 32-byte vectors
+                    // and a tail).
+                    var b = new FloatModelBuilder("avgpool_rows", "x", new[] { 5, 70 }, -3, 2, 28);
+                    return b.Build(b.Unary(new AvgPoolLayer { Axis = 1 }, "gap", b.Input, new[] { 5 }));
+                }),
+                new CorpusCase("conv_nhwc_one_pixel", new[] { OpKind.Conv2d }, () =>
+                {
+                    // 1-pixel maps: a depthwise 3x3 whose window is all padding but its centre (33 channels: two full vectors
+                    // and a 1-channel tail), a pointwise conv to 17 channels, and a 3x3 conv reading 8 padding taps of 9.
+                    var b = new FloatModelBuilder("conv_nhwc_one_pixel", "x", new[] { 1, 33, 1, 1 }, -4, 4, 27);
+                    string dw = b.Conv("dw", b.Input, 33, 3, 3, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }, 33, Activation.Relu);
+                    string pw = b.Conv("pw", dw, 17, 1, 1, new[] { 1, 1 }, new[] { 0, 0, 0, 0 }, 1, Activation.Relu);
+                    return b.Build(b.Conv("c3", pw, 5, 3, 3, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }, 1));
                 }),
             };
             return cases;

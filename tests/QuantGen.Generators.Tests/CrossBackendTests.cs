@@ -206,7 +206,7 @@ namespace QuantGen.Tests.Generators
             global::QuantGen.ModelInfo cnn = QuantGen.CpuCheck.Cnn.Info;
             Assert.Equal((8 * 64 * 9) + (8 * 16 * 9) + (16 * 16 * 8) + (10 * 16), cnn.Macs);
             Assert.Equal((8 * 9) + (8 * 9) + (16 * 8) + (10 * 16) + (4 * (8 + 8 + 16 + 10)), cnn.WeightBytes);
-            Assert.Equal(new[] { "int8-conv-vnni", "scalar", "int8-depthwise-rows", "int8-conv-vnni" }, cnn.Layers.Where(l => l.Op is "Conv2d" or "MaxPool2d").Select(l => l.Kernel));
+            Assert.Equal(new[] { "int8-conv-nhwc-gemm", "int8-maxpool", "int8-depthwise-nhwc", "int8-conv-nhwc-gemm" }, cnn.Layers.Where(l => l.Op is "Conv2d" or "MaxPool2d").Select(l => l.Kernel));
             Assert.Equal(new[] { 1, 16, 4, 4 }, cnn.Layers.Single(l => l.Name == "pw").OutputShape);
         }
 

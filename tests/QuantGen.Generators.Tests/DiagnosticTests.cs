@@ -215,10 +215,10 @@ namespace QuantGen.Tests.Generators
                 new MemoryText(GeneratorHarness.ModelsDir + "conv.qmodel.json", spec),
                 GeneratorHarness.Encoded(GeneratorHarness.ModelsDir + "conv.safetensors", weights));
             // QG2011 (operator not supported by the generator) is retired: a Conv2d model now generates code that compiles.
-            // One input and one output channel with group 1 is a depthwise convolution: the int8 depthwise-rows kernel.
+            // One input and one output channel with group 1: the int8 GEMM convolution (im2col runs, the Dense VNNI GEMM).
             Assert.Empty(run.Diagnostics);
             string text = run.Result.GeneratedSources.Single(s => s.HintName == "M.QuantGen.g.cs").SourceText.ToString();
-            Assert.Contains("QuantGenConvKernels.DepthwiseS8(", text, StringComparison.Ordinal);
+            Assert.Contains("QuantGenConvKernels.Im2ColNhwc(", text, StringComparison.Ordinal);
             Assert.Empty(run.Output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning));
         }
 

@@ -276,442 +276,313 @@ namespace QuantGen.Generated
                 Unsafe.Add(ref y, p) = (sbyte)(v < lo ? lo : v > hi ? hi : v);
             }
         }
-            /// <summary>
-        /// Packs channels [c0, c0 + cg) of one int8 image [C, h, w] into zero-point-padded quad planes for the AVX-VNNI
-        /// convolution: planes[cq * planeStride + r * pw + c] is one int32 holding, in its 4 bytes, u = x + 128 of channels
-        /// 4 cq .. 4 cq + 3 at input row r - pt, column c - pl (u8, exact for every int8 value). Rows and columns outside the
-        /// input, and channels past cg, hold zx + 128: the padding value x = zx, whose products the folded bias cancels, so the
-        /// GEMM has no per-element padding test. ph x pw: the padded window that the output positions read.
+
+        /// <summary>
+        /// The zero-point padded channels-last image of one int8 input for the NHWC convolutions: img[(r * pw + col) * c + ch] =
+        /// x at channel ch, input row r - pt, column col - pl, and zx where that lies outside the input (padding holds x = zx,
+        /// whose products the folded bias cancels, so no kernel tests a position). x is channels-last ([h][w][c]) when
+        /// channelsLast, else the graph's NCHW ([c][h][w]: transposed here, the graph edge). ph x pw: the padded window the
+        /// output positions read.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public static void PackQuadPlanes(ReadOnlySpan<sbyte> x, int c0, int cg, int h, int w, int pt, int pl, int ph, int pw, int zx, Span<int> planes, int planeStride)
+        public static void PadImage(ReadOnlySpan<sbyte> x, bool channelsLast, int c, int h, int w, int pt, int pl, int ph, int pw, sbyte zx, Span<sbyte> img)
         {
-            int cq = (cg + 3) / 4;
-            if (planes.Length < ((cq - 1) * planeStride) + (ph * pw) || planeStride < ph * pw || x.Length < (c0 + cg) * h * w)
+            if (img.Length < ph * pw * c || x.Length < c * h * w)
             {
-                throw new ArgumentException("the quad planes are too small for this layer");
+                throw new ArgumentException("the padded image is too small for this layer");
             }
 
-            int pad = (byte)(zx + 128) * 0x01010101;
             int first = pl < pw ? pl : pw;
             int last = pl + w < pw ? pl + w : pw;
             ref sbyte x0 = ref MemoryMarshal.GetReference(x);
-            ref int pr = ref MemoryMarshal.GetReference(planes);
-            for (int q = 0; q < cq; q++)
+            for (int r = 0; r < ph; r++)
             {
-                int n = cg - (4 * q) < 4 ? cg - (4 * q) : 4;
-                ref int plane = ref Unsafe.Add(ref pr, q * planeStride);
-                for (int r = 0; r < ph; r++)
+                Span<sbyte> row = img.Slice(r * pw * c, pw * c);
+                int ih = r - pt;
+                if ((uint)ih >= (uint)h || last <= first)
                 {
-                    ref int dst = ref Unsafe.Add(ref plane, r * pw);
-                    int ih = r - pt;
-                    if ((uint)ih >= (uint)h)
+                    row.Fill(zx);
+                    continue;
+                }
+
+                row.Slice(0, first * c).Fill(zx);
+                row.Slice(last * c).Fill(zx);
+                int count = last - first, iw0 = first - pl;
+                if (channelsLast)
+                {
+                    x.Slice(((ih * w) + iw0) * c, count * c).CopyTo(row.Slice(first * c));
+                    continue;
+                }
+
+                ref sbyte d = ref row[first * c];
+                for (int ch = 0; ch < c; ch++)
+                {
+                    ref sbyte s = ref Unsafe.Add(ref x0, (((ch * h) + ih) * w) + iw0);
+                    for (int i = 0; i < count; i++)
                     {
-                        MemoryMarshal.CreateSpan(ref dst, pw).Fill(pad);
-                        continue;
-                    }
-
-                    MemoryMarshal.CreateSpan(ref dst, first).Fill(pad);
-                    MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, last), pw - last).Fill(pad);
-                    ref sbyte s0 = ref Unsafe.Add(ref x0, (((c0 + (4 * q)) * h) + ih) * w + (first - pl));
-                    ref int d = ref Unsafe.Add(ref dst, first);
-                    int count = last - first, i = 0;
-                    if (n == 4)
-                    {
-                        ref sbyte s1 = ref Unsafe.Add(ref s0, h * w);
-                        ref sbyte s2 = ref Unsafe.Add(ref s1, h * w);
-                        ref sbyte s3 = ref Unsafe.Add(ref s2, h * w);
-                        if (Sse2.IsSupported)
-                        {
-                            // 16 pixels of 4 channels: byte then word interleaves give 16 quads; xor 0x80 is the + 128.
-                            Vector128<byte> flip = Vector128.Create((byte)0x80);
-                            for (; i + 16 <= count; i += 16)
-                            {
-                                Vector128<byte> a = Vector128.LoadUnsafe(ref Unsafe.As<sbyte, byte>(ref s0), (nuint)i) ^ flip;
-                                Vector128<byte> b = Vector128.LoadUnsafe(ref Unsafe.As<sbyte, byte>(ref s1), (nuint)i) ^ flip;
-                                Vector128<byte> c = Vector128.LoadUnsafe(ref Unsafe.As<sbyte, byte>(ref s2), (nuint)i) ^ flip;
-                                Vector128<byte> e = Vector128.LoadUnsafe(ref Unsafe.As<sbyte, byte>(ref s3), (nuint)i) ^ flip;
-                                Vector128<short> abLo = Sse2.UnpackLow(a, b).AsInt16(), abHi = Sse2.UnpackHigh(a, b).AsInt16();
-                                Vector128<short> ceLo = Sse2.UnpackLow(c, e).AsInt16(), ceHi = Sse2.UnpackHigh(c, e).AsInt16();
-                                Sse2.UnpackLow(abLo, ceLo).AsInt32().StoreUnsafe(ref d, (nuint)i);
-                                Sse2.UnpackHigh(abLo, ceLo).AsInt32().StoreUnsafe(ref d, (nuint)(i + 4));
-                                Sse2.UnpackLow(abHi, ceHi).AsInt32().StoreUnsafe(ref d, (nuint)(i + 8));
-                                Sse2.UnpackHigh(abHi, ceHi).AsInt32().StoreUnsafe(ref d, (nuint)(i + 12));
-                            }
-                        }
-
-                        for (; i < count; i++)
-                        {
-                            Unsafe.Add(ref d, i) = ((byte)Unsafe.Add(ref s0, i) | ((byte)Unsafe.Add(ref s1, i) << 8) | ((byte)Unsafe.Add(ref s2, i) << 16) | ((byte)Unsafe.Add(ref s3, i) << 24)) ^ unchecked((int)0x80808080);
-                        }
-
-                        continue;
-                    }
-
-                    for (; i < count; i++)
-                    {
-                        int v = pad;
-                        for (int k = 0; k < n; k++)
-                        {
-                            v &= ~(0xFF << (8 * k));
-                            v |= (byte)(Unsafe.Add(ref s0, (k * h * w) + i) + 128) << (8 * k);
-                        }
-
-                        Unsafe.Add(ref d, i) = v;
+                        Unsafe.Add(ref d, (i * c) + ch) = Unsafe.Add(ref s, i);
                     }
                 }
             }
         }
 
         /// <summary>
-        /// im2col of quad planes (<see cref="PackQuadPlanes"/>) into col[t][pp] int32 quads, t = (i * kw + j) * cq + q (the
-        /// order of the build-time weight packing): col[t][p] = planes[q][(y * sh + i) * pw + x * sw + j] for output position
-        /// p = y * ow + x. Stride-1 rows are plain copies of ow quads. Positions [oh * ow, pp) are left as they were.
+        /// im2col of a channels-last image into GEMM rows: row p = y * ow + x (output position) of col, kStride bytes apart,
+        /// holds the taps in the order (i, j, channel) of the build-time weight rows: col[p * kStride + (i * kw + j) * c + ch] =
+        /// img[((y * sh + i) * pw + x * sw + j) * c + ch]. Each kernel row i is one contiguous run of kw * c bytes of the image
+        /// (channels-last makes the copies plain), so a row of col is kh copies. Bytes [kh * kw * c, kStride) of a row are not
+        /// written (they meet zero weights).
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public static void Im2ColQuads(ReadOnlySpan<int> planes, int cq, int planeStride, int pw, int kh, int kw, int sh, int sw, int oh, int ow, Span<int> col, int pp)
+        public static void Im2ColNhwc(ReadOnlySpan<sbyte> img, int pw, int c, int kh, int kw, int sh, int sw, int oh, int ow, Span<sbyte> col, int kStride)
         {
-            int ph = ((oh - 1) * sh) + kh;
-            if (planes.Length < ((cq - 1) * planeStride) + (ph * pw) || col.Length < kh * kw * cq * pp || pp < oh * ow)
+            int run = kw * c;
+            if (kStride < kh * run || col.Length < oh * ow * kStride || img.Length < ((((oh - 1) * sh) + kh) * pw * c))
             {
                 throw new ArgumentException("the im2col buffers are too small for this layer");
             }
 
-            ref int pr = ref MemoryMarshal.GetReference(planes);
-            ref int cr = ref MemoryMarshal.GetReference(col);
-            for (int i = 0; i < kh; i++)
+            ref sbyte src0 = ref MemoryMarshal.GetReference(img);
+            ref sbyte dst = ref MemoryMarshal.GetReference(col);
+            for (int y = 0; y < oh; y++)
             {
-                for (int j = 0; j < kw; j++)
+                for (int x = 0; x < ow; x++)
                 {
-                    for (int q = 0; q < cq; q++)
+                    ref sbyte s = ref Unsafe.Add(ref src0, (((y * sh) * pw) + (x * sw)) * c);
+                    for (int i = 0; i < kh; i++)
                     {
-                        ref int dst = ref Unsafe.Add(ref cr, ((((i * kw) + j) * cq) + q) * pp);
-                        ref int src = ref Unsafe.Add(ref pr, (q * planeStride) + (i * pw) + j);
-                        for (int y = 0; y < oh; y++)
-                        {
-                            ref int s = ref Unsafe.Add(ref src, y * sh * pw);
-                            ref int d = ref Unsafe.Add(ref dst, y * ow);
-                            if (sw == 1)
-                            {
-                                MemoryMarshal.CreateReadOnlySpan(ref s, ow).CopyTo(MemoryMarshal.CreateSpan(ref d, ow));
-                                continue;
-                            }
-
-                            for (int xo = 0; xo < ow; xo++)
-                            {
-                                Unsafe.Add(ref d, xo) = Unsafe.Add(ref s, xo * sw);
-                            }
-                        }
+                        CopyRun(ref Unsafe.Add(ref dst, i * run), ref Unsafe.Add(ref s, i * pw * c), run);
                     }
+
+                    dst = ref Unsafe.Add(ref dst, kStride);
+                }
+            }
+        }
+
+        /// <summary>Copies length bytes (no byte outside [0, length) of either side is touched): 16-byte chunks, the last one overlapping.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void CopyRun(ref sbyte dst, ref sbyte src, int length)
+        {
+            if (length >= 16)
+            {
+                int i = 0;
+                for (; i + 16 < length; i += 16)
+                {
+                    Vector128.LoadUnsafe(ref src, (nuint)i).StoreUnsafe(ref dst, (nuint)i);
+                }
+
+                Vector128.LoadUnsafe(ref src, (nuint)(length - 16)).StoreUnsafe(ref dst, (nuint)(length - 16));
+                return;
+            }
+
+            if (length >= 8)
+            {
+                Unsafe.WriteUnaligned(ref Unsafe.As<sbyte, byte>(ref dst), Unsafe.ReadUnaligned<ulong>(ref Unsafe.As<sbyte, byte>(ref src)));
+                Unsafe.WriteUnaligned(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref dst, length - 8)), Unsafe.ReadUnaligned<ulong>(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref src, length - 8))));
+                return;
+            }
+
+            if (length >= 4)
+            {
+                Unsafe.WriteUnaligned(ref Unsafe.As<sbyte, byte>(ref dst), Unsafe.ReadUnaligned<uint>(ref Unsafe.As<sbyte, byte>(ref src)));
+                Unsafe.WriteUnaligned(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref dst, length - 4)), Unsafe.ReadUnaligned<uint>(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref src, length - 4))));
+                return;
+            }
+
+            for (int i = 0; i < length; i++)
+            {
+                Unsafe.Add(ref dst, i) = Unsafe.Add(ref src, i);
+            }
+        }
+
+        /// <summary>Channels-last [positions][c] to the graph's NCHW [c][positions] (a graph edge of the channels-last plan).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void HwcToChw(ReadOnlySpan<sbyte> src, int positions, int c, Span<sbyte> dst)
+        {
+            if (src.Length < positions * c || dst.Length < positions * c)
+            {
+                throw new ArgumentException("the transpose buffers are too small for this layer");
+            }
+
+            ref sbyte s = ref MemoryMarshal.GetReference(src);
+            ref sbyte d = ref MemoryMarshal.GetReference(dst);
+            for (int ch = 0; ch < c; ch++)
+            {
+                ref sbyte dc = ref Unsafe.Add(ref d, ch * positions);
+                for (int p = 0; p < positions; p++)
+                {
+                    Unsafe.Add(ref dc, p) = Unsafe.Add(ref s, (p * c) + ch);
                 }
             }
         }
 
         /// <summary>
-        /// The AVX-VNNI convolution GEMM: for every output channel o &lt; n and position p &lt; positions,
-        /// y[o * positions + p] = clamp(zo + RoundShift((bias[o] + sum_t col[t][p] . w[o][t]) * mul[o], shift[o]), lo, hi),
-        /// where col holds u8 quads (x + 128, <see cref="Im2ColQuads"/>) as [kq][pp] int32 and w the s8 weight quads of each
-        /// channel as [n][kq] int32 (packed at build time in the same tap order), and bias = b - (zx + 128) * sum(w) was folded
-        /// at build time. One vpdpbusd multiplies 8 positions' quads with a channel's broadcast weight quad and adds the 4
-        /// products into each position's lane. Exact: every product is at most 255 * 128, vpdpbusd does not saturate (it wraps
-        /// modulo 2^32), and the range analysis proved the final accumulator fits int32. Output is channel-major (NCHW): one
-        /// register tile covers 4 channels x 32 positions (16 ymm accumulators); position blocks outside, channels inside, so a
-        /// block of col (kq * 128 bytes) stays in L1 while the weights stream. acc: scratch of at least 32 * n int32.
+        /// Depthwise int8 convolution on a channels-last image, vectorized over lanes: an output row of oh rows is `groups`
+        /// groups of `lanes` consecutive outputs, group g reading the image from g * groupStride. Per pixel (groups = ow,
+        /// lanes = c, groupStride = sw * c) the lanes are the channels; for stride 1 the whole row can be one group (groups =
+        /// 1, lanes = ow * c, groupStride = 0): lane l = x * c + ch of tap (i, j) reads image column x + j, i.e. offset
+        /// j * c + l, so a row is contiguous and few channels still fill the vectors. In both cases lane l of output row oy
+        /// is requant_l(bias[l] + sum_{i, j} img[(oy * sh + i) * pw * c + g * groupStride + j * c + l] * wt[(i * kw + j) * cp + l]),
+        /// img being the zero-point padded image (<see cref="PadImage"/>) and bias = b - zx * sum(w) folded at build time
+        /// (padding holds zx, so it adds nothing; no per-element test). Exact: int32 lanes wrap like the reference's sum modulo
+        /// 2^32 and the range analysis proved the accumulator fits int32. wt: int32 [kh * kw][cp], cp = lanes rounded up to
+        /// 16, zero past lanes; bias, mul, round, shift: cp entries per lane (the Dense GEMM's requantization constants,
+        /// tiled per channel for row groups). img needs 16 readable bytes past its last pixel (lanes past `lanes` read them
+        /// and are dropped). AVX-512: 16 lanes per zmm, requantized in registers; AVX2: 8 per ymm; else scalar. Same
+        /// integers on every path.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public static void ConvGemmVnni(ref int col, int pp, int positions, int kq, ref int w, int n, ref int bias, ref int mul, ref byte shift,
-            long zo, long lo, long hi, ref sbyte y, Span<int> acc)
+        public static void DepthwiseNhwc(ReadOnlySpan<sbyte> img, int pw, int c, int kh, int kw, int sh, int oh, int groups, int groupStride, int lanes,
+            ref int wt, int cp, ref int bias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, Span<sbyte> y)
         {
-            if (!AvxVnni.IsSupported)
+            int rowStride = pw * c;
+            if (img.Length < (((oh - 1) * sh) + kh) * rowStride + 16 || y.Length < oh * groups * lanes || cp < lanes || cp % 16 != 0
+                || ((groups - 1) * groupStride) + ((kw - 1) * c) + lanes > rowStride)
             {
-                throw new PlatformNotSupportedException("ConvGemmVnni needs AVX-VNNI; callers check UseVnni");
+                throw new ArgumentException("the depthwise buffers are too small for this layer");
             }
 
-            if (acc.Length < 32 * n || pp % 8 != 0 || pp < positions)
+            ref sbyte src = ref MemoryMarshal.GetReference(img);
+            ref sbyte dst = ref MemoryMarshal.GetReference(y);
+            if (Avx512BW.IsSupported)
             {
-                throw new ArgumentException("the accumulator scratch is too small for this layer");
-            }
-
-            ref int ar = ref MemoryMarshal.GetReference(acc);
-            for (int p = 0; p < positions; p += 32)
-            {
-                int count = positions - p < 32 ? positions - p : 32;
-                ref int cp = ref Unsafe.Add(ref col, p);
-                int o = 0;
-                if (count > 24)
-                {
-                    for (; o + 4 <= n; o += 4)
-                    {
-                        VnniConvTile4x32(ref cp, pp, kq, ref Unsafe.Add(ref w, o * kq), ref Unsafe.Add(ref bias, o), ref Unsafe.Add(ref ar, o * 32));
-                    }
-
-                    for (; o < n; o++)
-                    {
-                        VnniConvTile1x32(ref cp, pp, kq, ref Unsafe.Add(ref w, o * kq), Unsafe.Add(ref bias, o), ref Unsafe.Add(ref ar, o * 32));
-                    }
-                }
-                else
-                {
-                    for (int p8 = 0; p8 < count; p8 += 8)
-                    {
-                        for (o = 0; o + 4 <= n; o += 4)
-                        {
-                            VnniConvTile4x8(ref Unsafe.Add(ref cp, p8), pp, kq, ref Unsafe.Add(ref w, o * kq), ref Unsafe.Add(ref bias, o), ref Unsafe.Add(ref ar, (o * 32) + p8));
-                        }
-
-                        for (; o < n; o++)
-                        {
-                            VnniConvTile1x8(ref Unsafe.Add(ref cp, p8), pp, kq, ref Unsafe.Add(ref w, o * kq), Unsafe.Add(ref bias, o), ref Unsafe.Add(ref ar, (o * 32) + p8));
-                        }
-                    }
-                }
-
-                for (o = 0; o < n; o++)
-                {
-                    RequantRowS8(ref Unsafe.Add(ref ar, o * 32), count, Unsafe.Add(ref mul, o), Unsafe.Add(ref shift, o), zo, lo, hi, ref Unsafe.Add(ref y, (o * positions) + p));
-                }
-            }
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector256<byte> Cols(ref int col, int offset) => Vector256.LoadUnsafe(ref col, (nuint)offset).AsByte();
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector256<sbyte> WQuad(ref int w, int index) => Vector256.Create(Unsafe.Add(ref w, index)).AsSByte();
-
-        /// <summary>4 channels (weights kq apart) x 32 positions; acc rows 32 int32 apart.</summary>
-        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void VnniConvTile4x32(ref int col, int pp, int kq, ref int w, ref int bias, ref int acc)
-        {
-            Vector256<int> c00 = Vector256.Create(bias), c01 = c00, c02 = c00, c03 = c00;
-            Vector256<int> c10 = Vector256.Create(Unsafe.Add(ref bias, 1)), c11 = c10, c12 = c10, c13 = c10;
-            Vector256<int> c20 = Vector256.Create(Unsafe.Add(ref bias, 2)), c21 = c20, c22 = c20, c23 = c20;
-            Vector256<int> c30 = Vector256.Create(Unsafe.Add(ref bias, 3)), c31 = c30, c32 = c30, c33 = c30;
-            ref int w1 = ref Unsafe.Add(ref w, kq);
-            ref int w2 = ref Unsafe.Add(ref w1, kq);
-            ref int w3 = ref Unsafe.Add(ref w2, kq);
-            for (int q = 0; q < kq; q++)
-            {
-                ref int cq = ref Unsafe.Add(ref col, q * pp);
-                Vector256<byte> u0 = Cols(ref cq, 0), u1 = Cols(ref cq, 8), u2 = Cols(ref cq, 16), u3 = Cols(ref cq, 24);
-                Vector256<sbyte> b = WQuad(ref w, q);
-                c00 = AvxVnni.MultiplyWideningAndAdd(c00, u0, b);
-                c01 = AvxVnni.MultiplyWideningAndAdd(c01, u1, b);
-                c02 = AvxVnni.MultiplyWideningAndAdd(c02, u2, b);
-                c03 = AvxVnni.MultiplyWideningAndAdd(c03, u3, b);
-                b = WQuad(ref w1, q);
-                c10 = AvxVnni.MultiplyWideningAndAdd(c10, u0, b);
-                c11 = AvxVnni.MultiplyWideningAndAdd(c11, u1, b);
-                c12 = AvxVnni.MultiplyWideningAndAdd(c12, u2, b);
-                c13 = AvxVnni.MultiplyWideningAndAdd(c13, u3, b);
-                b = WQuad(ref w2, q);
-                c20 = AvxVnni.MultiplyWideningAndAdd(c20, u0, b);
-                c21 = AvxVnni.MultiplyWideningAndAdd(c21, u1, b);
-                c22 = AvxVnni.MultiplyWideningAndAdd(c22, u2, b);
-                c23 = AvxVnni.MultiplyWideningAndAdd(c23, u3, b);
-                b = WQuad(ref w3, q);
-                c30 = AvxVnni.MultiplyWideningAndAdd(c30, u0, b);
-                c31 = AvxVnni.MultiplyWideningAndAdd(c31, u1, b);
-                c32 = AvxVnni.MultiplyWideningAndAdd(c32, u2, b);
-                c33 = AvxVnni.MultiplyWideningAndAdd(c33, u3, b);
-            }
-
-            c00.StoreUnsafe(ref acc, 0);
-            c01.StoreUnsafe(ref acc, 8);
-            c02.StoreUnsafe(ref acc, 16);
-            c03.StoreUnsafe(ref acc, 24);
-            c10.StoreUnsafe(ref acc, 32);
-            c11.StoreUnsafe(ref acc, 40);
-            c12.StoreUnsafe(ref acc, 48);
-            c13.StoreUnsafe(ref acc, 56);
-            c20.StoreUnsafe(ref acc, 64);
-            c21.StoreUnsafe(ref acc, 72);
-            c22.StoreUnsafe(ref acc, 80);
-            c23.StoreUnsafe(ref acc, 88);
-            c30.StoreUnsafe(ref acc, 96);
-            c31.StoreUnsafe(ref acc, 104);
-            c32.StoreUnsafe(ref acc, 112);
-            c33.StoreUnsafe(ref acc, 120);
-        }
-
-        /// <summary>1 channel x 32 positions; even and odd quads accumulate separately (8 chains, not latency bound).</summary>
-        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void VnniConvTile1x32(ref int col, int pp, int kq, ref int w, int bias, ref int acc)
-        {
-            Vector256<int> c0 = Vector256.Create(bias), c1 = c0, c2 = c0, c3 = c0;
-            Vector256<int> d0 = default, d1 = default, d2 = default, d3 = default;
-            int q = 0;
-            for (; q + 2 <= kq; q += 2)
-            {
-                ref int cq = ref Unsafe.Add(ref col, q * pp);
-                Vector256<sbyte> b = WQuad(ref w, q);
-                c0 = AvxVnni.MultiplyWideningAndAdd(c0, Cols(ref cq, 0), b);
-                c1 = AvxVnni.MultiplyWideningAndAdd(c1, Cols(ref cq, 8), b);
-                c2 = AvxVnni.MultiplyWideningAndAdd(c2, Cols(ref cq, 16), b);
-                c3 = AvxVnni.MultiplyWideningAndAdd(c3, Cols(ref cq, 24), b);
-                cq = ref Unsafe.Add(ref cq, pp);
-                b = WQuad(ref w, q + 1);
-                d0 = AvxVnni.MultiplyWideningAndAdd(d0, Cols(ref cq, 0), b);
-                d1 = AvxVnni.MultiplyWideningAndAdd(d1, Cols(ref cq, 8), b);
-                d2 = AvxVnni.MultiplyWideningAndAdd(d2, Cols(ref cq, 16), b);
-                d3 = AvxVnni.MultiplyWideningAndAdd(d3, Cols(ref cq, 24), b);
-            }
-
-            if (q < kq)
-            {
-                ref int cq = ref Unsafe.Add(ref col, q * pp);
-                Vector256<sbyte> b = WQuad(ref w, q);
-                c0 = AvxVnni.MultiplyWideningAndAdd(c0, Cols(ref cq, 0), b);
-                c1 = AvxVnni.MultiplyWideningAndAdd(c1, Cols(ref cq, 8), b);
-                c2 = AvxVnni.MultiplyWideningAndAdd(c2, Cols(ref cq, 16), b);
-                c3 = AvxVnni.MultiplyWideningAndAdd(c3, Cols(ref cq, 24), b);
-            }
-
-            (c0 + d0).StoreUnsafe(ref acc, 0);
-            (c1 + d1).StoreUnsafe(ref acc, 8);
-            (c2 + d2).StoreUnsafe(ref acc, 16);
-            (c3 + d3).StoreUnsafe(ref acc, 24);
-        }
-
-        /// <summary>4 channels x 8 positions (the tail of a row of positions); acc rows 32 int32 apart.</summary>
-        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void VnniConvTile4x8(ref int col, int pp, int kq, ref int w, ref int bias, ref int acc)
-        {
-            Vector256<int> c0 = Vector256.Create(bias), c1 = Vector256.Create(Unsafe.Add(ref bias, 1));
-            Vector256<int> c2 = Vector256.Create(Unsafe.Add(ref bias, 2)), c3 = Vector256.Create(Unsafe.Add(ref bias, 3));
-            Vector256<int> d0 = default, d1 = default, d2 = default, d3 = default;
-            ref int w1 = ref Unsafe.Add(ref w, kq);
-            ref int w2 = ref Unsafe.Add(ref w1, kq);
-            ref int w3 = ref Unsafe.Add(ref w2, kq);
-            int q = 0;
-            for (; q + 2 <= kq; q += 2)
-            {
-                Vector256<byte> u = Cols(ref col, q * pp), v = Cols(ref col, (q + 1) * pp);
-                c0 = AvxVnni.MultiplyWideningAndAdd(c0, u, WQuad(ref w, q));
-                c1 = AvxVnni.MultiplyWideningAndAdd(c1, u, WQuad(ref w1, q));
-                c2 = AvxVnni.MultiplyWideningAndAdd(c2, u, WQuad(ref w2, q));
-                c3 = AvxVnni.MultiplyWideningAndAdd(c3, u, WQuad(ref w3, q));
-                d0 = AvxVnni.MultiplyWideningAndAdd(d0, v, WQuad(ref w, q + 1));
-                d1 = AvxVnni.MultiplyWideningAndAdd(d1, v, WQuad(ref w1, q + 1));
-                d2 = AvxVnni.MultiplyWideningAndAdd(d2, v, WQuad(ref w2, q + 1));
-                d3 = AvxVnni.MultiplyWideningAndAdd(d3, v, WQuad(ref w3, q + 1));
-            }
-
-            if (q < kq)
-            {
-                Vector256<byte> u = Cols(ref col, q * pp);
-                c0 = AvxVnni.MultiplyWideningAndAdd(c0, u, WQuad(ref w, q));
-                c1 = AvxVnni.MultiplyWideningAndAdd(c1, u, WQuad(ref w1, q));
-                c2 = AvxVnni.MultiplyWideningAndAdd(c2, u, WQuad(ref w2, q));
-                c3 = AvxVnni.MultiplyWideningAndAdd(c3, u, WQuad(ref w3, q));
-            }
-
-            (c0 + d0).StoreUnsafe(ref acc, 0);
-            (c1 + d1).StoreUnsafe(ref acc, 32);
-            (c2 + d2).StoreUnsafe(ref acc, 64);
-            (c3 + d3).StoreUnsafe(ref acc, 96);
-        }
-
-        /// <summary>1 channel x 8 positions.</summary>
-        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void VnniConvTile1x8(ref int col, int pp, int kq, ref int w, int bias, ref int acc)
-        {
-            Vector256<int> c0 = Vector256.Create(bias), d0 = default;
-            int q = 0;
-            for (; q + 2 <= kq; q += 2)
-            {
-                c0 = AvxVnni.MultiplyWideningAndAdd(c0, Cols(ref col, q * pp), WQuad(ref w, q));
-                d0 = AvxVnni.MultiplyWideningAndAdd(d0, Cols(ref col, (q + 1) * pp), WQuad(ref w, q + 1));
-            }
-
-            if (q < kq)
-            {
-                c0 = AvxVnni.MultiplyWideningAndAdd(c0, Cols(ref col, q * pp), WQuad(ref w, q));
-            }
-
-            (c0 + d0).StoreUnsafe(ref acc, 0);
-        }
-
-        /// <summary>
-        /// Depthwise int8 convolution (one input channel per output channel), NCHW in and out, vectorized along the output
-        /// row: per channel, x - zx as int16 in a zero-padded plane split by column phase (column c goes to phase c % sw at
-        /// c / sw), so every tap of every stride reads a contiguous run; per output row, int32 lanes of 16 positions
-        /// accumulate widened (x - zx) * w over the kh x kw taps (exact: |x - zx| &lt;= 255, |w| &lt;= 128, and the range
-        /// analysis proved the accumulator fits int32), then <see cref="RequantRowS8"/>. Generic Vector256 operations: the
-        /// same integers on AVX-512, AVX2, Vector128 and scalar. wt: [C][kh * kw] int32. plane: sw * ph * pwp int16, pwp =
-        /// ceil(ow / 16) * 16 + kw; acc: oh * ow + ceil(ow / 16) * 16 int32.
-        /// </summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public static void DepthwiseS8(ReadOnlySpan<sbyte> x, int channels, int h, int w, int kh, int kw, int sh, int sw, int pt, int pl, int oh, int ow, int zx,
-            ref int wt, ref int bias, ref int mul, ref byte shift, long zo, long lo, long hi, Span<sbyte> y, Span<short> plane, Span<int> acc)
-        {
-            int owp = (ow + 15) / 16 * 16, pwp = owp + kw, ph = ((oh - 1) * sh) + kh;
-            if (plane.Length < sw * ph * pwp || acc.Length < (oh * ow) + owp || x.Length < channels * h * w || y.Length < channels * oh * ow)
-            {
-                throw new ArgumentException("the depthwise scratch buffers are too small for this layer");
-            }
-
-            ref short pr = ref MemoryMarshal.GetReference(plane);
-            ref int ar = ref MemoryMarshal.GetReference(acc);
-            int positions = oh * ow;
-            for (int ch = 0; ch < channels; ch++)
-            {
-                // Zero everything (padding adds 0), then scatter the input: padded column c to phase c % sw at c / sw.
-                plane.Slice(0, sw * ph * pwp).Clear();
-                ref sbyte xc = ref Unsafe.Add(ref MemoryMarshal.GetReference(x), ch * h * w);
-                int r0 = pt, r1 = h + pt < ph ? h + pt : ph;
-                for (int r = r0; r < r1; r++)
-                {
-                    ref sbyte src = ref Unsafe.Add(ref xc, (r - pt) * w);
-                    int phase = pl % sw, k = pl / sw;
-                    for (int iw = 0; iw < w; iw++)
-                    {
-                        if (k < pwp)
-                        {
-                            Unsafe.Add(ref pr, (((phase * ph) + r) * pwp) + k) = (short)(Unsafe.Add(ref src, iw) - zx);
-                        }
-
-                        if (++phase == sw)
-                        {
-                            phase = 0;
-                            k++;
-                        }
-                    }
-                }
-
-                ref int wc = ref Unsafe.Add(ref wt, ch * kh * kw);
-                int b = Unsafe.Add(ref bias, ch);
+                Vector512<long> zv = Vector512.Create(zo);
+                Vector512<int> lv = Vector512.Create((int)lo), hv = Vector512.Create((int)hi);
                 for (int oy = 0; oy < oh; oy++)
                 {
-                    // Row oy's sums go to acc[oy * ow ..]: the 16-lane stores past ow are overwritten by the next row.
-                    ref int arow = ref Unsafe.Add(ref ar, oy * ow);
-                    for (int p = 0; p < owp; p += 16)
+                    for (int g = 0; g < groups; g++)
                     {
-                        Vector256<int> a0 = Vector256.Create(b), a1 = a0;
-                        for (int i = 0; i < kh; i++)
+                        ref sbyte s = ref Unsafe.Add(ref src, ((oy * sh) * rowStride) + (g * groupStride));
+                        ref sbyte d = ref Unsafe.Add(ref dst, ((oy * groups) + g) * lanes);
+                        for (int l0 = 0; l0 < lanes; l0 += 16)
                         {
-                            ref short prow = ref Unsafe.Add(ref pr, (((oy * sh) + i) * pwp) + p);
-                            int phase = 0, k = 0;
-                            for (int j = 0; j < kw; j++)
+                            Vector512<int> acc = Vector512<int>.Zero;
+                            ref int wl = ref Unsafe.Add(ref wt, l0);
+                            for (int i = 0; i < kh; i++)
                             {
-                                Vector256<short> v = Vector256.LoadUnsafe(ref prow, (nuint)((phase * ph * pwp) + k));
-                                Vector256<int> wv = Vector256.Create(Unsafe.Add(ref wc, (i * kw) + j));
-                                a0 += Vector256.WidenLower(v) * wv;
-                                a1 += Vector256.WidenUpper(v) * wv;
-                                if (++phase == sw)
+                                ref sbyte si = ref Unsafe.Add(ref s, (i * rowStride) + l0);
+                                ref int wi = ref Unsafe.Add(ref wl, i * kw * cp);
+                                for (int j = 0; j < kw; j++)
                                 {
-                                    phase = 0;
-                                    k++;
+                                    Vector512<int> xv = Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref si, (nuint)(j * c)));
+                                    acc += xv * Vector512.LoadUnsafe(ref wi, (nuint)(j * cp));
                                 }
                             }
-                        }
 
-                        a0.StoreUnsafe(ref arow, (nuint)p);
-                        a1.StoreUnsafe(ref arow, (nuint)(p + 8));
+                            QuantGenKernels.Requant16(acc, l0, lanes - l0, ref bias, ref mul, ref round, ref shift, zv, lv, hv, ref Unsafe.Add(ref d, l0));
+                        }
                     }
                 }
 
-                RequantRowS8(ref ar, positions, Unsafe.Add(ref mul, ch), Unsafe.Add(ref shift, ch), zo, lo, hi, ref y[ch * positions]);
+                return;
+            }
+
+            Span<int> part = stackalloc int[8];
+            for (int oy = 0; oy < oh; oy++)
+            {
+                for (int g = 0; g < groups; g++)
+                {
+                    ref sbyte s = ref Unsafe.Add(ref src, ((oy * sh) * rowStride) + (g * groupStride));
+                    ref sbyte d = ref Unsafe.Add(ref dst, ((oy * groups) + g) * lanes);
+                    for (int l0 = 0; l0 < lanes; l0 += 8)
+                    {
+                        int count = lanes - l0 < 8 ? lanes - l0 : 8;
+                        if (Avx2.IsSupported)
+                        {
+                            Vector256<int> acc = Vector256<int>.Zero;
+                            for (int i = 0; i < kh; i++)
+                            {
+                                for (int j = 0; j < kw; j++)
+                                {
+                                    Vector256<int> xv = Avx2.ConvertToVector256Int32(Vector128.LoadUnsafe(ref Unsafe.Add(ref s, (i * rowStride) + (j * c) + l0)));
+                                    acc += xv * Vector256.LoadUnsafe(ref wt, (nuint)((((i * kw) + j) * cp) + l0));
+                                }
+                            }
+
+                            acc.CopyTo(part);
+                        }
+                        else
+                        {
+                            for (int l = 0; l < count; l++)
+                            {
+                                int a = 0;
+                                for (int i = 0; i < kh; i++)
+                                {
+                                    for (int j = 0; j < kw; j++)
+                                    {
+                                        a = unchecked(a + (Unsafe.Add(ref s, (i * rowStride) + (j * c) + l0 + l) * Unsafe.Add(ref wt, (((i * kw) + j) * cp) + l0 + l)));
+                                    }
+                                }
+
+                                part[l] = a;
+                            }
+                        }
+
+                        for (int l = 0; l < count; l++)
+                        {
+                            int o = l0 + l;
+                            Unsafe.Add(ref d, o) = QuantGenKernels.RequantOne(unchecked(part[l] + Unsafe.Add(ref bias, o)), o, ref mul, ref round, ref shift, zo, lo, hi);
+                        }
+                    }
+                }
+            }
+        }
+
+        /// <summary>
+        /// Max pooling of a channels-last int8 image [h][w][c] into [oh][ow][c]: each output position takes the maximum over its
+        /// window clipped to the input (every window holds an input position, so padding never wins), 16 channels per vector
+        /// max, the channel tail one by one.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void MaxPoolNhwc(ReadOnlySpan<sbyte> x, int c, int h, int w, int kh, int kw, int sh, int sw, int pt, int pl, int oh, int ow, Span<sbyte> y)
+        {
+            if (x.Length < h * w * c || y.Length < oh * ow * c)
+            {
+                throw new ArgumentException("the pooling buffers are too small for this layer");
+            }
+
+            ref sbyte src = ref MemoryMarshal.GetReference(x);
+            ref sbyte dst = ref MemoryMarshal.GetReference(y);
+            for (int oy = 0; oy < oh; oy++)
+            {
+                int h0 = (oy * sh) - pt;
+                int hs = h0 < 0 ? 0 : h0, he = h0 + kh > h ? h : h0 + kh;
+                for (int ox = 0; ox < ow; ox++)
+                {
+                    int w0 = (ox * sw) - pl;
+                    int ws = w0 < 0 ? 0 : w0, we = w0 + kw > w ? w : w0 + kw;
+                    ref sbyte d = ref Unsafe.Add(ref dst, ((oy * ow) + ox) * c);
+                    ref sbyte first = ref Unsafe.Add(ref src, ((hs * w) + ws) * c);
+                    int c0 = 0;
+                    for (; c0 + 16 <= c; c0 += 16)
+                    {
+                        Vector128<sbyte> m = Vector128.LoadUnsafe(ref first, (nuint)c0);
+                        for (int i = hs; i < he; i++)
+                        {
+                            for (int j = ws; j < we; j++)
+                            {
+                                m = Vector128.Max(m, Vector128.LoadUnsafe(ref src, (nuint)((((i * w) + j) * c) + c0)));
+                            }
+                        }
+
+                        m.StoreUnsafe(ref d, (nuint)c0);
+                    }
+
+                    for (; c0 < c; c0++)
+                    {
+                        sbyte m = Unsafe.Add(ref first, c0);
+                        for (int i = hs; i < he; i++)
+                        {
+                            for (int j = ws; j < we; j++)
+                            {
+                                sbyte v = Unsafe.Add(ref src, (((i * w) + j) * c) + c0);
+                                m = v > m ? v : m;
+                            }
+                        }
+
+                        Unsafe.Add(ref d, c0) = m;
+                    }
+                }
             }
         }
     }

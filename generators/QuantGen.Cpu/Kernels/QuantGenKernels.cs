@@ -213,12 +213,12 @@ namespace QuantGen.Generated
 
         /// <summary>Requantizes the scalar way (one channel): the fallback paths and partial tiles.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static sbyte RequantOne(int acc, int o, ref long mul, ref long round, ref long shift, long zo, long lo, long hi) =>
+        internal static sbyte RequantOne(int acc, int o, ref long mul, ref long round, ref long shift, long zo, long lo, long hi) =>
             (sbyte)Clamp(zo + ((acc * Unsafe.Add(ref mul, o) + Unsafe.Add(ref round, o)) >> (int)Unsafe.Add(ref shift, o)), lo, hi);
 
         /// <summary>16 accumulators of channels o..o+15 (bias not yet added) -> 16 int8 outputs (count &lt; 16: a partial store).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Requant16(Vector512<int> acc, int o, int count, ref int bias, ref long mul, ref long round, ref long shift, Vector512<long> zo, Vector512<int> lo, Vector512<int> hi, ref sbyte dst)
+        internal static void Requant16(Vector512<int> acc, int o, int count, ref int bias, ref long mul, ref long round, ref long shift, Vector512<long> zo, Vector512<int> lo, Vector512<int> hi, ref sbyte dst)
         {
             acc += Vector512.LoadUnsafe(ref bias, (nuint)o);
             Vector512<long> l0 = Avx512F.ConvertToVector512Int64(acc.GetLower());
@@ -1122,6 +1122,70 @@ namespace QuantGen.Generated
                     long norm = ((xr[j] - mean) * f) >> 1;
                     yr[j] = (sbyte)Clamp(Unsafe.Add(ref bias, j) + ((norm * Unsafe.Add(ref mul, j) + Unsafe.Add(ref round, j)) >> (int)Unsafe.Add(ref shift, j)), lo, hi);
                 }
+            }
+        }
+
+        /// <summary>
+        /// Average pooling of int8 rows (the innermost axis): y[r] = clamp(zo + RoundShift((sum_t x[r * count + t] - count * zx) * m,
+        /// shift), lo, hi), the sums in int32 lanes (exact: count * 255 &lt; 2^31 is checked by the caller), the requantization
+        /// in int64 as QuantGenKernels.RoundShift.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void AvgRowsS8(ReadOnlySpan<sbyte> x, int rows, int count, long zx, long m, int shift, long zo, long lo, long hi, Span<sbyte> y)
+        {
+            if (x.Length < rows * count || y.Length < rows)
+            {
+                throw new ArgumentException("the pooling buffers are too small for this layer");
+            }
+
+            for (int r = 0; r < rows; r++)
+            {
+                ReadOnlySpan<sbyte> row = x.Slice(r * count, count);
+                int t = 0, sum = 0;
+                if (Vector256.IsHardwareAccelerated)
+                {
+                    Vector256<int> acc = Vector256<int>.Zero;
+                    for (; t + 32 <= count; t += 32)
+                    {
+                        (Vector256<short> l, Vector256<short> h) = Vector256.Widen(Vector256.Create(row.Slice(t, 32)));
+                        (Vector256<int> a, Vector256<int> b) = Vector256.Widen(l + h);
+                        acc += a + b;
+                    }
+
+                    sum = Vector256.Sum(acc);
+                }
+
+                for (; t < count; t++)
+                {
+                    sum += row[t];
+                }
+
+                y[r] = (sbyte)Clamp(zo + RoundShift((sum - (count * zx)) * m, shift), lo, hi);
+            }
+        }
+
+        /// <summary>y[i] = max(x[i], floor): ReLU of int8 values whose zero point is floor (any layout: element by element).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void MaxS8(ReadOnlySpan<sbyte> x, sbyte floor, Span<sbyte> y)
+        {
+            if (y.Length < x.Length)
+            {
+                throw new ArgumentException("the output is shorter than the input", nameof(y));
+            }
+
+            int i = 0;
+            if (Vector256.IsHardwareAccelerated)
+            {
+                Vector256<sbyte> f = Vector256.Create(floor);
+                for (; i + 32 <= x.Length; i += 32)
+                {
+                    Vector256.Max(Vector256.Create(x.Slice(i, 32)), f).CopyTo(y.Slice(i, 32));
+                }
+            }
+
+            for (; i < x.Length; i++)
+            {
+                y[i] = x[i] < floor ? floor : x[i];
             }
         }
 

@@ -24,7 +24,7 @@ namespace QuantGen.Cpu
             Dyadic ma = add.Integers.RequantA, mb = add.Integers.RequantB;
             bool fits = a.Kind != TensorKind.Initializer && b.Kind != TensorKind.Initializer && a.Type.IsSigned && a.Type.Bits <= 8 && b.Type.IsSigned && b.Type.Bits <= 8
                 && a.ElementCount == y.ElementCount && b.ElementCount == y.ElementCount && CSharp.Type(y.Type) == "sbyte" && ma.Shift <= 62 && mb.Shift <= 62;
-            return fits ? new CpuKernelPlan("int8-add") { Library = KernelFiles.Kernels } : null;
+            return fits ? new CpuKernelPlan("int8-add") { Library = KernelFiles.Kernels, Layout = CpuLayout.Elementwise } : null;
         }
 
         internal override void Emit(CpuEmitter e, SourceWriter w, GraphNode node, CpuKernelPlan plan)

@@ -6,12 +6,36 @@ using QuantGen.Numerics;
 
 namespace QuantGen.Cpu
 {
-    /// <summary>AvgPool over one axis: int64 sums, 1 / count folded into the layer's dyadic.</summary>
+    /// <summary>AvgPool over one axis: vectorized int8 rows (innermost axis) -> int64 sums; 1 / count folded into the layer's dyadic.</summary>
     public sealed class AvgPoolLowering : CpuLowering
     {
         public override OpKind Op => OpKind.AvgPool;
 
-        public override IReadOnlyList<CpuStrategy> Strategies { get; } = new CpuStrategy[] { new Loop() };
+        public override IReadOnlyList<CpuStrategy> Strategies { get; } = new CpuStrategy[] { new Int8Rows(), new Loop() };
+
+        /// <summary>int8 in and out, pooled over the innermost axis (the global pool after a flatten): QuantGenKernels.AvgRowsS8.</summary>
+        private sealed class Int8Rows : CpuStrategy<CpuKernelPlan>
+        {
+            public override CpuKernelPlan? TryPlan(CpuPlanContext context, GraphNode node)
+            {
+                var p = (AvgPoolLayer)node.Layer;
+                TensorInfo x = node.Inputs[0], y = node.Output;
+                bool rows = (p.Axis == x.Shape.Length - 1 || x.Shape.Skip(p.Axis + 1).All(v => v == 1)) && x.Shape[p.Axis] * 255L < int.MaxValue;
+                return rows && CSharp.Type(x.Type) == "sbyte" && CSharp.Type(y.Type) == "sbyte" && p.Integers.Requant.Shift <= 62
+                    ? new CpuKernelPlan("int8-avg-rows") { Library = KernelFiles.Kernels }
+                    : null;
+            }
+
+            internal override void Emit(CpuEmitter e, SourceWriter w, GraphNode node, CpuKernelPlan plan)
+            {
+                var p = (AvgPoolLayer)node.Layer;
+                TensorInfo x = node.Inputs[0], y = node.Output;
+                int count = x.Shape[p.Axis];
+                Dyadic r = p.Integers.Requant;
+                w.Line(CpuEmitter.K("AvgRowsS8", "x", CSharp.I(x.ElementCount / count), CSharp.I(count), CSharp.I(x.Quant!.ZeroPoint), CSharp.I(r.Multiplier), CSharp.I(r.Shift),
+                    CSharp.I(y.Quant!.ZeroPoint), CSharp.I(y.Type.MinValue), CSharp.I(y.Type.MaxValue), "y") + ";");
+            }
+        }
 
         private sealed class Loop : ScalarStrategy
         {

@@ -4,18 +4,21 @@ using QuantGen.Model;
 
 namespace QuantGen.Cpu
 {
-    /// <summary>Conv2d: AVX-VNNI GEMM on u8 quads (int8) -> im2col into int16 tap pairs + vpmaddwd -> direct convolution with int64 accumulators.</summary>
+    /// <summary>
+    /// Conv2d: channels-last GEMM (int8, one group: the Dense AVX-VNNI GEMM on im2col rows) -> channels-last depthwise (int8)
+    /// -> im2col into int16 tap pairs + vpmaddwd -> direct convolution with int64 accumulators.
+    /// </summary>
     public sealed class Conv2dLowering : CpuLowering
     {
         public const string Im2ColKernel = "int16-im2col-pmaddwd";
 
-        public const string VnniKernel = "int8-conv-vnni";
+        public const string GemmKernel = "int8-conv-nhwc-gemm";
 
-        public const string DepthwiseKernel = "int8-depthwise-rows";
+        public const string DepthwiseKernel = "int8-depthwise-nhwc";
 
         public override OpKind Op => OpKind.Conv2d;
 
-        public override IReadOnlyList<CpuStrategy> Strategies { get; } = new CpuStrategy[] { new VnniGemm(), new Depthwise(), new Im2Col(), new Direct() };
+        public override IReadOnlyList<CpuStrategy> Strategies { get; } = new CpuStrategy[] { new NhwcGemm(), new Depthwise(), new Im2Col(), new Direct() };
 
         internal static ConvPlan Plan(CpuPlanContext c, GraphNode node, string kernel)
         {
@@ -28,29 +31,58 @@ namespace QuantGen.Cpu
             };
         }
 
+        /// <summary>int8 input, int8 weights (at most 8 bits), int8 output, 4-D, accumulator proven to fit int32.</summary>
+        private static bool Int8(CpuPlanContext context, GraphNode node, ConvPlan p)
+        {
+            TensorInfo x = node.Inputs[0], wt = node.Weight!;
+            bool int8 = CSharp.Type(x.Type) == "sbyte" && CSharp.Type(node.Output.Type) == "sbyte" && wt.Type.IsSigned && wt.Type.Bits <= 8;
+            bool accFits = p.Accumulator is not IntRange a || (a.Min >= int.MinValue && a.Max <= int.MaxValue);
+            return int8 && accFits && x.Shape.Length == 4;
+        }
+
+        /// <summary>The padded window [ph][pw] the output positions read: ((o - 1) * stride + kernel) per axis.</summary>
+        internal static (int Ph, int Pw) Window(GraphNode node)
+        {
+            var cv = (Conv2dLayer)node.Layer;
+            int[] ws = node.Weight!.Shape, os = node.Output.Shape;
+            return (((os[2] - 1) * cv.Strides[0]) + ws[2], ((os[3] - 1) * cv.Strides[1]) + ws[3]);
+        }
+
         /// <summary>
-        /// int8 input, int8 weights, int8 output, one group with at least 4 output channels: the AVX-VNNI GEMM on u8 quads
-        /// (x + 128, -(zx + 128) * sum(w) folded into the bias), exact for every int8 value. Machines without AVX-VNNI run the
-        /// int16 pair kernel of the same layer (emitted beside it), so the layer is exact on every path.
+        /// int8, one group: a GEMM of the output positions (rows) by the output channels over K = kh * kw * C taps in the
+        /// order (row, column, channel), on the Dense kernels (AVX-VNNI, int16 pairs elsewhere) with the requantization fused
+        /// into the register tiles. Channels-last in and out where the plan keeps them (a 1x1 stride-1 conv is then the GEMM
+        /// itself, other convs copy kh runs of kw * C bytes per position); the graph edges transpose.
         /// </summary>
-        private sealed class VnniGemm : CpuStrategy<ConvPlan>
+        private sealed class NhwcGemm : CpuStrategy<ConvPlan>
         {
             public override CpuKernelPlan? TryPlan(CpuPlanContext context, GraphNode node)
             {
                 var cv = (Conv2dLayer)node.Layer;
-                TensorInfo x = node.Inputs[0], wt = node.Weight!;
-                bool int8 = CSharp.Type(x.Type) == "sbyte" && CSharp.Type(node.Output.Type) == "sbyte" && wt.Type.IsSigned && wt.Type.Bits <= 8;
-                ConvPlan p = Plan(context, node, VnniKernel);
-                bool accFits = p.Accumulator is not IntRange a || (a.Min >= int.MinValue && a.Max <= int.MaxValue);
-                return int8 && accFits && cv.Group == 1 && wt.Shape[0] >= 4 && x.Shape.Length == 4 ? p : null;
+                ConvPlan p = Plan(context, node, GemmKernel);
+                if (!Int8(context, node, p) || cv.Group != 1)
+                {
+                    return null;
+                }
+
+                int[] s = node.Inputs[0].Shape, ws = node.Weight!.Shape, os = node.Output.Shape;
+                int positions = os[2] * os[3], k = ws[1] * ws[2] * ws[3], kQuads = (k + 3) / 4;
+                (int ph, int pw) = Window(node);
+                return p with
+                {
+                    Layout = CpuLayout.Convertible,
+                    Library = KernelFiles.Kernels | KernelFiles.ConvKernels,
+                    Scratch = new CpuScratch(ConvImage: (ph * pw * s[1]) + 16, ConvCol: positions * kQuads * 4, ConvOut: positions * ws[0], GemmA: positions * ((k + 1) / 2) * 2),
+                };
             }
 
-            internal override void Emit(CpuEmitter e, SourceWriter w, GraphNode node, ConvPlan plan) => e.EmitConv2d(w, node, plan);
+            internal override void Emit(CpuEmitter e, SourceWriter w, GraphNode node, ConvPlan plan) => e.EmitConvGemm(w, node, plan);
         }
 
         /// <summary>
-        /// int8 depthwise (groups == input channels == output channels): int32 lanes along each output row over a
-        /// phase-split int16 plane of x - zx; generic vectors, so every SIMD path computes the same integers.
+        /// int8 depthwise (groups == input channels == output channels): channels-last, 16 channels per vector (AVX-512; 8 on
+        /// AVX2, scalar elsewhere: the same integers), the zero-point padded image read without position tests, the
+        /// requantization in registers.
         /// </summary>
         private sealed class Depthwise : CpuStrategy<ConvPlan>
         {
@@ -58,14 +90,23 @@ namespace QuantGen.Cpu
             {
                 var cv = (Conv2dLayer)node.Layer;
                 TensorInfo x = node.Inputs[0], wt = node.Weight!;
-                bool int8 = CSharp.Type(x.Type) == "sbyte" && CSharp.Type(node.Output.Type) == "sbyte" && wt.Type.IsSigned && wt.Type.Bits <= 8;
                 ConvPlan p = Plan(context, node, DepthwiseKernel);
-                bool accFits = p.Accumulator is not IntRange a || (a.Min >= int.MinValue && a.Max <= int.MaxValue);
-                bool depthwise = x.Shape.Length == 4 && cv.Group == x.Shape[1] && wt.Shape[0] == cv.Group && wt.Shape[1] == 1;
-                return int8 && accFits && depthwise ? p : null;
+                if (!Int8(context, node, p) || cv.Group != x.Shape[1] || wt.Shape[0] != cv.Group || wt.Shape[1] != 1)
+                {
+                    return null;
+                }
+
+                int[] os = node.Output.Shape;
+                (int ph, int pw) = Window(node);
+                return p with
+                {
+                    Layout = CpuLayout.Convertible,
+                    Library = KernelFiles.Kernels | KernelFiles.ConvKernels,
+                    Scratch = new CpuScratch(ConvImage: (ph * pw * x.Shape[1]) + 16, ConvOut: os[1] * os[2] * os[3]),
+                };
             }
 
-            internal override void Emit(CpuEmitter e, SourceWriter w, GraphNode node, ConvPlan plan) => e.EmitConv2d(w, node, plan);
+            internal override void Emit(CpuEmitter e, SourceWriter w, GraphNode node, ConvPlan plan) => e.EmitDepthwiseNhwc(w, node, plan);
         }
 
         /// <summary>x - zx proven to fit int16 and weights of at most 16 bits: int16 x int16 products are exact in int32 lanes.</summary>

@@ -4,15 +4,29 @@ using QuantGen.Model;
 
 namespace QuantGen.Cpu
 {
-    /// <summary>ReLU in the quantized domain: max(x, zero point).</summary>
+    /// <summary>ReLU in the quantized domain: max(x, zero point), vectorized for int8; element-wise, so any layout.</summary>
     public sealed class ReluLowering : CpuLowering
     {
         public override OpKind Op => OpKind.Relu;
 
-        public override IReadOnlyList<CpuStrategy> Strategies { get; } = new CpuStrategy[] { new Loop() };
+        public override IReadOnlyList<CpuStrategy> Strategies { get; } = new CpuStrategy[] { new Int8(), new Loop() };
 
-        private sealed class Loop : ScalarStrategy
+        /// <summary>int8 in and out: QuantGenKernels.MaxS8 (one vector max per 32 / 64 bytes).</summary>
+        private sealed class Int8 : CpuStrategy<CpuKernelPlan>
         {
+            public override CpuKernelPlan? TryPlan(CpuPlanContext context, GraphNode node) =>
+                CSharp.Type(node.Inputs[0].Type) == "sbyte" && CSharp.Type(node.Output.Type) == "sbyte" && node.Inputs[0].ElementCount == node.Output.ElementCount
+                    ? new CpuKernelPlan("int8-max") { Library = KernelFiles.Kernels, Layout = CpuLayout.Elementwise }
+                    : null;
+
+            internal override void Emit(CpuEmitter e, SourceWriter w, GraphNode node, CpuKernelPlan plan) =>
+                w.Line(CpuEmitter.K("MaxS8", "x", $"(sbyte){CSharp.I(node.Inputs[0].Quant!.ZeroPoint)}", "y") + ";");
+        }
+
+        private sealed class Loop : CpuStrategy<CpuKernelPlan>
+        {
+            public override CpuKernelPlan? TryPlan(CpuPlanContext context, GraphNode node) => new CpuKernelPlan(ScalarStrategy.Kernel) { Layout = CpuLayout.Elementwise };
+
             internal override void Emit(CpuEmitter e, SourceWriter w, GraphNode node, CpuKernelPlan plan)
             {
                 TensorInfo x = node.Inputs[0], y = node.Output;

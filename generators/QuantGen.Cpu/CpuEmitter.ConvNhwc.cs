@@ -1,0 +1,179 @@
+using System.Linq;
+using QuantGen.Graph;
+using QuantGen.Model;
+
+namespace QuantGen.Cpu
+{
+    /// <summary>
+    /// The channels-last int8 convolutions (docs/performance.md, "Convolutions channels-last"): the plan says which
+    /// activations are NHWC; these layers read and write either layout, transposing only at the graph's edges.
+    /// </summary>
+    internal sealed partial class CpuEmitter
+    {
+        /// <summary>
+        /// An int8 one-group Conv2d as a GEMM on the Dense kernels: rows = output positions, K = kh * kw * C taps in the order
+        /// (row, column, channel), weights packed at build time in that order. acc = bias + sum (x - zx) w =
+        /// [bias - zx sum w] + sum x w: padding holds x = zx (the padded image), so it adds nothing and nothing tests a position.
+        /// </summary>
+        internal void EmitConvGemm(SourceWriter w, GraphNode node, ConvPlan plan)
+        {
+            var cv = (Conv2dLayer)node.Layer;
+            string id = LayerId(node);
+            TensorInfo x = node.Inputs[0], wt = node.Weight!, y = node.Output;
+            int[] s = x.Shape, ws = wt.Shape, os = y.Shape;
+            int batch = s[0], c = s[1], h = s[2], wd = s[3];
+            int n = ws[0], kh = ws[2], kw = ws[3], oh = os[2], ow = os[3], positions = oh * ow, k = c * kh * kw;
+            int sh = cv.Strides[0], sw = cv.Strides[1], pt = cv.Pads[0], pl = cv.Pads[1];
+            (int ph, int pw) = Conv2dLowering.Window(node);
+            long zx = x.Quant!.ZeroPoint;
+            bool inLast = Plan.IsChannelsLast(x), outLast = Plan.IsChannelsLast(y);
+            bool padded = !inLast || cv.Pads.Any(v => v != 0);
+            bool oneByOne = !padded && kh == 1 && kw == 1 && sh == 1 && sw == 1;
+
+            // Weights [n][c][kh][kw] -> GEMM rows [n][(i * kw + j) * c + ch].
+            int[] src = wt.IntData!;
+            var rows = new int[n * k];
+            for (int o = 0; o < n; o++)
+            {
+                for (int ch = 0; ch < c; ch++)
+                {
+                    for (int i = 0; i < kh; i++)
+                    {
+                        for (int j = 0; j < kw; j++)
+                        {
+                            rows[(o * k) + (((i * kw) + j) * c) + ch] = src[(((((o * c) + ch) * kh) + i) * kw) + j];
+                        }
+                    }
+                }
+            }
+
+            int[] bias = node.Bias?.IntData ?? new int[n];
+            var g = new DenseGemm(id, n, k, cv.Integers.Clamp.Lo, cv.Integers.Clamp.Hi, y.Quant!.ZeroPoint);
+            g.Offset = AddPackedQuads(rows, n, k, g.Np8);
+            var folded = new long[n];
+            var unsigned = new long[n];
+            for (int o = 0; o < n; o++)
+            {
+                long sum = rows.Skip(o * k).Take(k).Sum(v => (long)v);
+                folded[o] = bias[o] - (zx * sum);
+                unsigned[o] = folded[o] - (128 * sum);
+            }
+
+            g.Zo = EmitRequantStatics(id, n, g.NpStatics, o => unchecked((int)folded[o]), o => cv.Integers.Requant[o], y.Quant!.ZeroPoint);
+            Static("int", $"{id}_BiasU32", Enumerable.Range(0, g.NpStatics).Select(o => o < n ? unchecked((int)unsigned[o]) : 0), v => I(v));
+            statics.Line($"private static short[]? s_{id}_Pairs; // {id}'s weights in the int16 pair layout, built on first use where AVX-VNNI is missing");
+
+            int inLen = c * h * wd, outLen = n * positions, kStride = g.KQuads * 4;
+            w.Line($"// Kernel int8-conv-nhwc-gemm: {(inLast ? "channels-last" : "NCHW")} in, {(outLast ? "channels-last" : "NCHW")} out; a GEMM of {positions} positions x {k} taps (row, column, channel) -> {n} channels,");
+            w.Line($"// weights packed as [{g.KQuads}][{g.Np8}][4] int8 at blob offset {g.Offset}, bias - zx * sum(w) folded (padding holds x = zx = {I(zx)}, so it adds nothing).");
+            w.Line($"// {(oneByOne ? "A 1x1 stride-1 conv: the channels-last input is the GEMM's left operand." : $"im2col: per position {kh} contiguous runs of {kw * c} bytes of the {(padded ? $"zero-point padded [{ph}][{pw}][{c}] image" : "input")}.")}");
+            w.Line($"// Exact for every int8 value (u8 x s8 products of vpdpbusd, or int16 pairs of vpmaddwd); the accumulator range {plan.Accumulator} was proven to fit int32.");
+            string[] requant = { $"ref MemoryMarshal.GetReference({id}_Mul64)", $"ref MemoryMarshal.GetReference({id}_Round64)", $"ref MemoryMarshal.GetReference({id}_Shift64)", I(g.Zo), I(g.Lo), I(g.Hi), "ref MemoryMarshal.GetReference(yb)", I(n) };
+            w.Open($"for (int b = 0; b < {batch}; b++)");
+            w.Line($"ReadOnlySpan<sbyte> xb = x.Slice(b * {inLen}, {inLen});");
+            w.Line($"Span<sbyte> yb = {(outLast ? $"y.Slice(b * {outLen}, {outLen})" : "_convOut")};");
+            string image = "xb";
+            int imagePw = wd;
+            if (padded)
+            {
+                w.Line(Conv("PadImage", "xb", inLast ? "true" : "false", I(c), I(h), I(wd), I(pt), I(pl), I(ph), I(pw), $"(sbyte){I(zx)}", "_convImage") + ";");
+                image = "_convImage";
+                imagePw = pw;
+            }
+
+            // VNNI reads whole quads of taps: rows kStride = 4 * ceil(K / 4) bytes apart (the pad bytes meet zero weights).
+            bool direct = oneByOne && k % 4 == 0;
+            w.Open("if (QuantGenKernels.UseVnni)");
+            if (!direct)
+            {
+                w.Line(Conv("Im2ColNhwc", image, I(imagePw), I(c), I(kh), I(kw), I(sh), I(sw), I(oh), I(ow), "_convCol", I(kStride)) + ";");
+            }
+
+            w.Line(K("GemmVnni", new[] { direct ? "ref MemoryMarshal.GetReference(xb)" : "ref _convCol[0]", I(positions), I(direct ? k : kStride), $"ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {g.Offset}))",
+                I(g.KQuads), I(g.Np8), I(n), $"ref MemoryMarshal.GetReference({id}_BiasU32)", "ref Unsafe.NullRef<int>()" }.Concat(requant).ToArray()) + ";");
+            w.Close();
+            w.Open("else");
+            string rowsSrc = "xb";
+            if (!oneByOne)
+            {
+                w.Line(Conv("Im2ColNhwc", image, I(imagePw), I(c), I(kh), I(kw), I(sh), I(sw), I(oh), I(ow), "_convCol", I(k)) + ";");
+                rowsSrc = "_convCol";
+            }
+
+            w.Line("Span<short> xs = _gemmA;");
+            w.Line(K("WidenRows", rowsSrc, I(positions), I(k), "0", "xs", I(g.KPairs * 2)) + ";");
+            w.Line($"short[] wp = s_{id}_Pairs ??= {K("PairsFromQuads", "s_blob", I(g.Offset), I(n), I(k), I(g.Np8), I(g.Np16))};");
+            w.Line(K("GemmRequant", new[] { "ref MemoryMarshal.GetReference(xs)", I(positions), I(g.KPairs * 2), "ref MemoryMarshal.GetArrayDataReference(wp)", I(g.KPairs), I(g.Np16), I(n),
+                $"ref MemoryMarshal.GetReference({id}_Bias32)" }.Concat(requant).ToArray()) + ";");
+            w.Close();
+            if (!outLast)
+            {
+                w.Line(Conv("HwcToChw", "_convOut", I(positions), I(n), $"y.Slice(b * {outLen}, {outLen})") + ";");
+            }
+
+            w.Close();
+        }
+
+        /// <summary>An int8 depthwise Conv2d on the channels-last kernel (<c>QuantGenConvKernels.DepthwiseNhwc</c>).</summary>
+        internal void EmitDepthwiseNhwc(SourceWriter w, GraphNode node, ConvPlan plan)
+        {
+            var cv = (Conv2dLayer)node.Layer;
+            string id = LayerId(node);
+            TensorInfo x = node.Inputs[0], wt = node.Weight!, y = node.Output;
+            int[] s = x.Shape, ws = wt.Shape, os = y.Shape;
+            int batch = s[0], c = s[1], h = s[2], wd = s[3];
+            int kh = ws[2], kw = ws[3], oh = os[2], ow = os[3], positions = oh * ow;
+            int sh = cv.Strides[0], sw = cv.Strides[1], pt = cv.Pads[0], pl = cv.Pads[1];
+            (int ph, int pw) = Conv2dLowering.Window(node);
+            long zx = x.Quant!.ZeroPoint;
+            bool inLast = Plan.IsChannelsLast(x), outLast = Plan.IsChannelsLast(y);
+
+            // Lanes: the channels of one pixel, or for stride 1 with a channel count that does not fill 16-lane vectors the
+            // whole output row (lane x * c + ch), the per-channel constants then tiled along the row.
+            bool rows = sw == 1 && c % 16 != 0;
+            int groups = rows ? 1 : ow, lanes = rows ? ow * c : c, groupStride = rows ? 0 : sw * c, cp = (lanes + 15) / 16 * 16;
+
+            // Weights [c][1][kh][kw] -> int32 [kh * kw][cp] (zero past the lanes); bias - zx * sum(w) folded.
+            int[] src = wt.IntData!;
+            int[] bias = node.Bias?.IntData ?? new int[c];
+            var packed = new int[kh * kw * cp];
+            var folded = new long[c];
+            for (int ch = 0; ch < c; ch++)
+            {
+                long sum = 0;
+                for (int t = 0; t < kh * kw; t++)
+                {
+                    sum += src[(ch * kh * kw) + t];
+                }
+
+                folded[ch] = bias[ch] - (zx * sum);
+            }
+
+            for (int t = 0; t < kh * kw; t++)
+            {
+                for (int l = 0; l < lanes; l++)
+                {
+                    packed[(t * cp) + l] = src[((l % c) * kh * kw) + t];
+                }
+            }
+
+            int offset = AddInts(packed);
+            long zo = EmitRequantStatics(id, lanes, cp, l => unchecked((int)folded[l % c]), l => cv.Integers.Requant[l % c], y.Quant!.ZeroPoint);
+            int inLen = c * h * wd, outLen = c * positions;
+            w.Line($"// Kernel int8-depthwise-nhwc: {(inLast ? "channels-last" : "NCHW")} in, {(outLast ? "channels-last" : "NCHW")} out; the zero-point padded [{ph}][{pw}][{c}] image (padding holds x = zx = {I(zx)},");
+            w.Line($"// bias - zx * sum(w) folded), then {(rows ? $"per output row {lanes} lanes (x * {c} + channel; stride 1: contiguous taps)" : $"per pixel {c} channel lanes")}, 16 per vector, accumulate x * w over the {kh}x{kw}");
+            w.Line($"// taps (int32 [{kh * kw}][{cp}] weights at blob offset {offset}) and requantize in registers. Exact: the proven accumulator {plan.Accumulator} fits int32.");
+            w.Open($"for (int b = 0; b < {batch}; b++)");
+            w.Line(Conv("PadImage", $"x.Slice(b * {inLen}, {inLen})", inLast ? "true" : "false", I(c), I(h), I(wd), I(pt), I(pl), I(ph), I(pw), $"(sbyte){I(zx)}", "_convImage") + ";");
+            w.Line(Conv("DepthwiseNhwc", "_convImage", I(pw), I(c), I(kh), I(kw), I(sh), I(oh), I(groups), I(groupStride), I(lanes), $"ref Unsafe.As<byte, int>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {offset}))", I(cp),
+                $"ref MemoryMarshal.GetReference({id}_Bias32)", $"ref MemoryMarshal.GetReference({id}_Mul64)", $"ref MemoryMarshal.GetReference({id}_Round64)", $"ref MemoryMarshal.GetReference({id}_Shift64)",
+                I(zo), I(cv.Integers.Clamp.Lo), I(cv.Integers.Clamp.Hi), outLast ? $"y.Slice(b * {outLen}, {outLen})" : "_convOut") + ";");
+            if (!outLast)
+            {
+                w.Line(Conv("HwcToChw", "_convOut", I(positions), I(c), $"y.Slice(b * {outLen}, {outLen})") + ";");
+            }
+
+            w.Close();
+        }
+    }
+}

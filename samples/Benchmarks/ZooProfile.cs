@@ -1,0 +1,77 @@
+using System;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using QuantGen.Data;
+using QuantGen.Graph;
+using QuantGen.Interpreters;
+using QuantGen.Model;
+
+namespace QuantGen.Benchmarks
+{
+    /// <summary>
+    /// `zoo-layers`: where the time of each zoo model goes. Every generated layer method is called on its own (random
+    /// operands, <see cref="LayerRunner"/>) and timed with Stopwatch medians; the whole `Infer` call and its bytes per call
+    /// are printed beside the sum. A profiling aid for choosing what to optimize, not a benchmark: the BenchmarkDotNet
+    /// numbers are the ones to report.
+    /// </summary>
+    public static class ZooProfile
+    {
+        public static int Run(string[] models)
+        {
+            string zoo = LabeledDataset.FindUpwards(AppContext.BaseDirectory, Path.Combine("samples", "Benchmarks", "zoo"));
+            bool ok = true;
+            foreach (string name in models.Length > 0 ? models : new[] { "resnet8", "ds_cnn", "mobilenet_v1" })
+            {
+                ModelGraph graph = ModelLoader.Load(Path.Combine(zoo, name + ".qmodel.json")).GetGraphOrThrow();
+                var rng = new Random(42);
+                sbyte[] input = Enumerable.Range(0, graph.Input.ElementCount).Select(_ => (sbyte)rng.Next(-128, 128)).ToArray();
+                sbyte[] output = new sbyte[graph.Output.ElementCount];
+                (object model, global::QuantGen.ModelInfo info, Action infer) = name switch
+                {
+                    "resnet8" => Bind(new ResNet8(), ResNet8.Info, (m, i, o) => m.Infer(i, o), input, output),
+                    "ds_cnn" => Bind(new DsCnn(), DsCnn.Info, (m, i, o) => m.Infer(i, o), input, output),
+                    _ => Bind(new MobileNetV1(), MobileNetV1.Info, (m, i, o) => m.Infer(i, o), input, output),
+                };
+                if (Environment.GetEnvironmentVariable("QUANTGEN_ZOO_LOOP") is string loop)
+                {
+                    // For `perf record`: only Infer, for the given number of seconds.
+                    var sw = System.Diagnostics.Stopwatch.StartNew();
+                    while (sw.Elapsed.TotalSeconds < double.Parse(loop, CultureInfo.InvariantCulture))
+                    {
+                        infer();
+                    }
+
+                    continue;
+                }
+
+                infer();
+                int[] expected = new ReferenceInterpreter(graph).Run(input.Select(v => (int)v).ToArray());
+                int mismatches = expected.Where((v, i) => v != output[i]).Count();
+                Console.WriteLine($"{name}: generated vs reference interpreter: {mismatches} mismatches of {expected.Length}");
+                ok &= mismatches == 0;
+                double whole = Check.Time(infer);
+                Console.WriteLine($"{name}: Infer {whole:F1} us, {Check.Bytes(infer)} B/call, {info.Macs / whole / 1000:F1} GMAC/s");
+                double total = 0;
+                var rows = graph.Nodes.Select(n => new LayerRunner(model, n)).Select(l => (l, us: Check.Time(l.Run))).ToList();
+                total = rows.Sum(r => r.us);
+                foreach ((LayerRunner l, double us) in rows)
+                {
+                    global::QuantGen.LayerInfo li = info.Layers.First(i => i.Name == l.Name);
+                    string rate = li.Macs > 0 ? (li.Macs / us / 1000).ToString("F1", CultureInfo.InvariantCulture) + " GMAC/s" : string.Empty;
+                    Console.WriteLine($"  {l.Name,-28} {l.Op,-8} {string.Join("x", li.OutputShape),-12} {us,8:F1} us {100 * us / total,5:F1} % {rate,-14} {li.Kernel}");
+                }
+
+                Console.WriteLine($"  sum of layers {total:F1} us");
+            }
+
+            return ok ? 0 : 1;
+        }
+
+        private static (object, global::QuantGen.ModelInfo, Action) Bind<T>(T model, global::QuantGen.ModelInfo info, Action<T, sbyte[], sbyte[]> infer, sbyte[] input, sbyte[] output)
+            where T : class
+        {
+            return (model, info, () => infer(model, input, output));
+        }
+    }
+}
