@@ -19,6 +19,20 @@ namespace QuantGen.BuildScale
         public static int Main(string[] args)
         {
             string repo = FindRepo();
+            if (args.Length == 3 && args[0] == "setup")
+            {
+                // setup <MB> <dir>: only write the consumer (for investigating a build by hand).
+                int size = int.Parse(args[1], CultureInfo.InvariantCulture);
+                Directory.CreateDirectory(args[2]);
+                if (size > 0)
+                {
+                    WriteModel(args[2], size);
+                }
+
+                WriteProject(args[2], repo, size > 0);
+                return 0;
+            }
+
             int[] sizes = args.Length > 0 ? args.Select(a => int.Parse(a, CultureInfo.InvariantCulture)).ToArray() : new[] { 0, 1, 8, 32, 100 };
             Console.WriteLine("| weights (MiB) | file (bytes) | clean build (s) | peak RSS (MiB) | no-op build (s) | app run |");
             Console.WriteLine("|---:|---:|---:|---:|---:|---|");
