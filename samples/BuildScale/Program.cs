@@ -80,7 +80,7 @@ namespace QuantGen.BuildScale
                 apps.Add((mb.ToString(CultureInfo.InvariantCulture), dir, bytes));
             }
 
-            var clean = new Dictionary<string, (double Seconds, long Kb)>();
+            var clean = new Dictionary<string, (double Seconds, long Kb, double Cpu)>();
             foreach ((string label, string dir, long _) in apps)
             {
                 Run("dotnet", "restore -v:q", dir, packages);
@@ -88,27 +88,32 @@ namespace QuantGen.BuildScale
                 Console.Error.WriteLine($"clean build {label}: {clean[dir].Seconds:F1} s, {clean[dir].Kb / 1024} MiB");
             }
 
+            // Wall seconds and CPU seconds (user + system of the whole process tree: far less sensitive to other load).
             var noop = apps.ToDictionary(a => a.Dir, _ => new List<double>());
+            var noopCpu = apps.ToDictionary(a => a.Dir, _ => new List<double>());
             for (int r = 0; r < reps; r++)
             {
                 foreach ((string label, string dir, long _) in apps)
                 {
-                    noop[dir].Add(Timed(BuildArgs + " -v:q", dir, packages).Seconds);
+                    (double wall, long _, double cpu) = Timed(BuildArgs + " -v:q", dir, packages);
+                    noop[dir].Add(wall);
+                    noopCpu[dir].Add(cpu);
                 }
 
-                Console.Error.WriteLine($"no-op round {r + 1}/{reps}: " + string.Join(", ", apps.Select(a => noop[a.Dir][r].ToString("F2", CultureInfo.InvariantCulture))));
+                Console.Error.WriteLine($"no-op round {r + 1}/{reps} (wall/cpu s): " + string.Join(", ", apps.Select(a => noop[a.Dir][r].ToString("F2", CultureInfo.InvariantCulture) + "/" + noopCpu[a.Dir][r].ToString("F2", CultureInfo.InvariantCulture))));
             }
 
-            double baseMedian = Median(noop[baseline]);
-            Console.WriteLine($"| weights (MiB) | .safetensors (bytes) | clean build (s) | peak RSS (MiB) | no-op build, median of {reps} (s) | no-op overhead over the baseline (s) | QuantGen targets in a no-op build (ms) | app run |");
-            Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---|");
+            double baseMedian = Median(noop[baseline]), baseCpu = Median(noopCpu[baseline]);
+            Console.WriteLine($"| weights (MiB) | .safetensors (bytes) | clean build (s) | peak RSS (MiB) | no-op wall, median of {reps} (s) | no-op CPU, median of {reps} (s) | no-op overhead over the baseline, wall / CPU (s) | QuantGen targets in a no-op build (ms) | app run |");
+            Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---|");
             foreach ((string label, string dir, long bytes) in apps)
             {
-                double median = Median(noop[dir]);
+                double median = Median(noop[dir]), cpu = Median(noopCpu[dir]);
                 string targets = dir == baseline ? "-" : QuantGenTargetsMs(dir, packages).ToString(CultureInfo.InvariantCulture);
                 string run = Run("dotnet", "bin/Release/net10.0/Scale.dll", dir, packages).Trim();
-                string overhead = dir == baseline ? "-" : (median - baseMedian).ToString("+0.00;-0.00", CultureInfo.InvariantCulture);
-                Console.WriteLine($"| {label} | {bytes:N0} | {clean[dir].Seconds:F1} | {clean[dir].Kb / 1024:N0} | {median:F2} (range {noop[dir].Min():F2}-{noop[dir].Max():F2}) | {overhead} | {targets} | {run} |");
+                string overhead = dir == baseline ? "-" : (median - baseMedian).ToString("+0.00;-0.00", CultureInfo.InvariantCulture) + " / " + (cpu - baseCpu).ToString("+0.00;-0.00", CultureInfo.InvariantCulture);
+                string mib = dir == baseline ? label : (bytes / 1048576.0).ToString("F2", CultureInfo.InvariantCulture);
+                Console.WriteLine($"| {mib} | {bytes:N0} | {clean[dir].Seconds:F1} | {clean[dir].Kb / 1024:N0} | {median:F2} ({noop[dir].Min():F2}-{noop[dir].Max():F2}) | {cpu:F2} ({noopCpu[dir].Min():F2}-{noopCpu[dir].Max():F2}) | {overhead} | {targets} | {run} |");
             }
 
             try
@@ -171,7 +176,7 @@ namespace QuantGen.BuildScale
         /// <summary>64 -> H -> (H -> H) x L -> 10 (0 MB: 64 -> 32 -> 10), int8 per-tensor weights, int32 biases; returns the .safetensors size.</summary>
         private static long WriteModel(string dir, int mb)
         {
-            int h = mb == 0 ? 32 : mb >= 8 ? 2048 : 1024;
+            int h = mb == 0 ? 32 : mb >= 32 ? 2048 : 1024;
             int hidden = mb == 0 ? 0 : Math.Max(1, (int)((long)mb * 1024 * 1024 / ((long)h * h)));
             var dims = new List<int> { 64, h };
             for (int i = 0; i < hidden; i++)
@@ -331,10 +336,10 @@ System.Console.WriteLine("ok (no QuantGen)");
 """);
         }
 
-        private static (double Seconds, long PeakKb) Timed(string arguments, string dir, string? packages)
+        private static (double Seconds, long PeakKb, double Cpu) Timed(string arguments, string dir, string? packages)
         {
             string output = Run("/usr/bin/time", "-v dotnet " + arguments, dir, packages);
-            double seconds = 0;
+            double seconds = 0, cpu = 0;
             long kb = 0;
             foreach (string line in output.Split('\n'))
             {
@@ -346,13 +351,17 @@ System.Console.WriteLine("ok (no QuantGen)");
                     seconds = parts.Length == 2 ? (int.Parse(parts[0], CultureInfo.InvariantCulture) * 60) + double.Parse(parts[1], CultureInfo.InvariantCulture)
                         : (int.Parse(parts[0], CultureInfo.InvariantCulture) * 3600) + (int.Parse(parts[1], CultureInfo.InvariantCulture) * 60) + double.Parse(parts[2], CultureInfo.InvariantCulture);
                 }
+                else if (t.StartsWith("User time (seconds)", StringComparison.Ordinal) || t.StartsWith("System time (seconds)", StringComparison.Ordinal))
+                {
+                    cpu += double.Parse(t.Substring(t.LastIndexOf(' ') + 1), CultureInfo.InvariantCulture);
+                }
                 else if (t.StartsWith("Maximum resident set size", StringComparison.Ordinal))
                 {
                     kb = long.Parse(t.Substring(t.LastIndexOf(' ') + 1), CultureInfo.InvariantCulture);
                 }
             }
 
-            return (seconds, kb);
+            return (seconds, kb, cpu);
         }
 
         /// <param name="packages">NUGET_PACKAGES for the run (a fresh folder, so the apps get the packages just packed), or null.</param>
