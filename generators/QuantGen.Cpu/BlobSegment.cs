@@ -13,6 +13,9 @@ namespace QuantGen.Cpu
 
         /// <summary>int32 little-endian values, as they are.</summary>
         Ints,
+
+        /// <summary>int8 [n][k] stored transposed, [k][n] (the GPU backend's Dense weights).</summary>
+        Transposed,
     }
 
     /// <summary>One section of the weight blob (the generator replays it from an embedded resource for large models).</summary>
@@ -46,8 +49,8 @@ namespace QuantGen.Cpu
     }
 
     /// <summary>
-    /// The C# initializer expression of the blob field s_blob (a byte[]), or null for the default (a base64 literal; the
-    /// user-string heap limits it to a few MB).
+    /// The C# expression of a weight blob (a byte[]: the CPU's s_blob, the GPU's int8 weights buffer), or null for the
+    /// default (a base64 literal; the user-string heap limits it to a few MB).
     /// </summary>
     public delegate string? BlobInitializer(byte[] blob, IReadOnlyList<BlobSegment> segments);
 }

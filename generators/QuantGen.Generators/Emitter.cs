@@ -117,18 +117,21 @@ namespace QuantGen.Generators
             var missing = new List<MissingLowering>();
             var placement = new WeightsPlacement(model.Name, graph, weights, hash, embedded);
             CpuOutput cpu = CpuBackend.Emit(model.Target, plan, hash, CpuRegistry, placement.Initializer);
-            if (placement.LiteralBytes > WeightsPlacement.MaxLiteralBytes)
-            {
-                diagnostics.Add(new DiagnosticInfo(DiagnosticDescriptors.WeightsTooLarge, model.ModelPathLocation, model.Name, placement.LiteralBytes.ToString(System.Globalization.CultureInfo.InvariantCulture), WeightsPlacement.MaxLiteralBytes.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-                return Fail();
-            }
-
             missing.AddRange(cpu.Missing);
             SourceFile? gpuFile = null;
+            long gpuLiterals = 0;
             if (gpu)
             {
-                // GPU backend: only when the compilation references ILGPU (see QuantizedModelGenerator).
-                gpuFile = GpuBackend.Emit(model.Target, plan, hash, missing, GpuRegistry);
+                // GPU backend: only when the compilation references ILGPU (see QuantizedModelGenerator). Its int8 weights
+                // come from the same placement, so CPU and GPU code read the one embedded resource of the weights file.
+                gpuFile = GpuBackend.Emit(model.Target, plan, hash, missing, GpuRegistry, placement.Initializer, out gpuLiterals);
+            }
+
+            long literalBytes = placement.LiteralBytes + (placement.Placed ? gpuLiterals : 0);
+            if (literalBytes > WeightsPlacement.MaxLiteralBytes)
+            {
+                diagnostics.Add(new DiagnosticInfo(DiagnosticDescriptors.WeightsTooLarge, model.ModelPathLocation, model.Name, literalBytes.ToString(System.Globalization.CultureInfo.InvariantCulture), WeightsPlacement.MaxLiteralBytes.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+                return Fail();
             }
 
             if (missing.Count > 0 || cpu.Plan == null)

@@ -10,7 +10,8 @@ using QuantGen.Json;
 namespace QuantGen.Generators
 {
     /// <summary>
-    /// Where a model's weight blob lives in the generated code (docs/generator.md, "Weights"). In a build with
+    /// Where a model's weight blobs live in the generated code (docs/generator.md, "Weights"): the CPU blob s_blob and the
+    /// GPU session's int8 weights buffer, both from the same resource. In a build with
     /// QuantGen.Generators.targets (it embeds the weights) and above <see cref="InlineLimit"/> bytes: no weights in literals; the blob is
     /// rebuilt at first use from the embedded resource QuantGen.Weights.&lt;sha256&gt;.safetensors by a recipe (Rows,
     /// Quads, Copy of initializers as stored, plus literals for the sections that are not stored as they are: lookup
@@ -43,7 +44,11 @@ namespace QuantGen.Generators
             this.sha256 = sha256;
         }
 
+        /// <summary>Bytes left in string literals by the blobs placed in the resource so far.</summary>
         public long LiteralBytes { get; private set; }
+
+        /// <summary>Whether some blob of the model was placed in the resource (then every literal of the model counts).</summary>
+        public bool Placed { get; private set; }
 
         public BlobInitializer Initializer => Place;
 
@@ -54,6 +59,7 @@ namespace QuantGen.Generators
                 return null;
             }
 
+            Placed = true;
             Dictionary<string, (string Dtype, long Start, long End)> stored = Header();
             var byArray = new Dictionary<int[], string>(ReferenceComparer.Instance);
             foreach (TensorInfo t in graph.Tensors.Values)
@@ -85,6 +91,7 @@ namespace QuantGen.Generators
                 {
                     BlobSegmentKind.Rows => new long[] { 1, s.Offset, st.Start, s.N, s.K, s.Pad },
                     BlobSegmentKind.Quads => new long[] { 2, s.Offset, st.Start, s.N, s.K, s.Pad },
+                    BlobSegmentKind.Transposed => new long[] { 4, s.Offset, st.Start, s.N, s.K, 0 },
                     _ => new long[] { 3, s.Offset, st.Start, count, 0, 0 },
                 });
                 for (int i = s.Offset; i < s.Offset + s.Length; i++)
@@ -121,7 +128,7 @@ namespace QuantGen.Generators
             sb.Append(" },\n        new string[] { ");
             sb.Append(string.Join(", ", literals.Select(l => "\"" + l + "\"")));
             sb.Append(" })");
-            return LiteralBytes > MaxLiteralBytes ? "null!" : sb.ToString();
+            return sb.ToString();
         }
 
         /// <summary>Tensor name -> dtype and absolute byte range in the safetensors file (already validated by the loader).</summary>

@@ -27,6 +27,7 @@ namespace QuantGen.Gpu
         private readonly RangeReport ranges;
         private readonly string weightsHash;
         private readonly List<sbyte> w8 = new List<sbyte>();
+        private readonly List<BlobSegment> w8Segments = new List<BlobSegment>();
         private readonly List<int> c32 = new List<int>();
         private readonly List<long> c64 = new List<long>();
         private readonly Dictionary<string, string> bufferOf = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -44,6 +45,12 @@ namespace QuantGen.Gpu
             ranges = plan.Model.Ranges;
             this.weightsHash = weightsHash;
         }
+
+        /// <summary>Where the int8 weights buffer comes from (null: the base64 literal s_w8); see <see cref="BlobInitializer"/>.</summary>
+        internal BlobInitializer? WeightsInitializer { get; set; }
+
+        /// <summary>Bytes of constants this file keeps in string literals (after <see cref="Emit"/>).</summary>
+        internal long LiteralBytes { get; private set; }
 
         internal static string I(long v) => v.ToString(CultureInfo.InvariantCulture);
 
@@ -87,6 +94,14 @@ namespace QuantGen.Gpu
             IntRange inRange = ranges.Tensors[input.Name];
             int largest = activations.Max(a => a.PerSample);
             string inField = bufferOf[input.Name], outField = bufferOf[output.Name];
+            byte[] w8Bytes = w8.DefaultIfEmpty((sbyte)0).Select(v => unchecked((byte)v)).ToArray();
+            byte[] c32Bytes = c32.DefaultIfEmpty(0).SelectMany(v => new[] { (byte)v, (byte)(v >> 8), (byte)(v >> 16), (byte)(v >> 24) }).ToArray();
+            byte[] c64Bytes = c64.DefaultIfEmpty(0L).SelectMany(v => Enumerable.Range(0, 8).Select(b => (byte)(v >> (8 * b)))).ToArray();
+
+            // Large int8 weights come from the embedded .safetensors resource the CPU code reads too (one resource per file).
+            string? w8Initializer = WeightsInitializer?.Invoke(w8Bytes, w8Segments);
+            string w8Source = w8Initializer ?? "Convert.FromBase64String(s_w8)";
+            LiteralBytes = (w8Initializer == null ? w8Bytes.Length : 0) + c32Bytes.Length + c64Bytes.Length;
             var w = new SourceWriter();
             w.Line("/// <summary>");
             w.Line($"/// The model on an ILGPU accelerator (CUDA, OpenCL or the CPU accelerator; one code path): {graph.Nodes.Count} layers as");
@@ -127,7 +142,7 @@ namespace QuantGen.Gpu
             w.Line("MemoryBuffer1D<int, Stride1D.Dense>? c32 = null;");
             w.Line("MemoryBuffer1D<long, Stride1D.Dense>? c64 = null;");
             w.Open("try");
-            w.Line("byte[] bytes = Convert.FromBase64String(s_w8);");
+            w.Line($"byte[] bytes = {w8Source};");
             w.Line("var w8Host = new sbyte[bytes.Length];");
             w.Line("Buffer.BlockCopy(bytes, 0, w8Host, 0, bytes.Length);");
             w.Line("w8 = accelerator.Allocate1D(w8Host);");
@@ -273,9 +288,13 @@ namespace QuantGen.Gpu
 
             w.Line("// Constants of all layers, little-endian: int8 weights, int32 constants (weights wider than int8, multipliers,");
             w.Line("// shifts, constant Add operands), int64 constants (folded Dense biases, LayerNorm biases).");
-            w.Line($"private const string s_w8 = \"{Convert.ToBase64String(w8.DefaultIfEmpty((sbyte)0).Select(v => unchecked((byte)v)).ToArray())}\";");
-            w.Line($"private const string s_c32 = \"{Convert.ToBase64String(c32.DefaultIfEmpty(0).SelectMany(v => new[] { (byte)v, (byte)(v >> 8), (byte)(v >> 16), (byte)(v >> 24) }).ToArray())}\";");
-            w.Line($"private const string s_c64 = \"{Convert.ToBase64String(c64.DefaultIfEmpty(0L).SelectMany(v => Enumerable.Range(0, 8).Select(b => (byte)(v >> (8 * b)))).ToArray())}\";");
+            if (w8Initializer == null)
+            {
+                w.Line($"private const string s_w8 = \"{Convert.ToBase64String(w8Bytes)}\";");
+            }
+
+            w.Line($"private const string s_c32 = \"{Convert.ToBase64String(c32Bytes)}\";");
+            w.Line($"private const string s_c64 = \"{Convert.ToBase64String(c64Bytes)}\";");
             w.Close();
             return w.ToString();
         }
@@ -284,6 +303,25 @@ namespace QuantGen.Gpu
         {
             int offset = w8.Count;
             w8.AddRange(values.Select(v => (sbyte)v));
+            if (values is int[] stored)
+            {
+                // Possibly an initializer as stored: the weights placement copies it from the resource instead of a literal.
+                w8Segments.Add(new BlobSegment(BlobSegmentKind.Rows, offset, stored.Length, stored, 1, stored.Length, stored.Length));
+            }
+
+            return offset;
+        }
+
+        /// <summary>int8 weights [n][k] stored transposed, [k][n] (Dense: a warp's loads coalesce).</summary>
+        internal int AddW8Transposed(int[] weights, int n, int k)
+        {
+            int offset = w8.Count;
+            for (int idx = 0; idx < n * k; idx++)
+            {
+                w8.Add((sbyte)weights[((idx % n) * k) + (idx / n)]);
+            }
+
+            w8Segments.Add(new BlobSegment(BlobSegmentKind.Transposed, offset, n * k, weights, n, k, 0));
             return offset;
         }
 

@@ -110,10 +110,24 @@ namespace QuantGen.Gpu
         public static SourceFile? Emit(CSharpTarget target, ModelPlan model, string weightsHash, List<MissingLowering> missing) =>
             Emit(target, model, weightsHash, missing, GpuLowering.Registry);
 
-        public static SourceFile? Emit(CSharpTarget target, ModelPlan model, string weightsHash, List<MissingLowering> missing, LoweringRegistry<GpuLowering> registry)
+        public static SourceFile? Emit(CSharpTarget target, ModelPlan model, string weightsHash, List<MissingLowering> missing, LoweringRegistry<GpuLowering> registry) =>
+            Emit(target, model, weightsHash, missing, registry, null, out _);
+
+        /// <param name="weightsInitializer">Where the int8 weights buffer comes from (the same embedded resource as the CPU blob; null: a base64 literal).</param>
+        /// <param name="literalBytes">Bytes of the constants left in string literals (the user-string heap's share of this file).</param>
+        public static SourceFile? Emit(CSharpTarget target, ModelPlan model, string weightsHash, List<MissingLowering> missing, LoweringRegistry<GpuLowering> registry, BlobInitializer? weightsInitializer, out long literalBytes)
         {
+            literalBytes = 0;
             GpuPlan? plan = GpuPlan.Create(model, registry, missing);
-            return plan == null ? null : new GpuEmitter(target, plan, weightsHash).Emit();
+            if (plan == null)
+            {
+                return null;
+            }
+
+            var emitter = new GpuEmitter(target, plan, weightsHash) { WeightsInitializer = weightsInitializer };
+            SourceFile file = emitter.Emit();
+            literalBytes = emitter.LiteralBytes;
+            return file;
         }
 
         /// <summary>The helpers of the ILGPU kernels (emitted once per compilation that references ILGPU).</summary>

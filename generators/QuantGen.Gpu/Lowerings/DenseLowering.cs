@@ -44,8 +44,7 @@ namespace QuantGen.Gpu
 
             // Weights stored transposed, [K, N]: the threads of a warp (consecutive o) read consecutive addresses at each j.
             bool narrow = wt.Type.IsSigned && wt.Type.Bits <= 8;
-            int[] transposed = Enumerable.Range(0, n * k).Select(idx => weights[(idx % n) * k + (idx / n)]).ToArray();
-            int wOff = narrow ? em.AddW8(transposed) : em.AddC32(transposed);
+            int wOff = narrow ? em.AddW8Transposed(weights, n, k) : em.AddC32(Enumerable.Range(0, n * k).Select(idx => weights[(idx % n) * k + (idx / n)]).ToArray());
             int bOff = em.AddC64(folded);
             int mOff = em.AddC32(d.Integers.Requant.Select(r => r.Multiplier));
             int sOff = em.AddC32(d.Integers.Requant.Select(r => r.Shift));

@@ -14,7 +14,7 @@ namespace QuantGen.Generation
     public static class WeightResources
     {
         /// <summary>Recipe operations, 6 longs each: kind, blob offset, then the kind's arguments.</summary>
-        public const long Literal = 0, Rows = 1, Quads = 2, Copy = 3;
+        public const long Literal = 0, Rows = 1, Quads = 2, Copy = 3, Transposed = 4;
 
         public static string ResourceName(string sha256) => "QuantGen.Weights." + sha256 + ".safetensors";
 
@@ -64,6 +64,18 @@ namespace QuantGen.Generation
                         break;
                     case Copy:
                         Buffer.BlockCopy(raw, checked((int)a), blob, at, b);
+                        break;
+                    case Transposed:
+                        // int8 [n = b][k = c] -> [k][n] (the GPU's Dense layout: a warp's loads coalesce).
+                        for (int o = 0; o < b; o++)
+                        {
+                            int src = checked((int)(a + ((long)o * c)));
+                            for (int j = 0; j < c; j++)
+                            {
+                                blob[at + (j * b) + o] = raw[src + j];
+                            }
+                        }
+
                         break;
                     default:
                         throw new InvalidDataException("QuantGen: unknown weight recipe operation " + kind + "; the generated code and QuantGen.Runtime differ in version.");
