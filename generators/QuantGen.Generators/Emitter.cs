@@ -170,8 +170,21 @@ namespace QuantGen.Generators
                 "public static void QuantizeInput(ReadOnlySpan<float> input, Span<sbyte> quantized) => " + Throw + ";",
                 "public static void DequantizeOutput(ReadOnlySpan<sbyte> output, Span<float> real) => " + Throw + ";",
                 "public int Predict(ReadOnlySpan<float> input) => " + Throw + ";",
+                "public void Predict(ReadOnlySpan<float> inputs, Span<int> labels) => " + Throw + ";",
+                "public int[] Predict(ReadOnlySpan<float> inputs, int batchSize) => " + Throw + ";",
+                "public float[] Run(ReadOnlySpan<float> input) => " + Throw + ";",
+                "public void Run(ReadOnlySpan<float> input, Span<float> output) => " + Throw + ";",
+                "public global::QuantGen.Prediction[] TopK(ReadOnlySpan<float> input, int k) => " + Throw + ";",
+                "public int TopK(ReadOnlySpan<float> input, Span<global::QuantGen.Prediction> destination) => " + Throw + ";",
+                "public const int ClassCount = 0;",
+                "public const bool OutputsAreProbabilities = false;",
+                "global::QuantGen.ModelInfo global::QuantGen.IQuantizedModel.Info => Info;",
+                "int global::QuantGen.IQuantizedModel.InputLength => InputLength;",
+                "int global::QuantGen.IQuantizedModel.OutputLength => OutputLength;",
+                "int global::QuantGen.IQuantizedClassifier.ClassCount => ClassCount;",
+                "bool global::QuantGen.IQuantizedClassifier.OutputsAreProbabilities => OutputsAreProbabilities;",
             });
-            string text = SourceWriter.ClassFile(model.Target, "API surface only: the model could not be compiled", string.Empty, new[] { "System" }, members);
+            string text = SourceWriter.ClassFile(model.Target, "API surface only: the model could not be compiled", string.Empty, new[] { "System" }, members, "global::QuantGen.IQuantizedClassifier");
             return new EquatableArray<GeneratedFile>(new[] { new GeneratedFile(model.Target.HintBase + ".QuantGen.Stub.g.cs", text) });
         }
 
