@@ -92,9 +92,14 @@ namespace QuantGen.Gpu
             w.Line($"/// The model on an ILGPU accelerator (CUDA, OpenCL or the CPU accelerator; one code path): {graph.Nodes.Count} layers as");
             w.Line("/// integer-only kernels, bit-exact with the reference interpreter. The constructor uploads the weights once and");
             w.Line("/// compiles the kernels; activation buffers are kept between calls and grow when a larger batch arrives;");
-            w.Line("/// <see cref=\"Dispose\"/> releases every device buffer (the accelerator stays the caller's). Not thread-safe.");
+            w.Line("/// <see cref=\"Dispose\"/> releases every device buffer (the accelerator stays the caller's). Not thread-safe" + (model.ConcurrencyCheck ? ": an" : "."));
+            if (model.ConcurrencyCheck)
+            {
+                w.Line("/// overlapping call on the same session throws InvalidOperationException.");
+            }
+
             w.Line("/// </summary>");
-            w.Open("public sealed class GpuSession : IDisposable");
+            w.Open("public sealed class GpuSession : IDisposable, global::QuantGen.IQuantizedModel");
             w.Line($"/// <summary>Elements of one input: {Shape(input.Shape)} {input.Type}.</summary>");
             w.Line($"public const int InputLength = {input.ElementCount};");
             w.Line($"/// <summary>Elements of one output: {Shape(output.Shape)} {output.Type}.</summary>");
@@ -115,6 +120,12 @@ namespace QuantGen.Gpu
 
             w.Line("private Activations act;");
             w.Line("private bool disposed;");
+            w.Line($"private readonly {tin}[] _hostIn = new {tin}[InputLength];");
+            w.Line($"private readonly {tout}[] _hostOut = new {tout}[OutputLength];");
+            if (model.ConcurrencyCheck)
+            {
+                w.Line("private int _quantGenBusy; // 1 while a call runs: an overlapping call throws instead of sharing the device buffers");
+            }
             w.Line();
             w.Line("/// <summary>Uploads the weights to <paramref name=\"accelerator\"/>, compiles the kernels and allocates buffers for <paramref name=\"initialBatchSize\"/> inputs.</summary>");
             w.Line("/// <exception cref=\"ArgumentNullException\"><paramref name=\"accelerator\"/> is null.</exception>");
@@ -180,6 +191,10 @@ namespace QuantGen.Gpu
             w.Line("if (inputs.Length != (long)batchSize * InputLength) throw new ArgumentException($\"expected {batchSize} x {InputLength} input elements, got {inputs.Length}\", nameof(inputs));");
             w.Line("if (outputs.Length != (long)batchSize * OutputLength) throw new ArgumentException($\"expected room for {batchSize} x {OutputLength} output elements, got {outputs.Length}\", nameof(outputs));");
             w.Line("CheckInput(inputs);");
+            Guarded(w, "InferCore(inputs, outputs, batchSize);");
+            w.Close();
+            w.Line();
+            w.Open($"private void InferCore(ReadOnlySpan<{tin}> inputs, Span<{tout}> outputs, int batchSize)");
             w.Open("if (batchSize == 0)");
             w.Line("return;");
             w.Close();
@@ -202,6 +217,27 @@ namespace QuantGen.Gpu
             w.Line();
             w.Line("/// <summary>Runs one input; same contract as the batched overload.</summary>");
             w.Line($"public void Infer(ReadOnlySpan<{tin}> input, Span<{tout}> output) => Infer(input, output, 1);");
+            w.Line();
+            w.Line($"global::QuantGen.ModelInfo global::QuantGen.IQuantizedModel.Info => {model.Name}.Info;");
+            w.Line();
+            w.Line("int global::QuantGen.IQuantizedModel.InputLength => InputLength;");
+            w.Line();
+            w.Line("int global::QuantGen.IQuantizedModel.OutputLength => OutputLength;");
+            w.Line();
+            w.Line($"/// <summary>Float in, float out on the device: the class's QuantizeInput, one inference, DequantizeOutput; a new array of OutputLength floats.</summary>");
+            w.Open("public float[] Run(ReadOnlySpan<float> input)");
+            w.Line("var output = new float[OutputLength];");
+            w.Line("Run(input, output);");
+            w.Line("return output;");
+            w.Close();
+            w.Line();
+            w.Line("/// <summary>Float in, float out on the device into <paramref name=\"output\"/> (OutputLength floats); same numbers as the CPU class's Run.</summary>");
+            w.Open("public void Run(ReadOnlySpan<float> input, Span<float> output)");
+            w.Line("if (disposed) throw new ObjectDisposedException(nameof(GpuSession), \"the GPU session was disposed\");");
+            w.Line("if (input.Length != InputLength) throw new ArgumentException($\"expected {InputLength} input elements, got {input.Length}\", nameof(input));");
+            w.Line("if (output.Length != OutputLength) throw new ArgumentException($\"expected room for {OutputLength} output elements, got {output.Length}\", nameof(output));");
+            Guarded(w, "QuantizeInput(input, _hostIn);", "CheckInput(_hostIn);", "InferCore(_hostIn, _hostOut, 1);", "DequantizeOutput(_hostOut, output);");
+            w.Close();
             w.Line();
             w.Line("/// <summary>Releases every device buffer of the session. Idempotent.</summary>");
             w.Open("public void Dispose()");
@@ -278,6 +314,34 @@ namespace QuantGen.Gpu
             w.Line($"private const string s_c64 = \"{Convert.ToBase64String(c64.DefaultIfEmpty(0L).SelectMany(v => Enumerable.Range(0, 8).Select(b => (byte)(v >> (8 * b)))).ToArray())}\";");
             w.Close();
             return w.ToString();
+        }
+
+        /// <summary>The session's busy flag around <paramref name="body"/> (nothing when the class opted out of the check).</summary>
+        private void Guarded(SourceWriter w, params string[] body)
+        {
+            if (!model.ConcurrencyCheck)
+            {
+                foreach (string line in body)
+                {
+                    w.Line(line);
+                }
+
+                return;
+            }
+
+            w.Open("if (System.Threading.Interlocked.CompareExchange(ref _quantGenBusy, 1, 0) != 0)");
+            w.Line($"global::QuantGen.Generation.ConcurrentUse.Throw(\"{model.Name}.GpuSession\");");
+            w.Close();
+            w.Open("try");
+            foreach (string line in body)
+            {
+                w.Line(line);
+            }
+
+            w.Close();
+            w.Open("finally");
+            w.Line("System.Threading.Volatile.Write(ref _quantGenBusy, 0);");
+            w.Close();
         }
 
         internal int AddW8(IEnumerable<int> values)
