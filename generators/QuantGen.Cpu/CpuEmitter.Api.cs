@@ -63,13 +63,13 @@ namespace QuantGen.Cpu
             w.Line();
             w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
             w.Open("private void QuantGenEnter()");
-            w.Open("if (System.Threading.Interlocked.CompareExchange(ref _quantGenBusy, 1, 0) != 0)");
+            w.Open("if (global::System.Threading.Interlocked.CompareExchange(ref _quantGenBusy, 1, 0) != 0)");
             w.Line($"global::QuantGen.Generation.ConcurrentUse.Throw({Quote(model.Name)});");
             w.Close();
             w.Close();
             w.Line();
             w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
-            w.Line("private void QuantGenExit() => System.Threading.Volatile.Write(ref _quantGenBusy, 0);");
+            w.Line("private void QuantGenExit() => global::System.Threading.Volatile.Write(ref _quantGenBusy, 0);");
             w.Line();
         }
 

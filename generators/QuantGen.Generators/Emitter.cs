@@ -124,11 +124,12 @@ namespace QuantGen.Generators
             }
 
             missing.AddRange(cpu.Missing);
-            SourceFile? gpuFile = null;
+            SourceFile? gpuFile = null, gpuBoundary = null;
             if (gpu)
             {
                 // GPU backend: only when the compilation references ILGPU (see QuantizedModelGenerator).
                 gpuFile = GpuBackend.Emit(model.Target, plan, hash, missing, GpuRegistry);
+                gpuBoundary = GpuBackend.EmitBoundary(model.Target, plan, hash);
             }
 
             if (missing.Count > 0 || cpu.Plan == null)
@@ -138,9 +139,10 @@ namespace QuantGen.Generators
             }
 
             var files = cpu.Files.Select(f => new GeneratedFile(f.HintName, f.Text)).ToList();
-            if (gpuFile != null)
+            if (gpuFile != null && gpuBoundary != null)
             {
                 files.Add(new GeneratedFile(gpuFile.HintName, gpuFile.Text));
+                files.Add(new GeneratedFile(gpuBoundary.HintName, gpuBoundary.Text));
             }
 
             return new EmitResult(new EquatableArray<GeneratedFile>(files), EquatableArray<DiagnosticInfo>.Empty, cpu.Plan.Library);

@@ -99,7 +99,7 @@ namespace QuantGen.Gpu
             }
 
             w.Line("/// </summary>");
-            w.Open("public sealed class GpuSession : IDisposable, global::QuantGen.IQuantizedModel");
+            w.Open("public sealed partial class GpuSession : IDisposable");
             w.Line($"/// <summary>Elements of one input: {Shape(input.Shape)} {input.Type}.</summary>");
             w.Line($"public const int InputLength = {input.ElementCount};");
             w.Line($"/// <summary>Elements of one output: {Shape(output.Shape)} {output.Type}.</summary>");
@@ -120,8 +120,6 @@ namespace QuantGen.Gpu
 
             w.Line("private Activations act;");
             w.Line("private bool disposed;");
-            w.Line($"private readonly {tin}[] _hostIn = new {tin}[InputLength];");
-            w.Line($"private readonly {tout}[] _hostOut = new {tout}[OutputLength];");
             if (model.ConcurrencyCheck)
             {
                 w.Line("private int _quantGenBusy; // 1 while a call runs: an overlapping call throws instead of sharing the device buffers");
@@ -218,27 +216,6 @@ namespace QuantGen.Gpu
             w.Line("/// <summary>Runs one input; same contract as the batched overload.</summary>");
             w.Line($"public void Infer(ReadOnlySpan<{tin}> input, Span<{tout}> output) => Infer(input, output, 1);");
             w.Line();
-            w.Line($"global::QuantGen.ModelInfo global::QuantGen.IQuantizedModel.Info => {model.Name}.Info;");
-            w.Line();
-            w.Line("int global::QuantGen.IQuantizedModel.InputLength => InputLength;");
-            w.Line();
-            w.Line("int global::QuantGen.IQuantizedModel.OutputLength => OutputLength;");
-            w.Line();
-            w.Line($"/// <summary>Float in, float out on the device: the class's QuantizeInput, one inference, DequantizeOutput; a new array of OutputLength floats.</summary>");
-            w.Open("public float[] Run(ReadOnlySpan<float> input)");
-            w.Line("var output = new float[OutputLength];");
-            w.Line("Run(input, output);");
-            w.Line("return output;");
-            w.Close();
-            w.Line();
-            w.Line("/// <summary>Float in, float out on the device into <paramref name=\"output\"/> (OutputLength floats); same numbers as the CPU class's Run.</summary>");
-            w.Open("public void Run(ReadOnlySpan<float> input, Span<float> output)");
-            w.Line("if (disposed) throw new ObjectDisposedException(nameof(GpuSession), \"the GPU session was disposed\");");
-            w.Line("if (input.Length != InputLength) throw new ArgumentException($\"expected {InputLength} input elements, got {input.Length}\", nameof(input));");
-            w.Line("if (output.Length != OutputLength) throw new ArgumentException($\"expected room for {OutputLength} output elements, got {output.Length}\", nameof(output));");
-            Guarded(w, "QuantizeInput(input, _hostIn);", "CheckInput(_hostIn);", "InferCore(_hostIn, _hostOut, 1);", "DequantizeOutput(_hostOut, output);");
-            w.Close();
-            w.Line();
             w.Line("/// <summary>Releases every device buffer of the session. Idempotent.</summary>");
             w.Open("public void Dispose()");
             w.Open("if (disposed)");
@@ -317,7 +294,9 @@ namespace QuantGen.Gpu
         }
 
         /// <summary>The session's busy flag around <paramref name="body"/> (nothing when the class opted out of the check).</summary>
-        private void Guarded(SourceWriter w, params string[] body)
+        private void Guarded(SourceWriter w, params string[] body) => Guarded(model, w, body);
+
+        internal static void Guarded(CSharpTarget model, SourceWriter w, params string[] body)
         {
             if (!model.ConcurrencyCheck)
             {
@@ -329,7 +308,7 @@ namespace QuantGen.Gpu
                 return;
             }
 
-            w.Open("if (System.Threading.Interlocked.CompareExchange(ref _quantGenBusy, 1, 0) != 0)");
+            w.Open("if (global::System.Threading.Interlocked.CompareExchange(ref _quantGenBusy, 1, 0) != 0)");
             w.Line($"global::QuantGen.Generation.ConcurrentUse.Throw(\"{model.Name}.GpuSession\");");
             w.Close();
             w.Open("try");
@@ -340,7 +319,7 @@ namespace QuantGen.Gpu
 
             w.Close();
             w.Open("finally");
-            w.Line("System.Threading.Volatile.Write(ref _quantGenBusy, 0);");
+            w.Line("global::System.Threading.Volatile.Write(ref _quantGenBusy, 0);");
             w.Close();
         }
 

@@ -116,6 +116,12 @@ namespace QuantGen.Gpu
             return plan == null ? null : new GpuEmitter(target, plan, weightsHash).Emit();
         }
 
+        /// <summary>
+        /// The session's float part (IQuantizedModel: Run through the class's QuantizeInput and DequantizeOutput), a file of
+        /// its own so that the kernels' file stays free of floating point.
+        /// </summary>
+        public static SourceFile EmitBoundary(CSharpTarget target, ModelPlan model, string weightsHash) => GpuEmitter.Boundary(target, model.Graph, weightsHash);
+
         /// <summary>The helpers of the ILGPU kernels (emitted once per compilation that references ILGPU).</summary>
         public static SourceFile Kernels => KernelLibrary.GpuSource();
     }

@@ -281,7 +281,7 @@ namespace QuantGen.Tests.Generators
             Assert.Empty(run.Diagnostics);
             Assert.Empty(run.Output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning));
             string guarded = run.Source("Consumer.Guarded.QuantGen.g.cs"), unguarded = run.Source("Consumer.Unguarded.QuantGen.g.cs");
-            Assert.Contains("Interlocked.CompareExchange(ref _quantGenBusy, 1, 0)", guarded, StringComparison.Ordinal);
+            Assert.Contains("global::System.Threading.Interlocked.CompareExchange(ref _quantGenBusy, 1, 0)", guarded, StringComparison.Ordinal);
             Assert.Contains("QuantGenEnter();", run.Source("Consumer.Guarded.QuantGen.Boundary.g.cs"), StringComparison.Ordinal);
             Assert.DoesNotContain("_quantGenBusy", unguarded, StringComparison.Ordinal);
             Assert.DoesNotContain("QuantGenEnter", run.Source("Consumer.Unguarded.QuantGen.Boundary.g.cs"), StringComparison.Ordinal);
