@@ -286,5 +286,35 @@ namespace QuantGen.Tests.Generators
             Assert.DoesNotContain("_quantGenBusy", unguarded, StringComparison.Ordinal);
             Assert.DoesNotContain("QuantGenEnter", run.Source("Consumer.Unguarded.QuantGen.Boundary.g.cs"), StringComparison.Ordinal);
         }
+
+        /// <summary>After a model error the stub has the whole new surface too: the QG error stays the only error.</summary>
+        [Fact]
+        public void ModelErrorDoesNotCascadeThroughTheNewApi()
+        {
+            const string Source = """
+                using System;
+                using QuantGen;
+
+                [QuantizedModel("models/nope.qmodel.json")]
+                public partial class M { }
+
+                public static class Use
+                {
+                    public static float Go(float[] x)
+                    {
+                        var m = new M();
+                        IQuantizedClassifier c = m;
+                        IQuantizedModel plain = m;
+                        int[] labels = m.Predict(x, 2);
+                        m.Predict(x, labels.AsSpan());
+                        Prediction[] top = m.TopK(x, 3);
+                        return m.Run(x)[0] + c.TopK(x, 1)[0].Confidence + plain.OutputLength + M.ClassCount + top.Length + (M.OutputsAreProbabilities ? 1 : 0);
+                    }
+                }
+                """;
+            GeneratorHarness.Run run = GeneratorHarness.Generate(Source, GeneratorHarness.ModelFiles("digits_mlp"));
+            Assert.Equal("QG2001", Assert.Single(run.Diagnostics).Id);
+            Assert.Empty(run.Output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
+        }
     }
 }
