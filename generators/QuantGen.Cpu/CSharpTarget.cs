@@ -10,12 +10,13 @@ namespace QuantGen.Cpu
     /// </summary>
     public sealed class CSharpTarget : IEquatable<CSharpTarget>
     {
-        public CSharpTarget(string? ns, string name, IEnumerable<string> containingTypes, string modelPath)
+        public CSharpTarget(string? ns, string name, IEnumerable<string> containingTypes, string modelPath, bool concurrencyCheck = true)
         {
             Namespace = ns;
             Name = name;
             ContainingTypes = containingTypes.ToArray();
             ModelPath = modelPath;
+            ConcurrencyCheck = concurrencyCheck;
         }
 
         public string? Namespace { get; }
@@ -28,10 +29,16 @@ namespace QuantGen.Cpu
         /// <summary>The model path as the attribute gives it (printed in headers and ModelInfo).</summary>
         public string ModelPath { get; }
 
+        /// <summary>
+        /// Whether every public entry point guards its instance against a second concurrent call (an interlocked busy flag;
+        /// [QuantizedModel(ConcurrencyCheck = false)] turns it off at compile time).
+        /// </summary>
+        public bool ConcurrencyCheck { get; }
+
         /// <summary>The hint name prefix of the class's generated files: namespace, containing types and name, dot-separated.</summary>
         public string HintBase => (Namespace != null ? Namespace + "." : string.Empty) + string.Concat(ContainingTypes.Select(t => t.Split(' ').Last() + ".")) + Name;
 
-        public bool Equals(CSharpTarget? o) => o != null && Namespace == o.Namespace && Name == o.Name && ModelPath == o.ModelPath && ContainingTypes.SequenceEqual(o.ContainingTypes);
+        public bool Equals(CSharpTarget? o) => o != null && Namespace == o.Namespace && Name == o.Name && ModelPath == o.ModelPath && ConcurrencyCheck == o.ConcurrencyCheck && ContainingTypes.SequenceEqual(o.ContainingTypes);
 
         public override bool Equals(object? obj) => Equals(obj as CSharpTarget);
 

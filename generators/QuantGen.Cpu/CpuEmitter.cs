@@ -72,7 +72,7 @@ namespace QuantGen.Cpu
             }
 
             yield return new SourceFile(hintBase + ".QuantGen.g.cs", SourceWriter.ClassFile(model, $"integer-only inference for model \"{graph.Name}\"", weightsHash, new[] { "System", "System.Runtime.CompilerServices", "System.Runtime.InteropServices", "QuantGen.Generated" }, InferenceMembers(body)));
-            yield return new SourceFile(hintBase + ".QuantGen.Boundary.g.cs", SourceWriter.ClassFile(model, $"integer-only inference for model \"{graph.Name}\"", weightsHash, new[] { "System" }, BoundaryMembers()));
+            yield return new SourceFile(hintBase + ".QuantGen.Boundary.g.cs", SourceWriter.ClassFile(model, $"integer-only inference for model \"{graph.Name}\"", weightsHash, new[] { "System" }, BoundaryMembers(), ApiInterface));
         }
 
         private string InferenceMembers(SourceWriter layers)
@@ -176,14 +176,24 @@ namespace QuantGen.Cpu
             w.Line("/// <summary>");
             w.Line($"/// Runs the integer model on one input ({input.Type} {Shape(input.Shape)}, row-major) and writes the {output.Type} output {Shape(output.Shape)}.");
             w.Line("/// Allocates nothing. An instance owns scratch buffers, so it is not thread-safe: use one instance per thread");
-            w.Line("/// (construction allocates them; the weights are shared, read-only, by all instances).");
+            w.Line("/// (construction allocates them; the weights are shared, read-only, by all instances)." + (model.ConcurrencyCheck ? " A call that overlaps another" : string.Empty));
+            if (model.ConcurrencyCheck)
+            {
+                w.Line("/// call on the same instance throws InvalidOperationException instead of returning wrong numbers.");
+            }
+
             w.Line("/// </summary>");
             w.Line("/// <exception cref=\"ArgumentException\">Wrong lengths, or an input value outside [InputMin, InputMax].</exception>");
+            if (model.ConcurrencyCheck)
+            {
+                w.Line("/// <exception cref=\"InvalidOperationException\">Another thread is running a call on this instance.</exception>");
+            }
+
             w.Open($"public void Infer(ReadOnlySpan<{tin}> input, Span<{tout}> output)");
             w.Line("if (input.Length != InputLength) throw new ArgumentException($\"expected {InputLength} input elements, got {input.Length}\", nameof(input));");
             w.Line("if (output.Length != OutputLength) throw new ArgumentException($\"expected room for {OutputLength} output elements, got {output.Length}\", nameof(output));");
             w.Line("CheckInput(input);");
-            w.Line("Run(input, output);");
+            Guarded(w, () => w.Line("InferCore(input, output);"));
             w.Close();
             w.Line();
             w.Line("/// <summary>Runs <paramref name=\"batchSize\"/> inputs laid out one after the other; same contract as the single-input overload.</summary>");
@@ -191,6 +201,10 @@ namespace QuantGen.Cpu
             w.Line("if (batchSize < 0 || inputs.Length != (long)batchSize * InputLength) throw new ArgumentException($\"expected {batchSize} x {InputLength} input elements, got {inputs.Length}\", nameof(inputs));");
             w.Line("if (outputs.Length != (long)batchSize * OutputLength) throw new ArgumentException($\"expected room for {batchSize} x {OutputLength} output elements, got {outputs.Length}\", nameof(outputs));");
             w.Line("CheckInput(inputs);");
+            Guarded(w, () => w.Line("InferBatchCore(inputs, outputs, batchSize);"));
+            w.Close();
+            w.Line();
+            w.Open($"private void InferBatchCore(ReadOnlySpan<{tin}> inputs, Span<{tout}> outputs, int batchSize)");
             if (rowChain != null)
             {
                 w.Line($"// A chain of Dense layers: up to {batchRows} samples at a time run as the rows of one GEMM per layer.");
@@ -202,7 +216,7 @@ namespace QuantGen.Cpu
             else
             {
                 w.Open("for (int b = 0; b < batchSize; b++)");
-                w.Line("Run(inputs.Slice(b * InputLength, InputLength), outputs.Slice(b * OutputLength, OutputLength));");
+                w.Line("InferCore(inputs.Slice(b * InputLength, InputLength), outputs.Slice(b * OutputLength, OutputLength));");
                 w.Close();
             }
 
@@ -220,12 +234,16 @@ namespace QuantGen.Cpu
             w.Open($"public void InferParallel(ReadOnlyMemory<{tin}> inputs, Memory<{tout}> outputs, int batchSize, int maxDegreeOfParallelism = 0)");
             w.Line("if (batchSize < 0 || inputs.Length != (long)batchSize * InputLength) throw new ArgumentException($\"expected {batchSize} x {InputLength} input elements, got {inputs.Length}\", nameof(inputs));");
             w.Line("if (outputs.Length != (long)batchSize * OutputLength) throw new ArgumentException($\"expected room for {batchSize} x {OutputLength} output elements, got {outputs.Length}\", nameof(outputs));");
+            Guarded(w, () => w.Line("InferParallelCore(inputs, outputs, batchSize, maxDegreeOfParallelism);"));
+            w.Close();
+            w.Line();
+            w.Open($"private void InferParallelCore(ReadOnlyMemory<{tin}> inputs, Memory<{tout}> outputs, int batchSize, int maxDegreeOfParallelism)");
             w.Line("CheckInput(inputs.Span);");
             w.Line("int workers = maxDegreeOfParallelism > 0 ? maxDegreeOfParallelism : Environment.ProcessorCount;");
             w.Line("if (workers > batchSize) workers = batchSize;");
             w.Open("if (workers <= 1)");
             w.Open("for (int b = 0; b < batchSize; b++)");
-            w.Line("Run(inputs.Span.Slice(b * InputLength, InputLength), outputs.Span.Slice(b * OutputLength, OutputLength));");
+            w.Line("InferCore(inputs.Span.Slice(b * InputLength, InputLength), outputs.Span.Slice(b * OutputLength, OutputLength));");
             w.Close();
             w.Line("return;");
             w.Close();
@@ -246,11 +264,12 @@ namespace QuantGen.Cpu
             w.Line("ReadOnlySpan<" + tin + "> src = inputs.Span;");
             w.Line("Span<" + tout + "> dst = outputs.Span;");
             w.Open("for (int b = start; b < end; b++)");
-            w.Line("instances[worker].Run(src.Slice(b * InputLength, InputLength), dst.Slice(b * OutputLength, OutputLength));");
+            w.Line("instances[worker].InferCore(src.Slice(b * InputLength, InputLength), dst.Slice(b * OutputLength, OutputLength));");
             w.Close();
             w.Close(");");
             w.Close();
             w.Line();
+            EmitGuardMembers(w);
             w.Open($"private static void CheckInput(ReadOnlySpan<{tin}> input)");
             if (inRange.Min > input.Type.MinValue || inRange.Max < input.Type.MaxValue)
             {
@@ -270,7 +289,7 @@ namespace QuantGen.Cpu
 
             w.Close();
             w.Line();
-            w.Open($"private void Run(ReadOnlySpan<{tin}> input, Span<{tout}> output)");
+            w.Open($"private void InferCore(ReadOnlySpan<{tin}> input, Span<{tout}> output)");
             foreach (GraphNode node in graph.Nodes)
             {
                 IEnumerable<string> args = node.Inputs.Where(t => t.Kind != TensorKind.Initializer).Select(t => t.Kind == TensorKind.Input ? "input" : Buffer(t))
@@ -320,72 +339,6 @@ namespace QuantGen.Cpu
             foreach (string line in statics.ToString().TrimEnd('\n').Split('\n'))
             {
                 w.Line(line);
-            }
-
-            return w.ToString();
-        }
-
-        private string BoundaryMembers()
-        {
-            TensorInfo input = graph.Input, output = graph.Output;
-            TensorQuant inQ = input.Quant!, outQ = output.Quant!;
-            string tin = CType(input.Type), tout = CType(output.Type);
-            var w = new SourceWriter();
-            w.Line("/// <summary>Static description: shapes, types, scales, layers, MACs, weight bytes and the kernel of each layer.</summary>");
-            w.Line("public static global::QuantGen.ModelInfo Info { get; } = new global::QuantGen.ModelInfo(");
-            w.Line($"    {Quote(graph.Name)}, {Quote(model.ModelPath)}, {Quote(weightsHash)},");
-            w.Line($"    new[] {{ {string.Join(", ", input.Shape)} }}, \"{input.Type}\", {D(inQ.Scale)}, {I(inQ.ZeroPoint)},");
-            w.Line($"    new[] {{ {string.Join(", ", output.Shape.DefaultIfEmpty(1))} }}, \"{output.Type}\", {D(outQ.Scale)}, {I(outQ.ZeroPoint)},");
-            w.Line("    new global::QuantGen.LayerInfo[]");
-            w.Line("    {");
-            foreach (CpuLayerPlan l in plan.Layers)
-            {
-                GraphNode n = l.Node;
-                (long macs, long bytes) = Cost(n);
-                int accBits = l.Layer.Ranges.Find("acc")?.Bits ?? 0;
-                w.Line($"        new global::QuantGen.LayerInfo({Quote(n.Layer.Name)}, \"{n.Layer.Op}\", new[] {{ {string.Join(", ", n.Output.Shape.DefaultIfEmpty(1))} }}, \"{n.Output.Type}\", {I(macs)}, {I(bytes)}, {accBits}, \"{l.Kernel.Kernel}\"),");
-            }
-
-            w.Line("    },");
-            w.Line($"    new string[] {{ {string.Join(", ", graph.Spec.Labels.Select(Quote))} }});");
-            w.Line();
-            w.Line($"private readonly {tin}[] _boundaryIn = new {tin}[InputLength];");
-            w.Line($"private readonly {tout}[] _boundaryOut = new {tout}[OutputLength];");
-            w.Line();
-            w.Line($"/// <summary>Quantizes real inputs: saturate(round(x / {D(inQ.Scale)}) + {I(inQ.ZeroPoint)}), rounding half toward +infinity (the reference rule).</summary>");
-            w.Open($"public static void QuantizeInput(ReadOnlySpan<float> input, Span<{tin}> quantized)");
-            w.Line("if (quantized.Length < input.Length) throw new ArgumentException(\"the destination is shorter than the input\", nameof(quantized));");
-            w.Open("for (int i = 0; i < input.Length; i++)");
-            w.Line($"double v = input[i] / {D(inQ.Scale)};");
-            w.Line("if (double.IsNaN(v)) throw new ArgumentException($\"input[{i}] is NaN\", nameof(input));");
-            w.Line("double f = Math.Floor(v);");
-            w.Line("long r = v >= 4611686018427387904.0 ? 4611686018427387904L : v <= -4611686018427387904.0 ? -4611686018427387904L : (long)f + (v - f >= 0.5 ? 1 : 0);");
-            w.Line($"r += {I(inQ.ZeroPoint)};");
-            w.Line($"quantized[i] = ({tin})(r < {I(input.Type.MinValue)} ? {I(input.Type.MinValue)} : r > {I(input.Type.MaxValue)} ? {I(input.Type.MaxValue)} : r);");
-            w.Close();
-            w.Close();
-            w.Line();
-            w.Line($"/// <summary>Dequantizes outputs: {D(outQ.Scale)} * (q - {I(outQ.ZeroPoint)}).</summary>");
-            w.Open($"public static void DequantizeOutput(ReadOnlySpan<{tout}> output, Span<float> real)");
-            w.Line("if (real.Length < output.Length) throw new ArgumentException(\"the destination is shorter than the output\", nameof(real));");
-            w.Open("for (int i = 0; i < output.Length; i++)");
-            w.Line($"real[i] = (float)({D(outQ.Scale)} * (output[i] - {I(outQ.ZeroPoint)}));");
-            w.Close();
-            w.Close();
-            if (output.Shape.Length == 1 && output.ElementCount > 1)
-            {
-                w.Line();
-                w.Line("/// <summary>Classifies one real input: quantize, integer inference, index of the largest output (ties: lowest index). Allocates nothing; not thread-safe (instance scratch).</summary>");
-                w.Open("public int Predict(ReadOnlySpan<float> input)");
-                w.Line("if (input.Length != InputLength) throw new ArgumentException($\"expected {InputLength} input elements, got {input.Length}\", nameof(input));");
-                w.Line("QuantizeInput(input, _boundaryIn);");
-                w.Line("Infer(_boundaryIn, _boundaryOut);");
-                w.Line("int best = 0;");
-                w.Open("for (int i = 1; i < OutputLength; i++)");
-                w.Line("if (_boundaryOut[i] > _boundaryOut[best]) best = i;");
-                w.Close();
-                w.Line("return best;");
-                w.Close();
             }
 
             return w.ToString();

@@ -118,13 +118,14 @@ namespace QuantGen.Generators
             var placement = new WeightsPlacement(model.Name, graph, weights, hash, embedded);
             CpuOutput cpu = CpuBackend.Emit(model.Target, plan, hash, CpuRegistry, placement.Initializer);
             missing.AddRange(cpu.Missing);
-            SourceFile? gpuFile = null;
+            SourceFile? gpuFile = null, gpuBoundary = null;
             long gpuLiterals = 0;
             if (gpu)
             {
                 // GPU backend: only when the compilation references ILGPU (see QuantizedModelGenerator). Its int8 weights
                 // come from the same placement, so CPU and GPU code read the one embedded resource of the weights file.
                 gpuFile = GpuBackend.Emit(model.Target, plan, hash, missing, GpuRegistry, placement.Initializer, out gpuLiterals);
+                gpuBoundary = GpuBackend.EmitBoundary(model.Target, plan, hash);
             }
 
             long literalBytes = placement.LiteralBytes + (placement.Placed ? gpuLiterals : 0);
@@ -141,9 +142,10 @@ namespace QuantGen.Generators
             }
 
             var files = cpu.Files.Select(f => new GeneratedFile(f.HintName, f.Text)).ToList();
-            if (gpuFile != null)
+            if (gpuFile != null && gpuBoundary != null)
             {
                 files.Add(new GeneratedFile(gpuFile.HintName, gpuFile.Text));
+                files.Add(new GeneratedFile(gpuBoundary.HintName, gpuBoundary.Text));
             }
 
             return new EmitResult(new EquatableArray<GeneratedFile>(files), EquatableArray<DiagnosticInfo>.Empty, cpu.Plan.Library);
@@ -173,8 +175,21 @@ namespace QuantGen.Generators
                 "public static void QuantizeInput(ReadOnlySpan<float> input, Span<sbyte> quantized) => " + Throw + ";",
                 "public static void DequantizeOutput(ReadOnlySpan<sbyte> output, Span<float> real) => " + Throw + ";",
                 "public int Predict(ReadOnlySpan<float> input) => " + Throw + ";",
+                "public void Predict(ReadOnlySpan<float> inputs, Span<int> labels) => " + Throw + ";",
+                "public int[] Predict(ReadOnlySpan<float> inputs, int batchSize) => " + Throw + ";",
+                "public float[] Run(ReadOnlySpan<float> input) => " + Throw + ";",
+                "public void Run(ReadOnlySpan<float> input, Span<float> output) => " + Throw + ";",
+                "public global::QuantGen.Prediction[] TopK(ReadOnlySpan<float> input, int k) => " + Throw + ";",
+                "public int TopK(ReadOnlySpan<float> input, Span<global::QuantGen.Prediction> destination) => " + Throw + ";",
+                "public const int ClassCount = 0;",
+                "public const bool OutputsAreProbabilities = false;",
+                "global::QuantGen.ModelInfo global::QuantGen.IQuantizedModel.Info => Info;",
+                "int global::QuantGen.IQuantizedModel.InputLength => InputLength;",
+                "int global::QuantGen.IQuantizedModel.OutputLength => OutputLength;",
+                "int global::QuantGen.IQuantizedClassifier.ClassCount => ClassCount;",
+                "bool global::QuantGen.IQuantizedClassifier.OutputsAreProbabilities => OutputsAreProbabilities;",
             });
-            string text = SourceWriter.ClassFile(model.Target, "API surface only: the model could not be compiled", string.Empty, new[] { "System" }, members);
+            string text = SourceWriter.ClassFile(model.Target, "API surface only: the model could not be compiled", string.Empty, new[] { "System" }, members, "global::QuantGen.IQuantizedClassifier");
             return new EquatableArray<GeneratedFile>(new[] { new GeneratedFile(model.Target.HintBase + ".QuantGen.Stub.g.cs", text) });
         }
 

@@ -165,8 +165,9 @@ namespace QuantGen.Generators
     /// <summary>What the first pipeline step keeps of an annotated class: names and strings only, no symbols.</summary>
     public sealed class ClassModel : IEquatable<ClassModel>
     {
-        public ClassModel(string? ns, string name, EquatableArray<string> containingTypes, string accessibility, string modelPath, LocationInfo? modelPathLocation, string sourceFile, EquatableArray<OverrideModel> overrides, EquatableArray<DiagnosticInfo> diagnostics, DeclaredModel? declared = null)
+        public ClassModel(string? ns, string name, EquatableArray<string> containingTypes, string accessibility, string modelPath, LocationInfo? modelPathLocation, string sourceFile, EquatableArray<OverrideModel> overrides, EquatableArray<DiagnosticInfo> diagnostics, DeclaredModel? declared = null, bool concurrencyCheck = true)
         {
+            ConcurrencyCheck = concurrencyCheck;
             Declared = declared;
             Namespace = ns;
             Name = name;
@@ -199,17 +200,20 @@ namespace QuantGen.Generators
         /// <summary>Set when the model is declared with attributes alone ([QuantizedModel(Weights = ...)]).</summary>
         public DeclaredModel? Declared { get; }
 
+        /// <summary>[QuantizedModel(ConcurrencyCheck = ...)]: whether the generated entry points guard against concurrent use (default true).</summary>
+        public bool ConcurrencyCheck { get; }
+
         /// <summary>Problems with the class itself (not partial, generic, ...); when any is an error nothing is emitted.</summary>
         public EquatableArray<DiagnosticInfo> Diagnostics { get; }
 
         /// <summary>The Roslyn-free description of the class the backends write into.</summary>
-        public QuantGen.Cpu.CSharpTarget Target => new QuantGen.Cpu.CSharpTarget(Namespace, Name, ContainingTypes, ModelPath);
+        public QuantGen.Cpu.CSharpTarget Target => new QuantGen.Cpu.CSharpTarget(Namespace, Name, ContainingTypes, ModelPath, ConcurrencyCheck);
 
         public string FullName => (Namespace != null ? Namespace + "." : string.Empty) + string.Concat(ContainingTypes.Select(t => t.Split(' ').Last() + ".")) + Name;
 
         public bool Equals(ClassModel? o) =>
             o != null && Namespace == o.Namespace && Name == o.Name && ContainingTypes.Equals(o.ContainingTypes) && Accessibility == o.Accessibility &&
-            ModelPath == o.ModelPath && Equals(ModelPathLocation, o.ModelPathLocation) && SourceFile == o.SourceFile && Overrides.Equals(o.Overrides) && Diagnostics.Equals(o.Diagnostics) && Equals(Declared, o.Declared);
+            ModelPath == o.ModelPath && Equals(ModelPathLocation, o.ModelPathLocation) && SourceFile == o.SourceFile && Overrides.Equals(o.Overrides) && Diagnostics.Equals(o.Diagnostics) && Equals(Declared, o.Declared) && ConcurrencyCheck == o.ConcurrencyCheck;
 
         public override bool Equals(object? obj) => Equals(obj as ClassModel);
 

@@ -116,7 +116,8 @@ namespace QuantGen.Generators
                 syntax.SyntaxTree.FilePath,
                 new EquatableArray<OverrideModel>(overrides),
                 new EquatableArray<DiagnosticInfo>(diagnostics),
-                declared);
+                declared,
+                !(attribute.NamedArguments.FirstOrDefault(kv => kv.Key == "ConcurrencyCheck").Value.Value is bool check) || check);
         }
 
         private static OverrideModel? ParseOverride(AttributeData a, List<DiagnosticInfo> diagnostics, CancellationToken ct)

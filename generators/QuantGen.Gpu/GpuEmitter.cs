@@ -107,9 +107,14 @@ namespace QuantGen.Gpu
             w.Line($"/// The model on an ILGPU accelerator (CUDA, OpenCL or the CPU accelerator; one code path): {graph.Nodes.Count} layers as");
             w.Line("/// integer-only kernels, bit-exact with the reference interpreter. The constructor uploads the weights once and");
             w.Line("/// compiles the kernels; activation buffers are kept between calls and grow when a larger batch arrives;");
-            w.Line("/// <see cref=\"Dispose\"/> releases every device buffer (the accelerator stays the caller's). Not thread-safe.");
+            w.Line("/// <see cref=\"Dispose\"/> releases every device buffer (the accelerator stays the caller's). Not thread-safe" + (model.ConcurrencyCheck ? ": an" : "."));
+            if (model.ConcurrencyCheck)
+            {
+                w.Line("/// overlapping call on the same session throws InvalidOperationException.");
+            }
+
             w.Line("/// </summary>");
-            w.Open("public sealed class GpuSession : IDisposable");
+            w.Open("public sealed partial class GpuSession : IDisposable");
             w.Line($"/// <summary>Elements of one input: {Shape(input.Shape)} {input.Type}.</summary>");
             w.Line($"public const int InputLength = {input.ElementCount};");
             w.Line($"/// <summary>Elements of one output: {Shape(output.Shape)} {output.Type}.</summary>");
@@ -130,6 +135,10 @@ namespace QuantGen.Gpu
 
             w.Line("private Activations act;");
             w.Line("private bool disposed;");
+            if (model.ConcurrencyCheck)
+            {
+                w.Line("private int _quantGenBusy; // 1 while a call runs: an overlapping call throws instead of sharing the device buffers");
+            }
             w.Line();
             w.Line("/// <summary>Uploads the weights to <paramref name=\"accelerator\"/>, compiles the kernels and allocates buffers for <paramref name=\"initialBatchSize\"/> inputs.</summary>");
             w.Line("/// <exception cref=\"ArgumentNullException\"><paramref name=\"accelerator\"/> is null.</exception>");
@@ -195,6 +204,10 @@ namespace QuantGen.Gpu
             w.Line("if (inputs.Length != (long)batchSize * InputLength) throw new ArgumentException($\"expected {batchSize} x {InputLength} input elements, got {inputs.Length}\", nameof(inputs));");
             w.Line("if (outputs.Length != (long)batchSize * OutputLength) throw new ArgumentException($\"expected room for {batchSize} x {OutputLength} output elements, got {outputs.Length}\", nameof(outputs));");
             w.Line("CheckInput(inputs);");
+            Guarded(w, "InferCore(inputs, outputs, batchSize);");
+            w.Close();
+            w.Line();
+            w.Open($"private void InferCore(ReadOnlySpan<{tin}> inputs, Span<{tout}> outputs, int batchSize)");
             w.Open("if (batchSize == 0)");
             w.Line("return;");
             w.Close();
@@ -297,6 +310,36 @@ namespace QuantGen.Gpu
             w.Line($"private const string s_c64 = \"{Convert.ToBase64String(c64Bytes)}\";");
             w.Close();
             return w.ToString();
+        }
+
+        /// <summary>The session's busy flag around <paramref name="body"/> (nothing when the class opted out of the check).</summary>
+        private void Guarded(SourceWriter w, params string[] body) => Guarded(model, w, body);
+
+        internal static void Guarded(CSharpTarget model, SourceWriter w, params string[] body)
+        {
+            if (!model.ConcurrencyCheck)
+            {
+                foreach (string line in body)
+                {
+                    w.Line(line);
+                }
+
+                return;
+            }
+
+            w.Open("if (global::System.Threading.Interlocked.CompareExchange(ref _quantGenBusy, 1, 0) != 0)");
+            w.Line($"global::QuantGen.Generation.ConcurrentUse.Throw(\"{model.Name}.GpuSession\");");
+            w.Close();
+            w.Open("try");
+            foreach (string line in body)
+            {
+                w.Line(line);
+            }
+
+            w.Close();
+            w.Open("finally");
+            w.Line("global::System.Threading.Volatile.Write(ref _quantGenBusy, 0);");
+            w.Close();
         }
 
         internal int AddW8(IEnumerable<int> values)

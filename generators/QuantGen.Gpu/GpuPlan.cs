@@ -130,6 +130,12 @@ namespace QuantGen.Gpu
             return file;
         }
 
+        /// <summary>
+        /// The session's float part (IQuantizedModel: Run through the class's QuantizeInput and DequantizeOutput), a file of
+        /// its own so that the kernels' file stays free of floating point.
+        /// </summary>
+        public static SourceFile EmitBoundary(CSharpTarget target, ModelPlan model, string weightsHash) => GpuEmitter.Boundary(target, model.Graph, weightsHash);
+
         /// <summary>The helpers of the ILGPU kernels (emitted once per compilation that references ILGPU).</summary>
         public static SourceFile Kernels => KernelLibrary.GpuSource();
     }

@@ -37,4 +37,22 @@ namespace QuantGen.Benchmarks
     public partial class MobileNetV1
     {
     }
+
+    /// <summary>The hls4ml jet tagger (16-64-32-32-5, Softmax), imported from samples/zoo/models/jet_tagger_ortqdq.onnx.</summary>
+    [QuantizedModel("zoo/jet_tagger.qmodel.json")]
+    public partial class JetTagger
+    {
+    }
+
+    /// <summary>The same jet tagger without the concurrent-use guard (ConcurrencyGuardBenchmarks: the guard's cost).</summary>
+    [QuantizedModel("zoo/jet_tagger.qmodel.json", ConcurrencyCheck = false)]
+    public partial class JetTaggerUnchecked
+    {
+    }
+
+    /// <summary>The digits MLP without the concurrent-use guard.</summary>
+    [QuantizedModel("models/digits_mlp.qmodel.json", ConcurrencyCheck = false)]
+    public partial class DigitsMlpUnchecked
+    {
+    }
 }

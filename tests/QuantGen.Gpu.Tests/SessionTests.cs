@@ -50,6 +50,32 @@ namespace QuantGen.Tests.Gpu
             RunAndCheck(session, c, 50, 1);
         }
 
+        /// <summary>The session is an IQuantizedModel too: its float Run gives the CPU class's numbers, bit for bit.</summary>
+        [Fact]
+        public void SessionImplementsTheFloatInterfaceLikeTheCpuClass()
+        {
+            using var session = new DigitsCnn.GpuSession(fixture.Accelerator);
+            IQuantizedModel gpu = session;
+            IQuantizedModel cpu = new DigitsCnn();
+            Assert.Same(DigitsCnn.Info, gpu.Info);
+            Assert.Equal((64, 10), (gpu.InputLength, gpu.OutputLength));
+            Assert.Equal(DigitsCnn.Info.Inputs, gpu.Inputs);
+            var rng = new Random(5);
+            var into = new float[10];
+            for (int i = 0; i < 20; i++)
+            {
+                float[] x = Enumerable.Range(0, 64).Select(_ => (float)(rng.NextDouble() * 16)).ToArray();
+                float[] expected = cpu.Run(x);
+                Assert.Equal(expected, gpu.Run(x));
+                session.Run(x, into);
+                Assert.Equal(expected, into);
+            }
+
+            Assert.Throws<ArgumentException>(() => gpu.Run(new float[3]));
+            session.Dispose();
+            Assert.Throws<ObjectDisposedException>(() => gpu.Run(new float[64]));
+        }
+
         [Fact]
         public void InitialBatchSizeSetsTheCapacity()
         {

@@ -5,19 +5,33 @@ namespace QuantGen
     /// <summary>Static description of a generated model (emitted as <c>Info</c> on every [QuantizedModel] class).</summary>
     public sealed class ModelInfo
     {
+        /// <summary>A single-input, single-output model (tensors named "input" and "output").</summary>
         public ModelInfo(string name, string modelFile, string weightsSha256, int[] inputShape, string inputType, double inputScale, long inputZeroPoint, int[] outputShape, string outputType, double outputScale, long outputZeroPoint, IReadOnlyList<LayerInfo> layers, IReadOnlyList<string> labels)
+            : this(name, modelFile, weightsSha256, new[] { new ModelTensorInfo("input", inputShape, inputType, inputScale, inputZeroPoint) }, new[] { new ModelTensorInfo("output", outputShape, outputType, outputScale, outputZeroPoint) }, layers, labels)
         {
+        }
+
+        /// <summary>A model with named inputs and outputs (at least one of each), in the order a sample lays them out.</summary>
+        public ModelInfo(string name, string modelFile, string weightsSha256, IReadOnlyList<ModelTensorInfo> inputs, IReadOnlyList<ModelTensorInfo> outputs, IReadOnlyList<LayerInfo> layers, IReadOnlyList<string> labels)
+        {
+            if (inputs == null || inputs.Count == 0 || outputs == null || outputs.Count == 0)
+            {
+                throw new System.ArgumentException("a model has at least one input and one output", inputs == null || inputs.Count == 0 ? nameof(inputs) : nameof(outputs));
+            }
+
             Name = name;
             ModelFile = modelFile;
             WeightsSha256 = weightsSha256;
-            InputShape = inputShape;
-            InputType = inputType;
-            InputScale = inputScale;
-            InputZeroPoint = inputZeroPoint;
-            OutputShape = outputShape;
-            OutputType = outputType;
-            OutputScale = outputScale;
-            OutputZeroPoint = outputZeroPoint;
+            Inputs = inputs;
+            Outputs = outputs;
+            InputShape = inputs[0].Shape;
+            InputType = inputs[0].ElementType;
+            InputScale = inputs[0].Scale;
+            InputZeroPoint = inputs[0].ZeroPoint;
+            OutputShape = outputs[0].Shape;
+            OutputType = outputs[0].ElementType;
+            OutputScale = outputs[0].Scale;
+            OutputZeroPoint = outputs[0].ZeroPoint;
             Layers = layers;
             Labels = labels;
             long macs = 0, bytes = 0;
@@ -38,6 +52,13 @@ namespace QuantGen
 
         public string WeightsSha256 { get; }
 
+        /// <summary>The inputs, in the order a sample lays them out (one today).</summary>
+        public IReadOnlyList<ModelTensorInfo> Inputs { get; }
+
+        /// <summary>The outputs, in the order the float API writes them.</summary>
+        public IReadOnlyList<ModelTensorInfo> Outputs { get; }
+
+        /// <summary>The first input's shape (see <see cref="Inputs"/>); likewise the other Input* and Output* properties.</summary>
         public int[] InputShape { get; }
 
         public string InputType { get; }

@@ -6,7 +6,9 @@ namespace QuantGen
     /// Marks a partial class as a quantized model: at compile time the QuantGen source generator reads the model
     /// file (spec JSON plus the safetensors weights it names; both must be AdditionalFiles) and adds integer-only
     /// inference members to the class: <c>Infer</c>, a batched <c>Infer</c>, <c>QuantizeInput</c>,
-    /// <c>DequantizeOutput</c>, <c>Predict</c> for classifiers, and <c>Info</c>.
+    /// <c>DequantizeOutput</c>, the float-in float-out <c>Run</c>, <c>Predict</c> (single and batched) and <c>TopK</c> for
+    /// classifiers, and <c>Info</c>; the class implements <see cref="IQuantizedModel"/> (<see cref="IQuantizedClassifier"/>
+    /// for classifiers).
     /// </summary>
     [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
     public sealed class QuantizedModelAttribute : Attribute
@@ -30,6 +32,13 @@ namespace QuantGen
 
         /// <summary>Attribute-declared models only: the safetensors file holding the integer weights and int32 biases.</summary>
         public string? Weights { get; set; }
+
+        /// <summary>
+        /// Whether every public entry point (Infer, InferParallel, Run, Predict, TopK) detects a second call on the same
+        /// instance while one runs and throws <see cref="InvalidOperationException"/> (default true). The check is one
+        /// interlocked compare-exchange per call; false removes it at compile time (docs/generator.md, "Threads").
+        /// </summary>
+        public bool ConcurrencyCheck { get; set; } = true;
     }
 
     /// <summary>The input of an attribute-declared model: name, shape and quantization (real = Scale * (q - ZeroPoint)).</summary>
