@@ -29,7 +29,8 @@ namespace QuantGen.Tests.Packaging
             this.log = log;
         }
 
-        private string NewFolder(string name)
+        /// <summary>A folder with a NuGet.config of only the packed feed and, when given, a folder of third-party packages.</summary>
+        private string NewFolder(string name, string? dependencies = null)
         {
             string dir = Path.Combine(feed.Root, name);
             Directory.CreateDirectory(dir);
@@ -39,9 +40,31 @@ namespace QuantGen.Tests.Packaging
                   <packageSources>
                     <clear />
                     <add key="local" value="{feed.Feed}" />
+                    {(dependencies != null ? $"<add key=\"dependencies\" value=\"{dependencies}\" />" : string.Empty)}
                   </packageSources>
                 </configuration>
                 """);
+            return dir;
+        }
+
+        /// <summary>
+        /// The third-party packages a QuantGen package depends on, copied from the machine's NuGet cache (the repository
+        /// restored them) into a folder feed, so the fresh app restores offline and QuantGen.* can only come from the feed.
+        /// </summary>
+        private string DependencyFeed(params string[] ids)
+        {
+            string cache = Environment.GetEnvironmentVariable("NUGET_PACKAGES") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+            string props = File.ReadAllText(Path.Combine(Baseline.SourceRoot(), "Directory.Packages.props"));
+            string dir = Path.Combine(feed.Root, "dependencies");
+            Directory.CreateDirectory(dir);
+            foreach (string id in ids)
+            {
+                string version = System.Text.RegularExpressions.Regex.Match(props, "<PackageVersion Include=\"" + id.Replace(".", "\\.", StringComparison.Ordinal) + "\" Version=\"([^\"]+)\"").Groups[1].Value;
+                Assert.False(string.IsNullOrEmpty(version), id + " has no version in Directory.Packages.props");
+                string lower = id.ToLowerInvariant();
+                File.Copy(Path.Combine(cache, lower, version, $"{lower}.{version}.nupkg"), Path.Combine(dir, $"{lower}.{version}.nupkg"), overwrite: true);
+            }
+
             return dir;
         }
 
@@ -56,7 +79,7 @@ namespace QuantGen.Tests.Packaging
         public void AFreshAppImportsOnnxModelsThroughTheDocumentedApi()
         {
             string repo = Baseline.SourceRoot();
-            string app = NewFolder("onnx-app");
+            string app = NewFolder("onnx-app", DependencyFeed("Google.Protobuf"));
             foreach (string model in new[] { "mlp_qdq.onnx", "mlp_float.onnx" })
             {
                 File.Copy(Path.Combine(repo, "tests", "QuantGen.Onnx.Tests", "Models", model), Path.Combine(app, model));
