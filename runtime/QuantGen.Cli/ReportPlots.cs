@@ -46,7 +46,7 @@ namespace QuantGen.Cli
 
             if (double.IsNegativeInfinity(s.Decibels) || double.IsNaN(s.Decibels))
             {
-                return new ChartBar(s.Layer, 0, "\u2212\u221e dB (zero float signal)");
+                return new ChartBar(s.Layer, 0, "\u2212\u221e dB", Note: "the float output is zero: no signal to compare");
             }
 
             return new ChartBar(s.Layer, s.Decibels, s.Decibels.ToString("0.0", CultureInfo.InvariantCulture) + " dB");

@@ -8,8 +8,8 @@ using System.Xml.Linq;
 
 namespace QuantGen.Cli
 {
-    /// <summary>One bar: a label, a finite value or none (then <see cref="Unbounded"/> says why), an optional marker.</summary>
-    internal sealed record ChartBar(string Label, double Value, string ValueText, string? Unbounded = null, double? Marker = null);
+    /// <summary>One bar: a label, a finite value or none (then <see cref="Unbounded"/> says why), an optional marker and note.</summary>
+    internal sealed record ChartBar(string Label, double Value, string ValueText, string? Unbounded = null, double? Marker = null, string? Note = null);
 
     /// <summary>A panel: its own title, its own value axis (label and ticks) and its bars.</summary>
     internal sealed record ChartPanel(string Title, string AxisLabel, IReadOnlyList<ChartBar> Bars, string? MarkerLabel = null);
@@ -140,6 +140,10 @@ namespace QuantGen.Cli
                     double x1 = Scale(bar.Value);
                     row.Add(Rect(Math.Min(x0, x1), barTop, Math.Max(1, Math.Abs(x1 - x0)), BarHeight, "#4a7fb5", null));
                     row.Add(Text(plotRight + 6, rowMid + 4, bar.ValueText, 12, "start", cls: "value"));
+                    if (bar.Note != null)
+                    {
+                        row.Add(Text(Math.Max(x0, x1) + 6, rowMid + 4, bar.Note, 11, "start", fill: "#555555", cls: "note"));
+                    }
                 }
 
                 if (bar.Marker.HasValue)

@@ -45,11 +45,12 @@ namespace QuantGen.Tests.Cli
             // every layer, in report order, including the infinite and the negative ones; the XML-special name survives
             XElement[] bars = Bars(d).ToArray();
             Assert.Equal(new[] { "fc1", "flatten", "residual <a&b>", "collapsed", "zero_signal" }, bars.Select(b => (string)b.Attribute("data-label")!));
-            Assert.Equal(new[] { "31.3 dB", "\u221e dB", "12.5 dB", "-3.0 dB", "\u2212\u221e dB (zero float signal)" }, bars.Select(b => Texts(b, "value").Single()));
+            Assert.Equal(new[] { "31.3 dB", "\u221e dB", "12.5 dB", "-3.0 dB", "\u2212\u221e dB" }, bars.Select(b => Texts(b, "value").Single()));
             XElement infinite = bars[1];
             Assert.Equal("bar unbounded", (string)infinite.Attribute("class")!);
             Assert.Contains(infinite.Descendants(Svg + "text"), t => t.Value == "infinite: no quantization error");
             Assert.Equal("url(#unbounded)", (string)infinite.Element(Svg + "rect")!.Attribute("fill")!);
+            Assert.Equal(new[] { "the float output is zero: no signal to compare" }, Texts(bars[4], "note"));
 
             // one axis with its label and ticks spanning the negative value: -5 ... 35 in steps of 5
             XElement panel = Panels(d).Single();
