@@ -89,7 +89,7 @@ namespace QuantGen.Hls
 
             string root = Path.GetFullPath(directory);
             var present = Directory.GetFiles(root, "*", SearchOption.AllDirectories)
-                .Select(f => Path.GetRelativePath(root, f).Replace(Path.DirectorySeparatorChar, '/'))
+                .Select(f => f.Substring(root.Length).TrimStart(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar).Replace(Path.DirectorySeparatorChar, '/')) // under root (GetFiles); no Path.GetRelativePath on net472
                 .ToList();
             if (present.Count != project.Files.Count || present.Any(p => !project.Files.ContainsKey(p)))
             {

@@ -53,6 +53,10 @@ namespace QuantGen.Cli
                 throw new CliException(CliErrors.InvalidArgument, $"--seconds {seconds.ToString("R", CultureInfo.InvariantCulture)} is not valid; give a measuring time in (0, {MaxSeconds.ToString(CultureInfo.InvariantCulture)}] seconds");
             }
 
+            // Progress goes to stderr at once and before each slow step (loading Roslyn and compiling take seconds on a cold
+            // start), so the user sees what the tool is doing; the results go to stdout.
+            ctx.Error.WriteLine($"bench: loading {file.Name}");
+            ctx.Error.Flush();
             ModelGraph g = CommandContext.LoadModel(file, allowExternal);
             if (!g.IsQuantized)
             {
@@ -65,6 +69,7 @@ namespace QuantGen.Cli
                 ? QuantizeCommand.Samples(csv, split, 0, g).Select(reference.Quantize).ToList()
                 : RandomInputs(g, 256);
             string tin = TypeOf(g.Input), tout = TypeOf(g.Output);
+            Step(ctx, $"compiling the generated C# of {g.Name} in memory (the C# compiler's first run takes a few seconds)");
             Assembly assembly = Compile(g, file, tin, tout, out AssemblyLoadContext context);
             try
             {
@@ -78,6 +83,7 @@ namespace QuantGen.Cli
                     }
                 }
 
+                Step(ctx, $"checking the generated code against the reference interpreter on {inputs.Count} inputs");
                 var outputs = (Array)runner.GetMethod("RunAll")!.Invoke(null, new object[] { flat, inputs.Count })!;
                 int exact = 0;
                 for (int s = 0; s < inputs.Count; s++)
@@ -86,6 +92,7 @@ namespace QuantGen.Cli
                     exact += expected.Select((v, i) => Convert.ToInt32(outputs.GetValue((s * expected.Length) + i), CultureInfo.InvariantCulture) == v).All(b => b) ? 1 : 0;
                 }
 
+                Step(ctx, $"measuring the generated code ({seconds.ToString("0.###", CultureInfo.InvariantCulture)} s) and the reference interpreter ({Math.Min(seconds, 1.0).ToString("0.###", CultureInfo.InvariantCulture)} s)");
                 double generatedUs = (double)runner.GetMethod("Measure")!.Invoke(null, new object[] { flat, inputs.Count, seconds })!;
                 double referenceUs = MeasureReference(reference, inputs, Math.Min(seconds, 1.0));
                 long macs = g.Nodes.Sum(n => n.Macs);
@@ -105,6 +112,12 @@ namespace QuantGen.Cli
             {
                 context.Unload();
             }
+        }
+
+        private static void Step(CommandContext ctx, string what)
+        {
+            ctx.Error.WriteLine("bench: " + what);
+            ctx.Error.Flush();
         }
 
         private static double MeasureReference(ReferenceInterpreter reference, List<int[]> inputs, double seconds)

@@ -71,8 +71,44 @@ namespace QuantGen.Cli
         };
 
         /// <summary>Loads a model (or throws the located diagnostics); the weights path follows the loader's rules.</summary>
-        public static Graph.ModelGraph LoadModel(FileInfo file, bool allowExternalWeights) =>
-            ModelLoader.Load(file.FullName, new ModelLoadOptions { AllowWeightsOutsideSpecFolder = allowExternalWeights }).GetGraphOrThrow();
+        public static Graph.ModelGraph LoadModel(FileInfo file, bool allowExternalWeights)
+        {
+            if (IsOnnx(file))
+            {
+                // x.onnx -> x.qmodel.json; an ONNX file under a spec's name must not be overwritten by its own import
+                string stem = file.Extension.Equals(".onnx", StringComparison.OrdinalIgnoreCase)
+                    ? Path.GetFileNameWithoutExtension(file.Name)
+                    : file.Name.Replace(".qmodel.json", string.Empty, StringComparison.OrdinalIgnoreCase).Replace(".json", string.Empty, StringComparison.OrdinalIgnoreCase) + ".imported";
+                throw new CliException(
+                    CliErrors.OnnxModelGiven,
+                    $"is an ONNX model, not a QuantGen model spec (.qmodel.json); import it first: quantgen import {file.Name} -o {stem}.qmodel.json (a float model also needs -c <calibration data>), then run this command on {stem}.qmodel.json",
+                    Display(file.FullName));
+            }
+
+            return ModelLoader.Load(file.FullName, new ModelLoadOptions { AllowWeightsOutsideSpecFolder = allowExternalWeights }).GetGraphOrThrow();
+        }
+
+        /// <summary>
+        /// An ONNX file given where a spec is expected: by its extension, or by its first byte (an ONNX ModelProto starts
+        /// with field 1, ir_version, as a varint: 0x08; a JSON spec starts with '{' or white space).
+        /// </summary>
+        internal static bool IsOnnx(FileInfo file)
+        {
+            if (file.Extension.Equals(".onnx", StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+
+            try
+            {
+                using FileStream s = file.OpenRead();
+                return s.ReadByte() == 0x08;
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                return false; // the loader reports an unreadable file with its own id
+            }
+        }
 
         /// <summary>Runs a write; a file-system failure becomes QG5003 naming <paramref name="target"/>.</summary>
         public static void Writing(string target, Action write)

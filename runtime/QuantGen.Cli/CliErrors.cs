@@ -23,6 +23,9 @@ namespace QuantGen.Cli
         /// <summary>A file named on the command line cannot be read (missing, a folder, a device).</summary>
         public const string InputUnreadable = "QG5006";
 
+        /// <summary>An ONNX model was given where a QuantGen spec (.qmodel.json) is expected: the message says to run quantgen import.</summary>
+        public const string OnnxModelGiven = "QG5007";
+
         /// <summary>Anything unexpected, reported with its type instead of a stack trace: a QuantGen bug, please report it.</summary>
         public const string InternalError = "QG5099";
     }

@@ -20,7 +20,7 @@ namespace QuantGen.Cli
             var data = new Option<FileInfo>("--data", "-d") { Description = "Evaluation data: CSV with header split,label,f0,f1,...", Required = true };
             var split = new Option<string>("--split") { Description = "Which split of the CSV to evaluate.", DefaultValueFactory = _ => "test" };
             var limit = new Option<int>("--limit") { Description = "Evaluate at most this many samples (0 = all).", DefaultValueFactory = _ => 0 };
-            var report = new Option<DirectoryInfo?>("--report", "-r") { Description = "Write fidelity.json, fidelity.md, sqnr.png and operators.png into this folder." };
+            var report = new Option<DirectoryInfo?>("--report", "-r") { Description = "Write fidelity.json, fidelity.md, sqnr.svg and operators.svg (SVG plots) into this folder." };
             var maxDrop = new Option<double?>("--max-accuracy-drop") { Description = "Fail (exit 1) when float accuracy minus integer accuracy exceeds this (e.g. 0.01)." };
             var allowExternal = CommandContext.AllowExternalWeightsOption();
             var command = new Command("verify", "Run the integer reference interpreter and the float model on the same data and report accuracy, top-1 agreement and flips, KL divergence, per-layer SQNR and the error of every non-linear operator.")
@@ -76,15 +76,15 @@ namespace QuantGen.Cli
                         Directory.CreateDirectory(dir.FullName);
                         string dataName = csv.Name + ":" + p.GetValue(split);
                         File.WriteAllText(Path.Combine(dir.FullName, "fidelity.json"), FidelityReportWriter.ToJson(r, qFile.Name, fFile.Name, dataName));
-                        File.WriteAllText(Path.Combine(dir.FullName, "fidelity.md"), FidelityReportWriter.ToMarkdown(r, qFile.Name, fFile.Name, dataName) + "\n![per-layer SQNR](sqnr.png)\n" + (r.OperatorErrors.Count > 0 ? "\n![non-linear operators](operators.png)\n" : string.Empty));
-                        ReportPlots.Sqnr(r, q.Name, Path.Combine(dir.FullName, "sqnr.png"));
+                        File.WriteAllText(Path.Combine(dir.FullName, "fidelity.md"), FidelityReportWriter.ToMarkdown(r, qFile.Name, fFile.Name, dataName) + "\n![per-layer SQNR](sqnr.svg)\n" + (r.OperatorErrors.Count > 0 ? "\n![non-linear operators](operators.svg)\n" : string.Empty));
+                        ReportPlots.Write(Path.Combine(dir.FullName, "sqnr.svg"), ReportPlots.SqnrSvg(r, q.Name));
                         if (r.OperatorErrors.Count > 0)
                         {
-                            ReportPlots.Operators(r, q.Name, Path.Combine(dir.FullName, "operators.png"));
+                            ReportPlots.Write(Path.Combine(dir.FullName, "operators.svg"), ReportPlots.OperatorsSvg(r, q.Name));
                         }
                     });
 
-                    ctx.Output.WriteLine($"report: {CommandContext.Display(Path.Combine(dir.FullName, "fidelity.md"))} (+ fidelity.json, sqnr.png{(r.OperatorErrors.Count > 0 ? ", operators.png" : string.Empty)})");
+                    ctx.Output.WriteLine($"report: {CommandContext.Display(Path.Combine(dir.FullName, "fidelity.md"))} (+ fidelity.json, {string.Join(", ", ReportPlots.FileNames(r))})");
                 }
 
                 double? threshold = p.GetValue(maxDrop);

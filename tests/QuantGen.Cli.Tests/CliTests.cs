@@ -2,6 +2,7 @@ using System;
 using System.IO;
 using System.Linq;
 using System.Text.Json;
+using System.Xml.Linq;
 using QuantGen.Cli;
 using QuantGen.Data;
 using QuantGen.Model;
@@ -142,11 +143,17 @@ namespace QuantGen.Tests.Cli
             Assert.InRange(doc.RootElement.GetProperty("top1Agreement").GetDouble(), 0.9, 1.0);
             Assert.Equal(3, doc.RootElement.GetProperty("operatorErrors").EnumerateArray().Count(e => e.GetProperty("op").GetString() == "LayerNorm"));
             Assert.Contains("## Per-layer SQNR", File.ReadAllText(Path.Combine(report, "fidelity.md")), StringComparison.Ordinal);
-            foreach (string png in new[] { "sqnr.png", "operators.png" })
-            {
-                byte[] bytes = File.ReadAllBytes(Path.Combine(report, png));
-                Assert.True(bytes.Length > 1000 && bytes[1] == (byte)'P' && bytes[2] == (byte)'N' && bytes[3] == (byte)'G', png + " is not a PNG");
-            }
+            Assert.Contains("![per-layer SQNR](sqnr.svg)", File.ReadAllText(Path.Combine(report, "fidelity.md")), StringComparison.Ordinal);
+            Assert.Contains("(+ fidelity.json, sqnr.svg, operators.svg)", output, StringComparison.Ordinal);
+            Assert.Empty(Directory.GetFiles(report, "*.png"));
+
+            // every layer of the report is a bar of sqnr.svg; each operator kind (Softmax, LayerNorm, Gelu) has its own panel
+            XDocument sqnr = XDocument.Load(Path.Combine(report, "sqnr.svg"));
+            string[] layers = doc.RootElement.GetProperty("layerSqnrDb").EnumerateArray().Select(e => e.GetProperty("layer").GetString()!).ToArray();
+            Assert.NotEmpty(layers);
+            Assert.Equal(layers, ReportPlotsTests.Bars(sqnr).Select(b => (string)b.Attribute("data-label")!));
+            XDocument operators = XDocument.Load(Path.Combine(report, "operators.svg"));
+            Assert.Equal(new[] { "Gelu", "LayerNorm", "Softmax" }, ReportPlotsTests.Panels(operators).Select(p => ((string)p.Attribute("data-title")!).Split(' ')[0]));
         }
 
         [Fact]

@@ -13,14 +13,17 @@ namespace QuantGen.Tests.Packaging
     /// repository references QuantGen.Runtime by PackageReference (no project references, its own NuGet.config and
     /// package cache), declares a [QuantizedModel] class, builds, and runs.
     /// </summary>
+    [Collection(PackedFeedCollection.Name)]
     public sealed class PackedConsumerTests : IDisposable
     {
         private readonly ITestOutputHelper log;
+        private readonly PackedFeed packed;
         private readonly string root = Path.Combine(Path.GetTempPath(), "quantgen-pack-" + Guid.NewGuid().ToString("N"));
 
-        public PackedConsumerTests(ITestOutputHelper log)
+        public PackedConsumerTests(ITestOutputHelper log, PackedFeed packed)
         {
             this.log = log;
+            this.packed = packed;
             Directory.CreateDirectory(root);
         }
 
@@ -72,11 +75,7 @@ namespace QuantGen.Tests.Packaging
         public void ConsumerBuildsAndRunsAgainstThePackedRuntime()
         {
             string repo = Baseline.SourceRoot();
-            string feed = Path.Combine(root, "feed");
-            foreach (string project in new[] { "generators/QuantGen.Compiler/QuantGen.Compiler.csproj", "runtime/QuantGen.Runtime/QuantGen.Runtime.csproj", "tasks/QuantGen.Tasks/QuantGen.Tasks.csproj" })
-            {
-                Dotnet($"pack \"{Path.Combine(repo, project)}\" -c Release -o \"{feed}\"", repo, freshPackages: false);
-            }
+            string feed = packed.Feed; // packed once per run, shared with the other packaging tests
 
             Assert.True(File.Exists(Path.Combine(feed, "QuantGen.Runtime.0.1.0.nupkg")));
             Assert.True(File.Exists(Path.Combine(feed, "QuantGen.Compiler.0.1.0.nupkg")));
