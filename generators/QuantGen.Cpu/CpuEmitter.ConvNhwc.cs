@@ -84,19 +84,30 @@ namespace QuantGen.Cpu
             // VNNI reads whole quads of taps: rows kStride = 4 * ceil(K / 4) bytes apart (the pad bytes meet zero weights).
             bool direct = oneByOne && k % 4 == 0;
             w.Open("if (QuantGenKernels.UseVnni)");
-            if (!direct)
+            if (!direct && n <= 16)
             {
-                w.Line(Conv("Im2ColNhwc", image, I(imagePw), I(c), I(kh), I(kw), I(sh), I(sw), I(oh), I(ow), "_convCol", I(kStride)) + ";");
+                // Few channels: im2col stores u = x + 128 and the narrow tiles (6 or 12 rows) broadcast plain loads.
+                w.Line(Conv("Im2ColNhwc", image, I(imagePw), I(c), I(kh), I(kw), I(sh), I(sw), I(oh), I(ow), "_convCol", I(kStride), "true") + ";");
+                w.Line(Conv("ConvGemmNarrow", new[] { "ref _convCol[0]", I(positions), I(kStride), $"ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {g.Offset}))",
+                    I(g.KQuads), I(g.Np8), I(n), $"ref MemoryMarshal.GetReference({id}_BiasU32)" }.Concat(requant).ToArray()) + ";");
+            }
+            else
+            {
+                if (!direct)
+                {
+                    w.Line(Conv("Im2ColNhwc", image, I(imagePw), I(c), I(kh), I(kw), I(sh), I(sw), I(oh), I(ow), "_convCol", I(kStride), "false") + ";");
+                }
+
+                w.Line(K("GemmVnni", new[] { direct ? "ref MemoryMarshal.GetReference(xb)" : "ref _convCol[0]", I(positions), I(direct ? k : kStride), $"ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {g.Offset}))",
+                    I(g.KQuads), I(g.Np8), I(n), $"ref MemoryMarshal.GetReference({id}_BiasU32)", "ref Unsafe.NullRef<int>()" }.Concat(requant).ToArray()) + ";");
             }
 
-            w.Line(K("GemmVnni", new[] { direct ? "ref MemoryMarshal.GetReference(xb)" : "ref _convCol[0]", I(positions), I(direct ? k : kStride), $"ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {g.Offset}))",
-                I(g.KQuads), I(g.Np8), I(n), $"ref MemoryMarshal.GetReference({id}_BiasU32)", "ref Unsafe.NullRef<int>()" }.Concat(requant).ToArray()) + ";");
             w.Close();
             w.Open("else");
             string rowsSrc = "xb";
             if (!oneByOne)
             {
-                w.Line(Conv("Im2ColNhwc", image, I(imagePw), I(c), I(kh), I(kw), I(sh), I(sw), I(oh), I(ow), "_convCol", I(k)) + ";");
+                w.Line(Conv("Im2ColNhwc", image, I(imagePw), I(c), I(kh), I(kw), I(sh), I(sw), I(oh), I(ow), "_convCol", I(k), "false") + ";");
                 rowsSrc = "_convCol";
             }
 

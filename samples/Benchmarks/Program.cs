@@ -13,6 +13,7 @@ namespace QuantGen.Benchmarks
     /// <summary>
     ///   dotnet run -c Release --project samples/Benchmarks -- quantize     re-quantize encoder_block (C# PTQ) and rewrite its files
     ///   dotnet run -c Release --project samples/Benchmarks -- zoo-info     the zoo models' layers, MACs and kernels
+    ///   dotnet run -c Release --project samples/Benchmarks -- gemm-probe   GMAC/s of the VNNI GEMM by output channel count
     ///   dotnet run -c Release --project samples/Benchmarks -- zoo-layers [model...]  per-layer Stopwatch profile of the zoo models
     ///   dotnet run -c Release --project samples/Benchmarks -- check        one pass of every runner: agreement and bytes per call
     ///   dotnet run -c Release --project samples/Benchmarks -- --filter *   BenchmarkDotNet (any BenchmarkDotNet arguments)
@@ -38,6 +39,11 @@ namespace QuantGen.Benchmarks
                 }
 
                 return 0;
+            }
+
+            if (args.Length > 0 && args[0] == "gemm-probe")
+            {
+                return GemmProbe.Run();
             }
 
             if (args.Length > 0 && args[0] == "zoo-layers")

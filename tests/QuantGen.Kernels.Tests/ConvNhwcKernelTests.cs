@@ -29,6 +29,9 @@ namespace QuantGen.Tests.Kernels
             { 17, 1, 1, 3, 1, 1, 1, 0, 1 },
             { 9, 1, 1, 70, 3, 3, 1, 1, 3 },
             { 33, 11, 9, 40, 3, 3, 2, 1, 0 },
+            { 3, 13, 14, 8, 3, 3, 2, 1, 3 },
+            { 16, 10, 10, 16, 3, 3, 1, 1, 2 },
+            { 6, 5, 4, 11, 2, 3, 1, 1, 1 },
         };
 
         [Theory]
@@ -82,15 +85,24 @@ namespace QuantGen.Tests.Kernels
                 if (AvxVnni.IsSupported)
                 {
                     var col = new sbyte[positions * kQuads * 4];
-                    QuantGenConvKernels.Im2ColNhwc(image, pw, c, kh, kw, stride, stride, oh, ow, col, kQuads * 4);
+                    QuantGenConvKernels.Im2ColNhwc(image, pw, c, kh, kw, stride, stride, oh, ow, col, kQuads * 4, false);
                     QuantGenKernels.GemmVnni(ref col[0], positions, kQuads * 4, ref System.Runtime.CompilerServices.Unsafe.As<byte, sbyte>(ref blob[0]), kQuads, np8, n,
                         ref biasU[0], ref System.Runtime.CompilerServices.Unsafe.NullRef<int>(), ref q.Mul[0], ref q.Round[0], ref q.Shift[0], q.Zo, -128, 127, ref yHwc[0], n);
                     Assert.Equal(expected, ToChw(yHwc, positions, n));
+                    if (n <= 16)
+                    {
+                        // The narrow tiles on rows of u = x + 128.
+                        QuantGenConvKernels.Im2ColNhwc(image, pw, c, kh, kw, stride, stride, oh, ow, col, kQuads * 4, true);
+                        Array.Clear(yHwc);
+                        QuantGenConvKernels.ConvGemmNarrow(ref col[0], positions, kQuads * 4, ref System.Runtime.CompilerServices.Unsafe.As<byte, sbyte>(ref blob[0]), kQuads, np8, n,
+                            ref biasU[0], ref q.Mul[0], ref q.Round[0], ref q.Shift[0], q.Zo, -128, 127, ref yHwc[0], n);
+                        Assert.Equal(expected, ToChw(yHwc, positions, n));
+                    }
                 }
 
                 // The int16 pair GEMM of machines without AVX-VNNI, on im2col rows of exactly K bytes.
                 var rows = new sbyte[positions * k];
-                QuantGenConvKernels.Im2ColNhwc(image, pw, c, kh, kw, stride, stride, oh, ow, rows, k);
+                QuantGenConvKernels.Im2ColNhwc(image, pw, c, kh, kw, stride, stride, oh, ow, rows, k, false);
                 var widened = new short[positions * ((k + 1) / 2) * 2];
                 QuantGenKernels.WidenRows(rows, positions, k, 0, widened, ((k + 1) / 2) * 2);
                 short[] pairs = QuantGenKernels.PairsFromQuads(blob, 0, n, k, np8, np16);

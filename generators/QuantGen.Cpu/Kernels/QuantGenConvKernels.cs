@@ -294,6 +294,7 @@ namespace QuantGen.Generated
 
             int first = pl < pw ? pl : pw;
             int last = pl + w < pw ? pl + w : pw;
+            channelsLast |= c == 1; // one channel: both layouts are the same bytes
             ref sbyte x0 = ref MemoryMarshal.GetReference(x);
             for (int r = 0; r < ph; r++)
             {
@@ -331,10 +332,10 @@ namespace QuantGen.Generated
         /// holds the taps in the order (i, j, channel) of the build-time weight rows: col[p * kStride + (i * kw + j) * c + ch] =
         /// img[((y * sh + i) * pw + x * sw + j) * c + ch]. Each kernel row i is one contiguous run of kw * c bytes of the image
         /// (channels-last makes the copies plain), so a row of col is kh copies. Bytes [kh * kw * c, kStride) of a row are not
-        /// written (they meet zero weights).
+        /// written (they meet zero weights). flip: store u = x + 128 (xor 0x80) for <see cref="ConvGemmNarrow"/>.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public static void Im2ColNhwc(ReadOnlySpan<sbyte> img, int pw, int c, int kh, int kw, int sh, int sw, int oh, int ow, Span<sbyte> col, int kStride)
+        public static void Im2ColNhwc(ReadOnlySpan<sbyte> img, int pw, int c, int kh, int kw, int sh, int sw, int oh, int ow, Span<sbyte> col, int kStride, bool flip)
         {
             int run = kw * c;
             if (kStride < kh * run || col.Length < oh * ow * kStride || img.Length < ((((oh - 1) * sh) + kh) * pw * c))
@@ -351,7 +352,14 @@ namespace QuantGen.Generated
                     ref sbyte s = ref Unsafe.Add(ref src0, (((y * sh) * pw) + (x * sw)) * c);
                     for (int i = 0; i < kh; i++)
                     {
-                        CopyRun(ref Unsafe.Add(ref dst, i * run), ref Unsafe.Add(ref s, i * pw * c), run);
+                        if (flip)
+                        {
+                            CopyRun(ref Unsafe.Add(ref dst, i * run), ref Unsafe.Add(ref s, i * pw * c), run, 0x80);
+                        }
+                        else
+                        {
+                            CopyRun(ref Unsafe.Add(ref dst, i * run), ref Unsafe.Add(ref s, i * pw * c), run, 0);
+                        }
                     }
 
                     dst = ref Unsafe.Add(ref dst, kStride);
@@ -359,40 +367,203 @@ namespace QuantGen.Generated
             }
         }
 
-        /// <summary>Copies length bytes (no byte outside [0, length) of either side is touched): 16-byte chunks, the last one overlapping.</summary>
+        /// <summary>
+        /// dst[i] = src[i] ^ mask for i &lt; length (no byte outside [0, length) of either side is touched): 16-byte chunks, the
+        /// last one overlapping (it rewrites the same values).
+        /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void CopyRun(ref sbyte dst, ref sbyte src, int length)
+        private static void CopyRun(ref sbyte dst, ref sbyte src, int length, byte mask)
         {
             if (length >= 16)
             {
+                Vector128<sbyte> m = Vector128.Create((sbyte)mask);
                 int i = 0;
                 for (; i + 16 < length; i += 16)
                 {
-                    Vector128.LoadUnsafe(ref src, (nuint)i).StoreUnsafe(ref dst, (nuint)i);
+                    (Vector128.LoadUnsafe(ref src, (nuint)i) ^ m).StoreUnsafe(ref dst, (nuint)i);
                 }
 
-                Vector128.LoadUnsafe(ref src, (nuint)(length - 16)).StoreUnsafe(ref dst, (nuint)(length - 16));
+                (Vector128.LoadUnsafe(ref src, (nuint)(length - 16)) ^ m).StoreUnsafe(ref dst, (nuint)(length - 16));
                 return;
             }
 
             if (length >= 8)
             {
-                Unsafe.WriteUnaligned(ref Unsafe.As<sbyte, byte>(ref dst), Unsafe.ReadUnaligned<ulong>(ref Unsafe.As<sbyte, byte>(ref src)));
-                Unsafe.WriteUnaligned(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref dst, length - 8)), Unsafe.ReadUnaligned<ulong>(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref src, length - 8))));
+                ulong m8 = mask * 0x0101010101010101UL;
+                Unsafe.WriteUnaligned(ref Unsafe.As<sbyte, byte>(ref dst), Unsafe.ReadUnaligned<ulong>(ref Unsafe.As<sbyte, byte>(ref src)) ^ m8);
+                Unsafe.WriteUnaligned(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref dst, length - 8)), Unsafe.ReadUnaligned<ulong>(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref src, length - 8))) ^ m8);
                 return;
             }
 
             if (length >= 4)
             {
-                Unsafe.WriteUnaligned(ref Unsafe.As<sbyte, byte>(ref dst), Unsafe.ReadUnaligned<uint>(ref Unsafe.As<sbyte, byte>(ref src)));
-                Unsafe.WriteUnaligned(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref dst, length - 4)), Unsafe.ReadUnaligned<uint>(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref src, length - 4))));
+                uint m4 = mask * 0x01010101U;
+                Unsafe.WriteUnaligned(ref Unsafe.As<sbyte, byte>(ref dst), Unsafe.ReadUnaligned<uint>(ref Unsafe.As<sbyte, byte>(ref src)) ^ m4);
+                Unsafe.WriteUnaligned(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref dst, length - 4)), Unsafe.ReadUnaligned<uint>(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref src, length - 4))) ^ m4);
                 return;
             }
 
             for (int i = 0; i < length; i++)
             {
-                Unsafe.Add(ref dst, i) = Unsafe.Add(ref src, i);
+                Unsafe.Add(ref dst, i) = (sbyte)(Unsafe.Add(ref src, i) ^ (sbyte)mask);
             }
+        }
+
+        /// <summary>
+        /// The AVX-VNNI GEMM of convolutions with at most 16 output channels, same contract as QuantGenKernels.GemmVnni except
+        /// that the rows already hold u = x + 128 (<see cref="Im2ColNhwc"/> with flip): y[r * yStride + o] = clamp(zo +
+        /// RoundShift((bias[o] + sum_k u[r, k] w[o, k]) * mul[o], shift[o]), lo, hi), bias with -(zx + 128) sum w folded. With
+        /// few channels the Dense tile (4 rows x 32 channels) would broadcast each activation quad for one or two vpdpbusd;
+        /// here 6 rows x 16 channels (12 accumulators) or 12 rows x 8 channels share each weight load across more rows, and
+        /// the broadcasts are plain loads (no xor). Exact for the reasons given for GemmVnni. np8: 8 or 16.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void ConvGemmNarrow(ref sbyte u, int rows, int aStride, ref sbyte w, int kQuads, int np8, int n,
+            ref int bias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte y, int yStride)
+        {
+            if (!AvxVnni.IsSupported || np8 > 16 || n > np8)
+            {
+                throw new PlatformNotSupportedException("ConvGemmNarrow needs AVX-VNNI and at most 16 channels; callers check UseVnni");
+            }
+
+            int r = 0;
+            if (np8 == 16)
+            {
+                for (; r + 6 <= rows; r += 6)
+                {
+                    NarrowTile6x16(ref Unsafe.Add(ref u, r * aStride), aStride, ref w, kQuads, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, r * yStride), yStride);
+                }
+            }
+            else
+            {
+                for (; r + 12 <= rows; r += 12)
+                {
+                    NarrowTile12x8(ref Unsafe.Add(ref u, r * aStride), aStride, ref w, kQuads, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, r * yStride), yStride);
+                }
+            }
+
+            for (; r < rows; r++)
+            {
+                NarrowRow(ref Unsafe.Add(ref u, r * aStride), ref w, kQuads, np8, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, r * yStride));
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<byte> UQuad(ref sbyte u, int offset) => Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref u, offset)))).AsByte();
+
+        /// <summary>6 rows x 16 channels over all quads, then requantized into rows y, y + yStride, ...</summary>
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        private static void NarrowTile6x16(ref sbyte u, int aStride, ref sbyte w, int kQuads, int n,
+            ref int bias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte y, int yStride)
+        {
+            Vector256<int> a0 = default, b0 = default, a1 = default, b1 = default, a2 = default, b2 = default;
+            Vector256<int> a3 = default, b3 = default, a4 = default, b4 = default, a5 = default, b5 = default;
+            for (int q = 0; q < kQuads; q++)
+            {
+                ref sbyte wq = ref Unsafe.Add(ref w, q * 64);
+                Vector256<sbyte> w0 = Vector256.LoadUnsafe(ref wq), w1 = Vector256.LoadUnsafe(ref wq, 32);
+                ref sbyte uq = ref Unsafe.Add(ref u, q * 4);
+                Vector256<byte> x = UQuad(ref uq, 0);
+                a0 = AvxVnni.MultiplyWideningAndAdd(a0, x, w0);
+                b0 = AvxVnni.MultiplyWideningAndAdd(b0, x, w1);
+                x = UQuad(ref uq, aStride);
+                a1 = AvxVnni.MultiplyWideningAndAdd(a1, x, w0);
+                b1 = AvxVnni.MultiplyWideningAndAdd(b1, x, w1);
+                x = UQuad(ref uq, 2 * aStride);
+                a2 = AvxVnni.MultiplyWideningAndAdd(a2, x, w0);
+                b2 = AvxVnni.MultiplyWideningAndAdd(b2, x, w1);
+                x = UQuad(ref uq, 3 * aStride);
+                a3 = AvxVnni.MultiplyWideningAndAdd(a3, x, w0);
+                b3 = AvxVnni.MultiplyWideningAndAdd(b3, x, w1);
+                x = UQuad(ref uq, 4 * aStride);
+                a4 = AvxVnni.MultiplyWideningAndAdd(a4, x, w0);
+                b4 = AvxVnni.MultiplyWideningAndAdd(b4, x, w1);
+                x = UQuad(ref uq, 5 * aStride);
+                a5 = AvxVnni.MultiplyWideningAndAdd(a5, x, w0);
+                b5 = AvxVnni.MultiplyWideningAndAdd(b5, x, w1);
+            }
+
+            QuantGenKernels.Store16(a0, b0, 0, n, 0, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref y);
+            QuantGenKernels.Store16(a1, b1, 0, n, 0, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, yStride));
+            QuantGenKernels.Store16(a2, b2, 0, n, 0, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, 2 * yStride));
+            QuantGenKernels.Store16(a3, b3, 0, n, 0, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, 3 * yStride));
+            QuantGenKernels.Store16(a4, b4, 0, n, 0, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, 4 * yStride));
+            QuantGenKernels.Store16(a5, b5, 0, n, 0, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, 5 * yStride));
+        }
+
+        /// <summary>12 rows x 8 channels over all quads, then requantized.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        private static void NarrowTile12x8(ref sbyte u, int aStride, ref sbyte w, int kQuads, int n,
+            ref int bias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte y, int yStride)
+        {
+            Vector256<int> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default;
+            Vector256<int> a6 = default, a7 = default, a8 = default, a9 = default, a10 = default, a11 = default;
+            for (int q = 0; q < kQuads; q++)
+            {
+                Vector256<sbyte> w0 = Vector256.LoadUnsafe(ref Unsafe.Add(ref w, q * 32));
+                ref sbyte uq = ref Unsafe.Add(ref u, q * 4);
+                a0 = AvxVnni.MultiplyWideningAndAdd(a0, UQuad(ref uq, 0), w0);
+                a1 = AvxVnni.MultiplyWideningAndAdd(a1, UQuad(ref uq, aStride), w0);
+                a2 = AvxVnni.MultiplyWideningAndAdd(a2, UQuad(ref uq, 2 * aStride), w0);
+                a3 = AvxVnni.MultiplyWideningAndAdd(a3, UQuad(ref uq, 3 * aStride), w0);
+                a4 = AvxVnni.MultiplyWideningAndAdd(a4, UQuad(ref uq, 4 * aStride), w0);
+                a5 = AvxVnni.MultiplyWideningAndAdd(a5, UQuad(ref uq, 5 * aStride), w0);
+                a6 = AvxVnni.MultiplyWideningAndAdd(a6, UQuad(ref uq, 6 * aStride), w0);
+                a7 = AvxVnni.MultiplyWideningAndAdd(a7, UQuad(ref uq, 7 * aStride), w0);
+                a8 = AvxVnni.MultiplyWideningAndAdd(a8, UQuad(ref uq, 8 * aStride), w0);
+                a9 = AvxVnni.MultiplyWideningAndAdd(a9, UQuad(ref uq, 9 * aStride), w0);
+                a10 = AvxVnni.MultiplyWideningAndAdd(a10, UQuad(ref uq, 10 * aStride), w0);
+                a11 = AvxVnni.MultiplyWideningAndAdd(a11, UQuad(ref uq, 11 * aStride), w0);
+            }
+
+            Vector256<int> z = default;
+            QuantGenKernels.Store16(a0, z, 0, n, 0, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref y);
+            QuantGenKernels.Store16(a1, z, 0, n, 0, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, yStride));
+            QuantGenKernels.Store16(a2, z, 0, n, 0, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, 2 * yStride));
+            QuantGenKernels.Store16(a3, z, 0, n, 0, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, 3 * yStride));
+            QuantGenKernels.Store16(a4, z, 0, n, 0, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, 4 * yStride));
+            QuantGenKernels.Store16(a5, z, 0, n, 0, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, 5 * yStride));
+            QuantGenKernels.Store16(a6, z, 0, n, 0, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, 6 * yStride));
+            QuantGenKernels.Store16(a7, z, 0, n, 0, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, 7 * yStride));
+            QuantGenKernels.Store16(a8, z, 0, n, 0, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, 8 * yStride));
+            QuantGenKernels.Store16(a9, z, 0, n, 0, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, 9 * yStride));
+            QuantGenKernels.Store16(a10, z, 0, n, 0, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, 10 * yStride));
+            QuantGenKernels.Store16(a11, z, 0, n, 0, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, 11 * yStride));
+        }
+
+        /// <summary>One row x 8 or 16 channels (two chains per vector).</summary>
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        private static void NarrowRow(ref sbyte u, ref sbyte w, int kQuads, int np8, int n,
+            ref int bias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte y)
+        {
+            Vector256<int> a0 = default, b0 = default, a1 = default, b1 = default;
+            bool two = np8 == 16;
+            int q = 0;
+            for (; q + 2 <= kQuads; q += 2)
+            {
+                ref sbyte wq = ref Unsafe.Add(ref w, q * np8 * 4);
+                Vector256<byte> x = UQuad(ref u, q * 4), v = UQuad(ref u, (q * 4) + 4);
+                a0 = AvxVnni.MultiplyWideningAndAdd(a0, x, Vector256.LoadUnsafe(ref wq));
+                a1 = AvxVnni.MultiplyWideningAndAdd(a1, v, Vector256.LoadUnsafe(ref wq, (nuint)(np8 * 4)));
+                if (two)
+                {
+                    b0 = AvxVnni.MultiplyWideningAndAdd(b0, x, Vector256.LoadUnsafe(ref wq, 32));
+                    b1 = AvxVnni.MultiplyWideningAndAdd(b1, v, Vector256.LoadUnsafe(ref wq, (nuint)((np8 * 4) + 32)));
+                }
+            }
+
+            if (q < kQuads)
+            {
+                ref sbyte wq = ref Unsafe.Add(ref w, q * np8 * 4);
+                Vector256<byte> x = UQuad(ref u, q * 4);
+                a0 = AvxVnni.MultiplyWideningAndAdd(a0, x, Vector256.LoadUnsafe(ref wq));
+                if (two)
+                {
+                    b0 = AvxVnni.MultiplyWideningAndAdd(b0, x, Vector256.LoadUnsafe(ref wq, 32));
+                }
+            }
+
+            QuantGenKernels.Store16(a0 + a1, b0 + b1, 0, n, 0, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref y);
         }
 
         /// <summary>Channels-last [positions][c] to the graph's NCHW [c][positions] (a graph edge of the channels-last plan).</summary>

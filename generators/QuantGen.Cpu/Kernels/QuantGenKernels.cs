@@ -743,7 +743,7 @@ namespace QuantGen.Generated
 
         /// <summary>Channels o0 .. o0 + 15 of one row (fewer at the end of the row): AVX-512 requantizes in registers, else scalar.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Store16(Vector256<int> c0, Vector256<int> c1, int o0, int n, int rowBias, ref int bias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte yr)
+        internal static void Store16(Vector256<int> c0, Vector256<int> c1, int o0, int n, int rowBias, ref int bias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte yr)
         {
             if (o0 >= n)
             {
