@@ -35,6 +35,9 @@ namespace QuantGen.Hls.Lowerings
         /// <summary>The inner (reduced) dimension the reuse factor divides; only called when <see cref="HasReuse"/>.</summary>
         public virtual int ReduceDim(GraphNode node) => 0;
 
+        /// <summary>The largest reuse factor the kernel accepts: <see cref="ReduceDim"/>, or more when it folds across outputs.</summary>
+        public virtual int MaxReuse(GraphNode node) => ReduceDim(node);
+
         /// <summary>The MAC shape the folding sizes (Dense, MatMul, Conv2d); null for layers without a reuse factor.</summary>
         public virtual MacShape? Mac(GraphNode node, LayerRanges ranges, Func<TensorInfo, HlsTensor> tensor) => null;
 
@@ -59,5 +62,5 @@ namespace QuantGen.Hls.Lowerings
     /// <remarks><see cref="Lead"/>: for a streaming kernel, how many input beats it reads before its first output beat, and
     /// <see cref="Slack"/> how many more it may read between two output beats (a stride's skipped rows); the planner sizes
     /// the FIFOs of forked tensors from them. -1: the layer reads its whole input first.</remarks>
-    public sealed record HlsLowered(string Template, string Comment, int Reuse, HlsCost Cost, HlsKernel Kernel, long Lead = -1, long Slack = 0);
+    public sealed record HlsLowered(string Template, string Comment, int Reuse, HlsCost Cost, HlsKernel Kernel, long Lead = -1, long Slack = 0, string ReplacesWeight = "");
 }

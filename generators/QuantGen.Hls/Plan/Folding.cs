@@ -56,7 +56,7 @@ namespace QuantGen.Hls.Plan
 
                 FoldingLayer? pick = null;
                 long most = -1;
-                foreach (FoldingLayer l in layers.Where(l => l.UserReuse == null && reuse[l.Name] < l.Shape.K))
+                foreach (FoldingLayer l in layers.Where(l => l.UserReuse == null && reuse[l.Name] < l.Shape.MaxReuse))
                 {
                     long use = Of(ResourceModel.Mac(l.Shape, reuse[l.Name], device), resource);
                     if (use > most)
@@ -82,9 +82,21 @@ namespace QuantGen.Hls.Plan
                     return (reuse, why);
                 }
 
-                long block = ResourceModel.Ceil(pick.Shape.K, reuse[pick.Name]);
-                long next = Math.Max(1, Math.Min(block - 1, block * 7 / 8));
-                reuse[pick.Name] = (int)ResourceModel.Ceil(pick.Shape.K, next);
+                int current = reuse[pick.Name];
+                if (current >= pick.Shape.K)
+                {
+                    // Past K (Dense): fewer outputs per group, by an eighth at least one; R = G K.
+                    int ng = QuantGen.Hls.Lowerings.OutputFolding.Of(pick.Shape.N, pick.Shape.K, current).GroupOutputs;
+                    int fewer = Math.Max(1, Math.Min(ng - 1, ng * 7 / 8));
+                    reuse[pick.Name] = (int)Math.Min(pick.Shape.MaxReuse, ResourceModel.Ceil(pick.Shape.N, fewer) * pick.Shape.K);
+                }
+                else
+                {
+                    long block = ResourceModel.Ceil(pick.Shape.K, current);
+                    long next = Math.Max(1, Math.Min(block - 1, block * 7 / 8));
+                    reuse[pick.Name] = (int)ResourceModel.Ceil(pick.Shape.K, next);
+                }
+
                 why[pick.Name] = $"auto: raised until the design fits {device.Name} within {ResourceModel.FitPercent} % ({resource} was the scarcest resource)";
             }
 

@@ -29,10 +29,11 @@ namespace QuantGen.Hls.Plan
         EquatableArray<string> InputCopies,
         EquatableArray<string> Calls,
         HlsEstimates Estimates,
-        EquatableArray<string> Labels)
+        EquatableArray<string> Labels,
+        EquatableArray<string> ReadOrderWeights)
     {
-        /// <summary>The constant tensors, one weights/*.h header each.</summary>
-        public EquatableArray<HlsTensor> Weights => Tensors.Where(t => t.IsConstant).ToEquatable();
+        /// <summary>The constant tensors, one weights/*.h header each (except those a folded Dense reads from a read-order ROM in parameters.h).</summary>
+        public EquatableArray<HlsTensor> Weights => Tensors.Where(t => t.IsConstant && !ReadOrderWeights.Contains(t.Array)).ToEquatable();
     }
 
     /// <summary>One tensor as the C++ code sees it: names, exact-width type, proven range and, for constants, the values.</summary>

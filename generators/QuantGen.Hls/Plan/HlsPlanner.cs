@@ -221,6 +221,7 @@ namespace QuantGen.Hls.Plan
 
             var layers = new List<HlsLayerPlan>();
             var tables = new List<HlsTable>();
+            var replaced = new List<string>();
             foreach (GraphNode node in Graph.Nodes)
             {
                 // A layer that cannot be planned reports its diagnostic; the others still get planned so that one
@@ -228,7 +229,7 @@ namespace QuantGen.Hls.Plan
                 HlsLowering l = lowerings[node];
                 MacShape? mac = folding.Where(f => f.Name == node.Layer.Name).Select(f => f.Shape).FirstOrDefault();
                 int r = reuse.TryGetValue(node.Layer.Name, out int chosen) ? chosen : 1;
-                HlsLayerPlan? layer = Layer(node, l, tables, r, why.TryGetValue(node.Layer.Name, out string? w) ? w : "no multipliers to reuse", device, mac, io[node]);
+                HlsLayerPlan? layer = Layer(node, l, tables, r, why.TryGetValue(node.Layer.Name, out string? w) ? w : "no multipliers to reuse", device, mac, io[node], replaced);
                 if (layer != null)
                 {
                     layers.Add(layer);
@@ -334,7 +335,8 @@ namespace QuantGen.Hls.Plan
                 inputCopies.ToEquatable(),
                 calls.ToEquatable(),
                 Estimates(layers, device, fitWarning),
-                Graph.Spec.Labels.ToEquatable());
+                Graph.Spec.Labels.ToEquatable(),
+                replaced.ToEquatable());
         }
 
         /// <summary>FIFO depth of a stream between two layers that both keep pace: Vitis HLS's default.</summary>
@@ -530,12 +532,13 @@ namespace QuantGen.Hls.Plan
                 if (lowerings.TryGetValue(node, out HlsLowering? l) && l.HasReuse && (!options.AutoReuse || options.LayerReuse.ContainsKey(node.Layer.Name)))
                 {
                     // Any factor up to K: when R does not divide K the last block of the MAC loop is padded.
-                    int k = l.ReduceDim(node);
+                    int k = l.ReduceDim(node), max = l.MaxReuse(node);
                     int r = options.ReuseFor(node.Layer.Name);
-                    if (r > k)
+                    if (r > max)
                     {
                         string source = options.LayerReuse.ContainsKey(node.Layer.Name) ? "LayerReuseFactors" : "ReuseFactor";
-                        Error(HlsErrors.ReuseFactorNotApplicable, $"{source} {r} does not fit layer \"{node.Layer.Name}\" ({node.Layer.Op}, inner dimension {k}): a reuse factor is at most the inner dimension; valid: 1 to {k}", node.Layer.Place);
+                        string rule = max == k ? "a reuse factor is at most the inner dimension" : $"a reuse factor is at most outputs x inner dimension ({max})";
+                        Error(HlsErrors.ReuseFactorNotApplicable, $"{source} {r} does not fit layer \"{node.Layer.Name}\" ({node.Layer.Op}, inner dimension {k}): {rule}; valid: 1 to {max}", node.Layer.Place);
                     }
                 }
             }
@@ -635,7 +638,7 @@ namespace QuantGen.Hls.Plan
             return r;
         }
 
-        private HlsLayerPlan? Layer(GraphNode node, HlsLowering lowering, List<HlsTable> tables, int reuse, string reuseChoice, FpgaDevice device, MacShape? mac, HlsResources io)
+        private HlsLayerPlan? Layer(GraphNode node, HlsLowering lowering, List<HlsTable> tables, int reuse, string reuseChoice, FpgaDevice device, MacShape? mac, HlsResources io, List<string> replaced)
         {
             LayerSpec spec = node.Layer;
             string fn = scope.Get(PlanNames.LayerKey(spec.Name));
@@ -684,6 +687,11 @@ namespace QuantGen.Hls.Plan
             if (lowered == null)
             {
                 return null;
+            }
+
+            if (lowered.ReplacesWeight.Length > 0 && Graph.Nodes.Count(n => n.Inputs.Concat(n.Weight != null ? new[] { n.Weight } : System.Array.Empty<TensorInfo>()).Any(t => t.Name == node.Weight!.Name)) == 1)
+            {
+                replaced.Add(lowered.ReplacesWeight);
             }
 
             HlsCost cost = lowered.Cost;

@@ -13,7 +13,11 @@ namespace QuantGen.Hls.Plan
     }
 
     /// <summary>The shape of a multiply-accumulate layer, all the folding needs: rows x (N outputs of K products), operand widths.</summary>
-    public sealed record MacShape(int Rows, int N, int K, int XBits, int WBits, int AccBits, int Gather, int WindowValues);
+    public sealed record MacShape(int Rows, int N, int K, int XBits, int WBits, int AccBits, int Gather, int WindowValues, bool FoldsOutputs = false)
+    {
+        /// <summary>The largest reuse factor: N K when the kernel folds across outputs (Dense), else K.</summary>
+        public int MaxReuse => FoldsOutputs ? (int)Math.Min(int.MaxValue, (long)N * K) : K;
+    }
 
     /// <summary>
     /// First-order resource formulas, no synthesis. Products whose operands are both at most <see cref="LutProductBits"/>
@@ -47,6 +51,11 @@ namespace QuantGen.Hls.Plan
         /// <summary>A MAC layer at reuse factor <paramref name="r"/> (any R up to K: the last block is padded).</summary>
         public static HlsResources Mac(MacShape m, int r, FpgaDevice d)
         {
+            if (r > m.K)
+            {
+                return Folded(m, r, d);
+            }
+
             long block = Ceil(m.K, r), products = m.N * block, lanes = Ceil(m.N, r);
             (long pDsp, long pLut) = Product(m.XBits, m.WBits, d);
             (long qDsp, long qLut) = Product(32, m.AccBits, d);   // requantizer: 32-bit multiplier x accumulator
@@ -66,6 +75,30 @@ namespace QuantGen.Hls.Plan
             }
 
             lut += Ceil((long)m.N * (32 + 6 + 32), 64);   // per-channel multiplier, shift and bias
+            return new HlsResources(dsp, lut, ff, bram, 0, 0);
+        }
+
+        /// <summary>A Dense layer folded across outputs (R > K): NG products, one requantizer, NG accumulators; the weights
+        /// in a read-order ROM of G K words of NG weights (block RAM from 64 words).</summary>
+        private static HlsResources Folded(MacShape m, int r, FpgaDevice d)
+        {
+            (int groups, int ng) = QuantGen.Hls.Lowerings.OutputFolding.Of(m.N, m.K, r);
+            (long pDsp, long pLut) = Product(m.XBits, m.WBits, d);
+            (long qDsp, long qLut) = Product(32, m.AccBits, d);
+            long dsp = (ng * pDsp) + qDsp;
+            long lut = (ng * (pLut + m.AccBits)) + qLut + 64 + 200 + (ng * 8L);   // + the lane multiplexers of the group's outputs
+            long ff = ((long)ng * m.AccBits) + (ng * (m.XBits + m.WBits)) + 96;
+            long depth = (long)groups * m.K, bram = 0;
+            if (depth >= BramMinDepth)
+            {
+                bram = Ceil((long)ng * m.WBits, 36) * Ceil(depth, 512);
+            }
+            else
+            {
+                lut += Ceil((long)m.N * m.K * m.WBits, 64);
+            }
+
+            lut += Ceil((long)m.N * (32 + 6 + 32), 64);
             return new HlsResources(dsp, lut, ff, bram, 0, 0);
         }
 
