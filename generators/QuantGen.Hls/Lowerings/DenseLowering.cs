@@ -30,7 +30,29 @@ namespace QuantGen.Hls.Lowerings
             return new MacShape(node.Inputs[0].ElementCount / k, n, k, xzp.Bits, tensor(node.Weight).Bits, acc.Bits, 0, 0, FoldsOutputs: true);
         }
 
+        /// <summary>Flat streams in and out: the row-streamed kernel (one row of K inputs buffered, not the whole tensor).</summary>
+        public override bool Streams(GraphNode node, System.Func<TensorInfo, HlsStreamLayout> layout) => !layout(node.Inputs[0]).Packed && !layout(node.Output).Packed;
+
         public override HlsLowered? Lower(HlsLayerContext c)
+        {
+            HlsLowered? l = LowerArrays(c);
+            if (l == null || !c.Native)
+            {
+                return l;
+            }
+
+            // io_stream: reading a row (K beats) and writing it (N beats) add to the MAC's cycles; the first output needs one row.
+            int k = c.Node.Weight!.Shape[1], n = c.Node.Weight.Shape[0], rows = c.Inputs[0].Count / k;
+            HlsCost cost = l.Cost with
+            {
+                Latency = l.Cost.Latency + ((long)rows * (k + n)),
+                Formula = l.Cost.Formula + $" + rows x (K + N) (row read and write) = {l.Cost.Latency} + {rows} x {k + n}",
+                BufferBits = ((long)k * c.Inputs[0].Bits) + ((long)n * c.Output.Bits),
+            };
+            return l with { Comment = l.Comment + ", row-streamed", Cost = cost, Lead = k, Slack = 0 };
+        }
+
+        private static HlsLowered? LowerArrays(HlsLayerContext c)
         {
             var d = (DenseLayer)c.Spec;
             GraphNode node = c.Node;
