@@ -1,9 +1,27 @@
+using QuantGen.Graph;
 using QuantGen.Hls.Plan;
 using QuantGen.Model;
 using QuantGen.Numerics;
 
 namespace QuantGen.Hls.Lowerings
 {
+    /// <summary>The io_stream form of a row-wise kernel (Softmax, LayerNorm): one row of the last axis read into a buffer,
+    /// computed, and written; the layer then holds one row instead of its whole input and output.</summary>
+    internal static class RowStream
+    {
+        public static HlsLowered Of(HlsLowered l, HlsLayerContext c)
+        {
+            int len = c.Last, rows = c.Inputs[0].Count / len;
+            HlsCost cost = l.Cost with
+            {
+                Latency = l.Cost.Latency + (2L * rows * len),
+                Formula = l.Cost.Formula + $" + rows x 2 L (row read and write) = {l.Cost.Latency} + {rows} x {2 * len}",
+                BufferBits = ((long)len * c.Inputs[0].Bits) + ((long)len * c.Output.Bits),
+            };
+            return l with { Comment = l.Comment + ", row-streamed", Cost = cost, Lead = len, Slack = 0 };
+        }
+    }
+
     /// <summary>Shiftmax (I-ViT) over rows of <see cref="Len"/>.</summary>
     public sealed record ShiftmaxKernel(int Rows, int Len, string X0, int Nn, int OutShift) : HlsKernel;
 
@@ -14,7 +32,16 @@ namespace QuantGen.Hls.Lowerings
     {
         public override OpKind Op => OpKind.Softmax;
 
+        /// <summary>Flat streams in and out: one row buffered at a time (io_stream), not the whole tensor.</summary>
+        public override bool Streams(GraphNode node, System.Func<TensorInfo, HlsStreamLayout> layout) => !layout(node.Inputs[0]).Packed && !layout(node.Output).Packed;
+
         public override HlsLowered? Lower(HlsLayerContext c)
+        {
+            HlsLowered? l = LowerArrays(c);
+            return l == null || !c.Native ? l : RowStream.Of(l, c);
+        }
+
+        private static HlsLowered? LowerArrays(HlsLayerContext c)
         {
             var s = (SoftmaxLayer)c.Spec;
             int last = c.Last, rows = c.Inputs[0].Count / last;

@@ -19,7 +19,8 @@ namespace QuantGen.Hls.Plan
     internal static class Folding
     {
         public static (Dictionary<string, int> Reuse, Dictionary<string, string> Why) Choose(
-            IReadOnlyList<FoldingLayer> layers, HlsResources fixedPart, FpgaDevice device, out string? error, out string? warning)
+            IReadOnlyList<FoldingLayer> layers, HlsResources fixedPart, FpgaDevice device, out string? error, out string? warning,
+            IReadOnlyList<(string Name, HlsResources Resources)>? fixedLayers = null)
         {
             error = null;
             warning = null;
@@ -69,6 +70,15 @@ namespace QuantGen.Hls.Plan
                 {
                     string users = string.Join(", ", layers.Where(l => l.UserReuse != null).Select(l => l.Name + "=" + reuse[l.Name]));
                     string share = $"the design needs {Math.Floor(percent).ToString(CultureInfo.InvariantCulture)} % of the {resource} of {device.Name} ({device.Board}) by the estimate";
+                    var users2 = layers.Select(l => (l.Name, Use: Of(ResourceModel.Mac(l.Shape, reuse[l.Name], device), resource)))
+                        .Concat((fixedLayers ?? Array.Empty<(string, HlsResources)>()).Select(f => (f.Item1, Use: Of(f.Item2, resource))))
+                        .GroupBy(u => u.Item1, StringComparer.Ordinal).Select(g => (Name: g.Key, Use: g.Sum(u => u.Use)))
+                        .Where(u => u.Use > 0).OrderByDescending(u => u.Use).ThenBy(u => u.Name, StringComparer.Ordinal).Take(3).ToList();
+                    if (users2.Count > 0)
+                    {
+                        share += " (most: " + string.Join(", ", users2.Select(u => $"\"{u.Name}\" {u.Use.ToString(CultureInfo.InvariantCulture)}")) + ")";
+                    }
+
                     string fix = users.Length > 0 ? $"raise the user's reuse factors ({users}) or leave them to the automatic folding" : "every reuse factor is at its maximum: use a larger part";
                     if (percent > 100)
                     {

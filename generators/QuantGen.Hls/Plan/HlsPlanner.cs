@@ -212,7 +212,8 @@ namespace QuantGen.Hls.Plan
                 return null;
             }
 
-            (Dictionary<string, int> reuse, Dictionary<string, string> why) = Folding.Choose(folding, fixedPart, device, out string? fitError, out string? fitWarning);
+            var fixedLayers = Graph.Nodes.Select(n => (n.Layer.Name, io[n] + (dryRuns.TryGetValue(n, out HlsLowered? d) && !lowerings[n].HasReuse ? ResourceModel.Other(d.Cost, device) : HlsResources.Zero))).ToList();
+            (Dictionary<string, int> reuse, Dictionary<string, string> why) = Folding.Choose(folding, fixedPart, device, out string? fitError, out string? fitWarning, fixedLayers);
             if (fitError != null)
             {
                 Error(HlsErrors.DoesNotFit, fitError, SourcePlace.None);
@@ -372,8 +373,34 @@ namespace QuantGen.Hls.Plan
                 layouts[t.Name] = pixel with { BeatType = beat };
             }
 
+            // Feature maps: the rank-4 tensors a Conv2d or MaxPool2d reads or writes, and those joined to them through
+            // element-wise layers (a residual Add's other input, a ReLU after it); other rank-4 tensors (attention scores
+            // [N, heads, L, L]) stay row-major.
+            var maps = new HashSet<string>(StringComparer.Ordinal);
+            bool Elementwise(GraphNode n) => n.Layer.Op == OpKind.Relu || n.Layer.Op == OpKind.Clip || n.Layer.Op == OpKind.Add || n.Layer.Op == OpKind.Gelu;
+            foreach (GraphNode n in Graph.Nodes.Where(n => n.Layer.Op == OpKind.Conv2d || n.Layer.Op == OpKind.MaxPool2d))
+            {
+                maps.UnionWith(n.Inputs.Concat(n.Outputs).Where(t => t.Kind != TensorKind.Initializer && t.Shape.Length == 4).Select(t => t.Name));
+            }
+
+            for (bool grew = true; grew;)
+            {
+                grew = false;
+                foreach (GraphNode n in Graph.Nodes.Where(Elementwise))
+                {
+                    var io = n.Inputs.Concat(n.Outputs).Where(t => t.Kind != TensorKind.Initializer && t.Shape.Length == 4).ToList();
+                    if (io.Any(t => maps.Contains(t.Name)))
+                    {
+                        foreach (TensorInfo t in io.Where(t => t.ElementCount == n.Output.ElementCount))
+                        {
+                            grew |= maps.Add(t.Name);
+                        }
+                    }
+                }
+            }
+
             HlsStreamLayout? Pixel(TensorInfo t) =>
-                t.Shape.Length == 4 ? new HlsStreamLayout(t.Shape[0], t.Shape[1], t.Shape[2] * t.Shape[3], tensors[t.Name].Type, string.Empty, tensors[t.Name].Bits) : null;
+                maps.Contains(t.Name) ? new HlsStreamLayout(t.Shape[0], t.Shape[1], t.Shape[2] * t.Shape[3], tensors[t.Name].Type, string.Empty, tensors[t.Name].Bits) : null;
 
             Set(Graph.Input, Pixel(Graph.Input));
             foreach (GraphNode node in Graph.Nodes)
@@ -384,6 +411,11 @@ namespace QuantGen.Hls.Plan
                     TensorInfo x = node.Inputs[0];
                     bool packedIn = layouts.TryGetValue(x.Name, out HlsStreamLayout? inLayout) && inLayout.Packed && x.Shape.Length >= 3 && o.Shape.Length >= 2
                         && o.Shape[0] == x.Shape[0] && o.Shape[1] == x.Shape[1];
+                    if (pixel == null && packedIn && inLayout!.Spatial == 1 && node.Layer.Op == OpKind.Reshape && o.Shape.Length == 4 && o.Shape[2] * o.Shape[3] == 1)
+                    {
+                        pixel = new HlsStreamLayout(o.Shape[0], o.Shape[1], 1, tensors[o.Name].Type, string.Empty, tensors[o.Name].Bits);   // keepdims after a global pool
+                    }
+
                     if (pixel == null && packedIn && node.Layer.Op == OpKind.Reshape && o.Shape.Length == 3)
                     {
                         pixel = new HlsStreamLayout(o.Shape[0], o.Shape[1], o.Shape[2], tensors[o.Name].Type, string.Empty, tensors[o.Name].Bits);
@@ -618,7 +650,7 @@ namespace QuantGen.Hls.Plan
             {
                 foreach (TensorInfo t in node.Inputs.Where(t => t.Kind != TensorKind.Initializer))
                 {
-                    r += ResourceModel.Buffer((long)t.ElementCount * tensors[t.Name].Bits);
+                    r += ResourceModel.Buffer(t.ElementCount, tensors[t.Name].Bits);
                 }
             }
 
@@ -627,7 +659,7 @@ namespace QuantGen.Hls.Plan
                 int bits = tensors[o.Name].Bits;
                 if (stream)
                 {
-                    r += ResourceModel.Buffer((long)o.ElementCount * bits);
+                    r += ResourceModel.Buffer(o.ElementCount, bits);
                 }
                 else
                 {

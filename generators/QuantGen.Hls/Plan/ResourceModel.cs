@@ -67,7 +67,7 @@ namespace QuantGen.Hls.Plan
             long width = products * m.WBits, bram = 0;
             if (r >= BramMinDepth)
             {
-                bram = Ceil(width, 36) * Ceil(r, 512);
+                bram = Bram18(r, width);
             }
             else
             {
@@ -91,7 +91,7 @@ namespace QuantGen.Hls.Plan
             long depth = (long)groups * m.K, bram = 0;
             if (depth >= BramMinDepth)
             {
-                bram = Ceil((long)ng * m.WBits, 36) * Ceil(depth, 512);
+                bram = Bram18(depth, (long)ng * m.WBits);
             }
             else
             {
@@ -115,12 +115,33 @@ namespace QuantGen.Hls.Plan
         public static HlsResources Buffer(long bits) =>
             bits > 1024 ? new HlsResources(0, 0, 0, Ceil(bits, Bram18Bits), 0, 0) : new HlsResources(0, 0, bits, 0, 0, 0);
 
+        /// <summary>An array of <paramref name="depth"/> words of <paramref name="width"/> bits: block RAM above 1 Kbit (its
+        /// aspect ratios counted), registers below.</summary>
+        public static HlsResources Buffer(long depth, long width) =>
+            depth * width > 1024 ? new HlsResources(0, 0, 0, Bram18(depth, width), 0, 0) : new HlsResources(0, 0, depth * width, 0, 0, 0);
+
+        /// <summary>
+        /// BRAM18 blocks for a memory of <paramref name="depth"/> x <paramref name="width"/> bits: the cheapest of the block's
+        /// aspect ratios (16K x 1, 8K x 2, 4K x 4, 2K x 9, 1K x 18, 512 x 36), each block used for one slice of the width
+        /// and one slice of the depth.
+        /// </summary>
+        public static long Bram18(long depth, long width)
+        {
+            long best = long.MaxValue;
+            foreach ((long d, long w) in new (long, long)[] { (16384, 1), (8192, 2), (4096, 4), (2048, 9), (1024, 18), (512, 36) })
+            {
+                best = Math.Min(best, Ceil(depth, d) * Ceil(width, w));
+            }
+
+            return best;
+        }
+
         /// <summary>A FIFO of <paramref name="depth"/> x <paramref name="width"/>: SRL LUTs up to 1 Kbit, block RAM beyond.</summary>
         public static HlsResources Fifo(long depth, int width)
         {
             long bits = depth * width;
             return bits > 1024
-                ? new HlsResources(0, 0, 0, Ceil(bits, Bram18Bits), 0, bits)
+                ? new HlsResources(0, 0, 0, Bram18(depth, width), 0, bits)
                 : new HlsResources(0, Ceil(bits, 32), width * 2L, 0, 0, bits);
         }
 
