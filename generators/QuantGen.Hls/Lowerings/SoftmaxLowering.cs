@@ -23,7 +23,25 @@ namespace QuantGen.Hls.Lowerings
     }
 
     /// <summary>Shiftmax (I-ViT) over rows of <see cref="Len"/>.</summary>
-    public sealed record ShiftmaxKernel(int Rows, int Len, string X0, int Nn, int OutShift) : HlsKernel;
+    public sealed record ShiftmaxKernel(int Rows, int Len, string X0, int Nn, int OutShift, int ExpBits) : HlsKernel;
+
+    /// <summary>Operand widths of the pipelined ShiftExp (docs/hls.md: no 64-bit divider or variable 64-bit shift in an II=1 loop).</summary>
+    internal static class ShiftExpWidth
+    {
+        /// <summary>Bits of (r - 2 x0) 2^n, r - 2 x0 in [1, -2 x0]: the width of the variable shift.</summary>
+        public static int Shift(long x0, int n) => Bits((2 * -x0) << n);
+
+        public static int Bits(long v)
+        {
+            int b = 1;
+            while (b < 63 && (1L << b) <= v)
+            {
+                b++;
+            }
+
+            return b;
+        }
+    }
 
     /// <summary>I-BERT i-softmax over rows of <see cref="Len"/>.</summary>
     public sealed record IBertSoftmaxKernel(int Rows, int Len, string QLn2, string QB, string QC, int ExpShift, int OutShift, string Top) : HlsKernel;
@@ -50,7 +68,7 @@ namespace QuantGen.Hls.Lowerings
             {
                 ShiftmaxParams p = s.Shiftmax!.Value;
                 return new HlsLowered("softmax_shiftmax", $"{s.Name}: Shiftmax (I-ViT) over rows of {last}, n = {p.N}, x0 = {p.X0}, {p.OutBits}-bit output", 1, cost,
-                    new ShiftmaxKernel(rows, last, CppFormat.Lit(p.X0), p.N, 32 - p.OutBits));
+                    new ShiftmaxKernel(rows, last, CppFormat.Lit(p.X0), p.N, 32 - p.OutBits, ShiftExpWidth.Shift(p.X0, p.N)));
             }
 
             ISoftmaxParams q = s.IBert!.Value;
