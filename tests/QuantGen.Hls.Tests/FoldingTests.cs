@@ -78,19 +78,21 @@ namespace QuantGen.Tests.Hls
         {
             { "jet_tagger", "xc7z020clg400-1" },
             { "autoencoder", "xczu9eg-ffvb1156-2-e" },
+            { "autoencoder", "xc7z020clg400-1" },   // past R = K: every layer folded across its outputs
         };
 
         /// <summary>
-        /// The autoencoder does not fit the Zynq-7020 with this kernel structure: a reuse factor is at most K, so every
-        /// layer keeps at least one multiplier per output (1,672 in all); folding across outputs (R > K) is not built yet.
+        /// Folding stops at one multiplier per layer (R = N K for Dense): a model whose weights alone exceed the part's
+        /// block RAM (1024 x 1024 x 8 bits = 8 Mbit against the Zynq-7020's 280 x 18 Kbit = 5 Mbit) is QG3013 and says why.
         /// </summary>
         [Fact]
-        public void TheAutoencoderDoesNotFitTheZynq7020AndSaysWhy()
+        public void AModelLargerThanThePartSaysSo()
         {
-            string dir = HlsFixture.TempDir("fold-ae-z7");
-            string spec = Mlp(dir, "autoencoder", Autoencoder);
+            string dir = HlsFixture.TempDir("fold-big-z7");
+            string spec = Mlp(dir, "big", new[] { 1024, 1024 });
             ModelDiagnostic d = Assert.Single(HlsGenerator.Generate(spec, Options("xc7z020clg400-1")).Diagnostics);
             Assert.Equal(HlsErrors.DoesNotFit, d.Id);
+            Assert.Contains("of the BRAM18 of xc7z020", d.Message);
             Assert.Contains("every reuse factor is at its maximum: use a larger part", d.Message);
             Directory.Delete(dir, true);
         }

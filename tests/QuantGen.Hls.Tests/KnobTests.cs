@@ -59,13 +59,14 @@ namespace QuantGen.Tests.Hls
         [Fact]
         public void ReuseFactorAboveTheInnerDimensionIsLocatedAtTheLayer()
         {
-            // Any factor up to K is valid (issue 15: the MAC loop is padded when R does not divide K); beyond K is an error.
-            ModelDiagnostic d = Assert.Single(Diagnostics("digits_mlp", HlsFixture.Options(layerReuse: "fc2=200")));
+            // Any factor up to K is valid (issue 15: the MAC loop is padded when R does not divide K); a Dense layer folds
+            // across its outputs up to N K (64 x 128 for fc2); beyond that is an error.
+            ModelDiagnostic d = Assert.Single(Diagnostics("digits_mlp", HlsFixture.Options(layerReuse: "fc2=8193")));
             Assert.Equal(HlsErrors.ReuseFactorNotApplicable, d.Id);
             Assert.Equal("$.layers[1]", d.Place);
             Assert.True(d.Line > 0 && d.Column > 0);
             Assert.EndsWith("digits_mlp.qmodel.json", d.File);
-            Assert.Contains("a reuse factor is at most the inner dimension; valid: 1 to 128", d.Message);
+            Assert.Contains("a reuse factor is at most outputs x inner dimension (8192); valid: 1 to 8192", d.Message);
         }
 
         [Fact]

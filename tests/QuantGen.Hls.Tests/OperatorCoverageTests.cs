@@ -67,14 +67,27 @@ namespace QuantGen.Tests.Hls
             Assert.True(r.Success, string.Join("\n", r.Diagnostics));
             HlsProject project = r.Project!;
             string cpp = project.Files["firmware/conv_corners.cpp"];
-            Assert.Contains("const int ih = oh * 2 - 1 + i;", cpp);          // conv_g2: stride 2 along H, top pad 1
-            Assert.Contains("const int iw = ow + j;", cpp);                  // conv_g2: no left pad (2 on the right)
             Assert.Contains("win[(o / 3) * 12 + j]", cpp);                   // group 2: 3 outputs per group read 2 x 2 x 3 values
-            Assert.Contains("const int iw = ow * 3 - 1 + j;", cpp);          // pool: stride 3 along W, left pad 1
-            Assert.Contains("qg_i64 best = -7;", cpp);                       // pool: relu output's least value (zero point -7)
             Assert.Contains("for (int n = 0; n < 2; n++) {", cpp);           // a batch of 2
-            Assert.Contains("for (int nc = 0; nc < 12; nc++) {", cpp);       // pool: 2 x 6 planes
             Assert.Contains("acc[o] = 0;", cpp);                             // conv_s2 has no bias
+            if (io == "io_parallel")
+            {
+                Assert.Contains("const int ih = oh * 2 - 1 + i;", cpp);      // conv_g2: stride 2 along H, top pad 1
+                Assert.Contains("const int iw = ow + j;", cpp);              // conv_g2: no left pad (2 on the right)
+                Assert.Contains("const int iw = ow * 3 - 1 + j;", cpp);      // pool: stride 3 along W, left pad 1
+                Assert.Contains("qg_i64 best = -7;", cpp);                   // pool: relu output's least value (zero point -7)
+                Assert.Contains("for (int nc = 0; nc < 12; nc++) {", cpp);   // pool: 2 x 6 planes
+            }
+            else
+            {
+                // Line buffers over the padded input: conv_g2 (9 x 10, pads top 1, right 2) walks 10 x 12 positions.
+                Assert.Contains("const bool real = ph >= 1 && pw < 10;", cpp);
+                Assert.Contains("static conv_g2_x_t line[1][4][12];", cpp);   // kh - 1 = 1 row of 4 channels x 12 columns
+                Assert.Contains("if (ph >= 1 && pw >= 2 && ph <= 9 && pw <= 11 && (ph - 1) % 2 == 0) {", cpp);
+                Assert.Contains("(pw - 1) % 3 == 0", cpp);                   // pool: stride 3 along W
+                Assert.Contains("(-7);", cpp);                               // pool: padding holds the relu output's least value
+                Assert.Contains("qg_beat<", project.Files["firmware/defines.h"]);
+            }
 
             // The golden vectors exercise the extremes, and the outputs are not all saturated.
             List<int[]> inputs = HlsFixture.ReadVectors(project.Files["tb_data/tb_input_features.dat"]);

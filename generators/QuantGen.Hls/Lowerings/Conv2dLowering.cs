@@ -10,7 +10,58 @@ namespace QuantGen.Hls.Lowerings
     public sealed record Conv2dKernel(
         int Batch, int CIn, int H, int W, int COut, int Oh, int Ow, int Kh, int Kw, string Ih, string Iw, int Cg, int K, int WinCount, int Group,
         string WinBase, int Block, bool Padded, int Lanes, string AccType, string XType, string ProductType, string Weight, string WeightType, string Bias,
-        string Lo, string Hi, string MultTable, string ShiftTable, string WeightReshape, int TableFactor) : HlsKernel;
+        string Lo, string Hi, string MultTable, string ShiftTable, string WeightReshape, int TableFactor, LineBuffer Line) : HlsKernel;
+
+    /// <summary>
+    /// The io_stream sliding window of Conv2d and MaxPool2d: the kernel walks the padded input (Hp x Wp positions, one
+    /// input beat per real position, the pad value elsewhere), keeps kh - 1 rows of it in a line buffer and kh x kw x C
+    /// window registers, and computes an output pixel at every position where a window ends (<see cref="Ready"/>).
+    /// </summary>
+    public sealed record LineBuffer(int Hp, int Wp, string Real, string Ready, int Rows)
+    {
+        public static LineBuffer Of(int h, int w, int kh, int kw, int sh, int sw, int[] pads, int oh, int ow)
+        {
+            int pt = pads[0], pl = pads[1], pb = pads[2], pr = pads[3];
+            var real = new System.Collections.Generic.List<string>();
+            if (pt > 0)
+            {
+                real.Add("ph >= " + pt);
+            }
+
+            if (pb > 0)
+            {
+                real.Add("ph < " + (pt + h));
+            }
+
+            if (pl > 0)
+            {
+                real.Add("pw >= " + pl);
+            }
+
+            if (pr > 0)
+            {
+                real.Add("pw < " + (pl + w));
+            }
+
+            // The window ending at (ph, pw) starts at (ph - kh + 1, pw - kw + 1), which must be a multiple of the stride and
+            // an output inside the output map.
+            var ready = new System.Collections.Generic.List<string> { "ph >= " + (kh - 1), "pw >= " + (kw - 1), "ph <= " + (kh - 1 + ((oh - 1) * sh)), "pw <= " + (kw - 1 + ((ow - 1) * sw)) };
+            if (sh > 1)
+            {
+                ready.Add($"(ph - {kh - 1}) % {sh} == 0");
+            }
+
+            if (sw > 1)
+            {
+                ready.Add($"(pw - {kw - 1}) % {sw} == 0");
+            }
+
+            return new LineBuffer(h + pt + pb, w + pl + pr, real.Count == 0 ? "true" : string.Join(" && ", real), string.Join(" && ", ready), kh - 1);
+        }
+
+        /// <summary>Input beats read before the first window is complete (an upper bound: kh - pad_top rows).</summary>
+        public static long Lead(int h, int w, int kh, int[] pads) => (long)System.Math.Min(h, System.Math.Max(1, kh - pads[0])) * w;
+    }
 
     public sealed class Conv2dLowering : HlsLowering
     {
@@ -30,6 +81,10 @@ namespace QuantGen.Hls.Lowerings
             IntRange acc = AccumulatorBounds.PartialSums(node.Weight.IntData!, ws[0], node.Bias?.IntData, xzp);
             return new MacShape(inShape[0] * os[2] * os[3], ws[0], k, window.Bits, tensor(node.Weight).Bits, acc.Bits, 1, inShape[1] * ws[2] * ws[3]);
         }
+
+        /// <summary>Feature maps in and out are pixel beats: the line-buffer kernel (layers/conv2d_stream.sbn).</summary>
+        public override bool Streams(GraphNode node, System.Func<TensorInfo, HlsStreamLayout> layout) =>
+            node.Inputs[0].Shape.Length == 4 && layout(node.Inputs[0]).Lanes == node.Inputs[0].Shape[1] && layout(node.Output).Lanes == node.Output.Shape[1];
 
         public override HlsLowered? Lower(HlsLayerContext c)
         {
@@ -60,11 +115,27 @@ namespace QuantGen.Hls.Lowerings
                 inShape[0], inShape[1], inShape[2], inShape[3], cOut, os[2], os[3], kh, kw,
                 HlsLayerContext.WindowIndex("oh", cv.Strides[0], cv.Pads[0], "i"), HlsLayerContext.WindowIndex("ow", cv.Strides[1], cv.Pads[1], "j"),
                 cg, k, inShape[1] * kh * kw, cv.Group, winBase, (k + reuse - 1) / reuse, k % reuse != 0, (cOut + reuse - 1) / reuse, accType, xType, productType,
-                weight.Array, weight.Type, bias?.Array ?? string.Empty, CppFormat.Lit(cv.Integers.Clamp.Lo), CppFormat.Lit(cv.Integers.Clamp.Hi), t.Multipliers, t.Shifts, RomShape.Weights(cOut, k, reuse), RomShape.TableFactor(cOut, reuse));
+                weight.Array, weight.Type, bias?.Array ?? string.Empty, CppFormat.Lit(cv.Integers.Clamp.Lo), CppFormat.Lit(cv.Integers.Clamp.Hi), t.Multipliers, t.Shifts, RomShape.Weights(cOut, k, reuse), RomShape.TableFactor(cOut, reuse),
+                LineBuffer.Of(inShape[2], inShape[3], kh, kw, cv.Strides[0], cv.Strides[1], cv.Pads, os[2], os[3]));
             string kind = cv.Group == 1 ? string.Empty : cg == 1 ? $", depthwise (group {cv.Group})" : $", group {cv.Group}";
             string comment = $"{cv.Name}: Conv2d {Shape(inShape)} -> {Shape(os)}, kernel {kh}x{kw}, strides {cv.Strides[0]}x{cv.Strides[1]}, pads [{string.Join(", ", cv.Pads)}]{kind}, activation {cv.Activation.ToString().ToLowerInvariant()}, reuse factor {reuse}";
             long rom = ((long)cOut * k * weight.Bits) + (bias != null ? (long)cOut * bias.Bits : 0) + ((long)cOut * (32 + 6));
-            return new HlsLowered("conv2d", comment, reuse, MacCost.Of(pixels, k, cOut, reuse, acc, rom, 1), kernel);
+            HlsCost cost = MacCost.Of(pixels, k, cOut, reuse, acc, rom, 1);
+            if (!c.Native)
+            {
+                return new HlsLowered("conv2d", comment, reuse, cost, kernel);
+            }
+
+            // io_stream: every padded position takes a cycle to shift the window; each output pixel then runs the MAC.
+            long positions = (long)inShape[0] * kernel.Line.Hp * kernel.Line.Wp;
+            cost = cost with
+            {
+                Latency = positions + cost.Latency,
+                Formula = $"N Hp Wp + {cost.Formula.Replace(" = ", " = " + positions + " + ")}",
+                BufferBits = (long)(kh - 1) * kernel.Line.Wp * inShape[1] * window.Bits,
+            };
+            return new HlsLowered("conv2d_stream", comment + ", line buffer", reuse, cost, kernel,
+                LineBuffer.Lead(inShape[2], inShape[3], kh, cv.Pads), (long)cv.Strides[0] * inShape[3]);
         }
     }
 

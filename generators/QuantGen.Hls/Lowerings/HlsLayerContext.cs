@@ -21,8 +21,12 @@ namespace QuantGen.Hls.Lowerings
         private readonly List<HlsTypeDef> types = new List<HlsTypeDef>();
 
         internal HlsLayerContext(GraphNode node, string function, IReadOnlyList<HlsTensor> inputs, IReadOnlyList<HlsTensor> outputs, IReadOnlyList<string> inputArgs,
-            LayerRanges ranges, HlsOptions options, int reuse, IdentifierAllocator scope, IReadOnlyDictionary<string, HlsTensor> tensors, List<HlsTable> tables, List<ModelDiagnostic> diagnostics, string file)
+            LayerRanges ranges, HlsOptions options, int reuse, IdentifierAllocator scope, IReadOnlyDictionary<string, HlsTensor> tensors, List<HlsTable> tables, List<ModelDiagnostic> diagnostics, string file,
+            bool native, IReadOnlyList<HlsStreamLayout> inLayouts, IReadOnlyList<HlsStreamLayout> outLayouts)
         {
+            Native = native;
+            InLayouts = inLayouts;
+            OutLayouts = outLayouts;
             Node = node;
             Function = function;
             Inputs = inputs;
@@ -62,6 +66,14 @@ namespace QuantGen.Hls.Lowerings
         public int Reuse { get; }
 
         public bool Stream => Options.IoMode == IoMode.Stream;
+
+        /// <summary>io_stream and the lowering's own streaming kernel (<see cref="HlsLowering.Streams"/>): print the stream template.</summary>
+        public bool Native { get; }
+
+        /// <summary>The beat layout of each input (flat one-element beats for constants and in io_parallel).</summary>
+        public IReadOnlyList<HlsStreamLayout> InLayouts { get; }
+
+        public IReadOnlyList<HlsStreamLayout> OutLayouts { get; }
 
         public string File { get; }
 

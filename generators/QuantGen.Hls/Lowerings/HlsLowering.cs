@@ -35,8 +35,18 @@ namespace QuantGen.Hls.Lowerings
         /// <summary>The inner (reduced) dimension the reuse factor divides; only called when <see cref="HasReuse"/>.</summary>
         public virtual int ReduceDim(GraphNode node) => 0;
 
+        /// <summary>The largest reuse factor the kernel accepts: <see cref="ReduceDim"/>, or more when it folds across outputs.</summary>
+        public virtual int MaxReuse(GraphNode node) => ReduceDim(node);
+
         /// <summary>The MAC shape the folding sizes (Dense, MatMul, Conv2d); null for layers without a reuse factor.</summary>
         public virtual MacShape? Mac(GraphNode node, LayerRanges ranges, Func<TensorInfo, HlsTensor> tensor) => null;
+
+        /// <summary>
+        /// Whether the layer has an io_stream kernel of its own that reads and writes beats as they come (line buffers,
+        /// element-wise lanes) instead of buffering its whole input; <paramref name="layout"/> gives each activation's beat
+        /// layout. Layers that answer false are wrapped: read the whole input, run the array kernel, write the output.
+        /// </summary>
+        public virtual bool Streams(GraphNode node, Func<TensorInfo, HlsStreamLayout> layout) => false;
 
         public abstract HlsLowered? Lower(HlsLayerContext layer);
 
@@ -49,5 +59,8 @@ namespace QuantGen.Hls.Lowerings
     }
 
     /// <summary>What a lowering decides for its layer: the template, the comment heading the kernel, the reuse factor, the cost, the record.</summary>
-    public sealed record HlsLowered(string Template, string Comment, int Reuse, HlsCost Cost, HlsKernel Kernel);
+    /// <remarks><see cref="Lead"/>: for a streaming kernel, how many input beats it reads before its first output beat, and
+    /// <see cref="Slack"/> how many more it may read between two output beats (a stride's skipped rows); the planner sizes
+    /// the FIFOs of forked tensors from them. -1: the layer reads its whole input first.</remarks>
+    public sealed record HlsLowered(string Template, string Comment, int Reuse, HlsCost Cost, HlsKernel Kernel, long Lead = -1, long Slack = 0, string ReplacesWeight = "");
 }

@@ -1,4 +1,5 @@
 using System.Linq;
+using QuantGen.Graph;
 using QuantGen.Hls.Plan;
 using QuantGen.Model;
 
@@ -11,6 +12,9 @@ namespace QuantGen.Hls.Lowerings
     {
         public override OpKind Op => OpKind.LayerNorm;
 
+        /// <summary>Flat streams in and out: one row buffered at a time (io_stream), not the whole tensor.</summary>
+        public override bool Streams(GraphNode node, System.Func<TensorInfo, HlsStreamLayout> layout) => !layout(node.Inputs[0]).Packed && !layout(node.Output).Packed;
+
         public override HlsLowered? Lower(HlsLayerContext c)
         {
             var ln = (LayerNormLayer)c.Spec;
@@ -21,7 +25,8 @@ namespace QuantGen.Hls.Lowerings
             string zp = c.Table("zero_point", ln.Integers.Biases.Select(b => zo + b), $"{ln.Name}: output zero point plus the folded beta, per channel");
             HlsCost cost = HlsCost.Simple(3, 1, (long)rows * ((3L * last) + HlsPlanner.IsqrtCycles + HlsPlanner.DividerCycles + 8),
                 $"rows x (3 C + {HlsPlanner.IsqrtCycles} + {HlsPlanner.DividerCycles} + 8)") with { RomBits = (long)last * (32 + 6 + 32) };
-            return new HlsLowered("layernorm", $"{ln.Name}: integer LayerNorm (exact bit-by-bit isqrt) over rows of {last}", 1, cost, new LayerNormKernel(rows, last, mult, shift, zp));
+            var l = new HlsLowered("layernorm", $"{ln.Name}: integer LayerNorm (exact bit-by-bit isqrt) over rows of {last}", 1, cost, new LayerNormKernel(rows, last, mult, shift, zp));
+            return c.Native ? RowStream.Of(l, c) : l;
         }
     }
 }

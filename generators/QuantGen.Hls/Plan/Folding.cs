@@ -19,7 +19,8 @@ namespace QuantGen.Hls.Plan
     internal static class Folding
     {
         public static (Dictionary<string, int> Reuse, Dictionary<string, string> Why) Choose(
-            IReadOnlyList<FoldingLayer> layers, HlsResources fixedPart, FpgaDevice device, out string? error, out string? warning)
+            IReadOnlyList<FoldingLayer> layers, HlsResources fixedPart, FpgaDevice device, out string? error, out string? warning,
+            IReadOnlyList<(string Name, HlsResources Resources)>? fixedLayers = null)
         {
             error = null;
             warning = null;
@@ -56,7 +57,7 @@ namespace QuantGen.Hls.Plan
 
                 FoldingLayer? pick = null;
                 long most = -1;
-                foreach (FoldingLayer l in layers.Where(l => l.UserReuse == null && reuse[l.Name] < l.Shape.K))
+                foreach (FoldingLayer l in layers.Where(l => l.UserReuse == null && reuse[l.Name] < l.Shape.MaxReuse))
                 {
                     long use = Of(ResourceModel.Mac(l.Shape, reuse[l.Name], device), resource);
                     if (use > most)
@@ -69,6 +70,15 @@ namespace QuantGen.Hls.Plan
                 {
                     string users = string.Join(", ", layers.Where(l => l.UserReuse != null).Select(l => l.Name + "=" + reuse[l.Name]));
                     string share = $"the design needs {Math.Floor(percent).ToString(CultureInfo.InvariantCulture)} % of the {resource} of {device.Name} ({device.Board}) by the estimate";
+                    var users2 = layers.Select(l => (l.Name, Use: Of(ResourceModel.Mac(l.Shape, reuse[l.Name], device), resource)))
+                        .Concat((fixedLayers ?? Array.Empty<(string, HlsResources)>()).Select(f => (f.Item1, Use: Of(f.Item2, resource))))
+                        .GroupBy(u => u.Item1, StringComparer.Ordinal).Select(g => (Name: g.Key, Use: g.Sum(u => u.Use)))
+                        .Where(u => u.Use > 0).OrderByDescending(u => u.Use).ThenBy(u => u.Name, StringComparer.Ordinal).Take(3).ToList();
+                    if (users2.Count > 0)
+                    {
+                        share += " (most: " + string.Join(", ", users2.Select(u => $"\"{u.Name}\" {u.Use.ToString(CultureInfo.InvariantCulture)}")) + ")";
+                    }
+
                     string fix = users.Length > 0 ? $"raise the user's reuse factors ({users}) or leave them to the automatic folding" : "every reuse factor is at its maximum: use a larger part";
                     if (percent > 100)
                     {
@@ -82,9 +92,21 @@ namespace QuantGen.Hls.Plan
                     return (reuse, why);
                 }
 
-                long block = ResourceModel.Ceil(pick.Shape.K, reuse[pick.Name]);
-                long next = Math.Max(1, Math.Min(block - 1, block * 7 / 8));
-                reuse[pick.Name] = (int)ResourceModel.Ceil(pick.Shape.K, next);
+                int current = reuse[pick.Name];
+                if (current >= pick.Shape.K)
+                {
+                    // Past K (Dense): fewer outputs per group, by an eighth at least one; R = G K.
+                    int ng = QuantGen.Hls.Lowerings.OutputFolding.Of(pick.Shape.N, pick.Shape.K, current).GroupOutputs;
+                    int fewer = Math.Max(1, Math.Min(ng - 1, ng * 7 / 8));
+                    reuse[pick.Name] = (int)Math.Min(pick.Shape.MaxReuse, ResourceModel.Ceil(pick.Shape.N, fewer) * pick.Shape.K);
+                }
+                else
+                {
+                    long block = ResourceModel.Ceil(pick.Shape.K, current);
+                    long next = Math.Max(1, Math.Min(block - 1, block * 7 / 8));
+                    reuse[pick.Name] = (int)ResourceModel.Ceil(pick.Shape.K, next);
+                }
+
                 why[pick.Name] = $"auto: raised until the design fits {device.Name} within {ResourceModel.FitPercent} % ({resource} was the scarcest resource)";
             }
 

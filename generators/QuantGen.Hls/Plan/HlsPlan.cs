@@ -22,14 +22,18 @@ namespace QuantGen.Hls.Plan
         EquatableArray<HlsTable> Tables,
         EquatableArray<HlsLayerPlan> Layers,
         EquatableArray<HlsArray> Activations,
-        EquatableArray<HlsArray> Streams,
+        EquatableArray<HlsStream> Streams,
+        HlsStreamLayout InLayout,
+        HlsStreamLayout OutLayout,
+        EquatableArray<HlsTypeDef> BeatTypes,
         EquatableArray<string> InputCopies,
         EquatableArray<string> Calls,
         HlsEstimates Estimates,
-        EquatableArray<string> Labels)
+        EquatableArray<string> Labels,
+        EquatableArray<string> ReadOrderWeights)
     {
-        /// <summary>The constant tensors, one weights/*.h header each.</summary>
-        public EquatableArray<HlsTensor> Weights => Tensors.Where(t => t.IsConstant).ToEquatable();
+        /// <summary>The constant tensors, one weights/*.h header each (except those a folded Dense reads from a read-order ROM in parameters.h).</summary>
+        public EquatableArray<HlsTensor> Weights => Tensors.Where(t => t.IsConstant && !ReadOrderWeights.Contains(t.Array)).ToEquatable();
     }
 
     /// <summary>One tensor as the C++ code sees it: names, exact-width type, proven range and, for constants, the values.</summary>
@@ -70,7 +74,33 @@ namespace QuantGen.Hls.Plan
     public sealed record HlsArray(string Name, string Type, int Count);
 
     /// <summary>One output of a layer: the kernel's parameter, and the streams it feeds in io_stream (one per reader, then the top output).</summary>
-    public sealed record HlsLayerOutput(string Name, string Type, int Count, EquatableArray<string> Streams);
+    public sealed record HlsLayerOutput(string Name, string Type, int Count, EquatableArray<string> Streams, HlsStreamLayout Layout);
+
+    /// <summary>
+    /// How a tensor travels on an io_stream FIFO. A beat carries <see cref="Lanes"/> elements: flat tensors one element per
+    /// beat in row-major order (Lanes 1, Batch 1, Spatial = elements); NCHW feature maps one pixel per beat with all C
+    /// channels packed (Lanes C, Spatial H W, beats in (n, h, w) order), which is what a line buffer consumes. Element
+    /// (n, lane c, position s) is <c>(n Lanes + c) Spatial + s</c> of the row-major tensor in both cases.
+    /// </summary>
+    public sealed record HlsStreamLayout(int Batch, int Lanes, int Spatial, string ElementType, string BeatType, int ElementBits)
+    {
+        public int Beats => Batch * Spatial;
+
+        public bool Packed => Lanes > 1;
+
+        /// <summary>The C++ accessor of lane <c>l</c> of a beat variable: <c>.v[l]</c>, or nothing for a one-element beat.</summary>
+        public string Lane => Packed ? ".v[l]" : string.Empty;
+
+        public long BeatBits => (long)Lanes * ElementBits;
+
+        public static HlsStreamLayout Flat(int count, string type, int bits) => new HlsStreamLayout(1, 1, count, type, type, bits);
+    }
+
+    /// <summary>An io_stream FIFO of the top function: its beat layout and the depth the planner chose (docs/hls.md, FIFO depths).</summary>
+    public sealed record HlsStream(string Name, int Depth, string DepthWhy, HlsStreamLayout Layout);
+
+    /// <summary>A stream a layer reads: the kernel parameter it fills (buffered layers) and the beat layout.</summary>
+    public sealed record HlsStreamPort(string Name, string Type, int Count, HlsStreamLayout Layout);
 
     /// <summary>
     /// One layer: what every kernel shares (names, signature, I/O, zero points, clamps, cost) and the operator's own
@@ -85,7 +115,8 @@ namespace QuantGen.Hls.Plan
         string Signature,
         string KernelName,
         string StreamSignature,
-        EquatableArray<HlsArray> StreamInputs,
+        bool Native,
+        EquatableArray<HlsStreamPort> StreamInputs,
         EquatableArray<HlsLayerOutput> Outputs,
         string X,
         string B,
@@ -119,7 +150,7 @@ namespace QuantGen.Hls.Plan
     }
 
     /// <summary>The estimate of one layer (docs/hls.md): multipliers, dividers, accumulator width, ROM bits, latency and its formula.</summary>
-    public sealed record HlsCost(long Multipliers, int Dividers, int AccBits, long RomBits, long Latency, string Formula)
+    public sealed record HlsCost(long Multipliers, int Dividers, int AccBits, long RomBits, long Latency, string Formula, long BufferBits = 0)
     {
         public static HlsCost Simple(long multipliers, int dividers, long latency, string formula) =>
             new HlsCost(multipliers, dividers, 0, 0, latency, formula);

@@ -36,6 +36,9 @@ namespace QuantGen.Hls.Plan
         private readonly IdentifierAllocator scope;
         private readonly Dictionary<string, HlsTensor> tensors = new Dictionary<string, HlsTensor>(StringComparer.Ordinal);
         private readonly Dictionary<string, int> readers = new Dictionary<string, int>(StringComparer.Ordinal);
+        private readonly Dictionary<string, HlsStreamLayout> layouts = new Dictionary<string, HlsStreamLayout>(StringComparer.Ordinal);
+        private readonly List<HlsTypeDef> beatTypes = new List<HlsTypeDef>();
+        private readonly Dictionary<GraphNode, bool> native = new Dictionary<GraphNode, bool>();
 
         public HlsPlanner(ModelPlan plan, HlsOptions options, List<ModelDiagnostic> diagnostics, LoweringRegistry<HlsLowering>? registry = null)
         {
@@ -133,16 +136,27 @@ namespace QuantGen.Hls.Plan
                 return null;
             }
 
+            bool stream = options.IoMode == IoMode.Stream;
+            if (stream)
+            {
+                PlanLayouts();
+            }
+
+            foreach (GraphNode node in Graph.Nodes)
+            {
+                native[node] = stream && lowerings[node].Streams(node, Layout);
+            }
+
             // Folding: a dry run of every lowering (in layer order, so derived names are allocated as in the real run)
             // gives the cost of the layers without a reuse factor; the MAC layers are sized from their shapes.
             HlsResources fixedPart = HlsResources.Zero;
             var folding = new List<FoldingLayer>();
             var io = new Dictionary<GraphNode, HlsResources>();
+            var dryRuns = new Dictionary<GraphNode, HlsLowered>();
             foreach (GraphNode node in Graph.Nodes)
             {
                 HlsLowering l = lowerings[node];
                 io[node] = IoResources(node);
-                fixedPart += io[node];
                 MacShape? mac = l.HasReuse ? l.Mac(node, plan.Layer(node).Ranges, t => tensors[t.Name]) : null;
                 if (mac != null)
                 {
@@ -150,11 +164,11 @@ namespace QuantGen.Hls.Plan
                     folding.Add(new FoldingLayer(node.Layer.Name, mac, user ? options.ReuseFor(node.Layer.Name) : (int?)null, options.LayerReuse.ContainsKey(node.Layer.Name) ? "LayerReuseFactors" : "ReuseFactor"));
                 }
 
-                // A user's reuse factor is checked here (QG3012 before the fit); an automatic layer's dry run at R = 1 may
-                // fail the unroll rule, which the folding then respects.
+                // A user's reuse factor is checked here (QG3012 before the fit); an automatic layer is dry-run at R = K, which
+                // always unrolls (only its stream lead and buffers are read); the folding then respects the unroll rule.
                 var dryDiagnostics = new List<ModelDiagnostic>();
                 bool userMac = mac != null && (!options.AutoReuse || options.LayerReuse.ContainsKey(node.Layer.Name));
-                HlsLowered? dry = l.Lower(Context(node, userMac ? options.ReuseFor(node.Layer.Name) : 1, new List<HlsTable>(), dryDiagnostics));
+                HlsLowered? dry = l.Lower(Context(node, userMac ? options.ReuseFor(node.Layer.Name) : mac != null ? mac.K : 1, new List<HlsTable>(), dryDiagnostics));
                 if (mac == null || userMac)
                 {
                     diagnostics.AddRange(dryDiagnostics);
@@ -164,6 +178,33 @@ namespace QuantGen.Hls.Plan
                 {
                     fixedPart += ResourceModel.Other(dry.Cost, device);
                 }
+
+                if (dry != null)
+                {
+                    dryRuns[node] = dry;
+                    io[node] += ResourceModel.Buffer(dry.Cost.BufferBits);
+                }
+            }
+
+            // FIFO depths from the producer/consumer rates (io_stream), then every FIFO's memory with its producer.
+            Dictionary<string, (int Depth, string Why)> depths = stream ? FifoDepths(dryRuns) : new Dictionary<string, (int, string)>();
+            if (stream)
+            {
+                foreach (GraphNode node in Graph.Nodes)
+                {
+                    foreach (TensorInfo o in node.Outputs)
+                    {
+                        for (int k = 0; k < Readers(o.Name); k++)
+                        {
+                            io[node] += ResourceModel.Fifo(depths[o.Name + " " + Str(k)].Depth, (int)Layout(o).BeatBits);
+                        }
+                    }
+                }
+            }
+
+            foreach (GraphNode node in Graph.Nodes)
+            {
+                fixedPart += io[node];
             }
 
             if (diagnostics.Count != before)
@@ -171,7 +212,8 @@ namespace QuantGen.Hls.Plan
                 return null;
             }
 
-            (Dictionary<string, int> reuse, Dictionary<string, string> why) = Folding.Choose(folding, fixedPart, device, out string? fitError, out string? fitWarning);
+            var fixedLayers = Graph.Nodes.Select(n => (n.Layer.Name, io[n] + (dryRuns.TryGetValue(n, out HlsLowered? d) && !lowerings[n].HasReuse ? ResourceModel.Other(d.Cost, device) : HlsResources.Zero))).ToList();
+            (Dictionary<string, int> reuse, Dictionary<string, string> why) = Folding.Choose(folding, fixedPart, device, out string? fitError, out string? fitWarning, fixedLayers);
             if (fitError != null)
             {
                 Error(HlsErrors.DoesNotFit, fitError, SourcePlace.None);
@@ -180,6 +222,7 @@ namespace QuantGen.Hls.Plan
 
             var layers = new List<HlsLayerPlan>();
             var tables = new List<HlsTable>();
+            var replaced = new List<string>();
             foreach (GraphNode node in Graph.Nodes)
             {
                 // A layer that cannot be planned reports its diagnostic; the others still get planned so that one
@@ -187,7 +230,7 @@ namespace QuantGen.Hls.Plan
                 HlsLowering l = lowerings[node];
                 MacShape? mac = folding.Where(f => f.Name == node.Layer.Name).Select(f => f.Shape).FirstOrDefault();
                 int r = reuse.TryGetValue(node.Layer.Name, out int chosen) ? chosen : 1;
-                HlsLayerPlan? layer = Layer(node, l, tables, r, why.TryGetValue(node.Layer.Name, out string? w) ? w : "no multipliers to reuse", device, mac, io[node]);
+                HlsLayerPlan? layer = Layer(node, l, tables, r, why.TryGetValue(node.Layer.Name, out string? w) ? w : "no multipliers to reuse", device, mac, io[node], replaced);
                 if (layer != null)
                 {
                     layers.Add(layer);
@@ -199,9 +242,8 @@ namespace QuantGen.Hls.Plan
                 return null;
             }
 
-            bool stream = options.IoMode == IoMode.Stream;
             HlsTensor input = tensors[Graph.Input.Name], output = tensors[Graph.Output.Name];
-            var streams = new List<HlsArray>();
+            var streams = new List<HlsStream>();
             var calls = new List<string>();
             var activations = new List<HlsArray>();
             var seen = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -244,7 +286,8 @@ namespace QuantGen.Hls.Plan
                         {
                             string s = StreamName(ot.Name, k);
                             args.Add(s);
-                            streams.Add(new HlsArray(s, o.Type, o.Count));
+                            (int depth, string depthWhy) = depths[ot.Name + " " + Str(k)];
+                            streams.Add(new HlsStream(s, depth, depthWhy, Layout(ot)));
                         }
 
                         if (ot.Name == Graph.Output.Name)
@@ -265,7 +308,8 @@ namespace QuantGen.Hls.Plan
                 {
                     string s = StreamName(Graph.Input.Name, k);
                     inputCopies.Add(s);
-                    streams.Insert(k, new HlsArray(s, input.Type, input.Count));
+                    (int depth, string depthWhy) = depths[Graph.Input.Name + " " + Str(k)];
+                    streams.Insert(k, new HlsStream(s, depth, depthWhy, Layout(Graph.Input)));
                 }
             }
 
@@ -286,10 +330,210 @@ namespace QuantGen.Hls.Plan
                 layers.ToEquatable(),
                 activations.ToEquatable(),
                 streams.ToEquatable(),
+                stream ? Layout(Graph.Input) : HlsStreamLayout.Flat(input.Count, input.Type, input.Bits),
+                stream ? Layout(Graph.Output) : HlsStreamLayout.Flat(output.Count, output.Type, output.Bits),
+                beatTypes.ToEquatable(),
                 inputCopies.ToEquatable(),
                 calls.ToEquatable(),
                 Estimates(layers, device, fitWarning),
-                Graph.Spec.Labels.ToEquatable());
+                Graph.Spec.Labels.ToEquatable(),
+                replaced.ToEquatable());
+        }
+
+        /// <summary>FIFO depth of a stream between two layers that both keep pace: Vitis HLS's default.</summary>
+        internal const int DefaultFifoDepth = 2;
+
+        /// <summary>The beat layout of an activation in io_stream.</summary>
+        private HlsStreamLayout Layout(TensorInfo t) => layouts[t.Name];
+
+        /// <summary>
+        /// io_stream beat layouts: every NCHW feature map travels one pixel per beat with its C channels packed (what line
+        /// buffers and channel-parallel element-wise kernels consume); a Reshape that only merges the spatial axes of such a
+        /// map ([N, C, H, W] -> [N, C, H W]) keeps the layout; everything else is one element per beat, row-major.
+        /// </summary>
+        private void PlanLayouts()
+        {
+            void Set(TensorInfo t, HlsStreamLayout? pixel)
+            {
+                HlsTensor v = tensors[t.Name];
+                if (pixel == null)
+                {
+                    layouts[t.Name] = HlsStreamLayout.Flat(t.ElementCount, v.Type, v.Bits);
+                    return;
+                }
+
+                if (!pixel.Packed)
+                {
+                    layouts[t.Name] = pixel with { BeatType = v.Type };   // one channel: the pixel order is the row-major order
+                    return;
+                }
+
+                string beat = scope.Get("beat " + t.Name, v.Ident + "_beat_t");
+                beatTypes.Add(new HlsTypeDef(beat, "qg_beat<" + v.Type + ", " + Str(pixel.Lanes) + ">", $"one pixel of {v.Name}: {pixel.Lanes} channels per beat, {pixel.Beats} beats"));
+                layouts[t.Name] = pixel with { BeatType = beat };
+            }
+
+            // Feature maps: the rank-4 tensors a Conv2d or MaxPool2d reads or writes, and those joined to them through
+            // element-wise layers (a residual Add's other input, a ReLU after it); other rank-4 tensors (attention scores
+            // [N, heads, L, L]) stay row-major.
+            var maps = new HashSet<string>(StringComparer.Ordinal);
+            bool Elementwise(GraphNode n) => n.Layer.Op == OpKind.Relu || n.Layer.Op == OpKind.Clip || n.Layer.Op == OpKind.Add || n.Layer.Op == OpKind.Gelu;
+            foreach (GraphNode n in Graph.Nodes.Where(n => n.Layer.Op == OpKind.Conv2d || n.Layer.Op == OpKind.MaxPool2d))
+            {
+                maps.UnionWith(n.Inputs.Concat(n.Outputs).Where(t => t.Kind != TensorKind.Initializer && t.Shape.Length == 4).Select(t => t.Name));
+            }
+
+            for (bool grew = true; grew;)
+            {
+                grew = false;
+                foreach (GraphNode n in Graph.Nodes.Where(Elementwise))
+                {
+                    var io = n.Inputs.Concat(n.Outputs).Where(t => t.Kind != TensorKind.Initializer && t.Shape.Length == 4).ToList();
+                    if (io.Any(t => maps.Contains(t.Name)))
+                    {
+                        foreach (TensorInfo t in io.Where(t => t.ElementCount == n.Output.ElementCount))
+                        {
+                            grew |= maps.Add(t.Name);
+                        }
+                    }
+                }
+            }
+
+            HlsStreamLayout? Pixel(TensorInfo t) =>
+                maps.Contains(t.Name) ? new HlsStreamLayout(t.Shape[0], t.Shape[1], t.Shape[2] * t.Shape[3], tensors[t.Name].Type, string.Empty, tensors[t.Name].Bits) : null;
+
+            Set(Graph.Input, Pixel(Graph.Input));
+            foreach (GraphNode node in Graph.Nodes)
+            {
+                foreach (TensorInfo o in node.Outputs)
+                {
+                    HlsStreamLayout? pixel = Pixel(o);
+                    TensorInfo x = node.Inputs[0];
+                    bool packedIn = layouts.TryGetValue(x.Name, out HlsStreamLayout? inLayout) && inLayout.Packed && x.Shape.Length >= 3 && o.Shape.Length >= 2
+                        && o.Shape[0] == x.Shape[0] && o.Shape[1] == x.Shape[1];
+                    if (pixel == null && packedIn && inLayout!.Spatial == 1 && node.Layer.Op == OpKind.Reshape && o.Shape.Length == 4 && o.Shape[2] * o.Shape[3] == 1)
+                    {
+                        pixel = new HlsStreamLayout(o.Shape[0], o.Shape[1], 1, tensors[o.Name].Type, string.Empty, tensors[o.Name].Bits);   // keepdims after a global pool
+                    }
+
+                    if (pixel == null && packedIn && node.Layer.Op == OpKind.Reshape && o.Shape.Length == 3)
+                    {
+                        pixel = new HlsStreamLayout(o.Shape[0], o.Shape[1], o.Shape[2], tensors[o.Name].Type, string.Empty, tensors[o.Name].Bits);
+                    }
+                    else if (pixel == null && packedIn && node.Layer is AvgPoolLayer ap && ap.Axis == 2 && x.Shape.Length == 3)
+                    {
+                        // A global pool over the positions: one output pixel of C channels per image.
+                        pixel = new HlsStreamLayout(o.Shape[0], o.Shape[1], 1, tensors[o.Name].Type, string.Empty, tensors[o.Name].Bits);
+                    }
+
+                    Set(o, pixel);
+                }
+            }
+        }
+
+        /// <summary>
+        /// FIFO depths (io_stream), keyed "tensor k" for the k-th stream of a tensor. Two layers that keep pace need
+        /// <see cref="DefaultFifoDepth"/>. A forked tensor whose branches meet again (a residual Add) needs, on the shorter
+        /// branch, as many beats as the longer branch reads before its first output reaches the join: the sum of the
+        /// streaming kernels' leads (line buffers: about kh rows) and stride slack, in beats of the forked tensor; a branch
+        /// through a layer that buffers its whole input (or through another fork) makes that the whole tensor. A buffered
+        /// layer with several inputs reads them one after the other, so every input after its first gets the whole tensor;
+        /// so do the outputs of a multi-output layer (written one after the other). Never more than the tensor's beats.
+        /// </summary>
+        private Dictionary<string, (int Depth, string Why)> FifoDepths(Dictionary<GraphNode, HlsLowered> dry)
+        {
+            var result = new Dictionary<string, (int, string)>(StringComparer.Ordinal);
+            var consumers = new Dictionary<string, List<(GraphNode Node, int Index)>>(StringComparer.Ordinal);
+            foreach (GraphNode node in Graph.Nodes)
+            {
+                var acts = node.Inputs.Where(t => t.Kind != TensorKind.Initializer).ToList();
+                for (int i = 0; i < acts.Count; i++)
+                {
+                    if (!consumers.TryGetValue(acts[i].Name, out var list))
+                    {
+                        consumers[acts[i].Name] = list = new List<(GraphNode, int)>();
+                    }
+
+                    list.Add((node, i));
+                }
+            }
+
+            var producers = Graph.Nodes.SelectMany(n => n.Outputs.Select(o => (o, n))).ToDictionary(p => p.o.Name, p => p.n, StringComparer.Ordinal);
+            var all = new List<TensorInfo> { Graph.Input };
+            all.AddRange(Graph.Nodes.SelectMany(n => n.Outputs));
+            foreach (TensorInfo t in all)
+            {
+                if (!consumers.TryGetValue(t.Name, out var readersOf))
+                {
+                    continue;
+                }
+
+                int beats = Layout(t).Beats;
+                bool multiOutput = producers.TryGetValue(t.Name, out GraphNode? producer) && producer.Outputs.Count > 1;
+                var lags = readersOf.Select(r => readersOf.Count > 1 ? Lag(r.Node, t, dry) : 0).ToList();
+                double longest = lags.Max();
+                for (int k = 0; k < readersOf.Count; k++)
+                {
+                    (GraphNode reader, int index) = readersOf[k];
+                    (int, string) d = (DefaultFifoDepth, "producer and consumer keep pace");
+                    if (multiOutput)
+                    {
+                        d = (beats, "whole tensor: a multi-output layer writes its outputs one after the other");
+                    }
+                    else if (!native[reader] && index > 0)
+                    {
+                        d = (beats, "whole tensor: the consumer buffers its inputs one after the other");
+                    }
+                    else if (readersOf.Count > 1 && longest > lags[k])
+                    {
+                        double need = longest - lags[k];
+                        d = double.IsPositiveInfinity(need) || need + DefaultFifoDepth >= beats
+                            ? (beats, "whole tensor: another branch of this fork buffers its whole input before the branches meet")
+                            : ((int)Math.Ceiling(need) + DefaultFifoDepth, $"fork: the longest branch reads {Str((long)Math.Ceiling(longest))} beats before its first output meets this one");
+                    }
+
+                    result[t.Name + " " + Str(k)] = d;
+                }
+            }
+
+            return result;
+        }
+
+        /// <summary>How many beats of <paramref name="fork"/> the branch starting at <paramref name="node"/> reads before its
+        /// first output reaches the next layer with several activation inputs (infinity through a buffered layer or a fork).</summary>
+        private double Lag(GraphNode node, TensorInfo fork, Dictionary<GraphNode, HlsLowered> dry)
+        {
+            double lag = 0;
+            double ratio = (double)Layout(fork).Beats / Layout(node.Inputs[0]).Beats;
+            for (int guard = 0; guard < Graph.Nodes.Count; guard++)
+            {
+                if (node.Inputs.Count(t => t.Kind != TensorKind.Initializer) > 1)
+                {
+                    return lag;
+                }
+
+                if (!native[node] || !dry.TryGetValue(node, out HlsLowered? l) || l.Lead < 0)
+                {
+                    return double.PositiveInfinity;
+                }
+
+                lag += (l.Lead + l.Slack) * ratio;
+                if (node.Outputs.Count != 1 || Readers(node.Output.Name) > 1)
+                {
+                    return double.PositiveInfinity;
+                }
+
+                GraphNode? next = Graph.Nodes.FirstOrDefault(n => n.Inputs.Any(t => t.Name == node.Output.Name));
+                if (next == null)
+                {
+                    return lag;
+                }
+
+                ratio = (double)Layout(fork).Beats / Layout(node.Output).Beats;
+                node = next;
+            }
+
+            return double.PositiveInfinity;
         }
 
         /// <summary>How many layer inputs read <paramref name="tensor"/> (one stream each in stream mode).</summary>
@@ -320,12 +564,13 @@ namespace QuantGen.Hls.Plan
                 if (lowerings.TryGetValue(node, out HlsLowering? l) && l.HasReuse && (!options.AutoReuse || options.LayerReuse.ContainsKey(node.Layer.Name)))
                 {
                     // Any factor up to K: when R does not divide K the last block of the MAC loop is padded.
-                    int k = l.ReduceDim(node);
+                    int k = l.ReduceDim(node), max = l.MaxReuse(node);
                     int r = options.ReuseFor(node.Layer.Name);
-                    if (r > k)
+                    if (r > max)
                     {
                         string source = options.LayerReuse.ContainsKey(node.Layer.Name) ? "LayerReuseFactors" : "ReuseFactor";
-                        Error(HlsErrors.ReuseFactorNotApplicable, $"{source} {r} does not fit layer \"{node.Layer.Name}\" ({node.Layer.Op}, inner dimension {k}): a reuse factor is at most the inner dimension; valid: 1 to {k}", node.Layer.Place);
+                        string rule = max == k ? "a reuse factor is at most the inner dimension" : $"a reuse factor is at most outputs x inner dimension ({max})";
+                        Error(HlsErrors.ReuseFactorNotApplicable, $"{source} {r} does not fit layer \"{node.Layer.Name}\" ({node.Layer.Op}, inner dimension {k}): {rule}; valid: 1 to {max}", node.Layer.Place);
                     }
                 }
             }
@@ -383,7 +628,11 @@ namespace QuantGen.Hls.Plan
             var outputs = node.Outputs.Select(t => tensors[t.Name]).ToList();
             HlsLowering lowering = registry.Find(node.Layer.Op)!;
             var inputArgs = inputs.Select((v, i) => v.IsConstant ? v.Array : lowering.InputParam(i, inputs.Count)).ToList();
-            return new HlsLayerContext(node, scope.Get(PlanNames.LayerKey(node.Layer.Name)), inputs, outputs, inputArgs, plan.Layer(node).Ranges, options, reuse, scope, tensors, tables, sink, File);
+            bool stream = options.IoMode == IoMode.Stream;
+            var inLayouts = node.Inputs.Select(t => stream && t.Kind != TensorKind.Initializer ? Layout(t) : HlsStreamLayout.Flat(t.ElementCount, tensors[t.Name].Type, tensors[t.Name].Bits)).ToList();
+            var outLayouts = node.Outputs.Select(t => stream ? Layout(t) : HlsStreamLayout.Flat(t.ElementCount, tensors[t.Name].Type, tensors[t.Name].Bits)).ToList();
+            return new HlsLayerContext(node, scope.Get(PlanNames.LayerKey(node.Layer.Name)), inputs, outputs, inputArgs, plan.Layer(node).Ranges, options, reuse, scope, tensors, tables, sink, File,
+                native.TryGetValue(node, out bool n) && n, inLayouts, outLayouts);
         }
 
         /// <summary>What a layer's I/O costs: in io_stream its input and output buffers and one FIFO per stream it
@@ -392,11 +641,16 @@ namespace QuantGen.Hls.Plan
         {
             HlsResources r = HlsResources.Zero;
             bool stream = options.IoMode == IoMode.Stream;
+            if (stream && native[node])
+            {
+                return r;   // a streaming kernel keeps only its own state (line buffer, counted by its lowering); FIFOs come later
+            }
+
             if (stream)
             {
                 foreach (TensorInfo t in node.Inputs.Where(t => t.Kind != TensorKind.Initializer))
                 {
-                    r += ResourceModel.Buffer((long)t.ElementCount * tensors[t.Name].Bits);
+                    r += ResourceModel.Buffer(t.ElementCount, tensors[t.Name].Bits);
                 }
             }
 
@@ -405,11 +659,7 @@ namespace QuantGen.Hls.Plan
                 int bits = tensors[o.Name].Bits;
                 if (stream)
                 {
-                    r += ResourceModel.Buffer((long)o.ElementCount * bits);
-                    for (int k = 0; k < Math.Max(1, Readers(o.Name)); k++)
-                    {
-                        r += ResourceModel.Fifo(o.ElementCount, bits);
-                    }
+                    r += ResourceModel.Buffer(o.ElementCount, bits);
                 }
                 else
                 {
@@ -420,7 +670,7 @@ namespace QuantGen.Hls.Plan
             return r;
         }
 
-        private HlsLayerPlan? Layer(GraphNode node, HlsLowering lowering, List<HlsTable> tables, int reuse, string reuseChoice, FpgaDevice device, MacShape? mac, HlsResources io)
+        private HlsLayerPlan? Layer(GraphNode node, HlsLowering lowering, List<HlsTable> tables, int reuse, string reuseChoice, FpgaDevice device, MacShape? mac, HlsResources io, List<string> replaced)
         {
             LayerSpec spec = node.Layer;
             string fn = scope.Get(PlanNames.LayerKey(spec.Name));
@@ -432,7 +682,7 @@ namespace QuantGen.Hls.Plan
             // Kernel parameters: activation inputs are x (and b), constants are read from their ROM arrays directly.
             var parameters = new List<string>();
             var inputArgs = new List<string>();
-            var streamInputs = new List<HlsArray>();
+            var streamInputs = new List<HlsStreamPort>();
             for (int i = 0; i < inputs.Count; i++)
             {
                 HlsTensor v = inputs[i];
@@ -445,7 +695,7 @@ namespace QuantGen.Hls.Plan
                     string p = lowering.InputParam(i, inputs.Count);
                     parameters.Add("const " + v.Type + " " + p + "[" + Str(v.Count) + "]");
                     inputArgs.Add(p);
-                    streamInputs.Add(new HlsArray(p, v.Type, v.Count));
+                    streamInputs.Add(new HlsStreamPort(p, v.Type, v.Count, stream ? Layout(node.Inputs[i]) : HlsStreamLayout.Flat(v.Count, v.Type, v.Bits)));
                 }
             }
 
@@ -461,7 +711,7 @@ namespace QuantGen.Hls.Plan
                     outs.Add(p + "_top");
                 }
 
-                layerOutputs.Add(new HlsLayerOutput(p, o.Type, o.Count, outs.ToEquatable()));
+                layerOutputs.Add(new HlsLayerOutput(p, o.Type, o.Count, outs.ToEquatable(), stream ? Layout(node.Outputs[j]) : HlsStreamLayout.Flat(o.Count, o.Type, o.Bits)));
             }
 
             HlsLayerContext context = Context(node, reuse, tables, diagnostics);
@@ -471,25 +721,32 @@ namespace QuantGen.Hls.Plan
                 return null;
             }
 
-            HlsCost cost = lowered.Cost;
-            HlsResources resources = io + (mac != null ? ResourceModel.Mac(mac, reuse, device) : ResourceModel.Other(cost, device));
-            if (stream)
+            if (lowered.ReplacesWeight.Length > 0 && Graph.Nodes.Count(n => n.Inputs.Concat(n.Weight != null ? new[] { n.Weight } : System.Array.Empty<TensorInfo>()).Any(t => t.Name == node.Weight!.Name)) == 1)
             {
-                long moved = inputs.Where(v => !v.IsConstant).Sum(v => (long)v.Count) + outputs.Sum(o => (long)o.Count);
-                cost = cost with { Latency = cost.Latency + moved, Formula = cost.Formula + " + E_in + E_out (stream read and write)" };
+                replaced.Add(lowered.ReplacesWeight);
             }
 
-            var streamParams = streamInputs.Select(s => "hls::stream<" + s.Type + ">& " + s.Name + "_in")
-                .Concat(layerOutputs.SelectMany(o => o.Streams.Select(s => "hls::stream<" + o.Type + ">& " + s)));
+            HlsCost cost = lowered.Cost;
+            HlsResources resources = io + (mac != null ? ResourceModel.Mac(mac, reuse, device) : ResourceModel.Other(cost, device));
+            bool isNative = stream && native[node];
+            if (stream && !isNative)
+            {
+                long moved = streamInputs.Sum(v => (long)v.Layout.Beats) + layerOutputs.Sum(o => (long)o.Layout.Beats);
+                cost = cost with { Latency = cost.Latency + moved, Formula = cost.Formula + " + beats in + beats out (whole input buffered, then written)" };
+            }
+
+            var streamParams = streamInputs.Select(s => "hls::stream<" + s.Layout.BeatType + ">& " + s.Name + "_in")
+                .Concat(layerOutputs.SelectMany(o => o.Streams.Select(s => "hls::stream<" + o.Layout.BeatType + ">& " + s)));
             return new HlsLayerPlan(
                 fn,
                 spec.Name,
                 spec.Op.ToString(),
                 lowered.Template,
                 lowered.Comment,
-                "static void " + (stream ? fn + "_compute" : fn) + "(" + string.Join(", ", parameters) + ")",
-                stream ? fn + "_compute" : fn,
+                "static void " + (stream && !isNative ? fn + "_compute" : fn) + "(" + string.Join(", ", parameters) + ")",
+                stream && !isNative ? fn + "_compute" : fn,
                 "static void " + fn + "(" + string.Join(", ", streamParams) + ")",
+                isNative,
                 streamInputs.ToEquatable(),
                 layerOutputs.ToEquatable(),
                 inputArgs[0],

@@ -13,7 +13,11 @@ namespace QuantGen.Hls.Plan
     }
 
     /// <summary>The shape of a multiply-accumulate layer, all the folding needs: rows x (N outputs of K products), operand widths.</summary>
-    public sealed record MacShape(int Rows, int N, int K, int XBits, int WBits, int AccBits, int Gather, int WindowValues);
+    public sealed record MacShape(int Rows, int N, int K, int XBits, int WBits, int AccBits, int Gather, int WindowValues, bool FoldsOutputs = false)
+    {
+        /// <summary>The largest reuse factor: N K when the kernel folds across outputs (Dense), else K.</summary>
+        public int MaxReuse => FoldsOutputs ? (int)Math.Min(int.MaxValue, (long)N * K) : K;
+    }
 
     /// <summary>
     /// First-order resource formulas, no synthesis. Products whose operands are both at most <see cref="LutProductBits"/>
@@ -47,6 +51,11 @@ namespace QuantGen.Hls.Plan
         /// <summary>A MAC layer at reuse factor <paramref name="r"/> (any R up to K: the last block is padded).</summary>
         public static HlsResources Mac(MacShape m, int r, FpgaDevice d)
         {
+            if (r > m.K)
+            {
+                return Folded(m, r, d);
+            }
+
             long block = Ceil(m.K, r), products = m.N * block, lanes = Ceil(m.N, r);
             (long pDsp, long pLut) = Product(m.XBits, m.WBits, d);
             (long qDsp, long qLut) = Product(32, m.AccBits, d);   // requantizer: 32-bit multiplier x accumulator
@@ -58,7 +67,7 @@ namespace QuantGen.Hls.Plan
             long width = products * m.WBits, bram = 0;
             if (r >= BramMinDepth)
             {
-                bram = Ceil(width, 36) * Ceil(r, 512);
+                bram = Bram18(r, width);
             }
             else
             {
@@ -66,6 +75,30 @@ namespace QuantGen.Hls.Plan
             }
 
             lut += Ceil((long)m.N * (32 + 6 + 32), 64);   // per-channel multiplier, shift and bias
+            return new HlsResources(dsp, lut, ff, bram, 0, 0);
+        }
+
+        /// <summary>A Dense layer folded across outputs (R > K): NG products, one requantizer, NG accumulators; the weights
+        /// in a read-order ROM of G K words of NG weights (block RAM from 64 words).</summary>
+        private static HlsResources Folded(MacShape m, int r, FpgaDevice d)
+        {
+            (int groups, int ng) = QuantGen.Hls.Lowerings.OutputFolding.Of(m.N, m.K, r);
+            (long pDsp, long pLut) = Product(m.XBits, m.WBits, d);
+            (long qDsp, long qLut) = Product(32, m.AccBits, d);
+            long dsp = (ng * pDsp) + qDsp;
+            long lut = (ng * (pLut + m.AccBits)) + qLut + 64 + 200 + (ng * 8L);   // + the lane multiplexers of the group's outputs
+            long ff = ((long)ng * m.AccBits) + (ng * (m.XBits + m.WBits)) + 96;
+            long depth = (long)groups * m.K, bram = 0;
+            if (depth >= BramMinDepth)
+            {
+                bram = Bram18(depth, (long)ng * m.WBits);
+            }
+            else
+            {
+                lut += Ceil((long)m.N * m.K * m.WBits, 64);
+            }
+
+            lut += Ceil((long)m.N * (32 + 6 + 32), 64);
             return new HlsResources(dsp, lut, ff, bram, 0, 0);
         }
 
@@ -82,12 +115,33 @@ namespace QuantGen.Hls.Plan
         public static HlsResources Buffer(long bits) =>
             bits > 1024 ? new HlsResources(0, 0, 0, Ceil(bits, Bram18Bits), 0, 0) : new HlsResources(0, 0, bits, 0, 0, 0);
 
+        /// <summary>An array of <paramref name="depth"/> words of <paramref name="width"/> bits: block RAM above 1 Kbit (its
+        /// aspect ratios counted), registers below.</summary>
+        public static HlsResources Buffer(long depth, long width) =>
+            depth * width > 1024 ? new HlsResources(0, 0, 0, Bram18(depth, width), 0, 0) : new HlsResources(0, 0, depth * width, 0, 0, 0);
+
+        /// <summary>
+        /// BRAM18 blocks for a memory of <paramref name="depth"/> x <paramref name="width"/> bits: the cheapest of the block's
+        /// aspect ratios (16K x 1, 8K x 2, 4K x 4, 2K x 9, 1K x 18, 512 x 36), each block used for one slice of the width
+        /// and one slice of the depth.
+        /// </summary>
+        public static long Bram18(long depth, long width)
+        {
+            long best = long.MaxValue;
+            foreach ((long d, long w) in new (long, long)[] { (16384, 1), (8192, 2), (4096, 4), (2048, 9), (1024, 18), (512, 36) })
+            {
+                best = Math.Min(best, Ceil(depth, d) * Ceil(width, w));
+            }
+
+            return best;
+        }
+
         /// <summary>A FIFO of <paramref name="depth"/> x <paramref name="width"/>: SRL LUTs up to 1 Kbit, block RAM beyond.</summary>
         public static HlsResources Fifo(long depth, int width)
         {
             long bits = depth * width;
             return bits > 1024
-                ? new HlsResources(0, 0, 0, Ceil(bits, Bram18Bits), 0, bits)
+                ? new HlsResources(0, 0, 0, Bram18(depth, width), 0, bits)
                 : new HlsResources(0, Ceil(bits, 32), width * 2L, 0, 0, bits);
         }
 
