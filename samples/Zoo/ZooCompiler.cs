@@ -25,14 +25,24 @@ namespace QuantGen.Samples.Zoo
     {
         public const string Namespace = "QuantGen.Zoo.Generated";
 
-        /// <summary>The compiled image (and its driver type per key).</summary>
-        public static byte[] Compile(IEnumerable<(string Key, QuantizedModel Model)> models, bool gpu)
+        /// <summary>The compiled image (a driver type per key); <paramref name="gpu"/>: emit the ILGPU backend for every model.</summary>
+        public static byte[] Compile(IEnumerable<(string Key, QuantizedModel Model)> models, bool gpu) =>
+            Compile(models.Select(m => (m.Key, m.Model, gpu)));
+
+        /// <summary>
+        /// The compiled image, the ILGPU backend emitted for the models that ask for it. The ILGPU backend keeps its weights
+        /// in base64 string literals (no resource path yet), which share the 16 MiB user-string heap of one assembly: a model
+        /// as large as DeiT-Tiny (5.7 MB of weights) must be compiled for ILGPU in an assembly of its own (CS8103 otherwise).
+        /// </summary>
+        public static byte[] Compile(IEnumerable<(string Key, QuantizedModel Model, bool Gpu)> models)
         {
+            bool anyGpu = false;
             var sources = new List<(string Hint, string Text)>();
             var resources = new List<ResourceDescription>();
             KernelFiles library = KernelFiles.None;
-            foreach ((string key, QuantizedModel q) in models)
+            foreach ((string key, QuantizedModel q, bool gpu) in models)
             {
+                anyGpu |= gpu;
                 string ns = Namespace + "." + key;
                 ModelGraph g = q.Graph;
                 ModelPlan plan = ModelPlan.Create(g, q.Ranges);
@@ -62,7 +72,7 @@ namespace QuantGen.Samples.Zoo
             }
 
             sources.AddRange(KernelLibrary.CpuSources(library).Select(f => (f.HintName, f.Text)));
-            if (gpu)
+            if (anyGpu)
             {
                 sources.Add((GpuBackend.Kernels.HintName, GpuBackend.Kernels.Text));
             }
@@ -82,7 +92,7 @@ namespace QuantGen.Samples.Zoo
                     }
                 }
                 """));
-            return Emit(sources, resources, gpu);
+            return Emit(sources, resources, anyGpu);
         }
 
         /// <summary>Loads a compiled image; key -> driver.</summary>

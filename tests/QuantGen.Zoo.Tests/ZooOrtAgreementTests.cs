@@ -37,10 +37,22 @@ namespace QuantGen.Tests.Zoo
                 Assert.True(o.Top1Same >= needed * o.Inputs, $"top-1 {o.Top1Same}/{o.Inputs}");
             }
 
-            if (!o.VersusFloat && !o.SoftmaxOutput)
+            if (o.VersusFloat || o.SoftmaxOutput || e.IsTransformer)
             {
-                Assert.True(o.Within1Lsb >= 0.99, $"{o.Within1Lsb:P2} of the outputs within 1 LSB (p99 {o.P99Lsb}, max {o.MaxLsb})");
+                // W8A8 against float; Shiftmax's int16 probabilities against ORT's uint8 softmax; ORT's float softmax,
+                // GELU and LayerNorm against I-ViT's integer ones: not the same integers, top-1 is the measure.
+                return;
             }
+
+            if (e.Export == "qat")
+            {
+                // torch's QAT export keeps Conv/Gemm -> Div -> Add -> BatchNormalization between its Q/DQ pairs, which ORT
+                // evaluates in float while QuantGen folds them into the integer layer: a few LSB apart (the survey's bound).
+                Assert.True(o.P99Lsb <= 4, $"p99 {o.P99Lsb} LSB");
+                return;
+            }
+
+            Assert.True(o.Within1Lsb >= 0.99, $"{o.Within1Lsb:P2} of the outputs within 1 LSB (p99 {o.P99Lsb}, max {o.MaxLsb})");
         }
     }
 }

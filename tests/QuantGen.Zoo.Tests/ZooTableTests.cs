@@ -100,12 +100,15 @@ namespace QuantGen.Tests.Zoo
             }
 
             OrtOutcome o = ZooRun.Ort(im.Entry.File);
-            string top1 = o.Classifier ? $"top-1 {o.Top1Same}/{o.Inputs}" : $"{o.Inputs} inputs (reconstruction)";
+            string top1 = !o.Classifier ? $"{o.Inputs} inputs (reconstruction)"
+                : o.Top1AmongOrtTies != o.Top1Same ? $"top-1 {o.Top1Same}/{o.Inputs} ({o.Top1AmongOrtTies}/{o.Inputs} among ORT's tied maxima)" : $"top-1 {o.Top1Same}/{o.Inputs}";
             string ort = o.VersusFloat
                 ? $"W8A8 vs ORT float: {top1}, max abs diff {o.MaxAbsDiff.ToString("G3", CultureInfo.InvariantCulture)}"
                 : o.SoftmaxOutput
                     ? $"{top1} (softmax output: Shiftmax int16 vs ORT uint8, LSB not comparable)"
-                    : $"{top1}; {(o.Within1Lsb * 100).ToString("F2", CultureInfo.InvariantCulture)} % within 1 LSB (max {o.MaxLsb})";
+                    : im.Entry.IsTransformer
+                        ? $"{top1}; outputs {(o.Within1Lsb * 100).ToString("F1", CultureInfo.InvariantCulture)} % within 1 LSB, max {o.MaxLsb} (ORT: float softmax/GELU/LayerNorm)"
+                        : $"{top1}; {(o.Within1Lsb * 100).ToString("F2", CultureInfo.InvariantCulture)} % within 1 LSB (p99 {o.P99Lsb}, max {o.MaxLsb})";
             return new[] { import, cpu, gpu, hls, ort };
         }
 
