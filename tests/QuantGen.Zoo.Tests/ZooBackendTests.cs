@@ -70,6 +70,7 @@ namespace QuantGen.Tests.Zoo
             output.WriteLine($"{key}: {g}");
             Assert.Null(g.Error);
             Assert.Equal(0, g.Mismatches);
+            Assert.Equal(key.StartsWith("deit_tiny", System.StringComparison.Ordinal) ? 0 : ZooRun.GpuInputs, g.Inputs);
         }
 
         /// <summary>The earlier file a byte-identical import is checked as (the hashes are asserted equal), or null.</summary>

@@ -225,23 +225,40 @@ namespace QuantGen.Tests.Zoo
             return Array.IndexOf(order, wanted.Split('+')[0]) < Array.IndexOf(order, here.Split('+')[0]) ? here.Split('+')[0] : wanted;
         }
 
-        /// <summary>The emitted ILGPU kernels on ILGPU's CPU accelerator, every vector of the model in one batch.</summary>
+        /// <summary>
+        /// Inputs per model on ILGPU's CPU accelerator: it emulates every GPU thread in .NET (MobileNet took 5 minutes for 20
+        /// inputs on the loaded CI machine), so 3 of the model's vectors: all-max, alternating min/max and the first random.
+        /// </summary>
+        public const int GpuInputs = 3;
+
+        /// <summary>
+        /// The emitted ILGPU kernels on ILGPU's CPU accelerator, <see cref="GpuInputs"/> vectors in one batch. DeiT-Tiny's session
+        /// is compiled (alone: see <see cref="CompileAll"/>) but not run: 1.25 GMAC per image through the emulated threads would
+        /// take tens of minutes.
+        /// </summary>
         public static GpuOutcome Gpu(string key) => GpuOutcomes.GetOrAdd(key, k => new Lazy<GpuOutcome>(() =>
         {
             ZooUnit u = Unit(k);
             try
             {
+                ZooDriver driver = GpuDriver(k);
+                if (u.Import.Entry.Model == ZooCatalog.DeitTiny)
+                {
+                    return new GpuOutcome(0, 0, null);
+                }
+
+                List<int> picks = new[] { 1, 2, 5 }.Where(i => i < u.Vectors.Inputs.Count).ToList();
                 using Context context = Context.Create(b => b.CPU());
                 using CPUAccelerator accelerator = context.CreateCPUAccelerator(0);
                 int n = u.Import.Model!.Graph.Output.ElementCount;
-                int[] batched = GpuDriver(k).RunGpu(accelerator, u.Vectors.Inputs.SelectMany(x => x).ToArray(), u.Vectors.Inputs.Count);
-                int mismatches = u.Vectors.Expected.Where((e, s) => !e.SequenceEqual(batched.Skip(s * n).Take(n))).Count();
-                return new GpuOutcome(u.Vectors.Inputs.Count, mismatches, null);
+                int[] batched = driver.RunGpu(accelerator, picks.SelectMany(i => u.Vectors.Inputs[i]).ToArray(), picks.Count);
+                int mismatches = picks.Where((i, s) => !u.Vectors.Expected[i].SequenceEqual(batched.Skip(s * n).Take(n))).Count();
+                return new GpuOutcome(picks.Count, mismatches, null);
             }
             catch (Exception e)
             {
                 Exception inner = e is System.Reflection.TargetInvocationException t && t.InnerException != null ? t.InnerException : e;
-                return new GpuOutcome(u.Vectors.Inputs.Count, -1, inner.GetType().Name + ": " + inner.Message);
+                return new GpuOutcome(0, -1, inner.GetType().Name + ": " + inner.Message.Split('\n').Take(2).Aggregate((a, b) => a + " " + b));
             }
         })).Value;
 
