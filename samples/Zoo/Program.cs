@@ -9,7 +9,8 @@ using QuantGen.Model;
 namespace QuantGen.Samples.Zoo
 {
     /// <summary>
-    /// `dotnet run -c Release --project samples/Zoo [-- --inputs N] [--skip-deit]`: every committed zoo file imported,
+    /// `dotnet run -c Release --project samples/Zoo [-- --inputs N] [--skip-deit] [--only TEXT] [--range M] [--bias-correction]`:
+    /// every committed zoo file (or those whose name contains TEXT) imported (float exports with the given calibration settings),
     /// compiled to C# (one in-memory compilation), then per file on the same N test inputs: the reference interpreter, the
     /// generated C# and ONNX Runtime on the ONNX file; time per inference and agreement.
     /// </summary>
@@ -19,6 +20,8 @@ namespace QuantGen.Samples.Zoo
         {
             int inputs = 5;
             bool skipDeit = false;
+            string? only = null;
+            var quantization = new QuantGen.Quantization.QuantizationOptions();
             for (int i = 0; i < args.Length; i++)
             {
                 if (args[i] == "--inputs" && i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n > 0)
@@ -30,9 +33,22 @@ namespace QuantGen.Samples.Zoo
                 {
                     skipDeit = true;
                 }
+                else if (args[i] == "--only" && i + 1 < args.Length)
+                {
+                    only = args[++i];
+                }
+                else if (args[i] == "--range" && i + 1 < args.Length && Enum.TryParse(args[i + 1], true, out QuantGen.Quantization.RangeMethod method))
+                {
+                    quantization.RangeMethod = method;
+                    i++;
+                }
+                else if (args[i] == "--bias-correction")
+                {
+                    quantization.BiasCorrection = true;
+                }
                 else
                 {
-                    Console.Error.WriteLine("usage: QuantGen.Samples.Zoo [--inputs N] [--skip-deit]");
+                    Console.Error.WriteLine("usage: QuantGen.Samples.Zoo [--inputs N] [--skip-deit] [--only TEXT] [--range minmax|percentile|mse] [--bias-correction]");
                     return 2;
                 }
             }
@@ -40,10 +56,10 @@ namespace QuantGen.Samples.Zoo
             var total = Stopwatch.StartNew();
             Console.WriteLine($"QuantGen model zoo: {ZooCatalog.Directory}");
             var imports = new List<ZooImport>();
-            foreach (ZooEntry e in ZooCatalog.Entries().Where(e => !skipDeit || e.Model != ZooCatalog.DeitTiny))
+            foreach (ZooEntry e in ZooCatalog.Entries().Where(e => (!skipDeit || e.Model != ZooCatalog.DeitTiny) && (only == null || e.Key.Contains(only, StringComparison.Ordinal))))
             {
                 var sw = Stopwatch.StartNew();
-                ZooImport im = ZooCatalog.Import(e);
+                ZooImport im = ZooCatalog.Import(e, quantization);
                 imports.Add(im);
                 Console.WriteLine(im.Model != null
                     ? $"  import {e.File,-32} {im.Model.Graph.Nodes.Count,4} layers  {sw.Elapsed.TotalSeconds,6:F2} s"

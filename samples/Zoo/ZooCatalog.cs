@@ -128,10 +128,13 @@ namespace QuantGen.Samples.Zoo
         }
 
         /// <summary>Imports one file; never throws for a file the importer rejects (its diagnostics are kept).</summary>
-        public static ZooImport Import(ZooEntry e)
+        public static ZooImport Import(ZooEntry e) => Import(e, new QuantizationOptions());
+
+        /// <summary>Imports one file with the given quantizer settings (float exports: range method, bias correction, ...).</summary>
+        public static ZooImport Import(ZooEntry e, QuantizationOptions quantization)
         {
             string path = PathOf(e);
-            var options = new OnnxImportOptions { Name = e.Model.Name };
+            var options = new OnnxImportOptions { Name = e.Model.Name, Quantization = quantization };
             try
             {
                 LoweredModel lowered = OnnxImporter.Lower(path, options);
