@@ -86,6 +86,7 @@ namespace QuantGen.Tests.Zoo
         [InlineData(-332, 197, 255, 15, 15)] // 197 * 332 * 2^15 fits int32: unchanged
         [InlineData(-333, 197, 255, 15, 6)]
         [InlineData(-1, 197, 255, 15, 15)]
+        [InlineData(-1_073_741_824, 197, 255, 30, 30)] // the largest x0 and n: nothing overflows while testing
         [InlineData(-40_000, 197, 255, 15, 15)] // n = 0 would meet ShiftExp's floor, n = 1 exceeds 2^23: QG1019 stays
         [InlineData(-426, 197, 65_535, 15, 15)] // int16 logits: every n below 15 meets the floor: QG1019 stays
         [InlineData(-426, 16, 255, 15, 15)]

@@ -158,6 +158,16 @@ namespace QuantGen.Tests.Zoo
             byte[] image = ZooCompiler.Compile(Units.Select(u => (u.Key, u.Import.Model!, !Alone(u))));
             string dir = Path.Combine(Path.GetTempPath(), "quantgen-zoo-tests", Guid.NewGuid().ToString("N"));
             Directory.CreateDirectory(dir);
+            AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+            {
+                try
+                {
+                    Directory.Delete(dir, recursive: true);
+                }
+                catch (IOException)
+                {
+                }
+            };
             string asm = Path.Combine(dir, "QuantGenZoo.dll"), vectors = Path.Combine(dir, "zoo.vectors");
             File.WriteAllBytes(asm, image);
             ZooVectors.Write(vectors, Units.Select(u => u.Vectors).ToList());

@@ -75,15 +75,16 @@ namespace QuantGen.Numerics
         /// </summary>
         public static int FittingN(int x0, int length, long span, int wanted)
         {
+            // unit * 2^n <= bound is tested as unit <= bound >> n: no shift of unit can overflow.
             long unit = (long)Math.Max(1, length) * -(long)x0;
-            if (wanted < 0 || wanted > 30 || (unit << wanted) <= int.MaxValue)
+            if (wanted < 0 || wanted > 30 || unit <= (int.MaxValue >> wanted))
             {
                 return wanted;
             }
 
             for (int n = wanted - 1; n >= 0; n--)
             {
-                if ((unit << n) <= FittedSumBound && (n * -(long)x0) >= ((span * 23) / 16) + 2)
+                if (unit <= (FittedSumBound >> n) && (n * -(long)x0) >= ((span * 23) / 16) + 2)
                 {
                     return n;
                 }
