@@ -115,6 +115,13 @@ namespace QuantGen.Tests.Conformance
                     var b = new FloatModelBuilder("softmax_shiftmax", "x", new[] { 5, 19 }, -6, 6, 7);
                     return b.Build(b.Unary(new SoftmaxLayer { Method = SoftmaxMethod.Shiftmax }, "sm", b.Input));
                 }),
+                new CorpusCase("softmax_shiftmax_197_narrow", new[] { OpKind.Softmax }, () =>
+                {
+                    // Issue 13 item 4: DeiT's 197-token attention rows with narrow logits (input scale ~0.0024, x0 = -426):
+                    // at n = 15 the int32 row sum could reach 197 * 426 * 2^15 > 2^31 - 1 (QG1019); PTQ lowers n to fit.
+                    var b = new FloatModelBuilder("softmax_shiftmax_197_narrow", "x", new[] { 2, 197 }, -0.3, 0.3, 26);
+                    return b.Build(b.Unary(new SoftmaxLayer { Method = SoftmaxMethod.Shiftmax }, "sm", b.Input));
+                }),
                 new CorpusCase("softmax_ibert", new[] { OpKind.Softmax }, () =>
                 {
                     var b = new FloatModelBuilder("softmax_ibert", "x", new[] { 3, 16 }, -8, 8, 8);

@@ -59,6 +59,40 @@ namespace QuantGen.Numerics
         public static ShiftmaxParams FromScale(float inputScale, int n = 15, int outBits = 8)
             => new ShiftmaxParams(ShiftExpMath.X0FromScale(inputScale), n, outBits);
 
+        /// <summary>Row sums up to this bound keep f = floor((2^31 - 1) / sum) at 8 bits or more (see <see cref="FittingN"/>).</summary>
+        public const long FittedSumBound = 1L << 23;
+
+        /// <summary>
+        /// n for a row of <paramref name="length"/> elements whose input integers span <paramref name="span"/> steps (issue 13:
+        /// narrow attention logits at 197 tokens, where I-ViT's n = 15 lets the int32 row sum overflow, QG1019). When
+        /// length * (-x0) * 2^wanted fits int32, <paramref name="wanted"/>, unchanged. Otherwise the largest n below it with
+        /// (1) length * (-x0) * 2^n &lt;= 2^23: the sum fits with f &gt;= 256, so the one division keeps 8 bits (a sum just
+        /// under 2^31 gives f = 1 and underestimates every probability up to 2x); the largest term (-x0) * 2^n keeps about
+        /// 2^23 / length integer steps, since a small scale makes -x0 large; and (2) n * (-x0) &gt;= 1.4375 * span + 2: no
+        /// x - max the input can reach meets ShiftExp's floor at 2^-n of the row max, so lowering n changes no term's
+        /// approximation (ShiftExp's value depends on n only through that floor and the scale 2^n). When no n satisfies
+        /// both, <paramref name="wanted"/>: the range analysis then reports the overflow (QG1019) as before.
+        /// </summary>
+        public static int FittingN(int x0, int length, long span, int wanted)
+        {
+            // unit * 2^n <= bound is tested as unit <= bound >> n: no shift of unit can overflow.
+            long unit = (long)Math.Max(1, length) * -(long)x0;
+            if (wanted < 0 || wanted > 30 || unit <= (int.MaxValue >> wanted))
+            {
+                return wanted;
+            }
+
+            for (int n = wanted - 1; n >= 0; n--)
+            {
+                if (unit <= (FittedSumBound >> n) && (n * -(long)x0) >= ((span * 23) / 16) + 2)
+                {
+                    return n;
+                }
+            }
+
+            return wanted;
+        }
+
         /// <summary>
         /// I-ViT ShiftExp for x &lt;= 0, all shifts floor shifts, all arithmetic in int64:
         /// <code>

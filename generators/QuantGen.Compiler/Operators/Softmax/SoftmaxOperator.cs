@@ -161,7 +161,10 @@ namespace QuantGen.Operators
             int bits = c.SoftmaxOutBits;
             if (method == SoftmaxMethod.Shiftmax)
             {
-                c.Attach(new SoftmaxIntegers(Shiftmax.FromScale((float)inQ.Scale, c.ShiftmaxN, bits)));
+                int[] shape = node.Inputs[0].Shape;
+                int x0 = Shiftmax.FromScale((float)inQ.Scale, 0, bits).X0;
+                int n = Shiftmax.FittingN(x0, shape[shape.Length - 1], (long)inQ.Type.MaxValue - inQ.Type.MinValue, c.ShiftmaxN);
+                c.Attach(new SoftmaxIntegers(Shiftmax.FromScale((float)inQ.Scale, n, bits)));
                 return One(new TensorQuant(ElementType.Int(bits), Shiftmax.OutputScale(bits), 0));
             }
 

@@ -1,0 +1,233 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Security.Cryptography;
+using System.Text;
+using QuantGen.Data;
+using QuantGen.Model;
+using QuantGen.Onnx;
+using QuantGen.Quantization;
+
+namespace QuantGen.Samples.Zoo
+{
+    /// <summary>One architecture of the zoo: its input shape and how make_zoo.py shaped the digits for it.</summary>
+    public sealed class ZooModel
+    {
+        public ZooModel(string name, int[] shape, bool classifier, Func<Sample, float[]?> shapeSample)
+        {
+            Name = name;
+            Shape = shape;
+            Classifier = classifier;
+            ShapeSample = shapeSample;
+        }
+
+        public string Name { get; }
+
+        /// <summary>The ONNX input shape (batch 1).</summary>
+        public int[] Shape { get; }
+
+        public int Size => Shape.Aggregate(1, (a, b) => a * b);
+
+        /// <summary>True when the output is class scores (top-1 is meaningful); the autoencoder reconstructs its input.</summary>
+        public bool Classifier { get; }
+
+        /// <summary>A digits sample as this model's input (null: the model does not take this sample, e.g. digits 5-9 for the jet tagger).</summary>
+        public Func<Sample, float[]?> ShapeSample { get; }
+    }
+
+    /// <summary>One committed file of the zoo: a model and the way it was exported.</summary>
+    public sealed class ZooEntry
+    {
+        public ZooEntry(ZooModel model, string export)
+        {
+            Model = model;
+            Export = export;
+        }
+
+        public ZooModel Model { get; }
+
+        /// <summary>float13, float17, qat, convert or ortqdq.</summary>
+        public string Export { get; }
+
+        public string Key => Model.Name + "_" + Export;
+
+        public string File => Key + ".onnx";
+
+        public bool IsTransformer => Model.Name.StartsWith("deit", StringComparison.Ordinal) || Model.Name.StartsWith("bert", StringComparison.Ordinal);
+
+        public override string ToString() => Key;
+    }
+
+    /// <summary>An imported zoo file: the quantized model, or the import's diagnostics.</summary>
+    public sealed class ZooImport
+    {
+        public ZooImport(ZooEntry entry, OnnxImportResult? result, IReadOnlyList<ModelDiagnostic> diagnostics, string hash)
+        {
+            Entry = entry;
+            Result = result;
+            Diagnostics = diagnostics;
+            Hash = hash;
+        }
+
+        public ZooEntry Entry { get; }
+
+        public OnnxImportResult? Result { get; }
+
+        public QuantizedModel? Model => Result?.Model;
+
+        public IReadOnlyList<ModelDiagnostic> Diagnostics { get; }
+
+        /// <summary>SHA-256 of the imported spec and weights: two exports that import to the same model share it.</summary>
+        public string Hash { get; }
+    }
+
+    /// <summary>
+    /// The zoo of samples/zoo/models (written once by make_zoo.py): the architectures, the inputs make_zoo.py trained
+    /// them on (the 8x8 digits resized per model, re-implemented here so nothing needs Python), and the import of each
+    /// file: QDQ exports with their own scales, float exports through the post-training quantizer calibrated on the first
+    /// 32 training samples (the samples make_zoo.py calibrated its ortqdq export on).
+    /// </summary>
+    public static class ZooCatalog
+    {
+        public const int CalibrationSamples = 32;
+
+        public static readonly ZooModel JetTagger = new ZooModel("jet_tagger", new[] { 1, 16 }, true, s => s.Label < 5 ? AvgPool2x2(Pixels(s)) : null);
+        public static readonly ZooModel AdAutoencoder = new ZooModel("ad_autoencoder", new[] { 1, 640 }, false, s => Tile(Pixels(s), 10));
+        public static readonly ZooModel ResNet8 = new ZooModel("resnet8", new[] { 1, 3, 32, 32 }, true, s => Channels(Bilinear(Pixels(s), 8, 8, 32, 32), 3));
+        public static readonly ZooModel DsCnn = new ZooModel("ds_cnn", new[] { 1, 1, 49, 10 }, true, s => Bilinear(Pixels(s), 8, 8, 49, 10));
+        public static readonly ZooModel MobileNetV1 = new ZooModel("mobilenet_v1", new[] { 1, 3, 96, 96 }, true, s => Channels(Bilinear(Pixels(s), 8, 8, 96, 96), 3));
+
+        /// <summary>DeiT-Tiny has random weights and was calibrated on standard normal inputs; it gets the same kind here.</summary>
+        public static readonly ZooModel DeitTiny = new ZooModel("deit_tiny", new[] { 1, 3, 224, 224 }, true, _ => null);
+
+        public static IReadOnlyList<ZooModel> Models { get; } = new[] { JetTagger, AdAutoencoder, ResNet8, DsCnn, MobileNetV1, DeitTiny };
+
+        public static IReadOnlyList<string> Exports { get; } = new[] { "float13", "float17", "qat", "convert", "ortqdq" };
+
+        public static string Directory => Path.GetDirectoryName(LabeledDataset.FindUpwards(AppContext.BaseDirectory, "samples/zoo/models/results.json"))!;
+
+        public static string PathOf(ZooEntry e) => Path.Combine(Directory, e.File);
+
+        /// <summary>Every committed file of the models above, in table order.</summary>
+        public static IReadOnlyList<ZooEntry> Entries() =>
+            (from m in Models from x in Exports let e = new ZooEntry(m, x) where File.Exists(PathOf(e)) select e).ToList();
+
+        private static readonly Lazy<LabeledDataset> Digits = new Lazy<LabeledDataset>(() =>
+            LabeledDataset.Load(LabeledDataset.FindUpwards(AppContext.BaseDirectory, "samples/data/digits/digits.csv")));
+
+        /// <summary>The digits of a split ("train" or "test") as this model's inputs, with their labels, in file order.</summary>
+        public static List<(float[] Input, int Label)> Data(ZooModel m, string split, int count, int seed = 5)
+        {
+            if (m == DeitTiny)
+            {
+                return Normal(count, m.Size, split == "train" ? seed : seed + 1000).Select(x => (x, -1)).ToList();
+            }
+
+            return Digits.Value.Split(split).Select(s => (Input: m.ShapeSample(s), s.Label)).Where(p => p.Input != null).Take(count).Select(p => (p.Input!, p.Label)).ToList();
+        }
+
+        /// <summary>Imports one file; never throws for a file the importer rejects (its diagnostics are kept).</summary>
+        public static ZooImport Import(ZooEntry e) => Import(e, new QuantizationOptions());
+
+        /// <summary>Imports one file with the given quantizer settings (float exports: range method, bias correction, ...).</summary>
+        public static ZooImport Import(ZooEntry e, QuantizationOptions quantization)
+        {
+            string path = PathOf(e);
+            var options = new OnnxImportOptions { Name = e.Model.Name, Quantization = quantization };
+            try
+            {
+                LoweredModel lowered = OnnxImporter.Lower(path, options);
+                OnnxImportResult r = lowered.IsQdq
+                    ? OnnxImporter.ImportQdq(path, options)
+                    : OnnxImporter.ImportFloat(path, Data(e.Model, "train", CalibrationSamples).Select(p => p.Input).ToList(), options);
+                return new ZooImport(e, r, Array.Empty<ModelDiagnostic>(), Hash(r.Model));
+            }
+            catch (OnnxImportException x)
+            {
+                return new ZooImport(e, null, x.Diagnostics, string.Empty);
+            }
+        }
+
+        private static string Hash(QuantizedModel m)
+        {
+            using var sha = SHA256.Create();
+            byte[] spec = Encoding.UTF8.GetBytes(SpecWriter.ToJson(m.Spec));
+            sha.TransformBlock(spec, 0, spec.Length, null, 0);
+            foreach (RawTensor t in m.Weights)
+            {
+                byte[] name = Encoding.UTF8.GetBytes(t.Name);
+                sha.TransformBlock(name, 0, name.Length, null, 0);
+                sha.TransformBlock(t.Data, 0, t.Data.Length, null, 0);
+            }
+
+            sha.TransformFinalBlock(Array.Empty<byte>(), 0, 0);
+            return Convert.ToHexString(sha.Hash!);
+        }
+
+        private static float[] Pixels(Sample s) => s.Features.Select(v => v / 16f).ToArray();
+
+        /// <summary>F.avg_pool2d(x, 2) of the 8x8 image, flattened: 16 features.</summary>
+        private static float[] AvgPool2x2(float[] x)
+        {
+            var y = new float[16];
+            for (int i = 0; i < 4; i++)
+            {
+                for (int j = 0; j < 4; j++)
+                {
+                    y[(i * 4) + j] = (x[(2 * i * 8) + (2 * j)] + x[(2 * i * 8) + (2 * j) + 1] + x[(((2 * i) + 1) * 8) + (2 * j)] + x[(((2 * i) + 1) * 8) + (2 * j) + 1]) / 4f;
+                }
+            }
+
+            return y;
+        }
+
+        private static float[] Tile(float[] x, int times) => Enumerable.Range(0, times).SelectMany(_ => x).ToArray();
+
+        private static float[] Channels(float[] x, int c) => Enumerable.Range(0, c).SelectMany(_ => x).ToArray();
+
+        /// <summary>torch's F.interpolate(mode="bilinear", align_corners=False) of one channel (no antialiasing).</summary>
+        private static float[] Bilinear(float[] x, int ih, int iw, int oh, int ow)
+        {
+            var y = new float[oh * ow];
+            for (int r = 0; r < oh; r++)
+            {
+                (int r0, int r1, float lr) = Source(r, ih, oh);
+                for (int c = 0; c < ow; c++)
+                {
+                    (int c0, int c1, float lc) = Source(c, iw, ow);
+                    float top = ((1 - lc) * x[(r0 * iw) + c0]) + (lc * x[(r0 * iw) + c1]);
+                    float bottom = ((1 - lc) * x[(r1 * iw) + c0]) + (lc * x[(r1 * iw) + c1]);
+                    y[(r * ow) + c] = ((1 - lr) * top) + (lr * bottom);
+                }
+            }
+
+            return y;
+        }
+
+        private static (int I0, int I1, float Lambda) Source(int o, int inSize, int outSize)
+        {
+            float src = Math.Max(0f, ((o + 0.5f) * ((float)inSize / outSize)) - 0.5f);
+            int i0 = Math.Min((int)src, inSize - 1);
+            int i1 = i0 < inSize - 1 ? i0 + 1 : i0;
+            return (i0, i1, src - i0);
+        }
+
+        /// <summary>Standard normal inputs (Box-Muller over a seeded generator).</summary>
+        private static IEnumerable<float[]> Normal(int count, int size, int seed)
+        {
+            var rng = new Random(seed);
+            for (int s = 0; s < count; s++)
+            {
+                var x = new float[size];
+                for (int i = 0; i < size; i++)
+                {
+                    double u1 = 1.0 - rng.NextDouble(), u2 = rng.NextDouble();
+                    x[i] = (float)(Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2));
+                }
+
+                yield return x;
+            }
+        }
+    }
+}

@@ -1,0 +1,89 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+
+namespace QuantGen.Tests.Zoo
+{
+    /// <summary>Integer inputs and the reference interpreter's outputs of one model, as the parent test computed them.</summary>
+    public sealed class ZooVectors
+    {
+        public ZooVectors(string key, List<int[]> inputs, List<int[]> expected)
+        {
+            Key = key;
+            Inputs = inputs;
+            Expected = expected;
+        }
+
+        public string Key { get; }
+
+        public List<int[]> Inputs { get; }
+
+        public List<int[]> Expected { get; }
+
+        /// <summary>Binary file: model count, then per model its key, the vector count and each (input, expected) pair.</summary>
+        public static void Write(string path, IReadOnlyList<ZooVectors> all)
+        {
+            using var w = new BinaryWriter(File.Create(path));
+            w.Write(all.Count);
+            foreach (ZooVectors v in all)
+            {
+                w.Write(v.Key);
+                w.Write(v.Inputs.Count);
+                for (int i = 0; i < v.Inputs.Count; i++)
+                {
+                    WriteInts(w, v.Inputs[i]);
+                    WriteInts(w, v.Expected[i]);
+                }
+            }
+        }
+
+        public static List<ZooVectors> Read(string path)
+        {
+            using var r = new BinaryReader(File.OpenRead(path));
+            int models = r.ReadInt32();
+            var all = new List<ZooVectors>(models);
+            for (int m = 0; m < models; m++)
+            {
+                string key = r.ReadString();
+                int n = r.ReadInt32();
+                var inputs = new List<int[]>(n);
+                var expected = new List<int[]>(n);
+                for (int i = 0; i < n; i++)
+                {
+                    inputs.Add(ReadInts(r));
+                    expected.Add(ReadInts(r));
+                }
+
+                all.Add(new ZooVectors(key, inputs, expected));
+            }
+
+            return all;
+        }
+
+        private static void WriteInts(BinaryWriter w, int[] v)
+        {
+            w.Write(v.Length);
+            foreach (int x in v)
+            {
+                w.Write(x);
+            }
+        }
+
+        private static int[] ReadInts(BinaryReader r)
+        {
+            int n = r.ReadInt32();
+            if (n < 0 || n > (1 << 26))
+            {
+                throw new InvalidDataException("bad vector length " + n);
+            }
+
+            var v = new int[n];
+            for (int i = 0; i < n; i++)
+            {
+                v[i] = r.ReadInt32();
+            }
+
+            return v;
+        }
+    }
+}
