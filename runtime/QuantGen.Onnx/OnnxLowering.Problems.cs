@@ -215,12 +215,6 @@ namespace QuantGen.Onnx
         private static readonly Dictionary<string, string> Table = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["Gather"] = "an embedding lookup of int64 token ids needs integer model inputs (not yet in QuantGen); Gather with constant indices on activations (x[:, 0]) imports",
-            ["Tanh"] = "needs the integer-only Tanh operator (not yet in QuantGen)",
-            ["Sigmoid"] = "needs the integer-only Sigmoid operator (not yet in QuantGen)",
-            ["HardSigmoid"] = "needs the HardSigmoid operator (not yet in QuantGen)",
-            ["HardSwish"] = "needs the HardSwish operator (not yet in QuantGen); ReLU/ReLU6 import today",
-            ["Mul"] = "needs element-wise Mul (not yet in QuantGen): QuantGen folds Mul only by a constant right after a Conv/Dense/MatMul (into its weights or alpha, when the tensor between is not quantized) or inside GELU/LayerNorm",
-            ["Sub"] = "needs element-wise Sub (not yet in QuantGen): QuantGen folds Sub only of a per-channel constant right after a Conv/Dense, or inside LayerNorm/GELU",
             ["Div"] = "Div by a constant folds only after a Conv/Dense/MatMul or inside LayerNorm/GELU",
             ["Cast"] = "Cast of an activation (e.g. an int64 attention mask converted to float) needs integer tensors (not yet in QuantGen): pass the mask as a float input or fold it before export",
             ["Equal"] = "a comparison on activation values is not static; export with fixed input shapes (no dynamic_axes) so shape arithmetic folds",

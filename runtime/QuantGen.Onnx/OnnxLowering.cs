@@ -58,7 +58,7 @@ namespace QuantGen.Onnx
         {
             "Add", "Clip", "DequantizeLinear", "Div (scalar, after MatMul; or the GELU chain)", "Dropout", "Erf (GELU chain)", "Flatten", "Gelu", "Gemm",
             "Identity", "LayerNormalization (or its opset-13 decomposition)", "MatMul", "Conv (2-D, any group)", "BatchNormalization (folded into the Conv/Gemm/MatMul before it)", "MaxPool (2-D)",
-            "GlobalAveragePool", "AveragePool (over the whole map)", "Pad (all zeros)", "Mul (scalar, after MatMul; or the GELU chain)", "QuantizeLinear", "ReduceMean (adjacent axes)", "Relu", "Reshape",
+            "GlobalAveragePool", "AveragePool (over the whole map)", "Pad (all zeros)", "Mul (element-wise, or folded: scalar after MatMul, the GELU chain)", "Sub (element-wise)", "Tanh", "QuantizeLinear", "ReduceMean (adjacent axes)", "Relu", "Reshape",
             "Softmax", "Squeeze", "Transpose", "Unsqueeze", "shape computations and constant arithmetic with static results (folded)",
         };
 
@@ -876,7 +876,8 @@ namespace QuantGen.Onnx
                         case "Sub":
                         case "Tanh":
                         case "Erf":
-                            if (!TryGeluChain(n, SoleConsumer, done) && !TryElementwiseGelu(n, done) && !Import.RequantizeImport.TryScalar(new ImportContext(this, n)))
+                            if (!TryGeluChain(n, SoleConsumer, done) && !TryElementwiseGelu(n, done) && !Import.RequantizeImport.TryScalar(new ImportContext(this, n))
+                                && !Import.ElementwiseImport.TryLower(new ImportContext(this, n)))
                             {
                                 throw Fail(OnnxErrors.UnsupportedOperator, src.Place, $"{n.Op} is supported only as a scalar factor right after a MatMul of two activations, or inside a GELU written out element by element (x * 0.5 * (1 + erf(x / sqrt 2)) or the tanh form); this one is neither" + (ExportHints.Needs(n.Op) is string needs ? ": " + needs : string.Empty));
                             }

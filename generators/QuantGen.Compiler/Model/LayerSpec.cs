@@ -24,6 +24,12 @@ namespace QuantGen.Model
         Split,
         Gather,
         Requantize,
+        Tanh,
+        Sigmoid,
+        HardSigmoid,
+        HardSwish,
+        Mul,
+        Sub,
     }
 
     public enum Activation
