@@ -297,6 +297,16 @@ namespace QuantGen.Tests.Conformance
                     string sq = b.Binary(new MulLayer(), "square", row, row, new[] { 12 });
                     return b.Build(b.Binary(new SubLayer(), "minus_row", n, sq, new[] { 4, 12 }, activationBits: 16));
                 }),
+                new CorpusCase("avgpool2d_pads_count_include", new[] { OpKind.AvgPool2d }, () =>
+                {
+                    // A 3x3 stride-2 window with asymmetric pads and count_include_pad = 0 (divisors 4, 6 and 9 at the
+                    // borders), then a 2x3 window with count_include_pad = 1 to an int16 output, then a plain 2x2 pool.
+                    var b = new FloatModelBuilder("avgpool2d_pads_count_include", "x", new[] { 1, 3, 9, 11 }, -3, 3, 28);
+                    string c = b.Conv("c", b.Input, 4, 1, 1, new[] { 1, 1 }, new[] { 0, 0, 0, 0 }, 1);
+                    string p1 = b.Unary(new AvgPool2dLayer { Kernel = new[] { 3, 3 }, Strides = new[] { 2, 2 }, Pads = new[] { 1, 0, 1, 1 } }, "pool_exclude", c, new[] { 1, 4, 5, 5 });
+                    string p2 = b.Unary(new AvgPool2dLayer { Kernel = new[] { 2, 3 }, Strides = new[] { 1, 1 }, Pads = new[] { 1, 1, 0, 1 }, CountIncludePad = true }, "pool_include", p1, new[] { 1, 4, 5, 5 }, activationBits: 16);
+                    return b.Build(b.Unary(new AvgPool2dLayer { Kernel = new[] { 2, 2 }, Strides = new[] { 2, 2 } }, "pool_plain", p2, new[] { 1, 4, 2, 2 }));
+                }),
             };
             return cases;
         }

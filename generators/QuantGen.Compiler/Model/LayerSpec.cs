@@ -30,6 +30,7 @@ namespace QuantGen.Model
         HardSwish,
         Mul,
         Sub,
+        AvgPool2d,
     }
 
     public enum Activation
