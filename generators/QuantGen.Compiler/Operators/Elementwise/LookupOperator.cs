@@ -78,7 +78,12 @@ namespace QuantGen.Operators
                 return c.Reject($"{Name} reads \"{x.Name}\" as {x.Quant.Type}: a table operator needs an input of at most {MaxInputBits} bits (2^bits entries); quantize the tensor before it to int8", InputTooWide);
             }
 
-            int[] table = layer.Table!;
+            if (layer.Table == null)
+            {
+                return c.Reject($"a quantized {Name} layer needs \"table\"", TableMismatch);
+            }
+
+            int[] table = layer.Table;
             int[] expected = Table(layer, x.Quant, outQ);
             if (table.Length != expected.Length)
             {
