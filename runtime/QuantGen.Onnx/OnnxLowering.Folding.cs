@@ -39,12 +39,49 @@ namespace QuantGen.Onnx
                 return true;
             }
 
+            if (op == "Pad" && TryPadIntoWindow(n, ins))
+            {
+                return true;
+            }
+
             if (!ConstantFolder.Ops.Contains(op) || ins.Count == 0 || ins.Any(i => i.Length > 0 && (!consts.ContainsKey(i) || qconsts.ContainsKey(i))))
             {
                 return false;
             }
 
             return StoreFolded(n, ins.Select(i => i.Length > 0 ? consts[i] : null).ToList(), ins.Select(i => i.Length > 0 ? consts[i].Dims : null).ToList());
+        }
+
+        /// <summary>
+        /// A constant zero Pad of the two spatial axes of an NCHW tensor read only by Conv / AveragePool nodes (an
+        /// asymmetric "same" padding, torch's padded nn.AvgPool2d): removed, its pads added to each reader's own
+        /// (<see cref="windowPads"/>; LowerConv, LowerAveragePool). Any other Pad is left to the unsupported list.
+        /// </summary>
+        private bool TryPadIntoWindow(OnnxNode n, List<string> ins)
+        {
+            string mode = n.Attribute("mode") is OnnxAttribute m ? System.Text.Encoding.UTF8.GetString(m.S) : "constant";
+            if (mode != "constant" || ins.Count < 2 || consts.ContainsKey(ins[0]) || !consts.TryGetValue(ins[1], out TensorValue? pads) || pads.Ints == null || pads.Ints.Length != 8
+                || (ins.Count > 3 && ins[3].Length > 0) || pads.Ints.Any(p => p < 0 || p > QuantGen.Model.TensorLimits.MaxElements) || pads.Ints[0] != 0 || pads.Ints[1] != 0 || pads.Ints[4] != 0 || pads.Ints[5] != 0)
+            {
+                return false;
+            }
+
+            if (ins.Count > 2 && ins[2].Length > 0 && !(consts.TryGetValue(ins[2], out TensorValue? value) && value.Count == 1 && value.AsDoubles().First() == 0))
+            {
+                return false;
+            }
+
+            string output = n.Outputs[0];
+            List<OnnxNode> readers = graph.Nodes.Where(r => r.Inputs.Contains(output)).ToList();
+            if (readers.Count == 0 || graph.Outputs.Any(o => o.Name == output) || readers.Any(r => (r.OpType != "Conv" && r.OpType != "AveragePool") || r.Inputs[0] != output || r.Inputs.Skip(1).Contains(output)))
+            {
+                return false;
+            }
+
+            windowPads[output] = new[] { (int)pads.Ints[2], (int)pads.Ints[3], (int)pads.Ints[6], (int)pads.Ints[7] };
+            alias[output] = ins[0];
+            notes.Add($"{n.Place}: zero padding [{string.Join(", ", windowPads[output])}] (top, left, bottom, right) folded into the pads of {string.Join(", ", readers.Select(r => r.Place))}");
+            return true;
         }
 
         /// <summary>Second pass: a node whose inputs are constants by now, or Shape/Size of a tensor whose shape is known.</summary>

@@ -203,7 +203,9 @@ namespace QuantGen.Onnx
             OnnxNode src = n.Src;
             int[] xs = ShapeOf(n.In[0], src);
             int[] k = src.Attribute("kernel_shape")?.Ints.Select(v => (int)v).ToArray() ?? new int[0];
-            int[] pads = src.Attribute("pads")?.Ints.Select(v => (int)v).ToArray() ?? new int[4];
+            int[] own = src.Attribute("pads")?.Ints.Select(v => (int)v).ToArray() ?? new int[4];
+            int[] pads = WithPad(src, own);
+            bool padded = windowPads.ContainsKey(src.Inputs[0]);
             string autoPad = src.Attribute("auto_pad") is OnnxAttribute ap ? System.Text.Encoding.UTF8.GetString(ap.S) : "NOTSET";
             if (xs.Length == 4 && k.Length == 2 && k[0] == xs[2] && k[1] == xs[3] && pads.All(p => p == 0) && (autoPad == "NOTSET" || autoPad == "VALID"))
             {
@@ -213,7 +215,32 @@ namespace QuantGen.Onnx
             }
 
             bool include = (src.Attribute("count_include_pad")?.I ?? 0) != 0;
-            throw Fail(OnnxErrors.UnsupportedOperator, src.Place, $"AveragePool with kernel [{string.Join(", ", k)}], strides [{string.Join(", ", src.Attribute("strides")?.Ints ?? new List<long>())}], pads [{string.Join(", ", pads)}] (count_include_pad={(include ? 1 : 0)}) over [{string.Join(", ", xs)}] is not a global average pool: " + ExportHints.Needs("AveragePool"));
+            CheckAutoPad(src);
+            if (xs.Length != 4 || k.Length != 2 || pads.Length != 4)
+            {
+                throw Fail(OnnxErrors.UnsupportedAttribute, src.Place, $"AveragePool with kernel [{string.Join(", ", k)}] over [{string.Join(", ", xs)}]: QuantGen pools 2-D windows of NCHW tensors");
+            }
+
+            if ((src.Attribute("ceil_mode")?.I ?? 0) != 0)
+            {
+                throw Fail(OnnxErrors.UnsupportedAttribute, src.Place, "ceil_mode=1 is not supported; export with ceil_mode=False (or pad the input so the windows fit)");
+            }
+
+            if (padded && !include && own.Any(p => p != 0))
+            {
+                throw Fail(OnnxErrors.UnsupportedAttribute, src.Place, "a Pad before an AveragePool that has its own pads and count_include_pad=0 mixes two divisor rules; export with count_include_pad=True or without the separate Pad");
+            }
+
+            int[] strides = Ints2(src, "strides", new[] { 1, 1 }, 2);
+            if (pads[0] >= k[0] || pads[2] >= k[0] || pads[1] >= k[1] || pads[3] >= k[1] || xs[2] + pads[0] + pads[2] < k[0] || xs[3] + pads[1] + pads[3] < k[1])
+            {
+                throw Fail(OnnxErrors.UnsupportedAttribute, src.Place, $"AveragePool pads [{string.Join(", ", pads)}] must each be smaller than the kernel [{k[0]}, {k[1]}] and the kernel must fit the padded [{xs[2]}, {xs[3]}] map");
+            }
+
+            // The zeros of a folded Pad are real inputs of every window: ONNX divides by the whole window, count_include_pad = 1.
+            var pool = new AvgPool2dLayer { Kernel = k, Strides = strides, Pads = pads, CountIncludePad = include || padded };
+            Add(pool, n, n.Out, n.In[0]);
+            Produce(n.Out, new[] { xs[0], xs[1], ((xs[2] + pads[0] + pads[2] - k[0]) / strides[0]) + 1, ((xs[3] + pads[1] + pads[3] - k[1]) / strides[1]) + 1 });
         }
     }
 }

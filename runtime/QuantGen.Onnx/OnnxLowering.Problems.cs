@@ -215,12 +215,6 @@ namespace QuantGen.Onnx
         private static readonly Dictionary<string, string> Table = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["Gather"] = "an embedding lookup of int64 token ids needs integer model inputs (not yet in QuantGen); Gather with constant indices on activations (x[:, 0]) imports",
-            ["Tanh"] = "needs the integer-only Tanh operator (not yet in QuantGen)",
-            ["Sigmoid"] = "needs the integer-only Sigmoid operator (not yet in QuantGen)",
-            ["HardSigmoid"] = "needs the HardSigmoid operator (not yet in QuantGen)",
-            ["HardSwish"] = "needs the HardSwish operator (not yet in QuantGen); ReLU/ReLU6 import today",
-            ["Mul"] = "needs element-wise Mul (not yet in QuantGen): QuantGen folds Mul only by a constant right after a Conv/Dense/MatMul (into its weights or alpha, when the tensor between is not quantized) or inside GELU/LayerNorm",
-            ["Sub"] = "needs element-wise Sub (not yet in QuantGen): QuantGen folds Sub only of a per-channel constant right after a Conv/Dense, or inside LayerNorm/GELU",
             ["Div"] = "Div by a constant folds only after a Conv/Dense/MatMul or inside LayerNorm/GELU",
             ["Cast"] = "Cast of an activation (e.g. an int64 attention mask converted to float) needs integer tensors (not yet in QuantGen): pass the mask as a float input or fold it before export",
             ["Equal"] = "a comparison on activation values is not static; export with fixed input shapes (no dynamic_axes) so shape arithmetic folds",
@@ -228,8 +222,8 @@ namespace QuantGen.Onnx
             ["Expand"] = "Expand of an activation needs a new operator (not yet in QuantGen)",
             ["Shape"] = "Shape of a tensor whose shape is unknown; export with fixed input shapes (no dynamic_axes)",
             ["ConstantOfShape"] = "ConstantOfShape of a non-static shape; export with fixed input shapes (no dynamic_axes)",
-            ["Pad"] = "Pad with non-zero pads: use the padding argument of the Conv/Pool layer instead of F.pad / nn.ZeroPad2d",
-            ["AveragePool"] = "a 2-D AveragePool that does not cover the whole feature map needs the 2-D AvgPool operator with ONNX count_include_pad semantics (not yet in QuantGen); a pool over the whole map (nn.AvgPool2d(H), nn.AdaptiveAvgPool2d(1), x.mean((2, 3))) imports today",
+            ["Pad"] = "a Pad that is not a constant zero pad of the two spatial axes read only by Conv/AveragePool: use the padding argument of the Conv/Pool layer instead of F.pad / nn.ReflectionPad2d",
+            ["AveragePool"] = "AveragePool is imported for 2-D NCHW windows with ceil_mode=0 and pads smaller than the kernel",
             ["BatchNormalization"] = "fold it before export (model.eval(), then torch.ao.quantization.fuse_modules(model, [['conv', 'bn', 'relu']]) or fuse_modules for Linear + BatchNorm1d), or keep it right after a Conv/Linear",
             ["ReduceMean"] = "ReduceMean over non-adjacent axes; reduce adjacent axes, or export LayerNorm with opset_version=17 so LayerNormalization is one node",
             ["Pow"] = "outside a decomposed LayerNorm or a GELU; export with opset_version=17 so LayerNormalization is one node",

@@ -58,7 +58,7 @@ namespace QuantGen.Onnx
         {
             "Add", "Clip", "DequantizeLinear", "Div (scalar, after MatMul; or the GELU chain)", "Dropout", "Erf (GELU chain)", "Flatten", "Gelu", "Gemm",
             "Identity", "LayerNormalization (or its opset-13 decomposition)", "MatMul", "Conv (2-D, any group)", "BatchNormalization (folded into the Conv/Gemm/MatMul before it)", "MaxPool (2-D)",
-            "GlobalAveragePool", "AveragePool (over the whole map)", "Pad (all zeros)", "Mul (scalar, after MatMul; or the GELU chain)", "QuantizeLinear", "ReduceMean (adjacent axes)", "Relu", "Reshape",
+            "GlobalAveragePool", "AveragePool (2-D)", "Pad (all zeros, or zero padding folded into the Conv/AveragePool after it)", "Mul (element-wise, or folded: scalar after MatMul, the GELU chain)", "Sub (element-wise)", "Tanh", "QuantizeLinear", "ReduceMean (adjacent axes)", "Relu", "Reshape",
             "Softmax", "Squeeze", "Transpose", "Unsqueeze", "shape computations and constant arithmetic with static results (folded)",
         };
 
@@ -79,6 +79,9 @@ namespace QuantGen.Onnx
         private readonly Dictionary<string, TensorValue> consts = new Dictionary<string, TensorValue>(StringComparer.Ordinal);
         private readonly Dictionary<string, QConst> qconsts = new Dictionary<string, QConst>(StringComparer.Ordinal);
         private readonly Dictionary<string, string> alias = new Dictionary<string, string>(StringComparer.Ordinal);
+
+        /// <summary>Pads of a removed zero Pad, by its output name (the Conv/AveragePool reading it adds them: TryPadIntoWindow).</summary>
+        private readonly Dictionary<string, int[]> windowPads = new Dictionary<string, int[]>(StringComparer.Ordinal);
         private readonly Dictionary<string, TensorQuant> quant = new Dictionary<string, TensorQuant>(StringComparer.Ordinal);
         private readonly Dictionary<string, (string X, TensorQuant Q, OnnxNode Node)> pendingQ = new Dictionary<string, (string, TensorQuant, OnnxNode)>(StringComparer.Ordinal);
         private readonly Dictionary<string, int[]> shapes = new Dictionary<string, int[]>(StringComparer.Ordinal);
@@ -876,7 +879,8 @@ namespace QuantGen.Onnx
                         case "Sub":
                         case "Tanh":
                         case "Erf":
-                            if (!TryGeluChain(n, SoleConsumer, done) && !TryElementwiseGelu(n, done) && !Import.RequantizeImport.TryScalar(new ImportContext(this, n)))
+                            if (!TryGeluChain(n, SoleConsumer, done) && !TryElementwiseGelu(n, done) && !Import.RequantizeImport.TryScalar(new ImportContext(this, n))
+                                && !Import.ElementwiseImport.TryLower(new ImportContext(this, n)))
                             {
                                 throw Fail(OnnxErrors.UnsupportedOperator, src.Place, $"{n.Op} is supported only as a scalar factor right after a MatMul of two activations, or inside a GELU written out element by element (x * 0.5 * (1 + erf(x / sqrt 2)) or the tanh form); this one is neither" + (ExportHints.Needs(n.Op) is string needs ? ": " + needs : string.Empty));
                             }
@@ -948,6 +952,10 @@ namespace QuantGen.Onnx
             return a.Ints.Select(v => (int)v).ToArray();
         }
 
+        /// <summary>The node's own pads plus those of a zero Pad folded into it (<see cref="windowPads"/>).</summary>
+        private int[] WithPad(OnnxNode src, int[] pads) =>
+            windowPads.TryGetValue(src.Inputs[0], out int[]? extra) ? pads.Zip(extra, (a, b) => a + b).ToArray() : pads;
+
         private void CheckAutoPad(OnnxNode src)
         {
             string pad = src.Attribute("auto_pad") is OnnxAttribute ap ? System.Text.Encoding.UTF8.GetString(ap.S) : "NOTSET";
@@ -998,7 +1006,7 @@ namespace QuantGen.Onnx
             {
                 Group = group,
                 Strides = Ints2(src, "strides", new[] { 1, 1 }, 2),
-                Pads = Ints2(src, "pads", new[] { 0, 0, 0, 0 }, 4),
+                Pads = WithPad(src, Ints2(src, "pads", new[] { 0, 0, 0, 0 }, 4)),
             };
             bool quantizedWeight = qconsts.TryGetValue(n.In[1], out QConst? qw);
             int kh = w.Dims[2], kw = w.Dims[3];

@@ -312,6 +312,41 @@ namespace QuantGen.Tests.Conformance
                     string pw = b.Conv("pw", dw, 17, 1, 1, new[] { 1, 1 }, new[] { 0, 0, 0, 0 }, 1, Activation.Relu);
                     return b.Build(b.Conv("c3", pw, 5, 3, 3, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }, 1));
                 }),
+                new CorpusCase("lookup_activations", new[] { OpKind.Tanh, OpKind.Sigmoid, OpKind.HardSigmoid, OpKind.HardSwish }, () =>
+                {
+                    // The table operators: int8 -> int8 (the vectorized lookup), an int4 input (a 16-entry table), an int16
+                    // output (the scalar loop), HardSigmoid with torch's alpha 1/6.
+                    var b = new FloatModelBuilder("lookup_activations", "x", new[] { 3, 40 }, -4, 4, 26);
+                    string t = b.Unary(new TanhLayer(), "tanh", b.Input);
+                    string s = b.Unary(new SigmoidLayer(), "sigmoid", b.Dense("fc1", t, 24));
+                    string h = b.Unary(new HardSigmoidLayer { Alpha = 1.0 / 6, Beta = 0.5 }, "hsig", b.Dense("fc2", s, 20, activationBits: 4));
+                    return b.Build(b.Unary(new HardSwishLayer(), "hswish", b.Dense("fc3", h, 10), activationBits: 16));
+                }),
+                new CorpusCase("mul_sub_broadcast", new[] { OpKind.Mul, OpKind.Sub }, () =>
+                {
+                    // Mul and Sub of two activations (same shape, and a trailing-axis activation row), with a constant first
+                    // operand (BERT's 1 - mask), a negative scalar constant (the mask's -10000) and an int16 output.
+                    var b = new FloatModelBuilder("mul_sub_broadcast", "x", new[] { 4, 12 }, -3, 3, 27);
+                    string h = b.Dense("fc", b.Input, 12);
+                    string m = b.Binary(new MulLayer(), "mul", b.Input, h, new[] { 4, 12 });
+                    string c = b.Initializer("offset", new[] { 12 }, 0.5, 1.0);
+                    string d = b.Binary(new SubLayer(), "rsub", c, m, new[] { 4, 12 });
+                    string k = b.Initializer("neg", new[] { 1 }, 0.0, -2.5);
+                    string n = b.Binary(new MulLayer(), "negate", d, k, new[] { 4, 12 });
+                    string row = b.Unary(new GatherLayer { Axis = 0, Indices = new long[] { 1 }, IndicesShape = new int[0] }, "row", h, new[] { 12 });
+                    string sq = b.Binary(new MulLayer(), "square", row, row, new[] { 12 });
+                    return b.Build(b.Binary(new SubLayer(), "minus_row", n, sq, new[] { 4, 12 }, activationBits: 16));
+                }),
+                new CorpusCase("avgpool2d_pads_count_include", new[] { OpKind.AvgPool2d }, () =>
+                {
+                    // A 3x3 stride-2 window with asymmetric pads and count_include_pad = 0 (divisors 4, 6 and 9 at the
+                    // borders), then a 2x3 window with count_include_pad = 1 to an int16 output, then a plain 2x2 pool.
+                    var b = new FloatModelBuilder("avgpool2d_pads_count_include", "x", new[] { 1, 3, 9, 11 }, -3, 3, 28);
+                    string c = b.Conv("c", b.Input, 4, 1, 1, new[] { 1, 1 }, new[] { 0, 0, 0, 0 }, 1);
+                    string p1 = b.Unary(new AvgPool2dLayer { Kernel = new[] { 3, 3 }, Strides = new[] { 2, 2 }, Pads = new[] { 1, 0, 1, 1 } }, "pool_exclude", c, new[] { 1, 4, 5, 5 });
+                    string p2 = b.Unary(new AvgPool2dLayer { Kernel = new[] { 2, 3 }, Strides = new[] { 1, 1 }, Pads = new[] { 1, 1, 0, 1 }, CountIncludePad = true }, "pool_include", p1, new[] { 1, 4, 5, 5 }, activationBits: 16);
+                    return b.Build(b.Unary(new AvgPool2dLayer { Kernel = new[] { 2, 2 }, Strides = new[] { 2, 2 } }, "pool_plain", p2, new[] { 1, 4, 2, 2 }));
+                }),
             };
             return cases;
         }

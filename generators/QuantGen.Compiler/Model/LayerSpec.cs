@@ -24,6 +24,13 @@ namespace QuantGen.Model
         Split,
         Gather,
         Requantize,
+        Tanh,
+        Sigmoid,
+        HardSigmoid,
+        HardSwish,
+        Mul,
+        Sub,
+        AvgPool2d,
     }
 
     public enum Activation

@@ -1,0 +1,102 @@
+using System.Collections.Generic;
+using QuantGen.Graph;
+using QuantGen.Model;
+using QuantGen.Numerics;
+
+namespace QuantGen.Operators
+{
+    /// <summary>
+    /// Element-wise a - b of two activations, or of an activation and a constant (<see cref="Broadcast"/>; BERT's
+    /// 1 - mask). Quantized as Add's HAWQ-V3 rule with the second branch negated: y = clamp(z_y + D_a.Apply(a - z_a) -
+    /// D_b.Apply(b - z_b)), D_a = S_a / S_y, D_b = S_b / S_y (each rounded half toward +inf).
+    /// </summary>
+    public sealed class SubOperator : Operator
+    {
+        private static readonly string[] OwnFields = { "multiplierA", "shiftA", "multiplierB", "shiftB" };
+
+        public override OpKind Op => OpKind.Sub;
+
+        public override IReadOnlyList<string> Fields => OwnFields;
+
+        public override int MinInputs => 2;
+
+        public override bool AcceptsInitializerInputs => true;
+
+        public override LayerSpec? Parse(LayerReader r) =>
+            new SubLayer { RequantA = r.Quant.Dyadic("multiplierA", "shiftA"), RequantB = r.Quant.Dyadic("multiplierB", "shiftB") };
+
+        public override void Write(LayerSpec layer, LayerWriter w)
+        {
+            var s = (SubLayer)layer;
+            w.Dyadic("multiplierA", "shiftA", s.RequantA);
+            w.Dyadic("multiplierB", "shiftB", s.RequantB);
+        }
+
+        public override int[][]? InferShapes(GraphContext c) => One(Broadcast.Shape(c, "Sub"));
+
+        public override bool CheckQuantized(GraphContext c, GraphNode node) => Broadcast.CheckConstants(c, node, "Sub");
+
+        public override IntRange Range(RangeContext c)
+        {
+            var sub = (SubLayer)c.Node.Layer;
+            IntRange ra = c.Requant(c.Shifted(0), sub.RequantA!.Value, 0), rb = c.Requant(c.Shifted(1), sub.RequantB!.Value, 0);
+            long zo = c.Node.Output.Quant!.ZeroPoint;
+            var diff = new IntRange(ra.Min - rb.Max + zo, ra.Max - rb.Min + zo);
+            c.Add("a-rescaled", ra);
+            c.Add("b-rescaled", rb);
+            c.Add("difference", diff);
+            return diff;
+        }
+
+        public override void Reference(GraphNode node, int[][] inputs, int[][] outputs)
+        {
+            var sub = (SubLayer)node.Layer;
+            int[] a = inputs[0], b = inputs[1], y = outputs[0];
+            long za = node.Inputs[0].Quant!.ZeroPoint, zb = node.Inputs[1].Quant!.ZeroPoint;
+            TensorQuant outQ = node.Output.Quant!;
+            for (int i = 0; i < y.Length; i++)
+            {
+                long d = outQ.ZeroPoint + sub.RequantA!.Value.Apply(a[i % a.Length] - za) - sub.RequantB!.Value.Apply(b[i % b.Length] - zb);
+                y[i] = (int)IntegerOps.Clamp(d, outQ.Type.MinValue, outQ.Type.MaxValue);
+            }
+        }
+
+        public override void Float(GraphNode node, double[][] inputs, double[][] outputs)
+        {
+            double[] a = inputs[0], b = inputs[1], y = outputs[0];
+            for (int i = 0; i < y.Length; i++)
+            {
+                y[i] = a[i % a.Length] - b[i % b.Length];
+            }
+        }
+
+        public override TensorQuant[]? Quantize(PtqContext c, GraphNode node, LayerSpec layer)
+        {
+            var s = (SubLayer)layer;
+            TensorQuant aQ = c.Input(0), bQ = c.Input(1);
+            TensorQuant outQ = c.Calibrated(0, layer.Precision.ActivationBits);
+            (s.RequantA, s.RequantB) = ResidualAdd.Multipliers(aQ.Scale, bQ.Scale, outQ.Scale);
+            return One(outQ);
+        }
+    }
+}
+
+namespace QuantGen.Model
+{
+    /// <summary>Element-wise a - b; quantized: each operand rescaled to the output scale, then subtracted.</summary>
+    public sealed class SubLayer : LayerSpec
+    {
+        public SubLayer()
+            : base(OpKind.Sub)
+        {
+        }
+
+        /// <summary>S_a / S_out; null in a float model.</summary>
+        public Numerics.Dyadic? RequantA { get; set; }
+
+        /// <summary>S_b / S_out; null in a float model.</summary>
+        public Numerics.Dyadic? RequantB { get; set; }
+
+        public override LayerSpec CloneFloat() => CopyBase(new SubLayer());
+    }
+}
