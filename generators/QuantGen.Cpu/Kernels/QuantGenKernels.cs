@@ -16,8 +16,14 @@ namespace QuantGen.Generated
         public static string SimdPath =>
             (Avx512BW.IsSupported ? "avx512" : Avx2.IsSupported ? "avx2" : Vector128.IsHardwareAccelerated ? "vector128" : "scalar") + (UseVnni ? "+vnni" : string.Empty);
 
-        /// <summary>True when the int8 GEMMs take the AVX-VNNI kernel (vpdpbusd); DOTNET_EnableAVXVNNI=0 turns it off.</summary>
-        public static bool UseVnni => AvxVnni.IsSupported;
+        /// <summary>
+        /// True when the int8 GEMMs take the AVX-VNNI kernel (vpdpbusd); DOTNET_EnableAVXVNNI=0 turns it off. Only on .NET 10
+        /// or later: the same kernels gave wrong sums on the .NET 8.0.34 and 9.0.23 runtimes of an AVX-VNNI machine (their
+        /// AVX-512 and AVX2 paths were exact), so older runtimes take the widened int16 path.
+        /// </summary>
+        public static bool UseVnni => VnniEnabled;
+
+        private static readonly bool VnniEnabled = AvxVnni.IsSupported && Environment.Version.Major >= 10;
 
         /// <summary>
         /// sum x[i] * w[i] over length bytes (a multiple of 64), int8 x int8. vpmaddubsw on |x| and w with x's sign:
