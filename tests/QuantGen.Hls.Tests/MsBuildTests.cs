@@ -81,7 +81,7 @@ namespace QuantGen.Tests.Hls
         [Fact]
         public void MalformedModelAndBadKnobAreMsBuildErrorsWithCodeFileAndPlace()
         {
-            string dir = CreateProject("malformed", " LayerReuseFactors=\"fc2=300\"");
+            string dir = CreateProject("malformed", " LayerReuseFactors=\"fc2=9000\"");
             string spec = Path.Combine(dir, "models", "digits_mlp.qmodel.json");
             string text = File.ReadAllText(spec);
             int index = text.IndexOf("\"activation\": \"relu\"", StringComparison.Ordinal);
@@ -97,10 +97,10 @@ namespace QuantGen.Tests.Hls
             File.WriteAllText(spec, text);
             HlsFixture.ProcessResult knob = Dotnet(dir, "build", "--no-restore");
             Assert.NotEqual(0, knob.ExitCode);
-            Assert.Matches(@"digits_mlp\.qmodel\.json\(\d+,\d+\): error QG3003: LayerReuseFactors 300 does not fit layer ""fc2"".*valid: 1 to 128", knob.Output);
+            Assert.Matches(@"digits_mlp\.qmodel\.json\(\d+,\d+\): error QG3003: LayerReuseFactors 9000 does not fit layer ""fc2"".*valid: 1 to 8192", knob.Output);
 
             // Unparsable knob: QG3001 at the item in the project file.
-            File.WriteAllText(Path.Combine(dir, "Small.csproj"), File.ReadAllText(Path.Combine(dir, "Small.csproj")).Replace("LayerReuseFactors=\"fc2=300\"", "IoMode=\"io_streem\""));
+            File.WriteAllText(Path.Combine(dir, "Small.csproj"), File.ReadAllText(Path.Combine(dir, "Small.csproj")).Replace("LayerReuseFactors=\"fc2=9000\"", "IoMode=\"io_streem\""));
             HlsFixture.ProcessResult io = Dotnet(dir, "build", "--no-restore");
             Assert.NotEqual(0, io.ExitCode);
             Assert.Matches(@"Small\.csproj\(8,5\): error QG3001: QuantModel ""models/digits_mlp\.qmodel\.json"": IoMode ""io_streem"" is not valid", io.Output);
