@@ -7,7 +7,7 @@ namespace QuantGen
     /// file (spec JSON plus the safetensors weights it names; both must be AdditionalFiles) and adds integer-only
     /// inference members to the class: <c>Infer</c>, a batched <c>Infer</c>, <c>QuantizeInput</c>,
     /// <c>DequantizeOutput</c>, the float-in float-out <c>Run</c>, <c>Predict</c> (single and batched) and <c>TopK</c> for
-    /// classifiers, and <c>Info</c>; the class implements <see cref="IQuantizedModel"/> (<see cref="IQuantizedClassifier"/>
+    /// classifiers, and <c>Info</c>; the class implements <c>QuantGen.IQuantizedModel</c> (<c>QuantGen.IQuantizedClassifier</c>
     /// for classifiers).
     /// </summary>
     [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
