@@ -40,10 +40,10 @@ namespace QuantGen.Tests.Hls.Vendor
             HlsProject p = HlsFixture.Generate(model, HlsFixture.Options(io, 1, layerReuse));
             string dir = HlsFixture.WriteProject(p, "vendor-" + model + "-" + io);
             string exe = Path.Combine(dir, p.Name + "_vendor");
-            // -Wno-maybe-uninitialized: the vendor's ap_private leaves its value unset in its default constructor, which g++
+            // -Wno-uninitialized -Wno-maybe-uninitialized: the vendor's ap_private leaves its value unset in its default constructor, which g++
             // reports where it is inlined into the generated code (docs/hls.md, section 5).
             HlsFixture.ProcessResult build = await HlsFixture.RunAsync(HlsFixture.Compilers[0], dir, "-std=c++14", "-O1", "-Wall", "-Wextra", "-Werror",
-                "-Wno-maybe-uninitialized", "-isystem", Include, "-Ifirmware", "firmware/" + p.Name + ".cpp", p.Name + "_test.cpp", "-o", exe);
+                "-Wno-uninitialized", "-Wno-maybe-uninitialized", "-isystem", Include, "-Ifirmware", "firmware/" + p.Name + ".cpp", p.Name + "_test.cpp", "-o", exe);
             Assert.True(build.ExitCode == 0, build.Output);
             Assert.Contains("#define QG_VENDOR_AP_INT 1", File.ReadAllText(Path.Combine(dir, "firmware", "quantgen_types.h")));
             HlsFixture.ProcessResult run = await HlsFixture.RunAsync(exe, dir, "tb_data");
