@@ -88,6 +88,11 @@ namespace QuantGen.Fuzz.Tests
                     }
 
                 case "cli":
+                    if (File.ReadAllText(file).Contains("{tmp}/fifo", StringComparison.Ordinal) && !File.Exists(Path.Combine(dir, "fifo")))
+                    {
+                        Native.MakeFifo(Path.Combine(dir, "fifo"));
+                    }
+
                     string[] args = File.ReadAllLines(file).Select(a => a.Replace("{models}", TestFiles.Models).Replace("{csv}", TestFiles.DigitsCsv).Replace("{tmp}", dir).Replace("\\n", "\n")).ToArray();
                     return CliFuzzTests.RunCli(args);
                 default:
