@@ -27,7 +27,7 @@ namespace QuantGen.Tests.Conformance
     {
         private const string Project = "QuantGen.Conformance.Tests";
 
-        private static readonly string[] FeatureNames = { "concat", "slice", "split", "gather", "requantize" };
+        private static readonly string[] FeatureNames = { "concat", "slice", "split", "gather", "requantize", "mul", "sub", "avgpool2d" };
 
         public static IEnumerable<object[]> Features => FeatureNames.Select(f => new object[] { f });
 
@@ -63,7 +63,7 @@ namespace QuantGen.Tests.Conformance
         public void NoStaleBaselines(string feature) =>
             Baseline.VerifyNoStale(Project, feature, Produced(feature));
 
-        /// <summary>Every data-movement operator has a feature model, and each model uses the operator it is named for.</summary>
+        /// <summary>Every data-movement operator (and Mul, Sub, AvgPool2d) has a feature model, and each model uses the operator it is named for.</summary>
         [Fact]
         public void EveryDataMovementOperatorHasAFeatureModel()
         {
@@ -75,7 +75,7 @@ namespace QuantGen.Tests.Conformance
                 Assert.Contains(g.Nodes, n => string.Equals(n.Layer.Op.ToString(), f, StringComparison.OrdinalIgnoreCase));
             }
 
-            Assert.Superset(new HashSet<OpKind> { OpKind.Concat, OpKind.Slice, OpKind.Split, OpKind.Gather, OpKind.Requantize }, covered);
+            Assert.Superset(new HashSet<OpKind> { OpKind.Concat, OpKind.Slice, OpKind.Split, OpKind.Gather, OpKind.Requantize, OpKind.Mul, OpKind.Sub, OpKind.AvgPool2d }, covered);
         }
 
         /// <summary>
@@ -181,6 +181,7 @@ namespace QuantGen.Tests.Conformance
                 "slice" => new[] { 3, 4, 5 },
                 "split" => new[] { 2, 9 },
                 "gather" => new[] { 2, 5, 3 },
+                "avgpool2d" => new[] { 1, 2, 5, 5 },
                 _ => new[] { 2, 6 },
             }, inputZp: 3);
             switch (feature)
@@ -206,6 +207,32 @@ namespace QuantGen.Tests.Conformance
                     // axis 1 indices [4, -1, 0] -> [2, 3, 3], then the class token x[:, 0] (scalar index) -> [2, 3]
                     m.Layer(new GatherLayer { Axis = 1, Indices = new long[] { 4, -1, 0 } }, "pick", new[] { "x" }, new[] { "p" });
                     return m.Layer(new GatherLayer { Axis = -2, Indices = new long[] { 0 }, IndicesShape = new int[0] }, "cls", new[] { "p" }, new[] { "y" }).Build("y");
+                case "mul":
+                    // x [2, 6] times a per-element constant [6] (broadcast over rows) -> p; then p squared into int16
+                    m.Constant("w", new[] { 6 }, new sbyte[] { -128, -3, 0, 1, 77, 127 }, 0.04, 0);
+                    m.Layer(
+                        new MulLayer { Integers = new MulIntegers(Dyadic.FromReal(0.05 * 0.04 / 0.1)) },
+                        "scale", new[] { "x", "w" }, new[] { "p" }, new TensorQuant(ElementType.Int8, 0.1, -1));
+                    return m.Layer(
+                        new MulLayer { Integers = new MulIntegers(Dyadic.FromReal(0.1 * 0.1 / 0.003)) },
+                        "square", new[] { "p", "p" }, new[] { "y" }, new TensorQuant(ElementType.Int16, 0.003, 0)).Build("y");
+                case "sub":
+                    // BERT's 1 - mask: a scalar constant minus x, each side rescaled to the output scale
+                    m.Constant("one", new[] { 1 }, new sbyte[] { 100 }, 0.01, 0);
+                    return m.Layer(
+                        new SubLayer { Integers = new AddIntegers(Dyadic.FromReal(0.01 / 0.06), Dyadic.FromReal(0.05 / 0.06)) },
+                        "rsub", new[] { "one", "x" }, new[] { "y" }, new TensorQuant(ElementType.Int8, 0.06, -5)).Build("y");
+                case "avgpool2d":
+                    // 3x3 window, stride 2, asymmetric pads, count_include_pad 0: one dyadic per divisor 1..9
+                    return m.Layer(
+                        new AvgPool2dLayer
+                        {
+                            Kernel = new[] { 3, 3 },
+                            Strides = new[] { 2, 2 },
+                            Pads = new[] { 1, 0, 1, 1 },
+                            Integers = new AvgPool2dIntegers(Enumerable.Range(1, 9).Select(n => Dyadic.FromReal(0.05 / (0.04 * n)))),
+                        },
+                        "pool", new[] { "x" }, new[] { "y" }, new TensorQuant(ElementType.Int8, 0.04, 2)).Build("y");
                 default:
                     // x 0.125 into int16, then back to int8 at another scale
                     m.Layer(

@@ -20,7 +20,7 @@ namespace QuantGen.Cpu
                 int[] xs = node.Inputs[0].Shape, ys = node.Output.Shape;
                 TensorInfo y = node.Output;
                 int taps = p.Kernel[0] * p.Kernel[1];
-                int mOff = e.AddInts(p.Requant!.Select(d => d.Multiplier).ToArray()), sOff = e.AddInts(p.Requant!.Select(d => d.Shift).ToArray());
+                int mOff = e.AddInts(p.Integers.Requant.Select(d => d.Multiplier).ToArray()), sOff = e.AddInts(p.Integers.Requant.Select(d => d.Shift).ToArray());
                 w.Line($"// Dyadics S_in / (S_out c) for the divisors c = 1..{taps} (blob offsets {mOff}, {sOff}); count_include_pad = {(p.CountIncludePad ? 1 : 0)}.");
                 w.Line($"ReadOnlySpan<int> mult = MemoryMarshal.Cast<byte, int>(new ReadOnlySpan<byte>(s_blob, {mOff}, {taps * 4}));");
                 w.Line($"ReadOnlySpan<int> shift = MemoryMarshal.Cast<byte, int>(new ReadOnlySpan<byte>(s_blob, {sOff}, {taps * 4}));");

@@ -17,7 +17,7 @@ namespace QuantGen.Cpu
             internal override void Emit(CpuEmitter e, SourceWriter w, GraphNode node, CpuKernelPlan plan)
             {
                 TensorInfo a = node.Inputs[0], b = node.Inputs[1], y = node.Output;
-                Dyadic d = ((MulLayer)node.Layer).Requant!.Value;
+                Dyadic d = ((MulLayer)node.Layer).Integers.Requant;
                 (string ea, string eb) = BinaryOperands.Declare(e, w, node);
                 w.Open($"for (int i = 0; i < {y.ElementCount}; i++)");
                 w.Line($"long p = ((long){ea} - {CSharp.I(a.Quant!.ZeroPoint)}) * ((long){eb} - {CSharp.I(b.Quant!.ZeroPoint)});");

@@ -18,7 +18,7 @@ namespace QuantGen.Cpu
             {
                 var sub = (SubLayer)node.Layer;
                 TensorInfo a = node.Inputs[0], b = node.Inputs[1], y = node.Output;
-                Dyadic da = sub.RequantA!.Value, db = sub.RequantB!.Value;
+                Dyadic da = sub.Integers.RequantA, db = sub.Integers.RequantB;
                 (string ea, string eb) = BinaryOperands.Declare(e, w, node);
                 w.Open($"for (int i = 0; i < {y.ElementCount}; i++)");
                 w.Line($"long va = QuantGenKernels.RoundShift(((long){ea} - {CSharp.I(a.Quant!.ZeroPoint)}) * {da.Multiplier}, {da.Shift});");

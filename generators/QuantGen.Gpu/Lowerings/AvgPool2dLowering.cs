@@ -17,7 +17,7 @@ namespace QuantGen.Gpu
             TensorInfo y = node.Output;
             int taps = p.Kernel[0] * p.Kernel[1];
             kern.UseC32 = true;
-            int mOff = em.AddC32(p.Requant!.Select(d => d.Multiplier)), sOff = em.AddC32(p.Requant!.Select(d => d.Shift));
+            int mOff = em.AddC32(p.Integers.Requant.Select(d => d.Multiplier)), sOff = em.AddC32(p.Integers.Requant.Select(d => d.Shift));
             kern.Threads = GpuEmitter.I(y.ElementCount);
             kern.What = $"one thread per output element: the sum of the window's taps inside the input, then the dyadic S_in / (S_out c) of its divisor (count_include_pad = {(p.CountIncludePad ? 1 : 0)})";
             SourceWriter b = kern.Body;

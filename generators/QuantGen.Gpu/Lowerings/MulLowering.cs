@@ -12,7 +12,7 @@ namespace QuantGen.Gpu
         internal override void Emit(GpuEmitter em, GpuKernel kern, GraphNode node)
         {
             TensorInfo a = node.Inputs[0], b = node.Inputs[1], y = node.Output;
-            Dyadic d = ((MulLayer)node.Layer).Requant!.Value;
+            Dyadic d = ((MulLayer)node.Layer).Integers.Requant;
             (string ea, string eb) = BinaryOperands.Declare(em, kern, node);
             kern.What = "one thread per output element: (a - za)(b - zb) in int64, one dyadic S_a S_b / S_out, clamp";
             kern.Body.Line($"long p = ((long){ea} - {GpuEmitter.L(a.Quant!.ZeroPoint)}) * ((long){eb} - {GpuEmitter.L(b.Quant!.ZeroPoint)});");

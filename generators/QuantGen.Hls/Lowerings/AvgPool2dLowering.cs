@@ -21,8 +21,8 @@ namespace QuantGen.Hls.Lowerings
             }
 
             int taps = p.Kernel[0] * p.Kernel[1];
-            string mult = c.Table("multiplier", p.Requant!.Select(d => (long)d.Multiplier), $"{p.Name}: S_in / (S_out c) for the divisors c = 1..{taps}");
-            string shift = c.Table("shift", p.Requant!.Select(d => (long)d.Shift), $"{p.Name}: shifts of those dyadics");
+            string mult = c.Table("multiplier", p.Integers.Requant.Select(d => (long)d.Multiplier), $"{p.Name}: S_in / (S_out c) for the divisors c = 1..{taps}");
+            string shift = c.Table("shift", p.Integers.Requant.Select(d => (long)d.Shift), $"{p.Name}: shifts of those dyadics");
             var kernel = new AvgPool2dKernel(inShape[0] * inShape[1], inShape[2], inShape[3], os[2], os[3], p.Kernel[0], p.Kernel[1],
                 HlsLayerContext.WindowIndex("oh", p.Strides[0], p.Pads[0], "i"), HlsLayerContext.WindowIndex("ow", p.Strides[1], p.Pads[1], "j"),
                 p.CountIncludePad ? CppFormat.Lit(taps) : "count", mult, shift);

@@ -17,7 +17,7 @@ namespace QuantGen.Hls.Lowerings
             long rom = c.Inputs.Where(t => t.IsConstant).Sum(t => (long)t.Count * t.Bits);
             HlsCost cost = HlsCost.Simple(2, 0, c.Output.Count + HlsPlanner.RequantDepth, $"E + {HlsPlanner.RequantDepth}") with { RomBits = rom };
             return new HlsLowered("mul", $"{mul.Name}: element-wise Mul of {c.Inputs[0].Count} and {c.Inputs[1].Count} elements (one dyadic on the exact product)", 1, cost,
-                new MulKernel(c.Inputs[0].Count, c.Inputs[1].Count, CppFormat.Lit(mul.Requant!.Value.Multiplier), mul.Requant.Value.Shift));
+                new MulKernel(c.Inputs[0].Count, c.Inputs[1].Count, CppFormat.Lit(mul.Integers.Requant.Multiplier), mul.Integers.Requant.Shift));
         }
     }
 
@@ -34,7 +34,7 @@ namespace QuantGen.Hls.Lowerings
             long rom = c.Inputs.Where(t => t.IsConstant).Sum(t => (long)t.Count * t.Bits);
             HlsCost cost = HlsCost.Simple(2, 0, c.Output.Count + HlsPlanner.RequantDepth, $"E + {HlsPlanner.RequantDepth}") with { RomBits = rom };
             return new HlsLowered("sub", $"{sub.Name}: element-wise Sub of {c.Inputs[0].Count} and {c.Inputs[1].Count} elements (each branch rescaled separately)", 1, cost,
-                new SubKernel(c.Inputs[0].Count, c.Inputs[1].Count, CppFormat.Lit(sub.RequantA!.Value.Multiplier), sub.RequantA.Value.Shift, CppFormat.Lit(sub.RequantB!.Value.Multiplier), sub.RequantB.Value.Shift));
+                new SubKernel(c.Inputs[0].Count, c.Inputs[1].Count, CppFormat.Lit(sub.Integers.RequantA.Multiplier), sub.Integers.RequantA.Shift, CppFormat.Lit(sub.Integers.RequantB.Multiplier), sub.Integers.RequantB.Shift));
         }
     }
 }

@@ -24,14 +24,18 @@ namespace QuantGen.Operators
 
         public override IReadOnlyList<string> Fields => OwnFields;
 
-        public override LayerSpec? Parse(LayerReader r) => new AvgPool2dLayer
+        public override LayerSpec? Parse(LayerReader r)
         {
-            Kernel = r.IntArray("kernel", 1, SpecParser.MaxDimension) ?? new[] { 1, 1 },
-            Strides = r.OptionalIntArray("strides", 2, 1, SpecParser.MaxDimension) ?? new[] { 1, 1 },
-            Pads = r.OptionalIntArray("pads", 4, 0, SpecParser.MaxDimension) ?? new[] { 0, 0, 0, 0 },
-            CountIncludePad = (r.OptionalInteger("count_include_pad", 0, 1) ?? 0) == 1,
-            Requant = r.Quant.DyadicArray("multipliers", "shifts"),
-        };
+            var layer = new AvgPool2dLayer
+            {
+                Kernel = r.IntArray("kernel", 1, SpecParser.MaxDimension) ?? new[] { 1, 1 },
+                Strides = r.OptionalIntArray("strides", 2, 1, SpecParser.MaxDimension) ?? new[] { 1, 1 },
+                Pads = r.OptionalIntArray("pads", 4, 0, SpecParser.MaxDimension) ?? new[] { 0, 0, 0, 0 },
+                CountIncludePad = (r.OptionalInteger("count_include_pad", 0, 1) ?? 0) == 1,
+            };
+            Dyadic[]? requant = r.Quant.DyadicArray("multipliers", "shifts");
+            return r.WithIntegers(layer, () => requant != null ? new AvgPool2dIntegers(requant) : null);
+        }
 
         public override void Write(LayerSpec layer, LayerWriter w)
         {
@@ -40,7 +44,7 @@ namespace QuantGen.Operators
             w.Property("strides", p.Strides);
             w.Property("pads", p.Pads);
             w.Property("count_include_pad", p.CountIncludePad ? 1 : 0);
-            w.Dyadics(p.Requant);
+            w.Dyadics(p.IntegersOrNull?.Requant);
         }
 
         public override int[][]? InferShapes(GraphContext c)
@@ -76,15 +80,16 @@ namespace QuantGen.Operators
             }
 
             int taps = p.Kernel[0] * p.Kernel[1];
-            if (p.Requant!.Length != taps)
+            IReadOnlyList<Dyadic> requant = p.Integers.Requant;
+            if (requant.Count != taps)
             {
-                return c.Reject($"\"multipliers\"/\"shifts\" hold {p.Requant.Length} dyadics; a {p.Kernel[0]}x{p.Kernel[1]} window needs {taps}, one per divisor 1..{taps} (S_in / (S_out c))");
+                return c.Reject($"\"multipliers\"/\"shifts\" hold {requant.Count} dyadics; a {p.Kernel[0]}x{p.Kernel[1]} window needs {taps}, one per divisor 1..{taps} (S_in / (S_out c))");
             }
 
             for (int i = 0; i < taps; i++)
             {
                 double expected = x.Quant.Scale / (node.Output.Quant!.Scale * (i + 1));
-                Dyadic d = p.Requant[i];
+                Dyadic d = requant[i];
                 bool exact = expected < Dyadic.MaxOperand && d == Dyadic.FromReal(expected);
                 if (!exact && Math.Abs(d.ToReal() - expected) > expected * MultiplierTolerance)
                 {
@@ -113,7 +118,7 @@ namespace QuantGen.Operators
                 // n taps inside the window: the sum lies in [n min, n max] (count_include_pad: any count of taps, divisor kh kw).
                 for (int inside = p.CountIncludePad ? 1 : n; inside <= n; inside++)
                 {
-                    IntRange r = c.Requant(new IntRange(x.Min * inside, x.Max * inside), p.Requant![n - 1], zo);
+                    IntRange r = c.Requant(new IntRange(x.Min * inside, x.Max * inside), p.Integers.Requant[n - 1], zo);
                     lo = Math.Min(lo, r.Min);
                     hi = Math.Max(hi, r.Max);
                 }
@@ -127,7 +132,7 @@ namespace QuantGen.Operators
             var p = (AvgPool2dLayer)node.Layer;
             long zx = node.Inputs[0].Quant!.ZeroPoint;
             TensorQuant outQ = node.Output.Quant!;
-            Pool(node, p, inputs[0], (sum, count) => IntegerOps.Clamp(outQ.ZeroPoint + p.Requant![count - 1].Apply((long)sum), outQ.Type.MinValue, outQ.Type.MaxValue), v => v - zx, outputs[0]);
+            Pool(node, p, inputs[0], (sum, count) => IntegerOps.Clamp(outQ.ZeroPoint + p.Integers.Requant[count - 1].Apply((long)sum), outQ.Type.MinValue, outQ.Type.MaxValue), v => v - zx, outputs[0]);
         }
 
         public override void Float(GraphNode node, double[][] inputs, double[][] outputs)
@@ -148,7 +153,7 @@ namespace QuantGen.Operators
             var p = (AvgPool2dLayer)layer;
             TensorQuant inQ = c.Input(0);
             TensorQuant outQ = c.Calibrated(0, layer.Precision.ActivationBits);
-            p.Requant = Enumerable.Range(1, p.Kernel[0] * p.Kernel[1]).Select(n => Dyadic.FromReal(inQ.Scale / (outQ.Scale * n))).ToArray();
+            c.Attach(new AvgPool2dIntegers(Enumerable.Range(1, p.Kernel[0] * p.Kernel[1]).Select(n => Dyadic.FromReal(inQ.Scale / (outQ.Scale * n)))));
             return One(outQ);
         }
 
@@ -191,7 +196,7 @@ namespace QuantGen.Operators
 namespace QuantGen.Model
 {
     /// <summary>2-D average pooling with a window; quantized: one dyadic per divisor 1..kh kw.</summary>
-    public sealed class AvgPool2dLayer : LayerSpec
+    public sealed class AvgPool2dLayer : QuantizableLayer<AvgPool2dIntegers>
     {
         public AvgPool2dLayer()
             : base(OpKind.AvgPool2d)
@@ -208,9 +213,22 @@ namespace QuantGen.Model
         /// <summary>ONNX count_include_pad: divide by kh kw (true) or by the taps inside the input (false, the default).</summary>
         public bool CountIncludePad { get; set; }
 
-        /// <summary>S_in / (S_out c) for c = 1..kh kw; null in a float model.</summary>
-        public Numerics.Dyadic[]? Requant { get; set; }
-
         public override LayerSpec CloneFloat() => CopyBase(new AvgPool2dLayer { Kernel = (int[])Kernel.Clone(), Strides = (int[])Strides.Clone(), Pads = (int[])Pads.Clone(), CountIncludePad = CountIncludePad });
+    }
+
+    /// <summary>AvgPool2d: S_in / (S_out c) for each divisor c = 1..kh kw (a window clipped by the border divides by fewer taps).</summary>
+    public sealed class AvgPool2dIntegers : LayerIntegers
+    {
+        public AvgPool2dIntegers(IEnumerable<Numerics.Dyadic> requant)
+        {
+            Requant = Frozen(requant, nameof(requant));
+            if (Requant.Count == 0)
+            {
+                throw new System.ArgumentException("AvgPool2d needs one dyadic per divisor 1..kh kw, at least one", nameof(requant));
+            }
+        }
+
+        /// <summary>Index c - 1 holds S_in / (S_out c).</summary>
+        public IReadOnlyList<Numerics.Dyadic> Requant { get; }
     }
 }

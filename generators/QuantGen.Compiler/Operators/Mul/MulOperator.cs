@@ -27,9 +27,13 @@ namespace QuantGen.Operators
 
         public override bool AcceptsInitializerInputs => true;
 
-        public override LayerSpec? Parse(LayerReader r) => new MulLayer { Requant = r.Quant.Dyadic("multiplier", "shift") };
+        public override LayerSpec? Parse(LayerReader r)
+        {
+            Dyadic? d = r.Quant.Dyadic("multiplier", "shift");
+            return r.WithIntegers(new MulLayer(), () => d is Dyadic dd ? new MulIntegers(dd) : null);
+        }
 
-        public override void Write(LayerSpec layer, LayerWriter w) => w.Dyadic("multiplier", "shift", ((MulLayer)layer).Requant);
+        public override void Write(LayerSpec layer, LayerWriter w) => w.Dyadic("multiplier", "shift", ((MulLayer)layer).IntegersOrNull?.Requant);
 
         public override int[][]? InferShapes(GraphContext c) => One(Broadcast.Shape(c, "Mul"));
 
@@ -47,7 +51,7 @@ namespace QuantGen.Operators
             }
 
             double expected = a.Quant.Scale * b.Quant.Scale / node.Output.Quant!.Scale;
-            Dyadic d = ((MulLayer)node.Layer).Requant!.Value;
+            Dyadic d = ((MulLayer)node.Layer).Integers.Requant;
             bool exact = expected < Dyadic.MaxOperand && d == Dyadic.FromReal(expected);
             if (!exact && Math.Abs(d.ToReal() - expected) > expected * MultiplierTolerance)
             {
@@ -63,12 +67,12 @@ namespace QuantGen.Operators
             long p1 = a.Min * b.Min, p2 = a.Min * b.Max, p3 = a.Max * b.Min, p4 = a.Max * b.Max;
             var product = new IntRange(Math.Min(Math.Min(p1, p2), Math.Min(p3, p4)), Math.Max(Math.Max(p1, p2), Math.Max(p3, p4)));
             c.Add("product", product);
-            return c.Requant(product, ((MulLayer)c.Node.Layer).Requant!.Value, c.Node.Output.Quant!.ZeroPoint);
+            return c.Requant(product, ((MulLayer)c.Node.Layer).Integers.Requant, c.Node.Output.Quant!.ZeroPoint);
         }
 
         public override void Reference(GraphNode node, int[][] inputs, int[][] outputs)
         {
-            Dyadic d = ((MulLayer)node.Layer).Requant!.Value;
+            Dyadic d = ((MulLayer)node.Layer).Integers.Requant;
             int[] a = inputs[0], b = inputs[1], y = outputs[0];
             long za = node.Inputs[0].Quant!.ZeroPoint, zb = node.Inputs[1].Quant!.ZeroPoint;
             TensorQuant outQ = node.Output.Quant!;
@@ -92,7 +96,7 @@ namespace QuantGen.Operators
         {
             TensorQuant aQ = c.Input(0), bQ = c.Input(1);
             TensorQuant outQ = c.Calibrated(0, layer.Precision.ActivationBits);
-            ((MulLayer)layer).Requant = Dyadic.FromReal(aQ.Scale * bQ.Scale / outQ.Scale);
+            c.Attach(new MulIntegers(Dyadic.FromReal(aQ.Scale * bQ.Scale / outQ.Scale)));
             return One(outQ);
         }
     }
@@ -101,16 +105,24 @@ namespace QuantGen.Operators
 namespace QuantGen.Model
 {
     /// <summary>Element-wise a * b; quantized: one dyadic S_a S_b / S_out on the exact integer product.</summary>
-    public sealed class MulLayer : LayerSpec
+    public sealed class MulLayer : QuantizableLayer<MulIntegers>
     {
         public MulLayer()
             : base(OpKind.Mul)
         {
         }
 
-        /// <summary>S_a S_b / S_out; null in a float model.</summary>
-        public Numerics.Dyadic? Requant { get; set; }
-
         public override LayerSpec CloneFloat() => CopyBase(new MulLayer());
+    }
+
+    /// <summary>Mul: S_a S_b / S_out as one dyadic on the exact integer product.</summary>
+    public sealed class MulIntegers : LayerIntegers
+    {
+        public MulIntegers(Numerics.Dyadic requant)
+        {
+            Requant = requant;
+        }
+
+        public Numerics.Dyadic Requant { get; }
     }
 }

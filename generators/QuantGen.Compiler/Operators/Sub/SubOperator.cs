@@ -22,14 +22,17 @@ namespace QuantGen.Operators
 
         public override bool AcceptsInitializerInputs => true;
 
-        public override LayerSpec? Parse(LayerReader r) =>
-            new SubLayer { RequantA = r.Quant.Dyadic("multiplierA", "shiftA"), RequantB = r.Quant.Dyadic("multiplierB", "shiftB") };
+        public override LayerSpec? Parse(LayerReader r)
+        {
+            Dyadic? a = r.Quant.Dyadic("multiplierA", "shiftA"), b = r.Quant.Dyadic("multiplierB", "shiftB");
+            return r.WithIntegers(new SubLayer(), () => a is Dyadic da && b is Dyadic db ? new AddIntegers(da, db) : null);
+        }
 
         public override void Write(LayerSpec layer, LayerWriter w)
         {
             var s = (SubLayer)layer;
-            w.Dyadic("multiplierA", "shiftA", s.RequantA);
-            w.Dyadic("multiplierB", "shiftB", s.RequantB);
+            w.Dyadic("multiplierA", "shiftA", s.IntegersOrNull?.RequantA);
+            w.Dyadic("multiplierB", "shiftB", s.IntegersOrNull?.RequantB);
         }
 
         public override int[][]? InferShapes(GraphContext c) => One(Broadcast.Shape(c, "Sub"));
@@ -39,7 +42,7 @@ namespace QuantGen.Operators
         public override IntRange Range(RangeContext c)
         {
             var sub = (SubLayer)c.Node.Layer;
-            IntRange ra = c.Requant(c.Shifted(0), sub.RequantA!.Value, 0), rb = c.Requant(c.Shifted(1), sub.RequantB!.Value, 0);
+            IntRange ra = c.Requant(c.Shifted(0), sub.Integers.RequantA, 0), rb = c.Requant(c.Shifted(1), sub.Integers.RequantB, 0);
             long zo = c.Node.Output.Quant!.ZeroPoint;
             var diff = new IntRange(ra.Min - rb.Max + zo, ra.Max - rb.Min + zo);
             c.Add("a-rescaled", ra);
@@ -56,7 +59,7 @@ namespace QuantGen.Operators
             TensorQuant outQ = node.Output.Quant!;
             for (int i = 0; i < y.Length; i++)
             {
-                long d = outQ.ZeroPoint + sub.RequantA!.Value.Apply(a[i % a.Length] - za) - sub.RequantB!.Value.Apply(b[i % b.Length] - zb);
+                long d = outQ.ZeroPoint + sub.Integers.RequantA.Apply(a[i % a.Length] - za) - sub.Integers.RequantB.Apply(b[i % b.Length] - zb);
                 y[i] = (int)IntegerOps.Clamp(d, outQ.Type.MinValue, outQ.Type.MaxValue);
             }
         }
@@ -72,10 +75,10 @@ namespace QuantGen.Operators
 
         public override TensorQuant[]? Quantize(PtqContext c, GraphNode node, LayerSpec layer)
         {
-            var s = (SubLayer)layer;
             TensorQuant aQ = c.Input(0), bQ = c.Input(1);
             TensorQuant outQ = c.Calibrated(0, layer.Precision.ActivationBits);
-            (s.RequantA, s.RequantB) = ResidualAdd.Multipliers(aQ.Scale, bQ.Scale, outQ.Scale);
+            (Dyadic ma, Dyadic mb) = ResidualAdd.Multipliers(aQ.Scale, bQ.Scale, outQ.Scale);
+            c.Attach(new AddIntegers(ma, mb));
             return One(outQ);
         }
     }
@@ -84,18 +87,13 @@ namespace QuantGen.Operators
 namespace QuantGen.Model
 {
     /// <summary>Element-wise a - b; quantized: each operand rescaled to the output scale, then subtracted.</summary>
-    public sealed class SubLayer : LayerSpec
+    /// <remarks>Its integer parameters are Add's (<see cref="AddIntegers"/>: S_a / S_out and S_b / S_out).</remarks>
+    public sealed class SubLayer : QuantizableLayer<AddIntegers>
     {
         public SubLayer()
             : base(OpKind.Sub)
         {
         }
-
-        /// <summary>S_a / S_out; null in a float model.</summary>
-        public Numerics.Dyadic? RequantA { get; set; }
-
-        /// <summary>S_b / S_out; null in a float model.</summary>
-        public Numerics.Dyadic? RequantB { get; set; }
 
         public override LayerSpec CloneFloat() => CopyBase(new SubLayer());
     }
