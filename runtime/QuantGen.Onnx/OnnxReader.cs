@@ -103,268 +103,259 @@ namespace QuantGen.Onnx
             }
         }
 
-        private static void Expect(Context ctx, string message, int field, WireType got, WireType want)
+        /// <summary>
+        /// Reads every field of one message: <paramref name="read"/> sees each field once, with typed reads that check the
+        /// wire type (a mismatch is a located <see cref="OnnxErrors.CorruptProtobuf"/>); a field it does not read is skipped.
+        /// </summary>
+        private static void ReadMessage(ProtoReader s, Context ctx, string message, Action<Field> read)
         {
-            if (got != want)
+            uint tag;
+            while ((tag = s.ReadTag()) != 0)
             {
-                throw ctx.WireType(message, field, got);
+                var f = new Field(s, ctx, message, ProtoReader.FieldNumber(tag), ProtoReader.GetWireType(tag));
+                read(f);
+                if (!f.Consumed)
+                {
+                    s.SkipLastField();
+                }
+            }
+        }
+
+        /// <summary>The field under the cursor of <see cref="ReadMessage"/>.</summary>
+        private sealed class Field
+        {
+            private readonly ProtoReader s;
+            private readonly Context ctx;
+            private readonly string message;
+            private readonly WireType wire;
+
+            public Field(ProtoReader s, Context ctx, string message, int number, WireType wire)
+            {
+                this.s = s;
+                this.ctx = ctx;
+                this.message = message;
+                Number = number;
+                this.wire = wire;
+            }
+
+            public int Number { get; }
+
+            public bool Consumed { get; private set; }
+
+            public string String() => Take(WireType.LengthDelimited).ReadString();
+
+            public long Int64() => Take(WireType.Varint).ReadInt64();
+
+            public int Int32() => Take(WireType.Varint).ReadInt32();
+
+            public float Float() => Take(WireType.Fixed32).ReadFloat();
+
+            public byte[] Bytes() => Take(WireType.LengthDelimited).ReadBytes().ToByteArray();
+
+            /// <summary>An embedded message, read under <paramref name="where"/> in error places (null: the current place).</summary>
+            public T Message<T>(string? where, Func<ProtoReader, Context, T> read)
+            {
+                ProtoReader inner = Take(WireType.LengthDelimited).ReadBytes();
+                if (where == null)
+                {
+                    return read(inner, ctx);
+                }
+
+                using (ctx.Enter(where))
+                {
+                    return read(inner, ctx);
+                }
+            }
+
+            /// <summary>A length-delimited field that is only counted (its wire type still checked).</summary>
+            public void SkipChecked() => Take(WireType.LengthDelimited).SkipLastField();
+
+            /// <summary>An embedded message read in place (at the current error place).</summary>
+            public void Message(Action<ProtoReader, Context> read) => read(Take(WireType.LengthDelimited).ReadBytes(), ctx);
+
+            public void Varints(List<long> into)
+            {
+                Consumed = true;
+                ReadVarints(s, wire, into, ctx, message, Number);
+            }
+
+            public void Floats(List<float> into)
+            {
+                Consumed = true;
+                ReadFloats(s, wire, into, ctx, message, Number);
+            }
+
+            public void Doubles(List<double> into)
+            {
+                Consumed = true;
+                ReadDoubles(s, wire, into, ctx, message, Number);
+            }
+
+            private ProtoReader Take(WireType want)
+            {
+                if (wire != want)
+                {
+                    throw ctx.WireType(message, Number, wire);
+                }
+
+                Consumed = true;
+                return s;
             }
         }
 
         private static OnnxModel ReadModel(byte[] bytes, Context ctx)
         {
             var m = new OnnxModel();
-            var s = new ProtoReader(bytes);
-            uint tag;
-            while ((tag = s.ReadTag()) != 0)
+            ReadMessage(new ProtoReader(bytes), ctx, "ModelProto", f =>
             {
-                int f = ProtoReader.FieldNumber(tag);
-                WireType wt = ProtoReader.GetWireType(tag);
-                switch (f)
+                switch (f.Number)
                 {
                     case 1:
-                        Expect(ctx, "ModelProto", f, wt, WireType.Varint);
-                        m.IrVersion = s.ReadInt64();
+                        m.IrVersion = f.Int64();
                         break;
                     case 2:
-                        Expect(ctx, "ModelProto", f, wt, WireType.LengthDelimited);
-                        m.ProducerName = s.ReadString();
+                        m.ProducerName = f.String();
                         break;
                     case 7:
-                        Expect(ctx, "ModelProto", f, wt, WireType.LengthDelimited);
-                        using (ctx.Enter("graph"))
-                        {
-                            m.Graph = ReadGraph(s.ReadBytes(), ctx);
-                        }
-
+                        m.Graph = f.Message("graph", ReadGraph);
                         break;
                     case 8:
-                        Expect(ctx, "ModelProto", f, wt, WireType.LengthDelimited);
-                        using (ctx.Enter("opset_import"))
-                        {
-                            m.Opsets.Add(ReadOpset(s.ReadBytes(), ctx));
-                        }
-
-                        break;
-                    default:
-                        s.SkipLastField();
+                        m.Opsets.Add(f.Message("opset_import", ReadOpset));
                         break;
                 }
-            }
-
+            });
             return m;
         }
 
         private static OnnxOpset ReadOpset(ProtoReader s, Context ctx)
         {
             var o = new OnnxOpset();
-            uint tag;
-            while ((tag = s.ReadTag()) != 0)
+            ReadMessage(s, ctx, "OperatorSetIdProto", f =>
             {
-                int f = ProtoReader.FieldNumber(tag);
-                WireType wt = ProtoReader.GetWireType(tag);
-                if (f == 1)
+                if (f.Number == 1)
                 {
-                    Expect(ctx, "OperatorSetIdProto", f, wt, WireType.LengthDelimited);
-                    o.Domain = s.ReadString();
+                    o.Domain = f.String();
                 }
-                else if (f == 2)
+                else if (f.Number == 2)
                 {
-                    Expect(ctx, "OperatorSetIdProto", f, wt, WireType.Varint);
-                    o.Version = s.ReadInt64();
+                    o.Version = f.Int64();
                 }
-                else
-                {
-                    s.SkipLastField();
-                }
-            }
-
+            });
             return o;
         }
 
         private static OnnxGraph ReadGraph(ProtoReader s, Context ctx)
         {
             var g = new OnnxGraph();
-            uint tag;
-            while ((tag = s.ReadTag()) != 0)
+            ReadMessage(s, ctx, "GraphProto", f =>
             {
-                int f = ProtoReader.FieldNumber(tag);
-                WireType wt = ProtoReader.GetWireType(tag);
-                switch (f)
+                switch (f.Number)
                 {
                     case 1:
-                        Expect(ctx, "GraphProto", f, wt, WireType.LengthDelimited);
-                        using (ctx.Enter("node[" + g.Nodes.Count + "]"))
-                        {
-                            OnnxNode n = ReadNode(s.ReadBytes(), ctx);
-                            n.Index = g.Nodes.Count;
-                            g.Nodes.Add(n);
-                        }
-
+                        OnnxNode n = f.Message("node[" + g.Nodes.Count + "]", ReadNode);
+                        n.Index = g.Nodes.Count;
+                        g.Nodes.Add(n);
                         break;
                     case 2:
-                        Expect(ctx, "GraphProto", f, wt, WireType.LengthDelimited);
-                        g.Name = s.ReadString();
+                        g.Name = f.String();
                         break;
                     case 5:
-                        Expect(ctx, "GraphProto", f, wt, WireType.LengthDelimited);
-                        using (ctx.Enter("initializer[" + g.Initializers.Count + "]"))
-                        {
-                            g.Initializers.Add(ReadTensor(s.ReadBytes(), ctx));
-                        }
-
+                        g.Initializers.Add(f.Message("initializer[" + g.Initializers.Count + "]", ReadTensor));
                         break;
                     case 11:
                     case 12:
                     case 13:
-                        Expect(ctx, "GraphProto", f, wt, WireType.LengthDelimited);
-                        List<OnnxValueInfo> list = f == 11 ? g.Inputs : f == 12 ? g.Outputs : g.ValueInfo;
-                        using (ctx.Enter((f == 11 ? "input[" : f == 12 ? "output[" : "value_info[") + list.Count + "]"))
-                        {
-                            list.Add(ReadValueInfo(s.ReadBytes(), ctx));
-                        }
-
+                        List<OnnxValueInfo> list = f.Number == 11 ? g.Inputs : f.Number == 12 ? g.Outputs : g.ValueInfo;
+                        list.Add(f.Message((f.Number == 11 ? "input[" : f.Number == 12 ? "output[" : "value_info[") + list.Count + "]", ReadValueInfo));
                         break;
                     case 15:
-                        Expect(ctx, "GraphProto", f, wt, WireType.LengthDelimited);
-                        s.SkipLastField();
+                        f.SkipChecked();
                         g.SparseInitializers++;
                         break;
-                    default:
-                        s.SkipLastField();
-                        break;
                 }
-            }
-
+            });
             return g;
         }
 
         private static OnnxNode ReadNode(ProtoReader s, Context ctx)
         {
             var n = new OnnxNode();
-            uint tag;
-            while ((tag = s.ReadTag()) != 0)
+            ReadMessage(s, ctx, "NodeProto", f =>
             {
-                int f = ProtoReader.FieldNumber(tag);
-                WireType wt = ProtoReader.GetWireType(tag);
-                switch (f)
+                switch (f.Number)
                 {
                     case 1:
+                        n.Inputs.Add(f.String());
+                        break;
                     case 2:
+                        n.Outputs.Add(f.String());
+                        break;
                     case 3:
+                        n.Name = f.String();
+                        break;
                     case 4:
+                        n.OpType = f.String();
+                        break;
                     case 7:
-                        Expect(ctx, "NodeProto", f, wt, WireType.LengthDelimited);
-                        string v = s.ReadString();
-                        if (f == 1)
-                        {
-                            n.Inputs.Add(v);
-                        }
-                        else if (f == 2)
-                        {
-                            n.Outputs.Add(v);
-                        }
-                        else if (f == 3)
-                        {
-                            n.Name = v;
-                        }
-                        else if (f == 4)
-                        {
-                            n.OpType = v;
-                        }
-                        else
-                        {
-                            n.Domain = v;
-                        }
-
+                        n.Domain = f.String();
                         break;
                     case 5:
-                        Expect(ctx, "NodeProto", f, wt, WireType.LengthDelimited);
-                        using (ctx.Enter("attribute[" + n.Attributes.Count + "]"))
-                        {
-                            n.Attributes.Add(ReadAttribute(s.ReadBytes(), ctx));
-                        }
-
-                        break;
-                    default:
-                        s.SkipLastField();
+                        n.Attributes.Add(f.Message("attribute[" + n.Attributes.Count + "]", ReadAttribute));
                         break;
                 }
-            }
-
+            });
             return n;
         }
 
         private static OnnxAttribute ReadAttribute(ProtoReader s, Context ctx)
         {
             var a = new OnnxAttribute();
-            uint tag;
-            while ((tag = s.ReadTag()) != 0)
+            ReadMessage(s, ctx, "AttributeProto", f =>
             {
-                int f = ProtoReader.FieldNumber(tag);
-                WireType wt = ProtoReader.GetWireType(tag);
-                switch (f)
+                switch (f.Number)
                 {
                     case 1:
-                        Expect(ctx, "AttributeProto", f, wt, WireType.LengthDelimited);
-                        a.Name = s.ReadString();
+                        a.Name = f.String();
                         break;
                     case 2:
-                        Expect(ctx, "AttributeProto", f, wt, WireType.Fixed32);
-                        a.F = s.ReadFloat();
+                        a.F = f.Float();
                         break;
                     case 3:
-                        Expect(ctx, "AttributeProto", f, wt, WireType.Varint);
-                        a.I = s.ReadInt64();
+                        a.I = f.Int64();
                         break;
                     case 4:
-                        Expect(ctx, "AttributeProto", f, wt, WireType.LengthDelimited);
-                        a.S = s.ReadBytes().ToByteArray();
+                        a.S = f.Bytes();
                         break;
                     case 5:
-                        Expect(ctx, "AttributeProto", f, wt, WireType.LengthDelimited);
-                        using (ctx.Enter("t"))
-                        {
-                            a.T = ReadTensor(s.ReadBytes(), ctx);
-                        }
-
+                        a.T = f.Message("t", ReadTensor);
                         break;
                     case 6:
                     case 11:
                         a.HasGraph = true;
-                        s.SkipLastField();
                         break;
                     case 7:
-                        ReadFloats(s, wt, a.Floats, ctx, "AttributeProto", f);
+                        f.Floats(a.Floats);
                         break;
                     case 8:
-                        ReadVarints(s, wt, a.Ints, ctx, "AttributeProto", f);
+                        f.Varints(a.Ints);
                         break;
                     case 20:
-                        Expect(ctx, "AttributeProto", f, wt, WireType.Varint);
-                        a.Type = (OnnxAttributeType)s.ReadInt32();
-                        break;
-                    default:
-                        s.SkipLastField();
+                        a.Type = (OnnxAttributeType)f.Int32();
                         break;
                 }
-            }
-
+            });
             return a;
         }
 
         private static OnnxTensor ReadTensor(ProtoReader s, Context ctx)
         {
             var t = new OnnxTensor();
-            uint tag;
-            while ((tag = s.ReadTag()) != 0)
+            ReadMessage(s, ctx, "TensorProto", f =>
             {
-                int f = ProtoReader.FieldNumber(tag);
-                WireType wt = ProtoReader.GetWireType(tag);
-                switch (f)
+                switch (f.Number)
                 {
                     case 1:
-                        ReadVarints(s, wt, t.Dims, ctx, "TensorProto", f);
+                        f.Varints(t.Dims);
                         if (t.Dims.Count > MaxRank)
                         {
                             throw OnnxImportException.At(OnnxErrors.MalformedTensor, ctx.File, ctx.Where, $"a tensor has {t.Dims.Count} dims; QuantGen reads tensors of rank {MaxRank} or less");
@@ -372,41 +363,36 @@ namespace QuantGen.Onnx
 
                         break;
                     case 2:
-                        Expect(ctx, "TensorProto", f, wt, WireType.Varint);
-                        t.DataType = s.ReadInt32();
+                        t.DataType = f.Int32();
                         break;
                     case 3:
                         t.HasSegment = true;
-                        s.SkipLastField();
                         break;
                     case 4:
-                        ReadFloats(s, wt, t.FloatData, ctx, "TensorProto", f);
+                        f.Floats(t.FloatData);
                         break;
                     case 5:
-                        ReadVarints(s, wt, t.Int32Data, ctx, "TensorProto", f);
+                        f.Varints(t.Int32Data);
                         break;
                     case 6:
-                        Expect(ctx, "TensorProto", f, wt, WireType.LengthDelimited);
-                        s.SkipLastField();
+                        f.SkipChecked();
                         t.StringCount++;
                         break;
                     case 7:
-                        ReadVarints(s, wt, t.Int64Data, ctx, "TensorProto", f);
+                        f.Varints(t.Int64Data);
                         break;
                     case 8:
-                        Expect(ctx, "TensorProto", f, wt, WireType.LengthDelimited);
-                        t.Name = s.ReadString();
+                        t.Name = f.String();
                         break;
                     case 9:
-                        Expect(ctx, "TensorProto", f, wt, WireType.LengthDelimited);
-                        t.RawData = s.ReadBytes().ToByteArray();
+                        t.RawData = f.Bytes();
                         break;
                     case 10:
-                        ReadDoubles(s, wt, t.DoubleData, ctx, f);
+                        f.Doubles(t.DoubleData);
                         break;
                     case 11:
                         var u = new List<long>();
-                        ReadVarints(s, wt, u, ctx, "TensorProto", f);
+                        f.Varints(u);
                         foreach (long v in u)
                         {
                             t.UInt64Data.Add(unchecked((ulong)v));
@@ -414,164 +400,110 @@ namespace QuantGen.Onnx
 
                         break;
                     case 13:
-                        Expect(ctx, "TensorProto", f, wt, WireType.LengthDelimited);
-                        t.ExternalData.Add(ReadEntry(s.ReadBytes(), ctx));
+                        t.ExternalData.Add(f.Message(null, ReadEntry));
                         break;
                     case 14:
-                        Expect(ctx, "TensorProto", f, wt, WireType.Varint);
-                        t.DataLocation = s.ReadInt32();
-                        break;
-                    default:
-                        s.SkipLastField();
+                        t.DataLocation = f.Int32();
                         break;
                 }
-            }
-
+            });
             return t;
         }
 
         private static KeyValuePair<string, string> ReadEntry(ProtoReader s, Context ctx)
         {
             string key = string.Empty, value = string.Empty;
-            uint tag;
-            while ((tag = s.ReadTag()) != 0)
+            ReadMessage(s, ctx, "StringStringEntryProto", f =>
             {
-                int f = ProtoReader.FieldNumber(tag);
-                WireType wt = ProtoReader.GetWireType(tag);
-                if (f == 1 || f == 2)
+                if (f.Number == 1)
                 {
-                    Expect(ctx, "StringStringEntryProto", f, wt, WireType.LengthDelimited);
-                    if (f == 1)
-                    {
-                        key = s.ReadString();
-                    }
-                    else
-                    {
-                        value = s.ReadString();
-                    }
+                    key = f.String();
                 }
-                else
+                else if (f.Number == 2)
                 {
-                    s.SkipLastField();
+                    value = f.String();
                 }
-            }
-
+            });
             return new KeyValuePair<string, string>(key, value);
         }
 
         private static OnnxValueInfo ReadValueInfo(ProtoReader s, Context ctx)
         {
             var v = new OnnxValueInfo();
-            uint tag;
-            while ((tag = s.ReadTag()) != 0)
+            ReadMessage(s, ctx, "ValueInfoProto", f =>
             {
-                int f = ProtoReader.FieldNumber(tag);
-                WireType wt = ProtoReader.GetWireType(tag);
-                if (f == 1)
+                if (f.Number == 1)
                 {
-                    Expect(ctx, "ValueInfoProto", f, wt, WireType.LengthDelimited);
-                    v.Name = s.ReadString();
+                    v.Name = f.String();
                 }
-                else if (f == 2)
+                else if (f.Number == 2)
                 {
-                    Expect(ctx, "ValueInfoProto", f, wt, WireType.LengthDelimited);
-                    ReadType(s.ReadBytes(), v, ctx);
+                    f.Message((type, c) => ReadType(type, v, c));
                 }
-                else
-                {
-                    s.SkipLastField();
-                }
-            }
-
+            });
             return v;
         }
 
         private static void ReadType(ProtoReader s, OnnxValueInfo v, Context ctx)
         {
-            uint tag;
-            while ((tag = s.ReadTag()) != 0)
+            ReadMessage(s, ctx, "TypeProto", f =>
             {
-                int f = ProtoReader.FieldNumber(tag);
-                WireType wt = ProtoReader.GetWireType(tag);
-                if (f != 1)
+                if (f.Number != 1)
                 {
-                    s.SkipLastField();
-                    continue;
+                    return;
                 }
 
-                Expect(ctx, "TypeProto", f, wt, WireType.LengthDelimited);
                 v.IsTensor = true;
-                var ts = s.ReadBytes();
-                uint t2;
-                while ((t2 = ts.ReadTag()) != 0)
+                f.Message((tensor, c) => ReadMessage(tensor, c, "TypeProto.Tensor", t =>
                 {
-                    int f2 = ProtoReader.FieldNumber(t2);
-                    WireType w2 = ProtoReader.GetWireType(t2);
-                    if (f2 == 1)
+                    if (t.Number == 1)
                     {
-                        Expect(ctx, "TypeProto.Tensor", f2, w2, WireType.Varint);
-                        v.ElemType = ts.ReadInt32();
+                        v.ElemType = t.Int32();
                     }
-                    else if (f2 == 2)
+                    else if (t.Number == 2)
                     {
-                        Expect(ctx, "TypeProto.Tensor", f2, w2, WireType.LengthDelimited);
-                        v.Dims = ReadShape(ts.ReadBytes(), ctx);
+                        v.Dims = t.Message(null, ReadShape);
                     }
-                    else
-                    {
-                        ts.SkipLastField();
-                    }
-                }
-            }
+                }));
+            });
         }
 
         private static List<OnnxDim> ReadShape(ProtoReader s, Context ctx)
         {
             var dims = new List<OnnxDim>();
-            uint tag;
-            while ((tag = s.ReadTag()) != 0)
+            ReadMessage(s, ctx, "TensorShapeProto", f =>
             {
-                int f = ProtoReader.FieldNumber(tag);
-                WireType wt = ProtoReader.GetWireType(tag);
-                if (f != 1)
+                if (f.Number != 1)
                 {
-                    s.SkipLastField();
-                    continue;
+                    return;
                 }
 
-                Expect(ctx, "TensorShapeProto", f, wt, WireType.LengthDelimited);
-                var d = new OnnxDim();
-                var ds = s.ReadBytes();
-                uint t2;
-                while ((t2 = ds.ReadTag()) != 0)
-                {
-                    int f2 = ProtoReader.FieldNumber(t2);
-                    WireType w2 = ProtoReader.GetWireType(t2);
-                    if (f2 == 1)
-                    {
-                        Expect(ctx, "TensorShapeProto.Dimension", f2, w2, WireType.Varint);
-                        d.Value = ds.ReadInt64();
-                    }
-                    else if (f2 == 2)
-                    {
-                        Expect(ctx, "TensorShapeProto.Dimension", f2, w2, WireType.LengthDelimited);
-                        d.Param = ds.ReadString();
-                    }
-                    else
-                    {
-                        ds.SkipLastField();
-                    }
-                }
-
+                OnnxDim d = f.Message(null, ReadDim);
                 if (dims.Count == MaxRank)
                 {
                     throw OnnxImportException.At(OnnxErrors.MalformedTensor, ctx.File, ctx.Where, $"a shape has more than {MaxRank} dims; QuantGen reads tensors of rank {MaxRank} or less");
                 }
 
                 dims.Add(d);
-            }
-
+            });
             return dims;
+        }
+
+        private static OnnxDim ReadDim(ProtoReader s, Context ctx)
+        {
+            var d = new OnnxDim();
+            ReadMessage(s, ctx, "TensorShapeProto.Dimension", f =>
+            {
+                if (f.Number == 1)
+                {
+                    d.Value = f.Int64();
+                }
+                else if (f.Number == 2)
+                {
+                    d.Param = f.String();
+                }
+            });
+            return d;
         }
 
         /// <summary>A repeated varint field, packed (wire type 2) or not (wire type 0).</summary>
@@ -620,7 +552,7 @@ namespace QuantGen.Onnx
             }
         }
 
-        private static void ReadDoubles(ProtoReader s, WireType wt, List<double> into, Context ctx, int field)
+        private static void ReadDoubles(ProtoReader s, WireType wt, List<double> into, Context ctx, string message, int field)
         {
             if (wt == WireType.Fixed64)
             {
@@ -631,7 +563,7 @@ namespace QuantGen.Onnx
                 byte[] b = s.ReadBytes().ToByteArray();
                 if (b.Length % 8 != 0)
                 {
-                    throw OnnxImportException.At(OnnxErrors.CorruptProtobuf, ctx.File, ctx.Where, $"corrupt protobuf: packed doubles of TensorProto field {field} hold {b.Length} bytes, not a multiple of 8");
+                    throw OnnxImportException.At(OnnxErrors.CorruptProtobuf, ctx.File, ctx.Where, $"corrupt protobuf: packed doubles of {message} field {field} hold {b.Length} bytes, not a multiple of 8");
                 }
 
                 for (int i = 0; i < b.Length; i += 8)
@@ -641,7 +573,7 @@ namespace QuantGen.Onnx
             }
             else
             {
-                throw ctx.WireType("TensorProto", field, wt);
+                throw ctx.WireType(message, field, wt);
             }
         }
 

@@ -99,7 +99,7 @@ namespace QuantGen.Tests.Model
             string acts = """ "m1": { "type": "int8", "scale": 0.0005, "zeroPoint": -100 }, "y": { "type": "int8", "scale": 0.02, "zeroPoint": 5 } """;
             ModelLoadResult r = Load(Spec("quantized", layers, acts));
             Assert.True(r.Success, string.Join("\n", r.Diagnostics));
-            Assert.Equal(new Dyadic(1717986918, 33), ((MulLayer)r.Graph!.Nodes[0].Layer).Requant);
+            Assert.Equal(new Dyadic(1717986918, 33), ((MulLayer)r.Graph!.Nodes[0].Layer).Integers.Requant);
             ModelLoadResult bad = Load(Spec("quantized", layers.Replace("\"shift\": 33", "\"shift\": 32", StringComparison.Ordinal), acts));
             Assert.False(bad.Success);
             Assert.Contains(bad.Diagnostics, d => d.Message.Contains("S_a S_b / S_out"));
