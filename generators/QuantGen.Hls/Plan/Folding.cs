@@ -86,7 +86,7 @@ namespace QuantGen.Hls.Plan
                     var users2 = layers.Select(l => (l.Name, Use: Of(ResourceModel.Mac(l.Shape, reuse[l.Name], device), resource)))
                         .Concat((fixedLayers ?? Array.Empty<(string, HlsResources)>()).Select(f => (f.Item1, Use: Of(f.Item2, resource))))
                         .GroupBy(u => u.Item1, StringComparer.Ordinal).Select(g => (Name: g.Key, Use: g.Sum(u => u.Use)))
-                        .Where(u => u.Use > 0).OrderByDescending(u => u.Use).ThenBy(u => u.Name, StringComparer.Ordinal).Take(int.TryParse(Environment.GetEnvironmentVariable("QG_DBG_TOP"), out int qgTop) ? qgTop : 3).ToList();
+                        .Where(u => u.Use > 0).OrderByDescending(u => u.Use).ThenBy(u => u.Name, StringComparer.Ordinal).Take(3).ToList();
                     if (users2.Count > 0)
                     {
                         share += " (most: " + string.Join(", ", users2.Select(u => $"\"{u.Name}\" {u.Use.ToString(CultureInfo.InvariantCulture)}")) + ")";

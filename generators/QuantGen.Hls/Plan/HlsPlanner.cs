@@ -214,7 +214,7 @@ namespace QuantGen.Hls.Plan
 
             var fixedLayers = Graph.Nodes.Select(n => (n.Layer.Name, io[n] + (dryRuns.TryGetValue(n, out HlsLowered? d) && !lowerings[n].HasReuse ? ResourceModel.Other(d.Cost, device) : HlsResources.Zero))).ToList();
             (Dictionary<string, int> reuse, Dictionary<string, string> why) = Folding.Choose(folding, fixedPart, device, out string? fitError, out string? fitWarning, fixedLayers);
-            if (fitError != null && Environment.GetEnvironmentVariable("QG_DBG_NOFIT") == null)
+            if (fitError != null)
             {
                 Error(HlsErrors.DoesNotFit, fitError, SourcePlace.None);
                 return null;
