@@ -68,6 +68,36 @@ namespace QuantGen.Tests.Hls
                 }
             }
 
+            // URAM buffers (the plan's "// URAM (...)" comment under the declaration): bound to URAM, reshaped to the word's
+            // elements (at most 72 bits), and filled one whole word per read-loop iteration (II = elements per word).
+            foreach (Match f in Regex.Matches(cpp, @"static void (\w+)\((?<params>[^)]*)\) \{(?<body>.*?)\n\}", RegexOptions.Singleline))
+            {
+                string name = f.Groups[1].Value, body = f.Groups["body"].Value;
+                foreach (Match u in Regex.Matches(body, @"\n  \w+ (\w+)\[(\d+)\];\n  // URAM \((\d+) x (\d+) bits\): (\d+) elements per 72-bit word"))
+                {
+                    string v = u.Groups[1].Value, pack = u.Groups[5].Value;
+                    if (int.Parse(pack, System.Globalization.CultureInfo.InvariantCulture) * int.Parse(u.Groups[4].Value, System.Globalization.CultureInfo.InvariantCulture) > 72)
+                    {
+                        found.Add($"{name}: URAM buffer {v} packs more than 72 bits per word");
+                    }
+
+                    if (!body.Contains($"QG_HLS(BIND_STORAGE variable={v} type=ram_2p impl=uram)"))
+                    {
+                        found.Add($"{name}: buffer {v} is planned in URAM but not bound to it");
+                    }
+
+                    if (!body.Contains($"QG_HLS(ARRAY_RESHAPE variable={v} cyclic factor={pack} dim=1)"))
+                    {
+                        found.Add($"{name}: URAM buffer {v} is not reshaped to {pack} elements per word");
+                    }
+
+                    if (body.Contains($"{v}[w * {pack} + f] = ") && !body.Contains($"QG_HLS(PIPELINE II={pack})"))
+                    {
+                        found.Add($"{name}: URAM buffer {v} is not filled one word per {pack} cycles");
+                    }
+                }
+            }
+
             Match top = Regex.Match(cpp, @"\nvoid \w+\((?<params>[^)]*)\) \{(?<body>.*?)\n\}", RegexOptions.Singleline);
             if (!top.Success || !top.Groups["body"].Value.Contains("QG_HLS(DATAFLOW)"))
             {
