@@ -161,6 +161,14 @@ namespace QuantGen.Tests.Hls
                     }
                 }
 
+                foreach (Match w in Regex.Matches(body, @"qg_ibert_exp_w<(\d+)>"))
+                {
+                    if (int.Parse(w.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) > 32)
+                    {
+                        found.Add($"{w.Value}: a shifter wider than 32 bits");
+                    }
+                }
+
                 foreach (Match w in Regex.Matches(body, @"qg_shift_(exp|gelu)_w<(\d+)(, (\d+))?>"))
                 {
                     int shift = int.Parse(w.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture);
