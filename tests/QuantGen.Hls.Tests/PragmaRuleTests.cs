@@ -28,7 +28,8 @@ namespace QuantGen.Tests.Hls
                     }
                 }
 
-                Match lanes = Regex.Match(body, @"for \(int u = 0; u < (\d+); u\+\+\)");
+                // The unrolled requantizer lanes (a Dense folded across outputs requantizes one output per cycle instead).
+                Match lanes = Regex.Match(body, @"QG_LABEL\(REQUANT_LANE\)\s*for \(int u = 0; u < (\d+); u\+\+\)");
                 if (lanes.Success && int.Parse(lanes.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) > 1)
                 {
                     foreach (Match t in Regex.Matches(body, @"qg_requantize\([^;]*?, (\w+)\[o\], (\w+)\[o\]"))
