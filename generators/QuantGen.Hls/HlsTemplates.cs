@@ -85,11 +85,33 @@ namespace QuantGen.Hls
             return sb.ToString();
         }
 
-        /// <summary>Globals every template may call: <c>cpp_lines values per_line</c> prints a ROM initializer.</summary>
+        /// <summary>The inside of a JSON string literal: backslash, quote and control characters escaped (nothing else, so
+        /// formulas keep their '+').</summary>
+        public static string JsonText(string? s)
+        {
+            var sb = new System.Text.StringBuilder();
+            foreach (char ch in s ?? string.Empty)
+            {
+                _ = ch switch
+                {
+                    '"' => sb.Append("\\\""),
+                    '\\' => sb.Append("\\\\"),
+                    '\n' => sb.Append("\\n"),
+                    _ when ch < ' ' => sb.Append("\\u").Append(((int)ch).ToString("x4", System.Globalization.CultureInfo.InvariantCulture)),
+                    _ => sb.Append(ch),
+                };
+            }
+
+            return sb.ToString();
+        }
+
+        /// <summary>Globals every template may call: <c>cpp_lines values per_line</c> prints a ROM initializer; <c>json_text</c>
+        /// escapes a string for report.json.</summary>
         public static ScriptObject Functions()
         {
             var f = new ScriptObject();
             f.Import("cpp_lines", new Func<object, int, string>((values, perLine) => CppFormat.InitializerLines(((IEnumerable<long>)values).ToList(), perLine)));
+            f.Import("json_text", new Func<string, string>(JsonText));
             return f;
         }
 

@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
+using System.Text.RegularExpressions;
 using System.Threading.Tasks;
 using QuantGen.Data;
 using QuantGen.Graph;
@@ -41,7 +42,10 @@ namespace QuantGen.Tests.Hls
             HlsGenerationResult r = HlsGenerator.Generate(q.Graph, HlsFixture.Options(io, 2));
             Assert.True(r.Success, string.Join("\n", r.Diagnostics));
             string cpp = r.Project!.Files["firmware/" + r.Project.Name + ".cpp"];
-            Assert.Contains("qg_ibert_exp(", cpp);
+            Assert.Contains("qg_ibert_exp_w<", cpp);
+            Assert.Empty(PragmaRuleTests.ArithmeticViolations(cpp));   // no 64-bit divider or variable 64-bit shift in an II=1 loop
+            Assert.NotEmpty(PragmaRuleTests.ArithmeticViolations(Regex.Replace(cpp, @"qg_ibert_exp_w<\d+>\(", "qg_ibert_exp(")));
+            Assert.NotEmpty(PragmaRuleTests.ArithmeticViolations(Regex.Replace(cpp, @"qg_ibert_exp_w<\d+>\(", "qg_ibert_exp_w<48>(")));
             Assert.Contains("qg_ibert_gelu(", cpp);
             await CompileAndPass(r.Project, "ibert-" + io, 55);
         }

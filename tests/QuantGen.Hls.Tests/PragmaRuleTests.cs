@@ -28,7 +28,8 @@ namespace QuantGen.Tests.Hls
                     }
                 }
 
-                Match lanes = Regex.Match(body, @"for \(int u = 0; u < (\d+); u\+\+\)");
+                // The unrolled requantizer lanes (a Dense folded across outputs requantizes one output per cycle instead).
+                Match lanes = Regex.Match(body, @"QG_LABEL\(REQUANT_LANE\)\s*for \(int u = 0; u < (\d+); u\+\+\)");
                 if (lanes.Success && int.Parse(lanes.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) > 1)
                 {
                     foreach (Match t in Regex.Matches(body, @"qg_requantize\([^;]*?, (\w+)\[o\], (\w+)\[o\]"))
@@ -64,6 +65,36 @@ namespace QuantGen.Tests.Hls
                     if (!Regex.IsMatch(body, @"QG_HLS\(ARRAY_PARTITION variable=" + a.Groups[1].Value + @" block factor=\d+ dim=1\)"))
                     {
                         found.Add($"{name}: buffer {a.Groups[1].Value} is read or written a whole beat per cycle without a partition per channel");
+                    }
+                }
+            }
+
+            // URAM buffers (the plan's "// URAM (...)" comment under the declaration): bound to URAM, reshaped to the word's
+            // elements (at most 72 bits), and filled one whole word per read-loop iteration (II = elements per word).
+            foreach (Match f in Regex.Matches(cpp, @"static void (\w+)\((?<params>[^)]*)\) \{(?<body>.*?)\n\}", RegexOptions.Singleline))
+            {
+                string name = f.Groups[1].Value, body = f.Groups["body"].Value;
+                foreach (Match u in Regex.Matches(body, @"\n  \w+ (\w+)\[(\d+)\];\n  // URAM \((\d+) x (\d+) bits\): (\d+) elements per 72-bit word"))
+                {
+                    string v = u.Groups[1].Value, pack = u.Groups[5].Value;
+                    if (int.Parse(pack, System.Globalization.CultureInfo.InvariantCulture) * int.Parse(u.Groups[4].Value, System.Globalization.CultureInfo.InvariantCulture) > 72)
+                    {
+                        found.Add($"{name}: URAM buffer {v} packs more than 72 bits per word");
+                    }
+
+                    if (!body.Contains($"QG_HLS(BIND_STORAGE variable={v} type=ram_2p impl=uram)"))
+                    {
+                        found.Add($"{name}: buffer {v} is planned in URAM but not bound to it");
+                    }
+
+                    if (!body.Contains($"QG_HLS(ARRAY_RESHAPE variable={v} cyclic factor={pack} dim=1)"))
+                    {
+                        found.Add($"{name}: URAM buffer {v} is not reshaped to {pack} elements per word");
+                    }
+
+                    if (body.Contains($"{v}[w * {pack} + f] = ") && !body.Contains($"QG_HLS(PIPELINE II={pack})"))
+                    {
+                        found.Add($"{name}: URAM buffer {v} is not filled one word per {pack} cycles");
                     }
                 }
             }
@@ -128,6 +159,14 @@ namespace QuantGen.Tests.Hls
                     if (body.Contains(wide))
                     {
                         found.Add($"{wide.TrimEnd('(')} (64-bit division or variable 64-bit shift) in a pipelined loop");
+                    }
+                }
+
+                foreach (Match w in Regex.Matches(body, @"qg_ibert_exp_w<(\d+)>"))
+                {
+                    if (int.Parse(w.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) > 32)
+                    {
+                        found.Add($"{w.Value}: a shifter wider than 32 bits");
                     }
                 }
 

@@ -75,27 +75,6 @@ namespace QuantGen.Tests.Hls
         }
 
         /// <summary>
-        /// DeiT-Tiny does not fit the Alveo U250 yet (docs/hls.md 4.2): its data-movement layers buffer whole [3, 197, 64]
-        /// tensors in io_stream. The emitter says so with QG3013 and names the layers that use most block RAM; nothing is
-        /// written. This pins the limitation: when DeiT starts to fit, replace this test with a fit-and-csim one.
-        /// </summary>
-        [Fact]
-        public void DeiTTinyDoesNotFitTheU250YetAndNamesTheBufferedLayers()
-        {
-            OnnxImportResult imported = OnnxImporter.ImportQdq(Zoo("deit_tiny_ortqdq.onnx"));
-            var errors = new List<(string Code, string Message)>();
-            HlsOptions options = HlsOptions.Parse("io_stream", null, null, "xcu250-figd2104-2L-e", null, "1", errors);
-            Assert.Empty(errors);
-            HlsGenerationResult r = HlsGenerator.Generate(imported.Model.Graph, options);
-            Assert.False(r.Success);
-            var d = Assert.Single(r.Diagnostics);
-            output.WriteLine(d.ToString());
-            Assert.Equal(HlsErrors.DoesNotFit, d.Id);
-            Assert.Contains("of the BRAM18 of xcu250", d.Message);
-            Assert.Contains("_attn_Split\" ", d.Message);
-        }
-
-        /// <summary>
         /// The convolutional models stream: no layer buffers a whole feature map (line buffers, channel-packed beats), and
         /// every FIFO is shallower than its tensor except where a fork's other branch really buffers.
         /// </summary>

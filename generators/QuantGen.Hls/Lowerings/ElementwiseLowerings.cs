@@ -14,8 +14,11 @@ namespace QuantGen.Hls.Lowerings
     /// <summary>
     /// An element-wise layer's io_stream kernel (layers/elementwise_stream.sbn): every lane of a beat in the same cycle.
     /// <see cref="Value"/> is the lane's result from <c>xa</c> (and <c>ba</c>, the second input's lane), as 64-bit integers.
+    /// A constant input (an Add's bias, broadcast by index modulo as in the interpreter) is read from its ROM with a wrapping
+    /// counter instead of a stream: <see cref="ConstSide"/> is the constant's input index (-1: none), <see cref="ConstArray"/>
+    /// its ROM and <see cref="ConstLen"/> its element count.
     /// </summary>
-    public sealed record LaneKernel(string Value, bool Binary) : HlsKernel;
+    public sealed record LaneKernel(string Value, bool Binary, int ConstSide = -1, string ConstArray = "", int ConstLen = 0) : HlsKernel;
 
     /// <summary>What the element-wise lowerings share: an io_stream kernel whenever input and output beats match.</summary>
     public abstract class ElementwiseLowering : HlsLowering
@@ -35,11 +38,11 @@ namespace QuantGen.Hls.Lowerings
         }
 
         /// <summary>The io_stream lowering: P = lanes elements per cycle, so the layer takes beats + pipeline depth cycles.</summary>
-        protected static HlsLowered Lanes(HlsLayerContext c, string comment, HlsCost arrayCost, string value, bool binary, int depth)
+        protected static HlsLowered Lanes(HlsLayerContext c, string comment, HlsCost arrayCost, string value, bool binary, int depth, LaneKernel? kernel = null)
         {
             HlsStreamLayout o = c.OutLayouts[0];
             HlsCost cost = arrayCost with { Latency = o.Beats + depth, Formula = $"beats + {depth} = {o.Beats} + {depth} ({o.Lanes} elements per cycle)" };
-            return new HlsLowered("elementwise_stream", comment, 1, cost, new LaneKernel(value, binary), 1, 0);
+            return new HlsLowered("elementwise_stream", comment, 1, cost, kernel ?? new LaneKernel(value, binary), 1, 0);
         }
     }
 

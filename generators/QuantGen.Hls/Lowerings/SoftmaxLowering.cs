@@ -44,7 +44,9 @@ namespace QuantGen.Hls.Lowerings
     }
 
     /// <summary>I-BERT i-softmax over rows of <see cref="Len"/>.</summary>
-    public sealed record IBertSoftmaxKernel(int Rows, int Len, string QLn2, string QB, string QC, int ExpShift, int OutShift, string Top) : HlsKernel;
+    /// <remarks><see cref="ExpBits"/>: the width of QC 2^ExpShift (at most 31), the i-exp's shifter and quotient cap
+    /// (<c>qg_ibert_exp_w</c>: no divider and no 64-bit shift in the element loops).</remarks>
+    public sealed record IBertSoftmaxKernel(int Rows, int Len, string QLn2, string QB, string QC, int ExpShift, int OutShift, string Top, int ExpBits) : HlsKernel;
 
     public sealed class SoftmaxLowering : HlsLowering
     {
@@ -73,7 +75,7 @@ namespace QuantGen.Hls.Lowerings
 
             ISoftmaxParams q = s.Integers.IBert;
             return new HlsLowered("softmax_ibert", $"{s.Name}: I-BERT i-softmax over rows of {last}, {q.OutBits}-bit output", 1, cost,
-                new IBertSoftmaxKernel(rows, last, CppFormat.Lit(q.Exp.QLn2), CppFormat.Lit(q.Exp.QB), CppFormat.Lit(q.Exp.QC), q.Exp.Shift, 62 - q.OutBits, CppFormat.Lit((1L << q.OutBits) - 1)));
+                new IBertSoftmaxKernel(rows, last, CppFormat.Lit(q.Exp.QLn2), CppFormat.Lit(q.Exp.QB), CppFormat.Lit(q.Exp.QC), q.Exp.Shift, 62 - q.OutBits, CppFormat.Lit((1L << q.OutBits) - 1), ShiftExpWidth.Bits((long)q.Exp.QC << q.Exp.Shift)));
         }
     }
 }

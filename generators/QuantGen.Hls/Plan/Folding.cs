@@ -55,14 +55,27 @@ namespace QuantGen.Hls.Plan
                     return (reuse, why);
                 }
 
+                // The scarcest resource first; when no layer can lower it (block RAM held by weight ROMs, which keep their
+                // bits at any R), the next resource that is over budget, so that those still get folded.
                 FoldingLayer? pick = null;
                 long most = -1;
-                foreach (FoldingLayer l in layers.Where(l => l.UserReuse == null && reuse[l.Name] < l.Shape.MaxReuse))
+                string? folded = null;
+                foreach (string r in Over(total, device))
                 {
-                    long use = Of(ResourceModel.Mac(l.Shape, reuse[l.Name], device), resource);
-                    if (use > most)
+                    foreach (FoldingLayer l in layers.Where(l => l.UserReuse == null && reuse[l.Name] < l.Shape.MaxReuse))
                     {
-                        (pick, most) = (l, use);
+                        // Only a layer whose next factor lowers the resource is worth raising.
+                        long use = Of(ResourceModel.Mac(l.Shape, reuse[l.Name], device), r);
+                        if (use > most && Of(ResourceModel.Mac(l.Shape, Next(l, reuse[l.Name]), device), r) < use)
+                        {
+                            (pick, most) = (l, use);
+                        }
+                    }
+
+                    if (pick != null)
+                    {
+                        folded = r;
+                        break;
                     }
                 }
 
@@ -92,27 +105,39 @@ namespace QuantGen.Hls.Plan
                     return (reuse, why);
                 }
 
-                int current = reuse[pick.Name];
-                if (current >= pick.Shape.K)
-                {
-                    // Past K (Dense): fewer outputs per group, by an eighth at least one; R = G K.
-                    int ng = QuantGen.Hls.Lowerings.OutputFolding.Of(pick.Shape.N, pick.Shape.K, current).GroupOutputs;
-                    int fewer = Math.Max(1, Math.Min(ng - 1, ng * 7 / 8));
-                    reuse[pick.Name] = (int)Math.Min(pick.Shape.MaxReuse, ResourceModel.Ceil(pick.Shape.N, fewer) * pick.Shape.K);
-                }
-                else
-                {
-                    long block = ResourceModel.Ceil(pick.Shape.K, current);
-                    long next = Math.Max(1, Math.Min(block - 1, block * 7 / 8));
-                    reuse[pick.Name] = (int)ResourceModel.Ceil(pick.Shape.K, next);
-                }
+                reuse[pick.Name] = Next(pick, reuse[pick.Name]);
 
-                why[pick.Name] = $"auto: raised until the design fits {device.Name} within {ResourceModel.FitPercent} % ({resource} was the scarcest resource)";
+                why[pick.Name] = folded == resource
+                    ? $"auto: raised until the design fits {device.Name} within {ResourceModel.FitPercent} % ({resource} was the scarcest resource)"
+                    : $"auto: raised to lower {folded}, over {ResourceModel.FitPercent} % of {device.Name} ({resource}, the scarcest, no reuse factor lowers)";
             }
 
             error = "the automatic folding did not converge";
             return (reuse, why);
         }
+
+        /// <summary>The next reuse factor of a layer at <paramref name="current"/>: its block (K / R products per output) shrinks
+        /// by an eighth, at least by one; past K (Dense) the group of outputs shrinks the same way (R = G K).</summary>
+        private static int Next(FoldingLayer l, int current)
+        {
+            if (current >= l.Shape.K)
+            {
+                int ng = QuantGen.Hls.Lowerings.OutputFolding.Of(l.Shape.N, l.Shape.K, current).GroupOutputs;
+                int fewer = Math.Max(1, Math.Min(ng - 1, ng * 7 / 8));
+                return (int)Math.Min(l.Shape.MaxReuse, ResourceModel.Ceil(l.Shape.N, fewer) * l.Shape.K);
+            }
+
+            long block = ResourceModel.Ceil(l.Shape.K, current);
+            long next = Math.Max(1, Math.Min(block - 1, block * 7 / 8));
+            return (int)ResourceModel.Ceil(l.Shape.K, next);
+        }
+
+        /// <summary>The resources above <see cref="ResourceModel.FitPercent"/> of the part, scarcest first.</summary>
+        private static IEnumerable<string> Over(HlsResources total, FpgaDevice d) =>
+            new[] { ("DSP", total.Dsp, d.Dsp), ("LUT", total.Lut, d.Lut), ("FF", total.Ff, d.Ff), ("BRAM18", total.Bram18, d.Bram18), ("URAM", total.Uram, d.Uram) }
+                .Where(x => x.Item2 > 0 && (x.Item3 == 0 || 100.0 * x.Item2 / x.Item3 > ResourceModel.FitPercent))
+                .OrderByDescending(x => x.Item3 == 0 ? double.PositiveInfinity : (double)x.Item2 / x.Item3)
+                .Select(x => x.Item1);
 
         private static long Of(HlsResources r, string resource) => resource switch
         {

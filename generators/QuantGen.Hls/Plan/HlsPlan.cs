@@ -74,7 +74,9 @@ namespace QuantGen.Hls.Plan
     public sealed record HlsArray(string Name, string Type, int Count);
 
     /// <summary>One output of a layer: the kernel's parameter, and the streams it feeds in io_stream (one per reader, then the top output).</summary>
-    public sealed record HlsLayerOutput(string Name, string Type, int Count, EquatableArray<string> Streams, HlsStreamLayout Layout);
+    /// <remarks><see cref="UramPack"/>: 0 when the kernel's array is in block RAM (or registers), else the array lives in
+    /// URAM with that many elements per 72-bit word (<see cref="ResourceModel.UramPack"/>).</remarks>
+    public sealed record HlsLayerOutput(string Name, string Type, int Count, EquatableArray<string> Streams, HlsStreamLayout Layout, int UramPack = 0);
 
     /// <summary>
     /// How a tensor travels on an io_stream FIFO. A beat carries <see cref="Lanes"/> elements: flat tensors one element per
@@ -100,7 +102,13 @@ namespace QuantGen.Hls.Plan
     public sealed record HlsStream(string Name, int Depth, string DepthWhy, HlsStreamLayout Layout);
 
     /// <summary>A stream a layer reads: the kernel parameter it fills (buffered layers) and the beat layout.</summary>
-    public sealed record HlsStreamPort(string Name, string Type, int Count, HlsStreamLayout Layout);
+    /// <remarks><see cref="UramPack"/>: 0 when the buffer is in block RAM (or registers), else the buffer lives in URAM with
+    /// that many elements per 72-bit word, filled one whole word at a time (<see cref="ResourceModel.UramPack"/>).</remarks>
+    public sealed record HlsStreamPort(string Name, string Type, int Count, HlsStreamLayout Layout, int UramPack = 0)
+    {
+        /// <summary>URAM words the buffer fills (0 when not in URAM).</summary>
+        public int UramWords => UramPack == 0 ? 0 : (Count + UramPack - 1) / UramPack;
+    }
 
     /// <summary>
     /// One layer: what every kernel shares (names, signature, I/O, zero points, clamps, cost) and the operator's own

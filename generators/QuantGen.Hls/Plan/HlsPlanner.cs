@@ -156,7 +156,7 @@ namespace QuantGen.Hls.Plan
             foreach (GraphNode node in Graph.Nodes)
             {
                 HlsLowering l = lowerings[node];
-                io[node] = IoResources(node);
+                io[node] = IoResources(node, device);
                 MacShape? mac = l.HasReuse ? l.Mac(node, plan.Layer(node).Ranges, t => tensors[t.Name]) : null;
                 if (mac != null)
                 {
@@ -469,18 +469,18 @@ namespace QuantGen.Hls.Plan
                 }
 
                 int beats = Layout(t).Beats;
-                bool multiOutput = producers.TryGetValue(t.Name, out GraphNode? producer) && producer.Outputs.Count > 1;
+                bool multiOutput = producers.TryGetValue(t.Name, out GraphNode? producer) && producer.Outputs.Count > 1 && MeetsLaterOutputInLockstep(producer, t, consumers);
                 var lags = readersOf.Select(r => readersOf.Count > 1 ? Lag(r.Node, t, dry) : 0).ToList();
                 double longest = lags.Max();
                 for (int k = 0; k < readersOf.Count; k++)
                 {
                     (GraphNode reader, int index) = readersOf[k];
-                    (int, string) d = (DefaultFifoDepth, "producer and consumer keep pace");
+                    (int, string) d = (DefaultFifoDepth, native[reader] || index == 0 ? "producer and consumer keep pace" : "a later input of a buffered layer, from a buffered layer that holds up nothing else while it waits");
                     if (multiOutput)
                     {
-                        d = (beats, "whole tensor: a multi-output layer writes its outputs one after the other");
+                        d = (beats, "whole tensor: a multi-output layer writes its outputs one after the other, and this one meets a later one in a lockstep layer");
                     }
-                    else if (!native[reader] && index > 0)
+                    else if (!native[reader] && index > 0 && !DrainsLater(reader, index, producers))
                     {
                         d = (beats, "whole tensor: the consumer buffers its inputs one after the other");
                     }
@@ -497,6 +497,114 @@ namespace QuantGen.Hls.Plan
             }
 
             return result;
+        }
+
+        /// <summary>
+        /// Whether input <paramref name="index"/> (> 0) of the buffered layer <paramref name="reader"/> may wait in a default-depth
+        /// FIFO while the reader takes its earlier inputs whole: true when, going upstream through single-reader streaming
+        /// layers, the input comes from a buffered layer B that feeds nothing else (B has read all its inputs before writing,
+        /// so B waiting on this FIFO holds up nothing upstream), and, if B writes several outputs one after the other, every
+        /// output of B that the reader's earlier inputs depend on comes before this one. Otherwise the whole tensor.
+        /// </summary>
+        private bool DrainsLater(GraphNode reader, int index, Dictionary<string, GraphNode> producers)
+        {
+            var acts = reader.Inputs.Where(t => t.Kind != TensorKind.Initializer).ToList();
+            var earlier = new HashSet<string>(StringComparer.Ordinal);
+            var todo = new Stack<string>(acts.Take(index).Select(t => t.Name));
+            while (todo.Count > 0)
+            {
+                string name = todo.Pop();
+                if (earlier.Add(name) && producers.TryGetValue(name, out GraphNode? p))
+                {
+                    foreach (TensorInfo t in p.Inputs.Where(t => t.Kind != TensorKind.Initializer))
+                    {
+                        todo.Push(t.Name);
+                    }
+                }
+            }
+
+            TensorInfo cur = acts[index];
+            for (int guard = 0; guard <= Graph.Nodes.Count; guard++)
+            {
+                if (Readers(cur.Name) != 1 || !producers.TryGetValue(cur.Name, out GraphNode? p))
+                {
+                    return false;   // a fork or the graph input: a stall here holds up the other readers
+                }
+
+                if (!native[p])
+                {
+                    int mine = p.Outputs.ToList().FindIndex(o => o.Name == cur.Name);
+                    for (int j = 0; j < p.Outputs.Count; j++)
+                    {
+                        if (Readers(p.Outputs[j].Name) != 1 || (j > mine && earlier.Contains(p.Outputs[j].Name)))
+                        {
+                            return false;
+                        }
+                    }
+
+                    return true;
+                }
+
+                var pin = p.Inputs.Where(t => t.Kind != TensorKind.Initializer).ToList();
+                if (pin.Count != 1 || p.Outputs.Count != 1)
+                {
+                    return false;
+                }
+
+                cur = pin[0];
+            }
+
+            return false;
+        }
+
+        /// <summary>
+        /// A multi-output layer writes its outputs one after the other (output j completely before output j + 1). Output j
+        /// can only stall that writer when its readers cannot drain it before a later output arrives: when some lockstep
+        /// layer (a streaming kernel with several activation inputs, e.g. a residual Add) reads both output j's data and a
+        /// later output's. Where the paths meet in a buffered layer instead, that layer reads its inputs one after the other
+        /// and its later inputs already get whole-tensor FIFOs, so output j's own FIFO keeps the default depth.
+        /// </summary>
+        private bool MeetsLaterOutputInLockstep(GraphNode producer, TensorInfo output, Dictionary<string, List<(GraphNode Node, int Index)>> consumers)
+        {
+            HashSet<GraphNode> Reach(TensorInfo from)
+            {
+                var seen = new HashSet<GraphNode>();
+                var todo = new Queue<string>();
+                todo.Enqueue(from.Name);
+                while (todo.Count > 0)
+                {
+                    if (!consumers.TryGetValue(todo.Dequeue(), out var list))
+                    {
+                        continue;
+                    }
+
+                    foreach ((GraphNode n, int _) in list)
+                    {
+                        if (seen.Add(n) && native[n])   // a buffered layer absorbs its inputs: paths through it never stall this one
+                        {
+                            foreach (TensorInfo o in n.Outputs)
+                            {
+                                todo.Enqueue(o.Name);
+                            }
+                        }
+                    }
+                }
+
+                return seen;
+            }
+
+            int j = producer.Outputs.ToList().FindIndex(o => o.Name == output.Name);
+            HashSet<GraphNode> mine = Reach(output);
+            for (int later = j + 1; later < producer.Outputs.Count; later++)
+            {
+                HashSet<GraphNode> theirs = Reach(producer.Outputs[later]);
+                if (mine.Any(n => theirs.Contains(n) && native[n] && n.Inputs.Count(x => x.Kind != TensorKind.Initializer) > 1))
+                {
+                    return true;
+                }
+            }
+
+            return false;
         }
 
         /// <summary>How many beats of <paramref name="fork"/> the branch starting at <paramref name="node"/> reads before its
@@ -637,7 +745,7 @@ namespace QuantGen.Hls.Plan
 
         /// <summary>What a layer's I/O costs: in io_stream its input and output buffers and one FIFO per stream it
         /// writes (depth = the tensor, as emitted); in io_parallel its output registers (completely partitioned).</summary>
-        private HlsResources IoResources(GraphNode node)
+        private HlsResources IoResources(GraphNode node, FpgaDevice device)
         {
             HlsResources r = HlsResources.Zero;
             bool stream = options.IoMode == IoMode.Stream;
@@ -650,7 +758,7 @@ namespace QuantGen.Hls.Plan
             {
                 foreach (TensorInfo t in node.Inputs.Where(t => t.Kind != TensorKind.Initializer))
                 {
-                    r += ResourceModel.Buffer(t.ElementCount, tensors[t.Name].Bits);
+                    r += Layout(t).Packed ? ResourceModel.Buffer(t.ElementCount, (long)tensors[t.Name].Bits) : ResourceModel.Buffer(t.ElementCount, tensors[t.Name].Bits, device);
                 }
             }
 
@@ -659,7 +767,7 @@ namespace QuantGen.Hls.Plan
                 int bits = tensors[o.Name].Bits;
                 if (stream)
                 {
-                    r += ResourceModel.Buffer(o.ElementCount, bits);
+                    r += Layout(o).Packed ? ResourceModel.Buffer(o.ElementCount, (long)bits) : ResourceModel.Buffer(o.ElementCount, bits, device);
                 }
                 else
                 {
@@ -669,6 +777,10 @@ namespace QuantGen.Hls.Plan
 
             return r;
         }
+
+        /// <summary>A buffered io_stream layer's flat buffer in URAM: elements per word, or 0 (block RAM, registers, or not buffered).</summary>
+        private int UramPackOf(GraphNode node, TensorInfo t, HlsTensor v, FpgaDevice device) =>
+            options.IoMode == IoMode.Stream && !native[node] && !Layout(t).Packed ? ResourceModel.UramPack(v.Count, v.Bits, device) : 0;
 
         private HlsLayerPlan? Layer(GraphNode node, HlsLowering lowering, List<HlsTable> tables, int reuse, string reuseChoice, FpgaDevice device, MacShape? mac, HlsResources io, List<string> replaced)
         {
@@ -695,7 +807,7 @@ namespace QuantGen.Hls.Plan
                     string p = lowering.InputParam(i, inputs.Count);
                     parameters.Add("const " + v.Type + " " + p + "[" + Str(v.Count) + "]");
                     inputArgs.Add(p);
-                    streamInputs.Add(new HlsStreamPort(p, v.Type, v.Count, stream ? Layout(node.Inputs[i]) : HlsStreamLayout.Flat(v.Count, v.Type, v.Bits)));
+                    streamInputs.Add(new HlsStreamPort(p, v.Type, v.Count, stream ? Layout(node.Inputs[i]) : HlsStreamLayout.Flat(v.Count, v.Type, v.Bits), UramPackOf(node, node.Inputs[i], v, device)));
                 }
             }
 
@@ -711,7 +823,7 @@ namespace QuantGen.Hls.Plan
                     outs.Add(p + "_top");
                 }
 
-                layerOutputs.Add(new HlsLayerOutput(p, o.Type, o.Count, outs.ToEquatable(), stream ? Layout(node.Outputs[j]) : HlsStreamLayout.Flat(o.Count, o.Type, o.Bits)));
+                layerOutputs.Add(new HlsLayerOutput(p, o.Type, o.Count, outs.ToEquatable(), stream ? Layout(node.Outputs[j]) : HlsStreamLayout.Flat(o.Count, o.Type, o.Bits), UramPackOf(node, node.Outputs[j], o, device)));
             }
 
             HlsLayerContext context = Context(node, reuse, tables, diagnostics);

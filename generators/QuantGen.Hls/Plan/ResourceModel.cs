@@ -115,6 +115,39 @@ namespace QuantGen.Hls.Plan
         public static HlsResources Buffer(long bits) =>
             bits > 1024 ? new HlsResources(0, 0, 0, Ceil(bits, Bram18Bits), 0, 0) : new HlsResources(0, 0, bits, 0, 0, 0);
 
+        /// <summary>One URAM block (UltraScale+ URAM288): 4096 words of 72 bits.</summary>
+        public const int UramDepth = 4096, UramWidth = 72;
+
+        /// <summary>A buffer of at least this many bits goes to URAM on a part that has URAM (half a block: smaller ones would
+        /// leave most of a 288 Kb block empty, and block RAM takes them at little waste).</summary>
+        public const long UramMinBits = 144L * 1024;
+
+        /// <summary>
+        /// Elements of <paramref name="bits"/> bits per URAM word when an io_stream buffer of <paramref name="count"/> elements
+        /// goes to URAM (ARRAY_RESHAPE cyclic, so consecutive elements share a 72-bit word), or 0 when it stays in block RAM:
+        /// the part has no URAM or the buffer is below <see cref="UramMinBits"/>. Large activation buffers are what URAM is for:
+        /// block RAM stays for the weight ROMs (UltraScale+ URAM has no initial contents) and the FIFOs.
+        /// </summary>
+        public static int UramPack(long count, int bits, FpgaDevice d)
+        {
+            if (d.Uram == 0 || bits <= 0 || bits > UramWidth || count * bits < UramMinBits)
+            {
+                return 0;
+            }
+
+            return UramWidth / bits;
+        }
+
+        /// <summary>URAM blocks for <paramref name="count"/> elements of <paramref name="bits"/> bits, <paramref name="pack"/> per word.</summary>
+        public static int Uram(long count, int bits, int pack) => (int)(Ceil(Ceil(count, pack), UramDepth) * Ceil((long)pack * bits, UramWidth));
+
+        /// <summary>An io_stream buffer: URAM when <see cref="UramPack"/> says so, else <see cref="Buffer(long, long)"/>.</summary>
+        public static HlsResources Buffer(long count, int bits, FpgaDevice d)
+        {
+            int pack = UramPack(count, bits, d);
+            return pack > 0 ? new HlsResources(0, 0, 0, 0, Uram(count, bits, pack), 0) : Buffer(count, (long)bits);
+        }
+
         /// <summary>An array of <paramref name="depth"/> words of <paramref name="width"/> bits: block RAM above 1 Kbit (its
         /// aspect ratios counted), registers below.</summary>
         public static HlsResources Buffer(long depth, long width) =>
