@@ -51,7 +51,7 @@ namespace QuantGen.Benchmarks
                 int mismatches = expected.Where((v, i) => v != output()[i]).Count();
                 Console.WriteLine($"{name}: generated vs reference interpreter: {mismatches} mismatches of {expected.Length}");
                 ok &= mismatches == 0;
-                double whole = Check.Time(infer);
+                double whole = Median(infer);
                 Console.WriteLine($"{name}: Infer {whole:F1} us, {Check.Bytes(infer)} B/call, {info.Macs / whole / 1000:F1} GMAC/s ({info.Macs:N0} MACs); load average {Load()}");
                 var rows = new List<(string Name, string Op, string Kernel, long Macs, double Us)>();
                 foreach (GraphNode n in graph.Nodes)
@@ -60,7 +60,7 @@ namespace QuantGen.Benchmarks
                     double us;
                     try
                     {
-                        us = Check.Time(new LayerRunner(model, n).Run);
+                        us = Median(new LayerRunner(model, n).Run);
                     }
                     catch (Exception e) when (e is InvalidOperationException || e is ArgumentException || e is InvalidCastException)
                     {
@@ -100,6 +100,41 @@ namespace QuantGen.Benchmarks
             }
 
             return ok ? 0 : 1;
+        }
+
+        /// <summary>Median of 15 timed calls after 3 warm-up calls (a few ms per layer, unlike Check.Time's thousands of repetitions).</summary>
+        private static double Median(Action a)
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                a();
+            }
+
+            var t = new double[15];
+            var sw = new System.Diagnostics.Stopwatch();
+            for (int s = 0; s < t.Length; s++)
+            {
+                int reps = 1;
+                sw.Restart();
+                a();
+                sw.Stop();
+                if (sw.Elapsed.TotalMilliseconds < 0.05)
+                {
+                    reps = 20;
+                    sw.Restart();
+                    for (int i = 0; i < reps; i++)
+                    {
+                        a();
+                    }
+
+                    sw.Stop();
+                }
+
+                t[s] = sw.Elapsed.TotalMilliseconds * 1000 / reps;
+            }
+
+            Array.Sort(t);
+            return t[t.Length / 2];
         }
 
         private static string Role(string layer)
