@@ -64,7 +64,7 @@ namespace QuantGen.Cpu
         }
     }
 
-    /// <summary>Add of an int8 activation and a constant broadcast along the innermost axis (a Dense layer's bias): <see cref="AffineRows"/>.</summary>
+    /// <summary>Add of an int8 activation and a constant broadcast along the innermost axis (a Dense layer's bias) or of the output's size: <see cref="AffineRows"/>.</summary>
     public sealed class AddBiasRows : CpuStrategy<AffineRowsPlan>
     {
         public override CpuKernelPlan? TryPlan(CpuPlanContext context, GraphNode node)
@@ -79,8 +79,19 @@ namespace QuantGen.Cpu
 
             TensorInfo x = aConst ? b : a, c = aConst ? a : b;
             Dyadic mx = aConst ? add.Integers.RequantB : add.Integers.RequantA, mc = aConst ? add.Integers.RequantA : add.Integers.RequantB;
+            // A constant broadcast along the innermost axis (a bias, c of shape [.., 1, n]) or one of the output's own size (DeiT's
+            // position embedding): one row of n columns in the second case.
             int n = y.Shape[y.Shape.Length - 1];
-            if (c.ElementCount != n || c.IntData == null || c.Quant == null || y.Quant == null || x.Quant == null || c.Shape.Length == 0 || c.Shape[c.Shape.Length - 1] != n)
+            if (c.ElementCount == y.ElementCount && x.ElementCount == y.ElementCount)
+            {
+                n = y.ElementCount;
+            }
+            else if (c.ElementCount != n || c.Shape.Length == 0 || c.Shape[c.Shape.Length - 1] != n)
+            {
+                return null;
+            }
+
+            if (c.IntData == null || c.Quant == null || y.Quant == null || x.Quant == null)
             {
                 return null;
             }
