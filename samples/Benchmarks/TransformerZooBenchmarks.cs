@@ -100,6 +100,7 @@ namespace QuantGen.Benchmarks
                 dynamic = probe.InputMetadata.Values.First().Dimensions[0] < 0;
             }
 
+            Console.WriteLine($"// ORT {Path.GetFileName(path)}: batch {batch} as {(dynamic || batch == 1 ? "one call" : batch + " calls of batch 1 (the file's batch dimension is fixed)")}");
             if (dynamic || batch == 1)
             {
                 inShape[0] = batch;
