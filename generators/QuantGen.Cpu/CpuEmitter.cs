@@ -764,10 +764,13 @@ namespace QuantGen.Cpu
                             acc *= tx.Shape[ax];
                         }
 
+                        // Rank 3: the batch axis is perm[0]; higher ranks keep their leading axes, so a flat batch index steps by the
+                        // input's last two axes.
+                        int r3 = perm.Length - 3;
                         src = Buffer(tx);
-                        offset = $"bt * {st[perm[0]]}";
+                        offset = $"bt * {(perm.Length == 3 ? st[perm[0]] : st[r3])}";
                         tStride = "1";
-                        jStride = I(st[perm[2]]);
+                        jStride = I(st[perm[perm.Length - 1]]);
                         w.Line($"// The transpose {t.Layer.Name} is fused into the packing: b is read from {tx.Name} (perm [{string.Join(", ", perm)}]).");
                     }
 

@@ -15,6 +15,7 @@ namespace QuantGen.Benchmarks
     ///   dotnet run -c Release --project samples/Benchmarks -- zoo-info     the zoo models' layers, MACs and kernels
     ///   dotnet run -c Release --project samples/Benchmarks -- gemm-probe   GMAC/s of the VNNI GEMM by output channel count
     ///   dotnet run -c Release --project samples/Benchmarks -- zoo-layers [model...]  per-layer Stopwatch profile of the zoo models
+    ///   dotnet run -c Release --project samples/Benchmarks -- tfm-layers [model...]  per-layer profile of DeiT-Tiny and the zoo MLPs
     ///   dotnet run -c Release --project samples/Benchmarks -- check        one pass of every runner: agreement and bytes per call
     ///   dotnet run -c Release --project samples/Benchmarks -- --filter *   BenchmarkDotNet (any BenchmarkDotNet arguments)
     /// </summary>
@@ -49,6 +50,11 @@ namespace QuantGen.Benchmarks
             if (args.Length > 0 && args[0] == "zoo-layers")
             {
                 return ZooProfile.Run(args.Skip(1).ToArray());
+            }
+
+            if (args.Length > 0 && args[0] == "tfm-layers")
+            {
+                return TransformerProfile.Run(args.Skip(1).ToArray());
             }
 
             if (args.Length > 0 && args[0] == "check")

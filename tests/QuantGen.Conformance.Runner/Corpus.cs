@@ -96,6 +96,30 @@ namespace QuantGen.Tests.Conformance
                     string kt = b.Unary(new TransposeLayer { Perm = new[] { 1, 0 } }, "kt", k, new[] { 8, 6 });
                     return b.Build(b.Binary(new MatMulLayer { Alpha = 0.35 }, "scores", q, kt, new[] { 6, 6 }));
                 }),
+                new CorpusCase("attention_heads_rank4", new[] { OpKind.MatMul, OpKind.Transpose, OpKind.Add, OpKind.Requantize, OpKind.Reshape }, () =>
+                {
+                    // DeiT's imported attention: Dense without bias, the bias as a separate int8 Add (int8-affine-rows: 36
+                    // columns, one 32-lane step and a tail), a position-embedding Add of the activation's own size, heads as
+                    // rank-4 [1, 2, 37, 20] tensors (37 rows: 4-row tiles and a single row), k^T by a transpose of the last
+                    // two axes (fused into the VNNI packing), the rank-4 MatMul and the scale by 0.125 as a Requantize.
+                    var b = new FloatModelBuilder("attention_heads_rank4", "x", new[] { 1, 37, 24 }, -3, 3, 29);
+                    string pos = b.Initializer("pos", new[] { 1, 37, 24 }, 0.4);
+                    string x = b.Binary(new AddLayer(), "pos_add", b.Input, pos, new[] { 1, 37, 24 });
+                    string qk = b.Dense("qk", x, 40, bias: false);
+                    string qkBias = b.Initializer("qk_bias", new[] { 40 }, 0.6);
+                    string qkb = b.Binary(new AddLayer(), "qk_add", qk, qkBias, new[] { 1, 37, 40 });
+                    string v = b.Dense("v", x, 36, bias: false);
+                    string vBias = b.Initializer("v_bias", new[] { 36 }, 0.6);
+                    string vb = b.Binary(new AddLayer(), "v_add", v, vBias, new[] { 1, 37, 36 });
+                    string r = b.Unary(new ReshapeLayer { Shape = new[] { 1, 37, 2, 20 } }, "heads", qkb, new[] { 1, 37, 2, 20 });
+                    string q = b.Unary(new TransposeLayer { Perm = new[] { 0, 2, 1, 3 } }, "q", r, new[] { 1, 2, 37, 20 });
+                    string kt = b.Unary(new TransposeLayer { Perm = new[] { 0, 1, 3, 2 } }, "kt", q, new[] { 1, 2, 20, 37 });
+                    string scores = b.Binary(new MatMulLayer(), "scores", q, kt, new[] { 1, 2, 37, 37 });
+                    string scaled = b.Unary(new RequantizeLayer { Factor = 0.125 }, "scale", scores);
+                    string flat = b.Unary(new ReshapeLayer { Shape = new[] { 1, 74, 37 } }, "flat", scaled, new[] { 1, 74, 37 });
+                    string vt = b.Unary(new ReshapeLayer { Shape = new[] { 1, 37, 36 } }, "vr", vb, new[] { 1, 37, 36 });
+                    return b.Build(b.Binary(new MatMulLayer(), "ctx", flat, vt, new[] { 1, 74, 36 }));
+                }),
                 new CorpusCase("add_broadcast", new[] { OpKind.Add }, () =>
                 {
                     var b = new FloatModelBuilder("add_broadcast", "x", new[] { 4, 12 }, -3, 3, 5);

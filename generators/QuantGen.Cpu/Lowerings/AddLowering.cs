@@ -6,12 +6,12 @@ using QuantGen.Numerics;
 
 namespace QuantGen.Cpu
 {
-    /// <summary>Add (residual, HAWQ-V3: each branch rescaled separately): vectorized int8 -> scalar with 256-entry branch tables.</summary>
+    /// <summary>Add (residual, HAWQ-V3: each branch rescaled separately): vectorized int8 -> int8 plus a per-channel constant (bias) -> scalar with 256-entry branch tables.</summary>
     public sealed class AddLowering : CpuLowering
     {
         public override OpKind Op => OpKind.Add;
 
-        public override IReadOnlyList<CpuStrategy> Strategies { get; } = new CpuStrategy[] { new AddInt8(), new AddScalar() };
+        public override IReadOnlyList<CpuStrategy> Strategies { get; } = new CpuStrategy[] { new AddInt8(), new AddBiasRows(), new AddScalar() };
     }
 
     /// <summary>Two int8 activations of the output's size, int8 output: QuantGenKernels.AddS8.</summary>

@@ -41,30 +41,48 @@ namespace QuantGen.Cpu
             return Int16Exact(c, node) && CSharp.Type(node.Output.Type) == "sbyte" && a.Type.Bits <= 16 && b.Type.Bits <= 16 && a.Type.IsSigned && b.Type.IsSigned;
         }
 
-        /// <summary>Two int8 operands of rank 3 with K a multiple of 4: the AVX-VNNI GEMM takes them.</summary>
+        /// <summary>
+        /// Two int8 operands of the same rank (3 or more: attention's [B, H, T, D] heads too) with the same leading (batch)
+        /// axes and K a multiple of 4: the AVX-VNNI GEMM takes them, one GEMM per flattened batch index.
+        /// </summary>
         internal static bool Vnni(CpuPlanContext c, GraphNode node)
         {
             TensorInfo a = node.Inputs[0], b = node.Inputs[1];
-            int k = a.Shape[a.Shape.Length - 1];
-            return Gemm(c, node) && a.Type.Bits <= 8 && b.Type.Bits <= 8 && k % 4 == 0 && a.Shape.Length == 3 && b.Shape.Length == 3
+            int rank = a.Shape.Length;
+            int k = a.Shape[rank - 1];
+            bool sameBatch = rank >= 3 && b.Shape.Length == rank && a.Shape.Take(rank - 2).SequenceEqual(b.Shape.Take(rank - 2)) && b.Shape[rank - 2] == k;
+            return Gemm(c, node) && a.Type.Bits <= 8 && b.Type.Bits <= 8 && k % 4 == 0 && sameBatch
                 && a.Kind != TensorKind.Initializer && b.Kind != TensorKind.Initializer;
         }
 
         /// <summary>
-        /// The transpose that produces the right operand [B, K, C] from a rank-3 tensor whose innermost axis becomes K, when
-        /// nothing else reads its output and its input is an intermediate buffer: the VNNI packing reads that input directly.
+        /// The transpose that produces the right operand [B, K, C] from a rank-3 tensor whose innermost axis becomes K (or
+        /// [.., K, C] from [.., C, K] of a higher rank, the leading axes in place: attention's per-head k^T), when nothing else
+        /// reads its output and its input is an intermediate buffer: the VNNI packing reads that input directly.
         /// </summary>
         internal static GraphNode? FusableTranspose(CpuPlanContext c, GraphNode matmul)
         {
             TensorInfo b = matmul.Inputs[1];
             GraphNode? t = c.Model.Producer(b.Name);
-            if (t == null || !(t.Layer is TransposeLayer tl) || tl.Perm.Length != 3 || tl.Perm[1] != 2 || t.Inputs[0].Kind != TensorKind.Activation
+            if (t == null || !(t.Layer is TransposeLayer tl) || !KInnermost(tl.Perm) || t.Inputs[0].Kind != TensorKind.Activation
                 || c.Model.Consumers(b.Name).Count != 1 || b.Name == c.Model.Graph.Output.Name)
             {
                 return null;
             }
 
             return t;
+        }
+
+        /// <summary>Rank 3 with the input's innermost axis as K, or a higher rank that only swaps the last two axes.</summary>
+        private static bool KInnermost(int[] perm)
+        {
+            int r = perm.Length;
+            if (r == 3)
+            {
+                return perm[1] == 2;
+            }
+
+            return r > 3 && perm[r - 2] == r - 1 && perm[r - 1] == r - 2 && Enumerable.Range(0, r - 2).All(i => perm[i] == i);
         }
 
         internal static MatMulPlan Plan(CpuPlanContext c, GraphNode node, string kernel)

@@ -4,12 +4,12 @@ using QuantGen.Model;
 
 namespace QuantGen.Cpu
 {
-    /// <summary>Requantize: one box, every element clamp(z_out + RoundShift((x - z_in) * m, s)). Printed from the core's DataMovement.Plan.</summary>
+    /// <summary>Requantize: int8 rows on int32 lanes (<see cref="RequantizeRows"/>), else one box, every element clamp(z_out + RoundShift((x - z_in) * m, s)). Printed from the core's DataMovement.Plan.</summary>
     public sealed class RequantizeLowering : CpuLowering
     {
         public override OpKind Op => OpKind.Requantize;
 
-        public override IReadOnlyList<CpuStrategy> Strategies { get; } = new CpuStrategy[] { new Copy() };
+        public override IReadOnlyList<CpuStrategy> Strategies { get; } = new CpuStrategy[] { new RequantizeRows(), new Copy() };
 
         private sealed class Copy : CpuStrategy<CpuKernelPlan>
         {
