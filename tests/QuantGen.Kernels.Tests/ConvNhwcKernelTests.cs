@@ -32,6 +32,12 @@ namespace QuantGen.Tests.Kernels
             { 3, 13, 14, 8, 3, 3, 2, 1, 3 },
             { 16, 10, 10, 16, 3, 3, 1, 1, 2 },
             { 6, 5, 4, 11, 2, 3, 1, 1, 1 },
+            { 32, 7, 9, 24, 3, 3, 2, 1, 3 },
+            { 4, 1, 1, 40, 3, 3, 1, 1, 1 },
+            { 12, 5, 6, 8, 3, 3, 1, 1, 2 },
+            { 64, 8, 8, 64, 3, 3, 1, 1, 0 },
+            { 20, 9, 7, 17, 3, 3, 2, 1, 0 },
+            { 8, 13, 3, 36, 3, 2, 2, 1, 3 },
         };
 
         [Theory]
@@ -95,6 +101,17 @@ namespace QuantGen.Tests.Kernels
                         QuantGenConvKernels.Im2ColNhwc(image, pw, c, kh, kw, stride, stride, oh, ow, col, kQuads * 4, true);
                         Array.Clear(yHwc);
                         QuantGenConvKernels.ConvGemmNarrow(ref col[0], positions, kQuads * 4, ref System.Runtime.CompilerServices.Unsafe.As<byte, sbyte>(ref blob[0]), kQuads, np8, n,
+                            ref biasU[0], ref q.Mul[0], ref q.Round[0], ref q.Shift[0], q.Zo, -128, 127, ref yHwc[0], n);
+                        Assert.Equal(expected, ToChw(yHwc, positions, n));
+                    }
+
+                    if (c % 4 == 0)
+                    {
+                        // Implicit im2col: the tiles read the padded image of u = x + 128 directly.
+                        var flipped = new sbyte[ph * pw * c];
+                        QuantGenConvKernels.PadImageXor(channelsLast ? ToHwc(x, c, h * w) : x, channelsLast, c, h, w, pad, pad, ph, pw, (sbyte)zx, flipped, 0x80);
+                        Array.Clear(yHwc);
+                        QuantGenConvKernels.ConvGemmImplicit(flipped, pw, c, kh, kw, stride, stride, oh, ow, ref System.Runtime.CompilerServices.Unsafe.As<byte, sbyte>(ref blob[0]), np8, n,
                             ref biasU[0], ref q.Mul[0], ref q.Round[0], ref q.Shift[0], q.Zo, -128, 127, ref yHwc[0], n);
                         Assert.Equal(expected, ToChw(yHwc, positions, n));
                     }

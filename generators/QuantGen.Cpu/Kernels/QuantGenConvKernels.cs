@@ -284,9 +284,18 @@ namespace QuantGen.Generated
         /// channelsLast, else the graph's NCHW ([c][h][w]: transposed here, the graph edge). ph x pw: the padded window the
         /// output positions read.
         /// </summary>
+        public static void PadImage(ReadOnlySpan<sbyte> x, bool channelsLast, int c, int h, int w, int pt, int pl, int ph, int pw, sbyte zx, Span<sbyte> img) =>
+            PadImageXor(x, channelsLast, c, h, w, pt, pl, ph, pw, zx, img, 0);
+
+        /// <summary>
+        /// <see cref="PadImage(ReadOnlySpan{sbyte}, bool, int, int, int, int, int, int, int, sbyte, Span{sbyte})"/> with every
+        /// byte xor-ed with mask: 0x80 stores u = x + 128 (padding u = zx + 128) for the implicit im2col of
+        /// <see cref="ConvGemmImplicit"/>.
+        /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public static void PadImage(ReadOnlySpan<sbyte> x, bool channelsLast, int c, int h, int w, int pt, int pl, int ph, int pw, sbyte zx, Span<sbyte> img)
+        public static void PadImageXor(ReadOnlySpan<sbyte> x, bool channelsLast, int c, int h, int w, int pt, int pl, int ph, int pw, sbyte zx, Span<sbyte> img, byte mask)
         {
+            zx = (sbyte)(zx ^ (sbyte)mask);
             if (img.Length < ph * pw * c || x.Length < c * h * w)
             {
                 throw new ArgumentException("the padded image is too small for this layer");
@@ -311,7 +320,15 @@ namespace QuantGen.Generated
                 int count = last - first, iw0 = first - pl;
                 if (channelsLast)
                 {
-                    x.Slice(((ih * w) + iw0) * c, count * c).CopyTo(row.Slice(first * c));
+                    if (mask == 0)
+                    {
+                        x.Slice(((ih * w) + iw0) * c, count * c).CopyTo(row.Slice(first * c));
+                    }
+                    else
+                    {
+                        CopyRun(ref row[first * c], ref Unsafe.Add(ref x0, ((ih * w) + iw0) * c), count * c, mask);
+                    }
+
                     continue;
                 }
 
@@ -321,7 +338,7 @@ namespace QuantGen.Generated
                     ref sbyte s = ref Unsafe.Add(ref x0, (((ch * h) + ih) * w) + iw0);
                     for (int i = 0; i < count; i++)
                     {
-                        Unsafe.Add(ref d, (i * c) + ch) = Unsafe.Add(ref s, i);
+                        Unsafe.Add(ref d, (i * c) + ch) = (sbyte)(Unsafe.Add(ref s, i) ^ (sbyte)mask);
                     }
                 }
             }
@@ -564,6 +581,164 @@ namespace QuantGen.Generated
             }
 
             QuantGenKernels.Store16(a0 + a1, b0 + b1, 0, n, 0, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref y);
+        }
+
+        /// <summary>
+        /// An int8 convolution as a GEMM with implicit im2col (AVX-VNNI): the rows are read straight from the padded
+        /// channels-last image holding u = x + 128 (<see cref="PadImageXor"/> with mask 0x80), no patch matrix is written. c % 4 == 0, so quad q of the taps (order (i, j, channel), as the
+        /// build-time weights [K / 4][np8][4]) lies inside kernel row i = q / (kw * c / 4), at image offset
+        /// ((y * sh + i) * pw + x * sw) * c + 4 * (q % (kw * c / 4)) for output position (y, x). y[p * yStride + o] =
+        /// clamp(zo + RoundShift((bias[o] + sum_k u[p, k] w[o, k]) * mul[o], shift[o]), lo, hi), bias with -(zx + 128) sum w
+        /// folded (as <see cref="ConvGemmNarrow"/>). Channel blocks of 16 (the last one 8 when np8 % 16 == 8) outside, tiles
+        /// of 6 positions x 16 channels inside (12 accumulators; each weight load shared by 6 rows, each broadcast a plain
+        /// load). Exact for the reasons given for QuantGenKernels.GemmVnni.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void ConvGemmImplicit(ReadOnlySpan<sbyte> img, int pw, int c, int kh, int kw, int sh, int sw, int oh, int ow, ref sbyte w, int np8, int n,
+            ref int bias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte y, int yStride)
+        {
+            int rowStride = pw * c, run = kw * c, positions = oh * ow;
+            if (!AvxVnni.IsSupported || c % 4 != 0 || n > np8 || np8 % 8 != 0 || img.Length < (((oh - 1) * sh) + kh) * rowStride
+                || ((ow - 1) * sw * c) + run > rowStride)
+            {
+                throw new ArgumentException("ConvGemmImplicit needs AVX-VNNI (callers check UseVnni), c % 4 == 0 and a large enough image");
+            }
+
+            ref sbyte u0 = ref MemoryMarshal.GetReference(img);
+            int wStep = np8 * 4;
+            Span<int> offsets = stackalloc int[6];
+            for (int o0 = 0; o0 < n; o0 += 16)
+            {
+                ref sbyte wb = ref Unsafe.Add(ref w, o0 * 4);
+                bool two = np8 - o0 >= 16;
+                int p = 0;
+                if (two)
+                {
+                    // Tiles of 6 positions; a last tile of 2 to 5 repeats its last position in the unused rows (computed, not
+                    // stored): cheaper than single rows, whose two accumulator chains wait on vpdpbusd's latency.
+                    int yp = 0, xp = 0;
+                    for (; p + 1 < positions; p += 6)
+                    {
+                        int valid = positions - p < 6 ? positions - p : 6;
+                        for (int r = 0; r < 6; r++)
+                        {
+                            offsets[r] = ((yp * sh * pw) + (xp * sw)) * c;
+                            if (r + 1 < valid && ++xp == ow)
+                            {
+                                xp = 0;
+                                yp++;
+                            }
+                        }
+
+                        if (++xp == ow)
+                        {
+                            xp = 0;
+                            yp++;
+                        }
+
+                        ImplicitTile6x16(ref u0, offsets[0], offsets[1], offsets[2], offsets[3], offsets[4], offsets[5], kh, run, rowStride, ref wb, wStep, o0, n,
+                            ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, p * yStride), yStride, valid);
+                    }
+                }
+
+                for (; p < positions; p++)
+                {
+                    int yp = p / ow, xp = p - (yp * ow);
+                    ImplicitRow(ref Unsafe.Add(ref u0, ((yp * sh * pw) + (xp * sw)) * c), kh, run, rowStride, ref wb, wStep, two, o0, n,
+                        ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, p * yStride));
+                }
+            }
+        }
+
+        /// <summary>6 positions (image offsets f0..f5) x 16 channels from channel c0 over all taps, then the first `rows` (2..6) requantized.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        private static void ImplicitTile6x16(ref sbyte img, int f0, int f1, int f2, int f3, int f4, int f5, int kh, int run, int rowStride, ref sbyte w, int wStep, int c0, int n,
+            ref int bias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte y, int yStride, int rows)
+        {
+            Vector256<int> a0 = default, b0 = default, a1 = default, b1 = default, a2 = default, b2 = default;
+            Vector256<int> a3 = default, b3 = default, a4 = default, b4 = default, a5 = default, b5 = default;
+            ref sbyte r0 = ref Unsafe.Add(ref img, f0), r1 = ref Unsafe.Add(ref img, f1), r2 = ref Unsafe.Add(ref img, f2);
+            ref sbyte r3 = ref Unsafe.Add(ref img, f3), r4 = ref Unsafe.Add(ref img, f4), r5 = ref Unsafe.Add(ref img, f5);
+            ref sbyte wq = ref w;
+            for (int i = 0; i < kh; i++)
+            {
+                int k0 = i * rowStride;
+                for (int t = k0; t < k0 + run; t += 4)
+                {
+                    Vector256<sbyte> w0 = Vector256.LoadUnsafe(ref wq), w1 = Vector256.LoadUnsafe(ref wq, 32);
+                    wq = ref Unsafe.Add(ref wq, wStep);
+                    Vector256<byte> x = UQuad(ref r0, t);
+                    a0 = AvxVnni.MultiplyWideningAndAdd(a0, x, w0);
+                    b0 = AvxVnni.MultiplyWideningAndAdd(b0, x, w1);
+                    x = UQuad(ref r1, t);
+                    a1 = AvxVnni.MultiplyWideningAndAdd(a1, x, w0);
+                    b1 = AvxVnni.MultiplyWideningAndAdd(b1, x, w1);
+                    x = UQuad(ref r2, t);
+                    a2 = AvxVnni.MultiplyWideningAndAdd(a2, x, w0);
+                    b2 = AvxVnni.MultiplyWideningAndAdd(b2, x, w1);
+                    x = UQuad(ref r3, t);
+                    a3 = AvxVnni.MultiplyWideningAndAdd(a3, x, w0);
+                    b3 = AvxVnni.MultiplyWideningAndAdd(b3, x, w1);
+                    x = UQuad(ref r4, t);
+                    a4 = AvxVnni.MultiplyWideningAndAdd(a4, x, w0);
+                    b4 = AvxVnni.MultiplyWideningAndAdd(b4, x, w1);
+                    x = UQuad(ref r5, t);
+                    a5 = AvxVnni.MultiplyWideningAndAdd(a5, x, w0);
+                    b5 = AvxVnni.MultiplyWideningAndAdd(b5, x, w1);
+                }
+            }
+
+            QuantGenKernels.Store16(a0, b0, c0, n, 0, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref y);
+            QuantGenKernels.Store16(a1, b1, c0, n, 0, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, yStride));
+            if (rows == 6)
+            {
+                QuantGenKernels.Store16(a2, b2, c0, n, 0, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, 2 * yStride));
+                QuantGenKernels.Store16(a3, b3, c0, n, 0, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, 3 * yStride));
+                QuantGenKernels.Store16(a4, b4, c0, n, 0, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, 4 * yStride));
+                QuantGenKernels.Store16(a5, b5, c0, n, 0, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, 5 * yStride));
+                return;
+            }
+
+            if (rows > 2)
+            {
+                QuantGenKernels.Store16(a2, b2, c0, n, 0, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, 2 * yStride));
+            }
+
+            if (rows > 3)
+            {
+                QuantGenKernels.Store16(a3, b3, c0, n, 0, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, 3 * yStride));
+            }
+
+            if (rows > 4)
+            {
+                QuantGenKernels.Store16(a4, b4, c0, n, 0, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, 4 * yStride));
+            }
+        }
+
+        /// <summary>One position x 16 channels (8 when !two) from channel c0 over all taps, then requantized.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        private static void ImplicitRow(ref sbyte r0, int kh, int run, int rowStride, ref sbyte w, int wStep, bool two, int c0, int n,
+            ref int bias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte y)
+        {
+            Vector256<int> a0 = default, b0 = default;
+            ref sbyte wq = ref w;
+            for (int i = 0; i < kh; i++)
+            {
+                int k0 = i * rowStride;
+                for (int t = k0; t < k0 + run; t += 4)
+                {
+                    Vector256<byte> x = UQuad(ref r0, t);
+                    a0 = AvxVnni.MultiplyWideningAndAdd(a0, x, Vector256.LoadUnsafe(ref wq));
+                    if (two)
+                    {
+                        b0 = AvxVnni.MultiplyWideningAndAdd(b0, x, Vector256.LoadUnsafe(ref wq, 32));
+                    }
+
+                    wq = ref Unsafe.Add(ref wq, wStep);
+                }
+            }
+
+            QuantGenKernels.Store16(a0, b0, c0, n, 0, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref y);
         }
 
         /// <summary>Channels-last [positions][c] to the graph's NCHW [c][positions] (a graph edge of the channels-last plan).</summary>
