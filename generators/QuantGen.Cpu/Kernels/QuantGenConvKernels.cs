@@ -796,7 +796,42 @@ namespace QuantGen.Generated
                 Vector512<int> lv = Vector512.Create((int)lo), hv = Vector512.Create((int)hi);
                 for (int oy = 0; oy < oh; oy++)
                 {
-                    for (int g = 0; g < groups; g++)
+                    int g = 0;
+                    if (groups >= 4)
+                    {
+                        // Four pixels of the row per 16 lanes: each weight vector loaded once for four accumulators.
+                        for (int l0 = 0; l0 < lanes; l0 += 16)
+                        {
+                            ref int wl = ref Unsafe.Add(ref wt, l0);
+                            for (g = 0; g + 4 <= groups; g += 4)
+                            {
+                                ref sbyte s = ref Unsafe.Add(ref src, ((oy * sh) * rowStride) + (g * groupStride) + l0);
+                                Vector512<int> acc0 = Vector512<int>.Zero, acc1 = Vector512<int>.Zero, acc2 = Vector512<int>.Zero, acc3 = Vector512<int>.Zero;
+                                for (int i = 0; i < kh; i++)
+                                {
+                                    ref sbyte si = ref Unsafe.Add(ref s, i * rowStride);
+                                    ref int wi = ref Unsafe.Add(ref wl, i * kw * cp);
+                                    for (int j = 0; j < kw; j++)
+                                    {
+                                        Vector512<int> wv = Vector512.LoadUnsafe(ref wi, (nuint)(j * cp));
+                                        ref sbyte sj = ref Unsafe.Add(ref si, j * c);
+                                        acc0 += Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref sj)) * wv;
+                                        acc1 += Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref sj, (nuint)groupStride)) * wv;
+                                        acc2 += Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref sj, (nuint)(2 * groupStride))) * wv;
+                                        acc3 += Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref sj, (nuint)(3 * groupStride))) * wv;
+                                    }
+                                }
+
+                                ref sbyte d = ref Unsafe.Add(ref dst, (((oy * groups) + g) * lanes) + l0);
+                                QuantGenKernels.Requant16(acc0, l0, lanes - l0, ref bias, ref mul, ref round, ref shift, zv, lv, hv, ref d);
+                                QuantGenKernels.Requant16(acc1, l0, lanes - l0, ref bias, ref mul, ref round, ref shift, zv, lv, hv, ref Unsafe.Add(ref d, lanes));
+                                QuantGenKernels.Requant16(acc2, l0, lanes - l0, ref bias, ref mul, ref round, ref shift, zv, lv, hv, ref Unsafe.Add(ref d, 2 * lanes));
+                                QuantGenKernels.Requant16(acc3, l0, lanes - l0, ref bias, ref mul, ref round, ref shift, zv, lv, hv, ref Unsafe.Add(ref d, 3 * lanes));
+                            }
+                        }
+                    }
+
+                    for (; g < groups; g++)
                     {
                         ref sbyte s = ref Unsafe.Add(ref src, ((oy * sh) * rowStride) + (g * groupStride));
                         ref sbyte d = ref Unsafe.Add(ref dst, ((oy * groups) + g) * lanes);
