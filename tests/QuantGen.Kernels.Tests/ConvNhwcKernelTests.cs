@@ -191,6 +191,51 @@ namespace QuantGen.Tests.Kernels
             }
         }
 
+        [Theory]
+        [InlineData(125, 64)]
+        [InlineData(64, 64)]
+        [InlineData(17, 33)]
+        [InlineData(16, 16)]
+        [InlineData(1, 48)]
+        [InlineData(40, 3)]
+        [InlineData(33, 15)]
+        public void HwcToChwTransposesEveryByte(int positions, int c)
+        {
+            var rng = new Random((positions * 131) + c);
+            var hwc = new sbyte[positions * c];
+            rng.NextBytes((byte[])(object)hwc);
+            var chw = new sbyte[positions * c];
+            QuantGenConvKernels.HwcToChw(hwc, positions, c, chw);
+            for (int p = 0; p < positions; p++)
+            {
+                for (int ch = 0; ch < c; ch++)
+                {
+                    Assert.Equal(hwc[(p * c) + ch], chw[(ch * positions) + p]);
+                }
+            }
+        }
+
+        [Fact]
+        public void PadImageXorFlipsEveryByteIncludingThePadding()
+        {
+            // 4 channels of 2 x 3, pads (1, 1), window 4 x 5, from both layouts: u = x + 128 (x ^ 0x80), padding zx ^ 0x80.
+            sbyte[] x = { 127, -128, 0, 1, -1, 5, 6, 7, 8, 9, 10, 11, -12, -13, -14, -15, -16, -17, 18, 19, 20, 21, 22, -23 };
+            var plain = new sbyte[4 * 5 * 4];
+            var flipped = new sbyte[4 * 5 * 4];
+            foreach (bool channelsLast in new[] { false, true })
+            {
+                sbyte[] src = channelsLast ? ToHwc(x, 4, 6) : x;
+                QuantGenConvKernels.PadImage(src, channelsLast, 4, 2, 3, 1, 1, 4, 5, -128, plain);
+                QuantGenConvKernels.PadImageXor(src, channelsLast, 4, 2, 3, 1, 1, 4, 5, -128, flipped, 0x80);
+                for (int i = 0; i < plain.Length; i++)
+                {
+                    Assert.Equal(plain[i] + 128, (byte)flipped[i]);
+                }
+
+                Assert.Equal(0, (byte)flipped[0]);
+            }
+        }
+
         [Fact]
         public void PadImageFillsTheZeroPointAndTransposes()
         {

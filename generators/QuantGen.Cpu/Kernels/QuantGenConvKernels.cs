@@ -752,14 +752,79 @@ namespace QuantGen.Generated
 
             ref sbyte s = ref MemoryMarshal.GetReference(src);
             ref sbyte d = ref MemoryMarshal.GetReference(dst);
+            int p0 = 0, c16 = c & ~15;
+            if (Sse2.IsSupported && c16 > 0)
+            {
+                // Blocks of 16 positions x 16 channels: 16 loads, a 16 x 16 byte transpose in four unpack stages, 16 stores.
+                for (; p0 + 16 <= positions; p0 += 16)
+                {
+                    for (int c0 = 0; c0 < c16; c0 += 16)
+                    {
+                        Transpose16(ref Unsafe.Add(ref s, (p0 * c) + c0), c, ref Unsafe.Add(ref d, (c0 * positions) + p0), positions);
+                    }
+                }
+            }
+
             for (int ch = 0; ch < c; ch++)
             {
                 ref sbyte dc = ref Unsafe.Add(ref d, ch * positions);
-                for (int p = 0; p < positions; p++)
+                for (int p = ch < c16 ? p0 : 0; p < positions; p++)
                 {
                     Unsafe.Add(ref dc, p) = Unsafe.Add(ref s, (p * c) + ch);
                 }
             }
+        }
+
+        /// <summary>dst[j * dStride + i] = src[i * sStride + j] for i, j &lt; 16 (SSE2 unpacks: bytes, words, dwords, qwords).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Transpose16(ref sbyte src, int sStride, ref sbyte dst, int dStride)
+        {
+            Vector128<sbyte> r0 = Vector128.LoadUnsafe(ref src), r1 = Vector128.LoadUnsafe(ref src, (nuint)sStride);
+            Vector128<sbyte> r2 = Vector128.LoadUnsafe(ref src, (nuint)(2 * sStride)), r3 = Vector128.LoadUnsafe(ref src, (nuint)(3 * sStride));
+            Vector128<sbyte> r4 = Vector128.LoadUnsafe(ref src, (nuint)(4 * sStride)), r5 = Vector128.LoadUnsafe(ref src, (nuint)(5 * sStride));
+            Vector128<sbyte> r6 = Vector128.LoadUnsafe(ref src, (nuint)(6 * sStride)), r7 = Vector128.LoadUnsafe(ref src, (nuint)(7 * sStride));
+            Vector128<sbyte> r8 = Vector128.LoadUnsafe(ref src, (nuint)(8 * sStride)), r9 = Vector128.LoadUnsafe(ref src, (nuint)(9 * sStride));
+            Vector128<sbyte> ra = Vector128.LoadUnsafe(ref src, (nuint)(10 * sStride)), rb = Vector128.LoadUnsafe(ref src, (nuint)(11 * sStride));
+            Vector128<sbyte> rc = Vector128.LoadUnsafe(ref src, (nuint)(12 * sStride)), rd = Vector128.LoadUnsafe(ref src, (nuint)(13 * sStride));
+            Vector128<sbyte> re = Vector128.LoadUnsafe(ref src, (nuint)(14 * sStride)), rf = Vector128.LoadUnsafe(ref src, (nuint)(15 * sStride));
+
+            // Stage 1: bytes of row pairs (2k, 2k + 1) interleaved.
+            Vector128<short> b0 = Sse2.UnpackLow(r0, r1).AsInt16(), b1 = Sse2.UnpackHigh(r0, r1).AsInt16();
+            Vector128<short> b2 = Sse2.UnpackLow(r2, r3).AsInt16(), b3 = Sse2.UnpackHigh(r2, r3).AsInt16();
+            Vector128<short> b4 = Sse2.UnpackLow(r4, r5).AsInt16(), b5 = Sse2.UnpackHigh(r4, r5).AsInt16();
+            Vector128<short> b6 = Sse2.UnpackLow(r6, r7).AsInt16(), b7 = Sse2.UnpackHigh(r6, r7).AsInt16();
+            Vector128<short> b8 = Sse2.UnpackLow(r8, r9).AsInt16(), b9 = Sse2.UnpackHigh(r8, r9).AsInt16();
+            Vector128<short> ba = Sse2.UnpackLow(ra, rb).AsInt16(), bb = Sse2.UnpackHigh(ra, rb).AsInt16();
+            Vector128<short> bc = Sse2.UnpackLow(rc, rd).AsInt16(), bd = Sse2.UnpackHigh(rc, rd).AsInt16();
+            Vector128<short> be = Sse2.UnpackLow(re, rf).AsInt16(), bf = Sse2.UnpackHigh(re, rf).AsInt16();
+
+            // Stage 2: words of pairs of those (rows 4k .. 4k + 3).
+            Vector128<int> w0 = Sse2.UnpackLow(b0, b2).AsInt32(), w1 = Sse2.UnpackHigh(b0, b2).AsInt32(), w2 = Sse2.UnpackLow(b1, b3).AsInt32(), w3 = Sse2.UnpackHigh(b1, b3).AsInt32();
+            Vector128<int> w4 = Sse2.UnpackLow(b4, b6).AsInt32(), w5 = Sse2.UnpackHigh(b4, b6).AsInt32(), w6 = Sse2.UnpackLow(b5, b7).AsInt32(), w7 = Sse2.UnpackHigh(b5, b7).AsInt32();
+            Vector128<int> w8 = Sse2.UnpackLow(b8, ba).AsInt32(), w9 = Sse2.UnpackHigh(b8, ba).AsInt32(), wa = Sse2.UnpackLow(b9, bb).AsInt32(), wb = Sse2.UnpackHigh(b9, bb).AsInt32();
+            Vector128<int> wc = Sse2.UnpackLow(bc, be).AsInt32(), wd = Sse2.UnpackHigh(bc, be).AsInt32(), we = Sse2.UnpackLow(bd, bf).AsInt32(), wf = Sse2.UnpackHigh(bd, bf).AsInt32();
+
+            // Stage 3: dwords (rows 8k .. 8k + 7); stage 4: qwords (all 16 rows), one column per vector.
+            Vector128<long> d0 = Sse2.UnpackLow(w0, w4).AsInt64(), d1 = Sse2.UnpackHigh(w0, w4).AsInt64(), d2 = Sse2.UnpackLow(w1, w5).AsInt64(), d3 = Sse2.UnpackHigh(w1, w5).AsInt64();
+            Vector128<long> d4 = Sse2.UnpackLow(w2, w6).AsInt64(), d5 = Sse2.UnpackHigh(w2, w6).AsInt64(), d6 = Sse2.UnpackLow(w3, w7).AsInt64(), d7 = Sse2.UnpackHigh(w3, w7).AsInt64();
+            Vector128<long> d8 = Sse2.UnpackLow(w8, wc).AsInt64(), d9 = Sse2.UnpackHigh(w8, wc).AsInt64(), da = Sse2.UnpackLow(w9, wd).AsInt64(), db = Sse2.UnpackHigh(w9, wd).AsInt64();
+            Vector128<long> dc = Sse2.UnpackLow(wa, we).AsInt64(), dd = Sse2.UnpackHigh(wa, we).AsInt64(), de = Sse2.UnpackLow(wb, wf).AsInt64(), df = Sse2.UnpackHigh(wb, wf).AsInt64();
+            Sse2.UnpackLow(d0, d8).AsSByte().StoreUnsafe(ref dst);
+            Sse2.UnpackHigh(d0, d8).AsSByte().StoreUnsafe(ref dst, (nuint)dStride);
+            Sse2.UnpackLow(d1, d9).AsSByte().StoreUnsafe(ref dst, (nuint)(2 * dStride));
+            Sse2.UnpackHigh(d1, d9).AsSByte().StoreUnsafe(ref dst, (nuint)(3 * dStride));
+            Sse2.UnpackLow(d2, da).AsSByte().StoreUnsafe(ref dst, (nuint)(4 * dStride));
+            Sse2.UnpackHigh(d2, da).AsSByte().StoreUnsafe(ref dst, (nuint)(5 * dStride));
+            Sse2.UnpackLow(d3, db).AsSByte().StoreUnsafe(ref dst, (nuint)(6 * dStride));
+            Sse2.UnpackHigh(d3, db).AsSByte().StoreUnsafe(ref dst, (nuint)(7 * dStride));
+            Sse2.UnpackLow(d4, dc).AsSByte().StoreUnsafe(ref dst, (nuint)(8 * dStride));
+            Sse2.UnpackHigh(d4, dc).AsSByte().StoreUnsafe(ref dst, (nuint)(9 * dStride));
+            Sse2.UnpackLow(d5, dd).AsSByte().StoreUnsafe(ref dst, (nuint)(10 * dStride));
+            Sse2.UnpackHigh(d5, dd).AsSByte().StoreUnsafe(ref dst, (nuint)(11 * dStride));
+            Sse2.UnpackLow(d6, de).AsSByte().StoreUnsafe(ref dst, (nuint)(12 * dStride));
+            Sse2.UnpackHigh(d6, de).AsSByte().StoreUnsafe(ref dst, (nuint)(13 * dStride));
+            Sse2.UnpackLow(d7, df).AsSByte().StoreUnsafe(ref dst, (nuint)(14 * dStride));
+            Sse2.UnpackHigh(d7, df).AsSByte().StoreUnsafe(ref dst, (nuint)(15 * dStride));
         }
 
         /// <summary>
