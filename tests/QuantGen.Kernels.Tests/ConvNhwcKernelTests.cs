@@ -215,6 +215,28 @@ namespace QuantGen.Tests.Kernels
             }
         }
 
+        [Theory]
+        [InlineData(3, 4, 96, 1, 1, 0)]
+        [InlineData(3, 3, 37, 1, 2, 0x80)]
+        [InlineData(3, 2, 16, 0, 0, 0x80)]
+        [InlineData(3, 2, 15, 1, 1, 0)]
+        [InlineData(5, 3, 33, 1, 1, 0x80)]
+        public void PadImageFromNchwEqualsFromNhwc(int c, int h, int w, int pt, int pl, int mask)
+        {
+            // The NCHW -> channels-last transpose (pshufb for 3 channels, scalar otherwise) against the plain copy of NHWC rows.
+            var rng = new Random((c * 7) + w + mask);
+            var x = new sbyte[c * h * w];
+            rng.NextBytes((byte[])(object)x);
+            int ph = h + (2 * pt), pw = w + (2 * pl);
+            var fromChw = new sbyte[ph * pw * c];
+            var fromHwc = new sbyte[ph * pw * c];
+            QuantGenConvKernels.PadImageXor(x, false, c, h, w, pt, pl, ph, pw, -3, fromChw, (byte)mask);
+            QuantGenConvKernels.PadImageXor(ToHwc(x, c, h * w), true, c, h, w, pt, pl, ph, pw, -3, fromHwc, (byte)mask);
+            Assert.Equal(fromHwc, fromChw);
+            Assert.Equal((sbyte)(x[0] ^ (sbyte)(byte)mask), fromChw[((pt * pw) + pl) * c]);
+            Assert.Equal((sbyte)(x[(h * w) - 1] ^ (sbyte)(byte)mask), fromChw[((((pt + h - 1) * pw) + pl + w - 1) * c)]);
+        }
+
         [Fact]
         public void PadImageXorFlipsEveryByteIncludingThePadding()
         {

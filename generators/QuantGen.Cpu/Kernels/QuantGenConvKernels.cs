@@ -333,10 +333,38 @@ namespace QuantGen.Generated
                 }
 
                 ref sbyte d = ref row[first * c];
+                int i0 = 0;
+                if (c == 3 && Ssse3.IsSupported)
+                {
+                    // The 3-channel stems (RGB): 16 pixels of the three planes -> 48 interleaved bytes, three pshufb per 16.
+                    ref byte s0 = ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref x0, (ih * w) + iw0));
+                    ref byte s1 = ref Unsafe.Add(ref s0, h * w);
+                    ref byte s2 = ref Unsafe.Add(ref s0, 2 * h * w);
+                    Vector128<byte> xm = Vector128.Create(mask);
+                    const byte z = 0x80; // pshufb writes 0
+                    Vector128<byte> m00 = Vector128.Create((byte)0, z, z, (byte)1, z, z, (byte)2, z, z, (byte)3, z, z, (byte)4, z, z, (byte)5);
+                    Vector128<byte> m01 = Vector128.Create(z, (byte)0, z, z, (byte)1, z, z, (byte)2, z, z, (byte)3, z, z, (byte)4, z, z);
+                    Vector128<byte> m02 = Vector128.Create(z, z, (byte)0, z, z, (byte)1, z, z, (byte)2, z, z, (byte)3, z, z, (byte)4, z);
+                    Vector128<byte> m10 = Vector128.Create(z, z, (byte)6, z, z, (byte)7, z, z, (byte)8, z, z, (byte)9, z, z, (byte)10, z);
+                    Vector128<byte> m11 = Vector128.Create((byte)5, z, z, (byte)6, z, z, (byte)7, z, z, (byte)8, z, z, (byte)9, z, z, (byte)10);
+                    Vector128<byte> m12 = Vector128.Create(z, (byte)5, z, z, (byte)6, z, z, (byte)7, z, z, (byte)8, z, z, (byte)9, z, z);
+                    Vector128<byte> m20 = Vector128.Create(z, (byte)11, z, z, (byte)12, z, z, (byte)13, z, z, (byte)14, z, z, (byte)15, z, z);
+                    Vector128<byte> m21 = Vector128.Create(z, z, (byte)11, z, z, (byte)12, z, z, (byte)13, z, z, (byte)14, z, z, (byte)15, z);
+                    Vector128<byte> m22 = Vector128.Create((byte)10, z, z, (byte)11, z, z, (byte)12, z, z, (byte)13, z, z, (byte)14, z, z, (byte)15);
+                    for (; i0 + 16 <= count; i0 += 16)
+                    {
+                        Vector128<byte> p0 = Vector128.LoadUnsafe(ref s0, (nuint)i0), p1 = Vector128.LoadUnsafe(ref s1, (nuint)i0), p2 = Vector128.LoadUnsafe(ref s2, (nuint)i0);
+                        ref byte o = ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref d, i0 * 3));
+                        ((Ssse3.Shuffle(p0, m00) | Ssse3.Shuffle(p1, m01) | Ssse3.Shuffle(p2, m02)) ^ xm).StoreUnsafe(ref o);
+                        ((Ssse3.Shuffle(p0, m10) | Ssse3.Shuffle(p1, m11) | Ssse3.Shuffle(p2, m12)) ^ xm).StoreUnsafe(ref o, 16);
+                        ((Ssse3.Shuffle(p0, m20) | Ssse3.Shuffle(p1, m21) | Ssse3.Shuffle(p2, m22)) ^ xm).StoreUnsafe(ref o, 32);
+                    }
+                }
+
                 for (int ch = 0; ch < c; ch++)
                 {
                     ref sbyte s = ref Unsafe.Add(ref x0, (((ch * h) + ih) * w) + iw0);
-                    for (int i = 0; i < count; i++)
+                    for (int i = i0; i < count; i++)
                     {
                         Unsafe.Add(ref d, (i * c) + ch) = (sbyte)(Unsafe.Add(ref s, i) ^ (sbyte)mask);
                     }
