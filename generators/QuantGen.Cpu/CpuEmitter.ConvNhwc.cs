@@ -67,6 +67,11 @@ namespace QuantGen.Cpu
             w.Line($"// Kernel int8-conv-nhwc-gemm: {(inLast ? "channels-last" : "NCHW")} in, {(outLast ? "channels-last" : "NCHW")} out; a GEMM of {positions} positions x {k} taps (row, column, channel) -> {n} channels,");
             w.Line($"// weights packed as [{g.KQuads}][{g.Np8}][4] int8 at blob offset {g.Offset}, bias - zx * sum(w) folded (padding holds x = zx = {I(zx)}, so it adds nothing).");
             w.Line($"// {(oneByOne ? "A 1x1 stride-1 conv: the channels-last input is the GEMM's left operand." : $"im2col: per position {kh} contiguous runs of {kw * c} bytes of the {(padded ? $"zero-point padded [{ph}][{pw}][{c}] image" : "input")}.")}");
+            if (padded && c % 4 == 0)
+            {
+                w.Line("// AVX-VNNI: implicit im2col, the tiles read those runs from the padded image of u = x + 128 (no patch matrix).");
+            }
+
             w.Line($"// Exact for every int8 value (u8 x s8 products of vpdpbusd, or int16 pairs of vpmaddwd); the accumulator range {plan.Accumulator} was proven to fit int32.");
             string[] requant = { $"ref MemoryMarshal.GetReference({id}_Mul64)", $"ref MemoryMarshal.GetReference({id}_Round64)", $"ref MemoryMarshal.GetReference({id}_Shift64)", I(g.Zo), I(g.Lo), I(g.Hi), "ref MemoryMarshal.GetReference(yb)", I(n) };
             w.Open($"for (int b = 0; b < {batch}; b++)");
@@ -74,9 +79,17 @@ namespace QuantGen.Cpu
             w.Line($"Span<sbyte> yb = {(outLast ? $"y.Slice(b * {outLen}, {outLen})" : "_convOut")};");
             string image = "xb";
             int imagePw = wd;
+            string padImage = Conv("PadImage", "xb", inLast ? "true" : "false", I(c), I(h), I(wd), I(pt), I(pl), I(ph), I(pw), $"(sbyte){I(zx)}", "_convImage") + ";";
+
+            // Implicit im2col (VNNI, a padded image, whole quads of channels): the tiles read u = x + 128 from the image itself.
+            bool implicitCol = padded && c % 4 == 0;
             if (padded)
             {
-                w.Line(Conv("PadImage", "xb", inLast ? "true" : "false", I(c), I(h), I(wd), I(pt), I(pl), I(ph), I(pw), $"(sbyte){I(zx)}", "_convImage") + ";");
+                if (!implicitCol)
+                {
+                    w.Line(padImage);
+                }
+
                 image = "_convImage";
                 imagePw = pw;
             }
@@ -84,7 +97,13 @@ namespace QuantGen.Cpu
             // VNNI reads whole quads of taps: rows kStride = 4 * ceil(K / 4) bytes apart (the pad bytes meet zero weights).
             bool direct = oneByOne && k % 4 == 0;
             w.Open("if (QuantGenKernels.UseVnni)");
-            if (!direct && n <= 16)
+            if (implicitCol)
+            {
+                w.Line(Conv("PadImageXor", "xb", inLast ? "true" : "false", I(c), I(h), I(wd), I(pt), I(pl), I(ph), I(pw), $"(sbyte){I(zx)}", "_convImage", "0x80") + ";");
+                w.Line(Conv("ConvGemmImplicit", new[] { "_convImage", I(pw), I(c), I(kh), I(kw), I(sh), I(sw), I(oh), I(ow), $"ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {g.Offset}))",
+                    I(g.Np8), I(n), $"ref MemoryMarshal.GetReference({id}_BiasU32)" }.Concat(requant).ToArray()) + ";");
+            }
+            else if (!direct && n <= 16)
             {
                 // Few channels: im2col stores u = x + 128 and the narrow tiles (6 or 12 rows) broadcast plain loads.
                 w.Line(Conv("Im2ColNhwc", image, I(imagePw), I(c), I(kh), I(kw), I(sh), I(sw), I(oh), I(ow), "_convCol", I(kStride), "true") + ";");
@@ -104,6 +123,11 @@ namespace QuantGen.Cpu
 
             w.Close();
             w.Open("else");
+            if (implicitCol)
+            {
+                w.Line(padImage);
+            }
+
             string rowsSrc = "xb";
             if (!oneByOne)
             {

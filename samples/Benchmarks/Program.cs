@@ -14,6 +14,8 @@ namespace QuantGen.Benchmarks
     ///   dotnet run -c Release --project samples/Benchmarks -- quantize     re-quantize encoder_block (C# PTQ) and rewrite its files
     ///   dotnet run -c Release --project samples/Benchmarks -- zoo-info     the zoo models' layers, MACs and kernels
     ///   dotnet run -c Release --project samples/Benchmarks -- gemm-probe   GMAC/s of the VNNI GEMM by output channel count
+    ///   dotnet run -c Release --project samples/Benchmarks -- zoo-ratio [rounds]   zoo CNNs vs ORT, interleaved best-of-rounds medians
+    ///   dotnet run -c Release --project samples/Benchmarks -- conv-probe   explicit vs implicit im2col conv kernels, interleaved
     ///   dotnet run -c Release --project samples/Benchmarks -- zoo-layers [model...]  per-layer Stopwatch profile of the zoo models
     ///   dotnet run -c Release --project samples/Benchmarks -- tfm-layers [model...]  per-layer profile of DeiT-Tiny and the zoo MLPs
     ///   dotnet run -c Release --project samples/Benchmarks -- check        one pass of every runner: agreement and bytes per call
@@ -45,6 +47,16 @@ namespace QuantGen.Benchmarks
             if (args.Length > 0 && args[0] == "gemm-probe")
             {
                 return GemmProbe.Run();
+            }
+
+            if (args.Length > 0 && args[0] == "zoo-ratio")
+            {
+                return ZooRatio.Run(args.Skip(1).ToArray());
+            }
+
+            if (args.Length > 0 && args[0] == "conv-probe")
+            {
+                return ConvProbe.Run();
             }
 
             if (args.Length > 0 && args[0] == "zoo-layers")

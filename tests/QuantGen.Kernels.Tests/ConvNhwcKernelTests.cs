@@ -32,6 +32,12 @@ namespace QuantGen.Tests.Kernels
             { 3, 13, 14, 8, 3, 3, 2, 1, 3 },
             { 16, 10, 10, 16, 3, 3, 1, 1, 2 },
             { 6, 5, 4, 11, 2, 3, 1, 1, 1 },
+            { 32, 7, 9, 24, 3, 3, 2, 1, 3 },
+            { 4, 1, 1, 40, 3, 3, 1, 1, 1 },
+            { 12, 5, 6, 8, 3, 3, 1, 1, 2 },
+            { 64, 8, 8, 64, 3, 3, 1, 1, 0 },
+            { 20, 9, 7, 17, 3, 3, 2, 1, 0 },
+            { 8, 13, 3, 36, 3, 2, 2, 1, 3 },
         };
 
         [Theory]
@@ -95,6 +101,17 @@ namespace QuantGen.Tests.Kernels
                         QuantGenConvKernels.Im2ColNhwc(image, pw, c, kh, kw, stride, stride, oh, ow, col, kQuads * 4, true);
                         Array.Clear(yHwc);
                         QuantGenConvKernels.ConvGemmNarrow(ref col[0], positions, kQuads * 4, ref System.Runtime.CompilerServices.Unsafe.As<byte, sbyte>(ref blob[0]), kQuads, np8, n,
+                            ref biasU[0], ref q.Mul[0], ref q.Round[0], ref q.Shift[0], q.Zo, -128, 127, ref yHwc[0], n);
+                        Assert.Equal(expected, ToChw(yHwc, positions, n));
+                    }
+
+                    if (c % 4 == 0)
+                    {
+                        // Implicit im2col: the tiles read the padded image of u = x + 128 directly.
+                        var flipped = new sbyte[ph * pw * c];
+                        QuantGenConvKernels.PadImageXor(channelsLast ? ToHwc(x, c, h * w) : x, channelsLast, c, h, w, pad, pad, ph, pw, (sbyte)zx, flipped, 0x80);
+                        Array.Clear(yHwc);
+                        QuantGenConvKernels.ConvGemmImplicit(flipped, pw, c, kh, kw, stride, stride, oh, ow, ref System.Runtime.CompilerServices.Unsafe.As<byte, sbyte>(ref blob[0]), np8, n,
                             ref biasU[0], ref q.Mul[0], ref q.Round[0], ref q.Shift[0], q.Zo, -128, 127, ref yHwc[0], n);
                         Assert.Equal(expected, ToChw(yHwc, positions, n));
                     }
@@ -171,6 +188,73 @@ namespace QuantGen.Tests.Kernels
                         ref tiled.Mul[0], ref tiled.Round[0], ref tiled.Shift[0], q.Zo, -128, 127, yHwc);
                     Assert.Equal(expected, ToChw(yHwc, positions, c));
                 }
+            }
+        }
+
+        [Theory]
+        [InlineData(125, 64)]
+        [InlineData(64, 64)]
+        [InlineData(17, 33)]
+        [InlineData(16, 16)]
+        [InlineData(1, 48)]
+        [InlineData(40, 3)]
+        [InlineData(33, 15)]
+        public void HwcToChwTransposesEveryByte(int positions, int c)
+        {
+            var rng = new Random((positions * 131) + c);
+            var hwc = new sbyte[positions * c];
+            rng.NextBytes((byte[])(object)hwc);
+            var chw = new sbyte[positions * c];
+            QuantGenConvKernels.HwcToChw(hwc, positions, c, chw);
+            for (int p = 0; p < positions; p++)
+            {
+                for (int ch = 0; ch < c; ch++)
+                {
+                    Assert.Equal(hwc[(p * c) + ch], chw[(ch * positions) + p]);
+                }
+            }
+        }
+
+        [Theory]
+        [InlineData(3, 4, 96, 1, 1, 0)]
+        [InlineData(3, 3, 37, 1, 2, 0x80)]
+        [InlineData(3, 2, 16, 0, 0, 0x80)]
+        [InlineData(3, 2, 15, 1, 1, 0)]
+        [InlineData(5, 3, 33, 1, 1, 0x80)]
+        public void PadImageFromNchwEqualsFromNhwc(int c, int h, int w, int pt, int pl, int mask)
+        {
+            // The NCHW -> channels-last transpose (pshufb for 3 channels, scalar otherwise) against the plain copy of NHWC rows.
+            var rng = new Random((c * 7) + w + mask);
+            var x = new sbyte[c * h * w];
+            rng.NextBytes((byte[])(object)x);
+            int ph = h + (2 * pt), pw = w + (2 * pl);
+            var fromChw = new sbyte[ph * pw * c];
+            var fromHwc = new sbyte[ph * pw * c];
+            QuantGenConvKernels.PadImageXor(x, false, c, h, w, pt, pl, ph, pw, -3, fromChw, (byte)mask);
+            QuantGenConvKernels.PadImageXor(ToHwc(x, c, h * w), true, c, h, w, pt, pl, ph, pw, -3, fromHwc, (byte)mask);
+            Assert.Equal(fromHwc, fromChw);
+            Assert.Equal((sbyte)(x[0] ^ (sbyte)(byte)mask), fromChw[((pt * pw) + pl) * c]);
+            Assert.Equal((sbyte)(x[(h * w) - 1] ^ (sbyte)(byte)mask), fromChw[((((pt + h - 1) * pw) + pl + w - 1) * c)]);
+        }
+
+        [Fact]
+        public void PadImageXorFlipsEveryByteIncludingThePadding()
+        {
+            // 4 channels of 2 x 3, pads (1, 1), window 4 x 5, from both layouts: u = x + 128 (x ^ 0x80), padding zx ^ 0x80.
+            sbyte[] x = { 127, -128, 0, 1, -1, 5, 6, 7, 8, 9, 10, 11, -12, -13, -14, -15, -16, -17, 18, 19, 20, 21, 22, -23 };
+            var plain = new sbyte[4 * 5 * 4];
+            var flipped = new sbyte[4 * 5 * 4];
+            foreach (bool channelsLast in new[] { false, true })
+            {
+                sbyte[] src = channelsLast ? ToHwc(x, 4, 6) : x;
+                QuantGenConvKernels.PadImage(src, channelsLast, 4, 2, 3, 1, 1, 4, 5, -128, plain);
+                QuantGenConvKernels.PadImageXor(src, channelsLast, 4, 2, 3, 1, 1, 4, 5, -128, flipped, 0x80);
+                for (int i = 0; i < plain.Length; i++)
+                {
+                    Assert.Equal(plain[i] + 128, (byte)flipped[i]);
+                }
+
+                Assert.Equal(0, (byte)flipped[0]);
             }
         }
 

@@ -284,9 +284,18 @@ namespace QuantGen.Generated
         /// channelsLast, else the graph's NCHW ([c][h][w]: transposed here, the graph edge). ph x pw: the padded window the
         /// output positions read.
         /// </summary>
+        public static void PadImage(ReadOnlySpan<sbyte> x, bool channelsLast, int c, int h, int w, int pt, int pl, int ph, int pw, sbyte zx, Span<sbyte> img) =>
+            PadImageXor(x, channelsLast, c, h, w, pt, pl, ph, pw, zx, img, 0);
+
+        /// <summary>
+        /// <see cref="PadImage(ReadOnlySpan{sbyte}, bool, int, int, int, int, int, int, int, sbyte, Span{sbyte})"/> with every
+        /// byte xor-ed with mask: 0x80 stores u = x + 128 (padding u = zx + 128) for the implicit im2col of
+        /// <see cref="ConvGemmImplicit"/>.
+        /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public static void PadImage(ReadOnlySpan<sbyte> x, bool channelsLast, int c, int h, int w, int pt, int pl, int ph, int pw, sbyte zx, Span<sbyte> img)
+        public static void PadImageXor(ReadOnlySpan<sbyte> x, bool channelsLast, int c, int h, int w, int pt, int pl, int ph, int pw, sbyte zx, Span<sbyte> img, byte mask)
         {
+            zx = (sbyte)(zx ^ (sbyte)mask);
             if (img.Length < ph * pw * c || x.Length < c * h * w)
             {
                 throw new ArgumentException("the padded image is too small for this layer");
@@ -311,17 +320,53 @@ namespace QuantGen.Generated
                 int count = last - first, iw0 = first - pl;
                 if (channelsLast)
                 {
-                    x.Slice(((ih * w) + iw0) * c, count * c).CopyTo(row.Slice(first * c));
+                    if (mask == 0)
+                    {
+                        x.Slice(((ih * w) + iw0) * c, count * c).CopyTo(row.Slice(first * c));
+                    }
+                    else
+                    {
+                        CopyRun(ref row[first * c], ref Unsafe.Add(ref x0, ((ih * w) + iw0) * c), count * c, mask);
+                    }
+
                     continue;
                 }
 
                 ref sbyte d = ref row[first * c];
+                int i0 = 0;
+                if (c == 3 && Ssse3.IsSupported)
+                {
+                    // The 3-channel stems (RGB): 16 pixels of the three planes -> 48 interleaved bytes, three pshufb per 16.
+                    ref byte s0 = ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref x0, (ih * w) + iw0));
+                    ref byte s1 = ref Unsafe.Add(ref s0, h * w);
+                    ref byte s2 = ref Unsafe.Add(ref s0, 2 * h * w);
+                    Vector128<byte> xm = Vector128.Create(mask);
+                    const byte z = 0x80; // pshufb writes 0
+                    Vector128<byte> m00 = Vector128.Create((byte)0, z, z, (byte)1, z, z, (byte)2, z, z, (byte)3, z, z, (byte)4, z, z, (byte)5);
+                    Vector128<byte> m01 = Vector128.Create(z, (byte)0, z, z, (byte)1, z, z, (byte)2, z, z, (byte)3, z, z, (byte)4, z, z);
+                    Vector128<byte> m02 = Vector128.Create(z, z, (byte)0, z, z, (byte)1, z, z, (byte)2, z, z, (byte)3, z, z, (byte)4, z);
+                    Vector128<byte> m10 = Vector128.Create(z, z, (byte)6, z, z, (byte)7, z, z, (byte)8, z, z, (byte)9, z, z, (byte)10, z);
+                    Vector128<byte> m11 = Vector128.Create((byte)5, z, z, (byte)6, z, z, (byte)7, z, z, (byte)8, z, z, (byte)9, z, z, (byte)10);
+                    Vector128<byte> m12 = Vector128.Create(z, (byte)5, z, z, (byte)6, z, z, (byte)7, z, z, (byte)8, z, z, (byte)9, z, z);
+                    Vector128<byte> m20 = Vector128.Create(z, (byte)11, z, z, (byte)12, z, z, (byte)13, z, z, (byte)14, z, z, (byte)15, z, z);
+                    Vector128<byte> m21 = Vector128.Create(z, z, (byte)11, z, z, (byte)12, z, z, (byte)13, z, z, (byte)14, z, z, (byte)15, z);
+                    Vector128<byte> m22 = Vector128.Create((byte)10, z, z, (byte)11, z, z, (byte)12, z, z, (byte)13, z, z, (byte)14, z, z, (byte)15);
+                    for (; i0 + 16 <= count; i0 += 16)
+                    {
+                        Vector128<byte> p0 = Vector128.LoadUnsafe(ref s0, (nuint)i0), p1 = Vector128.LoadUnsafe(ref s1, (nuint)i0), p2 = Vector128.LoadUnsafe(ref s2, (nuint)i0);
+                        ref byte o = ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref d, i0 * 3));
+                        ((Ssse3.Shuffle(p0, m00) | Ssse3.Shuffle(p1, m01) | Ssse3.Shuffle(p2, m02)) ^ xm).StoreUnsafe(ref o);
+                        ((Ssse3.Shuffle(p0, m10) | Ssse3.Shuffle(p1, m11) | Ssse3.Shuffle(p2, m12)) ^ xm).StoreUnsafe(ref o, 16);
+                        ((Ssse3.Shuffle(p0, m20) | Ssse3.Shuffle(p1, m21) | Ssse3.Shuffle(p2, m22)) ^ xm).StoreUnsafe(ref o, 32);
+                    }
+                }
+
                 for (int ch = 0; ch < c; ch++)
                 {
                     ref sbyte s = ref Unsafe.Add(ref x0, (((ch * h) + ih) * w) + iw0);
-                    for (int i = 0; i < count; i++)
+                    for (int i = i0; i < count; i++)
                     {
-                        Unsafe.Add(ref d, (i * c) + ch) = Unsafe.Add(ref s, i);
+                        Unsafe.Add(ref d, (i * c) + ch) = (sbyte)(Unsafe.Add(ref s, i) ^ (sbyte)mask);
                     }
                 }
             }
@@ -566,6 +611,164 @@ namespace QuantGen.Generated
             QuantGenKernels.Store16(a0 + a1, b0 + b1, 0, n, 0, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref y);
         }
 
+        /// <summary>
+        /// An int8 convolution as a GEMM with implicit im2col (AVX-VNNI): the rows are read straight from the padded
+        /// channels-last image holding u = x + 128 (<see cref="PadImageXor"/> with mask 0x80), no patch matrix is written. c % 4 == 0, so quad q of the taps (order (i, j, channel), as the
+        /// build-time weights [K / 4][np8][4]) lies inside kernel row i = q / (kw * c / 4), at image offset
+        /// ((y * sh + i) * pw + x * sw) * c + 4 * (q % (kw * c / 4)) for output position (y, x). y[p * yStride + o] =
+        /// clamp(zo + RoundShift((bias[o] + sum_k u[p, k] w[o, k]) * mul[o], shift[o]), lo, hi), bias with -(zx + 128) sum w
+        /// folded (as <see cref="ConvGemmNarrow"/>). Channel blocks of 16 (the last one 8 when np8 % 16 == 8) outside, tiles
+        /// of 6 positions x 16 channels inside (12 accumulators; each weight load shared by 6 rows, each broadcast a plain
+        /// load). Exact for the reasons given for QuantGenKernels.GemmVnni.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void ConvGemmImplicit(ReadOnlySpan<sbyte> img, int pw, int c, int kh, int kw, int sh, int sw, int oh, int ow, ref sbyte w, int np8, int n,
+            ref int bias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte y, int yStride)
+        {
+            int rowStride = pw * c, run = kw * c, positions = oh * ow;
+            if (!AvxVnni.IsSupported || c % 4 != 0 || n > np8 || np8 % 8 != 0 || img.Length < (((oh - 1) * sh) + kh) * rowStride
+                || ((ow - 1) * sw * c) + run > rowStride)
+            {
+                throw new ArgumentException("ConvGemmImplicit needs AVX-VNNI (callers check UseVnni), c % 4 == 0 and a large enough image");
+            }
+
+            ref sbyte u0 = ref MemoryMarshal.GetReference(img);
+            int wStep = np8 * 4;
+            Span<int> offsets = stackalloc int[6];
+            for (int o0 = 0; o0 < n; o0 += 16)
+            {
+                ref sbyte wb = ref Unsafe.Add(ref w, o0 * 4);
+                bool two = np8 - o0 >= 16;
+                int p = 0;
+                if (two)
+                {
+                    // Tiles of 6 positions; a last tile of 2 to 5 repeats its last position in the unused rows (computed, not
+                    // stored): cheaper than single rows, whose two accumulator chains wait on vpdpbusd's latency.
+                    int yp = 0, xp = 0;
+                    for (; p + 1 < positions; p += 6)
+                    {
+                        int valid = positions - p < 6 ? positions - p : 6;
+                        for (int r = 0; r < 6; r++)
+                        {
+                            offsets[r] = ((yp * sh * pw) + (xp * sw)) * c;
+                            if (r + 1 < valid && ++xp == ow)
+                            {
+                                xp = 0;
+                                yp++;
+                            }
+                        }
+
+                        if (++xp == ow)
+                        {
+                            xp = 0;
+                            yp++;
+                        }
+
+                        ImplicitTile6x16(ref u0, offsets[0], offsets[1], offsets[2], offsets[3], offsets[4], offsets[5], kh, run, rowStride, ref wb, wStep, o0, n,
+                            ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, p * yStride), yStride, valid);
+                    }
+                }
+
+                for (; p < positions; p++)
+                {
+                    int yp = p / ow, xp = p - (yp * ow);
+                    ImplicitRow(ref Unsafe.Add(ref u0, ((yp * sh * pw) + (xp * sw)) * c), kh, run, rowStride, ref wb, wStep, two, o0, n,
+                        ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, p * yStride));
+                }
+            }
+        }
+
+        /// <summary>6 positions (image offsets f0..f5) x 16 channels from channel c0 over all taps, then the first `rows` (2..6) requantized.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        private static void ImplicitTile6x16(ref sbyte img, int f0, int f1, int f2, int f3, int f4, int f5, int kh, int run, int rowStride, ref sbyte w, int wStep, int c0, int n,
+            ref int bias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte y, int yStride, int rows)
+        {
+            Vector256<int> a0 = default, b0 = default, a1 = default, b1 = default, a2 = default, b2 = default;
+            Vector256<int> a3 = default, b3 = default, a4 = default, b4 = default, a5 = default, b5 = default;
+            ref sbyte r0 = ref Unsafe.Add(ref img, f0), r1 = ref Unsafe.Add(ref img, f1), r2 = ref Unsafe.Add(ref img, f2);
+            ref sbyte r3 = ref Unsafe.Add(ref img, f3), r4 = ref Unsafe.Add(ref img, f4), r5 = ref Unsafe.Add(ref img, f5);
+            ref sbyte wq = ref w;
+            for (int i = 0; i < kh; i++)
+            {
+                int k0 = i * rowStride;
+                for (int t = k0; t < k0 + run; t += 4)
+                {
+                    Vector256<sbyte> w0 = Vector256.LoadUnsafe(ref wq), w1 = Vector256.LoadUnsafe(ref wq, 32);
+                    wq = ref Unsafe.Add(ref wq, wStep);
+                    Vector256<byte> x = UQuad(ref r0, t);
+                    a0 = AvxVnni.MultiplyWideningAndAdd(a0, x, w0);
+                    b0 = AvxVnni.MultiplyWideningAndAdd(b0, x, w1);
+                    x = UQuad(ref r1, t);
+                    a1 = AvxVnni.MultiplyWideningAndAdd(a1, x, w0);
+                    b1 = AvxVnni.MultiplyWideningAndAdd(b1, x, w1);
+                    x = UQuad(ref r2, t);
+                    a2 = AvxVnni.MultiplyWideningAndAdd(a2, x, w0);
+                    b2 = AvxVnni.MultiplyWideningAndAdd(b2, x, w1);
+                    x = UQuad(ref r3, t);
+                    a3 = AvxVnni.MultiplyWideningAndAdd(a3, x, w0);
+                    b3 = AvxVnni.MultiplyWideningAndAdd(b3, x, w1);
+                    x = UQuad(ref r4, t);
+                    a4 = AvxVnni.MultiplyWideningAndAdd(a4, x, w0);
+                    b4 = AvxVnni.MultiplyWideningAndAdd(b4, x, w1);
+                    x = UQuad(ref r5, t);
+                    a5 = AvxVnni.MultiplyWideningAndAdd(a5, x, w0);
+                    b5 = AvxVnni.MultiplyWideningAndAdd(b5, x, w1);
+                }
+            }
+
+            QuantGenKernels.Store16(a0, b0, c0, n, 0, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref y);
+            QuantGenKernels.Store16(a1, b1, c0, n, 0, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, yStride));
+            if (rows == 6)
+            {
+                QuantGenKernels.Store16(a2, b2, c0, n, 0, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, 2 * yStride));
+                QuantGenKernels.Store16(a3, b3, c0, n, 0, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, 3 * yStride));
+                QuantGenKernels.Store16(a4, b4, c0, n, 0, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, 4 * yStride));
+                QuantGenKernels.Store16(a5, b5, c0, n, 0, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, 5 * yStride));
+                return;
+            }
+
+            if (rows > 2)
+            {
+                QuantGenKernels.Store16(a2, b2, c0, n, 0, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, 2 * yStride));
+            }
+
+            if (rows > 3)
+            {
+                QuantGenKernels.Store16(a3, b3, c0, n, 0, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, 3 * yStride));
+            }
+
+            if (rows > 4)
+            {
+                QuantGenKernels.Store16(a4, b4, c0, n, 0, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, 4 * yStride));
+            }
+        }
+
+        /// <summary>One position x 16 channels (8 when !two) from channel c0 over all taps, then requantized.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        private static void ImplicitRow(ref sbyte r0, int kh, int run, int rowStride, ref sbyte w, int wStep, bool two, int c0, int n,
+            ref int bias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte y)
+        {
+            Vector256<int> a0 = default, b0 = default;
+            ref sbyte wq = ref w;
+            for (int i = 0; i < kh; i++)
+            {
+                int k0 = i * rowStride;
+                for (int t = k0; t < k0 + run; t += 4)
+                {
+                    Vector256<byte> x = UQuad(ref r0, t);
+                    a0 = AvxVnni.MultiplyWideningAndAdd(a0, x, Vector256.LoadUnsafe(ref wq));
+                    if (two)
+                    {
+                        b0 = AvxVnni.MultiplyWideningAndAdd(b0, x, Vector256.LoadUnsafe(ref wq, 32));
+                    }
+
+                    wq = ref Unsafe.Add(ref wq, wStep);
+                }
+            }
+
+            QuantGenKernels.Store16(a0, b0, c0, n, 0, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref y);
+        }
+
         /// <summary>Channels-last [positions][c] to the graph's NCHW [c][positions] (a graph edge of the channels-last plan).</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void HwcToChw(ReadOnlySpan<sbyte> src, int positions, int c, Span<sbyte> dst)
@@ -577,14 +780,79 @@ namespace QuantGen.Generated
 
             ref sbyte s = ref MemoryMarshal.GetReference(src);
             ref sbyte d = ref MemoryMarshal.GetReference(dst);
+            int p0 = 0, c16 = c & ~15;
+            if (Sse2.IsSupported && c16 > 0)
+            {
+                // Blocks of 16 positions x 16 channels: 16 loads, a 16 x 16 byte transpose in four unpack stages, 16 stores.
+                for (; p0 + 16 <= positions; p0 += 16)
+                {
+                    for (int c0 = 0; c0 < c16; c0 += 16)
+                    {
+                        Transpose16(ref Unsafe.Add(ref s, (p0 * c) + c0), c, ref Unsafe.Add(ref d, (c0 * positions) + p0), positions);
+                    }
+                }
+            }
+
             for (int ch = 0; ch < c; ch++)
             {
                 ref sbyte dc = ref Unsafe.Add(ref d, ch * positions);
-                for (int p = 0; p < positions; p++)
+                for (int p = ch < c16 ? p0 : 0; p < positions; p++)
                 {
                     Unsafe.Add(ref dc, p) = Unsafe.Add(ref s, (p * c) + ch);
                 }
             }
+        }
+
+        /// <summary>dst[j * dStride + i] = src[i * sStride + j] for i, j &lt; 16 (SSE2 unpacks: bytes, words, dwords, qwords).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Transpose16(ref sbyte src, int sStride, ref sbyte dst, int dStride)
+        {
+            Vector128<sbyte> r0 = Vector128.LoadUnsafe(ref src), r1 = Vector128.LoadUnsafe(ref src, (nuint)sStride);
+            Vector128<sbyte> r2 = Vector128.LoadUnsafe(ref src, (nuint)(2 * sStride)), r3 = Vector128.LoadUnsafe(ref src, (nuint)(3 * sStride));
+            Vector128<sbyte> r4 = Vector128.LoadUnsafe(ref src, (nuint)(4 * sStride)), r5 = Vector128.LoadUnsafe(ref src, (nuint)(5 * sStride));
+            Vector128<sbyte> r6 = Vector128.LoadUnsafe(ref src, (nuint)(6 * sStride)), r7 = Vector128.LoadUnsafe(ref src, (nuint)(7 * sStride));
+            Vector128<sbyte> r8 = Vector128.LoadUnsafe(ref src, (nuint)(8 * sStride)), r9 = Vector128.LoadUnsafe(ref src, (nuint)(9 * sStride));
+            Vector128<sbyte> ra = Vector128.LoadUnsafe(ref src, (nuint)(10 * sStride)), rb = Vector128.LoadUnsafe(ref src, (nuint)(11 * sStride));
+            Vector128<sbyte> rc = Vector128.LoadUnsafe(ref src, (nuint)(12 * sStride)), rd = Vector128.LoadUnsafe(ref src, (nuint)(13 * sStride));
+            Vector128<sbyte> re = Vector128.LoadUnsafe(ref src, (nuint)(14 * sStride)), rf = Vector128.LoadUnsafe(ref src, (nuint)(15 * sStride));
+
+            // Stage 1: bytes of row pairs (2k, 2k + 1) interleaved.
+            Vector128<short> b0 = Sse2.UnpackLow(r0, r1).AsInt16(), b1 = Sse2.UnpackHigh(r0, r1).AsInt16();
+            Vector128<short> b2 = Sse2.UnpackLow(r2, r3).AsInt16(), b3 = Sse2.UnpackHigh(r2, r3).AsInt16();
+            Vector128<short> b4 = Sse2.UnpackLow(r4, r5).AsInt16(), b5 = Sse2.UnpackHigh(r4, r5).AsInt16();
+            Vector128<short> b6 = Sse2.UnpackLow(r6, r7).AsInt16(), b7 = Sse2.UnpackHigh(r6, r7).AsInt16();
+            Vector128<short> b8 = Sse2.UnpackLow(r8, r9).AsInt16(), b9 = Sse2.UnpackHigh(r8, r9).AsInt16();
+            Vector128<short> ba = Sse2.UnpackLow(ra, rb).AsInt16(), bb = Sse2.UnpackHigh(ra, rb).AsInt16();
+            Vector128<short> bc = Sse2.UnpackLow(rc, rd).AsInt16(), bd = Sse2.UnpackHigh(rc, rd).AsInt16();
+            Vector128<short> be = Sse2.UnpackLow(re, rf).AsInt16(), bf = Sse2.UnpackHigh(re, rf).AsInt16();
+
+            // Stage 2: words of pairs of those (rows 4k .. 4k + 3).
+            Vector128<int> w0 = Sse2.UnpackLow(b0, b2).AsInt32(), w1 = Sse2.UnpackHigh(b0, b2).AsInt32(), w2 = Sse2.UnpackLow(b1, b3).AsInt32(), w3 = Sse2.UnpackHigh(b1, b3).AsInt32();
+            Vector128<int> w4 = Sse2.UnpackLow(b4, b6).AsInt32(), w5 = Sse2.UnpackHigh(b4, b6).AsInt32(), w6 = Sse2.UnpackLow(b5, b7).AsInt32(), w7 = Sse2.UnpackHigh(b5, b7).AsInt32();
+            Vector128<int> w8 = Sse2.UnpackLow(b8, ba).AsInt32(), w9 = Sse2.UnpackHigh(b8, ba).AsInt32(), wa = Sse2.UnpackLow(b9, bb).AsInt32(), wb = Sse2.UnpackHigh(b9, bb).AsInt32();
+            Vector128<int> wc = Sse2.UnpackLow(bc, be).AsInt32(), wd = Sse2.UnpackHigh(bc, be).AsInt32(), we = Sse2.UnpackLow(bd, bf).AsInt32(), wf = Sse2.UnpackHigh(bd, bf).AsInt32();
+
+            // Stage 3: dwords (rows 8k .. 8k + 7); stage 4: qwords (all 16 rows), one column per vector.
+            Vector128<long> d0 = Sse2.UnpackLow(w0, w4).AsInt64(), d1 = Sse2.UnpackHigh(w0, w4).AsInt64(), d2 = Sse2.UnpackLow(w1, w5).AsInt64(), d3 = Sse2.UnpackHigh(w1, w5).AsInt64();
+            Vector128<long> d4 = Sse2.UnpackLow(w2, w6).AsInt64(), d5 = Sse2.UnpackHigh(w2, w6).AsInt64(), d6 = Sse2.UnpackLow(w3, w7).AsInt64(), d7 = Sse2.UnpackHigh(w3, w7).AsInt64();
+            Vector128<long> d8 = Sse2.UnpackLow(w8, wc).AsInt64(), d9 = Sse2.UnpackHigh(w8, wc).AsInt64(), da = Sse2.UnpackLow(w9, wd).AsInt64(), db = Sse2.UnpackHigh(w9, wd).AsInt64();
+            Vector128<long> dc = Sse2.UnpackLow(wa, we).AsInt64(), dd = Sse2.UnpackHigh(wa, we).AsInt64(), de = Sse2.UnpackLow(wb, wf).AsInt64(), df = Sse2.UnpackHigh(wb, wf).AsInt64();
+            Sse2.UnpackLow(d0, d8).AsSByte().StoreUnsafe(ref dst);
+            Sse2.UnpackHigh(d0, d8).AsSByte().StoreUnsafe(ref dst, (nuint)dStride);
+            Sse2.UnpackLow(d1, d9).AsSByte().StoreUnsafe(ref dst, (nuint)(2 * dStride));
+            Sse2.UnpackHigh(d1, d9).AsSByte().StoreUnsafe(ref dst, (nuint)(3 * dStride));
+            Sse2.UnpackLow(d2, da).AsSByte().StoreUnsafe(ref dst, (nuint)(4 * dStride));
+            Sse2.UnpackHigh(d2, da).AsSByte().StoreUnsafe(ref dst, (nuint)(5 * dStride));
+            Sse2.UnpackLow(d3, db).AsSByte().StoreUnsafe(ref dst, (nuint)(6 * dStride));
+            Sse2.UnpackHigh(d3, db).AsSByte().StoreUnsafe(ref dst, (nuint)(7 * dStride));
+            Sse2.UnpackLow(d4, dc).AsSByte().StoreUnsafe(ref dst, (nuint)(8 * dStride));
+            Sse2.UnpackHigh(d4, dc).AsSByte().StoreUnsafe(ref dst, (nuint)(9 * dStride));
+            Sse2.UnpackLow(d5, dd).AsSByte().StoreUnsafe(ref dst, (nuint)(10 * dStride));
+            Sse2.UnpackHigh(d5, dd).AsSByte().StoreUnsafe(ref dst, (nuint)(11 * dStride));
+            Sse2.UnpackLow(d6, de).AsSByte().StoreUnsafe(ref dst, (nuint)(12 * dStride));
+            Sse2.UnpackHigh(d6, de).AsSByte().StoreUnsafe(ref dst, (nuint)(13 * dStride));
+            Sse2.UnpackLow(d7, df).AsSByte().StoreUnsafe(ref dst, (nuint)(14 * dStride));
+            Sse2.UnpackHigh(d7, df).AsSByte().StoreUnsafe(ref dst, (nuint)(15 * dStride));
         }
 
         /// <summary>
@@ -621,7 +889,42 @@ namespace QuantGen.Generated
                 Vector512<int> lv = Vector512.Create((int)lo), hv = Vector512.Create((int)hi);
                 for (int oy = 0; oy < oh; oy++)
                 {
-                    for (int g = 0; g < groups; g++)
+                    int g = 0;
+                    if (groups >= 4)
+                    {
+                        // Four pixels of the row per 16 lanes: each weight vector loaded once for four accumulators.
+                        for (int l0 = 0; l0 < lanes; l0 += 16)
+                        {
+                            ref int wl = ref Unsafe.Add(ref wt, l0);
+                            for (g = 0; g + 4 <= groups; g += 4)
+                            {
+                                ref sbyte s = ref Unsafe.Add(ref src, ((oy * sh) * rowStride) + (g * groupStride) + l0);
+                                Vector512<int> acc0 = Vector512<int>.Zero, acc1 = Vector512<int>.Zero, acc2 = Vector512<int>.Zero, acc3 = Vector512<int>.Zero;
+                                for (int i = 0; i < kh; i++)
+                                {
+                                    ref sbyte si = ref Unsafe.Add(ref s, i * rowStride);
+                                    ref int wi = ref Unsafe.Add(ref wl, i * kw * cp);
+                                    for (int j = 0; j < kw; j++)
+                                    {
+                                        Vector512<int> wv = Vector512.LoadUnsafe(ref wi, (nuint)(j * cp));
+                                        ref sbyte sj = ref Unsafe.Add(ref si, j * c);
+                                        acc0 += Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref sj)) * wv;
+                                        acc1 += Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref sj, (nuint)groupStride)) * wv;
+                                        acc2 += Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref sj, (nuint)(2 * groupStride))) * wv;
+                                        acc3 += Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref sj, (nuint)(3 * groupStride))) * wv;
+                                    }
+                                }
+
+                                ref sbyte d = ref Unsafe.Add(ref dst, (((oy * groups) + g) * lanes) + l0);
+                                QuantGenKernels.Requant16(acc0, l0, lanes - l0, ref bias, ref mul, ref round, ref shift, zv, lv, hv, ref d);
+                                QuantGenKernels.Requant16(acc1, l0, lanes - l0, ref bias, ref mul, ref round, ref shift, zv, lv, hv, ref Unsafe.Add(ref d, lanes));
+                                QuantGenKernels.Requant16(acc2, l0, lanes - l0, ref bias, ref mul, ref round, ref shift, zv, lv, hv, ref Unsafe.Add(ref d, 2 * lanes));
+                                QuantGenKernels.Requant16(acc3, l0, lanes - l0, ref bias, ref mul, ref round, ref shift, zv, lv, hv, ref Unsafe.Add(ref d, 3 * lanes));
+                            }
+                        }
+                    }
+
+                    for (; g < groups; g++)
                     {
                         ref sbyte s = ref Unsafe.Add(ref src, ((oy * sh) * rowStride) + (g * groupStride));
                         ref sbyte d = ref Unsafe.Add(ref dst, ((oy * groups) + g) * lanes);
