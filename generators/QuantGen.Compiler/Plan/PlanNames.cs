@@ -18,7 +18,11 @@ namespace QuantGen.Plan
         internal PlanNames(ModelGraph graph)
         {
             cppScope.Get(ModelKey, graph.Name);
-            Tensor(graph.Input);
+            foreach (TensorInfo input in graph.Inputs)
+            {
+                Tensor(input);
+            }
+
             foreach (GraphNode node in graph.Nodes)
             {
                 csLayers.Get(node.Layer.Name);
