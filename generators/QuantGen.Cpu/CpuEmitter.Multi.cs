@@ -13,6 +13,9 @@ namespace QuantGen.Cpu
     /// </summary>
     internal sealed partial class CpuEmitter
     {
+        /// <summary>One quantized input and one output: the single-tensor API (InputLength, Infer(input, output), Predict...).</summary>
+        private bool SingleApi => graph.IsSingleInputOutput && !graph.Input.IsIndex;
+
         private string Param(TensorInfo t) => plan.Model.Names.CSharpParameter(t.Name);
 
         /// <summary>PascalCase of the parameter, the prefix of its constants (<c>InputIdsLength</c>).</summary>
@@ -59,6 +62,12 @@ namespace QuantGen.Cpu
             {
                 w.Line($"/// <summary>Elements of output \"{Esc(t.Name)}\": {Shape(t.Shape)} {t.Type}.</summary>");
                 w.Line($"public const int {Constant(t)}Length = {t.ElementCount};");
+            }
+
+            if (graph.IsSingleInputOutput && Constant(graph.Input) != "Input" && Constant(graph.Output) != "Output")
+            {
+                w.Line("/// <summary>The one input's and the one output's lengths under the names every model has.</summary>");
+                w.Line($"public const int InputLength = {Constant(graph.Input)}Length, OutputLength = {Constant(graph.Output)}Length;");
             }
 
             w.Line();

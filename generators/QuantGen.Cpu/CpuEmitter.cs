@@ -72,7 +72,7 @@ namespace QuantGen.Cpu
             }
 
             yield return new SourceFile(hintBase + ".QuantGen.g.cs", SourceWriter.ClassFile(model, $"integer-only inference for model \"{graph.Name}\"", weightsHash, new[] { "System", "System.Runtime.CompilerServices", "System.Runtime.InteropServices", "QuantGen.Generated" }, InferenceMembers(body)));
-            yield return new SourceFile(hintBase + ".QuantGen.Boundary.g.cs", SourceWriter.ClassFile(model, $"integer-only inference for model \"{graph.Name}\"", weightsHash, new[] { "System" }, graph.IsSingleInputOutput ? BoundaryMembers() : MultiBoundaryMembers(), graph.IsSingleInputOutput ? ApiInterface : null));
+            yield return new SourceFile(hintBase + ".QuantGen.Boundary.g.cs", SourceWriter.ClassFile(model, $"integer-only inference for model \"{graph.Name}\"", weightsHash, new[] { "System" }, SingleApi ? BoundaryMembers() : MultiBoundaryMembers(), SingleApi ? ApiInterface : null));
         }
 
         private void EmitScratchFields(SourceWriter w)
@@ -139,7 +139,7 @@ namespace QuantGen.Cpu
 
         private string InferenceMembers(SourceWriter layers)
         {
-            if (!graph.IsSingleInputOutput)
+            if (!SingleApi)
             {
                 return MultiInferenceMembers(layers);
             }

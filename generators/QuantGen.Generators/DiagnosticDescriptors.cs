@@ -75,7 +75,7 @@ namespace QuantGen.Generators
             Category, DiagnosticSeverity.Error, true, helpLinkUri: HelpLinkFor("QG2016"));
 
         public static readonly DiagnosticDescriptor GpuSeveralInputs = new DiagnosticDescriptor(
-            "QG2017", "ILGPU session not generated for this model", "Model \"{0}\" has several inputs or outputs, or an index input; the ILGPU backend generates sessions for one quantized input and one output only, so no GPU session is generated (the C# API is)",
+            "QG2017", "ILGPU session not generated for this model", "Model \"{0}\" has several inputs or outputs; the ILGPU backend generates sessions for one input and one output only, so no GPU session is generated (the C# API is)",
             Category, DiagnosticSeverity.Warning, true, helpLinkUri: HelpLinkFor("QG2017"));
 
         public static readonly DiagnosticDescriptor InternalError = new DiagnosticDescriptor(

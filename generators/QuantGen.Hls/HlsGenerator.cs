@@ -76,7 +76,7 @@ namespace QuantGen.Hls
             if (!graph.IsSingleInputOutput)
             {
                 // Not built yet: top-function ports and testbench vectors per input/output (the C# backend has them).
-                diagnostics.Add(new ModelDiagnostic(HlsErrors.UnsupportedModel, $"model \"{graph.Name}\" has {graph.Inputs.Count} input(s) (index inputs: {graph.Inputs.Count(t => t.IsIndex)}) and {graph.Outputs.Count} output(s); the HLS backend generates a top function for one quantized input and one output only", file, "$.inputs", 0, 0));
+                diagnostics.Add(new ModelDiagnostic(HlsErrors.UnsupportedModel, $"model \"{graph.Name}\" has {graph.Inputs.Count} input(s) and {graph.Outputs.Count} output(s); the HLS backend generates a top function for one input and one output only", file, "$.inputs", 0, 0));
                 return new HlsGenerationResult(null, diagnostics);
             }
 

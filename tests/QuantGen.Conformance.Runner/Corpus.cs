@@ -347,6 +347,15 @@ namespace QuantGen.Tests.Conformance
                     string p2 = b.Unary(new AvgPool2dLayer { Kernel = new[] { 2, 3 }, Strides = new[] { 1, 1 }, Pads = new[] { 1, 1, 0, 1 }, CountIncludePad = true }, "pool_include", p1, new[] { 1, 4, 5, 5 }, activationBits: 16);
                     return b.Build(b.Unary(new AvgPool2dLayer { Kernel = new[] { 2, 2 }, Strides = new[] { 2, 2 } }, "pool_plain", p2, new[] { 1, 4, 2, 2 }));
                 }),
+                new CorpusCase("embedding_ids_dense", new[] { OpKind.Embedding }, () =>
+                {
+                    // Token ids 0 to 9 (an index input) -> rows of a [10, 12] table -> a Dense on the embeddings.
+                    var b = new FloatModelBuilder("embedding_ids_dense", "ids", new[] { 2, 5 }, 0, 9, 29);
+                    b.IndexInput();
+                    string table = b.Initializer("tok.weight", new[] { 10, 12 }, 1.5);
+                    string e = b.Unary(new EmbeddingLayer { Table = table }, "tok", b.Input, new[] { 2, 5, 12 });
+                    return b.Build(b.Dense("fc", e, 6));
+                }),
             };
             return cases;
         }

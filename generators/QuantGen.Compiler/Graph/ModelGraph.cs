@@ -130,8 +130,8 @@ namespace QuantGen.Graph
         /// <summary>The first (for most models the only) output.</summary>
         public TensorInfo Output => Outputs[0];
 
-        /// <summary>True when the model has one input and one output (the single-tensor generated API).</summary>
-        public bool IsSingleInputOutput => Inputs.Count == 1 && Outputs.Count == 1 && !Inputs[0].IsIndex;
+        /// <summary>True when the model has one input and one output.</summary>
+        public bool IsSingleInputOutput => Inputs.Count == 1 && Outputs.Count == 1;
 
         public IReadOnlyList<GraphNode> Nodes { get; }
 

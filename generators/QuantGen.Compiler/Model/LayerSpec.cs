@@ -31,6 +31,7 @@ namespace QuantGen.Model
         Mul,
         Sub,
         AvgPool2d,
+        Embedding,
     }
 
     public enum Activation

@@ -109,5 +109,8 @@ namespace QuantGen.Model
 
         /// <summary>A model input that no layer reads.</summary>
         public const string UnusedInput = "QG1042";
+
+        /// <summary>An index input's declared ids reach past the rows of the embedding table it reads.</summary>
+        public const string IndexRangeExceedsTable = "QG1043";
     }
 }
