@@ -121,5 +121,88 @@ namespace QuantGen.Tests.Generators
                 context.Unload();
             }
         }
+
+        private const string EmbeddingSpec = """
+            {
+              "format": "quantgen", "version": 1, "name": "tok", "kind": "quantized", "weights": "tok.safetensors",
+              "inputs": [
+                { "name": "input_ids", "shape": [1, 4], "range": [0, 3], "type": "index" },
+                { "name": "bias", "shape": [2], "range": [-1, 1], "type": "int8", "scale": 0.1, "zeroPoint": 0 }
+              ],
+              "outputs": ["sum"],
+              "initializers": { "table": { "type": "int8", "shape": [4, 2], "scale": 0.1 } },
+              "activations": { "e": { "type": "int8", "scale": 0.1, "zeroPoint": 0 }, "sum": { "type": "int8", "scale": 0.1, "zeroPoint": 0 } },
+              "layers": [
+                { "name": "emb", "op": "Embedding", "inputs": ["input_ids"], "output": "e", "table": "table" },
+                { "name": "add", "op": "Add", "inputs": ["e", "bias"], "output": "sum", "multiplierA": 1, "shiftA": 0, "multiplierB": 1, "shiftB": 0 }
+              ]
+            }
+            """;
+
+        private const string EmbeddingSource = """
+            using System;
+            using QuantGen;
+
+            [QuantizedModel("models/tok.qmodel.json")]
+            public partial class Tok { }
+
+            public static class Runner
+            {
+                public static sbyte[] Run(int[] ids, sbyte[] bias)
+                {
+                    var sum = new sbyte[Tok.SumLength];
+                    new Tok().Infer(inputIds: ids, bias: bias, sum: sum);
+                    return sum;
+                }
+
+                public static string Bad(int[] ids)
+                {
+                    try
+                    {
+                        new Tok().Infer(ids, new sbyte[2], new sbyte[Tok.SumLength]);
+                        return "no exception";
+                    }
+                    catch (ArgumentOutOfRangeException e)
+                    {
+                        return e.ParamName + ": " + e.Message;
+                    }
+                }
+            }
+            """;
+
+        [Fact]
+        public void TokenIdsRunBitExactAndBadIdsThrowNamingInputAndPosition()
+        {
+            RawTensor table = TensorCodec.EncodeInts("table", Numerics.ElementType.Int8, new[] { 4, 2 }, new[] { 1, 2, -3, -4, 50, 60, 127, -128 });
+            byte[] weights = SafeTensors.Write(new[] { table });
+            GeneratorHarness.Run run = GeneratorHarness.Generate(EmbeddingSource, new MemoryText(GeneratorHarness.ModelsDir + "tok.qmodel.json", EmbeddingSpec), GeneratorHarness.Encoded(GeneratorHarness.ModelsDir + "tok.safetensors", weights));
+            Assert.Empty(run.Diagnostics);
+            var problems = run.Output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).ToList();
+            Assert.True(problems.Count == 0, string.Join("\n", problems));
+            using var pe = new MemoryStream();
+            Assert.True(run.Output.Emit(pe).Success);
+            var context = new AssemblyLoadContext("tok", isCollectible: true);
+            try
+            {
+                pe.Position = 0;
+                Type runner = context.LoadFromStream(pe).GetType("Runner")!;
+                var reference = new ReferenceInterpreter(ModelLoader.Load(EmbeddingSpec, "tok.qmodel.json", weights, "tok.safetensors").GetGraphOrThrow());
+                var rng = new Random(3);
+                for (int s = 0; s < 30; s++)
+                {
+                    int[] ids = Enumerable.Range(0, 4).Select(_ => rng.Next(0, 4)).ToArray();
+                    int[] bias = Enumerable.Range(0, 2).Select(_ => rng.Next(-10, 11)).ToArray();
+                    var generated = (sbyte[])runner.GetMethod("Run")!.Invoke(null, new object[] { ids, bias.Select(v => (sbyte)v).ToArray() })!;
+                    Assert.Equal(reference.RunMany(new[] { ids, bias })[0], generated.Select(v => (int)v));
+                }
+
+                Assert.StartsWith("inputIds: inputIds[2] = 4 is not a valid id of input input_ids (0 to 3)", (string)runner.GetMethod("Bad")!.Invoke(null, new object[] { new[] { 0, 1, 4, 2 } })!, StringComparison.Ordinal);
+                Assert.StartsWith("inputIds: inputIds[0] = -1 is not a valid id", (string)runner.GetMethod("Bad")!.Invoke(null, new object[] { new[] { -1, 1, 3, 2 } })!, StringComparison.Ordinal);
+            }
+            finally
+            {
+                context.Unload();
+            }
+        }
     }
 }

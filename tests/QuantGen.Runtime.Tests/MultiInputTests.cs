@@ -102,5 +102,65 @@ namespace QuantGen.Tests
             ModelLoadResult result = Fixtures.FromMemory(spec);
             Assert.Contains(result.Diagnostics, d => d.Id == id && d.Place == place);
         }
+
+        private const string EmbeddingSpec = """
+        {
+          "format": "quantgen", "version": 1, "name": "emb", "kind": "quantized", "weights": "test.safetensors",
+          "inputs": [{ "name": "ids", "shape": [3], "range": [0, 3], "type": "index" }],
+          "outputs": ["e"],
+          "initializers": { "tok": { "type": "int8", "shape": [4, 2], "scale": 0.1 } },
+          "activations": { "e": { "type": "int8", "scale": 0.1, "zeroPoint": 0 } },
+          "layers": [{ "name": "lookup", "op": "Embedding", "inputs": ["ids"], "output": "e", "table": "tok" }]
+        }
+        """;
+
+        private static readonly RawTensor Table = TensorCodec.EncodeInts("tok", Numerics.ElementType.Int8, new[] { 4, 2 }, new[] { 1, 2, -3, -4, 50, 60, 127, -128 });
+
+        [Fact]
+        public void EmbeddingCopiesTheRowsOfTheIds()
+        {
+            ModelGraph g = Fixtures.FromMemory(EmbeddingSpec, Table).GetGraphOrThrow();
+            var reference = new ReferenceInterpreter(g);
+
+            // ids [3, 0, 2] pick rows [127, -128], [1, 2], [50, 60] of the table.
+            Assert.Equal(new[] { 127, -128, 1, 2, 50, 60 }, reference.Run(new[] { 3, 0, 2 }));
+
+            // The interpreter names the input and the position of an id outside the declared range [0, 3].
+            Assert.Contains("\"ids\"[1] = 4 is outside [0, 3]", Assert.Throws<ArgumentOutOfRangeException>(() => reference.Run(new[] { 0, 4, 1 })).Message, StringComparison.Ordinal);
+            var diagnostics = new List<ModelDiagnostic>();
+            RangeReport report = RangeAnalysis.Analyze(g, diagnostics)!;
+            Assert.Empty(diagnostics);
+            Assert.Equal(-128, report.Layers[0].Output.Min);
+            Assert.Equal(127, report.Layers[0].Output.Max);
+        }
+
+        [Fact]
+        public void EmbeddingFloatAndQuantizationRoundTrip()
+        {
+            string floatSpec = EmbeddingSpec.Replace("\"kind\": \"quantized\"", "\"kind\": \"float\"", StringComparison.Ordinal)
+                .Replace("\"type\": \"int8\", \"shape\": [4, 2], \"scale\": 0.1", "\"type\": \"float32\", \"shape\": [4, 2]", StringComparison.Ordinal)
+                .Replace("\"activations\": { \"e\": { \"type\": \"int8\", \"scale\": 0.1, \"zeroPoint\": 0 } },", string.Empty, StringComparison.Ordinal);
+            ModelGraph g = Fixtures.FromMemory(floatSpec, TensorCodec.EncodeFloats("tok", new[] { 4, 2 }, new[] { 0.1f, 0.2f, -0.3f, -0.4f, 5f, 6f, 12.7f, -12.7f })).GetGraphOrThrow();
+            Assert.Equal(new[] { 12.7f, -12.7f, 0.1f, 0.2f }, new FloatInterpreter(g).Run(new[] { 3f, 0f, 1f }).Take(4).Select(v => (float)v));
+
+            // PTQ: one scale for the table (absmax 12.7 / 127 = 0.1), the output keeps it; ids stay int32 at scale 1.
+            Quantization.QuantizedModel q = Quantization.PostTrainingQuantizer.Quantize(g, new[] { new[] { 0f, 1f, 3f } });
+            Assert.True(q.Graph.Input.IsIndex);
+            Assert.Equal("int32 scale 1 zp 0", q.Graph.Input.Quant!.ToString());
+            Assert.Equal(0.1, q.Graph.Output.Quant!.Scale, 6);
+            Assert.Equal(new[] { 127, -127, 1, 2 }, new ReferenceInterpreter(q.Graph).Run(new[] { 3, 0, 1 }).Take(4));
+        }
+
+        [Fact]
+        public void IdsThatPassTheTableAreRejected()
+        {
+            ModelGraph g = Fixtures.FromMemory(EmbeddingSpec.Replace("\"range\": [0, 3]", "\"range\": [0, 9]", StringComparison.Ordinal), Table).GetGraphOrThrow();
+            var diagnostics = new List<ModelDiagnostic>();
+            Assert.Null(RangeAnalysis.Analyze(g, diagnostics));
+            ModelDiagnostic d = Assert.Single(diagnostics);
+            Assert.Equal("QG1043", d.Id);
+            Assert.Equal("$.layers[0]", d.Place);
+            Assert.Contains("range over [0, 9] but table \"tok\" has rows 0 to 3", d.Message, StringComparison.Ordinal);
+        }
     }
 }
