@@ -356,6 +356,15 @@ namespace QuantGen.Tests.Conformance
                     string e = b.Unary(new EmbeddingLayer { Table = table }, "tok", b.Input, new[] { 2, 5, 12 });
                     return b.Build(b.Dense("fc", e, 6));
                 }),
+                new CorpusCase("masked_softmax_rows", new[] { OpKind.MaskedSoftmax }, () =>
+                {
+                    // Scores from a Dense; the mask is the input's first row (kept where its integer is not the zero point:
+                    // the all-zero-point input masks every position, the all-zeros row case).
+                    var b = new FloatModelBuilder("masked_softmax_rows", "x", new[] { 1, 4, 6 }, -3, 3, 31);
+                    string scores = b.Dense("scores", b.Input, 6);
+                    string mask = b.Unary(new SliceLayer { Starts = new long[] { 0 }, Ends = new long[] { 1 }, Axes = new[] { 1 } }, "mask", b.Input, new[] { 1, 1, 6 });
+                    return b.Build(b.Binary(new MaskedSoftmaxLayer(), "attn", scores, mask, new[] { 1, 4, 6 }, activationBits: 16));
+                }),
             };
             return cases;
         }

@@ -32,6 +32,7 @@ namespace QuantGen.Model
         Sub,
         AvgPool2d,
         Embedding,
+        MaskedSoftmax,
     }
 
     public enum Activation

@@ -15,6 +15,9 @@ namespace QuantGen.Hls.Lowerings
     {
         public override OpKind Op => OpKind.Embedding;
 
+        /// <summary>The kernel's locals, declared in the scope that reads the global ROM table.</summary>
+        public override System.Collections.Generic.IEnumerable<string> LocalNames(Graph.GraphNode node) => new[] { "t", "id", "row", "d" };
+
         public override HlsLowered? Lower(HlsLayerContext c)
         {
             var table = c.Node.Weight!;
