@@ -162,5 +162,42 @@ namespace QuantGen.Tests
             Assert.Equal("$.layers[0]", d.Place);
             Assert.Contains("range over [0, 9] but table \"tok\" has rows 0 to 3", d.Message, StringComparison.Ordinal);
         }
+
+        private const string MaskedSpec = """
+        {
+          "format": "quantgen", "version": 1, "name": "masked", "kind": "quantized", "weights": "test.safetensors",
+          "inputs": [
+            { "name": "scores", "shape": [2, 3], "range": [-3, 3], "type": "int8", "scale": 0.1, "zeroPoint": 0 },
+            { "name": "mask", "shape": [1, 3], "range": [0, 1], "type": "int8", "scale": 1, "zeroPoint": 0 }
+          ],
+          "outputs": ["p"],
+          "initializers": {},
+          "activations": { "p": { "type": "int8", "scale": 0.0078125, "zeroPoint": 0 } },
+          "layers": [{ "name": "attn", "op": "MaskedSoftmax", "inputs": ["scores", "mask"], "output": "p", "x0": -10, "n": 4, "outBits": 8 }]
+        }
+        """;
+
+        [Fact]
+        public void MaskedSoftmaxMatchesHandComputation()
+        {
+            var reference = new ReferenceInterpreter(Fixtures.FromMemory(MaskedSpec).GetGraphOrThrow());
+
+            // Row [5, 0, 20], keep [1, 0, 1]: max 20; ShiftExp(-15, x0 -10, n 4): -15 - 8 + 1 = -22, q 2, r -2, ((18) << 2) >> 1 = 36;
+            // ShiftExp(0) = (20 << 4) >> 1 = 160; sum 196, f = floor((2^31 - 1) / 196) = 10956549; (36 f) >> 24 = 23, (160 f) >> 24 = 104.
+            // Row [1, 2, 3]: ShiftExp(-2) = 144, sum 304, f = 7064090: 60 and 67. The masked position is 0 in both rows.
+            Assert.Equal(new[] { 23, 0, 104, 60, 0, 67 }, reference.RunMany(new[] { new[] { 5, 0, 20, 1, 2, 3 }, new[] { 1, 0, 1 } })[0]);
+
+            // Every position masked: the row is all zeros (the float graph would give a uniform row; see docs/model-format.md).
+            Assert.Equal(new int[6], reference.RunMany(new[] { new[] { 5, 0, 20, 1, 2, 3 }, new[] { 0, 0, 0 } })[0]);
+        }
+
+        [Fact]
+        public void MaskedSoftmaxNeedsOneMaskRow()
+        {
+            ModelLoadResult r = Fixtures.FromMemory(MaskedSpec.Replace("\"shape\": [1, 3], \"range\": [0, 1]", "\"shape\": [2, 3], \"range\": [0, 1]", StringComparison.Ordinal));
+            ModelDiagnostic d = Assert.Single(r.Diagnostics);
+            Assert.Equal("QG1010", d.Id);
+            Assert.Contains("must be one row of 3 values", d.Message, StringComparison.Ordinal);
+        }
     }
 }
