@@ -95,6 +95,7 @@ namespace QuantGen.Tests
         [InlineData("\"range\": [-0.5, 0.5], \"type\": \"int8\", \"scale\": 0.01, \"zeroPoint\": 0", "\"range\": [1, 9], \"type\": \"index\"", "QG1041", "$.inputs[1].range")]
         [InlineData("\"outputs\": [\"s\", \"r\"]", "\"outputs\": [\"s\", \"q\"]", "QG1007", "$.outputs[1]")]
         [InlineData("\"inputs\": [\"a\", \"b\"]", "\"inputs\": [\"a\", \"a\"]", "QG1042", "$.inputs[1]")]
+        [InlineData("\"range\": [-0.5, 0.5], \"type\": \"int8\", \"scale\": 0.01, \"zeroPoint\": 0", "\"range\": [0, 9], \"type\": \"index\"", "QG1041", "$.layers[0]")]
         public void BadInputsAndOutputsAreLocated(string from, string to, string id, string place)
         {
             string spec = TwoInTwoOut.Replace(from, to, StringComparison.Ordinal);

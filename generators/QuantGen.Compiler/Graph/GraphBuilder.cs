@@ -339,6 +339,12 @@ namespace QuantGen.Graph
                     Report(ModelErrors.InvalidValue, $"layer \"{layer.Name}\" ({layer.Op}) reads initializer \"{t.Name}\" as a data input; only {ConstantOperandOperators()} accept a constant operand (use Dense for constant weights)", layer.Place);
                     return null;
                 }
+
+                if (t.IsIndex && !def.AcceptsIndexInputs)
+                {
+                    Report(ModelErrors.BadInputType, $"layer \"{layer.Name}\" ({layer.Op}) reads the index input \"{t.Name}\" (token ids); only Embedding reads ids (declare the input as a quantized activation if it holds values)", layer.Place);
+                    return null;
+                }
             }
 
             var ctx = new GraphContext(this, layer, inputs, Quantized);

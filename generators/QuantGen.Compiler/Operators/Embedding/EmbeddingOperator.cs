@@ -22,6 +22,8 @@ namespace QuantGen.Operators
 
         public override IReadOnlyList<string> Fields => OwnFields;
 
+        public override bool AcceptsIndexInputs => true;
+
         public override LayerSpec? Parse(LayerReader r) => new EmbeddingLayer { Table = r.TensorName("table") ?? string.Empty };
 
         public override void Write(LayerSpec layer, LayerWriter w) => w.Property("table", ((EmbeddingLayer)layer).Table);
