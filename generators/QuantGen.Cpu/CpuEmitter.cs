@@ -72,47 +72,11 @@ namespace QuantGen.Cpu
             }
 
             yield return new SourceFile(hintBase + ".QuantGen.g.cs", SourceWriter.ClassFile(model, $"integer-only inference for model \"{graph.Name}\"", weightsHash, new[] { "System", "System.Runtime.CompilerServices", "System.Runtime.InteropServices", "QuantGen.Generated" }, InferenceMembers(body)));
-            yield return new SourceFile(hintBase + ".QuantGen.Boundary.g.cs", SourceWriter.ClassFile(model, $"integer-only inference for model \"{graph.Name}\"", weightsHash, new[] { "System" }, BoundaryMembers(), ApiInterface));
+            yield return new SourceFile(hintBase + ".QuantGen.Boundary.g.cs", SourceWriter.ClassFile(model, $"integer-only inference for model \"{graph.Name}\"", weightsHash, new[] { "System" }, SingleApi ? BoundaryMembers() : MultiBoundaryMembers(), SingleApi ? ApiInterface : null));
         }
 
-        private string InferenceMembers(SourceWriter layers)
+        private void EmitScratchFields(SourceWriter w)
         {
-            TensorInfo input = graph.Input, output = graph.Output;
-            string tin = CType(input.Type), tout = CType(output.Type);
-            IntRange inRange = ranges.Tensors[input.Name];
-            var w = new SourceWriter();
-            w.Line($"/// <summary>Elements of one input: {Shape(input.Shape)} {input.Type}.</summary>");
-            w.Line($"public const int InputLength = {input.ElementCount};");
-            w.Line($"/// <summary>Elements of one output: {Shape(output.Shape)} {output.Type}.</summary>");
-            w.Line($"public const int OutputLength = {output.ElementCount};");
-            w.Line($"/// <summary>The input range the range analysis assumed; Infer rejects values outside it.</summary>");
-            w.Line($"public const int InputMin = {I(inRange.Min)}, InputMax = {I(inRange.Max)};");
-            w.Line();
-            w.Line("/// <summary>The SIMD path the int8 kernels take on this machine (avx512, avx2, vector128, scalar).</summary>");
-            w.Line("public static string SimdPath => QuantGenKernels.SimdPath;");
-            w.Line();
-            // The layer that produces the model's output writes straight into the caller's span when no other layer reads it.
-            bool direct = !graph.Nodes.Any(nd => nd.Inputs.Any(t => t.Name == output.Name));
-            foreach (string f in fields)
-            {
-                if (!(direct && f.Contains(" " + Buffer(output) + " = ")))
-                {
-                    w.Line(f);
-                }
-            }
-
-            IReadOnlyList<CpuLayerPlan>? rowChain = plan.RowChain;
-            const int batchRows = CpuPlan.BatchRows;
-            if (rowChain != null)
-            {
-                for (int i = 0; i + 1 < rowChain.Count; i++)
-                {
-                    var g = (DenseGemmPlan)rowChain[i].Kernel;
-                    string gid = LayerId(rowChain[i].Node);
-                    w.Line($"private readonly sbyte[] _rows_{gid} = new sbyte[{batchRows * g.RowsPerSample * g.N}]; // layer {gid} of up to {batchRows} samples");
-                }
-            }
-
             CpuScratch scratch = plan.Scratch;
             if (scratch.PadBytes > 0)
             {
@@ -171,7 +135,52 @@ namespace QuantGen.Cpu
             {
                 w.Line($"private readonly sbyte[] _convOut = new sbyte[{scratch.ConvOut}]; // a channels-last convolution output before its transpose to NCHW");
             }
+        }
 
+        private string InferenceMembers(SourceWriter layers)
+        {
+            if (!SingleApi)
+            {
+                return MultiInferenceMembers(layers);
+            }
+
+            TensorInfo input = graph.Input, output = graph.Output;
+            string tin = CType(input.Type), tout = CType(output.Type);
+            IntRange inRange = ranges.Tensors[input.Name];
+            var w = new SourceWriter();
+            w.Line($"/// <summary>Elements of one input: {Shape(input.Shape)} {input.Type}.</summary>");
+            w.Line($"public const int InputLength = {input.ElementCount};");
+            w.Line($"/// <summary>Elements of one output: {Shape(output.Shape)} {output.Type}.</summary>");
+            w.Line($"public const int OutputLength = {output.ElementCount};");
+            w.Line($"/// <summary>The input range the range analysis assumed; Infer rejects values outside it.</summary>");
+            w.Line($"public const int InputMin = {I(inRange.Min)}, InputMax = {I(inRange.Max)};");
+            w.Line();
+            w.Line("/// <summary>The SIMD path the int8 kernels take on this machine (avx512, avx2, vector128, scalar).</summary>");
+            w.Line("public static string SimdPath => QuantGenKernels.SimdPath;");
+            w.Line();
+            // The layer that produces the model's output writes straight into the caller's span when no other layer reads it.
+            bool direct = !graph.Nodes.Any(nd => nd.Inputs.Any(t => t.Name == output.Name));
+            foreach (string f in fields)
+            {
+                if (!(direct && f.Contains(" " + Buffer(output) + " = ")))
+                {
+                    w.Line(f);
+                }
+            }
+
+            IReadOnlyList<CpuLayerPlan>? rowChain = plan.RowChain;
+            const int batchRows = CpuPlan.BatchRows;
+            if (rowChain != null)
+            {
+                for (int i = 0; i + 1 < rowChain.Count; i++)
+                {
+                    var g = (DenseGemmPlan)rowChain[i].Kernel;
+                    string gid = LayerId(rowChain[i].Node);
+                    w.Line($"private readonly sbyte[] _rows_{gid} = new sbyte[{batchRows * g.RowsPerSample * g.N}]; // layer {gid} of up to {batchRows} samples");
+                }
+            }
+
+            EmitScratchFields(w);
             w.Line();
             w.Line("/// <summary>");
             w.Line($"/// Runs the integer model on one input ({input.Type} {Shape(input.Shape)}, row-major) and writes the {output.Type} output {Shape(output.Shape)}.");
@@ -327,6 +336,12 @@ namespace QuantGen.Cpu
                 }
             }
 
+            EmitLayersAndWeights(w, layers);
+            return w.ToString();
+        }
+
+        private void EmitLayersAndWeights(SourceWriter w, SourceWriter layers)
+        {
             w.Line();
             foreach (string line in layers.ToString().TrimEnd('\n').Split('\n'))
             {
@@ -340,8 +355,6 @@ namespace QuantGen.Cpu
             {
                 w.Line(line);
             }
-
-            return w.ToString();
         }
 
         /// <summary>Every string from the model reaches generated C# through the one escaper of the core.</summary>

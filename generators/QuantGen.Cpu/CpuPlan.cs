@@ -194,7 +194,7 @@ namespace QuantGen.Cpu
                 }
             }
 
-            var excluded = new HashSet<string>(StringComparer.Ordinal) { Find(model.Graph.Input.Name) };
+            var excluded = new HashSet<string>(model.Graph.Inputs.Select(t => Find(t.Name)), StringComparer.Ordinal);
             var candidates = new List<string>();
             foreach (CpuLayerPlan l in layers)
             {
@@ -259,6 +259,11 @@ namespace QuantGen.Cpu
         {
             ModelGraph graph = model.Graph;
             var chain = new List<CpuLayerPlan>();
+            if (!graph.IsSingleInputOutput)
+            {
+                return null;
+            }
+
             string previous = graph.Input.Name;
             foreach (CpuLayerPlan l in layers)
             {

@@ -73,6 +73,13 @@ namespace QuantGen.Hls
                 return new HlsGenerationResult(null, diagnostics);
             }
 
+            if (!graph.IsSingleInputOutput)
+            {
+                // Not built yet: top-function ports and testbench vectors per input/output (the C# backend has them).
+                diagnostics.Add(new ModelDiagnostic(HlsErrors.UnsupportedModel, $"model \"{graph.Name}\" has {graph.Inputs.Count} input(s) and {graph.Outputs.Count} output(s); the HLS backend generates a top function for one input and one output only", file, "$.inputs", 0, 0));
+                return new HlsGenerationResult(null, diagnostics);
+            }
+
             RangeReport? ranges = RangeAnalysis.Analyze(graph, diagnostics);
             if (ranges == null)
             {

@@ -64,6 +64,12 @@ namespace QuantGen.Cli
                 return 1;
             }
 
+            if (!g.IsSingleInputOutput || g.Input.IsIndex)
+            {
+                ctx.Fail(CliErrors.SeveralInputs, $"has {g.Inputs.Count} input(s) ({string.Join(", ", g.Inputs.Select(t => t.Name + (t.IsIndex ? " (token ids)" : string.Empty)))}) and {g.Outputs.Count} output(s); bench measures models with one quantized input and one output (call the generated Infer with named inputs instead)", file.Name);
+                return 1;
+            }
+
             var reference = new ReferenceInterpreter(g);
             List<int[]> inputs = csv != null
                 ? QuantizeCommand.Samples(csv, split, 0, g).Select(reference.Quantize).ToList()

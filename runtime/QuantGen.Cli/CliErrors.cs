@@ -26,6 +26,9 @@ namespace QuantGen.Cli
         /// <summary>An ONNX model was given where a QuantGen spec (.qmodel.json) is expected: the message says to run quantgen import.</summary>
         public const string OnnxModelGiven = "QG5007";
 
+        /// <summary>bench and verify run models with one input and one output; a model with several (or token ids, for verify) is refused by name.</summary>
+        public const string SeveralInputs = "QG5008";
+
         /// <summary>Anything unexpected, reported with its type instead of a stack trace: a QuantGen bug, please report it.</summary>
         public const string InternalError = "QG5099";
     }

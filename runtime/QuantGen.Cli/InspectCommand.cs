@@ -99,11 +99,22 @@ namespace QuantGen.Cli
                 return 0;
             }
 
-            TensorInfo input = g.Input;
             ctx.Output.WriteLine($"{g.Name} ({(g.IsQuantized ? "quantized" : "float")}), {g.Nodes.Count} layers, from {file.Name}");
-            ctx.Output.WriteLine($"input  {input.Name} {Shape(input.Shape)} {input.Type}" + (input.Quant != null ? $" scale {input.Quant.Scale.ToString("G6", CultureInfo.InvariantCulture)} zero point {input.Quant.ZeroPoint}" : string.Empty) +
-                                 $", declared range [{g.Spec.Input.RangeMin.ToString(CultureInfo.InvariantCulture)}, {g.Spec.Input.RangeMax.ToString(CultureInfo.InvariantCulture)}]");
-            ctx.Output.WriteLine($"output {g.Output.Name} {Shape(g.Output.Shape)} {g.Output.Type}");
+            for (int k = 0; k < g.Inputs.Count; k++)
+            {
+                TensorInfo input = g.Inputs[k];
+                InputSpec spec = g.Spec.Inputs[k];
+                string range = $"[{spec.RangeMin.ToString(CultureInfo.InvariantCulture)}, {spec.RangeMax.ToString(CultureInfo.InvariantCulture)}]";
+                ctx.Output.WriteLine(input.IsIndex
+                    ? $"input  {input.Name} {Shape(input.Shape)} index (int32 ids), valid ids {range}"
+                    : $"input  {input.Name} {Shape(input.Shape)} {input.Type}" + (input.Quant != null ? $" scale {input.Quant.Scale.ToString("G6", CultureInfo.InvariantCulture)} zero point {input.Quant.ZeroPoint}" : string.Empty) + $", declared range {range}");
+            }
+
+            foreach (TensorInfo output in g.Outputs)
+            {
+                ctx.Output.WriteLine($"output {output.Name} {Shape(output.Shape)} {output.Type}");
+            }
+
             ctx.Output.WriteLine();
             var table = new List<string[]> { new[] { "layer", "op", "input", "output", "type", "MACs", "weights (B)", "accumulator (bits)", "output range (bits)" } };
             table.AddRange(rows.Select(r => new[]

@@ -38,6 +38,12 @@ namespace QuantGen.Cli
                     return 1;
                 }
 
+                if (!q.IsSingleInputOutput || q.Input.IsIndex)
+                {
+                    ctx.Fail(CliErrors.SeveralInputs, $"model \"{q.Name}\" has {q.Inputs.Count} input(s) and {q.Outputs.Count} output(s), or token ids; verify scores a one-input classifier on a CSV of features", qFile.Name);
+                    return 1;
+                }
+
                 LabeledDataset set = LabeledDataset.Load(csv.FullName);
                 if (set.FeatureCount != q.Input.ElementCount)
                 {

@@ -81,6 +81,50 @@ namespace QuantGen.Tests.Cli
             Assert.Equal(28, ctx.GetProperty("accumulatorBits").GetInt32());
         }
 
+        /// <summary>A model with token ids and a mask (two inputs) and two outputs, written next to the test.</summary>
+        private string TwoInputModel()
+        {
+            string spec = Path.Combine(temp, "masked.qmodel.json");
+            File.WriteAllText(spec, """
+                {
+                  "format": "quantgen", "version": 1, "name": "masked", "kind": "quantized", "weights": "masked.safetensors",
+                  "inputs": [
+                    { "name": "input_ids", "shape": [1, 3], "range": [0, 3], "type": "index" },
+                    { "name": "attention_mask", "shape": [1, 3], "range": [0, 1], "type": "int8", "scale": 1, "zeroPoint": 0 }
+                  ],
+                  "outputs": ["p", "e"],
+                  "initializers": { "tok": { "type": "int8", "shape": [4, 3], "scale": 0.1 } },
+                  "activations": { "e": { "type": "int8", "scale": 0.1, "zeroPoint": 0 }, "p": { "type": "int8", "scale": 0.0078125, "zeroPoint": 0 } },
+                  "layers": [
+                    { "name": "emb", "op": "Embedding", "inputs": ["input_ids"], "output": "e", "table": "tok" },
+                    { "name": "attn", "op": "MaskedSoftmax", "inputs": ["e", "attention_mask"], "output": "p", "x0": -10, "n": 4, "outBits": 8 }
+                  ]
+                }
+                """);
+            File.WriteAllBytes(Path.Combine(temp, "masked.safetensors"), SafeTensors.Write(new[] { TensorCodec.EncodeInts("tok", Numerics.ElementType.Int8, new[] { 4, 3 }, new[] { 1, 2, 3, -6, -5, -4, 50, 60, 70, 127, -128, 0 }) }));
+            return spec;
+        }
+
+        [Fact]
+        public void InspectPrintsEveryInputAndOutput()
+        {
+            (int code, string output, string error) = Run("inspect", TwoInputModel());
+            Assert.True(code == 0, error);
+            Assert.Contains("input  input_ids [1, 3] index (int32 ids), valid ids [0, 3]\n", output, StringComparison.Ordinal);
+            Assert.Contains("input  attention_mask [1, 3] int8 scale 1 zero point 0, declared range [0, 1]\n", output, StringComparison.Ordinal);
+            Assert.Contains("output p [1, 3, 3] int8\noutput e [1, 3, 3] int8\n", output, StringComparison.Ordinal);
+            Assert.Contains("attn   MaskedSoftmax  [1, 3, 3] x [1, 3]", output, StringComparison.Ordinal);
+        }
+
+        [Fact]
+        public void BenchRefusesAModelWithSeveralInputsByName()
+        {
+            (int code, _, string error) = Run("bench", TwoInputModel());
+            Assert.Equal(1, code);
+            Assert.Contains("QG5008", error, StringComparison.Ordinal);
+            Assert.Contains("has 2 input(s) (input_ids (token ids), attention_mask) and 2 output(s)", error, StringComparison.Ordinal);
+        }
+
         [Fact]
         public void InspectOfAMalformedModelExitsOneWithTheLocatedDiagnostic()
         {

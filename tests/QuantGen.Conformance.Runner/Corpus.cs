@@ -371,6 +371,24 @@ namespace QuantGen.Tests.Conformance
                     string p2 = b.Unary(new AvgPool2dLayer { Kernel = new[] { 2, 3 }, Strides = new[] { 1, 1 }, Pads = new[] { 1, 1, 0, 1 }, CountIncludePad = true }, "pool_include", p1, new[] { 1, 4, 5, 5 }, activationBits: 16);
                     return b.Build(b.Unary(new AvgPool2dLayer { Kernel = new[] { 2, 2 }, Strides = new[] { 2, 2 } }, "pool_plain", p2, new[] { 1, 4, 2, 2 }));
                 }),
+                new CorpusCase("embedding_ids_dense", new[] { OpKind.Embedding }, () =>
+                {
+                    // Token ids 0 to 9 (an index input) -> rows of a [10, 12] table -> a Dense on the embeddings.
+                    var b = new FloatModelBuilder("embedding_ids_dense", "ids", new[] { 2, 5 }, 0, 9, 29);
+                    b.IndexInput();
+                    string table = b.Initializer("tok.weight", new[] { 10, 12 }, 1.5);
+                    string e = b.Unary(new EmbeddingLayer { Table = table }, "tok", b.Input, new[] { 2, 5, 12 });
+                    return b.Build(b.Dense("fc", e, 6));
+                }),
+                new CorpusCase("masked_softmax_rows", new[] { OpKind.MaskedSoftmax }, () =>
+                {
+                    // Scores from a Dense; the mask is the input's first row (kept where its integer is not the zero point:
+                    // the all-zero-point input masks every position, the all-zeros row case).
+                    var b = new FloatModelBuilder("masked_softmax_rows", "x", new[] { 1, 4, 6 }, -3, 3, 31);
+                    string scores = b.Dense("scores", b.Input, 6);
+                    string mask = b.Unary(new SliceLayer { Starts = new long[] { 0 }, Ends = new long[] { 1 }, Axes = new[] { 1 } }, "mask", b.Input, new[] { 1, 1, 6 });
+                    return b.Build(b.Binary(new MaskedSoftmaxLayer(), "attn", scores, mask, new[] { 1, 4, 6 }, activationBits: 16));
+                }),
             };
             return cases;
         }

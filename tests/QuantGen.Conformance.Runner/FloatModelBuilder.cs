@@ -31,6 +31,9 @@ namespace QuantGen.Tests.Conformance
 
         public string Input { get; }
 
+        /// <summary>Makes the model input an index input (token ids 0 to its range's max).</summary>
+        public void IndexInput() => spec.Input.Role = InputRole.Index;
+
         public int[] ShapeOf(string tensor) => shapes[tensor];
 
         /// <summary>A float initializer, uniform in [-scale, scale].</summary>

@@ -27,7 +27,7 @@ namespace QuantGen.Tests.Conformance
     {
         private const string Project = "QuantGen.Conformance.Tests";
 
-        private static readonly string[] FeatureNames = { "concat", "slice", "split", "gather", "requantize", "mul", "sub", "avgpool2d" };
+        private static readonly string[] FeatureNames = { "concat", "slice", "split", "gather", "requantize", "mul", "sub", "avgpool2d", "embedding" };
 
         public static IEnumerable<object[]> Features => FeatureNames.Select(f => new object[] { f });
 
@@ -75,7 +75,7 @@ namespace QuantGen.Tests.Conformance
                 Assert.Contains(g.Nodes, n => string.Equals(n.Layer.Op.ToString(), f, StringComparison.OrdinalIgnoreCase));
             }
 
-            Assert.Superset(new HashSet<OpKind> { OpKind.Concat, OpKind.Slice, OpKind.Split, OpKind.Gather, OpKind.Requantize, OpKind.Mul, OpKind.Sub, OpKind.AvgPool2d }, covered);
+            Assert.Superset(new HashSet<OpKind> { OpKind.Concat, OpKind.Slice, OpKind.Split, OpKind.Gather, OpKind.Requantize, OpKind.Mul, OpKind.Sub, OpKind.AvgPool2d, OpKind.Embedding }, covered);
         }
 
         /// <summary>
@@ -233,6 +233,11 @@ namespace QuantGen.Tests.Conformance
                             Integers = new AvgPool2dIntegers(Enumerable.Range(1, 9).Select(n => Dyadic.FromReal(0.05 / (0.04 * n)))),
                         },
                         "pool", new[] { "x" }, new[] { "y" }, new TensorQuant(ElementType.Int8, 0.04, 2)).Build("y");
+                case "embedding":
+                    // token ids [2, 3] (an index input, ids 0 to 4) -> rows of a [5, 4] int8 table -> [2, 3, 4]
+                    m.Ids(new[] { 2, 3 }, 4);
+                    m.Constant("table", new[] { 5, 4 }, new sbyte[] { 1, 2, 3, 4, -5, -6, -7, -8, 127, -128, 0, 9, 10, 11, 12, 13, -1, -2, -3, -4 }, 0.1, 0);
+                    return m.Layer(new EmbeddingLayer { Table = "table" }, "emb", new[] { "x" }, new[] { "y" }, new TensorQuant(ElementType.Int8, 0.1, 0)).Build("y");
                 default:
                     // x 0.125 into int16, then back to int8 at another scale
                     m.Layer(
@@ -262,6 +267,10 @@ namespace QuantGen.Tests.Conformance
                     RangeMax = (127 - inputZp) * 0.05,
                 };
             }
+
+            /// <summary>Makes the input "x" an index input of token ids 0 to <paramref name="last"/>.</summary>
+            public void Ids(int[] shape, int last) =>
+                spec.Input = new InputSpec { Name = "x", Role = InputRole.Index, Shape = shape, Quant = new TensorQuant(ElementType.Int32, 1, 0), RangeMin = 0, RangeMax = last };
 
             public void Constant(string name, int[] shape, sbyte[] values, double scale, long zp)
             {

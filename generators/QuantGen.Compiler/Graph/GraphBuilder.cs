@@ -61,22 +61,45 @@ namespace QuantGen.Graph
 
         private ModelGraph? Run(IReadOnlyList<RawTensor> weights)
         {
-            InputSpec inSpec = spec.Input;
-            if (Quantized && inSpec.Quant == null)
+            var inputs = new List<TensorInfo>();
+            foreach (InputSpec inSpec in spec.Inputs)
             {
-                Report(ModelErrors.MissingField, "the input of a quantized model needs type, scale and zeroPoint", inSpec.Place);
-                return null;
-            }
-
-            var input = new TensorInfo(inSpec.Name, TensorKind.Input, inSpec.Shape, inSpec.Quant?.Type ?? ElementType.Float32, inSpec.Quant, inSpec.Place);
-            tensors.Add(input.Name, input);
-            if (Quantized && inSpec.Quant != null)
-            {
-                TensorQuant q = inSpec.Quant;
-                double lo = q.Dequantize(q.Type.MinValue), hi = q.Dequantize(q.Type.MaxValue);
-                if (inSpec.RangeMin < lo - q.Scale || inSpec.RangeMax > hi + q.Scale)
+                if (Quantized && inSpec.Quant == null)
                 {
-                    Report(ModelErrors.InvalidQuantization, $"the declared input range [{inSpec.RangeMin}, {inSpec.RangeMax}] does not fit {q.Type} at scale {q.Scale} and zero point {q.ZeroPoint} (representable: [{lo}, {hi}])", inSpec.Place);
+                    Report(ModelErrors.MissingField, $"the input \"{inSpec.Name}\" of a quantized model needs type, scale and zeroPoint", inSpec.Place);
+                    return null;
+                }
+
+                if (tensors.ContainsKey(inSpec.Name))
+                {
+                    Report(ModelErrors.DuplicateInputOrOutput, $"two model inputs are named \"{inSpec.Name}\"; every input needs its own name", inSpec.Place);
+                    return null;
+                }
+
+                ElementType type = inSpec.Quant?.Type ?? ElementType.Float32;
+                var input = new TensorInfo(inSpec.Name, TensorKind.Input, inSpec.Shape, type, inSpec.Quant, inSpec.Place) { IsIndex = inSpec.IsIndex };
+                tensors.Add(input.Name, input);
+                inputs.Add(input);
+                if (inSpec.IsIndex)
+                {
+                    if (Quantized && (inSpec.Quant!.Type != ElementType.Int32 || inSpec.Quant.Scale != 1.0 || inSpec.Quant.ZeroPoint != 0))
+                    {
+                        Report(ModelErrors.BadInputType, $"index input \"{inSpec.Name}\" must be int32 with scale 1 and zero point 0; found {inSpec.Quant}", inSpec.Place);
+                    }
+
+                    if (inSpec.RangeMin != 0 || inSpec.RangeMax < 0 || inSpec.RangeMax != Math.Floor(inSpec.RangeMax) || inSpec.RangeMax > int.MaxValue - 1)
+                    {
+                        Report(ModelErrors.BadInputType, $"index input \"{inSpec.Name}\" needs a range [0, n - 1] of whole ids; found [{inSpec.RangeMin}, {inSpec.RangeMax}]", inSpec.Place);
+                    }
+                }
+                else if (Quantized && inSpec.Quant != null)
+                {
+                    TensorQuant q = inSpec.Quant;
+                    double lo = q.Dequantize(q.Type.MinValue), hi = q.Dequantize(q.Type.MaxValue);
+                    if (inSpec.RangeMin < lo - q.Scale || inSpec.RangeMax > hi + q.Scale)
+                    {
+                        Report(ModelErrors.InvalidQuantization, $"the declared range [{inSpec.RangeMin}, {inSpec.RangeMax}] of input \"{inSpec.Name}\" does not fit {q.Type} at scale {q.Scale} and zero point {q.ZeroPoint} (representable: [{lo}, {hi}])", inSpec.Place);
+                    }
                 }
             }
 
@@ -112,18 +135,32 @@ namespace QuantGen.Graph
             }
 
             CheckUnusedActivations();
-            if (!tensors.TryGetValue(spec.Output, out TensorInfo? output))
+            CheckUnusedInputs(inputs);
+            var outputs = new List<TensorInfo>();
+            var outputNames = new HashSet<string>(StringComparer.Ordinal);
+            foreach (OutputSpec o in spec.Outputs)
             {
-                Report(ModelErrors.UndefinedTensor, $"the model output \"{spec.Output}\" is not produced by any layer", spec.OutputPlace);
-                return null;
+                if (!outputNames.Add(o.Name))
+                {
+                    Report(ModelErrors.DuplicateInputOrOutput, $"\"outputs\" lists \"{o.Name}\" twice; list every model output once", o.Place);
+                    continue;
+                }
+
+                if (!tensors.TryGetValue(o.Name, out TensorInfo? output))
+                {
+                    Report(ModelErrors.UndefinedTensor, $"the model output \"{o.Name}\" is not produced by any layer", o.Place);
+                    continue;
+                }
+
+                if (output.Kind != TensorKind.Activation)
+                {
+                    Report(ModelErrors.InvalidValue, $"the model output \"{o.Name}\" must be produced by a layer", o.Place);
+                }
+
+                outputs.Add(output);
             }
 
-            if (output.Kind != TensorKind.Activation)
-            {
-                Report(ModelErrors.InvalidValue, $"the model output \"{spec.Output}\" must be produced by a layer", spec.OutputPlace);
-            }
-
-            return errors == 0 ? new ModelGraph(spec, input, output, nodes, tensors) : null;
+            return errors == 0 ? new ModelGraph(spec, inputs, outputs, nodes, tensors) : null;
         }
 
         private void BindInitializers(IReadOnlyList<RawTensor> weights)
@@ -302,6 +339,12 @@ namespace QuantGen.Graph
                     Report(ModelErrors.InvalidValue, $"layer \"{layer.Name}\" ({layer.Op}) reads initializer \"{t.Name}\" as a data input; only {ConstantOperandOperators()} accept a constant operand (use Dense for constant weights)", layer.Place);
                     return null;
                 }
+
+                if (t.IsIndex && !def.AcceptsIndexInputs)
+                {
+                    Report(ModelErrors.BadInputType, $"layer \"{layer.Name}\" ({layer.Op}) reads the index input \"{t.Name}\" (token ids); only Embedding reads ids (declare the input as a quantized activation if it holds values)", layer.Place);
+                    return null;
+                }
             }
 
             var ctx = new GraphContext(this, layer, inputs, Quantized);
@@ -406,6 +449,19 @@ namespace QuantGen.Graph
             }
 
             return declared.Quant;
+        }
+
+        /// <summary>A model input no layer reads would still be a parameter of every generated API: say so instead.</summary>
+        private void CheckUnusedInputs(List<TensorInfo> inputs)
+        {
+            var read = new HashSet<string>(spec.Layers.SelectMany(l => l.Inputs), StringComparer.Ordinal);
+            foreach (TensorInfo t in inputs)
+            {
+                if (!read.Contains(t.Name))
+                {
+                    Report(ModelErrors.UnusedInput, $"the model input \"{t.Name}\" is read by no layer; remove it from \"inputs\" or connect it", t.Place);
+                }
+            }
         }
 
         private void CheckUnusedActivations()

@@ -55,6 +55,9 @@ namespace QuantGen.Graph
 
         public SourcePlace Place { get; }
 
+        /// <summary>A model input of integer ids (<see cref="InputRole.Index"/>): int32, scale 1, no float boundary.</summary>
+        public bool IsIndex { get; internal set; }
+
         public override string ToString() => Name + " [" + string.Join(", ", Shape) + "] " + Type;
     }
 
@@ -100,11 +103,11 @@ namespace QuantGen.Graph
     /// </summary>
     public sealed class ModelGraph
     {
-        internal ModelGraph(ModelSpec spec, TensorInfo input, TensorInfo output, List<GraphNode> nodes, Dictionary<string, TensorInfo> tensors)
+        internal ModelGraph(ModelSpec spec, List<TensorInfo> inputs, List<TensorInfo> outputs, List<GraphNode> nodes, Dictionary<string, TensorInfo> tensors)
         {
             Spec = spec;
-            Input = input;
-            Output = output;
+            Inputs = inputs;
+            Outputs = outputs;
             Nodes = nodes;
             Tensors = tensors;
         }
@@ -115,9 +118,20 @@ namespace QuantGen.Graph
 
         public bool IsQuantized => Spec.Kind == ModelKind.Quantized;
 
-        public TensorInfo Input { get; }
+        /// <summary>The model inputs, in spec order.</summary>
+        public IReadOnlyList<TensorInfo> Inputs { get; }
 
-        public TensorInfo Output { get; }
+        /// <summary>The model outputs, in spec order.</summary>
+        public IReadOnlyList<TensorInfo> Outputs { get; }
+
+        /// <summary>The first (for most models the only) input.</summary>
+        public TensorInfo Input => Inputs[0];
+
+        /// <summary>The first (for most models the only) output.</summary>
+        public TensorInfo Output => Outputs[0];
+
+        /// <summary>True when the model has one input and one output.</summary>
+        public bool IsSingleInputOutput => Inputs.Count == 1 && Outputs.Count == 1;
 
         public IReadOnlyList<GraphNode> Nodes { get; }
 

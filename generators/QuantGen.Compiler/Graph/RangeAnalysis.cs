@@ -111,8 +111,13 @@ namespace QuantGen.Graph
             int before = diagnostics.Count;
             var tensors = new Dictionary<string, IntRange>(StringComparer.Ordinal);
             var layers = new List<LayerRanges>();
-            TensorQuant inQ = graph.Input.Quant!;
-            tensors[graph.Input.Name] = new IntRange(QuantizeBound(graph.Spec.Input.RangeMin, inQ), QuantizeBound(graph.Spec.Input.RangeMax, inQ));
+            for (int i = 0; i < graph.Inputs.Count; i++)
+            {
+                TensorQuant inQ = graph.Inputs[i].Quant!;
+                InputSpec inSpec = graph.Spec.Inputs[i];
+                tensors[graph.Inputs[i].Name] = new IntRange(QuantizeBound(inSpec.RangeMin, inQ), QuantizeBound(inSpec.RangeMax, inQ));
+            }
+
             foreach (TensorInfo t in graph.Tensors.Values.Where(t => t.Kind == TensorKind.Initializer && t.IntData != null))
             {
                 tensors[t.Name] = t.IntData!.Length == 0 ? new IntRange(0, 0) : new IntRange(t.IntData.Min(), t.IntData.Max());

@@ -31,6 +31,8 @@ namespace QuantGen.Model
         Mul,
         Sub,
         AvgPool2d,
+        Embedding,
+        MaskedSoftmax,
     }
 
     public enum Activation

@@ -100,5 +100,17 @@ namespace QuantGen.Model
         /// parameters, or a float model's layer with some (the JSON parser reports missing or extra fields itself).
         /// </summary>
         public const string LayerPhase = "QG1023";
+
+        /// <summary>Two model inputs with one name, or a model output listed twice.</summary>
+        public const string DuplicateInputOrOutput = "QG1040";
+
+        /// <summary>A model input whose type does not fit its role (an index input with a scale, a non-integral id range...).</summary>
+        public const string BadInputType = "QG1041";
+
+        /// <summary>A model input that no layer reads.</summary>
+        public const string UnusedInput = "QG1042";
+
+        /// <summary>An index input's declared ids reach past the rows of the embedding table it reads.</summary>
+        public const string IndexRangeExceedsTable = "QG1043";
     }
 }

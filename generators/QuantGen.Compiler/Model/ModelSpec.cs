@@ -49,9 +49,27 @@ namespace QuantGen.Model
         public override string ToString() => Type + " scale " + Scale.ToString("R", System.Globalization.CultureInfo.InvariantCulture) + " zp " + ZeroPoint;
     }
 
+    /// <summary>What a model input carries.</summary>
+    public enum InputRole
+    {
+        /// <summary>A quantized activation (int8/int16 and friends): the float API quantizes reals into it.</summary>
+        Activation,
+
+        /// <summary>
+        /// Integer indices (token ids): int32 in the generated API, no quantization (scale 1, zero point 0 in a quantized
+        /// model); its "range" [0, n - 1] is the set of valid ids, checked by every generated entry point.
+        /// </summary>
+        Index,
+    }
+
     public sealed class InputSpec
     {
         public string Name { get; set; } = "input";
+
+        /// <summary>Spec <c>"type": "index"</c> makes an <see cref="InputRole.Index"/> input.</summary>
+        public InputRole Role { get; set; }
+
+        public bool IsIndex => Role == InputRole.Index;
 
         public int[] Shape { get; set; } = new int[0];
 
@@ -103,6 +121,20 @@ namespace QuantGen.Model
         public SourcePlace Place { get; }
     }
 
+    /// <summary>A model output: the tensor's name and where it was declared.</summary>
+    public sealed class OutputSpec
+    {
+        public OutputSpec(string name, SourcePlace place)
+        {
+            Name = name;
+            Place = place;
+        }
+
+        public string Name { get; }
+
+        public SourcePlace Place { get; }
+    }
+
     public sealed class ModelSpec
     {
         public const string FormatName = "quantgen";
@@ -115,12 +147,32 @@ namespace QuantGen.Model
         /// <summary>Weights file path relative to the spec file.</summary>
         public string Weights { get; set; } = string.Empty;
 
-        public InputSpec Input { get; set; } = new InputSpec();
+        /// <summary>The model inputs in spec order (never empty: a new spec has one default input).</summary>
+        public List<InputSpec> Inputs { get; } = new List<InputSpec> { new InputSpec() };
 
-        public string Output { get; set; } = string.Empty;
+        /// <summary>The model outputs in spec order (never empty).</summary>
+        public List<OutputSpec> Outputs { get; } = new List<OutputSpec> { new OutputSpec(string.Empty, SourcePlace.None) };
 
-        /// <summary>Where "outputs" and "weights" were declared (for diagnostics).</summary>
-        public SourcePlace OutputPlace { get; set; } = SourcePlace.None;
+        /// <summary>The first (for most models the only) input.</summary>
+        public InputSpec Input
+        {
+            get => Inputs[0];
+            set => Inputs[0] = value;
+        }
+
+        /// <summary>The first (for most models the only) output.</summary>
+        public string Output
+        {
+            get => Outputs[0].Name;
+            set => Outputs[0] = new OutputSpec(value, Outputs[0].Place);
+        }
+
+        /// <summary>Where the first output was declared (for diagnostics).</summary>
+        public SourcePlace OutputPlace
+        {
+            get => Outputs[0].Place;
+            set => Outputs[0] = new OutputSpec(Outputs[0].Name, value);
+        }
 
         public SourcePlace WeightsPlace { get; set; } = SourcePlace.None;
 

@@ -132,27 +132,48 @@ namespace QuantGen.Model
             JsonArray? inputs = RequiredArray(obj, "inputs");
             if (inputs != null)
             {
-                if (inputs.Count != 1)
+                if (inputs.Count == 0)
                 {
-                    Report(ModelErrors.UnsupportedModel, $"a version 1 model has exactly one input; found {inputs.Count}", inputs);
+                    Report(ModelErrors.UnsupportedModel, "a model needs at least one input", inputs);
                 }
                 else
                 {
-                    spec.Input = ParseInput(inputs.Items[0], quantized);
+                    spec.Inputs.Clear();
+                    var seen = new HashSet<string>(StringComparer.Ordinal);
+                    foreach (JsonNode item in inputs.Items)
+                    {
+                        InputSpec input = ParseInput(item, quantized);
+                        if (!seen.Add(input.Name))
+                        {
+                            Report(ModelErrors.DuplicateInputOrOutput, $"two model inputs are named \"{input.Name}\"; every input needs its own name", item);
+                        }
+
+                        spec.Inputs.Add(input);
+                    }
                 }
             }
 
             JsonArray? outputs = RequiredArray(obj, "outputs");
             if (outputs != null)
             {
-                if (outputs.Count != 1)
+                if (outputs.Count == 0)
                 {
-                    Report(ModelErrors.UnsupportedModel, $"a version 1 model has exactly one output; found {outputs.Count}", outputs);
+                    Report(ModelErrors.UnsupportedModel, "a model needs at least one output", outputs);
                 }
                 else
                 {
-                    spec.Output = AsString(outputs.Items[0]) ?? string.Empty;
-                    spec.OutputPlace = PlaceOf(outputs.Items[0]);
+                    spec.Outputs.Clear();
+                    var seen = new HashSet<string>(StringComparer.Ordinal);
+                    foreach (JsonNode item in outputs.Items)
+                    {
+                        string name = AsString(item) ?? string.Empty;
+                        if (name.Length > 0 && !seen.Add(name))
+                        {
+                            Report(ModelErrors.DuplicateInputOrOutput, $"\"outputs\" lists \"{name}\" twice; list every model output once", item);
+                        }
+
+                        spec.Outputs.Add(new OutputSpec(name, PlaceOf(item)));
+                    }
                 }
             }
 
@@ -306,7 +327,11 @@ namespace QuantGen.Model
                 }
             }
 
-            if (quantized)
+            if (obj.Get("type") is JsonString t && t.Value == "index")
+            {
+                ParseIndexInput(obj, input, quantized);
+            }
+            else if (quantized)
             {
                 input.Quant = ParseQuant(obj, "the input");
             }
@@ -316,6 +341,32 @@ namespace QuantGen.Model
             }
 
             return input;
+        }
+
+        /// <summary>
+        /// <c>"type": "index"</c>: integer ids (int32 in the generated API), no scale or zero point, and a range
+        /// [0, n - 1] of whole numbers that every entry point checks.
+        /// </summary>
+        private void ParseIndexInput(JsonObject obj, InputSpec input, bool quantized)
+        {
+            input.Role = InputRole.Index;
+            foreach (string f in new[] { "scale", "zeroPoint" })
+            {
+                if (obj.Get(f) is JsonNode extra)
+                {
+                    Report(ModelErrors.BadInputType, $"index input \"{input.Name}\" holds integer ids and has no \"{f}\"; remove it", extra);
+                }
+            }
+
+            if (input.RangeMin != 0 || input.RangeMax < 0 || input.RangeMax != Math.Floor(input.RangeMax) || input.RangeMax > int.MaxValue - 1)
+            {
+                Report(ModelErrors.BadInputType, $"index input \"{input.Name}\" needs \"range\": [0, n - 1] with a whole n - 1 in [0, {int.MaxValue - 1}] (the valid ids); found [{input.RangeMin}, {input.RangeMax}]", obj.Get("range") ?? (JsonNode)obj);
+            }
+
+            if (quantized)
+            {
+                input.Quant = new TensorQuant(ElementType.Int32, 1.0, 0);
+            }
         }
 
         private InitializerSpec? ParseInitializer(string name, JsonNode node, bool quantized)

@@ -23,18 +23,26 @@ namespace QuantGen.Model
             w.Property("weights", spec.Weights);
             w.Name("inputs");
             w.BeginArray();
-            w.BeginObject();
-            w.Property("name", spec.Input.Name);
-            w.Property("shape", spec.Input.Shape);
-            w.Property("range", new[] { spec.Input.RangeMin, spec.Input.RangeMax });
-            if (spec.Input.Quant != null)
+            foreach (InputSpec input in spec.Inputs)
             {
-                WriteQuant(w, spec.Input.Quant);
+                w.BeginObject();
+                w.Property("name", input.Name);
+                w.Property("shape", input.Shape);
+                w.Property("range", new[] { input.RangeMin, input.RangeMax });
+                if (input.IsIndex)
+                {
+                    w.Property("type", "index");
+                }
+                else if (input.Quant != null)
+                {
+                    WriteQuant(w, input.Quant);
+                }
+
+                w.EndObject();
             }
 
-            w.EndObject();
             w.EndArray();
-            w.Property("outputs", new[] { spec.Output });
+            w.Property("outputs", spec.Outputs.Select(o => o.Name).ToArray());
             if (spec.Labels.Count > 0)
             {
                 w.Property("labels", spec.Labels);

@@ -171,6 +171,47 @@ namespace QuantGen.Numerics
             }
         }
 
+        /// <summary>
+        /// <see cref="Row"/> over the kept positions only (<paramref name="keep"/>[i], one flag per row position): m = max of
+        /// the kept x_i, e_i = ShiftExp(x_i - m) where kept and 0 where masked, the same saturating sum, f and output. A
+        /// masked position outputs 0; a row with no kept position outputs all zeros.
+        /// </summary>
+        /// <exception cref="ArgumentException">length &lt; 1, a range outside its array, or keep shorter than length.</exception>
+        public static void MaskedRow(int[] x, int xOffset, int length, bool[] keep, ShiftmaxParams p, int[] y, int yOffset)
+        {
+            IntegerOps.CheckRange(x, xOffset, length, nameof(x));
+            IntegerOps.CheckRange(y, yOffset, length, nameof(y));
+            if (length < 1 || keep.Length < length || p.X0 == 0)
+            {
+                throw new ArgumentException("A row needs at least one element, a flag per element and Shiftmax parameters.", nameof(length));
+            }
+
+            long max = long.MinValue;
+            for (int i = 0; i < length; i++)
+            {
+                max = keep[i] ? Math.Max(max, x[xOffset + i]) : max;
+            }
+
+            if (max == long.MinValue)
+            {
+                Array.Clear(y, yOffset, length);
+                return;
+            }
+
+            long sum = 0;
+            for (int i = 0; i < length; i++)
+            {
+                sum = keep[i] ? Math.Min(sum + ShiftExpMath.Unchecked(x[xOffset + i] - max, p.X0, p.N), int.MaxValue) : sum;
+            }
+
+            long f = int.MaxValue / sum;
+            int shift = 32 - p.OutBits;
+            for (int i = 0; i < length; i++)
+            {
+                y[yOffset + i] = keep[i] ? (int)((ShiftExpMath.Unchecked(x[xOffset + i] - max, p.X0, p.N) * f) >> shift) : 0;
+            }
+        }
+
         /// <summary>The output scale 2^-(outBits-1).</summary>
         public static double OutputScale(int outBits)
         {

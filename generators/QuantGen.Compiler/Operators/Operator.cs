@@ -87,6 +87,9 @@ namespace QuantGen.Operators
         /// <summary>True when a data input may be an initializer (a constant operand).</summary>
         public virtual bool AcceptsInitializerInputs => false;
 
+        /// <summary>True when the operator reads an index (token id) model input; every other operator is refused one (QG1041).</summary>
+        public virtual bool AcceptsIndexInputs => false;
+
         /// <summary>How a quantized layer's outputs are quantized (also whether PTQ declares them in "activations").</summary>
         public virtual OutputQuantization OutputQuantization => OutputQuantization.Declared;
 

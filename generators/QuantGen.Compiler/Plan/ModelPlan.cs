@@ -49,7 +49,7 @@ namespace QuantGen.Plan
             }
 
             Layers = layers;
-            GraphOutputs = new[] { graph.Output };
+            GraphOutputs = graph.Outputs;
             Names = new PlanNames(graph);
         }
 

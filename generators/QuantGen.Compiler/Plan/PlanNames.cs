@@ -12,13 +12,30 @@ namespace QuantGen.Plan
     {
         private readonly IdentifierAllocator csTensors = new IdentifierAllocator(NameTarget.CSharp);
         private readonly IdentifierAllocator csLayers = new IdentifierAllocator(NameTarget.CSharp);
+
+        // Parameters of the generated API of a model with several inputs/outputs; reserved: the names the methods use besides them.
+        private readonly IdentifierAllocator csParameters = new IdentifierAllocator(NameTarget.CSharp, new[] { "batchSize", "i", "b", "value" });
         private readonly IdentifierAllocator cppTensors = new IdentifierAllocator(NameTarget.Cpp, Keywords.Cpp);
         private readonly IdentifierAllocator cppScope = new IdentifierAllocator(NameTarget.Cpp, Keywords.Cpp);
 
         internal PlanNames(ModelGraph graph)
         {
             cppScope.Get(ModelKey, graph.Name);
-            Tensor(graph.Input);
+            foreach (TensorInfo input in graph.Inputs)
+            {
+                Tensor(input);
+            }
+
+            foreach (TensorInfo input in graph.Inputs)
+            {
+                csParameters.Get(input.Name, CamelCase(input.Name));
+            }
+
+            foreach (TensorInfo output in graph.Outputs)
+            {
+                csParameters.Get(output.Name, CamelCase(output.Name));
+            }
+
             foreach (GraphNode node in graph.Nodes)
             {
                 csLayers.Get(node.Layer.Name);
@@ -50,6 +67,12 @@ namespace QuantGen.Plan
         /// <summary>C#: the identifier of a layer (printed behind a prefix, e.g. "Layer_").</summary>
         public string CSharpLayer(string layer) => csLayers.Get(layer);
 
+        /// <summary>
+        /// C#: the parameter name of a model input or output in the generated API (camelCase of the tensor name:
+        /// <c>input_ids</c> -> <c>inputIds</c>), unique among the model's inputs and outputs, allocated in spec order.
+        /// </summary>
+        public string CSharpParameter(string tensor) => csParameters.Get(tensor);
+
         /// <summary>C++/Tcl: the identifier of a tensor, unique among tensors.</summary>
         public string CppTensor(string tensor) => cppTensors.Get(tensor);
 
@@ -59,6 +82,25 @@ namespace QuantGen.Plan
         /// fixed order.
         /// </summary>
         public IdentifierAllocator NewCppScope() => cppScope.Clone();
+
+        private static string CamelCase(string name)
+        {
+            var sb = new System.Text.StringBuilder();
+            bool upper = false;
+            foreach (char c in name)
+            {
+                if (!char.IsLetterOrDigit(c))
+                {
+                    upper = sb.Length > 0;
+                    continue;
+                }
+
+                sb.Append(sb.Length == 0 ? char.ToLowerInvariant(c) : upper ? char.ToUpperInvariant(c) : c);
+                upper = false;
+            }
+
+            return sb.Length == 0 ? name : sb.ToString();
+        }
 
         private void Tensor(TensorInfo t)
         {

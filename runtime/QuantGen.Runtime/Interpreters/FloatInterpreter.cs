@@ -26,25 +26,42 @@ namespace QuantGen.Interpreters
 
         public ModelGraph Graph { get; }
 
-        public double[] Run(float[] input) => Evaluate(input, null);
+        public double[] Run(float[] input) => Evaluate(new[] { input }, null)[0];
+
+        /// <summary>Runs one sample of a model with several inputs (spec order); returns every output (spec order).</summary>
+        public double[][] RunMany(IReadOnlyList<float[]> inputs) => Evaluate(inputs, null);
 
         /// <summary>Every tensor by name (input included), for calibration and per-layer comparisons.</summary>
-        public IReadOnlyDictionary<string, double[]> RunAll(float[] input)
+        public IReadOnlyDictionary<string, double[]> RunAll(float[] input) => RunAll(new[] { input });
+
+        /// <summary>Every tensor by name (inputs included) of a model with several inputs (spec order).</summary>
+        public IReadOnlyDictionary<string, double[]> RunAll(IReadOnlyList<float[]> inputs)
         {
             var all = new Dictionary<string, double[]>(StringComparer.Ordinal);
-            Evaluate(input, all);
+            Evaluate(inputs, all);
             return all;
         }
 
-        private double[] Evaluate(float[] input, Dictionary<string, double[]>? all)
+        private double[][] Evaluate(IReadOnlyList<float[]> given, Dictionary<string, double[]>? all)
         {
-            TensorInfo inTensor = Graph.Input;
-            if (input.Length != inTensor.ElementCount)
+            if (given.Count != Graph.Inputs.Count)
             {
-                throw new ArgumentException($"model \"{Graph.Name}\" takes {inTensor.ElementCount} input elements ({inTensor}); got {input.Length}", nameof(input));
+                throw new ArgumentException($"model \"{Graph.Name}\" takes {Graph.Inputs.Count} input(s); got {given.Count}", nameof(given));
             }
 
-            var values = new Dictionary<string, double[]>(StringComparer.Ordinal) { [inTensor.Name] = Array.ConvertAll(input, v => (double)v) };
+            var values = new Dictionary<string, double[]>(StringComparer.Ordinal);
+            for (int k = 0; k < given.Count; k++)
+            {
+                TensorInfo inTensor = Graph.Inputs[k];
+                float[] input = given[k];
+                if (input.Length != inTensor.ElementCount)
+                {
+                    throw new ArgumentException($"model \"{Graph.Name}\" takes {inTensor.ElementCount} input elements in \"{inTensor.Name}\" ({inTensor}); got {input.Length}", nameof(given));
+                }
+
+                values[inTensor.Name] = Array.ConvertAll(input, v => (double)v);
+            }
+
             foreach (GraphNode node in Graph.Nodes)
             {
                 var inputs = new double[node.Inputs.Count][];
@@ -76,8 +93,13 @@ namespace QuantGen.Interpreters
                 }
             }
 
-            return values[Graph.Output.Name];
-        }
+            var result = new double[Graph.Outputs.Count][];
+            for (int j = 0; j < result.Length; j++)
+            {
+                result[j] = values[Graph.Outputs[j].Name];
+            }
 
+            return result;
+        }
     }
 }

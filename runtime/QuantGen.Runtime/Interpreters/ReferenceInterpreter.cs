@@ -33,13 +33,19 @@ namespace QuantGen.Interpreters
         public TensorQuant OutputQuant => Graph.Output.Quant!;
 
         /// <summary>Runs one sample: <paramref name="input"/> holds the integer input tensor, row-major.</summary>
-        public int[] Run(int[] input) => Evaluate(input, null);
+        public int[] Run(int[] input) => Evaluate(new[] { input }, null)[0];
+
+        /// <summary>Runs one sample of a model with several inputs (spec order); returns every output (spec order).</summary>
+        public int[][] RunMany(IReadOnlyList<int[]> inputs) => Evaluate(inputs, null);
 
         /// <summary>Runs one sample and returns every activation by tensor name (input included).</summary>
-        public IReadOnlyDictionary<string, int[]> RunAll(int[] input)
+        public IReadOnlyDictionary<string, int[]> RunAll(int[] input) => RunAll(new[] { input });
+
+        /// <summary>Every activation by tensor name (inputs included) of a model with several inputs (spec order).</summary>
+        public IReadOnlyDictionary<string, int[]> RunAll(IReadOnlyList<int[]> inputs)
         {
             var all = new Dictionary<string, int[]>(StringComparer.Ordinal);
-            Evaluate(input, all);
+            Evaluate(inputs, all);
             return all;
         }
 
@@ -70,23 +76,37 @@ namespace QuantGen.Interpreters
             return result;
         }
 
-        private int[] Evaluate(int[] input, Dictionary<string, int[]>? all)
+        private int[][] Evaluate(IReadOnlyList<int[]> given, Dictionary<string, int[]>? all)
         {
-            TensorInfo inTensor = Graph.Input;
-            if (input.Length != inTensor.ElementCount)
+            if (given.Count != Graph.Inputs.Count)
             {
-                throw new ArgumentException($"model \"{Graph.Name}\" takes {inTensor.ElementCount} input elements ({inTensor}); got {input.Length}", nameof(input));
+                throw new ArgumentException($"model \"{Graph.Name}\" takes {Graph.Inputs.Count} input(s); got {given.Count}", nameof(given));
             }
 
-            foreach (int v in input)
+            var values = new Dictionary<string, int[]>(StringComparer.Ordinal);
+            for (int k = 0; k < given.Count; k++)
             {
-                if (v < inTensor.Type.MinValue || v > inTensor.Type.MaxValue)
+                TensorInfo inTensor = Graph.Inputs[k];
+                int[] input = given[k];
+                if (input.Length != inTensor.ElementCount)
                 {
-                    throw new ArgumentOutOfRangeException(nameof(input), $"input value {v} is outside {inTensor.Type}");
+                    throw new ArgumentException($"model \"{Graph.Name}\" takes {inTensor.ElementCount} input elements in \"{inTensor.Name}\" ({inTensor}); got {input.Length}", nameof(given));
                 }
+
+                InputSpec spec = Graph.Spec.Inputs[k];
+                long lo = inTensor.IsIndex ? 0 : inTensor.Type.MinValue;
+                long hi = inTensor.IsIndex ? (long)spec.RangeMax : inTensor.Type.MaxValue;
+                for (int i = 0; i < input.Length; i++)
+                {
+                    if (input[i] < lo || input[i] > hi)
+                    {
+                        throw new ArgumentOutOfRangeException(nameof(given), $"input \"{inTensor.Name}\"[{i}] = {input[i]} is outside [{lo}, {hi}]");
+                    }
+                }
+
+                values[inTensor.Name] = input;
             }
 
-            var values = new Dictionary<string, int[]>(StringComparer.Ordinal) { [inTensor.Name] = input };
             foreach (GraphNode node in Graph.Nodes)
             {
                 int[][] inputs = new int[node.Inputs.Count][];
@@ -118,8 +138,13 @@ namespace QuantGen.Interpreters
                 }
             }
 
-            return values[Graph.Output.Name];
-        }
+            var result = new int[Graph.Outputs.Count][];
+            for (int j = 0; j < result.Length; j++)
+            {
+                result[j] = values[Graph.Outputs[j].Name];
+            }
 
+            return result;
+        }
     }
 }

@@ -191,7 +191,7 @@ namespace QuantGen.Quantization
             var counts = new Dictionary<string, long>(StringComparer.Ordinal);
             for (int s = 0; s < calibration.Count; s++)
             {
-                foreach (KeyValuePair<string, double[]> kv in interpreter.RunAll(calibration[s]))
+                foreach (KeyValuePair<string, double[]> kv in interpreter.RunAll(SplitSample(floatGraph, calibration[s])))
                 {
                     double lo = double.PositiveInfinity, hi = double.NegativeInfinity;
                     foreach (double v in kv.Value)
@@ -236,7 +236,7 @@ namespace QuantGen.Quantization
             var hist = new Dictionary<string, long[]>(StringComparer.Ordinal);
             for (int s = 0; s < calibration.Count; s++)
             {
-                foreach (KeyValuePair<string, double[]> kv in interpreter.RunAll(calibration[s]))
+                foreach (KeyValuePair<string, double[]> kv in interpreter.RunAll(SplitSample(floatGraph, calibration[s])))
                 {
                     (double lo, double hi) = minMax[kv.Key];
                     if (!hist.TryGetValue(kv.Key, out long[]? h))
@@ -274,7 +274,7 @@ namespace QuantGen.Quantization
             var ranges = new Dictionary<string, (double Min, double Max)>(StringComparer.Ordinal);
             for (int s = 0; s < calibration.Count; s++)
             {
-                foreach (KeyValuePair<string, double[]> kv in interpreter.RunAll(calibration[s]))
+                foreach (KeyValuePair<string, double[]> kv in interpreter.RunAll(SplitSample(floatGraph, calibration[s])))
                 {
                     double lo = kv.Value.Min(), hi = kv.Value.Max();
                     ranges[kv.Key] = ranges.TryGetValue(kv.Key, out var r) ? (Math.Min(r.Min, lo), Math.Max(r.Max, hi)) : (lo, hi);
@@ -284,6 +284,35 @@ namespace QuantGen.Quantization
             }
 
             return ranges;
+        }
+
+        /// <summary>
+        /// One calibration sample of a model with several inputs is their elements one after the other, in spec order
+        /// (index inputs as whole numbers); a one-input model's sample is that input.
+        /// </summary>
+        public static float[][] SplitSample(ModelGraph graph, float[] sample)
+        {
+            if (graph.Inputs.Count == 1)
+            {
+                return new[] { sample };
+            }
+
+            int total = graph.Inputs.Sum(t => t.ElementCount);
+            if (sample.Length != total)
+            {
+                throw new ArgumentException($"a calibration sample of model \"{graph.Name}\" holds its {graph.Inputs.Count} inputs one after the other ({total} elements); got {sample.Length}", nameof(sample));
+            }
+
+            var parts = new float[graph.Inputs.Count][];
+            int at = 0;
+            for (int k = 0; k < parts.Length; k++)
+            {
+                parts[k] = new float[graph.Inputs[k].ElementCount];
+                Array.Copy(sample, at, parts[k], 0, parts[k].Length);
+                at += parts[k].Length;
+            }
+
+            return parts;
         }
 
         /// <summary>Asymmetric quantization of a real range [lo, hi] (widened to include 0) to a signed type of <paramref name="bits"/>.</summary>
@@ -324,8 +353,9 @@ namespace QuantGen.Quantization
                     Name = name,
                     Kind = ModelKind.Quantized,
                     Weights = options.WeightsFileName ?? name + ".safetensors",
-                    Output = graph.Spec.Output,
                 };
+                Spec.Outputs.Clear();
+                Spec.Outputs.AddRange(graph.Spec.Outputs);
                 Spec.Labels.AddRange(graph.Spec.Labels);
                 Spec.Metadata.AddRange(graph.Spec.Metadata.Where(kv => kv.Key != "quantized_by"));
                 Spec.Metadata.Add(new KeyValuePair<string, string>("quantized_by", options.QuantizedBy ?? Describe(options)));
@@ -348,11 +378,15 @@ namespace QuantGen.Quantization
 
             public void Run()
             {
-                InputSpec fin = g.Spec.Input;
                 int inBits = g.Nodes.Count > 0 ? g.Nodes[0].Layer.Precision.ActivationBits : 8;
-                TensorQuant inQ = options.FixedActivations != null && options.FixedActivations.TryGetValue(fin.Name, out TensorQuant? fixedIn) ? fixedIn : Asymmetric(fin.RangeMin, fin.RangeMax, inBits);
-                quant[fin.Name] = inQ;
-                Spec.Input = new InputSpec { Name = fin.Name, Shape = fin.Shape, RangeMin = fin.RangeMin, RangeMax = fin.RangeMax, Quant = inQ };
+                Spec.Inputs.Clear();
+                foreach (InputSpec fin in g.Spec.Inputs)
+                {
+                    TensorQuant inQ = fin.IsIndex ? new TensorQuant(ElementType.Int32, 1.0, 0)
+                        : options.FixedActivations != null && options.FixedActivations.TryGetValue(fin.Name, out TensorQuant? fixedIn) ? fixedIn : Asymmetric(fin.RangeMin, fin.RangeMax, inBits);
+                    quant[fin.Name] = inQ;
+                    Spec.Inputs.Add(new InputSpec { Name = fin.Name, Role = fin.Role, Shape = fin.Shape, RangeMin = fin.RangeMin, RangeMax = fin.RangeMax, Quant = inQ, Place = fin.Place });
+                }
                 var problems = new List<ModelDiagnostic>();
                 foreach (GraphNode node in g.Nodes)
                 {
