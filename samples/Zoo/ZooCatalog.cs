@@ -92,14 +92,19 @@ namespace QuantGen.Samples.Zoo
     {
         public const int CalibrationSamples = 32;
 
+        /// <summary>DeiT-Tiny's float interpreter is slow (224x224 images, 12 blocks): 16 samples, as make_zoo.py calibrated its ortqdq export.</summary>
+        public const int DeitCalibrationSamples = 16;
+
+        public static int CalibrationCount(ZooModel m) => m == DeitTiny ? DeitCalibrationSamples : CalibrationSamples;
+
         public static readonly ZooModel JetTagger = new ZooModel("jet_tagger", new[] { 1, 16 }, true, s => s.Label < 5 ? AvgPool2x2(Pixels(s)) : null);
         public static readonly ZooModel AdAutoencoder = new ZooModel("ad_autoencoder", new[] { 1, 640 }, false, s => Tile(Pixels(s), 10));
         public static readonly ZooModel ResNet8 = new ZooModel("resnet8", new[] { 1, 3, 32, 32 }, true, s => Channels(Bilinear(Pixels(s), 8, 8, 32, 32), 3));
         public static readonly ZooModel DsCnn = new ZooModel("ds_cnn", new[] { 1, 1, 49, 10 }, true, s => Bilinear(Pixels(s), 8, 8, 49, 10));
         public static readonly ZooModel MobileNetV1 = new ZooModel("mobilenet_v1", new[] { 1, 3, 96, 96 }, true, s => Channels(Bilinear(Pixels(s), 8, 8, 96, 96), 3));
 
-        /// <summary>DeiT-Tiny has random weights and was calibrated on standard normal inputs; it gets the same kind here.</summary>
-        public static readonly ZooModel DeitTiny = new ZooModel("deit_tiny", new[] { 1, 3, 224, 224 }, true, _ => null);
+        /// <summary>DeiT-Tiny: the digits upsampled to 224x224x3 (make_zoo.py trained its last block and head on them).</summary>
+        public static readonly ZooModel DeitTiny = new ZooModel("deit_tiny", new[] { 1, 3, 224, 224 }, true, s => Channels(Bilinear(Pixels(s), 8, 8, 224, 224), 3));
 
         public static IReadOnlyList<ZooModel> Models { get; } = new[] { JetTagger, AdAutoencoder, ResNet8, DsCnn, MobileNetV1, DeitTiny };
 
@@ -119,11 +124,6 @@ namespace QuantGen.Samples.Zoo
         /// <summary>The digits of a split ("train" or "test") as this model's inputs, with their labels, in file order.</summary>
         public static List<(float[] Input, int Label)> Data(ZooModel m, string split, int count, int seed = 5)
         {
-            if (m == DeitTiny)
-            {
-                return Normal(count, m.Size, split == "train" ? seed : seed + 1000).Select(x => (x, -1)).ToList();
-            }
-
             return Digits.Value.Split(split).Select(s => (Input: m.ShapeSample(s), s.Label)).Where(p => p.Input != null).Take(count).Select(p => (p.Input!, p.Label)).ToList();
         }
 
@@ -131,7 +131,10 @@ namespace QuantGen.Samples.Zoo
         public static ZooImport Import(ZooEntry e) => Import(e, new QuantizationOptions());
 
         /// <summary>Imports one file with the given quantizer settings (float exports: range method, bias correction, ...).</summary>
-        public static ZooImport Import(ZooEntry e, QuantizationOptions quantization)
+        public static ZooImport Import(ZooEntry e, QuantizationOptions quantization) => Import(e, quantization, CalibrationCount(e.Model));
+
+        /// <summary>Imports one file with the given quantizer settings and the first <paramref name="calibration"/> training samples (float exports).</summary>
+        public static ZooImport Import(ZooEntry e, QuantizationOptions quantization, int calibration)
         {
             string path = PathOf(e);
             var options = new OnnxImportOptions { Name = e.Model.Name, Quantization = quantization };
@@ -140,7 +143,7 @@ namespace QuantGen.Samples.Zoo
                 LoweredModel lowered = OnnxImporter.Lower(path, options);
                 OnnxImportResult r = lowered.IsQdq
                     ? OnnxImporter.ImportQdq(path, options)
-                    : OnnxImporter.ImportFloat(path, Data(e.Model, "train", CalibrationSamples).Select(p => p.Input).ToList(), options);
+                    : OnnxImporter.ImportFloat(path, Data(e.Model, "train", calibration).Select(p => p.Input).ToList(), options);
                 return new ZooImport(e, r, Array.Empty<ModelDiagnostic>(), Hash(r.Model));
             }
             catch (OnnxImportException x)
@@ -211,23 +214,6 @@ namespace QuantGen.Samples.Zoo
             int i0 = Math.Min((int)src, inSize - 1);
             int i1 = i0 < inSize - 1 ? i0 + 1 : i0;
             return (i0, i1, src - i0);
-        }
-
-        /// <summary>Standard normal inputs (Box-Muller over a seeded generator).</summary>
-        private static IEnumerable<float[]> Normal(int count, int size, int seed)
-        {
-            var rng = new Random(seed);
-            for (int s = 0; s < count; s++)
-            {
-                var x = new float[size];
-                for (int i = 0; i < size; i++)
-                {
-                    double u1 = 1.0 - rng.NextDouble(), u2 = rng.NextDouble();
-                    x[i] = (float)(Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2));
-                }
-
-                yield return x;
-            }
         }
     }
 }
