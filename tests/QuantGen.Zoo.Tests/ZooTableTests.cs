@@ -95,7 +95,7 @@ namespace QuantGen.Tests.Zoo
                 cpu = bad.Count == 0 ? $"{n}/{n} equal on each" : "**" + string.Join("; ", bad.Select(x => x.Path + ": " + (x.Row == null ? "no row" : string.Join(" ", x.Row)))) + "**";
                 GpuOutcome g = ZooRun.Gpu(u.Key);
                 gpu = g.Error != null ? "**" + g.Error + "**"
-                    : g.Inputs == 0 ? $"compiles with every other model (weights as manifest resources), session loads; run with {ZooRun.DeitGpuVariable}=1"
+                    : g.Inputs == 0 ? $"compiles with every other model (weights as manifest resources), session loads; not run ({ZooRun.DeitGpuVariable}=0)"
                     : g.Mismatches == 0 ? $"{g.Inputs}/{g.Inputs} equal" : $"**{g.Mismatches}/{g.Inputs} differ**";
                 HlsOutcome h = ZooRun.Hls(u.Key);
                 hls = !h.Emitted ? "not emitted: " + h.Detail : h.Passed ? $"PASS, {h.Vectors} vectors" : "**csim failed**: " + h.Detail;
