@@ -2,6 +2,8 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
+using QuantGen.Model;
+using QuantGen.Numerics;
 
 namespace QuantGen.Onnx
 {
@@ -72,16 +74,108 @@ namespace QuantGen.Onnx
             }
 
             string output = n.Outputs[0];
-            List<OnnxNode> readers = graph.Nodes.Where(r => r.Inputs.Contains(output)).ToList();
-            if (readers.Count == 0 || graph.Outputs.Any(o => o.Name == output) || readers.Any(r => (r.OpType != "Conv" && r.OpType != "AveragePool") || r.Inputs[0] != output || r.Inputs.Skip(1).Contains(output)))
+            if (graph.Outputs.Any(o => o.Name == output) || WindowReaders(output) is not List<OnnxNode> readers)
             {
-                return false;
+                // Not only windows: maybe a QDQ pair around the Pad (ORT's quantizer: DQ -> Pad -> Q -> DQ -> Conv).
+                if (QdqPadReaders(output, ins[0]) is not List<(string Input, OnnxNode Reader)> qdq)
+                {
+                    return false;
+                }
+
+                int[] p = { (int)pads.Ints[2], (int)pads.Ints[3], (int)pads.Ints[6], (int)pads.Ints[7] };
+                foreach (string dq in qdq.Select(q => q.Input).Distinct())
+                {
+                    windowPads[dq] = p;
+                }
+
+                alias[output] = ins[0];
+                notes.Add($"{n.Place}: zero padding [{string.Join(", ", p)}] (top, left, bottom, right) inside a QDQ pair with its input's quantization (the padded zeros are the zero point) folded into the pads of {string.Join(", ", qdq.Select(q => q.Reader.Place).Distinct())}");
+                return true;
             }
 
             windowPads[output] = new[] { (int)pads.Ints[2], (int)pads.Ints[3], (int)pads.Ints[6], (int)pads.Ints[7] };
             alias[output] = ins[0];
             notes.Add($"{n.Place}: zero padding [{string.Join(", ", windowPads[output])}] (top, left, bottom, right) folded into the pads of {string.Join(", ", readers.Select(r => r.Place))}");
             return true;
+        }
+
+        /// <summary>The readers of <paramref name="tensor"/> when all are Conv / AveragePool reading it as their data input; else null.</summary>
+        private List<OnnxNode>? WindowReaders(string tensor)
+        {
+            List<OnnxNode> readers = graph.Nodes.Where(r => r.Inputs.Contains(tensor)).ToList();
+            return readers.Count == 0 || graph.Outputs.Any(o => o.Name == tensor) || readers.Any(r => (r.OpType != "Conv" && r.OpType != "AveragePool") || r.Inputs[0] != tensor || r.Inputs.Skip(1).Contains(tensor))
+                ? null : readers;
+        }
+
+        /// <summary>
+        /// A Pad inside a QDQ pair: every reader of the Pad's output is a QuantizeLinear with the quantization the Pad's input
+        /// already has (or the first one it gets), read only by DequantizeLinear nodes whose outputs only Conv / AveragePool
+        /// windows read. Then the padded real zeros quantize to the zero point, which is what a window's own padding inserts:
+        /// folding is exact. Returns (DequantizeLinear output, window reader) pairs, or null.
+        /// </summary>
+        private List<(string Input, OnnxNode Reader)>? QdqPadReaders(string padOutput, string padInput)
+        {
+            List<OnnxNode> qs = graph.Nodes.Where(r => r.Inputs.Contains(padOutput)).ToList();
+            if (qs.Count == 0 || qs.Any(q => q.OpType != "QuantizeLinear" || q.Inputs[0] != padOutput || q.Inputs.Skip(1).Contains(padOutput)))
+            {
+                return null;
+            }
+
+            TensorQuant? want = quant.TryGetValue(padInput, out TensorQuant? have) ? have : null;
+            var result = new List<(string, OnnxNode)>();
+            foreach (OnnxNode q in qs)
+            {
+                TensorQuant? tq = ActivationQuantOf(q);
+                if (tq == null || (want != null && (tq.Type != want.Type || (float)tq.Scale != (float)want.Scale || tq.ZeroPoint != want.ZeroPoint)))
+                {
+                    return null;
+                }
+
+                want = tq;
+                List<OnnxNode> dqs = graph.Nodes.Where(r => r.Inputs.Contains(q.Outputs[0])).ToList();
+                if (dqs.Count == 0 || graph.Outputs.Any(o => o.Name == q.Outputs[0]) || dqs.Any(d => d.OpType != "DequantizeLinear" || d.Inputs[0] != q.Outputs[0]))
+                {
+                    return null;
+                }
+
+                foreach (OnnxNode dq in dqs)
+                {
+                    if (dq.Outputs.Count == 0 || WindowReaders(dq.Outputs[0]) is not List<OnnxNode> windows)
+                    {
+                        return null;
+                    }
+
+                    result.AddRange(windows.Select(w => (dq.Outputs[0], w)));
+                }
+            }
+
+            return result;
+        }
+
+        /// <summary>The per-tensor activation quantization a QuantizeLinear node writes (constant scale and zero point), or null.</summary>
+        private TensorQuant? ActivationQuantOf(OnnxNode q)
+        {
+            if (q.Inputs.Count < 2 || !consts.TryGetValue(Resolve(q.Inputs[1]), out TensorValue? s) || !s.IsFloat || s.Count != 1)
+            {
+                return null;
+            }
+
+            double scale = s.AsDoubles()[0];
+            long zp = 0;
+            int zpType = OnnxDataType.UInt8;
+            if (q.Inputs.Count > 2 && q.Inputs[2].Length > 0)
+            {
+                if (!consts.TryGetValue(Resolve(q.Inputs[2]), out TensorValue? z) || z.IsFloat || z.Ints == null || z.Ints.Length != 1)
+                {
+                    return null;
+                }
+
+                zp = z.Ints[0];
+                zpType = z.DataType;
+            }
+
+            ElementType? type = ActivationType(zpType, out long shift);
+            return type == null || !(scale > 0) || double.IsInfinity(scale) ? null : new TensorQuant(type.Value, (float)scale, zp - shift);
         }
 
         /// <summary>Second pass: a node whose inputs are constants by now, or Shape/Size of a tensor whose shape is known.</summary>

@@ -9,7 +9,7 @@ using QuantGen.Model;
 namespace QuantGen.Samples.Zoo
 {
     /// <summary>
-    /// `dotnet run -c Release --project samples/Zoo [-- --inputs N] [--skip-deit] [--only TEXT] [--range M] [--bias-correction]`:
+    /// `dotnet run -c Release --project samples/Zoo [-- --inputs N] [--skip-deit] [--only TEXT] [--range M] [--percentile P] [--calibration N] [--bias-correction]`:
     /// every committed zoo file (or those whose name contains TEXT) imported (float exports with the given calibration settings),
     /// compiled to C# (one in-memory compilation), then per file on the same N test inputs: the reference interpreter, the
     /// generated C# and ONNX Runtime on the ONNX file; time per inference and agreement.
@@ -22,6 +22,7 @@ namespace QuantGen.Samples.Zoo
             bool skipDeit = false;
             string? only = null;
             var quantization = new QuantGen.Quantization.QuantizationOptions();
+            int? calibration = null;
             for (int i = 0; i < args.Length; i++)
             {
                 if (args[i] == "--inputs" && i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n > 0)
@@ -42,13 +43,23 @@ namespace QuantGen.Samples.Zoo
                     quantization.RangeMethod = method;
                     i++;
                 }
+                else if (args[i] == "--calibration" && i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out int c) && c > 0)
+                {
+                    calibration = c;
+                    i++;
+                }
+                else if (args[i] == "--percentile" && i + 1 < args.Length && double.TryParse(args[i + 1], NumberStyles.Float, CultureInfo.InvariantCulture, out double pc) && pc > 0 && pc <= 100)
+                {
+                    quantization.Percentile = pc;
+                    i++;
+                }
                 else if (args[i] == "--bias-correction")
                 {
                     quantization.BiasCorrection = true;
                 }
                 else
                 {
-                    Console.Error.WriteLine("usage: QuantGen.Samples.Zoo [--inputs N] [--skip-deit] [--only TEXT] [--range minmax|percentile|mse] [--bias-correction]");
+                    Console.Error.WriteLine("usage: QuantGen.Samples.Zoo [--inputs N] [--skip-deit] [--only TEXT] [--range minmax|percentile|mse] [--percentile P] [--calibration N] [--bias-correction]");
                     return 2;
                 }
             }
@@ -59,7 +70,7 @@ namespace QuantGen.Samples.Zoo
             foreach (ZooEntry e in ZooCatalog.Entries().Where(e => (!skipDeit || e.Model != ZooCatalog.DeitTiny) && (only == null || e.Key.Contains(only, StringComparison.Ordinal))))
             {
                 var sw = Stopwatch.StartNew();
-                ZooImport im = ZooCatalog.Import(e, quantization);
+                ZooImport im = ZooCatalog.Import(e, quantization, calibration ?? ZooCatalog.CalibrationCount(e.Model));
                 imports.Add(im);
                 Console.WriteLine(im.Model != null
                     ? $"  import {e.File,-32} {im.Model.Graph.Nodes.Count,4} layers  {sw.Elapsed.TotalSeconds,6:F2} s"

@@ -92,6 +92,11 @@ namespace QuantGen.Samples.Zoo
     {
         public const int CalibrationSamples = 32;
 
+        /// <summary>DeiT-Tiny's float interpreter is slow (224x224 images, 12 blocks): 16 samples, as make_zoo.py calibrated its ortqdq export.</summary>
+        public const int DeitCalibrationSamples = 16;
+
+        public static int CalibrationCount(ZooModel m) => m == DeitTiny ? DeitCalibrationSamples : CalibrationSamples;
+
         public static readonly ZooModel JetTagger = new ZooModel("jet_tagger", new[] { 1, 16 }, true, s => s.Label < 5 ? AvgPool2x2(Pixels(s)) : null);
         public static readonly ZooModel AdAutoencoder = new ZooModel("ad_autoencoder", new[] { 1, 640 }, false, s => Tile(Pixels(s), 10));
         public static readonly ZooModel ResNet8 = new ZooModel("resnet8", new[] { 1, 3, 32, 32 }, true, s => Channels(Bilinear(Pixels(s), 8, 8, 32, 32), 3));
@@ -131,7 +136,10 @@ namespace QuantGen.Samples.Zoo
         public static ZooImport Import(ZooEntry e) => Import(e, new QuantizationOptions());
 
         /// <summary>Imports one file with the given quantizer settings (float exports: range method, bias correction, ...).</summary>
-        public static ZooImport Import(ZooEntry e, QuantizationOptions quantization)
+        public static ZooImport Import(ZooEntry e, QuantizationOptions quantization) => Import(e, quantization, CalibrationCount(e.Model));
+
+        /// <summary>Imports one file with the given quantizer settings and the first <paramref name="calibration"/> training samples (float exports).</summary>
+        public static ZooImport Import(ZooEntry e, QuantizationOptions quantization, int calibration)
         {
             string path = PathOf(e);
             var options = new OnnxImportOptions { Name = e.Model.Name, Quantization = quantization };
@@ -140,7 +148,7 @@ namespace QuantGen.Samples.Zoo
                 LoweredModel lowered = OnnxImporter.Lower(path, options);
                 OnnxImportResult r = lowered.IsQdq
                     ? OnnxImporter.ImportQdq(path, options)
-                    : OnnxImporter.ImportFloat(path, Data(e.Model, "train", CalibrationSamples).Select(p => p.Input).ToList(), options);
+                    : OnnxImporter.ImportFloat(path, Data(e.Model, "train", calibration).Select(p => p.Input).ToList(), options);
                 return new ZooImport(e, r, Array.Empty<ModelDiagnostic>(), Hash(r.Model));
             }
             catch (OnnxImportException x)

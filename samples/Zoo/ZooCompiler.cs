@@ -30,9 +30,9 @@ namespace QuantGen.Samples.Zoo
             Compile(models.Select(m => (m.Key, m.Model, gpu)));
 
         /// <summary>
-        /// The compiled image, the ILGPU backend emitted for the models that ask for it. The ILGPU backend keeps its weights
-        /// in base64 string literals (no resource path yet), which share the 16 MiB user-string heap of one assembly: a model
-        /// as large as DeiT-Tiny (5.7 MB of weights) must be compiled for ILGPU in an assembly of its own (CS8103 otherwise).
+        /// The compiled image, the ILGPU backend emitted for the models that ask for it. Both backends read their weights
+        /// from manifest resources (the generator's embedded-resource path), so no model's constants meet the 16 MiB
+        /// user-string heap of the assembly (CS8103: DeiT-Tiny's 5.7 MB of weights as base64 literals did).
         /// </summary>
         public static byte[] Compile(IEnumerable<(string Key, QuantizedModel Model, bool Gpu)> models)
         {
@@ -66,7 +66,14 @@ namespace QuantGen.Samples.Zoo
                 if (gpu)
                 {
                     var missing = new List<MissingLowering>();
-                    SourceFile file = GpuBackend.Emit(target, plan, string.Empty, missing) ?? throw new InvalidOperationException(key + ": no ILGPU lowering for " + string.Join(", ", missing.Select(m => m.Node.Layer.Op)));
+                    string gpuResource = "zoo." + key + ".gpu.blob";
+                    BlobInitializer gpuFromResource = (blob, _) =>
+                    {
+                        byte[] copy = blob;
+                        resources.Add(new ResourceDescription(gpuResource, () => new MemoryStream(copy, writable: false), isPublic: true));
+                        return $"global::{Namespace}.ZooBlobs.Read(\"{gpuResource}\", {blob.Length})";
+                    };
+                    SourceFile file = GpuBackend.Emit(target, plan, string.Empty, missing, GpuLowering.Registry, gpuFromResource, out _) ?? throw new InvalidOperationException(key + ": no ILGPU lowering for " + string.Join(", ", missing.Select(m => m.Node.Layer.Op)));
                     sources.Add((key + "/" + file.HintName, file.Text));
                 }
             }
@@ -138,6 +145,13 @@ namespace QuantGen.Samples.Zoo
             """;
 
         private static string GpuDriver(string tin, string tout) => $$"""
+            public static void LoadGpu(ILGPU.Runtime.Accelerator accelerator)
+            {
+                using (var session = new Model.GpuSession(accelerator, 1))
+                {
+                }
+            }
+
             public static int[] RunGpu(ILGPU.Runtime.Accelerator accelerator, int[] x, int batch)
             {
                 var a = new {{tin}}[x.Length];
@@ -189,6 +203,7 @@ namespace QuantGen.Samples.Zoo
         private readonly MethodInfo time;
         private readonly MethodInfo simdPath;
         private readonly MethodInfo? runGpu;
+        private readonly MethodInfo? loadGpu;
 
         public ZooDriver(Type driver)
         {
@@ -196,6 +211,7 @@ namespace QuantGen.Samples.Zoo
             time = driver.GetMethod("Time")!;
             simdPath = driver.GetMethod("SimdPath")!;
             runGpu = driver.GetMethod("RunGpu");
+            loadGpu = driver.GetMethod("LoadGpu");
         }
 
         public string SimdPath => (string)simdPath.Invoke(null, null)!;
@@ -204,6 +220,10 @@ namespace QuantGen.Samples.Zoo
 
         /// <summary>Seconds per inference of the generated code (the call itself, no conversion).</summary>
         public double Time(int[] x, int reps) => (double)time.Invoke(null, new object[] { x, reps })!;
+
+        /// <summary>Creates and disposes the model's ILGPU session on an accelerator (uploads the weights, compiles every kernel).</summary>
+        public void LoadGpu(ILGPU.Runtime.Accelerator accelerator) =>
+            (loadGpu ?? throw new InvalidOperationException("compiled without the ILGPU backend")).Invoke(null, new object[] { accelerator });
 
         /// <summary>A batch on an ILGPU accelerator: inputs concatenated, outputs concatenated.</summary>
         public int[] RunGpu(ILGPU.Runtime.Accelerator accelerator, int[] x, int batch) =>

@@ -346,6 +346,16 @@ namespace QuantGen.Tests.Conformance
                     string h = b.Unary(new HardSigmoidLayer { Alpha = 1.0 / 6, Beta = 0.5 }, "hsig", b.Dense("fc2", s, 20, activationBits: 4));
                     return b.Build(b.Unary(new HardSwishLayer(), "hswish", b.Dense("fc3", h, 10), activationBits: 16));
                 }),
+                new CorpusCase("lookup_int16_inputs", new[] { OpKind.Tanh, OpKind.Sigmoid, OpKind.HardSigmoid, OpKind.HardSwish }, () =>
+                {
+                    // The table operators on int16 inputs: segment tables of 1,025 entries, interpolated; int16 -> int8 (Tanh,
+                    // HardSigmoid) and int16 -> int16 (Sigmoid, HardSwish), each fed by a Dense with 16-bit activations.
+                    var b = new FloatModelBuilder("lookup_int16_inputs", "x", new[] { 3, 24 }, -4, 4, 29);
+                    string t = b.Unary(new TanhLayer(), "tanh", b.Dense("fc1", b.Input, 20, activationBits: 16));
+                    string s = b.Unary(new SigmoidLayer(), "sigmoid", b.Dense("fc2", t, 20, activationBits: 16), activationBits: 16);
+                    string h = b.Unary(new HardSigmoidLayer { Alpha = 1.0 / 6, Beta = 0.5 }, "hsig", b.Dense("fc3", s, 18, activationBits: 16));
+                    return b.Build(b.Unary(new HardSwishLayer(), "hswish", b.Dense("fc4", h, 10, activationBits: 16), activationBits: 16));
+                }),
                 new CorpusCase("mul_sub_broadcast", new[] { OpKind.Mul, OpKind.Sub }, () =>
                 {
                     // Mul and Sub of two activations (same shape, and a trailing-axis activation row), with a constant first

@@ -16,7 +16,8 @@ using Xunit.Sdk;
 namespace QuantGen.Tests.Conformance
 {
     /// <summary>
-    /// Generated-code snapshots of the data-movement operators (Concat, Slice, Split, Gather, Requantize), one tiny quantized
+    /// Generated-code snapshots of the data-movement operators (Concat, Slice, Split, Gather, Requantize) and the table
+    /// operators ("tanh": an int8 table and an int16 segment table, <see cref="LookupIntegers"/>), one tiny quantized
     /// model per feature written here in C# with hand-set integer parameters (no PTQ, so only the emitters are pinned). Per
     /// feature, tests/QuantGen.Conformance.Tests/Baselines/&lt;feature&gt;/ holds the model's C# inference file, its ILGPU
     /// file and the model-specific HLS files: io_parallel's top function, defines, parameters and weight headers, and
@@ -27,7 +28,7 @@ namespace QuantGen.Tests.Conformance
     {
         private const string Project = "QuantGen.Conformance.Tests";
 
-        private static readonly string[] FeatureNames = { "concat", "slice", "split", "gather", "requantize", "mul", "sub", "avgpool2d", "embedding" };
+        private static readonly string[] FeatureNames = { "concat", "slice", "split", "gather", "requantize", "mul", "sub", "avgpool2d", "embedding", "tanh" };
 
         public static IEnumerable<object[]> Features => FeatureNames.Select(f => new object[] { f });
 
@@ -238,6 +239,23 @@ namespace QuantGen.Tests.Conformance
                     m.Ids(new[] { 2, 3 }, 4);
                     m.Constant("table", new[] { 5, 4 }, new sbyte[] { 1, 2, 3, 4, -5, -6, -7, -8, 127, -128, 0, 9, 10, 11, 12, 13, -1, -2, -3, -4 }, 0.1, 0);
                     return m.Layer(new EmbeddingLayer { Table = "table" }, "emb", new[] { "x" }, new[] { "y" }, new TensorQuant(ElementType.Int8, 0.1, 0)).Build("y");
+
+                case "tanh":
+                    // int8 -> int8 Tanh (a 256-entry table: the vectorized lookup), widened to int16, then int16 -> int16 HardSwish
+                    // (a 1,025-entry segment table, interpolated). Tables from the operators' own rule (only the emitters are pinned).
+                    {
+                        var t8 = new TensorQuant(ElementType.Int8, 1.0 / 128, 0);
+                        var w16 = new TensorQuant(ElementType.Int16, 0.0001, -7);
+                        var y16 = new TensorQuant(ElementType.Int16, 0.0002, 11);
+                        var tanh = new TanhLayer();
+                        var swish = new HardSwishLayer();
+                        m.Layer(new TanhLayer { Integers = new LookupIntegers(new QuantGen.Operators.TanhOperator().Table(tanh, m.InputQuant, t8)) }, "tanh", new[] { "x" }, new[] { "t" }, t8);
+                        m.Layer(new RequantizeLayer { Integers = new RequantizeIntegers(Dyadic.FromReal(t8.Scale / w16.Scale)) }, "widen", new[] { "t" }, new[] { "w" }, w16);
+                        return m.Layer(
+                            new HardSwishLayer { Integers = new LookupIntegers(new QuantGen.Operators.HardSwishOperator().Table(swish, w16, y16)) },
+                            "hswish", new[] { "w" }, new[] { "y" }, y16).Build("y");
+                    }
+
                 default:
                     // x 0.125 into int16, then back to int8 at another scale
                     m.Layer(
@@ -271,6 +289,8 @@ namespace QuantGen.Tests.Conformance
             /// <summary>Makes the input "x" an index input of token ids 0 to <paramref name="last"/>.</summary>
             public void Ids(int[] shape, int last) =>
                 spec.Input = new InputSpec { Name = "x", Role = InputRole.Index, Shape = shape, Quant = new TensorQuant(ElementType.Int32, 1, 0), RangeMin = 0, RangeMax = last };
+
+            public TensorQuant InputQuant => spec.Input.Quant!;
 
             public void Constant(string name, int[] shape, sbyte[] values, double scale, long zp)
             {

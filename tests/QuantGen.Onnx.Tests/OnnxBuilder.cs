@@ -103,6 +103,18 @@ namespace QuantGen.Onnx.Tests
             return name;
         }
 
+        public string Int32s(string name, int[] dims, IEnumerable<int> values)
+        {
+            inits.Add(TensorBytes(name, OnnxDataType.Int32, dims, values.SelectMany(BitConverter.GetBytes).ToArray()));
+            return name;
+        }
+
+        public string Int16(string name, short value)
+        {
+            inits.Add(TensorBytes(name, OnnxDataType.Int16, new int[0], BitConverter.GetBytes(value)));
+            return name;
+        }
+
         public string UInt8(string name, byte value)
         {
             inits.Add(TensorBytes(name, OnnxDataType.UInt8, new int[0], new[] { value }));

@@ -35,7 +35,8 @@ namespace QuantGen.Tests.Zoo
             {
                 // Issue 13 asks >= 99 %. NOT MET by MobileNetV1's float exports: W8A8 from the post-training quantizer agrees
                 // with the float model on 98/100 (min/max and with bias correction; MSE ranges 97, percentile 96, measured with
-                // samples/Zoo --only mobilenet_v1_float13 --inputs 100 --range ...). Every other CNN/MLP file meets it.
+                // samples/Zoo --only mobilenet_v1_float13 --inputs 100 --range ...; 128 calibration inputs instead of 32: 96/100, with bias
+                // correction 96/100, MSE ranges 93/100, --calibration 128 [--bias-correction] [--range mse]). Every other CNN/MLP file meets it.
                 double needed = o.VersusFloat && e.Model == ZooCatalog.MobileNetV1 ? 0.98 : 0.99;
                 Assert.True(o.Top1Same >= needed * o.Inputs, $"top-1 {o.Top1Same}/{o.Inputs}");
             }

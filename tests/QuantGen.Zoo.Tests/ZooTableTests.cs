@@ -94,8 +94,8 @@ namespace QuantGen.Tests.Zoo
                 var bad = ZooRun.Paths.Select(p => (p.Path, Row: ZooRun.Cpu(p.Path).GetValueOrDefault(u.Key))).Where(x => x.Row == null || x.Row.Length != 3 || x.Row[2] != "0").ToList();
                 cpu = bad.Count == 0 ? $"{n}/{n} equal on each" : "**" + string.Join("; ", bad.Select(x => x.Path + ": " + (x.Row == null ? "no row" : string.Join(" ", x.Row)))) + "**";
                 GpuOutcome g = ZooRun.Gpu(u.Key);
-                gpu = g.Error != null && g.Error.Contains("CS8103", StringComparison.Ordinal) ? "**does not compile**: CS8103, the ILGPU backend's weights are base64 string literals (5.7 MB here)"
-                    : g.Error != null ? "**" + g.Error + "**" : g.Inputs == 0 ? "compiles; not run (1.25 GMAC per image through emulated threads)"
+                gpu = g.Error != null ? "**" + g.Error + "**"
+                    : g.Inputs == 0 ? $"compiles with every other model (weights as manifest resources), session loads; not run ({ZooRun.DeitGpuVariable}=0)"
                     : g.Mismatches == 0 ? $"{g.Inputs}/{g.Inputs} equal" : $"**{g.Mismatches}/{g.Inputs} differ**";
                 HlsOutcome h = ZooRun.Hls(u.Key);
                 hls = !h.Emitted ? "not emitted: " + h.Detail : h.Passed ? $"PASS, {h.Vectors} vectors" : "**csim failed**: " + h.Detail;
@@ -124,7 +124,7 @@ namespace QuantGen.Tests.Zoo
                 if (results.TryGetProperty(model, out JsonElement m) && m.GetProperty("exports").TryGetProperty(export, out JsonElement x))
                 {
                     why = x.TryGetProperty("error", out JsonElement err) ? "torch cannot export: `" + Short(err.GetString() ?? string.Empty) + "`"
-                        : x.TryGetProperty("committed", out JsonElement c) && !c.GetBoolean() ? "made, not committed (23 MB)" : why;
+                        : x.TryGetProperty("committed", out JsonElement c) && !c.GetBoolean() ? "made, not committed (" + (x.GetProperty("bytes").GetInt64() / 1e6).ToString("F1", CultureInfo.InvariantCulture) + " MB)" : why;
                 }
 
                 return new[] { why, "-", "-", "-", "-" };

@@ -1,13 +1,15 @@
 using System.Collections.Generic;
+using System.Linq;
 using QuantGen.Graph;
 using QuantGen.Model;
+using QuantGen.Operators;
 
 namespace QuantGen.Cpu
 {
     /// <summary>
     /// The table operators (Tanh, Sigmoid, HardSigmoid, HardSwish): the layer's own table (the spec's integers) printed as
     /// build-time data; signed inputs of at most 8 bits with int8 outputs run QuantGenKernels.Lookup (AVX-512 VBMI
-    /// vpermi2b), anything else a scalar loop over an int32 table.
+    /// vpermi2b), anything else a scalar loop over an int32 table (int16 inputs: a segmented table, interpolated).
     /// </summary>
     public abstract class LookupLowering : CpuLowering
     {
@@ -44,9 +46,10 @@ namespace QuantGen.Cpu
 
         internal override void Emit(CpuEmitter e, SourceWriter w, GraphNode node, CpuKernelPlan plan)
         {
-            int[] table = ((LookupLayer)node.Layer).Table!;
+            int[] table = ((LookupLayer)node.Layer).Integers.Table.ToArray();
             TensorInfo x = node.Inputs[0], y = node.Output;
             long lo = x.Type.MinValue;
+            int shift = LookupOperator.SegmentShift(x.Type);
             if (Vectorized(node))
             {
                 // Indexed by the input's byte: entry v & 255 holds table[v - min] for every v of the input type.
@@ -63,6 +66,19 @@ namespace QuantGen.Cpu
             }
 
             int at = e.AddInts(table);
+            if (shift > 0)
+            {
+                // A segmented table (int16 input): the two entries around x, interpolated exactly as LookupOperator.Apply.
+                w.Line($"// {node.Layer.Op} segment table (blob offset {at}): the spec's {table.Length} integers, one every {1 << shift} inputs from {CSharp.I(lo)}, interpolated.");
+                w.Line($"ReadOnlySpan<int> table = MemoryMarshal.Cast<byte, int>(new ReadOnlySpan<byte>(s_blob, {at}, {table.Length * 4}));");
+                w.Open($"for (int i = 0; i < {y.ElementCount}; i++)");
+                w.Line($"int u = x[i] - ({CSharp.I(lo)});");
+                w.Line($"long a = table[u >> {shift}], b = table[(u >> {shift}) + 1];");
+                w.Line($"y[i] = ({CSharp.Type(y.Type)})(a + ((((b - a) * (u & {(1 << shift) - 1})) + {1 << (shift - 1)}) >> {shift}));");
+                w.Close();
+                return;
+            }
+
             w.Line($"// {node.Layer.Op} table (blob offset {at}): the spec's {table.Length} integers, indexed by x - ({CSharp.I(lo)}).");
             w.Line($"ReadOnlySpan<int> table = MemoryMarshal.Cast<byte, int>(new ReadOnlySpan<byte>(s_blob, {at}, {table.Length * 4}));");
             w.Open($"for (int i = 0; i < {y.ElementCount}; i++)");

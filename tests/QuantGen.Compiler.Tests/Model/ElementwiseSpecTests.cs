@@ -65,14 +65,15 @@ namespace QuantGen.Tests.Model
             Assert.Equal(0, table[128]);
             ModelLoadResult r = Load(Spec("quantized", $$"""{ "name": "t", "op": "Tanh", "inputs": ["x"], "output": "y", "table": {{Ints(table)}} }""", """ "y": { "type": "int8", "scale": 0.0078125, "zeroPoint": 0 } """));
             Assert.True(r.Success, string.Join("\n", r.Diagnostics));
-            Assert.Equal(table, ((TanhLayer)r.Graph!.Nodes[0].Layer).Table);
+            Assert.Equal(table, ((TanhLayer)r.Graph!.Nodes[0].Layer).Integers.Table);
             Assert.Equal(table, new TanhOperator().Table((LookupLayer)r.Graph.Nodes[0].Layer, r.Graph.Input.Quant!, r.Graph.Output.Quant!));
         }
 
         [Theory]
         [InlineData("short", "QG1027", "needs 256")]
         [InlineData("off by two", "QG1027", "quantized to")]
-        [InlineData("int16 input", "QG1026", "at most 8 bits")]
+        [InlineData("int16 input", "QG1027", "needs 1025")]
+        [InlineData("int32 input", "QG1026", "at most 16 bits")]
         public void BadTablesAreLocated(string what, string id, string message)
         {
             int[] table = TanhTable();
@@ -82,10 +83,65 @@ namespace QuantGen.Tests.Model
             }
 
             IEnumerable<int> t = what == "short" ? table.Take(255) : table;
-            ModelLoadResult r = Load(Spec("quantized", $$"""{ "name": "t", "op": "Tanh", "inputs": ["x"], "output": "y", "table": {{Ints(t)}} }""", """ "y": { "type": "int8", "scale": 0.0078125, "zeroPoint": 0 } """, what == "int16 input" ? "int16" : "int8"));
+            ModelLoadResult r = Load(Spec("quantized", $$"""{ "name": "t", "op": "Tanh", "inputs": ["x"], "output": "y", "table": {{Ints(t)}} }""", """ "y": { "type": "int8", "scale": 0.0078125, "zeroPoint": 0 } """, what.EndsWith(" input", StringComparison.Ordinal) ? what.Split(' ')[0] : "int8"));
             Assert.False(r.Success);
             output.WriteLine(string.Join("\n", r.Diagnostics));
             Assert.Contains(r.Diagnostics, d => d.Id == id && d.Message.Contains(message) && d.Place == "$.layers[0]");
+        }
+
+        /// <summary>
+        /// Tanh on an int16 input (scale 2^-12, zero point 0) to int16 (scale 2^-15): a segment table of 1,025 entries, one every
+        /// 64 inputs from -32768, T[j] = round(tanh((-32768 + 64 j) 2^-12) 2^15), interpolated in integers. By hand: at a segment
+        /// end the output is the entry; in between it is within 1 LSB of the correctly rounded tanh (the curvature over 64
+        /// inputs of 2^-12 adds at most 0.77 (1/64)^2 / 8 2^15 = 0.77 LSB... measured below over every input).
+        /// </summary>
+        [Fact]
+        public void Int16TanhUsesAnInterpolatedSegmentTable()
+        {
+            int[] table = Enumerable.Range(0, 1025).Select(j => (int)Math.Max(-32768, Math.Min(32767, Math.Round(Math.Tanh((-32768 + (64.0 * j)) / 4096) * 32768, MidpointRounding.ToEven)))).ToArray();
+            Assert.Equal(-32768, table[0]);             // tanh(-8) * 2^15 = -32767.98 -> -32768
+            Assert.Equal(0, table[512]);                // x = 0
+            Assert.Equal(32767, table[1024]);           // x = +8 (one past the type's maximum), saturated
+            string spec = $$"""
+            {
+              "format": "quantgen", "version": 1, "name": "ew", "kind": "quantized", "weights": "t.safetensors",
+              "inputs": [{ "name": "x", "shape": [1, 4], "range": [-8, 7.99], "type": "int16", "scale": 0.000244140625, "zeroPoint": 0 }],
+              "outputs": ["y"], "initializers": {},
+              "activations": { "y": { "type": "int16", "scale": 0.000030517578125, "zeroPoint": 0 } },
+              "layers": [ { "name": "t", "op": "Tanh", "inputs": ["x"], "output": "y", "table": {{Ints(table)}} } ]
+            }
+            """;
+            ModelLoadResult r = Load(spec);
+            Assert.True(r.Success, string.Join("\n", r.Diagnostics));
+            var tanh = new TanhOperator();
+            int[] Run(int[] x)
+            {
+                var o = new int[x.Length];
+                tanh.Reference(r.Graph!.Nodes[0], new[] { x }, new[] { o });
+                return o;
+            }
+
+            int[] y = Run(new[] { 0, 64 * 10, 4096 + 32, -32768 });
+            Assert.Equal(table[512], y[0]);
+            Assert.Equal(table[522], y[1]);
+            Assert.Equal(table[576] + ((((table[577] - table[576]) * 32) + 32) >> 6), y[2]);   // halfway between two entries
+            Assert.Equal(table[0], y[3]);
+            double worst = 0;
+            for (int q = -32768; q <= 32767; q += 4)
+            {
+                int[] o = Run(new[] { q, q + 1, q + 2, q + 3 });
+                for (int k = 0; k < 4; k++)
+                {
+                    double exact = Math.Tanh((q + k) / 4096.0) * 32768;
+                    if (Math.Abs(exact) < 32767)
+                    {
+                        worst = Math.Max(worst, Math.Abs(o[k] - exact));
+                    }
+                }
+            }
+
+            output.WriteLine($"int16 Tanh through the segment table: max {worst:F3} LSB against tanh(x) over every input");
+            Assert.True(worst <= 1.77, $"max {worst} LSB");
         }
 
         [Fact]

@@ -495,6 +495,53 @@ namespace QuantGen.Tests.Numerics
                 yield return new ErrorRow(f.Name + " (table)", "every int8 value, 2,000 random scales and zero points", "max abs error vs f(x) (output LSB, unsaturated)", worst, 0.5 + Math.Pow(2, -30), "0.5 + 2^-30", "proved (P5); exhaustive in x, 2,000 sampled scales");
             }
 
+            // Segmented tables (int16 inputs): 1,025 entries, one every 64 inputs, linear interpolation in integers. Error =
+            // the entries' rounding (<= 1/2, interpolated) + the interpolation's rounding (<= 1/2) + linear interpolation of f
+            // over a segment of width h = 64 S_x: h^2 max|f''| / 8 where f is smooth, h |jump of f'| / 4 across a kink
+            // (HardSigmoid, HardSwish). The bound column is that sum at the widest h and narrowest S_y sampled.
+            var curvature = new (double MaxF2, double MaxJump)[] { (4 / (3 * Math.Sqrt(3)), 0), (Math.Sqrt(3) / 18, 0), (0, 1.0 / 6), (1.0 / 3, 0.5) };
+            int fi = 0;
+            foreach (var f in functions)
+            {
+                (double maxF2, double maxJump) = curvature[fi++];
+                foreach (ElementType outType in new[] { ElementType.Int16, ElementType.Int8 })
+                {
+                    var rng = new TestRng(83);
+                    double worst = 0, bound = 0;
+                    const int trials = 20;
+                    for (int t = 0; t < trials; t++)
+                    {
+                        var inQ = new global::QuantGen.Model.TensorQuant(ElementType.Int16, rng.NextLogUniform(Math.Pow(2, -13), Math.Pow(2, -10)), rng.NextInt(-2000, 2000));
+                        double span = outType == ElementType.Int16 ? rng.NextLogUniform(32768, 65536) : rng.NextLogUniform(128, 256);
+                        var outQ = new global::QuantGen.Model.TensorQuant(outType, (f.Hi - f.Lo) / span, rng.NextInt(-20, 20));
+                        int[] table = f.Op.Table(f.Layer, inQ, outQ);
+                        double h = 64 * inQ.Scale;
+                        bound = Math.Max(bound, 1 + ((((h * h * maxF2) / 8) + ((h * maxJump) / 4)) / outQ.Scale));
+                        double min = outType.MinValue, max = outType.MaxValue;
+                        for (int q = -32768; q <= 32767; q++)
+                        {
+                            int u = q + 32768, i = u >> 6;
+                            double ea = outQ.ZeroPoint + (f.Op.Function(f.Layer, inQ.Dequantize(-32768 + (i << 6))) / outQ.Scale);
+                            double eb = outQ.ZeroPoint + (f.Op.Function(f.Layer, inQ.Dequantize(-32768 + ((i + 1) << 6))) / outQ.Scale);
+                            double exact = outQ.ZeroPoint + (f.Op.Function(f.Layer, inQ.Dequantize(q)) / outQ.Scale);
+                            if (ea > min && ea < max && eb > min && eb < max)
+                            {
+                                worst = Math.Max(worst, Math.Abs(global::QuantGen.Operators.LookupOperator.Apply(table, 6, -32768, q) - exact));
+                            }
+                        }
+                    }
+
+                    yield return new ErrorRow(
+                        $"{f.Name} (int16 -> {outType}, segment table)",
+                        $"every int16 value, {trials} random scales (S_x in [2^-13, 2^-10]) and zero points",
+                        "max abs error vs f(x) (output LSB, unsaturated)",
+                        worst,
+                        bound,
+                        $"1 + (h^2 max\\|f''\\| / 8 + h max\\|jump f'\\| / 4) / S_y = {bound.ToString("G3", System.Globalization.CultureInfo.InvariantCulture)}",
+                        "analysis above; exhaustive in x, sampled scales");
+                }
+            }
+
             {
                 // Mul: every pair of int8 operands, 64 random quantizations; output scale so that |product| spans ~2^7..2^13 LSB.
                 var rng = new TestRng(81);

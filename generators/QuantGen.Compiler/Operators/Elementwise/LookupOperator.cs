@@ -4,28 +4,59 @@ using System.Globalization;
 using System.Linq;
 using QuantGen.Graph;
 using QuantGen.Model;
+using QuantGen.Numerics;
 
 namespace QuantGen.Operators
 {
     /// <summary>
-    /// A unary element-wise function f (Tanh, Sigmoid, HardSigmoid, HardSwish) on a tensor of at most 8 bits, quantized as
-    /// a table of 2^bits integers: y = table[x - min(type_x)]. The table is computed once, at quantization time, from the
-    /// float function and the two quantizations: table[q - min] = clamp(round_half_even(f(S_x (q - z_x)) / S_y) + z_y).
-    /// At run time that is one load per element on every backend (integer-only); it is the correctly rounded Q(f(x)) up
-    /// to the float evaluation of f (docs/numerics.md measures it exhaustively). The spec carries the table ("table") so
-    /// that every backend and every machine prints the same integers; the quantization check recomputes it and accepts
-    /// entries within 1 of the recomputed value (a libm that rounds f differently at a tie).
+    /// A unary element-wise function f (Tanh, Sigmoid, HardSigmoid, HardSwish) as a build-time table of integers
+    /// (<see cref="LookupIntegers"/>), computed once at quantization time from the float function and the two quantizations.
+    /// Inputs of at most 8 bits: one entry per input integer, y = table[x - min(type_x)], the correctly rounded Q(f(x)) up to
+    /// the float evaluation of f. Wider inputs (int16): a segmented table, one entry every 2^k inputs (k = bits - 10, 1,025
+    /// entries for int16: 4 KB, fits an HLS ROM; 2^16 entries would be 128 KB per layer) and linear interpolation between the
+    /// two entries around x, in integers: u = x - min, i = u >> k, r = u &amp; (2^k - 1),
+    /// y = T[i] + ((T[i+1] - T[i]) r + 2^(k-1)) >> k (floor shift, ties toward +infinity); T[j] = Q(f(S_x (min + j 2^k - z_x))).
+    /// The result lies between T[i] and T[i+1], so it needs no clamp; its error against Q(f(x)) is measured in
+    /// docs/numerics.md. Every backend prints the same integers. The spec carries the table ("table"); the quantization check
+    /// recomputes it and accepts entries within 1 of the recomputed value (a libm that rounds f differently at a tie).
     /// </summary>
     public abstract class LookupOperator : Operator
     {
-        /// <summary>Widest input a table covers (2^8 entries); wider inputs get <see cref="InputTooWide"/>.</summary>
+        /// <summary>Widest input with one table entry per input integer (2^8 entries); wider inputs get a segmented table.</summary>
         public const int MaxInputBits = 8;
 
-        /// <summary>QG1026: a table operator's input is wider than <see cref="MaxInputBits"/>.</summary>
+        /// <summary>Widest input a segmented table covers (int16: 2^10 segments of 2^6 inputs); wider inputs get <see cref="InputTooWide"/>.</summary>
+        public const int MaxSegmentedInputBits = 16;
+
+        /// <summary>log2 of the number of segments of a segmented table (the table has 2^10 + 1 entries).</summary>
+        public const int SegmentIndexBits = 10;
+
+        /// <summary>QG1026: a table operator's input is wider than <see cref="MaxSegmentedInputBits"/>.</summary>
         public const string InputTooWide = "QG1026";
 
         /// <summary>QG1027: a table operator's "table" does not match its function and quantizations.</summary>
         public const string TableMismatch = "QG1027";
+
+        /// <summary>k, the inputs per segment as a power of two: 0 (one entry per input) up to 8 bits, bits - 10 above.</summary>
+        public static int SegmentShift(ElementType input) => input.Bits <= MaxInputBits ? 0 : input.Bits - SegmentIndexBits;
+
+        /// <summary>Entries of the table for an input type: 2^bits, or 2^10 + 1 for a segmented table.</summary>
+        public static long TableLength(ElementType input) => input.Bits <= MaxInputBits ? (1L << input.Bits) : (1L << SegmentIndexBits) + 1;
+
+        /// <summary>The table operator's integer function, as every backend computes it: exact table or interpolated segments.</summary>
+        public static int Apply(IReadOnlyList<int> table, int shift, long min, int x)
+        {
+            long u = x - min;
+            if (shift == 0)
+            {
+                return table[(int)u];
+            }
+
+            int i = (int)(u >> shift);
+            long r = u & ((1L << shift) - 1);
+            long a = table[i], b = table[i + 1];
+            return (int)(a + ((((b - a) * r) + (1L << (shift - 1))) >> shift));
+        }
 
         /// <summary>The float function, with the layer's attributes.</summary>
         public abstract double Function(LookupLayer layer, double x);
@@ -47,17 +78,16 @@ namespace QuantGen.Operators
         {
             LookupLayer layer = Create(r);
             long[]? table = r.Quant.IntegerArray("table");
-            layer.Table = table?.Select(v => (int)v).ToArray();
-            return layer;
+            return r.WithIntegers(layer, () => table == null ? null : new LookupIntegers(table.Select(v => (int)Math.Max(int.MinValue, Math.Min(int.MaxValue, v)))));
         }
 
         public sealed override void Write(LayerSpec layer, LayerWriter w)
         {
             var l = (LookupLayer)layer;
             WriteAttributes(l, w);
-            if (l.Table != null)
+            if (l.IntegersOrNull is LookupIntegers q)
             {
-                w.Property("table", l.Table);
+                w.Property("table", q.Table.ToArray());
             }
         }
 
@@ -73,28 +103,26 @@ namespace QuantGen.Operators
                 return c.Reject($"the input \"{x.Name}\" of {Name} needs one per-tensor scale");
             }
 
-            if (x.Quant.Type.Bits > MaxInputBits)
+            if (x.Quant.Type.Bits > MaxSegmentedInputBits)
             {
-                return c.Reject($"{Name} reads \"{x.Name}\" as {x.Quant.Type}: a table operator needs an input of at most {MaxInputBits} bits (2^bits entries); quantize the tensor before it to int8", InputTooWide);
+                return c.Reject($"{Name} reads \"{x.Name}\" as {x.Quant.Type}: a table operator needs an input of at most {MaxSegmentedInputBits} bits; quantize the tensor before it to int8 or int16", InputTooWide);
             }
 
-            if (layer.Table == null)
-            {
-                return c.Reject($"a quantized {Name} layer needs \"table\"", TableMismatch);
-            }
-
-            int[] table = layer.Table;
+            IReadOnlyList<int> table = layer.Integers.Table;
             int[] expected = Table(layer, x.Quant, outQ);
-            if (table.Length != expected.Length)
+            if (table.Count != expected.Length)
             {
-                return c.Reject($"\"table\" has {table.Length} entries; a {x.Quant.Type} input needs {expected.Length} (one per integer from {x.Quant.Type.MinValue} to {x.Quant.Type.MaxValue})", TableMismatch);
+                return c.Reject(SegmentShift(x.Quant.Type) == 0
+                    ? $"\"table\" has {table.Count} entries; a {x.Quant.Type} input needs {expected.Length} (one per integer from {x.Quant.Type.MinValue} to {x.Quant.Type.MaxValue})"
+                    : $"\"table\" has {table.Count} entries; a {x.Quant.Type} input needs {expected.Length} (one every {1 << SegmentShift(x.Quant.Type)} integers from {x.Quant.Type.MinValue}, interpolated)", TableMismatch);
             }
 
-            for (int i = 0; i < table.Length; i++)
+            int shift = SegmentShift(x.Quant.Type);
+            for (int i = 0; i < table.Count; i++)
             {
                 if (!outQ.Type.Contains(table[i]) || Math.Abs((long)table[i] - expected[i]) > 1)
                 {
-                    long q = x.Quant.Type.MinValue + i;
+                    long q = x.Quant.Type.MinValue + ((long)i << shift);
                     return c.Reject($"\"table\"[{i}] (input {q}) is {table[i]}; {Name}({x.Quant.Dequantize(q).ToString("R", CultureInfo.InvariantCulture)}) quantized to {outQ} is {expected[i]}", TableMismatch);
                 }
             }
@@ -102,17 +130,28 @@ namespace QuantGen.Operators
             return true;
         }
 
-        /// <summary>Exactly the table entries that inputs in range can read.</summary>
+        /// <summary>
+        /// The output range over the inputs in range: exactly the entries they can read (an interpolated value lies between the
+        /// two entries of its segment, so the entries of the segments touched bound it).
+        /// </summary>
         public override IntRange Range(RangeContext c)
         {
-            int[] table = ((LookupLayer)c.Node.Layer).Table!;
+            IReadOnlyList<int> table = ((LookupLayer)c.Node.Layer).Integers.Table;
+            ElementType type = c.Node.Inputs[0].Quant!.Type;
+            int shift = SegmentShift(type);
             IntRange x = c.In(0);
-            long lo = c.Node.Inputs[0].Quant!.Type.MinValue;
-            long min = long.MaxValue, max = long.MinValue;
-            for (long q = Math.Max(x.Min, lo); q <= Math.Min(x.Max, lo + table.Length - 1); q++)
+            long lo = type.MinValue;
+            long first = (Math.Max(x.Min, lo) - lo) >> shift, last = (Math.Min(x.Max, type.MaxValue) - lo) >> shift;
+            if (shift > 0)
             {
-                min = Math.Min(min, table[q - lo]);
-                max = Math.Max(max, table[q - lo]);
+                last = Math.Min(last + 1, table.Count - 1);
+            }
+
+            long min = long.MaxValue, max = long.MinValue;
+            for (long i = first; i <= last && i < table.Count; i++)
+            {
+                min = Math.Min(min, table[(int)i]);
+                max = Math.Max(max, table[(int)i]);
             }
 
             return min <= max ? new IntRange(min, max) : c.Full(c.Node.Output.Quant!);
@@ -120,12 +159,14 @@ namespace QuantGen.Operators
 
         public override void Reference(GraphNode node, int[][] inputs, int[][] outputs)
         {
-            int[] table = ((LookupLayer)node.Layer).Table!;
-            long lo = node.Inputs[0].Quant!.Type.MinValue;
+            IReadOnlyList<int> table = ((LookupLayer)node.Layer).Integers.Table;
+            ElementType type = node.Inputs[0].Quant!.Type;
+            int shift = SegmentShift(type);
+            long lo = type.MinValue;
             int[] x = inputs[0], y = outputs[0];
             for (int i = 0; i < y.Length; i++)
             {
-                y[i] = table[x[i] - lo];
+                y[i] = Apply(table, shift, lo, x[i]);
             }
         }
 
@@ -142,27 +183,31 @@ namespace QuantGen.Operators
         public override TensorQuant[]? Quantize(PtqContext c, GraphNode node, LayerSpec layer)
         {
             TensorQuant inQ = c.Input(0);
-            if (inQ.Type.Bits > MaxInputBits)
+            if (inQ.Type.Bits > MaxSegmentedInputBits)
             {
-                c.Report(InputTooWide, $"{Name} reads a {inQ.Type} tensor: a table operator needs an input of at most {MaxInputBits} bits; give the layer before it 8-bit activations");
+                c.Report(InputTooWide, $"{Name} reads a {inQ.Type} tensor: a table operator needs an input of at most {MaxSegmentedInputBits} bits; give the layer before it 8- or 16-bit activations");
                 return null;
             }
 
             TensorQuant outQ = c.Calibrated(0, layer.Precision.ActivationBits);
-            var l = (LookupLayer)layer;
-            l.Table = Table(l, inQ, outQ);
+            c.Attach(new LookupIntegers(Table((LookupLayer)layer, inQ, outQ)));
             return One(outQ);
         }
 
-        /// <summary>table[q - min] = clamp(round_half_even(f(S_x (q - z_x)) / S_y) + z_y) for every q of the input type.</summary>
+        /// <summary>
+        /// T[j] = clamp(round_half_even(f(S_x (min + j 2^k - z_x)) / S_y) + z_y) for j in [0, <see cref="TableLength"/>): every
+        /// integer of the input type (k = 0), or the segment ends of a segmented table (the last one one past the type's maximum).
+        /// </summary>
         public int[] Table(LookupLayer layer, TensorQuant inQ, TensorQuant outQ)
         {
-            long lo = inQ.Type.MinValue, hi = inQ.Type.MaxValue;
-            var table = new int[hi - lo + 1];
-            for (long q = lo; q <= hi; q++)
+            long lo = inQ.Type.MinValue;
+            int shift = SegmentShift(inQ.Type);
+            var table = new int[TableLength(inQ.Type)];
+            for (long j = 0; j < table.Length; j++)
             {
+                long q = lo + (j << shift);
                 double v = Math.Round(Function(layer, inQ.Dequantize(q)) / outQ.Scale, MidpointRounding.ToEven) + outQ.ZeroPoint;
-                table[q - lo] = (int)Math.Max(outQ.Type.MinValue, Math.Min(outQ.Type.MaxValue, double.IsNaN(v) ? outQ.ZeroPoint : v));
+                table[j] = (int)Math.Max(outQ.Type.MinValue, Math.Min(outQ.Type.MaxValue, double.IsNaN(v) ? outQ.ZeroPoint : v));
             }
 
             return table;
@@ -172,15 +217,31 @@ namespace QuantGen.Operators
 
 namespace QuantGen.Model
 {
-    /// <summary>A table operator's layer: float attributes in the subclass, the integer table in a quantized model.</summary>
-    public abstract class LookupLayer : LayerSpec
+    /// <summary>A table operator's layer: float attributes in the subclass, the integer table (<see cref="LookupIntegers"/>) once quantized.</summary>
+    public abstract class LookupLayer : QuantizableLayer<LookupIntegers>
     {
         protected LookupLayer(OpKind op)
             : base(op)
         {
         }
+    }
 
-        /// <summary>2^bits output integers, indexed by input - min(input type); null in a float model.</summary>
-        public int[]? Table { get; set; }
+    /// <summary>
+    /// A table operator's integers: the output integers indexed by input - min(input type), one per input integer (inputs
+    /// of at most 8 bits) or one every 2^k inputs, interpolated (int16; <see cref="QuantGen.Operators.LookupOperator"/>).
+    /// The length is checked against the input type by the graph builder.
+    /// </summary>
+    public sealed class LookupIntegers : LayerIntegers
+    {
+        public LookupIntegers(IEnumerable<int> table)
+        {
+            Table = Frozen(table, nameof(table));
+            if (Table.Count == 0)
+            {
+                throw new ArgumentException("the table is empty", nameof(table));
+            }
+        }
+
+        public IReadOnlyList<int> Table { get; }
     }
 }
