@@ -279,11 +279,8 @@ namespace QuantGen.Tests.Zoo
                 return new HlsOutcome(false, false, 0, string.Join("; ", diagnostics.Select(d => d.Id + ": " + d.Message)));
             }
 
-            string dir = Path.Combine(Path.GetTempPath(), "quantgen-zoo-hls", k);
-            if (Directory.Exists(dir))
-            {
-                Directory.Delete(dir, recursive: true);
-            }
+            // One folder per run: two test processes (two checkouts on one machine) must not delete each other's project.
+            string dir = Path.Combine(Path.GetTempPath(), "quantgen-zoo-hls", k + "-" + Guid.NewGuid().ToString("N"));
 
             HlsOutputWriter.Write(dir, result.Project!);
             CsimResult csim = HlsCsim.Run(dir, result.Project!.Name);
@@ -293,7 +290,11 @@ namespace QuantGen.Tests.Zoo
                 Directory.Delete(dir, recursive: true);
             }
 
-            return new HlsOutcome(true, csim.Ran && csim.Passed, vectors, csim.Output.Trim().Split('\n').LastOrDefault() ?? string.Empty);
+            string[] lines = csim.Output.Trim().Split('\n');
+            string detail = csim.Passed
+                ? lines.LastOrDefault() ?? string.Empty
+                : (lines.FirstOrDefault(l => l.Contains("error", StringComparison.OrdinalIgnoreCase)) ?? lines.LastOrDefault() ?? string.Empty) + " (project kept in " + dir + ")";
+            return new HlsOutcome(true, csim.Ran && csim.Passed, vectors, detail);
         })).Value;
 
         /// <summary>
