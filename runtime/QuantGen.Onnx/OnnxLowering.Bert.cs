@@ -73,9 +73,22 @@ namespace QuantGen.Onnx
                     case "Add":
                         if ((stage & (MaskSub | MaskMul)) == (MaskSub | MaskMul) && other.Length > 0 && !maskDerived.ContainsKey(other) && !consts.ContainsKey(other))
                         {
-                            maskedScores[n.Out] = (other, mask);
-                            ShapeOf(other, n.Src);
-                            shapes[n.Out] = shapes[other];
+                            int[] ss = ShapeOf(other, n.Src);
+                            if (quant.ContainsKey(n.Out))
+                            {
+                                // A QDQ file quantizes scores + mask once more: the scores pass through that quantization
+                                // (a Requantize to the Add's parameters), as ONNX Runtime computes them.
+                                Add(new RequantizeLayer(), n, n.Out, other);
+                                Produce(n.Out, ss);
+                                maskedScores[n.Out] = (n.Out, mask);
+                                notes.Add($"{n.Src.Place}: the attention mask added to the scores becomes MaskedSoftmax's mask; the scores are requantized to the QuantizeLinear after this Add ({quant[n.Out]})");
+                            }
+                            else
+                            {
+                                maskedScores[n.Out] = (other, mask);
+                                shapes[n.Out] = ss;
+                            }
+
                             return true;
                         }
 
@@ -99,7 +112,7 @@ namespace QuantGen.Onnx
                 return true;
             }
 
-            string? bad = n.In.FirstOrDefault(maskedScores.ContainsKey);
+            string? bad = n.In.FirstOrDefault(i => maskedScores.TryGetValue(i, out var v) && v.Scores != i);
             if (bad != null)
             {
                 throw Fail(OnnxErrors.UnsupportedOperator, n.Src.Place, $"{n.Op} reads the masked attention scores '{bad}'; QuantGen imports them only as the input of a Softmax on the last axis (MaskedSoftmax)");

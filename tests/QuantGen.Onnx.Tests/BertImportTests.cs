@@ -56,10 +56,12 @@ namespace QuantGen.Onnx.Tests
 
         private static int Vocab(LoweredModel lowered) => (int)lowered.Spec.Inputs[0].RangeMax + 1;
 
-        [Fact]
-        public void Float17LowersToIndexInputEmbeddingAndMaskedSoftmax()
+        [Theory]
+        [InlineData("bert_tiny_float17.onnx")]
+        [InlineData("bert_tiny_float13.onnx")]
+        public void FloatExportLowersToIndexInputEmbeddingAndMaskedSoftmax(string file)
         {
-            LoweredModel l = OnnxImporter.Lower(File("bert_tiny_float17.onnx"));
+            LoweredModel l = OnnxImporter.Lower(File(file));
             Assert.Equal(new[] { "input_ids", "attention_mask" }, l.Spec.Inputs.Select(i => i.Name));
             Assert.True(l.Spec.Inputs[0].IsIndex);
             Assert.False(l.Spec.Inputs[1].IsIndex);
@@ -89,6 +91,37 @@ namespace QuantGen.Onnx.Tests
 
             output.WriteLine($"bert_tiny_float17: float interpreter vs ORT, largest |difference| over 8 inputs = {worst:G4}");
             Assert.True(worst <= 1e-4, $"largest difference {worst}");
+        }
+        /// <summary>Top-1 of the integer model against ORT on the same file, over <paramref name="count"/> random inputs.</summary>
+        private (int Agree, int Count) Agreement(OnnxImportResult r, string onnx, int count)
+        {
+            var oracle = new ReferenceInterpreter(r.Model.Graph);
+            TensorQuant maskQ = r.Model.Graph.Inputs[1].Quant!;
+            using var session = new InferenceSession(onnx);
+            int agree = 0;
+            foreach ((long[] ids, long[] mask) in Inputs(count, Vocab(r.Lowered), 29))
+            {
+                int[] qIds = ids.Select(v => (int)v).ToArray();
+                int[] qMask = mask.Select(v => (int)Numerics.Quantization.Quantize(v, maskQ.Scale, maskQ.ZeroPoint, maskQ.Type)).ToArray();
+                double[] q = oracle.Dequantize(oracle.RunMany(new[] { qIds, qMask })[0]);
+                agree += Fixtures.ArgMax(q) == Fixtures.ArgMax(Ort(session, ids, mask)) ? 1 : 0;
+            }
+
+            return (agree, count);
+        }
+
+        [Fact]
+        public void OrtQdqImportsAndAgreesWithOrt()
+        {
+            string f = File("bert_tiny_ortqdq.onnx");
+            OnnxImportResult r = OnnxImporter.ImportQdq(f);
+            Assert.True(r.Model.Graph.Inputs[0].IsIndex);
+            foreach (string n in r.Notes) { output.WriteLine(n); }
+            (int agree, int count) = Agreement(r, f, 50);
+            output.WriteLine($"bert_tiny_ortqdq: top-1 of the integer model equals ORT's on {agree} of {count} random inputs");
+            // Measured 49 of 50 (random weights; ORT's quantize_static put the scores + mask sum at scale ~39, which the
+            // import reproduces with a Requantize before MaskedSoftmax). Pinned: a change that loses agreement fails here.
+            Assert.Equal(49, agree);
         }
     }
 }
