@@ -130,9 +130,12 @@ namespace QuantGen.Onnx
 
         private static OnnxImportResult FinishQdq(string path, LoweredModel lowered, OnnxImportOptions options)
         {
-            if (!lowered.FixedActivations.ContainsKey(lowered.Spec.Input.Name))
+            foreach (InputSpec input in lowered.Spec.Inputs)
             {
-                throw OnnxImportException.At(OnnxErrors.InvalidQuantization, path, "input '" + lowered.Spec.Input.Name + "'", "the graph input is not quantized by a QuantizeLinear -> DequantizeLinear pair; add one, or import with calibration data");
+                if (!input.IsIndex && !lowered.FixedActivations.ContainsKey(input.Name))
+                {
+                    throw OnnxImportException.At(OnnxErrors.InvalidQuantization, path, "input '" + input.Name + "'", "the graph input is not quantized by a QuantizeLinear -> DequantizeLinear pair; add one, or import with calibration data");
+                }
             }
 
             ModelGraph floatGraph = BuildFloatGraph(lowered, path, options);
@@ -157,17 +160,21 @@ namespace QuantGen.Onnx
 
         private static OnnxImportResult FinishFloat(string path, LoweredModel lowered, IReadOnlyList<float[]>? calibration, OnnxImportOptions options, IProgress<CalibrationProgress>? progress)
         {
-            int count = lowered.Spec.Input.Shape.Aggregate(1, (p, d) => p * d);
+            IReadOnlyList<InputSpec> inputs = lowered.Spec.Inputs;
+            int count = inputs.Sum(i => i.Shape.Aggregate(1, (p, d) => p * d));
+            string what = inputs.Count == 1
+                ? $"the input '{inputs[0].Name}' [{string.Join(", ", inputs[0].Shape)}]"
+                : $"the {inputs.Count} inputs ({string.Join(", ", inputs.Select(i => "'" + i.Name + "' [" + string.Join(", ", i.Shape) + "]"))}, one after the other)";
             if (calibration == null || calibration.Count == 0)
             {
-                throw OnnxImportException.At(OnnxErrors.Calibration, path, "input '" + lowered.Spec.Input.Name + "'", $"a float model needs calibration inputs to be quantized (a .npy file, a folder of .npy tensors or a CSV of {count} features per row); none were given");
+                throw OnnxImportException.At(OnnxErrors.Calibration, path, "input '" + inputs[0].Name + "'", $"a float model needs calibration inputs to be quantized (a .npy file, a folder of .npy tensors or a CSV of {count} features per row); none were given");
             }
 
             for (int i = 0; i < calibration.Count; i++)
             {
                 if (calibration[i].Length != count)
                 {
-                    throw OnnxImportException.At(OnnxErrors.Calibration, path, "calibration sample " + i, $"calibration sample {i} has {calibration[i].Length} values; the input '{lowered.Spec.Input.Name}' [{string.Join(", ", lowered.Spec.Input.Shape)}] needs {count}");
+                    throw OnnxImportException.At(OnnxErrors.Calibration, path, "calibration sample " + i, $"calibration sample {i} has {calibration[i].Length} values; {what} needs {count}");
                 }
 
                 foreach (float v in calibration[i])
@@ -179,9 +186,23 @@ namespace QuantGen.Onnx
                 }
             }
 
-            (double lo, double hi) = options.InputRange ?? (calibration.Min(s => s.Min()), calibration.Max(s => s.Max()));
-            lowered.Spec.Input.RangeMin = lo;
-            lowered.Spec.Input.RangeMax = hi;
+            // Index inputs keep the range the lowering proved from the table, masks their [0, 1]; each float input takes
+            // the calibration range of its own slice of the samples (or the option's range).
+            int offset = 0;
+            foreach (InputSpec input in inputs)
+            {
+                int n = input.Shape.Aggregate(1, (p, d) => p * d);
+                if (!input.IsIndex && !(input.RangeMin == 0 && input.RangeMax == 1 && inputs.Count > 1))
+                {
+                    int o = offset;
+                    (double lo, double hi) = options.InputRange ?? (calibration.Min(s => s.Skip(o).Take(n).Min()), calibration.Max(s => s.Skip(o).Take(n).Max()));
+                    input.RangeMin = lo;
+                    input.RangeMax = hi;
+                }
+
+                offset += n;
+            }
+
             ModelGraph floatGraph = BuildFloatGraph(lowered, path, options);
             QuantizationOptions q = Clone(options.Quantization, lowered.Spec.Name);
             if (lowered.IsQdq)

@@ -97,7 +97,19 @@ namespace QuantGen.Onnx
         private readonly List<RawTensor> weights = new List<RawTensor>();
         private readonly Dictionary<string, FixedTensor> fixedWeights = new Dictionary<string, FixedTensor>(StringComparer.Ordinal);
         private readonly Dictionary<string, TensorQuant> fixedActs = new Dictionary<string, TensorQuant>(StringComparer.Ordinal);
-        private string inputName = string.Empty;
+        /// <summary>Every graph input, in ONNX order.</summary>
+        private readonly HashSet<string> inputNames = new HashSet<string>(StringComparer.Ordinal);
+
+        /// <summary>Integer graph inputs read only as Gather indices (token ids): spec index inputs.</summary>
+        private readonly HashSet<string> indexInputs = new HashSet<string>(StringComparer.Ordinal);
+
+        /// <summary>Integer graph inputs read only by BERT's additive mask chain: 0/1 spec inputs feeding MaskedSoftmax.</summary>
+        private readonly HashSet<string> maskInputs = new HashSet<string>(StringComparer.Ordinal);
+
+        /// <summary>Tensors of the mask chain, each mapped to its mask graph input; <see cref="maskedScores"/>: scores + mask.</summary>
+        private readonly Dictionary<string, (string Mask, int Stage)> maskDerived = new Dictionary<string, (string Mask, int Stage)>(StringComparer.Ordinal);
+
+        private readonly Dictionary<string, (string Scores, string Mask)> maskedScores = new Dictionary<string, (string Scores, string Mask)>(StringComparer.Ordinal);
         private bool sawQdq;
 
         private OnnxLowering(OnnxModel model, string file)
@@ -229,23 +241,36 @@ namespace QuantGen.Onnx
             var inputs = graph.Inputs.Where(i => !consts.ContainsKey(i.Name)).ToList();
             if (inputs.Count == 0)
             {
-                throw Fail(OnnxErrors.GraphStructure, "graph inputs", "the graph has 0 inputs; a QuantGen model has exactly one input");
+                throw Fail(OnnxErrors.GraphStructure, "graph inputs", "the graph has 0 inputs; a QuantGen model needs at least one input");
             }
 
-            if (inputs.Count != 1)
-            {
-                Record(null, Fail(OnnxErrors.GraphStructure, "graph inputs", $"the graph has {inputs.Count} inputs ({string.Join(", ", inputs.Select(i => "'" + i.Name + "'"))}); a QuantGen model has exactly one input (several named inputs are planned)"), false);
-            }
-
-            // With several inputs the first float one is the model input; the others are read on to find every other problem.
-            OnnxValueInfo primary = inputs.FirstOrDefault(i => i.IsTensor && i.ElemType == OnnxDataType.Float) ?? inputs[0];
+            // Every graph input becomes a spec input in the order ONNX lists them. An integer input (token ids, an attention
+            // mask) is an index input when a Gather of a constant table reads it, a 0/1 mask input when BERT's additive mask
+            // chain reads it (see LowerMaskChain), and fails otherwise.
+            spec.Inputs.Clear();
             foreach (OnnxValueInfo input in inputs)
             {
                 string place = "input '" + input.Name + "'";
+                var inSpec = new InputSpec { Name = Name(input.Name) };
                 if (!input.IsTensor || input.ElemType != OnnxDataType.Float)
                 {
-                    bool ids = input.IsTensor && (input.ElemType == OnnxDataType.Int64 || input.ElemType == OnnxDataType.Int32);
-                    Record(null, Fail(OnnxErrors.UnsupportedDataType, place, $"the input is {(input.IsTensor ? OnnxDataType.Name(input.ElemType) : "not a tensor")}; QuantGen imports models with one float input" + (ids ? " (integer inputs such as token ids feeding an embedding Gather are not yet supported)" : string.Empty)), false);
+                    bool ints = input.IsTensor && (input.ElemType == OnnxDataType.Int64 || input.ElemType == OnnxDataType.Int32);
+                    List<OnnxNode> readers = graph.Nodes.Where(n => n.Inputs.Contains(input.Name)).ToList();
+                    if (ints && readers.Count > 0 && readers.All(n => n.OpType == "Gather" && n.Inputs.Count > 1 && n.Inputs[1] == input.Name && n.Inputs[0] != input.Name))
+                    {
+                        inSpec.Role = InputRole.Index;
+                        indexInputs.Add(input.Name);
+                    }
+                    else if (ints && readers.Count > 0 && readers.All(n => n.OpType == "Unsqueeze" || n.OpType == "Cast" || n.OpType == "Reshape"))
+                    {
+                        inSpec.RangeMin = 0;
+                        inSpec.RangeMax = 1;
+                        maskInputs.Add(input.Name);
+                    }
+                    else
+                    {
+                        Record(null, Fail(OnnxErrors.UnsupportedDataType, place, $"the input is {(input.IsTensor ? OnnxDataType.Name(input.ElemType) : "not a tensor")}; QuantGen imports float inputs, integer token ids read only by an embedding Gather of a constant table, and a BERT attention mask read only by the (1 - mask) * -10000 chain before Softmax"), false);
+                    }
                 }
 
                 if (input.Dims == null)
@@ -273,14 +298,10 @@ namespace QuantGen.Onnx
                 }
 
                 shapes[input.Name] = dims;
-                if (input != primary)
-                {
-                    produced.Add(input.Name);
-                    continue;
-                }
+                inputNames.Add(input.Name);
 
-                inputName = input.Name;
-                spec.Input = new InputSpec { Name = Name(input.Name), Shape = dims };
+                inSpec.Shape = dims;
+                spec.Inputs.Add(inSpec);
             }
         }
 
@@ -292,7 +313,7 @@ namespace QuantGen.Onnx
             }
 
             string o = Resolve(graph.Outputs[0].Name);
-            if (consts.ContainsKey(o) || o == inputName)
+            if (consts.ContainsKey(o) || inputNames.Contains(o))
             {
                 throw Fail(OnnxErrors.GraphStructure, "output '" + graph.Outputs[0].Name + "'", "the output is a constant or the input itself; nothing to compile");
             }
@@ -310,7 +331,7 @@ namespace QuantGen.Onnx
             return name;
         }
 
-        private bool Defined(string name) => name == inputName || consts.ContainsKey(name) || produced.Contains(name);
+        private bool Defined(string name) => inputNames.Contains(name) || consts.ContainsKey(name) || produced.Contains(name);
 
         private readonly HashSet<string> produced = new HashSet<string>(StringComparer.Ordinal);
 
@@ -791,11 +812,17 @@ namespace QuantGen.Onnx
 
             foreach (OnnxValueInfo v in graph.Inputs)
             {
-                if (v.Name == inputName && quant.TryGetValue(v.Name, out TensorQuant? iq))
+                InputSpec? ins = spec.Inputs.FirstOrDefault(x => x.Name == Name(v.Name));
+                if (ins != null && !ins.IsIndex && !maskInputs.Contains(v.Name) && quant.TryGetValue(v.Name, out TensorQuant? iq))
                 {
                     fixedActs[Name(v.Name)] = iq;
-                    spec.Input.RangeMin = iq.Dequantize(iq.Type.MinValue);
-                    spec.Input.RangeMax = iq.Dequantize(iq.Type.MaxValue);
+                    ins.RangeMin = iq.Dequantize(iq.Type.MinValue);
+                    ins.RangeMax = iq.Dequantize(iq.Type.MaxValue);
+                }
+                else if (ins != null && maskInputs.Contains(v.Name) && sawQdq)
+                {
+                    // The mask is 0/1: int8 at scale 1, zero point 0 holds it exactly (MaskedSoftmax keeps integers != 0).
+                    fixedActs[ins.Name] = new TensorQuant(ElementType.Int8, 1.0, 0);
                 }
             }
 
@@ -815,7 +842,7 @@ namespace QuantGen.Onnx
                 try
                 {
                     OnnxNode src = n.Src;
-                    if (TryLowerByRule(n))
+                    if (TryLowerBert(n) || TryLowerByRule(n))
                     {
                         continue;
                     }

@@ -4,16 +4,15 @@ using QuantGen.Model;
 namespace QuantGen.Onnx.Import
 {
     /// <summary>
-    /// Embedding comes from ONNX Gather(constant table, int64 token-id graph input). The importer does not read int64 graph
-    /// inputs yet, so such a Gather fails with a located QG4xxx diagnostic (GatherImport); write the spec's index input and
-    /// Embedding layer by hand (docs/model-format.md).
+    /// Embedding comes from ONNX Gather(constant [V, D] table, token ids) where the ids are an int64/int32 graph input read
+    /// only by such Gathers: the input becomes an index input with range [0, V - 1] and the Gather an Embedding layer over
+    /// the float table (PTQ quantizes it; a QDQ file's QuantizeLinear after the Gather fixes the output). Lowered by the
+    /// built-in lowering (OnnxLowering.Bert.cs).
     /// </summary>
     public sealed class EmbeddingImport : OnnxImportRule
     {
         public override OpKind Op => OpKind.Embedding;
 
-        public override IReadOnlyList<string> OnnxOps { get; } = System.Array.Empty<string>();
-
-        public override string? NotImportable => "an embedding lookup is ONNX Gather(table, int64 token ids); the importer does not read int64 graph inputs yet: write the index input and the Embedding layer in the spec";
+        public override IReadOnlyList<string> OnnxOps { get; } = new[] { "Gather" };
     }
 }

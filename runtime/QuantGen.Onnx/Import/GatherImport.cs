@@ -6,8 +6,8 @@ namespace QuantGen.Onnx.Import
 {
     /// <summary>
     /// ONNX Gather of an activation with constant indices (x[:, 0], x[:, [2, 0]]) -> Gather. A Gather of a constant table
-    /// by activation indices (an embedding lookup of token ids) is QuantGen's Embedding over an index input, but the importer
-    /// does not read int64 graph inputs yet: it fails with a located diagnostic. Gathers on constants (shape arithmetic) are folded before this.
+    /// by an integer graph input is an Embedding (OnnxLowering.Bert.cs, lowered before this rule); by any other activation
+    /// indices it fails with a located diagnostic. Gathers on constants (shape arithmetic) are folded before this.
     /// </summary>
     public sealed class GatherImport : OnnxImportRule
     {
@@ -23,7 +23,7 @@ namespace QuantGen.Onnx.Import
             if (!c.Has(1) || !(c.Constant(c.Inputs[1]) is TensorValue idx) || idx.IsFloat)
             {
                 throw c.Fail(OnnxErrors.UnsupportedOperator, c.Constant(x) != null
-                    ? "an embedding lookup (Gather of the constant table '" + x + "' by activation indices) is QuantGen's Embedding over an index (token id) input, which the ONNX importer does not map yet (write it in the spec: docs/model-format.md)"
+                    ? "Gather of the constant table '" + x + "' by indices computed in the graph; QuantGen imports an embedding lookup only when the indices are an int64/int32 graph input (token ids) read by nothing else"
                     : "Gather by indices computed at run time; QuantGen gathers constant indices only (x[:, 0], x[:, [2, 0]])");
             }
 

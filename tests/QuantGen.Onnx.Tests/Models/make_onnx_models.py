@@ -505,7 +505,7 @@ def write_corpus():
     case("custom-domain", tiny([helper.make_node("FusedMatMul", ["x", "w"], ["y"], name="fused", domain="com.microsoft")], [w44()]), "QG4003 node 'fused'")
     m = tiny([helper.make_node("MatMul", ["x", "w"], ["y"], name="mm")], [w44()], inp=("x", ["batch", "features"]))
     case("dynamic-shape", m, "QG4004 input 'x'")
-    case("two-inputs", tiny([helper.make_node("Add", ["x", "x2"], ["y"], name="add")], [], extra_inputs=[("x2", [1, 4])]), "QG4008 inputs")
+    case("two-inputs", tiny([helper.make_node("Add", ["x", "x2"], ["y"], name="add")], [], extra_inputs=[("x2", [1, 4])]), "QG4011 calibration sample 0")  # two float inputs import now; 4-value calibration samples do not cover both
     case("undefined-input", tiny([helper.make_node("MatMul", ["x", "nowhere"], ["y"], name="mm")], []), "QG4008 node 'mm'")
     ext = w44()
     ext.ClearField("raw_data")

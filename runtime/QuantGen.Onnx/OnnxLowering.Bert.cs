@@ -1,0 +1,151 @@
+using System;
+using System.Linq;
+using QuantGen.Model;
+
+namespace QuantGen.Onnx
+{
+    /// <summary>
+    /// BERT's integer inputs: Gather(constant [V, D] table, token ids) -> Embedding over an index input (range [0, V - 1]),
+    /// and the additive attention mask (mask -> Unsqueeze/Cast -> Sub(1, m) -> Mul(large negative) -> Add to the scores ->
+    /// Softmax) -> MaskedSoftmax(scores, mask) with the mask a 0/1 model input (int8, scale 1, zero point 0 when quantized).
+    /// </summary>
+    internal sealed partial class OnnxLowering
+    {
+        private const int MaskCast = 1;
+        private const int MaskSub = 2;
+        private const int MaskMul = 4;
+
+        /// <summary>Lowers the node when it is part of the embedding or mask patterns; fails when it misuses a mask tensor.</summary>
+        private bool TryLowerBert(Node n)
+        {
+            if (n.Op == "Gather" && n.In.Count > 1 && indexInputs.Contains(n.In[1]))
+            {
+                LowerEmbedding(n);
+                return true;
+            }
+
+            foreach (string i in n.In.Where(maskInputs.Contains))
+            {
+                maskDerived[i] = (i, 0);
+            }
+
+            int at = n.In.FindIndex(maskDerived.ContainsKey);
+            if (at >= 0)
+            {
+                (string mask, int stage) = maskDerived[n.In[at]];
+                string other = n.In.Count == 2 ? n.In[1 - at] : string.Empty;
+                switch (n.Op)
+                {
+                    case "Unsqueeze":
+                    case "Reshape":
+                    case "Squeeze":
+                        if (at == 0 && stage == 0)
+                        {
+                            maskDerived[n.Out] = (mask, stage);
+                            return true;
+                        }
+
+                        break;
+                    case "Cast":
+                        if ((stage & MaskCast) == 0)
+                        {
+                            maskDerived[n.Out] = (mask, stage | MaskCast);
+                            return true;
+                        }
+
+                        break;
+                    case "Sub":
+                        if (at == 1 && (stage & (MaskSub | MaskMul)) == 0 && ScalarConst(other) == 1.0)
+                        {
+                            maskDerived[n.Out] = (mask, stage | MaskSub);
+                            return true;
+                        }
+
+                        break;
+                    case "Mul":
+                        if ((stage & MaskSub) != 0 && (stage & MaskMul) == 0 && ScalarConst(other) is double c && c <= -1000.0)
+                        {
+                            maskDerived[n.Out] = (mask, stage | MaskMul);
+                            return true;
+                        }
+
+                        break;
+                    case "Add":
+                        if ((stage & (MaskSub | MaskMul)) == (MaskSub | MaskMul) && other.Length > 0 && !maskDerived.ContainsKey(other) && !consts.ContainsKey(other))
+                        {
+                            int[] ss = ShapeOf(other, n.Src);
+                            if (quant.ContainsKey(n.Out))
+                            {
+                                // A QDQ file quantizes scores + mask once more: the scores pass through that quantization
+                                // (a Requantize to the Add's parameters), as ONNX Runtime computes them.
+                                Add(new RequantizeLayer(), n, n.Out, other);
+                                Produce(n.Out, ss);
+                                maskedScores[n.Out] = (n.Out, mask);
+                                notes.Add($"{n.Src.Place}: the attention mask added to the scores becomes MaskedSoftmax's mask; the scores are requantized to the QuantizeLinear after this Add ({quant[n.Out]})");
+                            }
+                            else
+                            {
+                                maskedScores[n.Out] = (other, mask);
+                                shapes[n.Out] = ss;
+                            }
+
+                            return true;
+                        }
+
+                        break;
+                }
+
+                throw Fail(OnnxErrors.UnsupportedOperator, n.Src.Place, $"{n.Op} reads the attention mask '{mask}' outside the pattern QuantGen imports (mask -> Unsqueeze/Cast -> Sub(1, m) -> Mul(-10000 or less) -> Add to the attention scores -> Softmax); export the mask that way");
+            }
+
+            if (n.Op == "Softmax" && n.In.Count == 1 && maskedScores.TryGetValue(n.In[0], out var ms))
+            {
+                LastAxisCheck(n, "axis", -1);
+                Add(new MaskedSoftmaxLayer(), n, n.Out, ms.Scores, ms.Mask);
+                Produce(n.Out, ShapeOf(ms.Scores, n.Src));
+                if (quant.TryGetValue(n.Out, out TensorQuant? q))
+                {
+                    notes.Add($"{n.Src.Place}: the QuantizeLinear after the masked Softmax ({q}) is replaced by Shiftmax's own output quantization");
+                    fixedActs.Remove(Name(n.Out));
+                }
+
+                return true;
+            }
+
+            string? bad = n.In.FirstOrDefault(i => maskedScores.TryGetValue(i, out var v) && v.Scores != i);
+            if (bad != null)
+            {
+                throw Fail(OnnxErrors.UnsupportedOperator, n.Src.Place, $"{n.Op} reads the masked attention scores '{bad}'; QuantGen imports them only as the input of a Softmax on the last axis (MaskedSoftmax)");
+            }
+
+            return false;
+        }
+
+        private void LowerEmbedding(Node n)
+        {
+            string ids = n.In[1];
+            if (!consts.TryGetValue(n.In[0], out TensorValue? table) || table.Dims.Length != 2)
+            {
+                throw Fail(OnnxErrors.UnsupportedOperator, n.Src.Place, $"the token ids '{ids}' index '{n.In[0]}', which is not a constant [V, D] table; QuantGen's Embedding reads a constant 2-D table");
+            }
+
+            long axis = n.Src.Attribute("axis")?.I ?? 0;
+            if (axis != 0)
+            {
+                throw Fail(OnnxErrors.UnsupportedAttribute, n.Src.Place, $"Gather axis {axis} on the embedding table; an embedding lookup gathers rows (axis 0)");
+            }
+
+            int rows = table.Dims[0];
+            int dim = table.Dims[1];
+            InputSpec input = spec.Inputs.First(i => i.Name == Name(ids));
+            input.RangeMin = 0;
+            input.RangeMax = rows - 1;
+            var e = new EmbeddingLayer
+            {
+                Table = AddFloatInitializer(n.In[0], new[] { rows, dim }, table.Floats ?? table.AsDoubles().Select(v => (float)v).ToArray()),
+            };
+            Add(e, n, n.Out, ids);
+            Produce(n.Out, ShapeOf(ids, n.Src).Concat(new[] { dim }).ToArray());
+        }
+    }
+}

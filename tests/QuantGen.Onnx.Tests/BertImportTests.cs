@@ -1,0 +1,127 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using QuantGen.Interpreters;
+using QuantGen.Model;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace QuantGen.Onnx.Tests
+{
+    /// <summary>
+    /// The zoo's BERT-tiny (samples/zoo/models/bert_tiny_*.onnx: int64 token ids and attention mask [1, 72], random
+    /// weights) through the importer: token ids -> index input + Embedding, the additive mask chain -> MaskedSoftmax.
+    /// </summary>
+    public sealed class BertImportTests
+    {
+        private const int Length = 72;
+
+        private readonly ITestOutputHelper output;
+
+        public BertImportTests(ITestOutputHelper output)
+        {
+            this.output = output;
+        }
+
+        private static string File(string name) => ZooSurveyTests.Zoo(name);
+
+        /// <summary>Random (ids, mask) pairs: ids in [0, vocab - 1], the mask 1 on a random-length prefix (at least 1 token).</summary>
+        private static List<(long[] Ids, long[] Mask)> Inputs(int count, int vocab, int seed)
+        {
+            var rng = new Random(seed);
+            var list = new List<(long[], long[])>();
+            for (int k = 0; k < count; k++)
+            {
+                long[] ids = Enumerable.Range(0, Length).Select(_ => (long)rng.Next(vocab)).ToArray();
+                int keep = 1 + rng.Next(Length);
+                long[] mask = Enumerable.Range(0, Length).Select(i => i < keep ? 1L : 0L).ToArray();
+                list.Add((ids, mask));
+            }
+
+            return list;
+        }
+
+        private static float[] Ort(InferenceSession s, long[] ids, long[] mask)
+        {
+            var feeds = new[]
+            {
+                NamedOnnxValue.CreateFromTensor("input_ids", new DenseTensor<long>(ids, new[] { 1, Length })),
+                NamedOnnxValue.CreateFromTensor("attention_mask", new DenseTensor<long>(mask, new[] { 1, Length })),
+            };
+            using IDisposableReadOnlyCollection<DisposableNamedOnnxValue> r = s.Run(feeds);
+            return r.First().AsTensor<float>().ToArray();
+        }
+
+        private static int Vocab(LoweredModel lowered) => (int)lowered.Spec.Inputs[0].RangeMax + 1;
+
+        [Theory]
+        [InlineData("bert_tiny_float17.onnx")]
+        [InlineData("bert_tiny_float13.onnx")]
+        public void FloatExportLowersToIndexInputEmbeddingAndMaskedSoftmax(string file)
+        {
+            LoweredModel l = OnnxImporter.Lower(File(file));
+            Assert.Equal(new[] { "input_ids", "attention_mask" }, l.Spec.Inputs.Select(i => i.Name));
+            Assert.True(l.Spec.Inputs[0].IsIndex);
+            Assert.False(l.Spec.Inputs[1].IsIndex);
+            Assert.Equal((0.0, 1.0), (l.Spec.Inputs[1].RangeMin, l.Spec.Inputs[1].RangeMax));
+            Assert.Equal(new[] { 1, Length }, l.Spec.Inputs[1].Shape);
+            Assert.Single(l.Spec.Layers, x => x.Op == OpKind.Embedding);
+            Assert.Equal(2, l.Spec.Layers.Count(x => x.Op == OpKind.MaskedSoftmax));
+            Assert.DoesNotContain(l.Spec.Layers, x => x.Op == OpKind.Softmax);
+            Assert.All(l.Spec.Layers.Where(x => x.Op == OpKind.MaskedSoftmax), x => Assert.Equal("attention_mask", x.Inputs[1]));
+        }
+
+        [Fact]
+        public void FloatInterpreterEqualsOrtOnTheFloatFile()
+        {
+            string f = File("bert_tiny_float17.onnx");
+            LoweredModel l = OnnxImporter.Lower(f);
+            var fl = new FloatInterpreter(OnnxImporter.BuildFloatGraph(l, f));
+            using var session = new InferenceSession(f);
+            double worst = 0;
+            foreach ((long[] ids, long[] mask) in Inputs(8, Vocab(l), 13))
+            {
+                float[] o = Ort(session, ids, mask);
+                double[] q = fl.RunMany(new[] { ids.Select(v => (float)v).ToArray(), mask.Select(v => (float)v).ToArray() })[0];
+                Assert.Equal(o.Length, q.Length);
+                worst = Math.Max(worst, q.Zip(o, (a, b) => Math.Abs(a - b)).Max());
+            }
+
+            output.WriteLine($"bert_tiny_float17: float interpreter vs ORT, largest |difference| over 8 inputs = {worst:G4}");
+            Assert.True(worst <= 1e-4, $"largest difference {worst}");
+        }
+        /// <summary>Top-1 of the integer model against ORT on the same file, over <paramref name="count"/> random inputs.</summary>
+        private (int Agree, int Count) Agreement(OnnxImportResult r, string onnx, int count)
+        {
+            var oracle = new ReferenceInterpreter(r.Model.Graph);
+            TensorQuant maskQ = r.Model.Graph.Inputs[1].Quant!;
+            using var session = new InferenceSession(onnx);
+            int agree = 0;
+            foreach ((long[] ids, long[] mask) in Inputs(count, Vocab(r.Lowered), 29))
+            {
+                int[] qIds = ids.Select(v => (int)v).ToArray();
+                int[] qMask = mask.Select(v => (int)Numerics.Quantization.Quantize(v, maskQ.Scale, maskQ.ZeroPoint, maskQ.Type)).ToArray();
+                double[] q = oracle.Dequantize(oracle.RunMany(new[] { qIds, qMask })[0]);
+                agree += Fixtures.ArgMax(q) == Fixtures.ArgMax(Ort(session, ids, mask)) ? 1 : 0;
+            }
+
+            return (agree, count);
+        }
+
+        [Fact]
+        public void OrtQdqImportsAndAgreesWithOrt()
+        {
+            string f = File("bert_tiny_ortqdq.onnx");
+            OnnxImportResult r = OnnxImporter.ImportQdq(f);
+            Assert.True(r.Model.Graph.Inputs[0].IsIndex);
+            foreach (string n in r.Notes) { output.WriteLine(n); }
+            (int agree, int count) = Agreement(r, f, 50);
+            output.WriteLine($"bert_tiny_ortqdq: top-1 of the integer model equals ORT's on {agree} of {count} random inputs");
+            // Measured 49 of 50 (random weights; ORT's quantize_static put the scores + mask sum at scale ~39, which the
+            // import reproduces with a Requantize before MaskedSoftmax). Pinned: a change that loses agreement fails here.
+            Assert.Equal(49, agree);
+        }
+    }
+}
