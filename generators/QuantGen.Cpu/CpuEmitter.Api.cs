@@ -73,18 +73,14 @@ namespace QuantGen.Cpu
             w.Line();
         }
 
-        private string BoundaryMembers()
+        /// <summary>The static <c>Info</c> property: the tensors given as C# expressions, then every layer's kernel from the plan, then the labels.</summary>
+        private void EmitInfo(SourceWriter w, string inputs, string outputs)
         {
-            TensorInfo input = graph.Input, output = graph.Output;
-            TensorQuant inQ = input.Quant!, outQ = output.Quant!;
-            string tin = CType(input.Type), tout = CType(output.Type);
-            int chunk = BoundaryChunk;
-            var w = new SourceWriter();
             w.Line("/// <summary>Static description: tensors (names, shapes, types, scales), layers, MACs, weight bytes, the kernel of each layer, labels.</summary>");
             w.Line("public static global::QuantGen.ModelInfo Info { get; } = new global::QuantGen.ModelInfo(");
             w.Line($"    {Quote(graph.Name)}, {Quote(model.ModelPath)}, {Quote(weightsHash)},");
-            w.Line($"    new[] {{ new global::QuantGen.ModelTensorInfo({Quote(input.Name)}, new[] {{ {string.Join(", ", input.Shape)} }}, \"{input.Type}\", {D(inQ.Scale)}, {I(inQ.ZeroPoint)}) }},");
-            w.Line($"    new[] {{ new global::QuantGen.ModelTensorInfo({Quote(output.Name)}, new[] {{ {string.Join(", ", output.Shape.DefaultIfEmpty(1))} }}, \"{output.Type}\", {D(outQ.Scale)}, {I(outQ.ZeroPoint)}) }},");
+            w.Line($"    new[] {{ {inputs} }},");
+            w.Line($"    new[] {{ {outputs} }},");
             w.Line("    new global::QuantGen.LayerInfo[]");
             w.Line("    {");
             foreach (CpuLayerPlan l in plan.Layers)
@@ -97,6 +93,19 @@ namespace QuantGen.Cpu
 
             w.Line("    },");
             w.Line($"    new string[] {{ {string.Join(", ", graph.Spec.Labels.Select(Quote))} }});");
+        }
+
+        private string BoundaryMembers()
+        {
+            TensorInfo input = graph.Input, output = graph.Output;
+            TensorQuant inQ = input.Quant!, outQ = output.Quant!;
+            string tin = CType(input.Type), tout = CType(output.Type);
+            int chunk = BoundaryChunk;
+            var w = new SourceWriter();
+            EmitInfo(
+                w,
+                $"new global::QuantGen.ModelTensorInfo({Quote(input.Name)}, new[] {{ {string.Join(", ", input.Shape)} }}, \"{input.Type}\", {D(inQ.Scale)}, {I(inQ.ZeroPoint)})",
+                $"new global::QuantGen.ModelTensorInfo({Quote(output.Name)}, new[] {{ {string.Join(", ", output.Shape.DefaultIfEmpty(1))} }}, \"{output.Type}\", {D(outQ.Scale)}, {I(outQ.ZeroPoint)})");
             w.Line();
             w.Line("global::QuantGen.ModelInfo global::QuantGen.IQuantizedModel.Info => Info;");
             w.Line();

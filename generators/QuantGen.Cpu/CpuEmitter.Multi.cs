@@ -158,24 +158,8 @@ namespace QuantGen.Cpu
         private string MultiBoundaryMembers()
         {
             var w = new SourceWriter();
-            w.Line("/// <summary>Static description: tensors (names, shapes, types, scales), layers, MACs, weight bytes, the kernel of each layer, labels.</summary>");
-            w.Line("public static global::QuantGen.ModelInfo Info { get; } = new global::QuantGen.ModelInfo(");
-            w.Line($"    {Quote(graph.Name)}, {Quote(model.ModelPath)}, {Quote(weightsHash)},");
             string Tensor(TensorInfo t) => $"new global::QuantGen.ModelTensorInfo({Quote(t.Name)}, new[] {{ {string.Join(", ", t.Shape.DefaultIfEmpty(1))} }}, \"{t.Type}\", {D(t.Quant!.Scale)}, {I(t.Quant.ZeroPoint)})";
-            w.Line($"    new[] {{ {string.Join(", ", graph.Inputs.Select(Tensor))} }},");
-            w.Line($"    new[] {{ {string.Join(", ", graph.Outputs.Select(Tensor))} }},");
-            w.Line("    new global::QuantGen.LayerInfo[]");
-            w.Line("    {");
-            foreach (CpuLayerPlan l in plan.Layers)
-            {
-                GraphNode n = l.Node;
-                (long macs, long bytes) = Cost(n);
-                int accBits = l.Layer.Ranges.Find("acc")?.Bits ?? 0;
-                w.Line($"        new global::QuantGen.LayerInfo({Quote(n.Layer.Name)}, \"{n.Layer.Op}\", new[] {{ {string.Join(", ", n.Output.Shape.DefaultIfEmpty(1))} }}, \"{n.Output.Type}\", {I(macs)}, {I(bytes)}, {accBits}, \"{l.Kernel.Kernel}\"),");
-            }
-
-            w.Line("    },");
-            w.Line($"    new string[] {{ {string.Join(", ", graph.Spec.Labels.Select(Quote))} }});");
+            EmitInfo(w, string.Join(", ", graph.Inputs.Select(Tensor)), string.Join(", ", graph.Outputs.Select(Tensor)));
             w.Line();
             w.Line("// The float Run's quantized inputs and integer outputs.");
             foreach (TensorInfo t in graph.Inputs.Where(t => !t.IsIndex).Concat(graph.Outputs))
