@@ -99,7 +99,7 @@ namespace QuantGen.Samples.Zoo
                     }
                 }
                 """));
-            return Emit(sources, resources, anyGpu);
+            return QuantGen.Testing.Generated.GeneratedAssembly.Compile(sources, anyGpu, "QuantGenZoo_", "/zoo/", resources);
         }
 
         /// <summary>Loads a compiled image; key -> driver.</summary>
@@ -152,48 +152,8 @@ namespace QuantGen.Samples.Zoo
                 }
             }
 
-            public static int[] RunGpu(ILGPU.Runtime.Accelerator accelerator, int[] x, int batch)
-            {
-                var a = new {{tin}}[x.Length];
-                for (int i = 0; i < x.Length; i++) a[i] = checked(({{tin}})x[i]);
-                var y = new {{tout}}[Model.OutputLength * batch];
-                using (var session = new Model.GpuSession(accelerator, batch))
-                {
-                    session.Infer(a, y, batch);
-                }
-
-                var r = new int[y.Length];
-                for (int i = 0; i < y.Length; i++) r[i] = y[i];
-                return r;
-            }
+            {{QuantGen.Testing.Generated.GeneratedAssembly.GpuRunDriver(tin, tout)}}
             """;
-
-        private static byte[] Emit(List<(string Hint, string Text)> sources, List<ResourceDescription> resources, bool gpu)
-        {
-            var parse = new CSharpParseOptions(LanguageVersion.CSharp12);
-            IEnumerable<string> paths = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
-                .Append(typeof(QuantizedModelAttribute).Assembly.Location);
-            if (gpu)
-            {
-                paths = paths.Append(typeof(ILGPU.Context).Assembly.Location);
-            }
-
-            var references = paths.Where(p => p.EndsWith(".dll", StringComparison.Ordinal)).Distinct().Select(p => (MetadataReference)MetadataReference.CreateFromFile(p));
-            var trees = sources.Select(s => CSharpSyntaxTree.ParseText(s.Text, parse, path: "/zoo/" + s.Hint));
-            CSharpCompilation compilation = CSharpCompilation.Create(
-                "QuantGenZoo_" + Guid.NewGuid().ToString("N"),
-                trees,
-                references,
-                new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, optimizationLevel: OptimizationLevel.Release, nullableContextOptions: NullableContextOptions.Enable, allowUnsafe: true));
-            using var pe = new MemoryStream();
-            Microsoft.CodeAnalysis.Emit.EmitResult result = compilation.Emit(pe, manifestResources: resources);
-            if (!result.Success)
-            {
-                throw new InvalidOperationException("the emitted code did not compile:\n" + string.Join("\n", result.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Take(20)));
-            }
-
-            return pe.ToArray();
-        }
     }
 
     /// <summary>int[] -> int[] calls into one compiled model.</summary>

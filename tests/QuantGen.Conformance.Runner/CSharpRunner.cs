@@ -74,7 +74,7 @@ namespace QuantGen.Tests.Conformance
                                 for (int i = 0; i < y.Length; i++) r[i] = y[i];
                                 return r;
                             }
-                            {{(gpu ? GpuDriver(tin, tout) : string.Empty)}}
+                            {{(gpu ? QuantGen.Testing.Generated.GeneratedAssembly.GpuRunDriver(tin, tout) : string.Empty)}}
                         }
                     }
                     """));
@@ -109,49 +109,7 @@ namespace QuantGen.Tests.Conformance
         public int[] RunGpu(ILGPU.Runtime.Accelerator accelerator, int[] x, int batch) =>
             (int[])(runGpu ?? throw new InvalidOperationException("compiled without the ILGPU backend")).Invoke(null, new object[] { accelerator, x, batch })!;
 
-        private static string GpuDriver(string tin, string tout) => $$"""
-            public static int[] RunGpu(ILGPU.Runtime.Accelerator accelerator, int[] x, int batch)
-            {
-                var a = new {{tin}}[x.Length];
-                for (int i = 0; i < x.Length; i++) a[i] = checked(({{tin}})x[i]);
-                var y = new {{tout}}[Model.OutputLength * batch];
-                using (var session = new Model.GpuSession(accelerator, batch))
-                {
-                    session.Infer(a, y, batch);
-                }
-
-                var r = new int[y.Length];
-                for (int i = 0; i < y.Length; i++) r[i] = y[i];
-                return r;
-            }
-            """;
-
-        private static Assembly Compile(List<(string Hint, string Text)> sources, bool gpu)
-        {
-            var parse = new CSharpParseOptions(LanguageVersion.CSharp12);
-            IEnumerable<string> paths = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
-                .Append(typeof(QuantizedModelAttribute).Assembly.Location);
-            if (gpu)
-            {
-                paths = paths.Append(typeof(ILGPU.Context).Assembly.Location);
-            }
-
-            var references = paths.Where(p => p.EndsWith(".dll", StringComparison.Ordinal)).Distinct().Select(p => (MetadataReference)MetadataReference.CreateFromFile(p));
-            var trees = sources.Select(s => CSharpSyntaxTree.ParseText(s.Text, parse, path: "/conformance/" + s.Hint));
-            CSharpCompilation compilation = CSharpCompilation.Create(
-                "Conformance_" + Guid.NewGuid().ToString("N"),
-                trees,
-                references,
-                new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, optimizationLevel: OptimizationLevel.Release, nullableContextOptions: NullableContextOptions.Enable, allowUnsafe: true));
-            using var pe = new MemoryStream();
-            Microsoft.CodeAnalysis.Emit.EmitResult result = compilation.Emit(pe);
-            if (!result.Success)
-            {
-                throw new InvalidOperationException("the emitted code did not compile:\n" + string.Join("\n", result.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Take(20)));
-            }
-
-            pe.Position = 0;
-            return AssemblyLoadContext.Default.LoadFromStream(pe);
-        }
+        private static Assembly Compile(List<(string Hint, string Text)> sources, bool gpu) =>
+            AssemblyLoadContext.Default.LoadFromStream(new MemoryStream(QuantGen.Testing.Generated.GeneratedAssembly.Compile(sources, gpu, "Conformance_", "/conformance/")));
     }
 }
