@@ -47,24 +47,28 @@ namespace QuantGen.Benchmarks
             return ok ? 0 : 1;
         }
 
-        internal static double Time(Action a)
+        /// <summary>
+        /// Median microseconds per call of <paramref name="samples"/> timed samples after <paramref name="warmup"/> calls; a
+        /// sample whose single call takes under <paramref name="batchBelowMs"/> ms is retimed over <paramref name="batchReps"/> calls.
+        /// </summary>
+        internal static double Time(Action a, int warmup = 20, int samples = 31, double batchBelowMs = 1, int batchReps = 1000)
         {
             var sw = new Stopwatch();
-            for (int i = 0; i < 20; i++)
+            for (int i = 0; i < warmup; i++)
             {
                 a();
             }
 
-            double[] t = new double[31];
+            double[] t = new double[samples];
             for (int s = 0; s < t.Length; s++)
             {
                 int reps = 1;
                 sw.Restart();
                 a();
                 sw.Stop();
-                if (sw.Elapsed.TotalMilliseconds < 1)
+                if (sw.Elapsed.TotalMilliseconds < batchBelowMs)
                 {
-                    reps = 1000;
+                    reps = batchReps;
                     sw.Restart();
                     for (int i = 0; i < reps; i++)
                     {

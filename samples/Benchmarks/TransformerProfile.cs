@@ -102,40 +102,8 @@ namespace QuantGen.Benchmarks
             return ok ? 0 : 1;
         }
 
-        /// <summary>Median of 15 timed calls after 3 warm-up calls (a few ms per layer, unlike Check.Time's thousands of repetitions).</summary>
-        private static double Median(Action a)
-        {
-            for (int i = 0; i < 3; i++)
-            {
-                a();
-            }
-
-            var t = new double[15];
-            var sw = new System.Diagnostics.Stopwatch();
-            for (int s = 0; s < t.Length; s++)
-            {
-                int reps = 1;
-                sw.Restart();
-                a();
-                sw.Stop();
-                if (sw.Elapsed.TotalMilliseconds < 0.05)
-                {
-                    reps = 20;
-                    sw.Restart();
-                    for (int i = 0; i < reps; i++)
-                    {
-                        a();
-                    }
-
-                    sw.Stop();
-                }
-
-                t[s] = sw.Elapsed.TotalMilliseconds * 1000 / reps;
-            }
-
-            Array.Sort(t);
-            return t[t.Length / 2];
-        }
+        /// <summary>Median of 15 timed calls after 3 warm-up calls (a few ms per layer, unlike Check.Time's default thousands of repetitions).</summary>
+        private static double Median(Action a) => Check.Time(a, warmup: 3, samples: 15, batchBelowMs: 0.05, batchReps: 20);
 
         private static string Role(string layer)
         {
