@@ -28,7 +28,7 @@ namespace QuantGen.Tests.Conformance
     {
         private const string Project = "QuantGen.Conformance.Tests";
 
-        private static readonly string[] FeatureNames = { "concat", "slice", "split", "gather", "requantize", "mul", "sub", "avgpool2d", "embedding", "tanh" };
+        private static readonly string[] FeatureNames = { "concat", "slice", "split", "gather", "requantize", "mul", "sub", "avgpool2d", "embedding", "tanh", "maskedsoftmax" };
 
         public static IEnumerable<object[]> Features => FeatureNames.Select(f => new object[] { f });
 
@@ -76,7 +76,7 @@ namespace QuantGen.Tests.Conformance
                 Assert.Contains(g.Nodes, n => string.Equals(n.Layer.Op.ToString(), f, StringComparison.OrdinalIgnoreCase));
             }
 
-            Assert.Superset(new HashSet<OpKind> { OpKind.Concat, OpKind.Slice, OpKind.Split, OpKind.Gather, OpKind.Requantize, OpKind.Mul, OpKind.Sub, OpKind.AvgPool2d, OpKind.Embedding }, covered);
+            Assert.Superset(new HashSet<OpKind> { OpKind.Concat, OpKind.Slice, OpKind.Split, OpKind.Gather, OpKind.Requantize, OpKind.Mul, OpKind.Sub, OpKind.AvgPool2d, OpKind.Embedding, OpKind.MaskedSoftmax }, covered);
         }
 
         /// <summary>
@@ -183,6 +183,7 @@ namespace QuantGen.Tests.Conformance
                 "split" => new[] { 2, 9 },
                 "gather" => new[] { 2, 5, 3 },
                 "avgpool2d" => new[] { 1, 2, 5, 5 },
+                "maskedsoftmax" => new[] { 1, 4, 6 },
                 _ => new[] { 2, 6 },
             }, inputZp: 3);
             switch (feature)
@@ -240,6 +241,12 @@ namespace QuantGen.Tests.Conformance
                     m.Constant("table", new[] { 5, 4 }, new sbyte[] { 1, 2, 3, 4, -5, -6, -7, -8, 127, -128, 0, 9, 10, 11, 12, 13, -1, -2, -3, -4 }, 0.1, 0);
                     return m.Layer(new EmbeddingLayer { Table = "table" }, "emb", new[] { "x" }, new[] { "y" }, new TensorQuant(ElementType.Int8, 0.1, 0)).Build("y");
 
+                case "maskedsoftmax":
+                    // scores x [1, 4, 6]; the mask is x's first row (kept where its integer is not the zero point 3), one row shared by all rows
+                    m.Layer(new SliceLayer { Starts = new long[] { 0 }, Ends = new long[] { 1 }, Axes = new[] { 1 } }, "mask", new[] { "x" }, new[] { "m" });
+                    return m.Layer(
+                        new MaskedSoftmaxLayer { Integers = new SoftmaxIntegers(new ShiftmaxParams(-10, 4, 8)) },
+                        "attn", new[] { "x", "m" }, new[] { "y" }, new TensorQuant(ElementType.Int8, Shiftmax.OutputScale(8), 0)).Build("y");
                 case "tanh":
                     // int8 -> int8 Tanh (a 256-entry table: the vectorized lookup), widened to int16, then int16 -> int16 HardSwish
                     // (a 1,025-entry segment table, interpolated). Tables from the operators' own rule (only the emitters are pinned).
