@@ -192,7 +192,7 @@ namespace QuantGen.Onnx
             foreach (InputSpec input in inputs)
             {
                 int n = input.Shape.Aggregate(1, (p, d) => p * d);
-                if (!input.IsIndex && !(input.RangeMin == 0 && input.RangeMax == 1 && inputs.Count > 1))
+                if (!input.IsIndex && !lowered.MaskInputs.Contains(input.Name))
                 {
                     int o = offset;
                     (double lo, double hi) = options.InputRange ?? (calibration.Min(s => s.Skip(o).Take(n).Min()), calibration.Max(s => s.Skip(o).Take(n).Max()));

@@ -12,9 +12,10 @@ namespace QuantGen.Onnx
     /// <summary>The ONNX graph lowered to a QuantGen float spec, plus what its QDQ nodes said.</summary>
     public sealed class LoweredModel
     {
-        internal LoweredModel(ModelSpec spec, List<RawTensor> weights, Dictionary<string, TensorQuant> activations, Dictionary<string, FixedTensor> fixedWeights, bool isQdq, List<string> notes, long opset)
+        internal LoweredModel(ModelSpec spec, List<RawTensor> weights, Dictionary<string, TensorQuant> activations, Dictionary<string, FixedTensor> fixedWeights, bool isQdq, List<string> notes, long opset, IEnumerable<string> maskInputs)
         {
             Spec = spec;
+            MaskInputs = new HashSet<string>(maskInputs, StringComparer.Ordinal);
             Weights = weights;
             FixedActivations = activations;
             FixedWeights = fixedWeights;
@@ -25,6 +26,9 @@ namespace QuantGen.Onnx
 
         /// <summary>The float model (kind "float", float32 weights: the dequantized ones for a QDQ model).</summary>
         public ModelSpec Spec { get; }
+
+        /// <summary>Spec names of the inputs that are BERT attention masks (0/1, range [0, 1]; not calibrated).</summary>
+        public IReadOnlyCollection<string> MaskInputs { get; }
 
         public IReadOnlyList<RawTensor> Weights { get; }
 
@@ -215,7 +219,7 @@ namespace QuantGen.Onnx
                 spec.Metadata.Add(new KeyValuePair<string, string>("producer", model.ProducerName));
             }
 
-            return new LoweredModel(spec, weights, fixedActs, fixedWeights, sawQdq, notes, opset);
+            return new LoweredModel(spec, weights, fixedActs, fixedWeights, sawQdq, notes, opset, maskInputs.Select(Name));
         }
 
         private void CheckOpsets()
