@@ -99,6 +99,13 @@ namespace QuantGen.Tests.Hls
                 : "const left_in_t left_in_in[16], const right_in_t right_in_in[8], sum_t sum_out[16], pos_t pos_out[16]";
             Assert.Equal(expected, signature);
             Assert.Contains("void two(" + expected + ");", p.Files["firmware/two.h"], StringComparison.Ordinal);
+            Assert.Empty(PragmaRuleTests.Violations(cpp));
+            if (io == "io_parallel")
+            {
+                // "sum" is an output and relu's input: the layers use its array, the port gets a copy (never read back).
+                Assert.Contains("  add(left_in_in, right_in_in, act_sum);\n  relu(act_sum, pos_out);\n  copy_sum(act_sum, sum_out);\n}", cpp, StringComparison.Ordinal);
+            }
+
             foreach (string port in new[] { "left_in_in", "right_in_in", "sum_out", "pos_out" })
             {
                 Assert.Contains($"QG_HLS(INTERFACE mode={(io == "io_stream" ? "axis" : "ap_vld")} port={port})", cpp, StringComparison.Ordinal);

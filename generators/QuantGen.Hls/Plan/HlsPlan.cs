@@ -47,7 +47,9 @@ namespace QuantGen.Hls.Plan
     /// flat), and where its golden vectors live (<see cref="DataFile"/> under tb_data/). An index input (token ids) has port
     /// type <see cref="PortType"/> = int32 and is clamped by <see cref="Clamp"/> to [0, <see cref="Last"/>] into
     /// <see cref="Target"/> (io_parallel) or <see cref="Copies"/> (io_stream, one stream per reader); a quantized input
-    /// with several readers in io_stream is copied to <see cref="Copies"/>.
+    /// with several readers in io_stream is copied to <see cref="Copies"/>. An output port's <see cref="Clamp"/> names, in
+    /// io_parallel, the function that copies <see cref="Target"/> to the port when a layer also reads that output (empty
+    /// otherwise).
     /// </summary>
     public sealed record HlsPort(string Name, HlsTensor Tensor, HlsStreamLayout Layout, bool IsIndex, string PortType, long Last, string Clamp, string Target, EquatableArray<string> Copies, string DataFile);
 

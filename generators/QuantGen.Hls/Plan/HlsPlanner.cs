@@ -264,7 +264,9 @@ namespace QuantGen.Hls.Plan
                     if (!stream)
                     {
                         // An index input is read from the clamped copy the top function makes (v.Array), never from its port.
-                        args.Add(inPorts.TryGetValue(t.Name, out string? ip) && !t.IsIndex ? ip : outPorts.TryGetValue(t.Name, out string? op) ? op : v.Array);
+                        // Several ports: a model output that a layer also reads lives in its activation array and is copied to
+                        // its port at the end (an ap_vld output port is never read back).
+                        args.Add(inPorts.TryGetValue(t.Name, out string? ip) && !t.IsIndex ? ip : single && outPorts.TryGetValue(t.Name, out string? op) ? op : v.Array);
                     }
                     else
                     {
@@ -279,7 +281,7 @@ namespace QuantGen.Hls.Plan
                     HlsTensor o = tensors[ot.Name];
                     if (!stream)
                     {
-                        if (outPorts.TryGetValue(ot.Name, out string? op))
+                        if (outPorts.TryGetValue(ot.Name, out string? op) && (single || Readers(ot.Name) == 0))
                         {
                             args.Add(op);
                         }
@@ -359,7 +361,8 @@ namespace QuantGen.Hls.Plan
             {
                 HlsTensor v = tensors[t.Name];
                 HlsStreamLayout layout = stream ? Layout(t) : HlsStreamLayout.Flat(v.Count, v.Type, v.Bits);
-                return new HlsPort(outPorts[t.Name], v, layout, false, v.Type, v.Max, string.Empty, v.Array, EquatableArray<string>.Empty, single ? "tb_output_predictions.dat" : "tb_output_" + v.Ident + ".dat");
+                string copy = !stream && !single && Readers(t.Name) > 0 ? scope.Get("copy " + t.Name, "copy_" + v.Ident) : string.Empty;
+                return new HlsPort(outPorts[t.Name], v, layout, false, v.Type, v.Max, copy, v.Array, EquatableArray<string>.Empty, single ? "tb_output_predictions.dat" : "tb_output_" + v.Ident + ".dat");
             }).ToList();
 
             return new HlsModelPlan(
