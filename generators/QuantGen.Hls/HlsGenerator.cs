@@ -18,10 +18,19 @@ namespace QuantGen.Hls
     public sealed class HlsProject
     {
         public HlsProject(string name, SortedDictionary<string, string> files)
+            : this(name, files, 0)
+        {
+        }
+
+        public HlsProject(string name, SortedDictionary<string, string> files, int goldenVectors)
         {
             Name = name;
             Files = files;
+            GoldenVectors = goldenVectors;
         }
+
+        /// <summary>How many samples the golden files under tb_data/ hold (one line each in every per-tensor file); 0 when unknown.</summary>
+        public int GoldenVectors { get; }
 
         /// <summary>The model's C++ name: the top function, the folder name, the file stem.</summary>
         public string Name { get; }
@@ -145,7 +154,7 @@ namespace QuantGen.Hls
             // The manifest lists every other file with its hash: what a deployment pipeline checks.
             var entries = files.Select(kv => new HlsFileEntry(kv.Key, Encoding.UTF8.GetByteCount(kv.Value), Sha256(kv.Value))).ToList();
             files["manifest.json"] = HlsTemplates.Render("manifest.json.sbn", new ScriptObject { ["model"] = model, ["files"] = entries, ["options"] = knobs });
-            return new HlsProject(name, files);
+            return new HlsProject(name, files, vectors.Count);
         }
 
         public static string Sha256(string text)

@@ -77,6 +77,13 @@ namespace QuantGen.Tests.Hls
 
             // 6 given + 5 adversarial + 2 with ids out of range.
             Assert.Equal(13, HlsFixture.ReadVectors(p.Files["tb_data/tb_input_input_ids.dat"]).Count);
+            Assert.Equal(13, p.GoldenVectors);
+            Assert.Equal(new[] { "tb_data/tb_input_attention_mask.dat", "tb_data/tb_input_input_ids.dat", "tb_data/tb_output_" }, p.Files.Keys.Where(k => k.StartsWith("tb_data/", StringComparison.Ordinal)).Select(k => k.StartsWith("tb_data/tb_output_", StringComparison.Ordinal) ? "tb_data/tb_output_" : k));
+
+            // Both MaskedSoftmax layers read the mask: the top function fans it out, and the second layer's FIFO holds the
+            // whole mask (the fan-out writes both in lockstep while the first layer waits for its whole mask).
+            Assert.Contains("QG_LABEL(FANOUT_ATTENTION_MASK_IN)", cpp, StringComparison.Ordinal);
+            Assert.Contains("QG_HLS(STREAM variable=s_attention_mask_1 depth=72)", cpp, StringComparison.Ordinal);
             string dir = HlsFixture.WriteProject(p, "bert");
             var clock = System.Diagnostics.Stopwatch.StartNew();
             string exe = await HlsFixture.CompileAsync(dir, HlsFixture.Compilers[0], "gcc");
