@@ -169,6 +169,28 @@ namespace QuantGen.Tests.Hls
             Assert.Contains($"MISMATCH sample {ids.Count - 1}, output sum[0]", bad.Output, StringComparison.Ordinal);
         }
 
+        /// <summary>Feature maps on several ports: in io_stream every port carries pixel beats (channels packed), which the
+        /// testbench packs and unpacks per port; the conv output is both a model output and the Add's input.</summary>
+        [Theory]
+        [InlineData("io_parallel")]
+        [InlineData("io_stream")]
+        public async Task FeatureMapPortsPassCsim(string io)
+        {
+            string dir = HlsFixture.TempDir("two-maps-model");
+            HlsProject p = Emit(ModelLoader.Load(ConvModels.WriteTwoMaps(dir)).GetGraphOrThrow(), io, 4);
+            Directory.Delete(dir, true);
+            string cpp = p.Files["firmware/two_maps.cpp"];
+            string expected = io == "io_stream"
+                ? "hls::stream<x_2_beat_t>& x_2_in, hls::stream<r_2_beat_t>& r_2_in, hls::stream<sum_beat_t>& sum_out, hls::stream<y_2_beat_t>& y_2_out"
+                : "const x_2_t x_2_in[90], const r_2_t r_2_in[120], sum_t sum_out[120], y_2_t y_2_out[120]";
+            // x, r and y are kernel locals (x, r: parameter and loop names), so the allocator moves those tensors to x_2, r_2, y_2.
+            Assert.Equal(expected, Regex.Match(cpp, @"\nvoid two_maps\(([^)]*)\)").Groups[1].Value);
+            Assert.Empty(PragmaRuleTests.Violations(cpp));
+            HlsFixture.ProcessResult run = await Csim(p, "two-maps-" + io, io == "io_stream" ? 1 : 0);
+            Assert.True(run.ExitCode == 0, run.Output);
+            Assert.Contains("PASS: 9 samples, 2160 output elements", run.Output, StringComparison.Ordinal);
+        }
+
         [Fact]
         public void GivenGoldenInputsReplaceTheRandomOnesAndAreChecked()
         {
