@@ -7,6 +7,7 @@ using System.Threading.Tasks;
 using QuantGen.Hls;
 using QuantGen.Interpreters;
 using QuantGen.Model;
+using QuantGen.Testing;
 using Xunit;
 
 namespace QuantGen.Tests.Hls
@@ -189,6 +190,27 @@ namespace QuantGen.Tests.Hls
             HlsFixture.ProcessResult run = await Csim(p, "two-maps-" + io, io == "io_stream" ? 1 : 0);
             Assert.True(run.ExitCode == 0, run.Output);
             Assert.Contains("PASS: 9 samples, 2160 output elements", run.Output, StringComparison.Ordinal);
+        }
+
+        /// <summary>
+        /// The model-specific files of the multi-port projects against Baselines/multiport_&lt;model&gt;_&lt;io&gt;/: top function and
+        /// kernels, header, defines, testbench and README (accept reviewed changes with QUANTGEN_ACCEPT_BASELINES=1).
+        /// </summary>
+        [Theory]
+        [InlineData("two", "io_parallel")]
+        [InlineData("two", "io_stream")]
+        [InlineData("tok", "io_parallel")]
+        [InlineData("tok", "io_stream")]
+        public void EmittedFilesMatchBaselines(string model, string io)
+        {
+            HlsProject p = Emit(model == "two" ? Two() : Tok(), io, 2);
+            string[] pinned = { "firmware/" + model + ".cpp", "firmware/" + model + ".h", "firmware/defines.h", model + "_test.cpp", "README.md" };
+            foreach (string f in pinned)
+            {
+                Baseline.Verify(HlsFixture.TestProject, "multiport_" + model + "_" + io, f.Replace('/', '_'), p.Files[f]);
+            }
+
+            Baseline.VerifyNoStale(HlsFixture.TestProject, "multiport_" + model + "_" + io, pinned.Select(f => f.Replace('/', '_')));
         }
 
         [Fact]
