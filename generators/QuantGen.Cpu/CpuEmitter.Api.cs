@@ -278,6 +278,7 @@ namespace QuantGen.Cpu
                 w.Line($"DequantizeOutput({BoundaryView(output, false)}, output);");
             });
             w.Close();
+            EmitTensorRun(w);
             if (IsClassifier)
             {
                 EmitClassifier(w, tout, output.Quant!, threads, "ReadOnlySpan<float> input", chunk == 1 ? "input" : "input, 1", () => EmitSpanChecks(w, null, false), () => EmitSingleBatchedPredict(w, threads));

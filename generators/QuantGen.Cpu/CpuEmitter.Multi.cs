@@ -219,6 +219,7 @@ namespace QuantGen.Cpu
                 w.Close();
             });
             w.Close();
+            EmitTensorRun(w);
             if (IsClassifier)
             {
                 TensorInfo output = graph.Output;

@@ -19,7 +19,7 @@ namespace QuantGen.Tests.Generators
     /// </summary>
     public class MultiInputClassifierApiTests
     {
-        private const string Spec = """
+        internal const string Spec = """
             {
               "format": "quantgen", "version": 1, "name": "cls", "kind": "quantized", "weights": "cls.safetensors",
               "inputs": [
@@ -144,7 +144,7 @@ namespace QuantGen.Tests.Generators
         // Rows of the embedding table (scale 0.1): logits = table[id] + bias, saturated to int8.
         private static readonly int[] Table = { 1, 2, -3, -4, 50, 60, 127, -128, 0, 5, 5, 5 };
 
-        private static byte[] Weights() => SafeTensors.Write(new[] { TensorCodec.EncodeInts("table", Numerics.ElementType.Int8, new[] { 4, 3 }, Table) });
+        internal static byte[] Weights() => SafeTensors.Write(new[] { TensorCodec.EncodeInts("table", Numerics.ElementType.Int8, new[] { 4, 3 }, Table) });
 
         private sealed class Loaded : IDisposable
         {
