@@ -130,6 +130,21 @@ namespace QuantGen.Tests.Generators
         }
 
         [Fact]
+        public void WithTheExperimental90TensorSpanNothingIsEmittedAndNothingWarns()
+        {
+            string dll = Path.Combine(AppContext.BaseDirectory, "tensors9", "System.Numerics.Tensors.dll");
+            Assert.True(File.Exists(dll), "tensors9/System.Numerics.Tensors.dll (the 9.0 package, PackageDownload) is not next to the tests");
+            Compilation compilation = GeneratorHarness.Compilation("using QuantGen; [QuantizedModel(\"models/digits_mlp.qmodel.json\")] public partial class Mlp { }")
+                .AddReferences(MetadataReference.CreateFromFile(dll));
+            INamedTypeSymbol span = compilation.GetTypeByMetadataName("System.Numerics.Tensors.TensorSpan`1")!;
+            Assert.Contains(span.GetAttributes(), a => a.AttributeClass?.Name == "ExperimentalAttribute");
+            GeneratorHarness.Driver(GeneratorHarness.ModelFiles("digits_mlp")).RunGeneratorsAndUpdateCompilation(compilation, out Compilation output, out ImmutableArray<Diagnostic> diagnostics);
+            Assert.Empty(diagnostics);
+            Assert.Empty(output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning));
+            Assert.DoesNotContain("TensorSpan", Generated(output), StringComparison.Ordinal);
+        }
+
+        [Fact]
         public void RunTensorsGivesTheFloatsOfRunForDenseAndStridedInputs()
         {
             using var loaded = new Loaded(MlpSource, true, GeneratorHarness.ModelFiles("digits_mlp"));
