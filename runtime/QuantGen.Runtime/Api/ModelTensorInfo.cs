@@ -14,7 +14,7 @@ namespace QuantGen
 
     /// <summary>
     /// One input or output of a generated model: name, kind, shape, integer type, quantization (real = Scale * (q - ZeroPoint))
-    /// and the integer values an input accepts. Enough to feed a model through <see cref="IQuantizedModel"/> without knowing
+    /// and the integer values an input accepts. Enough to feed a model through <c>IQuantizedModel</c> without knowing
     /// its generated type.
     /// </summary>
     public sealed class ModelTensorInfo
