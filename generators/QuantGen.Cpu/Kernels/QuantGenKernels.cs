@@ -530,8 +530,11 @@ namespace QuantGen.Generated
             bool hasRowBias = !Unsafe.IsNullRef(ref rowBias);
             int o0 = 0;
             // Channel blocks of 32 outside, row blocks inside: a block's packed weights (kQuads * 128 bytes) stay in L1
-            // while every row streams past them.
-            for (; o0 + 32 <= np; o0 += 32)
+            // while every row streams past them. Without AVX-512 the JIT has 16 vector registers, fewer than the 4 x 32
+            // tile's 16 accumulators, 4 weight vectors and a broadcast: it spilled accumulators to the stack around every
+            // vpdpbusd (the AVX2 + VNNI path ran DeiT-Tiny at half the speed of the int16 AVX2 path), so there the 4 x 16
+            // tiles (8 accumulators) take every block.
+            for (; Avx512F.IsSupported && o0 + 32 <= np; o0 += 32)
             {
                 ref sbyte wb = ref Unsafe.Add(ref w, o0 * 4);
                 int r = 0;
