@@ -22,7 +22,7 @@ namespace QuantGen.Cpu
             TensorInfo x = node.Inputs[0], wt = node.Weight!, y = node.Output;
             int[] s = x.Shape, ws = wt.Shape, os = y.Shape;
             int batch = s[0], c = s[1], h = s[2], wd = s[3];
-            int n = ws[0], kh = ws[2], kw = ws[3], oh = os[2], ow = os[3], positions = oh * ow, k = c * kh * kw;
+            int n = ws[0], kh = ws[2], kw = ws[3], oh = os[2], ow = os[3], positions = oh * ow;
             int sh = cv.Strides[0], sw = cv.Strides[1], pt = cv.Pads[0], pl = cv.Pads[1];
             (int ph, int pw) = Conv2dLowering.Window(node);
             long zx = x.Quant!.ZeroPoint;
@@ -30,7 +30,11 @@ namespace QuantGen.Cpu
             bool padded = !inLast || cv.Pads.Any(v => v != 0);
             bool oneByOne = !padded && kh == 1 && kw == 1 && sh == 1 && sw == 1;
 
-            // Weights [n][c][kh][kw] -> GEMM rows [n][(i * kw + j) * c + ch].
+            // The padded image of a 3-channel input (the RGB stems) gets a 4th channel (padding value, zero weights), so that a
+            // kernel row is whole quads of taps and the VNNI tiles read it in place (implicit im2col).
+            int cImg = Conv2dLowering.ImageChannels(c, padded), k = cImg * kh * kw;
+
+            // Weights [n][c][kh][kw] -> GEMM rows [n][(i * kw + j) * cImg + ch] (zero for ch >= c).
             int[] src = wt.IntData!;
             var rows = new int[n * k];
             for (int o = 0; o < n; o++)
@@ -41,7 +45,7 @@ namespace QuantGen.Cpu
                     {
                         for (int j = 0; j < kw; j++)
                         {
-                            rows[(o * k) + (((i * kw) + j) * c) + ch] = src[(((((o * c) + ch) * kh) + i) * kw) + j];
+                            rows[(o * k) + (((i * kw) + j) * cImg) + ch] = src[(((((o * c) + ch) * kh) + i) * kw) + j];
                         }
                     }
                 }
@@ -66,8 +70,13 @@ namespace QuantGen.Cpu
             int inLen = c * h * wd, outLen = n * positions, kStride = g.KQuads * 4;
             w.Line($"// Kernel int8-conv-nhwc-gemm: {(inLast ? "channels-last" : "NCHW")} in, {(outLast ? "channels-last" : "NCHW")} out; a GEMM of {positions} positions x {k} taps (row, column, channel) -> {n} channels,");
             w.Line($"// weights packed as [{g.KQuads}][{g.Np8}][4] int8 at blob offset {g.Offset}, bias - zx * sum(w) folded (padding holds x = zx = {I(zx)}, so it adds nothing).");
-            w.Line($"// {(oneByOne ? "A 1x1 stride-1 conv: the channels-last input is the GEMM's left operand." : $"im2col: per position {kh} contiguous runs of {kw * c} bytes of the {(padded ? $"zero-point padded [{ph}][{pw}][{c}] image" : "input")}.")}");
-            if (padded && c % 4 == 0)
+            w.Line($"// {(oneByOne ? "A 1x1 stride-1 conv: the channels-last input is the GEMM's left operand." : $"im2col: per position {kh} contiguous runs of {kw * cImg} bytes of the {(padded ? $"zero-point padded [{ph}][{pw}][{cImg}] image" : "input")}.")}");
+            if (cImg != c)
+            {
+                w.Line($"// The image has {cImg} channels per pixel for the input's {c}: the extra channel holds the padding value and meets zero weights.");
+            }
+
+            if (padded && (kw * cImg) % 4 == 0)
             {
                 w.Line("// AVX-VNNI: implicit im2col, the tiles read those runs from the padded image of u = x + 128 (no patch matrix).");
             }
@@ -79,10 +88,12 @@ namespace QuantGen.Cpu
             w.Line($"Span<sbyte> yb = {(outLast ? $"y.Slice(b * {outLen}, {outLen})" : "_convOut")};");
             string image = "xb";
             int imagePw = wd;
-            string padImage = Conv("PadImage", "xb", inLast ? "true" : "false", I(c), I(h), I(wd), I(pt), I(pl), I(ph), I(pw), $"(sbyte){I(zx)}", "_convImage") + ";";
+            string padImage = cImg == c
+                ? Conv("PadImage", "xb", inLast ? "true" : "false", I(c), I(h), I(wd), I(pt), I(pl), I(ph), I(pw), $"(sbyte){I(zx)}", "_convImage") + ";"
+                : Conv("PadImageWide", "xb", inLast ? "true" : "false", I(c), I(h), I(wd), I(pt), I(pl), I(ph), I(pw), $"(sbyte){I(zx)}", "_convImage", "0", I(cImg)) + ";";
 
-            // Implicit im2col (VNNI, a padded image, whole quads of channels): the tiles read u = x + 128 from the image itself.
-            bool implicitCol = padded && c % 4 == 0;
+            // Implicit im2col (VNNI, a padded image, kernel rows of whole quads): the tiles read u = x + 128 from the image itself.
+            bool implicitCol = padded && (kw * cImg) % 4 == 0;
             if (padded)
             {
                 if (!implicitCol)
@@ -99,14 +110,16 @@ namespace QuantGen.Cpu
             w.Open("if (QuantGenKernels.UseVnni)");
             if (implicitCol)
             {
-                w.Line(Conv("PadImageXor", "xb", inLast ? "true" : "false", I(c), I(h), I(wd), I(pt), I(pl), I(ph), I(pw), $"(sbyte){I(zx)}", "_convImage", "0x80") + ";");
-                w.Line(Conv("ConvGemmImplicit", new[] { "_convImage", I(pw), I(c), I(kh), I(kw), I(sh), I(sw), I(oh), I(ow), $"ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {g.Offset}))",
+                w.Line(cImg == c
+                    ? Conv("PadImageXor", "xb", inLast ? "true" : "false", I(c), I(h), I(wd), I(pt), I(pl), I(ph), I(pw), $"(sbyte){I(zx)}", "_convImage", "0x80") + ";"
+                    : Conv("PadImageWide", "xb", inLast ? "true" : "false", I(c), I(h), I(wd), I(pt), I(pl), I(ph), I(pw), $"(sbyte){I(zx)}", "_convImage", "0x80", I(cImg)) + ";");
+                w.Line(Conv("ConvGemmImplicit", new[] { "_convImage", I(pw), I(cImg), I(kh), I(kw), I(sh), I(sw), I(oh), I(ow), $"ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {g.Offset}))",
                     I(g.Np8), I(n), $"ref MemoryMarshal.GetReference({id}_BiasU32)" }.Concat(requant).ToArray()) + ";");
             }
             else if (!direct && n <= 16)
             {
                 // Few channels: im2col stores u = x + 128 and the narrow tiles (6 or 12 rows) broadcast plain loads.
-                w.Line(Conv("Im2ColNhwc", image, I(imagePw), I(c), I(kh), I(kw), I(sh), I(sw), I(oh), I(ow), "_convCol", I(kStride), "true") + ";");
+                w.Line(Conv("Im2ColNhwc", image, I(imagePw), I(cImg), I(kh), I(kw), I(sh), I(sw), I(oh), I(ow), "_convCol", I(kStride), "true") + ";");
                 w.Line(Conv("ConvGemmNarrow", new[] { "ref _convCol[0]", I(positions), I(kStride), $"ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {g.Offset}))",
                     I(g.KQuads), I(g.Np8), I(n), $"ref MemoryMarshal.GetReference({id}_BiasU32)" }.Concat(requant).ToArray()) + ";");
             }
@@ -114,7 +127,7 @@ namespace QuantGen.Cpu
             {
                 if (!direct)
                 {
-                    w.Line(Conv("Im2ColNhwc", image, I(imagePw), I(c), I(kh), I(kw), I(sh), I(sw), I(oh), I(ow), "_convCol", I(kStride), "false") + ";");
+                    w.Line(Conv("Im2ColNhwc", image, I(imagePw), I(cImg), I(kh), I(kw), I(sh), I(sw), I(oh), I(ow), "_convCol", I(kStride), "false") + ";");
                 }
 
                 w.Line(K("GemmVnni", new[] { direct ? "ref MemoryMarshal.GetReference(xb)" : "ref _convCol[0]", I(positions), I(direct ? k : kStride), $"ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {g.Offset}))",
@@ -131,7 +144,7 @@ namespace QuantGen.Cpu
             string rowsSrc = "xb";
             if (!oneByOne)
             {
-                w.Line(Conv("Im2ColNhwc", image, I(imagePw), I(c), I(kh), I(kw), I(sh), I(sw), I(oh), I(ow), "_convCol", I(k), "false") + ";");
+                w.Line(Conv("Im2ColNhwc", image, I(imagePw), I(cImg), I(kh), I(kw), I(sh), I(sw), I(oh), I(ow), "_convCol", I(k), "false") + ";");
                 rowsSrc = "_convCol";
             }
 

@@ -10,10 +10,13 @@ using QuantGen.Model;
 namespace QuantGen.Benchmarks
 {
     /// <summary>
-    /// The MLPerf Tiny CNNs of the model zoo, batch 1, single thread: the generated code (imported from the `*_ortqdq.onnx`
-    /// files with `quantgen import`, samples/Benchmarks/zoo) against ONNX Runtime on the float export (`*_float17.onnx`,
-    /// BatchNorm unfolded; ORT folds it) and on the QDQ file the model was imported from. One fixed pseudo-random input in
-    /// [0, 1); the setup checks the generated output against the reference interpreter before anything is timed.
+    /// The MLPerf Tiny CNNs of the model zoo, batch 1 and 32, single thread: the generated code (imported from the
+    /// `*_ortqdq.onnx` files with `quantgen import`, samples/Benchmarks/zoo) against ONNX Runtime on the float export
+    /// (`*_float17.onnx`, BatchNorm unfolded; ORT folds it) and on the QDQ file the model was imported from. Fixed
+    /// pseudo-random inputs in [0, 1); the setup checks the generated output against the reference interpreter (the first
+    /// two samples of a batch) before anything is timed. The ONNX files have a fixed batch dimension of 1, so ORT runs a
+    /// batch of 32 as 32 calls of one session (on the first sample); the generated `Infer(inputs, outputs, 32)` runs the
+    /// samples one after the other.
     /// </summary>
     public class ZooBenchmarks
     {
@@ -25,6 +28,9 @@ namespace QuantGen.Benchmarks
         [Params("resnet8", "ds_cnn", "mobilenet_v1")]
         public string Model { get; set; } = "resnet8";
 
+        [Params(1, 32)]
+        public int Batch { get; set; } = 1;
+
         [GlobalSetup]
         public void Setup()
         {
@@ -33,10 +39,20 @@ namespace QuantGen.Benchmarks
             ModelGraph graph = ModelLoader.Load(Path.Combine(zoo, Model + ".qmodel.json")).GetGraphOrThrow();
             var reference = new ReferenceInterpreter(graph);
             int[] shape = graph.Input.Shape;
+            int inLength = shape.Aggregate(1, (a, b) => a * b);
             var rng = new Random(42);
-            float[] x = Enumerable.Range(0, shape.Aggregate(1, (a, b) => a * b)).Select(_ => (float)rng.NextDouble()).ToArray();
-            int[] q = reference.Quantize(x);
-            input = q.Select(v => (sbyte)v).ToArray();
+            float[] x = Enumerable.Range(0, inLength * Batch).Select(_ => (float)rng.NextDouble()).ToArray();
+            input = new sbyte[inLength * Batch];
+            var q = new int[Batch][];
+            for (int b = 0; b < Batch; b++)
+            {
+                q[b] = reference.Quantize(x.AsSpan(b * inLength, inLength).ToArray());
+                for (int i = 0; i < inLength; i++)
+                {
+                    input[(b * inLength) + i] = (sbyte)q[b][i];
+                }
+            }
+
             (Action run, int outLength) = Model switch
             {
                 "resnet8" => Bind(new ResNet8().Infer, ResNet8.OutputLength),
@@ -45,24 +61,29 @@ namespace QuantGen.Benchmarks
             };
             generated = run;
             generated();
-            if (!reference.Run(q).SequenceEqual(output.Select(v => (int)v)))
+            for (int b = 0; b < Math.Min(Batch, 2); b++)
             {
-                throw new InvalidOperationException($"the generated {Model} differs from the reference interpreter");
+                if (!reference.Run(q[b]).SequenceEqual(output.Skip(b * outLength).Take(outLength).Select(v => (int)v)))
+                {
+                    throw new InvalidOperationException($"the generated {Model} differs from the reference interpreter (sample {b})");
+                }
             }
 
             long[] inShape = shape.Select(v => (long)v).ToArray(), outShape = { 1, outLength };
-            ortFloat = new OrtRunner(Path.Combine(onnx, Model + "_float17.onnx"), x, inShape, outLength, outShape);
-            ortQdq = new OrtRunner(Path.Combine(onnx, Model + "_ortqdq.onnx"), x, inShape, outLength, outShape);
+            float[] first = x.AsSpan(0, inLength).ToArray();
+            ortFloat = new OrtRunner(Path.Combine(onnx, Model + "_float17.onnx"), first, inShape, outLength, outShape);
+            ortQdq = new OrtRunner(Path.Combine(onnx, Model + "_ortqdq.onnx"), first, inShape, outLength, outShape);
         }
 
         private (Action, int) Bind(InferFn infer, int outLength)
         {
-            output = new sbyte[outLength];
+            output = new sbyte[outLength * Batch];
             sbyte[] i = input, o = output;
-            return (() => infer(i, o), outLength);
+            int batch = Batch;
+            return (() => infer(i, o, batch), outLength);
         }
 
-        public delegate void InferFn(ReadOnlySpan<sbyte> input, Span<sbyte> output);
+        public delegate void InferFn(ReadOnlySpan<sbyte> inputs, Span<sbyte> outputs, int batchSize);
 
         [GlobalCleanup]
         public void Cleanup()
@@ -72,10 +93,22 @@ namespace QuantGen.Benchmarks
         }
 
         [Benchmark(Baseline = true)]
-        public void OrtFloat() => ortFloat!.Run();
+        public void OrtFloat()
+        {
+            for (int b = 0; b < Batch; b++)
+            {
+                ortFloat!.Run();
+            }
+        }
 
         [Benchmark]
-        public void OrtQdq() => ortQdq!.Run();
+        public void OrtQdq()
+        {
+            for (int b = 0; b < Batch; b++)
+            {
+                ortQdq!.Run();
+            }
+        }
 
         [Benchmark]
         public void Generated() => generated();

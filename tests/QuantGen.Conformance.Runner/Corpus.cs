@@ -336,6 +336,16 @@ namespace QuantGen.Tests.Conformance
                     string pw = b.Conv("pw", dw, 17, 1, 1, new[] { 1, 1 }, new[] { 0, 0, 0, 0 }, 1, Activation.Relu);
                     return b.Build(b.Conv("c3", pw, 5, 3, 3, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }, 1));
                 }),
+                new CorpusCase("conv_rgb_stem_eight_channels", new[] { OpKind.Conv2d }, () =>
+                {
+                    // A MobileNet-like RGB stem: 3 channels read as a 4-channel image (a padding channel with zero weights),
+                    // 8 outputs at stride 2 on an odd map (12-position tiles, two positions per requantization register, a
+                    // tail of 1..11), then a 2-channel input with a 3x2 window (kernel rows of whole quads with c % 4 != 0).
+                    var b = new FloatModelBuilder("conv_rgb_stem_eight_channels", "x", new[] { 1, 3, 15, 13 }, -3, 3, 29);
+                    string stem = b.Conv("stem", b.Input, 8, 3, 3, new[] { 2, 2 }, new[] { 1, 1, 1, 1 }, 1, Activation.Relu6);
+                    string two = b.Conv("two", stem, 2, 1, 1, new[] { 1, 1 }, new[] { 0, 0, 0, 0 }, 1);
+                    return b.Build(b.Conv("wide", two, 8, 3, 2, new[] { 1, 1 }, new[] { 1, 0, 1, 1 }, 1, Activation.Relu));
+                }),
                 new CorpusCase("lookup_activations", new[] { OpKind.Tanh, OpKind.Sigmoid, OpKind.HardSigmoid, OpKind.HardSwish }, () =>
                 {
                     // The table operators: int8 -> int8 (the vectorized lookup), an int4 input (a 16-entry table), an int16

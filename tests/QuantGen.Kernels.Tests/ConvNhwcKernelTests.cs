@@ -38,6 +38,19 @@ namespace QuantGen.Tests.Kernels
             { 64, 8, 8, 64, 3, 3, 1, 1, 0 },
             { 20, 9, 7, 17, 3, 3, 2, 1, 0 },
             { 8, 13, 3, 36, 3, 2, 2, 1, 3 },
+
+            // The RGB stems as 4-channel implicit convs, kernel rows of whole quads with c % 4 != 0, 8-channel blocks (pairs of
+            // positions per register when n == 8, single rows otherwise), 12-position tiles with 1..11 positions left over.
+            { 3, 32, 32, 16, 3, 3, 1, 1, 2 },
+            { 3, 32, 32, 16, 3, 3, 1, 1, 3 },
+            { 3, 19, 21, 8, 3, 3, 2, 1, 1 },
+            { 3, 7, 5, 8, 3, 3, 2, 1, 2 },
+            { 1, 9, 6, 24, 5, 4, 2, 2, 3 },
+            { 2, 6, 5, 8, 3, 2, 1, 1, 0 },
+            { 1, 1, 1, 8, 4, 4, 1, 2, 1 },
+            { 3, 1, 1, 8, 3, 3, 1, 1, 3 },
+            { 2, 8, 9, 13, 3, 6, 2, 2, 0 },
+            { 6, 11, 13, 8, 3, 3, 1, 1, 3 },
         };
 
         [Theory]
@@ -105,16 +118,41 @@ namespace QuantGen.Tests.Kernels
                         Assert.Equal(expected, ToChw(yHwc, positions, n));
                     }
 
-                    if (c % 4 == 0)
+                    // Implicit im2col: the tiles read the padded image of u = x + 128 directly. Where a kernel row is not whole
+                    // quads (kw * c % 4 != 0) the image gets channels up to a multiple of 4 (PadImageWide; the generator does this
+                    // for c == 3) and the weights zero rows for them.
+                    int cImg = (kw * c) % 4 == 0 ? c : (c + 3) / 4 * 4, kImg = cImg * kh * kw;
+                    var blobImg = new byte[kImg * np8];
+                    for (int o = 0; o < n; o++)
                     {
-                        // Implicit im2col: the tiles read the padded image of u = x + 128 directly.
-                        var flipped = new sbyte[ph * pw * c];
-                        QuantGenConvKernels.PadImageXor(channelsLast ? ToHwc(x, c, h * w) : x, channelsLast, c, h, w, pad, pad, ph, pw, (sbyte)zx, flipped, 0x80);
-                        Array.Clear(yHwc);
-                        QuantGenConvKernels.ConvGemmImplicit(flipped, pw, c, kh, kw, stride, stride, oh, ow, ref System.Runtime.CompilerServices.Unsafe.As<byte, sbyte>(ref blob[0]), np8, n,
-                            ref biasU[0], ref q.Mul[0], ref q.Round[0], ref q.Shift[0], q.Zo, -128, 127, ref yHwc[0], n);
-                        Assert.Equal(expected, ToChw(yHwc, positions, n));
+                        for (int ch = 0; ch < c; ch++)
+                        {
+                            for (int i = 0; i < kh; i++)
+                            {
+                                for (int j = 0; j < kw; j++)
+                                {
+                                    int t = (((i * kw) + j) * cImg) + ch;
+                                    blobImg[(((t / 4) * np8) + o) * 4 + (t % 4)] = unchecked((byte)(sbyte)wt[((((o * c) + ch) * kh) + i) * kw + j]);
+                                }
+                            }
+                        }
                     }
+
+                    var flipped = new sbyte[ph * pw * cImg];
+                    sbyte[] input = channelsLast ? ToHwc(x, c, h * w) : x;
+                    if (cImg == c)
+                    {
+                        QuantGenConvKernels.PadImageXor(input, channelsLast, c, h, w, pad, pad, ph, pw, (sbyte)zx, flipped, 0x80);
+                    }
+                    else
+                    {
+                        QuantGenConvKernels.PadImageWide(input, channelsLast, c, h, w, pad, pad, ph, pw, (sbyte)zx, flipped, 0x80, cImg);
+                    }
+
+                    Array.Clear(yHwc);
+                    QuantGenConvKernels.ConvGemmImplicit(flipped, pw, cImg, kh, kw, stride, stride, oh, ow, ref System.Runtime.CompilerServices.Unsafe.As<byte, sbyte>(ref blobImg[0]), np8, n,
+                        ref biasU[0], ref q.Mul[0], ref q.Round[0], ref q.Shift[0], q.Zo, -128, 127, ref yHwc[0], n);
+                    Assert.Equal(expected, ToChw(yHwc, positions, n));
                 }
 
                 // The int16 pair GEMM of machines without AVX-VNNI, on im2col rows of exactly K bytes.
@@ -235,6 +273,41 @@ namespace QuantGen.Tests.Kernels
             Assert.Equal(fromHwc, fromChw);
             Assert.Equal((sbyte)(x[0] ^ (sbyte)(byte)mask), fromChw[((pt * pw) + pl) * c]);
             Assert.Equal((sbyte)(x[(h * w) - 1] ^ (sbyte)(byte)mask), fromChw[((((pt + h - 1) * pw) + pl + w - 1) * c)]);
+        }
+
+        [Theory]
+        [InlineData(3, 4, 96, 1, 1, 0, 4)]
+        [InlineData(3, 3, 37, 1, 2, 0x80, 4)]
+        [InlineData(3, 2, 16, 0, 0, 0x80, 4)]
+        [InlineData(3, 1, 1, 1, 1, 0x80, 4)]
+        [InlineData(1, 5, 33, 2, 1, 0x80, 4)]
+        [InlineData(5, 3, 17, 1, 1, 0, 8)]
+        public void PadImageWideIsPadImageXorWithExtraPaddingChannels(int c, int h, int w, int pt, int pl, int mask, int cImg)
+        {
+            // The wide image (the RGB stems as 4-channel convs) holds PadImageXor's bytes in its first c channels and the
+            // padding value zx ^ mask in the others, from both layouts (SSE2 unpacks for NCHW 3 -> 4, scalar otherwise).
+            var rng = new Random((c * 11) + w + mask + cImg);
+            var x = new sbyte[c * h * w];
+            rng.NextBytes((byte[])(object)x);
+            int ph = h + (2 * pt) + 1, pw = w + (2 * pl) + 1; // one more row and column than the input reaches
+            const sbyte zx = -128;
+            var narrow = new sbyte[ph * pw * c];
+            QuantGenConvKernels.PadImageXor(x, false, c, h, w, pt, pl, ph, pw, zx, narrow, (byte)mask);
+            foreach (bool channelsLast in new[] { false, true })
+            {
+                var wide = new sbyte[ph * pw * cImg];
+                QuantGenConvKernels.PadImageWide(channelsLast ? ToHwc(x, c, h * w) : x, channelsLast, c, h, w, pt, pl, ph, pw, zx, wide, (byte)mask, cImg);
+                for (int p = 0; p < ph * pw; p++)
+                {
+                    for (int ch = 0; ch < cImg; ch++)
+                    {
+                        sbyte expected = ch < c ? narrow[(p * c) + ch] : (sbyte)(zx ^ (sbyte)(byte)mask);
+                        Assert.Equal(expected, wide[(p * cImg) + ch]);
+                    }
+                }
+            }
+
+            Assert.Equal((sbyte)(x[0] ^ (sbyte)(byte)mask), narrow[((pt * pw) + pl) * c]);
         }
 
         [Fact]

@@ -373,6 +373,67 @@ namespace QuantGen.Generated
         }
 
         /// <summary>
+        /// <see cref="PadImageXor"/> into an image of cImg &gt;= c channels per pixel: img[(r * pw + col) * cImg + ch] as
+        /// there for ch &lt; c; channels c .. cImg - 1 hold the padding value (zx ^ mask) and meet zero weights. The RGB stems
+        /// run as 4-channel convolutions (cImg = 4) so that every quad of taps lies inside one kernel row
+        /// (<see cref="ConvGemmImplicit"/>). The whole image is first filled with the padding value, then the input's pixels
+        /// are written; an NCHW input of 3 channels into 4 interleaves 16 pixels with two rounds of SSE2 unpacks.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void PadImageWide(ReadOnlySpan<sbyte> x, bool channelsLast, int c, int h, int w, int pt, int pl, int ph, int pw, sbyte zx, Span<sbyte> img, byte mask, int cImg)
+        {
+            zx = (sbyte)(zx ^ (sbyte)mask);
+            if (cImg < c || img.Length < ph * pw * cImg || x.Length < c * h * w)
+            {
+                throw new ArgumentException("the padded image is too small for this layer");
+            }
+
+            img.Slice(0, ph * pw * cImg).Fill(zx);
+            int first = pl < pw ? pl : pw;
+            int last = pl + w < pw ? pl + w : pw;
+            channelsLast |= c == 1;
+            ref sbyte x0 = ref MemoryMarshal.GetReference(x);
+            for (int r = 0; r < ph; r++)
+            {
+                int ih = r - pt;
+                if ((uint)ih >= (uint)h || last <= first)
+                {
+                    continue;
+                }
+
+                ref sbyte d = ref img[((r * pw) + first) * cImg];
+                int count = last - first, iw0 = first - pl, i0 = 0;
+                if (!channelsLast && c == 3 && cImg == 4 && Sse2.IsSupported)
+                {
+                    ref byte s0 = ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref x0, (ih * w) + iw0));
+                    ref byte s1 = ref Unsafe.Add(ref s0, h * w);
+                    ref byte s2 = ref Unsafe.Add(ref s0, 2 * h * w);
+                    Vector128<byte> xm = Vector128.Create(mask), p3 = Vector128.Create((byte)zx);
+                    for (; i0 + 16 <= count; i0 += 16)
+                    {
+                        Vector128<byte> p0 = Vector128.LoadUnsafe(ref s0, (nuint)i0) ^ xm, p1 = Vector128.LoadUnsafe(ref s1, (nuint)i0) ^ xm, p2 = Vector128.LoadUnsafe(ref s2, (nuint)i0) ^ xm;
+                        Vector128<ushort> a = Sse2.UnpackLow(p0, p1).AsUInt16(), b = Sse2.UnpackHigh(p0, p1).AsUInt16();
+                        Vector128<ushort> e = Sse2.UnpackLow(p2, p3).AsUInt16(), f = Sse2.UnpackHigh(p2, p3).AsUInt16();
+                        ref byte o = ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref d, i0 * 4));
+                        Sse2.UnpackLow(a, e).AsByte().StoreUnsafe(ref o);
+                        Sse2.UnpackHigh(a, e).AsByte().StoreUnsafe(ref o, 16);
+                        Sse2.UnpackLow(b, f).AsByte().StoreUnsafe(ref o, 32);
+                        Sse2.UnpackHigh(b, f).AsByte().StoreUnsafe(ref o, 48);
+                    }
+                }
+
+                for (int ch = 0; ch < c; ch++)
+                {
+                    for (int i = i0; i < count; i++)
+                    {
+                        int src = channelsLast ? (((ih * w) + iw0 + i) * c) + ch : (((ch * h) + ih) * w) + iw0 + i;
+                        Unsafe.Add(ref d, (i * cImg) + ch) = (sbyte)(Unsafe.Add(ref x0, src) ^ (sbyte)mask);
+                    }
+                }
+            }
+        }
+
+        /// <summary>
         /// im2col of a channels-last image into GEMM rows: row p = y * ow + x (output position) of col, kStride bytes apart,
         /// holds the taps in the order (i, j, channel) of the build-time weight rows: col[p * kStride + (i * kw + j) * c + ch] =
         /// img[((y * sh + i) * pw + x * sw + j) * c + ch]. Each kernel row i is one contiguous run of kw * c bytes of the image
@@ -626,15 +687,18 @@ namespace QuantGen.Generated
             ref int bias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte y, int yStride)
         {
             int rowStride = pw * c, run = kw * c, positions = oh * ow;
-            if (!AvxVnni.IsSupported || c % 4 != 0 || n > np8 || np8 % 8 != 0 || img.Length < (((oh - 1) * sh) + kh) * rowStride
+            if (!AvxVnni.IsSupported || run % 4 != 0 || n > np8 || np8 % 8 != 0 || img.Length < (((oh - 1) * sh) + kh) * rowStride
                 || ((ow - 1) * sw * c) + run > rowStride)
             {
-                throw new ArgumentException("ConvGemmImplicit needs AVX-VNNI (callers check UseVnni), c % 4 == 0 and a large enough image");
+                throw new ArgumentException("ConvGemmImplicit needs AVX-VNNI (callers check UseVnni), kw * c % 4 == 0 and a large enough image");
             }
 
             ref sbyte u0 = ref MemoryMarshal.GetReference(img);
             int wStep = np8 * 4;
             Span<int> offsets = stackalloc int[6];
+            Span<int> offsets12 = stackalloc int[12];
+            Span<int> bias16 = stackalloc int[16];
+            Span<long> consts = stackalloc long[48];
             for (int o0 = 0; o0 < n; o0 += 16)
             {
                 ref sbyte wb = ref Unsafe.Add(ref w, o0 * 4);
@@ -666,6 +730,54 @@ namespace QuantGen.Generated
 
                         ImplicitTile6x16(ref u0, offsets[0], offsets[1], offsets[2], offsets[3], offsets[4], offsets[5], kh, run, rowStride, ref wb, wStep, o0, n,
                             ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, p * yStride), yStride, valid);
+                    }
+                }
+                else
+                {
+                    // An 8-channel block: tiles of 12 positions x 8 channels, the last tile of 2 to 11 positions repeating its
+                    // last position as above. With exactly 8 channels in rows 8 bytes apart, two positions are requantized in
+                    // one 16-lane register (constants repeated for both halves) and stored with one 16-byte store.
+                    bool pairs = o0 == 0 && n == 8 && yStride == 8 && Avx512BW.IsSupported;
+                    if (pairs)
+                    {
+                        for (int l = 0; l < 16; l++)
+                        {
+                            bias16[l] = Unsafe.Add(ref bias, l & 7);
+                            consts[l] = Unsafe.Add(ref mul, l & 7);
+                            consts[16 + l] = Unsafe.Add(ref round, l & 7);
+                            consts[32 + l] = Unsafe.Add(ref shift, l & 7);
+                        }
+                    }
+
+                    int yp = 0, xp = 0;
+                    for (; p + 1 < positions; p += 12)
+                    {
+                        int valid = positions - p < 12 ? positions - p : 12;
+                        for (int r = 0; r < 12; r++)
+                        {
+                            offsets12[r] = ((yp * sh * pw) + (xp * sw)) * c;
+                            if (r + 1 < valid && ++xp == ow)
+                            {
+                                xp = 0;
+                                yp++;
+                            }
+                        }
+
+                        if (++xp == ow)
+                        {
+                            xp = 0;
+                            yp++;
+                        }
+
+                        ref sbyte yt = ref Unsafe.Add(ref y, p * yStride);
+                        if (pairs)
+                        {
+                            ImplicitTile12x8(ref u0, offsets12, kh, run, rowStride, ref wb, wStep, 0, n, ref bias16[0], ref consts[0], ref consts[16], ref consts[32], zo, lo, hi, ref yt, yStride, valid, true);
+                        }
+                        else
+                        {
+                            ImplicitTile12x8(ref u0, offsets12, kh, run, rowStride, ref wb, wStep, o0, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref yt, yStride, valid, false);
+                        }
                     }
                 }
 
@@ -740,6 +852,90 @@ namespace QuantGen.Generated
             if (rows > 4)
             {
                 QuantGenKernels.Store16(a4, b4, c0, n, 0, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, 4 * yStride));
+            }
+        }
+
+        /// <summary>
+        /// 12 positions (image offsets f[0..11]) x 8 channels from channel c0 over all taps, then the first `rows` (2..12)
+        /// requantized: pairs of positions in one 16-lane Requant16 when `pairs` (8 channels, rows 8 bytes apart, constants
+        /// given for 16 lanes), else one Store16 per position.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        private static void ImplicitTile12x8(ref sbyte img, ReadOnlySpan<int> f, int kh, int run, int rowStride, ref sbyte w, int wStep, int c0, int n,
+            ref int bias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte y, int yStride, int rows, bool pairs)
+        {
+            Vector256<int> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default;
+            Vector256<int> a6 = default, a7 = default, a8 = default, a9 = default, a10 = default, a11 = default;
+            ref sbyte r0 = ref Unsafe.Add(ref img, f[0]), r1 = ref Unsafe.Add(ref img, f[1]), r2 = ref Unsafe.Add(ref img, f[2]);
+            ref sbyte r3 = ref Unsafe.Add(ref img, f[3]), r4 = ref Unsafe.Add(ref img, f[4]), r5 = ref Unsafe.Add(ref img, f[5]);
+            ref sbyte r6 = ref Unsafe.Add(ref img, f[6]), r7 = ref Unsafe.Add(ref img, f[7]), r8 = ref Unsafe.Add(ref img, f[8]);
+            ref sbyte r9 = ref Unsafe.Add(ref img, f[9]), r10 = ref Unsafe.Add(ref img, f[10]), r11 = ref Unsafe.Add(ref img, f[11]);
+            ref sbyte wq = ref w;
+            for (int i = 0; i < kh; i++)
+            {
+                int k0 = i * rowStride;
+                for (int t = k0; t < k0 + run; t += 4)
+                {
+                    Vector256<sbyte> w0 = Vector256.LoadUnsafe(ref wq);
+                    wq = ref Unsafe.Add(ref wq, wStep);
+                    a0 = AvxVnni.MultiplyWideningAndAdd(a0, UQuad(ref r0, t), w0);
+                    a1 = AvxVnni.MultiplyWideningAndAdd(a1, UQuad(ref r1, t), w0);
+                    a2 = AvxVnni.MultiplyWideningAndAdd(a2, UQuad(ref r2, t), w0);
+                    a3 = AvxVnni.MultiplyWideningAndAdd(a3, UQuad(ref r3, t), w0);
+                    a4 = AvxVnni.MultiplyWideningAndAdd(a4, UQuad(ref r4, t), w0);
+                    a5 = AvxVnni.MultiplyWideningAndAdd(a5, UQuad(ref r5, t), w0);
+                    a6 = AvxVnni.MultiplyWideningAndAdd(a6, UQuad(ref r6, t), w0);
+                    a7 = AvxVnni.MultiplyWideningAndAdd(a7, UQuad(ref r7, t), w0);
+                    a8 = AvxVnni.MultiplyWideningAndAdd(a8, UQuad(ref r8, t), w0);
+                    a9 = AvxVnni.MultiplyWideningAndAdd(a9, UQuad(ref r9, t), w0);
+                    a10 = AvxVnni.MultiplyWideningAndAdd(a10, UQuad(ref r10, t), w0);
+                    a11 = AvxVnni.MultiplyWideningAndAdd(a11, UQuad(ref r11, t), w0);
+                }
+            }
+
+            if (pairs)
+            {
+                Pair8(a0, a1, rows, 0, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref y);
+                Pair8(a2, a3, rows, 2, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref y);
+                Pair8(a4, a5, rows, 4, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref y);
+                Pair8(a6, a7, rows, 6, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref y);
+                Pair8(a8, a9, rows, 8, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref y);
+                Pair8(a10, a11, rows, 10, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref y);
+                return;
+            }
+
+            Vector256<int> z = default;
+            Row8(a0, z, rows, 0, c0, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref y, yStride);
+            Row8(a1, z, rows, 1, c0, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref y, yStride);
+            Row8(a2, z, rows, 2, c0, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref y, yStride);
+            Row8(a3, z, rows, 3, c0, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref y, yStride);
+            Row8(a4, z, rows, 4, c0, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref y, yStride);
+            Row8(a5, z, rows, 5, c0, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref y, yStride);
+            Row8(a6, z, rows, 6, c0, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref y, yStride);
+            Row8(a7, z, rows, 7, c0, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref y, yStride);
+            Row8(a8, z, rows, 8, c0, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref y, yStride);
+            Row8(a9, z, rows, 9, c0, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref y, yStride);
+            Row8(a10, z, rows, 10, c0, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref y, yStride);
+            Row8(a11, z, rows, 11, c0, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref y, yStride);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Row8(Vector256<int> a, Vector256<int> z, int rows, int r, int c0, int n,
+            ref int bias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte y, int yStride)
+        {
+            if (r < rows)
+            {
+                QuantGenKernels.Store16(a, z, c0, n, 0, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, r * yStride));
+            }
+        }
+
+        /// <summary>Positions r and r + 1 (8 channels each, 8 bytes apart) requantized in one register; only r when r + 1 == rows.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Pair8(Vector256<int> a, Vector256<int> b, int rows, int r, ref int bias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte y)
+        {
+            if (r < rows)
+            {
+                QuantGenKernels.Requant16(Vector512.Create(a, b), 0, r + 1 < rows ? 16 : 8, ref bias, ref mul, ref round, ref shift, Vector512.Create(zo), Vector512.Create((int)lo), Vector512.Create((int)hi), ref Unsafe.Add(ref y, r * 8));
             }
         }
 

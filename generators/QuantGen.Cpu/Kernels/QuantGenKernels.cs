@@ -459,10 +459,66 @@ namespace QuantGen.Generated
             }
         }
 
+        /// <summary>
+        /// RequantOne on 4 lanes (AVX2): acc (bias added) widened to int64, vpmuldq by the multiplier (an int32, as the
+        /// AVX-512 Requant16 assumes), + the rounding constant, an arithmetic shift by the per-channel count built from the
+        /// logical one (floor(p / 2^s) = ~(~p >>> s) for p &lt; 0), + zo, clamped to [lo, hi] on int64 lanes; the low int32 of
+        /// each lane returned.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector128<int> Requant4Avx2(Vector128<int> acc, int o, ref long mul, ref long round, ref long shift, Vector256<long> zo, Vector256<long> lo, Vector256<long> hi)
+        {
+            Vector256<long> p = Avx2.Multiply(Avx2.ConvertToVector256Int64(acc).AsInt32(), Vector256.LoadUnsafe(ref mul, (nuint)o).AsInt32());
+            p += Vector256.LoadUnsafe(ref round, (nuint)o);
+            Vector256<long> neg = Vector256.GreaterThan(Vector256<long>.Zero, p);
+            p = Avx2.ShiftRightLogicalVariable((p ^ neg).AsUInt64(), Vector256.LoadUnsafe(ref shift, (nuint)o).AsUInt64()).AsInt64() ^ neg;
+            p += zo;
+            p = Vector256.ConditionalSelect(Vector256.GreaterThan(lo, p), lo, p);
+            p = Vector256.ConditionalSelect(Vector256.GreaterThan(p, hi), hi, p);
+            return Avx2.PermuteVar8x32(p.AsInt32(), Vector256.Create(0, 2, 4, 6, 0, 2, 4, 6)).GetLower();
+        }
+
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static void StoreRow16(Vector256<int> c0, Vector256<int> c1, int o0, int n, ref int bias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte yr)
         {
             int end = n - o0 < 16 ? n - o0 : 16;
+            if (Avx2.IsSupported)
+            {
+                // AVX2 (no AVX-512): the requantization of RequantOne on 4 int64 lanes at a time (the constants hold np16
+                // entries, so 16 lanes from o0 are always readable; lanes past n are computed and not stored).
+                Vector256<long> zv = Vector256.Create(zo), lv = Vector256.Create(lo), hv = Vector256.Create(hi);
+                Vector256<int> a0 = c0 + Vector256.LoadUnsafe(ref bias, (nuint)o0), a1 = c1 + Vector256.LoadUnsafe(ref bias, (nuint)(o0 + 8));
+                Vector128<int> r0 = Requant4Avx2(a0.GetLower(), o0, ref mul, ref round, ref shift, zv, lv, hv);
+                Vector128<int> r1 = Requant4Avx2(a0.GetUpper(), o0 + 4, ref mul, ref round, ref shift, zv, lv, hv);
+                Vector128<int> r2 = Requant4Avx2(a1.GetLower(), o0 + 8, ref mul, ref round, ref shift, zv, lv, hv);
+                Vector128<int> r3 = Requant4Avx2(a1.GetUpper(), o0 + 12, ref mul, ref round, ref shift, zv, lv, hv);
+                // Every value is already within [lo, hi], inside int8: the saturating packs are plain narrowings here.
+                Vector128<sbyte> bytes = Sse2.PackSignedSaturate(Sse2.PackSignedSaturate(r0, r1), Sse2.PackSignedSaturate(r2, r3));
+                ref sbyte dst = ref Unsafe.Add(ref yr, o0);
+                if (end == 16)
+                {
+                    bytes.StoreUnsafe(ref dst);
+                    return;
+                }
+
+                ulong lo8 = bytes.AsUInt64().GetElement(0), hi8 = bytes.AsUInt64().GetElement(1);
+                int j = 0;
+                if (end >= 8)
+                {
+                    Unsafe.WriteUnaligned(ref Unsafe.As<sbyte, byte>(ref dst), lo8);
+                    lo8 = hi8;
+                    j = 8;
+                }
+
+                for (; j < end; j++)
+                {
+                    Unsafe.Add(ref dst, j) = (sbyte)lo8;
+                    lo8 >>= 8;
+                }
+
+                return;
+            }
+
             for (int i = 0; i < end; i++)
             {
                 int acc = (i < 8 ? c0.GetElement(i) : c1.GetElement(i - 8)) + Unsafe.Add(ref bias, o0 + i);
@@ -530,8 +586,11 @@ namespace QuantGen.Generated
             bool hasRowBias = !Unsafe.IsNullRef(ref rowBias);
             int o0 = 0;
             // Channel blocks of 32 outside, row blocks inside: a block's packed weights (kQuads * 128 bytes) stay in L1
-            // while every row streams past them.
-            for (; o0 + 32 <= np; o0 += 32)
+            // while every row streams past them. Without AVX-512 the JIT has 16 vector registers, fewer than the 4 x 32
+            // tile's 16 accumulators, 4 weight vectors and a broadcast: it spilled accumulators to the stack around every
+            // vpdpbusd (the AVX2 + VNNI path ran DeiT-Tiny at half the speed of the int16 AVX2 path), so there the 4 x 16
+            // tiles (8 accumulators) take every block.
+            for (; Avx512F.IsSupported && o0 + 32 <= np; o0 += 32)
             {
                 ref sbyte wb = ref Unsafe.Add(ref w, o0 * 4);
                 int r = 0;

@@ -40,6 +40,12 @@ namespace QuantGen.Cpu
             return int8 && accFits && x.Shape.Length == 4;
         }
 
+        /// <summary>
+        /// Channels per pixel of a one-group conv's padded image: 4 for a padded 3-channel input (the RGB stems; the 4th
+        /// channel meets zero weights, and every kernel row becomes whole quads of taps for the implicit im2col), else c.
+        /// </summary>
+        internal static int ImageChannels(int c, bool padded) => padded && c == 3 ? 4 : c;
+
         /// <summary>The padded window [ph][pw] the output positions read: ((o - 1) * stride + kernel) per axis.</summary>
         internal static (int Ph, int Pw) Window(GraphNode node)
         {
@@ -66,13 +72,15 @@ namespace QuantGen.Cpu
                 }
 
                 int[] s = node.Inputs[0].Shape, ws = node.Weight!.Shape, os = node.Output.Shape;
-                int positions = os[2] * os[3], k = ws[1] * ws[2] * ws[3], kQuads = (k + 3) / 4;
+                // Sized for the wider image of a 3-channel input (the layout plan, which decides whether it is padded, comes later).
+                int cImg = ImageChannels(s[1], true);
+                int positions = os[2] * os[3], k = cImg * ws[2] * ws[3], kQuads = (k + 3) / 4;
                 (int ph, int pw) = Window(node);
                 return p with
                 {
                     Layout = CpuLayout.Convertible,
                     Library = KernelFiles.Kernels | KernelFiles.ConvKernels,
-                    Scratch = new CpuScratch(ConvImage: (ph * pw * s[1]) + 16, ConvCol: positions * kQuads * 4, ConvOut: positions * ws[0], GemmA: positions * ((k + 1) / 2) * 2),
+                    Scratch = new CpuScratch(ConvImage: (ph * pw * cImg) + 16, ConvCol: positions * kQuads * 4, ConvOut: positions * ws[0], GemmA: positions * ((k + 1) / 2) * 2),
                 };
             }
 
