@@ -246,7 +246,7 @@ namespace QuantGen.Generators
                 {
                     string? actual = node.Layer switch
                     {
-                        SoftmaxLayer s => s.Method == SoftmaxMethod.Shiftmax ? "shiftmax" : "ibert",
+                        SoftmaxLayer s => QuantGen.Operators.SoftmaxOperator.MethodName(s.Method),
                         GeluLayer g => g.Method == GeluMethod.ShiftGelu ? "shiftgelu" : "ibert",
                         _ => null,
                     };

@@ -1440,9 +1440,16 @@ namespace QuantGen.Onnx
         private void LowerSoftmax(Node n)
         {
             LastAxisCheck(n, "axis", -1);
-            Add(new SoftmaxLayer(), n, n.Out, n.In[0]);
+            bool between = quant.TryGetValue(n.Out, out TensorQuant? q) && quant.TryGetValue(n.In[0], out TensorQuant? qin) && qin.Type.Bits <= SoftmaxTable.MaxInputBits;
+            Add(new SoftmaxLayer { Method = between ? SoftmaxMethod.Table : SoftmaxMethod.Shiftmax }, n, n.Out, n.In[0]);
             Produce(n.Out, ShapeOf(n.In[0], n.Src));
-            if (quant.TryGetValue(n.Out, out TensorQuant? q))
+            if (between)
+            {
+                // The float softmax between a QDQ pair with an 8-bit input: an exponential table and exact normalisation to
+                // the file's own QuantizeLinear, i.e. ONNX Runtime's integers (docs/numerics.md, "Table softmax").
+                notes.Add($"{n.Src.Place}: Softmax between a QDQ pair mapped to the table softmax (exponential table, output at the QuantizeLinear's {q})");
+            }
+            else if (q != null)
             {
                 notes.Add($"{n.Src.Place}: the QuantizeLinear after Softmax ({q}) is replaced by Shiftmax's own output quantization (int16, scale 2^-15)");
                 fixedActs.Remove(Name(n.Out));

@@ -135,6 +135,7 @@ namespace QuantGen.Model
     {
         private readonly ShiftmaxParams shiftmax;
         private readonly ISoftmaxParams ibert;
+        private readonly SoftmaxTableParams? table;
 
         public SoftmaxIntegers(ShiftmaxParams shiftmax)
         {
@@ -150,9 +151,20 @@ namespace QuantGen.Model
             OutBits = ibert.OutBits;
         }
 
+        public SoftmaxIntegers(SoftmaxTableParams table)
+        {
+            Method = SoftmaxMethod.Table;
+            this.table = table ?? throw new ArgumentNullException(nameof(table));
+            OutBits = 0;
+        }
+
         public SoftmaxMethod Method { get; }
 
+        /// <summary>Shiftmax's and i-softmax's fixed output width; 0 for the table method (its output quantization is free).</summary>
         public int OutBits { get; }
+
+        /// <summary>The table softmax's parameters; only when <see cref="Method"/> is Table.</summary>
+        public SoftmaxTableParams Table => Method == SoftmaxMethod.Table ? table! : throw WrongMethod("Table");
 
         /// <summary>Shiftmax's parameters; only when <see cref="Method"/> is Shiftmax.</summary>
         public ShiftmaxParams Shiftmax => Method == SoftmaxMethod.Shiftmax ? shiftmax : throw WrongMethod("Shiftmax");

@@ -46,6 +46,9 @@ namespace QuantGen.Model
     {
         Shiftmax,
         IBert,
+
+        /// <summary>Exponential table over max - x (inputs of at most 8 bits) and exact normalisation to any output quantization (<see cref="QuantGen.Numerics.SoftmaxTable"/>).</summary>
+        Table,
     }
 
     public enum GeluMethod
