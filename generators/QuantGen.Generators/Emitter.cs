@@ -247,7 +247,7 @@ namespace QuantGen.Generators
                     string? actual = node.Layer switch
                     {
                         SoftmaxLayer s => QuantGen.Operators.SoftmaxOperator.MethodName(s.Method),
-                        GeluLayer g => g.Method == GeluMethod.ShiftGelu ? "shiftgelu" : "ibert",
+                        GeluLayer g => QuantGen.Operators.GeluOperator.MethodName(g.Method),
                         _ => null,
                     };
                     if (actual != o.Method)

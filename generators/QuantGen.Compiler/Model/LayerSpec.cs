@@ -55,6 +55,9 @@ namespace QuantGen.Model
     {
         ShiftGelu,
         IBert,
+
+        /// <summary>One output integer per input integer (inputs of at most 8 bits): the exact-erf GELU, correctly rounded (<see cref="QuantGen.Operators.GeluOperator.TableFor"/>).</summary>
+        Table,
     }
 
     /// <summary>What post-training quantization should produce for a layer.</summary>

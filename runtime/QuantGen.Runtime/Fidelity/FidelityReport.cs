@@ -190,7 +190,7 @@ namespace QuantGen.Fidelity
         private static string MethodOf(Model.LayerSpec layer) => layer switch
         {
             Model.SoftmaxLayer s => QuantGen.Operators.SoftmaxOperator.MethodName(s.Method),
-            Model.GeluLayer g => g.Method == Model.GeluMethod.ShiftGelu ? "shiftgelu" : "ibert",
+            Model.GeluLayer g => QuantGen.Operators.GeluOperator.MethodName(g.Method),
             _ => "integer",
         };
 
