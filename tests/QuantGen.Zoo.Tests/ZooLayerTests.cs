@@ -176,14 +176,13 @@ namespace QuantGen.Tests.Zoo
         public const int DeitInputs = 3;
 
         /// <summary>
-        /// DeiT-Tiny (ortqdq) layer by layer against ORT, every layer fed ORT's own input integers: matrix products
-        /// (MatMul, Dense) where ORT computes the same integers within 1 LSB; the non-linear layers (LayerNorm, GELU, Softmax),
-        /// where ORT computes in float between the QDQ pairs, measured and printed (docs/numerics.md, "DeiT-Tiny per layer").
-        /// Softmax's output is compared in ORT's LSB when QuantGen's output quantization differs from the file's; a layer
-        /// reading such an output (attention x V) is fed QuantGen's own Softmax output of ORT's input instead.
+        /// DeiT-Tiny (ortqdq) layer by layer against ORT, every layer fed ORT's own input integers (the table printed in
+        /// docs/numerics.md, "DeiT-Tiny per layer against ONNX Runtime"). A layer whose output quantization differs from the
+        /// file's (a Softmax imported with the shiftmax method) is compared in ORT's LSB after dequantization; a layer reading
+        /// such an output (attention x V) is fed QuantGen's own Softmax output of ORT's input instead.
         /// </summary>
         [Fact]
-        public void DeitMatrixProductsAreWithinOneLsbOfOnnxRuntime()
+        public void DeitLayersAreWithinOneLsbOfOnnxRuntime()
         {
             ZooEntry e = ZooCatalog.Entries().First(x => x.Model == ZooCatalog.DeitTiny && x.Export == "ortqdq");
             List<LayerAgreement> layers = CompareTransformer(e, DeitInputs);
@@ -194,9 +193,14 @@ namespace QuantGen.Tests.Zoo
             }
 
             Assert.True(layers.Count(l => l.Op == OpKind.MatMul || l.Op == OpKind.Dense) >= 12 * 5, "too few matrix products compared");
-            foreach (LayerAgreement l in layers.Where(l => l.Op == OpKind.MatMul || l.Op == OpKind.Dense))
+            Assert.Equal(12, layers.Count(l => l.Op == OpKind.Softmax));
+            Assert.Equal(12, layers.Count(l => l.Op == OpKind.Gelu));
+            foreach (LayerAgreement l in layers)
             {
-                Assert.True(l.Max <= 1, $"{l.Layer} ({l.Op}) max {l.Max} LSB");
+                // Every layer within 1 LSB (the table softmax and table GELU give ORT's float-between-QDQ integers up to
+                // ORT's own float rounding) except the integer LayerNorm (rounded mean, floor square root: measured max 5
+                // LSB in block 0, 99.6 % of its elements within 1).
+                Assert.True(l.Max <= (l.Op == OpKind.LayerNorm ? 5 : 1), $"{l.Layer} ({l.Op}) max {l.Max} LSB");
             }
         }
 
@@ -229,7 +233,7 @@ namespace QuantGen.Tests.Zoo
             return sb.ToString();
         }
 
-        /// <summary>Every layer of a transformer QDQ file whose inputs ORT quantizes (see <see cref="DeitMatrixProductsAreWithinOneLsbOfOnnxRuntime"/>).</summary>
+        /// <summary>Every layer of a transformer QDQ file whose inputs ORT quantizes (see <see cref="DeitLayersAreWithinOneLsbOfOnnxRuntime"/>).</summary>
         public static List<LayerAgreement> CompareTransformer(ZooEntry e, int inputs)
         {
             string path = ZooCatalog.PathOf(e);
