@@ -246,8 +246,8 @@ namespace QuantGen.Generators
                 {
                     string? actual = node.Layer switch
                     {
-                        SoftmaxLayer s => s.Method == SoftmaxMethod.Shiftmax ? "shiftmax" : "ibert",
-                        GeluLayer g => g.Method == GeluMethod.ShiftGelu ? "shiftgelu" : "ibert",
+                        SoftmaxLayer s => QuantGen.Operators.SoftmaxOperator.MethodName(s.Method),
+                        GeluLayer g => QuantGen.Operators.GeluOperator.MethodName(g.Method),
                         _ => null,
                     };
                     if (actual != o.Method)

@@ -896,7 +896,7 @@ namespace QuantGen.Onnx
                             LowerSoftmax(n);
                             break;
                         case "Gelu":
-                            Add(new GeluLayer(), n, n.Out, n.In[0]);
+                            Add(GeluFor(n.In[0], n.Out), n, n.Out, n.In[0]);
                             Produce(n.Out, ShapeOf(n.In[0], src));
                             if (src.Attribute("approximate") is OnnxAttribute ap && System.Text.Encoding.UTF8.GetString(ap.S) == "tanh")
                             {
@@ -1440,9 +1440,16 @@ namespace QuantGen.Onnx
         private void LowerSoftmax(Node n)
         {
             LastAxisCheck(n, "axis", -1);
-            Add(new SoftmaxLayer(), n, n.Out, n.In[0]);
+            bool between = quant.TryGetValue(n.Out, out TensorQuant? q) && quant.TryGetValue(n.In[0], out TensorQuant? qin) && qin.Type.Bits <= SoftmaxTable.MaxInputBits;
+            Add(new SoftmaxLayer { Method = between ? SoftmaxMethod.Table : SoftmaxMethod.Shiftmax }, n, n.Out, n.In[0]);
             Produce(n.Out, ShapeOf(n.In[0], n.Src));
-            if (quant.TryGetValue(n.Out, out TensorQuant? q))
+            if (between)
+            {
+                // The float softmax between a QDQ pair with an 8-bit input: an exponential table and exact normalisation to
+                // the file's own QuantizeLinear, i.e. ONNX Runtime's integers (docs/numerics.md, "Table softmax").
+                notes.Add($"{n.Src.Place}: Softmax between a QDQ pair mapped to the table softmax (exponential table, output at the QuantizeLinear's {q})");
+            }
+            else if (q != null)
             {
                 notes.Add($"{n.Src.Place}: the QuantizeLinear after Softmax ({q}) is replaced by Shiftmax's own output quantization (int16, scale 2^-15)");
                 fixedActs.Remove(Name(n.Out));
@@ -1678,9 +1685,10 @@ namespace QuantGen.Onnx
                 done.Add(cn);
             }
 
-            Add(new GeluLayer(), div, last.Out, x);
+            GeluLayer gelu = GeluFor(x, last.Out);
+            Add(gelu, div, last.Out, x);
             Produce(last.Out, ShapeOf(x, div.Src));
-            notes.Add($"{div.Src.Place}: exact-erf GELU chain ({string.Join(" -> ", new[] { div }.Concat(chain).Select(r => r.Op))}) mapped to Gelu (ShiftGELU)");
+            notes.Add($"{div.Src.Place}: exact-erf GELU chain ({string.Join(" -> ", new[] { div }.Concat(chain).Select(r => r.Op))}) mapped to Gelu ({GeluWhat(gelu)})");
             return true;
         }
 
@@ -1774,15 +1782,25 @@ namespace QuantGen.Onnx
                 done.Add(m);
             }
 
-            var g = new GeluLayer();
+            GeluLayer g = GeluFor(x, last.Out);
             g.Name = LayerName(start.Src);
             g.Inputs.Add(Name(x));
             g.Output = Name(last.Out);
             spec.Layers.Add(g);
             Produce(last.Out, ShapeOf(x, start.Src));
-            notes.Add($"{start.Src.Place}: GELU written out element by element ({string.Join(" -> ", chain.Select(r => r.Op))}) recognised numerically and mapped to Gelu (ShiftGELU)");
+            notes.Add($"{start.Src.Place}: GELU written out element by element ({string.Join(" -> ", chain.Select(r => r.Op))}) recognised numerically and mapped to Gelu ({GeluWhat(g)})");
             return true;
         }
+
+        /// <summary>
+        /// A GELU between a QDQ pair with an input of at most 8 bits gets the table method (the exact-erf GELU correctly rounded
+        /// to the file's output quantization: ONNX Runtime's integers, intermediate QDQs of a written-out chain aside); any other
+        /// GELU ShiftGELU (post-training quantization may override either with QuantizationOptions.GeluMethod).
+        /// </summary>
+        private GeluLayer GeluFor(string x, string y) =>
+            new GeluLayer { Method = quant.TryGetValue(y, out _) && quant.TryGetValue(x, out TensorQuant? qx) && qx.Type.Bits <= Operators.GeluOperator.MaxTableInputBits ? GeluMethod.Table : GeluMethod.ShiftGelu };
+
+        private static string GeluWhat(GeluLayer g) => g.Method == GeluMethod.Table ? "table GELU between QDQ pairs" : "ShiftGELU";
 
         private double? ScalarConst(string name) => consts.TryGetValue(name, out TensorValue? c) && c.Count == 1 ? c[0] : (double?)null;
 

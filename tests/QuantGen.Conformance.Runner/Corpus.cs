@@ -151,6 +151,19 @@ namespace QuantGen.Tests.Conformance
                     var b = new FloatModelBuilder("softmax_ibert", "x", new[] { 3, 16 }, -8, 8, 8);
                     return b.Build(b.Unary(new SoftmaxLayer { Method = SoftmaxMethod.IBert }, "sm", b.Input));
                 }, new QuantizationOptions { SoftmaxMethod = SoftmaxMethod.IBert, SoftmaxOutBits = 8 }),
+                new CorpusCase("softmax_table_197", new[] { OpKind.Softmax }, () =>
+                {
+                    // The table softmax (what a QDQ import picks): DeiT's 197-token rows, exponential table over max - x,
+                    // uint8-range output at its calibrated scale (docs/numerics.md, "Table softmax").
+                    var b = new FloatModelBuilder("softmax_table_197", "x", new[] { 3, 197 }, -5, 5, 27);
+                    return b.Build(b.Unary(new SoftmaxLayer { Method = SoftmaxMethod.Table }, "sm", b.Input));
+                }),
+                new CorpusCase("gelu_table", new[] { OpKind.Gelu }, () =>
+                {
+                    // The table GELU (what a QDQ import picks): one output integer per int8 input.
+                    var b = new FloatModelBuilder("gelu_table", "x", new[] { 3, 40 }, -6, 6, 28);
+                    return b.Build(b.Unary(new GeluLayer { Method = GeluMethod.Table }, "gelu", b.Input));
+                }),
                 new CorpusCase("gelu_shiftgelu", new[] { OpKind.Gelu }, () =>
                 {
                     var b = new FloatModelBuilder("gelu_shiftgelu", "x", new[] { 4, 21 }, -4, 4, 9);

@@ -200,9 +200,10 @@ namespace QuantGen.Onnx.Tests
             Print("block_qdq", a);
             output.WriteLine($"within 0 LSB {a.Histogram[0]}, within 1 LSB {a.Histogram[0] + a.Histogram[1]}, median {a.Quantile(0.5)}, p90 {a.Quantile(0.9)}, p99 {a.Quantile(0.99)} LSB of {a.Elements}");
             Assert.Equal(64, a.Samples);
-            // The documented tolerance (docs/import.md): integer Shiftmax / ShiftGELU / I-LayerNorm against ORT's float
-            // operators between Q/DQ nodes. Deterministic, so the measured quantiles are asserted.
-            Assert.Equal((1L, 3L, 10L, 33L), (a.Quantile(0.5), a.Quantile(0.9), a.Quantile(0.99), a.MaxLsb));
+            // The documented tolerance (docs/import.md): the table softmax and table GELU (ORT's integers up to float
+            // rounding) and I-LayerNorm against ORT's float operators between Q/DQ nodes. Deterministic, so the measured
+            // quantiles are asserted (with Shiftmax and ShiftGELU: median 1, p90 3, p99 10, max 33).
+            Assert.Equal((1L, 3L, 8L, 35L), (a.Quantile(0.5), a.Quantile(0.9), a.Quantile(0.99), a.MaxLsb));
         }
     }
 }

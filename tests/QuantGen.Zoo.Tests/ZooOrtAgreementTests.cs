@@ -43,16 +43,18 @@ namespace QuantGen.Tests.Zoo
             else if (o.Classifier)
             {
                 // Issue 13 asks >= 97 % for transformers. NOT MET by the zoo's DeiT-Tiny: its weights are random (not trained),
-                // so its 1,000 logits lie within a few output LSB of each other, and I-ViT's integer Shiftmax, ShiftGELU and
-                // LayerNorm against ORT's float ones (p99 15 LSB at the output) flip the top class on about a third of the
-                // inputs (measured 65/100, 70/100 counting ORT's own ties). This bound guards against regressions only.
+                // so its 1,000 logits lie within a few output LSB of each other. Layer by layer every operator is now within
+                // 1 LSB of ORT except I-LayerNorm (table softmax and table GELU between the QDQ pairs; ZooLayerTests), but the
+                // +-1 LSB of 12 blocks accumulate (p99 13 LSB at the output) and flip the near-tied top class on about a third
+                // of the inputs: measured 68/100, 72/100 counting ORT's own ties (Shiftmax/ShiftGELU before: 65/100, 70/100).
+                // This bound guards against regressions only.
                 Assert.True(o.Top1Same >= 0.6 * o.Inputs, $"top-1 {o.Top1Same}/{o.Inputs}");
             }
 
             if (o.VersusFloat || o.SoftmaxOutput || e.IsTransformer)
             {
-                // W8A8 against float; Shiftmax's int16 probabilities against ORT's uint8 softmax; ORT's float softmax,
-                // GELU and LayerNorm against I-ViT's integer ones: not the same integers, top-1 is the measure.
+                // W8A8 against float; Shiftmax's int16 probabilities against ORT's uint8 softmax; a transformer's +-1 LSB
+                // per layer accumulated over its blocks (and ORT's float LayerNorm against I-LayerNorm): top-1 is the measure.
                 return;
             }
 

@@ -135,6 +135,7 @@ namespace QuantGen.Model
     {
         private readonly ShiftmaxParams shiftmax;
         private readonly ISoftmaxParams ibert;
+        private readonly SoftmaxTableParams? table;
 
         public SoftmaxIntegers(ShiftmaxParams shiftmax)
         {
@@ -150,9 +151,20 @@ namespace QuantGen.Model
             OutBits = ibert.OutBits;
         }
 
+        public SoftmaxIntegers(SoftmaxTableParams table)
+        {
+            Method = SoftmaxMethod.Table;
+            this.table = table ?? throw new ArgumentNullException(nameof(table));
+            OutBits = 0;
+        }
+
         public SoftmaxMethod Method { get; }
 
+        /// <summary>Shiftmax's and i-softmax's fixed output width; 0 for the table method (its output quantization is free).</summary>
         public int OutBits { get; }
+
+        /// <summary>The table softmax's parameters; only when <see cref="Method"/> is Table.</summary>
+        public SoftmaxTableParams Table => Method == SoftmaxMethod.Table ? table! : throw WrongMethod("Table");
 
         /// <summary>Shiftmax's parameters; only when <see cref="Method"/> is Shiftmax.</summary>
         public ShiftmaxParams Shiftmax => Method == SoftmaxMethod.Shiftmax ? shiftmax : throw WrongMethod("Shiftmax");
@@ -168,6 +180,7 @@ namespace QuantGen.Model
     {
         private readonly ShiftGeluParams shiftGelu;
         private readonly IGeluParams ibert;
+        private readonly IReadOnlyList<int>? table;
 
         public GeluIntegers(ShiftGeluParams shiftGelu, Dyadic requant)
         {
@@ -183,7 +196,23 @@ namespace QuantGen.Model
             Requant = requant;
         }
 
+        /// <summary>The table method: y = table[x - min(type_x)] (<see cref="Requant"/> is 1 and unused).</summary>
+        public GeluIntegers(IEnumerable<int> table)
+        {
+            Method = GeluMethod.Table;
+            this.table = Frozen(table, nameof(table));
+            if (this.table.Count == 0)
+            {
+                throw new ArgumentException("the table is empty", nameof(table));
+            }
+
+            Requant = Dyadic.One;
+        }
+
         public GeluMethod Method { get; }
+
+        /// <summary>The table method's output integers, indexed by x - min(type_x); only when <see cref="Method"/> is Table.</summary>
+        public IReadOnlyList<int> Table => Method == GeluMethod.Table ? table! : throw WrongMethod("Table");
 
         /// <summary>From the method's int32 output scale to the output tensor's scale.</summary>
         public Dyadic Requant { get; }

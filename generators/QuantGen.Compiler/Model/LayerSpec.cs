@@ -46,12 +46,18 @@ namespace QuantGen.Model
     {
         Shiftmax,
         IBert,
+
+        /// <summary>Exponential table over max - x (inputs of at most 8 bits) and exact normalisation to any output quantization (<see cref="QuantGen.Numerics.SoftmaxTable"/>).</summary>
+        Table,
     }
 
     public enum GeluMethod
     {
         ShiftGelu,
         IBert,
+
+        /// <summary>One output integer per input integer (inputs of at most 8 bits): the exact-erf GELU, correctly rounded (<see cref="QuantGen.Operators.GeluOperator.TableFor"/>).</summary>
+        Table,
     }
 
     /// <summary>What post-training quantization should produce for a layer.</summary>

@@ -34,8 +34,14 @@ namespace QuantGen.Cpu
             string ty = CSharp.Type(y.Type);
             Dyadic r = g.Integers.Requant;
             var table = new long[256];
-            for (int v = -128; v < 128; v++)
+            for (int v = (int)x.Type.MinValue; v <= x.Type.MaxValue; v++)
             {
+                if (g.Method == GeluMethod.Table)
+                {
+                    table[v & 255] = g.Integers.Table[(int)(v - x.Type.MinValue)];
+                    continue;
+                }
+
                 long raw = g.Method == GeluMethod.ShiftGelu ? ShiftGelu.Element(v - zx, g.Integers.ShiftGelu) : IBert.Gelu(v - zx, g.Integers.IBert);
                 table[v & 255] = IntegerOps.Requantize(raw, r, zo, y.Type);
             }
@@ -63,6 +69,17 @@ namespace QuantGen.Cpu
             var g = (GeluLayer)node.Layer;
             TensorInfo x = node.Inputs[0], y = node.Output;
             Dyadic r = g.Integers.Requant;
+            if (g.Method == GeluMethod.Table)
+            {
+                int at = e.AddInts(System.Linq.Enumerable.ToArray(g.Integers.Table));
+                w.Line($"// GELU table (blob offset {at}): the spec's {g.Integers.Table.Count} integers, indexed by x - ({CSharp.I(x.Type.MinValue)}).");
+                w.Line($"ReadOnlySpan<int> table = MemoryMarshal.Cast<byte, int>(new ReadOnlySpan<byte>(s_blob, {at}, {g.Integers.Table.Count * 4}));");
+                w.Open($"for (int i = 0; i < {y.ElementCount}; i++)");
+                w.Line($"y[i] = ({CSharp.Type(y.Type)})table[x[i] - ({CSharp.I(x.Type.MinValue)})];");
+                w.Close();
+                return;
+            }
+
             w.Open($"for (int i = 0; i < {y.ElementCount}; i++)");
             w.Line($"long v = (long)x[i] - {CSharp.I(x.Quant!.ZeroPoint)};");
             if (g.Method == GeluMethod.ShiftGelu)

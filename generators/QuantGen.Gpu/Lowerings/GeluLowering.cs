@@ -8,7 +8,7 @@ using QuantGen.Numerics;
 
 namespace QuantGen.Gpu
 {
-    /// <summary>GELU (ShiftGELU or I-BERT): element-wise, requantization fused.</summary>
+    /// <summary>GELU (ShiftGELU or I-BERT: element-wise, requantization fused; the table method: one load per element).</summary>
     public sealed class GeluLowering : GpuLowering
     {
         public override OpKind Op => OpKind.Gelu;
@@ -23,6 +23,16 @@ namespace QuantGen.Gpu
             string lo = GpuEmitter.L(y.Type.MinValue), hi = GpuEmitter.L(y.Type.MaxValue), ty = GpuEmitter.CType(y.Type);
             kern.Threads = GpuEmitter.I(y.ElementCount);
             body.Line("int i = index;");
+            if (g.Method == GeluMethod.Table)
+            {
+                int[] table = g.Integers.Table.ToArray();
+                kern.UseC32 = true;
+                int off = em.AddC32(table);
+                kern.What = $"one thread per element: y = table[x - ({x.Type.MinValue})], the spec's {table.Length}-entry GELU table in the int32 constants";
+                body.Line($"y[i] = ({ty})c32[{off} + x[i] - ({GpuEmitter.I(x.Type.MinValue)})];");
+                return;
+            }
+
             body.Line($"long v = (long)x[i] - {GpuEmitter.L(zx)};");
             if (g.Method == GeluMethod.ShiftGelu)
             {

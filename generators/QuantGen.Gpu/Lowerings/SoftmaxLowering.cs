@@ -8,7 +8,7 @@ using QuantGen.Numerics;
 
 namespace QuantGen.Gpu
 {
-    /// <summary>Softmax (Shiftmax or I-BERT): one thread per row.</summary>
+    /// <summary>Softmax (Shiftmax, I-BERT or the table method): one thread per row.</summary>
     public sealed class SoftmaxLowering : GpuLowering
     {
         public override OpKind Op => OpKind.Softmax;
@@ -29,6 +29,25 @@ namespace QuantGen.Gpu
             body.Line("if (x[o + i] > max) max = x[o + i];");
             body.Close();
             body.Line("long sum = 0;");
+            if (s.Method == SoftmaxMethod.Table)
+            {
+                // The table softmax (SoftmaxTable): the exponential table in the int32 constants, one division per row.
+                SoftmaxTableParams t = s.Integers.Table;
+                kern.UseC32 = true;
+                int off = em.AddC32(t.Exp.ToArray());
+                kern.What = $"one thread per row; table softmax: E[max - x] from the {t.Exp.Count}-entry exponential table (2^{t.ExpBits} = exp(0)), f = 2^62 / sum, p = E f >> 31, output dyadic";
+                body.Open($"for (int i = 0; i < {len}; i++)");
+                body.Line($"sum += c32[{off} + (int)(max - x[o + i])];");
+                body.Close();
+                body.Line("long f = 4611686018427387904L / sum;");
+                body.Open($"for (int i = 0; i < {len}; i++)");
+                body.Line($"long p = (c32[{off} + (int)(max - x[o + i])] * f) >> 31;");
+                body.Line($"long v = {GpuEmitter.L(zo)} + {GpuEmitter.Requant("p", t.Out)};");
+                body.Line($"y[o + i] = ({ty})(v < {lo} ? {lo} : (v > {hi} ? {hi} : v));");
+                body.Close();
+                return;
+            }
+
             if (s.Method == SoftmaxMethod.Shiftmax)
             {
                 ShiftmaxParams p = s.Integers.Shiftmax;

@@ -20,6 +20,17 @@ namespace QuantGen.Hls.Lowerings
         public override HlsLowered? Lower(HlsLayerContext c)
         {
             var g = (GeluLayer)c.Spec;
+            if (g.Method == GeluMethod.Table)
+            {
+                // The table method: one ROM read per element (layers/lookup.sbn, or a lane of the element-wise stream).
+                long lo = c.Node.Inputs[0].Type.MinValue;
+                string table = c.Table("table", System.Linq.Enumerable.Select(g.Integers.Table, v => (long)v), $"{g.Name}: GELU table, y = table[x - ({lo})] (exact-erf GELU, correctly rounded at quantization time)");
+                string comment = $"{g.Name}: GELU as a {g.Integers.Table.Count}-entry table";
+                HlsCost tc = HlsCost.Simple(0, 0, c.Output.Count + 2, "E + 2") with { RomBits = (long)g.Integers.Table.Count * c.Output.Bits };
+                return c.Native ? Lanes(c, comment, tc, $"qg_to_i64({table}[xa - ({CppFormat.Lit(lo)})])", false, 2)
+                    : new HlsLowered("lookup", comment, 1, tc, new LookupKernel(table, CppFormat.Lit(lo), 0, "0", "0"));
+            }
+
             string mult = CppFormat.Lit(g.Integers.Requant.Multiplier);
             int shift = g.Integers.Requant.Shift;
             long elements = c.Output.Count;

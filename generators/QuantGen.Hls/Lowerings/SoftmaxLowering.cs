@@ -48,6 +48,9 @@ namespace QuantGen.Hls.Lowerings
     /// (<c>qg_ibert_exp_w</c>: no divider and no 64-bit shift in the element loops).</remarks>
     public sealed record IBertSoftmaxKernel(int Rows, int Len, string QLn2, string QB, string QC, int ExpShift, int OutShift, string Top, int ExpBits) : HlsKernel;
 
+    /// <summary>The table softmax (<see cref="SoftmaxTable"/>) over rows of <see cref="Len"/>: exponential ROM <see cref="Table"/>, output dyadic.</summary>
+    public sealed record SoftmaxTableKernel(int Rows, int Len, string Table, string Mult, int Shift) : HlsKernel;
+
     public sealed class SoftmaxLowering : HlsLowering
     {
         public override OpKind Op => OpKind.Softmax;
@@ -66,6 +69,15 @@ namespace QuantGen.Hls.Lowerings
             var s = (SoftmaxLayer)c.Spec;
             int last = c.Last, rows = c.Inputs[0].Count / last;
             HlsCost cost = HlsCost.Simple(1, 1, (long)rows * ((3L * last) + HlsPlanner.DividerCycles + 6), $"rows x (3 L + {HlsPlanner.DividerCycles} + 6)");
+            if (s.Method == SoftmaxMethod.Table)
+            {
+                SoftmaxTableParams t = s.Integers.Table;
+                string table = c.Table("exp", System.Linq.Enumerable.Select(t.Exp, v => (long)v), $"{s.Name}: exp table, E[d] = round(2^{t.ExpBits} exp(-d S_x)) for d = max - x");
+                return new HlsLowered("softmax_table", $"{s.Name}: table softmax over rows of {last} ({t.Exp.Count}-entry exponential ROM, one 64-bit division per row, output dyadic)", 1,
+                    cost with { RomBits = (long)t.Exp.Count * (t.ExpBits + 1) },
+                    new SoftmaxTableKernel(rows, last, table, CppFormat.Lit(t.Out.Multiplier), t.Out.Shift));
+            }
+
             if (s.Method == SoftmaxMethod.Shiftmax)
             {
                 ShiftmaxParams p = s.Integers.Shiftmax;

@@ -189,8 +189,8 @@ namespace QuantGen.Fidelity
 
         private static string MethodOf(Model.LayerSpec layer) => layer switch
         {
-            Model.SoftmaxLayer s => s.Method == Model.SoftmaxMethod.Shiftmax ? "shiftmax" : "ibert",
-            Model.GeluLayer g => g.Method == Model.GeluMethod.ShiftGelu ? "shiftgelu" : "ibert",
+            Model.SoftmaxLayer s => QuantGen.Operators.SoftmaxOperator.MethodName(s.Method),
+            Model.GeluLayer g => QuantGen.Operators.GeluOperator.MethodName(g.Method),
             _ => "integer",
         };
 

@@ -86,6 +86,7 @@ namespace QuantGen.Tests.Numerics
             foreach (ErrorRow r in Requantization()) yield return r;
             foreach (ErrorRow r in ShiftmaxRows()) yield return r;
             foreach (ErrorRow r in IBertSoftmaxRows()) yield return r;
+            foreach (ErrorRow r in TableSoftmaxRows()) yield return r;
             foreach (ErrorRow r in GeluRows()) yield return r;
             foreach (ErrorRow r in LayerNormRows()) yield return r;
             foreach (ErrorRow r in PoolAddActivationRows()) yield return r;
@@ -225,6 +226,27 @@ namespace QuantGen.Tests.Numerics
                 p = Shiftmax.FromScale(0.003f, 15, 16);
                 e = SoftmaxError(InputRows("adversarial", 197, 13), 0.003f, Shiftmax.OutputScale(16), (x, y) => Shiftmax.Row(x, 0, x.Length, p, y, 0));
                 yield return Row("Shiftmax n=15, 16-bit out", "adversarial rows, L=197, S=0.003 (over budget: sum clamps)", "max abs prob error", e);
+            }
+        }
+
+        /// <summary>
+        /// The table softmax at an 8-bit output of scale 1/256 (zero point 0, saturating at 255 as ORT's uint8 does): the
+        /// error against the exact softmax is its final rounding (1/2 LSB) plus below 1e-6, or 1 LSB where p &gt; 255.5/256 saturates.
+        /// </summary>
+        private static IEnumerable<ErrorRow> TableSoftmaxRows()
+        {
+            const double outScale = 1.0 / 256;
+            const double bound = (1.0 / 256) + 1e-6;
+            foreach ((string kind, int length, ulong seed) in new[] { ("random", 16, 10UL), ("random", 197, 10UL), ("adversarial", 197, 11UL) })
+            {
+                foreach (float s in SoftmaxScales)
+                {
+                    var p = new SoftmaxTableParams(SoftmaxTable.Exp(s, 256, length), SoftmaxTable.Output(outScale));
+                    double e = SoftmaxError(InputRows(kind, length, seed), s, outScale, (x, y) => SoftmaxTable.Row(x, 0, x.Length, p, 0, 0, 255, y, 0));
+                    string config = kind == "random" ? $"random int8 rows, L={length}, S={Format(s)}" : $"adversarial rows, L={length}, S={Format(s)}";
+                    yield return new ErrorRow("Table softmax, 8-bit out (scale 1/256)", config, "max abs prob error", e, bound, "1/256 + 1e-6 (1/2 LSB rounding; 1 LSB where 255 saturates)",
+                        kind == "random" ? $"analysis (docs above); sampled: {SoftmaxRows:N0} rows" : "analysis (docs above); fixed set of 514 rows");
+                }
             }
         }
 
