@@ -53,17 +53,17 @@ namespace QuantGen.Gpu
             foreach (TensorInfo t in graph.Inputs)
             {
                 IntRange r = ranges.Tensors[t.Name];
-                w.Line($"/// <summary>Elements of input \"{Esc(t.Name)}\" per sample: {Shape(t.Shape)} {(t.IsIndex ? "int32 ids" : t.Type.ToString())}.</summary>");
+                w.Line($"/// <summary>Elements of input \"{Xml(Esc(t.Name))}\" per sample: {Shape(t.Shape)} {(t.IsIndex ? "int32 ids" : t.Type.ToString())}.</summary>");
                 w.Line($"public const int {Constant(t)}Length = {t.ElementCount};");
                 w.Line(t.IsIndex
-                    ? $"/// <summary>The valid ids of input \"{Esc(t.Name)}\"; Infer throws ArgumentOutOfRangeException for any other.</summary>"
-                    : $"/// <summary>The range the range analysis assumed for input \"{Esc(t.Name)}\"; Infer rejects values outside it.</summary>");
+                    ? $"/// <summary>The valid ids of input \"{Xml(Esc(t.Name))}\"; Infer throws ArgumentOutOfRangeException for any other.</summary>"
+                    : $"/// <summary>The range the range analysis assumed for input \"{Xml(Esc(t.Name))}\"; Infer rejects values outside it.</summary>");
                 w.Line($"public const int {Constant(t)}Min = {I(r.Min)}, {Constant(t)}Max = {I(r.Max)};");
             }
 
             foreach (TensorInfo t in graph.Outputs)
             {
-                w.Line($"/// <summary>Elements of output \"{Esc(t.Name)}\" per sample: {Shape(t.Shape)} {t.Type}.</summary>");
+                w.Line($"/// <summary>Elements of output \"{Xml(Esc(t.Name))}\" per sample: {Shape(t.Shape)} {t.Type}.</summary>");
                 w.Line($"public const int {Constant(t)}Length = {t.ElementCount};");
             }
 

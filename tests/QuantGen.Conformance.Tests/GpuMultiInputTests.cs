@@ -179,6 +179,31 @@ namespace QuantGen.Tests.Conformance
         }
 
         /// <summary>
+        /// Tensor names that are hostile to C# (quotes, braces of interpolated strings, XML's &lt; and &amp;, a keyword) reach
+        /// the session's parameters, constants, messages and doc comments through the plan's names and escapers: it compiles,
+        /// runs bit-exact, and its range message names the input.
+        /// </summary>
+        [Fact]
+        public void HostileTensorNamesCompileAndRunBitExact()
+        {
+            string spec = TwoSpec.Replace("\"left_in\"", "\"left \\\"in\\\" <x> & {0}\"").Replace("\"right-in\"", "\"class\"");
+            (ModelGraph g, MultiInputRunner runner) = Load(spec, "hostile", SafeTensors.Write(Array.Empty<RawTensor>()));
+            Assert.Equal("left \"in\" <x> & {0}", g.Inputs[0].Name);
+            var rng = new Random(5);
+            var samples = Enumerable.Range(0, 4).Select(_ => new[] { Enumerable.Range(0, 16).Select(__ => rng.Next(-128, 128)).ToArray(), Enumerable.Range(0, 8).Select(__ => rng.Next(-22, 29)).ToArray() }).ToList();
+            (Context context, CPUAccelerator accelerator) = Accelerator();
+            using (context)
+            using (accelerator)
+            {
+                AssertBatchEqualsReference(g, runner, accelerator, samples);
+                int[][] bad = { new int[16], new[] { 0, 0, 0, 0, 0, 0, 0, 29 } };
+                string gpuError = runner.ErrorGpu(accelerator, bad, 1);
+                Assert.Equal(runner.ErrorCpu(bad), gpuError);
+                Assert.Contains("[7] = 29 is outside the declared range [-22, 28] of input class", gpuError, StringComparison.Ordinal);
+            }
+        }
+
+        /// <summary>
         /// The zoo's BERT-tiny (ONNX Runtime quantize_static QDQ export; token ids and attention mask [1, 72], Embedding,
         /// MaskedSoftmax, 2 layers) imported and run on the ILGPU CPU accelerator: 3 inputs as one batch, bit-exact with the
         /// reference interpreter and the C# class.
