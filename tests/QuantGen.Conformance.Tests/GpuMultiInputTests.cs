@@ -179,16 +179,16 @@ namespace QuantGen.Tests.Conformance
         }
 
         /// <summary>
-        /// Tensor names that are hostile to C# (quotes, braces of interpolated strings, XML's &lt; and &amp;, a keyword) reach
-        /// the session's parameters, constants, messages and doc comments through the plan's names and escapers: it compiles,
-        /// runs bit-exact, and its range message names the input.
+        /// Tensor names that are not C# identifiers (the spec allows letters, digits and _ . - / :, so a leading digit, a
+        /// path, a keyword) reach the session's parameters, constants, messages and doc comments through the plan's names
+        /// and escapers: it compiles, runs bit-exact, and its range message names the input.
         /// </summary>
         [Fact]
         public void HostileTensorNamesCompileAndRunBitExact()
         {
-            string spec = TwoSpec.Replace("\"left_in\"", "\"left \\\"in\\\" <x> & {0}\"").Replace("\"right-in\"", "\"class\"");
+            string spec = TwoSpec.Replace("\"left_in\"", "\"0/in.put:x-1\"").Replace("\"right-in\"", "\"class\"");
             (ModelGraph g, MultiInputRunner runner) = Load(spec, "hostile", SafeTensors.Write(Array.Empty<RawTensor>()));
-            Assert.Equal("left \"in\" <x> & {0}", g.Inputs[0].Name);
+            Assert.Equal("0/in.put:x-1", g.Inputs[0].Name);
             var rng = new Random(5);
             var samples = Enumerable.Range(0, 4).Select(_ => new[] { Enumerable.Range(0, 16).Select(__ => rng.Next(-128, 128)).ToArray(), Enumerable.Range(0, 8).Select(__ => rng.Next(-22, 29)).ToArray() }).ToList();
             (Context context, CPUAccelerator accelerator) = Accelerator();
