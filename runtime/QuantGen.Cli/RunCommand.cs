@@ -130,7 +130,7 @@ namespace QuantGen.Cli
         private static double Real(TensorQuant q, int v) => q.Scale * (v - q.ZeroPoint);
 
         /// <summary>--input arguments -> input name -> file; every problem is QG5009 naming the inputs the model has.</summary>
-        internal static Dictionary<string, string> MatchInputs(ModelGraph g, IReadOnlyList<string> args)
+        internal static Dictionary<string, string> MatchInputs(ModelGraph g, IReadOnlyList<string> args, string option = "--input")
         {
             string Names() => string.Join(", ", g.Inputs.Select(t => t.Name));
             var files = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -149,7 +149,7 @@ namespace QuantGen.Cli
                     }
                     else
                     {
-                        throw new CliException(CliErrors.InputOptionMismatch, $"--input {arg}: model \"{g.Name}\" has no input \"{name}\" (its inputs: {Names()})");
+                        throw new CliException(CliErrors.InputOptionMismatch, $"{option} {arg}: model \"{g.Name}\" has no input \"{name}\" (its inputs: {Names()})");
                     }
                 }
 
@@ -157,7 +157,7 @@ namespace QuantGen.Cli
                 {
                     if (g.Inputs.Count != 1)
                     {
-                        throw new CliException(CliErrors.InputOptionMismatch, $"--input {arg}: model \"{g.Name}\" has {g.Inputs.Count} inputs ({Names()}); name each: --input NAME=FILE");
+                        throw new CliException(CliErrors.InputOptionMismatch, $"{option} {arg}: model \"{g.Name}\" has {g.Inputs.Count} inputs ({Names()}); name each: {option} NAME=FILE");
                     }
 
                     name = g.Inputs[0].Name;
@@ -165,12 +165,12 @@ namespace QuantGen.Cli
 
                 if (path.Length == 0)
                 {
-                    throw new CliException(CliErrors.InputOptionMismatch, $"--input {arg}: no file after '='; give --input {name}=FILE");
+                    throw new CliException(CliErrors.InputOptionMismatch, $"{option} {arg}: no file after '='; give {option} {name}=FILE");
                 }
 
                 if (files.ContainsKey(name))
                 {
-                    throw new CliException(CliErrors.InputOptionMismatch, $"--input {arg}: input \"{name}\" is given twice");
+                    throw new CliException(CliErrors.InputOptionMismatch, $"{option} {arg}: input \"{name}\" is given twice");
                 }
 
                 files[name] = Path.GetFullPath(path);
@@ -179,7 +179,7 @@ namespace QuantGen.Cli
             var missing = g.Inputs.Where(t => !files.ContainsKey(t.Name)).Select(t => t.Name).ToList();
             if (missing.Count > 0)
             {
-                throw new CliException(CliErrors.InputOptionMismatch, $"model \"{g.Name}\" needs a file for input{(missing.Count > 1 ? "s" : string.Empty)} {string.Join(", ", missing)}; add --input {missing[0]}=FILE");
+                throw new CliException(CliErrors.InputOptionMismatch, $"model \"{g.Name}\" needs a file for input{(missing.Count > 1 ? "s" : string.Empty)} {string.Join(", ", missing)}; add {option} {missing[0]}=FILE");
             }
 
             return files;

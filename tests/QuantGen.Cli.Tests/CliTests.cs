@@ -211,6 +211,27 @@ namespace QuantGen.Tests.Cli
         }
 
         [Fact]
+        public void EmitHlsTakesOneGoldenSampleFromNamedInputFiles()
+        {
+            string spec = TwoInputModel();
+            string ids = Write("ids.txt", "3 0 2"), mask = Write("mask.txt", "1 1 0");
+            string outDir = Path.Combine(temp, "hls");
+            (int code, string output, string error) = Run("emit-hls", spec, "-o", outDir, "--test-input", "input_ids=" + ids, "--test-input", "attention_mask=" + mask, "--csim");
+            Assert.True(code == 0, error + output);
+            Assert.Contains("csim with", output, StringComparison.Ordinal);
+            Assert.Contains("PASS", output, StringComparison.Ordinal);
+
+            // The first golden sample of each input's file is the one given (ids as they are, the mask's 1 1 0 quantized at scale 1).
+            string[] golden = Directory.GetFiles(Path.Combine(outDir, "masked"), "*", SearchOption.AllDirectories).Where(f => f.EndsWith(".dat", StringComparison.Ordinal)).ToArray();
+            Assert.Contains(golden, f => File.ReadLines(f).FirstOrDefault()?.Trim() == "3 0 2");
+            Assert.Contains(golden, f => File.ReadLines(f).FirstOrDefault()?.Trim() == "1 1 0");
+
+            (code, _, error) = Run("emit-hls", spec, "-o", Path.Combine(temp, "hls2"), "--test-input", "input_ids=" + ids);
+            Assert.Equal(2, code);
+            Assert.Contains("error QG5009: model \"masked\" needs a file for input attention_mask; add --test-input attention_mask=FILE", error, StringComparison.Ordinal);
+        }
+
+        [Fact]
         public void RunReportsBadInputArgumentsAndFilesWithLocatedIds()
         {
             string spec = TwoInputModel();
