@@ -10,8 +10,9 @@ namespace QuantGen.Cpu
     /// </summary>
     public sealed class CSharpTarget : IEquatable<CSharpTarget>
     {
-        public CSharpTarget(string? ns, string name, IEnumerable<string> containingTypes, string modelPath, bool concurrencyCheck = true)
+        public CSharpTarget(string? ns, string name, IEnumerable<string> containingTypes, string modelPath, bool concurrencyCheck = true, bool tensorSpans = false)
         {
+            TensorSpans = tensorSpans;
             Namespace = ns;
             Name = name;
             ContainingTypes = containingTypes.ToArray();
@@ -35,10 +36,16 @@ namespace QuantGen.Cpu
         /// </summary>
         public bool ConcurrencyCheck { get; }
 
+        /// <summary>
+        /// Whether the compilation references a System.Numerics.Tensors whose TensorSpan is not experimental (10.0 and later):
+        /// then the float API gains <c>RunTensors</c> over ReadOnlyTensorSpan / TensorSpan.
+        /// </summary>
+        public bool TensorSpans { get; }
+
         /// <summary>The hint name prefix of the class's generated files: namespace, containing types and name, dot-separated.</summary>
         public string HintBase => (Namespace != null ? Namespace + "." : string.Empty) + string.Concat(ContainingTypes.Select(t => t.Split(' ').Last() + ".")) + Name;
 
-        public bool Equals(CSharpTarget? o) => o != null && Namespace == o.Namespace && Name == o.Name && ModelPath == o.ModelPath && ConcurrencyCheck == o.ConcurrencyCheck && ContainingTypes.SequenceEqual(o.ContainingTypes);
+        public bool Equals(CSharpTarget? o) => o != null && Namespace == o.Namespace && Name == o.Name && ModelPath == o.ModelPath && ConcurrencyCheck == o.ConcurrencyCheck && TensorSpans == o.TensorSpans && ContainingTypes.SequenceEqual(o.ContainingTypes);
 
         public override bool Equals(object? obj) => Equals(obj as CSharpTarget);
 

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using QuantGen.Graph;
 using QuantGen.Model;
@@ -12,13 +13,13 @@ namespace QuantGen.Cpu
     /// </summary>
     internal sealed partial class CpuEmitter
     {
-        /// <summary>The output is one vector of class scores: shape [C] or [1, ..., 1, C] with C &gt; 1.</summary>
+        /// <summary>The one output is a vector of class scores: shape [C] or [1, ..., 1, C] with C &gt; 1.</summary>
         internal bool IsClassifier
         {
             get
             {
                 int[] shape = graph.Output.Shape;
-                return shape.Length >= 1 && shape[shape.Length - 1] > 1 && shape.Take(shape.Length - 1).All(d => d == 1);
+                return graph.Outputs.Count == 1 && shape.Length >= 1 && shape[shape.Length - 1] > 1 && shape.Take(shape.Length - 1).All(d => d == 1);
             }
         }
 
@@ -95,17 +96,151 @@ namespace QuantGen.Cpu
             w.Line($"    new string[] {{ {string.Join(", ", graph.Spec.Labels.Select(Quote))} }});");
         }
 
+        /// <summary>The descriptor of one tensor in <c>Info</c>: kind, shape, type, quantization and the integers it accepts (inputs) or can hold (outputs).</summary>
+        private string Descriptor(TensorInfo t, bool isInput)
+        {
+            TensorQuant q = t.Quant!;
+            IntRange r = isInput ? ranges.Tensors[t.Name] : new IntRange(t.Type.MinValue, t.Type.MaxValue);
+            string kind = t.IsIndex ? "Index" : "Quantized";
+            return $"new global::QuantGen.ModelTensorInfo({Quote(t.Name)}, global::QuantGen.ModelTensorKind.{kind}, new[] {{ {string.Join(", ", t.Shape.DefaultIfEmpty(1))} }}, \"{t.Type}\", {D(q.Scale)}, {I(q.ZeroPoint)}, {I(r.Min)}, {I(r.Max)})";
+        }
+
+        // The float boundary's names, one scheme for both APIs: the single-tensor API keeps its historical names
+        // (input, QuantizeInput, CheckInput, _boundaryIn), a model with several tensors takes the plan's parameter names.
+        private string ApiParam(TensorInfo t, bool isInput) => SingleApi ? (isInput ? "input" : "output") : Param(t);
+
+        private string LengthOf(TensorInfo t, bool isInput) => SingleApi ? (isInput ? "InputLength" : "OutputLength") : Constant(t) + "Length";
+
+        private string QuantizeOf(TensorInfo t) => SingleApi ? "QuantizeInput" : "Quantize" + Constant(t);
+
+        private string DequantizeOf(TensorInfo t) => SingleApi ? "DequantizeOutput" : "Dequantize" + Constant(t);
+
+        private string CheckOf(TensorInfo t) => SingleApi ? "CheckInput" : "Check" + Constant(t);
+
+        /// <summary>The field holding a tensor's integers on the float path (ids of an index input only for the packed interface path).</summary>
+        private string BoundaryField(TensorInfo t, bool isInput) => SingleApi ? (isInput ? "_boundaryIn" : "_boundaryOut") : "_boundary_" + Param(t).TrimStart('@');
+
+        /// <summary>One sample of a tensor's integers on the float path, as an argument of a ReadOnlySpan parameter.</summary>
+        private string BoundaryView(TensorInfo t, bool isInput) => SingleApi && BoundaryChunk > 1 ? $"{BoundaryField(t, isInput)}.AsSpan(0, {LengthOf(t, isInput)})" : BoundaryField(t, isInput);
+
+        /// <summary>The float parameters of one sample (or of several rows): float spans for quantized inputs, int spans for ids.</summary>
+        private string FloatInputParameters() => string.Join(", ", graph.Inputs.Select(t => $"ReadOnlySpan<{(t.IsIndex ? "int" : "float")}> {ApiParam(t, true)}"));
+
+        private string InputArguments() => string.Join(", ", graph.Inputs.Select(t => ApiParam(t, true)));
+
+        private void EmitQuantize(SourceWriter w, TensorInfo t, string realName)
+        {
+            TensorQuant q = t.Quant!;
+            string tin = CType(t.Type);
+            string what = SingleApi ? "inputs" : $"values of input \"{Esc(t.Name)}\"";
+            w.Line($"/// <summary>Quantizes real {what}: saturate(round(x / {D(q.Scale)}) + {I(q.ZeroPoint)}), rounding half toward +infinity (the reference rule).</summary>");
+            w.Open($"public static void {QuantizeOf(t)}(ReadOnlySpan<float> {realName}, Span<{tin}> quantized)");
+            w.Line($"if (quantized.Length < {realName}.Length) throw new ArgumentException(\"the destination is shorter than the input\", nameof(quantized));");
+            w.Open($"for (int i = 0; i < {realName}.Length; i++)");
+            w.Line($"double v = {realName}[i] / {D(q.Scale)};");
+            w.Line($"if (double.IsNaN(v)) throw new ArgumentException($\"{realName}[{{i}}] is NaN\", nameof({realName}));");
+            w.Line("double f = Math.Floor(v);");
+            w.Line("long r = v >= 4611686018427387904.0 ? 4611686018427387904L : v <= -4611686018427387904.0 ? -4611686018427387904L : (long)f + (v - f >= 0.5 ? 1 : 0);");
+            w.Line($"r += {I(q.ZeroPoint)};");
+            w.Line($"quantized[i] = ({tin})(r < {I(t.Type.MinValue)} ? {I(t.Type.MinValue)} : r > {I(t.Type.MaxValue)} ? {I(t.Type.MaxValue)} : r);");
+            w.Close();
+            w.Close();
+        }
+
+        private void EmitDequantize(SourceWriter w, TensorInfo t, string quantizedName)
+        {
+            TensorQuant q = t.Quant!;
+            string what = SingleApi ? "outputs" : $"output \"{Esc(t.Name)}\"";
+            w.Line($"/// <summary>Dequantizes {what}: {D(q.Scale)} * (q - {I(q.ZeroPoint)}).</summary>");
+            w.Open($"public static void {DequantizeOf(t)}(ReadOnlySpan<{CType(t.Type)}> {quantizedName}, Span<float> real)");
+            w.Line($"if (real.Length < {quantizedName}.Length) throw new ArgumentException(\"the destination is shorter than the output\", nameof(real));");
+            w.Open($"for (int i = 0; i < {quantizedName}.Length; i++)");
+            w.Line($"real[i] = (float)({D(q.Scale)} * ({quantizedName}[i] - {I(q.ZeroPoint)}));");
+            w.Close();
+            w.Close();
+        }
+
+        /// <summary>
+        /// The one float path every float entry point (Run, Predict, TopK, the interfaces) calls inside its guard: quantize each
+        /// activation input into its boundary buffer, check it (ids are checked as given), run the integer model into the
+        /// output boundary buffers. A single-tensor model whose Dense chain batches takes a sample count.
+        /// </summary>
+        private void EmitForward(SourceWriter w)
+        {
+            bool rows = SingleApi && BoundaryChunk > 1;
+            string count = rows ? "count * " : string.Empty;
+            w.Line(rows
+                ? $"/// <summary>The float path of every float entry point: quantize, check and run <paramref name=\"count\"/> samples (at most {BoundaryChunk}) into _boundaryOut.</summary>"
+                : "/// <summary>The float path of every float entry point: quantize and check the inputs, run the integer model into the output boundary buffers.</summary>");
+            w.Open($"private void QuantGenForward({FloatInputParameters()}{(rows ? ", int count" : string.Empty)})");
+            var args = new List<string>();
+            foreach (TensorInfo t in graph.Inputs)
+            {
+                string p = ApiParam(t, true);
+                if (t.IsIndex)
+                {
+                    w.Line($"{CheckOf(t)}({p});");
+                    args.Add(p);
+                    continue;
+                }
+
+                string q = SingleApi ? "q" : BoundaryField(t, true);
+                if (SingleApi)
+                {
+                    w.Line($"Span<{CType(t.Type)}> q = {BoundaryField(t, true)}.AsSpan(0, {count}{LengthOf(t, true)});");
+                }
+
+                w.Line($"{QuantizeOf(t)}({p}, {q});");
+                w.Line($"{CheckOf(t)}({q});");
+                args.Add(q);
+            }
+
+            foreach (TensorInfo t in graph.Outputs)
+            {
+                args.Add(SingleApi ? $"{BoundaryField(t, false)}.AsSpan(0, {count}{LengthOf(t, false)})" : BoundaryField(t, false));
+            }
+
+            string call = string.Join(", ", args);
+            w.Line(rows ? $"if (count == 1) InferCore({call}); else InferBatchCore({call}, count);" : $"InferCore({call});");
+            w.Close();
+        }
+
+        /// <summary>Length checks of the API's spans; <paramref name="rows"/>: null for one sample, else the row count expression.</summary>
+        private void EmitSpanChecks(SourceWriter w, string? rows, bool outputs)
+        {
+            foreach (TensorInfo t in graph.Inputs)
+            {
+                EmitSpanCheck(w, t, true, rows);
+            }
+
+            foreach (TensorInfo t in outputs ? graph.Outputs : Array.Empty<TensorInfo>())
+            {
+                EmitSpanCheck(w, t, false, rows);
+            }
+        }
+
+        private void EmitSpanCheck(SourceWriter w, TensorInfo t, bool isInput, string? rows)
+        {
+            string p = ApiParam(t, isInput), c = LengthOf(t, isInput);
+            string what = SingleApi ? (isInput ? "input elements" : "output elements") : $"elements of {(isInput ? "input" : "output")} {Esc(t.Name)}";
+            string room = isInput ? string.Empty : "room for ";
+            w.Line(rows == null
+                ? $"if ({p}.Length != {c}) throw new ArgumentException($\"expected {room}{{{c}}} {what}, got {{{p}.Length}}\", nameof({p}));"
+                : $"if ({p}.Length != (long){rows} * {c}) throw new ArgumentException($\"expected {room}{{{rows}}} x {{{c}}} {what}, got {{{p}.Length}}\", nameof({p}));");
+        }
+
         private string BoundaryMembers()
         {
+            if (!SingleApi)
+            {
+                return MultiBoundaryMembers();
+            }
+
             TensorInfo input = graph.Input, output = graph.Output;
-            TensorQuant inQ = input.Quant!, outQ = output.Quant!;
             string tin = CType(input.Type), tout = CType(output.Type);
             int chunk = BoundaryChunk;
             var w = new SourceWriter();
-            EmitInfo(
-                w,
-                $"new global::QuantGen.ModelTensorInfo({Quote(input.Name)}, new[] {{ {string.Join(", ", input.Shape)} }}, \"{input.Type}\", {D(inQ.Scale)}, {I(inQ.ZeroPoint)})",
-                $"new global::QuantGen.ModelTensorInfo({Quote(output.Name)}, new[] {{ {string.Join(", ", output.Shape.DefaultIfEmpty(1))} }}, \"{output.Type}\", {D(outQ.Scale)}, {I(outQ.ZeroPoint)})");
+            EmitInfo(w, Descriptor(input, true), Descriptor(output, false));
             w.Line();
             w.Line("global::QuantGen.ModelInfo global::QuantGen.IQuantizedModel.Info => Info;");
             w.Line();
@@ -118,28 +253,13 @@ namespace QuantGen.Cpu
             w.Line($"private readonly {tin}[] _boundaryIn = new {tin}[{rows}InputLength];");
             w.Line($"private readonly {tout}[] _boundaryOut = new {tout}[{rows}OutputLength];");
             w.Line();
-            w.Line($"/// <summary>Quantizes real inputs: saturate(round(x / {D(inQ.Scale)}) + {I(inQ.ZeroPoint)}), rounding half toward +infinity (the reference rule).</summary>");
-            w.Open($"public static void QuantizeInput(ReadOnlySpan<float> input, Span<{tin}> quantized)");
-            w.Line("if (quantized.Length < input.Length) throw new ArgumentException(\"the destination is shorter than the input\", nameof(quantized));");
-            w.Open("for (int i = 0; i < input.Length; i++)");
-            w.Line($"double v = input[i] / {D(inQ.Scale)};");
-            w.Line("if (double.IsNaN(v)) throw new ArgumentException($\"input[{i}] is NaN\", nameof(input));");
-            w.Line("double f = Math.Floor(v);");
-            w.Line("long r = v >= 4611686018427387904.0 ? 4611686018427387904L : v <= -4611686018427387904.0 ? -4611686018427387904L : (long)f + (v - f >= 0.5 ? 1 : 0);");
-            w.Line($"r += {I(inQ.ZeroPoint)};");
-            w.Line($"quantized[i] = ({tin})(r < {I(input.Type.MinValue)} ? {I(input.Type.MinValue)} : r > {I(input.Type.MaxValue)} ? {I(input.Type.MaxValue)} : r);");
-            w.Close();
-            w.Close();
+            EmitQuantize(w, input, "input");
             w.Line();
-            w.Line($"/// <summary>Dequantizes outputs: {D(outQ.Scale)} * (q - {I(outQ.ZeroPoint)}).</summary>");
-            w.Open($"public static void DequantizeOutput(ReadOnlySpan<{tout}> output, Span<float> real)");
-            w.Line("if (real.Length < output.Length) throw new ArgumentException(\"the destination is shorter than the output\", nameof(real));");
-            w.Open("for (int i = 0; i < output.Length; i++)");
-            w.Line($"real[i] = (float)({D(outQ.Scale)} * (output[i] - {I(outQ.ZeroPoint)}));");
-            w.Close();
-            w.Close();
+            EmitDequantize(w, output, "output");
             w.Line();
-            string threads = model.ConcurrencyCheck ? " Not thread-safe (instance scratch); an overlapping call on the same instance throws InvalidOperationException." : " Not thread-safe (instance scratch).";
+            EmitForward(w);
+            w.Line();
+            string threads = Threads;
             w.Line($"/// <summary>Float in, float out: <see cref=\"QuantizeInput\"/>, integer inference, <see cref=\"DequantizeOutput\"/>; returns a new array of OutputLength floats.{threads}</summary>");
             w.Line("/// <exception cref=\"ArgumentException\">A wrong length, a NaN, or a quantized value outside [InputMin, InputMax].</exception>");
             w.Open("public float[] Run(ReadOnlySpan<float> input)");
@@ -151,35 +271,68 @@ namespace QuantGen.Cpu
             w.Line($"/// <summary>Float in, float out into <paramref name=\"output\"/> (OutputLength floats). Allocates nothing.{threads}</summary>");
             w.Line("/// <exception cref=\"ArgumentException\">A wrong length, a NaN, or a quantized value outside [InputMin, InputMax].</exception>");
             w.Open("public void Run(ReadOnlySpan<float> input, Span<float> output)");
-            w.Line("if (input.Length != InputLength) throw new ArgumentException($\"expected {InputLength} input elements, got {input.Length}\", nameof(input));");
-            w.Line("if (output.Length != OutputLength) throw new ArgumentException($\"expected room for {OutputLength} output elements, got {output.Length}\", nameof(output));");
+            EmitSpanChecks(w, null, true);
             Guarded(w, () =>
             {
-                w.Line($"Span<{tin}> q = _boundaryIn.AsSpan(0, InputLength);");
-                w.Line($"Span<{tout}> y = _boundaryOut.AsSpan(0, OutputLength);");
-                w.Line("QuantizeInput(input, q);");
-                w.Line("CheckInput(q);");
-                w.Line("InferCore(q, y);");
-                w.Line("DequantizeOutput(y, output);");
+                w.Line(chunk == 1 ? "QuantGenForward(input);" : "QuantGenForward(input, 1);");
+                w.Line($"DequantizeOutput({BoundaryView(output, false)}, output);");
             });
             w.Close();
+            EmitTensorRun(w);
             if (IsClassifier)
             {
-                EmitClassifier(w, tin, tout, outQ, threads);
+                EmitClassifier(w, tout, output.Quant!, threads, "ReadOnlySpan<float> input", chunk == 1 ? "input" : "input, 1", () => EmitSpanChecks(w, null, false), () => EmitSingleBatchedPredict(w, threads));
             }
 
             return w.ToString();
         }
 
-        private void EmitClassifier(SourceWriter w, string tin, string tout, TensorQuant outQ, string threads)
+        private string Threads => model.ConcurrencyCheck ? " Not thread-safe (instance scratch); an overlapping call on the same instance throws InvalidOperationException." : " Not thread-safe (instance scratch).";
+
+        private void EmitSingleBatchedPredict(SourceWriter w, string threads)
+        {
+            string how = BoundaryChunk == 1 ? "one sample at a time" : $"up to {BoundaryChunk} samples per call of the batched integer path";
+            w.Line($"/// <summary>Classifies labels.Length real inputs laid out one after the other ({how}); same answers as the single-input Predict. Allocates nothing.{threads}</summary>");
+            w.Open("public void Predict(ReadOnlySpan<float> inputs, Span<int> labels)");
+            w.Line("if (inputs.Length != (long)labels.Length * InputLength) throw new ArgumentException($\"expected {labels.Length} x {InputLength} input elements, got {inputs.Length}\", nameof(inputs));");
+            Guarded(w, () =>
+            {
+                w.Open($"for (int b = 0; b < labels.Length; b += {BoundaryChunk})");
+                if (BoundaryChunk == 1)
+                {
+                    w.Line("QuantGenForward(inputs.Slice(b * InputLength, InputLength));");
+                    w.Line("labels[b] = QuantGenArgMax(_boundaryOut);");
+                }
+                else
+                {
+                    w.Line($"int count = labels.Length - b < {BoundaryChunk} ? labels.Length - b : {BoundaryChunk};");
+                    w.Line("QuantGenForward(inputs.Slice(b * InputLength, count * InputLength), count);");
+                    w.Open("for (int i = 0; i < count; i++)");
+                    w.Line("labels[b + i] = QuantGenArgMax(_boundaryOut.AsSpan(i * OutputLength, OutputLength));");
+                    w.Close();
+                }
+
+                w.Close();
+            });
+            w.Close();
+        }
+
+        /// <summary>
+        /// The classifier members of either API: constants, the interface's two properties, Predict (one sample, batched via
+        /// <paramref name="batchedPredict"/>), TopK, the arg-max and top-k helpers. <paramref name="sampleParams"/> are the float
+        /// parameters of one sample, <paramref name="forwardArgs"/> the arguments that hand them to QuantGenForward.
+        /// </summary>
+        private void EmitClassifier(SourceWriter w, string tout, TensorQuant outQ, string threads, string sampleParams, string forwardArgs, Action checkSample, Action batchedPredict)
         {
             TensorInfo output = graph.Output;
+            string y = BoundaryView(output, false);
             int classes = output.ElementCount;
             bool probabilities = OutputsAreProbabilities;
             string confidence = probabilities
                 ? "the model's own probabilities (its last layer is a Softmax): the dequantized outputs"
                 : "the softmax of the dequantized logits (computed in double at the float boundary)";
             bool labels = graph.Spec.Labels.Count == classes;
+            string sampleArgs = string.Join(", ", graph.Inputs.Select(t => ApiParam(t, true)));
             w.Line();
             w.Line($"/// <summary>Classes in the output ({Shape(output.Shape)}).</summary>");
             w.Line($"public const int ClassCount = {classes};");
@@ -191,70 +344,44 @@ namespace QuantGen.Cpu
             w.Line();
             w.Line("bool global::QuantGen.IQuantizedClassifier.OutputsAreProbabilities => OutputsAreProbabilities;");
             w.Line();
-            w.Line($"/// <summary>Classifies one real input: quantize, integer inference, index of the largest output (ties: lowest index). Allocates nothing.{threads}</summary>");
-            w.Open("public int Predict(ReadOnlySpan<float> input)");
-            w.Line("if (input.Length != InputLength) throw new ArgumentException($\"expected {InputLength} input elements, got {input.Length}\", nameof(input));");
+            w.Line($"/// <summary>Classifies one real {(SingleApi ? "input" : "sample")}: quantize, integer inference, index of the largest output (ties: lowest index). Allocates nothing.{threads}</summary>");
+            w.Open($"public int Predict({sampleParams})");
+            checkSample();
             Guarded(w, () =>
             {
-                w.Line($"Span<{tin}> q = _boundaryIn.AsSpan(0, InputLength);");
-                w.Line($"Span<{tout}> y = _boundaryOut.AsSpan(0, OutputLength);");
-                w.Line("QuantizeInput(input, q);");
-                w.Line("CheckInput(q);");
-                w.Line("InferCore(q, y);");
-                w.Line("return QuantGenArgMax(y);");
+                w.Line($"QuantGenForward({forwardArgs});");
+                w.Line($"return QuantGenArgMax({y});");
             });
             w.Close();
             w.Line();
-            string how = BoundaryChunk == 1 ? "one sample at a time" : $"up to {BoundaryChunk} samples per call of the batched integer path";
-            w.Line($"/// <summary>Classifies labels.Length real inputs laid out one after the other ({how}); same answers as the single-input Predict. Allocates nothing.{threads}</summary>");
-            w.Open("public void Predict(ReadOnlySpan<float> inputs, Span<int> labels)");
-            w.Line("if (inputs.Length != (long)labels.Length * InputLength) throw new ArgumentException($\"expected {labels.Length} x {InputLength} input elements, got {inputs.Length}\", nameof(inputs));");
-            Guarded(w, () =>
-            {
-                w.Open($"for (int b = 0; b < labels.Length; b += {BoundaryChunk})");
-                w.Line($"int count = labels.Length - b < {BoundaryChunk} ? labels.Length - b : {BoundaryChunk};");
-                w.Line($"Span<{tin}> q = _boundaryIn.AsSpan(0, count * InputLength);");
-                w.Line($"Span<{tout}> y = _boundaryOut.AsSpan(0, count * OutputLength);");
-                w.Line("QuantizeInput(inputs.Slice(b * InputLength, count * InputLength), q);");
-                w.Line("CheckInput(q);");
-                w.Line("InferBatchCore(q, y, count);");
-                w.Open("for (int i = 0; i < count; i++)");
-                w.Line("labels[b + i] = QuantGenArgMax(y.Slice(i * OutputLength, OutputLength));");
-                w.Close();
-                w.Close();
-            });
-            w.Close();
+            batchedPredict();
             w.Line();
-            w.Line("/// <summary>Classifies batchSize real inputs laid out one after the other; returns a new array of class indices.</summary>");
-            w.Open("public int[] Predict(ReadOnlySpan<float> inputs, int batchSize)");
+            w.Line($"/// <summary>Classifies batchSize real {(SingleApi ? "inputs laid out one after the other" : "samples, each input's rows one after the other")}; returns a new array of class indices.</summary>");
+            w.Open($"public int[] Predict({(SingleApi ? "ReadOnlySpan<float> inputs" : sampleParams)}, int batchSize)");
             w.Line("if (batchSize < 0) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, \"the batch size must not be negative\");");
             w.Line("var labels = new int[batchSize];");
-            w.Line("Predict(inputs, labels);");
+            w.Line($"Predict({(SingleApi ? "inputs" : sampleArgs)}, labels);");
             w.Line("return labels;");
             w.Close();
             w.Line();
             w.Line($"/// <summary>The k most likely classes, best first (ties: lowest index), with labels{(labels ? " from the model file" : " (null: the model file has none)")} and confidences:");
             w.Line($"/// {confidence}. k above ClassCount gives all classes.{threads}</summary>");
             w.Line("/// <exception cref=\"ArgumentOutOfRangeException\"><paramref name=\"k\"/> is below 1.</exception>");
-            w.Open("public global::QuantGen.Prediction[] TopK(ReadOnlySpan<float> input, int k)");
+            w.Open($"public global::QuantGen.Prediction[] TopK({sampleParams}, int k)");
             w.Line("if (k < 1) throw new ArgumentOutOfRangeException(nameof(k), k, \"k must be at least 1\");");
             w.Line("var best = new global::QuantGen.Prediction[k < ClassCount ? k : ClassCount];");
-            w.Line("TopK(input, best);");
+            w.Line($"TopK({sampleArgs}, best);");
             w.Line("return best;");
             w.Close();
             w.Line();
             w.Line($"/// <summary>Fills <paramref name=\"destination\"/> with the min(destination.Length, ClassCount) most likely classes, best first; returns how many. Confidences: {confidence}. Allocates nothing.</summary>");
-            w.Open("public int TopK(ReadOnlySpan<float> input, Span<global::QuantGen.Prediction> destination)");
-            w.Line("if (input.Length != InputLength) throw new ArgumentException($\"expected {InputLength} input elements, got {input.Length}\", nameof(input));");
+            w.Open($"public int TopK({sampleParams}, Span<global::QuantGen.Prediction> destination)");
+            checkSample();
             w.Line("Span<global::QuantGen.Prediction> best = destination.Length < ClassCount ? destination : destination.Slice(0, ClassCount);");
             Guarded(w, () =>
             {
-                w.Line($"Span<{tin}> q = _boundaryIn.AsSpan(0, InputLength);");
-                w.Line($"Span<{tout}> y = _boundaryOut.AsSpan(0, OutputLength);");
-                w.Line("QuantizeInput(input, q);");
-                w.Line("CheckInput(q);");
-                w.Line("InferCore(q, y);");
-                w.Line("return QuantGenTopK(y, best);");
+                w.Line($"QuantGenForward({forwardArgs});");
+                w.Line($"return QuantGenTopK({y}, best);");
             });
             w.Close();
             w.Line();

@@ -29,20 +29,7 @@ namespace QuantGen.Cpu
             string.Join(", ", graph.Inputs.Select(t => $"ReadOnlySpan<{(floats && !t.IsIndex ? "float" : CType(t.Type))}> {Param(t)}")
                 .Concat(graph.Outputs.Select(t => $"Span<{(floats ? "float" : CType(t.Type))}> {Param(t)}")));
 
-        private void EmitLengthChecks(SourceWriter w)
-        {
-            foreach (TensorInfo t in graph.Inputs)
-            {
-                string p = Param(t), c = Constant(t);
-                w.Line($"if ({p}.Length != {c}Length) throw new ArgumentException($\"expected {{{c}Length}} elements of input {Naming.CSharpLiteral.Quote(t.Name).Trim('"')}, got {{{p}.Length}}\", nameof({p}));");
-            }
-
-            foreach (TensorInfo t in graph.Outputs)
-            {
-                string p = Param(t), c = Constant(t);
-                w.Line($"if ({p}.Length != {c}Length) throw new ArgumentException($\"expected room for {{{c}Length}} elements of output {Naming.CSharpLiteral.Quote(t.Name).Trim('"')}, got {{{p}.Length}}\", nameof({p}));");
-            }
-        }
+        private void EmitLengthChecks(SourceWriter w, string? rows = null) => EmitSpanChecks(w, rows, true);
 
         private string MultiInferenceMembers(SourceWriter layers)
         {
@@ -95,6 +82,23 @@ namespace QuantGen.Cpu
             }
 
             Guarded(w, () => w.Line($"InferCore({string.Join(", ", graph.Inputs.Concat(graph.Outputs).Select(Param))});"));
+            w.Close();
+            w.Line();
+            w.Line("/// <summary>Runs <paramref name=\"batchSize\"/> samples: each span holds batchSize rows of its tensor, one after the other. Same contract as the one-sample overload; allocates nothing.</summary>");
+            w.Open($"public void Infer({SpanParameters(false)}, int batchSize)");
+            w.Line("if (batchSize < 0) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, \"the batch size must not be negative\");");
+            EmitLengthChecks(w, "batchSize");
+            foreach (TensorInfo t in graph.Inputs)
+            {
+                w.Line($"Check{Constant(t)}({Param(t)});");
+            }
+
+            Guarded(w, () =>
+            {
+                w.Open("for (int b = 0; b < batchSize; b++)");
+                w.Line($"InferCore({string.Join(", ", graph.Inputs.Concat(graph.Outputs).Select(t => $"{Param(t)}.Slice(b * {Constant(t)}Length, {Constant(t)}Length)"))});");
+                w.Close();
+            });
             w.Close();
             w.Line();
             w.Open($"private void InferCore({SpanParameters(false)})");
@@ -158,82 +162,210 @@ namespace QuantGen.Cpu
         private string MultiBoundaryMembers()
         {
             var w = new SourceWriter();
-            string Tensor(TensorInfo t) => $"new global::QuantGen.ModelTensorInfo({Quote(t.Name)}, new[] {{ {string.Join(", ", t.Shape.DefaultIfEmpty(1))} }}, \"{t.Type}\", {D(t.Quant!.Scale)}, {I(t.Quant.ZeroPoint)})";
-            EmitInfo(w, string.Join(", ", graph.Inputs.Select(Tensor)), string.Join(", ", graph.Outputs.Select(Tensor)));
+            string threads = Threads;
+            EmitInfo(w, string.Join(", ", graph.Inputs.Select(t => Descriptor(t, true))), string.Join(", ", graph.Outputs.Select(t => Descriptor(t, false))));
             w.Line();
-            w.Line("// The float Run's quantized inputs and integer outputs.");
-            foreach (TensorInfo t in graph.Inputs.Where(t => !t.IsIndex).Concat(graph.Outputs))
+            w.Line("// The float path's quantized inputs and integer outputs (one sample); the ids of the packed interface path.");
+            foreach (TensorInfo t in graph.Inputs.Concat(graph.Outputs))
             {
-                w.Line($"private readonly {CType(t.Type)}[] _boundary_{Param(t).TrimStart('@')} = new {CType(t.Type)}[{Constant(t)}Length];");
+                w.Line($"private readonly {CType(t.Type)}[] {BoundaryField(t, graph.Inputs.Contains(t))} = new {CType(t.Type)}[{Constant(t)}Length];");
             }
 
             foreach (TensorInfo t in graph.Inputs.Where(t => !t.IsIndex))
             {
-                TensorQuant q = t.Quant!;
-                string tin = CType(t.Type);
                 w.Line();
-                w.Line($"/// <summary>Quantizes real values of input \"{Esc(t.Name)}\": saturate(round(x / {D(q.Scale)}) + {I(q.ZeroPoint)}), rounding half toward +infinity (the reference rule).</summary>");
-                w.Open($"public static void Quantize{Constant(t)}(ReadOnlySpan<float> real, Span<{tin}> quantized)");
-                w.Line("if (quantized.Length < real.Length) throw new ArgumentException(\"the destination is shorter than the input\", nameof(quantized));");
-                w.Open("for (int i = 0; i < real.Length; i++)");
-                w.Line($"double v = real[i] / {D(q.Scale)};");
-                w.Line("if (double.IsNaN(v)) throw new ArgumentException($\"real[{i}] is NaN\", nameof(real));");
-                w.Line("double f = Math.Floor(v);");
-                w.Line("long r = v >= 4611686018427387904.0 ? 4611686018427387904L : v <= -4611686018427387904.0 ? -4611686018427387904L : (long)f + (v - f >= 0.5 ? 1 : 0);");
-                w.Line($"r += {I(q.ZeroPoint)};");
-                w.Line($"quantized[i] = ({tin})(r < {I(t.Type.MinValue)} ? {I(t.Type.MinValue)} : r > {I(t.Type.MaxValue)} ? {I(t.Type.MaxValue)} : r);");
-                w.Close();
-                w.Close();
+                EmitQuantize(w, t, "real");
             }
 
             foreach (TensorInfo t in graph.Outputs)
             {
-                TensorQuant q = t.Quant!;
                 w.Line();
-                w.Line($"/// <summary>Dequantizes output \"{Esc(t.Name)}\": {D(q.Scale)} * (q - {I(q.ZeroPoint)}).</summary>");
-                w.Open($"public static void Dequantize{Constant(t)}(ReadOnlySpan<{CType(t.Type)}> quantized, Span<float> real)");
-                w.Line("if (real.Length < quantized.Length) throw new ArgumentException(\"the destination is shorter than the output\", nameof(real));");
-                w.Open("for (int i = 0; i < quantized.Length; i++)");
-                w.Line($"real[i] = (float)({D(q.Scale)} * (quantized[i] - {I(q.ZeroPoint)}));");
+                EmitDequantize(w, t, "quantized");
+            }
+
+            w.Line();
+            EmitForward(w);
+            string outs = string.Join(", ", graph.Outputs.Select(t => $"Span<float> {Param(t)}"));
+            w.Line();
+            w.Line($"/// <summary>Float in (index inputs stay ids), float out: quantize each activation input, integer inference, dequantize each output. Allocates nothing.{threads}</summary>");
+            w.Line("/// <exception cref=\"ArgumentException\">A wrong length, a NaN, or a quantized value outside its input's range.</exception>");
+            w.Line("/// <exception cref=\"ArgumentOutOfRangeException\">An index input holds an id outside [0, Max].</exception>");
+            w.Open($"public void Run({FloatInputParameters()}, {outs})");
+            EmitLengthChecks(w);
+            Guarded(w, () =>
+            {
+                w.Line($"QuantGenForward({InputArguments()});");
+                foreach (TensorInfo t in graph.Outputs)
+                {
+                    w.Line($"{DequantizeOf(t)}({BoundaryField(t, false)}, {Param(t)});");
+                }
+            });
+            w.Close();
+            w.Line();
+            w.Line($"/// <summary>Float Run over <paramref name=\"batchSize\"/> samples: each span holds batchSize rows of its tensor, one after the other; same values as batchSize one-sample calls. Allocates nothing.{threads}</summary>");
+            w.Line("/// <exception cref=\"ArgumentException\">A wrong length, a NaN, or a quantized value outside its input's range (the rows before the bad one are written).</exception>");
+            w.Open($"public void Run({FloatInputParameters()}, {outs}, int batchSize)");
+            w.Line("if (batchSize < 0) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, \"the batch size must not be negative\");");
+            EmitLengthChecks(w, "batchSize");
+            Guarded(w, () =>
+            {
+                w.Open("for (int b = 0; b < batchSize; b++)");
+                w.Line($"QuantGenForward({RowArguments(graph.Inputs)});");
+                foreach (TensorInfo t in graph.Outputs)
+                {
+                    w.Line($"{DequantizeOf(t)}({BoundaryField(t, false)}, {RowArguments(new[] { t })});");
+                }
+
+                w.Close();
+            });
+            w.Close();
+            EmitTensorRun(w);
+            if (IsClassifier)
+            {
+                TensorInfo output = graph.Output;
+                EmitClassifier(w, CType(output.Type), output.Quant!, threads, FloatInputParameters(), InputArguments(), () => EmitSpanChecks(w, null, false), () =>
+                {
+                    w.Line($"/// <summary>Classifies labels.Length samples: each span holds labels.Length rows of its input, one after the other; same answers as the one-sample Predict. Allocates nothing.{threads}</summary>");
+                    w.Open($"public void Predict({FloatInputParameters()}, Span<int> labels)");
+                    EmitSpanChecks(w, "labels.Length", false);
+                    Guarded(w, () =>
+                    {
+                        w.Open("for (int b = 0; b < labels.Length; b++)");
+                        w.Line($"QuantGenForward({RowArguments(graph.Inputs)});");
+                        w.Line($"labels[b] = QuantGenArgMax({BoundaryField(output, false)});");
+                        w.Close();
+                    });
+                    w.Close();
+                });
+            }
+
+            EmitPackedInterface(w);
+            return w.ToString();
+        }
+
+        /// <summary>Row b of each tensor's span: <c>x.Slice(b * XLength, XLength)</c>.</summary>
+        private string RowArguments(IEnumerable<TensorInfo> tensors) => string.Join(", ", tensors.Select(t => $"{Param(t)}.Slice(b * {Constant(t)}Length, {Constant(t)}Length)"));
+
+        /// <summary>
+        /// IQuantizedModel (and IQuantizedClassifier) over one packed sample, for code that knows only the interface: the
+        /// inputs in spec order, each row-major, one after the other (ids as whole floats), likewise the outputs.
+        /// </summary>
+        private void EmitPackedInterface(SourceWriter w)
+        {
+            int inLength = graph.Inputs.Sum(t => t.ElementCount), outLength = graph.Outputs.Sum(t => t.ElementCount);
+            string Offsets(IReadOnlyList<TensorInfo> tensors, int i) => I(tensors.Take(i).Sum(t => (long)t.ElementCount));
+            w.Line();
+            w.Line("// IQuantizedModel over a packed sample: the inputs in spec order, each row-major, one after the other (ids as whole floats); the outputs likewise.");
+            w.Line($"private const int QuantGenPackedInputLength = {inLength}, QuantGenPackedOutputLength = {outLength};");
+            w.Line();
+            w.Line("global::QuantGen.ModelInfo global::QuantGen.IQuantizedModel.Info => Info;");
+            w.Line();
+            w.Line("int global::QuantGen.IQuantizedModel.InputLength => QuantGenPackedInputLength;");
+            w.Line();
+            w.Line("int global::QuantGen.IQuantizedModel.OutputLength => QuantGenPackedOutputLength;");
+            w.Line();
+            w.Open("float[] global::QuantGen.IQuantizedModel.Run(ReadOnlySpan<float> input)");
+            w.Line("var output = new float[QuantGenPackedOutputLength];");
+            w.Line("((global::QuantGen.IQuantizedModel)this).Run(input, output);");
+            w.Line("return output;");
+            w.Close();
+            w.Line();
+            w.Open("void global::QuantGen.IQuantizedModel.Run(ReadOnlySpan<float> input, Span<float> output)");
+            w.Line("if (input.Length != QuantGenPackedInputLength) throw new ArgumentException($\"expected {QuantGenPackedInputLength} input elements (all inputs, packed), got {input.Length}\", nameof(input));");
+            w.Line("if (output.Length != QuantGenPackedOutputLength) throw new ArgumentException($\"expected room for {QuantGenPackedOutputLength} output elements (all outputs, packed), got {output.Length}\", nameof(output));");
+            Guarded(w, () =>
+            {
+                w.Line("QuantGenForwardPacked(input);");
+                for (int i = 0; i < graph.Outputs.Count; i++)
+                {
+                    TensorInfo t = graph.Outputs[i];
+                    w.Line($"{DequantizeOf(t)}({BoundaryField(t, false)}, output.Slice({Offsets(graph.Outputs, i)}, {Constant(t)}Length));");
+                }
+            });
+            w.Close();
+            w.Line();
+            w.Open("private void QuantGenForwardPacked(ReadOnlySpan<float> input)");
+            var args = new List<string>();
+            for (int i = 0; i < graph.Inputs.Count; i++)
+            {
+                TensorInfo t = graph.Inputs[i];
+                string slice = $"input.Slice({Offsets(graph.Inputs, i)}, {Constant(t)}Length)";
+                if (t.IsIndex)
+                {
+                    w.Line($"QuantGenIds({slice}, {BoundaryField(t, true)}, {Quote(t.Name)});");
+                    args.Add(BoundaryField(t, true));
+                }
+                else
+                {
+                    args.Add(slice);
+                }
+            }
+
+            w.Line($"QuantGenForward({string.Join(", ", args)});");
+            w.Close();
+            if (graph.Inputs.Any(t => t.IsIndex))
+            {
+                w.Line();
+                w.Line("/// <summary>Ids given as floats on the packed path: whole numbers only (the id check follows in QuantGenForward).</summary>");
+                w.Open("private static void QuantGenIds(ReadOnlySpan<float> real, Span<int> ids, string name)");
+                w.Open("for (int i = 0; i < real.Length; i++)");
+                w.Line("float v = real[i];");
+                w.Line("if (!(v >= -2147483648f && v < 2147483648f) || v != MathF.Floor(v)) throw new ArgumentException($\"{name}[{i}] = {v} is not a whole id\", \"input\");");
+                w.Line("ids[i] = (int)v;");
                 w.Close();
                 w.Close();
             }
 
+            if (!IsClassifier)
+            {
+                return;
+            }
+
+            TensorInfo output = graph.Output;
             w.Line();
-            w.Line("/// <summary>Float in (index inputs stay ids), float out: quantize each activation input, integer inference, dequantize each output. Allocates nothing; one instance per thread.</summary>");
-            w.Line("/// <exception cref=\"ArgumentException\">A wrong length, a NaN, or a quantized value outside its input's range.</exception>");
-            w.Line("/// <exception cref=\"ArgumentOutOfRangeException\">An index input holds an id outside [0, Max].</exception>");
-            w.Open($"public void Run({SpanParameters(true)})");
-            EmitLengthChecks(w);
+            w.Open("int global::QuantGen.IQuantizedClassifier.Predict(ReadOnlySpan<float> input)");
+            w.Line("if (input.Length != QuantGenPackedInputLength) throw new ArgumentException($\"expected {QuantGenPackedInputLength} input elements (all inputs, packed), got {input.Length}\", nameof(input));");
             Guarded(w, () =>
             {
-                var args = new List<string>();
-                foreach (TensorInfo t in graph.Inputs)
-                {
-                    string p = Param(t);
-                    if (t.IsIndex)
-                    {
-                        w.Line($"Check{Constant(t)}({p});");
-                        args.Add(p);
-                    }
-                    else
-                    {
-                        string b = "_boundary_" + p.TrimStart('@');
-                        w.Line($"Quantize{Constant(t)}({p}, {b});");
-                        w.Line($"Check{Constant(t)}({b});");
-                        args.Add(b);
-                    }
-                }
-
-                args.AddRange(graph.Outputs.Select(t => "_boundary_" + Param(t).TrimStart('@')));
-                w.Line($"InferCore({string.Join(", ", args)});");
-                foreach (TensorInfo t in graph.Outputs)
-                {
-                    w.Line($"Dequantize{Constant(t)}(_boundary_{Param(t).TrimStart('@')}, {Param(t)});");
-                }
+                w.Line("QuantGenForwardPacked(input);");
+                w.Line($"return QuantGenArgMax({BoundaryField(output, false)});");
             });
             w.Close();
-            return w.ToString();
+            w.Line();
+            w.Open("void global::QuantGen.IQuantizedClassifier.Predict(ReadOnlySpan<float> inputs, Span<int> labels)");
+            w.Line("if (inputs.Length != (long)labels.Length * QuantGenPackedInputLength) throw new ArgumentException($\"expected {labels.Length} x {QuantGenPackedInputLength} input elements (packed samples), got {inputs.Length}\", nameof(inputs));");
+            Guarded(w, () =>
+            {
+                w.Open("for (int b = 0; b < labels.Length; b++)");
+                w.Line("QuantGenForwardPacked(inputs.Slice(b * QuantGenPackedInputLength, QuantGenPackedInputLength));");
+                w.Line($"labels[b] = QuantGenArgMax({BoundaryField(output, false)});");
+                w.Close();
+            });
+            w.Close();
+            w.Line();
+            w.Open("int[] global::QuantGen.IQuantizedClassifier.Predict(ReadOnlySpan<float> inputs, int batchSize)");
+            w.Line("if (batchSize < 0) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, \"the batch size must not be negative\");");
+            w.Line("var labels = new int[batchSize];");
+            w.Line("((global::QuantGen.IQuantizedClassifier)this).Predict(inputs, labels);");
+            w.Line("return labels;");
+            w.Close();
+            w.Line();
+            w.Open("global::QuantGen.Prediction[] global::QuantGen.IQuantizedClassifier.TopK(ReadOnlySpan<float> input, int k)");
+            w.Line("if (k < 1) throw new ArgumentOutOfRangeException(nameof(k), k, \"k must be at least 1\");");
+            w.Line("var best = new global::QuantGen.Prediction[k < ClassCount ? k : ClassCount];");
+            w.Line("((global::QuantGen.IQuantizedClassifier)this).TopK(input, best);");
+            w.Line("return best;");
+            w.Close();
+            w.Line();
+            w.Open("int global::QuantGen.IQuantizedClassifier.TopK(ReadOnlySpan<float> input, Span<global::QuantGen.Prediction> destination)");
+            w.Line("if (input.Length != QuantGenPackedInputLength) throw new ArgumentException($\"expected {QuantGenPackedInputLength} input elements (all inputs, packed), got {input.Length}\", nameof(input));");
+            w.Line("Span<global::QuantGen.Prediction> best = destination.Length < ClassCount ? destination : destination.Slice(0, ClassCount);");
+            Guarded(w, () =>
+            {
+                w.Line("QuantGenForwardPacked(input);");
+                w.Line($"return QuantGenTopK({BoundaryField(output, false)}, best);");
+            });
+            w.Close();
         }
     }
 }

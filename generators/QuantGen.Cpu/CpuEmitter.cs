@@ -72,7 +72,7 @@ namespace QuantGen.Cpu
             }
 
             yield return new SourceFile(hintBase + ".QuantGen.g.cs", SourceWriter.ClassFile(model, $"integer-only inference for model \"{graph.Name}\"", weightsHash, new[] { "System", "System.Runtime.CompilerServices", "System.Runtime.InteropServices", "QuantGen.Generated" }, InferenceMembers(body)));
-            yield return new SourceFile(hintBase + ".QuantGen.Boundary.g.cs", SourceWriter.ClassFile(model, $"integer-only inference for model \"{graph.Name}\"", weightsHash, new[] { "System" }, SingleApi ? BoundaryMembers() : MultiBoundaryMembers(), SingleApi ? ApiInterface : null));
+            yield return new SourceFile(hintBase + ".QuantGen.Boundary.g.cs", SourceWriter.ClassFile(model, $"integer-only inference for model \"{graph.Name}\"", weightsHash, new[] { "System" }, BoundaryMembers(), ApiInterface));
         }
 
         private void EmitScratchFields(SourceWriter w)

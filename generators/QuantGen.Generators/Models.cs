@@ -207,13 +207,20 @@ namespace QuantGen.Generators
         public EquatableArray<DiagnosticInfo> Diagnostics { get; }
 
         /// <summary>The Roslyn-free description of the class the backends write into.</summary>
-        public QuantGen.Cpu.CSharpTarget Target => new QuantGen.Cpu.CSharpTarget(Namespace, Name, ContainingTypes, ModelPath, ConcurrencyCheck);
+        public QuantGen.Cpu.CSharpTarget Target => new QuantGen.Cpu.CSharpTarget(Namespace, Name, ContainingTypes, ModelPath, ConcurrencyCheck, TensorSpans);
+
+        /// <summary>Whether the compilation references a non-experimental System.Numerics.Tensors (set by the pipeline, not the parser).</summary>
+        public bool TensorSpans { get; private set; }
+
+        /// <summary>This class with <see cref="TensorSpans"/> set to <paramref name="on"/> (itself when it already is).</summary>
+        public ClassModel WithTensorSpans(bool on) => on == TensorSpans ? this :
+            new ClassModel(Namespace, Name, ContainingTypes, Accessibility, ModelPath, ModelPathLocation, SourceFile, Overrides, Diagnostics, Declared, ConcurrencyCheck) { TensorSpans = on };
 
         public string FullName => (Namespace != null ? Namespace + "." : string.Empty) + string.Concat(ContainingTypes.Select(t => t.Split(' ').Last() + ".")) + Name;
 
         public bool Equals(ClassModel? o) =>
             o != null && Namespace == o.Namespace && Name == o.Name && ContainingTypes.Equals(o.ContainingTypes) && Accessibility == o.Accessibility &&
-            ModelPath == o.ModelPath && Equals(ModelPathLocation, o.ModelPathLocation) && SourceFile == o.SourceFile && Overrides.Equals(o.Overrides) && Diagnostics.Equals(o.Diagnostics) && Equals(Declared, o.Declared) && ConcurrencyCheck == o.ConcurrencyCheck;
+            ModelPath == o.ModelPath && Equals(ModelPathLocation, o.ModelPathLocation) && SourceFile == o.SourceFile && Overrides.Equals(o.Overrides) && Diagnostics.Equals(o.Diagnostics) && Equals(Declared, o.Declared) && ConcurrencyCheck == o.ConcurrencyCheck && TensorSpans == o.TensorSpans;
 
         public override bool Equals(object? obj) => Equals(obj as ClassModel);
 
@@ -283,6 +290,9 @@ namespace QuantGen.Generators
         public string? WeightsPath { get; }
 
         public EquatableArray<DiagnosticInfo> Diagnostics { get; }
+
+        /// <summary>This request with the class's <see cref="ClassModel.TensorSpans"/> set (itself when unchanged).</summary>
+        public EmitRequest WithTensorSpans(bool on) => on == Model.TensorSpans ? this : new EmitRequest(Model.WithTensorSpans(on), Spec, Weights, WeightsPath, Diagnostics);
 
         public bool Equals(EmitRequest? o) =>
             o != null && Model.Equals(o.Model) && Equals(Spec, o.Spec) && Equals(Weights, o.Weights) && WeightsPath == o.WeightsPath && Diagnostics.Equals(o.Diagnostics);

@@ -28,6 +28,8 @@ namespace QuantGen.Generators
         public const string EncodedHeader = "#quantgen-base64 ";
         public const string GpuTrackingName = "QuantGen.Gpu";
 
+        public const string TensorsTrackingName = "QuantGen.Tensors";
+
         public void Initialize(IncrementalGeneratorInitializationContext context)
         {
             IncrementalValuesProvider<ClassModel> classes = context.SyntaxProvider
@@ -59,7 +61,13 @@ namespace QuantGen.Generators
             // weights in a string literal); an in-memory compilation without it keeps small blobs as base64 literals.
             IncrementalValueProvider<bool> embedded = context.AnalyzerConfigOptionsProvider
                 .Select(static (o, _) => o.GlobalOptions.TryGetValue("build_property.QuantGenWeightsEmbedded", out string? v) && string.Equals(v, "true", StringComparison.OrdinalIgnoreCase));
+            // System.Numerics.Tensors interop (docs/generator.md): RunTensors only when a non-experimental TensorSpan is referenced.
+            IncrementalValueProvider<bool> tensors = context.CompilationProvider
+                .Select(static (c, _) => TensorSpansUsable(c))
+                .WithTrackingName(TensorsTrackingName);
             IncrementalValuesProvider<EmitResult> results = requests
+                .Combine(tensors)
+                .Select(static (pair, _) => pair.Left.WithTensorSpans(pair.Right))
                 .Combine(gpu)
                 .Combine(embedded)
                 .Select(static (r, ct) => Emitter.EmitSafely(r.Left.Left, ct, r.Left.Right, r.Right))
@@ -105,6 +113,18 @@ namespace QuantGen.Generators
                     spc.AddSource(f.HintName, SourceText.From(f.Text, Encoding.UTF8));
                 }
             });
+        }
+
+        /// <summary>
+        /// System.Numerics.Tensors 10.0 and later: TensorSpan and ReadOnlyTensorSpan exist and are not marked experimental
+        /// (9.0 marks them SYSLIB5001; code using them would warn, and break under warnings-as-errors).
+        /// </summary>
+        internal static bool TensorSpansUsable(Compilation compilation)
+        {
+            INamedTypeSymbol? span = compilation.GetTypeByMetadataName("System.Numerics.Tensors.TensorSpan`1");
+            INamedTypeSymbol? readOnly = compilation.GetTypeByMetadataName("System.Numerics.Tensors.ReadOnlyTensorSpan`1");
+            static bool Experimental(ISymbol s) => s.GetAttributes().Any(a => a.AttributeClass?.Name == "ExperimentalAttribute");
+            return span != null && readOnly != null && !Experimental(span) && !Experimental(readOnly) && !Experimental(span.ContainingAssembly) && !Experimental(span.ContainingModule);
         }
 
         private static ModelFile? ReadFile(AdditionalText text, Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions options, CancellationToken ct)

@@ -164,7 +164,7 @@ namespace QuantGen.Tests.Docs
             }
         }
 
-        private static readonly Lazy<MetadataReference[]> References = new Lazy<MetadataReference[]>(() =>
+        internal static readonly Lazy<MetadataReference[]> References = new Lazy<MetadataReference[]>(() =>
             ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
                 .Where(p => p.EndsWith(".dll", StringComparison.Ordinal))
                 .Append(typeof(QuantizedModelAttribute).Assembly.Location)
@@ -176,11 +176,19 @@ namespace QuantGen.Tests.Docs
         /// The spec and the (encoded) weights a snippet's attribute names: the sample model of that file name, or the digits MLP
         /// standing in for a placeholder name (its "weights" renamed to match), as the build's targets hand them to the generator.
         /// </summary>
-        private static IEnumerable<AdditionalText> ModelFiles(string modelPath)
+        internal static IEnumerable<AdditionalText> ModelFiles(string modelPath)
         {
             string models = Path.Combine(Snippets.Repo, "samples", "models");
             string file = Path.GetFileName(modelPath);
             string stem = file.Substring(0, file.Length - ".qmodel.json".Length);
+
+            // Models the reference docs use that are no sample (tests/QuantGen.Docs.Tests/Models: a multi-input classifier).
+            string fixtures = Path.Combine(Snippets.Repo, "tests", "QuantGen.Docs.Tests", "Models");
+            if (!File.Exists(Path.Combine(models, file)) && File.Exists(Path.Combine(fixtures, file)))
+            {
+                models = fixtures;
+            }
+
             string source = File.Exists(Path.Combine(models, file)) ? stem : "digits_mlp";
             string spec = File.ReadAllText(Path.Combine(models, source + ".qmodel.json"))
                 .Replace($"\"weights\": \"{source}.safetensors\"", $"\"weights\": \"{stem}.safetensors\"", StringComparison.Ordinal);
@@ -222,7 +230,7 @@ namespace QuantGen.Tests.Docs
             return (p.ExitCode, stdout.Result + stderr);
         }
 
-        private sealed class Text : AdditionalText
+        internal sealed class Text : AdditionalText
         {
             private readonly SourceText text;
 

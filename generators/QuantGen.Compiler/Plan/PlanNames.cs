@@ -14,7 +14,7 @@ namespace QuantGen.Plan
         private readonly IdentifierAllocator csLayers = new IdentifierAllocator(NameTarget.CSharp);
 
         // Parameters of the generated API of a model with several inputs/outputs; reserved: the names the methods use besides them.
-        private readonly IdentifierAllocator csParameters = new IdentifierAllocator(NameTarget.CSharp, new[] { "batchSize", "i", "b", "value" });
+        private readonly IdentifierAllocator csParameters = new IdentifierAllocator(NameTarget.CSharp, new[] { "batchSize", "i", "b", "value", "k", "labels", "best", "destination" });
         private readonly IdentifierAllocator cppTensors = new IdentifierAllocator(NameTarget.Cpp, Keywords.Cpp);
         private readonly IdentifierAllocator cppScope = new IdentifierAllocator(NameTarget.Cpp, Keywords.Cpp);
 

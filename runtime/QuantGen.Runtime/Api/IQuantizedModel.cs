@@ -8,10 +8,12 @@ namespace QuantGen
     /// a float-in, float-out call. For dependency injection and for mocking in tests.
     /// </summary>
     /// <remarks>
-    /// A sample's input is the model's inputs in <see cref="Inputs"/> order, each row-major, one after the other (one input
-    /// today); its output likewise. Floats are quantized with each input's scale and zero point (round half toward +infinity,
-    /// saturated to the input type, exactly like the generated <c>QuantizeInput</c>) and outputs dequantized as
-    /// <c>Scale * (q - ZeroPoint)</c>. Implementations are not thread-safe: a generated instance owns scratch buffers and
+    /// A sample's input is the model's inputs in <see cref="Inputs"/> order, each row-major, one after the other (a packed
+    /// sample); its output likewise. Floats of a <see cref="ModelTensorKind.Quantized"/> input are quantized with its scale and
+    /// zero point (round half toward +infinity, saturated to the input type, exactly like the generated <c>QuantizeInput</c>);
+    /// those of a <see cref="ModelTensorKind.Index"/> input are whole ids taken as they are. Outputs are dequantized as
+    /// <c>Scale * (q - ZeroPoint)</c>. A generated model with several inputs implements this interface explicitly beside its
+    /// named overloads (<c>Run(inputIds, attentionMask, logits)</c>). Implementations are not thread-safe: a generated instance owns scratch buffers and
     /// throws <see cref="InvalidOperationException"/> when it detects a call from a second thread while one runs.
     /// </remarks>
     public interface IQuantizedModel
@@ -25,7 +27,7 @@ namespace QuantGen
         /// <summary>The model's outputs in the order <see cref="Run(ReadOnlySpan{float}, Span{float})"/> writes them.</summary>
         IReadOnlyList<ModelTensorInfo> Outputs => Info.Outputs;
 
-        /// <summary>Floats in one sample's input (all inputs together).</summary>
+        /// <summary>Floats in one sample's input (all inputs together: the sum of the inputs' <see cref="ModelTensorInfo.Length"/>).</summary>
         int InputLength { get; }
 
         /// <summary>Floats in one sample's output (all outputs together).</summary>

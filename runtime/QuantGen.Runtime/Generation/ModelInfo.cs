@@ -52,7 +52,7 @@ namespace QuantGen
 
         public string WeightsSha256 { get; }
 
-        /// <summary>The inputs, in the order a sample lays them out (one today).</summary>
+        /// <summary>The inputs, in the order a packed sample lays them out.</summary>
         public IReadOnlyList<ModelTensorInfo> Inputs { get; }
 
         /// <summary>The outputs, in the order the float API writes them.</summary>
