@@ -74,10 +74,6 @@ namespace QuantGen.Generators
             "QG2016", "C# 11 or later required", "The generated code for \"{0}\" needs C# 11 or later (this project compiles C# {1}); set <LangVersion>11</LangVersion> or later, or target net7.0+",
             Category, DiagnosticSeverity.Error, true, helpLinkUri: HelpLinkFor("QG2016"));
 
-        public static readonly DiagnosticDescriptor GpuSeveralInputs = new DiagnosticDescriptor(
-            "QG2017", "ILGPU session not generated for this model", "Model \"{0}\" has several inputs or outputs; the ILGPU backend generates sessions for one input and one output only, so no GPU session is generated (the C# API is)",
-            Category, DiagnosticSeverity.Warning, true, helpLinkUri: HelpLinkFor("QG2017"));
-
         public static readonly DiagnosticDescriptor InternalError = new DiagnosticDescriptor(
             "QG2099", "Generator failure", "QuantGen could not generate code for \"{0}\": {1}; please report this with the model file",
             Category, DiagnosticSeverity.Error, true, helpLinkUri: HelpLinkFor("QG2099"));

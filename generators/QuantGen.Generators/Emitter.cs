@@ -120,11 +120,7 @@ namespace QuantGen.Generators
             missing.AddRange(cpu.Missing);
             SourceFile? gpuFile = null, gpuBoundary = null;
             long gpuLiterals = 0;
-            if (gpu && !graph.IsSingleInputOutput)
-            {
-                diagnostics.Add(new DiagnosticInfo(DiagnosticDescriptors.GpuSeveralInputs, model.ModelPathLocation, graph.Name));
-            }
-            else if (gpu)
+            if (gpu)
             {
                 // GPU backend: only when the compilation references ILGPU (see QuantizedModelGenerator). Its int8 weights
                 // come from the same placement, so CPU and GPU code read the one embedded resource of the weights file.
@@ -152,7 +148,7 @@ namespace QuantGen.Generators
                 files.Add(new GeneratedFile(gpuBoundary.HintName, gpuBoundary.Text));
             }
 
-            // Only warnings (QG2017) reach this point: every error returned Fail above.
+            // No diagnostic reaches this point: every error returned Fail above.
             return new EmitResult(new EquatableArray<GeneratedFile>(files), diagnostics.Count == 0 ? EquatableArray<DiagnosticInfo>.Empty : new EquatableArray<DiagnosticInfo>(diagnostics), cpu.Plan.Library);
         }
 

@@ -75,16 +75,19 @@ namespace QuantGen.Gpu
         public SourceFile Emit()
         {
             string hintBase = model.HintBase;
-            TensorInfo input = graph.Input;
-            string inField = Field(input);
-            bufferOf[input.Name] = inField;
-            activations.Add((inField, CType(input.Type), input.ElementCount, input.Name));
+            foreach (TensorInfo input in graph.Inputs)
+            {
+                string inField = Field(input);
+                bufferOf[input.Name] = inField;
+                activations.Add((inField, CType(input.Type), input.ElementCount, input.Name));
+            }
+
             foreach (GraphNode node in graph.Nodes)
             {
                 EmitLayer(node);
             }
 
-            return new SourceFile(hintBase + ".QuantGen.Gpu.g.cs", SourceWriter.ClassFile(model, $"ILGPU kernels and GPU session for model \"{graph.Name}\"", weightsHash, new[] { "System", "System.Buffers.Binary", "ILGPU", "ILGPU.Runtime", "QuantGen.Generated" }, SessionMembers()));
+            return new SourceFile(hintBase + ".QuantGen.Gpu.g.cs", SourceWriter.ClassFile(model, $"ILGPU kernels and GPU session for model \"{graph.Name}\"", weightsHash, new[] { "System", "System.Buffers.Binary", "ILGPU", "ILGPU.Runtime", "QuantGen.Generated" }, SingleApi ? SessionMembers() : MultiSessionMembers()));
         }
 
         private string SessionMembers()
@@ -94,15 +97,85 @@ namespace QuantGen.Gpu
             IntRange inRange = ranges.Tensors[input.Name];
             int largest = activations.Max(a => a.PerSample);
             string inField = bufferOf[input.Name], outField = bufferOf[output.Name];
-            byte[] w8Bytes = w8.DefaultIfEmpty((sbyte)0).Select(v => unchecked((byte)v)).ToArray();
-            byte[] c32Bytes = c32.DefaultIfEmpty(0).SelectMany(v => new[] { (byte)v, (byte)(v >> 8), (byte)(v >> 16), (byte)(v >> 24) }).ToArray();
-            byte[] c64Bytes = c64.DefaultIfEmpty(0L).SelectMany(v => Enumerable.Range(0, 8).Select(b => (byte)(v >> (8 * b)))).ToArray();
+            string w8Source = PrepareConstants(out string? w8Initializer, out byte[] w8Bytes, out byte[] c32Bytes, out byte[] c64Bytes);
+            var w = new SourceWriter();
+            EmitSessionDoc(w);
+            w.Line($"/// <summary>Elements of one input: {Shape(input.Shape)} {input.Type}.</summary>");
+            w.Line($"public const int InputLength = {input.ElementCount};");
+            w.Line($"/// <summary>Elements of one output: {Shape(output.Shape)} {output.Type}.</summary>");
+            w.Line($"public const int OutputLength = {output.ElementCount};");
+            w.Line("/// <summary>The input range the range analysis assumed; Infer rejects values outside it.</summary>");
+            w.Line($"public const int InputMin = {I(inRange.Min)}, InputMax = {I(inRange.Max)};");
+            w.Line($"/// <summary>The largest batch: every index of the largest tensor ({largest} elements per input) must fit an int.</summary>");
+            w.Line($"public const int MaxBatchSize = {I(int.MaxValue / largest)};");
+            w.Line();
+            EmitStateAndConstructor(w, w8Source);
+            w.Line("/// <summary>");
+            w.Line($"/// Runs <paramref name=\"batchSize\"/> inputs ({input.Type} {Shape(input.Shape)} each, one after the other) and writes their");
+            w.Line($"/// {output.Type} {Shape(output.Shape)} outputs, bit-exact with the reference interpreter and the generated CPU path.");
+            w.Line("/// </summary>");
+            w.Line("/// <exception cref=\"ObjectDisposedException\">The session was disposed.</exception>");
+            w.Line("/// <exception cref=\"ArgumentOutOfRangeException\"><paramref name=\"batchSize\"/> is negative or above MaxBatchSize.</exception>");
+            w.Line("/// <exception cref=\"ArgumentException\">Wrong lengths, or an input value outside [InputMin, InputMax].</exception>");
+            w.Open($"public void Infer(ReadOnlySpan<{tin}> inputs, Span<{tout}> outputs, int batchSize)");
+            w.Line("if (disposed) throw new ObjectDisposedException(nameof(GpuSession), \"the GPU session was disposed\");");
+            w.Line("if (batchSize < 0 || batchSize > MaxBatchSize) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, $\"the batch size must be in [0, {MaxBatchSize}]\");");
+            w.Line("if (inputs.Length != (long)batchSize * InputLength) throw new ArgumentException($\"expected {batchSize} x {InputLength} input elements, got {inputs.Length}\", nameof(inputs));");
+            w.Line("if (outputs.Length != (long)batchSize * OutputLength) throw new ArgumentException($\"expected room for {batchSize} x {OutputLength} output elements, got {outputs.Length}\", nameof(outputs));");
+            w.Line("CheckInput(inputs);");
+            Guarded(w, "InferCore(inputs, outputs, batchSize);");
+            w.Close();
+            w.Line();
+            w.Open($"private void InferCore(ReadOnlySpan<{tin}> inputs, Span<{tout}> outputs, int batchSize)");
+            EmitGrow(w);
+            w.Line($"t.{inField}.View.SubView(0, (long)n * InputLength).CopyFromCPU(accelerator.DefaultStream, inputs);");
+            foreach (string l in launches)
+            {
+                w.Line(l);
+            }
+
+            w.Line($"t.{outField}.View.SubView(0, (long)n * OutputLength).CopyToCPU(accelerator.DefaultStream, outputs);");
+            w.Line("accelerator.DefaultStream.Synchronize();");
+            w.Close();
+            w.Line();
+            w.Line("/// <summary>Runs one input; same contract as the batched overload.</summary>");
+            w.Line($"public void Infer(ReadOnlySpan<{tin}> input, Span<{tout}> output) => Infer(input, output, 1);");
+            w.Line();
+            EmitDispose(w);
+            w.Open($"private static void CheckInput(ReadOnlySpan<{tin}> input)");
+            if (inRange.Min > input.Type.MinValue || inRange.Max < input.Type.MaxValue)
+            {
+                w.Open("for (int i = 0; i < input.Length; i++)");
+                w.Line("if (input[i] < InputMin || input[i] > InputMax) throw new ArgumentException($\"input[{i}] = {input[i]} is outside the declared input range [{InputMin}, {InputMax}]\", nameof(input));");
+                w.Close();
+            }
+            else
+            {
+                w.Line("// every value of the input type lies in the declared input range");
+            }
+
+            w.Close();
+            w.Line();
+            EmitBuffersKernelsAndConstants(w, w8Initializer, w8Bytes, c32Bytes, c64Bytes);
+            w.Close();
+            return w.ToString();
+        }
+
+        private string PrepareConstants(out string? w8Initializer, out byte[] w8Bytes, out byte[] c32Bytes, out byte[] c64Bytes)
+        {
+            w8Bytes = w8.DefaultIfEmpty((sbyte)0).Select(v => unchecked((byte)v)).ToArray();
+            c32Bytes = c32.DefaultIfEmpty(0).SelectMany(v => new[] { (byte)v, (byte)(v >> 8), (byte)(v >> 16), (byte)(v >> 24) }).ToArray();
+            c64Bytes = c64.DefaultIfEmpty(0L).SelectMany(v => Enumerable.Range(0, 8).Select(b => (byte)(v >> (8 * b)))).ToArray();
 
             // Large int8 weights come from the embedded .safetensors resource the CPU code reads too (one resource per file).
-            string? w8Initializer = WeightsInitializer?.Invoke(w8Bytes, w8Segments);
+            w8Initializer = WeightsInitializer?.Invoke(w8Bytes, w8Segments);
             string w8Source = w8Initializer ?? "Convert.FromBase64String(s_w8)";
             LiteralBytes = (w8Initializer == null ? w8Bytes.Length : 0) + c32Bytes.Length + c64Bytes.Length;
-            var w = new SourceWriter();
+            return w8Source;
+        }
+
+        private void EmitSessionDoc(SourceWriter w)
+        {
             w.Line("/// <summary>");
             w.Line($"/// The model on an ILGPU accelerator (CUDA, OpenCL or the CPU accelerator; one code path): {graph.Nodes.Count} layers as");
             w.Line("/// integer-only kernels, bit-exact with the reference interpreter. The constructor uploads the weights once and");
@@ -115,15 +188,10 @@ namespace QuantGen.Gpu
 
             w.Line("/// </summary>");
             w.Open("public sealed partial class GpuSession : IDisposable");
-            w.Line($"/// <summary>Elements of one input: {Shape(input.Shape)} {input.Type}.</summary>");
-            w.Line($"public const int InputLength = {input.ElementCount};");
-            w.Line($"/// <summary>Elements of one output: {Shape(output.Shape)} {output.Type}.</summary>");
-            w.Line($"public const int OutputLength = {output.ElementCount};");
-            w.Line("/// <summary>The input range the range analysis assumed; Infer rejects values outside it.</summary>");
-            w.Line($"public const int InputMin = {I(inRange.Min)}, InputMax = {I(inRange.Max)};");
-            w.Line($"/// <summary>The largest batch: every index of the largest tensor ({largest} elements per input) must fit an int.</summary>");
-            w.Line($"public const int MaxBatchSize = {I(int.MaxValue / largest)};");
-            w.Line();
+        }
+
+        private void EmitStateAndConstructor(SourceWriter w, string w8Source)
+        {
             w.Line("private readonly Accelerator accelerator;");
             w.Line("private readonly MemoryBuffer1D<sbyte, Stride1D.Dense> _w8;");
             w.Line("private readonly MemoryBuffer1D<int, Stride1D.Dense> _c32;");
@@ -191,23 +259,11 @@ namespace QuantGen.Gpu
             w.Line("/// <summary>How many inputs the device buffers hold now; a larger batch grows them.</summary>");
             w.Line("public int Capacity => disposed ? 0 : act.Capacity;");
             w.Line();
-            w.Line("/// <summary>");
-            w.Line($"/// Runs <paramref name=\"batchSize\"/> inputs ({input.Type} {Shape(input.Shape)} each, one after the other) and writes their");
-            w.Line($"/// {output.Type} {Shape(output.Shape)} outputs, bit-exact with the reference interpreter and the generated CPU path.");
-            w.Line("/// </summary>");
-            w.Line("/// <exception cref=\"ObjectDisposedException\">The session was disposed.</exception>");
-            w.Line("/// <exception cref=\"ArgumentOutOfRangeException\"><paramref name=\"batchSize\"/> is negative or above MaxBatchSize.</exception>");
-            w.Line("/// <exception cref=\"ArgumentException\">Wrong lengths, or an input value outside [InputMin, InputMax].</exception>");
-            w.Open($"public void Infer(ReadOnlySpan<{tin}> inputs, Span<{tout}> outputs, int batchSize)");
-            w.Line("if (disposed) throw new ObjectDisposedException(nameof(GpuSession), \"the GPU session was disposed\");");
-            w.Line("if (batchSize < 0 || batchSize > MaxBatchSize) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, $\"the batch size must be in [0, {MaxBatchSize}]\");");
-            w.Line("if (inputs.Length != (long)batchSize * InputLength) throw new ArgumentException($\"expected {batchSize} x {InputLength} input elements, got {inputs.Length}\", nameof(inputs));");
-            w.Line("if (outputs.Length != (long)batchSize * OutputLength) throw new ArgumentException($\"expected room for {batchSize} x {OutputLength} output elements, got {outputs.Length}\", nameof(outputs));");
-            w.Line("CheckInput(inputs);");
-            Guarded(w, "InferCore(inputs, outputs, batchSize);");
-            w.Close();
-            w.Line();
-            w.Open($"private void InferCore(ReadOnlySpan<{tin}> inputs, Span<{tout}> outputs, int batchSize)");
+        }
+
+        /// <summary>InferCore's start: nothing for an empty batch; the activation buffers grow for a larger one.</summary>
+        private static void EmitGrow(SourceWriter w)
+        {
             w.Open("if (batchSize == 0)");
             w.Line("return;");
             w.Close();
@@ -218,19 +274,10 @@ namespace QuantGen.Gpu
             w.Close();
             w.Line("int n = batchSize;");
             w.Line("Activations t = act;");
-            w.Line($"t.{inField}.View.SubView(0, (long)n * InputLength).CopyFromCPU(accelerator.DefaultStream, inputs);");
-            foreach (string l in launches)
-            {
-                w.Line(l);
-            }
+        }
 
-            w.Line($"t.{outField}.View.SubView(0, (long)n * OutputLength).CopyToCPU(accelerator.DefaultStream, outputs);");
-            w.Line("accelerator.DefaultStream.Synchronize();");
-            w.Close();
-            w.Line();
-            w.Line("/// <summary>Runs one input; same contract as the batched overload.</summary>");
-            w.Line($"public void Infer(ReadOnlySpan<{tin}> input, Span<{tout}> output) => Infer(input, output, 1);");
-            w.Line();
+        private static void EmitDispose(SourceWriter w)
+        {
             w.Line("/// <summary>Releases every device buffer of the session. Idempotent.</summary>");
             w.Open("public void Dispose()");
             w.Open("if (disposed)");
@@ -243,20 +290,10 @@ namespace QuantGen.Gpu
             w.Line("_c64.Dispose();");
             w.Close();
             w.Line();
-            w.Open($"private static void CheckInput(ReadOnlySpan<{tin}> input)");
-            if (inRange.Min > input.Type.MinValue || inRange.Max < input.Type.MaxValue)
-            {
-                w.Open("for (int i = 0; i < input.Length; i++)");
-                w.Line("if (input[i] < InputMin || input[i] > InputMax) throw new ArgumentException($\"input[{i}] = {input[i]} is outside the declared input range [{InputMin}, {InputMax}]\", nameof(input));");
-                w.Close();
-            }
-            else
-            {
-                w.Line("// every value of the input type lies in the declared input range");
-            }
+        }
 
-            w.Close();
-            w.Line();
+        private void EmitBuffersKernelsAndConstants(SourceWriter w, string? w8Initializer, byte[] w8Bytes, byte[] c32Bytes, byte[] c64Bytes)
+        {
             w.Line("/// <summary>The activation buffers, one per tensor (a Reshape shares its input's), for Capacity inputs.</summary>");
             w.Open("private sealed class Activations : IDisposable");
             w.Line("public readonly int Capacity;");
@@ -308,8 +345,6 @@ namespace QuantGen.Gpu
 
             w.Line($"private const string s_c32 = \"{Convert.ToBase64String(c32Bytes)}\";");
             w.Line($"private const string s_c64 = \"{Convert.ToBase64String(c64Bytes)}\";");
-            w.Close();
-            return w.ToString();
         }
 
         /// <summary>The session's busy flag around <paramref name="body"/> (nothing when the class opted out of the check).</summary>

@@ -131,10 +131,11 @@ namespace QuantGen.Gpu
         }
 
         /// <summary>
-        /// The session's float part (IQuantizedModel: Run through the class's QuantizeInput and DequantizeOutput), a file of
-        /// its own so that the kernels' file stays free of floating point.
+        /// The session's float part (one quantized input and one output: IQuantizedModel, Run through the class's QuantizeInput
+        /// and DequantizeOutput; otherwise the named Run through the class's Quantize/Dequantize helpers of each tensor), a
+        /// file of its own so that the kernels' file stays free of floating point.
         /// </summary>
-        public static SourceFile EmitBoundary(CSharpTarget target, ModelPlan model, string weightsHash) => GpuEmitter.Boundary(target, model.Graph, weightsHash);
+        public static SourceFile EmitBoundary(CSharpTarget target, ModelPlan model, string weightsHash) => GpuEmitter.BoundaryFor(target, model, weightsHash);
 
         /// <summary>The helpers of the ILGPU kernels (emitted once per compilation that references ILGPU).</summary>
         public static SourceFile Kernels => KernelLibrary.GpuSource();

@@ -66,8 +66,13 @@ namespace QuantGen.Cli
 
             if (!g.IsSingleInputOutput || g.Input.IsIndex)
             {
-                ctx.Fail(CliErrors.SeveralInputs, $"has {g.Inputs.Count} input(s) ({string.Join(", ", g.Inputs.Select(t => t.Name + (t.IsIndex ? " (token ids)" : string.Empty)))}) and {g.Outputs.Count} output(s); bench measures models with one quantized input and one output (call the generated Infer with named inputs instead)", file.Name);
-                return 1;
+                if (csv != null)
+                {
+                    ctx.Fail(CliErrors.DataNeedsOneInput, $"--data {csv.Name}: a CSV row is one feature vector, but model \"{g.Name}\" has {g.Inputs.Count} input(s) ({string.Join(", ", g.Inputs.Select(t => t.Name + (t.IsIndex ? " (token ids)" : string.Empty)))}); omit --data to bench it on random inputs in each input's declared range", file.Name);
+                    return 1;
+                }
+
+                return BenchMulti.Run(ctx, g, file, seconds);
             }
 
             var reference = new ReferenceInterpreter(g);
@@ -120,13 +125,13 @@ namespace QuantGen.Cli
             }
         }
 
-        private static void Step(CommandContext ctx, string what)
+        internal static void Step(CommandContext ctx, string what)
         {
             ctx.Error.WriteLine("bench: " + what);
             ctx.Error.Flush();
         }
 
-        private static double MeasureReference(ReferenceInterpreter reference, List<int[]> inputs, double seconds)
+        internal static double MeasureReference(ReferenceInterpreter reference, List<int[]> inputs, double seconds)
         {
             var sw = Stopwatch.StartNew();
             long runs = 0;
@@ -160,15 +165,7 @@ namespace QuantGen.Cli
 
         private static Assembly Compile(ModelGraph g, FileInfo file, string tin, string tout, out AssemblyLoadContext context)
         {
-            // The CPU backend directly (no Roslyn generator): plan, emit, compile in memory.
-            var rangeDiagnostics = new List<ModelDiagnostic>();
-            RangeReport ranges = RangeAnalysis.Analyze(g, rangeDiagnostics) ?? throw new InvalidDataException("range analysis failed: " + string.Join("; ", rangeDiagnostics));
-            CpuOutput cpu = CpuBackend.Emit(new CSharpTarget(null, "BenchModel", Array.Empty<string>(), file.Name), ModelPlan.Create(g, ranges), string.Empty);
-            if (cpu.Plan == null)
-            {
-                throw new InvalidDataException("no CPU lowering for " + string.Join(", ", cpu.Missing.Select(m => $"{m.Node.Layer.Name} ({m.Node.Layer.Op})")));
-            }
-
+            CpuOutput cpu = EmitCpu(g, file);
             string source = $$"""
                 using System;
                 using System.Diagnostics;
@@ -198,13 +195,33 @@ namespace QuantGen.Cli
                     }
                 }
                 """;
+            return CompileWith(cpu, source, out context);
+        }
+
+        /// <summary>The CPU backend directly (no Roslyn generator): plan and emit the class "BenchModel".</summary>
+        internal static CpuOutput EmitCpu(ModelGraph g, FileInfo file)
+        {
+            var rangeDiagnostics = new List<ModelDiagnostic>();
+            RangeReport ranges = RangeAnalysis.Analyze(g, rangeDiagnostics) ?? throw new InvalidDataException("range analysis failed: " + string.Join("; ", rangeDiagnostics));
+            CpuOutput cpu = CpuBackend.Emit(new CSharpTarget(null, "BenchModel", Array.Empty<string>(), file.Name), ModelPlan.Create(g, ranges), string.Empty);
+            if (cpu.Plan == null)
+            {
+                throw new InvalidDataException("no CPU lowering for " + string.Join(", ", cpu.Missing.Select(m => $"{m.Node.Layer.Name} ({m.Node.Layer.Op})")));
+            }
+
+            return cpu;
+        }
+
+        /// <summary>Compiles the emitted class with a driver <paramref name="source"/> in memory and loads it into a collectible context.</summary>
+        internal static Assembly CompileWith(CpuOutput cpu, string source, out AssemblyLoadContext context)
+        {
             var parse = new CSharpParseOptions(LanguageVersion.CSharp12);
             var references = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
                 .Append(typeof(QuantizedModelAttribute).Assembly.Location)
                 .Where(p => p.EndsWith(".dll", StringComparison.Ordinal)).Distinct()
                 .Select(p => (MetadataReference)MetadataReference.CreateFromFile(p));
             var trees = new List<SyntaxTree> { CSharpSyntaxTree.ParseText(source, parse, path: "/bench/Bench.cs") };
-            trees.AddRange(cpu.Files.Concat(KernelLibrary.CpuSources(cpu.Plan.Library)).Select(f => CSharpSyntaxTree.ParseText(f.Text, parse, path: "/bench/" + f.HintName)));
+            trees.AddRange(cpu.Files.Concat(KernelLibrary.CpuSources(cpu.Plan!.Library)).Select(f => CSharpSyntaxTree.ParseText(f.Text, parse, path: "/bench/" + f.HintName)));
             CSharpCompilation output = CSharpCompilation.Create(
                 "QuantGenBench",
                 trees,

@@ -20,6 +20,7 @@ namespace QuantGen.Cli
             root.Subcommands.Add(InspectCommand.Create(context));
             root.Subcommands.Add(QuantizeCommand.Create(context));
             root.Subcommands.Add(VerifyCommand.Create(context));
+            root.Subcommands.Add(RunCommand.Create(context));
             root.Subcommands.Add(BenchCommand.Create(context));
             root.Subcommands.Add(EmitHlsCommand.Create(context));
             root.Subcommands.Add(ImportCommand.Create(context));
@@ -145,7 +146,7 @@ namespace QuantGen.Cli
             catch (CliException e)
             {
                 Error.WriteLine(e.ToString());
-                return e.Id == CliErrors.InvalidArgument ? 2 : 1;
+                return e.Id == CliErrors.InvalidArgument || e.Id == CliErrors.InputOptionMismatch ? 2 : 1;
             }
             catch (Exception e) when (e is FormatException || e is InvalidDataException)
             {

@@ -26,8 +26,20 @@ namespace QuantGen.Cli
         /// <summary>An ONNX model was given where a QuantGen spec (.qmodel.json) is expected: the message says to run quantgen import.</summary>
         public const string OnnxModelGiven = "QG5007";
 
-        /// <summary>bench and verify run models with one input and one output; a model with several (or token ids, for verify) is refused by name.</summary>
+        /// <summary>verify scores a one-input classifier on a CSV of features; a model with several inputs/outputs or token ids is refused by name.</summary>
         public const string SeveralInputs = "QG5008";
+
+        /// <summary>run's --input options do not match the model's inputs: an unknown name, one given twice, one missing, or no name on a model with several.</summary>
+        public const string InputOptionMismatch = "QG5009";
+
+        /// <summary>An input file of run is not a list of numbers of the input's element count (the place of the first bad token is given).</summary>
+        public const string InputFileMalformed = "QG5010";
+
+        /// <summary>A value of run's input files lies outside its input's range: a token id outside [0, n - 1], an integer outside the declared range, NaN.</summary>
+        public const string InputValueOutOfRange = "QG5011";
+
+        /// <summary>bench --data (a CSV of one feature vector per row) was given for a model with several inputs or token ids; bench uses random inputs for those.</summary>
+        public const string DataNeedsOneInput = "QG5012";
 
         /// <summary>Anything unexpected, reported with its type instead of a stack trace: a QuantGen bug, please report it.</summary>
         public const string InternalError = "QG5099";

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.CommandLine;
 using System.IO;
@@ -21,12 +22,17 @@ namespace QuantGen.Cli
             var clock = new Option<string>("--clock") { Description = "Clock period in ns.", DefaultValueFactory = _ => HlsOptions.DefaultClockPeriod };
             var uncertainty = new Option<string>("--clock-uncertainty") { Description = "set_clock_uncertainty: ns (0.5) or a percentage of the period (12.5%).", DefaultValueFactory = _ => HlsOptions.DefaultClockUncertainty };
             var testData = new Option<FileInfo?>("--test-data") { Description = "Labelled CSV whose first inputs become the testbench's golden vectors (default: seeded random inputs)." };
+            var testInput = new Option<string[]>("--test-input")
+            {
+                Description = "NAME=FILE, once per model input: one golden sample from text files, as quantgen run reads them (real values, token ids); instead of --test-data, for models with several inputs too. The adversarial vectors are still added.",
+                AllowMultipleArgumentsPerToken = false,
+            };
             var vectors = new Option<string>("--test-vectors") { Description = "How many golden inputs (plus the adversarial ones).", DefaultValueFactory = _ => "50" };
             var csim = new Option<bool>("--csim") { Description = "Compile the project with g++ (or clang++) and run its testbench." };
             var allowExternal = CommandContext.AllowExternalWeightsOption();
             var command = new Command("emit-hls", "Write an FPGA-ready HLS C++ project for a quantized model: firmware with one function per layer and exact-width types, weights headers, a self-checking testbench with golden vectors from the reference interpreter, build_prj.tcl, README and resource/latency estimates.")
             {
-                model, output, ioMode, reuse, layerReuse, part, clock, uncertainty, testData, vectors, csim, allowExternal,
+                model, output, ioMode, reuse, layerReuse, part, clock, uncertainty, testData, testInput, vectors, csim, allowExternal,
             };
             command.SetAction(p => ctx.Guard(() =>
             {
@@ -45,6 +51,20 @@ namespace QuantGen.Cli
 
                 options.TestData = p.GetValue(testData)?.FullName;
                 options.AllowExternalWeights = p.GetValue(allowExternal);
+                string[] given = p.GetValue(testInput) ?? Array.Empty<string>();
+                if (given.Length > 0)
+                {
+                    if (options.TestData != null)
+                    {
+                        throw new CliException(CliErrors.InputOptionMismatch, "--test-input and --test-data both give golden inputs; use one");
+                    }
+
+                    // One sample from the files, read and checked like quantgen run's (QG5009-QG5011, located).
+                    Graph.ModelGraph g = CommandContext.LoadModel(p.GetValue(model)!, options.AllowExternalWeights);
+                    Dictionary<string, string> files = RunCommand.MatchInputs(g, given, "--test-input");
+                    options.GoldenInputs = new[] { (IReadOnlyList<int[]>)Enumerable.Range(0, g.Inputs.Count).Select(k => RunCommand.ReadInput(g, k, files[g.Inputs[k].Name], false)).ToArray() };
+                }
+
                 HlsGenerationResult result = HlsGenerator.Generate(p.GetValue(model)!.FullName, options);
                 if (result.Project == null)
                 {

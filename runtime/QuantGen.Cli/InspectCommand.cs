@@ -60,6 +60,7 @@ namespace QuantGen.Cli
                     w.WriteNumber("macs", macs);
                     w.WriteNumber("weightBytes", weightBytes);
                     w.WriteNumber("activationBytes", activationBytes);
+                    WriteTensors(w, g);
                     w.WriteStartArray("layers");
                     foreach (var r in rows)
                     {
@@ -112,7 +113,7 @@ namespace QuantGen.Cli
 
             foreach (TensorInfo output in g.Outputs)
             {
-                ctx.Output.WriteLine($"output {output.Name} {Shape(output.Shape)} {output.Type}");
+                ctx.Output.WriteLine($"output {output.Name} {Shape(output.Shape)} {output.Type}" + (output.Quant != null ? $" scale {output.Quant.Scale.ToString("G6", CultureInfo.InvariantCulture)} zero point {output.Quant.ZeroPoint}" : string.Empty));
             }
 
             ctx.Output.WriteLine();
@@ -133,6 +134,53 @@ namespace QuantGen.Cli
             ctx.Output.WriteLine($"total: {macs.ToString("N0", CultureInfo.InvariantCulture)} MACs per inference, {weightBytes.ToString("N0", CultureInfo.InvariantCulture)} bytes of weights, {activationBytes.ToString("N0", CultureInfo.InvariantCulture)} bytes of activations" +
                                  (ranges != null ? $", widest accumulator {ranges.Layers.Select(l => l.Find("acc")?.Bits ?? 0).Max()} bits" : string.Empty));
             return 0;
+        }
+
+        /// <summary>"inputs" and "outputs": every model tensor in spec order with its shape, element type and quantization.</summary>
+        private static void WriteTensors(Utf8JsonWriter w, ModelGraph g)
+        {
+            w.WriteStartArray("inputs");
+            for (int k = 0; k < g.Inputs.Count; k++)
+            {
+                TensorInfo t = g.Inputs[k];
+                InputSpec spec = g.Spec.Inputs[k];
+                w.WriteStartObject();
+                WriteTensor(w, t, t.IsIndex);
+                w.WriteStartArray(t.IsIndex ? "validIds" : "range");
+                w.WriteNumberValue(spec.RangeMin);
+                w.WriteNumberValue(spec.RangeMax);
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteStartArray("outputs");
+            foreach (TensorInfo t in g.Outputs)
+            {
+                w.WriteStartObject();
+                WriteTensor(w, t, false);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+        }
+
+        private static void WriteTensor(Utf8JsonWriter w, TensorInfo t, bool index)
+        {
+            w.WriteString("name", t.Name);
+            w.WriteStartArray("shape");
+            foreach (int d in t.Shape)
+            {
+                w.WriteNumberValue(d);
+            }
+
+            w.WriteEndArray();
+            w.WriteString("type", index ? "index" : t.Type.ToString());
+            if (t.Quant != null && !index)
+            {
+                w.WriteNumber("scale", t.Quant.Scale);
+                w.WriteNumber("zeroPoint", t.Quant.ZeroPoint);
+            }
         }
 
         internal static string Shape(int[] s) => "[" + string.Join(", ", s) + "]";

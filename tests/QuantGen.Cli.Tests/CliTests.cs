@@ -112,17 +112,166 @@ namespace QuantGen.Tests.Cli
             Assert.True(code == 0, error);
             Assert.Contains("input  input_ids [1, 3] index (int32 ids), valid ids [0, 3]\n", output, StringComparison.Ordinal);
             Assert.Contains("input  attention_mask [1, 3] int8 scale 1 zero point 0, declared range [0, 1]\n", output, StringComparison.Ordinal);
-            Assert.Contains("output p [1, 3, 3] int8\noutput e [1, 3, 3] int8\n", output, StringComparison.Ordinal);
+            Assert.Contains("output p [1, 3, 3] int8 scale 0.0078125 zero point 0\noutput e [1, 3, 3] int8 scale 0.1 zero point 0\n", output, StringComparison.Ordinal);
             Assert.Contains("attn   MaskedSoftmax  [1, 3, 3] x [1, 3]", output, StringComparison.Ordinal);
         }
 
         [Fact]
-        public void BenchRefusesAModelWithSeveralInputsByName()
+        public void InspectPrintsOutputQuantizationAndJsonListsEveryInputAndOutput()
         {
-            (int code, _, string error) = Run("bench", TwoInputModel());
+            string spec = TwoInputModel();
+            (int code, string output, string error) = Run("inspect", spec);
+            Assert.True(code == 0, error);
+            Assert.Contains("output p [1, 3, 3] int8 scale 0.0078125 zero point 0\noutput e [1, 3, 3] int8 scale 0.1 zero point 0\n", output, StringComparison.Ordinal);
+            (code, output, error) = Run("inspect", spec, "--json");
+            Assert.True(code == 0, error);
+            using JsonDocument doc = JsonDocument.Parse(output);
+            JsonElement[] inputs = doc.RootElement.GetProperty("inputs").EnumerateArray().ToArray();
+            Assert.Equal(new[] { "input_ids", "attention_mask" }, inputs.Select(i => i.GetProperty("name").GetString()));
+            Assert.Equal("index", inputs[0].GetProperty("type").GetString());
+            Assert.Equal(new[] { 0.0, 3.0 }, inputs[0].GetProperty("validIds").EnumerateArray().Select(v => v.GetDouble()));
+            Assert.False(inputs[0].TryGetProperty("scale", out _));
+            Assert.Equal("int8", inputs[1].GetProperty("type").GetString());
+            Assert.Equal(new[] { 1, 3 }, inputs[1].GetProperty("shape").EnumerateArray().Select(v => v.GetInt32()));
+            Assert.Equal((1.0, 0), (inputs[1].GetProperty("scale").GetDouble(), inputs[1].GetProperty("zeroPoint").GetInt32()));
+            Assert.Equal(new[] { 0.0, 1.0 }, inputs[1].GetProperty("range").EnumerateArray().Select(v => v.GetDouble()));
+            JsonElement[] outputs = doc.RootElement.GetProperty("outputs").EnumerateArray().ToArray();
+            Assert.Equal(new[] { "p", "e" }, outputs.Select(o => o.GetProperty("name").GetString()));
+            Assert.Equal((0.0078125, 0), (outputs[0].GetProperty("scale").GetDouble(), outputs[0].GetProperty("zeroPoint").GetInt32()));
+            Assert.Equal(new[] { 1, 3, 3 }, outputs[1].GetProperty("shape").EnumerateArray().Select(v => v.GetInt32()));
+        }
+
+        [Fact]
+        public void BenchRunsAModelWithSeveralInputsOnRandomInputsAndChecksIt()
+        {
+            (int code, string output, string error) = Run("bench", TwoInputModel(), "--seconds", "0.05");
+            Assert.True(code == 0, error);
+            Assert.Contains("masked: 0 MACs per inference, 256 inputs (random: input_ids ids in [0, 3], attention_mask int8 in [0, 1])", output, StringComparison.Ordinal);
+            Assert.Contains("bit-exact on 256/256", output, StringComparison.Ordinal);
+        }
+
+        [Fact]
+        public void BenchRefusesCsvDataForAModelWithSeveralInputs()
+        {
+            (int code, _, string error) = Run("bench", TwoInputModel(), "--data", Csv);
             Assert.Equal(1, code);
-            Assert.Contains("QG5008", error, StringComparison.Ordinal);
-            Assert.Contains("has 2 input(s) (input_ids (token ids), attention_mask) and 2 output(s)", error, StringComparison.Ordinal);
+            Assert.Contains("masked.qmodel.json: error QG5012: --data digits.csv: a CSV row is one feature vector, but model \"masked\" has 2 input(s) (input_ids (token ids), attention_mask)", error, StringComparison.Ordinal);
+        }
+
+        [Fact]
+        public void VerifyStillRefusesAModelWithSeveralInputsByName()
+        {
+            (int code, _, string error) = Run("verify", TwoInputModel(), "-f", Path.Combine(Models, "digits_mlp.float.qmodel.json"), "-d", Csv);
+            Assert.Equal(1, code);
+            Assert.Contains("error QG5008: model \"masked\" has 2 input(s) and 2 output(s), or token ids", error, StringComparison.Ordinal);
+        }
+
+        private string Write(string name, string text)
+        {
+            string path = Path.Combine(temp, name);
+            File.WriteAllText(path, text);
+            return path;
+        }
+
+        [Fact]
+        public void RunTakesOneNamedFilePerInputAndPrintsEveryOutput()
+        {
+            string spec = TwoInputModel();
+            string ids = Write("ids.txt", "3 0\n2\n"), mask = Write("mask.txt", "1, 1, 0");
+
+            // The reference interpreter on the same integers: the expected outputs, not computed by the command.
+            var reference = new QuantGen.Interpreters.ReferenceInterpreter(ModelLoader.Load(spec).GetGraphOrThrow());
+            int[][] expected = reference.RunMany(new[] { new[] { 3, 0, 2 }, new[] { 1, 1, 0 } });
+
+            // Embedding rows 3, 0, 2 of the table: (127, -128, 0), (1, 2, 3), (50, 60, 70).
+            Assert.Equal(new[] { 127, -128, 0, 1, 2, 3, 50, 60, 70 }, expected[1]);
+            (int code, string output, string error) = Run("run", spec, "--input", "attention_mask=" + mask, "--input", "input_ids=" + ids);
+            Assert.True(code == 0, error);
+            Assert.Contains("output p [1, 3, 3] int8 (scale 0.0078125, zero point 0)\n  integers: " + string.Join(" ", expected[0]) + "\n", output, StringComparison.Ordinal);
+            Assert.Contains("output e [1, 3, 3] int8 (scale 0.1, zero point 0)\n  integers: 127 -128 0 1 2 3 50 60 70\n  real:     12.7 -12.8 0 0.1 0.2 0.3 5 6 7\n", output, StringComparison.Ordinal);
+
+            (code, output, error) = Run("run", spec, "-i", "input_ids=" + ids, "-i", "attention_mask=" + mask, "--json");
+            Assert.True(code == 0, error);
+            using JsonDocument doc = JsonDocument.Parse(output);
+            JsonElement[] outs = doc.RootElement.GetProperty("outputs").EnumerateArray().ToArray();
+            Assert.Equal(expected[0], outs[0].GetProperty("values").EnumerateArray().Select(v => v.GetInt32()));
+            Assert.Equal(expected[1], outs[1].GetProperty("values").EnumerateArray().Select(v => v.GetInt32()));
+        }
+
+        [Fact]
+        public void RunOfAOneInputModelTakesAFileWithoutAName()
+        {
+            var reference = new QuantGen.Interpreters.ReferenceInterpreter(ModelLoader.Load(Path.Combine(Models, "digits_mlp.qmodel.json")).GetGraphOrThrow());
+            float[] x = Enumerable.Range(0, 64).Select(i => (float)(i % 17)).ToArray();
+            int[] expected = reference.Run(reference.Quantize(x));
+            string file = Write("x.txt", string.Join(" ", x.Select(v => v.ToString(System.Globalization.CultureInfo.InvariantCulture))));
+            (int code, string output, string error) = Run("run", Path.Combine(Models, "digits_mlp.qmodel.json"), "--input", file);
+            Assert.True(code == 0, error);
+            Assert.Contains("  integers: " + string.Join(" ", expected) + "\n", output, StringComparison.Ordinal);
+        }
+
+        [Fact]
+        public void EmitHlsTakesOneGoldenSampleFromNamedInputFiles()
+        {
+            string spec = TwoInputModel();
+            string ids = Write("ids.txt", "3 0 2"), mask = Write("mask.txt", "1 1 0");
+            string outDir = Path.Combine(temp, "hls");
+            (int code, string output, string error) = Run("emit-hls", spec, "-o", outDir, "--test-input", "input_ids=" + ids, "--test-input", "attention_mask=" + mask, "--csim");
+            Assert.True(code == 0, error + output);
+            Assert.Contains("csim with", output, StringComparison.Ordinal);
+            Assert.Contains("PASS", output, StringComparison.Ordinal);
+
+            // The first golden sample of each input's file is the one given (ids as they are, the mask's 1 1 0 quantized at scale 1).
+            string[] golden = Directory.GetFiles(Path.Combine(outDir, "masked"), "*", SearchOption.AllDirectories).Where(f => f.EndsWith(".dat", StringComparison.Ordinal)).ToArray();
+            Assert.Contains(golden, f => File.ReadLines(f).FirstOrDefault()?.Trim() == "3 0 2");
+            Assert.Contains(golden, f => File.ReadLines(f).FirstOrDefault()?.Trim() == "1 1 0");
+
+            (code, _, error) = Run("emit-hls", spec, "-o", Path.Combine(temp, "hls2"), "--test-input", "input_ids=" + ids);
+            Assert.Equal(2, code);
+            Assert.Contains("error QG5009: model \"masked\" needs a file for input attention_mask; add --test-input attention_mask=FILE", error, StringComparison.Ordinal);
+        }
+
+        [Fact]
+        public void RunReportsBadInputArgumentsAndFilesWithLocatedIds()
+        {
+            string spec = TwoInputModel();
+            string ids = Write("ids.txt", "3 0 2"), mask = Write("mask.txt", "1 1 0");
+
+            (int code, _, string error) = Run("run", spec, "--input", "input_ids=" + ids);
+            Assert.Equal(2, code);
+            Assert.Contains("error QG5009: model \"masked\" needs a file for input attention_mask; add --input attention_mask=FILE", error, StringComparison.Ordinal);
+
+            (code, _, error) = Run("run", spec, "--input", "tokens=" + ids, "--input", "attention_mask=" + mask);
+            Assert.Equal(2, code);
+            Assert.Contains("error QG5009: --input tokens=" + ids + ": model \"masked\" has no input \"tokens\" (its inputs: input_ids, attention_mask)", error, StringComparison.Ordinal);
+
+            (code, _, error) = Run("run", spec, "--input", ids, "--input", "attention_mask=" + mask);
+            Assert.Equal(2, code);
+            Assert.Contains("has 2 inputs (input_ids, attention_mask); name each: --input NAME=FILE", error, StringComparison.Ordinal);
+
+            (code, _, error) = Run("run", spec, "-i", "input_ids=" + ids, "-i", "input_ids=" + ids, "-i", "attention_mask=" + mask);
+            Assert.Equal(2, code);
+            Assert.Contains("error QG5009: --input input_ids=" + ids + ": input \"input_ids\" is given twice", error, StringComparison.Ordinal);
+
+            string badIds = Write("bad_ids.txt", "3 0\n  4\n");
+            (code, _, error) = Run("run", spec, "-i", "input_ids=" + badIds, "-i", "attention_mask=" + mask);
+            Assert.Equal(1, code);
+            Assert.Contains("bad_ids.txt(2,3): error QG5011: 4 at position 2 is not a valid id of input \"input_ids\" (0 to 3)", error, StringComparison.Ordinal);
+
+            string word = Write("word.txt", "1 x 0");
+            (code, _, error) = Run("run", spec, "-i", "input_ids=" + ids, "-i", "attention_mask=" + word);
+            Assert.Equal(1, code);
+            Assert.Contains("word.txt(1,3): error QG5010: \"x\" is not a number (input \"attention_mask\" takes real values; '.' as the decimal point)", error, StringComparison.Ordinal);
+
+            string shortMask = Write("short.txt", "1 1");
+            (code, _, error) = Run("run", spec, "-i", "input_ids=" + ids, "-i", "attention_mask=" + shortMask);
+            Assert.Equal(1, code);
+            Assert.Contains("short.txt: error QG5010: has 2 values; input \"attention_mask\" [1, 3] takes 3", error, StringComparison.Ordinal);
+
+            string wide = Write("wide.txt", "1 2 0");
+            (code, _, error) = Run("run", spec, "-i", "input_ids=" + ids, "-i", "attention_mask=" + wide);
+            Assert.Equal(1, code);
+            Assert.Contains("wide.txt(1,3): error QG5011: 2 at position 1 quantizes to 2, outside the declared range [0, 1] of input \"attention_mask\"", error, StringComparison.Ordinal);
         }
 
         [Fact]

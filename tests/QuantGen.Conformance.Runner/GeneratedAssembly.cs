@@ -59,5 +59,37 @@ namespace QuantGen.Testing.Generated
                 return r;
             }
             """;
+
+        /// <summary>
+        /// A driver's RunGpuMany(accelerator, int[][] x, batch): one GpuSession of the model class "Model" with several
+        /// inputs/outputs (or token ids). x[k] holds input k of every sample one after the other (spec order); the result
+        /// holds output k of every sample the same way. <paramref name="tins"/> and <paramref name="touts"/> are the C#
+        /// element types of the inputs and outputs in spec order, <paramref name="outLengths"/> the outputs' per-sample lengths.
+        /// </summary>
+        public static string GpuRunManyDriver(IReadOnlyList<string> tins, IReadOnlyList<string> touts, IReadOnlyList<int> outLengths)
+        {
+            var b = new System.Text.StringBuilder();
+            b.Append("public static int[][] RunGpuMany(ILGPU.Runtime.Accelerator accelerator, int[][] x, int batch)\n{\n");
+            for (int k = 0; k < tins.Count; k++)
+            {
+                b.Append($"    var a{k} = new {tins[k]}[x[{k}].Length];\n    for (int i = 0; i < a{k}.Length; i++) a{k}[i] = checked(({tins[k]})x[{k}][i]);\n");
+            }
+
+            for (int k = 0; k < touts.Count; k++)
+            {
+                b.Append($"    var y{k} = new {touts[k]}[{outLengths[k]} * batch];\n");
+            }
+
+            string args = string.Join(", ", Enumerable.Range(0, tins.Count).Select(k => "a" + k).Concat(Enumerable.Range(0, touts.Count).Select(k => "y" + k)));
+            b.Append($"    using (var session = new Model.GpuSession(accelerator, System.Math.Max(1, batch)))\n    {{\n        session.Infer({args}, batch);\n    }}\n");
+            b.Append($"    var r = new int[{touts.Count}][];\n");
+            for (int k = 0; k < touts.Count; k++)
+            {
+                b.Append($"    r[{k}] = new int[y{k}.Length];\n    for (int i = 0; i < y{k}.Length; i++) r[{k}][i] = y{k}[i];\n");
+            }
+
+            b.Append("    return r;\n}\n");
+            return b.ToString();
+        }
     }
 }

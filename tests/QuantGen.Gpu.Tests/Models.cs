@@ -48,3 +48,12 @@ namespace QuantGen.Tests.Gpu
     {
     }
 }
+
+namespace QuantGen.Tests.Gpu
+{
+    /// <summary>Two named inputs (token ids and an int8 bias) and two outputs: the generator's multi-input GPU session.</summary>
+    [QuantizedModel("models/multi_tok.qmodel.json")]
+    public partial class MultiTok
+    {
+    }
+}

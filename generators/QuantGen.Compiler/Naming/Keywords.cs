@@ -21,5 +21,17 @@ namespace QuantGen.Naming
             "wchar_t", "while", "xor", "main", "hls", "std", "input", "output", "x", "b", "y", "acc", "r", "k", "o", "t", "u", "i", "j",
             "win", "oh", "ow", "ih", "iw", "ch", "nc", "n", "best", "inside", "prod", "xv", "wv",
         };
+
+        /// <summary>C#'s reserved keywords: an identifier that is one is printed with '@' (contextual keywords are valid names).</summary>
+        public static readonly IReadOnlyCollection<string> CSharp = new HashSet<string>
+        {
+            "abstract", "as", "base", "bool", "break", "byte", "case", "catch", "char", "checked", "class", "const", "continue",
+            "decimal", "default", "delegate", "do", "double", "else", "enum", "event", "explicit", "extern", "false", "finally",
+            "fixed", "float", "for", "foreach", "goto", "if", "implicit", "in", "int", "interface", "internal", "is", "lock", "long",
+            "namespace", "new", "null", "object", "operator", "out", "override", "params", "private", "protected", "public",
+            "readonly", "ref", "return", "sbyte", "sealed", "short", "sizeof", "stackalloc", "static", "string", "struct", "switch",
+            "this", "throw", "true", "try", "typeof", "uint", "ulong", "unchecked", "unsafe", "ushort", "using", "virtual", "void",
+            "volatile", "while",
+        };
     }
 }

@@ -71,7 +71,12 @@ namespace QuantGen.Plan
         /// C#: the parameter name of a model input or output in the generated API (camelCase of the tensor name:
         /// <c>input_ids</c> -> <c>inputIds</c>), unique among the model's inputs and outputs, allocated in spec order.
         /// </summary>
-        public string CSharpParameter(string tensor) => csParameters.Get(tensor);
+        public string CSharpParameter(string tensor)
+        {
+            // A tensor named "class" or "in" is a parameter @class / @in (its constants drop the '@': ClassLength).
+            string id = csParameters.Get(tensor);
+            return System.Linq.Enumerable.Contains(Naming.Keywords.CSharp, id) ? "@" + id : id;
+        }
 
         /// <summary>C++/Tcl: the identifier of a tensor, unique among tensors.</summary>
         public string CppTensor(string tensor) => cppTensors.Get(tensor);
