@@ -147,7 +147,7 @@ namespace QuantGen.Tests.Zoo
             var bounds = g.Inputs.Select(t =>
             {
                 InputSpec spec = g.Spec.Inputs.First(i => i.Name == t.Name);
-                return t.IsIndex ? (Lo: (int)spec.RangeMin, Hi: (int)spec.RangeMax)
+                return t.IsIndex ? ((int)spec.RangeMin, (int)spec.RangeMax)
                     : ((int)RangeAnalysis.QuantizeBound(spec.RangeMin, t.Quant!), (int)RangeAnalysis.QuantizeBound(spec.RangeMax, t.Quant!));
             }).ToArray();
             var rng = new Random(20261205);
