@@ -90,7 +90,7 @@ namespace QuantGen.Samples.Zoo
                     catch (Exception e) when (!single)
                     {
                         file = null;
-                        why = "the ILGPU backend failed on " + g.Inputs.Count + " inputs: " + e.Message;
+                        why = $"the ILGPU backend emits one-input models; on {g.Inputs.Count} inputs it stops ({e.GetType().Name}: {e.Message.TrimEnd('.')})";
                     }
 
                     if (file == null && single)
