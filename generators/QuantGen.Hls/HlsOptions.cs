@@ -75,6 +75,13 @@ namespace QuantGen.Hls
 
         public string TestSplit { get; set; } = "test";
 
+        /// <summary>
+        /// Golden inputs given by the caller instead of TestData or seeded random ones: per sample one integer tensor per model
+        /// input (spec order, row-major, already quantized; token ids as they are, out-of-range ids allowed: the expected
+        /// output is then the clamped ids'). The adversarial vectors are still appended. Null: not given.
+        /// </summary>
+        public IReadOnlyList<IReadOnlyList<int[]>>? GoldenInputs { get; set; }
+
         /// <summary>Lets the model's "weights" name a file outside the spec's folder (ModelLoadOptions.AllowWeightsOutsideSpecFolder).</summary>
         public bool AllowExternalWeights { get; set; }
 
@@ -293,5 +300,8 @@ namespace QuantGen.Hls
 
         /// <summary>A true/false item metadata (AllowExternalWeights) with another value.</summary>
         public const string InvalidFlag = "QG3014";
+
+        /// <summary>TestData (one feature vector per sample) given for a model with several inputs.</summary>
+        public const string TestDataNeedsOneInput = "QG3015";
     }
 }

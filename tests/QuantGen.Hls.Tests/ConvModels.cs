@@ -53,6 +53,28 @@ namespace QuantGen.Tests.Hls
             return Save(dir, spec, weights);
         }
 
+        /// <summary>
+        /// Two feature-map inputs and two outputs (io_stream: pixel beats with channels packed on every port):
+        /// x [1, 3, 5, 6] (zero point 5) -> conv: Conv2d 3 -> 4, 3x3, pads 1, relu -> y [1, 4, 5, 6];
+        /// r [1, 4, 5, 6] (zero point -3); sum = y + r (each requantized to the output's scale) -> [1, 4, 5, 6]. Outputs: sum, y.
+        /// </summary>
+        public static string WriteTwoMaps(string dir)
+        {
+            var rng = new Random(20261205);
+            var spec = NewSpec("two_maps", new[] { 1, 3, 5, 6 }, 5);
+            spec.Inputs.Add(new InputSpec { Name = "r", Shape = new[] { 1, 4, 5, 6 }, Quant = new TensorQuant(ElementType.Int8, 0.08, -3), RangeMin = (-128 + 3) * 0.08, RangeMax = (127 + 3) * 0.08 });
+            var weights = new List<RawTensor>();
+            spec.Layers.Add(Conv(spec, weights, rng, "conv", "x", "y", cOut: 4, cg: 3, kh: 3, kw: 3, group: 1, strides: new[] { 1, 1 }, pads: new[] { 1, 1, 1, 1 }, relu: true, outZp: 2));
+            var add = new AddLayer { Name = "add", Output = "sum", Integers = new AddIntegers(Dyadic.FromReal(0.1 / 0.15), Dyadic.FromReal(0.08 / 0.15)) };
+            add.Inputs.Add("y");
+            add.Inputs.Add("r");
+            spec.Layers.Add(add);
+            spec.Activations.Add(new ActivationSpec("sum", new TensorQuant(ElementType.Int8, 0.15, -1), null, SourcePlace.None));
+            spec.Output = "sum";
+            spec.Outputs.Add(new OutputSpec("y", SourcePlace.None));
+            return Save(dir, spec, weights);
+        }
+
         /// <summary>One MaxPool2d layer "big_pool" (2x2, strides 2) over x [1, c, h, w].</summary>
         public static string WriteSinglePool(string dir, int c, int h, int w)
         {

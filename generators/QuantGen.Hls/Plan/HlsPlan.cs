@@ -5,6 +5,9 @@ namespace QuantGen.Hls.Plan
     /// <summary>
     /// The whole HLS project as decided by <see cref="HlsPlanner"/>: immutable, value-equal records, printed by the
     /// templates and nothing else (templates see the properties in snake_case: <c>model.io_stream</c>).
+    /// <see cref="Multi"/>: the top function has several inputs or outputs, or an index (token id) input; the templates then
+    /// print <see cref="InPorts"/> and <see cref="OutPorts"/> (one port each, spec order) instead of the single-port code,
+    /// which stays as it was for every other model.
     /// </summary>
     public sealed record HlsModelPlan(
         string Name,
@@ -30,11 +33,25 @@ namespace QuantGen.Hls.Plan
         EquatableArray<string> Calls,
         HlsEstimates Estimates,
         EquatableArray<string> Labels,
-        EquatableArray<string> ReadOrderWeights)
+        EquatableArray<string> ReadOrderWeights,
+        bool Multi,
+        EquatableArray<HlsPort> InPorts,
+        EquatableArray<HlsPort> OutPorts)
     {
         /// <summary>The constant tensors, one weights/*.h header each (except those a folded Dense reads from a read-order ROM in parameters.h).</summary>
         public EquatableArray<HlsTensor> Weights => Tensors.Where(t => t.IsConstant && !ReadOrderWeights.Contains(t.Array)).ToEquatable();
     }
+
+    /// <summary>
+    /// One port of the top function, in spec order: its name, the tensor, the beat layout on the port (io_stream; io_parallel:
+    /// flat), and where its golden vectors live (<see cref="DataFile"/> under tb_data/). An index input (token ids) has port
+    /// type <see cref="PortType"/> = int32 and is clamped by <see cref="Clamp"/> to [0, <see cref="Last"/>] into
+    /// <see cref="Target"/> (io_parallel) or <see cref="Copies"/> (io_stream, one stream per reader); a quantized input
+    /// with several readers in io_stream is copied to <see cref="Copies"/>. An output port's <see cref="Clamp"/> names, in
+    /// io_parallel, the function that copies <see cref="Target"/> to the port when a layer also reads that output (empty
+    /// otherwise).
+    /// </summary>
+    public sealed record HlsPort(string Name, HlsTensor Tensor, HlsStreamLayout Layout, bool IsIndex, string PortType, long Last, string Clamp, string Target, EquatableArray<string> Copies, string DataFile);
 
     /// <summary>One tensor as the C++ code sees it: names, exact-width type, proven range and, for constants, the values.</summary>
     public sealed record HlsTensor(

@@ -59,8 +59,12 @@ namespace QuantGen.Hls.Plan
             int before = diagnostics.Count;
             string modelIdent = scope.Get(PlanNames.ModelKey);
 
-            // Top-level ports: not "input"/"output", which are Verilog keywords and would be renamed in the RTL.
-            string inPort = scope.Get("port in", "x_in"), outPort = scope.Get("port out", "y_out");
+            // Top-level ports: not "input"/"output", which are Verilog keywords and would be renamed in the RTL. One input and
+            // one output keep the names x_in / y_out; several get one port per tensor, named after it, in spec order.
+            bool single = Graph.Inputs.Count == 1 && Graph.Outputs.Count == 1;
+            var inPorts = Graph.Inputs.ToDictionary(t => t.Name, t => single ? scope.Get("port in", "x_in") : scope.Get("port in " + t.Name, plan.Names.CppTensor(t.Name) + "_in"), StringComparer.Ordinal);
+            var outPorts = Graph.Outputs.ToDictionary(t => t.Name, t => single ? scope.Get("port out", "y_out") : scope.Get("port out " + t.Name, plan.Names.CppTensor(t.Name) + "_out"), StringComparer.Ordinal);
+            string inPort = inPorts[Graph.Input.Name], outPort = outPorts[Graph.Output.Name];
             var lowerings = new Dictionary<GraphNode, HlsLowering>();
             foreach (GraphNode node in Graph.Nodes)
             {
@@ -106,8 +110,12 @@ namespace QuantGen.Hls.Plan
                 }
             }
 
-            // Tensors in a stable order: input, then each layer's inputs, weight, bias and outputs.
-            Tensor(Graph.Input);
+            // Tensors in a stable order: inputs, then each layer's inputs, weight, bias and outputs.
+            foreach (TensorInfo t in Graph.Inputs)
+            {
+                Tensor(t);
+            }
+
             foreach (GraphNode node in Graph.Nodes)
             {
                 foreach (TensorInfo t in node.Inputs)
@@ -255,13 +263,16 @@ namespace QuantGen.Hls.Plan
                     HlsTensor v = tensors[t.Name];
                     if (!stream)
                     {
-                        args.Add(t.Name == Graph.Input.Name ? inPort : t.Name == Graph.Output.Name ? outPort : v.Array);
+                        // An index input is read from the clamped copy the top function makes (v.Array), never from its port.
+                        // Several ports: a model output that a layer also reads lives in its activation array and is copied to
+                        // its port at the end (an ap_vld output port is never read back).
+                        args.Add(inPorts.TryGetValue(t.Name, out string? ip) && !t.IsIndex ? ip : single && outPorts.TryGetValue(t.Name, out string? op) ? op : v.Array);
                     }
                     else
                     {
                         int k = seen.TryGetValue(t.Name, out int s) ? s : 0;
                         seen[t.Name] = k + 1;
-                        args.Add(t.Name == Graph.Input.Name && Readers(t.Name) == 1 ? inPort : StreamName(t.Name, k));
+                        args.Add(inPorts.TryGetValue(t.Name, out string? ip) && !t.IsIndex && Readers(t.Name) == 1 ? ip : StreamName(t.Name, k));
                     }
                 }
 
@@ -270,9 +281,9 @@ namespace QuantGen.Hls.Plan
                     HlsTensor o = tensors[ot.Name];
                     if (!stream)
                     {
-                        if (ot.Name == Graph.Output.Name)
+                        if (outPorts.TryGetValue(ot.Name, out string? op) && (single || Readers(ot.Name) == 0))
                         {
-                            args.Add(outPort);
+                            args.Add(op);
                         }
                         else
                         {
@@ -290,9 +301,9 @@ namespace QuantGen.Hls.Plan
                             streams.Add(new HlsStream(s, depth, depthWhy, Layout(ot)));
                         }
 
-                        if (ot.Name == Graph.Output.Name)
+                        if (outPorts.TryGetValue(ot.Name, out string? op))
                         {
-                            args.Add(outPort);
+                            args.Add(op);
                         }
                     }
                 }
@@ -300,18 +311,59 @@ namespace QuantGen.Hls.Plan
                 calls.Add(scope.Get(PlanNames.LayerKey(node.Layer.Name)) + "(" + string.Join(", ", args) + ");");
             }
 
-            // Input fan-out in stream mode: the top function copies the input stream to one stream per reader.
+            // Input fan-out in stream mode: the top function copies an input stream to one stream per reader. An index input
+            // always goes through the top function's clamp (io_parallel: into its activation array; io_stream: into one
+            // stream per reader).
             var inputCopies = new List<string>();
-            if (stream && Readers(Graph.Input.Name) > 1)
+            var ports = new List<HlsPort>();
+            int first = 0;
+            foreach (TensorInfo t in Graph.Inputs)
             {
-                for (int k = 0; k < Readers(Graph.Input.Name); k++)
+                var copies = new List<string>();
+                if (stream && (Readers(t.Name) > 1 || t.IsIndex))
                 {
-                    string s = StreamName(Graph.Input.Name, k);
-                    inputCopies.Add(s);
-                    (int depth, string depthWhy) = depths[Graph.Input.Name + " " + Str(k)];
-                    streams.Insert(k, new HlsStream(s, depth, depthWhy, Layout(Graph.Input)));
+                    for (int k = 0; k < Readers(t.Name); k++)
+                    {
+                        string s = StreamName(t.Name, k);
+                        copies.Add(s);
+                        (int depth, string depthWhy) = depths[t.Name + " " + Str(k)];
+                        streams.Insert(first++, new HlsStream(s, depth, depthWhy, Layout(t)));
+                    }
                 }
+
+                if (t == Graph.Input)
+                {
+                    inputCopies.AddRange(copies);
+                }
+
+                HlsTensor v = tensors[t.Name];
+                if (!stream && t.IsIndex)
+                {
+                    activations.Insert(ports.Count(p => p.IsIndex), new HlsArray(v.Array, v.Type, v.Count));
+                }
+
+                string portType = t.IsIndex ? scope.Get("port type " + t.Name, v.Ident + "_port_t") : v.Type;
+                HlsStreamLayout layout = stream ? Layout(t) : HlsStreamLayout.Flat(v.Count, v.Type, v.Bits);
+                ports.Add(new HlsPort(
+                    inPorts[t.Name],
+                    v,
+                    t.IsIndex ? layout with { BeatType = portType, ElementType = portType, ElementBits = 32 } : layout,
+                    t.IsIndex,
+                    portType,
+                    v.Max,
+                    t.IsIndex ? scope.Get("clamp " + t.Name, "clamp_" + v.Ident) : string.Empty,
+                    v.Array,
+                    copies.ToEquatable(),
+                    single ? "tb_input_features.dat" : "tb_input_" + v.Ident + ".dat"));
             }
+
+            var outs = Graph.Outputs.Select(t =>
+            {
+                HlsTensor v = tensors[t.Name];
+                HlsStreamLayout layout = stream ? Layout(t) : HlsStreamLayout.Flat(v.Count, v.Type, v.Bits);
+                string copy = !stream && !single && Readers(t.Name) > 0 ? scope.Get("copy " + t.Name, "copy_" + v.Ident) : string.Empty;
+                return new HlsPort(outPorts[t.Name], v, layout, false, v.Type, v.Max, copy, v.Array, EquatableArray<string>.Empty, single ? "tb_output_predictions.dat" : "tb_output_" + v.Ident + ".dat");
+            }).ToList();
 
             return new HlsModelPlan(
                 modelIdent,
@@ -337,7 +389,10 @@ namespace QuantGen.Hls.Plan
                 calls.ToEquatable(),
                 Estimates(layers, device, fitWarning),
                 Graph.Spec.Labels.ToEquatable(),
-                replaced.ToEquatable());
+                replaced.ToEquatable(),
+                !single || Graph.Input.IsIndex,
+                ports.ToEquatable(),
+                outs.ToEquatable());
         }
 
         /// <summary>FIFO depth of a stream between two layers that both keep pace: Vitis HLS's default.</summary>
@@ -402,7 +457,11 @@ namespace QuantGen.Hls.Plan
             HlsStreamLayout? Pixel(TensorInfo t) =>
                 maps.Contains(t.Name) ? new HlsStreamLayout(t.Shape[0], t.Shape[1], t.Shape[2] * t.Shape[3], tensors[t.Name].Type, string.Empty, tensors[t.Name].Bits) : null;
 
-            Set(Graph.Input, Pixel(Graph.Input));
+            foreach (TensorInfo t in Graph.Inputs)
+            {
+                Set(t, Pixel(t));
+            }
+
             foreach (GraphNode node in Graph.Nodes)
             {
                 foreach (TensorInfo o in node.Outputs)
@@ -459,7 +518,7 @@ namespace QuantGen.Hls.Plan
             }
 
             var producers = Graph.Nodes.SelectMany(n => n.Outputs.Select(o => (o, n))).ToDictionary(p => p.o.Name, p => p.n, StringComparer.Ordinal);
-            var all = new List<TensorInfo> { Graph.Input };
+            var all = new List<TensorInfo>(Graph.Inputs);
             all.AddRange(Graph.Nodes.SelectMany(n => n.Outputs));
             foreach (TensorInfo t in all)
             {
@@ -818,7 +877,7 @@ namespace QuantGen.Hls.Plan
                 string p = lowering.OutputParam(j, outputs.Count);
                 parameters.Add(o.Type + " " + p + "[" + Str(o.Count) + "]");
                 var outs = Enumerable.Range(0, Readers(node.Outputs[j].Name)).Select(k => p + "_out" + Str(k)).ToList();
-                if (node.Outputs[j].Name == Graph.Output.Name)
+                if (Graph.Outputs.Any(t => t.Name == node.Outputs[j].Name))
                 {
                     outs.Add(p + "_top");
                 }
