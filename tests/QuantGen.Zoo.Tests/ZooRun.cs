@@ -361,14 +361,7 @@ namespace QuantGen.Tests.Zoo
 
             HlsOutputWriter.Write(dir, result.Project!);
             CsimResult csim = HlsCsim.Run(dir, result.Project!.Name);
-            // One input: tb_input_features.dat; several (helper "hlsmulti"'s testbench): the first input's file.
-            string tb = Path.Combine(dir, "tb_data", "tb_input_features.dat");
-            if (!File.Exists(tb))
-            {
-                tb = Directory.GetFiles(Path.Combine(dir, "tb_data"), "tb_input*.dat").OrderBy(f => f, StringComparer.Ordinal).FirstOrDefault() ?? tb;
-            }
-
-            int vectors = File.Exists(tb) ? File.ReadAllLines(tb).Count(l => l.Trim().Length > 0) : 0;
+            int vectors = result.Project!.GoldenVectors;   // a model with several inputs has one golden file per tensor
             if (csim.Passed)
             {
                 Directory.Delete(dir, recursive: true);
