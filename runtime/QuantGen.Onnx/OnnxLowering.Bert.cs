@@ -1,6 +1,8 @@
 using System;
 using System.Linq;
 using QuantGen.Model;
+using QuantGen.Numerics;
+using QuantGen.Quantization;
 
 namespace QuantGen.Onnx
 {
@@ -144,8 +146,35 @@ namespace QuantGen.Onnx
             {
                 Table = AddFloatInitializer(n.In[0], new[] { rows, dim }, table.Floats ?? table.AsDoubles().Select(v => (float)v).ToArray()),
             };
+            KeepQuantizedTable(n, e.Table);
             Add(e, n, n.Out, ids);
             Produce(n.Out, ShapeOf(ids, n.Src).Concat(new[] { dim }).ToArray());
+        }
+
+        /// <summary>
+        /// A table the file quantizes itself (DequantizeLinear of an integer initializer): QuantGen's Embedding copies rows of
+        /// one per-tensor, symmetric int8 table and its output keeps that quantization, so a file table quantized that way is
+        /// kept as it is (its integers and scale become the spec's table); any other quantization (per axis, a zero point, a
+        /// type other than int8) is re-quantized from its dequantized values, and a note says so.
+        /// </summary>
+        private void KeepQuantizedTable(Node n, string table)
+        {
+            if (!qconsts.TryGetValue(n.In[0], out QConst? qc))
+            {
+                return;
+            }
+
+            if (qc.Scales.Length == 1 && qc.ZeroPoints[0] == 0 && qc.DataType == OnnxDataType.Int8)
+            {
+                fixedWeights[table] = new FixedTensor(ElementType.Int(8), qc.Values.Select(v => (int)v).ToArray(), new[] { (double)(float)qc.Scales[0] });
+                notes.Add($"{n.Src.Place}: the embedding table '{n.In[0]}' keeps the file's int8 integers and scale {(float)qc.Scales[0]}");
+                return;
+            }
+
+            string how = qc.Scales.Length != 1 ? $"per axis ({qc.Scales.Length} scales)"
+                : qc.ZeroPoints[0] != 0 ? $"with zero point {qc.ZeroPoints[0]}"
+                : $"as {OnnxDataType.Name(qc.DataType)}";
+            notes.Add($"{n.Src.Place}: the embedding table '{n.In[0]}' is quantized {how} in the file; QuantGen's Embedding copies rows of one symmetric per-tensor int8 table, so the table is re-quantized from its dequantized values (the rows differ from the file's by up to half a step)");
         }
     }
 }

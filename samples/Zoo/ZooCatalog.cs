@@ -5,29 +5,60 @@ using System.Linq;
 using System.Security.Cryptography;
 using System.Text;
 using QuantGen.Data;
+using QuantGen.Graph;
 using QuantGen.Model;
 using QuantGen.Onnx;
 using QuantGen.Quantization;
 
 namespace QuantGen.Samples.Zoo
 {
-    /// <summary>One architecture of the zoo: its input shape and how make_zoo.py shaped the digits for it.</summary>
-    public sealed class ZooModel
+    /// <summary>One named input of a zoo model as ONNX declares it: its shape (batch 1) and whether ORT is fed int64 (token ids, masks) or float.</summary>
+    public sealed class ZooInput
     {
-        public ZooModel(string name, int[] shape, bool classifier, Func<Sample, float[]?> shapeSample)
+        /// <summary><paramref name="name"/>: the ONNX input's name; empty for a single-input model (ORT's one input, whatever its name).</summary>
+        public ZooInput(string name, int[] shape, bool int64 = false)
         {
             Name = name;
             Shape = shape;
+            Int64 = int64;
+        }
+
+        public string Name { get; }
+
+        public int[] Shape { get; }
+
+        public bool Int64 { get; }
+
+        public int Size => Shape.Aggregate(1, (a, b) => a * b);
+    }
+
+    /// <summary>One architecture of the zoo: its input(s) and how make_zoo.py shaped the digits for it.</summary>
+    public sealed class ZooModel
+    {
+        public ZooModel(string name, int[] shape, bool classifier, Func<Sample, float[]?> shapeSample)
+            : this(name, new[] { new ZooInput(string.Empty, shape) }, classifier, shapeSample)
+        {
+        }
+
+        /// <summary>A model with several named inputs; <paramref name="shapeSample"/> returns them one after the other (spec order).</summary>
+        public ZooModel(string name, IReadOnlyList<ZooInput> inputs, bool classifier, Func<Sample, float[]?> shapeSample)
+        {
+            Name = name;
+            Inputs = inputs;
             Classifier = classifier;
             ShapeSample = shapeSample;
         }
 
         public string Name { get; }
 
-        /// <summary>The ONNX input shape (batch 1).</summary>
-        public int[] Shape { get; }
+        /// <summary>The ONNX inputs in graph order (one for every model but BERT-tiny).</summary>
+        public IReadOnlyList<ZooInput> Inputs { get; }
 
-        public int Size => Shape.Aggregate(1, (a, b) => a * b);
+        /// <summary>The first ONNX input's shape (batch 1): the only one of a single-input model.</summary>
+        public int[] Shape => Inputs[0].Shape;
+
+        /// <summary>Values of one sample: every input's elements, one input after the other.</summary>
+        public int Size => Inputs.Sum(i => i.Size);
 
         /// <summary>True when the output is class scores (top-1 is meaningful); the autoencoder reconstructs its input.</summary>
         public bool Classifier { get; }
@@ -106,7 +137,20 @@ namespace QuantGen.Samples.Zoo
         /// <summary>DeiT-Tiny has random weights and was calibrated on standard normal inputs; it gets the same kind here.</summary>
         public static readonly ZooModel DeitTiny = new ZooModel("deit_tiny", new[] { 1, 3, 224, 224 }, true, _ => null);
 
-        public static IReadOnlyList<ZooModel> Models { get; } = new[] { JetTagger, AdAutoencoder, ResNet8, DsCnn, MobileNetV1, DeitTiny };
+        /// <summary>BERT-tiny length: [CLS], the 64 pixels as tokens, 7 [PAD] (make_zoo.py's text_data).</summary>
+        public const int BertLength = 72;
+
+        /// <summary>
+        /// BERT-tiny (trained by make_zoo.py on the digits as tokens): int64 input_ids [1, 72] = [CLS]=1, pixel value + 3 for
+        /// the 64 pixels, [PAD]=0 x 7; int64 attention_mask [1, 72] = 1 on the 65 real tokens, 0 on the padding.
+        /// </summary>
+        public static readonly ZooModel BertTiny = new ZooModel(
+            "bert_tiny",
+            new[] { new ZooInput("input_ids", new[] { 1, BertLength }, int64: true), new ZooInput("attention_mask", new[] { 1, BertLength }, int64: true) },
+            true,
+            BertTokens);
+
+        public static IReadOnlyList<ZooModel> Models { get; } = new[] { JetTagger, AdAutoencoder, ResNet8, DsCnn, MobileNetV1, DeitTiny, BertTiny };
 
         public static IReadOnlyList<string> Exports { get; } = new[] { "float13", "float17", "qat", "convert", "ortqdq" };
 
@@ -171,6 +215,53 @@ namespace QuantGen.Samples.Zoo
 
             sha.TransformFinalBlock(Array.Empty<byte>(), 0, 0);
             return Convert.ToHexString(sha.Hash!);
+        }
+
+        /// <summary>make_zoo.py's text_data: ids then mask, as floats (the calibration and ORT helpers split them per input).</summary>
+        private static float[] BertTokens(Sample s)
+        {
+            var x = new float[2 * BertLength];
+            x[0] = 1;
+            for (int i = 0; i < 64; i++)
+            {
+                x[1 + i] = (float)Math.Round(s.Features[i]) + 3;
+            }
+
+            for (int i = 0; i < 65; i++)
+            {
+                x[BertLength + i] = 1;
+            }
+
+            return x;
+        }
+
+        /// <summary>
+        /// One float sample (the inputs one after the other) as the integer tensors of the imported model, spec order: index
+        /// inputs (token ids) as they are, every other input quantized with the project's rounding rule.
+        /// </summary>
+        public static int[][] Quantize(ModelGraph g, float[] x)
+        {
+            var r = new int[g.Inputs.Count][];
+            int offset = 0;
+            for (int k = 0; k < g.Inputs.Count; k++)
+            {
+                TensorInfo t = g.Inputs[k];
+                r[k] = new int[t.ElementCount];
+                for (int i = 0; i < t.ElementCount; i++)
+                {
+                    float v = x[offset + i];
+                    r[k][i] = t.IsIndex ? checked((int)v) : (int)QuantGen.Numerics.Quantization.Quantize(v, t.Quant!.Scale, t.Quant.ZeroPoint, t.Quant.Type);
+                }
+
+                offset += t.ElementCount;
+            }
+
+            if (offset != x.Length)
+            {
+                throw new ArgumentException($"{x.Length} values for inputs of {offset} elements", nameof(x));
+            }
+
+            return r;
         }
 
         private static float[] Pixels(Sample s) => s.Features.Select(v => v / 16f).ToArray();

@@ -34,15 +34,22 @@ namespace QuantGen.Samples.Zoo
         /// from manifest resources (the generator's embedded-resource path), so no model's constants meet the 16 MiB
         /// user-string heap of the assembly (CS8103: DeiT-Tiny's 5.7 MB of weights as base64 literals did).
         /// </summary>
-        public static byte[] Compile(IEnumerable<(string Key, QuantizedModel Model, bool Gpu)> models)
+        public static byte[] Compile(IEnumerable<(string Key, QuantizedModel Model, bool Gpu)> models) => Compile(models, null);
+
+        /// <summary>
+        /// As above; a model with several inputs or outputs gets its ILGPU backend only when the emitted GpuSession has the
+        /// multi-input form <c>Infer(in_1, ..., in_n, out_1, ..., out_m, batchSize)</c>; otherwise it is compiled for the CPU
+        /// only and <paramref name="gpuNotEmitted"/> receives key -> why (the one place that decides it: <see cref="MultiGpuInfer"/>).
+        /// </summary>
+        public static byte[] Compile(IEnumerable<(string Key, QuantizedModel Model, bool Gpu)> models, IDictionary<string, string>? gpuNotEmitted)
         {
             bool anyGpu = false;
             var sources = new List<(string Hint, string Text)>();
             var resources = new List<ResourceDescription>();
             KernelFiles library = KernelFiles.None;
-            foreach ((string key, QuantizedModel q, bool gpu) in models)
+            foreach ((string key, QuantizedModel q, bool wantGpu) in models)
             {
-                anyGpu |= gpu;
+                bool gpu = wantGpu;
                 string ns = Namespace + "." + key;
                 ModelGraph g = q.Graph;
                 ModelPlan plan = ModelPlan.Create(g, q.Ranges);
@@ -62,20 +69,52 @@ namespace QuantGen.Samples.Zoo
 
                 library |= cpu.Plan.Library;
                 sources.AddRange(cpu.Files.Select(f => (key + "/" + f.HintName, f.Text)));
-                sources.Add((key + "/Driver.cs", Driver(ns, CSharp.Type(g.Input.Type), CSharp.Type(g.Output.Type), gpu)));
+                bool single = g.IsSingleInputOutput && !g.Input.IsIndex;
                 if (gpu)
                 {
                     var missing = new List<MissingLowering>();
                     string gpuResource = "zoo." + key + ".gpu.blob";
+                    var gpuResources = new List<ResourceDescription>();
                     BlobInitializer gpuFromResource = (blob, _) =>
                     {
                         byte[] copy = blob;
-                        resources.Add(new ResourceDescription(gpuResource, () => new MemoryStream(copy, writable: false), isPublic: true));
+                        gpuResources.Add(new ResourceDescription(gpuResource, () => new MemoryStream(copy, writable: false), isPublic: true));
                         return $"global::{Namespace}.ZooBlobs.Read(\"{gpuResource}\", {blob.Length})";
                     };
-                    SourceFile file = GpuBackend.Emit(target, plan, string.Empty, missing, GpuLowering.Registry, gpuFromResource, out _) ?? throw new InvalidOperationException(key + ": no ILGPU lowering for " + string.Join(", ", missing.Select(m => m.Node.Layer.Op)));
-                    sources.Add((key + "/" + file.HintName, file.Text));
+                    SourceFile? file;
+                    string? why = null;
+                    try
+                    {
+                        file = GpuBackend.Emit(target, plan, string.Empty, missing, GpuLowering.Registry, gpuFromResource, out _);
+                    }
+                    catch (Exception e) when (!single)
+                    {
+                        file = null;
+                        why = $"the ILGPU backend emits one-input models; on {g.Inputs.Count} inputs it stops ({e.GetType().Name}: {e.Message.TrimEnd('.')})";
+                    }
+
+                    if (file == null && single)
+                    {
+                        throw new InvalidOperationException(key + ": no ILGPU lowering for " + string.Join(", ", missing.Select(m => m.Node.Layer.Op)));
+                    }
+
+                    why ??= file == null ? "no ILGPU lowering for " + string.Join(", ", missing.Select(m => m.Node.Layer.Op).Distinct())
+                        : single || MultiGpuInfer(file.Text, g.Inputs.Count + g.Outputs.Count + 1) ? null
+                        : $"the ILGPU backend's GpuSession has no Infer for {g.Inputs.Count} inputs and {g.Outputs.Count} output(s) plus a batch size yet (one-input API only)";
+                    if (why == null)
+                    {
+                        sources.Add((key + "/" + file!.HintName, file.Text));
+                        resources.AddRange(gpuResources);
+                    }
+                    else
+                    {
+                        gpu = false;
+                        gpuNotEmitted?.Add(key, why);
+                    }
                 }
+
+                anyGpu |= gpu;
+                sources.Add((key + "/Driver.cs", Driver(ns, g, gpu)));
             }
 
             sources.AddRange(KernelLibrary.CpuSources(library).Select(f => (f.HintName, f.Text)));
@@ -109,7 +148,40 @@ namespace QuantGen.Samples.Zoo
             return keys.ToDictionary(k => k, k => new ZooDriver(asm.GetType(Namespace + "." + k + ".Driver") ?? throw new InvalidOperationException("no driver for " + k)));
         }
 
-        private static string Driver(string ns, string tin, string tout, bool gpu) => $$"""
+        /// <summary>
+        /// True when the emitted ILGPU source's GpuSession has an <c>Infer</c> taking <paramref name="parameters"/> parameters
+        /// (every input span, every output span, the batch size): the multi-input session the zoo drives.
+        /// </summary>
+        public static bool MultiGpuInfer(string gpuSource, int parameters) =>
+            CSharpSyntaxTree.ParseText(gpuSource).GetRoot().DescendantNodes().OfType<Microsoft.CodeAnalysis.CSharp.Syntax.ClassDeclarationSyntax>()
+                .Where(c => c.Identifier.Text == "GpuSession")
+                .SelectMany(c => c.Members.OfType<Microsoft.CodeAnalysis.CSharp.Syntax.MethodDeclarationSyntax>())
+                .Any(m => m.Identifier.Text == "Infer" && m.Modifiers.Any(t => t.Text == "public") && m.ParameterList.Parameters.Count == parameters);
+
+        /// <summary>
+        /// The driver of one model: int[][] (one array per input, spec order) -> int[] (the outputs one after the other),
+        /// through the generated <c>Infer</c> (the single-tensor <c>Infer(input, output)</c> or the multi-input
+        /// <c>Infer(in_1, ..., in_n, out_1, ..., out_m)</c>, both positional in spec order).
+        /// </summary>
+        private static string Driver(string ns, ModelGraph g, bool gpu)
+        {
+            var convert = new System.Text.StringBuilder();
+            for (int k = 0; k < g.Inputs.Count; k++)
+            {
+                string t = CSharp.Type(g.Inputs[k].Type);
+                convert.Append($"var a{k} = new {t}[x[{k}].Length]; for (int i = 0; i < a{k}.Length; i++) a{k}[i] = checked(({t})x[{k}][i]);\n");
+            }
+
+            var outputs = new System.Text.StringBuilder();
+            for (int k = 0; k < g.Outputs.Count; k++)
+            {
+                outputs.Append($"var y{k} = new {CSharp.Type(g.Outputs[k].Type)}[{g.Outputs[k].ElementCount}];\n");
+            }
+
+            string args = string.Join(", ", g.Inputs.Select((_, k) => "a" + k).Concat(g.Outputs.Select((_, k) => "y" + k)));
+            string gather = string.Join(" ", g.Outputs.Select((_, k) => $"foreach (var v in y{k}) r.Add(v);"));
+            string inputCount = g.Inputs.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return $$"""
             using System;
             namespace {{ns}}
             {
@@ -117,46 +189,89 @@ namespace QuantGen.Samples.Zoo
                 {
                     private static readonly Model Instance = new Model();
                     public static string SimdPath() => Model.SimdPath;
-                    public static int[] RunCpu(int[] x)
+
+                    /// <summary>One sample: one int[] per input (spec order) -> the outputs one after the other.</summary>
+                    public static int[] RunCpu(int[][] x)
                     {
-                        var a = new {{tin}}[x.Length];
-                        for (int i = 0; i < x.Length; i++) a[i] = checked(({{tin}})x[i]);
-                        var y = new {{tout}}[Model.OutputLength];
-                        Instance.Infer(a, y);
-                        var r = new int[y.Length];
-                        for (int i = 0; i < y.Length; i++) r[i] = y[i];
-                        return r;
+                        if (x.Length != {{inputCount}}) throw new ArgumentException("expected {{inputCount}} input tensor(s)", nameof(x));
+                        {{convert}}
+                        {{outputs}}
+                        Instance.Infer({{args}});
+                        var r = new System.Collections.Generic.List<int>();
+                        {{gather}}
+                        return r.ToArray();
                     }
 
                     /// <summary>Seconds per inference over <paramref name="reps"/> calls (after one warm-up call).</summary>
-                    public static double Time(int[] x, int reps)
+                    public static double Time(int[][] x, int reps)
                     {
-                        var a = new {{tin}}[x.Length];
-                        for (int i = 0; i < x.Length; i++) a[i] = checked(({{tin}})x[i]);
-                        var y = new {{tout}}[Model.OutputLength];
-                        Instance.Infer(a, y);
+                        {{convert}}
+                        {{outputs}}
+                        Instance.Infer({{args}});
                         long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
-                        for (int r = 0; r < reps; r++) Instance.Infer(a, y);
+                        for (int rep = 0; rep < reps; rep++) Instance.Infer({{args}});
                         return System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalSeconds / reps;
                     }
-                    {{(gpu ? GpuDriver(tin, tout) : string.Empty)}}
+                    {{(gpu ? GpuDriver(g) : string.Empty)}}
                 }
             }
             """;
+        }
 
-        private static string GpuDriver(string tin, string tout) => $$"""
-            public static void LoadGpu(ILGPU.Runtime.Accelerator accelerator)
-            {
-                using (var session = new Model.GpuSession(accelerator, 1))
+        private static string GpuDriver(ModelGraph g)
+        {
+            string load = """
+                public static void LoadGpu(ILGPU.Runtime.Accelerator accelerator)
                 {
+                    using (var session = new Model.GpuSession(accelerator, 1))
+                    {
+                    }
                 }
+
+                """;
+            if (g.IsSingleInputOutput && !g.Input.IsIndex)
+            {
+                return load + QuantGen.Testing.Generated.GeneratedAssembly.GpuRunDriver(CSharp.Type(g.Input.Type), CSharp.Type(g.Output.Type));
             }
 
-            {{QuantGen.Testing.Generated.GeneratedAssembly.GpuRunDriver(tin, tout)}}
-            """;
+            // Multi-input session (helper "gpumulti"'s API, matched by MultiGpuInfer): each input and output batched on its
+            // own, positional in spec order, then the batch size. x: every sample's inputs one after the other (the driver's
+            // int[][] flattened per sample); result: every sample's outputs one after the other.
+            var sb = new System.Text.StringBuilder();
+            int inPer = g.Inputs.Sum(t => t.ElementCount), outPer = g.Outputs.Sum(t => t.ElementCount);
+            sb.Append("public static int[] RunGpu(ILGPU.Runtime.Accelerator accelerator, int[] x, int batch)\n{\n");
+            int off = 0;
+            for (int k = 0; k < g.Inputs.Count; k++)
+            {
+                TensorInfo t = g.Inputs[k];
+                string ty = CSharp.Type(t.Type);
+                sb.Append($"    var a{k} = new {ty}[{t.ElementCount} * batch];\n");
+                sb.Append($"    for (int b = 0; b < batch; b++) for (int i = 0; i < {t.ElementCount}; i++) a{k}[(b * {t.ElementCount}) + i] = checked(({ty})x[(b * {inPer}) + {off} + i]);\n");
+                off += t.ElementCount;
+            }
+
+            for (int k = 0; k < g.Outputs.Count; k++)
+            {
+                sb.Append($"    var y{k} = new {CSharp.Type(g.Outputs[k].Type)}[{g.Outputs[k].ElementCount} * batch];\n");
+            }
+
+            string args = string.Join(", ", g.Inputs.Select((_, k) => "a" + k).Concat(g.Outputs.Select((_, k) => "y" + k)));
+            sb.Append($"    using (var session = new Model.GpuSession(accelerator, batch))\n    {{\n        session.Infer({args}, batch);\n    }}\n");
+            sb.Append($"    var r = new int[{outPer} * batch];\n");
+            off = 0;
+            for (int k = 0; k < g.Outputs.Count; k++)
+            {
+                int n = g.Outputs[k].ElementCount;
+                sb.Append($"    for (int b = 0; b < batch; b++) for (int i = 0; i < {n}; i++) r[(b * {outPer}) + {off} + i] = y{k}[(b * {n}) + i];\n");
+                off += n;
+            }
+
+            sb.Append("    return r;\n}\n");
+            return load + sb;
+        }
     }
 
-    /// <summary>int[] -> int[] calls into one compiled model.</summary>
+    /// <summary>int[][] -> int[] calls into one compiled model.</summary>
     public sealed class ZooDriver
     {
         private readonly MethodInfo runCpu;
@@ -176,10 +291,20 @@ namespace QuantGen.Samples.Zoo
 
         public string SimdPath => (string)simdPath.Invoke(null, null)!;
 
-        public int[] RunCpu(int[] x) => (int[])runCpu.Invoke(null, new object[] { x })!;
+        /// <summary>A single-input model on one sample.</summary>
+        public int[] RunCpu(int[] x) => RunCpu(new[] { x });
+
+        /// <summary>One sample: one int[] per input (spec order) -> the outputs one after the other.</summary>
+        public int[] RunCpu(int[][] x) => (int[])runCpu.Invoke(null, new object[] { x })!;
 
         /// <summary>Seconds per inference of the generated code (the call itself, no conversion).</summary>
-        public double Time(int[] x, int reps) => (double)time.Invoke(null, new object[] { x, reps })!;
+        public double Time(int[] x, int reps) => Time(new[] { x }, reps);
+
+        /// <summary>Seconds per inference of the generated code on one sample of several inputs.</summary>
+        public double Time(int[][] x, int reps) => (double)time.Invoke(null, new object[] { x, reps })!;
+
+        /// <summary>True when the model was compiled with its ILGPU backend.</summary>
+        public bool HasGpu => runGpu != null;
 
         /// <summary>Creates and disposes the model's ILGPU session on an accelerator (uploads the weights, compiles every kernel).</summary>
         public void LoadGpu(ILGPU.Runtime.Accelerator accelerator) =>

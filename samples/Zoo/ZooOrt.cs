@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.Linq;
 using Microsoft.ML.OnnxRuntime;
@@ -15,10 +16,21 @@ namespace QuantGen.Samples.Zoo
     {
         private readonly InferenceSession session;
         private readonly SessionOptions options;
-        private readonly string input;
-        private readonly int[] shape;
+        private readonly ZooInput[] inputs;
 
+        /// <summary>A single-input file: the one input (whatever ONNX names it) with this shape, fed as float.</summary>
         public ZooOrt(string path, int[] shape, bool optimize = false)
+            : this(path, new[] { new ZooInput(string.Empty, shape) }, optimize)
+        {
+        }
+
+        /// <summary>A zoo model's file: its inputs (name, shape, int64 or float) fed in the model's order.</summary>
+        public ZooOrt(string path, ZooModel model, bool optimize = false)
+            : this(path, model.Inputs, optimize)
+        {
+        }
+
+        private ZooOrt(string path, IReadOnlyList<ZooInput> inputs, bool optimize)
         {
             options = new SessionOptions
             {
@@ -27,14 +39,31 @@ namespace QuantGen.Samples.Zoo
                 InterOpNumThreads = 1,
             };
             session = new InferenceSession(path, options);
-            input = session.InputMetadata.Keys.First();
-            this.shape = shape;
+            this.inputs = inputs.Count == 1 && inputs[0].Name.Length == 0
+                ? new[] { new ZooInput(session.InputMetadata.Keys.First(), inputs[0].Shape, inputs[0].Int64) }
+                : inputs.ToArray();
         }
 
+        /// <summary>One sample (the inputs' values one after the other; int64 inputs hold whole numbers) -> the first output.</summary>
         public float[] Run(float[] x)
         {
-            var tensor = new DenseTensor<float>(x, shape);
-            using IDisposableReadOnlyCollection<DisposableNamedOnnxValue> r = session.Run(new[] { NamedOnnxValue.CreateFromTensor(input, tensor) });
+            var feeds = new List<NamedOnnxValue>(inputs.Length);
+            int offset = 0;
+            foreach (ZooInput i in inputs)
+            {
+                ReadOnlySpan<float> part = x.AsSpan(offset, i.Size);
+                feeds.Add(i.Int64
+                    ? NamedOnnxValue.CreateFromTensor(i.Name, new DenseTensor<long>(part.ToArray().Select(v => checked((long)v)).ToArray(), i.Shape))
+                    : NamedOnnxValue.CreateFromTensor(i.Name, new DenseTensor<float>(part.ToArray(), i.Shape)));
+                offset += i.Size;
+            }
+
+            if (offset != x.Length)
+            {
+                throw new ArgumentException($"{x.Length} values for inputs of {offset} elements", nameof(x));
+            }
+
+            using IDisposableReadOnlyCollection<DisposableNamedOnnxValue> r = session.Run(feeds);
             return r.First().AsTensor<float>().ToArray();
         }
 

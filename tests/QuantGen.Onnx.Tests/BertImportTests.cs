@@ -5,14 +5,17 @@ using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using QuantGen.Interpreters;
 using QuantGen.Model;
+using QuantGen.Numerics;
 using Xunit;
 using Xunit.Abstractions;
 
 namespace QuantGen.Onnx.Tests
 {
     /// <summary>
-    /// The zoo's BERT-tiny (samples/zoo/models/bert_tiny_*.onnx: int64 token ids and attention mask [1, 72], random
-    /// weights) through the importer: token ids -> index input + Embedding, the additive mask chain -> MaskedSoftmax.
+    /// The zoo's BERT-tiny (samples/zoo/models/bert_tiny_*.onnx: int64 token ids and attention mask [1, 72],
+    /// trained by make_zoo.py on the digits as pixel tokens) through the importer: token ids -> index input + Embedding, the
+    /// additive mask chain -> MaskedSoftmax. The agreement here is on random ids and mask lengths; the zoo tests measure it on
+    /// the digits as tokens (ZooOrtAgreementTests).
     /// </summary>
     public sealed class BertImportTests
     {
@@ -110,6 +113,65 @@ namespace QuantGen.Onnx.Tests
             return (agree, count);
         }
 
+        /// <summary>ids [1, 4] int64 -> Gather(DequantizeLinear(table [6, 8], scale, zero point)) -> QuantizeLinear/DequantizeLinear -> y.</summary>
+        private static string QuantizedTableModel(string name, int tableType, byte[] tableBytes, float scale, int zeroPoint)
+        {
+            var b = new OnnxBuilder();
+            b.InputOf("ids", OnnxDataType.Int64, 1, 4).Output("y", 1, 4, 8);
+            string q = tableType == OnnxDataType.Int8
+                ? b.Int8s("table_q", new[] { 6, 8 }, tableBytes.Select(v => (sbyte)v))
+                : b.UInt8s("table_q", new[] { 6, 8 }, tableBytes);
+            string zp = tableType == OnnxDataType.Int8 ? b.Int8s("table_zp", new int[0], new[] { (sbyte)zeroPoint }) : b.UInt8("table_zp", (byte)zeroPoint);
+            string table = b.Node("DequantizeLinear", new[] { q, b.Scalar("table_s", scale), zp }, "table");
+            string e = b.Node("Gather", new[] { table, "ids" }, "emb", ("axis", 0L));
+            string eq = b.Node("QuantizeLinear", new[] { e, "table_s", "table_zp" }, "emb_q");
+            b.Node("DequantizeLinear", new[] { eq, "table_s", "table_zp" }, "y");
+            return b.Save(name);
+        }
+
+        [Fact]
+        public void QdqEmbeddingTableKeepsTheFilesInt8IntegersAndScale()
+        {
+            // Values in [-100, 90]: a re-quantization from the dequantized table would pick scale 2/127, not the file's 0.02.
+            byte[] file = Enumerable.Range(0, 48).Select(i => (byte)(sbyte)(((i * 37) % 191) - 100)).ToArray();
+            OnnxImportResult r = OnnxImporter.ImportQdq(QuantizedTableModel("int8_table.onnx", OnnxDataType.Int8, file, 0.02f, 0));
+            foreach (string n in r.Notes) { output.WriteLine(n); }
+            string table = ((EmbeddingLayer)r.Model.Spec.Layers.Single(l => l.Op == OpKind.Embedding)).Table;
+            InitializerSpec spec = r.Model.Spec.Initializers.Single(i => i.Name == table);
+            Assert.Equal(ElementType.Int8, spec.Type);
+            Assert.Equal(new[] { (double)0.02f }, spec.Scales);
+            Assert.Equal(0L, spec.ZeroPoint);
+            Assert.Equal(file, r.Model.Weights.Single(w => w.Name == table).Data);
+            Assert.Contains(r.Notes, n => n.Contains("keeps the file's int8 integers", StringComparison.Ordinal));
+
+            // The rows the integer model copies are the file's: ids 5, 0, 3, 5.
+            var oracle = new ReferenceInterpreter(r.Model.Graph);
+            int[] y = oracle.RunMany(new[] { new[] { 5, 0, 3, 5 } })[0];
+            int[] expected = new[] { 5, 0, 3, 5 }.SelectMany(id => file.Skip(id * 8).Take(8).Select(v => (int)(sbyte)v)).ToArray();
+            Assert.Equal(expected, y);
+        }
+
+        [Fact]
+        public void QdqEmbeddingTableWithAZeroPointIsRequantizedWithANote()
+        {
+            byte[] file = Enumerable.Range(0, 48).Select(i => (byte)((i * 53) % 256)).ToArray();
+            OnnxImportResult r = OnnxImporter.ImportQdq(QuantizedTableModel("uint8_table.onnx", OnnxDataType.UInt8, file, 0.01f, 128));
+            Assert.Contains(r.Notes, n => n.Contains("is quantized with zero point 128", StringComparison.Ordinal) && n.Contains("re-quantized", StringComparison.Ordinal));
+            string table = ((EmbeddingLayer)r.Model.Spec.Layers.Single(l => l.Op == OpKind.Embedding)).Table;
+            InitializerSpec spec = r.Model.Spec.Initializers.Single(i => i.Name == table);
+            Assert.Equal(ElementType.Int8, spec.Type);
+            Assert.Equal(0L, spec.ZeroPoint);
+
+            // Each row value is the file's dequantized value within half a step of the re-quantized scale.
+            var oracle = new ReferenceInterpreter(r.Model.Graph);
+            double[] y = oracle.Dequantize(oracle.RunMany(new[] { new[] { 1, 2, 4, 0 } })[0]);
+            double[] want = new[] { 1, 2, 4, 0 }.SelectMany(id => file.Skip(id * 8).Take(8).Select(v => (v - 128) * (double)0.01f)).ToArray();
+            for (int i = 0; i < y.Length; i++)
+            {
+                Assert.True(Math.Abs(y[i] - want[i]) <= (spec.Scales![0] / 2) + 1e-9, $"element {i}: {y[i]} vs {want[i]}");
+            }
+        }
+
         [Fact]
         public void OrtQdqImportsAndAgreesWithOrt()
         {
@@ -119,7 +181,7 @@ namespace QuantGen.Onnx.Tests
             foreach (string n in r.Notes) { output.WriteLine(n); }
             (int agree, int count) = Agreement(r, f, 50);
             output.WriteLine($"bert_tiny_ortqdq: top-1 of the integer model equals ORT's on {agree} of {count} random inputs");
-            // Measured 49 of 50 (random weights; ORT's quantize_static put the scores + mask sum at scale ~39, which the
+            // Measured 49 of 50 (random ids and mask lengths, outside the training distribution; ORT's quantize_static put the scores + mask sum at scale ~39, which the
             // import reproduces with a Requantize before MaskedSoftmax). Pinned: a change that loses agreement fails here.
             Assert.Equal(49, agree);
         }

@@ -77,6 +77,13 @@ namespace QuantGen.Onnx.Tests
             return this;
         }
 
+        /// <summary>A graph input of another element type (OnnxDataType), e.g. int64 token ids.</summary>
+        public OnnxBuilder InputOf(string name, int type, params int[] dims)
+        {
+            inputs.Add(ValueInfo(name, type, dims));
+            return this;
+        }
+
         public OnnxBuilder Output(string name, params int[] dims)
         {
             outputs.Add(ValueInfo(name, OnnxDataType.Float, dims));
@@ -112,6 +119,12 @@ namespace QuantGen.Onnx.Tests
         public string Int16(string name, short value)
         {
             inits.Add(TensorBytes(name, OnnxDataType.Int16, new int[0], BitConverter.GetBytes(value)));
+            return name;
+        }
+
+        public string UInt8s(string name, int[] dims, IEnumerable<byte> values)
+        {
+            inits.Add(TensorBytes(name, OnnxDataType.UInt8, dims, values.ToArray()));
             return name;
         }
 

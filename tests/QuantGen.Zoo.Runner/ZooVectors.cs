@@ -4,10 +4,13 @@ using System.IO;
 
 namespace QuantGen.Tests.Zoo
 {
-    /// <summary>Integer inputs and the reference interpreter's outputs of one model, as the parent test computed them.</summary>
+    /// <summary>
+    /// Integer inputs (one int[] per model input, spec order) and the reference interpreter's outputs (every output one
+    /// after the other) of one model, as the parent test computed them.
+    /// </summary>
     public sealed class ZooVectors
     {
-        public ZooVectors(string key, List<int[]> inputs, List<int[]> expected)
+        public ZooVectors(string key, List<int[][]> inputs, List<int[]> expected)
         {
             Key = key;
             Inputs = inputs;
@@ -16,11 +19,11 @@ namespace QuantGen.Tests.Zoo
 
         public string Key { get; }
 
-        public List<int[]> Inputs { get; }
+        public List<int[][]> Inputs { get; }
 
         public List<int[]> Expected { get; }
 
-        /// <summary>Binary file: model count, then per model its key, the vector count and each (input, expected) pair.</summary>
+        /// <summary>Binary file: model count, then per model its key, the vector count and each (inputs, expected) pair (inputs: their count, then each).</summary>
         public static void Write(string path, IReadOnlyList<ZooVectors> all)
         {
             using var w = new BinaryWriter(File.Create(path));
@@ -31,7 +34,12 @@ namespace QuantGen.Tests.Zoo
                 w.Write(v.Inputs.Count);
                 for (int i = 0; i < v.Inputs.Count; i++)
                 {
-                    WriteInts(w, v.Inputs[i]);
+                    w.Write(v.Inputs[i].Length);
+                    foreach (int[] x in v.Inputs[i])
+                    {
+                        WriteInts(w, x);
+                    }
+
                     WriteInts(w, v.Expected[i]);
                 }
             }
@@ -46,11 +54,23 @@ namespace QuantGen.Tests.Zoo
             {
                 string key = r.ReadString();
                 int n = r.ReadInt32();
-                var inputs = new List<int[]>(n);
+                var inputs = new List<int[][]>(n);
                 var expected = new List<int[]>(n);
                 for (int i = 0; i < n; i++)
                 {
-                    inputs.Add(ReadInts(r));
+                    int tensors = r.ReadInt32();
+                    if (tensors < 1 || tensors > 64)
+                    {
+                        throw new InvalidDataException("bad input count " + tensors);
+                    }
+
+                    var x = new int[tensors][];
+                    for (int t = 0; t < tensors; t++)
+                    {
+                        x[t] = ReadInts(r);
+                    }
+
+                    inputs.Add(x);
                     expected.Add(ReadInts(r));
                 }
 

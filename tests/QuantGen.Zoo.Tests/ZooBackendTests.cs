@@ -27,8 +27,21 @@ namespace QuantGen.Tests.Zoo
         /// <summary>Every committed file of the catalogue (cheap to list: discovery imports nothing).</summary>
         public static IEnumerable<object[]> Files => ZooCatalog.Entries().Select(e => new object[] { e.Key });
 
+        /// <summary>
+        /// Zoo files whose ILGPU backend is not emitted today, with why: BERT-tiny has two inputs (token ids, attention mask)
+        /// and the ILGPU emitter handles one input (today it stops on the second input; ZooCompiler.MultiGpuInfer looks for the
+        /// multi-input GpuSession.Infer). When the
+        /// ILGPU backend emits it, the test below fails until the entry goes (and the model then has to be bit-exact there).
+        /// </summary>
+        private static readonly Dictionary<string, string> GpuNotEmittedToday = new Dictionary<string, string>
+        {
+            ["bert_tiny_float13"] = "2 inputs",
+            ["bert_tiny_float17"] = "2 inputs",
+            ["bert_tiny_ortqdq"] = "2 inputs",
+        };
+
         [Fact]
-        public void EveryZooFileOfTheFiveCnnsAndMlpsAndDeitImports()
+        public void EveryZooFileOfTheFiveCnnsAndMlpsAndDeitAndBertImports()
         {
             foreach (ZooImport im in ZooRun.Imports)
             {
@@ -36,7 +49,7 @@ namespace QuantGen.Tests.Zoo
             }
 
             Assert.All(ZooRun.Imports, im => Assert.True(im.Model != null, im.Entry.File + ": " + string.Join("; ", im.Diagnostics)));
-            Assert.Equal(25, ZooRun.Imports.Count);
+            Assert.Equal(28, ZooRun.Imports.Count);
         }
 
         [Theory]
@@ -68,6 +81,15 @@ namespace QuantGen.Tests.Zoo
 
             GpuOutcome g = ZooRun.Gpu(key);
             output.WriteLine($"{key}: {g}");
+            if (GpuNotEmittedToday.TryGetValue(key, out string? why))
+            {
+                Assert.True(g.NotRun != null, key + " runs on ILGPU now: remove it from GpuNotEmittedToday");
+                Assert.Contains(why, g.NotRun, System.StringComparison.Ordinal);
+                Assert.Equal(0, g.Inputs);
+                return;
+            }
+
+            Assert.Null(g.NotRun);
             Assert.Null(g.Error);
             Assert.Equal(0, g.Mismatches);
             bool deitRun = System.Environment.GetEnvironmentVariable(ZooRun.DeitGpuVariable) != "0";

@@ -40,6 +40,12 @@ namespace QuantGen.Tests.Zoo
                 double needed = o.VersusFloat && e.Model == ZooCatalog.MobileNetV1 ? 0.98 : 0.99;
                 Assert.True(o.Top1Same >= needed * o.Inputs, $"top-1 {o.Top1Same}/{o.Inputs}");
             }
+            else if (o.Classifier && e.Model == ZooCatalog.BertTiny)
+            {
+                // Issue 13: >= 97 % for transformers. BERT-tiny is trained (make_zoo.py, digits as pixel tokens): its logits
+                // are decided, so integer Shiftmax, ShiftGELU, LayerNorm and tanh against ORT's float ones keep the top class.
+                Assert.True(o.Top1Same >= 0.97 * o.Inputs, $"top-1 {o.Top1Same}/{o.Inputs}");
+            }
             else if (o.Classifier)
             {
                 // Issue 13 asks >= 97 % for transformers. NOT MET by the zoo's DeiT-Tiny: its weights are random (not trained),

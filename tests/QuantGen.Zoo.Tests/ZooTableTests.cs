@@ -94,11 +94,12 @@ namespace QuantGen.Tests.Zoo
                 var bad = ZooRun.Paths.Select(p => (p.Path, Row: ZooRun.Cpu(p.Path).GetValueOrDefault(u.Key))).Where(x => x.Row == null || x.Row.Length != 3 || x.Row[2] != "0").ToList();
                 cpu = bad.Count == 0 ? $"{n}/{n} equal on each" : "**" + string.Join("; ", bad.Select(x => x.Path + ": " + (x.Row == null ? "no row" : string.Join(" ", x.Row)))) + "**";
                 GpuOutcome g = ZooRun.Gpu(u.Key);
-                gpu = g.Error != null ? "**" + g.Error + "**"
+                gpu = g.NotRun != null ? "- (not emitted: " + g.NotRun + ")"
+                    : g.Error != null ? "**" + g.Error + "**"
                     : g.Inputs == 0 ? $"compiles with every other model (weights as manifest resources), session loads; not run ({ZooRun.DeitGpuVariable}=0)"
                     : g.Mismatches == 0 ? $"{g.Inputs}/{g.Inputs} equal" : $"**{g.Mismatches}/{g.Inputs} differ**";
                 HlsOutcome h = ZooRun.Hls(u.Key);
-                hls = !h.Emitted ? "not emitted: " + h.Detail : h.Passed ? $"PASS, {h.Vectors} vectors" : "**csim failed**: " + h.Detail;
+                hls = !h.Emitted ? "- (not emitted: " + h.Detail + ")" : h.Passed ? $"PASS, {h.Vectors} vectors" : "**csim failed**: " + h.Detail;
             }
 
             OrtOutcome o = ZooRun.Ort(im.Entry.File);
@@ -114,7 +115,7 @@ namespace QuantGen.Tests.Zoo
             return new[] { import, cpu, gpu, hls, ort };
         }
 
-        /// <summary>A file the zoo's backend tests do not run (not committed, not exported, or a model not wired yet: BERT).</summary>
+        /// <summary>A file the zoo's backend tests do not run (not committed, not exported, or a model not in the catalogue).</summary>
         private static string[] NotInCatalogue(JsonElement results, string model, string export, string file)
         {
             string path = Path.Combine(ZooCatalog.Directory, file);
@@ -130,7 +131,7 @@ namespace QuantGen.Tests.Zoo
                 return new[] { why, "-", "-", "-", "-" };
             }
 
-            // The hook for the models the zoo tests do not run yet (BERT-tiny: two int64 inputs): import state only.
+            // The hook for a committed file of a model the catalogue does not list: import state only.
             try
             {
                 LoweredModel lowered = OnnxImporter.Lower(path);
