@@ -28,16 +28,12 @@ namespace QuantGen.Tests.Zoo
         public static IEnumerable<object[]> Files => ZooCatalog.Entries().Select(e => new object[] { e.Key });
 
         /// <summary>
-        /// Zoo files whose ILGPU backend is not emitted today, with why: BERT-tiny has two inputs (token ids, attention mask)
-        /// and the ILGPU emitter handles one input (today it stops on the second input; ZooCompiler.MultiGpuInfer looks for the
-        /// multi-input GpuSession.Infer). When the
-        /// ILGPU backend emits it, the test below fails until the entry goes (and the model then has to be bit-exact there).
+        /// Zoo files whose ILGPU backend is not emitted today, with why (none since the ILGPU session takes several named
+        /// inputs; ZooCompiler.MultiGpuInfer decides). A file listed here that runs on ILGPU fails the test below until the
+        /// entry goes (and the model then has to be bit-exact there).
         /// </summary>
         private static readonly Dictionary<string, string> GpuNotEmittedToday = new Dictionary<string, string>
         {
-            ["bert_tiny_float13"] = "2 inputs",
-            ["bert_tiny_float17"] = "2 inputs",
-            ["bert_tiny_ortqdq"] = "2 inputs",
         };
 
         [Fact]
