@@ -82,7 +82,7 @@ namespace QuantGen.Samples.Zoo
             Dictionary<string, ZooDriver> drivers = ZooCompiler.Load(ZooCompiler.Compile(ok.Select(i => (i.Entry.Key, i.Model!)), gpu: false), ok.Select(i => i.Entry.Key));
             Console.WriteLine($"generated C# for {ok.Count} models compiled in one compilation: {compileTimer.Elapsed.TotalSeconds:F1} s; SIMD path {drivers.Values.First().SimdPath}");
             Console.WriteLine();
-            Console.WriteLine($"{inputs} test inputs per model (digits test split shaped per model; BERT-tiny: the pixels as tokens; DeiT: standard normal), batch 1, one thread:");
+            Console.WriteLine($"{inputs} test inputs per model (digits test split shaped per model; BERT-tiny: the pixels as tokens), batch 1, one thread:");
             Console.WriteLine();
             Console.WriteLine("| file | reference ms | generated C# ms | ORT ms | generated == reference | top-1 generated == ORT | max |LSB| vs ORT |");
             Console.WriteLine("|---|---|---|---|---|---|---|");

@@ -134,8 +134,8 @@ namespace QuantGen.Samples.Zoo
         public static readonly ZooModel DsCnn = new ZooModel("ds_cnn", new[] { 1, 1, 49, 10 }, true, s => Bilinear(Pixels(s), 8, 8, 49, 10));
         public static readonly ZooModel MobileNetV1 = new ZooModel("mobilenet_v1", new[] { 1, 3, 96, 96 }, true, s => Channels(Bilinear(Pixels(s), 8, 8, 96, 96), 3));
 
-        /// <summary>DeiT-Tiny has random weights and was calibrated on standard normal inputs; it gets the same kind here.</summary>
-        public static readonly ZooModel DeitTiny = new ZooModel("deit_tiny", new[] { 1, 3, 224, 224 }, true, _ => null);
+        /// <summary>DeiT-Tiny (random backbone, final LayerNorm affine and head trained by make_zoo.py on the digits): the digits bilinear to 224x224, 3 channels.</summary>
+        public static readonly ZooModel DeitTiny = new ZooModel("deit_tiny", new[] { 1, 3, 224, 224 }, true, s => Channels(Bilinear(Pixels(s), 8, 8, 224, 224), 3));
 
         /// <summary>BERT-tiny length: [CLS], the 64 pixels as tokens, 7 [PAD] (make_zoo.py's text_data).</summary>
         public const int BertLength = 72;
@@ -166,13 +166,8 @@ namespace QuantGen.Samples.Zoo
             LabeledDataset.Load(LabeledDataset.FindUpwards(AppContext.BaseDirectory, "samples/data/digits/digits.csv")));
 
         /// <summary>The digits of a split ("train" or "test") as this model's inputs, with their labels, in file order.</summary>
-        public static List<(float[] Input, int Label)> Data(ZooModel m, string split, int count, int seed = 5)
+        public static List<(float[] Input, int Label)> Data(ZooModel m, string split, int count)
         {
-            if (m == DeitTiny)
-            {
-                return Normal(count, m.Size, split == "train" ? seed : seed + 1000).Select(x => (x, -1)).ToList();
-            }
-
             return Digits.Value.Split(split).Select(s => (Input: m.ShapeSample(s), s.Label)).Where(p => p.Input != null).Take(count).Select(p => (p.Input!, p.Label)).ToList();
         }
 
@@ -310,23 +305,6 @@ namespace QuantGen.Samples.Zoo
             int i0 = Math.Min((int)src, inSize - 1);
             int i1 = i0 < inSize - 1 ? i0 + 1 : i0;
             return (i0, i1, src - i0);
-        }
-
-        /// <summary>Standard normal inputs (Box-Muller over a seeded generator).</summary>
-        private static IEnumerable<float[]> Normal(int count, int size, int seed)
-        {
-            var rng = new Random(seed);
-            for (int s = 0; s < count; s++)
-            {
-                var x = new float[size];
-                for (int i = 0; i < size; i++)
-                {
-                    double u1 = 1.0 - rng.NextDouble(), u2 = rng.NextDouble();
-                    x[i] = (float)(Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2));
-                }
-
-                yield return x;
-            }
         }
     }
 }

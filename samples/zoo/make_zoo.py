@@ -385,7 +385,8 @@ ZOO = [
     ("ds_cnn", DsCnn, [(1, 1, 49, 10)], kws_data, 10, 3e-3, "accuracy, digits at 49x10"),
     ("mobilenet_v1", MobileNetV1, [(1, 3, 96, 96)], lambda s: image_data(s, (96, 96), 3, mapping=lambda y: (y >= 5).long()), 4, 3e-3,
      "accuracy, digits >= 5 vs < 5 at 96x96x3"),
-    ("deit_tiny", DeiTTiny, [(1, 3, 224, 224)], None, 0, 0, "random init (not trained)"),
+    ("deit_tiny", DeiTTiny, [(1, 3, 224, 224)], lambda s: image_data(s, (224, 224), 3), 0, 0,
+     "accuracy, digits at 224x224x3: random backbone, final LayerNorm affine + head trained on cached features (first 200 test digits)"),
     ("bert_tiny", BertTiny, [(1, 72), (1, 72)], text_data, 4, 1e-3, "accuracy, digits as 72 pixel tokens"),
 ]
 
@@ -433,6 +434,66 @@ def train(name, model, data, epochs, lr):
             loss.backward()
             opt.step()
     model.eval()
+
+
+# DeiT-Tiny: training the whole network is out of reach here (~105 min per epoch on 2 cores), so the backbone keeps its
+# random init and only the final LayerNorm's affine and the head are trained, on the class token's pre-norm features
+# cached once (torch.no_grad, batches of 16; 32 images took 32 s at load average ~12). A subset of the digits keeps the
+# feature pass to minutes: the first DEIT_TRAIN train digits, scored on the first DEIT_TEST test digits.
+DEIT_TRAIN = 384
+DEIT_TEST = 200
+DEIT_STEPS = 600
+DEIT_UNUSED_LOGIT_PENALTY = 0.01
+# The first 16 train digits calibrate its ortqdq export (samples/Zoo ZooCatalog.DeitCalibrationSamples).
+DEIT_CALIBRATION = 16
+
+
+def deit_prenorm_features(model, x, batch=16):
+    out = []
+    with torch.no_grad():
+        for i in range(0, len(x), batch):
+            h = model.patch_embed(x[i:i + batch]).flatten(2).transpose(1, 2)
+            h = torch.cat((model.cls_token.expand(h.shape[0], -1, -1), h), dim=1)
+            h = model.blocks(model.pos_drop(h + model.pos_embed))
+            out.append(h[:, 0].clone())
+    return torch.cat(out)
+
+
+def deit_cached_features(model, data, split, count):
+    path = os.path.join("/tmp", f"deit_tiny_prenorm_{split}_{count}.pt")
+    if os.path.exists(path):
+        return torch.load(path)
+    x, y = data(split)
+    f = (deit_prenorm_features(model, x[:count]), y[:count])
+    torch.save(f, path)
+    return f
+
+
+def train_deit_probe(model, data):
+    """Trains DeiT-Tiny's final LayerNorm affine and head on cached class-token features; returns the float test accuracy."""
+    ftr, ytr = deit_cached_features(model, data, "train", DEIT_TRAIN)
+    fte, yte = deit_cached_features(model, data, "test", DEIT_TEST)
+    params = list(model.norm.parameters()) + list(model.head.parameters())
+    opt = torch.optim.Adam(params, lr=1e-2)
+    model.train()
+    for _ in range(DEIT_STEPS):
+        opt.zero_grad()
+        out = model.head(model.norm(ftr))
+        # The head keeps the script's 1,000 classes; a small L2 penalty holds the 990 unused logits near 0, so they do not
+        # widen the output's quantization range (on a held-out split of the test features: median top-2 gap 13.6 -> 20.7
+        # output LSB, accuracy unchanged).
+        loss = F.cross_entropy(out, ytr) + DEIT_UNUSED_LOGIT_PENALTY * out[:, 10:].pow(2).mean()
+        loss.backward()
+        opt.step()
+    model.eval()
+    with torch.no_grad():
+        out = model.head(model.norm(fte))
+        top2 = out.topk(2, dim=1).values
+        gap = top2[:, 0] - top2[:, 1]
+        print(f"  deit probe: train loss {float(loss):.4f}, train acc {float((model.head(model.norm(ftr)).argmax(1) == ytr).float().mean()):.4f}, "
+              f"test acc {float((out.argmax(1) == yte).float().mean()):.4f}, logits range [{float(out.min()):.2f}, {float(out.max()):.2f}], "
+              f"top-2 gap median {float(gap.median()):.3f} min {float(gap.min()):.4f}", flush=True)
+        return float((out.argmax(1) == yte).float().mean())
 
 
 def score(name, model, data):
@@ -904,8 +965,9 @@ def main(only=None):
         model = ctor()
         train(name, model, data, epochs, lr)
         model.eval()
+        deit_score = train_deit_probe(model, data) if name == "deit_tiny" else None
         inputs = example_inputs(name, shapes)
-        r = {"params": sum(p.numel() for p in model.parameters()), "score": score(name, model, data), "score_is": what, "exports": {}}
+        r = {"params": sum(p.numel() for p in model.parameters()), "score": deit_score if name == "deit_tiny" else score(name, model, data), "score_is": what, "exports": {}}
         print(f"{name}: {r['params']} parameters, {what}: {r['score']}", flush=True)
 
         def attempt(path_kind, fn):
@@ -951,7 +1013,7 @@ def main(only=None):
             if not os.path.exists(src):
                 src = os.path.join("/tmp", f"{name}_float17.onnx")
             fm = onnx.load(src)
-            onnx.save(ort_qdq(fm, calib_feeds(name, data, inputs)), p)
+            onnx.save(ort_qdq(fm, calib_feeds(name, data, inputs, DEIT_CALIBRATION if name == "deit_tiny" else 32)), p)
 
         attempt("ortqdq", ortqdq)
         results[name] = r
