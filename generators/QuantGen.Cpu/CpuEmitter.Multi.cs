@@ -19,11 +19,7 @@ namespace QuantGen.Cpu
         private string Param(TensorInfo t) => plan.Model.Names.CSharpParameter(t.Name);
 
         /// <summary>PascalCase of the parameter, the prefix of its constants (<c>InputIdsLength</c>).</summary>
-        private string Constant(TensorInfo t)
-        {
-            string p = Param(t).TrimStart('@');
-            return char.ToUpperInvariant(p[0]) + p.Substring(1);
-        }
+        private string Constant(TensorInfo t) => NamedTensorApi.Constant(Param(t));
 
         private string SpanParameters(bool floats) =>
             string.Join(", ", graph.Inputs.Select(t => $"ReadOnlySpan<{(floats && !t.IsIndex ? "float" : CType(t.Type))}> {Param(t)}")
@@ -126,38 +122,9 @@ namespace QuantGen.Cpu
             return w.ToString();
         }
 
-        private void EmitInputCheck(SourceWriter w, TensorInfo t)
-        {
-            IntRange r = ranges.Tensors[t.Name];
-            string p = Param(t), c = Constant(t), tin = CType(t.Type);
-            w.Open($"private static void Check{c}(ReadOnlySpan<{tin}> {p})");
-            if (t.IsIndex)
-            {
-                w.Open($"for (int i = 0; i < {p}.Length; i++)");
-                w.Line($"if ((uint){p}[i] > (uint){c}Max) throw new ArgumentOutOfRangeException(nameof({p}), {p}[i], $\"{p}[{{i}}] = {{{p}[i]}} is not a valid id of input {Esc(t.Name)} (0 to {{{c}Max}})\");");
-                w.Close();
-            }
-            else if (r.Min > t.Type.MinValue || r.Max < t.Type.MaxValue)
-            {
-                w.Open($"for (int i = 0; i < {p}.Length; i++)");
-                w.Line($"if ({p}[i] < {c}Min || {p}[i] > {c}Max) throw new ArgumentException($\"{p}[{{i}}] = {{{p}[i]}} is outside the declared range [{{{c}Min}}, {{{c}Max}}] of input {Esc(t.Name)}\", nameof({p}));");
-                w.Close();
-            }
-            else
-            {
-                w.Line("// every value of the input type lies in the declared input range");
-            }
+        private void EmitInputCheck(SourceWriter w, TensorInfo t) => NamedTensorApi.EmitInputCheck(w, t, ranges.Tensors[t.Name], Param(t));
 
-            w.Close();
-            w.Line();
-        }
-
-        /// <summary>A tensor name inside a generated string or comment: quotes and braces (interpolation) removed.</summary>
-        private static string Esc(string name)
-        {
-            string q = Naming.CSharpLiteral.Quote(name);
-            return q.Substring(1, q.Length - 2).Replace("{", "(").Replace("}", ")").Replace("\\\"", "'");
-        }
+        private static string Esc(string name) => NamedTensorApi.Esc(name);
 
         private string MultiBoundaryMembers()
         {

@@ -25,20 +25,11 @@ namespace QuantGen.Gpu
         private static string ParamName(Plan.ModelPlan p, TensorInfo t) => p.Names.CSharpParameter(t.Name);
 
         /// <summary>PascalCase of the parameter, the prefix of its constants (<c>InputIdsLength</c>), as in the C# class.</summary>
-        private static string Constant(string parameter)
-        {
-            string p = parameter.TrimStart('@');
-            return char.ToUpperInvariant(p[0]) + p.Substring(1);
-        }
+        private static string Constant(string parameter) => NamedTensorApi.Constant(parameter);
 
         private string Constant(TensorInfo t) => Constant(ParamName(t));
 
-        /// <summary>A tensor name inside a generated string or comment: quotes and braces (interpolation) removed.</summary>
-        private static string Esc(string name)
-        {
-            string q = Naming.CSharpLiteral.Quote(name);
-            return q.Substring(1, q.Length - 2).Replace("{", "(").Replace("}", ")").Replace("\\\"", "'");
-        }
+        private static string Esc(string name) => NamedTensorApi.Esc(name);
 
         private string SpanParameters() =>
             string.Join(", ", graph.Inputs.Select(t => $"ReadOnlySpan<{CType(t.Type)}> {ParamName(t)}")
@@ -156,31 +147,7 @@ namespace QuantGen.Gpu
         }
 
         /// <summary>The C# class's checks, word for word: an index input throws ArgumentOutOfRangeException naming the input and the position.</summary>
-        private void EmitInputCheck(SourceWriter w, TensorInfo t)
-        {
-            IntRange r = ranges.Tensors[t.Name];
-            string p = ParamName(t), c = Constant(t), tin = CType(t.Type);
-            w.Open($"private static void Check{c}(ReadOnlySpan<{tin}> {p})");
-            if (t.IsIndex)
-            {
-                w.Open($"for (int i = 0; i < {p}.Length; i++)");
-                w.Line($"if ((uint){p}[i] > (uint){c}Max) throw new ArgumentOutOfRangeException(nameof({p}), {p}[i], $\"{p}[{{i}}] = {{{p}[i]}} is not a valid id of input {Esc(t.Name)} (0 to {{{c}Max}})\");");
-                w.Close();
-            }
-            else if (r.Min > t.Type.MinValue || r.Max < t.Type.MaxValue)
-            {
-                w.Open($"for (int i = 0; i < {p}.Length; i++)");
-                w.Line($"if ({p}[i] < {c}Min || {p}[i] > {c}Max) throw new ArgumentException($\"{p}[{{i}}] = {{{p}[i]}} is outside the declared range [{{{c}Min}}, {{{c}Max}}] of input {Esc(t.Name)}\", nameof({p}));");
-                w.Close();
-            }
-            else
-            {
-                w.Line("// every value of the input type lies in the declared input range");
-            }
-
-            w.Close();
-            w.Line();
-        }
+        private void EmitInputCheck(SourceWriter w, TensorInfo t) => NamedTensorApi.EmitInputCheck(w, t, ranges.Tensors[t.Name], ParamName(t));
 
         /// <summary>
         /// The multi-input session's float boundary: <c>Run</c> with float spans (index inputs stay ids) through the class's

@@ -1,0 +1,56 @@
+using QuantGen.Graph;
+using QuantGen.Model;
+
+namespace QuantGen.Cpu
+{
+    /// <summary>
+    /// The pieces of the named multi-input API that the C# class and the ILGPU session print alike (one definition, so
+    /// their constants and exception messages cannot drift apart): constant prefixes, names inside generated strings and
+    /// the per-input range / id check.
+    /// </summary>
+    internal static class NamedTensorApi
+    {
+        /// <summary>PascalCase of a generated parameter name, the prefix of its constants (<c>InputIdsLength</c>).</summary>
+        public static string Constant(string parameter)
+        {
+            string p = parameter.TrimStart('@');
+            return char.ToUpperInvariant(p[0]) + p.Substring(1);
+        }
+
+        /// <summary>A tensor name inside a generated string or comment: quotes and braces (interpolation) removed.</summary>
+        public static string Esc(string name)
+        {
+            string q = Naming.CSharpLiteral.Quote(name);
+            return q.Substring(1, q.Length - 2).Replace("{", "(").Replace("}", ")").Replace("\\\"", "'");
+        }
+
+        /// <summary>
+        /// <c>Check{Constant}(ReadOnlySpan&lt;T&gt; p)</c>: an index input throws ArgumentOutOfRangeException naming the input and
+        /// the position; a quantized input narrower than its type throws ArgumentException; otherwise nothing to check.
+        /// </summary>
+        public static void EmitInputCheck(SourceWriter w, TensorInfo t, IntRange r, string p)
+        {
+            string c = Constant(p), tin = CSharp.Type(t.Type);
+            w.Open($"private static void Check{c}(ReadOnlySpan<{tin}> {p})");
+            if (t.IsIndex)
+            {
+                w.Open($"for (int i = 0; i < {p}.Length; i++)");
+                w.Line($"if ((uint){p}[i] > (uint){c}Max) throw new ArgumentOutOfRangeException(nameof({p}), {p}[i], $\"{p}[{{i}}] = {{{p}[i]}} is not a valid id of input {Esc(t.Name)} (0 to {{{c}Max}})\");");
+                w.Close();
+            }
+            else if (r.Min > t.Type.MinValue || r.Max < t.Type.MaxValue)
+            {
+                w.Open($"for (int i = 0; i < {p}.Length; i++)");
+                w.Line($"if ({p}[i] < {c}Min || {p}[i] > {c}Max) throw new ArgumentException($\"{p}[{{i}}] = {{{p}[i]}} is outside the declared range [{{{c}Min}}, {{{c}Max}}] of input {Esc(t.Name)}\", nameof({p}));");
+                w.Close();
+            }
+            else
+            {
+                w.Line("// every value of the input type lies in the declared input range");
+            }
+
+            w.Close();
+            w.Line();
+        }
+    }
+}
