@@ -30,29 +30,7 @@ namespace QuantGen.Cpu
         private string MultiInferenceMembers(SourceWriter layers)
         {
             var w = new SourceWriter();
-            foreach (TensorInfo t in graph.Inputs)
-            {
-                IntRange r = ranges.Tensors[t.Name];
-                w.Line($"/// <summary>Elements of input \"{Esc(t.Name)}\": {Shape(t.Shape)} {(t.IsIndex ? "int32 ids" : t.Type.ToString())}.</summary>");
-                w.Line($"public const int {Constant(t)}Length = {t.ElementCount};");
-                w.Line(t.IsIndex
-                    ? $"/// <summary>The valid ids of input \"{Esc(t.Name)}\"; Infer throws ArgumentOutOfRangeException for any other.</summary>"
-                    : $"/// <summary>The range the range analysis assumed for input \"{Esc(t.Name)}\"; Infer rejects values outside it.</summary>");
-                w.Line($"public const int {Constant(t)}Min = {I(r.Min)}, {Constant(t)}Max = {I(r.Max)};");
-            }
-
-            foreach (TensorInfo t in graph.Outputs)
-            {
-                w.Line($"/// <summary>Elements of output \"{Esc(t.Name)}\": {Shape(t.Shape)} {t.Type}.</summary>");
-                w.Line($"public const int {Constant(t)}Length = {t.ElementCount};");
-            }
-
-            if (graph.IsSingleInputOutput && Constant(graph.Input) != "Input" && Constant(graph.Output) != "Output")
-            {
-                w.Line("/// <summary>The one input's and the one output's lengths under the names every model has.</summary>");
-                w.Line($"public const int InputLength = {Constant(graph.Input)}Length, OutputLength = {Constant(graph.Output)}Length;");
-            }
-
+            NamedTensorApi.EmitTensorConstants(w, graph, ranges.Tensors, Param, string.Empty);
             w.Line();
             w.Line("/// <summary>The SIMD path the int8 kernels take on this machine (avx512, avx2, vector128, scalar).</summary>");
             w.Line("public static string SimdPath => QuantGenKernels.SimdPath;");

@@ -1,3 +1,5 @@
+using System;
+using System.Collections.Generic;
 using QuantGen.Graph;
 using QuantGen.Model;
 
@@ -23,6 +25,42 @@ namespace QuantGen.Cpu
             string q = Naming.CSharpLiteral.Quote(name);
             return q.Substring(1, q.Length - 2).Replace("{", "(").Replace("}", ")").Replace("\\\"", "'");
         }
+
+        /// <summary>
+        /// Per input <c>{Constant}Length</c> and <c>{Constant}Min/Max</c>, per output <c>{Constant}Length</c>, and for a model with
+        /// one input and one output (e.g. one token-id input) <c>InputLength</c>/<c>OutputLength</c> under the names every model
+        /// has. <paramref name="perSample"/> is appended to the length docs (" per sample" for the batched GPU session).
+        /// </summary>
+        public static void EmitTensorConstants(SourceWriter w, ModelGraph graph, IReadOnlyDictionary<string, IntRange> ranges, Func<TensorInfo, string> parameter, string perSample)
+        {
+            foreach (TensorInfo t in graph.Inputs)
+            {
+                IntRange r = ranges[t.Name];
+                string c = Constant(parameter(t)), name = Doc(t.Name);
+                w.Line($"/// <summary>Elements of input \"{name}\"{perSample}: {CSharp.Shape(t.Shape)} {(t.IsIndex ? "int32 ids" : t.Type.ToString())}.</summary>");
+                w.Line($"public const int {c}Length = {t.ElementCount};");
+                w.Line(t.IsIndex
+                    ? $"/// <summary>The valid ids of input \"{name}\"; Infer throws ArgumentOutOfRangeException for any other.</summary>"
+                    : $"/// <summary>The range the range analysis assumed for input \"{name}\"; Infer rejects values outside it.</summary>");
+                w.Line($"public const int {c}Min = {CSharp.I(r.Min)}, {c}Max = {CSharp.I(r.Max)};");
+            }
+
+            foreach (TensorInfo t in graph.Outputs)
+            {
+                w.Line($"/// <summary>Elements of output \"{Doc(t.Name)}\"{perSample}: {CSharp.Shape(t.Shape)} {t.Type}.</summary>");
+                w.Line($"public const int {Constant(parameter(t))}Length = {t.ElementCount};");
+            }
+
+            string cin = Constant(parameter(graph.Inputs[0])), cout = Constant(parameter(graph.Outputs[0]));
+            if (graph.IsSingleInputOutput && cin != "Input" && cout != "Output")
+            {
+                w.Line("/// <summary>The one input's and the one output's lengths under the names every model has.</summary>");
+                w.Line($"public const int InputLength = {cin}Length, OutputLength = {cout}Length;");
+            }
+        }
+
+        /// <summary>A tensor name inside a generated XML doc comment.</summary>
+        private static string Doc(string name) => Esc(name).Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
 
         /// <summary>
         /// <c>Check{Constant}(ReadOnlySpan&lt;T&gt; p)</c>: an index input throws ArgumentOutOfRangeException naming the input and

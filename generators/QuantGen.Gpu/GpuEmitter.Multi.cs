@@ -41,29 +41,7 @@ namespace QuantGen.Gpu
             string w8Source = PrepareConstants(out string? w8Initializer, out byte[] w8Bytes, out byte[] c32Bytes, out byte[] c64Bytes);
             var w = new SourceWriter();
             EmitSessionDoc(w);
-            foreach (TensorInfo t in graph.Inputs)
-            {
-                IntRange r = ranges.Tensors[t.Name];
-                w.Line($"/// <summary>Elements of input \"{Xml(Esc(t.Name))}\" per sample: {Shape(t.Shape)} {(t.IsIndex ? "int32 ids" : t.Type.ToString())}.</summary>");
-                w.Line($"public const int {Constant(t)}Length = {t.ElementCount};");
-                w.Line(t.IsIndex
-                    ? $"/// <summary>The valid ids of input \"{Xml(Esc(t.Name))}\"; Infer throws ArgumentOutOfRangeException for any other.</summary>"
-                    : $"/// <summary>The range the range analysis assumed for input \"{Xml(Esc(t.Name))}\"; Infer rejects values outside it.</summary>");
-                w.Line($"public const int {Constant(t)}Min = {I(r.Min)}, {Constant(t)}Max = {I(r.Max)};");
-            }
-
-            foreach (TensorInfo t in graph.Outputs)
-            {
-                w.Line($"/// <summary>Elements of output \"{Xml(Esc(t.Name))}\" per sample: {Shape(t.Shape)} {t.Type}.</summary>");
-                w.Line($"public const int {Constant(t)}Length = {t.ElementCount};");
-            }
-
-            if (graph.IsSingleInputOutput && Constant(graph.Input) != "Input" && Constant(graph.Output) != "Output")
-            {
-                w.Line("/// <summary>The one input's and the one output's lengths under the names every model has.</summary>");
-                w.Line($"public const int InputLength = {Constant(graph.Input)}Length, OutputLength = {Constant(graph.Output)}Length;");
-            }
-
+            NamedTensorApi.EmitTensorConstants(w, graph, ranges.Tensors, ParamName, " per sample");
             w.Line($"/// <summary>The largest batch: every index of the largest tensor ({largest} elements per sample) must fit an int.</summary>");
             w.Line($"public const int MaxBatchSize = {I(int.MaxValue / largest)};");
             w.Line();
