@@ -6,6 +6,7 @@ using System.Runtime.Loader;
 using Microsoft.CodeAnalysis;
 using QuantGen.Interpreters;
 using QuantGen.Model;
+using QuantGen.Testing;
 using Xunit;
 
 namespace QuantGen.Tests.Generators
@@ -16,23 +17,7 @@ namespace QuantGen.Tests.Generators
     /// </summary>
     public class MultiInputApiTests
     {
-        private const string Spec = """
-            {
-              "format": "quantgen", "version": 1, "name": "two", "kind": "quantized", "weights": "two.safetensors",
-              "inputs": [
-                { "name": "left_in", "shape": [2, 8], "range": [-1.28, 1.27], "type": "int8", "scale": 0.01, "zeroPoint": 0 },
-                { "name": "right-in", "shape": [8], "range": [-0.5, 0.5], "type": "int8", "scale": 0.02, "zeroPoint": 3 }
-              ],
-              "outputs": ["sum", "pos"],
-              "initializers": {},
-              "activations": { "sum": { "type": "int8", "scale": 0.02, "zeroPoint": -2 } },
-              "layers": [
-                { "name": "add", "op": "Add", "inputs": ["left_in", "right-in"], "output": "sum",
-                  "multiplierA": 1073741824, "shiftA": 31, "multiplierB": 1, "shiftB": 0 },
-                { "name": "relu", "op": "Relu", "inputs": ["sum"], "output": "pos" }
-              ]
-            }
-            """;
+        private const string Spec = MultiIoSpecs.Two;
 
         private const string Source = """
             using System;
@@ -122,22 +107,7 @@ namespace QuantGen.Tests.Generators
             }
         }
 
-        private const string EmbeddingSpec = """
-            {
-              "format": "quantgen", "version": 1, "name": "tok", "kind": "quantized", "weights": "tok.safetensors",
-              "inputs": [
-                { "name": "input_ids", "shape": [1, 4], "range": [0, 3], "type": "index" },
-                { "name": "bias", "shape": [2], "range": [-1, 1], "type": "int8", "scale": 0.1, "zeroPoint": 0 }
-              ],
-              "outputs": ["sum"],
-              "initializers": { "table": { "type": "int8", "shape": [4, 2], "scale": 0.1 } },
-              "activations": { "e": { "type": "int8", "scale": 0.1, "zeroPoint": 0 }, "sum": { "type": "int8", "scale": 0.1, "zeroPoint": 0 } },
-              "layers": [
-                { "name": "emb", "op": "Embedding", "inputs": ["input_ids"], "output": "e", "table": "table" },
-                { "name": "add", "op": "Add", "inputs": ["e", "bias"], "output": "sum", "multiplierA": 1, "shiftA": 0, "multiplierB": 1, "shiftB": 0 }
-              ]
-            }
-            """;
+        private const string EmbeddingSpec = MultiIoSpecs.Tok;
 
         private const string EmbeddingSource = """
             using System;

@@ -20,24 +20,7 @@ namespace QuantGen.Tests.Hls
     /// </summary>
     public sealed class MultiPortTests
     {
-        /// <summary>Two quantized inputs of different shapes and zero points, two outputs (one of them also read by a layer).</summary>
-        internal const string TwoSpec = """
-            {
-              "format": "quantgen", "version": 1, "name": "two", "kind": "quantized", "weights": "two.safetensors",
-              "inputs": [
-                { "name": "left_in", "shape": [2, 8], "range": [-1.28, 1.27], "type": "int8", "scale": 0.01, "zeroPoint": 0 },
-                { "name": "right-in", "shape": [8], "range": [-0.5, 0.5], "type": "int8", "scale": 0.02, "zeroPoint": 3 }
-              ],
-              "outputs": ["sum", "pos"],
-              "initializers": {},
-              "activations": { "sum": { "type": "int8", "scale": 0.02, "zeroPoint": -2 } },
-              "layers": [
-                { "name": "add", "op": "Add", "inputs": ["left_in", "right-in"], "output": "sum",
-                  "multiplierA": 1073741824, "shiftA": 31, "multiplierB": 1, "shiftB": 0 },
-                { "name": "relu", "op": "Relu", "inputs": ["sum"], "output": "pos" }
-              ]
-            }
-            """;
+        internal const string TwoSpec = MultiIoSpecs.Two;
 
         /// <summary>Token ids (valid ids [0, 8] of a 10-row table) and a quantized input; the embedding rows plus the input.</summary>
         internal const string TokSpec = """
