@@ -26,7 +26,7 @@ namespace QuantGen.Cli
         /// <summary>An ONNX model was given where a QuantGen spec (.qmodel.json) is expected: the message says to run quantgen import.</summary>
         public const string OnnxModelGiven = "QG5007";
 
-        /// <summary>verify scores a one-input classifier on a CSV of features; a model with several inputs/outputs or token ids is refused by name.</summary>
+        /// <summary>verify scores a classifier with one output; --data (a CSV of one feature vector per row) needs a one-input model without token ids (else --input per input).</summary>
         public const string SeveralInputs = "QG5008";
 
         /// <summary>run's --input options do not match the model's inputs: an unknown name, one given twice, one missing, or no name on a model with several.</summary>
@@ -40,6 +40,12 @@ namespace QuantGen.Cli
 
         /// <summary>bench --data (a CSV of one feature vector per row) was given for a model with several inputs or token ids; bench uses random inputs for those.</summary>
         public const string DataNeedsOneInput = "QG5012";
+
+        /// <summary>verify --input / --labels: a file holds a different number of samples (lines) than the first input's file.</summary>
+        public const string RowCountMismatch = "QG5013";
+
+        /// <summary>verify --input: the float model takes other inputs (names, sizes, order) or gives another output size than the quantized one.</summary>
+        public const string FloatModelMismatch = "QG5014";
 
         /// <summary>Anything unexpected, reported with its type instead of a stack trace: a QuantGen bug, please report it.</summary>
         public const string InternalError = "QG5099";

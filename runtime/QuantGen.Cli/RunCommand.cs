@@ -192,24 +192,59 @@ namespace QuantGen.Cli
         internal static int[] ReadInput(ModelGraph g, int k, string path, bool integers)
         {
             TensorInfo t = g.Inputs[k];
-            InputSpec spec = g.Spec.Inputs[k];
             string shown = CommandContext.Display(path);
-            byte[] bytes = BoundedFile.TryRead(path, MaxInputFileBytes, out BoundedFileProblem _, out string problem)
-                ?? throw new CliException(CliErrors.InputUnreadable, $"cannot read the file of input \"{t.Name}\": {problem}", shown);
-            string text = Encoding.UTF8.GetString(bytes);
-            long lo, hi;
-            if (t.IsIndex)
+            string text = ReadText(path, $"input \"{t.Name}\"");
+            var parser = new InputValueParser(g, k, integers);
+            var values = new List<int>();
+            foreach (Token token in Tokens(text, 0, text.Length, 1))
             {
-                (lo, hi) = (0, (long)spec.RangeMax);
-            }
-            else
-            {
-                (lo, hi) = (RangeAnalysis.QuantizeBound(spec.RangeMin, t.Quant!), RangeAnalysis.QuantizeBound(spec.RangeMax, t.Quant!));
+                string at = $"{shown}({token.Line},{token.Column})";
+                if (values.Count == t.ElementCount)
+                {
+                    throw new CliException(CliErrors.InputFileMalformed, $"more than the {t.ElementCount} values of input \"{t.Name}\" {InspectCommand.Shape(t.Shape)}: \"{Clip(token.Text)}\" is value {t.ElementCount + 1}", at);
+                }
+
+                values.Add(parser.Parse(token.Text, values.Count, at).Integer);
             }
 
-            var values = new List<int>();
-            int line = 1, column = 1, i = 0;
-            while (i < text.Length)
+            if (values.Count != t.ElementCount)
+            {
+                throw new CliException(CliErrors.InputFileMalformed, $"has {values.Count} values; input \"{t.Name}\" {InspectCommand.Shape(t.Shape)} takes {t.ElementCount}", shown);
+            }
+
+            return values.ToArray();
+        }
+
+        /// <summary>A file's text, at most <see cref="MaxInputFileBytes"/>; an unreadable file is QG5006 naming <paramref name="what"/>.</summary>
+        internal static string ReadText(string path, string what)
+        {
+            byte[] bytes = BoundedFile.TryRead(path, MaxInputFileBytes, out BoundedFileProblem _, out string problem)
+                ?? throw new CliException(CliErrors.InputUnreadable, $"cannot read the file of {what}: {problem}", CommandContext.Display(path));
+            return Encoding.UTF8.GetString(bytes);
+        }
+
+        /// <summary>One value of an input file: its text and where it starts (1-based line and column).</summary>
+        internal readonly struct Token
+        {
+            public Token(string text, int line, int column)
+            {
+                Text = text;
+                Line = line;
+                Column = column;
+            }
+
+            public string Text { get; }
+
+            public int Line { get; }
+
+            public int Column { get; }
+        }
+
+        /// <summary>The values of text[start, end) (line <paramref name="line"/> at start), separated by white space or commas.</summary>
+        internal static IEnumerable<Token> Tokens(string text, int start, int end, int line)
+        {
+            int column = 1, i = start;
+            while (i < end)
             {
                 char c = text[i];
                 if (c == ',' || char.IsWhiteSpace(c))
@@ -228,20 +263,47 @@ namespace QuantGen.Cli
                     continue;
                 }
 
-                int start = i, startColumn = column;
-                while (i < text.Length && text[i] != ',' && !char.IsWhiteSpace(text[i]))
+                int from = i, startColumn = column;
+                while (i < end && text[i] != ',' && !char.IsWhiteSpace(text[i]))
                 {
                     i++;
                     column++;
                 }
 
-                string token = text.Substring(start, i - start);
-                string at = $"{shown}({line},{startColumn})";
-                if (values.Count == t.ElementCount)
-                {
-                    throw new CliException(CliErrors.InputFileMalformed, $"more than the {t.ElementCount} values of input \"{t.Name}\" {InspectCommand.Shape(t.Shape)}: \"{Clip(token)}\" is value {t.ElementCount + 1}", at);
-                }
+                yield return new Token(text.Substring(from, i - from), line, startColumn);
+            }
+        }
 
+        /// <summary>
+        /// Parses one value of input k: a token id (index input), a quantized integer (--integers), or a real number that is
+        /// quantized with the input's scale and zero point; each is checked against the input's declared range.
+        /// </summary>
+        internal sealed class InputValueParser
+        {
+            private readonly TensorInfo t;
+            private readonly InputSpec spec;
+            private readonly bool integers;
+            private readonly long lo;
+            private readonly long hi;
+
+            public InputValueParser(ModelGraph g, int k, bool integers)
+            {
+                t = g.Inputs[k];
+                spec = g.Spec.Inputs[k];
+                this.integers = integers;
+                if (t.IsIndex)
+                {
+                    (lo, hi) = (0, (long)spec.RangeMax);
+                }
+                else
+                {
+                    (lo, hi) = (RangeAnalysis.QuantizeBound(spec.RangeMin, t.Quant!), RangeAnalysis.QuantizeBound(spec.RangeMax, t.Quant!));
+                }
+            }
+
+            /// <summary>The integer the quantized model reads and the real value the float model reads (an id: the id itself).</summary>
+            public (int Integer, float Real) Parse(string token, int position, string at)
+            {
                 long q;
                 if (t.IsIndex || integers)
                 {
@@ -253,40 +315,33 @@ namespace QuantGen.Cli
                     if (q < lo || q > hi)
                     {
                         throw new CliException(CliErrors.InputValueOutOfRange, t.IsIndex
-                            ? $"{q} at position {values.Count} is not a valid id of input \"{t.Name}\" (0 to {hi})"
-                            : $"{q} at position {values.Count} is outside the declared range [{lo}, {hi}] of input \"{t.Name}\"", at);
+                            ? $"{q} at position {position} is not a valid id of input \"{t.Name}\" (0 to {hi})"
+                            : $"{q} at position {position} is outside the declared range [{lo}, {hi}] of input \"{t.Name}\"", at);
                     }
+
+                    return ((int)q, t.IsIndex ? q : (float)t.Quant!.Dequantize(q));
                 }
-                else
+
+                if (!double.TryParse(token, NumberStyles.Float, CultureInfo.InvariantCulture, out double real) || double.IsInfinity(real))
                 {
-                    if (!double.TryParse(token, NumberStyles.Float, CultureInfo.InvariantCulture, out double real) || double.IsInfinity(real))
-                    {
-                        throw new CliException(CliErrors.InputFileMalformed, $"\"{Clip(token)}\" is not a number (input \"{t.Name}\" takes real values; '.' as the decimal point)", at);
-                    }
-
-                    if (double.IsNaN(real))
-                    {
-                        throw new CliException(CliErrors.InputValueOutOfRange, $"NaN at position {values.Count} of input \"{t.Name}\"", at);
-                    }
-
-                    q = Numerics.Quantization.Quantize(real, t.Quant!.Scale, t.Quant.ZeroPoint, t.Type);
-                    if (q < lo || q > hi)
-                    {
-                        throw new CliException(CliErrors.InputValueOutOfRange, $"{token} at position {values.Count} quantizes to {q}, outside the declared range [{lo}, {hi}] of input \"{t.Name}\" (real [{spec.RangeMin.ToString(CultureInfo.InvariantCulture)}, {spec.RangeMax.ToString(CultureInfo.InvariantCulture)}])", at);
-                    }
+                    throw new CliException(CliErrors.InputFileMalformed, $"\"{Clip(token)}\" is not a number (input \"{t.Name}\" takes real values; '.' as the decimal point)", at);
                 }
 
-                values.Add((int)q);
-            }
+                if (double.IsNaN(real))
+                {
+                    throw new CliException(CliErrors.InputValueOutOfRange, $"NaN at position {position} of input \"{t.Name}\"", at);
+                }
 
-            if (values.Count != t.ElementCount)
-            {
-                throw new CliException(CliErrors.InputFileMalformed, $"has {values.Count} values; input \"{t.Name}\" {InspectCommand.Shape(t.Shape)} takes {t.ElementCount}", shown);
-            }
+                q = Numerics.Quantization.Quantize(real, t.Quant!.Scale, t.Quant.ZeroPoint, t.Type);
+                if (q < lo || q > hi)
+                {
+                    throw new CliException(CliErrors.InputValueOutOfRange, $"{token} at position {position} quantizes to {q}, outside the declared range [{lo}, {hi}] of input \"{t.Name}\" (real [{spec.RangeMin.ToString(CultureInfo.InvariantCulture)}, {spec.RangeMax.ToString(CultureInfo.InvariantCulture)}])", at);
+                }
 
-            return values.ToArray();
+                return ((int)q, (float)real);
+            }
         }
 
-        private static string Clip(string token) => token.Length > 40 ? token.Substring(0, 40) + "..." : token;
+        internal static string Clip(string token) => token.Length > 40 ? token.Substring(0, 40) + "..." : token;
     }
 }

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.CommandLine;
 using System.Globalization;
@@ -7,6 +8,7 @@ using QuantGen.Data;
 using QuantGen.Fidelity;
 using QuantGen.Graph;
 using QuantGen.Model;
+using QuantGen.Onnx;
 
 namespace QuantGen.Cli
 {
@@ -16,52 +18,96 @@ namespace QuantGen.Cli
         public static Command Create(CommandContext ctx)
         {
             var model = new Argument<FileInfo>("model") { Description = "The quantized model spec (.qmodel.json)." };
-            var floatModel = new Option<FileInfo>("--float", "-f") { Description = "The float model it was quantized from.", Required = true };
-            var data = new Option<FileInfo>("--data", "-d") { Description = "Evaluation data: CSV with header split,label,f0,f1,...", Required = true };
+            var floatModel = new Option<FileInfo>("--float", "-f") { Description = "The float model it was quantized from: a float spec (.qmodel.json) or the float ONNX export.", Required = true };
+            var data = new Option<FileInfo?>("--data", "-d") { Description = "Evaluation data of a one-input model: CSV with header split,label,f0,f1,... (or give --input per input)." };
             var split = new Option<string>("--split") { Description = "Which split of the CSV to evaluate.", DefaultValueFactory = _ => "test" };
+            var inputs = new Option<string[]>("--input", "-i")
+            {
+                Description = "NAME=FILE, once per model input (instead of --data): one sample per line, the input's values in row-major order separated by white space or commas (real numbers, token ids for an index input); line k of every file is sample k.",
+                AllowMultipleArgumentsPerToken = false,
+                Arity = ArgumentArity.ZeroOrMore,
+            };
+            var labels = new Option<FileInfo?>("--labels", "-l") { Description = "With --input: the class of each sample, one integer per line, aligned with the input files' lines (accuracy is '-' without it)." };
             var limit = new Option<int>("--limit") { Description = "Evaluate at most this many samples (0 = all).", DefaultValueFactory = _ => 0 };
             var report = new Option<DirectoryInfo?>("--report", "-r") { Description = "Write fidelity.json, fidelity.md, sqnr.svg and operators.svg (SVG plots) into this folder." };
             var maxDrop = new Option<double?>("--max-accuracy-drop") { Description = "Fail (exit 1) when float accuracy minus integer accuracy exceeds this (e.g. 0.01)." };
             var allowExternal = CommandContext.AllowExternalWeightsOption();
             var command = new Command("verify", "Run the integer reference interpreter and the float model on the same data and report accuracy, top-1 agreement and flips, KL divergence, per-layer SQNR and the error of every non-linear operator.")
             {
-                model, floatModel, data, split, limit, report, maxDrop, allowExternal,
+                model, floatModel, data, split, inputs, labels, limit, report, maxDrop, allowExternal,
             };
             command.SetAction(p => ctx.Guard(() =>
             {
-                FileInfo qFile = p.GetValue(model)!, fFile = p.GetValue(floatModel)!, csv = p.GetValue(data)!;
+                FileInfo qFile = p.GetValue(model)!, fFile = p.GetValue(floatModel)!;
+                FileInfo? csv = p.GetValue(data);
+                string[] inputArgs = p.GetValue(inputs) ?? Array.Empty<string>();
+                FileInfo? labelFile = p.GetValue(labels);
+                if ((csv == null) == (inputArgs.Length == 0))
+                {
+                    throw new CliException(CliErrors.InvalidArgument, csv == null
+                        ? "give the evaluation data: --data CSV (a one-input model) or --input NAME=FILE per model input"
+                        : "give either --data CSV or --input NAME=FILE, not both");
+                }
+
+                if (labelFile != null && csv != null)
+                {
+                    throw new CliException(CliErrors.InvalidArgument, "--labels goes with --input files; a --data CSV carries its labels in its label column");
+                }
+
                 ModelGraph q = CommandContext.LoadModel(qFile, p.GetValue(allowExternal));
-                ModelGraph f = CommandContext.LoadModel(fFile, p.GetValue(allowExternal));
+                ModelGraph f = LoadFloat(fFile, p.GetValue(allowExternal));
                 if (!q.IsQuantized || f.IsQuantized)
                 {
                     ctx.Fail(CliErrors.WrongModelKind, $"verify compares a quantized model ({qFile.Name} is {(q.IsQuantized ? "quantized" : "float")}) with a float model ({fFile.Name} is {(f.IsQuantized ? "quantized" : "float")})");
                     return 1;
                 }
 
-                if (!q.IsSingleInputOutput || q.Input.IsIndex)
+                if (q.Outputs.Count != 1)
                 {
-                    ctx.Fail(CliErrors.SeveralInputs, $"model \"{q.Name}\" has {q.Inputs.Count} input(s) and {q.Outputs.Count} output(s), or token ids; verify scores a one-input classifier on a CSV of features", qFile.Name);
+                    ctx.Fail(CliErrors.SeveralInputs, $"model \"{q.Name}\" has {q.Outputs.Count} outputs ({string.Join(", ", q.Outputs.Select(t => t.Name))}); verify scores a classifier with one output", qFile.Name);
                     return 1;
                 }
 
-                LabeledDataset set = LabeledDataset.Load(csv.FullName);
-                if (set.FeatureCount != q.Input.ElementCount)
-                {
-                    ctx.Fail(CliErrors.InvalidData, $"has {set.FeatureCount} features per row but model \"{q.Name}\" takes {q.Input.ElementCount}", csv.FullName);
-                    return 1;
-                }
-
-                IEnumerable<Sample> samples = set.Split(p.GetValue(split)!);
                 int lim = p.GetValue(limit);
                 if (lim < 0)
                 {
                     throw new CliException(CliErrors.InvalidArgument, $"--limit {lim} is not valid; give a count (0 = all samples)");
                 }
 
-                List<Sample> list = (lim > 0 ? samples.Take(lim) : samples).ToList();
-                ConsoleProgressBar progress = ctx.Progress($"verifying {q.Name}", list.Count);
-                FidelityReport r = FidelityMetrics.Evaluate(f, q, list.Select(s => s.Features).ToList(), list.Select(s => s.Label).ToList(), progress);
-                progress.Finish();
+                FidelityReport r;
+                string dataName;
+                if (csv != null)
+                {
+                    if (q.Inputs.Count != 1 || q.Input.IsIndex)
+                    {
+                        ctx.Fail(CliErrors.SeveralInputs, $"model \"{q.Name}\" has {q.Inputs.Count} input(s) ({string.Join(", ", q.Inputs.Select(t => t.Name + (t.IsIndex ? " (token ids)" : string.Empty)))}); a --data CSV row is one feature vector: give --input NAME=FILE per input (one sample per line) and --labels FILE instead", qFile.Name);
+                        return 1;
+                    }
+
+                    LabeledDataset set = LabeledDataset.Load(csv.FullName);
+                    if (set.FeatureCount != q.Input.ElementCount)
+                    {
+                        ctx.Fail(CliErrors.InvalidData, $"has {set.FeatureCount} features per row but model \"{q.Name}\" takes {q.Input.ElementCount}", csv.FullName);
+                        return 1;
+                    }
+
+                    IEnumerable<Sample> samples = set.Split(p.GetValue(split)!);
+                    List<Sample> list = (lim > 0 ? samples.Take(lim) : samples).ToList();
+                    ConsoleProgressBar progress = ctx.Progress($"verifying {q.Name}", list.Count);
+                    r = FidelityMetrics.Evaluate(f, q, list.Select(s => s.Features).ToList(), list.Select(s => s.Label).ToList(), progress);
+                    progress.Finish();
+                    dataName = csv.Name + ":" + p.GetValue(split);
+                }
+                else
+                {
+                    VerifyRows rows = VerifyRows.Read(q, inputArgs, labelFile?.FullName, lim);
+                    VerifyRows.CheckSameInputs(q, f, fFile);
+                    ConsoleProgressBar progress = ctx.Progress($"verifying {q.Name}", rows.Count);
+                    r = FidelityMetrics.Evaluate(f, q, rows.Floats, rows.Integers, rows.Labels, progress);
+                    progress.Finish();
+                    dataName = string.Join(", ", rows.Files.Select(kv => kv.Key + "=" + Path.GetFileName(kv.Value))) + (labelFile != null ? ", labels=" + labelFile.Name : string.Empty);
+                    ctx.Output.WriteLine($"{q.Name}: {rows.Count} samples from {dataName}");
+                }
                 ctx.Output.Write(r.ToMarkdown(q.Name));
                 ctx.Output.WriteLine();
                 foreach (OperatorError e in r.OperatorErrors)
@@ -80,7 +126,6 @@ namespace QuantGen.Cli
                     CommandContext.Writing(dir.FullName, () =>
                     {
                         Directory.CreateDirectory(dir.FullName);
-                        string dataName = csv.Name + ":" + p.GetValue(split);
                         File.WriteAllText(Path.Combine(dir.FullName, "fidelity.json"), FidelityReportWriter.ToJson(r, qFile.Name, fFile.Name, dataName));
                         File.WriteAllText(Path.Combine(dir.FullName, "fidelity.md"), FidelityReportWriter.ToMarkdown(r, qFile.Name, fFile.Name, dataName) + "\n![per-layer SQNR](sqnr.svg)\n" + (r.OperatorErrors.Count > 0 ? "\n![non-linear operators](operators.svg)\n" : string.Empty));
                         ReportPlots.Write(Path.Combine(dir.FullName, "sqnr.svg"), ReportPlots.SqnrSvg(r, q.Name));
@@ -103,6 +148,17 @@ namespace QuantGen.Cli
                 return 0;
             }));
             return command;
+        }
+
+        /// <summary>The float model: a float spec, or a float ONNX export lowered in memory (what a user of an ONNX model has).</summary>
+        private static ModelGraph LoadFloat(FileInfo file, bool allowExternal)
+        {
+            if (file.Extension.Equals(".onnx", StringComparison.OrdinalIgnoreCase))
+            {
+                return OnnxImporter.BuildFloatGraph(OnnxImporter.Lower(file.FullName), file.FullName);
+            }
+
+            return CommandContext.LoadModel(file, allowExternal);
         }
     }
 }

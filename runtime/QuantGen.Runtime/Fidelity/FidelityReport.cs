@@ -104,6 +104,22 @@ namespace QuantGen.Fidelity
     {
         public static FidelityReport Evaluate(ModelGraph floatGraph, ModelGraph quantizedGraph, IReadOnlyList<float[]> inputs, IReadOnlyList<int>? labels = null, IProgress<int>? progress = null)
         {
+            var q = new ReferenceInterpreter(quantizedGraph);
+            return Evaluate(floatGraph, quantizedGraph, inputs.Select(x => (IReadOnlyList<float[]>)new[] { x }).ToList(), inputs.Select(x => (IReadOnlyList<int[]>)new[] { q.Quantize(x) }).ToList(), labels, progress);
+        }
+
+        /// <summary>
+        /// A model with several inputs (or token ids): per sample, the float model's inputs (real values; ids as numbers) and
+        /// the quantized model's integer inputs (spec order), already quantized by the caller. Scores the first output.
+        /// </summary>
+        public static FidelityReport Evaluate(ModelGraph floatGraph, ModelGraph quantizedGraph, IReadOnlyList<IReadOnlyList<float[]>> floatInputs, IReadOnlyList<IReadOnlyList<int[]>> integerInputs, IReadOnlyList<int>? labels = null, IProgress<int>? progress = null)
+        {
+            if (floatInputs.Count != integerInputs.Count)
+            {
+                throw new ArgumentException($"{floatInputs.Count} float samples but {integerInputs.Count} integer samples", nameof(integerInputs));
+            }
+
+            IReadOnlyList<IReadOnlyList<float[]>> inputs = floatInputs;
             var fl = new FloatInterpreter(floatGraph);
             var q = new ReferenceInterpreter(quantizedGraph);
             var report = new FidelityReport { Samples = inputs.Count };
@@ -115,7 +131,7 @@ namespace QuantGen.Fidelity
             for (int s = 0; s < inputs.Count; s++)
             {
                 IReadOnlyDictionary<string, double[]> fa = fl.RunAll(inputs[s]);
-                IReadOnlyDictionary<string, int[]> qa = q.RunAll(q.Quantize(inputs[s]));
+                IReadOnlyDictionary<string, int[]> qa = q.RunAll(integerInputs[s]);
                 foreach (GraphNode node in quantizedGraph.Nodes)
                 {
                     TensorInfo t = node.Output;
@@ -125,6 +141,11 @@ namespace QuantGen.Fidelity
                     }
 
                     int[] v = qa[t.Name];
+                    if (v.Length != r.Length)
+                    {
+                        continue;
+                    }
+
                     double sg = 0, ns = 0;
                     for (int i = 0; i < r.Length; i++)
                     {
