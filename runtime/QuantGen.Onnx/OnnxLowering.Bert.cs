@@ -153,9 +153,11 @@ namespace QuantGen.Onnx
 
         /// <summary>
         /// A table the file quantizes itself (DequantizeLinear of an integer initializer): QuantGen's Embedding copies rows of
-        /// one per-tensor, symmetric int8 table and its output keeps that quantization, so a file table quantized that way is
-        /// kept as it is (its integers and scale become the spec's table); any other quantization (per axis, a zero point, a
-        /// type other than int8) is re-quantized from its dequantized values, and a note says so.
+        /// one per-tensor table and its output keeps that quantization, zero point included, so a per-tensor int8 or uint8
+        /// table is kept as it is: its integers, scale and zero point become the spec's table (uint8 folded to int8 by
+        /// subtracting 128 from values and zero point, as for activations; ONNX Runtime's quantize_static writes a Gather's
+        /// table as uint8 with a zero point). A per-axis table, or another type, is re-quantized from its dequantized values
+        /// (symmetric int8 per tensor), and a note says so.
         /// </summary>
         private void KeepQuantizedTable(Node n, string table)
         {
@@ -164,17 +166,18 @@ namespace QuantGen.Onnx
                 return;
             }
 
-            if (qc.Scales.Length == 1 && qc.ZeroPoints[0] == 0 && qc.DataType == OnnxDataType.Int8)
+            if (qc.Scales.Length == 1 && (qc.DataType == OnnxDataType.Int8 || qc.DataType == OnnxDataType.UInt8))
             {
-                fixedWeights[table] = new FixedTensor(ElementType.Int(8), qc.Values.Select(v => (int)v).ToArray(), new[] { (double)(float)qc.Scales[0] });
-                notes.Add($"{n.Src.Place}: the embedding table '{n.In[0]}' keeps the file's int8 integers and scale {(float)qc.Scales[0]}");
+                int shift = qc.DataType == OnnxDataType.UInt8 ? 128 : 0;
+                long zp = qc.ZeroPoints[0] - shift;
+                fixedWeights[table] = new FixedTensor(ElementType.Int(8), qc.Values.Select(v => (int)v - shift).ToArray(), new[] { (double)(float)qc.Scales[0] }, zp);
+                string folded = shift != 0 ? $" (uint8 zero point {qc.ZeroPoints[0]} folded to int8 {zp})" : string.Empty;
+                notes.Add($"{n.Src.Place}: the embedding table '{n.In[0]}' keeps the file's {OnnxDataType.Name(qc.DataType)} integers, scale {(float)qc.Scales[0]} and zero point {qc.ZeroPoints[0]}{folded}");
                 return;
             }
 
-            string how = qc.Scales.Length != 1 ? $"per axis ({qc.Scales.Length} scales)"
-                : qc.ZeroPoints[0] != 0 ? $"with zero point {qc.ZeroPoints[0]}"
-                : $"as {OnnxDataType.Name(qc.DataType)}";
-            notes.Add($"{n.Src.Place}: the embedding table '{n.In[0]}' is quantized {how} in the file; QuantGen's Embedding copies rows of one symmetric per-tensor int8 table, so the table is re-quantized from its dequantized values (the rows differ from the file's by up to half a step)");
+            string how = qc.Scales.Length != 1 ? $"per axis ({qc.Scales.Length} scales)" : $"as {OnnxDataType.Name(qc.DataType)}";
+            notes.Add($"{n.Src.Place}: the embedding table '{n.In[0]}' is quantized {how} in the file; QuantGen's Embedding copies rows of one per-tensor int8 table, so the table is re-quantized from its dequantized values (symmetric int8 per tensor; the rows differ from the file's by up to half a step)");
         }
     }
 }

@@ -159,11 +159,11 @@ namespace QuantGen.Tests.Cli
         }
 
         [Fact]
-        public void VerifyStillRefusesAModelWithSeveralInputsByName()
+        public void VerifyStillRefusesAModelWithSeveralOutputsByName()
         {
             (int code, _, string error) = Run("verify", TwoInputModel(), "-f", Path.Combine(Models, "digits_mlp.float.qmodel.json"), "-d", Csv);
             Assert.Equal(1, code);
-            Assert.Contains("error QG5008: model \"masked\" has 2 input(s) and 2 output(s), or token ids", error, StringComparison.Ordinal);
+            Assert.Contains("masked.qmodel.json: error QG5008: model \"masked\" has 2 outputs (p, e); verify scores a classifier with one output", error, StringComparison.Ordinal);
         }
 
         private string Write(string name, string text)

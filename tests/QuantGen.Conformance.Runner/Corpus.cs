@@ -68,6 +68,31 @@ namespace QuantGen.Tests.Conformance
             return PostTrainingQuantizer.Quantize(g, Calibration(g), c.Options);
         }
 
+        /// <summary>
+        /// An embedding table quantized the way ONNX Runtime's quantize_static writes a Gather's initializer: asymmetric uint8
+        /// over [min(0, lo), max(0, hi)], folded to int8 (value - 128, zero point - 128), fixed as the import fixes a file's
+        /// integers. The table spans [-0.7, 1.3], so the zero point is -39: the Embedding's output carries it to the Dense.
+        /// </summary>
+        private static CorpusCase EmbeddingWithZeroPoint()
+        {
+            var fixedWeights = new Dictionary<string, FixedTensor>(StringComparer.Ordinal);
+            return new CorpusCase("embedding_table_zero_point", new[] { OpKind.Embedding }, () =>
+            {
+                var b = new FloatModelBuilder("embedding_table_zero_point", "ids", new[] { 3, 4 }, 0, 9, 31);
+                b.IndexInput();
+                string table = b.Initializer("tok.weight", new[] { 10, 12 }, 1.0, 0.3);
+                string e = b.Unary(new EmbeddingLayer { Table = table }, "tok", b.Input, new[] { 3, 4, 12 });
+                ModelGraph g = b.Build(b.Dense("fc", e, 5));
+                float[] v = g.Nodes.First(n => n.Layer.Op == OpKind.Embedding).Weight!.FloatData!;
+                double lo = Math.Min(0, v.Min()), hi = Math.Max(0, v.Max());
+                double scale = (float)((hi - lo) / 255);
+                long zpU8 = (long)Math.Round(-lo / scale);
+                int[] q = v.Select(x => (int)Math.Max(0, Math.Min(255, Math.Round(x / scale) + zpU8)) - 128).ToArray();
+                fixedWeights[table] = new FixedTensor(ElementType.Int8, q, new[] { scale }, zpU8 - 128);
+                return g;
+            }, new QuantizationOptions { FixedWeights = fixedWeights });
+        }
+
         private static IReadOnlyList<CorpusCase> BuildCases()
         {
             var cases = new List<CorpusCase>
@@ -413,6 +438,7 @@ namespace QuantGen.Tests.Conformance
                     string e = b.Unary(new EmbeddingLayer { Table = table }, "tok", b.Input, new[] { 2, 5, 12 });
                     return b.Build(b.Dense("fc", e, 6));
                 }),
+                EmbeddingWithZeroPoint(),
                 new CorpusCase("masked_softmax_rows", new[] { OpKind.MaskedSoftmax }, () =>
                 {
                     // Scores from a Dense; the mask is the input's first row (kept where its integer is not the zero point:

@@ -151,12 +151,67 @@ namespace QuantGen.Onnx.Tests
             Assert.Equal(expected, y);
         }
 
-        [Fact]
-        public void QdqEmbeddingTableWithAZeroPointIsRequantizedWithANote()
+        /// <summary>ORT's output of a synthetic file for ids [1, 4].</summary>
+        private static float[] OrtOf(string onnx, long[] ids)
         {
+            using var session = new InferenceSession(onnx);
+            using IDisposableReadOnlyCollection<DisposableNamedOnnxValue> r = session.Run(new[] { NamedOnnxValue.CreateFromTensor("ids", new DenseTensor<long>(ids, new[] { 1, 4 })) });
+            return r.First().AsTensor<float>().ToArray();
+        }
+
+        [Theory]
+        [InlineData(OnnxDataType.UInt8, 140)]
+        [InlineData(OnnxDataType.Int8, -7)]
+        public void QdqEmbeddingTableWithAZeroPointKeepsTheFilesIntegersAndZeroPoint(int type, int zeroPoint)
+        {
+            // An asymmetric per-tensor table as ONNX Runtime's quantize_static writes a Gather's initializer (uint8 with a zero
+            // point), and the int8 form: the spec keeps the file's integers (uint8 folded to int8: value - 128, zero point - 128).
             byte[] file = Enumerable.Range(0, 48).Select(i => (byte)((i * 53) % 256)).ToArray();
-            OnnxImportResult r = OnnxImporter.ImportQdq(QuantizedTableModel("uint8_table.onnx", OnnxDataType.UInt8, file, 0.01f, 128));
-            Assert.Contains(r.Notes, n => n.Contains("is quantized with zero point 128", StringComparison.Ordinal) && n.Contains("re-quantized", StringComparison.Ordinal));
+            string onnx = QuantizedTableModel(type == OnnxDataType.UInt8 ? "uint8_zp_table.onnx" : "int8_zp_table.onnx", type, file, 0.01f, zeroPoint);
+            OnnxImportResult r = OnnxImporter.ImportQdq(onnx);
+            foreach (string n in r.Notes) { output.WriteLine(n); }
+            int shift = type == OnnxDataType.UInt8 ? 128 : 0;
+            int[] fileInts = file.Select(v => (type == OnnxDataType.UInt8 ? (int)v : (sbyte)v) - shift).ToArray();
+            string table = ((EmbeddingLayer)r.Model.Spec.Layers.Single(l => l.Op == OpKind.Embedding)).Table;
+            InitializerSpec spec = r.Model.Spec.Initializers.Single(i => i.Name == table);
+            Assert.Equal(ElementType.Int8, spec.Type);
+            Assert.Equal(new[] { (double)0.01f }, spec.Scales);
+            Assert.Equal((long)(zeroPoint - shift), spec.ZeroPoint);
+            Assert.Equal(fileInts.Select(v => (byte)(sbyte)v).ToArray(), r.Model.Weights.Single(w => w.Name == table).Data);
+            Assert.Contains(r.Notes, n => n.Contains($"keeps the file's {(type == OnnxDataType.UInt8 ? "uint8" : "int8")} integers, scale 0.01 and zero point {zeroPoint}", StringComparison.Ordinal));
+            Assert.DoesNotContain(r.Notes, n => n.Contains("re-quantized", StringComparison.Ordinal));
+
+            // The integer model copies the file's rows with the table's zero point: ids 1, 2, 4, 0.
+            var oracle = new ReferenceInterpreter(r.Model.Graph);
+            Assert.Equal(zeroPoint - shift, r.Model.Graph.Output.Quant!.ZeroPoint);
+            int[] y = oracle.RunMany(new[] { new[] { 1, 2, 4, 0 } })[0];
+            Assert.Equal(new[] { 1, 2, 4, 0 }.SelectMany(id => fileInts.Skip(id * 8).Take(8)).ToArray(), y);
+
+            // Its real values are ORT's on the same file exactly (DequantizeLinear -> Gather -> QuantizeLinear -> DequantizeLinear
+            // of the same step and zero point is lossless), not within half a step as a re-quantized table was.
+            float[] ort = OrtOf(onnx, new long[] { 1, 2, 4, 0 });
+            double[] real = oracle.Dequantize(y);
+            for (int i = 0; i < real.Length; i++)
+            {
+                Assert.True(Math.Abs(real[i] - ort[i]) <= 1e-6, $"element {i}: {real[i]} vs ORT {ort[i]}");
+            }
+        }
+
+        [Fact]
+        public void QdqEmbeddingTablePerAxisIsRequantizedWithANote()
+        {
+            // Per-row scales (DequantizeLinear axis 0): the Embedding's output has one quantization, so the table is re-quantized.
+            byte[] file = Enumerable.Range(0, 48).Select(i => (byte)(sbyte)(((i * 37) % 191) - 100)).ToArray();
+            float[] scales = Enumerable.Range(0, 6).Select(k => 0.01f * (k + 1)).ToArray();
+            var b = new OnnxBuilder();
+            b.InputOf("ids", OnnxDataType.Int64, 1, 4).Output("y", 1, 4, 8);
+            string q = b.Int8s("table_q", new[] { 6, 8 }, file.Select(v => (sbyte)v));
+            string t = b.Node("DequantizeLinear", new[] { q, b.Floats("table_s", new[] { 6 }, scales), b.Int8s("table_zp", new[] { 6 }, new sbyte[6]) }, "table", ("axis", 0L));
+            string e = b.Node("Gather", new[] { t, "ids" }, "emb", ("axis", 0L));
+            string eq = b.Node("QuantizeLinear", new[] { e, b.Scalar("y_s", 0.05f), b.Int8s("y_zp", new int[0], new[] { (sbyte)0 }) }, "emb_q");
+            b.Node("DequantizeLinear", new[] { eq, "y_s", "y_zp" }, "y");
+            OnnxImportResult r = OnnxImporter.ImportQdq(b.Save("per_axis_table.onnx"));
+            Assert.Contains(r.Notes, n => n.Contains("is quantized per axis (6 scales) in the file", StringComparison.Ordinal) && n.Contains("re-quantized", StringComparison.Ordinal));
             string table = ((EmbeddingLayer)r.Model.Spec.Layers.Single(l => l.Op == OpKind.Embedding)).Table;
             InitializerSpec spec = r.Model.Spec.Initializers.Single(i => i.Name == table);
             Assert.Equal(ElementType.Int8, spec.Type);
@@ -164,8 +219,8 @@ namespace QuantGen.Onnx.Tests
 
             // Each row value is the file's dequantized value within half a step of the re-quantized scale.
             var oracle = new ReferenceInterpreter(r.Model.Graph);
-            double[] y = oracle.Dequantize(oracle.RunMany(new[] { new[] { 1, 2, 4, 0 } })[0]);
-            double[] want = new[] { 1, 2, 4, 0 }.SelectMany(id => file.Skip(id * 8).Take(8).Select(v => (v - 128) * (double)0.01f)).ToArray();
+            double[] y = oracle.Dequantize(oracle.RunMany(new[] { new[] { 1, 2, 5, 0 } })[0]);
+            double[] want = new[] { 1, 2, 5, 0 }.SelectMany(id => file.Skip(id * 8).Take(8).Select(v => (sbyte)v * (double)scales[id])).ToArray();
             for (int i = 0; i < y.Length; i++)
             {
                 Assert.True(Math.Abs(y[i] - want[i]) <= (spec.Scales![0] / 2) + 1e-9, $"element {i}: {y[i]} vs {want[i]}");

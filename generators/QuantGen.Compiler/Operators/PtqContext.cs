@@ -21,6 +21,9 @@ namespace QuantGen.Operators
         /// <summary>Symmetric weight quantization (per output channel on axis 0, or per tensor); writes the initializer; returns each channel's scale.</summary>
         public abstract double[] QuantizeWeight(TensorInfo weight, Precision precision);
 
+        /// <summary>The zero point <see cref="QuantizeWeight"/> wrote for <paramref name="weight"/>: 0 (symmetric) unless the source file fixed the integers with one (an embedding table).</summary>
+        public virtual long WeightZeroPoint(TensorInfo weight) => 0;
+
         /// <summary>The node's float bias, bias-corrected when the options ask for it.</summary>
         public abstract float[] CorrectedBias(double[] weightScales);
 

@@ -76,12 +76,16 @@ namespace QuantGen.Quantization
     /// </summary>
     public sealed class FixedTensor
     {
-        public FixedTensor(ElementType type, int[] values, double[] scales)
+        public FixedTensor(ElementType type, int[] values, double[] scales, long zeroPoint = 0)
         {
             Type = type;
             Values = values;
             Scales = scales;
+            ZeroPoint = zeroPoint;
         }
+
+        /// <summary>The integers' zero point (real = scale * (q - zero point)); only an embedding table may have one (the Embedding operator copies its rows with it).</summary>
+        public long ZeroPoint { get; }
 
         public ElementType Type { get; }
 
@@ -484,6 +488,9 @@ namespace QuantGen.Quantization
 
                 public override double[] QuantizeWeight(TensorInfo weight, Precision p) => b.QuantizeWeight(weight, p);
 
+                public override long WeightZeroPoint(TensorInfo weight) =>
+                    b.options.FixedWeights != null && b.options.FixedWeights.TryGetValue(weight.Name, out FixedTensor? f) ? f.ZeroPoint : 0;
+
                 public override float[] CorrectedBias(double[] weightScales) => b.CorrectedBias(node, weightScales);
 
                 public override void AddInitializer(string name, ElementType type, int[] shape, int[] values, double[] scales) => b.AddInitializer(name, type, shape, values, scales);
@@ -554,7 +561,7 @@ namespace QuantGen.Quantization
                 int n = w.Shape[0], k = data.Length / n;
                 if (options.FixedWeights != null && options.FixedWeights.TryGetValue(w.Name, out FixedTensor? fixedW))
                 {
-                    AddInitializer(w.Name, fixedW.Type, w.Shape, fixedW.Values, fixedW.Scales);
+                    AddInitializer(w.Name, fixedW.Type, w.Shape, fixedW.Values, fixedW.Scales, fixedW.ZeroPoint);
                     quantizedWeights[w.Name] = fixedW.Values;
                     return fixedW.Scales.Length == n ? fixedW.Scales : Enumerable.Repeat(fixedW.Scales[0], n).ToArray();
                 }
@@ -606,9 +613,9 @@ namespace QuantGen.Quantization
                 return tq;
             }
 
-            private void AddInitializer(string name, ElementType type, int[] shape, int[] values, double[] scales)
+            private void AddInitializer(string name, ElementType type, int[] shape, int[] values, double[] scales, long zeroPoint = 0)
             {
-                Spec.Initializers.Add(new InitializerSpec { Name = name, Type = type, Shape = shape, Scales = scales, ZeroPoint = 0 });
+                Spec.Initializers.Add(new InitializerSpec { Name = name, Type = type, Shape = shape, Scales = scales, ZeroPoint = zeroPoint });
                 Weights.Add(TensorCodec.EncodeInts(name, type, shape, values));
             }
         }

@@ -10,7 +10,10 @@ namespace QuantGen.Operators
     /// <summary>
     /// Embedding lookup (ONNX <c>Gather(table, ids)</c> with a constant [V, D] table and ids from an index model input):
     /// y[..., d] = table[ids[...], d], output [ids.shape..., D]. Quantized: the table is one per-tensor-quantized integer
-    /// tensor (int8 from PTQ) and the output keeps the table's quantization, so the integer path is a row copy. The ids'
+    /// tensor (symmetric int8 from PTQ, or a file's own integers with their zero point, e.g. ONNX Runtime's asymmetric uint8
+    /// table folded to int8) and the output keeps the table's quantization, zero point included: real = s * (q - zp) holds
+    /// for the copied integers as it did for the table's, so the integer path stays a row copy on every backend and the
+    /// zero point travels in the output's quantization to the layers that read it (which take activation zero points). The ids'
     /// proven range (the index input's declared "range") must lie inside [0, V - 1]: each entry point checks ids against
     /// it (the C# API throws ArgumentOutOfRangeException; the ILGPU kernel and the HLS top clamp to [0, V - 1]).
     /// </summary>
@@ -96,7 +99,7 @@ namespace QuantGen.Operators
             Precision perTensor = layer.Precision.Clone();
             perTensor.PerChannel = false;
             double[] scales = c.QuantizeWeight(node.Weight!, perTensor);
-            return One(new TensorQuant(ElementType.Int(perTensor.WeightBits), scales[0], 0));
+            return One(new TensorQuant(ElementType.Int(perTensor.WeightBits), scales[0], c.WeightZeroPoint(node.Weight!)));
         }
 
         /// <summary>The definition: y[i * D + d] = table[ids[i] * D + d]; an id outside the table is a caller error.</summary>
