@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using QuantGen.Graph;
 using QuantGen.Model;
+using QuantGen.Numerics;
 using QuantGen.Quantization;
 
 namespace QuantGen.Tests.Conformance
@@ -71,7 +72,7 @@ namespace QuantGen.Tests.Conformance
         /// <summary>
         /// An embedding table quantized the way ONNX Runtime's quantize_static writes a Gather's initializer: asymmetric uint8
         /// over [min(0, lo), max(0, hi)], folded to int8 (value - 128, zero point - 128), fixed as the import fixes a file's
-        /// integers. The table spans [-0.7, 1.3], so the zero point is -39: the Embedding's output carries it to the Dense.
+        /// integers. The seeded table lies in [-0.7, 1.3]; its zero point comes out -41, which the Embedding's output carries to the Dense.
         /// </summary>
         private static CorpusCase EmbeddingWithZeroPoint()
         {
