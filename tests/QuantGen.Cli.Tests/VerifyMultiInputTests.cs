@@ -183,7 +183,7 @@ namespace QuantGen.Tests.Cli
             // Good data, but the float model takes one input of 64 features: QG5014 names both models' inputs.
             (code, _, error) = Run(Args("-i", "input_ids=" + ids, "-i", "attention_mask=" + mask, "-l", labels));
             Assert.Equal(1, code);
-            Assert.Contains("digits_mlp.float.qmodel.json: error QG5014: float model \"digits_mlp\" takes input [64]; the quantized model \"bert_tiny_ortqdq\" takes input_ids [1, 72], attention_mask [1, 72]", error, StringComparison.Ordinal);
+            Assert.Contains("digits_mlp.float.qmodel.json: error QG5014: float model \"digits_mlp\" takes pixels [64]; the quantized model \"bert_tiny_ortqdq\" takes input_ids [1, 72], attention_mask [1, 72]", error, StringComparison.Ordinal);
 
             // What stays refused: a CSV of feature vectors for a model with token ids (QG5008), and both or neither data forms (QG5001).
             (code, _, error) = Run(Args("-d", Csv));
