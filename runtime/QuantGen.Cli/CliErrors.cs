@@ -32,7 +32,7 @@ namespace QuantGen.Cli
         /// <summary>run's --input options do not match the model's inputs: an unknown name, one given twice, one missing, or no name on a model with several.</summary>
         public const string InputOptionMismatch = "QG5009";
 
-        /// <summary>An input file of run is not a list of numbers of the input's element count (the place of the first bad token is given).</summary>
+        /// <summary>An input file of run (or verify --input: one sample per line; verify --labels: one class per line) is not a list of numbers of the input's element count (the place of the first bad token is given).</summary>
         public const string InputFileMalformed = "QG5010";
 
         /// <summary>A value of run's input files lies outside its input's range: a token id outside [0, n - 1], an integer outside the declared range, NaN.</summary>
