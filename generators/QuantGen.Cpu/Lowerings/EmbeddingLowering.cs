@@ -7,7 +7,8 @@ namespace QuantGen.Cpu
 {
     /// <summary>
     /// Embedding: one row copy per id from the table in the weights blob (int8 tables as bytes, wider ones as int32). The
-    /// public entry points have already checked every id against [0, V - 1] (ArgumentOutOfRangeException).
+    /// public entry points have already checked every id against [0, V - 1] (ArgumentOutOfRangeException). A table zero point
+    /// needs no code: the output's quantization repeats it (EmbeddingOperator), so the copied integers mean the same reals.
     /// </summary>
     public sealed class EmbeddingLowering : CpuLowering
     {

@@ -5,7 +5,8 @@ namespace QuantGen.Gpu
 {
     /// <summary>
     /// Embedding: one thread per output element, one load from the table in the int32 constants. A kernel cannot throw, so
-    /// an id outside [0, V - 1] is clamped to it (the session's boundary rejects such ids before the kernel runs).
+    /// an id outside [0, V - 1] is clamped to it (the session's boundary rejects such ids before the kernel runs). A table zero
+    /// point is the output's too (EmbeddingOperator), so the copy is the same with or without one.
     /// </summary>
     public sealed class EmbeddingLowering : GpuLowering
     {

@@ -9,7 +9,8 @@ namespace QuantGen.Hls.Lowerings
 
     /// <summary>
     /// Embedding: one ROM row per token id (layers/embedding.sbn). HLS has no exceptions: an id outside [0, V - 1] is
-    /// clamped to it (the project README says so); the C# API rejects such ids instead.
+    /// clamped to it (the project README says so); the C# API rejects such ids instead. A table zero point is the output's
+    /// too (EmbeddingOperator), so the ROM rows are copied as they are.
     /// </summary>
     public sealed class EmbeddingLowering : HlsLowering
     {
