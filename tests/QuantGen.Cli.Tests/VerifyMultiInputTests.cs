@@ -115,6 +115,26 @@ namespace QuantGen.Tests.Cli
             Assert.Contains("| bert_tiny_ortqdq | - | - | ", output, StringComparison.Ordinal);
         }
 
+        [Fact]
+        public void VerifyOfAOneInputModelFromAFileEqualsTheCsvPath()
+        {
+            // The same 40 digits rows as a --data CSV (the established path) and as --input FILE (bare, one-input model) plus
+            // --labels: the fidelity table must be the same line.
+            string models = LabeledDataset.FindUpwards(AppContext.BaseDirectory, Path.Combine("samples", "models"));
+            List<Sample> rows = LabeledDataset.Load(Csv).Split("test").Take(40).ToList();
+            string x = Write("x.txt", rows.Select(r => string.Join(",", r.Features.Select(v => v.ToString("R", CultureInfo.InvariantCulture)))));
+            string y = Write("y.txt", rows.Select(r => r.Label.ToString(CultureInfo.InvariantCulture)));
+            string q = Path.Combine(models, "digits_mlp.qmodel.json");
+            (int code, string fromCsv, string error) = Run("verify", q, "-f", DigitsFloat, "-d", Csv, "--limit", "40");
+            Assert.True(code == 0, error);
+            (code, string fromFiles, error) = Run("verify", q, "-f", DigitsFloat, "--input", x, "--labels", y);
+            Assert.True(code == 0, error);
+            Assert.Contains("digits_mlp: 40 samples from pixels=x.txt, labels=y.txt\n", fromFiles, StringComparison.Ordinal);
+            string Row(string text) => text.Split('\n').Single(l => l.StartsWith("| digits_mlp |", StringComparison.Ordinal));
+            Assert.Equal(Row(fromCsv), Row(fromFiles));
+            Assert.DoesNotContain("| - |", Row(fromFiles), StringComparison.Ordinal);
+        }
+
         private static int Top(double[] v) => Array.IndexOf(v, v.Max());
 
         [Fact]
