@@ -14,17 +14,10 @@ namespace QuantGen.Cpu
     internal sealed partial class CpuEmitter
     {
         /// <summary>The one output is a vector of class scores: shape [C] or [1, ..., 1, C] with C &gt; 1.</summary>
-        internal bool IsClassifier
-        {
-            get
-            {
-                int[] shape = graph.Output.Shape;
-                return graph.Outputs.Count == 1 && shape.Length >= 1 && shape[shape.Length - 1] > 1 && shape.Take(shape.Length - 1).All(d => d == 1);
-            }
-        }
+        internal bool IsClassifier => NamedTensorApi.IsClassifier(graph);
 
         /// <summary>The model's last layer is a Softmax: its dequantized outputs are the confidences.</summary>
-        internal bool OutputsAreProbabilities => graph.Nodes.Any(n => n.Layer.Op == OpKind.Softmax && n.Outputs.Any(o => o.Name == graph.Output.Name));
+        internal bool OutputsAreProbabilities => NamedTensorApi.OutputsAreProbabilities(graph);
 
         /// <summary>The interface the boundary file declares on the class.</summary>
         private string ApiInterface => IsClassifier ? "global::QuantGen.IQuantizedClassifier" : "global::QuantGen.IQuantizedModel";

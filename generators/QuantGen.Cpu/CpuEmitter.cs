@@ -557,8 +557,24 @@ namespace QuantGen.Cpu
             return offset;
         }
 
-        internal void Static<T>(string type, string name, IEnumerable<T> values, Func<T, string> format) =>
-            statics.Line($"private static ReadOnlySpan<{type}> {name} => new {type}[] {{ {string.Join(", ", values.Select(format))} }};");
+        /// <summary>
+        /// A constant table read as a ReadOnlySpan property. Byte tables stay <c>=> new byte[] { ... }</c> (a pointer into the
+        /// assembly's data). Wider ones are a static readonly array behind the property: the compiler turns <c>=> new long[] { ... }</c>
+        /// into RuntimeHelpers.CreateSpan(ldtoken field), and code the JIT does not optimize (a Debug build of the consumer)
+        /// allocates a 72-byte field stub for that ldtoken on every read (measured: 864 bytes per Infer of the digits MLP).
+        /// </summary>
+        internal void Static<T>(string type, string name, IEnumerable<T> values, Func<T, string> format)
+        {
+            string items = string.Join(", ", values.Select(format));
+            if (type == "byte" || type == "sbyte")
+            {
+                statics.Line($"private static ReadOnlySpan<{type}> {name} => new {type}[] {{ {items} }};");
+                return;
+            }
+
+            statics.Line($"private static readonly {type}[] s_{name} = {{ {items} }};");
+            statics.Line($"private static ReadOnlySpan<{type}> {name} => s_{name};");
+        }
 
         private void EmitLayer(SourceWriter w, CpuLayerPlan lp)
         {

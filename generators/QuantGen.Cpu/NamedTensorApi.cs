@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using QuantGen.Graph;
 using QuantGen.Model;
 
@@ -58,6 +59,16 @@ namespace QuantGen.Cpu
                 w.Line($"public const int InputLength = {cin}Length, OutputLength = {cout}Length;");
             }
         }
+
+        /// <summary>The one output is a vector of class scores: shape [C] or [1, ..., 1, C] with C &gt; 1 (the C# class and the GPU session offer Predict/TopK).</summary>
+        public static bool IsClassifier(ModelGraph graph)
+        {
+            int[] shape = graph.Output.Shape;
+            return graph.Outputs.Count == 1 && shape.Length >= 1 && shape[shape.Length - 1] > 1 && shape.Take(shape.Length - 1).All(d => d == 1);
+        }
+
+        /// <summary>The model's last layer is a Softmax: its dequantized outputs are the confidences.</summary>
+        public static bool OutputsAreProbabilities(ModelGraph graph) => graph.Nodes.Any(n => n.Layer.Op == OpKind.Softmax && n.Outputs.Any(o => o.Name == graph.Output.Name));
 
         /// <summary>A tensor name inside a generated XML doc comment.</summary>
         private static string Doc(string name) => Esc(name).Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");

@@ -127,67 +127,6 @@ namespace QuantGen.Gpu
         /// <summary>The C# class's checks, word for word: an index input throws ArgumentOutOfRangeException naming the input and the position.</summary>
         private void EmitInputCheck(SourceWriter w, TensorInfo t) => NamedTensorApi.EmitInputCheck(w, t, ranges.Tensors[t.Name], ParamName(t));
 
-        /// <summary>
-        /// The multi-input session's float boundary: <c>Run</c> with float spans (index inputs stay ids) through the class's
-        /// Quantize&lt;Input&gt; and Dequantize&lt;Output&gt;, one sample on the device; the same numbers as the C# class's Run.
-        /// </summary>
-        internal static SourceFile MultiBoundary(CSharpTarget model, Plan.ModelPlan plan, string weightsHash)
-        {
-            ModelGraph graph = plan.Graph;
-            string P(TensorInfo t) => ParamName(plan, t);
-            string C(TensorInfo t) => Constant(P(t));
-            string Host(TensorInfo t) => "_host_" + P(t).TrimStart('@');
-            var w = new SourceWriter();
-            w.Open("public sealed partial class GpuSession");
-            foreach (TensorInfo t in graph.Inputs.Where(t => !t.IsIndex).Concat(graph.Outputs))
-            {
-                w.Line($"private readonly {CType(t.Type)}[] {Host(t)} = new {CType(t.Type)}[{C(t)}Length];");
-            }
-
-            w.Line();
-            w.Line("/// <summary>Float in (index inputs stay ids), float out on the device: the class's Quantize and Dequantize helpers around one inference; the same numbers as the class's Run.</summary>");
-            w.Line("/// <exception cref=\"ObjectDisposedException\">The session was disposed.</exception>");
-            w.Line("/// <exception cref=\"ArgumentException\">A wrong length, a NaN, or a quantized value outside its input's range.</exception>");
-            w.Line("/// <exception cref=\"ArgumentOutOfRangeException\">An index input holds an id outside [0, Max].</exception>");
-            string ps = string.Join(", ", graph.Inputs.Select(t => $"ReadOnlySpan<{(t.IsIndex ? CType(t.Type) : "float")}> {P(t)}").Concat(graph.Outputs.Select(t => $"Span<float> {P(t)}")));
-            w.Open($"public void Run({ps})");
-            w.Line("if (disposed) throw new ObjectDisposedException(nameof(GpuSession), \"the GPU session was disposed\");");
-            foreach (TensorInfo t in graph.Inputs)
-            {
-                w.Line($"if ({P(t)}.Length != {C(t)}Length) throw new ArgumentException($\"expected {{{C(t)}Length}} elements of input {Esc(t.Name)}, got {{{P(t)}.Length}}\", nameof({P(t)}));");
-            }
-
-            foreach (TensorInfo t in graph.Outputs)
-            {
-                w.Line($"if ({P(t)}.Length != {C(t)}Length) throw new ArgumentException($\"expected room for {{{C(t)}Length}} elements of output {Esc(t.Name)}, got {{{P(t)}.Length}}\", nameof({P(t)}));");
-            }
-
-            var body = new List<string>();
-            var args = new List<string>();
-            foreach (TensorInfo t in graph.Inputs)
-            {
-                if (t.IsIndex)
-                {
-                    body.Add($"Check{C(t)}({P(t)});");
-                    args.Add(P(t));
-                }
-                else
-                {
-                    body.Add($"Quantize{C(t)}({P(t)}, {Host(t)});");
-                    body.Add($"Check{C(t)}({Host(t)});");
-                    args.Add(Host(t));
-                }
-            }
-
-            args.AddRange(graph.Outputs.Select(Host));
-            body.Add($"InferCore({string.Join(", ", args)}, 1);");
-            body.AddRange(graph.Outputs.Select(t => $"Dequantize{C(t)}({Host(t)}, {P(t)});"));
-            Guarded(model, w, body.ToArray());
-            w.Close();
-            w.Close();
-            return new SourceFile(model.HintBase + ".QuantGen.Gpu.Boundary.g.cs", SourceWriter.ClassFile(model, $"the GPU session's float boundary for model \"{graph.Name}\"", weightsHash, new[] { "System" }, w.ToString()));
-        }
-
         /// <summary>The float boundary file of the session: IQuantizedModel for one quantized input and one output, the named Run otherwise.</summary>
         internal static SourceFile BoundaryFor(CSharpTarget model, Plan.ModelPlan plan, string weightsHash) =>
             IsSingleApi(plan.Graph) ? Boundary(model, plan.Graph, weightsHash) : MultiBoundary(model, plan, weightsHash);

@@ -84,8 +84,8 @@ namespace QuantGen.Tests.Generators
             public Loaded(string source, bool tensors, params AdditionalText[] files)
             {
                 Assert.True(File.Exists(TensorsDll), "tensors/System.Numerics.Tensors.dll is not next to the tests");
-                // Optimized like an app's Release build: the Debug-compiled digits MLP allocates in its kernels (measured: 864
-                // bytes per Run), which would hide what RunTensors itself allocates.
+                // Optimized like an app's Release build (a Debug build allocated 864 bytes per Run until the constant tables
+                // became arrays; DebugAllocationTests now checks Debug builds).
                 Compilation compilation = GeneratorHarness.Compilation(source);
                 compilation = compilation.WithOptions(((Microsoft.CodeAnalysis.CSharp.CSharpCompilationOptions)compilation.Options).WithOptimizationLevel(OptimizationLevel.Release));
                 if (tensors)
