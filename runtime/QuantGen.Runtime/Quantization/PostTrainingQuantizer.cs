@@ -39,8 +39,9 @@ namespace QuantGen.Quantization
         public double Percentile { get; set; } = 99.99;
 
         /// <summary>
-        /// Empirical bias correction (Nagel et al. 2019): every Dense bias absorbs the expected output shift caused by
-        /// weight rounding, (W - Q(W)) E[x], with E[x] the mean float input over the calibration set.
+        /// Empirical bias correction (Nagel et al. 2019): every Dense and Conv2d bias absorbs the expected output shift caused
+        /// by weight rounding, (W - Q(W)) E[x], with E[x] the mean float input over the calibration set (Conv2d: per input
+        /// channel, <see cref="CalibrationStatistics.ChannelMeans"/>).
         /// </summary>
         public bool BiasCorrection { get; set; }
 
