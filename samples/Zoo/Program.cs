@@ -9,7 +9,7 @@ using QuantGen.Model;
 namespace QuantGen.Samples.Zoo
 {
     /// <summary>
-    /// `dotnet run -c Release --project samples/Zoo [-- --inputs N] [--skip-deit] [--only TEXT] [--range M] [--percentile P] [--calibration N] [--bias-correction]`:
+    /// `dotnet run -c Release --project samples/Zoo [-- --inputs N] [--skip-deit] [--only TEXT] [--range M] [--percentile P] [--calibration N] [--bias-correction] [--activation-bits 8|16]`:
     /// every committed zoo file (or those whose name contains TEXT) imported (float exports with the given calibration settings),
     /// compiled to C# (one in-memory compilation), then per file on the same N test inputs: the reference interpreter, the
     /// generated C# and ONNX Runtime on the ONNX file; time per inference and agreement.
@@ -23,6 +23,7 @@ namespace QuantGen.Samples.Zoo
             string? only = null;
             var quantization = new QuantGen.Quantization.QuantizationOptions();
             int? calibration = null;
+            int activationBits = 8;
             for (int i = 0; i < args.Length; i++)
             {
                 if (args[i] == "--inputs" && i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n > 0)
@@ -53,13 +54,18 @@ namespace QuantGen.Samples.Zoo
                     quantization.Percentile = pc;
                     i++;
                 }
+                else if (args[i] == "--activation-bits" && i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out int ab) && (ab == 8 || ab == 16))
+                {
+                    activationBits = ab;
+                    i++;
+                }
                 else if (args[i] == "--bias-correction")
                 {
                     quantization.BiasCorrection = true;
                 }
                 else
                 {
-                    Console.Error.WriteLine("usage: QuantGen.Samples.Zoo [--inputs N] [--skip-deit] [--only TEXT] [--range minmax|percentile|mse] [--percentile P] [--calibration N] [--bias-correction]");
+                    Console.Error.WriteLine("usage: QuantGen.Samples.Zoo [--inputs N] [--skip-deit] [--only TEXT] [--range minmax|percentile|mse] [--percentile P] [--calibration N] [--bias-correction] [--activation-bits 8|16]");
                     return 2;
                 }
             }
@@ -70,7 +76,7 @@ namespace QuantGen.Samples.Zoo
             foreach (ZooEntry e in ZooCatalog.Entries().Where(e => (!skipDeit || e.Model != ZooCatalog.DeitTiny) && (only == null || e.Key.Contains(only, StringComparison.Ordinal))))
             {
                 var sw = Stopwatch.StartNew();
-                ZooImport im = ZooCatalog.Import(e, quantization, calibration ?? ZooCatalog.CalibrationCount(e.Model));
+                ZooImport im = ZooCatalog.Import(e, quantization, calibration ?? ZooCatalog.CalibrationCount(e.Model), activationBits);
                 imports.Add(im);
                 Console.WriteLine(im.Model != null
                     ? $"  import {e.File,-32} {im.Model.Graph.Nodes.Count,4} layers  {sw.Elapsed.TotalSeconds,6:F2} s"

@@ -178,13 +178,21 @@ namespace QuantGen.Samples.Zoo
         public static ZooImport Import(ZooEntry e, QuantizationOptions quantization) => Import(e, quantization, CalibrationCount(e.Model));
 
         /// <summary>Imports one file with the given quantizer settings and the first <paramref name="calibration"/> training samples (float exports).</summary>
-        public static ZooImport Import(ZooEntry e, QuantizationOptions quantization, int calibration)
+        public static ZooImport Import(ZooEntry e, QuantizationOptions quantization, int calibration) => Import(e, quantization, calibration, 8);
+
+        /// <summary>As above, every layer of a float export quantized with <paramref name="activationBits"/>-bit activations (weights stay 8-bit).</summary>
+        public static ZooImport Import(ZooEntry e, QuantizationOptions quantization, int calibration, int activationBits)
         {
             string path = PathOf(e);
             var options = new OnnxImportOptions { Name = e.Model.Name, Quantization = quantization };
             try
             {
                 LoweredModel lowered = OnnxImporter.Lower(path, options);
+                if (activationBits != 8 && !lowered.IsQdq)
+                {
+                    options.Precisions = lowered.Spec.Layers.ToDictionary(l => l.Name, l => new Precision { ActivationBits = activationBits }, StringComparer.Ordinal);
+                }
+
                 OnnxImportResult r = lowered.IsQdq
                     ? OnnxImporter.ImportQdq(path, options)
                     : OnnxImporter.ImportFloat(path, Data(e.Model, "train", calibration).Select(p => p.Input).ToList(), options);

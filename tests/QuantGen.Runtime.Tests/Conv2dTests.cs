@@ -112,5 +112,49 @@ namespace QuantGen.Tests
             double[] yq = oracle.Dequantize(oracle.Run(oracle.Quantize(calib[1])));
             Assert.All(yq.Zip(y, (a, b) => System.Math.Abs(a - b)), d => Assert.True(d <= q.Graph.Output.Quant!.Scale));
         }
+
+        private const string BiasFloatSpec = """
+        {
+          "format": "quantgen", "version": 1, "name": "dwbias", "kind": "float", "weights": "test.safetensors",
+          "inputs": [{ "name": "x", "shape": [1, 2, 1, 2], "range": [0, 100] }],
+          "outputs": ["y"],
+          "initializers": { "w": { "type": "float32", "shape": [2, 1, 1, 2] }, "b": { "type": "float32", "shape": [2] } },
+          "layers": [
+            { "name": "dw", "op": "Conv2d", "inputs": ["x"], "output": "y", "weight": "w", "bias": "b", "activation": "none", "group": 2 }
+          ]
+        }
+        """;
+
+        [Fact]
+        public void BiasCorrectionOfADepthwiseConvAddsEachChannelsWeightRoundingTimesItsOwnInputMean()
+        {
+            ModelGraph g = Fixtures.FromMemory(
+                BiasFloatSpec,
+                TensorCodec.EncodeFloats("w", new[] { 2, 1, 1, 2 }, new[] { 1f, 0.3f, 1f, 0.3f }),
+                TensorCodec.EncodeFloats("b", new[] { 2 }, new[] { 0f, 0f })).GetGraphOrThrow();
+            // channel 0 sees 10 everywhere, channel 1 sees 100: means 10 and 100 (NCHW, axis 1)
+            var calib = new List<float[]> { new[] { 10f, 10f, 100f, 100f } };
+            QuantizedModel plain = PostTrainingQuantizer.Quantize(g, calib);
+            QuantizedModel corrected = PostTrainingQuantizer.Quantize(g, calib, new QuantizationOptions { BiasCorrection = true });
+            Assert.Equal(new[] { 0, 0 }, plain.Graph.Tensors["b"].IntData);
+
+            // Weight scale 1/127 per channel (max |w| = 1): 0.3 x 127 = 38.1 rounds to 38, so each channel loses
+            // 0.3 - 38/127 = 0.000787 on its second tap; the input scale is 100/255 (range [0, 100], int8).
+            double wScale = (float)(1.0 / 127), inScale = (float)(100.0 / 255);
+            double lost = 0.3f - 38 * wScale;
+            int Expected(double mean) => (int)Numerics.Quantization.RoundHalfUp((float)(lost * mean) / (inScale * wScale));
+            int[] b = corrected.Graph.Tensors["b"].IntData!;
+            Assert.Equal(new[] { Expected(10), Expected(100) }, b);
+            Assert.Equal(3, b[0]);   // 0.00787 / 0.003088 = 2.55
+            Assert.Equal(26, b[1]);  // 0.0787 / 0.003088 = 25.5
+
+            // and the integer model's output moves toward the float one on that input
+            double[] y = new FloatInterpreter(g).Run(calib[0]);
+            var oq = new ReferenceInterpreter(corrected.Graph);
+            var op = new ReferenceInterpreter(plain.Graph);
+            double errCorrected = oq.Dequantize(oq.Run(oq.Quantize(calib[0]))).Zip(y, (a, r) => System.Math.Abs(a - r)).Sum();
+            double errPlain = op.Dequantize(op.Run(op.Quantize(calib[0]))).Zip(y, (a, r) => System.Math.Abs(a - r)).Sum();
+            Assert.True(errCorrected <= errPlain, $"corrected {errCorrected} vs plain {errPlain}");
+        }
     }
 }

@@ -3,7 +3,9 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using QuantGen.Interpreters;
+using QuantGen.Graph;
 using QuantGen.Model;
+using QuantGen.Numerics;
 using QuantGen.Samples.Zoo;
 using Xunit;
 using Xunit.Abstractions;
@@ -37,10 +39,11 @@ namespace QuantGen.Tests.Zoo
             ZooEntry e = ZooCatalog.Entries().First(x => x.File == file);
             if (o.Classifier && !e.IsTransformer)
             {
-                // Issue 13 asks >= 99 %. NOT MET by MobileNetV1's float exports: W8A8 from the post-training quantizer agrees
-                // with the float model on 98/100 (min/max and with bias correction; MSE ranges 97, percentile 96, measured with
-                // samples/Zoo --only mobilenet_v1_float13 --inputs 100 --range ...; 128 calibration inputs instead of 32: 96/100, with bias
-                // correction 96/100, MSE ranges 93/100, --calibration 128 [--bias-correction] [--range mse]). Every other CNN/MLP file meets it.
+                // Issue 13 asks >= 99 %. NOT MET by MobileNetV1's float exports at W8A8: the post-training quantizer agrees
+                // with the float model on 98/100 (348/360; MSE ranges 97, percentile 96, more calibration inputs no better), and
+                // ORT's own quantize_static of the same file (mobilenet_v1_ortqdq, run by ORT) agrees with ORT's float run on only
+                // 349/360: the 8-bit activations are the limit (docs/numerics.md "PTQ calibration"). With 16-bit activations and
+                // bias correction it is met: MobileNetWithSixteenBitActivationsMeetsTheIssuesAgreement. Every other CNN/MLP file meets it.
                 double needed = o.VersusFloat && e.Model == ZooCatalog.MobileNetV1 ? 0.98 : 0.99;
                 Assert.True(o.Top1Same >= needed * o.Inputs, $"top-1 {o.Top1Same}/{o.Inputs}");
             }
@@ -77,6 +80,49 @@ namespace QuantGen.Tests.Zoo
             // MobileNetV1's 28 stacked layers p99 5 (convert, ortqdq) and 8 (qat). Per-layer +-1 LSB is not checked here.
             long bound = e.Model == ZooCatalog.MobileNetV1 ? (e.Export == "qat" ? 8 : 5) : 2;
             Assert.True(o.P99Lsb <= bound, $"p99 {o.P99Lsb} LSB (max {o.MaxLsb}, {o.Within1Lsb:P2} within 1 LSB)");
+        }
+
+        /// <summary>
+        /// MobileNetV1's float export quantized with 16-bit activations (weights 8-bit, per channel) and bias correction (Dense
+        /// and Conv2d): top-1 against ORT's float run of the same file on the <see cref="ZooRun.OrtInputs"/> test digits reaches
+        /// the issue's 99 % (357/360 on 360 inputs; W8A8: 98/100, 348/360).
+        /// </summary>
+        [Fact]
+        public void MobileNetWithSixteenBitActivationsMeetsTheIssuesAgreement()
+        {
+            ZooEntry e = ZooCatalog.Entries().First(x => x.Model == ZooCatalog.MobileNetV1 && x.Export == "float13");
+            ZooImport im = ZooCatalog.Import(e, new QuantGen.Quantization.QuantizationOptions { BiasCorrection = true }, ZooCatalog.CalibrationSamples, 16);
+            Assert.NotNull(im.Model);
+            ModelGraph g = im.Model!.Graph;
+            Assert.All(g.Nodes.Where(n => n.Layer.Op == OpKind.Conv2d), n => Assert.Equal(ElementType.Int16, n.Output.Type));
+            var reference = new ReferenceInterpreter(g);
+            using var ort = new ZooOrt(ZooCatalog.PathOf(e), e.Model);
+            int same = 0;
+            List<(float[] Input, int Label)> data = ZooCatalog.Data(e.Model, "test", ZooRun.OrtInputs);
+            foreach ((float[] x, _) in data)
+            {
+                double[] q = reference.Dequantize(reference.RunMany(ZooCatalog.Quantize(g, x)).SelectMany(y => y).ToArray());
+                float[] f = ort.Run(x);
+                same += ArgMax(q) == ArgMax(f.Select(v => (double)v).ToArray()) ? 1 : 0;
+            }
+
+            output.WriteLine($"mobilenet_v1_float13 W8A16 + bias correction: top-1 {same}/{data.Count} with ORT float");
+            Assert.Equal(ZooRun.OrtInputs, data.Count);
+            Assert.True(same >= 0.99 * data.Count, $"top-1 {same}/{data.Count}");
+        }
+
+        private static int ArgMax(double[] v)
+        {
+            int best = 0;
+            for (int i = 1; i < v.Length; i++)
+            {
+                if (v[i] > v[best])
+                {
+                    best = i;
+                }
+            }
+
+            return best;
         }
 
         /// <summary>

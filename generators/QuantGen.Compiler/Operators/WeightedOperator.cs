@@ -90,7 +90,7 @@ namespace QuantGen.Operators
             return One(outQ);
         }
 
-        /// <summary>The float bias PTQ quantizes (Dense applies bias correction; Conv2d does not).</summary>
+        /// <summary>The float bias PTQ quantizes (both apply bias correction when the options ask for it).</summary>
         protected abstract float[] FloatBias(PtqContext c, GraphNode node, double[] weightScales);
 
         protected static void WriteWeighted(WeightedLayer l, LayerWriter w)

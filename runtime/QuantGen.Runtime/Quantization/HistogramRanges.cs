@@ -6,15 +6,19 @@ namespace QuantGen.Quantization
     /// <summary>What calibration measured: a range per tensor and the mean of every feature (last axis).</summary>
     public sealed class CalibrationStatistics
     {
-        public CalibrationStatistics(IReadOnlyDictionary<string, (double Min, double Max)> ranges, IReadOnlyDictionary<string, double[]>? means = null)
+        public CalibrationStatistics(IReadOnlyDictionary<string, (double Min, double Max)> ranges, IReadOnlyDictionary<string, double[]>? means = null, IReadOnlyDictionary<string, double[]>? channelMeans = null)
         {
             Ranges = ranges;
             Means = means;
+            ChannelMeans = channelMeans;
         }
 
         public IReadOnlyDictionary<string, (double Min, double Max)> Ranges { get; }
 
         public IReadOnlyDictionary<string, double[]>? Means { get; }
+
+        /// <summary>Per-channel means (axis 1) of every 4-D (NCHW) tensor: what bias correction of a Conv2d reads.</summary>
+        public IReadOnlyDictionary<string, double[]>? ChannelMeans { get; }
 
         /// <summary>No statistics: every tensor's quantization must be fixed (an imported QDQ model).</summary>
         public static CalibrationStatistics None => new CalibrationStatistics(new Dictionary<string, (double, double)>(StringComparer.Ordinal));

@@ -39,8 +39,9 @@ namespace QuantGen.Quantization
         public double Percentile { get; set; } = 99.99;
 
         /// <summary>
-        /// Empirical bias correction (Nagel et al. 2019): every Dense bias absorbs the expected output shift caused by
-        /// weight rounding, (W - Q(W)) E[x], with E[x] the mean float input over the calibration set.
+        /// Empirical bias correction (Nagel et al. 2019): every Dense and Conv2d bias absorbs the expected output shift caused
+        /// by weight rounding, (W - Q(W)) E[x], with E[x] the mean float input over the calibration set (Conv2d: per input
+        /// channel, <see cref="CalibrationStatistics.ChannelMeans"/>).
         /// </summary>
         public bool BiasCorrection { get; set; }
 
@@ -167,7 +168,7 @@ namespace QuantGen.Quantization
         {
             options ??= new QuantizationOptions();
             QuantizationSettingsException.Validate(options);
-            var q = new Builder(floatGraph, stats.Ranges, options, stats.Means);
+            var q = new Builder(floatGraph, stats.Ranges, options, stats.Means, stats.ChannelMeans);
             q.Run();
             var diagnostics = new List<ModelDiagnostic>();
             ModelGraph? graph = GraphBuilder.Build(q.Spec, q.Weights, q.Spec.Weights, diagnostics);
@@ -193,6 +194,8 @@ namespace QuantGen.Quantization
             var minMax = new Dictionary<string, (double Min, double Max)>(StringComparer.Ordinal);
             var sums = new Dictionary<string, double[]>(StringComparer.Ordinal);
             var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+            var channelSums = new Dictionary<string, double[]>(StringComparer.Ordinal);
+            var channelCounts = new Dictionary<string, long>(StringComparer.Ordinal);
             for (int s = 0; s < calibration.Count; s++)
             {
                 foreach (KeyValuePair<string, double[]> kv in interpreter.RunAll(SplitSample(floatGraph, calibration[s])))
@@ -220,6 +223,23 @@ namespace QuantGen.Quantization
                     }
 
                     counts[kv.Key] += kv.Value.Length / last;
+                    if (shape.Length == 4 && shape[1] > 0)
+                    {
+                        int channels = shape[1], plane = shape[2] * shape[3];
+                        if (!channelSums.TryGetValue(kv.Key, out double[]? cs))
+                        {
+                            cs = new double[channels];
+                            channelSums[kv.Key] = cs;
+                            channelCounts[kv.Key] = 0;
+                        }
+
+                        for (int i = 0; i < kv.Value.Length; i++)
+                        {
+                            cs[(i / Math.Max(1, plane)) % channels] += kv.Value[i];
+                        }
+
+                        channelCounts[kv.Key] += kv.Value.Length / channels;
+                    }
                 }
 
                 progress?.Report(new CalibrationProgress(s + 1, total));
@@ -231,9 +251,15 @@ namespace QuantGen.Quantization
                 means[kv.Key] = kv.Value.Select(v => counts[kv.Key] > 0 ? v / counts[kv.Key] : 0).ToArray();
             }
 
+            var channelMeans = new Dictionary<string, double[]>(StringComparer.Ordinal);
+            foreach (KeyValuePair<string, double[]> kv in channelSums)
+            {
+                channelMeans[kv.Key] = kv.Value.Select(v => channelCounts[kv.Key] > 0 ? v / channelCounts[kv.Key] : 0).ToArray();
+            }
+
             if (!twoPass)
             {
-                return new CalibrationStatistics(minMax, means);
+                return new CalibrationStatistics(minMax, means, channelMeans);
             }
 
             const int Bins = 2048;
@@ -268,7 +294,7 @@ namespace QuantGen.Quantization
                     : HistogramRanges.MinimumMse(kv.Value, lo, hi, 8);
             }
 
-            return new CalibrationStatistics(ranges, means);
+            return new CalibrationStatistics(ranges, means, channelMeans);
         }
 
         /// <summary>Min and max of every tensor over the calibration set, in the float model.</summary>
@@ -344,9 +370,11 @@ namespace QuantGen.Quantization
             private readonly Dictionary<string, TensorQuant> quant = new Dictionary<string, TensorQuant>(StringComparer.Ordinal);
 
             private readonly IReadOnlyDictionary<string, double[]>? means;
+            private readonly IReadOnlyDictionary<string, double[]>? channelMeans;
 
-            public Builder(ModelGraph graph, IReadOnlyDictionary<string, (double Min, double Max)> ranges, QuantizationOptions options, IReadOnlyDictionary<string, double[]>? means = null)
+            public Builder(ModelGraph graph, IReadOnlyDictionary<string, (double Min, double Max)> ranges, QuantizationOptions options, IReadOnlyDictionary<string, double[]>? means = null, IReadOnlyDictionary<string, double[]>? channelMeans = null)
             {
+                this.channelMeans = channelMeans;
                 g = graph;
                 this.ranges = ranges;
                 this.options = options;
@@ -527,6 +555,11 @@ namespace QuantGen.Quantization
             private float[] CorrectedBias(GraphNode node, double[] wScales)
             {
                 float[] b = node.Bias!.FloatData!;
+                if (node.Layer is Conv2dLayer conv)
+                {
+                    return CorrectedConvBias(node, conv, b, wScales);
+                }
+
                 if (!options.BiasCorrection || means == null || !means.TryGetValue(node.Inputs[0].Name, out double[]? mean) || !quantizedWeights.TryGetValue(node.Weight!.Name, out int[]? q))
                 {
                     return b;
@@ -546,6 +579,44 @@ namespace QuantGen.Quantization
                     for (int j = 0; j < k; j++)
                     {
                         shift += (w[o * k + j] - q[o * k + j] * wScales[o]) * mean[j];
+                    }
+
+                    corrected[o] = (float)(b[o] + shift);
+                }
+
+                return corrected;
+            }
+
+            /// <summary>
+            /// Conv2d: per output channel o, (W - Q(W))[o, i, kh, kw] summed against the mean of input channel i (of o's group)
+            /// over the calibration set. Taps in the zero padding are counted as if they saw the mean (the border rows are a
+            /// small share of a feature map; the correction is a first-order estimate either way).
+            /// </summary>
+            private float[] CorrectedConvBias(GraphNode node, Conv2dLayer conv, float[] b, double[] wScales)
+            {
+                if (!options.BiasCorrection || channelMeans == null || !channelMeans.TryGetValue(node.Inputs[0].Name, out double[]? mean) || !quantizedWeights.TryGetValue(node.Weight!.Name, out int[]? q))
+                {
+                    return b;
+                }
+
+                float[] w = node.Weight.FloatData!;
+                int outChannels = node.Weight.Shape[0], perGroupIn = node.Weight.Shape[1];
+                int taps = node.Weight.Shape[2] * node.Weight.Shape[3];
+                int group = Math.Max(1, conv.Group), perGroupOut = outChannels / group;
+                if (perGroupIn * group != mean.Length || perGroupOut * group != outChannels)
+                {
+                    return b;
+                }
+
+                var corrected = new float[b.Length];
+                int k = perGroupIn * taps;
+                for (int o = 0; o < b.Length; o++)
+                {
+                    int first = o / perGroupOut * perGroupIn;
+                    double shift = 0;
+                    for (int j = 0; j < k; j++)
+                    {
+                        shift += (w[o * k + j] - q[o * k + j] * wScales[o]) * mean[first + j / taps];
                     }
 
                     corrected[o] = (float)(b[o] + shift);

@@ -192,6 +192,6 @@ namespace QuantGen.Operators
             }
         }
 
-        protected override float[] FloatBias(PtqContext c, GraphNode node, double[] weightScales) => node.Bias!.FloatData!;
+        protected override float[] FloatBias(PtqContext c, GraphNode node, double[] weightScales) => c.CorrectedBias(weightScales);
     }
 }
