@@ -62,7 +62,7 @@ namespace QuantGen.Cpu
             int offset = e.AddBytes(plan.A.Select(v => (long)(v & 255)).Concat(plan.A.Select(v => (long)((v >> 8) & 255)))
                 .Concat(plan.B.Select(v => (long)(v & 255))).Concat(plan.B.Select(v => (long)((v >> 8) & 255))));
             w.Line($"// Residual add of two int8 tensors through int16 branch tables at blob offset {offset} (QuantGenKernels.AddS8Table):");
-            w.Line($"// ta[a] = RoundShift((a - {CSharp.I(a.Quant!.ZeroPoint)}) * {ma.Multiplier}, {ma.Shift}), tb[b] = {CSharp.I(y.Quant!.ZeroPoint)} + RoundShift((b - {CSharp.I(b.Quant!.ZeroPoint)}) * {mb.Multiplier}, {mb.Shift}),");
+            w.Line($"// ta[a] = RoundShift({CpuEmitter.Minus("a", a.Quant!.ZeroPoint)} * {ma.Multiplier}, {ma.Shift}), tb[b] = {CSharp.I(y.Quant!.ZeroPoint)} + RoundShift({CpuEmitter.Minus("b", b.Quant!.ZeroPoint)} * {mb.Multiplier}, {mb.Shift}),");
             w.Line($"// entries in [{plan.A.Min() + plan.B.Min()}, {plan.A.Max() + plan.B.Max()}] summed (exact in int16), clamped to [{CSharp.I(y.Type.MinValue)}, {CSharp.I(y.Type.MaxValue)}].");
             w.Line(CpuEmitter.K("AddS8Table", "a", "b", $"ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {offset})", CSharp.I(y.Type.MinValue), CSharp.I(y.Type.MaxValue), "y") + ";");
         }
