@@ -15,6 +15,7 @@ namespace QuantGen.Benchmarks
     ///   dotnet run -c Release --project samples/Benchmarks -- zoo-info     the zoo models' layers, MACs and kernels
     ///   dotnet run -c Release --project samples/Benchmarks -- gemm-probe   GMAC/s of the VNNI GEMM by output channel count
     ///   dotnet run -c Release --project samples/Benchmarks -- zoo-ratio [rounds]   zoo CNNs vs ORT, interleaved best-of-rounds medians
+    ///   dotnet run -c Release --project samples/Benchmarks -- tile-probe   multiply loop vs the rest of the implicit conv tiles; the two residual Add kernels
     ///   dotnet run -c Release --project samples/Benchmarks -- conv-probe   explicit vs implicit im2col conv kernels, interleaved
     ///   dotnet run -c Release --project samples/Benchmarks -- zoo-layers [model...]  per-layer Stopwatch profile of the zoo models
     ///   dotnet run -c Release --project samples/Benchmarks -- tfm-layers [model...]  per-layer profile of DeiT-Tiny and the zoo MLPs
@@ -52,6 +53,11 @@ namespace QuantGen.Benchmarks
             if (args.Length > 0 && args[0] == "zoo-ratio")
             {
                 return ZooRatio.Run(args.Skip(1).ToArray());
+            }
+
+            if (args.Length > 0 && args[0] == "tile-probe")
+            {
+                return TileProbe.Run();
             }
 
             if (args.Length > 0 && args[0] == "conv-probe")

@@ -36,12 +36,29 @@ namespace QuantGen.Benchmarks
                 if (Environment.GetEnvironmentVariable("QUANTGEN_ZOO_LOOP") is string loop)
                 {
                     // For `perf record`: only Infer, for the given number of seconds.
-                    var sw = System.Diagnostics.Stopwatch.StartNew();
-                    while (sw.Elapsed.TotalSeconds < double.Parse(loop, CultureInfo.InvariantCulture))
+                    // CPU time per call: less disturbed by the load of other processes than wall time.
+                    // QUANTGEN_ZOO_LAYER=<layer name> loops that layer alone (random operands, as the profile below).
+                    if (Environment.GetEnvironmentVariable("QUANTGEN_ZOO_LAYER") is string only)
+                    {
+                        infer = new LayerRunner(model, graph.Nodes.First(n => n.Layer.Name == only)).Run;
+                    }
+
+                    for (int i = 0; i < 200; i++)
                     {
                         infer();
                     }
 
+                    var sw = System.Diagnostics.Stopwatch.StartNew();
+                    TimeSpan cpu0 = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
+                    long calls = 0;
+                    while (sw.Elapsed.TotalSeconds < double.Parse(loop, CultureInfo.InvariantCulture))
+                    {
+                        infer();
+                        calls++;
+                    }
+
+                    double cpuUs = (System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMilliseconds * 1000 / calls;
+                    Console.WriteLine($"{name}: {calls} calls, {cpuUs:F2} us of process CPU time per call (wall {sw.Elapsed.TotalMilliseconds * 1000 / calls:F2} us)");
                     continue;
                 }
 
