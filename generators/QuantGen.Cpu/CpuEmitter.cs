@@ -1017,7 +1017,7 @@ namespace QuantGen.Cpu
                 Static("long", $"{id}_Shift64", shift, I);
                 Static("long", $"{id}_BiasZ64", ln.Integers.Biases.Select(b => b + y.Quant!.ZeroPoint), I);
                 w.Line("// Integer LayerNorm with fused per-channel requantization, vectorized (QuantGenKernels.LayerNormRows).");
-                w.Line(K("LayerNormRows", "x", I(rows), I(c), $"ref MemoryMarshal.GetReference({id}_Mul64)", $"ref MemoryMarshal.GetReference({id}_Round64)", $"ref MemoryMarshal.GetReference({id}_Shift64)", $"ref MemoryMarshal.GetReference({id}_BiasZ64)", I(y.Type.MinValue), I(y.Type.MaxValue), "y") + ";");
+                w.Line(K("LayerNormRows", "x", I(rows), I(c), I(ln.Integers.VarianceOffset) + "L", I(IntLayerNorm.ChannelFactor(c)) + "L", $"ref MemoryMarshal.GetReference({id}_Mul64)", $"ref MemoryMarshal.GetReference({id}_Round64)", $"ref MemoryMarshal.GetReference({id}_Shift64)", $"ref MemoryMarshal.GetReference({id}_BiasZ64)", I(y.Type.MinValue), I(y.Type.MaxValue), "y") + ";");
             }
         }
 
@@ -1036,20 +1036,22 @@ namespace QuantGen.Cpu
             w.Line($"ReadOnlySpan<long> bias = {id}_Bias; // beta / output scale + output zero point");
             w.Open($"for (int r = 0; r < {rows}; r++)");
             w.Line($"int o = r * {c};");
-            w.Line("long sum = 0;");
+            w.Line("long s = 0, q = 0;");
             w.Open($"for (int i = 0; i < {c}; i++)");
-            w.Line("sum += x[o + i];");
+            w.Line("long v = x[o + i];");
+            w.Line("s += v;");
+            w.Line("q += v * v;");
             w.Close();
-            w.Line($"long mean = QuantGenKernels.RoundDiv(sum, {c});");
-            w.Line("long variance = 0;");
-            w.Open($"for (int i = 0; i < {c}; i++)");
-            w.Line("long d = x[o + i] - mean;");
-            w.Line("variance += d * d;");
+            w.Line($"long variance = ({c}L * q) - (s * s) + {I(ln.Integers.VarianceOffset)}L; // C^2 (var + eps) in input units, exact");
+            w.Line("long f = 0;");
+            w.Line("int rs = 0;");
+            w.Open("if (variance > 0)");
+            w.Line("int a = QuantGenKernels.LayerNormAlign(variance);");
+            w.Line($"f = QuantGenKernels.LayerNormFactor(variance, {I(IntLayerNorm.ChannelFactor(c))}L, a); // ~ 2^(60 - a) / sqrt(C variance)");
+            w.Line("rs = 30 - a;");
             w.Close();
-            w.Line("long k = (long)QuantGenKernels.Isqrt((ulong)variance);");
-            w.Line("long f = k == 0 ? 0 : int.MaxValue / k;");
             w.Open($"for (int i = 0; i < {c}; i++)");
-            w.Line("long norm = ((x[o + i] - mean) * f) >> 1; // floor((x - mean) * f / 2), |norm| <= 2^30");
+            w.Line($"long norm = QuantGenKernels.RoundShift((({c}L * x[o + i]) - s) * f, rs); // (x - mean) / sqrt(var + eps) * 2^30 / sqrt(C), |norm| < 2^30");
             w.Line($"y[o + i] = ({ty})QuantGenKernels.Clamp(bias[i] + QuantGenKernels.RoundShift(norm * mul[i], shift[i]), {I(y.Type.MinValue)}, {I(y.Type.MaxValue)});");
             w.Close();
             w.Close();

@@ -207,6 +207,24 @@ namespace QuantGen.Tests.Conformance
                     string be = b.Initializer("ln.beta", new[] { 24 }, 0.3);
                     return b.Build(b.Unary(new LayerNormLayer { Gamma = g, Beta = be }, "ln", b.Input));
                 }),
+                new CorpusCase("layernorm_narrow_eps", new[] { OpKind.LayerNorm }, () =>
+                {
+                    // int8 rows of 37 channels (AVX-512 lanes plus a tail) over a narrow input range: eps = 1e-5 is ~60 input
+                    // LSB^2, so the folded varianceOffset matters; gammas of both signs.
+                    var b = new FloatModelBuilder("layernorm_narrow_eps", "x", new[] { 4, 37 }, -0.05, 0.05, 22);
+                    string g = b.Initializer("ln.gamma", new[] { 37 }, 0.8);
+                    string be = b.Initializer("ln.beta", new[] { 37 }, 0.2);
+                    return b.Build(b.Unary(new LayerNormLayer { Gamma = g, Beta = be }, "ln", b.Input));
+                }),
+                new CorpusCase("layernorm_int16", new[] { OpKind.LayerNorm }, () =>
+                {
+                    // int16 input (the scalar row loop) and a large epsilon (0.05) that dominates narrow rows.
+                    var b = new FloatModelBuilder("layernorm_int16", "x", new[] { 3, 20 }, -1, 1, 23);
+                    string h = b.Dense("fc", b.Input, 24, activationBits: 16);
+                    string g = b.Initializer("ln.gamma", new[] { 24 }, 0.8, 0.4);
+                    string be = b.Initializer("ln.beta", new[] { 24 }, 0.1);
+                    return b.Build(b.Unary(new LayerNormLayer { Gamma = g, Beta = be, Epsilon = 0.05 }, "ln", h));
+                }),
                 new CorpusCase("avgpool_reshape", new[] { OpKind.AvgPool, OpKind.Reshape }, () =>
                 {
                     var b = new FloatModelBuilder("avgpool_reshape", "x", new[] { 6, 10 }, -2, 2, 12);

@@ -175,8 +175,9 @@ namespace QuantGen.Onnx.Tests
             Agreement a = Compare(r, path, Fixtures.Test, new[] { 1, 64 });
             Print("vit_qdq", a);
             Assert.Equal(450, a.Samples);
-            // Not LSB-exact: Shiftmax, ShiftGELU and I-LayerNorm replace ORT's float operators (docs/import.md).
-            Assert.Equal(443, a.Top1Same);
+            // Not LSB-exact: Shiftmax, ShiftGELU and the integer LayerNorm replace ORT's float operators (docs/import.md);
+            // 443 with I-ViT's LayerNorm.
+            Assert.Equal(444, a.Top1Same);
             Assert.Equal(414, a.OrtCorrect);
             Assert.Equal(412, a.QuantGenCorrect);
         }
@@ -201,9 +202,10 @@ namespace QuantGen.Onnx.Tests
             output.WriteLine($"within 0 LSB {a.Histogram[0]}, within 1 LSB {a.Histogram[0] + a.Histogram[1]}, median {a.Quantile(0.5)}, p90 {a.Quantile(0.9)}, p99 {a.Quantile(0.99)} LSB of {a.Elements}");
             Assert.Equal(64, a.Samples);
             // The documented tolerance (docs/import.md): the table softmax and table GELU (ORT's integers up to float
-            // rounding) and I-LayerNorm against ORT's float operators between Q/DQ nodes. Deterministic, so the measured
-            // quantiles are asserted (with Shiftmax and ShiftGELU: median 1, p90 3, p99 10, max 33).
-            Assert.Equal((1L, 3L, 8L, 35L), (a.Quantile(0.5), a.Quantile(0.9), a.Quantile(0.99), a.MaxLsb));
+            // rounding) and the integer LayerNorm against ORT's float operators between Q/DQ nodes. Deterministic, so the
+            // measured quantiles are asserted (with Shiftmax and ShiftGELU: median 1, p90 3, p99 10, max 33; with I-ViT's
+            // LayerNorm before the exact-centring one: 1, 3, 8, 35).
+            Assert.Equal((1L, 2L, 6L, 17L), (a.Quantile(0.5), a.Quantile(0.9), a.Quantile(0.99), a.MaxLsb));
         }
     }
 }

@@ -226,10 +226,13 @@ namespace QuantGen.Model
         private InvalidOperationException WrongMethod(string asked) => new InvalidOperationException($"a {Method} GELU has no {asked} parameters");
     }
 
-    /// <summary>LayerNorm: per channel, gamma and the output scale folded into a dyadic, beta into an integer bias.</summary>
+    /// <summary>
+    /// LayerNorm: per channel, gamma and the output scale folded into a dyadic, beta into an integer bias; epsilon folded
+    /// into the integer variance as <see cref="VarianceOffset"/> = round(C^2 eps / S_x^2) (<see cref="IntLayerNorm.VarianceOffset"/>).
+    /// </summary>
     public sealed class LayerNormIntegers : LayerIntegers
     {
-        public LayerNormIntegers(IEnumerable<Dyadic> requant, IEnumerable<long> biases)
+        public LayerNormIntegers(IEnumerable<Dyadic> requant, IEnumerable<long> biases, long varianceOffset)
         {
             Requant = Frozen(requant, nameof(requant));
             Biases = Frozen(biases, nameof(biases));
@@ -237,7 +240,17 @@ namespace QuantGen.Model
             {
                 throw new ArgumentException($"{Requant.Count} multipliers but {Biases.Count} biases: LayerNorm needs one of each per channel", nameof(biases));
             }
+
+            if (varianceOffset < 0 || varianceOffset > IntLayerNorm.MaxVarianceOffset)
+            {
+                throw new ArgumentOutOfRangeException(nameof(varianceOffset), varianceOffset, "the folded epsilon must lie in [0, 2^61]");
+            }
+
+            VarianceOffset = varianceOffset;
         }
+
+        /// <summary>round(C^2 eps / S_x^2): added to C sum x^2 - (sum x)^2 before the square root.</summary>
+        public long VarianceOffset { get; }
 
         public IReadOnlyList<Dyadic> Requant { get; }
 

@@ -88,6 +88,25 @@ namespace QuantGen.Generated
             return root;
         }
 
+        /// <summary>IntLayerNorm.Align: a = floor((62 - bitlength(v)) / 2) for v in [1, 2^62), so v * 4^a is in [2^60, 2^62).</summary>
+        public static int LayerNormAlign(long v)
+        {
+            int b = 0;
+            for (long u = v; u != 0; u >>= 1)
+            {
+                b++;
+            }
+            return (62 - b) >> 1;
+        }
+
+        /// <summary>IntLayerNorm.Factor: t = Isqrt(v 4^a), R = round(2^60 / t), F = RoundShift(R g, 31) in [2^23, 2^30]; a in [0, 30].</summary>
+        public static long LayerNormFactor(long v, long g, int a)
+        {
+            long t = (long)Isqrt((ulong)(v << (2 * a)));
+            long r = (1152921504606846976L + (t >> 1)) / t;
+            return (r * g + 1073741824L) >> 31;
+        }
+
         /// <summary>I-ViT ShiftExp for x &lt;= 0: ~ e^(x S) (-x0) 2^n. The count n - q is in [0, n] (q in [0, n]), guarded anyway.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static long ShiftExp(long x, int x0, int n)

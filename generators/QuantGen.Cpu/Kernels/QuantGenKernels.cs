@@ -1214,68 +1214,64 @@ namespace QuantGen.Generated
         }
 
         /// <summary>
-        /// Integer LayerNorm of int8 rows with the fused per-channel requantization, exactly the reference:
-        /// mean = RoundDiv(sum, c), var = sum (x - mean)^2, k = Isqrt(var), f = (2^31 - 1) / k (0 when k = 0),
-        /// y = clamp(bias[i] + RoundShift(((x - mean) f &gt;&gt; 1) * mul[i], shift[i]), lo, hi). bias includes the output zero point.
-        /// AVX-512 forms the products on int64 lanes with vpmuldq (both factors fit int32: |x - mean| &lt;= 255, f &lt; 2^31,
-        /// |norm| &lt;= 2^30, |mul| &lt; 2^31). Needs c * 255^2 &lt; 2^31 for the int32 variance lanes (the generator checks).
+        /// Integer LayerNorm of int8 rows with the fused per-channel requantization, exactly the reference (IntLayerNorm.Row):
+        /// S = sum x, Q = sum x^2 (int32 lanes: c * 128^2 &lt;= 2^26), V = c Q - S^2 + e; V &gt; 0: a = LayerNormAlign(V),
+        /// F = LayerNormFactor(V, g, a), norm = RoundShift((c x - S) F, 30 - a) (V = 0: norm = 0);
+        /// y = clamp(bias[i] + RoundShift(norm * mul[i], shift[i]), lo, hi). bias includes the output zero point.
+        /// AVX-512 forms the products on int64 lanes with vpmuldq (both factors fit int32: |c x - S| &lt;= 2^20, F &lt;= 2^30,
+        /// |norm| &lt; 2^30, |mul| &lt; 2^31). The generator checks c &lt;= 4096.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public static void LayerNormRows(ReadOnlySpan<sbyte> x, int rows, int c, ref long mul, ref long round, ref long shift, ref long bias, long lo, long hi, Span<sbyte> y)
+        public static void LayerNormRows(ReadOnlySpan<sbyte> x, int rows, int c, long e, long g, ref long mul, ref long round, ref long shift, ref long bias, long lo, long hi, Span<sbyte> y)
         {
             for (int r = 0; r < rows; r++)
             {
                 ReadOnlySpan<sbyte> xr = x.Slice(r * c, c);
                 Span<sbyte> yr = y.Slice(r * c, c);
-                long sum = 0;
+                long sum = 0, sq = 0;
                 int j = 0;
                 if (Avx512BW.IsSupported)
                 {
-                    Vector512<int> s = Vector512<int>.Zero;
+                    Vector512<int> s = Vector512<int>.Zero, q = Vector512<int>.Zero;
                     for (; j + 16 <= c; j += 16)
                     {
-                        s += Avx512F.ConvertToVector512Int32(Vector128.Create(xr.Slice(j, 16)));
+                        Vector512<int> v = Avx512F.ConvertToVector512Int32(Vector128.Create(xr.Slice(j, 16)));
+                        s += v;
+                        q += v * v;
                     }
 
                     sum = Vector512.Sum(s);
+                    sq = Vector512.Sum(q);
                 }
 
                 for (; j < c; j++)
                 {
-                    sum += xr[j];
+                    long v = xr[j];
+                    sum += v;
+                    sq += v * v;
                 }
 
-                long mean = RoundDiv(sum, c);
-                long variance = 0;
+                long variance = (c * sq) - (sum * sum) + e;
+                long f = 0;
+                int rs = 0;
+                if (variance > 0)
+                {
+                    int a = LayerNormAlign(variance);
+                    f = LayerNormFactor(variance, g, a);
+                    rs = 30 - a;
+                }
+
+                long rr = rs == 0 ? 0 : 1L << (rs - 1);
                 j = 0;
                 if (Avx512BW.IsSupported)
                 {
-                    Vector512<int> mv = Vector512.Create((int)mean), s = Vector512<int>.Zero;
-                    for (; j + 16 <= c; j += 16)
-                    {
-                        Vector512<int> d = Avx512F.ConvertToVector512Int32(Vector128.Create(xr.Slice(j, 16))) - mv;
-                        s += d * d;
-                    }
-
-                    variance = Vector512.Sum(s);
-                }
-
-                for (; j < c; j++)
-                {
-                    long d = xr[j] - mean;
-                    variance += d * d;
-                }
-
-                long k = (long)Isqrt((ulong)variance);
-                long f = k == 0 ? 0 : int.MaxValue / k;
-                j = 0;
-                if (Avx512BW.IsSupported)
-                {
-                    Vector512<long> mv = Vector512.Create(mean), fv = Vector512.Create(f), lv = Vector512.Create(lo), hv = Vector512.Create(hi);
+                    Vector512<long> cv = Vector512.Create((long)c), sv = Vector512.Create(sum), fv = Vector512.Create(f), rv = Vector512.Create(rr), lv = Vector512.Create(lo), hv = Vector512.Create(hi);
+                    Vector512<ulong> rsv = Vector512.Create((ulong)rs);
                     for (; j + 8 <= c; j += 8)
                     {
-                        Vector512<long> d = Avx512F.ConvertToVector512Int64(Vector128.CreateScalar(Unsafe.ReadUnaligned<ulong>(ref Unsafe.As<sbyte, byte>(ref Unsafe.AsRef(in xr[j])))).AsSByte()) - mv;
-                        Vector512<long> norm = Avx512F.ShiftRightArithmetic(Avx512F.Multiply(d.AsInt32(), fv.AsInt32()), 1);
+                        Vector512<long> xv = Avx512F.ConvertToVector512Int64(Vector128.CreateScalar(Unsafe.ReadUnaligned<ulong>(ref Unsafe.As<sbyte, byte>(ref Unsafe.AsRef(in xr[j])))).AsSByte());
+                        Vector512<long> d = Avx512F.Multiply(xv.AsInt32(), cv.AsInt32()) - sv;
+                        Vector512<long> norm = Avx512F.ShiftRightArithmeticVariable(Avx512F.Multiply(d.AsInt32(), fv.AsInt32()) + rv, rsv);
                         Vector512<long> v = Avx512F.Multiply(norm.AsInt32(), Vector512.LoadUnsafe(ref mul, (nuint)j).AsInt32());
                         v = Avx512F.ShiftRightArithmeticVariable(v + Vector512.LoadUnsafe(ref round, (nuint)j), Vector512.LoadUnsafe(ref shift, (nuint)j).AsUInt64());
                         v = Vector512.Min(Vector512.Max(v + Vector512.LoadUnsafe(ref bias, (nuint)j), lv), hv);
@@ -1286,7 +1282,7 @@ namespace QuantGen.Generated
 
                 for (; j < c; j++)
                 {
-                    long norm = ((xr[j] - mean) * f) >> 1;
+                    long norm = (((c * (long)xr[j]) - sum) * f + rr) >> rs;
                     yr[j] = (sbyte)Clamp(Unsafe.Add(ref bias, j) + ((norm * Unsafe.Add(ref mul, j) + Unsafe.Add(ref round, j)) >> (int)Unsafe.Add(ref shift, j)), lo, hi);
                 }
             }

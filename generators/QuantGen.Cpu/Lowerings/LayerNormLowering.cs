@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using QuantGen.Graph;
 using QuantGen.Model;
+using QuantGen.Numerics;
 
 namespace QuantGen.Cpu
 {
@@ -12,14 +13,14 @@ namespace QuantGen.Cpu
         public override IReadOnlyList<CpuStrategy> Strategies { get; } = new CpuStrategy[] { new LayerNormRows(), new LayerNormScalar() };
     }
 
-    /// <summary>int8 in and out with c * 255^2 below 2^31 (the int32 variance lanes are exact): QuantGenKernels.LayerNormRows.</summary>
+    /// <summary>int8 in and out, at most 4096 channels (the int32 sum-of-squares lanes are exact): QuantGenKernels.LayerNormRows.</summary>
     public sealed class LayerNormRows : CpuStrategy<CpuKernelPlan>
     {
         public override CpuKernelPlan? TryPlan(CpuPlanContext context, GraphNode node)
         {
             TensorInfo x = node.Inputs[0], y = node.Output;
             int c = x.Shape[x.Shape.Length - 1];
-            return x.Type.Bits <= 8 && x.Type.IsSigned && CSharp.Type(y.Type) == "sbyte" && c * 65025L < int.MaxValue
+            return x.Type.Bits <= 8 && x.Type.IsSigned && CSharp.Type(y.Type) == "sbyte" && c <= IntLayerNorm.MaxChannels
                 ? new CpuKernelPlan("int8-layernorm-rows") { Library = KernelFiles.Kernels }
                 : null;
         }

@@ -2,11 +2,15 @@ using System.Linq;
 using QuantGen.Graph;
 using QuantGen.Hls.Plan;
 using QuantGen.Model;
+using QuantGen.Numerics;
 
 namespace QuantGen.Hls.Lowerings
 {
-    /// <summary>Integer LayerNorm over rows of <see cref="C"/> channels, per-channel requantization tables.</summary>
-    public sealed record LayerNormKernel(int Rows, int C, string MultTable, string ShiftTable, string ZpTable) : HlsKernel;
+    /// <summary>
+    /// Integer LayerNorm over rows of <see cref="C"/> channels (IntLayerNorm.Row): the folded epsilon, the channel factor
+    /// g = Isqrt(2^62 / C) and the per-channel requantization tables.
+    /// </summary>
+    public sealed record LayerNormKernel(int Rows, int C, long VarianceOffset, long ChannelFactor, string MultTable, string ShiftTable, string ZpTable) : HlsKernel;
 
     public sealed class LayerNormLowering : HlsLowering
     {
@@ -25,7 +29,7 @@ namespace QuantGen.Hls.Lowerings
             string zp = c.Table("zero_point", ln.Integers.Biases.Select(b => zo + b), $"{ln.Name}: output zero point plus the folded beta, per channel");
             HlsCost cost = HlsCost.Simple(3, 1, (long)rows * ((3L * last) + HlsPlanner.IsqrtCycles + HlsPlanner.DividerCycles + 8),
                 $"rows x (3 C + {HlsPlanner.IsqrtCycles} + {HlsPlanner.DividerCycles} + 8)") with { RomBits = (long)last * (32 + 6 + 32) };
-            var l = new HlsLowered("layernorm", $"{ln.Name}: integer LayerNorm (exact bit-by-bit isqrt) over rows of {last}", 1, cost, new LayerNormKernel(rows, last, mult, shift, zp));
+            var l = new HlsLowered("layernorm", $"{ln.Name}: integer LayerNorm (exact sums, bit-by-bit isqrt, 30-bit reciprocal) over rows of {last}", 1, cost, new LayerNormKernel(rows, last, ln.Integers.VarianceOffset, IntLayerNorm.ChannelFactor(last), mult, shift, zp));
             return c.Native ? RowStream.Of(l, c) : l;
         }
     }

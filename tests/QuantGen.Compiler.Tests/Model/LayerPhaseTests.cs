@@ -78,7 +78,7 @@ namespace QuantGen.Tests.Model
             Assert.Equal(Dyadic.One, q.Requant[0]);
             Assert.IsNotType<Dyadic[]>(q.Requant);
             var biases = new long[] { 4, -4 };
-            var ln = new LayerNormIntegers(requant, biases);
+            var ln = new LayerNormIntegers(requant, biases, 7);
             biases[1] = 0;
             Assert.Equal(-4, ln.Biases[1]);
         }
@@ -88,7 +88,8 @@ namespace QuantGen.Tests.Model
         {
             Assert.Throws<ArgumentNullException>(() => new WeightedIntegers(null!, new ClampBounds(0, 1)));
             Assert.Throws<ArgumentException>(() => new ClipIntegers(5, 4));
-            Assert.Throws<ArgumentException>(() => new LayerNormIntegers(new[] { Dyadic.One }, new long[] { 1, 2 }));
+            Assert.Throws<ArgumentException>(() => new LayerNormIntegers(new[] { Dyadic.One }, new long[] { 1, 2 }, 0));
+            Assert.Throws<ArgumentOutOfRangeException>(() => new LayerNormIntegers(new[] { Dyadic.One }, new long[] { 1 }, -1));
             Assert.Throws<ArgumentNullException>(() => new DenseLayer { Integers = null! });
         }
 

@@ -130,10 +130,13 @@ namespace QuantGen.Tests.Numerics
         {
             foreach (int v in new[] { 0, 127, -128, -32768, IntLayerNorm.MaxInputMagnitude, -IntLayerNorm.MaxInputMagnitude })
             {
-                int[] x = Enumerable.Repeat(v, 768).ToArray();
-                var y = Enumerable.Repeat(99, 768).ToArray();
-                IntLayerNorm.Row(x, 0, 768, y, 0);
-                Assert.All(y, o => Assert.Equal(0, o));
+                foreach (long e in new[] { 0L, 3L, IntLayerNorm.MaxVarianceOffset })
+                {
+                    int[] x = Enumerable.Repeat(v, 768).ToArray();
+                    var y = Enumerable.Repeat(99, 768).ToArray();
+                    IntLayerNorm.Row(x, 0, 768, e, y, 0);
+                    Assert.All(y, o => Assert.Equal(0, o));
+                }
             }
         }
 
@@ -146,25 +149,113 @@ namespace QuantGen.Tests.Numerics
         {
             int[] x = Enumerable.Range(0, c).Select(i => i % 2 == 0 ? short.MinValue : (int)short.MaxValue).ToArray();
             var y = new int[c];
-            IntLayerNorm.Row(x, 0, c, y, 0);
+            IntLayerNorm.Row(x, 0, c, 0, y, 0);
             var f = new double[c];
             FloatReference.LayerNorm(x.Select(v => (double)v).ToArray(), 0, c, 0, f, 0);
             for (int i = 0; i < c; i++)
             {
                 Assert.InRange(y[i], -(1 << 30), 1 << 30);
-                Assert.True(Math.Abs((y[i] * IntLayerNorm.OutputScale(c)) - f[i]) < 1e-3);
+                Assert.True(Math.Abs((y[i] * IntLayerNorm.OutputScale(c)) - f[i]) < 1e-6);
             }
         }
 
         [Fact]
         public void IntLayerNorm_SmallRow_ByHand()
         {
-            // x = [1, 2, 3, 5]: sum 11, mean = round(2.75) = 3; d = [-2, -1, 0, 2]; var = 9; k = 3;
-            // f = floor((2^31 - 1) / 3) = 715827882; y = floor(d * f / 2).
+            // x = [1, 2, 3, 5], C = 4, E = 0: S = 11, Q = 39, V = 4 * 39 - 121 = 35; d = 4 x - 11 = [-7, -3, 1, 9].
+            // bit length of 35 is 6, a = (62 - 6) / 2 = 28; t = floor(sqrt(35 * 2^56)) = floor(5.91607978... * 2^28) = 1588085574;
+            // R = floor((2^60 + 794042787) / 1588085574) = 725981977; g = Isqrt(2^62 / 4) = 2^30;
+            // F = RoundShift(725981977 * 2^30, 31) = round(362990988.5) = 362990989; shift 30 - 28 = 2.
+            // y = RoundShift(d * F, 2): -7 F = -2540936923 -> -635234231 (-635234230.75), -3 F -> -272243242 (-272243241.75),
+            // F -> 90747747 (90747747.25), 9 F = 3266918901 -> 816729725 (816729725.25).
+            // Float: (x - 2.75) / sqrt(35 / 16) * 2^29 = [-635234229.72, -272243241.31, 90747747.10, 816729723.93].
+            Assert.Equal(28, IntLayerNorm.Align(35));
+            Assert.Equal(1L << 30, IntLayerNorm.ChannelFactor(4));
+            Assert.Equal(362990989L, IntLayerNorm.Factor(35, 1L << 30));
             var y = new int[4];
-            IntLayerNorm.Row(new[] { 1, 2, 3, 5 }, 0, 4, y, 0);
-            Assert.Equal(new[] { -715827882, -357913941, 0, 715827882 }, y);
-            Assert.Throws<ArgumentException>(() => IntLayerNorm.Row(new[] { 1 << 30, -(1 << 30), 1 << 30, -(1 << 30), 1 << 30, -(1 << 30) }, 0, 6, y, 0));
+            IntLayerNorm.Row(new[] { 1, 2, 3, 5 }, 0, 4, 0, y, 0);
+            Assert.Equal(new[] { -635234231, -272243242, 90747747, 816729725 }, y);
+        }
+
+        [Fact]
+        public void IntLayerNorm_NarrowRowWithEpsilon_ByHand()
+        {
+            // x = [0, 0, 0, 1], C = 4, eps = 0.25 input LSB^2: E = round(16 * 0.25) = 4. S = 1, Q = 1, V = 4 - 1 + 4 = 7;
+            // d = [-1, -1, -1, 3]. Float: mean 0.25, var 0.1875, (x - 0.25) / sqrt(0.4375) = [-0.3780, -0.3780, -0.3780, 1.1339],
+            // at scale sqrt(4) / 2^30: y = n * 2^29 = [-202918131.3, ..., 608754394.0].
+            // bit length 3, a = 29; t = floor(sqrt(7 * 2^58)) = floor(2.6457513110645906 * 2^29) = 1420426919;
+            // R = round(2^60 / t) = round(811672525.48) = 811672525; g = 2^30: F = RoundShift(R * 2^30, 31) = round(405836262.5) = 405836263;
+            // shift 30 - 29 = 1: y = RoundShift(-F, 1) = round(-202918131.5) = -202918131 (ties up); RoundShift(3 F, 1) = round(608754394.5) = 608754395.
+            Assert.Equal(4, IntLayerNorm.VarianceOffset(4, 0.25, 1.0));
+            Assert.Equal(64, IntLayerNorm.VarianceOffset(4, 1e-6, 0.0005)); // 16 * 1e-6 / 2.5e-7
+            var y = new int[4];
+            IntLayerNorm.Row(new[] { 0, 0, 0, 1 }, 0, 4, 4, y, 0);
+            Assert.Equal(new[] { -202918131, -202918131, -202918131, 608754395 }, y);
+            var f = new double[4];
+            FloatReference.LayerNorm(new double[] { 0, 0, 0, 1 }, 0, 4, 0.25, f, 0);
+            for (int i = 0; i < 4; i++)
+            {
+                Assert.True(Math.Abs((y[i] * IntLayerNorm.OutputScale(4)) - f[i]) < 1e-4);
+            }
+        }
+
+        [Fact]
+        public void IntLayerNorm_DomainEdges_ByHand()
+        {
+            // C = 4096, x = +-2^18 alternating: S = 0, Q = 2^48, V = 2^60 (a = 0, t = 2^30, R = 2^30), g = Isqrt(2^50) = 2^25,
+            // F = 2^55 / 2^31 = 2^24, shift 30: y = (+-2^30) 2^24 / 2^30 = +-2^24, i.e. +-1 at scale 64 / 2^30.
+            const int c = IntLayerNorm.MaxChannels;
+            int[] x = Enumerable.Range(0, c).Select(i => i % 2 == 0 ? IntLayerNorm.MaxInputMagnitude : -IntLayerNorm.MaxInputMagnitude).ToArray();
+            var y = new int[c];
+            IntLayerNorm.Row(x, 0, c, 0, y, 0);
+            Assert.All(y.Select((v, i) => (v, i)), p => Assert.Equal(p.i % 2 == 0 ? 1 << 24 : -(1 << 24), p.v));
+
+            // One element at +2^18, the rest at -2^18: |d_0| = 8190 * 2^18 ~ 2^31 and y_0 = sqrt(4095 / 4096) 2^30, the largest output.
+            x = Enumerable.Repeat(-IntLayerNorm.MaxInputMagnitude, c).ToArray();
+            x[0] = IntLayerNorm.MaxInputMagnitude;
+            IntLayerNorm.Row(x, 0, c, IntLayerNorm.MaxVarianceOffset, y, 0);
+            IntLayerNorm.Row(x, 0, c, 0, y, 0);
+            Assert.InRange(y[0], (1 << 30) - (1 << 18), (1 << 30) - 1);
+            Assert.True(Math.Abs(y[0] - (Math.Sqrt(4095.0 / 4096.0) * (1 << 30))) < 300);
+
+            // Outside the domain: too many channels, inputs beyond 2^18, a negative or too large folded epsilon.
+            Assert.Throws<ArgumentException>(() => IntLayerNorm.Row(new int[c + 1], 0, c + 1, 0, new int[c + 1], 0));
+            Assert.Throws<ArgumentException>(() => IntLayerNorm.Row(new[] { (1 << 18) + 1, 0 }, 0, 2, 0, new int[2], 0));
+            Assert.Throws<ArgumentException>(() => IntLayerNorm.Row(new[] { 1, 0 }, 0, 2, -1, new int[2], 0));
+            Assert.Throws<ArgumentException>(() => IntLayerNorm.Row(new[] { 1, 0 }, 0, 2, IntLayerNorm.MaxVarianceOffset + 1, new int[2], 0));
+            Assert.Equal(IntLayerNorm.MaxVarianceOffset, IntLayerNorm.VarianceOffset(4096, 1.0, 1e-12));
+        }
+
+        [Fact]
+        public void IntLayerNorm_NarrowRows_AreWithinAMillionthOfFloat()
+        {
+            // The I-ViT form (rounded mean, floor sqrt, no epsilon) was up to 0.43 normalised units off on these rows.
+            var rng = new Random(5);
+            foreach (int c in new[] { 2, 3, 32, 192, 768 })
+            {
+                for (int r = 0; r < 200; r++)
+                {
+                    int[] x = Enumerable.Range(0, c).Select(_ => rng.Next(-2, 3)).ToArray();
+                    foreach (double eps in new[] { 0.0, 0.01, 0.5 })
+                    {
+                        long e = IntLayerNorm.VarianceOffset(c, eps, 1.0);
+                        var y = new int[c];
+                        IntLayerNorm.Row(x, 0, c, e, y, 0);
+                        var f = new double[c];
+                        FloatReference.LayerNorm(x.Select(v => (double)v).ToArray(), 0, c, e / ((double)c * c), f, 0);
+                        for (int i = 0; i < c; i++)
+                        {
+                            if (double.IsNaN(f[i]))
+                            {
+                                Assert.Equal(0, y[i]); // a constant row without epsilon: 0 / 0 in float, defined as 0
+                                continue;
+                            }
+
+                            Assert.True(Math.Abs((y[i] * IntLayerNorm.OutputScale(c)) - f[i]) < 1e-6, $"C={c} eps={eps} i={i}: {y[i] * IntLayerNorm.OutputScale(c)} vs {f[i]}");
+                        }
+                    }
+                }
+            }
         }
 
         [Fact]

@@ -6,10 +6,17 @@ using QuantGen.Numerics;
 
 namespace QuantGen.Operators
 {
-    /// <summary>LayerNorm over the last axis; quantized: I-LayerNorm with gamma and beta folded into per-channel dyadics and biases.</summary>
+    /// <summary>
+    /// LayerNorm over the last axis; quantized: the exact-centring integer LayerNorm (<see cref="IntLayerNorm"/>) with
+    /// epsilon folded into the variance ("varianceOffset", optional: 0 when absent, as files written before it had none)
+    /// and gamma and beta folded into per-channel dyadics and biases.
+    /// </summary>
     public sealed class LayerNormOperator : Operator
     {
-        private static readonly string[] OwnFields = { "gamma", "beta", "epsilon", "multipliers", "shifts", "biases" };
+        private static readonly string[] OwnFields = { "gamma", "beta", "epsilon", "multipliers", "shifts", "biases", "varianceOffset" };
+
+        /// <summary>QG1047: a LayerNorm outside the integer LayerNorm's proven domain (channels, input magnitude).</summary>
+        public const string DomainProblem = "QG1047";
 
         public override OpKind Op => OpKind.LayerNorm;
 
@@ -23,12 +30,18 @@ namespace QuantGen.Operators
                 r.Quant.Forbid("gamma", "beta", "epsilon");
                 Dyadic[]? requant = r.Quant.DyadicArray("multipliers", "shifts");
                 long[]? biases = r.Quant.IntegerArray("biases");
-                return r.WithIntegers(ln, () => requant != null && biases != null ? new LayerNormIntegers(requant, biases) : null);
+                long offset = r.OptionalInteger("varianceOffset", 0, IntLayerNorm.MaxVarianceOffset) ?? 0;
+                return r.WithIntegers(ln, () => requant != null && biases != null ? new LayerNormIntegers(requant, biases, offset) : null);
             }
             else
             {
                 ln.Gamma = r.TensorName("gamma");
                 ln.Beta = r.TensorName("beta");
+                if (r.Get("varianceOffset") is Json.JsonNode vo)
+                {
+                    r.Report(ModelErrors.InvalidValue, "\"varianceOffset\" is an integer parameter; it belongs in quantized models only", vo);
+                }
+
                 ln.Epsilon = r.OptionalDouble("epsilon", 1e-5);
                 if (ln.Epsilon < 0)
                 {
@@ -61,6 +74,7 @@ namespace QuantGen.Operators
             {
                 w.Dyadics(q.Requant);
                 w.Property("biases", q.Biases);
+                w.Property("varianceOffset", q.VarianceOffset);
             }
         }
 
@@ -123,10 +137,16 @@ namespace QuantGen.Operators
             TensorQuant outQ = c.Node.Output.Quant!;
             int ch = c.Node.Inputs[0].Shape[c.Node.Inputs[0].Shape.Length - 1];
             IntRange x = c.In(0);
+            if (ch > IntLayerNorm.MaxChannels || !c.CheckMagnitude("LayerNorm input", x, IntLayerNorm.MaxInputMagnitude, "the integer LayerNorm's input domain"))
+            {
+                c.Report($"the integer LayerNorm normalises rows of at most {IntLayerNorm.MaxChannels} channels of integers within +-2^18 (this row: {ch} channels, inputs in {x}); narrow the input type or split the row", DomainProblem);
+                return c.Full(outQ);
+            }
+
             long spread = x.Max - x.Min;
-            c.Add("x-mean", new IntRange(-spread, spread));
-            c.Add("variance", new IntRange(0, spread * spread * ch));
-            c.Add("isqrt", new IntRange(0, (long)IntegerOps.Isqrt((ulong)(spread * spread * ch))));
+            c.Add("C x - S", new IntRange(-spread * ch, spread * ch));
+            c.Add("C Q - S^2 + E", new IntRange(ln.Integers.VarianceOffset, (spread * spread / 4 * ch * ch) + ch * ch + ln.Integers.VarianceOffset));
+            c.Add("row factor", new IntRange(0, 1L << 30));
             var norm = new IntRange(-(1L << 30), 1L << 30);
             c.Add("normalized", norm);
             IntRange? outRange = null;
@@ -148,7 +168,7 @@ namespace QuantGen.Operators
             var norm = new int[x.Length];
             for (int r = 0; r < x.Length / len; r++)
             {
-                IntLayerNorm.Row(x, r * len, len, norm, r * len);
+                IntLayerNorm.Row(x, r * len, len, ln.Integers.VarianceOffset, norm, r * len);
             }
 
             for (int i = 0; i < y.Length; i++)
@@ -184,9 +204,16 @@ namespace QuantGen.Operators
             float[]? gamma = node.Weight?.FloatData;
             float[]? beta = node.Bias?.FloatData;
             double normScale = IntLayerNorm.OutputScale(ch);
+            if (ch > IntLayerNorm.MaxChannels)
+            {
+                c.Report(DomainProblem, $"LayerNorm \"{layer.Name}\" normalises rows of {ch} channels; the integer LayerNorm takes at most {IntLayerNorm.MaxChannels}");
+                return null;
+            }
+
             c.Attach(new LayerNormIntegers(
                 Enumerable.Range(0, ch).Select(i => Dyadic.FromReal((gamma?[i] ?? 1.0) * normScale / outQ.Scale)),
-                Enumerable.Range(0, ch).Select(i => Numerics.Quantization.RoundHalfUp((beta?[i] ?? 0.0) / outQ.Scale))));
+                Enumerable.Range(0, ch).Select(i => Numerics.Quantization.RoundHalfUp((beta?[i] ?? 0.0) / outQ.Scale)),
+                IntLayerNorm.VarianceOffset(ch, ln.Epsilon, c.Input(0).Scale)));
             ln.Gamma = null;
             ln.Beta = null;
             return One(outQ);
