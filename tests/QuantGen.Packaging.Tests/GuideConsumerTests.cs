@@ -98,6 +98,46 @@ namespace QuantGen.Tests.Packaging
         }
 
         [Fact]
+        public void BuildPipelineShellBlockRunsWithTheToolFromThePackedFeed()
+        {
+            // The guide runs the tool "from the root of a checkout": a folder with the sample files it names, and `quantgen`
+            // installed from the packed feed (dotnet tool install --tool-path), not this repository's build.
+            Block sh = Assert.Single(Blocks("docs/guides/build-pipeline.md"), b => b.Language == "sh");
+            string checkout = Path.Combine(root, "checkout");
+            foreach (Match m in Regex.Matches(sh.Text, @"samples/[\w/.]+\.(json|csv)"))
+            {
+                string target = Path.Combine(checkout, m.Value);
+                if (!File.Exists(target))
+                {
+                    Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                    File.Copy(Path.Combine(Baseline.SourceRoot(), m.Value), target);
+                }
+            }
+
+            File.WriteAllText(Path.Combine(root, "NuGet.config"), $"""
+                <?xml version="1.0" encoding="utf-8"?>
+                <configuration>
+                  <packageSources>
+                    <clear />
+                    <add key="local" value="{packed.Feed}" />
+                  </packageSources>
+                </configuration>
+                """);
+            string tools = Path.Combine(root, "tools");
+            Dotnet($"tool install QuantGen.Cli --version 0.1.0 --tool-path \"{tools}\" --configfile \"{Path.Combine(root, "NuGet.config")}\"", root);
+            string script = Path.Combine(root, "pipeline.sh");
+            File.WriteAllText(script, $"set -euo pipefail\nexport PATH=\"{tools}:$PATH\"\n" + sh.Text);
+            string output = PackedFeed.Run("bash", $"\"{script}\"", checkout);
+            log.WriteLine($"$ bash pipeline.sh\n{output}");
+
+            // What the guide says the commands produce: the quantized model, a passing fidelity gate, an HLS project whose csim passes.
+            Assert.True(File.Exists(Path.Combine(checkout, "artifacts", "digits_mlp.qmodel.json")));
+            Assert.True(Directory.EnumerateFiles(Path.Combine(checkout, "artifacts", "fidelity")).Any(), "verify -r wrote no report");
+            Assert.True(File.Exists(Path.Combine(checkout, "artifacts", "hls", "digits_mlp", "build_prj.tcl")));
+            Assert.Matches("csim with [^:]+: PASS: ", output);
+        }
+
+        [Fact]
         public void ReadmeProgramBuildsFromThePackedFeed()
         {
             // README's "In your own project" Program.cs with the PackageReference and AdditionalFiles the sentence after it names.
