@@ -106,11 +106,14 @@ namespace QuantGen.Tests.Packaging
             string checkout = Path.Combine(root, "checkout");
             foreach (Match m in Regex.Matches(sh.Text, @"samples/[\w/.]+\.(json|csv)"))
             {
-                string target = Path.Combine(checkout, m.Value);
-                if (!File.Exists(target))
+                // a model file comes with the weights file beside it, as in a checkout
+                string[] files = m.Value.EndsWith(".qmodel.json", StringComparison.Ordinal)
+                    ? new[] { m.Value, m.Value.Substring(0, m.Value.Length - ".qmodel.json".Length) + ".safetensors" }
+                    : new[] { m.Value };
+                foreach (string file in files.Where(f => !File.Exists(Path.Combine(checkout, f))))
                 {
-                    Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-                    File.Copy(Path.Combine(Baseline.SourceRoot(), m.Value), target);
+                    Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(checkout, file))!);
+                    File.Copy(Path.Combine(Baseline.SourceRoot(), file), Path.Combine(checkout, file));
                 }
             }
 
