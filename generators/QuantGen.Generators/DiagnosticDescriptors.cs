@@ -20,7 +20,7 @@ namespace QuantGen.Generators
             Category, DiagnosticSeverity.Error, true, helpLinkUri: HelpLinkFor("QG2001"));
 
         public static readonly DiagnosticDescriptor WeightsNotFound = new DiagnosticDescriptor(
-            "QG2002", "Weights file not available to the generator", "The model names weights \"{0}\" but no encoded copy of {1} reached the generator; add the .safetensors file as an AdditionalFiles item and import QuantGen.Generators.targets (it encodes weights as text for the compiler)",
+            "QG2002", "Weights file not available to the generator", "The model names weights \"{0}\" but no encoded copy of {1} reached the generator; the likely cause is that {1} is not an AdditionalFiles item: add <AdditionalFiles Include=\"path/to/{0}\" /> next to the model file (the QuantGen.Runtime package's build targets, imported automatically, hand every listed .safetensors file to the compiler)",
             Category, DiagnosticSeverity.Error, true, helpLinkUri: HelpLinkFor("QG2002"));
 
         public static readonly DiagnosticDescriptor NotPartial = new DiagnosticDescriptor(

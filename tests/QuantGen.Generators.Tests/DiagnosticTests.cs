@@ -1,7 +1,11 @@
 using System;
+using System.Collections.Generic;
+using System.Collections.Immutable;
 using System.IO;
 using System.Linq;
+using System.Threading;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 using QuantGen.Model;
 using QuantGen.Numerics;
 using Xunit;
@@ -62,7 +66,93 @@ namespace QuantGen.Tests.Generators
             GeneratorHarness.Run run = GeneratorHarness.Generate("[QuantGen.QuantizedModel(\"models/tiny.qmodel.json\")] partial class M { }", Tiny()[0]);
             Diagnostic d = Single(run, "QG2002");
             Assert.Contains("/repo/models/weights.safetensors", d.GetMessage(), StringComparison.Ordinal);
-            Assert.Contains("QuantGen.Generators.targets", d.GetMessage(), StringComparison.Ordinal);
+            // What a package user does: list the file; the package's targets are imported automatically, so no targets file is named.
+            Assert.Contains("<AdditionalFiles Include=\"path/to/weights.safetensors\" />", d.GetMessage(), StringComparison.Ordinal);
+            Assert.Contains("imported automatically", d.GetMessage(), StringComparison.Ordinal);
+            Assert.DoesNotContain(".targets", d.GetMessage(), StringComparison.Ordinal);
+        }
+
+        /// <summary>
+        /// What docs/diagnostics.md says about suppressing QG2xxx errors, checked against the compiler's own filter (the driver
+        /// applies it to generator diagnostics): every QG2xxx is an error, yet unlike the compiler's CS errors it is configurable,
+        /// so `#pragma warning disable QG2001` marks it suppressed (not counted, not printed), an .editorconfig severity
+        /// (`dotnet_diagnostic.QG2001.severity`, which the compiler hands over as the compilation's syntax tree options) and
+        /// `NoWarn` (the compilation's specific diagnostic options) change or remove it.
+        /// </summary>
+        [Fact]
+        public void QG2xxxErrors_PragmaSuppresses()
+        {
+            GeneratorHarness.Run run = GeneratorHarness.Generate("#pragma warning disable QG2001\n[QuantGen.QuantizedModel(\"models/nope.qmodel.json\")] partial class M { }", Tiny());
+            Diagnostic d = Assert.Single(run.Diagnostics);
+            Assert.Equal("QG2001", d.Id);
+            Assert.Equal(DiagnosticSeverity.Error, d.Severity);
+            Assert.True(d.IsSuppressed);
+
+            // Without the pragma the same error is reported and not suppressed.
+            run = GeneratorHarness.Generate("[QuantGen.QuantizedModel(\"models/nope.qmodel.json\")] partial class M { }", Tiny());
+            Assert.False(Assert.Single(run.Diagnostics).IsSuppressed);
+        }
+
+        [Theory]
+        [InlineData(ReportDiagnostic.Suppress, null)]
+        [InlineData(ReportDiagnostic.Warn, DiagnosticSeverity.Warning)]
+        public void QG2xxxErrors_EditorConfigSeverityApplies(ReportDiagnostic configured, DiagnosticSeverity? expected)
+        {
+            CSharpCompilation compilation = GeneratorHarness.Compilation("[QuantGen.QuantizedModel(\"models/nope.qmodel.json\")] partial class M { }");
+            compilation = compilation.WithOptions(compilation.Options.WithSyntaxTreeOptionsProvider(new EditorConfigSeverity("QG2001", configured)));
+            GeneratorHarness.Driver(Tiny()).RunGeneratorsAndUpdateCompilation(compilation, out _, out ImmutableArray<Diagnostic> diagnostics);
+            AssertSeverity(diagnostics, expected);
+        }
+
+        [Fact]
+        public void QG2xxxErrors_NoWarnSuppresses()
+        {
+            CSharpCompilation compilation = GeneratorHarness.Compilation("[QuantGen.QuantizedModel(\"models/nope.qmodel.json\")] partial class M { }");
+            compilation = compilation.WithOptions(compilation.Options.WithSpecificDiagnosticOptions(new[] { new KeyValuePair<string, ReportDiagnostic>("QG2001", ReportDiagnostic.Suppress) }));
+            GeneratorHarness.Driver(Tiny()).RunGeneratorsAndUpdateCompilation(compilation, out _, out ImmutableArray<Diagnostic> diagnostics);
+            AssertSeverity(diagnostics, null);
+        }
+
+        private static void AssertSeverity(ImmutableArray<Diagnostic> diagnostics, DiagnosticSeverity? expected)
+        {
+            var reported = diagnostics.Where(d => !d.IsSuppressed).ToList();
+            if (expected == null)
+            {
+                Assert.Empty(reported);
+            }
+            else
+            {
+                Diagnostic d = Assert.Single(reported);
+                Assert.Equal("QG2001", d.Id);
+                Assert.Equal(expected, d.Severity);
+            }
+        }
+
+        /// <summary>The compiler's view of `[*.cs] dotnet_diagnostic.ID.severity = ...` in an .editorconfig.</summary>
+        private sealed class EditorConfigSeverity : SyntaxTreeOptionsProvider
+        {
+            private readonly string id;
+            private readonly ReportDiagnostic severity;
+
+            public EditorConfigSeverity(string id, ReportDiagnostic severity)
+            {
+                this.id = id;
+                this.severity = severity;
+            }
+
+            public override GeneratedKind IsGenerated(SyntaxTree tree, CancellationToken cancellationToken) => GeneratedKind.NotGenerated;
+
+            public override bool TryGetDiagnosticValue(SyntaxTree tree, string diagnosticId, CancellationToken cancellationToken, out ReportDiagnostic severity)
+            {
+                severity = this.severity;
+                return diagnosticId == id;
+            }
+
+            public override bool TryGetGlobalDiagnosticValue(string diagnosticId, CancellationToken cancellationToken, out ReportDiagnostic severity)
+            {
+                severity = ReportDiagnostic.Default;
+                return false;
+            }
         }
 
         [Fact]
