@@ -76,6 +76,98 @@ namespace QuantGen.Generated
             }
         }
 
+        /// <summary>
+        /// 2-D average pooling of an int8 image [c][h][w] (channelsLast: [h][w][c]) into [c][oh][ow] (channelsLastOut:
+        /// [oh][ow][c]), the reference's AvgPool2d: per output the sum of x - zx over the window clipped to the input, then
+        /// zo + RoundShift(sum * mult[k], shift[k]) clamped to int8, k = the divisor - 1 (kh * kw when countIncludePad, else the
+        /// taps inside the input). Channels-last input: 16 channels per vector sum (int32 lanes: |x - zx| &lt;= 255 per tap);
+        /// NCHW input: one channel at a time.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void AvgPool(ReadOnlySpan<sbyte> x, bool channelsLast, bool channelsLastOut, int c, int h, int w, int kh, int kw, int sh, int sw, int pt, int pl,
+            int oh, int ow, int zx, bool countIncludePad, ref int mult, ref int shift, long zo, Span<sbyte> y)
+        {
+            if (x.Length < c * h * w || y.Length < c * oh * ow)
+            {
+                throw new ArgumentException("the pooling buffers are too small for this layer");
+            }
+
+            ref sbyte src = ref MemoryMarshal.GetReference(x);
+            Span<int> sums = stackalloc int[16];
+            int positions = oh * ow;
+            for (int oy = 0; oy < oh; oy++)
+            {
+                int h0 = (oy * sh) - pt;
+                int hs = h0 < 0 ? 0 : h0, he = h0 + kh > h ? h : h0 + kh;
+                for (int ox = 0; ox < ow; ox++)
+                {
+                    int w0 = (ox * sw) - pl;
+                    int ws = w0 < 0 ? 0 : w0, we = w0 + kw > w ? w : w0 + kw;
+                    int count = he > hs && we > ws ? (he - hs) * (we - ws) : 0;
+                    int k = (countIncludePad ? kh * kw : count) - 1;
+                    long m = Unsafe.Add(ref mult, k < 0 ? 0 : k);
+                    int s = Unsafe.Add(ref shift, k < 0 ? 0 : k);
+                    long off = -(long)count * zx;
+                    int p = (oy * ow) + ox;
+                    for (int c0 = 0; c0 < c; c0 += 16)
+                    {
+                        int n = c - c0 < 16 ? c - c0 : 16;
+                        if (channelsLast && n == 16 && Avx512F.IsSupported)
+                        {
+                            Vector512<int> acc = Vector512<int>.Zero;
+                            for (int i = hs; i < he; i++)
+                            {
+                                for (int j = ws; j < we; j++)
+                                {
+                                    acc += Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref src, (nuint)((((i * w) + j) * c) + c0)));
+                                }
+                            }
+
+                            acc.CopyTo(sums);
+                        }
+                        else if (channelsLast && n == 16 && Avx2.IsSupported)
+                        {
+                            Vector256<int> a0 = Vector256<int>.Zero, a1 = Vector256<int>.Zero;
+                            for (int i = hs; i < he; i++)
+                            {
+                                for (int j = ws; j < we; j++)
+                                {
+                                    Vector128<sbyte> v = Vector128.LoadUnsafe(ref src, (nuint)((((i * w) + j) * c) + c0));
+                                    a0 += Avx2.ConvertToVector256Int32(v);
+                                    a1 += Avx2.ConvertToVector256Int32(Sse2.ShiftRightLogical128BitLane(v, 8));
+                                }
+                            }
+
+                            a0.CopyTo(sums);
+                            a1.CopyTo(sums.Slice(8));
+                        }
+                        else
+                        {
+                            for (int l = 0; l < n; l++)
+                            {
+                                int sum = 0;
+                                for (int i = hs; i < he; i++)
+                                {
+                                    for (int j = ws; j < we; j++)
+                                    {
+                                        sum += Unsafe.Add(ref src, channelsLast ? (((i * w) + j) * c) + c0 + l : (((c0 + l) * h) + i) * w + j);
+                                    }
+                                }
+
+                                sums[l] = sum;
+                            }
+                        }
+
+                        for (int l = 0; l < n; l++)
+                        {
+                            long v = zo + QuantGenKernels.RoundShift((sums[l] + off) * m, s);
+                            y[channelsLastOut ? (p * c) + c0 + l : ((c0 + l) * positions) + p] = (sbyte)(v < -128 ? -128 : v > 127 ? 127 : v);
+                        }
+                    }
+                }
+            }
+        }
+
         /// <summary>16 lanes of tap quads: bytes s[l], s[l + c], s[l + 2c], s[l + 3c] (taps past kw: 0) interleaved by byte unpacks.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static void Quad16(ref sbyte s, int c, int kw, ref sbyte d)
