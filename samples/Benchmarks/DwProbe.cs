@@ -113,6 +113,13 @@ namespace QuantGen.Benchmarks
                     QuantGenDepthwiseKernels.DepthwiseVnni(t4, lp, 3, s, oh, qLanes, ref quads[0], ref biasU[0], ref mul64[0], ref round64[0], ref shift64[0], 0, -128, 127, y3);
                 }
 
+                if (Environment.GetEnvironmentVariable("QUANTGEN_DW_PARTS") != null)
+                {
+                    (double pad, double tq) = ConvProbe.Interleaved(() => QuantGenConvKernels.PadImageXor(x, true, c, h, w, 1, 1, ph, pw, zx, img, 0x80), () => QuantGenDepthwiseKernels.TapQuads(img, pw, c, 3, s, ph, ow, t4, lp));
+                    (double kern, _) = ConvProbe.Interleaved(() => QuantGenDepthwiseKernels.DepthwiseVnniHigh(t4, lp, 3, s, oh, qLanes, ref quads[0], ref biasU[0], ref mulHi[0], ref addHi[0], ref shiftHi[0], -128, 127, y2), () => { });
+                    Console.WriteLine($"  parts: pad {pad:F2} us, tap quads {tq:F2} us, vpdpbusd kernel {kern:F2} us");
+                }
+
                 (double a, double b) = ConvProbe.Interleaved(Int32Lanes, Quads);
                 (double d, _) = ConvProbe.Interleaved(QuadsInt64, Quads);
                 Int32Lanes();

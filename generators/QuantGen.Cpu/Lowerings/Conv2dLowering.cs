@@ -124,9 +124,12 @@ namespace QuantGen.Cpu
                 int[] os = node.Output.Shape;
                 (int ph, int pw) = Window(node);
                 int c = x.Shape[1], kw = wt.Shape[3];
-                // Where AVX-VNNI runs, kernel rows of at most 4 taps go through tap quads and vpdpbusd (QuantGenDepthwiseKernels);
-                // their requantization takes the int32 multiply-high form where every channel's constants allow its proof.
-                bool quads = kw <= 4;
+                // Where AVX-VNNI runs, stride-1 layers whose channels do not fill 16 lanes (MobileNet's 8-channel first depthwise)
+                // go through tap quads and vpdpbusd (QuantGenDepthwiseKernels; kernel rows of at most 4 taps), the requantization
+                // in the int32 multiply-high form where every channel's constants allow its proof. dw-probe measured tap quads
+                // at 1.09x there and at 0.26-0.93x of the int32 lanes on the other zoo shapes (building the quads costs as much
+                // as the vpdpbusd loop saves), so those keep DepthwiseNhwc.
+                bool quads = kw <= 4 && cv.Strides[1] == 1 && c % 16 != 0;
                 long zo = node.Output.Quant!.ZeroPoint;
                 bool high = quads && Enumerable.Range(0, c).All(ch => MulHighApplies(cv.Integers.Requant[ch], zo));
                 return p with
