@@ -1,6 +1,7 @@
 using System.Linq;
 using QuantGen.Graph;
 using QuantGen.Model;
+using QuantGen.Numerics;
 
 namespace QuantGen.Cpu
 {
@@ -208,14 +209,31 @@ namespace QuantGen.Cpu
             int offset = AddInts(packed);
             long zo = EmitRequantStatics(id, lanes, cp, l => unchecked((int)folded[l % c]), l => cv.Integers.Requant[l % c], y.Quant!.ZeroPoint);
             int inLen = c * h * wd, outLen = c * positions;
+            string output = outLast ? $"y.Slice(b * {outLen}, {outLen})" : "_convOut";
             w.Line($"// Kernel int8-depthwise-nhwc: {(inLast ? "channels-last" : "NCHW")} in, {(outLast ? "channels-last" : "NCHW")} out; the zero-point padded [{ph}][{pw}][{c}] image (padding holds x = zx = {I(zx)},");
             w.Line($"// bias - zx * sum(w) folded), then {(rows ? $"per output row {lanes} lanes (x * {c} + channel; stride 1: contiguous taps)" : $"per pixel {c} channel lanes")}, 16 per vector, accumulate x * w over the {kh}x{kw}");
             w.Line($"// taps (int32 [{kh * kw}][{cp}] weights at blob offset {offset}) and requantize in registers. Exact: the proven accumulator {plan.Accumulator} fits int32.");
+            string vnniCall = plan.TapQuads ? EmitDepthwiseQuads(w, node, plan, folded) : string.Empty;
             w.Open($"for (int b = 0; b < {batch}; b++)");
+            if (plan.TapQuads)
+            {
+                w.Open("if (QuantGenKernels.UseVnni)");
+                w.Line(Conv("PadImageXor", $"x.Slice(b * {inLen}, {inLen})", inLast ? "true" : "false", I(c), I(h), I(wd), I(pt), I(pl), I(ph), I(pw), $"(sbyte){I(zx)}", "_convImage", "0x80") + ";");
+                w.Line(Dw("TapQuads", "_convImage", I(pw), I(c), I(kw), I(sw), I(ph), I(ow), "_convCol", I(Conv2dLowering.QuadLanes(ow * c))) + ";");
+                w.Line(vnniCall.Replace("@OUT", output) + ";");
+                w.Close();
+                w.Open("else");
+            }
+
             w.Line(Conv("PadImage", $"x.Slice(b * {inLen}, {inLen})", inLast ? "true" : "false", I(c), I(h), I(wd), I(pt), I(pl), I(ph), I(pw), $"(sbyte){I(zx)}", "_convImage") + ";");
             w.Line(Conv("DepthwiseNhwc", "_convImage", I(pw), I(c), I(kh), I(kw), I(sh), I(oh), I(groups), I(groupStride), I(lanes), $"ref Unsafe.As<byte, int>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {offset}))", I(cp),
                 $"ref MemoryMarshal.GetReference({id}_Bias32)", $"ref MemoryMarshal.GetReference({id}_Mul64)", $"ref MemoryMarshal.GetReference({id}_Round64)", $"ref MemoryMarshal.GetReference({id}_Shift64)",
-                I(zo), I(cv.Integers.Clamp.Lo), I(cv.Integers.Clamp.Hi), outLast ? $"y.Slice(b * {outLen}, {outLen})" : "_convOut") + ";");
+                I(zo), I(cv.Integers.Clamp.Lo), I(cv.Integers.Clamp.Hi), output) + ";");
+            if (plan.TapQuads)
+            {
+                w.Close();
+            }
+
             if (!outLast)
             {
                 w.Line(Conv("HwcToChw", "_convOut", I(positions), I(c), $"y.Slice(b * {outLen}, {outLen})") + ";");
@@ -223,5 +241,76 @@ namespace QuantGen.Cpu
 
             w.Close();
         }
+
+        /// <summary>
+        /// The AVX-VNNI form of a depthwise layer (plan.TapQuads): tap quads of the padded u = x + 128 image, weights
+        /// [kh][lanes][4] int8 (zero for j &gt;= kw and past the lanes), bias - (zx + 128) * sum(w) per lane, and the
+        /// requantization the plan chose (int32 multiply-high where proven, else the int64 form). Prints the comment and
+        /// the statics; returns the kernel call with @OUT for the output span.
+        /// </summary>
+        private string EmitDepthwiseQuads(SourceWriter w, GraphNode node, ConvPlan plan, long[] folded)
+        {
+            var cv = (Conv2dLayer)node.Layer;
+            string id = LayerId(node);
+            int[] ws = node.Weight!.Shape, os = node.Output.Shape;
+            int c = ws[0], kh = ws[2], kw = ws[3], oh = os[2], ow = os[3], sh = cv.Strides[0];
+            int lanes = ow * c, lp = Conv2dLowering.QuadLanes(lanes);
+            int[] src = node.Weight!.IntData!;
+            var quads = new long[kh * lp * 4];
+            var unsigned = new int[lp + 1];
+            for (int l = 0; l < lanes; l++)
+            {
+                int ch = l % c;
+                long sum = 0;
+                for (int i = 0; i < kh; i++)
+                {
+                    for (int j = 0; j < kw; j++)
+                    {
+                        int v = src[(((ch * kh) + i) * kw) + j];
+                        quads[(((i * lp) + l) * 4) + j] = v;
+                        sum += v;
+                    }
+                }
+
+                unsigned[l] = unchecked((int)(folded[ch] - (128 * sum)));
+            }
+
+            int offset = AddBytes(quads);
+            Static("int", $"{id}_BiasU32", unsigned, v => I(v));
+            long zo = node.Output.Quant!.ZeroPoint;
+            string weights = $"ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {offset}))";
+            string[] head = { "_convCol", I(lp), I(kh), I(sh), I(oh), I(lanes), weights, $"ref MemoryMarshal.GetReference({id}_BiasU32)" };
+            w.Line($"// AVX-VNNI: tap quads (per image row and lane l = x * {c} + channel the bytes u = x + 128 of the {kw} taps of a kernel row, 0 for the 4th),");
+            w.Line($"// one vpdpbusd per kernel row and 8 lanes against [{kh}][{lp}][4] int8 weights at blob offset {offset}; bias - (zx + 128) * sum(w) per lane.");
+            if (plan.MulHigh)
+            {
+                var mul = new int[lp + 1];
+                var add = new int[lp + 1];
+                var shift = new int[lp + 1];
+                for (int l = 0; l < lanes; l++)
+                {
+                    Dyadic r = cv.Integers.Requant[l % c];
+                    int t = r.Shift - 32;
+                    mul[l] = r.Multiplier;
+                    add[l] = checked((int)((1L << (t - 1)) + (zo << t)));
+                    shift[l] = t;
+                }
+
+                Static("int", $"{id}_MulHi", mul, v => I(v));
+                Static("int", $"{id}_AddHi", add, v => I(v));
+                Static("int", $"{id}_ShiftHi", shift, v => I(v));
+                w.Line("// Requantized in int32: every channel's shift is at least 33 and |2^(t - 1) + zo * 2^t| < 2^30 (t = shift - 32), so");
+                w.Line("// (high half of acc * m + 2^(t - 1) + zo * 2^t) >> t equals the reference's zo + ((acc * m + 2^(shift - 1)) >> shift) for every int32 acc.");
+                return Dw("DepthwiseVnniHigh", head.Concat(new[] { $"ref MemoryMarshal.GetReference({id}_MulHi)", $"ref MemoryMarshal.GetReference({id}_AddHi)", $"ref MemoryMarshal.GetReference({id}_ShiftHi)",
+                    I(cv.Integers.Clamp.Lo), I(cv.Integers.Clamp.Hi), "@OUT" }).ToArray());
+            }
+
+            long zoQ = EmitRequantStatics(id + "_Q", lanes, lp + 1, l => unsigned[l], l => cv.Integers.Requant[l % c], zo);
+            w.Line("// Requantized on int64 lanes (the multiply-high form's proof does not hold for every channel).");
+            return Dw("DepthwiseVnni", head.Concat(new[] { $"ref MemoryMarshal.GetReference({id}_Q_Mul64)", $"ref MemoryMarshal.GetReference({id}_Q_Round64)", $"ref MemoryMarshal.GetReference({id}_Q_Shift64)",
+                I(zoQ), I(cv.Integers.Clamp.Lo), I(cv.Integers.Clamp.Hi), "@OUT" }).ToArray());
+        }
+
+        private static string Dw(string method, params string[] args) => KernelLibrary.Call("QuantGenDepthwiseKernels", method, args);
     }
 }

@@ -19,6 +19,9 @@ namespace QuantGen.Cpu
 
         /// <summary>QuantGenConvKernels: im2col and the convolution row kernels (QuantGen.ConvKernels.g.cs).</summary>
         ConvKernels = 2,
+
+        /// <summary>QuantGenDepthwiseKernels: the depthwise convolutions on vpdpbusd (QuantGen.DepthwiseKernels.g.cs).</summary>
+        DepthwiseKernels = 4,
     }
 
     /// <summary>

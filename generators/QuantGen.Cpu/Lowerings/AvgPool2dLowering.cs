@@ -10,7 +10,37 @@ namespace QuantGen.Cpu
     {
         public override OpKind Op => OpKind.AvgPool2d;
 
-        public override IReadOnlyList<CpuStrategy> Strategies { get; } = new CpuStrategy[] { new Loop() };
+        public override IReadOnlyList<CpuStrategy> Strategies { get; } = new CpuStrategy[] { new Int8(), new Loop() };
+
+        /// <summary>
+        /// int8 in and out, 4-D: QuantGenDepthwiseKernels.AvgPool, either layout in and out as the plan says (a channels-last
+        /// input sums 16 channels per vector; a 1x1 output, the global pools, is the same bytes in both layouts).
+        /// </summary>
+        private sealed class Int8 : CpuStrategy<CpuKernelPlan>
+        {
+            public override CpuKernelPlan? TryPlan(CpuPlanContext context, GraphNode node) =>
+                CSharp.Type(node.Inputs[0].Type) == "sbyte" && CSharp.Type(node.Output.Type) == "sbyte" && node.Inputs[0].Shape.Length == 4
+                    ? new CpuKernelPlan("int8-avgpool") { Library = KernelFiles.Kernels | KernelFiles.DepthwiseKernels, Layout = CpuLayout.Convertible }
+                    : null;
+
+            internal override void Emit(CpuEmitter e, SourceWriter w, GraphNode node, CpuKernelPlan plan)
+            {
+                var p = (AvgPool2dLayer)node.Layer;
+                TensorInfo x = node.Inputs[0], y = node.Output;
+                int[] s = x.Shape, os = y.Shape;
+                int taps = p.Kernel[0] * p.Kernel[1], inLen = s[1] * s[2] * s[3], outLen = os[1] * os[2] * os[3];
+                bool inLast = e.Plan.IsChannelsLast(x), outLast = e.Plan.IsChannelsLast(y);
+                int mOff = e.AddInts(p.Integers.Requant.Select(d => d.Multiplier).ToArray()), sOff = e.AddInts(p.Integers.Requant.Select(d => d.Shift).ToArray());
+                w.Line($"// Kernel int8-avgpool: {(inLast ? "channels-last" : "NCHW")} in, {(outLast ? "channels-last" : "NCHW")} out; per output the sum of x - zx over the window clipped to the input{(inLast ? " (16 channels per vector)" : string.Empty)},");
+                w.Line($"// then the dyadic S_in / (S_out c) of its divisor c = 1..{taps} (blob offsets {mOff}, {sOff}; count_include_pad = {(p.CountIncludePad ? 1 : 0)}).");
+                w.Open($"for (int b = 0; b < {s[0]}; b++)");
+                w.Line(KernelLibrary.Call("QuantGenDepthwiseKernels", "AvgPool", $"x.Slice(b * {inLen}, {inLen})", inLast ? "true" : "false", outLast ? "true" : "false", CSharp.I(s[1]), CSharp.I(s[2]), CSharp.I(s[3]),
+                    CSharp.I(p.Kernel[0]), CSharp.I(p.Kernel[1]), CSharp.I(p.Strides[0]), CSharp.I(p.Strides[1]), CSharp.I(p.Pads[0]), CSharp.I(p.Pads[1]), CSharp.I(os[2]), CSharp.I(os[3]),
+                    CSharp.I(x.Quant!.ZeroPoint), p.CountIncludePad ? "true" : "false", $"ref Unsafe.As<byte, int>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {mOff}))",
+                    $"ref Unsafe.As<byte, int>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {sOff}))", CSharp.I(y.Quant!.ZeroPoint), $"y.Slice(b * {outLen}, {outLen})") + ";");
+                w.Close();
+            }
+        }
 
         private sealed class Loop : ScalarStrategy
         {

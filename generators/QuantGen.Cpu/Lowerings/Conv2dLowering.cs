@@ -1,6 +1,9 @@
+using System;
 using System.Collections.Generic;
+using System.Linq;
 using QuantGen.Graph;
 using QuantGen.Model;
+using QuantGen.Numerics;
 
 namespace QuantGen.Cpu
 {
@@ -52,6 +55,20 @@ namespace QuantGen.Cpu
             var cv = (Conv2dLayer)node.Layer;
             int[] ws = node.Weight!.Shape, os = node.Output.Shape;
             return (((os[2] - 1) * cv.Strides[0]) + ws[2], ((os[3] - 1) * cv.Strides[1]) + ws[3]);
+        }
+
+        /// <summary>The lane stride of a tap-quad row of <paramref name="lanes"/> lanes (QuantGenDepthwiseKernels.TapQuads).</summary>
+        internal static int QuadLanes(int lanes) => ((lanes + 15) / 16 * 16) + 16;
+
+        /// <summary>
+        /// The int32 multiply-high requantization of QuantGenDepthwiseKernels.DepthwiseVnniHigh equals the reference's
+        /// int64 one for every int32 accumulator when s &gt;= 33 and, with t = s - 32, t &lt;= 30 and
+        /// |2^(t - 1) + zo * 2^t| &lt; 2^30 (the high half of acc * m is within 2^30, so the sum stays inside int32).
+        /// </summary>
+        internal static bool MulHighApplies(Dyadic r, long zo)
+        {
+            int t = r.Shift - 32;
+            return t >= 1 && t <= 30 && Math.Abs((1L << (t - 1)) + (zo << t)) < (1L << 30);
         }
 
         /// <summary>
@@ -106,11 +123,22 @@ namespace QuantGen.Cpu
 
                 int[] os = node.Output.Shape;
                 (int ph, int pw) = Window(node);
+                int c = x.Shape[1], kw = wt.Shape[3];
+                // Where AVX-VNNI runs, stride-1 layers whose channels do not fill 16 lanes (MobileNet's 8-channel first depthwise)
+                // go through tap quads and vpdpbusd (QuantGenDepthwiseKernels; kernel rows of at most 4 taps), the requantization
+                // in the int32 multiply-high form where every channel's constants allow its proof. dw-probe measured tap quads
+                // at 1.09x there and at 0.26-0.93x of the int32 lanes on the other zoo shapes (building the quads costs as much
+                // as the vpdpbusd loop saves), so those keep DepthwiseNhwc.
+                bool quads = kw <= 4 && cv.Strides[1] == 1 && c % 16 != 0;
+                long zo = node.Output.Quant!.ZeroPoint;
+                bool high = quads && Enumerable.Range(0, c).All(ch => MulHighApplies(cv.Integers.Requant[ch], zo));
                 return p with
                 {
                     Layout = CpuLayout.Convertible,
-                    Library = KernelFiles.Kernels | KernelFiles.ConvKernels,
-                    Scratch = new CpuScratch(ConvImage: (ph * pw * x.Shape[1]) + 16, ConvOut: os[1] * os[2] * os[3]),
+                    Library = KernelFiles.Kernels | KernelFiles.ConvKernels | (quads ? KernelFiles.DepthwiseKernels : KernelFiles.None),
+                    Scratch = new CpuScratch(ConvImage: (ph * pw * c) + 16, ConvOut: os[1] * os[2] * os[3], ConvCol: quads ? ph * QuadLanes(os[3] * c) * 4 : 0),
+                    TapQuads = quads,
+                    MulHigh = high,
                 };
             }
 
@@ -138,5 +166,12 @@ namespace QuantGen.Cpu
     }
 
     /// <summary>A convolution's kernel with the proven range of x - zx ([<see cref="DMin"/>, <see cref="DMax"/>]) and of its accumulator.</summary>
-    public sealed record ConvPlan(string Name, long DMin, long DMax, IntRange? Accumulator) : CpuKernelPlan(Name);
+    public sealed record ConvPlan(string Name, long DMin, long DMax, IntRange? Accumulator) : CpuKernelPlan(Name)
+    {
+        /// <summary>Depthwise: on AVX-VNNI the kernel rows go through tap quads and vpdpbusd (kernel width at most 4).</summary>
+        public bool TapQuads { get; init; }
+
+        /// <summary>Depthwise tap quads: the int32 multiply-high requantization is proven exact for every channel.</summary>
+        public bool MulHigh { get; init; }
+    }
 }
