@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.IO.Compression;
 using System.Linq;
@@ -195,6 +196,79 @@ namespace QuantGen.Tests.Packaging
             string inspect = PackedFeed.Run(quantgen, $"inspect \"{Path.Combine(repo, "samples", "models", "digits_mlp.qmodel.json")}\"", dir);
             log.WriteLine(inspect);
             Assert.Contains("total: 17,024 MACs per inference", inspect, StringComparison.Ordinal);
+        }
+        /// <summary>
+        /// Issue 16: the tool runs on .NET 8 and 9, not only on this machine's .NET 10. A dotnet root holding ONLY that
+        /// runtime (the Microsoft.NETCore.App runtime pack from the package registry, with this SDK's muxer and hostfxr)
+        /// runs the installed tool's apphost through DOTNET_ROOT: `--list-runtimes` shows the one runtime, so the tool can
+        /// start on nothing else.
+        /// </summary>
+        [Theory]
+        [InlineData("8.0.34")]
+        [InlineData("9.0.23")]
+        public void TheInstalledToolRunsOnDotNet8And9(string runtime)
+        {
+            string repo = Baseline.SourceRoot();
+            string dir = NewFolder("tool-" + runtime);
+            string tools = Path.Combine(dir, "bin");
+            Dotnet($"tool install QuantGen.Cli --version 0.1.0 --tool-path \"{tools}\" --configfile \"{Path.Combine(dir, "NuGet.config")}\"", dir);
+
+            // the runtime pack, restored from the machine's package sources (not the packed feed)
+            string download = Path.Combine(feed.Root, "runtime-" + runtime);
+            Directory.CreateDirectory(download);
+            File.WriteAllText(Path.Combine(download, "rt.csproj"), $"""
+                <Project Sdk="Microsoft.NET.Sdk">
+                  <PropertyGroup><TargetFramework>net10.0</TargetFramework></PropertyGroup>
+                  <ItemGroup><PackageDownload Include="Microsoft.NETCore.App.Runtime.linux-x64" Version="[{runtime}]" /></ItemGroup>
+                </Project>
+                """);
+            string packages = Path.Combine(download, "packages");
+            PackedFeed.Run("dotnet", "restore rt.csproj", download, packages);
+            string pack = Path.Combine(packages, "microsoft.netcore.app.runtime.linux-x64", runtime, "runtimes", "linux-x64");
+
+            // a dotnet root: this SDK's muxer and hostfxr, and the one shared framework
+            string here = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(typeof(object).Assembly.Location)!, "..", "..", ".."));
+            string root = Path.Combine(download, "root");
+            string shared = Path.Combine(root, "shared", "Microsoft.NETCore.App", runtime);
+            Directory.CreateDirectory(shared);
+            File.Copy(Path.Combine(here, "dotnet"), Path.Combine(root, "dotnet"), true);
+            CopyTree(Path.Combine(here, "host"), Path.Combine(root, "host"));
+            CopyTree(Path.Combine(pack, "lib", "net" + runtime.Substring(0, runtime.IndexOf('.')) + ".0"), shared);
+            CopyTree(Path.Combine(pack, "native"), shared);
+            // DOTNET_ROOT_X64 too: the apphost prefers it to DOTNET_ROOT, and without it the first version of this test ran
+            // the tool on .NET 10 (the test host's environment reached the child)
+            var env = new Dictionary<string, string> { ["DOTNET_ROOT"] = root, ["DOTNET_ROOT_X64"] = root, ["DOTNET_MULTILEVEL_LOOKUP"] = "0" };
+
+            string runtimes = PackedFeed.Run(Path.Combine(root, "dotnet"), "--list-runtimes", dir, environment: env);
+            log.WriteLine(runtimes);
+            Assert.Equal($"Microsoft.NETCore.App {runtime} [{Path.Combine(root, "shared", "Microsoft.NETCore.App")}]", runtimes.Trim());
+
+            string quantgen = Path.Combine(tools, "quantgen");
+            string inspect = PackedFeed.Run(quantgen, $"inspect \"{Path.Combine(repo, "samples", "models", "digits_mlp.qmodel.json")}\"", dir, environment: env);
+            log.WriteLine(inspect);
+            Assert.Contains("total: 17,024 MACs per inference", inspect, StringComparison.Ordinal);
+            string hls = PackedFeed.Run(quantgen, $"emit-hls \"{Path.Combine(repo, "samples", "models", "digits_mlp.qmodel.json")}\" -o out", dir, environment: env);
+            log.WriteLine(hls);
+            Assert.Contains("wrote 21 files to", hls, StringComparison.Ordinal);
+            Assert.True(File.Exists(Path.Combine(dir, "out", "digits_mlp", "firmware", "digits_mlp.cpp")));
+
+            // the generated C# compiled and run on that runtime: bit-exact with the reference interpreter (before .NET 10
+            // the kernels take no AVX-VNNI path: QuantGenKernels.UseVnni)
+            string bench = PackedFeed.Run(quantgen, $"bench \"{Path.Combine(repo, "samples", "models", "digits_cnn.qmodel.json")}\"", dir, environment: env);
+            log.WriteLine(bench);
+            Assert.Contains("bit-exact on 256/256", bench, StringComparison.Ordinal);
+            Assert.DoesNotContain("+vnni", bench, StringComparison.Ordinal);
+        }
+
+        private static void CopyTree(string from, string to)
+        {
+            Directory.CreateDirectory(to);
+            foreach (string file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
+            {
+                string target = Path.Combine(to, Path.GetRelativePath(from, file));
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                File.Copy(file, target, true);
+            }
         }
     }
 }

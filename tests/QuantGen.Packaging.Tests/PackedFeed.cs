@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Linq;
@@ -61,7 +62,7 @@ namespace QuantGen.Tests.Packaging
         }
 
         /// <summary>Runs a command; fails the test with its output when it exits non-zero.</summary>
-        public static string Run(string file, string arguments, string workingDirectory, string? packages = null)
+        public static string Run(string file, string arguments, string workingDirectory, string? packages = null, IReadOnlyDictionary<string, string>? environment = null)
         {
             var psi = new ProcessStartInfo(file, arguments)
             {
@@ -75,6 +76,11 @@ namespace QuantGen.Tests.Packaging
             if (packages != null)
             {
                 psi.Environment["NUGET_PACKAGES"] = packages;
+            }
+
+            foreach (KeyValuePair<string, string> e in environment ?? new Dictionary<string, string>())
+            {
+                psi.Environment[e.Key] = e.Value;
             }
 
             using Process p = Process.Start(psi)!;
