@@ -74,6 +74,28 @@ namespace QuantGen.Cpu
         private static string Doc(string name) => Esc(name).Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
 
         /// <summary>
+        /// The packed sample's two allocating classifier wrappers (<c>IQuantizedClassifier.Predict(inputs, batchSize)</c> and
+        /// <c>TopK(input, k)</c>) over the span forms, for the C# class and the ILGPU session alike; <paramref name="batchSizeCheck"/>
+        /// prints the caller's batch-size check.
+        /// </summary>
+        public static void EmitPackedClassifierWrappers(SourceWriter w, Action batchSizeCheck)
+        {
+            w.Open("int[] global::QuantGen.IQuantizedClassifier.Predict(ReadOnlySpan<float> inputs, int batchSize)");
+            batchSizeCheck();
+            w.Line("var labels = new int[batchSize];");
+            w.Line("((global::QuantGen.IQuantizedClassifier)this).Predict(inputs, labels);");
+            w.Line("return labels;");
+            w.Close();
+            w.Line();
+            w.Open("global::QuantGen.Prediction[] global::QuantGen.IQuantizedClassifier.TopK(ReadOnlySpan<float> input, int k)");
+            w.Line("if (k < 1) throw new ArgumentOutOfRangeException(nameof(k), k, \"k must be at least 1\");");
+            w.Line("var best = new global::QuantGen.Prediction[k < ClassCount ? k : ClassCount];");
+            w.Line("((global::QuantGen.IQuantizedClassifier)this).TopK(input, best);");
+            w.Line("return best;");
+            w.Close();
+        }
+
+        /// <summary>
         /// <c>Check{Constant}(ReadOnlySpan&lt;T&gt; p)</c>: an index input throws ArgumentOutOfRangeException naming the input and
         /// the position; a quantized input narrower than its type throws ArgumentException; otherwise nothing to check.
         /// </summary>
