@@ -26,7 +26,7 @@ namespace QuantGen.Cli
         /// <summary>An ONNX model was given where a QuantGen spec (.qmodel.json) is expected: the message says to run quantgen import.</summary>
         public const string OnnxModelGiven = "QG5007";
 
-        /// <summary>verify scores a classifier with one output; --data (a CSV of one feature vector per row) needs a one-input model without token ids (else --input per input).</summary>
+        /// <summary>verify --data (a CSV of one feature vector and one label per row) needs a one-input model without token ids and with one output (else --input per input and --labels OUTPUT=FILE).</summary>
         public const string SeveralInputs = "QG5008";
 
         /// <summary>run's --input options do not match the model's inputs: an unknown name, one given twice, one missing, or no name on a model with several.</summary>
@@ -46,6 +46,9 @@ namespace QuantGen.Cli
 
         /// <summary>verify --input: the float model takes other inputs (names, sizes, order) or gives another output size than the quantized one.</summary>
         public const string FloatModelMismatch = "QG5014";
+
+        /// <summary>verify --labels: names an output the model lacks, names one twice, or gives a bare FILE for a model with several outputs (--labels OUTPUT=FILE).</summary>
+        public const string LabelsOutputMismatch = "QG5015";
 
         /// <summary>Anything unexpected, reported with its type instead of a stack trace: a QuantGen bug, please report it.</summary>
         public const string InternalError = "QG5099";

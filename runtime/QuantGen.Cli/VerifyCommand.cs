@@ -27,12 +27,17 @@ namespace QuantGen.Cli
                 AllowMultipleArgumentsPerToken = false,
                 Arity = ArgumentArity.ZeroOrMore,
             };
-            var labels = new Option<FileInfo?>("--labels", "-l") { Description = "With --input: the class of each sample, one integer per line, aligned with the input files' lines (accuracy is '-' without it)." };
+            var labels = new Option<string[]>("--labels", "-l")
+            {
+                Description = "With --input: the class of each sample, one integer per line, aligned with the input files' lines (accuracy is '-' without it). FILE for a one-output model; OUTPUT=FILE, once per classifier output, for a model with several outputs.",
+                AllowMultipleArgumentsPerToken = false,
+                Arity = ArgumentArity.ZeroOrMore,
+            };
             var limit = new Option<int>("--limit") { Description = "Evaluate at most this many samples (0 = all).", DefaultValueFactory = _ => 0 };
             var report = new Option<DirectoryInfo?>("--report", "-r") { Description = "Write fidelity.json, fidelity.md, sqnr.svg and operators.svg (SVG plots) into this folder." };
             var maxDrop = new Option<double?>("--max-accuracy-drop") { Description = "Fail (exit 1) when float accuracy minus integer accuracy exceeds this (e.g. 0.01)." };
             var allowExternal = CommandContext.AllowExternalWeightsOption();
-            var command = new Command("verify", "Run the integer reference interpreter and the float model on the same data and report accuracy, top-1 agreement and flips, KL divergence, per-layer SQNR and the error of every non-linear operator.")
+            var command = new Command("verify", "Run the integer reference interpreter and the float model on the same data and report accuracy, top-1 agreement and flips, KL divergence, per-layer SQNR and the error of every non-linear operator; for a model with several outputs, each output's difference in LSB, share within +-1 LSB and SQNR (and accuracy for the outputs given --labels OUTPUT=FILE).")
             {
                 model, floatModel, data, split, inputs, labels, limit, report, maxDrop, allowExternal,
             };
@@ -41,7 +46,7 @@ namespace QuantGen.Cli
                 FileInfo qFile = p.GetValue(model)!, fFile = p.GetValue(floatModel)!;
                 FileInfo? csv = p.GetValue(data);
                 string[] inputArgs = p.GetValue(inputs) ?? Array.Empty<string>();
-                FileInfo? labelFile = p.GetValue(labels);
+                string[] labelArgs = p.GetValue(labels) ?? Array.Empty<string>();
                 if ((csv == null) == (inputArgs.Length == 0))
                 {
                     throw new CliException(CliErrors.InvalidArgument, csv == null
@@ -49,7 +54,7 @@ namespace QuantGen.Cli
                         : "give either --data CSV or --input NAME=FILE, not both");
                 }
 
-                if (labelFile != null && csv != null)
+                if (labelArgs.Length > 0 && csv != null)
                 {
                     throw new CliException(CliErrors.InvalidArgument, "--labels goes with --input files; a --data CSV carries its labels in its label column");
                 }
@@ -62,16 +67,21 @@ namespace QuantGen.Cli
                     return 1;
                 }
 
-                if (q.Outputs.Count != 1)
-                {
-                    ctx.Fail(CliErrors.SeveralInputs, $"model \"{q.Name}\" has {q.Outputs.Count} outputs ({string.Join(", ", q.Outputs.Select(t => t.Name))}); verify scores a classifier with one output", qFile.Name);
-                    return 1;
-                }
-
                 int lim = p.GetValue(limit);
                 if (lim < 0)
                 {
                     throw new CliException(CliErrors.InvalidArgument, $"--limit {lim} is not valid; give a count (0 = all samples)");
+                }
+
+                if (q.Outputs.Count != 1)
+                {
+                    if (csv != null)
+                    {
+                        ctx.Fail(CliErrors.SeveralInputs, $"model \"{q.Name}\" has {q.Outputs.Count} outputs ({string.Join(", ", q.Outputs.Select(t => t.Name))}); a --data CSV's label column cannot say which output it scores: give --input NAME=FILE per input and --labels OUTPUT=FILE per classifier output instead", qFile.Name);
+                        return 1;
+                    }
+
+                    return VerifySeveralOutputs(ctx, q, f, qFile, fFile, inputArgs, labelArgs, lim, p.GetValue(report), p.GetValue(maxDrop));
                 }
 
                 FidelityReport r;
@@ -100,12 +110,12 @@ namespace QuantGen.Cli
                 }
                 else
                 {
-                    VerifyRows rows = VerifyRows.Read(q, inputArgs, labelFile?.FullName, lim);
+                    VerifyRows rows = VerifyRows.Read(q, inputArgs, VerifyRows.MatchLabels(q, labelArgs), lim);
                     VerifyRows.CheckSameInputs(q, f, fFile);
                     ConsoleProgressBar progress = ctx.Progress($"verifying {q.Name}", rows.Count);
                     r = FidelityMetrics.Evaluate(f, q, rows.Floats, rows.Integers, rows.Labels, progress);
                     progress.Finish();
-                    dataName = string.Join(", ", rows.Files.Select(kv => kv.Key + "=" + Path.GetFileName(kv.Value))) + (labelFile != null ? ", labels=" + labelFile.Name : string.Empty);
+                    dataName = DataName(rows, VerifyRows.MatchLabels(q, labelArgs));
                     ctx.Output.WriteLine($"{q.Name}: {rows.Count} samples from {dataName}");
                 }
                 ctx.Output.Write(r.ToMarkdown(q.Name));
@@ -148,6 +158,51 @@ namespace QuantGen.Cli
                 return 0;
             }));
             return command;
+        }
+
+        private static string DataName(VerifyRows rows, List<(string Output, string Path)> labels) =>
+            string.Join(", ", rows.Files.Select(kv => kv.Key + "=" + Path.GetFileName(kv.Value)))
+            + string.Concat(labels.Select(l => ", labels" + (!rows.SeveralOutputs ? string.Empty : " " + l.Output) + "=" + Path.GetFileName(l.Path)));
+
+        /// <summary>A model with several outputs: each output against the float model's output of the same name (VerifyOutputs).</summary>
+        private static int VerifySeveralOutputs(CommandContext ctx, ModelGraph q, ModelGraph f, FileInfo qFile, FileInfo fFile, string[] inputArgs, string[] labelArgs, int lim, DirectoryInfo? dir, double? threshold)
+        {
+            List<(string Output, string Path)> labelFiles = VerifyRows.MatchLabels(q, labelArgs);
+            VerifyRows rows = VerifyRows.Read(q, inputArgs, labelFiles, lim);
+            VerifyRows.CheckSameInputs(q, f, fFile);
+            ConsoleProgressBar progress = ctx.Progress($"verifying {q.Name}", rows.Count);
+            List<VerifyOutputs.OutputAgreement> outputs = VerifyOutputs.Evaluate(f, q, rows, progress);
+            progress.Finish();
+            string dataName = DataName(rows, labelFiles);
+            ctx.Output.WriteLine($"{q.Name}: {rows.Count} samples from {dataName}; {q.Outputs.Count} outputs, each against the float model's output of the same name");
+            string table = VerifyOutputs.ToMarkdown(outputs, rows.Count);
+            ctx.Output.Write(table);
+            if (dir != null)
+            {
+                CommandContext.Writing(dir.FullName, () =>
+                {
+                    Directory.CreateDirectory(dir.FullName);
+                    File.WriteAllText(Path.Combine(dir.FullName, "fidelity.json"), VerifyOutputs.ToJson(outputs, rows.Count, qFile.Name, fFile.Name, dataName));
+                    File.WriteAllText(Path.Combine(dir.FullName, "fidelity.md"), $"# Fidelity of {q.Name}\n\n{qFile.Name} against {fFile.Name} on {rows.Count} samples ({dataName}).\n\n{table}");
+                });
+
+                ctx.Output.WriteLine($"report: {CommandContext.Display(Path.Combine(dir.FullName, "fidelity.md"))} (+ fidelity.json)");
+            }
+
+            if (threshold.HasValue)
+            {
+                foreach (VerifyOutputs.OutputAgreement o in outputs.Where(o => o.Labels != null))
+                {
+                    double drop = (double)(o.FloatRight - o.IntegerRight) / Math.Max(rows.Count, 1);
+                    if (drop > threshold.Value)
+                    {
+                        ctx.Fail(CliErrors.CheckFailed, $"output \"{o.Tensor.Name}\": integer accuracy {(double)o.IntegerRight / rows.Count:P2} is more than {threshold.Value:P2} below float accuracy {(double)o.FloatRight / rows.Count:P2}");
+                        return 1;
+                    }
+                }
+            }
+
+            return 0;
         }
 
         /// <summary>The float model: a float spec, or a float ONNX export lowered in memory (what a user of an ONNX model has).</summary>

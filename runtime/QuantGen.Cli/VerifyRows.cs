@@ -14,12 +14,12 @@ namespace QuantGen.Cli
     /// </summary>
     internal sealed class VerifyRows
     {
-        private VerifyRows(Dictionary<string, string> files, List<IReadOnlyList<float[]>> floats, List<IReadOnlyList<int[]>> integers, List<int>? labels)
+        private VerifyRows(Dictionary<string, string> files, List<IReadOnlyList<float[]>> floats, List<IReadOnlyList<int[]>> integers, Dictionary<string, List<int>> labels)
         {
             Files = files;
             Floats = floats;
             Integers = integers;
-            Labels = labels;
+            LabelsByOutput = labels;
         }
 
         /// <summary>Input name -> file, in the model's input order.</summary>
@@ -29,9 +29,16 @@ namespace QuantGen.Cli
 
         public List<IReadOnlyList<int[]>> Integers { get; }
 
-        public List<int>? Labels { get; }
+        /// <summary>Output name -> the class of each sample (the outputs given --labels, in the model's output order).</summary>
+        public Dictionary<string, List<int>> LabelsByOutput { get; }
+
+        /// <summary>The labels of a one-output model (null without --labels).</summary>
+        public List<int>? Labels => LabelsByOutput.Values.FirstOrDefault();
 
         public int Count => Floats.Count;
+
+        /// <summary>Whether the model has several outputs (labels are then named by output).</summary>
+        public bool SeveralOutputs { get; private set; }
 
         /// <summary>The float model must take the same inputs (names, element counts, order) and give as many output values (QG5014).</summary>
         public static void CheckSameInputs(ModelGraph q, ModelGraph f, System.IO.FileInfo floatFile)
@@ -44,14 +51,88 @@ namespace QuantGen.Cli
                 throw new CliException(CliErrors.FloatModelMismatch, $"float model \"{f.Name}\" takes {Names(f)}; the quantized model \"{q.Name}\" takes {Names(q)} (verify feeds both the same samples: give the float model this one was quantized from)", CommandContext.Display(floatFile.FullName));
             }
 
-            if (f.Outputs.Count != 1 || f.Output.ElementCount != q.Output.ElementCount)
+            if (q.Outputs.Count == 1)
             {
-                throw new CliException(CliErrors.FloatModelMismatch, $"float model \"{f.Name}\" has {f.Outputs.Count} output(s) of {f.Output.ElementCount} values; the quantized model's output \"{q.Output.Name}\" has {q.Output.ElementCount}", CommandContext.Display(floatFile.FullName));
+                if (f.Outputs.Count != 1 || f.Output.ElementCount != q.Output.ElementCount)
+                {
+                    throw new CliException(CliErrors.FloatModelMismatch, $"float model \"{f.Name}\" has {f.Outputs.Count} output(s) of {f.Output.ElementCount} values; the quantized model's output \"{q.Output.Name}\" has {q.Output.ElementCount}", CommandContext.Display(floatFile.FullName));
+                }
+
+                return;
+            }
+
+            CheckSameOutputs(q, f, floatFile);
+        }
+
+        /// <summary>Several outputs are matched by name: the float model needs each of the quantized model's outputs, with as many values (QG5014).</summary>
+        public static void CheckSameOutputs(ModelGraph q, ModelGraph f, System.IO.FileInfo floatFile)
+        {
+            string Names(ModelGraph g) => string.Join(", ", g.Outputs.Select(t => t.Name + " " + InspectCommand.Shape(t.Shape)));
+            foreach (TensorInfo t in q.Outputs)
+            {
+                TensorInfo? match = f.Outputs.FirstOrDefault(o => o.Name == t.Name);
+                if (match == null || match.ElementCount != t.ElementCount)
+                {
+                    throw new CliException(CliErrors.FloatModelMismatch, $"float model \"{f.Name}\" gives {Names(f)}; the quantized model \"{q.Name}\" gives {Names(q)} (verify compares each output with the float model's output of the same name and size)", CommandContext.Display(floatFile.FullName));
+                }
             }
         }
 
+        /// <summary>
+        /// --labels FILE (a one-output model) or --labels OUTPUT=FILE, once per classifier output: output name -> full path, in
+        /// the model's output order. QG5015 for an output the model lacks, a bare FILE on a model with several outputs, or an output given twice.
+        /// </summary>
+        public static List<(string Output, string Path)> MatchLabels(ModelGraph q, IReadOnlyList<string> args)
+        {
+            string Names() => string.Join(", ", q.Outputs.Select(t => t.Name));
+            var files = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (string arg in args)
+            {
+                int eq = arg.IndexOf('=', StringComparison.Ordinal);
+                string? name = eq > 0 ? arg.Substring(0, eq) : null;
+                string path = eq > 0 ? arg.Substring(eq + 1) : arg;
+                if (name != null && !q.Outputs.Any(t => t.Name == name))
+                {
+                    // A file name that contains '=' is still a labels file of a one-output model.
+                    if (q.Outputs.Count == 1 && System.IO.File.Exists(arg))
+                    {
+                        name = null;
+                        path = arg;
+                    }
+                    else
+                    {
+                        throw new CliException(CliErrors.LabelsOutputMismatch, $"--labels {arg}: model \"{q.Name}\" has no output \"{name}\" (its outputs: {Names()})");
+                    }
+                }
+
+                if (name == null)
+                {
+                    if (q.Outputs.Count != 1)
+                    {
+                        throw new CliException(CliErrors.LabelsOutputMismatch, $"--labels {arg}: model \"{q.Name}\" has {q.Outputs.Count} outputs ({Names()}); say which output the classes score: --labels OUTPUT=FILE");
+                    }
+
+                    name = q.Output.Name;
+                }
+
+                if (path.Length == 0)
+                {
+                    throw new CliException(CliErrors.LabelsOutputMismatch, $"--labels {arg}: no file after '='; give --labels {name}=FILE");
+                }
+
+                if (files.ContainsKey(name))
+                {
+                    throw new CliException(CliErrors.LabelsOutputMismatch, $"--labels {arg}: output \"{name}\" is given labels twice");
+                }
+
+                files[name] = System.IO.Path.GetFullPath(path);
+            }
+
+            return q.Outputs.Where(t => files.ContainsKey(t.Name)).Select(t => (t.Name, files[t.Name])).ToList();
+        }
+
         /// <summary>Reads every input file and the labels; <paramref name="limit"/> &gt; 0 keeps the first samples only (after checking every row).</summary>
-        public static VerifyRows Read(ModelGraph q, IReadOnlyList<string> inputArgs, string? labelsPath, int limit)
+        public static VerifyRows Read(ModelGraph q, IReadOnlyList<string> inputArgs, IReadOnlyList<(string Output, string Path)> labelFiles, int limit)
         {
             Dictionary<string, string> byName = RunCommand.MatchInputs(q, inputArgs);
             var files = q.Inputs.ToDictionary(t => t.Name, t => byName[t.Name], StringComparer.Ordinal);
@@ -74,12 +155,13 @@ namespace QuantGen.Cli
                 CheckRows(files[q.Inputs[k].Name], $"input \"{q.Inputs[k].Name}\"", perInput[k].Select(r => r.Line).ToList(), count, firstName, firstFile);
             }
 
-            List<int>? labels = null;
-            if (labelsPath != null)
+            var labels = new Dictionary<string, List<int>>(StringComparer.Ordinal);
+            foreach ((string output, string labelsPath) in labelFiles)
             {
-                List<(int Label, int Line)> read = ReadLabels(labelsPath, q.Output.ElementCount);
-                CheckRows(labelsPath, "--labels", read.Select(r => r.Line).ToList(), count, firstName, firstFile);
-                labels = read.Select(r => r.Label).ToList();
+                TensorInfo t = q.Outputs.First(o => o.Name == output);
+                List<(int Label, int Line)> read = ReadLabels(labelsPath, t.ElementCount, q.Outputs.Count > 1 ? $" of output \"{t.Name}\"" : string.Empty);
+                CheckRows(labelsPath, q.Outputs.Count > 1 ? $"--labels of output \"{t.Name}\"" : "--labels", read.Select(r => r.Line).ToList(), count, firstName, firstFile);
+                labels[output] = read.Select(r => r.Label).ToList();
             }
 
             int n = limit > 0 ? Math.Min(limit, count) : count;
@@ -91,7 +173,7 @@ namespace QuantGen.Cli
                 integers.Add(perInput.Select(rows => rows[s].Integer).ToArray());
             }
 
-            return new VerifyRows(files, floats, integers, labels?.Take(n).ToList());
+            return new VerifyRows(files, floats, integers, labels.ToDictionary(kv => kv.Key, kv => kv.Value.Take(n).ToList(), StringComparer.Ordinal)) { SeveralOutputs = q.Outputs.Count > 1 };
         }
 
         /// <summary>QG5013 when a file's sample count differs from the first input's: located at its first extra line, or the file.</summary>
@@ -152,7 +234,7 @@ namespace QuantGen.Cli
         }
 
         /// <summary>One class per non-blank line, an integer in [0, classes - 1].</summary>
-        private static List<(int Label, int Line)> ReadLabels(string path, int classes)
+        private static List<(int Label, int Line)> ReadLabels(string path, int classes, string ofOutput)
         {
             string shown = CommandContext.Display(path);
             string text = RunCommand.ReadText(path, "--labels");
@@ -178,7 +260,7 @@ namespace QuantGen.Cli
 
                 if (label < 0 || label >= classes)
                 {
-                    throw new CliException(CliErrors.InputValueOutOfRange, $"class {label} is outside the model's {classes} classes (0 to {classes - 1})", at);
+                    throw new CliException(CliErrors.InputValueOutOfRange, $"class {label} is outside the model's {classes} classes{ofOutput} (0 to {classes - 1})", at);
                 }
 
                 labels.Add((label, line));
