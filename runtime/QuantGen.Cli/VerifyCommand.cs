@@ -110,12 +110,12 @@ namespace QuantGen.Cli
                 }
                 else
                 {
-                    VerifyRows rows = VerifyRows.Read(q, inputArgs, VerifyRows.MatchLabels(q, labelArgs), lim);
+                    VerifyRows rows = VerifyRows.Read(q, inputArgs, VerifyRows.MatchLabels(q, labelArgs, qFile.Name), lim);
                     VerifyRows.CheckSameInputs(q, f, fFile);
                     ConsoleProgressBar progress = ctx.Progress($"verifying {q.Name}", rows.Count);
                     r = FidelityMetrics.Evaluate(f, q, rows.Floats, rows.Integers, rows.Labels, progress);
                     progress.Finish();
-                    dataName = DataName(rows, VerifyRows.MatchLabels(q, labelArgs));
+                    dataName = DataName(rows, VerifyRows.MatchLabels(q, labelArgs, qFile.Name));
                     ctx.Output.WriteLine($"{q.Name}: {rows.Count} samples from {dataName}");
                 }
                 ctx.Output.Write(r.ToMarkdown(q.Name));
@@ -167,7 +167,7 @@ namespace QuantGen.Cli
         /// <summary>A model with several outputs: each output against the float model's output of the same name (VerifyOutputs).</summary>
         private static int VerifySeveralOutputs(CommandContext ctx, ModelGraph q, ModelGraph f, FileInfo qFile, FileInfo fFile, string[] inputArgs, string[] labelArgs, int lim, DirectoryInfo? dir, double? threshold)
         {
-            List<(string Output, string Path)> labelFiles = VerifyRows.MatchLabels(q, labelArgs);
+            List<(string Output, string Path)> labelFiles = VerifyRows.MatchLabels(q, labelArgs, qFile.Name);
             VerifyRows rows = VerifyRows.Read(q, inputArgs, labelFiles, lim);
             VerifyRows.CheckSameInputs(q, f, fFile);
             ConsoleProgressBar progress = ctx.Progress($"verifying {q.Name}", rows.Count);

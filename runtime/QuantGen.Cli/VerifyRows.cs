@@ -82,7 +82,7 @@ namespace QuantGen.Cli
         /// --labels FILE (a one-output model) or --labels OUTPUT=FILE, once per classifier output: output name -> full path, in
         /// the model's output order. QG5015 for an output the model lacks, a bare FILE on a model with several outputs, or an output given twice.
         /// </summary>
-        public static List<(string Output, string Path)> MatchLabels(ModelGraph q, IReadOnlyList<string> args)
+        public static List<(string Output, string Path)> MatchLabels(ModelGraph q, IReadOnlyList<string> args, string modelFile)
         {
             string Names() => string.Join(", ", q.Outputs.Select(t => t.Name));
             var files = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -101,7 +101,7 @@ namespace QuantGen.Cli
                     }
                     else
                     {
-                        throw new CliException(CliErrors.LabelsOutputMismatch, $"--labels {arg}: model \"{q.Name}\" has no output \"{name}\" (its outputs: {Names()})");
+                        throw new CliException(CliErrors.LabelsOutputMismatch, $"--labels {arg}: model \"{q.Name}\" has no output \"{name}\" (its outputs: {Names()})", modelFile);
                     }
                 }
 
@@ -109,7 +109,7 @@ namespace QuantGen.Cli
                 {
                     if (q.Outputs.Count != 1)
                     {
-                        throw new CliException(CliErrors.LabelsOutputMismatch, $"--labels {arg}: model \"{q.Name}\" has {q.Outputs.Count} outputs ({Names()}); say which output the classes score: --labels OUTPUT=FILE");
+                        throw new CliException(CliErrors.LabelsOutputMismatch, $"--labels {arg}: model \"{q.Name}\" has {q.Outputs.Count} outputs ({Names()}); say which output the classes score: --labels OUTPUT=FILE", modelFile);
                     }
 
                     name = q.Output.Name;
@@ -117,12 +117,12 @@ namespace QuantGen.Cli
 
                 if (path.Length == 0)
                 {
-                    throw new CliException(CliErrors.LabelsOutputMismatch, $"--labels {arg}: no file after '='; give --labels {name}=FILE");
+                    throw new CliException(CliErrors.LabelsOutputMismatch, $"--labels {arg}: no file after '='; give --labels {name}=FILE", modelFile);
                 }
 
                 if (files.ContainsKey(name))
                 {
-                    throw new CliException(CliErrors.LabelsOutputMismatch, $"--labels {arg}: output \"{name}\" is given labels twice");
+                    throw new CliException(CliErrors.LabelsOutputMismatch, $"--labels {arg}: output \"{name}\" is given labels twice", modelFile);
                 }
 
                 files[name] = System.IO.Path.GetFullPath(path);

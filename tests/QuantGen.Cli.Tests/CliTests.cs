@@ -163,7 +163,7 @@ namespace QuantGen.Tests.Cli
         {
             (int code, _, string error) = Run("verify", TwoInputModel(), "-f", Path.Combine(Models, "digits_mlp.float.qmodel.json"), "-d", Csv);
             Assert.Equal(1, code);
-            Assert.Contains("masked.qmodel.json: error QG5008: model \"masked\" has 2 outputs (p, e); verify scores a classifier with one output", error, StringComparison.Ordinal);
+            Assert.Contains("masked.qmodel.json: error QG5008: model \"masked\" has 2 outputs (p, e); a --data CSV's label column cannot say which output it scores: give --input NAME=FILE per input and --labels OUTPUT=FILE per classifier output instead", error, StringComparison.Ordinal);
         }
 
         private string Write(string name, string text)
