@@ -156,8 +156,9 @@ namespace QuantGen.Onnx
         /// one per-tensor table and its output keeps that quantization, zero point included, so a per-tensor int8 or uint8
         /// table is kept as it is: its integers, scale and zero point become the spec's table (uint8 folded to int8 by
         /// subtracting 128 from values and zero point, as for activations; ONNX Runtime's quantize_static writes a Gather's
-        /// table as uint8 with a zero point). A per-axis table, or another type, is re-quantized from its dequantized values
-        /// (symmetric int8 per tensor), and a note says so.
+        /// table as uint8 with a zero point). A per-axis int8/uint8 table (axis 0: per row, axis 1: per feature) keeps its
+        /// integers, scales and zero points too (EmbeddingOperator requantizes them to the output's quantization); another
+        /// type is re-quantized from its dequantized values (symmetric int8 per tensor), and a note says so.
         /// </summary>
         private void KeepQuantizedTable(Node n, string table)
         {
@@ -173,6 +174,23 @@ namespace QuantGen.Onnx
                 fixedWeights[table] = new FixedTensor(ElementType.Int(8), qc.Values.Select(v => (int)v - shift).ToArray(), new[] { (double)(float)qc.Scales[0] }, zp);
                 string folded = shift != 0 ? $" (uint8 zero point {qc.ZeroPoints[0]} folded to int8 {zp})" : string.Empty;
                 notes.Add($"{n.Src.Place}: the embedding table '{n.In[0]}' keeps the file's {OnnxDataType.Name(qc.DataType)} integers, scale {(float)qc.Scales[0]} and zero point {qc.ZeroPoints[0]}{folded}");
+                return;
+            }
+
+            int axis = qc.Axis < 0 ? qc.Axis + 2 : qc.Axis;
+            if (qc.Scales.Length > 1 && (axis == 0 || axis == 1) && (qc.DataType == OnnxDataType.Int8 || qc.DataType == OnnxDataType.UInt8))
+            {
+                // Per axis (quantize_static's per-channel Gather table): the integers, one scale and zero point per row (axis 0)
+                // or feature (axis 1) stay; the Embedding requantizes each to its output's one quantization.
+                int shift = qc.DataType == OnnxDataType.UInt8 ? 128 : 0;
+                long[] zps = qc.ZeroPoints.Length == qc.Scales.Length ? qc.ZeroPoints.Select(z => z - shift).ToArray() : Enumerable.Repeat((qc.ZeroPoints.Length > 0 ? qc.ZeroPoints[0] : 0) - shift, qc.Scales.Length).ToArray();
+                fixedWeights[table] = new FixedTensor(ElementType.Int(8), qc.Values.Select(v => (int)v - shift).ToArray(), qc.Scales.Select(v => (double)(float)v).ToArray())
+                {
+                    Axis = axis,
+                    ZeroPoints = zps,
+                };
+                string folded = shift != 0 ? " (uint8 zero points folded to int8)" : string.Empty;
+                notes.Add($"{n.Src.Place}: the embedding table '{n.In[0]}' keeps the file's {OnnxDataType.Name(qc.DataType)} integers quantized per {(axis == 0 ? "row" : "feature")} (axis {axis}, {qc.Scales.Length} scales and zero points){folded}; the Embedding requantizes each to its output's quantization");
                 return;
             }
 

@@ -94,6 +94,43 @@ namespace QuantGen.Tests.Conformance
             }, new QuantizationOptions { FixedWeights = fixedWeights });
         }
 
+        /// <summary>
+        /// An embedding table quantized per axis as ONNX Runtime's quantize_static can write a Gather's initializer: int8 integers
+        /// over the whole range, one scale and zero point per row (axis 0) or per feature (axis 1), fixed as the import fixes a
+        /// file's integers. Adversarial: the scales span 2^10 (0.002 to 2.048, geometric), the zero points sit at the ends (-128
+        /// on the first row/feature, 127 on the last, the others alternate), and every row holds -128 and 127; the float table
+        /// is the dequantized one, so the output's calibrated scale covers the widest row and the narrowest rows round to few steps.
+        /// </summary>
+        private static CorpusCase EmbeddingPerAxis(int axis)
+        {
+            string name = axis == 0 ? "embedding_per_row" : "embedding_per_feature";
+            var fixedWeights = new Dictionary<string, FixedTensor>(StringComparer.Ordinal);
+            return new CorpusCase(name, new[] { OpKind.Embedding }, () =>
+            {
+                var b = new FloatModelBuilder(name, "ids", new[] { 3, 4 }, 0, 9, 37 + axis);
+                b.IndexInput();
+                string table = b.Initializer("tok.weight", new[] { 10, 12 }, 1.0, 0.0);
+                string e = b.Unary(new EmbeddingLayer { Table = table }, "tok", b.Input, new[] { 3, 4, 12 });
+                ModelGraph g = b.Build(b.Dense("fc", e, 5));
+                float[] v = g.Nodes.First(n => n.Layer.Op == OpKind.Embedding).Weight!.FloatData!;
+                int count = axis == 0 ? 10 : 12;
+                double[] scales = Enumerable.Range(0, count).Select(k => (double)(float)(0.002 * Math.Pow(2, 10.0 * k / (count - 1)))).ToArray();
+                long[] zps = Enumerable.Range(0, count).Select(k => k == 0 ? -128L : k == count - 1 ? 127L : k % 2 == 0 ? -100L : 90L).ToArray();
+                var rng = new Random(4100 + axis);
+                int[] q = new int[v.Length];
+                for (int i = 0; i < q.Length; i++)
+                {
+                    int col = i % 12;
+                    q[i] = col == 0 ? -128 : col == 11 ? 127 : rng.Next(-128, 128);
+                    int k = axis == 0 ? i / 12 : col;
+                    v[i] = (float)(scales[k] * (q[i] - zps[k]));
+                }
+
+                fixedWeights[table] = new FixedTensor(ElementType.Int8, q, scales) { Axis = axis, ZeroPoints = zps };
+                return g;
+            }, new QuantizationOptions { FixedWeights = fixedWeights });
+        }
+
         private static IReadOnlyList<CorpusCase> BuildCases()
         {
             var cases = new List<CorpusCase>
@@ -458,6 +495,8 @@ namespace QuantGen.Tests.Conformance
                     return b.Build(b.Dense("fc", e, 6));
                 }),
                 EmbeddingWithZeroPoint(),
+                EmbeddingPerAxis(0),
+                EmbeddingPerAxis(1),
                 new CorpusCase("masked_softmax_rows", new[] { OpKind.MaskedSoftmax }, () =>
                 {
                     // Scores from a Dense; the mask is the input's first row (kept where its integer is not the zero point:

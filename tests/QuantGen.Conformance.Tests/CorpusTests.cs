@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Linq;
 using QuantGen.Interpreters;
@@ -39,6 +40,51 @@ namespace QuantGen.Tests.Conformance
             int[] y = new ReferenceInterpreter(q.Graph).RunAll(ids)[node.Output.Name];
             int[] table = node.Weight.IntData!;
             Assert.Equal(ids.SelectMany(id => table.Skip(id * 12).Take(12)).ToArray(), y);
+        }
+
+        /// <summary>
+        /// The per-axis embedding cases keep the table's integers, one dyadic per row/feature, and each gathered integer q of
+        /// row/feature k comes out as the real s_k (q - z_k) at the output's quantization: within half a step (the dyadic's
+        /// rounding) unless it is clamped at the int8 ends, checked in reals here, not with the operator's code.
+        /// </summary>
+        [Theory]
+        [InlineData("embedding_per_row", 0, 10)]
+        [InlineData("embedding_per_feature", 1, 12)]
+        public void PerAxisEmbeddingCasesRequantizeEachRowOrFeature(string name, int axis, int count)
+        {
+            QuantizedModel q = Corpus.Quantize(Corpus.Find(name));
+            Graph.GraphNode node = q.Graph.Nodes.Single(n => n.Layer.Op == OpKind.Embedding);
+            EmbeddingAxis a = ((EmbeddingLayer)node.Layer).PerAxis!;
+            Assert.Equal(axis, a.Axis);
+            Assert.Equal(count, a.ZeroPoints.Length);
+            Assert.Equal(-128L, a.ZeroPoints[0]);
+            Assert.Equal(127L, a.ZeroPoints[count - 1]);
+            double[] scales = node.Weight!.ChannelScales!;
+            Assert.Equal(1024.0, scales[count - 1] / scales[0], 3);
+            Model.TensorQuant o = node.Output.Quant!;
+            int[] ids = Enumerable.Range(0, 12).Select(i => (7 * i + 3) % 10).ToArray();
+            int[] y = new ReferenceInterpreter(q.Graph).RunAll(ids)[node.Output.Name];
+            int[] table = node.Weight.IntData!;
+            int clamped = 0, exact = 0;
+            for (int i = 0; i < y.Length; i++)
+            {
+                int row = ids[i / 12], col = i % 12, k = axis == 0 ? row : col;
+                int tq = table[(row * 12) + col];
+                Assert.InRange(tq, -128, 127);
+                double real = scales[k] * (tq - a.ZeroPoints[k]);
+                double want = (real / o.Scale) + o.ZeroPoint;
+                if (want > 127.5 || want < -128.5)
+                {
+                    Assert.Equal(want > 0 ? 127 : -128, y[i]);
+                    clamped++;
+                    continue;
+                }
+
+                Assert.True(Math.Abs(y[i] - want) <= 0.5 + 1e-6, $"element {i}: {y[i]} for {want}");
+                exact += y[i] == Math.Round(want) ? 1 : 0;
+            }
+
+            Assert.True(exact > y.Length / 2, "most elements round to the nearest step");
         }
 
         [Fact]

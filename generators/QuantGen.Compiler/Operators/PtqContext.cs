@@ -24,6 +24,9 @@ namespace QuantGen.Operators
         /// <summary>The zero point <see cref="QuantizeWeight"/> wrote for <paramref name="weight"/>: 0 (symmetric) unless the source file fixed the integers with one (an embedding table).</summary>
         public virtual long WeightZeroPoint(TensorInfo weight) => 0;
 
+        /// <summary>A table the source file quantized per axis (an embedding table), kept as it is; null when there is none.</summary>
+        public virtual PerAxisTable? FixedPerAxisTable(TensorInfo weight) => null;
+
         /// <summary>The node's float bias, bias-corrected when the options ask for it.</summary>
         public abstract float[] CorrectedBias(double[] weightScales);
 

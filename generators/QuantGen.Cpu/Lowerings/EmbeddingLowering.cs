@@ -27,7 +27,7 @@ namespace QuantGen.Cpu
                 string ty = CSharp.Type(y.Type);
                 if (ty == "sbyte")
                 {
-                    int off = e.AddBytes(table.IntData!.Select(v => (long)v));
+                    int off = e.AddBytes(QuantGen.Operators.EmbeddingOperator.OutputTable(node).Select(v => (long)v));
                     w.Line($"// embedding table [{rows}, {d}] (blob offset {off}): row x[i] is y[i * {d} ..].");
                     w.Open("for (int i = 0; i < x.Length; i++)");
                     w.Line($"MemoryMarshal.Cast<byte, sbyte>(new ReadOnlySpan<byte>(s_blob, {off} + x[i] * {d}, {d})).CopyTo(y.Slice(i * {d}, {d}));");
@@ -35,7 +35,7 @@ namespace QuantGen.Cpu
                     return;
                 }
 
-                int at = e.AddInts(table.IntData!);
+                int at = e.AddInts(QuantGen.Operators.EmbeddingOperator.OutputTable(node));
                 w.Line($"// embedding table [{rows}, {d}] (blob offset {at}, int32): row x[i] is y[i * {d} ..].");
                 w.Line($"ReadOnlySpan<int> table = MemoryMarshal.Cast<byte, int>(new ReadOnlySpan<byte>(s_blob, {at}, {(long)rows * d * 4}));");
                 w.Open("for (int i = 0; i < x.Length; i++)");

@@ -17,7 +17,7 @@ namespace QuantGen.Gpu
             TensorInfo table = node.Weight!, y = node.Output;
             int rows = table.Shape[0], d = table.Shape[1];
             kern.UseC32 = true;
-            int off = em.AddC32(table.IntData!);
+            int off = em.AddC32(QuantGen.Operators.EmbeddingOperator.OutputTable(node));
             kern.Threads = GpuEmitter.I(y.ElementCount);
             kern.What = $"one thread per element: y[i] = table[clamp(x[i / {d}], 0, {rows - 1}), i % {d}], the [{rows}, {d}] table in the int32 constants";
             kern.Body.Line("int i = index;");

@@ -23,7 +23,7 @@ namespace QuantGen.Hls.Lowerings
         {
             var table = c.Node.Weight!;
             int rows = table.Shape[0], d = table.Shape[1];
-            string name = c.Table("table", table.IntData!.Select(v => (long)v), $"{c.Spec.Name}: embedding table [{rows}, {d}], y[t, :] = table[clamp(ids[t], 0, {rows - 1}), :]");
+            string name = c.Table("table", QuantGen.Operators.EmbeddingOperator.OutputTable(c.Node).Select(v => (long)v), $"{c.Spec.Name}: embedding table [{rows}, {d}], y[t, :] = table[clamp(ids[t], 0, {rows - 1}), :]");
             HlsCost cost = HlsCost.Simple(0, 0, c.Output.Count + 2, "E + 2") with { RomBits = (long)rows * d * c.Output.Bits };
             return new HlsLowered("embedding", $"{c.Spec.Name}: embedding, {rows} rows of {d}", 1, cost, new EmbeddingKernel(name, rows - 1, d, c.Node.Inputs[0].ElementCount));
         }

@@ -88,6 +88,15 @@ namespace QuantGen.Quantization
         /// <summary>The integers' zero point (real = scale * (q - zero point)); only an embedding table may have one (the Embedding operator copies its rows with it).</summary>
         public long ZeroPoint { get; }
 
+        /// <summary>
+        /// An embedding table quantized per axis: 0 (one scale and zero point per row) or 1 (per feature), with
+        /// <see cref="ZeroPoints"/> one per scale; -1 (the default) for every other tensor (one scale, or one per output channel).
+        /// </summary>
+        public int Axis { get; set; } = -1;
+
+        /// <summary>The per-axis zero points (with <see cref="Axis"/> 0 or 1).</summary>
+        public long[]? ZeroPoints { get; set; }
+
         public ElementType Type { get; }
 
         public int[] Values { get; }
@@ -520,6 +529,11 @@ namespace QuantGen.Quantization
                     b.options.FixedWeights != null && b.options.FixedWeights.TryGetValue(weight.Name, out FixedTensor? f) ? f.ZeroPoint : 0;
 
                 public override float[] CorrectedBias(double[] weightScales) => b.CorrectedBias(node, weightScales);
+
+                public override QuantGen.Operators.PerAxisTable? FixedPerAxisTable(TensorInfo weight) =>
+                    b.options.FixedWeights != null && b.options.FixedWeights.TryGetValue(weight.Name, out FixedTensor? f) && f.Axis >= 0
+                        ? new QuantGen.Operators.PerAxisTable(f.Axis, f.Type, f.Values, f.Scales, f.ZeroPoints ?? new long[f.Scales.Length])
+                        : null;
 
                 public override void AddInitializer(string name, ElementType type, int[] shape, int[] values, double[] scales) => b.AddInitializer(name, type, shape, values, scales);
 
