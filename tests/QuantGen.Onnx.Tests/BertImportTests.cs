@@ -232,13 +232,15 @@ namespace QuantGen.Onnx.Tests
             Assert.Contains(r.Notes, n => n.Contains($"keeps the file's {(u8 ? "uint8" : "int8")} integers quantized per {(axis == 0 ? "row" : "feature")} (axis {axis}, {count} scales and zero points)", StringComparison.Ordinal));
             Assert.DoesNotContain(r.Notes, n => n.Contains("re-quantized", StringComparison.Ordinal));
 
-            // The spec: the file's integers (uint8 folded to int8), its scales on the initializer, its zero points on the layer.
+            // The spec: the file's integers (uint8 folded to int8); its scales and zero points on the layer (the initializer
+            // has one scale, the largest, which no integer depends on).
             int shift = u8 ? 128 : 0;
             int[] fileInts = file.Select(v => (u8 ? (int)v : (sbyte)v) - shift).ToArray();
             var layer = (EmbeddingLayer)r.Model.Spec.Layers.Single(l => l.Op == OpKind.Embedding);
             InitializerSpec spec = r.Model.Spec.Initializers.Single(i => i.Name == layer.Table);
             Assert.Equal(ElementType.Int8, spec.Type);
-            Assert.Equal(scales.Select(v => (double)v), spec.Scales!);
+            Assert.Equal(new[] { (double)scales.Max() }, spec.Scales!);
+            Assert.Equal(scales.Select(v => (double)v), layer.PerAxis!.Scales);
             Assert.Equal(0L, spec.ZeroPoint);
             Assert.Equal(fileInts.Select(v => (byte)(sbyte)v).ToArray(), r.Model.Weights.Single(w => w.Name == layer.Table).Data);
             Assert.Equal(axis, layer.PerAxis!.Axis);
@@ -256,6 +258,7 @@ namespace QuantGen.Onnx.Tests
                 ModelGraph again = ModelLoader.Load(saved).GetGraphOrThrow();
                 EmbeddingAxis back = ((EmbeddingLayer)again.Nodes.Single(n => n.Layer.Op == OpKind.Embedding).Layer).PerAxis!;
                 Assert.Equal(layer.PerAxis.ZeroPoints, back.ZeroPoints);
+                Assert.Equal(layer.PerAxis.Scales, back.Scales);
                 Assert.Equal(layer.PerAxis.Requant, back.Requant);
             }
             finally

@@ -63,6 +63,35 @@ namespace QuantGen.Model
         public long[]? LongArray(string field, long min, long max, int maxCount = SpecParser.MaxRank) => p.RequiredLongArray(Object, field, min, max, maxCount);
 
         /// <summary>The number of entries of an array field, null when absent or not an array (reported elsewhere).</summary>
+        /// <summary>An array of finite numbers (null when absent, or bad, which was reported).</summary>
+        public double[]? DoubleArray(string field)
+        {
+            if (!(Object.Get(field) is JsonNode node))
+            {
+                return null;
+            }
+
+            if (!(node is JsonArray arr))
+            {
+                Report(ModelErrors.InvalidValue, $"\"{field}\" must be an array of numbers, found {node.KindName}", node);
+                return null;
+            }
+
+            var result = new double[arr.Count];
+            for (int i = 0; i < arr.Count; i++)
+            {
+                double? v = p.AsFinite(arr.Items[i]);
+                if (!v.HasValue)
+                {
+                    return null;
+                }
+
+                result[i] = v.Value;
+            }
+
+            return result;
+        }
+
         public int? ArrayCount(string field) => Object.Get(field) is JsonArray a ? a.Count : (int?)null;
 
         /// <summary>Builds operator parameters whose constructor checks their mutual constraints.</summary>

@@ -31,6 +31,8 @@ namespace QuantGen.Model
 
         public void Property(string name, IEnumerable<int> values) => w.Property(name, values);
 
+        public void Property(string name, IEnumerable<double> values) => w.Property(name, values);
+
         /// <summary>A multiplier/shift pair, nothing when <paramref name="d"/> is null.</summary>
         public void Dyadic(string multiplier, string shift, Dyadic? d)
         {

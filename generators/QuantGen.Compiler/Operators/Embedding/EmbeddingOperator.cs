@@ -27,7 +27,7 @@ namespace QuantGen.Operators
     {
         private const double MultiplierTolerance = 1e-6;
 
-        private static readonly string[] OwnFields = { "table", "axis", "zeroPoints", "multipliers", "shifts" };
+        private static readonly string[] OwnFields = { "table", "axis", "scales", "zeroPoints", "multipliers", "shifts" };
 
         public override OpKind Op => OpKind.Embedding;
 
@@ -41,7 +41,7 @@ namespace QuantGen.Operators
             if (r.Get("axis") == null)
             {
                 // A per-tensor table: rows copied; the per-axis fields make no sense without an axis.
-                foreach (string f in new[] { "zeroPoints", "multipliers", "shifts" })
+                foreach (string f in new[] { "scales", "zeroPoints", "multipliers", "shifts" })
                 {
                     if (r.Get(f) is Json.JsonNode n)
                     {
@@ -59,17 +59,27 @@ namespace QuantGen.Operators
             }
 
             long? axis = r.Integer("axis", 0, 1);
+            double[]? scales = r.DoubleArray("scales");
+            if (r.Get("scales") == null)
+            {
+                r.Report(ModelErrors.MissingField, "a per-axis Embedding layer needs \"scales\" (the table's scale of each row or feature)", r.Object);
+            }
+
             long[]? zeroPoints = r.Quant.IntegerArray("zeroPoints");
             Dyadic[]? requant = r.Quant.DyadicArray("multipliers", "shifts");
-            if (axis.HasValue && zeroPoints != null && requant != null)
+            if (axis.HasValue && scales != null && zeroPoints != null && requant != null)
             {
-                if (zeroPoints.Length != requant.Length)
+                if (zeroPoints.Length != requant.Length || scales.Length != requant.Length)
                 {
-                    r.Report(ModelErrors.ShapeMismatch, $"\"zeroPoints\" has {zeroPoints.Length} entries but \"multipliers\" has {requant.Length}; a per-axis table has one of each per row (axis 0) or feature (axis 1)", "zeroPoints");
+                    r.Report(ModelErrors.ShapeMismatch, $"\"scales\", \"zeroPoints\" and \"multipliers\" have {scales.Length}, {zeroPoints.Length} and {requant.Length} entries; a per-axis table has one of each per row (axis 0) or feature (axis 1)", "zeroPoints");
+                }
+                else if (scales.Any(v => !(v > 0)))
+                {
+                    r.Report(ModelErrors.InvalidValue, "every per-axis table scale must be positive", "scales");
                 }
                 else
                 {
-                    e.PerAxis = new EmbeddingAxis((int)axis.Value, zeroPoints, requant);
+                    e.PerAxis = new EmbeddingAxis((int)axis.Value, scales, zeroPoints, requant);
                 }
             }
 
@@ -83,6 +93,7 @@ namespace QuantGen.Operators
             if (e.PerAxis is EmbeddingAxis a)
             {
                 w.Property("axis", a.Axis);
+                w.Property("scales", a.Scales);
                 w.Property("zeroPoints", a.ZeroPoints);
                 w.Dyadics(a.Requant);
             }
@@ -135,9 +146,9 @@ namespace QuantGen.Operators
         }
 
         /// <summary>
-        /// A per-axis table: one zero point and one dyadic per row (axis 0) or feature (axis 1), each dyadic s_k / S_y for the
-        /// table's scale s_k ("scales" of the initializer, or its one "scale") and the output's S_y; the initializer's own zero
-        /// point is 0 (the zero points are the layer's).
+        /// A per-axis table: one scale, zero point and dyadic per row (axis 0) or feature (axis 1), each dyadic s_k / S_y for
+        /// the layer's "scales" s_k and the output's S_y. The initializer is written with one scale (the largest s_k, which no
+        /// integer depends on: the spec's initializer scales are per axis 0 only) and zero point 0.
         /// </summary>
         private static bool CheckPerAxis(GraphContext c, GraphNode node, EmbeddingAxis a)
         {
@@ -149,10 +160,10 @@ namespace QuantGen.Operators
                 return c.Reject($"a table quantized along axis {a.Axis} needs one zero point and one multiplier per {what} ({count}); the layer has {a.ZeroPoints.Length}");
             }
 
-            double[] scales = table.ChannelScales ?? Enumerable.Repeat(table.Quant!.Scale, count).ToArray();
-            if (scales.Length != count)
+            double[] scales = a.Scales;
+            if (table.ChannelScales != null)
             {
-                return c.Reject($"table \"{table.Name}\" has {scales.Length} scales; quantized along axis {a.Axis} it needs one per {what} ({count})");
+                return c.Reject($"table \"{table.Name}\" has {table.ChannelScales.Length} scales; a per-axis table keeps its scales in the layer's \"scales\" (the initializer has one)");
             }
 
             if (table.Quant!.ZeroPoint != 0)
@@ -251,9 +262,9 @@ namespace QuantGen.Operators
             {
                 // The file's per-axis integers stay; the output takes its own (calibrated or the file's) quantization.
                 TensorInfo w = node.Weight!;
-                c.AddInitializer(w.Name, fixedTable.Type, w.Shape, fixedTable.Values, fixedTable.Scales);
+                c.AddInitializer(w.Name, fixedTable.Type, w.Shape, fixedTable.Values, new[] { fixedTable.Scales.Max() });
                 TensorQuant outQ = c.Calibrated(0, layer.Precision.ActivationBits);
-                ((EmbeddingLayer)layer).PerAxis = new EmbeddingAxis(fixedTable.Axis, fixedTable.ZeroPoints, fixedTable.Scales.Select(s => Dyadic.FromReal(s / outQ.Scale)).ToArray());
+                ((EmbeddingLayer)layer).PerAxis = new EmbeddingAxis(fixedTable.Axis, fixedTable.Scales, fixedTable.ZeroPoints, fixedTable.Scales.Select(s => Dyadic.FromReal(s / outQ.Scale)).ToArray());
                 return One(outQ);
             }
 
@@ -307,27 +318,31 @@ namespace QuantGen.Model
 
 namespace QuantGen.Model
 {
-    /// <summary>A per-axis embedding table's integers: axis 0 (per row) or 1 (per feature), a zero point and a dyadic s_k / S_y per row or feature.</summary>
+    /// <summary>A per-axis embedding table's quantization: axis 0 (per row) or 1 (per feature), a scale s_k, a zero point and a dyadic s_k / S_y per row or feature.</summary>
     public sealed class EmbeddingAxis
     {
-        public EmbeddingAxis(int axis, long[] zeroPoints, Numerics.Dyadic[] requant)
+        public EmbeddingAxis(int axis, double[] scales, long[] zeroPoints, Numerics.Dyadic[] requant)
         {
             if (axis != 0 && axis != 1)
             {
                 throw new ArgumentOutOfRangeException(nameof(axis), axis, "an embedding table is quantized along axis 0 (rows) or 1 (features)");
             }
 
-            if (zeroPoints.Length != requant.Length)
+            if (zeroPoints.Length != requant.Length || scales.Length != requant.Length)
             {
-                throw new ArgumentException($"{zeroPoints.Length} zero points but {requant.Length} multipliers", nameof(requant));
+                throw new ArgumentException($"{scales.Length} scales, {zeroPoints.Length} zero points and {requant.Length} multipliers", nameof(requant));
             }
 
             Axis = axis;
+            Scales = scales;
             ZeroPoints = zeroPoints;
             Requant = requant;
         }
 
         public int Axis { get; }
+
+        /// <summary>The table's scale of each row (axis 0) or feature (axis 1).</summary>
+        public double[] Scales { get; }
 
         public long[] ZeroPoints { get; }
 
