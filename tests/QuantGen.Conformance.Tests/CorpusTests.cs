@@ -88,6 +88,48 @@ namespace QuantGen.Tests.Conformance
             Assert.True(exact > y.Length / 2, "most elements round to the nearest step");
         }
 
+        /// <summary>A per-axis Embedding spec that does not add up is a located diagnostic at load time, never an exception.</summary>
+        [Theory]
+        [InlineData("no-axis", "QG", "belongs to a per-axis embedding table")]
+        [InlineData("axis-1", "QG", "needs one zero point and one multiplier per feature (12); the layer has 10")]
+        [InlineData("short", "QG", "have 10, 9 and 10 entries")]
+        [InlineData("multiplier", "QG", "multiplier 3")]
+        [InlineData("no-scales", "QG", "needs \"scales\"")]
+        public void ABrokenPerAxisSpecIsALocatedDiagnostic(string change, string idPrefix, string message)
+        {
+            QuantizedModel q = Corpus.Quantize(Corpus.Find("embedding_per_row"));
+            string dir = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "qg-per-axis-spec-" + Guid.NewGuid().ToString("N"));
+            System.IO.Directory.CreateDirectory(dir);
+            try
+            {
+                string path = System.IO.Path.Combine(dir, "m.qmodel.json");
+                q.Save(path);
+                var root = System.Text.Json.Nodes.JsonNode.Parse(System.IO.File.ReadAllText(path))!;
+                var layer = root["layers"]!.AsArray().Single(l => (string?)l!["op"] == "Embedding")!.AsObject();
+                switch (change)
+                {
+                    case "no-axis": layer.Remove("axis"); break;
+                    case "axis-1": layer["axis"] = 1; break;
+                    case "short": layer["zeroPoints"]!.AsArray().RemoveAt(0); break;
+                    case "multiplier": layer["multipliers"]![3] = (int)layer["multipliers"]![3]! / 2; break;
+                    default: layer.Remove("scales"); break;
+                }
+
+                System.IO.File.WriteAllText(path, root.ToJsonString());
+                ModelLoadResult r = ModelLoader.Load(path);
+                Assert.False(r.Success);
+                Assert.Contains(r.Diagnostics, x => x.Message.Contains(message, StringComparison.Ordinal));
+                ModelDiagnostic d = r.Diagnostics.First(x => x.Message.Contains(message, StringComparison.Ordinal));
+                Assert.StartsWith(idPrefix, d.Id, StringComparison.Ordinal);
+                Assert.Equal(path, d.File);
+                Assert.True(d.Line > 0, d.ToString());
+            }
+            finally
+            {
+                System.IO.Directory.Delete(dir, true);
+            }
+        }
+
         [Fact]
         public void EveryOperatorHasACase()
         {
