@@ -46,6 +46,12 @@ namespace QuantGen.Cpu
 
         internal override void Emit(CpuEmitter e, SourceWriter w, GraphNode node, CpuKernelPlan plan)
         {
+            if (((LookupLayer)node.Layer).Integers.Exact is PiecewiseLinear exact)
+            {
+                PiecewiseLinearLowering.Emit(w, node, exact);
+                return;
+            }
+
             int[] table = ((LookupLayer)node.Layer).Integers.Table.ToArray();
             TensorInfo x = node.Inputs[0], y = node.Output;
             long lo = x.Type.MinValue;

@@ -15,6 +15,12 @@ namespace QuantGen.Gpu
     {
         internal override void Emit(GpuEmitter em, GpuKernel kern, GraphNode node)
         {
+            if (((LookupLayer)node.Layer).Integers.Exact is PiecewiseLinear exact)
+            {
+                PiecewiseLinearLowering.Emit(kern, node, exact);
+                return;
+            }
+
             int[] table = ((LookupLayer)node.Layer).Integers.Table.ToArray();
             TensorInfo x = node.Inputs[0], y = node.Output;
             int shift = LookupOperator.SegmentShift(x.Type);

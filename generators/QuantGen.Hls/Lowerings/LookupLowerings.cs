@@ -21,6 +21,11 @@ namespace QuantGen.Hls.Lowerings
         public override HlsLowered? Lower(HlsLayerContext c)
         {
             var layer = (LookupLayer)c.Spec;
+            if (layer.Integers.Exact is PiecewiseLinear exact)
+            {
+                return PiecewiseLinearLowering.Lower(c, exact);
+            }
+
             IReadOnlyList<int> entries = layer.Integers.Table;
             Numerics.ElementType type = c.Node.Inputs[0].Type;
             long lo = type.MinValue;
