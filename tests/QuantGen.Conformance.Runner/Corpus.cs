@@ -112,7 +112,7 @@ namespace QuantGen.Tests.Conformance
             };
             return new CorpusCase("hard_exact_scales", new[] { OpKind.HardSigmoid, OpKind.HardSwish }, () =>
             {
-                var b = new FloatModelBuilder("hard_exact_scales", "x", new[] { 3, 64 }, -33, 31, 32);
+                var b = new FloatModelBuilder("hard_exact_scales", "x", new[] { 3, 64 }, -32.97, 31.02, 32);
                 string v = b.Unary(new HardSwishLayer(), "hswish_wide", b.Input, activationBits: 16);
                 string w = b.Unary(new HardSwishLayer(), "hswish", v, activationBits: 8);
                 string h = b.Unary(new HardSigmoidLayer { Alpha = 0.2, Beta = 0.5 }, "hsig", w, activationBits: 16);
