@@ -101,19 +101,19 @@ namespace QuantGen.Operators
         public sealed override LayerSpec? Parse(LayerReader r)
         {
             LookupLayer layer = Create(r);
-            long[]? table = r.Quant.IntegerArray("table");
-            long? shift = HasExactForm ? r.Quant.Integer("shift", 1, 62) : null;
-            if (shift.HasValue)
+            if (HasExactForm && r.Quantized && r.Object.Get("table") == null && r.Object.Get("shift") != null)
             {
+                long? shift = r.Quant.Integer("shift", 1, 62);
                 long? m = r.Quant.Integer("multiplier", -IntegerOps.Pow2_62, IntegerOps.Pow2_62);
                 long? o = r.Quant.Integer("offset", -IntegerOps.Pow2_62, IntegerOps.Pow2_62);
                 long? ceiling = r.Quant.Integer("ceiling", 0, IntegerOps.Pow2_62);
                 bool product = Op == OpKind.HardSwish;
-                return r.WithIntegers(layer, () => m.HasValue && o.HasValue && ceiling.HasValue
+                return r.WithIntegers(layer, () => shift.HasValue && m.HasValue && o.HasValue && ceiling.HasValue
                     ? new LookupIntegers(Array.Empty<int>(), new PiecewiseLinear(m.Value, o.Value, ceiling.Value, (int)shift.Value, product))
                     : null);
             }
 
+            long[]? table = r.Quant.IntegerArray("table");
             return r.WithIntegers(layer, () => table == null ? null : new LookupIntegers(table.Select(v => (int)Math.Max(int.MinValue, Math.Min(int.MaxValue, v)))));
         }
 
