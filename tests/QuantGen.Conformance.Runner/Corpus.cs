@@ -475,6 +475,23 @@ namespace QuantGen.Tests.Conformance
                     return b.Build(b.Unary(new HardSwishLayer(), "hswish", b.Dense("fc4", h, 10, activationBits: 16), activationBits: 16));
                 }),
                 HardExactKinks(),
+                new CorpusCase("mobilenetv3_block", new[] { OpKind.HardSwish, OpKind.HardSigmoid, OpKind.Conv2d, OpKind.Mul }, () =>
+                {
+                    // A MobileNetV3-style block: stem conv -> HardSwish (int8 -> int8: the vectorized table), depthwise conv
+                    // into int16 -> HardSwish int16 -> int16 (the exact int64 form), global pool, and a squeeze-excite on the
+                    // pooled features (Dense -> ReLU -> Dense -> HardSigmoid int8 -> int8) multiplying them, then the classifier.
+                    var b = new FloatModelBuilder("mobilenetv3_block", "x", new[] { 1, 3, 9, 9 }, -2, 2, 33);
+                    string stem = b.Conv("stem", b.Input, 8, 3, 3, new[] { 2, 2 }, new[] { 1, 1, 1, 1 }, 1);
+                    string hs1 = b.Unary(new HardSwishLayer(), "hswish1", stem);
+                    string dw = b.Conv("dw", hs1, 8, 3, 3, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }, 8, activationBits: 16);
+                    string hs2 = b.Unary(new HardSwishLayer(), "hswish2", dw, activationBits: 16);
+                    string flat = b.Unary(new ReshapeLayer { Shape = new[] { 1, 8, 25 } }, "flat", hs2, new[] { 1, 8, 25 });
+                    string gap = b.Unary(new AvgPoolLayer { Axis = 2 }, "gap", flat, new[] { 1, 8 });
+                    string se1 = b.Dense("se_reduce", gap, 4, Activation.Relu);
+                    string se = b.Unary(new HardSigmoidLayer { Alpha = (double)(1.0f / 6), Beta = 0.5 }, "se_gate", b.Dense("se_expand", se1, 8));
+                    string scaled = b.Binary(new MulLayer(), "se_mul", gap, se, new[] { 1, 8 });
+                    return b.Build(b.Dense("classifier", scaled, 5));
+                }),
                 HardExactScales(),
                 new CorpusCase("mul_sub_broadcast", new[] { OpKind.Mul, OpKind.Sub }, () =>
                 {
