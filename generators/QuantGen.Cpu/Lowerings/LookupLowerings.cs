@@ -9,7 +9,8 @@ namespace QuantGen.Cpu
     /// <summary>
     /// The table operators (Tanh, Sigmoid, HardSigmoid, HardSwish): the layer's own table (the spec's integers) printed as
     /// build-time data; signed inputs of at most 8 bits with int8 outputs run QuantGenKernels.Lookup (AVX-512 VBMI
-    /// vpermi2b), anything else a scalar loop over an int32 table (int16 inputs: a segmented table, interpolated).
+    /// vpermi2b), anything else a scalar loop over an int32 table (int16 inputs: a segmented table, interpolated), except
+    /// HardSigmoid/HardSwish on int16 inputs: their exact int64 form (PiecewiseLinearLowering).
     /// </summary>
     public abstract class LookupLowering : CpuLowering
     {

@@ -9,7 +9,7 @@ namespace QuantGen.Gpu
     /// <summary>
     /// The table operators (Tanh, Sigmoid, HardSigmoid, HardSwish): one thread per element, one load from the layer's table
     /// in the int32 constants; a segmented table (int16 inputs) loads the two entries around x and interpolates as
-    /// LookupOperator.Apply does.
+    /// LookupOperator.Apply does; HardSigmoid/HardSwish on int16 inputs compute their exact form (PiecewiseLinearLowering).
     /// </summary>
     public abstract class LookupLowering : GpuLowering
     {

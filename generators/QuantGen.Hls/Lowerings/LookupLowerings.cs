@@ -14,7 +14,8 @@ namespace QuantGen.Hls.Lowerings
 
     /// <summary>
     /// The table operators (Tanh, Sigmoid, HardSigmoid, HardSwish): one ROM read per element, or two reads and the integer
-    /// interpolation of LookupOperator for a segmented table (layers/lookup.sbn).
+    /// interpolation of LookupOperator for a segmented table (layers/lookup.sbn); HardSigmoid/HardSwish on int16 inputs:
+    /// their exact form (layers/hard_pwl.sbn, PiecewiseLinearLowering).
     /// </summary>
     public abstract class LookupLowering : HlsLowering
     {

@@ -19,6 +19,8 @@ namespace QuantGen.Operators
     /// The result lies between T[i] and T[i+1], so it needs no clamp; its error against Q(f(x)) is measured in
     /// docs/numerics.md. Every backend prints the same integers. The spec carries the table ("table"); the quantization check
     /// recomputes it and accepts entries within 1 of the recomputed value (a libm that rounds f differently at a tie).
+    /// HardSigmoid and HardSwish (<see cref="HasExactForm"/>) are exact instead: their tables hold the outputs of
+    /// <see cref="PiecewiseLinear"/>, and on inputs wider than 8 bits every backend computes that form (no segment table).
     /// </summary>
     public abstract class LookupOperator : Operator
     {
