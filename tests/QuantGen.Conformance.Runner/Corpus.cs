@@ -70,6 +70,57 @@ namespace QuantGen.Tests.Conformance
         }
 
         /// <summary>
+        /// The exact HardSigmoid/HardSwish (PiecewiseLinear) at their kinks: an int16 input of scale 2^-12 (x = 3 is the integer
+        /// 12288) declared over [2.98, 3.02], so every test input lies within 82 integers of the kink; HardSwish into int16 with
+        /// its zero point at the type's minimum, then HardSigmoid (alpha 1/6, beta 1/2: kinks at +-3 again) into int16 whose
+        /// output-quantized 0 and 1 are the type's two ends (1 saturates), then HardSwish of that (int16 -> int8).
+        /// </summary>
+        private static CorpusCase HardExactKinks()
+        {
+            var fixedQ = new Dictionary<string, TensorQuant>(StringComparer.Ordinal)
+            {
+                ["x"] = new TensorQuant(ElementType.Int16, 1.0 / 4096, 0),
+                ["hswish_out"] = new TensorQuant(ElementType.Int16, 1.0 / 4096, -32768),
+                ["hsig_out"] = new TensorQuant(ElementType.Int16, 1.0 / 65536, -32768),
+                ["hswish2_out"] = new TensorQuant(ElementType.Int8, 1.0 / 200, -128),
+            };
+            return new CorpusCase("hard_exact_kinks", new[] { OpKind.HardSigmoid, OpKind.HardSwish }, () =>
+            {
+                var b = new FloatModelBuilder("hard_exact_kinks", "x", new[] { 4, 96 }, 2.98, 3.02, 31);
+                string w = b.Unary(new HardSwishLayer(), "hswish", b.Input, activationBits: 16);
+                string h = b.Unary(new HardSigmoidLayer { Alpha = 1.0 / 6, Beta = 0.5 }, "hsig", w, activationBits: 16);
+                return b.Build(b.Unary(new HardSwishLayer(), "hswish2", h, activationBits: 8));
+            }, new QuantizationOptions { FixedActivations = fixedQ });
+        }
+
+        /// <summary>
+        /// The exact HardSigmoid/HardSwish over a whole int16 input (scale 2^-10, zero point 1000) with extreme scale ratios:
+        /// HardSwish int16 -> int16 with S_x / S_y = 64 (most inputs saturate), HardSwish of that into int8 (S_x / S_y = 2^-13,
+        /// a tiny slope), HardSigmoid (ONNX's alpha 0.2, beta 0.5) of the int8 into int16 with alpha S_x / S_y = 3276.8 (the
+        /// 256-entry table built from the exact form), HardSigmoid with a negative alpha (-0.3, beta 0.9) into int8 with its
+        /// zero point at the type's minimum.
+        /// </summary>
+        private static CorpusCase HardExactScales()
+        {
+            var fixedQ = new Dictionary<string, TensorQuant>(StringComparer.Ordinal)
+            {
+                ["x"] = new TensorQuant(ElementType.Int16, 1.0 / 1024, 1000),
+                ["hswish_wide_out"] = new TensorQuant(ElementType.Int16, 1.0 / 65536, 0),
+                ["hswish_out"] = new TensorQuant(ElementType.Int8, 1.0 / 8, -125),
+                ["hsig_out"] = new TensorQuant(ElementType.Int16, 1.0 / 65536, -32768),
+                ["hsig_neg_out"] = new TensorQuant(ElementType.Int8, 1.0 / 255, -128),
+            };
+            return new CorpusCase("hard_exact_scales", new[] { OpKind.HardSigmoid, OpKind.HardSwish }, () =>
+            {
+                var b = new FloatModelBuilder("hard_exact_scales", "x", new[] { 3, 64 }, -32.97, 31.02, 32);
+                string v = b.Unary(new HardSwishLayer(), "hswish_wide", b.Input, activationBits: 16);
+                string w = b.Unary(new HardSwishLayer(), "hswish", v, activationBits: 8);
+                string h = b.Unary(new HardSigmoidLayer { Alpha = 0.2, Beta = 0.5 }, "hsig", w, activationBits: 16);
+                return b.Build(b.Unary(new HardSigmoidLayer { Alpha = -0.3, Beta = 0.9 }, "hsig_neg", h, activationBits: 8));
+            }, new QuantizationOptions { FixedActivations = fixedQ });
+        }
+
+        /// <summary>
         /// An embedding table quantized the way ONNX Runtime's quantize_static writes a Gather's initializer: asymmetric uint8
         /// over [min(0, lo), max(0, hi)], folded to int8 (value - 128, zero point - 128), fixed as the import fixes a file's
         /// integers. The seeded table lies in [-0.7, 1.3]; its zero point comes out -41, which the Embedding's output carries to the Dense.
@@ -460,6 +511,25 @@ namespace QuantGen.Tests.Conformance
                     string h = b.Unary(new HardSigmoidLayer { Alpha = 1.0 / 6, Beta = 0.5 }, "hsig", b.Dense("fc3", s, 18, activationBits: 16));
                     return b.Build(b.Unary(new HardSwishLayer(), "hswish", b.Dense("fc4", h, 10, activationBits: 16), activationBits: 16));
                 }),
+                HardExactKinks(),
+                new CorpusCase("mobilenetv3_block", new[] { OpKind.HardSwish, OpKind.HardSigmoid, OpKind.Conv2d, OpKind.Mul }, () =>
+                {
+                    // A MobileNetV3-style block: stem conv -> HardSwish (int8 -> int8: the vectorized table), depthwise conv
+                    // into int16 -> HardSwish int16 -> int16 (the exact int64 form), global pool, and a squeeze-excite on the
+                    // pooled features (Dense -> ReLU -> Dense -> HardSigmoid int8 -> int8) multiplying them, then the classifier.
+                    var b = new FloatModelBuilder("mobilenetv3_block", "x", new[] { 1, 3, 9, 9 }, -2, 2, 33);
+                    string stem = b.Conv("stem", b.Input, 8, 3, 3, new[] { 2, 2 }, new[] { 1, 1, 1, 1 }, 1);
+                    string hs1 = b.Unary(new HardSwishLayer(), "hswish1", stem);
+                    string dw = b.Conv("dw", hs1, 8, 3, 3, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }, 8, activationBits: 16);
+                    string hs2 = b.Unary(new HardSwishLayer(), "hswish2", dw, activationBits: 16);
+                    string flat = b.Unary(new ReshapeLayer { Shape = new[] { 1, 8, 25 } }, "flat", hs2, new[] { 1, 8, 25 });
+                    string gap = b.Unary(new AvgPoolLayer { Axis = 2 }, "gap", flat, new[] { 1, 8 });
+                    string se1 = b.Dense("se_reduce", gap, 4, Activation.Relu);
+                    string se = b.Unary(new HardSigmoidLayer { Alpha = (double)(1.0f / 6), Beta = 0.5 }, "se_gate", b.Dense("se_expand", se1, 8));
+                    string scaled = b.Binary(new MulLayer(), "se_mul", gap, se, new[] { 1, 8 });
+                    return b.Build(b.Dense("classifier", scaled, 5));
+                }),
+                HardExactScales(),
                 new CorpusCase("mul_sub_broadcast", new[] { OpKind.Mul, OpKind.Sub }, () =>
                 {
                     // Mul and Sub of two activations (same shape, and a trailing-axis activation row), with a constant first

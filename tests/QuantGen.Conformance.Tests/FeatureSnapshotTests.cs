@@ -249,7 +249,7 @@ namespace QuantGen.Tests.Conformance
                         "attn", new[] { "x", "m" }, new[] { "y" }, new TensorQuant(ElementType.Int8, Shiftmax.OutputScale(8), 0)).Build("y");
                 case "tanh":
                     // int8 -> int8 Tanh (a 256-entry table: the vectorized lookup), widened to int16, then int16 -> int16 HardSwish
-                    // (a 1,025-entry segment table, interpolated). Tables from the operators' own rule (only the emitters are pinned).
+                    // (its exact int64 form: PiecewiseLinear). Tables from the operators' own rule (only the emitters are pinned).
                     {
                         var t8 = new TensorQuant(ElementType.Int8, 1.0 / 128, 0);
                         var w16 = new TensorQuant(ElementType.Int16, 0.0001, -7);
@@ -259,7 +259,7 @@ namespace QuantGen.Tests.Conformance
                         m.Layer(new TanhLayer { Integers = new LookupIntegers(new QuantGen.Operators.TanhOperator().Table(tanh, m.InputQuant, t8)) }, "tanh", new[] { "x" }, new[] { "t" }, t8);
                         m.Layer(new RequantizeLayer { Integers = new RequantizeIntegers(Dyadic.FromReal(t8.Scale / w16.Scale)) }, "widen", new[] { "t" }, new[] { "w" }, w16);
                         return m.Layer(
-                            new HardSwishLayer { Integers = new LookupIntegers(new QuantGen.Operators.HardSwishOperator().Table(swish, w16, y16)) },
+                            new HardSwishLayer { Integers = new QuantGen.Operators.HardSwishOperator().Integers(swish, w16, y16) },
                             "hswish", new[] { "w" }, new[] { "y" }, y16).Build("y");
                     }
 

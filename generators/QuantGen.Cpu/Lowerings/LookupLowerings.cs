@@ -9,7 +9,8 @@ namespace QuantGen.Cpu
     /// <summary>
     /// The table operators (Tanh, Sigmoid, HardSigmoid, HardSwish): the layer's own table (the spec's integers) printed as
     /// build-time data; signed inputs of at most 8 bits with int8 outputs run QuantGenKernels.Lookup (AVX-512 VBMI
-    /// vpermi2b), anything else a scalar loop over an int32 table (int16 inputs: a segmented table, interpolated).
+    /// vpermi2b), anything else a scalar loop over an int32 table (int16 inputs: a segmented table, interpolated), except
+    /// HardSigmoid/HardSwish on int16 inputs: their exact int64 form (PiecewiseLinearLowering).
     /// </summary>
     public abstract class LookupLowering : CpuLowering
     {
@@ -46,6 +47,12 @@ namespace QuantGen.Cpu
 
         internal override void Emit(CpuEmitter e, SourceWriter w, GraphNode node, CpuKernelPlan plan)
         {
+            if (((LookupLayer)node.Layer).Integers.Exact is PiecewiseLinear exact)
+            {
+                PiecewiseLinearLowering.Emit(w, node, exact);
+                return;
+            }
+
             int[] table = ((LookupLayer)node.Layer).Integers.Table.ToArray();
             TensorInfo x = node.Inputs[0], y = node.Output;
             long lo = x.Type.MinValue;

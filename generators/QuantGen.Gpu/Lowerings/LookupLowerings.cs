@@ -9,12 +9,18 @@ namespace QuantGen.Gpu
     /// <summary>
     /// The table operators (Tanh, Sigmoid, HardSigmoid, HardSwish): one thread per element, one load from the layer's table
     /// in the int32 constants; a segmented table (int16 inputs) loads the two entries around x and interpolates as
-    /// LookupOperator.Apply does.
+    /// LookupOperator.Apply does; HardSigmoid/HardSwish on int16 inputs compute their exact form (PiecewiseLinearLowering).
     /// </summary>
     public abstract class LookupLowering : GpuLowering
     {
         internal override void Emit(GpuEmitter em, GpuKernel kern, GraphNode node)
         {
+            if (((LookupLayer)node.Layer).Integers.Exact is PiecewiseLinear exact)
+            {
+                PiecewiseLinearLowering.Emit(kern, node, exact);
+                return;
+            }
+
             int[] table = ((LookupLayer)node.Layer).Integers.Table.ToArray();
             TensorInfo x = node.Inputs[0], y = node.Output;
             int shift = LookupOperator.SegmentShift(x.Type);

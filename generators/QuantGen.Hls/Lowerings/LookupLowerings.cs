@@ -14,13 +14,19 @@ namespace QuantGen.Hls.Lowerings
 
     /// <summary>
     /// The table operators (Tanh, Sigmoid, HardSigmoid, HardSwish): one ROM read per element, or two reads and the integer
-    /// interpolation of LookupOperator for a segmented table (layers/lookup.sbn).
+    /// interpolation of LookupOperator for a segmented table (layers/lookup.sbn); HardSigmoid/HardSwish on int16 inputs:
+    /// their exact form (layers/hard_pwl.sbn, PiecewiseLinearLowering).
     /// </summary>
     public abstract class LookupLowering : HlsLowering
     {
         public override HlsLowered? Lower(HlsLayerContext c)
         {
             var layer = (LookupLayer)c.Spec;
+            if (layer.Integers.Exact is PiecewiseLinear exact)
+            {
+                return PiecewiseLinearLowering.Lower(c, exact);
+            }
+
             IReadOnlyList<int> entries = layer.Integers.Table;
             Numerics.ElementType type = c.Node.Inputs[0].Type;
             long lo = type.MinValue;

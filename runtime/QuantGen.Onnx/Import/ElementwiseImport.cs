@@ -27,7 +27,8 @@ namespace QuantGen.Onnx.Import
         public override bool LowersDirectly => true;
 
         internal override void Lower(OnnxImportContext c) =>
-            ElementwiseImport.Unary(c, new HardSigmoidLayer { Alpha = c.Node.Attribute("alpha")?.F ?? HardSigmoidLayer.DefaultAlpha, Beta = c.Node.Attribute("beta")?.F ?? HardSigmoidLayer.DefaultBeta });
+            // ONNX's attributes are float32: the default alpha is 0.2f (0.20000000298...), the value ONNX Runtime computes with.
+            ElementwiseImport.Unary(c, new HardSigmoidLayer { Alpha = c.Node.Attribute("alpha")?.F ?? (double)0.2f, Beta = c.Node.Attribute("beta")?.F ?? HardSigmoidLayer.DefaultBeta });
     }
 
     /// <summary>ONNX HardSwish (torch's nn.Hardswish) -> HardSwish.</summary>

@@ -499,6 +499,45 @@ namespace QuantGen.Tests.Numerics
 
         // ---------------------------------------------------------------- table operators, element-wise Mul and Sub
 
+        /// <summary>
+        /// HardSigmoid/HardSwish on int16 inputs, exact form (PiecewiseLinear): every int16 input, 20 random quantizations
+        /// (S_x in [2^-13, 2^-10], output spans as the segment rows); bound 1/2 + the largest e of the sampled layers.
+        /// </summary>
+        private static IEnumerable<ErrorRow> ExactRows(string name, global::QuantGen.Operators.LookupOperator op, global::QuantGen.Model.LookupLayer layer, double lo, double hi)
+        {
+            foreach (ElementType outType in new[] { ElementType.Int16, ElementType.Int8 })
+            {
+                var rng = new TestRng(83);
+                double worst = 0, e = 0;
+                const int trials = 20;
+                for (int t = 0; t < trials; t++)
+                {
+                    var inQ = new global::QuantGen.Model.TensorQuant(ElementType.Int16, rng.NextLogUniform(Math.Pow(2, -13), Math.Pow(2, -10)), rng.NextInt(-2000, 2000));
+                    double span = outType == ElementType.Int16 ? rng.NextLogUniform(32768, 65536) : rng.NextLogUniform(128, 256);
+                    var outQ = new global::QuantGen.Model.TensorQuant(outType, (hi - lo) / span, rng.NextInt(-20, 20));
+                    global::QuantGen.Operators.PiecewiseLinear p = op.Exact(layer, inQ, outQ)!;
+                    e = Math.Max(e, p.ErrorTerm(16));
+                    for (int q = -32768; q <= 32767; q++)
+                    {
+                        double exact = outQ.ZeroPoint + (op.Function(layer, inQ.Dequantize(q)) / outQ.Scale);
+                        if (exact > outType.MinValue && exact < outType.MaxValue)
+                        {
+                            worst = Math.Max(worst, Math.Abs(p.Apply(q, inQ, outQ) - exact));
+                        }
+                    }
+                }
+
+                yield return new ErrorRow(
+                    $"{name} (int16 -> {outType}, exact)",
+                    $"every int16 value, {trials} random scales (S_x in [2^-13, 2^-10]) and zero points",
+                    "max abs error vs f(x) (output LSB, unsaturated)",
+                    worst,
+                    0.5 + e,
+                    $"0.5 + e, e <= {e.ToString("G2", System.Globalization.CultureInfo.InvariantCulture)}",
+                    "proved (exact form); exhaustive in x, sampled scales");
+            }
+        }
+
         private static IEnumerable<ErrorRow> ElementwiseRows()
         {
             // Tables: every int8 input, 2,000 random input/output quantizations per function (output scale chosen so the
@@ -513,12 +552,13 @@ namespace QuantGen.Tests.Numerics
             foreach (var f in functions)
             {
                 var rng = new TestRng(80);
-                double worst = 0;
+                double worst = 0, e = 0;
                 for (int t = 0; t < 2000; t++)
                 {
                     var inQ = new global::QuantGen.Model.TensorQuant(ElementType.Int8, rng.NextLogUniform(0.005, 0.1), rng.NextInt(-128, 127));
                     var outQ = new global::QuantGen.Model.TensorQuant(ElementType.Int8, (f.Hi - f.Lo) / rng.NextLogUniform(128, 256), rng.NextInt(-20, 20));
                     int[] table = f.Op.Table(f.Layer, inQ, outQ);
+                    e = f.Op.HasExactForm ? Math.Max(e, f.Op.Exact(f.Layer, inQ, outQ)!.ErrorTerm(8)) : e;
                     for (int q = -128; q <= 127; q++)
                     {
                         double exact = outQ.ZeroPoint + (f.Op.Function(f.Layer, inQ.Dequantize(q)) / outQ.Scale);
@@ -529,7 +569,9 @@ namespace QuantGen.Tests.Numerics
                     }
                 }
 
-                yield return new ErrorRow(f.Name + " (table)", "every int8 value, 2,000 random scales and zero points", "max abs error vs f(x) (output LSB, unsaturated)", worst, 0.5 + Math.Pow(2, -30), "0.5 + 2^-30", "proved (P5); exhaustive in x, 2,000 sampled scales");
+                yield return f.Op.HasExactForm
+                    ? new ErrorRow(f.Name + " (exact; int8 table)", "every int8 value, 2,000 random scales and zero points", "max abs error vs f(x) (output LSB, unsaturated)", worst, 0.5 + e, $"0.5 + e, e <= {e.ToString("G2", System.Globalization.CultureInfo.InvariantCulture)}", "proved (exact form, below); exhaustive in x, 2,000 sampled scales")
+                    : new ErrorRow(f.Name + " (table)", "every int8 value, 2,000 random scales and zero points", "max abs error vs f(x) (output LSB, unsaturated)", worst, 0.5 + Math.Pow(2, -30), "0.5 + 2^-30", "proved (P5); exhaustive in x, 2,000 sampled scales");
             }
 
             // Segmented tables (int16 inputs): 1,025 entries, one every 64 inputs, linear interpolation in integers. Error =
@@ -541,6 +583,16 @@ namespace QuantGen.Tests.Numerics
             foreach (var f in functions)
             {
                 (double maxF2, double maxJump) = curvature[fi++];
+                if (f.Op.HasExactForm)
+                {
+                    foreach (ErrorRow row in ExactRows(f.Name, f.Op, f.Layer, f.Lo, f.Hi))
+                    {
+                        yield return row;
+                    }
+
+                    continue;
+                }
+
                 foreach (ElementType outType in new[] { ElementType.Int16, ElementType.Int8 })
                 {
                     var rng = new TestRng(83);

@@ -19,6 +19,8 @@ namespace QuantGen.Operators
     /// The result lies between T[i] and T[i+1], so it needs no clamp; its error against Q(f(x)) is measured in
     /// docs/numerics.md. Every backend prints the same integers. The spec carries the table ("table"); the quantization check
     /// recomputes it and accepts entries within 1 of the recomputed value (a libm that rounds f differently at a tie).
+    /// HardSigmoid and HardSwish (<see cref="HasExactForm"/>) are exact instead: their tables hold the outputs of
+    /// <see cref="PiecewiseLinear"/>, and on inputs wider than 8 bits every backend computes that form (no segment table).
     /// </summary>
     public abstract class LookupOperator : Operator
     {
@@ -61,10 +63,34 @@ namespace QuantGen.Operators
         /// <summary>The float function, with the layer's attributes.</summary>
         public abstract double Function(LookupLayer layer, double x);
 
+        /// <summary>
+        /// Whether the operator has an exact integer definition (<see cref="PiecewiseLinear"/>: HardSigmoid, HardSwish). Its
+        /// table (inputs of at most 8 bits) is built from that definition instead of the float function, and wider inputs
+        /// compute it (the spec's "multiplier", "offset", "ceiling", "shift") instead of a segment table.
+        /// </summary>
+        public virtual bool HasExactForm => false;
+
+        /// <summary>The exact integer definition between two quantizations; null when there is none or it does not fit (QG1049).</summary>
+        public virtual PiecewiseLinear? Exact(LookupLayer layer, TensorQuant inQ, TensorQuant outQ) => null;
+
+        /// <summary>The integers of the layer between two quantizations: a table, or the exact form for a wide input.</summary>
+        public LookupIntegers Integers(LookupLayer layer, TensorQuant inQ, TensorQuant outQ)
+        {
+            if (HasExactForm && inQ.Type.Bits > MaxInputBits)
+            {
+                PiecewiseLinear p = Exact(layer, inQ, outQ) ?? throw new InvalidOperationException($"{Name}: no exact form between {inQ} and {outQ} (QG1049)");
+                return new LookupIntegers(Array.Empty<int>(), p);
+            }
+
+            return new LookupIntegers(Table(layer, inQ, outQ));
+        }
+
+        private static readonly string[] ExactFields = { "multiplier", "offset", "ceiling", "shift" };
+
         /// <summary>The operator's float attributes (none by default), before "table".</summary>
         protected virtual IReadOnlyList<string> Attributes => Array.Empty<string>();
 
-        public override IReadOnlyList<string> Fields => Attributes.Concat(new[] { "table" }).ToArray();
+        public override IReadOnlyList<string> Fields => Attributes.Concat(new[] { "table" }).Concat(HasExactForm ? ExactFields : Array.Empty<string>()).ToArray();
 
         /// <summary>Creates the layer with its float attributes.</summary>
         protected abstract LookupLayer Create(LayerReader r);
@@ -77,6 +103,18 @@ namespace QuantGen.Operators
         public sealed override LayerSpec? Parse(LayerReader r)
         {
             LookupLayer layer = Create(r);
+            if (HasExactForm && r.Quantized && r.Object.Get("table") == null && r.Object.Get("shift") != null)
+            {
+                long? shift = r.Quant.Integer("shift", 1, 62);
+                long? m = r.Quant.Integer("multiplier", -IntegerOps.Pow2_62, IntegerOps.Pow2_62);
+                long? o = r.Quant.Integer("offset", -IntegerOps.Pow2_62, IntegerOps.Pow2_62);
+                long? ceiling = r.Quant.Integer("ceiling", 0, IntegerOps.Pow2_62);
+                bool product = Op == OpKind.HardSwish;
+                return r.WithIntegers(layer, () => shift.HasValue && m.HasValue && o.HasValue && ceiling.HasValue
+                    ? new LookupIntegers(Array.Empty<int>(), new PiecewiseLinear(m.Value, o.Value, ceiling.Value, (int)shift.Value, product))
+                    : null);
+            }
+
             long[]? table = r.Quant.IntegerArray("table");
             return r.WithIntegers(layer, () => table == null ? null : new LookupIntegers(table.Select(v => (int)Math.Max(int.MinValue, Math.Min(int.MaxValue, v)))));
         }
@@ -87,7 +125,17 @@ namespace QuantGen.Operators
             WriteAttributes(l, w);
             if (l.IntegersOrNull is LookupIntegers q)
             {
-                w.Property("table", q.Table.ToArray());
+                if (q.Exact is PiecewiseLinear p)
+                {
+                    w.Property("multiplier", p.Multiplier);
+                    w.Property("offset", p.Offset);
+                    w.Property("ceiling", p.Ceiling);
+                    w.Property("shift", p.Shift);
+                }
+                else
+                {
+                    w.Property("table", q.Table.ToArray());
+                }
             }
         }
 
@@ -106,6 +154,27 @@ namespace QuantGen.Operators
             if (x.Quant.Type.Bits > MaxSegmentedInputBits)
             {
                 return c.Reject($"{Name} reads \"{x.Name}\" as {x.Quant.Type}: a table operator needs an input of at most {MaxSegmentedInputBits} bits; quantize the tensor before it to int8 or int16", InputTooWide);
+            }
+
+            if (HasExactForm)
+            {
+                PiecewiseLinear? exact = Exact(layer, x.Quant, outQ);
+                if (exact == null)
+                {
+                    return c.Reject($"{Name} between {x.Quant} and {outQ}: no shift in [1, 62] keeps the exact form's intermediates within int64 with an error term of at most 1/2 LSB; bring the two scales closer", PiecewiseLinear.Unrepresentable);
+                }
+
+                if (x.Quant.Type.Bits > MaxInputBits)
+                {
+                    return layer.Integers.Exact is PiecewiseLinear got && got.Equals(exact)
+                        ? true
+                        : c.Reject($"{Name} reads a {x.Quant.Type} input: its integers must be the exact form {exact} (\"multiplier\", \"offset\", \"ceiling\", \"shift\"), found {(layer.Integers.Exact?.ToString() ?? "a table")}", TableMismatch);
+                }
+
+                if (layer.Integers.Exact != null)
+                {
+                    return c.Reject($"{Name} reads a {x.Quant.Type} input: its integers are a {TableLength(x.Quant.Type)}-entry \"table\", not the exact form", TableMismatch);
+                }
             }
 
             IReadOnlyList<int> table = layer.Integers.Table;
@@ -136,10 +205,26 @@ namespace QuantGen.Operators
         /// </summary>
         public override IntRange Range(RangeContext c)
         {
-            IReadOnlyList<int> table = ((LookupLayer)c.Node.Layer).Integers.Table;
+            LookupIntegers integers = ((LookupLayer)c.Node.Layer).Integers;
+            IReadOnlyList<int> table = integers.Table;
             ElementType type = c.Node.Inputs[0].Quant!.Type;
             int shift = SegmentShift(type);
             IntRange x = c.In(0);
+            if (integers.Exact is PiecewiseLinear p)
+            {
+                // At most 2^16 inputs: the exact outputs of every input in range.
+                TensorQuant inQ = c.Node.Inputs[0].Quant!, outQ = c.Node.Output.Quant!;
+                long emin = long.MaxValue, emax = long.MinValue;
+                for (long v = Math.Max(x.Min, type.MinValue); v <= Math.Min(x.Max, type.MaxValue); v++)
+                {
+                    int yv = p.Apply(v, inQ, outQ);
+                    emin = Math.Min(emin, yv);
+                    emax = Math.Max(emax, yv);
+                }
+
+                return emin <= emax ? new IntRange(emin, emax) : c.Full(outQ);
+            }
+
             long lo = type.MinValue;
             long first = (Math.Max(x.Min, lo) - lo) >> shift, last = (Math.Min(x.Max, type.MaxValue) - lo) >> shift;
             if (shift > 0)
@@ -159,11 +244,22 @@ namespace QuantGen.Operators
 
         public override void Reference(GraphNode node, int[][] inputs, int[][] outputs)
         {
-            IReadOnlyList<int> table = ((LookupLayer)node.Layer).Integers.Table;
+            LookupIntegers integers = ((LookupLayer)node.Layer).Integers;
+            IReadOnlyList<int> table = integers.Table;
             ElementType type = node.Inputs[0].Quant!.Type;
             int shift = SegmentShift(type);
             long lo = type.MinValue;
             int[] x = inputs[0], y = outputs[0];
+            if (integers.Exact is PiecewiseLinear p)
+            {
+                for (int i = 0; i < y.Length; i++)
+                {
+                    y[i] = p.Apply(x[i], node.Inputs[0].Quant!, node.Output.Quant!);
+                }
+
+                return;
+            }
+
             for (int i = 0; i < y.Length; i++)
             {
                 y[i] = Apply(table, shift, lo, x[i]);
@@ -190,7 +286,13 @@ namespace QuantGen.Operators
             }
 
             TensorQuant outQ = c.Calibrated(0, layer.Precision.ActivationBits);
-            c.Attach(new LookupIntegers(Table((LookupLayer)layer, inQ, outQ)));
+            if (HasExactForm && Exact((LookupLayer)layer, inQ, outQ) == null)
+            {
+                c.Report(PiecewiseLinear.Unrepresentable, $"{Name} between {inQ} and {outQ}: no shift in [1, 62] keeps the exact form's intermediates within int64 with an error term of at most 1/2 LSB");
+                return null;
+            }
+
+            c.Attach(Integers((LookupLayer)layer, inQ, outQ));
             return One(outQ);
         }
 
@@ -203,6 +305,23 @@ namespace QuantGen.Operators
             long lo = inQ.Type.MinValue;
             int shift = SegmentShift(inQ.Type);
             var table = new int[TableLength(inQ.Type)];
+            if (HasExactForm)
+            {
+                // One definition: the table of an exact operator holds its exact integer outputs.
+                PiecewiseLinear p = Exact(layer, inQ, outQ) ?? throw new InvalidOperationException($"{Name}: no exact form between {inQ} and {outQ} (QG1049)");
+                if (shift != 0)
+                {
+                    throw new InvalidOperationException($"{Name} on a {inQ.Type} input computes its exact form; it has no segment table");
+                }
+
+                for (long j = 0; j < table.Length; j++)
+                {
+                    table[j] = p.Apply(lo + j, inQ, outQ);
+                }
+
+                return table;
+            }
+
             for (long j = 0; j < table.Length; j++)
             {
                 long q = lo + (j << shift);
@@ -233,15 +352,20 @@ namespace QuantGen.Model
     /// </summary>
     public sealed class LookupIntegers : LayerIntegers
     {
-        public LookupIntegers(IEnumerable<int> table)
+        public LookupIntegers(IEnumerable<int> table, QuantGen.Operators.PiecewiseLinear? exact = null)
         {
             Table = Frozen(table, nameof(table));
-            if (Table.Count == 0)
+            Exact = exact;
+            if (Table.Count == 0 && exact == null)
             {
                 throw new ArgumentException("the table is empty", nameof(table));
             }
         }
 
+        /// <summary>The table (empty when <see cref="Exact"/> is set).</summary>
         public IReadOnlyList<int> Table { get; }
+
+        /// <summary>HardSigmoid/HardSwish on an input wider than 8 bits: the exact integer form instead of a table.</summary>
+        public QuantGen.Operators.PiecewiseLinear? Exact { get; }
     }
 }

@@ -7,7 +7,8 @@ namespace QuantGen.Operators
 {
     /// <summary>
     /// HardSigmoid: y = max(0, min(1, alpha x + beta)) (ONNX defaults alpha 0.2, beta 0.5; torch's nn.Hardsigmoid exports
-    /// alpha 1/6), quantized as a build-time table (<see cref="LookupOperator"/>).
+    /// alpha 1/6), quantized exactly (<see cref="PiecewiseLinear"/>, one rounding): a 2^bits-entry table of the exact outputs
+    /// for inputs of at most 8 bits, the dyadic arithmetic itself for wider inputs.
     /// </summary>
     public sealed class HardSigmoidOperator : LookupOperator
     {
@@ -21,6 +22,15 @@ namespace QuantGen.Operators
         {
             var h = (HardSigmoidLayer)layer;
             return Math.Max(0.0, Math.Min(1.0, (h.Alpha * x) + h.Beta));
+        }
+
+        public override bool HasExactForm => true;
+
+        public override PiecewiseLinear? Exact(LookupLayer layer, TensorQuant inQ, TensorQuant outQ)
+        {
+            var h = (HardSigmoidLayer)layer;
+            (System.Numerics.BigInteger n, System.Numerics.BigInteger d) = PiecewiseLinear.Exact(h.Alpha);
+            return PiecewiseLinear.Derive(n, d, h.Beta, false, inQ, outQ);
         }
 
         protected override LookupLayer Create(LayerReader r)
