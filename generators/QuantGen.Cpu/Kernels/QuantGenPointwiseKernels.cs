@@ -101,10 +101,13 @@ namespace QuantGen.Generated
             ref sbyte a1 = ref Unsafe.Add(ref a0, aStride);
             ref sbyte a2 = ref Unsafe.Add(ref a1, aStride);
             ref sbyte a3 = ref Unsafe.Add(ref a2, aStride);
-            Vector256<int> c00 = default, c01 = default, c02 = default, c03 = default;
-            Vector256<int> c10 = default, c11 = default, c12 = default, c13 = default;
-            Vector256<int> c20 = default, c21 = default, c22 = default, c23 = default;
-            Vector256<int> c30 = default, c31 = default, c32 = default, c33 = default;
+            // The accumulators start at the bias (so the store does not add it).
+            Vector256<int> b0 = Vector256.LoadUnsafe(ref k.Bias, (nuint)o0), b1 = Vector256.LoadUnsafe(ref k.Bias, (nuint)(o0 + 8));
+            Vector256<int> b2 = Vector256.LoadUnsafe(ref k.Bias, (nuint)(o0 + 16)), b3 = Vector256.LoadUnsafe(ref k.Bias, (nuint)(o0 + 24));
+            Vector256<int> c00 = b0, c01 = b1, c02 = b2, c03 = b3;
+            Vector256<int> c10 = b0, c11 = b1, c12 = b2, c13 = b3;
+            Vector256<int> c20 = b0, c21 = b1, c22 = b2, c23 = b3;
+            Vector256<int> c30 = b0, c31 = b1, c32 = b2, c33 = b3;
             for (int q = 0; q < kQuads; q++)
             {
                 ref sbyte wq = ref Unsafe.Add(ref wb, q * np * 4);
@@ -151,7 +154,8 @@ namespace QuantGen.Generated
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         private static void Row1x32(ref sbyte a0, ref sbyte wb, int kQuads, int np, int o0, ref Epilogue k, ref sbyte y)
         {
-            Vector256<int> c0 = default, c1 = default, c2 = default, c3 = default;
+            Vector256<int> c0 = Vector256.LoadUnsafe(ref k.Bias, (nuint)o0), c1 = Vector256.LoadUnsafe(ref k.Bias, (nuint)(o0 + 8));
+            Vector256<int> c2 = Vector256.LoadUnsafe(ref k.Bias, (nuint)(o0 + 16)), c3 = Vector256.LoadUnsafe(ref k.Bias, (nuint)(o0 + 24));
             Vector256<int> d0 = default, d1 = default, d2 = default, d3 = default;
             int q = 0;
             for (; q + 2 <= kQuads; q += 2)
@@ -191,8 +195,9 @@ namespace QuantGen.Generated
             ref sbyte a1 = ref Unsafe.Add(ref a0, aStride);
             ref sbyte a2 = ref Unsafe.Add(ref a1, aStride);
             ref sbyte a3 = ref Unsafe.Add(ref a2, aStride);
-            Vector256<int> c00 = default, c01 = default, c10 = default, c11 = default;
-            Vector256<int> c20 = default, c21 = default, c30 = default, c31 = default;
+            Vector256<int> b0 = Vector256.LoadUnsafe(ref k.Bias, (nuint)o0), b1 = Vector256.LoadUnsafe(ref k.Bias, (nuint)(o0 + 8));
+            Vector256<int> c00 = b0, c01 = b1, c10 = b0, c11 = b1;
+            Vector256<int> c20 = b0, c21 = b1, c30 = b0, c31 = b1;
             for (int q = 0; q < kQuads; q++)
             {
                 ref sbyte wq = ref Unsafe.Add(ref wb, q * np * 4);
@@ -222,7 +227,7 @@ namespace QuantGen.Generated
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         private static void Row1x16(ref sbyte a0, ref sbyte wb, int kQuads, int np, bool two, int o0, ref Epilogue k, ref sbyte y)
         {
-            Vector256<int> c0 = default, c1 = default, d0 = default, d1 = default;
+            Vector256<int> c0 = Vector256.LoadUnsafe(ref k.Bias, (nuint)o0), c1 = Vector256.LoadUnsafe(ref k.Bias, (nuint)(o0 + 8)), d0 = default, d1 = default;
             int step = np * 4;
             int q = 0;
             for (; q + 2 <= kQuads; q += 2)
@@ -249,12 +254,16 @@ namespace QuantGen.Generated
             Store16(c0 + d0, c1 + d1, o0, ref k, ref y);
         }
 
-        /// <summary>4 int8 activations of row a at quad q, broadcast to every int32 lane as u = a + 128 (xor 0x80 per byte).</summary>
+        /// <summary>
+        /// 4 int8 activations of row a at quad q, broadcast to every int32 lane as u = a + 128 (xor 0x80 per byte): a broadcast
+        /// load and a vpxor (QuantGenKernels.Quad's scalar xor + vpbroadcastd from a general register puts two ops on the
+        /// vector pipes that vpdpbusd needs).
+        /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static Vector256<byte> Quad(ref sbyte a, int q) =>
-            Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref a, q * 4))) ^ unchecked((int)0x80808080)).AsByte();
+            (Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref a, q * 4)))) ^ Vector256.Create(unchecked((int)0x80808080))).AsByte();
 
-        /// <summary>Channels o0 .. o0 + 15 of one row (fewer at the end of the row), requantized in int32 lanes.</summary>
+        /// <summary>Channels o0 .. o0 + 15 of one row (fewer at the end of the row; bias included), requantized in int32 lanes.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static void Store16(Vector256<int> c0, Vector256<int> c1, int o0, ref Epilogue k, ref sbyte yr)
         {
@@ -267,22 +276,24 @@ namespace QuantGen.Generated
             ref sbyte dst = ref Unsafe.Add(ref yr, o0);
             if (Avx512BW.IsSupported)
             {
-                Vector512<int> acc = Vector512.Create(c0, c1) + Vector512.LoadUnsafe(ref k.Bias, (nuint)o0);
+                Vector512<int> acc = Vector512.Create(c0, c1);
                 // vpmuldq multiplies the even int32 lanes: the even products from acc and m, the odd ones from acc >>> 32 and m
                 // read one lane further on; each high half is the odd int32 of its product, the even product's moved down.
                 Vector512<long> pe = Avx512F.Multiply(acc, Vector512.LoadUnsafe(ref k.MulHi, (nuint)o0));
                 Vector512<long> po = Avx512F.Multiply(Avx512F.ShiftRightLogical(acc.AsInt64(), 32).AsInt32(), Vector512.LoadUnsafe(ref k.MulHi, (nuint)(o0 + 1)));
                 Vector512<int> h = Vector512.ConditionalSelect(OddLanes512, po.AsInt32(), Avx512F.ShiftRightLogical(pe, 32).AsInt32());
                 h = Avx512F.ShiftRightArithmeticVariable(h + Vector512.LoadUnsafe(ref k.AddHi, (nuint)o0), Vector512.LoadUnsafe(ref k.ShiftHi, (nuint)o0).AsUInt32());
-                h = Vector512.Min(Vector512.Max(h, Vector512.Create(k.Lo)), Vector512.Create(k.Hi));
-                StorePartial(Avx512F.ConvertToVector128SByte(h), count, ref dst);
+                // vpmovsdb saturates to [-128, 127]: a clamp bound at the end of int8 is that saturation, so only the others are applied.
+                h = k.Lo > sbyte.MinValue ? Vector512.Max(h, Vector512.Create(k.Lo)) : h;
+                h = k.Hi < sbyte.MaxValue ? Vector512.Min(h, Vector512.Create(k.Hi)) : h;
+                StorePartial(Avx512F.ConvertToVector128SByteWithSaturation(h), count, ref dst);
                 return;
             }
 
-            // AVX2: 8 lanes at a time; [lo, hi] is inside int8, so the saturating packs are plain narrowings.
+            // AVX2: 8 lanes at a time, clamped to [lo, hi] (inside int8), so the saturating packs are plain narrowings.
             Vector256<int> lv = Vector256.Create(k.Lo), hv = Vector256.Create(k.Hi);
-            Vector256<int> r0 = High8(c0 + Vector256.LoadUnsafe(ref k.Bias, (nuint)o0), o0, ref k, lv, hv);
-            Vector256<int> r1 = High8(c1 + Vector256.LoadUnsafe(ref k.Bias, (nuint)(o0 + 8)), o0 + 8, ref k, lv, hv);
+            Vector256<int> r0 = High8(c0, o0, ref k, lv, hv);
+            Vector256<int> r1 = High8(c1, o0 + 8, ref k, lv, hv);
             Vector128<short> s0 = Sse2.PackSignedSaturate(r0.GetLower(), r0.GetUpper());
             Vector128<short> s1 = Sse2.PackSignedSaturate(r1.GetLower(), r1.GetUpper());
             StorePartial(Sse2.PackSignedSaturate(s0, s1), count, ref dst);
