@@ -20,6 +20,14 @@ namespace QuantGen.Benchmarks
         {
             int rounds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 9;
             bool ok = true;
+            // Which layers of the zoo CNNs the plan gave the multiply-high store: their s_<layer>_MulHi statics.
+            foreach (Type model in new[] { typeof(DsCnn), typeof(MobileNetV1), typeof(ResNet8) })
+            {
+                string[] high = model.GetFields(System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)
+                    .Select(f => f.Name).Where(f => f.EndsWith("_MulHi", StringComparison.Ordinal)).ToArray();
+                Console.WriteLine($"{model.Name}: {high.Length} layers with the int32 multiply-high store: {string.Join(", ", high)}");
+            }
+
             foreach ((string name, int rows, int k, int n) in new[]
             {
                 ("ds_cnn pointwise", 125, 64, 64), ("mobilenet 6", 2304, 8, 16), ("mobilenet 12", 576, 16, 32), ("mobilenet 18", 576, 32, 32),
