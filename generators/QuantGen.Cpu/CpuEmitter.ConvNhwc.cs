@@ -131,8 +131,11 @@ namespace QuantGen.Cpu
                     w.Line(Conv("Im2ColNhwc", image, I(imagePw), I(cImg), I(kh), I(kw), I(sh), I(sw), I(oh), I(ow), "_convCol", I(kStride), "false") + ";");
                 }
 
-                w.Line(K("GemmVnni", new[] { direct ? "ref MemoryMarshal.GetReference(xb)" : "ref _convCol[0]", I(positions), I(direct ? k : kStride), $"ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {g.Offset}))",
-                    I(g.KQuads), I(g.Np8), I(n), $"ref MemoryMarshal.GetReference({id}_BiasU32)", "ref Unsafe.NullRef<int>()" }.Concat(requant).ToArray()) + ";");
+                string[] gemmHead = { direct ? "ref MemoryMarshal.GetReference(xb)" : "ref _convCol[0]", I(positions), I(direct ? k : kStride), $"ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {g.Offset}))",
+                    I(g.KQuads), I(g.Np8), I(n), $"ref MemoryMarshal.GetReference({id}_BiasU32)" };
+                w.Line(plan.MulHigh
+                    ? EmitGemmHighCall(w, node, gemmHead, g.NpStatics + 1)
+                    : K("GemmVnni", gemmHead.Concat(new[] { "ref Unsafe.NullRef<int>()" }).Concat(requant).ToArray()) + ";");
             }
 
             w.Close();
@@ -161,6 +164,37 @@ namespace QuantGen.Cpu
             }
 
             w.Close();
+        }
+
+        /// <summary>
+        /// The GEMM conv's VNNI call with the int32 multiply-high store (plan.MulHigh: every channel passed
+        /// Conv2dLowering.MulHighApplies): prints the proof and the per-channel constants (length entries: the tiles read
+        /// 16 channels from a block start and the odd lanes one multiplier further); returns the call.
+        /// </summary>
+        private string EmitGemmHighCall(SourceWriter w, GraphNode node, string[] head, int length)
+        {
+            var cv = (Conv2dLayer)node.Layer;
+            string id = LayerId(node);
+            long zo = node.Output.Quant!.ZeroPoint;
+            var mul = new int[length];
+            var add = new int[length];
+            var shift = new int[length];
+            for (int o = 0; o < node.Weight!.Shape[0]; o++)
+            {
+                Dyadic r = cv.Integers.Requant[o];
+                int t = r.Shift - 32;
+                mul[o] = r.Multiplier;
+                add[o] = checked((int)((1L << (t - 1)) + (zo << t)));
+                shift[o] = t;
+            }
+
+            Static("int", $"{id}_MulHi", mul, v => I(v));
+            Static("int", $"{id}_AddHi", add, v => I(v));
+            Static("int", $"{id}_ShiftHi", shift, v => I(v));
+            w.Line("// Requantized in int32 lanes in the tile store: every channel's shift is at least 33 and |2^(t - 1) + zo * 2^t| < 2^30 (t = shift - 32),");
+            w.Line("// so (high half of acc * m + 2^(t - 1) + zo * 2^t) >> t equals the reference's zo + ((acc * m + 2^(shift - 1)) >> shift) for every int32 acc.");
+            return KernelLibrary.Call("QuantGenPointwiseKernels", "GemmVnniHigh", head.Concat(new[] { $"ref MemoryMarshal.GetReference({id}_MulHi)", $"ref MemoryMarshal.GetReference({id}_AddHi)",
+                $"ref MemoryMarshal.GetReference({id}_ShiftHi)", I(cv.Integers.Clamp.Lo), I(cv.Integers.Clamp.Hi), "ref MemoryMarshal.GetReference(yb)", I(node.Weight!.Shape[0]) }).ToArray()) + ";";
         }
 
         /// <summary>An int8 depthwise Conv2d on the channels-last kernel (<c>QuantGenConvKernels.DepthwiseNhwc</c>).</summary>

@@ -22,6 +22,9 @@ namespace QuantGen.Cpu
 
         /// <summary>QuantGenDepthwiseKernels: the depthwise convolutions on vpdpbusd (QuantGen.DepthwiseKernels.g.cs).</summary>
         DepthwiseKernels = 4,
+
+        /// <summary>QuantGenPointwiseKernels: the 1x1 / small-K conv GEMM with the multiply-high store (QuantGen.PointwiseKernels.g.cs).</summary>
+        PointwiseKernels = 8,
     }
 
     /// <summary>

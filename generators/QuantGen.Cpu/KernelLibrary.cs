@@ -19,6 +19,7 @@ namespace QuantGen.Cpu
         public const string KernelsHintName = "QuantGen.Kernels.g.cs";
         public const string ConvKernelsHintName = "QuantGen.ConvKernels.g.cs";
         public const string DepthwiseKernelsHintName = "QuantGen.DepthwiseKernels.g.cs";
+        public const string PointwiseKernelsHintName = "QuantGen.PointwiseKernels.g.cs";
         public const string GpuKernelsHintName = "QuantGen.GpuKernels.g.cs";
 
         private static readonly Dictionary<string, string> Texts = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -63,6 +64,11 @@ namespace QuantGen.Cpu
             {
                 yield return new SourceFile(DepthwiseKernelsHintName, Text("QuantGenDepthwiseKernels.cs"));
             }
+
+            if ((files & KernelFiles.PointwiseKernels) != 0)
+            {
+                yield return new SourceFile(PointwiseKernelsHintName, Text("QuantGenPointwiseKernels.cs"));
+            }
         }
 
         /// <summary>The ILGPU kernels' helpers: the twins file under the class name QuantGenGpuKernels.</summary>
@@ -96,7 +102,8 @@ namespace QuantGen.Cpu
                     return names;
                 }
 
-                string file = cls == "QuantGenConvKernels" ? "QuantGenConvKernels.cs" : cls == "QuantGenDepthwiseKernels" ? "QuantGenDepthwiseKernels.cs" : "QuantGenKernels.cs";
+                string file = cls == "QuantGenConvKernels" ? "QuantGenConvKernels.cs" : cls == "QuantGenDepthwiseKernels" ? "QuantGenDepthwiseKernels.cs"
+                    : cls == "QuantGenPointwiseKernels" ? "QuantGenPointwiseKernels.cs" : "QuantGenKernels.cs";
                 string text = Text(file) + Text("QuantGenKernels.Numerics.cs");
                 Match m = Regex.Match(text, @"public static [\w\[\]<>]+ " + Regex.Escape(method) + @"(<\w+>)?\(([^)]*)\)");
                 if (!m.Success)

@@ -19,6 +19,7 @@ namespace QuantGen.Benchmarks
     ///   dotnet run -c Release --project samples/Benchmarks -- conv-probe   explicit vs implicit im2col conv kernels, interleaved
     ///   dotnet run -c Release --project samples/Benchmarks -- dw-probe     int32-lane vs tap-quad depthwise kernels, interleaved
     ///   dotnet run -c Release --project samples/Benchmarks -- zoo-layers [model...]  per-layer Stopwatch profile of the zoo models
+    ///   dotnet run -c Release --project samples/Benchmarks -- pw-probe [rounds]   pointwise GEMM: int64 vs multiply-high store, A/B in one process
     ///   dotnet run -c Release --project samples/Benchmarks -- tfm-layers [model...]  per-layer profile of DeiT-Tiny and the zoo MLPs
     ///   dotnet run -c Release --project samples/Benchmarks -- check        one pass of every runner: agreement and bytes per call
     ///   dotnet run -c Release --project samples/Benchmarks -- --filter *   BenchmarkDotNet (any BenchmarkDotNet arguments)
@@ -69,6 +70,11 @@ namespace QuantGen.Benchmarks
             if (args.Length > 0 && args[0] == "dw-probe")
             {
                 return DwProbe.Run();
+            }
+
+            if (args.Length > 0 && args[0] == "pw-probe")
+            {
+                return PwProbe.Run(args.Skip(1).ToArray());
             }
 
             if (args.Length > 0 && args[0] == "zoo-layers")
