@@ -93,11 +93,16 @@ namespace QuantGen.Cpu
                 int cImg = ImageChannels(s[1], true);
                 int positions = os[2] * os[3], k = cImg * ws[2] * ws[3], kQuads = (k + 3) / 4;
                 (int ph, int pw) = Window(node);
+                // The implicit im2col tiles (AVX-VNNI, a padded image) requantize in the int32 multiply-high form where every
+                // channel's constants allow its proof (ConvGemmImplicitHigh); the other paths keep the int64 form.
+                long zo = node.Output.Quant!.ZeroPoint;
+                bool high = Enumerable.Range(0, ws[0]).All(o => MulHighApplies(cv.Integers.Requant[o], zo));
                 return p with
                 {
                     Layout = CpuLayout.Convertible,
                     Library = KernelFiles.Kernels | KernelFiles.ConvKernels,
                     Scratch = new CpuScratch(ConvImage: (ph * pw * cImg) + 16, ConvCol: positions * kQuads * 4, ConvOut: positions * ws[0], GemmA: positions * ((k + 1) / 2) * 2),
+                    MulHigh = high,
                 };
             }
 
@@ -171,7 +176,10 @@ namespace QuantGen.Cpu
         /// <summary>Depthwise: on AVX-VNNI the kernel rows go through tap quads and vpdpbusd (kernel width at most 4).</summary>
         public bool TapQuads { get; init; }
 
-        /// <summary>Depthwise tap quads: the int32 multiply-high requantization is proven exact for every channel.</summary>
+        /// <summary>
+        /// Depthwise tap quads, and the implicit im2col tiles of a one-group conv: the int32 multiply-high requantization is
+        /// proven exact for every channel.
+        /// </summary>
         public bool MulHigh { get; init; }
     }
 }
