@@ -87,6 +87,57 @@ namespace QuantGen.Benchmarks
                 Console.WriteLine($"3x3 c {c,3} {h,2}x{w,-2} n {n,3} stride {s}: int64 {a,8:F2} us {macs / a / 1000,6:F1} GMAC/s   multiply-high {b,8:F2} us {macs / b / 1000,6:F1} GMAC/s   ({a / b:F2}x, same bytes: {eq})");
             }
 
+            // The 1x1 stride-2 shortcuts (unpadded, channels-last input): explicit im2col + GemmVnni (today's path) against the
+            // input copied as u = x + 128 (PadImageXor, no padding) + the implicit tiles with the multiply-high requantization.
+            foreach ((int c, int h, int n) in new[] { (16, 32, 32), (32, 16, 64) })
+            {
+                int oh = h / 2, positions = oh * oh, ph = ((oh - 1) * 2) + 1, np8 = n, np16 = (n + 15) / 16 * 16, kq = c / 4;
+                var rng = new Random(4);
+                var x = new sbyte[h * h * c];
+                var wt = new sbyte[kq * np8 * 4];
+                rng.NextBytes((byte[])(object)x);
+                rng.NextBytes((byte[])(object)wt);
+                var bias = new int[np16];
+                var mul = new long[np16];
+                var round = new long[np16];
+                var shift = new long[np16];
+                var mulHi = new int[np16 + 1];
+                var addHi = new int[np16 + 1];
+                var shiftHi = new int[np16 + 1];
+                for (int o = 0; o < n; o++)
+                {
+                    mul[o] = mulHi[o] = rng.Next(1 << 30, int.MaxValue);
+                    shift[o] = 38;
+                    round[o] = 1L << 37;
+                    shiftHi[o] = 6;
+                    addHi[o] = 1 << 5;
+                }
+
+                var col = new sbyte[positions * c];
+                var img = new sbyte[(ph * ph * c) + 16];
+                var y = new sbyte[positions * n];
+                var y2 = new sbyte[positions * n];
+                void Gemm()
+                {
+                    QuantGenConvKernels.Im2ColNhwc(x, h, c, 1, 1, 2, 2, oh, oh, col, c, false);
+                    QuantGenKernels.GemmVnni(ref col[0], positions, c, ref wt[0], kq, np8, n, ref bias[0], ref System.Runtime.CompilerServices.Unsafe.NullRef<int>(), ref mul[0], ref round[0], ref shift[0], 0, -128, 127, ref y[0], n);
+                }
+
+                void Tiles()
+                {
+                    QuantGenConvKernels.PadImageXor(x, true, c, h, h, 0, 0, ph, ph, 0, img, 0x80);
+                    QuantGenConvKernels.ConvGemmImplicitHigh(img, ph, c, 1, 1, 2, 2, oh, oh, ref wt[0], np8, n, ref bias[0], ref mulHi[0], ref addHi[0], ref shiftHi[0], -128, 127, ref y2[0], n);
+                }
+
+                (double a, double b) = ConvProbe.Interleaved(Gemm, Tiles);
+                Gemm();
+                Tiles();
+                bool eq = y.AsSpan().SequenceEqual(y2);
+                same &= eq;
+                double macs = (double)positions * c * n;
+                Console.WriteLine($"1x1 c {c,3} {h,2}x{h,-2} n {n,3} stride 2: im2col + GemmVnni {a,8:F2} us {macs / a / 1000,6:F1} GMAC/s   implicit multiply-high {b,8:F2} us {macs / b / 1000,6:F1} GMAC/s   ({a / b:F2}x, same bytes: {eq})");
+            }
+
             return same ? 0 : 1;
         }
 
