@@ -111,6 +111,13 @@ namespace QuantGen.Tests.Kernels
                 }
             }
 
+            if (mode == 0)
+            {
+                // Random operands land inside the clamp as well as on it (the test does not only see saturated bytes).
+                Assert.Contains(expected, v => v > lo && v < hi);
+                Assert.True(Array.FindAll(expected, v => v > lo && v < hi).Length > expected.Length / 4);
+            }
+
             if (!AvxVnni.IsSupported)
             {
                 return;
