@@ -62,7 +62,8 @@ namespace QuantGen.Benchmarks
                     }
                     else
                     {
-                        QuantGenConvKernels.PadImageWide(x, true, c, h, w, 1, 1, ph, pw, 3, img, 0x80, cImg);
+                        // The stem reads the graph's NCHW input, as the generated code does.
+                        QuantGenConvKernels.PadImageWide(x, false, c, h, w, 1, 1, ph, pw, 3, img, 0x80, cImg);
                     }
                 }
 
@@ -79,6 +80,8 @@ namespace QuantGen.Benchmarks
                 }
 
                 (double a, double b) = ConvProbe.Interleaved(Int64, High);
+                (double pad, _) = ConvProbe.Interleaved(Pad, Pad);
+                Console.WriteLine($"  the padded image alone ({(cImg == c ? "PadImageXor" : "PadImageWide")}, {ph} x {pw} x {cImg}): {pad:F2} us");
                 Int64();
                 High();
                 bool eq = y.AsSpan().SequenceEqual(y2);
