@@ -1020,7 +1020,7 @@ namespace QuantGen.Generated
             // one channel further on; the high halves are the odd int32 lanes of each product, the even product's moved down.
             Vector512<long> pe = Avx512F.Multiply(acc, Vector512.LoadUnsafe(ref mulHi, (nuint)o));
             Vector512<long> po = Avx512F.Multiply(Avx512F.ShiftRightLogical(acc.AsInt64(), 32).AsInt32(), Vector512.LoadUnsafe(ref mulHi, (nuint)(o + 1)));
-            Vector512<int> h = Avx512F.BlendVariable(Avx512F.ShiftRightLogical(pe, 32).AsInt32(), po.AsInt32(), OddLanes);
+            Vector512<int> h = Vector512.ConditionalSelect(OddLanes, po.AsInt32(), Avx512F.ShiftRightLogical(pe, 32).AsInt32());
             h = Avx512F.ShiftRightArithmeticVariable(h + Vector512.LoadUnsafe(ref addHi, (nuint)o), Vector512.LoadUnsafe(ref shiftHi, (nuint)o).AsUInt32());
             h = Vector512.Min(Vector512.Max(h, Vector512.Create((int)lo)), Vector512.Create((int)hi));
             return Avx512F.ConvertToVector128SByte(h);
