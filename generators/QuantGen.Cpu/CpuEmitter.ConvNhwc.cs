@@ -114,8 +114,20 @@ namespace QuantGen.Cpu
                 w.Line(cImg == c
                     ? Conv("PadImageXor", "xb", inLast ? "true" : "false", I(c), I(h), I(wd), I(pt), I(pl), I(ph), I(pw), $"(sbyte){I(zx)}", "_convImage", "0x80") + ";"
                     : Conv("PadImageWide", "xb", inLast ? "true" : "false", I(c), I(h), I(wd), I(pt), I(pl), I(ph), I(pw), $"(sbyte){I(zx)}", "_convImage", "0x80", I(cImg)) + ";");
-                w.Line(Conv("ConvGemmImplicit", new[] { "_convImage", I(pw), I(cImg), I(kh), I(kw), I(sh), I(sw), I(oh), I(ow), $"ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {g.Offset}))",
-                    I(g.Np8), I(n), $"ref MemoryMarshal.GetReference({id}_BiasU32)" }.Concat(requant).ToArray()) + ";");
+                string[] head = { "_convImage", I(pw), I(cImg), I(kh), I(kw), I(sh), I(sw), I(oh), I(ow), $"ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {g.Offset}))",
+                    I(g.Np8), I(n), $"ref MemoryMarshal.GetReference({id}_BiasU32)" };
+                if (plan.MulHigh)
+                {
+                    EmitMulHighStatics(id, n, g.NpStatics + 1, o => cv.Integers.Requant[o], y.Quant!.ZeroPoint);
+                    w.Line("// Requantized in int32 (ConvGemmImplicitHigh): every channel's shift is at least 33 and |2^(t - 1) + zo * 2^t| < 2^30 (t = shift - 32),");
+                    w.Line("// so (high half of acc * m + 2^(t - 1) + zo * 2^t) >> t equals the reference's zo + ((acc * m + 2^(shift - 1)) >> shift) for every int32 acc.");
+                    w.Line(Conv("ConvGemmImplicitHigh", head.Concat(new[] { $"ref MemoryMarshal.GetReference({id}_MulHi)", $"ref MemoryMarshal.GetReference({id}_AddHi)", $"ref MemoryMarshal.GetReference({id}_ShiftHi)" })
+                        .Concat(requant.Skip(4)).ToArray()) + ";");
+                }
+                else
+                {
+                    w.Line(Conv("ConvGemmImplicit", head.Concat(requant).ToArray()) + ";");
+                }
             }
             else if (!direct && n <= 16)
             {
@@ -175,13 +187,25 @@ namespace QuantGen.Cpu
         {
             var cv = (Conv2dLayer)node.Layer;
             string id = LayerId(node);
-            long zo = node.Output.Quant!.ZeroPoint;
-            var mul = new int[length];
-            var add = new int[length];
-            var shift = new int[length];
-            for (int o = 0; o < node.Weight!.Shape[0]; o++)
+            EmitMulHighStatics(id, node.Weight!.Shape[0], length, o => cv.Integers.Requant[o], node.Output.Quant!.ZeroPoint);
+            w.Line("// Requantized in int32 lanes in the tile store: every channel's shift is at least 33 and |2^(t - 1) + zo * 2^t| < 2^30 (t = shift - 32),");
+            w.Line("// so (high half of acc * m + 2^(t - 1) + zo * 2^t) >> t equals the reference's zo + ((acc * m + 2^(shift - 1)) >> shift) for every int32 acc.");
+            return KernelLibrary.Call("QuantGenPointwiseKernels", "GemmVnniHigh", head.Concat(new[] { $"ref MemoryMarshal.GetReference({id}_MulHi)", $"ref MemoryMarshal.GetReference({id}_AddHi)",
+                $"ref MemoryMarshal.GetReference({id}_ShiftHi)", I(cv.Integers.Clamp.Lo), I(cv.Integers.Clamp.Hi), "ref MemoryMarshal.GetReference(yb)", I(node.Weight!.Shape[0]) }).ToArray()) + ";";
+        }
+
+        /// <summary>
+        /// The per-channel constants of the int32 multiply-high requantization (Conv2dLowering.MulHighApplies holds for every
+        /// channel): m, 2^(t - 1) + zo * 2^t and t = shift - 32, count entries (zero past n).
+        /// </summary>
+        private void EmitMulHighStatics(string id, int n, int count, System.Func<int, Dyadic> requant, long zo)
+        {
+            var mul = new int[count];
+            var add = new int[count];
+            var shift = new int[count];
+            for (int o = 0; o < n; o++)
             {
-                Dyadic r = cv.Integers.Requant[o];
+                Dyadic r = requant(o);
                 int t = r.Shift - 32;
                 mul[o] = r.Multiplier;
                 add[o] = checked((int)((1L << (t - 1)) + (zo << t)));
@@ -191,10 +215,6 @@ namespace QuantGen.Cpu
             Static("int", $"{id}_MulHi", mul, v => I(v));
             Static("int", $"{id}_AddHi", add, v => I(v));
             Static("int", $"{id}_ShiftHi", shift, v => I(v));
-            w.Line("// Requantized in int32 lanes in the tile store: every channel's shift is at least 33 and |2^(t - 1) + zo * 2^t| < 2^30 (t = shift - 32),");
-            w.Line("// so (high half of acc * m + 2^(t - 1) + zo * 2^t) >> t equals the reference's zo + ((acc * m + 2^(shift - 1)) >> shift) for every int32 acc.");
-            return KernelLibrary.Call("QuantGenPointwiseKernels", "GemmVnniHigh", head.Concat(new[] { $"ref MemoryMarshal.GetReference({id}_MulHi)", $"ref MemoryMarshal.GetReference({id}_AddHi)",
-                $"ref MemoryMarshal.GetReference({id}_ShiftHi)", I(cv.Integers.Clamp.Lo), I(cv.Integers.Clamp.Hi), "ref MemoryMarshal.GetReference(yb)", I(node.Weight!.Shape[0]) }).ToArray()) + ";";
         }
 
         /// <summary>An int8 depthwise Conv2d on the channels-last kernel (<c>QuantGenConvKernels.DepthwiseNhwc</c>).</summary>

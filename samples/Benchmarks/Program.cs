@@ -16,6 +16,8 @@ namespace QuantGen.Benchmarks
     ///   dotnet run -c Release --project samples/Benchmarks -- gemm-probe   GMAC/s of the VNNI GEMM by output channel count
     ///   dotnet run -c Release --project samples/Benchmarks -- zoo-ratio [rounds]   zoo CNNs vs ORT, interleaved best-of-rounds medians
     ///   dotnet run -c Release --project samples/Benchmarks -- tile-probe   multiply loop vs the rest of the implicit conv tiles; the two residual Add kernels
+    ///   dotnet run -c Release --project samples/Benchmarks -- batch-probe  per sample: 32 single-sample Infer calls vs one batch of 32, interleaved
+    ///   dotnet run -c Release --project samples/Benchmarks -- res-probe    ResNet-8's conv tiles: int64 vs int32 multiply-high requantization, interleaved
     ///   dotnet run -c Release --project samples/Benchmarks -- conv-probe   explicit vs implicit im2col conv kernels, interleaved
     ///   dotnet run -c Release --project samples/Benchmarks -- dw-probe     int32-lane vs tap-quad depthwise kernels, interleaved
     ///   dotnet run -c Release --project samples/Benchmarks -- zoo-layers [model...]  per-layer Stopwatch profile of the zoo models
@@ -60,6 +62,16 @@ namespace QuantGen.Benchmarks
             if (args.Length > 0 && args[0] == "tile-probe")
             {
                 return TileProbe.Run();
+            }
+
+            if (args.Length > 0 && args[0] == "batch-probe")
+            {
+                return ResProbe.Batch();
+            }
+
+            if (args.Length > 0 && args[0] == "res-probe")
+            {
+                return ResProbe.Run();
             }
 
             if (args.Length > 0 && args[0] == "conv-probe")

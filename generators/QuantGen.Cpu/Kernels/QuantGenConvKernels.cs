@@ -684,7 +684,27 @@ namespace QuantGen.Generated
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void ConvGemmImplicit(ReadOnlySpan<sbyte> img, int pw, int c, int kh, int kw, int sh, int sw, int oh, int ow, ref sbyte w, int np8, int n,
-            ref int bias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte y, int yStride)
+            ref int bias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte y, int yStride) =>
+            Implicit(img, pw, c, kh, kw, sh, sw, oh, ow, ref w, np8, n, ref bias, ref mul, ref round, ref shift, zo,
+                ref Unsafe.NullRef<int>(), ref Unsafe.NullRef<int>(), ref Unsafe.NullRef<int>(), lo, hi, ref y, yStride);
+
+        /// <summary>
+        /// <see cref="ConvGemmImplicit"/> with the int32 multiply-high requantization the plan proved exact for every channel
+        /// (Conv2dLowering.MulHighApplies: shift s &gt;= 33, t = s - 32 &lt;= 30, |2^(t - 1) + zo 2^t| &lt; 2^30): the high half of
+        /// (acc + bias) * m, h = floor(acc m / 2^32) with |h| &lt;= 2^30, gives (h + 2^(t - 1) + zo 2^t) &gt;&gt; t = zo + ((acc m +
+        /// 2^(s - 1)) &gt;&gt; s) for every int32 accumulator (floor division by 2^32 then 2^t is floor division by 2^s, and 2^(s - 1)
+        /// is a multiple of 2^32). mulHi, addHi (2^(t - 1) + zo 2^t), shiftHi (t): per channel, np16 + 1 entries (the odd lanes
+        /// read m one channel further). About 9 vector operations per 16 outputs instead of about 19 on int64 lanes.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void ConvGemmImplicitHigh(ReadOnlySpan<sbyte> img, int pw, int c, int kh, int kw, int sh, int sw, int oh, int ow, ref sbyte w, int np8, int n,
+            ref int bias, ref int mulHi, ref int addHi, ref int shiftHi, long lo, long hi, ref sbyte y, int yStride) =>
+            Implicit(img, pw, c, kh, kw, sh, sw, oh, ow, ref w, np8, n, ref bias, ref Unsafe.NullRef<long>(), ref Unsafe.NullRef<long>(), ref Unsafe.NullRef<long>(), 0,
+                ref mulHi, ref addHi, ref shiftHi, lo, hi, ref y, yStride);
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Implicit(ReadOnlySpan<sbyte> img, int pw, int c, int kh, int kw, int sh, int sw, int oh, int ow, ref sbyte w, int np8, int n,
+            ref int bias, ref long mul, ref long round, ref long shift, long zo, ref int mulHi, ref int addHi, ref int shiftHi, long lo, long hi, ref sbyte y, int yStride)
         {
             int rowStride = pw * c, run = kw * c, positions = oh * ow;
             if (!AvxVnni.IsSupported || run % 4 != 0 || n > np8 || np8 % 8 != 0 || img.Length < (((oh - 1) * sh) + kh) * rowStride
@@ -699,6 +719,10 @@ namespace QuantGen.Generated
             Span<int> offsets12 = stackalloc int[12];
             Span<int> bias16 = stackalloc int[16];
             Span<long> consts = stackalloc long[48];
+            bool high = !Unsafe.IsNullRef(ref mulHi);
+            Span<int> mulHi16 = stackalloc int[17];
+            Span<int> addHi16 = stackalloc int[16];
+            Span<int> shiftHi16 = stackalloc int[16];
             for (int o0 = 0; o0 < n; o0 += 16)
             {
                 ref sbyte wb = ref Unsafe.Add(ref w, o0 * 4);
@@ -729,7 +753,7 @@ namespace QuantGen.Generated
                         }
 
                         ImplicitTile6x16(ref u0, offsets[0], offsets[1], offsets[2], offsets[3], offsets[4], offsets[5], kh, run, rowStride, ref wb, wStep, o0, n,
-                            ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, p * yStride), yStride, valid);
+                            ref bias, ref mul, ref round, ref shift, zo, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref Unsafe.Add(ref y, p * yStride), yStride, valid);
                     }
                 }
                 else
@@ -743,9 +767,18 @@ namespace QuantGen.Generated
                         for (int l = 0; l < 16; l++)
                         {
                             bias16[l] = Unsafe.Add(ref bias, l & 7);
-                            consts[l] = Unsafe.Add(ref mul, l & 7);
-                            consts[16 + l] = Unsafe.Add(ref round, l & 7);
-                            consts[32 + l] = Unsafe.Add(ref shift, l & 7);
+                            if (high)
+                            {
+                                mulHi16[l] = Unsafe.Add(ref mulHi, l & 7);
+                                addHi16[l] = Unsafe.Add(ref addHi, l & 7);
+                                shiftHi16[l] = Unsafe.Add(ref shiftHi, l & 7);
+                            }
+                            else
+                            {
+                                consts[l] = Unsafe.Add(ref mul, l & 7);
+                                consts[16 + l] = Unsafe.Add(ref round, l & 7);
+                                consts[32 + l] = Unsafe.Add(ref shift, l & 7);
+                            }
                         }
                     }
 
@@ -772,11 +805,11 @@ namespace QuantGen.Generated
                         ref sbyte yt = ref Unsafe.Add(ref y, p * yStride);
                         if (pairs)
                         {
-                            ImplicitTile12x8(ref u0, offsets12, kh, run, rowStride, ref wb, wStep, 0, n, ref bias16[0], ref consts[0], ref consts[16], ref consts[32], zo, lo, hi, ref yt, yStride, valid, true);
+                            ImplicitTile12x8(ref u0, offsets12, kh, run, rowStride, ref wb, wStep, 0, n, ref bias16[0], ref consts[0], ref consts[16], ref consts[32], zo, ref high ? ref mulHi16[0] : ref mulHi, ref high ? ref addHi16[0] : ref addHi, ref high ? ref shiftHi16[0] : ref shiftHi, lo, hi, ref yt, yStride, valid, true);
                         }
                         else
                         {
-                            ImplicitTile12x8(ref u0, offsets12, kh, run, rowStride, ref wb, wStep, o0, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref yt, yStride, valid, false);
+                            ImplicitTile12x8(ref u0, offsets12, kh, run, rowStride, ref wb, wStep, o0, n, ref bias, ref mul, ref round, ref shift, zo, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref yt, yStride, valid, false);
                         }
                     }
                 }
@@ -785,7 +818,7 @@ namespace QuantGen.Generated
                 {
                     int yp = p / ow, xp = p - (yp * ow);
                     ImplicitRow(ref Unsafe.Add(ref u0, ((yp * sh * pw) + (xp * sw)) * c), kh, run, rowStride, ref wb, wStep, two, o0, n,
-                        ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, p * yStride));
+                        ref bias, ref mul, ref round, ref shift, zo, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref Unsafe.Add(ref y, p * yStride));
                 }
             }
         }
@@ -793,7 +826,7 @@ namespace QuantGen.Generated
         /// <summary>6 positions (image offsets f0..f5) x 16 channels from channel c0 over all taps, then the first `rows` (2..6) requantized.</summary>
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         private static void ImplicitTile6x16(ref sbyte img, int f0, int f1, int f2, int f3, int f4, int f5, int kh, int run, int rowStride, ref sbyte w, int wStep, int c0, int n,
-            ref int bias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte y, int yStride, int rows)
+            ref int bias, ref long mul, ref long round, ref long shift, long zo, ref int mulHi, ref int addHi, ref int shiftHi, long lo, long hi, ref sbyte y, int yStride, int rows)
         {
             Vector256<int> a0 = default, b0 = default, a1 = default, b1 = default, a2 = default, b2 = default;
             Vector256<int> a3 = default, b3 = default, a4 = default, b4 = default, a5 = default, b5 = default;
@@ -828,30 +861,30 @@ namespace QuantGen.Generated
                 }
             }
 
-            QuantGenKernels.Store16(a0, b0, c0, n, 0, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref y);
-            QuantGenKernels.Store16(a1, b1, c0, n, 0, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, yStride));
+            Out16(a0, b0, c0, n, ref bias, ref mul, ref round, ref shift, zo, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref y);
+            Out16(a1, b1, c0, n, ref bias, ref mul, ref round, ref shift, zo, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref Unsafe.Add(ref y, yStride));
             if (rows == 6)
             {
-                QuantGenKernels.Store16(a2, b2, c0, n, 0, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, 2 * yStride));
-                QuantGenKernels.Store16(a3, b3, c0, n, 0, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, 3 * yStride));
-                QuantGenKernels.Store16(a4, b4, c0, n, 0, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, 4 * yStride));
-                QuantGenKernels.Store16(a5, b5, c0, n, 0, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, 5 * yStride));
+                Out16(a2, b2, c0, n, ref bias, ref mul, ref round, ref shift, zo, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref Unsafe.Add(ref y, 2 * yStride));
+                Out16(a3, b3, c0, n, ref bias, ref mul, ref round, ref shift, zo, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref Unsafe.Add(ref y, 3 * yStride));
+                Out16(a4, b4, c0, n, ref bias, ref mul, ref round, ref shift, zo, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref Unsafe.Add(ref y, 4 * yStride));
+                Out16(a5, b5, c0, n, ref bias, ref mul, ref round, ref shift, zo, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref Unsafe.Add(ref y, 5 * yStride));
                 return;
             }
 
             if (rows > 2)
             {
-                QuantGenKernels.Store16(a2, b2, c0, n, 0, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, 2 * yStride));
+                Out16(a2, b2, c0, n, ref bias, ref mul, ref round, ref shift, zo, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref Unsafe.Add(ref y, 2 * yStride));
             }
 
             if (rows > 3)
             {
-                QuantGenKernels.Store16(a3, b3, c0, n, 0, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, 3 * yStride));
+                Out16(a3, b3, c0, n, ref bias, ref mul, ref round, ref shift, zo, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref Unsafe.Add(ref y, 3 * yStride));
             }
 
             if (rows > 4)
             {
-                QuantGenKernels.Store16(a4, b4, c0, n, 0, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, 4 * yStride));
+                Out16(a4, b4, c0, n, ref bias, ref mul, ref round, ref shift, zo, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref Unsafe.Add(ref y, 4 * yStride));
             }
         }
 
@@ -862,7 +895,7 @@ namespace QuantGen.Generated
         /// </summary>
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         private static void ImplicitTile12x8(ref sbyte img, ReadOnlySpan<int> f, int kh, int run, int rowStride, ref sbyte w, int wStep, int c0, int n,
-            ref int bias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte y, int yStride, int rows, bool pairs)
+            ref int bias, ref long mul, ref long round, ref long shift, long zo, ref int mulHi, ref int addHi, ref int shiftHi, long lo, long hi, ref sbyte y, int yStride, int rows, bool pairs)
         {
             Vector256<int> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default;
             Vector256<int> a6 = default, a7 = default, a8 = default, a9 = default, a10 = default, a11 = default;
@@ -895,54 +928,147 @@ namespace QuantGen.Generated
 
             if (pairs)
             {
-                Pair8(a0, a1, rows, 0, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref y);
-                Pair8(a2, a3, rows, 2, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref y);
-                Pair8(a4, a5, rows, 4, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref y);
-                Pair8(a6, a7, rows, 6, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref y);
-                Pair8(a8, a9, rows, 8, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref y);
-                Pair8(a10, a11, rows, 10, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref y);
+                Pair8(a0, a1, rows, 0, ref bias, ref mul, ref round, ref shift, zo, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref y);
+                Pair8(a2, a3, rows, 2, ref bias, ref mul, ref round, ref shift, zo, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref y);
+                Pair8(a4, a5, rows, 4, ref bias, ref mul, ref round, ref shift, zo, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref y);
+                Pair8(a6, a7, rows, 6, ref bias, ref mul, ref round, ref shift, zo, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref y);
+                Pair8(a8, a9, rows, 8, ref bias, ref mul, ref round, ref shift, zo, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref y);
+                Pair8(a10, a11, rows, 10, ref bias, ref mul, ref round, ref shift, zo, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref y);
                 return;
             }
 
             Vector256<int> z = default;
-            Row8(a0, z, rows, 0, c0, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref y, yStride);
-            Row8(a1, z, rows, 1, c0, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref y, yStride);
-            Row8(a2, z, rows, 2, c0, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref y, yStride);
-            Row8(a3, z, rows, 3, c0, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref y, yStride);
-            Row8(a4, z, rows, 4, c0, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref y, yStride);
-            Row8(a5, z, rows, 5, c0, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref y, yStride);
-            Row8(a6, z, rows, 6, c0, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref y, yStride);
-            Row8(a7, z, rows, 7, c0, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref y, yStride);
-            Row8(a8, z, rows, 8, c0, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref y, yStride);
-            Row8(a9, z, rows, 9, c0, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref y, yStride);
-            Row8(a10, z, rows, 10, c0, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref y, yStride);
-            Row8(a11, z, rows, 11, c0, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref y, yStride);
+            Row8(a0, z, rows, 0, c0, n, ref bias, ref mul, ref round, ref shift, zo, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref y, yStride);
+            Row8(a1, z, rows, 1, c0, n, ref bias, ref mul, ref round, ref shift, zo, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref y, yStride);
+            Row8(a2, z, rows, 2, c0, n, ref bias, ref mul, ref round, ref shift, zo, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref y, yStride);
+            Row8(a3, z, rows, 3, c0, n, ref bias, ref mul, ref round, ref shift, zo, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref y, yStride);
+            Row8(a4, z, rows, 4, c0, n, ref bias, ref mul, ref round, ref shift, zo, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref y, yStride);
+            Row8(a5, z, rows, 5, c0, n, ref bias, ref mul, ref round, ref shift, zo, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref y, yStride);
+            Row8(a6, z, rows, 6, c0, n, ref bias, ref mul, ref round, ref shift, zo, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref y, yStride);
+            Row8(a7, z, rows, 7, c0, n, ref bias, ref mul, ref round, ref shift, zo, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref y, yStride);
+            Row8(a8, z, rows, 8, c0, n, ref bias, ref mul, ref round, ref shift, zo, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref y, yStride);
+            Row8(a9, z, rows, 9, c0, n, ref bias, ref mul, ref round, ref shift, zo, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref y, yStride);
+            Row8(a10, z, rows, 10, c0, n, ref bias, ref mul, ref round, ref shift, zo, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref y, yStride);
+            Row8(a11, z, rows, 11, c0, n, ref bias, ref mul, ref round, ref shift, zo, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref y, yStride);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static void Row8(Vector256<int> a, Vector256<int> z, int rows, int r, int c0, int n,
-            ref int bias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte y, int yStride)
+            ref int bias, ref long mul, ref long round, ref long shift, long zo, ref int mulHi, ref int addHi, ref int shiftHi, long lo, long hi, ref sbyte y, int yStride)
         {
             if (r < rows)
             {
-                QuantGenKernels.Store16(a, z, c0, n, 0, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, r * yStride));
+                Out16(a, z, c0, n, ref bias, ref mul, ref round, ref shift, zo, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref Unsafe.Add(ref y, r * yStride));
             }
         }
 
         /// <summary>Positions r and r + 1 (8 channels each, 8 bytes apart) requantized in one register; only r when r + 1 == rows.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Pair8(Vector256<int> a, Vector256<int> b, int rows, int r, ref int bias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte y)
+        private static void Pair8(Vector256<int> a, Vector256<int> b, int rows, int r, ref int bias, ref long mul, ref long round, ref long shift, long zo, ref int mulHi, ref int addHi, ref int shiftHi, long lo, long hi, ref sbyte y)
         {
             if (r < rows)
             {
-                QuantGenKernels.Requant16(Vector512.Create(a, b), 0, r + 1 < rows ? 16 : 8, ref bias, ref mul, ref round, ref shift, Vector512.Create(zo), Vector512.Create((int)lo), Vector512.Create((int)hi), ref Unsafe.Add(ref y, r * 8));
+                if (Unsafe.IsNullRef(ref mulHi))
+                {
+                    QuantGenKernels.Requant16(Vector512.Create(a, b), 0, r + 1 < rows ? 16 : 8, ref bias, ref mul, ref round, ref shift, Vector512.Create(zo), Vector512.Create((int)lo), Vector512.Create((int)hi), ref Unsafe.Add(ref y, r * 8));
+                }
+                else
+                {
+                    StoreBytes(High16(Vector512.Create(a, b), 0, ref bias, ref mulHi, ref addHi, ref shiftHi, lo, hi), r + 1 < rows ? 16 : 8, ref Unsafe.Add(ref y, r * 8));
+                }
+            }
+        }
+
+        /// <summary>
+        /// Channels c0..c0+15 of one position requantized and stored (bytes up to channel n only): the int64 form of
+        /// QuantGenKernels.Store16 when mulHi is a null reference, else the int32 multiply-high form (<see cref="ConvGemmImplicitHigh"/>).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Out16(Vector256<int> a, Vector256<int> b, int c0, int n, ref int bias, ref long mul, ref long round, ref long shift, long zo,
+            ref int mulHi, ref int addHi, ref int shiftHi, long lo, long hi, ref sbyte y)
+        {
+            if (Unsafe.IsNullRef(ref mulHi))
+            {
+                QuantGenKernels.Store16(a, b, c0, n, 0, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref y);
+                return;
+            }
+
+            if (c0 >= n)
+            {
+                return;
+            }
+
+            if (Avx512BW.IsSupported)
+            {
+                StoreBytes(High16(Vector512.Create(a, b), c0, ref bias, ref mulHi, ref addHi, ref shiftHi, lo, hi), n - c0, ref Unsafe.Add(ref y, c0));
+                return;
+            }
+
+            Vector256<int> l = Vector256.Create((int)lo), h = Vector256.Create((int)hi);
+            Vector256<int> h0 = High8(a + Vector256.LoadUnsafe(ref bias, (nuint)c0), c0, ref mulHi, ref addHi, ref shiftHi, l, h);
+            Vector256<int> h1 = High8(b + Vector256.LoadUnsafe(ref bias, (nuint)(c0 + 8)), c0 + 8, ref mulHi, ref addHi, ref shiftHi, l, h);
+            Vector256<short> s16 = Vector256.Narrow(h0, h1);
+            StoreBytes(Vector128.Narrow(s16.GetLower(), s16.GetUpper()), n - c0, ref Unsafe.Add(ref y, c0));
+        }
+
+        /// <summary>16 lanes from channel o: acc + bias, the multiply-high requantization, clamped to [lo, hi], narrowed to bytes.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector128<sbyte> High16(Vector512<int> acc, int o, ref int bias, ref int mulHi, ref int addHi, ref int shiftHi, long lo, long hi)
+        {
+            acc += Vector512.LoadUnsafe(ref bias, (nuint)o);
+            // vpmuldq multiplies the even int32 lanes: the even products from acc and m, the odd ones from acc >>> 32 and m read
+            // one channel further on; the high halves are the odd int32 lanes of each product, the even product's moved down.
+            Vector512<long> pe = Avx512F.Multiply(acc, Vector512.LoadUnsafe(ref mulHi, (nuint)o));
+            Vector512<long> po = Avx512F.Multiply(Avx512F.ShiftRightLogical(acc.AsInt64(), 32).AsInt32(), Vector512.LoadUnsafe(ref mulHi, (nuint)(o + 1)));
+            Vector512<int> h = Vector512.ConditionalSelect(OddLanes, po.AsInt32(), Avx512F.ShiftRightLogical(pe, 32).AsInt32());
+            h = Avx512F.ShiftRightArithmeticVariable(h + Vector512.LoadUnsafe(ref addHi, (nuint)o), Vector512.LoadUnsafe(ref shiftHi, (nuint)o).AsUInt32());
+            h = Vector512.Min(Vector512.Max(h, Vector512.Create((int)lo)), Vector512.Create((int)hi));
+            return Avx512F.ConvertToVector128SByte(h);
+        }
+
+        /// <summary>8 lanes from channel o (bias already added): the multiply-high requantization, clamped.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<int> High8(Vector256<int> acc, int o, ref int mulHi, ref int addHi, ref int shiftHi, Vector256<int> lo, Vector256<int> hi)
+        {
+            Vector256<long> pe = Avx2.Multiply(acc, Vector256.LoadUnsafe(ref mulHi, (nuint)o));
+            Vector256<long> po = Avx2.Multiply(Avx2.ShiftRightLogical(acc.AsInt64(), 32).AsInt32(), Vector256.LoadUnsafe(ref mulHi, (nuint)(o + 1)));
+            Vector256<int> h = Avx2.Blend(Avx2.ShiftRightLogical(pe, 32).AsInt32(), po.AsInt32(), 0xAA);
+            h = Avx2.ShiftRightArithmeticVariable(h + Vector256.LoadUnsafe(ref addHi, (nuint)o), Vector256.LoadUnsafe(ref shiftHi, (nuint)o).AsUInt32());
+            return Vector256.Min(Vector256.Max(h, lo), hi);
+        }
+
+        private static Vector512<int> OddLanes => Vector512.Create(0, -1, 0, -1, 0, -1, 0, -1, 0, -1, 0, -1, 0, -1, 0, -1);
+
+        /// <summary>Stores the first count (at most 16) bytes, never past them.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void StoreBytes(Vector128<sbyte> bytes, int count, ref sbyte dst)
+        {
+            if (count >= 16)
+            {
+                bytes.StoreUnsafe(ref dst);
+                return;
+            }
+
+            ulong lo8 = bytes.AsUInt64().GetElement(0), hi8 = bytes.AsUInt64().GetElement(1);
+            int i = 0;
+            if (count >= 8)
+            {
+                Unsafe.WriteUnaligned(ref Unsafe.As<sbyte, byte>(ref dst), lo8);
+                lo8 = hi8;
+                i = 8;
+            }
+
+            for (; i < count; i++)
+            {
+                Unsafe.Add(ref dst, i) = (sbyte)lo8;
+                lo8 >>= 8;
             }
         }
 
         /// <summary>One position x 16 channels (8 when !two) from channel c0 over all taps, then requantized.</summary>
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         private static void ImplicitRow(ref sbyte r0, int kh, int run, int rowStride, ref sbyte w, int wStep, bool two, int c0, int n,
-            ref int bias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte y)
+            ref int bias, ref long mul, ref long round, ref long shift, long zo, ref int mulHi, ref int addHi, ref int shiftHi, long lo, long hi, ref sbyte y)
         {
             Vector256<int> a0 = default, b0 = default;
             ref sbyte wq = ref w;
@@ -962,7 +1088,7 @@ namespace QuantGen.Generated
                 }
             }
 
-            QuantGenKernels.Store16(a0, b0, c0, n, 0, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref y);
+            Out16(a0, b0, c0, n, ref bias, ref mul, ref round, ref shift, zo, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref y);
         }
 
         /// <summary>Channels-last [positions][c] to the graph's NCHW [c][positions] (a graph edge of the channels-last plan).</summary>

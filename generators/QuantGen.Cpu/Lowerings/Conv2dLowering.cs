@@ -93,14 +93,11 @@ namespace QuantGen.Cpu
                 int cImg = ImageChannels(s[1], true);
                 int positions = os[2] * os[3], k = cImg * ws[2] * ws[3], kQuads = (k + 3) / 4;
                 (int ph, int pw) = Window(node);
-                // The GEMM's store (QuantGenPointwiseKernels.GemmVnniHigh, on AVX-VNNI where the layer's tiles are the Dense
-                // ones: 1x1 convs and explicit im2col rows) requantizes in int32 lanes where every channel's constants
-                // satisfy the multiply-high proof; otherwise, and for the implicit / narrow conv tiles, the int64 form.
-                // (Taken for the layers that can reach the Dense tiles: 1x1 kernels, and kernel rows of a width x channels that
-                // is not whole quads with more than 16 output channels; the layout plan decides the rest later.)
+                // The int32 multiply-high requantization is taken where every channel's constants allow its proof: in the
+                // implicit im2col tiles (ConvGemmImplicitHigh) and in the Dense-tile GEMM store (QuantGenPointwiseKernels.GemmVnniHigh:
+                // 1x1 convs and explicit im2col rows); the narrow tiles and the paths without VNNI keep the int64 form.
                 long zo = node.Output.Quant!.ZeroPoint;
-                bool denseTiles = (ws[2] == 1 && ws[3] == 1) || (ws[0] > 16 && (ws[3] * s[1]) % 4 != 0);
-                bool high = denseTiles && Enumerable.Range(0, ws[0]).All(o => MulHighApplies(cv.Integers.Requant[o], zo));
+                bool high = Enumerable.Range(0, ws[0]).All(o => MulHighApplies(cv.Integers.Requant[o], zo));
                 return p with
                 {
                     Layout = CpuLayout.Convertible,
@@ -182,7 +179,8 @@ namespace QuantGen.Cpu
 
         /// <summary>
         /// The int32 multiply-high requantization is proven exact for every channel (<see cref="Conv2dLowering.MulHighApplies"/>):
-        /// depthwise tap quads, and the GEMM convs' Dense-tile store (QuantGenPointwiseKernels.GemmVnniHigh).
+        /// depthwise tap quads, the implicit im2col tiles of a one-group conv (ConvGemmImplicitHigh) and the GEMM convs'
+        /// Dense-tile store (QuantGenPointwiseKernels.GemmVnniHigh).
         /// </summary>
         public bool MulHigh { get; init; }
     }

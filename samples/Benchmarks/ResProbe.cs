@@ -1,0 +1,183 @@
+using System;
+using System.Linq;
+using QuantGen.Generated;
+
+namespace QuantGen.Benchmarks
+{
+    /// <summary>
+    /// `res-probe`: ResNet-8's 3x3 convs and its RGB stem on the implicit im2col tiles, the int64 requantization
+    /// (<c>ConvGemmImplicit</c>) against the int32 multiply-high one (<c>ConvGemmImplicitHigh</c>), interleaved in one process
+    /// (best of 5 Stopwatch medians each, <see cref="ConvProbe.Interleaved"/>), the padded image built in both; the bytes of
+    /// the two are compared. Constants like the zoo model's (multipliers in [2^30, 2^31), shifts 40 to 44).
+    /// </summary>
+    public static class ResProbe
+    {
+        public static int Run()
+        {
+            if (!System.Runtime.Intrinsics.X86.AvxVnni.IsSupported)
+            {
+                Console.WriteLine("res-probe needs AVX-VNNI");
+                return 1;
+            }
+
+            bool same = true;
+            // c, h, w, n, stride (3x3, pad 1): the stem (3 channels as a 4-channel image) and ResNet-8's six 3x3 convs.
+            foreach ((int c, int h, int w, int n, int s) in new[] { (3, 32, 32, 16, 1), (16, 32, 32, 16, 1), (16, 32, 32, 32, 2), (32, 16, 16, 32, 1), (32, 16, 16, 64, 2), (64, 8, 8, 64, 1) })
+            {
+                int cImg = c == 3 ? 4 : c;
+                int oh = ((h + 2 - 3) / s) + 1, ow = ((w + 2 - 3) / s) + 1, positions = oh * ow, k = 9 * cImg, kq = k / 4;
+                int ph = ((oh - 1) * s) + 3, pw = ((ow - 1) * s) + 3, np8 = (n + 7) / 8 * 8, np16 = (n + 15) / 16 * 16;
+                var rng = new Random(3);
+                var x = new sbyte[h * w * c];
+                var wt = new sbyte[kq * np8 * 4];
+                rng.NextBytes((byte[])(object)x);
+                rng.NextBytes((byte[])(object)wt);
+                var bias = new int[np16];
+                var mul = new long[np16];
+                var round = new long[np16];
+                var shift = new long[np16];
+                var mulHi = new int[np16 + 1];
+                var addHi = new int[np16 + 1];
+                var shiftHi = new int[np16 + 1];
+                const long zo = -7;
+                for (int o = 0; o < n; o++)
+                {
+                    bias[o] = rng.Next(-4096, 4096);
+                    mul[o] = mulHi[o] = rng.Next(1 << 30, int.MaxValue);
+                    shift[o] = 40 + (o % 5);
+                    round[o] = 1L << (int)(shift[o] - 1);
+                    int t = (int)shift[o] - 32;
+                    shiftHi[o] = t;
+                    addHi[o] = (int)((1L << (t - 1)) + (zo << t));
+                }
+
+                var img = new sbyte[(ph * pw * cImg) + 16];
+                var y = new sbyte[positions * n];
+                var y2 = new sbyte[positions * n];
+                void Pad()
+                {
+                    if (cImg == c)
+                    {
+                        QuantGenConvKernels.PadImageXor(x, true, c, h, w, 1, 1, ph, pw, 3, img, 0x80);
+                    }
+                    else
+                    {
+                        // The stem reads the graph's NCHW input, as the generated code does.
+                        QuantGenConvKernels.PadImageWide(x, false, c, h, w, 1, 1, ph, pw, 3, img, 0x80, cImg);
+                    }
+                }
+
+                void Int64()
+                {
+                    Pad();
+                    QuantGenConvKernels.ConvGemmImplicit(img, pw, cImg, 3, 3, s, s, oh, ow, ref wt[0], np8, n, ref bias[0], ref mul[0], ref round[0], ref shift[0], zo, -128, 127, ref y[0], n);
+                }
+
+                void High()
+                {
+                    Pad();
+                    QuantGenConvKernels.ConvGemmImplicitHigh(img, pw, cImg, 3, 3, s, s, oh, ow, ref wt[0], np8, n, ref bias[0], ref mulHi[0], ref addHi[0], ref shiftHi[0], -128, 127, ref y2[0], n);
+                }
+
+                (double a, double b) = ConvProbe.Interleaved(Int64, High);
+                (double pad, _) = ConvProbe.Interleaved(Pad, Pad);
+                Console.WriteLine($"  the padded image alone ({(cImg == c ? "PadImageXor" : "PadImageWide")}, {ph} x {pw} x {cImg}): {pad:F2} us");
+                Int64();
+                High();
+                bool eq = y.AsSpan().SequenceEqual(y2);
+                same &= eq;
+                double macs = (double)positions * 9 * c * n;
+                Console.WriteLine($"3x3 c {c,3} {h,2}x{w,-2} n {n,3} stride {s}: int64 {a,8:F2} us {macs / a / 1000,6:F1} GMAC/s   multiply-high {b,8:F2} us {macs / b / 1000,6:F1} GMAC/s   ({a / b:F2}x, same bytes: {eq})");
+            }
+
+            // The 1x1 stride-2 shortcuts (unpadded, channels-last input): explicit im2col + GemmVnni (today's path) against the
+            // input copied as u = x + 128 (PadImageXor, no padding) + the implicit tiles with the multiply-high requantization.
+            foreach ((int c, int h, int n) in new[] { (16, 32, 32), (32, 16, 64) })
+            {
+                int oh = h / 2, positions = oh * oh, ph = ((oh - 1) * 2) + 1, np8 = n, np16 = (n + 15) / 16 * 16, kq = c / 4;
+                var rng = new Random(4);
+                var x = new sbyte[h * h * c];
+                var wt = new sbyte[kq * np8 * 4];
+                rng.NextBytes((byte[])(object)x);
+                rng.NextBytes((byte[])(object)wt);
+                var bias = new int[np16];
+                var mul = new long[np16];
+                var round = new long[np16];
+                var shift = new long[np16];
+                var mulHi = new int[np16 + 1];
+                var addHi = new int[np16 + 1];
+                var shiftHi = new int[np16 + 1];
+                for (int o = 0; o < n; o++)
+                {
+                    mul[o] = mulHi[o] = rng.Next(1 << 30, int.MaxValue);
+                    shift[o] = 38;
+                    round[o] = 1L << 37;
+                    shiftHi[o] = 6;
+                    addHi[o] = 1 << 5;
+                }
+
+                var col = new sbyte[positions * c];
+                var img = new sbyte[(ph * ph * c) + 16];
+                var y = new sbyte[positions * n];
+                var y2 = new sbyte[positions * n];
+                void Gemm()
+                {
+                    QuantGenConvKernels.Im2ColNhwc(x, h, c, 1, 1, 2, 2, oh, oh, col, c, false);
+                    QuantGenKernels.GemmVnni(ref col[0], positions, c, ref wt[0], kq, np8, n, ref bias[0], ref System.Runtime.CompilerServices.Unsafe.NullRef<int>(), ref mul[0], ref round[0], ref shift[0], 0, -128, 127, ref y[0], n);
+                }
+
+                void Tiles()
+                {
+                    QuantGenConvKernels.PadImageXor(x, true, c, h, h, 0, 0, ph, ph, 0, img, 0x80);
+                    QuantGenConvKernels.ConvGemmImplicitHigh(img, ph, c, 1, 1, 2, 2, oh, oh, ref wt[0], np8, n, ref bias[0], ref mulHi[0], ref addHi[0], ref shiftHi[0], -128, 127, ref y2[0], n);
+                }
+
+                (double a, double b) = ConvProbe.Interleaved(Gemm, Tiles);
+                Gemm();
+                Tiles();
+                bool eq = y.AsSpan().SequenceEqual(y2);
+                same &= eq;
+                double macs = (double)positions * c * n;
+                Console.WriteLine($"1x1 c {c,3} {h,2}x{h,-2} n {n,3} stride 2: im2col + GemmVnni {a,8:F2} us {macs / a / 1000,6:F1} GMAC/s   implicit multiply-high {b,8:F2} us {macs / b / 1000,6:F1} GMAC/s   ({a / b:F2}x, same bytes: {eq})");
+            }
+
+            return same ? 0 : 1;
+        }
+
+        /// <summary>
+        /// `batch-probe`: per model, 32 calls of the single-sample Infer on the first sample (what ZooBenchmarks' ORT rows do)
+        /// against one Infer(inputs, outputs, 32) over 32 different samples (its Generated row at batch 32), interleaved,
+        /// best of 9 Stopwatch medians each; us per sample.
+        /// </summary>
+        public static int Batch()
+        {
+            foreach (string model in new[] { "resnet8", "ds_cnn", "mobilenet_v1" })
+            {
+                var one = new ZooBenchmarks { Model = model, Batch = 1 };
+                var many = new ZooBenchmarks { Model = model, Batch = 32 };
+                one.Setup();
+                many.Setup();
+                void Repeat()
+                {
+                    for (int i = 0; i < 32; i++)
+                    {
+                        one.Generated();
+                    }
+                }
+
+                double a = double.MaxValue, b = double.MaxValue;
+                for (int r = 0; r < 9; r++)
+                {
+                    a = Math.Min(a, Check.Time(Repeat));
+                    b = Math.Min(b, Check.Time(many.Generated));
+                }
+
+                one.Cleanup();
+                many.Cleanup();
+                Console.WriteLine($"{model,-13} 32 x Infer(one sample) {a / 32,8:F1} us/sample   Infer(32 samples, 32) {b / 32,8:F1} us/sample   (batch / single = {b / a:F2})");
+            }
+
+            return 0;
+        }
+    }
+}

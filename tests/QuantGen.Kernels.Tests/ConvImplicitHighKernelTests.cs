@@ -1,0 +1,203 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
+using QuantGen.Generated;
+using Xunit;
+
+namespace QuantGen.Tests.Kernels
+{
+    /// <summary>
+    /// The implicit im2col conv tiles with the int32 multiply-high requantization (<c>ConvGemmImplicitHigh</c>) against a
+    /// direct convolution with the reference's int64 requantization written from the definition, and against the int64 form
+    /// of the same tiles (<c>ConvGemmImplicit</c>): ResNet-8's 3x3 shapes (16/32/64 channels, stride 1 and 2), its RGB stem
+    /// as a 4-channel image, 8-channel blocks (pairs of positions per register when n == 8), odd channel counts, tiles with
+    /// positions left over, zero points at both ends, shifts at both ends of the proof (33 and 55), multipliers up to
+    /// int.MaxValue and biases that drive the accumulators to +-2^30. Run it with DOTNET_EnableAVX512=0
+    /// DOTNET_EnableAVX512F=0 as well for the AVX2 + AVX-VNNI store; without AVX-VNNI the kernel is not taken (the test
+    /// then checks only the proof's predicate).
+    /// </summary>
+    public class ConvImplicitHighKernelTests
+    {
+        public static TheoryData<int, int, int, int, int, int> Shapes => new TheoryData<int, int, int, int, int, int>
+        {
+            // c, h, w, n, stride, mode (0 random, 1 all 127 / weights -128, 2 all -128, 3 alternating extremes, 4 shift 33 and int.MaxValue)
+            { 16, 32, 32, 16, 1, 0 },
+            { 16, 32, 32, 32, 2, 0 },
+            { 32, 16, 16, 32, 1, 0 },
+            { 32, 16, 16, 64, 2, 3 },
+            { 64, 8, 8, 64, 1, 0 },
+            { 64, 8, 8, 64, 1, 4 },
+            { 3, 32, 32, 16, 1, 0 },
+            { 3, 32, 32, 16, 1, 2 },
+            { 3, 9, 7, 8, 2, 1 },
+            { 4, 5, 7, 8, 1, 3 },
+            { 8, 6, 5, 24, 2, 4 },
+            { 4, 3, 3, 40, 1, 1 },
+            { 12, 1, 1, 16, 1, 3 },
+            { 20, 7, 9, 17, 1, 0 },
+            { 16, 10, 10, 16, 1, 4 },
+        };
+
+        [Theory]
+        [MemberData(nameof(Shapes))]
+        public void MultiplyHighTilesEqualTheDirectConvolution(int c, int h, int w, int n, int stride, int mode)
+        {
+            var rng = new Random((c * 131) + (h * 17) + (n * 3) + stride + mode);
+            var x = new sbyte[h * w * c];
+            var wt = new int[n * c * 9];
+            for (int i = 0; i < x.Length; i++)
+            {
+                x[i] = mode switch { 1 => 127, 2 => -128, 3 => (sbyte)(i % 2 == 0 ? 127 : -128), _ => (sbyte)rng.Next(-128, 128) };
+            }
+
+            for (int i = 0; i < wt.Length; i++)
+            {
+                wt[i] = mode switch { 1 or 2 => -128, 3 => i % 3 == 0 ? 127 : -128, _ => rng.Next(-128, 128) };
+            }
+
+            int zx = mode switch { 1 => -128, 2 => 127, 3 => -128, _ => rng.Next(-128, 128) };
+            long zo = mode switch { 1 => 127, 2 => -128, _ => rng.Next(-128, 128) };
+            var bias = new int[n];
+            var mulI = new int[n];
+            var shiftI = new int[n];
+            for (int o = 0; o < n; o++)
+            {
+                bias[o] = mode >= 3 ? (o % 2 == 0 ? 1 << 30 : -(1 << 30)) : rng.Next(-(1 << 20), 1 << 20);
+                mulI[o] = mode == 4 && o % 3 == 0 ? int.MaxValue : rng.Next(1 << 30, int.MaxValue);
+                shiftI[o] = mode == 4 ? (o % 2 == 0 ? 33 : 55) : rng.Next(44, 53);
+                if (!HighApplies(shiftI[o], zo))
+                {
+                    shiftI[o] = 33;
+                }
+
+                Assert.True(HighApplies(shiftI[o], zo));
+            }
+
+            const int kh = 3, kw = 3, pad = 1;
+            int lo = mode == 3 ? -100 : -128, hi = mode == 3 ? 100 : 127;
+            int oh = ((h + (2 * pad) - kh) / stride) + 1, ow = ((w + (2 * pad) - kw) / stride) + 1, positions = oh * ow;
+            int ph = ((oh - 1) * stride) + kh, pw = ((ow - 1) * stride) + kw;
+
+            // The direct convolution in int64 with the reference's requantization, channels-last output [positions][n].
+            var expected = new sbyte[positions * n];
+            for (int oy = 0; oy < oh; oy++)
+            {
+                for (int ox = 0; ox < ow; ox++)
+                {
+                    for (int o = 0; o < n; o++)
+                    {
+                        long acc = bias[o];
+                        for (int i = 0; i < kh; i++)
+                        {
+                            for (int j = 0; j < kw; j++)
+                            {
+                                int iy = (oy * stride) + i - pad, ix = (ox * stride) + j - pad;
+                                if (iy < 0 || iy >= h || ix < 0 || ix >= w)
+                                {
+                                    continue;
+                                }
+
+                                for (int ch = 0; ch < c; ch++)
+                                {
+                                    acc += (x[(((iy * w) + ix) * c) + ch] - (long)zx) * wt[((((o * c) + ch) * kh) + i) * kw + j];
+                                }
+                            }
+                        }
+
+                        Assert.InRange(acc, int.MinValue, int.MaxValue);
+                        long v = zo + (((acc * mulI[o]) + (1L << (shiftI[o] - 1))) >> shiftI[o]);
+                        expected[(((oy * ow) + ox) * n) + o] = (sbyte)Math.Clamp(v, lo, hi);
+                    }
+                }
+            }
+
+            if (mode == 0)
+            {
+                // Random operands land inside the clamp as well as on it (the test does not only see saturated bytes).
+                Assert.Contains(expected, v => v > lo && v < hi);
+                Assert.True(Array.FindAll(expected, v => v > lo && v < hi).Length > expected.Length / 4);
+            }
+
+            if (!AvxVnni.IsSupported)
+            {
+                return;
+            }
+
+            // Build-time packing (CpuEmitter.EmitConvGemm): a 3-channel input becomes a 4-channel image, taps
+            // (i, j, channel) in quads [kQuads][np8][4], bias - (zx + 128) sum w, the constants of both requantizations.
+            int cImg = c == 3 ? 4 : c, k = cImg * kh * kw, kQuads = k / 4, np8 = (n + 7) / 8 * 8, np16 = (n + 15) / 16 * 16;
+            var blob = new sbyte[kQuads * np8 * 4];
+            var biasU = new int[np16];
+            var mul = new long[np16];
+            var round = new long[np16];
+            var shift = new long[np16];
+            var mulHi = new int[np16 + 1];
+            var addHi = new int[np16 + 1];
+            var shiftHi = new int[np16 + 1];
+            for (int o = 0; o < n; o++)
+            {
+                long sum = 0;
+                for (int ch = 0; ch < c; ch++)
+                {
+                    for (int i = 0; i < kh; i++)
+                    {
+                        for (int j = 0; j < kw; j++)
+                        {
+                            int v = wt[((((o * c) + ch) * kh) + i) * kw + j], t = (((i * kw) + j) * cImg) + ch;
+                            blob[((((t / 4) * np8) + o) * 4) + (t % 4)] = (sbyte)v;
+                            sum += v;
+                        }
+                    }
+                }
+
+                biasU[o] = unchecked((int)(bias[o] - ((zx + 128L) * sum)));
+                int s = shiftI[o], tt = s - 32;
+                mul[o] = mulI[o];
+                shift[o] = s;
+                round[o] = 1L << (s - 1);
+                mulHi[o] = mulI[o];
+                addHi[o] = checked((int)((1L << (tt - 1)) + (zo << tt)));
+                shiftHi[o] = tt;
+            }
+
+            var image = new sbyte[(ph * pw * cImg) + 16];
+            if (cImg == c)
+            {
+                QuantGenConvKernels.PadImageXor(x, true, c, h, w, pad, pad, ph, pw, (sbyte)zx, image, 0x80);
+            }
+            else
+            {
+                QuantGenConvKernels.PadImageWide(x, true, c, h, w, pad, pad, ph, pw, (sbyte)zx, image, 0x80, cImg);
+            }
+
+            var high = new sbyte[positions * n];
+            QuantGenConvKernels.ConvGemmImplicitHigh(image, pw, cImg, kh, kw, stride, stride, oh, ow, ref blob[0], np8, n,
+                ref biasU[0], ref mulHi[0], ref addHi[0], ref shiftHi[0], lo, hi, ref high[0], n);
+            Assert.Equal(expected, high);
+
+            // The int64 form of the same tiles gives the same bytes (the zero point added by the kernel, not folded).
+            var wide = new sbyte[positions * n];
+            QuantGenConvKernels.ConvGemmImplicit(image, pw, cImg, kh, kw, stride, stride, oh, ow, ref blob[0], np8, n,
+                ref biasU[0], ref mul[0], ref round[0], ref shift[0], zo, lo, hi, ref wide[0], n);
+            Assert.Equal(expected, wide);
+        }
+
+        [Fact]
+        public void TheProofsPredicateHasItsEdges()
+        {
+            Assert.True(HighApplies(33, 0));
+            Assert.True(HighApplies(33, -128));
+            Assert.True(HighApplies(55, 127));
+            Assert.False(HighApplies(56, 127));
+            Assert.False(HighApplies(32, 0));
+            Assert.False(HighApplies(63, 0));
+        }
+
+        /// <summary>Conv2dLowering.MulHighApplies, restated: t = s - 32 in [1, 30] and |2^(t - 1) + zo 2^t| &lt; 2^30.</summary>
+        private static bool HighApplies(int s, long zo)
+        {
+            int t = s - 32;
+            return t >= 1 && t <= 30 && Math.Abs((1L << (t - 1)) + (zo << t)) < (1L << 30);
+        }
+    }
+}
