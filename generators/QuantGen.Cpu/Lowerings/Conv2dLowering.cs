@@ -57,6 +57,21 @@ namespace QuantGen.Cpu
             return (((os[2] - 1) * cv.Strides[0]) + ws[2], ((os[3] - 1) * cv.Strides[1]) + ws[3]);
         }
 
+        /// <summary>
+        /// The channel of lane l in QuantGenDepthwiseKernels.DepthwiseQuadRegs (its QuadRegsChannel): c % 32 == 0, blocks of 32
+        /// channels in the order byte and word unpacks within 128-bit lanes produce; else the channels in order.
+        /// </summary>
+        internal static int QuadRegsChannel(int c, int l)
+        {
+            if (c % 32 != 0)
+            {
+                return l;
+            }
+
+            int block = l / 32 * 32, k = (l % 32) / 8, m = l % 8;
+            return block + (m < 4 ? 0 : 16) + (4 * k) + (m & 3);
+        }
+
         /// <summary>The lane stride of a tap-quad row of <paramref name="lanes"/> lanes (QuantGenDepthwiseKernels.TapQuads).</summary>
         internal static int QuadLanes(int lanes) => ((lanes + 15) / 16 * 16) + 16;
 
@@ -130,14 +145,19 @@ namespace QuantGen.Cpu
                 // at 1.09x there and at 0.26-0.93x of the int32 lanes on the other zoo shapes (building the quads costs as much
                 // as the vpdpbusd loop saves), so those keep DepthwiseNhwc.
                 bool quads = kw <= 4 && cv.Strides[1] == 1 && c % 16 != 0;
+                // 3x3 layers with 16 channels or a multiple of 32 build their tap quads in registers from the padded image
+                // (QuantGenDepthwiseKernels.DepthwiseQuadRegs: no quad buffer, stride 1 and 2); measured against DepthwiseNhwc
+                // in one process by `dw-regs` (BENCHMARKS.md, branch perfdw2).
+                bool regs = !quads && wt.Shape[2] == 3 && kw == 3 && (c == 16 || c % 32 == 0);
                 long zo = node.Output.Quant!.ZeroPoint;
-                bool high = quads && Enumerable.Range(0, c).All(ch => MulHighApplies(cv.Integers.Requant[ch], zo));
+                bool high = (quads || regs) && Enumerable.Range(0, c).All(ch => MulHighApplies(cv.Integers.Requant[ch], zo));
                 return p with
                 {
                     Layout = CpuLayout.Convertible,
-                    Library = KernelFiles.Kernels | KernelFiles.ConvKernels | (quads ? KernelFiles.DepthwiseKernels : KernelFiles.None),
-                    Scratch = new CpuScratch(ConvImage: (ph * pw * c) + 16, ConvOut: os[1] * os[2] * os[3], ConvCol: quads ? ph * QuadLanes(os[3] * c) * 4 : 0),
+                    Library = KernelFiles.Kernels | KernelFiles.ConvKernels | (quads || regs ? KernelFiles.DepthwiseKernels : KernelFiles.None),
+                    Scratch = new CpuScratch(ConvImage: (ph * pw * c) + c + 32, ConvOut: os[1] * os[2] * os[3], ConvCol: quads ? ph * QuadLanes(os[3] * c) * 4 : 0),
                     TapQuads = quads,
+                    QuadRegs = regs,
                     MulHigh = high,
                 };
             }
@@ -170,6 +190,9 @@ namespace QuantGen.Cpu
     {
         /// <summary>Depthwise: on AVX-VNNI the kernel rows go through tap quads and vpdpbusd (kernel width at most 4).</summary>
         public bool TapQuads { get; init; }
+
+        /// <summary>Depthwise 3x3 with 16 or 32k channels: tap quads built in registers (QuantGenDepthwiseKernels.DepthwiseQuadRegs).</summary>
+        public bool QuadRegs { get; init; }
 
         /// <summary>Depthwise tap quads: the int32 multiply-high requantization is proven exact for every channel.</summary>
         public bool MulHigh { get; init; }
