@@ -379,7 +379,7 @@ namespace QuantGen.Cpu
             Static("int", $"{id}_AddHi", add, v => I(v));
             Static("int", $"{id}_ShiftHi", shift, v => I(v));
             w.Line($"// AVX-VNNI: tap quads built in registers from the padded u = x + 128 image (per kernel row the 4 pixels' bytes of a channel");
-            w.Line($"// interleaved into one dword: {(c == 16 ? "two vpermt2b per 16 channels" : "byte and word unpacks within 128-bit lanes, 32 channels")}), one vpdpbusd per kernel row and 8 channels");
+            w.Line($"// interleaved into one dword: {(c == 8 ? "one vpermb per 8 channels" : c == 16 ? "two vpermt2b per 16 channels" : "byte and word unpacks within 128-bit lanes, 32 channels")}), one vpdpbusd per kernel row and 8 channels");
             w.Line($"// against [3][2][{c}][4] int8 weights at blob offset {offset} ((w0, w1, w2, 0); {(sw == 1 ? "(0, w0, w1, w2) for the next pixel from the same quads" : "stride 2: one pixel per quad")}).");
             w.Line(plan.MulHigh
                 ? "// Requantized in int32 (multiply-high; every channel's shift is at least 33 and |2^(t - 1) + zo * 2^t| < 2^30, t = shift - 32)."

@@ -17,6 +17,7 @@ namespace QuantGen.Benchmarks
     ///   dotnet run -c Release --project samples/Benchmarks -- zoo-ratio [rounds]   zoo CNNs vs ORT, interleaved best-of-rounds medians
     ///   dotnet run -c Release --project samples/Benchmarks -- tile-probe   multiply loop vs the rest of the implicit conv tiles; the two residual Add kernels
     ///   dotnet run -c Release --project samples/Benchmarks -- conv-probe   explicit vs implicit im2col conv kernels, interleaved
+    ///   dotnet run -c Release --project samples/Benchmarks -- dw-regs      int32-lane vs tap quads built in registers, interleaved (wall and CPU time)
     ///   dotnet run -c Release --project samples/Benchmarks -- dw-probe     int32-lane vs tap-quad depthwise kernels, interleaved
     ///   dotnet run -c Release --project samples/Benchmarks -- zoo-layers [model...]  per-layer Stopwatch profile of the zoo models
     ///   dotnet run -c Release --project samples/Benchmarks -- tfm-layers [model...]  per-layer profile of DeiT-Tiny and the zoo MLPs
@@ -64,6 +65,11 @@ namespace QuantGen.Benchmarks
             if (args.Length > 0 && args[0] == "conv-probe")
             {
                 return ConvProbe.Run();
+            }
+
+            if (args.Length > 0 && args[0] == "dw-regs")
+            {
+                return DwRegsProbe.Run();
             }
 
             if (args.Length > 0 && args[0] == "dw-probe")

@@ -6,8 +6,8 @@ namespace QuantGen.Tests.Kernels
 {
     /// <summary>
     /// The 3x3 depthwise convolution with tap quads built in registers (QuantGenDepthwiseKernels.DepthwiseQuadRegs on the
-    /// padded u = x + 128 image) against a direct int64 depthwise convolution written from the definition: 16 channels
-    /// (vpermt2b) and multiples of 32 (unpacks) on the vector path, 8 and 48 channels on the scalar loop; 1- and 2-pixel
+    /// padded u = x + 128 image) against a direct int64 depthwise convolution written from the definition: 8 (vpermb),
+    /// 16 (vpermt2b) and multiples of 32 channels (unpacks) on the vector path, 24 and 48 channels on the scalar loop; 1- and 2-pixel
     /// maps, odd widths (the last pixel of a stride-1 row without its pair), stride 2 on odd sizes, padding on every side
     /// separately, zero points at both ends, extreme operands, both requantization forms, clamps of a fused ReLU, and
     /// multiply-high constants at the edges of its proof. The packing repeats CpuEmitter.EmitDepthwiseQuadRegs.
@@ -37,6 +37,10 @@ namespace QuantGen.Tests.Kernels
             { 64, 5, 5, 1, 0, 0, 0, 0, 0, 18 },
             { 32, 9, 11, 2, 2, 1, 0, 2, 3, 19 },
             { 8, 5, 6, 1, 1, 1, 1, 1, 0, 20 },
+            { 8, 48, 48, 1, 1, 1, 1, 1, 0, 22 },
+            { 8, 7, 9, 2, 1, 0, 0, 1, 3, 23 },
+            { 8, 1, 1, 1, 1, 1, 1, 1, 1, 24 },
+            { 24, 5, 5, 1, 1, 1, 1, 1, 0, 25 },
             { 48, 5, 6, 2, 1, 1, 1, 1, 0, 21 },
         };
 
@@ -116,7 +120,7 @@ namespace QuantGen.Tests.Kernels
         public void TheVectorPathCoversTheZooChannelCountsOnThisMachine()
         {
             // The channel order is a permutation of every block (each channel once).
-            foreach (int c in new[] { 16, 32, 64, 96, 128, 256 })
+            foreach (int c in new[] { 8, 16, 32, 64, 96, 128, 256 })
             {
                 var seen = new bool[c];
                 for (int l = 0; l < c; l++)
@@ -127,7 +131,7 @@ namespace QuantGen.Tests.Kernels
                 Assert.All(seen, Assert.True);
             }
 
-            Assert.False(QuantGenDepthwiseKernels.QuadRegsVector(8, true));
+            Assert.False(QuantGenDepthwiseKernels.QuadRegsVector(24, true));
             Assert.False(QuantGenDepthwiseKernels.QuadRegsVector(48, true));
             Assert.Equal(QuantGenKernels.UseVnni && System.Runtime.Intrinsics.X86.Avx2.IsSupported, QuantGenDepthwiseKernels.QuadRegsVector(64, true));
         }

@@ -103,13 +103,13 @@ namespace QuantGen.Generated
 
         /// <summary>
         /// True where <see cref="DepthwiseQuadRegs"/> runs its vector path for c channels: AVX-VNNI on .NET 10 (UseVnni) with
-        /// AVX2, and c a multiple of 32 (byte/word unpacks within 128-bit lanes), or c == 16 with AVX-512 VBMI (one
-        /// two-source vpermt2b per 8 channels); the int64 requantization (high == false) also needs AVX-512F. Elsewhere the
+        /// AVX2, and c a multiple of 32 (byte/word unpacks within 128-bit lanes), or c == 16 or 8 with AVX-512 VBMI (one
+        /// two-source vpermt2b per 8 channels, one vpermb for 8); the int64 requantization (high == false) also needs AVX-512F. Elsewhere the
         /// generated code takes the int32-lane DepthwiseNhwc (the kernel's own scalar loop is for tests).
         /// </summary>
         public static bool QuadRegsVector(int c, bool high) =>
             QuantGenKernels.UseVnni && Avx2.IsSupported && (high || Avx512F.VL.IsSupported)
-            && ((c % 32 == 0 && c > 0) || (c == 16 && Avx512Vbmi.VL.IsSupported));
+            && ((c % 32 == 0 && c > 0) || ((c == 16 || c == 8) && Avx512Vbmi.VL.IsSupported));
 
         /// <summary>
         /// The lane order of one channel block of <see cref="DepthwiseQuadRegs"/>: lane l of the block (accumulator l / 8,
@@ -163,6 +163,42 @@ namespace QuantGen.Generated
 
             Vector256<int> lv = Vector256.Create((int)lo), hv = Vector256.Create((int)hi);
             int wRow = 2 * c * 4, wB = c * 4;
+            if (c == 8)
+            {
+                // The four pixels of 8 channels are one 32-byte load; one vpermb makes their 8 quads.
+                Vector256<byte> ix = Vbmi8Index;
+                for (int oy = 0; oy < oh; oy++)
+                {
+                    ref byte r0 = ref Unsafe.Add(ref src, oy * sh * rowStride);
+                    ref sbyte d = ref Unsafe.Add(ref dst, oy * ow * 8);
+                    for (int ox = 0; ox < ow;)
+                    {
+                        bool pair = sw == 1 && ox + 1 < ow;
+                        Vector256<int> a0 = Vector256<int>.Zero, b0 = Vector256<int>.Zero;
+                        for (int i = 0; i < 3; i++)
+                        {
+                            Vector256<byte> q0 = Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref r0, (nuint)((i * rowStride) + (ox * sw * 8))), ix);
+                            ref sbyte wi = ref Unsafe.Add(ref wq, i * wRow);
+                            a0 = AvxVnni.MultiplyWideningAndAdd(a0, q0, Vector256.LoadUnsafe(ref wi));
+                            if (pair)
+                            {
+                                b0 = AvxVnni.MultiplyWideningAndAdd(b0, q0, Vector256.LoadUnsafe(ref wi, (nuint)wB));
+                            }
+                        }
+
+                        Store8(a0, high, ref bias, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lv, hv, ref Unsafe.Add(ref d, ox * 8));
+                        if (pair)
+                        {
+                            Store8(b0, high, ref bias, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lv, hv, ref Unsafe.Add(ref d, (ox + 1) * 8));
+                        }
+
+                        ox += pair ? 2 : 1;
+                    }
+                }
+
+                return;
+            }
+
             if (c == 16)
             {
                 Vector256<byte> ix0 = Vbmi16Index0, ix1 = Vbmi16Index1;
@@ -252,6 +288,20 @@ namespace QuantGen.Generated
         /// <summary>vpermt2b indices of the c == 16 path: quad byte 4 m + j of channel m (m &lt; 8) from pixel j's byte 16 j + m.</summary>
         private static Vector256<byte> Vbmi16Index0 => Vector256.Create(
             (byte)0, 16, 32, 48, 1, 17, 33, 49, 2, 18, 34, 50, 3, 19, 35, 51, 4, 20, 36, 52, 5, 21, 37, 53, 6, 22, 38, 54, 7, 23, 39, 55);
+
+        /// <summary>vpermb indices of the c == 8 path: quad byte 4 m + j of channel m from pixel j's byte 8 j + m.</summary>
+        private static Vector256<byte> Vbmi8Index => Vector256.Create(
+            (byte)0, 8, 16, 24, 1, 9, 17, 25, 2, 10, 18, 26, 3, 11, 19, 27, 4, 12, 20, 28, 5, 13, 21, 29, 6, 14, 22, 30, 7, 15, 23, 31);
+
+        /// <summary>One accumulator of channels 0..7 -> 8 int8 outputs.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Store8(Vector256<int> a0, bool high, ref int bias,
+            ref int mulHi, ref int addHi, ref int shiftHi, ref long mul, ref long round, ref long shift, long zo, Vector256<int> lo, Vector256<int> hi, ref sbyte dst)
+        {
+            Vector256<int> r0 = Requant8(a0, 0, high, ref bias, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lo, hi);
+            Vector128<short> w = Sse2.PackSignedSaturate(r0.GetLower(), r0.GetUpper());
+            Unsafe.WriteUnaligned(ref Unsafe.As<sbyte, byte>(ref dst), Sse2.PackSignedSaturate(w, w).AsUInt64().ToScalar());
+        }
 
         /// <summary>The same for channels 8..15.</summary>
         private static Vector256<byte> Vbmi16Index1 => Vector256.Create(
