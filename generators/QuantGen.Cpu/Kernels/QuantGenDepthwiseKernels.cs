@@ -162,37 +162,47 @@ namespace QuantGen.Generated
             }
 
             Vector256<int> lv = Vector256.Create((int)lo), hv = Vector256.Create((int)hi);
-            int wRow = 2 * c * 4, wB = c * 4;
+            int wRow = 2 * c * 4, wB = c * 4, ps = sw * c;
+            // The accumulators start from the bias; stride 1 runs the row's pixels in pairs (one set of quads for both), then
+            // the last pixel of an odd row alone.
             if (c == 8)
             {
                 // The four pixels of 8 channels are one 32-byte load; one vpermb makes their 8 quads.
                 Vector256<byte> ix = Vbmi8Index;
+                Vector256<int> bv = Vector256.LoadUnsafe(ref bias);
                 for (int oy = 0; oy < oh; oy++)
                 {
                     ref byte r0 = ref Unsafe.Add(ref src, oy * sh * rowStride);
                     ref sbyte d = ref Unsafe.Add(ref dst, oy * ow * 8);
-                    for (int ox = 0; ox < ow;)
+                    int ox = 0;
+                    if (sw == 1)
                     {
-                        bool pair = sw == 1 && ox + 1 < ow;
-                        Vector256<int> a0 = Vector256<int>.Zero, b0 = Vector256<int>.Zero;
-                        for (int i = 0; i < 3; i++)
+                        for (; ox + 1 < ow; ox += 2)
                         {
-                            Vector256<byte> q0 = Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref r0, (nuint)((i * rowStride) + (ox * sw * 8))), ix);
-                            ref sbyte wi = ref Unsafe.Add(ref wq, i * wRow);
-                            a0 = AvxVnni.MultiplyWideningAndAdd(a0, q0, Vector256.LoadUnsafe(ref wi));
-                            if (pair)
+                            Vector256<int> a0 = bv, b0 = bv;
+                            for (int i = 0; i < 3; i++)
                             {
+                                Vector256<byte> q0 = Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref r0, (nuint)((i * rowStride) + (ox * 8))), ix);
+                                ref sbyte wi = ref Unsafe.Add(ref wq, i * wRow);
+                                a0 = AvxVnni.MultiplyWideningAndAdd(a0, q0, Vector256.LoadUnsafe(ref wi));
                                 b0 = AvxVnni.MultiplyWideningAndAdd(b0, q0, Vector256.LoadUnsafe(ref wi, (nuint)wB));
                             }
-                        }
 
-                        Store8(a0, high, ref bias, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lv, hv, ref Unsafe.Add(ref d, ox * 8));
-                        if (pair)
+                            Store8(a0, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lv, hv, ref Unsafe.Add(ref d, ox * 8));
+                            Store8(b0, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lv, hv, ref Unsafe.Add(ref d, (ox + 1) * 8));
+                        }
+                    }
+
+                    for (; ox < ow; ox++)
+                    {
+                        Vector256<int> a0 = bv;
+                        for (int i = 0; i < 3; i++)
                         {
-                            Store8(b0, high, ref bias, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lv, hv, ref Unsafe.Add(ref d, (ox + 1) * 8));
+                            Vector256<byte> q0 = Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref r0, (nuint)((i * rowStride) + (ox * ps))), ix);
+                            a0 = AvxVnni.MultiplyWideningAndAdd(a0, q0, Vector256.LoadUnsafe(ref wq, (nuint)(i * wRow)));
                         }
 
-                        ox += pair ? 2 : 1;
+                        Store8(a0, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lv, hv, ref Unsafe.Add(ref d, ox * 8));
                     }
                 }
 
@@ -201,37 +211,49 @@ namespace QuantGen.Generated
 
             if (c == 16)
             {
+                // Two 32-byte loads cover the four pixels of 16 channels; two vpermt2b make their 16 quads.
                 Vector256<byte> ix0 = Vbmi16Index0, ix1 = Vbmi16Index1;
+                Vector256<int> bv0 = Vector256.LoadUnsafe(ref bias), bv1 = Vector256.LoadUnsafe(ref bias, 8);
                 for (int oy = 0; oy < oh; oy++)
                 {
                     ref byte r0 = ref Unsafe.Add(ref src, oy * sh * rowStride);
                     ref sbyte d = ref Unsafe.Add(ref dst, oy * ow * 16);
-                    for (int ox = 0; ox < ow;)
+                    int ox = 0;
+                    if (sw == 1)
                     {
-                        bool pair = sw == 1 && ox + 1 < ow;
-                        Vector256<int> a0 = Vector256<int>.Zero, a1 = Vector256<int>.Zero, b0 = Vector256<int>.Zero, b1 = Vector256<int>.Zero;
-                        for (int i = 0; i < 3; i++)
+                        for (; ox + 1 < ow; ox += 2)
                         {
-                            ref byte p = ref Unsafe.Add(ref r0, (i * rowStride) + (ox * sw * 16));
-                            Vector256<byte> lo32 = Vector256.LoadUnsafe(ref p), hi32 = Vector256.LoadUnsafe(ref p, 32);
-                            Vector256<byte> q0 = Avx512Vbmi.VL.PermuteVar32x8x2(lo32, ix0, hi32), q1 = Avx512Vbmi.VL.PermuteVar32x8x2(lo32, ix1, hi32);
-                            ref sbyte wi = ref Unsafe.Add(ref wq, i * wRow);
-                            a0 = AvxVnni.MultiplyWideningAndAdd(a0, q0, Vector256.LoadUnsafe(ref wi));
-                            a1 = AvxVnni.MultiplyWideningAndAdd(a1, q1, Vector256.LoadUnsafe(ref wi, 32));
-                            if (pair)
+                            Vector256<int> a0 = bv0, a1 = bv1, b0 = bv0, b1 = bv1;
+                            for (int i = 0; i < 3; i++)
                             {
+                                ref byte p = ref Unsafe.Add(ref r0, (i * rowStride) + (ox * 16));
+                                Vector256<byte> lo32 = Vector256.LoadUnsafe(ref p), hi32 = Vector256.LoadUnsafe(ref p, 32);
+                                Vector256<byte> q0 = Avx512Vbmi.VL.PermuteVar32x8x2(lo32, ix0, hi32), q1 = Avx512Vbmi.VL.PermuteVar32x8x2(lo32, ix1, hi32);
+                                ref sbyte wi = ref Unsafe.Add(ref wq, i * wRow);
+                                a0 = AvxVnni.MultiplyWideningAndAdd(a0, q0, Vector256.LoadUnsafe(ref wi));
+                                a1 = AvxVnni.MultiplyWideningAndAdd(a1, q1, Vector256.LoadUnsafe(ref wi, 32));
                                 b0 = AvxVnni.MultiplyWideningAndAdd(b0, q0, Vector256.LoadUnsafe(ref wi, (nuint)wB));
                                 b1 = AvxVnni.MultiplyWideningAndAdd(b1, q1, Vector256.LoadUnsafe(ref wi, (nuint)(wB + 32)));
                             }
-                        }
 
-                        Store16Natural(a0, a1, high, ref bias, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lv, hv, ref Unsafe.Add(ref d, ox * 16));
-                        if (pair)
+                            Store16Natural(a0, a1, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lv, hv, ref Unsafe.Add(ref d, ox * 16));
+                            Store16Natural(b0, b1, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lv, hv, ref Unsafe.Add(ref d, (ox + 1) * 16));
+                        }
+                    }
+
+                    for (; ox < ow; ox++)
+                    {
+                        Vector256<int> a0 = bv0, a1 = bv1;
+                        for (int i = 0; i < 3; i++)
                         {
-                            Store16Natural(b0, b1, high, ref bias, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lv, hv, ref Unsafe.Add(ref d, (ox + 1) * 16));
+                            ref byte p = ref Unsafe.Add(ref r0, (i * rowStride) + (ox * ps));
+                            Vector256<byte> lo32 = Vector256.LoadUnsafe(ref p), hi32 = Vector256.LoadUnsafe(ref p, 32);
+                            ref sbyte wi = ref Unsafe.Add(ref wq, i * wRow);
+                            a0 = AvxVnni.MultiplyWideningAndAdd(a0, Avx512Vbmi.VL.PermuteVar32x8x2(lo32, ix0, hi32), Vector256.LoadUnsafe(ref wi));
+                            a1 = AvxVnni.MultiplyWideningAndAdd(a1, Avx512Vbmi.VL.PermuteVar32x8x2(lo32, ix1, hi32), Vector256.LoadUnsafe(ref wi, 32));
                         }
 
-                        ox += pair ? 2 : 1;
+                        Store16Natural(a0, a1, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lv, hv, ref Unsafe.Add(ref d, ox * 16));
                     }
                 }
 
@@ -240,49 +262,76 @@ namespace QuantGen.Generated
 
             for (int c0 = 0; c0 < c; c0 += 32)
             {
+                // Blocks of 32 channels outside: the block's weights and constants stay in L1 while its pixels stream past.
+                Vector256<int> bv0 = Vector256.LoadUnsafe(ref bias, (nuint)c0), bv1 = Vector256.LoadUnsafe(ref bias, (nuint)(c0 + 8));
+                Vector256<int> bv2 = Vector256.LoadUnsafe(ref bias, (nuint)(c0 + 16)), bv3 = Vector256.LoadUnsafe(ref bias, (nuint)(c0 + 24));
+                ref sbyte wc = ref Unsafe.Add(ref wq, c0 * 4);
                 for (int oy = 0; oy < oh; oy++)
                 {
                     ref byte r0 = ref Unsafe.Add(ref src, (oy * sh * rowStride) + c0);
                     ref sbyte d = ref Unsafe.Add(ref dst, (oy * ow * c) + c0);
-                    for (int ox = 0; ox < ow;)
+                    int ox = 0;
+                    if (sw == 1)
                     {
-                        bool pair = sw == 1 && ox + 1 < ow;
-                        Vector256<int> a0 = Vector256<int>.Zero, a1 = Vector256<int>.Zero, a2 = Vector256<int>.Zero, a3 = Vector256<int>.Zero;
-                        Vector256<int> b0 = Vector256<int>.Zero, b1 = Vector256<int>.Zero, b2 = Vector256<int>.Zero, b3 = Vector256<int>.Zero;
-                        for (int i = 0; i < 3; i++)
+                        for (; ox + 1 < ow; ox += 2)
                         {
-                            ref byte p = ref Unsafe.Add(ref r0, (i * rowStride) + (ox * sw * c));
-                            Vector256<byte> p0 = Vector256.LoadUnsafe(ref p), p1 = Vector256.LoadUnsafe(ref p, (nuint)c);
-                            Vector256<byte> p2 = Vector256.LoadUnsafe(ref p, (nuint)(2 * c)), p3 = Vector256.LoadUnsafe(ref p, (nuint)(3 * c));
-                            Vector256<short> l01 = Avx2.UnpackLow(p0, p1).AsInt16(), h01 = Avx2.UnpackHigh(p0, p1).AsInt16();
-                            Vector256<short> l23 = Avx2.UnpackLow(p2, p3).AsInt16(), h23 = Avx2.UnpackHigh(p2, p3).AsInt16();
-                            Vector256<byte> q0 = Avx2.UnpackLow(l01, l23).AsByte(), q1 = Avx2.UnpackHigh(l01, l23).AsByte();
-                            Vector256<byte> q2 = Avx2.UnpackLow(h01, h23).AsByte(), q3 = Avx2.UnpackHigh(h01, h23).AsByte();
-                            ref sbyte wi = ref Unsafe.Add(ref wq, (i * wRow) + (c0 * 4));
-                            a0 = AvxVnni.MultiplyWideningAndAdd(a0, q0, Vector256.LoadUnsafe(ref wi));
-                            a1 = AvxVnni.MultiplyWideningAndAdd(a1, q1, Vector256.LoadUnsafe(ref wi, 32));
-                            a2 = AvxVnni.MultiplyWideningAndAdd(a2, q2, Vector256.LoadUnsafe(ref wi, 64));
-                            a3 = AvxVnni.MultiplyWideningAndAdd(a3, q3, Vector256.LoadUnsafe(ref wi, 96));
-                            if (pair)
+                            Vector256<int> a0 = bv0, a1 = bv1, a2 = bv2, a3 = bv3;
+                            Vector256<int> b0 = bv0, b1 = bv1, b2 = bv2, b3 = bv3;
+                            for (int i = 0; i < 3; i++)
                             {
+                                Quads32(ref Unsafe.Add(ref r0, (i * rowStride) + (ox * c)), c, out Vector256<byte> q0, out Vector256<byte> q1, out Vector256<byte> q2, out Vector256<byte> q3);
+                                ref sbyte wi = ref Unsafe.Add(ref wc, i * wRow);
+                                a0 = AvxVnni.MultiplyWideningAndAdd(a0, q0, Vector256.LoadUnsafe(ref wi));
+                                a1 = AvxVnni.MultiplyWideningAndAdd(a1, q1, Vector256.LoadUnsafe(ref wi, 32));
+                                a2 = AvxVnni.MultiplyWideningAndAdd(a2, q2, Vector256.LoadUnsafe(ref wi, 64));
+                                a3 = AvxVnni.MultiplyWideningAndAdd(a3, q3, Vector256.LoadUnsafe(ref wi, 96));
                                 ref sbyte wj = ref Unsafe.Add(ref wi, wB);
                                 b0 = AvxVnni.MultiplyWideningAndAdd(b0, q0, Vector256.LoadUnsafe(ref wj));
                                 b1 = AvxVnni.MultiplyWideningAndAdd(b1, q1, Vector256.LoadUnsafe(ref wj, 32));
                                 b2 = AvxVnni.MultiplyWideningAndAdd(b2, q2, Vector256.LoadUnsafe(ref wj, 64));
                                 b3 = AvxVnni.MultiplyWideningAndAdd(b3, q3, Vector256.LoadUnsafe(ref wj, 96));
                             }
-                        }
 
-                        Store32Unpacked(a0, a1, a2, a3, c0, high, ref bias, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lv, hv, ref Unsafe.Add(ref d, ox * c));
-                        if (pair)
+                            Store32Unpacked(a0, a1, a2, a3, c0, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lv, hv, ref Unsafe.Add(ref d, ox * c));
+                            Store32Unpacked(b0, b1, b2, b3, c0, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lv, hv, ref Unsafe.Add(ref d, (ox + 1) * c));
+                        }
+                    }
+
+                    for (; ox < ow; ox++)
+                    {
+                        Vector256<int> a0 = bv0, a1 = bv1, a2 = bv2, a3 = bv3;
+                        for (int i = 0; i < 3; i++)
                         {
-                            Store32Unpacked(b0, b1, b2, b3, c0, high, ref bias, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lv, hv, ref Unsafe.Add(ref d, (ox + 1) * c));
+                            Quads32(ref Unsafe.Add(ref r0, (i * rowStride) + (ox * ps)), c, out Vector256<byte> q0, out Vector256<byte> q1, out Vector256<byte> q2, out Vector256<byte> q3);
+                            ref sbyte wi = ref Unsafe.Add(ref wc, i * wRow);
+                            a0 = AvxVnni.MultiplyWideningAndAdd(a0, q0, Vector256.LoadUnsafe(ref wi));
+                            a1 = AvxVnni.MultiplyWideningAndAdd(a1, q1, Vector256.LoadUnsafe(ref wi, 32));
+                            a2 = AvxVnni.MultiplyWideningAndAdd(a2, q2, Vector256.LoadUnsafe(ref wi, 64));
+                            a3 = AvxVnni.MultiplyWideningAndAdd(a3, q3, Vector256.LoadUnsafe(ref wi, 96));
                         }
 
-                        ox += pair ? 2 : 1;
+                        Store32Unpacked(a0, a1, a2, a3, c0, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lv, hv, ref Unsafe.Add(ref d, ox * c));
                     }
                 }
             }
+        }
+
+        /// <summary>
+        /// The tap quads of 32 channels of the four pixels at p, p + c, p + 2c, p + 3c: byte unpacks pair pixels 0/1 and 2/3,
+        /// word unpacks join the pairs, all within 128-bit lanes (q0: channels 0-3 and 16-19, q1: 4-7 and 20-23, q2: 8-11 and
+        /// 24-27, q3: 12-15 and 28-31).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Quads32(ref byte p, int c, out Vector256<byte> q0, out Vector256<byte> q1, out Vector256<byte> q2, out Vector256<byte> q3)
+        {
+            Vector256<byte> p0 = Vector256.LoadUnsafe(ref p), p1 = Vector256.LoadUnsafe(ref p, (nuint)c);
+            Vector256<byte> p2 = Vector256.LoadUnsafe(ref p, (nuint)(2 * c)), p3 = Vector256.LoadUnsafe(ref p, (nuint)(3 * c));
+            Vector256<short> l01 = Avx2.UnpackLow(p0, p1).AsInt16(), h01 = Avx2.UnpackHigh(p0, p1).AsInt16();
+            Vector256<short> l23 = Avx2.UnpackLow(p2, p3).AsInt16(), h23 = Avx2.UnpackHigh(p2, p3).AsInt16();
+            q0 = Avx2.UnpackLow(l01, l23).AsByte();
+            q1 = Avx2.UnpackHigh(l01, l23).AsByte();
+            q2 = Avx2.UnpackLow(h01, h23).AsByte();
+            q3 = Avx2.UnpackHigh(h01, h23).AsByte();
         }
 
         /// <summary>vpermt2b indices of the c == 16 path: quad byte 4 m + j of channel m (m &lt; 8) from pixel j's byte 16 j + m.</summary>
@@ -295,10 +344,10 @@ namespace QuantGen.Generated
 
         /// <summary>One accumulator of channels 0..7 -> 8 int8 outputs.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Store8(Vector256<int> a0, bool high, ref int bias,
+        private static void Store8(Vector256<int> a0, bool high,
             ref int mulHi, ref int addHi, ref int shiftHi, ref long mul, ref long round, ref long shift, long zo, Vector256<int> lo, Vector256<int> hi, ref sbyte dst)
         {
-            Vector256<int> r0 = Requant8(a0, 0, high, ref bias, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lo, hi);
+            Vector256<int> r0 = Requant8(a0, 0, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lo, hi);
             Vector128<short> w = Sse2.PackSignedSaturate(r0.GetLower(), r0.GetUpper());
             Unsafe.WriteUnaligned(ref Unsafe.As<sbyte, byte>(ref dst), Sse2.PackSignedSaturate(w, w).AsUInt64().ToScalar());
         }
@@ -307,12 +356,11 @@ namespace QuantGen.Generated
         private static Vector256<byte> Vbmi16Index1 => Vector256.Create(
             (byte)8, 24, 40, 56, 9, 25, 41, 57, 10, 26, 42, 58, 11, 27, 43, 59, 12, 28, 44, 60, 13, 29, 45, 61, 14, 30, 46, 62, 15, 31, 47, 63);
 
-        /// <summary>8 accumulators of lanes o..o+7 (bias not yet added) requantized and clamped to [lo, hi], int32.</summary>
+        /// <summary>8 accumulators of lanes o..o+7 (bias included) requantized and clamped to [lo, hi], int32.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector256<int> Requant8(Vector256<int> acc, int o, bool high, ref int bias, ref int mulHi, ref int addHi, ref int shiftHi,
+        private static Vector256<int> Requant8(Vector256<int> acc, int o, bool high, ref int mulHi, ref int addHi, ref int shiftHi,
             ref long mul, ref long round, ref long shift, long zo, Vector256<int> lo, Vector256<int> hi)
         {
-            acc += Vector256.LoadUnsafe(ref bias, (nuint)o);
             if (high)
             {
                 return High8(acc, o, ref mulHi, ref addHi, ref shiftHi, lo, hi);
@@ -327,13 +375,13 @@ namespace QuantGen.Generated
 
         /// <summary>Four accumulators of one 32-channel block in unpack order (lanes o..o+31) -> 32 int8 outputs in channel order.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Store32Unpacked(Vector256<int> a0, Vector256<int> a1, Vector256<int> a2, Vector256<int> a3, int o, bool high, ref int bias,
+        private static void Store32Unpacked(Vector256<int> a0, Vector256<int> a1, Vector256<int> a2, Vector256<int> a3, int o, bool high,
             ref int mulHi, ref int addHi, ref int shiftHi, ref long mul, ref long round, ref long shift, long zo, Vector256<int> lo, Vector256<int> hi, ref sbyte dst)
         {
-            Vector256<int> r0 = Requant8(a0, o, high, ref bias, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lo, hi);
-            Vector256<int> r1 = Requant8(a1, o + 8, high, ref bias, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lo, hi);
-            Vector256<int> r2 = Requant8(a2, o + 16, high, ref bias, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lo, hi);
-            Vector256<int> r3 = Requant8(a3, o + 24, high, ref bias, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lo, hi);
+            Vector256<int> r0 = Requant8(a0, o, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lo, hi);
+            Vector256<int> r1 = Requant8(a1, o + 8, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lo, hi);
+            Vector256<int> r2 = Requant8(a2, o + 16, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lo, hi);
+            Vector256<int> r3 = Requant8(a3, o + 24, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lo, hi);
             // The packs work within 128-bit lanes like the unpacks did, so they restore the channel order; every value is in
             // [lo, hi], inside int8, so the saturating packs are plain narrowings.
             Avx2.PackSignedSaturate(Avx2.PackSignedSaturate(r0, r1), Avx2.PackSignedSaturate(r2, r3)).StoreUnsafe(ref dst);
@@ -341,11 +389,11 @@ namespace QuantGen.Generated
 
         /// <summary>Two accumulators of channels o..o+7 and o+8..o+15 (in order) -> 16 int8 outputs.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Store16Natural(Vector256<int> a0, Vector256<int> a1, bool high, ref int bias,
+        private static void Store16Natural(Vector256<int> a0, Vector256<int> a1, bool high,
             ref int mulHi, ref int addHi, ref int shiftHi, ref long mul, ref long round, ref long shift, long zo, Vector256<int> lo, Vector256<int> hi, ref sbyte dst)
         {
-            Vector256<int> r0 = Requant8(a0, 0, high, ref bias, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lo, hi);
-            Vector256<int> r1 = Requant8(a1, 8, high, ref bias, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lo, hi);
+            Vector256<int> r0 = Requant8(a0, 0, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lo, hi);
+            Vector256<int> r1 = Requant8(a1, 8, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lo, hi);
             Vector128<short> w = Sse2.PackSignedSaturate(r0.GetLower(), r0.GetUpper());
             Sse2.PackSignedSaturate(w, Sse2.PackSignedSaturate(r1.GetLower(), r1.GetUpper())).StoreUnsafe(ref dst);
         }
