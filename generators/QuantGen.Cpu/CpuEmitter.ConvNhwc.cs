@@ -218,7 +218,7 @@ namespace QuantGen.Cpu
             if (plan.QuadRegs)
             {
                 w.Open($"if (QuantGenDepthwiseKernels.QuadRegsVector({I(c)}, {(plan.MulHigh ? "true" : "false")}))");
-                w.Line(Conv("PadImageXor", $"x.Slice(b * {inLen}, {inLen})", inLast ? "true" : "false", I(c), I(h), I(wd), I(pt), I(pl), I(ph), I(pw), $"(sbyte){I(zx)}", "_convImage", "0x80") + ";");
+                w.Line(Conv("PadImage", $"x.Slice(b * {inLen}, {inLen})", inLast ? "true" : "false", I(c), I(h), I(wd), I(pt), I(pl), I(ph), I(pw), $"(sbyte){I(zx)}", "_convImage") + ";");
                 w.Line(vnniCall.Replace("@OUT", output) + ";");
                 w.Close();
                 w.Open("else");
@@ -378,7 +378,7 @@ namespace QuantGen.Cpu
             Static("int", $"{id}_MulHi", mul, v => I(v));
             Static("int", $"{id}_AddHi", add, v => I(v));
             Static("int", $"{id}_ShiftHi", shift, v => I(v));
-            w.Line($"// AVX-VNNI: tap quads built in registers from the padded u = x + 128 image (per kernel row the 4 pixels' bytes of a channel");
+            w.Line($"// AVX-VNNI: tap quads built in registers from the zero-point padded image (per kernel row the 4 pixels' bytes of a channel, u = x + 128,");
             w.Line($"// interleaved into one dword: {(c == 8 ? "one vpermb per 8 channels" : c == 16 ? "two vpermt2b per 16 channels" : "byte and word unpacks within 128-bit lanes, 32 channels")}), one vpdpbusd per kernel row and 8 channels");
             w.Line($"// against [3][2][{c}][4] int8 weights at blob offset {offset} ((w0, w1, w2, 0); {(sw == 1 ? "(0, w0, w1, w2) for the next pixel from the same quads" : "stride 2: one pixel per quad")}).");
             w.Line(plan.MulHigh

@@ -9,7 +9,7 @@ namespace QuantGen.Benchmarks
     /// `dw-regs`: the depthwise kernels on DS-CNN's and MobileNet's depthwise shapes (3x3, pad 1; MobileNet's stride-2
     /// layers padded bottom/right only, as its ONNX file does) in one process, A/B interleaved: the int32-lane
     /// `DepthwiseNhwc` (zero-point padded image, the emitter's lane mode), the tap quads built in registers
-    /// (`PadImageXor` + `DepthwiseQuadRegs`, multiply-high requantization) and, for 8 channels, the tap-quad buffer
+    /// (`PadImage` + `DepthwiseQuadRegs`, u = x + 128 in registers, multiply-high requantization) and, for 8 channels, the tap-quad buffer
     /// (`TapQuads` + `DepthwiseVnniHigh`, what the plan took there before). Each alternative with its padding pass.
     /// Two measures: best of 5 interleaved Stopwatch medians, and process CPU time per call over interleaved 20 ms
     /// slices (10 slices each; less disturbed by other processes). Checks that all give the same bytes.
@@ -122,7 +122,7 @@ namespace QuantGen.Benchmarks
 
                 void Regs()
                 {
-                    QuantGenConvKernels.PadImageXor(x, true, c, h, w, pt, pt, ph, pw, zx, img, 0x80);
+                    QuantGenConvKernels.PadImage(x, true, c, h, w, pt, pt, ph, pw, zx, img);
                     QuantGenDepthwiseKernels.DepthwiseQuadRegs(img, pw, c, s, s, oh, ow, ref rq[0], ref rBias[0], true, ref mulHi[0], ref addHi[0], ref shiftHi[0],
                         ref Unsafe.NullRef<long>(), ref Unsafe.NullRef<long>(), ref Unsafe.NullRef<long>(), 0, -128, 127, y2);
                 }

@@ -6,7 +6,7 @@ namespace QuantGen.Tests.Kernels
 {
     /// <summary>
     /// The 3x3 depthwise convolution with tap quads built in registers (QuantGenDepthwiseKernels.DepthwiseQuadRegs on the
-    /// padded u = x + 128 image) against a direct int64 depthwise convolution written from the definition: 8 (vpermb),
+    /// zero-point padded image, u = x + 128 formed in registers) against a direct int64 depthwise convolution written from the definition: 8 (vpermb),
     /// 16 (vpermt2b) and multiples of 32 channels (unpacks) on the vector path, 24 and 48 channels on the scalar loop; 1- and 2-pixel
     /// maps, odd widths (the last pixel of a stride-1 row without its pair), stride 2 on odd sizes, padding on every side
     /// separately, zero points at both ends, extreme operands, both requantization forms, clamps of a fused ReLU, and
@@ -186,7 +186,7 @@ namespace QuantGen.Tests.Kernels
                 // Bytes past the image that the quads' 4th pixel may read hold garbage: a zero weight must cancel them.
                 var image = new sbyte[(ph * pw * c) + c + 32];
                 new Random(c + ph).NextBytes((byte[])(object)image);
-                QuantGenConvKernels.PadImageXor(channelsLast ? ToHwc(x, c, h * w) : x, channelsLast, c, h, w, pt, pl, ph, pw, (sbyte)zx, image, 0x80);
+                QuantGenConvKernels.PadImage(channelsLast ? ToHwc(x, c, h * w) : x, channelsLast, c, h, w, pt, pl, ph, pw, (sbyte)zx, image);
                 var y = new sbyte[positions * c];
                 QuantGenDepthwiseKernels.DepthwiseQuadRegs(image, pw, c, stride, stride, oh, ow, ref quads[0], ref bias[0], false, ref mulHi[0], ref addHi[0], ref shiftHi[0],
                     ref mul[0], ref round[0], ref shift[0], q.Zo, lo, hi, y);

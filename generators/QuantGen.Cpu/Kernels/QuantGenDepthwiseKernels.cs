@@ -129,9 +129,9 @@ namespace QuantGen.Generated
         }
 
         /// <summary>
-        /// A 3x3 depthwise layer with the tap quads built in registers (no quad buffer): img is the padded image of
-        /// u = x + 128, channels-last [rows][pw][c] (<c>PadImageXor</c>, mask 0x80) with at least c + 32 readable bytes past
-        /// its last pixel. Per output pixel, kernel row i and block of channels the four bytes u[oy * sh + i][ox * sw + j][ch],
+        /// A 3x3 depthwise layer with the tap quads built in registers (no quad buffer): img is the zero-point padded image
+        /// of x, channels-last [rows][pw][c] (<c>PadImage</c>) with at least c + 32 readable bytes past its last pixel; the
+        /// quads are flipped to u = x + 128 (xor 0x80) in registers. Per output pixel, kernel row i and block of channels the four bytes u[oy * sh + i][ox * sw + j][ch],
         /// j = 0..3, are interleaved into one dword per channel (c % 32 == 0: four 32-byte loads, two byte and four word
         /// unpacks give 32 channels' quads; c == 16: two 32-byte loads cover the four pixels, two vpermt2b), and one vpdpbusd
         /// per 8 channels adds the row against weights (w0, w1, w2, 0). For stride 1 the same quads, against (0, w0, w1, w2),
@@ -168,7 +168,7 @@ namespace QuantGen.Generated
             if (c == 8)
             {
                 // The four pixels of 8 channels are one 32-byte load; one vpermb makes their 8 quads.
-                Vector256<byte> ix = Vbmi8Index;
+                Vector256<byte> ix = Vbmi8Index, flip = Vector256.Create((byte)0x80);
                 Vector256<int> bv = Vector256.LoadUnsafe(ref bias);
                 for (int oy = 0; oy < oh; oy++)
                 {
@@ -182,7 +182,7 @@ namespace QuantGen.Generated
                             Vector256<int> a0 = bv, b0 = bv;
                             for (int i = 0; i < 3; i++)
                             {
-                                Vector256<byte> q0 = Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref r0, (nuint)((i * rowStride) + (ox * 8))), ix);
+                                Vector256<byte> q0 = Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref r0, (nuint)((i * rowStride) + (ox * 8))), ix) ^ flip;
                                 ref sbyte wi = ref Unsafe.Add(ref wq, i * wRow);
                                 a0 = AvxVnni.MultiplyWideningAndAdd(a0, q0, Vector256.LoadUnsafe(ref wi));
                                 b0 = AvxVnni.MultiplyWideningAndAdd(b0, q0, Vector256.LoadUnsafe(ref wi, (nuint)wB));
@@ -198,7 +198,7 @@ namespace QuantGen.Generated
                         Vector256<int> a0 = bv;
                         for (int i = 0; i < 3; i++)
                         {
-                            Vector256<byte> q0 = Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref r0, (nuint)((i * rowStride) + (ox * ps))), ix);
+                            Vector256<byte> q0 = Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref r0, (nuint)((i * rowStride) + (ox * ps))), ix) ^ flip;
                             a0 = AvxVnni.MultiplyWideningAndAdd(a0, q0, Vector256.LoadUnsafe(ref wq, (nuint)(i * wRow)));
                         }
 
@@ -212,7 +212,7 @@ namespace QuantGen.Generated
             if (c == 16)
             {
                 // Two 32-byte loads cover the four pixels of 16 channels; two vpermt2b make their 16 quads.
-                Vector256<byte> ix0 = Vbmi16Index0, ix1 = Vbmi16Index1;
+                Vector256<byte> ix0 = Vbmi16Index0, ix1 = Vbmi16Index1, flip = Vector256.Create((byte)0x80);
                 Vector256<int> bv0 = Vector256.LoadUnsafe(ref bias), bv1 = Vector256.LoadUnsafe(ref bias, 8);
                 for (int oy = 0; oy < oh; oy++)
                 {
@@ -228,7 +228,7 @@ namespace QuantGen.Generated
                             {
                                 ref byte p = ref Unsafe.Add(ref r0, (i * rowStride) + (ox * 16));
                                 Vector256<byte> lo32 = Vector256.LoadUnsafe(ref p), hi32 = Vector256.LoadUnsafe(ref p, 32);
-                                Vector256<byte> q0 = Avx512Vbmi.VL.PermuteVar32x8x2(lo32, ix0, hi32), q1 = Avx512Vbmi.VL.PermuteVar32x8x2(lo32, ix1, hi32);
+                                Vector256<byte> q0 = Avx512Vbmi.VL.PermuteVar32x8x2(lo32, ix0, hi32) ^ flip, q1 = Avx512Vbmi.VL.PermuteVar32x8x2(lo32, ix1, hi32) ^ flip;
                                 ref sbyte wi = ref Unsafe.Add(ref wq, i * wRow);
                                 a0 = AvxVnni.MultiplyWideningAndAdd(a0, q0, Vector256.LoadUnsafe(ref wi));
                                 a1 = AvxVnni.MultiplyWideningAndAdd(a1, q1, Vector256.LoadUnsafe(ref wi, 32));
@@ -249,8 +249,8 @@ namespace QuantGen.Generated
                             ref byte p = ref Unsafe.Add(ref r0, (i * rowStride) + (ox * ps));
                             Vector256<byte> lo32 = Vector256.LoadUnsafe(ref p), hi32 = Vector256.LoadUnsafe(ref p, 32);
                             ref sbyte wi = ref Unsafe.Add(ref wq, i * wRow);
-                            a0 = AvxVnni.MultiplyWideningAndAdd(a0, Avx512Vbmi.VL.PermuteVar32x8x2(lo32, ix0, hi32), Vector256.LoadUnsafe(ref wi));
-                            a1 = AvxVnni.MultiplyWideningAndAdd(a1, Avx512Vbmi.VL.PermuteVar32x8x2(lo32, ix1, hi32), Vector256.LoadUnsafe(ref wi, 32));
+                            a0 = AvxVnni.MultiplyWideningAndAdd(a0, Avx512Vbmi.VL.PermuteVar32x8x2(lo32, ix0, hi32) ^ flip, Vector256.LoadUnsafe(ref wi));
+                            a1 = AvxVnni.MultiplyWideningAndAdd(a1, Avx512Vbmi.VL.PermuteVar32x8x2(lo32, ix1, hi32) ^ flip, Vector256.LoadUnsafe(ref wi, 32));
                         }
 
                         Store16Natural(a0, a1, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lv, hv, ref Unsafe.Add(ref d, ox * 16));
@@ -328,10 +328,11 @@ namespace QuantGen.Generated
             Vector256<byte> p2 = Vector256.LoadUnsafe(ref p, (nuint)(2 * c)), p3 = Vector256.LoadUnsafe(ref p, (nuint)(3 * c));
             Vector256<short> l01 = Avx2.UnpackLow(p0, p1).AsInt16(), h01 = Avx2.UnpackHigh(p0, p1).AsInt16();
             Vector256<short> l23 = Avx2.UnpackLow(p2, p3).AsInt16(), h23 = Avx2.UnpackHigh(p2, p3).AsInt16();
-            q0 = Avx2.UnpackLow(l01, l23).AsByte();
-            q1 = Avx2.UnpackHigh(l01, l23).AsByte();
-            q2 = Avx2.UnpackLow(h01, h23).AsByte();
-            q3 = Avx2.UnpackHigh(h01, h23).AsByte();
+            Vector256<byte> flip = Vector256.Create((byte)0x80);
+            q0 = Avx2.UnpackLow(l01, l23).AsByte() ^ flip;
+            q1 = Avx2.UnpackHigh(l01, l23).AsByte() ^ flip;
+            q2 = Avx2.UnpackLow(h01, h23).AsByte() ^ flip;
+            q3 = Avx2.UnpackHigh(h01, h23).AsByte() ^ flip;
         }
 
         /// <summary>vpermt2b indices of the c == 16 path: quad byte 4 m + j of channel m (m &lt; 8) from pixel j's byte 16 j + m.</summary>
@@ -413,7 +414,7 @@ namespace QuantGen.Generated
                         {
                             for (int j = 0; j < 3; j++)
                             {
-                                int u = Unsafe.Add(ref src, ((((oy * sh) + i) * rowStride) + (((ox * sw) + j) * c)) + ch);
+                                int u = Unsafe.Add(ref src, ((((oy * sh) + i) * rowStride) + (((ox * sw) + j) * c)) + ch) ^ 0x80;
                                 acc = unchecked(acc + (u * Unsafe.Add(ref wq, (((i * 2 * c) + l) * 4) + j)));
                             }
                         }
