@@ -267,9 +267,17 @@ namespace QuantGen.Cpu
             w.Line($"// Kernel int8-depthwise-nhwc: {(inLast ? "channels-last" : "NCHW")} in, {(outLast ? "channels-last" : "NCHW")} out; the zero-point padded [{ph}][{pw}][{c}] image (padding holds x = zx = {I(zx)},");
             w.Line($"// bias - zx * sum(w) folded), then {(rows ? $"per output row {lanes} lanes (x * {c} + channel; stride 1: contiguous taps)" : $"per pixel {c} channel lanes")}, 16 per vector, accumulate x * w over the {kh}x{kw}");
             w.Line($"// taps (int32 [{kh * kw}][{cp}] weights at blob offset {offset}) and requantize in registers. Exact: the proven accumulator {plan.Accumulator} fits int32.");
-            string vnniCall = plan.TapQuads ? EmitDepthwiseQuads(w, node, plan, folded) : string.Empty;
+            string vnniCall = plan.TapQuads ? EmitDepthwiseQuads(w, node, plan, folded) : plan.QuadRegs ? EmitDepthwiseQuadRegs(w, node, plan, folded) : string.Empty;
             w.Open($"for (int b = 0; b < {batch}; b++)");
-            if (plan.TapQuads)
+            if (plan.QuadRegs)
+            {
+                w.Open($"if (QuantGenDepthwiseKernels.QuadRegsVector({I(c)}, {(plan.MulHigh ? "true" : "false")}))");
+                w.Line(Conv("PadImage", $"x.Slice(b * {inLen}, {inLen})", inLast ? "true" : "false", I(c), I(h), I(wd), I(pt), I(pl), I(ph), I(pw), $"(sbyte){I(zx)}", "_convImage") + ";");
+                w.Line(vnniCall.Replace("@OUT", output) + ";");
+                w.Close();
+                w.Open("else");
+            }
+            else if (plan.TapQuads)
             {
                 w.Open("if (QuantGenKernels.UseVnni)");
                 w.Line(Conv("PadImageXor", $"x.Slice(b * {inLen}, {inLen})", inLast ? "true" : "false", I(c), I(h), I(wd), I(pt), I(pl), I(ph), I(pw), $"(sbyte){I(zx)}", "_convImage", "0x80") + ";");
@@ -283,7 +291,7 @@ namespace QuantGen.Cpu
             w.Line(Conv("DepthwiseNhwc", "_convImage", I(pw), I(c), I(kh), I(kw), I(sh), I(oh), I(groups), I(groupStride), I(lanes), $"ref Unsafe.As<byte, int>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {offset}))", I(cp),
                 $"ref MemoryMarshal.GetReference({id}_Bias32)", $"ref MemoryMarshal.GetReference({id}_Mul64)", $"ref MemoryMarshal.GetReference({id}_Round64)", $"ref MemoryMarshal.GetReference({id}_Shift64)",
                 I(zo), I(cv.Integers.Clamp.Lo), I(cv.Integers.Clamp.Hi), output) + ";");
-            if (plan.TapQuads)
+            if (plan.TapQuads || plan.QuadRegs)
             {
                 w.Close();
             }
@@ -363,6 +371,78 @@ namespace QuantGen.Cpu
             w.Line("// Requantized on int64 lanes (the multiply-high form's proof does not hold for every channel).");
             return Dw("DepthwiseVnni", head.Concat(new[] { $"ref MemoryMarshal.GetReference({id}_Q_Mul64)", $"ref MemoryMarshal.GetReference({id}_Q_Round64)", $"ref MemoryMarshal.GetReference({id}_Q_Shift64)",
                 I(zoQ), I(cv.Integers.Clamp.Lo), I(cv.Integers.Clamp.Hi), "@OUT" }).ToArray());
+        }
+
+        /// <summary>
+        /// The form of a 3x3 depthwise layer with tap quads built in registers (plan.QuadRegs,
+        /// QuantGenDepthwiseKernels.DepthwiseQuadRegs): int8 weights [3][2][c][4] ((w0, w1, w2, 0) and (0, w0, w1, w2) per
+        /// kernel row), bias - (zx + 128) * sum(w) and the requantization constants, all in the kernel's lane order
+        /// (QuadRegsChannel). Prints the comment and the statics; returns the kernel call with @OUT for the output span.
+        /// </summary>
+        private string EmitDepthwiseQuadRegs(SourceWriter w, GraphNode node, ConvPlan plan, long[] folded)
+        {
+            var cv = (Conv2dLayer)node.Layer;
+            string id = LayerId(node);
+            int[] ws = node.Weight!.Shape, os = node.Output.Shape;
+            int c = ws[0], oh = os[2], ow = os[3], sh = cv.Strides[0], sw = cv.Strides[1];
+            (_, int pw) = Conv2dLowering.Window(node);
+            int[] src = node.Weight!.IntData!;
+            var quads = new long[3 * 2 * c * 4];
+            var unsigned = new int[c + 1];
+            var order = new int[c + 1];
+            for (int l = 0; l < c; l++)
+            {
+                int ch = Conv2dLowering.QuadRegsChannel(c, l);
+                order[l] = ch;
+                long sum = 0;
+                for (int i = 0; i < 3; i++)
+                {
+                    for (int j = 0; j < 3; j++)
+                    {
+                        int v = src[(((ch * 3) + i) * 3) + j];
+                        quads[(((((i * 2) + 0) * c) + l) * 4) + j] = v;
+                        quads[(((((i * 2) + 1) * c) + l) * 4) + j + 1] = v;
+                        sum += v;
+                    }
+                }
+
+                unsigned[l] = unchecked((int)(folded[ch] - (128 * sum)));
+            }
+
+            int offset = AddBytes(quads);
+            Static("int", $"{id}_BiasR32", unsigned, v => I(v));
+            long zo = node.Output.Quant!.ZeroPoint;
+            var mul = new int[c + 1];
+            var add = new int[c + 1];
+            var shift = new int[c + 1];
+            if (plan.MulHigh)
+            {
+                for (int l = 0; l < c; l++)
+                {
+                    Dyadic r = cv.Integers.Requant[order[l]];
+                    int t = r.Shift - 32;
+                    mul[l] = r.Multiplier;
+                    add[l] = checked((int)((1L << (t - 1)) + (zo << t)));
+                    shift[l] = t;
+                }
+            }
+
+            // The int64 constants are always printed: the multiply-high ones are zero when the plan did not prove that form.
+            long zoQ = EmitRequantStatics(id + "_R", c, c, l => unsigned[l], l => cv.Integers.Requant[order[l]], zo);
+            Static("int", $"{id}_MulHi", mul, v => I(v));
+            Static("int", $"{id}_AddHi", add, v => I(v));
+            Static("int", $"{id}_ShiftHi", shift, v => I(v));
+            w.Line($"// AVX-VNNI: tap quads built in registers from the zero-point padded image (per kernel row the 4 pixels' bytes of a channel, u = x + 128,");
+            w.Line($"// interleaved into one dword: {(c == 8 ? "one vpermb per 8 channels" : c == 16 ? "two vpermt2b per 16 channels" : "byte and word unpacks within 128-bit lanes, 32 channels")}), one vpdpbusd per kernel row and 8 channels");
+            w.Line($"// against [3][2][{c}][4] int8 weights at blob offset {offset} ((w0, w1, w2, 0); {(sw == 1 ? "(0, w0, w1, w2) for the next pixel from the same quads" : "stride 2: one pixel per quad")}).");
+            w.Line(plan.MulHigh
+                ? "// Requantized in int32 (multiply-high; every channel's shift is at least 33 and |2^(t - 1) + zo * 2^t| < 2^30, t = shift - 32)."
+                : "// Requantized on int64 lanes (the multiply-high form's proof does not hold for every channel).");
+            return Dw("DepthwiseQuadRegs", "_convImage", I(pw), I(c), I(sh), I(sw), I(oh), I(ow),
+                $"ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {offset}))", $"ref MemoryMarshal.GetReference({id}_BiasR32)",
+                plan.MulHigh ? "true" : "false", $"ref MemoryMarshal.GetReference({id}_MulHi)", $"ref MemoryMarshal.GetReference({id}_AddHi)", $"ref MemoryMarshal.GetReference({id}_ShiftHi)",
+                $"ref MemoryMarshal.GetReference({id}_R_Mul64)", $"ref MemoryMarshal.GetReference({id}_R_Round64)", $"ref MemoryMarshal.GetReference({id}_R_Shift64)",
+                I(zoQ), I(cv.Integers.Clamp.Lo), I(cv.Integers.Clamp.Hi), "@OUT");
         }
 
         private static string Dw(string method, params string[] args) => KernelLibrary.Call("QuantGenDepthwiseKernels", method, args);

@@ -19,6 +19,7 @@ namespace QuantGen.Benchmarks
     ///   dotnet run -c Release --project samples/Benchmarks -- batch-probe  per sample: 32 single-sample Infer calls vs one batch of 32, interleaved
     ///   dotnet run -c Release --project samples/Benchmarks -- res-probe    ResNet-8's conv tiles: int64 vs int32 multiply-high requantization, interleaved
     ///   dotnet run -c Release --project samples/Benchmarks -- conv-probe   explicit vs implicit im2col conv kernels, interleaved
+    ///   dotnet run -c Release --project samples/Benchmarks -- dw-regs      int32-lane vs tap quads built in registers, interleaved (wall and CPU time)
     ///   dotnet run -c Release --project samples/Benchmarks -- dw-probe     int32-lane vs tap-quad depthwise kernels, interleaved
     ///   dotnet run -c Release --project samples/Benchmarks -- zoo-layers [model...]  per-layer Stopwatch profile of the zoo models
     ///   dotnet run -c Release --project samples/Benchmarks -- pw-probe [rounds]   pointwise GEMM: int64 vs multiply-high store, A/B in one process
@@ -77,6 +78,11 @@ namespace QuantGen.Benchmarks
             if (args.Length > 0 && args[0] == "conv-probe")
             {
                 return ConvProbe.Run();
+            }
+
+            if (args.Length > 0 && args[0] == "dw-regs")
+            {
+                return DwRegsProbe.Run();
             }
 
             if (args.Length > 0 && args[0] == "dw-probe")

@@ -448,6 +448,21 @@ namespace QuantGen.Tests.Conformance
                     string d2 = b.Conv("dw_s1", p1, 6, 3, 3, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }, 6, Activation.Relu6);
                     return b.Build(b.Conv("pw2", d2, 4, 1, 1, new[] { 1, 1 }, new[] { 0, 0, 0, 0 }, 1));
                 }),
+                new CorpusCase("conv_depthwise_quad_regs", new[] { OpKind.Conv2d }, () =>
+                {
+                    // int8 3x3 depthwise with the tap quads built in registers: 32 channels at stride 1 on an odd width (pixel
+                    // pairs and a last pixel alone), 64 at stride 2 padded top/right only, 16 and 8 at stride 1 with uneven pads,
+                    // a batch of 2; pointwise convs between them.
+                    var b = new FloatModelBuilder("conv_depthwise_quad_regs", "x", new[] { 2, 32, 7, 9 }, -2, 2, 32);
+                    string d32 = b.Conv("dw32", b.Input, 32, 3, 3, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }, 32, Activation.Relu6);
+                    string p64 = b.Conv("pw64", d32, 64, 1, 1, new[] { 1, 1 }, new[] { 0, 0, 0, 0 }, 1);
+                    string d64 = b.Conv("dw64_s2", p64, 64, 3, 3, new[] { 2, 2 }, new[] { 1, 0, 0, 1 }, 64, Activation.Relu);
+                    string p16 = b.Conv("pw16", d64, 16, 1, 1, new[] { 1, 1 }, new[] { 0, 0, 0, 0 }, 1);
+                    string d16 = b.Conv("dw16", p16, 16, 3, 3, new[] { 1, 1 }, new[] { 1, 0, 1, 2 }, 16);
+                    string p8 = b.Conv("pw8", d16, 8, 1, 1, new[] { 1, 1 }, new[] { 0, 0, 0, 0 }, 1);
+                    string d8 = b.Conv("dw8", p8, 8, 3, 3, new[] { 1, 1 }, new[] { 0, 1, 2, 1 }, 8, Activation.Relu);
+                    return b.Build(b.Conv("head", d8, 4, 1, 1, new[] { 1, 1 }, new[] { 0, 0, 0, 0 }, 1));
+                }),
                 new CorpusCase("conv_nhwc_residual_block", new[] { OpKind.Conv2d, OpKind.MaxPool2d, OpKind.Add, OpKind.Relu, OpKind.Reshape, OpKind.AvgPool }, () =>
                 {
                     // The channels-last plan: an NCHW input transposed by the first conv, a residual block whose Add and ReLU

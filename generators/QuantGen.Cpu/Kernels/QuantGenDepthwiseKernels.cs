@@ -102,6 +102,342 @@ namespace QuantGen.Generated
         }
 
         /// <summary>
+        /// True where <see cref="DepthwiseQuadRegs"/> runs its vector path for c channels: AVX-VNNI on .NET 10 (UseVnni) with
+        /// AVX2, and c a multiple of 32 (byte/word unpacks within 128-bit lanes), or c == 16 or 8 with AVX-512 VBMI (one
+        /// two-source vpermt2b per 8 channels, one vpermb for 8); the int64 requantization (high == false) also needs AVX-512F. Elsewhere the
+        /// generated code takes the int32-lane DepthwiseNhwc (the kernel's own scalar loop is for tests).
+        /// </summary>
+        public static bool QuadRegsVector(int c, bool high) =>
+            QuantGenKernels.UseVnni && Avx2.IsSupported && (high || Avx512F.VL.IsSupported)
+            && ((c % 32 == 0 && c > 0) || ((c == 16 || c == 8) && Avx512Vbmi.VL.IsSupported));
+
+        /// <summary>
+        /// The lane order of one channel block of <see cref="DepthwiseQuadRegs"/>: lane l of the block (accumulator l / 8,
+        /// element l % 8) holds channel QuadRegsChannel(c, l) of the block (c % 32 == 0: blocks of 32 channels, the order
+        /// byte and word unpacks within 128-bit lanes produce, 0-3, 16-19, 4-7, 20-23, 8-11, 24-27, 12-15, 28-31; c == 16 and
+        /// otherwise: the channels in order). Weights and per-channel constants are stored in this order.
+        /// </summary>
+        public static int QuadRegsChannel(int c, int l)
+        {
+            if (c % 32 != 0)
+            {
+                return l;
+            }
+
+            int block = l / 32 * 32, k = (l % 32) / 8, m = l % 8;
+            return block + (m < 4 ? 0 : 16) + (4 * k) + (m & 3);
+        }
+
+        /// <summary>
+        /// A 3x3 depthwise layer with the tap quads built in registers (no quad buffer): img is the zero-point padded image
+        /// of x, channels-last [rows][pw][c] (<c>PadImage</c>) with at least c + 32 readable bytes past its last pixel; the
+        /// quads are flipped to u = x + 128 (xor 0x80) in registers. Per output pixel, kernel row i and block of channels the four bytes u[oy * sh + i][ox * sw + j][ch],
+        /// j = 0..3, are interleaved into one dword per channel (c % 32 == 0: four 32-byte loads, two byte and four word
+        /// unpacks give 32 channels' quads; c == 16: two 32-byte loads cover the four pixels, two vpermt2b), and one vpdpbusd
+        /// per 8 channels adds the row against weights (w0, w1, w2, 0). For stride 1 the same quads, against (0, w0, w1, w2),
+        /// give the next output pixel too, so pixels go in pairs. The 4th byte of a quad meets a zero weight whatever it holds
+        /// (it may lie one pixel past the row). wq: int8 [3][2][c][4], [i][0] = (w0, w1, w2, 0) and [i][1] = (0, w0, w1, w2),
+        /// lanes in <see cref="QuadRegsChannel"/> order; bias (b - (zx + 128) * sum(w)) and the requantization constants in the
+        /// same order: high: mulHi, addHi, shiftHi (c + 1 entries) as in <see cref="DepthwiseVnniHigh"/>; else mul, round,
+        /// shift (int64, c entries) and zo. y: channels-last [oh][ow][c]. Exact: u8 x s8 products summed in int32 lanes that
+        /// wrap like the reference's sum modulo 2^32, and the range analysis proved the accumulator fits int32. Without the
+        /// vector path (<see cref="QuadRegsVector"/>) one lane at a time, the same integers.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void DepthwiseQuadRegs(ReadOnlySpan<sbyte> img, int pw, int c, int sh, int sw, int oh, int ow, ref sbyte wq, ref int bias, bool high,
+            ref int mulHi, ref int addHi, ref int shiftHi, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, Span<sbyte> y)
+        {
+            int rows = ((oh - 1) * sh) + 3, rowStride = pw * c;
+            if (c < 1 || sh < 1 || sw < 1 || ((ow - 1) * sw) + 3 > pw || img.Length < (rows * rowStride) + c + 32 || y.Length < oh * ow * c)
+            {
+                throw new ArgumentException("the depthwise buffers are too small for this layer");
+            }
+
+            ref byte src = ref Unsafe.As<sbyte, byte>(ref MemoryMarshal.GetReference(img));
+            ref sbyte dst = ref MemoryMarshal.GetReference(y);
+            if (!QuadRegsVector(c, high))
+            {
+                QuadRegsScalar(ref src, rowStride, c, sh, sw, oh, ow, ref wq, ref bias, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lo, hi, ref dst);
+                return;
+            }
+
+            Vector256<int> lv = Vector256.Create((int)lo), hv = Vector256.Create((int)hi);
+            int wRow = 2 * c * 4, wB = c * 4, ps = sw * c;
+            // The accumulators start from the bias; stride 1 runs the row's pixels in pairs (one set of quads for both), then
+            // the last pixel of an odd row alone.
+            if (c == 8)
+            {
+                // The four pixels of 8 channels are one 32-byte load; one vpermb makes their 8 quads.
+                Vector256<byte> ix = Vbmi8Index, flip = Vector256.Create((byte)0x80);
+                Vector256<int> bv = Vector256.LoadUnsafe(ref bias);
+                for (int oy = 0; oy < oh; oy++)
+                {
+                    ref byte r0 = ref Unsafe.Add(ref src, oy * sh * rowStride);
+                    ref sbyte d = ref Unsafe.Add(ref dst, oy * ow * 8);
+                    int ox = 0;
+                    if (sw == 1)
+                    {
+                        for (; ox + 1 < ow; ox += 2)
+                        {
+                            Vector256<int> a0 = bv, b0 = bv;
+                            for (int i = 0; i < 3; i++)
+                            {
+                                Vector256<byte> q0 = Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref r0, (nuint)((i * rowStride) + (ox * 8))), ix) ^ flip;
+                                ref sbyte wi = ref Unsafe.Add(ref wq, i * wRow);
+                                a0 = AvxVnni.MultiplyWideningAndAdd(a0, q0, Vector256.LoadUnsafe(ref wi));
+                                b0 = AvxVnni.MultiplyWideningAndAdd(b0, q0, Vector256.LoadUnsafe(ref wi, (nuint)wB));
+                            }
+
+                            Store8(a0, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lv, hv, ref Unsafe.Add(ref d, ox * 8));
+                            Store8(b0, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lv, hv, ref Unsafe.Add(ref d, (ox + 1) * 8));
+                        }
+                    }
+
+                    for (; ox < ow; ox++)
+                    {
+                        Vector256<int> a0 = bv;
+                        for (int i = 0; i < 3; i++)
+                        {
+                            Vector256<byte> q0 = Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref r0, (nuint)((i * rowStride) + (ox * ps))), ix) ^ flip;
+                            a0 = AvxVnni.MultiplyWideningAndAdd(a0, q0, Vector256.LoadUnsafe(ref wq, (nuint)(i * wRow)));
+                        }
+
+                        Store8(a0, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lv, hv, ref Unsafe.Add(ref d, ox * 8));
+                    }
+                }
+
+                return;
+            }
+
+            if (c == 16)
+            {
+                // Two 32-byte loads cover the four pixels of 16 channels; two vpermt2b make their 16 quads.
+                Vector256<byte> ix0 = Vbmi16Index0, ix1 = Vbmi16Index1, flip = Vector256.Create((byte)0x80);
+                Vector256<int> bv0 = Vector256.LoadUnsafe(ref bias), bv1 = Vector256.LoadUnsafe(ref bias, 8);
+                for (int oy = 0; oy < oh; oy++)
+                {
+                    ref byte r0 = ref Unsafe.Add(ref src, oy * sh * rowStride);
+                    ref sbyte d = ref Unsafe.Add(ref dst, oy * ow * 16);
+                    int ox = 0;
+                    if (sw == 1)
+                    {
+                        for (; ox + 1 < ow; ox += 2)
+                        {
+                            Vector256<int> a0 = bv0, a1 = bv1, b0 = bv0, b1 = bv1;
+                            for (int i = 0; i < 3; i++)
+                            {
+                                ref byte p = ref Unsafe.Add(ref r0, (i * rowStride) + (ox * 16));
+                                Vector256<byte> lo32 = Vector256.LoadUnsafe(ref p), hi32 = Vector256.LoadUnsafe(ref p, 32);
+                                Vector256<byte> q0 = Avx512Vbmi.VL.PermuteVar32x8x2(lo32, ix0, hi32) ^ flip, q1 = Avx512Vbmi.VL.PermuteVar32x8x2(lo32, ix1, hi32) ^ flip;
+                                ref sbyte wi = ref Unsafe.Add(ref wq, i * wRow);
+                                a0 = AvxVnni.MultiplyWideningAndAdd(a0, q0, Vector256.LoadUnsafe(ref wi));
+                                a1 = AvxVnni.MultiplyWideningAndAdd(a1, q1, Vector256.LoadUnsafe(ref wi, 32));
+                                b0 = AvxVnni.MultiplyWideningAndAdd(b0, q0, Vector256.LoadUnsafe(ref wi, (nuint)wB));
+                                b1 = AvxVnni.MultiplyWideningAndAdd(b1, q1, Vector256.LoadUnsafe(ref wi, (nuint)(wB + 32)));
+                            }
+
+                            Store16Natural(a0, a1, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lv, hv, ref Unsafe.Add(ref d, ox * 16));
+                            Store16Natural(b0, b1, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lv, hv, ref Unsafe.Add(ref d, (ox + 1) * 16));
+                        }
+                    }
+
+                    for (; ox < ow; ox++)
+                    {
+                        Vector256<int> a0 = bv0, a1 = bv1;
+                        for (int i = 0; i < 3; i++)
+                        {
+                            ref byte p = ref Unsafe.Add(ref r0, (i * rowStride) + (ox * ps));
+                            Vector256<byte> lo32 = Vector256.LoadUnsafe(ref p), hi32 = Vector256.LoadUnsafe(ref p, 32);
+                            ref sbyte wi = ref Unsafe.Add(ref wq, i * wRow);
+                            a0 = AvxVnni.MultiplyWideningAndAdd(a0, Avx512Vbmi.VL.PermuteVar32x8x2(lo32, ix0, hi32) ^ flip, Vector256.LoadUnsafe(ref wi));
+                            a1 = AvxVnni.MultiplyWideningAndAdd(a1, Avx512Vbmi.VL.PermuteVar32x8x2(lo32, ix1, hi32) ^ flip, Vector256.LoadUnsafe(ref wi, 32));
+                        }
+
+                        Store16Natural(a0, a1, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lv, hv, ref Unsafe.Add(ref d, ox * 16));
+                    }
+                }
+
+                return;
+            }
+
+            for (int c0 = 0; c0 < c; c0 += 32)
+            {
+                // Blocks of 32 channels outside: the block's weights and constants stay in L1 while its pixels stream past.
+                Vector256<int> bv0 = Vector256.LoadUnsafe(ref bias, (nuint)c0), bv1 = Vector256.LoadUnsafe(ref bias, (nuint)(c0 + 8));
+                Vector256<int> bv2 = Vector256.LoadUnsafe(ref bias, (nuint)(c0 + 16)), bv3 = Vector256.LoadUnsafe(ref bias, (nuint)(c0 + 24));
+                ref sbyte wc = ref Unsafe.Add(ref wq, c0 * 4);
+                for (int oy = 0; oy < oh; oy++)
+                {
+                    ref byte r0 = ref Unsafe.Add(ref src, (oy * sh * rowStride) + c0);
+                    ref sbyte d = ref Unsafe.Add(ref dst, (oy * ow * c) + c0);
+                    int ox = 0;
+                    if (sw == 1)
+                    {
+                        for (; ox + 1 < ow; ox += 2)
+                        {
+                            Vector256<int> a0 = bv0, a1 = bv1, a2 = bv2, a3 = bv3;
+                            Vector256<int> b0 = bv0, b1 = bv1, b2 = bv2, b3 = bv3;
+                            for (int i = 0; i < 3; i++)
+                            {
+                                Quads32(ref Unsafe.Add(ref r0, (i * rowStride) + (ox * c)), c, out Vector256<byte> q0, out Vector256<byte> q1, out Vector256<byte> q2, out Vector256<byte> q3);
+                                ref sbyte wi = ref Unsafe.Add(ref wc, i * wRow);
+                                a0 = AvxVnni.MultiplyWideningAndAdd(a0, q0, Vector256.LoadUnsafe(ref wi));
+                                a1 = AvxVnni.MultiplyWideningAndAdd(a1, q1, Vector256.LoadUnsafe(ref wi, 32));
+                                a2 = AvxVnni.MultiplyWideningAndAdd(a2, q2, Vector256.LoadUnsafe(ref wi, 64));
+                                a3 = AvxVnni.MultiplyWideningAndAdd(a3, q3, Vector256.LoadUnsafe(ref wi, 96));
+                                ref sbyte wj = ref Unsafe.Add(ref wi, wB);
+                                b0 = AvxVnni.MultiplyWideningAndAdd(b0, q0, Vector256.LoadUnsafe(ref wj));
+                                b1 = AvxVnni.MultiplyWideningAndAdd(b1, q1, Vector256.LoadUnsafe(ref wj, 32));
+                                b2 = AvxVnni.MultiplyWideningAndAdd(b2, q2, Vector256.LoadUnsafe(ref wj, 64));
+                                b3 = AvxVnni.MultiplyWideningAndAdd(b3, q3, Vector256.LoadUnsafe(ref wj, 96));
+                            }
+
+                            Store32Unpacked(a0, a1, a2, a3, c0, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lv, hv, ref Unsafe.Add(ref d, ox * c));
+                            Store32Unpacked(b0, b1, b2, b3, c0, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lv, hv, ref Unsafe.Add(ref d, (ox + 1) * c));
+                        }
+                    }
+
+                    for (; ox < ow; ox++)
+                    {
+                        Vector256<int> a0 = bv0, a1 = bv1, a2 = bv2, a3 = bv3;
+                        for (int i = 0; i < 3; i++)
+                        {
+                            Quads32(ref Unsafe.Add(ref r0, (i * rowStride) + (ox * ps)), c, out Vector256<byte> q0, out Vector256<byte> q1, out Vector256<byte> q2, out Vector256<byte> q3);
+                            ref sbyte wi = ref Unsafe.Add(ref wc, i * wRow);
+                            a0 = AvxVnni.MultiplyWideningAndAdd(a0, q0, Vector256.LoadUnsafe(ref wi));
+                            a1 = AvxVnni.MultiplyWideningAndAdd(a1, q1, Vector256.LoadUnsafe(ref wi, 32));
+                            a2 = AvxVnni.MultiplyWideningAndAdd(a2, q2, Vector256.LoadUnsafe(ref wi, 64));
+                            a3 = AvxVnni.MultiplyWideningAndAdd(a3, q3, Vector256.LoadUnsafe(ref wi, 96));
+                        }
+
+                        Store32Unpacked(a0, a1, a2, a3, c0, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lv, hv, ref Unsafe.Add(ref d, ox * c));
+                    }
+                }
+            }
+        }
+
+        /// <summary>
+        /// The tap quads of 32 channels of the four pixels at p, p + c, p + 2c, p + 3c: byte unpacks pair pixels 0/1 and 2/3,
+        /// word unpacks join the pairs, all within 128-bit lanes (q0: channels 0-3 and 16-19, q1: 4-7 and 20-23, q2: 8-11 and
+        /// 24-27, q3: 12-15 and 28-31).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Quads32(ref byte p, int c, out Vector256<byte> q0, out Vector256<byte> q1, out Vector256<byte> q2, out Vector256<byte> q3)
+        {
+            Vector256<byte> p0 = Vector256.LoadUnsafe(ref p), p1 = Vector256.LoadUnsafe(ref p, (nuint)c);
+            Vector256<byte> p2 = Vector256.LoadUnsafe(ref p, (nuint)(2 * c)), p3 = Vector256.LoadUnsafe(ref p, (nuint)(3 * c));
+            Vector256<short> l01 = Avx2.UnpackLow(p0, p1).AsInt16(), h01 = Avx2.UnpackHigh(p0, p1).AsInt16();
+            Vector256<short> l23 = Avx2.UnpackLow(p2, p3).AsInt16(), h23 = Avx2.UnpackHigh(p2, p3).AsInt16();
+            Vector256<byte> flip = Vector256.Create((byte)0x80);
+            q0 = Avx2.UnpackLow(l01, l23).AsByte() ^ flip;
+            q1 = Avx2.UnpackHigh(l01, l23).AsByte() ^ flip;
+            q2 = Avx2.UnpackLow(h01, h23).AsByte() ^ flip;
+            q3 = Avx2.UnpackHigh(h01, h23).AsByte() ^ flip;
+        }
+
+        /// <summary>vpermt2b indices of the c == 16 path: quad byte 4 m + j of channel m (m &lt; 8) from pixel j's byte 16 j + m.</summary>
+        private static Vector256<byte> Vbmi16Index0 => Vector256.Create(
+            (byte)0, 16, 32, 48, 1, 17, 33, 49, 2, 18, 34, 50, 3, 19, 35, 51, 4, 20, 36, 52, 5, 21, 37, 53, 6, 22, 38, 54, 7, 23, 39, 55);
+
+        /// <summary>vpermb indices of the c == 8 path: quad byte 4 m + j of channel m from pixel j's byte 8 j + m.</summary>
+        private static Vector256<byte> Vbmi8Index => Vector256.Create(
+            (byte)0, 8, 16, 24, 1, 9, 17, 25, 2, 10, 18, 26, 3, 11, 19, 27, 4, 12, 20, 28, 5, 13, 21, 29, 6, 14, 22, 30, 7, 15, 23, 31);
+
+        /// <summary>One accumulator of channels 0..7 -> 8 int8 outputs.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Store8(Vector256<int> a0, bool high,
+            ref int mulHi, ref int addHi, ref int shiftHi, ref long mul, ref long round, ref long shift, long zo, Vector256<int> lo, Vector256<int> hi, ref sbyte dst)
+        {
+            Vector256<int> r0 = Requant8(a0, 0, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lo, hi);
+            Vector128<short> w = Sse2.PackSignedSaturate(r0.GetLower(), r0.GetUpper());
+            Unsafe.WriteUnaligned(ref Unsafe.As<sbyte, byte>(ref dst), Sse2.PackSignedSaturate(w, w).AsUInt64().ToScalar());
+        }
+
+        /// <summary>The same for channels 8..15.</summary>
+        private static Vector256<byte> Vbmi16Index1 => Vector256.Create(
+            (byte)8, 24, 40, 56, 9, 25, 41, 57, 10, 26, 42, 58, 11, 27, 43, 59, 12, 28, 44, 60, 13, 29, 45, 61, 14, 30, 46, 62, 15, 31, 47, 63);
+
+        /// <summary>8 accumulators of lanes o..o+7 (bias included) requantized and clamped to [lo, hi], int32.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<int> Requant8(Vector256<int> acc, int o, bool high, ref int mulHi, ref int addHi, ref int shiftHi,
+            ref long mul, ref long round, ref long shift, long zo, Vector256<int> lo, Vector256<int> hi)
+        {
+            if (high)
+            {
+                return High8(acc, o, ref mulHi, ref addHi, ref shiftHi, lo, hi);
+            }
+
+            // int64 lanes (AVX-512F): the reference's zo + ((acc * m + round) >> shift), saturated to int32 (order kept), clamped.
+            Vector512<long> v = Avx512F.Multiply(Avx512F.ConvertToVector512Int64(acc).AsInt32(), Vector512.LoadUnsafe(ref mul, (nuint)o).AsInt32());
+            v = Avx512F.ShiftRightArithmeticVariable(v + Vector512.LoadUnsafe(ref round, (nuint)o), Vector512.LoadUnsafe(ref shift, (nuint)o).AsUInt64());
+            Vector256<int> r = Avx512F.ConvertToVector256Int32WithSaturation(v + Vector512.Create(zo));
+            return Vector256.Min(Vector256.Max(r, lo), hi);
+        }
+
+        /// <summary>Four accumulators of one 32-channel block in unpack order (lanes o..o+31) -> 32 int8 outputs in channel order.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Store32Unpacked(Vector256<int> a0, Vector256<int> a1, Vector256<int> a2, Vector256<int> a3, int o, bool high,
+            ref int mulHi, ref int addHi, ref int shiftHi, ref long mul, ref long round, ref long shift, long zo, Vector256<int> lo, Vector256<int> hi, ref sbyte dst)
+        {
+            Vector256<int> r0 = Requant8(a0, o, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lo, hi);
+            Vector256<int> r1 = Requant8(a1, o + 8, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lo, hi);
+            Vector256<int> r2 = Requant8(a2, o + 16, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lo, hi);
+            Vector256<int> r3 = Requant8(a3, o + 24, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lo, hi);
+            // The packs work within 128-bit lanes like the unpacks did, so they restore the channel order; every value is in
+            // [lo, hi], inside int8, so the saturating packs are plain narrowings.
+            Avx2.PackSignedSaturate(Avx2.PackSignedSaturate(r0, r1), Avx2.PackSignedSaturate(r2, r3)).StoreUnsafe(ref dst);
+        }
+
+        /// <summary>Two accumulators of channels o..o+7 and o+8..o+15 (in order) -> 16 int8 outputs.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Store16Natural(Vector256<int> a0, Vector256<int> a1, bool high,
+            ref int mulHi, ref int addHi, ref int shiftHi, ref long mul, ref long round, ref long shift, long zo, Vector256<int> lo, Vector256<int> hi, ref sbyte dst)
+        {
+            Vector256<int> r0 = Requant8(a0, 0, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lo, hi);
+            Vector256<int> r1 = Requant8(a1, 8, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lo, hi);
+            Vector128<short> w = Sse2.PackSignedSaturate(r0.GetLower(), r0.GetUpper());
+            Sse2.PackSignedSaturate(w, Sse2.PackSignedSaturate(r1.GetLower(), r1.GetUpper())).StoreUnsafe(ref dst);
+        }
+
+        /// <summary><see cref="DepthwiseQuadRegs"/> one lane at a time (the same integers; tests and machines without the vector path).</summary>
+        private static void QuadRegsScalar(ref byte src, int rowStride, int c, int sh, int sw, int oh, int ow, ref sbyte wq, ref int bias, bool high,
+            ref int mulHi, ref int addHi, ref int shiftHi, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte dst)
+        {
+            for (int oy = 0; oy < oh; oy++)
+            {
+                for (int ox = 0; ox < ow; ox++)
+                {
+                    for (int l = 0; l < c; l++)
+                    {
+                        int ch = QuadRegsChannel(c, l), acc = Unsafe.Add(ref bias, l);
+                        for (int i = 0; i < 3; i++)
+                        {
+                            for (int j = 0; j < 3; j++)
+                            {
+                                int u = Unsafe.Add(ref src, ((((oy * sh) + i) * rowStride) + (((ox * sw) + j) * c)) + ch) ^ 0x80;
+                                acc = unchecked(acc + (u * Unsafe.Add(ref wq, (((i * 2 * c) + l) * 4) + j)));
+                            }
+                        }
+
+                        sbyte v;
+                        if (high)
+                        {
+                            int h = (int)(((long)acc * Unsafe.Add(ref mulHi, l)) >> 32);
+                            long r = (h + Unsafe.Add(ref addHi, l)) >> Unsafe.Add(ref shiftHi, l);
+                            v = (sbyte)(r < lo ? lo : r > hi ? hi : r);
+                        }
+                        else
+                        {
+                            v = QuantGenKernels.RequantOne(acc, l, ref mul, ref round, ref shift, zo, lo, hi);
+                        }
+
+                        Unsafe.Add(ref dst, (((oy * ow) + ox) * c) + ch) = v;
+                    }
+                }
+            }
+        }
+
+        /// <summary>
         /// 2-D average pooling of an int8 image [c][h][w] (channelsLast: [h][w][c]) into [c][oh][ow] (channelsLastOut:
         /// [oh][ow][c]), the reference's AvgPool2d: per output the sum of x - zx over the window clipped to the input, then
         /// zo + RoundShift(sum * mult[k], shift[k]) clamped to int8, k = the divisor - 1 (kh * kw when countIncludePad, else the

@@ -57,6 +57,21 @@ namespace QuantGen.Cpu
             return (((os[2] - 1) * cv.Strides[0]) + ws[2], ((os[3] - 1) * cv.Strides[1]) + ws[3]);
         }
 
+        /// <summary>
+        /// The channel of lane l in QuantGenDepthwiseKernels.DepthwiseQuadRegs (its QuadRegsChannel): c % 32 == 0, blocks of 32
+        /// channels in the order byte and word unpacks within 128-bit lanes produce; else the channels in order.
+        /// </summary>
+        internal static int QuadRegsChannel(int c, int l)
+        {
+            if (c % 32 != 0)
+            {
+                return l;
+            }
+
+            int block = l / 32 * 32, k = (l % 32) / 8, m = l % 8;
+            return block + (m < 4 ? 0 : 16) + (4 * k) + (m & 3);
+        }
+
         /// <summary>The lane stride of a tap-quad row of <paramref name="lanes"/> lanes (QuantGenDepthwiseKernels.TapQuads).</summary>
         internal static int QuadLanes(int lanes) => ((lanes + 15) / 16 * 16) + 16;
 
@@ -130,20 +145,28 @@ namespace QuantGen.Cpu
                 int[] os = node.Output.Shape;
                 (int ph, int pw) = Window(node);
                 int c = x.Shape[1], kw = wt.Shape[3];
-                // Where AVX-VNNI runs, stride-1 layers whose channels do not fill 16 lanes (MobileNet's 8-channel first depthwise)
+                // 3x3 layers with 8, 16 or a multiple of 32 channels build their tap quads in registers from the padded image
+                // (QuantGenDepthwiseKernels.DepthwiseQuadRegs: no quad buffer, stride 1 and 2); measured against DepthwiseNhwc
+                // and the tap-quad buffer in one process by `dw-regs` (BENCHMARKS.md, branch perfdw2; process CPU time, load 20-30):
+                // stride 1 1.3-2.0x of the int32 lanes (8 channels 1.7-1.8x of the tap-quad buffer); stride 2 only from 64 channels
+                // (1.1-1.4x; 16 and 32 channels 0.9-1.0x keep DepthwiseNhwc).
+                // Otherwise, where AVX-VNNI runs, stride-1 layers whose channels do not fill 16 lanes (MobileNet's 8-channel first depthwise)
                 // go through tap quads and vpdpbusd (QuantGenDepthwiseKernels; kernel rows of at most 4 taps), the requantization
                 // in the int32 multiply-high form where every channel's constants allow its proof. dw-probe measured tap quads
                 // at 1.09x there and at 0.26-0.93x of the int32 lanes on the other zoo shapes (building the quads costs as much
                 // as the vpdpbusd loop saves), so those keep DepthwiseNhwc.
-                bool quads = kw <= 4 && cv.Strides[1] == 1 && c % 16 != 0;
+                bool regs = wt.Shape[2] == 3 && kw == 3 && (c == 8 || c == 16 || c % 32 == 0) && cv.Strides[0] == cv.Strides[1]
+                    && (cv.Strides[1] == 1 || (cv.Strides[1] == 2 && c >= 64));
+                bool quads = !regs && kw <= 4 && cv.Strides[1] == 1 && c % 16 != 0;
                 long zo = node.Output.Quant!.ZeroPoint;
-                bool high = quads && Enumerable.Range(0, c).All(ch => MulHighApplies(cv.Integers.Requant[ch], zo));
+                bool high = (quads || regs) && Enumerable.Range(0, c).All(ch => MulHighApplies(cv.Integers.Requant[ch], zo));
                 return p with
                 {
                     Layout = CpuLayout.Convertible,
-                    Library = KernelFiles.Kernels | KernelFiles.ConvKernels | (quads ? KernelFiles.DepthwiseKernels : KernelFiles.None),
-                    Scratch = new CpuScratch(ConvImage: (ph * pw * c) + 16, ConvOut: os[1] * os[2] * os[3], ConvCol: quads ? ph * QuadLanes(os[3] * c) * 4 : 0),
+                    Library = KernelFiles.Kernels | KernelFiles.ConvKernels | (quads || regs ? KernelFiles.DepthwiseKernels : KernelFiles.None),
+                    Scratch = new CpuScratch(ConvImage: (ph * pw * c) + c + 32, ConvOut: os[1] * os[2] * os[3], ConvCol: quads ? ph * QuadLanes(os[3] * c) * 4 : 0),
                     TapQuads = quads,
+                    QuadRegs = regs,
                     MulHigh = high,
                 };
             }
@@ -177,10 +200,13 @@ namespace QuantGen.Cpu
         /// <summary>Depthwise: on AVX-VNNI the kernel rows go through tap quads and vpdpbusd (kernel width at most 4).</summary>
         public bool TapQuads { get; init; }
 
+        /// <summary>Depthwise 3x3 with 8, 16 or 32k channels: tap quads built in registers (QuantGenDepthwiseKernels.DepthwiseQuadRegs).</summary>
+        public bool QuadRegs { get; init; }
+
         /// <summary>
         /// The int32 multiply-high requantization is proven exact for every channel (<see cref="Conv2dLowering.MulHighApplies"/>):
-        /// depthwise tap quads, the implicit im2col tiles of a one-group conv (ConvGemmImplicitHigh) and the GEMM convs'
-        /// Dense-tile store (QuantGenPointwiseKernels.GemmVnniHigh).
+        /// depthwise tap quads (buffered or in registers), the implicit im2col tiles of a one-group conv (ConvGemmImplicitHigh)
+        /// and the GEMM convs' Dense-tile store (QuantGenPointwiseKernels.GemmVnniHigh).
         /// </summary>
         public bool MulHigh { get; init; }
     }

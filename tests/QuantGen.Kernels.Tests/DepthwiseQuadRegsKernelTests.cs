@@ -1,0 +1,289 @@
+using System;
+using QuantGen.Generated;
+using Xunit;
+
+namespace QuantGen.Tests.Kernels
+{
+    /// <summary>
+    /// The 3x3 depthwise convolution with tap quads built in registers (QuantGenDepthwiseKernels.DepthwiseQuadRegs on the
+    /// zero-point padded image, u = x + 128 formed in registers) against a direct int64 depthwise convolution written from the definition: 8 (vpermb),
+    /// 16 (vpermt2b) and multiples of 32 channels (unpacks) on the vector path, 24 and 48 channels on the scalar loop; 1- and 2-pixel
+    /// maps, odd widths (the last pixel of a stride-1 row without its pair), stride 2 on odd sizes, padding on every side
+    /// separately, zero points at both ends, extreme operands, both requantization forms, clamps of a fused ReLU, and
+    /// multiply-high constants at the edges of its proof. The packing repeats CpuEmitter.EmitDepthwiseQuadRegs.
+    /// </summary>
+    public class DepthwiseQuadRegsKernelTests
+    {
+        public static TheoryData<int, int, int, int, int, int, int, int, int, int> Shapes => new TheoryData<int, int, int, int, int, int, int, int, int, int>
+        {
+            // c, h, w, stride, pad top, bottom, left, right, mode (0 random, 1 all 127, 2 all -128, 3 alternating), seed
+            { 64, 25, 5, 1, 1, 1, 1, 1, 0, 1 },
+            { 64, 25, 5, 1, 1, 1, 1, 1, 1, 2 },
+            { 16, 48, 48, 2, 0, 1, 0, 1, 3, 3 },
+            { 16, 9, 7, 1, 1, 1, 1, 1, 0, 4 },
+            { 32, 24, 24, 1, 1, 1, 1, 1, 2, 5 },
+            { 32, 24, 24, 2, 1, 1, 1, 1, 0, 6 },
+            { 64, 12, 12, 2, 0, 1, 0, 1, 0, 7 },
+            { 128, 6, 6, 1, 1, 1, 1, 1, 3, 8 },
+            { 128, 6, 6, 2, 0, 1, 0, 1, 1, 9 },
+            { 256, 3, 3, 1, 1, 1, 1, 1, 0, 10 },
+            { 96, 5, 7, 2, 1, 1, 1, 1, 0, 11 },
+            { 32, 1, 1, 1, 1, 1, 1, 1, 0, 12 },
+            { 16, 1, 1, 2, 1, 1, 1, 1, 2, 13 },
+            { 64, 1, 2, 1, 1, 1, 1, 1, 3, 14 },
+            { 32, 2, 2, 2, 1, 1, 1, 1, 0, 15 },
+            { 32, 7, 5, 1, 2, 0, 0, 2, 0, 16 },
+            { 16, 6, 9, 1, 0, 2, 2, 0, 0, 17 },
+            { 64, 5, 5, 1, 0, 0, 0, 0, 0, 18 },
+            { 32, 9, 11, 2, 2, 1, 0, 2, 3, 19 },
+            { 8, 5, 6, 1, 1, 1, 1, 1, 0, 20 },
+            { 8, 48, 48, 1, 1, 1, 1, 1, 0, 22 },
+            { 8, 7, 9, 2, 1, 0, 0, 1, 3, 23 },
+            { 8, 1, 1, 1, 1, 1, 1, 1, 1, 24 },
+            { 24, 5, 5, 1, 1, 1, 1, 1, 0, 25 },
+            { 48, 5, 6, 2, 1, 1, 1, 1, 0, 21 },
+        };
+
+        [Theory]
+        [MemberData(nameof(Shapes))]
+        public void RegisterQuadDepthwiseEqualsTheDirectConvolution(int c, int h, int w, int stride, int pt, int pb, int pl, int pr, int mode, int seed)
+        {
+            var rng = new Random(seed);
+            for (int trial = 0; trial < 4; trial++)
+            {
+                sbyte[] x = new sbyte[c * h * w];
+                for (int i = 0; i < x.Length; i++)
+                {
+                    x[i] = mode switch { 1 => sbyte.MaxValue, 2 => sbyte.MinValue, 3 => i % 3 == 0 ? sbyte.MinValue : sbyte.MaxValue, _ => (sbyte)rng.Next(-128, 128) };
+                }
+
+                var wt = new int[c * 9];
+                for (int i = 0; i < wt.Length; i++)
+                {
+                    wt[i] = mode == 0 ? rng.Next(-128, 128) : mode == 1 ? 127 : mode == 2 ? -128 : (i % 2 == 0 ? -128 : 127);
+                }
+
+                int zx = trial switch { 0 => -128, 1 => 127, _ => rng.Next(-128, 128) };
+                int zo = trial switch { 0 => 127, 1 => -128, _ => rng.Next(-20, 20) };
+                var q = new Constants(c, zo);
+                for (int o = 0; o < c; o++)
+                {
+                    q.Bias[o] = rng.Next(-100000, 100000);
+                    q.Mul[o] = rng.Next(1 << 30, int.MaxValue);
+                    // trials 0, 1: the multiply-high form applies (shift 33..45); 2: it does not (20..32); 3: mixed.
+                    q.Shift[o] = trial switch { 2 => rng.Next(20, 33), 3 => rng.Next(28, 46), _ => rng.Next(33, 46) };
+                }
+
+                Check(x, c, h, w, wt, stride, pt, pb, pl, pr, zx, q, lo: trial == 3 ? 0 : -128, hi: 127);
+            }
+        }
+
+        /// <summary>The multiply-high form at the edges of its proof, accumulators near +-2^30.</summary>
+        [Theory]
+        [InlineData(33, int.MaxValue, 0, 32)]
+        [InlineData(33, 1 << 30, -128, 16)]
+        [InlineData(33, int.MaxValue, 127, 64)]
+        [InlineData(34, (1 << 30) + 12345, 127, 16)]
+        [InlineData(50, int.MaxValue, 127, 128)]
+        [InlineData(61, int.MaxValue, 0, 32)]
+        [InlineData(52, 1 << 30, -128, 64)]
+        public void MultiplyHighAtTheEdgesOfItsProof(int shift, int mul, int zo, int c)
+        {
+            const int h = 7, w = 9;
+            var rng = new Random(shift + mul + zo + c);
+            var q = new Constants(c, zo);
+            for (int ch = 0; ch < c; ch++)
+            {
+                q.Mul[ch] = ch % 3 == 0 ? mul : rng.Next(1 << 30, int.MaxValue);
+                q.Shift[ch] = shift;
+                q.Bias[ch] = ch % 2 == 0 ? (1 << 30) : -(1 << 30);
+            }
+
+            Assert.True(Constants.HighApplies(shift, zo));
+            sbyte[] x = new sbyte[c * h * w];
+            for (int i = 0; i < x.Length; i++)
+            {
+                x[i] = (sbyte)rng.Next(-128, 128);
+            }
+
+            var wt = new int[c * 9];
+            for (int i = 0; i < wt.Length; i++)
+            {
+                wt[i] = rng.Next(-128, 128);
+            }
+
+            Check(x, c, h, w, wt, 1, 1, 1, 1, 1, -3, q, lo: -128, hi: 127);
+            Check(x, c, h, w, wt, 2, 1, 1, 1, 1, 5, q, lo: -100, hi: 100);
+        }
+
+        [Fact]
+        public void TheVectorPathCoversTheZooChannelCountsOnThisMachine()
+        {
+            // The channel order is a permutation of every block (each channel once).
+            foreach (int c in new[] { 8, 16, 32, 64, 96, 128, 256 })
+            {
+                var seen = new bool[c];
+                for (int l = 0; l < c; l++)
+                {
+                    seen[QuantGenDepthwiseKernels.QuadRegsChannel(c, l)] = true;
+                }
+
+                Assert.All(seen, Assert.True);
+            }
+
+            Assert.False(QuantGenDepthwiseKernels.QuadRegsVector(24, true));
+            Assert.False(QuantGenDepthwiseKernels.QuadRegsVector(48, true));
+            Assert.Equal(QuantGenKernels.UseVnni && System.Runtime.Intrinsics.X86.Avx2.IsSupported, QuantGenDepthwiseKernels.QuadRegsVector(64, true));
+        }
+
+        private static void Check(sbyte[] x, int c, int h, int w, int[] wt, int stride, int pt, int pb, int pl, int pr, int zx, Constants q, int lo, int hi)
+        {
+            int oh = ((h + pt + pb - 3) / stride) + 1, ow = ((w + pl + pr - 3) / stride) + 1, positions = oh * ow;
+            sbyte[] expected = Direct(x, c, h, w, wt, stride, pt, pl, oh, ow, zx, q, lo, hi);
+
+            // Build-time packing (CpuEmitter.EmitDepthwiseQuadRegs): lanes in the kernel's order.
+            int ph = ((oh - 1) * stride) + 3, pw = ((ow - 1) * stride) + 3;
+            var quads = new sbyte[3 * 2 * c * 4];
+            var bias = new int[c + 1];
+            var mul = new long[c];
+            var round = new long[c];
+            var shift = new long[c];
+            var mulHi = new int[c + 1];
+            var addHi = new int[c + 1];
+            var shiftHi = new int[c + 1];
+            bool high = true;
+            for (int l = 0; l < c; l++)
+            {
+                int ch = QuantGenDepthwiseKernels.QuadRegsChannel(c, l);
+                long sum = 0;
+                for (int i = 0; i < 3; i++)
+                {
+                    for (int j = 0; j < 3; j++)
+                    {
+                        int v = wt[(((ch * 3) + i) * 3) + j];
+                        quads[(((i * 2 * c) + l) * 4) + j] = (sbyte)v;
+                        quads[(((((i * 2) + 1) * c) + l) * 4) + j + 1] = (sbyte)v;
+                        sum += v;
+                    }
+                }
+
+                bias[l] = unchecked((int)(q.Bias[ch] - ((zx + 128) * sum)));
+                mul[l] = q.Mul[ch];
+                shift[l] = q.Shift[ch];
+                round[l] = 1L << (q.Shift[ch] - 1);
+                high &= Constants.HighApplies(q.Shift[ch], q.Zo);
+                if (Constants.HighApplies(q.Shift[ch], q.Zo))
+                {
+                    int t = q.Shift[ch] - 32;
+                    mulHi[l] = q.Mul[ch];
+                    addHi[l] = (int)((1L << (t - 1)) + ((long)q.Zo << t));
+                    shiftHi[l] = t;
+                }
+            }
+
+            foreach (bool channelsLast in new[] { false, true })
+            {
+                // Bytes past the image that the quads' 4th pixel may read hold garbage: a zero weight must cancel them.
+                var image = new sbyte[(ph * pw * c) + c + 32];
+                new Random(c + ph).NextBytes((byte[])(object)image);
+                QuantGenConvKernels.PadImage(channelsLast ? ToHwc(x, c, h * w) : x, channelsLast, c, h, w, pt, pl, ph, pw, (sbyte)zx, image);
+                var y = new sbyte[positions * c];
+                QuantGenDepthwiseKernels.DepthwiseQuadRegs(image, pw, c, stride, stride, oh, ow, ref quads[0], ref bias[0], false, ref mulHi[0], ref addHi[0], ref shiftHi[0],
+                    ref mul[0], ref round[0], ref shift[0], q.Zo, lo, hi, y);
+                Assert.Equal(expected, ToChw(y, positions, c));
+                if (high)
+                {
+                    Array.Clear(y);
+                    QuantGenDepthwiseKernels.DepthwiseQuadRegs(image, pw, c, stride, stride, oh, ow, ref quads[0], ref bias[0], true, ref mulHi[0], ref addHi[0], ref shiftHi[0],
+                        ref mul[0], ref round[0], ref shift[0], 0, lo, hi, y);
+                    Assert.Equal(expected, ToChw(y, positions, c));
+                }
+            }
+        }
+
+        /// <summary>The reference semantics (padding adds 0), int64 accumulation, NCHW out.</summary>
+        private static sbyte[] Direct(sbyte[] x, int c, int h, int w, int[] wt, int stride, int pt, int pl, int oh, int ow, int zx, Constants q, int lo, int hi)
+        {
+            int positions = oh * ow;
+            var y = new sbyte[c * positions];
+            for (int o = 0; o < c; o++)
+            {
+                for (int p = 0; p < positions; p++)
+                {
+                    long a = q.Bias[o];
+                    for (int i = 0; i < 3; i++)
+                    {
+                        for (int j = 0; j < 3; j++)
+                        {
+                            int ih = ((p / ow) * stride) - pt + i, iw = ((p % ow) * stride) - pl + j;
+                            if ((uint)ih < (uint)h && (uint)iw < (uint)w)
+                            {
+                                a += (long)(x[(((o * h) + ih) * w) + iw] - zx) * wt[(o * 9) + (i * 3) + j];
+                            }
+                        }
+                    }
+
+                    long v = q.Zo + (((a * q.Mul[o]) + (1L << (q.Shift[o] - 1))) >> q.Shift[o]);
+                    y[(o * positions) + p] = (sbyte)Math.Clamp(v, lo, hi);
+                }
+            }
+
+            return y;
+        }
+
+        private static sbyte[] ToHwc(sbyte[] chw, int c, int positions)
+        {
+            var hwc = new sbyte[chw.Length];
+            for (int ch = 0; ch < c; ch++)
+            {
+                for (int p = 0; p < positions; p++)
+                {
+                    hwc[(p * c) + ch] = chw[(ch * positions) + p];
+                }
+            }
+
+            return hwc;
+        }
+
+        private static sbyte[] ToChw(sbyte[] hwc, int positions, int c)
+        {
+            var chw = new sbyte[hwc.Length];
+            for (int p = 0; p < positions; p++)
+            {
+                for (int ch = 0; ch < c; ch++)
+                {
+                    chw[(ch * positions) + p] = hwc[(p * c) + ch];
+                }
+            }
+
+            return chw;
+        }
+
+        /// <summary>Per-channel bias, multiplier and shift (rounding 2^(shift - 1)), one output zero point.</summary>
+        private sealed class Constants
+        {
+            public Constants(int c, int zo)
+            {
+                Bias = new int[c];
+                Mul = new int[c];
+                Shift = new int[c];
+                Zo = zo;
+            }
+
+            public int[] Bias { get; }
+
+            public int[] Mul { get; }
+
+            public int[] Shift { get; }
+
+            public int Zo { get; }
+
+            /// <summary>The multiply-high proof's conditions, written from its statement: s &gt;= 33, |2^(t-1) + zo 2^t| &lt; 2^30.</summary>
+            public static bool HighApplies(int shift, int zo)
+            {
+                int t = shift - 32;
+                return t >= 1 && t <= 30 && Math.Abs((1L << (t - 1)) + ((long)zo << t)) < (1L << 30);
+            }
+        }
+    }
+}
