@@ -86,6 +86,30 @@ namespace QuantGen.Tests.Kernels
             Check(a, b, za, ma, zb, mb, s, zo, lo, hi);
         }
 
+        /// <summary>
+        /// AddS8Split (31-bit mantissas, as spec files written before the one-rounding Add carry them) on every int8 pair: the test
+        /// splits M = h 2^16 + l and folds the zero points and the rounding term itself, as its summary states.
+        /// </summary>
+        [Theory]
+        [InlineData(-3, 1596216564, 5, 1948509299, 31, -2)]
+        [InlineData(-128, 1073741824, 127, 1073741824, 31, 0)]          // ties: 1/2 + 1/2
+        [InlineData(127, 2147483647, -128, 2147483647, 32, 0)]          // zero points at both ends, widest mantissas
+        [InlineData(0, 1343251353, 0, -1929204071, 31, 7)]              // a Sub
+        [InlineData(10, 1717986918, -20, 1288490189, 34, -100)]
+        public void EveryPairIsTheExactSplitAdd(long za, long ma, long zb, long mb, int s, long zo)
+        {
+            (sbyte[] a, sbyte[] b) = AllPairs();
+            long ah = ma >> 16, al = ma & 0xFFFF, bh = mb >> 16, bl = mb & 0xFFFF;
+            int cl = checked((int)(-(za * al) - (zb * bl))), ch = checked((int)(-(za * ah) - (zb * bh) + (1L << (s - 17)) + (zo << (s - 16))));
+            var y = new sbyte[a.Length];
+            QuantGenKernels.AddS8Split(a, (int)ah, (int)al, b, (int)bh, (int)bl, ch, cl, s - 16, -128, 127, y);
+            for (int i = 0; i < a.Length; i++)
+            {
+                long e = Exact(a[i], za, ma, b[i], zb, mb, s, zo, -128, 127);
+                Assert.True(e == y[i], $"element {i}: a = {a[i]}, b = {b[i]}: expected {e}, got {y[i]}");
+            }
+        }
+
         [Theory]
         [InlineData(1)]
         [InlineData(15)]

@@ -20,8 +20,12 @@ namespace QuantGen.Cpu
         internal static bool Int32(long v) => v >= int.MinValue && v <= int.MaxValue;
     }
 
-    /// <summary>The int32 form of a residual Add: y = clamp((a ma + b mb + c) &gt;&gt; s, lo, hi) (QuantGenKernels.AddS8).</summary>
-    public sealed record AddS8Plan(int Ma, int Mb, int C, int S) : CpuKernelPlan(AddInt8.Kernel);
+    /// <summary>
+    /// The int32 form of a residual Add: y = clamp((a ma + b mb + c) &gt;&gt; s, lo, hi) (QuantGenKernels.AddS8), or, when Split,
+    /// the 31-bit mantissas split at bit 16: clamp((a ma + b mb + c + ((a mal + b mbl + cl) &gt;&gt; 16)) &gt;&gt; s) with ma, mb the
+    /// high halves (QuantGenKernels.AddS8Split).
+    /// </summary>
+    public sealed record AddS8Plan(bool Split, int Ma, int Mb, int C, int S, int Mal = 0, int Mbl = 0, int Cl = 0) : CpuKernelPlan(Split ? AddInt8.SplitKernel : AddInt8.Kernel);
 
     /// <summary>
     /// Two int8 activations of the output's size, int8 output: QuantGenKernels.AddS8 on int32 lanes, taken only when the exact
@@ -31,6 +35,8 @@ namespace QuantGen.Cpu
     public sealed class AddInt8 : CpuStrategy<AddS8Plan>
     {
         public const string Kernel = "int8-add";
+
+        public const string SplitKernel = "int8-add-split";
 
         public override CpuKernelPlan? TryPlan(CpuPlanContext context, GraphNode node) => Plan(node, 1);
 
@@ -59,19 +65,54 @@ namespace QuantGen.Cpu
             }
 
             long k = (s == 0 ? 0 : 1L << (s - 1)) + (zo << s);
+            bool fits = true;
             foreach (long qa in new long[] { a.Type.MinValue, a.Type.MaxValue })
             {
                 foreach (long qb in new long[] { b.Type.MinValue, b.Type.MaxValue })
                 {
-                    if (!AddLowering.Int32(((qa - za) * ma) + ((qb - zb) * mb) + k))
-                    {
-                        return null;
-                    }
+                    fits &= AddLowering.Int32(((qa - za) * ma) + ((qb - zb) * mb) + k);
                 }
             }
 
-            int c = unchecked((int)(k - (za * ma) - (zb * mb)));
-            return new AddS8Plan((int)ma, (int)mb, c, s) { Library = KernelFiles.Kernels, Layout = CpuLayout.Elementwise };
+            if (fits)
+            {
+                int c = unchecked((int)(k - (za * ma) - (zb * mb)));
+                return new AddS8Plan(false, (int)ma, (int)mb, c, s) { Library = KernelFiles.Kernels, Layout = CpuLayout.Elementwise };
+            }
+
+            return SplitPlan(a, b, ma, mb, s, za, zb, zo);
+        }
+
+        /// <summary>The split form for mantissas too wide for the one-product form (31-bit, from spec files written before), or null.</summary>
+        private static AddS8Plan? SplitPlan(TensorInfo a, TensorInfo b, long ma, long mb, int s, long za, long zb, long zo)
+        {
+            if (s < 17 || s - 16 > 30)
+            {
+                return null;
+            }
+
+            long ah = ma >> 16, al = ma & 0xFFFF, bh = mb >> 16, bl = mb & 0xFFFF;
+            long cl = -(za * al) - (zb * bl), ch = -(za * ah) - (zb * bh) + (1L << (s - 17)) + (zo << (s - 16));
+            long hMin = long.MaxValue, hMax = long.MinValue, lMin = long.MaxValue, lMax = long.MinValue;
+            foreach (long qa in new long[] { a.Type.MinValue, a.Type.MaxValue })
+            {
+                foreach (long qb in new long[] { b.Type.MinValue, b.Type.MaxValue })
+                {
+                    long h = (qa * ah) + (qb * bh) + ch, l = (qa * al) + (qb * bl) + cl;
+                    hMin = System.Math.Min(hMin, h);
+                    hMax = System.Math.Max(hMax, h);
+                    lMin = System.Math.Min(lMin, l);
+                    lMax = System.Math.Max(lMax, l);
+                }
+            }
+
+            if (!AddLowering.Int32(ch) || !AddLowering.Int32(cl) || !AddLowering.Int32(hMin) || !AddLowering.Int32(hMax) || !AddLowering.Int32(lMin) || !AddLowering.Int32(lMax)
+                || !AddLowering.Int32(hMin + (lMin >> 16)) || !AddLowering.Int32(hMax + (lMax >> 16)))
+            {
+                return null;
+            }
+
+            return new AddS8Plan(true, (int)ah, (int)bh, (int)ch, s - 16, (int)al, (int)bl, (int)cl) { Library = KernelFiles.Kernels, Layout = CpuLayout.Elementwise };
         }
 
         internal override void Emit(CpuEmitter e, SourceWriter w, GraphNode node, AddS8Plan plan) => EmitKernel(w, node, plan, "Residual add", "+");
@@ -79,7 +120,16 @@ namespace QuantGen.Cpu
         internal static void EmitKernel(SourceWriter w, GraphNode node, AddS8Plan plan, string what, string op)
         {
             TensorInfo a = node.Inputs[0], b = node.Inputs[1], y = node.Output;
-            w.Line($"// {what} of two int8 tensors with one rounding: clamp({CSharp.I(y.Quant!.ZeroPoint)} + RoundShift({CpuEmitter.Minus("a", a.Quant!.ZeroPoint)} * {System.Math.Abs((long)plan.Ma)} {op} {CpuEmitter.Minus("b", b.Quant!.ZeroPoint)} * {System.Math.Abs((long)plan.Mb)}, {plan.S})),");
+            long fa = plan.Split ? ((long)plan.Ma << 16) + plan.Mal : plan.Ma, fb = plan.Split ? ((long)plan.Mb << 16) + plan.Mbl : plan.Mb;
+            w.Line($"// {what} of two int8 tensors with one rounding: clamp({CSharp.I(y.Quant!.ZeroPoint)} + RoundShift({CpuEmitter.Minus("a", a.Quant!.ZeroPoint)} * {System.Math.Abs(fa)} {op} {CpuEmitter.Minus("b", b.Quant!.ZeroPoint)} * {System.Math.Abs(fb)}, {plan.S + (plan.Split ? 16 : 0)})),");
+            if (plan.Split)
+            {
+                w.Line("// on int32 lanes with the mantissas split at bit 16 (QuantGenKernels.AddS8Split; every int8 pair proven exact in int32 at build time).");
+                w.Line(CpuEmitter.K("AddS8Split", "a", CSharp.I(plan.Ma), CSharp.I(plan.Mal), "b", CSharp.I(plan.Mb), CSharp.I(plan.Mbl), CSharp.I(plan.C), CSharp.I(plan.Cl), CSharp.I(plan.S),
+                    CSharp.I(y.Type.MinValue), CSharp.I(y.Type.MaxValue), "y") + ";");
+                return;
+            }
+
             w.Line("// on int32 lanes (QuantGenKernels.AddS8; every int8 pair proven exact in int32 at build time).");
             w.Line(CpuEmitter.K("AddS8", "a", CSharp.I(plan.Ma), "b", CSharp.I(plan.Mb), CSharp.I(plan.C), CSharp.I(plan.S), CSharp.I(y.Type.MinValue), CSharp.I(y.Type.MaxValue), "y") + ";");
         }
