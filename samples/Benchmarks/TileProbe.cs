@@ -28,8 +28,8 @@ namespace QuantGen.Benchmarks
                 Console.WriteLine($"3x3 c {c,3} out {oh,2}x{ow,-2} n {n,3} stride {s}: {t3,7:F2} us ({macs / t3 / 1000,6:F1} GMAC/s); multiply loop {loop,7:F2} us ({macs / loop / 1000,6:F1} GMAC/s), rest {rest,6:F2} us ({100 * rest / t3,4:F1} %)");
             }
 
-            // ResNet-8's residual Adds: the int64-lane kernel (AddS8, 8 per step) against the int16 table kernel (AddS8Table, 64
-            // per step), same operands and quantization (the shapes and multipliers of the zoo model's three Adds are alike).
+            // ResNet-8's residual Adds with one rounding: the int32-lane kernel (AddS8) against the int64 loop the scalar strategy
+            // emits, same operands and quantization (the shapes and multipliers of the zoo model's three Adds are alike).
             foreach (int length in new[] { 16 * 32 * 32, 32 * 16 * 16, 64 * 8 * 8 })
             {
                 var rng = new Random(3);
@@ -39,23 +39,20 @@ namespace QuantGen.Benchmarks
                 rng.NextBytes((byte[])(object)b);
                 var y1 = new sbyte[length];
                 var y2 = new sbyte[length];
-                var ma = QuantGen.Numerics.Dyadic.FromReal(0.62);
-                var mb = QuantGen.Numerics.Dyadic.FromReal(0.9);
-                var t = new byte[1024];
-                for (int q = -128; q < 128; q++)
-                {
-                    long va = QuantGen.Numerics.IntegerOps.RoundingShiftRight((q + 5) * (long)ma.Multiplier, ma.Shift);
-                    long vb = -3 + QuantGen.Numerics.IntegerOps.RoundingShiftRight((q - 7) * (long)mb.Multiplier, mb.Shift);
-                    t[q & 255] = (byte)va;
-                    t[256 + (q & 255)] = (byte)(va >> 8);
-                    t[512 + (q & 255)] = (byte)vb;
-                    t[768 + (q & 255)] = (byte)(vb >> 8);
-                }
-
-                (double lanes, double table) = ConvProbe.Interleaved(
-                    () => QuantGenKernels.AddS8(a, -5, ma.Multiplier, ma.Shift, b, 7, mb.Multiplier, mb.Shift, -3, -128, 127, y1),
-                    () => QuantGenKernels.AddS8Table(a, b, ref t[0], -128, 127, y2));
-                Console.WriteLine($"residual add of {length,5} int8: AddS8 {lanes,6:F2} us, AddS8Table {table,6:F2} us ({lanes / table:F2}x, same bytes: {y1.AsSpan().SequenceEqual(y2)})");
+                (QuantGen.Numerics.Dyadic da, QuantGen.Numerics.Dyadic db) = QuantGen.Numerics.ResidualAdd.Multipliers(0.62, 0.9, 1.0);
+                int s = da.Shift, ma = da.Multiplier, mb = db.Multiplier;
+                int c = unchecked((int)((1L << (s - 1)) + (-3L << s) + (5L * ma) - (7L * mb)));
+                (double lanes, double loop) = ConvProbe.Interleaved(
+                    () => QuantGenKernels.AddS8(a, ma, b, mb, c, s, -128, 127, y1),
+                    () =>
+                    {
+                        for (int i = 0; i < length; i++)
+                        {
+                            long pre = ((a[i] + 5L) * ma) + ((b[i] - 7L) * mb);
+                            y2[i] = (sbyte)QuantGenKernels.Clamp(-3 + QuantGenKernels.RoundShift(pre, s), -128, 127);
+                        }
+                    });
+                Console.WriteLine($"residual add of {length,5} int8: AddS8 {lanes,6:F2} us, int64 loop {loop,6:F2} us ({loop / lanes:F2}x, same bytes: {y1.AsSpan().SequenceEqual(y2)})");
             }
 
             return 0;

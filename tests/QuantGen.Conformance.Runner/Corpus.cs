@@ -212,7 +212,7 @@ namespace QuantGen.Tests.Conformance
                 }),
                 new CorpusCase("attention_heads_rank4", new[] { OpKind.MatMul, OpKind.Transpose, OpKind.Add, OpKind.Requantize, OpKind.Reshape }, () =>
                 {
-                    // DeiT's imported attention: Dense without bias, the bias as a separate int8 Add (int8-affine-rows: 36
+                    // DeiT's imported attention: Dense without bias, the bias as a separate int8 Add (int8-add-rows: 36
                     // columns, one 32-lane step and a tail), a position-embedding Add of the activation's own size, heads as
                     // rank-4 [1, 2, 37, 20] tensors (37 rows: 4-row tiles and a single row), k^T by a transpose of the last
                     // two axes (fused into the VNNI packing), the rank-4 MatMul and the scale by 0.125 as a Requantize.

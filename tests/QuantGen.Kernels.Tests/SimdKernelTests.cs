@@ -46,25 +46,6 @@ namespace QuantGen.Tests.Kernels
             }
         }
 
-        [Theory]
-        [InlineData(1)]
-        [InlineData(37)]
-        [InlineData(200)]
-        public void AddS8IsTheResidualAdd(int length)
-        {
-            var rng = new Random(length);
-            sbyte[] a = Bytes(rng, length, false), b = Bytes(rng, length, false);
-            var y = new sbyte[length];
-            var ma = Dyadic.FromReal(0.7);
-            var mb = Dyadic.FromReal(1.3);
-            QuantGenKernels.AddS8(a, za: -3, ma: ma.Multiplier, sa: ma.Shift, b, zb: 5, mb: mb.Multiplier, sb: mb.Shift, zo: -2, lo: -128, hi: 127, y);
-            for (int i = 0; i < length; i++)
-            {
-                long v = -2 + IntegerOps.RoundingShiftRight((a[i] + 3L) * ma.Multiplier, ma.Shift) + IntegerOps.RoundingShiftRight((b[i] - 5L) * mb.Multiplier, mb.Shift);
-                Assert.Equal(IntegerOps.Clamp(v, -128, 127), y[i]);
-            }
-        }
-
         [Fact]
         public void LookupAndInRange()
         {

@@ -51,24 +51,24 @@ namespace QuantGen.Tests.Zoo
             {
                 // Issue 13: >= 97 % for transformers. BERT-tiny is trained (make_zoo.py, digits as pixel tokens): its logits
                 // are decided, so integer Shiftmax, ShiftGELU, LayerNorm and tanh against ORT's float ones keep the top class.
-                // NOT MET since the exact-centring integer LayerNorm by the float exports' W8A8 (post-training quantized)
-                // model: 96/100 against ORT float (97/100 with I-ViT's LayerNorm; one input flips, not investigated yet);
-                // the ortqdq file still agrees on 100/100.
-                double needed = o.VersusFloat ? 0.96 : 0.97;
+                // Met since Add and Sub round once (as ORT's QLinearAdd): the float exports' W8A8 (post-training quantized) model
+                // agrees with ORT float on 97/100 (96/100 with the two-rounding Add after the exact-centring LayerNorm), the
+                // ortqdq file on 100/100 (samples/Zoo --only bert --inputs 100, 2026-12-05, load ~40).
+                double needed = 0.97;
                 Assert.True(o.Top1Same >= needed * o.Inputs, $"top-1 {o.Top1Same}/{o.Inputs}");
             }
             else if (o.Classifier)
             {
-                // Issue 13 asks >= 97 % for transformers. NOT MET by the zoo's DeiT-Tiny: 51/100 (52 among ORT's ties; outputs
-                // 90.0 % within 1 LSB, max 82). Every layer is within 1 LSB of ORT when fed ORT's inputs (ZooLayerTests; the
-                // integer LayerNorm is exact-centring with epsilon since issue 13's lnorm work, 100.0 % within 1, where I-ViT's
-                // form was max 6 and gave 48/100). End to end (DeitWholeChainAgainstOnnxRuntime) the +-1 LSB of ORT's float
-                // requantization against the dyadic one is amplified from block 0 on (norm1 of block 0: inputs 100 % within 1,
-                // outputs max 27 on low-variance tokens) with no systematic bias (mean signed difference within +-0.24 LSB per
-                // tensor), and the fixture's decisions are fragile: ORT against itself under +-1/2 LSB input noise keeps top-1 on
-                // only 70/100 (DeitTopOneIsFragileUnderOneLsbInputNoise), and ORT's own accuracy is 53/100 where float is 88 %.
+                // Issue 13 asks >= 97 % for transformers. NOT MET by the zoo's DeiT-Tiny: 70/100 since Add (the residual stream,
+                // the class-token and position-embedding Adds, every bias Add) rounds once like ORT's float Add between QDQ pairs
+                // (51/100 with HAWQ-V3's two roundings; measured with samples/Zoo's generated C# on the 100 test digits,
+                // 2026-12-05, load ~40; max 69 LSB at the output). Every layer is within 1 LSB of ORT when fed ORT's inputs
+                // (ZooLayerTests); end to end (DeitWholeChainAgainstOnnxRuntime) the remaining +-1 LSB of ORT's float
+                // requantization of the matrix products against the dyadic one is amplified by the low-variance LayerNorms, and
+                // the fixture's decisions are fragile: ORT against itself under +-1/2 LSB input noise keeps top-1 on only 70/100
+                // (DeitTopOneIsFragileUnderOneLsbInputNoise), and ORT's own accuracy is 53/100 where float is 88 %.
                 // This bound guards against regressions only.
-                Assert.True(o.Top1Same >= 0.48 * o.Inputs, $"top-1 {o.Top1Same}/{o.Inputs}");
+                Assert.True(o.Top1Same >= 0.68 * o.Inputs, $"top-1 {o.Top1Same}/{o.Inputs}");
             }
 
             if (o.VersusFloat || o.SoftmaxOutput || e.IsTransformer)

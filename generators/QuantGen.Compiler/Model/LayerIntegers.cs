@@ -97,7 +97,7 @@ namespace QuantGen.Model
         public Dyadic Requant { get; }
     }
 
-    /// <summary>Add: each operand's scale over the output scale.</summary>
+    /// <summary>Add and Sub: each operand's scale over the output scale, applied at their common shift with one rounding (ResidualAdd).</summary>
     public sealed class AddIntegers : LayerIntegers
     {
         public AddIntegers(Dyadic requantA, Dyadic requantB)

@@ -995,15 +995,15 @@ namespace QuantGen.Generated
         }
 
         /// <summary>
-        /// Residual add of two int8 tensors through build-time tables of each branch: y = clamp(ta[a] + tb[b], lo, hi), where
-        /// ta[q] = RoundShift((q - za) * ma, sa) and tb[q] = zo + RoundShift((q - zb) * mb, sb) were computed by the generator
-        /// with the reference's integers (so the result is the reference's by construction) and proven to lie in
-        /// [-16384, 16383] (their sum fits int16). <paramref name="tables"/> holds four 256-byte planes indexed by (byte)q:
-        /// ta's low bytes, ta's high bytes, tb's low bytes, tb's high bytes. AVX-512 VBMI: 64 elements per step, each plane a
-        /// 128-entry vpermt2b lookup per half (the index's sign bit picks the half), int16 sums, clamp, one saturating pack.
+        /// Residual add of two int8 tensors with ONE rounding, exactly the reference:
+        /// y = clamp(zo + RoundShift((a - za) * ma + (b - zb) * mb, s), lo, hi), computed as (a * ma + b * mb + c) &gt;&gt; s with
+        /// c = 2^(s-1) + zo 2^s - za ma - zb mb, all in int32 lanes. The generator proved that the exact value
+        /// (a - za) ma + (b - zb) mb + 2^(s-1) + zo 2^s lies in int32 for every int8 pair (AddLowering.AddInt8), so the wrapping
+        /// int32 arithmetic (a ring modulo 2^32) gives it exactly. s in [0, 31]; [lo, hi] within [-128, 127].
+        /// 64 / 32 / 16 elements per step on 512 / 256 / 128-bit vectors (sign-extend, vpmulld, add, vpsrad, clamp, narrow).
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public static void AddS8Table(ReadOnlySpan<sbyte> a, ReadOnlySpan<sbyte> b, ref byte tables, long lo, long hi, Span<sbyte> y)
+        public static void AddS8(ReadOnlySpan<sbyte> a, int ma, ReadOnlySpan<sbyte> b, int mb, int c, int s, int lo, int hi, Span<sbyte> y)
         {
             if (a.Length < y.Length || b.Length < y.Length)
             {
@@ -1011,72 +1011,209 @@ namespace QuantGen.Generated
             }
 
             int i = 0;
-            if (Avx512Vbmi.IsSupported && y.Length >= 64)
+            ref sbyte pa = ref MemoryMarshal.GetReference(a);
+            ref sbyte pb = ref MemoryMarshal.GetReference(b);
+            ref sbyte py = ref MemoryMarshal.GetReference(y);
+            if (Vector512.IsHardwareAccelerated && y.Length >= 64)
             {
-                Vector512<byte> al0 = Vector512.LoadUnsafe(ref tables, 0), al1 = Vector512.LoadUnsafe(ref tables, 64), al2 = Vector512.LoadUnsafe(ref tables, 128), al3 = Vector512.LoadUnsafe(ref tables, 192);
-                Vector512<byte> ah0 = Vector512.LoadUnsafe(ref tables, 256), ah1 = Vector512.LoadUnsafe(ref tables, 320), ah2 = Vector512.LoadUnsafe(ref tables, 384), ah3 = Vector512.LoadUnsafe(ref tables, 448);
-                Vector512<byte> bl0 = Vector512.LoadUnsafe(ref tables, 512), bl1 = Vector512.LoadUnsafe(ref tables, 576), bl2 = Vector512.LoadUnsafe(ref tables, 640), bl3 = Vector512.LoadUnsafe(ref tables, 704);
-                Vector512<byte> bh0 = Vector512.LoadUnsafe(ref tables, 768), bh1 = Vector512.LoadUnsafe(ref tables, 832), bh2 = Vector512.LoadUnsafe(ref tables, 896), bh3 = Vector512.LoadUnsafe(ref tables, 960);
-                Vector512<short> lov = Vector512.Create((short)lo), hiv = Vector512.Create((short)hi);
-                ref byte pa = ref Unsafe.As<sbyte, byte>(ref MemoryMarshal.GetReference(a));
-                ref byte pb = ref Unsafe.As<sbyte, byte>(ref MemoryMarshal.GetReference(b));
-                ref sbyte py = ref MemoryMarshal.GetReference(y);
+                Vector512<int> mav = Vector512.Create(ma), mbv = Vector512.Create(mb), cv = Vector512.Create(c), lov = Vector512.Create(lo), hiv = Vector512.Create(hi);
                 for (; i + 64 <= y.Length; i += 64)
                 {
-                    Vector512<byte> ia = Vector512.LoadUnsafe(ref pa, (nuint)i), ib = Vector512.LoadUnsafe(ref pb, (nuint)i);
-                    Vector512<byte> na = Vector512.LessThan(ia.AsSByte(), Vector512<sbyte>.Zero).AsByte(), nb = Vector512.LessThan(ib.AsSByte(), Vector512<sbyte>.Zero).AsByte();
-                    Vector512<byte> la = Vector512.ConditionalSelect(na, Avx512Vbmi.PermuteVar64x8x2(al2, ia, al3), Avx512Vbmi.PermuteVar64x8x2(al0, ia, al1));
-                    Vector512<byte> ha = Vector512.ConditionalSelect(na, Avx512Vbmi.PermuteVar64x8x2(ah2, ia, ah3), Avx512Vbmi.PermuteVar64x8x2(ah0, ia, ah1));
-                    Vector512<byte> lb = Vector512.ConditionalSelect(nb, Avx512Vbmi.PermuteVar64x8x2(bl2, ib, bl3), Avx512Vbmi.PermuteVar64x8x2(bl0, ib, bl1));
-                    Vector512<byte> hb = Vector512.ConditionalSelect(nb, Avx512Vbmi.PermuteVar64x8x2(bh2, ib, bh3), Avx512Vbmi.PermuteVar64x8x2(bh0, ib, bh1));
-                    // Unpacking bytes 0-7 and 8-15 of each 128-bit lane into words, then packing the two halves back, restores the order.
-                    Vector512<short> s0 = Avx512BW.UnpackLow(la, ha).AsInt16() + Avx512BW.UnpackLow(lb, hb).AsInt16();
-                    Vector512<short> s1 = Avx512BW.UnpackHigh(la, ha).AsInt16() + Avx512BW.UnpackHigh(lb, hb).AsInt16();
-                    s0 = Vector512.Min(Vector512.Max(s0, lov), hiv);
-                    s1 = Vector512.Min(Vector512.Max(s1, lov), hiv);
-                    Avx512BW.PackSignedSaturate(s0, s1).StoreUnsafe(ref py, (nuint)i);
+                    (Vector512<short> a0, Vector512<short> a1) = Vector512.Widen(Vector512.LoadUnsafe(ref pa, (nuint)i));
+                    (Vector512<short> b0, Vector512<short> b1) = Vector512.Widen(Vector512.LoadUnsafe(ref pb, (nuint)i));
+                    (Vector512<int> a00, Vector512<int> a01) = Vector512.Widen(a0);
+                    (Vector512<int> a10, Vector512<int> a11) = Vector512.Widen(a1);
+                    (Vector512<int> b00, Vector512<int> b01) = Vector512.Widen(b0);
+                    (Vector512<int> b10, Vector512<int> b11) = Vector512.Widen(b1);
+                    Vector512<int> r0 = Vector512.Min(Vector512.Max(Vector512.ShiftRightArithmetic((a00 * mav) + (b00 * mbv) + cv, s), lov), hiv);
+                    Vector512<int> r1 = Vector512.Min(Vector512.Max(Vector512.ShiftRightArithmetic((a01 * mav) + (b01 * mbv) + cv, s), lov), hiv);
+                    Vector512<int> r2 = Vector512.Min(Vector512.Max(Vector512.ShiftRightArithmetic((a10 * mav) + (b10 * mbv) + cv, s), lov), hiv);
+                    Vector512<int> r3 = Vector512.Min(Vector512.Max(Vector512.ShiftRightArithmetic((a11 * mav) + (b11 * mbv) + cv, s), lov), hiv);
+                    Vector512.Narrow(Vector512.Narrow(r0, r1), Vector512.Narrow(r2, r3)).StoreUnsafe(ref py, (nuint)i);
+                }
+            }
+
+            if (Vector256.IsHardwareAccelerated && i + 32 <= y.Length)
+            {
+                Vector256<int> mav = Vector256.Create(ma), mbv = Vector256.Create(mb), cv = Vector256.Create(c), lov = Vector256.Create(lo), hiv = Vector256.Create(hi);
+                for (; i + 32 <= y.Length; i += 32)
+                {
+                    (Vector256<short> a0, Vector256<short> a1) = Vector256.Widen(Vector256.LoadUnsafe(ref pa, (nuint)i));
+                    (Vector256<short> b0, Vector256<short> b1) = Vector256.Widen(Vector256.LoadUnsafe(ref pb, (nuint)i));
+                    (Vector256<int> a00, Vector256<int> a01) = Vector256.Widen(a0);
+                    (Vector256<int> a10, Vector256<int> a11) = Vector256.Widen(a1);
+                    (Vector256<int> b00, Vector256<int> b01) = Vector256.Widen(b0);
+                    (Vector256<int> b10, Vector256<int> b11) = Vector256.Widen(b1);
+                    Vector256<int> r0 = Vector256.Min(Vector256.Max(Vector256.ShiftRightArithmetic((a00 * mav) + (b00 * mbv) + cv, s), lov), hiv);
+                    Vector256<int> r1 = Vector256.Min(Vector256.Max(Vector256.ShiftRightArithmetic((a01 * mav) + (b01 * mbv) + cv, s), lov), hiv);
+                    Vector256<int> r2 = Vector256.Min(Vector256.Max(Vector256.ShiftRightArithmetic((a10 * mav) + (b10 * mbv) + cv, s), lov), hiv);
+                    Vector256<int> r3 = Vector256.Min(Vector256.Max(Vector256.ShiftRightArithmetic((a11 * mav) + (b11 * mbv) + cv, s), lov), hiv);
+                    Vector256.Narrow(Vector256.Narrow(r0, r1), Vector256.Narrow(r2, r3)).StoreUnsafe(ref py, (nuint)i);
+                }
+            }
+
+            if (Vector128.IsHardwareAccelerated && i + 16 <= y.Length)
+            {
+                Vector128<int> mav = Vector128.Create(ma), mbv = Vector128.Create(mb), cv = Vector128.Create(c), lov = Vector128.Create(lo), hiv = Vector128.Create(hi);
+                for (; i + 16 <= y.Length; i += 16)
+                {
+                    (Vector128<short> a0, Vector128<short> a1) = Vector128.Widen(Vector128.LoadUnsafe(ref pa, (nuint)i));
+                    (Vector128<short> b0, Vector128<short> b1) = Vector128.Widen(Vector128.LoadUnsafe(ref pb, (nuint)i));
+                    (Vector128<int> a00, Vector128<int> a01) = Vector128.Widen(a0);
+                    (Vector128<int> a10, Vector128<int> a11) = Vector128.Widen(a1);
+                    (Vector128<int> b00, Vector128<int> b01) = Vector128.Widen(b0);
+                    (Vector128<int> b10, Vector128<int> b11) = Vector128.Widen(b1);
+                    Vector128<int> r0 = Vector128.Min(Vector128.Max(Vector128.ShiftRightArithmetic((a00 * mav) + (b00 * mbv) + cv, s), lov), hiv);
+                    Vector128<int> r1 = Vector128.Min(Vector128.Max(Vector128.ShiftRightArithmetic((a01 * mav) + (b01 * mbv) + cv, s), lov), hiv);
+                    Vector128<int> r2 = Vector128.Min(Vector128.Max(Vector128.ShiftRightArithmetic((a10 * mav) + (b10 * mbv) + cv, s), lov), hiv);
+                    Vector128<int> r3 = Vector128.Min(Vector128.Max(Vector128.ShiftRightArithmetic((a11 * mav) + (b11 * mbv) + cv, s), lov), hiv);
+                    Vector128.Narrow(Vector128.Narrow(r0, r1), Vector128.Narrow(r2, r3)).StoreUnsafe(ref py, (nuint)i);
                 }
             }
 
             for (; i < y.Length; i++)
             {
-                int qa = (byte)a[i], qb = (byte)b[i];
-                int va = (short)(Unsafe.Add(ref tables, qa) | (Unsafe.Add(ref tables, 256 + qa) << 8));
-                int vb = (short)(Unsafe.Add(ref tables, 512 + qb) | (Unsafe.Add(ref tables, 768 + qb) << 8));
-                y[i] = (sbyte)Clamp(va + vb, lo, hi);
+                int v = unchecked((Unsafe.Add(ref pa, i) * ma) + (Unsafe.Add(ref pb, i) * mb) + c) >> s;
+                Unsafe.Add(ref py, i) = (sbyte)(v < lo ? lo : v > hi ? hi : v);
             }
         }
 
         /// <summary>
-        /// Residual add of two int8 tensors (HAWQ-V3, each branch rescaled and rounded separately), exactly the reference:
-        /// y = clamp(zo + RoundShift((a - za) * ma, sa) + RoundShift((b - zb) * mb, sb), lo, hi). AVX-512: 8 elements per step
-        /// on int64 lanes (vpmuldq: both factors fit int32).
+        /// The residual Add with ONE rounding for 31-bit mantissas (spec files written before the one-rounding Add): with
+        /// M_a = ah 2^16 + al and M_b = bh 2^16 + bl (0 &lt;= al, bl &lt; 2^16) and s &gt;= 17, clamp(zo + RoundShift((a - za) M_a +
+        /// (b - zb) M_b, s)) = clamp((a ah + b bh + ch + ((a al + b bl + cl) &gt;&gt; 16)) &gt;&gt; sh) with cl = -za al - zb bl,
+        /// ch = -za ah - zb bh + 2^(s-17) + zo 2^(s-16), sh = s - 16 (nested floor shifts by powers of two are exact, and the
+        /// rounding term and zero point are whole multiples of 2^16). The generator proved every intermediate within int32 for
+        /// every int8 pair (AddLowering.AddInt8). 32 / 16 elements per step on 256 / 128-bit vectors.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public static void AddS8(ReadOnlySpan<sbyte> a, long za, int ma, int sa, ReadOnlySpan<sbyte> b, long zb, int mb, int sb, long zo, long lo, long hi, Span<sbyte> y)
+        public static void AddS8Split(ReadOnlySpan<sbyte> a, int ah, int al, ReadOnlySpan<sbyte> b, int bh, int bl, int ch, int cl, int sh, int lo, int hi, Span<sbyte> y)
         {
-            long ra = sa == 0 ? 0 : 1L << (sa - 1), rb = sb == 0 ? 0 : 1L << (sb - 1);
-            int i = 0;
-            if (Avx512BW.IsSupported)
+            if (a.Length < y.Length || b.Length < y.Length)
             {
-                Vector512<long> zav = Vector512.Create(za), zbv = Vector512.Create(zb), mav = Vector512.Create((long)ma), mbv = Vector512.Create((long)mb);
-                Vector512<long> rav = Vector512.Create(ra), rbv = Vector512.Create(rb), zov = Vector512.Create(zo), lov = Vector512.Create(lo), hiv = Vector512.Create(hi);
-                for (; i + 8 <= y.Length; i += 8)
+                throw new ArgumentException("an operand is shorter than the output", nameof(y));
+            }
+
+            int i = 0;
+            ref sbyte pa = ref MemoryMarshal.GetReference(a);
+            ref sbyte pb = ref MemoryMarshal.GetReference(b);
+            ref sbyte py = ref MemoryMarshal.GetReference(y);
+            if (Vector256.IsHardwareAccelerated && y.Length >= 32)
+            {
+                Vector256<int> ahv = Vector256.Create(ah), alv = Vector256.Create(al), bhv = Vector256.Create(bh), blv = Vector256.Create(bl);
+                Vector256<int> chv = Vector256.Create(ch), clv = Vector256.Create(cl), lov = Vector256.Create(lo), hiv = Vector256.Create(hi);
+                for (; i + 32 <= y.Length; i += 32)
                 {
-                    Vector512<long> va = Avx512F.ConvertToVector512Int64(Vector128.CreateScalar(Unsafe.ReadUnaligned<ulong>(ref Unsafe.As<sbyte, byte>(ref Unsafe.AsRef(in a[i])))).AsSByte()) - zav;
-                    Vector512<long> vb = Avx512F.ConvertToVector512Int64(Vector128.CreateScalar(Unsafe.ReadUnaligned<ulong>(ref Unsafe.As<sbyte, byte>(ref Unsafe.AsRef(in b[i])))).AsSByte()) - zbv;
-                    va = Vector512.ShiftRightArithmetic(Avx512F.Multiply(va.AsInt32(), mav.AsInt32()) + rav, sa);
-                    vb = Vector512.ShiftRightArithmetic(Avx512F.Multiply(vb.AsInt32(), mbv.AsInt32()) + rbv, sb);
-                    Vector512<long> v = Vector512.Min(Vector512.Max(zov + va + vb, lov), hiv);
-                    Unsafe.WriteUnaligned(ref Unsafe.As<sbyte, byte>(ref y[i]), Avx512F.ConvertToVector128SByte(v).AsUInt64().ToScalar());
+                    (Vector256<short> a0, Vector256<short> a1) = Vector256.Widen(Vector256.LoadUnsafe(ref pa, (nuint)i));
+                    (Vector256<short> b0, Vector256<short> b1) = Vector256.Widen(Vector256.LoadUnsafe(ref pb, (nuint)i));
+                    (Vector256<int> a00, Vector256<int> a01) = Vector256.Widen(a0);
+                    (Vector256<int> a10, Vector256<int> a11) = Vector256.Widen(a1);
+                    (Vector256<int> b00, Vector256<int> b01) = Vector256.Widen(b0);
+                    (Vector256<int> b10, Vector256<int> b11) = Vector256.Widen(b1);
+                    Vector256<int> r0 = Vector256.ShiftRightArithmetic((a00 * ahv) + (b00 * bhv) + chv + Vector256.ShiftRightArithmetic((a00 * alv) + (b00 * blv) + clv, 16), sh);
+                    Vector256<int> r1 = Vector256.ShiftRightArithmetic((a01 * ahv) + (b01 * bhv) + chv + Vector256.ShiftRightArithmetic((a01 * alv) + (b01 * blv) + clv, 16), sh);
+                    Vector256<int> r2 = Vector256.ShiftRightArithmetic((a10 * ahv) + (b10 * bhv) + chv + Vector256.ShiftRightArithmetic((a10 * alv) + (b10 * blv) + clv, 16), sh);
+                    Vector256<int> r3 = Vector256.ShiftRightArithmetic((a11 * ahv) + (b11 * bhv) + chv + Vector256.ShiftRightArithmetic((a11 * alv) + (b11 * blv) + clv, 16), sh);
+                    r0 = Vector256.Min(Vector256.Max(r0, lov), hiv);
+                    r1 = Vector256.Min(Vector256.Max(r1, lov), hiv);
+                    r2 = Vector256.Min(Vector256.Max(r2, lov), hiv);
+                    r3 = Vector256.Min(Vector256.Max(r3, lov), hiv);
+                    Vector256.Narrow(Vector256.Narrow(r0, r1), Vector256.Narrow(r2, r3)).StoreUnsafe(ref py, (nuint)i);
+                }
+            }
+
+            if (Vector128.IsHardwareAccelerated && i + 16 <= y.Length)
+            {
+                Vector128<int> ahv = Vector128.Create(ah), alv = Vector128.Create(al), bhv = Vector128.Create(bh), blv = Vector128.Create(bl);
+                Vector128<int> chv = Vector128.Create(ch), clv = Vector128.Create(cl), lov = Vector128.Create(lo), hiv = Vector128.Create(hi);
+                for (; i + 16 <= y.Length; i += 16)
+                {
+                    (Vector128<short> a0, Vector128<short> a1) = Vector128.Widen(Vector128.LoadUnsafe(ref pa, (nuint)i));
+                    (Vector128<short> b0, Vector128<short> b1) = Vector128.Widen(Vector128.LoadUnsafe(ref pb, (nuint)i));
+                    (Vector128<int> a00, Vector128<int> a01) = Vector128.Widen(a0);
+                    (Vector128<int> a10, Vector128<int> a11) = Vector128.Widen(a1);
+                    (Vector128<int> b00, Vector128<int> b01) = Vector128.Widen(b0);
+                    (Vector128<int> b10, Vector128<int> b11) = Vector128.Widen(b1);
+                    Vector128<int> r0 = Vector128.ShiftRightArithmetic((a00 * ahv) + (b00 * bhv) + chv + Vector128.ShiftRightArithmetic((a00 * alv) + (b00 * blv) + clv, 16), sh);
+                    Vector128<int> r1 = Vector128.ShiftRightArithmetic((a01 * ahv) + (b01 * bhv) + chv + Vector128.ShiftRightArithmetic((a01 * alv) + (b01 * blv) + clv, 16), sh);
+                    Vector128<int> r2 = Vector128.ShiftRightArithmetic((a10 * ahv) + (b10 * bhv) + chv + Vector128.ShiftRightArithmetic((a10 * alv) + (b10 * blv) + clv, 16), sh);
+                    Vector128<int> r3 = Vector128.ShiftRightArithmetic((a11 * ahv) + (b11 * bhv) + chv + Vector128.ShiftRightArithmetic((a11 * alv) + (b11 * blv) + clv, 16), sh);
+                    r0 = Vector128.Min(Vector128.Max(r0, lov), hiv);
+                    r1 = Vector128.Min(Vector128.Max(r1, lov), hiv);
+                    r2 = Vector128.Min(Vector128.Max(r2, lov), hiv);
+                    r3 = Vector128.Min(Vector128.Max(r3, lov), hiv);
+                    Vector128.Narrow(Vector128.Narrow(r0, r1), Vector128.Narrow(r2, r3)).StoreUnsafe(ref py, (nuint)i);
                 }
             }
 
             for (; i < y.Length; i++)
             {
-                long va = ((a[i] - za) * ma + ra) >> sa;
-                long vb = ((b[i] - zb) * mb + rb) >> sb;
-                y[i] = (sbyte)Clamp(zo + va + vb, lo, hi);
+                int va = Unsafe.Add(ref pa, i), vb = Unsafe.Add(ref pb, i);
+                int v = ((va * ah) + (vb * bh) + ch + (((va * al) + (vb * bl) + cl) >> 16)) >> sh;
+                Unsafe.Add(ref py, i) = (sbyte)(v < lo ? lo : v > hi ? hi : v);
+            }
+        }
+
+        /// <summary>
+        /// An int8 activation plus a per-column constant with ONE rounding (the bias Add after an imported MatMul):
+        /// y[r * n + j] = clamp(((x[r * n + j] * m + t[j]) &gt;&gt; s) + q[j], lo, hi), all in int32. The generator split the exact
+        /// clamp(zo + RoundShift((x - za) M_x + K_j, s)) into the floor quotient q[j] and remainder of K_j + 2^(s-1) + zo 2^s
+        /// (t[j] = remainder - za m) and proved x m + t[j] within int32 for every int8 x (AddLowering.AddBiasRows).
+        /// 32 / 16 elements per step on 256 / 128-bit vectors.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void AddRowsS8(ReadOnlySpan<sbyte> x, int n, int m, ReadOnlySpan<int> t, ReadOnlySpan<int> q, int s, int lo, int hi, Span<sbyte> y)
+        {
+            if (n <= 0 || x.Length < y.Length || t.Length < n || q.Length < n || y.Length % n != 0)
+            {
+                throw new ArgumentException("bad row length or operand sizes", nameof(n));
+            }
+
+            int rows = y.Length / n;
+            ref int pt = ref MemoryMarshal.GetReference(t);
+            ref int pq = ref MemoryMarshal.GetReference(q);
+            for (int r = 0; r < rows; r++)
+            {
+                ref sbyte xr = ref Unsafe.Add(ref MemoryMarshal.GetReference(x), r * n);
+                ref sbyte yr = ref Unsafe.Add(ref MemoryMarshal.GetReference(y), r * n);
+                int j = 0;
+                if (Vector256.IsHardwareAccelerated && n >= 32)
+                {
+                    Vector256<int> mv = Vector256.Create(m), lov = Vector256.Create(lo), hiv = Vector256.Create(hi);
+                    for (; j + 32 <= n; j += 32)
+                    {
+                        (Vector256<short> s0, Vector256<short> s1) = Vector256.Widen(Vector256.LoadUnsafe(ref xr, (nuint)j));
+                        (Vector256<int> d0, Vector256<int> d1) = Vector256.Widen(s0);
+                        (Vector256<int> d2, Vector256<int> d3) = Vector256.Widen(s1);
+                        d0 = Vector256.Min(Vector256.Max(Vector256.ShiftRightArithmetic((d0 * mv) + Vector256.LoadUnsafe(ref pt, (nuint)j), s) + Vector256.LoadUnsafe(ref pq, (nuint)j), lov), hiv);
+                        d1 = Vector256.Min(Vector256.Max(Vector256.ShiftRightArithmetic((d1 * mv) + Vector256.LoadUnsafe(ref pt, (nuint)(j + 8)), s) + Vector256.LoadUnsafe(ref pq, (nuint)(j + 8)), lov), hiv);
+                        d2 = Vector256.Min(Vector256.Max(Vector256.ShiftRightArithmetic((d2 * mv) + Vector256.LoadUnsafe(ref pt, (nuint)(j + 16)), s) + Vector256.LoadUnsafe(ref pq, (nuint)(j + 16)), lov), hiv);
+                        d3 = Vector256.Min(Vector256.Max(Vector256.ShiftRightArithmetic((d3 * mv) + Vector256.LoadUnsafe(ref pt, (nuint)(j + 24)), s) + Vector256.LoadUnsafe(ref pq, (nuint)(j + 24)), lov), hiv);
+                        Vector256.Narrow(Vector256.Narrow(d0, d1), Vector256.Narrow(d2, d3)).StoreUnsafe(ref yr, (nuint)j);
+                    }
+                }
+
+                if (Vector128.IsHardwareAccelerated && j + 16 <= n)
+                {
+                    Vector128<int> mv = Vector128.Create(m), lov = Vector128.Create(lo), hiv = Vector128.Create(hi);
+                    for (; j + 16 <= n; j += 16)
+                    {
+                        (Vector128<short> s0, Vector128<short> s1) = Vector128.Widen(Vector128.LoadUnsafe(ref xr, (nuint)j));
+                        (Vector128<int> d0, Vector128<int> d1) = Vector128.Widen(s0);
+                        (Vector128<int> d2, Vector128<int> d3) = Vector128.Widen(s1);
+                        d0 = Vector128.Min(Vector128.Max(Vector128.ShiftRightArithmetic((d0 * mv) + Vector128.LoadUnsafe(ref pt, (nuint)j), s) + Vector128.LoadUnsafe(ref pq, (nuint)j), lov), hiv);
+                        d1 = Vector128.Min(Vector128.Max(Vector128.ShiftRightArithmetic((d1 * mv) + Vector128.LoadUnsafe(ref pt, (nuint)(j + 4)), s) + Vector128.LoadUnsafe(ref pq, (nuint)(j + 4)), lov), hiv);
+                        d2 = Vector128.Min(Vector128.Max(Vector128.ShiftRightArithmetic((d2 * mv) + Vector128.LoadUnsafe(ref pt, (nuint)(j + 8)), s) + Vector128.LoadUnsafe(ref pq, (nuint)(j + 8)), lov), hiv);
+                        d3 = Vector128.Min(Vector128.Max(Vector128.ShiftRightArithmetic((d3 * mv) + Vector128.LoadUnsafe(ref pt, (nuint)(j + 12)), s) + Vector128.LoadUnsafe(ref pq, (nuint)(j + 12)), lov), hiv);
+                        Vector128.Narrow(Vector128.Narrow(d0, d1), Vector128.Narrow(d2, d3)).StoreUnsafe(ref yr, (nuint)j);
+                    }
+                }
+
+                for (; j < n; j++)
+                {
+                    int v = (((Unsafe.Add(ref xr, j) * m) + Unsafe.Add(ref pt, j)) >> s) + Unsafe.Add(ref pq, j);
+                    Unsafe.Add(ref yr, j) = (sbyte)(v < lo ? lo : v > hi ? hi : v);
+                }
             }
         }
 

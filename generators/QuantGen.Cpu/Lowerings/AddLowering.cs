@@ -6,154 +6,242 @@ using QuantGen.Numerics;
 
 namespace QuantGen.Cpu
 {
-    /// <summary>Add (residual, HAWQ-V3: each branch rescaled separately): int8 through int16 branch tables -> vectorized int8 -> int8 plus a per-channel constant (bias) -> scalar with 256-entry branch tables.</summary>
+    /// <summary>
+    /// Add (one rounding: y = clamp(zo + RoundShift((a - za) M_a + (b - zb) M_b, s)), ResidualAdd): two int8 activations on
+    /// int32 lanes -> int8 plus a per-column constant on int32 lanes -> scalar int64. Each vector strategy proves at build time
+    /// that its int32 arithmetic is exact for every int8 input, and declines otherwise.
+    /// </summary>
     public sealed class AddLowering : CpuLowering
     {
         public override OpKind Op => OpKind.Add;
 
-        public override IReadOnlyList<CpuStrategy> Strategies { get; } = new CpuStrategy[] { new AddInt8Table(), new AddInt8(), new AddBiasRows(), new AddScalar() };
+        public override IReadOnlyList<CpuStrategy> Strategies { get; } = new CpuStrategy[] { new AddInt8(), new AddBiasRows(), new AddScalar() };
+
+        internal static bool Int32(long v) => v >= int.MinValue && v <= int.MaxValue;
     }
 
     /// <summary>
-    /// Two int8 activations of the output's size, int8 output, each branch a build-time table of its 256 values (the
-    /// reference's RoundShift, the output zero point folded into b's) when every entry lies in [-16384, 16383], so that the
-    /// sum of two entries is exact in int16: QuantGenKernels.AddS8Table (64 elements per step on AVX-512 VBMI).
+    /// The int32 form of a residual Add: y = clamp((a ma + b mb + c) &gt;&gt; s, lo, hi) (QuantGenKernels.AddS8), or, when Split,
+    /// the 31-bit mantissas split at bit 16: clamp((a ma + b mb + c + ((a mal + b mbl + cl) &gt;&gt; 16)) &gt;&gt; s) with ma, mb the
+    /// high halves (QuantGenKernels.AddS8Split).
     /// </summary>
-    public sealed class AddInt8Table : CpuStrategy<AddTablePlan>
-    {
-        public const string Kernel = "int8-add-table";
+    public sealed record AddS8Plan(bool Split, int Ma, int Mb, int C, int S, int Mal = 0, int Mbl = 0, int Cl = 0) : CpuKernelPlan(Split ? AddInt8.SplitKernel : AddInt8.Kernel);
 
-        public override CpuKernelPlan? TryPlan(CpuPlanContext context, GraphNode node)
+    /// <summary>
+    /// Two int8 activations of the output's size, int8 output: QuantGenKernels.AddS8 on int32 lanes, taken only when the exact
+    /// pre-shift value (a - za) M_a + (b - zb) M_b + 2^(s-1) + zo 2^s lies in int32 for every int8 pair (it is linear in a and b,
+    /// so its four corners bound it) and M_a, M_b fit int32, s &lt;= 31.
+    /// </summary>
+    public sealed class AddInt8 : CpuStrategy<AddS8Plan>
+    {
+        public const string Kernel = "int8-add";
+
+        public const string SplitKernel = "int8-add-split";
+
+        public override CpuKernelPlan? TryPlan(CpuPlanContext context, GraphNode node) => Plan(node, 1);
+
+        /// <summary>The plan for a + sign b, or null.</summary>
+        internal static AddS8Plan? Plan(GraphNode node, int sign)
         {
-            if (new AddInt8().TryPlan(context, node) == null)
+            TensorInfo a = node.Inputs[0], b = node.Inputs[1], y = node.Output;
+            if (a.Kind == TensorKind.Initializer || b.Kind == TensorKind.Initializer || CSharp.Type(a.Type) != "sbyte" || CSharp.Type(b.Type) != "sbyte"
+                || CSharp.Type(y.Type) != "sbyte" || a.ElementCount != y.ElementCount || b.ElementCount != y.ElementCount)
             {
                 return null;
             }
 
-            var add = (AddLayer)node.Layer;
-            TensorInfo a = node.Inputs[0], b = node.Inputs[1], y = node.Output;
-            short[]? ta = Branch(a.Quant!.ZeroPoint, add.Integers.RequantA, 0), tb = Branch(b.Quant!.ZeroPoint, add.Integers.RequantB, y.Quant!.ZeroPoint);
-            return ta != null && tb != null ? new AddTablePlan(ta, tb) { Library = KernelFiles.Kernels, Layout = CpuLayout.Elementwise } : null;
-        }
-
-        /// <summary>t[q &amp; 255] = z0 + RoundShift((q - z) * m) for every int8 q, or null when an entry leaves [-16384, 16383].</summary>
-        internal static short[]? Branch(long z, Dyadic m, long z0)
-        {
-            var t = new short[256];
-            for (int q = -128; q < 128; q++)
+            AddIntegers integers = node.Layer is AddLayer add ? add.Integers : ((SubLayer)node.Layer).Integers;
+            if (System.Math.Abs(integers.RequantA.Shift - integers.RequantB.Shift) > ResidualAdd.MaxShiftGap)
             {
-                long v = z0 + IntegerOps.RoundingShiftRight((q - z) * m.Multiplier, m.Shift);
-                if (v < -16384 || v > 16383)
-                {
-                    return null;
-                }
-
-                t[q & 255] = (short)v;
+                return null;
             }
 
-            return t;
+            (long ma, long mb, int s) = ResidualAdd.Common(integers.RequantA, integers.RequantB);
+            mb *= sign;
+            long za = a.Quant!.ZeroPoint, zb = b.Quant!.ZeroPoint, zo = y.Quant!.ZeroPoint;
+            if (s > 30 || !AddLowering.Int32(ma) || !AddLowering.Int32(mb) || !AddLowering.Int32(za) || !AddLowering.Int32(zb) || System.Math.Abs(zo) > 1 << 16)
+            {
+                return null;
+            }
+
+            long k = (s == 0 ? 0 : 1L << (s - 1)) + (zo << s);
+            bool fits = true;
+            foreach (long qa in new long[] { a.Type.MinValue, a.Type.MaxValue })
+            {
+                foreach (long qb in new long[] { b.Type.MinValue, b.Type.MaxValue })
+                {
+                    fits &= AddLowering.Int32(((qa - za) * ma) + ((qb - zb) * mb) + k);
+                }
+            }
+
+            if (fits)
+            {
+                int c = unchecked((int)(k - (za * ma) - (zb * mb)));
+                return new AddS8Plan(false, (int)ma, (int)mb, c, s) { Library = KernelFiles.Kernels, Layout = CpuLayout.Elementwise };
+            }
+
+            return SplitPlan(a, b, ma, mb, s, za, zb, zo);
         }
 
-        internal override void Emit(CpuEmitter e, SourceWriter w, GraphNode node, AddTablePlan plan)
+        /// <summary>The split form for mantissas too wide for the one-product form (31-bit, from spec files written before), or null.</summary>
+        private static AddS8Plan? SplitPlan(TensorInfo a, TensorInfo b, long ma, long mb, int s, long za, long zb, long zo)
         {
-            var add = (AddLayer)node.Layer;
+            if (s < 17 || s - 16 > 30)
+            {
+                return null;
+            }
+
+            long ah = ma >> 16, al = ma & 0xFFFF, bh = mb >> 16, bl = mb & 0xFFFF;
+            long cl = -(za * al) - (zb * bl), ch = -(za * ah) - (zb * bh) + (1L << (s - 17)) + (zo << (s - 16));
+            long hMin = long.MaxValue, hMax = long.MinValue, lMin = long.MaxValue, lMax = long.MinValue;
+            foreach (long qa in new long[] { a.Type.MinValue, a.Type.MaxValue })
+            {
+                foreach (long qb in new long[] { b.Type.MinValue, b.Type.MaxValue })
+                {
+                    long h = (qa * ah) + (qb * bh) + ch, l = (qa * al) + (qb * bl) + cl;
+                    hMin = System.Math.Min(hMin, h);
+                    hMax = System.Math.Max(hMax, h);
+                    lMin = System.Math.Min(lMin, l);
+                    lMax = System.Math.Max(lMax, l);
+                }
+            }
+
+            if (!AddLowering.Int32(ch) || !AddLowering.Int32(cl) || !AddLowering.Int32(hMin) || !AddLowering.Int32(hMax) || !AddLowering.Int32(lMin) || !AddLowering.Int32(lMax)
+                || !AddLowering.Int32(hMin + (lMin >> 16)) || !AddLowering.Int32(hMax + (lMax >> 16)))
+            {
+                return null;
+            }
+
+            return new AddS8Plan(true, (int)ah, (int)bh, (int)ch, s - 16, (int)al, (int)bl, (int)cl) { Library = KernelFiles.Kernels, Layout = CpuLayout.Elementwise };
+        }
+
+        internal override void Emit(CpuEmitter e, SourceWriter w, GraphNode node, AddS8Plan plan) => EmitKernel(w, node, plan, "Residual add", "+");
+
+        internal static void EmitKernel(SourceWriter w, GraphNode node, AddS8Plan plan, string what, string op)
+        {
             TensorInfo a = node.Inputs[0], b = node.Inputs[1], y = node.Output;
-            Dyadic ma = add.Integers.RequantA, mb = add.Integers.RequantB;
-            int offset = e.AddBytes(plan.A.Select(v => (long)(v & 255)).Concat(plan.A.Select(v => (long)((v >> 8) & 255)))
-                .Concat(plan.B.Select(v => (long)(v & 255))).Concat(plan.B.Select(v => (long)((v >> 8) & 255))));
-            w.Line($"// Residual add of two int8 tensors through int16 branch tables at blob offset {offset} (QuantGenKernels.AddS8Table):");
-            w.Line($"// ta[a] = RoundShift({CpuEmitter.Minus("a", a.Quant!.ZeroPoint)} * {ma.Multiplier}, {ma.Shift}), tb[b] = {CSharp.I(y.Quant!.ZeroPoint)} + RoundShift({CpuEmitter.Minus("b", b.Quant!.ZeroPoint)} * {mb.Multiplier}, {mb.Shift}),");
-            w.Line($"// entries in [{plan.A.Min() + plan.B.Min()}, {plan.A.Max() + plan.B.Max()}] summed (exact in int16), clamped to [{CSharp.I(y.Type.MinValue)}, {CSharp.I(y.Type.MaxValue)}].");
-            w.Line(CpuEmitter.K("AddS8Table", "a", "b", $"ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {offset})", CSharp.I(y.Type.MinValue), CSharp.I(y.Type.MaxValue), "y") + ";");
+            long fa = plan.Split ? ((long)plan.Ma << 16) + plan.Mal : plan.Ma, fb = plan.Split ? ((long)plan.Mb << 16) + plan.Mbl : plan.Mb;
+            w.Line($"// {what} of two int8 tensors with one rounding: clamp({CSharp.I(y.Quant!.ZeroPoint)} + RoundShift({CpuEmitter.Minus("a", a.Quant!.ZeroPoint)} * {System.Math.Abs(fa)} {op} {CpuEmitter.Minus("b", b.Quant!.ZeroPoint)} * {System.Math.Abs(fb)}, {plan.S + (plan.Split ? 16 : 0)})),");
+            if (plan.Split)
+            {
+                w.Line("// on int32 lanes with the mantissas split at bit 16 (QuantGenKernels.AddS8Split; every int8 pair proven exact in int32 at build time).");
+                w.Line(CpuEmitter.K("AddS8Split", "a", CSharp.I(plan.Ma), CSharp.I(plan.Mal), "b", CSharp.I(plan.Mb), CSharp.I(plan.Mbl), CSharp.I(plan.C), CSharp.I(plan.Cl), CSharp.I(plan.S),
+                    CSharp.I(y.Type.MinValue), CSharp.I(y.Type.MaxValue), "y") + ";");
+                return;
+            }
+
+            w.Line("// on int32 lanes (QuantGenKernels.AddS8; every int8 pair proven exact in int32 at build time).");
+            w.Line(CpuEmitter.K("AddS8", "a", CSharp.I(plan.Ma), "b", CSharp.I(plan.Mb), CSharp.I(plan.C), CSharp.I(plan.S), CSharp.I(y.Type.MinValue), CSharp.I(y.Type.MaxValue), "y") + ";");
         }
     }
 
-    /// <summary>The two int16 branch tables of <see cref="AddInt8Table"/>, indexed by (byte)q.</summary>
-    public sealed record AddTablePlan(short[] A, short[] B) : CpuKernelPlan(AddInt8Table.Kernel);
+    /// <summary>The per-column int32 form of a constant Add: y = clamp(((x m + t[j]) &gt;&gt; s) + q[j], lo, hi) (QuantGenKernels.AddRowsS8).</summary>
+    public sealed record AddRowsPlan(int N, int M, IReadOnlyList<int> T, IReadOnlyList<int> Q, int S, int Lo, int Hi) : CpuKernelPlan(AddBiasRows.Kernel);
 
-    /// <summary>Two int8 activations of the output's size, int8 output: QuantGenKernels.AddS8.</summary>
-    public sealed class AddInt8 : CpuStrategy<CpuKernelPlan>
+    /// <summary>
+    /// An int8 activation plus a constant broadcast along the innermost axis (a Dense layer's bias) or of the output's size
+    /// (DeiT's position embedding), int8 output: with K_j = (c_j - zc) M_c and K_j + 2^(s-1) + zo 2^s = q_j 2^s + r_j
+    /// (0 &lt;= r_j &lt; 2^s), clamp(zo + RoundShift((x - za) M_x + K_j, s)) = clamp(((x M_x + r_j - za M_x) &gt;&gt; s) + q_j) exactly;
+    /// the planner checks every intermediate within int32 for both ends of the int8 range (the expression is monotone in x) and
+    /// declines otherwise.
+    /// </summary>
+    public sealed class AddBiasRows : CpuStrategy<AddRowsPlan>
     {
+        public const string Kernel = "int8-add-rows";
+
         public override CpuKernelPlan? TryPlan(CpuPlanContext context, GraphNode node)
         {
             var add = (AddLayer)node.Layer;
             TensorInfo a = node.Inputs[0], b = node.Inputs[1], y = node.Output;
-            Dyadic ma = add.Integers.RequantA, mb = add.Integers.RequantB;
-            bool fits = a.Kind != TensorKind.Initializer && b.Kind != TensorKind.Initializer && a.Type.IsSigned && a.Type.Bits <= 8 && b.Type.IsSigned && b.Type.Bits <= 8
-                && a.ElementCount == y.ElementCount && b.ElementCount == y.ElementCount && CSharp.Type(y.Type) == "sbyte" && ma.Shift <= 62 && mb.Shift <= 62;
-            return fits ? new CpuKernelPlan("int8-add") { Library = KernelFiles.Kernels, Layout = CpuLayout.Elementwise } : null;
+            bool aConst = a.Kind == TensorKind.Initializer, bConst = b.Kind == TensorKind.Initializer;
+            if (aConst == bConst || y.Shape.Length == 0)
+            {
+                return null;
+            }
+
+            TensorInfo x = aConst ? b : a, c = aConst ? a : b;
+            Dyadic dx = aConst ? add.Integers.RequantB : add.Integers.RequantA, dc = aConst ? add.Integers.RequantA : add.Integers.RequantB;
+            int n = y.Shape[y.Shape.Length - 1];
+            if (c.ElementCount == y.ElementCount && x.ElementCount == y.ElementCount)
+            {
+                n = y.ElementCount;
+            }
+            else if (c.ElementCount != n || c.Shape.Length == 0 || c.Shape[c.Shape.Length - 1] != n)
+            {
+                return null;
+            }
+
+            if (c.IntData == null || c.Quant == null || y.Quant == null || x.Quant == null || CSharp.Type(x.Type) != "sbyte" || CSharp.Type(y.Type) != "sbyte"
+                || x.ElementCount != y.ElementCount || y.ElementCount % n != 0 || System.Math.Abs(dx.Shift - dc.Shift) > ResidualAdd.MaxShiftGap)
+            {
+                return null;
+            }
+
+            (long mx, long mc, int s) = ResidualAdd.Common(dx, dc);
+            long za = x.Quant.ZeroPoint, zc = c.Quant.ZeroPoint, zo = y.Quant.ZeroPoint;
+            if (s > 30 || !AddLowering.Int32(mx) || System.Math.Abs(za) > 1 << 16 || System.Math.Abs(zo) > 1 << 16)
+            {
+                return null;
+            }
+
+            var t = new int[n];
+            var q = new int[n];
+            long rnd = s == 0 ? 0 : 1L << (s - 1);
+            for (int j = 0; j < n; j++)
+            {
+                long v = c.IntData[j] - zc;
+                if (System.Math.Abs((double)v) * System.Math.Abs((double)mc) >= 1.0e18)
+                {
+                    return null;
+                }
+
+                long total = (v * mc) + rnd + (zo << s);
+                long qj = total >> s, rj = total - (qj << s), tj = rj - (za * mx);
+                if (!AddLowering.Int32(qj) || !AddLowering.Int32(tj))
+                {
+                    return null;
+                }
+
+                foreach (long xq in new long[] { x.Type.MinValue, x.Type.MaxValue })
+                {
+                    long pre = (xq * mx) + tj;
+                    if (!AddLowering.Int32(xq * mx) || !AddLowering.Int32(pre) || !AddLowering.Int32((pre >> s) + qj))
+                    {
+                        return null;
+                    }
+                }
+
+                t[j] = (int)tj;
+                q[j] = (int)qj;
+            }
+
+            return new AddRowsPlan(n, (int)mx, t, q, s, (int)y.Type.MinValue, (int)y.Type.MaxValue) { Library = KernelFiles.Kernels };
         }
 
-        internal override void Emit(CpuEmitter e, SourceWriter w, GraphNode node, CpuKernelPlan plan)
+        internal override void Emit(CpuEmitter e, SourceWriter w, GraphNode node, AddRowsPlan plan)
         {
-            var add = (AddLayer)node.Layer;
-            TensorInfo a = node.Inputs[0], b = node.Inputs[1], y = node.Output;
-            Dyadic ma = add.Integers.RequantA, mb = add.Integers.RequantB;
-            w.Line("// Residual add of two int8 tensors, vectorized (QuantGenKernels.AddS8).");
-            w.Line(CpuEmitter.K("AddS8", "a", CSharp.I(a.Quant!.ZeroPoint), CSharp.I(ma.Multiplier), CSharp.I(ma.Shift), "b", CSharp.I(b.Quant!.ZeroPoint), CSharp.I(mb.Multiplier), CSharp.I(mb.Shift),
-                CSharp.I(y.Quant!.ZeroPoint), CSharp.I(y.Type.MinValue), CSharp.I(y.Type.MaxValue), "y") + ";");
+            string x = e.InputNames(node)[node.Inputs[0].Kind == TensorKind.Initializer ? 1 : 0];
+            int tOff = e.AddInts(plan.T.ToArray()), qOff = e.AddInts(plan.Q.ToArray());
+            w.Line("// Add of an int8 activation and a per-column constant with one rounding: the constant's exact branch, the rounding term and the");
+            w.Line($"// output zero point split at build time into a quotient q[j] and a remainder folded into t[j]; y = clamp(((x * {plan.M} + t[j]) >> {plan.S}) + q[j], {plan.Lo}, {plan.Hi}), int32 proven exact.");
+            w.Line(CpuEmitter.K("AddRowsS8", x, CSharp.I(plan.N), CSharp.I(plan.M), $"MemoryMarshal.Cast<byte, int>(new ReadOnlySpan<byte>(s_blob, {tOff}, {plan.N * 4}))",
+                $"MemoryMarshal.Cast<byte, int>(new ReadOnlySpan<byte>(s_blob, {qOff}, {plan.N * 4}))", CSharp.I(plan.S), CSharp.I(plan.Lo), CSharp.I(plan.Hi), "y") + ";");
         }
     }
 
-    /// <summary>Any widths, constant operands, broadcasting: one loop, int8 branches through build-time tables.</summary>
+    /// <summary>Any widths, constant operands, broadcasting: one loop on int64 (the range analysis proved the pre-shift sum within 2^62).</summary>
     public sealed class AddScalar : ScalarStrategy
     {
-        internal override void Emit(CpuEmitter e, SourceWriter w, GraphNode node, CpuKernelPlan plan)
+        internal override void Emit(CpuEmitter e, SourceWriter w, GraphNode node, CpuKernelPlan plan) => EmitLoop(e, w, node, ((AddLayer)node.Layer).Integers, "+");
+
+        internal static void EmitLoop(CpuEmitter e, SourceWriter w, GraphNode node, AddIntegers integers, string op)
         {
-            var add = (AddLayer)node.Layer;
             TensorInfo a = node.Inputs[0], b = node.Inputs[1], y = node.Output;
-            int data = node.Inputs.Count(t => t.Kind != TensorKind.Initializer);
-            string ty = CSharp.Type(y.Type), lo = CSharp.I(y.Type.MinValue), hi = CSharp.I(y.Type.MaxValue);
-            string Operand(TensorInfo t, string name)
-            {
-                if (t.Kind != TensorKind.Initializer)
-                {
-                    return name;
-                }
-
-                int off = e.AddInts(t.IntData!);
-                w.Line($"ReadOnlySpan<int> {name} = MemoryMarshal.Cast<byte, int>(new ReadOnlySpan<byte>(s_blob, {off}, {t.ElementCount * 4}));");
-                return name;
-            }
-
-            string an = Operand(a, a.Kind == TensorKind.Initializer ? "ca" : "a");
-            string bn = Operand(b, b.Kind == TensorKind.Initializer ? "cb" : data == 1 ? "x" : "b");
-            if (a.Kind != TensorKind.Initializer && data == 1)
-            {
-                an = "x";
-            }
-
-            string Branch(TensorInfo t, string name, Dyadic m, string v)
-            {
-                string index = CpuEmitter.Index("i", t.ElementCount, y.ElementCount);
-                if (t.Kind != TensorKind.Initializer && t.Type.IsSigned && t.Type.Bits <= 8)
-                {
-                    // int8 operand: its rescaled branch is a build-time table of 256 values (reference numerics).
-                    var table = new int[256];
-                    bool fits = true;
-                    for (int q = -128; q < 128; q++)
-                    {
-                        long r = IntegerOps.RoundingShiftRight((q - t.Quant!.ZeroPoint) * m.Multiplier, m.Shift);
-                        fits &= r >= int.MinValue && r <= int.MaxValue;
-                        table[q & 255] = unchecked((int)r);
-                    }
-
-                    if (fits)
-                    {
-                        int off = e.AddInts(table);
-                        w.Line($"ref int {v}Table = ref Unsafe.As<byte, int>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {off})); // RoundShift(({name} - {CSharp.I(t.Quant!.ZeroPoint)}) * {m.Multiplier}, {m.Shift})");
-                        return $"long {v} = Unsafe.Add(ref {v}Table, (byte){name}[{index}]);";
-                    }
-                }
-
-                return $"long {v} = QuantGenKernels.RoundShift(((long){name}[{index}] - {CSharp.I(t.Quant!.ZeroPoint)}) * {m.Multiplier}, {m.Shift});";
-            }
-
-            string lineA = Branch(a, an, add.Integers.RequantA, "va"), lineB = Branch(b, bn, add.Integers.RequantB, "vb");
+            (long ma, long mb, int s) = ResidualAdd.Common(integers.RequantA, integers.RequantB);
+            (string ea, string eb) = BinaryOperands.Declare(e, w, node);
             w.Open($"for (int i = 0; i < {y.ElementCount}; i++)");
-            w.Line(lineA);
-            w.Line(lineB);
-            w.Line($"y[i] = ({ty})QuantGenKernels.Clamp({CSharp.I(y.Quant!.ZeroPoint)} + va + vb, {lo}, {hi});");
+            w.Line($"long pre = (((long){ea} - {CSharp.I(a.Quant!.ZeroPoint)}) * {CSharp.I(ma)}) {op} (((long){eb} - {CSharp.I(b.Quant!.ZeroPoint)}) * {CSharp.I(mb)});");
+            w.Line($"y[i] = ({CSharp.Type(y.Type)})QuantGenKernels.Clamp({CSharp.I(y.Quant!.ZeroPoint)} + QuantGenKernels.RoundShift(pre, {s}), {CSharp.I(y.Type.MinValue)}, {CSharp.I(y.Type.MaxValue)});");
             w.Close();
         }
     }

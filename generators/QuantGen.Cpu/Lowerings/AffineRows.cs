@@ -8,8 +8,7 @@ namespace QuantGen.Cpu
 {
     /// <summary>
     /// An int8 -> int8 map y[r, j] = clamp(Requant.Apply(x[r, j] - za) + c[j], lo, hi) with a per-column int32 constant c
-    /// (the bias Add after every Dense of an imported transformer, c[j] = zo + RoundShift((bias[j] - zb) mb); the Requantize
-    /// layers, c[j] = zo), run 32 elements at a time in int32 lanes by QuantGenKernels.AffineRowsS8. The int64 product
+    /// (the Requantize layers, c[j] = zo), run 32 elements at a time in int32 lanes by QuantGenKernels.AffineRowsS8. The int64 product
     /// (x - za) m is split at bit 16: with m = mh 2^16 + ml (0 &lt;= ml &lt; 2^16) and s &gt;= 17,
     /// RoundShift(d m, s) = (d mh + 2^(s-17) + ((d ml) &gt;&gt; 16)) &gt;&gt; (s - 16) (nested floor shifts by powers of two are
     /// exact). The planner does not rely on the algebra alone: it evaluates both sides for every one of the 256 inputs and
@@ -61,62 +60,6 @@ namespace QuantGen.Cpu
             w.Line($"// y = clamp(RoundShift((x - {p.Za}) * m, s) + c[j], {p.Lo}, {p.Hi}) on int32 lanes: m = {p.Mh} * 2^16 + {p.Ml}, the split checked exact for all 256 inputs at build time.");
             w.Line(CpuEmitter.K("AffineRowsS8", x, CSharp.I(p.N), CSharp.I(p.Za), CSharp.I(p.Mh), CSharp.I(p.Ml), CSharp.I(p.Rnd), CSharp.I(p.Sh),
                 $"MemoryMarshal.Cast<byte, int>(new ReadOnlySpan<byte>(s_blob, {off}, {p.N * 4}))", CSharp.I(p.Lo), CSharp.I(p.Hi), "y") + ";");
-        }
-    }
-
-    /// <summary>Add of an int8 activation and a constant broadcast along the innermost axis (a Dense layer's bias) or of the output's size: <see cref="AffineRows"/>.</summary>
-    public sealed class AddBiasRows : CpuStrategy<AffineRowsPlan>
-    {
-        public override CpuKernelPlan? TryPlan(CpuPlanContext context, GraphNode node)
-        {
-            var add = (AddLayer)node.Layer;
-            TensorInfo a = node.Inputs[0], b = node.Inputs[1], y = node.Output;
-            bool aConst = a.Kind == TensorKind.Initializer, bConst = b.Kind == TensorKind.Initializer;
-            if (aConst == bConst || y.Shape.Length == 0)
-            {
-                return null;
-            }
-
-            TensorInfo x = aConst ? b : a, c = aConst ? a : b;
-            Dyadic mx = aConst ? add.Integers.RequantB : add.Integers.RequantA, mc = aConst ? add.Integers.RequantA : add.Integers.RequantB;
-            // A constant broadcast along the innermost axis (a bias, c of shape [.., 1, n]) or one of the output's own size (DeiT's
-            // position embedding): one row of n columns in the second case.
-            int n = y.Shape[y.Shape.Length - 1];
-            if (c.ElementCount == y.ElementCount && x.ElementCount == y.ElementCount)
-            {
-                n = y.ElementCount;
-            }
-            else if (c.ElementCount != n || c.Shape.Length == 0 || c.Shape[c.Shape.Length - 1] != n)
-            {
-                return null;
-            }
-
-            if (c.IntData == null || c.Quant == null || y.Quant == null || x.Quant == null)
-            {
-                return null;
-            }
-
-            long zo = y.Quant.ZeroPoint, zc = c.Quant.ZeroPoint;
-            var columns = new long[n];
-            for (int j = 0; j < n; j++)
-            {
-                long v = c.IntData[j] - zc;
-                if (v > Dyadic.MaxOperand || v < -Dyadic.MaxOperand)
-                {
-                    return null;
-                }
-
-                columns[j] = zo + mc.Apply(v);
-            }
-
-            return AffineRows.TryPlan(x, y, n, mx, columns);
-        }
-
-        internal override void Emit(CpuEmitter e, SourceWriter w, GraphNode node, AffineRowsPlan plan)
-        {
-            string x = e.InputNames(node)[node.Inputs[0].Kind == TensorKind.Initializer ? 1 : 0];
-            w.Line("// Bias add of an int8 activation and a per-channel constant (the constant's branch and the output zero point folded into c[j] at build time).");
-            AffineRows.Emit(e, w, x, plan);
         }
     }
 

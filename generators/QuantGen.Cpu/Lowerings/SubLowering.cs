@@ -1,31 +1,26 @@
 using System.Collections.Generic;
 using QuantGen.Graph;
 using QuantGen.Model;
-using QuantGen.Numerics;
 
 namespace QuantGen.Cpu
 {
-    /// <summary>Element-wise Sub: each operand rescaled to the output scale (Add's rule), the second subtracted, clamp.</summary>
+    /// <summary>Element-wise Sub with Add's one rounding, the second branch subtracted: two int8 activations on int32 lanes (QuantGenKernels.AddS8 with -M_b), else one int64 loop.</summary>
     public sealed class SubLowering : CpuLowering
     {
         public override OpKind Op => OpKind.Sub;
 
-        public override IReadOnlyList<CpuStrategy> Strategies { get; } = new CpuStrategy[] { new Loop() };
+        public override IReadOnlyList<CpuStrategy> Strategies { get; } = new CpuStrategy[] { new SubInt8(), new Loop() };
+
+        private sealed class SubInt8 : CpuStrategy<AddS8Plan>
+        {
+            public override CpuKernelPlan? TryPlan(CpuPlanContext context, GraphNode node) => AddInt8.Plan(node, -1);
+
+            internal override void Emit(CpuEmitter e, SourceWriter w, GraphNode node, AddS8Plan plan) => AddInt8.EmitKernel(w, node, plan, "Difference", "-");
+        }
 
         private sealed class Loop : ScalarStrategy
         {
-            internal override void Emit(CpuEmitter e, SourceWriter w, GraphNode node, CpuKernelPlan plan)
-            {
-                var sub = (SubLayer)node.Layer;
-                TensorInfo a = node.Inputs[0], b = node.Inputs[1], y = node.Output;
-                Dyadic da = sub.Integers.RequantA, db = sub.Integers.RequantB;
-                (string ea, string eb) = BinaryOperands.Declare(e, w, node);
-                w.Open($"for (int i = 0; i < {y.ElementCount}; i++)");
-                w.Line($"long va = QuantGenKernels.RoundShift(((long){ea} - {CSharp.I(a.Quant!.ZeroPoint)}) * {da.Multiplier}, {da.Shift});");
-                w.Line($"long vb = QuantGenKernels.RoundShift(((long){eb} - {CSharp.I(b.Quant!.ZeroPoint)}) * {db.Multiplier}, {db.Shift});");
-                w.Line($"y[i] = ({CSharp.Type(y.Type)})QuantGenKernels.Clamp({CSharp.I(y.Quant!.ZeroPoint)} + va - vb, {CSharp.I(y.Type.MinValue)}, {CSharp.I(y.Type.MaxValue)});");
-                w.Close();
-            }
+            internal override void Emit(CpuEmitter e, SourceWriter w, GraphNode node, CpuKernelPlan plan) => AddScalar.EmitLoop(e, w, node, ((SubLayer)node.Layer).Integers, "-");
         }
     }
 }

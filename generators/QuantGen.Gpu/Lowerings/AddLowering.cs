@@ -8,7 +8,7 @@ using QuantGen.Numerics;
 
 namespace QuantGen.Gpu
 {
-    /// <summary>Add: one thread per output element, each branch rescaled separately.</summary>
+    /// <summary>Add: one thread per output element, both branches at one common shift and one rounding (ResidualAdd).</summary>
     public sealed class AddLowering : GpuLowering
     {
         public override OpKind Op => OpKind.Add;
@@ -17,15 +17,13 @@ namespace QuantGen.Gpu
         {
             var add = (AddLayer)node.Layer;
             SourceWriter body = kern.Body;
-            TensorInfo x = node.Inputs[0], y = node.Output;
+            TensorInfo y = node.Output;
             IReadOnlyList<TensorInfo> data = kern.Data;
-            long zx = x.Quant!.ZeroPoint, zo = y.Quant!.ZeroPoint;
-            string lo = GpuEmitter.L(y.Type.MinValue), hi = GpuEmitter.L(y.Type.MaxValue), ty = GpuEmitter.CType(y.Type);
             TensorInfo a = node.Inputs[0], b = node.Inputs[1];
             int e = y.ElementCount;
             bool perSample = node.Inputs.Any(t => t.ElementCount != e);
             kern.Threads = GpuEmitter.I(e);
-            kern.What = "one thread per output element; each branch rescaled to the output scale separately (HAWQ-V3), then summed and clamped" +
+            kern.What = "one thread per output element; both branches rescaled to the output scale at one shift, summed, rounded once and clamped" +
                    (node.Inputs.Any(t => t.Kind == TensorKind.Initializer) ? "; the constant operand is broadcast from the int32 constants" : string.Empty);
             body.Line("int i = index;");
             if (perSample)
@@ -53,9 +51,15 @@ namespace QuantGen.Gpu
                 body.Line($"int l = i % {e};");
             }
 
-            body.Line($"long va = {GpuEmitter.Requant($"(long){an} - {GpuEmitter.L(a.Quant!.ZeroPoint)}", add.Integers.RequantA)};");
-            body.Line($"long vb = {GpuEmitter.Requant($"(long){bn} - {GpuEmitter.L(b.Quant!.ZeroPoint)}", add.Integers.RequantB)};");
-            body.Line($"y[i] = ({ty})QuantGenGpuKernels.Clamp({GpuEmitter.L(zo)} + va + vb, {lo}, {hi});");
+            SingleRounding(body, add.Integers, an, a.Quant!.ZeroPoint, bn, b.Quant!.ZeroPoint, "+", y);
+        }
+
+        /// <summary>The one-rounding sum (Add, op "+") or difference (Sub, "-") of two operand expressions at the common shift (ResidualAdd).</summary>
+        internal static void SingleRounding(SourceWriter body, AddIntegers integers, string ea, long za, string eb, long zb, string op, TensorInfo y)
+        {
+            (long ma, long mb, int s) = ResidualAdd.Common(integers.RequantA, integers.RequantB);
+            body.Line($"long pre = (((long){ea} - {GpuEmitter.L(za)}) * {GpuEmitter.L(ma)}) {op} (((long){eb} - {GpuEmitter.L(zb)}) * {GpuEmitter.L(mb)});");
+            body.Line($"y[i] = ({GpuEmitter.CType(y.Type)})QuantGenGpuKernels.Clamp({GpuEmitter.L(y.Quant!.ZeroPoint)} + QuantGenGpuKernels.RoundShift(pre, {s}), {GpuEmitter.L(y.Type.MinValue)}, {GpuEmitter.L(y.Type.MaxValue)});");
         }
     }
 }

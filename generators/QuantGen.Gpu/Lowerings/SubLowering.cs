@@ -3,7 +3,7 @@ using QuantGen.Model;
 
 namespace QuantGen.Gpu
 {
-    /// <summary>Sub: one thread per output element, each branch rescaled to the output scale, the second subtracted, clamp.</summary>
+    /// <summary>Sub: one thread per output element, both branches at one shift, the second subtracted, one rounding, clamp.</summary>
     public sealed class SubLowering : GpuLowering
     {
         public override OpKind Op => OpKind.Sub;
@@ -13,10 +13,8 @@ namespace QuantGen.Gpu
             var sub = (SubLayer)node.Layer;
             TensorInfo a = node.Inputs[0], b = node.Inputs[1], y = node.Output;
             (string ea, string eb) = BinaryOperands.Declare(em, kern, node);
-            kern.What = "one thread per output element: each branch rescaled to the output scale separately, subtracted, clamped";
-            kern.Body.Line($"long va = {GpuEmitter.Requant($"(long){ea} - {GpuEmitter.L(a.Quant!.ZeroPoint)}", sub.Integers.RequantA)};");
-            kern.Body.Line($"long vb = {GpuEmitter.Requant($"(long){eb} - {GpuEmitter.L(b.Quant!.ZeroPoint)}", sub.Integers.RequantB)};");
-            kern.Body.Line($"y[i] = ({GpuEmitter.CType(y.Type)})QuantGenGpuKernels.Clamp({GpuEmitter.L(y.Quant!.ZeroPoint)} + va - vb, {GpuEmitter.L(y.Type.MinValue)}, {GpuEmitter.L(y.Type.MaxValue)});");
+            kern.What = "one thread per output element: both branches rescaled to the output scale at one shift, subtracted, rounded once, clamped";
+            AddLowering.SingleRounding(kern.Body, sub.Integers, ea, a.Quant!.ZeroPoint, eb, b.Quant!.ZeroPoint, "-", y);
         }
     }
 }

@@ -4,8 +4,8 @@ using QuantGen.Model;
 
 namespace QuantGen.Hls.Lowerings
 {
-    /// <summary>Add (HAWQ-V3 residual): each branch rescaled to the output scale separately, then summed; broadcast by repetition.</summary>
-    public sealed record AddKernel(int ALen, int BLen, string MultA, int ShiftA, string MultB, int ShiftB) : HlsKernel;
+    /// <summary>Add: both branches rescaled to the output scale at one common shift, summed, rounded once (ResidualAdd); broadcast by repetition.</summary>
+    public sealed record AddKernel(int ALen, int BLen, string MultA, string MultB, int Shift) : HlsKernel;
 
     public sealed class AddLowering : ElementwiseLowering
     {
@@ -34,14 +34,14 @@ namespace QuantGen.Hls.Lowerings
         public override HlsLowered? Lower(HlsLayerContext c)
         {
             var add = (AddLayer)c.Spec;
-            var kernel = new AddKernel(c.Inputs[0].Count, c.Inputs[1].Count, CppFormat.Lit(add.Integers.RequantA.Multiplier), add.Integers.RequantA.Shift,
-                CppFormat.Lit(add.Integers.RequantB.Multiplier), add.Integers.RequantB.Shift);
+            (long ma, long mb, int shift) = QuantGen.Numerics.ResidualAdd.Common(add.Integers.RequantA, add.Integers.RequantB);
+            var kernel = new AddKernel(c.Inputs[0].Count, c.Inputs[1].Count, CppFormat.Lit(ma), CppFormat.Lit(mb), shift);
             long rom = c.Inputs.Where(t => t.IsConstant).Sum(t => (long)t.Count * t.Bits);
             HlsCost cost = HlsCost.Simple(2, 0, c.Output.Count + HlsPlanner.RequantDepth, $"E + {HlsPlanner.RequantDepth}") with { RomBits = rom };
-            string comment = $"{add.Name}: Add (HAWQ-V3 residual: each branch rescaled separately) of {c.Inputs[0].Count} and {c.Inputs[1].Count} elements";
+            string comment = $"{add.Name}: Add (both branches at one shift, rounded once) of {c.Inputs[0].Count} and {c.Inputs[1].Count} elements";
             if (c.Native)
             {
-                string value = $"qg_clamp({CppFormat.Lit(c.Output.ZeroPoint)} + qg_dyadic(xa - ({CppFormat.Lit(c.Inputs[0].ZeroPoint)}), {kernel.MultA}, {kernel.ShiftA}) + qg_dyadic(ba - ({CppFormat.Lit(c.Inputs[1].ZeroPoint)}), {kernel.MultB}, {kernel.ShiftB}), {CppFormat.Lit(c.Node.Output.Type.MinValue)}, {CppFormat.Lit(c.Node.Output.Type.MaxValue)})";
+                string value = $"qg_clamp({CppFormat.Lit(c.Output.ZeroPoint)} + qg_round_shr((qg_to_i64(xa) - ({CppFormat.Lit(c.Inputs[0].ZeroPoint)})) * {kernel.MultA} + (qg_to_i64(ba) - ({CppFormat.Lit(c.Inputs[1].ZeroPoint)})) * {kernel.MultB}, {kernel.Shift}), {CppFormat.Lit(c.Node.Output.Type.MinValue)}, {CppFormat.Lit(c.Node.Output.Type.MaxValue)})";
                 int side = c.Inputs[0].IsConstant ? 0 : c.Inputs[1].IsConstant ? 1 : -1;
                 LaneKernel lanes = side < 0 ? new LaneKernel(value, true) : new LaneKernel(value, true, side, c.Inputs[side].Array, c.Inputs[side].Count);
                 return Lanes(c, comment, cost, value, true, HlsPlanner.RequantDepth, lanes);

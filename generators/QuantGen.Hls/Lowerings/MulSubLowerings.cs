@@ -21,8 +21,8 @@ namespace QuantGen.Hls.Lowerings
         }
     }
 
-    /// <summary>Sub: Add's rule with the second branch subtracted (layers/sub.sbn).</summary>
-    public sealed record SubKernel(int ALen, int BLen, string MultA, int ShiftA, string MultB, int ShiftB) : HlsKernel;
+    /// <summary>Sub: Add's one-rounding rule with the second branch subtracted (layers/sub.sbn).</summary>
+    public sealed record SubKernel(int ALen, int BLen, string MultA, string MultB, int Shift) : HlsKernel;
 
     public sealed class SubLowering : HlsLowering
     {
@@ -33,8 +33,9 @@ namespace QuantGen.Hls.Lowerings
             var sub = (SubLayer)c.Spec;
             long rom = c.Inputs.Where(t => t.IsConstant).Sum(t => (long)t.Count * t.Bits);
             HlsCost cost = HlsCost.Simple(2, 0, c.Output.Count + HlsPlanner.RequantDepth, $"E + {HlsPlanner.RequantDepth}") with { RomBits = rom };
-            return new HlsLowered("sub", $"{sub.Name}: element-wise Sub of {c.Inputs[0].Count} and {c.Inputs[1].Count} elements (each branch rescaled separately)", 1, cost,
-                new SubKernel(c.Inputs[0].Count, c.Inputs[1].Count, CppFormat.Lit(sub.Integers.RequantA.Multiplier), sub.Integers.RequantA.Shift, CppFormat.Lit(sub.Integers.RequantB.Multiplier), sub.Integers.RequantB.Shift));
+            (long ma, long mb, int shift) = QuantGen.Numerics.ResidualAdd.Common(sub.Integers.RequantA, sub.Integers.RequantB);
+            return new HlsLowered("sub", $"{sub.Name}: element-wise Sub of {c.Inputs[0].Count} and {c.Inputs[1].Count} elements (both branches at one shift, rounded once)", 1, cost,
+                new SubKernel(c.Inputs[0].Count, c.Inputs[1].Count, CppFormat.Lit(ma), CppFormat.Lit(mb), shift));
         }
     }
 }

@@ -5,7 +5,7 @@ using QuantGen.Numerics;
 
 namespace QuantGen.Operators
 {
-    /// <summary>a + b with suffix broadcasting; quantized: each branch requantized to the output scale separately (HAWQ-V3 residual add).</summary>
+    /// <summary>a + b with suffix broadcasting; quantized: both branches rescaled to the output scale and summed before ONE rounding, y = clamp(z_y + RoundShift((a - z_a) M_a + (b - z_b) M_b, s)) (<see cref="ResidualAdd"/>; ONNX Runtime's QLinearAdd rounds once too).</summary>
     public sealed class AddOperator : Operator
     {
         private static readonly string[] OwnFields = { "multiplierA", "shiftA", "multiplierB", "shiftB" };
@@ -67,17 +67,26 @@ namespace QuantGen.Operators
             return true;
         }
 
-        public override IntRange Range(RangeContext c)
+        public override IntRange Range(RangeContext c) => SingleRounding(c, ((AddLayer)c.Node.Layer).Integers, 1);
+
+        /// <summary>The range rule of Add (sign 1) and Sub (sign -1): the exact pre-shift sum, then the one rounding and the zero point.</summary>
+        internal static IntRange SingleRounding(RangeContext c, AddIntegers integers, int sign)
         {
-            var add = (AddLayer)c.Node.Layer;
             TensorQuant outQ = c.Node.Output.Quant!;
             IntRange a = c.Shifted(0), b = c.Shifted(1);
-            IntRange ra = c.Requant(a, add.Integers.RequantA, 0), rb = c.Requant(b, add.Integers.RequantB, 0);
-            var sum = new IntRange(ra.Min + rb.Min + outQ.ZeroPoint, ra.Max + rb.Max + outQ.ZeroPoint);
-            c.Add("a-rescaled", ra);
-            c.Add("b-rescaled", rb);
-            c.Add("sum", sum);
-            return sum;
+            (long Min, long Max)? pre = ResidualAdd.PreShiftRange(a.Min, a.Max, b.Min, b.Max, integers.RequantA, integers.RequantB, sign);
+            if (pre == null)
+            {
+                c.Report($"the single-rounding sum (a - za) M_a {(sign > 0 ? "+" : "-")} (b - zb) M_b at the common shift can leave +-2^62 (operands {a} and {b}, multipliers {integers.RequantA} and {integers.RequantB}); re-quantize the layer (its multipliers are chosen with one shift) or narrow the operands");
+                return c.Full(outQ);
+            }
+
+            int s = System.Math.Max(integers.RequantA.Shift, integers.RequantB.Shift);
+            var sum = new IntRange(pre.Value.Min, pre.Value.Max);
+            var result = new IntRange(IntegerOps.RoundingShiftRight(sum.Min, s) + outQ.ZeroPoint, IntegerOps.RoundingShiftRight(sum.Max, s) + outQ.ZeroPoint);
+            c.Add("pre-shift-sum", sum);
+            c.Add(sign > 0 ? "sum" : "difference", result);
+            return result;
         }
 
         public override void Reference(GraphNode node, int[][] inputs, int[][] outputs)

@@ -7,8 +7,8 @@ namespace QuantGen.Operators
 {
     /// <summary>
     /// Element-wise a - b of two activations, or of an activation and a constant (<see cref="Broadcast"/>; BERT's
-    /// 1 - mask). Quantized as Add's HAWQ-V3 rule with the second branch negated: y = clamp(z_y + D_a.Apply(a - z_a) -
-    /// D_b.Apply(b - z_b)), D_a = S_a / S_y, D_b = S_b / S_y (each rounded half toward +inf).
+    /// 1 - mask). Quantized as Add's single-rounding rule with the second branch negated: y = clamp(z_y + RoundShift((a - z_a)
+    /// M_a - (b - z_b) M_b, s)), M_a = S_a / S_y, M_b = S_b / S_y at one common shift s (one rounding, half toward +inf).
     /// </summary>
     public sealed class SubOperator : Operator
     {
@@ -39,17 +39,7 @@ namespace QuantGen.Operators
 
         public override bool CheckQuantized(GraphContext c, GraphNode node) => Broadcast.CheckConstants(c, node, "Sub");
 
-        public override IntRange Range(RangeContext c)
-        {
-            var sub = (SubLayer)c.Node.Layer;
-            IntRange ra = c.Requant(c.Shifted(0), sub.Integers.RequantA, 0), rb = c.Requant(c.Shifted(1), sub.Integers.RequantB, 0);
-            long zo = c.Node.Output.Quant!.ZeroPoint;
-            var diff = new IntRange(ra.Min - rb.Max + zo, ra.Max - rb.Min + zo);
-            c.Add("a-rescaled", ra);
-            c.Add("b-rescaled", rb);
-            c.Add("difference", diff);
-            return diff;
-        }
+        public override IntRange Range(RangeContext c) => AddOperator.SingleRounding(c, ((SubLayer)c.Node.Layer).Integers, -1);
 
         public override void Reference(GraphNode node, int[][] inputs, int[][] outputs)
         {
@@ -59,8 +49,7 @@ namespace QuantGen.Operators
             TensorQuant outQ = node.Output.Quant!;
             for (int i = 0; i < y.Length; i++)
             {
-                long d = outQ.ZeroPoint + sub.Integers.RequantA.Apply(a[i % a.Length] - za) - sub.Integers.RequantB.Apply(b[i % b.Length] - zb);
-                y[i] = (int)IntegerOps.Clamp(d, outQ.Type.MinValue, outQ.Type.MaxValue);
+                y[i] = (int)ResidualAdd.Apply(a[i % a.Length], za, sub.Integers.RequantA, b[i % b.Length], zb, sub.Integers.RequantB, outQ.ZeroPoint, outQ.Type, -1);
             }
         }
 
@@ -86,7 +75,7 @@ namespace QuantGen.Operators
 
 namespace QuantGen.Model
 {
-    /// <summary>Element-wise a - b; quantized: each operand rescaled to the output scale, then subtracted.</summary>
+    /// <summary>Element-wise a - b; quantized: both operands rescaled to the output scale and subtracted before one rounding.</summary>
     /// <remarks>Its integer parameters are Add's (<see cref="AddIntegers"/>: S_a / S_out and S_b / S_out).</remarks>
     public sealed class SubLayer : QuantizableLayer<AddIntegers>
     {
