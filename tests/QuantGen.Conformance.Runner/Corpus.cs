@@ -452,8 +452,9 @@ namespace QuantGen.Tests.Conformance
                 {
                     // int8 3x3 depthwise with the tap quads built in registers: 32 channels at stride 1 on an odd width (pixel
                     // pairs and a last pixel alone), 64 at stride 2 padded top/right only, 16 and 8 at stride 1 with uneven pads,
-                    // a batch of 2; pointwise convs between them.
-                    var b = new FloatModelBuilder("conv_depthwise_quad_regs", "x", new[] { 2, 32, 7, 9 }, -2, 2, 32);
+                    // a batch of 2; pointwise convs between them. 5x5 maps: every layer's input stays within the 4,096 elements that
+                    // HLS io_parallel partitions into registers (QG3012), so the case runs in both HLS io modes too.
+                    var b = new FloatModelBuilder("conv_depthwise_quad_regs", "x", new[] { 2, 32, 5, 5 }, -2, 2, 32);
                     string d32 = b.Conv("dw32", b.Input, 32, 3, 3, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }, 32, Activation.Relu6);
                     string p64 = b.Conv("pw64", d32, 64, 1, 1, new[] { 1, 1 }, new[] { 0, 0, 0, 0 }, 1);
                     string d64 = b.Conv("dw64_s2", p64, 64, 3, 3, new[] { 2, 2 }, new[] { 1, 0, 0, 1 }, 64, Activation.Relu);

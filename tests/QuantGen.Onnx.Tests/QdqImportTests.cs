@@ -176,8 +176,8 @@ namespace QuantGen.Onnx.Tests
             Print("vit_qdq", a);
             Assert.Equal(450, a.Samples);
             // Not LSB-exact: Shiftmax, ShiftGELU and the integer LayerNorm replace ORT's float operators (docs/import.md);
-            // 443 with I-ViT's LayerNorm.
-            Assert.Equal(444, a.Top1Same);
+            // 443 with I-ViT's LayerNorm, 444 with the two-rounding residual Add.
+            Assert.Equal(447, a.Top1Same);
             Assert.Equal(414, a.OrtCorrect);
             Assert.Equal(412, a.QuantGenCorrect);
         }
@@ -204,8 +204,8 @@ namespace QuantGen.Onnx.Tests
             // The documented tolerance (docs/import.md): the table softmax and table GELU (ORT's integers up to float
             // rounding) and the integer LayerNorm against ORT's float operators between Q/DQ nodes. Deterministic, so the
             // measured quantiles are asserted (with Shiftmax and ShiftGELU: median 1, p90 3, p99 10, max 33; with I-ViT's
-            // LayerNorm before the exact-centring one: 1, 3, 8, 35).
-            Assert.Equal((1L, 2L, 6L, 17L), (a.Quantile(0.5), a.Quantile(0.9), a.Quantile(0.99), a.MaxLsb));
+            // LayerNorm before the exact-centring one: 1, 3, 8, 35; with the two-rounding residual Add: 1, 2, 6, 17).
+            Assert.Equal((1L, 2L, 5L, 16L), (a.Quantile(0.5), a.Quantile(0.9), a.Quantile(0.99), a.MaxLsb));
         }
     }
 }
