@@ -14,9 +14,8 @@ namespace QuantGen.Benchmarks
     {
         public static int Run()
         {
-            if (!System.Runtime.Intrinsics.X86.AvxVnni.IsSupported)
+            if (!ConvProbe.HasVnni("res-probe"))
             {
-                Console.WriteLine("res-probe needs AVX-VNNI");
                 return 1;
             }
 
@@ -24,9 +23,8 @@ namespace QuantGen.Benchmarks
             // c, h, w, n, stride (3x3, pad 1): the stem (3 channels as a 4-channel image) and ResNet-8's six 3x3 convs.
             foreach ((int c, int h, int w, int n, int s) in new[] { (3, 32, 32, 16, 1), (16, 32, 32, 16, 1), (16, 32, 32, 32, 2), (32, 16, 16, 32, 1), (32, 16, 16, 64, 2), (64, 8, 8, 64, 1) })
             {
-                int cImg = c == 3 ? 4 : c;
-                int oh = ((h + 2 - 3) / s) + 1, ow = ((w + 2 - 3) / s) + 1, positions = oh * ow, k = 9 * cImg, kq = k / 4;
-                int ph = ((oh - 1) * s) + 3, pw = ((ow - 1) * s) + 3, np8 = (n + 7) / 8 * 8, np16 = (n + 15) / 16 * 16;
+                int cImg = c == 3 ? 4 : c, k = 9 * cImg, kq = k / 4;
+                (int oh, int ow, int positions, int ph, int pw, int np8, int np16) = ConvProbe.Geometry3x3(h, w, n, s);
                 var rng = new Random(3);
                 var x = new sbyte[h * w * c];
                 var wt = new sbyte[kq * np8 * 4];
@@ -132,13 +130,24 @@ namespace QuantGen.Benchmarks
                     QuantGenConvKernels.ConvGemmImplicitHigh(img, ph, c, 1, 1, 2, 2, oh, oh, ref wt[0], np8, n, ref bias[0], ref mulHi[0], ref addHi[0], ref shiftHi[0], -128, 127, ref y2[0], n);
                 }
 
+                var y3 = new sbyte[positions * n];
+                void GemmHigh()
+                {
+                    // Today's plan for the shortcuts (MulHigh proven): im2col + the pointwise GEMM's multiply-high store.
+                    QuantGenConvKernels.Im2ColNhwc(x, h, c, 1, 1, 2, 2, oh, oh, col, c, false);
+                    QuantGenPointwiseKernels.GemmVnniHigh(ref col[0], positions, c, ref wt[0], kq, np8, n, ref bias[0], ref mulHi[0], ref addHi[0], ref shiftHi[0], -128, 127, ref y3[0], n);
+                }
+
                 (double a, double b) = ConvProbe.Interleaved(Gemm, Tiles);
+                (double g, double b2) = ConvProbe.Interleaved(GemmHigh, Tiles);
                 Gemm();
                 Tiles();
-                bool eq = y.AsSpan().SequenceEqual(y2);
+                GemmHigh();
+                bool eq = y.AsSpan().SequenceEqual(y2) && y.AsSpan().SequenceEqual(y3);
                 same &= eq;
                 double macs = (double)positions * c * n;
                 Console.WriteLine($"1x1 c {c,3} {h,2}x{h,-2} n {n,3} stride 2: im2col + GemmVnni {a,8:F2} us {macs / a / 1000,6:F1} GMAC/s   implicit multiply-high {b,8:F2} us {macs / b / 1000,6:F1} GMAC/s   ({a / b:F2}x, same bytes: {eq})");
+                Console.WriteLine($"  im2col + GemmVnniHigh {g,8:F2} us {macs / g / 1000,6:F1} GMAC/s   implicit multiply-high {b2,8:F2} us   (GemmVnniHigh / implicit = {g / b2:F2}x)");
             }
 
             return same ? 0 : 1;
@@ -152,9 +161,8 @@ namespace QuantGen.Benchmarks
         /// </summary>
         public static int Stems()
         {
-            if (!System.Runtime.Intrinsics.X86.AvxVnni.IsSupported)
+            if (!ConvProbe.HasVnni("stem-probe"))
             {
-                Console.WriteLine("stem-probe needs AVX-VNNI");
                 return 1;
             }
 
