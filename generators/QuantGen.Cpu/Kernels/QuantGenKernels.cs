@@ -553,54 +553,6 @@ namespace QuantGen.Generated
         public static void GemmVnni(ref sbyte a, int rows, int aStride, ref sbyte w, int kQuads, int np, int n,
             ref int bias, ref int rowBias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte y, int yStride)
         {
-            var k = new VnniStore(ref bias, n, lo, hi) { Mul = ref mul, Round = ref round, Shift = ref shift, Zo = zo };
-            GemmVnniTiles(ref a, rows, aStride, ref w, kQuads, np, ref rowBias, ref k, ref y, yStride);
-        }
-
-        /// <summary>
-        /// The store of <see cref="GemmVnniTiles"/>: the int64 requantization of <see cref="Store16"/> (Mul, Round, Shift, Zo;
-        /// the accumulators start at zero and the store adds the bias), or where MulHi is set the int32 multiply-high one of
-        /// <see cref="StoreMulHigh16"/> (MulHi, AddHi, ShiftHi: the accumulators start at the bias; no row bias).
-        /// </summary>
-        internal ref struct VnniStore
-        {
-            public ref int Bias;
-            public ref long Mul;
-            public ref long Round;
-            public ref long Shift;
-            public long Zo;
-            public ref int MulHi;
-            public ref int AddHi;
-            public ref int ShiftHi;
-            public long Lo;
-            public long Hi;
-            public int N;
-
-            public VnniStore(ref int bias, int n, long lo, long hi)
-            {
-                Bias = ref bias;
-                N = n;
-                Lo = lo;
-                Hi = hi;
-                Mul = ref Unsafe.NullRef<long>();
-                Round = ref Unsafe.NullRef<long>();
-                Shift = ref Unsafe.NullRef<long>();
-                MulHi = ref Unsafe.NullRef<int>();
-                AddHi = ref Unsafe.NullRef<int>();
-                ShiftHi = ref Unsafe.NullRef<int>();
-                Zo = 0;
-            }
-
-            public readonly bool High => !Unsafe.IsNullRef(ref MulHi);
-        }
-
-        /// <summary>
-        /// The VNNI tile loop of <see cref="GemmVnni"/> and QuantGenPointwiseKernels.GemmVnniHigh: only the store
-        /// (<see cref="VnniStore"/>) differs. rowBias: an int32 per row or a null reference (int64 store only).
-        /// </summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        internal static void GemmVnniTiles(ref sbyte a, int rows, int aStride, ref sbyte w, int kQuads, int np, ref int rowBias, ref VnniStore k, ref sbyte y, int yStride)
-        {
             if (!AvxVnni.IsSupported)
             {
                 throw new PlatformNotSupportedException("GemmVnni needs AVX-VNNI; callers check UseVnni");
@@ -622,13 +574,14 @@ namespace QuantGen.Generated
                 int r = 0;
                 for (; r + 4 <= rows; r += 4)
                 {
-                    VnniTile4x32(ref Unsafe.Add(ref a, r * aStride), aStride, ref wb, kQuads, np, o0, ref hasRowBias ? ref Unsafe.Add(ref rowBias, r) : ref Unsafe.NullRef<int>(),
-                        ref k, ref Unsafe.Add(ref y, r * yStride), yStride);
+                    VnniTile4x32(ref Unsafe.Add(ref a, r * aStride), aStride, ref wb, kQuads, np, o0, n, ref hasRowBias ? ref Unsafe.Add(ref rowBias, r) : ref Unsafe.NullRef<int>(),
+                        ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, r * yStride), yStride);
                 }
 
                 for (; r < rows; r++)
                 {
-                    VnniRow1x32(ref Unsafe.Add(ref a, r * aStride), ref wb, kQuads, np, o0, hasRowBias ? Unsafe.Add(ref rowBias, r) : 0, ref k, ref Unsafe.Add(ref y, r * yStride));
+                    VnniRow1x32(ref Unsafe.Add(ref a, r * aStride), ref wb, kQuads, np, o0, n, hasRowBias ? Unsafe.Add(ref rowBias, r) : 0,
+                        ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, r * yStride));
                 }
             }
 
@@ -640,13 +593,14 @@ namespace QuantGen.Generated
                 int r = 0;
                 for (; r + 4 <= rows; r += 4)
                 {
-                    VnniTile4x16(ref Unsafe.Add(ref a, r * aStride), aStride, ref wb, kQuads, np, two, o0, ref hasRowBias ? ref Unsafe.Add(ref rowBias, r) : ref Unsafe.NullRef<int>(),
-                        ref k, ref Unsafe.Add(ref y, r * yStride), yStride);
+                    VnniTile4x16(ref Unsafe.Add(ref a, r * aStride), aStride, ref wb, kQuads, np, two, o0, n, ref hasRowBias ? ref Unsafe.Add(ref rowBias, r) : ref Unsafe.NullRef<int>(),
+                        ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, r * yStride), yStride);
                 }
 
                 for (; r < rows; r++)
                 {
-                    VnniRow1x16(ref Unsafe.Add(ref a, r * aStride), ref wb, kQuads, np, two, o0, hasRowBias ? Unsafe.Add(ref rowBias, r) : 0, ref k, ref Unsafe.Add(ref y, r * yStride));
+                    VnniRow1x16(ref Unsafe.Add(ref a, r * aStride), ref wb, kQuads, np, two, o0, n, hasRowBias ? Unsafe.Add(ref rowBias, r) : 0,
+                        ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, r * yStride));
                 }
             }
         }
@@ -655,36 +609,18 @@ namespace QuantGen.Generated
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static int RowBiasAt(ref int rowBias, int i) => Unsafe.IsNullRef(ref rowBias) ? 0 : Unsafe.Add(ref rowBias, i);
 
-        /// <summary>8 accumulator lanes from channel o at the start of a tile: the bias for the multiply-high store, else zero.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector256<int> Start8(ref VnniStore k, int o) => k.High ? Vector256.LoadUnsafe(ref k.Bias, (nuint)o) : default;
-
-        /// <summary>Channels o0 .. o0 + 15 of one row (fewer at the end of the row) requantized by the tile's store.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void StoreTile16(Vector256<int> c0, Vector256<int> c1, int o0, int rowBias, ref VnniStore k, ref sbyte yr)
-        {
-            if (!k.High)
-            {
-                Store16(c0, c1, o0, k.N, rowBias, ref k.Bias, ref k.Mul, ref k.Round, ref k.Shift, k.Zo, k.Lo, k.Hi, ref yr);
-            }
-            else if (o0 < k.N)
-            {
-                StoreMulHigh16(c0, c1, o0, k.N - o0, ref k.MulHi, ref k.AddHi, ref k.ShiftHi, (int)k.Lo, (int)k.Hi, ref Unsafe.Add(ref yr, o0));
-            }
-        }
-
         /// <summary>4 rows x 32 channels of vpdpbusd over all quads, then requantized into rows y, y + yStride, ...</summary>
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void VnniTile4x32(ref sbyte a0, int aStride, ref sbyte wb, int kQuads, int np, int o0, ref int rowBias, ref VnniStore k, ref sbyte y, int yStride)
+        private static void VnniTile4x32(ref sbyte a0, int aStride, ref sbyte wb, int kQuads, int np, int o0, int n, ref int rowBias,
+            ref int bias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte y, int yStride)
         {
             ref sbyte a1 = ref Unsafe.Add(ref a0, aStride);
             ref sbyte a2 = ref Unsafe.Add(ref a1, aStride);
             ref sbyte a3 = ref Unsafe.Add(ref a2, aStride);
-            Vector256<int> s0 = Start8(ref k, o0), s1 = Start8(ref k, o0 + 8), s2 = Start8(ref k, o0 + 16), s3 = Start8(ref k, o0 + 24);
-            Vector256<int> c00 = s0, c01 = s1, c02 = s2, c03 = s3;
-            Vector256<int> c10 = s0, c11 = s1, c12 = s2, c13 = s3;
-            Vector256<int> c20 = s0, c21 = s1, c22 = s2, c23 = s3;
-            Vector256<int> c30 = s0, c31 = s1, c32 = s2, c33 = s3;
+            Vector256<int> c00 = default, c01 = default, c02 = default, c03 = default;
+            Vector256<int> c10 = default, c11 = default, c12 = default, c13 = default;
+            Vector256<int> c20 = default, c21 = default, c22 = default, c23 = default;
+            Vector256<int> c30 = default, c31 = default, c32 = default, c33 = default;
             for (int q = 0; q < kQuads; q++)
             {
                 ref sbyte wq = ref Unsafe.Add(ref wb, q * np * 4);
@@ -716,20 +652,20 @@ namespace QuantGen.Generated
 
             ref sbyte d = ref y;
             int rb = RowBiasAt(ref rowBias, 0);
-            StoreTile16(c00, c01, o0, rb, ref k, ref d);
-            StoreTile16(c02, c03, o0 + 16, rb, ref k, ref d);
+            Store16(c00, c01, o0, n, rb, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref d);
+            Store16(c02, c03, o0 + 16, n, rb, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref d);
             d = ref Unsafe.Add(ref d, yStride);
             rb = RowBiasAt(ref rowBias, 1);
-            StoreTile16(c10, c11, o0, rb, ref k, ref d);
-            StoreTile16(c12, c13, o0 + 16, rb, ref k, ref d);
+            Store16(c10, c11, o0, n, rb, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref d);
+            Store16(c12, c13, o0 + 16, n, rb, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref d);
             d = ref Unsafe.Add(ref d, yStride);
             rb = RowBiasAt(ref rowBias, 2);
-            StoreTile16(c20, c21, o0, rb, ref k, ref d);
-            StoreTile16(c22, c23, o0 + 16, rb, ref k, ref d);
+            Store16(c20, c21, o0, n, rb, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref d);
+            Store16(c22, c23, o0 + 16, n, rb, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref d);
             d = ref Unsafe.Add(ref d, yStride);
             rb = RowBiasAt(ref rowBias, 3);
-            StoreTile16(c30, c31, o0, rb, ref k, ref d);
-            StoreTile16(c32, c33, o0 + 16, rb, ref k, ref d);
+            Store16(c30, c31, o0, n, rb, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref d);
+            Store16(c32, c33, o0 + 16, n, rb, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref d);
         }
 
         /// <summary>
@@ -737,9 +673,10 @@ namespace QuantGen.Generated
         /// single row is bound by vpdpbusd's latency, not its throughput (batch-1 GEMVs).
         /// </summary>
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void VnniRow1x32(ref sbyte a0, ref sbyte wb, int kQuads, int np, int o0, int rb, ref VnniStore k, ref sbyte y)
+        private static void VnniRow1x32(ref sbyte a0, ref sbyte wb, int kQuads, int np, int o0, int n, int rb,
+            ref int bias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte y)
         {
-            Vector256<int> c0 = Start8(ref k, o0), c1 = Start8(ref k, o0 + 8), c2 = Start8(ref k, o0 + 16), c3 = Start8(ref k, o0 + 24);
+            Vector256<int> c0 = default, c1 = default, c2 = default, c3 = default;
             Vector256<int> d0 = default, d1 = default, d2 = default, d3 = default;
             int q = 0;
             for (; q + 2 <= kQuads; q += 2)
@@ -768,20 +705,20 @@ namespace QuantGen.Generated
                 c3 = AvxVnni.MultiplyWideningAndAdd(c3, b, Vector256.LoadUnsafe(ref wq, 96));
             }
 
-            StoreTile16(c0 + d0, c1 + d1, o0, rb, ref k, ref y);
-            StoreTile16(c2 + d2, c3 + d3, o0 + 16, rb, ref k, ref y);
+            Store16(c0 + d0, c1 + d1, o0, n, rb, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref y);
+            Store16(c2 + d2, c3 + d3, o0 + 16, n, rb, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref y);
         }
 
         /// <summary>4 rows x 16 channels (8 when two is false: the second vector's weights are not read), then requantized.</summary>
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void VnniTile4x16(ref sbyte a0, int aStride, ref sbyte wb, int kQuads, int np, bool two, int o0, ref int rowBias, ref VnniStore k, ref sbyte y, int yStride)
+        private static void VnniTile4x16(ref sbyte a0, int aStride, ref sbyte wb, int kQuads, int np, bool two, int o0, int n, ref int rowBias,
+            ref int bias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte y, int yStride)
         {
             ref sbyte a1 = ref Unsafe.Add(ref a0, aStride);
             ref sbyte a2 = ref Unsafe.Add(ref a1, aStride);
             ref sbyte a3 = ref Unsafe.Add(ref a2, aStride);
-            Vector256<int> s0 = Start8(ref k, o0), s1 = Start8(ref k, o0 + 8);
-            Vector256<int> c00 = s0, c01 = s1, c10 = s0, c11 = s1;
-            Vector256<int> c20 = s0, c21 = s1, c30 = s0, c31 = s1;
+            Vector256<int> c00 = default, c01 = default, c10 = default, c11 = default;
+            Vector256<int> c20 = default, c21 = default, c30 = default, c31 = default;
             for (int q = 0; q < kQuads; q++)
             {
                 ref sbyte wq = ref Unsafe.Add(ref wb, q * np * 4);
@@ -801,17 +738,18 @@ namespace QuantGen.Generated
                 c31 = AvxVnni.MultiplyWideningAndAdd(c31, b, w1);
             }
 
-            StoreTile16(c00, c01, o0, RowBiasAt(ref rowBias, 0), ref k, ref y);
-            StoreTile16(c10, c11, o0, RowBiasAt(ref rowBias, 1), ref k, ref Unsafe.Add(ref y, yStride));
-            StoreTile16(c20, c21, o0, RowBiasAt(ref rowBias, 2), ref k, ref Unsafe.Add(ref y, 2 * yStride));
-            StoreTile16(c30, c31, o0, RowBiasAt(ref rowBias, 3), ref k, ref Unsafe.Add(ref y, 3 * yStride));
+            Store16(c00, c01, o0, n, RowBiasAt(ref rowBias, 0), ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref y);
+            Store16(c10, c11, o0, n, RowBiasAt(ref rowBias, 1), ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, yStride));
+            Store16(c20, c21, o0, n, RowBiasAt(ref rowBias, 2), ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, 2 * yStride));
+            Store16(c30, c31, o0, n, RowBiasAt(ref rowBias, 3), ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref y, 3 * yStride));
         }
 
         /// <summary>1 row x 16 (or 8) channels, then requantized. Four quads in flight (8 chains), as in VnniRow1x32.</summary>
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void VnniRow1x16(ref sbyte a0, ref sbyte wb, int kQuads, int np, bool two, int o0, int rb, ref VnniStore k, ref sbyte y)
+        private static void VnniRow1x16(ref sbyte a0, ref sbyte wb, int kQuads, int np, bool two, int o0, int n, int rb,
+            ref int bias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte y)
         {
-            Vector256<int> c0 = Start8(ref k, o0), c1 = Start8(ref k, o0 + 8), d0 = default, d1 = default, e0 = default, e1 = default, f0 = default, f1 = default;
+            Vector256<int> c0 = default, c1 = default, d0 = default, d1 = default, e0 = default, e1 = default, f0 = default, f1 = default;
             int q = 0;
             int step = np * 4;
             for (; q + 4 <= kQuads; q += 4)
@@ -838,7 +776,7 @@ namespace QuantGen.Generated
                 c1 = AvxVnni.MultiplyWideningAndAdd(c1, b, two ? Vector256.LoadUnsafe(ref wq, 32) : default);
             }
 
-            StoreTile16((c0 + d0) + (e0 + f0), (c1 + d1) + (e1 + f1), o0, rb, ref k, ref y);
+            Store16((c0 + d0) + (e0 + f0), (c1 + d1) + (e1 + f1), o0, n, rb, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref y);
         }
 
         /// <summary>4 int8 activations of row a at quad q, broadcast to every int32 lane as u = a + 128 (xor 0x80 per byte).</summary>

@@ -1,12 +1,14 @@
 // QuantGen kernel library: the pointwise (1x1) and small-K convolution GEMM with the int32 multiply-high requantization
 // in its store. Emitted into a model's generated code only when its plan takes that form for some layer.
+using System;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace QuantGen.Generated
 {
     /// <summary>
-    /// <see cref="GemmVnniHigh"/>: QuantGenKernels.GemmVnni's tiles (vpdpbusd on u = a + 128; one tile loop,
-    /// QuantGenKernels.GemmVnniTiles) with a cheaper epilogue (QuantGenKernels.StoreMulHigh16). At
+    /// <see cref="GemmVnniHigh"/>: QuantGenKernels.GemmVnni's tiles (vpdpbusd on u = a + 128) with a cheaper epilogue. At
     /// K = 8..64 (MobileNet's and DS-CNN's pointwise convs) the int64 requantization of 16 outputs (about 20 vector ops)
     /// costs as much as the vpdpbusd that made them; the multiply-high form takes about 12.
     /// </summary>
@@ -29,9 +31,246 @@ namespace QuantGen.Generated
         public static void GemmVnniHigh(ref sbyte a, int rows, int aStride, ref sbyte w, int kQuads, int np, int n,
             ref int bias, ref int mulHi, ref int addHi, ref int shiftHi, int lo, int hi, ref sbyte y, int yStride)
         {
-            // QuantGenKernels.GemmVnni's tiles with the multiply-high store (the accumulators start at the bias).
-            var k = new QuantGenKernels.VnniStore(ref bias, n, lo, hi) { MulHi = ref mulHi, AddHi = ref addHi, ShiftHi = ref shiftHi };
-            QuantGenKernels.GemmVnniTiles(ref a, rows, aStride, ref w, kQuads, np, ref Unsafe.NullRef<int>(), ref k, ref y, yStride);
+            if (!AvxVnni.IsSupported)
+            {
+                throw new PlatformNotSupportedException("GemmVnniHigh needs AVX-VNNI; callers check UseVnni");
+            }
+
+            var k = new Epilogue(ref bias, ref mulHi, ref addHi, ref shiftHi, lo, hi, n);
+            int o0 = 0;
+            // Channel blocks of 32 outside (their packed weights stay in L1), rows inside; 16 accumulators need AVX-512's
+            // 32 vector registers (with 16 the JIT spills), so AVX2 takes 16-channel blocks throughout.
+            for (; Avx512F.IsSupported && o0 + 32 <= np; o0 += 32)
+            {
+                ref sbyte wb = ref Unsafe.Add(ref w, o0 * 4);
+                int r = 0;
+                for (; r + 4 <= rows; r += 4)
+                {
+                    Tile4x32(ref Unsafe.Add(ref a, r * aStride), aStride, ref wb, kQuads, np, o0, ref k, ref Unsafe.Add(ref y, r * yStride), yStride);
+                }
+
+                for (; r < rows; r++)
+                {
+                    Row1x32(ref Unsafe.Add(ref a, r * aStride), ref wb, kQuads, np, o0, ref k, ref Unsafe.Add(ref y, r * yStride));
+                }
+            }
+
+            for (; o0 < np; o0 += 16)
+            {
+                ref sbyte wb = ref Unsafe.Add(ref w, o0 * 4);
+                bool two = o0 + 16 <= np;
+                int r = 0;
+                for (; r + 4 <= rows; r += 4)
+                {
+                    Tile4x16(ref Unsafe.Add(ref a, r * aStride), aStride, ref wb, kQuads, np, two, o0, ref k, ref Unsafe.Add(ref y, r * yStride), yStride);
+                }
+
+                for (; r < rows; r++)
+                {
+                    Row1x16(ref Unsafe.Add(ref a, r * aStride), ref wb, kQuads, np, two, o0, ref k, ref Unsafe.Add(ref y, r * yStride));
+                }
+            }
+        }
+
+        /// <summary>The per-layer constants of the store, passed by reference to the tiles.</summary>
+        private ref struct Epilogue
+        {
+            public ref int Bias;
+            public ref int MulHi;
+            public ref int AddHi;
+            public ref int ShiftHi;
+            public int Lo;
+            public int Hi;
+            public int N;
+
+            public Epilogue(ref int bias, ref int mulHi, ref int addHi, ref int shiftHi, int lo, int hi, int n)
+            {
+                Bias = ref bias;
+                MulHi = ref mulHi;
+                AddHi = ref addHi;
+                ShiftHi = ref shiftHi;
+                Lo = lo;
+                Hi = hi;
+                N = n;
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        private static void Tile4x32(ref sbyte a0, int aStride, ref sbyte wb, int kQuads, int np, int o0, ref Epilogue k, ref sbyte y, int yStride)
+        {
+            ref sbyte a1 = ref Unsafe.Add(ref a0, aStride);
+            ref sbyte a2 = ref Unsafe.Add(ref a1, aStride);
+            ref sbyte a3 = ref Unsafe.Add(ref a2, aStride);
+            // The accumulators start at the bias (so the store does not add it).
+            Vector256<int> b0 = Vector256.LoadUnsafe(ref k.Bias, (nuint)o0), b1 = Vector256.LoadUnsafe(ref k.Bias, (nuint)(o0 + 8));
+            Vector256<int> b2 = Vector256.LoadUnsafe(ref k.Bias, (nuint)(o0 + 16)), b3 = Vector256.LoadUnsafe(ref k.Bias, (nuint)(o0 + 24));
+            Vector256<int> c00 = b0, c01 = b1, c02 = b2, c03 = b3;
+            Vector256<int> c10 = b0, c11 = b1, c12 = b2, c13 = b3;
+            Vector256<int> c20 = b0, c21 = b1, c22 = b2, c23 = b3;
+            Vector256<int> c30 = b0, c31 = b1, c32 = b2, c33 = b3;
+            for (int q = 0; q < kQuads; q++)
+            {
+                ref sbyte wq = ref Unsafe.Add(ref wb, q * np * 4);
+                Vector256<sbyte> w0 = Vector256.LoadUnsafe(ref wq);
+                Vector256<sbyte> w1 = Vector256.LoadUnsafe(ref wq, 32);
+                Vector256<sbyte> w2 = Vector256.LoadUnsafe(ref wq, 64);
+                Vector256<sbyte> w3 = Vector256.LoadUnsafe(ref wq, 96);
+                Vector256<byte> b = Quad(ref a0, q);
+                c00 = AvxVnni.MultiplyWideningAndAdd(c00, b, w0);
+                c01 = AvxVnni.MultiplyWideningAndAdd(c01, b, w1);
+                c02 = AvxVnni.MultiplyWideningAndAdd(c02, b, w2);
+                c03 = AvxVnni.MultiplyWideningAndAdd(c03, b, w3);
+                b = Quad(ref a1, q);
+                c10 = AvxVnni.MultiplyWideningAndAdd(c10, b, w0);
+                c11 = AvxVnni.MultiplyWideningAndAdd(c11, b, w1);
+                c12 = AvxVnni.MultiplyWideningAndAdd(c12, b, w2);
+                c13 = AvxVnni.MultiplyWideningAndAdd(c13, b, w3);
+                b = Quad(ref a2, q);
+                c20 = AvxVnni.MultiplyWideningAndAdd(c20, b, w0);
+                c21 = AvxVnni.MultiplyWideningAndAdd(c21, b, w1);
+                c22 = AvxVnni.MultiplyWideningAndAdd(c22, b, w2);
+                c23 = AvxVnni.MultiplyWideningAndAdd(c23, b, w3);
+                b = Quad(ref a3, q);
+                c30 = AvxVnni.MultiplyWideningAndAdd(c30, b, w0);
+                c31 = AvxVnni.MultiplyWideningAndAdd(c31, b, w1);
+                c32 = AvxVnni.MultiplyWideningAndAdd(c32, b, w2);
+                c33 = AvxVnni.MultiplyWideningAndAdd(c33, b, w3);
+            }
+
+            Store16(c00, c01, o0, ref k, ref y);
+            Store16(c02, c03, o0 + 16, ref k, ref y);
+            y = ref Unsafe.Add(ref y, yStride);
+            Store16(c10, c11, o0, ref k, ref y);
+            Store16(c12, c13, o0 + 16, ref k, ref y);
+            y = ref Unsafe.Add(ref y, yStride);
+            Store16(c20, c21, o0, ref k, ref y);
+            Store16(c22, c23, o0 + 16, ref k, ref y);
+            y = ref Unsafe.Add(ref y, yStride);
+            Store16(c30, c31, o0, ref k, ref y);
+            Store16(c32, c33, o0 + 16, ref k, ref y);
+        }
+
+        /// <summary>1 row x 32 channels; even and odd quads in separate chains (a single row is bound by vpdpbusd's latency).</summary>
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        private static void Row1x32(ref sbyte a0, ref sbyte wb, int kQuads, int np, int o0, ref Epilogue k, ref sbyte y)
+        {
+            Vector256<int> c0 = Vector256.LoadUnsafe(ref k.Bias, (nuint)o0), c1 = Vector256.LoadUnsafe(ref k.Bias, (nuint)(o0 + 8));
+            Vector256<int> c2 = Vector256.LoadUnsafe(ref k.Bias, (nuint)(o0 + 16)), c3 = Vector256.LoadUnsafe(ref k.Bias, (nuint)(o0 + 24));
+            Vector256<int> d0 = default, d1 = default, d2 = default, d3 = default;
+            int q = 0;
+            for (; q + 2 <= kQuads; q += 2)
+            {
+                ref sbyte wq = ref Unsafe.Add(ref wb, q * np * 4);
+                Vector256<byte> b = Quad(ref a0, q);
+                c0 = AvxVnni.MultiplyWideningAndAdd(c0, b, Vector256.LoadUnsafe(ref wq));
+                c1 = AvxVnni.MultiplyWideningAndAdd(c1, b, Vector256.LoadUnsafe(ref wq, 32));
+                c2 = AvxVnni.MultiplyWideningAndAdd(c2, b, Vector256.LoadUnsafe(ref wq, 64));
+                c3 = AvxVnni.MultiplyWideningAndAdd(c3, b, Vector256.LoadUnsafe(ref wq, 96));
+                wq = ref Unsafe.Add(ref wq, np * 4);
+                b = Quad(ref a0, q + 1);
+                d0 = AvxVnni.MultiplyWideningAndAdd(d0, b, Vector256.LoadUnsafe(ref wq));
+                d1 = AvxVnni.MultiplyWideningAndAdd(d1, b, Vector256.LoadUnsafe(ref wq, 32));
+                d2 = AvxVnni.MultiplyWideningAndAdd(d2, b, Vector256.LoadUnsafe(ref wq, 64));
+                d3 = AvxVnni.MultiplyWideningAndAdd(d3, b, Vector256.LoadUnsafe(ref wq, 96));
+            }
+
+            if (q < kQuads)
+            {
+                ref sbyte wq = ref Unsafe.Add(ref wb, q * np * 4);
+                Vector256<byte> b = Quad(ref a0, q);
+                c0 = AvxVnni.MultiplyWideningAndAdd(c0, b, Vector256.LoadUnsafe(ref wq));
+                c1 = AvxVnni.MultiplyWideningAndAdd(c1, b, Vector256.LoadUnsafe(ref wq, 32));
+                c2 = AvxVnni.MultiplyWideningAndAdd(c2, b, Vector256.LoadUnsafe(ref wq, 64));
+                c3 = AvxVnni.MultiplyWideningAndAdd(c3, b, Vector256.LoadUnsafe(ref wq, 96));
+            }
+
+            Store16(c0 + d0, c1 + d1, o0, ref k, ref y);
+            Store16(c2 + d2, c3 + d3, o0 + 16, ref k, ref y);
+        }
+
+        /// <summary>4 rows x 16 channels (8 when two is false: the second vector's weights are not read).</summary>
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        private static void Tile4x16(ref sbyte a0, int aStride, ref sbyte wb, int kQuads, int np, bool two, int o0, ref Epilogue k, ref sbyte y, int yStride)
+        {
+            ref sbyte a1 = ref Unsafe.Add(ref a0, aStride);
+            ref sbyte a2 = ref Unsafe.Add(ref a1, aStride);
+            ref sbyte a3 = ref Unsafe.Add(ref a2, aStride);
+            Vector256<int> b0 = Vector256.LoadUnsafe(ref k.Bias, (nuint)o0), b1 = Vector256.LoadUnsafe(ref k.Bias, (nuint)(o0 + 8));
+            Vector256<int> c00 = b0, c01 = b1, c10 = b0, c11 = b1;
+            Vector256<int> c20 = b0, c21 = b1, c30 = b0, c31 = b1;
+            for (int q = 0; q < kQuads; q++)
+            {
+                ref sbyte wq = ref Unsafe.Add(ref wb, q * np * 4);
+                Vector256<sbyte> w0 = Vector256.LoadUnsafe(ref wq);
+                Vector256<sbyte> w1 = two ? Vector256.LoadUnsafe(ref wq, 32) : default;
+                Vector256<byte> b = Quad(ref a0, q);
+                c00 = AvxVnni.MultiplyWideningAndAdd(c00, b, w0);
+                c01 = AvxVnni.MultiplyWideningAndAdd(c01, b, w1);
+                b = Quad(ref a1, q);
+                c10 = AvxVnni.MultiplyWideningAndAdd(c10, b, w0);
+                c11 = AvxVnni.MultiplyWideningAndAdd(c11, b, w1);
+                b = Quad(ref a2, q);
+                c20 = AvxVnni.MultiplyWideningAndAdd(c20, b, w0);
+                c21 = AvxVnni.MultiplyWideningAndAdd(c21, b, w1);
+                b = Quad(ref a3, q);
+                c30 = AvxVnni.MultiplyWideningAndAdd(c30, b, w0);
+                c31 = AvxVnni.MultiplyWideningAndAdd(c31, b, w1);
+            }
+
+            Store16(c00, c01, o0, ref k, ref y);
+            Store16(c10, c11, o0, ref k, ref Unsafe.Add(ref y, yStride));
+            Store16(c20, c21, o0, ref k, ref Unsafe.Add(ref y, 2 * yStride));
+            Store16(c30, c31, o0, ref k, ref Unsafe.Add(ref y, 3 * yStride));
+        }
+
+        /// <summary>1 row x 16 (or 8) channels, two quads in flight.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        private static void Row1x16(ref sbyte a0, ref sbyte wb, int kQuads, int np, bool two, int o0, ref Epilogue k, ref sbyte y)
+        {
+            Vector256<int> c0 = Vector256.LoadUnsafe(ref k.Bias, (nuint)o0), c1 = Vector256.LoadUnsafe(ref k.Bias, (nuint)(o0 + 8)), d0 = default, d1 = default;
+            int step = np * 4;
+            int q = 0;
+            for (; q + 2 <= kQuads; q += 2)
+            {
+                ref sbyte wq = ref Unsafe.Add(ref wb, q * step);
+                Vector256<byte> b = Quad(ref a0, q), e = Quad(ref a0, q + 1);
+                c0 = AvxVnni.MultiplyWideningAndAdd(c0, b, Vector256.LoadUnsafe(ref wq));
+                d0 = AvxVnni.MultiplyWideningAndAdd(d0, e, Vector256.LoadUnsafe(ref wq, (nuint)step));
+                if (two)
+                {
+                    c1 = AvxVnni.MultiplyWideningAndAdd(c1, b, Vector256.LoadUnsafe(ref wq, 32));
+                    d1 = AvxVnni.MultiplyWideningAndAdd(d1, e, Vector256.LoadUnsafe(ref wq, (nuint)(step + 32)));
+                }
+            }
+
+            if (q < kQuads)
+            {
+                ref sbyte wq = ref Unsafe.Add(ref wb, q * step);
+                Vector256<byte> b = Quad(ref a0, q);
+                c0 = AvxVnni.MultiplyWideningAndAdd(c0, b, Vector256.LoadUnsafe(ref wq));
+                c1 = AvxVnni.MultiplyWideningAndAdd(c1, b, two ? Vector256.LoadUnsafe(ref wq, 32) : default);
+            }
+
+            Store16(c0 + d0, c1 + d1, o0, ref k, ref y);
+        }
+
+        /// <summary>
+        /// 4 int8 activations of row a at quad q, broadcast to every int32 lane as u = a + 128 (xor 0x80 per byte): a broadcast
+        /// load and a vpxor (QuantGenKernels.Quad's scalar xor + vpbroadcastd from a general register puts two ops on the
+        /// vector pipes that vpdpbusd needs).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<byte> Quad(ref sbyte a, int q) =>
+            (Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref a, q * 4)))) ^ Vector256.Create(unchecked((int)0x80808080))).AsByte();
+
+        /// <summary>Channels o0 .. o0 + 15 of one row (fewer at the end of the row; bias included), requantized in int32 lanes.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Store16(Vector256<int> c0, Vector256<int> c1, int o0, ref Epilogue k, ref sbyte yr)
+        {
+            if (o0 < k.N)
+            {
+                QuantGenKernels.StoreMulHigh16(c0, c1, o0, k.N - o0, ref k.MulHi, ref k.AddHi, ref k.ShiftHi, k.Lo, k.Hi, ref Unsafe.Add(ref yr, o0));
+            }
         }
     }
 }
