@@ -52,7 +52,7 @@ namespace QuantGen.Cpu
         internal static string CType(ElementType t) => CSharp.Type(t);
 
         /// <summary>The field of an activation: "_t_" + its unique C# name from the model plan.</summary>
-        internal string Buffer(TensorInfo t) => "_t_" + plan.Model.Names.CSharpTensor(t.Name);
+        internal string Buffer(TensorInfo t) => "_t_" + plan.Model.Names.CSharpTensor(plan.Storage(t.Name));
 
         /// <summary>A layer's unique C# name (methods Layer_&lt;id&gt;, constants &lt;id&gt;_Bias, ...).</summary>
         internal string LayerId(GraphNode node) => plan.Model.Names.CSharpLayer(node.Layer.Name);
@@ -583,7 +583,11 @@ namespace QuantGen.Cpu
             string id = LayerId(node);
             foreach (TensorInfo o in node.Outputs)
             {
-                fields.Add($"private readonly {CType(o.Type)}[] {Buffer(o)} = new {CType(o.Type)}[{o.ElementCount}];");
+                string field = $"private readonly {CType(o.Type)}[] {Buffer(o)} = new {CType(o.Type)}[{o.ElementCount}];";
+                if (!fields.Contains(field))
+                {
+                    fields.Add(field); // a fused ReLU's output shares its Add's buffer (CpuPlan.Storage)
+                }
             }
 
             LayerRanges lr = lp.Layer.Ranges;

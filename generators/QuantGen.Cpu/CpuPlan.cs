@@ -140,6 +140,23 @@ namespace QuantGen.Cpu
             Scratch = scratch;
             Library = layers.Aggregate(KernelFiles.Kernels, (f, l) => f | l.Kernel.Library);
             ChannelsLastTensors = PlanChannelsLast(model, layers);
+            storage = layers.Where(l => l.Kernel is FusedReluPlan).ToDictionary(l => l.Node.Output.Name, l => ((FusedReluPlan)l.Kernel).Into, StringComparer.Ordinal);
+        }
+
+        private readonly Dictionary<string, string> storage;
+
+        /// <summary>
+        /// The tensor whose buffer holds <paramref name="tensor"/>: itself, or for the output of a ReLU fused into an int8 Add
+        /// (<see cref="FusedReluPlan"/>) the Add's output.
+        /// </summary>
+        public string Storage(string tensor)
+        {
+            while (storage.TryGetValue(tensor, out string? into))
+            {
+                tensor = into;
+            }
+
+            return tensor;
         }
 
         public ModelPlan Model { get; }

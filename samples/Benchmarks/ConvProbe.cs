@@ -16,17 +16,16 @@ namespace QuantGen.Benchmarks
     {
         public static int Run()
         {
-            if (!System.Runtime.Intrinsics.X86.AvxVnni.IsSupported)
+            if (!HasVnni("conv-probe"))
             {
-                Console.WriteLine("conv-probe needs AVX-VNNI");
                 return 1;
             }
 
             // c, h, w, n, stride (3x3, pad 1): ResNet-8's 3x3 convs.
             foreach ((int c, int h, int w, int n, int s) in new[] { (16, 32, 32, 16, 1), (16, 32, 32, 32, 2), (32, 16, 16, 32, 1), (32, 16, 16, 64, 2), (64, 8, 8, 64, 1) })
             {
-                int oh = ((h + 2 - 3) / s) + 1, ow = ((w + 2 - 3) / s) + 1, positions = oh * ow, k = 9 * c, kq = k / 4;
-                int ph = ((oh - 1) * s) + 3, pw = ((ow - 1) * s) + 3, np8 = (n + 7) / 8 * 8, np16 = (n + 15) / 16 * 16;
+                (int oh, int ow, int positions, int ph, int pw, int np8, int np16) = Geometry3x3(h, w, n, s);
+                int k = 9 * c, kq = k / 4;
                 var rng = new Random(1);
                 var x = new sbyte[h * w * c];
                 var wt = new sbyte[kq * np8 * 4];
@@ -187,6 +186,25 @@ namespace QuantGen.Benchmarks
         }
 
         /// <summary>The best of 5 interleaved Stopwatch medians of each alternative.</summary>
+        /// <summary>Whether the probes' kernels can run here (AVX-VNNI); prints why not.</summary>
+        internal static bool HasVnni(string probe)
+        {
+            if (System.Runtime.Intrinsics.X86.AvxVnni.IsSupported)
+            {
+                return true;
+            }
+
+            Console.WriteLine(probe + " needs AVX-VNNI");
+            return false;
+        }
+
+        /// <summary>A 3x3 pad-1 conv of an h x w map at stride s into n channels: output size, positions, padded window, channels rounded up to 8 and 16.</summary>
+        internal static (int Oh, int Ow, int Positions, int Ph, int Pw, int Np8, int Np16) Geometry3x3(int h, int w, int n, int s)
+        {
+            int oh = ((h + 2 - 3) / s) + 1, ow = ((w + 2 - 3) / s) + 1;
+            return (oh, ow, oh * ow, ((oh - 1) * s) + 3, ((ow - 1) * s) + 3, (n + 7) / 8 * 8, (n + 15) / 16 * 16);
+        }
+
         internal static (double A, double B) Interleaved(Action a, Action b)
         {
             double ba = double.MaxValue, bb = double.MaxValue;

@@ -18,6 +18,7 @@ namespace QuantGen.Benchmarks
     ///   dotnet run -c Release --project samples/Benchmarks -- tile-probe   multiply loop vs the rest of the implicit conv tiles; the two residual Add kernels
     ///   dotnet run -c Release --project samples/Benchmarks -- batch-probe  per sample: 32 single-sample Infer calls vs one batch of 32, interleaved
     ///   dotnet run -c Release --project samples/Benchmarks -- res-probe    ResNet-8's conv tiles: int64 vs int32 multiply-high requantization, interleaved
+    ///   dotnet run -c Release --project samples/Benchmarks -- stem-probe   the few-channel stems: implicit tiles vs input packed into quads, interleaved
     ///   dotnet run -c Release --project samples/Benchmarks -- conv-probe   explicit vs implicit im2col conv kernels, interleaved
     ///   dotnet run -c Release --project samples/Benchmarks -- dw-regs      int32-lane vs tap quads built in registers, interleaved (wall and CPU time)
     ///   dotnet run -c Release --project samples/Benchmarks -- dw-probe     int32-lane vs tap-quad depthwise kernels, interleaved
@@ -68,6 +69,11 @@ namespace QuantGen.Benchmarks
             if (args.Length > 0 && args[0] == "batch-probe")
             {
                 return ResProbe.Batch();
+            }
+
+            if (args.Length > 0 && args[0] == "stem-probe")
+            {
+                return ResProbe.Stems();
             }
 
             if (args.Length > 0 && args[0] == "res-probe")

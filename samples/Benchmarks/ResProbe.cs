@@ -14,9 +14,8 @@ namespace QuantGen.Benchmarks
     {
         public static int Run()
         {
-            if (!System.Runtime.Intrinsics.X86.AvxVnni.IsSupported)
+            if (!ConvProbe.HasVnni("res-probe"))
             {
-                Console.WriteLine("res-probe needs AVX-VNNI");
                 return 1;
             }
 
@@ -24,9 +23,8 @@ namespace QuantGen.Benchmarks
             // c, h, w, n, stride (3x3, pad 1): the stem (3 channels as a 4-channel image) and ResNet-8's six 3x3 convs.
             foreach ((int c, int h, int w, int n, int s) in new[] { (3, 32, 32, 16, 1), (16, 32, 32, 16, 1), (16, 32, 32, 32, 2), (32, 16, 16, 32, 1), (32, 16, 16, 64, 2), (64, 8, 8, 64, 1) })
             {
-                int cImg = c == 3 ? 4 : c;
-                int oh = ((h + 2 - 3) / s) + 1, ow = ((w + 2 - 3) / s) + 1, positions = oh * ow, k = 9 * cImg, kq = k / 4;
-                int ph = ((oh - 1) * s) + 3, pw = ((ow - 1) * s) + 3, np8 = (n + 7) / 8 * 8, np16 = (n + 15) / 16 * 16;
+                int cImg = c == 3 ? 4 : c, k = 9 * cImg, kq = k / 4;
+                (int oh, int ow, int positions, int ph, int pw, int np8, int np16) = ConvProbe.Geometry3x3(h, w, n, s);
                 var rng = new Random(3);
                 var x = new sbyte[h * w * c];
                 var wt = new sbyte[kq * np8 * 4];
@@ -132,16 +130,145 @@ namespace QuantGen.Benchmarks
                     QuantGenConvKernels.ConvGemmImplicitHigh(img, ph, c, 1, 1, 2, 2, oh, oh, ref wt[0], np8, n, ref bias[0], ref mulHi[0], ref addHi[0], ref shiftHi[0], -128, 127, ref y2[0], n);
                 }
 
+                var y3 = new sbyte[positions * n];
+                void GemmHigh()
+                {
+                    // Today's plan for the shortcuts (MulHigh proven): im2col + the pointwise GEMM's multiply-high store.
+                    QuantGenConvKernels.Im2ColNhwc(x, h, c, 1, 1, 2, 2, oh, oh, col, c, false);
+                    QuantGenPointwiseKernels.GemmVnniHigh(ref col[0], positions, c, ref wt[0], kq, np8, n, ref bias[0], ref mulHi[0], ref addHi[0], ref shiftHi[0], -128, 127, ref y3[0], n);
+                }
+
                 (double a, double b) = ConvProbe.Interleaved(Gemm, Tiles);
+                (double g, double b2) = ConvProbe.Interleaved(GemmHigh, Tiles);
                 Gemm();
                 Tiles();
-                bool eq = y.AsSpan().SequenceEqual(y2);
+                GemmHigh();
+                bool eq = y.AsSpan().SequenceEqual(y2) && y.AsSpan().SequenceEqual(y3);
                 same &= eq;
                 double macs = (double)positions * c * n;
                 Console.WriteLine($"1x1 c {c,3} {h,2}x{h,-2} n {n,3} stride 2: im2col + GemmVnni {a,8:F2} us {macs / a / 1000,6:F1} GMAC/s   implicit multiply-high {b,8:F2} us {macs / b / 1000,6:F1} GMAC/s   ({a / b:F2}x, same bytes: {eq})");
+                Console.WriteLine($"  im2col + GemmVnniHigh {g,8:F2} us {macs / g / 1000,6:F1} GMAC/s   implicit multiply-high {b2,8:F2} us   (GemmVnniHigh / implicit = {g / b2:F2}x)");
             }
 
             return same ? 0 : 1;
+        }
+
+        /// <summary>
+        /// `stem-probe`: the few-channel stems (ResNet-8's and MobileNet's RGB 3x3, DS-CNN's 1-channel 10x4) as generated
+        /// today (the implicit im2col tiles on the padded image, RGB widened to 4 channels: K = 36 for 27 taps) against the
+        /// input packed into u8 quads over (kh, kw, c) once per call (K = 27 -> 28, DS-CNN 40) and the multiply-high GEMM
+        /// tiles (QuantGenPointwiseKernels.GemmVnniHigh), interleaved in one process; bytes compared.
+        /// </summary>
+        public static int Stems()
+        {
+            if (!ConvProbe.HasVnni("stem-probe"))
+            {
+                return 1;
+            }
+
+            bool same = true;
+            // name, c, h, w, n, kh, kw, stride, pt, pl, pb, pr (the zoo models' stems; NCHW graph input).
+            foreach ((string name, int c, int h, int w, int n, int kh, int kw, int s, int pt, int pl) in new[]
+            {
+                ("resnet8 conv", 3, 32, 32, 16, 3, 3, 1, 1, 1), ("mobilenet features_0", 3, 96, 96, 8, 3, 3, 2, 1, 1), ("ds_cnn conv1", 1, 49, 10, 64, 10, 4, 2, 5, 1),
+            })
+            {
+                int pb = pt, pr = pl;
+                int oh = ((h + pt + pb - kh) / s) + 1, ow = ((w + pl + pr - kw) / s) + 1, positions = oh * ow;
+                int ph = ((oh - 1) * s) + kh, pw = ((ow - 1) * s) + kw, np8 = (n + 7) / 8 * 8, np16 = (n + 15) / 16 * 16;
+                int cImg = c == 3 ? 4 : c, kA = kh * kw * cImg, kB = kh * kw * c, kqB = (kB + 3) / 4;
+                var rng = new Random(5);
+                var x = new sbyte[c * h * w];
+                rng.NextBytes((byte[])(object)x);
+                var logical = new int[n, c, kh, kw];
+                var rowsA = new int[n * kA];
+                var rowsB = new int[n * kB];
+                for (int o = 0; o < n; o++)
+                {
+                    for (int ch = 0; ch < c; ch++)
+                    {
+                        for (int i = 0; i < kh; i++)
+                        {
+                            for (int j = 0; j < kw; j++)
+                            {
+                                int v = rng.Next(-128, 128);
+                                rowsA[(o * kA) + (((i * kw) + j) * cImg) + ch] = v;
+                                rowsB[(o * kB) + (((i * kw) + j) * c) + ch] = v;
+                            }
+                        }
+                    }
+                }
+
+                sbyte[] wA = PackQuads(rowsA, n, kA, np8), wB = PackQuads(rowsB, n, kB, np8);
+                var bias = new int[np16 + 1];
+                var mulHi = new int[np16 + 1];
+                var addHi = new int[np16 + 1];
+                var shiftHi = new int[np16 + 1];
+                const long zo = -128;
+                for (int o = 0; o < n; o++)
+                {
+                    bias[o] = rng.Next(-40000, 40000);
+                    mulHi[o] = rng.Next(1 << 30, int.MaxValue);
+                    int t = 7 + (o % 3);
+                    shiftHi[o] = t;
+                    addHi[o] = (int)((1L << (t - 1)) + (zo << t));
+                }
+
+                var imgA = new sbyte[(ph * pw * cImg) + 16];
+                var imgB = new sbyte[(ph * pw * c) + 16];
+                var col = new sbyte[positions * kqB * 4];
+                var yA = new sbyte[positions * n];
+                var yB = new sbyte[positions * n];
+                void Implicit()
+                {
+                    if (cImg != c)
+                    {
+                        QuantGenConvKernels.PadImageWide(x, false, c, h, w, pt, pl, ph, pw, -128, imgA, 0x80, cImg);
+                    }
+                    else
+                    {
+                        QuantGenConvKernels.PadImageXor(x, false, c, h, w, pt, pl, ph, pw, -128, imgA, 0x80);
+                    }
+
+                    QuantGenConvKernels.ConvGemmImplicitHigh(imgA, pw, cImg, kh, kw, s, s, oh, ow, ref wA[0], np8, n, ref bias[0], ref mulHi[0], ref addHi[0], ref shiftHi[0], -128, 127, ref yA[0], n);
+                }
+
+                void Packed()
+                {
+                    QuantGenConvKernels.PadImage(x, false, c, h, w, pt, pl, ph, pw, -128, imgB);
+                    QuantGenConvKernels.Im2ColNhwc(imgB, pw, c, kh, kw, s, s, oh, ow, col, kqB * 4, false);
+                    QuantGenPointwiseKernels.GemmVnniHigh(ref col[0], positions, kqB * 4, ref wB[0], kqB, np8, n, ref bias[0], ref mulHi[0], ref addHi[0], ref shiftHi[0], -128, 127, ref yB[0], n);
+                }
+
+                (double a, double b) = ConvProbe.Interleaved(Implicit, Packed);
+                Implicit();
+                Packed();
+                bool eq = yA.AsSpan().SequenceEqual(yB);
+                same &= eq;
+                double macs = (double)positions * kB * n;
+                Console.WriteLine($"{name,-22} K {kB,2} -> implicit {kA,2} / packed {kqB * 4,2}, n {n,2}: implicit {a,8:F2} us {macs / a / 1000,6:F1} GMAC/s   packed quads {b,8:F2} us {macs / b / 1000,6:F1} GMAC/s   ({a / b:F2}x, same bytes: {eq})");
+            }
+
+            return same ? 0 : 1;
+        }
+
+        /// <summary>Weight rows [n][k] in the VNNI layout [ceil(k / 4)][np8][4] (zero padded), as the generated code packs them.</summary>
+        private static sbyte[] PackQuads(int[] rows, int n, int k, int np8)
+        {
+            int kq = (k + 3) / 4;
+            var packed = new sbyte[kq * np8 * 4];
+            for (int q = 0; q < kq; q++)
+            {
+                for (int o = 0; o < n; o++)
+                {
+                    for (int t = 0; t < 4 && (4 * q) + t < k; t++)
+                    {
+                        packed[(((q * np8) + o) * 4) + t] = (sbyte)rows[(o * k) + (4 * q) + t];
+                    }
+                }
+            }
+
+            return packed;
         }
 
         /// <summary>

@@ -974,7 +974,8 @@ namespace QuantGen.Generated
                 }
                 else
                 {
-                    StoreBytes(High16(Vector512.Create(a, b), 0, ref bias, ref mulHi, ref addHi, ref shiftHi, lo, hi), r + 1 < rows ? 16 : 8, ref Unsafe.Add(ref y, r * 8));
+                    QuantGenKernels.StorePartial16(QuantGenKernels.MulHigh16(Vector512.Create(a, b) + Vector512.LoadUnsafe(ref bias), 0, ref mulHi, ref addHi, ref shiftHi, (int)lo, (int)hi),
+                        r + 1 < rows ? 16 : 8, ref Unsafe.Add(ref y, r * 8));
                 }
             }
         }
@@ -993,75 +994,10 @@ namespace QuantGen.Generated
                 return;
             }
 
-            if (c0 >= n)
+            if (c0 < n)
             {
-                return;
-            }
-
-            if (Avx512BW.IsSupported)
-            {
-                StoreBytes(High16(Vector512.Create(a, b), c0, ref bias, ref mulHi, ref addHi, ref shiftHi, lo, hi), n - c0, ref Unsafe.Add(ref y, c0));
-                return;
-            }
-
-            Vector256<int> l = Vector256.Create((int)lo), h = Vector256.Create((int)hi);
-            Vector256<int> h0 = High8(a + Vector256.LoadUnsafe(ref bias, (nuint)c0), c0, ref mulHi, ref addHi, ref shiftHi, l, h);
-            Vector256<int> h1 = High8(b + Vector256.LoadUnsafe(ref bias, (nuint)(c0 + 8)), c0 + 8, ref mulHi, ref addHi, ref shiftHi, l, h);
-            Vector256<short> s16 = Vector256.Narrow(h0, h1);
-            StoreBytes(Vector128.Narrow(s16.GetLower(), s16.GetUpper()), n - c0, ref Unsafe.Add(ref y, c0));
-        }
-
-        /// <summary>16 lanes from channel o: acc + bias, the multiply-high requantization, clamped to [lo, hi], narrowed to bytes.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector128<sbyte> High16(Vector512<int> acc, int o, ref int bias, ref int mulHi, ref int addHi, ref int shiftHi, long lo, long hi)
-        {
-            acc += Vector512.LoadUnsafe(ref bias, (nuint)o);
-            // vpmuldq multiplies the even int32 lanes: the even products from acc and m, the odd ones from acc >>> 32 and m read
-            // one channel further on; the high halves are the odd int32 lanes of each product, the even product's moved down.
-            Vector512<long> pe = Avx512F.Multiply(acc, Vector512.LoadUnsafe(ref mulHi, (nuint)o));
-            Vector512<long> po = Avx512F.Multiply(Avx512F.ShiftRightLogical(acc.AsInt64(), 32).AsInt32(), Vector512.LoadUnsafe(ref mulHi, (nuint)(o + 1)));
-            Vector512<int> h = Vector512.ConditionalSelect(OddLanes, po.AsInt32(), Avx512F.ShiftRightLogical(pe, 32).AsInt32());
-            h = Avx512F.ShiftRightArithmeticVariable(h + Vector512.LoadUnsafe(ref addHi, (nuint)o), Vector512.LoadUnsafe(ref shiftHi, (nuint)o).AsUInt32());
-            h = Vector512.Min(Vector512.Max(h, Vector512.Create((int)lo)), Vector512.Create((int)hi));
-            return Avx512F.ConvertToVector128SByte(h);
-        }
-
-        /// <summary>8 lanes from channel o (bias already added): the multiply-high requantization, clamped.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector256<int> High8(Vector256<int> acc, int o, ref int mulHi, ref int addHi, ref int shiftHi, Vector256<int> lo, Vector256<int> hi)
-        {
-            Vector256<long> pe = Avx2.Multiply(acc, Vector256.LoadUnsafe(ref mulHi, (nuint)o));
-            Vector256<long> po = Avx2.Multiply(Avx2.ShiftRightLogical(acc.AsInt64(), 32).AsInt32(), Vector256.LoadUnsafe(ref mulHi, (nuint)(o + 1)));
-            Vector256<int> h = Avx2.Blend(Avx2.ShiftRightLogical(pe, 32).AsInt32(), po.AsInt32(), 0xAA);
-            h = Avx2.ShiftRightArithmeticVariable(h + Vector256.LoadUnsafe(ref addHi, (nuint)o), Vector256.LoadUnsafe(ref shiftHi, (nuint)o).AsUInt32());
-            return Vector256.Min(Vector256.Max(h, lo), hi);
-        }
-
-        private static Vector512<int> OddLanes => Vector512.Create(0, -1, 0, -1, 0, -1, 0, -1, 0, -1, 0, -1, 0, -1, 0, -1);
-
-        /// <summary>Stores the first count (at most 16) bytes, never past them.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void StoreBytes(Vector128<sbyte> bytes, int count, ref sbyte dst)
-        {
-            if (count >= 16)
-            {
-                bytes.StoreUnsafe(ref dst);
-                return;
-            }
-
-            ulong lo8 = bytes.AsUInt64().GetElement(0), hi8 = bytes.AsUInt64().GetElement(1);
-            int i = 0;
-            if (count >= 8)
-            {
-                Unsafe.WriteUnaligned(ref Unsafe.As<sbyte, byte>(ref dst), lo8);
-                lo8 = hi8;
-                i = 8;
-            }
-
-            for (; i < count; i++)
-            {
-                Unsafe.Add(ref dst, i) = (sbyte)lo8;
-                lo8 >>= 8;
+                QuantGenKernels.StoreMulHigh16(a + Vector256.LoadUnsafe(ref bias, (nuint)c0), b + Vector256.LoadUnsafe(ref bias, (nuint)(c0 + 8)), c0, n - c0, ref mulHi, ref addHi, ref shiftHi,
+                    (int)lo, (int)hi, ref Unsafe.Add(ref y, c0));
             }
         }
 

@@ -493,29 +493,7 @@ namespace QuantGen.Generated
                 Vector128<int> r2 = Requant4Avx2(a1.GetLower(), o0 + 8, ref mul, ref round, ref shift, zv, lv, hv);
                 Vector128<int> r3 = Requant4Avx2(a1.GetUpper(), o0 + 12, ref mul, ref round, ref shift, zv, lv, hv);
                 // Every value is already within [lo, hi], inside int8: the saturating packs are plain narrowings here.
-                Vector128<sbyte> bytes = Sse2.PackSignedSaturate(Sse2.PackSignedSaturate(r0, r1), Sse2.PackSignedSaturate(r2, r3));
-                ref sbyte dst = ref Unsafe.Add(ref yr, o0);
-                if (end == 16)
-                {
-                    bytes.StoreUnsafe(ref dst);
-                    return;
-                }
-
-                ulong lo8 = bytes.AsUInt64().GetElement(0), hi8 = bytes.AsUInt64().GetElement(1);
-                int j = 0;
-                if (end >= 8)
-                {
-                    Unsafe.WriteUnaligned(ref Unsafe.As<sbyte, byte>(ref dst), lo8);
-                    lo8 = hi8;
-                    j = 8;
-                }
-
-                for (; j < end; j++)
-                {
-                    Unsafe.Add(ref dst, j) = (sbyte)lo8;
-                    lo8 >>= 8;
-                }
-
+                StorePartial16(Sse2.PackSignedSaturate(Sse2.PackSignedSaturate(r0, r1), Sse2.PackSignedSaturate(r2, r3)), end, ref Unsafe.Add(ref yr, o0));
                 return;
             }
 
@@ -826,6 +804,87 @@ namespace QuantGen.Generated
             }
 
             StoreRow16(c0, c1, o0, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref yr);
+        }
+
+        /// <summary>
+        /// Stores the first count bytes of a 16-byte vector (all 16 when count &gt;= 16) and never a byte past them: one 16-byte
+        /// store, or an 8-byte store and single bytes. The one partial int8 store of the GEMM, conv and pointwise tiles.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void StorePartial16(Vector128<sbyte> bytes, int count, ref sbyte dst)
+        {
+            if (count >= 16)
+            {
+                bytes.StoreUnsafe(ref dst);
+                return;
+            }
+
+            ulong lo8 = bytes.AsUInt64().GetElement(0), hi8 = bytes.AsUInt64().GetElement(1);
+            int i = 0;
+            if (count >= 8)
+            {
+                Unsafe.WriteUnaligned(ref Unsafe.As<sbyte, byte>(ref dst), lo8);
+                lo8 = hi8;
+                i = 8;
+            }
+
+            for (; i < count; i++)
+            {
+                Unsafe.Add(ref dst, i) = (sbyte)lo8;
+                lo8 >>= 8;
+            }
+        }
+
+        /// <summary>
+        /// The int32 multiply-high requantization of 16 lanes from channel o (acc with the bias already added; AVX-512):
+        /// (hi32(acc * mulHi[o]) + addHi[o]) &gt;&gt; shiftHi[o], clamped to [lo, hi] (inside int8), narrowed to bytes. Exact
+        /// where the plan proved Conv2dLowering.MulHighApplies for every channel (the proof: QuantGenPointwiseKernels.GemmVnniHigh).
+        /// mulHi is read up to o + 16 (the odd lanes read m one channel further on).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static Vector128<sbyte> MulHigh16(Vector512<int> acc, int o, ref int mulHi, ref int addHi, ref int shiftHi, int lo, int hi)
+        {
+            // vpmuldq multiplies the even int32 lanes: the even products from acc and m, the odd ones from acc >>> 32 and m read
+            // one lane further on; each high half is the odd int32 of its product, the even product's moved down.
+            Vector512<long> pe = Avx512F.Multiply(acc, Vector512.LoadUnsafe(ref mulHi, (nuint)o));
+            Vector512<long> po = Avx512F.Multiply(Avx512F.ShiftRightLogical(acc.AsInt64(), 32).AsInt32(), Vector512.LoadUnsafe(ref mulHi, (nuint)(o + 1)));
+            Vector512<int> h = Vector512.ConditionalSelect(Vector512.Create(0, -1, 0, -1, 0, -1, 0, -1, 0, -1, 0, -1, 0, -1, 0, -1), po.AsInt32(), Avx512F.ShiftRightLogical(pe, 32).AsInt32());
+            h = Avx512F.ShiftRightArithmeticVariable(h + Vector512.LoadUnsafe(ref addHi, (nuint)o), Vector512.LoadUnsafe(ref shiftHi, (nuint)o).AsUInt32());
+            // vpmovsdb saturates to [-128, 127]: a clamp bound at the end of int8 is that saturation, so only the others are applied.
+            h = lo > sbyte.MinValue ? Vector512.Max(h, Vector512.Create(lo)) : h;
+            h = hi < sbyte.MaxValue ? Vector512.Min(h, Vector512.Create(hi)) : h;
+            return Avx512F.ConvertToVector128SByteWithSaturation(h);
+        }
+
+        /// <summary>The AVX2 form of <see cref="MulHigh16"/> on 8 lanes from channel o (bias already added), clamped, not narrowed.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static Vector256<int> MulHigh8(Vector256<int> acc, int o, ref int mulHi, ref int addHi, ref int shiftHi, Vector256<int> lo, Vector256<int> hi)
+        {
+            Vector256<long> pe = Avx2.Multiply(acc, Vector256.LoadUnsafe(ref mulHi, (nuint)o));
+            Vector256<long> po = Avx2.Multiply(Avx2.ShiftRightLogical(acc.AsInt64(), 32).AsInt32(), Vector256.LoadUnsafe(ref mulHi, (nuint)(o + 1)));
+            Vector256<int> h = Avx2.Blend(Avx2.ShiftRightLogical(pe, 32).AsInt32(), po.AsInt32(), 0xAA);
+            h = Avx2.ShiftRightArithmeticVariable(h + Vector256.LoadUnsafe(ref addHi, (nuint)o), Vector256.LoadUnsafe(ref shiftHi, (nuint)o).AsUInt32());
+            return Vector256.Min(Vector256.Max(h, lo), hi);
+        }
+
+        /// <summary>
+        /// 16 channels from o (8 + 8 int32 accumulators, bias added) requantized by <see cref="MulHigh16"/> (AVX-512) or two
+        /// <see cref="MulHigh8"/> (AVX2) and stored, the first count bytes only (<see cref="StorePartial16"/>).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void StoreMulHigh16(Vector256<int> c0, Vector256<int> c1, int o, int count, ref int mulHi, ref int addHi, ref int shiftHi, int lo, int hi, ref sbyte dst)
+        {
+            if (Avx512BW.IsSupported)
+            {
+                StorePartial16(MulHigh16(Vector512.Create(c0, c1), o, ref mulHi, ref addHi, ref shiftHi, lo, hi), count, ref dst);
+                return;
+            }
+
+            // AVX2: 8 lanes at a time, clamped to [lo, hi] (inside int8), so the saturating packs are plain narrowings.
+            Vector256<int> lv = Vector256.Create(lo), hv = Vector256.Create(hi);
+            Vector256<int> r0 = MulHigh8(c0, o, ref mulHi, ref addHi, ref shiftHi, lv, hv);
+            Vector256<int> r1 = MulHigh8(c1, o + 8, ref mulHi, ref addHi, ref shiftHi, lv, hv);
+            StorePartial16(Sse2.PackSignedSaturate(Sse2.PackSignedSaturate(r0.GetLower(), r0.GetUpper()), Sse2.PackSignedSaturate(r1.GetLower(), r1.GetUpper())), count, ref dst);
         }
 
         /// <summary>

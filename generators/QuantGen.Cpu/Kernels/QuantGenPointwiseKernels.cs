@@ -267,73 +267,9 @@ namespace QuantGen.Generated
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static void Store16(Vector256<int> c0, Vector256<int> c1, int o0, ref Epilogue k, ref sbyte yr)
         {
-            if (o0 >= k.N)
+            if (o0 < k.N)
             {
-                return;
-            }
-
-            int count = k.N - o0;
-            ref sbyte dst = ref Unsafe.Add(ref yr, o0);
-            if (Avx512BW.IsSupported)
-            {
-                Vector512<int> acc = Vector512.Create(c0, c1);
-                // vpmuldq multiplies the even int32 lanes: the even products from acc and m, the odd ones from acc >>> 32 and m
-                // read one lane further on; each high half is the odd int32 of its product, the even product's moved down.
-                Vector512<long> pe = Avx512F.Multiply(acc, Vector512.LoadUnsafe(ref k.MulHi, (nuint)o0));
-                Vector512<long> po = Avx512F.Multiply(Avx512F.ShiftRightLogical(acc.AsInt64(), 32).AsInt32(), Vector512.LoadUnsafe(ref k.MulHi, (nuint)(o0 + 1)));
-                Vector512<int> h = Vector512.ConditionalSelect(OddLanes512, po.AsInt32(), Avx512F.ShiftRightLogical(pe, 32).AsInt32());
-                h = Avx512F.ShiftRightArithmeticVariable(h + Vector512.LoadUnsafe(ref k.AddHi, (nuint)o0), Vector512.LoadUnsafe(ref k.ShiftHi, (nuint)o0).AsUInt32());
-                // vpmovsdb saturates to [-128, 127]: a clamp bound at the end of int8 is that saturation, so only the others are applied.
-                h = k.Lo > sbyte.MinValue ? Vector512.Max(h, Vector512.Create(k.Lo)) : h;
-                h = k.Hi < sbyte.MaxValue ? Vector512.Min(h, Vector512.Create(k.Hi)) : h;
-                StorePartial(Avx512F.ConvertToVector128SByteWithSaturation(h), count, ref dst);
-                return;
-            }
-
-            // AVX2: 8 lanes at a time, clamped to [lo, hi] (inside int8), so the saturating packs are plain narrowings.
-            Vector256<int> lv = Vector256.Create(k.Lo), hv = Vector256.Create(k.Hi);
-            Vector256<int> r0 = High8(c0, o0, ref k, lv, hv);
-            Vector256<int> r1 = High8(c1, o0 + 8, ref k, lv, hv);
-            Vector128<short> s0 = Sse2.PackSignedSaturate(r0.GetLower(), r0.GetUpper());
-            Vector128<short> s1 = Sse2.PackSignedSaturate(r1.GetLower(), r1.GetUpper());
-            StorePartial(Sse2.PackSignedSaturate(s0, s1), count, ref dst);
-        }
-
-        private static Vector512<int> OddLanes512 => Vector512.Create(0, -1, 0, -1, 0, -1, 0, -1, 0, -1, 0, -1, 0, -1, 0, -1);
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector256<int> High8(Vector256<int> acc, int o, ref Epilogue k, Vector256<int> lo, Vector256<int> hi)
-        {
-            Vector256<long> pe = Avx2.Multiply(acc, Vector256.LoadUnsafe(ref k.MulHi, (nuint)o));
-            Vector256<long> po = Avx2.Multiply(Avx2.ShiftRightLogical(acc.AsInt64(), 32).AsInt32(), Vector256.LoadUnsafe(ref k.MulHi, (nuint)(o + 1)));
-            Vector256<int> h = Avx2.Blend(Avx2.ShiftRightLogical(pe, 32).AsInt32(), po.AsInt32(), 0xAA);
-            h = Avx2.ShiftRightArithmeticVariable(h + Vector256.LoadUnsafe(ref k.AddHi, (nuint)o), Vector256.LoadUnsafe(ref k.ShiftHi, (nuint)o).AsUInt32());
-            return Vector256.Min(Vector256.Max(h, lo), hi);
-        }
-
-        /// <summary>Stores the first count bytes (all 16 when count &gt;= 16), never past them.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void StorePartial(Vector128<sbyte> bytes, int count, ref sbyte dst)
-        {
-            if (count >= 16)
-            {
-                bytes.StoreUnsafe(ref dst);
-                return;
-            }
-
-            ulong lo8 = bytes.AsUInt64().GetElement(0), hi8 = bytes.AsUInt64().GetElement(1);
-            int i = 0;
-            if (count >= 8)
-            {
-                Unsafe.WriteUnaligned(ref Unsafe.As<sbyte, byte>(ref dst), lo8);
-                lo8 = hi8;
-                i = 8;
-            }
-
-            for (; i < count; i++)
-            {
-                Unsafe.Add(ref dst, i) = (sbyte)lo8;
-                lo8 >>= 8;
+                QuantGenKernels.StoreMulHigh16(c0, c1, o0, k.N - o0, ref k.MulHi, ref k.AddHi, ref k.ShiftHi, k.Lo, k.Hi, ref Unsafe.Add(ref yr, o0));
             }
         }
     }

@@ -3,6 +3,7 @@ using System.Linq;
 using QuantGen.Graph;
 using QuantGen.Model;
 using QuantGen.Numerics;
+using QuantGen.Plan;
 
 namespace QuantGen.Cpu
 {
@@ -18,6 +19,31 @@ namespace QuantGen.Cpu
         public override IReadOnlyList<CpuStrategy> Strategies { get; } = new CpuStrategy[] { new AddInt8(), new AddBiasRows(), new AddScalar() };
 
         internal static bool Int32(long v) => v >= int.MinValue && v <= int.MaxValue;
+
+        /// <summary>
+        /// The ReLU that takes an int8 Add's clamp (ResNet's Add -> Relu), or null: the Add's output is read by that ReLU alone,
+        /// int8 in and out, and neither tensor is a graph output. max(zx, clamp(v, lo, hi)) = clamp(v, max(lo, zx), hi) for
+        /// zx &lt;= hi (zx is a value of the int8 tensor), so the Add clamps to [max(lo, zx), hi], the ReLU's output shares the
+        /// Add's buffer (<see cref="CpuPlan.Storage"/>) and the ReLU does nothing: bit-exact with the reference's two layers.
+        /// </summary>
+        internal static GraphNode? FusedRelu(ModelPlan model, GraphNode add)
+        {
+            TensorInfo y = add.Output;
+            if (!(add.Layer is AddLayer) || add.Outputs.Count != 1 || model.IsGraphOutput(y) || CSharp.Type(y.Type) != "sbyte")
+            {
+                return null;
+            }
+
+            IReadOnlyList<GraphNode> consumers = model.Consumers(y.Name);
+            if (consumers.Count != 1 || consumers[0].Layer.Op != OpKind.Relu)
+            {
+                return null;
+            }
+
+            GraphNode relu = consumers[0];
+            return relu.Outputs.Count == 1 && relu.Inputs.Count == 1 && !model.IsGraphOutput(relu.Output) && CSharp.Type(relu.Output.Type) == "sbyte"
+                && relu.Output.ElementCount == y.ElementCount && y.Quant != null ? relu : null;
+        }
     }
 
     /// <summary>
@@ -25,7 +51,14 @@ namespace QuantGen.Cpu
     /// the 31-bit mantissas split at bit 16: clamp((a ma + b mb + c + ((a mal + b mbl + cl) &gt;&gt; 16)) &gt;&gt; s) with ma, mb the
     /// high halves (QuantGenKernels.AddS8Split).
     /// </summary>
-    public sealed record AddS8Plan(bool Split, int Ma, int Mb, int C, int S, int Mal = 0, int Mbl = 0, int Cl = 0) : CpuKernelPlan(Split ? AddInt8.SplitKernel : AddInt8.Kernel);
+    public sealed record AddS8Plan(bool Split, int Ma, int Mb, int C, int S, int Mal = 0, int Mbl = 0, int Cl = 0) : CpuKernelPlan(Split ? AddInt8.SplitKernel : AddInt8.Kernel)
+    {
+        /// <summary>The ReLU whose max(x, zx) this Add's clamp takes (<see cref="AddLowering.FusedRelu"/>), or null.</summary>
+        public string? Relu { get; init; }
+
+        /// <summary>The lower clamp bound: the output type's minimum, or the fused ReLU's zero point when that is larger.</summary>
+        public long? Lo { get; init; }
+    }
 
     /// <summary>
     /// Two int8 activations of the output's size, int8 output: QuantGenKernels.AddS8 on int32 lanes, taken only when the exact
@@ -38,7 +71,17 @@ namespace QuantGen.Cpu
 
         public const string SplitKernel = "int8-add-split";
 
-        public override CpuKernelPlan? TryPlan(CpuPlanContext context, GraphNode node) => Plan(node, 1);
+        public override CpuKernelPlan? TryPlan(CpuPlanContext context, GraphNode node)
+        {
+            AddS8Plan? plan = Plan(node, 1);
+            if (plan != null && AddLowering.FusedRelu(context.Model, node) is GraphNode relu)
+            {
+                TensorInfo y = node.Output;
+                plan = plan with { Relu = relu.Layer.Name, Lo = System.Math.Max(y.Type.MinValue, y.Quant!.ZeroPoint) };
+            }
+
+            return plan;
+        }
 
         /// <summary>The plan for a + sign b, or null.</summary>
         internal static AddS8Plan? Plan(GraphNode node, int sign)
@@ -120,18 +163,24 @@ namespace QuantGen.Cpu
         internal static void EmitKernel(SourceWriter w, GraphNode node, AddS8Plan plan, string what, string op)
         {
             TensorInfo a = node.Inputs[0], b = node.Inputs[1], y = node.Output;
+            string lo = CSharp.I(plan.Lo ?? y.Type.MinValue);
             long fa = plan.Split ? ((long)plan.Ma << 16) + plan.Mal : plan.Ma, fb = plan.Split ? ((long)plan.Mb << 16) + plan.Mbl : plan.Mb;
             w.Line($"// {what} of two int8 tensors with one rounding: clamp({CSharp.I(y.Quant!.ZeroPoint)} + RoundShift({CpuEmitter.Minus("a", a.Quant!.ZeroPoint)} * {System.Math.Abs(fa)} {op} {CpuEmitter.Minus("b", b.Quant!.ZeroPoint)} * {System.Math.Abs(fb)}, {plan.S + (plan.Split ? 16 : 0)})),");
+            if (plan.Relu != null)
+            {
+                w.Line($"// clamped to [{lo}, {CSharp.I(y.Type.MaxValue)}]: the ReLU \"{NamedTensorApi.Esc(plan.Relu)}\" (max(x, {CSharp.I(y.Quant!.ZeroPoint)})) fused, its output sharing this buffer,");
+            }
+
             if (plan.Split)
             {
                 w.Line("// on int32 lanes with the mantissas split at bit 16 (QuantGenKernels.AddS8Split; every int8 pair proven exact in int32 at build time).");
                 w.Line(CpuEmitter.K("AddS8Split", "a", CSharp.I(plan.Ma), CSharp.I(plan.Mal), "b", CSharp.I(plan.Mb), CSharp.I(plan.Mbl), CSharp.I(plan.C), CSharp.I(plan.Cl), CSharp.I(plan.S),
-                    CSharp.I(y.Type.MinValue), CSharp.I(y.Type.MaxValue), "y") + ";");
+                    lo, CSharp.I(y.Type.MaxValue), "y") + ";");
                 return;
             }
 
             w.Line("// on int32 lanes (QuantGenKernels.AddS8; every int8 pair proven exact in int32 at build time).");
-            w.Line(CpuEmitter.K("AddS8", "a", CSharp.I(plan.Ma), "b", CSharp.I(plan.Mb), CSharp.I(plan.C), CSharp.I(plan.S), CSharp.I(y.Type.MinValue), CSharp.I(y.Type.MaxValue), "y") + ";");
+            w.Line(CpuEmitter.K("AddS8", "a", CSharp.I(plan.Ma), "b", CSharp.I(plan.Mb), CSharp.I(plan.C), CSharp.I(plan.S), lo, CSharp.I(y.Type.MaxValue), "y") + ";");
         }
     }
 

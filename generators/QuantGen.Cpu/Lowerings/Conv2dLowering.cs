@@ -113,16 +113,36 @@ namespace QuantGen.Cpu
                 // 1x1 convs and explicit im2col rows); the narrow tiles and the paths without VNNI keep the int64 form.
                 long zo = node.Output.Quant!.ZeroPoint;
                 bool high = Enumerable.Range(0, ws[0]).All(o => MulHighApplies(cv.Integers.Requant[o], zo));
+                // QuantGenPointwiseKernels only where the emission can reach GemmVnniHigh: an image that is not padded (a
+                // channels-last input without pads: the layout plan decides that later, so both cases count) or a padded one
+                // the implicit tiles cannot read, above 16 channels or as a 1x1 stride-1 GEMM (EmitConvGemm's branches).
+                bool pads = cv.Pads.Any(v => v != 0);
+                bool pointwise = high && (GemmHighReachable(node, true) || (!pads && GemmHighReachable(node, false)));
                 return p with
                 {
                     Layout = CpuLayout.Convertible,
-                    Library = KernelFiles.Kernels | KernelFiles.ConvKernels | (high ? KernelFiles.PointwiseKernels : KernelFiles.None),
+                    Library = KernelFiles.Kernels | KernelFiles.ConvKernels | (pointwise ? KernelFiles.PointwiseKernels : KernelFiles.None),
                     Scratch = new CpuScratch(ConvImage: (ph * pw * cImg) + 16, ConvCol: positions * kQuads * 4, ConvOut: positions * ws[0], GemmA: positions * ((k + 1) / 2) * 2),
                     MulHigh = high,
                 };
             }
 
             internal override void Emit(CpuEmitter e, SourceWriter w, GraphNode node, ConvPlan plan) => e.EmitConvGemm(w, node, plan);
+
+            /// <summary>Whether EmitConvGemm's AVX-VNNI branch calls the Dense-tile GEMM (GemmVnniHigh when MulHigh) for this image.</summary>
+            private static bool GemmHighReachable(GraphNode node, bool padded)
+            {
+                var cv = (Conv2dLayer)node.Layer;
+                int[] ws = node.Weight!.Shape;
+                int c = node.Inputs[0].Shape[1], cImg = ImageChannels(c, padded), kh = ws[2], kw = ws[3];
+                if (padded && (kw * cImg) % 4 == 0)
+                {
+                    return false; // the implicit tiles (ConvGemmImplicitHigh)
+                }
+
+                bool direct = !padded && kh == 1 && kw == 1 && cv.Strides[0] == 1 && cv.Strides[1] == 1 && (cImg * kh * kw) % 4 == 0;
+                return direct || ws[0] > 16;
+            }
         }
 
         /// <summary>

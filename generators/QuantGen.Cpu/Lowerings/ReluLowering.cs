@@ -9,7 +9,27 @@ namespace QuantGen.Cpu
     {
         public override OpKind Op => OpKind.Relu;
 
-        public override IReadOnlyList<CpuStrategy> Strategies { get; } = new CpuStrategy[] { new Int8(), new Loop() };
+        public const string FusedKernel = "fused-into-add";
+
+        public override IReadOnlyList<CpuStrategy> Strategies { get; } = new CpuStrategy[] { new IntoAdd(), new Int8(), new Loop() };
+
+        /// <summary>
+        /// The int8 Add in front clamps to [max(lo, zx), hi] (<see cref="AddLowering.FusedRelu"/>): this ReLU's output shares the
+        /// Add's buffer and its method does nothing.
+        /// </summary>
+        private sealed class IntoAdd : CpuStrategy<FusedReluPlan>
+        {
+            public override CpuKernelPlan? TryPlan(CpuPlanContext context, GraphNode node)
+            {
+                GraphNode? add = context.Model.Producer(node.Inputs[0].Name);
+                return add != null && ReferenceEquals(AddLowering.FusedRelu(context.Model, add), node) && AddInt8.Plan(add, 1) != null
+                    ? new FusedReluPlan(add.Output.Name, add.Layer.Name) { Layout = CpuLayout.Elementwise }
+                    : null;
+            }
+
+            internal override void Emit(CpuEmitter e, SourceWriter w, GraphNode node, FusedReluPlan plan) =>
+                w.Line($"// Fused into the Add \"{NamedTensorApi.Esc(plan.Add)}\" (its clamp starts at the zero point {CSharp.I(node.Inputs[0].Quant!.ZeroPoint)}): y is x's buffer, nothing to do.");
+        }
 
         /// <summary>int8 in and out: QuantGenKernels.MaxS8 (one vector max per 32 / 64 bytes).</summary>
         private sealed class Int8 : CpuStrategy<CpuKernelPlan>
@@ -37,4 +57,7 @@ namespace QuantGen.Cpu
             }
         }
     }
+
+    /// <summary>A ReLU fused into the int8 Add that writes <see cref="Into"/> (the tensor whose buffer its output shares).</summary>
+    public sealed record FusedReluPlan(string Into, string Add) : CpuKernelPlan(ReluLowering.FusedKernel);
 }
