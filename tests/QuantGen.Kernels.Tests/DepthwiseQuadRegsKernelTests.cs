@@ -116,6 +116,49 @@ namespace QuantGen.Tests.Kernels
             Check(x, c, h, w, wt, 2, 1, 1, 1, 1, 5, q, lo: -100, hi: 100);
         }
 
+        /// <summary>
+        /// The multiply-high store clamps the packed bytes (a fused ReLU: lo = zo; ReLU6-like: hi well inside int8): the
+        /// requantized values spread far past both ends of int8 and int16 (the packs saturate first), odd widths, both strides.
+        /// </summary>
+        [Theory]
+        [InlineData(8, 1, -7, -7, 127)]
+        [InlineData(8, 2, 3, 3, 90)]
+        [InlineData(16, 1, -7, -7, 127)]
+        [InlineData(16, 2, 0, -128, 6)]
+        [InlineData(32, 1, 10, 10, 40)]
+        [InlineData(32, 2, -128, -128, -1)]
+        [InlineData(64, 1, 0, 0, 127)]
+        [InlineData(64, 2, 5, -30, 30)]
+        [InlineData(128, 2, -20, -20, 127)]
+        public void MultiplyHighStoreClampsThePackedBytes(int c, int stride, int zo, int lo, int hi)
+        {
+            var rng = new Random((c * 7) + stride + lo + hi);
+            var q = new Constants(c, zo);
+            for (int ch = 0; ch < c; ch++)
+            {
+                q.Mul[ch] = rng.Next(1 << 30, int.MaxValue);
+                q.Shift[ch] = rng.Next(33, 41);
+                q.Bias[ch] = rng.Next(-(1 << 26), 1 << 26);
+            }
+
+            foreach ((int h, int w) in new[] { (5, 7), (6, 6), (1, 2), (2, 1), (9, 11) })
+            {
+                sbyte[] x = new sbyte[c * h * w];
+                for (int i = 0; i < x.Length; i++)
+                {
+                    x[i] = (sbyte)rng.Next(-128, 128);
+                }
+
+                var wt = new int[c * 9];
+                for (int i = 0; i < wt.Length; i++)
+                {
+                    wt[i] = rng.Next(-128, 128);
+                }
+
+                Check(x, c, h, w, wt, stride, 1, 1, 1, 1, rng.Next(-128, 128), q, lo, hi);
+            }
+        }
+
         [Fact]
         public void TheVectorPathCoversTheZooChannelCountsOnThisMachine()
         {
