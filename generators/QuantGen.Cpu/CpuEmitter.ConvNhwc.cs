@@ -410,7 +410,6 @@ namespace QuantGen.Cpu
             }
 
             int offset = AddBytes(quads);
-            Static("int", $"{id}_BiasR32", unsigned, v => I(v));
             long zo = node.Output.Quant!.ZeroPoint;
             var mul = new int[c + 1];
             var add = new int[c + 1];
@@ -427,7 +426,8 @@ namespace QuantGen.Cpu
                 }
             }
 
-            // The int64 constants are always printed: the multiply-high ones are zero when the plan did not prove that form.
+            // The int64 constants are always printed (their _R_Bias32, b - (zx + 128) * sum(w) in lane order, is the kernel's bias
+            // for both forms); the multiply-high ones are zero when the plan did not prove that form.
             long zoQ = EmitRequantStatics(id + "_R", c, c, l => unsigned[l], l => cv.Integers.Requant[order[l]], zo);
             Static("int", $"{id}_MulHi", mul, v => I(v));
             Static("int", $"{id}_AddHi", add, v => I(v));
@@ -439,7 +439,7 @@ namespace QuantGen.Cpu
                 ? "// Requantized in int32 (multiply-high; every channel's shift is at least 33 and |2^(t - 1) + zo * 2^t| < 2^30, t = shift - 32)."
                 : "// Requantized on int64 lanes (the multiply-high form's proof does not hold for every channel).");
             return Dw("DepthwiseQuadRegs", "_convImage", I(pw), I(c), I(sh), I(sw), I(oh), I(ow),
-                $"ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {offset}))", $"ref MemoryMarshal.GetReference({id}_BiasR32)",
+                $"ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {offset}))", $"ref MemoryMarshal.GetReference({id}_R_Bias32)",
                 plan.MulHigh ? "true" : "false", $"ref MemoryMarshal.GetReference({id}_MulHi)", $"ref MemoryMarshal.GetReference({id}_AddHi)", $"ref MemoryMarshal.GetReference({id}_ShiftHi)",
                 $"ref MemoryMarshal.GetReference({id}_R_Mul64)", $"ref MemoryMarshal.GetReference({id}_R_Round64)", $"ref MemoryMarshal.GetReference({id}_R_Shift64)",
                 I(zoQ), I(cv.Integers.Clamp.Lo), I(cv.Integers.Clamp.Hi), "@OUT");

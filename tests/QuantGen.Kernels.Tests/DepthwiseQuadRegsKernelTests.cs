@@ -51,21 +51,11 @@ namespace QuantGen.Tests.Kernels
             var rng = new Random(seed);
             for (int trial = 0; trial < 4; trial++)
             {
-                sbyte[] x = new sbyte[c * h * w];
-                for (int i = 0; i < x.Length; i++)
-                {
-                    x[i] = mode switch { 1 => sbyte.MaxValue, 2 => sbyte.MinValue, 3 => i % 3 == 0 ? sbyte.MinValue : sbyte.MaxValue, _ => (sbyte)rng.Next(-128, 128) };
-                }
-
-                var wt = new int[c * 9];
-                for (int i = 0; i < wt.Length; i++)
-                {
-                    wt[i] = mode == 0 ? rng.Next(-128, 128) : mode == 1 ? 127 : mode == 2 ? -128 : (i % 2 == 0 ? -128 : 127);
-                }
+                (sbyte[] x, int[] wt) = DepthwiseReference.Operands(c, h, w, 9, mode, rng);
 
                 int zx = trial switch { 0 => -128, 1 => 127, _ => rng.Next(-128, 128) };
                 int zo = trial switch { 0 => 127, 1 => -128, _ => rng.Next(-20, 20) };
-                var q = new Constants(c, zo);
+                var q = new DepthwiseConstants(c, zo);
                 for (int o = 0; o < c; o++)
                 {
                     q.Bias[o] = rng.Next(-100000, 100000);
@@ -91,7 +81,7 @@ namespace QuantGen.Tests.Kernels
         {
             const int h = 7, w = 9;
             var rng = new Random(shift + mul + zo + c);
-            var q = new Constants(c, zo);
+            var q = new DepthwiseConstants(c, zo);
             for (int ch = 0; ch < c; ch++)
             {
                 q.Mul[ch] = ch % 3 == 0 ? mul : rng.Next(1 << 30, int.MaxValue);
@@ -99,7 +89,7 @@ namespace QuantGen.Tests.Kernels
                 q.Bias[ch] = ch % 2 == 0 ? (1 << 30) : -(1 << 30);
             }
 
-            Assert.True(Constants.HighApplies(shift, zo));
+            Assert.True(DepthwiseConstants.HighApplies(shift, zo));
             sbyte[] x = new sbyte[c * h * w];
             for (int i = 0; i < x.Length; i++)
             {
@@ -114,6 +104,49 @@ namespace QuantGen.Tests.Kernels
 
             Check(x, c, h, w, wt, 1, 1, 1, 1, 1, -3, q, lo: -128, hi: 127);
             Check(x, c, h, w, wt, 2, 1, 1, 1, 1, 5, q, lo: -100, hi: 100);
+        }
+
+        /// <summary>
+        /// The multiply-high store clamps the packed bytes (a fused ReLU: lo = zo; ReLU6-like: hi well inside int8): the
+        /// requantized values spread far past both ends of int8 and int16 (the packs saturate first), odd widths, both strides.
+        /// </summary>
+        [Theory]
+        [InlineData(8, 1, -7, -7, 127)]
+        [InlineData(8, 2, 3, 3, 90)]
+        [InlineData(16, 1, -7, -7, 127)]
+        [InlineData(16, 2, 0, -128, 6)]
+        [InlineData(32, 1, 10, 10, 40)]
+        [InlineData(32, 2, -128, -128, -1)]
+        [InlineData(64, 1, 0, 0, 127)]
+        [InlineData(64, 2, 5, -30, 30)]
+        [InlineData(128, 2, -20, -20, 127)]
+        public void MultiplyHighStoreClampsThePackedBytes(int c, int stride, int zo, int lo, int hi)
+        {
+            var rng = new Random((c * 7) + stride + lo + hi);
+            var q = new DepthwiseConstants(c, zo);
+            for (int ch = 0; ch < c; ch++)
+            {
+                q.Mul[ch] = rng.Next(1 << 30, int.MaxValue);
+                q.Shift[ch] = rng.Next(33, 41);
+                q.Bias[ch] = rng.Next(-(1 << 26), 1 << 26);
+            }
+
+            foreach ((int h, int w) in new[] { (5, 7), (6, 6), (1, 2), (2, 1), (9, 11) })
+            {
+                sbyte[] x = new sbyte[c * h * w];
+                for (int i = 0; i < x.Length; i++)
+                {
+                    x[i] = (sbyte)rng.Next(-128, 128);
+                }
+
+                var wt = new int[c * 9];
+                for (int i = 0; i < wt.Length; i++)
+                {
+                    wt[i] = rng.Next(-128, 128);
+                }
+
+                Check(x, c, h, w, wt, stride, 1, 1, 1, 1, rng.Next(-128, 128), q, lo, hi);
+            }
         }
 
         [Fact]
@@ -136,10 +169,10 @@ namespace QuantGen.Tests.Kernels
             Assert.Equal(QuantGenKernels.UseVnni && System.Runtime.Intrinsics.X86.Avx2.IsSupported, QuantGenDepthwiseKernels.QuadRegsVector(64, true));
         }
 
-        private static void Check(sbyte[] x, int c, int h, int w, int[] wt, int stride, int pt, int pb, int pl, int pr, int zx, Constants q, int lo, int hi)
+        private static void Check(sbyte[] x, int c, int h, int w, int[] wt, int stride, int pt, int pb, int pl, int pr, int zx, DepthwiseConstants q, int lo, int hi)
         {
             int oh = ((h + pt + pb - 3) / stride) + 1, ow = ((w + pl + pr - 3) / stride) + 1, positions = oh * ow;
-            sbyte[] expected = Direct(x, c, h, w, wt, stride, pt, pl, oh, ow, zx, q, lo, hi);
+            sbyte[] expected = DepthwiseReference.Direct(x, c, h, w, wt, 3, 3, stride, pt, pl, oh, ow, zx, q, lo, hi);
 
             // Build-time packing (CpuEmitter.EmitDepthwiseQuadRegs): lanes in the kernel's order.
             int ph = ((oh - 1) * stride) + 3, pw = ((ow - 1) * stride) + 3;
@@ -171,8 +204,8 @@ namespace QuantGen.Tests.Kernels
                 mul[l] = q.Mul[ch];
                 shift[l] = q.Shift[ch];
                 round[l] = 1L << (q.Shift[ch] - 1);
-                high &= Constants.HighApplies(q.Shift[ch], q.Zo);
-                if (Constants.HighApplies(q.Shift[ch], q.Zo))
+                high &= DepthwiseConstants.HighApplies(q.Shift[ch], q.Zo);
+                if (DepthwiseConstants.HighApplies(q.Shift[ch], q.Zo))
                 {
                     int t = q.Shift[ch] - 32;
                     mulHi[l] = q.Mul[ch];
@@ -186,103 +219,18 @@ namespace QuantGen.Tests.Kernels
                 // Bytes past the image that the quads' 4th pixel may read hold garbage: a zero weight must cancel them.
                 var image = new sbyte[(ph * pw * c) + c + 32];
                 new Random(c + ph).NextBytes((byte[])(object)image);
-                QuantGenConvKernels.PadImage(channelsLast ? ToHwc(x, c, h * w) : x, channelsLast, c, h, w, pt, pl, ph, pw, (sbyte)zx, image);
+                QuantGenConvKernels.PadImage(channelsLast ? DepthwiseReference.ToHwc(x, c, h * w) : x, channelsLast, c, h, w, pt, pl, ph, pw, (sbyte)zx, image);
                 var y = new sbyte[positions * c];
                 QuantGenDepthwiseKernels.DepthwiseQuadRegs(image, pw, c, stride, stride, oh, ow, ref quads[0], ref bias[0], false, ref mulHi[0], ref addHi[0], ref shiftHi[0],
                     ref mul[0], ref round[0], ref shift[0], q.Zo, lo, hi, y);
-                Assert.Equal(expected, ToChw(y, positions, c));
+                Assert.Equal(expected, DepthwiseReference.ToChw(y, positions, c));
                 if (high)
                 {
                     Array.Clear(y);
                     QuantGenDepthwiseKernels.DepthwiseQuadRegs(image, pw, c, stride, stride, oh, ow, ref quads[0], ref bias[0], true, ref mulHi[0], ref addHi[0], ref shiftHi[0],
                         ref mul[0], ref round[0], ref shift[0], 0, lo, hi, y);
-                    Assert.Equal(expected, ToChw(y, positions, c));
+                    Assert.Equal(expected, DepthwiseReference.ToChw(y, positions, c));
                 }
-            }
-        }
-
-        /// <summary>The reference semantics (padding adds 0), int64 accumulation, NCHW out.</summary>
-        private static sbyte[] Direct(sbyte[] x, int c, int h, int w, int[] wt, int stride, int pt, int pl, int oh, int ow, int zx, Constants q, int lo, int hi)
-        {
-            int positions = oh * ow;
-            var y = new sbyte[c * positions];
-            for (int o = 0; o < c; o++)
-            {
-                for (int p = 0; p < positions; p++)
-                {
-                    long a = q.Bias[o];
-                    for (int i = 0; i < 3; i++)
-                    {
-                        for (int j = 0; j < 3; j++)
-                        {
-                            int ih = ((p / ow) * stride) - pt + i, iw = ((p % ow) * stride) - pl + j;
-                            if ((uint)ih < (uint)h && (uint)iw < (uint)w)
-                            {
-                                a += (long)(x[(((o * h) + ih) * w) + iw] - zx) * wt[(o * 9) + (i * 3) + j];
-                            }
-                        }
-                    }
-
-                    long v = q.Zo + (((a * q.Mul[o]) + (1L << (q.Shift[o] - 1))) >> q.Shift[o]);
-                    y[(o * positions) + p] = (sbyte)Math.Clamp(v, lo, hi);
-                }
-            }
-
-            return y;
-        }
-
-        private static sbyte[] ToHwc(sbyte[] chw, int c, int positions)
-        {
-            var hwc = new sbyte[chw.Length];
-            for (int ch = 0; ch < c; ch++)
-            {
-                for (int p = 0; p < positions; p++)
-                {
-                    hwc[(p * c) + ch] = chw[(ch * positions) + p];
-                }
-            }
-
-            return hwc;
-        }
-
-        private static sbyte[] ToChw(sbyte[] hwc, int positions, int c)
-        {
-            var chw = new sbyte[hwc.Length];
-            for (int p = 0; p < positions; p++)
-            {
-                for (int ch = 0; ch < c; ch++)
-                {
-                    chw[(ch * positions) + p] = hwc[(p * c) + ch];
-                }
-            }
-
-            return chw;
-        }
-
-        /// <summary>Per-channel bias, multiplier and shift (rounding 2^(shift - 1)), one output zero point.</summary>
-        private sealed class Constants
-        {
-            public Constants(int c, int zo)
-            {
-                Bias = new int[c];
-                Mul = new int[c];
-                Shift = new int[c];
-                Zo = zo;
-            }
-
-            public int[] Bias { get; }
-
-            public int[] Mul { get; }
-
-            public int[] Shift { get; }
-
-            public int Zo { get; }
-
-            /// <summary>The multiply-high proof's conditions, written from its statement: s &gt;= 33, |2^(t-1) + zo 2^t| &lt; 2^30.</summary>
-            public static bool HighApplies(int shift, int zo)
-            {
-                int t = shift - 32;
-                return t >= 1 && t <= 30 && Math.Abs((1L << (t - 1)) + ((long)zo << t)) < (1L << 30);
             }
         }
     }

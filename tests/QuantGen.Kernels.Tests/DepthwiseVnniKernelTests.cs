@@ -43,21 +43,11 @@ namespace QuantGen.Tests.Kernels
             var rng = new Random((c * 31) + (h * 7) + w + mode);
             for (int trial = 0; trial < 4; trial++)
             {
-                sbyte[] x = new sbyte[c * h * w];
-                for (int i = 0; i < x.Length; i++)
-                {
-                    x[i] = mode switch { 1 => sbyte.MaxValue, 2 => sbyte.MinValue, 3 => i % 3 == 0 ? sbyte.MinValue : sbyte.MaxValue, _ => (sbyte)rng.Next(-128, 128) };
-                }
-
-                var wt = new int[c * kh * kw];
-                for (int i = 0; i < wt.Length; i++)
-                {
-                    wt[i] = mode == 0 ? rng.Next(-128, 128) : mode == 1 ? 127 : mode == 2 ? -128 : (i % 2 == 0 ? -128 : 127);
-                }
+                (sbyte[] x, int[] wt) = DepthwiseReference.Operands(c, h, w, kh * kw, mode, rng);
 
                 int zx = trial switch { 0 => -128, 1 => 127, _ => rng.Next(-128, 128) };
                 int zo = trial switch { 0 => 127, 1 => -128, _ => rng.Next(-20, 20) };
-                var q = Constants.Random(c, zo, trial, rng);
+                var q = DepthwiseConstants.Random(c, zo, trial, rng);
                 Check(x, c, h, w, wt, kh, kw, stride, pad, zx, q, lo: trial == 3 ? 0 : -128, hi: 127);
             }
         }
@@ -73,10 +63,10 @@ namespace QuantGen.Tests.Kernels
         [InlineData(52, 1 << 30, -128)]
         public void MultiplyHighAtTheEdgesOfItsProof(int shift, int mul, int zo)
         {
-            Assert.True(Constants.HighApplies(shift, zo));
+            Assert.True(DepthwiseConstants.HighApplies(shift, zo));
             const int c = 21, h = 7, w = 9;
             var rng = new Random(shift + mul + zo);
-            var q = new Constants(c, zo);
+            var q = new DepthwiseConstants(c, zo);
             for (int ch = 0; ch < c; ch++)
             {
                 q.Mul[ch] = ch % 3 == 0 ? mul : rng.Next(1 << 30, int.MaxValue);
@@ -104,18 +94,18 @@ namespace QuantGen.Tests.Kernels
         [Fact]
         public void MultiplyHighIsRefusedOutsideItsProof()
         {
-            Assert.False(Constants.HighApplies(32, 0));
-            Assert.False(Constants.HighApplies(31, 0));
-            Assert.False(Constants.HighApplies(62, 1));
-            Assert.False(Constants.HighApplies(56, 127));
-            Assert.True(Constants.HighApplies(55, 127));
-            Assert.True(Constants.HighApplies(33, 0));
+            Assert.False(DepthwiseConstants.HighApplies(32, 0));
+            Assert.False(DepthwiseConstants.HighApplies(31, 0));
+            Assert.False(DepthwiseConstants.HighApplies(62, 1));
+            Assert.False(DepthwiseConstants.HighApplies(56, 127));
+            Assert.True(DepthwiseConstants.HighApplies(55, 127));
+            Assert.True(DepthwiseConstants.HighApplies(33, 0));
         }
 
-        private static void Check(sbyte[] x, int c, int h, int w, int[] wt, int kh, int kw, int stride, int pad, int zx, Constants q, int lo, int hi)
+        private static void Check(sbyte[] x, int c, int h, int w, int[] wt, int kh, int kw, int stride, int pad, int zx, DepthwiseConstants q, int lo, int hi)
         {
             int oh = ((h + (2 * pad) - kh) / stride) + 1, ow = ((w + (2 * pad) - kw) / stride) + 1, positions = oh * ow;
-            sbyte[] expected = Direct(x, c, h, w, wt, kh, kw, stride, pad, zx, q, lo, hi);
+            sbyte[] expected = DepthwiseReference.Direct(x, c, h, w, wt, kh, kw, stride, pad, pad, oh, ow, zx, q, lo, hi);
 
             // Build-time packing (CpuEmitter.EmitDepthwiseNhwc, tap quads): per lane l = ox * c + ch of an output row.
             int ph = ((oh - 1) * stride) + kh, pw = ((ow - 1) * stride) + kw;
@@ -150,8 +140,8 @@ namespace QuantGen.Tests.Kernels
                 mul[l] = q.Mul[ch];
                 shift[l] = q.Shift[ch];
                 round[l] = 1L << (q.Shift[ch] - 1);
-                high &= Constants.HighApplies(q.Shift[ch], q.Zo);
-                if (Constants.HighApplies(q.Shift[ch], q.Zo))
+                high &= DepthwiseConstants.HighApplies(q.Shift[ch], q.Zo);
+                if (DepthwiseConstants.HighApplies(q.Shift[ch], q.Zo))
                 {
                     int t = q.Shift[ch] - 32;
                     mulHi[l] = q.Mul[ch];
@@ -163,117 +153,18 @@ namespace QuantGen.Tests.Kernels
             foreach (bool channelsLast in new[] { false, true })
             {
                 var image = new sbyte[(ph * pw * c) + 16];
-                QuantGenConvKernels.PadImageXor(channelsLast ? ToHwc(x, c, h * w) : x, channelsLast, c, h, w, pad, pad, ph, pw, (sbyte)zx, image, 0x80);
+                QuantGenConvKernels.PadImageXor(channelsLast ? DepthwiseReference.ToHwc(x, c, h * w) : x, channelsLast, c, h, w, pad, pad, ph, pw, (sbyte)zx, image, 0x80);
                 var t = new sbyte[ph * lp * 4];
                 QuantGenDepthwiseKernels.TapQuads(image, pw, c, kw, stride, ph, ow, t, lp);
                 var y = new sbyte[positions * c];
                 QuantGenDepthwiseKernels.DepthwiseVnni(t, lp, kh, stride, oh, lanes, ref quads[0], ref biasU[0], ref mul[0], ref round[0], ref shift[0], q.Zo, lo, hi, y);
-                Assert.Equal(expected, ToChw(y, positions, c));
+                Assert.Equal(expected, DepthwiseReference.ToChw(y, positions, c));
                 if (high)
                 {
                     Array.Clear(y);
                     QuantGenDepthwiseKernels.DepthwiseVnniHigh(t, lp, kh, stride, oh, lanes, ref quads[0], ref biasU[0], ref mulHi[0], ref addHi[0], ref shiftHi[0], lo, hi, y);
-                    Assert.Equal(expected, ToChw(y, positions, c));
+                    Assert.Equal(expected, DepthwiseReference.ToChw(y, positions, c));
                 }
-            }
-        }
-
-        /// <summary>The reference semantics (padding adds 0), int64 accumulation, NCHW out.</summary>
-        private static sbyte[] Direct(sbyte[] x, int c, int h, int w, int[] wt, int kh, int kw, int stride, int pad, int zx, Constants q, int lo, int hi)
-        {
-            int oh = ((h + (2 * pad) - kh) / stride) + 1, ow = ((w + (2 * pad) - kw) / stride) + 1, positions = oh * ow;
-            var y = new sbyte[c * positions];
-            for (int o = 0; o < c; o++)
-            {
-                for (int p = 0; p < positions; p++)
-                {
-                    long a = q.Bias[o];
-                    for (int i = 0; i < kh; i++)
-                    {
-                        for (int j = 0; j < kw; j++)
-                        {
-                            int ih = ((p / ow) * stride) - pad + i, iw = ((p % ow) * stride) - pad + j;
-                            if ((uint)ih < (uint)h && (uint)iw < (uint)w)
-                            {
-                                a += (long)(x[(((o * h) + ih) * w) + iw] - zx) * wt[(((o * kh) + i) * kw) + j];
-                            }
-                        }
-                    }
-
-                    long v = q.Zo + (((a * q.Mul[o]) + (1L << (q.Shift[o] - 1))) >> q.Shift[o]);
-                    y[(o * positions) + p] = (sbyte)Math.Clamp(v, lo, hi);
-                }
-            }
-
-            return y;
-        }
-
-        private static sbyte[] ToHwc(sbyte[] chw, int c, int positions)
-        {
-            var hwc = new sbyte[chw.Length];
-            for (int ch = 0; ch < c; ch++)
-            {
-                for (int p = 0; p < positions; p++)
-                {
-                    hwc[(p * c) + ch] = chw[(ch * positions) + p];
-                }
-            }
-
-            return hwc;
-        }
-
-        private static sbyte[] ToChw(sbyte[] hwc, int positions, int c)
-        {
-            var chw = new sbyte[hwc.Length];
-            for (int p = 0; p < positions; p++)
-            {
-                for (int ch = 0; ch < c; ch++)
-                {
-                    chw[(ch * positions) + p] = hwc[(p * c) + ch];
-                }
-            }
-
-            return chw;
-        }
-
-        /// <summary>Per-channel bias, multiplier and shift (rounding 2^(shift - 1)), one output zero point.</summary>
-        private sealed class Constants
-        {
-            public Constants(int c, int zo)
-            {
-                Bias = new int[c];
-                Mul = new int[c];
-                Shift = new int[c];
-                Zo = zo;
-            }
-
-            public int[] Bias { get; }
-
-            public int[] Mul { get; }
-
-            public int[] Shift { get; }
-
-            public int Zo { get; }
-
-            /// <summary>The multiply-high proof's conditions, written from its statement: s &gt;= 33, |2^(t-1) + zo 2^t| &lt; 2^30.</summary>
-            public static bool HighApplies(int shift, int zo)
-            {
-                int t = shift - 32;
-                return t >= 1 && t <= 30 && Math.Abs((1L << (t - 1)) + ((long)zo << t)) < (1L << 30);
-            }
-
-            /// <summary>trial 0 and 1: shifts 33..45 (the multiply-high form applies); 2: 20..32 (it does not); 3: mixed.</summary>
-            public static Constants Random(int c, int zo, int trial, Random rng)
-            {
-                var q = new Constants(c, zo);
-                for (int o = 0; o < c; o++)
-                {
-                    q.Bias[o] = rng.Next(-100000, 100000);
-                    q.Mul[o] = rng.Next(1 << 30, int.MaxValue);
-                    q.Shift[o] = trial switch { 2 => rng.Next(20, 33), 3 => rng.Next(28, 46), _ => rng.Next(33, 46) };
-                }
-
-                return q;
             }
         }
     }

@@ -161,111 +161,218 @@ namespace QuantGen.Generated
                 return;
             }
 
-            Vector256<int> lv = Vector256.Create((int)lo), hv = Vector256.Create((int)hi);
-            int wRow = 2 * c * 4, wB = c * 4, ps = sw * c;
-            // The accumulators start from the bias; stride 1 runs the row's pixels in pairs (one set of quads for both), then
-            // the last pixel of an odd row alone.
+            // One method per channel form, so that each keeps the JIT's inlining budget for its store helpers. The accumulators
+            // start from the bias; stride 1 runs the row's pixels in pairs (one set of quads for both), the last pixel of an odd row alone.
             if (c == 8)
             {
-                // The four pixels of 8 channels are one 32-byte load; one vpermb makes their 8 quads.
-                Vector256<byte> ix = Vbmi8Index, flip = Vector256.Create((byte)0x80);
-                Vector256<int> bv = Vector256.LoadUnsafe(ref bias);
-                for (int oy = 0; oy < oh; oy++)
-                {
-                    ref byte r0 = ref Unsafe.Add(ref src, oy * sh * rowStride);
-                    ref sbyte d = ref Unsafe.Add(ref dst, oy * ow * 8);
-                    int ox = 0;
-                    if (sw == 1)
-                    {
-                        for (; ox + 1 < ow; ox += 2)
-                        {
-                            Vector256<int> a0 = bv, b0 = bv;
-                            for (int i = 0; i < 3; i++)
-                            {
-                                Vector256<byte> q0 = Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref r0, (nuint)((i * rowStride) + (ox * 8))), ix) ^ flip;
-                                ref sbyte wi = ref Unsafe.Add(ref wq, i * wRow);
-                                a0 = AvxVnni.MultiplyWideningAndAdd(a0, q0, Vector256.LoadUnsafe(ref wi));
-                                b0 = AvxVnni.MultiplyWideningAndAdd(b0, q0, Vector256.LoadUnsafe(ref wi, (nuint)wB));
-                            }
+                QuadRegs8(ref src, rowStride, c, sh, sw, oh, ow, ref wq, ref bias, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lo, hi, ref dst);
+            }
+            else if (c == 16)
+            {
+                QuadRegs16(ref src, rowStride, c, sh, sw, oh, ow, ref wq, ref bias, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lo, hi, ref dst);
+            }
+            else
+            {
+                QuadRegs32(ref src, rowStride, c, sh, sw, oh, ow, ref wq, ref bias, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lo, hi, ref dst);
+            }
+        }
 
-                            Store8(a0, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lv, hv, ref Unsafe.Add(ref d, ox * 8));
-                            Store8(b0, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lv, hv, ref Unsafe.Add(ref d, (ox + 1) * 8));
+        /// <summary><see cref="DepthwiseQuadRegs"/> with 8 channels (one vpermb per kernel row and 4 pixels).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void QuadRegs8(ref byte src, int rowStride, int c, int sh, int sw, int oh, int ow, ref sbyte wq, ref int bias, bool high,
+            ref int mulHi, ref int addHi, ref int shiftHi, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte dst)
+        {
+            Vector256<int> lv = Vector256.Create((int)lo), hv = Vector256.Create((int)hi);
+            int wRow = 2 * c * 4, wB = c * 4, ps = sw * c;
+            // With the multiply-high form on AVX-512BW (zh) two accumulators of 8 lanes are requantized as one zmm (High16) and
+            // narrowed by saturating packs, the clamp applied to the bytes; its per-channel constants stay in registers.
+            bool zh = high && Avx512BW.IsSupported;
+            Vector512<int> hd = zh ? HighDwords : default;
+            Vector256<sbyte> lo32b = Vector256.Create((sbyte)lo), hi32b = Vector256.Create((sbyte)hi);
+            // The four pixels of 8 channels are one 32-byte load; one vpermb makes their 8 quads. Pixels go in pairs for both
+            // strides (stride 2: each with its own quads), their 16 outputs one zmm requantization and one 16-byte store.
+            Vector256<byte> ix = Vbmi8Index, flip = Vector256.Create((byte)0x80);
+            Vector256<int> bv = Vector256.LoadUnsafe(ref bias);
+            Vector512<int> mE = default, mO = default, ad = default, sv = default;
+            if (zh)
+            {
+                mE = Vector512.Create(Vector256.LoadUnsafe(ref mulHi), Vector256.LoadUnsafe(ref mulHi));
+                mO = Vector512.Create(Vector256.LoadUnsafe(ref mulHi, 1), Vector256.LoadUnsafe(ref mulHi, 1));
+                ad = Vector512.Create(Vector256.LoadUnsafe(ref addHi), Vector256.LoadUnsafe(ref addHi));
+                sv = Vector512.Create(Vector256.LoadUnsafe(ref shiftHi), Vector256.LoadUnsafe(ref shiftHi));
+            }
+
+            for (int oy = 0; oy < oh; oy++)
+            {
+                ref byte r0 = ref Unsafe.Add(ref src, oy * sh * rowStride);
+                ref sbyte d = ref Unsafe.Add(ref dst, oy * ow * 8);
+                int ox = 0;
+                for (; ox + 1 < ow; ox += 2)
+                {
+                    Vector256<int> a0 = bv, b0 = bv;
+                    for (int i = 0; i < 3; i++)
+                    {
+                        ref byte ri = ref Unsafe.Add(ref r0, i * rowStride);
+                        Vector256<byte> q0 = Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref ri, (nuint)(ox * ps)), ix) ^ flip;
+                        ref sbyte wi = ref Unsafe.Add(ref wq, i * wRow);
+                        a0 = AvxVnni.MultiplyWideningAndAdd(a0, q0, Vector256.LoadUnsafe(ref wi));
+                        if (sw == 1)
+                        {
+                            b0 = AvxVnni.MultiplyWideningAndAdd(b0, q0, Vector256.LoadUnsafe(ref wi, (nuint)wB));
+                        }
+                        else
+                        {
+                            Vector256<byte> q1 = Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref ri, (nuint)((ox + 1) * ps)), ix) ^ flip;
+                            b0 = AvxVnni.MultiplyWideningAndAdd(b0, q1, Vector256.LoadUnsafe(ref wi));
                         }
                     }
 
-                    for (; ox < ow; ox++)
+                    if (zh)
                     {
-                        Vector256<int> a0 = bv;
-                        for (int i = 0; i < 3; i++)
-                        {
-                            Vector256<byte> q0 = Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref r0, (nuint)((i * rowStride) + (ox * ps))), ix) ^ flip;
-                            a0 = AvxVnni.MultiplyWideningAndAdd(a0, q0, Vector256.LoadUnsafe(ref wq, (nuint)(i * wRow)));
-                        }
-
+                        Pack16(High16(Vector512.Create(a0, b0), mE, mO, ad, sv, hd), lo32b.GetLower(), hi32b.GetLower(), ref Unsafe.Add(ref d, ox * 8));
+                    }
+                    else
+                    {
                         Store8(a0, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lv, hv, ref Unsafe.Add(ref d, ox * 8));
+                        Store8(b0, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lv, hv, ref Unsafe.Add(ref d, (ox + 1) * 8));
                     }
                 }
 
-                return;
+                for (; ox < ow; ox++)
+                {
+                    Vector256<int> a0 = bv;
+                    for (int i = 0; i < 3; i++)
+                    {
+                        Vector256<byte> q0 = Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref r0, (nuint)((i * rowStride) + (ox * ps))), ix) ^ flip;
+                        a0 = AvxVnni.MultiplyWideningAndAdd(a0, q0, Vector256.LoadUnsafe(ref wq, (nuint)(i * wRow)));
+                    }
+
+                    Store8(a0, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lv, hv, ref Unsafe.Add(ref d, ox * 8));
+                }
+            }
+        }
+
+        /// <summary><see cref="DepthwiseQuadRegs"/> with 16 channels (two vpermt2b per kernel row and 4 pixels).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void QuadRegs16(ref byte src, int rowStride, int c, int sh, int sw, int oh, int ow, ref sbyte wq, ref int bias, bool high,
+            ref int mulHi, ref int addHi, ref int shiftHi, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte dst)
+        {
+            Vector256<int> lv = Vector256.Create((int)lo), hv = Vector256.Create((int)hi);
+            int wRow = 2 * c * 4, wB = c * 4, ps = sw * c;
+            // With the multiply-high form on AVX-512BW (zh) two accumulators of 8 lanes are requantized as one zmm (High16) and
+            // narrowed by saturating packs, the clamp applied to the bytes; its per-channel constants stay in registers.
+            bool zh = high && Avx512BW.IsSupported;
+            Vector512<int> hd = zh ? HighDwords : default;
+            Vector256<sbyte> lo32b = Vector256.Create((sbyte)lo), hi32b = Vector256.Create((sbyte)hi);
+            // Two 32-byte loads cover the four pixels of 16 channels; two vpermt2b make their 16 quads. Pixels go in pairs for
+            // both strides (stride 2: each with its own quads), the pair's 32 outputs one 32-byte store on the zmm path.
+            Vector256<byte> ix0 = Vbmi16Index0, ix1 = Vbmi16Index1, flip = Vector256.Create((byte)0x80);
+            Vector256<int> bv0 = Vector256.LoadUnsafe(ref bias), bv1 = Vector256.LoadUnsafe(ref bias, 8);
+            Vector512<int> mE = default, mO = default, ad = default, sv = default, perm = Perm16Pair;
+            if (zh)
+            {
+                mE = Vector512.LoadUnsafe(ref mulHi);
+                mO = Vector512.LoadUnsafe(ref mulHi, 1);
+                ad = Vector512.LoadUnsafe(ref addHi);
+                sv = Vector512.LoadUnsafe(ref shiftHi);
             }
 
-            if (c == 16)
+            for (int oy = 0; oy < oh; oy++)
             {
-                // Two 32-byte loads cover the four pixels of 16 channels; two vpermt2b make their 16 quads.
-                Vector256<byte> ix0 = Vbmi16Index0, ix1 = Vbmi16Index1, flip = Vector256.Create((byte)0x80);
-                Vector256<int> bv0 = Vector256.LoadUnsafe(ref bias), bv1 = Vector256.LoadUnsafe(ref bias, 8);
-                for (int oy = 0; oy < oh; oy++)
+                ref byte r0 = ref Unsafe.Add(ref src, oy * sh * rowStride);
+                ref sbyte d = ref Unsafe.Add(ref dst, oy * ow * 16);
+                int ox = 0;
+                for (; ox + 1 < ow; ox += 2)
                 {
-                    ref byte r0 = ref Unsafe.Add(ref src, oy * sh * rowStride);
-                    ref sbyte d = ref Unsafe.Add(ref dst, oy * ow * 16);
-                    int ox = 0;
-                    if (sw == 1)
+                    Vector256<int> a0 = bv0, a1 = bv1, b0 = bv0, b1 = bv1;
+                    for (int i = 0; i < 3; i++)
                     {
-                        for (; ox + 1 < ow; ox += 2)
+                        ref byte p = ref Unsafe.Add(ref r0, (i * rowStride) + (ox * ps));
+                        Vector256<byte> lo32 = Vector256.LoadUnsafe(ref p), hi32 = Vector256.LoadUnsafe(ref p, 32);
+                        Vector256<byte> q0 = Avx512Vbmi.VL.PermuteVar32x8x2(lo32, ix0, hi32) ^ flip, q1 = Avx512Vbmi.VL.PermuteVar32x8x2(lo32, ix1, hi32) ^ flip;
+                        ref sbyte wi = ref Unsafe.Add(ref wq, i * wRow);
+                        a0 = AvxVnni.MultiplyWideningAndAdd(a0, q0, Vector256.LoadUnsafe(ref wi));
+                        a1 = AvxVnni.MultiplyWideningAndAdd(a1, q1, Vector256.LoadUnsafe(ref wi, 32));
+                        if (sw == 1)
                         {
-                            Vector256<int> a0 = bv0, a1 = bv1, b0 = bv0, b1 = bv1;
-                            for (int i = 0; i < 3; i++)
-                            {
-                                ref byte p = ref Unsafe.Add(ref r0, (i * rowStride) + (ox * 16));
-                                Vector256<byte> lo32 = Vector256.LoadUnsafe(ref p), hi32 = Vector256.LoadUnsafe(ref p, 32);
-                                Vector256<byte> q0 = Avx512Vbmi.VL.PermuteVar32x8x2(lo32, ix0, hi32) ^ flip, q1 = Avx512Vbmi.VL.PermuteVar32x8x2(lo32, ix1, hi32) ^ flip;
-                                ref sbyte wi = ref Unsafe.Add(ref wq, i * wRow);
-                                a0 = AvxVnni.MultiplyWideningAndAdd(a0, q0, Vector256.LoadUnsafe(ref wi));
-                                a1 = AvxVnni.MultiplyWideningAndAdd(a1, q1, Vector256.LoadUnsafe(ref wi, 32));
-                                b0 = AvxVnni.MultiplyWideningAndAdd(b0, q0, Vector256.LoadUnsafe(ref wi, (nuint)wB));
-                                b1 = AvxVnni.MultiplyWideningAndAdd(b1, q1, Vector256.LoadUnsafe(ref wi, (nuint)(wB + 32)));
-                            }
-
-                            Store16Natural(a0, a1, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lv, hv, ref Unsafe.Add(ref d, ox * 16));
-                            Store16Natural(b0, b1, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lv, hv, ref Unsafe.Add(ref d, (ox + 1) * 16));
+                            b0 = AvxVnni.MultiplyWideningAndAdd(b0, q0, Vector256.LoadUnsafe(ref wi, (nuint)wB));
+                            b1 = AvxVnni.MultiplyWideningAndAdd(b1, q1, Vector256.LoadUnsafe(ref wi, (nuint)(wB + 32)));
+                        }
+                        else
+                        {
+                            ref byte p1 = ref Unsafe.Add(ref p, ps);
+                            Vector256<byte> lo1 = Vector256.LoadUnsafe(ref p1), hi1 = Vector256.LoadUnsafe(ref p1, 32);
+                            b0 = AvxVnni.MultiplyWideningAndAdd(b0, Avx512Vbmi.VL.PermuteVar32x8x2(lo1, ix0, hi1) ^ flip, Vector256.LoadUnsafe(ref wi));
+                            b1 = AvxVnni.MultiplyWideningAndAdd(b1, Avx512Vbmi.VL.PermuteVar32x8x2(lo1, ix1, hi1) ^ flip, Vector256.LoadUnsafe(ref wi, 32));
                         }
                     }
 
-                    for (; ox < ow; ox++)
+                    if (zh)
                     {
-                        Vector256<int> a0 = bv0, a1 = bv1;
-                        for (int i = 0; i < 3; i++)
-                        {
-                            ref byte p = ref Unsafe.Add(ref r0, (i * rowStride) + (ox * ps));
-                            Vector256<byte> lo32 = Vector256.LoadUnsafe(ref p), hi32 = Vector256.LoadUnsafe(ref p, 32);
-                            ref sbyte wi = ref Unsafe.Add(ref wq, i * wRow);
-                            a0 = AvxVnni.MultiplyWideningAndAdd(a0, Avx512Vbmi.VL.PermuteVar32x8x2(lo32, ix0, hi32) ^ flip, Vector256.LoadUnsafe(ref wi));
-                            a1 = AvxVnni.MultiplyWideningAndAdd(a1, Avx512Vbmi.VL.PermuteVar32x8x2(lo32, ix1, hi32) ^ flip, Vector256.LoadUnsafe(ref wi, 32));
-                        }
+                        Pack32(High16(Vector512.Create(a0, a1), mE, mO, ad, sv, hd), High16(Vector512.Create(b0, b1), mE, mO, ad, sv, hd), perm, lo32b, hi32b, ref Unsafe.Add(ref d, ox * 16));
+                    }
+                    else
+                    {
+                        Store16Natural(a0, a1, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lv, hv, ref Unsafe.Add(ref d, ox * 16));
+                        Store16Natural(b0, b1, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lv, hv, ref Unsafe.Add(ref d, (ox + 1) * 16));
+                    }
+                }
 
+                for (; ox < ow; ox++)
+                {
+                    Vector256<int> a0 = bv0, a1 = bv1;
+                    for (int i = 0; i < 3; i++)
+                    {
+                        ref byte p = ref Unsafe.Add(ref r0, (i * rowStride) + (ox * ps));
+                        Vector256<byte> lo32 = Vector256.LoadUnsafe(ref p), hi32 = Vector256.LoadUnsafe(ref p, 32);
+                        ref sbyte wi = ref Unsafe.Add(ref wq, i * wRow);
+                        a0 = AvxVnni.MultiplyWideningAndAdd(a0, Avx512Vbmi.VL.PermuteVar32x8x2(lo32, ix0, hi32) ^ flip, Vector256.LoadUnsafe(ref wi));
+                        a1 = AvxVnni.MultiplyWideningAndAdd(a1, Avx512Vbmi.VL.PermuteVar32x8x2(lo32, ix1, hi32) ^ flip, Vector256.LoadUnsafe(ref wi, 32));
+                    }
+
+                    if (zh)
+                    {
+                        Pack16(High16(Vector512.Create(a0, a1), mE, mO, ad, sv, hd), lo32b.GetLower(), hi32b.GetLower(), ref Unsafe.Add(ref d, ox * 16));
+                    }
+                    else
+                    {
                         Store16Natural(a0, a1, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lv, hv, ref Unsafe.Add(ref d, ox * 16));
                     }
                 }
-
-                return;
             }
+        }
 
+        /// <summary><see cref="DepthwiseQuadRegs"/> with 32k channels (byte and word unpacks, blocks of 32 channels).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void QuadRegs32(ref byte src, int rowStride, int c, int sh, int sw, int oh, int ow, ref sbyte wq, ref int bias, bool high,
+            ref int mulHi, ref int addHi, ref int shiftHi, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte dst)
+        {
+            Vector256<int> lv = Vector256.Create((int)lo), hv = Vector256.Create((int)hi);
+            int wRow = 2 * c * 4, wB = c * 4, ps = sw * c;
+            // With the multiply-high form on AVX-512BW (zh) two accumulators of 8 lanes are requantized as one zmm (High16) and
+            // narrowed by saturating packs, the clamp applied to the bytes; its per-channel constants stay in registers.
+            bool zh = high && Avx512BW.IsSupported;
+            Vector512<int> hd = zh ? HighDwords : default;
+            Vector256<sbyte> lo32b = Vector256.Create((sbyte)lo), hi32b = Vector256.Create((sbyte)hi);
             for (int c0 = 0; c0 < c; c0 += 32)
             {
                 // Blocks of 32 channels outside: the block's weights and constants stay in L1 while its pixels stream past.
                 Vector256<int> bv0 = Vector256.LoadUnsafe(ref bias, (nuint)c0), bv1 = Vector256.LoadUnsafe(ref bias, (nuint)(c0 + 8));
                 Vector256<int> bv2 = Vector256.LoadUnsafe(ref bias, (nuint)(c0 + 16)), bv3 = Vector256.LoadUnsafe(ref bias, (nuint)(c0 + 24));
                 ref sbyte wc = ref Unsafe.Add(ref wq, c0 * 4);
+                Vector512<int> mE0 = default, mO0 = default, ad0 = default, sv0 = default, mE1 = default, mO1 = default, ad1 = default, sv1 = default, perm = Perm32Unpacked;
+                if (zh)
+                {
+                    mE0 = Vector512.LoadUnsafe(ref mulHi, (nuint)c0);
+                    mO0 = Vector512.LoadUnsafe(ref mulHi, (nuint)(c0 + 1));
+                    ad0 = Vector512.LoadUnsafe(ref addHi, (nuint)c0);
+                    sv0 = Vector512.LoadUnsafe(ref shiftHi, (nuint)c0);
+                    mE1 = Vector512.LoadUnsafe(ref mulHi, (nuint)(c0 + 16));
+                    mO1 = Vector512.LoadUnsafe(ref mulHi, (nuint)(c0 + 17));
+                    ad1 = Vector512.LoadUnsafe(ref addHi, (nuint)(c0 + 16));
+                    sv1 = Vector512.LoadUnsafe(ref shiftHi, (nuint)(c0 + 16));
+                }
+
                 for (int oy = 0; oy < oh; oy++)
                 {
                     ref byte r0 = ref Unsafe.Add(ref src, (oy * sh * rowStride) + c0);
@@ -292,8 +399,16 @@ namespace QuantGen.Generated
                                 b3 = AvxVnni.MultiplyWideningAndAdd(b3, q3, Vector256.LoadUnsafe(ref wj, 96));
                             }
 
-                            Store32Unpacked(a0, a1, a2, a3, c0, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lv, hv, ref Unsafe.Add(ref d, ox * c));
-                            Store32Unpacked(b0, b1, b2, b3, c0, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lv, hv, ref Unsafe.Add(ref d, (ox + 1) * c));
+                            if (zh)
+                            {
+                                Pack32(High16(Vector512.Create(a0, a1), mE0, mO0, ad0, sv0, hd), High16(Vector512.Create(a2, a3), mE1, mO1, ad1, sv1, hd), perm, lo32b, hi32b, ref Unsafe.Add(ref d, ox * c));
+                                Pack32(High16(Vector512.Create(b0, b1), mE0, mO0, ad0, sv0, hd), High16(Vector512.Create(b2, b3), mE1, mO1, ad1, sv1, hd), perm, lo32b, hi32b, ref Unsafe.Add(ref d, (ox + 1) * c));
+                            }
+                            else
+                            {
+                                Store32Unpacked(a0, a1, a2, a3, c0, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lv, hv, ref Unsafe.Add(ref d, ox * c));
+                                Store32Unpacked(b0, b1, b2, b3, c0, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lv, hv, ref Unsafe.Add(ref d, (ox + 1) * c));
+                            }
                         }
                     }
 
@@ -310,7 +425,14 @@ namespace QuantGen.Generated
                             a3 = AvxVnni.MultiplyWideningAndAdd(a3, q3, Vector256.LoadUnsafe(ref wi, 96));
                         }
 
-                        Store32Unpacked(a0, a1, a2, a3, c0, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lv, hv, ref Unsafe.Add(ref d, ox * c));
+                        if (zh)
+                        {
+                            Pack32(High16(Vector512.Create(a0, a1), mE0, mO0, ad0, sv0, hd), High16(Vector512.Create(a2, a3), mE1, mO1, ad1, sv1, hd), perm, lo32b, hi32b, ref Unsafe.Add(ref d, ox * c));
+                        }
+                        else
+                        {
+                            Store32Unpacked(a0, a1, a2, a3, c0, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lv, hv, ref Unsafe.Add(ref d, ox * c));
+                        }
                     }
                 }
             }
@@ -373,6 +495,52 @@ namespace QuantGen.Generated
             Vector256<int> r = Avx512F.ConvertToVector256Int32WithSaturation(v + Vector512.Create(zo));
             return Vector256.Min(Vector256.Max(r, lo), hi);
         }
+
+        /// <summary>
+        /// The multiply-high requantization (see <see cref="DepthwiseVnniHigh"/>) of 16 int32 lanes on AVX-512F, not clamped:
+        /// mE holds the lanes' m, mO the m of the next lane (so that vpmuldq of the odd lanes, moved down by a 64-bit shift,
+        /// meets its own m); one vpermt2d (indices hd = <see cref="HighDwords"/>) takes the high dwords of both products into lane order. 6 operations.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<int> High16(Vector512<int> acc, Vector512<int> mE, Vector512<int> mO, Vector512<int> add, Vector512<int> sh, Vector512<int> hd)
+        {
+            Vector512<long> pe = Avx512F.Multiply(acc, mE);
+            Vector512<long> po = Avx512F.Multiply(Avx512F.ShiftRightLogical(acc.AsInt64(), 32).AsInt32(), mO);
+            Vector512<int> h = Avx512F.PermuteVar16x32x2(pe.AsInt32(), hd, po.AsInt32());
+            return Avx512F.ShiftRightArithmeticVariable(h + add, sh.AsUInt32());
+        }
+
+        /// <summary>vpermt2d indices: lane 2k from the high dword of the even product (dword 2k + 1), lane 2k + 1 from the odd one's (16 + 2k + 1).</summary>
+        private static Vector512<int> HighDwords => Vector512.Create(1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31);
+
+        /// <summary>
+        /// 32 requantized int32 lanes (two zmm) -> 32 int8 bytes: vpackssdw and vpacksswb (both within 128-bit lanes, saturating:
+        /// clamping the bytes afterwards to [lo, hi], inside int8, gives the clamp of the int32 values) and one vpermd that puts the
+        /// dwords in the order perm names (the bytes of 128-bit lane k of the word pack are dwords 4k and 4k + 1). 5 operations + store.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Pack32(Vector512<int> r0, Vector512<int> r1, Vector512<int> perm, Vector256<sbyte> lo, Vector256<sbyte> hi, ref sbyte dst)
+        {
+            Vector512<short> w = Avx512BW.PackSignedSaturate(r0, r1);
+            Vector512<sbyte> b = Avx512BW.PackSignedSaturate(w, w);
+            Vector256<sbyte> v = Avx512F.PermuteVar16x32(b.AsInt32(), perm).GetLower().AsSByte();
+            Vector256.Min(Vector256.Max(v, lo), hi).StoreUnsafe(ref dst);
+        }
+
+        /// <summary>
+        /// <see cref="Pack32"/>'s dword order for two zmm of the register quads' 32-channel block (r0 = lanes 0-15: channels 0-3,
+        /// 16-19, 4-7, 20-23; r1: 8-11, 24-27, 12-15, 28-31): after the packs dword 0 = 0-3, 1 = 8-11, 4 = 16-19, 5 = 24-27,
+        /// 8 = 4-7, 9 = 12-15, 12 = 20-23, 13 = 28-31.
+        /// </summary>
+        private static Vector512<int> Perm32Unpacked => Vector512.Create(0, 8, 1, 9, 4, 12, 5, 13, 0, 0, 0, 0, 0, 0, 0, 0);
+
+        /// <summary><see cref="Pack32"/>'s dword order for two zmm of 16 channels in order (pixels a and b): a = 0, 4, 8, 12; b = 1, 5, 9, 13.</summary>
+        private static Vector512<int> Perm16Pair => Vector512.Create(0, 4, 8, 12, 1, 5, 9, 13, 0, 0, 0, 0, 0, 0, 0, 0);
+
+        /// <summary>16 requantized int32 lanes -> 16 int8 bytes: vpmovsdb (saturating), then the clamp on bytes.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Pack16(Vector512<int> r, Vector128<sbyte> lo, Vector128<sbyte> hi, ref sbyte dst) =>
+            Vector128.Min(Vector128.Max(Avx512F.ConvertToVector128SByteWithSaturation(r), lo), hi).StoreUnsafe(ref dst);
 
         /// <summary>Four accumulators of one 32-channel block in unpack order (lanes o..o+31) -> 32 int8 outputs in channel order.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -735,17 +903,12 @@ namespace QuantGen.Generated
             }
 
             acc += Vector512.LoadUnsafe(ref bias, (nuint)o);
-            // vpmuldq multiplies the even int32 lanes: the even products from acc and m, the odd ones from acc >>> 32 and m read
-            // one lane further on. The high halves land in the odd int32 lanes of each product; the even product's moves down.
-            Vector512<long> pe = Avx512F.Multiply(acc, Vector512.LoadUnsafe(ref mulHi, (nuint)o));
-            Vector512<long> po = Avx512F.Multiply(Avx512F.ShiftRightLogical(acc.AsInt64(), 32).AsInt32(), Vector512.LoadUnsafe(ref mulHi, (nuint)(o + 1)));
-            Vector512<int> h = Vector512.ConditionalSelect(OddLanes512, po.AsInt32(), Avx512F.ShiftRightLogical(pe, 32).AsInt32());
-            h = Avx512F.ShiftRightArithmeticVariable(h + Vector512.LoadUnsafe(ref addHi, (nuint)o), Vector512.LoadUnsafe(ref shiftHi, (nuint)o).AsUInt32());
-            h = Vector512.Min(Vector512.Max(h, lo), hi);
-            StorePartial(Avx512F.ConvertToVector128SByte(h), count, ref dst);
+            Vector512<int> h = High16(acc, Vector512.LoadUnsafe(ref mulHi, (nuint)o), Vector512.LoadUnsafe(ref mulHi, (nuint)(o + 1)),
+                Vector512.LoadUnsafe(ref addHi, (nuint)o), Vector512.LoadUnsafe(ref shiftHi, (nuint)o), HighDwords);
+            // Saturating narrow, then the clamp on the bytes ([lo, hi] lies inside int8).
+            Vector128<sbyte> b = Avx512F.ConvertToVector128SByteWithSaturation(h);
+            StorePartial(Vector128.Min(Vector128.Max(b, Vector128.Create((sbyte)lo.ToScalar())), Vector128.Create((sbyte)hi.ToScalar())), count, ref dst);
         }
-
-        private static Vector512<int> OddLanes512 => Vector512.Create(0, -1, 0, -1, 0, -1, 0, -1, 0, -1, 0, -1, 0, -1, 0, -1);
 
         /// <summary>The multiply-high requantization (see <see cref="DepthwiseVnniHigh"/>) of 8 lanes from o, bias added; clamped.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]

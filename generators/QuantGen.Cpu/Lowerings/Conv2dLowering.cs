@@ -168,15 +168,16 @@ namespace QuantGen.Cpu
                 // 3x3 layers with 8, 16 or a multiple of 32 channels build their tap quads in registers from the padded image
                 // (QuantGenDepthwiseKernels.DepthwiseQuadRegs: no quad buffer, stride 1 and 2); measured against DepthwiseNhwc
                 // and the tap-quad buffer in one process by `dw-regs` (BENCHMARKS.md, branch perfdw2; process CPU time, load 20-30):
-                // stride 1 1.3-2.0x of the int32 lanes (8 channels 1.7-1.8x of the tap-quad buffer); stride 2 only from 64 channels
-                // (1.1-1.4x; 16 and 32 channels 0.9-1.0x keep DepthwiseNhwc).
+                // stride 1 1.3-2.0x of the int32 lanes (8 channels 1.7-1.8x of the tap-quad buffer); stride 2 from 64 channels
+                // (1.1-1.4x). Since the zmm multiply-high store (branch dwstore, `dw-regs`, process CPU time, load 20-29, BENCHMARKS.md)
+                // stride 2 with 16 and 32 channels also beats the int32 lanes (1.27x / 1.36x, before 1.08-1.11x / 1.18-1.19x).
                 // Otherwise, where AVX-VNNI runs, stride-1 layers whose channels do not fill 16 lanes (MobileNet's 8-channel first depthwise)
                 // go through tap quads and vpdpbusd (QuantGenDepthwiseKernels; kernel rows of at most 4 taps), the requantization
                 // in the int32 multiply-high form where every channel's constants allow its proof. dw-probe measured tap quads
                 // at 1.09x there and at 0.26-0.93x of the int32 lanes on the other zoo shapes (building the quads costs as much
                 // as the vpdpbusd loop saves), so those keep DepthwiseNhwc.
                 bool regs = wt.Shape[2] == 3 && kw == 3 && (c == 8 || c == 16 || c % 32 == 0) && cv.Strides[0] == cv.Strides[1]
-                    && (cv.Strides[1] == 1 || (cv.Strides[1] == 2 && c >= 64));
+                    && (cv.Strides[1] == 1 || (cv.Strides[1] == 2 && c >= 16));
                 bool quads = !regs && kw <= 4 && cv.Strides[1] == 1 && c % 16 != 0;
                 long zo = node.Output.Quant!.ZeroPoint;
                 bool high = (quads || regs) && Enumerable.Range(0, c).All(ch => MulHighApplies(cv.Integers.Requant[ch], zo));
