@@ -840,7 +840,7 @@ namespace QuantGen.Generated
                             Vector256<int> h1 = High8(a1 + Vector256.LoadUnsafe(ref bias, (nuint)(l0 + 8)), l0 + 8, ref mulHi, ref addHi, ref shiftHi, lv, hv);
                             // Every value is within [lo, hi], inside int8: the saturating packs are plain narrowings.
                             Vector128<sbyte> bytes = Sse2.PackSignedSaturate(Sse2.PackSignedSaturate(h0.GetLower(), h0.GetUpper()), Sse2.PackSignedSaturate(h1.GetLower(), h1.GetUpper()));
-                            StorePartial(bytes, count, ref Unsafe.Add(ref d, l0));
+                            QuantGenKernels.StorePartial16(bytes, count, ref Unsafe.Add(ref d, l0));
                         }
                         else
                         {
@@ -907,7 +907,7 @@ namespace QuantGen.Generated
                 Vector512.LoadUnsafe(ref addHi, (nuint)o), Vector512.LoadUnsafe(ref shiftHi, (nuint)o), HighDwords);
             // Saturating narrow, then the clamp on the bytes ([lo, hi] lies inside int8).
             Vector128<sbyte> b = Avx512F.ConvertToVector128SByteWithSaturation(h);
-            StorePartial(Vector128.Min(Vector128.Max(b, Vector128.Create((sbyte)lo.ToScalar())), Vector128.Create((sbyte)hi.ToScalar())), count, ref dst);
+            QuantGenKernels.StorePartial16(Vector128.Min(Vector128.Max(b, Vector128.Create((sbyte)lo.ToScalar())), Vector128.Create((sbyte)hi.ToScalar())), count, ref dst);
         }
 
         /// <summary>The multiply-high requantization (see <see cref="DepthwiseVnniHigh"/>) of 8 lanes from o, bias added; clamped.</summary>
@@ -919,32 +919,6 @@ namespace QuantGen.Generated
             Vector256<int> h = Avx2.Blend(Avx2.ShiftRightLogical(pe, 32).AsInt32(), po.AsInt32(), 0xAA);
             h = Avx2.ShiftRightArithmeticVariable(h + Vector256.LoadUnsafe(ref addHi, (nuint)o), Vector256.LoadUnsafe(ref shiftHi, (nuint)o).AsUInt32());
             return Vector256.Min(Vector256.Max(h, lo), hi);
-        }
-
-        /// <summary>Stores the first count (at most 16) bytes, never past them.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void StorePartial(Vector128<sbyte> bytes, int count, ref sbyte dst)
-        {
-            if (count >= 16)
-            {
-                bytes.StoreUnsafe(ref dst);
-                return;
-            }
-
-            ulong lo8 = bytes.AsUInt64().GetElement(0), hi8 = bytes.AsUInt64().GetElement(1);
-            int i = 0;
-            if (count >= 8)
-            {
-                Unsafe.WriteUnaligned(ref Unsafe.As<sbyte, byte>(ref dst), lo8);
-                lo8 = hi8;
-                i = 8;
-            }
-
-            for (; i < count; i++)
-            {
-                Unsafe.Add(ref dst, i) = (sbyte)lo8;
-                lo8 >>= 8;
-            }
         }
     }
 }
