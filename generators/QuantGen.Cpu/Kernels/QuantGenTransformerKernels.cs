@@ -287,6 +287,113 @@ namespace QuantGen.Generated
             return Vector128.ConditionalSelect(Vector128.GreaterThan(v, cap), cap, v);
         }
 
+        /// <summary>
+        /// QuantGenKernels.PackQuads for any k (attention's probs x V has K = 197 tokens): b[t, j] = src[offset + t * tStride +
+        /// j * jStride] (t &lt; k, j &lt; cols, raw int8) into GemmVnni's layout [ceil(k / 4)][np8][4], zero for t &gt;= k and for
+        /// j &gt;= cols, and colBias[j] = colScale * sum_t b[t, j] + constant (wrapping int32: only the final accumulator has
+        /// to be exact). Rows of b contiguous in j (jStride 1) and cols a multiple of 16 take SSE2 byte/word interleaves
+        /// (four rows of 16 columns into 16 quads) with int32 column sums; other layouts gather 4 bytes per quad.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void PackQuadsK(ReadOnlySpan<sbyte> src, int offset, int tStride, int jStride, int k, int cols, Span<sbyte> dst, int np8, Span<int> colBias, int colScale, int constant)
+        {
+            int kQuads = (k + 3) / 4;
+            if (k < 1 || cols > np8 || dst.Length < kQuads * np8 * 4 || colBias.Length < cols || offset + ((long)(k - 1) * tStride) + ((long)(cols - 1) * jStride) >= src.Length)
+            {
+                throw new ArgumentException("the quad packing's buffers do not match its operand");
+            }
+
+            ref sbyte s0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(src), offset);
+            ref int d0 = ref Unsafe.As<sbyte, int>(ref MemoryMarshal.GetReference(dst));
+            if (Sse2.IsSupported && jStride == 1 && cols % 16 == 0)
+            {
+                for (int j = 0; j < cols; j += 16)
+                {
+                    Vector128<int> s0v = Vector128<int>.Zero, s1v = Vector128<int>.Zero, s2v = Vector128<int>.Zero, s3v = Vector128<int>.Zero;
+                    for (int q = 0; q < kQuads; q++)
+                    {
+                        int t = q * 4;
+                        Vector128<sbyte> r0 = Vector128.LoadUnsafe(ref s0, (nuint)((t * tStride) + j));
+                        Vector128<sbyte> r1 = t + 1 < k ? Vector128.LoadUnsafe(ref s0, (nuint)(((t + 1) * tStride) + j)) : Vector128<sbyte>.Zero;
+                        Vector128<sbyte> r2 = t + 2 < k ? Vector128.LoadUnsafe(ref s0, (nuint)(((t + 2) * tStride) + j)) : Vector128<sbyte>.Zero;
+                        Vector128<sbyte> r3 = t + 3 < k ? Vector128.LoadUnsafe(ref s0, (nuint)(((t + 3) * tStride) + j)) : Vector128<sbyte>.Zero;
+                        Vector128<short> a = Sse2.UnpackLow(r0, r1).AsInt16(), b = Sse2.UnpackHigh(r0, r1).AsInt16();
+                        Vector128<short> c = Sse2.UnpackLow(r2, r3).AsInt16(), d = Sse2.UnpackHigh(r2, r3).AsInt16();
+                        ref int dq = ref Unsafe.Add(ref d0, (q * np8) + j);
+                        Sse2.UnpackLow(a, c).AsInt32().StoreUnsafe(ref dq);
+                        Sse2.UnpackHigh(a, c).AsInt32().StoreUnsafe(ref dq, 4);
+                        Sse2.UnpackLow(b, d).AsInt32().StoreUnsafe(ref dq, 8);
+                        Sse2.UnpackHigh(b, d).AsInt32().StoreUnsafe(ref dq, 12);
+                        (Vector128<short> l0, Vector128<short> h0) = Vector128.Widen(r0);
+                        (Vector128<short> l1, Vector128<short> h1) = Vector128.Widen(r1);
+                        (Vector128<short> l2, Vector128<short> h2) = Vector128.Widen(r2);
+                        (Vector128<short> l3, Vector128<short> h3) = Vector128.Widen(r3);
+                        Vector128<short> lo = (l0 + l1) + (l2 + l3), hi = (h0 + h1) + (h2 + h3);
+                        (Vector128<int> w0, Vector128<int> w1) = Vector128.Widen(lo);
+                        (Vector128<int> w2, Vector128<int> w3) = Vector128.Widen(hi);
+                        s0v += w0;
+                        s1v += w1;
+                        s2v += w2;
+                        s3v += w3;
+                    }
+
+                    Vector128<int> scale = Vector128.Create(colScale), cst = Vector128.Create(constant);
+                    ref int cb = ref Unsafe.Add(ref MemoryMarshal.GetReference(colBias), j);
+                    ((s0v * scale) + cst).StoreUnsafe(ref cb);
+                    ((s1v * scale) + cst).StoreUnsafe(ref cb, 4);
+                    ((s2v * scale) + cst).StoreUnsafe(ref cb, 8);
+                    ((s3v * scale) + cst).StoreUnsafe(ref cb, 12);
+                }
+            }
+            else
+            {
+                for (int j = 0; j < cols; j++)
+                {
+                    ref sbyte sj = ref Unsafe.Add(ref s0, j * jStride);
+                    int sum = 0;
+                    for (int q = 0; q < kQuads; q++)
+                    {
+                        int v = 0;
+                        for (int i = 0; i < 4 && (q * 4) + i < k; i++)
+                        {
+                            sbyte b = Unsafe.Add(ref sj, ((q * 4) + i) * tStride);
+                            v |= (byte)b << (8 * i);
+                            sum += b;
+                        }
+
+                        Unsafe.Add(ref d0, (q * np8) + j) = v;
+                    }
+
+                    colBias[j] = unchecked((colScale * sum) + constant);
+                }
+            }
+
+            for (int j = cols; j < np8; j++)
+            {
+                for (int q = 0; q < kQuads; q++)
+                {
+                    Unsafe.Add(ref d0, (q * np8) + j) = 0;
+                }
+            }
+        }
+
+        /// <summary>
+        /// The last row of a GEMM's left operand copied into pad (k bytes, then zeros up to whole quads): GemmVnni reads whole
+        /// quads, and the quad that straddles k in the operand's last row would read past its end (the other rows' straddling
+        /// quads read the next row's first bytes, which meet zero weights).
+        /// </summary>
+        public static void PadLastRow(ReadOnlySpan<sbyte> a, int k, Span<sbyte> pad)
+        {
+            int kq = (k + 3) / 4 * 4;
+            if (a.Length < k || pad.Length < kq)
+            {
+                throw new ArgumentException("the padded row does not fit");
+            }
+
+            a.Slice(a.Length - k, k).CopyTo(pad);
+            pad.Slice(k, kq - k).Clear();
+        }
+
         /// <summary>e[i] = E[max - (x[i] ^ flip)] and their sum (scalar lookups; the max on vectors).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static long Lookup(ReadOnlySpan<byte> x, int flip, ref int expTable, Span<int> e)
