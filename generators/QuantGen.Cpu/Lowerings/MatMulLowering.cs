@@ -52,7 +52,8 @@ namespace QuantGen.Cpu
             int rank = a.Shape.Length;
             int k = a.Shape[rank - 1];
             bool sameBatch = rank >= 3 && b.Shape.Length == rank && a.Shape.Take(rank - 2).SequenceEqual(b.Shape.Take(rank - 2)) && b.Shape[rank - 2] == k;
-            return Gemm(c, node) && a.Type.Bits <= 8 && b.Type.Bits <= 8 && sameBatch
+            // K > 4 when it is not a multiple of 4: a row's straddling quad then ends inside the next row (4 ceil(K / 4) <= 2 K).
+            return Gemm(c, node) && a.Type.Bits <= 8 && b.Type.Bits <= 8 && sameBatch && (k % 4 == 0 || k > 4)
                 && a.Kind != TensorKind.Initializer && b.Kind != TensorKind.Initializer;
         }
 
