@@ -823,7 +823,10 @@ namespace QuantGen.Cpu
                     }
                     else
                     {
-                        w.Line(K("PackQuads", src, offset, tStride, jStride, I(k), I(cols), "tq", I(np8), "colBias", I(-(128 + za)), I(unchecked((int)(k * za * zb)))) + ";");
+                        // A fused transpose (k^T) reads whole quads of contiguous rows: QuantGenTransformerKernels.PackQuadsK sums them on vectors.
+                        w.Line((t != null
+                            ? KernelLibrary.Call("QuantGenTransformerKernels", "PackQuadsK", src, offset, tStride, jStride, I(k), I(cols), "tq", I(np8), "colBias", I(-(128 + za)), I(unchecked((int)(k * za * zb))))
+                            : K("PackQuads", src, offset, tStride, jStride, I(k), I(cols), "tq", I(np8), "colBias", I(-(128 + za)), I(unchecked((int)(k * za * zb))))) + ";");
                         w.Line(K("RowBias", $"a.Slice(bt * {rowsA * k}, {rowsA * k})", I(rowsA), I(k), I(-zb), "rowBias") + ";");
                         w.Line(K("GemmVnni", $"ref Unsafe.AsRef(in a[bt * {rowsA * k}])", I(rowsA), I(k), "ref MemoryMarshal.GetReference(tq)", I(kQuads), I(np8), I(cols),
                             "ref MemoryMarshal.GetReference(colBias)", "ref MemoryMarshal.GetReference(rowBias)", $"ref MemoryMarshal.GetReference({id}_Mul64)", $"ref MemoryMarshal.GetReference({id}_Round64)", $"ref MemoryMarshal.GetReference({id}_Shift64)",

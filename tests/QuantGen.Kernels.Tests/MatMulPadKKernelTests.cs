@@ -25,6 +25,9 @@ namespace QuantGen.Tests.Kernels
         [InlineData(9, 203, 197, 3, false)]
         [InlineData(197, 197, 64, 0, true)]
         [InlineData(13, 37, 20, 2, true)]
+        [InlineData(197, 64, 197, 0, true)]
+        [InlineData(197, 64, 197, 2, true)]
+        [InlineData(9, 15, 7, 1, true)]
         public void PaddedKEqualsTheDirectMatMul(int rows, int k, int cols, int mode, bool transposed)
         {
             if (!QuantGenKernels.UseVnni)
@@ -109,6 +112,8 @@ namespace QuantGen.Tests.Kernels
         [InlineData(37, 36, false)]
         [InlineData(203, 197, false)]
         [InlineData(37, 20, true)]
+        [InlineData(64, 197, true)]
+        [InlineData(203, 9, true)]
         public void PackQuadsKHoldsEveryByteAndColumnSum(int k, int cols, bool transposed)
         {
             for (int mode = 0; mode < 3; mode++)

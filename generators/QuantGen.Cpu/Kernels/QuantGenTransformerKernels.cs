@@ -345,6 +345,47 @@ namespace QuantGen.Generated
                     ((s3v * scale) + cst).StoreUnsafe(ref cb, 12);
                 }
             }
+            else if (tStride == 1 && k >= 16)
+            {
+                // b^T rows contiguous in t (a transpose fused into the packing, attention's k^T): whole quads are read as ints,
+                // the column sum on int32 vectors.
+                int full = k / 4;
+                for (int j = 0; j < cols; j++)
+                {
+                    ref sbyte sj = ref Unsafe.Add(ref s0, j * jStride);
+                    for (int q = 0; q < full; q++)
+                    {
+                        Unsafe.Add(ref d0, (q * np8) + j) = Unsafe.ReadUnaligned<int>(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref sj, q * 4)));
+                    }
+
+                    Vector128<int> acc = Vector128<int>.Zero;
+                    int t = 0;
+                    for (; t + 16 <= k; t += 16)
+                    {
+                        (Vector128<short> lo, Vector128<short> hi) = Vector128.Widen(Vector128.LoadUnsafe(ref sj, (nuint)t));
+                        (Vector128<int> a, Vector128<int> b) = Vector128.Widen(lo + hi);
+                        acc += a + b;
+                    }
+
+                    int sum = Vector128.Sum(acc), v = 0;
+                    for (; t < k; t++)
+                    {
+                        sbyte b = Unsafe.Add(ref sj, t);
+                        sum += b;
+                        if (t >= full * 4)
+                        {
+                            v |= (byte)b << (8 * (t - (full * 4)));
+                        }
+                    }
+
+                    if (full * 4 < k)
+                    {
+                        Unsafe.Add(ref d0, (full * np8) + j) = v;
+                    }
+
+                    colBias[j] = unchecked((colScale * sum) + constant);
+                }
+            }
             else
             {
                 for (int j = 0; j < cols; j++)

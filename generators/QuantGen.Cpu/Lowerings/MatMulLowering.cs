@@ -102,14 +102,15 @@ namespace QuantGen.Cpu
                 _ => CpuScratch.None,
             };
             string? fused = kernel == VnniKernel ? FusableTranspose(c, node)?.Layer.Name : null;
-            return new MatMulPlan(kernel, amax, bmax, kp, fused) { Scratch = scratch, Library = KernelFiles.Kernels | (padK ? KernelFiles.TransformerKernels : KernelFiles.None), PadK = padK };
+            return new MatMulPlan(kernel, amax, bmax, kp, fused) { Scratch = scratch, Library = KernelFiles.Kernels | (padK || fused != null ? KernelFiles.TransformerKernels : KernelFiles.None), PadK = padK };
         }
     }
 
     /// <summary>
     /// A MatMul's kernel with the proven operand bounds it relies on; <see cref="FusedTranspose"/>: the transpose its VNNI packing
     /// reads through; <see cref="PadK"/>: K is not a multiple of 4, so the VNNI packing fills the last quad with zeros
-    /// (QuantGenTransformerKernels.PackQuadsK) and a's last row runs from a zero-padded copy (PadLastRow).
+    /// (QuantGenTransformerKernels.PackQuadsK) and a's last row runs from a zero-padded copy (PadLastRow). PackQuadsK also
+    /// packs through a fused transpose (its rows are contiguous in K: column sums on vectors).
     /// </summary>
     public sealed record MatMulPlan(string Name, long AMax, long BMax, int KPadded, string? FusedTranspose) : CpuKernelPlan(Name)
     {
