@@ -781,7 +781,7 @@ namespace QuantGen.Cpu
                     // int8 x int8 with AVX-VNNI: sum (a - za)(b - zb) = sum (a + 128) b - (128 + za) sum_t b[t, j] - zb sum_t a[i, t] + k za zb.
                     // The first term is GemmVnni on raw a and raw b; the column terms go to a per-call bias written while packing b,
                     // the row term to a per-row bias. Every term wraps in int32; the proven bound on the accumulator makes the sum exact.
-                    int kQuads = k / 4, np8 = (cols + 7) / 8 * 8;
+                    int kQuads = (k + 3) / 4, np8 = (cols + 7) / 8 * 8;
                     GraphNode? t = p.FusedTranspose == null ? null : graph.Nodes.First(nd => nd.Layer.Name == p.FusedTranspose);
                     string src = "b", offset = $"bt * {k * cols}", tStride = I(cols), jStride = "1";
                     if (t != null)
@@ -811,11 +811,31 @@ namespace QuantGen.Cpu
                     w.Line("Span<sbyte> tq = _mmQuads;");
                     w.Line("Span<int> colBias = _mmColBias, rowBias = _mmRowBias;");
                     w.Open($"for (int bt = 0; bt < {batches}; bt++)");
-                    w.Line(K("PackQuads", src, offset, tStride, jStride, I(k), I(cols), "tq", I(np8), "colBias", I(-(128 + za)), I(unchecked((int)(k * za * zb)))) + ";");
-                    w.Line(K("RowBias", $"a.Slice(bt * {rowsA * k}, {rowsA * k})", I(rowsA), I(k), I(-zb), "rowBias") + ";");
-                    w.Line(K("GemmVnni", $"ref Unsafe.AsRef(in a[bt * {rowsA * k}])", I(rowsA), I(k), "ref MemoryMarshal.GetReference(tq)", I(kQuads), I(np8), I(cols),
-                        "ref MemoryMarshal.GetReference(colBias)", "ref MemoryMarshal.GetReference(rowBias)", $"ref MemoryMarshal.GetReference({id}_Mul64)", $"ref MemoryMarshal.GetReference({id}_Round64)", $"ref MemoryMarshal.GetReference({id}_Shift64)",
-                        I(zoKernel), I(y.Type.MinValue), I(y.Type.MaxValue), $"ref y[bt * {rowsA * cols}]", I(cols)) + ";");
+                    if (p.PadK)
+                    {
+                        // K = {k} is not a multiple of 4: b's last quad is completed with zeros, so the quad of a row that straddles K meets
+                        // zero weights (it reads the next row's first bytes); the last row reads its straddling quad from a zero-padded copy.
+                        w.Line(KernelLibrary.Call("QuantGenTransformerKernels", "PackQuadsK", src, offset, tStride, jStride, I(k), I(cols), "tq", I(np8), "colBias", I(-(128 + za)), I(unchecked((int)(k * za * zb)))) + ";");
+                        w.Line(K("RowBias", $"a.Slice(bt * {rowsA * k}, {rowsA * k})", I(rowsA), I(k), I(-zb), "rowBias") + ";");
+                        w.Line(K("GemmVnni", $"ref Unsafe.AsRef(in a[bt * {rowsA * k}])", I(rowsA - 1), I(k), "ref MemoryMarshal.GetReference(tq)", I(kQuads), I(np8), I(cols),
+                            "ref MemoryMarshal.GetReference(colBias)", "ref MemoryMarshal.GetReference(rowBias)", $"ref MemoryMarshal.GetReference({id}_Mul64)", $"ref MemoryMarshal.GetReference({id}_Round64)", $"ref MemoryMarshal.GetReference({id}_Shift64)",
+                            I(zoKernel), I(y.Type.MinValue), I(y.Type.MaxValue), $"ref y[bt * {rowsA * cols}]", I(cols)) + ";");
+                        w.Line(KernelLibrary.Call("QuantGenTransformerKernels", "PadLastRow", $"a.Slice(bt * {rowsA * k}, {rowsA * k})", I(k), "_gemmU") + ";");
+                        w.Line(K("GemmVnni", "ref _gemmU[0]", "1", I(kQuads * 4), "ref MemoryMarshal.GetReference(tq)", I(kQuads), I(np8), I(cols),
+                            "ref MemoryMarshal.GetReference(colBias)", $"ref rowBias[{rowsA - 1}]", $"ref MemoryMarshal.GetReference({id}_Mul64)", $"ref MemoryMarshal.GetReference({id}_Round64)", $"ref MemoryMarshal.GetReference({id}_Shift64)",
+                            I(zoKernel), I(y.Type.MinValue), I(y.Type.MaxValue), $"ref y[bt * {rowsA * cols} + {(rowsA - 1) * cols}]", I(cols)) + ";");
+                    }
+                    else
+                    {
+                        // A fused transpose (k^T) reads whole quads of contiguous rows: QuantGenTransformerKernels.PackQuadsK sums them on vectors.
+                        w.Line((t != null
+                            ? KernelLibrary.Call("QuantGenTransformerKernels", "PackQuadsK", src, offset, tStride, jStride, I(k), I(cols), "tq", I(np8), "colBias", I(-(128 + za)), I(unchecked((int)(k * za * zb))))
+                            : K("PackQuads", src, offset, tStride, jStride, I(k), I(cols), "tq", I(np8), "colBias", I(-(128 + za)), I(unchecked((int)(k * za * zb))))) + ";");
+                        w.Line(K("RowBias", $"a.Slice(bt * {rowsA * k}, {rowsA * k})", I(rowsA), I(k), I(-zb), "rowBias") + ";");
+                        w.Line(K("GemmVnni", $"ref Unsafe.AsRef(in a[bt * {rowsA * k}])", I(rowsA), I(k), "ref MemoryMarshal.GetReference(tq)", I(kQuads), I(np8), I(cols),
+                            "ref MemoryMarshal.GetReference(colBias)", "ref MemoryMarshal.GetReference(rowBias)", $"ref MemoryMarshal.GetReference({id}_Mul64)", $"ref MemoryMarshal.GetReference({id}_Round64)", $"ref MemoryMarshal.GetReference({id}_Shift64)",
+                            I(zoKernel), I(y.Type.MinValue), I(y.Type.MaxValue), $"ref y[bt * {rowsA * cols}]", I(cols)) + ";");
+                    }
                     w.Close();
                     w.Line();
                     w.Line("return;");

@@ -25,6 +25,9 @@ namespace QuantGen.Cpu
 
         /// <summary>QuantGenPointwiseKernels: the 1x1 / small-K conv GEMM with the multiply-high store (QuantGen.PointwiseKernels.g.cs).</summary>
         PointwiseKernels = 8,
+
+        /// <summary>QuantGenTransformerKernels: the attention row kernels, the vectorized table softmax (QuantGen.TransformerKernels.g.cs).</summary>
+        TransformerKernels = 16,
     }
 
     /// <summary>

@@ -20,6 +20,7 @@ namespace QuantGen.Cpu
         public const string ConvKernelsHintName = "QuantGen.ConvKernels.g.cs";
         public const string DepthwiseKernelsHintName = "QuantGen.DepthwiseKernels.g.cs";
         public const string PointwiseKernelsHintName = "QuantGen.PointwiseKernels.g.cs";
+        public const string TransformerKernelsHintName = "QuantGen.TransformerKernels.g.cs";
         public const string GpuKernelsHintName = "QuantGen.GpuKernels.g.cs";
 
         private static readonly Dictionary<string, string> Texts = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -69,6 +70,11 @@ namespace QuantGen.Cpu
             {
                 yield return new SourceFile(PointwiseKernelsHintName, Text("QuantGenPointwiseKernels.cs"));
             }
+
+            if ((files & KernelFiles.TransformerKernels) != 0)
+            {
+                yield return new SourceFile(TransformerKernelsHintName, Text("QuantGenTransformerKernels.cs"));
+            }
         }
 
         /// <summary>The ILGPU kernels' helpers: the twins file under the class name QuantGenGpuKernels.</summary>
@@ -103,7 +109,7 @@ namespace QuantGen.Cpu
                 }
 
                 string file = cls == "QuantGenConvKernels" ? "QuantGenConvKernels.cs" : cls == "QuantGenDepthwiseKernels" ? "QuantGenDepthwiseKernels.cs"
-                    : cls == "QuantGenPointwiseKernels" ? "QuantGenPointwiseKernels.cs" : "QuantGenKernels.cs";
+                    : cls == "QuantGenPointwiseKernels" ? "QuantGenPointwiseKernels.cs" : cls == "QuantGenTransformerKernels" ? "QuantGenTransformerKernels.cs" : "QuantGenKernels.cs";
                 string text = Text(file) + Text("QuantGenKernels.Numerics.cs");
                 Match m = Regex.Match(text, @"public static [\w\[\]<>]+ " + Regex.Escape(method) + @"(<\w+>)?\(([^)]*)\)");
                 if (!m.Success)

@@ -36,13 +36,24 @@ namespace QuantGen.Benchmarks
                 };
                 if (Environment.GetEnvironmentVariable("QUANTGEN_ZOO_LOOP") is string loop)
                 {
-                    // For `perf record`: only Infer, for the given number of seconds.
-                    var sw = System.Diagnostics.Stopwatch.StartNew();
-                    while (sw.Elapsed.TotalSeconds < double.Parse(loop, CultureInfo.InvariantCulture))
+                    // For `perf record`: only Infer, for the given number of seconds. Prints the process CPU time per call, less
+                    // disturbed by the load of other processes than wall time (as `zoo-layers` does).
+                    for (int i = 0; i < 5; i++)
                     {
                         infer();
                     }
 
+                    var sw = System.Diagnostics.Stopwatch.StartNew();
+                    TimeSpan cpu0 = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
+                    long calls = 0;
+                    while (sw.Elapsed.TotalSeconds < double.Parse(loop, CultureInfo.InvariantCulture))
+                    {
+                        infer();
+                        calls++;
+                    }
+
+                    double cpuUs = (System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMilliseconds * 1000 / calls;
+                    Console.WriteLine($"{name}: {calls} calls, {cpuUs:F1} us of process CPU time per call (wall {sw.Elapsed.TotalMilliseconds * 1000 / calls:F1} us); load average {Load()}");
                     continue;
                 }
 

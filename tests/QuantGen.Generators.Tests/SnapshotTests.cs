@@ -38,7 +38,7 @@ namespace QuantGen.Tests.Generators
         /// The kernel library is not snapshotted: its files are the source (generators/QuantGen.Cpu/Kernels, compiled and unit
         /// tested by tests/QuantGen.Kernels.Tests); here only that the models' plans asked for the three files.
         /// </summary>
-        private static readonly string[] KernelFiles = { "QuantGen.Kernels.g.cs", "QuantGen.ConvKernels.g.cs", "QuantGen.DepthwiseKernels.g.cs", "QuantGen.PointwiseKernels.g.cs" };
+        private static readonly string[] KernelFiles = { "QuantGen.Kernels.g.cs", "QuantGen.ConvKernels.g.cs", "QuantGen.DepthwiseKernels.g.cs", "QuantGen.PointwiseKernels.g.cs", "QuantGen.TransformerKernels.g.cs" };
 
         [Fact]
         public void EveryGeneratedFileIsCoveredByASnapshot() =>
@@ -65,6 +65,7 @@ namespace QuantGen.Tests.Generators
         [InlineData("QuantGen.ConvKernels.g.cs")]
         [InlineData("QuantGen.DepthwiseKernels.g.cs")]
         [InlineData("QuantGen.PointwiseKernels.g.cs")]
+        [InlineData("QuantGen.TransformerKernels.g.cs")]
         [InlineData("Consumer.DigitsMlp.QuantGen.g.cs")]
         [InlineData("Consumer.DigitsVit.QuantGen.g.cs")]
         [InlineData("Consumer.DigitsCnn.QuantGen.g.cs")]
@@ -79,7 +80,8 @@ namespace QuantGen.Tests.Generators
                 .ToList();
             Assert.True(offenders.Count == 0, hintName + ": " + string.Join(", ", offenders));
             Assert.Contains(hintName.Contains("ConvKernels", StringComparison.Ordinal) ? "QuantGenConvKernels" : hintName.Contains("DepthwiseKernels", StringComparison.Ordinal) ? "QuantGenDepthwiseKernels"
-                : hintName.Contains("PointwiseKernels", StringComparison.Ordinal) ? "QuantGenPointwiseKernels" : "QuantGenKernels", root.ToFullString(), StringComparison.Ordinal);
+                : hintName.Contains("PointwiseKernels", StringComparison.Ordinal) ? "QuantGenPointwiseKernels"
+                : hintName.Contains("TransformerKernels", StringComparison.Ordinal) ? "QuantGenTransformerKernels" : "QuantGenKernels", root.ToFullString(), StringComparison.Ordinal);
         }
 
         [Fact]

@@ -43,7 +43,8 @@ namespace QuantGen.Cpu
 
         /// <summary>
         /// Two int8 operands of the same rank (3 or more: attention's [B, H, T, D] heads too) with the same leading (batch)
-        /// axes and K a multiple of 4: the AVX-VNNI GEMM takes them, one GEMM per flattened batch index.
+        /// axes: the AVX-VNNI GEMM takes them, one GEMM per flattened batch index. K not a multiple of 4 (probs x V over 197
+        /// tokens) packs b with zero bytes up to whole quads and runs a's last row from a zero-padded copy (MatMulPlan.PadK).
         /// </summary>
         internal static bool Vnni(CpuPlanContext c, GraphNode node)
         {
@@ -51,7 +52,8 @@ namespace QuantGen.Cpu
             int rank = a.Shape.Length;
             int k = a.Shape[rank - 1];
             bool sameBatch = rank >= 3 && b.Shape.Length == rank && a.Shape.Take(rank - 2).SequenceEqual(b.Shape.Take(rank - 2)) && b.Shape[rank - 2] == k;
-            return Gemm(c, node) && a.Type.Bits <= 8 && b.Type.Bits <= 8 && k % 4 == 0 && sameBatch
+            // K > 4 when it is not a multiple of 4: a row's straddling quad then ends inside the next row (4 ceil(K / 4) <= 2 K).
+            return Gemm(c, node) && a.Type.Bits <= 8 && b.Type.Bits <= 8 && sameBatch && (k % 4 == 0 || k > 4)
                 && a.Kind != TensorKind.Initializer && b.Kind != TensorKind.Initializer;
         }
 
@@ -90,21 +92,30 @@ namespace QuantGen.Cpu
             TensorInfo a = node.Inputs[0], b = node.Inputs[1];
             (long amax, long bmax, int kp) = Bounds(c, node);
             int rowsA = a.Shape[a.Shape.Length - 2], k = a.Shape[a.Shape.Length - 1], cols = b.Shape[b.Shape.Length - 1];
-            int kPairs = (k + 1) / 2, np = (cols + 15) / 16 * 16, kQuads = k / 4, np8 = (cols + 7) / 8 * 8;
+            int kPairs = (k + 1) / 2, np = (cols + 15) / 16 * 16, kQuads = (k + 3) / 4, np8 = (cols + 7) / 8 * 8;
+            bool padK = kernel == VnniKernel && k % 4 != 0;
             CpuScratch scratch = kernel switch
             {
-                VnniKernel => new CpuScratch(GemmA: rowsA * kPairs * 2, GemmB: kPairs * np * 2, MmQuads: kQuads * np8 * 4, MmColBias: np, MmRowBias: rowsA),
+                VnniKernel => new CpuScratch(GemmA: rowsA * kPairs * 2, GemmB: kPairs * np * 2, MmQuads: kQuads * np8 * 4, MmColBias: np, MmRowBias: rowsA, GemmU: padK ? kQuads * 4 : 0),
                 GemmKernel => new CpuScratch(GemmA: rowsA * kPairs * 2, GemmB: kPairs * np * 2),
                 DotKernel => new CpuScratch(MmShorts: Math.Max(rowsA, cols) * kp),
                 _ => CpuScratch.None,
             };
             string? fused = kernel == VnniKernel ? FusableTranspose(c, node)?.Layer.Name : null;
-            return new MatMulPlan(kernel, amax, bmax, kp, fused) { Scratch = scratch, Library = KernelFiles.Kernels };
+            return new MatMulPlan(kernel, amax, bmax, kp, fused) { Scratch = scratch, Library = KernelFiles.Kernels | (padK || fused != null ? KernelFiles.TransformerKernels : KernelFiles.None), PadK = padK };
         }
     }
 
-    /// <summary>A MatMul's kernel with the proven operand bounds it relies on; <see cref="FusedTranspose"/>: the transpose its VNNI packing reads through.</summary>
-    public sealed record MatMulPlan(string Name, long AMax, long BMax, int KPadded, string? FusedTranspose) : CpuKernelPlan(Name);
+    /// <summary>
+    /// A MatMul's kernel with the proven operand bounds it relies on; <see cref="FusedTranspose"/>: the transpose its VNNI packing
+    /// reads through; <see cref="PadK"/>: K is not a multiple of 4, so the VNNI packing fills the last quad with zeros
+    /// (QuantGenTransformerKernels.PackQuadsK) and a's last row runs from a zero-padded copy (PadLastRow). PackQuadsK also
+    /// packs through a fused transpose (its rows are contiguous in K: column sums on vectors).
+    /// </summary>
+    public sealed record MatMulPlan(string Name, long AMax, long BMax, int KPadded, string? FusedTranspose) : CpuKernelPlan(Name)
+    {
+        public bool PadK { get; init; }
+    }
 
     /// <summary>int8 x int8: vpdpbusd on raw a and b, the zero points folded into per-call row and column biases.</summary>
     public sealed class MatMulVnni : CpuStrategy<MatMulPlan>

@@ -11,7 +11,65 @@ namespace QuantGen.Cpu
     {
         public override OpKind Op => OpKind.Softmax;
 
-        public override IReadOnlyList<CpuStrategy> Strategies { get; } = new CpuStrategy[] { new SoftmaxTableRows(), new ShiftmaxRows(), new SoftmaxScalar() };
+        public override IReadOnlyList<CpuStrategy> Strategies { get; } = new CpuStrategy[] { new SoftmaxTableSimd(), new SoftmaxTableRows(), new ShiftmaxRows(), new SoftmaxScalar() };
+    }
+
+    /// <summary>
+    /// The table softmax's vector kernel (QuantGenTransformerKernels.SoftmaxTableRows) and what it relies on, proven here:
+    /// <see cref="Flip"/> 0x80 for int8 scores (x ^ 0x80 = x + 128 as a byte keeps every max - x) or 0 for uint8;
+    /// <see cref="RowSumBound"/> = len E[0] &lt; 2^31, so the row sum and every partial sum of int32 lanes fit; the output's
+    /// zero point within its type (so z + RoundShift(p m, s) &gt;= z needs only the upper clamp) and the type within a byte.
+    /// E f &lt;= 2^62 and p = (E f) &gt;&gt; 31 &lt;= 2^31 hold for every table (E &lt;= sum), so p fits uint32 and p m + 2^(s-1) &lt; 2^63.
+    /// </summary>
+    public sealed record SoftmaxTablePlan(int Flip, long RowSumBound) : CpuKernelPlan(SoftmaxTableSimd.Kernel);
+
+    /// <summary>The table softmax on vectors: 8-bit scores and outputs, the row sum proven to fit int32.</summary>
+    public sealed class SoftmaxTableSimd : CpuStrategy<SoftmaxTablePlan>
+    {
+        public const string Kernel = "table-softmax-simd";
+
+        public override CpuKernelPlan? TryPlan(CpuPlanContext context, GraphNode node)
+        {
+            var s = (SoftmaxLayer)node.Layer;
+            if (s.Method != SoftmaxMethod.Table)
+            {
+                return null;
+            }
+
+            TensorInfo x = node.Inputs[0], y = node.Output;
+            string tx = CSharp.Type(x.Type), ty = CSharp.Type(y.Type);
+            SoftmaxTableParams t = s.Integers.Table;
+            int len = x.Shape[x.Shape.Length - 1];
+            long bound = (long)len * t.Exp[0], z = y.Quant!.ZeroPoint;
+            bool bytes = (tx == "sbyte" || tx == "byte") && (ty == "sbyte" || ty == "byte");
+            if (!bytes || bound > int.MaxValue || t.Out.Multiplier < 0 || z < y.Type.MinValue || z > y.Type.MaxValue)
+            {
+                return null;
+            }
+
+            return new SoftmaxTablePlan(tx == "sbyte" ? 0x80 : 0, bound) { Library = KernelFiles.TransformerKernels, Scratch = new CpuScratch(RowInts: len) };
+        }
+
+        internal override void Emit(CpuEmitter e, SourceWriter w, GraphNode node, SoftmaxTablePlan plan)
+        {
+            SoftmaxTableParams t = ((SoftmaxLayer)node.Layer).Integers.Table;
+            TensorInfo x = node.Inputs[0], y = node.Output;
+            int len = x.Shape[x.Shape.Length - 1], rows = x.ElementCount / len;
+            var table = new int[256];
+            for (int i = 0; i < t.Exp.Count; i++)
+            {
+                table[i] = t.Exp[i];
+            }
+
+            int off = e.AddInts(table);
+            Dyadic d = t.Out;
+            w.Line($"// Table softmax on vectors (QuantGenTransformerKernels.SoftmaxTableRows, blob offset {off}: E[max - x] for max - x in [0, 255], zero past the table): per row f = 2^62 / sum E,");
+            w.Line($"// y = {CSharp.I(y.Quant!.ZeroPoint)} + RoundShift(((E f) >> 31) x {d.Multiplier}, {d.Shift}) clamped; row sum <= {len} x {t.Exp[0]} = {plan.RowSumBound} < 2^31 (int32 lanes).");
+            w.Line($"ref int expTable = ref Unsafe.As<byte, int>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {off}));");
+            w.Line(KernelLibrary.Call("QuantGenTransformerKernels", "SoftmaxTableRows", CSharp.Type(x.Type) == "sbyte" ? "MemoryMarshal.AsBytes(x)" : "x", CSharp.I(plan.Flip), CSharp.I(rows), CSharp.I(len),
+                "ref expTable", "_rowInts", CSharp.I(d.Multiplier), CSharp.I(d.Shift), CSharp.I(y.Quant!.ZeroPoint), CSharp.I(y.Type.MinValue), CSharp.I(y.Type.MaxValue),
+                CSharp.Type(y.Type) == "sbyte" ? "MemoryMarshal.AsBytes(y)" : "y") + ";");
+        }
     }
 
     /// <summary>
