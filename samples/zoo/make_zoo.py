@@ -936,7 +936,9 @@ def ort_qdq(float_model, calib_feeds):
 # Main
 # ------------------------------------------------------------------------------------------------
 
-# Files kept in the repository (<= ~30 MB together); the others are written, examined and deleted.
+# Files kept in the repository (<= ~30 MB together); the others are written, examined and deleted. DeiT-Tiny's float13 and
+# float17 files (moved to /tmp) are committed as skeletons by make_deit_skeleton.py, run after this script: torch's graphs
+# with the weights taken from deit_tiny_ortqdq.onnx (QuantGen.Onnx.OnnxSkeleton writes them in full at test time).
 TOO_LARGE = {"deit_tiny": {"float13", "float17", "qat", "convert"}}
 
 
