@@ -119,6 +119,12 @@ namespace QuantGen.Tests.Zoo
         private static string[] NotInCatalogue(JsonElement results, string model, string export, string file)
         {
             string path = Path.Combine(ZooCatalog.Directory, file);
+            if (!File.Exists(path) && File.Exists(Path.Combine(ZooCatalog.Directory, model + "_" + export + ".skeleton.bin")))
+            {
+                // A skeleton export (written at test time, OnnxSkeleton) outside the default suite: two more DeiT-Tiny runs.
+                return new[] { "written from its committed skeleton (samples/zoo/README.md); the backend cells run only with `QUANTGEN_ZOO_DEIT_FLOAT=1` (not in the default suite: CI time)", "-", "-", "-", "-" };
+            }
+
             if (!File.Exists(path))
             {
                 string why = "not exported";
