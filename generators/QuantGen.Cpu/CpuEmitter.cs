@@ -1013,7 +1013,8 @@ namespace QuantGen.Cpu
             {
                 long[] mul = ln.Integers.Requant.Select(r => (long)r.Multiplier).ToArray(), shift = ln.Integers.Requant.Select(r => (long)r.Shift).ToArray();
                 Static("long", $"{id}_Mul64", mul, I);
-                Static("long", $"{id}_Round64", shift.Select(v => v == 0 ? 0 : 1L << (int)(v - 1)), I);
+                // The rounding constant carries beta's fraction below one LSB (LayerNormIntegers.BiasFractions): one rounding.
+                Static("long", $"{id}_Round64", shift.Select((v, i) => (v == 0 ? 0 : 1L << (int)(v - 1)) + ln.Integers.BiasFractions[i]), I);
                 Static("long", $"{id}_Shift64", shift, I);
                 Static("long", $"{id}_BiasZ64", ln.Integers.Biases.Select(b => b + y.Quant!.ZeroPoint), I);
                 w.Line("// Integer LayerNorm with fused per-channel requantization, vectorized (QuantGenKernels.LayerNormRows).");
@@ -1034,6 +1035,13 @@ namespace QuantGen.Cpu
             w.Line($"ReadOnlySpan<int> mul = {id}_Mul;");
             w.Line($"ReadOnlySpan<byte> shift = {id}_Shift;");
             w.Line($"ReadOnlySpan<long> bias = {id}_Bias; // beta / output scale + output zero point");
+            bool fractions = ln.Integers.HasBiasFractions;
+            if (fractions)
+            {
+                Static("long", $"{id}_BiasFraction", ln.Integers.BiasFractions, I);
+                w.Line($"ReadOnlySpan<long> fraction = {id}_BiasFraction; // the rest of beta at each channel's shift, rounded once with the product");
+            }
+
             w.Open($"for (int r = 0; r < {rows}; r++)");
             w.Line($"int o = r * {c};");
             w.Line("long s = 0, q = 0;");
@@ -1052,7 +1060,7 @@ namespace QuantGen.Cpu
             w.Close();
             w.Open($"for (int i = 0; i < {c}; i++)");
             w.Line($"long norm = QuantGenKernels.RoundShift((({c}L * x[o + i]) - s) * f, rs); // (x - mean) / sqrt(var + eps) * 2^30 / sqrt(C), |norm| < 2^30");
-            w.Line($"y[o + i] = ({ty})QuantGenKernels.Clamp(bias[i] + QuantGenKernels.RoundShift(norm * mul[i], shift[i]), {I(y.Type.MinValue)}, {I(y.Type.MaxValue)});");
+            w.Line($"y[o + i] = ({ty})QuantGenKernels.Clamp(bias[i] + QuantGenKernels.RoundShift(norm * mul[i]{(fractions ? " + fraction[i]" : string.Empty)}, shift[i]), {I(y.Type.MinValue)}, {I(y.Type.MaxValue)});");
             w.Close();
             w.Close();
         }

@@ -26,6 +26,8 @@ namespace QuantGen.Gpu
             int mOff = em.AddC32(ln.Integers.Requant.Select(r => r.Multiplier));
             int sOff = em.AddC32(ln.Integers.Requant.Select(r => r.Shift));
             int bOff = em.AddC64(ln.Integers.Biases.Select(b => b + zo));
+            bool fractions = ln.Integers.HasBiasFractions;
+            int fOff = fractions ? em.AddC64(ln.Integers.BiasFractions) : 0;
             kern.UseC32 = true;
             kern.UseC64 = true;
             kern.What = "one thread per row: exact sums S and Q, C Q - S^2 + eps folded (C^2 (var + eps)), a 30-bit reciprocal square root, then the per-channel requantization (gamma and the output scale) with beta and the output zero point as an int64 bias";
@@ -47,7 +49,8 @@ namespace QuantGen.Gpu
             body.Close();
             body.Open($"for (int i = 0; i < {c}; i++)");
             body.Line($"long norm = QuantGenGpuKernels.RoundShift((({c}L * x[o + i]) - s) * f, rs); // |norm| < 2^30");
-            body.Line($"y[o + i] = ({ty})QuantGenGpuKernels.Clamp(c64[{bOff} + i] + QuantGenGpuKernels.RoundShift(norm * c32[{mOff} + i], c32[{sOff} + i]), {lo}, {hi});");
+            string fraction = fractions ? $" + c64[{fOff} + i]" : string.Empty;   // beta's rest below one LSB, rounded once with the product
+            body.Line($"y[o + i] = ({ty})QuantGenGpuKernels.Clamp(c64[{bOff} + i] + QuantGenGpuKernels.RoundShift(norm * c32[{mOff} + i]{fraction}, c32[{sOff} + i]), {lo}, {hi});");
             body.Close();
         }
     }
