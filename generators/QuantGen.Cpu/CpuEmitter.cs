@@ -1018,7 +1018,7 @@ namespace QuantGen.Cpu
                 Static("long", $"{id}_Shift64", shift, I);
                 Static("long", $"{id}_BiasZ64", ln.Integers.Biases.Select(b => b + y.Quant!.ZeroPoint), I);
                 w.Line("// Integer LayerNorm with fused per-channel requantization, vectorized (QuantGenKernels.LayerNormRows).");
-                w.Line(K("LayerNormRows", "x", I(rows), I(c), I(ln.Integers.VarianceOffset) + "L", I(IntLayerNorm.ChannelFactor(c)) + "L", $"ref MemoryMarshal.GetReference({id}_Mul64)", $"ref MemoryMarshal.GetReference({id}_Round64)", $"ref MemoryMarshal.GetReference({id}_Shift64)", $"ref MemoryMarshal.GetReference({id}_BiasZ64)", I(y.Type.MinValue), I(y.Type.MaxValue), "y") + ";");
+                w.Line(K("LayerNormRows", "x", I(rows), I(c), I(ln.Integers.VarianceOffset) + "L", I(ln.Integers.VarianceShift), I(IntLayerNorm.ChannelFactor(c)) + "L", $"ref MemoryMarshal.GetReference({id}_Mul64)", $"ref MemoryMarshal.GetReference({id}_Round64)", $"ref MemoryMarshal.GetReference({id}_Shift64)", $"ref MemoryMarshal.GetReference({id}_BiasZ64)", I(y.Type.MinValue), I(y.Type.MaxValue), "y") + ";");
             }
         }
 
@@ -1050,13 +1050,16 @@ namespace QuantGen.Cpu
             w.Line("s += v;");
             w.Line("q += v * v;");
             w.Close();
-            w.Line($"long variance = ({c}L * q) - (s * s) + {I(ln.Integers.VarianceOffset)}L; // C^2 (var + eps) in input units, exact");
+            int k = ln.Integers.VarianceShift;
+            w.Line(k == 0
+                ? $"long variance = ({c}L * q) - (s * s) + {I(ln.Integers.VarianceOffset)}L; // C^2 (var + eps) in input units, exact"
+                : $"long variance = ((({c}L * q) - (s * s)) << {I(k)}) + {I(ln.Integers.VarianceOffset)}L; // 2^{I(k)} C^2 (var + eps) in input units, exact");
             w.Line("long f = 0;");
             w.Line("int rs = 0;");
             w.Open("if (variance > 0)");
             w.Line("int a = QuantGenKernels.LayerNormAlign(variance);");
             w.Line($"f = QuantGenKernels.LayerNormFactor(variance, {I(IntLayerNorm.ChannelFactor(c))}L, a); // ~ 2^(60 - a) / sqrt(C variance)");
-            w.Line("rs = 30 - a;");
+            w.Line(k == 0 ? "rs = 30 - a;" : $"rs = Math.Max(0, {I(30 - (k / 2))} - a); // 0 only on constant rows");
             w.Close();
             w.Open($"for (int i = 0; i < {c}; i++)");
             w.Line($"long norm = QuantGenKernels.RoundShift((({c}L * x[o + i]) - s) * f, rs); // (x - mean) / sqrt(var + eps) * 2^30 / sqrt(C), |norm| < 2^30");

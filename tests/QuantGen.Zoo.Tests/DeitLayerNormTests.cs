@@ -203,6 +203,58 @@ namespace QuantGen.Tests.Zoo
             Assert.Equal(0, all.ChainExcess);
         }
 
+        /// <summary>
+        /// The tie rule (issue 13): ORT's QuantizeLinear computes float32(x / scale) and rounds half to even, QuantGen's
+        /// dyadics round half up; they can differ by design only where x / scale is exactly k + 1/2 in float32. Counts those
+        /// exact ties over every activation QuantizeLinear of DeiT on the first <see cref="Inputs"/> test digits, per producing
+        /// ONNX operator (measured: docs/numerics.md, "DeiT-Tiny LayerNorm: precision or amplification").
+        /// </summary>
+        [Fact]
+        public void DeitExactTiesInOrtQuantizeLinearAreCounted()
+        {
+            ZooEntry e = ZooCatalog.Entries().First(x => x.Model == ZooCatalog.DeitTiny && x.Export == "ortqdq");
+            string path = ZooCatalog.PathOf(e);
+            OnnxGraph onnx = OnnxReader.ReadFile(path).Graph!;
+            var inits = onnx.Initializers.ToDictionary(t => t.Name, StringComparer.Ordinal);
+            var producer = onnx.Nodes.SelectMany(n => n.Outputs.Select(o => (o, n))).GroupBy(p => p.o).ToDictionary(p => p.Key, p => p.First().n, StringComparer.Ordinal);
+            var qs = onnx.Nodes.Where(n => n.OpType == "QuantizeLinear" && !inits.ContainsKey(n.Inputs[0]) && producer.ContainsKey(n.Inputs[0])).ToList();
+            var wanted = qs.Select(q => q.Inputs[0]).Distinct().ToList();
+            using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL, IntraOpNumThreads = 1, InterOpNumThreads = 1 };
+            using var session = new InferenceSession(ZooLayerTests.WithOutputs(File.ReadAllBytes(path), wanted), options);
+            string input = session.InputMetadata.Keys.First();
+            var counts = new SortedDictionary<string, (long Elements, long Ties)>(StringComparer.Ordinal);
+            foreach ((float[] x, _) in ZooCatalog.Data(e.Model, "test", Inputs))
+            {
+                using IDisposableReadOnlyCollection<DisposableNamedOnnxValue> r = session.Run(
+                    new[] { NamedOnnxValue.CreateFromTensor(input, new DenseTensor<float>(x, e.Model.Shape)) }, wanted);
+                Dictionary<string, float[]> values = r.ToDictionary(v => v.Name, v => v.AsTensor<float>().ToArray(), StringComparer.Ordinal);
+                foreach (OnnxNode q in qs)
+                {
+                    float scale = (float)TensorValue.Decode(inits[q.Inputs[1]], ".", path, q.Name)[0];
+                    string op = producer[q.Inputs[0]].OpType;
+                    (long el, long ties) = counts.TryGetValue(op, out var c) ? c : (0, 0);
+                    foreach (float v in values[q.Inputs[0]])
+                    {
+                        float d = v / scale;
+                        el++;
+                        ties += d - MathF.Floor(d) == 0.5f ? 1 : 0;
+                    }
+
+                    counts[op] = (el, ties);
+                }
+            }
+
+            foreach ((string op, (long el, long ties)) in counts)
+            {
+                output.WriteLine($"| {op} | {el} | {ties} | {(1e6 * ties / el).ToString("F1", CultureInfo.InvariantCulture)} |");
+            }
+
+            long total = counts.Values.Sum(c => c.Elements), allTies = counts.Values.Sum(c => c.Ties);
+            output.WriteLine($"total: {allTies} exact ties in {total} quantized elements");
+            Assert.True(total > 1_000_000, $"{total} elements");
+            Assert.True(counts.ContainsKey("MatMul") && counts.ContainsKey("LayerNormalization") && counts.ContainsKey("Add"), string.Join(", ", counts.Keys));
+        }
+
         /// <summary>The exact LayerNorm of one row in output units (unrounded, zero point added); var: the row's variance in input LSB^2.</summary>
         private static double[] Exact(int[] x, int o, int c, TensorQuant qi, TensorQuant qo, double[] gamma, double[] beta, double eps, out double var)
         {

@@ -229,12 +229,18 @@ namespace QuantGen.Model
 
     /// <summary>
     /// LayerNorm: per channel, gamma and the output scale folded into a dyadic, beta into an integer bias; epsilon folded
-    /// into the integer variance as <see cref="VarianceOffset"/> = round(C^2 eps / S_x^2) (<see cref="IntLayerNorm.VarianceOffset"/>).
+    /// into the integer variance as <see cref="VarianceOffset"/> = round(C^2 eps / S_x^2) (<see cref="IntLayerNorm.VarianceOffset(int, double, double, int)"/>).
     /// </summary>
     public sealed class LayerNormIntegers : LayerIntegers
     {
-        public LayerNormIntegers(IEnumerable<Dyadic> requant, IEnumerable<long> biases, long varianceOffset, IEnumerable<long>? biasFractions = null)
+        public LayerNormIntegers(IEnumerable<Dyadic> requant, IEnumerable<long> biases, long varianceOffset, IEnumerable<long>? biasFractions = null, int varianceShift = 0)
         {
+            if (varianceShift < 0 || varianceShift > IntLayerNorm.MaxVarianceShift || (varianceShift & 1) != 0)
+            {
+                throw new ArgumentOutOfRangeException(nameof(varianceShift), varianceShift, "the variance shift must be even and in [0, 60]");
+            }
+
+            VarianceShift = varianceShift;
             Requant = Frozen(requant, nameof(requant));
             Biases = Frozen(biases, nameof(biases));
             if (Biases.Count != Requant.Count)
@@ -265,8 +271,11 @@ namespace QuantGen.Model
             VarianceOffset = varianceOffset;
         }
 
-        /// <summary>round(C^2 eps / S_x^2): added to C sum x^2 - (sum x)^2 before the square root.</summary>
+        /// <summary>round(2^k C^2 eps / S_x^2): added to (C sum x^2 - (sum x)^2) 2^k before the square root.</summary>
         public long VarianceOffset { get; }
+
+        /// <summary>k (even, 0 in files written before it): the variance sum's shift, epsilon's fractional bits below one LSB^2 C^2.</summary>
+        public int VarianceShift { get; }
 
         public IReadOnlyList<Dyadic> Requant { get; }
 

@@ -39,13 +39,22 @@ namespace QuantGen.Gpu
             body.Line("s += v;");
             body.Line("q += v * v;");
             body.Close();
-            body.Line($"long variance = ({c}L * q) - (s * s) + {GpuEmitter.L(ln.Integers.VarianceOffset)};");
+            int k = ln.Integers.VarianceShift;
+            body.Line(k == 0
+                ? $"long variance = ({c}L * q) - (s * s) + {GpuEmitter.L(ln.Integers.VarianceOffset)};"
+                : $"long variance = ((({c}L * q) - (s * s)) << {k}) + {GpuEmitter.L(ln.Integers.VarianceOffset)};");
             body.Line("long f = 0;");
             body.Line("int rs = 0;");
             body.Open("if (variance > 0)");
             body.Line("int a = QuantGenGpuKernels.LayerNormAlign(variance);");
             body.Line($"f = QuantGenGpuKernels.LayerNormFactor(variance, {GpuEmitter.L(IntLayerNorm.ChannelFactor(c))}, a);");
-            body.Line("rs = 30 - a;");
+            body.Line(k == 0 ? "rs = 30 - a;" : $"rs = {30 - (k / 2)} - a;");
+            if (k != 0)
+            {
+                body.Open("if (rs < 0)");
+                body.Line("rs = 0; // only on constant rows, where every C x - S is 0");
+                body.Close();
+            }
             body.Close();
             body.Open($"for (int i = 0; i < {c}; i++)");
             body.Line($"long norm = QuantGenGpuKernels.RoundShift((({c}L * x[o + i]) - s) * f, rs); // |norm| < 2^30");

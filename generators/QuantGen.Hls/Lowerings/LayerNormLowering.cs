@@ -10,7 +10,7 @@ namespace QuantGen.Hls.Lowerings
     /// Integer LayerNorm over rows of <see cref="C"/> channels (IntLayerNorm.Row): the folded epsilon, the channel factor
     /// g = Isqrt(2^62 / C) and the per-channel requantization tables.
     /// </summary>
-    public sealed record LayerNormKernel(int Rows, int C, long VarianceOffset, long ChannelFactor, string MultTable, string ShiftTable, string ZpTable, string? FractionTable = null) : HlsKernel;
+    public sealed record LayerNormKernel(int Rows, int C, long VarianceOffset, long ChannelFactor, string MultTable, string ShiftTable, string ZpTable, string? FractionTable = null, int VarianceShift = 0, int RowShiftBase = 30) : HlsKernel;
 
     public sealed class LayerNormLowering : HlsLowering
     {
@@ -32,7 +32,7 @@ namespace QuantGen.Hls.Lowerings
                 : null;
             HlsCost cost = HlsCost.Simple(3, 1, (long)rows * ((3L * last) + HlsPlanner.IsqrtCycles + HlsPlanner.DividerCycles + 8),
                 $"rows x (3 C + {HlsPlanner.IsqrtCycles} + {HlsPlanner.DividerCycles} + 8)") with { RomBits = (long)last * (32 + 6 + 32) };
-            var l = new HlsLowered("layernorm", $"{ln.Name}: integer LayerNorm (exact sums, bit-by-bit isqrt, 30-bit reciprocal) over rows of {last}", 1, cost, new LayerNormKernel(rows, last, ln.Integers.VarianceOffset, IntLayerNorm.ChannelFactor(last), mult, shift, zp, fraction));
+            var l = new HlsLowered("layernorm", $"{ln.Name}: integer LayerNorm (exact sums, bit-by-bit isqrt, 30-bit reciprocal) over rows of {last}", 1, cost, new LayerNormKernel(rows, last, ln.Integers.VarianceOffset, IntLayerNorm.ChannelFactor(last), mult, shift, zp, fraction, ln.Integers.VarianceShift, 30 - (ln.Integers.VarianceShift / 2)));
             return c.Native ? RowStream.Of(l, c) : l;
         }
     }

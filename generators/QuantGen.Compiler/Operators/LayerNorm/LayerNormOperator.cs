@@ -14,10 +14,13 @@ namespace QuantGen.Operators
     /// </summary>
     public sealed class LayerNormOperator : Operator
     {
-        private static readonly string[] OwnFields = { "gamma", "beta", "epsilon", "multipliers", "shifts", "biases", "varianceOffset", "biasFractions" };
+        private static readonly string[] OwnFields = { "gamma", "beta", "epsilon", "multipliers", "shifts", "biases", "varianceOffset", "biasFractions", "varianceShift" };
 
         /// <summary>QG1047: a LayerNorm outside the integer LayerNorm's proven domain (channels, input magnitude).</summary>
         public const string DomainProblem = "QG1047";
+
+        /// <summary>QG1050: a quantized file's "varianceShift" too large for the layer's input range (the scaled variance sum would pass 2^60).</summary>
+        public const string VarianceShiftProblem = "QG1050";
 
         public override OpKind Op => OpKind.LayerNorm;
 
@@ -32,6 +35,12 @@ namespace QuantGen.Operators
                 Dyadic[]? requant = r.Quant.DyadicArray("multipliers", "shifts");
                 long[]? biases = r.Quant.IntegerArray("biases");
                 long offset = r.OptionalInteger("varianceOffset", 0, IntLayerNorm.MaxVarianceOffset) ?? 0;
+                long varianceShift = r.OptionalInteger("varianceShift", 0, IntLayerNorm.MaxVarianceShift) ?? 0;
+                if ((varianceShift & 1) != 0)
+                {
+                    r.Report(ModelErrors.InvalidValue, "\"varianceShift\" must be even (the square root halves it)", "varianceShift");
+                    varianceShift = -1;
+                }
                 bool hasFractions = r.Get("biasFractions") is Json.JsonNode;
                 long[]? fractions = hasFractions ? r.LongArray("biasFractions", -(1L << 61), 1L << 61, IntLayerNorm.MaxChannels) : null;
                 if (hasFractions && fractions != null && requant != null && !FractionsFit(requant, fractions))
@@ -40,13 +49,13 @@ namespace QuantGen.Operators
                     fractions = null;
                 }
 
-                return r.WithIntegers(ln, () => requant != null && biases != null && (!hasFractions || fractions != null) ? new LayerNormIntegers(requant, biases, offset, fractions) : null);
+                return r.WithIntegers(ln, () => requant != null && biases != null && (!hasFractions || fractions != null) && varianceShift >= 0 ? new LayerNormIntegers(requant, biases, offset, fractions, (int)varianceShift) : null);
             }
             else
             {
                 ln.Gamma = r.TensorName("gamma");
                 ln.Beta = r.TensorName("beta");
-                foreach (string integerField in new[] { "varianceOffset", "biasFractions" })
+                foreach (string integerField in new[] { "varianceOffset", "biasFractions", "varianceShift" })
                 {
                     if (r.Get(integerField) is Json.JsonNode vo)
                     {
@@ -87,6 +96,10 @@ namespace QuantGen.Operators
                 w.Dyadics(q.Requant);
                 w.Property("biases", q.Biases);
                 w.Property("varianceOffset", q.VarianceOffset);
+                if (q.VarianceShift != 0)
+                {
+                    w.Property("varianceShift", q.VarianceShift);
+                }
                 if (q.HasBiasFractions)
                 {
                     w.Property("biasFractions", q.BiasFractions);
@@ -160,8 +173,16 @@ namespace QuantGen.Operators
             }
 
             long spread = x.Max - x.Min;
+            int k = ln.Integers.VarianceShift;
+            long centred = (spread * spread / 4 * ch * ch) + ch * ch;   // C Q - S^2 = C sum (x - mean)^2 <= C^2 spread^2 / 4
             c.Add("C x - S", new IntRange(-spread * ch, spread * ch));
-            c.Add("C Q - S^2 + E", new IntRange(ln.Integers.VarianceOffset, (spread * spread / 4 * ch * ch) + ch * ch + ln.Integers.VarianceOffset));
+            if (centred > (1L << 60) >> k)
+            {
+                c.Report($"the LayerNorm variance sum reaches {centred} for inputs in {x}, beyond 2^60 / 2^{k} for its \"varianceShift\" {k}; lower the shift (re-quantize) or narrow the input", VarianceShiftProblem);
+                return c.Full(outQ);
+            }
+
+            c.Add("(C Q - S^2) 2^k + E", new IntRange(ln.Integers.VarianceOffset, (centred << k) + ln.Integers.VarianceOffset));
             c.Add("row factor", new IntRange(0, 1L << 30));
             var norm = new IntRange(-(1L << 30), 1L << 30);
             c.Add("normalized", norm);
@@ -187,7 +208,7 @@ namespace QuantGen.Operators
             var norm = new int[x.Length];
             for (int r = 0; r < x.Length / len; r++)
             {
-                IntLayerNorm.Row(x, r * len, len, ln.Integers.VarianceOffset, norm, r * len);
+                IntLayerNorm.Row(x, r * len, len, ln.Integers.VarianceOffset, ln.Integers.VarianceShift, norm, r * len);
             }
 
             for (int i = 0; i < y.Length; i++)
@@ -229,18 +250,22 @@ namespace QuantGen.Operators
                 return null;
             }
 
+            TensorQuant inQ = c.Input(0);
+            int varianceShift = IntLayerNorm.VarianceShift(ch, Math.Min(IntLayerNorm.MaxInputMagnitude, Math.Max(1, Math.Max(-inQ.Type.MinValue, inQ.Type.MaxValue))));
             Dyadic[] requant = Enumerable.Range(0, ch).Select(i => Dyadic.FromReal((gamma?[i] ?? 1.0) * normScale / outQ.Scale)).ToArray();
             long[] biases = Enumerable.Range(0, ch).Select(i => Numerics.Quantization.RoundHalfUp((beta?[i] ?? 0.0) / outQ.Scale)).ToArray();
             c.Attach(new LayerNormIntegers(
                 requant,
                 biases,
-                IntLayerNorm.VarianceOffset(ch, ln.Epsilon, c.Input(0).Scale),
-                Enumerable.Range(0, ch).Select(i => BiasFraction((beta?[i] ?? 0.0) / outQ.Scale, biases[i], requant[i]))));
+                IntLayerNorm.VarianceOffset(ch, ln.Epsilon, inQ.Scale, varianceShift),
+                Enumerable.Range(0, ch).Select(i => BiasFraction((beta?[i] ?? 0.0) / outQ.Scale, biases[i], requant[i])),
+                varianceShift));
             ln.Gamma = null;
             ln.Beta = null;
             return One(outQ);
         }
-            /// <summary>
+
+        /// <summary>
         /// One output element: clamp(zeroPoint + RoundShift(norm m + f, shift)) with zeroPoint holding the output zero point
         /// and the integer part of beta; f, the rest of beta at the shift, joins the product before the one rounding (so
         /// beta is not rounded separately: the result is the exactly rounded gamma norm + beta up to the dyadic's error).
