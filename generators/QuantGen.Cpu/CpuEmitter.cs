@@ -1059,7 +1059,11 @@ namespace QuantGen.Cpu
             w.Open("if (variance > 0)");
             w.Line("int a = QuantGenKernels.LayerNormAlign(variance);");
             w.Line($"f = QuantGenKernels.LayerNormFactor(variance, {I(IntLayerNorm.ChannelFactor(c))}L, a); // ~ 2^(60 - a) / sqrt(C variance)");
-            w.Line(k == 0 ? "rs = 30 - a;" : $"rs = Math.Max(0, {I(30 - (k / 2))} - a); // 0 only on constant rows");
+            w.Line(k == 0 ? "rs = 30 - a;" : $"rs = {I(30 - (k / 2))} - a;");
+            if (k != 0)
+            {
+                w.Line("rs = rs < 0 ? 0 : rs; // only on constant rows, where every C x - S is 0");
+            }
             w.Close();
             w.Open($"for (int i = 0; i < {c}; i++)");
             w.Line($"long norm = QuantGenKernels.RoundShift((({c}L * x[o + i]) - s) * f, rs); // (x - mean) / sqrt(var + eps) * 2^30 / sqrt(C), |norm| < 2^30");

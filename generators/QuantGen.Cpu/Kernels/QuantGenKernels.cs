@@ -1395,7 +1395,8 @@ namespace QuantGen.Generated
                 {
                     int a = LayerNormAlign(variance);
                     f = LayerNormFactor(variance, g, a);
-                    rs = Math.Max(0, 30 - a - (k >> 1));
+                    rs = 30 - a - (k >> 1);
+                    rs = rs < 0 ? 0 : rs;   // only on constant rows, where every c x - S is 0
                 }
 
                 long rr = rs == 0 ? 0 : 1L << (rs - 1);
