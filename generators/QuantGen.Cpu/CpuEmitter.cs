@@ -1037,11 +1037,12 @@ namespace QuantGen.Cpu
             {
                 long[] mul = ln.Integers.Requant.Select(r => (long)r.Multiplier).ToArray(), shift = ln.Integers.Requant.Select(r => (long)r.Shift).ToArray();
                 Static("long", $"{id}_Mul64", mul, I);
-                Static("long", $"{id}_Round64", shift.Select(v => v == 0 ? 0 : 1L << (int)(v - 1)), I);
+                // The rounding constant carries beta's fraction below one LSB (LayerNormIntegers.BiasFractions): one rounding.
+                Static("long", $"{id}_Round64", shift.Select((v, i) => (v == 0 ? 0 : 1L << (int)(v - 1)) + ln.Integers.BiasFractions[i]), I);
                 Static("long", $"{id}_Shift64", shift, I);
                 Static("long", $"{id}_BiasZ64", ln.Integers.Biases.Select(b => b + y.Quant!.ZeroPoint), I);
                 w.Line("// Integer LayerNorm with fused per-channel requantization, vectorized (QuantGenKernels.LayerNormRows).");
-                w.Line(K("LayerNormRows", "x", I(rows), I(c), I(ln.Integers.VarianceOffset) + "L", I(IntLayerNorm.ChannelFactor(c)) + "L", $"ref MemoryMarshal.GetReference({id}_Mul64)", $"ref MemoryMarshal.GetReference({id}_Round64)", $"ref MemoryMarshal.GetReference({id}_Shift64)", $"ref MemoryMarshal.GetReference({id}_BiasZ64)", I(y.Type.MinValue), I(y.Type.MaxValue), "y") + ";");
+                w.Line(K("LayerNormRows", "x", I(rows), I(c), I(ln.Integers.VarianceOffset) + "L", I(ln.Integers.VarianceShift), I(IntLayerNorm.ChannelFactor(c)) + "L", $"ref MemoryMarshal.GetReference({id}_Mul64)", $"ref MemoryMarshal.GetReference({id}_Round64)", $"ref MemoryMarshal.GetReference({id}_Shift64)", $"ref MemoryMarshal.GetReference({id}_BiasZ64)", I(y.Type.MinValue), I(y.Type.MaxValue), "y") + ";");
             }
         }
 
@@ -1058,6 +1059,13 @@ namespace QuantGen.Cpu
             w.Line($"ReadOnlySpan<int> mul = {id}_Mul;");
             w.Line($"ReadOnlySpan<byte> shift = {id}_Shift;");
             w.Line($"ReadOnlySpan<long> bias = {id}_Bias; // beta / output scale + output zero point");
+            bool fractions = ln.Integers.HasBiasFractions;
+            if (fractions)
+            {
+                Static("long", $"{id}_BiasFraction", ln.Integers.BiasFractions, I);
+                w.Line($"ReadOnlySpan<long> fraction = {id}_BiasFraction; // the rest of beta at each channel's shift, rounded once with the product");
+            }
+
             w.Open($"for (int r = 0; r < {rows}; r++)");
             w.Line($"int o = r * {c};");
             w.Line("long s = 0, q = 0;");
@@ -1066,17 +1074,24 @@ namespace QuantGen.Cpu
             w.Line("s += v;");
             w.Line("q += v * v;");
             w.Close();
-            w.Line($"long variance = ({c}L * q) - (s * s) + {I(ln.Integers.VarianceOffset)}L; // C^2 (var + eps) in input units, exact");
+            int k = ln.Integers.VarianceShift;
+            w.Line(k == 0
+                ? $"long variance = ({c}L * q) - (s * s) + {I(ln.Integers.VarianceOffset)}L; // C^2 (var + eps) in input units, exact"
+                : $"long variance = ((({c}L * q) - (s * s)) << {I(k)}) + {I(ln.Integers.VarianceOffset)}L; // 2^{I(k)} C^2 (var + eps) in input units, exact");
             w.Line("long f = 0;");
             w.Line("int rs = 0;");
             w.Open("if (variance > 0)");
             w.Line("int a = QuantGenKernels.LayerNormAlign(variance);");
             w.Line($"f = QuantGenKernels.LayerNormFactor(variance, {I(IntLayerNorm.ChannelFactor(c))}L, a); // ~ 2^(60 - a) / sqrt(C variance)");
-            w.Line("rs = 30 - a;");
+            w.Line(k == 0 ? "rs = 30 - a;" : $"rs = {I(30 - (k / 2))} - a;");
+            if (k != 0)
+            {
+                w.Line("rs = rs < 0 ? 0 : rs; // only on constant rows, where every C x - S is 0");
+            }
             w.Close();
             w.Open($"for (int i = 0; i < {c}; i++)");
             w.Line($"long norm = QuantGenKernels.RoundShift((({c}L * x[o + i]) - s) * f, rs); // (x - mean) / sqrt(var + eps) * 2^30 / sqrt(C), |norm| < 2^30");
-            w.Line($"y[o + i] = ({ty})QuantGenKernels.Clamp(bias[i] + QuantGenKernels.RoundShift(norm * mul[i], shift[i]), {I(y.Type.MinValue)}, {I(y.Type.MaxValue)});");
+            w.Line($"y[o + i] = ({ty})QuantGenKernels.Clamp(bias[i] + QuantGenKernels.RoundShift(norm * mul[i]{(fractions ? " + fraction[i]" : string.Empty)}, shift[i]), {I(y.Type.MinValue)}, {I(y.Type.MaxValue)});");
             w.Close();
             w.Close();
         }

@@ -313,6 +313,24 @@ namespace QuantGen.Tests.Conformance
                     string be = b.Initializer("ln.beta", new[] { 24 }, 0.1);
                     return b.Build(b.Unary(new LayerNormLayer { Gamma = g, Beta = be, Epsilon = 0.05 }, "ln", h));
                 }),
+                new CorpusCase("layernorm_eps_dominant_c192", new[] { OpKind.LayerNorm }, () =>
+                {
+                    // DeiT's width (192: AVX-512 lanes, no tail) on a row of tiny variance: at scale ~8e-5 the default epsilon
+                    // 1e-5 is ~1,600 input LSB^2, so every output sits within a few LSB of beta, whose fraction below one LSB
+                    // (biasFractions) decides the rounding.
+                    var b = new FloatModelBuilder("layernorm_eps_dominant_c192", "x", new[] { 3, 192 }, -0.01, 0.01, 31);
+                    string g = b.Initializer("ln.gamma", new[] { 192 }, 0.8, 0.1);
+                    string be = b.Initializer("ln.beta", new[] { 192 }, 0.7);
+                    return b.Build(b.Unary(new LayerNormLayer { Gamma = g, Beta = be }, "ln", b.Input));
+                }),
+                new CorpusCase("layernorm_int16_output", new[] { OpKind.LayerNorm }, () =>
+                {
+                    // int8 in, int16 out (the scalar row loop with the bias fractions at shifts near 40) over 45 channels.
+                    var b = new FloatModelBuilder("layernorm_int16_output", "x", new[] { 4, 45 }, -2, 2, 32);
+                    string g = b.Initializer("ln.gamma", new[] { 45 }, 1.5);
+                    string be = b.Initializer("ln.beta", new[] { 45 }, 2.0, 0.5);
+                    return b.Build(b.Unary(new LayerNormLayer { Gamma = g, Beta = be }, "ln", b.Input, activationBits: 16));
+                }),
                 new CorpusCase("avgpool_reshape", new[] { OpKind.AvgPool, OpKind.Reshape }, () =>
                 {
                     var b = new FloatModelBuilder("avgpool_reshape", "x", new[] { 6, 10 }, -2, 2, 12);

@@ -424,7 +424,7 @@ namespace QuantGen.Tests.Zoo
         }
 
         /// <summary>ORT's integers as QuantGen's: uint8 / uint16 shifted to int8 / int16 (the importer folds the zero point the same way).</summary>
-        private static int[] Integers(object value) => value switch
+        internal static int[] Integers(object value) => value switch
         {
             Tensor<byte> t => t.ToArray().Select(v => v - 128).ToArray(),
             Tensor<sbyte> t => t.ToArray().Select(v => (int)v).ToArray(),
@@ -434,7 +434,7 @@ namespace QuantGen.Tests.Zoo
         };
 
         /// <summary>The importer's tensor names (OnnxLowering.Name, without its rare de-duplication suffix).</summary>
-        private static string Sanitize(string onnxName)
+        internal static string Sanitize(string onnxName)
         {
             var sb = new StringBuilder();
             foreach (char c in onnxName)
@@ -450,7 +450,7 @@ namespace QuantGen.Tests.Zoo
         /// The model with extra graph outputs: protobuf merges a repeated field written twice, so appending ModelProto.graph
         /// (field 7) holding only GraphProto.output entries (field 12: ValueInfoProto with its name, field 1) adds outputs.
         /// </summary>
-        private static byte[] WithOutputs(byte[] model, IEnumerable<string> names)
+        internal static byte[] WithOutputs(byte[] model, IEnumerable<string> names)
         {
             var graph = new MemoryStream();
             foreach (string n in names)

@@ -67,8 +67,12 @@ namespace QuantGen.Tests.Zoo
                 // requantization of the matrix products against the dyadic one is amplified by the low-variance LayerNorms, and
                 // the fixture's decisions are fragile: ORT against itself under +-1/2 LSB input noise keeps top-1 on only 70/100
                 // (DeitTopOneIsFragileUnderOneLsbInputNoise), and ORT's own accuracy is 53/100 where float is 88 %.
+                // Since the LayerNorm rounds beta once and keeps epsilon's fraction (issue 13, lnagree) every DeiT LayerNorm is
+                // exactly rounded on ORT's inputs, and top-1 moved from 70 to 65/100 (67 among ORT's tied maxima; outputs 95.2 %
+                // within 1 LSB, max 57, was 69; QUANTGEN_ACCEPT_BASELINES=1 dotnet test tests/QuantGen.Zoo.Tests --filter
+                // FullyQualifiedName~ZooTableTests, 2026-12-06, load ~30): the fixture's fragility, not a LayerNorm error.
                 // This bound guards against regressions only.
-                Assert.True(o.Top1Same >= 0.68 * o.Inputs, $"top-1 {o.Top1Same}/{o.Inputs}");
+                Assert.True(o.Top1Same >= 0.63 * o.Inputs, $"top-1 {o.Top1Same}/{o.Inputs}");
             }
 
             if (o.VersusFloat || o.SoftmaxOutput || e.IsTransformer)

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using QuantGen.Numerics;
 
 namespace QuantGen.Model
@@ -228,17 +229,38 @@ namespace QuantGen.Model
 
     /// <summary>
     /// LayerNorm: per channel, gamma and the output scale folded into a dyadic, beta into an integer bias; epsilon folded
-    /// into the integer variance as <see cref="VarianceOffset"/> = round(C^2 eps / S_x^2) (<see cref="IntLayerNorm.VarianceOffset"/>).
+    /// into the integer variance as <see cref="VarianceOffset"/> = round(C^2 eps / S_x^2) (<see cref="IntLayerNorm.VarianceOffset(int, double, double, int)"/>).
     /// </summary>
     public sealed class LayerNormIntegers : LayerIntegers
     {
-        public LayerNormIntegers(IEnumerable<Dyadic> requant, IEnumerable<long> biases, long varianceOffset)
+        public LayerNormIntegers(IEnumerable<Dyadic> requant, IEnumerable<long> biases, long varianceOffset, IEnumerable<long>? biasFractions = null, int varianceShift = 0)
         {
+            if (varianceShift < 0 || varianceShift > IntLayerNorm.MaxVarianceShift || (varianceShift & 1) != 0)
+            {
+                throw new ArgumentOutOfRangeException(nameof(varianceShift), varianceShift, "the variance shift must be even and in [0, 60]");
+            }
+
+            VarianceShift = varianceShift;
             Requant = Frozen(requant, nameof(requant));
             Biases = Frozen(biases, nameof(biases));
             if (Biases.Count != Requant.Count)
             {
                 throw new ArgumentException($"{Requant.Count} multipliers but {Biases.Count} biases: LayerNorm needs one of each per channel", nameof(biases));
+            }
+
+            BiasFractions = biasFractions == null ? Frozen(new long[Requant.Count], nameof(biasFractions)) : Frozen(biasFractions, nameof(biasFractions));
+            if (BiasFractions.Count != Requant.Count)
+            {
+                throw new ArgumentException($"{Requant.Count} multipliers but {BiasFractions.Count} bias fractions: LayerNorm needs one of each per channel", nameof(biasFractions));
+            }
+
+            for (int i = 0; i < Requant.Count; i++)
+            {
+                long half = Requant[i].Shift == 0 ? 0 : 1L << (Requant[i].Shift - 1);
+                if (BiasFractions[i] < -half || BiasFractions[i] > half)
+                {
+                    throw new ArgumentOutOfRangeException(nameof(biasFractions), BiasFractions[i], $"channel {i}: a bias fraction must lie in [-2^(shift - 1), 2^(shift - 1)] (shift {Requant[i].Shift})");
+                }
             }
 
             if (varianceOffset < 0 || varianceOffset > IntLayerNorm.MaxVarianceOffset)
@@ -249,12 +271,24 @@ namespace QuantGen.Model
             VarianceOffset = varianceOffset;
         }
 
-        /// <summary>round(C^2 eps / S_x^2): added to C sum x^2 - (sum x)^2 before the square root.</summary>
+        /// <summary>round(2^k C^2 eps / S_x^2): added to (C sum x^2 - (sum x)^2) 2^k before the square root.</summary>
         public long VarianceOffset { get; }
+
+        /// <summary>k (even, 0 in files written before it): the variance sum's shift, epsilon's fractional bits below one LSB^2 C^2.</summary>
+        public int VarianceShift { get; }
 
         public IReadOnlyList<Dyadic> Requant { get; }
 
         public IReadOnlyList<long> Biases { get; }
+
+        /// <summary>
+        /// The rest of beta / S_y below one output LSB, at each channel's shift (|f| &lt;= 2^(shift - 1)), added before the
+        /// requantization's one rounding: y = zp + bias + RoundShift(norm m + f, shift). All zero in files written before it.
+        /// </summary>
+        public IReadOnlyList<long> BiasFractions { get; }
+
+        /// <summary>Whether any channel carries a bias fraction (files and generated code mention them only then).</summary>
+        public bool HasBiasFractions => BiasFractions.Any(f => f != 0);
     }
 
     /// <summary>AvgPool: S_in / (count x S_out) as one dyadic.</summary>

@@ -24,7 +24,7 @@ namespace QuantGen.Numerics
         /// <summary>Most channels in a row: with |x| &lt;= 2^18, C^2 X^2 &lt;= 2^60 bounds the variance sum.</summary>
         public const int MaxChannels = 4096;
 
-        /// <summary>Largest folded epsilon (<see cref="VarianceOffset"/> saturates here): D + E stays below 2^62.</summary>
+        /// <summary>Largest folded epsilon (<see cref="VarianceOffset(int, double, double)"/> saturates here): D + E stays below 2^62.</summary>
         public const long MaxVarianceOffset = 1L << 61;
 
         /// <summary>
@@ -52,6 +52,65 @@ namespace QuantGen.Numerics
 
             double e = (double)channels * channels * (epsilon / inputScale / inputScale);
             return e >= MaxVarianceOffset ? MaxVarianceOffset : (long)Math.Floor(e + 0.5);
+        }
+
+        /// <summary>Largest variance shift k (even): the centred variance sum is scaled by 2^k before epsilon is added.</summary>
+        public const int MaxVarianceShift = 60;
+
+        /// <summary>
+        /// The folded epsilon at a variance shift k: E = round(2^k C^2 eps / S_x^2) (ties toward +inf), saturated at
+        /// <see cref="MaxVarianceOffset"/>. With k bits below the input's LSB^2, low-variance rows (all equal but one, var
+        /// of a few LSB^2) see the layer's own epsilon to a relative 2^-k instead of E's rounding of up to 1/2 (which moved
+        /// such outputs by up to 2 LSB at k = 0).
+        /// </summary>
+        /// <exception cref="ArgumentOutOfRangeException">as <see cref="VarianceOffset(int, double, double)"/>, or k not even in [0, 60].</exception>
+        public static long VarianceOffset(int channels, double epsilon, double inputScale, int varianceShift)
+        {
+            CheckShift(varianceShift);
+            if (!(epsilon >= 0) || double.IsInfinity(epsilon))
+            {
+                throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, "epsilon must be finite and not negative.");
+            }
+
+            long e0 = VarianceOffset(channels, epsilon, inputScale);
+            double e = (double)channels * channels * (epsilon / inputScale / inputScale) * FloatBits.Pow2(varianceShift);
+            return e0 >= MaxVarianceOffset || e >= MaxVarianceOffset ? MaxVarianceOffset : (long)Math.Floor(e + 0.5);
+        }
+
+        /// <summary>
+        /// The largest even k with C^2 X^2 2^k &lt;= 2^60 (X: the largest input magnitude, at most 2^18): the scaled variance
+        /// sum D 2^k &lt;= C^2 X^2 2^k stays within 2^60, as at k = 0 on the whole domain. A build-time constant per layer
+        /// (int8 at C = 192: 30; int16 at C = 768: 10; at most <see cref="MaxVarianceShift"/>).
+        /// </summary>
+        /// <exception cref="ArgumentOutOfRangeException">channels outside [1, MaxChannels] or X outside [1, 2^18].</exception>
+        public static int VarianceShift(int channels, long maxMagnitude)
+        {
+            if (channels < 1 || channels > MaxChannels)
+            {
+                throw new ArgumentOutOfRangeException(nameof(channels), channels, "LayerNorm needs 1 to 4096 channels.");
+            }
+
+            if (maxMagnitude < 1 || maxMagnitude > MaxInputMagnitude)
+            {
+                throw new ArgumentOutOfRangeException(nameof(maxMagnitude), maxMagnitude, "The input magnitude must lie in [1, 2^18].");
+            }
+
+            long bound = (long)channels * channels * maxMagnitude * maxMagnitude;   // <= 2^24 2^36 = 2^60
+            int k = 0;
+            while (k + 2 <= MaxVarianceShift && bound <= (1L << 60) >> (k + 2))
+            {
+                k += 2;
+            }
+
+            return k;
+        }
+
+        private static void CheckShift(int varianceShift)
+        {
+            if (varianceShift < 0 || varianceShift > MaxVarianceShift || (varianceShift & 1) != 0)
+            {
+                throw new ArgumentOutOfRangeException(nameof(varianceShift), varianceShift, "The variance shift must be even and in [0, 60].");
+            }
         }
 
         /// <summary>g = Isqrt(floor(2^62 / C)) ~ 2^31 / sqrt(C), in [2^25, 2^31] for C in [1, 4096]: a build-time constant per layer.</summary>
@@ -127,7 +186,25 @@ namespace QuantGen.Numerics
         /// </summary>
         /// <exception cref="ArgumentException">length outside [1, 4096], a range outside its array, or an input outside the domain.</exception>
         public static void Row(int[] x, int xOffset, int length, long varianceOffset, int[] y, int yOffset)
+            => Row(x, xOffset, length, varianceOffset, 0, y, yOffset);
+
+        /// <summary>
+        /// One row with the variance sum scaled by 2^k before the folded epsilon E (<see cref="VarianceOffset(int, double, double, int)"/>):
+        /// <code>
+        /// V = (C Q - S^2) 2^k + E                  // 2^k C^2 (var + eps); C Q - S^2 &lt;= 2^60 / 2^k (else throws: the range analysis proves it)
+        /// a = Align(V); F = Factor(V, g)
+        /// y_i = RoundShift((C x_i - S) F, max(0, 30 - a - k / 2))
+        /// </code>
+        /// 30 - a - k/2 &lt; 0 only when C Q - S^2 = 0 (then every C x_i - S is 0 and y is 0). k = 0 is <see cref="Row(int[], int, int, long, int[], int)"/>.
+        /// </summary>
+        /// <exception cref="ArgumentException">as the other overload, k not even in [0, 60], or a variance sum beyond 2^60 / 2^k.</exception>
+        public static void Row(int[] x, int xOffset, int length, long varianceOffset, int varianceShift, int[] y, int yOffset)
         {
+            if (varianceShift < 0 || varianceShift > MaxVarianceShift || (varianceShift & 1) != 0)
+            {
+                throw new ArgumentException("The LayerNorm variance shift must be even and in [0, 60].", nameof(varianceShift));
+            }
+
             IntegerOps.CheckRange(x, xOffset, length, nameof(x));
             IntegerOps.CheckRange(y, yOffset, length, nameof(y));
             if (length < 1 || length > MaxChannels)
@@ -153,13 +230,19 @@ namespace QuantGen.Numerics
                 q += v * v;
             }
 
-            long variance = (length * q) - (s * s) + varianceOffset;
+            long centred = (length * q) - (s * s);
+            if (centred > (1L << 60) >> varianceShift)
+            {
+                throw new ArgumentException("The LayerNorm variance sum exceeds 2^60 / 2^k for this variance shift.", nameof(x));
+            }
+
+            long variance = (centred << varianceShift) + varianceOffset;
             long f = 0;
             int shift = 0;
             if (variance > 0)
             {
                 f = Factor(variance, ChannelFactor(length));
-                shift = 30 - Align(variance);
+                shift = Math.Max(0, 30 - Align(variance) - (varianceShift >> 1));
             }
 
             for (int i = 0; i < length; i++)

@@ -1411,14 +1411,14 @@ namespace QuantGen.Generated
 
         /// <summary>
         /// Integer LayerNorm of int8 rows with the fused per-channel requantization, exactly the reference (IntLayerNorm.Row):
-        /// S = sum x, Q = sum x^2 (int32 lanes: c * 128^2 &lt;= 2^26), V = c Q - S^2 + e; V &gt; 0: a = LayerNormAlign(V),
-        /// F = LayerNormFactor(V, g, a), norm = RoundShift((c x - S) F, 30 - a) (V = 0: norm = 0);
+        /// S = sum x, Q = sum x^2 (int32 lanes: c * 128^2 &lt;= 2^26), V = (c Q - S^2) 2^k + e; V &gt; 0: a = LayerNormAlign(V),
+        /// F = LayerNormFactor(V, g, a), norm = RoundShift((c x - S) F, max(0, 30 - a - k / 2)) (V = 0: norm = 0);
         /// y = clamp(bias[i] + RoundShift(norm * mul[i], shift[i]), lo, hi). bias includes the output zero point.
         /// AVX-512 forms the products on int64 lanes with vpmuldq (both factors fit int32: |c x - S| &lt;= 2^20, F &lt;= 2^30,
         /// |norm| &lt; 2^30, |mul| &lt; 2^31). The generator checks c &lt;= 4096.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public static void LayerNormRows(ReadOnlySpan<sbyte> x, int rows, int c, long e, long g, ref long mul, ref long round, ref long shift, ref long bias, long lo, long hi, Span<sbyte> y)
+        public static void LayerNormRows(ReadOnlySpan<sbyte> x, int rows, int c, long e, int k, long g, ref long mul, ref long round, ref long shift, ref long bias, long lo, long hi, Span<sbyte> y)
         {
             for (int r = 0; r < rows; r++)
             {
@@ -1447,14 +1447,15 @@ namespace QuantGen.Generated
                     sq += v * v;
                 }
 
-                long variance = (c * sq) - (sum * sum) + e;
+                long variance = (((c * sq) - (sum * sum)) << k) + e;   // the generator's k keeps (c Q - S^2) 2^k within 2^60
                 long f = 0;
                 int rs = 0;
                 if (variance > 0)
                 {
                     int a = LayerNormAlign(variance);
                     f = LayerNormFactor(variance, g, a);
-                    rs = 30 - a;
+                    rs = 30 - a - (k >> 1);
+                    rs = rs < 0 ? 0 : rs;   // only on constant rows, where every c x - S is 0
                 }
 
                 long rr = rs == 0 ? 0 : 1L << (rs - 1);

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Linq;
 using QuantGen.Graph;
@@ -13,10 +14,13 @@ namespace QuantGen.Operators
     /// </summary>
     public sealed class LayerNormOperator : Operator
     {
-        private static readonly string[] OwnFields = { "gamma", "beta", "epsilon", "multipliers", "shifts", "biases", "varianceOffset" };
+        private static readonly string[] OwnFields = { "gamma", "beta", "epsilon", "multipliers", "shifts", "biases", "varianceOffset", "biasFractions", "varianceShift" };
 
         /// <summary>QG1047: a LayerNorm outside the integer LayerNorm's proven domain (channels, input magnitude).</summary>
         public const string DomainProblem = "QG1047";
+
+        /// <summary>QG1050: a quantized file's "varianceShift" too large for the layer's input range (the scaled variance sum would pass 2^60).</summary>
+        public const string VarianceShiftProblem = "QG1050";
 
         public override OpKind Op => OpKind.LayerNorm;
 
@@ -31,15 +35,32 @@ namespace QuantGen.Operators
                 Dyadic[]? requant = r.Quant.DyadicArray("multipliers", "shifts");
                 long[]? biases = r.Quant.IntegerArray("biases");
                 long offset = r.OptionalInteger("varianceOffset", 0, IntLayerNorm.MaxVarianceOffset) ?? 0;
-                return r.WithIntegers(ln, () => requant != null && biases != null ? new LayerNormIntegers(requant, biases, offset) : null);
+                long varianceShift = r.OptionalInteger("varianceShift", 0, IntLayerNorm.MaxVarianceShift) ?? 0;
+                if ((varianceShift & 1) != 0)
+                {
+                    r.Report(ModelErrors.InvalidValue, "\"varianceShift\" must be even (the square root halves it)", "varianceShift");
+                    varianceShift = -1;
+                }
+                bool hasFractions = r.Get("biasFractions") is Json.JsonNode;
+                long[]? fractions = hasFractions ? r.LongArray("biasFractions", -(1L << 61), 1L << 61, IntLayerNorm.MaxChannels) : null;
+                if (hasFractions && fractions != null && requant != null && !FractionsFit(requant, fractions))
+                {
+                    r.Report(ModelErrors.InvalidValue, "\"biasFractions\" needs one entry per channel, each within +-2^(shift - 1) of that channel's shift", "biasFractions");
+                    fractions = null;
+                }
+
+                return r.WithIntegers(ln, () => requant != null && biases != null && (!hasFractions || fractions != null) && varianceShift >= 0 ? new LayerNormIntegers(requant, biases, offset, fractions, (int)varianceShift) : null);
             }
             else
             {
                 ln.Gamma = r.TensorName("gamma");
                 ln.Beta = r.TensorName("beta");
-                if (r.Get("varianceOffset") is Json.JsonNode vo)
+                foreach (string integerField in new[] { "varianceOffset", "biasFractions", "varianceShift" })
                 {
-                    r.Report(ModelErrors.InvalidValue, "\"varianceOffset\" is an integer parameter; it belongs in quantized models only", vo);
+                    if (r.Get(integerField) is Json.JsonNode vo)
+                    {
+                        r.Report(ModelErrors.InvalidValue, $"\"{integerField}\" is an integer parameter; it belongs in quantized models only", vo);
+                    }
                 }
 
                 ln.Epsilon = r.OptionalDouble("epsilon", 1e-5);
@@ -75,6 +96,14 @@ namespace QuantGen.Operators
                 w.Dyadics(q.Requant);
                 w.Property("biases", q.Biases);
                 w.Property("varianceOffset", q.VarianceOffset);
+                if (q.VarianceShift != 0)
+                {
+                    w.Property("varianceShift", q.VarianceShift);
+                }
+                if (q.HasBiasFractions)
+                {
+                    w.Property("biasFractions", q.BiasFractions);
+                }
             }
         }
 
@@ -144,15 +173,26 @@ namespace QuantGen.Operators
             }
 
             long spread = x.Max - x.Min;
+            int k = ln.Integers.VarianceShift;
+            long centred = (spread * spread / 4 * ch * ch) + ch * ch;   // C Q - S^2 = C sum (x - mean)^2 <= C^2 spread^2 / 4
             c.Add("C x - S", new IntRange(-spread * ch, spread * ch));
-            c.Add("C Q - S^2 + E", new IntRange(ln.Integers.VarianceOffset, (spread * spread / 4 * ch * ch) + ch * ch + ln.Integers.VarianceOffset));
+            if (centred > (1L << 60) >> k)
+            {
+                c.Report($"the LayerNorm variance sum reaches {centred} for inputs in {x}, beyond 2^60 / 2^{k} for its \"varianceShift\" {k}; lower the shift (re-quantize) or narrow the input", VarianceShiftProblem);
+                return c.Full(outQ);
+            }
+
+            c.Add("(C Q - S^2) 2^k + E", new IntRange(ln.Integers.VarianceOffset, (centred << k) + ln.Integers.VarianceOffset));
             c.Add("row factor", new IntRange(0, 1L << 30));
             var norm = new IntRange(-(1L << 30), 1L << 30);
             c.Add("normalized", norm);
             IntRange? outRange = null;
             for (int i = 0; i < ch; i++)
             {
+                // A bias fraction (|f| <= 2^(shift - 1)) moves the one rounding by at most 1 either way; |norm m + f| < 2^62.
+                long slack = ln.Integers.BiasFractions[i] == 0 ? 0 : 1;
                 IntRange r = c.Requant(norm, ln.Integers.Requant[i], outQ.ZeroPoint + ln.Integers.Biases[i]);
+                r = new IntRange(r.Min - slack, r.Max + slack);
                 outRange = outRange?.Union(r) ?? r;
             }
 
@@ -168,13 +208,13 @@ namespace QuantGen.Operators
             var norm = new int[x.Length];
             for (int r = 0; r < x.Length / len; r++)
             {
-                IntLayerNorm.Row(x, r * len, len, ln.Integers.VarianceOffset, norm, r * len);
+                IntLayerNorm.Row(x, r * len, len, ln.Integers.VarianceOffset, ln.Integers.VarianceShift, norm, r * len);
             }
 
             for (int i = 0; i < y.Length; i++)
             {
                 int c = i % len;
-                y[i] = (int)IntegerOps.Requantize(norm[i], ln.Integers.Requant[c], outQ.ZeroPoint + ln.Integers.Biases[c], outQ.Type);
+                y[i] = (int)Requantize(norm[i], ln.Integers.Requant[c], ln.Integers.BiasFractions[c], outQ.ZeroPoint + ln.Integers.Biases[c], outQ.Type);
             }
         }
 
@@ -210,13 +250,66 @@ namespace QuantGen.Operators
                 return null;
             }
 
+            TensorQuant inQ = c.Input(0);
+            int varianceShift = IntLayerNorm.VarianceShift(ch, Math.Min(IntLayerNorm.MaxInputMagnitude, Math.Max(1, Math.Max(-inQ.Type.MinValue, inQ.Type.MaxValue))));
+            Dyadic[] requant = Enumerable.Range(0, ch).Select(i => Dyadic.FromReal((gamma?[i] ?? 1.0) * normScale / outQ.Scale)).ToArray();
+            long[] biases = Enumerable.Range(0, ch).Select(i => Numerics.Quantization.RoundHalfUp((beta?[i] ?? 0.0) / outQ.Scale)).ToArray();
             c.Attach(new LayerNormIntegers(
-                Enumerable.Range(0, ch).Select(i => Dyadic.FromReal((gamma?[i] ?? 1.0) * normScale / outQ.Scale)),
-                Enumerable.Range(0, ch).Select(i => Numerics.Quantization.RoundHalfUp((beta?[i] ?? 0.0) / outQ.Scale)),
-                IntLayerNorm.VarianceOffset(ch, ln.Epsilon, c.Input(0).Scale)));
+                requant,
+                biases,
+                IntLayerNorm.VarianceOffset(ch, ln.Epsilon, inQ.Scale, varianceShift),
+                Enumerable.Range(0, ch).Select(i => BiasFraction((beta?[i] ?? 0.0) / outQ.Scale, biases[i], requant[i])),
+                varianceShift));
             ln.Gamma = null;
             ln.Beta = null;
             return One(outQ);
+        }
+
+        /// <summary>
+        /// One output element: clamp(zeroPoint + RoundShift(norm m + f, shift)) with zeroPoint holding the output zero point
+        /// and the integer part of beta; f, the rest of beta at the shift, joins the product before the one rounding (so
+        /// beta is not rounded separately: the result is the exactly rounded gamma norm + beta up to the dyadic's error).
+        /// </summary>
+        public static long Requantize(long norm, Dyadic d, long fraction, long zeroPoint, ElementType type)
+        {
+            if (norm > Dyadic.MaxOperand || norm < -Dyadic.MaxOperand)
+            {
+                throw new System.ArgumentOutOfRangeException(nameof(norm), norm, "LayerNorm's normalised value must lie within 2^31.");
+            }
+
+            return IntegerOps.Clamp(zeroPoint + IntegerOps.RoundingShiftRight((norm * d.Multiplier) + fraction, d.Shift), type.MinValue, type.MaxValue);
+        }
+
+        /// <summary>f = RoundHalfUp((b - bias) 2^shift), the part of b = beta / S_y below the integer bias, clamped to +-2^(shift - 1).</summary>
+        public static long BiasFraction(double b, long bias, Dyadic d)
+        {
+            if (d.Shift == 0 || d.Multiplier == 0)
+            {
+                return 0;
+            }
+
+            long half = 1L << (d.Shift - 1);
+            double f = Math.Floor(((b - bias) * FloatBits.Pow2(d.Shift)) + 0.5);
+            return f >= half ? half : f <= -half ? -half : (long)f;
+        }
+
+        private static bool FractionsFit(IReadOnlyList<Dyadic> requant, long[] fractions)
+        {
+            if (fractions.Length != requant.Count)
+            {
+                return false;
+            }
+
+            for (int i = 0; i < fractions.Length; i++)
+            {
+                long half = requant[i].Shift == 0 ? 0 : 1L << (requant[i].Shift - 1);
+                if (fractions[i] < -half || fractions[i] > half)
+                {
+                    return false;
+                }
+            }
+
+            return true;
         }
     }
 }
