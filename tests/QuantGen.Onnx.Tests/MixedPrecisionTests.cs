@@ -83,7 +83,7 @@ namespace QuantGen.Onnx.Tests
 
         [Theory]
         [InlineData("mlp_float.onnx", 12800, 439, 439, 438)]
-        [InlineData("vit_float.onnx", 1800, 413, 411, 402)]
+        [InlineData("vit_float.onnx", 1800, 414, 411, 401)]
         public void AllocationMeetsTheBudgetWithMeasuredAccuracy(string file, int budgetBytes, int expect8, int expectMixed, int expect4)
         {
             List<float[]> calib = Fixtures.Train.Select(s => s.Features).ToList();
