@@ -237,29 +237,7 @@ namespace QuantGen.Generated
             // within int32) gives the same bytes as clamping the int64 lanes.
             Vector512<int> packed = Vector512.Create(Avx512F.ConvertToVector256Int32WithSaturation(l0 + zo), Avx512F.ConvertToVector256Int32WithSaturation(l1 + zo));
             packed = Vector512.Min(Vector512.Max(packed, lo), hi);
-            Vector128<sbyte> bytes = Avx512F.ConvertToVector128SByte(packed);
-            if (count >= 16)
-            {
-                bytes.StoreUnsafe(ref dst);
-            }
-            else
-            {
-                // A partial tile (the end of a row): 8, 4, 2, 1 bytes as needed, never past the row.
-                ulong lo8 = bytes.AsUInt64().GetElement(0), hi8 = bytes.AsUInt64().GetElement(1);
-                int i = 0;
-                if (count >= 8)
-                {
-                    Unsafe.WriteUnaligned(ref Unsafe.As<sbyte, byte>(ref dst), lo8);
-                    lo8 = hi8;
-                    i = 8;
-                }
-
-                for (; i < count; i++)
-                {
-                    Unsafe.Add(ref dst, i) = (sbyte)lo8;
-                    lo8 >>= 8;
-                }
-            }
+            StorePartial16(Avx512F.ConvertToVector128SByte(packed), count, ref dst);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
