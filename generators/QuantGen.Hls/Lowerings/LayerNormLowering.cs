@@ -31,7 +31,7 @@ namespace QuantGen.Hls.Lowerings
                 ? c.Table("bias_fraction", ln.Integers.BiasFractions, $"{ln.Name}: the rest of beta below one output LSB at each channel's shift (rounded once with the product)")
                 : null;
             HlsCost cost = HlsCost.Simple(3, 1, (long)rows * ((3L * last) + HlsPlanner.IsqrtCycles + HlsPlanner.DividerCycles + 8),
-                $"rows x (3 C + {HlsPlanner.IsqrtCycles} + {HlsPlanner.DividerCycles} + 8)") with { RomBits = (long)last * (32 + 6 + 32) };
+                $"rows x (3 C + {HlsPlanner.IsqrtCycles} + {HlsPlanner.DividerCycles} + 8)") with { RomBits = (long)last * (32 + 6 + 32 + (fraction is null ? 0 : 32)) };
             var l = new HlsLowered("layernorm", $"{ln.Name}: integer LayerNorm (exact sums, bit-by-bit isqrt, 30-bit reciprocal) over rows of {last}", 1, cost, new LayerNormKernel(rows, last, ln.Integers.VarianceOffset, IntLayerNorm.ChannelFactor(last), mult, shift, zp, fraction, ln.Integers.VarianceShift, 30 - (ln.Integers.VarianceShift / 2)));
             return c.Native ? RowStream.Of(l, c) : l;
         }
