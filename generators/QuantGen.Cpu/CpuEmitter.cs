@@ -661,7 +661,7 @@ namespace QuantGen.Cpu
             return folded;
         }
 
-        internal void EmitDenseGemm(SourceWriter w, GraphNode node, DenseGemmPlan p)
+        internal void EmitDenseGemm(SourceWriter w, GraphNode node, DenseGemmPlan p, bool gemv = false)
         {
             var d = (DenseLayer)node.Layer;
             string id = LayerId(node);
@@ -696,6 +696,12 @@ namespace QuantGen.Cpu
             denseGemms[node.Layer.Name] = dense;
             w.Line($"// Kernel int8-gemm-vnni: {rows} x {k} times {k} x {n}; weights packed as [{dense.KQuads}][{dense.Np8}][4] int8 at blob offset {dense.Offset}.");
             w.Line($"// Exact for every int8 value (u8 x s8 products of vpdpbusd, or int16 pairs of vpmaddwd, never saturate); the accumulator range {plan.Model.Layer(node).Ranges.Find("acc")} was proven to fit int32.");
+            if (gemv)
+            {
+                EmitDenseGemvCall(w, node, dense); // DenseGemvHigh (CpuEmitter.Gemv.cs)
+                return;
+            }
+
             EmitDenseGemmCall(w, dense, I(rows), "x", "y");
         }
 

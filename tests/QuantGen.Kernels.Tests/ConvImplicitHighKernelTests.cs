@@ -12,7 +12,8 @@ namespace QuantGen.Tests.Kernels
     /// of the same tiles (<c>ConvGemmImplicit</c>): ResNet-8's 3x3 shapes (16/32/64 channels, stride 1 and 2), its RGB stem
     /// as a 4-channel image, 8-channel blocks (pairs of positions per register when n == 8), odd channel counts, tiles with
     /// positions left over, zero points at both ends, shifts at both ends of the proof (33 and 55), multipliers up to
-    /// int.MaxValue and biases that drive the accumulators to +-2^30. Run it with DOTNET_EnableAVX512=0
+    /// int.MaxValue and biases that drive the accumulators to +-2^30; the packed six-row store of whole 16-channel blocks
+    /// (High6x16) with rows 16 and 48 bytes apart and the clamp inside int8. Run it with DOTNET_EnableAVX512=0
     /// DOTNET_EnableAVX512F=0 as well for the AVX2 + AVX-VNNI store; without AVX-VNNI the kernel is not taken (the test
     /// then checks only the proof's predicate).
     /// </summary>
@@ -36,6 +37,12 @@ namespace QuantGen.Tests.Kernels
             { 12, 1, 1, 16, 1, 3 },
             { 20, 7, 9, 17, 1, 0 },
             { 16, 10, 10, 16, 1, 4 },
+
+            // 16 channels (rows 16 bytes apart: the packed store's 64 + 32-byte form) with the clamp inside int8 at both ends,
+            // 100 positions (16 whole tiles and one of 4 rows), and 48 channels (three 16-channel blocks, rows 48 bytes apart).
+            { 16, 10, 10, 16, 1, 3 },
+            { 16, 9, 11, 48, 1, 3 },
+            { 32, 7, 7, 48, 2, 0 },
         };
 
         [Theory]

@@ -828,8 +828,12 @@ namespace QuantGen.Generated
         private static void ImplicitTile6x16(ref sbyte img, int f0, int f1, int f2, int f3, int f4, int f5, int kh, int run, int rowStride, ref sbyte w, int wStep, int c0, int n,
             ref int bias, ref long mul, ref long round, ref long shift, long zo, ref int mulHi, ref int addHi, ref int shiftHi, long lo, long hi, ref sbyte y, int yStride, int rows)
         {
-            Vector256<int> a0 = default, b0 = default, a1 = default, b1 = default, a2 = default, b2 = default;
-            Vector256<int> a3 = default, b3 = default, a4 = default, b4 = default, a5 = default, b5 = default;
+            // A whole 16-channel block in the multiply-high form on AVX-512: the accumulators start at the bias and the six rows
+            // are requantized on zmm and narrowed four at a time by saturating packs (High6x16).
+            bool packed = !Unsafe.IsNullRef(ref mulHi) && Avx512BW.IsSupported && c0 + 16 <= n;
+            Vector256<int> ba = packed ? Vector256.LoadUnsafe(ref bias, (nuint)c0) : default, bb = packed ? Vector256.LoadUnsafe(ref bias, (nuint)(c0 + 8)) : default;
+            Vector256<int> a0 = ba, b0 = bb, a1 = ba, b1 = bb, a2 = ba, b2 = bb;
+            Vector256<int> a3 = ba, b3 = bb, a4 = ba, b4 = bb, a5 = ba, b5 = bb;
             ref sbyte r0 = ref Unsafe.Add(ref img, f0), r1 = ref Unsafe.Add(ref img, f1), r2 = ref Unsafe.Add(ref img, f2);
             ref sbyte r3 = ref Unsafe.Add(ref img, f3), r4 = ref Unsafe.Add(ref img, f4), r5 = ref Unsafe.Add(ref img, f5);
             ref sbyte wq = ref w;
@@ -861,6 +865,12 @@ namespace QuantGen.Generated
                 }
             }
 
+            if (packed)
+            {
+                High6x16(a0, b0, a1, b1, a2, b2, a3, b3, a4, b4, a5, b5, c0, ref mulHi, ref addHi, ref shiftHi, (int)lo, (int)hi, ref Unsafe.Add(ref y, c0), yStride, rows);
+                return;
+            }
+
             Out16(a0, b0, c0, n, ref bias, ref mul, ref round, ref shift, zo, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref y);
             Out16(a1, b1, c0, n, ref bias, ref mul, ref round, ref shift, zo, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref Unsafe.Add(ref y, yStride));
             if (rows == 6)
@@ -886,6 +896,86 @@ namespace QuantGen.Generated
             {
                 Out16(a4, b4, c0, n, ref bias, ref mul, ref round, ref shift, zo, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref Unsafe.Add(ref y, 4 * yStride));
             }
+        }
+
+        /// <summary>
+        /// Six positions x 16 channels from c0 (accumulators with the bias already added) in the int32 multiply-high form of
+        /// QuantGenKernels.MulHigh16, then narrowed by saturating packs: vpackssdw and vpacksswb of four rows leave, per 128-bit
+        /// lane L, the dwords (row 0, 1, 2, 3) of channels 4L..4L+3, and one vpermd puts each row's 16 bytes together. int32 ->
+        /// int16 -> int8 saturation is int32 -> int8 saturation, and the clamp to [lo, hi] (inside int8) on the bytes equals the
+        /// clamp before narrowing, so the bytes are those of MulHigh16. Rows 16 bytes apart (16 output channels) and a whole
+        /// tile: one 64-byte and one 32-byte store; otherwise the first `rows` rows one 16-byte store each. y points at channel c0.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void High6x16(Vector256<int> a0, Vector256<int> b0, Vector256<int> a1, Vector256<int> b1, Vector256<int> a2, Vector256<int> b2,
+            Vector256<int> a3, Vector256<int> b3, Vector256<int> a4, Vector256<int> b4, Vector256<int> a5, Vector256<int> b5,
+            int c0, ref int mulHi, ref int addHi, ref int shiftHi, int lo, int hi, ref sbyte y, int yStride, int rows)
+        {
+            Vector512<int> m = Vector512.LoadUnsafe(ref mulHi, (nuint)c0), mo = Vector512.LoadUnsafe(ref mulHi, (nuint)(c0 + 1));
+            Vector512<int> add = Vector512.LoadUnsafe(ref addHi, (nuint)c0);
+            Vector512<uint> sh = Vector512.LoadUnsafe(ref shiftHi, (nuint)c0).AsUInt32();
+            Vector512<short> w01 = Avx512BW.PackSignedSaturate(High16(a0, b0, m, mo, add, sh), High16(a1, b1, m, mo, add, sh));
+            Vector512<short> w23 = Avx512BW.PackSignedSaturate(High16(a2, b2, m, mo, add, sh), High16(a3, b3, m, mo, add, sh));
+            Vector512<short> w45 = Avx512BW.PackSignedSaturate(High16(a4, b4, m, mo, add, sh), High16(a5, b5, m, mo, add, sh));
+            Vector512<int> order = Vector512.Create(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+            Vector512<sbyte> q0 = Avx512F.PermuteVar16x32(Avx512BW.PackSignedSaturate(w01, w23).AsInt32(), order).AsSByte();
+            Vector512<sbyte> q1 = Avx512F.PermuteVar16x32(Avx512BW.PackSignedSaturate(w45, w45).AsInt32(), order).AsSByte();
+            if (lo > sbyte.MinValue)
+            {
+                Vector512<sbyte> l = Vector512.Create((sbyte)lo);
+                q0 = Vector512.Max(q0, l);
+                q1 = Vector512.Max(q1, l);
+            }
+
+            if (hi < sbyte.MaxValue)
+            {
+                Vector512<sbyte> u = Vector512.Create((sbyte)hi);
+                q0 = Vector512.Min(q0, u);
+                q1 = Vector512.Min(q1, u);
+            }
+
+            if (rows == 6 && yStride == 16)
+            {
+                q0.StoreUnsafe(ref y);
+                q1.GetLower().StoreUnsafe(ref y, 64);
+                return;
+            }
+
+            q0.GetLower().GetLower().StoreUnsafe(ref y);
+            q0.GetLower().GetUpper().StoreUnsafe(ref y, (nuint)yStride);
+            if (rows > 2)
+            {
+                q0.GetUpper().GetLower().StoreUnsafe(ref y, (nuint)(2 * yStride));
+            }
+
+            if (rows > 3)
+            {
+                q0.GetUpper().GetUpper().StoreUnsafe(ref y, (nuint)(3 * yStride));
+            }
+
+            if (rows > 4)
+            {
+                q1.GetLower().GetLower().StoreUnsafe(ref y, (nuint)(4 * yStride));
+            }
+
+            if (rows > 5)
+            {
+                q1.GetLower().GetUpper().StoreUnsafe(ref y, (nuint)(5 * yStride));
+            }
+        }
+
+        /// <summary>
+        /// hi32(acc * m) + add, shifted right arithmetically by sh, on 16 lanes (a: channels 0-7, b: 8-15; mo: m read one
+        /// channel further, for the odd lanes): the two vpmuldq's high dwords gathered by one vpermt2d.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<int> High16(Vector256<int> a, Vector256<int> b, Vector512<int> m, Vector512<int> mo, Vector512<int> add, Vector512<uint> sh)
+        {
+            Vector512<int> acc = Vector512.Create(a, b);
+            Vector512<long> pe = Avx512F.Multiply(acc, m);
+            Vector512<long> po = Avx512F.Multiply(Avx512F.ShiftRightLogical(acc.AsInt64(), 32).AsInt32(), mo);
+            Vector512<int> h = Avx512F.PermuteVar16x32x2(pe.AsInt32(), Vector512.Create(1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31), po.AsInt32());
+            return Avx512F.ShiftRightArithmeticVariable(h + add, sh);
         }
 
         /// <summary>

@@ -514,6 +514,99 @@ namespace QuantGen.Generated
         }
 
         /// <summary>
+        /// One row of a small Dense layer (rows = 1, the jet tagger's MLP: the plan's DenseGemvHigh) on AVX-VNNI with the int32
+        /// multiply-high requantization the plan proved exact for every channel (Conv2dLowering.MulHighApplies):
+        /// y[o] = clamp((hi32(acc[o] * mulHi[o]) + addHi[o]) &gt;&gt; shiftHi[o], lo, hi), acc[o] = bias[o] + sum_q u_q . w[q, o],
+        /// u = a + 128 (xor 0x80 of each broadcast quad, -128 * sum w folded into bias as for <see cref="GemmVnni"/>), a read as
+        /// kQuads whole quads. Channel blocks of 32 (then 16, and 8 at the end), the quads split into an even and an odd
+        /// accumulator chain (half the vpdpbusd latency chain of one row), the bias loaded as the even chain's start. Exact for the
+        /// reasons given for GemmVnni: the wrapped int32 partial sums end at the proven int32 accumulator. bias, mulHi, addHi,
+        /// shiftHi: readable up to n rounded up to 16 entries (mulHi one more).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void GemvVnniHigh(ref sbyte a, int kQuads, ref sbyte w, int np8, int n, ref int bias, ref int mulHi, ref int addHi, ref int shiftHi, int lo, int hi, ref sbyte y)
+        {
+            if (!AvxVnni.IsSupported || np8 % 8 != 0 || n > np8)
+            {
+                throw new PlatformNotSupportedException("GemvVnniHigh needs AVX-VNNI (callers check UseVnni) and np8 a multiple of 8 covering n");
+            }
+
+            int wStep = np8 * 4, o0 = 0;
+            for (; o0 + 32 <= np8; o0 += 32)
+            {
+                ref sbyte wb = ref Unsafe.Add(ref w, o0 * 4);
+                Vector256<int> c0 = Vector256.LoadUnsafe(ref bias, (nuint)o0), c1 = Vector256.LoadUnsafe(ref bias, (nuint)(o0 + 8));
+                Vector256<int> c2 = Vector256.LoadUnsafe(ref bias, (nuint)(o0 + 16)), c3 = Vector256.LoadUnsafe(ref bias, (nuint)(o0 + 24));
+                Vector256<int> d0 = default, d1 = default, d2 = default, d3 = default;
+                int q = 0;
+                for (; q + 2 <= kQuads; q += 2)
+                {
+                    ref sbyte wq = ref Unsafe.Add(ref wb, q * wStep);
+                    Vector256<byte> x = Quad(ref a, q);
+                    c0 = AvxVnni.MultiplyWideningAndAdd(c0, x, Vector256.LoadUnsafe(ref wq));
+                    c1 = AvxVnni.MultiplyWideningAndAdd(c1, x, Vector256.LoadUnsafe(ref wq, 32));
+                    c2 = AvxVnni.MultiplyWideningAndAdd(c2, x, Vector256.LoadUnsafe(ref wq, 64));
+                    c3 = AvxVnni.MultiplyWideningAndAdd(c3, x, Vector256.LoadUnsafe(ref wq, 96));
+                    ref sbyte wr = ref Unsafe.Add(ref wq, wStep);
+                    x = Quad(ref a, q + 1);
+                    d0 = AvxVnni.MultiplyWideningAndAdd(d0, x, Vector256.LoadUnsafe(ref wr));
+                    d1 = AvxVnni.MultiplyWideningAndAdd(d1, x, Vector256.LoadUnsafe(ref wr, 32));
+                    d2 = AvxVnni.MultiplyWideningAndAdd(d2, x, Vector256.LoadUnsafe(ref wr, 64));
+                    d3 = AvxVnni.MultiplyWideningAndAdd(d3, x, Vector256.LoadUnsafe(ref wr, 96));
+                }
+
+                if (q < kQuads)
+                {
+                    ref sbyte wq = ref Unsafe.Add(ref wb, q * wStep);
+                    Vector256<byte> x = Quad(ref a, q);
+                    c0 = AvxVnni.MultiplyWideningAndAdd(c0, x, Vector256.LoadUnsafe(ref wq));
+                    c1 = AvxVnni.MultiplyWideningAndAdd(c1, x, Vector256.LoadUnsafe(ref wq, 32));
+                    c2 = AvxVnni.MultiplyWideningAndAdd(c2, x, Vector256.LoadUnsafe(ref wq, 64));
+                    c3 = AvxVnni.MultiplyWideningAndAdd(c3, x, Vector256.LoadUnsafe(ref wq, 96));
+                }
+
+                StoreMulHigh16(c0 + d0, c1 + d1, o0, n - o0, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref Unsafe.Add(ref y, o0));
+                StoreMulHigh16(c2 + d2, c3 + d3, o0 + 16, n - o0 - 16, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref Unsafe.Add(ref y, o0 + 16));
+            }
+
+            // 16 channels (two vectors) or a last 8 (one vector; the second is never loaded from the weights).
+            for (; o0 < np8; o0 += 16)
+            {
+                ref sbyte wb = ref Unsafe.Add(ref w, o0 * 4);
+                bool two = o0 + 16 <= np8;
+                Vector256<int> c0 = Vector256.LoadUnsafe(ref bias, (nuint)o0), c1 = two ? Vector256.LoadUnsafe(ref bias, (nuint)(o0 + 8)) : default;
+                Vector256<int> d0 = default, d1 = default;
+                int q = 0;
+                for (; q + 2 <= kQuads; q += 2)
+                {
+                    ref sbyte wq = ref Unsafe.Add(ref wb, q * wStep);
+                    ref sbyte wr = ref Unsafe.Add(ref wq, wStep);
+                    Vector256<byte> x = Quad(ref a, q), x1 = Quad(ref a, q + 1);
+                    c0 = AvxVnni.MultiplyWideningAndAdd(c0, x, Vector256.LoadUnsafe(ref wq));
+                    d0 = AvxVnni.MultiplyWideningAndAdd(d0, x1, Vector256.LoadUnsafe(ref wr));
+                    if (two)
+                    {
+                        c1 = AvxVnni.MultiplyWideningAndAdd(c1, x, Vector256.LoadUnsafe(ref wq, 32));
+                        d1 = AvxVnni.MultiplyWideningAndAdd(d1, x1, Vector256.LoadUnsafe(ref wr, 32));
+                    }
+                }
+
+                if (q < kQuads)
+                {
+                    ref sbyte wq = ref Unsafe.Add(ref wb, q * wStep);
+                    Vector256<byte> x = Quad(ref a, q);
+                    c0 = AvxVnni.MultiplyWideningAndAdd(c0, x, Vector256.LoadUnsafe(ref wq));
+                    if (two)
+                    {
+                        c1 = AvxVnni.MultiplyWideningAndAdd(c1, x, Vector256.LoadUnsafe(ref wq, 32));
+                    }
+                }
+
+                StoreMulHigh16(c0 + d0, c1 + d1, o0, n - o0, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref Unsafe.Add(ref y, o0));
+            }
+        }
+
+        /// <summary>
         /// The AVX-VNNI GEMM (vpdpbusd on 256-bit vectors) with fused requantization, same contract as GemmRequant:
         /// y[r * yStride + o] = clamp(zo + RoundShift((bias[o] + sum_k a[r, k] w[o, k]) * mul[o], shift[o]), lo, hi) for o &lt; n.
         /// a: int8 rows aStride bytes apart, kQuads * 4 bytes of each readable (bytes past k meet zero weights). The kernel

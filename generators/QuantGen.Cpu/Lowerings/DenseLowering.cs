@@ -10,7 +10,7 @@ namespace QuantGen.Cpu
     {
         public override OpKind Op => OpKind.Dense;
 
-        public override IReadOnlyList<CpuStrategy> Strategies { get; } = new CpuStrategy[] { new DenseVnniGemm(), new DenseMaddubs(), new DenseWiden(), new DenseScalar() };
+        public override IReadOnlyList<CpuStrategy> Strategies { get; } = new CpuStrategy[] { new DenseGemvHigh(), new DenseVnniGemm(), new DenseMaddubs(), new DenseWiden(), new DenseScalar() };
 
         /// <summary>Signed int8 (or narrower) input and weights.</summary>
         internal static bool Int8(GraphNode node) => node.Inputs[0].Type.IsSigned && node.Inputs[0].Type.Bits <= 8 && node.Weight!.Type.Bits <= 8;
