@@ -56,6 +56,14 @@ namespace QuantGen.Generated
                 }
             }
 
+            if (Avx512BW.IsSupported && np == 16)
+            {
+                // One block of 16 channels (MobileNet's 8 -> 16 pointwise: 2304 rows of K = 8): the rows loop in one method with
+                // the store's constants in registers, instead of a call and the constants' loads per 4-row tile.
+                Rows16(ref a, rows, aStride, ref w, kQuads, ref k, ref y, yStride);
+                return;
+            }
+
             for (; o0 < np; o0 += 16)
             {
                 ref sbyte wb = ref Unsafe.Add(ref w, o0 * 4);
@@ -149,6 +157,69 @@ namespace QuantGen.Generated
             y = ref Unsafe.Add(ref y, yStride);
             Store16(c30, c31, o0, ref k, ref y);
             Store16(c32, c33, o0 + 16, ref k, ref y);
+        }
+
+        /// <summary>
+        /// All rows of a 16-channel GEMM (np == 16, AVX-512): 4-row tiles as <see cref="Tile4x16"/>, stored by the operations of
+        /// QuantGenKernels.MulHigh16 on constants loaded once (the same integers), the last rows by <see cref="Row1x16"/>.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        private static void Rows16(ref sbyte a, int rows, int aStride, ref sbyte w, int kQuads, ref Epilogue k, ref sbyte y, int yStride)
+        {
+            Vector256<int> b0 = Vector256.LoadUnsafe(ref k.Bias), b1 = Vector256.LoadUnsafe(ref k.Bias, 8);
+            Vector512<int> mEven = Vector512.LoadUnsafe(ref k.MulHi), mOdd = Vector512.LoadUnsafe(ref k.MulHi, 1);
+            Vector512<int> add = Vector512.LoadUnsafe(ref k.AddHi);
+            Vector512<uint> shift = Vector512.LoadUnsafe(ref k.ShiftHi).AsUInt32();
+            Vector512<int> lo = Vector512.Create(k.Lo > sbyte.MinValue ? k.Lo : sbyte.MinValue), hi = Vector512.Create(k.Hi < sbyte.MaxValue ? k.Hi : sbyte.MaxValue);
+            int n = k.N;
+            int r = 0;
+            for (; r + 4 <= rows; r += 4)
+            {
+                ref sbyte a0 = ref Unsafe.Add(ref a, r * aStride);
+                ref sbyte a1 = ref Unsafe.Add(ref a0, aStride);
+                ref sbyte a2 = ref Unsafe.Add(ref a1, aStride);
+                ref sbyte a3 = ref Unsafe.Add(ref a2, aStride);
+                Vector256<int> c00 = b0, c01 = b1, c10 = b0, c11 = b1, c20 = b0, c21 = b1, c30 = b0, c31 = b1;
+                for (int q = 0; q < kQuads; q++)
+                {
+                    ref sbyte wq = ref Unsafe.Add(ref w, q * 64);
+                    Vector256<sbyte> w0 = Vector256.LoadUnsafe(ref wq), w1 = Vector256.LoadUnsafe(ref wq, 32);
+                    Vector256<byte> x = Quad(ref a0, q);
+                    c00 = AvxVnni.MultiplyWideningAndAdd(c00, x, w0);
+                    c01 = AvxVnni.MultiplyWideningAndAdd(c01, x, w1);
+                    x = Quad(ref a1, q);
+                    c10 = AvxVnni.MultiplyWideningAndAdd(c10, x, w0);
+                    c11 = AvxVnni.MultiplyWideningAndAdd(c11, x, w1);
+                    x = Quad(ref a2, q);
+                    c20 = AvxVnni.MultiplyWideningAndAdd(c20, x, w0);
+                    c21 = AvxVnni.MultiplyWideningAndAdd(c21, x, w1);
+                    x = Quad(ref a3, q);
+                    c30 = AvxVnni.MultiplyWideningAndAdd(c30, x, w0);
+                    c31 = AvxVnni.MultiplyWideningAndAdd(c31, x, w1);
+                }
+
+                ref sbyte yr = ref Unsafe.Add(ref y, r * yStride);
+                QuantGenKernels.StorePartial16(High16(Vector512.Create(c00, c01), mEven, mOdd, add, shift, lo, hi), n, ref yr);
+                QuantGenKernels.StorePartial16(High16(Vector512.Create(c10, c11), mEven, mOdd, add, shift, lo, hi), n, ref Unsafe.Add(ref yr, yStride));
+                QuantGenKernels.StorePartial16(High16(Vector512.Create(c20, c21), mEven, mOdd, add, shift, lo, hi), n, ref Unsafe.Add(ref yr, 2 * yStride));
+                QuantGenKernels.StorePartial16(High16(Vector512.Create(c30, c31), mEven, mOdd, add, shift, lo, hi), n, ref Unsafe.Add(ref yr, 3 * yStride));
+            }
+
+            for (; r < rows; r++)
+            {
+                Row1x16(ref Unsafe.Add(ref a, r * aStride), ref w, kQuads, 16, true, 0, ref k, ref Unsafe.Add(ref y, r * yStride));
+            }
+        }
+
+        /// <summary>QuantGenKernels.MulHigh16's operations on 16 lanes with its constants already loaded (lo, hi inside int8).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector128<sbyte> High16(Vector512<int> acc, Vector512<int> mEven, Vector512<int> mOdd, Vector512<int> add, Vector512<uint> shift, Vector512<int> lo, Vector512<int> hi)
+        {
+            Vector512<long> pe = Avx512F.Multiply(acc, mEven);
+            Vector512<long> po = Avx512F.Multiply(Avx512F.ShiftRightLogical(acc.AsInt64(), 32).AsInt32(), mOdd);
+            Vector512<int> h = Vector512.ConditionalSelect(Vector512.Create(0, -1, 0, -1, 0, -1, 0, -1, 0, -1, 0, -1, 0, -1, 0, -1), po.AsInt32(), Avx512F.ShiftRightLogical(pe, 32).AsInt32());
+            h = Avx512F.ShiftRightArithmeticVariable(h + add, shift);
+            return Avx512F.ConvertToVector128SByteWithSaturation(Vector512.Min(Vector512.Max(h, lo), hi));
         }
 
         /// <summary>1 row x 32 channels; even and odd quads in separate chains (a single row is bound by vpdpbusd's latency).</summary>
