@@ -121,8 +121,16 @@ namespace QuantGen.Cpu
                     EmitMulHighStatics(id, n, g.NpStatics + 1, o => cv.Integers.Requant[o], y.Quant!.ZeroPoint);
                     w.Line("// Requantized in int32 (ConvGemmImplicitHigh): every channel's shift is at least 33 and |2^(t - 1) + zo * 2^t| < 2^30 (t = shift - 32),");
                     w.Line("// so (high half of acc * m + 2^(t - 1) + zo * 2^t) >> t equals the reference's zo + ((acc * m + 2^(shift - 1)) >> shift) for every int32 acc.");
-                    w.Line(Conv("ConvGemmImplicitHigh", head.Concat(new[] { $"ref MemoryMarshal.GetReference({id}_MulHi)", $"ref MemoryMarshal.GetReference({id}_AddHi)", $"ref MemoryMarshal.GetReference({id}_ShiftHi)" })
-                        .Concat(requant.Skip(4)).ToArray()) + ";");
+                    string implicitHigh = Conv("ConvGemmImplicitHigh", head.Concat(new[] { $"ref MemoryMarshal.GetReference({id}_MulHi)", $"ref MemoryMarshal.GetReference({id}_AddHi)", $"ref MemoryMarshal.GetReference({id}_ShiftHi)" })
+                        .Concat(requant.Skip(4)).ToArray()) + ";";
+                    if (plan.Stem8 && cImg == 4 && n == 8)
+                    {
+                        EmitStem8(w, node, rows, k, implicitHigh);
+                    }
+                    else
+                    {
+                        w.Line(implicitHigh);
+                    }
                 }
                 else
                 {
@@ -175,6 +183,45 @@ namespace QuantGen.Cpu
                 w.Line(Conv("HwcToChw", "_convOut", I(positions), I(n), $"y.Slice(b * {outLen}, {outLen})") + ";");
             }
 
+            w.Close();
+        }
+
+        /// <summary>
+        /// The weight-stationary stem (plan.Stem8, QuantGenPointwiseKernels.Stem8) where it runs, else the implicit tiles' call:
+        /// weights [k / 4][8][8][4] int8, each channel's tap quad repeated in 8 lanes (GEMM rows [8][k], k = kh * kw * 4).
+        /// </summary>
+        private void EmitStem8(SourceWriter w, GraphNode node, int[] rows, int k, string implicitHigh)
+        {
+            var cv = (Conv2dLayer)node.Layer;
+            string id = LayerId(node);
+            int[] ws = node.Weight!.Shape, os = node.Output.Shape;
+            (_, int pw) = Conv2dLowering.Window(node);
+            var quads = new long[k / 4 * 8 * 32];
+            for (int q = 0; q < k / 4; q++)
+            {
+                for (int o = 0; o < 8; o++)
+                {
+                    for (int lane = 0; lane < 8; lane++)
+                    {
+                        for (int b = 0; b < 4; b++)
+                        {
+                            quads[(((q * 8) + o) * 32) + (lane * 4) + b] = rows[(o * k) + (q * 4) + b];
+                        }
+                    }
+                }
+            }
+
+            int offset = AddBytes(quads);
+            w.Line($"// Where AVX-512 VBMI runs: weight stationary over 8 output positions (lanes = positions of one output row, one vpdpbusd per tap quad and");
+            w.Line($"// channel against its quad repeated 8 times: [{k / 4}][8][8][4] int8 at blob offset {offset}), requantized per channel, transposed by vpermb.");
+            w.Open("if (QuantGenPointwiseKernels.Stem8Vector)");
+            w.Line(KernelLibrary.Call("QuantGenPointwiseKernels", "Stem8", "_convImage", I(pw), "4", I(ws[2]), I(ws[3]), I(cv.Strides[0]), I(cv.Strides[1]), I(os[2]), I(os[3]),
+                $"ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {offset}))", $"ref MemoryMarshal.GetReference({id}_BiasU32)",
+                $"ref MemoryMarshal.GetReference({id}_MulHi)", $"ref MemoryMarshal.GetReference({id}_AddHi)", $"ref MemoryMarshal.GetReference({id}_ShiftHi)",
+                I(cv.Integers.Clamp.Lo), I(cv.Integers.Clamp.Hi), "ref MemoryMarshal.GetReference(yb)") + ";");
+            w.Close();
+            w.Open("else");
+            w.Line(implicitHigh);
             w.Close();
         }
 

@@ -222,13 +222,14 @@ namespace QuantGen.Cpu
 
             var excluded = new HashSet<string>(model.Graph.Inputs.Select(t => Find(t.Name)), StringComparer.Ordinal);
             var candidates = new List<string>();
+            HashSet<GraphNode> pooledFlattens = PooledFlattens(model, layers);
             foreach (CpuLayerPlan l in layers)
             {
                 foreach (TensorInfo t in l.Node.Outputs)
                 {
                     IReadOnlyList<GraphNode> consumers = model.Consumers(t.Name);
                     bool ok = t.Shape.Length == 4 && l.Kernel.Layout != CpuLayout.ChannelsFirst && !model.IsGraphOutput(t) && consumers.Count > 0
-                        && consumers.All(c => layout.TryGetValue(c, out CpuLayout cl) && cl != CpuLayout.ChannelsFirst);
+                        && consumers.All(c => pooledFlattens.Contains(c) || (layout.TryGetValue(c, out CpuLayout cl) && cl != CpuLayout.ChannelsFirst));
                     if (!ok)
                     {
                         excluded.Add(Find(t.Name));
@@ -238,7 +239,42 @@ namespace QuantGen.Cpu
                 }
             }
 
-            return new HashSet<string>(candidates.Where(t => !excluded.Contains(Find(t))), StringComparer.Ordinal);
+            var last = new HashSet<string>(candidates.Where(t => !excluded.Contains(Find(t))), StringComparer.Ordinal);
+            foreach (GraphNode f in pooledFlattens.Where(f => last.Contains(f.Inputs[0].Name)))
+            {
+                last.Add(f.Output.Name);
+            }
+
+            return last;
+        }
+
+        /// <summary>
+        /// The flattens (Reshape [n, c, h, w] -&gt; [n, c, h * w]) whose only consumer is the int8 row average pool over the last
+        /// axis (the global pools of DS-CNN and MobileNet). A flatten copies bytes in either layout, so a channels-last input
+        /// gives [n][h * w][c], which the pool reads as columns (QuantGenKernels.AvgColumnsS8); the 3-D output is then listed
+        /// as channels-last too. Its producer no longer transposes to NCHW (a scalar transpose below 16 positions).
+        /// </summary>
+        private static HashSet<GraphNode> PooledFlattens(ModelPlan model, IReadOnlyList<CpuLayerPlan> layers)
+        {
+            var found = new HashSet<GraphNode>();
+            foreach (CpuLayerPlan l in layers.Where(l => l.Node.Layer.Op == OpKind.Reshape))
+            {
+                GraphNode f = l.Node;
+                int[] s = f.Inputs[0].Shape, os = f.Output.Shape;
+                bool flatten = f.Inputs.Count == 1 && s.Length == 4 && os.Length == 3 && os[0] == s[0] && os[1] == s[1] && os[2] == s[2] * s[3];
+                IReadOnlyList<GraphNode> consumers = model.Consumers(f.Output.Name);
+                if (!flatten || model.IsGraphOutput(f.Output) || consumers.Count != 1 || consumers[0].Layer is not AvgPoolLayer pool || pool.Axis != 2)
+                {
+                    continue;
+                }
+
+                if (layers.First(c => ReferenceEquals(c.Node, consumers[0])).Kernel.Kernel == AvgPoolLowering.RowsKernel)
+                {
+                    found.Add(f);
+                }
+            }
+
+            return found;
         }
 
         /// <summary>

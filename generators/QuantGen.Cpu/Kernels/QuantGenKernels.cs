@@ -1595,6 +1595,77 @@ namespace QuantGen.Generated
             }
         }
 
+        /// <summary>
+        /// <see cref="AvgRowsS8"/> on the bytes of a channels-last flatten, x = [batch][count][c]: y[b * c + ch] = clamp(zo +
+        /// RoundShift((sum_t x[(b * count + t) * c + ch] - count * zx) * m, shift), lo, hi), the same integers as the rows
+        /// (count * 255 &lt; 2^31 is checked by the caller). 16 channels per vector, summed in int16 lanes over at most 256
+        /// positions (|sum| &lt;= 256 * 128 = 2^15: -2^15 fits, and 256 * 127 &lt; 2^15) and then in int32.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void AvgColumnsS8(ReadOnlySpan<sbyte> x, int batch, int count, int c, long zx, long m, int shift, long zo, long lo, long hi, Span<sbyte> y)
+        {
+            if (x.Length < batch * count * c || y.Length < batch * c)
+            {
+                throw new ArgumentException("the pooling buffers are too small for this layer");
+            }
+
+            Span<int> sums = stackalloc int[16];
+            for (int b = 0; b < batch; b++)
+            {
+                ReadOnlySpan<sbyte> xb = x.Slice(b * count * c, count * c);
+                Span<sbyte> yb = y.Slice(b * c, c);
+                for (int c0 = 0; c0 < c; c0 += 16)
+                {
+                    int lanes = c - c0 < 16 ? c - c0 : 16;
+                    if (lanes == 16)
+                    {
+                        Vector128<int> s0 = default, s1 = default, s2 = default, s3 = default;
+                        for (int t0 = 0; t0 < count; t0 += 256)
+                        {
+                            Vector128<short> h0 = default, h1 = default;
+                            int end = count - t0 < 256 ? count : t0 + 256;
+                            for (int t = t0; t < end; t++)
+                            {
+                                (Vector128<short> l, Vector128<short> h) = Vector128.Widen(Vector128.Create(xb.Slice((t * c) + c0, 16)));
+                                h0 += l;
+                                h1 += h;
+                            }
+
+                            (Vector128<int> a, Vector128<int> d) = Vector128.Widen(h0);
+                            s0 += a;
+                            s1 += d;
+                            (a, d) = Vector128.Widen(h1);
+                            s2 += a;
+                            s3 += d;
+                        }
+
+                        s0.CopyTo(sums);
+                        s1.CopyTo(sums.Slice(4));
+                        s2.CopyTo(sums.Slice(8));
+                        s3.CopyTo(sums.Slice(12));
+                    }
+                    else
+                    {
+                        for (int j = 0; j < lanes; j++)
+                        {
+                            int sum = 0;
+                            for (int t = 0; t < count; t++)
+                            {
+                                sum += xb[(t * c) + c0 + j];
+                            }
+
+                            sums[j] = sum;
+                        }
+                    }
+
+                    for (int j = 0; j < lanes; j++)
+                    {
+                        yb[c0 + j] = (sbyte)Clamp(zo + RoundShift((sums[j] - (count * zx)) * m, shift), lo, hi);
+                    }
+                }
+            }
+        }
+
         /// <summary>y[i] = max(x[i], floor): ReLU of int8 values whose zero point is floor (any layout: element by element).</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void MaxS8(ReadOnlySpan<sbyte> x, sbyte floor, Span<sbyte> y)

@@ -2,6 +2,7 @@
 // in its store. Emitted into a model's generated code only when its plan takes that form for some layer.
 using System;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -53,6 +54,14 @@ namespace QuantGen.Generated
                 {
                     Row1x32(ref Unsafe.Add(ref a, r * aStride), ref wb, kQuads, np, o0, ref k, ref Unsafe.Add(ref y, r * yStride));
                 }
+            }
+
+            if (Avx512BW.IsSupported && np == 16)
+            {
+                // One block of 16 channels (MobileNet's 8 -> 16 pointwise: 2304 rows of K = 8): the rows loop in one method with
+                // the store's constants in registers, instead of a call and the constants' loads per 4-row tile.
+                Rows16(ref a, rows, aStride, ref w, kQuads, ref k, ref y, yStride);
+                return;
             }
 
             for (; o0 < np; o0 += 16)
@@ -148,6 +157,69 @@ namespace QuantGen.Generated
             y = ref Unsafe.Add(ref y, yStride);
             Store16(c30, c31, o0, ref k, ref y);
             Store16(c32, c33, o0 + 16, ref k, ref y);
+        }
+
+        /// <summary>
+        /// All rows of a 16-channel GEMM (np == 16, AVX-512): 4-row tiles as <see cref="Tile4x16"/>, stored by the operations of
+        /// QuantGenKernels.MulHigh16 on constants loaded once (the same integers), the last rows by <see cref="Row1x16"/>.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        private static void Rows16(ref sbyte a, int rows, int aStride, ref sbyte w, int kQuads, ref Epilogue k, ref sbyte y, int yStride)
+        {
+            Vector256<int> b0 = Vector256.LoadUnsafe(ref k.Bias), b1 = Vector256.LoadUnsafe(ref k.Bias, 8);
+            Vector512<int> mEven = Vector512.LoadUnsafe(ref k.MulHi), mOdd = Vector512.LoadUnsafe(ref k.MulHi, 1);
+            Vector512<int> add = Vector512.LoadUnsafe(ref k.AddHi);
+            Vector512<uint> shift = Vector512.LoadUnsafe(ref k.ShiftHi).AsUInt32();
+            Vector512<int> lo = Vector512.Create(k.Lo > sbyte.MinValue ? k.Lo : sbyte.MinValue), hi = Vector512.Create(k.Hi < sbyte.MaxValue ? k.Hi : sbyte.MaxValue);
+            int n = k.N;
+            int r = 0;
+            for (; r + 4 <= rows; r += 4)
+            {
+                ref sbyte a0 = ref Unsafe.Add(ref a, r * aStride);
+                ref sbyte a1 = ref Unsafe.Add(ref a0, aStride);
+                ref sbyte a2 = ref Unsafe.Add(ref a1, aStride);
+                ref sbyte a3 = ref Unsafe.Add(ref a2, aStride);
+                Vector256<int> c00 = b0, c01 = b1, c10 = b0, c11 = b1, c20 = b0, c21 = b1, c30 = b0, c31 = b1;
+                for (int q = 0; q < kQuads; q++)
+                {
+                    ref sbyte wq = ref Unsafe.Add(ref w, q * 64);
+                    Vector256<sbyte> w0 = Vector256.LoadUnsafe(ref wq), w1 = Vector256.LoadUnsafe(ref wq, 32);
+                    Vector256<byte> x = Quad(ref a0, q);
+                    c00 = AvxVnni.MultiplyWideningAndAdd(c00, x, w0);
+                    c01 = AvxVnni.MultiplyWideningAndAdd(c01, x, w1);
+                    x = Quad(ref a1, q);
+                    c10 = AvxVnni.MultiplyWideningAndAdd(c10, x, w0);
+                    c11 = AvxVnni.MultiplyWideningAndAdd(c11, x, w1);
+                    x = Quad(ref a2, q);
+                    c20 = AvxVnni.MultiplyWideningAndAdd(c20, x, w0);
+                    c21 = AvxVnni.MultiplyWideningAndAdd(c21, x, w1);
+                    x = Quad(ref a3, q);
+                    c30 = AvxVnni.MultiplyWideningAndAdd(c30, x, w0);
+                    c31 = AvxVnni.MultiplyWideningAndAdd(c31, x, w1);
+                }
+
+                ref sbyte yr = ref Unsafe.Add(ref y, r * yStride);
+                QuantGenKernels.StorePartial16(High16(Vector512.Create(c00, c01), mEven, mOdd, add, shift, lo, hi), n, ref yr);
+                QuantGenKernels.StorePartial16(High16(Vector512.Create(c10, c11), mEven, mOdd, add, shift, lo, hi), n, ref Unsafe.Add(ref yr, yStride));
+                QuantGenKernels.StorePartial16(High16(Vector512.Create(c20, c21), mEven, mOdd, add, shift, lo, hi), n, ref Unsafe.Add(ref yr, 2 * yStride));
+                QuantGenKernels.StorePartial16(High16(Vector512.Create(c30, c31), mEven, mOdd, add, shift, lo, hi), n, ref Unsafe.Add(ref yr, 3 * yStride));
+            }
+
+            for (; r < rows; r++)
+            {
+                Row1x16(ref Unsafe.Add(ref a, r * aStride), ref w, kQuads, 16, true, 0, ref k, ref Unsafe.Add(ref y, r * yStride));
+            }
+        }
+
+        /// <summary>QuantGenKernels.MulHigh16's operations on 16 lanes with its constants already loaded (lo, hi inside int8).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector128<sbyte> High16(Vector512<int> acc, Vector512<int> mEven, Vector512<int> mOdd, Vector512<int> add, Vector512<uint> shift, Vector512<int> lo, Vector512<int> hi)
+        {
+            Vector512<long> pe = Avx512F.Multiply(acc, mEven);
+            Vector512<long> po = Avx512F.Multiply(Avx512F.ShiftRightLogical(acc.AsInt64(), 32).AsInt32(), mOdd);
+            Vector512<int> h = Vector512.ConditionalSelect(Vector512.Create(0, -1, 0, -1, 0, -1, 0, -1, 0, -1, 0, -1, 0, -1, 0, -1), po.AsInt32(), Avx512F.ShiftRightLogical(pe, 32).AsInt32());
+            h = Avx512F.ShiftRightArithmeticVariable(h + add, shift);
+            return Avx512F.ConvertToVector128SByteWithSaturation(Vector512.Min(Vector512.Max(h, lo), hi));
         }
 
         /// <summary>1 row x 32 channels; even and odd quads in separate chains (a single row is bound by vpdpbusd's latency).</summary>
@@ -252,6 +324,120 @@ namespace QuantGen.Generated
             }
 
             Store16(c0 + d0, c1 + d1, o0, ref k, ref y);
+        }
+
+        /// <summary>
+        /// Whether <see cref="Stem8"/> runs on this machine: AVX-VNNI and AVX-512 VBMI (vpmovqd and the byte transpose vpermb);
+        /// elsewhere the caller takes the implicit im2col tiles (QuantGenConvKernels.ConvGemmImplicitHigh), the same integers.
+        /// </summary>
+        public static bool Stem8Vector => QuantGenKernels.UseVnni && Avx512Vbmi.IsSupported;
+
+        /// <summary>
+        /// A few-channel stem with 8 output channels (MobileNet's 3x3 stride-2 RGB conv on its 4-channel image), weight
+        /// stationary: the lanes are 8 output positions of one output row, not channels. Per tap quad the 8 positions' dwords
+        /// of the padded image of u = x + 128 are one 32-byte load (pixel stride sw * c == 4 bytes) or a 64-byte load narrowed
+        /// to its even dwords by vpmovqd (sw * c == 8), and meet each channel's weight quad repeated in 8 lanes (the memory
+        /// operand of vpdpbusd): 8 accumulators = 8 channels x 8 positions, every vpdpbusd full, no broadcast per multiply.
+        /// Each accumulator is requantized with its channel's constants broadcast (the int32 multiply-high form: exact where
+        /// the plan proved Conv2dLowering.MulHighApplies for every channel, as <see cref="GemmVnniHigh"/>), clamped to [lo, hi]
+        /// (inside int8), packed and transposed to [position][channel] by one vpermb, stored as 64 bytes. A last group of
+        /// fewer than 8 positions in a row starts at ow - 8 instead (positions computed twice, the same bytes stored twice).
+        /// img: [rows][pw][c] bytes of u, c % 4 == 0, readable 4 bytes past the last tap; w: [kh * kw * c / 4][8][8][4] int8
+        /// (each channel's quad 8 times); bias (b - (zx + 128) sum w), mulHi, addHi, shiftHi: 8 channels; y: [oh][ow][8].
+        /// The accumulator range was proven to fit int32, so vpdpbusd's wrapped partial sums end at the exact value.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void Stem8(ReadOnlySpan<sbyte> img, int pw, int c, int kh, int kw, int sh, int sw, int oh, int ow, ref sbyte w, ref int bias,
+            ref int mulHi, ref int addHi, ref int shiftHi, int lo, int hi, ref sbyte y)
+        {
+            int rowStride = pw * c, step = sw * c;
+            if (!Stem8Vector || c % 4 != 0 || (step != 4 && step != 8) || ow < 8
+                || img.Length < (((((oh - 1) * sh) + kh - 1) * rowStride) + (((ow - 1) * step) + (kw * c))) + 4)
+            {
+                throw new ArgumentException("Stem8 needs AVX-VNNI and AVX-512 VBMI (callers check Stem8Vector), c % 4 == 0, sw * c of 4 or 8, 8 output positions a row and a large enough image");
+            }
+
+            // vpermb indices: output byte p * 8 + o from the two packs' byte (o / 4) * 32 + (p / 4) * 16 + (o % 4) * 4 + p % 4.
+            Span<byte> order = stackalloc byte[64];
+            for (int k = 0; k < 64; k++)
+            {
+                int p = k / 8, o = k % 8;
+                order[k] = (byte)(((o / 4) * 32) + ((p / 4) * 16) + ((o % 4) * 4) + (p % 4));
+            }
+
+            Vector512<byte> perm = Vector512.Create<byte>(order);
+            ref sbyte u0 = ref MemoryMarshal.GetReference(img);
+            int run = kw * c;
+            for (int yo = 0; yo < oh; yo++)
+            {
+                for (int x0 = 0; x0 < ow; x0 += 8)
+                {
+                    int xs = x0 + 8 <= ow ? x0 : ow - 8;
+                    Group8(ref Unsafe.Add(ref u0, (yo * sh * rowStride) + (xs * step)), rowStride, kh, run, step == 8, ref w, ref bias, ref mulHi, ref addHi, ref shiftHi,
+                        lo, hi, perm, ref Unsafe.Add(ref y, ((yo * ow) + xs) * 8));
+                }
+            }
+        }
+
+        /// <summary>8 positions (pixel dwords step bytes apart from r) x 8 channels over all taps, requantized, stored as [position][channel].</summary>
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        private static void Group8(ref sbyte r, int rowStride, int kh, int run, bool even, ref sbyte w, ref int bias, ref int mulHi, ref int addHi, ref int shiftHi,
+            int lo, int hi, Vector512<byte> perm, ref sbyte y)
+        {
+            Vector256<int> a0 = Vector256.Create(bias), a1 = Vector256.Create(Unsafe.Add(ref bias, 1)), a2 = Vector256.Create(Unsafe.Add(ref bias, 2)), a3 = Vector256.Create(Unsafe.Add(ref bias, 3));
+            Vector256<int> a4 = Vector256.Create(Unsafe.Add(ref bias, 4)), a5 = Vector256.Create(Unsafe.Add(ref bias, 5)), a6 = Vector256.Create(Unsafe.Add(ref bias, 6)), a7 = Vector256.Create(Unsafe.Add(ref bias, 7));
+            ref sbyte wq = ref w;
+            for (int i = 0; i < kh; i++)
+            {
+                ref sbyte ri = ref Unsafe.Add(ref r, i * rowStride);
+                for (int t = 0; t < run; t += 4)
+                {
+                    Vector256<byte> v = even
+                        ? Avx512F.ConvertToVector256Int32(Vector512.LoadUnsafe(ref Unsafe.As<sbyte, long>(ref Unsafe.Add(ref ri, t)))).AsByte()
+                        : Vector256.LoadUnsafe(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref ri, t)));
+                    a0 = AvxVnni.MultiplyWideningAndAdd(a0, v, Vector256.LoadUnsafe(ref wq));
+                    a1 = AvxVnni.MultiplyWideningAndAdd(a1, v, Vector256.LoadUnsafe(ref wq, 32));
+                    a2 = AvxVnni.MultiplyWideningAndAdd(a2, v, Vector256.LoadUnsafe(ref wq, 64));
+                    a3 = AvxVnni.MultiplyWideningAndAdd(a3, v, Vector256.LoadUnsafe(ref wq, 96));
+                    a4 = AvxVnni.MultiplyWideningAndAdd(a4, v, Vector256.LoadUnsafe(ref wq, 128));
+                    a5 = AvxVnni.MultiplyWideningAndAdd(a5, v, Vector256.LoadUnsafe(ref wq, 160));
+                    a6 = AvxVnni.MultiplyWideningAndAdd(a6, v, Vector256.LoadUnsafe(ref wq, 192));
+                    a7 = AvxVnni.MultiplyWideningAndAdd(a7, v, Vector256.LoadUnsafe(ref wq, 224));
+                    wq = ref Unsafe.Add(ref wq, 256);
+                }
+            }
+
+            Vector256<int> lv = Vector256.Create(lo), hv = Vector256.Create(hi);
+            a0 = MulHighLanes(a0, 0, ref mulHi, ref addHi, ref shiftHi, lv, hv);
+            a1 = MulHighLanes(a1, 1, ref mulHi, ref addHi, ref shiftHi, lv, hv);
+            a2 = MulHighLanes(a2, 2, ref mulHi, ref addHi, ref shiftHi, lv, hv);
+            a3 = MulHighLanes(a3, 3, ref mulHi, ref addHi, ref shiftHi, lv, hv);
+            a4 = MulHighLanes(a4, 4, ref mulHi, ref addHi, ref shiftHi, lv, hv);
+            a5 = MulHighLanes(a5, 5, ref mulHi, ref addHi, ref shiftHi, lv, hv);
+            a6 = MulHighLanes(a6, 6, ref mulHi, ref addHi, ref shiftHi, lv, hv);
+            a7 = MulHighLanes(a7, 7, ref mulHi, ref addHi, ref shiftHi, lv, hv);
+
+            // Values inside int8, so the saturating packs are plain narrowings; within each 128-bit lane the packs give
+            // channels 0-3 (then 4-7) x positions 0-3 (lane 0) or 4-7 (lane 1), which vpermb reorders to [position][channel].
+            Vector256<sbyte> q0 = Avx2.PackSignedSaturate(Avx2.PackSignedSaturate(a0, a1), Avx2.PackSignedSaturate(a2, a3));
+            Vector256<sbyte> q1 = Avx2.PackSignedSaturate(Avx2.PackSignedSaturate(a4, a5), Avx2.PackSignedSaturate(a6, a7));
+            Avx512Vbmi.PermuteVar64x8(Vector512.Create(q0, q1).AsByte(), perm).StoreUnsafe(ref Unsafe.As<sbyte, byte>(ref y));
+        }
+
+        /// <summary>
+        /// The int32 multiply-high requantization of 8 lanes of one channel o (bias already in acc): (hi32(acc * m) + add) &gt;&gt; t
+        /// with channel o's m, add and t in every lane, clamped to [lo, hi]. vpmuldq multiplies the even lanes; the odd lanes go
+        /// through acc &gt;&gt;&gt; 32 (QuantGenKernels.MulHigh8 with one channel's constants).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<int> MulHighLanes(Vector256<int> acc, int o, ref int mulHi, ref int addHi, ref int shiftHi, Vector256<int> lo, Vector256<int> hi)
+        {
+            Vector256<int> m = Vector256.Create(Unsafe.Add(ref mulHi, o));
+            Vector256<long> pe = Avx2.Multiply(acc, m);
+            Vector256<long> po = Avx2.Multiply(Avx2.ShiftRightLogical(acc.AsInt64(), 32).AsInt32(), m);
+            Vector256<int> h = Avx2.Blend(Avx2.ShiftRightLogical(pe, 32).AsInt32(), po.AsInt32(), 0xAA);
+            h = Avx2.ShiftRightArithmetic(h + Vector256.Create(Unsafe.Add(ref addHi, o)), Vector128.CreateScalar(Unsafe.Add(ref shiftHi, o)));
+            return Vector256.Min(Vector256.Max(h, lo), hi);
         }
 
         /// <summary>

@@ -118,10 +118,14 @@ namespace QuantGen.Cpu
                 // the implicit tiles cannot read, above 16 channels or as a 1x1 stride-1 GEMM (EmitConvGemm's branches).
                 bool pads = cv.Pads.Any(v => v != 0);
                 bool pointwise = high && (GemmHighReachable(node, true) || (!pads && GemmHighReachable(node, false)));
+                // An RGB stem with 8 output channels (MobileNet's features.0) runs weight-stationary over 8 output positions
+                // (QuantGenPointwiseKernels.Stem8) where AVX-512 VBMI runs, on the 4-channel image the implicit tiles read.
+                bool stem8 = high && s[1] == 3 && ws[0] == 8 && (cv.Strides[1] == 1 || cv.Strides[1] == 2) && os[3] >= 8;
                 return p with
                 {
                     Layout = CpuLayout.Convertible,
-                    Library = KernelFiles.Kernels | KernelFiles.ConvKernels | (pointwise ? KernelFiles.PointwiseKernels : KernelFiles.None),
+                    Library = KernelFiles.Kernels | KernelFiles.ConvKernels | (pointwise || stem8 ? KernelFiles.PointwiseKernels : KernelFiles.None),
+                    Stem8 = stem8,
                     Scratch = new CpuScratch(ConvImage: (ph * pw * cImg) + 16, ConvCol: positions * kQuads * 4, ConvOut: positions * ws[0], GemmA: positions * ((k + 1) / 2) * 2),
                     MulHigh = high,
                 };
@@ -230,5 +234,11 @@ namespace QuantGen.Cpu
         /// and the GEMM convs' Dense-tile store (QuantGenPointwiseKernels.GemmVnniHigh).
         /// </summary>
         public bool MulHigh { get; init; }
+
+        /// <summary>
+        /// A 3-channel padded stem with 8 output channels, MulHigh proven, stride 1 or 2 along a row of at least 8 outputs: the
+        /// weight-stationary kernel QuantGenPointwiseKernels.Stem8 where it runs (AVX-VNNI and AVX-512 VBMI), else the implicit tiles.
+        /// </summary>
+        public bool Stem8 { get; init; }
     }
 }
