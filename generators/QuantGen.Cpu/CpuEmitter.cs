@@ -453,6 +453,9 @@ namespace QuantGen.Cpu
 
             public int RowsPerSample { get; set; }
 
+            /// <summary>The AVX-VNNI branch calls QuantGenPointwiseKernels.GemmVnniHigh ({Id}_MulHi / _AddHi / _ShiftHi: DenseGemmPlan.MulHigh).</summary>
+            public bool MulHigh { get; set; }
+
             public int KQuads => (K + 3) / 4;
 
             public int KPairs => (K + 1) / 2;
@@ -483,8 +486,12 @@ namespace QuantGen.Cpu
                 stride = I(g.KQuads * 4);
             }
 
-            w.Line(K("GemmVnni", new[] { $"ref MemoryMarshal.GetReference({src})", rows, stride, $"ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {g.Offset}))", I(g.KQuads), I(g.Np8), I(g.N),
-                $"ref MemoryMarshal.GetReference({g.Id}_BiasU32)", "ref Unsafe.NullRef<int>()" }.Concat(requant).ToArray()) + ";");
+            string[] head = { $"ref MemoryMarshal.GetReference({src})", rows, stride, $"ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {g.Offset}))", I(g.KQuads), I(g.Np8), I(g.N),
+                $"ref MemoryMarshal.GetReference({g.Id}_BiasU32)" };
+            w.Line(g.MulHigh
+                ? KernelLibrary.Call("QuantGenPointwiseKernels", "GemmVnniHigh", head.Concat(new[] { $"ref MemoryMarshal.GetReference({g.Id}_MulHi)", $"ref MemoryMarshal.GetReference({g.Id}_AddHi)",
+                    $"ref MemoryMarshal.GetReference({g.Id}_ShiftHi)", I(g.Lo), I(g.Hi), $"ref MemoryMarshal.GetReference({y})", I(g.N) }).ToArray()) + ";"
+                : K("GemmVnni", head.Concat(new[] { "ref Unsafe.NullRef<int>()" }).Concat(requant).ToArray()) + ";");
             w.Close();
             w.Open("else");
             w.Line("Span<short> xs = _gemmA;");
@@ -693,6 +700,16 @@ namespace QuantGen.Cpu
             Static("int", $"{id}_BiasU32", Enumerable.Range(0, dense.NpStatics).Select(o => o < n ? unchecked((int)unsigned[o]) : 0), v => I(v));
             statics.Line($"private static short[]? s_{id}_Pairs; // {id}'s weights in the int16 pair layout, built on first use where AVX-VNNI is missing");
             dense.RowsPerSample = rows;
+            if (p.MulHigh)
+            {
+                // The tiles read 16 constants from a block start and the odd lanes one multiplier further: NpStatics + 1 entries.
+                dense.MulHigh = true;
+                EmitMulHighStatics(id, n, dense.NpStatics + 1, o => d.Integers.Requant[o], y.Quant!.ZeroPoint);
+                w.Line("// Requantized in int32 lanes in the tile store (QuantGenPointwiseKernels.GemmVnniHigh): every channel's shift is at least 33 and");
+                w.Line("// |2^(t - 1) + zo * 2^t| < 2^30 (t = shift - 32), so (high half of acc * m + 2^(t - 1) + zo * 2^t) >> t equals the reference's");
+                w.Line("// zo + ((acc * m + 2^(shift - 1)) >> shift) for every int32 acc.");
+            }
+
             denseGemms[node.Layer.Name] = dense;
             w.Line($"// Kernel int8-gemm-vnni: {rows} x {k} times {k} x {n}; weights packed as [{dense.KQuads}][{dense.Np8}][4] int8 at blob offset {dense.Offset}.");
             w.Line($"// Exact for every int8 value (u8 x s8 products of vpdpbusd, or int16 pairs of vpmaddwd, never saturate); the accumulator range {plan.Model.Layer(node).Ranges.Find("acc")} was proven to fit int32.");
@@ -807,6 +824,26 @@ namespace QuantGen.Cpu
                         w.Line($"// The transpose {t.Layer.Name} is fused into the packing: b is read from {tx.Name} (perm [{string.Join(", ", perm)}]).");
                     }
 
+                    // The tile GEMM: GemmVnni with the int64 store, or GemmVnniHighRows with the int32 multiply-high store (p.MulHigh).
+                    string[] Gemm(string a0, string rowsN, string aStride, string rowBias, string y0)
+                    {
+                        string[] head = { a0, rowsN, aStride, "ref MemoryMarshal.GetReference(tq)", I(kQuads), I(np8), I(cols), "ref MemoryMarshal.GetReference(colBias)", rowBias };
+                        return p.MulHigh
+                            ? head.Concat(new[] { $"ref MemoryMarshal.GetReference({id}_MulHi)", $"ref MemoryMarshal.GetReference({id}_AddHi)", $"ref MemoryMarshal.GetReference({id}_ShiftHi)",
+                                I(y.Type.MinValue), I(y.Type.MaxValue), y0, I(cols) }).ToArray()
+                            : head.Concat(new[] { $"ref MemoryMarshal.GetReference({id}_Mul64)", $"ref MemoryMarshal.GetReference({id}_Round64)", $"ref MemoryMarshal.GetReference({id}_Shift64)",
+                                I(zoKernel), I(y.Type.MinValue), I(y.Type.MaxValue), y0, I(cols) }).ToArray();
+                    }
+
+                    string GemmCall(string[] args) => p.MulHigh ? KernelLibrary.Call("QuantGenTransformerKernels", "GemmVnniHighRows", args) : K("GemmVnni", args);
+                    if (p.MulHigh)
+                    {
+                        EmitMulHighStatics(id, cols, np + 1, _ => r, y.Quant!.ZeroPoint);
+                        w.Line("// Requantized in int32 lanes in the tile store (QuantGenTransformerKernels.GemmVnniHighRows): the shift is at least 33 and");
+                        w.Line("// |2^(t - 1) + zo * 2^t| < 2^30 (t = shift - 32), so (high half of acc * m + 2^(t - 1) + zo * 2^t) >> t equals the reference's");
+                        w.Line("// zo + ((acc * m + 2^(shift - 1)) >> shift) for every int32 acc.");
+                    }
+
                     w.Open("if (QuantGenKernels.UseVnni)");
                     w.Line("Span<sbyte> tq = _mmQuads;");
                     w.Line("Span<int> colBias = _mmColBias, rowBias = _mmRowBias;");
@@ -817,13 +854,9 @@ namespace QuantGen.Cpu
                         // zero weights (it reads the next row's first bytes); the last row reads its straddling quad from a zero-padded copy.
                         w.Line(KernelLibrary.Call("QuantGenTransformerKernels", "PackQuadsK", src, offset, tStride, jStride, I(k), I(cols), "tq", I(np8), "colBias", I(-(128 + za)), I(unchecked((int)(k * za * zb)))) + ";");
                         w.Line(K("RowBias", $"a.Slice(bt * {rowsA * k}, {rowsA * k})", I(rowsA), I(k), I(-zb), "rowBias") + ";");
-                        w.Line(K("GemmVnni", $"ref Unsafe.AsRef(in a[bt * {rowsA * k}])", I(rowsA - 1), I(k), "ref MemoryMarshal.GetReference(tq)", I(kQuads), I(np8), I(cols),
-                            "ref MemoryMarshal.GetReference(colBias)", "ref MemoryMarshal.GetReference(rowBias)", $"ref MemoryMarshal.GetReference({id}_Mul64)", $"ref MemoryMarshal.GetReference({id}_Round64)", $"ref MemoryMarshal.GetReference({id}_Shift64)",
-                            I(zoKernel), I(y.Type.MinValue), I(y.Type.MaxValue), $"ref y[bt * {rowsA * cols}]", I(cols)) + ";");
+                        w.Line(GemmCall(Gemm($"ref Unsafe.AsRef(in a[bt * {rowsA * k}])", I(rowsA - 1), I(k), "ref MemoryMarshal.GetReference(rowBias)", $"ref y[bt * {rowsA * cols}]")) + ";");
                         w.Line(KernelLibrary.Call("QuantGenTransformerKernels", "PadLastRow", $"a.Slice(bt * {rowsA * k}, {rowsA * k})", I(k), "_gemmU") + ";");
-                        w.Line(K("GemmVnni", "ref _gemmU[0]", "1", I(kQuads * 4), "ref MemoryMarshal.GetReference(tq)", I(kQuads), I(np8), I(cols),
-                            "ref MemoryMarshal.GetReference(colBias)", $"ref rowBias[{rowsA - 1}]", $"ref MemoryMarshal.GetReference({id}_Mul64)", $"ref MemoryMarshal.GetReference({id}_Round64)", $"ref MemoryMarshal.GetReference({id}_Shift64)",
-                            I(zoKernel), I(y.Type.MinValue), I(y.Type.MaxValue), $"ref y[bt * {rowsA * cols} + {(rowsA - 1) * cols}]", I(cols)) + ";");
+                        w.Line(GemmCall(Gemm("ref _gemmU[0]", "1", I(kQuads * 4), $"ref rowBias[{rowsA - 1}]", $"ref y[bt * {rowsA * cols} + {(rowsA - 1) * cols}]")) + ";");
                     }
                     else
                     {
@@ -832,9 +865,7 @@ namespace QuantGen.Cpu
                             ? KernelLibrary.Call("QuantGenTransformerKernels", "PackQuadsK", src, offset, tStride, jStride, I(k), I(cols), "tq", I(np8), "colBias", I(-(128 + za)), I(unchecked((int)(k * za * zb))))
                             : K("PackQuads", src, offset, tStride, jStride, I(k), I(cols), "tq", I(np8), "colBias", I(-(128 + za)), I(unchecked((int)(k * za * zb))))) + ";");
                         w.Line(K("RowBias", $"a.Slice(bt * {rowsA * k}, {rowsA * k})", I(rowsA), I(k), I(-zb), "rowBias") + ";");
-                        w.Line(K("GemmVnni", $"ref Unsafe.AsRef(in a[bt * {rowsA * k}])", I(rowsA), I(k), "ref MemoryMarshal.GetReference(tq)", I(kQuads), I(np8), I(cols),
-                            "ref MemoryMarshal.GetReference(colBias)", "ref MemoryMarshal.GetReference(rowBias)", $"ref MemoryMarshal.GetReference({id}_Mul64)", $"ref MemoryMarshal.GetReference({id}_Round64)", $"ref MemoryMarshal.GetReference({id}_Shift64)",
-                            I(zoKernel), I(y.Type.MinValue), I(y.Type.MaxValue), $"ref y[bt * {rowsA * cols}]", I(cols)) + ";");
+                        w.Line(GemmCall(Gemm($"ref Unsafe.AsRef(in a[bt * {rowsA * k}])", I(rowsA), I(k), "ref MemoryMarshal.GetReference(rowBias)", $"ref y[bt * {rowsA * cols}]")) + ";");
                     }
                     w.Close();
                     w.Line();
