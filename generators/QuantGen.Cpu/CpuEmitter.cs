@@ -1072,8 +1072,8 @@ namespace QuantGen.Cpu
                 Static("long", $"{id}_Round64", shift.Select((v, i) => (v == 0 ? 0 : 1L << (int)(v - 1)) + ln.Integers.BiasFractions[i]), I);
                 Static("long", $"{id}_Shift64", shift, I);
                 Static("long", $"{id}_BiasZ64", ln.Integers.Biases.Select(b => b + y.Quant!.ZeroPoint), I);
-                w.Line("// Integer LayerNorm with fused per-channel requantization, vectorized (QuantGenKernels.LayerNormRows).");
-                w.Line(K("LayerNormRows", "x", I(rows), I(c), I(ln.Integers.VarianceOffset) + "L", I(ln.Integers.VarianceShift), I(IntLayerNorm.ChannelFactor(c)) + "L", $"ref MemoryMarshal.GetReference({id}_Mul64)", $"ref MemoryMarshal.GetReference({id}_Round64)", $"ref MemoryMarshal.GetReference({id}_Shift64)", $"ref MemoryMarshal.GetReference({id}_BiasZ64)", I(y.Type.MinValue), I(y.Type.MaxValue), "y") + ";");
+                w.Line("// Integer LayerNorm with fused per-channel requantization, vectorized (QuantGenTransformerKernels.LayerNormRowsFast: the row factor without branchy loops).");
+                w.Line(KernelLibrary.Call("QuantGenTransformerKernels", "LayerNormRowsFast", "x", I(rows), I(c), I(ln.Integers.VarianceOffset) + "L", I(ln.Integers.VarianceShift), I(IntLayerNorm.ChannelFactor(c)) + "L", $"ref MemoryMarshal.GetReference({id}_Mul64)", $"ref MemoryMarshal.GetReference({id}_Round64)", $"ref MemoryMarshal.GetReference({id}_Shift64)", $"ref MemoryMarshal.GetReference({id}_BiasZ64)", I(y.Type.MinValue), I(y.Type.MaxValue), "y") + ";");
             }
         }
 

@@ -699,6 +699,142 @@ namespace QuantGen.Generated
             }
         }
 
+        /// <summary>
+        /// QuantGenKernels.LayerNormRows (the integer LayerNorm of int8 rows with the fused per-channel requantization, exactly
+        /// the reference IntLayerNorm.Row) with the per-row scalar part made cheap: the bit length of the variance from its
+        /// leading zero count instead of a shift loop, and Isqrt from the double square root corrected to the exact floor
+        /// (<see cref="IsqrtExact"/>) instead of 32 data-dependent branches (about half of them mispredicted). The same
+        /// integers as LayerNormRows for every input: the row sums, the alignment a, the factor F and the output loop are
+        /// those of IntLayerNorm (Align, Factor), computed by other instructions.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void LayerNormRowsFast(ReadOnlySpan<sbyte> x, int rows, int c, long e, int k, long g, ref long mul, ref long round, ref long shift, ref long bias, long lo, long hi, Span<sbyte> y)
+        {
+            if (c < 1 || x.Length < rows * c || y.Length < rows * c)
+            {
+                throw new ArgumentException("the LayerNorm rows do not fit their buffers");
+            }
+
+            for (int r = 0; r < rows; r++)
+            {
+                ReadOnlySpan<sbyte> xr = x.Slice(r * c, c);
+                Span<sbyte> yr = y.Slice(r * c, c);
+                long sum = 0, sq = 0;
+                int j = 0;
+                if (Avx512BW.IsSupported)
+                {
+                    Vector512<int> s = Vector512<int>.Zero, q = Vector512<int>.Zero;
+                    for (; j + 16 <= c; j += 16)
+                    {
+                        Vector512<int> v = Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref Unsafe.AsRef(in xr[j])));
+                        s += v;
+                        q += v * v;
+                    }
+
+                    sum = Vector512.Sum(s);
+                    sq = Vector512.Sum(q);
+                }
+                else if (Avx2.IsSupported)
+                {
+                    Vector256<int> s = Vector256<int>.Zero, q = Vector256<int>.Zero;
+                    for (; j + 8 <= c; j += 8)
+                    {
+                        Vector256<int> v = Avx2.ConvertToVector256Int32(Vector128.CreateScalar(Unsafe.ReadUnaligned<long>(ref Unsafe.As<sbyte, byte>(ref Unsafe.AsRef(in xr[j])))).AsSByte());
+                        s += v;
+                        q += v * v;
+                    }
+
+                    sum = Vector256.Sum(s);
+                    sq = Vector256.Sum(q);
+                }
+
+                for (; j < c; j++)
+                {
+                    long v = xr[j];
+                    sum += v;
+                    sq += v * v;
+                }
+
+                long variance = (((c * sq) - (sum * sum)) << k) + e;   // the generator's k keeps (c Q - S^2) 2^k within 2^60
+                long f = 0;
+                int rs = 0;
+                if (variance > 0)
+                {
+                    // IntLayerNorm.Align: a = floor((62 - bitlength(v)) / 2); Factor: t = Isqrt(v 4^a), R = round(2^60 / t), F = RoundShift(R g, 31).
+                    int a = (62 - (64 - System.Numerics.BitOperations.LeadingZeroCount((ulong)variance))) >> 1;
+                    long t = (long)IsqrtExact((ulong)variance << (2 * a));
+                    long rr0 = (1152921504606846976L + (t >> 1)) / t;
+                    f = ((rr0 * g) + 1073741824L) >> 31;
+                    rs = 30 - a - (k >> 1);
+                    rs = rs < 0 ? 0 : rs;   // only on constant rows, where every c x - S is 0
+                }
+
+                long rr = rs == 0 ? 0 : 1L << (rs - 1);
+                j = 0;
+                if (Avx512BW.IsSupported)
+                {
+                    Vector512<long> cv = Vector512.Create((long)c), sv = Vector512.Create(sum), fv = Vector512.Create(f), rv = Vector512.Create(rr), lv = Vector512.Create(lo), hv = Vector512.Create(hi);
+                    Vector512<ulong> rsv = Vector512.Create((ulong)rs);
+                    for (; j + 8 <= c; j += 8)
+                    {
+                        Vector512<long> xv = Avx512F.ConvertToVector512Int64(Vector128.CreateScalar(Unsafe.ReadUnaligned<ulong>(ref Unsafe.As<sbyte, byte>(ref Unsafe.AsRef(in xr[j])))).AsSByte());
+                        Vector512<long> d = Avx512F.Multiply(xv.AsInt32(), cv.AsInt32()) - sv;
+                        Vector512<long> norm = Avx512F.ShiftRightArithmeticVariable(Avx512F.Multiply(d.AsInt32(), fv.AsInt32()) + rv, rsv);
+                        Vector512<long> v = Avx512F.Multiply(norm.AsInt32(), Vector512.LoadUnsafe(ref mul, (nuint)j).AsInt32());
+                        v = Avx512F.ShiftRightArithmeticVariable(v + Vector512.LoadUnsafe(ref round, (nuint)j), Vector512.LoadUnsafe(ref shift, (nuint)j).AsUInt64());
+                        v = Vector512.Min(Vector512.Max(v + Vector512.LoadUnsafe(ref bias, (nuint)j), lv), hv);
+                        Vector128<sbyte> b = Avx512F.ConvertToVector128SByte(v);
+                        Unsafe.WriteUnaligned(ref Unsafe.As<sbyte, byte>(ref yr[j]), b.AsUInt64().ToScalar());
+                    }
+                }
+
+                for (; j < c; j++)
+                {
+                    long norm = (((c * (long)xr[j]) - sum) * f + rr) >> rs;
+                    long v = Unsafe.Add(ref bias, j) + ((norm * Unsafe.Add(ref mul, j) + Unsafe.Add(ref round, j)) >> (int)Unsafe.Add(ref shift, j));
+                    yr[j] = (sbyte)(v < lo ? lo : v > hi ? hi : v);
+                }
+            }
+        }
+
+        /// <summary>
+        /// floor(sqrt(v)) exactly, for v &lt; 2^62 (LayerNorm's v 4^a lies in [2^60, 2^62)): the double square root is within
+        /// a few units of the root, and the two loops move it to the largest t with t^2 &lt;= v (no product overflows: t &lt;= 2^31).
+        /// Larger v take the bitwise method (QuantGenKernels.Isqrt's).
+        /// </summary>
+        public static ulong IsqrtExact(ulong v)
+        {
+            if (v >= 1UL << 62)
+            {
+                ulong root = 0, rem = v;
+                for (int i = 31; i >= 0; i--)
+                {
+                    ulong b = (root << (i + 1)) + (1UL << (2 * i));
+                    if (b <= rem)
+                    {
+                        rem -= b;
+                        root |= 1UL << i;
+                    }
+                }
+
+                return root;
+            }
+
+            ulong t = (ulong)Math.Sqrt(v);
+            t = t > 1UL << 31 ? 1UL << 31 : t;
+            while (t * t > v)
+            {
+                t--;
+            }
+
+            while ((t + 1) * (t + 1) <= v)
+            {
+                t++;
+            }
+
+            return t;
+        }
+
         /// <summary>e[i] = E[max - (x[i] ^ flip)] and their sum (scalar lookups; the max on vectors).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static long Lookup(ReadOnlySpan<byte> x, int flip, ref int expTable, Span<int> e)
