@@ -453,8 +453,11 @@ namespace QuantGen.Cpu
 
             public int RowsPerSample { get; set; }
 
-            /// <summary>The AVX-VNNI branch calls QuantGenPointwiseKernels.GemmVnniHigh ({Id}_MulHi / _AddHi / _ShiftHi: DenseGemmPlan.MulHigh).</summary>
+            /// <summary>The AVX-VNNI branch calls QuantGenPointwiseKernels.GemmVnniHigh (DenseGemmPlan.MulHigh) with the constants at MulHighRefs.</summary>
             public bool MulHigh { get; set; }
+
+            /// <summary>References to the multiply-high constants in the blob (m, 2^(t - 1) + zo 2^t, t), set where MulHigh.</summary>
+            public string[]? MulHighRefs { get; set; }
 
             public int KQuads => (K + 3) / 4;
 
@@ -489,8 +492,7 @@ namespace QuantGen.Cpu
             string[] head = { $"ref MemoryMarshal.GetReference({src})", rows, stride, $"ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {g.Offset}))", I(g.KQuads), I(g.Np8), I(g.N),
                 $"ref MemoryMarshal.GetReference({g.Id}_BiasU32)" };
             w.Line(g.MulHigh
-                ? KernelLibrary.Call("QuantGenPointwiseKernels", "GemmVnniHigh", head.Concat(new[] { $"ref MemoryMarshal.GetReference({g.Id}_MulHi)", $"ref MemoryMarshal.GetReference({g.Id}_AddHi)",
-                    $"ref MemoryMarshal.GetReference({g.Id}_ShiftHi)", I(g.Lo), I(g.Hi), $"ref MemoryMarshal.GetReference({y})", I(g.N) }).ToArray()) + ";"
+                ? KernelLibrary.Call("QuantGenPointwiseKernels", "GemmVnniHigh", head.Concat(g.MulHighRefs!).Concat(new[] { I(g.Lo), I(g.Hi), $"ref MemoryMarshal.GetReference({y})", I(g.N) }).ToArray()) + ";"
                 : K("GemmVnni", head.Concat(new[] { "ref Unsafe.NullRef<int>()" }).Concat(requant).ToArray()) + ";");
             w.Close();
             w.Open("else");
@@ -542,6 +544,27 @@ namespace QuantGen.Cpu
             }
 
             return offset;
+        }
+
+        /// <summary>
+        /// The int32 multiply-high requantization's constants (Conv2dLowering.MulHighApplies holds for every channel) in the
+        /// blob, count entries each (zero past n): m, 2^(t - 1) + zo * 2^t and t = shift - 32; returns the three references the
+        /// GEMM kernels take (mulHi, addHi, shiftHi). In the blob, not array literals: a Dense of n channels needs n + 1 entries.
+        /// </summary>
+        internal string[] MulHighBlob(int n, int count, Func<int, Dyadic> requant, long zo)
+        {
+            var values = new int[3 * count];
+            for (int o = 0; o < n; o++)
+            {
+                Dyadic r = requant(o);
+                int t = r.Shift - 32;
+                values[o] = r.Multiplier;
+                values[count + o] = checked((int)((1L << (t - 1)) + (zo << t)));
+                values[(2 * count) + o] = t;
+            }
+
+            int offset = AddInts(values);
+            return new[] { 0, 1, 2 }.Select(i => $"ref Unsafe.As<byte, int>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {offset + (4 * i * count)}))").ToArray();
         }
 
         internal int AddInts(int[] values)
@@ -704,7 +727,7 @@ namespace QuantGen.Cpu
             {
                 // The tiles read 16 constants from a block start and the odd lanes one multiplier further: NpStatics + 1 entries.
                 dense.MulHigh = true;
-                EmitMulHighStatics(id, n, dense.NpStatics + 1, o => d.Integers.Requant[o], y.Quant!.ZeroPoint);
+                dense.MulHighRefs = MulHighBlob(n, dense.NpStatics + 1, o => d.Integers.Requant[o], y.Quant!.ZeroPoint);
                 w.Line("// Requantized in int32 lanes in the tile store (QuantGenPointwiseKernels.GemmVnniHigh): every channel's shift is at least 33 and");
                 w.Line("// |2^(t - 1) + zo * 2^t| < 2^30 (t = shift - 32), so (high half of acc * m + 2^(t - 1) + zo * 2^t) >> t equals the reference's");
                 w.Line("// zo + ((acc * m + 2^(shift - 1)) >> shift) for every int32 acc.");
@@ -829,16 +852,16 @@ namespace QuantGen.Cpu
                     {
                         string[] head = { a0, rowsN, aStride, "ref MemoryMarshal.GetReference(tq)", I(kQuads), I(np8), I(cols), "ref MemoryMarshal.GetReference(colBias)", rowBias };
                         return p.MulHigh
-                            ? head.Concat(new[] { $"ref MemoryMarshal.GetReference({id}_MulHi)", $"ref MemoryMarshal.GetReference({id}_AddHi)", $"ref MemoryMarshal.GetReference({id}_ShiftHi)",
-                                I(y.Type.MinValue), I(y.Type.MaxValue), y0, I(cols) }).ToArray()
+                            ? head.Concat(highRefs!).Concat(new[] { I(y.Type.MinValue), I(y.Type.MaxValue), y0, I(cols) }).ToArray()
                             : head.Concat(new[] { $"ref MemoryMarshal.GetReference({id}_Mul64)", $"ref MemoryMarshal.GetReference({id}_Round64)", $"ref MemoryMarshal.GetReference({id}_Shift64)",
                                 I(zoKernel), I(y.Type.MinValue), I(y.Type.MaxValue), y0, I(cols) }).ToArray();
                     }
 
                     string GemmCall(string[] args) => p.MulHigh ? KernelLibrary.Call("QuantGenTransformerKernels", "GemmVnniHighRows", args) : K("GemmVnni", args);
+                    string[]? highRefs = null;
                     if (p.MulHigh)
                     {
-                        EmitMulHighStatics(id, cols, np + 1, _ => r, y.Quant!.ZeroPoint);
+                        highRefs = MulHighBlob(cols, np + 1, _ => r, y.Quant!.ZeroPoint);
                         w.Line("// Requantized in int32 lanes in the tile store (QuantGenTransformerKernels.GemmVnniHighRows): the shift is at least 33 and");
                         w.Line("// |2^(t - 1) + zo * 2^t| < 2^30 (t = shift - 32), so (high half of acc * m + 2^(t - 1) + zo * 2^t) >> t equals the reference's");
                         w.Line("// zo + ((acc * m + 2^(shift - 1)) >> shift) for every int32 acc.");
