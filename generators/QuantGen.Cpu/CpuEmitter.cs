@@ -848,6 +848,7 @@ namespace QuantGen.Cpu
                     }
 
                     // The tile GEMM: GemmVnni with the int64 store, or GemmVnniHighRows with the int32 multiply-high store (p.MulHigh).
+                    string[]? highRefs = p.MulHigh ? MulHighBlob(cols, np + 1, _ => r, y.Quant!.ZeroPoint) : null;
                     string[] Gemm(string a0, string rowsN, string aStride, string rowBias, string y0)
                     {
                         string[] head = { a0, rowsN, aStride, "ref MemoryMarshal.GetReference(tq)", I(kQuads), I(np8), I(cols), "ref MemoryMarshal.GetReference(colBias)", rowBias };
@@ -858,10 +859,8 @@ namespace QuantGen.Cpu
                     }
 
                     string GemmCall(string[] args) => p.MulHigh ? KernelLibrary.Call("QuantGenTransformerKernels", "GemmVnniHighRows", args) : K("GemmVnni", args);
-                    string[]? highRefs = null;
                     if (p.MulHigh)
                     {
-                        highRefs = MulHighBlob(cols, np + 1, _ => r, y.Quant!.ZeroPoint);
                         w.Line("// Requantized in int32 lanes in the tile store (QuantGenTransformerKernels.GemmVnniHighRows): the shift is at least 33 and");
                         w.Line("// |2^(t - 1) + zo * 2^t| < 2^30 (t = shift - 32), so (high half of acc * m + 2^(t - 1) + zo * 2^t) >> t equals the reference's");
                         w.Line("// zo + ((acc * m + 2^(shift - 1)) >> shift) for every int32 acc.");
