@@ -453,6 +453,12 @@ namespace QuantGen.Cpu
 
             public int RowsPerSample { get; set; }
 
+            /// <summary>The AVX-VNNI branch calls QuantGenPointwiseKernels.GemmVnniHigh (DenseGemmPlan.MulHigh) with the constants at MulHighRefs.</summary>
+            public bool MulHigh { get; set; }
+
+            /// <summary>References to the multiply-high constants in the blob (m, 2^(t - 1) + zo 2^t, t), set where MulHigh.</summary>
+            public string[]? MulHighRefs { get; set; }
+
             public int KQuads => (K + 3) / 4;
 
             public int KPairs => (K + 1) / 2;
@@ -483,8 +489,11 @@ namespace QuantGen.Cpu
                 stride = I(g.KQuads * 4);
             }
 
-            w.Line(K("GemmVnni", new[] { $"ref MemoryMarshal.GetReference({src})", rows, stride, $"ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {g.Offset}))", I(g.KQuads), I(g.Np8), I(g.N),
-                $"ref MemoryMarshal.GetReference({g.Id}_BiasU32)", "ref Unsafe.NullRef<int>()" }.Concat(requant).ToArray()) + ";");
+            string[] head = { $"ref MemoryMarshal.GetReference({src})", rows, stride, $"ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {g.Offset}))", I(g.KQuads), I(g.Np8), I(g.N),
+                $"ref MemoryMarshal.GetReference({g.Id}_BiasU32)" };
+            w.Line(g.MulHigh
+                ? KernelLibrary.Call("QuantGenPointwiseKernels", "GemmVnniHigh", head.Concat(g.MulHighRefs!).Concat(new[] { I(g.Lo), I(g.Hi), $"ref MemoryMarshal.GetReference({y})", I(g.N) }).ToArray()) + ";"
+                : K("GemmVnni", head.Concat(new[] { "ref Unsafe.NullRef<int>()" }).Concat(requant).ToArray()) + ";");
             w.Close();
             w.Open("else");
             w.Line("Span<short> xs = _gemmA;");
@@ -535,6 +544,27 @@ namespace QuantGen.Cpu
             }
 
             return offset;
+        }
+
+        /// <summary>
+        /// The int32 multiply-high requantization's constants (Conv2dLowering.MulHighApplies holds for every channel) in the
+        /// blob, count entries each (zero past n): m, 2^(t - 1) + zo * 2^t and t = shift - 32; returns the three references the
+        /// GEMM kernels take (mulHi, addHi, shiftHi). In the blob, not array literals: a Dense of n channels needs n + 1 entries.
+        /// </summary>
+        internal string[] MulHighBlob(int n, int count, Func<int, Dyadic> requant, long zo)
+        {
+            var values = new int[3 * count];
+            for (int o = 0; o < n; o++)
+            {
+                Dyadic r = requant(o);
+                int t = r.Shift - 32;
+                values[o] = r.Multiplier;
+                values[count + o] = checked((int)((1L << (t - 1)) + (zo << t)));
+                values[(2 * count) + o] = t;
+            }
+
+            int offset = AddInts(values);
+            return new[] { 0, 1, 2 }.Select(i => $"ref Unsafe.As<byte, int>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {offset + (4 * i * count)}))").ToArray();
         }
 
         internal int AddInts(int[] values)
@@ -693,6 +723,16 @@ namespace QuantGen.Cpu
             Static("int", $"{id}_BiasU32", Enumerable.Range(0, dense.NpStatics).Select(o => o < n ? unchecked((int)unsigned[o]) : 0), v => I(v));
             statics.Line($"private static short[]? s_{id}_Pairs; // {id}'s weights in the int16 pair layout, built on first use where AVX-VNNI is missing");
             dense.RowsPerSample = rows;
+            if (p.MulHigh)
+            {
+                // The tiles read 16 constants from a block start and the odd lanes one multiplier further: NpStatics + 1 entries.
+                dense.MulHigh = true;
+                dense.MulHighRefs = MulHighBlob(n, dense.NpStatics + 1, o => d.Integers.Requant[o], y.Quant!.ZeroPoint);
+                w.Line("// Requantized in int32 lanes in the tile store (QuantGenPointwiseKernels.GemmVnniHigh): every channel's shift is at least 33 and");
+                w.Line("// |2^(t - 1) + zo * 2^t| < 2^30 (t = shift - 32), so (high half of acc * m + 2^(t - 1) + zo * 2^t) >> t equals the reference's");
+                w.Line("// zo + ((acc * m + 2^(shift - 1)) >> shift) for every int32 acc.");
+            }
+
             denseGemms[node.Layer.Name] = dense;
             w.Line($"// Kernel int8-gemm-vnni: {rows} x {k} times {k} x {n}; weights packed as [{dense.KQuads}][{dense.Np8}][4] int8 at blob offset {dense.Offset}.");
             w.Line($"// Exact for every int8 value (u8 x s8 products of vpdpbusd, or int16 pairs of vpmaddwd, never saturate); the accumulator range {plan.Model.Layer(node).Ranges.Find("acc")} was proven to fit int32.");
@@ -813,6 +853,25 @@ namespace QuantGen.Cpu
                         w.Line($"// The transpose {t.Layer.Name} is fused into the packing: b is read from {tx.Name} (perm [{string.Join(", ", perm)}]).");
                     }
 
+                    // The tile GEMM: GemmVnni with the int64 store, or GemmVnniHighRows with the int32 multiply-high store (p.MulHigh).
+                    string[]? highRefs = p.MulHigh ? MulHighBlob(cols, np + 1, _ => r, y.Quant!.ZeroPoint) : null;
+                    string[] Gemm(string a0, string rowsN, string aStride, string rowBias, string y0)
+                    {
+                        string[] head = { a0, rowsN, aStride, "ref MemoryMarshal.GetReference(tq)", I(kQuads), I(np8), I(cols), "ref MemoryMarshal.GetReference(colBias)", rowBias };
+                        return p.MulHigh
+                            ? head.Concat(highRefs!).Concat(new[] { I(y.Type.MinValue), I(y.Type.MaxValue), y0, I(cols) }).ToArray()
+                            : head.Concat(new[] { $"ref MemoryMarshal.GetReference({id}_Mul64)", $"ref MemoryMarshal.GetReference({id}_Round64)", $"ref MemoryMarshal.GetReference({id}_Shift64)",
+                                I(zoKernel), I(y.Type.MinValue), I(y.Type.MaxValue), y0, I(cols) }).ToArray();
+                    }
+
+                    string GemmCall(string[] args) => p.MulHigh ? KernelLibrary.Call("QuantGenTransformerKernels", "GemmVnniHighRows", args) : K("GemmVnni", args);
+                    if (p.MulHigh)
+                    {
+                        w.Line("// Requantized in int32 lanes in the tile store (QuantGenTransformerKernels.GemmVnniHighRows): the shift is at least 33 and");
+                        w.Line("// |2^(t - 1) + zo * 2^t| < 2^30 (t = shift - 32), so (high half of acc * m + 2^(t - 1) + zo * 2^t) >> t equals the reference's");
+                        w.Line("// zo + ((acc * m + 2^(shift - 1)) >> shift) for every int32 acc.");
+                    }
+
                     w.Open("if (QuantGenKernels.UseVnni)");
                     w.Line("Span<sbyte> tq = _mmQuads;");
                     w.Line("Span<int> colBias = _mmColBias, rowBias = _mmRowBias;");
@@ -823,13 +882,9 @@ namespace QuantGen.Cpu
                         // zero weights (it reads the next row's first bytes); the last row reads its straddling quad from a zero-padded copy.
                         w.Line(KernelLibrary.Call("QuantGenTransformerKernels", "PackQuadsK", src, offset, tStride, jStride, I(k), I(cols), "tq", I(np8), "colBias", I(-(128 + za)), I(unchecked((int)(k * za * zb)))) + ";");
                         w.Line(K("RowBias", $"a.Slice(bt * {rowsA * k}, {rowsA * k})", I(rowsA), I(k), I(-zb), "rowBias") + ";");
-                        w.Line(K("GemmVnni", $"ref Unsafe.AsRef(in a[bt * {rowsA * k}])", I(rowsA - 1), I(k), "ref MemoryMarshal.GetReference(tq)", I(kQuads), I(np8), I(cols),
-                            "ref MemoryMarshal.GetReference(colBias)", "ref MemoryMarshal.GetReference(rowBias)", $"ref MemoryMarshal.GetReference({id}_Mul64)", $"ref MemoryMarshal.GetReference({id}_Round64)", $"ref MemoryMarshal.GetReference({id}_Shift64)",
-                            I(zoKernel), I(y.Type.MinValue), I(y.Type.MaxValue), $"ref y[bt * {rowsA * cols}]", I(cols)) + ";");
+                        w.Line(GemmCall(Gemm($"ref Unsafe.AsRef(in a[bt * {rowsA * k}])", I(rowsA - 1), I(k), "ref MemoryMarshal.GetReference(rowBias)", $"ref y[bt * {rowsA * cols}]")) + ";");
                         w.Line(KernelLibrary.Call("QuantGenTransformerKernels", "PadLastRow", $"a.Slice(bt * {rowsA * k}, {rowsA * k})", I(k), "_gemmU") + ";");
-                        w.Line(K("GemmVnni", "ref _gemmU[0]", "1", I(kQuads * 4), "ref MemoryMarshal.GetReference(tq)", I(kQuads), I(np8), I(cols),
-                            "ref MemoryMarshal.GetReference(colBias)", $"ref rowBias[{rowsA - 1}]", $"ref MemoryMarshal.GetReference({id}_Mul64)", $"ref MemoryMarshal.GetReference({id}_Round64)", $"ref MemoryMarshal.GetReference({id}_Shift64)",
-                            I(zoKernel), I(y.Type.MinValue), I(y.Type.MaxValue), $"ref y[bt * {rowsA * cols} + {(rowsA - 1) * cols}]", I(cols)) + ";");
+                        w.Line(GemmCall(Gemm("ref _gemmU[0]", "1", I(kQuads * 4), $"ref rowBias[{rowsA - 1}]", $"ref y[bt * {rowsA * cols} + {(rowsA - 1) * cols}]")) + ";");
                     }
                     else
                     {
@@ -838,9 +893,7 @@ namespace QuantGen.Cpu
                             ? KernelLibrary.Call("QuantGenTransformerKernels", "PackQuadsK", src, offset, tStride, jStride, I(k), I(cols), "tq", I(np8), "colBias", I(-(128 + za)), I(unchecked((int)(k * za * zb))))
                             : K("PackQuads", src, offset, tStride, jStride, I(k), I(cols), "tq", I(np8), "colBias", I(-(128 + za)), I(unchecked((int)(k * za * zb))))) + ";");
                         w.Line(K("RowBias", $"a.Slice(bt * {rowsA * k}, {rowsA * k})", I(rowsA), I(k), I(-zb), "rowBias") + ";");
-                        w.Line(K("GemmVnni", $"ref Unsafe.AsRef(in a[bt * {rowsA * k}])", I(rowsA), I(k), "ref MemoryMarshal.GetReference(tq)", I(kQuads), I(np8), I(cols),
-                            "ref MemoryMarshal.GetReference(colBias)", "ref MemoryMarshal.GetReference(rowBias)", $"ref MemoryMarshal.GetReference({id}_Mul64)", $"ref MemoryMarshal.GetReference({id}_Round64)", $"ref MemoryMarshal.GetReference({id}_Shift64)",
-                            I(zoKernel), I(y.Type.MinValue), I(y.Type.MaxValue), $"ref y[bt * {rowsA * cols}]", I(cols)) + ";");
+                        w.Line(GemmCall(Gemm($"ref Unsafe.AsRef(in a[bt * {rowsA * k}])", I(rowsA), I(k), "ref MemoryMarshal.GetReference(rowBias)", $"ref y[bt * {rowsA * cols}]")) + ";");
                     }
                     w.Close();
                     w.Line();
@@ -1047,8 +1100,8 @@ namespace QuantGen.Cpu
                 Static("long", $"{id}_Round64", shift.Select((v, i) => (v == 0 ? 0 : 1L << (int)(v - 1)) + ln.Integers.BiasFractions[i]), I);
                 Static("long", $"{id}_Shift64", shift, I);
                 Static("long", $"{id}_BiasZ64", ln.Integers.Biases.Select(b => b + y.Quant!.ZeroPoint), I);
-                w.Line("// Integer LayerNorm with fused per-channel requantization, vectorized (QuantGenKernels.LayerNormRows).");
-                w.Line(K("LayerNormRows", "x", I(rows), I(c), I(ln.Integers.VarianceOffset) + "L", I(ln.Integers.VarianceShift), I(IntLayerNorm.ChannelFactor(c)) + "L", $"ref MemoryMarshal.GetReference({id}_Mul64)", $"ref MemoryMarshal.GetReference({id}_Round64)", $"ref MemoryMarshal.GetReference({id}_Shift64)", $"ref MemoryMarshal.GetReference({id}_BiasZ64)", I(y.Type.MinValue), I(y.Type.MaxValue), "y") + ";");
+                w.Line("// Integer LayerNorm with fused per-channel requantization, vectorized (QuantGenTransformerKernels.LayerNormRowsFast: the row factor without branchy loops).");
+                w.Line(KernelLibrary.Call("QuantGenTransformerKernels", "LayerNormRowsFast", "x", I(rows), I(c), I(ln.Integers.VarianceOffset) + "L", I(ln.Integers.VarianceShift), I(IntLayerNorm.ChannelFactor(c)) + "L", $"ref MemoryMarshal.GetReference({id}_Mul64)", $"ref MemoryMarshal.GetReference({id}_Round64)", $"ref MemoryMarshal.GetReference({id}_Shift64)", $"ref MemoryMarshal.GetReference({id}_BiasZ64)", I(y.Type.MinValue), I(y.Type.MaxValue), "y") + ";");
             }
         }
 

@@ -25,6 +25,14 @@ namespace QuantGen.Cpu
     /// <summary>A Dense layer on the packed int8 GEMM.</summary>
     public sealed record DenseGemmPlan(int N, int K, int RowsPerSample) : CpuKernelPlan(DenseVnniGemm.Kernel)
     {
+        /// <summary>
+        /// Token rows (more than one row per sample: a transformer's Linear layers) whose every channel passes
+        /// Conv2dLowering.MulHighApplies: the AVX-VNNI branch stores through the int32 multiply-high requantization
+        /// (QuantGenPointwiseKernels.GemmVnniHigh), equal to the reference's int64 one for every int32 accumulator.
+        /// One-row layers (MLPs, their batched row chains) keep GemmVnni.
+        /// </summary>
+        public bool MulHigh { get; init; }
+
         public int KQuads => (K + 3) / 4;
 
         public int KPairs => (K + 1) / 2;
@@ -46,10 +54,13 @@ namespace QuantGen.Cpu
             }
 
             (int n, int k, int rows) = DenseLowering.Dims(node);
-            var plan = new DenseGemmPlan(n, k, rows);
+            var d = (DenseLayer)node.Layer;
+            long zo = node.Output.Quant!.ZeroPoint;
+            bool high = rows > 1 && Enumerable.Range(0, n).All(o => Conv2dLowering.MulHighApplies(d.Integers.Requant[o], zo));
+            var plan = new DenseGemmPlan(n, k, rows) { MulHigh = high };
             return plan with
             {
-                Library = KernelFiles.Kernels,
+                Library = KernelFiles.Kernels | (high ? KernelFiles.PointwiseKernels : KernelFiles.None),
                 Scratch = new CpuScratch(GemmA: rows * plan.KPairs * 2, GemmU: k % 4 != 0 ? rows * plan.KQuads * 4 : 0),
             };
         }

@@ -13,7 +13,7 @@ namespace QuantGen.Cpu
         public override IReadOnlyList<CpuStrategy> Strategies { get; } = new CpuStrategy[] { new LayerNormRows(), new LayerNormScalar() };
     }
 
-    /// <summary>int8 in and out, at most 4096 channels (the int32 sum-of-squares lanes are exact): QuantGenKernels.LayerNormRows.</summary>
+    /// <summary>int8 in and out, at most 4096 channels (the int32 sum-of-squares lanes are exact): QuantGenTransformerKernels.LayerNormRowsFast.</summary>
     public sealed class LayerNormRows : CpuStrategy<CpuKernelPlan>
     {
         public override CpuKernelPlan? TryPlan(CpuPlanContext context, GraphNode node)
@@ -21,7 +21,7 @@ namespace QuantGen.Cpu
             TensorInfo x = node.Inputs[0], y = node.Output;
             int c = x.Shape[x.Shape.Length - 1];
             return x.Type.Bits <= 8 && x.Type.IsSigned && CSharp.Type(y.Type) == "sbyte" && c <= IntLayerNorm.MaxChannels
-                ? new CpuKernelPlan("int8-layernorm-rows") { Library = KernelFiles.Kernels }
+                ? new CpuKernelPlan("int8-layernorm-rows") { Library = KernelFiles.Kernels | KernelFiles.TransformerKernels }
                 : null;
         }
 

@@ -102,7 +102,14 @@ namespace QuantGen.Cpu
                 _ => CpuScratch.None,
             };
             string? fused = kernel == VnniKernel ? FusableTranspose(c, node)?.Layer.Name : null;
-            return new MatMulPlan(kernel, amax, bmax, kp, fused) { Scratch = scratch, Library = KernelFiles.Kernels | (padK || fused != null ? KernelFiles.TransformerKernels : KernelFiles.None), PadK = padK };
+            bool high = kernel == VnniKernel && Conv2dLowering.MulHighApplies(((MatMulLayer)node.Layer).Integers.Requant, node.Output.Quant!.ZeroPoint);
+            return new MatMulPlan(kernel, amax, bmax, kp, fused)
+            {
+                Scratch = scratch,
+                Library = KernelFiles.Kernels | (padK || fused != null || high ? KernelFiles.TransformerKernels : KernelFiles.None),
+                PadK = padK,
+                MulHigh = high,
+            };
         }
     }
 
@@ -115,6 +122,13 @@ namespace QuantGen.Cpu
     public sealed record MatMulPlan(string Name, long AMax, long BMax, int KPadded, string? FusedTranspose) : CpuKernelPlan(Name)
     {
         public bool PadK { get; init; }
+
+        /// <summary>
+        /// The VNNI GEMM stores through the int32 multiply-high requantization (QuantGenTransformerKernels.GemmVnniHighRows):
+        /// the requantization passes Conv2dLowering.MulHighApplies, so it equals the reference's int64 one for every int32
+        /// accumulator (attention's q x k^T and probs x V: shifts 37 to 46).
+        /// </summary>
+        public bool MulHigh { get; init; }
     }
 
     /// <summary>int8 x int8: vpdpbusd on raw a and b, the zero points folded into per-call row and column biases.</summary>
