@@ -9,7 +9,7 @@ using QuantGen.Model;
 namespace QuantGen.Samples.Zoo
 {
     /// <summary>
-    /// `dotnet run -c Release --project samples/Zoo [-- --inputs N] [--skip-deit] [--only TEXT] [--range M] [--percentile P] [--calibration N] [--bias-correction] [--activation-bits 8|16]`:
+    /// `dotnet run -c Release --project samples/Zoo [-- --inputs N] [--skip-deit] [--only TEXT] [--range M] [--percentile P] [--calibration N] [--bias-correction] [--activation-bits 8|16] [--profile-reference]`:
     /// every committed zoo file (or those whose name contains TEXT) imported (float exports with the given calibration settings),
     /// compiled to C# (one in-memory compilation), then per file on the same N test inputs: the reference interpreter, the
     /// generated C# and ONNX Runtime on the ONNX file; time per inference and agreement.
@@ -24,6 +24,7 @@ namespace QuantGen.Samples.Zoo
             var quantization = new QuantGen.Quantization.QuantizationOptions();
             int? calibration = null;
             int activationBits = 8;
+            bool profileReference = false;
             for (int i = 0; i < args.Length; i++)
             {
                 if (args[i] == "--inputs" && i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n > 0)
@@ -59,13 +60,17 @@ namespace QuantGen.Samples.Zoo
                     activationBits = ab;
                     i++;
                 }
+                else if (args[i] == "--profile-reference")
+                {
+                    profileReference = true;
+                }
                 else if (args[i] == "--bias-correction")
                 {
                     quantization.BiasCorrection = true;
                 }
                 else
                 {
-                    Console.Error.WriteLine("usage: QuantGen.Samples.Zoo [--inputs N] [--skip-deit] [--only TEXT] [--range minmax|percentile|mse] [--percentile P] [--calibration N] [--bias-correction] [--activation-bits 8|16]");
+                    Console.Error.WriteLine("usage: QuantGen.Samples.Zoo [--inputs N] [--skip-deit] [--only TEXT] [--range minmax|percentile|mse] [--percentile P] [--calibration N] [--bias-correction] [--activation-bits 8|16] [--profile-reference]");
                     return 2;
                 }
             }
@@ -81,6 +86,11 @@ namespace QuantGen.Samples.Zoo
                 Console.WriteLine(im.Model != null
                     ? $"  import {e.File,-32} {im.Model.Graph.Nodes.Count,4} layers  {sw.Elapsed.TotalSeconds,6:F2} s"
                     : $"  import {e.File,-32} not importable: {string.Join("; ", im.Diagnostics.Take(3))}");
+            }
+
+            if (profileReference)
+            {
+                return ReferenceProfile.Run(imports, inputs);
             }
 
             var ok = imports.Where(i => i.Model != null).ToList();

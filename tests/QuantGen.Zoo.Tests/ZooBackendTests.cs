@@ -61,7 +61,8 @@ namespace QuantGen.Tests.Zoo
                 output.WriteLine(u.Key + ": " + string.Join(" ", row));
                 Assert.True(row.Length == 3 && row[0] == expected && row[2] == "0", u.Key + ": " + string.Join(" ", row));
                 Assert.Equal(u.Vectors.Inputs.Count.ToString(CultureInfo.InvariantCulture), row[1]);
-                Assert.True(u.Vectors.Inputs.Count >= (u.Import.Entry.Model == ZooCatalog.DeitTiny ? ZooRun.DeitInputs : 20));
+                Assert.True(u.Vectors.Inputs.Count >= 20);
+                Assert.Equal(ZooRun.InputsPerModel, u.Vectors.Inputs.Count);
             }
         }
 

@@ -107,6 +107,18 @@ namespace QuantGen.Operators
             int[]? bias = node.Bias?.IntData;
             int[] s = node.Inputs[0].Shape, ws = node.Weight.Shape, os = node.Output.Shape;
             int cg = ws[1], kh = ws[2], kw = ws[3], og = ws[0] / cv.Group;
+            int inC = s[1], inH = s[2], inW = s[3];
+            int strideH = cv.Strides[0], strideW = cv.Strides[1], padH = cv.Pads[0], padW = cv.Pads[1];
+            IReadOnlyList<Dyadic> requant = cv.Integers.Requant;
+            long lo = cv.Integers.Clamp.Lo, hi = cv.Integers.Clamp.Hi;
+
+            // The input minus its zero point once; the window's rows are contiguous in x and in w (j innermost).
+            var xs = new long[x.Length];
+            for (int i = 0; i < x.Length; i++)
+            {
+                xs[i] = x[i] - zx;
+            }
+
             for (int b = 0; b < s[0]; b++)
             {
                 for (int o = 0; o < os[1]; o++)
@@ -119,26 +131,28 @@ namespace QuantGen.Operators
                             long acc = bias?[o] ?? 0;
                             for (int ci = 0; ci < cg; ci++)
                             {
+                                int xPlane = (b * inC + firstC + ci) * inH, wPlane = (o * cg + ci) * kh;
                                 for (int i = 0; i < kh; i++)
                                 {
-                                    int ih = oh * cv.Strides[0] - cv.Pads[0] + i;
-                                    if (ih < 0 || ih >= s[2])
+                                    int ih = oh * strideH - padH + i;
+                                    if (ih < 0 || ih >= inH)
                                     {
                                         continue;
                                     }
 
+                                    int xRow = (xPlane + ih) * inW, wRow = (wPlane + i) * kw, iw0 = ow * strideW - padW;
                                     for (int j = 0; j < kw; j++)
                                     {
-                                        int iw = ow * cv.Strides[1] - cv.Pads[1] + j;
-                                        if (iw >= 0 && iw < s[3])
+                                        int iw = iw0 + j;
+                                        if (iw >= 0 && iw < inW)
                                         {
-                                            acc += (x[((b * s[1] + firstC + ci) * s[2] + ih) * s[3] + iw] - zx) * w[((o * cg + ci) * kh + i) * kw + j];
+                                            acc += xs[xRow + iw] * w[wRow + j];
                                         }
                                     }
                                 }
                             }
 
-                            y[((b * os[1] + o) * os[2] + oh) * os[3] + ow] = (int)IntegerOps.Requantize(acc, cv.Integers.Requant[o], outQ.ZeroPoint, cv.Integers.Clamp.Lo, cv.Integers.Clamp.Hi);
+                            y[((b * os[1] + o) * os[2] + oh) * os[3] + ow] = (int)IntegerOps.Requantize(acc, requant[o], outQ.ZeroPoint, lo, hi);
                         }
                     }
                 }

@@ -89,17 +89,29 @@ namespace QuantGen.Operators
             int[] w = node.Weight!.IntData!;
             int[]? bias = node.Bias?.IntData;
             int n = node.Weight.Shape[0], k = node.Weight.Shape[1], rows = x.Length / k;
+            IReadOnlyList<Dyadic> requant = d.Integers.Requant;
+            long lo = d.Integers.Clamp.Lo, hi = d.Integers.Clamp.Hi;
+
+            // Each input row minus its zero point once, then one dot product per output over two contiguous rows (x's and
+            // W's, k innermost): the same sum as sum_j (x[r, j] - zx) * w[o, j] in the same order.
+            var xs = new long[k];
             for (int r = 0; r < rows; r++)
             {
+                for (int j = 0; j < k; j++)
+                {
+                    xs[j] = x[r * k + j] - zx;
+                }
+
                 for (int o = 0; o < n; o++)
                 {
                     long acc = bias?[o] ?? 0;
-                    for (int j = 0; j < k; j++)
+                    int wo = o * k;
+                    for (int j = 0; j < xs.Length; j++)
                     {
-                        acc += (x[r * k + j] - zx) * w[o * k + j];
+                        acc += xs[j] * w[wo + j];
                     }
 
-                    y[r * n + o] = (int)IntegerOps.Requantize(acc, d.Integers.Requant[o], outQ.ZeroPoint, d.Integers.Clamp.Lo, d.Integers.Clamp.Hi);
+                    y[r * n + o] = (int)IntegerOps.Requantize(acc, requant[o], outQ.ZeroPoint, lo, hi);
                 }
             }
         }

@@ -87,19 +87,40 @@ namespace QuantGen.Operators
             int[] sa = node.Inputs[0].Shape, sb = node.Inputs[1].Shape;
             int rowsA = sa[sa.Length - 2], k = sa[sa.Length - 1], cols = sb[sb.Length - 1];
             int batches = x.Length / (rowsA * k);
-            for (int bt = 0; bt < batches; bt++)
+            Dyadic requant = m.Integers.Requant;
+
+            // Per batch, B minus its zero point transposed once (column j of B becomes the contiguous row j of bt) and each
+            // row of A minus its zero point once: every output is a dot product of two contiguous rows, t innermost, the
+            // same sum as sum_t (a[i, t] - za) * (b[t, j] - zb) in the same order.
+            var bt = new long[cols * k];
+            var xs = new long[k];
+            for (int batch = 0; batch < batches; batch++)
             {
-                for (int i = 0; i < rowsA; i++)
+                for (int t = 0; t < k; t++)
                 {
                     for (int j = 0; j < cols; j++)
                     {
+                        bt[j * k + t] = b[(batch * k + t) * cols + j] - zb;
+                    }
+                }
+
+                for (int i = 0; i < rowsA; i++)
+                {
+                    for (int t = 0; t < k; t++)
+                    {
+                        xs[t] = x[(batch * rowsA + i) * k + t] - zx;
+                    }
+
+                    for (int j = 0; j < cols; j++)
+                    {
                         long acc = 0;
-                        for (int t = 0; t < k; t++)
+                        int jo = j * k;
+                        for (int t = 0; t < xs.Length; t++)
                         {
-                            acc += (x[(bt * rowsA + i) * k + t] - zx) * (b[(bt * k + t) * cols + j] - zb);
+                            acc += xs[t] * bt[jo + t];
                         }
 
-                        y[(bt * rowsA + i) * cols + j] = (int)IntegerOps.Requantize(acc, m.Integers.Requant, outQ.ZeroPoint, outQ.Type);
+                        y[(batch * rowsA + i) * cols + j] = (int)IntegerOps.Requantize(acc, requant, outQ.ZeroPoint, outQ.Type);
                     }
                 }
             }
