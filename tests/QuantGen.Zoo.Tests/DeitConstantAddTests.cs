@@ -6,6 +6,7 @@ using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using QuantGen.Graph;
 using QuantGen.Model;
+using QuantGen.Numerics;
 using QuantGen.Onnx;
 using QuantGen.Operators;
 using QuantGen.Samples.Zoo;
@@ -98,8 +99,17 @@ namespace QuantGen.Tests.Zoo
             output.WriteLine($"48 bias Adds: {biasElements} elements, != ORT: int32 constant {biasWideDiffer}, int8 constant {biasNarrowDiffer}");
             output.WriteLine($"max |QuantGen - ORT|: int32 constant {wideMax}, int8 constant {narrowMax}");
             Assert.Equal(37_824, posElements);
-            Assert.True(posWideDiffer < posNarrowDiffer, $"{posWideDiffer} vs {posNarrowDiffer}");
-            Assert.True(biasWideDiffer < biasNarrowDiffer, $"{biasWideDiffer} vs {biasNarrowDiffer}");
+            Assert.Equal(4_084_992, biasElements);
+
+            // Measured 2026-12-06 (docs/numerics.md "DeiT-Tiny's float constants at the file's precision"): the int32 constant
+            // equals ORT on every position-embedding element and on all but 32 bias-Add elements (ORT's float32 roundings
+            // near a half step); the int8 constant differed on 423 and 46,383.
+            Assert.Equal(0, posWideDiffer);
+            Assert.Equal(423, posNarrowDiffer);
+            Assert.Equal(32, biasWideDiffer);
+            Assert.Equal(46_383, biasNarrowDiffer);
+            Assert.Equal(1, wideMax);
+            Assert.Equal(1, narrowMax);
         }
 
         private static (long Differ, long Max) Differ(GraphNode n, Dictionary<string, int[]> ints, Dictionary<string, string> quantized, int[] ort)
