@@ -57,7 +57,7 @@ namespace QuantGen.Tests.Conformance
             long checkedCount = 0;
             foreach (int[] x in Inputs.For(q.Graph, 8))
             {
-                Dictionary<string, int[]> all = reference.RunAll(x);
+                IReadOnlyDictionary<string, int[]> all = reference.RunAll(x);
                 int[] p = all["pos_add_out"], y = all["bias_add_out"];
                 for (int i = 0; i < x.Length; i++)
                 {
