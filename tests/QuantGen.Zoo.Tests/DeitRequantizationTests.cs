@@ -98,7 +98,12 @@ namespace QuantGen.Tests.Zoo
 
             // QuantGen's dyadic (31-bit mantissa, ties up) is the exactly rounded value except on exact ties; the differences
             // from ORT are ORT's float32 arithmetic.
-            Assert.True(differ > 0);
+            // Measured 2026-12-06 (1 test digit; docs/numerics.md "DeiT-Tiny's matrix products against ORT's float32"):
+            // 40 of 5,936,004 elements differ, and on every one QuantGen is the exactly rounded value and ORT is not.
+            Assert.Equal(5_936_004, byKind.Values.Sum(c => c.Elements));
+            Assert.Equal(0, ours);
+            Assert.Equal(40, differ);
+            Assert.Equal(40, explained);
         }
 
         private static void Measure(GraphNode n, int[][] ins, int[] ort, Counts c)
@@ -108,8 +113,8 @@ namespace QuantGen.Tests.Zoo
             var ours = new int[n.Output.ElementCount];
             OperatorRegistry.Core.Find(n.Layer.Op)!.Reference(n, ins, new[] { ours });
             int rows, k, cols, batches;
-            Func<int, int, int, int> wAt;     // (batch, t, j) -> weight integer minus its zero point
-            Func<int, double> wScale;
+            int[] wt;           // [batch][t][j]: the right operand minus its zero point
+            double[] ws;        // per output column
             if (n.Layer.Op == OpKind.Dense)
             {
                 int[] w = n.Weight!.IntData!;
@@ -118,22 +123,26 @@ namespace QuantGen.Tests.Zoo
                 rows = x.Length / k;
                 batches = 1;
                 long zw = n.Weight.Quant!.ZeroPoint;
-                double[] ws = n.Weight.ChannelScales ?? Enumerable.Repeat(n.Weight.Quant.Scale, cols).ToArray();
-                wAt = (bt, t, j) => (int)(w[(j * k) + t] - zw);
-                wScale = j => ws[j];
+                ws = n.Weight.ChannelScales ?? Enumerable.Repeat(n.Weight.Quant.Scale, cols).ToArray();
+                wt = new int[k * cols];
+                for (int t = 0; t < k; t++)
+                {
+                    for (int j = 0; j < cols; j++)
+                    {
+                        wt[(t * cols) + j] = (int)(w[(j * k) + t] - zw);
+                    }
+                }
             }
             else
             {
-                int[] b = ins[1];
                 int[] sa = n.Inputs[0].Shape, sb = n.Inputs[1].Shape;
                 rows = sa[sa.Length - 2];
                 k = sa[sa.Length - 1];
                 cols = sb[sb.Length - 1];
                 batches = x.Length / (rows * k);
                 long zb = n.Inputs[1].Quant!.ZeroPoint;
-                double s = n.Inputs[1].Quant!.Scale;
-                wAt = (bt, t, j) => (int)(b[(((bt * k) + t) * cols) + j] - zb);
-                wScale = _ => s;
+                ws = Enumerable.Repeat(n.Inputs[1].Quant!.Scale, cols).ToArray();
+                wt = ins[1].Select(v => (int)(v - zb)).ToArray();
             }
 
             float fx = (float)qx.Scale, fy = (float)qy.Scale;
@@ -143,19 +152,19 @@ namespace QuantGen.Tests.Zoo
                 {
                     for (int j = 0; j < cols; j++)
                     {
-                        float fw = (float)wScale(j);
+                        float fw = (float)ws[j];
                         long acc = 0;
                         float dot = 0;
                         for (int t = 0; t < k; t++)
                         {
                             long a = x[(((bt * rows) + i) * k) + t] - qx.ZeroPoint;
-                            int w = wAt(bt, t, j);
+                            int w = wt[(((bt * k) + t) * cols) + j];
                             acc += a * w;
                             dot += (a * fx) * (w * fw);
                         }
 
                         int o = (((bt * rows) + i) * cols) + j;
-                        double exact = ((double)acc * qx.Scale * wScale(j) / qy.Scale) + qy.ZeroPoint;
+                        double exact = ((double)acc * qx.Scale * ws[j] / qy.Scale) + qy.ZeroPoint;
                         long rounded = Clamp(Math.Round(exact, MidpointRounding.ToEven));
                         float m = (fx * fw) / fy;
                         long mlas = Clamp(MathF.Round((float)acc * m, MidpointRounding.ToEven) + qy.ZeroPoint);
