@@ -1418,7 +1418,9 @@ namespace QuantGen.Onnx
             // A float constant (not a DequantizeLinear) added between QDQ pairs: ORT adds it at float32 precision and rounds
             // the sum once. Keep it as int32 at a scale 2^-s below the output's (ResidualAdd.WideConstant), so the Add's one
             // rounding is on that sum to within 2^-22 LSB instead of on an 8-bit copy of the constant (half a step off).
-            if (wideConstantOperands && c != null && !qconsts.ContainsKey(y) && !fixedWeights.ContainsKey(yName)
+            // The integers and scale are this Add's own (its output scale sets them): only for a constant nothing else reads;
+            // a shared one keeps the 8-bit form.
+            if (wideConstantOperands && c != null && !qconsts.ContainsKey(y) && Uses(y) == 1 && !fixedWeights.ContainsKey(yName)
                 && fixedActs.TryGetValue(Name(x), out TensorQuant? xq) && fixedActs.TryGetValue(Name(n.Out), out TensorQuant? oq)
                 && ResidualAdd.WideConstant(c.Floats ?? c.AsDoubles().Select(v => (float)v).ToArray(), xq.Scale, oq.Scale) is (int[] wide, double wideScale))
             {
