@@ -24,6 +24,14 @@ namespace QuantGen.Onnx
 
         /// <summary>Per-layer precision overrides by QuantGen layer name (float import and mixed precision).</summary>
         public IReadOnlyDictionary<string, Precision>? Precisions { get; set; }
+
+        /// <summary>
+        /// QDQ import: an Add's float constant operand (not a DequantizeLinear: DeiT's position embedding, the bias a
+        /// MatMul's Add carries) whose other operand and output the file quantizes is kept as int32 at a scale 2^-s of the
+        /// output's (<see cref="QuantGen.Numerics.ResidualAdd.WideConstant"/>), so the Add rounds the sum ONNX Runtime rounds.
+        /// Default true; false quantizes it to 8 bits per tensor like a float import (the behaviour before 2026-12-06).
+        /// </summary>
+        public bool WideConstantOperands { get; set; } = true;
     }
 
     /// <summary>An imported model: the quantized model plus the float model it came from.</summary>
@@ -61,7 +69,7 @@ namespace QuantGen.Onnx
             OnnxModel model = OnnxReader.ReadFile(onnxPath);
             OnnxAttributeChecks.Check(model, onnxPath);
             string name = options.Name ?? SanitizeName(Path.GetFileNameWithoutExtension(onnxPath));
-            return Guard(onnxPath, () => OnnxLowering.Lower(model, onnxPath, name));
+            return Guard(onnxPath, () => OnnxLowering.Lower(model, onnxPath, name, options.WideConstantOperands));
         }
 
         /// <summary>

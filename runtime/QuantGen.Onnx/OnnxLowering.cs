@@ -116,6 +116,9 @@ namespace QuantGen.Onnx
         private readonly Dictionary<string, (string Scores, string Mask)> maskedScores = new Dictionary<string, (string Scores, string Mask)>(StringComparer.Ordinal);
         private bool sawQdq;
 
+        /// <summary><see cref="OnnxImportOptions.WideConstantOperands"/>.</summary>
+        private bool wideConstantOperands = true;
+
         private OnnxLowering(OnnxModel model, string file)
         {
             this.model = model;
@@ -167,9 +170,12 @@ namespace QuantGen.Onnx
             public string Out => Src.Outputs[0];
         }
 
-        public static LoweredModel Lower(OnnxModel model, string file, string modelName)
+        public static LoweredModel Lower(OnnxModel model, string file, string modelName) => Lower(model, file, modelName, true);
+
+        /// <summary>Lowers with <paramref name="wideConstants"/> as <see cref="OnnxImportOptions.WideConstantOperands"/>.</summary>
+        public static LoweredModel Lower(OnnxModel model, string file, string modelName, bool wideConstants)
         {
-            var l = new OnnxLowering(model, file);
+            var l = new OnnxLowering(model, file) { wideConstantOperands = wideConstants };
             return l.Run(modelName);
         }
 
@@ -1407,6 +1413,19 @@ namespace QuantGen.Onnx
             {
                 fixedActs[Name(n.Out)] = rq;
                 notes.Add($"{src.Place}: its sum is not quantized in the file; it takes the quantization of the Relu after it ({relu.Src.Place})");
+            }
+
+            // A float constant (not a DequantizeLinear) added between QDQ pairs: ORT adds it at float32 precision and rounds
+            // the sum once. Keep it as int32 at a scale 2^-s below the output's (ResidualAdd.WideConstant), so the Add's one
+            // rounding is on that sum to within 2^-22 LSB instead of on an 8-bit copy of the constant (half a step off).
+            // The integers and scale are this Add's own (its output scale sets them): only for a constant nothing else reads;
+            // a shared one keeps the 8-bit form.
+            if (wideConstantOperands && c != null && !qconsts.ContainsKey(y) && Uses(y) == 1 && !fixedWeights.ContainsKey(yName)
+                && fixedActs.TryGetValue(Name(x), out TensorQuant? xq) && fixedActs.TryGetValue(Name(n.Out), out TensorQuant? oq)
+                && ResidualAdd.WideConstant(c.Floats ?? c.AsDoubles().Select(v => (float)v).ToArray(), xq.Scale, oq.Scale) is (int[] wide, double wideScale))
+            {
+                fixedWeights[yName] = new FixedTensor(ElementType.Int32, wide, new[] { wideScale });
+                notes.Add($"{src.Place}: its float constant '{y}' kept as int32 at the output's scale x 2^{Math.Round(Math.Log(wideScale / oq.Scale, 2)).ToString(CultureInfo.InvariantCulture)} (the file's precision: one rounding of the exact sum)");
             }
         }
 

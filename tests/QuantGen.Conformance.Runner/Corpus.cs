@@ -121,6 +121,40 @@ namespace QuantGen.Tests.Conformance
         }
 
         /// <summary>
+        /// Float constants of Adds kept at the file's precision, as the QDQ import keeps DeiT's position embedding and the bias
+        /// after each bias-free MatMul (ResidualAdd.WideConstant: int32 at a scale 2^-21 of the output's, mantissa 1 at the
+        /// activation's shift): a constant of the activation's own size (the position embedding: CPU's per-element rows form),
+        /// then a row constant broadcast along the last axis as the FIRST operand (a bias; the constant-first branch), 37 x 24
+        /// elements (4-row tiles and a tail). Scales fixed as the file fixes them; the constants' integers reach 2^23.
+        /// </summary>
+        private static CorpusCase AddWideConstants()
+        {
+            var fixedQ = new Dictionary<string, TensorQuant>(StringComparer.Ordinal)
+            {
+                ["x"] = new TensorQuant(ElementType.Int8, 0.0235, -1),
+                ["pos_add_out"] = new TensorQuant(ElementType.Int8, 0.0267, 3),
+                ["bias_add_out"] = new TensorQuant(ElementType.Int8, 0.0321, -2),
+            };
+            var fixedWeights = new Dictionary<string, FixedTensor>(StringComparer.Ordinal);
+            return new CorpusCase("add_wide_constants", new[] { OpKind.Add }, () =>
+            {
+                var b = new FloatModelBuilder("add_wide_constants", "x", new[] { 1, 37, 24 }, -3, 3, 41);
+                string pos = b.Initializer("pos", new[] { 1, 37, 24 }, 0.4);
+                string x = b.Binary(new AddLayer(), "pos_add", b.Input, pos, new[] { 1, 37, 24 });
+                string bias = b.Initializer("bias", new[] { 24 }, 0.6, 0.1);
+                ModelGraph g = b.Build(b.Binary(new AddLayer(), "bias_add", bias, x, new[] { 1, 37, 24 }));
+                foreach ((string c, string a, string o) in new[] { (pos, "x", "pos_add_out"), (bias, "pos_add_out", "bias_add_out") })
+                {
+                    float[] v = g.Nodes.SelectMany(n => n.Inputs).First(t => t.Name == c).FloatData!;
+                    (int[] q, double scale) = ResidualAdd.WideConstant(v, fixedQ[a].Scale, fixedQ[o].Scale)!.Value;
+                    fixedWeights[c] = new FixedTensor(ElementType.Int32, q, new[] { scale });
+                }
+
+                return g;
+            }, new QuantizationOptions { FixedActivations = fixedQ, FixedWeights = fixedWeights });
+        }
+
+        /// <summary>
         /// An embedding table quantized the way ONNX Runtime's quantize_static writes a Gather's initializer: asymmetric uint8
         /// over [min(0, lo), max(0, hi)], folded to int8 (value - 128, zero point - 128), fixed as the import fixes a file's
         /// integers. The seeded table lies in [-0.7, 1.3]; its zero point comes out -41, which the Embedding's output carries to the Dense.
@@ -599,6 +633,7 @@ namespace QuantGen.Tests.Conformance
                     return b.Build(b.Dense("fc", e, 6));
                 }),
                 EmbeddingWithZeroPoint(),
+                AddWideConstants(),
                 EmbeddingPerAxis(0),
                 EmbeddingPerAxis(1),
                 new CorpusCase("masked_softmax_rows", new[] { OpKind.MaskedSoftmax }, () =>

@@ -71,6 +71,10 @@ namespace QuantGen.Tests.Zoo
                 // exactly rounded on ORT's inputs, and top-1 moved from 70 to 65/100 (67 among ORT's tied maxima; outputs 95.2 %
                 // within 1 LSB, max 57, was 69; QUANTGEN_ACCEPT_BASELINES=1 dotnet test tests/QuantGen.Zoo.Tests --filter
                 // FullyQualifiedName~ZooTableTests, 2026-12-06, load ~30): the fixture's fragility, not a LayerNorm error.
+                // Since the QDQ import keeps the file's float constants (position embedding, 48 bias Adds) as int32 (issue 13,
+                // deitagree) those Adds equal ORT on ORT's inputs (423 -> 0 and 46,383 -> 32 elements off) and the matrix products
+                // differ on 40 of 5.9 million elements, all ORT's float32 rounding (DeitConstantAddTests, DeitRequantizationTests);
+                // top-1 64/100 (66 among ORT's ties; 95.7 % within 1 LSB, max 64; this test, 11.5 min, load ~28, 2026-12-06).
                 // This bound guards against regressions only.
                 Assert.True(o.Top1Same >= 0.63 * o.Inputs, $"top-1 {o.Top1Same}/{o.Inputs}");
             }

@@ -55,6 +55,64 @@ namespace QuantGen.Numerics
             return (new Dyadic((int)ma, s), new Dyadic((int)mb, s));
         }
 
+        /// <summary>The largest magnitude of an integer of a <see cref="WideConstant"/> (2^30: int32 with a bit to spare).</summary>
+        public const int WideConstantLimit = 1 << 30;
+
+        /// <summary>
+        /// A float constant operand c of an Add (a positional embedding, a bias added after a MatMul) as int32 integers at a
+        /// scale S_c = S_o 2^(k - s), where s is the common shift <see cref="Multipliers"/> picks for the activation's branch
+        /// (S_a / S_o) and k &gt;= 0 the smallest that keeps every |c / S_c| within 2^30. Multipliers(S_a, S_c, S_o) then gives the
+        /// constant's branch the mantissa 2^k at shift s exactly, so the Add's one rounding is on (a - za) M_a + round(c / S_c) 2^k,
+        /// i.e. on c / S_o to within 2^(k - s - 1) output LSB (2^-22 for DeiT's position embedding) instead of the half step
+        /// of an 8-bit constant: the sum ONNX Runtime rounds when it adds a float initializer between QDQ pairs. Integers
+        /// round half to even. Null when no such k exists (the constant's branch would need a larger shift than the activation's,
+        /// or a scale is not finite and positive): the caller keeps its 8-bit constant.
+        /// </summary>
+        public static (int[] Values, double Scale)? WideConstant(float[] values, double scaleA, double outputScale)
+        {
+            if (!(scaleA > 0) || !(outputScale > 0) || double.IsInfinity(scaleA) || double.IsInfinity(outputScale) || double.IsInfinity(scaleA / outputScale))
+            {
+                return null;
+            }
+
+            int s = Multipliers(scaleA, 0, outputScale).A.Shift;
+            double absMax = 0;
+            foreach (float v in values)
+            {
+                if (float.IsNaN(v) || float.IsInfinity(v))
+                {
+                    return null;
+                }
+
+                absMax = Math.Max(absMax, Math.Abs((double)v));
+            }
+
+            for (int k = 0; k <= 30; k++)
+            {
+                double scale = outputScale * FloatBits.Pow2(k - s);
+                if (absMax / scale > WideConstantLimit)
+                {
+                    continue;
+                }
+
+                (Dyadic a, Dyadic c) = Multipliers(scaleA, scale, outputScale);
+                if (a.Shift != s || c.Shift != s || c.Multiplier != 1 << k)
+                {
+                    return null;
+                }
+
+                var q = new int[values.Length];
+                for (int i = 0; i < q.Length; i++)
+                {
+                    q[i] = (int)Math.Round(values[i] / scale, MidpointRounding.ToEven);
+                }
+
+                return (q, scale);
+            }
+
+            return null;
+        }
+
         /// <summary>
         /// The common-shift form of two branch dyadics: s = max(s_a, s_b), M_a = m_a 2^(s - s_a), M_b = m_b 2^(s - s_b) (exact).
         /// </summary>
