@@ -6,7 +6,7 @@ using Xunit;
 namespace QuantGen.Tests.Kernels
 {
     /// <summary>
-    /// QuantGenTransformerKernels.LayerNormRowsFast (the row factor from a leading-zero count and a corrected double square
+    /// QuantGenTransformerKernels.LayerNormRowsFast (the row factor from a leading-zero count and an integer Newton square
     /// root) against the reference's integer steps: IsqrtExact against IntegerOps.Isqrt on every perfect square's
     /// neighbourhood at the ends of [2^60, 2^62) and on random values of every bit length; whole rows against the reference
     /// IntLayerNorm.Row followed by the per-channel requantization written here in int64, on random rows, rows at int8's ends,
