@@ -267,12 +267,7 @@ namespace QuantGen.Tests.Zoo
             ZooEntry e = ZooCatalog.Entries().First(x => x.Model == ZooCatalog.DeitTiny && x.Export == "ortqdq");
             string path = ZooCatalog.PathOf(e);
             OnnxGraph onnx = OnnxReader.ReadFile(path).Graph!;
-            var inits = new HashSet<string>(onnx.Initializers.Select(t => t.Name), StringComparer.Ordinal);
-            var quantized = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (OnnxNode q in onnx.Nodes.Where(n => n.OpType == "QuantizeLinear" && !inits.Contains(n.Inputs[0])))
-            {
-                quantized.TryAdd(ZooLayerTests.Sanitize(q.Inputs[0]), q.Outputs[0]);
-            }
+            Dictionary<string, string> quantized = ZooLayerTests.QuantizedActivations(onnx);
 
             ModelGraph g = ZooCatalog.Import(e).Model!.Graph;
             List<GraphNode> adds = g.Nodes.Where(n => n.Layer.Op == OpKind.Add && !n.Layer.Name.Contains("blocks.1", StringComparison.Ordinal)

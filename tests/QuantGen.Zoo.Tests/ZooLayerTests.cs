@@ -433,6 +433,23 @@ namespace QuantGen.Tests.Zoo
             _ => throw new InvalidOperationException("unexpected ORT output " + value.GetType().Name),
         };
 
+        /// <summary>
+        /// Every activation the file quantizes (a QuantizeLinear whose input is not an initializer), by the importer's name
+        /// of the float tensor (<see cref="Sanitize"/>), to the ONNX name of that QuantizeLinear's output: the ORT integers
+        /// of a QuantGen tensor.
+        /// </summary>
+        internal static Dictionary<string, string> QuantizedActivations(OnnxGraph onnx)
+        {
+            var inits = new HashSet<string>(onnx.Initializers.Select(t => t.Name), StringComparer.Ordinal);
+            var quantized = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (OnnxNode q in onnx.Nodes.Where(n => n.OpType == "QuantizeLinear" && !inits.Contains(n.Inputs[0])))
+            {
+                quantized.TryAdd(Sanitize(q.Inputs[0]), q.Outputs[0]);
+            }
+
+            return quantized;
+        }
+
         /// <summary>The importer's tensor names (OnnxLowering.Name, without its rare de-duplication suffix).</summary>
         internal static string Sanitize(string onnxName)
         {
