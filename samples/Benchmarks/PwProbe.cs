@@ -198,8 +198,8 @@ namespace QuantGen.Benchmarks
             int count = 0;
             foreach ((string name, int rows, int k, int n) in new[]
             {
-                ("ds_cnn pointwise", 125, 64, 64), ("mobilenet 12", 576, 16, 32), ("mobilenet 18", 576, 32, 32), ("mobilenet 24", 144, 32, 64),
-                ("mobilenet 30", 144, 64, 64), ("mobilenet 36", 36, 64, 128), ("mobilenet 42", 36, 128, 128), ("mobilenet 72", 9, 128, 256),
+                ("ds_cnn pointwise", 125, 64, 64), ("mobilenet 6", 2304, 8, 16), ("mobilenet 12", 576, 16, 32), ("mobilenet 18", 576, 32, 32),
+                ("mobilenet 24", 144, 32, 64), ("mobilenet 30", 144, 64, 64), ("mobilenet 36", 36, 64, 128), ("mobilenet 42", 36, 128, 128), ("mobilenet 72", 9, 128, 256),
                 ("mobilenet 78", 9, 256, 256),
             })
             {
@@ -225,7 +225,17 @@ namespace QuantGen.Benchmarks
 
                 var yOld = new sbyte[rows * n];
                 var yNew = new sbyte[rows * n];
-                void A() => PwTiles.OldGemm32(ref a[0], rows, kq * 4, ref w[0], kq, np8, n, ref bias[0], ref mulHi[0], ref addHi[0], ref shiftHi[0], -5, 127, ref yOld[0], n);
+                void A()
+                {
+                    if (n == 16)
+                    {
+                        PwTiles.OldGemm16(ref a[0], rows, kq * 4, ref w[0], kq, n, ref bias[0], ref mulHi[0], ref addHi[0], ref shiftHi[0], -5, 127, ref yOld[0], n);
+                        return;
+                    }
+
+                    PwTiles.OldGemm32(ref a[0], rows, kq * 4, ref w[0], kq, np8, n, ref bias[0], ref mulHi[0], ref addHi[0], ref shiftHi[0], -5, 127, ref yOld[0], n);
+                }
+
                 void B() => QuantGenPointwiseKernels.GemmVnniHigh(ref a[0], rows, kq * 4, ref w[0], kq, np8, n, ref bias[0], ref mulHi[0], ref addHi[0], ref shiftHi[0], -5, 127, ref yNew[0], n);
                 A();
                 B();

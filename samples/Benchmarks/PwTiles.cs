@@ -132,5 +132,57 @@ namespace QuantGen.Benchmarks
                 QuantGenKernels.StoreMulHigh16(c0, c1, o0, n - o0, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref Unsafe.Add(ref yr, o0));
             }
         }
+
+        /// <summary>The np == 16 path before the packed store (rows a multiple of 4 here: the probe's shape).</summary>
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        public static void OldGemm16(ref sbyte a, int rows, int aStride, ref sbyte w, int kQuads, int n, ref int bias, ref int mulHi, ref int addHi, ref int shiftHi, int lo, int hi, ref sbyte y, int yStride)
+        {
+            Vector256<int> b0 = Vector256.LoadUnsafe(ref bias), b1 = Vector256.LoadUnsafe(ref bias, 8);
+            Vector512<int> mEven = Vector512.LoadUnsafe(ref mulHi), mOdd = Vector512.LoadUnsafe(ref mulHi, 1);
+            Vector512<int> add = Vector512.LoadUnsafe(ref addHi);
+            Vector512<uint> shift = Vector512.LoadUnsafe(ref shiftHi).AsUInt32();
+            Vector512<int> lv = Vector512.Create(lo > sbyte.MinValue ? lo : sbyte.MinValue), hv = Vector512.Create(hi < sbyte.MaxValue ? hi : sbyte.MaxValue);
+            for (int r = 0; r + 4 <= rows; r += 4)
+            {
+                ref sbyte a0 = ref Unsafe.Add(ref a, r * aStride);
+                ref sbyte a1 = ref Unsafe.Add(ref a0, aStride);
+                ref sbyte a2 = ref Unsafe.Add(ref a1, aStride);
+                ref sbyte a3 = ref Unsafe.Add(ref a2, aStride);
+                Vector256<int> c00 = b0, c01 = b1, c10 = b0, c11 = b1, c20 = b0, c21 = b1, c30 = b0, c31 = b1;
+                for (int q = 0; q < kQuads; q++)
+                {
+                    ref sbyte wq = ref Unsafe.Add(ref w, q * 64);
+                    Vector256<sbyte> w0 = Vector256.LoadUnsafe(ref wq), w1 = Vector256.LoadUnsafe(ref wq, 32);
+                    Vector256<byte> x = Quad(ref a0, q);
+                    c00 = AvxVnni.MultiplyWideningAndAdd(c00, x, w0);
+                    c01 = AvxVnni.MultiplyWideningAndAdd(c01, x, w1);
+                    x = Quad(ref a1, q);
+                    c10 = AvxVnni.MultiplyWideningAndAdd(c10, x, w0);
+                    c11 = AvxVnni.MultiplyWideningAndAdd(c11, x, w1);
+                    x = Quad(ref a2, q);
+                    c20 = AvxVnni.MultiplyWideningAndAdd(c20, x, w0);
+                    c21 = AvxVnni.MultiplyWideningAndAdd(c21, x, w1);
+                    x = Quad(ref a3, q);
+                    c30 = AvxVnni.MultiplyWideningAndAdd(c30, x, w0);
+                    c31 = AvxVnni.MultiplyWideningAndAdd(c31, x, w1);
+                }
+
+                ref sbyte yr = ref Unsafe.Add(ref y, r * yStride);
+                QuantGenKernels.StorePartial16(High16(Vector512.Create(c00, c01), mEven, mOdd, add, shift, lv, hv), n, ref yr);
+                QuantGenKernels.StorePartial16(High16(Vector512.Create(c10, c11), mEven, mOdd, add, shift, lv, hv), n, ref Unsafe.Add(ref yr, yStride));
+                QuantGenKernels.StorePartial16(High16(Vector512.Create(c20, c21), mEven, mOdd, add, shift, lv, hv), n, ref Unsafe.Add(ref yr, 2 * yStride));
+                QuantGenKernels.StorePartial16(High16(Vector512.Create(c30, c31), mEven, mOdd, add, shift, lv, hv), n, ref Unsafe.Add(ref yr, 3 * yStride));
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector128<sbyte> High16(Vector512<int> acc, Vector512<int> mEven, Vector512<int> mOdd, Vector512<int> add, Vector512<uint> shift, Vector512<int> lo, Vector512<int> hi)
+        {
+            Vector512<long> pe = Avx512F.Multiply(acc, mEven);
+            Vector512<long> po = Avx512F.Multiply(Avx512F.ShiftRightLogical(acc.AsInt64(), 32).AsInt32(), mOdd);
+            Vector512<int> h = Vector512.ConditionalSelect(Vector512.Create(0, -1, 0, -1, 0, -1, 0, -1, 0, -1, 0, -1, 0, -1, 0, -1), po.AsInt32(), Avx512F.ShiftRightLogical(pe, 32).AsInt32());
+            h = Avx512F.ShiftRightArithmeticVariable(h + add, shift);
+            return Avx512F.ConvertToVector128SByteWithSaturation(Vector512.Min(Vector512.Max(h, lo), hi));
+        }
     }
 }
