@@ -242,7 +242,7 @@ namespace QuantGen.Generated
             ref int m = ref Unsafe.Add(ref k.MulHi, o0);
             ref int add = ref Unsafe.Add(ref k.AddHi, o0);
             ref int sh = ref Unsafe.Add(ref k.ShiftHi, o0);
-            Vector512<sbyte> lo = Vector512.Create((sbyte)Math.Max(k.Lo, sbyte.MinValue)), hi = Vector512.Create((sbyte)Math.Min(k.Hi, sbyte.MaxValue));
+            Vector512<sbyte> lo = Vector512.Create((sbyte)(k.Lo > sbyte.MinValue ? k.Lo : sbyte.MinValue)), hi = Vector512.Create((sbyte)(k.Hi < sbyte.MaxValue ? k.Hi : sbyte.MaxValue));
             Vector512<sbyte> r01 = Pack64(High16At(c00, c01, ref m, ref add, ref sh, 0), High16At(c02, c03, ref m, ref add, ref sh, 16),
                 High16At(c10, c11, ref m, ref add, ref sh, 0), High16At(c12, c13, ref m, ref add, ref sh, 16), lo, hi);
             r01.GetLower().StoreUnsafe(ref y);
@@ -291,7 +291,7 @@ namespace QuantGen.Generated
             ref int m = ref Unsafe.Add(ref k.MulHi, o0);
             ref int add = ref Unsafe.Add(ref k.AddHi, o0);
             ref int sh = ref Unsafe.Add(ref k.ShiftHi, o0);
-            Vector512<sbyte> lo = Vector512.Create((sbyte)Math.Max(k.Lo, sbyte.MinValue)), hi = Vector512.Create((sbyte)Math.Min(k.Hi, sbyte.MaxValue));
+            Vector512<sbyte> lo = Vector512.Create((sbyte)(k.Lo > sbyte.MinValue ? k.Lo : sbyte.MinValue)), hi = Vector512.Create((sbyte)(k.Hi < sbyte.MaxValue ? k.Hi : sbyte.MaxValue));
             Vector512<int> h0 = High16At(c0 + d0, c1 + d1, ref m, ref add, ref sh, 0), h1 = High16At(c2 + d2, c3 + d3, ref m, ref add, ref sh, 16);
             Pack64(h0, h1, h0, h1, lo, hi).GetLower().StoreUnsafe(ref y);
         }
@@ -338,7 +338,7 @@ namespace QuantGen.Generated
             Vector512<int> lo = Vector512.Create(k.Lo > sbyte.MinValue ? k.Lo : sbyte.MinValue), hi = Vector512.Create(k.Hi < sbyte.MaxValue ? k.Hi : sbyte.MaxValue);
             int n = k.N;
             bool packed = n == 16 && yStride == 16;
-            Vector512<sbyte> loB = Vector512.Create((sbyte)Math.Max(k.Lo, sbyte.MinValue)), hiB = Vector512.Create((sbyte)Math.Min(k.Hi, sbyte.MaxValue));
+            Vector512<sbyte> loB = Vector512.Create((sbyte)(k.Lo > sbyte.MinValue ? k.Lo : sbyte.MinValue)), hiB = Vector512.Create((sbyte)(k.Hi < sbyte.MaxValue ? k.Hi : sbyte.MaxValue));
             Vector512<int> pick = Vector512.Create(1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31);
             int r = 0;
             for (; r + 4 <= rows; r += 4)
