@@ -12,7 +12,8 @@ namespace QuantGen.Tests.Kernels
     /// garbage that must meet zero weights), channel counts 1..100 (32-, 16- and 8-channel blocks, partial stores),
     /// extreme operands, zero points at both ends, ReLU clamps, shifts 33 and at the top of the proof, multipliers
     /// 2^30 and 2^31 - 1, and accumulators at int32's ends. The packing repeats CpuEmitter.EmitConvGemm's.
-    /// Run it under DOTNET_EnableAVX512F=0 as well for the AVX2 store (the test asserts the same values).
+    /// n a multiple of 32 takes the packed store on AVX-512 (Rows32). Run it under DOTNET_EnableAVX512F=0 as well for the AVX2 store
+    /// (the test asserts the same values).
     /// </summary>
     public class PointwiseGemmKernelTests
     {
@@ -38,6 +39,15 @@ namespace QuantGen.Tests.Kernels
             { 7, 8, 16, 1 },
             { 10, 12, 9, 3 },
             { 2303, 8, 16, 2 },
+            // Whole 32-channel blocks (the packed-store path on AVX-512: 4-row tiles, then single rows), rows 1..7 and 9.
+            { 1, 16, 32, 1 },
+            { 2, 4, 96, 2 },
+            { 3, 32, 64, 3 },
+            { 5, 12, 32, 0 },
+            { 6, 64, 64, 1 },
+            { 7, 28, 128, 3 },
+            { 9, 128, 256, 2 },
+            { 576, 16, 32, 1 },
         };
 
         [Theory]
@@ -88,9 +98,16 @@ namespace QuantGen.Tests.Kernels
         [InlineData(52, 1 << 30, -128)]
         public void MultiplyHighAtTheEdgesOfItsProof(int s, int m, int zo)
         {
+            // 40 channels: the 32- and 8-channel blocks with Store16; 64: whole 32-channel blocks with the packed store.
+            MultiplyHighAtTheEdges(s, m, zo, 40);
+            MultiplyHighAtTheEdges(s, m, zo, 64);
+        }
+
+        private static void MultiplyHighAtTheEdges(int s, int m, int zo, int n)
+        {
             Assert.True(MulHighApplies(s, zo));
-            const int rows = 9, k = 24, n = 40;
-            var rng = new Random(s + m + zo);
+            const int rows = 9, k = 24;
+            var rng = new Random(s + m + zo + n);
             sbyte[] a = new sbyte[rows * k];
             for (int i = 0; i < a.Length; i++)
             {
