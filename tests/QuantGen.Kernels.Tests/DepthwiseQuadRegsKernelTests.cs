@@ -219,7 +219,7 @@ namespace QuantGen.Tests.Kernels
                 // Bytes past the image that the quads' 4th pixel may read hold garbage: a zero weight must cancel them.
                 var image = new sbyte[(ph * pw * c) + c + 32];
                 new Random(c + ph).NextBytes((byte[])(object)image);
-                QuantGenConvKernels.PadImage(channelsLast ? DepthwiseReference.ToHwc(x, c, h * w) : x, channelsLast, c, h, w, pt, pl, ph, pw, (sbyte)zx, image);
+                QuantGenConvKernels.PadImageXor(channelsLast ? DepthwiseReference.ToHwc(x, c, h * w) : x, channelsLast, c, h, w, pt, pl, ph, pw, (sbyte)zx, image, 0x80);
                 var y = new sbyte[positions * c];
                 QuantGenDepthwiseKernels.DepthwiseQuadRegs(image, pw, c, stride, stride, oh, ow, ref quads[0], ref bias[0], false, ref mulHi[0], ref addHi[0], ref shiftHi[0],
                     ref mul[0], ref round[0], ref shift[0], q.Zo, lo, hi, y);
