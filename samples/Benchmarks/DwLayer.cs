@@ -145,6 +145,8 @@ namespace QuantGen.Benchmarks
 
         public void Pad() => QuantGenConvKernels.PadImage(x, true, C, H, W, Pt, Pt, Ph, Pw, Zx, img);
 
+        public void PadU() => QuantGenDepthwiseKernels.PadImageU(x, true, C, H, W, Pt, Pt, Ph, Pw, Zx, img);
+
         public void PadXor() => QuantGenConvKernels.PadImageXor(x, true, C, H, W, Pt, Pt, Ph, Pw, Zx, img, 0x80);
 
         /// <summary>The int32-lane kernel alone (on the image of <see cref="Pad"/>).</summary>
@@ -184,10 +186,10 @@ namespace QuantGen.Benchmarks
             Int32Kernel(y);
         }
 
-        /// <summary>Padding (u = x + 128) + register quads.</summary>
+        /// <summary>Padding (u = x + 128, PadImageU) + register quads.</summary>
         public void Regs(sbyte[] y)
         {
-            PadXor();
+            PadU();
             RegsKernel(y);
         }
 

@@ -56,11 +56,12 @@ namespace QuantGen.Benchmarks
                 if (Environment.GetEnvironmentVariable("QUANTGEN_DW_PARTS") != null)
                 {
                     (double padA, double padB) = CpuInterleaved(d.Pad, d.PadXor);
+                    (double padU, _) = CpuInterleaved(d.PadU, d.PadU);
                     d.Pad();
                     (double kA, double kO) = CpuInterleaved(() => d.Int32Kernel(y), () => d.RegsBaselineKernel(y4));
-                    d.PadXor();
+                    d.PadU();
                     (double kB, _) = CpuInterleaved(() => d.RegsKernel(y2), () => d.RegsKernel(y2));
-                    Console.WriteLine($"  parts (cpu): PadImage {padA:F2} us, PadImageXor {padB:F2} us, DepthwiseNhwc {kA:F2} us, DepthwiseQuadRegs before {kO:F2} us, now {kB:F2} us");
+                    Console.WriteLine($"  parts (cpu): PadImage {padA:F2} us, PadImageXor {padB:F2} us, PadImageU {padU:F2} us, DepthwiseNhwc {kA:F2} us, DepthwiseQuadRegs before {kO:F2} us, now {kB:F2} us");
                 }
 
                 Console.WriteLine($"depthwise c {c,3} {h,2}x{w,-2} stride {s}: wall int32 lanes {a,7:F2} us, regs {b,7:F2} us ({a / b:F2}x); cpu int32 lanes {ca,7:F2} us, regs {cb,7:F2} us {d.Macs / cb / 1000,6:F1} GMAC/s ({ca / cb:F2}x){extra}   same bytes: {eq}");

@@ -102,6 +102,49 @@ namespace QuantGen.Generated
         }
 
         /// <summary>
+        /// The padded image of u = x + 128 for <see cref="DepthwiseQuadRegs"/>: QuantGenConvKernels.PadImageXor with mask 0x80,
+        /// the same bytes; a channels-last input's rows are copied 32 bytes at a time (the general copy takes 16), padding
+        /// pixels hold zx ^ 0x80. ph x pw: the padded window, pt / pl: the top / left padding.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void PadImageU(ReadOnlySpan<sbyte> x, bool channelsLast, int c, int h, int w, int pt, int pl, int ph, int pw, sbyte zx, Span<sbyte> img)
+        {
+            int first = pl < pw ? pl : pw, last = pl + w < pw ? pl + w : pw;
+            if (!channelsLast || !Vector256.IsHardwareAccelerated || (last - first) * c < 32 || img.Length < ph * pw * c || x.Length < c * h * w)
+            {
+                QuantGenConvKernels.PadImageXor(x, channelsLast, c, h, w, pt, pl, ph, pw, zx, img, 0x80);
+                return;
+            }
+
+            sbyte zu = (sbyte)(zx ^ unchecked((sbyte)0x80));
+            Vector256<sbyte> m = Vector256.Create(unchecked((sbyte)0x80));
+            int run = (last - first) * c;
+            ref sbyte x0 = ref MemoryMarshal.GetReference(x);
+            for (int r = 0; r < ph; r++)
+            {
+                Span<sbyte> row = img.Slice(r * pw * c, pw * c);
+                int ih = r - pt;
+                if ((uint)ih >= (uint)h)
+                {
+                    row.Fill(zu);
+                    continue;
+                }
+
+                row.Slice(0, first * c).Fill(zu);
+                row.Slice(last * c).Fill(zu);
+                ref sbyte d = ref row[first * c];
+                ref sbyte s = ref Unsafe.Add(ref x0, ((ih * w) + first - pl) * c);
+                int i = 0;
+                for (; i + 32 < run; i += 32)
+                {
+                    (Vector256.LoadUnsafe(ref s, (nuint)i) ^ m).StoreUnsafe(ref d, (nuint)i);
+                }
+
+                (Vector256.LoadUnsafe(ref s, (nuint)(run - 32)) ^ m).StoreUnsafe(ref d, (nuint)(run - 32));
+            }
+        }
+
+        /// <summary>
         /// True where <see cref="DepthwiseQuadRegs"/> runs its vector path for c channels: AVX-VNNI on .NET 10 (UseVnni) with
         /// AVX2, and c a multiple of 32 (byte/word unpacks within 128-bit lanes), or c == 16 or 8 with AVX-512 VBMI (one
         /// two-source vpermt2b per 8 channels, one vpermb for 8); the int64 requantization (high == false) also needs AVX-512F. Elsewhere the
@@ -130,7 +173,7 @@ namespace QuantGen.Generated
 
         /// <summary>
         /// A 3x3 depthwise layer with the tap quads built in registers (no quad buffer): img is the zero-point padded image
-        /// of u = x + 128, channels-last [rows][pw][c] (<c>PadImageXor</c> with mask 0x80, so that no quad needs a flip) with
+        /// of u = x + 128, channels-last [rows][pw][c] (<see cref="PadImageU"/>, so that no quad needs a flip) with
         /// at least c + 32 readable bytes past its last pixel. Per output pixel, kernel row i and block of channels the four bytes u[oy * sh + i][ox * sw + j][ch],
         /// j = 0..3, are interleaved into one dword per channel (c % 32 == 0: four 32-byte loads, two byte and four word
         /// unpacks give 32 channels' quads; c == 16: two 32-byte loads cover the four pixels, two vpermt2b), and one vpdpbusd
@@ -172,9 +215,11 @@ namespace QuantGen.Generated
             {
                 QuadRegs16(ref src, rowStride, c, sh, sw, oh, ow, ref wq, ref bias, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lo, hi, ref dst);
             }
-            else if (sh == 1 && sw == 1 && high && Avx512BW.IsSupported && oh > 1 && ow > 1)
+            else if (sh == 1 && sw == 1 && high && Avx512BW.IsSupported && oh >= 4 && ow > 1)
             {
-                // Stride 1, multiply-high on AVX-512BW: 2 x 2 output blocks on the even part, the odd last column and row alone.
+                // Stride 1, multiply-high on AVX-512BW: 2 x 2 output blocks on the even part, the odd last column and row alone
+                // (dw-regs: 1.15-1.38x on 25x5, 24x24, 12x12 and 6x6 maps; a 3x3 map, where the three calls cover 4 + 2 + 3
+                // pixels, stays on pixel pairs: 0.96x).
                 int oh2 = oh & ~1, ow2 = ow & ~1, yStride = ow * c;
                 QuadRegs32Rows(ref src, rowStride, c, oh2, ow2, yStride, ref wq, ref bias, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref dst);
                 if (ow2 < ow)
