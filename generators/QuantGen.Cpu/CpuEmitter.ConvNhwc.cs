@@ -319,7 +319,7 @@ namespace QuantGen.Cpu
             if (plan.QuadRegs)
             {
                 w.Open($"if (QuantGenDepthwiseKernels.QuadRegsVector({I(c)}, {(plan.MulHigh ? "true" : "false")}))");
-                w.Line(Conv("PadImage", $"x.Slice(b * {inLen}, {inLen})", inLast ? "true" : "false", I(c), I(h), I(wd), I(pt), I(pl), I(ph), I(pw), $"(sbyte){I(zx)}", "_convImage") + ";");
+                w.Line(Dw("PadImageU", $"x.Slice(b * {inLen}, {inLen})", inLast ? "true" : "false", I(c), I(h), I(wd), I(pt), I(pl), I(ph), I(pw), $"(sbyte){I(zx)}", "_convImage") + ";");
                 w.Line(vnniCall.Replace("@OUT", output) + ";");
                 w.Close();
                 w.Open("else");

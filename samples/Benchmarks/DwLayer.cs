@@ -145,15 +145,22 @@ namespace QuantGen.Benchmarks
 
         public void Pad() => QuantGenConvKernels.PadImage(x, true, C, H, W, Pt, Pt, Ph, Pw, Zx, img);
 
+        public void PadU() => QuantGenDepthwiseKernels.PadImageU(x, true, C, H, W, Pt, Pt, Ph, Pw, Zx, img);
+
         public void PadXor() => QuantGenConvKernels.PadImageXor(x, true, C, H, W, Pt, Pt, Ph, Pw, Zx, img, 0x80);
 
         /// <summary>The int32-lane kernel alone (on the image of <see cref="Pad"/>).</summary>
         public void Int32Kernel(sbyte[] y) =>
             QuantGenConvKernels.DepthwiseNhwc(img, Pw, C, 3, 3, S, Oh, groups, groupStride, lanes, ref packed[0], cp, ref bias[0], ref mul[0], ref round[0], ref shift[0], 0, -128, 127, y);
 
-        /// <summary>The register-quad kernel alone (on the image of <see cref="Pad"/>), multiply-high.</summary>
+        /// <summary>The register-quad kernel alone (on the image of <see cref="PadXor"/>: u = x + 128), multiply-high.</summary>
         public void RegsKernel(sbyte[] y) =>
             QuantGenDepthwiseKernels.DepthwiseQuadRegs(img, Pw, C, S, S, Oh, Ow, ref rq[0], ref rBias[0], true, ref rMulHi[0], ref rAddHi[0], ref rShiftHi[0],
+                ref Unsafe.NullRef<long>(), ref Unsafe.NullRef<long>(), ref Unsafe.NullRef<long>(), 0, -128, 127, y);
+
+        /// <summary>The register-quad kernel before the row pairs (DwBaselineKernels, on the image of <see cref="Pad"/>: x), multiply-high.</summary>
+        public void RegsBaselineKernel(sbyte[] y) =>
+            DwBaselineKernels.DepthwiseQuadRegs(img, Pw, C, S, S, Oh, Ow, ref rq[0], ref rBias[0], true, ref rMulHi[0], ref rAddHi[0], ref rShiftHi[0],
                 ref Unsafe.NullRef<long>(), ref Unsafe.NullRef<long>(), ref Unsafe.NullRef<long>(), 0, -128, 127, y);
 
         /// <summary>The tap quads alone (from the image of <see cref="PadXor"/>).</summary>
@@ -179,11 +186,18 @@ namespace QuantGen.Benchmarks
             Int32Kernel(y);
         }
 
-        /// <summary>Padding + register quads.</summary>
+        /// <summary>Padding (u = x + 128, PadImageU) + register quads.</summary>
         public void Regs(sbyte[] y)
         {
-            Pad();
+            PadU();
             RegsKernel(y);
+        }
+
+        /// <summary>Padding + the register quads before the row pairs (DwBaselineKernels).</summary>
+        public void RegsBaseline(sbyte[] y)
+        {
+            Pad();
+            RegsBaselineKernel(y);
         }
 
         /// <summary>Padding (u = x + 128) + tap-quad buffer + its kernel.</summary>

@@ -42,6 +42,9 @@ namespace QuantGen.Tests.Kernels
             { 8, 1, 1, 1, 1, 1, 1, 1, 1, 24 },
             { 24, 5, 5, 1, 1, 1, 1, 1, 0, 25 },
             { 48, 5, 6, 2, 1, 1, 1, 1, 0, 21 },
+            { 96, 6, 7, 1, 1, 1, 1, 1, 1, 26 },
+            { 64, 4, 4, 1, 0, 0, 0, 0, 2, 27 },
+            { 32, 8, 3, 1, 1, 1, 0, 0, 3, 28 },
         };
 
         [Theory]
@@ -219,7 +222,21 @@ namespace QuantGen.Tests.Kernels
                 // Bytes past the image that the quads' 4th pixel may read hold garbage: a zero weight must cancel them.
                 var image = new sbyte[(ph * pw * c) + c + 32];
                 new Random(c + ph).NextBytes((byte[])(object)image);
-                QuantGenConvKernels.PadImage(channelsLast ? DepthwiseReference.ToHwc(x, c, h * w) : x, channelsLast, c, h, w, pt, pl, ph, pw, (sbyte)zx, image);
+                QuantGenDepthwiseKernels.PadImageU(channelsLast ? DepthwiseReference.ToHwc(x, c, h * w) : x, channelsLast, c, h, w, pt, pl, ph, pw, (sbyte)zx, image);
+                for (int r = 0; r < ph; r++)
+                {
+                    for (int col = 0; col < pw; col++)
+                    {
+                        for (int ch = 0; ch < c; ch++)
+                        {
+                            // The padded image holds u = x + 128 (x inside the input, zx around it), as a byte: x ^ 0x80.
+                            int ih = r - pt, iw = col - pl;
+                            int v = ih >= 0 && ih < h && iw >= 0 && iw < w ? x[(((ch * h) + ih) * w) + iw] : zx;
+                            Assert.Equal(v + 128, (byte)image[(((r * pw) + col) * c) + ch]);
+                        }
+                    }
+                }
+
                 var y = new sbyte[positions * c];
                 QuantGenDepthwiseKernels.DepthwiseQuadRegs(image, pw, c, stride, stride, oh, ow, ref quads[0], ref bias[0], false, ref mulHi[0], ref addHi[0], ref shiftHi[0],
                     ref mul[0], ref round[0], ref shift[0], q.Zo, lo, hi, y);

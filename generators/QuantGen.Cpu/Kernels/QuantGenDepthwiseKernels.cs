@@ -102,6 +102,49 @@ namespace QuantGen.Generated
         }
 
         /// <summary>
+        /// The padded image of u = x + 128 for <see cref="DepthwiseQuadRegs"/>: QuantGenConvKernels.PadImageXor with mask 0x80,
+        /// the same bytes; a channels-last input's rows are copied 32 bytes at a time (the general copy takes 16), padding
+        /// pixels hold zx ^ 0x80. ph x pw: the padded window, pt / pl: the top / left padding.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void PadImageU(ReadOnlySpan<sbyte> x, bool channelsLast, int c, int h, int w, int pt, int pl, int ph, int pw, sbyte zx, Span<sbyte> img)
+        {
+            int first = pl < pw ? pl : pw, last = pl + w < pw ? pl + w : pw;
+            if (!channelsLast || !Vector256.IsHardwareAccelerated || (last - first) * c < 32 || img.Length < ph * pw * c || x.Length < c * h * w)
+            {
+                QuantGenConvKernels.PadImageXor(x, channelsLast, c, h, w, pt, pl, ph, pw, zx, img, 0x80);
+                return;
+            }
+
+            sbyte zu = (sbyte)(zx ^ unchecked((sbyte)0x80));
+            Vector256<sbyte> m = Vector256.Create(unchecked((sbyte)0x80));
+            int run = (last - first) * c;
+            ref sbyte x0 = ref MemoryMarshal.GetReference(x);
+            for (int r = 0; r < ph; r++)
+            {
+                Span<sbyte> row = img.Slice(r * pw * c, pw * c);
+                int ih = r - pt;
+                if ((uint)ih >= (uint)h)
+                {
+                    row.Fill(zu);
+                    continue;
+                }
+
+                row.Slice(0, first * c).Fill(zu);
+                row.Slice(last * c).Fill(zu);
+                ref sbyte d = ref row[first * c];
+                ref sbyte s = ref Unsafe.Add(ref x0, ((ih * w) + first - pl) * c);
+                int i = 0;
+                for (; i + 32 < run; i += 32)
+                {
+                    (Vector256.LoadUnsafe(ref s, (nuint)i) ^ m).StoreUnsafe(ref d, (nuint)i);
+                }
+
+                (Vector256.LoadUnsafe(ref s, (nuint)(run - 32)) ^ m).StoreUnsafe(ref d, (nuint)(run - 32));
+            }
+        }
+
+        /// <summary>
         /// True where <see cref="DepthwiseQuadRegs"/> runs its vector path for c channels: AVX-VNNI on .NET 10 (UseVnni) with
         /// AVX2, and c a multiple of 32 (byte/word unpacks within 128-bit lanes), or c == 16 or 8 with AVX-512 VBMI (one
         /// two-source vpermt2b per 8 channels, one vpermb for 8); the int64 requantization (high == false) also needs AVX-512F. Elsewhere the
@@ -130,12 +173,13 @@ namespace QuantGen.Generated
 
         /// <summary>
         /// A 3x3 depthwise layer with the tap quads built in registers (no quad buffer): img is the zero-point padded image
-        /// of x, channels-last [rows][pw][c] (<c>PadImage</c>) with at least c + 32 readable bytes past its last pixel; the
-        /// quads are flipped to u = x + 128 (xor 0x80) in registers. Per output pixel, kernel row i and block of channels the four bytes u[oy * sh + i][ox * sw + j][ch],
+        /// of u = x + 128, channels-last [rows][pw][c] (<see cref="PadImageU"/>, so that no quad needs a flip) with
+        /// at least c + 32 readable bytes past its last pixel. Per output pixel, kernel row i and block of channels the four bytes u[oy * sh + i][ox * sw + j][ch],
         /// j = 0..3, are interleaved into one dword per channel (c % 32 == 0: four 32-byte loads, two byte and four word
         /// unpacks give 32 channels' quads; c == 16: two 32-byte loads cover the four pixels, two vpermt2b), and one vpdpbusd
         /// per 8 channels adds the row against weights (w0, w1, w2, 0). For stride 1 the same quads, against (0, w0, w1, w2),
-        /// give the next output pixel too, so pixels go in pairs. The 4th byte of a quad meets a zero weight whatever it holds
+        /// give the next output pixel too, so pixels go in pairs; with 32k channels, stride 1 and the zmm multiply-high store output
+        /// rows go in pairs as well (<see cref="QuadRegs32Rows"/>: 4 image rows' quads for 2 x 2 pixels). The 4th byte of a quad meets a zero weight whatever it holds
         /// (it may lie one pixel past the row). wq: int8 [3][2][c][4], [i][0] = (w0, w1, w2, 0) and [i][1] = (0, w0, w1, w2),
         /// lanes in <see cref="QuadRegsChannel"/> order; bias (b - (zx + 128) * sum(w)) and the requantization constants in the
         /// same order: high: mulHi, addHi, shiftHi (c + 1 entries) as in <see cref="DepthwiseVnniHigh"/>; else mul, round,
@@ -171,9 +215,26 @@ namespace QuantGen.Generated
             {
                 QuadRegs16(ref src, rowStride, c, sh, sw, oh, ow, ref wq, ref bias, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lo, hi, ref dst);
             }
+            else if (sh == 1 && sw == 1 && high && Avx512BW.IsSupported && oh >= 4 && ow > 1)
+            {
+                // Stride 1, multiply-high on AVX-512BW: 2 x 2 output blocks on the even part, the odd last column and row alone
+                // (dw-regs: 1.15-1.38x on 25x5, 24x24, 12x12 and 6x6 maps; a 3x3 map, where the three calls cover 4 + 2 + 3
+                // pixels, stays on pixel pairs: 0.96x).
+                int oh2 = oh & ~1, ow2 = ow & ~1, yStride = ow * c;
+                QuadRegs32Rows(ref src, rowStride, c, oh2, ow2, yStride, ref wq, ref bias, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref dst);
+                if (ow2 < ow)
+                {
+                    QuadRegs32(ref Unsafe.Add(ref src, ow2 * c), rowStride, c, sh, sw, oh2, 1, yStride, ref wq, ref bias, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref dst, ow2 * c));
+                }
+
+                if (oh2 < oh)
+                {
+                    QuadRegs32(ref Unsafe.Add(ref src, oh2 * rowStride), rowStride, c, sh, sw, 1, ow, yStride, ref wq, ref bias, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref dst, oh2 * yStride));
+                }
+            }
             else
             {
-                QuadRegs32(ref src, rowStride, c, sh, sw, oh, ow, ref wq, ref bias, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lo, hi, ref dst);
+                QuadRegs32(ref src, rowStride, c, sh, sw, oh, ow, ow * c, ref wq, ref bias, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lo, hi, ref dst);
             }
         }
 
@@ -191,7 +252,7 @@ namespace QuantGen.Generated
             Vector256<sbyte> lo32b = Vector256.Create((sbyte)lo), hi32b = Vector256.Create((sbyte)hi);
             // The four pixels of 8 channels are one 32-byte load; one vpermb makes their 8 quads. Pixels go in pairs for both
             // strides (stride 2: each with its own quads), their 16 outputs one zmm requantization and one 16-byte store.
-            Vector256<byte> ix = Vbmi8Index, flip = Vector256.Create((byte)0x80);
+            Vector256<byte> ix = Vbmi8Index;
             Vector256<int> bv = Vector256.LoadUnsafe(ref bias);
             Vector512<int> mE = default, mO = default, ad = default, sv = default;
             if (zh)
@@ -213,7 +274,7 @@ namespace QuantGen.Generated
                     for (int i = 0; i < 3; i++)
                     {
                         ref byte ri = ref Unsafe.Add(ref r0, i * rowStride);
-                        Vector256<byte> q0 = Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref ri, (nuint)(ox * ps)), ix) ^ flip;
+                        Vector256<byte> q0 = Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref ri, (nuint)(ox * ps)), ix);
                         ref sbyte wi = ref Unsafe.Add(ref wq, i * wRow);
                         a0 = AvxVnni.MultiplyWideningAndAdd(a0, q0, Vector256.LoadUnsafe(ref wi));
                         if (sw == 1)
@@ -222,7 +283,7 @@ namespace QuantGen.Generated
                         }
                         else
                         {
-                            Vector256<byte> q1 = Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref ri, (nuint)((ox + 1) * ps)), ix) ^ flip;
+                            Vector256<byte> q1 = Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref ri, (nuint)((ox + 1) * ps)), ix);
                             b0 = AvxVnni.MultiplyWideningAndAdd(b0, q1, Vector256.LoadUnsafe(ref wi));
                         }
                     }
@@ -243,7 +304,7 @@ namespace QuantGen.Generated
                     Vector256<int> a0 = bv;
                     for (int i = 0; i < 3; i++)
                     {
-                        Vector256<byte> q0 = Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref r0, (nuint)((i * rowStride) + (ox * ps))), ix) ^ flip;
+                        Vector256<byte> q0 = Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref r0, (nuint)((i * rowStride) + (ox * ps))), ix);
                         a0 = AvxVnni.MultiplyWideningAndAdd(a0, q0, Vector256.LoadUnsafe(ref wq, (nuint)(i * wRow)));
                     }
 
@@ -266,7 +327,7 @@ namespace QuantGen.Generated
             Vector256<sbyte> lo32b = Vector256.Create((sbyte)lo), hi32b = Vector256.Create((sbyte)hi);
             // Two 32-byte loads cover the four pixels of 16 channels; two vpermt2b make their 16 quads. Pixels go in pairs for
             // both strides (stride 2: each with its own quads), the pair's 32 outputs one 32-byte store on the zmm path.
-            Vector256<byte> ix0 = Vbmi16Index0, ix1 = Vbmi16Index1, flip = Vector256.Create((byte)0x80);
+            Vector256<byte> ix0 = Vbmi16Index0, ix1 = Vbmi16Index1;
             Vector256<int> bv0 = Vector256.LoadUnsafe(ref bias), bv1 = Vector256.LoadUnsafe(ref bias, 8);
             Vector512<int> mE = default, mO = default, ad = default, sv = default, perm = Perm16Pair;
             if (zh)
@@ -289,7 +350,7 @@ namespace QuantGen.Generated
                     {
                         ref byte p = ref Unsafe.Add(ref r0, (i * rowStride) + (ox * ps));
                         Vector256<byte> lo32 = Vector256.LoadUnsafe(ref p), hi32 = Vector256.LoadUnsafe(ref p, 32);
-                        Vector256<byte> q0 = Avx512Vbmi.VL.PermuteVar32x8x2(lo32, ix0, hi32) ^ flip, q1 = Avx512Vbmi.VL.PermuteVar32x8x2(lo32, ix1, hi32) ^ flip;
+                        Vector256<byte> q0 = Avx512Vbmi.VL.PermuteVar32x8x2(lo32, ix0, hi32), q1 = Avx512Vbmi.VL.PermuteVar32x8x2(lo32, ix1, hi32);
                         ref sbyte wi = ref Unsafe.Add(ref wq, i * wRow);
                         a0 = AvxVnni.MultiplyWideningAndAdd(a0, q0, Vector256.LoadUnsafe(ref wi));
                         a1 = AvxVnni.MultiplyWideningAndAdd(a1, q1, Vector256.LoadUnsafe(ref wi, 32));
@@ -302,8 +363,8 @@ namespace QuantGen.Generated
                         {
                             ref byte p1 = ref Unsafe.Add(ref p, ps);
                             Vector256<byte> lo1 = Vector256.LoadUnsafe(ref p1), hi1 = Vector256.LoadUnsafe(ref p1, 32);
-                            b0 = AvxVnni.MultiplyWideningAndAdd(b0, Avx512Vbmi.VL.PermuteVar32x8x2(lo1, ix0, hi1) ^ flip, Vector256.LoadUnsafe(ref wi));
-                            b1 = AvxVnni.MultiplyWideningAndAdd(b1, Avx512Vbmi.VL.PermuteVar32x8x2(lo1, ix1, hi1) ^ flip, Vector256.LoadUnsafe(ref wi, 32));
+                            b0 = AvxVnni.MultiplyWideningAndAdd(b0, Avx512Vbmi.VL.PermuteVar32x8x2(lo1, ix0, hi1), Vector256.LoadUnsafe(ref wi));
+                            b1 = AvxVnni.MultiplyWideningAndAdd(b1, Avx512Vbmi.VL.PermuteVar32x8x2(lo1, ix1, hi1), Vector256.LoadUnsafe(ref wi, 32));
                         }
                     }
 
@@ -326,8 +387,8 @@ namespace QuantGen.Generated
                         ref byte p = ref Unsafe.Add(ref r0, (i * rowStride) + (ox * ps));
                         Vector256<byte> lo32 = Vector256.LoadUnsafe(ref p), hi32 = Vector256.LoadUnsafe(ref p, 32);
                         ref sbyte wi = ref Unsafe.Add(ref wq, i * wRow);
-                        a0 = AvxVnni.MultiplyWideningAndAdd(a0, Avx512Vbmi.VL.PermuteVar32x8x2(lo32, ix0, hi32) ^ flip, Vector256.LoadUnsafe(ref wi));
-                        a1 = AvxVnni.MultiplyWideningAndAdd(a1, Avx512Vbmi.VL.PermuteVar32x8x2(lo32, ix1, hi32) ^ flip, Vector256.LoadUnsafe(ref wi, 32));
+                        a0 = AvxVnni.MultiplyWideningAndAdd(a0, Avx512Vbmi.VL.PermuteVar32x8x2(lo32, ix0, hi32), Vector256.LoadUnsafe(ref wi));
+                        a1 = AvxVnni.MultiplyWideningAndAdd(a1, Avx512Vbmi.VL.PermuteVar32x8x2(lo32, ix1, hi32), Vector256.LoadUnsafe(ref wi, 32));
                     }
 
                     if (zh)
@@ -342,9 +403,9 @@ namespace QuantGen.Generated
             }
         }
 
-        /// <summary><see cref="DepthwiseQuadRegs"/> with 32k channels (byte and word unpacks, blocks of 32 channels).</summary>
+        /// <summary><see cref="DepthwiseQuadRegs"/> with 32k channels (byte and word unpacks, blocks of 32 channels); yStride: the output row stride in bytes.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void QuadRegs32(ref byte src, int rowStride, int c, int sh, int sw, int oh, int ow, ref sbyte wq, ref int bias, bool high,
+        private static void QuadRegs32(ref byte src, int rowStride, int c, int sh, int sw, int oh, int ow, int yStride, ref sbyte wq, ref int bias, bool high,
             ref int mulHi, ref int addHi, ref int shiftHi, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte dst)
         {
             Vector256<int> lv = Vector256.Create((int)lo), hv = Vector256.Create((int)hi);
@@ -376,7 +437,7 @@ namespace QuantGen.Generated
                 for (int oy = 0; oy < oh; oy++)
                 {
                     ref byte r0 = ref Unsafe.Add(ref src, (oy * sh * rowStride) + c0);
-                    ref sbyte d = ref Unsafe.Add(ref dst, (oy * ow * c) + c0);
+                    ref sbyte d = ref Unsafe.Add(ref dst, (oy * yStride) + c0);
                     int ox = 0;
                     if (sw == 1)
                     {
@@ -439,6 +500,110 @@ namespace QuantGen.Generated
         }
 
         /// <summary>
+        /// <see cref="DepthwiseQuadRegs"/> with 32k channels, stride 1 and the zmm multiply-high store, on the even part of the
+        /// output (oh and ow even; the caller sends an odd last column and row to <see cref="QuadRegs32"/>): blocks of 2 output
+        /// rows x 2 output pixels, whose 4 image rows' quads (built once each) feed both output rows (image row r: kernel row r
+        /// of the upper row, r - 1 of the lower one) and both pixels (weights (w0, w1, w2, 0) and (0, w0, w1, w2)): 32 unpacks
+        /// per 48 vpdpbusd instead of 48. yStride: the output row stride in bytes.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void QuadRegs32Rows(ref byte src, int rowStride, int c, int oh, int ow, int yStride, ref sbyte wq, ref int bias,
+            ref int mulHi, ref int addHi, ref int shiftHi, long lo, long hi, ref sbyte dst)
+        {
+            int wRow = 2 * c * 4, wB = c * 4;
+            Vector512<int> hd = HighDwords, perm = Perm32Unpacked;
+            Vector256<sbyte> lo32b = Vector256.Create((sbyte)lo), hi32b = Vector256.Create((sbyte)hi);
+            for (int c0 = 0; c0 < c; c0 += 32)
+            {
+                Vector256<int> bv0 = Vector256.LoadUnsafe(ref bias, (nuint)c0), bv1 = Vector256.LoadUnsafe(ref bias, (nuint)(c0 + 8));
+                Vector256<int> bv2 = Vector256.LoadUnsafe(ref bias, (nuint)(c0 + 16)), bv3 = Vector256.LoadUnsafe(ref bias, (nuint)(c0 + 24));
+                ref sbyte w0 = ref Unsafe.Add(ref wq, c0 * 4);
+                ref sbyte w1 = ref Unsafe.Add(ref w0, wRow);
+                ref sbyte w2 = ref Unsafe.Add(ref w0, 2 * wRow);
+                ref sbyte w0B = ref Unsafe.Add(ref w0, wB);
+                ref sbyte w1B = ref Unsafe.Add(ref w1, wB);
+                ref sbyte w2B = ref Unsafe.Add(ref w2, wB);
+                Vector512<int> mE0 = Vector512.LoadUnsafe(ref mulHi, (nuint)c0), mO0 = Vector512.LoadUnsafe(ref mulHi, (nuint)(c0 + 1));
+                Vector512<int> ad0 = Vector512.LoadUnsafe(ref addHi, (nuint)c0), sv0 = Vector512.LoadUnsafe(ref shiftHi, (nuint)c0);
+                Vector512<int> mE1 = Vector512.LoadUnsafe(ref mulHi, (nuint)(c0 + 16)), mO1 = Vector512.LoadUnsafe(ref mulHi, (nuint)(c0 + 17));
+                Vector512<int> ad1 = Vector512.LoadUnsafe(ref addHi, (nuint)(c0 + 16)), sv1 = Vector512.LoadUnsafe(ref shiftHi, (nuint)(c0 + 16));
+                for (int oy = 0; oy < oh; oy += 2)
+                {
+                    ref byte r0 = ref Unsafe.Add(ref src, (oy * rowStride) + c0);
+                    ref sbyte d = ref Unsafe.Add(ref dst, (oy * yStride) + c0);
+                    ref sbyte dn = ref Unsafe.Add(ref d, yStride);
+                    for (int ox = 0; ox < ow; ox += 2)
+                    {
+                        // a, b: pixels ox and ox + 1 of the upper output row; e, f: of the lower one.
+                        Vector256<int> a0 = bv0, a1 = bv1, a2 = bv2, a3 = bv3, b0 = bv0, b1 = bv1, b2 = bv2, b3 = bv3;
+                        Vector256<int> e0 = bv0, e1 = bv1, e2 = bv2, e3 = bv3, f0 = bv0, f1 = bv1, f2 = bv2, f3 = bv3;
+                        ref byte p = ref Unsafe.Add(ref r0, ox * c);
+                        // Image row 0: kernel row 0 of the upper output row.
+                        Quads32(ref p, c, out Vector256<byte> q0, out Vector256<byte> q1, out Vector256<byte> q2, out Vector256<byte> q3);
+                        a0 = AvxVnni.MultiplyWideningAndAdd(a0, q0, Vector256.LoadUnsafe(ref w0));
+                        a1 = AvxVnni.MultiplyWideningAndAdd(a1, q1, Vector256.LoadUnsafe(ref w0, 32));
+                        a2 = AvxVnni.MultiplyWideningAndAdd(a2, q2, Vector256.LoadUnsafe(ref w0, 64));
+                        a3 = AvxVnni.MultiplyWideningAndAdd(a3, q3, Vector256.LoadUnsafe(ref w0, 96));
+                        b0 = AvxVnni.MultiplyWideningAndAdd(b0, q0, Vector256.LoadUnsafe(ref w0B));
+                        b1 = AvxVnni.MultiplyWideningAndAdd(b1, q1, Vector256.LoadUnsafe(ref w0B, 32));
+                        b2 = AvxVnni.MultiplyWideningAndAdd(b2, q2, Vector256.LoadUnsafe(ref w0B, 64));
+                        b3 = AvxVnni.MultiplyWideningAndAdd(b3, q3, Vector256.LoadUnsafe(ref w0B, 96));
+                        // Image row 1: kernel row 1 of the upper output row, kernel row 0 of the lower one.
+                        Quads32(ref Unsafe.Add(ref p, rowStride), c, out q0, out q1, out q2, out q3);
+                        a0 = AvxVnni.MultiplyWideningAndAdd(a0, q0, Vector256.LoadUnsafe(ref w1));
+                        a1 = AvxVnni.MultiplyWideningAndAdd(a1, q1, Vector256.LoadUnsafe(ref w1, 32));
+                        a2 = AvxVnni.MultiplyWideningAndAdd(a2, q2, Vector256.LoadUnsafe(ref w1, 64));
+                        a3 = AvxVnni.MultiplyWideningAndAdd(a3, q3, Vector256.LoadUnsafe(ref w1, 96));
+                        b0 = AvxVnni.MultiplyWideningAndAdd(b0, q0, Vector256.LoadUnsafe(ref w1B));
+                        b1 = AvxVnni.MultiplyWideningAndAdd(b1, q1, Vector256.LoadUnsafe(ref w1B, 32));
+                        b2 = AvxVnni.MultiplyWideningAndAdd(b2, q2, Vector256.LoadUnsafe(ref w1B, 64));
+                        b3 = AvxVnni.MultiplyWideningAndAdd(b3, q3, Vector256.LoadUnsafe(ref w1B, 96));
+                        e0 = AvxVnni.MultiplyWideningAndAdd(e0, q0, Vector256.LoadUnsafe(ref w0));
+                        e1 = AvxVnni.MultiplyWideningAndAdd(e1, q1, Vector256.LoadUnsafe(ref w0, 32));
+                        e2 = AvxVnni.MultiplyWideningAndAdd(e2, q2, Vector256.LoadUnsafe(ref w0, 64));
+                        e3 = AvxVnni.MultiplyWideningAndAdd(e3, q3, Vector256.LoadUnsafe(ref w0, 96));
+                        f0 = AvxVnni.MultiplyWideningAndAdd(f0, q0, Vector256.LoadUnsafe(ref w0B));
+                        f1 = AvxVnni.MultiplyWideningAndAdd(f1, q1, Vector256.LoadUnsafe(ref w0B, 32));
+                        f2 = AvxVnni.MultiplyWideningAndAdd(f2, q2, Vector256.LoadUnsafe(ref w0B, 64));
+                        f3 = AvxVnni.MultiplyWideningAndAdd(f3, q3, Vector256.LoadUnsafe(ref w0B, 96));
+                        // Image row 2: kernel row 2 of the upper output row, kernel row 1 of the lower one.
+                        Quads32(ref Unsafe.Add(ref p, 2 * rowStride), c, out q0, out q1, out q2, out q3);
+                        a0 = AvxVnni.MultiplyWideningAndAdd(a0, q0, Vector256.LoadUnsafe(ref w2));
+                        a1 = AvxVnni.MultiplyWideningAndAdd(a1, q1, Vector256.LoadUnsafe(ref w2, 32));
+                        a2 = AvxVnni.MultiplyWideningAndAdd(a2, q2, Vector256.LoadUnsafe(ref w2, 64));
+                        a3 = AvxVnni.MultiplyWideningAndAdd(a3, q3, Vector256.LoadUnsafe(ref w2, 96));
+                        b0 = AvxVnni.MultiplyWideningAndAdd(b0, q0, Vector256.LoadUnsafe(ref w2B));
+                        b1 = AvxVnni.MultiplyWideningAndAdd(b1, q1, Vector256.LoadUnsafe(ref w2B, 32));
+                        b2 = AvxVnni.MultiplyWideningAndAdd(b2, q2, Vector256.LoadUnsafe(ref w2B, 64));
+                        b3 = AvxVnni.MultiplyWideningAndAdd(b3, q3, Vector256.LoadUnsafe(ref w2B, 96));
+                        e0 = AvxVnni.MultiplyWideningAndAdd(e0, q0, Vector256.LoadUnsafe(ref w1));
+                        e1 = AvxVnni.MultiplyWideningAndAdd(e1, q1, Vector256.LoadUnsafe(ref w1, 32));
+                        e2 = AvxVnni.MultiplyWideningAndAdd(e2, q2, Vector256.LoadUnsafe(ref w1, 64));
+                        e3 = AvxVnni.MultiplyWideningAndAdd(e3, q3, Vector256.LoadUnsafe(ref w1, 96));
+                        f0 = AvxVnni.MultiplyWideningAndAdd(f0, q0, Vector256.LoadUnsafe(ref w1B));
+                        f1 = AvxVnni.MultiplyWideningAndAdd(f1, q1, Vector256.LoadUnsafe(ref w1B, 32));
+                        f2 = AvxVnni.MultiplyWideningAndAdd(f2, q2, Vector256.LoadUnsafe(ref w1B, 64));
+                        f3 = AvxVnni.MultiplyWideningAndAdd(f3, q3, Vector256.LoadUnsafe(ref w1B, 96));
+                        // Image row 3: kernel row 2 of the lower one.
+                        Quads32(ref Unsafe.Add(ref p, 3 * rowStride), c, out q0, out q1, out q2, out q3);
+                        e0 = AvxVnni.MultiplyWideningAndAdd(e0, q0, Vector256.LoadUnsafe(ref w2));
+                        e1 = AvxVnni.MultiplyWideningAndAdd(e1, q1, Vector256.LoadUnsafe(ref w2, 32));
+                        e2 = AvxVnni.MultiplyWideningAndAdd(e2, q2, Vector256.LoadUnsafe(ref w2, 64));
+                        e3 = AvxVnni.MultiplyWideningAndAdd(e3, q3, Vector256.LoadUnsafe(ref w2, 96));
+                        f0 = AvxVnni.MultiplyWideningAndAdd(f0, q0, Vector256.LoadUnsafe(ref w2B));
+                        f1 = AvxVnni.MultiplyWideningAndAdd(f1, q1, Vector256.LoadUnsafe(ref w2B, 32));
+                        f2 = AvxVnni.MultiplyWideningAndAdd(f2, q2, Vector256.LoadUnsafe(ref w2B, 64));
+                        f3 = AvxVnni.MultiplyWideningAndAdd(f3, q3, Vector256.LoadUnsafe(ref w2B, 96));
+                        Pack32(High16(Vector512.Create(a0, a1), mE0, mO0, ad0, sv0, hd), High16(Vector512.Create(a2, a3), mE1, mO1, ad1, sv1, hd), perm, lo32b, hi32b, ref Unsafe.Add(ref d, ox * c));
+                        Pack32(High16(Vector512.Create(b0, b1), mE0, mO0, ad0, sv0, hd), High16(Vector512.Create(b2, b3), mE1, mO1, ad1, sv1, hd), perm, lo32b, hi32b, ref Unsafe.Add(ref d, (ox + 1) * c));
+                        Pack32(High16(Vector512.Create(e0, e1), mE0, mO0, ad0, sv0, hd), High16(Vector512.Create(e2, e3), mE1, mO1, ad1, sv1, hd), perm, lo32b, hi32b, ref Unsafe.Add(ref dn, ox * c));
+                        Pack32(High16(Vector512.Create(f0, f1), mE0, mO0, ad0, sv0, hd), High16(Vector512.Create(f2, f3), mE1, mO1, ad1, sv1, hd), perm, lo32b, hi32b, ref Unsafe.Add(ref dn, (ox + 1) * c));
+                    }
+                }
+            }
+        }
+
+        /// <summary>
         /// The tap quads of 32 channels of the four pixels at p, p + c, p + 2c, p + 3c: byte unpacks pair pixels 0/1 and 2/3,
         /// word unpacks join the pairs, all within 128-bit lanes (q0: channels 0-3 and 16-19, q1: 4-7 and 20-23, q2: 8-11 and
         /// 24-27, q3: 12-15 and 28-31).
@@ -450,11 +615,10 @@ namespace QuantGen.Generated
             Vector256<byte> p2 = Vector256.LoadUnsafe(ref p, (nuint)(2 * c)), p3 = Vector256.LoadUnsafe(ref p, (nuint)(3 * c));
             Vector256<short> l01 = Avx2.UnpackLow(p0, p1).AsInt16(), h01 = Avx2.UnpackHigh(p0, p1).AsInt16();
             Vector256<short> l23 = Avx2.UnpackLow(p2, p3).AsInt16(), h23 = Avx2.UnpackHigh(p2, p3).AsInt16();
-            Vector256<byte> flip = Vector256.Create((byte)0x80);
-            q0 = Avx2.UnpackLow(l01, l23).AsByte() ^ flip;
-            q1 = Avx2.UnpackHigh(l01, l23).AsByte() ^ flip;
-            q2 = Avx2.UnpackLow(h01, h23).AsByte() ^ flip;
-            q3 = Avx2.UnpackHigh(h01, h23).AsByte() ^ flip;
+            q0 = Avx2.UnpackLow(l01, l23).AsByte();
+            q1 = Avx2.UnpackHigh(l01, l23).AsByte();
+            q2 = Avx2.UnpackLow(h01, h23).AsByte();
+            q3 = Avx2.UnpackHigh(h01, h23).AsByte();
         }
 
         /// <summary>vpermt2b indices of the c == 16 path: quad byte 4 m + j of channel m (m &lt; 8) from pixel j's byte 16 j + m.</summary>
@@ -582,7 +746,7 @@ namespace QuantGen.Generated
                         {
                             for (int j = 0; j < 3; j++)
                             {
-                                int u = Unsafe.Add(ref src, ((((oy * sh) + i) * rowStride) + (((ox * sw) + j) * c)) + ch) ^ 0x80;
+                                int u = Unsafe.Add(ref src, ((((oy * sh) + i) * rowStride) + (((ox * sw) + j) * c)) + ch);
                                 acc = unchecked(acc + (u * Unsafe.Add(ref wq, (((i * 2 * c) + l) * 4) + j)));
                             }
                         }
