@@ -80,6 +80,27 @@ namespace QuantGen.Benchmarks
                 }
 
                 Console.WriteLine($"  sum of layers {total:F1} us");
+
+                // The layers back to back (each on its own operands, in graph order) against Infer, interleaved: Infer minus
+                // that is the work outside the layer methods (argument checks, guard, copies); chained minus the sum above is
+                // what running them one after the other costs (caches) over timing each alone.
+                LayerRunner[] runners = rows.Select(r => r.l).ToArray();
+                void Chained()
+                {
+                    foreach (LayerRunner l in runners)
+                    {
+                        l.Run();
+                    }
+                }
+
+                double inferBest = double.MaxValue, chainBest = double.MaxValue;
+                for (int round = 0; round < 5; round++)
+                {
+                    inferBest = Math.Min(inferBest, Check.Time(infer));
+                    chainBest = Math.Min(chainBest, Check.Time(Chained));
+                }
+
+                Console.WriteLine($"  interleaved best of 5: Infer {inferBest:F1} us, layers back to back {chainBest:F1} us (outside the layers {inferBest - chainBest:F1} us)");
             }
 
             return ok ? 0 : 1;

@@ -490,6 +490,21 @@ namespace QuantGen.Tests.Conformance
                     var b = new FloatModelBuilder("conv_vnni_single_channel_input", "x", new[] { 1, 1, 25, 10 }, -2, 2, 24);
                     return b.Build(b.Conv("c10x4", b.Input, 12, 10, 4, new[] { 2, 2 }, new[] { 5, 1, 5, 1 }, 1, Activation.Relu));
                 }),
+                new CorpusCase("conv_stem8_rgb_strided", new[] { OpKind.Conv2d }, () =>
+                {
+                    // The RGB stem with 8 output channels (MobileNet's features.0 shape: 3x3 stride 2, pads 1) that runs
+                    // weight-stationary (QuantGenPointwiseKernels.Stem8) on the 4-channel padded image where AVX-512 VBMI runs:
+                    // 10 outputs a row (a last group of 8 overlapping the first), an odd input width, a batch of 2; then a 1x1 conv.
+                    var b = new FloatModelBuilder("conv_stem8_rgb_strided", "x", new[] { 2, 3, 18, 19 }, -2, 2, 33);
+                    string stem = b.Conv("stem", b.Input, 8, 3, 3, new[] { 2, 2 }, new[] { 1, 1, 1, 1 }, 1, Activation.Relu6);
+                    return b.Build(b.Conv("pw", stem, 4, 1, 1, new[] { 1, 1 }, new[] { 0, 0, 0, 0 }, 1));
+                }),
+                new CorpusCase("conv_stem8_rgb_stride1", new[] { OpKind.Conv2d }, () =>
+                {
+                    // Stem8 at stride 1 (pixel dwords 4 bytes apart): 3x3, pads 1, 12 outputs a row, ReLU.
+                    var b = new FloatModelBuilder("conv_stem8_rgb_stride1", "x", new[] { 1, 3, 7, 12 }, -1, 1, 34);
+                    return b.Build(b.Conv("stem", b.Input, 8, 3, 3, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }, 1, Activation.Relu));
+                }),
                 new CorpusCase("conv_depthwise_rows_strided", new[] { OpKind.Conv2d }, () =>
                 {
                     // int8 depthwise: 5 channels, stride 2 with asymmetric pads, then stride 1 on a map wider than 16, each

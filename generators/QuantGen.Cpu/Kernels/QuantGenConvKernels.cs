@@ -376,8 +376,9 @@ namespace QuantGen.Generated
         /// <see cref="PadImageXor"/> into an image of cImg &gt;= c channels per pixel: img[(r * pw + col) * cImg + ch] as
         /// there for ch &lt; c; channels c .. cImg - 1 hold the padding value (zx ^ mask) and meet zero weights. The RGB stems
         /// run as 4-channel convolutions (cImg = 4) so that every quad of taps lies inside one kernel row
-        /// (<see cref="ConvGemmImplicit"/>). The whole image is first filled with the padding value, then the input's pixels
-        /// are written; an NCHW input of 3 channels into 4 interleaves 16 pixels with two rounds of SSE2 unpacks.
+        /// (<see cref="ConvGemmImplicit"/>). Every byte is written once: the padding rows and the border columns of each row
+        /// with the padding value, each input pixel as its c channels then cImg - c padding bytes; an NCHW input of 3 channels
+        /// into 4 interleaves 16 pixels with two rounds of SSE2 unpacks (the fourth byte from the padding register).
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void PadImageWide(ReadOnlySpan<sbyte> x, bool channelsLast, int c, int h, int w, int pt, int pl, int ph, int pw, sbyte zx, Span<sbyte> img, byte mask, int cImg)
@@ -388,20 +389,23 @@ namespace QuantGen.Generated
                 throw new ArgumentException("the padded image is too small for this layer");
             }
 
-            img.Slice(0, ph * pw * cImg).Fill(zx);
             int first = pl < pw ? pl : pw;
             int last = pl + w < pw ? pl + w : pw;
             channelsLast |= c == 1;
             ref sbyte x0 = ref MemoryMarshal.GetReference(x);
             for (int r = 0; r < ph; r++)
             {
+                Span<sbyte> row = img.Slice(r * pw * cImg, pw * cImg);
                 int ih = r - pt;
                 if ((uint)ih >= (uint)h || last <= first)
                 {
+                    row.Fill(zx);
                     continue;
                 }
 
-                ref sbyte d = ref img[((r * pw) + first) * cImg];
+                row.Slice(0, first * cImg).Fill(zx);
+                row.Slice(last * cImg).Fill(zx);
+                ref sbyte d = ref row[first * cImg];
                 int count = last - first, iw0 = first - pl, i0 = 0;
                 if (!channelsLast && c == 3 && cImg == 4 && Sse2.IsSupported)
                 {
@@ -422,12 +426,12 @@ namespace QuantGen.Generated
                     }
                 }
 
-                for (int ch = 0; ch < c; ch++)
+                for (int i = i0; i < count; i++)
                 {
-                    for (int i = i0; i < count; i++)
+                    for (int ch = 0; ch < cImg; ch++)
                     {
                         int src = channelsLast ? (((ih * w) + iw0 + i) * c) + ch : (((ch * h) + ih) * w) + iw0 + i;
-                        Unsafe.Add(ref d, (i * cImg) + ch) = (sbyte)(Unsafe.Add(ref x0, src) ^ (sbyte)mask);
+                        Unsafe.Add(ref d, (i * cImg) + ch) = ch < c ? (sbyte)(Unsafe.Add(ref x0, src) ^ (sbyte)mask) : zx;
                     }
                 }
             }

@@ -622,7 +622,7 @@ namespace QuantGen.Generated
             Vector256<long> pe = Avx2.Multiply(acc, m);
             Vector256<long> po = Avx2.Multiply(Avx2.ShiftRightLogical(acc.AsInt64(), 32).AsInt32(), m);
             Vector256<int> h = Avx2.Blend(Avx2.ShiftRightLogical(pe, 32).AsInt32(), po.AsInt32(), 0xAA);
-            h = Avx2.ShiftRightArithmetic(h + Vector256.Create(Unsafe.Add(ref addHi, o)), Vector128.CreateScalar(Unsafe.Add(ref shiftHi, o)));
+            h = Avx2.ShiftRightArithmeticVariable(h + Vector256.Create(Unsafe.Add(ref addHi, o)), Vector256.Create((uint)Unsafe.Add(ref shiftHi, o))); // vpsravd: one uop (t <= 30)
             return Vector256.Min(Vector256.Max(h, lo), hi);
         }
 

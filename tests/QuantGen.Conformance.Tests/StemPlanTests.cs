@@ -1,0 +1,32 @@
+using System.Collections.Generic;
+using System.Linq;
+using QuantGen.Cpu;
+using QuantGen.Plan;
+using QuantGen.Quantization;
+using Xunit;
+
+namespace QuantGen.Tests.Conformance
+{
+    /// <summary>
+    /// The corpus cases for the RGB stem with 8 output channels reach what they are there for: the plan takes the
+    /// weight-stationary Stem8 (with the multiply-high proof it needs) and names QuantGenPointwiseKernels, so the conformance
+    /// runs (CpuConformanceTests on every SIMD path, ILGPU, HLS) check its integers against the reference interpreter.
+    /// </summary>
+    public class StemPlanTests
+    {
+        [Theory]
+        [InlineData("conv_stem8_rgb_strided")]
+        [InlineData("conv_stem8_rgb_stride1")]
+        public void Stem8CasesPlanTheWeightStationaryStem(string name)
+        {
+            QuantizedModel q = Corpus.Quantize(Corpus.Find(name));
+            var missing = new List<MissingLowering>();
+            CpuPlan plan = CpuPlan.Create(ModelPlan.Create(q.Graph, q.Ranges), CpuLowering.Registry, missing)!;
+            Assert.Empty(missing);
+            ConvPlan stem = Assert.IsType<ConvPlan>(plan.Layers.Single(l => l.Node.Layer.Name == "stem").Kernel);
+            Assert.True(stem.MulHigh, "the corpus constants give the stem the multiply-high proof");
+            Assert.True(stem.Stem8);
+            Assert.Equal(KernelFiles.PointwiseKernels, stem.Library & KernelFiles.PointwiseKernels);
+        }
+    }
+}
