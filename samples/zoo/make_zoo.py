@@ -496,6 +496,151 @@ def train_deit_probe(model, data):
         return float((out.argmax(1) == yte).float().mean())
 
 
+# Tried on 2026-12-06 (issue 13, deitfix) and NOT used for the committed fixture: training part of the backbone through a
+# TWIN of the module. Debian's torch 1.13 runs nn.Linear and matmul through a generic BLAS (a 1024^3 product at
+# 3.9 GFLOP/s), but its convolutions through oneDNN (the same product as a 1x1 conv: 168 GFLOP/s, 2 threads), so the twin
+# (the deit_twin_* functions below) runs every Linear as a 1x1 convolution and both attention products as grouped 1x1
+# convolutions, sharing the very same Parameters (max |twin - module| 2.7e-6 on random inputs); an export would still be
+# the original module. Measured at load average ~20-36: full fwd+bwd 4.0-4.8 s per image with conv1d / bmm, 2.0 s with
+# conv2d everywhere (bmm alone: 17 s for 12 blocks of B=8), i.e. ~45 min per epoch of the 1,347 train digits: out of
+# reach. Instead (QUANTGEN_DEIT_TRAIN_TAIL=1) blocks 0-7 stay random, their output for the first DEIT_TRAIN / DEIT_TEST
+# digits is cached (584 images in ~6 min), and blocks 8-11 + norm + head are trained on it with Gaussian feature noise:
+# AdamW lr 1e-3, batch 16, from the random head: test accuracy 8.5 % / 13.5 % after epochs 1 / 2 (344 s, 546 s);
+# from a linear-probe head (300 full-batch steps, train 89.8 %), lr 3e-4: 26.0 % / 34.5 % after epochs 1 / 2 (the
+# probe's head is undone by the moving features). Both far below the probe's 88.0 %, so the fixture was not replaced.
+DEIT_TRAIN_FROM = 8
+DEIT_EPOCHS = 2
+DEIT_BATCH = 16
+DEIT_LR = 3e-4
+DEIT_FEATURE_NOISE = 0.05
+DEIT_PROBE_STEPS = 300
+
+
+def deit_twin_linear(x, lin):
+    # nn.Linear on [B, C, N, 1] as a 1x1 conv over the tokens, with lin's own Parameters
+    return F.conv2d(x, lin.weight[:, :, None, None], lin.bias)
+
+
+def deit_twin_layer_norm(x, norm):
+    return F.layer_norm(x.permute(0, 2, 3, 1), norm.normalized_shape, norm.weight, norm.bias, norm.eps).permute(0, 3, 1, 2)
+
+
+def deit_twin_attention(q, k, v, scale):
+    # q, k, v: [G, d, N] (G = batch x heads); scores and (softmax @ v) as grouped 1x1 convs, one group per G
+    g, d, n = q.shape
+    s = F.conv2d(k.reshape(1, g * d, n, 1), q.transpose(1, 2).reshape(g * n, d, 1, 1), groups=g)  # [1, G*Nq, Nk, 1]
+    p = (s.reshape(g, n, n) * scale).softmax(-1)
+    o = F.conv2d(p.transpose(1, 2).reshape(1, g * n, n, 1), v.reshape(g * d, n, 1, 1), groups=g)  # [1, G*d, Nq, 1]
+    return o.reshape(g, d, n)
+
+
+def deit_twin_block(blk, h):
+    b, c, n, _ = h.shape
+    heads = blk.attn.num_heads
+    qkv = deit_twin_linear(deit_twin_layer_norm(h, blk.norm1), blk.attn.qkv).reshape(b, 3, c, n)
+    o = deit_twin_attention(*(qkv[:, i].reshape(b * heads, c // heads, n) for i in range(3)), blk.attn.scale)
+    h = h + deit_twin_linear(o.reshape(b, c, n, 1), blk.attn.proj)
+    return h + deit_twin_linear(F.gelu(deit_twin_linear(deit_twin_layer_norm(h, blk.norm2), blk.mlp.fc1)), blk.mlp.fc2)
+
+
+def deit_twin_embed(model, x):
+    h = model.patch_embed(x).flatten(2)
+    cls = model.cls_token.transpose(1, 2).expand(h.shape[0], -1, -1)
+    return (torch.cat((cls, h), dim=2) + model.pos_embed.transpose(1, 2)).unsqueeze(-1)  # [B, 192, 197, 1]
+
+
+def deit_twin_head(model, h):
+    return model.head(deit_twin_layer_norm(h, model.norm)[:, :, 0, 0])
+
+
+def deit_block_inputs(model, x, batch=16):
+    out = []
+    with torch.no_grad():
+        for i in range(0, len(x), batch):
+            h = deit_twin_embed(model, x[i:i + batch])
+            for blk in model.blocks[:DEIT_TRAIN_FROM]:
+                h = deit_twin_block(blk, h)
+            out.append(h.clone())
+            print(f"  deit cache: {i + len(h)}/{len(x)}", flush=True)
+    return torch.cat(out)
+
+
+def deit_cached_inputs(model, data, split, count):
+    path = os.path.join("/tmp", f"deit_tiny_block{DEIT_TRAIN_FROM}_{split}_{count}.pt")
+    if os.path.exists(path):
+        return torch.load(path)
+    x, y = data(split)
+    f = (deit_block_inputs(model, x[:count]), y[:count])
+    torch.save(f, path)
+    return f
+
+
+def deit_twin_tail_features(model, h):
+    for blk in model.blocks[DEIT_TRAIN_FROM:]:
+        h = deit_twin_block(blk, h)
+    return h[:, :, 0, 0]
+
+
+def deit_twin_tail(model, h):
+    for blk in model.blocks[DEIT_TRAIN_FROM:]:
+        h = deit_twin_block(blk, h)
+    return deit_twin_head(model, h)
+
+
+def train_deit_tail(model, data):
+    """The experiment above (QUANTGEN_DEIT_TRAIN_TAIL=1): a linear probe, then blocks from DEIT_TRAIN_FROM, the final
+    LayerNorm and the head fine-tuned on cached block inputs; returns the float test accuracy (first DEIT_TEST test digits,
+    through the original module). Not what made the committed fixture (train_deit_probe did)."""
+    import time
+    htr, ytr = deit_cached_inputs(model, data, "train", DEIT_TRAIN)
+    hte, yte = deit_cached_inputs(model, data, "test", DEIT_TEST)
+    # First the final LayerNorm affine and the head alone on the (random) tail's class-token features, full batch (a
+    # linear probe: ~88 % test accuracy), so that fine-tuning starts from a head that already separates the digits.
+    with torch.no_grad():
+        ftr = torch.cat([deit_twin_tail_features(model, htr[i:i + 32]) for i in range(0, len(ytr), 32)])
+    probe = torch.optim.Adam(list(model.norm.parameters()) + list(model.head.parameters()), lr=1e-2)
+    for _ in range(DEIT_PROBE_STEPS):
+        probe.zero_grad()
+        out = model.head(F.layer_norm(ftr, model.norm.normalized_shape, model.norm.weight, model.norm.bias, model.norm.eps))
+        (F.cross_entropy(out, ytr) + DEIT_UNUSED_LOGIT_PENALTY * out[:, 10:].pow(2).mean()).backward()
+        probe.step()
+    print(f"  deit probe: train acc {float((out.argmax(1) == ytr).float().mean()):.4f}", flush=True)
+    params = [p for blk in model.blocks[DEIT_TRAIN_FROM:] for p in blk.parameters()]
+    params += list(model.norm.parameters()) + list(model.head.parameters())
+    opt = torch.optim.AdamW(params, lr=DEIT_LR, weight_decay=0.05)
+    sigma = float(htr.std())
+    g = torch.Generator().manual_seed(13)
+    model.train()
+    start = time.time()
+    for epoch in range(DEIT_EPOCHS):
+        perm = torch.randperm(len(ytr), generator=g)
+        for i in range(0, len(ytr), DEIT_BATCH):
+            idx = perm[i:i + DEIT_BATCH]
+            h = htr[idx] + DEIT_FEATURE_NOISE * sigma * torch.randn(htr[idx].shape, generator=g)
+            opt.zero_grad()
+            out = deit_twin_tail(model, h)
+            loss = F.cross_entropy(out, ytr[idx]) + DEIT_UNUSED_LOGIT_PENALTY * out[:, 10:].pow(2).mean()
+            loss.backward()
+            opt.step()
+        model.eval()
+        with torch.no_grad():
+            out = torch.cat([deit_twin_tail(model, hte[i:i + 50]) for i in range(0, len(yte), 50)])
+        model.train()
+        top2 = out.topk(2, dim=1).values
+        print(f"  deit epoch {epoch}: loss {float(loss):.4f}, test acc {float((out.argmax(1) == yte).float().mean()):.4f}, "
+              f"top-2 gap median {float((top2[:, 0] - top2[:, 1]).median()):.3f}, {time.time() - start:.0f} s", flush=True)
+    model.eval()
+    x, y = data("test")
+    with torch.no_grad():
+        out = torch.cat([model(x[i:i + 25]) for i in range(0, DEIT_TEST, 25)])
+    top2 = out.topk(2, dim=1).values
+    acc = float((out.argmax(1) == y[:DEIT_TEST]).float().mean())
+    print(f"  deit (original module) test acc {acc:.4f}, logits range [{float(out.min()):.2f}, {float(out.max()):.2f}], "
+          f"top-2 gap median {float((top2[:, 0] - top2[:, 1]).median()):.3f} min {float((top2[:, 0] - top2[:, 1]).min()):.4f}", flush=True)
+    torch.save(model.state_dict(), "/tmp/deit_tiny_trained.pt")
+    return acc
+
+
 def score(name, model, data):
     if data is None:
         return None
@@ -967,7 +1112,7 @@ def main(only=None):
         model = ctor()
         train(name, model, data, epochs, lr)
         model.eval()
-        deit_score = train_deit_probe(model, data) if name == "deit_tiny" else None
+        deit_score = (train_deit_tail if os.environ.get("QUANTGEN_DEIT_TRAIN_TAIL") == "1" else train_deit_probe)(model, data) if name == "deit_tiny" else None
         inputs = example_inputs(name, shapes)
         r = {"params": sum(p.numel() for p in model.parameters()), "score": deit_score if name == "deit_tiny" else score(name, model, data), "score_is": what, "exports": {}}
         print(f"{name}: {r['params']} parameters, {what}: {r['score']}", flush=True)
