@@ -28,6 +28,7 @@ namespace QuantGen.Cpu
             (int ph, int pw) = Conv2dLowering.Window(node);
             long zx = x.Quant!.ZeroPoint;
             bool inLast = Plan.IsChannelsLast(x), outLast = Plan.IsChannelsLast(y);
+            ResidualFusion? fused = Plan.FusedAdd(node);
             bool padded = !inLast || cv.Pads.Any(v => v != 0);
             bool oneByOne = !padded && kh == 1 && kw == 1 && sh == 1 && sw == 1;
 
@@ -86,7 +87,19 @@ namespace QuantGen.Cpu
             string[] requant = { $"ref MemoryMarshal.GetReference({id}_Mul64)", $"ref MemoryMarshal.GetReference({id}_Round64)", $"ref MemoryMarshal.GetReference({id}_Shift64)", I(g.Zo), I(g.Lo), I(g.Hi), "ref MemoryMarshal.GetReference(yb)", I(n) };
             w.Open($"for (int b = 0; b < {batch}; b++)");
             w.Line($"ReadOnlySpan<sbyte> xb = x.Slice(b * {inLen}, {inLen});");
-            w.Line($"Span<sbyte> yb = {(outLast ? $"y.Slice(b * {outLen}, {outLen})" : "_convOut")};");
+            w.Line($"Span<sbyte> yb = {(outLast && fused == null ? $"y.Slice(b * {outLen}, {outLen})" : "_convOut")};");
+            string[] addArgs = System.Array.Empty<string>();
+            if (fused != null)
+            {
+                AddS8Plan ap = fused.Plan;
+                TensorInfo ay = fused.Add.Output;
+                w.Line($"// The residual Add \"{NamedTensorApi.Esc(fused.Add.Layer.Name)}\" is fused into this conv's store: y (its buffer) gets clamp((v * {fused.ConvM} + o * {fused.OtherM} + {ap.C}) >> {ap.S}, {CSharp.I(ap.Lo ?? ay.Type.MinValue)}, {CSharp.I(ay.Type.MaxValue)}),");
+                w.Line($"// v the conv's int8 value (computed as without the Add), o the Add's other operand \"{NamedTensorApi.Esc(fused.Other.Name)}\" (AddS8's integers, proven exact in int32).");
+                w.Line($"Span<sbyte> ya = y.Slice(b * {outLen}, {outLen});");
+                w.Line($"ReadOnlySpan<sbyte> ob = {Buffer(fused.Other)}.AsSpan(b * {outLen}, {outLen});");
+                addArgs = new[] { I(fused.ConvM), I(fused.OtherM), I(ap.C), I(ap.S), CSharp.I(ap.Lo ?? ay.Type.MinValue), CSharp.I(ay.Type.MaxValue) };
+            }
+
             string image = "xb";
             int imagePw = wd;
             string padImage = cImg == c
@@ -129,6 +142,15 @@ namespace QuantGen.Cpu
                     }
                     else
                     {
+                        if (fused != null)
+                        {
+                            w.Open("if (QuantGenConvKernels.FusedAddVector)");
+                            w.Line(Conv("ConvGemmImplicitHighAdd", head.Where((_, i) => i != 10).Concat(new[] { $"ref MemoryMarshal.GetReference({id}_MulHi)", $"ref MemoryMarshal.GetReference({id}_AddHi)",
+                                $"ref MemoryMarshal.GetReference({id}_ShiftHi)", I(g.Lo), I(g.Hi), "ob" }).Concat(addArgs).Concat(new[] { "ya" }).ToArray()) + ";");
+                            w.Line("continue;");
+                            w.Close();
+                        }
+
                         w.Line(implicitHigh);
                     }
                 }
@@ -178,6 +200,11 @@ namespace QuantGen.Cpu
             w.Line(K("GemmRequant", new[] { "ref MemoryMarshal.GetReference(xs)", I(positions), I(g.KPairs * 2), "ref MemoryMarshal.GetArrayDataReference(wp)", I(g.KPairs), I(g.Np16), I(n),
                 $"ref MemoryMarshal.GetReference({id}_Bias32)" }.Concat(requant).ToArray()) + ";");
             w.Close();
+            if (fused != null)
+            {
+                w.Line(K("AddS8", "yb", addArgs[0], "ob", addArgs[1], addArgs[2], addArgs[3], addArgs[4], addArgs[5], "ya") + ";");
+            }
+
             if (!outLast)
             {
                 w.Line(Conv("HwcToChw", "_convOut", I(positions), I(n), $"y.Slice(b * {outLen}, {outLen})") + ";");

@@ -76,7 +76,7 @@ namespace QuantGen.Cpu
             w.Close();
             w.Line();
             w.Open($"private void InferCore({SpanParameters(false)})");
-            foreach (GraphNode node in graph.Nodes)
+            foreach (GraphNode node in plan.CallOrder(graph.Nodes))
             {
                 IEnumerable<string> args = node.Inputs.Where(t => t.Kind != TensorKind.Initializer).Select(t => t.Kind == TensorKind.Input ? Param(t) : Buffer(t))
                     .Concat(node.Outputs.Select(Buffer));

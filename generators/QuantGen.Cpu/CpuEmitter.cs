@@ -299,7 +299,7 @@ namespace QuantGen.Cpu
             w.Close();
             w.Line();
             w.Open($"private void InferCore(ReadOnlySpan<{tin}> input, Span<{tout}> output)");
-            foreach (GraphNode node in graph.Nodes)
+            foreach (GraphNode node in plan.CallOrder(graph.Nodes))
             {
                 IEnumerable<string> args = node.Inputs.Where(t => t.Kind != TensorKind.Initializer).Select(t => t.Kind == TensorKind.Input ? "input" : Buffer(t))
                     .Concat(node.Outputs.Select(o => direct && o.Name == output.Name ? "output" : Buffer(o)));

@@ -144,13 +144,44 @@ namespace QuantGen.Cpu
             Library = layers.Aggregate(KernelFiles.Kernels, (f, l) => f | l.Kernel.Library);
             ChannelsLastTensors = PlanChannelsLast(model, layers);
             storage = layers.Where(l => l.Kernel is FusedReluPlan).ToDictionary(l => l.Node.Output.Name, l => ((FusedReluPlan)l.Kernel).Into, StringComparer.Ordinal);
+            FusedAdds = ResidualFusion.Find(model, layers, IsChannelsLast, Storage);
+            foreach (ResidualFusion f in FusedAdds)
+            {
+                storage[f.Conv.Output.Name] = f.Add.Output.Name;
+            }
+        }
+
+        /// <summary>The residual Adds fused into the store of a conv (<see cref="ResidualFusion.Find"/>); their layers do nothing.</summary>
+        public IReadOnlyList<ResidualFusion> FusedAdds { get; }
+
+        /// <summary>The fusion that <paramref name="node"/> (the conv or the Add) takes part in, or null.</summary>
+        public ResidualFusion? FusedAdd(GraphNode node) => FusedAdds.FirstOrDefault(f => ReferenceEquals(f.Conv, node) || ReferenceEquals(f.Add, node));
+
+        /// <summary>
+        /// The layers Infer calls, in order: the graph's nodes, except that a conv with a fused residual Add runs where its Add
+        /// stood (the Add's other operand may come from a later node, ResNet's shortcut conv; the conv's output is read by that
+        /// Add alone and no tensor buffer is reused, so its input is still there) and the Add, which does nothing, is not called.
+        /// </summary>
+        public IEnumerable<GraphNode> CallOrder(IEnumerable<GraphNode> nodes)
+        {
+            foreach (GraphNode node in nodes)
+            {
+                if (FusedAdds.Any(f => ReferenceEquals(f.Conv, node)))
+                {
+                    continue;
+                }
+
+                ResidualFusion? f = FusedAdds.FirstOrDefault(f => ReferenceEquals(f.Add, node));
+                yield return f != null ? f.Conv : node;
+            }
         }
 
         private readonly Dictionary<string, string> storage;
 
         /// <summary>
         /// The tensor whose buffer holds <paramref name="tensor"/>: itself, or for the output of a ReLU fused into an int8 Add
-        /// (<see cref="FusedReluPlan"/>) the Add's output.
+        /// (<see cref="FusedReluPlan"/>) the Add's output, for the output of a conv with a fused residual Add (<see cref="FusedAdds"/>)
+        /// the Add's output.
         /// </summary>
         public string Storage(string tensor)
         {

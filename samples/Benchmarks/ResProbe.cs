@@ -154,7 +154,73 @@ namespace QuantGen.Benchmarks
                 Console.WriteLine($"  im2col + GemmVnniHigh {g,8:F2} us {macs / g / 1000,6:F1} GMAC/s   implicit multiply-high {b2,8:F2} us   (GemmVnniHigh / implicit = {g / b2:F2}x)");
             }
 
+            same &= FusedAdds();
             return same ? 0 : 1;
+        }
+
+        /// <summary>
+        /// ResNet-8's three residual Adds: conv2 of each stack (3x3, stride 1) then QuantGenKernels.AddS8 (the layers before the
+        /// fusion) against ConvGemmImplicitHighAdd (the Add in the conv's store), interleaved, the padded image built in both.
+        /// </summary>
+        private static bool FusedAdds()
+        {
+            if (!QuantGenConvKernels.FusedAddVector)
+            {
+                Console.WriteLine("fused Add: needs AVX-512BW, skipped");
+                return true;
+            }
+
+            bool same = true;
+            foreach ((int c, int h) in new[] { (16, 32), (32, 16), (64, 8) })
+            {
+                int n = c, positions = h * h, ph = h + 2, kq = 9 * c / 4;
+                var rng = new Random(6);
+                var x = new sbyte[positions * c];
+                var other = new sbyte[positions * n];
+                var wt = new sbyte[kq * n * 4];
+                rng.NextBytes((byte[])(object)x);
+                rng.NextBytes((byte[])(object)other);
+                rng.NextBytes((byte[])(object)wt);
+                var bias = new int[n + 16];
+                var mulHi = new int[n + 17];
+                var addHi = new int[n + 17];
+                var shiftHi = new int[n + 17];
+                for (int o = 0; o < n; o++)
+                {
+                    bias[o] = rng.Next(-4096, 4096);
+                    mulHi[o] = rng.Next(1 << 30, int.MaxValue);
+                    shiftHi[o] = 8 + (o % 5);
+                    addHi[o] = (1 << (shiftHi[o] - 1)) + (-7 << shiftHi[o]);
+                }
+
+                const int ma = 1 << 20, mb = 3 << 19, addC = (1 << 20) - (5 << 21), addS = 21;
+                var img = new sbyte[(ph * ph * c) + 16];
+                var conv = new sbyte[positions * n];
+                var y = new sbyte[positions * n];
+                var y2 = new sbyte[positions * n];
+                void TwoStep()
+                {
+                    QuantGenConvKernels.PadImageXor(x, true, c, h, h, 1, 1, ph, ph, 3, img, 0x80);
+                    QuantGenConvKernels.ConvGemmImplicitHigh(img, ph, c, 3, 3, 1, 1, h, h, ref wt[0], n, n, ref bias[0], ref mulHi[0], ref addHi[0], ref shiftHi[0], -128, 127, ref conv[0], n);
+                    QuantGenKernels.AddS8(conv, ma, other, mb, addC, addS, 0, 127, y);
+                }
+
+                void Fused()
+                {
+                    QuantGenConvKernels.PadImageXor(x, true, c, h, h, 1, 1, ph, ph, 3, img, 0x80);
+                    QuantGenConvKernels.ConvGemmImplicitHighAdd(img, ph, c, 3, 3, 1, 1, h, h, ref wt[0], n, ref bias[0], ref mulHi[0], ref addHi[0], ref shiftHi[0], -128, 127,
+                        other, ma, mb, addC, addS, 0, 127, y2);
+                }
+
+                (double a, double b) = ConvProbe.Interleaved(TwoStep, Fused);
+                TwoStep();
+                Fused();
+                bool eq = y.AsSpan().SequenceEqual(y2);
+                same &= eq;
+                Console.WriteLine($"3x3 c {c,3} {h,2}x{h,-2} n {n,3} + residual Add: conv then AddS8 {a,8:F2} us   fused store {b,8:F2} us   ({a / b:F2}x, same bytes: {eq})");
+            }
+
+            return same;
         }
 
         /// <summary>

@@ -43,6 +43,9 @@ namespace QuantGen.Tests.Kernels
             { 16, 10, 10, 16, 1, 3 },
             { 16, 9, 11, 48, 1, 3 },
             { 32, 7, 7, 48, 2, 0 },
+
+            // 49 positions: eight whole tiles and one position left over (the single-row path, also for the fused Add).
+            { 16, 7, 7, 16, 1, 1 },
         };
 
         [Theory]
@@ -187,6 +190,86 @@ namespace QuantGen.Tests.Kernels
             QuantGenConvKernels.ConvGemmImplicit(image, pw, cImg, kh, kw, stride, stride, oh, ow, ref blob[0], np8, n,
                 ref biasU[0], ref mul[0], ref round[0], ref shift[0], zo, lo, hi, ref wide[0], n);
             Assert.Equal(expected, wide);
+
+            if (n % 16 == 0)
+            {
+                FusedAddEqualsConvThenAdd(expected, image, pw, cImg, stride, oh, ow, blob, n, biasU, mulHi, addHi, shiftHi, lo, hi, mode, rng);
+            }
+        }
+
+        /// <summary>
+        /// The residual Add fused into the tiles' store (<c>ConvGemmImplicitHighAdd</c>) against the two-step definition: the
+        /// conv's int8 bytes (expected, from the direct convolution above), then the reference's Add written here in int64,
+        /// y = clamp(zy + RoundShift((v - zv) Mv + (o - zo) Mo, s), lo, hi), the other operand o at both ends or random, zero
+        /// points at both ends, a fused ReLU's clamp (lo = the zero point), a negative multiplier (Sub) and multipliers at the
+        /// edge of the int32 proof (restated here: the four corners of the pre-shift value within int32).
+        /// </summary>
+        private static void FusedAddEqualsConvThenAdd(sbyte[] conv, sbyte[] image, int pw, int cImg, int stride, int oh, int ow, sbyte[] blob, int n, int[] biasU,
+            int[] mulHi, int[] addHi, int[] shiftHi, int lo, int hi, int mode, Random rng)
+        {
+            int positions = oh * ow;
+            var other = new sbyte[positions * n];
+            for (int i = 0; i < other.Length; i++)
+            {
+                other[i] = mode switch { 1 => -128, 2 => 127, 3 => (sbyte)(i % 3 == 0 ? 127 : -128), _ => (sbyte)rng.Next(-128, 128) };
+            }
+
+            long zv = mode switch { 1 => 127, 2 => -128, _ => rng.Next(-128, 128) };
+            long zo = mode switch { 1 => -128, 2 => 127, _ => rng.Next(-128, 128) };
+            long zy = mode switch { 1 => 127, 2 => -128, 3 => -128, _ => rng.Next(-128, 128) };
+            int s = mode switch { 1 => 22, 2 => 0, 3 => 17, 4 => 21, _ => rng.Next(14, 22) };
+            long mv, mo;
+            if (mode == 2)
+            {
+                (mv, mo) = (1, -1); // shift 0: a Sub with unit multipliers
+            }
+            else
+            {
+                // The largest multipliers whose corners stay within int32 (mode 1 and 4 at the edge, others below it).
+                long k = (s == 0 ? 0 : 1L << (s - 1)) + (zy << s);
+                long room = int.MaxValue - Math.Abs(k);
+                long edge = room / (255 + 255 + 1);
+                mv = mode is 1 or 4 ? edge : rng.Next(1, (int)Math.Min(edge, int.MaxValue));
+                mo = mode is 1 or 4 ? -edge : rng.Next(1, (int)Math.Min(edge, int.MaxValue));
+            }
+
+            long kk = (s == 0 ? 0 : 1L << (s - 1)) + (zy << s);
+            bool fits = true;
+            foreach (long qa in new long[] { -128, 127 })
+            {
+                foreach (long qb in new long[] { -128, 127 })
+                {
+                    long pre = ((qa - zv) * mv) + ((qb - zo) * mo) + kk;
+                    fits &= pre >= int.MinValue && pre <= int.MaxValue;
+                }
+            }
+
+            Assert.True(fits); // what AddLowering.AddInt8 proves before it plans the int32 form
+
+            int alo = mode == 3 ? (int)Math.Max(-128, zy) : -128, ahi = 127; // mode 3: a fused ReLU's clamp
+            var expected = new sbyte[positions * n];
+            for (int i = 0; i < expected.Length; i++)
+            {
+                long pre = ((conv[i] - zv) * mv) + ((other[i] - zo) * mo);
+                long v = zy + (s == 0 ? pre : (pre + (1L << (s - 1))) >> s);
+                expected[i] = (sbyte)Math.Clamp(v, alo, ahi);
+            }
+
+            // The two-step path the generated code takes without AVX-512BW: the conv's bytes, then QuantGenKernels.AddS8, with the
+            // build-time constant c = 2^(s - 1) + zy 2^s - zv Mv - zo Mo (AddLowering.AddInt8).
+            int c = unchecked((int)(kk - (zv * mv) - (zo * mo)));
+            var twoStep = new sbyte[positions * n];
+            QuantGenKernels.AddS8(conv, (int)mv, other, (int)mo, c, s, alo, ahi, twoStep);
+            Assert.Equal(expected, twoStep);
+            if (!QuantGenConvKernels.FusedAddVector)
+            {
+                return;
+            }
+
+            var fused = new sbyte[positions * n];
+            QuantGenConvKernels.ConvGemmImplicitHighAdd(image, pw, cImg, 3, 3, stride, stride, oh, ow, ref blob[0], n,
+                ref biasU[0], ref mulHi[0], ref addHi[0], ref shiftHi[0], lo, hi, other, (int)mv, (int)mo, c, s, alo, ahi, fused);
+            Assert.Equal(expected, fused);
         }
 
         [Fact]

@@ -690,7 +690,7 @@ namespace QuantGen.Generated
         public static void ConvGemmImplicit(ReadOnlySpan<sbyte> img, int pw, int c, int kh, int kw, int sh, int sw, int oh, int ow, ref sbyte w, int np8, int n,
             ref int bias, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte y, int yStride) =>
             Implicit(img, pw, c, kh, kw, sh, sw, oh, ow, ref w, np8, n, ref bias, ref mul, ref round, ref shift, zo,
-                ref Unsafe.NullRef<int>(), ref Unsafe.NullRef<int>(), ref Unsafe.NullRef<int>(), lo, hi, ref y, yStride);
+                ref Unsafe.NullRef<int>(), ref Unsafe.NullRef<int>(), ref Unsafe.NullRef<int>(), lo, hi, ref y, yStride, ref Unsafe.NullRef<sbyte>(), default);
 
         /// <summary>
         /// <see cref="ConvGemmImplicit"/> with the int32 multiply-high requantization the plan proved exact for every channel
@@ -704,11 +704,69 @@ namespace QuantGen.Generated
         public static void ConvGemmImplicitHigh(ReadOnlySpan<sbyte> img, int pw, int c, int kh, int kw, int sh, int sw, int oh, int ow, ref sbyte w, int np8, int n,
             ref int bias, ref int mulHi, ref int addHi, ref int shiftHi, long lo, long hi, ref sbyte y, int yStride) =>
             Implicit(img, pw, c, kh, kw, sh, sw, oh, ow, ref w, np8, n, ref bias, ref Unsafe.NullRef<long>(), ref Unsafe.NullRef<long>(), ref Unsafe.NullRef<long>(), 0,
-                ref mulHi, ref addHi, ref shiftHi, lo, hi, ref y, yStride);
+                ref mulHi, ref addHi, ref shiftHi, lo, hi, ref y, yStride, ref Unsafe.NullRef<sbyte>(), default);
+
+        /// <summary>Where <see cref="ConvGemmImplicitHighAdd"/> runs: AVX-VNNI tiles and the AVX-512BW multiply-high store.</summary>
+        public static bool FusedAddVector => AvxVnni.IsSupported && Avx512BW.IsSupported;
+
+        /// <summary>
+        /// <see cref="ConvGemmImplicitHigh"/> (channels-last output, n % 16 == 0, rows n bytes apart) with a residual Add fused
+        /// into its store: each conv value v = clamp(requantized acc, lo, hi) is computed exactly as there (int32 lanes, before any
+        /// narrowing), then y = clamp((v * ma + b * mb + addC) &gt;&gt; addShift, addLo, addHi) with b the other operand at the same
+        /// position and channel (QuantGenKernels.AddS8's integers, whose exactness in int32 AddLowering.AddInt8 proved for every
+        /// int8 pair). The conv's int8 output is never stored. Callers check <see cref="FusedAddVector"/>.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void ConvGemmImplicitHighAdd(ReadOnlySpan<sbyte> img, int pw, int c, int kh, int kw, int sh, int sw, int oh, int ow, ref sbyte w, int n,
+            ref int bias, ref int mulHi, ref int addHi, ref int shiftHi, long lo, long hi, ReadOnlySpan<sbyte> other, int ma, int mb, int addC, int addShift, int addLo, int addHigh, Span<sbyte> y)
+        {
+            if (!FusedAddVector || n % 16 != 0 || other.Length < oh * ow * n || y.Length < oh * ow * n || addShift < 0 || addShift > 31)
+            {
+                throw new ArgumentException("ConvGemmImplicitHighAdd needs AVX-VNNI and AVX-512BW, n % 16 == 0 and operands of oh * ow * n bytes");
+            }
+
+            var add = new ResidualAdd(ma, mb, addC, addShift, addLo, addHigh);
+            Implicit(img, pw, c, kh, kw, sh, sw, oh, ow, ref w, n, n, ref bias, ref Unsafe.NullRef<long>(), ref Unsafe.NullRef<long>(), ref Unsafe.NullRef<long>(), 0,
+                ref mulHi, ref addHi, ref shiftHi, lo, hi, ref MemoryMarshal.GetReference(y), n, ref MemoryMarshal.GetReference(other), add);
+        }
+
+        /// <summary>The integers of a residual Add fused into a conv's store: y = clamp((v * Ma + b * Mb + C) &gt;&gt; S, Lo, Hi).</summary>
+        internal readonly struct ResidualAdd
+        {
+            public ResidualAdd(int ma, int mb, int c, int s, int lo, int hi)
+            {
+                Ma = ma;
+                Mb = mb;
+                C = c;
+                S = s;
+                Lo = lo;
+                Hi = hi;
+            }
+
+            public int Ma { get; }
+
+            public int Mb { get; }
+
+            public int C { get; }
+
+            public int S { get; }
+
+            public int Lo { get; }
+
+            public int Hi { get; }
+
+            /// <summary>One element, int32 wrapping arithmetic (exact by the planner's proof).</summary>
+            public sbyte Apply(int v, int b)
+            {
+                int r = unchecked((v * Ma) + (b * Mb) + C) >> S;
+                return (sbyte)(r < Lo ? Lo : r > Hi ? Hi : r);
+            }
+        }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Implicit(ReadOnlySpan<sbyte> img, int pw, int c, int kh, int kw, int sh, int sw, int oh, int ow, ref sbyte w, int np8, int n,
-            ref int bias, ref long mul, ref long round, ref long shift, long zo, ref int mulHi, ref int addHi, ref int shiftHi, long lo, long hi, ref sbyte y, int yStride)
+            ref int bias, ref long mul, ref long round, ref long shift, long zo, ref int mulHi, ref int addHi, ref int shiftHi, long lo, long hi, ref sbyte y, int yStride,
+            ref sbyte other, ResidualAdd add)
         {
             int rowStride = pw * c, run = kw * c, positions = oh * ow;
             if (!AvxVnni.IsSupported || run % 4 != 0 || n > np8 || np8 % 8 != 0 || img.Length < (((oh - 1) * sh) + kh) * rowStride
@@ -757,7 +815,8 @@ namespace QuantGen.Generated
                         }
 
                         ImplicitTile6x16(ref u0, offsets[0], offsets[1], offsets[2], offsets[3], offsets[4], offsets[5], kh, run, rowStride, ref wb, wStep, o0, n,
-                            ref bias, ref mul, ref round, ref shift, zo, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref Unsafe.Add(ref y, p * yStride), yStride, valid);
+                            ref bias, ref mul, ref round, ref shift, zo, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref Unsafe.Add(ref y, p * yStride), yStride, valid,
+                            ref Unsafe.IsNullRef(ref other) ? ref other : ref Unsafe.Add(ref other, p * yStride), add);
                     }
                 }
                 else
@@ -823,6 +882,15 @@ namespace QuantGen.Generated
                     int yp = p / ow, xp = p - (yp * ow);
                     ImplicitRow(ref Unsafe.Add(ref u0, ((yp * sh * pw) + (xp * sw)) * c), kh, run, rowStride, ref wb, wStep, two, o0, n,
                         ref bias, ref mul, ref round, ref shift, zo, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref Unsafe.Add(ref y, p * yStride));
+                    if (!Unsafe.IsNullRef(ref other))
+                    {
+                        // A last single position: the conv's bytes are int8 values inside [lo, hi], so the Add reads them back.
+                        for (int o = o0; o < o0 + 16; o++)
+                        {
+                            ref sbyte yo = ref Unsafe.Add(ref y, (p * yStride) + o);
+                            yo = add.Apply(yo, Unsafe.Add(ref other, (p * yStride) + o));
+                        }
+                    }
                 }
             }
         }
@@ -830,7 +898,8 @@ namespace QuantGen.Generated
         /// <summary>6 positions (image offsets f0..f5) x 16 channels from channel c0 over all taps, then the first `rows` (2..6) requantized.</summary>
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         private static void ImplicitTile6x16(ref sbyte img, int f0, int f1, int f2, int f3, int f4, int f5, int kh, int run, int rowStride, ref sbyte w, int wStep, int c0, int n,
-            ref int bias, ref long mul, ref long round, ref long shift, long zo, ref int mulHi, ref int addHi, ref int shiftHi, long lo, long hi, ref sbyte y, int yStride, int rows)
+            ref int bias, ref long mul, ref long round, ref long shift, long zo, ref int mulHi, ref int addHi, ref int shiftHi, long lo, long hi, ref sbyte y, int yStride, int rows,
+            ref sbyte other, ResidualAdd add)
         {
             // A whole 16-channel block in the multiply-high form on AVX-512: the accumulators start at the bias and the six rows
             // are requantized on zmm and narrowed four at a time by saturating packs (High6x16).
@@ -867,6 +936,38 @@ namespace QuantGen.Generated
                     a5 = AvxVnni.MultiplyWideningAndAdd(a5, x, w0);
                     b5 = AvxVnni.MultiplyWideningAndAdd(b5, x, w1);
                 }
+            }
+
+            if (packed && !Unsafe.IsNullRef(ref other))
+            {
+                Vector512<int> m = Vector512.LoadUnsafe(ref mulHi, (nuint)c0), mo = Vector512.LoadUnsafe(ref mulHi, (nuint)(c0 + 1));
+                Vector512<int> addv = Vector512.LoadUnsafe(ref addHi, (nuint)c0);
+                Vector512<uint> shv = Vector512.LoadUnsafe(ref shiftHi, (nuint)c0).AsUInt32();
+                ref sbyte yc = ref Unsafe.Add(ref y, c0);
+                ref sbyte bc = ref Unsafe.Add(ref other, c0);
+                HighAdd16(a0, b0, m, mo, addv, shv, (int)lo, (int)hi, add, ref bc, ref yc);
+                HighAdd16(a1, b1, m, mo, addv, shv, (int)lo, (int)hi, add, ref Unsafe.Add(ref bc, yStride), ref Unsafe.Add(ref yc, yStride));
+                if (rows > 2)
+                {
+                    HighAdd16(a2, b2, m, mo, addv, shv, (int)lo, (int)hi, add, ref Unsafe.Add(ref bc, 2 * yStride), ref Unsafe.Add(ref yc, 2 * yStride));
+                }
+
+                if (rows > 3)
+                {
+                    HighAdd16(a3, b3, m, mo, addv, shv, (int)lo, (int)hi, add, ref Unsafe.Add(ref bc, 3 * yStride), ref Unsafe.Add(ref yc, 3 * yStride));
+                }
+
+                if (rows > 4)
+                {
+                    HighAdd16(a4, b4, m, mo, addv, shv, (int)lo, (int)hi, add, ref Unsafe.Add(ref bc, 4 * yStride), ref Unsafe.Add(ref yc, 4 * yStride));
+                }
+
+                if (rows > 5)
+                {
+                    HighAdd16(a5, b5, m, mo, addv, shv, (int)lo, (int)hi, add, ref Unsafe.Add(ref bc, 5 * yStride), ref Unsafe.Add(ref yc, 5 * yStride));
+                }
+
+                return;
             }
 
             if (packed)
@@ -966,6 +1067,23 @@ namespace QuantGen.Generated
             {
                 q1.GetLower().GetUpper().StoreUnsafe(ref y, (nuint)(5 * yStride));
             }
+        }
+
+        /// <summary>
+        /// One position's 16 channels of a conv with a fused residual Add: v = clamp(High16(acc), lo, hi) is the conv's int8 value
+        /// (as High6x16 stores it: saturation to int8 then [lo, hi] inside int8 is the clamp to [lo, hi]) held in int32 lanes, then
+        /// the Add's (v * ma + b * mb + c) &gt;&gt; s on int32 lanes (wrapping, proven exact), clamped to the Add's [lo, hi] and
+        /// narrowed by vpmovdb (the values already lie in int8). b: the other operand's 16 bytes, y: the Add's output.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void HighAdd16(Vector256<int> a, Vector256<int> b, Vector512<int> m, Vector512<int> mo, Vector512<int> add, Vector512<uint> sh, int lo, int hi,
+            ResidualAdd fused, ref sbyte other, ref sbyte y)
+        {
+            Vector512<int> v = Vector512.Min(Vector512.Max(High16(a, b, m, mo, add, sh), Vector512.Create(lo)), Vector512.Create(hi));
+            Vector512<int> bo = Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref other));
+            Vector512<int> r = Vector512.ShiftRightArithmetic((v * Vector512.Create(fused.Ma)) + (bo * Vector512.Create(fused.Mb)) + Vector512.Create(fused.C), fused.S);
+            r = Vector512.Min(Vector512.Max(r, Vector512.Create(fused.Lo)), Vector512.Create(fused.Hi));
+            Avx512F.ConvertToVector128SByte(r).StoreUnsafe(ref y);
         }
 
         /// <summary>

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Linq;
 using QuantGen.Graph;
@@ -43,6 +44,91 @@ namespace QuantGen.Cpu
             GraphNode relu = consumers[0];
             return relu.Outputs.Count == 1 && relu.Inputs.Count == 1 && !model.IsGraphOutput(relu.Output) && CSharp.Type(relu.Output.Type) == "sbyte"
                 && relu.Output.ElementCount == y.ElementCount && y.Quant != null ? relu : null;
+        }
+    }
+
+    /// <summary>
+    /// A residual Add fused into the store of the conv that produces one of its operands (<see cref="CpuPlan.FusedAdd"/>): the
+    /// conv (QuantGenConvKernels.ConvGemmImplicitHighAdd) computes its requantized int8 value exactly as alone, then the Add's
+    /// integers (<see cref="Plan"/>) on it and <see cref="Other"/>, and writes the Add's output; the conv's output tensor shares
+    /// that buffer (<see cref="CpuPlan.Storage"/>) and the Add layer does nothing.
+    /// </summary>
+    public sealed record ResidualFusion(GraphNode Conv, GraphNode Add, AddS8Plan Plan, int ConvOperand)
+    {
+        /// <summary>The Add's operand that the conv does not produce (computed by an earlier layer).</summary>
+        public TensorInfo Other => Add.Inputs[1 - ConvOperand];
+
+        /// <summary>The Add's multiplier of the conv's value.</summary>
+        public int ConvM => ConvOperand == 0 ? Plan.Ma : Plan.Mb;
+
+        /// <summary>The Add's multiplier of <see cref="Other"/>.</summary>
+        public int OtherM => ConvOperand == 0 ? Plan.Mb : Plan.Ma;
+
+        /// <summary>
+        /// The planner's decision, made once the layout plan is known: an int8 Add in the one-product form (AddS8, not split)
+        /// with an operand produced by a one-group GEMM conv that takes the implicit im2col tiles with the multiply-high store
+        /// (a padded image, kernel rows of whole quads, MulHigh, not the Stem8 stem), 16k output channels, channels-last output read
+        /// by this Add alone (not a graph output); the other operand is the output of a layer before the Add (the conv runs
+        /// where the Add stood, <see cref="CpuPlan.CallOrder"/>, so that buffer is filled) and does not share the Add's buffer.
+        /// Where both operands qualify, the later conv fuses.
+        /// </summary>
+        internal static IReadOnlyList<ResidualFusion> Find(ModelPlan model, IReadOnlyList<CpuLayerPlan> layers, Func<TensorInfo, bool> channelsLast, Func<string, string> storage)
+        {
+            var index = new Dictionary<GraphNode, int>();
+            for (int i = 0; i < layers.Count; i++)
+            {
+                index[layers[i].Node] = i;
+            }
+
+            var found = new List<ResidualFusion>();
+            foreach (CpuLayerPlan l in layers)
+            {
+                if (!(l.Kernel is AddS8Plan plan) || plan.Split || !(l.Node.Layer is AddLayer) || !channelsLast(l.Node.Output) || model.IsGraphOutput(l.Node.Output))
+                {
+                    continue;
+                }
+
+                ResidualFusion? best = null;
+                for (int operand = 0; operand < 2; operand++)
+                {
+                    TensorInfo t = l.Node.Inputs[operand], other = l.Node.Inputs[1 - operand];
+                    GraphNode? conv = model.Producer(t.Name), before = model.Producer(other.Name);
+                    if (conv == null || before == null || !index.TryGetValue(conv, out int ci) || !index.TryGetValue(before, out int bi) || bi >= index[l.Node]
+                        || !Fusable(model, layers[ci], l.Node, channelsLast) || storage(other.Name) == storage(l.Node.Output.Name) || t.Name == other.Name)
+                    {
+                        continue;
+                    }
+
+                    if (best == null || index[best.Conv] < ci)
+                    {
+                        best = new ResidualFusion(conv, l.Node, plan, operand);
+                    }
+                }
+
+                if (best != null)
+                {
+                    found.Add(best);
+                }
+            }
+
+            return found;
+        }
+
+        private static bool Fusable(ModelPlan model, CpuLayerPlan conv, GraphNode add, Func<TensorInfo, bool> channelsLast)
+        {
+            GraphNode node = conv.Node;
+            if (!(conv.Kernel is ConvPlan p) || p.Name != Conv2dLowering.GemmKernel || !p.MulHigh || p.Stem8 || !(node.Layer is Conv2dLayer cv) || node.Outputs.Count != 1)
+            {
+                return false;
+            }
+
+            TensorInfo x = node.Inputs[0], y = node.Output;
+            int[] ws = node.Weight!.Shape;
+            bool padded = !channelsLast(x) || cv.Pads.Any(v => v != 0);
+            int cImg = Conv2dLowering.ImageChannels(x.Shape[1], padded);
+            IReadOnlyList<GraphNode> consumers = model.Consumers(y.Name);
+            return padded && (ws[3] * cImg) % 4 == 0 && ws[0] % 16 == 0 && channelsLast(y) && !model.IsGraphOutput(y) && consumers.Count == 1 && ReferenceEquals(consumers[0], add)
+                && y.ElementCount == add.Output.ElementCount;
         }
     }
 
@@ -158,7 +244,16 @@ namespace QuantGen.Cpu
             return new AddS8Plan(true, (int)ah, (int)bh, (int)ch, s - 16, (int)al, (int)bl, (int)cl) { Library = KernelFiles.Kernels, Layout = CpuLayout.Elementwise };
         }
 
-        internal override void Emit(CpuEmitter e, SourceWriter w, GraphNode node, AddS8Plan plan) => EmitKernel(w, node, plan, "Residual add", "+");
+        internal override void Emit(CpuEmitter e, SourceWriter w, GraphNode node, AddS8Plan plan)
+        {
+            if (e.Plan.FusedAdd(node) is ResidualFusion f)
+            {
+                w.Line($"// Fused into the store of the conv \"{NamedTensorApi.Esc(f.Conv.Layer.Name)}\" (QuantGenConvKernels.ConvGemmImplicitHighAdd), which writes y: nothing to do.");
+                return;
+            }
+
+            EmitKernel(w, node, plan, "Residual add", "+");
+        }
 
         internal static void EmitKernel(SourceWriter w, GraphNode node, AddS8Plan plan, string what, string op)
         {
