@@ -158,11 +158,6 @@ namespace QuantGen.Benchmarks
             QuantGenDepthwiseKernels.DepthwiseQuadRegs(img, Pw, C, S, S, Oh, Ow, ref rq[0], ref rBias[0], true, ref rMulHi[0], ref rAddHi[0], ref rShiftHi[0],
                 ref Unsafe.NullRef<long>(), ref Unsafe.NullRef<long>(), ref Unsafe.NullRef<long>(), 0, -128, 127, y);
 
-        /// <summary>The register-quad kernel before the row pairs (DwBaselineKernels, on the image of <see cref="Pad"/>: x), multiply-high.</summary>
-        public void RegsBaselineKernel(sbyte[] y) =>
-            DwBaselineKernels.DepthwiseQuadRegs(img, Pw, C, S, S, Oh, Ow, ref rq[0], ref rBias[0], true, ref rMulHi[0], ref rAddHi[0], ref rShiftHi[0],
-                ref Unsafe.NullRef<long>(), ref Unsafe.NullRef<long>(), ref Unsafe.NullRef<long>(), 0, -128, 127, y);
-
         /// <summary>The tap quads alone (from the image of <see cref="PadXor"/>).</summary>
         public void TapQuads() => QuantGenDepthwiseKernels.TapQuads(img, Pw, C, 3, S, Ph, Ow, t4, lp);
 
@@ -191,13 +186,6 @@ namespace QuantGen.Benchmarks
         {
             PadU();
             RegsKernel(y);
-        }
-
-        /// <summary>Padding + the register quads before the row pairs (DwBaselineKernels).</summary>
-        public void RegsBaseline(sbyte[] y)
-        {
-            Pad();
-            RegsBaselineKernel(y);
         }
 
         /// <summary>Padding (u = x + 128) + tap-quad buffer + its kernel.</summary>

@@ -8,8 +8,7 @@ namespace QuantGen.Benchmarks
     /// `dw-regs`: the depthwise kernels on DS-CNN's and MobileNet's depthwise shapes (3x3, pad 1; MobileNet's stride-2
     /// layers padded bottom/right only, as its ONNX file does) in one process, A/B interleaved: the int32-lane
     /// `DepthwiseNhwc` (zero-point padded image, the emitter's lane mode), the tap quads built in registers
-    /// (`PadImageXor` + `DepthwiseQuadRegs`, u = x + 128 in the image, multiply-high requantization; and the same before the
-    /// row pairs, `PadImage` + DwBaselineKernels, u in registers) and, for 8 channels, the tap-quad buffer
+    /// (`PadImageU` + `DepthwiseQuadRegs`, u = x + 128 in the image, multiply-high requantization) and, for 8 channels, the tap-quad buffer
     /// (`TapQuads` + `DepthwiseVnniHigh`, what the plan took there before). Each alternative with its padding pass.
     /// Two measures: best of 5 interleaved Stopwatch medians, and process CPU time per call over interleaved 20 ms
     /// slices (10 slices each; less disturbed by other processes). Checks that all give the same bytes.
@@ -28,12 +27,11 @@ namespace QuantGen.Benchmarks
             foreach ((int c, int h, int w, int s) in DwLayer.Shapes)
             {
                 var d = new DwLayer(c, h, w, s, s == 1 ? 1 : 0);
-                sbyte[] y = d.NewOutput(), y2 = d.NewOutput(), y3 = d.NewOutput(), y4 = d.NewOutput();
+                sbyte[] y = d.NewOutput(), y2 = d.NewOutput(), y3 = d.NewOutput();
                 bool withBuffer = s == 1 && c % 16 != 0;
                 d.Int32Lanes(y);
                 d.Regs(y2);
-                d.RegsBaseline(y4);
-                bool eq = y.AsSpan().SequenceEqual(y2) && y4.AsSpan().SequenceEqual(y2);
+                bool eq = y.AsSpan().SequenceEqual(y2);
                 if (withBuffer)
                 {
                     d.QuadBuffer(true, y3);
@@ -43,10 +41,7 @@ namespace QuantGen.Benchmarks
                 same &= eq;
                 (double a, double b) = ConvProbe.Interleaved(() => d.Int32Lanes(y), () => d.Regs(y2));
                 (double ca, double cb) = CpuInterleaved(() => d.Int32Lanes(y), () => d.Regs(y2));
-                // Both orders, so that a bias of the slot does not pass for a change.
-                (double co, double cn) = CpuInterleaved(() => d.RegsBaseline(y4), () => d.Regs(y2));
-                (double cn2, double co2) = CpuInterleaved(() => d.Regs(y2), () => d.RegsBaseline(y4));
-                string extra = $"   regs before row pairs (cpu) {co,7:F2} us, now {cn,7:F2} us ({co / cn:F2}x; swapped {co2 / cn2:F2}x)";
+                string extra = string.Empty;
                 if (withBuffer)
                 {
                     (double cq, _) = CpuInterleaved(() => d.QuadBuffer(true, y3), () => d.Regs(y2));
@@ -58,10 +53,10 @@ namespace QuantGen.Benchmarks
                     (double padA, double padB) = CpuInterleaved(d.Pad, d.PadXor);
                     (double padU, _) = CpuInterleaved(d.PadU, d.PadU);
                     d.Pad();
-                    (double kA, double kO) = CpuInterleaved(() => d.Int32Kernel(y), () => d.RegsBaselineKernel(y4));
+                    (double kA, _) = CpuInterleaved(() => d.Int32Kernel(y), () => d.Int32Kernel(y));
                     d.PadU();
                     (double kB, _) = CpuInterleaved(() => d.RegsKernel(y2), () => d.RegsKernel(y2));
-                    Console.WriteLine($"  parts (cpu): PadImage {padA:F2} us, PadImageXor {padB:F2} us, PadImageU {padU:F2} us, DepthwiseNhwc {kA:F2} us, DepthwiseQuadRegs before {kO:F2} us, now {kB:F2} us");
+                    Console.WriteLine($"  parts (cpu): PadImage {padA:F2} us, PadImageXor {padB:F2} us, PadImageU {padU:F2} us, DepthwiseNhwc {kA:F2} us, DepthwiseQuadRegs {kB:F2} us");
                 }
 
                 Console.WriteLine($"depthwise c {c,3} {h,2}x{w,-2} stride {s}: wall int32 lanes {a,7:F2} us, regs {b,7:F2} us ({a / b:F2}x); cpu int32 lanes {ca,7:F2} us, regs {cb,7:F2} us {d.Macs / cb / 1000,6:F1} GMAC/s ({ca / cb:F2}x){extra}   same bytes: {eq}");

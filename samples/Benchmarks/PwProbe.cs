@@ -18,11 +18,6 @@ namespace QuantGen.Benchmarks
     {
         public static int Run(string[] args)
         {
-            if (args.Length > 0 && args[0] == "tiles")
-            {
-                return Tiles(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 9);
-            }
-
             int rounds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 9;
             bool ok = true;
             // Which layers of the zoo CNNs the plan gave the multiply-high store: their s_<layer>_MulHi statics.
@@ -185,78 +180,6 @@ namespace QuantGen.Benchmarks
             double ma = Median(ta), mb = Median(tb), macs = (double)positions * kh * kw * c * n;
             Console.WriteLine(FormattableString.Invariant($"{name,-18} M {positions,5} K {k,4} N {n,4}: implicit+int64 {ma,8:F2} us ({macs / ma / 1000,6:F1} GMAC/s)  im2col+multiply-high {mb,8:F2} us ({macs / mb / 1000,6:F1} GMAC/s)  {ma / mb:F2}x  {(same ? "same bytes" : "DIFFERENT")}"));
             return same;
-        }
-
-        /// <summary>
-        /// `pw-probe tiles [rounds]`: GemmVnniHigh (the packed-store Rows32 path for n % 32 == 0) against the path it replaced
-        /// (PwTiles.OldGemm32), interleaved in one process; the outputs must be the same bytes.
-        /// </summary>
-        private static int Tiles(int rounds)
-        {
-            bool ok = true;
-            double logSum = 0;
-            int count = 0;
-            foreach ((string name, int rows, int k, int n) in new[]
-            {
-                ("ds_cnn pointwise", 125, 64, 64), ("mobilenet 6", 2304, 8, 16), ("mobilenet 12", 576, 16, 32), ("mobilenet 18", 576, 32, 32),
-                ("mobilenet 24", 144, 32, 64), ("mobilenet 30", 144, 64, 64), ("mobilenet 36", 36, 64, 128), ("mobilenet 42", 36, 128, 128), ("mobilenet 72", 9, 128, 256),
-                ("mobilenet 78", 9, 256, 256),
-            })
-            {
-                int kq = (k + 3) / 4, np8 = (n + 7) / 8 * 8, np16 = (n + 15) / 16 * 16;
-                var rng = new Random(rows + k + n);
-                var a = new sbyte[(rows * kq * 4) + 4];
-                var w = new sbyte[kq * np8 * 4];
-                rng.NextBytes((byte[])(object)a);
-                rng.NextBytes((byte[])(object)w);
-                var bias = new int[np16 + 1];
-                var mulHi = new int[np16 + 1];
-                var addHi = new int[np16 + 1];
-                var shiftHi = new int[np16 + 1];
-                const int zo = -5;
-                for (int o = 0; o < n; o++)
-                {
-                    int m = rng.Next(1 << 30, int.MaxValue), s = rng.Next(38, 44), t = s - 32;
-                    bias[o] = rng.Next(-5000, 5000);
-                    mulHi[o] = m;
-                    addHi[o] = (1 << (t - 1)) + (zo << t);
-                    shiftHi[o] = t;
-                }
-
-                var yOld = new sbyte[rows * n];
-                var yNew = new sbyte[rows * n];
-                void A()
-                {
-                    if (n == 16)
-                    {
-                        PwTiles.OldGemm16(ref a[0], rows, kq * 4, ref w[0], kq, n, ref bias[0], ref mulHi[0], ref addHi[0], ref shiftHi[0], -5, 127, ref yOld[0], n);
-                        return;
-                    }
-
-                    PwTiles.OldGemm32(ref a[0], rows, kq * 4, ref w[0], kq, np8, n, ref bias[0], ref mulHi[0], ref addHi[0], ref shiftHi[0], -5, 127, ref yOld[0], n);
-                }
-
-                void B() => QuantGenPointwiseKernels.GemmVnniHigh(ref a[0], rows, kq * 4, ref w[0], kq, np8, n, ref bias[0], ref mulHi[0], ref addHi[0], ref shiftHi[0], -5, 127, ref yNew[0], n);
-                A();
-                B();
-                bool same = yOld.AsSpan().SequenceEqual(yNew);
-                ok &= same;
-                var ta = new double[rounds];
-                var tb = new double[rounds];
-                for (int r = 0; r < rounds; r++)
-                {
-                    ta[r] = CpuMicros(A);
-                    tb[r] = CpuMicros(B);
-                }
-
-                double ma = Median(ta), mb = Median(tb), macs = (double)rows * k * n;
-                logSum += Math.Log(ma / mb);
-                count++;
-                Console.WriteLine(FormattableString.Invariant($"{name,-18} M {rows,5} K {k,4} N {n,4}: old {ma,7:F2} us ({macs / ma / 1000,5:F1} GMAC/s)  packed {mb,7:F2} us ({macs / mb / 1000,5:F1} GMAC/s)  {ma / mb:F2}x  {(same ? "same bytes" : "DIFFERENT")}"));
-            }
-
-            Console.WriteLine(FormattableString.Invariant($"geometric mean speed-up {Math.Exp(logSum / count):F2}x"));
-            return ok ? 0 : 1;
         }
 
         /// <summary>Process CPU microseconds per call over about 40 ms of calls (after a short warm-up).</summary>
