@@ -143,7 +143,7 @@ namespace QuantGen.Cpu
             Scratch = scratch;
             Library = layers.Aggregate(KernelFiles.Kernels, (f, l) => f | l.Kernel.Library);
             ChannelsLastTensors = PlanChannelsLast(model, layers);
-            storage = layers.Where(l => l.Kernel is FusedReluPlan).ToDictionary(l => l.Node.Output.Name, l => ((FusedReluPlan)l.Kernel).Into, StringComparer.Ordinal);
+            storage = layers.Where(l => l.Kernel is ISharedStorage).ToDictionary(l => l.Node.Output.Name, l => ((ISharedStorage)l.Kernel).Into, StringComparer.Ordinal);
             FusedAdds = ResidualFusion.Find(model, layers, IsChannelsLast, Storage);
             foreach (ResidualFusion f in FusedAdds)
             {
@@ -180,8 +180,8 @@ namespace QuantGen.Cpu
 
         /// <summary>
         /// The tensor whose buffer holds <paramref name="tensor"/>: itself, or for the output of a ReLU fused into an int8 Add
-        /// (<see cref="FusedReluPlan"/>) the Add's output, for the output of a conv with a fused residual Add (<see cref="FusedAdds"/>)
-        /// the Add's output.
+        /// (<see cref="FusedReluPlan"/>) the Add's output, for a Reshape's view (<see cref="ReshapeView"/>) its input's buffer, for
+        /// the output of a conv with a fused residual Add (<see cref="FusedAdds"/>) the Add's output.
         /// </summary>
         public string Storage(string tensor)
         {

@@ -147,11 +147,15 @@ namespace QuantGen.Tests.Kernels
         /// K_j + 2^(s-1) + zo 2^s = q_j 2^s + r_j (floor) itself and passes t_j = r_j - za M_x.
         /// </summary>
         [Theory]
-        [InlineData(-3, 734003, 0, 1363149, 20, -2, 35)]
-        [InlineData(127, 1048576, 5, 524288, 20, 0, 40)]
-        [InlineData(-128, 3000000, -1, 2097151, 21, 7, 17)]
-        [InlineData(0, 1, 0, 1, 1, 0, 64)]
-        public void RowsAreTheExactSingleRoundingAdd(long za, int mx, long zc, int mc, int s, long zo, int n)
+        [InlineData(-3, 734003, 0, 1363149, 20, -2, 35, -128, 127)]
+        [InlineData(127, 1048576, 5, 524288, 20, 0, 40, -128, 127)]
+        [InlineData(-128, 3000000, -1, 2097151, 21, 7, 17, -128, 127)]
+        [InlineData(0, 1, 0, 1, 1, 0, 64, -128, 127)]
+        [InlineData(-3, 734003, 0, 1363149, 20, -2, 192, -128, 127)]     // DeiT's proj/fc2 rows: three 64-element AVX-512 steps
+        [InlineData(127, 1048576, 5, 524288, 20, 0, 200, -128, 127)]     // 64-element steps, then 32 / 16 / scalar tails
+        [InlineData(-128, 3000000, -1, 2097151, 21, 7, 576, -20, 127)]   // qkv rows, a ReLU-like floor as the clamp
+        [InlineData(4, 1782579, -9, 471859, 20, 100, 768, 100, 120)]     // fc1 rows, a narrow clamp (saturating packs, then bytes)
+        public void RowsAreTheExactSingleRoundingAdd(long za, int mx, long zc, int mc, int s, long zo, int n, int lo, int hi)
         {
             var rng = new Random(n);
             var c = new long[n];
@@ -184,11 +188,11 @@ namespace QuantGen.Tests.Kernels
             }
 
             var y = new sbyte[x.Length];
-            QuantGenKernels.AddRowsS8(x, n, mx, t, q, s, -128, 127, y);
+            QuantGenKernels.AddRowsS8(x, n, mx, t, q, s, lo, hi, y);
             for (int i = 0; i < x.Length; i++)
             {
                 int j = i % n;
-                long e = Exact(x[i], za, mx, c[j], zc, mc, s, zo, -128, 127);
+                long e = Exact(x[i], za, mx, c[j], zc, mc, s, zo, lo, hi);
                 Assert.True(e == y[i], $"element {i} (column {j}): x = {x[i]}, c = {c[j]}: expected {e}, got {y[i]}");
             }
         }

@@ -1130,7 +1130,9 @@ namespace QuantGen.Generated
         /// c = 2^(s-1) + zo 2^s - za ma - zb mb, all in int32 lanes. The generator proved that the exact value
         /// (a - za) ma + (b - zb) mb + 2^(s-1) + zo 2^s lies in int32 for every int8 pair (AddLowering.AddInt8), so the wrapping
         /// int32 arithmetic (a ring modulo 2^32) gives it exactly. s in [0, 31]; [lo, hi] within [-128, 127].
-        /// 64 / 32 / 16 elements per step on 512 / 256 / 128-bit vectors (sign-extend, vpmulld, add, vpsrad, clamp, narrow).
+        /// 64 / 32 / 16 elements per step on 512 / 256 / 128-bit vectors (sign-extend, vpmulld, add, vpsrad, clamp, narrow); the
+        /// AVX-512 step sign-extends from memory (vpmovsxbd) and narrows with saturating packs before the byte clamp
+        /// (<see cref="PackClampS8"/>).
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void AddS8(ReadOnlySpan<sbyte> a, int ma, ReadOnlySpan<sbyte> b, int mb, int c, int s, int lo, int hi, Span<sbyte> y)
@@ -1144,22 +1146,17 @@ namespace QuantGen.Generated
             ref sbyte pa = ref MemoryMarshal.GetReference(a);
             ref sbyte pb = ref MemoryMarshal.GetReference(b);
             ref sbyte py = ref MemoryMarshal.GetReference(y);
-            if (Vector512.IsHardwareAccelerated && y.Length >= 64)
+            if (Avx512BW.IsSupported && y.Length >= 64 && lo >= sbyte.MinValue && hi <= sbyte.MaxValue)
             {
-                Vector512<int> mav = Vector512.Create(ma), mbv = Vector512.Create(mb), cv = Vector512.Create(c), lov = Vector512.Create(lo), hiv = Vector512.Create(hi);
+                Vector512<int> mav = Vector512.Create(ma), mbv = Vector512.Create(mb), cv = Vector512.Create(c);
+                Vector512<sbyte> lob = Vector512.Create((sbyte)lo), hib = Vector512.Create((sbyte)hi);
                 for (; i + 64 <= y.Length; i += 64)
                 {
-                    (Vector512<short> a0, Vector512<short> a1) = Vector512.Widen(Vector512.LoadUnsafe(ref pa, (nuint)i));
-                    (Vector512<short> b0, Vector512<short> b1) = Vector512.Widen(Vector512.LoadUnsafe(ref pb, (nuint)i));
-                    (Vector512<int> a00, Vector512<int> a01) = Vector512.Widen(a0);
-                    (Vector512<int> a10, Vector512<int> a11) = Vector512.Widen(a1);
-                    (Vector512<int> b00, Vector512<int> b01) = Vector512.Widen(b0);
-                    (Vector512<int> b10, Vector512<int> b11) = Vector512.Widen(b1);
-                    Vector512<int> r0 = Vector512.Min(Vector512.Max(Vector512.ShiftRightArithmetic((a00 * mav) + (b00 * mbv) + cv, s), lov), hiv);
-                    Vector512<int> r1 = Vector512.Min(Vector512.Max(Vector512.ShiftRightArithmetic((a01 * mav) + (b01 * mbv) + cv, s), lov), hiv);
-                    Vector512<int> r2 = Vector512.Min(Vector512.Max(Vector512.ShiftRightArithmetic((a10 * mav) + (b10 * mbv) + cv, s), lov), hiv);
-                    Vector512<int> r3 = Vector512.Min(Vector512.Max(Vector512.ShiftRightArithmetic((a11 * mav) + (b11 * mbv) + cv, s), lov), hiv);
-                    Vector512.Narrow(Vector512.Narrow(r0, r1), Vector512.Narrow(r2, r3)).StoreUnsafe(ref py, (nuint)i);
+                    Vector512<int> r0 = Vector512.ShiftRightArithmetic((S8ToInt32(ref pa, i) * mav) + (S8ToInt32(ref pb, i) * mbv) + cv, s);
+                    Vector512<int> r1 = Vector512.ShiftRightArithmetic((S8ToInt32(ref pa, i + 16) * mav) + (S8ToInt32(ref pb, i + 16) * mbv) + cv, s);
+                    Vector512<int> r2 = Vector512.ShiftRightArithmetic((S8ToInt32(ref pa, i + 32) * mav) + (S8ToInt32(ref pb, i + 32) * mbv) + cv, s);
+                    Vector512<int> r3 = Vector512.ShiftRightArithmetic((S8ToInt32(ref pa, i + 48) * mav) + (S8ToInt32(ref pb, i + 48) * mbv) + cv, s);
+                    PackClampS8(r0, r1, r2, r3, lob, hib).StoreUnsafe(ref py, (nuint)i);
                 }
             }
 
@@ -1289,7 +1286,8 @@ namespace QuantGen.Generated
         /// y[r * n + j] = clamp(((x[r * n + j] * m + t[j]) &gt;&gt; s) + q[j], lo, hi), all in int32. The generator split the exact
         /// clamp(zo + RoundShift((x - za) M_x + K_j, s)) into the floor quotient q[j] and remainder of K_j + 2^(s-1) + zo 2^s
         /// (t[j] = remainder - za m) and proved x m + t[j] within int32 for every int8 x (AddLowering.AddBiasRows).
-        /// 32 / 16 elements per step on 256 / 128-bit vectors.
+        /// 64 / 32 / 16 elements per step on 512 / 256 / 128-bit vectors (AVX-512: vpmovsxbd from memory, saturating packs,
+        /// byte clamp: <see cref="PackClampS8"/>).
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void AddRowsS8(ReadOnlySpan<sbyte> x, int n, int m, ReadOnlySpan<int> t, ReadOnlySpan<int> q, int s, int lo, int hi, Span<sbyte> y)
@@ -1307,7 +1305,21 @@ namespace QuantGen.Generated
                 ref sbyte xr = ref Unsafe.Add(ref MemoryMarshal.GetReference(x), r * n);
                 ref sbyte yr = ref Unsafe.Add(ref MemoryMarshal.GetReference(y), r * n);
                 int j = 0;
-                if (Vector256.IsHardwareAccelerated && n >= 32)
+                if (Avx512BW.IsSupported && n >= 64 && lo >= sbyte.MinValue && hi <= sbyte.MaxValue)
+                {
+                    Vector512<int> mv = Vector512.Create(m);
+                    Vector512<sbyte> lob = Vector512.Create((sbyte)lo), hib = Vector512.Create((sbyte)hi);
+                    for (; j + 64 <= n; j += 64)
+                    {
+                        Vector512<int> d0 = Vector512.ShiftRightArithmetic((S8ToInt32(ref xr, j) * mv) + Vector512.LoadUnsafe(ref pt, (nuint)j), s) + Vector512.LoadUnsafe(ref pq, (nuint)j);
+                        Vector512<int> d1 = Vector512.ShiftRightArithmetic((S8ToInt32(ref xr, j + 16) * mv) + Vector512.LoadUnsafe(ref pt, (nuint)(j + 16)), s) + Vector512.LoadUnsafe(ref pq, (nuint)(j + 16));
+                        Vector512<int> d2 = Vector512.ShiftRightArithmetic((S8ToInt32(ref xr, j + 32) * mv) + Vector512.LoadUnsafe(ref pt, (nuint)(j + 32)), s) + Vector512.LoadUnsafe(ref pq, (nuint)(j + 32));
+                        Vector512<int> d3 = Vector512.ShiftRightArithmetic((S8ToInt32(ref xr, j + 48) * mv) + Vector512.LoadUnsafe(ref pt, (nuint)(j + 48)), s) + Vector512.LoadUnsafe(ref pq, (nuint)(j + 48));
+                        PackClampS8(d0, d1, d2, d3, lob, hib).StoreUnsafe(ref yr, (nuint)j);
+                    }
+                }
+
+                if (Vector256.IsHardwareAccelerated && j + 32 <= n)
                 {
                     Vector256<int> mv = Vector256.Create(m), lov = Vector256.Create(lo), hiv = Vector256.Create(hi);
                     for (; j + 32 <= n; j += 32)
@@ -1347,53 +1359,21 @@ namespace QuantGen.Generated
             }
         }
 
-        /// <summary>
-        /// y[r * n + j] = clamp(((d mh + rnd + ((d ml) &gt;&gt; 16)) &gt;&gt; sh) + c[j], lo, hi) with d = x[r * n + j] - za, all in int32:
-        /// RoundShift(d m, s) split at bit 16 (the generator checked it exact, and every intermediate within int32, for all
-        /// 256 inputs). 32 elements per step on 256-bit vectors (vpmulld), the same integers element by element elsewhere.
-        /// </summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public static void AffineRowsS8(ReadOnlySpan<sbyte> x, int n, int za, int mh, int ml, int rnd, int sh, ReadOnlySpan<int> c, int lo, int hi, Span<sbyte> y)
-        {
-            int rows = y.Length / n;
-            ref int cz = ref MemoryMarshal.GetReference(c);
-            for (int r = 0; r < rows; r++)
-            {
-                ref sbyte xr = ref Unsafe.AsRef(in x[r * n]);
-                ref sbyte yr = ref y[r * n];
-                int j = 0;
-                if (Vector256.IsHardwareAccelerated)
-                {
-                    Vector256<int> zav = Vector256.Create(za), mhv = Vector256.Create(mh), mlv = Vector256.Create(ml), rv = Vector256.Create(rnd);
-                    Vector256<int> lov = Vector256.Create(lo), hiv = Vector256.Create(hi);
-                    for (; j + 32 <= n; j += 32)
-                    {
-                        Vector256<sbyte> v = Vector256.LoadUnsafe(ref xr, (nuint)j);
-                        (Vector256<short> s0, Vector256<short> s1) = Vector256.Widen(v);
-                        (Vector256<int> d0, Vector256<int> d1) = Vector256.Widen(s0);
-                        (Vector256<int> d2, Vector256<int> d3) = Vector256.Widen(s1);
-                        d0 = Affine(d0 - zav, mhv, mlv, rv, sh, Vector256.LoadUnsafe(ref cz, (nuint)j), lov, hiv);
-                        d1 = Affine(d1 - zav, mhv, mlv, rv, sh, Vector256.LoadUnsafe(ref cz, (nuint)(j + 8)), lov, hiv);
-                        d2 = Affine(d2 - zav, mhv, mlv, rv, sh, Vector256.LoadUnsafe(ref cz, (nuint)(j + 16)), lov, hiv);
-                        d3 = Affine(d3 - zav, mhv, mlv, rv, sh, Vector256.LoadUnsafe(ref cz, (nuint)(j + 24)), lov, hiv);
-                        Vector256.Narrow(Vector256.Narrow(d0, d1), Vector256.Narrow(d2, d3)).StoreUnsafe(ref yr, (nuint)j);
-                    }
-                }
-
-                for (; j < n; j++)
-                {
-                    int d = Unsafe.Add(ref xr, j) - za;
-                    int v = (((d * mh) + rnd + ((d * ml) >> 16)) >> sh) + Unsafe.Add(ref cz, j);
-                    Unsafe.Add(ref yr, j) = (sbyte)(v < lo ? lo : v > hi ? hi : v);
-                }
-            }
-        }
-
+        /// <summary>16 int8 at p + i sign-extended to int32 lanes (vpmovsxbd from memory).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector256<int> Affine(Vector256<int> d, Vector256<int> mh, Vector256<int> ml, Vector256<int> rnd, int sh, Vector256<int> c, Vector256<int> lo, Vector256<int> hi)
+        private static Vector512<int> S8ToInt32(ref sbyte p, int i) => Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref p, (nuint)i));
+
+        /// <summary>
+        /// 64 int32 lanes (d0 elements 0-15, ..., d3 elements 48-63) to int8 in order: vpackssdw and vpacksswb saturate to
+        /// [-128, 127] per 128-bit lane (leaving dword 4 L + k = four elements of d_k's lane L), vpermd restores the order, and
+        /// the byte min/max clamp to [lo, hi]. For -128 &lt;= lo &lt;= hi &lt;= 127, clamp(sat8(v), lo, hi) = clamp(v, lo, hi).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<sbyte> PackClampS8(Vector512<int> d0, Vector512<int> d1, Vector512<int> d2, Vector512<int> d3, Vector512<sbyte> lo, Vector512<sbyte> hi)
         {
-            Vector256<int> v = Vector256.ShiftRightArithmetic((d * mh) + rnd + Vector256.ShiftRightArithmetic(d * ml, 16), sh) + c;
-            return Vector256.Min(Vector256.Max(v, lo), hi);
+            Vector512<sbyte> b = Avx512BW.PackSignedSaturate(Avx512BW.PackSignedSaturate(d0, d1), Avx512BW.PackSignedSaturate(d2, d3));
+            b = Avx512F.PermuteVar16x32(b.AsInt32(), Vector512.Create(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15)).AsSByte();
+            return Vector512.Min(Vector512.Max(b, lo), hi);
         }
 
         /// <summary>True when every element lies in [lo, hi] (16 at a time where SIMD is available).</summary>

@@ -59,5 +59,5 @@ namespace QuantGen.Cpu
     }
 
     /// <summary>A ReLU fused into the int8 Add that writes <see cref="Into"/> (the tensor whose buffer its output shares).</summary>
-    public sealed record FusedReluPlan(string Into, string Add) : CpuKernelPlan(ReluLowering.FusedKernel);
+    public sealed record FusedReluPlan(string Into, string Add) : CpuKernelPlan(ReluLowering.FusedKernel), ISharedStorage;
 }
