@@ -453,6 +453,12 @@ namespace QuantGen.Cpu
 
             public int RowsPerSample { get; set; }
 
+            /// <summary>
+            /// A bias Add fused into the store (<see cref="BiasFusion"/>): the AddRowsS8 arguments between the GEMM's output
+            /// clamp and y (m, the t and q constants as spans, s, the Add's clamp), or null.
+            /// </summary>
+            public string[]? AddRows { get; set; }
+
             /// <summary>The AVX-VNNI branch calls QuantGenPointwiseKernels.GemmVnniHigh (DenseGemmPlan.MulHigh) with the constants at MulHighRefs.</summary>
             public bool MulHigh { get; set; }
 
@@ -491,9 +497,20 @@ namespace QuantGen.Cpu
 
             string[] head = { $"ref MemoryMarshal.GetReference({src})", rows, stride, $"ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {g.Offset}))", I(g.KQuads), I(g.Np8), I(g.N),
                 $"ref MemoryMarshal.GetReference({g.Id}_BiasU32)" };
-            w.Line(g.MulHigh
-                ? KernelLibrary.Call("QuantGenPointwiseKernels", "GemmVnniHigh", head.Concat(g.MulHighRefs!).Concat(new[] { I(g.Lo), I(g.Hi), $"ref MemoryMarshal.GetReference({y})", I(g.N) }).ToArray()) + ";"
-                : K("GemmVnni", head.Concat(new[] { "ref Unsafe.NullRef<int>()" }).Concat(requant).ToArray()) + ";");
+            if (g.AddRows is string[] post)
+            {
+                // The fused bias Add: its spans become refs for the kernel (AddRows holds m, t, q, s, lo, hi).
+                string[] refs = { post[0], $"ref MemoryMarshal.GetReference({post[1]})", $"ref MemoryMarshal.GetReference({post[2]})", post[3], post[4], post[5] };
+                w.Line(KernelLibrary.Call("QuantGenPointwiseKernels", "GemmVnniHighAddRows", head.Concat(g.MulHighRefs!).Concat(new[] { I(g.Lo), I(g.Hi) }).Concat(refs)
+                    .Concat(new[] { $"ref MemoryMarshal.GetReference({y})", I(g.N) }).ToArray()) + ";");
+            }
+            else
+            {
+                w.Line(g.MulHigh
+                    ? KernelLibrary.Call("QuantGenPointwiseKernels", "GemmVnniHigh", head.Concat(g.MulHighRefs!).Concat(new[] { I(g.Lo), I(g.Hi), $"ref MemoryMarshal.GetReference({y})", I(g.N) }).ToArray()) + ";"
+                    : K("GemmVnni", head.Concat(new[] { "ref Unsafe.NullRef<int>()" }).Concat(requant).ToArray()) + ";");
+            }
+
             w.Close();
             w.Open("else");
             w.Line("Span<short> xs = _gemmA;");
@@ -501,6 +518,12 @@ namespace QuantGen.Cpu
             w.Line($"short[] wp = s_{g.Id}_Pairs ??= {K("PairsFromQuads", "s_blob", I(g.Offset), I(g.N), I(g.K), I(g.Np8), I(g.Np16))};");
             w.Line(K("GemmRequant", new[] { "ref MemoryMarshal.GetReference(xs)", rows, I(g.KPairs * 2), "ref MemoryMarshal.GetArrayDataReference(wp)", I(g.KPairs), I(g.Np16), I(g.N),
                 $"ref MemoryMarshal.GetReference({g.Id}_Bias32)" }.Concat(requant).ToArray()) + ";");
+            if (g.AddRows is string[] rest)
+            {
+                w.Line($"// The fused bias Add on the GEMM's int8 output, in place (each element read before it is written).");
+                w.Line(K("AddRowsS8", new[] { y, I(g.N) }.Concat(rest).Concat(new[] { y }).ToArray()) + ";");
+            }
+
             w.Close();
         }
 
@@ -731,6 +754,19 @@ namespace QuantGen.Cpu
                 w.Line("// Requantized in int32 lanes in the tile store (QuantGenPointwiseKernels.GemmVnniHigh): every channel's shift is at least 33 and");
                 w.Line("// |2^(t - 1) + zo * 2^t| < 2^30 (t = shift - 32), so (high half of acc * m + 2^(t - 1) + zo * 2^t) >> t equals the reference's");
                 w.Line("// zo + ((acc * m + 2^(shift - 1)) >> shift) for every int32 acc.");
+            }
+
+            if (plan.FusedBias(node) is BiasFusion fused)
+            {
+                AddRowsPlan ar = fused.Plan;
+                int tOff = AddInts(ar.T.ToArray()), qOff = AddInts(ar.Q.ToArray());
+                dense.AddRows = new[]
+                {
+                    I(ar.M), $"MemoryMarshal.Cast<byte, int>(new ReadOnlySpan<byte>(s_blob, {tOff}, {ar.N * 4}))", $"MemoryMarshal.Cast<byte, int>(new ReadOnlySpan<byte>(s_blob, {qOff}, {ar.N * 4}))",
+                    I(ar.S), I(ar.Lo), I(ar.Hi),
+                };
+                w.Line($"// The bias Add \"{NamedTensorApi.Esc(fused.Add.Layer.Name)}\" fused into the store: y = clamp(((v * {ar.M} + t[j]) >> {ar.S}) + q[j], {ar.Lo}, {ar.Hi}) of this GEMM's");
+                w.Line($"// int8 value v (t, q at blob offsets {tOff}, {qOff}; int32 proven exact), written to the Add's buffer.");
             }
 
             denseGemms[node.Layer.Name] = dense;

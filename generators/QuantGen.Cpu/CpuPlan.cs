@@ -149,7 +149,19 @@ namespace QuantGen.Cpu
             {
                 storage[f.Conv.Output.Name] = f.Add.Output.Name;
             }
+
+            FusedBiases = BiasFusion.Find(model, layers);
+            foreach (BiasFusion f in FusedBiases)
+            {
+                storage[f.Dense.Output.Name] = f.Add.Output.Name;
+            }
         }
+
+        /// <summary>The bias Adds fused into the store of the Dense before them (<see cref="BiasFusion.Find"/>); their layers do nothing.</summary>
+        public IReadOnlyList<BiasFusion> FusedBiases { get; }
+
+        /// <summary>The bias fusion that <paramref name="node"/> (the Dense or the Add) takes part in, or null.</summary>
+        public BiasFusion? FusedBias(GraphNode node) => FusedBiases.FirstOrDefault(f => ReferenceEquals(f.Dense, node) || ReferenceEquals(f.Add, node));
 
         /// <summary>The residual Adds fused into the store of a conv (<see cref="ResidualFusion.Find"/>); their layers do nothing.</summary>
         public IReadOnlyList<ResidualFusion> FusedAdds { get; }
@@ -181,7 +193,8 @@ namespace QuantGen.Cpu
         /// <summary>
         /// The tensor whose buffer holds <paramref name="tensor"/>: itself, or for the output of a ReLU fused into an int8 Add
         /// (<see cref="FusedReluPlan"/>) the Add's output, for a Reshape's view (<see cref="ReshapeView"/>) its input's buffer, for
-        /// the output of a conv with a fused residual Add (<see cref="FusedAdds"/>) the Add's output.
+        /// the output of a conv with a fused residual Add (<see cref="FusedAdds"/>) or of a Dense with a fused bias Add
+        /// (<see cref="FusedBiases"/>) the Add's output.
         /// </summary>
         public string Storage(string tensor)
         {

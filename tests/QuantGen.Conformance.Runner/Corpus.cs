@@ -268,6 +268,19 @@ namespace QuantGen.Tests.Conformance
                     string vt = b.Unary(new ReshapeLayer { Shape = new[] { 1, 37, 36 } }, "vr", vb, new[] { 1, 37, 36 });
                     return b.Build(b.Binary(new MatMulLayer(), "ctx", flat, vt, new[] { 1, 74, 36 }));
                 }),
+                new CorpusCase("dense_bias_fused", new[] { OpKind.Dense, OpKind.Add, OpKind.Relu }, () =>
+                {
+                    // An imported transformer's Linear layers: Dense without bias on 23 token rows (4-row tiles and three single
+                    // rows), the bias as a separate int8 Add whose constant runs along the 64 / 32 output channels: the CPU plan
+                    // fuses each Add into its Dense's store (BiasFusion, QuantGenPointwiseKernels.GemmVnniHighAddRows); the
+                    // ReLU keeps the last Add's output off the graph output.
+                    var b = new FloatModelBuilder("dense_bias_fused", "x", new[] { 1, 23, 40 }, -3, 3, 31);
+                    string h = b.Dense("fc1", b.Input, 64, bias: false);
+                    string hb = b.Binary(new AddLayer(), "fc1_bias", h, b.Initializer("fc1_b", new[] { 64 }, 0.7), new[] { 1, 23, 64 });
+                    string o = b.Dense("fc2", hb, 32, bias: false);
+                    string ob = b.Binary(new AddLayer(), "fc2_bias", o, b.Initializer("fc2_b", new[] { 32 }, 0.7), new[] { 1, 23, 32 });
+                    return b.Build(b.Unary(new ReluLayer(), "relu", ob));
+                }),
                 new CorpusCase("add_broadcast", new[] { OpKind.Add }, () =>
                 {
                     var b = new FloatModelBuilder("add_broadcast", "x", new[] { 4, 12 }, -3, 3, 5);

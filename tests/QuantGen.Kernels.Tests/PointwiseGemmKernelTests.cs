@@ -155,9 +155,76 @@ namespace QuantGen.Tests.Kernels
             return t >= 1 && t <= 30 && Math.Abs((1L << (t - 1)) + ((long)zo << t)) < (1L << 30);
         }
 
-        private static void Check(sbyte[] a, int rows, int k, int[] w, int n, long[] bias, int[] mul, int[] shift, int zo, int lo, int hi)
+        /// <summary>
+        /// GemmVnniHighAddRows: the GEMM's int8 value v (the definition above, clamped to [lo, hi]) followed by the bias Add of
+        /// AddRowsS8, clamp(((v * m + t[o]) &gt;&gt; s) + q[o], addLo, addHi), written here in int64 (the plan's proof keeps every
+        /// intermediate within int32; the test's constants are chosen inside it). n % 32 == 0 takes the fused store on AVX-512,
+        /// other n the two-step path; DeiT's shapes (197 rows, 192 -> 576 / 768, 768 -> 192) and small ones with tails.
+        /// </summary>
+        [Theory]
+        [InlineData(197, 192, 576, 0)]
+        [InlineData(197, 768, 192, 1)]
+        [InlineData(9, 64, 64, 2)]
+        [InlineData(5, 12, 32, 3)]
+        [InlineData(7, 40, 40, 0)]
+        [InlineData(1, 16, 96, 1)]
+        public void FusedBiasAddEqualsTheTwoLayers(int rows, int k, int n, int mode)
         {
-            // The definition, in int64; the accumulators must fit int32 (what the plan's range analysis proves).
+            var rng = new Random((rows * 7) + (k * 3) + n + mode);
+            sbyte[] a = new sbyte[rows * k];
+            for (int i = 0; i < a.Length; i++)
+            {
+                a[i] = mode == 1 ? (i % 2 == 0 ? sbyte.MaxValue : sbyte.MinValue) : (sbyte)rng.Next(-128, 128);
+            }
+
+            var w = new int[n * k];
+            for (int i = 0; i < w.Length; i++)
+            {
+                w[i] = mode == 2 ? -128 : rng.Next(-128, 128);
+            }
+
+            var mul = new int[n];
+            var shift = new int[n];
+            var bias = new long[n];
+            var t = new int[n];
+            var q = new int[n];
+            // The Add's integers: m up to 2^22 so that v m + t fits int32 for every int8 v; t within [-2^29, 2^29], s 10..24.
+            int m = mode == 3 ? (1 << 22) - 1 : rng.Next(1, 1 << 22), s = mode == 3 ? 24 : rng.Next(10, 25);
+            for (int o = 0; o < n; o++)
+            {
+                mul[o] = rng.Next(1 << 30, int.MaxValue);
+                shift[o] = rng.Next(40, 46);
+                bias[o] = rng.Next(-100000, 100000);
+                t[o] = o % 7 == 0 ? (1 << 29) : o % 7 == 1 ? -(1 << 29) : rng.Next(-(1 << 29), 1 << 29);
+                q[o] = rng.Next(-200, 200);
+            }
+
+            int zo = mode == 1 ? 127 : rng.Next(-20, 20), lo = mode == 2 ? zo : -128, addLo = mode == 0 ? -128 : -30, addHi = mode == 3 ? 90 : 127;
+            sbyte[] gemm = Expected(a, rows, k, w, n, bias, mul, shift, zo, lo, 127);
+            var expected = new sbyte[rows * n];
+            for (int i = 0; i < expected.Length; i++)
+            {
+                int o = i % n;
+                long v = ((((long)gemm[i] * m) + t[o]) >> s) + q[o];
+                expected[i] = (sbyte)Math.Clamp(v, addLo, addHi);
+            }
+
+            (sbyte[] rowsA, int aStride, sbyte[] packed, int kQuads, int np8, int[] biasU, int[] mulHi, int[] addHiC, int[] shiftHi) = Pack(a, rows, k, w, n, bias, mul, shift, zo);
+            var y = new sbyte[(rows * n) + 16];
+            Array.Fill(y, (sbyte)0x5A);
+            if (!AvxVnni.IsSupported)
+            {
+                return; // the generated code takes the int16 GEMM and AddRowsS8 there (AddKernelTests)
+            }
+
+            QuantGenPointwiseKernels.GemmVnniHighAddRows(ref rowsA[0], rows, aStride, ref packed[0], kQuads, np8, n, ref biasU[0], ref mulHi[0], ref addHiC[0], ref shiftHi[0], lo, 127,
+                m, ref t[0], ref q[0], s, addLo, addHi, ref y[0], n);
+            Assert.Equal(expected, y.AsSpan(0, rows * n).ToArray());
+            Assert.All(y.AsSpan(rows * n).ToArray(), v => Assert.Equal((sbyte)0x5A, v));
+        }
+
+        private static sbyte[] Expected(sbyte[] a, int rows, int k, int[] w, int n, long[] bias, int[] mul, int[] shift, int zo, int lo, int hi)
+        {
             var expected = new sbyte[rows * n];
             for (int r = 0; r < rows; r++)
             {
@@ -175,6 +242,12 @@ namespace QuantGen.Tests.Kernels
                 }
             }
 
+            return expected;
+        }
+
+        private static (sbyte[] RowsA, int AStride, sbyte[] Packed, int KQuads, int Np8, int[] BiasU, int[] MulHi, int[] AddHi, int[] ShiftHi) Pack(
+            sbyte[] a, int rows, int k, int[] w, int n, long[] bias, int[] mul, int[] shift, int zo)
+        {
             // Build-time packing: weights [kQuads][np8][4], bias - 128 * sum(w) (wrapping), constants np16 + 1 long.
             int kQuads = (k + 3) / 4, np8 = (n + 7) / 8 * 8, np16 = (n + 15) / 16 * 16, aStride = kQuads * 4;
             var packed = new sbyte[kQuads * np8 * 4];
@@ -205,6 +278,15 @@ namespace QuantGen.Tests.Kernels
             {
                 Array.Copy(a, r * k, rowsA, r * aStride, k);
             }
+
+            return (rowsA, aStride, packed, kQuads, np8, biasU, mulHi, addHi, shiftHi);
+        }
+
+        private static void Check(sbyte[] a, int rows, int k, int[] w, int n, long[] bias, int[] mul, int[] shift, int zo, int lo, int hi)
+        {
+            // The definition, in int64; the accumulators must fit int32 (what the plan's range analysis proves).
+            sbyte[] expected = Expected(a, rows, k, w, n, bias, mul, shift, zo, lo, hi);
+            (sbyte[] rowsA, int aStride, sbyte[] packed, int kQuads, int np8, int[] biasU, int[] mulHi, int[] addHi, int[] shiftHi) = Pack(a, rows, k, w, n, bias, mul, shift, zo);
 
             // The output rows are n bytes apart with a sentinel after the last: nothing may be written past n.
             var y = new sbyte[(rows * n) + 16];

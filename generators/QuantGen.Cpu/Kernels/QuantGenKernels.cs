@@ -1367,9 +1367,11 @@ namespace QuantGen.Generated
         /// 64 int32 lanes (d0 elements 0-15, ..., d3 elements 48-63) to int8 in order: vpackssdw and vpacksswb saturate to
         /// [-128, 127] per 128-bit lane (leaving dword 4 L + k = four elements of d_k's lane L), vpermd restores the order, and
         /// the byte min/max clamp to [lo, hi]. For -128 &lt;= lo &lt;= hi &lt;= 127, clamp(sat8(v), lo, hi) = clamp(v, lo, hi).
+        /// The element-wise kernels' and the pointwise GEMM tiles' store (QuantGenPointwiseKernels: d0, d1 one row's channels
+        /// 0-15 and 16-31, d2, d3 the next row's).
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector512<sbyte> PackClampS8(Vector512<int> d0, Vector512<int> d1, Vector512<int> d2, Vector512<int> d3, Vector512<sbyte> lo, Vector512<sbyte> hi)
+        internal static Vector512<sbyte> PackClampS8(Vector512<int> d0, Vector512<int> d1, Vector512<int> d2, Vector512<int> d3, Vector512<sbyte> lo, Vector512<sbyte> hi)
         {
             Vector512<sbyte> b = Avx512BW.PackSignedSaturate(Avx512BW.PackSignedSaturate(d0, d1), Avx512BW.PackSignedSaturate(d2, d3));
             b = Avx512F.PermuteVar16x32(b.AsInt32(), Vector512.Create(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15)).AsSByte();

@@ -99,6 +99,15 @@ namespace QuantGen.Generated
             public int Hi;
             public int N;
 
+            /// <summary>A bias Add fused into the store (<see cref="GemmVnniHighAddRows"/>): its per-column constants and integers.</summary>
+            public bool Post;
+            public ref int PostT;
+            public ref int PostQ;
+            public int PostM;
+            public int PostS;
+            public int PostLo;
+            public int PostHi;
+
             public Epilogue(ref int bias, ref int mulHi, ref int addHi, ref int shiftHi, int lo, int hi, int n)
             {
                 Bias = ref bias;
@@ -109,6 +118,54 @@ namespace QuantGen.Generated
                 Hi = hi;
                 N = n;
             }
+        }
+
+        /// <summary>
+        /// <see cref="GemmVnniHigh"/> followed by the bias Add of QuantGenKernels.AddRowsS8 on its int8 output, in one pass where
+        /// AVX-512BW runs the packed 32-channel tiles (n % 32 == 0): the store clamps each requantized lane to [lo, hi] (the
+        /// GEMM's int8 value v, exactly as stored alone), forms ((v * m + t[o]) &gt;&gt; s) + q[o] in the same int32 lanes (the plan
+        /// proved every intermediate within int32 for every int8 v: AddLowering.AddBiasRows) and narrows that, clamped to
+        /// [addLo, addHi], instead of v. Elsewhere the two kernels run one after the other on y (the Add in place: element j of a
+        /// row is read before it is written). Both are the reference's two layers to the bit.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void GemmVnniHighAddRows(ref sbyte a, int rows, int aStride, ref sbyte w, int kQuads, int np, int n,
+            ref int bias, ref int mulHi, ref int addHi, ref int shiftHi, int lo, int hi, int m, ref int t, ref int q, int s, int addLo, int addHiClamp, ref sbyte y, int yStride)
+        {
+            if (Avx512BW.IsSupported && AvxVnni.IsSupported && n % 32 == 0 && lo >= sbyte.MinValue && hi <= sbyte.MaxValue && addLo >= sbyte.MinValue && addHiClamp <= sbyte.MaxValue)
+            {
+                var k = new Epilogue(ref bias, ref mulHi, ref addHi, ref shiftHi, lo, hi, n)
+                {
+                    Post = true,
+                    PostT = ref t,
+                    PostQ = ref q,
+                    PostM = m,
+                    PostS = s,
+                    PostLo = addLo,
+                    PostHi = addHiClamp,
+                };
+                Rows32(ref a, rows, aStride, ref w, kQuads, np, ref k, ref y, yStride);
+                return;
+            }
+
+            GemmVnniHigh(ref a, rows, aStride, ref w, kQuads, np, n, ref bias, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref y, yStride);
+            ReadOnlySpan<int> tc = MemoryMarshal.CreateReadOnlySpan(ref t, n), qc = MemoryMarshal.CreateReadOnlySpan(ref q, n);
+            for (int r = 0; r < rows; r++)
+            {
+                Span<sbyte> row = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref y, r * yStride), n);
+                QuantGenKernels.AddRowsS8(row, n, m, tc, qc, s, addLo, addHiClamp, row);
+            }
+        }
+
+        /// <summary>
+        /// The fused bias Add on 16 lanes of channels o.. o + 15: the GEMM's value clamped to [Lo, Hi] as its own store would,
+        /// then ((v * PostM + PostT[o]) &gt;&gt; PostS) + PostQ[o] (QuantGenKernels.AddRowsS8's integers; narrowed by the caller).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<int> AddRowsAt(Vector512<int> h, ref Epilogue k, int o)
+        {
+            Vector512<int> v = Vector512.Min(Vector512.Max(h, Vector512.Create(k.Lo)), Vector512.Create(k.Hi));
+            return Vector512.ShiftRightArithmetic((v * Vector512.Create(k.PostM)) + Vector512.LoadUnsafe(ref k.PostT, (nuint)o), k.PostS) + Vector512.LoadUnsafe(ref k.PostQ, (nuint)o);
         }
 
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
@@ -242,12 +299,26 @@ namespace QuantGen.Generated
             ref int m = ref Unsafe.Add(ref k.MulHi, o0);
             ref int add = ref Unsafe.Add(ref k.AddHi, o0);
             ref int sh = ref Unsafe.Add(ref k.ShiftHi, o0);
+            if (k.Post)
+            {
+                Vector512<sbyte> plo = Vector512.Create((sbyte)k.PostLo), phi = Vector512.Create((sbyte)k.PostHi);
+                Vector512<sbyte> p01 = QuantGenKernels.PackClampS8(AddRowsAt(High16At(c00, c01, ref m, ref add, ref sh, 0), ref k, o0), AddRowsAt(High16At(c02, c03, ref m, ref add, ref sh, 16), ref k, o0 + 16),
+                    AddRowsAt(High16At(c10, c11, ref m, ref add, ref sh, 0), ref k, o0), AddRowsAt(High16At(c12, c13, ref m, ref add, ref sh, 16), ref k, o0 + 16), plo, phi);
+                p01.GetLower().StoreUnsafe(ref y);
+                p01.GetUpper().StoreUnsafe(ref Unsafe.Add(ref y, yStride));
+                Vector512<sbyte> p23 = QuantGenKernels.PackClampS8(AddRowsAt(High16At(c20, c21, ref m, ref add, ref sh, 0), ref k, o0), AddRowsAt(High16At(c22, c23, ref m, ref add, ref sh, 16), ref k, o0 + 16),
+                    AddRowsAt(High16At(c30, c31, ref m, ref add, ref sh, 0), ref k, o0), AddRowsAt(High16At(c32, c33, ref m, ref add, ref sh, 16), ref k, o0 + 16), plo, phi);
+                p23.GetLower().StoreUnsafe(ref Unsafe.Add(ref y, 2 * yStride));
+                p23.GetUpper().StoreUnsafe(ref Unsafe.Add(ref y, 3 * yStride));
+                return;
+            }
+
             Vector512<sbyte> lo = Vector512.Create((sbyte)(k.Lo > sbyte.MinValue ? k.Lo : sbyte.MinValue)), hi = Vector512.Create((sbyte)(k.Hi < sbyte.MaxValue ? k.Hi : sbyte.MaxValue));
-            Vector512<sbyte> r01 = Pack64(High16At(c00, c01, ref m, ref add, ref sh, 0), High16At(c02, c03, ref m, ref add, ref sh, 16),
+            Vector512<sbyte> r01 = QuantGenKernels.PackClampS8(High16At(c00, c01, ref m, ref add, ref sh, 0), High16At(c02, c03, ref m, ref add, ref sh, 16),
                 High16At(c10, c11, ref m, ref add, ref sh, 0), High16At(c12, c13, ref m, ref add, ref sh, 16), lo, hi);
             r01.GetLower().StoreUnsafe(ref y);
             r01.GetUpper().StoreUnsafe(ref Unsafe.Add(ref y, yStride));
-            Vector512<sbyte> r23 = Pack64(High16At(c20, c21, ref m, ref add, ref sh, 0), High16At(c22, c23, ref m, ref add, ref sh, 16),
+            Vector512<sbyte> r23 = QuantGenKernels.PackClampS8(High16At(c20, c21, ref m, ref add, ref sh, 0), High16At(c22, c23, ref m, ref add, ref sh, 16),
                 High16At(c30, c31, ref m, ref add, ref sh, 0), High16At(c32, c33, ref m, ref add, ref sh, 16), lo, hi);
             r23.GetLower().StoreUnsafe(ref Unsafe.Add(ref y, 2 * yStride));
             r23.GetUpper().StoreUnsafe(ref Unsafe.Add(ref y, 3 * yStride));
@@ -293,7 +364,15 @@ namespace QuantGen.Generated
             ref int sh = ref Unsafe.Add(ref k.ShiftHi, o0);
             Vector512<sbyte> lo = Vector512.Create((sbyte)(k.Lo > sbyte.MinValue ? k.Lo : sbyte.MinValue)), hi = Vector512.Create((sbyte)(k.Hi < sbyte.MaxValue ? k.Hi : sbyte.MaxValue));
             Vector512<int> h0 = High16At(c0 + d0, c1 + d1, ref m, ref add, ref sh, 0), h1 = High16At(c2 + d2, c3 + d3, ref m, ref add, ref sh, 16);
-            Pack64(h0, h1, h0, h1, lo, hi).GetLower().StoreUnsafe(ref y);
+            if (k.Post)
+            {
+                h0 = AddRowsAt(h0, ref k, o0);
+                h1 = AddRowsAt(h1, ref k, o0 + 16);
+                lo = Vector512.Create((sbyte)k.PostLo);
+                hi = Vector512.Create((sbyte)k.PostHi);
+            }
+
+            QuantGenKernels.PackClampS8(h0, h1, h0, h1, lo, hi).GetLower().StoreUnsafe(ref y);
         }
 
         /// <summary>
@@ -308,19 +387,6 @@ namespace QuantGen.Generated
             Vector512<long> po = Avx512F.Multiply(Avx512F.ShiftRightLogical(acc.AsInt64(), 32).AsInt32(), Vector512.LoadUnsafe(ref mulHi, (nuint)(o + 1)));
             Vector512<int> h = Avx512F.PermuteVar16x32x2(pe.AsInt32(), Vector512.Create(1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31), po.AsInt32());
             return Avx512F.ShiftRightArithmeticVariable(h + Vector512.LoadUnsafe(ref addHi, (nuint)o), Vector512.LoadUnsafe(ref shiftHi, (nuint)o).AsUInt32());
-        }
-
-        /// <summary>
-        /// Channels 0..15, 16..31 of row A (h0, h1) and of row B (h2, h3) narrowed with saturation, clamped to [lo, hi]: bytes
-        /// 0..31 row A, 32..63 row B. vpackssdw / vpacksswb interleave per 128-bit lane (dword j * 4 + i holds h_i's lane j), vpermd
-        /// puts the dwords back in channel order.
-        /// </summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector512<sbyte> Pack64(Vector512<int> h0, Vector512<int> h1, Vector512<int> h2, Vector512<int> h3, Vector512<sbyte> lo, Vector512<sbyte> hi)
-        {
-            Vector512<sbyte> b = Avx512BW.PackSignedSaturate(Avx512BW.PackSignedSaturate(h0, h1), Avx512BW.PackSignedSaturate(h2, h3));
-            b = Avx512F.PermuteVar16x32(b.AsInt32(), Vector512.Create(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15)).AsSByte();
-            return Vector512.Min(Vector512.Max(b, lo), hi);
         }
 
         /// <summary>
@@ -371,7 +437,7 @@ namespace QuantGen.Generated
                 {
                     // All 16 channels, rows contiguous: the 4 rows narrowed by saturating packs into one vector (row i in bytes
                     // 16 i ..), clamped as bytes (see Rows32), one 64-byte store.
-                    Pack64(HighPicked(Vector512.Create(c00, c01), mEven, mOdd, add, shift, pick), HighPicked(Vector512.Create(c10, c11), mEven, mOdd, add, shift, pick),
+                    QuantGenKernels.PackClampS8(HighPicked(Vector512.Create(c00, c01), mEven, mOdd, add, shift, pick), HighPicked(Vector512.Create(c10, c11), mEven, mOdd, add, shift, pick),
                         HighPicked(Vector512.Create(c20, c21), mEven, mOdd, add, shift, pick), HighPicked(Vector512.Create(c30, c31), mEven, mOdd, add, shift, pick), loB, hiB).StoreUnsafe(ref yr);
                     continue;
                 }

@@ -133,6 +133,51 @@ namespace QuantGen.Cpu
     }
 
     /// <summary>
+    /// A bias Add (<see cref="AddRowsPlan"/>: an activation plus a per-column constant) fused into the store of the Dense that
+    /// produces its activation (<see cref="CpuPlan.FusedBias"/>): the GEMM (QuantGenPointwiseKernels.GemmVnniHighAddRows)
+    /// clamps its requantized int8 value exactly as alone, applies the Add's integers to it and writes the Add's output; the
+    /// Dense's output tensor shares that buffer (<see cref="CpuPlan.Storage"/>) and the Add layer does nothing.
+    /// </summary>
+    public sealed record BiasFusion(GraphNode Dense, GraphNode Add, AddRowsPlan Plan)
+    {
+        /// <summary>
+        /// The planner's decision: an Add planned as <see cref="AddRowsPlan"/> whose constant runs along the innermost axis of a
+        /// Dense layer's output (one entry per output channel), that Dense on the VNNI GEMM with the multiply-high store
+        /// (token rows, <see cref="DenseGemmPlan.MulHigh"/>) with whole 32-channel blocks, an int8 output read by this Add alone;
+        /// neither the Dense's output nor the Add's is a graph output (Infer may write a graph output straight into the caller's
+        /// span, which the fused store does not). DeiT's qkv, proj, fc1 and fc2 bias Adds.
+        /// </summary>
+        internal static IReadOnlyList<BiasFusion> Find(ModelPlan model, IReadOnlyList<CpuLayerPlan> layers)
+        {
+            var byNode = layers.ToDictionary(l => l.Node, l => l);
+            var found = new List<BiasFusion>();
+            foreach (CpuLayerPlan l in layers)
+            {
+                if (!(l.Kernel is AddRowsPlan plan) || !(l.Node.Layer is AddLayer) || l.Node.Inputs.Count != 2 || model.IsGraphOutput(l.Node.Output))
+                {
+                    continue;
+                }
+
+                TensorInfo x = l.Node.Inputs[0].Kind == TensorKind.Initializer ? l.Node.Inputs[1] : l.Node.Inputs[0];
+                GraphNode? dense = model.Producer(x.Name);
+                if (dense == null || !byNode.TryGetValue(dense, out CpuLayerPlan? d) || !(d.Kernel is DenseGemmPlan g) || !g.MulHigh || g.N != plan.N || g.N % 32 != 0
+                    || dense.Outputs.Count != 1 || model.IsGraphOutput(x) || CSharp.Type(x.Type) != "sbyte" || x.ElementCount != l.Node.Output.ElementCount)
+                {
+                    continue;
+                }
+
+                IReadOnlyList<GraphNode> consumers = model.Consumers(x.Name);
+                if (consumers.Count == 1 && ReferenceEquals(consumers[0], l.Node))
+                {
+                    found.Add(new BiasFusion(dense, l.Node, plan));
+                }
+            }
+
+            return found;
+        }
+    }
+
+    /// <summary>
     /// The int32 form of a residual Add: y = clamp((a ma + b mb + c) &gt;&gt; s, lo, hi) (QuantGenKernels.AddS8), or, when Split,
     /// the 31-bit mantissas split at bit 16: clamp((a ma + b mb + c + ((a mal + b mbl + cl) &gt;&gt; 16)) &gt;&gt; s) with ma, mb the
     /// high halves (QuantGenKernels.AddS8Split).
@@ -364,6 +409,12 @@ namespace QuantGen.Cpu
 
         internal override void Emit(CpuEmitter e, SourceWriter w, GraphNode node, AddRowsPlan plan)
         {
+            if (e.Plan.FusedBias(node) is BiasFusion f)
+            {
+                w.Line($"// Fused into the store of the Dense \"{NamedTensorApi.Esc(f.Dense.Layer.Name)}\" (QuantGenPointwiseKernels.GemmVnniHighAddRows), which writes y: nothing to do.");
+                return;
+            }
+
             string x = e.InputNames(node)[node.Inputs[0].Kind == TensorKind.Initializer ? 1 : 0];
             int tOff = e.AddInts(plan.T.ToArray()), qOff = e.AddInts(plan.Q.ToArray());
             w.Line("// Add of an int8 activation and a per-column constant with one rounding: the constant's exact branch, the rounding term and the");
