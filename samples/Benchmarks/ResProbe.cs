@@ -347,6 +347,19 @@ namespace QuantGen.Benchmarks
                     same &= eq8;
                     Console.WriteLine($"  Stem8 alone {t8,8:F2} us   implicit alone {ti,8:F2} us   (same bytes: {eq8})");
 
+                    // Stem8 before (OldStem8: ymm requantization per channel, vpmovqd) and after (zmm per channel pair, vpermd), interleaved.
+                    var yOld = new sbyte[positions * n];
+                    void S8Old() => OldStem8.Stem8(imgA, pw, cImg, kh, kw, s, s, oh, ow, ref w8[0], ref bias[0], ref mulHi[0], ref addHi[0], ref shiftHi[0], -128, 127, ref yOld[0]);
+                    S8Old();
+                    bool eqOld = yOld.AsSpan().SequenceEqual(y8);
+                    same &= eqOld;
+                    for (int round = 0; round < 3; round++)
+                    {
+                        (double to, double tn) = ConvProbe.Interleaved(S8Old, S8);
+                        (double co, double cn) = DwRegsProbe.CpuInterleaved(S8Old, S8);
+                        Console.WriteLine($"  Stem8 before {to,8:F2} us   after {tn,8:F2} us   ({to / tn:F2}x); cpu before {co,8:F2} us   after {cn,8:F2} us   ({co / cn:F2}x, same bytes: {eqOld})");
+                    }
+
                     // PadImageWide before (whole-image fill, then the pixels) and after (each byte written once), interleaved.
                     void PadOld() => OldPadImageWide(x, false, c, h, w, pt, pl, ph, pw, -128, imgA, 0x80, cImg);
                     void PadNew() => QuantGenConvKernels.PadImageWide(x, false, c, h, w, pt, pl, ph, pw, -128, imgA, 0x80, cImg);
