@@ -334,6 +334,19 @@ namespace QuantGen.Benchmarks
                 void Conv() => QuantGenConvKernels.ConvGemmImplicitHigh(imgA, pw, cImg, kh, kw, s, s, oh, ow, ref wA[0], np8, n, ref bias[0], ref mulHi[0], ref addHi[0], ref shiftHi[0], -128, 127, ref yA[0], n);
                 (double tp, double tc) = ConvProbe.Interleaved(Pad, Conv);
                 Console.WriteLine($"  parts: padded image {tp,8:F2} us   implicit conv alone {tc,8:F2} us");
+                if (cImg == c)
+                {
+                    // PadImageXor before (OldPads: Span.Fill for the border) and after (FillRun), interleaved, the same bytes.
+                    var imgOld = new sbyte[imgA.Length];
+                    void PadXorOld() => OldPads.PadImageXor(x, false, c, h, w, pt, pl, ph, pw, -128, imgOld, 0x80);
+                    Pad();
+                    PadXorOld();
+                    bool eqPad = imgOld.AsSpan().SequenceEqual(imgA);
+                    same &= eqPad;
+                    (double po, double pn) = ConvProbe.Interleaved(PadXorOld, Pad);
+                    (double co, double cn) = DwRegsProbe.CpuInterleaved(PadXorOld, Pad);
+                    Console.WriteLine($"  padded image before {po,8:F2} us   after {pn,8:F2} us   ({po / pn:F2}x); cpu before {co,8:F2} us   after {cn,8:F2} us   ({co / cn:F2}x, same bytes: {eqPad})");
+                }
                 if (n == 8 && cImg == 4 && QuantGenPointwiseKernels.Stem8Vector)
                 {
                     sbyte[] w8 = Stem8Weights(rowsA, kA);

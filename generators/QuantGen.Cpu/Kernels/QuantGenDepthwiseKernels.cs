@@ -118,21 +118,23 @@ namespace QuantGen.Generated
 
             sbyte zu = (sbyte)(zx ^ unchecked((sbyte)0x80));
             Vector256<sbyte> m = Vector256.Create(unchecked((sbyte)0x80));
-            int run = (last - first) * c;
+            int run = (last - first) * c, rowBytes = pw * c;
             ref sbyte x0 = ref MemoryMarshal.GetReference(x);
+            ref sbyte img0 = ref MemoryMarshal.GetReference(img);
             for (int r = 0; r < ph; r++)
             {
-                Span<sbyte> row = img.Slice(r * pw * c, pw * c);
+                // The border bytes by inline overlapping stores (Span.Fill's calls cost more than the row's copy on small maps).
+                ref sbyte row = ref Unsafe.Add(ref img0, r * rowBytes);
                 int ih = r - pt;
                 if ((uint)ih >= (uint)h)
                 {
-                    row.Fill(zu);
+                    QuantGenConvKernels.FillRun(ref row, rowBytes, zu);
                     continue;
                 }
 
-                row.Slice(0, first * c).Fill(zu);
-                row.Slice(last * c).Fill(zu);
-                ref sbyte d = ref row[first * c];
+                QuantGenConvKernels.FillRun(ref row, first * c, zu);
+                QuantGenConvKernels.FillRun(ref Unsafe.Add(ref row, last * c), rowBytes - (last * c), zu);
+                ref sbyte d = ref Unsafe.Add(ref row, first * c);
                 ref sbyte s = ref Unsafe.Add(ref x0, ((ih * w) + first - pl) * c);
                 int i = 0;
                 for (; i + 32 < run; i += 32)
