@@ -7,7 +7,7 @@ using System.Runtime.Intrinsics.X86;
 namespace QuantGen.Benchmarks
 {
     /// <summary>
-    /// QuantGenConvKernels.PadImageXor and QuantGenDepthwiseKernels.PadImageU as they were before the border bytes were
+    /// QuantGenConvKernels.PadImageXor, PadImageWide and QuantGenDepthwiseKernels.PadImageU as they were before the border bytes were
     /// written by inline vector stores instead of Span.Fill calls (commit dfa2c37), kept callable only for the probes' A/B
     /// (dw-regs with QUANTGEN_DW_PARTS, stem-probe) in one process.
     /// </summary>
@@ -166,6 +166,63 @@ namespace QuantGen.Benchmarks
                 }
 
                 (Vector256.LoadUnsafe(ref s, (nuint)(run - 32)) ^ m).StoreUnsafe(ref d, (nuint)(run - 32));
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void PadImageWide(ReadOnlySpan<sbyte> x, bool channelsLast, int c, int h, int w, int pt, int pl, int ph, int pw, sbyte zx, Span<sbyte> img, byte mask, int cImg)
+        {
+            zx = (sbyte)(zx ^ (sbyte)mask);
+            if (cImg < c || img.Length < ph * pw * cImg || x.Length < c * h * w)
+            {
+                throw new ArgumentException("the padded image is too small for this layer");
+            }
+
+            int first = pl < pw ? pl : pw;
+            int last = pl + w < pw ? pl + w : pw;
+            channelsLast |= c == 1;
+            ref sbyte x0 = ref MemoryMarshal.GetReference(x);
+            for (int r = 0; r < ph; r++)
+            {
+                Span<sbyte> row = img.Slice(r * pw * cImg, pw * cImg);
+                int ih = r - pt;
+                if ((uint)ih >= (uint)h || last <= first)
+                {
+                    row.Fill(zx);
+                    continue;
+                }
+
+                row.Slice(0, first * cImg).Fill(zx);
+                row.Slice(last * cImg).Fill(zx);
+                ref sbyte d = ref row[first * cImg];
+                int count = last - first, iw0 = first - pl, i0 = 0;
+                if (!channelsLast && c == 3 && cImg == 4 && Sse2.IsSupported)
+                {
+                    ref byte s0 = ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref x0, (ih * w) + iw0));
+                    ref byte s1 = ref Unsafe.Add(ref s0, h * w);
+                    ref byte s2 = ref Unsafe.Add(ref s0, 2 * h * w);
+                    Vector128<byte> xm = Vector128.Create(mask), p3 = Vector128.Create((byte)zx);
+                    for (; i0 + 16 <= count; i0 += 16)
+                    {
+                        Vector128<byte> p0 = Vector128.LoadUnsafe(ref s0, (nuint)i0) ^ xm, p1 = Vector128.LoadUnsafe(ref s1, (nuint)i0) ^ xm, p2 = Vector128.LoadUnsafe(ref s2, (nuint)i0) ^ xm;
+                        Vector128<ushort> a = Sse2.UnpackLow(p0, p1).AsUInt16(), b = Sse2.UnpackHigh(p0, p1).AsUInt16();
+                        Vector128<ushort> e = Sse2.UnpackLow(p2, p3).AsUInt16(), f = Sse2.UnpackHigh(p2, p3).AsUInt16();
+                        ref byte o = ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref d, i0 * 4));
+                        Sse2.UnpackLow(a, e).AsByte().StoreUnsafe(ref o);
+                        Sse2.UnpackHigh(a, e).AsByte().StoreUnsafe(ref o, 16);
+                        Sse2.UnpackLow(b, f).AsByte().StoreUnsafe(ref o, 32);
+                        Sse2.UnpackHigh(b, f).AsByte().StoreUnsafe(ref o, 48);
+                    }
+                }
+
+                for (int i = i0; i < count; i++)
+                {
+                    for (int ch = 0; ch < cImg; ch++)
+                    {
+                        int src = channelsLast ? (((ih * w) + iw0 + i) * c) + ch : (((ch * h) + ih) * w) + iw0 + i;
+                        Unsafe.Add(ref d, (i * cImg) + ch) = ch < c ? (sbyte)(Unsafe.Add(ref x0, src) ^ (sbyte)mask) : zx;
+                    }
+                }
             }
         }
     }

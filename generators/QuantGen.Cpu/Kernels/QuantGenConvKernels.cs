@@ -388,19 +388,21 @@ namespace QuantGen.Generated
             int last = pl + w < pw ? pl + w : pw;
             channelsLast |= c == 1;
             ref sbyte x0 = ref MemoryMarshal.GetReference(x);
+            ref sbyte img0 = ref MemoryMarshal.GetReference(img);
+            int rowBytes = pw * cImg;
             for (int r = 0; r < ph; r++)
             {
-                Span<sbyte> row = img.Slice(r * pw * cImg, pw * cImg);
+                ref sbyte row = ref Unsafe.Add(ref img0, r * rowBytes);
                 int ih = r - pt;
                 if ((uint)ih >= (uint)h || last <= first)
                 {
-                    row.Fill(zx);
+                    FillRun(ref row, rowBytes, zx);
                     continue;
                 }
 
-                row.Slice(0, first * cImg).Fill(zx);
-                row.Slice(last * cImg).Fill(zx);
-                ref sbyte d = ref row[first * cImg];
+                FillRun(ref row, first * cImg, zx);
+                FillRun(ref Unsafe.Add(ref row, last * cImg), rowBytes - (last * cImg), zx);
+                ref sbyte d = ref Unsafe.Add(ref row, first * cImg);
                 int count = last - first, iw0 = first - pl, i0 = 0;
                 if (!channelsLast && c == 3 && cImg == 4 && Sse2.IsSupported)
                 {
