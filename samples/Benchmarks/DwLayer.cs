@@ -165,6 +165,11 @@ namespace QuantGen.Benchmarks
             QuantGenDepthwiseKernels.DepthwiseQuadRegs(img, Pw, C, S, S, Oh, Ow, ref rq[0], ref rBias[0], true, ref rMulHi[0], ref rAddHi[0], ref rShiftHi[0],
                 ref Unsafe.NullRef<long>(), ref Unsafe.NullRef<long>(), ref Unsafe.NullRef<long>(), 0, -128, 127, y);
 
+        /// <summary><see cref="RegsKernel"/> on the kernel file before this session's change (OldDepthwiseKernels), for dw-regs' A/B.</summary>
+        public void RegsKernelOld(sbyte[] y) =>
+            OldDepthwiseKernels.DepthwiseQuadRegs(img, Pw, C, S, S, Oh, Ow, ref rq[0], ref rBias[0], true, ref rMulHi[0], ref rAddHi[0], ref rShiftHi[0],
+                ref Unsafe.NullRef<long>(), ref Unsafe.NullRef<long>(), ref Unsafe.NullRef<long>(), 0, -128, 127, y);
+
         /// <summary>The tap quads alone (from the image of <see cref="PadXor"/>).</summary>
         public void TapQuads() => QuantGenDepthwiseKernels.TapQuads(img, Pw, C, 3, S, Ph, Ow, t4, lp);
 
