@@ -334,6 +334,19 @@ namespace QuantGen.Benchmarks
                 void Conv() => QuantGenConvKernels.ConvGemmImplicitHigh(imgA, pw, cImg, kh, kw, s, s, oh, ow, ref wA[0], np8, n, ref bias[0], ref mulHi[0], ref addHi[0], ref shiftHi[0], -128, 127, ref yA[0], n);
                 (double tp, double tc) = ConvProbe.Interleaved(Pad, Conv);
                 Console.WriteLine($"  parts: padded image {tp,8:F2} us   implicit conv alone {tc,8:F2} us");
+                if (cImg == c)
+                {
+                    // PadImageXor before (OldPads: Span.Fill for the border) and after (FillRun), interleaved, the same bytes.
+                    var imgOld = new sbyte[imgA.Length];
+                    void PadXorOld() => OldPads.PadImageXor(x, false, c, h, w, pt, pl, ph, pw, -128, imgOld, 0x80);
+                    Pad();
+                    PadXorOld();
+                    bool eqPad = imgOld.AsSpan().SequenceEqual(imgA);
+                    same &= eqPad;
+                    (double po, double pn) = ConvProbe.Interleaved(PadXorOld, Pad);
+                    (double co, double cn) = DwRegsProbe.CpuInterleaved(PadXorOld, Pad);
+                    Console.WriteLine($"  padded image before {po,8:F2} us   after {pn,8:F2} us   ({po / pn:F2}x); cpu before {co,8:F2} us   after {cn,8:F2} us   ({co / cn:F2}x, same bytes: {eqPad})");
+                }
                 if (n == 8 && cImg == 4 && QuantGenPointwiseKernels.Stem8Vector)
                 {
                     sbyte[] w8 = Stem8Weights(rowsA, kA);
@@ -347,73 +360,37 @@ namespace QuantGen.Benchmarks
                     same &= eq8;
                     Console.WriteLine($"  Stem8 alone {t8,8:F2} us   implicit alone {ti,8:F2} us   (same bytes: {eq8})");
 
-                    // PadImageWide before (whole-image fill, then the pixels) and after (each byte written once), interleaved.
-                    void PadOld() => OldPadImageWide(x, false, c, h, w, pt, pl, ph, pw, -128, imgA, 0x80, cImg);
+                    // Stem8 before (OldStem8: ymm requantization per channel, vpmovqd) and after (zmm per channel pair, vpermd), interleaved.
+                    var yOld = new sbyte[positions * n];
+                    void S8Old() => OldStem8.Stem8(imgA, pw, cImg, kh, kw, s, s, oh, ow, ref w8[0], ref bias[0], ref mulHi[0], ref addHi[0], ref shiftHi[0], -128, 127, ref yOld[0]);
+                    S8Old();
+                    bool eqOld = yOld.AsSpan().SequenceEqual(y8);
+                    same &= eqOld;
+                    for (int round = 0; round < 3; round++)
+                    {
+                        (double to, double tn) = ConvProbe.Interleaved(S8Old, S8);
+                        (double co, double cn) = DwRegsProbe.CpuInterleaved(S8Old, S8);
+                        Console.WriteLine($"  Stem8 before {to,8:F2} us   after {tn,8:F2} us   ({to / tn:F2}x); cpu before {co,8:F2} us   after {cn,8:F2} us   ({co / cn:F2}x, same bytes: {eqOld})");
+                    }
+
+                    // PadImageWide before (OldPads: SSE2 unpacks, Span.Fill for the border) and after (VBMI permutes, FillRun), interleaved.
+                    var imgOld = new sbyte[imgA.Length];
+                    OldPads.PadImageWide(x, false, c, h, w, pt, pl, ph, pw, -128, imgOld, 0x80, cImg);
+                    QuantGenConvKernels.PadImageWide(x, false, c, h, w, pt, pl, ph, pw, -128, imgA, 0x80, cImg);
+                    bool eqWide = imgOld.AsSpan().SequenceEqual(imgA);
+                    same &= eqWide;
+                    Console.WriteLine($"  padded image before/after: same bytes: {eqWide}");
+                    void PadOld() => OldPads.PadImageWide(x, false, c, h, w, pt, pl, ph, pw, -128, imgOld, 0x80, cImg);
                     void PadNew() => QuantGenConvKernels.PadImageWide(x, false, c, h, w, pt, pl, ph, pw, -128, imgA, 0x80, cImg);
                     for (int round = 0; round < 3; round++)
                     {
                         (double po, double pn) = ConvProbe.Interleaved(PadOld, PadNew);
-                        Console.WriteLine($"  padded image: whole-image fill first {po,8:F2} us   each byte once {pn,8:F2} us   ({po / pn:F2}x)");
+                        Console.WriteLine($"  padded image: before {po,8:F2} us   after {pn,8:F2} us   ({po / pn:F2}x)");
                     }
                 }
             }
 
             return same ? 0 : 1;
-        }
-
-        /// <summary>QuantGenConvKernels.PadImageWide as it was before it wrote each byte once (whole-image fill first), for the A/B above.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void OldPadImageWide(ReadOnlySpan<sbyte> x, bool channelsLast, int c, int h, int w, int pt, int pl, int ph, int pw, sbyte zx, Span<sbyte> img, byte mask, int cImg)
-        {
-            zx = (sbyte)(zx ^ (sbyte)mask);
-            if (cImg < c || img.Length < ph * pw * cImg || x.Length < c * h * w)
-            {
-                throw new ArgumentException("the padded image is too small for this layer");
-            }
-
-            img.Slice(0, ph * pw * cImg).Fill(zx);
-            int first = pl < pw ? pl : pw;
-            int last = pl + w < pw ? pl + w : pw;
-            channelsLast |= c == 1;
-            ref sbyte x0 = ref MemoryMarshal.GetReference(x);
-            for (int r = 0; r < ph; r++)
-            {
-                int ih = r - pt;
-                if ((uint)ih >= (uint)h || last <= first)
-                {
-                    continue;
-                }
-
-                ref sbyte d = ref img[((r * pw) + first) * cImg];
-                int count = last - first, iw0 = first - pl, i0 = 0;
-                if (!channelsLast && c == 3 && cImg == 4 && Sse2.IsSupported)
-                {
-                    ref byte s0 = ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref x0, (ih * w) + iw0));
-                    ref byte s1 = ref Unsafe.Add(ref s0, h * w);
-                    ref byte s2 = ref Unsafe.Add(ref s0, 2 * h * w);
-                    Vector128<byte> xm = Vector128.Create(mask), p3 = Vector128.Create((byte)zx);
-                    for (; i0 + 16 <= count; i0 += 16)
-                    {
-                        Vector128<byte> p0 = Vector128.LoadUnsafe(ref s0, (nuint)i0) ^ xm, p1 = Vector128.LoadUnsafe(ref s1, (nuint)i0) ^ xm, p2 = Vector128.LoadUnsafe(ref s2, (nuint)i0) ^ xm;
-                        Vector128<ushort> a = Sse2.UnpackLow(p0, p1).AsUInt16(), b = Sse2.UnpackHigh(p0, p1).AsUInt16();
-                        Vector128<ushort> e = Sse2.UnpackLow(p2, p3).AsUInt16(), f = Sse2.UnpackHigh(p2, p3).AsUInt16();
-                        ref byte o = ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref d, i0 * 4));
-                        Sse2.UnpackLow(a, e).AsByte().StoreUnsafe(ref o);
-                        Sse2.UnpackHigh(a, e).AsByte().StoreUnsafe(ref o, 16);
-                        Sse2.UnpackLow(b, f).AsByte().StoreUnsafe(ref o, 32);
-                        Sse2.UnpackHigh(b, f).AsByte().StoreUnsafe(ref o, 48);
-                    }
-                }
-
-                for (int ch = 0; ch < c; ch++)
-                {
-                    for (int i = i0; i < count; i++)
-                    {
-                        int src = channelsLast ? (((ih * w) + iw0 + i) * c) + ch : (((ch * h) + ih) * w) + iw0 + i;
-                        Unsafe.Add(ref d, (i * cImg) + ch) = (sbyte)(Unsafe.Add(ref x0, src) ^ (sbyte)mask);
-                    }
-                }
-            }
         }
 
         /// <summary>Weight rows [8][k] in Stem8's layout [k / 4][8][8][4] (each channel's quad repeated in 8 lanes).</summary>

@@ -305,34 +305,29 @@ namespace QuantGen.Generated
             int last = pl + w < pw ? pl + w : pw;
             channelsLast |= c == 1; // one channel: both layouts are the same bytes
             ref sbyte x0 = ref MemoryMarshal.GetReference(x);
+            ref sbyte img0 = ref MemoryMarshal.GetReference(img);
+            int rowBytes = pw * c;
             for (int r = 0; r < ph; r++)
             {
-                Span<sbyte> row = img.Slice(r * pw * c, pw * c);
+                // The border bytes by inline overlapping stores (FillRun): Span.Fill's call cost more than the copy on small rows.
+                ref sbyte row = ref Unsafe.Add(ref img0, r * rowBytes);
                 int ih = r - pt;
                 if ((uint)ih >= (uint)h || last <= first)
                 {
-                    row.Fill(zx);
+                    FillRun(ref row, rowBytes, zx);
                     continue;
                 }
 
-                row.Slice(0, first * c).Fill(zx);
-                row.Slice(last * c).Fill(zx);
+                FillRun(ref row, first * c, zx);
+                FillRun(ref Unsafe.Add(ref row, last * c), rowBytes - (last * c), zx);
                 int count = last - first, iw0 = first - pl;
                 if (channelsLast)
                 {
-                    if (mask == 0)
-                    {
-                        x.Slice(((ih * w) + iw0) * c, count * c).CopyTo(row.Slice(first * c));
-                    }
-                    else
-                    {
-                        CopyRun(ref row[first * c], ref Unsafe.Add(ref x0, ((ih * w) + iw0) * c), count * c, mask);
-                    }
-
+                    CopyRun(ref Unsafe.Add(ref row, first * c), ref Unsafe.Add(ref x0, ((ih * w) + iw0) * c), count * c, mask);
                     continue;
                 }
 
-                ref sbyte d = ref row[first * c];
+                ref sbyte d = ref Unsafe.Add(ref row, first * c);
                 int i0 = 0;
                 if (c == 3 && Ssse3.IsSupported)
                 {
@@ -393,19 +388,21 @@ namespace QuantGen.Generated
             int last = pl + w < pw ? pl + w : pw;
             channelsLast |= c == 1;
             ref sbyte x0 = ref MemoryMarshal.GetReference(x);
+            ref sbyte img0 = ref MemoryMarshal.GetReference(img);
+            int rowBytes = pw * cImg;
             for (int r = 0; r < ph; r++)
             {
-                Span<sbyte> row = img.Slice(r * pw * cImg, pw * cImg);
+                ref sbyte row = ref Unsafe.Add(ref img0, r * rowBytes);
                 int ih = r - pt;
                 if ((uint)ih >= (uint)h || last <= first)
                 {
-                    row.Fill(zx);
+                    FillRun(ref row, rowBytes, zx);
                     continue;
                 }
 
-                row.Slice(0, first * cImg).Fill(zx);
-                row.Slice(last * cImg).Fill(zx);
-                ref sbyte d = ref row[first * cImg];
+                FillRun(ref row, first * cImg, zx);
+                FillRun(ref Unsafe.Add(ref row, last * cImg), rowBytes - (last * cImg), zx);
+                ref sbyte d = ref Unsafe.Add(ref row, first * cImg);
                 int count = last - first, iw0 = first - pl, i0 = 0;
                 if (!channelsLast && c == 3 && cImg == 4 && Sse2.IsSupported)
                 {
@@ -478,12 +475,81 @@ namespace QuantGen.Generated
         }
 
         /// <summary>
+        /// length bytes of v at dst, nothing outside them: 32-, 16-, 8- or 4-byte stores, the last one overlapping its
+        /// predecessor (the padded images' border columns and padding rows).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void FillRun(ref sbyte dst, int length, sbyte v)
+        {
+            if (length >= 32 && Vector256.IsHardwareAccelerated)
+            {
+                Vector256<sbyte> f = Vector256.Create(v);
+                int i = 0;
+                for (; i + 32 < length; i += 32)
+                {
+                    f.StoreUnsafe(ref dst, (nuint)i);
+                }
+
+                f.StoreUnsafe(ref dst, (nuint)(length - 32));
+                return;
+            }
+
+            ref byte d = ref Unsafe.As<sbyte, byte>(ref dst);
+            if (length >= 16)
+            {
+                Vector128<byte> f = Vector128.Create((byte)v);
+                int i = 0;
+                for (; i + 16 < length; i += 16)
+                {
+                    f.StoreUnsafe(ref d, (nuint)i);
+                }
+
+                f.StoreUnsafe(ref d, (nuint)(length - 16));
+                return;
+            }
+
+            if (length >= 8)
+            {
+                ulong f8 = (byte)v * 0x0101010101010101UL;
+                Unsafe.WriteUnaligned(ref d, f8);
+                Unsafe.WriteUnaligned(ref Unsafe.Add(ref d, length - 8), f8);
+                return;
+            }
+
+            if (length >= 4)
+            {
+                uint f4 = (byte)v * 0x01010101U;
+                Unsafe.WriteUnaligned(ref d, f4);
+                Unsafe.WriteUnaligned(ref Unsafe.Add(ref d, length - 4), f4);
+                return;
+            }
+
+            for (int i = 0; i < length; i++)
+            {
+                Unsafe.Add(ref dst, i) = v;
+            }
+        }
+
+        /// <summary>
         /// dst[i] = src[i] ^ mask for i &lt; length (no byte outside [0, length) of either side is touched): 16-byte chunks, the
         /// last one overlapping (it rewrites the same values).
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static void CopyRun(ref sbyte dst, ref sbyte src, int length, byte mask)
         {
+            if (length >= 32 && Vector256.IsHardwareAccelerated)
+            {
+                Vector256<sbyte> m = Vector256.Create((sbyte)mask);
+                int i = 0;
+                for (; i + 32 < length; i += 32)
+                {
+                    (Vector256.LoadUnsafe(ref src, (nuint)i) ^ m).StoreUnsafe(ref dst, (nuint)i);
+                }
+
+                (Vector256.LoadUnsafe(ref src, (nuint)(length - 32)) ^ m).StoreUnsafe(ref dst, (nuint)(length - 32));
+                return;
+            }
+
             if (length >= 16)
             {
                 Vector128<sbyte> m = Vector128.Create((sbyte)mask);

@@ -118,21 +118,23 @@ namespace QuantGen.Generated
 
             sbyte zu = (sbyte)(zx ^ unchecked((sbyte)0x80));
             Vector256<sbyte> m = Vector256.Create(unchecked((sbyte)0x80));
-            int run = (last - first) * c;
+            int run = (last - first) * c, rowBytes = pw * c;
             ref sbyte x0 = ref MemoryMarshal.GetReference(x);
+            ref sbyte img0 = ref MemoryMarshal.GetReference(img);
             for (int r = 0; r < ph; r++)
             {
-                Span<sbyte> row = img.Slice(r * pw * c, pw * c);
+                // The border bytes by inline overlapping stores (Span.Fill's calls cost more than the row's copy on small maps).
+                ref sbyte row = ref Unsafe.Add(ref img0, r * rowBytes);
                 int ih = r - pt;
                 if ((uint)ih >= (uint)h)
                 {
-                    row.Fill(zu);
+                    QuantGenConvKernels.FillRun(ref row, rowBytes, zu);
                     continue;
                 }
 
-                row.Slice(0, first * c).Fill(zu);
-                row.Slice(last * c).Fill(zu);
-                ref sbyte d = ref row[first * c];
+                QuantGenConvKernels.FillRun(ref row, first * c, zu);
+                QuantGenConvKernels.FillRun(ref Unsafe.Add(ref row, last * c), rowBytes - (last * c), zu);
+                ref sbyte d = ref Unsafe.Add(ref row, first * c);
                 ref sbyte s = ref Unsafe.Add(ref x0, ((ih * w) + first - pl) * c);
                 int i = 0;
                 for (; i + 32 < run; i += 32)
@@ -207,9 +209,25 @@ namespace QuantGen.Generated
 
             // One method per channel form, so that each keeps the JIT's inlining budget for its store helpers. The accumulators
             // start from the bias; stride 1 runs the row's pixels in pairs (one set of quads for both), the last pixel of an odd row alone.
-            if (c == 8)
+            if (c == 8 && sh == 1 && sw == 1 && high && Avx512BW.IsSupported && oh > 1 && ow > 1)
             {
-                QuadRegs8(ref src, rowStride, c, sh, sw, oh, ow, ref wq, ref bias, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lo, hi, ref dst);
+                // Stride 1, multiply-high on AVX-512BW: 2 x 2 output blocks on the even part (4 vpermb per 12 vpdpbusd where pixel
+                // pairs take 6, one 32-byte pack for the block), the odd last column and row by pixel pairs.
+                int oh2 = oh & ~1, ow2 = ow & ~1, yStride = ow * 8;
+                QuadRegs8Rows(ref src, rowStride, oh2, ow2, yStride, ref wq, ref bias, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref dst);
+                if (ow2 < ow)
+                {
+                    QuadRegs8(ref Unsafe.Add(ref src, ow2 * 8), rowStride, c, sh, sw, oh2, 1, yStride, ref wq, ref bias, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref dst, ow2 * 8));
+                }
+
+                if (oh2 < oh)
+                {
+                    QuadRegs8(ref Unsafe.Add(ref src, oh2 * rowStride), rowStride, c, sh, sw, 1, ow, yStride, ref wq, ref bias, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref dst, oh2 * yStride));
+                }
+            }
+            else if (c == 8)
+            {
+                QuadRegs8(ref src, rowStride, c, sh, sw, oh, ow, ow * 8, ref wq, ref bias, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lo, hi, ref dst);
             }
             else if (c == 16)
             {
@@ -238,9 +256,64 @@ namespace QuantGen.Generated
             }
         }
 
-        /// <summary><see cref="DepthwiseQuadRegs"/> with 8 channels (one vpermb per kernel row and 4 pixels).</summary>
+        /// <summary>
+        /// <see cref="DepthwiseQuadRegs"/> with 8 channels, stride 1 and the zmm multiply-high store, on the even part of the output
+        /// (oh and ow even; the caller sends an odd last column and row to <see cref="QuadRegs8"/>): blocks of 2 output rows x 2
+        /// pixels, whose 4 image rows' quads (one 32-byte load and one vpermb each) feed both output rows (image row r: kernel
+        /// row r of the upper row, r - 1 of the lower one) and both pixels (weights (w0, w1, w2, 0) and (0, w0, w1, w2)). The
+        /// block's two 16-lane requantizations are narrowed by one <see cref="Pack32"/>-style pack (<see cref="Perm16Pair"/>),
+        /// the upper row's 16 bytes and the lower row's stored apart. yStride: the output row stride in bytes.
+        /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void QuadRegs8(ref byte src, int rowStride, int c, int sh, int sw, int oh, int ow, ref sbyte wq, ref int bias, bool high,
+        private static void QuadRegs8Rows(ref byte src, int rowStride, int oh, int ow, int yStride, ref sbyte wq, ref int bias,
+            ref int mulHi, ref int addHi, ref int shiftHi, long lo, long hi, ref sbyte dst)
+        {
+            Vector256<byte> ix = Vbmi8Index;
+            Vector256<int> bv = Vector256.LoadUnsafe(ref bias);
+            Vector512<int> hd = HighDwords, perm = Perm16Pair;
+            Vector512<int> mE = Vector512.Create(Vector256.LoadUnsafe(ref mulHi), Vector256.LoadUnsafe(ref mulHi));
+            Vector512<int> mO = Vector512.Create(Vector256.LoadUnsafe(ref mulHi, 1), Vector256.LoadUnsafe(ref mulHi, 1));
+            Vector512<int> ad = Vector512.Create(Vector256.LoadUnsafe(ref addHi), Vector256.LoadUnsafe(ref addHi));
+            Vector512<int> sv = Vector512.Create(Vector256.LoadUnsafe(ref shiftHi), Vector256.LoadUnsafe(ref shiftHi));
+            Vector256<sbyte> lo32b = Vector256.Create((sbyte)lo), hi32b = Vector256.Create((sbyte)hi);
+            // wq: [3][2][8][4]: kernel row i's (w0, w1, w2, 0) at 64 i, its (0, w0, w1, w2) at 64 i + 32.
+            Vector256<sbyte> w0A = Vector256.LoadUnsafe(ref wq), w0B = Vector256.LoadUnsafe(ref wq, 32);
+            Vector256<sbyte> w1A = Vector256.LoadUnsafe(ref wq, 64), w1B = Vector256.LoadUnsafe(ref wq, 96);
+            Vector256<sbyte> w2A = Vector256.LoadUnsafe(ref wq, 128), w2B = Vector256.LoadUnsafe(ref wq, 160);
+            for (int oy = 0; oy < oh; oy += 2)
+            {
+                ref byte r0 = ref Unsafe.Add(ref src, oy * rowStride);
+                ref sbyte d = ref Unsafe.Add(ref dst, oy * yStride);
+                for (int ox = 0; ox < ow; ox += 2)
+                {
+                    // a, b: pixels ox and ox + 1 of the upper output row; e, f: of the lower one.
+                    ref byte p = ref Unsafe.Add(ref r0, ox * 8);
+                    Vector256<byte> q = Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref p), ix);
+                    Vector256<int> a = AvxVnni.MultiplyWideningAndAdd(bv, q, w0A), b = AvxVnni.MultiplyWideningAndAdd(bv, q, w0B);
+                    q = Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref p, (nuint)rowStride), ix);
+                    a = AvxVnni.MultiplyWideningAndAdd(a, q, w1A);
+                    b = AvxVnni.MultiplyWideningAndAdd(b, q, w1B);
+                    Vector256<int> e = AvxVnni.MultiplyWideningAndAdd(bv, q, w0A), f = AvxVnni.MultiplyWideningAndAdd(bv, q, w0B);
+                    q = Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref p, (nuint)(2 * rowStride)), ix);
+                    a = AvxVnni.MultiplyWideningAndAdd(a, q, w2A);
+                    b = AvxVnni.MultiplyWideningAndAdd(b, q, w2B);
+                    e = AvxVnni.MultiplyWideningAndAdd(e, q, w1A);
+                    f = AvxVnni.MultiplyWideningAndAdd(f, q, w1B);
+                    q = Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref p, (nuint)(3 * rowStride)), ix);
+                    e = AvxVnni.MultiplyWideningAndAdd(e, q, w2A);
+                    f = AvxVnni.MultiplyWideningAndAdd(f, q, w2B);
+                    Vector512<short> wv = Avx512BW.PackSignedSaturate(High16(Vector512.Create(a, b), mE, mO, ad, sv, hd), High16(Vector512.Create(e, f), mE, mO, ad, sv, hd));
+                    Vector256<sbyte> v = Avx512F.PermuteVar16x32(Avx512BW.PackSignedSaturate(wv, wv).AsInt32(), perm).GetLower().AsSByte();
+                    v = Vector256.Min(Vector256.Max(v, lo32b), hi32b);
+                    v.GetLower().StoreUnsafe(ref Unsafe.Add(ref d, ox * 8));
+                    v.GetUpper().StoreUnsafe(ref Unsafe.Add(ref d, (ox * 8) + yStride));
+                }
+            }
+        }
+
+        /// <summary><see cref="DepthwiseQuadRegs"/> with 8 channels (one vpermb per kernel row and 4 pixels); yStride: the output row stride in bytes.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void QuadRegs8(ref byte src, int rowStride, int c, int sh, int sw, int oh, int ow, int yStride, ref sbyte wq, ref int bias, bool high,
             ref int mulHi, ref int addHi, ref int shiftHi, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte dst)
         {
             Vector256<int> lv = Vector256.Create((int)lo), hv = Vector256.Create((int)hi);
@@ -266,7 +339,7 @@ namespace QuantGen.Generated
             for (int oy = 0; oy < oh; oy++)
             {
                 ref byte r0 = ref Unsafe.Add(ref src, oy * sh * rowStride);
-                ref sbyte d = ref Unsafe.Add(ref dst, oy * ow * 8);
+                ref sbyte d = ref Unsafe.Add(ref dst, oy * yStride);
                 int ox = 0;
                 for (; ox + 1 < ow; ox += 2)
                 {
@@ -511,8 +584,8 @@ namespace QuantGen.Generated
             ref int mulHi, ref int addHi, ref int shiftHi, long lo, long hi, ref sbyte dst)
         {
             int wRow = 2 * c * 4, wB = c * 4;
-            Vector512<int> hd = HighDwords, perm = Perm32Unpacked;
-            Vector256<sbyte> lo32b = Vector256.Create((sbyte)lo), hi32b = Vector256.Create((sbyte)hi);
+            Vector512<int> hd = HighDwords, perm = Perm64UnpackedPair;
+            Vector512<sbyte> lo64b = Vector512.Create((sbyte)lo), hi64b = Vector512.Create((sbyte)hi);
             for (int c0 = 0; c0 < c; c0 += 32)
             {
                 Vector256<int> bv0 = Vector256.LoadUnsafe(ref bias, (nuint)c0), bv1 = Vector256.LoadUnsafe(ref bias, (nuint)(c0 + 8));
@@ -594,10 +667,12 @@ namespace QuantGen.Generated
                         f1 = AvxVnni.MultiplyWideningAndAdd(f1, q1, Vector256.LoadUnsafe(ref w2B, 32));
                         f2 = AvxVnni.MultiplyWideningAndAdd(f2, q2, Vector256.LoadUnsafe(ref w2B, 64));
                         f3 = AvxVnni.MultiplyWideningAndAdd(f3, q3, Vector256.LoadUnsafe(ref w2B, 96));
-                        Pack32(High16(Vector512.Create(a0, a1), mE0, mO0, ad0, sv0, hd), High16(Vector512.Create(a2, a3), mE1, mO1, ad1, sv1, hd), perm, lo32b, hi32b, ref Unsafe.Add(ref d, ox * c));
-                        Pack32(High16(Vector512.Create(b0, b1), mE0, mO0, ad0, sv0, hd), High16(Vector512.Create(b2, b3), mE1, mO1, ad1, sv1, hd), perm, lo32b, hi32b, ref Unsafe.Add(ref d, (ox + 1) * c));
-                        Pack32(High16(Vector512.Create(e0, e1), mE0, mO0, ad0, sv0, hd), High16(Vector512.Create(e2, e3), mE1, mO1, ad1, sv1, hd), perm, lo32b, hi32b, ref Unsafe.Add(ref dn, ox * c));
-                        Pack32(High16(Vector512.Create(f0, f1), mE0, mO0, ad0, sv0, hd), High16(Vector512.Create(f2, f3), mE1, mO1, ad1, sv1, hd), perm, lo32b, hi32b, ref Unsafe.Add(ref dn, (ox + 1) * c));
+                        Pack64Pair(High16(Vector512.Create(a0, a1), mE0, mO0, ad0, sv0, hd), High16(Vector512.Create(a2, a3), mE1, mO1, ad1, sv1, hd),
+                            High16(Vector512.Create(b0, b1), mE0, mO0, ad0, sv0, hd), High16(Vector512.Create(b2, b3), mE1, mO1, ad1, sv1, hd), perm, lo64b, hi64b,
+                            ref Unsafe.Add(ref d, ox * c), ref Unsafe.Add(ref d, (ox + 1) * c));
+                        Pack64Pair(High16(Vector512.Create(e0, e1), mE0, mO0, ad0, sv0, hd), High16(Vector512.Create(e2, e3), mE1, mO1, ad1, sv1, hd),
+                            High16(Vector512.Create(f0, f1), mE0, mO0, ad0, sv0, hd), High16(Vector512.Create(f2, f3), mE1, mO1, ad1, sv1, hd), perm, lo64b, hi64b,
+                            ref Unsafe.Add(ref dn, ox * c), ref Unsafe.Add(ref dn, (ox + 1) * c));
                     }
                 }
             }
@@ -697,6 +772,28 @@ namespace QuantGen.Generated
         /// 8 = 4-7, 9 = 12-15, 12 = 20-23, 13 = 28-31.
         /// </summary>
         private static Vector512<int> Perm32Unpacked => Vector512.Create(0, 8, 1, 9, 4, 12, 5, 13, 0, 0, 0, 0, 0, 0, 0, 0);
+
+        /// <summary>
+        /// Two pixels' 32-channel blocks (a0, a1: pixel a's lanes in <see cref="Perm32Unpacked"/>'s unpack order; b0, b1: pixel b's)
+        /// -> 64 int8 bytes, pixel a's 32 at dstA and pixel b's at dstB: two vpackssdw, one vpacksswb (per 128-bit lane: a's
+        /// 8 words, then b's), one vpermd (perm = <see cref="Perm64UnpackedPair"/>) and the clamp on bytes (lo, hi inside int8; as
+        /// in <see cref="Pack32"/>). 6 operations for 64 outputs where two Pack32 take 10.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Pack64Pair(Vector512<int> a0, Vector512<int> a1, Vector512<int> b0, Vector512<int> b1, Vector512<int> perm, Vector512<sbyte> lo, Vector512<sbyte> hi,
+            ref sbyte dstA, ref sbyte dstB)
+        {
+            Vector512<sbyte> v = Avx512BW.PackSignedSaturate(Avx512BW.PackSignedSaturate(a0, a1), Avx512BW.PackSignedSaturate(b0, b1));
+            v = Vector512.Min(Vector512.Max(Avx512F.PermuteVar16x32(v.AsInt32(), perm).AsSByte(), lo), hi);
+            v.GetLower().StoreUnsafe(ref dstA);
+            v.GetUpper().StoreUnsafe(ref dstB);
+        }
+
+        /// <summary>
+        /// <see cref="Pack64Pair"/>'s dword order: pixel a's dwords sit at 4k and 4k + 1 of the byte pack (as in
+        /// <see cref="Perm32Unpacked"/>), pixel b's at 4k + 2 and 4k + 3.
+        /// </summary>
+        private static Vector512<int> Perm64UnpackedPair => Vector512.Create(0, 8, 1, 9, 4, 12, 5, 13, 2, 10, 3, 11, 6, 14, 7, 15);
 
         /// <summary><see cref="Pack32"/>'s dword order for two zmm of 16 channels in order (pixels a and b): a = 0, 4, 8, 12; b = 1, 5, 9, 13.</summary>
         private static Vector512<int> Perm16Pair => Vector512.Create(0, 4, 8, 12, 1, 5, 9, 13, 0, 0, 0, 0, 0, 0, 0, 0);

@@ -587,13 +587,14 @@ namespace QuantGen.Generated
         /// <summary>
         /// A few-channel stem with 8 output channels (MobileNet's 3x3 stride-2 RGB conv on its 4-channel image), weight
         /// stationary: the lanes are 8 output positions of one output row, not channels. Per tap quad the 8 positions' dwords
-        /// of the padded image of u = x + 128 are one 32-byte load (pixel stride sw * c == 4 bytes) or a 64-byte load narrowed
-        /// to its even dwords by vpmovqd (sw * c == 8), and meet each channel's weight quad repeated in 8 lanes (the memory
+        /// of the padded image of u = x + 128 are one 32-byte load (pixel stride sw * c == 4 bytes) or a 64-byte load whose
+        /// even dwords one vpermd gathers (sw * c == 8), and meet each channel's weight quad repeated in 8 lanes (the memory
         /// operand of vpdpbusd): 8 accumulators = 8 channels x 8 positions, every vpdpbusd full, no broadcast per multiply.
-        /// Each accumulator is requantized with its channel's constants broadcast (the int32 multiply-high form: exact where
-        /// the plan proved Conv2dLowering.MulHighApplies for every channel, as <see cref="GemmVnniHigh"/>), clamped to [lo, hi]
-        /// (inside int8), packed and transposed to [position][channel] by one vpermb, stored as 64 bytes. A last group of
-        /// fewer than 8 positions in a row starts at ow - 8 instead (positions computed twice, the same bytes stored twice).
+        /// Two channels' accumulators are requantized as one zmm (the int32 multiply-high form: exact where the plan proved
+        /// Conv2dLowering.MulHighApplies for every channel, as <see cref="GemmVnniHigh"/>), narrowed by saturating packs,
+        /// transposed to [position][channel] by one vpermb, clamped as bytes to [lo', hi'] = [max(lo, -128), min(hi, 127)]
+        /// (clamp(sat8(h), lo', hi') = sat8(clamp(h, lo, hi))) and stored as 64 bytes. A last group of fewer than 8 positions
+        /// in a row starts at ow - 8 instead (positions computed twice, the same bytes stored twice).
         /// img: [rows][pw][c] bytes of u, c % 4 == 0, readable 4 bytes past the last tap; w: [kh * kw * c / 4][8][8][4] int8
         /// (each channel's quad 8 times); bias (b - (zx + 128) sum w), mulHi, addHi, shiftHi: 8 channels; y: [oh][ow][8].
         /// The accumulator range was proven to fit int32, so vpdpbusd's wrapped partial sums end at the exact value.
@@ -609,35 +610,50 @@ namespace QuantGen.Generated
                 throw new ArgumentException("Stem8 needs AVX-VNNI and AVX-512 VBMI (callers check Stem8Vector), c % 4 == 0, sw * c of 4 or 8, 8 output positions a row and a large enough image");
             }
 
-            // vpermb indices: output byte p * 8 + o from the two packs' byte (o / 4) * 32 + (p / 4) * 16 + (o % 4) * 4 + p % 4.
-            Span<byte> order = stackalloc byte[64];
-            for (int k = 0; k < 64; k++)
+            // The store's constants, read by Group8 as memory operands: per channel pair P (zmm lanes 0-7 channel 2P, 8-15
+            // channel 2P + 1) its m, add and t at [P * 16], [64 + P * 16], [128 + P * 16]; then the vpermb order (16 ints) and
+            // the byte clamps (16 ints each). vpermb: output byte p * 8 + o comes from the packs' 128-bit lane (o % 2) * 2 + p / 4,
+            // slot (o / 2) * 4 + p % 4 (vpackssdw then vpacksswb put the four pairs' dwords side by side within each lane).
+            Span<int> k = stackalloc int[(3 * 64) + 48];
+            for (int l = 0; l < 64; l++)
             {
-                int p = k / 8, o = k % 8;
-                order[k] = (byte)(((o / 4) * 32) + ((p / 4) * 16) + ((o % 4) * 4) + (p % 4));
+                int o = ((l / 16) * 2) + ((l % 16) / 8);
+                k[l] = Unsafe.Add(ref mulHi, o);
+                k[64 + l] = Unsafe.Add(ref addHi, o);
+                k[128 + l] = Unsafe.Add(ref shiftHi, o);
             }
 
-            Vector512<byte> perm = Vector512.Create<byte>(order);
+            Span<byte> order = MemoryMarshal.AsBytes(k.Slice(192, 16));
+            for (int b = 0; b < 64; b++)
+            {
+                int p = b / 8, o = b % 8;
+                order[b] = (byte)(((((o % 2) * 2) + (p / 4)) * 16) + ((o / 2) * 4) + (p % 4));
+            }
+
+            MemoryMarshal.AsBytes(k.Slice(208, 16)).Fill((byte)(sbyte)(lo > sbyte.MinValue ? (lo < sbyte.MaxValue ? lo : sbyte.MaxValue) : sbyte.MinValue));
+            MemoryMarshal.AsBytes(k.Slice(224, 16)).Fill((byte)(sbyte)(hi < sbyte.MaxValue ? (hi > sbyte.MinValue ? hi : sbyte.MinValue) : sbyte.MaxValue));
             ref sbyte u0 = ref MemoryMarshal.GetReference(img);
+            ref int k0 = ref MemoryMarshal.GetReference(k);
             int run = kw * c;
             for (int yo = 0; yo < oh; yo++)
             {
                 for (int x0 = 0; x0 < ow; x0 += 8)
                 {
                     int xs = x0 + 8 <= ow ? x0 : ow - 8;
-                    Group8(ref Unsafe.Add(ref u0, (yo * sh * rowStride) + (xs * step)), rowStride, kh, run, step == 8, ref w, ref bias, ref mulHi, ref addHi, ref shiftHi,
-                        lo, hi, perm, ref Unsafe.Add(ref y, ((yo * ow) + xs) * 8));
+                    Group8(ref Unsafe.Add(ref u0, (yo * sh * rowStride) + (xs * step)), rowStride, kh, run, step == 8, ref w, ref bias, ref k0,
+                        ref Unsafe.Add(ref y, ((yo * ow) + xs) * 8));
                 }
             }
         }
 
         /// <summary>8 positions (pixel dwords step bytes apart from r) x 8 channels over all taps, requantized, stored as [position][channel].</summary>
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Group8(ref sbyte r, int rowStride, int kh, int run, bool even, ref sbyte w, ref int bias, ref int mulHi, ref int addHi, ref int shiftHi,
-            int lo, int hi, Vector512<byte> perm, ref sbyte y)
+        private static void Group8(ref sbyte r, int rowStride, int kh, int run, bool even, ref sbyte w, ref int bias, ref int k, ref sbyte y)
         {
             Vector256<int> a0 = Vector256.Create(bias), a1 = Vector256.Create(Unsafe.Add(ref bias, 1)), a2 = Vector256.Create(Unsafe.Add(ref bias, 2)), a3 = Vector256.Create(Unsafe.Add(ref bias, 3));
             Vector256<int> a4 = Vector256.Create(Unsafe.Add(ref bias, 4)), a5 = Vector256.Create(Unsafe.Add(ref bias, 5)), a6 = Vector256.Create(Unsafe.Add(ref bias, 6)), a7 = Vector256.Create(Unsafe.Add(ref bias, 7));
+            // Stride 2 on 4 channels: the 8 positions' dwords are the even dwords of a 64-byte load (vpermd: one uop; vpmovqd takes two).
+            Vector512<int> evens = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 2, 4, 6, 8, 10, 12, 14);
             ref sbyte wq = ref w;
             for (int i = 0; i < kh; i++)
             {
@@ -645,7 +661,7 @@ namespace QuantGen.Generated
                 for (int t = 0; t < run; t += 4)
                 {
                     Vector256<byte> v = even
-                        ? Avx512F.ConvertToVector256Int32(Vector512.LoadUnsafe(ref Unsafe.As<sbyte, long>(ref Unsafe.Add(ref ri, t)))).AsByte()
+                        ? Avx512F.PermuteVar16x32(Vector512.LoadUnsafe(ref Unsafe.As<sbyte, int>(ref Unsafe.Add(ref ri, t))), evens).GetLower().AsByte()
                         : Vector256.LoadUnsafe(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref ri, t)));
                     a0 = AvxVnni.MultiplyWideningAndAdd(a0, v, Vector256.LoadUnsafe(ref wq));
                     a1 = AvxVnni.MultiplyWideningAndAdd(a1, v, Vector256.LoadUnsafe(ref wq, 32));
@@ -659,37 +675,28 @@ namespace QuantGen.Generated
                 }
             }
 
-            Vector256<int> lv = Vector256.Create(lo), hv = Vector256.Create(hi);
-            a0 = MulHighLanes(a0, 0, ref mulHi, ref addHi, ref shiftHi, lv, hv);
-            a1 = MulHighLanes(a1, 1, ref mulHi, ref addHi, ref shiftHi, lv, hv);
-            a2 = MulHighLanes(a2, 2, ref mulHi, ref addHi, ref shiftHi, lv, hv);
-            a3 = MulHighLanes(a3, 3, ref mulHi, ref addHi, ref shiftHi, lv, hv);
-            a4 = MulHighLanes(a4, 4, ref mulHi, ref addHi, ref shiftHi, lv, hv);
-            a5 = MulHighLanes(a5, 5, ref mulHi, ref addHi, ref shiftHi, lv, hv);
-            a6 = MulHighLanes(a6, 6, ref mulHi, ref addHi, ref shiftHi, lv, hv);
-            a7 = MulHighLanes(a7, 7, ref mulHi, ref addHi, ref shiftHi, lv, hv);
-
-            // Values inside int8, so the saturating packs are plain narrowings; within each 128-bit lane the packs give
-            // channels 0-3 (then 4-7) x positions 0-3 (lane 0) or 4-7 (lane 1), which vpermb reorders to [position][channel].
-            Vector256<sbyte> q0 = Avx2.PackSignedSaturate(Avx2.PackSignedSaturate(a0, a1), Avx2.PackSignedSaturate(a2, a3));
-            Vector256<sbyte> q1 = Avx2.PackSignedSaturate(Avx2.PackSignedSaturate(a4, a5), Avx2.PackSignedSaturate(a6, a7));
-            Avx512Vbmi.PermuteVar64x8(Vector512.Create(q0, q1).AsByte(), perm).StoreUnsafe(ref Unsafe.As<sbyte, byte>(ref y));
+            // Values are narrowed with saturation and clamped as bytes (lo', hi' inside int8), then put in [position][channel] order.
+            Vector512<short> w01 = Avx512BW.PackSignedSaturate(HighPair(Vector512.Create(a0, a1), ref k, 0), HighPair(Vector512.Create(a2, a3), ref k, 16));
+            Vector512<short> w23 = Avx512BW.PackSignedSaturate(HighPair(Vector512.Create(a4, a5), ref k, 32), HighPair(Vector512.Create(a6, a7), ref k, 48));
+            Vector512<byte> b = Avx512Vbmi.PermuteVar64x8(Avx512BW.PackSignedSaturate(w01, w23).AsByte(), Vector512.LoadUnsafe(ref Unsafe.Add(ref k, 192)).AsByte());
+            Vector512<sbyte> s = Vector512.Max(b.AsSByte(), Vector512.LoadUnsafe(ref Unsafe.Add(ref k, 208)).AsSByte());
+            Vector512.Min(s, Vector512.LoadUnsafe(ref Unsafe.Add(ref k, 224)).AsSByte()).StoreUnsafe(ref y);
         }
 
         /// <summary>
-        /// The int32 multiply-high requantization of 8 lanes of one channel o (bias already in acc): (hi32(acc * m) + add) &gt;&gt; t
-        /// with channel o's m, add and t in every lane, clamped to [lo, hi]. vpmuldq multiplies the even lanes; the odd lanes go
-        /// through acc &gt;&gt;&gt; 32 (QuantGenKernels.MulHigh8 with one channel's constants).
+        /// The int32 multiply-high requantization before the clamp, (hi32(acc * m) + add) &gt;&gt; t, of 16 lanes holding two
+        /// channels (lanes 0-7 and 8-15) with the pair's constants at k[o..o + 15], k[64 + o..], k[128 + o..]: every lane pair
+        /// shares its m, so vpmuldq of the even lanes and of the odd lanes moved down by a 64-bit shift both meet their own m,
+        /// and one vpermt2d gathers the high halves (QuantGenKernels.MulHigh16's integers).
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector256<int> MulHighLanes(Vector256<int> acc, int o, ref int mulHi, ref int addHi, ref int shiftHi, Vector256<int> lo, Vector256<int> hi)
+        private static Vector512<int> HighPair(Vector512<int> acc, ref int k, int o)
         {
-            Vector256<int> m = Vector256.Create(Unsafe.Add(ref mulHi, o));
-            Vector256<long> pe = Avx2.Multiply(acc, m);
-            Vector256<long> po = Avx2.Multiply(Avx2.ShiftRightLogical(acc.AsInt64(), 32).AsInt32(), m);
-            Vector256<int> h = Avx2.Blend(Avx2.ShiftRightLogical(pe, 32).AsInt32(), po.AsInt32(), 0xAA);
-            h = Avx2.ShiftRightArithmeticVariable(h + Vector256.Create(Unsafe.Add(ref addHi, o)), Vector256.Create((uint)Unsafe.Add(ref shiftHi, o))); // vpsravd: one uop (t <= 30)
-            return Vector256.Min(Vector256.Max(h, lo), hi);
+            Vector512<int> m = Vector512.LoadUnsafe(ref k, (nuint)o);
+            Vector512<long> pe = Avx512F.Multiply(acc, m);
+            Vector512<long> po = Avx512F.Multiply(Avx512F.ShiftRightLogical(acc.AsInt64(), 32).AsInt32(), m);
+            Vector512<int> h = Avx512F.PermuteVar16x32x2(pe.AsInt32(), Vector512.Create(1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31), po.AsInt32());
+            return Avx512F.ShiftRightArithmeticVariable(h + Vector512.LoadUnsafe(ref k, (nuint)(64 + o)), Vector512.LoadUnsafe(ref k, (nuint)(128 + o)).AsUInt32());
         }
 
         /// <summary>
