@@ -12,6 +12,8 @@ namespace QuantGen.Benchmarks
     /// </summary>
     internal static class SoftmaxBaselineKernels
     {
+        public static bool SkipFactor;
+
         public static void SoftmaxRows(ReadOnlySpan<byte> x, int flip, int rows, int len, ref int expTable, Span<int> e, int multiplier, int shift, int zero, int hi, Span<byte> y)
         {
             for (int r = 0; r < rows; r++)
@@ -198,7 +200,12 @@ namespace QuantGen.Benchmarks
                 long variance = (((c * sq) - (sum * sum)) << k) + e;   // the generator's k keeps (c Q - S^2) 2^k within 2^60
                 long f = 0;
                 int rs = 0;
-                if (variance > 0)
+                if (SkipFactor)
+                {
+                    f = 1 << 20;
+                    rs = 20;
+                }
+                else if (variance > 0)
                 {
                     // IntLayerNorm.Align: a = floor((62 - bitlength(v)) / 2); Factor: t = Isqrt(v 4^a), R = round(2^60 / t), F = RoundShift(R g, 31).
                     int a = (62 - (64 - System.Numerics.BitOperations.LeadingZeroCount((ulong)variance))) >> 1;

@@ -83,6 +83,19 @@ namespace QuantGen.Benchmarks
                     () => QuantGenTransformerKernels.LayerNormRowsFast(xs, rows, c, eps, k, g, ref mul[0], ref round[0], ref shift[0], ref bias[0], yt.Type.MinValue, yt.Type.MaxValue, y1));
                 bool same = y0.AsSpan().SequenceEqual(y1);
                 ok &= same;
+                if (args.Length > 2)
+                {
+                    (double full, double skip) = ConvProbe.Interleaved(
+                        () => SoftmaxBaselineKernels.LayerNormRowsFast(xs, rows, c, eps, k, g, ref mul[0], ref round[0], ref shift[0], ref bias[0], yt.Type.MinValue, yt.Type.MaxValue, y0),
+                        () =>
+                        {
+                            SoftmaxBaselineKernels.SkipFactor = true;
+                            SoftmaxBaselineKernels.LayerNormRowsFast(xs, rows, c, eps, k, g, ref mul[0], ref round[0], ref shift[0], ref bias[0], yt.Type.MinValue, yt.Type.MaxValue, y0);
+                            SoftmaxBaselineKernels.SkipFactor = false;
+                        });
+                    Console.WriteLine($"  layernorm before: {full:F2} us, without the row factor {skip:F2} us");
+                }
+
                 Console.WriteLine($"  layernorm {rows} rows: before {before,7:F2} us ({1000 * before / rows,5:F1} ns/row), after {after,7:F2} us ({1000 * after / rows,5:F1} ns/row): {before / after:F2}x; same bytes: {same}");
             }
 
