@@ -243,6 +243,28 @@ namespace QuantGen.Generated
                 dHi = dHi.WithElement(i, (byte)((2 * (16 + j)) + (b & 1) + ((b >> 1) << 6)));
             }
 
+            // Tables below 2^24 (rows longer than 128: B <= 23) have a zero plane 3: int32 lanes straight from the words and
+            // plane 2 (byte 3 masked off), elements 16 t + j of the block for t = 0..3.
+            Vector512<int> any = Vector512<int>.Zero;
+            for (int i = 0; i < 256; i += 16)
+            {
+                any |= Vector512.LoadUnsafe(ref expTable, (nuint)i);
+            }
+
+            bool three = Vector512.ShiftRightLogical(any, 24) == Vector512<int>.Zero;
+            Vector512<byte> t0 = Vector512<byte>.Zero, t1 = t0, t2 = t0, t3 = t0;
+            for (int i = 0; i < 64; i++)
+            {
+                int j = i >> 2, b = i & 3;
+                byte word = (byte)((2 * j) + (b & 1)), word16 = (byte)((2 * (16 + j)) + (b & 1));
+                t0 = t0.WithElement(i, b < 2 ? word : (byte)(64 + j));
+                t1 = t1.WithElement(i, b < 2 ? word16 : (byte)(80 + j));
+                t2 = t2.WithElement(i, b < 2 ? word : (byte)(96 + j));
+                t3 = t3.WithElement(i, b < 2 ? word16 : (byte)(112 + j));
+            }
+
+            Vector512<int> low24 = Vector512.Create(0xFFFFFF);
+
             // The last block starts at len - 64; its first 64 - rest lanes were summed by the previous blocks.
             int rest = len % 64 == 0 ? 64 : len % 64;
             Vector512<int> lane = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), from = Vector512.Create(64 - rest);
@@ -279,11 +301,25 @@ namespace QuantGen.Generated
                     Vector512<byte> p0 = Vector512.ConditionalSelect(top, Avx512Vbmi.PermuteVar64x8x2(a2, d, a3), Avx512Vbmi.PermuteVar64x8x2(a0, d, a1));
                     Vector512<byte> p1 = Vector512.ConditionalSelect(top, Avx512Vbmi.PermuteVar64x8x2(b2, d, b3), Avx512Vbmi.PermuteVar64x8x2(b0, d, b1));
                     Vector512<byte> p2 = Vector512.ConditionalSelect(top, Avx512Vbmi.PermuteVar64x8x2(c2, d, c3), Avx512Vbmi.PermuteVar64x8x2(c0, d, c1));
-                    Vector512<byte> p3 = Vector512.ConditionalSelect(top, Avx512Vbmi.PermuteVar64x8x2(d2, d, d3), Avx512Vbmi.PermuteVar64x8x2(d0, d, d1));
                     Vector512<byte> w0 = Avx512Vbmi.PermuteVar64x8x2(p0, wLo, p1), w1 = Avx512Vbmi.PermuteVar64x8x2(p0, wHi, p1);
-                    Vector512<byte> v0 = Avx512Vbmi.PermuteVar64x8x2(p2, wLo, p3), v1 = Avx512Vbmi.PermuteVar64x8x2(p2, wHi, p3);
-                    Vector512<int> e0 = Avx512Vbmi.PermuteVar64x8x2(w0, dLo, v0).AsInt32(), e1 = Avx512Vbmi.PermuteVar64x8x2(w0, dHi, v0).AsInt32();
-                    Vector512<int> e2 = Avx512Vbmi.PermuteVar64x8x2(w1, dLo, v1).AsInt32(), e3 = Avx512Vbmi.PermuteVar64x8x2(w1, dHi, v1).AsInt32();
+                    Vector512<int> e0, e1, e2, e3;
+                    if (three)
+                    {
+                        e0 = Avx512Vbmi.PermuteVar64x8x2(w0, t0, p2).AsInt32() & low24;
+                        e1 = Avx512Vbmi.PermuteVar64x8x2(w0, t1, p2).AsInt32() & low24;
+                        e2 = Avx512Vbmi.PermuteVar64x8x2(w1, t2, p2).AsInt32() & low24;
+                        e3 = Avx512Vbmi.PermuteVar64x8x2(w1, t3, p2).AsInt32() & low24;
+                    }
+                    else
+                    {
+                        Vector512<byte> p3 = Vector512.ConditionalSelect(top, Avx512Vbmi.PermuteVar64x8x2(d2, d, d3), Avx512Vbmi.PermuteVar64x8x2(d0, d, d1));
+                        Vector512<byte> v0 = Avx512Vbmi.PermuteVar64x8x2(p2, wLo, p3), v1 = Avx512Vbmi.PermuteVar64x8x2(p2, wHi, p3);
+                        e0 = Avx512Vbmi.PermuteVar64x8x2(w0, dLo, v0).AsInt32();
+                        e1 = Avx512Vbmi.PermuteVar64x8x2(w0, dHi, v0).AsInt32();
+                        e2 = Avx512Vbmi.PermuteVar64x8x2(w1, dLo, v1).AsInt32();
+                        e3 = Avx512Vbmi.PermuteVar64x8x2(w1, dHi, v1).AsInt32();
+                    }
+
                     e0.StoreUnsafe(ref er, (nuint)k);
                     e1.StoreUnsafe(ref er, (nuint)(k + 16));
                     e2.StoreUnsafe(ref er, (nuint)(k + 32));
