@@ -12,8 +12,6 @@ namespace QuantGen.Benchmarks
     /// </summary>
     internal static class SoftmaxBaselineKernels
     {
-        public static bool SkipFactor;
-
         public static void SoftmaxRows(ReadOnlySpan<byte> x, int flip, int rows, int len, ref int expTable, Span<int> e, int multiplier, int shift, int zero, int hi, Span<byte> y)
         {
             for (int r = 0; r < rows; r++)
@@ -200,12 +198,7 @@ namespace QuantGen.Benchmarks
                 long variance = (((c * sq) - (sum * sum)) << k) + e;   // the generator's k keeps (c Q - S^2) 2^k within 2^60
                 long f = 0;
                 int rs = 0;
-                if (SkipFactor)
-                {
-                    f = 1 << 20;
-                    rs = 20;
-                }
-                else if (variance > 0)
+                if (variance > 0)
                 {
                     // IntLayerNorm.Align: a = floor((62 - bitlength(v)) / 2); Factor: t = Isqrt(v 4^a), R = round(2^60 / t), F = RoundShift(R g, 31).
                     int a = (62 - (64 - System.Numerics.BitOperations.LeadingZeroCount((ulong)variance))) >> 1;
@@ -285,122 +278,6 @@ namespace QuantGen.Benchmarks
             }
 
             return t;
-        }
-
-        /// <summary>
-        /// AVX-512 VBMI, all rows of the call: the table as four byte planes held in 16 registers (plane p, entry d = byte p
-        /// of E[d]), so 64 lookups per plane take two vpermi2b (entries 0-127 and 128-255) and a blend on bit 7 of d; two
-        /// levels of vpermi2b interleave the planes back into four vectors of 16 E (int32). The output on 8 unsigned 64-bit
-        /// lanes per half without widening: vpmuludq reads the even int32 lanes (the odd ones after vpshufd), E f is
-        /// E fh 2^31 + E fl (f = fh 2^31 + fl; E fh &lt;= p &lt;= 2^31) so p = E fh + (E fl &gt;&gt; 31), and the odd lanes' result is
-        /// formed at 2^8 (shift s - 8, cap 256 cap + 255, low byte dropped) so one vpternlog and vpmovqw give 16 bytes in
-        /// order. Needs len &gt;= 64 (the last block of 64 overlaps, its repeated lanes masked out of the sum) and s &gt;= 8.
-        /// </summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public static void RowsVbmi4(ReadOnlySpan<byte> x, int flip, int rows, int len, ref int expTable, Span<int> e, int multiplier, int shift, int zero, int hi, Span<byte> y)
-        {
-            if (len < 64 || shift < 8 || x.Length < rows * len || y.Length < rows * len || e.Length < len)
-            {
-                throw new ArgumentException("the VBMI table softmax needs rows of at least 64 and an output shift of at least 8");
-            }
-
-            Vector512<byte> a0 = Plane(ref expTable, 0, 0), a1 = Plane(ref expTable, 64, 0), a2 = Plane(ref expTable, 128, 0), a3 = Plane(ref expTable, 192, 0);
-            Vector512<byte> b0 = Plane(ref expTable, 0, 8), b1 = Plane(ref expTable, 64, 8), b2 = Plane(ref expTable, 128, 8), b3 = Plane(ref expTable, 192, 8);
-            Vector512<byte> c0 = Plane(ref expTable, 0, 16), c1 = Plane(ref expTable, 64, 16), c2 = Plane(ref expTable, 128, 16), c3 = Plane(ref expTable, 192, 16);
-            Vector512<byte> d0 = Plane(ref expTable, 0, 24), d1 = Plane(ref expTable, 64, 24), d2 = Plane(ref expTable, 128, 24), d3 = Plane(ref expTable, 192, 24);
-
-            // Byte indices of the two interleaving levels: words (plane 0 | plane 1 << 8) of elements 0-31 / 32-63, then int32
-            // lanes (word | word' << 16) of elements 0-15 / 16-31 of each half.
-            Vector512<byte> wLo = Vector512.Create((byte)0), wHi = wLo, dLo = wLo, dHi = wLo;
-            for (int i = 0; i < 64; i++)
-            {
-                wLo = wLo.WithElement(i, (byte)((i >> 1) + ((i & 1) << 6)));
-                wHi = wHi.WithElement(i, (byte)(32 + (i >> 1) + ((i & 1) << 6)));
-                int j = i >> 2, b = i & 3;
-                dLo = dLo.WithElement(i, (byte)((2 * j) + (b & 1) + ((b >> 1) << 6)));
-                dHi = dHi.WithElement(i, (byte)((2 * (16 + j)) + (b & 1) + ((b >> 1) << 6)));
-            }
-
-            // The last block starts at len - 64; its first 64 - rest lanes were summed by the previous blocks.
-            int rest = len % 64 == 0 ? 64 : len % 64;
-            Vector512<int> lane = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), from = Vector512.Create(64 - rest);
-            Vector512<int> m0 = Vector512.GreaterThanOrEqual(lane, from), m1 = Vector512.GreaterThanOrEqual(lane + Vector512.Create(16), from);
-            Vector512<int> m2 = Vector512.GreaterThanOrEqual(lane + Vector512.Create(32), from), m3 = Vector512.GreaterThanOrEqual(lane + Vector512.Create(48), from);
-
-            Vector512<byte> fl8 = Vector512.Create((byte)flip);
-            Vector512<uint> m = Vector512.Create((uint)multiplier);
-            Vector512<ulong> round = Vector512.Create(1UL << (shift - 1)), cap = Vector512.Create((ulong)(hi - zero)), cap8 = Vector512.Create((ulong)(((hi - zero) << 8) + 255));
-            Vector512<ulong> low = Vector512.Create(0xFFUL);
-            Vector128<byte> z = Vector128.Create((byte)zero);
-            ref byte src0 = ref MemoryMarshal.GetReference(x);
-            ref byte dst0 = ref MemoryMarshal.GetReference(y);
-            ref int er = ref MemoryMarshal.GetReference(e);
-            for (int r = 0; r < rows; r++)
-            {
-                ref byte src = ref Unsafe.Add(ref src0, r * len);
-                ref byte dst = ref Unsafe.Add(ref dst0, r * len);
-                Vector512<byte> mx = Vector512<byte>.Zero;
-                for (int i = 0; i < len; i += 64)
-                {
-                    mx = Vector512.Max(mx, Vector512.LoadUnsafe(ref src, (nuint)Min(i, len - 64)) ^ fl8);
-                }
-
-                Vector128<byte> m128 = ~Vector128.Max(Vector256.Max(mx.GetLower(), mx.GetUpper()).GetLower(), Vector256.Max(mx.GetLower(), mx.GetUpper()).GetUpper());
-                Vector512<byte> mv = Vector512.Create((byte)(255 - Sse41.MinHorizontal(Vector128.Min(m128.AsUInt16() & Vector128.Create((ushort)0xFF), Vector128.ShiftRightLogical(m128.AsUInt16(), 8))).ToScalar()));
-                Vector512<int> sums = Vector512<int>.Zero;
-                for (int j = 0; ; j += 64)
-                {
-                    bool last = j + 64 >= len;
-                    int k = last ? len - 64 : j;
-                    Vector512<byte> d = mv - (Vector512.LoadUnsafe(ref src, (nuint)k) ^ fl8);
-                    Vector512<byte> top = Vector512.LessThan(d.AsSByte(), Vector512<sbyte>.Zero).AsByte();
-                    Vector512<byte> p0 = Vector512.ConditionalSelect(top, Avx512Vbmi.PermuteVar64x8x2(a2, d, a3), Avx512Vbmi.PermuteVar64x8x2(a0, d, a1));
-                    Vector512<byte> p1 = Vector512.ConditionalSelect(top, Avx512Vbmi.PermuteVar64x8x2(b2, d, b3), Avx512Vbmi.PermuteVar64x8x2(b0, d, b1));
-                    Vector512<byte> p2 = Vector512.ConditionalSelect(top, Avx512Vbmi.PermuteVar64x8x2(c2, d, c3), Avx512Vbmi.PermuteVar64x8x2(c0, d, c1));
-                    Vector512<byte> p3 = Vector512.ConditionalSelect(top, Avx512Vbmi.PermuteVar64x8x2(d2, d, d3), Avx512Vbmi.PermuteVar64x8x2(d0, d, d1));
-                    Vector512<byte> w0 = Avx512Vbmi.PermuteVar64x8x2(p0, wLo, p1), w1 = Avx512Vbmi.PermuteVar64x8x2(p0, wHi, p1);
-                    Vector512<byte> v0 = Avx512Vbmi.PermuteVar64x8x2(p2, wLo, p3), v1 = Avx512Vbmi.PermuteVar64x8x2(p2, wHi, p3);
-                    Vector512<int> e0 = Avx512Vbmi.PermuteVar64x8x2(w0, dLo, v0).AsInt32(), e1 = Avx512Vbmi.PermuteVar64x8x2(w0, dHi, v0).AsInt32();
-                    Vector512<int> e2 = Avx512Vbmi.PermuteVar64x8x2(w1, dLo, v1).AsInt32(), e3 = Avx512Vbmi.PermuteVar64x8x2(w1, dHi, v1).AsInt32();
-                    e0.StoreUnsafe(ref er, (nuint)k);
-                    e1.StoreUnsafe(ref er, (nuint)(k + 16));
-                    e2.StoreUnsafe(ref er, (nuint)(k + 32));
-                    e3.StoreUnsafe(ref er, (nuint)(k + 48));
-                    if (last)
-                    {
-                        sums += (e0 & m0) + (e1 & m1) + ((e2 & m2) + (e3 & m3));
-                        break;
-                    }
-
-                    sums += (e0 + e1) + (e2 + e3);
-                }
-
-                long f = (1L << 62) / Vector512.Sum(sums);
-                Vector512<uint> fl = Vector512.Create((uint)(f & 0x7FFFFFFF)), fh = Vector512.Create((uint)(f >> 31));
-                for (int i = 0; i < len; i += 16)
-                {
-                    int k = Min(i, len - 16);
-                    Vector512<uint> ev = Vector512.LoadUnsafe(ref er, (nuint)k).AsUInt32();
-                    Vector512<uint> od = Avx512F.Shuffle(ev, (byte)0xF5);
-                    Vector512<ulong> pe = Avx512F.Multiply(ev, fh) + Vector512.ShiftRightLogical(Avx512F.Multiply(ev, fl), 31);
-                    Vector512<ulong> po = Avx512F.Multiply(od, fh) + Vector512.ShiftRightLogical(Avx512F.Multiply(od, fl), 31);
-                    Vector512<ulong> ve = Vector512.Min(Vector512.ShiftRightLogical(Avx512F.Multiply(pe.AsUInt32(), m) + round, shift), cap);
-                    Vector512<ulong> vo = Vector512.Min(Vector512.ShiftRightLogical(Avx512F.Multiply(po.AsUInt32(), m) + round, shift - 8), cap8);
-                    Vector128<byte> b = Avx512F.ConvertToVector128UInt16(Vector512.ConditionalSelect(low, ve, vo)).AsByte();
-                    (b + z).StoreUnsafe(ref dst, (nuint)k);
-                }
-            }
-        }
-
-        /// <summary>Byte (bit / 8) of E[from + i] for i in [0, 64): one quarter of a byte plane of the table.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector512<byte> Plane(ref int expTable, int from, int bit)
-        {
-            Vector128<byte> q0 = Avx512F.ConvertToVector128Byte(Vector512.ShiftRightLogical(Vector512.LoadUnsafe(ref expTable, (nuint)from), bit));
-            Vector128<byte> q1 = Avx512F.ConvertToVector128Byte(Vector512.ShiftRightLogical(Vector512.LoadUnsafe(ref expTable, (nuint)(from + 16)), bit));
-            Vector128<byte> q2 = Avx512F.ConvertToVector128Byte(Vector512.ShiftRightLogical(Vector512.LoadUnsafe(ref expTable, (nuint)(from + 32)), bit));
-            Vector128<byte> q3 = Avx512F.ConvertToVector128Byte(Vector512.ShiftRightLogical(Vector512.LoadUnsafe(ref expTable, (nuint)(from + 48)), bit));
-            return Vector512.Create(Vector256.Create(q0, q1), Vector256.Create(q2, q3));
         }
     }
 }

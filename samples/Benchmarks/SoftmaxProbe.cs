@@ -55,14 +55,6 @@ namespace QuantGen.Benchmarks
                     () => QuantGenTransformerKernels.SoftmaxTableRows(xs, flip, rows, len, ref MemoryMarshal.GetArrayDataReference(table), e, t.Out.Multiplier, t.Out.Shift, zero, lo, hi, y1));
                 bool same = y0.AsSpan().SequenceEqual(yr) && y1.AsSpan().SequenceEqual(yr);
                 ok &= same;
-                if (args.Length > 2)
-                {
-                    (double v4, double now) = Interleaved(
-                        () => SoftmaxBaselineKernels.RowsVbmi4(xs, flip, rows, len, ref MemoryMarshal.GetArrayDataReference(table), e, t.Out.Multiplier, t.Out.Shift, zero, hi, y0),
-                        () => QuantGenTransformerKernels.SoftmaxTableRows(xs, flip, rows, len, ref MemoryMarshal.GetArrayDataReference(table), e, t.Out.Multiplier, t.Out.Shift, zero, lo, hi, y1));
-                    Console.WriteLine($"  softmax variant A {v4:F2} us, now {now:F2} us ({v4 / now:F2}x), same: {y0.AsSpan().SequenceEqual(y1)}");
-                }
-
                 Console.WriteLine($"  softmax {rows} rows: before {before,7:F2} us ({1000 * before / rows,5:F1} ns/row), after {after,7:F2} us ({1000 * after / rows,5:F1} ns/row): {before / after:F2}x; equal to RowScalar: {same}");
             }
 
@@ -91,19 +83,6 @@ namespace QuantGen.Benchmarks
                     () => QuantGenTransformerKernels.LayerNormRowsFast(xs, rows, c, eps, k, g, ref mul[0], ref round[0], ref shift[0], ref bias[0], yt.Type.MinValue, yt.Type.MaxValue, y1));
                 bool same = y0.AsSpan().SequenceEqual(y1);
                 ok &= same;
-                if (args.Length > 2)
-                {
-                    (double full, double skip) = Interleaved(
-                        () => SoftmaxBaselineKernels.LayerNormRowsFast(xs, rows, c, eps, k, g, ref mul[0], ref round[0], ref shift[0], ref bias[0], yt.Type.MinValue, yt.Type.MaxValue, y0),
-                        () =>
-                        {
-                            SoftmaxBaselineKernels.SkipFactor = true;
-                            SoftmaxBaselineKernels.LayerNormRowsFast(xs, rows, c, eps, k, g, ref mul[0], ref round[0], ref shift[0], ref bias[0], yt.Type.MinValue, yt.Type.MaxValue, y0);
-                            SoftmaxBaselineKernels.SkipFactor = false;
-                        });
-                    Console.WriteLine($"  layernorm before: {full:F2} us, without the row factor {skip:F2} us");
-                }
-
                 Console.WriteLine($"  layernorm {rows} rows: before {before,7:F2} us ({1000 * before / rows,5:F1} ns/row), after {after,7:F2} us ({1000 * after / rows,5:F1} ns/row): {before / after:F2}x; same bytes: {same}");
             }
 
