@@ -10,8 +10,9 @@ namespace QuantGen.Tests.Kernels
     /// root) against the reference's integer steps: IsqrtExact against IntegerOps.Isqrt on every perfect square's
     /// neighbourhood at the ends of [2^60, 2^62) and on random values of every bit length; whole rows against the reference
     /// IntLayerNorm.Row followed by the per-channel requantization written here in int64, on random rows, rows at int8's ends,
-    /// constant rows (variance 0 with eps 0) and rows of one outlier, with 1, 15, 16, 17, 192 and 197 channels (the
-    /// vector steps and their tails). Run it under DOTNET_EnableAVX512F=0 and DOTNET_EnableHWIntrinsic=0 as well (the same
+    /// constant rows (variance 0 with eps 0) and rows of one outlier, with 1, 15-17, 31-33, 48, 192, 197 and 300 channels (the
+    /// vector steps and their tails), clamped to int8's range (the saturating narrowing) and to narrower ones.
+    /// Run it under DOTNET_EnableAVX512F=0 and DOTNET_EnableHWIntrinsic=0 as well (the same
     /// values on the AVX2 and scalar paths).
     /// </summary>
     public class LayerNormFastKernelTests
@@ -49,8 +50,13 @@ namespace QuantGen.Tests.Kernels
         [InlineData(15)]
         [InlineData(16)]
         [InlineData(17)]
+        [InlineData(31)]
+        [InlineData(32)]
+        [InlineData(33)]
+        [InlineData(48)]
         [InlineData(192)]
         [InlineData(197)]
+        [InlineData(300)]
         public void RowsEqualTheReference(int c)
         {
             var rng = new Random(c);
@@ -87,27 +93,30 @@ namespace QuantGen.Tests.Kernels
                     bias[j] = rng.Next(-130, 130);
                 }
 
-                var expected = new sbyte[rows * c];
-                var xi = new int[c];
-                var norm = new int[c];
-                for (int r = 0; r < rows; r++)
+                foreach ((int lo, int hi) in new[] { (-128, 127), (-8, 7), (-100, 100) })
                 {
-                    for (int j = 0; j < c; j++)
+                    var expected = new sbyte[rows * c];
+                    var xi = new int[c];
+                    var norm = new int[c];
+                    for (int r = 0; r < rows; r++)
                     {
-                        xi[j] = x[(r * c) + j];
+                        for (int j = 0; j < c; j++)
+                        {
+                            xi[j] = x[(r * c) + j];
+                        }
+
+                        IntLayerNorm.Row(xi, 0, c, e, k, norm, 0);
+                        for (int j = 0; j < c; j++)
+                        {
+                            long v = bias[j] + (((norm[j] * mul[j]) + round[j]) >> (int)shift[j]);
+                            expected[(r * c) + j] = (sbyte)Math.Clamp(v, lo, hi);
+                        }
                     }
 
-                    IntLayerNorm.Row(xi, 0, c, e, k, norm, 0);
-                    for (int j = 0; j < c; j++)
-                    {
-                        long v = bias[j] + (((norm[j] * mul[j]) + round[j]) >> (int)shift[j]);
-                        expected[(r * c) + j] = (sbyte)Math.Clamp(v, -128, 127);
-                    }
+                    var y = new sbyte[rows * c];
+                    QuantGenTransformerKernels.LayerNormRowsFast(x, rows, c, e, k, g, ref mul[0], ref round[0], ref shift[0], ref bias[0], lo, hi, y);
+                    Assert.Equal(expected, y);
                 }
-
-                var y = new sbyte[rows * c];
-                QuantGenTransformerKernels.LayerNormRowsFast(x, rows, c, e, k, g, ref mul[0], ref round[0], ref shift[0], ref bias[0], -128, 127, y);
-                Assert.Equal(expected, y);
             }
         }
     }

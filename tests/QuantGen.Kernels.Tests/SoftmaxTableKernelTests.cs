@@ -10,8 +10,8 @@ namespace QuantGen.Tests.Kernels
 {
     /// <summary>
     /// The vectorized table softmax (QuantGenTransformerKernels.SoftmaxTableRows and each of its row paths called directly:
-    /// AVX-512, AVX2, Vector128, scalar, whichever this CPU has) against the reference definition SoftmaxTable.Row:
-    /// row lengths around the vector widths (1, 15, 16, 17, 31, 32, 33, 197, 1000), int8 and uint8 scores, rows that are all
+    /// AVX-512 VBMI, AVX-512, AVX2, Vector128, scalar, whichever this CPU has) against the reference definition SoftmaxTable.Row:
+    /// row lengths around the vector widths (1, 15-17, 31-33, 63-65, 127-129, 192, 197, 255, 256, 300, 1000), int8 and uint8 scores, rows that are all
     /// equal, one huge value among minima, alternating extremes and rows that hit every table index 0..255, several input
     /// scales (so several table exponents B) and output quantizations, including dyadics at the edges of the kernel's proof
     /// (shift 0 and 62, multiplier 0 and 2^31 - 1) and zero points at both ends of the output type.
@@ -21,7 +21,7 @@ namespace QuantGen.Tests.Kernels
         public static TheoryData<int, int, bool> Rows()
         {
             var data = new TheoryData<int, int, bool>();
-            foreach (int len in new[] { 1, 15, 16, 17, 31, 32, 33, 197, 1000 })
+            foreach (int len in new[] { 1, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128, 129, 192, 197, 255, 256, 300, 1000 })
             {
                 foreach (int mode in new[] { 0, 1, 2, 3, 4 })
                 {
@@ -139,6 +139,11 @@ namespace QuantGen.Tests.Kernels
             if (Avx512BW.IsSupported && Avx512DQ.IsSupported && len >= 16)
             {
                 paths.Add(("avx512", (xr, yr) => QuantGenTransformerKernels.RowAvx512(xr, flip, ref padded[0], e, o.Multiplier, o.Shift, zero, hi, yr)));
+            }
+
+            if (Avx512Vbmi.IsSupported && len >= 64 && o.Shift >= 8)
+            {
+                paths.Add(("avx512vbmi", (xr, yr) => QuantGenTransformerKernels.RowsAvx512Vbmi(xr, flip, 1, len, ref padded[0], e, o.Multiplier, o.Shift, zero, hi, yr)));
             }
 
             if (Avx2.IsSupported && len >= 32)

@@ -33,6 +33,12 @@ namespace QuantGen.Generated
                 throw new ArgumentException("the table softmax's buffers or constants do not match its proof");
             }
 
+            if (Avx512Vbmi.IsSupported && len >= 64 && shift >= 8)
+            {
+                RowsAvx512Vbmi(x, flip, rows, len, ref expTable, e, multiplier, shift, zero, hi, y);
+                return;
+            }
+
             for (int r = 0; r < rows; r++)
             {
                 ReadOnlySpan<byte> xr = x.Slice(r * len, len);
@@ -201,6 +207,158 @@ namespace QuantGen.Generated
             Vector512<ulong> p = Vector512.ShiftRightLogical(Avx512DQ.MultiplyLow(ev, f).AsUInt64(), 31);
             Vector512<ulong> v = Vector512.ShiftRightLogical(Avx512F.Multiply(p.AsUInt32(), m) + round, shift);
             return Avx512F.ConvertToVector256Int32(Vector512.Min(v, cap).AsInt64());
+        }
+
+        /// <summary>
+        /// AVX-512 VBMI, all rows of the call: the table as four byte planes held in 16 registers (plane p, entry d = byte p
+        /// of E[d]), so 64 lookups per plane take two vpermi2b (entries 0-127 and 128-255) and a blend on bit 7 of d; two
+        /// levels of vpermi2b interleave the planes back into four vectors of 16 E (int32). The output on 8 unsigned 64-bit
+        /// lanes per half without widening: vpmuludq reads the even int32 lanes (the odd ones after vpshufd), E f is
+        /// E fh 2^31 + E fl (f = fh 2^31 + fl; E fh &lt;= p &lt;= 2^31) so p = E fh + (E fl &gt;&gt; 31), and the odd lanes' result is
+        /// formed at 2^8 (shift s - 8, cap 256 cap + 255, low byte dropped) so one vpternlog and vpmovqw give 16 bytes in
+        /// order. Needs len &gt;= 64 (the last block of 64 overlaps, its repeated lanes masked out of the sum) and s &gt;= 8.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void RowsAvx512Vbmi(ReadOnlySpan<byte> x, int flip, int rows, int len, ref int expTable, Span<int> e, int multiplier, int shift, int zero, int hi, Span<byte> y)
+        {
+            if (len < 64 || shift < 8 || x.Length < rows * len || y.Length < rows * len || e.Length < len)
+            {
+                throw new ArgumentException("the VBMI table softmax needs rows of at least 64 and an output shift of at least 8");
+            }
+
+            Vector512<byte> a0 = Plane(ref expTable, 0, 0), a1 = Plane(ref expTable, 64, 0), a2 = Plane(ref expTable, 128, 0), a3 = Plane(ref expTable, 192, 0);
+            Vector512<byte> b0 = Plane(ref expTable, 0, 8), b1 = Plane(ref expTable, 64, 8), b2 = Plane(ref expTable, 128, 8), b3 = Plane(ref expTable, 192, 8);
+            Vector512<byte> c0 = Plane(ref expTable, 0, 16), c1 = Plane(ref expTable, 64, 16), c2 = Plane(ref expTable, 128, 16), c3 = Plane(ref expTable, 192, 16);
+            Vector512<byte> d0 = Plane(ref expTable, 0, 24), d1 = Plane(ref expTable, 64, 24), d2 = Plane(ref expTable, 128, 24), d3 = Plane(ref expTable, 192, 24);
+
+            // Byte indices of the two interleaving levels: words (plane 0 | plane 1 << 8) of elements 0-31 / 32-63, then int32
+            // lanes (word | word' << 16) of elements 0-15 / 16-31 of each half.
+            Vector512<byte> wLo = Vector512.Create((byte)0), wHi = wLo, dLo = wLo, dHi = wLo;
+            for (int i = 0; i < 64; i++)
+            {
+                wLo = wLo.WithElement(i, (byte)((i >> 1) + ((i & 1) << 6)));
+                wHi = wHi.WithElement(i, (byte)(32 + (i >> 1) + ((i & 1) << 6)));
+                int j = i >> 2, b = i & 3;
+                dLo = dLo.WithElement(i, (byte)((2 * j) + (b & 1) + ((b >> 1) << 6)));
+                dHi = dHi.WithElement(i, (byte)((2 * (16 + j)) + (b & 1) + ((b >> 1) << 6)));
+            }
+
+            // Tables below 2^24 (rows longer than 128: B <= 23) have a zero plane 3: int32 lanes straight from the words and
+            // plane 2 (byte 3 masked off), elements 16 t + j of the block for t = 0..3.
+            Vector512<int> any = Vector512<int>.Zero;
+            for (int i = 0; i < 256; i += 16)
+            {
+                any |= Vector512.LoadUnsafe(ref expTable, (nuint)i);
+            }
+
+            bool three = Vector512.ShiftRightLogical(any, 24) == Vector512<int>.Zero;
+            Vector512<byte> t0 = Vector512<byte>.Zero, t1 = t0, t2 = t0, t3 = t0;
+            for (int i = 0; i < 64; i++)
+            {
+                int j = i >> 2, b = i & 3;
+                byte word = (byte)((2 * j) + (b & 1)), word16 = (byte)((2 * (16 + j)) + (b & 1));
+                t0 = t0.WithElement(i, b < 2 ? word : (byte)(64 + j));
+                t1 = t1.WithElement(i, b < 2 ? word16 : (byte)(80 + j));
+                t2 = t2.WithElement(i, b < 2 ? word : (byte)(96 + j));
+                t3 = t3.WithElement(i, b < 2 ? word16 : (byte)(112 + j));
+            }
+
+            Vector512<int> low24 = Vector512.Create(0xFFFFFF);
+
+            // The last block starts at len - 64; its first 64 - rest lanes were summed by the previous blocks.
+            int rest = len % 64 == 0 ? 64 : len % 64;
+            Vector512<int> lane = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), from = Vector512.Create(64 - rest);
+            Vector512<int> m0 = Vector512.GreaterThanOrEqual(lane, from), m1 = Vector512.GreaterThanOrEqual(lane + Vector512.Create(16), from);
+            Vector512<int> m2 = Vector512.GreaterThanOrEqual(lane + Vector512.Create(32), from), m3 = Vector512.GreaterThanOrEqual(lane + Vector512.Create(48), from);
+
+            Vector512<byte> fl8 = Vector512.Create((byte)flip);
+            Vector512<uint> m = Vector512.Create((uint)multiplier);
+            Vector512<ulong> round = Vector512.Create(1UL << (shift - 1)), cap = Vector512.Create((ulong)(hi - zero)), cap8 = Vector512.Create((ulong)(((hi - zero) << 8) + 255));
+            Vector512<ulong> low = Vector512.Create(0xFFUL);
+            Vector128<byte> z = Vector128.Create((byte)zero);
+            ref byte src0 = ref MemoryMarshal.GetReference(x);
+            ref byte dst0 = ref MemoryMarshal.GetReference(y);
+            ref int er = ref MemoryMarshal.GetReference(e);
+            for (int r = 0; r < rows; r++)
+            {
+                ref byte src = ref Unsafe.Add(ref src0, r * len);
+                ref byte dst = ref Unsafe.Add(ref dst0, r * len);
+                Vector512<byte> mx = Vector512<byte>.Zero;
+                for (int i = 0; i < len; i += 64)
+                {
+                    mx = Vector512.Max(mx, Vector512.LoadUnsafe(ref src, (nuint)Min(i, len - 64)) ^ fl8);
+                }
+
+                Vector128<byte> m128 = ~Vector128.Max(Vector256.Max(mx.GetLower(), mx.GetUpper()).GetLower(), Vector256.Max(mx.GetLower(), mx.GetUpper()).GetUpper());
+                Vector512<byte> mv = Vector512.Create((byte)(255 - Sse41.MinHorizontal(Vector128.Min(m128.AsUInt16() & Vector128.Create((ushort)0xFF), Vector128.ShiftRightLogical(m128.AsUInt16(), 8))).ToScalar()));
+                Vector512<int> sums = Vector512<int>.Zero;
+                for (int j = 0; ; j += 64)
+                {
+                    bool last = j + 64 >= len;
+                    int k = last ? len - 64 : j;
+                    Vector512<byte> d = mv - (Vector512.LoadUnsafe(ref src, (nuint)k) ^ fl8);
+                    Vector512<byte> top = Vector512.LessThan(d.AsSByte(), Vector512<sbyte>.Zero).AsByte();
+                    Vector512<byte> p0 = Vector512.ConditionalSelect(top, Avx512Vbmi.PermuteVar64x8x2(a2, d, a3), Avx512Vbmi.PermuteVar64x8x2(a0, d, a1));
+                    Vector512<byte> p1 = Vector512.ConditionalSelect(top, Avx512Vbmi.PermuteVar64x8x2(b2, d, b3), Avx512Vbmi.PermuteVar64x8x2(b0, d, b1));
+                    Vector512<byte> p2 = Vector512.ConditionalSelect(top, Avx512Vbmi.PermuteVar64x8x2(c2, d, c3), Avx512Vbmi.PermuteVar64x8x2(c0, d, c1));
+                    Vector512<byte> w0 = Avx512Vbmi.PermuteVar64x8x2(p0, wLo, p1), w1 = Avx512Vbmi.PermuteVar64x8x2(p0, wHi, p1);
+                    Vector512<int> e0, e1, e2, e3;
+                    if (three)
+                    {
+                        e0 = Avx512Vbmi.PermuteVar64x8x2(w0, t0, p2).AsInt32() & low24;
+                        e1 = Avx512Vbmi.PermuteVar64x8x2(w0, t1, p2).AsInt32() & low24;
+                        e2 = Avx512Vbmi.PermuteVar64x8x2(w1, t2, p2).AsInt32() & low24;
+                        e3 = Avx512Vbmi.PermuteVar64x8x2(w1, t3, p2).AsInt32() & low24;
+                    }
+                    else
+                    {
+                        Vector512<byte> p3 = Vector512.ConditionalSelect(top, Avx512Vbmi.PermuteVar64x8x2(d2, d, d3), Avx512Vbmi.PermuteVar64x8x2(d0, d, d1));
+                        Vector512<byte> v0 = Avx512Vbmi.PermuteVar64x8x2(p2, wLo, p3), v1 = Avx512Vbmi.PermuteVar64x8x2(p2, wHi, p3);
+                        e0 = Avx512Vbmi.PermuteVar64x8x2(w0, dLo, v0).AsInt32();
+                        e1 = Avx512Vbmi.PermuteVar64x8x2(w0, dHi, v0).AsInt32();
+                        e2 = Avx512Vbmi.PermuteVar64x8x2(w1, dLo, v1).AsInt32();
+                        e3 = Avx512Vbmi.PermuteVar64x8x2(w1, dHi, v1).AsInt32();
+                    }
+
+                    e0.StoreUnsafe(ref er, (nuint)k);
+                    e1.StoreUnsafe(ref er, (nuint)(k + 16));
+                    e2.StoreUnsafe(ref er, (nuint)(k + 32));
+                    e3.StoreUnsafe(ref er, (nuint)(k + 48));
+                    if (last)
+                    {
+                        sums += (e0 & m0) + (e1 & m1) + ((e2 & m2) + (e3 & m3));
+                        break;
+                    }
+
+                    sums += (e0 + e1) + (e2 + e3);
+                }
+
+                long f = (1L << 62) / Vector512.Sum(sums);
+                Vector512<uint> fl = Vector512.Create((uint)(f & 0x7FFFFFFF)), fh = Vector512.Create((uint)(f >> 31));
+                for (int i = 0; i < len; i += 16)
+                {
+                    int k = Min(i, len - 16);
+                    Vector512<uint> ev = Vector512.LoadUnsafe(ref er, (nuint)k).AsUInt32();
+                    Vector512<uint> od = Avx512F.Shuffle(ev, (byte)0xF5);
+                    Vector512<ulong> pe = Avx512F.Multiply(ev, fh) + Vector512.ShiftRightLogical(Avx512F.Multiply(ev, fl), 31);
+                    Vector512<ulong> po = Avx512F.Multiply(od, fh) + Vector512.ShiftRightLogical(Avx512F.Multiply(od, fl), 31);
+                    Vector512<ulong> ve = Vector512.Min(Vector512.ShiftRightLogical(Avx512F.Multiply(pe.AsUInt32(), m) + round, shift), cap);
+                    Vector512<ulong> vo = Vector512.Min(Vector512.ShiftRightLogical(Avx512F.Multiply(po.AsUInt32(), m) + round, shift - 8), cap8);
+                    Vector128<byte> b = Avx512F.ConvertToVector128UInt16(Vector512.ConditionalSelect(low, ve, vo)).AsByte();
+                    (b + z).StoreUnsafe(ref dst, (nuint)k);
+                }
+            }
+        }
+
+        /// <summary>Byte (bit / 8) of E[from + i] for i in [0, 64): one quarter of a byte plane of the table.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<byte> Plane(ref int expTable, int from, int bit)
+        {
+            Vector128<byte> q0 = Avx512F.ConvertToVector128Byte(Vector512.ShiftRightLogical(Vector512.LoadUnsafe(ref expTable, (nuint)from), bit));
+            Vector128<byte> q1 = Avx512F.ConvertToVector128Byte(Vector512.ShiftRightLogical(Vector512.LoadUnsafe(ref expTable, (nuint)(from + 16)), bit));
+            Vector128<byte> q2 = Avx512F.ConvertToVector128Byte(Vector512.ShiftRightLogical(Vector512.LoadUnsafe(ref expTable, (nuint)(from + 32)), bit));
+            Vector128<byte> q3 = Avx512F.ConvertToVector128Byte(Vector512.ShiftRightLogical(Vector512.LoadUnsafe(ref expTable, (nuint)(from + 48)), bit));
+            return Vector512.Create(Vector256.Create(q0, q1), Vector256.Create(q2, q3));
         }
 
         /// <summary>
@@ -702,10 +860,11 @@ namespace QuantGen.Generated
         /// <summary>
         /// QuantGenKernels.LayerNormRows (the integer LayerNorm of int8 rows with the fused per-channel requantization, exactly
         /// the reference IntLayerNorm.Row) with the per-row scalar part made cheap: the bit length of the variance from its
-        /// leading zero count instead of a shift loop, and Isqrt from four integer Newton steps corrected to the exact floor
-        /// (<see cref="IsqrtExact"/>) instead of 32 data-dependent branches (about half of them mispredicted). The same
-        /// integers as LayerNormRows for every input: the row sums, the alignment a, the factor F and the output loop are
-        /// those of IntLayerNorm (Align, Factor), computed by other instructions.
+        /// leading zero count instead of a shift loop, and Isqrt from a byte-table seed and two integer Newton steps corrected to
+        /// the exact floor (<see cref="IsqrtExact"/>) instead of 32 data-dependent branches. Software-pipelined: the next row's
+        /// sums and factor (three dependent divisions) are issued before this row's output loop, so their latency overlaps it.
+        /// The same integers as LayerNormRows for every input: the row sums, the alignment a, the factor F and the output loop
+        /// are those of IntLayerNorm (Align, Factor), computed by other instructions.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void LayerNormRowsFast(ReadOnlySpan<sbyte> x, int rows, int c, long e, int k, long g, ref long mul, ref long round, ref long shift, ref long bias, long lo, long hi, Span<sbyte> y)
@@ -715,94 +874,149 @@ namespace QuantGen.Generated
                 throw new ArgumentException("the LayerNorm rows do not fit their buffers");
             }
 
+            if (rows < 1)
+            {
+                return;
+            }
+
+            long sum = LayerNormFactor(x.Slice(0, c), e, k, g, out long f, out int rs);
             for (int r = 0; r < rows; r++)
             {
-                ReadOnlySpan<sbyte> xr = x.Slice(r * c, c);
-                Span<sbyte> yr = y.Slice(r * c, c);
-                long sum = 0, sq = 0;
-                int j = 0;
-                if (Avx512BW.IsSupported)
+                long sumNext = 0, fNext = 0;
+                int rsNext = 0;
+                if (r + 1 < rows)
                 {
-                    Vector512<int> s = Vector512<int>.Zero, q = Vector512<int>.Zero;
-                    for (; j + 16 <= c; j += 16)
-                    {
-                        Vector512<int> v = Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref Unsafe.AsRef(in xr[j])));
-                        s += v;
-                        q += v * v;
-                    }
-
-                    sum = Vector512.Sum(s);
-                    sq = Vector512.Sum(q);
+                    sumNext = LayerNormFactor(x.Slice((r + 1) * c, c), e, k, g, out fNext, out rsNext);
                 }
-                else if (Avx2.IsSupported)
+
+                LayerNormOutput(x.Slice(r * c, c), sum, f, rs, ref mul, ref round, ref shift, ref bias, lo, hi, y.Slice(r * c, c));
+                sum = sumNext;
+                f = fNext;
+                rs = rsNext;
+            }
+        }
+
+        /// <summary>The row sum S, and F and the shift rs of IntLayerNorm's factor (F = 0 when the variance is 0).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static long LayerNormFactor(ReadOnlySpan<sbyte> xr, long e, int k, long g, out long f, out int rs)
+        {
+            int c = xr.Length;
+            ref byte src = ref Unsafe.As<sbyte, byte>(ref MemoryMarshal.GetReference(xr));
+            long sum = 0, sq = 0;
+            int j = 0;
+            if (Avx512BW.IsSupported)
+            {
+                // vpmaddwd of the sign-extended bytes with 1 and with themselves: int32 lanes of at most 2 c 2^14 (c <= 4096).
+                Vector512<int> s = Vector512<int>.Zero, q = Vector512<int>.Zero;
+                Vector512<short> one = Vector512<short>.One;
+                for (; j + 32 <= c; j += 32)
                 {
-                    Vector256<int> s = Vector256<int>.Zero, q = Vector256<int>.Zero;
+                    Vector512<short> w = Avx512BW.ConvertToVector512Int16(Vector256.LoadUnsafe(ref src, (nuint)j).AsSByte());
+                    s += Avx512BW.MultiplyAddAdjacent(w, one);
+                    q += Avx512BW.MultiplyAddAdjacent(w, w);
+                }
+
+                for (; j + 16 <= c; j += 16)
+                {
+                    Vector512<int> v = Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref src, (nuint)j).AsSByte());
+                    s += v;
+                    q += v * v;
+                }
+
+                sum = Vector512.Sum(s);
+                sq = Vector512.Sum(q);
+            }
+            else if (Avx2.IsSupported)
+            {
+                Vector256<int> s = Vector256<int>.Zero, q = Vector256<int>.Zero;
+                for (; j + 8 <= c; j += 8)
+                {
+                    Vector256<int> v = Avx2.ConvertToVector256Int32(Vector128.CreateScalar(Unsafe.ReadUnaligned<long>(ref Unsafe.Add(ref src, j))).AsSByte());
+                    s += v;
+                    q += v * v;
+                }
+
+                sum = Vector256.Sum(s);
+                sq = Vector256.Sum(q);
+            }
+
+            for (; j < c; j++)
+            {
+                long v = (sbyte)Unsafe.Add(ref src, j);
+                sum += v;
+                sq += v * v;
+            }
+
+            long variance = (((c * sq) - (sum * sum)) << k) + e;   // the generator's k keeps (c Q - S^2) 2^k within 2^60
+            f = 0;
+            rs = 0;
+            if (variance > 0)
+            {
+                // IntLayerNorm.Align: a = floor((62 - bitlength(v)) / 2); Factor: t = Isqrt(v 4^a), R = round(2^60 / t), F = RoundShift(R g, 31).
+                int a = (62 - (64 - System.Numerics.BitOperations.LeadingZeroCount((ulong)variance))) >> 1;
+                long t = (long)IsqrtExact((ulong)variance << (2 * a));
+                long rr0 = (1152921504606846976L + (t >> 1)) / t;
+                f = ((rr0 * g) + 1073741824L) >> 31;
+                rs = 30 - a - (k >> 1);
+                rs = rs < 0 ? 0 : rs;   // only on constant rows, where every c x - S is 0
+            }
+
+            return sum;
+        }
+
+        /// <summary>y = clamp(bias + RoundShift(norm mul + round', shift)) with norm = (c x - S) F + 2^(rs-1) &gt;&gt; rs, per channel.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void LayerNormOutput(ReadOnlySpan<sbyte> xr, long sum, long f, int rs, ref long mul, ref long round, ref long shift, ref long bias, long lo, long hi, Span<sbyte> yr)
+        {
+            int c = xr.Length, j = 0;
+            long rr = rs == 0 ? 0 : 1L << (rs - 1);
+            ref byte src = ref Unsafe.As<sbyte, byte>(ref MemoryMarshal.GetReference(xr));
+            ref byte dst = ref Unsafe.As<sbyte, byte>(ref MemoryMarshal.GetReference(yr));
+            if (Avx512BW.IsSupported)
+            {
+                Vector512<long> cv = Vector512.Create((long)c), sv = Vector512.Create(sum), fv = Vector512.Create(f), rv = Vector512.Create(rr), lv = Vector512.Create(lo), hv = Vector512.Create(hi);
+                if (lo == sbyte.MinValue && hi == sbyte.MaxValue)
+                {
+                    // int8's own range: vpmovsqb's signed saturation is the clamp.
                     for (; j + 8 <= c; j += 8)
                     {
-                        Vector256<int> v = Avx2.ConvertToVector256Int32(Vector128.CreateScalar(Unsafe.ReadUnaligned<long>(ref Unsafe.As<sbyte, byte>(ref Unsafe.AsRef(in xr[j])))).AsSByte());
-                        s += v;
-                        q += v * v;
-                    }
-
-                    sum = Vector256.Sum(s);
-                    sq = Vector256.Sum(q);
-                }
-
-                for (; j < c; j++)
-                {
-                    long v = xr[j];
-                    sum += v;
-                    sq += v * v;
-                }
-
-                long variance = (((c * sq) - (sum * sum)) << k) + e;   // the generator's k keeps (c Q - S^2) 2^k within 2^60
-                long f = 0;
-                int rs = 0;
-                if (variance > 0)
-                {
-                    // IntLayerNorm.Align: a = floor((62 - bitlength(v)) / 2); Factor: t = Isqrt(v 4^a), R = round(2^60 / t), F = RoundShift(R g, 31).
-                    int a = (62 - (64 - System.Numerics.BitOperations.LeadingZeroCount((ulong)variance))) >> 1;
-                    long t = (long)IsqrtExact((ulong)variance << (2 * a));
-                    long rr0 = (1152921504606846976L + (t >> 1)) / t;
-                    f = ((rr0 * g) + 1073741824L) >> 31;
-                    rs = 30 - a - (k >> 1);
-                    rs = rs < 0 ? 0 : rs;   // only on constant rows, where every c x - S is 0
-                }
-
-                long rr = rs == 0 ? 0 : 1L << (rs - 1);
-                j = 0;
-                if (Avx512BW.IsSupported)
-                {
-                    Vector512<long> cv = Vector512.Create((long)c), sv = Vector512.Create(sum), fv = Vector512.Create(f), rv = Vector512.Create(rr), lv = Vector512.Create(lo), hv = Vector512.Create(hi);
-                    Vector512<ulong> rsv = Vector512.Create((ulong)rs);
-                    for (; j + 8 <= c; j += 8)
-                    {
-                        Vector512<long> xv = Avx512F.ConvertToVector512Int64(Vector128.CreateScalar(Unsafe.ReadUnaligned<ulong>(ref Unsafe.As<sbyte, byte>(ref Unsafe.AsRef(in xr[j])))).AsSByte());
+                        Vector512<long> xv = Avx512F.ConvertToVector512Int64(Vector128.CreateScalar(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref src, j))).AsSByte());
                         Vector512<long> d = Avx512F.Multiply(xv.AsInt32(), cv.AsInt32()) - sv;
-                        Vector512<long> norm = Avx512F.ShiftRightArithmeticVariable(Avx512F.Multiply(d.AsInt32(), fv.AsInt32()) + rv, rsv);
+                        Vector512<long> norm = Vector512.ShiftRightArithmetic(Avx512F.Multiply(d.AsInt32(), fv.AsInt32()) + rv, rs);
+                        Vector512<long> v = Avx512F.Multiply(norm.AsInt32(), Vector512.LoadUnsafe(ref mul, (nuint)j).AsInt32());
+                        v = Avx512F.ShiftRightArithmeticVariable(v + Vector512.LoadUnsafe(ref round, (nuint)j), Vector512.LoadUnsafe(ref shift, (nuint)j).AsUInt64()) + Vector512.LoadUnsafe(ref bias, (nuint)j);
+                        Unsafe.WriteUnaligned(ref Unsafe.Add(ref dst, j), Avx512F.ConvertToVector128SByteWithSaturation(v).AsUInt64().ToScalar());
+                    }
+                }
+                else
+                {
+                    for (; j + 8 <= c; j += 8)
+                    {
+                        Vector512<long> xv = Avx512F.ConvertToVector512Int64(Vector128.CreateScalar(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref src, j))).AsSByte());
+                        Vector512<long> d = Avx512F.Multiply(xv.AsInt32(), cv.AsInt32()) - sv;
+                        Vector512<long> norm = Vector512.ShiftRightArithmetic(Avx512F.Multiply(d.AsInt32(), fv.AsInt32()) + rv, rs);
                         Vector512<long> v = Avx512F.Multiply(norm.AsInt32(), Vector512.LoadUnsafe(ref mul, (nuint)j).AsInt32());
                         v = Avx512F.ShiftRightArithmeticVariable(v + Vector512.LoadUnsafe(ref round, (nuint)j), Vector512.LoadUnsafe(ref shift, (nuint)j).AsUInt64());
                         v = Vector512.Min(Vector512.Max(v + Vector512.LoadUnsafe(ref bias, (nuint)j), lv), hv);
-                        Vector128<sbyte> b = Avx512F.ConvertToVector128SByte(v);
-                        Unsafe.WriteUnaligned(ref Unsafe.As<sbyte, byte>(ref yr[j]), b.AsUInt64().ToScalar());
+                        Unsafe.WriteUnaligned(ref Unsafe.Add(ref dst, j), Avx512F.ConvertToVector128SByte(v).AsUInt64().ToScalar());
                     }
                 }
+            }
 
-                for (; j < c; j++)
-                {
-                    long norm = (((c * (long)xr[j]) - sum) * f + rr) >> rs;
-                    long v = Unsafe.Add(ref bias, j) + ((norm * Unsafe.Add(ref mul, j) + Unsafe.Add(ref round, j)) >> (int)Unsafe.Add(ref shift, j));
-                    yr[j] = (sbyte)(v < lo ? lo : v > hi ? hi : v);
-                }
+            for (; j < c; j++)
+            {
+                long norm = (((c * (long)(sbyte)Unsafe.Add(ref src, j)) - sum) * f + rr) >> rs;
+                long v = Unsafe.Add(ref bias, j) + ((norm * Unsafe.Add(ref mul, j) + Unsafe.Add(ref round, j)) >> (int)Unsafe.Add(ref shift, j));
+                Unsafe.Add(ref dst, j) = (byte)(v < lo ? lo : v > hi ? hi : v);
             }
         }
 
         /// <summary>
-        /// floor(sqrt(v)) exactly, integers only. v in [2^60, 2^62) (LayerNorm's v 4^a): the line through (2^60, 2^30) and
-        /// (2^62, 2^31), t0 = (2^31 + v / 2^30) / 3, is within 6 % of the root; four integer Newton steps
-        /// t = (t + v / t) / 2 bring it within a unit (the relative error squares each step: 6e-2, 2e-3, 1e-6, 1e-12), and the
-        /// two loops move it to the largest t with t^2 &lt;= v (no product overflows: t &lt; 2^31 + 2). Other v take the bitwise
-        /// method (IntegerOps.Isqrt's).
+        /// floor(sqrt(v)) exactly, integers only. v in [2^60, 2^62) (LayerNorm's v 4^a): the seed (256 + b) 2^22 with b =
+        /// round(32 (sqrt(i + 1/2) - 8)) for the top byte i = v &gt;&gt; 54 (in [64, 256)) is within 0.52 % of the root; two integer
+        /// Newton steps t = (t + v / t) / 2 bring it within a unit (relative error 1.4e-5, then 1e-10), and the two loops
+        /// move it to the largest t with t^2 &lt;= v (no product overflows: t &lt; 2^31 + 2). Other v take the bitwise method
+        /// (IntegerOps.Isqrt's).
         /// </summary>
         public static ulong IsqrtExact(ulong v)
         {
@@ -822,9 +1036,7 @@ namespace QuantGen.Generated
                 return root;
             }
 
-            ulong t = ((1UL << 31) + (v >> 30)) / 3;
-            t = (t + (v / t)) >> 1;
-            t = (t + (v / t)) >> 1;
+            ulong t = (256UL + SqrtSeed[(int)(v >> 54) - 64]) << 22;
             t = (t + (v / t)) >> 1;
             t = (t + (v / t)) >> 1;
             while (t * t > v)
@@ -839,6 +1051,9 @@ namespace QuantGen.Generated
 
             return t;
         }
+
+        /// <summary>round(32 (sqrt(i + 1/2) - 8)) for i in [64, 256): IsqrtExact's seed by the top byte of v in [2^60, 2^62).</summary>
+        private static ReadOnlySpan<byte> SqrtSeed => new byte[] { 1,3,5,7,9,11,13,15,16,18,20,22,24,26,28,29,31,33,35,36,38,40,42,43,45,47,48,50,52,53,55,57,58,60,62,63,65,66,68,70,71,73,74,76,77,79,80,82,83,85,86,88,89,91,92,94,95,97,98,100,101,102,104,105,107,108,110,111,112,114,115,116,118,119,121,122,123,125,126,127,129,130,131,133,134,135,137,138,139,140,142,143,144,146,147,148,149,151,152,153,154,156,157,158,159,161,162,163,164,166,167,168,169,170,172,173,174,175,176,177,179,180,181,182,183,185,186,187,188,189,190,191,193,194,195,196,197,198,199,200,202,203,204,205,206,207,208,209,210,212,213,214,215,216,217,218,219,220,221,222,223,225,226,227,228,229,230,231,232,233,234,235,236,237,238,239,240,241,242,243,244,245,246,247,248,249,250,251,252,253,254,255 };
 
         /// <summary>e[i] = E[max - (x[i] ^ flip)] and their sum (scalar lookups; the max on vectors).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
