@@ -19,7 +19,7 @@ namespace QuantGen.Benchmarks
         private readonly int groups, lanes, groupStride, cp, qLanes, lp;
         private readonly int[] packed, bias;
         private readonly long[] mul, round, shift;
-        private readonly sbyte[] quads, rq, img, img2, t4;
+        private readonly sbyte[] quads, rq, img, t4;
         private readonly int[] biasU, mulHi, addHi, shiftHi, rBias, rMulHi, rAddHi, rShiftHi;
         private readonly long[] mul64, round64, shift64;
 
@@ -112,7 +112,6 @@ namespace QuantGen.Benchmarks
             }
 
             img = new sbyte[(Ph * Pw * c) + c + 32];
-            img2 = new sbyte[img.Length];
             t4 = new sbyte[Ph * lp * 4];
         }
 
@@ -148,12 +147,6 @@ namespace QuantGen.Benchmarks
 
         public void PadU() => QuantGenDepthwiseKernels.PadImageU(x, true, C, H, W, Pt, Pt, Ph, Pw, Zx, img);
 
-        /// <summary>PadImageU as it was before FillRun (OldPads), for dw-regs' A/B; img2 is compared with img by the probe.</summary>
-        public void PadUOld() => OldPads.PadImageU(x, true, C, H, W, Pt, Pt, Ph, Pw, Zx, img2);
-
-        /// <summary>Whether the old and the new PadImageU wrote the same bytes (run PadU and PadUOld first).</summary>
-        public bool PadsAgree() => img.AsSpan().SequenceEqual(img2);
-
         public void PadXor() => QuantGenConvKernels.PadImageXor(x, true, C, H, W, Pt, Pt, Ph, Pw, Zx, img, 0x80);
 
         /// <summary>The int32-lane kernel alone (on the image of <see cref="Pad"/>).</summary>
@@ -163,11 +156,6 @@ namespace QuantGen.Benchmarks
         /// <summary>The register-quad kernel alone (on the image of <see cref="PadXor"/>: u = x + 128), multiply-high.</summary>
         public void RegsKernel(sbyte[] y) =>
             QuantGenDepthwiseKernels.DepthwiseQuadRegs(img, Pw, C, S, S, Oh, Ow, ref rq[0], ref rBias[0], true, ref rMulHi[0], ref rAddHi[0], ref rShiftHi[0],
-                ref Unsafe.NullRef<long>(), ref Unsafe.NullRef<long>(), ref Unsafe.NullRef<long>(), 0, -128, 127, y);
-
-        /// <summary><see cref="RegsKernel"/> on the kernel file before this session's change (OldDepthwiseKernels), for dw-regs' A/B.</summary>
-        public void RegsKernelOld(sbyte[] y) =>
-            OldDepthwiseKernels.DepthwiseQuadRegs(img, Pw, C, S, S, Oh, Ow, ref rq[0], ref rBias[0], true, ref rMulHi[0], ref rAddHi[0], ref rShiftHi[0],
                 ref Unsafe.NullRef<long>(), ref Unsafe.NullRef<long>(), ref Unsafe.NullRef<long>(), 0, -128, 127, y);
 
         /// <summary>The tap quads alone (from the image of <see cref="PadXor"/>).</summary>

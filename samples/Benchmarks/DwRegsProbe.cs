@@ -24,44 +24,6 @@ namespace QuantGen.Benchmarks
             }
 
             bool same = true;
-            if (Environment.GetEnvironmentVariable("QUANTGEN_DW_OLD") != null)
-            {
-                // The register-quad kernel alone (image padded once) before (OldDepthwiseKernels) and after, interleaved, the same bytes.
-                foreach ((int c, int h, int w, int s) in DwLayer.Shapes)
-                {
-                    var d = new DwLayer(c, h, w, s, s == 1 ? 1 : 0);
-                    sbyte[] yo = d.NewOutput(), yn = d.NewOutput();
-                    d.PadU();
-                    d.RegsKernelOld(yo);
-                    d.RegsKernel(yn);
-                    bool eq = yo.AsSpan().SequenceEqual(yn);
-                    same &= eq;
-                    (double co, double cn) = CpuInterleaved(() => d.RegsKernelOld(yo), () => d.RegsKernel(yn));
-                    (double wo, double wn) = ConvProbe.Interleaved(() => d.RegsKernelOld(yo), () => d.RegsKernel(yn));
-                    Console.WriteLine($"DepthwiseQuadRegs c {c,3} {h,2}x{w,-2} stride {s}: cpu before {co,6:F3} us after {cn,6:F3} us ({co / cn:F2}x); wall before {wo,6:F3} us after {wn,6:F3} us ({wo / wn:F2}x)   same bytes: {eq}");
-                }
-
-                return same ? 0 : 1;
-            }
-
-            if (Environment.GetEnvironmentVariable("QUANTGEN_DW_PADS") != null)
-            {
-                // PadImageU before (OldPads: Span.Fill for the border) and after (FillRun), interleaved, the same bytes.
-                foreach ((int c, int h, int w, int s) in DwLayer.Shapes)
-                {
-                    var d = new DwLayer(c, h, w, s, s == 1 ? 1 : 0);
-                    d.PadU();
-                    d.PadUOld();
-                    bool eq = d.PadsAgree();
-                    same &= eq;
-                    (double po, double pn) = CpuInterleaved(d.PadUOld, d.PadU);
-                    (double wo, double wn) = ConvProbe.Interleaved(d.PadUOld, d.PadU);
-                    Console.WriteLine($"PadImageU c {c,3} {h,2}x{w,-2} stride {s}: cpu before {po,6:F3} us after {pn,6:F3} us ({po / pn:F2}x); wall before {wo,6:F3} us after {wn,6:F3} us ({wo / wn:F2}x)   same bytes: {eq}");
-                }
-
-                return same ? 0 : 1;
-            }
-
             foreach ((int c, int h, int w, int s) in DwLayer.Shapes)
             {
                 var d = new DwLayer(c, h, w, s, s == 1 ? 1 : 0);

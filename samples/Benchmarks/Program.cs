@@ -106,11 +106,6 @@ namespace QuantGen.Benchmarks
                 return ZooProfile.Run(args.Skip(1).ToArray());
             }
 
-            if (args.Length > 0 && args[0] == "softmax-probe")
-            {
-                return SoftmaxProbe.Run(args.Skip(1).ToArray());
-            }
-
             if (args.Length > 0 && args[0] == "tfm-layers")
             {
                 return TransformerProfile.Run(args.Skip(1).ToArray());

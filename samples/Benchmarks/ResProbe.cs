@@ -334,19 +334,6 @@ namespace QuantGen.Benchmarks
                 void Conv() => QuantGenConvKernels.ConvGemmImplicitHigh(imgA, pw, cImg, kh, kw, s, s, oh, ow, ref wA[0], np8, n, ref bias[0], ref mulHi[0], ref addHi[0], ref shiftHi[0], -128, 127, ref yA[0], n);
                 (double tp, double tc) = ConvProbe.Interleaved(Pad, Conv);
                 Console.WriteLine($"  parts: padded image {tp,8:F2} us   implicit conv alone {tc,8:F2} us");
-                if (cImg == c)
-                {
-                    // PadImageXor before (OldPads: Span.Fill for the border) and after (FillRun), interleaved, the same bytes.
-                    var imgOld = new sbyte[imgA.Length];
-                    void PadXorOld() => OldPads.PadImageXor(x, false, c, h, w, pt, pl, ph, pw, -128, imgOld, 0x80);
-                    Pad();
-                    PadXorOld();
-                    bool eqPad = imgOld.AsSpan().SequenceEqual(imgA);
-                    same &= eqPad;
-                    (double po, double pn) = ConvProbe.Interleaved(PadXorOld, Pad);
-                    (double co, double cn) = DwRegsProbe.CpuInterleaved(PadXorOld, Pad);
-                    Console.WriteLine($"  padded image before {po,8:F2} us   after {pn,8:F2} us   ({po / pn:F2}x); cpu before {co,8:F2} us   after {cn,8:F2} us   ({co / cn:F2}x, same bytes: {eqPad})");
-                }
                 if (n == 8 && cImg == 4 && QuantGenPointwiseKernels.Stem8Vector)
                 {
                     sbyte[] w8 = Stem8Weights(rowsA, kA);
@@ -359,34 +346,6 @@ namespace QuantGen.Benchmarks
                     bool eq8 = y8.AsSpan().SequenceEqual(yA);
                     same &= eq8;
                     Console.WriteLine($"  Stem8 alone {t8,8:F2} us   implicit alone {ti,8:F2} us   (same bytes: {eq8})");
-
-                    // Stem8 before (OldStem8: ymm requantization per channel, vpmovqd) and after (zmm per channel pair, vpermd), interleaved.
-                    var yOld = new sbyte[positions * n];
-                    void S8Old() => OldStem8.Stem8(imgA, pw, cImg, kh, kw, s, s, oh, ow, ref w8[0], ref bias[0], ref mulHi[0], ref addHi[0], ref shiftHi[0], -128, 127, ref yOld[0]);
-                    S8Old();
-                    bool eqOld = yOld.AsSpan().SequenceEqual(y8);
-                    same &= eqOld;
-                    for (int round = 0; round < 3; round++)
-                    {
-                        (double to, double tn) = ConvProbe.Interleaved(S8Old, S8);
-                        (double co, double cn) = DwRegsProbe.CpuInterleaved(S8Old, S8);
-                        Console.WriteLine($"  Stem8 before {to,8:F2} us   after {tn,8:F2} us   ({to / tn:F2}x); cpu before {co,8:F2} us   after {cn,8:F2} us   ({co / cn:F2}x, same bytes: {eqOld})");
-                    }
-
-                    // PadImageWide before (OldPads: SSE2 unpacks, Span.Fill for the border) and after (VBMI permutes, FillRun), interleaved.
-                    var imgOld = new sbyte[imgA.Length];
-                    OldPads.PadImageWide(x, false, c, h, w, pt, pl, ph, pw, -128, imgOld, 0x80, cImg);
-                    QuantGenConvKernels.PadImageWide(x, false, c, h, w, pt, pl, ph, pw, -128, imgA, 0x80, cImg);
-                    bool eqWide = imgOld.AsSpan().SequenceEqual(imgA);
-                    same &= eqWide;
-                    Console.WriteLine($"  padded image before/after: same bytes: {eqWide}");
-                    void PadOld() => OldPads.PadImageWide(x, false, c, h, w, pt, pl, ph, pw, -128, imgOld, 0x80, cImg);
-                    void PadNew() => QuantGenConvKernels.PadImageWide(x, false, c, h, w, pt, pl, ph, pw, -128, imgA, 0x80, cImg);
-                    for (int round = 0; round < 3; round++)
-                    {
-                        (double po, double pn) = ConvProbe.Interleaved(PadOld, PadNew);
-                        Console.WriteLine($"  padded image: before {po,8:F2} us   after {pn,8:F2} us   ({po / pn:F2}x)");
-                    }
                 }
             }
 
