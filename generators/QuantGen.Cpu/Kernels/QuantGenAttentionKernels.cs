@@ -98,7 +98,7 @@ namespace QuantGen.Generated
             int full = kQuads / 8 * 8;
             for (int j0 = 0; j0 < np8; j0 += 8)
             {
-                int nr = Math.Min(8, cols - j0);
+                int nr = cols - j0 < 8 ? cols - j0 : 8;
                 Vector256<int> sums = Vector256<int>.Zero;
                 if (nr <= 0)
                 {
@@ -552,10 +552,11 @@ namespace QuantGen.Generated
             }
 
             // 8 channels per row: the low 8 bytes are the first row, the high 8 the second.
-            QuantGenKernels.StorePartial16(bytes, Math.Min(count, 8), ref Unsafe.Add(ref y, o));
+            count = count < 8 ? count : 8;
+            QuantGenKernels.StorePartial16(bytes, count, ref Unsafe.Add(ref y, o));
             if (yStride > 0)
             {
-                QuantGenKernels.StorePartial16(Sse2.ShiftRightLogical128BitLane(bytes, 8), Math.Min(count, 8), ref Unsafe.Add(ref y, yStride + o));
+                QuantGenKernels.StorePartial16(Sse2.ShiftRightLogical128BitLane(bytes, 8), count, ref Unsafe.Add(ref y, yStride + o));
             }
         }
     }
