@@ -54,7 +54,7 @@ namespace QuantGen.Benchmarks
 
             void Pack(int bt) => QuantGenTransformerKernels.PackQuadsK(b, bt * k * cols, tStride, jStride, k, cols, tq, np8, colBias, colScale, constant);
             void Rows(int bt) => QuantGenKernels.RowBias(a.AsSpan(bt * rows * k, rows * k), rows, k, -zb, rowBias);
-            void Gemm(int bt, int n0, ref sbyte a0, int aStride, ref int rb, ref sbyte y0) => QuantGenTransformerKernels.GemmVnniHighRows(ref a0, n0, aStride, ref tq[0], kQuads, np8, cols,
+            void Gemm(int bt, int n0, ref sbyte a0, int aStride, ref int rb, ref sbyte y0) => AttnBaselineKernels.GemmVnniHighRows(ref a0, n0, aStride, ref tq[0], kQuads, np8, cols,
                 ref colBias[0], ref rb, ref mulHi[0], ref addHi[0], ref shiftHi[0], -128, 127, ref y0, cols);
             void Old()
             {
