@@ -112,29 +112,22 @@ namespace QuantGen.Benchmarks
             (double ro, double rn) = ConvProbe.Interleaved(() => { for (int bt = 0; bt < Heads; bt++) { Rows(bt); } }, () => { for (int bt = 0; bt < Heads; bt++) { RowsNew(bt); } });
             Console.WriteLine($"{name}: pack old {po,6:F2} new {pn,6:F2} us; rows old {ro,6:F2} new {rn,6:F2} us");
 
-            double whole = o1;
-            double pack = Check.Time(() =>
-            {
-                for (int bt = 0; bt < Heads; bt++)
+            (double go, double gn) = ConvProbe.Interleaved(
+                () =>
                 {
-                    Pack(bt);
-                }
-            });
-            double rb = Check.Time(() =>
-            {
-                for (int bt = 0; bt < Heads; bt++)
+                    for (int bt = 0; bt < Heads; bt++)
+                    {
+                        Gemm(bt, rows - (k % 4 != 0 ? 1 : 0), ref a[bt * rows * k], k, ref rowBias[0], ref y[bt * rows * cols]);
+                    }
+                },
+                () =>
                 {
-                    Rows(bt);
-                }
-            });
-            double gemm = Check.Time(() =>
-            {
-                for (int bt = 0; bt < Heads; bt++)
-                {
-                    Gemm(bt, rows - (k % 4 != 0 ? 1 : 0), ref a[bt * rows * k], k, ref rowBias[0], ref y[bt * rows * cols]);
-                }
-            });
-            Console.WriteLine($"{name}: whole {whole,7:F2} us ({macs / whole / 1000,6:F1} GMAC/s); pack {pack,6:F2} us, row bias {rb,6:F2} us, gemm {gemm,7:F2} us ({macs / gemm / 1000,6:F1} GMAC/s)");
+                    for (int bt = 0; bt < Heads; bt++)
+                    {
+                        GemmNew(bt);
+                    }
+                });
+            Console.WriteLine($"{name}: gemm old {go,7:F2} us ({macs / go / 1000,6:F1} GMAC/s), new {gn,7:F2} us ({macs / gn / 1000,6:F1} GMAC/s): {go / gn:F3}x");
         }
     }
 }

@@ -488,14 +488,18 @@ namespace QuantGen.Generated
                 return;
             }
 
-            Vector512<int> a = High(Vector512.Create(c00, c01), ref k), b = High(Vector512.Create(c02, c03), ref k);
-            Vector512<int> c = High(Vector512.Create(c10, c11), ref k), d = High(Vector512.Create(c12, c13), ref k);
+            Vector512<int> a = High(Join(c00, c01), ref k), b = High(Join(c02, c03), ref k);
+            Vector512<int> c = High(Join(c10, c11), ref k), d = High(Join(c12, c13), ref k);
             Vector512<sbyte> p = Avx512BW.PackSignedSaturate(Avx512BW.PackSignedSaturate(a, b), Avx512BW.PackSignedSaturate(c, d));
             // Per 128-bit lane L the dwords hold a[4L..4L+3], b[4L..], c[4L..], d[4L..] as bytes: gather a then b (row 0), c then d.
             Vector512<int> rows = Avx512F.PermuteVar16x32(p.AsInt32(), Vector512.Create(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15));
             rows.GetLower().AsSByte().StoreUnsafe(ref Unsafe.Add(ref y, o0));
             rows.GetUpper().AsSByte().StoreUnsafe(ref Unsafe.Add(ref y, yStride + o0));
         }
+
+        /// <summary>Two 8-lane accumulators as one 16-lane vector: one vinserti64x4 (Vector512.Create also zeroes a register and inserts twice).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<int> Join(Vector256<int> lo, Vector256<int> hi) => Avx512F.InsertVector256(lo.ToVector512Unsafe(), hi, 1);
 
         /// <summary>16 accumulators (bias included) requantized and clamped on 512-bit lanes, not narrowed.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -537,7 +541,7 @@ namespace QuantGen.Generated
             Vector128<sbyte> bytes;
             if (Avx512BW.IsSupported)
             {
-                bytes = Avx512F.ConvertToVector128SByteWithSaturation(High(Vector512.Create(c0, c1), ref k));
+                bytes = Avx512F.ConvertToVector128SByteWithSaturation(High(Join(c0, c1), ref k));
             }
             else
             {
