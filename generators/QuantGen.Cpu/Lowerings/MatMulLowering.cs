@@ -119,8 +119,9 @@ namespace QuantGen.Cpu
     /// <summary>
     /// A MatMul's kernel with the proven operand bounds it relies on; <see cref="FusedTranspose"/>: the transpose its VNNI packing
     /// reads through; <see cref="PadK"/>: K is not a multiple of 4, so the VNNI packing fills the last quad with zeros
-    /// (QuantGenTransformerKernels.PackQuadsK) and a's last row runs from a zero-padded copy (PadLastRow). PackQuadsK also
-    /// packs through a fused transpose (its rows are contiguous in K: column sums on vectors).
+    /// (QuantGenTransformerKernels.PackQuadsK) and a's last row runs from a zero-padded copy (PadLastRow; with MulHigh every row
+    /// of a is copied padded by QuantGenAttentionKernels.RowsU instead). PackQuadsK also packs through a fused transpose (its
+    /// rows are contiguous in K: column sums on vectors); with MulHigh and K a multiple of 4, QuantGenAttentionKernels.PackKT does.
     /// </summary>
     public sealed record MatMulPlan(string Name, long AMax, long BMax, int KPadded, string? FusedTranspose) : CpuKernelPlan(Name)
     {
