@@ -26,7 +26,37 @@ namespace QuantGen.Benchmarks
             sbyte[] q = Rand(rng, Heads * T * D), k = Rand(rng, Heads * T * D), p = Rand(rng, Heads * T * T), v = Rand(rng, Heads * T * D);
             Run("q x k^T ", q, k, T, D, T, fused: true, za: -3, zb: 5, m: 1968845416, s: 39, zo: 7);
             Run("probs x V", p, v, T, T, D, fused: false, za: -128, zb: 2, m: 1231648019, s: 43, zo: -4);
+            Split(T, D, T);
+            Split(T, 196, D);
             return 0;
+        }
+
+        /// <summary>
+        /// The new GEMM of one head at K and 2 K (same rows and channels, best of 5 medians): T = rest + loop K, so the multiply
+        /// loop is 2 (T(2K) - T(K)) ... loop(K) = T(2K) - T(K), rest = 2 T(K) - T(2K) (init, requantization, stores, calls).
+        /// </summary>
+        private static void Split(int rows, int k, int cols)
+        {
+            int np8 = (cols + 7) / 8 * 8;
+            double Time(int kq)
+            {
+                var rng = new Random(9);
+                sbyte[] u = Rand(rng, rows * kq * 4), w = Rand(rng, kq * np8 * 4);
+                var colBias = new int[np8 + 8];
+                var rowBias = new int[rows];
+                var y = new sbyte[rows * cols];
+                double best = double.MaxValue;
+                for (int r = 0; r < 5; r++)
+                {
+                    best = Math.Min(best, Check.Time(() => QuantGenAttentionKernels.GemmHighU(ref u[0], rows, kq * 4, ref w[0], kq, np8, cols, ref colBias[0], ref rowBias[0], 1 << 30, 64, 7, -128, 127, ref y[0], cols)));
+                }
+
+                return best;
+            }
+
+            double t1 = Time(k / 4), t2 = Time(k / 2);
+            double loop = t2 - t1, rest = t1 - loop;
+            Console.WriteLine($"{rows} x {k} x {cols} (one head): {t1,6:F2} us; multiply loop {loop,6:F2} us ({(double)rows * k * cols / loop / 1000,6:F1} GMAC/s), rest {rest,6:F2} us ({100 * rest / t1,4:F1} %)");
         }
 
         private static sbyte[] Rand(Random rng, int n)
