@@ -889,48 +889,69 @@ namespace QuantGen.Cpu
                         w.Line($"// The transpose {t.Layer.Name} is fused into the packing: b is read from {tx.Name} (perm [{string.Join(", ", perm)}]).");
                     }
 
-                    // The tile GEMM: GemmVnni with the int64 store, or GemmVnniHighRows with the int32 multiply-high store (p.MulHigh).
-                    string[]? highRefs = p.MulHigh ? MulHighBlob(cols, np + 1, _ => r, y.Quant!.ZeroPoint) : null;
-                    string[] Gemm(string a0, string rowsN, string aStride, string rowBias, string y0)
-                    {
-                        string[] head = { a0, rowsN, aStride, "ref MemoryMarshal.GetReference(tq)", I(kQuads), I(np8), I(cols), "ref MemoryMarshal.GetReference(colBias)", rowBias };
-                        return p.MulHigh
-                            ? head.Concat(highRefs!).Concat(new[] { I(y.Type.MinValue), I(y.Type.MaxValue), y0, I(cols) }).ToArray()
-                            : head.Concat(new[] { $"ref MemoryMarshal.GetReference({id}_Mul64)", $"ref MemoryMarshal.GetReference({id}_Round64)", $"ref MemoryMarshal.GetReference({id}_Shift64)",
-                                I(zoKernel), I(y.Type.MinValue), I(y.Type.MaxValue), y0, I(cols) }).ToArray();
-                    }
-
-                    string GemmCall(string[] args) => p.MulHigh ? KernelLibrary.Call("QuantGenTransformerKernels", "GemmVnniHighRows", args) : K("GemmVnni", args);
-                    if (p.MulHigh)
-                    {
-                        w.Line("// Requantized in int32 lanes in the tile store (QuantGenTransformerKernels.GemmVnniHighRows): the shift is at least 33 and");
-                        w.Line("// |2^(t - 1) + zo * 2^t| < 2^30 (t = shift - 32), so (high half of acc * m + 2^(t - 1) + zo * 2^t) >> t equals the reference's");
-                        w.Line("// zo + ((acc * m + 2^(shift - 1)) >> shift) for every int32 acc.");
-                    }
-
-                    w.Open("if (QuantGenKernels.UseVnni)");
-                    w.Line("Span<sbyte> tq = _mmQuads;");
-                    w.Line("Span<int> colBias = _mmColBias, rowBias = _mmRowBias;");
-                    w.Open($"for (int bt = 0; bt < {batches}; bt++)");
+                    string pack = t != null && !p.PadK
+                        ? KernelLibrary.Call("QuantGenTransformerKernels", "PackQuadsK", src, offset, tStride, jStride, I(k), I(cols), "tq", I(np8), "colBias", I(-(128 + za)), I(unchecked((int)(k * za * zb))))
+                        : K("PackQuads", src, offset, tStride, jStride, I(k), I(cols), "tq", I(np8), "colBias", I(-(128 + za)), I(unchecked((int)(k * za * zb))));
                     if (p.PadK)
                     {
-                        // K = {k} is not a multiple of 4: b's last quad is completed with zeros, so the quad of a row that straddles K meets
-                        // zero weights (it reads the next row's first bytes); the last row reads its straddling quad from a zero-padded copy.
-                        w.Line(KernelLibrary.Call("QuantGenTransformerKernels", "PackQuadsK", src, offset, tStride, jStride, I(k), I(cols), "tq", I(np8), "colBias", I(-(128 + za)), I(unchecked((int)(k * za * zb)))) + ";");
-                        w.Line(K("RowBias", $"a.Slice(bt * {rowsA * k}, {rowsA * k})", I(rowsA), I(k), I(-zb), "rowBias") + ";");
-                        w.Line(GemmCall(Gemm($"ref Unsafe.AsRef(in a[bt * {rowsA * k}])", I(rowsA - 1), I(k), "ref MemoryMarshal.GetReference(rowBias)", $"ref y[bt * {rowsA * cols}]")) + ";");
-                        w.Line(KernelLibrary.Call("QuantGenTransformerKernels", "PadLastRow", $"a.Slice(bt * {rowsA * k}, {rowsA * k})", I(k), "_gemmU") + ";");
-                        w.Line(GemmCall(Gemm("ref _gemmU[0]", "1", I(kQuads * 4), $"ref rowBias[{rowsA - 1}]", $"ref y[bt * {rowsA * cols} + {(rowsA - 1) * cols}]")) + ";");
+                        pack = KernelLibrary.Call("QuantGenTransformerKernels", "PackQuadsK", src, offset, tStride, jStride, I(k), I(cols), "tq", I(np8), "colBias", I(-(128 + za)), I(unchecked((int)(k * za * zb))));
+                    }
+
+                    if (p.MulHigh)
+                    {
+                        // One requantization for the layer: the multiply-high store's constants are arguments (held in registers).
+                        int th = r.Shift - 32;
+                        int addHi = checked((int)((1L << (th - 1)) + (y.Quant!.ZeroPoint << th)));
+                        int kq4 = kQuads * 4;
+                        if (t != null && !p.PadK)
+                        {
+                            // k^T: whole quads of contiguous rows, 8 x 8 int32 transposes (QuantGenAttentionKernels.PackKT).
+                            pack = KernelLibrary.Call("QuantGenAttentionKernels", "PackKT", src, offset, jStride, I(k), I(cols), "tq", I(np8), "colBias", I(-(128 + za)), I(unchecked((int)(k * za * zb))));
+                        }
+
+                        w.Line("// Requantized in int32 lanes in the tile store (QuantGenAttentionKernels.GemmHighU): the shift is at least 33 and");
+                        w.Line("// |2^(t - 1) + zo * 2^t| < 2^30 (t = shift - 32), so (high half of acc * m + 2^(t - 1) + zo * 2^t) >> t equals the reference's");
+                        w.Line("// zo + ((acc * m + 2^(shift - 1)) >> shift) for every int32 acc. a runs as u = a + 128 rows of whole quads (RowsU, its row sums on the way).");
+                        w.Open("if (QuantGenKernels.UseVnni)");
+                        w.Line("Span<sbyte> tq = _mmQuads;");
+                        w.Line("Span<int> colBias = _mmColBias, rowBias = _mmRowBias;");
+                        w.Open($"for (int bt = 0; bt < {batches}; bt++)");
+                        w.Line(pack + ";");
+                        w.Line(KernelLibrary.Call("QuantGenAttentionKernels", "RowsU", $"a.Slice(bt * {rowsA * k}, {rowsA * k})", I(rowsA), I(k), I(-zb), "_gemmU", I(kq4), "rowBias") + ";");
+                        w.Line(KernelLibrary.Call("QuantGenAttentionKernels", "GemmHighU", "ref _gemmU[0]", I(rowsA), I(kq4), "ref MemoryMarshal.GetReference(tq)", I(kQuads), I(np8), I(cols),
+                            "ref MemoryMarshal.GetReference(colBias)", "ref MemoryMarshal.GetReference(rowBias)", I(r.Multiplier), I(addHi), I(th), I(y.Type.MinValue), I(y.Type.MaxValue),
+                            $"ref y[bt * {rowsA * cols}]", I(cols)) + ";");
                     }
                     else
                     {
-                        // A fused transpose (k^T) reads whole quads of contiguous rows: QuantGenTransformerKernels.PackQuadsK sums them on vectors.
-                        w.Line((t != null
-                            ? KernelLibrary.Call("QuantGenTransformerKernels", "PackQuadsK", src, offset, tStride, jStride, I(k), I(cols), "tq", I(np8), "colBias", I(-(128 + za)), I(unchecked((int)(k * za * zb))))
-                            : K("PackQuads", src, offset, tStride, jStride, I(k), I(cols), "tq", I(np8), "colBias", I(-(128 + za)), I(unchecked((int)(k * za * zb))))) + ";");
+                        // The tile GEMM with the int64 store.
+                        string[] Gemm(string a0, string rowsN, string aStride, string rowBias, string y0) => new[]
+                        {
+                            a0, rowsN, aStride, "ref MemoryMarshal.GetReference(tq)", I(kQuads), I(np8), I(cols), "ref MemoryMarshal.GetReference(colBias)", rowBias,
+                            $"ref MemoryMarshal.GetReference({id}_Mul64)", $"ref MemoryMarshal.GetReference({id}_Round64)", $"ref MemoryMarshal.GetReference({id}_Shift64)",
+                            I(zoKernel), I(y.Type.MinValue), I(y.Type.MaxValue), y0, I(cols),
+                        };
+
+                        w.Open("if (QuantGenKernels.UseVnni)");
+                        w.Line("Span<sbyte> tq = _mmQuads;");
+                        w.Line("Span<int> colBias = _mmColBias, rowBias = _mmRowBias;");
+                        w.Open($"for (int bt = 0; bt < {batches}; bt++)");
+                        w.Line(pack + ";");
                         w.Line(K("RowBias", $"a.Slice(bt * {rowsA * k}, {rowsA * k})", I(rowsA), I(k), I(-zb), "rowBias") + ";");
-                        w.Line(GemmCall(Gemm($"ref Unsafe.AsRef(in a[bt * {rowsA * k}])", I(rowsA), I(k), "ref MemoryMarshal.GetReference(rowBias)", $"ref y[bt * {rowsA * cols}]")) + ";");
+                        if (p.PadK)
+                        {
+                            // K = {k} is not a multiple of 4: b's last quad is completed with zeros, so the quad of a row that straddles K meets
+                            // zero weights (it reads the next row's first bytes); the last row reads its straddling quad from a zero-padded copy.
+                            w.Line(K("GemmVnni", Gemm($"ref Unsafe.AsRef(in a[bt * {rowsA * k}])", I(rowsA - 1), I(k), "ref MemoryMarshal.GetReference(rowBias)", $"ref y[bt * {rowsA * cols}]")) + ";");
+                            w.Line(KernelLibrary.Call("QuantGenTransformerKernels", "PadLastRow", $"a.Slice(bt * {rowsA * k}, {rowsA * k})", I(k), "_gemmU") + ";");
+                            w.Line(K("GemmVnni", Gemm("ref _gemmU[0]", "1", I(kQuads * 4), $"ref rowBias[{rowsA - 1}]", $"ref y[bt * {rowsA * cols} + {(rowsA - 1) * cols}]")) + ";");
+                        }
+                        else
+                        {
+                            w.Line(K("GemmVnni", Gemm($"ref Unsafe.AsRef(in a[bt * {rowsA * k}])", I(rowsA), I(k), "ref MemoryMarshal.GetReference(rowBias)", $"ref y[bt * {rowsA * cols}]")) + ";");
+                        }
                     }
+
                     w.Close();
                     w.Line();
                     w.Line("return;");

@@ -28,6 +28,9 @@ namespace QuantGen.Cpu
 
         /// <summary>QuantGenTransformerKernels: the attention row kernels, the vectorized table softmax (QuantGen.TransformerKernels.g.cs).</summary>
         TransformerKernels = 16,
+
+        /// <summary>QuantGenAttentionKernels: attention's activation x activation GEMMs with one requantization (QuantGen.AttentionKernels.g.cs).</summary>
+        AttentionKernels = 32,
     }
 
     /// <summary>

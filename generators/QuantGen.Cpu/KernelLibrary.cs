@@ -21,6 +21,7 @@ namespace QuantGen.Cpu
         public const string DepthwiseKernelsHintName = "QuantGen.DepthwiseKernels.g.cs";
         public const string PointwiseKernelsHintName = "QuantGen.PointwiseKernels.g.cs";
         public const string TransformerKernelsHintName = "QuantGen.TransformerKernels.g.cs";
+        public const string AttentionKernelsHintName = "QuantGen.AttentionKernels.g.cs";
         public const string GpuKernelsHintName = "QuantGen.GpuKernels.g.cs";
 
         private static readonly Dictionary<string, string> Texts = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -75,6 +76,11 @@ namespace QuantGen.Cpu
             {
                 yield return new SourceFile(TransformerKernelsHintName, Text("QuantGenTransformerKernels.cs"));
             }
+
+            if ((files & KernelFiles.AttentionKernels) != 0)
+            {
+                yield return new SourceFile(AttentionKernelsHintName, Text("QuantGenAttentionKernels.cs"));
+            }
         }
 
         /// <summary>The ILGPU kernels' helpers: the twins file under the class name QuantGenGpuKernels.</summary>
@@ -109,7 +115,8 @@ namespace QuantGen.Cpu
                 }
 
                 string file = cls == "QuantGenConvKernels" ? "QuantGenConvKernels.cs" : cls == "QuantGenDepthwiseKernels" ? "QuantGenDepthwiseKernels.cs"
-                    : cls == "QuantGenPointwiseKernels" ? "QuantGenPointwiseKernels.cs" : cls == "QuantGenTransformerKernels" ? "QuantGenTransformerKernels.cs" : "QuantGenKernels.cs";
+                    : cls == "QuantGenPointwiseKernels" ? "QuantGenPointwiseKernels.cs" : cls == "QuantGenTransformerKernels" ? "QuantGenTransformerKernels.cs"
+                    : cls == "QuantGenAttentionKernels" ? "QuantGenAttentionKernels.cs" : "QuantGenKernels.cs";
                 string text = Text(file) + Text("QuantGenKernels.Numerics.cs");
                 Match m = Regex.Match(text, @"public static [\w\[\]<>]+ " + Regex.Escape(method) + @"(<\w+>)?\(([^)]*)\)");
                 if (!m.Success)

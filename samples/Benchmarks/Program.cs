@@ -51,6 +51,11 @@ namespace QuantGen.Benchmarks
                 return 0;
             }
 
+            if (args.Length > 0 && args[0] == "attn-probe")
+            {
+                return AttnProbe.Run();
+            }
+
             if (args.Length > 0 && args[0] == "gemm-probe")
             {
                 return GemmProbe.Run();

@@ -94,19 +94,22 @@ namespace QuantGen.Cpu
             int rowsA = a.Shape[a.Shape.Length - 2], k = a.Shape[a.Shape.Length - 1], cols = b.Shape[b.Shape.Length - 1];
             int kPairs = (k + 1) / 2, np = (cols + 15) / 16 * 16, kQuads = (k + 3) / 4, np8 = (cols + 7) / 8 * 8;
             bool padK = kernel == VnniKernel && k % 4 != 0;
+            bool high = kernel == VnniKernel && Conv2dLowering.MulHighApplies(((MatMulLayer)node.Layer).Integers.Requant, node.Output.Quant!.ZeroPoint);
             CpuScratch scratch = kernel switch
             {
-                VnniKernel => new CpuScratch(GemmA: rowsA * kPairs * 2, GemmB: kPairs * np * 2, MmQuads: kQuads * np8 * 4, MmColBias: np, MmRowBias: rowsA, GemmU: padK ? kQuads * 4 : 0),
+                // MulHigh: a as u = a + 128 rows of whole quads (QuantGenAttentionKernels.RowsU); otherwise a's last row padded.
+                VnniKernel => new CpuScratch(GemmA: rowsA * kPairs * 2, GemmB: kPairs * np * 2, MmQuads: kQuads * np8 * 4, MmColBias: np, MmRowBias: rowsA,
+                    GemmU: high ? rowsA * kQuads * 4 : padK ? kQuads * 4 : 0),
                 GemmKernel => new CpuScratch(GemmA: rowsA * kPairs * 2, GemmB: kPairs * np * 2),
                 DotKernel => new CpuScratch(MmShorts: Math.Max(rowsA, cols) * kp),
                 _ => CpuScratch.None,
             };
             string? fused = kernel == VnniKernel ? FusableTranspose(c, node)?.Layer.Name : null;
-            bool high = kernel == VnniKernel && Conv2dLowering.MulHighApplies(((MatMulLayer)node.Layer).Integers.Requant, node.Output.Quant!.ZeroPoint);
             return new MatMulPlan(kernel, amax, bmax, kp, fused)
             {
                 Scratch = scratch,
-                Library = KernelFiles.Kernels | (padK || fused != null || high ? KernelFiles.TransformerKernels : KernelFiles.None),
+                Library = KernelFiles.Kernels | (high ? KernelFiles.AttentionKernels : KernelFiles.None)
+                    | ((high ? padK : padK || fused != null) ? KernelFiles.TransformerKernels : KernelFiles.None),
                 PadK = padK,
                 MulHigh = high,
             };
@@ -116,17 +119,18 @@ namespace QuantGen.Cpu
     /// <summary>
     /// A MatMul's kernel with the proven operand bounds it relies on; <see cref="FusedTranspose"/>: the transpose its VNNI packing
     /// reads through; <see cref="PadK"/>: K is not a multiple of 4, so the VNNI packing fills the last quad with zeros
-    /// (QuantGenTransformerKernels.PackQuadsK) and a's last row runs from a zero-padded copy (PadLastRow). PackQuadsK also
-    /// packs through a fused transpose (its rows are contiguous in K: column sums on vectors).
+    /// (QuantGenTransformerKernels.PackQuadsK) and a's last row runs from a zero-padded copy (PadLastRow; with MulHigh every row
+    /// of a is copied padded by QuantGenAttentionKernels.RowsU instead). PackQuadsK also packs through a fused transpose (its
+    /// rows are contiguous in K: column sums on vectors); with MulHigh and K a multiple of 4, QuantGenAttentionKernels.PackKT does.
     /// </summary>
     public sealed record MatMulPlan(string Name, long AMax, long BMax, int KPadded, string? FusedTranspose) : CpuKernelPlan(Name)
     {
         public bool PadK { get; init; }
 
         /// <summary>
-        /// The VNNI GEMM stores through the int32 multiply-high requantization (QuantGenTransformerKernels.GemmVnniHighRows):
-        /// the requantization passes Conv2dLowering.MulHighApplies, so it equals the reference's int64 one for every int32
-        /// accumulator (attention's q x k^T and probs x V: shifts 37 to 46).
+        /// The VNNI GEMM stores through the int32 multiply-high requantization (QuantGenAttentionKernels.GemmHighU on u = a + 128
+        /// rows written by RowsU; a fused k^T packed by PackKT): the requantization passes Conv2dLowering.MulHighApplies, so it
+        /// equals the reference's int64 one for every int32 accumulator (attention's q x k^T and probs x V: shifts 37 to 46).
         /// </summary>
         public bool MulHigh { get; init; }
     }
