@@ -8,7 +8,9 @@ namespace QuantGen.Benchmarks
     /// <summary>
     /// `attn-probe`: DeiT-Tiny's two attention MatMuls per block on their own (3 heads; q x k^T: 197 x 64 times 64 x 197 through
     /// the fused k transpose; probs x V: 197 x 197 times 197 x 64), Stopwatch medians in one process: the whole call as the
-    /// generated code makes it and its parts (packing b, the row bias, the GEMM). A profiling aid, not a benchmark.
+    /// generated code makes it and its parts (packing b, the row bias, the GEMM), and the GEMM's split into its multiply loop
+    /// and the rest. A profiling aid, not a benchmark (the before/after A/B of the attn helper, against the frozen
+    /// GemmVnniHighRows, is in commit 9bf08d9).
     /// </summary>
     public static class AttnProbe
     {
@@ -72,43 +74,13 @@ namespace QuantGen.Benchmarks
             var tq = new sbyte[kQuads * np8 * 4];
             var colBias = new int[np];
             var rowBias = new int[rows];
-            var u = new sbyte[kQuads * 4];
             int t = s - 32;
-            int[] mulHi = new int[np + 1], addHi = new int[np + 1], shiftHi = new int[np + 1];
-            Array.Fill(mulHi, m);
-            Array.Fill(addHi, (1 << (t - 1)) + (zo << t));
-            Array.Fill(shiftHi, t);
             var y = new sbyte[Heads * rows * cols];
             int tStride = fused ? 1 : cols, jStride = fused ? k : 1;
             int colScale = -(128 + za), constant = k * za * zb;
-
-            void Pack(int bt) => QuantGenTransformerKernels.PackQuadsK(b, bt * k * cols, tStride, jStride, k, cols, tq, np8, colBias, colScale, constant);
-            void Rows(int bt) => QuantGenKernels.RowBias(a.AsSpan(bt * rows * k, rows * k), rows, k, -zb, rowBias);
-            void Gemm(int bt, int n0, ref sbyte a0, int aStride, ref int rb, ref sbyte y0) => AttnBaselineKernels.GemmVnniHighRows(ref a0, n0, aStride, ref tq[0], kQuads, np8, cols,
-                ref colBias[0], ref rb, ref mulHi[0], ref addHi[0], ref shiftHi[0], -128, 127, ref y0, cols);
-            void Old()
-            {
-                for (int bt = 0; bt < Heads; bt++)
-                {
-                    Pack(bt);
-                    Rows(bt);
-                    if (k % 4 != 0)
-                    {
-                        Gemm(bt, rows - 1, ref a[bt * rows * k], k, ref rowBias[0], ref y[bt * rows * cols]);
-                        QuantGenTransformerKernels.PadLastRow(a.AsSpan(bt * rows * k, rows * k), k, u);
-                        Gemm(bt, 1, ref u[0], kQuads * 4, ref rowBias[rows - 1], ref y[(bt * rows * cols) + ((rows - 1) * cols)]);
-                    }
-                    else
-                    {
-                        Gemm(bt, rows, ref a[bt * rows * k], k, ref rowBias[0], ref y[bt * rows * cols]);
-                    }
-                }
-            }
-
             var uRows = new sbyte[rows * kQuads * 4];
-            var y2 = new sbyte[y.Length];
             int addH = (1 << (t - 1)) + (zo << t);
-            void PackNew(int bt)
+            void Pack(int bt)
             {
                 if (fused && k % 4 == 0)
                 {
@@ -116,48 +88,28 @@ namespace QuantGen.Benchmarks
                 }
                 else
                 {
-                    Pack(bt);
+                    QuantGenTransformerKernels.PackQuadsK(b, bt * k * cols, tStride, jStride, k, cols, tq, np8, colBias, colScale, constant);
                 }
             }
 
-            void RowsNew(int bt) => QuantGenAttentionKernels.RowsU(a.AsSpan(bt * rows * k, rows * k), rows, k, -zb, uRows, kQuads * 4, rowBias);
-            void GemmNew(int bt) => QuantGenAttentionKernels.GemmHighU(ref uRows[0], rows, kQuads * 4, ref tq[0], kQuads, np8, cols, ref colBias[0], ref rowBias[0], m, addH, t, -128, 127, ref y2[bt * rows * cols], cols);
-            void New()
+            void Rows(int bt) => QuantGenAttentionKernels.RowsU(a.AsSpan(bt * rows * k, rows * k), rows, k, -zb, uRows, kQuads * 4, rowBias);
+            void Gemm(int bt) => QuantGenAttentionKernels.GemmHighU(ref uRows[0], rows, kQuads * 4, ref tq[0], kQuads, np8, cols, ref colBias[0], ref rowBias[0], m, addH, t, -128, 127, ref y[bt * rows * cols], cols);
+            void Whole()
             {
                 for (int bt = 0; bt < Heads; bt++)
                 {
-                    PackNew(bt);
-                    RowsNew(bt);
-                    GemmNew(bt);
+                    Pack(bt);
+                    Rows(bt);
+                    Gemm(bt);
                 }
             }
 
-            Old();
-            New();
-            Console.WriteLine($"{name}: new == old: {y.AsSpan().SequenceEqual(y2)}");
             double macs = (double)Heads * rows * k * cols;
-            (double o1, double n1) = ConvProbe.Interleaved(Old, New);
-            Console.WriteLine($"{name}: whole old {o1,7:F2} us ({macs / o1 / 1000,6:F1} GMAC/s), new {n1,7:F2} us ({macs / n1 / 1000,6:F1} GMAC/s): {o1 / n1:F3}x");
-            (double po, double pn) = ConvProbe.Interleaved(() => { for (int bt = 0; bt < Heads; bt++) { Pack(bt); } }, () => { for (int bt = 0; bt < Heads; bt++) { PackNew(bt); } });
-            (double ro, double rn) = ConvProbe.Interleaved(() => { for (int bt = 0; bt < Heads; bt++) { Rows(bt); } }, () => { for (int bt = 0; bt < Heads; bt++) { RowsNew(bt); } });
-            Console.WriteLine($"{name}: pack old {po,6:F2} new {pn,6:F2} us; rows old {ro,6:F2} new {rn,6:F2} us");
-
-            (double go, double gn) = ConvProbe.Interleaved(
-                () =>
-                {
-                    for (int bt = 0; bt < Heads; bt++)
-                    {
-                        Gemm(bt, rows - (k % 4 != 0 ? 1 : 0), ref a[bt * rows * k], k, ref rowBias[0], ref y[bt * rows * cols]);
-                    }
-                },
-                () =>
-                {
-                    for (int bt = 0; bt < Heads; bt++)
-                    {
-                        GemmNew(bt);
-                    }
-                });
-            Console.WriteLine($"{name}: gemm old {go,7:F2} us ({macs / go / 1000,6:F1} GMAC/s), new {gn,7:F2} us ({macs / gn / 1000,6:F1} GMAC/s): {go / gn:F3}x");
+            double whole = Check.Time(Whole);
+            double pack = Check.Time(() => { for (int bt = 0; bt < Heads; bt++) { Pack(bt); } });
+            double rowsUs = Check.Time(() => { for (int bt = 0; bt < Heads; bt++) { Rows(bt); } });
+            double gemm = Check.Time(() => { for (int bt = 0; bt < Heads; bt++) { Gemm(bt); } });
+            Console.WriteLine($"{name}: whole {whole,7:F2} us ({macs / whole / 1000,6:F1} GMAC/s); pack {pack,6:F2} us, rows {rowsUs,6:F2} us, gemm {gemm,7:F2} us ({macs / gemm / 1000,6:F1} GMAC/s)");
         }
     }
 }
