@@ -13,6 +13,7 @@ namespace QuantGen.Benchmarks
     /// <summary>
     ///   dotnet run -c Release --project samples/Benchmarks -- quantize     re-quantize encoder_block (C# PTQ) and rewrite its files
     ///   dotnet run -c Release --project samples/Benchmarks -- zoo-info     the zoo models' layers, MACs and kernels
+    ///   dotnet run -c Release --project samples/Benchmarks -- gemv-probe   one-row Dense: the GEMM's tile vs GemvVnniHigh
     ///   dotnet run -c Release --project samples/Benchmarks -- gemm-probe   GMAC/s of the VNNI GEMM by output channel count
     ///   dotnet run -c Release --project samples/Benchmarks -- zoo-ratio [rounds]   zoo CNNs vs ORT, interleaved best-of-rounds medians
     ///   dotnet run -c Release --project samples/Benchmarks -- tile-probe   multiply loop vs the rest of the implicit conv tiles; the two residual Add kernels
@@ -54,6 +55,11 @@ namespace QuantGen.Benchmarks
             if (args.Length > 0 && args[0] == "attn-probe")
             {
                 return AttnProbe.Run();
+            }
+
+            if (args.Length > 0 && args[0] == "gemv-probe")
+            {
+                return GemvProbe.Run();
             }
 
             if (args.Length > 0 && args[0] == "gemm-probe")

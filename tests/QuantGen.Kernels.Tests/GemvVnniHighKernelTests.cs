@@ -31,6 +31,14 @@ namespace QuantGen.Tests.Kernels
             { 64, 48, 3 },
             { 8, 16, 1 },
             { 28, 64, 4 },
+            // The autoencoder's one-row layers (every size takes GemvVnniHigh now): long K, wide N, 8-channel tails.
+            { 640, 128, 0 },
+            { 640, 128, 1 },
+            { 128, 640, 2 },
+            { 128, 8, 3 },
+            { 8, 128, 4 },
+            { 256, 200, 0 },
+            { 1020, 40, 3 },
         };
 
         [Theory]

@@ -1,0 +1,69 @@
+using System;
+using System.Runtime.CompilerServices;
+using QuantGen.Generated;
+
+namespace QuantGen.Benchmarks
+{
+    /// <summary>
+    /// `gemv-probe`: one-row Dense layers of the autoencoder's shapes (K x N = 640 x 128, 128 x 128, 128 x 640, 128 x 8,
+    /// 8 x 128) on the GEMM's one-row tile with the int64 store (<c>QuantGenKernels.GemmVnni</c> at rows = 1) against
+    /// <c>QuantGenKernels.GemvVnniHigh</c> (the multiply-high store that DenseGemvHigh plans for every one-row layer), both on
+    /// the packed layout [kQuads][np][4], interleaved in one process (best of 5 Stopwatch medians each); the outputs of the
+    /// two are compared.
+    /// </summary>
+    public static class GemvProbe
+    {
+        public static int Run()
+        {
+            if (!ConvProbe.HasVnni("gemv-probe"))
+            {
+                return 1;
+            }
+
+            bool same = true;
+            foreach ((int k, int n) in new[] { (640, 128), (128, 128), (128, 640), (128, 8), (8, 128) })
+            {
+                int kq = (k + 3) / 4, np = (n + 7) / 8 * 8, np16 = (n + 15) / 16 * 16;
+                var rng = new Random(3);
+                var a = new sbyte[kq * 4];
+                var w = new sbyte[kq * np * 4];
+                rng.NextBytes((byte[])(object)a);
+                rng.NextBytes((byte[])(object)w);
+                var bias = new int[np16];
+                var mul = new long[np16];
+                var round = new long[np16];
+                var shift = new long[np16];
+                var mulHi = new int[np16 + 1];
+                var addHi = new int[np16 + 1];
+                var shiftHi = new int[np16 + 1];
+                const int zo = 3;
+                for (int o = 0; o < np16; o++)
+                {
+                    bias[o] = rng.Next(-5000, 5000);
+                    mul[o] = (1L << 30) + rng.Next(1 << 29);
+                    shift[o] = 40;
+                    round[o] = 1L << 39;
+                    int t = (int)shift[o] - 32;
+                    mulHi[o] = (int)mul[o];
+                    addHi[o] = (1 << (t - 1)) + (zo << t);
+                    shiftHi[o] = t;
+                }
+
+                var y0 = new sbyte[n];
+                var y1 = new sbyte[n];
+                void Tile() => QuantGenKernels.GemmVnni(ref a[0], 1, kq * 4, ref w[0], kq, np, n, ref bias[0], ref Unsafe.NullRef<int>(),
+                    ref mul[0], ref round[0], ref shift[0], zo, -128, 127, ref y0[0], n);
+                void High() => QuantGenKernels.GemvVnniHigh(ref a[0], kq, ref w[0], np, n, ref bias[0], ref mulHi[0], ref addHi[0], ref shiftHi[0], -128, 127, ref y1[0]);
+                Tile();
+                High();
+                bool eq = y0.AsSpan().SequenceEqual(y1);
+                same &= eq;
+                (double tt, double th) = ConvProbe.Interleaved(Tile, High);
+                double macs = (double)k * n;
+                Console.WriteLine($"K {k,4} N {n,4}: GemmVnni one row {tt,7:F3} us ({macs / tt / 1000,6:F1} GMAC/s)  GemvVnniHigh {th,7:F3} us ({macs / th / 1000,6:F1} GMAC/s)  {tt / th:F2}x  outputs equal: {eq}");
+            }
+
+            return same ? 0 : 1;
+        }
+    }
+}
