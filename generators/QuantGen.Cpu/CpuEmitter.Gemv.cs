@@ -12,7 +12,7 @@ namespace QuantGen.Cpu
         /// where AVX-VNNI runs, the GEMM's int16 pair path elsewhere (the GEMM's statics, printed by EmitDenseGemm, serve both
         /// that path and the batched chain).
         /// </summary>
-        private void EmitDenseGemvCall(SourceWriter w, GraphNode node, DenseGemm g)
+        private void EmitDenseGemvCall(SourceWriter w, GraphNode node, DenseGemm g, bool wide)
         {
             var d = (DenseLayer)node.Layer;
             long zo = node.Output.Quant!.ZeroPoint;
@@ -20,10 +20,15 @@ namespace QuantGen.Cpu
             w.Line("// One row: even and odd quad chains from the bias (QuantGenKernels.GemvVnniHigh), requantized in int32 lanes: every channel's shift is");
             w.Line("// at least 33 and |2^(t - 1) + zo * 2^t| < 2^30 (t = shift - 32), so (high half of acc * m + 2^(t - 1) + zo * 2^t) >> t equals the");
             w.Line("// reference's zo + ((acc * m + 2^(shift - 1)) >> shift) for every int32 acc.");
+            if (wide)
+            {
+                w.Line($"// Weights of {g.K * g.N} bytes (more than DenseGemvHigh.WideBytes): read in 64-channel blocks with one accumulator chain (the wide form).");
+            }
+
             w.Open("if (QuantGenKernels.UseVnni)");
             w.Line(K("GemvVnniHigh", "ref MemoryMarshal.GetReference(x)", I(g.KQuads), $"ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {g.Offset}))",
                 I(g.Np8), I(g.N), $"ref MemoryMarshal.GetReference({g.Id}_BiasU32)", $"ref MemoryMarshal.GetReference({g.Id}_MulHi)", $"ref MemoryMarshal.GetReference({g.Id}_AddHi)",
-                $"ref MemoryMarshal.GetReference({g.Id}_ShiftHi)", I(g.Lo), I(g.Hi), "ref MemoryMarshal.GetReference(y)") + ";");
+                $"ref MemoryMarshal.GetReference({g.Id}_ShiftHi)", I(g.Lo), I(g.Hi), "ref MemoryMarshal.GetReference(y)", wide ? "true" : "false") + ";");
             w.Close();
             w.Open("else");
             string[] requant = { $"ref MemoryMarshal.GetReference({g.Id}_Mul64)", $"ref MemoryMarshal.GetReference({g.Id}_Round64)", $"ref MemoryMarshal.GetReference({g.Id}_Shift64)", I(g.Zo), I(g.Lo), I(g.Hi), "ref MemoryMarshal.GetReference(y)", I(g.N) };

@@ -774,7 +774,7 @@ namespace QuantGen.Cpu
             w.Line($"// Exact for every int8 value (u8 x s8 products of vpdpbusd, or int16 pairs of vpmaddwd, never saturate); the accumulator range {plan.Model.Layer(node).Ranges.Find("acc")} was proven to fit int32.");
             if (gemv)
             {
-                EmitDenseGemvCall(w, node, dense); // DenseGemvHigh (CpuEmitter.Gemv.cs)
+                EmitDenseGemvCall(w, node, dense, p.GemvWide); // DenseGemvHigh (CpuEmitter.Gemv.cs)
                 return;
             }
 

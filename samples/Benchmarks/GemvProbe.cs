@@ -1,5 +1,6 @@
 using System;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using QuantGen.Generated;
 
 namespace QuantGen.Benchmarks
@@ -8,8 +9,9 @@ namespace QuantGen.Benchmarks
     /// `gemv-probe`: one-row Dense layers of the autoencoder's shapes (K x N = 640 x 128, 128 x 128, 128 x 640, 128 x 8,
     /// 8 x 128) on the GEMM's one-row tile with the int64 store (<c>QuantGenKernels.GemmVnni</c> at rows = 1) against
     /// <c>QuantGenKernels.GemvVnniHigh</c> (the multiply-high store that DenseGemvHigh plans for every one-row layer), both on
-    /// the packed layout [kQuads][np][4], interleaved in one process (best of 5 Stopwatch medians each); the outputs of the
-    /// two are compared.
+    /// the packed layout [kQuads][np][4], and GemvVnniHigh against its wide form (the plan's choice above
+    /// DenseGemvHigh.WideBytes), each pair interleaved in one process (best of 5 Stopwatch medians each); the outputs of the
+    /// three are compared.
     /// </summary>
     public static class GemvProbe
     {
@@ -53,10 +55,15 @@ namespace QuantGen.Benchmarks
                 var y1 = new sbyte[n];
                 void Tile() => QuantGenKernels.GemmVnni(ref a[0], 1, kq * 4, ref w[0], kq, np, n, ref bias[0], ref Unsafe.NullRef<int>(),
                     ref mul[0], ref round[0], ref shift[0], zo, -128, 127, ref y0[0], n);
-                void High() => QuantGenKernels.GemvVnniHigh(ref a[0], kq, ref w[0], np, n, ref bias[0], ref mulHi[0], ref addHi[0], ref shiftHi[0], -128, 127, ref y1[0]);
+                void High() => QuantGenKernels.GemvVnniHigh(ref a[0], kq, ref w[0], np, n, ref bias[0], ref mulHi[0], ref addHi[0], ref shiftHi[0], -128, 127, ref y1[0], wide: false);
+                var y2 = new sbyte[n];
+                void Wide() => QuantGenKernels.GemvVnniHigh(ref a[0], kq, ref w[0], np, n, ref bias[0], ref mulHi[0], ref addHi[0], ref shiftHi[0], -128, 127, ref y2[0], wide: true);
                 Tile();
                 High();
-                bool eq = y0.AsSpan().SequenceEqual(y1);
+                Wide();
+                bool eq = y0.AsSpan().SequenceEqual(y1) && y0.AsSpan().SequenceEqual(y2);
+                (double h2, double tw) = ConvProbe.Interleaved(High, Wide);
+                Console.WriteLine($"K {k,4} N {n,4}: GemvVnniHigh {h2,7:F3} us  its wide form (64-channel blocks, one chain) {tw,7:F3} us  {h2 / tw:F2}x");
                 same &= eq;
                 (double tt, double th) = ConvProbe.Interleaved(Tile, High);
                 double macs = (double)k * n;

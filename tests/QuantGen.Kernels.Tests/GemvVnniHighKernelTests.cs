@@ -39,6 +39,8 @@ namespace QuantGen.Tests.Kernels
             { 8, 128, 4 },
             { 256, 200, 0 },
             { 1020, 40, 3 },
+            { 64, 72, 1 },
+            { 32, 130, 4 },
         };
 
         [Theory]
@@ -120,14 +122,18 @@ namespace QuantGen.Tests.Kernels
                 shiftHi[o] = t;
             }
 
-            // The output has a guard byte on each side: the kernel writes exactly n bytes.
-            var y = new sbyte[n + 2];
-            y[0] = 55;
-            y[n + 1] = 66;
-            QuantGenKernels.GemvVnniHigh(ref x[0], kQuads, ref blob[0], np8, n, ref biasU[0], ref mulHi[0], ref addHi[0], ref shiftHi[0], lo, hi, ref y[1]);
-            Assert.Equal(expected, y.AsSpan(1, n).ToArray());
-            Assert.Equal(55, y[0]);
-            Assert.Equal(66, y[n + 1]);
+            // The output has a guard byte on each side: the kernel writes exactly n bytes. Both forms: two chains per 32 channels,
+            // and the wide one (64-channel blocks, one chain; the plan's choice for weights over DenseGemvHigh.WideBytes).
+            foreach (bool wide in new[] { false, true })
+            {
+                var y = new sbyte[n + 2];
+                y[0] = 55;
+                y[n + 1] = 66;
+                QuantGenKernels.GemvVnniHigh(ref x[0], kQuads, ref blob[0], np8, n, ref biasU[0], ref mulHi[0], ref addHi[0], ref shiftHi[0], lo, hi, ref y[1], wide);
+                Assert.Equal(expected, y.AsSpan(1, n).ToArray());
+                Assert.Equal(55, y[0]);
+                Assert.Equal(66, y[n + 1]);
+            }
         }
 
         /// <summary>Conv2dLowering.MulHighApplies, restated: t = s - 32 in [1, 30] and |2^(t - 1) + zo 2^t| &lt; 2^30.</summary>

@@ -16,6 +16,14 @@ namespace QuantGen.Cpu
     /// </summary>
     public sealed class DenseGemvHigh : CpuStrategy<DenseGemmPlan>
     {
+        /// <summary>
+        /// Weights larger than this (bytes; the L1 data cache of the smaller cores QuantGen targets) take the kernel's wide
+        /// form: they stream from L2 on every call, and 64-channel blocks with one chain read 256 contiguous bytes per quad row.
+        /// `gemv-probe` (load 10-13, interleaved pairs): 1.03-1.15x on 640 x 128 and 1.01-1.14x on 128 x 640 (80 KB); on
+        /// 128 x 128 (16 KB, L1-resident) between 0.92x and 1.18x from run to run, so the smaller layers keep two chains.
+        /// </summary>
+        public const int WideBytes = 32 * 1024;
+
         public override CpuKernelPlan? TryPlan(CpuPlanContext context, GraphNode node)
         {
             var d = (DenseLayer)node.Layer;
@@ -33,7 +41,7 @@ namespace QuantGen.Cpu
                 return null;
             }
 
-            var plan = new DenseGemmPlan(n, k, rows);
+            var plan = new DenseGemmPlan(n, k, rows) { GemvWide = n >= 64 && (long)n * k > WideBytes };
             return plan with
             {
                 Library = KernelFiles.Kernels,

@@ -33,6 +33,12 @@ namespace QuantGen.Cpu
         /// </summary>
         public bool MulHigh { get; init; }
 
+        /// <summary>
+        /// DenseGemvHigh only: the weights (K x N bytes) exceed <see cref="DenseGemvHigh.WideBytes"/>, so the one-row kernel
+        /// reads them in 64-channel blocks with one accumulator chain (QuantGenKernels.GemvVnniHigh's wide form).
+        /// </summary>
+        public bool GemvWide { get; init; }
+
         public int KQuads => (K + 3) / 4;
 
         public int KPairs => (K + 1) / 2;
