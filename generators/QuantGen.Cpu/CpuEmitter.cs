@@ -1212,13 +1212,15 @@ namespace QuantGen.Cpu
             w.Close();
         }
 
-        internal static void EmitTranspose(SourceWriter w, int[] shape, int[] perm)
+        internal static void EmitTranspose(SourceWriter w, int[] shape, int[] perm, string type)
         {
             int rank = shape.Length;
             if (rank >= 2 && perm[rank - 1] == rank - 1 && shape[rank - 1] >= 8)
             {
-                // The innermost axis stays innermost: move whole rows of it.
+                // The innermost axis stays innermost: move whole rows of it, a block copy of a constant size each (the JIT
+                // unrolls it into a few vector moves; every offset is a product of the constant shape, inside both buffers).
                 int inner = shape[rank - 1];
+                int size = type switch { "sbyte" or "byte" => 1, "short" or "ushort" => 2, _ => 4 };
                 var st = new int[rank];
                 int acc = 1;
                 for (int a = rank - 1; a >= 0; a--)
@@ -1227,14 +1229,16 @@ namespace QuantGen.Cpu
                     acc *= shape[a];
                 }
 
+                w.Line($"ref byte xb = ref Unsafe.As<{type}, byte>(ref MemoryMarshal.GetReference(x));");
+                w.Line($"ref byte yb = ref Unsafe.As<{type}, byte>(ref MemoryMarshal.GetReference(y));");
                 w.Line("int j = 0;");
                 for (int a = 0; a < rank - 1; a++)
                 {
                     w.Open($"for (int i{a} = 0; i{a} < {shape[perm[a]]}; i{a}++)");
                 }
 
-                w.Line($"x.Slice({string.Join(" + ", Enumerable.Range(0, rank - 1).Select(a => $"i{a} * {st[perm[a]]}"))}, {inner}).CopyTo(y.Slice(j, {inner}));");
-                w.Line($"j += {inner};");
+                w.Line($"Unsafe.CopyBlockUnaligned(ref Unsafe.Add(ref yb, j), ref Unsafe.Add(ref xb, {string.Join(" + ", Enumerable.Range(0, rank - 1).Select(a => $"i{a} * {st[perm[a]] * size}"))}), {inner * size});");
+                w.Line($"j += {inner * size};");
                 for (int a = 0; a < rank - 1; a++)
                 {
                     w.Close();

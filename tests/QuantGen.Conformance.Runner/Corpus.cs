@@ -389,6 +389,13 @@ namespace QuantGen.Tests.Conformance
                     var b = new FloatModelBuilder("transpose_3d", "x", new[] { 2, 3, 5 }, -1, 1, 13);
                     return b.Build(b.Dense("fc", b.Unary(new TransposeLayer { Perm = new[] { 2, 0, 1 } }, "tr", b.Input, new[] { 5, 2, 3 }), 4));
                 }),
+                new CorpusCase("transpose_last_two", new[] { OpKind.Transpose }, () =>
+                {
+                    // A patch embedding's [1, C, H * W] -> [1, H * W, C] (the CPU's int8-transpose-blocks: 16 x 16 register
+                    // blocks and edge rows and columns: 2 x 2 blocks of 16 plus 5 and 3 at the edges).
+                    var b = new FloatModelBuilder("transpose_last_two", "x", new[] { 1, 37, 35 }, -1, 1, 29);
+                    return b.Build(b.Dense("fc", b.Unary(new TransposeLayer { Perm = new[] { 0, 2, 1 } }, "tr", b.Input, new[] { 1, 35, 37 }), 4));
+                }),
                 new CorpusCase("argmax", new[] { OpKind.ArgMax }, () =>
                 {
                     var b = new FloatModelBuilder("argmax", "x", new[] { 3, 11 }, -2, 2, 14);
