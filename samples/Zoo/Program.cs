@@ -9,7 +9,7 @@ using QuantGen.Model;
 namespace QuantGen.Samples.Zoo
 {
     /// <summary>
-    /// `dotnet run -c Release --project samples/Zoo [-- --inputs N] [--skip-deit] [--only TEXT] [--range M] [--percentile P] [--calibration N] [--bias-correction] [--activation-bits 8|16] [--profile-reference]`:
+    /// `dotnet run -c Release --project samples/Zoo [-- --inputs N] [--skip-deit] [--only TEXT] [--range M] [--percentile P] [--calibration N] [--bias-correction] [--activation-bits 8|16] [--attention-bits 8] [--agreement N] [--profile-reference]`:
     /// every committed zoo file (or those whose name contains TEXT) imported (float exports with the given calibration settings),
     /// compiled to C# (one in-memory compilation), then per file on the same N test inputs: the reference interpreter, the
     /// generated C# and ONNX Runtime on the ONNX file; time per inference and agreement.
@@ -24,6 +24,8 @@ namespace QuantGen.Samples.Zoo
             var quantization = new QuantGen.Quantization.QuantizationOptions();
             int? calibration = null;
             int activationBits = 8;
+            int? attentionBits = null;
+            int agreement = 0;
             bool profileReference = false;
             for (int i = 0; i < args.Length; i++)
             {
@@ -60,6 +62,16 @@ namespace QuantGen.Samples.Zoo
                     activationBits = ab;
                     i++;
                 }
+                else if (args[i] == "--attention-bits" && i + 1 < args.Length && args[i + 1] == "8")
+                {
+                    attentionBits = 8;
+                    i++;
+                }
+                else if (args[i] == "--agreement" && i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out int ag) && ag > 0)
+                {
+                    agreement = ag;
+                    i++;
+                }
                 else if (args[i] == "--profile-reference")
                 {
                     profileReference = true;
@@ -70,7 +82,7 @@ namespace QuantGen.Samples.Zoo
                 }
                 else
                 {
-                    Console.Error.WriteLine("usage: QuantGen.Samples.Zoo [--inputs N] [--skip-deit] [--only TEXT] [--range minmax|percentile|mse] [--percentile P] [--calibration N] [--bias-correction] [--activation-bits 8|16] [--profile-reference]");
+                    Console.Error.WriteLine("usage: QuantGen.Samples.Zoo [--inputs N] [--skip-deit] [--only TEXT] [--range minmax|percentile|mse] [--percentile P] [--calibration N] [--bias-correction] [--activation-bits 8|16] [--attention-bits 8] [--agreement N] [--profile-reference]");
                     return 2;
                 }
             }
@@ -81,7 +93,7 @@ namespace QuantGen.Samples.Zoo
             foreach (ZooEntry e in ZooCatalog.Entries().Where(e => (!skipDeit || e.Model != ZooCatalog.DeitTiny) && (only == null || e.Key.Contains(only, StringComparison.Ordinal))))
             {
                 var sw = Stopwatch.StartNew();
-                ZooImport im = ZooCatalog.Import(e, quantization, calibration ?? ZooCatalog.CalibrationCount(e.Model), activationBits);
+                ZooImport im = ZooCatalog.Import(e, quantization, calibration ?? ZooCatalog.CalibrationCount(e.Model), activationBits, attentionBits);
                 imports.Add(im);
                 Console.WriteLine(im.Model != null
                     ? $"  import {e.File,-32} {im.Model.Graph.Nodes.Count,4} layers  {sw.Elapsed.TotalSeconds,6:F2} s"
@@ -91,6 +103,29 @@ namespace QuantGen.Samples.Zoo
             if (profileReference)
             {
                 return ReferenceProfile.Run(imports, inputs);
+            }
+
+            if (agreement > 0)
+            {
+                // Only top-1 of the reference interpreter against ONNX Runtime on the first N test inputs (no code generation).
+                foreach (ZooImport im in imports.Where(i => i.Model != null && i.Entry.Model.Classifier))
+                {
+                    var sw = Stopwatch.StartNew();
+                    var reference = new ReferenceInterpreter(im.Model!.Graph);
+                    using var ort = new ZooOrt(ZooCatalog.PathOf(im.Entry), im.Entry.Model);
+                    int same = 0, n = 0;
+                    foreach ((float[] x, _) in ZooCatalog.Data(im.Entry.Model, "test", agreement))
+                    {
+                        double[] q = reference.Dequantize(reference.RunMany(ZooCatalog.Quantize(im.Model.Graph, x)).SelectMany(y => y).ToArray());
+                        same += ArgMax(q) == ArgMax(ort.Run(x).Select(v => (double)v).ToArray()) ? 1 : 0;
+                        n++;
+                    }
+
+                    Console.WriteLine($"{im.Entry.File}: top-1 of the reference interpreter equal to ONNX Runtime's on {same}/{n} test inputs ({sw.Elapsed.TotalSeconds:F0} s)");
+                }
+
+                Console.WriteLine($"total {total.Elapsed.TotalSeconds:F0} s; load average {LoadAverage()}");
+                return 0;
             }
 
             var ok = imports.Where(i => i.Model != null).ToList();
