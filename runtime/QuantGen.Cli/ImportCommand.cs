@@ -11,7 +11,7 @@ namespace QuantGen.Cli
     {
         public static Command Create(CommandContext ctx)
         {
-            var model = new Argument<FileInfo>("onnx") { Description = "The ONNX model (opset 13 or newer)." };
+            var model = new Argument<FileInfo>("onnx") { Description = "The ONNX model (opset 11 or newer)." };
             var output = new Option<FileInfo>("--output", "-o") { Description = "Where to write the .qmodel.json; the weights go next to it.", Required = true };
             var calibration = new Option<FileInfo?>("--calibration", "-c") { Description = "Calibration inputs for a float model: .npy, a folder of .npy files, or a CSV (split,label,f0,...). A QDQ model keeps its own scales." };
             var split = new Option<string>("--split") { Description = "CSV split used for calibration.", DefaultValueFactory = _ => "train" };

@@ -48,7 +48,7 @@ namespace QuantGen.Onnx
     }
 
     /// <summary>
-    /// Lowers an ONNX graph (opset 13 or newer) to QuantGen's operators. QuantizeLinear -> DequantizeLinear pairs on
+    /// Lowers an ONNX graph (opset 11 or newer) to QuantGen's operators. QuantizeLinear -> DequantizeLinear pairs on
     /// activations become the tensor's fixed quantization (uint8 folded to int8 by shifting the zero point by 128);
     /// DequantizeLinear of a constant becomes an integer weight (zero points folded into the values). Float
     /// subgraphs are pattern-matched: Gemm / MatMul(+Add bias)(+Relu) -> Dense, MatMul of two activations (+Mul/Div
@@ -228,21 +228,32 @@ namespace QuantGen.Onnx
             return new LoweredModel(spec, weights, fixedActs, fixedWeights, sawQdq, notes, opset, maskInputs.Select(Name));
         }
 
+        /// <summary>
+        /// The oldest default-domain opset read. Opsets 11 and 12 (torch.onnx.export(opset_version=11/12), still common in
+        /// tutorials) differ from 13 where QuantGen reads them in Squeeze/Unsqueeze/Split (axes and sizes as attributes, read
+        /// either way) and in Softmax (default axis 1, and the input coerced to 2-D at the axis: <see cref="SoftmaxAxisDefault"/>).
+        /// Opset 10 and older write Clip's bounds and Pad's pads as attributes: QG4002.
+        /// </summary>
+        internal const long MinOpset = 11;
+
+        /// <summary>Softmax's default axis: 1 below opset 13 (where any axis but the last flattens the trailing dims), -1 from 13.</summary>
+        private long SoftmaxAxisDefault => opset < 13 ? 1 : -1;
+
         private void CheckOpsets()
         {
             if (opset == 0)
             {
-                throw Fail(OnnxErrors.UnsupportedOpset, "opset_import", $"the model imports no default-domain opset (ir_version {model.IrVersion}); QuantGen reads opset 13 and newer: re-export with opset_version=13 or later");
+                throw Fail(OnnxErrors.UnsupportedOpset, "opset_import", $"the model imports no default-domain opset (ir_version {model.IrVersion}); QuantGen reads opsets {MinOpset} to 23: re-export with opset_version=13 or later");
             }
 
-            if (opset < 13)
+            if (opset < MinOpset)
             {
-                throw Fail(OnnxErrors.UnsupportedOpset, "opset_import", $"the model uses opset {opset}; QuantGen reads opset 13 and newer (per-axis QuantizeLinear, Softmax on one axis): re-export with opset_version=13 or later, or convert it with onnx.version_converter");
+                throw Fail(OnnxErrors.UnsupportedOpset, "opset_import", $"the model uses opset {opset}; QuantGen reads opsets {MinOpset} to 23 (Clip, Pad and Slice with their bounds as inputs): re-export with opset_version=13 or later, or convert it with onnx.version_converter");
             }
 
             if (opset > 23)
             {
-                throw Fail(OnnxErrors.UnsupportedOpset, "opset_import", $"the model uses opset {opset}; this QuantGen knows opsets 13 to 23");
+                throw Fail(OnnxErrors.UnsupportedOpset, "opset_import", $"the model uses opset {opset}; this QuantGen knows opsets {MinOpset} to 23");
             }
         }
 
@@ -265,7 +276,9 @@ namespace QuantGen.Onnx
                 if (!input.IsTensor || input.ElemType != OnnxDataType.Float)
                 {
                     bool ints = input.IsTensor && (input.ElemType == OnnxDataType.Int64 || input.ElemType == OnnxDataType.Int32);
-                    List<OnnxNode> readers = graph.Nodes.Where(n => n.Inputs.Contains(input.Name)).ToList();
+                    // A Shape node reads only the (static) shape, never the ids: torch writes Shape(input_ids) for
+                    // input_ids.size(1) when the batch axis is dynamic (dynamic_axes), and the shape subgraph folds.
+                    List<OnnxNode> readers = graph.Nodes.Where(n => n.Inputs.Contains(input.Name) && n.OpType != "Shape").ToList();
                     if (ints && readers.Count > 0 && readers.All(n => n.OpType == "Gather" && n.Inputs.Count > 1 && n.Inputs[1] == input.Name && n.Inputs[0] != input.Name))
                     {
                         inSpec.Role = InputRole.Index;
@@ -415,7 +428,7 @@ namespace QuantGen.Onnx
                 case "Dropout":
                     if (n.Outputs.Count > 1 && n.Outputs[1].Length > 0)
                     {
-                        throw Fail(OnnxErrors.UnsupportedAttribute, n.Place, "Dropout's mask output is used; QuantGen imports inference graphs (drop the mask)");
+                        throw Fail(OnnxErrors.UnsupportedAttribute, n.Place, "Dropout in training mode (it writes its mask output); QuantGen imports inference graphs: export the model in eval mode (model.eval() before torch.onnx.export, and not training=torch.onnx.TrainingMode.PRESERVE / TRAINING)");
                     }
 
                     if (consts.TryGetValue(ins[0], out TensorValue? cv))
@@ -1450,7 +1463,10 @@ namespace QuantGen.Onnx
             long axis = n.Src.Attribute(attr)?.I ?? dflt;
             if (axis != -1 && axis != xs.Length - 1)
             {
-                throw Fail(OnnxErrors.UnsupportedAttribute, n.Src.Place, $"{attr}={axis} on a tensor of rank {xs.Length}; QuantGen applies {n.Op} along the last axis only (axis=-1): transpose before it");
+                string older = opset < 13 && n.Op == "Softmax"
+                    ? $" (below opset 13 Softmax normalises over every axis from {attr}{(n.Src.Attribute(attr) == null ? ", which defaults to 1" : string.Empty)}; re-export with opset_version=13 or later, or softmax over dim=-1)"
+                    : string.Empty;
+                throw Fail(OnnxErrors.UnsupportedAttribute, n.Src.Place, $"{attr}={axis} on a tensor of rank {xs.Length}; QuantGen applies {n.Op} along the last axis only (axis=-1): transpose before it" + older);
             }
 
             return xs.Length;
@@ -1458,7 +1474,7 @@ namespace QuantGen.Onnx
 
         private void LowerSoftmax(Node n)
         {
-            LastAxisCheck(n, "axis", -1);
+            LastAxisCheck(n, "axis", SoftmaxAxisDefault);
             bool between = quant.TryGetValue(n.Out, out TensorQuant? q) && quant.TryGetValue(n.In[0], out TensorQuant? qin) && qin.Type.Bits <= SoftmaxTable.MaxInputBits;
             Add(new SoftmaxLayer { Method = between ? SoftmaxMethod.Table : SoftmaxMethod.Shiftmax }, n, n.Out, n.In[0]);
             Produce(n.Out, ShapeOf(n.In[0], n.Src));

@@ -61,7 +61,18 @@ namespace QuantGen.Onnx.Tests
             {
                 foreach (int d in dims)
                 {
-                    Bytes(s, 1, Message(x => Varint(x, 1, d)));
+                    // -1: a symbolic dimension (dim_param "batch"), as torch writes a dynamic_axes entry
+                    Bytes(s, 1, Message(x =>
+                    {
+                        if (d < 0)
+                        {
+                            Str(x, 2, "batch");
+                        }
+                        else
+                        {
+                            Varint(x, 1, d);
+                        }
+                    }));
                 }
             });
             Bytes(o, 2, Message(t => Bytes(t, 1, Message(tt =>
