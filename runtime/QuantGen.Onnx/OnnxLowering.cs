@@ -45,6 +45,9 @@ namespace QuantGen.Onnx
         public IReadOnlyList<string> Notes { get; }
 
         public long Opset { get; }
+
+        /// <summary>The ONNX node's place (<c>node 'name' (Op)</c>) of each layer, by layer name.</summary>
+        internal IReadOnlyDictionary<string, string> LayerPlaces { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
     }
 
     /// <summary>
@@ -94,6 +97,9 @@ namespace QuantGen.Onnx
         private readonly Dictionary<string, string> names = new Dictionary<string, string>(StringComparer.Ordinal);
         private readonly HashSet<string> usedNames = new HashSet<string>(StringComparer.Ordinal);
         private readonly HashSet<string> layerNames = new HashSet<string>(StringComparer.Ordinal);
+
+        /// <summary>The ONNX node each layer came from (its place), by layer name: diagnostics after lowering point at the node.</summary>
+        private readonly Dictionary<string, string> layerPlaces = new Dictionary<string, string>(StringComparer.Ordinal);
         private readonly HashSet<string> initNames = new HashSet<string>(StringComparer.Ordinal);
         private readonly List<Node> rest = new List<Node>();
         private readonly List<string> notes = new List<string>();
@@ -225,7 +231,7 @@ namespace QuantGen.Onnx
                 spec.Metadata.Add(new KeyValuePair<string, string>("producer", model.ProducerName));
             }
 
-            return new LoweredModel(spec, weights, fixedActs, fixedWeights, sawQdq, notes, opset, maskInputs.Select(Name));
+            return new LoweredModel(spec, weights, fixedActs, fixedWeights, sawQdq, notes, opset, maskInputs.Select(Name)) { LayerPlaces = layerPlaces };
         }
 
         /// <summary>
@@ -742,6 +748,7 @@ namespace QuantGen.Onnx
             }
 
             layerNames.Add(u);
+            layerPlaces[u] = n.Place;
             return u;
         }
 
