@@ -373,7 +373,9 @@ namespace QuantGen.Onnx
                 {
                     string why = n.Domain.StartsWith("pkg.", StringComparison.Ordinal)
                         ? "a local function of torch's dynamo exporter: export with torch.onnx.export(..., dynamo=False), or inline the functions (onnx.inliner.inline_local_functions)"
-                        : "export without runtime-specific fusions, e.g. with onnxruntime's graph optimizations off";
+                        : n.Domain == "com.microsoft" && ExportHints.MicrosoftQuantized(n.OpType) is string q
+                            ? q
+                            : "export without runtime-specific fusions, e.g. with onnxruntime's graph optimizations off";
                     Record(n, Fail(OnnxErrors.UnsupportedOperator, n.Place, $"operator {n.Domain}.{n.OpType} is from the custom domain \"{n.Domain}\"; QuantGen imports standard ONNX operators only ({why})"), false);
                     MarkFailed(n);
                     continue;

@@ -36,6 +36,7 @@ graph output keeps its name (the producer's output is renamed '<t>_QuantizeLinea
   q_weightqdq     extra_options AddQDQPairToWeight=True (float weights behind QuantizeLinear -> DequantizeLinear)
   q_dedicated     extra_options DedicatedQDQPair=True (one Q/DQ pair per consumer)
   q_nosoftmaxadd  op_types_to_quantize without Softmax and Add (those stay float between DequantizeLinear and QuantizeLinear)
+  q_u8u8          weight_type=QuantType.QUInt8 (asymmetric uint8 weights, a zero point per channel)
   q_layernorm     LayerNormalization quantized too (ORT 1.16+'s QDQNormalization: input, int8 scale, int32 bias, output)
 """
 
@@ -160,6 +161,7 @@ VARIANTS = {
     "q_dedicated": {"dedicated": True},
     "q_nosoftmaxadd": {"exclude": {"Softmax", "Add"}},
     "q_layernorm": {"include": {"LayerNormalization"}},
+    "q_u8u8": {"weight_u8": True},
 }
 
 
@@ -270,7 +272,21 @@ def qdq_variant(float_model, feeds, opt):
             return wdone[name]
         w = inits[name].astype(np.float64)
         qmax = 64 if opt.get("reduce_range") else 127
-        if opt.get("per_channel", True) and axis is not None:
+        if opt.get("weight_u8"):
+            # weight_type=QuantType.QUInt8: asymmetric uint8 weights, a zero point per channel (per_channel) in [0, 255]
+            red = tuple(i for i in range(w.ndim) if i != axis) if axis is not None else tuple(range(w.ndim))
+            lo_w = np.minimum(w.min(axis=red), 0.0)
+            hi_w = np.maximum(w.max(axis=red), 0.0)
+            s = np.maximum((hi_w - lo_w) / 255.0, 1e-8).astype(np.float32)
+            zp = np.clip(np.round(-lo_w / s), 0, 255).astype(np.uint8)
+            shape = [1] * w.ndim
+            if axis is not None:
+                shape[axis] = -1
+            q = np.clip(np.round(w / s.reshape(shape)) + zp.reshape(shape), 0, 255).astype(np.uint8)
+            kw = {"axis": axis} if axis is not None else {}
+            if axis is None:
+                s, zp = np.float32(s), np.uint8(zp)
+        elif opt.get("per_channel", True) and axis is not None:
             red = tuple(i for i in range(w.ndim) if i != axis)
             amax = np.maximum(np.abs(w).max(axis=red), 1e-8)
             s = (amax / qmax).astype(np.float32)

@@ -249,5 +249,30 @@ namespace QuantGen.Onnx.Tests
             output.WriteLine($"with calibration: max {max:F2} output LSB against ORT");
             Assert.True(max <= 3, $"{max} LSB");
         }
+
+        /// <summary>
+        /// onnxruntime's other quantized formats: QOperator (QLinearMatMul, com.microsoft QLinearAdd) and quantize_dynamic
+        /// (DynamicQuantizeLinear, MatMulInteger) fail with QG4003 at the node, naming quantize_static(QuantFormat.QDQ).
+        /// </summary>
+        [Theory]
+        [InlineData("QLinearMatMul", "", "QuantFormat.QDQ")]
+        [InlineData("QLinearAdd", "com.microsoft", "QuantFormat.QDQ")]
+        [InlineData("MatMulInteger", "", "quantize_dynamic")]
+        [InlineData("DynamicQuantizeLinear", "", "quantize_dynamic")]
+        public void OnnxRuntimeQOperatorAndDynamicFormatsNameTheQdqExport(string op, string domain, string hint)
+        {
+            var b = new OnnxBuilder().Input("x", 1, 4).Output("y", 1, 4);
+            if (domain.Length > 0)
+            {
+                b.InDomain(domain);
+            }
+
+            b.Node(op, new[] { "x" }, "y");
+            var e = Assert.Throws<OnnxImportException>(() => OnnxImporter.Lower(b.Save(op + ".onnx", 13)));
+            output.WriteLine(e.Message);
+            ModelDiagnostic d = e.Diagnostics.First(x => x.Place != null && x.Place.Contains(op, StringComparison.Ordinal));
+            Assert.Equal("QG4003", d.Id);
+            Assert.Contains(hint, d.Message, StringComparison.Ordinal);
+        }
     }
 }

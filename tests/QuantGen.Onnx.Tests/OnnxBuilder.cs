@@ -145,6 +145,15 @@ namespace QuantGen.Onnx.Tests
             return name;
         }
 
+        private string? nextDomain;
+
+        /// <summary>The next node's domain (e.g. "com.microsoft"); the default domain after it.</summary>
+        public OnnxBuilder InDomain(string domain)
+        {
+            nextDomain = domain;
+            return this;
+        }
+
         /// <summary>A node; attributes are int (long), ints (long[]), float (float) or string.</summary>
         public string Node(string op, string[] ins, string? output = null, params (string Name, object Value)[] attrs) => NodeN(op, ins, new[] { output ?? op.ToLowerInvariant() + "_" + counter }, attrs)[0];
 
@@ -165,6 +174,12 @@ namespace QuantGen.Onnx.Tests
 
                 Str(o, 3, name);
                 Str(o, 4, op);
+                if (nextDomain != null)
+                {
+                    Str(o, 7, nextDomain);
+                    nextDomain = null;
+                }
+
                 foreach ((string an, object av) in attrs)
                 {
                     Bytes(o, 5, Message(a =>
