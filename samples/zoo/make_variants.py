@@ -18,7 +18,8 @@ Float exports (torch.onnx.export of the eval-mode model):
   f15_preserve                  the model in train() mode exported with training=TrainingMode.PRESERVE (a user mistake:
                                 BatchNormalization with training_mode=1, Dropout with a ratio): must fail with a message
 Architecture variants (exported at opset 13 with a dynamic batch): mobilenet_a050_128 (alpha 0.5 at 128x128),
-resnet8_c100 (100 classes), ds_cnn_w32 / ds_cnn_w128 (other widths), deit_d2 / deit_d4 (depth 2 / 4, 224x224).
+resnet8_c100 (100 classes), ds_cnn_w32 / ds_cnn_w128 (other widths), deit_d2 / deit_d4 (depth 2 / 4, 224x224),
+mobilenet_relu6 (ReLU6 as Keras' MobileNet, also as q_u8s8 / q_s8s8sym QDQ).
 
 QDQ variants in the style of onnxruntime.quantization.quantize_static(QuantFormat.QDQ) (written here with onnx.helper,
 onnxruntime's Python package is not installable here), from the opset-17 export pre-processed as quant_pre_process
@@ -98,13 +99,26 @@ class MobileNet128(zoo.MobileNetV1):
         self.pool = nn.AvgPool2d(4)  # 128 / 32 = 4
 
 
+class MobileNetRelu6(zoo.MobileNetV1):
+    """MobileNetV1 with ReLU6 (Keras' MobileNet, as users port it): Clip(0, 6) after every convolution."""
+
+    def __init__(self):
+        super().__init__()
+        for i, m in enumerate(self.features):
+            if isinstance(m, nn.ReLU):
+                self.features[i] = nn.ReLU6()
+
+
 ARCH = {
     "mobilenet_a050_128": (MobileNet128, [(1, 3, 128, 128)]),
     "resnet8_c100": (ResNet8C100, [(1, 3, 32, 32)]),
     "ds_cnn_w32": (lambda: DsCnnWidth(32), [(1, 1, 49, 10)]),
     "ds_cnn_w128": (lambda: DsCnnWidth(128), [(1, 1, 49, 10)]),
     "deit_d4": (lambda: zoo.DeiTTiny(depth=4), [(1, 3, 224, 224)]),
+    "mobilenet_relu6": (MobileNetRelu6, [(1, 3, 96, 96)]),
 }
+# architecture variants that also get these QDQ variants
+ARCH_QDQ = {"mobilenet_relu6": ["q_u8s8", "q_s8s8sym"]}
 
 
 def input_names(name):
@@ -435,6 +449,14 @@ def main():
 
         attempt("f13_dynbatch", lambda p: export(model, name, p, inputs, 13, dyn=True))
         if not full:
+            if name in ARCH_QDQ:
+                base = os.path.join("/tmp", f"qgv_{name}_f17.onnx")
+                export(model, name, base, inputs, 17)
+                fm = onnx.load(base)
+                feeds = calib(name, shapes)
+                for kind in ARCH_QDQ[name]:
+                    attempt(kind, lambda p, opt=VARIANTS[kind]: onnx.save(qdq_variant(fm, feeds, opt), p))
+                os.remove(base)
             continue
         attempt("f17_dynbatch", lambda p: export(model, name, p, inputs, 17, dyn=True))
         attempt("f13_nofold", lambda p: export(model, name, p, inputs, 13, fold=False))

@@ -274,5 +274,31 @@ namespace QuantGen.Onnx.Tests
             Assert.Equal("QG4003", d.Id);
             Assert.Contains(hint, d.Message, StringComparison.Ordinal);
         }
+
+        /// <summary>
+        /// torch 2.x's opset 18 (its newer default): ReduceMean takes its axes as an input (x.mean((2, 3)) before the
+        /// classifier) and Squeeze keeps them as an input too; imports and equals ORT like the attribute form.
+        /// </summary>
+        [Fact]
+        public void Opset18ReduceMeanWithAxesInputImportsAndEqualsOnnxRuntime()
+        {
+            var b = new OnnxBuilder().Input("x", 1, 3, 4, 4).Output("y", 1, 5);
+            string c = b.Node("Conv", new[] { "x", b.Floats("w", new[] { 6, 3, 3, 3 }, Values(162, 31)), b.Floats("cb", new[] { 6 }, Values(6, 32)) }, "c", ("pads", new long[] { 1, 1, 1, 1 }));
+            string r = b.Node("Relu", new[] { c }, "r");
+            string m = b.Node("ReduceMean", new[] { r, b.Int64s("axes", new[] { 2 }, 2, 3) }, "m", ("keepdims", 1L));
+            string q = b.Node("Squeeze", new[] { m, b.Int64s("sq", new[] { 2 }, 2, 3) }, "q");
+            b.Node("Gemm", new[] { q, b.Floats("fw", new[] { 5, 6 }, Values(30, 33)), b.Floats("fb", new[] { 5 }, Values(5, 34)) }, "y", ("transB", 1L));
+            string path = b.Save("opset18.onnx", 18);
+            List<float[]> inputs = Enumerable.Range(0, 8).Select(i => Values(48, 70 + i)).ToList();
+            OnnxImportResult res = OnnxImporter.ImportFloat(path, inputs);
+            Assert.Contains(res.Model.Spec.Layers, l => l.Op == OpKind.AvgPool);
+            var fl = new FloatInterpreter(res.FloatGraph);
+            using var session = new InferenceSession(path);
+            foreach (float[] x in inputs)
+            {
+                float[] ort = Fixtures.RunOrt(session, x, new[] { 1, 3, 4, 4 });
+                Assert.True(fl.Run(x).Zip(ort, (p, o) => Math.Abs(p - o)).Max() <= 1e-5);
+            }
+        }
     }
 }
