@@ -977,6 +977,13 @@ namespace QuantGen.Onnx
                             LowerGlobalAveragePool(n);
                             break;
                         case "BatchNormalization":
+                            if (quant.ContainsKey(n.In[0]))
+                            {
+                                // quantize_static run on a graph whose BatchNorm was not folded (no quant_pre_process): the
+                                // Conv/Gemm output is quantized before the normalisation, which no integer layer expresses.
+                                throw Fail(OnnxErrors.UnsupportedOperator, src.Place, "BatchNormalization reads a tensor the file quantizes (a QuantizeLinear -> DequantizeLinear pair sits between the layer before it and the normalisation: the model was quantized before BatchNorm was folded); fold it first: onnxruntime.quantization.quant_pre_process before quantize_static, or torch.ao.quantization.fuse_modules (Conv/Linear + BatchNorm) on the eval model before export");
+                            }
+
                             throw Fail(OnnxErrors.UnsupportedOperator, src.Place, "BatchNormalization is imported only when it follows a Conv or a 2-D Gemm/MatMul (possibly through torch's QAT Div/Add) whose output feeds nothing else: it is folded into the weights and bias; this one does not. " + ExportHints.Needs("BatchNormalization"));
                         default:
                             throw Fail(OnnxErrors.UnsupportedOperator, src.Place, ExportHints.Unsupported(src, SupportedList));

@@ -38,6 +38,7 @@ graph output keeps its name (the producer's output is renamed '<t>_QuantizeLinea
   q_dedicated     extra_options DedicatedQDQPair=True (one Q/DQ pair per consumer)
   q_nosoftmaxadd  op_types_to_quantize without Softmax and Add (those stay float between DequantizeLinear and QuantizeLinear)
   q_u8u8          weight_type=QuantType.QUInt8 (asymmetric uint8 weights, a zero point per channel)
+  q_dynbatch      the dynamic-batch opset-17 export quantized as it is (no quant_pre_process: shape subgraphs kept)
   q_layernorm     LayerNormalization quantized too (ORT 1.16+'s QDQNormalization: input, int8 scale, int32 bias, output)
 """
 
@@ -176,6 +177,7 @@ VARIANTS = {
     "q_nosoftmaxadd": {"exclude": {"Softmax", "Add"}},
     "q_layernorm": {"include": {"LayerNormalization"}},
     "q_u8u8": {"weight_u8": True},
+    "q_dynbatch": {"dyn": True},
 }
 
 
@@ -214,8 +216,9 @@ def drop_relus(g, ops):
 
 def qdq_variant(float_model, feeds, opt):
     m = onnx.ModelProto()
-    m.CopyFrom(float_model)
-    m = zoo.preprocess(m, feeds[0])
+    m.CopyFrom(float_model if not opt.get("dyn") else opt["dyn_model"])
+    if not opt.get("dyn"):
+        m = zoo.preprocess(m, feeds[0])
     g = m.graph
     if not opt.get("act_symmetric"):
         drop_relus(g, QDQ_OPS - opt.get("exclude", set()))
@@ -482,6 +485,10 @@ def main():
         export(model, name, base, inputs, 17)
         fm = onnx.load(base)
         feeds = calib(name, shapes)
+        # q_dynbatch: quantize_static run on the dynamic-batch export as it is (no quant_pre_process): the Shape ->
+        # Gather -> Concat -> Reshape subgraphs of the batch dimension stay in the QDQ file
+        export(model, name, base, inputs, 17, dyn=True)
+        VARIANTS["q_dynbatch"]["dyn_model"] = onnx.load(base)
         for kind, opt in VARIANTS.items():
             attempt(kind, lambda p, opt=opt: onnx.save(qdq_variant(fm, feeds, opt), p))
         os.remove(base)

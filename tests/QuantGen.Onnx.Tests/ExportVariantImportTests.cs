@@ -300,5 +300,29 @@ namespace QuantGen.Onnx.Tests
                 Assert.True(fl.Run(x).Zip(ort, (p, o) => Math.Abs(p - o)).Max() <= 1e-5);
             }
         }
+
+        /// <summary>
+        /// quantize_static run on an export whose Linear + BatchNorm1d was not folded (no quant_pre_process; the autoencoder):
+        /// Gemm -> QDQ -> BatchNormalization. QG4003 at the BatchNormalization names the fold before quantizing.
+        /// </summary>
+        [Fact]
+        public void BatchNormAfterAQuantizedGemmNamesTheFoldBeforeQuantizing()
+        {
+            var b = new OnnxBuilder().Input("x", 1, 4).Output("y", 1, 3);
+            string sx = b.Scalar("sx", 1f / 127), zx = b.UInt8("zx", 128);
+            string xd = b.Node("DequantizeLinear", new[] { b.Node("QuantizeLinear", new[] { "x", sx, zx }, "xq"), sx, zx }, "xd");
+            string w = b.Node("DequantizeLinear", new[] { b.Int8s("wq", new[] { 3, 4 }, Values(12, 41).Select(v => (sbyte)Math.Round(v * 127))), b.Scalar("sw", 0.01f), b.Int8s("zw", new int[0], new sbyte[] { 0 }) }, "w");
+            string g = b.Node("Gemm", new[] { xd, w }, "g", ("transB", 1L));
+            string sg = b.Scalar("sg", 0.02f), zg = b.UInt8("zg", 128);
+            string gd = b.Node("DequantizeLinear", new[] { b.Node("QuantizeLinear", new[] { g, sg, zg }, "gq"), sg, zg }, "gd");
+            string bn = b.Node("BatchNormalization", new[] { gd, b.Floats("gamma", new[] { 3 }, new[] { 1f, 2f, 0.5f }), b.Floats("beta", new[] { 3 }, new[] { 0f, 0.1f, -0.1f }), b.Floats("mean", new[] { 3 }, new[] { 0f, 0f, 0f }), b.Floats("var", new[] { 3 }, new[] { 1f, 1f, 1f }) }, "bn");
+            string sy = b.Scalar("sy", 0.03f), zy = b.UInt8("zy", 128);
+            b.Node("DequantizeLinear", new[] { b.Node("QuantizeLinear", new[] { bn, sy, zy }, "yq"), sy, zy }, "y");
+            var e = Assert.Throws<OnnxImportException>(() => OnnxImporter.Lower(b.Save("gemm_qdq_bn.onnx", 13)));
+            output.WriteLine(e.Message);
+            Assert.Equal("QG4003", e.Diagnostics[0].Id);
+            Assert.Contains("BatchNormalization", e.Diagnostics[0].Place, StringComparison.Ordinal);
+            Assert.Contains("quant_pre_process", e.Message, StringComparison.Ordinal);
+        }
     }
 }
