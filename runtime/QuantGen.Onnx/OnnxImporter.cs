@@ -39,6 +39,14 @@ namespace QuantGen.Onnx
         /// op_types_to_quantize, e.g. a residual Add); default false re-calibrates every activation (integer weights kept).
         /// </summary>
         public bool KeepFileActivations { get; set; }
+
+        /// <summary>
+        /// Values for symbolic input dimensions by their name (dim_param), as ONNX Runtime's
+        /// AddFreeDimensionOverrideByName: e.g. { "sequence": 128 } for a BERT exported with
+        /// dynamic_axes={'input_ids': {0: 'batch', 1: 'sequence'}}. A leading symbolic dimension not named here becomes 1;
+        /// any other is QG4004.
+        /// </summary>
+        public IReadOnlyDictionary<string, int>? FreeDimensions { get; set; }
     }
 
     /// <summary>An imported model: the quantized model plus the float model it came from.</summary>
@@ -76,7 +84,7 @@ namespace QuantGen.Onnx
             OnnxModel model = OnnxReader.ReadFile(onnxPath);
             OnnxAttributeChecks.Check(model, onnxPath);
             string name = options.Name ?? SanitizeName(Path.GetFileNameWithoutExtension(onnxPath));
-            return Guard(onnxPath, () => OnnxLowering.Lower(model, onnxPath, name, options.WideConstantOperands));
+            return Guard(onnxPath, () => OnnxLowering.Lower(model, onnxPath, name, options.WideConstantOperands, options.FreeDimensions));
         }
 
         /// <summary>

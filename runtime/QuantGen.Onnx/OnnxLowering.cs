@@ -125,6 +125,9 @@ namespace QuantGen.Onnx
         /// <summary><see cref="OnnxImportOptions.WideConstantOperands"/>.</summary>
         private bool wideConstantOperands = true;
 
+        /// <summary><see cref="OnnxImportOptions.FreeDimensions"/>.</summary>
+        private IReadOnlyDictionary<string, int>? freeDimensions;
+
         private OnnxLowering(OnnxModel model, string file)
         {
             this.model = model;
@@ -179,9 +182,12 @@ namespace QuantGen.Onnx
         public static LoweredModel Lower(OnnxModel model, string file, string modelName) => Lower(model, file, modelName, true);
 
         /// <summary>Lowers with <paramref name="wideConstants"/> as <see cref="OnnxImportOptions.WideConstantOperands"/>.</summary>
-        public static LoweredModel Lower(OnnxModel model, string file, string modelName, bool wideConstants)
+        public static LoweredModel Lower(OnnxModel model, string file, string modelName, bool wideConstants) => Lower(model, file, modelName, wideConstants, null);
+
+        /// <summary>Lowers with <paramref name="freeDimensions"/> as <see cref="OnnxImportOptions.FreeDimensions"/>.</summary>
+        public static LoweredModel Lower(OnnxModel model, string file, string modelName, bool wideConstants, IReadOnlyDictionary<string, int>? freeDimensions)
         {
-            var l = new OnnxLowering(model, file) { wideConstantOperands = wideConstants };
+            var l = new OnnxLowering(model, file) { wideConstantOperands = wideConstants, freeDimensions = freeDimensions };
             return l.Run(modelName);
         }
 
@@ -315,6 +321,16 @@ namespace QuantGen.Onnx
                     {
                         dims[i] = (int)v;
                     }
+                    else if (d.Value == null && !string.IsNullOrEmpty(d.Param) && freeDimensions != null && freeDimensions.TryGetValue(d.Param!, out int fixedDim))
+                    {
+                        if (fixedDim < 1 || fixedDim > TensorLimits.MaxElements)
+                        {
+                            throw Fail(OnnxErrors.DynamicShape, place, $"FreeDimensions gives '{d.Param}' the value {fixedDim}; a dimension must be in [1, {TensorLimits.MaxElements}]");
+                        }
+
+                        dims[i] = fixedDim;
+                        notes.Add($"input '{input.Name}': symbolic dimension '{d.Param}' fixed to {fixedDim} (FreeDimensions)");
+                    }
                     else if (i == 0 && d.Value == null && dims.Length > 1)
                     {
                         dims[i] = 1;
@@ -322,7 +338,7 @@ namespace QuantGen.Onnx
                     }
                     else
                     {
-                        throw Fail(OnnxErrors.DynamicShape, place, $"dimension {i} of the input is '{d}' (shape [{string.Join(", ", input.Dims)}]); QuantGen compiles fixed shapes: export with a fixed shape (only a leading batch dimension may be symbolic, and it becomes 1)");
+                        throw Fail(OnnxErrors.DynamicShape, place, $"dimension {i} of the input is '{d}' (shape [{string.Join(", ", input.Dims)}]); QuantGen compiles fixed shapes: export with a fixed shape (only a leading batch dimension may be symbolic, and it becomes 1)" + (d.Value == null && !string.IsNullOrEmpty(d.Param) ? $", or give it a value at import: OnnxImportOptions.FreeDimensions = new Dictionary<string, int> {{ [\"{d.Param}\"] = N }} (as ONNX Runtime's AddFreeDimensionOverrideByName)" : string.Empty));
                     }
                 }
 

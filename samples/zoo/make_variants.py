@@ -14,6 +14,8 @@ Float exports (torch.onnx.export of the eval-mode model):
   opset11 ... opset18           opset_version N, everything else default (torch 1.13 stops at 17)
   f13_initinputs                keep_initializers_as_inputs=True
   f13_named                     export_params=True with user names for the inputs and the output
+  f13_dynseq                    BERT with dynamic batch and sequence axes (Hugging Face / optimum's export)
+  f13_unnamed                   no input_names / output_names (torch's own tensor names)
   f13_trainbn                   the model left in train() mode, exported with training=TrainingMode.EVAL
   f15_preserve                  the model in train() mode exported with training=TrainingMode.PRESERVE (a user mistake:
                                 BatchNormalization with training_mode=1, Dropout with a ratio): must fail with a message
@@ -144,11 +146,18 @@ def randomise_bn(model, s):
             m.bias.data.copy_(torch.randn(n, generator=g) * 0.1)
 
 
-def export(model, name, path, inputs, opset, dyn=False, fold=True, init_inputs=False, names=None, training=None):
+def export(model, name, path, inputs, opset, dyn=False, fold=True, init_inputs=False, names=None, training=None, unnamed=False):
     ins = names[0] if names else input_names(name)
     outs = names[1] if names else ["output"]
     kw = {}
-    if dyn:
+    if unnamed:
+        # no input_names / output_names: torch's own names ('onnx::Gemm_0', 'input.1', '21', ...)
+        torch.onnx.export(model, inputs, path, opset_version=opset)
+        return
+    if dyn == "sequence":
+        # Hugging Face / optimum's BERT export: batch and sequence dynamic
+        kw["dynamic_axes"] = {**{i: {0: "batch", 1: "sequence"} for i in ins}, **{o: {0: "batch"} for o in outs}}
+    elif dyn:
         kw["dynamic_axes"] = {**{i: {0: "batch"} for i in ins}, **{o: {0: "batch"} for o in outs}}
     if training is not None:
         kw["training"] = training
@@ -465,6 +474,9 @@ def main():
         attempt("f13_nofold", lambda p: export(model, name, p, inputs, 13, fold=False))
         for op in (11, 12, 14, 15, 16, 18):
             attempt(f"opset{op}", lambda p, op=op: export(model, name, p, inputs, op))
+        if name == "bert_tiny":
+            attempt("f13_dynseq", lambda p: export(model, name, p, inputs, 13, dyn="sequence"))
+        attempt("f13_unnamed", lambda p: export(model, name, p, inputs, 13, unnamed=True))
         attempt("f13_initinputs", lambda p: export(model, name, p, inputs, 13, init_inputs=True))
         user_names = ([f"in_{i}" for i in input_names(name)], ["logits"]) if name == "bert_tiny" else (["images"], ["logits"])
         attempt("f13_named", lambda p: export(model, name, p, inputs, 13, names=user_names))

@@ -324,5 +324,46 @@ namespace QuantGen.Onnx.Tests
             Assert.Contains("BatchNormalization", e.Diagnostics[0].Place, StringComparison.Ordinal);
             Assert.Contains("quant_pre_process", e.Message, StringComparison.Ordinal);
         }
+
+        /// <summary>
+        /// BERT as Hugging Face / optimum export it: dynamic_axes on batch AND sequence. The sequence axis is QG4004 naming
+        /// OnnxImportOptions.FreeDimensions; with { "sequence": 5 } it imports: the position ids position_ids[:, :n] (a
+        /// Slice whose end is Shape(input_ids)[1]) fold, the ids stay an index input, and the float graph equals ORT.
+        /// </summary>
+        [Fact]
+        public void DynamicSequenceAxisImportsWithFreeDimensions()
+        {
+            var b = new OnnxBuilder().InputOf("input_ids", OnnxDataType.Int64, -1, -2).Output("y", -1, -2, 8);
+            string words = b.Node("Gather", new[] { b.Floats("word_table", new[] { 10, 8 }, Values(80, 51)), "input_ids" }, "words");
+            string shape = b.Node("Shape", new[] { "input_ids" }, "ids_shape");
+            string n = b.Node("Gather", new[] { shape, b.Int64s("one", new[] { 1 }, 1) }, "n");
+            string pos = b.Node("Slice", new[] { b.Int64s("position_ids", new[] { 1, 16 }, Enumerable.Range(0, 16).Select(i => (long)i).ToArray()), b.Int64s("zero", new[] { 1 }, 0), n, b.Int64s("axis1", new[] { 1 }, 1) }, "pos");
+            string pe = b.Node("Gather", new[] { b.Floats("pos_table", new[] { 16, 8 }, Values(128, 52)), pos }, "pe");
+            b.Node("Add", new[] { words, pe }, "y");
+            string path = b.Save("dyn_seq.onnx", 13);
+
+            var e = Assert.Throws<OnnxImportException>(() => OnnxImporter.Lower(path));
+            output.WriteLine(e.Message);
+            Assert.Equal("QG4004", e.Diagnostics[0].Id);
+            Assert.Equal("input 'input_ids'", e.Diagnostics[0].Place);
+            Assert.Contains("FreeDimensions", e.Message, StringComparison.Ordinal);
+
+            var options = new OnnxImportOptions { FreeDimensions = new Dictionary<string, int> { ["sequence"] = 5 } };
+            LoweredModel l = OnnxImporter.Lower(path, options);
+            Assert.True(l.Spec.Inputs[0].IsIndex);
+            Assert.Equal(new[] { 1, 5 }, l.Spec.Inputs[0].Shape);
+            var fl = new FloatInterpreter(OnnxImporter.BuildFloatGraph(l, path));
+            using var session = new InferenceSession(path);
+            var rng = new Random(6);
+            for (int k = 0; k < 8; k++)
+            {
+                long[] ids = Enumerable.Range(0, 5).Select(_ => (long)rng.Next(10)).ToArray();
+                using IDisposableReadOnlyCollection<DisposableNamedOnnxValue> o = session.Run(new[] { NamedOnnxValue.CreateFromTensor("input_ids", new DenseTensor<long>(ids, new[] { 1, 5 })) });
+                float[] ort = o.First().AsTensor<float>().ToArray();
+                double[] f = fl.RunMany(new[] { ids.Select(v => (float)v).ToArray() })[0];
+                Assert.Equal(ort.Length, f.Length);
+                Assert.True(f.Zip(ort, (p, q) => Math.Abs(p - q)).Max() <= 1e-6);
+            }
+        }
     }
 }

@@ -61,12 +61,12 @@ namespace QuantGen.Onnx.Tests
             {
                 foreach (int d in dims)
                 {
-                    // -1: a symbolic dimension (dim_param "batch"), as torch writes a dynamic_axes entry
+                    // -1, -2: a symbolic dimension (dim_param "batch", "sequence"), as torch writes a dynamic_axes entry
                     Bytes(s, 1, Message(x =>
                     {
                         if (d < 0)
                         {
-                            Str(x, 2, "batch");
+                            Str(x, 2, d == -1 ? "batch" : "sequence");
                         }
                         else
                         {
