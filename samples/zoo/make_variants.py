@@ -40,6 +40,7 @@ graph output keeps its name (the producer's output is renamed '<t>_QuantizeLinea
   q_dedicated     extra_options DedicatedQDQPair=True (one Q/DQ pair per consumer)
   q_nosoftmaxadd  op_types_to_quantize without Softmax and Add (those stay float between DequantizeLinear and QuantizeLinear)
   q_u8u8          weight_type=QuantType.QUInt8 (asymmetric uint8 weights, a zero point per channel)
+  q_opset11       per-tensor QDQ of the opset-11 export (QuantizeLinear-10: no axis)
   q_dynbatch      the dynamic-batch opset-17 export quantized as it is (no quant_pre_process: shape subgraphs kept)
   q_layernorm     LayerNormalization quantized too (ORT 1.16+'s QDQNormalization: input, int8 scale, int32 bias, output)
 """
@@ -187,6 +188,7 @@ VARIANTS = {
     "q_layernorm": {"include": {"LayerNormalization"}},
     "q_u8u8": {"weight_u8": True},
     "q_dynbatch": {"dyn": True},
+    "q_opset11": {"per_channel": False, "opset11": True},
 }
 
 
@@ -225,7 +227,7 @@ def drop_relus(g, ops):
 
 def qdq_variant(float_model, feeds, opt):
     m = onnx.ModelProto()
-    m.CopyFrom(float_model if not opt.get("dyn") else opt["dyn_model"])
+    m.CopyFrom(opt["dyn_model"] if opt.get("dyn") else opt["opset11_model"] if opt.get("opset11") else float_model)
     if not opt.get("dyn"):
         m = zoo.preprocess(m, feeds[0])
     g = m.graph
@@ -344,13 +346,13 @@ def qdq_variant(float_model, feeds, opt):
             return name
         b = inits[name].astype(np.float64)
         s = (np.float32(in_scale) * np.asarray(w_scale, dtype=np.float32)).astype(np.float32)
-        if s.ndim == 0:
-            s = np.full(len(b), s, dtype=np.float32)
         q = np.round(b / s).astype(np.int32)
         extra.append(numpy_helper.from_array(q, name + "_quantized"))
         extra.append(numpy_helper.from_array(s, name + "_quantized_scale"))
-        extra.append(numpy_helper.from_array(np.zeros(len(s), dtype=np.int32), name + "_quantized_zero_point"))
-        nodes.append(helper.make_node("DequantizeLinear", [name + "_quantized", name + "_quantized_scale", name + "_quantized_zero_point"], [name + "_DequantizeLinear_Output"], name=name + "_DequantizeLinear", axis=0))
+        # per-tensor weights: a scalar bias scale, no axis (what ORT writes); per channel: axis 0
+        extra.append(numpy_helper.from_array(np.zeros(s.shape, dtype=np.int32), name + "_quantized_zero_point"))
+        kw = {"axis": 0} if s.ndim else {}
+        nodes.append(helper.make_node("DequantizeLinear", [name + "_quantized", name + "_quantized_scale", name + "_quantized_zero_point"], [name + "_DequantizeLinear_Output"], name=name + "_DequantizeLinear", **kw))
         return name + "_DequantizeLinear_Output"
 
     reader_count = {}
@@ -501,6 +503,9 @@ def main():
         # Gather -> Concat -> Reshape subgraphs of the batch dimension stay in the QDQ file
         export(model, name, base, inputs, 17, dyn=True)
         VARIANTS["q_dynbatch"]["dyn_model"] = onnx.load(base)
+        # q_opset11: per-tensor QDQ of the opset-11 export (per-axis QuantizeLinear needs opset 13)
+        export(model, name, base, inputs, 11)
+        VARIANTS["q_opset11"]["opset11_model"] = onnx.load(base)
         for kind, opt in VARIANTS.items():
             attempt(kind, lambda p, opt=opt: onnx.save(qdq_variant(fm, feeds, opt), p))
         os.remove(base)
