@@ -41,6 +41,7 @@ graph output keeps its name (the producer's output is renamed '<t>_QuantizeLinea
   q_nosoftmaxadd  op_types_to_quantize without Softmax and Add (those stay float between DequantizeLinear and QuantizeLinear)
   q_u8u8          weight_type=QuantType.QUInt8 (asymmetric uint8 weights, a zero point per channel)
   q_opset11       per-tensor QDQ of the opset-11 export (QuantizeLinear-10: no axis)
+  q_opset13       the default QDQ of the opset-13 export (per channel; LayerNorm written out below opset 17)
   q_dynbatch      the dynamic-batch opset-17 export quantized as it is (no quant_pre_process: shape subgraphs kept)
   q_layernorm     LayerNormalization quantized too (ORT 1.16+'s QDQNormalization: input, int8 scale, int32 bias, output)
 """
@@ -189,6 +190,7 @@ VARIANTS = {
     "q_u8u8": {"weight_u8": True},
     "q_dynbatch": {"dyn": True},
     "q_opset11": {"per_channel": False, "opset11": True},
+    "q_opset13": {"opset13": True},
 }
 
 
@@ -227,7 +229,7 @@ def drop_relus(g, ops):
 
 def qdq_variant(float_model, feeds, opt):
     m = onnx.ModelProto()
-    m.CopyFrom(opt["dyn_model"] if opt.get("dyn") else opt["opset11_model"] if opt.get("opset11") else float_model)
+    m.CopyFrom(opt["dyn_model"] if opt.get("dyn") else opt["opset11_model"] if opt.get("opset11") else opt["opset13_model"] if opt.get("opset13") else float_model)
     if not opt.get("dyn"):
         m = zoo.preprocess(m, feeds[0])
     g = m.graph
@@ -506,6 +508,9 @@ def main():
         # q_opset11: per-tensor QDQ of the opset-11 export (per-axis QuantizeLinear needs opset 13)
         export(model, name, base, inputs, 11)
         VARIANTS["q_opset11"]["opset11_model"] = onnx.load(base)
+        # q_opset13: the default QDQ of the opset-13 export (LayerNorm written out below opset 17)
+        export(model, name, base, inputs, 13)
+        VARIANTS["q_opset13"]["opset13_model"] = onnx.load(base)
         for kind, opt in VARIANTS.items():
             attempt(kind, lambda p, opt=opt: onnx.save(qdq_variant(fm, feeds, opt), p))
         os.remove(base)
