@@ -420,5 +420,41 @@ namespace QuantGen.Onnx.Tests
             output.WriteLine($"decomposed LayerNorm with inner QDQ pairs vs ORT: {differing}/{total} output integers differ, max {max} LSB");
             Assert.True(max <= 2, $"max {max} LSB");     // measured 2026-12-06: 199 of 768 differ, max 1
         }
+
+        /// <summary>
+        /// timm >= 0.9 runs attention through F.scaled_dot_product_attention, which torch 2.x exports (opset 14+) with the
+        /// scale split over both operands: (q * sqrt(s)) @ (k^T * sqrt(s)), s = 1/sqrt(d) computed from Shape(q) -> Softmax
+        /// -> @ v. torch 1.13 cannot write it (no SDPA), so it is built here: imports, and the float graph equals ORT.
+        /// </summary>
+        [Fact]
+        public void ScaledDotProductAttentionExportImportsAndEqualsOnnxRuntime()
+        {
+            var b = new OnnxBuilder().Input("x", 1, 2, 5, 4).Output("y", 1, 2, 5, 4);
+            string q = b.Node("MatMul", new[] { "x", b.Floats("wq", new[] { 4, 4 }, Values(16, 71)) }, "q");
+            string k = b.Node("MatMul", new[] { "x", b.Floats("wk", new[] { 4, 4 }, Values(16, 72)) }, "k");
+            string v = b.Node("MatMul", new[] { "x", b.Floats("wv", new[] { 4, 4 }, Values(16, 73)) }, "v");
+            // scale = sqrt(1 / sqrt(float(q.shape[-1]))), as torch's symbolic computes it
+            string shape = b.Node("Shape", new[] { q }, "q_shape");
+            string last = b.Node("Slice", new[] { shape, b.Int64s("m1", new[] { 1 }, -1), b.Int64s("big", new[] { 1 }, long.MaxValue) }, "q_last");
+            string df = b.Node("Cast", new[] { last }, "d_float", ("to", (long)OnnxDataType.Float));
+            string inv = b.Node("Div", new[] { b.Scalar("one", 1f), b.Node("Sqrt", new[] { df }, "sqrt_d") }, "inv_sqrt_d");
+            string sc = b.Node("Sqrt", new[] { inv }, "scale");
+            string qs = b.Node("Mul", new[] { q, sc }, "q_scaled");
+            string kt = b.Node("Transpose", new[] { k }, "k_t", ("perm", new long[] { 0, 1, 3, 2 }));
+            string ks = b.Node("Mul", new[] { kt, sc }, "k_scaled");
+            string att = b.Node("Softmax", new[] { b.Node("MatMul", new[] { qs, ks }, "scores") }, "attn", ("axis", -1L));
+            b.Node("MatMul", new[] { att, v }, "y");
+            string path = b.Save("sdpa.onnx", 14);
+            List<float[]> inputs = Enumerable.Range(0, 8).Select(i => Values(40, 80 + i)).ToList();
+            OnnxImportResult r = OnnxImporter.ImportFloat(path, inputs);
+            output.WriteLine(string.Join(" ", r.Model.Spec.Layers.Select(l => l.Op)));
+            var fl = new FloatInterpreter(r.FloatGraph);
+            using var session = new InferenceSession(path);
+            foreach (float[] x in inputs)
+            {
+                float[] ort = Fixtures.RunOrt(session, x, new[] { 1, 2, 5, 4 });
+                Assert.True(fl.Run(x).Zip(ort, (p, o) => Math.Abs(p - o)).Max() <= 1e-5);
+            }
+        }
     }
 }
