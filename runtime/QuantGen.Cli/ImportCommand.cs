@@ -1,5 +1,7 @@
+using System;
 using System.Collections.Generic;
 using System.CommandLine;
+using System.Globalization;
 using System.IO;
 using QuantGen.Onnx;
 using QuantGen.Quantization;
@@ -11,23 +13,31 @@ namespace QuantGen.Cli
     {
         public static Command Create(CommandContext ctx)
         {
-            var model = new Argument<FileInfo>("onnx") { Description = "The ONNX model (opset 13 or newer)." };
+            var model = new Argument<FileInfo>("onnx") { Description = "The ONNX model (opset 11 or newer)." };
             var output = new Option<FileInfo>("--output", "-o") { Description = "Where to write the .qmodel.json; the weights go next to it.", Required = true };
             var calibration = new Option<FileInfo?>("--calibration", "-c") { Description = "Calibration inputs for a float model: .npy, a folder of .npy files, or a CSV (split,label,f0,...). A QDQ model keeps its own scales." };
             var split = new Option<string>("--split") { Description = "CSV split used for calibration.", DefaultValueFactory = _ => "train" };
             var range = new Option<string>("--range") { Description = "Activation range selection for float models: minmax, percentile or mse.", DefaultValueFactory = _ => "minmax" };
             var biasCorrection = new Option<bool>("--bias-correction") { Description = "Correct the mean output shift that weight quantization causes (float models)." };
             var name = new Option<string?>("--name") { Description = "Model name (default: from the file name)." };
+            var freeDims = new Option<string[]>("--free-dim")
+            {
+                Description = "NAME=N: give the symbolic input dimension NAME (an ONNX dim_param, e.g. a dynamic sequence axis) the value N; repeatable. A leading symbolic batch dimension becomes 1 without it.",
+                AllowMultipleArgumentsPerToken = false,
+            };
+            var keepFileActivations = new Option<bool>("--keep-file-activations") { Description = "A QDQ model with calibration data: keep the file's activation quantization and calibrate only the tensors it leaves in float (default: re-calibrate every activation)." };
             range.AcceptOnlyFromAmong("minmax", "percentile", "mse");
             var command = new Command("import", "Import an ONNX model: a QDQ model keeps its quantization (QuantizeLinear/DequantizeLinear pairs, zero points folded); a float model is quantized from calibration data. Softmax, GELU and LayerNormalization map to QuantGen's integer operators.")
             {
-                model, output, calibration, split, range, biasCorrection, name,
+                model, output, calibration, split, range, biasCorrection, name, freeDims, keepFileActivations,
             };
             command.SetAction(p => ctx.Guard(() =>
             {
                 var options = new OnnxImportOptions
                 {
                     Name = p.GetValue(name),
+                    FreeDimensions = FreeDimensions(p.GetValue(freeDims) ?? Array.Empty<string>()),
+                    KeepFileActivations = p.GetValue(keepFileActivations),
                     Quantization = new QuantizationOptions
                     {
                         RangeMethod = p.GetValue(range) switch { "percentile" => RangeMethod.Percentile, "mse" => RangeMethod.Mse, _ => RangeMethod.MinMax },
@@ -56,6 +66,31 @@ namespace QuantGen.Cli
                 return 0;
             }));
             return command;
+        }
+
+        private static Dictionary<string, int>? FreeDimensions(string[] args)
+        {
+            if (args.Length == 0)
+            {
+                return null;
+            }
+
+            var dims = new Dictionary<string, int>(StringComparer.Ordinal);
+            foreach (string a in args)
+            {
+                int eq = a.IndexOf('=', StringComparison.Ordinal);
+                if (eq <= 0 || !int.TryParse(a.AsSpan(eq + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n < 1)
+                {
+                    throw new CliException(CliErrors.InvalidArgument, $"--free-dim {a}: expected NAME=N with N a positive integer (e.g. --free-dim sequence=128)");
+                }
+
+                if (!dims.TryAdd(a.Substring(0, eq), n))
+                {
+                    throw new CliException(CliErrors.InvalidArgument, $"--free-dim {a}: '{a.Substring(0, eq)}' is given twice");
+                }
+            }
+
+            return dims;
         }
 
         private static int Count(int[] shape)

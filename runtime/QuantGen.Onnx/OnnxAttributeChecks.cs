@@ -11,7 +11,7 @@ namespace QuantGen.Onnx
     /// finite, Conv/MaxPool/AveragePool strides, kernels and dilations must be positive and pads non-negative (a stride
     /// of 0 used to divide by zero), a Conv group must be positive and divide the output channels, kernel_shape must
     /// match the weight's spatial dims, LayerNormalization epsilon must be finite and positive, BatchNormalization
-    /// epsilon finite and non-negative. Each problem is a QG4009 at the node.
+    /// epsilon finite and non-negative, and BatchNormalization not in training mode. Each problem is a QG4009 at the node.
     /// </summary>
     public static class OnnxAttributeChecks
     {
@@ -110,6 +110,14 @@ namespace QuantGen.Onnx
                     if (n.Attribute("epsilon") is OnnxAttribute be && !(be.F >= 0))
                     {
                         throw Fail(file, n, $"epsilon = {F(be.F)}; BatchNormalization needs a finite epsilon of 0 or more");
+                    }
+
+                    // Opset 14+: training_mode = 1 normalises with the batch's own mean and variance (and writes the running
+                    // statistics as extra outputs): torch writes it for a model left in train() mode and exported with
+                    // training=TrainingMode.PRESERVE / TRAINING. Folding the running statistics would silently change the model.
+                    if ((n.Attribute("training_mode")?.I ?? 0) != 0 || n.Outputs.Skip(1).Any(o => o.Length > 0))
+                    {
+                        throw Fail(file, n, "BatchNormalization in training mode (training_mode = 1: it normalises with the batch's statistics, not the running mean and variance QuantGen folds); export the model in eval mode: model.eval() before torch.onnx.export, or training=torch.onnx.TrainingMode.EVAL");
                     }
 
                     break;

@@ -32,6 +32,21 @@ namespace QuantGen.Onnx
         /// Default true; false quantizes it to 8 bits per tensor like a float import (the behaviour before 2026-12-06).
         /// </summary>
         public bool WideConstantOperands { get; set; } = true;
+
+        /// <summary>
+        /// A QDQ model imported with calibration data: true keeps every activation quantization the file's QDQ pairs give
+        /// and calibrates only the tensors it leaves in float (an op type left out of quantize_static's
+        /// op_types_to_quantize, e.g. a residual Add); default false re-calibrates every activation (integer weights kept).
+        /// </summary>
+        public bool KeepFileActivations { get; set; }
+
+        /// <summary>
+        /// Values for symbolic input dimensions by their name (dim_param), as ONNX Runtime's
+        /// AddFreeDimensionOverrideByName: e.g. { "sequence": 128 } for a BERT exported with
+        /// dynamic_axes={'input_ids': {0: 'batch', 1: 'sequence'}}. A leading symbolic dimension not named here becomes 1;
+        /// any other is QG4004.
+        /// </summary>
+        public IReadOnlyDictionary<string, int>? FreeDimensions { get; set; }
     }
 
     /// <summary>An imported model: the quantized model plus the float model it came from.</summary>
@@ -69,7 +84,7 @@ namespace QuantGen.Onnx
             OnnxModel model = OnnxReader.ReadFile(onnxPath);
             OnnxAttributeChecks.Check(model, onnxPath);
             string name = options.Name ?? SanitizeName(Path.GetFileNameWithoutExtension(onnxPath));
-            return Guard(onnxPath, () => OnnxLowering.Lower(model, onnxPath, name, options.WideConstantOperands));
+            return Guard(onnxPath, () => OnnxLowering.Lower(model, onnxPath, name, options.WideConstantOperands, options.FreeDimensions));
         }
 
         /// <summary>
@@ -162,7 +177,18 @@ namespace QuantGen.Onnx
             }
             catch (InvalidOperationException e)
             {
-                throw OnnxImportException.At(OnnxErrors.InvalidQuantization, path, "graph", e.Message);
+                // A tensor the file leaves in float (an op outside the quantizer's op_types_to_quantize, e.g. a residual Add
+                // without its QDQ pair): located at the ONNX node that writes it, with the two ways out.
+                string place = "graph";
+                string message = e.Message;
+                System.Text.RegularExpressions.Match m = System.Text.RegularExpressions.Regex.Match(e.Message, "^layer \"([^\"]+)\": its output \"([^\"]+)\" has neither");
+                if (m.Success && lowered.LayerPlaces.TryGetValue(m.Groups[1].Value, out string? p))
+                {
+                    place = p;
+                    message = $"the output '{m.Groups[2].Value}' is not quantized in the file (no QuantizeLinear -> DequantizeLinear pair after it) and QuantGen needs its range: quantize this operator too (add its type to op_types_to_quantize), or import with calibration data and OnnxImportOptions.KeepFileActivations, which keeps the file's quantization and calibrates only what it leaves in float";
+                }
+
+                throw OnnxImportException.At(OnnxErrors.InvalidQuantization, path, place, message);
             }
         }
 
@@ -215,8 +241,13 @@ namespace QuantGen.Onnx
             QuantizationOptions q = Clone(options.Quantization, lowered.Spec.Name);
             if (lowered.IsQdq)
             {
-                // A QDQ model re-calibrated: keep its integer weights, recompute activations.
+                // A QDQ model re-calibrated: keep its integer weights, recompute activations (or only those the file
+                // leaves in float: KeepFileActivations).
                 q.FixedWeights = lowered.FixedWeights;
+                if (options.KeepFileActivations)
+                {
+                    q.FixedActivations = lowered.FixedActivations;
+                }
             }
 
             try

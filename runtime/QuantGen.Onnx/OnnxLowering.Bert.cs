@@ -102,7 +102,7 @@ namespace QuantGen.Onnx
 
             if (n.Op == "Softmax" && n.In.Count == 1 && maskedScores.TryGetValue(n.In[0], out var ms))
             {
-                LastAxisCheck(n, "axis", -1);
+                LastAxisCheck(n, "axis", SoftmaxAxisDefault);
                 Add(new MaskedSoftmaxLayer(), n, n.Out, ms.Scores, ms.Mask);
                 Produce(n.Out, ShapeOf(ms.Scores, n.Src));
                 if (quant.TryGetValue(n.Out, out TensorQuant? q))

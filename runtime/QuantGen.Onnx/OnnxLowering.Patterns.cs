@@ -40,7 +40,12 @@ namespace QuantGen.Onnx
         private bool TryDecomposedLayerNorm(Node mean, HashSet<Node> done)
         {
             string x = mean.In[0];
-            if (!shapes.TryGetValue(x, out int[]? xs) || !IsLastAxisMean(mean, xs.Length) || quant.ContainsKey(mean.Out))
+
+            // A QDQ file quantized from an export below opset 17 (onnxruntime's quantize_static puts QDQ pairs on the Add and
+            // Mul inputs and outputs inside the decomposition): the pairs inside the chain are dropped, the integer LayerNorm
+            // computes the whole normalisation at once (noted; ORT rounds each of them).
+            bool throughQdq = sawQdq;
+            if (!shapes.TryGetValue(x, out int[]? xs) || !IsLastAxisMean(mean, xs.Length) || (quant.ContainsKey(mean.Out) && !throughQdq))
             {
                 return false;
             }
@@ -48,7 +53,7 @@ namespace QuantGen.Onnx
             var chain = new List<Node>();
             Node? Sole(string t)
             {
-                if (quant.ContainsKey(t))
+                if (quant.ContainsKey(t) && !throughQdq)
                 {
                     return null;
                 }
@@ -58,7 +63,7 @@ namespace QuantGen.Onnx
             }
 
             Node? sub = Sole(mean.Out);
-            if (sub == null || sub.Op != "Sub" || sub.In[0] != x || sub.In[1] != mean.Out || quant.ContainsKey(sub.Out))
+            if (sub == null || sub.Op != "Sub" || sub.In[0] != x || sub.In[1] != mean.Out || (quant.ContainsKey(sub.Out) && !throughQdq))
             {
                 return false;
             }
@@ -93,7 +98,7 @@ namespace QuantGen.Onnx
             if (Sole(last) is Node mul && mul.Op == "Mul")
             {
                 string other = mul.In[0] == last ? mul.In[1] : mul.In[0];
-                if (consts.TryGetValue(other, out TensorValue? g) && g.Count == ch && !qconsts.ContainsKey(other))
+                if (consts.TryGetValue(other, out TensorValue? g) && g.Count == ch && (throughQdq || !qconsts.ContainsKey(other)))
                 {
                     gamma = other;
                     chain.Add(mul);
@@ -104,7 +109,7 @@ namespace QuantGen.Onnx
             if (Sole(last) is Node add && add.Op == "Add")
             {
                 string other = add.In[0] == last ? add.In[1] : add.In[0];
-                if (consts.TryGetValue(other, out TensorValue? b) && b.Count == ch && !qconsts.ContainsKey(other))
+                if (consts.TryGetValue(other, out TensorValue? b) && b.Count == ch && (throughQdq || !qconsts.ContainsKey(other)))
                 {
                     beta = other;
                     chain.Add(add);
@@ -115,6 +120,17 @@ namespace QuantGen.Onnx
             foreach (Node m in chain)
             {
                 done.Add(m);
+            }
+
+            var inner = new[] { mean }.Concat(chain).Select(m => m.Out).Where(t => t != last && quant.ContainsKey(t)).ToList();
+            foreach (string t in inner)
+            {
+                fixedActs.Remove(Name(t));
+            }
+
+            if (inner.Count > 0)
+            {
+                notes.Add($"{mean.Src.Place}: {inner.Count} QDQ pairs inside the written-out LayerNorm ({string.Join(", ", inner.Select(t => "'" + t + "'"))}) dropped: the integer LayerNorm normalises at once (ONNX Runtime rounds each pair: expect a few LSB)");
             }
 
             var ln = new LayerNormLayer { Epsilon = (float)eps!.Value };

@@ -229,7 +229,24 @@ namespace QuantGen.Onnx
             ["Pow"] = "outside a decomposed LayerNorm or a GELU; export with opset_version=17 so LayerNormalization is one node",
             ["Sqrt"] = "outside a decomposed LayerNorm or a GELU; export with opset_version=17 so LayerNormalization is one node",
             ["Resize"] = "needs a Resize/Upsample operator (not yet in QuantGen)",
+            ["QLinearConv"] = QOperatorFormat,
+            ["QLinearMatMul"] = QOperatorFormat,
+            ["ConvInteger"] = DynamicQuantization,
+            ["MatMulInteger"] = DynamicQuantization,
+            ["DynamicQuantizeLinear"] = DynamicQuantization,
         };
+
+        /// <summary>onnxruntime.quantization's QOperator format (QLinearConv, QLinearMatMul, com.microsoft QLinearAdd, QGemm, ...).</summary>
+        internal const string QOperatorFormat = "a model quantized in onnxruntime's QOperator format; QuantGen imports the QDQ format: quantize_static(..., quant_format=QuantFormat.QDQ), which keeps the same scales in QuantizeLinear/DequantizeLinear pairs, or import the float model with calibration data";
+
+        /// <summary>onnxruntime.quantization.quantize_dynamic (activation scales computed at run time).</summary>
+        internal const string DynamicQuantization = "dynamic quantization (quantize_dynamic) computes activation scales at run time; QuantGen needs scales fixed at export: quantize_static(..., quant_format=QuantFormat.QDQ) with calibration data, or import the float model with calibration data";
+
+        /// <summary>The export hint for a com.microsoft operator that onnxruntime's quantizer writes, else null.</summary>
+        public static string? MicrosoftQuantized(string op) =>
+            op.StartsWith("QLinear", StringComparison.Ordinal) || op == "QGemm" || op == "QAttention" ? QOperatorFormat
+            : op == "DynamicQuantizeMatMul" || op == "MatMulIntegerToFloat" || op == "DynamicQuantizeLSTM" ? DynamicQuantization
+            : null;
 
         public static string? Needs(string op) => Table.TryGetValue(op, out string? s) ? s : null;
 

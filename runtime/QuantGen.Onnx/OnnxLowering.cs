@@ -45,10 +45,13 @@ namespace QuantGen.Onnx
         public IReadOnlyList<string> Notes { get; }
 
         public long Opset { get; }
+
+        /// <summary>The ONNX node's place (<c>node 'name' (Op)</c>) of each layer, by layer name.</summary>
+        internal IReadOnlyDictionary<string, string> LayerPlaces { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
     }
 
     /// <summary>
-    /// Lowers an ONNX graph (opset 13 or newer) to QuantGen's operators. QuantizeLinear -> DequantizeLinear pairs on
+    /// Lowers an ONNX graph (opset 11 or newer) to QuantGen's operators. QuantizeLinear -> DequantizeLinear pairs on
     /// activations become the tensor's fixed quantization (uint8 folded to int8 by shifting the zero point by 128);
     /// DequantizeLinear of a constant becomes an integer weight (zero points folded into the values). Float
     /// subgraphs are pattern-matched: Gemm / MatMul(+Add bias)(+Relu) -> Dense, MatMul of two activations (+Mul/Div
@@ -94,6 +97,9 @@ namespace QuantGen.Onnx
         private readonly Dictionary<string, string> names = new Dictionary<string, string>(StringComparer.Ordinal);
         private readonly HashSet<string> usedNames = new HashSet<string>(StringComparer.Ordinal);
         private readonly HashSet<string> layerNames = new HashSet<string>(StringComparer.Ordinal);
+
+        /// <summary>The ONNX node each layer came from (its place), by layer name: diagnostics after lowering point at the node.</summary>
+        private readonly Dictionary<string, string> layerPlaces = new Dictionary<string, string>(StringComparer.Ordinal);
         private readonly HashSet<string> initNames = new HashSet<string>(StringComparer.Ordinal);
         private readonly List<Node> rest = new List<Node>();
         private readonly List<string> notes = new List<string>();
@@ -118,6 +124,9 @@ namespace QuantGen.Onnx
 
         /// <summary><see cref="OnnxImportOptions.WideConstantOperands"/>.</summary>
         private bool wideConstantOperands = true;
+
+        /// <summary><see cref="OnnxImportOptions.FreeDimensions"/>.</summary>
+        private IReadOnlyDictionary<string, int>? freeDimensions;
 
         private OnnxLowering(OnnxModel model, string file)
         {
@@ -173,9 +182,12 @@ namespace QuantGen.Onnx
         public static LoweredModel Lower(OnnxModel model, string file, string modelName) => Lower(model, file, modelName, true);
 
         /// <summary>Lowers with <paramref name="wideConstants"/> as <see cref="OnnxImportOptions.WideConstantOperands"/>.</summary>
-        public static LoweredModel Lower(OnnxModel model, string file, string modelName, bool wideConstants)
+        public static LoweredModel Lower(OnnxModel model, string file, string modelName, bool wideConstants) => Lower(model, file, modelName, wideConstants, null);
+
+        /// <summary>Lowers with <paramref name="freeDimensions"/> as <see cref="OnnxImportOptions.FreeDimensions"/>.</summary>
+        public static LoweredModel Lower(OnnxModel model, string file, string modelName, bool wideConstants, IReadOnlyDictionary<string, int>? freeDimensions)
         {
-            var l = new OnnxLowering(model, file) { wideConstantOperands = wideConstants };
+            var l = new OnnxLowering(model, file) { wideConstantOperands = wideConstants, freeDimensions = freeDimensions };
             return l.Run(modelName);
         }
 
@@ -225,24 +237,35 @@ namespace QuantGen.Onnx
                 spec.Metadata.Add(new KeyValuePair<string, string>("producer", model.ProducerName));
             }
 
-            return new LoweredModel(spec, weights, fixedActs, fixedWeights, sawQdq, notes, opset, maskInputs.Select(Name));
+            return new LoweredModel(spec, weights, fixedActs, fixedWeights, sawQdq, notes, opset, maskInputs.Select(Name)) { LayerPlaces = layerPlaces };
         }
+
+        /// <summary>
+        /// The oldest default-domain opset read. Opsets 11 and 12 (torch.onnx.export(opset_version=11/12), still common in
+        /// tutorials) differ from 13 where QuantGen reads them in Squeeze/Unsqueeze/Split (axes and sizes as attributes, read
+        /// either way) and in Softmax (default axis 1, and the input coerced to 2-D at the axis: <see cref="SoftmaxAxisDefault"/>).
+        /// Opset 10 and older write Clip's bounds and Pad's pads as attributes: QG4002.
+        /// </summary>
+        internal const long MinOpset = 11;
+
+        /// <summary>Softmax's default axis: 1 below opset 13 (where any axis but the last flattens the trailing dims), -1 from 13.</summary>
+        private long SoftmaxAxisDefault => opset < 13 ? 1 : -1;
 
         private void CheckOpsets()
         {
             if (opset == 0)
             {
-                throw Fail(OnnxErrors.UnsupportedOpset, "opset_import", $"the model imports no default-domain opset (ir_version {model.IrVersion}); QuantGen reads opset 13 and newer: re-export with opset_version=13 or later");
+                throw Fail(OnnxErrors.UnsupportedOpset, "opset_import", $"the model imports no default-domain opset (ir_version {model.IrVersion}); QuantGen reads opsets {MinOpset} to 23: re-export with opset_version=13 or later");
             }
 
-            if (opset < 13)
+            if (opset < MinOpset)
             {
-                throw Fail(OnnxErrors.UnsupportedOpset, "opset_import", $"the model uses opset {opset}; QuantGen reads opset 13 and newer (per-axis QuantizeLinear, Softmax on one axis): re-export with opset_version=13 or later, or convert it with onnx.version_converter");
+                throw Fail(OnnxErrors.UnsupportedOpset, "opset_import", $"the model uses opset {opset}; QuantGen reads opsets {MinOpset} to 23 (Clip, Pad and Slice with their bounds as inputs): re-export with opset_version=13 or later, or convert it with onnx.version_converter");
             }
 
             if (opset > 23)
             {
-                throw Fail(OnnxErrors.UnsupportedOpset, "opset_import", $"the model uses opset {opset}; this QuantGen knows opsets 13 to 23");
+                throw Fail(OnnxErrors.UnsupportedOpset, "opset_import", $"the model uses opset {opset}; this QuantGen knows opsets {MinOpset} to 23");
             }
         }
 
@@ -265,7 +288,9 @@ namespace QuantGen.Onnx
                 if (!input.IsTensor || input.ElemType != OnnxDataType.Float)
                 {
                     bool ints = input.IsTensor && (input.ElemType == OnnxDataType.Int64 || input.ElemType == OnnxDataType.Int32);
-                    List<OnnxNode> readers = graph.Nodes.Where(n => n.Inputs.Contains(input.Name)).ToList();
+                    // A Shape node reads only the (static) shape, never the ids: torch writes Shape(input_ids) for
+                    // input_ids.size(1) when the batch axis is dynamic (dynamic_axes), and the shape subgraph folds.
+                    List<OnnxNode> readers = graph.Nodes.Where(n => n.Inputs.Contains(input.Name) && n.OpType != "Shape").ToList();
                     if (ints && readers.Count > 0 && readers.All(n => n.OpType == "Gather" && n.Inputs.Count > 1 && n.Inputs[1] == input.Name && n.Inputs[0] != input.Name))
                     {
                         inSpec.Role = InputRole.Index;
@@ -296,6 +321,16 @@ namespace QuantGen.Onnx
                     {
                         dims[i] = (int)v;
                     }
+                    else if (d.Value == null && !string.IsNullOrEmpty(d.Param) && freeDimensions != null && freeDimensions.TryGetValue(d.Param!, out int fixedDim))
+                    {
+                        if (fixedDim < 1 || fixedDim > TensorLimits.MaxElements)
+                        {
+                            throw Fail(OnnxErrors.DynamicShape, place, $"FreeDimensions gives '{d.Param}' the value {fixedDim}; a dimension must be in [1, {TensorLimits.MaxElements}]");
+                        }
+
+                        dims[i] = fixedDim;
+                        notes.Add($"input '{input.Name}': symbolic dimension '{d.Param}' fixed to {fixedDim} (FreeDimensions)");
+                    }
                     else if (i == 0 && d.Value == null && dims.Length > 1)
                     {
                         dims[i] = 1;
@@ -303,7 +338,7 @@ namespace QuantGen.Onnx
                     }
                     else
                     {
-                        throw Fail(OnnxErrors.DynamicShape, place, $"dimension {i} of the input is '{d}' (shape [{string.Join(", ", input.Dims)}]); QuantGen compiles fixed shapes: export with a fixed shape (only a leading batch dimension may be symbolic, and it becomes 1)");
+                        throw Fail(OnnxErrors.DynamicShape, place, $"dimension {i} of the input is '{d}' (shape [{string.Join(", ", input.Dims)}]); QuantGen compiles fixed shapes: export with a fixed shape (only a leading batch dimension may be symbolic, and it becomes 1)" + (d.Value == null && !string.IsNullOrEmpty(d.Param) ? $", or give it a value at import: OnnxImportOptions.FreeDimensions = new Dictionary<string, int> {{ [\"{d.Param}\"] = N }} (as ONNX Runtime's AddFreeDimensionOverrideByName)" : string.Empty));
                     }
                 }
 
@@ -354,7 +389,9 @@ namespace QuantGen.Onnx
                 {
                     string why = n.Domain.StartsWith("pkg.", StringComparison.Ordinal)
                         ? "a local function of torch's dynamo exporter: export with torch.onnx.export(..., dynamo=False), or inline the functions (onnx.inliner.inline_local_functions)"
-                        : "export without runtime-specific fusions, e.g. with onnxruntime's graph optimizations off";
+                        : n.Domain == "com.microsoft" && ExportHints.MicrosoftQuantized(n.OpType) is string q
+                            ? q
+                            : "export without runtime-specific fusions, e.g. with onnxruntime's graph optimizations off";
                     Record(n, Fail(OnnxErrors.UnsupportedOperator, n.Place, $"operator {n.Domain}.{n.OpType} is from the custom domain \"{n.Domain}\"; QuantGen imports standard ONNX operators only ({why})"), false);
                     MarkFailed(n);
                     continue;
@@ -415,7 +452,7 @@ namespace QuantGen.Onnx
                 case "Dropout":
                     if (n.Outputs.Count > 1 && n.Outputs[1].Length > 0)
                     {
-                        throw Fail(OnnxErrors.UnsupportedAttribute, n.Place, "Dropout's mask output is used; QuantGen imports inference graphs (drop the mask)");
+                        throw Fail(OnnxErrors.UnsupportedAttribute, n.Place, "Dropout in training mode (it writes its mask output); QuantGen imports inference graphs: export the model in eval mode (model.eval() before torch.onnx.export, and not training=torch.onnx.TrainingMode.PRESERVE / TRAINING)");
                     }
 
                     if (consts.TryGetValue(ins[0], out TensorValue? cv))
@@ -729,6 +766,7 @@ namespace QuantGen.Onnx
             }
 
             layerNames.Add(u);
+            layerPlaces[u] = n.Place;
             return u;
         }
 
@@ -955,6 +993,13 @@ namespace QuantGen.Onnx
                             LowerGlobalAveragePool(n);
                             break;
                         case "BatchNormalization":
+                            if (quant.ContainsKey(n.In[0]))
+                            {
+                                // quantize_static run on a graph whose BatchNorm was not folded (no quant_pre_process): the
+                                // Conv/Gemm output is quantized before the normalisation, which no integer layer expresses.
+                                throw Fail(OnnxErrors.UnsupportedOperator, src.Place, "BatchNormalization reads a tensor the file quantizes (a QuantizeLinear -> DequantizeLinear pair sits between the layer before it and the normalisation: the model was quantized before BatchNorm was folded); fold it first: onnxruntime.quantization.quant_pre_process before quantize_static, or torch.ao.quantization.fuse_modules (Conv/Linear + BatchNorm) on the eval model before export");
+                            }
+
                             throw Fail(OnnxErrors.UnsupportedOperator, src.Place, "BatchNormalization is imported only when it follows a Conv or a 2-D Gemm/MatMul (possibly through torch's QAT Div/Add) whose output feeds nothing else: it is folded into the weights and bias; this one does not. " + ExportHints.Needs("BatchNormalization"));
                         default:
                             throw Fail(OnnxErrors.UnsupportedOperator, src.Place, ExportHints.Unsupported(src, SupportedList));
@@ -1450,7 +1495,10 @@ namespace QuantGen.Onnx
             long axis = n.Src.Attribute(attr)?.I ?? dflt;
             if (axis != -1 && axis != xs.Length - 1)
             {
-                throw Fail(OnnxErrors.UnsupportedAttribute, n.Src.Place, $"{attr}={axis} on a tensor of rank {xs.Length}; QuantGen applies {n.Op} along the last axis only (axis=-1): transpose before it");
+                string older = opset < 13 && n.Op == "Softmax"
+                    ? $" (below opset 13 Softmax normalises over every axis from {attr}{(n.Src.Attribute(attr) == null ? ", which defaults to 1" : string.Empty)}; re-export with opset_version=13 or later, or softmax over dim=-1)"
+                    : string.Empty;
+                throw Fail(OnnxErrors.UnsupportedAttribute, n.Src.Place, $"{attr}={axis} on a tensor of rank {xs.Length}; QuantGen applies {n.Op} along the last axis only (axis=-1): transpose before it" + older);
             }
 
             return xs.Length;
@@ -1458,7 +1506,7 @@ namespace QuantGen.Onnx
 
         private void LowerSoftmax(Node n)
         {
-            LastAxisCheck(n, "axis", -1);
+            LastAxisCheck(n, "axis", SoftmaxAxisDefault);
             bool between = quant.TryGetValue(n.Out, out TensorQuant? q) && quant.TryGetValue(n.In[0], out TensorQuant? qin) && qin.Type.Bits <= SoftmaxTable.MaxInputBits;
             Add(new SoftmaxLayer { Method = between ? SoftmaxMethod.Table : SoftmaxMethod.Shiftmax }, n, n.Out, n.In[0]);
             Produce(n.Out, ShapeOf(n.In[0], n.Src));

@@ -437,5 +437,31 @@ namespace QuantGen.Tests.Cli
             Assert.Equal(1, code);
             Assert.Contains("error QG4011: a float model needs calibration inputs", error, StringComparison.Ordinal);
         }
+
+        /// <summary>
+        /// --free-dim gives a symbolic non-batch input dimension a value (malformed/dynamic-shape.onnx: x [batch, features]):
+        /// without it QG4004 names the option; with features=4 the float model imports from a 4-feature CSV. A malformed
+        /// --free-dim is QG5001.
+        /// </summary>
+        [Fact]
+        public void ImportFreeDimFixesASymbolicInputDimension()
+        {
+            string onnx = Path.Combine(OnnxModels, "malformed", "dynamic-shape.onnx");
+            string csv = Path.Combine(temp, "four.csv");
+            File.WriteAllText(csv, "split,label,a,b,c,d\ntrain,0,0.1,0.2,0.3,0.4\ntrain,1,-0.5,0.5,1,0\n");
+            (int code, _, string error) = Run("import", onnx, "-o", Path.Combine(temp, "x.qmodel.json"), "-c", csv);
+            Assert.Equal(1, code);
+            Assert.Contains("error QG4004", error, StringComparison.Ordinal);
+            Assert.Contains("FreeDimensions", error, StringComparison.Ordinal);
+
+            (code, string stdout, string stderr) = Run("import", onnx, "-o", Path.Combine(temp, "y.qmodel.json"), "-c", csv, "--free-dim", "features=4");
+            Assert.True(code == 0, stderr);
+            Assert.Contains("(float + calibration): 1 layers", stdout, StringComparison.Ordinal);
+            Assert.Equal(new[] { 1, 4 }, ModelLoader.Load(Path.Combine(temp, "y.qmodel.json")).GetGraphOrThrow().Inputs[0].Shape);
+
+            (code, _, error) = Run("import", onnx, "-o", Path.Combine(temp, "z.qmodel.json"), "-c", csv, "--free-dim", "features");
+            Assert.Equal(2, code);
+            Assert.Contains("QG5001", error, StringComparison.Ordinal);
+        }
     }
 }

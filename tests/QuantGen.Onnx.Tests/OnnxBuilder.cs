@@ -61,7 +61,18 @@ namespace QuantGen.Onnx.Tests
             {
                 foreach (int d in dims)
                 {
-                    Bytes(s, 1, Message(x => Varint(x, 1, d)));
+                    // -1, -2: a symbolic dimension (dim_param "batch", "sequence"), as torch writes a dynamic_axes entry
+                    Bytes(s, 1, Message(x =>
+                    {
+                        if (d < 0)
+                        {
+                            Str(x, 2, d == -1 ? "batch" : "sequence");
+                        }
+                        else
+                        {
+                            Varint(x, 1, d);
+                        }
+                    }));
                 }
             });
             Bytes(o, 2, Message(t => Bytes(t, 1, Message(tt =>
@@ -134,6 +145,15 @@ namespace QuantGen.Onnx.Tests
             return name;
         }
 
+        private string? nextDomain;
+
+        /// <summary>The next node's domain (e.g. "com.microsoft"); the default domain after it.</summary>
+        public OnnxBuilder InDomain(string domain)
+        {
+            nextDomain = domain;
+            return this;
+        }
+
         /// <summary>A node; attributes are int (long), ints (long[]), float (float) or string.</summary>
         public string Node(string op, string[] ins, string? output = null, params (string Name, object Value)[] attrs) => NodeN(op, ins, new[] { output ?? op.ToLowerInvariant() + "_" + counter }, attrs)[0];
 
@@ -154,6 +174,12 @@ namespace QuantGen.Onnx.Tests
 
                 Str(o, 3, name);
                 Str(o, 4, op);
+                if (nextDomain != null)
+                {
+                    Str(o, 7, nextDomain);
+                    nextDomain = null;
+                }
+
                 foreach ((string an, object av) in attrs)
                 {
                     Bytes(o, 5, Message(a =>

@@ -500,7 +500,7 @@ def write_corpus():
     case("garbage", bytes(range(7, 250, 3)) * 4, "QG4001 protobuf")
     case("empty-file", b"", "QG4001 graph")
     case("wrong-wire-type", bytes([0x3A, 0x05]) + b"\x08\x01\x10\x02\x18" , "QG4001 protobuf")  # graph (7) declared length 5, cut
-    case("opset-11", tiny([helper.make_node("MatMul", ["x", "w"], ["y"], name="mm")], [w44()], opset=11), "QG4002 opset")
+    case("opset-10", tiny([helper.make_node("MatMul", ["x", "w"], ["y"], name="mm")], [w44()], opset=10), "QG4002 opset")  # opsets 11 and 12 import
     case("unsupported-op", tiny([helper.make_node("MatMul", ["x", "w"], ["h"], name="mm"), helper.make_node("Sin", ["h"], ["y"], name="sine")], [w44()]), "QG4003 node 'sine'")
     case("custom-domain", tiny([helper.make_node("FusedMatMul", ["x", "w"], ["y"], name="fused", domain="com.microsoft")], [w44()]), "QG4003 node 'fused'")
     m = tiny([helper.make_node("MatMul", ["x", "w"], ["y"], name="mm")], [w44()], inp=("x", ["batch", "features"]))
