@@ -899,12 +899,17 @@ namespace QuantGen.Generated
 
             if (Avx512BW.IsSupported)
             {
-                Requant16(Vector512.Create(c0, c1), o0, n - o0, ref bias, ref mul, ref round, ref shift, Vector512.Create(zo), Vector512.Create((int)lo), Vector512.Create((int)hi), ref Unsafe.Add(ref yr, o0));
+                Requant16(Join(c0, c1), o0, n - o0, ref bias, ref mul, ref round, ref shift, Vector512.Create(zo), Vector512.Create((int)lo), Vector512.Create((int)hi), ref Unsafe.Add(ref yr, o0));
                 return;
             }
 
             StoreRow16(c0, c1, o0, n, ref bias, ref mul, ref round, ref shift, zo, lo, hi, ref yr);
         }
+
+        /// <summary>Two ymm accumulators as one zmm: one vinserti32x8 (Vector512.Create(lo, hi) compiles to a zeroing and two inserts).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<int> Join(Vector256<int> lo, Vector256<int> hi) =>
+            Avx512F.IsSupported ? Avx512F.InsertVector256(lo.ToVector512Unsafe(), hi, 1) : Vector512.Create(lo, hi);
 
         /// <summary>
         /// Stores the first count bytes of a 16-byte vector (all 16 when count &gt;= 16) and never a byte past them: one 16-byte
@@ -976,7 +981,7 @@ namespace QuantGen.Generated
         {
             if (Avx512BW.IsSupported)
             {
-                StorePartial16(MulHigh16(Vector512.Create(c0, c1), o, ref mulHi, ref addHi, ref shiftHi, lo, hi), count, ref dst);
+                StorePartial16(MulHigh16(Join(c0, c1), o, ref mulHi, ref addHi, ref shiftHi, lo, hi), count, ref dst);
                 return;
             }
 
