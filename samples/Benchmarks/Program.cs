@@ -101,6 +101,16 @@ namespace QuantGen.Benchmarks
                 return DwProbe.Run();
             }
 
+            if (args.Length > 0 && args[0] == "conv-ab")
+            {
+                return ConvAbProbe.Run(args.Skip(1).ToArray());
+            }
+
+            if (args.Length > 0 && args[0] == "align-probe")
+            {
+                return AlignProbe.Run(args.Skip(1).ToArray());
+            }
+
             if (args.Length > 0 && args[0] == "pw-probe")
             {
                 return PwProbe.Run(args.Skip(1).ToArray());

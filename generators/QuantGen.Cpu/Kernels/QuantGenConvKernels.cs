@@ -1159,7 +1159,7 @@ namespace QuantGen.Generated
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static Vector512<int> High16(Vector256<int> a, Vector256<int> b, Vector512<int> m, Vector512<int> mo, Vector512<int> add, Vector512<uint> sh)
         {
-            Vector512<int> acc = Vector512.Create(a, b);
+            Vector512<int> acc = Join(a, b);
             Vector512<long> pe = Avx512F.Multiply(acc, m);
             Vector512<long> po = Avx512F.Multiply(Avx512F.ShiftRightLogical(acc.AsInt64(), 32).AsInt32(), mo);
             Vector512<int> h = Avx512F.PermuteVar16x32x2(pe.AsInt32(), Vector512.Create(1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31), po.AsInt32());
@@ -1248,11 +1248,11 @@ namespace QuantGen.Generated
             {
                 if (Unsafe.IsNullRef(ref mulHi))
                 {
-                    QuantGenKernels.Requant16(Vector512.Create(a, b), 0, r + 1 < rows ? 16 : 8, ref bias, ref mul, ref round, ref shift, Vector512.Create(zo), Vector512.Create((int)lo), Vector512.Create((int)hi), ref Unsafe.Add(ref y, r * 8));
+                    QuantGenKernels.Requant16(Join(a, b), 0, r + 1 < rows ? 16 : 8, ref bias, ref mul, ref round, ref shift, Vector512.Create(zo), Vector512.Create((int)lo), Vector512.Create((int)hi), ref Unsafe.Add(ref y, r * 8));
                 }
                 else
                 {
-                    QuantGenKernels.StorePartial16(QuantGenKernels.MulHigh16(Vector512.Create(a, b) + Vector512.LoadUnsafe(ref bias), 0, ref mulHi, ref addHi, ref shiftHi, (int)lo, (int)hi),
+                    QuantGenKernels.StorePartial16(QuantGenKernels.MulHigh16(Join(a, b) + Vector512.LoadUnsafe(ref bias), 0, ref mulHi, ref addHi, ref shiftHi, (int)lo, (int)hi),
                         r + 1 < rows ? 16 : 8, ref Unsafe.Add(ref y, r * 8));
                 }
             }
@@ -1595,5 +1595,12 @@ namespace QuantGen.Generated
                 }
             }
         }
+
+        /// <summary>
+        /// Two ymm halves as one zmm: one vinserti32x8 (Vector512.Create(lo, hi) compiles to a zeroing and two inserts); the same lanes.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<int> Join(Vector256<int> lo, Vector256<int> hi) =>
+            Avx512F.IsSupported ? Avx512F.InsertVector256(lo.ToVector512Unsafe(), hi, 1) : Vector512.Create(lo, hi);
     }
 }

@@ -382,7 +382,7 @@ namespace QuantGen.Generated
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static Vector512<int> High16At(Vector256<int> c0, Vector256<int> c1, ref int mulHi, ref int addHi, ref int shiftHi, int o)
         {
-            Vector512<int> acc = Vector512.Create(c0, c1);
+            Vector512<int> acc = Join(c0, c1);
             Vector512<long> pe = Avx512F.Multiply(acc, Vector512.LoadUnsafe(ref mulHi, (nuint)o));
             Vector512<long> po = Avx512F.Multiply(Avx512F.ShiftRightLogical(acc.AsInt64(), 32).AsInt32(), Vector512.LoadUnsafe(ref mulHi, (nuint)(o + 1)));
             Vector512<int> h = Avx512F.PermuteVar16x32x2(pe.AsInt32(), Vector512.Create(1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31), po.AsInt32());
@@ -437,15 +437,15 @@ namespace QuantGen.Generated
                 {
                     // All 16 channels, rows contiguous: the 4 rows narrowed by saturating packs into one vector (row i in bytes
                     // 16 i ..), clamped as bytes (see Rows32), one 64-byte store.
-                    QuantGenKernels.PackClampS8(HighPicked(Vector512.Create(c00, c01), mEven, mOdd, add, shift, pick), HighPicked(Vector512.Create(c10, c11), mEven, mOdd, add, shift, pick),
-                        HighPicked(Vector512.Create(c20, c21), mEven, mOdd, add, shift, pick), HighPicked(Vector512.Create(c30, c31), mEven, mOdd, add, shift, pick), loB, hiB).StoreUnsafe(ref yr);
+                    QuantGenKernels.PackClampS8(HighPicked(Join(c00, c01), mEven, mOdd, add, shift, pick), HighPicked(Join(c10, c11), mEven, mOdd, add, shift, pick),
+                        HighPicked(Join(c20, c21), mEven, mOdd, add, shift, pick), HighPicked(Join(c30, c31), mEven, mOdd, add, shift, pick), loB, hiB).StoreUnsafe(ref yr);
                     continue;
                 }
 
-                QuantGenKernels.StorePartial16(High16(Vector512.Create(c00, c01), mEven, mOdd, add, shift, lo, hi), n, ref yr);
-                QuantGenKernels.StorePartial16(High16(Vector512.Create(c10, c11), mEven, mOdd, add, shift, lo, hi), n, ref Unsafe.Add(ref yr, yStride));
-                QuantGenKernels.StorePartial16(High16(Vector512.Create(c20, c21), mEven, mOdd, add, shift, lo, hi), n, ref Unsafe.Add(ref yr, 2 * yStride));
-                QuantGenKernels.StorePartial16(High16(Vector512.Create(c30, c31), mEven, mOdd, add, shift, lo, hi), n, ref Unsafe.Add(ref yr, 3 * yStride));
+                QuantGenKernels.StorePartial16(High16(Join(c00, c01), mEven, mOdd, add, shift, lo, hi), n, ref yr);
+                QuantGenKernels.StorePartial16(High16(Join(c10, c11), mEven, mOdd, add, shift, lo, hi), n, ref Unsafe.Add(ref yr, yStride));
+                QuantGenKernels.StorePartial16(High16(Join(c20, c21), mEven, mOdd, add, shift, lo, hi), n, ref Unsafe.Add(ref yr, 2 * yStride));
+                QuantGenKernels.StorePartial16(High16(Join(c30, c31), mEven, mOdd, add, shift, lo, hi), n, ref Unsafe.Add(ref yr, 3 * yStride));
             }
 
             for (; r < rows; r++)
@@ -676,8 +676,8 @@ namespace QuantGen.Generated
             }
 
             // Values are narrowed with saturation and clamped as bytes (lo', hi' inside int8), then put in [position][channel] order.
-            Vector512<short> w01 = Avx512BW.PackSignedSaturate(HighPair(Vector512.Create(a0, a1), ref k, 0), HighPair(Vector512.Create(a2, a3), ref k, 16));
-            Vector512<short> w23 = Avx512BW.PackSignedSaturate(HighPair(Vector512.Create(a4, a5), ref k, 32), HighPair(Vector512.Create(a6, a7), ref k, 48));
+            Vector512<short> w01 = Avx512BW.PackSignedSaturate(HighPair(Join(a0, a1), ref k, 0), HighPair(Join(a2, a3), ref k, 16));
+            Vector512<short> w23 = Avx512BW.PackSignedSaturate(HighPair(Join(a4, a5), ref k, 32), HighPair(Join(a6, a7), ref k, 48));
             Vector512<byte> b = Avx512Vbmi.PermuteVar64x8(Avx512BW.PackSignedSaturate(w01, w23).AsByte(), Vector512.LoadUnsafe(ref Unsafe.Add(ref k, 192)).AsByte());
             Vector512<sbyte> s = Vector512.Max(b.AsSByte(), Vector512.LoadUnsafe(ref Unsafe.Add(ref k, 208)).AsSByte());
             Vector512.Min(s, Vector512.LoadUnsafe(ref Unsafe.Add(ref k, 224)).AsSByte()).StoreUnsafe(ref y);
@@ -717,5 +717,12 @@ namespace QuantGen.Generated
                 QuantGenKernels.StoreMulHigh16(c0, c1, o0, k.N - o0, ref k.MulHi, ref k.AddHi, ref k.ShiftHi, k.Lo, k.Hi, ref Unsafe.Add(ref yr, o0));
             }
         }
+
+        /// <summary>
+        /// Two ymm halves as one zmm: one vinserti32x8 (Vector512.Create(lo, hi) compiles to a zeroing and two inserts); the same lanes.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<int> Join(Vector256<int> lo, Vector256<int> hi) =>
+            Avx512F.IsSupported ? Avx512F.InsertVector256(lo.ToVector512Unsafe(), hi, 1) : Vector512.Create(lo, hi);
     }
 }
