@@ -236,11 +236,9 @@ namespace QuantGen.Generated
             for (int o0 = 0; o0 < np; o0 += 32)
             {
                 ref sbyte wb = ref Unsafe.Add(ref w, o0 * 4);
-                int r = 0;
-                for (; r + 4 <= rows; r += 4)
-                {
-                    Tile4x32Packed(ref Unsafe.Add(ref a, r * aStride), aStride, ref wb, kQuads, np, o0, ref k, ref Unsafe.Add(ref y, (r * yStride) + o0), yStride);
-                }
+                // All 4-row tiles of the block in one call (a call per tile cost about as much as the narrowing).
+                int r = rows / 4 * 4;
+                Tile4x32Packed(ref a, rows / 4, aStride, ref wb, kQuads, np, o0, ref k, ref Unsafe.Add(ref y, o0), yStride);
 
                 for (; r < rows; r++)
                 {
@@ -250,78 +248,83 @@ namespace QuantGen.Generated
         }
 
         /// <summary>
-        /// 4 rows x 32 channels: the 16 accumulators stay in ymm0-15 (the JIT gives vpdpbusd's accumulator no other register:
-        /// a 24-accumulator tile copies 10 of them in and out every quad), then two packed 2-row stores.
+        /// `tiles` tiles of 4 rows x 32 channels, one after the other: the 16 accumulators stay in ymm0-15 (the JIT gives vpdpbusd's
+        /// accumulator no other register: a 24-accumulator tile copies 10 of them in and out every quad), then two packed 2-row stores.
         /// </summary>
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Tile4x32Packed(ref sbyte a0, int aStride, ref sbyte wb, int kQuads, int np, int o0, ref Epilogue k, ref sbyte y, int yStride)
+        private static void Tile4x32Packed(ref sbyte a, int tiles, int aStride, ref sbyte wb, int kQuads, int np, int o0, ref Epilogue k, ref sbyte y, int yStride)
         {
-            ref sbyte a1 = ref Unsafe.Add(ref a0, aStride);
-            ref sbyte a2 = ref Unsafe.Add(ref a1, aStride);
-            ref sbyte a3 = ref Unsafe.Add(ref a2, aStride);
-            Vector256<int> b0 = Vector256.LoadUnsafe(ref k.Bias, (nuint)o0), b1 = Vector256.LoadUnsafe(ref k.Bias, (nuint)(o0 + 8));
-            Vector256<int> b2 = Vector256.LoadUnsafe(ref k.Bias, (nuint)(o0 + 16)), b3 = Vector256.LoadUnsafe(ref k.Bias, (nuint)(o0 + 24));
-            Vector256<int> c00 = b0, c01 = b1, c02 = b2, c03 = b3;
-            Vector256<int> c10 = b0, c11 = b1, c12 = b2, c13 = b3;
-            Vector256<int> c20 = b0, c21 = b1, c22 = b2, c23 = b3;
-            Vector256<int> c30 = b0, c31 = b1, c32 = b2, c33 = b3;
-            ref sbyte wq = ref wb;
-            int step = np * 4;
-            for (int q = 0; q < kQuads; q++)
+            for (int tile = 0; tile < tiles; tile++)
             {
-                Vector256<sbyte> w0 = Vector256.LoadUnsafe(ref wq);
-                Vector256<sbyte> w1 = Vector256.LoadUnsafe(ref wq, 32);
-                Vector256<sbyte> w2 = Vector256.LoadUnsafe(ref wq, 64);
-                Vector256<sbyte> w3 = Vector256.LoadUnsafe(ref wq, 96);
-                wq = ref Unsafe.Add(ref wq, step);
-                Vector256<byte> x = Quad(ref a0, q);
-                c00 = AvxVnni.MultiplyWideningAndAdd(c00, x, w0);
-                c01 = AvxVnni.MultiplyWideningAndAdd(c01, x, w1);
-                c02 = AvxVnni.MultiplyWideningAndAdd(c02, x, w2);
-                c03 = AvxVnni.MultiplyWideningAndAdd(c03, x, w3);
-                x = Quad(ref a1, q);
-                c10 = AvxVnni.MultiplyWideningAndAdd(c10, x, w0);
-                c11 = AvxVnni.MultiplyWideningAndAdd(c11, x, w1);
-                c12 = AvxVnni.MultiplyWideningAndAdd(c12, x, w2);
-                c13 = AvxVnni.MultiplyWideningAndAdd(c13, x, w3);
-                x = Quad(ref a2, q);
-                c20 = AvxVnni.MultiplyWideningAndAdd(c20, x, w0);
-                c21 = AvxVnni.MultiplyWideningAndAdd(c21, x, w1);
-                c22 = AvxVnni.MultiplyWideningAndAdd(c22, x, w2);
-                c23 = AvxVnni.MultiplyWideningAndAdd(c23, x, w3);
-                x = Quad(ref a3, q);
-                c30 = AvxVnni.MultiplyWideningAndAdd(c30, x, w0);
-                c31 = AvxVnni.MultiplyWideningAndAdd(c31, x, w1);
-                c32 = AvxVnni.MultiplyWideningAndAdd(c32, x, w2);
-                c33 = AvxVnni.MultiplyWideningAndAdd(c33, x, w3);
-            }
+                ref sbyte a0 = ref Unsafe.Add(ref a, tile * 4 * aStride);
+                ref sbyte yt = ref Unsafe.Add(ref y, tile * 4 * yStride);
+                ref sbyte a1 = ref Unsafe.Add(ref a0, aStride);
+                ref sbyte a2 = ref Unsafe.Add(ref a1, aStride);
+                ref sbyte a3 = ref Unsafe.Add(ref a2, aStride);
+                Vector256<int> b0 = Vector256.LoadUnsafe(ref k.Bias, (nuint)o0), b1 = Vector256.LoadUnsafe(ref k.Bias, (nuint)(o0 + 8));
+                Vector256<int> b2 = Vector256.LoadUnsafe(ref k.Bias, (nuint)(o0 + 16)), b3 = Vector256.LoadUnsafe(ref k.Bias, (nuint)(o0 + 24));
+                Vector256<int> c00 = b0, c01 = b1, c02 = b2, c03 = b3;
+                Vector256<int> c10 = b0, c11 = b1, c12 = b2, c13 = b3;
+                Vector256<int> c20 = b0, c21 = b1, c22 = b2, c23 = b3;
+                Vector256<int> c30 = b0, c31 = b1, c32 = b2, c33 = b3;
+                ref sbyte wq = ref wb;
+                int step = np * 4;
+                for (int q = 0; q < kQuads; q++)
+                {
+                    Vector256<sbyte> w0 = Vector256.LoadUnsafe(ref wq);
+                    Vector256<sbyte> w1 = Vector256.LoadUnsafe(ref wq, 32);
+                    Vector256<sbyte> w2 = Vector256.LoadUnsafe(ref wq, 64);
+                    Vector256<sbyte> w3 = Vector256.LoadUnsafe(ref wq, 96);
+                    wq = ref Unsafe.Add(ref wq, step);
+                    Vector256<byte> x = Quad(ref a0, q);
+                    c00 = AvxVnni.MultiplyWideningAndAdd(c00, x, w0);
+                    c01 = AvxVnni.MultiplyWideningAndAdd(c01, x, w1);
+                    c02 = AvxVnni.MultiplyWideningAndAdd(c02, x, w2);
+                    c03 = AvxVnni.MultiplyWideningAndAdd(c03, x, w3);
+                    x = Quad(ref a1, q);
+                    c10 = AvxVnni.MultiplyWideningAndAdd(c10, x, w0);
+                    c11 = AvxVnni.MultiplyWideningAndAdd(c11, x, w1);
+                    c12 = AvxVnni.MultiplyWideningAndAdd(c12, x, w2);
+                    c13 = AvxVnni.MultiplyWideningAndAdd(c13, x, w3);
+                    x = Quad(ref a2, q);
+                    c20 = AvxVnni.MultiplyWideningAndAdd(c20, x, w0);
+                    c21 = AvxVnni.MultiplyWideningAndAdd(c21, x, w1);
+                    c22 = AvxVnni.MultiplyWideningAndAdd(c22, x, w2);
+                    c23 = AvxVnni.MultiplyWideningAndAdd(c23, x, w3);
+                    x = Quad(ref a3, q);
+                    c30 = AvxVnni.MultiplyWideningAndAdd(c30, x, w0);
+                    c31 = AvxVnni.MultiplyWideningAndAdd(c31, x, w1);
+                    c32 = AvxVnni.MultiplyWideningAndAdd(c32, x, w2);
+                    c33 = AvxVnni.MultiplyWideningAndAdd(c33, x, w3);
+                }
 
-            ref int m = ref Unsafe.Add(ref k.MulHi, o0);
-            ref int add = ref Unsafe.Add(ref k.AddHi, o0);
-            ref int sh = ref Unsafe.Add(ref k.ShiftHi, o0);
-            if (k.Post)
-            {
-                Vector512<sbyte> plo = Vector512.Create((sbyte)k.PostLo), phi = Vector512.Create((sbyte)k.PostHi);
-                Vector512<sbyte> p01 = QuantGenKernels.PackClampS8(AddRowsAt(High16At(c00, c01, ref m, ref add, ref sh, 0), ref k, o0), AddRowsAt(High16At(c02, c03, ref m, ref add, ref sh, 16), ref k, o0 + 16),
-                    AddRowsAt(High16At(c10, c11, ref m, ref add, ref sh, 0), ref k, o0), AddRowsAt(High16At(c12, c13, ref m, ref add, ref sh, 16), ref k, o0 + 16), plo, phi);
-                p01.GetLower().StoreUnsafe(ref y);
-                p01.GetUpper().StoreUnsafe(ref Unsafe.Add(ref y, yStride));
-                Vector512<sbyte> p23 = QuantGenKernels.PackClampS8(AddRowsAt(High16At(c20, c21, ref m, ref add, ref sh, 0), ref k, o0), AddRowsAt(High16At(c22, c23, ref m, ref add, ref sh, 16), ref k, o0 + 16),
-                    AddRowsAt(High16At(c30, c31, ref m, ref add, ref sh, 0), ref k, o0), AddRowsAt(High16At(c32, c33, ref m, ref add, ref sh, 16), ref k, o0 + 16), plo, phi);
-                p23.GetLower().StoreUnsafe(ref Unsafe.Add(ref y, 2 * yStride));
-                p23.GetUpper().StoreUnsafe(ref Unsafe.Add(ref y, 3 * yStride));
-                return;
-            }
+                ref int m = ref Unsafe.Add(ref k.MulHi, o0);
+                ref int add = ref Unsafe.Add(ref k.AddHi, o0);
+                ref int sh = ref Unsafe.Add(ref k.ShiftHi, o0);
+                if (k.Post)
+                {
+                    Vector512<sbyte> plo = Vector512.Create((sbyte)k.PostLo), phi = Vector512.Create((sbyte)k.PostHi);
+                    Vector512<sbyte> p01 = QuantGenKernels.PackClampS8(AddRowsAt(High16At(c00, c01, ref m, ref add, ref sh, 0), ref k, o0), AddRowsAt(High16At(c02, c03, ref m, ref add, ref sh, 16), ref k, o0 + 16),
+                        AddRowsAt(High16At(c10, c11, ref m, ref add, ref sh, 0), ref k, o0), AddRowsAt(High16At(c12, c13, ref m, ref add, ref sh, 16), ref k, o0 + 16), plo, phi);
+                    p01.GetLower().StoreUnsafe(ref yt);
+                    p01.GetUpper().StoreUnsafe(ref Unsafe.Add(ref yt, yStride));
+                    Vector512<sbyte> p23 = QuantGenKernels.PackClampS8(AddRowsAt(High16At(c20, c21, ref m, ref add, ref sh, 0), ref k, o0), AddRowsAt(High16At(c22, c23, ref m, ref add, ref sh, 16), ref k, o0 + 16),
+                        AddRowsAt(High16At(c30, c31, ref m, ref add, ref sh, 0), ref k, o0), AddRowsAt(High16At(c32, c33, ref m, ref add, ref sh, 16), ref k, o0 + 16), plo, phi);
+                    p23.GetLower().StoreUnsafe(ref Unsafe.Add(ref yt, 2 * yStride));
+                    p23.GetUpper().StoreUnsafe(ref Unsafe.Add(ref yt, 3 * yStride));
+                    continue;
+                }
 
-            Vector512<sbyte> lo = Vector512.Create((sbyte)(k.Lo > sbyte.MinValue ? k.Lo : sbyte.MinValue)), hi = Vector512.Create((sbyte)(k.Hi < sbyte.MaxValue ? k.Hi : sbyte.MaxValue));
-            Vector512<sbyte> r01 = QuantGenKernels.PackClampS8(High16At(c00, c01, ref m, ref add, ref sh, 0), High16At(c02, c03, ref m, ref add, ref sh, 16),
-                High16At(c10, c11, ref m, ref add, ref sh, 0), High16At(c12, c13, ref m, ref add, ref sh, 16), lo, hi);
-            r01.GetLower().StoreUnsafe(ref y);
-            r01.GetUpper().StoreUnsafe(ref Unsafe.Add(ref y, yStride));
-            Vector512<sbyte> r23 = QuantGenKernels.PackClampS8(High16At(c20, c21, ref m, ref add, ref sh, 0), High16At(c22, c23, ref m, ref add, ref sh, 16),
-                High16At(c30, c31, ref m, ref add, ref sh, 0), High16At(c32, c33, ref m, ref add, ref sh, 16), lo, hi);
-            r23.GetLower().StoreUnsafe(ref Unsafe.Add(ref y, 2 * yStride));
-            r23.GetUpper().StoreUnsafe(ref Unsafe.Add(ref y, 3 * yStride));
+                Vector512<sbyte> lo = Vector512.Create((sbyte)(k.Lo > sbyte.MinValue ? k.Lo : sbyte.MinValue)), hi = Vector512.Create((sbyte)(k.Hi < sbyte.MaxValue ? k.Hi : sbyte.MaxValue));
+                Vector512<sbyte> r01 = QuantGenKernels.PackClampS8(High16At(c00, c01, ref m, ref add, ref sh, 0), High16At(c02, c03, ref m, ref add, ref sh, 16),
+                    High16At(c10, c11, ref m, ref add, ref sh, 0), High16At(c12, c13, ref m, ref add, ref sh, 16), lo, hi);
+                r01.GetLower().StoreUnsafe(ref yt);
+                r01.GetUpper().StoreUnsafe(ref Unsafe.Add(ref yt, yStride));
+                Vector512<sbyte> r23 = QuantGenKernels.PackClampS8(High16At(c20, c21, ref m, ref add, ref sh, 0), High16At(c22, c23, ref m, ref add, ref sh, 16),
+                    High16At(c30, c31, ref m, ref add, ref sh, 0), High16At(c32, c33, ref m, ref add, ref sh, 16), lo, hi);
+                r23.GetLower().StoreUnsafe(ref Unsafe.Add(ref yt, 2 * yStride));
+                r23.GetUpper().StoreUnsafe(ref Unsafe.Add(ref yt, 3 * yStride));
+            }
         }
 
         /// <summary>1 row x 32 channels, even and odd quads in separate chains, one packed 32-byte store.</summary>
