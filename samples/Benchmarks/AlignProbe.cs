@@ -29,6 +29,64 @@ namespace QuantGen.Benchmarks
                 }
             }
 
+            if (args.Length > 1 && args[1] == "alias")
+            {
+                foreach ((string name, int rows, int k, int n) in new[] { ("ds_cnn pointwise", 125, 64, 64), ("mobilenet 18", 576, 32, 32), ("mobilenet 24", 144, 32, 64), ("mobilenet 12", 576, 16, 32) })
+                {
+                    int kq = k / 4, aBytes = rows * k, yBytes = rows * n;
+                    byte[] arena = GC.AllocateArray<byte>(aBytes + yBytes + 16384, pinned: true);
+                    var rng = new Random(5);
+                    rng.NextBytes(arena);
+                    var wb = new byte[kq * n * 4];
+                    rng.NextBytes(wb);
+                    var bias = new int[n + 17];
+                    var mulHi = new int[n + 17];
+                    var addHi = new int[n + 17];
+                    var shiftHi = new int[n + 17];
+                    for (int o = 0; o < n; o++)
+                    {
+                        mulHi[o] = 1 << 30;
+                        addHi[o] = 1 << 5;
+                        shiftHi[o] = 6;
+                    }
+
+                    int baseOff;
+                    fixed (byte* p0 = arena)
+                    {
+                        baseOff = (int)((4096 - ((long)p0 % 4096)) % 4096);
+                    }
+
+                    // a at baseOff; y at a + aBytes rounded up to 4096, plus d.
+                    int yBase = baseOff + ((aBytes + 4095) / 4096 * 4096);
+                    int[] ds = { 0, 64, 512, 1024, 2048, 3072, 4032 };
+                    var t = new double[ds.Length][];
+                    for (int i = 0; i < ds.Length; i++)
+                    {
+                        t[i] = new double[rounds];
+                    }
+
+                    for (int r = 0; r < rounds; r++)
+                    {
+                        for (int i = 0; i < ds.Length; i++)
+                        {
+                            int yo = yBase + ds[i];
+                            t[i][r] = CpuMicros(() => QuantGenPointwiseKernels.GemmVnniHigh(ref Unsafe.As<byte, sbyte>(ref arena[baseOff]), rows, k, ref Unsafe.As<byte, sbyte>(ref wb[0]), kq, n, n,
+                                ref bias[0], ref mulHi[0], ref addHi[0], ref shiftHi[0], -128, 127, ref Unsafe.As<byte, sbyte>(ref arena[yo]), n));
+                        }
+                    }
+
+                    Console.Write(FormattableString.Invariant($"{name,-18} y - a mod 4096:"));
+                    for (int i = 0; i < ds.Length; i++)
+                    {
+                        Console.Write(FormattableString.Invariant($"  {ds[i]}: {Median(t[i]):F2}"));
+                    }
+
+                    Console.WriteLine();
+                }
+
+                return 0;
+            }
+
             foreach ((string name, int rows, int k, int n) in new[] { ("ds_cnn pointwise", 125, 64, 64), ("mobilenet 18", 576, 32, 32), ("mobilenet 30", 144, 64, 64), ("mobilenet 42", 36, 128, 128) })
             {
                 int kq = (k + 3) / 4, np8 = (n + 7) / 8 * 8, np16 = (n + 15) / 16 * 16;
