@@ -25,6 +25,7 @@ namespace QuantGen.Benchmarks
     ///   dotnet run -c Release --project samples/Benchmarks -- dw-probe     int32-lane vs tap-quad depthwise kernels, interleaved
     ///   dotnet run -c Release --project samples/Benchmarks -- zoo-layers [model...]  per-layer Stopwatch profile of the zoo models
     ///   dotnet run -c Release --project samples/Benchmarks -- pw-probe [rounds]   pointwise GEMM: int64 vs multiply-high store, A/B in one process
+    ///   dotnet run -c Release --project samples/Benchmarks -- align-probe [rounds] [alias]   pointwise GEMM with its weights / output at offsets from 64 bytes (or, alias, its output at offsets from its input mod 4096)
     ///   dotnet run -c Release --project samples/Benchmarks -- tfm-layers [model...]  per-layer profile of DeiT-Tiny and the zoo MLPs
     ///   dotnet run -c Release --project samples/Benchmarks -- check        one pass of every runner: agreement and bytes per call
     ///   dotnet run -c Release --project samples/Benchmarks -- --filter *   BenchmarkDotNet (any BenchmarkDotNet arguments)
@@ -105,6 +106,11 @@ namespace QuantGen.Benchmarks
             if (args.Length > 0 && args[0] == "dw-probe")
             {
                 return DwProbe.Run();
+            }
+
+            if (args.Length > 0 && args[0] == "align-probe")
+            {
+                return AlignProbe.Run(args.Skip(1).ToArray());
             }
 
             if (args.Length > 0 && args[0] == "pw-probe")

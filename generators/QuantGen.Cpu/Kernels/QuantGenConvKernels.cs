@@ -861,6 +861,13 @@ namespace QuantGen.Generated
                     // Tiles of 6 positions; a last tile of 2 to 5 repeats its last position in the unused rows (computed, not
                     // stored): cheaper than single rows, whose two accumulator chains wait on vpdpbusd's latency.
                     int yp = 0, xp = 0;
+                    if (high && Avx512BW.IsSupported && o0 + 16 <= n)
+                    {
+                        // The packed multiply-high store: every tile of the block in one call, its constants loaded once.
+                        p = ImplicitBlock6x16(ref u0, pw, c, kh, run, rowStride, sh, sw, ow, positions, ref wb, wStep, o0, ref bias, ref mulHi, ref addHi, ref shiftHi,
+                            (int)lo, (int)hi, ref y, yStride, ref other, add);
+                    }
+
                     for (; p + 1 < positions; p += 6)
                     {
                         int valid = positions - p < 6 ? positions - p : 6;
@@ -959,6 +966,111 @@ namespace QuantGen.Generated
                     }
                 }
             }
+        }
+
+        /// <summary>
+        /// Every tile of 6 positions of one whole 16-channel block (channels c0.. c0 + 15, c0 + 16 &lt;= n) in the packed multiply-high
+        /// form on AVX-512BW: the tiles of <see cref="ImplicitTile6x16"/> (the same positions, the same last tile of 2 to 5 positions
+        /// repeating its last one, the same integers) run in one method: no call of 31 arguments per tile. Returns the first position not covered (0, 1 position left
+        /// to the single-row tail, or positions).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        private static int ImplicitBlock6x16(ref sbyte img, int pw, int c, int kh, int run, int rowStride, int sh, int sw, int ow, int positions, ref sbyte w, int wStep, int c0,
+            ref int bias, ref int mulHi, ref int addHi, ref int shiftHi, int lo, int hi, ref sbyte y, int yStride, ref sbyte other, ResidualAdd add)
+        {
+            // The constants are read from memory in each tile: held in registers across the tiles, they pushed two of the 12
+            // accumulators out of ymm0-15, the only registers the JIT gives vpdpbusd's accumulator (a copy in and out per quad).
+            bool fused = !Unsafe.IsNullRef(ref other);
+            Span<int> f = stackalloc int[6];
+            int yp = 0, xp = 0, p = 0;
+            for (; p + 1 < positions; p += 6)
+            {
+                int valid = positions - p < 6 ? positions - p : 6;
+                for (int r = 0; r < 6; r++)
+                {
+                    f[r] = ((yp * sh * pw) + (xp * sw)) * c;
+                    if (r + 1 < valid && ++xp == ow)
+                    {
+                        xp = 0;
+                        yp++;
+                    }
+                }
+
+                if (++xp == ow)
+                {
+                    xp = 0;
+                    yp++;
+                }
+
+                Vector256<int> ba = Vector256.LoadUnsafe(ref bias, (nuint)c0), bb = Vector256.LoadUnsafe(ref bias, (nuint)(c0 + 8));
+                Vector256<int> a0 = ba, b0 = bb, a1 = ba, b1 = bb, a2 = ba, b2 = bb;
+                Vector256<int> a3 = ba, b3 = bb, a4 = ba, b4 = bb, a5 = ba, b5 = bb;
+                ref sbyte r0 = ref Unsafe.Add(ref img, f[0]), r1 = ref Unsafe.Add(ref img, f[1]), r2 = ref Unsafe.Add(ref img, f[2]);
+                ref sbyte r3 = ref Unsafe.Add(ref img, f[3]), r4 = ref Unsafe.Add(ref img, f[4]), r5 = ref Unsafe.Add(ref img, f[5]);
+                ref sbyte wq = ref w;
+                for (int i = 0; i < kh; i++)
+                {
+                    int k0 = i * rowStride;
+                    for (int t = k0; t < k0 + run; t += 4)
+                    {
+                        Vector256<sbyte> w0 = Vector256.LoadUnsafe(ref wq), w1 = Vector256.LoadUnsafe(ref wq, 32);
+                        wq = ref Unsafe.Add(ref wq, wStep);
+                        Vector256<byte> x = UQuad(ref r0, t);
+                        a0 = AvxVnni.MultiplyWideningAndAdd(a0, x, w0);
+                        b0 = AvxVnni.MultiplyWideningAndAdd(b0, x, w1);
+                        x = UQuad(ref r1, t);
+                        a1 = AvxVnni.MultiplyWideningAndAdd(a1, x, w0);
+                        b1 = AvxVnni.MultiplyWideningAndAdd(b1, x, w1);
+                        x = UQuad(ref r2, t);
+                        a2 = AvxVnni.MultiplyWideningAndAdd(a2, x, w0);
+                        b2 = AvxVnni.MultiplyWideningAndAdd(b2, x, w1);
+                        x = UQuad(ref r3, t);
+                        a3 = AvxVnni.MultiplyWideningAndAdd(a3, x, w0);
+                        b3 = AvxVnni.MultiplyWideningAndAdd(b3, x, w1);
+                        x = UQuad(ref r4, t);
+                        a4 = AvxVnni.MultiplyWideningAndAdd(a4, x, w0);
+                        b4 = AvxVnni.MultiplyWideningAndAdd(b4, x, w1);
+                        x = UQuad(ref r5, t);
+                        a5 = AvxVnni.MultiplyWideningAndAdd(a5, x, w0);
+                        b5 = AvxVnni.MultiplyWideningAndAdd(b5, x, w1);
+                    }
+                }
+
+                ref sbyte yc = ref Unsafe.Add(ref y, (p * yStride) + c0);
+                if (!fused)
+                {
+                    High6x16(a0, b0, a1, b1, a2, b2, a3, b3, a4, b4, a5, b5, c0, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref yc, yStride, valid);
+                    continue;
+                }
+
+                Vector512<int> m = Vector512.LoadUnsafe(ref mulHi, (nuint)c0), mo = Vector512.LoadUnsafe(ref mulHi, (nuint)(c0 + 1));
+                Vector512<int> addv = Vector512.LoadUnsafe(ref addHi, (nuint)c0);
+                Vector512<uint> shv = Vector512.LoadUnsafe(ref shiftHi, (nuint)c0).AsUInt32();
+                ref sbyte bc = ref Unsafe.Add(ref other, (p * yStride) + c0);
+                HighAdd16(a0, b0, m, mo, addv, shv, lo, hi, add, ref bc, ref yc);
+                HighAdd16(a1, b1, m, mo, addv, shv, lo, hi, add, ref Unsafe.Add(ref bc, yStride), ref Unsafe.Add(ref yc, yStride));
+                if (valid > 2)
+                {
+                    HighAdd16(a2, b2, m, mo, addv, shv, lo, hi, add, ref Unsafe.Add(ref bc, 2 * yStride), ref Unsafe.Add(ref yc, 2 * yStride));
+                }
+
+                if (valid > 3)
+                {
+                    HighAdd16(a3, b3, m, mo, addv, shv, lo, hi, add, ref Unsafe.Add(ref bc, 3 * yStride), ref Unsafe.Add(ref yc, 3 * yStride));
+                }
+
+                if (valid > 4)
+                {
+                    HighAdd16(a4, b4, m, mo, addv, shv, lo, hi, add, ref Unsafe.Add(ref bc, 4 * yStride), ref Unsafe.Add(ref yc, 4 * yStride));
+                }
+
+                if (valid > 5)
+                {
+                    HighAdd16(a5, b5, m, mo, addv, shv, lo, hi, add, ref Unsafe.Add(ref bc, 5 * yStride), ref Unsafe.Add(ref yc, 5 * yStride));
+                }
+            }
+
+            return p;
         }
 
         /// <summary>6 positions (image offsets f0..f5) x 16 channels from channel c0 over all taps, then the first `rows` (2..6) requantized.</summary>
@@ -1159,7 +1271,7 @@ namespace QuantGen.Generated
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static Vector512<int> High16(Vector256<int> a, Vector256<int> b, Vector512<int> m, Vector512<int> mo, Vector512<int> add, Vector512<uint> sh)
         {
-            Vector512<int> acc = Vector512.Create(a, b);
+            Vector512<int> acc = Join(a, b);
             Vector512<long> pe = Avx512F.Multiply(acc, m);
             Vector512<long> po = Avx512F.Multiply(Avx512F.ShiftRightLogical(acc.AsInt64(), 32).AsInt32(), mo);
             Vector512<int> h = Avx512F.PermuteVar16x32x2(pe.AsInt32(), Vector512.Create(1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31), po.AsInt32());
@@ -1248,11 +1360,11 @@ namespace QuantGen.Generated
             {
                 if (Unsafe.IsNullRef(ref mulHi))
                 {
-                    QuantGenKernels.Requant16(Vector512.Create(a, b), 0, r + 1 < rows ? 16 : 8, ref bias, ref mul, ref round, ref shift, Vector512.Create(zo), Vector512.Create((int)lo), Vector512.Create((int)hi), ref Unsafe.Add(ref y, r * 8));
+                    QuantGenKernels.Requant16(Join(a, b), 0, r + 1 < rows ? 16 : 8, ref bias, ref mul, ref round, ref shift, Vector512.Create(zo), Vector512.Create((int)lo), Vector512.Create((int)hi), ref Unsafe.Add(ref y, r * 8));
                 }
                 else
                 {
-                    QuantGenKernels.StorePartial16(QuantGenKernels.MulHigh16(Vector512.Create(a, b) + Vector512.LoadUnsafe(ref bias), 0, ref mulHi, ref addHi, ref shiftHi, (int)lo, (int)hi),
+                    QuantGenKernels.StorePartial16(QuantGenKernels.MulHigh16(Join(a, b) + Vector512.LoadUnsafe(ref bias), 0, ref mulHi, ref addHi, ref shiftHi, (int)lo, (int)hi),
                         r + 1 < rows ? 16 : 8, ref Unsafe.Add(ref y, r * 8));
                 }
             }
@@ -1595,5 +1707,12 @@ namespace QuantGen.Generated
                 }
             }
         }
+
+        /// <summary>
+        /// Two ymm halves as one zmm: one vinserti32x8 (Vector512.Create(lo, hi) compiles to a zeroing and two inserts); the same lanes.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<int> Join(Vector256<int> lo, Vector256<int> hi) =>
+            Avx512F.IsSupported ? Avx512F.InsertVector256(lo.ToVector512Unsafe(), hi, 1) : Vector512.Create(lo, hi);
     }
 }

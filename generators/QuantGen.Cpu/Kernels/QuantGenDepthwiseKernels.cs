@@ -302,7 +302,7 @@ namespace QuantGen.Generated
                     q = Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref p, (nuint)(3 * rowStride)), ix);
                     e = AvxVnni.MultiplyWideningAndAdd(e, q, w2A);
                     f = AvxVnni.MultiplyWideningAndAdd(f, q, w2B);
-                    Vector512<short> wv = Avx512BW.PackSignedSaturate(High16(Vector512.Create(a, b), mE, mO, ad, sv, hd), High16(Vector512.Create(e, f), mE, mO, ad, sv, hd));
+                    Vector512<short> wv = Avx512BW.PackSignedSaturate(High16(Join(a, b), mE, mO, ad, sv, hd), High16(Join(e, f), mE, mO, ad, sv, hd));
                     Vector256<sbyte> v = Avx512F.PermuteVar16x32(Avx512BW.PackSignedSaturate(wv, wv).AsInt32(), perm).GetLower().AsSByte();
                     v = Vector256.Min(Vector256.Max(v, lo32b), hi32b);
                     v.GetLower().StoreUnsafe(ref Unsafe.Add(ref d, ox * 8));
@@ -363,7 +363,7 @@ namespace QuantGen.Generated
 
                     if (zh)
                     {
-                        Pack16(High16(Vector512.Create(a0, b0), mE, mO, ad, sv, hd), lo32b.GetLower(), hi32b.GetLower(), ref Unsafe.Add(ref d, ox * 8));
+                        Pack16(High16(Join(a0, b0), mE, mO, ad, sv, hd), lo32b.GetLower(), hi32b.GetLower(), ref Unsafe.Add(ref d, ox * 8));
                     }
                     else
                     {
@@ -443,7 +443,7 @@ namespace QuantGen.Generated
 
                     if (zh)
                     {
-                        Pack32(High16(Vector512.Create(a0, a1), mE, mO, ad, sv, hd), High16(Vector512.Create(b0, b1), mE, mO, ad, sv, hd), perm, lo32b, hi32b, ref Unsafe.Add(ref d, ox * 16));
+                        Pack32(High16(Join(a0, a1), mE, mO, ad, sv, hd), High16(Join(b0, b1), mE, mO, ad, sv, hd), perm, lo32b, hi32b, ref Unsafe.Add(ref d, ox * 16));
                     }
                     else
                     {
@@ -466,7 +466,7 @@ namespace QuantGen.Generated
 
                     if (zh)
                     {
-                        Pack16(High16(Vector512.Create(a0, a1), mE, mO, ad, sv, hd), lo32b.GetLower(), hi32b.GetLower(), ref Unsafe.Add(ref d, ox * 16));
+                        Pack16(High16(Join(a0, a1), mE, mO, ad, sv, hd), lo32b.GetLower(), hi32b.GetLower(), ref Unsafe.Add(ref d, ox * 16));
                     }
                     else
                     {
@@ -535,8 +535,8 @@ namespace QuantGen.Generated
 
                             if (zh)
                             {
-                                Pack32(High16(Vector512.Create(a0, a1), mE0, mO0, ad0, sv0, hd), High16(Vector512.Create(a2, a3), mE1, mO1, ad1, sv1, hd), perm, lo32b, hi32b, ref Unsafe.Add(ref d, ox * c));
-                                Pack32(High16(Vector512.Create(b0, b1), mE0, mO0, ad0, sv0, hd), High16(Vector512.Create(b2, b3), mE1, mO1, ad1, sv1, hd), perm, lo32b, hi32b, ref Unsafe.Add(ref d, (ox + 1) * c));
+                                Pack32(High16(Join(a0, a1), mE0, mO0, ad0, sv0, hd), High16(Join(a2, a3), mE1, mO1, ad1, sv1, hd), perm, lo32b, hi32b, ref Unsafe.Add(ref d, ox * c));
+                                Pack32(High16(Join(b0, b1), mE0, mO0, ad0, sv0, hd), High16(Join(b2, b3), mE1, mO1, ad1, sv1, hd), perm, lo32b, hi32b, ref Unsafe.Add(ref d, (ox + 1) * c));
                             }
                             else
                             {
@@ -561,7 +561,7 @@ namespace QuantGen.Generated
 
                         if (zh)
                         {
-                            Pack32(High16(Vector512.Create(a0, a1), mE0, mO0, ad0, sv0, hd), High16(Vector512.Create(a2, a3), mE1, mO1, ad1, sv1, hd), perm, lo32b, hi32b, ref Unsafe.Add(ref d, ox * c));
+                            Pack32(High16(Join(a0, a1), mE0, mO0, ad0, sv0, hd), High16(Join(a2, a3), mE1, mO1, ad1, sv1, hd), perm, lo32b, hi32b, ref Unsafe.Add(ref d, ox * c));
                         }
                         else
                         {
@@ -667,11 +667,11 @@ namespace QuantGen.Generated
                         f1 = AvxVnni.MultiplyWideningAndAdd(f1, q1, Vector256.LoadUnsafe(ref w2B, 32));
                         f2 = AvxVnni.MultiplyWideningAndAdd(f2, q2, Vector256.LoadUnsafe(ref w2B, 64));
                         f3 = AvxVnni.MultiplyWideningAndAdd(f3, q3, Vector256.LoadUnsafe(ref w2B, 96));
-                        Pack64Pair(High16(Vector512.Create(a0, a1), mE0, mO0, ad0, sv0, hd), High16(Vector512.Create(a2, a3), mE1, mO1, ad1, sv1, hd),
-                            High16(Vector512.Create(b0, b1), mE0, mO0, ad0, sv0, hd), High16(Vector512.Create(b2, b3), mE1, mO1, ad1, sv1, hd), perm, lo64b, hi64b,
+                        Pack64Pair(High16(Join(a0, a1), mE0, mO0, ad0, sv0, hd), High16(Join(a2, a3), mE1, mO1, ad1, sv1, hd),
+                            High16(Join(b0, b1), mE0, mO0, ad0, sv0, hd), High16(Join(b2, b3), mE1, mO1, ad1, sv1, hd), perm, lo64b, hi64b,
                             ref Unsafe.Add(ref d, ox * c), ref Unsafe.Add(ref d, (ox + 1) * c));
-                        Pack64Pair(High16(Vector512.Create(e0, e1), mE0, mO0, ad0, sv0, hd), High16(Vector512.Create(e2, e3), mE1, mO1, ad1, sv1, hd),
-                            High16(Vector512.Create(f0, f1), mE0, mO0, ad0, sv0, hd), High16(Vector512.Create(f2, f3), mE1, mO1, ad1, sv1, hd), perm, lo64b, hi64b,
+                        Pack64Pair(High16(Join(e0, e1), mE0, mO0, ad0, sv0, hd), High16(Join(e2, e3), mE1, mO1, ad1, sv1, hd),
+                            High16(Join(f0, f1), mE0, mO0, ad0, sv0, hd), High16(Join(f2, f3), mE1, mO1, ad1, sv1, hd), perm, lo64b, hi64b,
                             ref Unsafe.Add(ref dn, ox * c), ref Unsafe.Add(ref dn, (ox + 1) * c));
                     }
                 }
@@ -1052,8 +1052,8 @@ namespace QuantGen.Generated
                             a3 = AvxVnni.MultiplyWideningAndAdd(a3, Vector256.LoadUnsafe(ref ti, 96), Vector256.LoadUnsafe(ref wi, 96));
                         }
 
-                        Store16(Vector512.Create(a0, a1), l0, lanes - l0, high, ref bias, ref mul, ref round, ref shift, zv, ref mulHi, ref addHi, ref shiftHi, lv, hv, ref Unsafe.Add(ref d, l0));
-                        Store16(Vector512.Create(a2, a3), l0 + 16, lanes - l0 - 16, high, ref bias, ref mul, ref round, ref shift, zv, ref mulHi, ref addHi, ref shiftHi, lv, hv, ref Unsafe.Add(ref d, l0 + 16));
+                        Store16(Join(a0, a1), l0, lanes - l0, high, ref bias, ref mul, ref round, ref shift, zv, ref mulHi, ref addHi, ref shiftHi, lv, hv, ref Unsafe.Add(ref d, l0));
+                        Store16(Join(a2, a3), l0 + 16, lanes - l0 - 16, high, ref bias, ref mul, ref round, ref shift, zv, ref mulHi, ref addHi, ref shiftHi, lv, hv, ref Unsafe.Add(ref d, l0 + 16));
                     }
 
                     for (; l0 < lanes; l0 += 16)
@@ -1067,7 +1067,7 @@ namespace QuantGen.Generated
                             a1 = AvxVnni.MultiplyWideningAndAdd(a1, Vector256.LoadUnsafe(ref ti, 32), Vector256.LoadUnsafe(ref wi, 32));
                         }
 
-                        Store16(Vector512.Create(a0, a1), l0, lanes - l0, high, ref bias, ref mul, ref round, ref shift, zv, ref mulHi, ref addHi, ref shiftHi, lv, hv, ref Unsafe.Add(ref d, l0));
+                        Store16(Join(a0, a1), l0, lanes - l0, high, ref bias, ref mul, ref round, ref shift, zv, ref mulHi, ref addHi, ref shiftHi, lv, hv, ref Unsafe.Add(ref d, l0));
                     }
                 }
 
@@ -1181,5 +1181,12 @@ namespace QuantGen.Generated
             h = Avx2.ShiftRightArithmeticVariable(h + Vector256.LoadUnsafe(ref addHi, (nuint)o), Vector256.LoadUnsafe(ref shiftHi, (nuint)o).AsUInt32());
             return Vector256.Min(Vector256.Max(h, lo), hi);
         }
+
+        /// <summary>
+        /// Two ymm halves as one zmm: one vinserti32x8 (Vector512.Create(lo, hi) compiles to a zeroing and two inserts); the same lanes.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<int> Join(Vector256<int> lo, Vector256<int> hi) =>
+            Avx512F.IsSupported ? Avx512F.InsertVector256(lo.ToVector512Unsafe(), hi, 1) : Vector512.Create(lo, hi);
     }
 }

@@ -236,11 +236,9 @@ namespace QuantGen.Generated
             for (int o0 = 0; o0 < np; o0 += 32)
             {
                 ref sbyte wb = ref Unsafe.Add(ref w, o0 * 4);
-                int r = 0;
-                for (; r + 4 <= rows; r += 4)
-                {
-                    Tile4x32Packed(ref Unsafe.Add(ref a, r * aStride), aStride, ref wb, kQuads, np, o0, ref k, ref Unsafe.Add(ref y, (r * yStride) + o0), yStride);
-                }
+                // All 4-row tiles of the block in one call (a call per tile cost about as much as the narrowing).
+                int r = rows / 4 * 4;
+                Tile4x32Packed(ref a, rows / 4, aStride, ref wb, kQuads, np, o0, ref k, ref Unsafe.Add(ref y, o0), yStride);
 
                 for (; r < rows; r++)
                 {
@@ -250,78 +248,83 @@ namespace QuantGen.Generated
         }
 
         /// <summary>
-        /// 4 rows x 32 channels: the 16 accumulators stay in ymm0-15 (the JIT gives vpdpbusd's accumulator no other register:
-        /// a 24-accumulator tile copies 10 of them in and out every quad), then two packed 2-row stores.
+        /// `tiles` tiles of 4 rows x 32 channels, one after the other: the 16 accumulators stay in ymm0-15 (the JIT gives vpdpbusd's
+        /// accumulator no other register: a 24-accumulator tile copies 10 of them in and out every quad), then two packed 2-row stores.
         /// </summary>
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Tile4x32Packed(ref sbyte a0, int aStride, ref sbyte wb, int kQuads, int np, int o0, ref Epilogue k, ref sbyte y, int yStride)
+        private static void Tile4x32Packed(ref sbyte a, int tiles, int aStride, ref sbyte wb, int kQuads, int np, int o0, ref Epilogue k, ref sbyte y, int yStride)
         {
-            ref sbyte a1 = ref Unsafe.Add(ref a0, aStride);
-            ref sbyte a2 = ref Unsafe.Add(ref a1, aStride);
-            ref sbyte a3 = ref Unsafe.Add(ref a2, aStride);
-            Vector256<int> b0 = Vector256.LoadUnsafe(ref k.Bias, (nuint)o0), b1 = Vector256.LoadUnsafe(ref k.Bias, (nuint)(o0 + 8));
-            Vector256<int> b2 = Vector256.LoadUnsafe(ref k.Bias, (nuint)(o0 + 16)), b3 = Vector256.LoadUnsafe(ref k.Bias, (nuint)(o0 + 24));
-            Vector256<int> c00 = b0, c01 = b1, c02 = b2, c03 = b3;
-            Vector256<int> c10 = b0, c11 = b1, c12 = b2, c13 = b3;
-            Vector256<int> c20 = b0, c21 = b1, c22 = b2, c23 = b3;
-            Vector256<int> c30 = b0, c31 = b1, c32 = b2, c33 = b3;
-            ref sbyte wq = ref wb;
-            int step = np * 4;
-            for (int q = 0; q < kQuads; q++)
+            for (int tile = 0; tile < tiles; tile++)
             {
-                Vector256<sbyte> w0 = Vector256.LoadUnsafe(ref wq);
-                Vector256<sbyte> w1 = Vector256.LoadUnsafe(ref wq, 32);
-                Vector256<sbyte> w2 = Vector256.LoadUnsafe(ref wq, 64);
-                Vector256<sbyte> w3 = Vector256.LoadUnsafe(ref wq, 96);
-                wq = ref Unsafe.Add(ref wq, step);
-                Vector256<byte> x = Quad(ref a0, q);
-                c00 = AvxVnni.MultiplyWideningAndAdd(c00, x, w0);
-                c01 = AvxVnni.MultiplyWideningAndAdd(c01, x, w1);
-                c02 = AvxVnni.MultiplyWideningAndAdd(c02, x, w2);
-                c03 = AvxVnni.MultiplyWideningAndAdd(c03, x, w3);
-                x = Quad(ref a1, q);
-                c10 = AvxVnni.MultiplyWideningAndAdd(c10, x, w0);
-                c11 = AvxVnni.MultiplyWideningAndAdd(c11, x, w1);
-                c12 = AvxVnni.MultiplyWideningAndAdd(c12, x, w2);
-                c13 = AvxVnni.MultiplyWideningAndAdd(c13, x, w3);
-                x = Quad(ref a2, q);
-                c20 = AvxVnni.MultiplyWideningAndAdd(c20, x, w0);
-                c21 = AvxVnni.MultiplyWideningAndAdd(c21, x, w1);
-                c22 = AvxVnni.MultiplyWideningAndAdd(c22, x, w2);
-                c23 = AvxVnni.MultiplyWideningAndAdd(c23, x, w3);
-                x = Quad(ref a3, q);
-                c30 = AvxVnni.MultiplyWideningAndAdd(c30, x, w0);
-                c31 = AvxVnni.MultiplyWideningAndAdd(c31, x, w1);
-                c32 = AvxVnni.MultiplyWideningAndAdd(c32, x, w2);
-                c33 = AvxVnni.MultiplyWideningAndAdd(c33, x, w3);
-            }
+                ref sbyte a0 = ref Unsafe.Add(ref a, tile * 4 * aStride);
+                ref sbyte yt = ref Unsafe.Add(ref y, tile * 4 * yStride);
+                ref sbyte a1 = ref Unsafe.Add(ref a0, aStride);
+                ref sbyte a2 = ref Unsafe.Add(ref a1, aStride);
+                ref sbyte a3 = ref Unsafe.Add(ref a2, aStride);
+                Vector256<int> b0 = Vector256.LoadUnsafe(ref k.Bias, (nuint)o0), b1 = Vector256.LoadUnsafe(ref k.Bias, (nuint)(o0 + 8));
+                Vector256<int> b2 = Vector256.LoadUnsafe(ref k.Bias, (nuint)(o0 + 16)), b3 = Vector256.LoadUnsafe(ref k.Bias, (nuint)(o0 + 24));
+                Vector256<int> c00 = b0, c01 = b1, c02 = b2, c03 = b3;
+                Vector256<int> c10 = b0, c11 = b1, c12 = b2, c13 = b3;
+                Vector256<int> c20 = b0, c21 = b1, c22 = b2, c23 = b3;
+                Vector256<int> c30 = b0, c31 = b1, c32 = b2, c33 = b3;
+                ref sbyte wq = ref wb;
+                int step = np * 4;
+                for (int q = 0; q < kQuads; q++)
+                {
+                    Vector256<sbyte> w0 = Vector256.LoadUnsafe(ref wq);
+                    Vector256<sbyte> w1 = Vector256.LoadUnsafe(ref wq, 32);
+                    Vector256<sbyte> w2 = Vector256.LoadUnsafe(ref wq, 64);
+                    Vector256<sbyte> w3 = Vector256.LoadUnsafe(ref wq, 96);
+                    wq = ref Unsafe.Add(ref wq, step);
+                    Vector256<byte> x = Quad(ref a0, q);
+                    c00 = AvxVnni.MultiplyWideningAndAdd(c00, x, w0);
+                    c01 = AvxVnni.MultiplyWideningAndAdd(c01, x, w1);
+                    c02 = AvxVnni.MultiplyWideningAndAdd(c02, x, w2);
+                    c03 = AvxVnni.MultiplyWideningAndAdd(c03, x, w3);
+                    x = Quad(ref a1, q);
+                    c10 = AvxVnni.MultiplyWideningAndAdd(c10, x, w0);
+                    c11 = AvxVnni.MultiplyWideningAndAdd(c11, x, w1);
+                    c12 = AvxVnni.MultiplyWideningAndAdd(c12, x, w2);
+                    c13 = AvxVnni.MultiplyWideningAndAdd(c13, x, w3);
+                    x = Quad(ref a2, q);
+                    c20 = AvxVnni.MultiplyWideningAndAdd(c20, x, w0);
+                    c21 = AvxVnni.MultiplyWideningAndAdd(c21, x, w1);
+                    c22 = AvxVnni.MultiplyWideningAndAdd(c22, x, w2);
+                    c23 = AvxVnni.MultiplyWideningAndAdd(c23, x, w3);
+                    x = Quad(ref a3, q);
+                    c30 = AvxVnni.MultiplyWideningAndAdd(c30, x, w0);
+                    c31 = AvxVnni.MultiplyWideningAndAdd(c31, x, w1);
+                    c32 = AvxVnni.MultiplyWideningAndAdd(c32, x, w2);
+                    c33 = AvxVnni.MultiplyWideningAndAdd(c33, x, w3);
+                }
 
-            ref int m = ref Unsafe.Add(ref k.MulHi, o0);
-            ref int add = ref Unsafe.Add(ref k.AddHi, o0);
-            ref int sh = ref Unsafe.Add(ref k.ShiftHi, o0);
-            if (k.Post)
-            {
-                Vector512<sbyte> plo = Vector512.Create((sbyte)k.PostLo), phi = Vector512.Create((sbyte)k.PostHi);
-                Vector512<sbyte> p01 = QuantGenKernels.PackClampS8(AddRowsAt(High16At(c00, c01, ref m, ref add, ref sh, 0), ref k, o0), AddRowsAt(High16At(c02, c03, ref m, ref add, ref sh, 16), ref k, o0 + 16),
-                    AddRowsAt(High16At(c10, c11, ref m, ref add, ref sh, 0), ref k, o0), AddRowsAt(High16At(c12, c13, ref m, ref add, ref sh, 16), ref k, o0 + 16), plo, phi);
-                p01.GetLower().StoreUnsafe(ref y);
-                p01.GetUpper().StoreUnsafe(ref Unsafe.Add(ref y, yStride));
-                Vector512<sbyte> p23 = QuantGenKernels.PackClampS8(AddRowsAt(High16At(c20, c21, ref m, ref add, ref sh, 0), ref k, o0), AddRowsAt(High16At(c22, c23, ref m, ref add, ref sh, 16), ref k, o0 + 16),
-                    AddRowsAt(High16At(c30, c31, ref m, ref add, ref sh, 0), ref k, o0), AddRowsAt(High16At(c32, c33, ref m, ref add, ref sh, 16), ref k, o0 + 16), plo, phi);
-                p23.GetLower().StoreUnsafe(ref Unsafe.Add(ref y, 2 * yStride));
-                p23.GetUpper().StoreUnsafe(ref Unsafe.Add(ref y, 3 * yStride));
-                return;
-            }
+                ref int m = ref Unsafe.Add(ref k.MulHi, o0);
+                ref int add = ref Unsafe.Add(ref k.AddHi, o0);
+                ref int sh = ref Unsafe.Add(ref k.ShiftHi, o0);
+                if (k.Post)
+                {
+                    Vector512<sbyte> plo = Vector512.Create((sbyte)k.PostLo), phi = Vector512.Create((sbyte)k.PostHi);
+                    Vector512<sbyte> p01 = QuantGenKernels.PackClampS8(AddRowsAt(High16At(c00, c01, ref m, ref add, ref sh, 0), ref k, o0), AddRowsAt(High16At(c02, c03, ref m, ref add, ref sh, 16), ref k, o0 + 16),
+                        AddRowsAt(High16At(c10, c11, ref m, ref add, ref sh, 0), ref k, o0), AddRowsAt(High16At(c12, c13, ref m, ref add, ref sh, 16), ref k, o0 + 16), plo, phi);
+                    p01.GetLower().StoreUnsafe(ref yt);
+                    p01.GetUpper().StoreUnsafe(ref Unsafe.Add(ref yt, yStride));
+                    Vector512<sbyte> p23 = QuantGenKernels.PackClampS8(AddRowsAt(High16At(c20, c21, ref m, ref add, ref sh, 0), ref k, o0), AddRowsAt(High16At(c22, c23, ref m, ref add, ref sh, 16), ref k, o0 + 16),
+                        AddRowsAt(High16At(c30, c31, ref m, ref add, ref sh, 0), ref k, o0), AddRowsAt(High16At(c32, c33, ref m, ref add, ref sh, 16), ref k, o0 + 16), plo, phi);
+                    p23.GetLower().StoreUnsafe(ref Unsafe.Add(ref yt, 2 * yStride));
+                    p23.GetUpper().StoreUnsafe(ref Unsafe.Add(ref yt, 3 * yStride));
+                    continue;
+                }
 
-            Vector512<sbyte> lo = Vector512.Create((sbyte)(k.Lo > sbyte.MinValue ? k.Lo : sbyte.MinValue)), hi = Vector512.Create((sbyte)(k.Hi < sbyte.MaxValue ? k.Hi : sbyte.MaxValue));
-            Vector512<sbyte> r01 = QuantGenKernels.PackClampS8(High16At(c00, c01, ref m, ref add, ref sh, 0), High16At(c02, c03, ref m, ref add, ref sh, 16),
-                High16At(c10, c11, ref m, ref add, ref sh, 0), High16At(c12, c13, ref m, ref add, ref sh, 16), lo, hi);
-            r01.GetLower().StoreUnsafe(ref y);
-            r01.GetUpper().StoreUnsafe(ref Unsafe.Add(ref y, yStride));
-            Vector512<sbyte> r23 = QuantGenKernels.PackClampS8(High16At(c20, c21, ref m, ref add, ref sh, 0), High16At(c22, c23, ref m, ref add, ref sh, 16),
-                High16At(c30, c31, ref m, ref add, ref sh, 0), High16At(c32, c33, ref m, ref add, ref sh, 16), lo, hi);
-            r23.GetLower().StoreUnsafe(ref Unsafe.Add(ref y, 2 * yStride));
-            r23.GetUpper().StoreUnsafe(ref Unsafe.Add(ref y, 3 * yStride));
+                Vector512<sbyte> lo = Vector512.Create((sbyte)(k.Lo > sbyte.MinValue ? k.Lo : sbyte.MinValue)), hi = Vector512.Create((sbyte)(k.Hi < sbyte.MaxValue ? k.Hi : sbyte.MaxValue));
+                Vector512<sbyte> r01 = QuantGenKernels.PackClampS8(High16At(c00, c01, ref m, ref add, ref sh, 0), High16At(c02, c03, ref m, ref add, ref sh, 16),
+                    High16At(c10, c11, ref m, ref add, ref sh, 0), High16At(c12, c13, ref m, ref add, ref sh, 16), lo, hi);
+                r01.GetLower().StoreUnsafe(ref yt);
+                r01.GetUpper().StoreUnsafe(ref Unsafe.Add(ref yt, yStride));
+                Vector512<sbyte> r23 = QuantGenKernels.PackClampS8(High16At(c20, c21, ref m, ref add, ref sh, 0), High16At(c22, c23, ref m, ref add, ref sh, 16),
+                    High16At(c30, c31, ref m, ref add, ref sh, 0), High16At(c32, c33, ref m, ref add, ref sh, 16), lo, hi);
+                r23.GetLower().StoreUnsafe(ref Unsafe.Add(ref yt, 2 * yStride));
+                r23.GetUpper().StoreUnsafe(ref Unsafe.Add(ref yt, 3 * yStride));
+            }
         }
 
         /// <summary>1 row x 32 channels, even and odd quads in separate chains, one packed 32-byte store.</summary>
@@ -382,7 +385,7 @@ namespace QuantGen.Generated
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static Vector512<int> High16At(Vector256<int> c0, Vector256<int> c1, ref int mulHi, ref int addHi, ref int shiftHi, int o)
         {
-            Vector512<int> acc = Vector512.Create(c0, c1);
+            Vector512<int> acc = Join(c0, c1);
             Vector512<long> pe = Avx512F.Multiply(acc, Vector512.LoadUnsafe(ref mulHi, (nuint)o));
             Vector512<long> po = Avx512F.Multiply(Avx512F.ShiftRightLogical(acc.AsInt64(), 32).AsInt32(), Vector512.LoadUnsafe(ref mulHi, (nuint)(o + 1)));
             Vector512<int> h = Avx512F.PermuteVar16x32x2(pe.AsInt32(), Vector512.Create(1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31), po.AsInt32());
@@ -437,15 +440,15 @@ namespace QuantGen.Generated
                 {
                     // All 16 channels, rows contiguous: the 4 rows narrowed by saturating packs into one vector (row i in bytes
                     // 16 i ..), clamped as bytes (see Rows32), one 64-byte store.
-                    QuantGenKernels.PackClampS8(HighPicked(Vector512.Create(c00, c01), mEven, mOdd, add, shift, pick), HighPicked(Vector512.Create(c10, c11), mEven, mOdd, add, shift, pick),
-                        HighPicked(Vector512.Create(c20, c21), mEven, mOdd, add, shift, pick), HighPicked(Vector512.Create(c30, c31), mEven, mOdd, add, shift, pick), loB, hiB).StoreUnsafe(ref yr);
+                    QuantGenKernels.PackClampS8(HighPicked(Join(c00, c01), mEven, mOdd, add, shift, pick), HighPicked(Join(c10, c11), mEven, mOdd, add, shift, pick),
+                        HighPicked(Join(c20, c21), mEven, mOdd, add, shift, pick), HighPicked(Join(c30, c31), mEven, mOdd, add, shift, pick), loB, hiB).StoreUnsafe(ref yr);
                     continue;
                 }
 
-                QuantGenKernels.StorePartial16(High16(Vector512.Create(c00, c01), mEven, mOdd, add, shift, lo, hi), n, ref yr);
-                QuantGenKernels.StorePartial16(High16(Vector512.Create(c10, c11), mEven, mOdd, add, shift, lo, hi), n, ref Unsafe.Add(ref yr, yStride));
-                QuantGenKernels.StorePartial16(High16(Vector512.Create(c20, c21), mEven, mOdd, add, shift, lo, hi), n, ref Unsafe.Add(ref yr, 2 * yStride));
-                QuantGenKernels.StorePartial16(High16(Vector512.Create(c30, c31), mEven, mOdd, add, shift, lo, hi), n, ref Unsafe.Add(ref yr, 3 * yStride));
+                QuantGenKernels.StorePartial16(High16(Join(c00, c01), mEven, mOdd, add, shift, lo, hi), n, ref yr);
+                QuantGenKernels.StorePartial16(High16(Join(c10, c11), mEven, mOdd, add, shift, lo, hi), n, ref Unsafe.Add(ref yr, yStride));
+                QuantGenKernels.StorePartial16(High16(Join(c20, c21), mEven, mOdd, add, shift, lo, hi), n, ref Unsafe.Add(ref yr, 2 * yStride));
+                QuantGenKernels.StorePartial16(High16(Join(c30, c31), mEven, mOdd, add, shift, lo, hi), n, ref Unsafe.Add(ref yr, 3 * yStride));
             }
 
             for (; r < rows; r++)
@@ -676,8 +679,8 @@ namespace QuantGen.Generated
             }
 
             // Values are narrowed with saturation and clamped as bytes (lo', hi' inside int8), then put in [position][channel] order.
-            Vector512<short> w01 = Avx512BW.PackSignedSaturate(HighPair(Vector512.Create(a0, a1), ref k, 0), HighPair(Vector512.Create(a2, a3), ref k, 16));
-            Vector512<short> w23 = Avx512BW.PackSignedSaturate(HighPair(Vector512.Create(a4, a5), ref k, 32), HighPair(Vector512.Create(a6, a7), ref k, 48));
+            Vector512<short> w01 = Avx512BW.PackSignedSaturate(HighPair(Join(a0, a1), ref k, 0), HighPair(Join(a2, a3), ref k, 16));
+            Vector512<short> w23 = Avx512BW.PackSignedSaturate(HighPair(Join(a4, a5), ref k, 32), HighPair(Join(a6, a7), ref k, 48));
             Vector512<byte> b = Avx512Vbmi.PermuteVar64x8(Avx512BW.PackSignedSaturate(w01, w23).AsByte(), Vector512.LoadUnsafe(ref Unsafe.Add(ref k, 192)).AsByte());
             Vector512<sbyte> s = Vector512.Max(b.AsSByte(), Vector512.LoadUnsafe(ref Unsafe.Add(ref k, 208)).AsSByte());
             Vector512.Min(s, Vector512.LoadUnsafe(ref Unsafe.Add(ref k, 224)).AsSByte()).StoreUnsafe(ref y);
@@ -717,5 +720,12 @@ namespace QuantGen.Generated
                 QuantGenKernels.StoreMulHigh16(c0, c1, o0, k.N - o0, ref k.MulHi, ref k.AddHi, ref k.ShiftHi, k.Lo, k.Hi, ref Unsafe.Add(ref yr, o0));
             }
         }
+
+        /// <summary>
+        /// Two ymm halves as one zmm: one vinserti32x8 (Vector512.Create(lo, hi) compiles to a zeroing and two inserts); the same lanes.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<int> Join(Vector256<int> lo, Vector256<int> hi) =>
+            Avx512F.IsSupported ? Avx512F.InsertVector256(lo.ToVector512Unsafe(), hi, 1) : Vector512.Create(lo, hi);
     }
 }
