@@ -15,7 +15,7 @@ namespace QuantGen.Benchmarks
     ///   dotnet run -c Release --project samples/Benchmarks -- zoo-info     the zoo models' layers, MACs and kernels
     ///   dotnet run -c Release --project samples/Benchmarks -- gemv-probe   one-row Dense: the GEMM's tile vs GemvVnniHigh
     ///   dotnet run -c Release --project samples/Benchmarks -- gemm-probe   GMAC/s of the VNNI GEMM by output channel count
-    ///   dotnet run -c Release --project samples/Benchmarks -- zoo-ratio [rounds]   zoo CNNs vs ORT, interleaved best-of-rounds medians
+    ///   dotnet run -c Release --project samples/Benchmarks -- zoo-ratio [rounds] [cnn|mlp]   zoo models vs ORT, interleaved best-of-rounds medians
     ///   dotnet run -c Release --project samples/Benchmarks -- tile-probe   multiply loop vs the rest of the implicit conv tiles; the two residual Add kernels
     ///   dotnet run -c Release --project samples/Benchmarks -- batch-probe  per sample: 32 single-sample Infer calls vs one batch of 32, interleaved
     ///   dotnet run -c Release --project samples/Benchmarks -- res-probe    ResNet-8's conv tiles: int64 vs int32 multiply-high requantization, interleaved

@@ -4,7 +4,9 @@ using System.Globalization;
 namespace QuantGen.Benchmarks
 {
     /// <summary>
-    /// `zoo-ratio [rounds] [cnn]`: the zoo CNNs' runners (then DeiT-Tiny's, fewer samples, unless `cnn` is given) of <see cref="ZooBenchmarks"/> (same setup, same inputs, same check against
+    /// `zoo-ratio [rounds] [cnn|mlp]`: the zoo CNNs' runners of <see cref="ZooBenchmarks"/>, then the jet tagger's and the
+    /// autoencoder's and DeiT-Tiny's (fewer samples) of <see cref="TransformerZooBenchmarks"/> (`cnn`: the CNNs only; `mlp`: the
+    /// jet tagger and the autoencoder only) (same setup, same inputs, same check against
     /// the reference interpreter) timed interleaved in one process, generated / ORT float / ORT QDQ in turn, keeping each
     /// runner's best Stopwatch median over the rounds. On a machine shared with other builds the best-of-rounds median is
     /// far steadier than a mean, and the interleaving gives every runner the same load; a cross-check of the
@@ -15,7 +17,8 @@ namespace QuantGen.Benchmarks
         public static int Run(string[] args)
         {
             int rounds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 9;
-            foreach (string model in new[] { "resnet8", "ds_cnn", "mobilenet_v1" })
+            string set = args.Length > 1 ? args[1] : "all";
+            foreach (string model in set == "mlp" ? Array.Empty<string>() : new[] { "resnet8", "ds_cnn", "mobilenet_v1" })
             {
                 var b = new ZooBenchmarks { Model = model };
                 b.Setup();
@@ -32,7 +35,23 @@ namespace QuantGen.Benchmarks
                 Console.WriteLine($"{model,-13} generated {g,9:F1} us  ORT float {f,9:F1} us  ORT QDQ {q,9:F1} us  ratio vs ORT best {Math.Min(f, q) / g,5:F2}x  {macs / g / 1000,6:F1} GMAC/s");
             }
 
-            if (args.Length < 2 || args[1] != "cnn")
+            foreach (string model in set == "cnn" ? Array.Empty<string>() : new[] { "jet_tagger", "ad_autoencoder" })
+            {
+                var t = new TransformerZooBenchmarks { Model = model };
+                t.Setup();
+                double g = double.MaxValue, f = double.MaxValue, q = double.MaxValue;
+                for (int r = 0; r < rounds; r++)
+                {
+                    g = Math.Min(g, Check.Time(t.Generated));
+                    f = Math.Min(f, Check.Time(t.OrtFloat));
+                    q = Math.Min(q, Check.Time(t.OrtQdq));
+                }
+
+                t.Cleanup();
+                Console.WriteLine($"{model,-13} generated {g,9:F3} us  ORT float {f,9:F3} us  ORT QDQ {q,9:F3} us  ratio vs ORT best {Math.Min(f, q) / g,5:F2}x");
+            }
+
+            if (set == "all")
             {
                 var t = new TransformerZooBenchmarks { Model = "deit_tiny" };
                 t.Setup();
