@@ -1,5 +1,4 @@
 using System;
-using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -70,7 +69,7 @@ namespace QuantGen.Benchmarks
                         for (int i = 0; i < ds.Length; i++)
                         {
                             int yo = yBase + ds[i];
-                            t[i][r] = CpuMicros(() => QuantGenPointwiseKernels.GemmVnniHigh(ref Unsafe.As<byte, sbyte>(ref arena[baseOff]), rows, k, ref Unsafe.As<byte, sbyte>(ref wb[0]), kq, n, n,
+                            t[i][r] = PwProbe.CpuMicros(() => QuantGenPointwiseKernels.GemmVnniHigh(ref Unsafe.As<byte, sbyte>(ref arena[baseOff]), rows, k, ref Unsafe.As<byte, sbyte>(ref wb[0]), kq, n, n,
                                 ref bias[0], ref mulHi[0], ref addHi[0], ref shiftHi[0], -128, 127, ref Unsafe.As<byte, sbyte>(ref arena[yo]), n));
                         }
                     }
@@ -78,7 +77,7 @@ namespace QuantGen.Benchmarks
                     Console.Write(FormattableString.Invariant($"{name,-18} y - a mod 4096:"));
                     for (int i = 0; i < ds.Length; i++)
                     {
-                        Console.Write(FormattableString.Invariant($"  {ds[i]}: {Median(t[i]):F2}"));
+                        Console.Write(FormattableString.Invariant($"  {ds[i]}: {PwProbe.Median(t[i]):F2}"));
                     }
 
                     Console.WriteLine();
@@ -145,7 +144,7 @@ namespace QuantGen.Benchmarks
                         // The weights move with the case: copy them in before timing it.
                         int wo = Off(wBuf, cases[c].wo);
                         wData.CopyTo(wBuf.AsSpan(wo));
-                        t[c][r] = CpuMicros(acts[c]);
+                        t[c][r] = PwProbe.CpuMicros(acts[c]);
                     }
                 }
 
@@ -155,11 +154,11 @@ namespace QuantGen.Benchmarks
                     same &= outs[c].AsSpan().SequenceEqual(outs[0]);
                 }
 
-                double m0 = Median(t[0]);
+                double m0 = PwProbe.Median(t[0]);
                 Console.Write(FormattableString.Invariant($"{name,-18} {rows}x{k}x{n}:"));
                 for (int c = 0; c < cases.Length; c++)
                 {
-                    double mc = Median(t[c]);
+                    double mc = PwProbe.Median(t[c]);
                     Console.Write(FormattableString.Invariant($"  {cases[c].label} {mc:F2} us ({m0 / mc:F2}x)"));
                 }
 
@@ -171,37 +170,5 @@ namespace QuantGen.Benchmarks
 
         private static void Run1(byte[] a, int ao, int rows, int kq, byte[] w, int wo, int np8, int n, int[] bias, int[] mulHi, int[] addHi, int[] shiftHi, byte[] y, int yo) =>
             QuantGenPointwiseKernels.GemmVnniHigh(ref Unsafe.As<byte, sbyte>(ref a[ao]), rows, kq * 4, ref Unsafe.As<byte, sbyte>(ref w[wo]), kq, np8, n, ref bias[0], ref mulHi[0], ref addHi[0], ref shiftHi[0], -5, 127, ref Unsafe.As<byte, sbyte>(ref y[yo]), n);
-
-        private static double CpuMicros(Action f)
-        {
-            for (int i = 0; i < 20; i++)
-            {
-                f();
-            }
-
-            var p = Process.GetCurrentProcess();
-            TimeSpan c0 = p.TotalProcessorTime;
-            var sw = Stopwatch.StartNew();
-            long calls = 0;
-            while (sw.ElapsedMilliseconds < 40)
-            {
-                for (int i = 0; i < 16; i++)
-                {
-                    f();
-                }
-
-                calls += 16;
-            }
-
-            p.Refresh();
-            return (p.TotalProcessorTime - c0).TotalMilliseconds * 1000 / calls;
-        }
-
-        private static double Median(double[] v)
-        {
-            double[] s = (double[])v.Clone();
-            Array.Sort(s);
-            return s[s.Length / 2];
-        }
     }
 }

@@ -183,7 +183,7 @@ namespace QuantGen.Benchmarks
         }
 
         /// <summary>Process CPU microseconds per call over about 40 ms of calls (after a short warm-up).</summary>
-        private static double CpuMicros(Action f)
+        internal static double CpuMicros(Action f)
         {
             for (int i = 0; i < 20; i++)
             {
@@ -208,7 +208,7 @@ namespace QuantGen.Benchmarks
             return (p.TotalProcessorTime - c0).TotalMilliseconds * 1000 / calls;
         }
 
-        private static double Median(double[] v)
+        internal static double Median(double[] v)
         {
             double[] s = v.OrderBy(x => x).ToArray();
             return s[s.Length / 2];
