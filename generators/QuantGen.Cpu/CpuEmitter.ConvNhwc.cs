@@ -207,7 +207,7 @@ namespace QuantGen.Cpu
 
             if (!outLast)
             {
-                w.Line(Conv("HwcToChw", "_convOut", I(positions), I(n), $"y.Slice(b * {outLen}, {outLen})") + ";");
+                w.Line(K("Transpose2D", "_convOut", I(positions), I(n), $"y.Slice(b * {outLen}, {outLen})") + ";");
             }
 
             w.Close();
@@ -372,7 +372,7 @@ namespace QuantGen.Cpu
 
             if (!outLast)
             {
-                w.Line(Conv("HwcToChw", "_convOut", I(positions), I(c), $"y.Slice(b * {outLen}, {outLen})") + ";");
+                w.Line(K("Transpose2D", "_convOut", I(positions), I(c), $"y.Slice(b * {outLen}, {outLen})") + ";");
             }
 
             w.Close();

@@ -22,14 +22,7 @@ namespace QuantGen.Benchmarks
             {
                 var b = new ZooBenchmarks { Model = model };
                 b.Setup();
-                double g = double.MaxValue, f = double.MaxValue, q = double.MaxValue;
-                for (int r = 0; r < rounds; r++)
-                {
-                    g = Math.Min(g, Check.Time(b.Generated));
-                    f = Math.Min(f, Check.Time(b.OrtFloat));
-                    q = Math.Min(q, Check.Time(b.OrtQdq));
-                }
-
+                (double g, double f, double q) = Best(rounds, b.Generated, b.OrtFloat, b.OrtQdq);
                 b.Cleanup();
                 long macs = model switch { "resnet8" => ResNet8.Info.Macs, "ds_cnn" => DsCnn.Info.Macs, _ => MobileNetV1.Info.Macs };
                 Console.WriteLine($"{model,-13} generated {g,9:F1} us  ORT float {f,9:F1} us  ORT QDQ {q,9:F1} us  ratio vs ORT best {Math.Min(f, q) / g,5:F2}x  {macs / g / 1000,6:F1} GMAC/s");
@@ -39,14 +32,7 @@ namespace QuantGen.Benchmarks
             {
                 var t = new TransformerZooBenchmarks { Model = model };
                 t.Setup();
-                double g = double.MaxValue, f = double.MaxValue, q = double.MaxValue;
-                for (int r = 0; r < rounds; r++)
-                {
-                    g = Math.Min(g, Check.Time(t.Generated));
-                    f = Math.Min(f, Check.Time(t.OrtFloat));
-                    q = Math.Min(q, Check.Time(t.OrtQdq));
-                }
-
+                (double g, double f, double q) = Best(rounds, t.Generated, t.OrtFloat, t.OrtQdq);
                 t.Cleanup();
                 Console.WriteLine($"{model,-13} generated {g,9:F3} us  ORT float {f,9:F3} us  ORT QDQ {q,9:F3} us  ratio vs ORT best {Math.Min(f, q) / g,5:F2}x");
             }
@@ -55,14 +41,7 @@ namespace QuantGen.Benchmarks
             {
                 var t = new TransformerZooBenchmarks { Model = "deit_tiny" };
                 t.Setup();
-                double g = double.MaxValue, f = double.MaxValue, q = double.MaxValue;
-                for (int r = 0; r < rounds; r++)
-                {
-                    g = Math.Min(g, Check.Time(t.Generated, warmup: 2, samples: 9));
-                    f = Math.Min(f, Check.Time(t.OrtFloat, warmup: 2, samples: 9));
-                    q = Math.Min(q, Check.Time(t.OrtQdq, warmup: 2, samples: 9));
-                }
-
+                (double g, double f, double q) = Best(rounds, t.Generated, t.OrtFloat, t.OrtQdq, warmup: 2, samples: 9);
                 t.Cleanup();
 
                 // The float export is opt-in for DeiT-Tiny (its OrtFloat is a no-op without the file): ORT QDQ is then the best.
@@ -71,6 +50,20 @@ namespace QuantGen.Benchmarks
             }
 
             return 0;
+        }
+
+        /// <summary>The three runners timed in turn, `rounds` times: each one's best Stopwatch median.</summary>
+        private static (double Generated, double OrtFloat, double OrtQdq) Best(int rounds, Action g, Action f, Action q, int warmup = 20, int samples = 31)
+        {
+            double bg = double.MaxValue, bf = double.MaxValue, bq = double.MaxValue;
+            for (int r = 0; r < rounds; r++)
+            {
+                bg = Math.Min(bg, Check.Time(g, warmup, samples));
+                bf = Math.Min(bf, Check.Time(f, warmup, samples));
+                bq = Math.Min(bq, Check.Time(q, warmup, samples));
+            }
+
+            return (bg, bf, bq);
         }
     }
 }

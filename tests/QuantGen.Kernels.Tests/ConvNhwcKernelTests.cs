@@ -243,7 +243,7 @@ namespace QuantGen.Tests.Kernels
             var hwc = new sbyte[positions * c];
             rng.NextBytes((byte[])(object)hwc);
             var chw = new sbyte[positions * c];
-            QuantGenConvKernels.HwcToChw(hwc, positions, c, chw);
+            QuantGenKernels.Transpose2D(hwc, positions, c, chw);
             for (int p = 0; p < positions; p++)
             {
                 for (int ch = 0; ch < c; ch++)
@@ -453,7 +453,7 @@ namespace QuantGen.Tests.Kernels
         private static sbyte[] ToChw(sbyte[] hwc, int positions, int c)
         {
             var chw = new sbyte[hwc.Length];
-            QuantGenConvKernels.HwcToChw(hwc, positions, c, chw);
+            QuantGenKernels.Transpose2D(hwc, positions, c, chw);
             return chw;
         }
 

@@ -1683,112 +1683,94 @@ namespace QuantGen.Generated
         }
 
         /// <summary>
-        /// y[c * rows + r] = x[r * cols + c] for r &lt; rows, c &lt; cols: a 2-D transpose of one-byte elements (a Transpose that
-        /// swaps the last two axes: a transformer's patch embedding [192][196] -> [196][192]). Blocks of 16 x 16 bytes in
-        /// SSE2 registers (16 loads, four unpack stages of 8, 16, 32 and 64 bits, 16 stores); the edge rows and columns one
-        /// byte at a time. Moves bytes only: equal to the reference's gather for every value.
+        /// dst[ch * positions + p] = src[p * c + ch] for p &lt; positions, ch &lt; c: a 2-D transpose of one-byte elements (a
+        /// channels-last conv output written to the graph's NCHW; a Transpose that swaps the last two axes, e.g. a transformer's
+        /// patch embedding [192][196] -> [196][192]). Blocks of 16 x 16 bytes in SSE2 registers (16 loads, four unpack stages,
+        /// 16 stores); the edge rows and columns one byte at a time. Moves bytes only: equal to the reference's gather.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public static void Transpose2D(ReadOnlySpan<sbyte> x, int rows, int cols, Span<sbyte> y)
+        public static void Transpose2D(ReadOnlySpan<sbyte> src, int positions, int c, Span<sbyte> dst)
         {
-            if (x.Length < rows * cols || y.Length < rows * cols)
+            if (src.Length < positions * c || dst.Length < positions * c)
             {
-                throw new ArgumentException("Transpose2D: x and y hold rows * cols elements");
+                throw new ArgumentException("the transpose buffers are too small for this layer");
             }
 
-            ref sbyte xs = ref MemoryMarshal.GetReference(x);
-            ref sbyte ys = ref MemoryMarshal.GetReference(y);
-            int r0 = 0;
-            if (Sse2.IsSupported)
+            ref sbyte s = ref MemoryMarshal.GetReference(src);
+            ref sbyte d = ref MemoryMarshal.GetReference(dst);
+            int p0 = 0, c16 = c & ~15;
+            if (Sse2.IsSupported && c16 > 0)
             {
-                for (; r0 + 16 <= rows; r0 += 16)
+                // Blocks of 16 positions x 16 channels: 16 loads, a 16 x 16 byte transpose in four unpack stages, 16 stores.
+                for (; p0 + 16 <= positions; p0 += 16)
                 {
-                    int c0 = 0;
-                    for (; c0 + 16 <= cols; c0 += 16)
+                    for (int c0 = 0; c0 < c16; c0 += 16)
                     {
-                        Transpose16x16(ref Unsafe.Add(ref xs, (r0 * cols) + c0), cols, ref Unsafe.Add(ref ys, (c0 * rows) + r0), rows);
-                    }
-
-                    for (; c0 < cols; c0++)
-                    {
-                        for (int r = r0; r < r0 + 16; r++)
-                        {
-                            Unsafe.Add(ref ys, (c0 * rows) + r) = Unsafe.Add(ref xs, (r * cols) + c0);
-                        }
+                        Transpose16(ref Unsafe.Add(ref s, (p0 * c) + c0), c, ref Unsafe.Add(ref d, (c0 * positions) + p0), positions);
                     }
                 }
             }
 
-            for (int r = r0; r < rows; r++)
+            for (int ch = 0; ch < c; ch++)
             {
-                for (int c = 0; c < cols; c++)
+                ref sbyte dc = ref Unsafe.Add(ref d, ch * positions);
+                for (int p = ch < c16 ? p0 : 0; p < positions; p++)
                 {
-                    Unsafe.Add(ref ys, (c * rows) + r) = Unsafe.Add(ref xs, (r * cols) + c);
+                    Unsafe.Add(ref dc, p) = Unsafe.Add(ref s, (p * c) + ch);
                 }
             }
         }
 
-        /// <summary>16 rows of 16 bytes (xStride apart) into 16 rows of 16 bytes (yStride apart), transposed.</summary>
+        /// <summary>dst[j * dStride + i] = src[i * sStride + j] for i, j &lt; 16 (SSE2 unpacks: bytes, words, dwords, qwords).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Transpose16x16(ref sbyte x, int xStride, ref sbyte y, int yStride)
+        private static void Transpose16(ref sbyte src, int sStride, ref sbyte dst, int dStride)
         {
-            // Stage 1: bytes of row pairs; 2: 16-bit pairs of those; 3: 32-bit; 4: 64-bit halves. After the four stages
-            // register i holds column i of the block.
-            Vector128<byte> a0 = Vector128.LoadUnsafe(ref Unsafe.As<sbyte, byte>(ref x)), a1 = Vector128.LoadUnsafe(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref x, xStride)));
-            Vector128<byte> a2 = Vector128.LoadUnsafe(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref x, 2 * xStride))), a3 = Vector128.LoadUnsafe(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref x, 3 * xStride)));
-            Vector128<byte> a4 = Vector128.LoadUnsafe(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref x, 4 * xStride))), a5 = Vector128.LoadUnsafe(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref x, 5 * xStride)));
-            Vector128<byte> a6 = Vector128.LoadUnsafe(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref x, 6 * xStride))), a7 = Vector128.LoadUnsafe(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref x, 7 * xStride)));
-            Vector128<byte> a8 = Vector128.LoadUnsafe(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref x, 8 * xStride))), a9 = Vector128.LoadUnsafe(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref x, 9 * xStride)));
-            Vector128<byte> a10 = Vector128.LoadUnsafe(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref x, 10 * xStride))), a11 = Vector128.LoadUnsafe(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref x, 11 * xStride)));
-            Vector128<byte> a12 = Vector128.LoadUnsafe(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref x, 12 * xStride))), a13 = Vector128.LoadUnsafe(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref x, 13 * xStride)));
-            Vector128<byte> a14 = Vector128.LoadUnsafe(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref x, 14 * xStride))), a15 = Vector128.LoadUnsafe(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref x, 15 * xStride)));
+            Vector128<sbyte> r0 = Vector128.LoadUnsafe(ref src), r1 = Vector128.LoadUnsafe(ref src, (nuint)sStride);
+            Vector128<sbyte> r2 = Vector128.LoadUnsafe(ref src, (nuint)(2 * sStride)), r3 = Vector128.LoadUnsafe(ref src, (nuint)(3 * sStride));
+            Vector128<sbyte> r4 = Vector128.LoadUnsafe(ref src, (nuint)(4 * sStride)), r5 = Vector128.LoadUnsafe(ref src, (nuint)(5 * sStride));
+            Vector128<sbyte> r6 = Vector128.LoadUnsafe(ref src, (nuint)(6 * sStride)), r7 = Vector128.LoadUnsafe(ref src, (nuint)(7 * sStride));
+            Vector128<sbyte> r8 = Vector128.LoadUnsafe(ref src, (nuint)(8 * sStride)), r9 = Vector128.LoadUnsafe(ref src, (nuint)(9 * sStride));
+            Vector128<sbyte> ra = Vector128.LoadUnsafe(ref src, (nuint)(10 * sStride)), rb = Vector128.LoadUnsafe(ref src, (nuint)(11 * sStride));
+            Vector128<sbyte> rc = Vector128.LoadUnsafe(ref src, (nuint)(12 * sStride)), rd = Vector128.LoadUnsafe(ref src, (nuint)(13 * sStride));
+            Vector128<sbyte> re = Vector128.LoadUnsafe(ref src, (nuint)(14 * sStride)), rf = Vector128.LoadUnsafe(ref src, (nuint)(15 * sStride));
 
-            Vector128<ushort> b0 = Sse2.UnpackLow(a0, a1).AsUInt16(), b1 = Sse2.UnpackHigh(a0, a1).AsUInt16();
-            Vector128<ushort> b2 = Sse2.UnpackLow(a2, a3).AsUInt16(), b3 = Sse2.UnpackHigh(a2, a3).AsUInt16();
-            Vector128<ushort> b4 = Sse2.UnpackLow(a4, a5).AsUInt16(), b5 = Sse2.UnpackHigh(a4, a5).AsUInt16();
-            Vector128<ushort> b6 = Sse2.UnpackLow(a6, a7).AsUInt16(), b7 = Sse2.UnpackHigh(a6, a7).AsUInt16();
-            Vector128<ushort> b8 = Sse2.UnpackLow(a8, a9).AsUInt16(), b9 = Sse2.UnpackHigh(a8, a9).AsUInt16();
-            Vector128<ushort> b10 = Sse2.UnpackLow(a10, a11).AsUInt16(), b11 = Sse2.UnpackHigh(a10, a11).AsUInt16();
-            Vector128<ushort> b12 = Sse2.UnpackLow(a12, a13).AsUInt16(), b13 = Sse2.UnpackHigh(a12, a13).AsUInt16();
-            Vector128<ushort> b14 = Sse2.UnpackLow(a14, a15).AsUInt16(), b15 = Sse2.UnpackHigh(a14, a15).AsUInt16();
+            // Stage 1: bytes of row pairs (2k, 2k + 1) interleaved.
+            Vector128<short> b0 = Sse2.UnpackLow(r0, r1).AsInt16(), b1 = Sse2.UnpackHigh(r0, r1).AsInt16();
+            Vector128<short> b2 = Sse2.UnpackLow(r2, r3).AsInt16(), b3 = Sse2.UnpackHigh(r2, r3).AsInt16();
+            Vector128<short> b4 = Sse2.UnpackLow(r4, r5).AsInt16(), b5 = Sse2.UnpackHigh(r4, r5).AsInt16();
+            Vector128<short> b6 = Sse2.UnpackLow(r6, r7).AsInt16(), b7 = Sse2.UnpackHigh(r6, r7).AsInt16();
+            Vector128<short> b8 = Sse2.UnpackLow(r8, r9).AsInt16(), b9 = Sse2.UnpackHigh(r8, r9).AsInt16();
+            Vector128<short> ba = Sse2.UnpackLow(ra, rb).AsInt16(), bb = Sse2.UnpackHigh(ra, rb).AsInt16();
+            Vector128<short> bc = Sse2.UnpackLow(rc, rd).AsInt16(), bd = Sse2.UnpackHigh(rc, rd).AsInt16();
+            Vector128<short> be = Sse2.UnpackLow(re, rf).AsInt16(), bf = Sse2.UnpackHigh(re, rf).AsInt16();
 
-            Vector128<uint> c0 = Sse2.UnpackLow(b0, b2).AsUInt32(), c1 = Sse2.UnpackHigh(b0, b2).AsUInt32();
-            Vector128<uint> c2 = Sse2.UnpackLow(b1, b3).AsUInt32(), c3 = Sse2.UnpackHigh(b1, b3).AsUInt32();
-            Vector128<uint> c4 = Sse2.UnpackLow(b4, b6).AsUInt32(), c5 = Sse2.UnpackHigh(b4, b6).AsUInt32();
-            Vector128<uint> c6 = Sse2.UnpackLow(b5, b7).AsUInt32(), c7 = Sse2.UnpackHigh(b5, b7).AsUInt32();
-            Vector128<uint> c8 = Sse2.UnpackLow(b8, b10).AsUInt32(), c9 = Sse2.UnpackHigh(b8, b10).AsUInt32();
-            Vector128<uint> c10 = Sse2.UnpackLow(b9, b11).AsUInt32(), c11 = Sse2.UnpackHigh(b9, b11).AsUInt32();
-            Vector128<uint> c12 = Sse2.UnpackLow(b12, b14).AsUInt32(), c13 = Sse2.UnpackHigh(b12, b14).AsUInt32();
-            Vector128<uint> c14 = Sse2.UnpackLow(b13, b15).AsUInt32(), c15 = Sse2.UnpackHigh(b13, b15).AsUInt32();
+            // Stage 2: words of pairs of those (rows 4k .. 4k + 3).
+            Vector128<int> w0 = Sse2.UnpackLow(b0, b2).AsInt32(), w1 = Sse2.UnpackHigh(b0, b2).AsInt32(), w2 = Sse2.UnpackLow(b1, b3).AsInt32(), w3 = Sse2.UnpackHigh(b1, b3).AsInt32();
+            Vector128<int> w4 = Sse2.UnpackLow(b4, b6).AsInt32(), w5 = Sse2.UnpackHigh(b4, b6).AsInt32(), w6 = Sse2.UnpackLow(b5, b7).AsInt32(), w7 = Sse2.UnpackHigh(b5, b7).AsInt32();
+            Vector128<int> w8 = Sse2.UnpackLow(b8, ba).AsInt32(), w9 = Sse2.UnpackHigh(b8, ba).AsInt32(), wa = Sse2.UnpackLow(b9, bb).AsInt32(), wb = Sse2.UnpackHigh(b9, bb).AsInt32();
+            Vector128<int> wc = Sse2.UnpackLow(bc, be).AsInt32(), wd = Sse2.UnpackHigh(bc, be).AsInt32(), we = Sse2.UnpackLow(bd, bf).AsInt32(), wf = Sse2.UnpackHigh(bd, bf).AsInt32();
 
-            // c(4 g + i) holds columns 4 i .. 4 i + 3 of rows 4 g .. 4 g + 3 (a dword each); below, d(i) holds columns 2 i and
-            // 2 i + 1 of rows 0-7 (a qword each), e(i) the same of rows 8-15, and the last stage joins them into columns.
-            Vector128<ulong> d0 = Sse2.UnpackLow(c0, c4).AsUInt64(), d1 = Sse2.UnpackHigh(c0, c4).AsUInt64();
-            Vector128<ulong> d2 = Sse2.UnpackLow(c1, c5).AsUInt64(), d3 = Sse2.UnpackHigh(c1, c5).AsUInt64();
-            Vector128<ulong> d4 = Sse2.UnpackLow(c2, c6).AsUInt64(), d5 = Sse2.UnpackHigh(c2, c6).AsUInt64();
-            Vector128<ulong> d6 = Sse2.UnpackLow(c3, c7).AsUInt64(), d7 = Sse2.UnpackHigh(c3, c7).AsUInt64();
-            Vector128<ulong> e0 = Sse2.UnpackLow(c8, c12).AsUInt64(), e1 = Sse2.UnpackHigh(c8, c12).AsUInt64();
-            Vector128<ulong> e2 = Sse2.UnpackLow(c9, c13).AsUInt64(), e3 = Sse2.UnpackHigh(c9, c13).AsUInt64();
-            Vector128<ulong> e4 = Sse2.UnpackLow(c10, c14).AsUInt64(), e5 = Sse2.UnpackHigh(c10, c14).AsUInt64();
-            Vector128<ulong> e6 = Sse2.UnpackLow(c11, c15).AsUInt64(), e7 = Sse2.UnpackHigh(c11, c15).AsUInt64();
-
-            ref byte o = ref Unsafe.As<sbyte, byte>(ref y);
-            Sse2.UnpackLow(d0, e0).AsByte().StoreUnsafe(ref o);
-            Sse2.UnpackHigh(d0, e0).AsByte().StoreUnsafe(ref Unsafe.Add(ref o, yStride));
-            Sse2.UnpackLow(d1, e1).AsByte().StoreUnsafe(ref Unsafe.Add(ref o, 2 * yStride));
-            Sse2.UnpackHigh(d1, e1).AsByte().StoreUnsafe(ref Unsafe.Add(ref o, 3 * yStride));
-            Sse2.UnpackLow(d2, e2).AsByte().StoreUnsafe(ref Unsafe.Add(ref o, 4 * yStride));
-            Sse2.UnpackHigh(d2, e2).AsByte().StoreUnsafe(ref Unsafe.Add(ref o, 5 * yStride));
-            Sse2.UnpackLow(d3, e3).AsByte().StoreUnsafe(ref Unsafe.Add(ref o, 6 * yStride));
-            Sse2.UnpackHigh(d3, e3).AsByte().StoreUnsafe(ref Unsafe.Add(ref o, 7 * yStride));
-            Sse2.UnpackLow(d4, e4).AsByte().StoreUnsafe(ref Unsafe.Add(ref o, 8 * yStride));
-            Sse2.UnpackHigh(d4, e4).AsByte().StoreUnsafe(ref Unsafe.Add(ref o, 9 * yStride));
-            Sse2.UnpackLow(d5, e5).AsByte().StoreUnsafe(ref Unsafe.Add(ref o, 10 * yStride));
-            Sse2.UnpackHigh(d5, e5).AsByte().StoreUnsafe(ref Unsafe.Add(ref o, 11 * yStride));
-            Sse2.UnpackLow(d6, e6).AsByte().StoreUnsafe(ref Unsafe.Add(ref o, 12 * yStride));
-            Sse2.UnpackHigh(d6, e6).AsByte().StoreUnsafe(ref Unsafe.Add(ref o, 13 * yStride));
-            Sse2.UnpackLow(d7, e7).AsByte().StoreUnsafe(ref Unsafe.Add(ref o, 14 * yStride));
-            Sse2.UnpackHigh(d7, e7).AsByte().StoreUnsafe(ref Unsafe.Add(ref o, 15 * yStride));
+            // Stage 3: dwords (rows 8k .. 8k + 7); stage 4: qwords (all 16 rows), one column per vector.
+            Vector128<long> d0 = Sse2.UnpackLow(w0, w4).AsInt64(), d1 = Sse2.UnpackHigh(w0, w4).AsInt64(), d2 = Sse2.UnpackLow(w1, w5).AsInt64(), d3 = Sse2.UnpackHigh(w1, w5).AsInt64();
+            Vector128<long> d4 = Sse2.UnpackLow(w2, w6).AsInt64(), d5 = Sse2.UnpackHigh(w2, w6).AsInt64(), d6 = Sse2.UnpackLow(w3, w7).AsInt64(), d7 = Sse2.UnpackHigh(w3, w7).AsInt64();
+            Vector128<long> d8 = Sse2.UnpackLow(w8, wc).AsInt64(), d9 = Sse2.UnpackHigh(w8, wc).AsInt64(), da = Sse2.UnpackLow(w9, wd).AsInt64(), db = Sse2.UnpackHigh(w9, wd).AsInt64();
+            Vector128<long> dc = Sse2.UnpackLow(wa, we).AsInt64(), dd = Sse2.UnpackHigh(wa, we).AsInt64(), de = Sse2.UnpackLow(wb, wf).AsInt64(), df = Sse2.UnpackHigh(wb, wf).AsInt64();
+            Sse2.UnpackLow(d0, d8).AsSByte().StoreUnsafe(ref dst);
+            Sse2.UnpackHigh(d0, d8).AsSByte().StoreUnsafe(ref dst, (nuint)dStride);
+            Sse2.UnpackLow(d1, d9).AsSByte().StoreUnsafe(ref dst, (nuint)(2 * dStride));
+            Sse2.UnpackHigh(d1, d9).AsSByte().StoreUnsafe(ref dst, (nuint)(3 * dStride));
+            Sse2.UnpackLow(d2, da).AsSByte().StoreUnsafe(ref dst, (nuint)(4 * dStride));
+            Sse2.UnpackHigh(d2, da).AsSByte().StoreUnsafe(ref dst, (nuint)(5 * dStride));
+            Sse2.UnpackLow(d3, db).AsSByte().StoreUnsafe(ref dst, (nuint)(6 * dStride));
+            Sse2.UnpackHigh(d3, db).AsSByte().StoreUnsafe(ref dst, (nuint)(7 * dStride));
+            Sse2.UnpackLow(d4, dc).AsSByte().StoreUnsafe(ref dst, (nuint)(8 * dStride));
+            Sse2.UnpackHigh(d4, dc).AsSByte().StoreUnsafe(ref dst, (nuint)(9 * dStride));
+            Sse2.UnpackLow(d5, dd).AsSByte().StoreUnsafe(ref dst, (nuint)(10 * dStride));
+            Sse2.UnpackHigh(d5, dd).AsSByte().StoreUnsafe(ref dst, (nuint)(11 * dStride));
+            Sse2.UnpackLow(d6, de).AsSByte().StoreUnsafe(ref dst, (nuint)(12 * dStride));
+            Sse2.UnpackHigh(d6, de).AsSByte().StoreUnsafe(ref dst, (nuint)(13 * dStride));
+            Sse2.UnpackLow(d7, df).AsSByte().StoreUnsafe(ref dst, (nuint)(14 * dStride));
+            Sse2.UnpackHigh(d7, df).AsSByte().StoreUnsafe(ref dst, (nuint)(15 * dStride));
         }
 
         /// <summary>y[i] = max(x[i], floor): ReLU of int8 values whose zero point is floor (any layout: element by element).</summary>
