@@ -10,6 +10,9 @@ namespace QuantGen.Cpu
         public static string Type(ElementType t) =>
             t.IsSigned ? (t.Bits <= 8 ? "sbyte" : t.Bits <= 16 ? "short" : "int") : (t.Bits <= 8 ? "byte" : "ushort");
 
+        /// <summary>Bytes per element of <see cref="Type"/>.</summary>
+        public static int Size(ElementType t) => Type(t) switch { "sbyte" => 1, "byte" => 1, "int" => 4, _ => 2 };
+
         /// <summary>An invariant integer literal.</summary>
         public static string I(long v) => v.ToString(CultureInfo.InvariantCulture);
 

@@ -96,7 +96,7 @@ namespace QuantGen.Cpu
                 w.Line($"// The residual Add \"{NamedTensorApi.Esc(fused.Add.Layer.Name)}\" is fused into this conv's store: y (its buffer) gets clamp((v * {fused.ConvM} + o * {fused.OtherM} + {ap.C}) >> {ap.S}, {CSharp.I(ap.Lo ?? ay.Type.MinValue)}, {CSharp.I(ay.Type.MaxValue)}),");
                 w.Line($"// v the conv's int8 value (computed as without the Add), o the Add's other operand \"{NamedTensorApi.Esc(fused.Other.Name)}\" (AddS8's integers, proven exact in int32).");
                 w.Line($"Span<sbyte> ya = y.Slice(b * {outLen}, {outLen});");
-                w.Line($"ReadOnlySpan<sbyte> ob = {Buffer(fused.Other)}.AsSpan(b * {outLen}, {outLen});");
+                w.Line($"ReadOnlySpan<sbyte> ob = {Buffer(fused.Other)}.Slice(b * {outLen}, {outLen});");
                 addArgs = new[] { I(fused.ConvM), I(fused.OtherM), I(ap.C), I(ap.S), CSharp.I(ap.Lo ?? ay.Type.MinValue), CSharp.I(ay.Type.MaxValue) };
             }
 

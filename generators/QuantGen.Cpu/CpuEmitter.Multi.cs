@@ -35,6 +35,7 @@ namespace QuantGen.Cpu
             w.Line("/// <summary>The SIMD path the int8 kernels take on this machine (avx512, avx2, vector128, scalar).</summary>");
             w.Line("public static string SimdPath => QuantGenKernels.SimdPath;");
             w.Line();
+            EmitArenaField(w);
             foreach (string f in fields)
             {
                 w.Line(f);
@@ -85,7 +86,7 @@ namespace QuantGen.Cpu
 
             foreach (TensorInfo t in graph.Outputs)
             {
-                w.Line($"{Buffer(t)}.AsSpan().CopyTo({Param(t)});");
+                w.Line($"{Buffer(t)}.CopyTo({Param(t)});");
             }
 
             w.Close();

@@ -51,8 +51,32 @@ namespace QuantGen.Cpu
 
         internal static string CType(ElementType t) => CSharp.Type(t);
 
-        /// <summary>The field of an activation: "_t_" + its unique C# name from the model plan.</summary>
-        internal string Buffer(TensorInfo t) => "_t_" + plan.Model.Names.CSharpTensor(plan.Storage(t.Name));
+        /// <summary>The span of an activation's buffer in the arena (<see cref="CpuPlan.Arena"/>), typed and sized for the tensor.</summary>
+        internal string Buffer(TensorInfo t)
+        {
+            ArenaSlot slot = plan.Arena.Slot(plan.Storage(t.Name)) ?? throw new InvalidOperationException($"tensor {t.Name} has no buffer in the CPU plan's arena");
+            return $"_arena.Get<{CType(t.Type)}>({I(slot.Offset)}, {I(t.ElementCount)})";
+        }
+
+        /// <summary>The arena's field and the map of its buffers (none when no activation needs one).</summary>
+        private void EmitArenaField(SourceWriter w)
+        {
+            BufferArena arena = plan.Arena;
+            if (arena.Slots.Count == 0)
+            {
+                return;
+            }
+
+            w.Line($"// The activations: one arena of {I(arena.Bytes)} bytes for {I(arena.Slots.Count)} buffers ({I(arena.SeparateBytes)} bytes as separate arrays); a buffer is");
+            w.Line("// in use from the call that writes it to the last call that reads it, and buffers in use at the same call never overlap (CpuPlan.Arena).");
+            w.Line("//   offset    bytes  calls     tensor");
+            foreach (ArenaSlot s in arena.Slots)
+            {
+                w.Line($"//   {I(s.Offset),6} {I(s.Bytes),8}  {I(s.First) + "-" + I(s.Last),-8}  {Esc(s.Tensor)}");
+            }
+
+            w.Line($"private readonly QuantGenArena _arena = new QuantGenArena({I(arena.Bytes)});");
+        }
 
         /// <summary>A layer's unique C# name (methods Layer_&lt;id&gt;, constants &lt;id&gt;_Bias, ...).</summary>
         internal string LayerId(GraphNode node) => plan.Model.Names.CSharpLayer(node.Layer.Name);
@@ -159,13 +183,11 @@ namespace QuantGen.Cpu
             w.Line("public static string SimdPath => QuantGenKernels.SimdPath;");
             w.Line();
             // The layer that produces the model's output writes straight into the caller's span when no other layer reads it.
-            bool direct = !graph.Nodes.Any(nd => nd.Inputs.Any(t => t.Name == output.Name));
+            bool direct = plan.OutputInPlace;
+            EmitArenaField(w);
             foreach (string f in fields)
             {
-                if (!(direct && f.Contains(" " + Buffer(output) + " = ")))
-                {
-                    w.Line(f);
-                }
+                w.Line(f);
             }
 
             IReadOnlyList<CpuLayerPlan>? rowChain = plan.RowChain;
@@ -308,7 +330,7 @@ namespace QuantGen.Cpu
 
             if (!direct)
             {
-                w.Line($"{Buffer(output)}.AsSpan().CopyTo(output);");
+                w.Line($"{Buffer(output)}.CopyTo(output);");
             }
 
             w.Close();
@@ -634,15 +656,6 @@ namespace QuantGen.Cpu
             GraphNode node = lp.Node;
             LayerSpec layer = node.Layer;
             string id = LayerId(node);
-            foreach (TensorInfo o in node.Outputs)
-            {
-                string field = $"private readonly {CType(o.Type)}[] {Buffer(o)} = new {CType(o.Type)}[{o.ElementCount}];";
-                if (!fields.Contains(field))
-                {
-                    fields.Add(field); // a fused ReLU's output shares its Add's buffer (CpuPlan.Storage)
-                }
-            }
-
             LayerRanges lr = lp.Layer.Ranges;
             IReadOnlyList<string> names = InputNames(node);
             IEnumerable<string> parameters = node.Inputs.Select((t, i) => (t, i)).Where(p => p.t.Kind != TensorKind.Initializer).Select(p => $"ReadOnlySpan<{CType(p.t.Type)}> {names[p.i]}")

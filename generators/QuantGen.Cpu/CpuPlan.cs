@@ -158,6 +158,64 @@ namespace QuantGen.Cpu
             {
                 storage[f.Dense.Output.Name] = f.Add.Output.Name;
             }
+
+            ModelGraph graph = model.Graph;
+            OutputInPlace = graph.IsSingleInputOutput && !graph.Input.IsIndex && !graph.Nodes.Any(nd => nd.Inputs.Any(t => t.Name == graph.Output.Name));
+            Arena = PlanArena();
+        }
+
+        /// <summary>
+        /// The single-tensor API's layer that produces the graph's output writes straight into the caller's span (no other layer
+        /// reads it), so that output has no buffer.
+        /// </summary>
+        public bool OutputInPlace { get; }
+
+        /// <summary>Where the intermediate activations live: one arena, offsets from their liveness over <see cref="CallOrder"/>.</summary>
+        public BufferArena Arena { get; }
+
+        /// <summary>
+        /// What a layer's call reads besides its own operands: the other operand of a fused residual Add (the conv stores the
+        /// Add's result), the input of a transpose fused into a MatMul's packing (read straight from its buffer).
+        /// </summary>
+        public IEnumerable<TensorInfo> ExtraReads(GraphNode node)
+        {
+            ResidualFusion? add = FusedAdds.FirstOrDefault(f => ReferenceEquals(f.Conv, node));
+            if (add != null)
+            {
+                yield return add.Other;
+            }
+
+            if (Layer(node).Kernel is MatMulPlan { FusedTranspose: string t })
+            {
+                yield return Model.Graph.Nodes.First(nd => nd.Layer.Name == t).Inputs[0];
+            }
+        }
+
+        private BufferArena PlanArena()
+        {
+            ModelGraph graph = Model.Graph;
+            var bytes = new Dictionary<string, int>(StringComparer.Ordinal);
+            var inputs = new HashSet<string>(graph.Inputs.Select(t => t.Name), StringComparer.Ordinal);
+            foreach (TensorInfo t in graph.Nodes.SelectMany(nd => nd.Outputs))
+            {
+                string root = Storage(t.Name);
+                if (inputs.Contains(root) || (OutputInPlace && root == graph.Output.Name))
+                {
+                    continue;
+                }
+
+                int size = checked(t.ElementCount * CSharp.Size(t.Type));
+                bytes[root] = bytes.TryGetValue(root, out int b) ? Math.Max(b, size) : size;
+            }
+
+            var calls = new List<ArenaCall>();
+            foreach (GraphNode node in CallOrder(graph.Nodes))
+            {
+                IEnumerable<TensorInfo> reads = node.Inputs.Where(t => t.Kind != TensorKind.Initializer).Concat(ExtraReads(node));
+                calls.Add(new ArenaCall(reads.Select(t => Storage(t.Name)).ToList(), node.Outputs.Select(t => Storage(t.Name)).ToList()));
+            }
+
+            return BufferArena.Plan(bytes, calls, graph.Outputs.Select(t => Storage(t.Name)));
         }
 
         /// <summary>The bias Adds fused into the store of the Dense before them (<see cref="BiasFusion.Find"/>); their layers do nothing.</summary>
@@ -175,7 +233,7 @@ namespace QuantGen.Cpu
         /// <summary>
         /// The layers Infer calls, in order: the graph's nodes, except that a conv with a fused residual Add runs where its Add
         /// stood (the Add's other operand may come from a later node, ResNet's shortcut conv; the conv's output is read by that
-        /// Add alone and no tensor buffer is reused, so its input is still there) and the Add, which does nothing, is not called.
+        /// Add alone, and the arena keeps the conv's input live up to that call) and the Add, which does nothing, is not called.
         /// </summary>
         public IEnumerable<GraphNode> CallOrder(IEnumerable<GraphNode> nodes)
         {

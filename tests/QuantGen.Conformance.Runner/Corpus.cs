@@ -568,6 +568,24 @@ namespace QuantGen.Tests.Conformance
                     string flat = b.Unary(new ReshapeLayer { Shape = new[] { 1, 6, 16 } }, "flat", head, new[] { 1, 6, 16 });
                     return b.Build(b.Unary(new AvgPoolLayer { Axis = 2 }, "gap", flat, new[] { 1, 6 }));
                 }),
+                new CorpusCase("conv_residual_fused_store", new[] { OpKind.Conv2d, OpKind.Add, OpKind.Relu, OpKind.Reshape, OpKind.AvgPool }, () =>
+                {
+                    // ResNet-8's residual blocks in small: 16- and 32-channel 3x3 convs whose residual Adds (with their ReLUs)
+                    // the CPU plan fuses into the second conv's store. In the second block the Add's other operand comes from
+                    // the 1x1 stride-2 shortcut, a later node, so the fused conv runs where the Add stood and its input and the
+                    // shortcut's must stay live in the arena until then.
+                    var b = new FloatModelBuilder("conv_residual_fused_store", "x", new[] { 1, 3, 10, 10 }, -2, 2, 41);
+                    string stem = b.Conv("stem", b.Input, 16, 3, 3, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }, 1, Activation.Relu);
+                    string a1 = b.Conv("b1_conv1", stem, 16, 3, 3, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }, 1, Activation.Relu);
+                    string a2 = b.Conv("b1_conv2", a1, 16, 3, 3, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }, 1);
+                    string r1 = b.Unary(new ReluLayer(), "b1_relu", b.Binary(new AddLayer(), "b1_add", a2, stem, new[] { 1, 16, 10, 10 }));
+                    string c1 = b.Conv("b2_conv1", r1, 32, 3, 3, new[] { 2, 2 }, new[] { 1, 1, 1, 1 }, 1, Activation.Relu);
+                    string c2 = b.Conv("b2_conv2", c1, 32, 3, 3, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }, 1);
+                    string sc = b.Conv("b2_shortcut", r1, 32, 1, 1, new[] { 2, 2 }, new[] { 0, 0, 0, 0 }, 1);
+                    string r2 = b.Unary(new ReluLayer(), "b2_relu", b.Binary(new AddLayer(), "b2_add", c2, sc, new[] { 1, 32, 5, 5 }));
+                    string flat = b.Unary(new ReshapeLayer { Shape = new[] { 1, 32, 25 } }, "flat", r2, new[] { 1, 32, 25 });
+                    return b.Build(b.Unary(new AvgPoolLayer { Axis = 2 }, "gap", flat, new[] { 1, 32 }));
+                }),
                 new CorpusCase("avgpool_rows", new[] { OpKind.AvgPool }, () =>
                 {
                     // The global pool of the zoo CNNs: int8 rows averaged over the innermost axis (70: two 32-byte vectors

@@ -34,12 +34,14 @@ namespace QuantGen.Tests.Conformance
             Assert.Equal("add_out", plan.Storage("add_out"));
             Assert.Equal("head_out", plan.Storage("head_out"));
 
-            // The generated Add clamps at the ReLU's zero point, and the class declares one buffer for the two tensors.
+            // The generated Add clamps at the ReLU's zero point, and the arena holds one buffer for the two tensors.
+            Assert.NotNull(plan.Arena.Slot("add_out"));
+            Assert.Null(plan.Arena.Slot("relu_out"));
             ModelPlan model = ModelPlan.Create(q.Graph, q.Ranges);
             string text = string.Join("\n", CpuBackend.Emit(new CSharpTarget("Fusion", "Model", Array.Empty<string>(), "m.qmodel.json"), model, string.Empty).Files.Select(f => f.Text));
             Assert.Contains($"lo: {zx}, hi: 127", text);
-            Assert.Equal(1, CountOf(text, "_t_add_out = new sbyte["));
-            Assert.DoesNotContain("_t_relu_out", text);
+            Assert.Equal(1, CountOf(text, "  add_out\n"));
+            Assert.DoesNotContain("  relu_out\n", text);
         }
 
         [Fact]

@@ -1928,4 +1928,29 @@ namespace QuantGen.Generated
             }
         }
     }
+
+    /// <summary>
+    /// The activation arena of one model instance (the CPU plan's BufferArena): a pinned byte array, so its address never moves,
+    /// and the offset of its first 64-byte boundary, from which the plan's buffer offsets count. The plan proves every buffer
+    /// [offset, offset + length * sizeof(T)) lies inside the arena, so <see cref="Get{T}"/> makes its span without a check.
+    /// </summary>
+    internal readonly struct QuantGenArena
+    {
+        private readonly byte[] bytes;
+        private readonly int start;
+
+        public QuantGenArena(int length)
+        {
+            bytes = GC.AllocateArray<byte>(length + 63, pinned: true);
+            GCHandle h = GCHandle.Alloc(bytes, GCHandleType.Pinned);
+            start = (int)((64 - (h.AddrOfPinnedObject().ToInt64() & 63)) & 63);
+            h.Free();
+        }
+
+        /// <summary>The buffer of <paramref name="length"/> elements at byte <paramref name="offset"/>.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Span<T> Get<T>(int offset, int length)
+            where T : struct =>
+            MemoryMarshal.CreateSpan(ref Unsafe.As<byte, T>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(bytes), start + offset)), length);
+    }
 }
