@@ -1504,17 +1504,34 @@ namespace QuantGen.Onnx
             return xs.Length;
         }
 
+        /// <summary>
+        /// The output quantization the importer gives a table softmax whose output the file leaves in float (ORT's float
+        /// probabilities): uint16 over [0, 1] (scale 1/65535, folded to int16 with zero point -32768 as a uint16 QDQ is),
+        /// the closest 16-bit grid to [0, 1] with both ends exact; within 1/2 LSB = 7.7e-6 of the float softmax plus the
+        /// table's error below 1e-6 (docs/numerics.md, "Table softmax to a float output").
+        /// </summary>
+        internal static readonly TensorQuant FloatSoftmaxOutput = new TensorQuant(ElementType.Int16, 1.0 / 65535, -32768);
+
         private void LowerSoftmax(Node n)
         {
             LastAxisCheck(n, "axis", SoftmaxAxisDefault);
-            bool between = quant.TryGetValue(n.Out, out TensorQuant? q) && quant.TryGetValue(n.In[0], out TensorQuant? qin) && qin.Type.Bits <= SoftmaxTable.MaxInputBits;
-            Add(new SoftmaxLayer { Method = between ? SoftmaxMethod.Table : SoftmaxMethod.Shiftmax }, n, n.Out, n.In[0]);
+            bool inTable = quant.TryGetValue(n.In[0], out TensorQuant? qin) && qin.Type.Bits <= SoftmaxTable.MaxInputBits;
+            bool between = quant.TryGetValue(n.Out, out TensorQuant? q) && inTable;
+            bool floatOut = q == null && inTable;
+            Add(new SoftmaxLayer { Method = between || floatOut ? SoftmaxMethod.Table : SoftmaxMethod.Shiftmax }, n, n.Out, n.In[0]);
             Produce(n.Out, ShapeOf(n.In[0], n.Src));
             if (between)
             {
                 // The float softmax between a QDQ pair with an 8-bit input: an exponential table and exact normalisation to
                 // the file's own QuantizeLinear, i.e. ONNX Runtime's integers (docs/numerics.md, "Table softmax").
                 notes.Add($"{n.Src.Place}: Softmax between a QDQ pair mapped to the table softmax (exponential table, output at the QuantizeLinear's {q})");
+            }
+            else if (floatOut)
+            {
+                // A quantized input and a float output (Softmax outside op_types_to_quantize, or at the graph output without a
+                // QuantizeLinear): ORT's probabilities are float, so the importer picks the output grid, 16 bits over [0, 1].
+                fixedActs[Name(n.Out)] = FloatSoftmaxOutput;
+                notes.Add($"{n.Src.Place}: Softmax after a quantized input with a float output mapped to the table softmax with the importer's output quantization (uint16 over [0, 1]: {FloatSoftmaxOutput}; within 8e-6 of the float softmax)");
             }
             else if (q != null)
             {
