@@ -107,6 +107,9 @@ namespace QuantGen.Onnx
         private readonly List<RawTensor> weights = new List<RawTensor>();
         private readonly Dictionary<string, FixedTensor> fixedWeights = new Dictionary<string, FixedTensor>(StringComparer.Ordinal);
         private readonly Dictionary<string, TensorQuant> fixedActs = new Dictionary<string, TensorQuant>(StringComparer.Ordinal);
+
+        /// <summary>A fused Relu/Clip's output that keeps its producer's quantization instead of the file's next QDQ (<see cref="ActivationOutput"/>).</summary>
+        private readonly Dictionary<string, TensorQuant> keptProducerQuant = new Dictionary<string, TensorQuant>(StringComparer.Ordinal);
         /// <summary>Every graph input, in ONNX order.</summary>
         private readonly HashSet<string> inputNames = new HashSet<string>(StringComparer.Ordinal);
 
@@ -838,7 +841,11 @@ namespace QuantGen.Onnx
         {
             shapes[onnxOut] = shape;
             string q = quantFrom ?? onnxOut;
-            if (quant.TryGetValue(q, out TensorQuant? tq))
+            if (keptProducerQuant.TryGetValue(onnxOut, out TensorQuant? kept))
+            {
+                fixedActs[Name(onnxOut)] = kept;
+            }
+            else if (quant.TryGetValue(q, out TensorQuant? tq))
             {
                 fixedActs[Name(onnxOut)] = tq;
             }
@@ -1124,14 +1131,14 @@ namespace QuantGen.Onnx
                     : AddFloatInitializer((n.In.Count > 2 && n.In[2].Length > 0 ? n.In[2] : n.In[1] + ".bias") + (folded ? ".bnfolded" : string.Empty), new[] { o }, bf, folded);
             }
 
-            if (soleConsumer(output) is Node act && (act.Op == "Relu" || act.Op == "Clip") && (!quant.ContainsKey(output) || SameQuant(output, act.Out)))
+            if (soleConsumer(output) is Node act && (act.Op == "Relu" || act.Op == "Clip") && (!quant.ContainsKey(output) || SameQuant(output, act.Out) || quant.ContainsKey(act.Out)))
             {
                 Activation? a = act.Op == "Relu" ? Activation.Relu : ClipActivation(act);
                 if (a != null)
                 {
                     done.Add(act);
                     cv.Activation = a.Value;
-                    output = act.Out;
+                    output = ActivationOutput(output, act, a.Value);
                 }
             }
 
@@ -1292,19 +1299,48 @@ namespace QuantGen.Onnx
             }
 
             dense.Bias = biasName;
-            if (soleConsumer(output) is Node act && (act.Op == "Relu" || act.Op == "Clip") && (!quant.ContainsKey(output) || SameQuant(output, act.Out)))
+            if (soleConsumer(output) is Node act && (act.Op == "Relu" || act.Op == "Clip") && (!quant.ContainsKey(output) || SameQuant(output, act.Out) || quant.ContainsKey(act.Out)))
             {
                 Activation? a = act.Op == "Relu" ? Activation.Relu : ClipActivation(act);
                 if (a != null)
                 {
                     done.Add(act);
                     dense.Activation = a.Value;
-                    output = act.Out;
+                    output = ActivationOutput(output, act, a.Value);
                 }
             }
 
             Add(dense, n, output, n.In[0]);
             Produce(output, os);
+        }
+
+        /// <summary>
+        /// The output of a Conv/Dense with its Relu/Clip fused. Between two QDQ pairs of different parameters (onnxruntime's
+        /// QDQ with asymmetric activations: Conv -> Q1/DQ1 -> Clip(0, 6) -> Q2/DQ2) the Relu/Clip layer clamps in its
+        /// input's quantization and keeps it (ReluOperator, ClipOperator: OutputQuantization.Input), so the two-step import
+        /// computed clamp(z1 + R(acc), type) then clamp(., Q1(lo), Q1(hi)): one clamp to the intersection, which is the
+        /// producer's own clamp for the fused activation (ClampBounds.Relu / Relu6 at Q1, the same Quantize of the same
+        /// bounds). The fused output therefore keeps Q1 and the same integers; the file's Q2 goes, as it went before
+        /// (noted; the importer's own view of the tensor stays Q2, as with the Clip layer). Equal parameters (the symmetric
+        /// files): the Clip's output and quantization as before.
+        /// </summary>
+        private string ActivationOutput(string output, Node act, Activation a)
+        {
+            if (quant.TryGetValue(output, out TensorQuant? q1) && quant.TryGetValue(act.Out, out TensorQuant? q2) && !SameQuant(output, act.Out))
+            {
+                keptProducerQuant[act.Out] = q1;
+                notes.Add($"{act.Src.Place}: {act.Op} between two QDQ pairs of different parameters fused into the layer before it at that layer's quantization ({q1}; the {act.Op} layer kept its input's quantization too): the QuantizeLinear after it ({q2}) is not applied");
+                long top = a == Activation.Relu6 ? ClampBounds.Relu6(q1.Type, q1.Scale, q1.ZeroPoint).Hi : q1.Type.MaxValue;
+                double real = q1.Scale * (top - q1.ZeroPoint), top2 = q2.Scale * (q2.Type.MaxValue - q2.ZeroPoint);
+                if (real > top2 + ((q1.Scale + q2.Scale) / 2))
+                {
+                    // Q2 ends below what the clamp at Q1 lets through: ONNX Runtime saturates there, QuantGen (the separate
+                    // layer before this fold as well) does not. Calibrated files put Q2's top at Q1's maximum, up to rounding.
+                    notes.Add($"{act.Src.Place}: the QuantizeLinear after the {act.Op} saturates at {top2.ToString("G4", CultureInfo.InvariantCulture)}, below the {real.ToString("G4", CultureInfo.InvariantCulture)} the clamp at the layer's quantization lets through; values in between differ from ONNX Runtime, which clips them there");
+                }
+            }
+
+            return act.Out;
         }
 
         private bool SameQuant(string a, string b) => quant.TryGetValue(a, out TensorQuant? qa) && quant.TryGetValue(b, out TensorQuant? qb) && qa.Scale == qb.Scale && qa.ZeroPoint == qb.ZeroPoint && qa.Type == qb.Type;
