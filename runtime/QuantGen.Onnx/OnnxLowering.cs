@@ -108,6 +108,9 @@ namespace QuantGen.Onnx
         private readonly Dictionary<string, FixedTensor> fixedWeights = new Dictionary<string, FixedTensor>(StringComparer.Ordinal);
         private readonly Dictionary<string, TensorQuant> fixedActs = new Dictionary<string, TensorQuant>(StringComparer.Ordinal);
 
+        /// <summary>A scalar Mul/Div between QDQ pairs whose Requantize is the identity on integers, read by a MatMul: output -> (input, output quantization).</summary>
+        private readonly Dictionary<string, (string X, TensorQuant Q)> scaleIntoMatMul = new Dictionary<string, (string X, TensorQuant Q)>(StringComparer.Ordinal);
+
         /// <summary>A fused Relu/Clip's output that keeps its producer's quantization instead of the file's next QDQ (<see cref="ActivationOutput"/>).</summary>
         private readonly Dictionary<string, TensorQuant> keptProducerQuant = new Dictionary<string, TensorQuant>(StringComparer.Ordinal);
         /// <summary>Every graph input, in ONNX order.</summary>
@@ -961,7 +964,7 @@ namespace QuantGen.Onnx
                         case "Sub":
                         case "Tanh":
                         case "Erf":
-                            if (!TryGeluChain(n, SoleConsumer, done) && !TryElementwiseGelu(n, done) && !Import.RequantizeImport.TryScalar(new ImportContext(this, n))
+                            if (!TryScaleIntoMatMul(n, SoleConsumer) && !TryGeluChain(n, SoleConsumer, done) && !TryElementwiseGelu(n, done) && !Import.RequantizeImport.TryScalar(new ImportContext(this, n))
                                 && !Import.ElementwiseImport.TryLower(new ImportContext(this, n)))
                             {
                                 throw Fail(OnnxErrors.UnsupportedOperator, src.Place, $"{n.Op} is supported only as a scalar factor right after a MatMul of two activations, or inside a GELU written out element by element (x * 0.5 * (1 + erf(x / sqrt 2)) or the tanh form); this one is neither" + (ExportHints.Needs(n.Op) is string needs ? ": " + needs : string.Empty));
@@ -1433,10 +1436,103 @@ namespace QuantGen.Onnx
                 }
             }
 
-            Add(mm, n, output, n.In[0], n.In[1]);
+            string x0 = n.In[0], x1 = n.In[1];
+            (string X, TensorQuant Q)? s0 = scaleIntoMatMul.TryGetValue(x0, out var f0) ? f0 : null, s1 = scaleIntoMatMul.TryGetValue(x1, out var f1) ? f1 : null;
+            if (s0 != null || s1 != null)
+            {
+                mm.Alpha = FoldedAlpha(mm.Alpha, x0, s0, x1, s1, output);
+                x0 = s0?.X ?? x0;
+                x1 = s1?.X ?? x1;
+            }
+
+            Add(mm, n, output, x0, x1);
             int[] os = (int[])a.Clone();
             os[os.Length - 1] = b[b.Length - 1];
             Produce(output, os);
+        }
+
+        /// <summary>
+        /// torch 2.x's scaled_dot_product_attention export splits the attention scale over both operands, (q * sqrt(s)) @
+        /// (k^T * sqrt(s)); quantize_static gives each Mul its own QDQ pair. The calibrated range of x * c is c times x's, so
+        /// the Mul's output quantization is x's scale times c (float32) with x's zero point, and its Requantize maps every
+        /// integer to itself. When that holds for every integer of the type (checked here with the Requantize's own
+        /// dyadic), the Mul is no layer: the MatMul reads x and its alpha takes S_out / S_in (<see cref="FoldedAlpha"/>).
+        /// </summary>
+        private bool TryScaleIntoMatMul(Node n, Func<string, Node?> soleConsumer)
+        {
+            if ((n.Op != "Mul" && n.Op != "Div") || n.In.Count != 2 || !sawQdq)
+            {
+                return false;
+            }
+
+            int k = consts.ContainsKey(n.In[1]) ? 1 : n.Op == "Mul" && consts.ContainsKey(n.In[0]) ? 0 : -1;
+            if (k < 0 || consts.ContainsKey(n.In[1 - k]) || consts[n.In[k]].Count != 1 || ShapeOf(n.In[k], n.Src).Length > ShapeOf(n.In[1 - k], n.Src).Length)
+            {
+                return false;
+            }
+
+            double f = n.Op == "Mul" ? consts[n.In[k]][0] : 1.0 / consts[n.In[k]][0];
+            string x = n.In[1 - k];
+            if (!(f > 0) || double.IsInfinity(f) || !(soleConsumer(n.Out) is Node mm) || mm.Op != "MatMul" || mm.In.Any(consts.ContainsKey)
+                || !fixedActs.TryGetValue(Name(x), out TensorQuant? qx) || !quant.TryGetValue(n.Out, out TensorQuant? qy) || qx.Type != qy.Type || qx.ZeroPoint != qy.ZeroPoint)
+            {
+                return false;
+            }
+
+            Dyadic d = Dyadic.FromReal(f * qx.Scale / qy.Scale);
+            for (long v = qx.Type.MinValue; v <= qx.Type.MaxValue; v++)
+            {
+                if (Math.Max(qy.Type.MinValue, Math.Min(qy.Type.MaxValue, qy.ZeroPoint + d.Apply(v - qx.ZeroPoint))) != v)
+                {
+                    return false;
+                }
+            }
+
+            scaleIntoMatMul[n.Out] = (x, qy);
+            shapes[n.Out] = ShapeOf(x, n.Src);
+            notes.Add($"{n.Src.Place}: {n.Op} by the scalar {consts[n.In[k]][0].ToString("R", CultureInfo.InvariantCulture)} between QDQ pairs is an exact change of scale ({qx} -> {qy}: every integer maps to itself) folded into the MatMul's alpha ({mm.Src.Place})");
+            return true;
+        }
+
+        /// <summary>
+        /// The MatMul's alpha once the exact scale changes of its operands are folded (<see cref="TryScaleIntoMatMul"/>):
+        /// alpha S_a S_b / S_y must give the same dyadic as before, with S_a, S_b now x's scales, so alpha takes the ratios
+        /// S_out / S_in and is then moved by a few ulps when the product rounds to another 31-bit multiplier.
+        /// </summary>
+        private double FoldedAlpha(double alpha, string a, (string X, TensorQuant Q)? sa, string b, (string X, TensorQuant Q)? sb, string output)
+        {
+            double Scale(string t) => fixedActs.TryGetValue(Name(t), out TensorQuant? q) ? q.Scale : double.NaN;
+            double ia = sa?.Q.Scale ?? Scale(a), ib = sb?.Q.Scale ?? Scale(b);
+            double xa = sa != null ? Scale(sa.Value.X) : ia, xb = sb != null ? Scale(sb.Value.X) : ib;
+            double folded = alpha * (ia / xa) * (ib / xb);
+            if (!quant.TryGetValue(output, out TensorQuant? qy) || double.IsNaN(folded))
+            {
+                return folded;
+            }
+
+            Dyadic want = Dyadic.FromReal(alpha * ia * ib / qy.Scale);
+            for (int step = 0; step < 64; step++)
+            {
+                foreach (double candidate in new[] { Nudge(folded, step), Nudge(folded, -step) })
+                {
+                    if (Dyadic.FromReal(candidate * xa * xb / qy.Scale) == want)
+                    {
+                        return candidate;
+                    }
+                }
+            }
+
+            throw Fail(OnnxErrors.InvalidQuantization, "graph", $"the attention scale folded into the MatMul writing '{output}' changes its multiplier ({want})");
+        }
+
+        private static double Nudge(double v, int steps)
+        {
+            for (int i = 0; i < Math.Abs(steps); i++)
+            {
+                v = steps > 0 ? Math.BitIncrement(v) : Math.BitDecrement(v);
+            }
+
+            return v;
         }
 
         private void LowerAdd(Node n)
