@@ -109,6 +109,8 @@ namespace QuantGen.Onnx
         private readonly Dictionary<string, TensorQuant> fixedActs = new Dictionary<string, TensorQuant>(StringComparer.Ordinal);
 
         /// <summary>A scalar Mul/Div between QDQ pairs whose Requantize is the identity on integers, read by a MatMul: output -> (input, output quantization).</summary>
+        private readonly Dictionary<string, (string X, double Factor)> floatScaleIntoMatMul = new Dictionary<string, (string X, double Factor)>(StringComparer.Ordinal);
+
         private readonly Dictionary<string, (string X, TensorQuant Q)> scaleIntoMatMul = new Dictionary<string, (string X, TensorQuant Q)>(StringComparer.Ordinal);
 
         /// <summary>A fused Relu/Clip's output that keeps its producer's quantization instead of the file's next QDQ (<see cref="ActivationOutput"/>).</summary>
@@ -1437,6 +1439,16 @@ namespace QuantGen.Onnx
             }
 
             string x0 = n.In[0], x1 = n.In[1];
+            foreach (string t in new[] { x0, x1 })
+            {
+                if (floatScaleIntoMatMul.TryGetValue(t, out (string X, double Factor) ff))
+                {
+                    mm.Alpha *= ff.Factor;
+                    x0 = x0 == t ? ff.X : x0;
+                    x1 = x1 == t ? ff.X : x1;
+                }
+            }
+
             (string X, TensorQuant Q)? s0 = scaleIntoMatMul.TryGetValue(x0, out var f0) ? f0 : null, s1 = scaleIntoMatMul.TryGetValue(x1, out var f1) ? f1 : null;
             if (s0 != null || s1 != null)
             {
@@ -1457,10 +1469,11 @@ namespace QuantGen.Onnx
         /// the Mul's output quantization is x's scale times c (float32) with x's zero point, and its Requantize maps every
         /// integer to itself. When that holds for every integer of the type (checked here with the Requantize's own
         /// dyadic), the Mul is no layer: the MatMul reads x and its alpha takes S_out / S_in (<see cref="FoldedAlpha"/>).
+        /// In a float file the factor itself goes into alpha (exact in real terms).
         /// </summary>
         private bool TryScaleIntoMatMul(Node n, Func<string, Node?> soleConsumer)
         {
-            if ((n.Op != "Mul" && n.Op != "Div") || n.In.Count != 2 || !sawQdq)
+            if ((n.Op != "Mul" && n.Op != "Div") || n.In.Count != 2)
             {
                 return false;
             }
@@ -1473,8 +1486,22 @@ namespace QuantGen.Onnx
 
             double f = n.Op == "Mul" ? consts[n.In[k]][0] : 1.0 / consts[n.In[k]][0];
             string x = n.In[1 - k];
-            if (!(f > 0) || double.IsInfinity(f) || !(soleConsumer(n.Out) is Node mm) || mm.Op != "MatMul" || mm.In.Any(consts.ContainsKey)
-                || !fixedActs.TryGetValue(Name(x), out TensorQuant? qx) || !quant.TryGetValue(n.Out, out TensorQuant? qy) || qx.Type != qy.Type || qx.ZeroPoint != qy.ZeroPoint)
+            if (!(f > 0) || double.IsInfinity(f) || !(soleConsumer(n.Out) is Node mm) || mm.Op != "MatMul" || mm.In.Any(consts.ContainsKey))
+            {
+                return false;
+            }
+
+            if (!sawQdq)
+            {
+                // A float file: alpha (x c) @ y = (alpha c) x @ y exactly; the quantizer then sees one MatMul, not a
+                // Requantize whose calibrated 8-bit output is rounded once more before it.
+                floatScaleIntoMatMul[n.Out] = (x, f);
+                shapes[n.Out] = ShapeOf(x, n.Src);
+                notes.Add($"{n.Src.Place}: {n.Op} by the scalar {consts[n.In[k]][0].ToString("R", CultureInfo.InvariantCulture)} folded into the MatMul's alpha ({mm.Src.Place})");
+                return true;
+            }
+
+            if (!fixedActs.TryGetValue(Name(x), out TensorQuant? qx) || !quant.TryGetValue(n.Out, out TensorQuant? qy) || qx.Type != qy.Type || qx.ZeroPoint != qy.ZeroPoint)
             {
                 return false;
             }

@@ -449,6 +449,9 @@ namespace QuantGen.Onnx.Tests
             List<float[]> inputs = Enumerable.Range(0, 8).Select(i => Values(40, 80 + i)).ToList();
             OnnxImportResult r = OnnxImporter.ImportFloat(path, inputs);
             output.WriteLine(string.Join(" ", r.Model.Spec.Layers.Select(l => l.Op)));
+            // The split scale folded into the attention MatMul's alpha (c^2 = 1/sqrt(4)): no Requantize layers.
+            Assert.Equal(new[] { OpKind.Dense, OpKind.Dense, OpKind.Dense, OpKind.Transpose, OpKind.MatMul, OpKind.Softmax, OpKind.MatMul }, r.Model.Spec.Layers.Select(l => l.Op));
+            Assert.Equal(0.5, r.Model.Spec.Layers.OfType<MatMulLayer>().First().Alpha, 6);
             var fl = new FloatInterpreter(r.FloatGraph);
             using var session = new InferenceSession(path);
             foreach (float[] x in inputs)
