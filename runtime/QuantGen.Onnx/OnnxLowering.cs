@@ -113,6 +113,9 @@ namespace QuantGen.Onnx
 
         private readonly Dictionary<string, (string X, TensorQuant Q)> scaleIntoMatMul = new Dictionary<string, (string X, TensorQuant Q)>(StringComparer.Ordinal);
 
+        /// <summary>A fused Relu/Clip's output at the producer's quantization -> the Relu/Clip node, whose output a Requantize writes.</summary>
+        private readonly Dictionary<string, Node> requantizeAfterFused = new Dictionary<string, Node>(StringComparer.Ordinal);
+
         /// <summary>A fused Relu/Clip's output that keeps its producer's quantization instead of the file's next QDQ (<see cref="ActivationOutput"/>).</summary>
         private readonly Dictionary<string, TensorQuant> keptProducerQuant = new Dictionary<string, TensorQuant>(StringComparer.Ordinal);
         /// <summary>Every graph input, in ONNX order.</summary>
@@ -1149,6 +1152,7 @@ namespace QuantGen.Onnx
 
             Add(cv, n, output, n.In[0]);
             Produce(output, outShape);
+            RequantizeAfterFusedActivation(output, outShape);
         }
 
         private void LowerMaxPool(Node n)
@@ -1317,6 +1321,7 @@ namespace QuantGen.Onnx
 
             Add(dense, n, output, n.In[0]);
             Produce(output, os);
+            RequantizeAfterFusedActivation(output, os);
         }
 
         /// <summary>
@@ -1326,26 +1331,43 @@ namespace QuantGen.Onnx
         /// computed clamp(z1 + R(acc), type) then clamp(., Q1(lo), Q1(hi)): one clamp to the intersection, which is the
         /// producer's own clamp for the fused activation (ClampBounds.Relu / Relu6 at Q1, the same Quantize of the same
         /// bounds). The fused output therefore keeps Q1 and the same integers; the file's Q2 goes, as it went before
-        /// (noted; the importer's own view of the tensor stays Q2, as with the Clip layer). Equal parameters (the symmetric
-        /// files): the Clip's output and quantization as before.
+        /// (noted; the importer's own view of the tensor stays Q2, as with the Clip layer). When Q2 saturates below what the
+        /// clamp at Q1 lets through (beyond both roundings), ORT clips there: the fused layer then writes Q1 and a
+        /// Requantize to Q2 follows. Equal parameters (the symmetric files): the Clip's output and quantization as before.
         /// </summary>
         private string ActivationOutput(string output, Node act, Activation a)
         {
             if (quant.TryGetValue(output, out TensorQuant? q1) && quant.TryGetValue(act.Out, out TensorQuant? q2) && !SameQuant(output, act.Out))
             {
-                keptProducerQuant[act.Out] = q1;
-                notes.Add($"{act.Src.Place}: {act.Op} between two QDQ pairs of different parameters fused into the layer before it at that layer's quantization ({q1}; the {act.Op} layer kept its input's quantization too): the QuantizeLinear after it ({q2}) is not applied");
                 long top = a == Activation.Relu6 ? ClampBounds.Relu6(q1.Type, q1.Scale, q1.ZeroPoint).Hi : q1.Type.MaxValue;
                 double real = q1.Scale * (top - q1.ZeroPoint), top2 = q2.Scale * (q2.Type.MaxValue - q2.ZeroPoint);
                 if (real > top2 + ((q1.Scale + q2.Scale) / 2))
                 {
-                    // Q2 ends below what the clamp at Q1 lets through: ONNX Runtime saturates there, QuantGen (the separate
-                    // layer before this fold as well) does not. Calibrated files put Q2's top at Q1's maximum, up to rounding.
-                    notes.Add($"{act.Src.Place}: the QuantizeLinear after the {act.Op} saturates at {top2.ToString("G4", CultureInfo.InvariantCulture)}, below the {real.ToString("G4", CultureInfo.InvariantCulture)} the clamp at the layer's quantization lets through; values in between differ from ONNX Runtime, which clips them there");
+                    // Q2 ends below what the clamp at Q1 lets through (beyond both roundings): ONNX Runtime saturates there,
+                    // which ignoring Q2 would lose (the separate Relu/Clip layer did: 40 LSB on QdqClipFoldImportTests' case).
+                    // The fused layer writes Q1 and a Requantize to Q2 follows: ORT's Q2(DQ1(.)), ties up instead of to even.
+                    string fused = act.Out + "/fused_at_producer_quantization";
+                    quant[fused] = q1;
+                    requantizeAfterFused[fused] = act;
+                    notes.Add($"{act.Src.Place}: {act.Op} between two QDQ pairs of different parameters fused into the layer before it at that layer's quantization ({q1}), then a Requantize to the QuantizeLinear after it ({q2}), which saturates at {top2.ToString("G4", CultureInfo.InvariantCulture)}, below the {real.ToString("G4", CultureInfo.InvariantCulture)} the clamp at {q1} lets through");
+                    return fused;
                 }
+
+                keptProducerQuant[act.Out] = q1;
+                notes.Add($"{act.Src.Place}: {act.Op} between two QDQ pairs of different parameters fused into the layer before it at that layer's quantization ({q1}; the {act.Op} layer kept its input's quantization too): the QuantizeLinear after it ({q2}) is not applied");
             }
 
             return act.Out;
+        }
+
+        /// <summary>The Requantize after a fused Relu/Clip whose next quantization saturates below the fused clamp (<see cref="ActivationOutput"/>).</summary>
+        private void RequantizeAfterFusedActivation(string output, int[] shape)
+        {
+            if (requantizeAfterFused.TryGetValue(output, out Node? act))
+            {
+                Add(new RequantizeLayer(), act, act.Out, output);
+                Produce(act.Out, shape);
+            }
         }
 
         private bool SameQuant(string a, string b) => quant.TryGetValue(a, out TensorQuant? qa) && quant.TryGetValue(b, out TensorQuant? qb) && qa.Scale == qb.Scale && qa.ZeroPoint == qb.ZeroPoint && qa.Type == qb.Type;
