@@ -107,6 +107,17 @@ namespace QuantGen.Onnx
         private readonly List<RawTensor> weights = new List<RawTensor>();
         private readonly Dictionary<string, FixedTensor> fixedWeights = new Dictionary<string, FixedTensor>(StringComparer.Ordinal);
         private readonly Dictionary<string, TensorQuant> fixedActs = new Dictionary<string, TensorQuant>(StringComparer.Ordinal);
+
+        /// <summary>A scalar Mul/Div between QDQ pairs whose Requantize is the identity on integers, read by a MatMul: output -> (input, output quantization).</summary>
+        private readonly Dictionary<string, (string X, double Factor)> floatScaleIntoMatMul = new Dictionary<string, (string X, double Factor)>(StringComparer.Ordinal);
+
+        private readonly Dictionary<string, (string X, TensorQuant Q)> scaleIntoMatMul = new Dictionary<string, (string X, TensorQuant Q)>(StringComparer.Ordinal);
+
+        /// <summary>A fused Relu/Clip's output at the producer's quantization -> the Relu/Clip node, whose output a Requantize writes.</summary>
+        private readonly Dictionary<string, Node> requantizeAfterFused = new Dictionary<string, Node>(StringComparer.Ordinal);
+
+        /// <summary>A fused Relu/Clip's output that keeps its producer's quantization instead of the file's next QDQ (<see cref="ActivationOutput"/>).</summary>
+        private readonly Dictionary<string, TensorQuant> keptProducerQuant = new Dictionary<string, TensorQuant>(StringComparer.Ordinal);
         /// <summary>Every graph input, in ONNX order.</summary>
         private readonly HashSet<string> inputNames = new HashSet<string>(StringComparer.Ordinal);
 
@@ -838,7 +849,11 @@ namespace QuantGen.Onnx
         {
             shapes[onnxOut] = shape;
             string q = quantFrom ?? onnxOut;
-            if (quant.TryGetValue(q, out TensorQuant? tq))
+            if (keptProducerQuant.TryGetValue(onnxOut, out TensorQuant? kept))
+            {
+                fixedActs[Name(onnxOut)] = kept;
+            }
+            else if (quant.TryGetValue(q, out TensorQuant? tq))
             {
                 fixedActs[Name(onnxOut)] = tq;
             }
@@ -954,7 +969,7 @@ namespace QuantGen.Onnx
                         case "Sub":
                         case "Tanh":
                         case "Erf":
-                            if (!TryGeluChain(n, SoleConsumer, done) && !TryElementwiseGelu(n, done) && !Import.RequantizeImport.TryScalar(new ImportContext(this, n))
+                            if (!TryScaleIntoMatMul(n, SoleConsumer) && !TryGeluChain(n, SoleConsumer, done) && !TryElementwiseGelu(n, done) && !Import.RequantizeImport.TryScalar(new ImportContext(this, n))
                                 && !Import.ElementwiseImport.TryLower(new ImportContext(this, n)))
                             {
                                 throw Fail(OnnxErrors.UnsupportedOperator, src.Place, $"{n.Op} is supported only as a scalar factor right after a MatMul of two activations, or inside a GELU written out element by element (x * 0.5 * (1 + erf(x / sqrt 2)) or the tanh form); this one is neither" + (ExportHints.Needs(n.Op) is string needs ? ": " + needs : string.Empty));
@@ -1124,19 +1139,20 @@ namespace QuantGen.Onnx
                     : AddFloatInitializer((n.In.Count > 2 && n.In[2].Length > 0 ? n.In[2] : n.In[1] + ".bias") + (folded ? ".bnfolded" : string.Empty), new[] { o }, bf, folded);
             }
 
-            if (soleConsumer(output) is Node act && (act.Op == "Relu" || act.Op == "Clip") && (!quant.ContainsKey(output) || SameQuant(output, act.Out)))
+            if (soleConsumer(output) is Node act && (act.Op == "Relu" || act.Op == "Clip") && (!quant.ContainsKey(output) || SameQuant(output, act.Out) || quant.ContainsKey(act.Out)))
             {
                 Activation? a = act.Op == "Relu" ? Activation.Relu : ClipActivation(act);
                 if (a != null)
                 {
                     done.Add(act);
                     cv.Activation = a.Value;
-                    output = act.Out;
+                    output = ActivationOutput(output, act, a.Value);
                 }
             }
 
             Add(cv, n, output, n.In[0]);
             Produce(output, outShape);
+            RequantizeAfterFusedActivation(output, outShape);
         }
 
         private void LowerMaxPool(Node n)
@@ -1292,19 +1308,66 @@ namespace QuantGen.Onnx
             }
 
             dense.Bias = biasName;
-            if (soleConsumer(output) is Node act && (act.Op == "Relu" || act.Op == "Clip") && (!quant.ContainsKey(output) || SameQuant(output, act.Out)))
+            if (soleConsumer(output) is Node act && (act.Op == "Relu" || act.Op == "Clip") && (!quant.ContainsKey(output) || SameQuant(output, act.Out) || quant.ContainsKey(act.Out)))
             {
                 Activation? a = act.Op == "Relu" ? Activation.Relu : ClipActivation(act);
                 if (a != null)
                 {
                     done.Add(act);
                     dense.Activation = a.Value;
-                    output = act.Out;
+                    output = ActivationOutput(output, act, a.Value);
                 }
             }
 
             Add(dense, n, output, n.In[0]);
             Produce(output, os);
+            RequantizeAfterFusedActivation(output, os);
+        }
+
+        /// <summary>
+        /// The output of a Conv/Dense with its Relu/Clip fused. Between two QDQ pairs of different parameters (onnxruntime's
+        /// QDQ with asymmetric activations: Conv -> Q1/DQ1 -> Clip(0, 6) -> Q2/DQ2) the Relu/Clip layer clamps in its
+        /// input's quantization and keeps it (ReluOperator, ClipOperator: OutputQuantization.Input), so the two-step import
+        /// computed clamp(z1 + R(acc), type) then clamp(., Q1(lo), Q1(hi)): one clamp to the intersection, which is the
+        /// producer's own clamp for the fused activation (ClampBounds.Relu / Relu6 at Q1, the same Quantize of the same
+        /// bounds). The fused output therefore keeps Q1 and the same integers; the file's Q2 goes, as it went before
+        /// (noted; the importer's own view of the tensor stays Q2, as with the Clip layer). When Q2 saturates below what the
+        /// clamp at Q1 lets through (beyond both roundings), ORT clips there: the fused layer then writes Q1 and a
+        /// Requantize to Q2 follows. Equal parameters (the symmetric files): the Clip's output and quantization as before.
+        /// </summary>
+        private string ActivationOutput(string output, Node act, Activation a)
+        {
+            if (quant.TryGetValue(output, out TensorQuant? q1) && quant.TryGetValue(act.Out, out TensorQuant? q2) && !SameQuant(output, act.Out))
+            {
+                long top = a == Activation.Relu6 ? ClampBounds.Relu6(q1.Type, q1.Scale, q1.ZeroPoint).Hi : q1.Type.MaxValue;
+                double real = q1.Scale * (top - q1.ZeroPoint), top2 = q2.Scale * (q2.Type.MaxValue - q2.ZeroPoint);
+                if (real > top2 + ((q1.Scale + q2.Scale) / 2))
+                {
+                    // Q2 ends below what the clamp at Q1 lets through (beyond both roundings): ONNX Runtime saturates there,
+                    // which ignoring Q2 would lose (the separate Relu/Clip layer did: 40 LSB on QdqClipFoldImportTests' case).
+                    // The fused layer writes Q1 and a Requantize to Q2 follows: ORT's Q2(DQ1(.)), ties up instead of to even.
+                    string fused = act.Out + "/fused_at_producer_quantization";
+                    quant[fused] = q1;
+                    requantizeAfterFused[fused] = act;
+                    notes.Add($"{act.Src.Place}: {act.Op} between two QDQ pairs of different parameters fused into the layer before it at that layer's quantization ({q1}), then a Requantize to the QuantizeLinear after it ({q2}), which saturates at {top2.ToString("G4", CultureInfo.InvariantCulture)}, below the {real.ToString("G4", CultureInfo.InvariantCulture)} the clamp at {q1} lets through");
+                    return fused;
+                }
+
+                keptProducerQuant[act.Out] = q1;
+                notes.Add($"{act.Src.Place}: {act.Op} between two QDQ pairs of different parameters fused into the layer before it at that layer's quantization ({q1}; the {act.Op} layer kept its input's quantization too): the QuantizeLinear after it ({q2}) is not applied");
+            }
+
+            return act.Out;
+        }
+
+        /// <summary>The Requantize after a fused Relu/Clip whose next quantization saturates below the fused clamp (<see cref="ActivationOutput"/>).</summary>
+        private void RequantizeAfterFusedActivation(string output, int[] shape)
+        {
+            if (requantizeAfterFused.TryGetValue(output, out Node? act))
+            {
+                Add(new RequantizeLayer(), act, act.Out, output);
+                Produce(act.Out, shape);
+            }
         }
 
         private bool SameQuant(string a, string b) => quant.TryGetValue(a, out TensorQuant? qa) && quant.TryGetValue(b, out TensorQuant? qb) && qa.Scale == qb.Scale && qa.ZeroPoint == qb.ZeroPoint && qa.Type == qb.Type;
@@ -1397,10 +1460,128 @@ namespace QuantGen.Onnx
                 }
             }
 
-            Add(mm, n, output, n.In[0], n.In[1]);
+            string x0 = n.In[0], x1 = n.In[1];
+            foreach (string t in new[] { x0, x1 })
+            {
+                if (floatScaleIntoMatMul.TryGetValue(t, out (string X, double Factor) ff))
+                {
+                    mm.Alpha *= ff.Factor;
+                    x0 = x0 == t ? ff.X : x0;
+                    x1 = x1 == t ? ff.X : x1;
+                }
+            }
+
+            (string X, TensorQuant Q)? s0 = scaleIntoMatMul.TryGetValue(x0, out var f0) ? f0 : null, s1 = scaleIntoMatMul.TryGetValue(x1, out var f1) ? f1 : null;
+            if (s0 != null || s1 != null)
+            {
+                mm.Alpha = FoldedAlpha(mm.Alpha, x0, s0, x1, s1, output);
+                x0 = s0?.X ?? x0;
+                x1 = s1?.X ?? x1;
+            }
+
+            Add(mm, n, output, x0, x1);
             int[] os = (int[])a.Clone();
             os[os.Length - 1] = b[b.Length - 1];
             Produce(output, os);
+        }
+
+        /// <summary>
+        /// torch 2.x's scaled_dot_product_attention export splits the attention scale over both operands, (q * sqrt(s)) @
+        /// (k^T * sqrt(s)); quantize_static gives each Mul its own QDQ pair. The calibrated range of x * c is c times x's, so
+        /// the Mul's output quantization is x's scale times c (float32) with x's zero point, and its Requantize maps every
+        /// integer to itself. When that holds for every integer of the type (checked here with the Requantize's own
+        /// dyadic), the Mul is no layer: the MatMul reads x and its alpha takes S_out / S_in (<see cref="FoldedAlpha"/>).
+        /// In a float file the factor itself goes into alpha (exact in real terms).
+        /// </summary>
+        private bool TryScaleIntoMatMul(Node n, Func<string, Node?> soleConsumer)
+        {
+            if ((n.Op != "Mul" && n.Op != "Div") || n.In.Count != 2)
+            {
+                return false;
+            }
+
+            int k = consts.ContainsKey(n.In[1]) ? 1 : n.Op == "Mul" && consts.ContainsKey(n.In[0]) ? 0 : -1;
+            if (k < 0 || consts.ContainsKey(n.In[1 - k]) || consts[n.In[k]].Count != 1 || ShapeOf(n.In[k], n.Src).Length > ShapeOf(n.In[1 - k], n.Src).Length)
+            {
+                return false;
+            }
+
+            double f = n.Op == "Mul" ? consts[n.In[k]][0] : 1.0 / consts[n.In[k]][0];
+            string x = n.In[1 - k];
+            if (!(f > 0) || double.IsInfinity(f) || !(soleConsumer(n.Out) is Node mm) || mm.Op != "MatMul" || mm.In.Any(consts.ContainsKey))
+            {
+                return false;
+            }
+
+            if (!sawQdq)
+            {
+                // A float file: alpha (x c) @ y = (alpha c) x @ y exactly; the quantizer then sees one MatMul, not a
+                // Requantize whose calibrated 8-bit output is rounded once more before it.
+                floatScaleIntoMatMul[n.Out] = (x, f);
+                shapes[n.Out] = ShapeOf(x, n.Src);
+                notes.Add($"{n.Src.Place}: {n.Op} by the scalar {consts[n.In[k]][0].ToString("R", CultureInfo.InvariantCulture)} folded into the MatMul's alpha ({mm.Src.Place})");
+                return true;
+            }
+
+            if (!fixedActs.TryGetValue(Name(x), out TensorQuant? qx) || !quant.TryGetValue(n.Out, out TensorQuant? qy) || qx.Type != qy.Type || qx.ZeroPoint != qy.ZeroPoint)
+            {
+                return false;
+            }
+
+            Dyadic d = Dyadic.FromReal(f * qx.Scale / qy.Scale);
+            for (long v = qx.Type.MinValue; v <= qx.Type.MaxValue; v++)
+            {
+                if (Math.Max(qy.Type.MinValue, Math.Min(qy.Type.MaxValue, qy.ZeroPoint + d.Apply(v - qx.ZeroPoint))) != v)
+                {
+                    return false;
+                }
+            }
+
+            scaleIntoMatMul[n.Out] = (x, qy);
+            shapes[n.Out] = ShapeOf(x, n.Src);
+            notes.Add($"{n.Src.Place}: {n.Op} by the scalar {consts[n.In[k]][0].ToString("R", CultureInfo.InvariantCulture)} between QDQ pairs is an exact change of scale ({qx} -> {qy}: every integer maps to itself) folded into the MatMul's alpha ({mm.Src.Place})");
+            return true;
+        }
+
+        /// <summary>
+        /// The MatMul's alpha once the exact scale changes of its operands are folded (<see cref="TryScaleIntoMatMul"/>):
+        /// alpha S_a S_b / S_y must give the same dyadic as before, with S_a, S_b now x's scales, so alpha takes the ratios
+        /// S_out / S_in and is then moved by a few ulps when the product rounds to another 31-bit multiplier.
+        /// </summary>
+        private double FoldedAlpha(double alpha, string a, (string X, TensorQuant Q)? sa, string b, (string X, TensorQuant Q)? sb, string output)
+        {
+            double Scale(string t) => fixedActs.TryGetValue(Name(t), out TensorQuant? q) ? q.Scale : double.NaN;
+            double ia = sa?.Q.Scale ?? Scale(a), ib = sb?.Q.Scale ?? Scale(b);
+            double xa = sa != null ? Scale(sa.Value.X) : ia, xb = sb != null ? Scale(sb.Value.X) : ib;
+            double folded = alpha * (ia / xa) * (ib / xb);
+            if (!quant.TryGetValue(output, out TensorQuant? qy) || double.IsNaN(folded))
+            {
+                return folded;
+            }
+
+            Dyadic want = Dyadic.FromReal(alpha * ia * ib / qy.Scale);
+            for (int step = 0; step < 64; step++)
+            {
+                foreach (double candidate in new[] { Nudge(folded, step), Nudge(folded, -step) })
+                {
+                    if (Dyadic.FromReal(candidate * xa * xb / qy.Scale) == want)
+                    {
+                        return candidate;
+                    }
+                }
+            }
+
+            throw Fail(OnnxErrors.InvalidQuantization, "graph", $"the attention scale folded into the MatMul writing '{output}' changes its multiplier ({want})");
+        }
+
+        private static double Nudge(double v, int steps)
+        {
+            for (int i = 0; i < Math.Abs(steps); i++)
+            {
+                v = steps > 0 ? Math.BitIncrement(v) : Math.BitDecrement(v);
+            }
+
+            return v;
         }
 
         private void LowerAdd(Node n)
@@ -1504,17 +1685,34 @@ namespace QuantGen.Onnx
             return xs.Length;
         }
 
+        /// <summary>
+        /// The output quantization the importer gives a table softmax whose output the file leaves in float (ORT's float
+        /// probabilities): uint16 over [0, 1] (scale 1/65535, folded to int16 with zero point -32768 as a uint16 QDQ is),
+        /// the closest 16-bit grid to [0, 1] with both ends exact; within 1/2 LSB = 7.7e-6 of the float softmax plus the
+        /// table's error below 1e-6 (docs/numerics.md, "Table softmax to a float output").
+        /// </summary>
+        internal static readonly TensorQuant FloatSoftmaxOutput = new TensorQuant(ElementType.Int16, 1.0 / 65535, -32768);
+
         private void LowerSoftmax(Node n)
         {
             LastAxisCheck(n, "axis", SoftmaxAxisDefault);
-            bool between = quant.TryGetValue(n.Out, out TensorQuant? q) && quant.TryGetValue(n.In[0], out TensorQuant? qin) && qin.Type.Bits <= SoftmaxTable.MaxInputBits;
-            Add(new SoftmaxLayer { Method = between ? SoftmaxMethod.Table : SoftmaxMethod.Shiftmax }, n, n.Out, n.In[0]);
+            bool inTable = quant.TryGetValue(n.In[0], out TensorQuant? qin) && qin.Type.Bits <= SoftmaxTable.MaxInputBits;
+            bool between = quant.TryGetValue(n.Out, out TensorQuant? q) && inTable;
+            bool floatOut = q == null && inTable;
+            Add(new SoftmaxLayer { Method = between || floatOut ? SoftmaxMethod.Table : SoftmaxMethod.Shiftmax }, n, n.Out, n.In[0]);
             Produce(n.Out, ShapeOf(n.In[0], n.Src));
             if (between)
             {
                 // The float softmax between a QDQ pair with an 8-bit input: an exponential table and exact normalisation to
                 // the file's own QuantizeLinear, i.e. ONNX Runtime's integers (docs/numerics.md, "Table softmax").
                 notes.Add($"{n.Src.Place}: Softmax between a QDQ pair mapped to the table softmax (exponential table, output at the QuantizeLinear's {q})");
+            }
+            else if (floatOut)
+            {
+                // A quantized input and a float output (Softmax outside op_types_to_quantize, or at the graph output without a
+                // QuantizeLinear): ORT's probabilities are float, so the importer picks the output grid, 16 bits over [0, 1].
+                fixedActs[Name(n.Out)] = FloatSoftmaxOutput;
+                notes.Add($"{n.Src.Place}: Softmax after a quantized input with a float output mapped to the table softmax with the importer's output quantization (uint16 over [0, 1]: {FloatSoftmaxOutput}; within 8e-6 of the float softmax)");
             }
             else if (q != null)
             {

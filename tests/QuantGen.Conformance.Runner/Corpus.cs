@@ -319,6 +319,14 @@ namespace QuantGen.Tests.Conformance
                     var b = new FloatModelBuilder("softmax_table_197", "x", new[] { 3, 197 }, -5, 5, 27);
                     return b.Build(b.Unary(new SoftmaxLayer { Method = SoftmaxMethod.Table }, "sm", b.Input));
                 }),
+                new CorpusCase("softmax_table_u16out", new[] { OpKind.Softmax }, () =>
+                {
+                    // The table softmax with the 16-bit output a QDQ import gives a Softmax whose output the file leaves in
+                    // float (uint16 over [0, 1]: int16, scale 1/65535, zero point -32768; docs/numerics.md, "Table softmax to
+                    // a float output"), rows of 37.
+                    var b = new FloatModelBuilder("softmax_table_u16out", "x", new[] { 4, 37 }, -6, 6, 33);
+                    return b.Build(b.Unary(new SoftmaxLayer { Method = SoftmaxMethod.Table }, "sm", b.Input));
+                }, new QuantizationOptions { FixedActivations = new Dictionary<string, TensorQuant>(StringComparer.Ordinal) { ["sm_out"] = new TensorQuant(ElementType.Int16, 1.0 / 65535, -32768) } }),
                 new CorpusCase("gelu_table", new[] { OpKind.Gelu }, () =>
                 {
                     // The table GELU (what a QDQ import picks): one output integer per int8 input.

@@ -5,6 +5,7 @@ using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using QuantGen.Interpreters;
 using QuantGen.Model;
+using QuantGen.Quantization;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -448,6 +449,9 @@ namespace QuantGen.Onnx.Tests
             List<float[]> inputs = Enumerable.Range(0, 8).Select(i => Values(40, 80 + i)).ToList();
             OnnxImportResult r = OnnxImporter.ImportFloat(path, inputs);
             output.WriteLine(string.Join(" ", r.Model.Spec.Layers.Select(l => l.Op)));
+            // The split scale folded into the attention MatMul's alpha (c^2 = 1/sqrt(4)): no Requantize layers.
+            Assert.Equal(new[] { OpKind.Dense, OpKind.Dense, OpKind.Dense, OpKind.Transpose, OpKind.MatMul, OpKind.Softmax, OpKind.MatMul }, r.Model.Spec.Layers.Select(l => l.Op));
+            Assert.Equal(0.5, r.Model.Spec.Layers.OfType<MatMulLayer>().First().Alpha, 6);
             var fl = new FloatInterpreter(r.FloatGraph);
             using var session = new InferenceSession(path);
             foreach (float[] x in inputs)
@@ -455,6 +459,99 @@ namespace QuantGen.Onnx.Tests
                 float[] ort = Fixtures.RunOrt(session, x, new[] { 1, 2, 5, 4 });
                 Assert.True(fl.Run(x).Zip(ort, (p, o) => Math.Abs(p - o)).Max() <= 1e-5);
             }
+        }
+
+        /// <summary>
+        /// The same export quantized as onnxruntime's quantize_static writes it: a QDQ pair on q, k, v, on each scale Mul's
+        /// output (calibrated range c times its input's, so scale c S_in in float32 and the same zero point), the scores,
+        /// the softmax and the output; the scale constant as a quantized weight (int8 127 at c / 127). Each Mul's Requantize
+        /// maps every integer to itself, so it is folded into the attention MatMul's alpha: no Requantize layer is left, and
+        /// the output integers equal the two-step model's (the Requantize layers put back into the same lowering) on every
+        /// input; compared with ORT on the same file.
+        /// </summary>
+        [Fact]
+        public void ScaledDotProductAttentionQdqExportFoldsTheSplitScaleIntoTheMatMul()
+        {
+            var b = new OnnxBuilder().Input("x", 1, 2, 5, 4).Output("y", 1, 2, 5, 4);
+            var quants = new Dictionary<string, (float Scale, byte Zp)>();
+            string Qdq(string t, float lo, float hi)
+            {
+                float s = (hi - lo) / 255f;
+                byte z = (byte)Math.Clamp(Math.Round(-lo / s, MidpointRounding.ToEven), 0, 255);
+                quants[t] = (s, z);
+                string sc = b.Scalar(t + "_scale", s), zp = b.UInt8(t + "_zero_point", z);
+                return b.Node("DequantizeLinear", new[] { b.Node("QuantizeLinear", new[] { t, sc, zp }, t + "_q"), sc, zp }, t + "_dq");
+            }
+
+            string W(string name, int seed) =>
+                b.Node("DequantizeLinear", new[] { b.Int8s(name + "_q", new[] { 4, 4 }, Values(16, seed, -127, 127).Select(v => (sbyte)Math.Round(v))), b.Scalar(name + "_scale", 0.008f) }, name);
+
+            float c = (float)Math.Sqrt(1 / Math.Sqrt(4));
+            string cq = b.Node("DequantizeLinear", new[] { b.Int8s("c_q", new int[0], new sbyte[] { 127 }), b.Scalar("c_scale", c / 127f) }, "c");
+            string x = Qdq("x", -1f, 1f);
+            string q = Qdq(b.Node("MatMul", new[] { x, W("wq", 71) }, "q"), -2.5f, 2.2f);
+            string k = Qdq(b.Node("MatMul", new[] { x, W("wk", 72) }, "k"), -2.1f, 2.6f);
+            string v = Qdq(b.Node("MatMul", new[] { x, W("wv", 73) }, "v"), -2.4f, 2.4f);
+            string kt = Qdq(b.Node("Transpose", new[] { k }, "k_t", ("perm", new long[] { 0, 1, 3, 2 })), -2.1f, 2.6f);
+            string qs = Qdq(b.Node("Mul", new[] { q, cq }, "q_scaled"), c * -2.5f, c * 2.2f);
+            string ks = Qdq(b.Node("Mul", new[] { kt, cq }, "k_scaled"), c * -2.1f, c * 2.6f);
+            string scores = Qdq(b.Node("MatMul", new[] { qs, ks }, "scores"), -4f, 4f);
+            string att = Qdq(b.Node("Softmax", new[] { scores }, "attn", ("axis", -1L)), 0f, 1f);
+            b.Node("MatMul", new[] { att, v }, "y_f");
+            string sy = b.Scalar("y_scale", 4.8f / 255), zy = b.UInt8("y_zero_point", 128);
+            b.Node("DequantizeLinear", new[] { b.Node("QuantizeLinear", new[] { "y_f", sy, zy }, "y_q"), sy, zy }, "y");
+            string path = b.Save("sdpa_qdq.onnx", 14);
+            Assert.Equal(quants["q"].Zp, quants["q_scaled"].Zp);
+
+            OnnxImportResult r = OnnxImporter.ImportQdq(path);
+            output.WriteLine(string.Join(" ", r.Model.Spec.Layers.Select(l => l.Op)));
+            Assert.DoesNotContain(OpKind.Requantize, r.Model.Spec.Layers.Select(l => l.Op));
+            Assert.Equal(2, r.Notes.Count(n => n.Contains("folded into the MatMul's alpha", StringComparison.Ordinal)));
+            var mm = r.Model.Spec.Layers.OfType<MatMulLayer>().First();
+            Assert.InRange(mm.Alpha, c * c * (1 - 1e-6), c * c * (1 + 1e-6));
+
+            // The two-step model: the Requantize layers (factor c, output at the Mul's QDQ) put back before the MatMul.
+            LoweredModel lowered = OnnxImporter.Lower(path);
+            var layer = lowered.Spec.Layers.OfType<MatMulLayer>().First();
+            var fixedActs = new Dictionary<string, TensorQuant>(lowered.FixedActivations, StringComparer.Ordinal);
+            for (int i = 0; i < 2; i++)
+            {
+                string t = i == 0 ? "q_scaled" : "k_scaled";
+                var rq = new RequantizeLayer { Factor = 127 * (double)(c / 127f), Name = "rq_" + t };
+                rq.Inputs.Add(layer.Inputs[i]);
+                rq.Output = t;
+                fixedActs[t] = new TensorQuant(QuantGen.Numerics.ElementType.Int8, quants[t].Scale, quants[t].Zp - 128);
+                layer.Inputs[i] = t;
+                lowered.Spec.Layers.Insert(lowered.Spec.Layers.IndexOf(layer), rq);
+            }
+
+            layer.Alpha = 1;
+            QuantizedModel two = PostTrainingQuantizer.FromStatistics(OnnxImporter.BuildFloatGraph(lowered, path), QuantGen.Quantization.CalibrationStatistics.None, new QuantGen.Quantization.QuantizationOptions { FixedActivations = fixedActs, FixedWeights = lowered.FixedWeights });
+            Assert.Equal(2, two.Spec.Layers.Count(l => l.Op == OpKind.Requantize));
+            var folded = new ReferenceInterpreter(r.Model.Graph);
+            var twoStep = new ReferenceInterpreter(two.Graph);
+            using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL };
+            using var session = new InferenceSession(path, options);
+            long max = 0;
+            int differing = 0, total = 0;
+            for (int s = 0; s < 200; s++)
+            {
+                float[] xv = s == 0 ? Enumerable.Repeat(1f, 40).ToArray() : s == 1 ? Enumerable.Repeat(-1f, 40).ToArray() : Values(40, 900 + s);
+                int[] xq = folded.Quantize(xv);
+                int[] a = folded.Run(xq);
+                Assert.Equal(twoStep.Run(xq), a);
+                float[] ort = Fixtures.RunOrt(session, xv, new[] { 1, 2, 5, 4 });
+                for (int i = 0; i < a.Length; i++)
+                {
+                    long d = Math.Abs((long)Math.Round((ort[i] / (4.8 / 255)) + folded.OutputQuant.ZeroPoint, MidpointRounding.ToEven) - a[i]);
+                    max = Math.Max(max, d);
+                    differing += d != 0 ? 1 : 0;
+                    total++;
+                }
+            }
+
+            output.WriteLine($"SDPA QDQ: {r.Model.Spec.Layers.Count} layers (two-step {two.Spec.Layers.Count}), equal to the two-step integers on 200 inputs; vs ORT {differing}/{total} output integers differ, max {max} LSB");
+            Assert.True(max <= 2, $"max {max} LSB");
         }
     }
 }
