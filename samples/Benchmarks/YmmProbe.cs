@@ -1,0 +1,159 @@
+using System;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using QuantGen.Generated;
+
+namespace QuantGen.Benchmarks
+{
+    /// <summary>
+    /// `ymm-probe`: on Intel cores a 512-bit uop in flight closes port 1's vector ALUs, so the zmm multiply-high store of a
+    /// tile may slow the ymm vpdpbusd around it. A probe-only copy of the 4 x 32 pointwise tile as it was
+    /// before the ymm store (QuantGenPointwiseKernels.Tile4x32Packed with its zmm store, commit 3d173af) against today's
+    /// GemmVnniHigh on rows that are a multiple of 4, A/B in one process (process CPU time, median of rounds), bytes compared.
+    /// </summary>
+    public static class YmmProbe
+    {
+        public static int Run(string[] args)
+        {
+            int rounds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 9;
+            bool ok = true;
+            foreach ((string name, int rows, int k, int n) in new[]
+            {
+                ("ds_cnn pointwise", 124, 64, 64), ("mobilenet 12", 576, 16, 32), ("mobilenet 18", 576, 32, 32),
+                ("mobilenet 24", 144, 32, 64), ("mobilenet 30", 144, 64, 64), ("mobilenet 36", 36, 64, 128), ("mobilenet 42", 36, 128, 128),
+                ("mobilenet 72", 8, 128, 256), ("mobilenet 78", 8, 256, 256),
+            })
+            {
+                int kq = (k + 3) / 4, np = n;
+                var rng = new Random(rows + k + n);
+                var a = new sbyte[(rows * kq * 4) + 4];
+                var w = new sbyte[kq * np * 4];
+                rng.NextBytes((byte[])(object)a);
+                rng.NextBytes((byte[])(object)w);
+                var bias = new int[np + 17];
+                var mulHi = new int[np + 17];
+                var addHi = new int[np + 17];
+                var shiftHi = new int[np + 17];
+                const int zo = -5;
+                for (int o = 0; o < n; o++)
+                {
+                    int m = rng.Next(1 << 30, int.MaxValue), s = rng.Next(38, 44), t = s - 32;
+                    bias[o] = rng.Next(-5000, 5000);
+                    mulHi[o] = m;
+                    addHi[o] = (1 << (t - 1)) + (zo << t);
+                    shiftHi[o] = t;
+                }
+
+                var yz = new sbyte[rows * n];
+                var yy = new sbyte[rows * n];
+                void A()
+                {
+                    for (int o0 = 0; o0 < np; o0 += 32)
+                    {
+                        TileZmm(ref a[0], rows / 4, kq * 4, ref w[o0 * 4], kq, np, o0, ref bias[0], ref mulHi[0], ref addHi[0], ref shiftHi[0], -5, 127, ref yz[o0], n);
+                    }
+                }
+
+                void B()
+                {
+                    QuantGenPointwiseKernels.GemmVnniHigh(ref a[0], rows, kq * 4, ref w[0], kq, np, n, ref bias[0], ref mulHi[0], ref addHi[0], ref shiftHi[0], -5, 127, ref yy[0], n);
+                }
+
+                A();
+                B();
+                bool same = yz.AsSpan().SequenceEqual(yy);
+                ok &= same;
+                var ta = new double[rounds];
+                var tb = new double[rounds];
+                for (int r = 0; r < rounds; r++)
+                {
+                    ta[r] = PwProbe.CpuMicros(A);
+                    tb[r] = PwProbe.CpuMicros(B);
+                }
+
+                double ma = PwProbe.Median(ta), mb = PwProbe.Median(tb), macs = (double)rows * k * n;
+                Console.WriteLine(FormattableString.Invariant($"{name,-18} M {rows,5} K {k,4} N {n,4}: old zmm-store tile (copy) {ma,8:F2} us ({macs / ma / 1000,6:F1} GMAC/s)  GemmVnniHigh {mb,8:F2} us ({macs / mb / 1000,6:F1} GMAC/s)  {ma / mb:F2}x  {(same ? "same bytes" : "DIFFERENT")}"));
+            }
+
+            return ok ? 0 : 1;
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        private static void TileZmm(ref sbyte a, int tiles, int aStride, ref sbyte wb, int kQuads, int np, int o0, ref int bias, ref int mulHi, ref int addHi, ref int shiftHi, int lo8, int hi8, ref sbyte y, int yStride)
+        {
+            for (int tile = 0; tile < tiles; tile++)
+            {
+                ref sbyte a0 = ref Unsafe.Add(ref a, tile * 4 * aStride);
+                ref sbyte yt = ref Unsafe.Add(ref y, tile * 4 * yStride);
+                ref sbyte a1 = ref Unsafe.Add(ref a0, aStride);
+                ref sbyte a2 = ref Unsafe.Add(ref a1, aStride);
+                ref sbyte a3 = ref Unsafe.Add(ref a2, aStride);
+                Vector256<int> b0 = Vector256.LoadUnsafe(ref bias, (nuint)o0), b1 = Vector256.LoadUnsafe(ref bias, (nuint)(o0 + 8));
+                Vector256<int> b2 = Vector256.LoadUnsafe(ref bias, (nuint)(o0 + 16)), b3 = Vector256.LoadUnsafe(ref bias, (nuint)(o0 + 24));
+                Vector256<int> c00 = b0, c01 = b1, c02 = b2, c03 = b3;
+                Vector256<int> c10 = b0, c11 = b1, c12 = b2, c13 = b3;
+                Vector256<int> c20 = b0, c21 = b1, c22 = b2, c23 = b3;
+                Vector256<int> c30 = b0, c31 = b1, c32 = b2, c33 = b3;
+                ref sbyte wq = ref wb;
+                int step = np * 4;
+                for (int q = 0; q < kQuads; q++)
+                {
+                    Vector256<sbyte> w0 = Vector256.LoadUnsafe(ref wq);
+                    Vector256<sbyte> w1 = Vector256.LoadUnsafe(ref wq, 32);
+                    Vector256<sbyte> w2 = Vector256.LoadUnsafe(ref wq, 64);
+                    Vector256<sbyte> w3 = Vector256.LoadUnsafe(ref wq, 96);
+                    wq = ref Unsafe.Add(ref wq, step);
+                    Vector256<byte> x = Quad(ref a0, q);
+                    c00 = AvxVnni.MultiplyWideningAndAdd(c00, x, w0);
+                    c01 = AvxVnni.MultiplyWideningAndAdd(c01, x, w1);
+                    c02 = AvxVnni.MultiplyWideningAndAdd(c02, x, w2);
+                    c03 = AvxVnni.MultiplyWideningAndAdd(c03, x, w3);
+                    x = Quad(ref a1, q);
+                    c10 = AvxVnni.MultiplyWideningAndAdd(c10, x, w0);
+                    c11 = AvxVnni.MultiplyWideningAndAdd(c11, x, w1);
+                    c12 = AvxVnni.MultiplyWideningAndAdd(c12, x, w2);
+                    c13 = AvxVnni.MultiplyWideningAndAdd(c13, x, w3);
+                    x = Quad(ref a2, q);
+                    c20 = AvxVnni.MultiplyWideningAndAdd(c20, x, w0);
+                    c21 = AvxVnni.MultiplyWideningAndAdd(c21, x, w1);
+                    c22 = AvxVnni.MultiplyWideningAndAdd(c22, x, w2);
+                    c23 = AvxVnni.MultiplyWideningAndAdd(c23, x, w3);
+                    x = Quad(ref a3, q);
+                    c30 = AvxVnni.MultiplyWideningAndAdd(c30, x, w0);
+                    c31 = AvxVnni.MultiplyWideningAndAdd(c31, x, w1);
+                    c32 = AvxVnni.MultiplyWideningAndAdd(c32, x, w2);
+                    c33 = AvxVnni.MultiplyWideningAndAdd(c33, x, w3);
+                }
+
+                ref int m = ref Unsafe.Add(ref mulHi, o0);
+                ref int add = ref Unsafe.Add(ref addHi, o0);
+                ref int sh = ref Unsafe.Add(ref shiftHi, o0);
+                Vector512<sbyte> lo = Vector512.Create((sbyte)lo8), hi = Vector512.Create((sbyte)hi8);
+                Vector512<sbyte> r01 = QuantGenKernels.PackClampS8(High16At(c00, c01, ref m, ref add, ref sh, 0), High16At(c02, c03, ref m, ref add, ref sh, 16),
+                    High16At(c10, c11, ref m, ref add, ref sh, 0), High16At(c12, c13, ref m, ref add, ref sh, 16), lo, hi);
+                r01.GetLower().StoreUnsafe(ref yt);
+                r01.GetUpper().StoreUnsafe(ref Unsafe.Add(ref yt, yStride));
+                Vector512<sbyte> r23 = QuantGenKernels.PackClampS8(High16At(c20, c21, ref m, ref add, ref sh, 0), High16At(c22, c23, ref m, ref add, ref sh, 16),
+                    High16At(c30, c31, ref m, ref add, ref sh, 0), High16At(c32, c33, ref m, ref add, ref sh, 16), lo, hi);
+                r23.GetLower().StoreUnsafe(ref Unsafe.Add(ref yt, 2 * yStride));
+                r23.GetUpper().StoreUnsafe(ref Unsafe.Add(ref yt, 3 * yStride));
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<int> High16At(Vector256<int> c0, Vector256<int> c1, ref int mulHi, ref int addHi, ref int shiftHi, int o)
+        {
+            Vector512<int> acc = Avx512F.InsertVector256(c0.ToVector512Unsafe(), c1, 1);
+            Vector512<long> pe = Avx512F.Multiply(acc, Vector512.LoadUnsafe(ref mulHi, (nuint)o));
+            Vector512<long> po = Avx512F.Multiply(Avx512F.ShiftRightLogical(acc.AsInt64(), 32).AsInt32(), Vector512.LoadUnsafe(ref mulHi, (nuint)(o + 1)));
+            Vector512<int> h = Avx512F.PermuteVar16x32x2(pe.AsInt32(), Vector512.Create(1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31), po.AsInt32());
+            return Avx512F.ShiftRightArithmeticVariable(h + Vector512.LoadUnsafe(ref addHi, (nuint)o), Vector512.LoadUnsafe(ref shiftHi, (nuint)o).AsUInt32());
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<byte> Quad(ref sbyte a, int q) =>
+            (Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref a, q * 4)))) ^ Vector256.Create(unchecked((int)0x80808080))).AsByte();
+    }
+}
