@@ -17,6 +17,11 @@ namespace QuantGen.Benchmarks
     {
         public static int Run(string[] args)
         {
+            if (args.Length > 0 && args[0] == "pool")
+            {
+                return Pool(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 9);
+            }
+
             int rounds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 9;
             bool ok = true;
             foreach ((string name, int rows, int k, int n) in new[]
@@ -75,6 +80,37 @@ namespace QuantGen.Benchmarks
 
                 double ma = PwProbe.Median(ta), mb = PwProbe.Median(tb), macs = (double)rows * k * n;
                 Console.WriteLine(FormattableString.Invariant($"{name,-18} M {rows,5} K {k,4} N {n,4}: old zmm-store tile (copy) {ma,8:F2} us ({macs / ma / 1000,6:F1} GMAC/s)  GemmVnniHigh {mb,8:F2} us ({macs / mb / 1000,6:F1} GMAC/s)  {ma / mb:F2}x  {(same ? "same bytes" : "DIFFERENT")}"));
+            }
+
+            return ok ? 0 : 1;
+        }
+
+        /// <summary>The zoo CNNs' global pools on the channels-last flatten (DS-CNN 125 x 64, MobileNet 9 x 256): old copy vs AvgColumnsS8.</summary>
+        private static int Pool(int rounds)
+        {
+            bool ok = true;
+            foreach ((int count, int c) in new[] { (125, 64), (9, 256) })
+            {
+                var x = new sbyte[count * c];
+                new Random(count).NextBytes((byte[])(object)x);
+                var yo = new sbyte[c];
+                var yn = new sbyte[c];
+                void A() => OldPool.OldAvgColumnsS8(x, 1, count, c, -128, 2146362513, 36, -128, -128, 127, yo);
+                void B() => QuantGenKernels.AvgColumnsS8(x, 1, count, c, -128, 2146362513, 36, -128, -128, 127, yn);
+                A();
+                B();
+                bool same = yo.AsSpan().SequenceEqual(yn);
+                ok &= same;
+                var ta = new double[rounds];
+                var tb = new double[rounds];
+                for (int r = 0; r < rounds; r++)
+                {
+                    ta[r] = PwProbe.CpuMicros(A);
+                    tb[r] = PwProbe.CpuMicros(B);
+                }
+
+                double ma = PwProbe.Median(ta), mb = PwProbe.Median(tb);
+                Console.WriteLine(FormattableString.Invariant($"avg pool {count,3} x {c,3}: old (copy) {ma,6:F3} us  AvgColumnsS8 {mb,6:F3} us  {ma / mb:F2}x  {(same ? "same bytes" : "DIFFERENT")}"));
             }
 
             return ok ? 0 : 1;
@@ -155,5 +191,75 @@ namespace QuantGen.Benchmarks
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static Vector256<byte> Quad(ref sbyte a, int q) =>
             (Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref a, q * 4)))) ^ Vector256.Create(unchecked((int)0x80808080))).AsByte();
+    }
+
+    /// <summary>Probe-only copy of QuantGenKernels.AvgColumnsS8 before its AVX2 column sums (commit 3d173af); `ymm-probe pool`.</summary>
+    internal static class OldPool
+    {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        internal static void OldAvgColumnsS8(ReadOnlySpan<sbyte> x, int batch, int count, int c, long zx, long m, int shift, long zo, long lo, long hi, Span<sbyte> y)
+        {
+            if (x.Length < batch * count * c || y.Length < batch * c)
+            {
+                throw new ArgumentException("the pooling buffers are too small for this layer");
+            }
+
+            Span<int> sums = stackalloc int[16];
+            for (int b = 0; b < batch; b++)
+            {
+                ReadOnlySpan<sbyte> xb = x.Slice(b * count * c, count * c);
+                Span<sbyte> yb = y.Slice(b * c, c);
+                for (int c0 = 0; c0 < c; c0 += 16)
+                {
+                    int lanes = c - c0 < 16 ? c - c0 : 16;
+                    if (lanes == 16)
+                    {
+                        Vector128<int> s0 = default, s1 = default, s2 = default, s3 = default;
+                        for (int t0 = 0; t0 < count; t0 += 256)
+                        {
+                            Vector128<short> h0 = default, h1 = default;
+                            int end = count - t0 < 256 ? count : t0 + 256;
+                            for (int t = t0; t < end; t++)
+                            {
+                                (Vector128<short> l, Vector128<short> h) = Vector128.Widen(Vector128.Create(xb.Slice((t * c) + c0, 16)));
+                                h0 += l;
+                                h1 += h;
+                            }
+
+                            (Vector128<int> a, Vector128<int> d) = Vector128.Widen(h0);
+                            s0 += a;
+                            s1 += d;
+                            (a, d) = Vector128.Widen(h1);
+                            s2 += a;
+                            s3 += d;
+                        }
+
+                        s0.CopyTo(sums);
+                        s1.CopyTo(sums.Slice(4));
+                        s2.CopyTo(sums.Slice(8));
+                        s3.CopyTo(sums.Slice(12));
+                    }
+                    else
+                    {
+                        for (int j = 0; j < lanes; j++)
+                        {
+                            int sum = 0;
+                            for (int t = 0; t < count; t++)
+                            {
+                                sum += xb[(t * c) + c0 + j];
+                            }
+
+                            sums[j] = sum;
+                        }
+                    }
+
+                    for (int j = 0; j < lanes; j++)
+                    {
+                        yb[c0 + j] = (sbyte)QuantGenKernels.Clamp(zo + QuantGenKernels.RoundShift((sums[j] - (count * zx)) * m, shift), lo, hi);
+                    }
+                }
+            }
+        }
+
     }
 }
