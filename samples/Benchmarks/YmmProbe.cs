@@ -17,6 +17,11 @@ namespace QuantGen.Benchmarks
     {
         public static int Run(string[] args)
         {
+            if (args.Length > 0 && args[0] == "dw16")
+            {
+                return Dw16(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 9);
+            }
+
             if (args.Length > 0 && args[0] == "pool")
             {
                 return Pool(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 9);
@@ -80,6 +85,60 @@ namespace QuantGen.Benchmarks
 
                 double ma = PwProbe.Median(ta), mb = PwProbe.Median(tb), macs = (double)rows * k * n;
                 Console.WriteLine(FormattableString.Invariant($"{name,-18} M {rows,5} K {k,4} N {n,4}: old zmm-store tile (copy) {ma,8:F2} us ({macs / ma / 1000,6:F1} GMAC/s)  GemmVnniHigh {mb,8:F2} us ({macs / mb / 1000,6:F1} GMAC/s)  {ma / mb:F2}x  {(same ? "same bytes" : "DIFFERENT")}"));
+            }
+
+            return ok ? 0 : 1;
+        }
+
+        /// <summary>16-channel stride-2 depthwise (MobileNet's features.9, 48 x 48 -> 24 x 24, and odd maps): old copy vs DepthwiseQuadRegs.</summary>
+        private static int Dw16(int rounds)
+        {
+            bool ok = true;
+            foreach ((int oh, int ow) in new[] { (24, 24), (7, 5), (1, 3), (2, 1) })
+            {
+                const int c = 16;
+                int ph = ((oh - 1) * 2) + 3, pw = ((ow - 1) * 2) + 3, rowStride = pw * c;
+                var rng = new Random(oh * 100 + ow);
+                var img = new sbyte[(ph * rowStride) + c + 64];
+                rng.NextBytes((byte[])(object)img);
+                var wq = new sbyte[3 * 2 * c * 4];
+                rng.NextBytes((byte[])(object)wq);
+                var bias = new int[c + 1];
+                var mulHi = new int[c + 1];
+                var addHi = new int[c + 1];
+                var shiftHi = new int[c + 1];
+                var mul = new long[c];
+                var round = new long[c];
+                var shift = new long[c];
+                for (int o = 0; o < c; o++)
+                {
+                    int tt = rng.Next(6, 12);
+                    bias[o] = rng.Next(-50000, 50000);
+                    mulHi[o] = rng.Next(1 << 30, int.MaxValue);
+                    addHi[o] = (1 << (tt - 1)) + (3 << tt);
+                    shiftHi[o] = tt;
+                }
+
+                var yo = new sbyte[oh * ow * c];
+                var yn = new sbyte[oh * ow * c];
+                void A() => OldDw16.OldQuadRegs16(ref Unsafe.As<sbyte, byte>(ref img[0]), rowStride, c, 2, 2, oh, ow, ref wq[0], ref bias[0], true, ref mulHi[0], ref addHi[0], ref shiftHi[0],
+                    ref mul[0], ref round[0], ref shift[0], 3, -100, 127, ref yo[0]);
+                void B() => QuantGenDepthwiseKernels.DepthwiseQuadRegs(img, pw, c, 2, 2, oh, ow, ref wq[0], ref bias[0], true, ref mulHi[0], ref addHi[0], ref shiftHi[0],
+                    ref mul[0], ref round[0], ref shift[0], 3, -100, 127, yn);
+                A();
+                B();
+                bool same = yo.AsSpan().SequenceEqual(yn);
+                ok &= same;
+                var ta = new double[rounds];
+                var tb = new double[rounds];
+                for (int r = 0; r < rounds; r++)
+                {
+                    ta[r] = PwProbe.CpuMicros(A);
+                    tb[r] = PwProbe.CpuMicros(B);
+                }
+
+                double ma = PwProbe.Median(ta), mb = PwProbe.Median(tb), macs = (double)oh * ow * c * 9;
+                Console.WriteLine(FormattableString.Invariant($"depthwise 16 ch stride 2 -> {oh,2}x{ow,-2}: old (copy) {ma,6:F2} us ({macs / ma / 1000,5:F1} GMAC/s)  DepthwiseQuadRegs {mb,6:F2} us ({macs / mb / 1000,5:F1} GMAC/s)  {ma / mb:F2}x  {(same ? "same bytes" : "DIFFERENT")}"));
             }
 
             return ok ? 0 : 1;
@@ -261,5 +320,125 @@ namespace QuantGen.Benchmarks
             }
         }
 
+    }
+
+    /// <summary>Probe-only copy of QuantGenDepthwiseKernels.QuadRegs16 (zmm store path) before the stride-2 row pairs (commit 35d7fa2); `ymm-probe dw16`.</summary>
+    internal static class OldDw16
+    {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        internal static void OldQuadRegs16(ref byte src, int rowStride, int c, int sh, int sw, int oh, int ow, ref sbyte wq, ref int bias, bool high,
+            ref int mulHi, ref int addHi, ref int shiftHi, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte dst)
+        {
+            Vector256<int> lv = Vector256.Create((int)lo), hv = Vector256.Create((int)hi);
+            int wRow = 2 * c * 4, wB = c * 4, ps = sw * c;
+            // With the multiply-high form on AVX-512BW (zh) two accumulators of 8 lanes are requantized as one zmm (High16) and
+            // narrowed by saturating packs, the clamp applied to the bytes; its per-channel constants stay in registers.
+            bool zh = high && Avx512BW.IsSupported;
+            Vector512<int> hd = zh ? HighDwords : default;
+            Vector256<sbyte> lo32b = Vector256.Create((sbyte)lo), hi32b = Vector256.Create((sbyte)hi);
+            // Two 32-byte loads cover the four pixels of 16 channels; two vpermt2b make their 16 quads. Pixels go in pairs for
+            // both strides (stride 2: each with its own quads), the pair's 32 outputs one 32-byte store on the zmm path.
+            Vector256<byte> ix0 = Vbmi16Index0, ix1 = Vbmi16Index1;
+            Vector256<int> bv0 = Vector256.LoadUnsafe(ref bias), bv1 = Vector256.LoadUnsafe(ref bias, 8);
+            Vector512<int> mE = default, mO = default, ad = default, sv = default, perm = Perm16Pair;
+            if (zh)
+            {
+                mE = Vector512.LoadUnsafe(ref mulHi);
+                mO = Vector512.LoadUnsafe(ref mulHi, 1);
+                ad = Vector512.LoadUnsafe(ref addHi);
+                sv = Vector512.LoadUnsafe(ref shiftHi);
+            }
+
+            for (int oy = 0; oy < oh; oy++)
+            {
+                ref byte r0 = ref Unsafe.Add(ref src, oy * sh * rowStride);
+                ref sbyte d = ref Unsafe.Add(ref dst, oy * ow * 16);
+                int ox = 0;
+                for (; ox + 1 < ow; ox += 2)
+                {
+                    Vector256<int> a0 = bv0, a1 = bv1, b0 = bv0, b1 = bv1;
+                    for (int i = 0; i < 3; i++)
+                    {
+                        ref byte p = ref Unsafe.Add(ref r0, (i * rowStride) + (ox * ps));
+                        Vector256<byte> lo32 = Vector256.LoadUnsafe(ref p), hi32 = Vector256.LoadUnsafe(ref p, 32);
+                        Vector256<byte> q0 = Avx512Vbmi.VL.PermuteVar32x8x2(lo32, ix0, hi32), q1 = Avx512Vbmi.VL.PermuteVar32x8x2(lo32, ix1, hi32);
+                        ref sbyte wi = ref Unsafe.Add(ref wq, i * wRow);
+                        a0 = AvxVnni.MultiplyWideningAndAdd(a0, q0, Vector256.LoadUnsafe(ref wi));
+                        a1 = AvxVnni.MultiplyWideningAndAdd(a1, q1, Vector256.LoadUnsafe(ref wi, 32));
+                        if (sw == 1)
+                        {
+                            b0 = AvxVnni.MultiplyWideningAndAdd(b0, q0, Vector256.LoadUnsafe(ref wi, (nuint)wB));
+                            b1 = AvxVnni.MultiplyWideningAndAdd(b1, q1, Vector256.LoadUnsafe(ref wi, (nuint)(wB + 32)));
+                        }
+                        else
+                        {
+                            ref byte p1 = ref Unsafe.Add(ref p, ps);
+                            Vector256<byte> lo1 = Vector256.LoadUnsafe(ref p1), hi1 = Vector256.LoadUnsafe(ref p1, 32);
+                            b0 = AvxVnni.MultiplyWideningAndAdd(b0, Avx512Vbmi.VL.PermuteVar32x8x2(lo1, ix0, hi1), Vector256.LoadUnsafe(ref wi));
+                            b1 = AvxVnni.MultiplyWideningAndAdd(b1, Avx512Vbmi.VL.PermuteVar32x8x2(lo1, ix1, hi1), Vector256.LoadUnsafe(ref wi, 32));
+                        }
+                    }
+
+                    if (zh)
+                    {
+                        Pack32(High16(Join(a0, a1), mE, mO, ad, sv, hd), High16(Join(b0, b1), mE, mO, ad, sv, hd), perm, lo32b, hi32b, ref Unsafe.Add(ref d, ox * 16));
+                    }
+                }
+
+                for (; ox < ow; ox++)
+                {
+                    Vector256<int> a0 = bv0, a1 = bv1;
+                    for (int i = 0; i < 3; i++)
+                    {
+                        ref byte p = ref Unsafe.Add(ref r0, (i * rowStride) + (ox * ps));
+                        Vector256<byte> lo32 = Vector256.LoadUnsafe(ref p), hi32 = Vector256.LoadUnsafe(ref p, 32);
+                        ref sbyte wi = ref Unsafe.Add(ref wq, i * wRow);
+                        a0 = AvxVnni.MultiplyWideningAndAdd(a0, Avx512Vbmi.VL.PermuteVar32x8x2(lo32, ix0, hi32), Vector256.LoadUnsafe(ref wi));
+                        a1 = AvxVnni.MultiplyWideningAndAdd(a1, Avx512Vbmi.VL.PermuteVar32x8x2(lo32, ix1, hi32), Vector256.LoadUnsafe(ref wi, 32));
+                    }
+
+                    if (zh)
+                    {
+                        Pack16(High16(Join(a0, a1), mE, mO, ad, sv, hd), lo32b.GetLower(), hi32b.GetLower(), ref Unsafe.Add(ref d, ox * 16));
+                    }
+                }
+            }
+        }
+
+        private static Vector256<byte> Vbmi16Index0 => Vector256.Create(
+            (byte)0, 16, 32, 48, 1, 17, 33, 49, 2, 18, 34, 50, 3, 19, 35, 51, 4, 20, 36, 52, 5, 21, 37, 53, 6, 22, 38, 54, 7, 23, 39, 55);
+
+        private static Vector256<byte> Vbmi16Index1 => Vector256.Create(
+            (byte)8, 24, 40, 56, 9, 25, 41, 57, 10, 26, 42, 58, 11, 27, 43, 59, 12, 28, 44, 60, 13, 29, 45, 61, 14, 30, 46, 62, 15, 31, 47, 63);
+
+        private static Vector512<int> HighDwords => Vector512.Create(1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31);
+
+        private static Vector512<int> Perm16Pair => Vector512.Create(0, 4, 8, 12, 1, 5, 9, 13, 0, 0, 0, 0, 0, 0, 0, 0);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<int> High16(Vector512<int> acc, Vector512<int> mE, Vector512<int> mO, Vector512<int> add, Vector512<int> sh, Vector512<int> hd)
+        {
+            Vector512<long> pe = Avx512F.Multiply(acc, mE);
+            Vector512<long> po = Avx512F.Multiply(Avx512F.ShiftRightLogical(acc.AsInt64(), 32).AsInt32(), mO);
+            Vector512<int> h = Avx512F.PermuteVar16x32x2(pe.AsInt32(), hd, po.AsInt32());
+            return Avx512F.ShiftRightArithmeticVariable(h + add, sh.AsUInt32());
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Pack32(Vector512<int> r0, Vector512<int> r1, Vector512<int> perm, Vector256<sbyte> lo, Vector256<sbyte> hi, ref sbyte dst)
+        {
+            Vector512<short> w = Avx512BW.PackSignedSaturate(r0, r1);
+            Vector512<sbyte> b = Avx512BW.PackSignedSaturate(w, w);
+            Vector256<sbyte> v = Avx512F.PermuteVar16x32(b.AsInt32(), perm).GetLower().AsSByte();
+            Vector256.Min(Vector256.Max(v, lo), hi).StoreUnsafe(ref dst);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Pack16(Vector512<int> r, Vector128<sbyte> lo, Vector128<sbyte> hi, ref sbyte dst) =>
+            Vector128.Min(Vector128.Max(Avx512F.ConvertToVector128SByteWithSaturation(r), lo), hi).StoreUnsafe(ref dst);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<int> Join(Vector256<int> lo, Vector256<int> hi) =>
+            Avx512F.IsSupported ? Avx512F.InsertVector256(lo.ToVector512Unsafe(), hi, 1) : Vector512.Create(lo, hi);
     }
 }

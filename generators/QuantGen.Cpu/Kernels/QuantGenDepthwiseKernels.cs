@@ -411,7 +411,89 @@ namespace QuantGen.Generated
                 sv = Vector512.LoadUnsafe(ref shiftHi);
             }
 
-            for (int oy = 0; oy < oh; oy++)
+            int oy = 0;
+            if (zh && sh == 2 && sw == 2)
+            {
+                // Stride 2: output rows in pairs share the quads of image row 2 oy + 2 (kernel row 2 of the upper row, kernel
+                // row 0 of the lower one): 5 image rows' quads per 2 x 2 outputs instead of 6 (20 vpermt2b instead of 24).
+                for (; oy + 1 < oh; oy += 2)
+                {
+                    ref byte r0 = ref Unsafe.Add(ref src, oy * 2 * rowStride);
+                    ref sbyte d = ref Unsafe.Add(ref dst, oy * ow * 16);
+                    ref sbyte dn = ref Unsafe.Add(ref d, ow * 16);
+                    int ox = 0;
+                    for (; ox + 1 < ow; ox += 2)
+                    {
+                        // a, b: pixels ox and ox + 1 of the upper row; e, f: of the lower one. Written out (no loop over the
+                        // image rows): the JIT kept the loop and its tests, and reloaded the permute indices from the stack.
+                        Vector256<int> a0 = bv0, a1 = bv1, b0 = bv0, b1 = bv1, e0 = bv0, e1 = bv1, f0 = bv0, f1 = bv1;
+                        ref byte p = ref Unsafe.Add(ref r0, ox * 32);
+                        ref sbyte w1 = ref Unsafe.Add(ref wq, wRow);
+                        ref sbyte w2 = ref Unsafe.Add(ref wq, 2 * wRow);
+                        Quads16Pair(ref p, ix0, ix1, out Vector256<byte> q0, out Vector256<byte> q1, out Vector256<byte> s0, out Vector256<byte> s1);
+                        a0 = AvxVnni.MultiplyWideningAndAdd(a0, q0, Vector256.LoadUnsafe(ref wq));
+                        a1 = AvxVnni.MultiplyWideningAndAdd(a1, q1, Vector256.LoadUnsafe(ref wq, 32));
+                        b0 = AvxVnni.MultiplyWideningAndAdd(b0, s0, Vector256.LoadUnsafe(ref wq));
+                        b1 = AvxVnni.MultiplyWideningAndAdd(b1, s1, Vector256.LoadUnsafe(ref wq, 32));
+                        Quads16Pair(ref Unsafe.Add(ref p, rowStride), ix0, ix1, out q0, out q1, out s0, out s1);
+                        a0 = AvxVnni.MultiplyWideningAndAdd(a0, q0, Vector256.LoadUnsafe(ref w1));
+                        a1 = AvxVnni.MultiplyWideningAndAdd(a1, q1, Vector256.LoadUnsafe(ref w1, 32));
+                        b0 = AvxVnni.MultiplyWideningAndAdd(b0, s0, Vector256.LoadUnsafe(ref w1));
+                        b1 = AvxVnni.MultiplyWideningAndAdd(b1, s1, Vector256.LoadUnsafe(ref w1, 32));
+                        Quads16Pair(ref Unsafe.Add(ref p, 2 * rowStride), ix0, ix1, out q0, out q1, out s0, out s1);
+                        a0 = AvxVnni.MultiplyWideningAndAdd(a0, q0, Vector256.LoadUnsafe(ref w2));
+                        a1 = AvxVnni.MultiplyWideningAndAdd(a1, q1, Vector256.LoadUnsafe(ref w2, 32));
+                        b0 = AvxVnni.MultiplyWideningAndAdd(b0, s0, Vector256.LoadUnsafe(ref w2));
+                        b1 = AvxVnni.MultiplyWideningAndAdd(b1, s1, Vector256.LoadUnsafe(ref w2, 32));
+                        e0 = AvxVnni.MultiplyWideningAndAdd(e0, q0, Vector256.LoadUnsafe(ref wq));
+                        e1 = AvxVnni.MultiplyWideningAndAdd(e1, q1, Vector256.LoadUnsafe(ref wq, 32));
+                        f0 = AvxVnni.MultiplyWideningAndAdd(f0, s0, Vector256.LoadUnsafe(ref wq));
+                        f1 = AvxVnni.MultiplyWideningAndAdd(f1, s1, Vector256.LoadUnsafe(ref wq, 32));
+                        Quads16Pair(ref Unsafe.Add(ref p, 3 * rowStride), ix0, ix1, out q0, out q1, out s0, out s1);
+                        e0 = AvxVnni.MultiplyWideningAndAdd(e0, q0, Vector256.LoadUnsafe(ref w1));
+                        e1 = AvxVnni.MultiplyWideningAndAdd(e1, q1, Vector256.LoadUnsafe(ref w1, 32));
+                        f0 = AvxVnni.MultiplyWideningAndAdd(f0, s0, Vector256.LoadUnsafe(ref w1));
+                        f1 = AvxVnni.MultiplyWideningAndAdd(f1, s1, Vector256.LoadUnsafe(ref w1, 32));
+                        Quads16Pair(ref Unsafe.Add(ref p, 4 * rowStride), ix0, ix1, out q0, out q1, out s0, out s1);
+                        e0 = AvxVnni.MultiplyWideningAndAdd(e0, q0, Vector256.LoadUnsafe(ref w2));
+                        e1 = AvxVnni.MultiplyWideningAndAdd(e1, q1, Vector256.LoadUnsafe(ref w2, 32));
+                        f0 = AvxVnni.MultiplyWideningAndAdd(f0, s0, Vector256.LoadUnsafe(ref w2));
+                        f1 = AvxVnni.MultiplyWideningAndAdd(f1, s1, Vector256.LoadUnsafe(ref w2, 32));
+                        Pack32(High16(Join(a0, a1), mE, mO, ad, sv, hd), High16(Join(b0, b1), mE, mO, ad, sv, hd), perm, lo32b, hi32b, ref Unsafe.Add(ref d, ox * 16));
+                        Pack32(High16(Join(e0, e1), mE, mO, ad, sv, hd), High16(Join(f0, f1), mE, mO, ad, sv, hd), perm, lo32b, hi32b, ref Unsafe.Add(ref dn, ox * 16));
+                    }
+
+                    for (; ox < ow; ox++)
+                    {
+                        Vector256<int> a0 = bv0, a1 = bv1, e0 = bv0, e1 = bv1;
+                        ref byte p = ref Unsafe.Add(ref r0, ox * 32);
+                        for (int r = 0; r < 5; r++)
+                        {
+                            ref byte pr = ref Unsafe.Add(ref p, r * rowStride);
+                            Vector256<byte> l0 = Vector256.LoadUnsafe(ref pr), h0 = Vector256.LoadUnsafe(ref pr, 32);
+                            Vector256<byte> q0 = Avx512Vbmi.VL.PermuteVar32x8x2(l0, ix0, h0), q1 = Avx512Vbmi.VL.PermuteVar32x8x2(l0, ix1, h0);
+                            if (r < 3)
+                            {
+                                ref sbyte wi = ref Unsafe.Add(ref wq, r * wRow);
+                                a0 = AvxVnni.MultiplyWideningAndAdd(a0, q0, Vector256.LoadUnsafe(ref wi));
+                                a1 = AvxVnni.MultiplyWideningAndAdd(a1, q1, Vector256.LoadUnsafe(ref wi, 32));
+                            }
+
+                            if (r >= 2)
+                            {
+                                ref sbyte wi = ref Unsafe.Add(ref wq, (r - 2) * wRow);
+                                e0 = AvxVnni.MultiplyWideningAndAdd(e0, q0, Vector256.LoadUnsafe(ref wi));
+                                e1 = AvxVnni.MultiplyWideningAndAdd(e1, q1, Vector256.LoadUnsafe(ref wi, 32));
+                            }
+                        }
+
+                        Pack16(High16(Join(a0, a1), mE, mO, ad, sv, hd), lo32b.GetLower(), hi32b.GetLower(), ref Unsafe.Add(ref d, ox * 16));
+                        Pack16(High16(Join(e0, e1), mE, mO, ad, sv, hd), lo32b.GetLower(), hi32b.GetLower(), ref Unsafe.Add(ref dn, ox * 16));
+                    }
+                }
+            }
+
+            for (; oy < oh; oy++)
             {
                 ref byte r0 = ref Unsafe.Add(ref src, oy * sh * rowStride);
                 ref sbyte d = ref Unsafe.Add(ref dst, oy * ow * 16);
@@ -676,6 +758,20 @@ namespace QuantGen.Generated
                     }
                 }
             }
+        }
+
+        /// <summary>
+        /// The tap quads of 16 channels of two stride-2 output pixels: pixels 0-3 at p (q0: channels 0-7, q1: 8-15) and pixels
+        /// 2-5 (s0, s1), two 32-byte loads and two vpermt2b each (indices ix0, ix1 = Vbmi16Index0 / 1).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Quads16Pair(ref byte p, Vector256<byte> ix0, Vector256<byte> ix1, out Vector256<byte> q0, out Vector256<byte> q1, out Vector256<byte> s0, out Vector256<byte> s1)
+        {
+            Vector256<byte> l0 = Vector256.LoadUnsafe(ref p), h0 = Vector256.LoadUnsafe(ref p, 32), h1 = Vector256.LoadUnsafe(ref p, 64);
+            q0 = Avx512Vbmi.VL.PermuteVar32x8x2(l0, ix0, h0);
+            q1 = Avx512Vbmi.VL.PermuteVar32x8x2(l0, ix1, h0);
+            s0 = Avx512Vbmi.VL.PermuteVar32x8x2(h0, ix0, h1);
+            s1 = Avx512Vbmi.VL.PermuteVar32x8x2(h0, ix1, h1);
         }
 
         /// <summary>
