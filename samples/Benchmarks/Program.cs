@@ -113,11 +113,6 @@ namespace QuantGen.Benchmarks
                 return AlignProbe.Run(args.Skip(1).ToArray());
             }
 
-            if (args.Length > 0 && args[0] == "dwcols-probe")
-            {
-                return DwColsProbe.Run(args.Skip(1).ToArray());
-            }
-
             if (args.Length > 0 && args[0] == "pw-probe")
             {
                 return PwProbe.Run(args.Skip(1).ToArray());
