@@ -22,6 +22,9 @@ namespace QuantGen.Tests.Kernels
         [InlineData(1, 300, 16, 2)]
         [InlineData(2, 600, 40, 1)]
         [InlineData(1, 513, 48, 3)]
+        [InlineData(1, 257, 64, 3)]
+        [InlineData(2, 130, 112, 2)]
+        [InlineData(1, 3, 80, 1)]
         public void AvgColumnsEqualsTheDefinition(int batch, int count, int c, int mode)
         {
             var rng = new Random((batch * 31) + (count * 7) + c + mode);

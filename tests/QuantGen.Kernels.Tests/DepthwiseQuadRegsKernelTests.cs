@@ -49,6 +49,15 @@ namespace QuantGen.Tests.Kernels
             { 96, 6, 7, 1, 1, 1, 1, 1, 1, 26 },
             { 64, 4, 4, 1, 0, 0, 0, 0, 2, 27 },
             { 32, 8, 3, 1, 1, 1, 0, 0, 3, 28 },
+            // 16 channels at stride 2 in output row pairs: odd last row, odd last column, one row, one column.
+            { 16, 9, 7, 2, 1, 1, 1, 1, 1, 33 },
+            { 16, 10, 11, 2, 1, 0, 1, 0, 3, 34 },
+            { 16, 3, 12, 2, 0, 1, 0, 1, 2, 35 },
+            { 16, 12, 2, 2, 1, 1, 0, 1, 0, 36 },
+            // 32k channels by output row pairs of one pixel (QuadRegs32Cols): stride 2 with odd output rows, stride 1's odd last column.
+            { 64, 9, 9, 2, 1, 1, 1, 1, 3, 37 },
+            { 32, 8, 7, 1, 1, 1, 1, 1, 1, 38 },
+            { 96, 4, 11, 2, 0, 1, 0, 1, 2, 39 },
         };
 
         [Theory]

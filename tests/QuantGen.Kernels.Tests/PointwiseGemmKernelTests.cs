@@ -48,6 +48,11 @@ namespace QuantGen.Tests.Kernels
             { 7, 28, 128, 3 },
             { 9, 128, 256, 2 },
             { 576, 16, 32, 1 },
+            // K from 32 (the ymm store of the 32-channel tiles): tiles plus 1..3 single rows, clamps inside int8.
+            { 125, 32, 32, 3 },
+            { 10, 36, 64, 1 },
+            { 11, 64, 96, 2 },
+            { 4, 256, 32, 0 },
         };
 
         [Theory]
@@ -98,15 +103,18 @@ namespace QuantGen.Tests.Kernels
         [InlineData(52, 1 << 30, -128)]
         public void MultiplyHighAtTheEdgesOfItsProof(int s, int m, int zo)
         {
-            // 40 channels: the 32- and 8-channel blocks with Store16; 64: whole 32-channel blocks with the packed store.
-            MultiplyHighAtTheEdges(s, m, zo, 40);
-            MultiplyHighAtTheEdges(s, m, zo, 64);
+            // 40 channels: the 32- and 8-channel blocks with Store16; 64: whole 32-channel blocks with the packed store (zmm at
+            // K = 24, the ymm store from K = 32 on AVX-512).
+            MultiplyHighAtTheEdges(s, m, zo, 40, 24);
+            MultiplyHighAtTheEdges(s, m, zo, 64, 24);
+            MultiplyHighAtTheEdges(s, m, zo, 64, 32);
+            MultiplyHighAtTheEdges(s, m, zo, 96, 72);
         }
 
-        private static void MultiplyHighAtTheEdges(int s, int m, int zo, int n)
+        private static void MultiplyHighAtTheEdges(int s, int m, int zo, int n, int k)
         {
             Assert.True(MulHighApplies(s, zo));
-            const int rows = 9, k = 24;
+            const int rows = 9;
             var rng = new Random(s + m + zo + n);
             sbyte[] a = new sbyte[rows * k];
             for (int i = 0; i < a.Length; i++)

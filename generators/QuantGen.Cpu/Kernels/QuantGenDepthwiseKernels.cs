@@ -242,12 +242,24 @@ namespace QuantGen.Generated
                 QuadRegs32Rows(ref src, rowStride, c, oh2, ow2, yStride, ref wq, ref bias, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref dst);
                 if (ow2 < ow)
                 {
-                    QuadRegs32(ref Unsafe.Add(ref src, ow2 * c), rowStride, c, sh, sw, oh2, 1, yStride, ref wq, ref bias, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref dst, ow2 * c));
+                    // The odd last column by output row pairs (4 image rows' quads per 2 pixels; single pixels took 6).
+                    QuadRegs32Cols(ref Unsafe.Add(ref src, ow2 * c), rowStride, c, 1, 1, oh2, 1, yStride, ref wq, ref bias, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref Unsafe.Add(ref dst, ow2 * c));
                 }
 
                 if (oh2 < oh)
                 {
                     QuadRegs32(ref Unsafe.Add(ref src, oh2 * rowStride), rowStride, c, sh, sw, 1, ow, yStride, ref wq, ref bias, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref dst, oh2 * yStride));
+                }
+            }
+            else if (sh == 2 && sw == 2 && high && Avx512BW.IsSupported && oh > 1)
+            {
+                // Stride 2, multiply-high on AVX-512BW: output row pairs per pixel (5 image rows' quads per 2 pixels instead of
+                // 6), the odd last row by pixel pairs.
+                int oh2 = oh & ~1, yStride = ow * c;
+                QuadRegs32Cols(ref src, rowStride, c, 2, 2, oh2, ow, yStride, ref wq, ref bias, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref dst);
+                if (oh2 < oh)
+                {
+                    QuadRegs32(ref Unsafe.Add(ref src, oh2 * 2 * rowStride), rowStride, c, sh, sw, 1, ow, yStride, ref wq, ref bias, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref dst, oh2 * yStride));
                 }
             }
             else
@@ -411,7 +423,89 @@ namespace QuantGen.Generated
                 sv = Vector512.LoadUnsafe(ref shiftHi);
             }
 
-            for (int oy = 0; oy < oh; oy++)
+            int oy = 0;
+            if (zh && sh == 2 && sw == 2)
+            {
+                // Stride 2: output rows in pairs share the quads of image row 2 oy + 2 (kernel row 2 of the upper row, kernel
+                // row 0 of the lower one): 5 image rows' quads per 2 x 2 outputs instead of 6 (20 vpermt2b instead of 24).
+                for (; oy + 1 < oh; oy += 2)
+                {
+                    ref byte r0 = ref Unsafe.Add(ref src, oy * 2 * rowStride);
+                    ref sbyte d = ref Unsafe.Add(ref dst, oy * ow * 16);
+                    ref sbyte dn = ref Unsafe.Add(ref d, ow * 16);
+                    int ox = 0;
+                    for (; ox + 1 < ow; ox += 2)
+                    {
+                        // a, b: pixels ox and ox + 1 of the upper row; e, f: of the lower one. Written out (no loop over the
+                        // image rows): the JIT kept the loop and its tests, and reloaded the permute indices from the stack.
+                        Vector256<int> a0 = bv0, a1 = bv1, b0 = bv0, b1 = bv1, e0 = bv0, e1 = bv1, f0 = bv0, f1 = bv1;
+                        ref byte p = ref Unsafe.Add(ref r0, ox * 32);
+                        ref sbyte w1 = ref Unsafe.Add(ref wq, wRow);
+                        ref sbyte w2 = ref Unsafe.Add(ref wq, 2 * wRow);
+                        Quads16Pair(ref p, ix0, ix1, out Vector256<byte> q0, out Vector256<byte> q1, out Vector256<byte> s0, out Vector256<byte> s1);
+                        a0 = AvxVnni.MultiplyWideningAndAdd(a0, q0, Vector256.LoadUnsafe(ref wq));
+                        a1 = AvxVnni.MultiplyWideningAndAdd(a1, q1, Vector256.LoadUnsafe(ref wq, 32));
+                        b0 = AvxVnni.MultiplyWideningAndAdd(b0, s0, Vector256.LoadUnsafe(ref wq));
+                        b1 = AvxVnni.MultiplyWideningAndAdd(b1, s1, Vector256.LoadUnsafe(ref wq, 32));
+                        Quads16Pair(ref Unsafe.Add(ref p, rowStride), ix0, ix1, out q0, out q1, out s0, out s1);
+                        a0 = AvxVnni.MultiplyWideningAndAdd(a0, q0, Vector256.LoadUnsafe(ref w1));
+                        a1 = AvxVnni.MultiplyWideningAndAdd(a1, q1, Vector256.LoadUnsafe(ref w1, 32));
+                        b0 = AvxVnni.MultiplyWideningAndAdd(b0, s0, Vector256.LoadUnsafe(ref w1));
+                        b1 = AvxVnni.MultiplyWideningAndAdd(b1, s1, Vector256.LoadUnsafe(ref w1, 32));
+                        Quads16Pair(ref Unsafe.Add(ref p, 2 * rowStride), ix0, ix1, out q0, out q1, out s0, out s1);
+                        a0 = AvxVnni.MultiplyWideningAndAdd(a0, q0, Vector256.LoadUnsafe(ref w2));
+                        a1 = AvxVnni.MultiplyWideningAndAdd(a1, q1, Vector256.LoadUnsafe(ref w2, 32));
+                        b0 = AvxVnni.MultiplyWideningAndAdd(b0, s0, Vector256.LoadUnsafe(ref w2));
+                        b1 = AvxVnni.MultiplyWideningAndAdd(b1, s1, Vector256.LoadUnsafe(ref w2, 32));
+                        e0 = AvxVnni.MultiplyWideningAndAdd(e0, q0, Vector256.LoadUnsafe(ref wq));
+                        e1 = AvxVnni.MultiplyWideningAndAdd(e1, q1, Vector256.LoadUnsafe(ref wq, 32));
+                        f0 = AvxVnni.MultiplyWideningAndAdd(f0, s0, Vector256.LoadUnsafe(ref wq));
+                        f1 = AvxVnni.MultiplyWideningAndAdd(f1, s1, Vector256.LoadUnsafe(ref wq, 32));
+                        Quads16Pair(ref Unsafe.Add(ref p, 3 * rowStride), ix0, ix1, out q0, out q1, out s0, out s1);
+                        e0 = AvxVnni.MultiplyWideningAndAdd(e0, q0, Vector256.LoadUnsafe(ref w1));
+                        e1 = AvxVnni.MultiplyWideningAndAdd(e1, q1, Vector256.LoadUnsafe(ref w1, 32));
+                        f0 = AvxVnni.MultiplyWideningAndAdd(f0, s0, Vector256.LoadUnsafe(ref w1));
+                        f1 = AvxVnni.MultiplyWideningAndAdd(f1, s1, Vector256.LoadUnsafe(ref w1, 32));
+                        Quads16Pair(ref Unsafe.Add(ref p, 4 * rowStride), ix0, ix1, out q0, out q1, out s0, out s1);
+                        e0 = AvxVnni.MultiplyWideningAndAdd(e0, q0, Vector256.LoadUnsafe(ref w2));
+                        e1 = AvxVnni.MultiplyWideningAndAdd(e1, q1, Vector256.LoadUnsafe(ref w2, 32));
+                        f0 = AvxVnni.MultiplyWideningAndAdd(f0, s0, Vector256.LoadUnsafe(ref w2));
+                        f1 = AvxVnni.MultiplyWideningAndAdd(f1, s1, Vector256.LoadUnsafe(ref w2, 32));
+                        Pack32(High16(Join(a0, a1), mE, mO, ad, sv, hd), High16(Join(b0, b1), mE, mO, ad, sv, hd), perm, lo32b, hi32b, ref Unsafe.Add(ref d, ox * 16));
+                        Pack32(High16(Join(e0, e1), mE, mO, ad, sv, hd), High16(Join(f0, f1), mE, mO, ad, sv, hd), perm, lo32b, hi32b, ref Unsafe.Add(ref dn, ox * 16));
+                    }
+
+                    for (; ox < ow; ox++)
+                    {
+                        Vector256<int> a0 = bv0, a1 = bv1, e0 = bv0, e1 = bv1;
+                        ref byte p = ref Unsafe.Add(ref r0, ox * 32);
+                        for (int r = 0; r < 5; r++)
+                        {
+                            ref byte pr = ref Unsafe.Add(ref p, r * rowStride);
+                            Vector256<byte> l0 = Vector256.LoadUnsafe(ref pr), h0 = Vector256.LoadUnsafe(ref pr, 32);
+                            Vector256<byte> q0 = Avx512Vbmi.VL.PermuteVar32x8x2(l0, ix0, h0), q1 = Avx512Vbmi.VL.PermuteVar32x8x2(l0, ix1, h0);
+                            if (r < 3)
+                            {
+                                ref sbyte wi = ref Unsafe.Add(ref wq, r * wRow);
+                                a0 = AvxVnni.MultiplyWideningAndAdd(a0, q0, Vector256.LoadUnsafe(ref wi));
+                                a1 = AvxVnni.MultiplyWideningAndAdd(a1, q1, Vector256.LoadUnsafe(ref wi, 32));
+                            }
+
+                            if (r >= 2)
+                            {
+                                ref sbyte wi = ref Unsafe.Add(ref wq, (r - 2) * wRow);
+                                e0 = AvxVnni.MultiplyWideningAndAdd(e0, q0, Vector256.LoadUnsafe(ref wi));
+                                e1 = AvxVnni.MultiplyWideningAndAdd(e1, q1, Vector256.LoadUnsafe(ref wi, 32));
+                            }
+                        }
+
+                        Pack16(High16(Join(a0, a1), mE, mO, ad, sv, hd), lo32b.GetLower(), hi32b.GetLower(), ref Unsafe.Add(ref d, ox * 16));
+                        Pack16(High16(Join(e0, e1), mE, mO, ad, sv, hd), lo32b.GetLower(), hi32b.GetLower(), ref Unsafe.Add(ref dn, ox * 16));
+                    }
+                }
+            }
+
+            for (; oy < oh; oy++)
             {
                 ref byte r0 = ref Unsafe.Add(ref src, oy * sh * rowStride);
                 ref sbyte d = ref Unsafe.Add(ref dst, oy * ow * 16);
@@ -573,6 +667,92 @@ namespace QuantGen.Generated
         }
 
         /// <summary>
+        /// <see cref="DepthwiseQuadRegs"/> with 32k channels and the zmm multiply-high store, by output row pairs of one pixel
+        /// (oh even; stride sh == sw, 1 or 2): the quads of image rows 0 .. sh + 2 (relative to the upper row's first) are built
+        /// once each and feed the upper row (kernel row r from image row r) and the lower one (kernel row r from image row
+        /// sh + r): 4 (stride 1) or 5 (stride 2) Quads32 per 2 pixels instead of 6. yStride: the output row stride in bytes.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void QuadRegs32Cols(ref byte src, int rowStride, int c, int sh, int sw, int oh, int ow, int yStride, ref sbyte wq, ref int bias,
+            ref int mulHi, ref int addHi, ref int shiftHi, long lo, long hi, ref sbyte dst)
+        {
+            int wRow = 2 * c * 4, ps = sw * c;
+            Vector512<int> hd = HighDwords, perm = Perm64UnpackedPair;
+            Vector512<sbyte> lo64b = Vector512.Create((sbyte)lo), hi64b = Vector512.Create((sbyte)hi);
+            bool one = sh == 1;
+            for (int c0 = 0; c0 < c; c0 += 32)
+            {
+                Vector256<int> bv0 = Vector256.LoadUnsafe(ref bias, (nuint)c0), bv1 = Vector256.LoadUnsafe(ref bias, (nuint)(c0 + 8));
+                Vector256<int> bv2 = Vector256.LoadUnsafe(ref bias, (nuint)(c0 + 16)), bv3 = Vector256.LoadUnsafe(ref bias, (nuint)(c0 + 24));
+                ref sbyte w0 = ref Unsafe.Add(ref wq, c0 * 4);
+                ref sbyte w1 = ref Unsafe.Add(ref w0, wRow);
+                ref sbyte w2 = ref Unsafe.Add(ref w0, 2 * wRow);
+                Vector512<int> mE0 = Vector512.LoadUnsafe(ref mulHi, (nuint)c0), mO0 = Vector512.LoadUnsafe(ref mulHi, (nuint)(c0 + 1));
+                Vector512<int> ad0 = Vector512.LoadUnsafe(ref addHi, (nuint)c0), sv0 = Vector512.LoadUnsafe(ref shiftHi, (nuint)c0);
+                Vector512<int> mE1 = Vector512.LoadUnsafe(ref mulHi, (nuint)(c0 + 16)), mO1 = Vector512.LoadUnsafe(ref mulHi, (nuint)(c0 + 17));
+                Vector512<int> ad1 = Vector512.LoadUnsafe(ref addHi, (nuint)(c0 + 16)), sv1 = Vector512.LoadUnsafe(ref shiftHi, (nuint)(c0 + 16));
+                for (int oy = 0; oy < oh; oy += 2)
+                {
+                    ref byte r0 = ref Unsafe.Add(ref src, (oy * sh * rowStride) + c0);
+                    ref sbyte d = ref Unsafe.Add(ref dst, (oy * yStride) + c0);
+                    ref sbyte dn = ref Unsafe.Add(ref d, yStride);
+                    for (int ox = 0; ox < ow; ox++)
+                    {
+                        // a: the upper output row's pixel, e: the lower one's.
+                        Vector256<int> a0 = bv0, a1 = bv1, a2 = bv2, a3 = bv3, e0 = bv0, e1 = bv1, e2 = bv2, e3 = bv3;
+                        ref byte p = ref Unsafe.Add(ref r0, ox * ps);
+                        Quads32(ref p, c, out Vector256<byte> q0, out Vector256<byte> q1, out Vector256<byte> q2, out Vector256<byte> q3);
+                        a0 = AvxVnni.MultiplyWideningAndAdd(a0, q0, Vector256.LoadUnsafe(ref w0));
+                        a1 = AvxVnni.MultiplyWideningAndAdd(a1, q1, Vector256.LoadUnsafe(ref w0, 32));
+                        a2 = AvxVnni.MultiplyWideningAndAdd(a2, q2, Vector256.LoadUnsafe(ref w0, 64));
+                        a3 = AvxVnni.MultiplyWideningAndAdd(a3, q3, Vector256.LoadUnsafe(ref w0, 96));
+                        Quads32(ref Unsafe.Add(ref p, rowStride), c, out q0, out q1, out q2, out q3);
+                        a0 = AvxVnni.MultiplyWideningAndAdd(a0, q0, Vector256.LoadUnsafe(ref w1));
+                        a1 = AvxVnni.MultiplyWideningAndAdd(a1, q1, Vector256.LoadUnsafe(ref w1, 32));
+                        a2 = AvxVnni.MultiplyWideningAndAdd(a2, q2, Vector256.LoadUnsafe(ref w1, 64));
+                        a3 = AvxVnni.MultiplyWideningAndAdd(a3, q3, Vector256.LoadUnsafe(ref w1, 96));
+                        if (one)
+                        {
+                            e0 = AvxVnni.MultiplyWideningAndAdd(e0, q0, Vector256.LoadUnsafe(ref w0));
+                            e1 = AvxVnni.MultiplyWideningAndAdd(e1, q1, Vector256.LoadUnsafe(ref w0, 32));
+                            e2 = AvxVnni.MultiplyWideningAndAdd(e2, q2, Vector256.LoadUnsafe(ref w0, 64));
+                            e3 = AvxVnni.MultiplyWideningAndAdd(e3, q3, Vector256.LoadUnsafe(ref w0, 96));
+                        }
+
+                        Quads32(ref Unsafe.Add(ref p, 2 * rowStride), c, out q0, out q1, out q2, out q3);
+                        a0 = AvxVnni.MultiplyWideningAndAdd(a0, q0, Vector256.LoadUnsafe(ref w2));
+                        a1 = AvxVnni.MultiplyWideningAndAdd(a1, q1, Vector256.LoadUnsafe(ref w2, 32));
+                        a2 = AvxVnni.MultiplyWideningAndAdd(a2, q2, Vector256.LoadUnsafe(ref w2, 64));
+                        a3 = AvxVnni.MultiplyWideningAndAdd(a3, q3, Vector256.LoadUnsafe(ref w2, 96));
+                        ref sbyte wl = ref one ? ref w1 : ref w0;
+                        e0 = AvxVnni.MultiplyWideningAndAdd(e0, q0, Vector256.LoadUnsafe(ref wl));
+                        e1 = AvxVnni.MultiplyWideningAndAdd(e1, q1, Vector256.LoadUnsafe(ref wl, 32));
+                        e2 = AvxVnni.MultiplyWideningAndAdd(e2, q2, Vector256.LoadUnsafe(ref wl, 64));
+                        e3 = AvxVnni.MultiplyWideningAndAdd(e3, q3, Vector256.LoadUnsafe(ref wl, 96));
+                        Quads32(ref Unsafe.Add(ref p, 3 * rowStride), c, out q0, out q1, out q2, out q3);
+                        wl = ref one ? ref w2 : ref w1;
+                        e0 = AvxVnni.MultiplyWideningAndAdd(e0, q0, Vector256.LoadUnsafe(ref wl));
+                        e1 = AvxVnni.MultiplyWideningAndAdd(e1, q1, Vector256.LoadUnsafe(ref wl, 32));
+                        e2 = AvxVnni.MultiplyWideningAndAdd(e2, q2, Vector256.LoadUnsafe(ref wl, 64));
+                        e3 = AvxVnni.MultiplyWideningAndAdd(e3, q3, Vector256.LoadUnsafe(ref wl, 96));
+                        if (!one)
+                        {
+                            Quads32(ref Unsafe.Add(ref p, 4 * rowStride), c, out q0, out q1, out q2, out q3);
+                            e0 = AvxVnni.MultiplyWideningAndAdd(e0, q0, Vector256.LoadUnsafe(ref w2));
+                            e1 = AvxVnni.MultiplyWideningAndAdd(e1, q1, Vector256.LoadUnsafe(ref w2, 32));
+                            e2 = AvxVnni.MultiplyWideningAndAdd(e2, q2, Vector256.LoadUnsafe(ref w2, 64));
+                            e3 = AvxVnni.MultiplyWideningAndAdd(e3, q3, Vector256.LoadUnsafe(ref w2, 96));
+                        }
+
+                        Pack64Pair(High16(Join(a0, a1), mE0, mO0, ad0, sv0, hd), High16(Join(a2, a3), mE1, mO1, ad1, sv1, hd),
+                            High16(Join(e0, e1), mE0, mO0, ad0, sv0, hd), High16(Join(e2, e3), mE1, mO1, ad1, sv1, hd), perm, lo64b, hi64b,
+                            ref Unsafe.Add(ref d, ox * c), ref Unsafe.Add(ref dn, ox * c));
+                    }
+                }
+            }
+        }
+
+        /// <summary>
         /// <see cref="DepthwiseQuadRegs"/> with 32k channels, stride 1 and the zmm multiply-high store, on the even part of the
         /// output (oh and ow even; the caller sends an odd last column and row to <see cref="QuadRegs32"/>): blocks of 2 output
         /// rows x 2 output pixels, whose 4 image rows' quads (built once each) feed both output rows (image row r: kernel row r
@@ -676,6 +856,20 @@ namespace QuantGen.Generated
                     }
                 }
             }
+        }
+
+        /// <summary>
+        /// The tap quads of 16 channels of two stride-2 output pixels: pixels 0-3 at p (q0: channels 0-7, q1: 8-15) and pixels
+        /// 2-5 (s0, s1), two 32-byte loads and two vpermt2b each (indices ix0, ix1 = Vbmi16Index0 / 1).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Quads16Pair(ref byte p, Vector256<byte> ix0, Vector256<byte> ix1, out Vector256<byte> q0, out Vector256<byte> q1, out Vector256<byte> s0, out Vector256<byte> s1)
+        {
+            Vector256<byte> l0 = Vector256.LoadUnsafe(ref p), h0 = Vector256.LoadUnsafe(ref p, 32), h1 = Vector256.LoadUnsafe(ref p, 64);
+            q0 = Avx512Vbmi.VL.PermuteVar32x8x2(l0, ix0, h0);
+            q1 = Avx512Vbmi.VL.PermuteVar32x8x2(l0, ix1, h0);
+            s0 = Avx512Vbmi.VL.PermuteVar32x8x2(h0, ix0, h1);
+            s1 = Avx512Vbmi.VL.PermuteVar32x8x2(h0, ix1, h1);
         }
 
         /// <summary>

@@ -1625,12 +1625,56 @@ namespace QuantGen.Generated
                 throw new ArgumentException("the pooling buffers are too small for this layer");
             }
 
-            Span<int> sums = stackalloc int[16];
+            Span<int> sums = stackalloc int[64];
             for (int b = 0; b < batch; b++)
             {
                 ReadOnlySpan<sbyte> xb = x.Slice(b * count * c, count * c);
                 Span<sbyte> yb = y.Slice(b * c, c);
-                for (int c0 = 0; c0 < c; c0 += 16)
+                int cv = 0;
+                if (Avx2.IsSupported)
+                {
+                    // 64 (then 16) channels per pass over the positions: each 16 bytes one vpmovsxbw from memory and one
+                    // vpaddw into int16 lanes (four independent sums per position), the same int16 then int32 sums as below.
+                    ref sbyte px = ref MemoryMarshal.GetReference(xb);
+                    for (; cv < c; cv += 64)
+                    {
+                        int width = c - cv >= 64 ? 64 : (c - cv) & ~15;
+                        if (width == 0)
+                        {
+                            break;
+                        }
+
+                        ColumnSums(ref Unsafe.Add(ref px, cv), count, c, width, sums);
+                        int j = 0;
+                        if (Avx512F.IsSupported && shift >= 1 && shift <= 62 && lo >= sbyte.MinValue && hi <= sbyte.MaxValue)
+                        {
+                            // RoundShift and the clamp on 8 int64 lanes (|sum - count zx| < 2^31 and m < 2^31: the product
+                            // and the rounding term stay below 2^63), then vpmovqb: every value is inside int8 already.
+                            Vector512<long> off = Vector512.Create(count * zx), mv = Vector512.Create(m), rv = Vector512.Create(1L << (shift - 1));
+                            Vector512<long> zv = Vector512.Create(zo), lv = Vector512.Create(lo), hv = Vector512.Create(hi);
+                            for (; j < width; j += 8)
+                            {
+                                Vector512<long> v = Avx512F.ConvertToVector512Int64(Vector256.LoadUnsafe(ref sums[j]));
+                                v = Vector512.ShiftRightArithmetic(((v - off) * mv) + rv, shift) + zv;
+                                Vector128<sbyte> r = Avx512F.ConvertToVector128SByte(Vector512.Min(Vector512.Max(v, lv), hv));
+                                Unsafe.WriteUnaligned(ref Unsafe.As<sbyte, byte>(ref yb[cv + j]), r.AsUInt64().ToScalar());
+                            }
+                        }
+
+                        for (; j < width; j++)
+                        {
+                            yb[cv + j] = (sbyte)Clamp(zo + RoundShift((sums[j] - (count * zx)) * m, shift), lo, hi);
+                        }
+
+                        if (width < 64)
+                        {
+                            cv += width;
+                            break;
+                        }
+                    }
+                }
+
+                for (int c0 = cv; c0 < c; c0 += 16)
                 {
                     int lanes = c - c0 < 16 ? c - c0 : 16;
                     if (lanes == 16)
@@ -1680,6 +1724,60 @@ namespace QuantGen.Generated
                     }
                 }
             }
+        }
+
+        /// <summary>
+        /// Column sums of <see cref="AvgColumnsS8"/> on AVX2 for width (16, 32, 48 or 64) channels from x, rows c bytes apart:
+        /// sums[j] = sum_t x[t * c + j], in int16 lanes over at most 256 positions (exact, see there), then int32.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void ColumnSums(ref sbyte x, int count, int c, int width, Span<int> sums)
+        {
+            Vector256<int> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;
+            for (int t0 = 0; t0 < count; t0 += 256)
+            {
+                Vector256<short> h0 = default, h1 = default, h2 = default, h3 = default;
+                int end = count - t0 < 256 ? count : t0 + 256;
+                ref sbyte p = ref Unsafe.Add(ref x, t0 * c);
+                for (int t = t0; t < end; t++)
+                {
+                    h0 += Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref p));
+                    if (width > 16)
+                    {
+                        h1 += Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref p, 16));
+                    }
+
+                    if (width > 32)
+                    {
+                        h2 += Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref p, 32));
+                    }
+
+                    if (width > 48)
+                    {
+                        h3 += Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref p, 48));
+                    }
+
+                    p = ref Unsafe.Add(ref p, c);
+                }
+
+                s0 += Avx2.ConvertToVector256Int32(h0.GetLower());
+                s1 += Avx2.ConvertToVector256Int32(h0.GetUpper());
+                s2 += Avx2.ConvertToVector256Int32(h1.GetLower());
+                s3 += Avx2.ConvertToVector256Int32(h1.GetUpper());
+                s4 += Avx2.ConvertToVector256Int32(h2.GetLower());
+                s5 += Avx2.ConvertToVector256Int32(h2.GetUpper());
+                s6 += Avx2.ConvertToVector256Int32(h3.GetLower());
+                s7 += Avx2.ConvertToVector256Int32(h3.GetUpper());
+            }
+
+            s0.CopyTo(sums);
+            s1.CopyTo(sums.Slice(8));
+            s2.CopyTo(sums.Slice(16));
+            s3.CopyTo(sums.Slice(24));
+            s4.CopyTo(sums.Slice(32));
+            s5.CopyTo(sums.Slice(40));
+            s6.CopyTo(sums.Slice(48));
+            s7.CopyTo(sums.Slice(56));
         }
 
         /// <summary>

@@ -229,6 +229,7 @@ namespace QuantGen.Generated
         /// integers (the high halves gathered by one vpermt2d), narrows 64 lanes with saturating packs and clamps the bytes:
         /// clamp(sat8(h), lo', hi') = sat8(clamp(h, lo, hi)) with lo' = max(lo, -128), hi' = min(hi, 127). Measured on the Xeon
         /// (pw-probe tiles, 2026-12-06): 0.76..0.90x of the Tile4x32 + Store16 time on DS-CNN's and MobileNet's pointwise shapes.
+        /// From K = 32 (<see cref="YmmStoreQuads"/>) the same integers are stored on ymm only (<see cref="Row32"/>), no 512-bit uop.
         /// </summary>
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         private static void Rows32(ref sbyte a, int rows, int aStride, ref sbyte w, int kQuads, int np, ref Epilogue k, ref sbyte y, int yStride)
@@ -315,6 +316,17 @@ namespace QuantGen.Generated
                     continue;
                 }
 
+                if (kQuads >= YmmStoreQuads)
+                {
+                    Vector256<sbyte> lo8 = Vector256.Create((sbyte)(k.Lo > sbyte.MinValue ? k.Lo : sbyte.MinValue)), hi8 = Vector256.Create((sbyte)(k.Hi < sbyte.MaxValue ? k.Hi : sbyte.MaxValue));
+                    Vector256<int> perm = RowPerm;
+                    Row32(c00, c01, c02, c03, ref m, ref add, ref sh, perm, lo8, hi8, ref yt);
+                    Row32(c10, c11, c12, c13, ref m, ref add, ref sh, perm, lo8, hi8, ref Unsafe.Add(ref yt, yStride));
+                    Row32(c20, c21, c22, c23, ref m, ref add, ref sh, perm, lo8, hi8, ref Unsafe.Add(ref yt, 2 * yStride));
+                    Row32(c30, c31, c32, c33, ref m, ref add, ref sh, perm, lo8, hi8, ref Unsafe.Add(ref yt, 3 * yStride));
+                    continue;
+                }
+
                 Vector512<sbyte> lo = Vector512.Create((sbyte)(k.Lo > sbyte.MinValue ? k.Lo : sbyte.MinValue)), hi = Vector512.Create((sbyte)(k.Hi < sbyte.MaxValue ? k.Hi : sbyte.MaxValue));
                 Vector512<sbyte> r01 = QuantGenKernels.PackClampS8(High16At(c00, c01, ref m, ref add, ref sh, 0), High16At(c02, c03, ref m, ref add, ref sh, 16),
                     High16At(c10, c11, ref m, ref add, ref sh, 0), High16At(c12, c13, ref m, ref add, ref sh, 16), lo, hi);
@@ -365,6 +377,13 @@ namespace QuantGen.Generated
             ref int m = ref Unsafe.Add(ref k.MulHi, o0);
             ref int add = ref Unsafe.Add(ref k.AddHi, o0);
             ref int sh = ref Unsafe.Add(ref k.ShiftHi, o0);
+            if (!k.Post && kQuads >= YmmStoreQuads)
+            {
+                Row32(c0 + d0, c1 + d1, c2 + d2, c3 + d3, ref m, ref add, ref sh, RowPerm,
+                    Vector256.Create((sbyte)(k.Lo > sbyte.MinValue ? k.Lo : sbyte.MinValue)), Vector256.Create((sbyte)(k.Hi < sbyte.MaxValue ? k.Hi : sbyte.MaxValue)), ref y);
+                return;
+            }
+
             Vector512<sbyte> lo = Vector512.Create((sbyte)(k.Lo > sbyte.MinValue ? k.Lo : sbyte.MinValue)), hi = Vector512.Create((sbyte)(k.Hi < sbyte.MaxValue ? k.Hi : sbyte.MaxValue));
             Vector512<int> h0 = High16At(c0 + d0, c1 + d1, ref m, ref add, ref sh, 0), h1 = High16At(c2 + d2, c3 + d3, ref m, ref add, ref sh, 16);
             if (k.Post)
@@ -376,6 +395,46 @@ namespace QuantGen.Generated
             }
 
             QuantGenKernels.PackClampS8(h0, h1, h0, h1, lo, hi).GetLower().StoreUnsafe(ref y);
+        }
+
+        /// <summary>
+        /// From this many quads (K &gt;= 32) the 32-channel tiles store on ymm only (<see cref="Row32"/>). On the Intel Xeon a 512-bit
+        /// uop in flight closes port 1 to vector uops, so the zmm store slowed the tile's ymm vpdpbusd around it: ymm-probe
+        /// (2026-12-06) put the ymm store at 1.04-1.54x of the zmm one for K = 32..256 and at 0.90-0.95x for K = 16, where the
+        /// store's extra operations outweigh the multiplies it overlaps.
+        /// </summary>
+        private const int YmmStoreQuads = 8;
+
+        /// <summary>
+        /// One row's 32 channels (four ymm accumulators in channel order, bias included) requantized by <see cref="High8At"/>,
+        /// narrowed by saturating packs (vpackssdw, vpacksswb, within 128-bit lanes), put back in channel order by one vpermd
+        /// (perm = <see cref="RowPerm"/>) and clamped on bytes (lo, hi inside int8: the clamp of the int32 values, as in the zmm
+        /// store), one 32-byte store. No 512-bit operation.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Row32(Vector256<int> c0, Vector256<int> c1, Vector256<int> c2, Vector256<int> c3, ref int m, ref int add, ref int sh,
+            Vector256<int> perm, Vector256<sbyte> lo, Vector256<sbyte> hi, ref sbyte dst)
+        {
+            Vector256<short> w01 = Avx2.PackSignedSaturate(High8At(c0, ref m, ref add, ref sh, 0), High8At(c1, ref m, ref add, ref sh, 8));
+            Vector256<short> w23 = Avx2.PackSignedSaturate(High8At(c2, ref m, ref add, ref sh, 16), High8At(c3, ref m, ref add, ref sh, 24));
+            Vector256<sbyte> b = Avx2.PermuteVar8x32(Avx2.PackSignedSaturate(w01, w23).AsInt32(), perm).AsSByte();
+            Vector256.Min(Vector256.Max(b, lo), hi).StoreUnsafe(ref dst);
+        }
+
+        /// <summary>After <see cref="Row32"/>'s packs dword 2k of a 128-bit lane holds channels 8k.., the lanes' halves: 0-3 8-11 16-19 24-27 | 4-7 12-15 20-23 28-31.</summary>
+        private static Vector256<int> RowPerm => Vector256.Create(0, 4, 1, 5, 2, 6, 3, 7);
+
+        /// <summary>
+        /// <see cref="High16At"/>'s integers on 8 lanes of one ymm accumulator (channels o .. o + 7): two vpmuldq, one vpermt2d
+        /// (AVX-512VL on ymm, a 256-bit operation) taking the high dwords into lane order, vpaddd, vpsravd.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<int> High8At(Vector256<int> acc, ref int mulHi, ref int addHi, ref int shiftHi, int o)
+        {
+            Vector256<long> pe = Avx2.Multiply(acc, Vector256.LoadUnsafe(ref mulHi, (nuint)o));
+            Vector256<long> po = Avx2.Multiply(Avx2.ShiftRightLogical(acc.AsInt64(), 32).AsInt32(), Vector256.LoadUnsafe(ref mulHi, (nuint)(o + 1)));
+            Vector256<int> h = Avx512F.VL.PermuteVar8x32x2(pe.AsInt32(), Vector256.Create(1, 9, 3, 11, 5, 13, 7, 15), po.AsInt32());
+            return Avx2.ShiftRightArithmeticVariable(h + Vector256.LoadUnsafe(ref addHi, (nuint)o), Vector256.LoadUnsafe(ref shiftHi, (nuint)o).AsUInt32());
         }
 
         /// <summary>
