@@ -16,8 +16,9 @@ namespace QuantGen.Cpu
         /// <summary>
         /// The output shares the input's buffer (<see cref="CpuPlan.Storage"/>) and the layer does nothing: the input is an
         /// intermediate activation of the same element type, neither tensor is a graph output. Exact because a Reshape moves no
-        /// element (the copy it replaces is x.CopyTo(y)) and no layer writes a buffer after its own call, so the input's bytes stay
-        /// what the Reshape would have copied for as long as the output is read.
+        /// element (the copy it replaces is x.CopyTo(y)) and the arena keeps the shared buffer live until the last reader of either
+        /// tensor (<see cref="CpuPlan.Arena"/>), so the input's bytes stay what the Reshape would have copied for as long as the
+        /// output is read.
         /// </summary>
         private sealed class View : CpuStrategy<ReshapeView>
         {
