@@ -13,8 +13,6 @@ namespace QuantGen.Cpu
     {
         /// <summary>Whether the two buffers are in use during a common call (then they must not share a byte).</summary>
         public bool LiveWith(ArenaSlot o) => First <= o.Last && o.First <= Last;
-
-        public bool Overlaps(ArenaSlot o) => Offset < o.Offset + o.Bytes && o.Offset < Offset + Bytes;
     }
 
     /// <summary>What one call of Infer touches: the storage roots it reads and the ones it writes.</summary>
