@@ -31,7 +31,8 @@ namespace QuantGen.Benchmarks
                 {
                     "resnet8" => Bind(new ResNet8(), ResNet8.Info, (m, i, o) => m.Infer(i, o), input, output),
                     "ds_cnn" => Bind(new DsCnn(), DsCnn.Info, (m, i, o) => m.Infer(i, o), input, output),
-                    _ => Bind(new MobileNetV1(), MobileNetV1.Info, (m, i, o) => m.Infer(i, o), input, output),
+                    "mobilenet_v1" => Bind(new MobileNetV1(), MobileNetV1.Info, (m, i, o) => m.Infer(i, o), input, output),
+                    _ => throw new ArgumentException($"zoo-layers: unknown model '{name}' (resnet8, ds_cnn, mobilenet_v1; the MLPs and DeiT-Tiny: tfm-layers)"),
                 };
                 if (Environment.GetEnvironmentVariable("QUANTGEN_ZOO_LOOP") is string loop)
                 {
