@@ -84,7 +84,7 @@ namespace QuantGen.Onnx
             OnnxModel model = OnnxReader.ReadFile(onnxPath);
             OnnxAttributeChecks.Check(model, onnxPath);
             string name = options.Name ?? SanitizeName(Path.GetFileNameWithoutExtension(onnxPath));
-            return Guard(onnxPath, () => OnnxLowering.Lower(model, onnxPath, name, options.WideConstantOperands, options.FreeDimensions));
+            return Guard(onnxPath, () => OnnxLowering.Lower(model, onnxPath, name, options.WideConstantOperands, options.FreeDimensions, options.Quantization?.SoftmaxMethod));
         }
 
         /// <summary>

@@ -5,6 +5,7 @@ using System.IO;
 using System.Linq;
 using QuantGen.Model;
 using QuantGen.Numerics;
+using QuantGen.Operators;
 using QuantGen.Quantization;
 
 namespace QuantGen.Onnx
@@ -135,6 +136,7 @@ namespace QuantGen.Onnx
 
         /// <summary><see cref="OnnxImportOptions.WideConstantOperands"/>.</summary>
         private bool wideConstantOperands = true;
+        private SoftmaxMethod? forcedSoftmax;
 
         /// <summary><see cref="OnnxImportOptions.FreeDimensions"/>.</summary>
         private IReadOnlyDictionary<string, int>? freeDimensions;
@@ -196,9 +198,17 @@ namespace QuantGen.Onnx
         public static LoweredModel Lower(OnnxModel model, string file, string modelName, bool wideConstants) => Lower(model, file, modelName, wideConstants, null);
 
         /// <summary>Lowers with <paramref name="freeDimensions"/> as <see cref="OnnxImportOptions.FreeDimensions"/>.</summary>
-        public static LoweredModel Lower(OnnxModel model, string file, string modelName, bool wideConstants, IReadOnlyDictionary<string, int>? freeDimensions)
+        public static LoweredModel Lower(OnnxModel model, string file, string modelName, bool wideConstants, IReadOnlyDictionary<string, int>? freeDimensions) =>
+            Lower(model, file, modelName, wideConstants, freeDimensions, null);
+
+        /// <summary>
+        /// Lowers with <paramref name="forcedSoftmax"/> as <see cref="QuantizationOptions.SoftmaxMethod"/>: every Softmax gets
+        /// that method (the quantizer applies it), so the lowering neither picks the table softmax's output grid for it nor
+        /// notes a mapping the model will not have.
+        /// </summary>
+        public static LoweredModel Lower(OnnxModel model, string file, string modelName, bool wideConstants, IReadOnlyDictionary<string, int>? freeDimensions, SoftmaxMethod? forcedSoftmax)
         {
-            var l = new OnnxLowering(model, file) { wideConstantOperands = wideConstants, freeDimensions = freeDimensions };
+            var l = new OnnxLowering(model, file) { wideConstantOperands = wideConstants, freeDimensions = freeDimensions, forcedSoftmax = forcedSoftmax };
             return l.Run(modelName);
         }
 
@@ -1699,25 +1709,32 @@ namespace QuantGen.Onnx
             bool inTable = quant.TryGetValue(n.In[0], out TensorQuant? qin) && qin.Type.Bits <= SoftmaxTable.MaxInputBits;
             bool between = quant.TryGetValue(n.Out, out TensorQuant? q) && inTable;
             bool floatOut = q == null && inTable;
-            Add(new SoftmaxLayer { Method = between || floatOut ? SoftmaxMethod.Table : SoftmaxMethod.Shiftmax }, n, n.Out, n.In[0]);
+            SoftmaxMethod natural = between || floatOut ? SoftmaxMethod.Table : SoftmaxMethod.Shiftmax;
+            SoftmaxMethod method = forcedSoftmax ?? natural;
+            Add(new SoftmaxLayer { Method = method }, n, n.Out, n.In[0]);
             Produce(n.Out, ShapeOf(n.In[0], n.Src));
-            if (between)
+            string forced = forcedSoftmax.HasValue ? $" (QuantizationOptions.SoftmaxMethod forces {SoftmaxOperator.MethodName(method)})" : string.Empty;
+            if (method == SoftmaxMethod.Table && between)
             {
                 // The float softmax between a QDQ pair with an 8-bit input: an exponential table and exact normalisation to
                 // the file's own QuantizeLinear, i.e. ONNX Runtime's integers (docs/numerics.md, "Table softmax").
                 notes.Add($"{n.Src.Place}: Softmax between a QDQ pair mapped to the table softmax (exponential table, output at the QuantizeLinear's {q})");
             }
-            else if (floatOut)
+            else if (method == SoftmaxMethod.Table && floatOut)
             {
                 // A quantized input and a float output (Softmax outside op_types_to_quantize, or at the graph output without a
                 // QuantizeLinear): ORT's probabilities are float, so the importer picks the output grid, 16 bits over [0, 1].
                 fixedActs[Name(n.Out)] = FloatSoftmaxOutput;
                 notes.Add($"{n.Src.Place}: Softmax after a quantized input with a float output mapped to the table softmax with the importer's output quantization (uint16 over [0, 1]: {FloatSoftmaxOutput}; within 8e-6 of the float softmax)");
             }
-            else if (q != null)
+            else if (method != SoftmaxMethod.Table && q != null)
             {
-                notes.Add($"{n.Src.Place}: the QuantizeLinear after Softmax ({q}) is replaced by Shiftmax's own output quantization (int16, scale 2^-15)");
+                notes.Add($"{n.Src.Place}: the QuantizeLinear after Softmax ({q}) is replaced by {SoftmaxOperator.MethodName(method)}'s own output quantization{forced}");
                 fixedActs.Remove(Name(n.Out));
+            }
+            else if (method != natural)
+            {
+                notes.Add($"{n.Src.Place}: Softmax{forced}: {SoftmaxOperator.MethodName(method)} with its own output quantization, not the {SoftmaxOperator.MethodName(natural)} softmax the importer picks here");
             }
         }
 

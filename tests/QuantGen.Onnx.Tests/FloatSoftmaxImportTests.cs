@@ -3,9 +3,11 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using Microsoft.ML.OnnxRuntime;
+using QuantGen.Graph;
 using QuantGen.Interpreters;
 using QuantGen.Model;
 using QuantGen.Numerics;
+using QuantGen.Quantization;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -185,6 +187,45 @@ namespace QuantGen.Onnx.Tests
             Assert.True(max <= 0.026, $"max {max}");
             Assert.True(close >= 180, $"close {close}");
             Assert.True(same >= 199, $"top-1 {same}");
+        }
+
+        /// <summary>
+        /// Import options that force a softmax method (OnnxImportOptions.Quantization.SoftmaxMethod) win over the importer's
+        /// table mapping, and the import note says what the model got: the forced method and its own output grid, not
+        /// "table softmax" with the 16-bit [0, 1] grid (the note was written before the quantizer applied the override).
+        /// </summary>
+        [Theory]
+        [InlineData(SoftmaxMethod.Shiftmax, "shiftmax", 16, 1.0 / 32767, 0.025)]
+        [InlineData(SoftmaxMethod.IBert, "ibert", 8, 1.0 / 256, 0.008)]
+        public void ForcedSoftmaxMethodIsWhatTheModelGetsAndWhatTheNoteSays(SoftmaxMethod method, string name, int bits, double lsb, double bound)
+        {
+            string path = Build(16, 0.05f, 128, "float_softmax_forced_" + name + ".onnx");
+            var options = new OnnxImportOptions { Quantization = new QuantizationOptions { SoftmaxMethod = method, SoftmaxOutBits = bits } };
+            OnnxImportResult r = OnnxImporter.ImportQdq(path, options);
+            GraphNode softmax = r.Model.Graph.Nodes.Single(n => n.Layer.Op == OpKind.Softmax);
+            Assert.Equal(method, ((SoftmaxLayer)softmax.Layer).Integers.Method);
+            Assert.Equal(0, softmax.Output.Quant!.ZeroPoint);
+            string note = Assert.Single(r.Notes, n => n.Contains("Softmax", StringComparison.Ordinal));
+            output.WriteLine(note);
+            Assert.Contains(name, note, StringComparison.Ordinal);
+            Assert.Contains("SoftmaxMethod", note, StringComparison.Ordinal);
+            Assert.DoesNotContain("mapped to the table softmax", note, StringComparison.Ordinal);
+            Assert.DoesNotContain("uint16 over [0, 1]", note, StringComparison.Ordinal);
+
+            // The forced method's probabilities against ORT's float softmax of the same integers: the method's own error,
+            // measured 0.0199 for Shiftmax (its shift-based exponential, docs/numerics.md) and 0.0062 (1.6 LSB of 2^-8) for I-BERT.
+            var oracle = new ReferenceInterpreter(r.Model.Graph);
+            using var session = new InferenceSession(path);
+            double max = 0;
+            foreach (float[] x in Inputs(16, 0.05f, 128, 4, 5))
+            {
+                double[] ours = oracle.Dequantize(oracle.Run(OrtQuantize(x, 0.05f, 128)));
+                float[] ort = Fixtures.RunOrt(session, x, new[] { 1, Rows, 16 });
+                max = Math.Max(max, ours.Zip(ort, (p, o) => Math.Abs(p - o)).Max());
+            }
+
+            output.WriteLine($"{name}: max |ours - ORT float| {max:G3} ({max / lsb:F1} output LSB)");
+            Assert.True(max <= bound, $"max {max}");
         }
     }
 }
