@@ -22,7 +22,7 @@ namespace QuantGen.Cpu
             w.Line("// reference's zo + ((acc * m + 2^(shift - 1)) >> shift) for every int32 acc.");
             if (wide)
             {
-                w.Line($"// Weights of {g.K * g.N} bytes (more than DenseGemvHigh.WideBytes): read in 64-channel blocks with one accumulator chain (the wide form).");
+                w.Line("// 64 channels or more and K >= DenseGemvHigh.WideMinK: 64-channel blocks, two chains of 8 accumulators (the wide form).");
             }
 
             w.Open("if (QuantGenKernels.UseVnni)");

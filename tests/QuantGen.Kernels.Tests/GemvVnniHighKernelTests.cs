@@ -41,6 +41,13 @@ namespace QuantGen.Tests.Kernels
             { 1020, 40, 3 },
             { 64, 72, 1 },
             { 32, 130, 4 },
+            // The wide form's two chains: an odd number of quads (the last one on the even chain), a single quad, 64-channel
+            // blocks followed by 32/16/8-channel tails.
+            { 68, 64, 3 },
+            { 4, 64, 1 },
+            { 132, 136, 4 },
+            { 260, 192, 2 },
+            { 196, 88, 0 },
         };
 
         [Theory]
@@ -123,7 +130,7 @@ namespace QuantGen.Tests.Kernels
             }
 
             // The output has a guard byte on each side: the kernel writes exactly n bytes. Both forms: two chains per 32 channels,
-            // and the wide one (64-channel blocks, one chain; the plan's choice for weights over DenseGemvHigh.WideBytes).
+            // and the wide one (64-channel blocks, two chains of 8; the plan's choice from 64 channels and DenseGemvHigh.WideMinK).
             foreach (bool wide in new[] { false, true })
             {
                 var y = new sbyte[n + 2];

@@ -521,9 +521,9 @@ namespace QuantGen.Generated
         /// kQuads whole quads. Channel blocks of 32 (then 16, and 8 at the end), the quads split into an even and an odd
         /// accumulator chain (half the vpdpbusd latency chain of one row), the bias loaded as the even chain's start. Exact for the
         /// reasons given for GemmVnni: the wrapped int32 partial sums end at the proven int32 accumulator. bias, mulHi, addHi,
-        /// shiftHi: readable up to n rounded up to 16 entries (mulHi one more). wide (the plan's choice for weights larger than L1):
-        /// channel blocks of 64 first, one accumulator chain each, so that every quad row is read as 256 contiguous bytes with one
-        /// broadcast per 8 vpdpbusd; the layer then streams its weights from L2 and that, not vpdpbusd's latency, bounds it.
+        /// shiftHi: readable up to n rounded up to 16 entries (mulHi one more). wide (the plan's choice from 64 channels and K = 64):
+        /// channel blocks of 64 first, the quads again split into two chains (16 accumulators), so that every quad row is read as
+        /// 256 contiguous bytes with one broadcast per 8 vpdpbusd.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void GemvVnniHigh(ref sbyte a, int kQuads, ref sbyte w, int np8, int n, ref int bias, ref int mulHi, ref int addHi, ref int shiftHi, int lo, int hi, ref sbyte y, bool wide)
@@ -536,12 +536,40 @@ namespace QuantGen.Generated
             int wStep = np8 * 4, o0 = 0;
             for (; wide && o0 + 64 <= np8; o0 += 64)
             {
+                // Two chains of 8 accumulators (even and odd quads: 16 accumulators, ymm0-15, the broadcast in ymm16 under
+                // EVEX), each quad row read as 256 contiguous bytes.
                 ref sbyte wb = ref Unsafe.Add(ref w, o0 * 4);
                 Vector256<int> c0 = Vector256.LoadUnsafe(ref bias, (nuint)o0), c1 = Vector256.LoadUnsafe(ref bias, (nuint)(o0 + 8));
                 Vector256<int> c2 = Vector256.LoadUnsafe(ref bias, (nuint)(o0 + 16)), c3 = Vector256.LoadUnsafe(ref bias, (nuint)(o0 + 24));
                 Vector256<int> c4 = Vector256.LoadUnsafe(ref bias, (nuint)(o0 + 32)), c5 = Vector256.LoadUnsafe(ref bias, (nuint)(o0 + 40));
                 Vector256<int> c6 = Vector256.LoadUnsafe(ref bias, (nuint)(o0 + 48)), c7 = Vector256.LoadUnsafe(ref bias, (nuint)(o0 + 56));
-                for (int q = 0; q < kQuads; q++)
+                Vector256<int> d0 = default, d1 = default, d2 = default, d3 = default, d4 = default, d5 = default, d6 = default, d7 = default;
+                int q = 0;
+                for (; q + 2 <= kQuads; q += 2)
+                {
+                    ref sbyte wq = ref Unsafe.Add(ref wb, q * wStep);
+                    Vector256<byte> x = Quad(ref a, q);
+                    c0 = AvxVnni.MultiplyWideningAndAdd(c0, x, Vector256.LoadUnsafe(ref wq));
+                    c1 = AvxVnni.MultiplyWideningAndAdd(c1, x, Vector256.LoadUnsafe(ref wq, 32));
+                    c2 = AvxVnni.MultiplyWideningAndAdd(c2, x, Vector256.LoadUnsafe(ref wq, 64));
+                    c3 = AvxVnni.MultiplyWideningAndAdd(c3, x, Vector256.LoadUnsafe(ref wq, 96));
+                    c4 = AvxVnni.MultiplyWideningAndAdd(c4, x, Vector256.LoadUnsafe(ref wq, 128));
+                    c5 = AvxVnni.MultiplyWideningAndAdd(c5, x, Vector256.LoadUnsafe(ref wq, 160));
+                    c6 = AvxVnni.MultiplyWideningAndAdd(c6, x, Vector256.LoadUnsafe(ref wq, 192));
+                    c7 = AvxVnni.MultiplyWideningAndAdd(c7, x, Vector256.LoadUnsafe(ref wq, 224));
+                    ref sbyte wr = ref Unsafe.Add(ref wq, wStep);
+                    x = Quad(ref a, q + 1);
+                    d0 = AvxVnni.MultiplyWideningAndAdd(d0, x, Vector256.LoadUnsafe(ref wr));
+                    d1 = AvxVnni.MultiplyWideningAndAdd(d1, x, Vector256.LoadUnsafe(ref wr, 32));
+                    d2 = AvxVnni.MultiplyWideningAndAdd(d2, x, Vector256.LoadUnsafe(ref wr, 64));
+                    d3 = AvxVnni.MultiplyWideningAndAdd(d3, x, Vector256.LoadUnsafe(ref wr, 96));
+                    d4 = AvxVnni.MultiplyWideningAndAdd(d4, x, Vector256.LoadUnsafe(ref wr, 128));
+                    d5 = AvxVnni.MultiplyWideningAndAdd(d5, x, Vector256.LoadUnsafe(ref wr, 160));
+                    d6 = AvxVnni.MultiplyWideningAndAdd(d6, x, Vector256.LoadUnsafe(ref wr, 192));
+                    d7 = AvxVnni.MultiplyWideningAndAdd(d7, x, Vector256.LoadUnsafe(ref wr, 224));
+                }
+
+                if (q < kQuads)
                 {
                     ref sbyte wq = ref Unsafe.Add(ref wb, q * wStep);
                     Vector256<byte> x = Quad(ref a, q);
@@ -555,10 +583,10 @@ namespace QuantGen.Generated
                     c7 = AvxVnni.MultiplyWideningAndAdd(c7, x, Vector256.LoadUnsafe(ref wq, 224));
                 }
 
-                StoreMulHigh16(c0, c1, o0, n - o0, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref Unsafe.Add(ref y, o0));
-                StoreMulHigh16(c2, c3, o0 + 16, n - o0 - 16, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref Unsafe.Add(ref y, o0 + 16));
-                StoreMulHigh16(c4, c5, o0 + 32, n - o0 - 32, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref Unsafe.Add(ref y, o0 + 32));
-                StoreMulHigh16(c6, c7, o0 + 48, n - o0 - 48, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref Unsafe.Add(ref y, o0 + 48));
+                StoreMulHigh16(c0 + d0, c1 + d1, o0, n - o0, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref Unsafe.Add(ref y, o0));
+                StoreMulHigh16(c2 + d2, c3 + d3, o0 + 16, n - o0 - 16, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref Unsafe.Add(ref y, o0 + 16));
+                StoreMulHigh16(c4 + d4, c5 + d5, o0 + 32, n - o0 - 32, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref Unsafe.Add(ref y, o0 + 32));
+                StoreMulHigh16(c6 + d6, c7 + d7, o0 + 48, n - o0 - 48, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref Unsafe.Add(ref y, o0 + 48));
             }
 
             for (; o0 + 32 <= np8; o0 += 32)

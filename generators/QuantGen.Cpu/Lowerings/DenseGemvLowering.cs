@@ -17,12 +17,13 @@ namespace QuantGen.Cpu
     public sealed class DenseGemvHigh : CpuStrategy<DenseGemmPlan>
     {
         /// <summary>
-        /// Weights larger than this (bytes; the L1 data cache of the smaller cores QuantGen targets) take the kernel's wide
-        /// form: they stream from L2 on every call, and 64-channel blocks with one chain read 256 contiguous bytes per quad row.
-        /// `gemv-probe` (load 10-13, interleaved pairs): 1.03-1.15x on 640 x 128 and 1.01-1.14x on 128 x 640 (80 KB); on
-        /// 128 x 128 (16 KB, L1-resident) between 0.92x and 1.18x from run to run, so the smaller layers keep two chains.
+        /// Layers from this many channels and inputs (K) take the kernel's wide form: 64-channel blocks, two chains of 8
+        /// accumulators over the even and odd quads, 256 contiguous weight bytes per quad row. `gemv-probe` (2026-12-06 18:21
+        /// UTC, load 9.8, interleaved in one process) against the wide form with one chain of 8: 640 x 128 1.04x, 128 x 128 1.24x,
+        /// 128 x 640 1.07x; the one chain had been 1.03-1.15x over the 32-channel blocks above 32 KiB and level on 128 x 128, so
+        /// a byte threshold is no longer needed. Below 64 inputs (the jet tagger's 16 x 64) the two-chain loop has too few quads.
         /// </summary>
-        public const int WideBytes = 32 * 1024;
+        public const int WideMinK = 64;
 
         public override CpuKernelPlan? TryPlan(CpuPlanContext context, GraphNode node)
         {
@@ -41,7 +42,7 @@ namespace QuantGen.Cpu
                 return null;
             }
 
-            var plan = new DenseGemmPlan(n, k, rows) { GemvWide = n >= 64 && (long)n * k > WideBytes };
+            var plan = new DenseGemmPlan(n, k, rows) { GemvWide = n >= 64 && k >= WideMinK };
             return plan with
             {
                 Library = KernelFiles.Kernels,

@@ -34,8 +34,8 @@ namespace QuantGen.Cpu
         public bool MulHigh { get; init; }
 
         /// <summary>
-        /// DenseGemvHigh only: the weights (K x N bytes) exceed <see cref="DenseGemvHigh.WideBytes"/>, so the one-row kernel
-        /// reads them in 64-channel blocks with one accumulator chain (QuantGenKernels.GemvVnniHigh's wide form).
+        /// DenseGemvHigh only: at least 64 channels and <see cref="DenseGemvHigh.WideMinK"/> inputs, so the one-row kernel reads
+        /// the weights in 64-channel blocks with two accumulator chains of 8 (QuantGenKernels.GemvVnniHigh's wide form).
         /// </summary>
         public bool GemvWide { get; init; }
 
