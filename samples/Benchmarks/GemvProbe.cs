@@ -1,7 +1,6 @@
 using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 using QuantGen.Generated;
 
 namespace QuantGen.Benchmarks
@@ -62,14 +61,9 @@ namespace QuantGen.Benchmarks
                 Tile();
                 High();
                 Wide();
-                var y3 = new sbyte[n];
-                void Wide2() => OldWideOneChain(ref a[0], kq, ref w[0], np, n, ref bias[0], ref mulHi[0], ref addHi[0], ref shiftHi[0], -128, 127, ref y3[0]);
-                Wide2();
-                bool eq = y0.AsSpan().SequenceEqual(y1) && y0.AsSpan().SequenceEqual(y2) && y0.AsSpan().SequenceEqual(y3);
-                (double tw1, double tw2) = ConvProbe.Interleaved(Wide, Wide2);
-                Console.WriteLine($"K {k,4} N {n,4}: wide (two chains) {tw1,7:F3} us  the one-chain wide form before (probe-only copy) {tw2,7:F3} us  {tw2 / tw1:F2}x");
+                bool eq = y0.AsSpan().SequenceEqual(y1) && y0.AsSpan().SequenceEqual(y2);
                 (double h2, double tw) = ConvProbe.Interleaved(High, Wide);
-                Console.WriteLine($"K {k,4} N {n,4}: GemvVnniHigh {h2,7:F3} us  its wide form (64-channel blocks, one chain) {tw,7:F3} us  {h2 / tw:F2}x");
+                Console.WriteLine($"K {k,4} N {n,4}: GemvVnniHigh {h2,7:F3} us  its wide form (64-channel blocks, two chains) {tw,7:F3} us  {h2 / tw:F2}x");
                 same &= eq;
                 (double tt, double th) = ConvProbe.Interleaved(Tile, High);
                 double macs = (double)k * n;
@@ -77,47 +71,6 @@ namespace QuantGen.Benchmarks
             }
 
             return same ? 0 : 1;
-        }
-
-        /// <summary>
-        /// Probe-only copy of GemvVnniHigh's wide form before 2026-12-06 18:30 UTC (64-channel blocks, one chain of 8
-        /// accumulators), for the A/B against the two-chain form; 64-channel blocks only, the rest by GemvVnniHigh.
-        /// </summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void OldWideOneChain(ref sbyte a, int kQuads, ref sbyte w, int np8, int n, ref int bias, ref int mulHi, ref int addHi, ref int shiftHi, int lo, int hi, ref sbyte y)
-        {
-            int wStep = np8 * 4, o0 = 0;
-            for (; o0 + 64 <= np8; o0 += 64)
-            {
-                ref sbyte wb = ref Unsafe.Add(ref w, o0 * 4);
-                Vector256<int> c0 = Vector256.LoadUnsafe(ref bias, (nuint)o0), c1 = Vector256.LoadUnsafe(ref bias, (nuint)(o0 + 8));
-                Vector256<int> c2 = Vector256.LoadUnsafe(ref bias, (nuint)(o0 + 16)), c3 = Vector256.LoadUnsafe(ref bias, (nuint)(o0 + 24));
-                Vector256<int> c4 = Vector256.LoadUnsafe(ref bias, (nuint)(o0 + 32)), c5 = Vector256.LoadUnsafe(ref bias, (nuint)(o0 + 40));
-                Vector256<int> c6 = Vector256.LoadUnsafe(ref bias, (nuint)(o0 + 48)), c7 = Vector256.LoadUnsafe(ref bias, (nuint)(o0 + 56));
-                for (int q = 0; q < kQuads; q++)
-                {
-                    ref sbyte wq = ref Unsafe.Add(ref wb, q * wStep);
-                    Vector256<byte> x = Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref a, q * 4))) ^ unchecked((int)0x80808080)).AsByte();
-                    c0 = AvxVnni.MultiplyWideningAndAdd(c0, x, Vector256.LoadUnsafe(ref wq));
-                    c1 = AvxVnni.MultiplyWideningAndAdd(c1, x, Vector256.LoadUnsafe(ref wq, 32));
-                    c2 = AvxVnni.MultiplyWideningAndAdd(c2, x, Vector256.LoadUnsafe(ref wq, 64));
-                    c3 = AvxVnni.MultiplyWideningAndAdd(c3, x, Vector256.LoadUnsafe(ref wq, 96));
-                    c4 = AvxVnni.MultiplyWideningAndAdd(c4, x, Vector256.LoadUnsafe(ref wq, 128));
-                    c5 = AvxVnni.MultiplyWideningAndAdd(c5, x, Vector256.LoadUnsafe(ref wq, 160));
-                    c6 = AvxVnni.MultiplyWideningAndAdd(c6, x, Vector256.LoadUnsafe(ref wq, 192));
-                    c7 = AvxVnni.MultiplyWideningAndAdd(c7, x, Vector256.LoadUnsafe(ref wq, 224));
-                }
-
-                QuantGenKernels.StoreMulHigh16(c0, c1, o0, n - o0, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref Unsafe.Add(ref y, o0));
-                QuantGenKernels.StoreMulHigh16(c2, c3, o0 + 16, n - o0 - 16, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref Unsafe.Add(ref y, o0 + 16));
-                QuantGenKernels.StoreMulHigh16(c4, c5, o0 + 32, n - o0 - 32, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref Unsafe.Add(ref y, o0 + 32));
-                QuantGenKernels.StoreMulHigh16(c6, c7, o0 + 48, n - o0 - 48, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref Unsafe.Add(ref y, o0 + 48));
-            }
-
-            if (o0 < np8)
-            {
-                QuantGenKernels.GemvVnniHigh(ref Unsafe.Add(ref a, 0), kQuads, ref Unsafe.Add(ref w, o0 * 4), np8, n, ref bias, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref y, false);
-            }
         }
     }
 }
