@@ -1079,8 +1079,8 @@ namespace QuantGen.Generated
             return p;
         }
 
-        /// <summary>Tiles of <see cref="ImplicitBlock6x16"/> whose accumulators wait in its buffer (8 x 96 int32: 3 KB) before one requantization pass.</summary>
-        private const int DeferTiles = 8;
+        /// <summary>Tiles of <see cref="ImplicitBlock6x16"/> whose accumulators wait in its buffer (16 x 96 int32: 6 KB; 8 and 32 tiles measured no better) before one requantization pass.</summary>
+        private const int DeferTiles = 16;
 
         /// <summary>
         /// Requantizes `rows` rows of 16 int32 accumulators (bias included; acc: row r at 16 r) in the multiply-high form of
