@@ -93,9 +93,9 @@ namespace QuantGen.Benchmarks
                 return ResProbe.Run();
             }
 
-            if (args.Length > 0 && args[0] == "conv-ab")
+            if (args.Length > 0 && args[0] == "zoo-ab")
             {
-                return ConvAbProbe.Run(args);
+                return ZooAbProbe.Run(args);
             }
 
             if (args.Length > 0 && args[0] == "conv-probe")
