@@ -977,7 +977,7 @@ namespace QuantGen.Generated
         /// <see cref="DeferTiles"/> tiles, and <see cref="FlushHigh"/> / <see cref="FlushHighAdd"/> requantize the buffer's rows
         /// after every DeferTiles tiles. On the Intel Xeon the zmm store inside each tile cost more than its operations (a 512-bit
         /// uop in flight closes port 1 to the ymm vpdpbusd of the next tile): apart, the multiply loops run on ymm only and the
-        /// requantization on zmm only (`conv-ab`, docs/performance.md). The integers are those of the store per tile.
+        /// requantization on zmm only (measured in docs/performance.md, session 13). The integers are those of the store per tile.
         /// </summary>
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         private static int ImplicitBlock6x16(ref sbyte img, int pw, int c, int kh, int run, int rowStride, int sh, int sw, int ow, int positions, ref sbyte w, int wStep, int c0,
