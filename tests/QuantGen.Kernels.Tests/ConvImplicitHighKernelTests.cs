@@ -13,7 +13,8 @@ namespace QuantGen.Tests.Kernels
     /// as a 4-channel image, 8-channel blocks (pairs of positions per register when n == 8), odd channel counts, tiles with
     /// positions left over, zero points at both ends, shifts at both ends of the proof (33 and 55), multipliers up to
     /// int.MaxValue and biases that drive the accumulators to +-2^30; the packed six-row store of whole 16-channel blocks
-    /// (High6x16) with rows 16 and 48 bytes apart and the clamp inside int8. Run it with DOTNET_EnableAVX512=0
+    /// (High6x16) with rows 16 and 48 bytes apart and the clamp inside int8; the deferred requantization of whole blocks
+    /// (ImplicitBlock6x16's FlushHigh / FlushHighAdd) with passes of 96 rows and last passes of 1 to 64 rows. Run it with DOTNET_EnableAVX512=0
     /// DOTNET_EnableAVX512F=0 as well for the AVX2 + AVX-VNNI store; without AVX-VNNI the kernel is not taken (the test
     /// then checks only the proof's predicate).
     /// </summary>
@@ -46,6 +47,14 @@ namespace QuantGen.Tests.Kernels
 
             // 49 positions: eight whole tiles and one position left over (the single-row path, also for the fused Add).
             { 16, 7, 7, 16, 1, 1 },
+
+            // The deferred requantization (16 tiles of accumulators per pass): 54 positions are one pass of 54 rows (13 x 4 rows
+            // packed, 2 single), 45 positions one of 45 (1 single), 50 positions one of 50 (2 single rows 32 bytes apart); above,
+            // 99 positions a pass of 96 and one of 3, 100 one of 96 and one of 4, 1024 ten of 96 and one of 64.
+            { 16, 5, 9, 16, 1, 3 },
+            { 16, 6, 9, 16, 1, 2 },
+            { 16, 5, 10, 32, 1, 1 },
+            { 16, 5, 10, 32, 1, 4 },
         };
 
         [Theory]

@@ -973,6 +973,11 @@ namespace QuantGen.Generated
         /// form on AVX-512BW: the tiles of <see cref="ImplicitTile6x16"/> (the same positions, the same last tile of 2 to 5 positions
         /// repeating its last one, the same integers) run in one method: no call of 31 arguments per tile. Returns the first position not covered (0, 1 position left
         /// to the single-row tail, or positions).
+        /// The tiles do not requantize: each stores its 12 int32 accumulators (bias included) into a stack buffer of
+        /// <see cref="DeferTiles"/> tiles, and <see cref="FlushHigh"/> / <see cref="FlushHighAdd"/> requantize the buffer's rows
+        /// after every DeferTiles tiles. On the Intel Xeon the zmm store inside each tile cost more than its operations (a 512-bit
+        /// uop in flight closes port 1 to the ymm vpdpbusd of the next tile): apart, the multiply loops run on ymm only and the
+        /// requantization on zmm only (measured in docs/performance.md, session 13). The integers are those of the store per tile.
         /// </summary>
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         private static int ImplicitBlock6x16(ref sbyte img, int pw, int c, int kh, int run, int rowStride, int sh, int sw, int ow, int positions, ref sbyte w, int wStep, int c0,
@@ -982,7 +987,9 @@ namespace QuantGen.Generated
             // accumulators out of ymm0-15, the only registers the JIT gives vpdpbusd's accumulator (a copy in and out per quad).
             bool fused = !Unsafe.IsNullRef(ref other);
             Span<int> f = stackalloc int[6];
-            int yp = 0, xp = 0, p = 0;
+            Span<int> pending = stackalloc int[DeferTiles * 6 * 16];
+            ref int acc = ref MemoryMarshal.GetReference(pending);
+            int yp = 0, xp = 0, p = 0, chunk = 0, tiles = 0;
             for (; p + 1 < positions; p += 6)
             {
                 int valid = positions - p < 6 ? positions - p : 6;
@@ -1036,41 +1043,118 @@ namespace QuantGen.Generated
                     }
                 }
 
-                ref sbyte yc = ref Unsafe.Add(ref y, (p * yStride) + c0);
-                if (!fused)
+                // Rows of the buffer are positions chunk, chunk + 1, ..; a last tile of 2 to 5 positions writes its repeated
+                // rows past them (never flushed).
+                ref int q = ref Unsafe.Add(ref acc, (p - chunk) * 16);
+                a0.StoreUnsafe(ref q);
+                b0.StoreUnsafe(ref q, 8);
+                a1.StoreUnsafe(ref q, 16);
+                b1.StoreUnsafe(ref q, 24);
+                a2.StoreUnsafe(ref q, 32);
+                b2.StoreUnsafe(ref q, 40);
+                a3.StoreUnsafe(ref q, 48);
+                b3.StoreUnsafe(ref q, 56);
+                a4.StoreUnsafe(ref q, 64);
+                b4.StoreUnsafe(ref q, 72);
+                a5.StoreUnsafe(ref q, 80);
+                b5.StoreUnsafe(ref q, 88);
+                if (++tiles == DeferTiles || p + 6 + 1 >= positions)
                 {
-                    High6x16(a0, b0, a1, b1, a2, b2, a3, b3, a4, b4, a5, b5, c0, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref yc, yStride, valid);
-                    continue;
-                }
+                    int rows = (p + valid) - chunk;
+                    ref sbyte yc = ref Unsafe.Add(ref y, (chunk * yStride) + c0);
+                    if (fused)
+                    {
+                        FlushHighAdd(ref acc, rows, c0, ref mulHi, ref addHi, ref shiftHi, lo, hi, add, ref Unsafe.Add(ref other, (chunk * yStride) + c0), ref yc, yStride);
+                    }
+                    else
+                    {
+                        FlushHigh(ref acc, rows, c0, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref yc, yStride);
+                    }
 
-                Vector512<int> m = Vector512.LoadUnsafe(ref mulHi, (nuint)c0), mo = Vector512.LoadUnsafe(ref mulHi, (nuint)(c0 + 1));
-                Vector512<int> addv = Vector512.LoadUnsafe(ref addHi, (nuint)c0);
-                Vector512<uint> shv = Vector512.LoadUnsafe(ref shiftHi, (nuint)c0).AsUInt32();
-                ref sbyte bc = ref Unsafe.Add(ref other, (p * yStride) + c0);
-                HighAdd16(a0, b0, m, mo, addv, shv, lo, hi, add, ref bc, ref yc);
-                HighAdd16(a1, b1, m, mo, addv, shv, lo, hi, add, ref Unsafe.Add(ref bc, yStride), ref Unsafe.Add(ref yc, yStride));
-                if (valid > 2)
-                {
-                    HighAdd16(a2, b2, m, mo, addv, shv, lo, hi, add, ref Unsafe.Add(ref bc, 2 * yStride), ref Unsafe.Add(ref yc, 2 * yStride));
-                }
-
-                if (valid > 3)
-                {
-                    HighAdd16(a3, b3, m, mo, addv, shv, lo, hi, add, ref Unsafe.Add(ref bc, 3 * yStride), ref Unsafe.Add(ref yc, 3 * yStride));
-                }
-
-                if (valid > 4)
-                {
-                    HighAdd16(a4, b4, m, mo, addv, shv, lo, hi, add, ref Unsafe.Add(ref bc, 4 * yStride), ref Unsafe.Add(ref yc, 4 * yStride));
-                }
-
-                if (valid > 5)
-                {
-                    HighAdd16(a5, b5, m, mo, addv, shv, lo, hi, add, ref Unsafe.Add(ref bc, 5 * yStride), ref Unsafe.Add(ref yc, 5 * yStride));
+                    chunk = p + valid;
+                    tiles = 0;
                 }
             }
 
             return p;
+        }
+
+        /// <summary>Tiles of <see cref="ImplicitBlock6x16"/> whose accumulators wait in its buffer (16 x 96 int32: 6 KB; 8 and 32 tiles measured no better) before one requantization pass.</summary>
+        private const int DeferTiles = 16;
+
+        /// <summary>
+        /// Requantizes `rows` rows of 16 int32 accumulators (bias included; acc: row r at 16 r) in the multiply-high form of
+        /// <see cref="High6x16"/> and stores their bytes (y: the first row's channel c0, rows yStride apart): four rows per
+        /// vpackssdw / vpacksswb / vpermd (one 64-byte store when the rows are 16 bytes apart), a last 1 to 3 rows one vpmovsdb each
+        /// (int32 -> int8 saturation, as the packs). The clamp to [lo, hi] (inside int8) on the bytes equals the clamp before narrowing.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        private static void FlushHigh(ref int acc, int rows, int c0, ref int mulHi, ref int addHi, ref int shiftHi, int lo, int hi, ref sbyte y, int yStride)
+        {
+            Vector512<int> m = Vector512.LoadUnsafe(ref mulHi, (nuint)c0), mo = Vector512.LoadUnsafe(ref mulHi, (nuint)(c0 + 1));
+            Vector512<int> add = Vector512.LoadUnsafe(ref addHi, (nuint)c0);
+            Vector512<uint> sh = Vector512.LoadUnsafe(ref shiftHi, (nuint)c0).AsUInt32();
+            Vector512<int> order = Vector512.Create(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+            Vector512<sbyte> l = Vector512.Create((sbyte)lo), u = Vector512.Create((sbyte)hi);
+            int r = 0;
+            for (; r + 4 <= rows; r += 4)
+            {
+                ref int a = ref Unsafe.Add(ref acc, r * 16);
+                Vector512<short> w01 = Avx512BW.PackSignedSaturate(HighRow(Vector512.LoadUnsafe(ref a), m, mo, add, sh), HighRow(Vector512.LoadUnsafe(ref a, 16), m, mo, add, sh));
+                Vector512<short> w23 = Avx512BW.PackSignedSaturate(HighRow(Vector512.LoadUnsafe(ref a, 32), m, mo, add, sh), HighRow(Vector512.LoadUnsafe(ref a, 48), m, mo, add, sh));
+                Vector512<sbyte> q = Avx512F.PermuteVar16x32(Avx512BW.PackSignedSaturate(w01, w23).AsInt32(), order).AsSByte();
+                q = Vector512.Min(Vector512.Max(q, l), u);
+                ref sbyte yr = ref Unsafe.Add(ref y, r * yStride);
+                if (yStride == 16)
+                {
+                    q.StoreUnsafe(ref yr);
+                    continue;
+                }
+
+                q.GetLower().GetLower().StoreUnsafe(ref yr);
+                q.GetLower().GetUpper().StoreUnsafe(ref yr, (nuint)yStride);
+                q.GetUpper().GetLower().StoreUnsafe(ref yr, (nuint)(2 * yStride));
+                q.GetUpper().GetUpper().StoreUnsafe(ref yr, (nuint)(3 * yStride));
+            }
+
+            for (; r < rows; r++)
+            {
+                Vector128<sbyte> b = Avx512F.ConvertToVector128SByteWithSaturation(HighRow(Vector512.LoadUnsafe(ref acc, (nuint)(r * 16)), m, mo, add, sh));
+                Vector128.Min(Vector128.Max(b, l.GetLower().GetLower()), u.GetLower().GetLower()).StoreUnsafe(ref y, (nuint)(r * yStride));
+            }
+        }
+
+        /// <summary>
+        /// <see cref="FlushHigh"/> with the residual Add of <see cref="HighAdd16"/> per row (other: the other operand at the first
+        /// row's channel c0, rows yStride apart as y).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        private static void FlushHighAdd(ref int acc, int rows, int c0, ref int mulHi, ref int addHi, ref int shiftHi, int lo, int hi, ResidualAdd fused, ref sbyte other,
+            ref sbyte y, int yStride)
+        {
+            Vector512<int> m = Vector512.LoadUnsafe(ref mulHi, (nuint)c0), mo = Vector512.LoadUnsafe(ref mulHi, (nuint)(c0 + 1));
+            Vector512<int> add = Vector512.LoadUnsafe(ref addHi, (nuint)c0);
+            Vector512<uint> sh = Vector512.LoadUnsafe(ref shiftHi, (nuint)c0).AsUInt32();
+            Vector512<int> l = Vector512.Create(lo), u = Vector512.Create(hi);
+            Vector512<int> ma = Vector512.Create(fused.Ma), mb = Vector512.Create(fused.Mb), k = Vector512.Create(fused.C);
+            Vector512<int> addLo = Vector512.Create(fused.Lo), addHigh = Vector512.Create(fused.Hi);
+            for (int r = 0; r < rows; r++)
+            {
+                Vector512<int> v = Vector512.Min(Vector512.Max(HighRow(Vector512.LoadUnsafe(ref acc, (nuint)(r * 16)), m, mo, add, sh), l), u);
+                Vector512<int> bo = Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref other, (nuint)(r * yStride)));
+                Vector512<int> s = Vector512.ShiftRightArithmetic((v * ma) + (bo * mb) + k, fused.S);
+                Avx512F.ConvertToVector128SByte(Vector512.Min(Vector512.Max(s, addLo), addHigh)).StoreUnsafe(ref y, (nuint)(r * yStride));
+            }
+        }
+
+        /// <summary><see cref="High16"/> of one row whose 16 accumulators are already one zmm.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<int> HighRow(Vector512<int> acc, Vector512<int> m, Vector512<int> mo, Vector512<int> add, Vector512<uint> sh)
+        {
+            Vector512<long> pe = Avx512F.Multiply(acc, m);
+            Vector512<long> po = Avx512F.Multiply(Avx512F.ShiftRightLogical(acc.AsInt64(), 32).AsInt32(), mo);
+            Vector512<int> h = Avx512F.PermuteVar16x32x2(pe.AsInt32(), Vector512.Create(1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31), po.AsInt32());
+            return Avx512F.ShiftRightArithmeticVariable(h + add, sh);
         }
 
         /// <summary>6 positions (image offsets f0..f5) x 16 channels from channel c0 over all taps, then the first `rows` (2..6) requantized.</summary>
