@@ -174,6 +174,18 @@ namespace QuantGen.Benchmarks
             }
         }
 
+        /// <summary>Probe-only: the session-start kernels (OldDepthwiseKernels, a copy) with their padding pass.</summary>
+        public void RegsOld(sbyte[] y)
+        {
+            OldDepthwiseKernels.PadImageU(x, true, C, H, W, Pt, Pt, Ph, Pw, Zx, img);
+            OldDepthwiseKernels.DepthwiseQuadRegs(img, Pw, C, S, S, Oh, Ow, ref rq[0], ref rBias[0], true, ref rMulHi[0], ref rAddHi[0], ref rShiftHi[0],
+                ref Unsafe.NullRef<long>(), ref Unsafe.NullRef<long>(), ref Unsafe.NullRef<long>(), 0, -128, 127, y);
+        }
+
+        /// <summary>16 channels, stride 2, padding 1 top / left only: DepthwiseQuadRegs16S2 (no whole-image padding pass).</summary>
+        public void RegsDirect(sbyte[] y) =>
+            QuantGenDepthwiseKernels.DepthwiseQuadRegs16S2(x, H, W, Zx, img, ref rq[0], ref rBias[0], ref rMulHi[0], ref rAddHi[0], ref rShiftHi[0], -128, 127, y);
+
         /// <summary>Padding + int32 lanes.</summary>
         public void Int32Lanes(sbyte[] y)
         {

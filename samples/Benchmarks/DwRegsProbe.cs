@@ -24,9 +24,16 @@ namespace QuantGen.Benchmarks
             }
 
             bool same = true;
-            foreach ((int c, int h, int w, int s) in DwLayer.Shapes)
+            // QUANTGEN_DW_SHAPES="c,h,w,s;c,h,w,s" narrows the run to those shapes.
+            string? only = Environment.GetEnvironmentVariable("QUANTGEN_DW_SHAPES");
+            (int C, int H, int W, int S)[] shapes = only is null ? DwLayer.Shapes : Array.ConvertAll(only.Split(';'), t =>
             {
-                var d = new DwLayer(c, h, w, s, s == 1 ? 1 : 0);
+                int[] v = Array.ConvertAll(t.Split(','), int.Parse);
+                return (v[0], v[1], v[2], v[3]);
+            });
+            foreach ((int c, int h, int w, int s) in shapes)
+            {
+                var d = new DwLayer(c, h, w, s, 1);
                 sbyte[] y = d.NewOutput(), y2 = d.NewOutput(), y3 = d.NewOutput();
                 bool withBuffer = s == 1 && c % 16 != 0;
                 d.Int32Lanes(y);
@@ -48,6 +55,28 @@ namespace QuantGen.Benchmarks
                     extra += $"   quad buffer (cpu) {cq,7:F2} us ({cq / cb:F2}x)";
                 }
 
+                if (Environment.GetEnvironmentVariable("QUANTGEN_DW_OLD") != null)
+                {
+                    // Probe-only A/B against the session-start kernel file (OldDepthwiseKernels), padding included.
+                    sbyte[] y4 = d.NewOutput();
+                    d.RegsOld(y4);
+                    bool eqOld = y4.AsSpan().SequenceEqual(y2);
+                    same &= eqOld;
+                    (double co, double cn) = CpuInterleaved(() => d.RegsOld(y4), () => d.Regs(y2));
+                    string direct = string.Empty;
+                    if (c == 16 && s == 2 && H2(h, w))
+                    {
+                        sbyte[] y5 = d.NewOutput();
+                        d.RegsDirect(y5);
+                        bool eqD = y5.AsSpan().SequenceEqual(y2);
+                        same &= eqD;
+                        (double co2, double cd) = CpuInterleaved(() => d.RegsOld(y4), () => d.RegsDirect(y5));
+                        direct = $"; old {co2:F2} us, direct (no padding pass) {cd:F2} us ({co2 / cd:F2}x) same bytes: {eqD}";
+                    }
+
+                    Console.WriteLine($"  old vs new (cpu, padding included): old {co:F2} us, new {cn:F2} us ({co / cn:F2}x) same bytes: {eqOld}{direct}");
+                }
+
                 if (Environment.GetEnvironmentVariable("QUANTGEN_DW_PARTS") != null)
                 {
                     (double padA, double padB) = CpuInterleaved(d.Pad, d.PadXor);
@@ -64,6 +93,8 @@ namespace QuantGen.Benchmarks
 
             return same ? 0 : 1;
         }
+
+        private static bool H2(int h, int w) => h % 2 == 0 && w % 2 == 0;
 
         /// <summary>Process CPU time per call of a and b, each over 10 slices of about 20 ms, interleaved; the smallest slice each.</summary>
         internal static (double A, double B) CpuInterleaved(Action a, Action b)
