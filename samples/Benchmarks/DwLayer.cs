@@ -145,6 +145,9 @@ namespace QuantGen.Benchmarks
 
         public void Pad() => QuantGenConvKernels.PadImage(x, true, C, H, W, Pt, Pt, Ph, Pw, Zx, img);
 
+        /// <summary>Probe-only: the session-start PadImageU (OldDepthwiseKernels).</summary>
+        public void PadUOld() => OldDepthwiseKernels.PadImageU(x, true, C, H, W, Pt, Pt, Ph, Pw, Zx, img);
+
         public void PadU() => QuantGenDepthwiseKernels.PadImageU(x, true, C, H, W, Pt, Pt, Ph, Pw, Zx, img);
 
         public void PadXor() => QuantGenConvKernels.PadImageXor(x, true, C, H, W, Pt, Pt, Ph, Pw, Zx, img, 0x80);

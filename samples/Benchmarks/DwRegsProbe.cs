@@ -74,7 +74,8 @@ namespace QuantGen.Benchmarks
                         direct = $"; old {co2:F2} us, direct (no padding pass) {cd:F2} us ({co2 / cd:F2}x) same bytes: {eqD}";
                     }
 
-                    Console.WriteLine($"  old vs new (cpu, padding included): old {co:F2} us, new {cn:F2} us ({co / cn:F2}x) same bytes: {eqOld}{direct}");
+                    (double po, double pn) = CpuInterleaved(d.PadUOld, d.PadU);
+                    Console.WriteLine($"  old vs new (cpu, padding included): old {co:F2} us, new {cn:F2} us ({co / cn:F2}x) same bytes: {eqOld}{direct}; PadImageU old {po:F2} us, new {pn:F2} us ({po / pn:F2}x)");
                 }
 
                 if (Environment.GetEnvironmentVariable("QUANTGEN_DW_PARTS") != null)

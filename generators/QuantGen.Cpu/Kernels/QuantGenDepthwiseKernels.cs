@@ -121,6 +121,45 @@ namespace QuantGen.Generated
             int run = (last - first) * c, rowBytes = pw * c;
             ref sbyte x0 = ref MemoryMarshal.GetReference(x);
             ref sbyte img0 = ref MemoryMarshal.GetReference(img);
+            if (c % 64 == 0 && Vector512.IsHardwareAccelerated)
+            {
+                // 64k channels: every border run and row copy is whole 64-byte vectors (half the stores of the 32-byte loop).
+                Vector512<sbyte> m64 = Vector512.Create(unchecked((sbyte)0x80)), z64 = Vector512.Create(zu);
+                for (int r = 0; r < ph; r++)
+                {
+                    ref sbyte row = ref Unsafe.Add(ref img0, r * rowBytes);
+                    int ih = r - pt;
+                    if ((uint)ih >= (uint)h)
+                    {
+                        for (int i = 0; i < rowBytes; i += 64)
+                        {
+                            z64.StoreUnsafe(ref row, (nuint)i);
+                        }
+
+                        continue;
+                    }
+
+                    for (int i = 0; i < first * c; i += 64)
+                    {
+                        z64.StoreUnsafe(ref row, (nuint)i);
+                    }
+
+                    for (int i = last * c; i < rowBytes; i += 64)
+                    {
+                        z64.StoreUnsafe(ref row, (nuint)i);
+                    }
+
+                    ref sbyte d = ref Unsafe.Add(ref row, first * c);
+                    ref sbyte s = ref Unsafe.Add(ref x0, ((ih * w) + first - pl) * c);
+                    for (int i = 0; i < run; i += 64)
+                    {
+                        (Vector512.LoadUnsafe(ref s, (nuint)i) ^ m64).StoreUnsafe(ref d, (nuint)i);
+                    }
+                }
+
+                return;
+            }
+
             for (int r = 0; r < ph; r++)
             {
                 // The border bytes by inline overlapping stores (Span.Fill's calls cost more than the row's copy on small maps).
