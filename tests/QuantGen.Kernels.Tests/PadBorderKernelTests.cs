@@ -37,6 +37,9 @@ namespace QuantGen.Tests.Kernels
             { 128, 3, 2, 2, 0, 1, 3 },
             { 64, 1, 1, 3, 3, 3, 3 },
             { 192, 2, 4, 0, 0, 0, 0 },
+            // Rows of at least 64 bytes copied 64 at a time, the last vector overlapping (8 x 48: 384 bytes, 16 x 7: 112).
+            { 8, 5, 48, 1, 1, 1, 1 },
+            { 16, 3, 7, 1, 1, 0, 0 },
         };
 
         [Theory]

@@ -176,6 +176,18 @@ namespace QuantGen.Generated
                 ref sbyte d = ref Unsafe.Add(ref row, first * c);
                 ref sbyte s = ref Unsafe.Add(ref x0, ((ih * w) + first - pl) * c);
                 int i = 0;
+                if (run >= 64 && Vector512.IsHardwareAccelerated)
+                {
+                    Vector512<sbyte> m64 = Vector512.Create(unchecked((sbyte)0x80));
+                    for (; i + 64 < run; i += 64)
+                    {
+                        (Vector512.LoadUnsafe(ref s, (nuint)i) ^ m64).StoreUnsafe(ref d, (nuint)i);
+                    }
+
+                    (Vector512.LoadUnsafe(ref s, (nuint)(run - 64)) ^ m64).StoreUnsafe(ref d, (nuint)(run - 64));
+                    continue;
+                }
+
                 for (; i + 32 < run; i += 32)
                 {
                     (Vector256.LoadUnsafe(ref s, (nuint)i) ^ m).StoreUnsafe(ref d, (nuint)i);
