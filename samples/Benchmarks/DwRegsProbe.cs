@@ -5,13 +5,16 @@ using QuantGen.Generated;
 namespace QuantGen.Benchmarks
 {
     /// <summary>
-    /// `dw-regs`: the depthwise kernels on DS-CNN's and MobileNet's depthwise shapes (3x3, pad 1; MobileNet's stride-2
-    /// layers padded bottom/right only, as its ONNX file does) in one process, A/B interleaved: the int32-lane
+    /// `dw-regs`: the depthwise kernels on DS-CNN's and MobileNet's depthwise shapes (3x3, pad 1 at the top and left; at
+    /// stride 2 the window reads no bottom/right padding of an even map, as in the generated MobileNet) in one process, A/B interleaved: the int32-lane
     /// `DepthwiseNhwc` (zero-point padded image, the emitter's lane mode), the tap quads built in registers
     /// (`PadImageU` + `DepthwiseQuadRegs`, u = x + 128 in the image, multiply-high requantization) and, for 8 channels, the tap-quad buffer
     /// (`TapQuads` + `DepthwiseVnniHigh`, what the plan took there before). Each alternative with its padding pass.
     /// Two measures: best of 5 interleaved Stopwatch medians, and process CPU time per call over interleaved 20 ms
     /// slices (10 slices each; less disturbed by other processes). Checks that all give the same bytes.
+    /// QUANTGEN_DW_SHAPES="c,h,w,s;..." runs only those shapes; QUANTGEN_DW_PARTS=1 times the padding passes and kernels
+    /// alone; QUANTGEN_DW_OLD=1 compares against a probe-only copy of an earlier kernel file (OldDepthwiseKernels, when
+    /// present), padding included, PadImageU alone, and for 16 channels at stride 2 DepthwiseQuadRegs16S2.
     /// </summary>
     public static class DwRegsProbe
     {
