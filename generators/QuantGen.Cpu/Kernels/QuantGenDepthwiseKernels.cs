@@ -630,8 +630,6 @@ namespace QuantGen.Generated
             int oy = 0;
             if (zh && sh == 2 && sw == 2)
             {
-                Vector512<int> perm4 = Perm16Quad;
-                Vector512<sbyte> lo64b = Vector512.Create((sbyte)lo), hi64b = Vector512.Create((sbyte)hi);
                 // Stride 2: output rows in pairs share the quads of image row 2 oy + 2 (kernel row 2 of the upper row, kernel
                 // row 0 of the lower one): 5 image rows' quads per 2 x 2 outputs instead of 6 (20 vpermt2b instead of 24).
                 for (; oy + 1 < oh; oy += 2)
@@ -677,9 +675,8 @@ namespace QuantGen.Generated
                         e1 = AvxVnni.MultiplyWideningAndAdd(e1, q1, Vector256.LoadUnsafe(ref w2, 32));
                         f0 = AvxVnni.MultiplyWideningAndAdd(f0, s0, Vector256.LoadUnsafe(ref w2));
                         f1 = AvxVnni.MultiplyWideningAndAdd(f1, s1, Vector256.LoadUnsafe(ref w2, 32));
-                        Pack64Pair(High16(Join(a0, a1), mE, mO, ad, sv, hd), High16(Join(b0, b1), mE, mO, ad, sv, hd),
-                            High16(Join(e0, e1), mE, mO, ad, sv, hd), High16(Join(f0, f1), mE, mO, ad, sv, hd), perm4, lo64b, hi64b,
-                            ref Unsafe.Add(ref d, ox * 16), ref Unsafe.Add(ref dn, ox * 16));
+                        Pack32(High16(Join(a0, a1), mE, mO, ad, sv, hd), High16(Join(b0, b1), mE, mO, ad, sv, hd), perm, lo32b, hi32b, ref Unsafe.Add(ref d, ox * 16));
+                        Pack32(High16(Join(e0, e1), mE, mO, ad, sv, hd), High16(Join(f0, f1), mE, mO, ad, sv, hd), perm, lo32b, hi32b, ref Unsafe.Add(ref dn, ox * 16));
                     }
 
                     for (; ox < ow; ox++)
