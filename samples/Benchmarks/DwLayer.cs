@@ -145,9 +145,6 @@ namespace QuantGen.Benchmarks
 
         public void Pad() => QuantGenConvKernels.PadImage(x, true, C, H, W, Pt, Pt, Ph, Pw, Zx, img);
 
-        /// <summary>Probe-only: the session-start PadImageU (OldDepthwiseKernels).</summary>
-        public void PadUOld() => OldDepthwiseKernels.PadImageU(x, true, C, H, W, Pt, Pt, Ph, Pw, Zx, img);
-
         public void PadU() => QuantGenDepthwiseKernels.PadImageU(x, true, C, H, W, Pt, Pt, Ph, Pw, Zx, img);
 
         public void PadXor() => QuantGenConvKernels.PadImageXor(x, true, C, H, W, Pt, Pt, Ph, Pw, Zx, img, 0x80);
@@ -175,14 +172,6 @@ namespace QuantGen.Benchmarks
             {
                 QuantGenDepthwiseKernels.DepthwiseVnni(t4, lp, 3, S, Oh, qLanes, ref quads[0], ref biasU[0], ref mul64[0], ref round64[0], ref shift64[0], 0, -128, 127, y);
             }
-        }
-
-        /// <summary>Probe-only: the session-start kernels (OldDepthwiseKernels, a copy) with their padding pass.</summary>
-        public void RegsOld(sbyte[] y)
-        {
-            OldDepthwiseKernels.PadImageU(x, true, C, H, W, Pt, Pt, Ph, Pw, Zx, img);
-            OldDepthwiseKernels.DepthwiseQuadRegs(img, Pw, C, S, S, Oh, Ow, ref rq[0], ref rBias[0], true, ref rMulHi[0], ref rAddHi[0], ref rShiftHi[0],
-                ref Unsafe.NullRef<long>(), ref Unsafe.NullRef<long>(), ref Unsafe.NullRef<long>(), 0, -128, 127, y);
         }
 
         /// <summary>16 channels, stride 2, padding 1 top / left only: DepthwiseQuadRegs16S2 (no whole-image padding pass).</summary>

@@ -13,8 +13,8 @@ namespace QuantGen.Benchmarks
     /// Two measures: best of 5 interleaved Stopwatch medians, and process CPU time per call over interleaved 20 ms
     /// slices (10 slices each; less disturbed by other processes). Checks that all give the same bytes.
     /// QUANTGEN_DW_SHAPES="c,h,w,s;..." runs only those shapes; QUANTGEN_DW_PARTS=1 times the padding passes and kernels
-    /// alone; QUANTGEN_DW_OLD=1 compares against a probe-only copy of an earlier kernel file (OldDepthwiseKernels, when
-    /// present), padding included, PadImageU alone, and for 16 channels at stride 2 DepthwiseQuadRegs16S2.
+    /// alone. 16 channels at stride 2 (h, w multiples of 4 from 8) also time DepthwiseQuadRegs16S2 against PadImageU +
+    /// DepthwiseQuadRegs.
     /// </summary>
     public static class DwRegsProbe
     {
@@ -58,27 +58,15 @@ namespace QuantGen.Benchmarks
                     extra += $"   quad buffer (cpu) {cq,7:F2} us ({cq / cb:F2}x)";
                 }
 
-                if (Environment.GetEnvironmentVariable("QUANTGEN_DW_OLD") != null)
+                if (c == 16 && s == 2 && h % 4 == 0 && w % 4 == 0 && h >= 8 && w >= 8)
                 {
-                    // Probe-only A/B against the session-start kernel file (OldDepthwiseKernels), padding included.
-                    sbyte[] y4 = d.NewOutput();
-                    d.RegsOld(y4);
-                    bool eqOld = y4.AsSpan().SequenceEqual(y2);
-                    same &= eqOld;
-                    (double co, double cn) = CpuInterleaved(() => d.RegsOld(y4), () => d.Regs(y2));
-                    string direct = string.Empty;
-                    if (c == 16 && s == 2 && H2(h, w))
-                    {
-                        sbyte[] y5 = d.NewOutput();
-                        d.RegsDirect(y5);
-                        bool eqD = y5.AsSpan().SequenceEqual(y2);
-                        same &= eqD;
-                        (double co2, double cd) = CpuInterleaved(() => d.RegsOld(y4), () => d.RegsDirect(y5));
-                        direct = $"; old {co2:F2} us, direct (no padding pass) {cd:F2} us ({co2 / cd:F2}x) same bytes: {eqD}";
-                    }
-
-                    (double po, double pn) = CpuInterleaved(d.PadUOld, d.PadU);
-                    Console.WriteLine($"  old vs new (cpu, padding included): old {co:F2} us, new {cn:F2} us ({co / cn:F2}x) same bytes: {eqOld}{direct}; PadImageU old {po:F2} us, new {pn:F2} us ({po / pn:F2}x)");
+                    // DepthwiseQuadRegs16S2 (strips padded, the interior read in place) against PadImageU + DepthwiseQuadRegs.
+                    sbyte[] y5 = d.NewOutput();
+                    d.RegsDirect(y5);
+                    bool eqD = y5.AsSpan().SequenceEqual(y2);
+                    same &= eqD;
+                    (double cp, double cd) = CpuInterleaved(() => d.Regs(y2), () => d.RegsDirect(y5));
+                    Console.WriteLine($"  16 channels, stride 2 (cpu): padded {cp:F2} us, in place (DepthwiseQuadRegs16S2) {cd:F2} us ({cp / cd:F2}x) same bytes: {eqD}");
                 }
 
                 if (Environment.GetEnvironmentVariable("QUANTGEN_DW_PARTS") != null)
@@ -97,8 +85,6 @@ namespace QuantGen.Benchmarks
 
             return same ? 0 : 1;
         }
-
-        private static bool H2(int h, int w) => h % 2 == 0 && w % 2 == 0;
 
         /// <summary>Process CPU time per call of a and b, each over 10 slices of about 20 ms, interleaved; the smallest slice each.</summary>
         internal static (double A, double B) CpuInterleaved(Action a, Action b)
