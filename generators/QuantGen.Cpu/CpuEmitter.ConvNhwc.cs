@@ -346,8 +346,17 @@ namespace QuantGen.Cpu
             if (plan.QuadRegs)
             {
                 w.Open($"if (QuantGenDepthwiseKernels.QuadRegsVector({I(c)}, {(plan.MulHigh ? "true" : "false")}))");
-                w.Line(Dw("PadImageU", $"x.Slice(b * {inLen}, {inLen})", inLast ? "true" : "false", I(c), I(h), I(wd), I(pt), I(pl), I(ph), I(pw), $"(sbyte){I(zx)}", "_convImage") + ";");
-                w.Line(vnniCall.Replace("@OUT", output) + ";");
+                if (plan.QuadRegsDirect && inLast)
+                {
+                    // No padding pass over the whole image: the kernel pads the border strips and reads the interior in place.
+                    w.Line(vnniCall.Replace("@OUT", output).Replace("@IN", $"x.Slice(b * {inLen}, {inLen})") + ";");
+                }
+                else
+                {
+                    w.Line(Dw("PadImageU", $"x.Slice(b * {inLen}, {inLen})", inLast ? "true" : "false", I(c), I(h), I(wd), I(pt), I(pl), I(ph), I(pw), $"(sbyte){I(zx)}", "_convImage") + ";");
+                    w.Line(vnniCall.Replace("@OUT", output) + ";");
+                }
+
                 w.Close();
                 w.Open("else");
             }
@@ -512,6 +521,17 @@ namespace QuantGen.Cpu
             w.Line(plan.MulHigh
                 ? "// Requantized in int32 (multiply-high; every channel's shift is at least 33 and |2^(t - 1) + zo * 2^t| < 2^30, t = shift - 32)."
                 : "// Requantized on int64 lanes (the multiply-high form's proof does not hold for every channel).");
+            if (plan.QuadRegsDirect && Plan.IsChannelsLast(node.Inputs[0]))
+            {
+                int[] xs = node.Inputs[0].Shape;
+                w.Line($"// Stride 2, padding 1 at the top and left only: the interior is read from x in place (u = x ^ 0x80 by one xor per load), only the");
+                w.Line($"// strips of output rows 0-1 and columns 0-1 are padded (QuantGenDepthwiseKernels.DepthwiseQuadRegs16S2).");
+                return Dw("DepthwiseQuadRegs16S2", "@IN", I(xs[2]), I(xs[3]), $"(sbyte){I(node.Inputs[0].Quant!.ZeroPoint)}", "_convImage",
+                    $"ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {offset}))", $"ref MemoryMarshal.GetReference({id}_R_Bias32)",
+                    $"ref MemoryMarshal.GetReference({id}_MulHi)", $"ref MemoryMarshal.GetReference({id}_AddHi)", $"ref MemoryMarshal.GetReference({id}_ShiftHi)",
+                    I(cv.Integers.Clamp.Lo), I(cv.Integers.Clamp.Hi), "@OUT");
+            }
+
             return Dw("DepthwiseQuadRegs", "_convImage", I(pw), I(c), I(sh), I(sw), I(oh), I(ow),
                 $"ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {offset}))", $"ref MemoryMarshal.GetReference({id}_R_Bias32)",
                 plan.MulHigh ? "true" : "false", $"ref MemoryMarshal.GetReference({id}_MulHi)", $"ref MemoryMarshal.GetReference({id}_AddHi)", $"ref MemoryMarshal.GetReference({id}_ShiftHi)",

@@ -174,6 +174,10 @@ namespace QuantGen.Benchmarks
             }
         }
 
+        /// <summary>16 channels, stride 2, padding 1 top / left only: DepthwiseQuadRegs16S2 (no whole-image padding pass).</summary>
+        public void RegsDirect(sbyte[] y) =>
+            QuantGenDepthwiseKernels.DepthwiseQuadRegs16S2(x, H, W, Zx, img, ref rq[0], ref rBias[0], ref rMulHi[0], ref rAddHi[0], ref rShiftHi[0], -128, 127, y);
+
         /// <summary>Padding + int32 lanes.</summary>
         public void Int32Lanes(sbyte[] y)
         {

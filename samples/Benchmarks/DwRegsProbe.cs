@@ -5,13 +5,16 @@ using QuantGen.Generated;
 namespace QuantGen.Benchmarks
 {
     /// <summary>
-    /// `dw-regs`: the depthwise kernels on DS-CNN's and MobileNet's depthwise shapes (3x3, pad 1; MobileNet's stride-2
-    /// layers padded bottom/right only, as its ONNX file does) in one process, A/B interleaved: the int32-lane
+    /// `dw-regs`: the depthwise kernels on DS-CNN's and MobileNet's depthwise shapes (3x3, pad 1 at the top and left; at
+    /// stride 2 the window reads no bottom/right padding of an even map, as in the generated MobileNet) in one process, A/B interleaved: the int32-lane
     /// `DepthwiseNhwc` (zero-point padded image, the emitter's lane mode), the tap quads built in registers
     /// (`PadImageU` + `DepthwiseQuadRegs`, u = x + 128 in the image, multiply-high requantization) and, for 8 channels, the tap-quad buffer
     /// (`TapQuads` + `DepthwiseVnniHigh`, what the plan took there before). Each alternative with its padding pass.
     /// Two measures: best of 5 interleaved Stopwatch medians, and process CPU time per call over interleaved 20 ms
     /// slices (10 slices each; less disturbed by other processes). Checks that all give the same bytes.
+    /// QUANTGEN_DW_SHAPES="c,h,w,s;..." runs only those shapes; QUANTGEN_DW_PARTS=1 times the padding passes and kernels
+    /// alone. 16 channels at stride 2 (h, w multiples of 4 from 8) also time DepthwiseQuadRegs16S2 against PadImageU +
+    /// DepthwiseQuadRegs.
     /// </summary>
     public static class DwRegsProbe
     {
@@ -24,9 +27,16 @@ namespace QuantGen.Benchmarks
             }
 
             bool same = true;
-            foreach ((int c, int h, int w, int s) in DwLayer.Shapes)
+            // QUANTGEN_DW_SHAPES="c,h,w,s;c,h,w,s" narrows the run to those shapes.
+            string? only = Environment.GetEnvironmentVariable("QUANTGEN_DW_SHAPES");
+            (int C, int H, int W, int S)[] shapes = only is null ? DwLayer.Shapes : Array.ConvertAll(only.Split(';'), t =>
             {
-                var d = new DwLayer(c, h, w, s, s == 1 ? 1 : 0);
+                int[] v = Array.ConvertAll(t.Split(','), int.Parse);
+                return (v[0], v[1], v[2], v[3]);
+            });
+            foreach ((int c, int h, int w, int s) in shapes)
+            {
+                var d = new DwLayer(c, h, w, s, 1);
                 sbyte[] y = d.NewOutput(), y2 = d.NewOutput(), y3 = d.NewOutput();
                 bool withBuffer = s == 1 && c % 16 != 0;
                 d.Int32Lanes(y);
@@ -46,6 +56,17 @@ namespace QuantGen.Benchmarks
                 {
                     (double cq, _) = CpuInterleaved(() => d.QuadBuffer(true, y3), () => d.Regs(y2));
                     extra += $"   quad buffer (cpu) {cq,7:F2} us ({cq / cb:F2}x)";
+                }
+
+                if (c == 16 && s == 2 && h % 4 == 0 && w % 4 == 0 && h >= 8 && w >= 8)
+                {
+                    // DepthwiseQuadRegs16S2 (strips padded, the interior read in place) against PadImageU + DepthwiseQuadRegs.
+                    sbyte[] y5 = d.NewOutput();
+                    d.RegsDirect(y5);
+                    bool eqD = y5.AsSpan().SequenceEqual(y2);
+                    same &= eqD;
+                    (double cp, double cd) = CpuInterleaved(() => d.Regs(y2), () => d.RegsDirect(y5));
+                    Console.WriteLine($"  16 channels, stride 2 (cpu): padded {cp:F2} us, in place (DepthwiseQuadRegs16S2) {cd:F2} us ({cp / cd:F2}x) same bytes: {eqD}");
                 }
 
                 if (Environment.GetEnvironmentVariable("QUANTGEN_DW_PARTS") != null)

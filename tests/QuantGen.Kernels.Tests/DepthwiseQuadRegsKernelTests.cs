@@ -58,6 +58,17 @@ namespace QuantGen.Tests.Kernels
             { 64, 9, 9, 2, 1, 1, 1, 1, 3, 37 },
             { 32, 8, 7, 1, 1, 1, 1, 1, 1, 38 },
             { 96, 4, 11, 2, 0, 1, 0, 1, 2, 39 },
+            // 16 channels, stride 2, padding at the top and left only (DepthwiseQuadRegs16S2: strips padded, the interior read
+            // from x): MobileNet's 48x48, the smallest in-place grid (8x8), unequal sides, a bottom pad the window never reads;
+            // sizes that are not multiples of 4 or below 8 take its fallback (the whole image padded).
+            { 16, 48, 48, 2, 1, 0, 1, 0, 0, 40 },
+            { 16, 48, 48, 2, 1, 0, 1, 0, 3, 41 },
+            { 16, 8, 8, 2, 1, 0, 1, 0, 1, 42 },
+            { 16, 12, 20, 2, 1, 1, 1, 1, 2, 43 },
+            { 16, 24, 8, 2, 1, 0, 1, 0, 0, 44 },
+            { 16, 10, 12, 2, 1, 0, 1, 0, 3, 45 },
+            { 16, 4, 16, 2, 1, 0, 1, 0, 0, 46 },
+            { 16, 2, 2, 2, 1, 0, 1, 0, 2, 47 },
         };
 
         [Theory]
@@ -259,6 +270,18 @@ namespace QuantGen.Tests.Kernels
                     Array.Clear(y);
                     QuantGenDepthwiseKernels.DepthwiseQuadRegs(image, pw, c, stride, stride, oh, ow, ref quads[0], ref bias[0], true, ref mulHi[0], ref addHi[0], ref shiftHi[0],
                         ref mul[0], ref round[0], ref shift[0], 0, lo, hi, y);
+                    Assert.Equal(expected, DepthwiseReference.ToChw(y, positions, c));
+                }
+
+                if (high && channelsLast && c == 16 && stride == 2 && pt == 1 && pl == 1 && ph == h + 1 && pw == w + 1)
+                {
+                    // The input alone, exactly h * w * c bytes (nothing past its last pixel may be read), and a scratch of garbage.
+                    sbyte[] xs = DepthwiseReference.ToHwc(x, c, h * w);
+                    Assert.Equal(h * w * c, xs.Length);
+                    var scratch = new sbyte[((h + 1) * (w + 1) * c) + c + 32];
+                    new Random(h + w).NextBytes((byte[])(object)scratch);
+                    Array.Clear(y);
+                    QuantGenDepthwiseKernels.DepthwiseQuadRegs16S2(xs, h, w, (sbyte)zx, scratch, ref quads[0], ref bias[0], ref mulHi[0], ref addHi[0], ref shiftHi[0], lo, hi, y);
                     Assert.Equal(expected, DepthwiseReference.ToChw(y, positions, c));
                 }
             }

@@ -28,6 +28,18 @@ namespace QuantGen.Tests.Kernels
             { 64, 5, 3, 1, 1, 1, 1 },
             { 64, 2, 2, 0, 0, 1, 1 },
             { 5, 4, 7, 3, 13, 2, 7 },
+            // 64k channels (PadImageU's 64-byte path): DS-CNN's 25x5, MobileNet's 128 x 6x6 and 256 x 3x3, padding on one
+            // side at a time, wide borders, none.
+            { 64, 25, 5, 1, 1, 1, 1 },
+            { 128, 6, 6, 1, 1, 1, 1 },
+            { 256, 3, 3, 1, 1, 1, 1 },
+            { 64, 4, 3, 0, 2, 0, 0 },
+            { 128, 3, 2, 2, 0, 1, 3 },
+            { 64, 1, 1, 3, 3, 3, 3 },
+            { 192, 2, 4, 0, 0, 0, 0 },
+            // Rows of at least 64 bytes copied 64 at a time, the last vector overlapping (8 x 48: 384 bytes, 16 x 7: 112).
+            { 8, 5, 48, 1, 1, 1, 1 },
+            { 16, 3, 7, 1, 1, 0, 0 },
         };
 
         [Theory]

@@ -121,6 +121,45 @@ namespace QuantGen.Generated
             int run = (last - first) * c, rowBytes = pw * c;
             ref sbyte x0 = ref MemoryMarshal.GetReference(x);
             ref sbyte img0 = ref MemoryMarshal.GetReference(img);
+            if (c % 64 == 0 && Vector512.IsHardwareAccelerated)
+            {
+                // 64k channels: every border run and row copy is whole 64-byte vectors (half the stores of the 32-byte loop).
+                Vector512<sbyte> m64 = Vector512.Create(unchecked((sbyte)0x80)), z64 = Vector512.Create(zu);
+                for (int r = 0; r < ph; r++)
+                {
+                    ref sbyte row = ref Unsafe.Add(ref img0, r * rowBytes);
+                    int ih = r - pt;
+                    if ((uint)ih >= (uint)h)
+                    {
+                        for (int i = 0; i < rowBytes; i += 64)
+                        {
+                            z64.StoreUnsafe(ref row, (nuint)i);
+                        }
+
+                        continue;
+                    }
+
+                    for (int i = 0; i < first * c; i += 64)
+                    {
+                        z64.StoreUnsafe(ref row, (nuint)i);
+                    }
+
+                    for (int i = last * c; i < rowBytes; i += 64)
+                    {
+                        z64.StoreUnsafe(ref row, (nuint)i);
+                    }
+
+                    ref sbyte d = ref Unsafe.Add(ref row, first * c);
+                    ref sbyte s = ref Unsafe.Add(ref x0, ((ih * w) + first - pl) * c);
+                    for (int i = 0; i < run; i += 64)
+                    {
+                        (Vector512.LoadUnsafe(ref s, (nuint)i) ^ m64).StoreUnsafe(ref d, (nuint)i);
+                    }
+                }
+
+                return;
+            }
+
             for (int r = 0; r < ph; r++)
             {
                 // The border bytes by inline overlapping stores (Span.Fill's calls cost more than the row's copy on small maps).
@@ -137,6 +176,18 @@ namespace QuantGen.Generated
                 ref sbyte d = ref Unsafe.Add(ref row, first * c);
                 ref sbyte s = ref Unsafe.Add(ref x0, ((ih * w) + first - pl) * c);
                 int i = 0;
+                if (run >= 64 && Vector512.IsHardwareAccelerated)
+                {
+                    Vector512<sbyte> m64 = Vector512.Create(unchecked((sbyte)0x80));
+                    for (; i + 64 < run; i += 64)
+                    {
+                        (Vector512.LoadUnsafe(ref s, (nuint)i) ^ m64).StoreUnsafe(ref d, (nuint)i);
+                    }
+
+                    (Vector512.LoadUnsafe(ref s, (nuint)(run - 64)) ^ m64).StoreUnsafe(ref d, (nuint)(run - 64));
+                    continue;
+                }
+
                 for (; i + 32 < run; i += 32)
                 {
                     (Vector256.LoadUnsafe(ref s, (nuint)i) ^ m).StoreUnsafe(ref d, (nuint)i);
@@ -231,7 +282,7 @@ namespace QuantGen.Generated
             }
             else if (c == 16)
             {
-                QuadRegs16(ref src, rowStride, c, sh, sw, oh, ow, ref wq, ref bias, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lo, hi, ref dst);
+                QuadRegs16(ref src, rowStride, c, sh, sw, oh, ow, ow * 16, ref wq, ref bias, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lo, hi, ref dst);
             }
             else if (sh == 1 && sw == 1 && high && Avx512BW.IsSupported && oh >= 4 && ow > 1)
             {
@@ -266,6 +317,159 @@ namespace QuantGen.Generated
             {
                 QuadRegs32(ref src, rowStride, c, sh, sw, oh, ow, ow * c, ref wq, ref bias, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lo, hi, ref dst);
             }
+        }
+
+        /// <summary>
+        /// True where <see cref="DepthwiseQuadRegs16S2"/> reads the interior straight from x: the register quads' vector path for 16
+        /// channels with the zmm multiply-high store (AVX-512BW), and h, w multiples of 4 from 8 (the interior then has an even
+        /// number of output rows and columns).
+        /// </summary>
+        public static bool Direct16S2(int h, int w) =>
+            QuadRegsVector(16, true) && Avx512BW.IsSupported && h >= 8 && w >= 8 && h % 4 == 0 && w % 4 == 0;
+
+        /// <summary>
+        /// A 3x3 depthwise layer with 16 channels, stride 2, padding 1 at the top and left and none at the bottom and right
+        /// (oh = h / 2, ow = w / 2), the multiply-high store (constants as in <see cref="DepthwiseQuadRegs"/>), from the
+        /// channels-last int8 input x [h][w][16] without a padding pass over the whole image: output rows 0-1 run on a padded
+        /// image of input rows 0-3 (img, <see cref="PadImageU"/>), output columns 0-1 of the other rows on a narrow padded image
+        /// (the padding column and input columns 0-4, after the first in img), and the interior (output rows and columns from 2)
+        /// reads x itself, u = x ^ 0x80 formed by one xor per load (<see cref="QuadRegs16S2Direct"/>). Where
+        /// <see cref="Direct16S2"/> does not hold, PadImageU over the whole image and <see cref="DepthwiseQuadRegs"/>: the same
+        /// integers. img: the layer's padded-image scratch, at least (h + 1) * (w + 1) * 16 + 48 bytes.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void DepthwiseQuadRegs16S2(ReadOnlySpan<sbyte> x, int h, int w, sbyte zx, Span<sbyte> img, ref sbyte wq, ref int bias,
+            ref int mulHi, ref int addHi, ref int shiftHi, long lo, long hi, Span<sbyte> y)
+        {
+            const int c = 16;
+            int oh = h / 2, ow = w / 2, pw = w + 1;
+            if (h < 2 || w < 2 || x.Length < h * w * c || img.Length < ((h + 1) * pw * c) + c + 32 || y.Length < oh * ow * c)
+            {
+                throw new ArgumentException("the depthwise buffers are too small for this layer");
+            }
+
+            if (!Direct16S2(h, w))
+            {
+                PadImageU(x, true, c, h, w, 1, 1, h + 1, pw, zx, img);
+                DepthwiseQuadRegs(img, pw, c, 2, 2, oh, ow, ref wq, ref bias, true, ref mulHi, ref addHi, ref shiftHi,
+                    ref Unsafe.NullRef<long>(), ref Unsafe.NullRef<long>(), ref Unsafe.NullRef<long>(), 0, lo, hi, y);
+                return;
+            }
+
+            ref sbyte x0 = ref MemoryMarshal.GetReference(x);
+            ref sbyte y0 = ref MemoryMarshal.GetReference(y);
+            ref byte i0 = ref Unsafe.As<sbyte, byte>(ref MemoryMarshal.GetReference(img));
+            int xRow = w * c, yRow = ow * c;
+
+            // Output rows 0-1: padded rows 0-4 (the padding row and input rows 0-3). The row pairs read up to 16 bytes past the
+            // 5th row (a quad's 4th pixel), inside img.
+            int top = 5 * pw * c;
+            PadImageU(x.Slice(0, 4 * xRow), true, c, 4, w, 1, 1, 5, pw, zx, img);
+            QuadRegs16(ref i0, pw * c, c, 2, 2, 2, ow, yRow, ref wq, ref bias, true, ref mulHi, ref addHi, ref shiftHi,
+                ref Unsafe.NullRef<long>(), ref Unsafe.NullRef<long>(), ref Unsafe.NullRef<long>(), 0, lo, hi, ref y0);
+
+            // Output columns 0-1 of rows 2 .. oh - 1: padded rows 4 .. h (input rows 3 .. h - 1), padded columns 0-5 (the padding
+            // column and input columns 0-4: the 6th pixel is the quads' 4th byte of column 1), 96 bytes a row.
+            ref byte narrow = ref Unsafe.Add(ref i0, top + 64);
+            Vector128<sbyte> zu = Vector128.Create((sbyte)(zx ^ unchecked((sbyte)0x80)));
+            Vector512<sbyte> flip = Vector512.Create(unchecked((sbyte)0x80));
+            for (int r = 0; r < h - 3; r++)
+            {
+                ref sbyte s = ref Unsafe.Add(ref x0, (r + 3) * xRow);
+                ref sbyte d = ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref narrow, r * 96));
+                zu.StoreUnsafe(ref d);
+                (Vector512.LoadUnsafe(ref s) ^ flip).StoreUnsafe(ref d, 16);
+                (Vector128.LoadUnsafe(ref s, 64) ^ flip.GetLower().GetLower()).StoreUnsafe(ref d, 80);
+            }
+
+            QuadRegs16(ref narrow, 96, c, 2, 2, oh - 2, 2, yRow, ref wq, ref bias, true, ref mulHi, ref addHi, ref shiftHi,
+                ref Unsafe.NullRef<long>(), ref Unsafe.NullRef<long>(), ref Unsafe.NullRef<long>(), 0, lo, hi, ref Unsafe.Add(ref y0, 2 * yRow));
+
+            // The interior: output (oy, ox), oy, ox >= 2, reads input rows 2 oy - 1 .. 2 oy + 1 and columns 2 ox - 1 .. 2 ox + 1.
+            QuadRegs16S2Direct(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref x0, (3 * xRow) + (3 * c))), xRow, (oh - 2) / 2, (ow - 2) / 2, yRow,
+                ref wq, ref bias, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref Unsafe.Add(ref y0, (2 * yRow) + (2 * c)));
+        }
+
+        /// <summary>
+        /// The interior of <see cref="DepthwiseQuadRegs16S2"/>: blocks of 2 output rows x 2 pixels of 16 channels at stride 2 read
+        /// from the signed input (src: the block grid's first input pixel, rowStride: the input row in bytes), each loaded vector
+        /// flipped to u = x + 128 by one xor; 5 input rows' quads per block as in <see cref="QuadRegs16"/>'s row pairs, the 5th
+        /// pixel of a pair's run loaded as 16 bytes (the quads' 4th pixel past it meets zero weights, so nothing past the input
+        /// row's last pixel is read). rowPairs x pixelPairs blocks; yStride: the output row stride in bytes.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void QuadRegs16S2Direct(ref byte src, int rowStride, int rowPairs, int pixelPairs, int yStride, ref sbyte wq, ref int bias,
+            ref int mulHi, ref int addHi, ref int shiftHi, long lo, long hi, ref sbyte dst)
+        {
+            const int wRow = 2 * 16 * 4;
+            Vector256<byte> ix0 = Vbmi16Index0, ix1 = Vbmi16Index1, flip = Vector256.Create((byte)0x80);
+            Vector256<int> bv0 = Vector256.LoadUnsafe(ref bias), bv1 = Vector256.LoadUnsafe(ref bias, 8);
+            Vector512<int> mE = Vector512.LoadUnsafe(ref mulHi), mO = Vector512.LoadUnsafe(ref mulHi, 1);
+            Vector512<int> ad = Vector512.LoadUnsafe(ref addHi), sv = Vector512.LoadUnsafe(ref shiftHi);
+            Vector512<int> hd = HighDwords, perm4 = Perm16Quad;
+            Vector512<sbyte> lo64b = Vector512.Create((sbyte)lo), hi64b = Vector512.Create((sbyte)hi);
+            ref sbyte w1 = ref Unsafe.Add(ref wq, wRow);
+            ref sbyte w2 = ref Unsafe.Add(ref wq, 2 * wRow);
+            for (int py = 0; py < rowPairs; py++)
+            {
+                ref byte r0 = ref Unsafe.Add(ref src, py * 4 * rowStride);
+                ref sbyte d = ref Unsafe.Add(ref dst, py * 2 * yStride);
+                ref sbyte dn = ref Unsafe.Add(ref d, yStride);
+                for (int px = 0; px < pixelPairs; px++)
+                {
+                    // a, b: pixels 2 px and 2 px + 1 of the upper row; e, f: of the lower one.
+                    Vector256<int> a0 = bv0, a1 = bv1, b0 = bv0, b1 = bv1, e0 = bv0, e1 = bv1, f0 = bv0, f1 = bv1;
+                    ref byte p = ref Unsafe.Add(ref r0, px * 64);
+                    Quads16PairX(ref p, ix0, ix1, flip, out Vector256<byte> q0, out Vector256<byte> q1, out Vector256<byte> s0, out Vector256<byte> s1);
+                    a0 = AvxVnni.MultiplyWideningAndAdd(a0, q0, Vector256.LoadUnsafe(ref wq));
+                    a1 = AvxVnni.MultiplyWideningAndAdd(a1, q1, Vector256.LoadUnsafe(ref wq, 32));
+                    b0 = AvxVnni.MultiplyWideningAndAdd(b0, s0, Vector256.LoadUnsafe(ref wq));
+                    b1 = AvxVnni.MultiplyWideningAndAdd(b1, s1, Vector256.LoadUnsafe(ref wq, 32));
+                    Quads16PairX(ref Unsafe.Add(ref p, rowStride), ix0, ix1, flip, out q0, out q1, out s0, out s1);
+                    a0 = AvxVnni.MultiplyWideningAndAdd(a0, q0, Vector256.LoadUnsafe(ref w1));
+                    a1 = AvxVnni.MultiplyWideningAndAdd(a1, q1, Vector256.LoadUnsafe(ref w1, 32));
+                    b0 = AvxVnni.MultiplyWideningAndAdd(b0, s0, Vector256.LoadUnsafe(ref w1));
+                    b1 = AvxVnni.MultiplyWideningAndAdd(b1, s1, Vector256.LoadUnsafe(ref w1, 32));
+                    Quads16PairX(ref Unsafe.Add(ref p, 2 * rowStride), ix0, ix1, flip, out q0, out q1, out s0, out s1);
+                    a0 = AvxVnni.MultiplyWideningAndAdd(a0, q0, Vector256.LoadUnsafe(ref w2));
+                    a1 = AvxVnni.MultiplyWideningAndAdd(a1, q1, Vector256.LoadUnsafe(ref w2, 32));
+                    b0 = AvxVnni.MultiplyWideningAndAdd(b0, s0, Vector256.LoadUnsafe(ref w2));
+                    b1 = AvxVnni.MultiplyWideningAndAdd(b1, s1, Vector256.LoadUnsafe(ref w2, 32));
+                    e0 = AvxVnni.MultiplyWideningAndAdd(e0, q0, Vector256.LoadUnsafe(ref wq));
+                    e1 = AvxVnni.MultiplyWideningAndAdd(e1, q1, Vector256.LoadUnsafe(ref wq, 32));
+                    f0 = AvxVnni.MultiplyWideningAndAdd(f0, s0, Vector256.LoadUnsafe(ref wq));
+                    f1 = AvxVnni.MultiplyWideningAndAdd(f1, s1, Vector256.LoadUnsafe(ref wq, 32));
+                    Quads16PairX(ref Unsafe.Add(ref p, 3 * rowStride), ix0, ix1, flip, out q0, out q1, out s0, out s1);
+                    e0 = AvxVnni.MultiplyWideningAndAdd(e0, q0, Vector256.LoadUnsafe(ref w1));
+                    e1 = AvxVnni.MultiplyWideningAndAdd(e1, q1, Vector256.LoadUnsafe(ref w1, 32));
+                    f0 = AvxVnni.MultiplyWideningAndAdd(f0, s0, Vector256.LoadUnsafe(ref w1));
+                    f1 = AvxVnni.MultiplyWideningAndAdd(f1, s1, Vector256.LoadUnsafe(ref w1, 32));
+                    Quads16PairX(ref Unsafe.Add(ref p, 4 * rowStride), ix0, ix1, flip, out q0, out q1, out s0, out s1);
+                    e0 = AvxVnni.MultiplyWideningAndAdd(e0, q0, Vector256.LoadUnsafe(ref w2));
+                    e1 = AvxVnni.MultiplyWideningAndAdd(e1, q1, Vector256.LoadUnsafe(ref w2, 32));
+                    f0 = AvxVnni.MultiplyWideningAndAdd(f0, s0, Vector256.LoadUnsafe(ref w2));
+                    f1 = AvxVnni.MultiplyWideningAndAdd(f1, s1, Vector256.LoadUnsafe(ref w2, 32));
+                    Pack64Pair(High16(Join(a0, a1), mE, mO, ad, sv, hd), High16(Join(b0, b1), mE, mO, ad, sv, hd),
+                        High16(Join(e0, e1), mE, mO, ad, sv, hd), High16(Join(f0, f1), mE, mO, ad, sv, hd), perm4, lo64b, hi64b,
+                        ref Unsafe.Add(ref d, px * 32), ref Unsafe.Add(ref dn, px * 32));
+                }
+            }
+        }
+
+        /// <summary>
+        /// <see cref="Quads16Pair"/> on the signed input: pixels 0-3 and 2-4 at p flipped to u = x + 128 (one xor per load), the
+        /// 5th pixel loaded as 16 bytes (the upper half of that vector, the 4th byte of the second pixel's quads, is never read
+        /// from memory and meets zero weights).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Quads16PairX(ref byte p, Vector256<byte> ix0, Vector256<byte> ix1, Vector256<byte> flip, out Vector256<byte> q0, out Vector256<byte> q1, out Vector256<byte> s0, out Vector256<byte> s1)
+        {
+            Vector256<byte> l0 = Vector256.LoadUnsafe(ref p) ^ flip, h0 = Vector256.LoadUnsafe(ref p, 32) ^ flip;
+            Vector256<byte> h1 = (Vector128.LoadUnsafe(ref p, 64) ^ flip.GetLower()).ToVector256Unsafe();
+            q0 = Avx512Vbmi.VL.PermuteVar32x8x2(l0, ix0, h0);
+            q1 = Avx512Vbmi.VL.PermuteVar32x8x2(l0, ix1, h0);
+            s0 = Avx512Vbmi.VL.PermuteVar32x8x2(h0, ix0, h1);
+            s1 = Avx512Vbmi.VL.PermuteVar32x8x2(h0, ix1, h1);
         }
 
         /// <summary>
@@ -398,9 +602,9 @@ namespace QuantGen.Generated
             }
         }
 
-        /// <summary><see cref="DepthwiseQuadRegs"/> with 16 channels (two vpermt2b per kernel row and 4 pixels).</summary>
+        /// <summary><see cref="DepthwiseQuadRegs"/> with 16 channels (two vpermt2b per kernel row and 4 pixels); yStride: the output row stride in bytes.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void QuadRegs16(ref byte src, int rowStride, int c, int sh, int sw, int oh, int ow, ref sbyte wq, ref int bias, bool high,
+        private static void QuadRegs16(ref byte src, int rowStride, int c, int sh, int sw, int oh, int ow, int yStride, ref sbyte wq, ref int bias, bool high,
             ref int mulHi, ref int addHi, ref int shiftHi, ref long mul, ref long round, ref long shift, long zo, long lo, long hi, ref sbyte dst)
         {
             Vector256<int> lv = Vector256.Create((int)lo), hv = Vector256.Create((int)hi);
@@ -431,8 +635,8 @@ namespace QuantGen.Generated
                 for (; oy + 1 < oh; oy += 2)
                 {
                     ref byte r0 = ref Unsafe.Add(ref src, oy * 2 * rowStride);
-                    ref sbyte d = ref Unsafe.Add(ref dst, oy * ow * 16);
-                    ref sbyte dn = ref Unsafe.Add(ref d, ow * 16);
+                    ref sbyte d = ref Unsafe.Add(ref dst, oy * yStride);
+                    ref sbyte dn = ref Unsafe.Add(ref d, yStride);
                     int ox = 0;
                     for (; ox + 1 < ow; ox += 2)
                     {
@@ -508,7 +712,7 @@ namespace QuantGen.Generated
             for (; oy < oh; oy++)
             {
                 ref byte r0 = ref Unsafe.Add(ref src, oy * sh * rowStride);
-                ref sbyte d = ref Unsafe.Add(ref dst, oy * ow * 16);
+                ref sbyte d = ref Unsafe.Add(ref dst, oy * yStride);
                 int ox = 0;
                 for (; ox + 1 < ow; ox += 2)
                 {
@@ -988,6 +1192,12 @@ namespace QuantGen.Generated
         /// <see cref="Perm32Unpacked"/>), pixel b's at 4k + 2 and 4k + 3.
         /// </summary>
         private static Vector512<int> Perm64UnpackedPair => Vector512.Create(0, 8, 1, 9, 4, 12, 5, 13, 2, 10, 3, 11, 6, 14, 7, 15);
+
+        /// <summary>
+        /// <see cref="Pack64Pair"/>'s dword order for four zmm of 16 channels in order (a0, a1: two pixels of one output row, b0, b1:
+        /// of the next): after the packs dword 4k holds channels 4k..4k+3 of a0, 4k + 1 of a1, 4k + 2 of b0, 4k + 3 of b1.
+        /// </summary>
+        private static Vector512<int> Perm16Quad => Vector512.Create(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
 
         /// <summary><see cref="Pack32"/>'s dword order for two zmm of 16 channels in order (pixels a and b): a = 0, 4, 8, 12; b = 1, 5, 9, 13.</summary>
         private static Vector512<int> Perm16Pair => Vector512.Create(0, 4, 8, 12, 1, 5, 9, 13, 0, 0, 0, 0, 0, 0, 0, 0);

@@ -185,6 +185,14 @@ namespace QuantGen.Cpu
                 bool quads = !regs && kw <= 4 && cv.Strides[1] == 1 && c % 16 != 0;
                 long zo = node.Output.Quant!.ZeroPoint;
                 bool high = (quads || regs) && Enumerable.Range(0, c).All(ch => MulHighApplies(cv.Integers.Requant[ch], zo));
+                // 16 channels at stride 2 with padding 1 only at the top and left (MobileNet's features.9: 48x48 -> 24x24) read the
+                // interior straight from x (QuantGenDepthwiseKernels.DepthwiseQuadRegs16S2, one xor per load) and pad only the first
+                // two output rows' and columns' strips: the whole-image padding pass of a 48x48x16 input (74 KB with its image,
+                // more than L1) cost about a third of the layer. `dw-regs` (QUANTGEN_DW_OLD=1, process CPU time, 2026-12-06): 48x48
+                // 1.27x, 12x20 1.06x, 8x8 0.87x against PadImageU + DepthwiseQuadRegs, so from 24x24 inputs only.
+                int h = x.Shape[2], w = x.Shape[3];
+                bool direct = regs && high && c == 16 && cv.Strides[0] == 2 && cv.Pads[0] == 1 && cv.Pads[1] == 1 && ph == h + 1 && pw == w + 1
+                    && h % 4 == 0 && w % 4 == 0 && h * w >= 24 * 24;
                 return p with
                 {
                     Layout = CpuLayout.Convertible,
@@ -192,6 +200,7 @@ namespace QuantGen.Cpu
                     Scratch = new CpuScratch(ConvImage: (ph * pw * c) + c + 32, ConvOut: os[1] * os[2] * os[3], ConvCol: quads ? ph * QuadLanes(os[3] * c) * 4 : 0),
                     TapQuads = quads,
                     QuadRegs = regs,
+                    QuadRegsDirect = direct,
                     MulHigh = high,
                 };
             }
@@ -227,6 +236,13 @@ namespace QuantGen.Cpu
 
         /// <summary>Depthwise 3x3 with 8, 16 or 32k channels: tap quads built in registers (QuantGenDepthwiseKernels.DepthwiseQuadRegs).</summary>
         public bool QuadRegs { get; init; }
+
+        /// <summary>
+        /// With <see cref="QuadRegs"/>: 16 channels, stride 2, padding 1 at the top and left and none read at the bottom and right,
+        /// h and w multiples of 4 from 24x24: QuantGenDepthwiseKernels.DepthwiseQuadRegs16S2 reads a channels-last input's
+        /// interior in place (no padding pass over the whole image; an NCHW input keeps PadImageU + DepthwiseQuadRegs).
+        /// </summary>
+        public bool QuadRegsDirect { get; init; }
 
         /// <summary>
         /// The int32 multiply-high requantization is proven exact for every channel (<see cref="Conv2dLowering.MulHighApplies"/>):
