@@ -113,6 +113,16 @@ namespace QuantGen.Benchmarks
                 return AlignProbe.Run(args.Skip(1).ToArray());
             }
 
+            if (args.Length > 0 && args[0] == "pw-alias")
+            {
+                return PwAliasProbe.Run(args.Skip(1).ToArray());
+            }
+
+            if (args.Length > 0 && args[0] == "pw-ab")
+            {
+                return PwAbProbe.Run(args.Skip(1).ToArray());
+            }
+
             if (args.Length > 0 && args[0] == "pw-probe")
             {
                 return PwProbe.Run(args.Skip(1).ToArray());
