@@ -737,7 +737,14 @@ namespace QuantGen.Generated
             MemoryMarshal.AsBytes(k.Slice(224, 16)).Fill((byte)(sbyte)(hi < sbyte.MaxValue ? (hi > sbyte.MinValue ? hi : sbyte.MinValue) : sbyte.MaxValue));
             // The byte clamp is the identity where [lo', hi'] is all of int8 (MobileNet's stem: ReLU is its zero point -128).
             bool clamp = lo > sbyte.MinValue || hi < sbyte.MaxValue;
-            Groups8(ref MemoryMarshal.GetReference(img), rowStride, sh, step, oh, ow, kh, kw * c, step == 8, clamp, ref w, ref bias, ref MemoryMarshal.GetReference(k), ref y);
+            if (step == 8)
+            {
+                Groups8<EvenDwords>(ref MemoryMarshal.GetReference(img), rowStride, sh, step, oh, ow, kh, kw * c, clamp, ref w, ref bias, ref MemoryMarshal.GetReference(k), ref y);
+            }
+            else
+            {
+                Groups8<Dwords>(ref MemoryMarshal.GetReference(img), rowStride, sh, step, oh, ow, kh, kw * c, clamp, ref w, ref bias, ref MemoryMarshal.GetReference(k), ref y);
+            }
         }
 
         /// <summary>
@@ -746,10 +753,9 @@ namespace QuantGen.Generated
         /// stack, cost about as much as the narrowing).
         /// </summary>
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Groups8(ref sbyte u0, int rowStride, int sh, int step, int oh, int ow, int kh, int run, bool even, bool clamp, ref sbyte w, ref int bias, ref int k, ref sbyte y)
+        private static void Groups8<TTaps>(ref sbyte u0, int rowStride, int sh, int step, int oh, int ow, int kh, int run, bool clamp, ref sbyte w, ref int bias, ref int k, ref sbyte y)
+            where TTaps : struct, IStemTaps
         {
-            // Stride 2 on 4 channels: the 8 positions' dwords are the even dwords of a 64-byte load (vpermd: one uop; vpmovqd takes two).
-            Vector512<int> evens = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 2, 4, 6, 8, 10, 12, 14);
             for (int yo = 0; yo < oh; yo++)
             {
                 for (int x0 = 0; x0 < ow; x0 += 8)
@@ -764,9 +770,7 @@ namespace QuantGen.Generated
                         ref sbyte ri = ref Unsafe.Add(ref r, i * rowStride);
                         for (int t = 0; t < run; t += 4)
                         {
-                            Vector256<byte> v = even
-                                ? Avx512F.PermuteVar16x32(Vector512.LoadUnsafe(ref Unsafe.As<sbyte, int>(ref Unsafe.Add(ref ri, t))), evens).GetLower().AsByte()
-                                : Vector256.LoadUnsafe(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref ri, t)));
+                            Vector256<byte> v = default(TTaps).Quads(ref Unsafe.Add(ref ri, t));
                             a0 = AvxVnni.MultiplyWideningAndAdd(a0, v, Vector256.LoadUnsafe(ref wq));
                             a1 = AvxVnni.MultiplyWideningAndAdd(a1, v, Vector256.LoadUnsafe(ref wq, 32));
                             a2 = AvxVnni.MultiplyWideningAndAdd(a2, v, Vector256.LoadUnsafe(ref wq, 64));
@@ -791,6 +795,27 @@ namespace QuantGen.Generated
                     b.StoreUnsafe(ref Unsafe.Add(ref y, ((yo * ow) + xs) * 8));
                 }
             }
+        }
+
+        /// <summary>How <see cref="Groups8"/> reads the 8 positions' tap quads: a generic argument, so that its tap loop has no branch.</summary>
+        private interface IStemTaps
+        {
+            Vector256<byte> Quads(ref sbyte at);
+        }
+
+        /// <summary>Pixel dwords 4 bytes apart: one 32-byte load.</summary>
+        private readonly struct Dwords : IStemTaps
+        {
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public Vector256<byte> Quads(ref sbyte at) => Vector256.LoadUnsafe(ref Unsafe.As<sbyte, byte>(ref at));
+        }
+
+        /// <summary>Pixel dwords 8 bytes apart (stride 2 on 4 channels): the even dwords of a 64-byte load, gathered by one vpermd (vpmovqd takes two uops).</summary>
+        private readonly struct EvenDwords : IStemTaps
+        {
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public Vector256<byte> Quads(ref sbyte at) =>
+                Avx512F.PermuteVar16x32(Vector512.LoadUnsafe(ref Unsafe.As<sbyte, int>(ref at)), Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 2, 4, 6, 8, 10, 12, 14)).GetLower().AsByte();
         }
 
         /// <summary>
