@@ -118,11 +118,6 @@ namespace QuantGen.Benchmarks
                 return PwAliasProbe.Run(args.Skip(1).ToArray());
             }
 
-            if (args.Length > 0 && args[0] == "pw-ab")
-            {
-                return PwAbProbe.Run(args.Skip(1).ToArray());
-            }
-
             if (args.Length > 0 && args[0] == "build-ab")
             {
                 return BuildAbProbe.Run(args.Skip(1).ToArray());
