@@ -238,7 +238,7 @@ namespace QuantGen.Generated
         }
 
         /// <summary>
-        /// All rows of a GEMM of whole 32-channel blocks (n % 32 == 0, AVX-512): per block, 4-row tiles (<see cref="Tile4x32Packed"/>)
+        /// All rows of a GEMM of whole 32-channel blocks (n % 32 == 0, AVX-512): per block, 4-row tiles (<see cref="Tile4x32Packed{TRows}"/>)
         /// then single rows (<see cref="Row1x32Packed"/>). Their store requantizes 16 lanes with QuantGenKernels.MulHigh16's
         /// integers (the high halves gathered by one vpermt2d), narrows 64 lanes with saturating packs and clamps the bytes:
         /// clamp(sat8(h), lo', hi') = sat8(clamp(h, lo, hi)) with lo' = max(lo, -128), hi' = min(hi, 127). Measured on the Xeon
@@ -713,7 +713,7 @@ namespace QuantGen.Generated
                 throw new ArgumentException("Stem8 needs AVX-VNNI and AVX-512 VBMI (callers check Stem8Vector), c % 4 == 0, sw * c of 4 or 8, 8 output positions a row and a large enough image");
             }
 
-            // The store's constants, read by Group8 as memory operands: per channel pair P (zmm lanes 0-7 channel 2P, 8-15
+            // The store's constants, read by Groups8 as memory operands: per channel pair P (zmm lanes 0-7 channel 2P, 8-15
             // channel 2P + 1) its m, add and t at [P * 16], [64 + P * 16], [128 + P * 16]; then the vpermb order (16 ints) and
             // the byte clamps (16 ints each). vpermb: output byte p * 8 + o comes from the packs' 128-bit lane (o % 2) * 2 + p / 4,
             // slot (o / 2) * 4 + p % 4 (vpackssdw then vpacksswb put the four pairs' dwords side by side within each lane).
@@ -797,7 +797,7 @@ namespace QuantGen.Generated
             }
         }
 
-        /// <summary>How <see cref="Groups8"/> reads the 8 positions' tap quads: a generic argument, so that its tap loop has no branch.</summary>
+        /// <summary>How <see cref="Groups8{TTaps}"/> reads the 8 positions' tap quads: a generic argument, so that its tap loop has no branch.</summary>
         private interface IStemTaps
         {
             Vector256<byte> Quads(ref sbyte at);
