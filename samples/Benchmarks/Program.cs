@@ -118,6 +118,16 @@ namespace QuantGen.Benchmarks
                 return AlignProbe.Run(args.Skip(1).ToArray());
             }
 
+            if (args.Length > 0 && args[0] == "pw-alias")
+            {
+                return PwAliasProbe.Run(args.Skip(1).ToArray());
+            }
+
+            if (args.Length > 0 && args[0] == "build-ab")
+            {
+                return BuildAbProbe.Run(args.Skip(1).ToArray());
+            }
+
             if (args.Length > 0 && args[0] == "pw-probe")
             {
                 return PwProbe.Run(args.Skip(1).ToArray());

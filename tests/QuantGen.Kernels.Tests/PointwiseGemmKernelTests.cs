@@ -53,6 +53,13 @@ namespace QuantGen.Tests.Kernels
             { 10, 36, 64, 1 },
             { 11, 64, 96, 2 },
             { 4, 256, 32, 0 },
+            // Rows back to back with K <= 32: the 4-row tiles flip 16 kQuads bytes first (32-byte and 16-byte pieces, never a
+            // byte past the 4 rows): kQuads 1, 3, 5 and 7, the 16-channel rows and the 32-channel blocks, tiles plus single rows.
+            { 9, 4, 32, 1 },
+            { 11, 12, 16, 0 },
+            { 8, 20, 64, 3 },
+            { 13, 28, 32, 2 },
+            { 6, 2, 16, 1 },
         };
 
         [Theory]

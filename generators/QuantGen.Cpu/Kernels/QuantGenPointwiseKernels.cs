@@ -67,7 +67,15 @@ namespace QuantGen.Generated
             {
                 // One block of 16 channels (MobileNet's 8 -> 16 pointwise: 2304 rows of K = 8): the rows loop in one method with
                 // the store's constants in registers, instead of a call and the constants' loads per 4-row tile.
-                Rows16(ref a, rows, aStride, ref w, kQuads, ref k, ref y, yStride);
+                if (FlipTiles(aStride, kQuads))
+                {
+                    Rows16<FlippedRows>(ref a, rows, aStride, ref w, kQuads, ref k, ref y, yStride);
+                }
+                else
+                {
+                    Rows16<SignedRows>(ref a, rows, aStride, ref w, kQuads, ref k, ref y, yStride);
+                }
+
                 return;
             }
 
@@ -98,6 +106,12 @@ namespace QuantGen.Generated
             public int Lo;
             public int Hi;
             public int N;
+
+            /// <summary>
+            /// Whether the byte clamp after the saturating narrowing does anything: not where [Lo, Hi] covers int8 (the zoo's
+            /// pointwise layers: ReLU is their zero point -128), so the packed stores leave out its vpmaxsb and vpminsb.
+            /// </summary>
+            public readonly bool Clamp => Lo > sbyte.MinValue || Hi < sbyte.MaxValue;
 
             /// <summary>A bias Add fused into the store (<see cref="GemmVnniHighAddRows"/>): its per-column constants and integers.</summary>
             public bool Post;
@@ -224,7 +238,7 @@ namespace QuantGen.Generated
         }
 
         /// <summary>
-        /// All rows of a GEMM of whole 32-channel blocks (n % 32 == 0, AVX-512): per block, 4-row tiles (<see cref="Tile4x32Packed"/>)
+        /// All rows of a GEMM of whole 32-channel blocks (n % 32 == 0, AVX-512): per block, 4-row tiles (<see cref="Tile4x32Packed{TRows}"/>)
         /// then single rows (<see cref="Row1x32Packed"/>). Their store requantizes 16 lanes with QuantGenKernels.MulHigh16's
         /// integers (the high halves gathered by one vpermt2d), narrows 64 lanes with saturating packs and clamps the bytes:
         /// clamp(sat8(h), lo', hi') = sat8(clamp(h, lo, hi)) with lo' = max(lo, -128), hi' = min(hi, 127). Measured on the Xeon
@@ -239,7 +253,14 @@ namespace QuantGen.Generated
                 ref sbyte wb = ref Unsafe.Add(ref w, o0 * 4);
                 // All 4-row tiles of the block in one call (a call per tile cost about as much as the narrowing).
                 int r = rows / 4 * 4;
-                Tile4x32Packed(ref a, rows / 4, aStride, ref wb, kQuads, np, o0, ref k, ref Unsafe.Add(ref y, o0), yStride);
+                if (FlipTiles(aStride, kQuads))
+                {
+                    Tile4x32Packed<FlippedRows>(ref a, rows / 4, aStride, ref wb, kQuads, np, o0, ref k, ref Unsafe.Add(ref y, o0), yStride);
+                }
+                else
+                {
+                    Tile4x32Packed<SignedRows>(ref a, rows / 4, aStride, ref wb, kQuads, np, o0, ref k, ref Unsafe.Add(ref y, o0), yStride);
+                }
 
                 for (; r < rows; r++)
                 {
@@ -253,11 +274,15 @@ namespace QuantGen.Generated
         /// accumulator no other register: a 24-accumulator tile copies 10 of them in and out every quad), then two packed 2-row stores.
         /// </summary>
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Tile4x32Packed(ref sbyte a, int tiles, int aStride, ref sbyte wb, int kQuads, int np, int o0, ref Epilogue k, ref sbyte y, int yStride)
+        private static void Tile4x32Packed<TRows>(ref sbyte a, int tiles, int aStride, ref sbyte wb, int kQuads, int np, int o0, ref Epilogue k, ref sbyte y, int yStride)
+            where TRows : struct, IQuadRows
         {
+            Span<sbyte> flipped = stackalloc sbyte[FlipBytes];
             for (int tile = 0; tile < tiles; tile++)
             {
-                ref sbyte a0 = ref Unsafe.Add(ref a, tile * 4 * aStride);
+                ref sbyte at = ref Unsafe.Add(ref a, tile * 4 * aStride);
+                ref sbyte a0 = ref typeof(TRows) == typeof(FlippedRows) ? ref FlipRows4(ref at, kQuads, ref MemoryMarshal.GetReference(flipped)) : ref at;
+
                 ref sbyte yt = ref Unsafe.Add(ref y, tile * 4 * yStride);
                 ref sbyte a1 = ref Unsafe.Add(ref a0, aStride);
                 ref sbyte a2 = ref Unsafe.Add(ref a1, aStride);
@@ -277,22 +302,22 @@ namespace QuantGen.Generated
                     Vector256<sbyte> w2 = Vector256.LoadUnsafe(ref wq, 64);
                     Vector256<sbyte> w3 = Vector256.LoadUnsafe(ref wq, 96);
                     wq = ref Unsafe.Add(ref wq, step);
-                    Vector256<byte> x = Quad(ref a0, q);
+                    Vector256<byte> x = default(TRows).Quad(ref a0, q);
                     c00 = AvxVnni.MultiplyWideningAndAdd(c00, x, w0);
                     c01 = AvxVnni.MultiplyWideningAndAdd(c01, x, w1);
                     c02 = AvxVnni.MultiplyWideningAndAdd(c02, x, w2);
                     c03 = AvxVnni.MultiplyWideningAndAdd(c03, x, w3);
-                    x = Quad(ref a1, q);
+                    x = default(TRows).Quad(ref a1, q);
                     c10 = AvxVnni.MultiplyWideningAndAdd(c10, x, w0);
                     c11 = AvxVnni.MultiplyWideningAndAdd(c11, x, w1);
                     c12 = AvxVnni.MultiplyWideningAndAdd(c12, x, w2);
                     c13 = AvxVnni.MultiplyWideningAndAdd(c13, x, w3);
-                    x = Quad(ref a2, q);
+                    x = default(TRows).Quad(ref a2, q);
                     c20 = AvxVnni.MultiplyWideningAndAdd(c20, x, w0);
                     c21 = AvxVnni.MultiplyWideningAndAdd(c21, x, w1);
                     c22 = AvxVnni.MultiplyWideningAndAdd(c22, x, w2);
                     c23 = AvxVnni.MultiplyWideningAndAdd(c23, x, w3);
-                    x = Quad(ref a3, q);
+                    x = default(TRows).Quad(ref a3, q);
                     c30 = AvxVnni.MultiplyWideningAndAdd(c30, x, w0);
                     c31 = AvxVnni.MultiplyWideningAndAdd(c31, x, w1);
                     c32 = AvxVnni.MultiplyWideningAndAdd(c32, x, w2);
@@ -320,20 +345,22 @@ namespace QuantGen.Generated
                 {
                     Vector256<sbyte> lo8 = Vector256.Create((sbyte)(k.Lo > sbyte.MinValue ? k.Lo : sbyte.MinValue)), hi8 = Vector256.Create((sbyte)(k.Hi < sbyte.MaxValue ? k.Hi : sbyte.MaxValue));
                     Vector256<int> perm = RowPerm;
-                    Row32(c00, c01, c02, c03, ref m, ref add, ref sh, perm, lo8, hi8, ref yt);
-                    Row32(c10, c11, c12, c13, ref m, ref add, ref sh, perm, lo8, hi8, ref Unsafe.Add(ref yt, yStride));
-                    Row32(c20, c21, c22, c23, ref m, ref add, ref sh, perm, lo8, hi8, ref Unsafe.Add(ref yt, 2 * yStride));
-                    Row32(c30, c31, c32, c33, ref m, ref add, ref sh, perm, lo8, hi8, ref Unsafe.Add(ref yt, 3 * yStride));
+                    bool clamp8 = k.Clamp;
+                    Row32(c00, c01, c02, c03, ref m, ref add, ref sh, perm, lo8, hi8, clamp8, ref yt);
+                    Row32(c10, c11, c12, c13, ref m, ref add, ref sh, perm, lo8, hi8, clamp8, ref Unsafe.Add(ref yt, yStride));
+                    Row32(c20, c21, c22, c23, ref m, ref add, ref sh, perm, lo8, hi8, clamp8, ref Unsafe.Add(ref yt, 2 * yStride));
+                    Row32(c30, c31, c32, c33, ref m, ref add, ref sh, perm, lo8, hi8, clamp8, ref Unsafe.Add(ref yt, 3 * yStride));
                     continue;
                 }
 
                 Vector512<sbyte> lo = Vector512.Create((sbyte)(k.Lo > sbyte.MinValue ? k.Lo : sbyte.MinValue)), hi = Vector512.Create((sbyte)(k.Hi < sbyte.MaxValue ? k.Hi : sbyte.MaxValue));
-                Vector512<sbyte> r01 = QuantGenKernels.PackClampS8(High16At(c00, c01, ref m, ref add, ref sh, 0), High16At(c02, c03, ref m, ref add, ref sh, 16),
-                    High16At(c10, c11, ref m, ref add, ref sh, 0), High16At(c12, c13, ref m, ref add, ref sh, 16), lo, hi);
+                bool clamp = k.Clamp;
+                Vector512<sbyte> r01 = Pack4(High16At(c00, c01, ref m, ref add, ref sh, 0), High16At(c02, c03, ref m, ref add, ref sh, 16),
+                    High16At(c10, c11, ref m, ref add, ref sh, 0), High16At(c12, c13, ref m, ref add, ref sh, 16), lo, hi, clamp);
                 r01.GetLower().StoreUnsafe(ref yt);
                 r01.GetUpper().StoreUnsafe(ref Unsafe.Add(ref yt, yStride));
-                Vector512<sbyte> r23 = QuantGenKernels.PackClampS8(High16At(c20, c21, ref m, ref add, ref sh, 0), High16At(c22, c23, ref m, ref add, ref sh, 16),
-                    High16At(c30, c31, ref m, ref add, ref sh, 0), High16At(c32, c33, ref m, ref add, ref sh, 16), lo, hi);
+                Vector512<sbyte> r23 = Pack4(High16At(c20, c21, ref m, ref add, ref sh, 0), High16At(c22, c23, ref m, ref add, ref sh, 16),
+                    High16At(c30, c31, ref m, ref add, ref sh, 0), High16At(c32, c33, ref m, ref add, ref sh, 16), lo, hi, clamp);
                 r23.GetLower().StoreUnsafe(ref Unsafe.Add(ref yt, 2 * yStride));
                 r23.GetUpper().StoreUnsafe(ref Unsafe.Add(ref yt, 3 * yStride));
             }
@@ -380,7 +407,7 @@ namespace QuantGen.Generated
             if (!k.Post && kQuads >= YmmStoreQuads)
             {
                 Row32(c0 + d0, c1 + d1, c2 + d2, c3 + d3, ref m, ref add, ref sh, RowPerm,
-                    Vector256.Create((sbyte)(k.Lo > sbyte.MinValue ? k.Lo : sbyte.MinValue)), Vector256.Create((sbyte)(k.Hi < sbyte.MaxValue ? k.Hi : sbyte.MaxValue)), ref y);
+                    Vector256.Create((sbyte)(k.Lo > sbyte.MinValue ? k.Lo : sbyte.MinValue)), Vector256.Create((sbyte)(k.Hi < sbyte.MaxValue ? k.Hi : sbyte.MaxValue)), k.Clamp, ref y);
                 return;
             }
 
@@ -409,16 +436,16 @@ namespace QuantGen.Generated
         /// One row's 32 channels (four ymm accumulators in channel order, bias included) requantized by <see cref="High8At"/>,
         /// narrowed by saturating packs (vpackssdw, vpacksswb, within 128-bit lanes), put back in channel order by one vpermd
         /// (perm = <see cref="RowPerm"/>) and clamped on bytes (lo, hi inside int8: the clamp of the int32 values, as in the zmm
-        /// store), one 32-byte store. No 512-bit operation.
+        /// store; left out when clamp is false, [lo, hi] = int8), one 32-byte store. No 512-bit operation.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static void Row32(Vector256<int> c0, Vector256<int> c1, Vector256<int> c2, Vector256<int> c3, ref int m, ref int add, ref int sh,
-            Vector256<int> perm, Vector256<sbyte> lo, Vector256<sbyte> hi, ref sbyte dst)
+            Vector256<int> perm, Vector256<sbyte> lo, Vector256<sbyte> hi, bool clamp, ref sbyte dst)
         {
             Vector256<short> w01 = Avx2.PackSignedSaturate(High8At(c0, ref m, ref add, ref sh, 0), High8At(c1, ref m, ref add, ref sh, 8));
             Vector256<short> w23 = Avx2.PackSignedSaturate(High8At(c2, ref m, ref add, ref sh, 16), High8At(c3, ref m, ref add, ref sh, 24));
             Vector256<sbyte> b = Avx2.PermuteVar8x32(Avx2.PackSignedSaturate(w01, w23).AsInt32(), perm).AsSByte();
-            Vector256.Min(Vector256.Max(b, lo), hi).StoreUnsafe(ref dst);
+            (clamp ? Vector256.Min(Vector256.Max(b, lo), hi) : b).StoreUnsafe(ref dst);
         }
 
         /// <summary>After <see cref="Row32"/>'s packs dword 2k of a 128-bit lane holds channels 8k.., the lanes' halves: 0-3 8-11 16-19 24-27 | 4-7 12-15 20-23 28-31.</summary>
@@ -457,39 +484,40 @@ namespace QuantGen.Generated
         /// 1.02x on MobileNet's 2304 x 8 -> 16 in pw-probe tiles: that layer is bound elsewhere), the last rows by <see cref="Row1x16"/>.
         /// </summary>
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Rows16(ref sbyte a, int rows, int aStride, ref sbyte w, int kQuads, ref Epilogue k, ref sbyte y, int yStride)
+        private static void Rows16<TRows>(ref sbyte a, int rows, int aStride, ref sbyte w, int kQuads, ref Epilogue k, ref sbyte y, int yStride)
+            where TRows : struct, IQuadRows
         {
-            Vector256<int> b0 = Vector256.LoadUnsafe(ref k.Bias), b1 = Vector256.LoadUnsafe(ref k.Bias, 8);
-            Vector512<int> mEven = Vector512.LoadUnsafe(ref k.MulHi), mOdd = Vector512.LoadUnsafe(ref k.MulHi, 1);
-            Vector512<int> add = Vector512.LoadUnsafe(ref k.AddHi);
-            Vector512<uint> shift = Vector512.LoadUnsafe(ref k.ShiftHi).AsUInt32();
-            Vector512<int> lo = Vector512.Create(k.Lo > sbyte.MinValue ? k.Lo : sbyte.MinValue), hi = Vector512.Create(k.Hi < sbyte.MaxValue ? k.Hi : sbyte.MaxValue);
-            int n = k.N;
-            bool packed = n == 16 && yStride == 16;
-            Vector512<sbyte> loB = Vector512.Create((sbyte)(k.Lo > sbyte.MinValue ? k.Lo : sbyte.MinValue)), hiB = Vector512.Create((sbyte)(k.Hi < sbyte.MaxValue ? k.Hi : sbyte.MaxValue));
-            Vector512<int> pick = Vector512.Create(1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31);
+            // The store's constants are read where they are used (memory operands), not held in registers across the rows: held,
+            // they took 9 of ymm0-15 and the JIT kept three accumulators in ymm16-18, copied in and out of ymm9 around every
+            // vpdpbusd (which it gives ymm0-15 only).
+            Span<sbyte> flipped = stackalloc sbyte[FlipBytes];
+            int n = k.N, lo8 = k.Lo > sbyte.MinValue ? k.Lo : sbyte.MinValue, hi8 = k.Hi < sbyte.MaxValue ? k.Hi : sbyte.MaxValue;
+            bool packed = n == 16 && yStride == 16, clamp = k.Clamp;
             int r = 0;
             for (; r + 4 <= rows; r += 4)
             {
-                ref sbyte a0 = ref Unsafe.Add(ref a, r * aStride);
+                ref sbyte ar = ref Unsafe.Add(ref a, r * aStride);
+                ref sbyte a0 = ref typeof(TRows) == typeof(FlippedRows) ? ref FlipRows4(ref ar, kQuads, ref MemoryMarshal.GetReference(flipped)) : ref ar;
+
                 ref sbyte a1 = ref Unsafe.Add(ref a0, aStride);
                 ref sbyte a2 = ref Unsafe.Add(ref a1, aStride);
                 ref sbyte a3 = ref Unsafe.Add(ref a2, aStride);
+                Vector256<int> b0 = Vector256.LoadUnsafe(ref k.Bias), b1 = Vector256.LoadUnsafe(ref k.Bias, 8);
                 Vector256<int> c00 = b0, c01 = b1, c10 = b0, c11 = b1, c20 = b0, c21 = b1, c30 = b0, c31 = b1;
                 for (int q = 0; q < kQuads; q++)
                 {
                     ref sbyte wq = ref Unsafe.Add(ref w, q * 64);
                     Vector256<sbyte> w0 = Vector256.LoadUnsafe(ref wq), w1 = Vector256.LoadUnsafe(ref wq, 32);
-                    Vector256<byte> x = Quad(ref a0, q);
+                    Vector256<byte> x = default(TRows).Quad(ref a0, q);
                     c00 = AvxVnni.MultiplyWideningAndAdd(c00, x, w0);
                     c01 = AvxVnni.MultiplyWideningAndAdd(c01, x, w1);
-                    x = Quad(ref a1, q);
+                    x = default(TRows).Quad(ref a1, q);
                     c10 = AvxVnni.MultiplyWideningAndAdd(c10, x, w0);
                     c11 = AvxVnni.MultiplyWideningAndAdd(c11, x, w1);
-                    x = Quad(ref a2, q);
+                    x = default(TRows).Quad(ref a2, q);
                     c20 = AvxVnni.MultiplyWideningAndAdd(c20, x, w0);
                     c21 = AvxVnni.MultiplyWideningAndAdd(c21, x, w1);
-                    x = Quad(ref a3, q);
+                    x = default(TRows).Quad(ref a3, q);
                     c30 = AvxVnni.MultiplyWideningAndAdd(c30, x, w0);
                     c31 = AvxVnni.MultiplyWideningAndAdd(c31, x, w1);
                 }
@@ -499,10 +527,16 @@ namespace QuantGen.Generated
                 {
                     // All 16 channels, rows contiguous: the 4 rows narrowed by saturating packs into one vector (row i in bytes
                     // 16 i ..), clamped as bytes (see Rows32), one 64-byte store.
-                    QuantGenKernels.PackClampS8(HighPicked(Join(c00, c01), mEven, mOdd, add, shift, pick), HighPicked(Join(c10, c11), mEven, mOdd, add, shift, pick),
-                        HighPicked(Join(c20, c21), mEven, mOdd, add, shift, pick), HighPicked(Join(c30, c31), mEven, mOdd, add, shift, pick), loB, hiB).StoreUnsafe(ref yr);
+                    Pack4(High16At(c00, c01, ref k.MulHi, ref k.AddHi, ref k.ShiftHi, 0), High16At(c10, c11, ref k.MulHi, ref k.AddHi, ref k.ShiftHi, 0),
+                        High16At(c20, c21, ref k.MulHi, ref k.AddHi, ref k.ShiftHi, 0), High16At(c30, c31, ref k.MulHi, ref k.AddHi, ref k.ShiftHi, 0),
+                        Vector512.Create((sbyte)lo8), Vector512.Create((sbyte)hi8), clamp).StoreUnsafe(ref yr);
                     continue;
                 }
+
+                Vector512<int> mEven = Vector512.LoadUnsafe(ref k.MulHi), mOdd = Vector512.LoadUnsafe(ref k.MulHi, 1);
+                Vector512<int> add = Vector512.LoadUnsafe(ref k.AddHi);
+                Vector512<uint> shift = Vector512.LoadUnsafe(ref k.ShiftHi).AsUInt32();
+                Vector512<int> lo = Vector512.Create(lo8), hi = Vector512.Create(hi8);
 
                 QuantGenKernels.StorePartial16(High16(Join(c00, c01), mEven, mOdd, add, shift, lo, hi), n, ref yr);
                 QuantGenKernels.StorePartial16(High16(Join(c10, c11), mEven, mOdd, add, shift, lo, hi), n, ref Unsafe.Add(ref yr, yStride));
@@ -516,13 +550,20 @@ namespace QuantGen.Generated
             }
         }
 
-        /// <summary><see cref="High16At"/>'s integers with the constants in registers (pick: vpermt2d's odd-dword gather).</summary>
+        /// <summary>
+        /// QuantGenKernels.PackClampS8 (64 int32 lanes narrowed with saturation, in order, clamped to [lo, hi] on bytes), the byte
+        /// clamp left out when clamp is false: saturation to int8 is then the whole clamp.
+        /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector512<int> HighPicked(Vector512<int> acc, Vector512<int> mEven, Vector512<int> mOdd, Vector512<int> add, Vector512<uint> shift, Vector512<int> pick)
+        private static Vector512<sbyte> Pack4(Vector512<int> d0, Vector512<int> d1, Vector512<int> d2, Vector512<int> d3, Vector512<sbyte> lo, Vector512<sbyte> hi, bool clamp)
         {
-            Vector512<long> pe = Avx512F.Multiply(acc, mEven);
-            Vector512<long> po = Avx512F.Multiply(Avx512F.ShiftRightLogical(acc.AsInt64(), 32).AsInt32(), mOdd);
-            return Avx512F.ShiftRightArithmeticVariable(Avx512F.PermuteVar16x32x2(pe.AsInt32(), pick, po.AsInt32()) + add, shift);
+            if (clamp)
+            {
+                return QuantGenKernels.PackClampS8(d0, d1, d2, d3, lo, hi);
+            }
+
+            Vector512<sbyte> b = Avx512BW.PackSignedSaturate(Avx512BW.PackSignedSaturate(d0, d1), Avx512BW.PackSignedSaturate(d2, d3));
+            return Avx512F.PermuteVar16x32(b.AsInt32(), Vector512.Create(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15)).AsSByte();
         }
 
         /// <summary>QuantGenKernels.MulHigh16's operations on 16 lanes with its constants already loaded (lo, hi inside int8).</summary>
@@ -672,7 +713,7 @@ namespace QuantGen.Generated
                 throw new ArgumentException("Stem8 needs AVX-VNNI and AVX-512 VBMI (callers check Stem8Vector), c % 4 == 0, sw * c of 4 or 8, 8 output positions a row and a large enough image");
             }
 
-            // The store's constants, read by Group8 as memory operands: per channel pair P (zmm lanes 0-7 channel 2P, 8-15
+            // The store's constants, read by Groups8 as memory operands: per channel pair P (zmm lanes 0-7 channel 2P, 8-15
             // channel 2P + 1) its m, add and t at [P * 16], [64 + P * 16], [128 + P * 16]; then the vpermb order (16 ints) and
             // the byte clamps (16 ints each). vpermb: output byte p * 8 + o comes from the packs' 128-bit lane (o % 2) * 2 + p / 4,
             // slot (o / 2) * 4 + p % 4 (vpackssdw then vpacksswb put the four pairs' dwords side by side within each lane).
@@ -694,55 +735,87 @@ namespace QuantGen.Generated
 
             MemoryMarshal.AsBytes(k.Slice(208, 16)).Fill((byte)(sbyte)(lo > sbyte.MinValue ? (lo < sbyte.MaxValue ? lo : sbyte.MaxValue) : sbyte.MinValue));
             MemoryMarshal.AsBytes(k.Slice(224, 16)).Fill((byte)(sbyte)(hi < sbyte.MaxValue ? (hi > sbyte.MinValue ? hi : sbyte.MinValue) : sbyte.MaxValue));
-            ref sbyte u0 = ref MemoryMarshal.GetReference(img);
-            ref int k0 = ref MemoryMarshal.GetReference(k);
-            int run = kw * c;
+            // The byte clamp is the identity where [lo', hi'] is all of int8 (MobileNet's stem: ReLU is its zero point -128).
+            bool clamp = lo > sbyte.MinValue || hi < sbyte.MaxValue;
+            if (step == 8)
+            {
+                Groups8<EvenDwords>(ref MemoryMarshal.GetReference(img), rowStride, sh, step, oh, ow, kh, kw * c, clamp, ref w, ref bias, ref MemoryMarshal.GetReference(k), ref y);
+            }
+            else
+            {
+                Groups8<Dwords>(ref MemoryMarshal.GetReference(img), rowStride, sh, step, oh, ow, kh, kw * c, clamp, ref w, ref bias, ref MemoryMarshal.GetReference(k), ref y);
+            }
+        }
+
+        /// <summary>
+        /// Every group of 8 positions (pixel dwords step bytes apart) x 8 channels over all taps, requantized, stored as
+        /// [position][channel]: the output rows and their groups in one method (a call per group, with its arguments on the
+        /// stack, cost about as much as the narrowing).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        private static void Groups8<TTaps>(ref sbyte u0, int rowStride, int sh, int step, int oh, int ow, int kh, int run, bool clamp, ref sbyte w, ref int bias, ref int k, ref sbyte y)
+            where TTaps : struct, IStemTaps
+        {
             for (int yo = 0; yo < oh; yo++)
             {
                 for (int x0 = 0; x0 < ow; x0 += 8)
                 {
                     int xs = x0 + 8 <= ow ? x0 : ow - 8;
-                    Group8(ref Unsafe.Add(ref u0, (yo * sh * rowStride) + (xs * step)), rowStride, kh, run, step == 8, ref w, ref bias, ref k0,
-                        ref Unsafe.Add(ref y, ((yo * ow) + xs) * 8));
+                    ref sbyte r = ref Unsafe.Add(ref u0, (yo * sh * rowStride) + (xs * step));
+                    Vector256<int> a0 = Vector256.Create(bias), a1 = Vector256.Create(Unsafe.Add(ref bias, 1)), a2 = Vector256.Create(Unsafe.Add(ref bias, 2)), a3 = Vector256.Create(Unsafe.Add(ref bias, 3));
+                    Vector256<int> a4 = Vector256.Create(Unsafe.Add(ref bias, 4)), a5 = Vector256.Create(Unsafe.Add(ref bias, 5)), a6 = Vector256.Create(Unsafe.Add(ref bias, 6)), a7 = Vector256.Create(Unsafe.Add(ref bias, 7));
+                    ref sbyte wq = ref w;
+                    for (int i = 0; i < kh; i++)
+                    {
+                        ref sbyte ri = ref Unsafe.Add(ref r, i * rowStride);
+                        for (int t = 0; t < run; t += 4)
+                        {
+                            Vector256<byte> v = default(TTaps).Quads(ref Unsafe.Add(ref ri, t));
+                            a0 = AvxVnni.MultiplyWideningAndAdd(a0, v, Vector256.LoadUnsafe(ref wq));
+                            a1 = AvxVnni.MultiplyWideningAndAdd(a1, v, Vector256.LoadUnsafe(ref wq, 32));
+                            a2 = AvxVnni.MultiplyWideningAndAdd(a2, v, Vector256.LoadUnsafe(ref wq, 64));
+                            a3 = AvxVnni.MultiplyWideningAndAdd(a3, v, Vector256.LoadUnsafe(ref wq, 96));
+                            a4 = AvxVnni.MultiplyWideningAndAdd(a4, v, Vector256.LoadUnsafe(ref wq, 128));
+                            a5 = AvxVnni.MultiplyWideningAndAdd(a5, v, Vector256.LoadUnsafe(ref wq, 160));
+                            a6 = AvxVnni.MultiplyWideningAndAdd(a6, v, Vector256.LoadUnsafe(ref wq, 192));
+                            a7 = AvxVnni.MultiplyWideningAndAdd(a7, v, Vector256.LoadUnsafe(ref wq, 224));
+                            wq = ref Unsafe.Add(ref wq, 256);
+                        }
+                    }
+
+                    // Values are narrowed with saturation and clamped as bytes (lo', hi' inside int8), then put in [position][channel] order.
+                    Vector512<short> w01 = Avx512BW.PackSignedSaturate(HighPair(Join(a0, a1), ref k, 0), HighPair(Join(a2, a3), ref k, 16));
+                    Vector512<short> w23 = Avx512BW.PackSignedSaturate(HighPair(Join(a4, a5), ref k, 32), HighPair(Join(a6, a7), ref k, 48));
+                    Vector512<sbyte> b = Avx512Vbmi.PermuteVar64x8(Avx512BW.PackSignedSaturate(w01, w23).AsByte(), Vector512.LoadUnsafe(ref Unsafe.Add(ref k, 192)).AsByte()).AsSByte();
+                    if (clamp)
+                    {
+                        b = Vector512.Min(Vector512.Max(b, Vector512.LoadUnsafe(ref Unsafe.Add(ref k, 208)).AsSByte()), Vector512.LoadUnsafe(ref Unsafe.Add(ref k, 224)).AsSByte());
+                    }
+
+                    b.StoreUnsafe(ref Unsafe.Add(ref y, ((yo * ow) + xs) * 8));
                 }
             }
         }
 
-        /// <summary>8 positions (pixel dwords step bytes apart from r) x 8 channels over all taps, requantized, stored as [position][channel].</summary>
-        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Group8(ref sbyte r, int rowStride, int kh, int run, bool even, ref sbyte w, ref int bias, ref int k, ref sbyte y)
+        /// <summary>How <see cref="Groups8{TTaps}"/> reads the 8 positions' tap quads: a generic argument, so that its tap loop has no branch.</summary>
+        private interface IStemTaps
         {
-            Vector256<int> a0 = Vector256.Create(bias), a1 = Vector256.Create(Unsafe.Add(ref bias, 1)), a2 = Vector256.Create(Unsafe.Add(ref bias, 2)), a3 = Vector256.Create(Unsafe.Add(ref bias, 3));
-            Vector256<int> a4 = Vector256.Create(Unsafe.Add(ref bias, 4)), a5 = Vector256.Create(Unsafe.Add(ref bias, 5)), a6 = Vector256.Create(Unsafe.Add(ref bias, 6)), a7 = Vector256.Create(Unsafe.Add(ref bias, 7));
-            // Stride 2 on 4 channels: the 8 positions' dwords are the even dwords of a 64-byte load (vpermd: one uop; vpmovqd takes two).
-            Vector512<int> evens = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 2, 4, 6, 8, 10, 12, 14);
-            ref sbyte wq = ref w;
-            for (int i = 0; i < kh; i++)
-            {
-                ref sbyte ri = ref Unsafe.Add(ref r, i * rowStride);
-                for (int t = 0; t < run; t += 4)
-                {
-                    Vector256<byte> v = even
-                        ? Avx512F.PermuteVar16x32(Vector512.LoadUnsafe(ref Unsafe.As<sbyte, int>(ref Unsafe.Add(ref ri, t))), evens).GetLower().AsByte()
-                        : Vector256.LoadUnsafe(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref ri, t)));
-                    a0 = AvxVnni.MultiplyWideningAndAdd(a0, v, Vector256.LoadUnsafe(ref wq));
-                    a1 = AvxVnni.MultiplyWideningAndAdd(a1, v, Vector256.LoadUnsafe(ref wq, 32));
-                    a2 = AvxVnni.MultiplyWideningAndAdd(a2, v, Vector256.LoadUnsafe(ref wq, 64));
-                    a3 = AvxVnni.MultiplyWideningAndAdd(a3, v, Vector256.LoadUnsafe(ref wq, 96));
-                    a4 = AvxVnni.MultiplyWideningAndAdd(a4, v, Vector256.LoadUnsafe(ref wq, 128));
-                    a5 = AvxVnni.MultiplyWideningAndAdd(a5, v, Vector256.LoadUnsafe(ref wq, 160));
-                    a6 = AvxVnni.MultiplyWideningAndAdd(a6, v, Vector256.LoadUnsafe(ref wq, 192));
-                    a7 = AvxVnni.MultiplyWideningAndAdd(a7, v, Vector256.LoadUnsafe(ref wq, 224));
-                    wq = ref Unsafe.Add(ref wq, 256);
-                }
-            }
+            Vector256<byte> Quads(ref sbyte at);
+        }
 
-            // Values are narrowed with saturation and clamped as bytes (lo', hi' inside int8), then put in [position][channel] order.
-            Vector512<short> w01 = Avx512BW.PackSignedSaturate(HighPair(Join(a0, a1), ref k, 0), HighPair(Join(a2, a3), ref k, 16));
-            Vector512<short> w23 = Avx512BW.PackSignedSaturate(HighPair(Join(a4, a5), ref k, 32), HighPair(Join(a6, a7), ref k, 48));
-            Vector512<byte> b = Avx512Vbmi.PermuteVar64x8(Avx512BW.PackSignedSaturate(w01, w23).AsByte(), Vector512.LoadUnsafe(ref Unsafe.Add(ref k, 192)).AsByte());
-            Vector512<sbyte> s = Vector512.Max(b.AsSByte(), Vector512.LoadUnsafe(ref Unsafe.Add(ref k, 208)).AsSByte());
-            Vector512.Min(s, Vector512.LoadUnsafe(ref Unsafe.Add(ref k, 224)).AsSByte()).StoreUnsafe(ref y);
+        /// <summary>Pixel dwords 4 bytes apart: one 32-byte load.</summary>
+        private readonly struct Dwords : IStemTaps
+        {
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public Vector256<byte> Quads(ref sbyte at) => Vector256.LoadUnsafe(ref Unsafe.As<sbyte, byte>(ref at));
+        }
+
+        /// <summary>Pixel dwords 8 bytes apart (stride 2 on 4 channels): the even dwords of a 64-byte load, gathered by one vpermd (vpmovqd takes two uops).</summary>
+        private readonly struct EvenDwords : IStemTaps
+        {
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public Vector256<byte> Quads(ref sbyte at) =>
+                Avx512F.PermuteVar16x32(Vector512.LoadUnsafe(ref Unsafe.As<sbyte, int>(ref at)), Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 2, 4, 6, 8, 10, 12, 14)).GetLower().AsByte();
         }
 
         /// <summary>
@@ -759,6 +832,59 @@ namespace QuantGen.Generated
             Vector512<long> po = Avx512F.Multiply(Avx512F.ShiftRightLogical(acc.AsInt64(), 32).AsInt32(), m);
             Vector512<int> h = Avx512F.PermuteVar16x32x2(pe.AsInt32(), Vector512.Create(1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31), po.AsInt32());
             return Avx512F.ShiftRightArithmeticVariable(h + Vector512.LoadUnsafe(ref k, (nuint)(64 + o)), Vector512.LoadUnsafe(ref k, (nuint)(128 + o)).AsUInt32());
+        }
+
+        /// <summary>
+        /// Whether the 4-row tiles read their activations pre-flipped (<see cref="FlippedRows"/>): rows packed back to back
+        /// (aStride == kQuads * 4, the 1x1 convs' channels-last input) and K &lt;= 32. At K = 8..32 a vpxor per broadcast quad
+        /// is one vector operation per 2-4 vpdpbusd; flipping a tile's 4 rows first is 1-4 ymm vpxor for all of them.
+        /// </summary>
+        private static bool FlipTiles(int aStride, int kQuads) => aStride == kQuads * 4 && kQuads * 16 <= FlipBytes;
+
+        /// <summary>The bytes of 4 rows of at most 32 activations: the flipped tile's stack buffer.</summary>
+        private const int FlipBytes = 128;
+
+        /// <summary>
+        /// The 4 rows of 4 kQuads bytes each, back to back from a0 (kQuads * 16 &lt;= 128 bytes: <see cref="FlipTiles"/>; not a byte
+        /// past them is read), as u = a + 128 (xor 0x80 per byte) into u by ymm and xmm operations (no 512-bit operation: the ymm
+        /// stores after K = 32 tiles keep port 1); returns u. The tile's broadcasts then load u's dwords (loads forwarded from
+        /// those stores, no vector operation).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static ref sbyte FlipRows4(ref sbyte a0, int kQuads, ref sbyte u)
+        {
+            int bytes = kQuads * 16, i = 0;
+            for (; i + 32 <= bytes; i += 32)
+            {
+                (Vector256.LoadUnsafe(ref a0, (nuint)i) ^ Vector256.Create(unchecked((sbyte)0x80))).StoreUnsafe(ref u, (nuint)i);
+            }
+
+            if (i < bytes)
+            {
+                (Vector128.LoadUnsafe(ref a0, (nuint)i) ^ Vector128.Create(unchecked((sbyte)0x80))).StoreUnsafe(ref u, (nuint)i);
+            }
+
+            return ref u;
+        }
+
+        /// <summary>Where a tile's activation quads come from: the int8 rows (flipped per broadcast) or rows already flipped.</summary>
+        private interface IQuadRows
+        {
+            Vector256<byte> Quad(ref sbyte row, int q);
+        }
+
+        /// <summary>int8 rows: <see cref="QuantGenPointwiseKernels.Quad"/> (a broadcast load and a vpxor).</summary>
+        private readonly struct SignedRows : IQuadRows
+        {
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public Vector256<byte> Quad(ref sbyte row, int q) => QuantGenPointwiseKernels.Quad(ref row, q);
+        }
+
+        /// <summary>Rows of u = a + 128 (<see cref="FlipRows4"/>): a broadcast load only.</summary>
+        private readonly struct FlippedRows : IQuadRows
+        {
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public Vector256<byte> Quad(ref sbyte row, int q) => Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref row, q * 4)))).AsByte();
         }
 
         /// <summary>
