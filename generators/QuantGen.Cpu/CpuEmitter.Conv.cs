@@ -60,7 +60,7 @@ namespace QuantGen.Cpu
                 w.Line($"// Exact: int16 x int16 products, and every partial sum lies in the proven accumulator range {(acc.HasValue ? acc.Value.ToString() : "(none)")} (int32).");
                 w.Line($"Span<short> col = _col_{id};");
                 w.Line($"Span<int> acc = _acc_{id};");
-                w.Line($"ref int wp = ref Unsafe.As<byte, int>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {offset}));");
+                w.Line($"ref int wp = ref Unsafe.As<byte, int>(ref Unsafe.Add(ref BlobData, {offset}));");
                 w.Line($"ReadOnlySpan<int> bias = {id}_Bias;");
                 w.Line($"ReadOnlySpan<int> mul = {id}_Mul;");
                 w.Line($"ReadOnlySpan<byte> shift = {id}_Shift;");
@@ -91,7 +91,7 @@ namespace QuantGen.Cpu
 
             int wOffset = AddInts(weights);
             w.Line($"// Kernel scalar-int64: x - zx in [{dMin}, {dMax}] with {wt.Type} weights does not fit int16 lanes; direct convolution, exact int64 accumulation.");
-            w.Line($"ReadOnlySpan<int> wt = MemoryMarshal.Cast<byte, int>(new ReadOnlySpan<byte>(s_blob, {wOffset}, {weights.Length * 4}));");
+            w.Line($"ReadOnlySpan<int> wt = MemoryMarshal.Cast<byte, int>(new ReadOnlySpan<byte>(s_blob, s_blobAt + {wOffset}, {weights.Length * 4}));");
             w.Line($"ReadOnlySpan<int> bias = {id}_Bias;");
             w.Line($"ReadOnlySpan<int> mul = {id}_Mul;");
             w.Line($"ReadOnlySpan<byte> shift = {id}_Shift;");

@@ -127,7 +127,7 @@ namespace QuantGen.Cpu
                 w.Line(cImg == c
                     ? Conv("PadImageXor", "xb", inLast ? "true" : "false", I(c), I(h), I(wd), I(pt), I(pl), I(ph), I(pw), $"(sbyte){I(zx)}", "_convImage", "0x80") + ";"
                     : Conv("PadImageWide", "xb", inLast ? "true" : "false", I(c), I(h), I(wd), I(pt), I(pl), I(ph), I(pw), $"(sbyte){I(zx)}", "_convImage", "0x80", I(cImg)) + ";");
-                string[] head = { "_convImage", I(pw), I(cImg), I(kh), I(kw), I(sh), I(sw), I(oh), I(ow), $"ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {g.Offset}))",
+                string[] head = { "_convImage", I(pw), I(cImg), I(kh), I(kw), I(sh), I(sw), I(oh), I(ow), $"ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref BlobData, {g.Offset}))",
                     I(g.Np8), I(n), $"ref MemoryMarshal.GetReference({id}_BiasU32)" };
                 if (plan.MulHigh)
                 {
@@ -163,7 +163,7 @@ namespace QuantGen.Cpu
             {
                 // Few channels: im2col stores u = x + 128 and the narrow tiles (6 or 12 rows) broadcast plain loads.
                 w.Line(Conv("Im2ColNhwc", image, I(imagePw), I(cImg), I(kh), I(kw), I(sh), I(sw), I(oh), I(ow), "_convCol", I(kStride), "true") + ";");
-                w.Line(Conv("ConvGemmNarrow", new[] { "ref _convCol[0]", I(positions), I(kStride), $"ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {g.Offset}))",
+                w.Line(Conv("ConvGemmNarrow", new[] { "ref _convCol[0]", I(positions), I(kStride), $"ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref BlobData, {g.Offset}))",
                     I(g.KQuads), I(g.Np8), I(n), $"ref MemoryMarshal.GetReference({id}_BiasU32)" }.Concat(requant).ToArray()) + ";");
             }
             else
@@ -173,7 +173,7 @@ namespace QuantGen.Cpu
                     w.Line(Conv("Im2ColNhwc", image, I(imagePw), I(cImg), I(kh), I(kw), I(sh), I(sw), I(oh), I(ow), "_convCol", I(kStride), "false") + ";");
                 }
 
-                string[] gemmHead = { direct ? "ref MemoryMarshal.GetReference(xb)" : "ref _convCol[0]", I(positions), I(direct ? k : kStride), $"ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {g.Offset}))",
+                string[] gemmHead = { direct ? "ref MemoryMarshal.GetReference(xb)" : "ref _convCol[0]", I(positions), I(direct ? k : kStride), $"ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref BlobData, {g.Offset}))",
                     I(g.KQuads), I(g.Np8), I(n), $"ref MemoryMarshal.GetReference({id}_BiasU32)" };
                 w.Line(plan.MulHigh
                     ? EmitGemmHighCall(w, node, gemmHead, g.NpStatics + 1)
@@ -196,7 +196,7 @@ namespace QuantGen.Cpu
 
             w.Line("Span<short> xs = _gemmA;");
             w.Line(K("WidenRows", rowsSrc, I(positions), I(k), "0", "xs", I(g.KPairs * 2)) + ";");
-            w.Line($"short[] wp = s_{id}_Pairs ??= {K("PairsFromQuads", "s_blob", I(g.Offset), I(n), I(k), I(g.Np8), I(g.Np16))};");
+            w.Line($"short[] wp = s_{id}_Pairs ??= {K("PairsFromQuads", "s_blob", "s_blobAt + " + I(g.Offset), I(n), I(k), I(g.Np8), I(g.Np16))};");
             w.Line(K("GemmRequant", new[] { "ref MemoryMarshal.GetReference(xs)", I(positions), I(g.KPairs * 2), "ref MemoryMarshal.GetArrayDataReference(wp)", I(g.KPairs), I(g.Np16), I(n),
                 $"ref MemoryMarshal.GetReference({id}_Bias32)" }.Concat(requant).ToArray()) + ";");
             w.Close();
@@ -243,7 +243,7 @@ namespace QuantGen.Cpu
             w.Line($"// channel against its quad repeated 8 times: [{k / 4}][8][8][4] int8 at blob offset {offset}), requantized per channel, transposed by vpermb.");
             w.Open("if (QuantGenPointwiseKernels.Stem8Vector)");
             w.Line(KernelLibrary.Call("QuantGenPointwiseKernels", "Stem8", "_convImage", I(pw), "4", I(ws[2]), I(ws[3]), I(cv.Strides[0]), I(cv.Strides[1]), I(os[2]), I(os[3]),
-                $"ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {offset}))", $"ref MemoryMarshal.GetReference({id}_BiasU32)",
+                $"ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref BlobData, {offset}))", $"ref MemoryMarshal.GetReference({id}_BiasU32)",
                 $"ref MemoryMarshal.GetReference({id}_MulHi)", $"ref MemoryMarshal.GetReference({id}_AddHi)", $"ref MemoryMarshal.GetReference({id}_ShiftHi)",
                 I(cv.Integers.Clamp.Lo), I(cv.Integers.Clamp.Hi), "ref MemoryMarshal.GetReference(yb)") + ";");
             w.Close();
@@ -371,7 +371,7 @@ namespace QuantGen.Cpu
             }
 
             w.Line(Conv("PadImage", $"x.Slice(b * {inLen}, {inLen})", inLast ? "true" : "false", I(c), I(h), I(wd), I(pt), I(pl), I(ph), I(pw), $"(sbyte){I(zx)}", "_convImage") + ";");
-            w.Line(Conv("DepthwiseNhwc", "_convImage", I(pw), I(c), I(kh), I(kw), I(sh), I(oh), I(groups), I(groupStride), I(lanes), $"ref Unsafe.As<byte, int>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {offset}))", I(cp),
+            w.Line(Conv("DepthwiseNhwc", "_convImage", I(pw), I(c), I(kh), I(kw), I(sh), I(oh), I(groups), I(groupStride), I(lanes), $"ref Unsafe.As<byte, int>(ref Unsafe.Add(ref BlobData, {offset}))", I(cp),
                 $"ref MemoryMarshal.GetReference({id}_Bias32)", $"ref MemoryMarshal.GetReference({id}_Mul64)", $"ref MemoryMarshal.GetReference({id}_Round64)", $"ref MemoryMarshal.GetReference({id}_Shift64)",
                 I(zo), I(cv.Integers.Clamp.Lo), I(cv.Integers.Clamp.Hi), output) + ";");
             if (plan.TapQuads || plan.QuadRegs)
@@ -423,7 +423,7 @@ namespace QuantGen.Cpu
             int offset = AddBytes(quads);
             Static("int", $"{id}_BiasU32", unsigned, v => I(v));
             long zo = node.Output.Quant!.ZeroPoint;
-            string weights = $"ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {offset}))";
+            string weights = $"ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref BlobData, {offset}))";
             string[] head = { "_convCol", I(lp), I(kh), I(sh), I(oh), I(lanes), weights, $"ref MemoryMarshal.GetReference({id}_BiasU32)" };
             w.Line($"// AVX-VNNI: tap quads (per image row and lane l = x * {c} + channel the bytes u = x + 128 of the {kw} taps of a kernel row, 0 for the 4th),");
             w.Line($"// one vpdpbusd per kernel row and 8 lanes against [{kh}][{lp}][4] int8 weights at blob offset {offset}; bias - (zx + 128) * sum(w) per lane.");
@@ -527,13 +527,13 @@ namespace QuantGen.Cpu
                 w.Line($"// Stride 2, padding 1 at the top and left only: the interior is read from x in place (u = x ^ 0x80 by one xor per load), only the");
                 w.Line($"// strips of output rows 0-1 and columns 0-1 are padded (QuantGenDepthwiseKernels.DepthwiseQuadRegs16S2).");
                 return Dw("DepthwiseQuadRegs16S2", "@IN", I(xs[2]), I(xs[3]), $"(sbyte){I(node.Inputs[0].Quant!.ZeroPoint)}", "_convImage",
-                    $"ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {offset}))", $"ref MemoryMarshal.GetReference({id}_R_Bias32)",
+                    $"ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref BlobData, {offset}))", $"ref MemoryMarshal.GetReference({id}_R_Bias32)",
                     $"ref MemoryMarshal.GetReference({id}_MulHi)", $"ref MemoryMarshal.GetReference({id}_AddHi)", $"ref MemoryMarshal.GetReference({id}_ShiftHi)",
                     I(cv.Integers.Clamp.Lo), I(cv.Integers.Clamp.Hi), "@OUT");
             }
 
             return Dw("DepthwiseQuadRegs", "_convImage", I(pw), I(c), I(sh), I(sw), I(oh), I(ow),
-                $"ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {offset}))", $"ref MemoryMarshal.GetReference({id}_R_Bias32)",
+                $"ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref BlobData, {offset}))", $"ref MemoryMarshal.GetReference({id}_R_Bias32)",
                 plan.MulHigh ? "true" : "false", $"ref MemoryMarshal.GetReference({id}_MulHi)", $"ref MemoryMarshal.GetReference({id}_AddHi)", $"ref MemoryMarshal.GetReference({id}_ShiftHi)",
                 $"ref MemoryMarshal.GetReference({id}_R_Mul64)", $"ref MemoryMarshal.GetReference({id}_R_Round64)", $"ref MemoryMarshal.GetReference({id}_R_Shift64)",
                 I(zoQ), I(cv.Integers.Clamp.Lo), I(cv.Integers.Clamp.Hi), "@OUT");

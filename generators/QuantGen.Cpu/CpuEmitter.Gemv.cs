@@ -26,7 +26,7 @@ namespace QuantGen.Cpu
             }
 
             w.Open("if (QuantGenKernels.UseVnni)");
-            w.Line(K("GemvVnniHigh", "ref MemoryMarshal.GetReference(x)", I(g.KQuads), $"ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {g.Offset}))",
+            w.Line(K("GemvVnniHigh", "ref MemoryMarshal.GetReference(x)", I(g.KQuads), $"ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref BlobData, {g.Offset}))",
                 I(g.Np8), I(g.N), $"ref MemoryMarshal.GetReference({g.Id}_BiasU32)", $"ref MemoryMarshal.GetReference({g.Id}_MulHi)", $"ref MemoryMarshal.GetReference({g.Id}_AddHi)",
                 $"ref MemoryMarshal.GetReference({g.Id}_ShiftHi)", I(g.Lo), I(g.Hi), "ref MemoryMarshal.GetReference(y)", wide ? "true" : "false") + ";");
             w.Close();
@@ -34,7 +34,7 @@ namespace QuantGen.Cpu
             string[] requant = { $"ref MemoryMarshal.GetReference({g.Id}_Mul64)", $"ref MemoryMarshal.GetReference({g.Id}_Round64)", $"ref MemoryMarshal.GetReference({g.Id}_Shift64)", I(g.Zo), I(g.Lo), I(g.Hi), "ref MemoryMarshal.GetReference(y)", I(g.N) };
             w.Line("Span<short> xs = _gemmA;");
             w.Line(K("WidenRows", "x", "1", I(g.K), "0", "xs", I(g.KPairs * 2)) + ";");
-            w.Line($"short[] wp = s_{g.Id}_Pairs ??= {K("PairsFromQuads", "s_blob", I(g.Offset), I(g.N), I(g.K), I(g.Np8), I(g.Np16))};");
+            w.Line($"short[] wp = s_{g.Id}_Pairs ??= {K("PairsFromQuads", "s_blob", "s_blobAt + " + I(g.Offset), I(g.N), I(g.K), I(g.Np8), I(g.Np16))};");
             w.Line(K("GemmRequant", new[] { "ref MemoryMarshal.GetReference(xs)", "1", I(g.KPairs * 2), "ref MemoryMarshal.GetArrayDataReference(wp)", I(g.KPairs), I(g.Np16), I(g.N),
                 $"ref MemoryMarshal.GetReference({g.Id}_Bias32)" }.Concat(requant).ToArray()) + ";");
             w.Close();

@@ -370,9 +370,17 @@ namespace QuantGen.Cpu
                 w.Line(line);
             }
 
-            w.Line("// Weights of all layers in the kernels' layout (int8 rows padded to 64 bytes; int32 little-endian sections).");
+            w.Line("// Weights of all layers in the kernels' layout (int8 rows padded to 64 bytes; int32 little-endian sections), copied into a pinned");
+            w.Line("// array at s_blobAt, the first 64-byte aligned byte: every section starts on a cache line, so no 32-byte weight load splits one.");
             string? initializer = BlobInitializer?.Invoke(blob.ToArray(), blobSegments);
-            w.Line(initializer != null ? $"private static readonly byte[] s_blob = {initializer};" : $"private static readonly byte[] s_blob = Convert.FromBase64String(\"{Convert.ToBase64String(blob.ToArray())}\");");
+            string source = initializer ?? $"Convert.FromBase64String(\"{Convert.ToBase64String(blob.ToArray())}\")";
+            w.Line($"private static readonly byte[] s_blob = QuantGenKernels.PinAligned64({source});");
+            w.Line("private static readonly int s_blobAt = QuantGenKernels.AlignedStart64(s_blob);");
+            w.Line();
+            w.Open("private static ref byte BlobData");
+            w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
+            w.Line("get => ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), s_blobAt);");
+            w.Close();
             foreach (string line in statics.ToString().TrimEnd('\n').Split('\n'))
             {
                 w.Line(line);
@@ -517,7 +525,7 @@ namespace QuantGen.Cpu
                 stride = I(g.KQuads * 4);
             }
 
-            string[] head = { $"ref MemoryMarshal.GetReference({src})", rows, stride, $"ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {g.Offset}))", I(g.KQuads), I(g.Np8), I(g.N),
+            string[] head = { $"ref MemoryMarshal.GetReference({src})", rows, stride, $"ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref BlobData, {g.Offset}))", I(g.KQuads), I(g.Np8), I(g.N),
                 $"ref MemoryMarshal.GetReference({g.Id}_BiasU32)" };
             if (g.AddRows is string[] post)
             {
@@ -537,7 +545,7 @@ namespace QuantGen.Cpu
             w.Open("else");
             w.Line("Span<short> xs = _gemmA;");
             w.Line(K("WidenRows", x, rows, I(g.K), "0", "xs", I(g.KPairs * 2)) + ";");
-            w.Line($"short[] wp = s_{g.Id}_Pairs ??= {K("PairsFromQuads", "s_blob", I(g.Offset), I(g.N), I(g.K), I(g.Np8), I(g.Np16))};");
+            w.Line($"short[] wp = s_{g.Id}_Pairs ??= {K("PairsFromQuads", "s_blob", "s_blobAt + " + I(g.Offset), I(g.N), I(g.K), I(g.Np8), I(g.Np16))};");
             w.Line(K("GemmRequant", new[] { "ref MemoryMarshal.GetReference(xs)", rows, I(g.KPairs * 2), "ref MemoryMarshal.GetArrayDataReference(wp)", I(g.KPairs), I(g.Np16), I(g.N),
                 $"ref MemoryMarshal.GetReference({g.Id}_Bias32)" }.Concat(requant).ToArray()) + ";");
             if (g.AddRows is string[] rest)
@@ -609,7 +617,7 @@ namespace QuantGen.Cpu
             }
 
             int offset = AddInts(values);
-            return new[] { 0, 1, 2 }.Select(i => $"ref Unsafe.As<byte, int>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {offset + (4 * i * count)}))").ToArray();
+            return new[] { 0, 1, 2 }.Select(i => $"ref Unsafe.As<byte, int>(ref Unsafe.Add(ref BlobData, {offset + (4 * i * count)}))").ToArray();
         }
 
         internal int AddInts(int[] values)
@@ -775,7 +783,7 @@ namespace QuantGen.Cpu
                 int tOff = AddInts(ar.T.ToArray()), qOff = AddInts(ar.Q.ToArray());
                 dense.AddRows = new[]
                 {
-                    I(ar.M), $"MemoryMarshal.Cast<byte, int>(new ReadOnlySpan<byte>(s_blob, {tOff}, {ar.N * 4}))", $"MemoryMarshal.Cast<byte, int>(new ReadOnlySpan<byte>(s_blob, {qOff}, {ar.N * 4}))",
+                    I(ar.M), $"MemoryMarshal.Cast<byte, int>(new ReadOnlySpan<byte>(s_blob, s_blobAt + {tOff}, {ar.N * 4}))", $"MemoryMarshal.Cast<byte, int>(new ReadOnlySpan<byte>(s_blob, s_blobAt + {qOff}, {ar.N * 4}))",
                     I(ar.S), I(ar.Lo), I(ar.Hi),
                 };
                 w.Line($"// The bias Add \"{NamedTensorApi.Esc(fused.Add.Layer.Name)}\" fused into the store: y = clamp(((v * {ar.M} + t[j]) >> {ar.S}) + q[j], {ar.Lo}, {ar.Hi}) of this GEMM's");
@@ -811,7 +819,7 @@ namespace QuantGen.Cpu
                 ? "// Kernel int8-maddubs: every weight is in [-127, 127] (checked at build time), so vpmaddubsw cannot saturate."
                 : "// Kernel int8-widen: some weight is -128, so the saturation-free sign-extending kernel is used.");
             int offset = AddRows(weights, n, k, kp);
-            w.Line($"ref sbyte w0 = ref Unsafe.As<byte, sbyte>(ref MemoryMarshal.GetArrayDataReference(s_blob));");
+            w.Line($"ref sbyte w0 = ref Unsafe.As<byte, sbyte>(ref BlobData);");
             w.Line("Span<sbyte> pad = _pad;");
             w.Line("ref sbyte xp = ref MemoryMarshal.GetReference(pad);");
             w.Line($"ReadOnlySpan<long> bias = {id}_Bias;");
@@ -840,7 +848,7 @@ namespace QuantGen.Cpu
             Static("byte", $"{id}_Shift", d.Integers.Requant.Select(r => r.Shift), v => I(v));
             int offset = AddInts(weights);
             w.Line("// Kernel scalar-int64: operands wider than int8; exact int64 accumulation.");
-            w.Line($"ReadOnlySpan<int> wt = MemoryMarshal.Cast<byte, int>(new ReadOnlySpan<byte>(s_blob, {offset}, {weights.Length * 4}));");
+            w.Line($"ReadOnlySpan<int> wt = MemoryMarshal.Cast<byte, int>(new ReadOnlySpan<byte>(s_blob, s_blobAt + {offset}, {weights.Length * 4}));");
             w.Line($"ReadOnlySpan<long> bias = {id}_Bias;");
             w.Line($"ReadOnlySpan<int> mul = {id}_Mul;");
             w.Line($"ReadOnlySpan<byte> shift = {id}_Shift;");
@@ -1044,7 +1052,7 @@ namespace QuantGen.Cpu
 
                 int off = AddInts(table);
                 w.Line($"// Shiftmax on int8 rows, vectorized (QuantGenKernels.ShiftmaxRows); |x| / {-p.X0} = (|x| * {magic}) >> {MagicShift} was checked at build time for every |x| <= {-(long)p.N * p.X0}.");
-                w.Line($"ref int expTable = ref Unsafe.As<byte, int>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {off})); // exp(-(max - x)) for max - x in [0, 255]");
+                w.Line($"ref int expTable = ref Unsafe.As<byte, int>(ref Unsafe.Add(ref BlobData, {off})); // exp(-(max - x)) for max - x in [0, 255]");
                 w.Line(K("ShiftmaxRows", "x", I(rows), I(len), I(p.X0), I(p.N), I(magic), I(MagicShift), "ref expTable", "_rowInts", "y", I(32 - p.OutBits)) + ";");
             }
         }
@@ -1073,7 +1081,7 @@ namespace QuantGen.Cpu
                 }
 
                 int off = AddInts(table);
-                w.Line($"ref int expTable = ref Unsafe.As<byte, int>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {off})); // exp(-(max - x)) for max - x in [0, 255]");
+                w.Line($"ref int expTable = ref Unsafe.As<byte, int>(ref Unsafe.Add(ref BlobData, {off})); // exp(-(max - x)) for max - x in [0, 255]");
                 w.Open($"for (int i = 0; i < {len}; i++)");
                 w.Line("e[i] = Unsafe.Add(ref expTable, (int)(max - x[o + i]));");
                 w.Line("sum += e[i];");

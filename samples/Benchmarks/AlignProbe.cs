@@ -23,7 +23,8 @@ namespace QuantGen.Benchmarks
                 {
                     fixed (byte* p = blob)
                     {
-                        Console.WriteLine($"{model.Name}: s_blob data at {(long)p % 64} mod 64 (length {blob.Length})");
+                        int at = (int)model.GetField("s_blobAt", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!.GetValue(null)!;
+                        Console.WriteLine($"{model.Name}: s_blob's weights (from s_blobAt = {at}) at {((long)p + at) % 64} mod 64 (length {blob.Length})");
                     }
                 }
             }

@@ -65,6 +65,29 @@ namespace QuantGen.Benchmarks
                 (double h2, double tw) = ConvProbe.Interleaved(High, Wide);
                 Console.WriteLine($"K {k,4} N {n,4}: GemvVnniHigh {h2,7:F3} us  its wide form (64-channel blocks, two chains) {tw,7:F3} us  {h2 / tw:F2}x");
                 same &= eq;
+                if (k * n >= 64 * 1024)
+                {
+                    // The weights at byte offsets 0..56 past a 64-byte line (a pinned copy each): the generated code's s_blob
+                    // starts its data at a 64-byte aligned byte since session 13 (before, wherever the array landed: 8-aligned).
+                    var pinned = GC.AllocateArray<byte>(w.Length + 128, pinned: true);
+                    int start = QuantGenKernels.AlignedStart64(pinned);
+                    var line = new System.Text.StringBuilder($"K {k,4} N {n,4}: wide form, weights at +0/8/16/32/40/56 mod 64:");
+                    double at0 = 0;
+                    foreach (int off in new[] { 0, 8, 16, 32, 40, 56 })
+                    {
+                        ((byte[])(object)w).AsSpan().CopyTo(pinned.AsSpan(start + off));
+                        var yo = new sbyte[n];
+                        void Off() => QuantGenKernels.GemvVnniHigh(ref a[0], kq, ref Unsafe.As<byte, sbyte>(ref pinned[start + off]), np, n, ref bias[0], ref mulHi[0], ref addHi[0], ref shiftHi[0], -128, 127, ref yo[0], wide: true);
+                        Off();
+                        same &= yo.AsSpan().SequenceEqual(y2);
+                        (double t, _) = ConvProbe.Interleaved(Off, Wide);
+                        at0 = off == 0 ? t : at0;
+                        line.Append(System.FormattableString.Invariant($" {t:F3} us ({t / at0:F2}x)"));
+                    }
+
+                    Console.WriteLine(line.ToString());
+                }
+
                 (double tt, double th) = ConvProbe.Interleaved(Tile, High);
                 double macs = (double)k * n;
                 Console.WriteLine($"K {k,4} N {n,4}: GemmVnni one row {tt,7:F3} us ({macs / tt / 1000,6:F1} GMAC/s)  GemvVnniHigh {th,7:F3} us ({macs / th / 1000,6:F1} GMAC/s)  {tt / th:F2}x  outputs equal: {eq}");

@@ -114,7 +114,8 @@ namespace QuantGen.Benchmarks
             byte[] blob = (byte[])typeof(MobileNetV1).GetField("s_blob", st)!.GetValue(null)!;
             int[] bias = F("_BiasU32"), mulHi = F("_MulHi"), addHi = F("_AddHi"), shiftHi = F("_ShiftHi");
             int cin = node.Inputs[0].Shape[1], n = node.Output.Shape[1], rows = node.Output.Shape[2] * node.Output.Shape[3], kq = cin / 4;
-            int off = Args2Offset(layer);
+            // The blob's data starts at s_blobAt (its first 64-byte aligned byte, since session 13); before, at 0 (40 mod 64 here).
+            int off = Args2Offset(layer) + (int)typeof(MobileNetV1).GetField("s_blobAt", st)!.GetValue(null)!;
             byte[] wAl = GC.AllocateArray<byte>((kq * n * 4) + 64, pinned: true);
             int wa;
             fixed (byte* p = wAl)

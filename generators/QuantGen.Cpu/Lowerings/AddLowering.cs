@@ -419,8 +419,8 @@ namespace QuantGen.Cpu
             int tOff = e.AddInts(plan.T.ToArray()), qOff = e.AddInts(plan.Q.ToArray());
             w.Line("// Add of an int8 activation and a per-column constant with one rounding: the constant's exact branch, the rounding term and the");
             w.Line($"// output zero point split at build time into a quotient q[j] and a remainder folded into t[j]; y = clamp(((x * {plan.M} + t[j]) >> {plan.S}) + q[j], {plan.Lo}, {plan.Hi}), int32 proven exact.");
-            w.Line(CpuEmitter.K("AddRowsS8", x, CSharp.I(plan.N), CSharp.I(plan.M), $"MemoryMarshal.Cast<byte, int>(new ReadOnlySpan<byte>(s_blob, {tOff}, {plan.N * 4}))",
-                $"MemoryMarshal.Cast<byte, int>(new ReadOnlySpan<byte>(s_blob, {qOff}, {plan.N * 4}))", CSharp.I(plan.S), CSharp.I(plan.Lo), CSharp.I(plan.Hi), "y") + ";");
+            w.Line(CpuEmitter.K("AddRowsS8", x, CSharp.I(plan.N), CSharp.I(plan.M), $"MemoryMarshal.Cast<byte, int>(new ReadOnlySpan<byte>(s_blob, s_blobAt + {tOff}, {plan.N * 4}))",
+                $"MemoryMarshal.Cast<byte, int>(new ReadOnlySpan<byte>(s_blob, s_blobAt + {qOff}, {plan.N * 4}))", CSharp.I(plan.S), CSharp.I(plan.Lo), CSharp.I(plan.Hi), "y") + ";");
         }
     }
 

@@ -36,8 +36,8 @@ namespace QuantGen.Cpu
                 w.Open($"for (int b = 0; b < {s[0]}; b++)");
                 w.Line(KernelLibrary.Call("QuantGenDepthwiseKernels", "AvgPool", $"x.Slice(b * {inLen}, {inLen})", inLast ? "true" : "false", outLast ? "true" : "false", CSharp.I(s[1]), CSharp.I(s[2]), CSharp.I(s[3]),
                     CSharp.I(p.Kernel[0]), CSharp.I(p.Kernel[1]), CSharp.I(p.Strides[0]), CSharp.I(p.Strides[1]), CSharp.I(p.Pads[0]), CSharp.I(p.Pads[1]), CSharp.I(os[2]), CSharp.I(os[3]),
-                    CSharp.I(x.Quant!.ZeroPoint), p.CountIncludePad ? "true" : "false", $"ref Unsafe.As<byte, int>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {mOff}))",
-                    $"ref Unsafe.As<byte, int>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {sOff}))", CSharp.I(y.Quant!.ZeroPoint), $"y.Slice(b * {outLen}, {outLen})") + ";");
+                    CSharp.I(x.Quant!.ZeroPoint), p.CountIncludePad ? "true" : "false", $"ref Unsafe.As<byte, int>(ref Unsafe.Add(ref BlobData, {mOff}))",
+                    $"ref Unsafe.As<byte, int>(ref Unsafe.Add(ref BlobData, {sOff}))", CSharp.I(y.Quant!.ZeroPoint), $"y.Slice(b * {outLen}, {outLen})") + ";");
                 w.Close();
             }
         }
@@ -52,8 +52,8 @@ namespace QuantGen.Cpu
                 int taps = p.Kernel[0] * p.Kernel[1];
                 int mOff = e.AddInts(p.Integers.Requant.Select(d => d.Multiplier).ToArray()), sOff = e.AddInts(p.Integers.Requant.Select(d => d.Shift).ToArray());
                 w.Line($"// Dyadics S_in / (S_out c) for the divisors c = 1..{taps} (blob offsets {mOff}, {sOff}); count_include_pad = {(p.CountIncludePad ? 1 : 0)}.");
-                w.Line($"ReadOnlySpan<int> mult = MemoryMarshal.Cast<byte, int>(new ReadOnlySpan<byte>(s_blob, {mOff}, {taps * 4}));");
-                w.Line($"ReadOnlySpan<int> shift = MemoryMarshal.Cast<byte, int>(new ReadOnlySpan<byte>(s_blob, {sOff}, {taps * 4}));");
+                w.Line($"ReadOnlySpan<int> mult = MemoryMarshal.Cast<byte, int>(new ReadOnlySpan<byte>(s_blob, s_blobAt + {mOff}, {taps * 4}));");
+                w.Line($"ReadOnlySpan<int> shift = MemoryMarshal.Cast<byte, int>(new ReadOnlySpan<byte>(s_blob, s_blobAt + {sOff}, {taps * 4}));");
                 w.Open($"for (int plane = 0; plane < {xs[0] * xs[1]}; plane++)");
                 w.Open($"for (int oh = 0; oh < {ys[2]}; oh++)");
                 w.Open($"for (int ow = 0; ow < {ys[3]}; ow++)");

@@ -18,7 +18,7 @@ namespace QuantGen.Cpu
                 if (t.Kind == TensorKind.Initializer)
                 {
                     int off = e.AddInts(t.IntData!);
-                    w.Line($"ReadOnlySpan<int> {constant} = MemoryMarshal.Cast<byte, int>(new ReadOnlySpan<byte>(s_blob, {off}, {t.ElementCount * 4}));");
+                    w.Line($"ReadOnlySpan<int> {constant} = MemoryMarshal.Cast<byte, int>(new ReadOnlySpan<byte>(s_blob, s_blobAt + {off}, {t.ElementCount * 4}));");
                     name = constant;
                 }
 

@@ -30,14 +30,14 @@ namespace QuantGen.Cpu
                     int off = e.AddBytes(QuantGen.Operators.EmbeddingOperator.OutputTable(node).Select(v => (long)v));
                     w.Line($"// embedding table [{rows}, {d}] (blob offset {off}): row x[i] is y[i * {d} ..].");
                     w.Open("for (int i = 0; i < x.Length; i++)");
-                    w.Line($"MemoryMarshal.Cast<byte, sbyte>(new ReadOnlySpan<byte>(s_blob, {off} + x[i] * {d}, {d})).CopyTo(y.Slice(i * {d}, {d}));");
+                    w.Line($"MemoryMarshal.Cast<byte, sbyte>(new ReadOnlySpan<byte>(s_blob, s_blobAt + {off} + x[i] * {d}, {d})).CopyTo(y.Slice(i * {d}, {d}));");
                     w.Close();
                     return;
                 }
 
                 int at = e.AddInts(QuantGen.Operators.EmbeddingOperator.OutputTable(node));
                 w.Line($"// embedding table [{rows}, {d}] (blob offset {at}, int32): row x[i] is y[i * {d} ..].");
-                w.Line($"ReadOnlySpan<int> table = MemoryMarshal.Cast<byte, int>(new ReadOnlySpan<byte>(s_blob, {at}, {(long)rows * d * 4}));");
+                w.Line($"ReadOnlySpan<int> table = MemoryMarshal.Cast<byte, int>(new ReadOnlySpan<byte>(s_blob, s_blobAt + {at}, {(long)rows * d * 4}));");
                 w.Open("for (int i = 0; i < x.Length; i++)");
                 w.Open($"for (int j = 0; j < {d}; j++)");
                 w.Line($"y[i * {d} + j] = ({ty})table[x[i] * {d} + j];");

@@ -50,11 +50,11 @@ namespace QuantGen.Cpu
             w.Line($"// Lookup table (blob offset {off}): y = requantize(gelu(x - {CSharp.I(zx)})) for each of the 256 int8 inputs, computed at build time.");
             if (ty == "sbyte")
             {
-                w.Line(CpuEmitter.K("Lookup", "x", $"ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {off})", "y") + ";");
+                w.Line(CpuEmitter.K("Lookup", "x", $"ref Unsafe.Add(ref BlobData, {off})", "y") + ";");
                 return;
             }
 
-            w.Line($"ref byte lut = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {off});");
+            w.Line($"ref byte lut = ref Unsafe.Add(ref BlobData, {off});");
             w.Open($"for (int i = 0; i < {y.ElementCount}; i++)");
             w.Line($"y[i] = ({ty})Unsafe.Add(ref lut, (byte)x[i]);");
             w.Close();
@@ -73,7 +73,7 @@ namespace QuantGen.Cpu
             {
                 int at = e.AddInts(System.Linq.Enumerable.ToArray(g.Integers.Table));
                 w.Line($"// GELU table (blob offset {at}): the spec's {g.Integers.Table.Count} integers, indexed by x - ({CSharp.I(x.Type.MinValue)}).");
-                w.Line($"ReadOnlySpan<int> table = MemoryMarshal.Cast<byte, int>(new ReadOnlySpan<byte>(s_blob, {at}, {g.Integers.Table.Count * 4}));");
+                w.Line($"ReadOnlySpan<int> table = MemoryMarshal.Cast<byte, int>(new ReadOnlySpan<byte>(s_blob, s_blobAt + {at}, {g.Integers.Table.Count * 4}));");
                 w.Open($"for (int i = 0; i < {y.ElementCount}; i++)");
                 w.Line($"y[i] = ({CSharp.Type(y.Type)})table[x[i] - ({CSharp.I(x.Type.MinValue)})];");
                 w.Close();

@@ -68,7 +68,7 @@ namespace QuantGen.Cpu
 
                 int off = e.AddBytes(bytes);
                 w.Line($"// {node.Layer.Op} table (blob offset {off}): the spec's {table.Length} integers, indexed by the input's byte.");
-                w.Line(CpuEmitter.K("Lookup", "x", $"ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {off})", "y") + ";");
+                w.Line(CpuEmitter.K("Lookup", "x", $"ref Unsafe.Add(ref BlobData, {off})", "y") + ";");
                 return;
             }
 
@@ -77,7 +77,7 @@ namespace QuantGen.Cpu
             {
                 // A segmented table (int16 input): the two entries around x, interpolated exactly as LookupOperator.Apply.
                 w.Line($"// {node.Layer.Op} segment table (blob offset {at}): the spec's {table.Length} integers, one every {1 << shift} inputs from {CSharp.I(lo)}, interpolated.");
-                w.Line($"ReadOnlySpan<int> table = MemoryMarshal.Cast<byte, int>(new ReadOnlySpan<byte>(s_blob, {at}, {table.Length * 4}));");
+                w.Line($"ReadOnlySpan<int> table = MemoryMarshal.Cast<byte, int>(new ReadOnlySpan<byte>(s_blob, s_blobAt + {at}, {table.Length * 4}));");
                 w.Open($"for (int i = 0; i < {y.ElementCount}; i++)");
                 w.Line($"int u = x[i] - ({CSharp.I(lo)});");
                 w.Line($"long a = table[u >> {shift}], b = table[(u >> {shift}) + 1];");
@@ -87,7 +87,7 @@ namespace QuantGen.Cpu
             }
 
             w.Line($"// {node.Layer.Op} table (blob offset {at}): the spec's {table.Length} integers, indexed by x - ({CSharp.I(lo)}).");
-            w.Line($"ReadOnlySpan<int> table = MemoryMarshal.Cast<byte, int>(new ReadOnlySpan<byte>(s_blob, {at}, {table.Length * 4}));");
+            w.Line($"ReadOnlySpan<int> table = MemoryMarshal.Cast<byte, int>(new ReadOnlySpan<byte>(s_blob, s_blobAt + {at}, {table.Length * 4}));");
             w.Open($"for (int i = 0; i < {y.ElementCount}; i++)");
             w.Line($"y[i] = ({CSharp.Type(y.Type)})table[x[i] - ({CSharp.I(lo)})];");
             w.Close();

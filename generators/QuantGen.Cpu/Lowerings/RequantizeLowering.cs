@@ -52,7 +52,7 @@ namespace QuantGen.Cpu
                 Dyadic d = ((RequantizeLayer)node.Layer).Integers.Requant;
                 int off = e.AddBytes(plan.Table.ToArray());
                 w.Line($"// Lookup table (blob offset {off}): y = clamp({CSharp.I(node.Output.Quant!.ZeroPoint)} + RoundShift((x - {CSharp.I(node.Inputs[0].Quant!.ZeroPoint)}) * {d.Multiplier}, {d.Shift})) for each of the 256 int8 inputs, computed at build time.");
-                w.Line(CpuEmitter.K("Lookup", e.InputNames(node)[0], $"ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {off})", "y") + ";");
+                w.Line(CpuEmitter.K("Lookup", e.InputNames(node)[0], $"ref Unsafe.Add(ref BlobData, {off})", "y") + ";");
             }
         }
 

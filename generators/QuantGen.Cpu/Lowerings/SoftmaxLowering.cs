@@ -65,7 +65,7 @@ namespace QuantGen.Cpu
             Dyadic d = t.Out;
             w.Line($"// Table softmax on vectors (QuantGenTransformerKernels.SoftmaxTableRows, blob offset {off}: E[max - x] for max - x in [0, 255], zero past the table): per row f = 2^62 / sum E,");
             w.Line($"// y = {CSharp.I(y.Quant!.ZeroPoint)} + RoundShift(((E f) >> 31) x {d.Multiplier}, {d.Shift}) clamped; row sum <= {len} x {t.Exp[0]} = {plan.RowSumBound} < 2^31 (int32 lanes).");
-            w.Line($"ref int expTable = ref Unsafe.As<byte, int>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {off}));");
+            w.Line($"ref int expTable = ref Unsafe.As<byte, int>(ref Unsafe.Add(ref BlobData, {off}));");
             w.Line(KernelLibrary.Call("QuantGenTransformerKernels", "SoftmaxTableRows", CSharp.Type(x.Type) == "sbyte" ? "MemoryMarshal.AsBytes(x)" : "x", CSharp.I(plan.Flip), CSharp.I(rows), CSharp.I(len),
                 "ref expTable", "_rowInts", CSharp.I(d.Multiplier), CSharp.I(d.Shift), CSharp.I(y.Quant!.ZeroPoint), CSharp.I(y.Type.MinValue), CSharp.I(y.Type.MaxValue),
                 CSharp.Type(y.Type) == "sbyte" ? "MemoryMarshal.AsBytes(y)" : "y") + ";");
@@ -92,7 +92,7 @@ namespace QuantGen.Cpu
             Dyadic d = t.Out;
             string round = d.Shift == 0 ? "0L" : CSharp.I(1L << (d.Shift - 1)) + "L";
             w.Line($"// Table softmax (blob offset {off}): E[max - x] = round(2^{t.ExpBits} exp(-(max - x) S_x)), f = 2^62 / sum, p = E f >> 31, y = z + p x {d.Multiplier} >> {d.Shift}.");
-            w.Line($"ref int expTable = ref Unsafe.As<byte, int>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_blob), {off}));");
+            w.Line($"ref int expTable = ref Unsafe.As<byte, int>(ref Unsafe.Add(ref BlobData, {off}));");
             w.Open($"for (int r = 0; r < {rows}; r++)");
             w.Line($"int o = r * {len};");
             w.Line("int max = x[o];");

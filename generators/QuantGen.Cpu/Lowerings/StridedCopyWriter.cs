@@ -31,7 +31,7 @@ namespace QuantGen.Cpu
                 if (t.Kind == TensorKind.Initializer && copies.Any(c => c.Input == i))
                 {
                     int off = e.AddInts(t.IntData!);
-                    w.Line($"ReadOnlySpan<int> {inputs[i]} = MemoryMarshal.Cast<byte, int>(new ReadOnlySpan<byte>(s_blob, {off}, {t.ElementCount * 4})); // constant \"{CpuEmitter.Xml(t.Name)}\"");
+                    w.Line($"ReadOnlySpan<int> {inputs[i]} = MemoryMarshal.Cast<byte, int>(new ReadOnlySpan<byte>(s_blob, s_blobAt + {off}, {t.ElementCount * 4})); // constant \"{CpuEmitter.Xml(t.Name)}\"");
                 }
             }
 
