@@ -93,11 +93,6 @@ namespace QuantGen.Benchmarks
                 return ResProbe.Run();
             }
 
-            if (args.Length > 0 && args[0] == "zoo-ab")
-            {
-                return ZooAbProbe.Run(args);
-            }
-
             if (args.Length > 0 && args[0] == "conv-probe")
             {
                 return ConvProbe.Run();
