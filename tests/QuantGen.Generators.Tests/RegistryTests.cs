@@ -9,7 +9,18 @@ using GenEmitter = QuantGen.Generators.Emitter;
 
 namespace QuantGen.Tests.Generators
 {
+    /// <summary>
+    /// RegistryTests swaps the generator's global registries (Emitter's test seam); its collection runs alone, after the
+    /// parallel ones, so no other test's generator run sees a registry without Dense (a CI run at 20:52 UTC on 2026-12-06
+    /// failed a snapshot test with QG2012 "patch_embed (Dense) has no C# CPU lowering" that way).
+    /// </summary>
+    [CollectionDefinition(nameof(GeneratorGlobals), DisableParallelization = true)]
+    public sealed class GeneratorGlobals
+    {
+    }
+
     /// <summary>The C# backends' lowering registries: complete over the operators, and a missing lowering is QG2012, located, never a throw.</summary>
+    [Collection(nameof(GeneratorGlobals))]
     public class RegistryTests
     {
         [Fact]
