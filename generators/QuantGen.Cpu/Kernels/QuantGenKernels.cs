@@ -2092,9 +2092,7 @@ namespace QuantGen.Generated
         public QuantGenArena(int length)
         {
             bytes = GC.AllocateArray<byte>(length + 63, pinned: true);
-            GCHandle h = GCHandle.Alloc(bytes, GCHandleType.Pinned);
-            start = (int)((64 - (h.AddrOfPinnedObject().ToInt64() & 63)) & 63);
-            h.Free();
+            start = QuantGenKernels.AlignedStart64(bytes);
         }
 
         /// <summary>The buffer of <paramref name="length"/> elements at byte <paramref name="offset"/>.</summary>
