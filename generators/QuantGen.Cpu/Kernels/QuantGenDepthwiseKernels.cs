@@ -872,18 +872,38 @@ namespace QuantGen.Generated
 
         /// <summary>
         /// <see cref="DepthwiseQuadRegs"/> with 32k channels and the zmm multiply-high store, by output row pairs of one pixel
-        /// (oh even; stride sh == sw, 1 or 2): the quads of image rows 0 .. sh + 2 (relative to the upper row's first) are built
-        /// once each and feed the upper row (kernel row r from image row r) and the lower one (kernel row r from image row
-        /// sh + r): 4 (stride 1) or 5 (stride 2) Quads32 per 2 pixels instead of 6. yStride: the output row stride in bytes.
+        /// (oh even; stride sh == sw, 1 or 2), walking down each output column: the quads of image rows 0 .. sh + 2 (relative to
+        /// the upper row's first) feed the upper row (kernel row r from image row r) and the lower one (kernel row r from image
+        /// row sh + r), and the quads of the rows the next pair shares (stride 1: the last two, stride 2: the last one) are kept
+        /// in registers for it: 2 (stride 1) or 4 (stride 2) Quads32 per 2 pixels instead of 4 or 5. yStride: the output row
+        /// stride in bytes.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void QuadRegs32Cols(ref byte src, int rowStride, int c, int sh, int sw, int oh, int ow, int yStride, ref sbyte wq, ref int bias,
             ref int mulHi, ref int addHi, ref int shiftHi, long lo, long hi, ref sbyte dst)
         {
-            int wRow = 2 * c * 4, ps = sw * c;
+            if (sh == 1)
+            {
+                QuadRegs32Down1(ref src, rowStride, c, oh, ow, yStride, ref wq, ref bias, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref dst);
+            }
+            else
+            {
+                QuadRegs32Down2(ref src, rowStride, c, oh, ow, yStride, ref wq, ref bias, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref dst);
+            }
+        }
+
+        /// <summary>
+        /// <see cref="QuadRegs32Cols"/> at stride 1: the pair of output rows oy, oy + 1 reads image rows oy .. oy + 3; rows oy + 2
+        /// and oy + 3 are the next pair's first two, carried in registers (8 vectors; with the 8 accumulators all 16 that
+        /// vpdpbusd can name).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void QuadRegs32Down1(ref byte src, int rowStride, int c, int oh, int ow, int yStride, ref sbyte wq, ref int bias,
+            ref int mulHi, ref int addHi, ref int shiftHi, long lo, long hi, ref sbyte dst)
+        {
+            int wRow = 2 * c * 4;
             Vector512<int> hd = HighDwords, perm = Perm64UnpackedPair;
             Vector512<sbyte> lo64b = Vector512.Create((sbyte)lo), hi64b = Vector512.Create((sbyte)hi);
-            bool one = sh == 1;
             for (int c0 = 0; c0 < c; c0 += 32)
             {
                 Vector256<int> bv0 = Vector256.LoadUnsafe(ref bias, (nuint)c0), bv1 = Vector256.LoadUnsafe(ref bias, (nuint)(c0 + 8));
@@ -895,62 +915,116 @@ namespace QuantGen.Generated
                 Vector512<int> ad0 = Vector512.LoadUnsafe(ref addHi, (nuint)c0), sv0 = Vector512.LoadUnsafe(ref shiftHi, (nuint)c0);
                 Vector512<int> mE1 = Vector512.LoadUnsafe(ref mulHi, (nuint)(c0 + 16)), mO1 = Vector512.LoadUnsafe(ref mulHi, (nuint)(c0 + 17));
                 Vector512<int> ad1 = Vector512.LoadUnsafe(ref addHi, (nuint)(c0 + 16)), sv1 = Vector512.LoadUnsafe(ref shiftHi, (nuint)(c0 + 16));
-                for (int oy = 0; oy < oh; oy += 2)
+                for (int ox = 0; ox < ow; ox++)
                 {
-                    ref byte r0 = ref Unsafe.Add(ref src, (oy * sh * rowStride) + c0);
-                    ref sbyte d = ref Unsafe.Add(ref dst, (oy * yStride) + c0);
-                    ref sbyte dn = ref Unsafe.Add(ref d, yStride);
-                    for (int ox = 0; ox < ow; ox++)
+                    ref byte p0 = ref Unsafe.Add(ref src, (ox * c) + c0);
+                    ref sbyte d0 = ref Unsafe.Add(ref dst, (ox * c) + c0);
+                    // u: the quads of the pair's image row 0, v: of row 1 (carried from the pair above).
+                    Quads32(ref p0, c, out Vector256<byte> u0, out Vector256<byte> u1, out Vector256<byte> u2, out Vector256<byte> u3);
+                    Quads32(ref Unsafe.Add(ref p0, rowStride), c, out Vector256<byte> v0, out Vector256<byte> v1, out Vector256<byte> v2, out Vector256<byte> v3);
+                    for (int oy = 0; oy < oh; oy += 2)
                     {
+                        ref byte p = ref Unsafe.Add(ref p0, oy * rowStride);
+                        ref sbyte d = ref Unsafe.Add(ref d0, oy * yStride);
                         // a: the upper output row's pixel, e: the lower one's.
-                        Vector256<int> a0 = bv0, a1 = bv1, a2 = bv2, a3 = bv3, e0 = bv0, e1 = bv1, e2 = bv2, e3 = bv3;
-                        ref byte p = ref Unsafe.Add(ref r0, ox * ps);
-                        Quads32(ref p, c, out Vector256<byte> q0, out Vector256<byte> q1, out Vector256<byte> q2, out Vector256<byte> q3);
-                        a0 = AvxVnni.MultiplyWideningAndAdd(a0, q0, Vector256.LoadUnsafe(ref w0));
-                        a1 = AvxVnni.MultiplyWideningAndAdd(a1, q1, Vector256.LoadUnsafe(ref w0, 32));
-                        a2 = AvxVnni.MultiplyWideningAndAdd(a2, q2, Vector256.LoadUnsafe(ref w0, 64));
-                        a3 = AvxVnni.MultiplyWideningAndAdd(a3, q3, Vector256.LoadUnsafe(ref w0, 96));
-                        Quads32(ref Unsafe.Add(ref p, rowStride), c, out q0, out q1, out q2, out q3);
-                        a0 = AvxVnni.MultiplyWideningAndAdd(a0, q0, Vector256.LoadUnsafe(ref w1));
-                        a1 = AvxVnni.MultiplyWideningAndAdd(a1, q1, Vector256.LoadUnsafe(ref w1, 32));
-                        a2 = AvxVnni.MultiplyWideningAndAdd(a2, q2, Vector256.LoadUnsafe(ref w1, 64));
-                        a3 = AvxVnni.MultiplyWideningAndAdd(a3, q3, Vector256.LoadUnsafe(ref w1, 96));
-                        if (one)
-                        {
-                            e0 = AvxVnni.MultiplyWideningAndAdd(e0, q0, Vector256.LoadUnsafe(ref w0));
-                            e1 = AvxVnni.MultiplyWideningAndAdd(e1, q1, Vector256.LoadUnsafe(ref w0, 32));
-                            e2 = AvxVnni.MultiplyWideningAndAdd(e2, q2, Vector256.LoadUnsafe(ref w0, 64));
-                            e3 = AvxVnni.MultiplyWideningAndAdd(e3, q3, Vector256.LoadUnsafe(ref w0, 96));
-                        }
-
-                        Quads32(ref Unsafe.Add(ref p, 2 * rowStride), c, out q0, out q1, out q2, out q3);
-                        a0 = AvxVnni.MultiplyWideningAndAdd(a0, q0, Vector256.LoadUnsafe(ref w2));
-                        a1 = AvxVnni.MultiplyWideningAndAdd(a1, q1, Vector256.LoadUnsafe(ref w2, 32));
-                        a2 = AvxVnni.MultiplyWideningAndAdd(a2, q2, Vector256.LoadUnsafe(ref w2, 64));
-                        a3 = AvxVnni.MultiplyWideningAndAdd(a3, q3, Vector256.LoadUnsafe(ref w2, 96));
-                        ref sbyte wl = ref one ? ref w1 : ref w0;
-                        e0 = AvxVnni.MultiplyWideningAndAdd(e0, q0, Vector256.LoadUnsafe(ref wl));
-                        e1 = AvxVnni.MultiplyWideningAndAdd(e1, q1, Vector256.LoadUnsafe(ref wl, 32));
-                        e2 = AvxVnni.MultiplyWideningAndAdd(e2, q2, Vector256.LoadUnsafe(ref wl, 64));
-                        e3 = AvxVnni.MultiplyWideningAndAdd(e3, q3, Vector256.LoadUnsafe(ref wl, 96));
-                        Quads32(ref Unsafe.Add(ref p, 3 * rowStride), c, out q0, out q1, out q2, out q3);
-                        wl = ref one ? ref w2 : ref w1;
-                        e0 = AvxVnni.MultiplyWideningAndAdd(e0, q0, Vector256.LoadUnsafe(ref wl));
-                        e1 = AvxVnni.MultiplyWideningAndAdd(e1, q1, Vector256.LoadUnsafe(ref wl, 32));
-                        e2 = AvxVnni.MultiplyWideningAndAdd(e2, q2, Vector256.LoadUnsafe(ref wl, 64));
-                        e3 = AvxVnni.MultiplyWideningAndAdd(e3, q3, Vector256.LoadUnsafe(ref wl, 96));
-                        if (!one)
-                        {
-                            Quads32(ref Unsafe.Add(ref p, 4 * rowStride), c, out q0, out q1, out q2, out q3);
-                            e0 = AvxVnni.MultiplyWideningAndAdd(e0, q0, Vector256.LoadUnsafe(ref w2));
-                            e1 = AvxVnni.MultiplyWideningAndAdd(e1, q1, Vector256.LoadUnsafe(ref w2, 32));
-                            e2 = AvxVnni.MultiplyWideningAndAdd(e2, q2, Vector256.LoadUnsafe(ref w2, 64));
-                            e3 = AvxVnni.MultiplyWideningAndAdd(e3, q3, Vector256.LoadUnsafe(ref w2, 96));
-                        }
-
+                        Vector256<int> a0 = AvxVnni.MultiplyWideningAndAdd(bv0, u0, Vector256.LoadUnsafe(ref w0));
+                        Vector256<int> a1 = AvxVnni.MultiplyWideningAndAdd(bv1, u1, Vector256.LoadUnsafe(ref w0, 32));
+                        Vector256<int> a2 = AvxVnni.MultiplyWideningAndAdd(bv2, u2, Vector256.LoadUnsafe(ref w0, 64));
+                        Vector256<int> a3 = AvxVnni.MultiplyWideningAndAdd(bv3, u3, Vector256.LoadUnsafe(ref w0, 96));
+                        a0 = AvxVnni.MultiplyWideningAndAdd(a0, v0, Vector256.LoadUnsafe(ref w1));
+                        a1 = AvxVnni.MultiplyWideningAndAdd(a1, v1, Vector256.LoadUnsafe(ref w1, 32));
+                        a2 = AvxVnni.MultiplyWideningAndAdd(a2, v2, Vector256.LoadUnsafe(ref w1, 64));
+                        a3 = AvxVnni.MultiplyWideningAndAdd(a3, v3, Vector256.LoadUnsafe(ref w1, 96));
+                        Vector256<int> e0 = AvxVnni.MultiplyWideningAndAdd(bv0, v0, Vector256.LoadUnsafe(ref w0));
+                        Vector256<int> e1 = AvxVnni.MultiplyWideningAndAdd(bv1, v1, Vector256.LoadUnsafe(ref w0, 32));
+                        Vector256<int> e2 = AvxVnni.MultiplyWideningAndAdd(bv2, v2, Vector256.LoadUnsafe(ref w0, 64));
+                        Vector256<int> e3 = AvxVnni.MultiplyWideningAndAdd(bv3, v3, Vector256.LoadUnsafe(ref w0, 96));
+                        Quads32(ref Unsafe.Add(ref p, 2 * rowStride), c, out u0, out u1, out u2, out u3);
+                        a0 = AvxVnni.MultiplyWideningAndAdd(a0, u0, Vector256.LoadUnsafe(ref w2));
+                        a1 = AvxVnni.MultiplyWideningAndAdd(a1, u1, Vector256.LoadUnsafe(ref w2, 32));
+                        a2 = AvxVnni.MultiplyWideningAndAdd(a2, u2, Vector256.LoadUnsafe(ref w2, 64));
+                        a3 = AvxVnni.MultiplyWideningAndAdd(a3, u3, Vector256.LoadUnsafe(ref w2, 96));
+                        e0 = AvxVnni.MultiplyWideningAndAdd(e0, u0, Vector256.LoadUnsafe(ref w1));
+                        e1 = AvxVnni.MultiplyWideningAndAdd(e1, u1, Vector256.LoadUnsafe(ref w1, 32));
+                        e2 = AvxVnni.MultiplyWideningAndAdd(e2, u2, Vector256.LoadUnsafe(ref w1, 64));
+                        e3 = AvxVnni.MultiplyWideningAndAdd(e3, u3, Vector256.LoadUnsafe(ref w1, 96));
+                        Quads32(ref Unsafe.Add(ref p, 3 * rowStride), c, out v0, out v1, out v2, out v3);
+                        e0 = AvxVnni.MultiplyWideningAndAdd(e0, v0, Vector256.LoadUnsafe(ref w2));
+                        e1 = AvxVnni.MultiplyWideningAndAdd(e1, v1, Vector256.LoadUnsafe(ref w2, 32));
+                        e2 = AvxVnni.MultiplyWideningAndAdd(e2, v2, Vector256.LoadUnsafe(ref w2, 64));
+                        e3 = AvxVnni.MultiplyWideningAndAdd(e3, v3, Vector256.LoadUnsafe(ref w2, 96));
                         Pack64Pair(High16(Join(a0, a1), mE0, mO0, ad0, sv0, hd), High16(Join(a2, a3), mE1, mO1, ad1, sv1, hd),
                             High16(Join(e0, e1), mE0, mO0, ad0, sv0, hd), High16(Join(e2, e3), mE1, mO1, ad1, sv1, hd), perm, lo64b, hi64b,
-                            ref Unsafe.Add(ref d, ox * c), ref Unsafe.Add(ref dn, ox * c));
+                            ref d, ref Unsafe.Add(ref d, yStride));
+                    }
+                }
+            }
+        }
+
+        /// <summary>
+        /// <see cref="QuadRegs32Cols"/> at stride 2: the pair of output rows oy, oy + 1 reads image rows 2 oy .. 2 oy + 4; row
+        /// 2 oy + 4 is the next pair's first, carried in registers.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void QuadRegs32Down2(ref byte src, int rowStride, int c, int oh, int ow, int yStride, ref sbyte wq, ref int bias,
+            ref int mulHi, ref int addHi, ref int shiftHi, long lo, long hi, ref sbyte dst)
+        {
+            int wRow = 2 * c * 4;
+            Vector512<int> hd = HighDwords, perm = Perm64UnpackedPair;
+            Vector512<sbyte> lo64b = Vector512.Create((sbyte)lo), hi64b = Vector512.Create((sbyte)hi);
+            for (int c0 = 0; c0 < c; c0 += 32)
+            {
+                Vector256<int> bv0 = Vector256.LoadUnsafe(ref bias, (nuint)c0), bv1 = Vector256.LoadUnsafe(ref bias, (nuint)(c0 + 8));
+                Vector256<int> bv2 = Vector256.LoadUnsafe(ref bias, (nuint)(c0 + 16)), bv3 = Vector256.LoadUnsafe(ref bias, (nuint)(c0 + 24));
+                ref sbyte w0 = ref Unsafe.Add(ref wq, c0 * 4);
+                ref sbyte w1 = ref Unsafe.Add(ref w0, wRow);
+                ref sbyte w2 = ref Unsafe.Add(ref w0, 2 * wRow);
+                Vector512<int> mE0 = Vector512.LoadUnsafe(ref mulHi, (nuint)c0), mO0 = Vector512.LoadUnsafe(ref mulHi, (nuint)(c0 + 1));
+                Vector512<int> ad0 = Vector512.LoadUnsafe(ref addHi, (nuint)c0), sv0 = Vector512.LoadUnsafe(ref shiftHi, (nuint)c0);
+                Vector512<int> mE1 = Vector512.LoadUnsafe(ref mulHi, (nuint)(c0 + 16)), mO1 = Vector512.LoadUnsafe(ref mulHi, (nuint)(c0 + 17));
+                Vector512<int> ad1 = Vector512.LoadUnsafe(ref addHi, (nuint)(c0 + 16)), sv1 = Vector512.LoadUnsafe(ref shiftHi, (nuint)(c0 + 16));
+                for (int ox = 0; ox < ow; ox++)
+                {
+                    ref byte p0 = ref Unsafe.Add(ref src, (ox * 2 * c) + c0);
+                    ref sbyte d0 = ref Unsafe.Add(ref dst, (ox * c) + c0);
+                    // u: the quads of the pair's image row 0 (carried from the pair above).
+                    Quads32(ref p0, c, out Vector256<byte> u0, out Vector256<byte> u1, out Vector256<byte> u2, out Vector256<byte> u3);
+                    for (int oy = 0; oy < oh; oy += 2)
+                    {
+                        ref byte p = ref Unsafe.Add(ref p0, oy * 2 * rowStride);
+                        ref sbyte d = ref Unsafe.Add(ref d0, oy * yStride);
+                        // a: the upper output row's pixel, e: the lower one's.
+                        Vector256<int> a0 = AvxVnni.MultiplyWideningAndAdd(bv0, u0, Vector256.LoadUnsafe(ref w0));
+                        Vector256<int> a1 = AvxVnni.MultiplyWideningAndAdd(bv1, u1, Vector256.LoadUnsafe(ref w0, 32));
+                        Vector256<int> a2 = AvxVnni.MultiplyWideningAndAdd(bv2, u2, Vector256.LoadUnsafe(ref w0, 64));
+                        Vector256<int> a3 = AvxVnni.MultiplyWideningAndAdd(bv3, u3, Vector256.LoadUnsafe(ref w0, 96));
+                        Quads32(ref Unsafe.Add(ref p, rowStride), c, out u0, out u1, out u2, out u3);
+                        a0 = AvxVnni.MultiplyWideningAndAdd(a0, u0, Vector256.LoadUnsafe(ref w1));
+                        a1 = AvxVnni.MultiplyWideningAndAdd(a1, u1, Vector256.LoadUnsafe(ref w1, 32));
+                        a2 = AvxVnni.MultiplyWideningAndAdd(a2, u2, Vector256.LoadUnsafe(ref w1, 64));
+                        a3 = AvxVnni.MultiplyWideningAndAdd(a3, u3, Vector256.LoadUnsafe(ref w1, 96));
+                        Quads32(ref Unsafe.Add(ref p, 2 * rowStride), c, out u0, out u1, out u2, out u3);
+                        a0 = AvxVnni.MultiplyWideningAndAdd(a0, u0, Vector256.LoadUnsafe(ref w2));
+                        a1 = AvxVnni.MultiplyWideningAndAdd(a1, u1, Vector256.LoadUnsafe(ref w2, 32));
+                        a2 = AvxVnni.MultiplyWideningAndAdd(a2, u2, Vector256.LoadUnsafe(ref w2, 64));
+                        a3 = AvxVnni.MultiplyWideningAndAdd(a3, u3, Vector256.LoadUnsafe(ref w2, 96));
+                        Vector256<int> e0 = AvxVnni.MultiplyWideningAndAdd(bv0, u0, Vector256.LoadUnsafe(ref w0));
+                        Vector256<int> e1 = AvxVnni.MultiplyWideningAndAdd(bv1, u1, Vector256.LoadUnsafe(ref w0, 32));
+                        Vector256<int> e2 = AvxVnni.MultiplyWideningAndAdd(bv2, u2, Vector256.LoadUnsafe(ref w0, 64));
+                        Vector256<int> e3 = AvxVnni.MultiplyWideningAndAdd(bv3, u3, Vector256.LoadUnsafe(ref w0, 96));
+                        Quads32(ref Unsafe.Add(ref p, 3 * rowStride), c, out u0, out u1, out u2, out u3);
+                        e0 = AvxVnni.MultiplyWideningAndAdd(e0, u0, Vector256.LoadUnsafe(ref w1));
+                        e1 = AvxVnni.MultiplyWideningAndAdd(e1, u1, Vector256.LoadUnsafe(ref w1, 32));
+                        e2 = AvxVnni.MultiplyWideningAndAdd(e2, u2, Vector256.LoadUnsafe(ref w1, 64));
+                        e3 = AvxVnni.MultiplyWideningAndAdd(e3, u3, Vector256.LoadUnsafe(ref w1, 96));
+                        Quads32(ref Unsafe.Add(ref p, 4 * rowStride), c, out u0, out u1, out u2, out u3);
+                        e0 = AvxVnni.MultiplyWideningAndAdd(e0, u0, Vector256.LoadUnsafe(ref w2));
+                        e1 = AvxVnni.MultiplyWideningAndAdd(e1, u1, Vector256.LoadUnsafe(ref w2, 32));
+                        e2 = AvxVnni.MultiplyWideningAndAdd(e2, u2, Vector256.LoadUnsafe(ref w2, 64));
+                        e3 = AvxVnni.MultiplyWideningAndAdd(e3, u3, Vector256.LoadUnsafe(ref w2, 96));
+                        Pack64Pair(High16(Join(a0, a1), mE0, mO0, ad0, sv0, hd), High16(Join(a2, a3), mE1, mO1, ad1, sv1, hd),
+                            High16(Join(e0, e1), mE0, mO0, ad0, sv0, hd), High16(Join(e2, e3), mE1, mO1, ad1, sv1, hd), perm, lo64b, hi64b,
+                            ref d, ref Unsafe.Add(ref d, yStride));
                     }
                 }
             }
