@@ -63,6 +63,11 @@ namespace QuantGen.Tests.Kernels
             { 32, 4, 2, 2, 1, 0, 1, 0, 2, 48 },
             { 64, 4, 3, 1, 1, 1, 1, 1, 1, 49 },
             { 32, 13, 9, 1, 1, 1, 1, 1, 2, 50 },
+            // Stride 1, 32k channels: every output column pair walked down one row at a time (QuadRegs32Down), even and odd
+            // row counts, the odd last column alone, one row.
+            { 32, 2, 3, 1, 1, 1, 1, 1, 3, 51 },
+            { 64, 3, 4, 1, 1, 1, 1, 1, 0, 52 },
+            { 96, 2, 7, 1, 0, 1, 1, 0, 1, 53 },
             // 16 channels, stride 2, padding at the top and left only (DepthwiseQuadRegs16S2: strips padded, the interior read
             // from x): MobileNet's 48x48, the smallest in-place grid (8x8), unequal sides, a bottom pad the window never reads;
             // sizes that are not multiples of 4 or below 8 take its fallback (the whole image padded).
