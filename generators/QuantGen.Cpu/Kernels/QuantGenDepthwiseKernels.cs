@@ -383,7 +383,8 @@ namespace QuantGen.Generated
         /// <summary>
         /// The interior of <see cref="DepthwiseQuadRegs16S2"/>: blocks of 2 output rows x 2 pixels of 16 channels at stride 2 read
         /// from the signed input (src: the block grid's first input pixel, rowStride: the input row in bytes), each loaded vector
-        /// flipped to u = x + 128 by one xor; 5 input rows' quads per block as in <see cref="QuadRegs16"/>'s row pairs, the 5th
+        /// flipped to u = x + 128 by one xor; 5 input rows' quads per block as in <see cref="QuadRegs16"/>'s row pairs (each column
+        /// of blocks walked down, the 5th row's quads kept in registers as the next block's 1st: 4 built per block), the 5th
         /// pixel of a pair's run loaded as 16 bytes (the quads' 4th pixel past it meets zero weights, so nothing past the input
         /// row's last pixel is read). rowPairs x pixelPairs blocks; yStride: the output row stride in bytes.
         /// </summary>
@@ -400,21 +401,22 @@ namespace QuantGen.Generated
             Vector512<sbyte> lo64b = Vector512.Create((sbyte)lo), hi64b = Vector512.Create((sbyte)hi);
             ref sbyte w1 = ref Unsafe.Add(ref wq, wRow);
             ref sbyte w2 = ref Unsafe.Add(ref wq, 2 * wRow);
-            for (int py = 0; py < rowPairs; py++)
+            for (int px = 0; px < pixelPairs; px++)
             {
-                ref byte r0 = ref Unsafe.Add(ref src, py * 4 * rowStride);
-                ref sbyte d = ref Unsafe.Add(ref dst, py * 2 * yStride);
-                ref sbyte dn = ref Unsafe.Add(ref d, yStride);
-                for (int px = 0; px < pixelPairs; px++)
+                // Each column of blocks walked down: the quads of the block's first input row (q0, q1, s0, s1) are the block
+                // above's 5th row, carried in registers (4 rows' quads per block instead of 5).
+                ref byte c0 = ref Unsafe.Add(ref src, px * 64);
+                ref sbyte dc = ref Unsafe.Add(ref dst, px * 32);
+                Quads16PairX(ref c0, ix0, ix1, flip, out Vector256<byte> q0, out Vector256<byte> q1, out Vector256<byte> s0, out Vector256<byte> s1);
+                for (int py = 0; py < rowPairs; py++)
                 {
                     // a, b: pixels 2 px and 2 px + 1 of the upper row; e, f: of the lower one.
-                    Vector256<int> a0 = bv0, a1 = bv1, b0 = bv0, b1 = bv1, e0 = bv0, e1 = bv1, f0 = bv0, f1 = bv1;
-                    ref byte p = ref Unsafe.Add(ref r0, px * 64);
-                    Quads16PairX(ref p, ix0, ix1, flip, out Vector256<byte> q0, out Vector256<byte> q1, out Vector256<byte> s0, out Vector256<byte> s1);
-                    a0 = AvxVnni.MultiplyWideningAndAdd(a0, q0, Vector256.LoadUnsafe(ref wq));
-                    a1 = AvxVnni.MultiplyWideningAndAdd(a1, q1, Vector256.LoadUnsafe(ref wq, 32));
-                    b0 = AvxVnni.MultiplyWideningAndAdd(b0, s0, Vector256.LoadUnsafe(ref wq));
-                    b1 = AvxVnni.MultiplyWideningAndAdd(b1, s1, Vector256.LoadUnsafe(ref wq, 32));
+                    ref byte p = ref Unsafe.Add(ref c0, py * 4 * rowStride);
+                    ref sbyte d = ref Unsafe.Add(ref dc, py * 2 * yStride);
+                    Vector256<int> a0 = AvxVnni.MultiplyWideningAndAdd(bv0, q0, Vector256.LoadUnsafe(ref wq));
+                    Vector256<int> a1 = AvxVnni.MultiplyWideningAndAdd(bv1, q1, Vector256.LoadUnsafe(ref wq, 32));
+                    Vector256<int> b0 = AvxVnni.MultiplyWideningAndAdd(bv0, s0, Vector256.LoadUnsafe(ref wq));
+                    Vector256<int> b1 = AvxVnni.MultiplyWideningAndAdd(bv1, s1, Vector256.LoadUnsafe(ref wq, 32));
                     Quads16PairX(ref Unsafe.Add(ref p, rowStride), ix0, ix1, flip, out q0, out q1, out s0, out s1);
                     a0 = AvxVnni.MultiplyWideningAndAdd(a0, q0, Vector256.LoadUnsafe(ref w1));
                     a1 = AvxVnni.MultiplyWideningAndAdd(a1, q1, Vector256.LoadUnsafe(ref w1, 32));
@@ -425,10 +427,10 @@ namespace QuantGen.Generated
                     a1 = AvxVnni.MultiplyWideningAndAdd(a1, q1, Vector256.LoadUnsafe(ref w2, 32));
                     b0 = AvxVnni.MultiplyWideningAndAdd(b0, s0, Vector256.LoadUnsafe(ref w2));
                     b1 = AvxVnni.MultiplyWideningAndAdd(b1, s1, Vector256.LoadUnsafe(ref w2, 32));
-                    e0 = AvxVnni.MultiplyWideningAndAdd(e0, q0, Vector256.LoadUnsafe(ref wq));
-                    e1 = AvxVnni.MultiplyWideningAndAdd(e1, q1, Vector256.LoadUnsafe(ref wq, 32));
-                    f0 = AvxVnni.MultiplyWideningAndAdd(f0, s0, Vector256.LoadUnsafe(ref wq));
-                    f1 = AvxVnni.MultiplyWideningAndAdd(f1, s1, Vector256.LoadUnsafe(ref wq, 32));
+                    Vector256<int> e0 = AvxVnni.MultiplyWideningAndAdd(bv0, q0, Vector256.LoadUnsafe(ref wq));
+                    Vector256<int> e1 = AvxVnni.MultiplyWideningAndAdd(bv1, q1, Vector256.LoadUnsafe(ref wq, 32));
+                    Vector256<int> f0 = AvxVnni.MultiplyWideningAndAdd(bv0, s0, Vector256.LoadUnsafe(ref wq));
+                    Vector256<int> f1 = AvxVnni.MultiplyWideningAndAdd(bv1, s1, Vector256.LoadUnsafe(ref wq, 32));
                     Quads16PairX(ref Unsafe.Add(ref p, 3 * rowStride), ix0, ix1, flip, out q0, out q1, out s0, out s1);
                     e0 = AvxVnni.MultiplyWideningAndAdd(e0, q0, Vector256.LoadUnsafe(ref w1));
                     e1 = AvxVnni.MultiplyWideningAndAdd(e1, q1, Vector256.LoadUnsafe(ref w1, 32));
@@ -441,7 +443,7 @@ namespace QuantGen.Generated
                     f1 = AvxVnni.MultiplyWideningAndAdd(f1, s1, Vector256.LoadUnsafe(ref w2, 32));
                     Pack64Pair(High16(Join(a0, a1), mE, mO, ad, sv, hd), High16(Join(b0, b1), mE, mO, ad, sv, hd),
                         High16(Join(e0, e1), mE, mO, ad, sv, hd), High16(Join(f0, f1), mE, mO, ad, sv, hd), perm4, lo64b, hi64b,
-                        ref Unsafe.Add(ref d, px * 32), ref Unsafe.Add(ref dn, px * 32));
+                        ref d, ref Unsafe.Add(ref d, yStride));
                 }
             }
         }
@@ -466,7 +468,9 @@ namespace QuantGen.Generated
         /// <see cref="DepthwiseQuadRegs"/> with 8 channels, stride 1 and the zmm multiply-high store, on the even part of the output
         /// (oh and ow even; the caller sends an odd last column and row to <see cref="QuadRegs8"/>): blocks of 2 output rows x 2
         /// pixels, whose 4 image rows' quads (one 32-byte load and one vpermb each) feed both output rows (image row r: kernel
-        /// row r of the upper row, r - 1 of the lower one) and both pixels (weights (w0, w1, w2, 0) and (0, w0, w1, w2)). The
+        /// row r of the upper row, r - 1 of the lower one) and both pixels (weights (w0, w1, w2, 0) and (0, w0, w1, w2)); each
+        /// column of blocks is walked down with the quads of the two rows the next block shares kept in registers (2 vpermb per
+        /// block instead of 4). The
         /// block's two 16-lane requantizations are narrowed by one <see cref="Pack32"/>-style pack (<see cref="Perm16Pair"/>),
         /// the upper row's 16 bytes and the lower row's stored apart. yStride: the output row stride in bytes.
         /// </summary>
@@ -486,33 +490,36 @@ namespace QuantGen.Generated
             Vector256<sbyte> w0A = Vector256.LoadUnsafe(ref wq), w0B = Vector256.LoadUnsafe(ref wq, 32);
             Vector256<sbyte> w1A = Vector256.LoadUnsafe(ref wq, 64), w1B = Vector256.LoadUnsafe(ref wq, 96);
             Vector256<sbyte> w2A = Vector256.LoadUnsafe(ref wq, 128), w2B = Vector256.LoadUnsafe(ref wq, 160);
-            for (int oy = 0; oy < oh; oy += 2)
+            for (int ox = 0; ox < ow; ox += 2)
             {
-                ref byte r0 = ref Unsafe.Add(ref src, oy * rowStride);
-                ref sbyte d = ref Unsafe.Add(ref dst, oy * yStride);
-                for (int ox = 0; ox < ow; ox += 2)
+                // Each column of pixel pairs walked down: u, v are the quads of the block's image rows 0 and 1, carried from the
+                // block above (its rows 2 and 3), so each image row's quads are built once per pixel pair.
+                ref byte p0 = ref Unsafe.Add(ref src, ox * 8);
+                ref sbyte d0 = ref Unsafe.Add(ref dst, ox * 8);
+                Vector256<byte> u = Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref p0), ix);
+                Vector256<byte> v = Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref p0, (nuint)rowStride), ix);
+                for (int oy = 0; oy < oh; oy += 2)
                 {
                     // a, b: pixels ox and ox + 1 of the upper output row; e, f: of the lower one.
-                    ref byte p = ref Unsafe.Add(ref r0, ox * 8);
-                    Vector256<byte> q = Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref p), ix);
-                    Vector256<int> a = AvxVnni.MultiplyWideningAndAdd(bv, q, w0A), b = AvxVnni.MultiplyWideningAndAdd(bv, q, w0B);
-                    q = Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref p, (nuint)rowStride), ix);
-                    a = AvxVnni.MultiplyWideningAndAdd(a, q, w1A);
-                    b = AvxVnni.MultiplyWideningAndAdd(b, q, w1B);
-                    Vector256<int> e = AvxVnni.MultiplyWideningAndAdd(bv, q, w0A), f = AvxVnni.MultiplyWideningAndAdd(bv, q, w0B);
-                    q = Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref p, (nuint)(2 * rowStride)), ix);
-                    a = AvxVnni.MultiplyWideningAndAdd(a, q, w2A);
-                    b = AvxVnni.MultiplyWideningAndAdd(b, q, w2B);
-                    e = AvxVnni.MultiplyWideningAndAdd(e, q, w1A);
-                    f = AvxVnni.MultiplyWideningAndAdd(f, q, w1B);
-                    q = Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref p, (nuint)(3 * rowStride)), ix);
-                    e = AvxVnni.MultiplyWideningAndAdd(e, q, w2A);
-                    f = AvxVnni.MultiplyWideningAndAdd(f, q, w2B);
+                    ref byte p = ref Unsafe.Add(ref p0, oy * rowStride);
+                    ref sbyte d = ref Unsafe.Add(ref d0, oy * yStride);
+                    Vector256<int> a = AvxVnni.MultiplyWideningAndAdd(bv, u, w0A), b = AvxVnni.MultiplyWideningAndAdd(bv, u, w0B);
+                    a = AvxVnni.MultiplyWideningAndAdd(a, v, w1A);
+                    b = AvxVnni.MultiplyWideningAndAdd(b, v, w1B);
+                    Vector256<int> e = AvxVnni.MultiplyWideningAndAdd(bv, v, w0A), f = AvxVnni.MultiplyWideningAndAdd(bv, v, w0B);
+                    u = Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref p, (nuint)(2 * rowStride)), ix);
+                    a = AvxVnni.MultiplyWideningAndAdd(a, u, w2A);
+                    b = AvxVnni.MultiplyWideningAndAdd(b, u, w2B);
+                    e = AvxVnni.MultiplyWideningAndAdd(e, u, w1A);
+                    f = AvxVnni.MultiplyWideningAndAdd(f, u, w1B);
+                    v = Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref p, (nuint)(3 * rowStride)), ix);
+                    e = AvxVnni.MultiplyWideningAndAdd(e, v, w2A);
+                    f = AvxVnni.MultiplyWideningAndAdd(f, v, w2B);
                     Vector512<short> wv = Avx512BW.PackSignedSaturate(High16(Join(a, b), mE, mO, ad, sv, hd), High16(Join(e, f), mE, mO, ad, sv, hd));
-                    Vector256<sbyte> v = Avx512F.PermuteVar16x32(Avx512BW.PackSignedSaturate(wv, wv).AsInt32(), perm).GetLower().AsSByte();
-                    v = Vector256.Min(Vector256.Max(v, lo32b), hi32b);
-                    v.GetLower().StoreUnsafe(ref Unsafe.Add(ref d, ox * 8));
-                    v.GetUpper().StoreUnsafe(ref Unsafe.Add(ref d, (ox * 8) + yStride));
+                    Vector256<sbyte> r = Avx512F.PermuteVar16x32(Avx512BW.PackSignedSaturate(wv, wv).AsInt32(), perm).GetLower().AsSByte();
+                    r = Vector256.Min(Vector256.Max(r, lo32b), hi32b);
+                    r.GetLower().StoreUnsafe(ref d);
+                    r.GetUpper().StoreUnsafe(ref Unsafe.Add(ref d, yStride));
                 }
             }
         }
