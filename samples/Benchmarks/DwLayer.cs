@@ -179,20 +179,6 @@ namespace QuantGen.Benchmarks
             }
         }
 
-        /// <summary>Probe-only: the session-start kernels (OldDepthwiseKernels, a copy) with their padding pass, as the plan calls them.</summary>
-        public void PlanOld(sbyte[] y)
-        {
-            if (C == 16 && S == 2 && OldDepthwiseKernels.Direct16S2(H, W) && H >= 24 && W >= 24)
-            {
-                OldDepthwiseKernels.DepthwiseQuadRegs16S2(x, H, W, Zx, img, ref rq[0], ref rBias[0], ref rMulHi[0], ref rAddHi[0], ref rShiftHi[0], -128, 127, y);
-                return;
-            }
-
-            OldDepthwiseKernels.PadImageU(x, true, C, H, W, Pt, Pt, Ph, Pw, Zx, img);
-            OldDepthwiseKernels.DepthwiseQuadRegs(img, Pw, C, S, S, Oh, Ow, ref rq[0], ref rBias[0], true, ref rMulHi[0], ref rAddHi[0], ref rShiftHi[0],
-                ref Unsafe.NullRef<long>(), ref Unsafe.NullRef<long>(), ref Unsafe.NullRef<long>(), 0, -128, 127, y);
-        }
-
         /// <summary>The current kernels with their padding pass, as the plan calls them (16 channels at stride 2 from 24x24: in place).</summary>
         public void Plan(sbyte[] y)
         {

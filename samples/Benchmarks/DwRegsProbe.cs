@@ -36,21 +36,6 @@ namespace QuantGen.Benchmarks
             });
             foreach ((int c, int h, int w, int s) in shapes)
             {
-                if (Environment.GetEnvironmentVariable("QUANTGEN_DW_OLD") != null)
-                {
-                    // Probe-only A/B against the session-start kernel file (OldDepthwiseKernels), padding included, as the plan calls them.
-                    var dd = new DwLayer(c, h, w, s, 1);
-                    sbyte[] yo = dd.NewOutput(), yn = dd.NewOutput();
-                    dd.PlanOld(yo);
-                    dd.Plan(yn);
-                    bool eqOld = yo.AsSpan().SequenceEqual(yn);
-                    same &= eqOld;
-                    (double co, double cn) = CpuInterleaved(() => dd.PlanOld(yo), () => dd.Plan(yn));
-                    (double co2, double cn2) = CpuInterleaved(() => dd.PlanOld(yo), () => dd.Plan(yn));
-                    Console.WriteLine($"depthwise c {c,3} {h,2}x{w,-2} stride {s}: old vs new (cpu, padding included): old {co:F2} / {co2:F2} us, new {cn:F2} / {cn2:F2} us ({co / cn:F3}x, {co2 / cn2:F3}x) same bytes: {eqOld}");
-                    continue;
-                }
-
                 var d = new DwLayer(c, h, w, s, 1);
                 sbyte[] y = d.NewOutput(), y2 = d.NewOutput(), y3 = d.NewOutput();
                 bool withBuffer = s == 1 && c % 16 != 0;
