@@ -158,6 +158,11 @@ namespace QuantGen.Benchmarks
             QuantGenDepthwiseKernels.DepthwiseQuadRegs(img, Pw, C, S, S, Oh, Ow, ref rq[0], ref rBias[0], true, ref rMulHi[0], ref rAddHi[0], ref rShiftHi[0],
                 ref Unsafe.NullRef<long>(), ref Unsafe.NullRef<long>(), ref Unsafe.NullRef<long>(), 0, -128, 127, y);
 
+        /// <summary>The register-quad kernel alone on the first oh x ow outputs (the parts of a layer: `dw-split`).</summary>
+        public void RegsKernelPart(int oh, int ow, sbyte[] y) =>
+            QuantGenDepthwiseKernels.DepthwiseQuadRegs(img, Pw, C, S, S, oh, ow, ref rq[0], ref rBias[0], true, ref rMulHi[0], ref rAddHi[0], ref rShiftHi[0],
+                ref Unsafe.NullRef<long>(), ref Unsafe.NullRef<long>(), ref Unsafe.NullRef<long>(), 0, -128, 127, y);
+
         /// <summary>The tap quads alone (from the image of <see cref="PadXor"/>).</summary>
         public void TapQuads() => QuantGenDepthwiseKernels.TapQuads(img, Pw, C, 3, S, Ph, Ow, t4, lp);
 
@@ -172,6 +177,18 @@ namespace QuantGen.Benchmarks
             {
                 QuantGenDepthwiseKernels.DepthwiseVnni(t4, lp, 3, S, Oh, qLanes, ref quads[0], ref biasU[0], ref mul64[0], ref round64[0], ref shift64[0], 0, -128, 127, y);
             }
+        }
+
+        /// <summary>The current kernels with their padding pass, as the plan calls them (16 channels at stride 2 from 24x24: in place).</summary>
+        public void Plan(sbyte[] y)
+        {
+            if (C == 16 && S == 2 && QuantGenDepthwiseKernels.Direct16S2(H, W) && H >= 24 && W >= 24)
+            {
+                RegsDirect(y);
+                return;
+            }
+
+            Regs(y);
         }
 
         /// <summary>16 channels, stride 2, padding 1 top / left only: DepthwiseQuadRegs16S2 (no whole-image padding pass).</summary>

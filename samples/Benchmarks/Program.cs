@@ -103,6 +103,11 @@ namespace QuantGen.Benchmarks
                 return DwRegsProbe.Run();
             }
 
+            if (args.Length > 0 && args[0] == "dw-split")
+            {
+                return DwSplitProbe.Run();
+            }
+
             if (args.Length > 0 && args[0] == "dw-probe")
             {
                 return DwProbe.Run();

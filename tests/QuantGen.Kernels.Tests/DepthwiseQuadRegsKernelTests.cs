@@ -58,6 +58,16 @@ namespace QuantGen.Tests.Kernels
             { 64, 9, 9, 2, 1, 1, 1, 1, 3, 37 },
             { 32, 8, 7, 1, 1, 1, 1, 1, 1, 38 },
             { 96, 4, 11, 2, 0, 1, 0, 1, 2, 39 },
+            // The columns walked down with the shared rows' quads carried: one stride-2 pair of one pixel, stride 1's odd
+            // column over two pairs after the 2 x 2 blocks, all -128 and all 127.
+            { 32, 4, 2, 2, 1, 0, 1, 0, 2, 48 },
+            { 64, 4, 3, 1, 1, 1, 1, 1, 1, 49 },
+            { 32, 13, 9, 1, 1, 1, 1, 1, 2, 50 },
+            // Stride 1, 32k channels: every output column pair walked down one row at a time (QuadRegs32Down), even and odd
+            // row counts, the odd last column alone, one row.
+            { 32, 2, 3, 1, 1, 1, 1, 1, 3, 51 },
+            { 64, 3, 4, 1, 1, 1, 1, 1, 0, 52 },
+            { 96, 2, 7, 1, 0, 1, 1, 0, 1, 53 },
             // 16 channels, stride 2, padding at the top and left only (DepthwiseQuadRegs16S2: strips padded, the interior read
             // from x): MobileNet's 48x48, the smallest in-place grid (8x8), unequal sides, a bottom pad the window never reads;
             // sizes that are not multiples of 4 or below 8 take its fallback (the whole image padded).

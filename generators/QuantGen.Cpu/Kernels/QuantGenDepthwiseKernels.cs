@@ -231,8 +231,9 @@ namespace QuantGen.Generated
         /// j = 0..3, are interleaved into one dword per channel (c % 32 == 0: four 32-byte loads, two byte and four word
         /// unpacks give 32 channels' quads; c == 16: two 32-byte loads cover the four pixels, two vpermt2b), and one vpdpbusd
         /// per 8 channels adds the row against weights (w0, w1, w2, 0). For stride 1 the same quads, against (0, w0, w1, w2),
-        /// give the next output pixel too, so pixels go in pairs; with 32k channels, stride 1 and the zmm multiply-high store output
-        /// rows go in pairs as well (<see cref="QuadRegs32Rows"/>: 4 image rows' quads for 2 x 2 pixels). The 4th byte of a quad meets a zero weight whatever it holds
+        /// give the next output pixel too, so pixels go in pairs; with 32k channels and the zmm multiply-high store each column of
+        /// pixel pairs (stride 1, <see cref="QuadRegs32Down"/>) or of single pixels in output row pairs (stride 2,
+        /// <see cref="QuadRegs32Cols"/>) is walked down with the shared image rows' quads kept in registers. The 4th byte of a quad meets a zero weight whatever it holds
         /// (it may lie one pixel past the row). wq: int8 [3][2][c][4], [i][0] = (w0, w1, w2, 0) and [i][1] = (0, w0, w1, w2),
         /// lanes in <see cref="QuadRegsChannel"/> order; bias (b - (zx + 128) * sum(w)) and the requantization constants in the
         /// same order: high: mulHi, addHi, shiftHi (c + 1 entries) as in <see cref="DepthwiseVnniHigh"/>; else mul, round,
@@ -284,30 +285,19 @@ namespace QuantGen.Generated
             {
                 QuadRegs16(ref src, rowStride, c, sh, sw, oh, ow, ow * 16, ref wq, ref bias, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lo, hi, ref dst);
             }
-            else if (sh == 1 && sw == 1 && high && Avx512BW.IsSupported && oh >= 4 && ow > 1)
+            else if (sh == 1 && sw == 1 && high && Avx512BW.IsSupported)
             {
-                // Stride 1, multiply-high on AVX-512BW: 2 x 2 output blocks on the even part, the odd last column and row alone
-                // (dw-regs: 1.15-1.38x on 25x5, 24x24, 12x12 and 6x6 maps; a 3x3 map, where the three calls cover 4 + 2 + 3
-                // pixels, stays on pixel pairs: 0.96x).
-                int oh2 = oh & ~1, ow2 = ow & ~1, yStride = ow * c;
-                QuadRegs32Rows(ref src, rowStride, c, oh2, ow2, yStride, ref wq, ref bias, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref dst);
-                if (ow2 < ow)
-                {
-                    // The odd last column by output row pairs (4 image rows' quads per 2 pixels; single pixels took 6).
-                    QuadRegs32Cols(ref Unsafe.Add(ref src, ow2 * c), rowStride, c, 1, 1, oh2, 1, yStride, ref wq, ref bias, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref Unsafe.Add(ref dst, ow2 * c));
-                }
-
-                if (oh2 < oh)
-                {
-                    QuadRegs32(ref Unsafe.Add(ref src, oh2 * rowStride), rowStride, c, sh, sw, 1, ow, yStride, ref wq, ref bias, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref dst, oh2 * yStride));
-                }
+                // Stride 1, multiply-high on AVX-512BW: each column of output pixel pairs walked down one output row at a time,
+                // the quads of the two image rows the next output row shares kept in registers (1 Quads32 per 2 outputs; the
+                // 2 x 2 blocks this replaces built 4 per 4: dw-regs 1.14-1.43x on the zoo's stride-1 32k-channel layers).
+                QuadRegs32Down(ref src, rowStride, c, oh, ow, ow * c, ref wq, ref bias, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref dst);
             }
             else if (sh == 2 && sw == 2 && high && Avx512BW.IsSupported && oh > 1)
             {
-                // Stride 2, multiply-high on AVX-512BW: output row pairs per pixel (5 image rows' quads per 2 pixels instead of
-                // 6), the odd last row by pixel pairs.
+                // Stride 2, multiply-high on AVX-512BW: output row pairs per pixel walked down each column (4 image rows' quads
+                // per 2 pixels instead of 6), the odd last row by pixel pairs.
                 int oh2 = oh & ~1, yStride = ow * c;
-                QuadRegs32Cols(ref src, rowStride, c, 2, 2, oh2, ow, yStride, ref wq, ref bias, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref dst);
+                QuadRegs32Cols(ref src, rowStride, c, oh2, ow, yStride, ref wq, ref bias, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref dst);
                 if (oh2 < oh)
                 {
                     QuadRegs32(ref Unsafe.Add(ref src, oh2 * 2 * rowStride), rowStride, c, sh, sw, 1, ow, yStride, ref wq, ref bias, high, ref mulHi, ref addHi, ref shiftHi, ref mul, ref round, ref shift, zo, lo, hi, ref Unsafe.Add(ref dst, oh2 * yStride));
@@ -393,7 +383,8 @@ namespace QuantGen.Generated
         /// <summary>
         /// The interior of <see cref="DepthwiseQuadRegs16S2"/>: blocks of 2 output rows x 2 pixels of 16 channels at stride 2 read
         /// from the signed input (src: the block grid's first input pixel, rowStride: the input row in bytes), each loaded vector
-        /// flipped to u = x + 128 by one xor; 5 input rows' quads per block as in <see cref="QuadRegs16"/>'s row pairs, the 5th
+        /// flipped to u = x + 128 by one xor; 5 input rows' quads per block as in <see cref="QuadRegs16"/>'s row pairs (each column
+        /// of blocks walked down, the 5th row's quads kept in registers as the next block's 1st: 4 built per block), the 5th
         /// pixel of a pair's run loaded as 16 bytes (the quads' 4th pixel past it meets zero weights, so nothing past the input
         /// row's last pixel is read). rowPairs x pixelPairs blocks; yStride: the output row stride in bytes.
         /// </summary>
@@ -410,21 +401,22 @@ namespace QuantGen.Generated
             Vector512<sbyte> lo64b = Vector512.Create((sbyte)lo), hi64b = Vector512.Create((sbyte)hi);
             ref sbyte w1 = ref Unsafe.Add(ref wq, wRow);
             ref sbyte w2 = ref Unsafe.Add(ref wq, 2 * wRow);
-            for (int py = 0; py < rowPairs; py++)
+            for (int px = 0; px < pixelPairs; px++)
             {
-                ref byte r0 = ref Unsafe.Add(ref src, py * 4 * rowStride);
-                ref sbyte d = ref Unsafe.Add(ref dst, py * 2 * yStride);
-                ref sbyte dn = ref Unsafe.Add(ref d, yStride);
-                for (int px = 0; px < pixelPairs; px++)
+                // Each column of blocks walked down: the quads of the block's first input row (q0, q1, s0, s1) are the block
+                // above's 5th row, carried in registers (4 rows' quads per block instead of 5).
+                ref byte c0 = ref Unsafe.Add(ref src, px * 64);
+                ref sbyte dc = ref Unsafe.Add(ref dst, px * 32);
+                Quads16PairX(ref c0, ix0, ix1, flip, out Vector256<byte> q0, out Vector256<byte> q1, out Vector256<byte> s0, out Vector256<byte> s1);
+                for (int py = 0; py < rowPairs; py++)
                 {
                     // a, b: pixels 2 px and 2 px + 1 of the upper row; e, f: of the lower one.
-                    Vector256<int> a0 = bv0, a1 = bv1, b0 = bv0, b1 = bv1, e0 = bv0, e1 = bv1, f0 = bv0, f1 = bv1;
-                    ref byte p = ref Unsafe.Add(ref r0, px * 64);
-                    Quads16PairX(ref p, ix0, ix1, flip, out Vector256<byte> q0, out Vector256<byte> q1, out Vector256<byte> s0, out Vector256<byte> s1);
-                    a0 = AvxVnni.MultiplyWideningAndAdd(a0, q0, Vector256.LoadUnsafe(ref wq));
-                    a1 = AvxVnni.MultiplyWideningAndAdd(a1, q1, Vector256.LoadUnsafe(ref wq, 32));
-                    b0 = AvxVnni.MultiplyWideningAndAdd(b0, s0, Vector256.LoadUnsafe(ref wq));
-                    b1 = AvxVnni.MultiplyWideningAndAdd(b1, s1, Vector256.LoadUnsafe(ref wq, 32));
+                    ref byte p = ref Unsafe.Add(ref c0, py * 4 * rowStride);
+                    ref sbyte d = ref Unsafe.Add(ref dc, py * 2 * yStride);
+                    Vector256<int> a0 = AvxVnni.MultiplyWideningAndAdd(bv0, q0, Vector256.LoadUnsafe(ref wq));
+                    Vector256<int> a1 = AvxVnni.MultiplyWideningAndAdd(bv1, q1, Vector256.LoadUnsafe(ref wq, 32));
+                    Vector256<int> b0 = AvxVnni.MultiplyWideningAndAdd(bv0, s0, Vector256.LoadUnsafe(ref wq));
+                    Vector256<int> b1 = AvxVnni.MultiplyWideningAndAdd(bv1, s1, Vector256.LoadUnsafe(ref wq, 32));
                     Quads16PairX(ref Unsafe.Add(ref p, rowStride), ix0, ix1, flip, out q0, out q1, out s0, out s1);
                     a0 = AvxVnni.MultiplyWideningAndAdd(a0, q0, Vector256.LoadUnsafe(ref w1));
                     a1 = AvxVnni.MultiplyWideningAndAdd(a1, q1, Vector256.LoadUnsafe(ref w1, 32));
@@ -435,10 +427,10 @@ namespace QuantGen.Generated
                     a1 = AvxVnni.MultiplyWideningAndAdd(a1, q1, Vector256.LoadUnsafe(ref w2, 32));
                     b0 = AvxVnni.MultiplyWideningAndAdd(b0, s0, Vector256.LoadUnsafe(ref w2));
                     b1 = AvxVnni.MultiplyWideningAndAdd(b1, s1, Vector256.LoadUnsafe(ref w2, 32));
-                    e0 = AvxVnni.MultiplyWideningAndAdd(e0, q0, Vector256.LoadUnsafe(ref wq));
-                    e1 = AvxVnni.MultiplyWideningAndAdd(e1, q1, Vector256.LoadUnsafe(ref wq, 32));
-                    f0 = AvxVnni.MultiplyWideningAndAdd(f0, s0, Vector256.LoadUnsafe(ref wq));
-                    f1 = AvxVnni.MultiplyWideningAndAdd(f1, s1, Vector256.LoadUnsafe(ref wq, 32));
+                    Vector256<int> e0 = AvxVnni.MultiplyWideningAndAdd(bv0, q0, Vector256.LoadUnsafe(ref wq));
+                    Vector256<int> e1 = AvxVnni.MultiplyWideningAndAdd(bv1, q1, Vector256.LoadUnsafe(ref wq, 32));
+                    Vector256<int> f0 = AvxVnni.MultiplyWideningAndAdd(bv0, s0, Vector256.LoadUnsafe(ref wq));
+                    Vector256<int> f1 = AvxVnni.MultiplyWideningAndAdd(bv1, s1, Vector256.LoadUnsafe(ref wq, 32));
                     Quads16PairX(ref Unsafe.Add(ref p, 3 * rowStride), ix0, ix1, flip, out q0, out q1, out s0, out s1);
                     e0 = AvxVnni.MultiplyWideningAndAdd(e0, q0, Vector256.LoadUnsafe(ref w1));
                     e1 = AvxVnni.MultiplyWideningAndAdd(e1, q1, Vector256.LoadUnsafe(ref w1, 32));
@@ -451,7 +443,7 @@ namespace QuantGen.Generated
                     f1 = AvxVnni.MultiplyWideningAndAdd(f1, s1, Vector256.LoadUnsafe(ref w2, 32));
                     Pack64Pair(High16(Join(a0, a1), mE, mO, ad, sv, hd), High16(Join(b0, b1), mE, mO, ad, sv, hd),
                         High16(Join(e0, e1), mE, mO, ad, sv, hd), High16(Join(f0, f1), mE, mO, ad, sv, hd), perm4, lo64b, hi64b,
-                        ref Unsafe.Add(ref d, px * 32), ref Unsafe.Add(ref dn, px * 32));
+                        ref d, ref Unsafe.Add(ref d, yStride));
                 }
             }
         }
@@ -476,7 +468,9 @@ namespace QuantGen.Generated
         /// <see cref="DepthwiseQuadRegs"/> with 8 channels, stride 1 and the zmm multiply-high store, on the even part of the output
         /// (oh and ow even; the caller sends an odd last column and row to <see cref="QuadRegs8"/>): blocks of 2 output rows x 2
         /// pixels, whose 4 image rows' quads (one 32-byte load and one vpermb each) feed both output rows (image row r: kernel
-        /// row r of the upper row, r - 1 of the lower one) and both pixels (weights (w0, w1, w2, 0) and (0, w0, w1, w2)). The
+        /// row r of the upper row, r - 1 of the lower one) and both pixels (weights (w0, w1, w2, 0) and (0, w0, w1, w2)); each
+        /// column of blocks is walked down with the quads of the two rows the next block shares kept in registers (2 vpermb per
+        /// block instead of 4). The
         /// block's two 16-lane requantizations are narrowed by one <see cref="Pack32"/>-style pack (<see cref="Perm16Pair"/>),
         /// the upper row's 16 bytes and the lower row's stored apart. yStride: the output row stride in bytes.
         /// </summary>
@@ -496,33 +490,36 @@ namespace QuantGen.Generated
             Vector256<sbyte> w0A = Vector256.LoadUnsafe(ref wq), w0B = Vector256.LoadUnsafe(ref wq, 32);
             Vector256<sbyte> w1A = Vector256.LoadUnsafe(ref wq, 64), w1B = Vector256.LoadUnsafe(ref wq, 96);
             Vector256<sbyte> w2A = Vector256.LoadUnsafe(ref wq, 128), w2B = Vector256.LoadUnsafe(ref wq, 160);
-            for (int oy = 0; oy < oh; oy += 2)
+            for (int ox = 0; ox < ow; ox += 2)
             {
-                ref byte r0 = ref Unsafe.Add(ref src, oy * rowStride);
-                ref sbyte d = ref Unsafe.Add(ref dst, oy * yStride);
-                for (int ox = 0; ox < ow; ox += 2)
+                // Each column of pixel pairs walked down: u, v are the quads of the block's image rows 0 and 1, carried from the
+                // block above (its rows 2 and 3), so each image row's quads are built once per pixel pair.
+                ref byte p0 = ref Unsafe.Add(ref src, ox * 8);
+                ref sbyte d0 = ref Unsafe.Add(ref dst, ox * 8);
+                Vector256<byte> u = Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref p0), ix);
+                Vector256<byte> v = Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref p0, (nuint)rowStride), ix);
+                for (int oy = 0; oy < oh; oy += 2)
                 {
                     // a, b: pixels ox and ox + 1 of the upper output row; e, f: of the lower one.
-                    ref byte p = ref Unsafe.Add(ref r0, ox * 8);
-                    Vector256<byte> q = Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref p), ix);
-                    Vector256<int> a = AvxVnni.MultiplyWideningAndAdd(bv, q, w0A), b = AvxVnni.MultiplyWideningAndAdd(bv, q, w0B);
-                    q = Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref p, (nuint)rowStride), ix);
-                    a = AvxVnni.MultiplyWideningAndAdd(a, q, w1A);
-                    b = AvxVnni.MultiplyWideningAndAdd(b, q, w1B);
-                    Vector256<int> e = AvxVnni.MultiplyWideningAndAdd(bv, q, w0A), f = AvxVnni.MultiplyWideningAndAdd(bv, q, w0B);
-                    q = Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref p, (nuint)(2 * rowStride)), ix);
-                    a = AvxVnni.MultiplyWideningAndAdd(a, q, w2A);
-                    b = AvxVnni.MultiplyWideningAndAdd(b, q, w2B);
-                    e = AvxVnni.MultiplyWideningAndAdd(e, q, w1A);
-                    f = AvxVnni.MultiplyWideningAndAdd(f, q, w1B);
-                    q = Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref p, (nuint)(3 * rowStride)), ix);
-                    e = AvxVnni.MultiplyWideningAndAdd(e, q, w2A);
-                    f = AvxVnni.MultiplyWideningAndAdd(f, q, w2B);
+                    ref byte p = ref Unsafe.Add(ref p0, oy * rowStride);
+                    ref sbyte d = ref Unsafe.Add(ref d0, oy * yStride);
+                    Vector256<int> a = AvxVnni.MultiplyWideningAndAdd(bv, u, w0A), b = AvxVnni.MultiplyWideningAndAdd(bv, u, w0B);
+                    a = AvxVnni.MultiplyWideningAndAdd(a, v, w1A);
+                    b = AvxVnni.MultiplyWideningAndAdd(b, v, w1B);
+                    Vector256<int> e = AvxVnni.MultiplyWideningAndAdd(bv, v, w0A), f = AvxVnni.MultiplyWideningAndAdd(bv, v, w0B);
+                    u = Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref p, (nuint)(2 * rowStride)), ix);
+                    a = AvxVnni.MultiplyWideningAndAdd(a, u, w2A);
+                    b = AvxVnni.MultiplyWideningAndAdd(b, u, w2B);
+                    e = AvxVnni.MultiplyWideningAndAdd(e, u, w1A);
+                    f = AvxVnni.MultiplyWideningAndAdd(f, u, w1B);
+                    v = Avx512Vbmi.VL.PermuteVar32x8(Vector256.LoadUnsafe(ref p, (nuint)(3 * rowStride)), ix);
+                    e = AvxVnni.MultiplyWideningAndAdd(e, v, w2A);
+                    f = AvxVnni.MultiplyWideningAndAdd(f, v, w2B);
                     Vector512<short> wv = Avx512BW.PackSignedSaturate(High16(Join(a, b), mE, mO, ad, sv, hd), High16(Join(e, f), mE, mO, ad, sv, hd));
-                    Vector256<sbyte> v = Avx512F.PermuteVar16x32(Avx512BW.PackSignedSaturate(wv, wv).AsInt32(), perm).GetLower().AsSByte();
-                    v = Vector256.Min(Vector256.Max(v, lo32b), hi32b);
-                    v.GetLower().StoreUnsafe(ref Unsafe.Add(ref d, ox * 8));
-                    v.GetUpper().StoreUnsafe(ref Unsafe.Add(ref d, (ox * 8) + yStride));
+                    Vector256<sbyte> r = Avx512F.PermuteVar16x32(Avx512BW.PackSignedSaturate(wv, wv).AsInt32(), perm).GetLower().AsSByte();
+                    r = Vector256.Min(Vector256.Max(r, lo32b), hi32b);
+                    r.GetLower().StoreUnsafe(ref d);
+                    r.GetUpper().StoreUnsafe(ref Unsafe.Add(ref d, yStride));
                 }
             }
         }
@@ -871,19 +868,19 @@ namespace QuantGen.Generated
         }
 
         /// <summary>
-        /// <see cref="DepthwiseQuadRegs"/> with 32k channels and the zmm multiply-high store, by output row pairs of one pixel
-        /// (oh even; stride sh == sw, 1 or 2): the quads of image rows 0 .. sh + 2 (relative to the upper row's first) are built
-        /// once each and feed the upper row (kernel row r from image row r) and the lower one (kernel row r from image row
-        /// sh + r): 4 (stride 1) or 5 (stride 2) Quads32 per 2 pixels instead of 6. yStride: the output row stride in bytes.
+        /// <see cref="DepthwiseQuadRegs"/> with 32k channels, stride 2 and the zmm multiply-high store, by output row pairs of one
+        /// pixel (oh even), walking down each output column: the pair of output rows oy, oy + 1 reads image rows 2 oy .. 2 oy + 4
+        /// (kernel row r of the upper row from image row r, of the lower one from row 2 + r), and row 2 oy + 4, the next pair's
+        /// first, is carried in registers: 4 Quads32 per 2 pixels (5 when each pair built its own). yStride: the output row
+        /// stride in bytes.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void QuadRegs32Cols(ref byte src, int rowStride, int c, int sh, int sw, int oh, int ow, int yStride, ref sbyte wq, ref int bias,
+        private static void QuadRegs32Cols(ref byte src, int rowStride, int c, int oh, int ow, int yStride, ref sbyte wq, ref int bias,
             ref int mulHi, ref int addHi, ref int shiftHi, long lo, long hi, ref sbyte dst)
         {
-            int wRow = 2 * c * 4, ps = sw * c;
+            int wRow = 2 * c * 4;
             Vector512<int> hd = HighDwords, perm = Perm64UnpackedPair;
             Vector512<sbyte> lo64b = Vector512.Create((sbyte)lo), hi64b = Vector512.Create((sbyte)hi);
-            bool one = sh == 1;
             for (int c0 = 0; c0 < c; c0 += 32)
             {
                 Vector256<int> bv0 = Vector256.LoadUnsafe(ref bias, (nuint)c0), bv1 = Vector256.LoadUnsafe(ref bias, (nuint)(c0 + 8));
@@ -895,76 +892,64 @@ namespace QuantGen.Generated
                 Vector512<int> ad0 = Vector512.LoadUnsafe(ref addHi, (nuint)c0), sv0 = Vector512.LoadUnsafe(ref shiftHi, (nuint)c0);
                 Vector512<int> mE1 = Vector512.LoadUnsafe(ref mulHi, (nuint)(c0 + 16)), mO1 = Vector512.LoadUnsafe(ref mulHi, (nuint)(c0 + 17));
                 Vector512<int> ad1 = Vector512.LoadUnsafe(ref addHi, (nuint)(c0 + 16)), sv1 = Vector512.LoadUnsafe(ref shiftHi, (nuint)(c0 + 16));
-                for (int oy = 0; oy < oh; oy += 2)
+                for (int ox = 0; ox < ow; ox++)
                 {
-                    ref byte r0 = ref Unsafe.Add(ref src, (oy * sh * rowStride) + c0);
-                    ref sbyte d = ref Unsafe.Add(ref dst, (oy * yStride) + c0);
-                    ref sbyte dn = ref Unsafe.Add(ref d, yStride);
-                    for (int ox = 0; ox < ow; ox++)
+                    ref byte p0 = ref Unsafe.Add(ref src, (ox * 2 * c) + c0);
+                    ref sbyte d0 = ref Unsafe.Add(ref dst, (ox * c) + c0);
+                    // u: the quads of the pair's image row 0 (carried from the pair above).
+                    Quads32(ref p0, c, out Vector256<byte> u0, out Vector256<byte> u1, out Vector256<byte> u2, out Vector256<byte> u3);
+                    for (int oy = 0; oy < oh; oy += 2)
                     {
+                        ref byte p = ref Unsafe.Add(ref p0, oy * 2 * rowStride);
+                        ref sbyte d = ref Unsafe.Add(ref d0, oy * yStride);
                         // a: the upper output row's pixel, e: the lower one's.
-                        Vector256<int> a0 = bv0, a1 = bv1, a2 = bv2, a3 = bv3, e0 = bv0, e1 = bv1, e2 = bv2, e3 = bv3;
-                        ref byte p = ref Unsafe.Add(ref r0, ox * ps);
-                        Quads32(ref p, c, out Vector256<byte> q0, out Vector256<byte> q1, out Vector256<byte> q2, out Vector256<byte> q3);
-                        a0 = AvxVnni.MultiplyWideningAndAdd(a0, q0, Vector256.LoadUnsafe(ref w0));
-                        a1 = AvxVnni.MultiplyWideningAndAdd(a1, q1, Vector256.LoadUnsafe(ref w0, 32));
-                        a2 = AvxVnni.MultiplyWideningAndAdd(a2, q2, Vector256.LoadUnsafe(ref w0, 64));
-                        a3 = AvxVnni.MultiplyWideningAndAdd(a3, q3, Vector256.LoadUnsafe(ref w0, 96));
-                        Quads32(ref Unsafe.Add(ref p, rowStride), c, out q0, out q1, out q2, out q3);
-                        a0 = AvxVnni.MultiplyWideningAndAdd(a0, q0, Vector256.LoadUnsafe(ref w1));
-                        a1 = AvxVnni.MultiplyWideningAndAdd(a1, q1, Vector256.LoadUnsafe(ref w1, 32));
-                        a2 = AvxVnni.MultiplyWideningAndAdd(a2, q2, Vector256.LoadUnsafe(ref w1, 64));
-                        a3 = AvxVnni.MultiplyWideningAndAdd(a3, q3, Vector256.LoadUnsafe(ref w1, 96));
-                        if (one)
-                        {
-                            e0 = AvxVnni.MultiplyWideningAndAdd(e0, q0, Vector256.LoadUnsafe(ref w0));
-                            e1 = AvxVnni.MultiplyWideningAndAdd(e1, q1, Vector256.LoadUnsafe(ref w0, 32));
-                            e2 = AvxVnni.MultiplyWideningAndAdd(e2, q2, Vector256.LoadUnsafe(ref w0, 64));
-                            e3 = AvxVnni.MultiplyWideningAndAdd(e3, q3, Vector256.LoadUnsafe(ref w0, 96));
-                        }
-
-                        Quads32(ref Unsafe.Add(ref p, 2 * rowStride), c, out q0, out q1, out q2, out q3);
-                        a0 = AvxVnni.MultiplyWideningAndAdd(a0, q0, Vector256.LoadUnsafe(ref w2));
-                        a1 = AvxVnni.MultiplyWideningAndAdd(a1, q1, Vector256.LoadUnsafe(ref w2, 32));
-                        a2 = AvxVnni.MultiplyWideningAndAdd(a2, q2, Vector256.LoadUnsafe(ref w2, 64));
-                        a3 = AvxVnni.MultiplyWideningAndAdd(a3, q3, Vector256.LoadUnsafe(ref w2, 96));
-                        ref sbyte wl = ref one ? ref w1 : ref w0;
-                        e0 = AvxVnni.MultiplyWideningAndAdd(e0, q0, Vector256.LoadUnsafe(ref wl));
-                        e1 = AvxVnni.MultiplyWideningAndAdd(e1, q1, Vector256.LoadUnsafe(ref wl, 32));
-                        e2 = AvxVnni.MultiplyWideningAndAdd(e2, q2, Vector256.LoadUnsafe(ref wl, 64));
-                        e3 = AvxVnni.MultiplyWideningAndAdd(e3, q3, Vector256.LoadUnsafe(ref wl, 96));
-                        Quads32(ref Unsafe.Add(ref p, 3 * rowStride), c, out q0, out q1, out q2, out q3);
-                        wl = ref one ? ref w2 : ref w1;
-                        e0 = AvxVnni.MultiplyWideningAndAdd(e0, q0, Vector256.LoadUnsafe(ref wl));
-                        e1 = AvxVnni.MultiplyWideningAndAdd(e1, q1, Vector256.LoadUnsafe(ref wl, 32));
-                        e2 = AvxVnni.MultiplyWideningAndAdd(e2, q2, Vector256.LoadUnsafe(ref wl, 64));
-                        e3 = AvxVnni.MultiplyWideningAndAdd(e3, q3, Vector256.LoadUnsafe(ref wl, 96));
-                        if (!one)
-                        {
-                            Quads32(ref Unsafe.Add(ref p, 4 * rowStride), c, out q0, out q1, out q2, out q3);
-                            e0 = AvxVnni.MultiplyWideningAndAdd(e0, q0, Vector256.LoadUnsafe(ref w2));
-                            e1 = AvxVnni.MultiplyWideningAndAdd(e1, q1, Vector256.LoadUnsafe(ref w2, 32));
-                            e2 = AvxVnni.MultiplyWideningAndAdd(e2, q2, Vector256.LoadUnsafe(ref w2, 64));
-                            e3 = AvxVnni.MultiplyWideningAndAdd(e3, q3, Vector256.LoadUnsafe(ref w2, 96));
-                        }
-
+                        Vector256<int> a0 = AvxVnni.MultiplyWideningAndAdd(bv0, u0, Vector256.LoadUnsafe(ref w0));
+                        Vector256<int> a1 = AvxVnni.MultiplyWideningAndAdd(bv1, u1, Vector256.LoadUnsafe(ref w0, 32));
+                        Vector256<int> a2 = AvxVnni.MultiplyWideningAndAdd(bv2, u2, Vector256.LoadUnsafe(ref w0, 64));
+                        Vector256<int> a3 = AvxVnni.MultiplyWideningAndAdd(bv3, u3, Vector256.LoadUnsafe(ref w0, 96));
+                        Quads32(ref Unsafe.Add(ref p, rowStride), c, out u0, out u1, out u2, out u3);
+                        a0 = AvxVnni.MultiplyWideningAndAdd(a0, u0, Vector256.LoadUnsafe(ref w1));
+                        a1 = AvxVnni.MultiplyWideningAndAdd(a1, u1, Vector256.LoadUnsafe(ref w1, 32));
+                        a2 = AvxVnni.MultiplyWideningAndAdd(a2, u2, Vector256.LoadUnsafe(ref w1, 64));
+                        a3 = AvxVnni.MultiplyWideningAndAdd(a3, u3, Vector256.LoadUnsafe(ref w1, 96));
+                        Quads32(ref Unsafe.Add(ref p, 2 * rowStride), c, out u0, out u1, out u2, out u3);
+                        a0 = AvxVnni.MultiplyWideningAndAdd(a0, u0, Vector256.LoadUnsafe(ref w2));
+                        a1 = AvxVnni.MultiplyWideningAndAdd(a1, u1, Vector256.LoadUnsafe(ref w2, 32));
+                        a2 = AvxVnni.MultiplyWideningAndAdd(a2, u2, Vector256.LoadUnsafe(ref w2, 64));
+                        a3 = AvxVnni.MultiplyWideningAndAdd(a3, u3, Vector256.LoadUnsafe(ref w2, 96));
+                        Vector256<int> e0 = AvxVnni.MultiplyWideningAndAdd(bv0, u0, Vector256.LoadUnsafe(ref w0));
+                        Vector256<int> e1 = AvxVnni.MultiplyWideningAndAdd(bv1, u1, Vector256.LoadUnsafe(ref w0, 32));
+                        Vector256<int> e2 = AvxVnni.MultiplyWideningAndAdd(bv2, u2, Vector256.LoadUnsafe(ref w0, 64));
+                        Vector256<int> e3 = AvxVnni.MultiplyWideningAndAdd(bv3, u3, Vector256.LoadUnsafe(ref w0, 96));
+                        Quads32(ref Unsafe.Add(ref p, 3 * rowStride), c, out u0, out u1, out u2, out u3);
+                        e0 = AvxVnni.MultiplyWideningAndAdd(e0, u0, Vector256.LoadUnsafe(ref w1));
+                        e1 = AvxVnni.MultiplyWideningAndAdd(e1, u1, Vector256.LoadUnsafe(ref w1, 32));
+                        e2 = AvxVnni.MultiplyWideningAndAdd(e2, u2, Vector256.LoadUnsafe(ref w1, 64));
+                        e3 = AvxVnni.MultiplyWideningAndAdd(e3, u3, Vector256.LoadUnsafe(ref w1, 96));
+                        Quads32(ref Unsafe.Add(ref p, 4 * rowStride), c, out u0, out u1, out u2, out u3);
+                        e0 = AvxVnni.MultiplyWideningAndAdd(e0, u0, Vector256.LoadUnsafe(ref w2));
+                        e1 = AvxVnni.MultiplyWideningAndAdd(e1, u1, Vector256.LoadUnsafe(ref w2, 32));
+                        e2 = AvxVnni.MultiplyWideningAndAdd(e2, u2, Vector256.LoadUnsafe(ref w2, 64));
+                        e3 = AvxVnni.MultiplyWideningAndAdd(e3, u3, Vector256.LoadUnsafe(ref w2, 96));
                         Pack64Pair(High16(Join(a0, a1), mE0, mO0, ad0, sv0, hd), High16(Join(a2, a3), mE1, mO1, ad1, sv1, hd),
                             High16(Join(e0, e1), mE0, mO0, ad0, sv0, hd), High16(Join(e2, e3), mE1, mO1, ad1, sv1, hd), perm, lo64b, hi64b,
-                            ref Unsafe.Add(ref d, ox * c), ref Unsafe.Add(ref dn, ox * c));
+                            ref d, ref Unsafe.Add(ref d, yStride));
                     }
                 }
             }
         }
 
         /// <summary>
-        /// <see cref="DepthwiseQuadRegs"/> with 32k channels, stride 1 and the zmm multiply-high store, on the even part of the
-        /// output (oh and ow even; the caller sends an odd last column and row to <see cref="QuadRegs32"/>): blocks of 2 output
-        /// rows x 2 output pixels, whose 4 image rows' quads (built once each) feed both output rows (image row r: kernel row r
-        /// of the upper row, r - 1 of the lower one) and both pixels (weights (w0, w1, w2, 0) and (0, w0, w1, w2)): 32 unpacks
-        /// per 48 vpdpbusd instead of 48. yStride: the output row stride in bytes.
+        /// <see cref="DepthwiseQuadRegs"/> with 32k channels, stride 1 and the zmm multiply-high store, walking down each column
+        /// of output pixel pairs one output row at a time: the quads of image row r (4 pixels from the pair's first) feed kernel
+        /// row i of output row r - i for both pixels (weights (w0, w1, w2, 0) and (0, w0, w1, w2)), and the quads of the two rows
+        /// the next output row shares are kept in registers (8 accumulators + 8 carried quads: all 16 registers vpdpbusd can
+        /// name), so each image row's quads are built once per pixel pair: 1 Quads32 per 2 outputs, where 2 x 2 blocks
+        /// (session 13's QuadRegs32Rows) built 4 per 4. Any oh; an odd last column runs the same walk for one pixel.
+        /// yStride: the output row stride in bytes.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void QuadRegs32Rows(ref byte src, int rowStride, int c, int oh, int ow, int yStride, ref sbyte wq, ref int bias,
+        private static void QuadRegs32Down(ref byte src, int rowStride, int c, int oh, int ow, int yStride, ref sbyte wq, ref int bias,
             ref int mulHi, ref int addHi, ref int shiftHi, long lo, long hi, ref sbyte dst)
         {
             int wRow = 2 * c * 4, wB = c * 4;
@@ -984,80 +969,140 @@ namespace QuantGen.Generated
                 Vector512<int> ad0 = Vector512.LoadUnsafe(ref addHi, (nuint)c0), sv0 = Vector512.LoadUnsafe(ref shiftHi, (nuint)c0);
                 Vector512<int> mE1 = Vector512.LoadUnsafe(ref mulHi, (nuint)(c0 + 16)), mO1 = Vector512.LoadUnsafe(ref mulHi, (nuint)(c0 + 17));
                 Vector512<int> ad1 = Vector512.LoadUnsafe(ref addHi, (nuint)(c0 + 16)), sv1 = Vector512.LoadUnsafe(ref shiftHi, (nuint)(c0 + 16));
-                for (int oy = 0; oy < oh; oy += 2)
+                int ox = 0;
+                for (; ox + 1 < ow; ox += 2)
                 {
-                    ref byte r0 = ref Unsafe.Add(ref src, (oy * rowStride) + c0);
-                    ref sbyte d = ref Unsafe.Add(ref dst, (oy * yStride) + c0);
-                    ref sbyte dn = ref Unsafe.Add(ref d, yStride);
-                    for (int ox = 0; ox < ow; ox += 2)
+                    ref byte p0 = ref Unsafe.Add(ref src, (ox * c) + c0);
+                    ref sbyte d0 = ref Unsafe.Add(ref dst, (ox * c) + c0);
+                    // u, v: the quads of the output row's image rows 0 and 1 (carried from the rows above); two output rows per
+                    // iteration so that the carried quads change roles without register copies.
+                    Quads32(ref p0, c, out Vector256<byte> u0, out Vector256<byte> u1, out Vector256<byte> u2, out Vector256<byte> u3);
+                    Quads32(ref Unsafe.Add(ref p0, rowStride), c, out Vector256<byte> v0, out Vector256<byte> v1, out Vector256<byte> v2, out Vector256<byte> v3);
+                    int oy = 0;
+                    for (; oy < oh; oy += 2)
                     {
-                        // a, b: pixels ox and ox + 1 of the upper output row; e, f: of the lower one.
-                        Vector256<int> a0 = bv0, a1 = bv1, a2 = bv2, a3 = bv3, b0 = bv0, b1 = bv1, b2 = bv2, b3 = bv3;
-                        Vector256<int> e0 = bv0, e1 = bv1, e2 = bv2, e3 = bv3, f0 = bv0, f1 = bv1, f2 = bv2, f3 = bv3;
-                        ref byte p = ref Unsafe.Add(ref r0, ox * c);
-                        // Image row 0: kernel row 0 of the upper output row.
-                        Quads32(ref p, c, out Vector256<byte> q0, out Vector256<byte> q1, out Vector256<byte> q2, out Vector256<byte> q3);
-                        a0 = AvxVnni.MultiplyWideningAndAdd(a0, q0, Vector256.LoadUnsafe(ref w0));
-                        a1 = AvxVnni.MultiplyWideningAndAdd(a1, q1, Vector256.LoadUnsafe(ref w0, 32));
-                        a2 = AvxVnni.MultiplyWideningAndAdd(a2, q2, Vector256.LoadUnsafe(ref w0, 64));
-                        a3 = AvxVnni.MultiplyWideningAndAdd(a3, q3, Vector256.LoadUnsafe(ref w0, 96));
-                        b0 = AvxVnni.MultiplyWideningAndAdd(b0, q0, Vector256.LoadUnsafe(ref w0B));
-                        b1 = AvxVnni.MultiplyWideningAndAdd(b1, q1, Vector256.LoadUnsafe(ref w0B, 32));
-                        b2 = AvxVnni.MultiplyWideningAndAdd(b2, q2, Vector256.LoadUnsafe(ref w0B, 64));
-                        b3 = AvxVnni.MultiplyWideningAndAdd(b3, q3, Vector256.LoadUnsafe(ref w0B, 96));
-                        // Image row 1: kernel row 1 of the upper output row, kernel row 0 of the lower one.
-                        Quads32(ref Unsafe.Add(ref p, rowStride), c, out q0, out q1, out q2, out q3);
-                        a0 = AvxVnni.MultiplyWideningAndAdd(a0, q0, Vector256.LoadUnsafe(ref w1));
-                        a1 = AvxVnni.MultiplyWideningAndAdd(a1, q1, Vector256.LoadUnsafe(ref w1, 32));
-                        a2 = AvxVnni.MultiplyWideningAndAdd(a2, q2, Vector256.LoadUnsafe(ref w1, 64));
-                        a3 = AvxVnni.MultiplyWideningAndAdd(a3, q3, Vector256.LoadUnsafe(ref w1, 96));
-                        b0 = AvxVnni.MultiplyWideningAndAdd(b0, q0, Vector256.LoadUnsafe(ref w1B));
-                        b1 = AvxVnni.MultiplyWideningAndAdd(b1, q1, Vector256.LoadUnsafe(ref w1B, 32));
-                        b2 = AvxVnni.MultiplyWideningAndAdd(b2, q2, Vector256.LoadUnsafe(ref w1B, 64));
-                        b3 = AvxVnni.MultiplyWideningAndAdd(b3, q3, Vector256.LoadUnsafe(ref w1B, 96));
-                        e0 = AvxVnni.MultiplyWideningAndAdd(e0, q0, Vector256.LoadUnsafe(ref w0));
-                        e1 = AvxVnni.MultiplyWideningAndAdd(e1, q1, Vector256.LoadUnsafe(ref w0, 32));
-                        e2 = AvxVnni.MultiplyWideningAndAdd(e2, q2, Vector256.LoadUnsafe(ref w0, 64));
-                        e3 = AvxVnni.MultiplyWideningAndAdd(e3, q3, Vector256.LoadUnsafe(ref w0, 96));
-                        f0 = AvxVnni.MultiplyWideningAndAdd(f0, q0, Vector256.LoadUnsafe(ref w0B));
-                        f1 = AvxVnni.MultiplyWideningAndAdd(f1, q1, Vector256.LoadUnsafe(ref w0B, 32));
-                        f2 = AvxVnni.MultiplyWideningAndAdd(f2, q2, Vector256.LoadUnsafe(ref w0B, 64));
-                        f3 = AvxVnni.MultiplyWideningAndAdd(f3, q3, Vector256.LoadUnsafe(ref w0B, 96));
-                        // Image row 2: kernel row 2 of the upper output row, kernel row 1 of the lower one.
-                        Quads32(ref Unsafe.Add(ref p, 2 * rowStride), c, out q0, out q1, out q2, out q3);
-                        a0 = AvxVnni.MultiplyWideningAndAdd(a0, q0, Vector256.LoadUnsafe(ref w2));
-                        a1 = AvxVnni.MultiplyWideningAndAdd(a1, q1, Vector256.LoadUnsafe(ref w2, 32));
-                        a2 = AvxVnni.MultiplyWideningAndAdd(a2, q2, Vector256.LoadUnsafe(ref w2, 64));
-                        a3 = AvxVnni.MultiplyWideningAndAdd(a3, q3, Vector256.LoadUnsafe(ref w2, 96));
-                        b0 = AvxVnni.MultiplyWideningAndAdd(b0, q0, Vector256.LoadUnsafe(ref w2B));
-                        b1 = AvxVnni.MultiplyWideningAndAdd(b1, q1, Vector256.LoadUnsafe(ref w2B, 32));
-                        b2 = AvxVnni.MultiplyWideningAndAdd(b2, q2, Vector256.LoadUnsafe(ref w2B, 64));
-                        b3 = AvxVnni.MultiplyWideningAndAdd(b3, q3, Vector256.LoadUnsafe(ref w2B, 96));
-                        e0 = AvxVnni.MultiplyWideningAndAdd(e0, q0, Vector256.LoadUnsafe(ref w1));
-                        e1 = AvxVnni.MultiplyWideningAndAdd(e1, q1, Vector256.LoadUnsafe(ref w1, 32));
-                        e2 = AvxVnni.MultiplyWideningAndAdd(e2, q2, Vector256.LoadUnsafe(ref w1, 64));
-                        e3 = AvxVnni.MultiplyWideningAndAdd(e3, q3, Vector256.LoadUnsafe(ref w1, 96));
-                        f0 = AvxVnni.MultiplyWideningAndAdd(f0, q0, Vector256.LoadUnsafe(ref w1B));
-                        f1 = AvxVnni.MultiplyWideningAndAdd(f1, q1, Vector256.LoadUnsafe(ref w1B, 32));
-                        f2 = AvxVnni.MultiplyWideningAndAdd(f2, q2, Vector256.LoadUnsafe(ref w1B, 64));
-                        f3 = AvxVnni.MultiplyWideningAndAdd(f3, q3, Vector256.LoadUnsafe(ref w1B, 96));
-                        // Image row 3: kernel row 2 of the lower one.
-                        Quads32(ref Unsafe.Add(ref p, 3 * rowStride), c, out q0, out q1, out q2, out q3);
-                        e0 = AvxVnni.MultiplyWideningAndAdd(e0, q0, Vector256.LoadUnsafe(ref w2));
-                        e1 = AvxVnni.MultiplyWideningAndAdd(e1, q1, Vector256.LoadUnsafe(ref w2, 32));
-                        e2 = AvxVnni.MultiplyWideningAndAdd(e2, q2, Vector256.LoadUnsafe(ref w2, 64));
-                        e3 = AvxVnni.MultiplyWideningAndAdd(e3, q3, Vector256.LoadUnsafe(ref w2, 96));
-                        f0 = AvxVnni.MultiplyWideningAndAdd(f0, q0, Vector256.LoadUnsafe(ref w2B));
-                        f1 = AvxVnni.MultiplyWideningAndAdd(f1, q1, Vector256.LoadUnsafe(ref w2B, 32));
-                        f2 = AvxVnni.MultiplyWideningAndAdd(f2, q2, Vector256.LoadUnsafe(ref w2B, 64));
-                        f3 = AvxVnni.MultiplyWideningAndAdd(f3, q3, Vector256.LoadUnsafe(ref w2B, 96));
+                        ref byte p = ref Unsafe.Add(ref p0, oy * rowStride);
+                        ref sbyte d = ref Unsafe.Add(ref d0, oy * yStride);
+                        // a: pixel ox, b: pixel ox + 1 of output row oy (image rows oy (u), oy + 1 (v), oy + 2 (new, into u)).
+                        Vector256<int> a0 = AvxVnni.MultiplyWideningAndAdd(bv0, u0, Vector256.LoadUnsafe(ref w0));
+                        Vector256<int> a1 = AvxVnni.MultiplyWideningAndAdd(bv1, u1, Vector256.LoadUnsafe(ref w0, 32));
+                        Vector256<int> a2 = AvxVnni.MultiplyWideningAndAdd(bv2, u2, Vector256.LoadUnsafe(ref w0, 64));
+                        Vector256<int> a3 = AvxVnni.MultiplyWideningAndAdd(bv3, u3, Vector256.LoadUnsafe(ref w0, 96));
+                        Vector256<int> b0 = AvxVnni.MultiplyWideningAndAdd(bv0, u0, Vector256.LoadUnsafe(ref w0B));
+                        Vector256<int> b1 = AvxVnni.MultiplyWideningAndAdd(bv1, u1, Vector256.LoadUnsafe(ref w0B, 32));
+                        Vector256<int> b2 = AvxVnni.MultiplyWideningAndAdd(bv2, u2, Vector256.LoadUnsafe(ref w0B, 64));
+                        Vector256<int> b3 = AvxVnni.MultiplyWideningAndAdd(bv3, u3, Vector256.LoadUnsafe(ref w0B, 96));
+                        a0 = AvxVnni.MultiplyWideningAndAdd(a0, v0, Vector256.LoadUnsafe(ref w1));
+                        a1 = AvxVnni.MultiplyWideningAndAdd(a1, v1, Vector256.LoadUnsafe(ref w1, 32));
+                        a2 = AvxVnni.MultiplyWideningAndAdd(a2, v2, Vector256.LoadUnsafe(ref w1, 64));
+                        a3 = AvxVnni.MultiplyWideningAndAdd(a3, v3, Vector256.LoadUnsafe(ref w1, 96));
+                        b0 = AvxVnni.MultiplyWideningAndAdd(b0, v0, Vector256.LoadUnsafe(ref w1B));
+                        b1 = AvxVnni.MultiplyWideningAndAdd(b1, v1, Vector256.LoadUnsafe(ref w1B, 32));
+                        b2 = AvxVnni.MultiplyWideningAndAdd(b2, v2, Vector256.LoadUnsafe(ref w1B, 64));
+                        b3 = AvxVnni.MultiplyWideningAndAdd(b3, v3, Vector256.LoadUnsafe(ref w1B, 96));
+                        Quads32(ref Unsafe.Add(ref p, 2 * rowStride), c, out u0, out u1, out u2, out u3);
+                        a0 = AvxVnni.MultiplyWideningAndAdd(a0, u0, Vector256.LoadUnsafe(ref w2));
+                        a1 = AvxVnni.MultiplyWideningAndAdd(a1, u1, Vector256.LoadUnsafe(ref w2, 32));
+                        a2 = AvxVnni.MultiplyWideningAndAdd(a2, u2, Vector256.LoadUnsafe(ref w2, 64));
+                        a3 = AvxVnni.MultiplyWideningAndAdd(a3, u3, Vector256.LoadUnsafe(ref w2, 96));
+                        b0 = AvxVnni.MultiplyWideningAndAdd(b0, u0, Vector256.LoadUnsafe(ref w2B));
+                        b1 = AvxVnni.MultiplyWideningAndAdd(b1, u1, Vector256.LoadUnsafe(ref w2B, 32));
+                        b2 = AvxVnni.MultiplyWideningAndAdd(b2, u2, Vector256.LoadUnsafe(ref w2B, 64));
+                        b3 = AvxVnni.MultiplyWideningAndAdd(b3, u3, Vector256.LoadUnsafe(ref w2B, 96));
                         Pack64Pair(High16(Join(a0, a1), mE0, mO0, ad0, sv0, hd), High16(Join(a2, a3), mE1, mO1, ad1, sv1, hd),
                             High16(Join(b0, b1), mE0, mO0, ad0, sv0, hd), High16(Join(b2, b3), mE1, mO1, ad1, sv1, hd), perm, lo64b, hi64b,
-                            ref Unsafe.Add(ref d, ox * c), ref Unsafe.Add(ref d, (ox + 1) * c));
-                        Pack64Pair(High16(Join(e0, e1), mE0, mO0, ad0, sv0, hd), High16(Join(e2, e3), mE1, mO1, ad1, sv1, hd),
-                            High16(Join(f0, f1), mE0, mO0, ad0, sv0, hd), High16(Join(f2, f3), mE1, mO1, ad1, sv1, hd), perm, lo64b, hi64b,
-                            ref Unsafe.Add(ref dn, ox * c), ref Unsafe.Add(ref dn, (ox + 1) * c));
+                            ref d, ref Unsafe.Add(ref d, c));
+                        if (oy + 1 == oh)
+                        {
+                            break;
+                        }
+
+                        // Output row oy + 1: image rows oy + 1 (v), oy + 2 (u), oy + 3 (new, into v).
+                        d = ref Unsafe.Add(ref d, yStride);
+                        a0 = AvxVnni.MultiplyWideningAndAdd(bv0, v0, Vector256.LoadUnsafe(ref w0));
+                        a1 = AvxVnni.MultiplyWideningAndAdd(bv1, v1, Vector256.LoadUnsafe(ref w0, 32));
+                        a2 = AvxVnni.MultiplyWideningAndAdd(bv2, v2, Vector256.LoadUnsafe(ref w0, 64));
+                        a3 = AvxVnni.MultiplyWideningAndAdd(bv3, v3, Vector256.LoadUnsafe(ref w0, 96));
+                        b0 = AvxVnni.MultiplyWideningAndAdd(bv0, v0, Vector256.LoadUnsafe(ref w0B));
+                        b1 = AvxVnni.MultiplyWideningAndAdd(bv1, v1, Vector256.LoadUnsafe(ref w0B, 32));
+                        b2 = AvxVnni.MultiplyWideningAndAdd(bv2, v2, Vector256.LoadUnsafe(ref w0B, 64));
+                        b3 = AvxVnni.MultiplyWideningAndAdd(bv3, v3, Vector256.LoadUnsafe(ref w0B, 96));
+                        a0 = AvxVnni.MultiplyWideningAndAdd(a0, u0, Vector256.LoadUnsafe(ref w1));
+                        a1 = AvxVnni.MultiplyWideningAndAdd(a1, u1, Vector256.LoadUnsafe(ref w1, 32));
+                        a2 = AvxVnni.MultiplyWideningAndAdd(a2, u2, Vector256.LoadUnsafe(ref w1, 64));
+                        a3 = AvxVnni.MultiplyWideningAndAdd(a3, u3, Vector256.LoadUnsafe(ref w1, 96));
+                        b0 = AvxVnni.MultiplyWideningAndAdd(b0, u0, Vector256.LoadUnsafe(ref w1B));
+                        b1 = AvxVnni.MultiplyWideningAndAdd(b1, u1, Vector256.LoadUnsafe(ref w1B, 32));
+                        b2 = AvxVnni.MultiplyWideningAndAdd(b2, u2, Vector256.LoadUnsafe(ref w1B, 64));
+                        b3 = AvxVnni.MultiplyWideningAndAdd(b3, u3, Vector256.LoadUnsafe(ref w1B, 96));
+                        Quads32(ref Unsafe.Add(ref p, 3 * rowStride), c, out v0, out v1, out v2, out v3);
+                        a0 = AvxVnni.MultiplyWideningAndAdd(a0, v0, Vector256.LoadUnsafe(ref w2));
+                        a1 = AvxVnni.MultiplyWideningAndAdd(a1, v1, Vector256.LoadUnsafe(ref w2, 32));
+                        a2 = AvxVnni.MultiplyWideningAndAdd(a2, v2, Vector256.LoadUnsafe(ref w2, 64));
+                        a3 = AvxVnni.MultiplyWideningAndAdd(a3, v3, Vector256.LoadUnsafe(ref w2, 96));
+                        b0 = AvxVnni.MultiplyWideningAndAdd(b0, v0, Vector256.LoadUnsafe(ref w2B));
+                        b1 = AvxVnni.MultiplyWideningAndAdd(b1, v1, Vector256.LoadUnsafe(ref w2B, 32));
+                        b2 = AvxVnni.MultiplyWideningAndAdd(b2, v2, Vector256.LoadUnsafe(ref w2B, 64));
+                        b3 = AvxVnni.MultiplyWideningAndAdd(b3, v3, Vector256.LoadUnsafe(ref w2B, 96));
+                        Pack64Pair(High16(Join(a0, a1), mE0, mO0, ad0, sv0, hd), High16(Join(a2, a3), mE1, mO1, ad1, sv1, hd),
+                            High16(Join(b0, b1), mE0, mO0, ad0, sv0, hd), High16(Join(b2, b3), mE1, mO1, ad1, sv1, hd), perm, lo64b, hi64b,
+                            ref d, ref Unsafe.Add(ref d, c));
                     }
+                }
+
+            }
+
+            if ((ow & 1) != 0)
+            {
+                // The odd last column: one pixel, the same walk (its own method: its own registers).
+                QuadRegs32DownOne(ref Unsafe.Add(ref src, (ow - 1) * c), rowStride, c, oh, yStride, ref wq, ref bias, ref mulHi, ref addHi, ref shiftHi, lo, hi,
+                    ref Unsafe.Add(ref dst, (ow - 1) * c));
+            }
+        }
+
+        /// <summary>
+        /// <see cref="QuadRegs32Down"/> for one output column: 4 accumulators, the quads of the output row's first two image rows
+        /// carried, 1 Quads32 per output; the bias and the requantization constants are read from memory where they are used.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+        private static void QuadRegs32DownOne(ref byte src, int rowStride, int c, int oh, int yStride, ref sbyte wq, ref int bias,
+            ref int mulHi, ref int addHi, ref int shiftHi, long lo, long hi, ref sbyte dst)
+        {
+            int wRow = 2 * c * 4;
+            Vector512<int> hd = HighDwords, perm = Perm32Unpacked;
+            Vector256<sbyte> lo32b = Vector256.Create((sbyte)lo), hi32b = Vector256.Create((sbyte)hi);
+            for (int c0 = 0; c0 < c; c0 += 32)
+            {
+                ref int bc = ref Unsafe.Add(ref bias, c0);
+                ref int mc = ref Unsafe.Add(ref mulHi, c0);
+                ref int ac = ref Unsafe.Add(ref addHi, c0);
+                ref int sc = ref Unsafe.Add(ref shiftHi, c0);
+                ref sbyte w0 = ref Unsafe.Add(ref wq, c0 * 4);
+                ref sbyte w1 = ref Unsafe.Add(ref w0, wRow);
+                ref sbyte w2 = ref Unsafe.Add(ref w0, 2 * wRow);
+                ref byte p0 = ref Unsafe.Add(ref src, c0);
+                ref sbyte d0 = ref Unsafe.Add(ref dst, c0);
+                Quads32(ref p0, c, out Vector256<byte> u0, out Vector256<byte> u1, out Vector256<byte> u2, out Vector256<byte> u3);
+                Quads32(ref Unsafe.Add(ref p0, rowStride), c, out Vector256<byte> v0, out Vector256<byte> v1, out Vector256<byte> v2, out Vector256<byte> v3);
+                for (int oy = 0; oy < oh; oy++)
+                {
+                    Vector256<int> a0 = AvxVnni.MultiplyWideningAndAdd(Vector256.LoadUnsafe(ref bc), u0, Vector256.LoadUnsafe(ref w0));
+                    Vector256<int> a1 = AvxVnni.MultiplyWideningAndAdd(Vector256.LoadUnsafe(ref bc, 8), u1, Vector256.LoadUnsafe(ref w0, 32));
+                    Vector256<int> a2 = AvxVnni.MultiplyWideningAndAdd(Vector256.LoadUnsafe(ref bc, 16), u2, Vector256.LoadUnsafe(ref w0, 64));
+                    Vector256<int> a3 = AvxVnni.MultiplyWideningAndAdd(Vector256.LoadUnsafe(ref bc, 24), u3, Vector256.LoadUnsafe(ref w0, 96));
+                    a0 = AvxVnni.MultiplyWideningAndAdd(a0, v0, Vector256.LoadUnsafe(ref w1));
+                    a1 = AvxVnni.MultiplyWideningAndAdd(a1, v1, Vector256.LoadUnsafe(ref w1, 32));
+                    a2 = AvxVnni.MultiplyWideningAndAdd(a2, v2, Vector256.LoadUnsafe(ref w1, 64));
+                    a3 = AvxVnni.MultiplyWideningAndAdd(a3, v3, Vector256.LoadUnsafe(ref w1, 96));
+                    (u0, u1, u2, u3) = (v0, v1, v2, v3);
+                    Quads32(ref Unsafe.Add(ref p0, (oy + 2) * rowStride), c, out v0, out v1, out v2, out v3);
+                    a0 = AvxVnni.MultiplyWideningAndAdd(a0, v0, Vector256.LoadUnsafe(ref w2));
+                    a1 = AvxVnni.MultiplyWideningAndAdd(a1, v1, Vector256.LoadUnsafe(ref w2, 32));
+                    a2 = AvxVnni.MultiplyWideningAndAdd(a2, v2, Vector256.LoadUnsafe(ref w2, 64));
+                    a3 = AvxVnni.MultiplyWideningAndAdd(a3, v3, Vector256.LoadUnsafe(ref w2, 96));
+                    Pack32(High16(Join(a0, a1), Vector512.LoadUnsafe(ref mc), Vector512.LoadUnsafe(ref mc, 1), Vector512.LoadUnsafe(ref ac), Vector512.LoadUnsafe(ref sc), hd),
+                        High16(Join(a2, a3), Vector512.LoadUnsafe(ref mc, 16), Vector512.LoadUnsafe(ref mc, 17), Vector512.LoadUnsafe(ref ac, 16), Vector512.LoadUnsafe(ref sc, 16), hd),
+                        perm, lo32b, hi32b, ref Unsafe.Add(ref d0, oy * yStride));
                 }
             }
         }
