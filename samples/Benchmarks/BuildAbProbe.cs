@@ -7,7 +7,7 @@ using System.Runtime.Loader;
 namespace QuantGen.Benchmarks
 {
     /// <summary>
-    /// `build-ab &lt;other Benchmarks.dll&gt; [rounds]`: whole-model Infer of this build against another build of this project (e.g. main,
+    /// `build-ab &lt;other Benchmarks.dll&gt; [rounds] [models]`: whole-model Infer of this build against another build of this project (e.g. main,
     /// built beside it from `git archive`), loaded into its own AssemblyLoadContext, interleaved in one process: per round each
     /// model's Infer runs about 40 ms of process CPU time; medians of the rounds and of the per-round ratios, outputs compared.
     /// A whole-model A/B that separate processes cannot give on a shared, loaded machine.
@@ -31,8 +31,15 @@ namespace QuantGen.Benchmarks
             };
             Assembly asm = alc.LoadFromAssemblyPath(other);
             bool ok = true;
+            // An optional third argument names the models to run (comma-separated type names, e.g. MobileNetV1,DsCnn).
+            string[]? only = args.Length > 2 ? args[2].Split(',') : null;
             foreach ((string type, int inLen, int outLen) in new[] { ("MobileNetV1", 3 * 96 * 96, 2), ("DsCnn", 49 * 10, 12), ("ResNet8", 3 * 32 * 32, 10), ("AdAutoencoder", 640, 640), ("DeitTiny", 3 * 224 * 224, 1000), ("JetTagger", 16, 5) })
             {
+                if (only != null && Array.IndexOf(only, type) < 0)
+                {
+                    continue;
+                }
+
                 object mine = Activator.CreateInstance(typeof(BuildAbProbe).Assembly.GetType("QuantGen.Benchmarks." + type)!)!;
                 object theirs = Activator.CreateInstance(asm.GetType("QuantGen.Benchmarks." + type)!)!;
                 InferFn Bind(object m)

@@ -9,7 +9,7 @@ namespace QuantGen.Tests.Kernels
     /// padded image of u = x + 128: acc = bias + sum over the kh x kw taps and c channels of u w, then the reference's int64
     /// requantization zo + RoundShift(acc m, s), clamped. MobileNet's shape (3x3 stride 2 on a 4-channel image, 48 outputs a
     /// row), pixel strides of 4 and 8 bytes (sw = 1 on 4 channels, sw = 2 on 4 channels, sw = 1 on 8 channels), rows whose
-    /// last group is partial (ow 12, 9), extreme operands (u = 255 against w = -128 and 127), ReLU clamps and zero points at
+    /// last group is partial (ow 12, 9), rows of three-group passes with and without a remainder (ow 24, 29, 31, 48, 72), extreme operands (u = 255 against w = -128 and 127), ReLU clamps and zero points at
     /// both ends; a sentinel after the output. Where the kernel cannot run (no AVX-VNNI or AVX-512 VBMI) it must refuse.
     /// </summary>
     public class Stem8KernelTests
@@ -21,6 +21,10 @@ namespace QuantGen.Tests.Kernels
         [InlineData(8, 3, 3, 1, 1, 3, 10, 3)]
         [InlineData(4, 1, 1, 2, 2, 2, 8, 0)]
         [InlineData(4, 3, 2, 2, 2, 6, 17, 4)]
+        [InlineData(4, 3, 3, 1, 1, 3, 29, 1)]
+        [InlineData(4, 3, 3, 2, 2, 2, 31, 0)]
+        [InlineData(8, 3, 3, 1, 1, 2, 24, 3)]
+        [InlineData(4, 2, 3, 2, 2, 3, 72, 2)]
         public void Stem8EqualsTheConvolution(int c, int kh, int kw, int sh, int sw, int oh, int ow, int mode)
         {
             var rng = new Random((c * 101) + (kh * 13) + (sw * 7) + (ow * 3) + mode);

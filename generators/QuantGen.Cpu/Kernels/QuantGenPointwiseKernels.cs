@@ -756,9 +756,36 @@ namespace QuantGen.Generated
         private static void Groups8<TTaps>(ref sbyte u0, int rowStride, int sh, int step, int oh, int ow, int kh, int run, bool clamp, ref sbyte w, ref int bias, ref int k, ref sbyte y)
             where TTaps : struct, IStemTaps
         {
+            int gstep = 8 * step;
             for (int yo = 0; yo < oh; yo++)
             {
-                for (int x0 = 0; x0 < ow; x0 += 8)
+                int x0 = 0;
+                ref sbyte yr = ref Unsafe.Add(ref y, yo * ow * 8);
+                for (; x0 + 24 <= ow; x0 += 24)
+                {
+                    // Three groups of 8 positions at a time, channels 0-3 then 4-7 (Pass3x4): 12 independent accumulator chains
+                    // per pass where one group's 8 channels gave 8, so vpdpbusd's latency (5 cycles) no longer limits its issue.
+                    ref sbyte r = ref Unsafe.Add(ref u0, (yo * sh * rowStride) + (x0 * step));
+                    Pass3x4<TTaps>(ref r, rowStride, gstep, kh, run, ref w, ref bias, 0, ref k, out Vector512<short> p0, out Vector512<short> p1, out Vector512<short> p2);
+                    Pass3x4<TTaps>(ref r, rowStride, gstep, kh, run, ref w, ref bias, 4, ref k, out Vector512<short> q0, out Vector512<short> q1, out Vector512<short> q2);
+                    Vector512<byte> order = Vector512.LoadUnsafe(ref Unsafe.Add(ref k, 192)).AsByte();
+                    Vector512<sbyte> b0 = Avx512Vbmi.PermuteVar64x8(Avx512BW.PackSignedSaturate(p0, q0).AsByte(), order).AsSByte();
+                    Vector512<sbyte> b1 = Avx512Vbmi.PermuteVar64x8(Avx512BW.PackSignedSaturate(p1, q1).AsByte(), order).AsSByte();
+                    Vector512<sbyte> b2 = Avx512Vbmi.PermuteVar64x8(Avx512BW.PackSignedSaturate(p2, q2).AsByte(), order).AsSByte();
+                    if (clamp)
+                    {
+                        Vector512<sbyte> lo8 = Vector512.LoadUnsafe(ref Unsafe.Add(ref k, 208)).AsSByte(), hi8 = Vector512.LoadUnsafe(ref Unsafe.Add(ref k, 224)).AsSByte();
+                        b0 = Vector512.Min(Vector512.Max(b0, lo8), hi8);
+                        b1 = Vector512.Min(Vector512.Max(b1, lo8), hi8);
+                        b2 = Vector512.Min(Vector512.Max(b2, lo8), hi8);
+                    }
+
+                    b0.StoreUnsafe(ref yr, (nuint)(x0 * 8));
+                    b1.StoreUnsafe(ref yr, (nuint)((x0 + 8) * 8));
+                    b2.StoreUnsafe(ref yr, (nuint)((x0 + 16) * 8));
+                }
+
+                for (; x0 < ow; x0 += 8)
                 {
                     int xs = x0 + 8 <= ow ? x0 : ow - 8;
                     ref sbyte r = ref Unsafe.Add(ref u0, (yo * sh * rowStride) + (xs * step));
@@ -795,6 +822,52 @@ namespace QuantGen.Generated
                     b.StoreUnsafe(ref Unsafe.Add(ref y, ((yo * ow) + xs) * 8));
                 }
             }
+        }
+
+        /// <summary>
+        /// Channels c0 .. c0 + 3 of three groups of 8 positions (the groups gstep bytes apart) over all taps: 12 accumulators in
+        /// ymm0-15 with the three groups' tap quads (the JIT gives vpdpbusd ymm0-15 only), each channel's weight quad loaded
+        /// once per tap for the three groups; then each group's two channel pairs requantized by <see cref="HighPair"/> and
+        /// narrowed to int16 by one vpackssdw (the first half of <see cref="Groups8{TTaps}"/>'s narrowing, the same integers).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Pass3x4<TTaps>(ref sbyte r, int rowStride, int gstep, int kh, int run, ref sbyte w, ref int bias, int c0, ref int k,
+            out Vector512<short> p0, out Vector512<short> p1, out Vector512<short> p2)
+            where TTaps : struct, IStemTaps
+        {
+            Vector256<int> b0 = Vector256.Create(Unsafe.Add(ref bias, c0)), b1 = Vector256.Create(Unsafe.Add(ref bias, c0 + 1));
+            Vector256<int> b2 = Vector256.Create(Unsafe.Add(ref bias, c0 + 2)), b3 = Vector256.Create(Unsafe.Add(ref bias, c0 + 3));
+            Vector256<int> a00 = b0, a01 = b1, a02 = b2, a03 = b3, a10 = b0, a11 = b1, a12 = b2, a13 = b3, a20 = b0, a21 = b1, a22 = b2, a23 = b3;
+            ref sbyte wq = ref Unsafe.Add(ref w, c0 * 32);
+            for (int i = 0; i < kh; i++)
+            {
+                ref sbyte ri = ref Unsafe.Add(ref r, i * rowStride);
+                for (int t = 0; t < run; t += 4)
+                {
+                    Vector256<byte> v0 = default(TTaps).Quads(ref Unsafe.Add(ref ri, t));
+                    Vector256<byte> v1 = default(TTaps).Quads(ref Unsafe.Add(ref ri, gstep + t));
+                    Vector256<byte> v2 = default(TTaps).Quads(ref Unsafe.Add(ref ri, (2 * gstep) + t));
+                    Vector256<sbyte> w0 = Vector256.LoadUnsafe(ref wq), w1 = Vector256.LoadUnsafe(ref wq, 32), w2 = Vector256.LoadUnsafe(ref wq, 64), w3 = Vector256.LoadUnsafe(ref wq, 96);
+                    a00 = AvxVnni.MultiplyWideningAndAdd(a00, v0, w0);
+                    a10 = AvxVnni.MultiplyWideningAndAdd(a10, v1, w0);
+                    a20 = AvxVnni.MultiplyWideningAndAdd(a20, v2, w0);
+                    a01 = AvxVnni.MultiplyWideningAndAdd(a01, v0, w1);
+                    a11 = AvxVnni.MultiplyWideningAndAdd(a11, v1, w1);
+                    a21 = AvxVnni.MultiplyWideningAndAdd(a21, v2, w1);
+                    a02 = AvxVnni.MultiplyWideningAndAdd(a02, v0, w2);
+                    a12 = AvxVnni.MultiplyWideningAndAdd(a12, v1, w2);
+                    a22 = AvxVnni.MultiplyWideningAndAdd(a22, v2, w2);
+                    a03 = AvxVnni.MultiplyWideningAndAdd(a03, v0, w3);
+                    a13 = AvxVnni.MultiplyWideningAndAdd(a13, v1, w3);
+                    a23 = AvxVnni.MultiplyWideningAndAdd(a23, v2, w3);
+                    wq = ref Unsafe.Add(ref wq, 256);
+                }
+            }
+
+            int o = c0 * 8;
+            p0 = Avx512BW.PackSignedSaturate(HighPair(Join(a00, a01), ref k, o), HighPair(Join(a02, a03), ref k, o + 16));
+            p1 = Avx512BW.PackSignedSaturate(HighPair(Join(a10, a11), ref k, o), HighPair(Join(a12, a13), ref k, o + 16));
+            p2 = Avx512BW.PackSignedSaturate(HighPair(Join(a20, a21), ref k, o), HighPair(Join(a22, a23), ref k, o + 16));
         }
 
         /// <summary>How <see cref="Groups8{TTaps}"/> reads the 8 positions' tap quads: a generic argument, so that its tap loop has no branch.</summary>
