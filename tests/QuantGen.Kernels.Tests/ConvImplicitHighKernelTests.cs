@@ -55,6 +55,14 @@ namespace QuantGen.Tests.Kernels
             { 16, 6, 9, 16, 1, 2 },
             { 16, 5, 10, 32, 1, 1 },
             { 16, 5, 10, 32, 1, 4 },
+
+            // The passes' offsets, filled row run by row run: one-position rows (stride 1 and 2), 13-position rows that end
+            // inside a pass of 96 (260 positions: 96, 96, 68), and 100-position rows longer than a pass.
+            { 16, 40, 1, 16, 1, 0 },
+            { 16, 33, 2, 32, 2, 3 },
+            { 16, 20, 13, 16, 1, 0 },
+            { 4, 2, 100, 16, 1, 4 },
+            { 8, 3, 199, 16, 2, 1 },
         };
 
         [Theory]
