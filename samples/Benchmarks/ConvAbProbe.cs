@@ -14,7 +14,9 @@ namespace QuantGen.Benchmarks
     /// `conv-ab`: the implicit conv tiles of today (<c>ConvGemmImplicitHigh</c> / <c>...HighAdd</c>) against the probe-only copy
     /// of the session's start (<see cref="OldConvTiles"/>) on ResNet-8's convs and the DS-CNN stem, in one process: rounds of
     /// one batch of each (A B A B ...), the median of the per-round ratios old / new and the fastest batch of each; the bytes
-    /// are compared. The padded image is built once (it is the same for both).
+    /// are compared. The padded image is built once (it is the same for both). `conv-ab [rounds] [modeM] [N]`: modeM runs the
+    /// copy in mode M in place of today's kernel and N is the copy's mode on the old side (timing aids, see
+    /// <see cref="OldConvTiles.Mode"/>; the bytes of modes 1 to 3 are not the conv's).
     /// </summary>
     public static class ConvAbProbe
     {
@@ -164,11 +166,13 @@ namespace QuantGen.Benchmarks
 
     /// <summary>
     /// Probe-only copy of the session-14 start's whole-block path of <c>ConvGemmImplicitHigh</c> / <c>...HighAdd</c>
-    /// (ImplicitBlock6x16 with its deferred zmm requantization); Mode 1 skips the requantization passes, 2 also the buffer
-    /// stores (timing aids only: their bytes are wrong). Handles the probe's shapes only (n % 16 == 0, no single-row tail).
+    /// (ImplicitBlock6x16 with its deferred zmm requantization, the image offsets computed per tile); Mode 1 skips the
+    /// requantization passes, 2 also the buffer stores, 3 also the per-tile offsets (every tile reads the first tile's
+    /// positions) (timing aids only: their bytes are wrong). Handles the probe's shapes only (n % 16 == 0, no single-row tail).
     /// </summary>
     internal static class OldConvTiles
     {
+        /// <summary>0: the kernel as it was; 1, 2, 3: parts left out (see the class).</summary>
         public static int Mode;
 
         public static void High(ReadOnlySpan<sbyte> img, int pw, int c, int kh, int kw, int sh, int sw, int oh, int ow, ref sbyte w, int np8, int n,
@@ -190,6 +194,7 @@ namespace QuantGen.Benchmarks
         private static Vector256<byte> UQuad(ref sbyte u, int offset) => Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref u, offset)))).AsByte();
 
         private static Vector256<int> sink;
+
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         private static int ImplicitBlock6x16(ref sbyte img, int pw, int c, int kh, int run, int rowStride, int sh, int sw, int ow, int positions, ref sbyte w, int wStep, int c0,
             ref int bias, ref int mulHi, ref int addHi, ref int shiftHi, int lo, int hi, ref sbyte y, int yStride, ref sbyte other, ResidualAdd add)
