@@ -182,7 +182,7 @@ namespace QuantGen.Benchmarks
             ref sbyte u0 = ref MemoryMarshal.GetReference(img);
             for (int o0 = 0; o0 < n; o0 += 16)
             {
-                int p = ImplicitBlock6x16(ref u0, pw, c, kh, run, rowStride, sh, sw, ow, positions, ref Unsafe.Add(ref w, o0 * 4), np8 * 4, o0, ref bias, ref mulHi, ref addHi, ref shiftHi,
+                int p = (Mode == 4 ? (BlockFn)NextBlock : ImplicitBlock6x16)(ref u0, pw, c, kh, run, rowStride, sh, sw, ow, positions, ref Unsafe.Add(ref w, o0 * 4), np8 * 4, o0, ref bias, ref mulHi, ref addHi, ref shiftHi,
                     (int)lo, (int)hi, ref y, yStride, ref other, add);
                 if (p < positions)
                 {
@@ -194,6 +194,160 @@ namespace QuantGen.Benchmarks
         private static Vector256<byte> UQuad(ref sbyte u, int offset) => Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref u, offset)))).AsByte();
 
         private static Vector256<int> sink;
+
+        private delegate int BlockFn(ref sbyte img, int pw, int c, int kh, int run, int rowStride, int sh, int sw, int ow, int positions, ref sbyte w, int wStep, int c0,
+            ref int bias, ref int mulHi, ref int addHi, ref int shiftHi, int lo, int hi, ref sbyte y, int yStride, ref sbyte other, ResidualAdd add);
+
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        private static int NextBlock(ref sbyte img, int pw, int c, int kh, int run, int rowStride, int sh, int sw, int ow, int positions, ref sbyte w, int wStep, int c0,
+            ref int bias, ref int mulHi, ref int addHi, ref int shiftHi, int lo, int hi, ref sbyte y, int yStride, ref sbyte other, ResidualAdd add)
+        {
+            // The constants are read from memory in each tile: held in registers across the tiles, they pushed two of the 12
+            // accumulators out of ymm0-15, the only registers the JIT gives vpdpbusd's accumulator (a copy in and out per quad).
+            bool fused = !Unsafe.IsNullRef(ref other);
+            Span<int> pending = stackalloc int[16 * 6 * 16];
+            ref int acc = ref MemoryMarshal.GetReference(pending);
+            // The image offsets of the pass's positions (then its last one repeated 6 times, the rows a last tile of 2 to 5 repeats):
+            // filled row run by row run before the pass's first tile, so the tiles compute no positions and take no branch on
+            // a row's end (probe conv-ab, session 14: computing them per tile cost 1.1-1.4x of the whole conv).
+            Span<int> offsets = stackalloc int[(16 * 6) + 6];
+            ref int f = ref MemoryMarshal.GetReference(offsets);
+            int colStep = sw * c, rowStep = sh * pw * c;
+            int fy = 0, fx = 0, p = 0, chunk = 0, tiles = 0;
+            for (; p + 1 < positions; p += 6)
+            {
+                int valid = positions - p < 6 ? positions - p : 6;
+                if (tiles == 0)
+                {
+                    int count = positions - chunk < 16 * 6 ? positions - chunk : 16 * 6;
+                    for (int i = 0; i < count;)
+                    {
+                        int len = ow - fx < count - i ? ow - fx : count - i;
+                        int o = (fy * rowStep) + (fx * colStep);
+                        for (int j = 0; j < len; j++)
+                        {
+                            Unsafe.Add(ref f, i + j) = o;
+                            o += colStep;
+                        }
+
+                        i += len;
+                        fx += len;
+                        if (fx == ow)
+                        {
+                            fx = 0;
+                            fy++;
+                        }
+                    }
+
+                    int last = Unsafe.Add(ref f, count - 1);
+                    for (int j = count; j < count + 6; j++)
+                    {
+                        Unsafe.Add(ref f, j) = last;
+                    }
+                }
+
+                ref int ft = ref Unsafe.Add(ref f, p - chunk);
+                Vector256<int> ba = Vector256.LoadUnsafe(ref bias, (nuint)c0), bb = Vector256.LoadUnsafe(ref bias, (nuint)(c0 + 8));
+                Vector256<int> a0 = ba, b0 = bb, a1 = ba, b1 = bb, a2 = ba, b2 = bb;
+                Vector256<int> a3 = ba, b3 = bb, a4 = ba, b4 = bb, a5 = ba, b5 = bb;
+                ref sbyte r0 = ref Unsafe.Add(ref img, ft), r1 = ref Unsafe.Add(ref img, Unsafe.Add(ref ft, 1)), r2 = ref Unsafe.Add(ref img, Unsafe.Add(ref ft, 2));
+                ref sbyte r3 = ref Unsafe.Add(ref img, Unsafe.Add(ref ft, 3)), r4 = ref Unsafe.Add(ref img, Unsafe.Add(ref ft, 4)), r5 = ref Unsafe.Add(ref img, Unsafe.Add(ref ft, 5));
+                ref sbyte wq = ref w;
+                if (run == 4)
+                {
+                    // Kernel rows of one quad (DS-CNN's 1-channel 10 x 4 stem): one loop over the rows.
+                    for (int t = 0; t < kh * rowStride; t += rowStride)
+                    {
+                        Vector256<sbyte> w0 = Vector256.LoadUnsafe(ref wq), w1 = Vector256.LoadUnsafe(ref wq, 32);
+                        wq = ref Unsafe.Add(ref wq, wStep);
+                        Vector256<byte> x = UQuad(ref r0, t);
+                        a0 = AvxVnni.MultiplyWideningAndAdd(a0, x, w0);
+                        b0 = AvxVnni.MultiplyWideningAndAdd(b0, x, w1);
+                        x = UQuad(ref r1, t);
+                        a1 = AvxVnni.MultiplyWideningAndAdd(a1, x, w0);
+                        b1 = AvxVnni.MultiplyWideningAndAdd(b1, x, w1);
+                        x = UQuad(ref r2, t);
+                        a2 = AvxVnni.MultiplyWideningAndAdd(a2, x, w0);
+                        b2 = AvxVnni.MultiplyWideningAndAdd(b2, x, w1);
+                        x = UQuad(ref r3, t);
+                        a3 = AvxVnni.MultiplyWideningAndAdd(a3, x, w0);
+                        b3 = AvxVnni.MultiplyWideningAndAdd(b3, x, w1);
+                        x = UQuad(ref r4, t);
+                        a4 = AvxVnni.MultiplyWideningAndAdd(a4, x, w0);
+                        b4 = AvxVnni.MultiplyWideningAndAdd(b4, x, w1);
+                        x = UQuad(ref r5, t);
+                        a5 = AvxVnni.MultiplyWideningAndAdd(a5, x, w0);
+                        b5 = AvxVnni.MultiplyWideningAndAdd(b5, x, w1);
+                    }
+                }
+                else
+                {
+                for (int i = 0; i < kh; i++)
+                {
+                    int k0 = i * rowStride;
+                    for (int t = k0; t < k0 + run; t += 4)
+                    {
+                        Vector256<sbyte> w0 = Vector256.LoadUnsafe(ref wq), w1 = Vector256.LoadUnsafe(ref wq, 32);
+                        wq = ref Unsafe.Add(ref wq, wStep);
+                        Vector256<byte> x = UQuad(ref r0, t);
+                        a0 = AvxVnni.MultiplyWideningAndAdd(a0, x, w0);
+                        b0 = AvxVnni.MultiplyWideningAndAdd(b0, x, w1);
+                        x = UQuad(ref r1, t);
+                        a1 = AvxVnni.MultiplyWideningAndAdd(a1, x, w0);
+                        b1 = AvxVnni.MultiplyWideningAndAdd(b1, x, w1);
+                        x = UQuad(ref r2, t);
+                        a2 = AvxVnni.MultiplyWideningAndAdd(a2, x, w0);
+                        b2 = AvxVnni.MultiplyWideningAndAdd(b2, x, w1);
+                        x = UQuad(ref r3, t);
+                        a3 = AvxVnni.MultiplyWideningAndAdd(a3, x, w0);
+                        b3 = AvxVnni.MultiplyWideningAndAdd(b3, x, w1);
+                        x = UQuad(ref r4, t);
+                        a4 = AvxVnni.MultiplyWideningAndAdd(a4, x, w0);
+                        b4 = AvxVnni.MultiplyWideningAndAdd(b4, x, w1);
+                        x = UQuad(ref r5, t);
+                        a5 = AvxVnni.MultiplyWideningAndAdd(a5, x, w0);
+                        b5 = AvxVnni.MultiplyWideningAndAdd(b5, x, w1);
+                    }
+                }
+                }
+
+                // Rows of the buffer are positions chunk, chunk + 1, ..; a last tile of 2 to 5 positions writes its repeated
+                // rows past them (never flushed).
+                ref int q = ref Unsafe.Add(ref acc, (p - chunk) * 16);
+                a0.StoreUnsafe(ref q);
+                b0.StoreUnsafe(ref q, 8);
+                a1.StoreUnsafe(ref q, 16);
+                b1.StoreUnsafe(ref q, 24);
+                a2.StoreUnsafe(ref q, 32);
+                b2.StoreUnsafe(ref q, 40);
+                a3.StoreUnsafe(ref q, 48);
+                b3.StoreUnsafe(ref q, 56);
+                a4.StoreUnsafe(ref q, 64);
+                b4.StoreUnsafe(ref q, 72);
+                a5.StoreUnsafe(ref q, 80);
+                b5.StoreUnsafe(ref q, 88);
+                if (++tiles == 16 || p + 6 + 1 >= positions)
+                {
+                    int rows = (p + valid) - chunk;
+                    ref sbyte yc = ref Unsafe.Add(ref y, (chunk * yStride) + c0);
+                    if (fused)
+                    {
+                        FlushHighAdd(ref acc, rows, c0, ref mulHi, ref addHi, ref shiftHi, lo, hi, add, ref Unsafe.Add(ref other, (chunk * yStride) + c0), ref yc, yStride);
+                    }
+                    else
+                    {
+                        FlushHigh(ref acc, rows, c0, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref yc, yStride);
+                    }
+
+                    chunk = p + valid;
+                    tiles = 0;
+                }
+            }
+
+            return p;
+        }
+
+
 
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         private static int ImplicitBlock6x16(ref sbyte img, int pw, int c, int kh, int run, int rowStride, int sh, int sw, int ow, int positions, ref sbyte w, int wStep, int c0,
