@@ -55,15 +55,42 @@ namespace QuantGen.Tests.Kernels
             { 16, 6, 9, 16, 1, 2 },
             { 16, 5, 10, 32, 1, 1 },
             { 16, 5, 10, 32, 1, 4 },
+
+            // The passes' offsets, filled row run by row run: one-position rows (stride 1 and 2), 13-position rows that end
+            // inside a pass of 96 (260 positions: 96, 96, 68), and 100-position rows longer than a pass.
+            { 16, 40, 1, 16, 1, 0 },
+            { 16, 33, 2, 32, 2, 3 },
+            { 16, 20, 13, 16, 1, 0 },
+            { 4, 2, 100, 16, 1, 4 },
+            { 8, 3, 199, 16, 2, 1 },
         };
 
         [Theory]
         [MemberData(nameof(Shapes))]
-        public void MultiplyHighTilesEqualTheDirectConvolution(int c, int h, int w, int n, int stride, int mode)
+        public void MultiplyHighTilesEqualTheDirectConvolution(int c, int h, int w, int n, int stride, int mode) => Check(c, h, w, n, stride, mode, 3, 3, 1);
+
+        public static TheoryData<int, int, int, int, int, int, int, int, int> OneQuadRows => new TheoryData<int, int, int, int, int, int, int, int, int>
+        {
+            // c, h, w, n, stride, mode, kh, kw, pad: kernel rows of exactly one quad (kw * c == 4), the whole-block tiles' loop over
+            // kernel rows alone: DS-CNN's 1-channel 10 x 4 stride-2 stem (64 channels), then 16 and 32 channels with extreme
+            // operands, 2 channels x kw 2, 4 channels x kw 1.
+            { 1, 49, 10, 64, 2, 0, 10, 4, 2 },
+            { 1, 20, 9, 16, 2, 3, 10, 4, 1 },
+            { 1, 13, 7, 32, 1, 4, 5, 4, 2 },
+            { 2, 9, 8, 16, 1, 1, 3, 2, 1 },
+            { 4, 7, 7, 16, 1, 2, 3, 1, 1 },
+        };
+
+        [Theory]
+        [MemberData(nameof(OneQuadRows))]
+        public void OneQuadKernelRowsEqualTheDirectConvolution(int c, int h, int w, int n, int stride, int mode, int kh, int kw, int pad) =>
+            Check(c, h, w, n, stride, mode, kh, kw, pad);
+
+        private static void Check(int c, int h, int w, int n, int stride, int mode, int kh, int kw, int pad)
         {
             var rng = new Random((c * 131) + (h * 17) + (n * 3) + stride + mode);
             var x = new sbyte[h * w * c];
-            var wt = new int[n * c * 9];
+            var wt = new int[n * c * kh * kw];
             for (int i = 0; i < x.Length; i++)
             {
                 x[i] = mode switch { 1 => 127, 2 => -128, 3 => (sbyte)(i % 2 == 0 ? 127 : -128), _ => (sbyte)rng.Next(-128, 128) };
@@ -92,7 +119,6 @@ namespace QuantGen.Tests.Kernels
                 Assert.True(HighApplies(shiftI[o], zo));
             }
 
-            const int kh = 3, kw = 3, pad = 1;
             int lo = mode == 3 ? -100 : -128, hi = mode == 3 ? 100 : 127;
             int oh = ((h + (2 * pad) - kh) / stride) + 1, ow = ((w + (2 * pad) - kw) / stride) + 1, positions = oh * ow;
             int ph = ((oh - 1) * stride) + kh, pw = ((ow - 1) * stride) + kw;
@@ -202,7 +228,7 @@ namespace QuantGen.Tests.Kernels
 
             if (n % 16 == 0)
             {
-                FusedAddEqualsConvThenAdd(expected, image, pw, cImg, stride, oh, ow, blob, n, biasU, mulHi, addHi, shiftHi, lo, hi, mode, rng);
+                FusedAddEqualsConvThenAdd(expected, image, pw, cImg, kh, kw, stride, oh, ow, blob, n, biasU, mulHi, addHi, shiftHi, lo, hi, mode, rng);
             }
         }
 
@@ -213,7 +239,7 @@ namespace QuantGen.Tests.Kernels
         /// points at both ends, a fused ReLU's clamp (lo = the zero point), a negative multiplier (Sub) and multipliers at the
         /// edge of the int32 proof (restated here: the four corners of the pre-shift value within int32).
         /// </summary>
-        private static void FusedAddEqualsConvThenAdd(sbyte[] conv, sbyte[] image, int pw, int cImg, int stride, int oh, int ow, sbyte[] blob, int n, int[] biasU,
+        private static void FusedAddEqualsConvThenAdd(sbyte[] conv, sbyte[] image, int pw, int cImg, int kh, int kw, int stride, int oh, int ow, sbyte[] blob, int n, int[] biasU,
             int[] mulHi, int[] addHi, int[] shiftHi, int lo, int hi, int mode, Random rng)
         {
             int positions = oh * ow;
@@ -276,7 +302,7 @@ namespace QuantGen.Tests.Kernels
             }
 
             var fused = new sbyte[positions * n];
-            QuantGenConvKernels.ConvGemmImplicitHighAdd(image, pw, cImg, 3, 3, stride, stride, oh, ow, ref blob[0], n,
+            QuantGenConvKernels.ConvGemmImplicitHighAdd(image, pw, cImg, kh, kw, stride, stride, oh, ow, ref blob[0], n,
                 ref biasU[0], ref mulHi[0], ref addHi[0], ref shiftHi[0], lo, hi, other, (int)mv, (int)mo, c, s, alo, ahi, fused);
             Assert.Equal(expected, fused);
         }
