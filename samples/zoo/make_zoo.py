@@ -378,12 +378,14 @@ class BertTiny(nn.Module):
 
 
 # name, constructor, input shape(s), data function, epochs, learning rate, what the score means
+# MobileNetV1 trains 16 epochs (95.8 %); with 4 (90.9 %, the fixture until session 14) its W8A8 post-training quantization
+# agreed with the float model on top-1 for only 348/360 test digits: too many inputs sat on the decision.
 ZOO = [
     ("jet_tagger", JetTagger, [(1, 16)], jet_data, 60, 3e-3, "accuracy, digits 0-4 at 4x4"),
     ("ad_autoencoder", AnomalyAutoencoder, [(1, 640)], ad_data, 30, 1e-3, "reconstruction MSE (lower is better)"),
     ("resnet8", ResNet8, [(1, 3, 32, 32)], lambda s: image_data(s, (32, 32), 3), 6, 3e-3, "accuracy, digits at 32x32x3"),
     ("ds_cnn", DsCnn, [(1, 1, 49, 10)], kws_data, 10, 3e-3, "accuracy, digits at 49x10"),
-    ("mobilenet_v1", MobileNetV1, [(1, 3, 96, 96)], lambda s: image_data(s, (96, 96), 3, mapping=lambda y: (y >= 5).long()), 4, 3e-3,
+    ("mobilenet_v1", MobileNetV1, [(1, 3, 96, 96)], lambda s: image_data(s, (96, 96), 3, mapping=lambda y: (y >= 5).long()), 16, 3e-3,
      "accuracy, digits >= 5 vs < 5 at 96x96x3"),
     ("deit_tiny", DeiTTiny, [(1, 3, 224, 224)], lambda s: image_data(s, (224, 224), 3), 0, 0,
      "accuracy, digits at 224x224x3: random backbone, final LayerNorm affine + head trained on cached features (first 200 test digits)"),

@@ -39,12 +39,12 @@ namespace QuantGen.Tests.Zoo
             ZooEntry e = ZooCatalog.Entries().First(x => x.File == file);
             if (o.Classifier && !e.IsTransformer)
             {
-                // Issue 13 asks >= 99 %. NOT MET by MobileNetV1's float exports at W8A8: the post-training quantizer agrees
-                // with the float model on 98/100 (348/360; MSE ranges 97, percentile 96, more calibration inputs no better), and
-                // ORT's own quantize_static of the same file (mobilenet_v1_ortqdq, run by ORT) agrees with ORT's float run on only
-                // 349/360: the 8-bit activations are the limit (docs/numerics.md "PTQ calibration"). With 16-bit activations and
-                // bias correction it is met: MobileNetWithSixteenBitActivationsMeetsTheIssuesAgreement. Every other CNN/MLP file meets it.
-                double needed = o.VersusFloat && e.Model == ZooCatalog.MobileNetV1 ? 0.98 : 0.99;
+                // Issue 13 asks >= 99 %. MobileNetV1's float exports at W8A8 (the post-training quantizer against ORT's float run)
+                // met it only once the fixture was trained to decided logits: with 4 epochs (90.9 % float accuracy) 98/100 and
+                // 348/360, and ORT's own quantize_static of that file agreed with
+                // ORT float on 349/360; trained 16 epochs (95.8 %; make_zoo.py, session 14) 99/100 and 446/450
+                // (samples/Zoo --only mobilenet_v1_float13 --inputs 450, 2026-12-06). Every other CNN/MLP file meets it.
+                double needed = 0.99;
                 Assert.True(o.Top1Same >= needed * o.Inputs, $"top-1 {o.Top1Same}/{o.Inputs}");
             }
             else if (o.Classifier && e.Model == ZooCatalog.BertTiny)
@@ -89,15 +89,17 @@ namespace QuantGen.Tests.Zoo
             // ORT requantizes every layer in float (round half to even), QuantGen with dyadic multipliers: +-1 LSB per layer,
             // which the next layers carry to the output. Measured at the output on these inputs: the MLPs, DS-CNN and
             // ResNet-8 p99 <= 2 (torch's QAT export, whose Div/Add/BatchNormalization chains ORT evaluates in float, included);
-            // MobileNetV1's 28 stacked layers p99 5 (convert, ortqdq) and 8 (qat). Per-layer +-1 LSB is not checked here.
-            long bound = e.Model == ZooCatalog.MobileNetV1 ? (e.Export == "qat" ? 8 : 5) : 2;
+            // MobileNetV1's 28 stacked layers p99 2 (convert, ortqdq) and 4 (qat; the fixture trained 4 epochs, until session 14:
+            // 5 and 8). Per-layer +-1 LSB is not checked here.
+            long bound = e.Model == ZooCatalog.MobileNetV1 && e.Export == "qat" ? 4 : 2;
             Assert.True(o.P99Lsb <= bound, $"p99 {o.P99Lsb} LSB (max {o.MaxLsb}, {o.Within1Lsb:P2} within 1 LSB)");
         }
 
         /// <summary>
         /// MobileNetV1's float export quantized with 16-bit activations (weights 8-bit, per channel) and bias correction (Dense
         /// and Conv2d): top-1 against ORT's float run of the same file on the <see cref="ZooRun.OrtInputs"/> test digits reaches
-        /// the issue's 99 % (357/360 on 360 inputs; W8A8: 98/100, 348/360).
+        /// the issue's 99 % (on the fixture trained 4 epochs 357/360 on 360 inputs, where W8A8 gave 98/100 and 348/360; the
+        /// fixture trained 16 epochs meets it at W8A8 too).
         /// </summary>
         [Fact]
         public void MobileNetWithSixteenBitActivationsMeetsTheIssuesAgreement()
