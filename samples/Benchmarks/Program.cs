@@ -73,11 +73,6 @@ namespace QuantGen.Benchmarks
                 return ZooRatio.Run(args.Skip(1).ToArray());
             }
 
-            if (args.Length > 0 && args[0] == "conv-ab")
-            {
-                return ConvAbProbe.Run(args);
-            }
-
             if (args.Length > 0 && args[0] == "tile-probe")
             {
                 return TileProbe.Run();
