@@ -121,6 +121,19 @@ namespace QuantGen.Benchmarks
             (64, 25, 5, 1), (8, 48, 48, 1), (16, 48, 48, 2), (32, 24, 24, 1), (32, 24, 24, 2), (64, 12, 12, 1), (64, 12, 12, 2), (128, 6, 6, 1), (128, 6, 6, 2), (256, 3, 3, 1),
         };
 
+        /// <summary>
+        /// <see cref="Shapes"/>, or the shapes QUANTGEN_DW_SHAPES names ("c,h,w,s;c,h,w,s") to narrow a probe's run.
+        /// </summary>
+        public static (int C, int H, int W, int S)[] SelectedShapes()
+        {
+            string? only = Environment.GetEnvironmentVariable("QUANTGEN_DW_SHAPES");
+            return only is null ? Shapes : Array.ConvertAll(only.Split(';'), t =>
+            {
+                int[] v = Array.ConvertAll(t.Split(','), int.Parse);
+                return (v[0], v[1], v[2], v[3]);
+            });
+        }
+
         public int C { get; }
 
         public int H { get; }

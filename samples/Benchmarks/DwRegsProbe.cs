@@ -27,13 +27,7 @@ namespace QuantGen.Benchmarks
             }
 
             bool same = true;
-            // QUANTGEN_DW_SHAPES="c,h,w,s;c,h,w,s" narrows the run to those shapes.
-            string? only = Environment.GetEnvironmentVariable("QUANTGEN_DW_SHAPES");
-            (int C, int H, int W, int S)[] shapes = only is null ? DwLayer.Shapes : Array.ConvertAll(only.Split(';'), t =>
-            {
-                int[] v = Array.ConvertAll(t.Split(','), int.Parse);
-                return (v[0], v[1], v[2], v[3]);
-            });
+            (int C, int H, int W, int S)[] shapes = DwLayer.SelectedShapes();
             foreach ((int c, int h, int w, int s) in shapes)
             {
                 var d = new DwLayer(c, h, w, s, 1);
