@@ -33,12 +33,9 @@ namespace QuantGen.Tests.Conformance
             var diagnostics = new List<ModelDiagnostic>();
             HlsGenerationResult result = HlsGenerator.Generate(q.Graph, options, diagnostics);
             Assert.True(result.Success, string.Join("\n", diagnostics));
-            string dir = Path.Combine(Path.GetTempPath(), "quantgen-conformance-hls", name + "-" + mode);
-            if (Directory.Exists(dir))
-            {
-                Directory.Delete(dir, recursive: true);
-            }
-
+            // A folder of this run's own: two test runs at once (two worktrees, a CI run beside a developer's) must not
+            // compile into or delete each other's testbench ("Text file busy").
+            string dir = Path.Combine(Path.GetTempPath(), "quantgen-conformance-hls", name + "-" + mode + "-" + Guid.NewGuid().ToString("N").Substring(0, 12));
             Assert.True(HlsOutputWriter.Write(dir, result.Project!));
             string? compiler = Compiler(mode == "io_stream" ? "clang++" : "g++") ?? HlsCsim.FindCompiler();
             Assert.True(compiler != null, "no C++ compiler: install g++ (.ci/run does)");
