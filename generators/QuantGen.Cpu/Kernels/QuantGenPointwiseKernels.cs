@@ -133,6 +133,38 @@ namespace QuantGen.Generated
             }
         }
 
+        /// <summary>The byte offsets of the output rows 0, 1, ...: r * yStride, plus gap after every run rows (a padded image's border).</summary>
+        private struct RowCursor
+        {
+            private readonly nint stride;
+            private readonly nint gap;
+            private readonly int run;
+            private nint next;
+            private int col;
+
+            public RowCursor(int yStride, int run, int gap)
+            {
+                stride = yStride;
+                this.gap = gap;
+                this.run = gap != 0 ? run : int.MaxValue;
+                next = 0;
+                col = 0;
+            }
+
+            public nint Next()
+            {
+                nint o = next;
+                next += stride;
+                if (++col == run)
+                {
+                    col = 0;
+                    next += gap;
+                }
+
+                return o;
+            }
+        }
+
         /// <summary>The per-layer constants of the store, passed by reference to the tiles.</summary>
         private ref struct Epilogue
         {
@@ -328,15 +360,16 @@ namespace QuantGen.Generated
             where TRows : struct, IQuadRows
         {
             Span<sbyte> flipped = stackalloc sbyte[FlipBytes];
+            var rows = new RowCursor(yStride, k.Run, k.Gap);
             for (int tile = 0; tile < tiles; tile++)
             {
                 ref sbyte at = ref Unsafe.Add(ref a, tile * 4 * aStride);
                 ref sbyte a0 = ref typeof(TRows) == typeof(FlippedRows) ? ref FlipRows4(ref at, kQuads, ref MemoryMarshal.GetReference(flipped)) : ref at;
 
-                ref sbyte yt = ref Unsafe.Add(ref y, k.At(tile * 4, yStride));
-                ref sbyte yt1 = ref Unsafe.Add(ref y, k.At((tile * 4) + 1, yStride));
-                ref sbyte yt2 = ref Unsafe.Add(ref y, k.At((tile * 4) + 2, yStride));
-                ref sbyte yt3 = ref Unsafe.Add(ref y, k.At((tile * 4) + 3, yStride));
+                ref sbyte yt = ref Unsafe.Add(ref y, rows.Next());
+                ref sbyte yt1 = ref Unsafe.Add(ref y, rows.Next());
+                ref sbyte yt2 = ref Unsafe.Add(ref y, rows.Next());
+                ref sbyte yt3 = ref Unsafe.Add(ref y, rows.Next());
                 ref sbyte a1 = ref Unsafe.Add(ref a0, aStride);
                 ref sbyte a2 = ref Unsafe.Add(ref a1, aStride);
                 ref sbyte a3 = ref Unsafe.Add(ref a2, aStride);
