@@ -86,6 +86,28 @@ namespace QuantGen.Benchmarks
                 Array.Sort(tb);
                 double ma = ta[rounds / 2], mb = tb[rounds / 2];
                 Console.WriteLine(FormattableString.Invariant($"{name,-20} {h,2}x{w,-2} K {k,3} N {n,3} s{s}: GEMM + PadImageU {ma,7:F2} us  GEMM into the image + PadBorderU {mb,7:F2} us  {ma / mb:F2}x  {(same ? "same bytes" : "DIFFERENT")}"));
+                if (Environment.GetEnvironmentVariable("QUANTGEN_PADOUT_PARTS") == "1")
+                {
+                    // The four parts alone (QUANTGEN_PADOUT_PARTS=1): where the difference comes from.
+                    double Med(Action f)
+                    {
+                        var t = new double[rounds];
+                        for (int r = 0; r < rounds; r++)
+                        {
+                            t[r] = PwProbe.CpuMicros(f);
+                        }
+
+                        Array.Sort(t);
+                        return t[rounds / 2];
+                    }
+
+                    double g1 = Med(() => QuantGenPointwiseKernels.GemmVnniHigh(ref a[0], rows, k, ref wt[0], kq, np8, n, ref bias[0], ref mulHi[0], ref addHi[0], ref shiftHi[0], -128, 127, ref y[0], n));
+                    double g2 = Med(() => QuantGenPointwiseKernels.GemmVnniHighImage(ref a[0], rows, k, ref wt[0], kq, np8, n, ref bias[0], ref mulHi[0], ref addHi[0], ref shiftHi[0], -128, 127, ref imgB[interior], n, w, gap));
+                    double p1 = Med(() => QuantGenDepthwiseKernels.PadImageU(y, true, n, h, w, 1, 1, ph, pw, -128, imgA));
+                    double p2 = Med(() => QuantGenDepthwiseKernels.PadBorderU(imgB, n, h, w, 1, 1, ph, pw, -128));
+                    Console.WriteLine(FormattableString.Invariant($"{string.Empty,-20} parts: GEMM {g1,6:F2} us, into the image {g2,6:F2} us; PadImageU {p1,6:F2} us, PadBorderU {p2,6:F2} us"));
+                }
+
             }
 
             return ok ? 0 : 1;
