@@ -31,6 +31,7 @@ namespace QuantGen.Cpu
             ResidualFusion? fused = Plan.FusedAdd(node);
             bool padded = !inLast || cv.Pads.Any(v => v != 0);
             bool oneByOne = !padded && kh == 1 && kw == 1 && sh == 1 && sw == 1;
+            PaddedImage? padOut = Plan.PaddedImageOf(y);
 
             // The padded image of a 3-channel input (the RGB stems) gets a 4th channel (padding value, zero weights), so that a
             // kernel row is whole quads of taps and the VNNI tiles read it in place (implicit im2col).
@@ -87,7 +88,13 @@ namespace QuantGen.Cpu
             string[] requant = { $"ref MemoryMarshal.GetReference({id}_Mul64)", $"ref MemoryMarshal.GetReference({id}_Round64)", $"ref MemoryMarshal.GetReference({id}_Shift64)", I(g.Zo), I(g.Lo), I(g.Hi), "ref MemoryMarshal.GetReference(yb)", I(n) };
             w.Open($"for (int b = 0; b < {batch}; b++)");
             w.Line($"ReadOnlySpan<sbyte> xb = x.Slice(b * {inLen}, {inLen});");
-            w.Line($"Span<sbyte> yb = {(outLast && fused == null ? $"y.Slice(b * {outLen}, {outLen})" : "_convOut")};");
+            w.Line($"Span<sbyte> yb = {(outLast && fused == null && padOut == null ? $"y.Slice(b * {outLen}, {outLen})" : "_convOut")};");
+            if (padOut != null)
+            {
+                w.Line($"// y is the next depthwise layer's padded [{padOut.Ph}][{padOut.Pw}][{n}] image of u = x ^ 0x80 (CpuPlan.PaddedImages): the GEMM's rows go to image rows");
+                w.Line($"// {padOut.Pt}.. at column {padOut.Pl} ({padOut.Gap} border bytes between rows), the border holds zx ^ 0x80 = {I(padOut.Zx ^ 0x80)} (zx = {I(padOut.Zx)}); no padding pass.");
+            }
+
             string[] addArgs = System.Array.Empty<string>();
             if (fused != null)
             {
@@ -176,8 +183,12 @@ namespace QuantGen.Cpu
                 string[] gemmHead = { direct ? "ref MemoryMarshal.GetReference(xb)" : "ref _convCol[0]", I(positions), I(direct ? k : kStride), $"ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref BlobData, {g.Offset}))",
                     I(g.KQuads), I(g.Np8), I(n), $"ref MemoryMarshal.GetReference({id}_BiasU32)" };
                 w.Line(plan.MulHigh
-                    ? EmitGemmHighCall(w, node, gemmHead, g.NpStatics + 1)
+                    ? EmitGemmHighCall(w, node, gemmHead, g.NpStatics + 1, padOut)
                     : K("GemmVnni", gemmHead.Concat(new[] { "ref Unsafe.NullRef<int>()" }).Concat(requant).ToArray()) + ";");
+                if (padOut != null)
+                {
+                    w.Line(Dw("PadBorderU", "y", I(n), I(oh), I(ow), I(padOut.Pt), I(padOut.Pl), I(padOut.Ph), I(padOut.Pw), $"(sbyte){I(padOut.Zx)}") + ";");
+                }
             }
 
             w.Close();
@@ -199,6 +210,11 @@ namespace QuantGen.Cpu
             w.Line($"short[] wp = s_{id}_Pairs ??= {K("PairsFromQuads", "s_blob", "s_blobAt + " + I(g.Offset), I(n), I(k), I(g.Np8), I(g.Np16))};");
             w.Line(K("GemmRequant", new[] { "ref MemoryMarshal.GetReference(xs)", I(positions), I(g.KPairs * 2), "ref MemoryMarshal.GetArrayDataReference(wp)", I(g.KPairs), I(g.Np16), I(n),
                 $"ref MemoryMarshal.GetReference({id}_Bias32)" }.Concat(requant).ToArray()) + ";");
+            if (padOut != null)
+            {
+                w.Line(Dw("PadImageU", "_convOut", "true", I(n), I(oh), I(ow), I(padOut.Pt), I(padOut.Pl), I(padOut.Ph), I(padOut.Pw), $"(sbyte){I(padOut.Zx)}", "y") + ";");
+            }
+
             w.Close();
             if (fused != null)
             {
@@ -257,15 +273,22 @@ namespace QuantGen.Cpu
         /// Conv2dLowering.MulHighApplies): prints the proof and the per-channel constants (length entries: the tiles read
         /// 16 channels from a block start and the odd lanes one multiplier further); returns the call.
         /// </summary>
-        private string EmitGemmHighCall(SourceWriter w, GraphNode node, string[] head, int length)
+        private string EmitGemmHighCall(SourceWriter w, GraphNode node, string[] head, int length, PaddedImage? image = null)
         {
             var cv = (Conv2dLayer)node.Layer;
             string id = LayerId(node);
             EmitMulHighStatics(id, node.Weight!.Shape[0], length, o => cv.Integers.Requant[o], node.Output.Quant!.ZeroPoint);
             w.Line("// Requantized in int32 lanes in the tile store: every channel's shift is at least 33 and |2^(t - 1) + zo * 2^t| < 2^30 (t = shift - 32),");
             w.Line("// so (high half of acc * m + 2^(t - 1) + zo * 2^t) >> t equals the reference's zo + ((acc * m + 2^(shift - 1)) >> shift) for every int32 acc.");
-            return KernelLibrary.Call("QuantGenPointwiseKernels", "GemmVnniHigh", head.Concat(new[] { $"ref MemoryMarshal.GetReference({id}_MulHi)", $"ref MemoryMarshal.GetReference({id}_AddHi)",
-                $"ref MemoryMarshal.GetReference({id}_ShiftHi)", I(cv.Integers.Clamp.Lo), I(cv.Integers.Clamp.Hi), "ref MemoryMarshal.GetReference(yb)", I(node.Weight!.Shape[0]) }).ToArray()) + ";";
+            string[] store = { $"ref MemoryMarshal.GetReference({id}_MulHi)", $"ref MemoryMarshal.GetReference({id}_AddHi)", $"ref MemoryMarshal.GetReference({id}_ShiftHi)",
+                I(cv.Integers.Clamp.Lo), I(cv.Integers.Clamp.Hi) };
+            if (image != null)
+            {
+                return KernelLibrary.Call("QuantGenPointwiseKernels", "GemmVnniHighImage", head.Concat(store).Concat(new[] { $"ref Unsafe.Add(ref MemoryMarshal.GetReference(y), {I(image.Interior)})",
+                    I(node.Weight!.Shape[0]), I(image.W), I(image.Gap) }).ToArray()) + ";";
+            }
+
+            return KernelLibrary.Call("QuantGenPointwiseKernels", "GemmVnniHigh", head.Concat(store).Concat(new[] { "ref MemoryMarshal.GetReference(yb)", I(node.Weight!.Shape[0]) }).ToArray()) + ";";
         }
 
         /// <summary>
@@ -338,6 +361,7 @@ namespace QuantGen.Cpu
             long zo = EmitRequantStatics(id, lanes, cp, l => unchecked((int)folded[l % c]), l => cv.Integers.Requant[l % c], y.Quant!.ZeroPoint);
             int inLen = c * h * wd, outLen = c * positions;
             string output = outLast ? $"y.Slice(b * {outLen}, {outLen})" : "_convOut";
+            PaddedImage? image = Plan.PaddedImageOf(x);
             w.Line($"// Kernel int8-depthwise-nhwc: {(inLast ? "channels-last" : "NCHW")} in, {(outLast ? "channels-last" : "NCHW")} out; the zero-point padded [{ph}][{pw}][{c}] image (padding holds x = zx = {I(zx)},");
             w.Line($"// bias - zx * sum(w) folded), then {(rows ? $"per output row {lanes} lanes (x * {c} + channel; stride 1: contiguous taps)" : $"per pixel {c} channel lanes")}, 16 per vector, accumulate x * w over the {kh}x{kw}");
             w.Line($"// taps (int32 [{kh * kw}][{cp}] weights at blob offset {offset}) and requantize in registers. Exact: the proven accumulator {plan.Accumulator} fits int32.");
@@ -350,6 +374,11 @@ namespace QuantGen.Cpu
                 {
                     // No padding pass over the whole image: the kernel pads the border strips and reads the interior in place.
                     w.Line(vnniCall.Replace("@OUT", output).Replace("@IN", $"x.Slice(b * {inLen}, {inLen})") + ";");
+                }
+                else if (image != null)
+                {
+                    // x is already this layer's padded u-image (CpuPlan.PaddedImages: the producer wrote it, border included).
+                    w.Line(vnniCall.Replace("@OUT", output).Replace("img: _convImage", "img: x") + ";");
                 }
                 else
                 {
@@ -370,7 +399,9 @@ namespace QuantGen.Cpu
                 w.Open("else");
             }
 
-            w.Line(Conv("PadImage", $"x.Slice(b * {inLen}, {inLen})", inLast ? "true" : "false", I(c), I(h), I(wd), I(pt), I(pl), I(ph), I(pw), $"(sbyte){I(zx)}", "_convImage") + ";");
+            w.Line(image != null
+                ? Dw("FlipImage", "x", "_convImage", I(ph * pw * c)) + "; // the padded image of x from the u-image the producer wrote"
+                : Conv("PadImage", $"x.Slice(b * {inLen}, {inLen})", inLast ? "true" : "false", I(c), I(h), I(wd), I(pt), I(pl), I(ph), I(pw), $"(sbyte){I(zx)}", "_convImage") + ";");
             w.Line(Conv("DepthwiseNhwc", "_convImage", I(pw), I(c), I(kh), I(kw), I(sh), I(oh), I(groups), I(groupStride), I(lanes), $"ref Unsafe.As<byte, int>(ref Unsafe.Add(ref BlobData, {offset}))", I(cp),
                 $"ref MemoryMarshal.GetReference({id}_Bias32)", $"ref MemoryMarshal.GetReference({id}_Mul64)", $"ref MemoryMarshal.GetReference({id}_Round64)", $"ref MemoryMarshal.GetReference({id}_Shift64)",
                 I(zo), I(cv.Integers.Clamp.Lo), I(cv.Integers.Clamp.Hi), output) + ";");

@@ -55,7 +55,9 @@ namespace QuantGen.Cpu
         internal string Buffer(TensorInfo t)
         {
             ArenaSlot slot = plan.Arena.Slot(plan.Storage(t.Name)) ?? throw new InvalidOperationException($"tensor {t.Name} has no buffer in the CPU plan's arena");
-            return $"_arena.Get<{CType(t.Type)}>({I(slot.Offset)}, {I(t.ElementCount)})";
+            // A padded u-image (CpuPlan.PaddedImages): its producer and its consumer get the whole window.
+            int length = plan.PaddedImageOf(t) is PaddedImage img ? img.Bytes : t.ElementCount;
+            return $"_arena.Get<{CType(t.Type)}>({I(slot.Offset)}, {I(length)})";
         }
 
         /// <summary>The arena's field and the map of its buffers (none when no activation needs one).</summary>

@@ -159,6 +159,7 @@ namespace QuantGen.Cpu
                 storage[f.Dense.Output.Name] = f.Add.Output.Name;
             }
 
+            PaddedImages = Conv2dLowering.PaddedImages(model, layers, IsChannelsLast, Storage);
             ModelGraph graph = model.Graph;
             OutputInPlace = graph.IsSingleInputOutput && !graph.Input.IsIndex && !graph.Nodes.Any(nd => nd.Inputs.Any(t => t.Name == graph.Output.Name));
             Arena = PlanArena();
@@ -169,6 +170,15 @@ namespace QuantGen.Cpu
         /// reads it), so that output has no buffer.
         /// </summary>
         public bool OutputInPlace { get; }
+
+        /// <summary>
+        /// The tensors stored as their depthwise consumer's padded u-image (<see cref="Conv2dLowering.PaddedImages"/>): the producer
+        /// writes into the window, the consumer writes the border and reads it in place; their buffers are the image's size.
+        /// </summary>
+        public IReadOnlyDictionary<string, PaddedImage> PaddedImages { get; }
+
+        /// <summary>The padded image <paramref name="t"/> is stored as, or null.</summary>
+        public PaddedImage? PaddedImageOf(TensorInfo t) => PaddedImages.TryGetValue(t.Name, out PaddedImage? img) ? img : null;
 
         /// <summary>Where the intermediate activations live: one arena, offsets from their liveness over <see cref="CallOrder"/>.</summary>
         public BufferArena Arena { get; }
@@ -205,6 +215,7 @@ namespace QuantGen.Cpu
                 }
 
                 int size = checked(t.ElementCount * CSharp.Size(t.Type));
+                size = PaddedImages.TryGetValue(root, out PaddedImage? img) ? Math.Max(size, img.Bytes) : size;
                 bytes[root] = bytes.TryGetValue(root, out int b) ? Math.Max(b, size) : size;
             }
 

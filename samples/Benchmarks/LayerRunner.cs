@@ -35,7 +35,9 @@ namespace QuantGen.Benchmarks
             {
                 if (t.Type.Bits <= 8)
                 {
-                    return Enumerable.Range(0, t.ElementCount).Select(_ => (sbyte)rng.Next(-128, 128)).ToArray();
+                    // Room for a padded image (a tensor the CPU plan stores as its depthwise consumer's padded u-image is
+                    // passed as the whole window: CpuPlan.PaddedImages).
+                    return Enumerable.Range(0, (t.ElementCount * 2) + 4096).Select(_ => (sbyte)rng.Next(-128, 128)).ToArray();
                 }
 
                 return Enumerable.Range(0, t.ElementCount).Select(_ => (short)rng.Next(0, 32768 / 64)).ToArray();

@@ -123,6 +123,11 @@ namespace QuantGen.Benchmarks
                 return PwAliasProbe.Run(args.Skip(1).ToArray());
             }
 
+            if (args.Length > 0 && args[0] == "pad-out-probe")
+            {
+                return PadOutProbe.Run(args.Skip(1).ToArray());
+            }
+
             if (args.Length > 0 && args[0] == "build-ab")
             {
                 return BuildAbProbe.Run(args.Skip(1).ToArray());

@@ -108,9 +108,14 @@ namespace QuantGen.Tests.Conformance
         }
 
         /// <summary>Validates the float model (the graph builder's diagnostics become an exception with every message).</summary>
-        public ModelGraph Build(string output)
+        public ModelGraph Build(string output, params string[] moreOutputs)
         {
             spec.Output = output;
+            foreach (string o in moreOutputs)
+            {
+                spec.Outputs.Add(new OutputSpec(o, SourcePlace.None));
+            }
+
             var diagnostics = new List<ModelDiagnostic>();
             ModelGraph? g = GraphBuilder.Build(spec, weights, spec.Weights, diagnostics);
             if (g == null)

@@ -102,6 +102,52 @@ namespace QuantGen.Generated
         }
 
         /// <summary>
+        /// The border of a padded u-image whose interior a producer wrote in place (CpuPlan.PaddedImages: the pointwise layer
+        /// before stores u = x ^ 0x80 at rows pt .. pt + h - 1, columns pl .. pl + w - 1 of the [ph][pw][c] window): every other
+        /// byte of the window gets zx ^ 0x80, the interior is not touched. Needs pt + h &lt;= ph and pl + w &lt;= pw (the plan's
+        /// condition). The runs between two interior rows (right border, then the next row's left border) are contiguous.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void PadBorderU(Span<sbyte> img, int c, int h, int w, int pt, int pl, int ph, int pw, sbyte zx)
+        {
+            if (pt + h > ph || pl + w > pw || img.Length < ph * pw * c)
+            {
+                throw new ArgumentException("the interior must lie inside the padded window", nameof(img));
+            }
+
+            sbyte zu = (sbyte)(zx ^ unchecked((sbyte)0x80));
+            ref sbyte i0 = ref MemoryMarshal.GetReference(img);
+            int rowBytes = pw * c, start = ((pt * pw) + pl) * c, gap = (pw - w) * c;
+            if (start > 0)
+            {
+                QuantGenConvKernels.FillRun(ref i0, start, zu);
+            }
+
+            for (int r = 0; r + 1 < h && gap > 0; r++)
+            {
+                QuantGenConvKernels.FillRun(ref Unsafe.Add(ref i0, start + (r * rowBytes) + (w * c)), gap, zu);
+            }
+
+            int end = start + ((h - 1) * rowBytes) + (w * c), total = ph * rowBytes;
+            if (end < total)
+            {
+                QuantGenConvKernels.FillRun(ref Unsafe.Add(ref i0, end), total - end, zu);
+            }
+        }
+
+        /// <summary>
+        /// dst[i] = src[i] ^ 0x80 for i &lt; length: the zero-point padded image of x from a padded u-image (the fallback of a
+        /// depthwise layer whose producer wrote the u-image, on paths without the register quads).
+        /// </summary>
+        public static void FlipImage(ReadOnlySpan<sbyte> src, Span<sbyte> dst, int length)
+        {
+            for (int i = 0; i < length; i++)
+            {
+                dst[i] = (sbyte)(src[i] ^ unchecked((sbyte)0x80));
+            }
+        }
+
+        /// <summary>
         /// The padded image of u = x + 128 for <see cref="DepthwiseQuadRegs"/>: QuantGenConvKernels.PadImageXor with mask 0x80,
         /// the same bytes; a channels-last input's rows are copied 32 bytes at a time (the general copy takes 16), padding
         /// pixels hold zx ^ 0x80. ph x pw: the padded window, pt / pl: the top / left padding.

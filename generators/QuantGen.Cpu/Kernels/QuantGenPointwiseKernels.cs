@@ -96,6 +96,75 @@ namespace QuantGen.Generated
             }
         }
 
+        /// <summary>
+        /// <see cref="GemmVnniHigh"/> into a padded u-image (the producer of a depthwise layer's input, CpuPlan.PaddedImages): row r
+        /// goes to y + r * yStride + (r / run) * gap (image rows of run pixels, gap bytes of border between them) and each stored
+        /// byte is u = v ^ 0x80 (v + 128 mod 256, after the clamp). The packed 32-channel tiles do both in their store (one
+        /// vpxor per stored vector); other paths run one GEMM per image row and flip the bytes after it: the same bytes.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void GemmVnniHighImage(ref sbyte a, int rows, int aStride, ref sbyte w, int kQuads, int np, int n,
+            ref int bias, ref int mulHi, ref int addHi, ref int shiftHi, int lo, int hi, ref sbyte y, int yStride, int run, int gap)
+        {
+            if (run <= 0 || gap < 0)
+            {
+                throw new ArgumentOutOfRangeException(nameof(run));
+            }
+
+            if (AvxVnni.IsSupported && Avx512BW.IsSupported && n % 32 == 0)
+            {
+                var k = new Epilogue(ref bias, ref mulHi, ref addHi, ref shiftHi, lo, hi, n) { Run = run, Gap = gap, Flip = true };
+                Rows32(ref a, rows, aStride, ref w, kQuads, np, ref k, ref y, yStride);
+                return;
+            }
+
+            for (int r0 = 0; r0 < rows; r0 += run)
+            {
+                int count = rows - r0 < run ? rows - r0 : run;
+                ref sbyte yr = ref Unsafe.Add(ref y, (r0 * yStride) + (r0 / run * gap));
+                GemmVnniHigh(ref Unsafe.Add(ref a, r0 * aStride), count, aStride, ref w, kQuads, np, n, ref bias, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref yr, yStride);
+                for (int i = 0; i < count; i++)
+                {
+                    for (int o = 0; o < n; o++)
+                    {
+                        Unsafe.Add(ref yr, (i * yStride) + o) ^= unchecked((sbyte)0x80);
+                    }
+                }
+            }
+        }
+
+        /// <summary>The byte offsets of the output rows 0, 1, ...: r * yStride, plus gap after every run rows (a padded image's border).</summary>
+        private struct RowCursor
+        {
+            private readonly nint stride;
+            private readonly nint gap;
+            private readonly int run;
+            private nint next;
+            private int col;
+
+            public RowCursor(int yStride, int run, int gap)
+            {
+                stride = yStride;
+                this.gap = gap;
+                this.run = gap != 0 ? run : int.MaxValue;
+                next = 0;
+                col = 0;
+            }
+
+            public nint Next()
+            {
+                nint o = next;
+                next += stride;
+                if (++col == run)
+                {
+                    col = 0;
+                    next += gap;
+                }
+
+                return o;
+            }
+        }
+
         /// <summary>The per-layer constants of the store, passed by reference to the tiles.</summary>
         private ref struct Epilogue
         {
@@ -106,6 +175,19 @@ namespace QuantGen.Generated
             public int Lo;
             public int Hi;
             public int N;
+
+            /// <summary>A padded u-image as the output (<see cref="GemmVnniHighImage"/>): row r at r * yStride + (r / Run) * Gap.</summary>
+            public int Run;
+            public int Gap;
+            public bool Flip;
+
+            /// <summary>The byte offset of output row r.</summary>
+            public readonly nint At(int r, int yStride) => Gap == 0 ? (nint)r * yStride : ((nint)r * yStride) + ((nint)(r / Run) * Gap);
+
+            /// <summary>The packed bytes as stored: v, or u = v ^ 0x80 for a padded u-image.</summary>
+            public readonly Vector256<sbyte> Out(Vector256<sbyte> v) => Flip ? v ^ Vector256.Create(unchecked((sbyte)0x80)) : v;
+
+            public readonly Vector512<sbyte> Out(Vector512<sbyte> v) => Flip ? v ^ Vector512.Create(unchecked((sbyte)0x80)) : v;
 
             /// <summary>
             /// Whether the byte clamp after the saturating narrowing does anything: not where [Lo, Hi] covers int8 (the zoo's
@@ -264,7 +346,7 @@ namespace QuantGen.Generated
 
                 for (; r < rows; r++)
                 {
-                    Row1x32Packed(ref Unsafe.Add(ref a, r * aStride), ref wb, kQuads, np, o0, ref k, ref Unsafe.Add(ref y, (r * yStride) + o0));
+                    Row1x32Packed(ref Unsafe.Add(ref a, r * aStride), ref wb, kQuads, np, o0, ref k, ref Unsafe.Add(ref y, k.At(r, yStride) + o0));
                 }
             }
         }
@@ -278,12 +360,16 @@ namespace QuantGen.Generated
             where TRows : struct, IQuadRows
         {
             Span<sbyte> flipped = stackalloc sbyte[FlipBytes];
+            var rows = new RowCursor(yStride, k.Run, k.Gap);
             for (int tile = 0; tile < tiles; tile++)
             {
                 ref sbyte at = ref Unsafe.Add(ref a, tile * 4 * aStride);
                 ref sbyte a0 = ref typeof(TRows) == typeof(FlippedRows) ? ref FlipRows4(ref at, kQuads, ref MemoryMarshal.GetReference(flipped)) : ref at;
 
-                ref sbyte yt = ref Unsafe.Add(ref y, tile * 4 * yStride);
+                ref sbyte yt = ref Unsafe.Add(ref y, rows.Next());
+                ref sbyte yt1 = ref Unsafe.Add(ref y, rows.Next());
+                ref sbyte yt2 = ref Unsafe.Add(ref y, rows.Next());
+                ref sbyte yt3 = ref Unsafe.Add(ref y, rows.Next());
                 ref sbyte a1 = ref Unsafe.Add(ref a0, aStride);
                 ref sbyte a2 = ref Unsafe.Add(ref a1, aStride);
                 ref sbyte a3 = ref Unsafe.Add(ref a2, aStride);
@@ -346,10 +432,11 @@ namespace QuantGen.Generated
                     Vector256<sbyte> lo8 = Vector256.Create((sbyte)(k.Lo > sbyte.MinValue ? k.Lo : sbyte.MinValue)), hi8 = Vector256.Create((sbyte)(k.Hi < sbyte.MaxValue ? k.Hi : sbyte.MaxValue));
                     Vector256<int> perm = RowPerm;
                     bool clamp8 = k.Clamp;
-                    Row32(c00, c01, c02, c03, ref m, ref add, ref sh, perm, lo8, hi8, clamp8, ref yt);
-                    Row32(c10, c11, c12, c13, ref m, ref add, ref sh, perm, lo8, hi8, clamp8, ref Unsafe.Add(ref yt, yStride));
-                    Row32(c20, c21, c22, c23, ref m, ref add, ref sh, perm, lo8, hi8, clamp8, ref Unsafe.Add(ref yt, 2 * yStride));
-                    Row32(c30, c31, c32, c33, ref m, ref add, ref sh, perm, lo8, hi8, clamp8, ref Unsafe.Add(ref yt, 3 * yStride));
+                    bool flip = k.Flip;
+                    Row32(c00, c01, c02, c03, ref m, ref add, ref sh, perm, lo8, hi8, clamp8, flip, ref yt);
+                    Row32(c10, c11, c12, c13, ref m, ref add, ref sh, perm, lo8, hi8, clamp8, flip, ref yt1);
+                    Row32(c20, c21, c22, c23, ref m, ref add, ref sh, perm, lo8, hi8, clamp8, flip, ref yt2);
+                    Row32(c30, c31, c32, c33, ref m, ref add, ref sh, perm, lo8, hi8, clamp8, flip, ref yt3);
                     continue;
                 }
 
@@ -357,12 +444,14 @@ namespace QuantGen.Generated
                 bool clamp = k.Clamp;
                 Vector512<sbyte> r01 = Pack4(High16At(c00, c01, ref m, ref add, ref sh, 0), High16At(c02, c03, ref m, ref add, ref sh, 16),
                     High16At(c10, c11, ref m, ref add, ref sh, 0), High16At(c12, c13, ref m, ref add, ref sh, 16), lo, hi, clamp);
+                r01 = k.Out(r01);
                 r01.GetLower().StoreUnsafe(ref yt);
-                r01.GetUpper().StoreUnsafe(ref Unsafe.Add(ref yt, yStride));
+                r01.GetUpper().StoreUnsafe(ref yt1);
                 Vector512<sbyte> r23 = Pack4(High16At(c20, c21, ref m, ref add, ref sh, 0), High16At(c22, c23, ref m, ref add, ref sh, 16),
                     High16At(c30, c31, ref m, ref add, ref sh, 0), High16At(c32, c33, ref m, ref add, ref sh, 16), lo, hi, clamp);
-                r23.GetLower().StoreUnsafe(ref Unsafe.Add(ref yt, 2 * yStride));
-                r23.GetUpper().StoreUnsafe(ref Unsafe.Add(ref yt, 3 * yStride));
+                r23 = k.Out(r23);
+                r23.GetLower().StoreUnsafe(ref yt2);
+                r23.GetUpper().StoreUnsafe(ref yt3);
             }
         }
 
@@ -407,7 +496,7 @@ namespace QuantGen.Generated
             if (!k.Post && kQuads >= YmmStoreQuads)
             {
                 Row32(c0 + d0, c1 + d1, c2 + d2, c3 + d3, ref m, ref add, ref sh, RowPerm,
-                    Vector256.Create((sbyte)(k.Lo > sbyte.MinValue ? k.Lo : sbyte.MinValue)), Vector256.Create((sbyte)(k.Hi < sbyte.MaxValue ? k.Hi : sbyte.MaxValue)), k.Clamp, ref y);
+                    Vector256.Create((sbyte)(k.Lo > sbyte.MinValue ? k.Lo : sbyte.MinValue)), Vector256.Create((sbyte)(k.Hi < sbyte.MaxValue ? k.Hi : sbyte.MaxValue)), k.Clamp, k.Flip, ref y);
                 return;
             }
 
@@ -421,7 +510,7 @@ namespace QuantGen.Generated
                 hi = Vector512.Create((sbyte)k.PostHi);
             }
 
-            QuantGenKernels.PackClampS8(h0, h1, h0, h1, lo, hi).GetLower().StoreUnsafe(ref y);
+            k.Out(QuantGenKernels.PackClampS8(h0, h1, h0, h1, lo, hi)).GetLower().StoreUnsafe(ref y);
         }
 
         /// <summary>
@@ -440,12 +529,13 @@ namespace QuantGen.Generated
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static void Row32(Vector256<int> c0, Vector256<int> c1, Vector256<int> c2, Vector256<int> c3, ref int m, ref int add, ref int sh,
-            Vector256<int> perm, Vector256<sbyte> lo, Vector256<sbyte> hi, bool clamp, ref sbyte dst)
+            Vector256<int> perm, Vector256<sbyte> lo, Vector256<sbyte> hi, bool clamp, bool flip, ref sbyte dst)
         {
             Vector256<short> w01 = Avx2.PackSignedSaturate(High8At(c0, ref m, ref add, ref sh, 0), High8At(c1, ref m, ref add, ref sh, 8));
             Vector256<short> w23 = Avx2.PackSignedSaturate(High8At(c2, ref m, ref add, ref sh, 16), High8At(c3, ref m, ref add, ref sh, 24));
             Vector256<sbyte> b = Avx2.PermuteVar8x32(Avx2.PackSignedSaturate(w01, w23).AsInt32(), perm).AsSByte();
-            (clamp ? Vector256.Min(Vector256.Max(b, lo), hi) : b).StoreUnsafe(ref dst);
+            b = clamp ? Vector256.Min(Vector256.Max(b, lo), hi) : b;
+            (flip ? b ^ Vector256.Create(unchecked((sbyte)0x80)) : b).StoreUnsafe(ref dst);
         }
 
         /// <summary>After <see cref="Row32"/>'s packs dword 2k of a 128-bit lane holds channels 8k.., the lanes' halves: 0-3 8-11 16-19 24-27 | 4-7 12-15 20-23 28-31.</summary>

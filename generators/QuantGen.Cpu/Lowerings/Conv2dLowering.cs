@@ -4,6 +4,7 @@ using System.Linq;
 using QuantGen.Graph;
 using QuantGen.Model;
 using QuantGen.Numerics;
+using QuantGen.Plan;
 
 namespace QuantGen.Cpu
 {
@@ -208,6 +209,50 @@ namespace QuantGen.Cpu
             internal override void Emit(CpuEmitter e, SourceWriter w, GraphNode node, ConvPlan plan) => e.EmitDepthwiseNhwc(w, node, plan);
         }
 
+        /// <summary>
+        /// The depthwise inputs whose producer writes the padded u-image in place (CpuPlan.PaddedImages): the tensor's buffer is
+        /// the consumer's [ph][pw][c] window of u = x ^ 0x80 (plus the c + 32 bytes the register quads may read past it), the
+        /// producer's rows stored at row stride pw * c from one padded row and the left padding in, and the consumer writes the
+        /// border (zx ^ 0x80) before it reads, so no padding pass copies the image. Taken only where every reader of the tensor
+        /// reads that layout: its one consumer is a register-quad depthwise layer (<see cref="ConvPlan.QuadRegs"/>, not the in-place
+        /// <see cref="ConvPlan.QuadRegsDirect"/>) whose window holds the whole input; its producer is a channels-last 1x1
+        /// stride-1 GEMM conv with the multiply-high store (QuantGenPointwiseKernels.GemmVnniHighImage) into 32k channels; the
+        /// tensor is channels-last, batch 1, not a graph output and has its own buffer (no fused Add or view stores into it).
+        /// </summary>
+        internal static IReadOnlyDictionary<string, PaddedImage> PaddedImages(ModelPlan model, IReadOnlyList<CpuLayerPlan> layers, Func<TensorInfo, bool> channelsLast, Func<string, string> storage)
+        {
+            var found = new Dictionary<string, PaddedImage>(StringComparer.Ordinal);
+            foreach (CpuLayerPlan d in layers)
+            {
+                if (d.Kernel is not ConvPlan { Name: DepthwiseKernel, QuadRegs: true, QuadRegsDirect: false } || d.Node.Layer is not Conv2dLayer dcv)
+                {
+                    continue;
+                }
+
+                TensorInfo t = d.Node.Inputs[0];
+                GraphNode? producer = model.Producer(t.Name);
+                CpuLayerPlan? p = producer == null ? null : layers.FirstOrDefault(l => ReferenceEquals(l.Node, producer));
+                if (p == null || p.Kernel is not ConvPlan { Name: GemmKernel, MulHigh: true, Stem8: false } || producer!.Layer is not Conv2dLayer pcv)
+                {
+                    continue;
+                }
+
+                int[] s = t.Shape, pws = producer.Weight!.Shape;
+                bool oneByOne = pcv.Group == 1 && pws[2] == 1 && pws[3] == 1 && pcv.Strides.All(v => v == 1) && pcv.Pads.All(v => v == 0)
+                    && channelsLast(producer.Inputs[0]) && producer.Inputs[0].Shape[1] % 4 == 0 && pws[0] % 32 == 0;
+                (int ph, int pw) = Window(d.Node);
+                int pt = dcv.Pads[0], pl = dcv.Pads[1];
+                bool layout = s.Length == 4 && s[0] == 1 && channelsLast(t) && !model.IsGraphOutput(t) && model.Consumers(t.Name).Count == 1
+                    && storage(t.Name) == t.Name && storage(producer.Output.Name) == t.Name && pt + s[2] <= ph && pl + s[3] <= pw;
+                if (oneByOne && layout)
+                {
+                    found[t.Name] = new PaddedImage(t.Name, s[1], s[2], s[3], pt, pl, ph, pw, t.Quant!.ZeroPoint);
+                }
+            }
+
+            return found;
+        }
+
         /// <summary>x - zx proven to fit int16 and weights of at most 16 bits: int16 x int16 products are exact in int32 lanes.</summary>
         private sealed class Im2Col : CpuStrategy<ConvPlan>
         {
@@ -256,5 +301,21 @@ namespace QuantGen.Cpu
         /// weight-stationary kernel QuantGenPointwiseKernels.Stem8 where it runs (AVX-VNNI and AVX-512 VBMI), else the implicit tiles.
         /// </summary>
         public bool Stem8 { get; init; }
+    }
+
+    /// <summary>
+    /// A tensor stored as its depthwise consumer's padded image of u = x ^ 0x80 (<see cref="Conv2dLowering.PaddedImages"/>): c
+    /// channels, h x w pixels at rows pt.., columns pl.. of the [ph][pw] window, border bytes zx ^ 0x80 (written by the consumer).
+    /// </summary>
+    public sealed record PaddedImage(string Tensor, int C, int H, int W, int Pt, int Pl, int Ph, int Pw, long Zx)
+    {
+        /// <summary>Where pixel (0, 0) lies in the buffer: one padded row per top padding row, then the left padding.</summary>
+        public int Interior => ((Pt * Pw) + Pl) * C;
+
+        /// <summary>The border bytes between the end of one image row and the start of the next (right, then left padding).</summary>
+        public int Gap => (Pw - W) * C;
+
+        /// <summary>The buffer: the window and the c + 32 bytes the register quads may read past it (they meet zero weights).</summary>
+        public int Bytes => (Ph * Pw * C) + C + 32;
     }
 }
