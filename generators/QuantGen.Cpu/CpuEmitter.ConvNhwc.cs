@@ -129,7 +129,11 @@ namespace QuantGen.Cpu
             // VNNI reads whole quads of taps: rows kStride = 4 * ceil(K / 4) bytes apart (the pad bytes meet zero weights).
             bool direct = oneByOne && k % 4 == 0;
             w.Open("if (QuantGenKernels.UseVnni)");
-            if (implicitCol)
+            if (implicitCol && plan.StemStack && plan.MulHigh && fused == null)
+            {
+                EmitStemStack(w, node, g, inLast);
+            }
+            else if (implicitCol)
             {
                 w.Line(cImg == c
                     ? Conv("PadImageXor", "xb", inLast ? "true" : "false", I(c), I(h), I(wd), I(pt), I(pl), I(ph), I(pw), $"(sbyte){I(zx)}", "_convImage", "0x80") + ";"
@@ -227,6 +231,50 @@ namespace QuantGen.Cpu
             }
 
             w.Close();
+        }
+
+        /// <summary>
+        /// The stacked RGB 3x3 stem (plan.StemStack) on AVX-VNNI: the channels-last padded image of u = x + 128 (PadImageWide,
+        /// 4 bytes per pixel as for the 4-channel tiles), its three rows per output row stacked per pixel (QuantGenStemKernels.StackRows3), and the implicit
+        /// tiles reading that as a 1-channel image with one kernel row of 28 taps at column step 9 sw: weights in the order
+        /// (column, row, channel), 27 taps and a zero, 7 quads. The same accumulators (bias - zx sum w folded as for the
+        /// 4-channel image: the sums are the same), the same multiply-high requantization.
+        /// </summary>
+        private void EmitStemStack(SourceWriter w, GraphNode node, DenseGemm g, bool inLast)
+        {
+            var cv = (Conv2dLayer)node.Layer;
+            string id = LayerId(node);
+            int[] s = node.Inputs[0].Shape, os = node.Output.Shape;
+            int n = node.Weight!.Shape[0], oh = os[2], ow = os[3], sh = cv.Strides[0], sw = cv.Strides[1];
+            (int ph, int pw) = Conv2dLowering.Window(node);
+            (int rowStride, int imageAt, _) = Conv2dLowering.StemStackLayout(oh, ph, pw);
+            int[] src = node.Weight!.IntData!;
+            var rows = new int[n * 28];
+            for (int o = 0; o < n; o++)
+            {
+                for (int j = 0; j < 3; j++)
+                {
+                    for (int i = 0; i < 3; i++)
+                    {
+                        for (int ch = 0; ch < 3; ch++)
+                        {
+                            rows[(o * 28) + (j * 9) + (i * 3) + ch] = src[(((((o * 3) + ch) * 3) + i) * 3) + j];
+                        }
+                    }
+                }
+            }
+
+            int offset = AddPackedQuads(rows, n, 28, g.Np8);
+            EmitMulHighStatics(id, n, g.NpStatics + 1, o => cv.Integers.Requant[o], node.Output.Quant!.ZeroPoint);
+            long zx = node.Inputs[0].Quant!.ZeroPoint;
+            w.Line($"// The stacked stem: 27 taps of a position in 7 quads ([7][{g.Np8}][4] int8 at blob offset {offset}, order (column, row, channel)),");
+            w.Line($"// read from {oh} stacked rows of {rowStride} bytes (9 per pixel: the 3 image rows' 3 channels) built from the padded image at _convImage[{imageAt}..].");
+            w.Line("// Requantized in int32 (ConvGemmImplicitHigh): every channel's shift is at least 33 and |2^(t - 1) + zo * 2^t| < 2^30 (t = shift - 32).");
+            w.Line(Conv("PadImageWide", "xb", inLast ? "true" : "false", I(3), I(s[2]), I(s[3]), I(cv.Pads[0]), I(cv.Pads[1]), I(ph), I(pw), $"(sbyte){I(zx)}", $"_convImage.AsSpan({imageAt})", "0x80", I(4)) + ";");
+            w.Line(KernelLibrary.Call("QuantGenStemKernels", "StackRows3", $"_convImage.AsSpan({imageAt})", I(4), I(pw), I(sh), I(oh), "_convImage", I(rowStride)) + ";");
+            w.Line(Conv("ConvGemmImplicitHigh", "_convImage", I(rowStride), "1", "1", "28", "1", I(9 * sw), I(oh), I(ow), $"ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref BlobData, {offset}))",
+                I(g.Np8), I(n), $"ref MemoryMarshal.GetReference({id}_BiasU32)", $"ref MemoryMarshal.GetReference({id}_MulHi)", $"ref MemoryMarshal.GetReference({id}_AddHi)",
+                $"ref MemoryMarshal.GetReference({id}_ShiftHi)", I(g.Lo), I(g.Hi), "ref MemoryMarshal.GetReference(yb)", I(n)) + ";");
         }
 
         /// <summary>

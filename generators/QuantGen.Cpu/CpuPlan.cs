@@ -31,6 +31,9 @@ namespace QuantGen.Cpu
 
         /// <summary>QuantGenAttentionKernels: attention's activation x activation GEMMs with one requantization (QuantGen.AttentionKernels.g.cs).</summary>
         AttentionKernels = 32,
+
+        /// <summary>QuantGenStemKernels: the image layouts of the RGB stems (QuantGen.StemKernels.g.cs).</summary>
+        StemKernels = 64,
     }
 
     /// <summary>

@@ -22,6 +22,7 @@ namespace QuantGen.Cpu
         public const string PointwiseKernelsHintName = "QuantGen.PointwiseKernels.g.cs";
         public const string TransformerKernelsHintName = "QuantGen.TransformerKernels.g.cs";
         public const string AttentionKernelsHintName = "QuantGen.AttentionKernels.g.cs";
+        public const string StemKernelsHintName = "QuantGen.StemKernels.g.cs";
         public const string GpuKernelsHintName = "QuantGen.GpuKernels.g.cs";
 
         private static readonly Dictionary<string, string> Texts = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -81,6 +82,11 @@ namespace QuantGen.Cpu
             {
                 yield return new SourceFile(AttentionKernelsHintName, Text("QuantGenAttentionKernels.cs"));
             }
+
+            if ((files & KernelFiles.StemKernels) != 0)
+            {
+                yield return new SourceFile(StemKernelsHintName, Text("QuantGenStemKernels.cs"));
+            }
         }
 
         /// <summary>The ILGPU kernels' helpers: the twins file under the class name QuantGenGpuKernels.</summary>
@@ -116,7 +122,7 @@ namespace QuantGen.Cpu
 
                 string file = cls == "QuantGenConvKernels" ? "QuantGenConvKernels.cs" : cls == "QuantGenDepthwiseKernels" ? "QuantGenDepthwiseKernels.cs"
                     : cls == "QuantGenPointwiseKernels" ? "QuantGenPointwiseKernels.cs" : cls == "QuantGenTransformerKernels" ? "QuantGenTransformerKernels.cs"
-                    : cls == "QuantGenAttentionKernels" ? "QuantGenAttentionKernels.cs" : "QuantGenKernels.cs";
+                    : cls == "QuantGenAttentionKernels" ? "QuantGenAttentionKernels.cs" : cls == "QuantGenStemKernels" ? "QuantGenStemKernels.cs" : "QuantGenKernels.cs";
                 string text = Text(file) + Text("QuantGenKernels.Numerics.cs");
                 Match m = Regex.Match(text, @"public static [\w\[\]<>]+ " + Regex.Escape(method) + @"(<\w+>)?\(([^)]*)\)");
                 if (!m.Success)

@@ -18,6 +18,7 @@ namespace QuantGen.Benchmarks
     ///   dotnet run -c Release --project samples/Benchmarks -- zoo-ratio [rounds] [cnn|mlp]   zoo models vs ORT, interleaved best-of-rounds medians
     ///   dotnet run -c Release --project samples/Benchmarks -- tile-probe   multiply loop vs the rest of the implicit conv tiles; the two residual Add kernels
     ///   dotnet run -c Release --project samples/Benchmarks -- batch-probe  per sample: 32 single-sample Infer calls vs one batch of 32, interleaved
+    ///   dotnet run -c Release --project samples/Benchmarks -- stem-ab [n]   RGB 3x3 stem, 16 channels: 4-channel image vs stacked image (7 quads), interleaved
     ///   dotnet run -c Release --project samples/Benchmarks -- res-probe    ResNet-8's conv tiles: int64 vs int32 multiply-high requantization, interleaved
     ///   dotnet run -c Release --project samples/Benchmarks -- stem-probe   the few-channel stems: implicit tiles vs input packed into quads, interleaved
     ///   dotnet run -c Release --project samples/Benchmarks -- conv-probe   explicit vs implicit im2col conv kernels, interleaved
@@ -86,6 +87,11 @@ namespace QuantGen.Benchmarks
             if (args.Length > 0 && args[0] == "stem-probe")
             {
                 return ResProbe.Stems();
+            }
+
+            if (args.Length > 0 && args[0] == "stem-ab")
+            {
+                return StemStackProbe.Run(args);
             }
 
             if (args.Length > 0 && args[0] == "res-probe")

@@ -10,7 +10,7 @@ namespace QuantGen.Tests.Kernels
     /// the padding value zx ^ mask everywhere else (padding rows, border columns, channels c .. cImg - 1). The destination is
     /// filled with a sentinel first, so a byte the kernel leaves unwritten fails (it writes each byte once, no whole-image
     /// fill); a sentinel after the image must survive. Shapes: MobileNet's 96 x 96 RGB (pads 1, window 97 x 97), ResNet-8's
-    /// 32 x 32 (window 34 x 34), rows shorter than the 16-pixel SSE2 step, windows wider or narrower than the input, both
+    /// 32 x 32 (window 34 x 34), rows of several 16-pixel SSE2 steps with and without remainders, rows shorter than the 16-pixel SSE2 step, windows wider or narrower than the input, both
     /// layouts, masks 0 and 0x80, extreme values (-128, 127 and zx at both ends).
     /// </summary>
     public class StemPadKernelTests
@@ -20,6 +20,9 @@ namespace QuantGen.Tests.Kernels
         [InlineData(3, 32, 32, 1, 1, 34, 34, 0x80, 4, 127)]
         [InlineData(3, 5, 21, 2, 0, 8, 20, 0, 4, 0)]
         [InlineData(3, 4, 7, 0, 3, 6, 12, 0x80, 4, -1)]
+        [InlineData(3, 3, 61, 1, 2, 5, 66, 0x80, 4, 5)]
+        [InlineData(3, 2, 50, 0, 0, 2, 40, 0, 4, -128)]
+        [InlineData(3, 2, 64, 0, 1, 4, 67, 0x80, 4, 127)]
         [InlineData(1, 9, 33, 2, 1, 13, 36, 0x80, 4, -128)]
         [InlineData(2, 3, 17, 1, 1, 3, 19, 0x80, 8, 127)]
         public void PadImageWideEqualsThePaddedImage(int c, int h, int w, int pt, int pl, int ph, int pw, int mask, int cImg, int zx)

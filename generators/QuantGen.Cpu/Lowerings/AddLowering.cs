@@ -117,7 +117,7 @@ namespace QuantGen.Cpu
         private static bool Fusable(ModelPlan model, CpuLayerPlan conv, GraphNode add, Func<TensorInfo, bool> channelsLast)
         {
             GraphNode node = conv.Node;
-            if (!(conv.Kernel is ConvPlan p) || p.Name != Conv2dLowering.GemmKernel || !p.MulHigh || p.Stem8 || !(node.Layer is Conv2dLayer cv) || node.Outputs.Count != 1)
+            if (!(conv.Kernel is ConvPlan p) || p.Name != Conv2dLowering.GemmKernel || !p.MulHigh || p.Stem8 || p.StemStack || !(node.Layer is Conv2dLayer cv) || node.Outputs.Count != 1)
             {
                 return false;
             }

@@ -50,6 +50,18 @@ namespace QuantGen.Cpu
         /// </summary>
         internal static int ImageChannels(int c, bool padded) => padded && c == 3 ? 4 : c;
 
+        /// <summary>
+        /// The stacked image of a StemStack stem in the scratch _convImage: oh stacked rows of RowStride bytes (9 per pixel of
+        /// the padded window's pw, then 4 more: the 28th tap of the last position stays inside its row) at 0, the
+        /// channels-last padded 4-channel image it is built from (PadImageWide) at ImageAt (ph * pw * 4 bytes and 32 of
+        /// slack: the stacking's 32-byte loads), Length bytes in all.
+        /// </summary>
+        internal static (int RowStride, int ImageAt, int Length) StemStackLayout(int oh, int ph, int pw)
+        {
+            int rowStride = (9 * pw) + 4, imageAt = ((oh * rowStride) + 63) / 64 * 64;
+            return (rowStride, imageAt, imageAt + (ph * pw * 4) + 32);
+        }
+
         /// <summary>The padded window [ph][pw] the output positions read: ((o - 1) * stride + kernel) per axis.</summary>
         internal static (int Ph, int Pw) Window(GraphNode node)
         {
@@ -122,12 +134,24 @@ namespace QuantGen.Cpu
                 // An RGB stem with 8 output channels (MobileNet's features.0) runs weight-stationary over 8 output positions
                 // (QuantGenPointwiseKernels.Stem8) where AVX-512 VBMI runs, on the 4-channel image the implicit tiles read.
                 bool stem8 = high && s[1] == 3 && ws[0] == 8 && (cv.Strides[1] == 1 || cv.Strides[1] == 2) && os[3] >= 8;
+                // An RGB 3x3 stem with 16k output channels (ResNet-8's conv): the implicit tiles read the stacked image
+                // (QuantGenStemKernels.StackRows3: the three image rows of an output row side by side per pixel), 27 taps in 7
+                // quads instead of 9 on the 4-channel image.
+                bool stemStack = high && pads && !stem8 && s[1] == 3 && ws[2] == 3 && ws[3] == 3 && ws[0] % 16 == 0;
+                int image = (ph * pw * cImg) + 16;
+                if (stemStack)
+                {
+                    image = System.Math.Max(image, StemStackLayout(os[2], ph, pw).Length);
+                }
+
                 return p with
                 {
                     Layout = CpuLayout.Convertible,
-                    Library = KernelFiles.Kernels | KernelFiles.ConvKernels | (pointwise || stem8 ? KernelFiles.PointwiseKernels : KernelFiles.None),
+                    Library = KernelFiles.Kernels | KernelFiles.ConvKernels | (pointwise || stem8 ? KernelFiles.PointwiseKernels : KernelFiles.None)
+                        | (stemStack ? KernelFiles.StemKernels : KernelFiles.None),
                     Stem8 = stem8,
-                    Scratch = new CpuScratch(ConvImage: (ph * pw * cImg) + 16, ConvCol: positions * kQuads * 4, ConvOut: positions * ws[0], GemmA: positions * ((k + 1) / 2) * 2),
+                    StemStack = stemStack,
+                    Scratch = new CpuScratch(ConvImage: image, ConvCol: positions * kQuads * 4, ConvOut: positions * ws[0], GemmA: positions * ((k + 1) / 2) * 2),
                     MulHigh = high,
                 };
             }
@@ -301,6 +325,13 @@ namespace QuantGen.Cpu
         /// weight-stationary kernel QuantGenPointwiseKernels.Stem8 where it runs (AVX-VNNI and AVX-512 VBMI), else the implicit tiles.
         /// </summary>
         public bool Stem8 { get; init; }
+
+        /// <summary>
+        /// A padded RGB 3x3 stem with 16k output channels, MulHigh proven: on AVX-VNNI the implicit tiles read the stacked image
+        /// (Conv2dLowering.StemStackLayout, QuantGenStemKernels.StackRows3) as a 1-channel image of one kernel row of 28 taps
+        /// (7 quads: 27 taps in the order (column, row, channel) and a byte that meets a zero weight).
+        /// </summary>
+        public bool StemStack { get; init; }
     }
 
     /// <summary>
