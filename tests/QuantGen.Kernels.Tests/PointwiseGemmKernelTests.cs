@@ -60,6 +60,13 @@ namespace QuantGen.Tests.Kernels
             { 8, 20, 64, 3 },
             { 13, 28, 32, 2 },
             { 6, 2, 16, 1 },
+            // The 32-channel tiles' multiply loop runs four quads per iteration, then kQuads % 4 single quads: remainders 1, 2
+            // and 3 after one and two iterations (kQuads 5, 6, 7 and 9, 10, 11), tiles plus single rows.
+            { 12, 24, 32, 1 },
+            { 8, 40, 64, 3 },
+            { 9, 44, 32, 2 },
+            { 4, 20, 96, 0 },
+            { 5, 36, 32, 3 },
         };
 
         [Theory]
