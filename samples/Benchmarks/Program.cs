@@ -128,11 +128,6 @@ namespace QuantGen.Benchmarks
                 return BuildAbProbe.Run(args.Skip(1).ToArray());
             }
 
-            if (args.Length > 0 && args[0] == "pw-ab")
-            {
-                return PwAbProbe.Run(args.Skip(1).ToArray());
-            }
-
             if (args.Length > 0 && args[0] == "pw-probe")
             {
                 return PwProbe.Run(args.Skip(1).ToArray());
