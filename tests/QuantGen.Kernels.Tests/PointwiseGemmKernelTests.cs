@@ -60,6 +60,13 @@ namespace QuantGen.Tests.Kernels
             { 8, 20, 64, 3 },
             { 13, 28, 32, 2 },
             { 6, 2, 16, 1 },
+            // From K = 64 the 32-channel tiles' multiply loop runs four quads per iteration, then kQuads % 4 single quads:
+            // remainders 1, 2 and 3 (kQuads 17, 18, 19, 25), and kQuads 5 below the unrolling; tiles plus single rows.
+            { 12, 72, 32, 1 },
+            { 8, 68, 64, 3 },
+            { 9, 76, 32, 2 },
+            { 4, 20, 96, 0 },
+            { 5, 100, 32, 3 },
         };
 
         [Theory]
