@@ -143,33 +143,41 @@ namespace QuantGen.Samples.Zoo
                 ZooEntry e = im.Entry;
                 var reference = new ReferenceInterpreter(im.Model!.Graph);
                 ZooDriver driver = drivers[e.Key];
-                int count = e.Model == ZooCatalog.DeitTiny ? Math.Min(inputs, 2) : inputs;
-                List<(float[] Input, int Label)> data = ZooCatalog.Data(e.Model, "test", count);
+                // DeiT-Tiny's reference interpreter takes seconds per input: it checks the first 2 (the zoo tests check 20 on every
+                // SIMD path), while the generated code and ONNX Runtime run all the inputs for the agreement columns; the times
+                // are measured on the checked inputs.
+                int checkedCount = e.Model == ZooCatalog.DeitTiny ? Math.Min(inputs, 2) : inputs;
+                List<(float[] Input, int Label)> data = ZooCatalog.Data(e.Model, "test", inputs);
                 using var ort = new ZooOrt(ZooCatalog.PathOf(e), e.Model);
                 double tRef = 0, tGen = 0, tOrt = 0;
-                int exact = 0, top1 = 0;
+                int exact = 0, top1 = 0, index = 0;
                 long maxLsb = 0;
                 foreach ((float[] x, _) in data)
                 {
                     int[][] q = ZooCatalog.Quantize(im.Model.Graph, x);
-                    var sw = Stopwatch.StartNew();
-                    int[] r = reference.RunMany(q).SelectMany(y => y).ToArray();
-                    tRef += sw.Elapsed.TotalSeconds;
                     int[] g = driver.RunCpu(q);
-                    tGen += driver.Time(q, e.Model == ZooCatalog.DeitTiny ? 2 : 20);
                     float[] o = ort.Run(x);
-                    tOrt += ort.Time(x, e.Model == ZooCatalog.DeitTiny ? 2 : 20);
-                    exact += r.SequenceEqual(g) ? 1 : 0;
+                    if (index++ < checkedCount)
+                    {
+                        var sw = Stopwatch.StartNew();
+                        int[] r = reference.RunMany(q).SelectMany(y => y).ToArray();
+                        tRef += sw.Elapsed.TotalSeconds;
+                        tGen += driver.Time(q, e.Model == ZooCatalog.DeitTiny ? 2 : 20);
+                        tOrt += ort.Time(x, e.Model == ZooCatalog.DeitTiny ? 2 : 20);
+                        exact += r.SequenceEqual(g) ? 1 : 0;
+                    }
+
                     double[] d = reference.Dequantize(g);
                     top1 += ArgMax(d) == ArgMax(o.Select(v => (double)v).ToArray()) ? 1 : 0;
                     TensorQuant oq = reference.OutputQuant;
                     maxLsb = Math.Max(maxLsb, g.Select((v, i) => Math.Abs((long)Math.Round((o[i] / oq.Scale) + oq.ZeroPoint, MidpointRounding.ToEven) - v)).Max());
                 }
 
-                allExact &= exact == data.Count;
+                int count = Math.Min(checkedCount, data.Count);
+                allExact &= exact == count;
                 string t1 = e.Model.Classifier ? $"{top1}/{data.Count}" : "- (reconstruction)";
                 string lsb = im.Model.Graph.Nodes[im.Model.Graph.Nodes.Count - 1].Layer.Op == OpKind.Softmax ? "- (Shiftmax int16 vs ORT)" : e.Export.StartsWith("float", StringComparison.Ordinal) ? $"{maxLsb} (vs float)" : maxLsb.ToString(CultureInfo.InvariantCulture);
-                Console.WriteLine($"| {e.File} | {Ms(tRef / data.Count)} | {Ms(tGen / data.Count)} | {Ms(tOrt / data.Count)} | {exact}/{data.Count} | {t1} | {lsb} |");
+                Console.WriteLine($"| {e.File} | {Ms(tRef / count)} | {Ms(tGen / count)} | {Ms(tOrt / count)} | {exact}/{count} | {t1} | {lsb} |");
             }
 
             Console.WriteLine();

@@ -122,34 +122,8 @@ namespace QuantGen.Tests.Kernels
             }
 
             // Build-time packing (CpuEmitter.EmitConvGemm): weights [kQuads][np8][4], bias - 128 * sum(w), constants np16 + 1 long.
-            int kQuads = (k + 3) / 4, np8 = (n + 7) / 8 * 8, np16 = (n + 15) / 16 * 16, aStride = kQuads * 4;
-            var packed = new sbyte[kQuads * np8 * 4];
-            var biasU = new int[np16 + 1];
-            var mulHi = new int[np16 + 1];
-            var addHi = new int[np16 + 1];
-            var shiftHi = new int[np16 + 1];
-            for (int o = 0; o < n; o++)
-            {
-                long sum = 0;
-                for (int j = 0; j < k; j++)
-                {
-                    packed[((((j / 4) * np8) + o) * 4) + (j % 4)] = (sbyte)wt[(o * k) + j];
-                    sum += wt[(o * k) + j];
-                }
-
-                biasU[o] = unchecked((int)(bias[o] - (128 * sum)));
-                int t = shift[o] - 32;
-                mulHi[o] = mul[o];
-                addHi[o] = checked((int)((1L << (t - 1)) + ((long)zo << t)));
-                shiftHi[o] = t;
-            }
-
-            var rowsA = new sbyte[(rows * aStride) + 4];
-            rng.NextBytes((byte[])(object)rowsA);
-            for (int r = 0; r < rows; r++)
-            {
-                Array.Copy(a, r * k, rowsA, r * aStride, k);
-            }
+            (sbyte[] rowsA, int aStride, sbyte[] packed, int kQuads, int np8, int[] biasU, int[] mulHi, int[] addHi, int[] shiftHi) =
+                PointwiseGemmKernelTests.Pack(a, rows, k, wt, n, bias, mul, shift, zo);
 
             // The definition: the window's bytes.
             int window = ph * pw * n;

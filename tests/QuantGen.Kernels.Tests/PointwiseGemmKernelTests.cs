@@ -267,7 +267,8 @@ namespace QuantGen.Tests.Kernels
             return expected;
         }
 
-        private static (sbyte[] RowsA, int AStride, sbyte[] Packed, int KQuads, int Np8, int[] BiasU, int[] MulHi, int[] AddHi, int[] ShiftHi) Pack(
+        /// <summary>The build-time packing of a 1x1 conv GEMM (also PadBorderProducerKernelTests'): rows, weights, folded bias, multiply-high constants.</summary>
+        internal static (sbyte[] RowsA, int AStride, sbyte[] Packed, int KQuads, int Np8, int[] BiasU, int[] MulHi, int[] AddHi, int[] ShiftHi) Pack(
             sbyte[] a, int rows, int k, int[] w, int n, long[] bias, int[] mul, int[] shift, int zo)
         {
             // Build-time packing: weights [kQuads][np8][4], bias - 128 * sum(w) (wrapping), constants np16 + 1 long.

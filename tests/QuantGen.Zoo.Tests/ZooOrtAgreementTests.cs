@@ -47,36 +47,20 @@ namespace QuantGen.Tests.Zoo
                 double needed = 0.99;
                 Assert.True(o.Top1Same >= needed * o.Inputs, $"top-1 {o.Top1Same}/{o.Inputs}");
             }
-            else if (o.Classifier && e.Model == ZooCatalog.BertTiny)
-            {
-                // Issue 13: >= 97 % for transformers. BERT-tiny is trained (make_zoo.py, digits as pixel tokens): its logits
-                // are decided, so integer Shiftmax, ShiftGELU, LayerNorm and tanh against ORT's float ones keep the top class.
-                // Met since Add and Sub round once (as ORT's QLinearAdd): the float exports' W8A8 (post-training quantized) model
-                // agrees with ORT float on 97/100 (96/100 with the two-rounding Add after the exact-centring LayerNorm), the
-                // ortqdq file on 100/100 (samples/Zoo --only bert --inputs 100, 2026-12-05, load ~40).
-                double needed = 0.97;
-                Assert.True(o.Top1Same >= needed * o.Inputs, $"top-1 {o.Top1Same}/{o.Inputs}");
-            }
             else if (o.Classifier)
             {
-                // Issue 13 asks >= 97 % for transformers. NOT MET by the zoo's DeiT-Tiny: 70/100 since Add (the residual stream,
-                // the class-token and position-embedding Adds, every bias Add) rounds once like ORT's float Add between QDQ pairs
-                // (51/100 with HAWQ-V3's two roundings; measured with samples/Zoo's generated C# on the 100 test digits,
-                // 2026-12-05, load ~40; max 69 LSB at the output). Every layer is within 1 LSB of ORT when fed ORT's inputs
-                // (ZooLayerTests); end to end (DeitWholeChainAgainstOnnxRuntime) the remaining +-1 LSB of ORT's float
-                // requantization of the matrix products against the dyadic one is amplified by the low-variance LayerNorms, and
-                // the fixture's decisions are fragile: ORT against itself under +-1/2 LSB input noise keeps top-1 on only 70/100
-                // (DeitTopOneIsFragileUnderOneLsbInputNoise), and ORT's own accuracy is 53/100 where float is 88 %.
-                // Since the LayerNorm rounds beta once and keeps epsilon's fraction (issue 13, lnagree) every DeiT LayerNorm is
-                // exactly rounded on ORT's inputs, and top-1 moved from 70 to 65/100 (67 among ORT's tied maxima; outputs 95.2 %
-                // within 1 LSB, max 57, was 69; QUANTGEN_ACCEPT_BASELINES=1 dotnet test tests/QuantGen.Zoo.Tests --filter
-                // FullyQualifiedName~ZooTableTests, 2026-12-06, load ~30): the fixture's fragility, not a LayerNorm error.
-                // Since the QDQ import keeps the file's float constants (position embedding, 48 bias Adds) as int32 (issue 13,
-                // deitagree) those Adds equal ORT on ORT's inputs (423 -> 0 and 46,383 -> 32 elements off) and the matrix products
-                // differ on 40 of 5.9 million elements, all ORT's float32 rounding (DeitConstantAddTests, DeitRequantizationTests);
-                // top-1 64/100 (66 among ORT's ties; 95.7 % within 1 LSB, max 64; this test, 11.5 min, load ~28, 2026-12-06).
-                // This bound guards against regressions only.
-                Assert.True(o.Top1Same >= 0.63 * o.Inputs, $"top-1 {o.Top1Same}/{o.Inputs}");
+                // Issue 13: >= 97 % for transformers. Both are trained, so their logits are decided and integer Shiftmax,
+                // ShiftGELU, LayerNorm and tanh against ORT's float ones keep the top class.
+                // BERT-tiny (make_zoo.py, digits as pixel tokens): met since Add and Sub round once (as ORT's QLinearAdd): the float
+                // exports' W8A8 (post-training quantized) model agrees with ORT float on 97/100 (96/100 with the two-rounding Add
+                // after the exact-centring LayerNorm), the ortqdq file on 100/100 (samples/Zoo --only bert --inputs 100, 2026-12-05).
+                // DeiT-Tiny: trained whole since session 15 (15 epochs, 84.4 % float accuracy on the 450 test digits): 97/100 here
+                // (outputs 99.3 % within 1 LSB, max 6; this test, 2026-12-07) and 435/450 on the whole test split (samples/Zoo
+                // --only deit_tiny_ortqdq --inputs 450): at the bound, not above it with room. The random-backbone fixture until
+                // session 14 reached 64/100: ORT itself kept its top-1 on only 70/100 under +-1/2 LSB input noise (now 99/100,
+                // DeitTopOneIsStableUnderOneLsbInputNoise), so no integer implementation could agree with it.
+                double needed = 0.97;
+                Assert.True(o.Top1Same >= needed * o.Inputs, $"top-1 {o.Top1Same}/{o.Inputs}");
             }
 
             if (o.VersusFloat || o.SoftmaxOutput || e.IsTransformer)
@@ -171,13 +155,14 @@ namespace QuantGen.Tests.Zoo
         }
 
         /// <summary>
-        /// How fragile the zoo DeiT-Tiny's decisions are: ORT against ORT on the same test digits with every pixel moved by
-        /// noise uniform in +-1/2 input LSB (about half the input integers change by 1, the size of the +-1 LSB that QuantGen's
-        /// dyadic requantization and ORT's float one differ by in every layer). If ORT does not keep its own top-1 under
-        /// this, no integer implementation that differs from ORT by +-1 LSB per layer can reach 97 % agreement with it.
+        /// How stable the zoo DeiT-Tiny's decisions are: ORT against ORT on the same test digits with every pixel moved by
+        /// noise uniform in +-1/2 input LSB (about a sixth of the input integers change by 1, the size of the +-1 LSB that
+        /// QuantGen's dyadic requantization and ORT's float one differ by in every layer). If ORT does not keep its own top-1
+        /// under this, no integer implementation that differs from ORT by +-1 LSB per layer can reach 97 % agreement with it:
+        /// the random-backbone fixture until session 14 kept 70/100; the fixture trained whole keeps 99/100.
         /// </summary>
         [Fact]
-        public void DeitTopOneIsFragileUnderOneLsbInputNoise()
+        public void DeitTopOneIsStableUnderOneLsbInputNoise()
         {
             ZooEntry e = ZooCatalog.Entries().First(x => x.Model == ZooCatalog.DeitTiny && x.Export == "ortqdq");
             ZooImport im = ZooCatalog.Import(e);
@@ -200,16 +185,19 @@ namespace QuantGen.Tests.Zoo
 
             output.WriteLine($"ORT vs ORT under +-1/2 LSB input noise: top-1 same on {same}/{count}; {100.0 * changed / total:F1} % of the input integers changed");
             Assert.Equal(ZooRun.OrtInputs, count);
-            Assert.True(same <= DeitSelfAgreementPin, $"ORT kept its own top-1 on {same}/{count} noisy inputs");
+            Assert.True(same >= DeitSelfAgreementPin, $"ORT kept its own top-1 on {same}/{count} noisy inputs");
         }
 
-        /// <summary>ORT's accuracy on the first 100 test digits, measured on the committed file (docs/import.md).</summary>
-        private const int DeitOrtCorrectPin = 50;   // measured 53/100 (float model: 88.0 % on the first 200 test digits)
+        /// <summary>ORT's accuracy on the first 100 test digits, measured on the committed file (session 15): 75/100.</summary>
+        private const int DeitOrtCorrectPin = 75;
 
-        /// <summary>Measured on the committed file: inputs whose ORT top-2 gap is at most 1 output LSB.</summary>
-        private const int DeitGapAtMostOneLsbPin = 6;
+        /// <summary>
+        /// Measured on the committed file: inputs whose ORT top-2 gap is at most 1 output LSB: none (gap 0: 0, 1: 0, 2: 2, 3-4: 4,
+        /// 5-8: 4, 9-16: 10, 17-32: 15, >32: 65; median 45; the random-backbone fixture: 4, gap 0: 2, 1: 2).
+        /// </summary>
+        private const int DeitGapAtMostOneLsbPin = 0;
 
-        /// <summary>Measured on the committed file: ORT's own top-1 kept under +-1/2 LSB input noise (an upper pin: fragile).</summary>
-        private const int DeitSelfAgreementPin = 80;   // measured 70/100 (seed 13; 17.3 % of the input integers changed)   // measured 4/100 (gap 0: 2, 1: 2, 2: 3, 3-4: 9, 5-8: 11, 9-16: 22, 17-32: 19, >32: 32)
+        /// <summary>Measured on the committed file: ORT's own top-1 kept under +-1/2 LSB input noise on 99/100 (seed 13; 17.3 % of the input integers changed).</summary>
+        private const int DeitSelfAgreementPin = 99;
     }
 }

@@ -28,7 +28,7 @@ namespace QuantGen.Tests.Zoo
             this.output = output;
         }
 
-        public static IEnumerable<object[]> Exports => new[] { new object[] { "float13", 800 }, new object[] { "float17", 550 } };
+        public static IEnumerable<object[]> Exports => new[] { new object[] { "float13", 754 }, new object[] { "float17", 504 } };
 
         private static ZooEntry Entry(string export) => new ZooEntry(ZooCatalog.DeitTiny, export);
 
@@ -55,7 +55,7 @@ namespace QuantGen.Tests.Zoo
             output.WriteLine($"{export}: {a.Length} bytes, {m.Graph!.Nodes.Count} nodes, {m.Graph.Initializers.Count} initializers, opset {m.DefaultOpset}");
             Assert.Equal(torchNodes, m.Graph.Nodes.Count);
             Assert.Equal(export == "float13" ? 13 : 17, m.DefaultOpset);
-            Assert.Equal(106, m.Graph.Initializers.Count);
+            Assert.Equal(152, m.Graph.Initializers.Count);
             Assert.All(m.Graph.Initializers, t => Assert.True(t.RawData != null && t.RawData.Length == 4 * t.Dims.Aggregate(1L, (x, y) => x * y), t.Name));
 
             // A float source is copied bit for bit; a weight is int8 x its channel's scale (axis 0 of the patch-embedding Conv).
@@ -143,8 +143,9 @@ namespace QuantGen.Tests.Zoo
         }
 
         /// <summary>
-        /// The written float files in ONNX Runtime on the first 200 test digits (the digits make_zoo.py scored the torch model
-        /// on: 88.0 %): with the weights dequantized from the ortqdq file instead of torch's own the accuracy is measured here.
+        /// The written float files in ONNX Runtime on the first 200 test digits (make_zoo.py's per-epoch score of the torch
+        /// model: 87.0 % after the last epoch): with the weights dequantized from the ortqdq file instead of torch's own the
+        /// accuracy is measured here.
         /// </summary>
         [Theory]
         [MemberData(nameof(Exports))]
@@ -160,8 +161,11 @@ namespace QuantGen.Tests.Zoo
             Assert.Equal(DeitFloatCorrect, correct);
         }
 
-        /// <summary>Measured here: 168/200 (84.0 %) on both exports; torch's own weights scored 176/200 (88.0 %) in make_zoo.py.</summary>
-        private const int DeitFloatCorrect = 168;
+        /// <summary>
+        /// Measured here on the trained fixture (session 15): 174/200 (87.0 %) on both exports, as torch's own weights in make_zoo.py
+        /// (the random-backbone fixture until session 14: 168/200 against torch's 176/200).
+        /// </summary>
+        private const int DeitFloatCorrect = 174;
 
         private static OnnxTensor Init(OnnxModel m, string name) => m.Graph!.Initializers.First(t => t.Name == name);
 
