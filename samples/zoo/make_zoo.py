@@ -512,6 +512,13 @@ DEIT_FULL_LR = 5e-4
 DEIT_FULL_WARMUP = 40
 DEIT_FULL_SHIFT = 24
 DEIT_FULL_CACHE = os.path.join("/tmp", f"deit_tiny_trained_{DEIT_FULL_EPOCHS}.pt")
+# Session 16 (2026-12-07): the 15-epoch weights trained DEIT_MORE_EPOCHS further (a second cosine cycle at a lower peak
+# rate, its own seed): the test accuracy still rose at epoch 15, and the post-training quantizer's agreement with ORT float
+# follows the logit margins. QUANTGEN_DEIT_MORE_EPOCHS=0 gives the 15-epoch fixture.
+DEIT_MORE_EPOCHS = int(os.environ.get("QUANTGEN_DEIT_MORE_EPOCHS", "10"))
+DEIT_MORE_LR = 2.5e-4
+DEIT_MORE_WARMUP = 10
+DEIT_MORE_CACHE = os.path.join("/tmp", f"deit_tiny_trained_{DEIT_FULL_EPOCHS}+{DEIT_MORE_EPOCHS}.pt")
 
 
 def deit_shift(x, limit):
@@ -534,36 +541,48 @@ def deit_accuracy(model, x, y, batch=50):
     return float((out.argmax(1) == y).float().mean()), float((top2[:, 0] - top2[:, 1]).median())
 
 
+def deit_train_epochs(model, x, y, xte, yte, epochs, lr, warmup, label):
+    """AdamW with a linear warmup then one cosine cycle over `epochs` passes of random-shifted train digits."""
+    steps = epochs * ((len(y) + DEIT_FULL_BATCH - 1) // DEIT_FULL_BATCH)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.05)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: min(1.0, (t + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(t, steps) / steps)))
+    t0 = time.time()
+    for epoch in range(epochs):
+        model.train()
+        total, right, n = 0.0, 0, 0
+        for xb, yb in batches(x, y, DEIT_FULL_BATCH):
+            out = model(deit_shift(xb, DEIT_FULL_SHIFT))
+            loss = F.cross_entropy(out, yb) + DEIT_UNUSED_LOGIT_PENALTY * out[:, 10:].pow(2).mean()
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            total += float(loss) * len(yb)
+            right += int((out.argmax(1) == yb).sum())
+            n += len(yb)
+        acc, gap = deit_accuracy(model, xte[:DEIT_TEST], yte[:DEIT_TEST])
+        print(f"  deit {label} epoch {epoch + 1}/{epochs}: train loss {total / n:.4f}, train acc {right / n:.4f}, "
+              f"test acc (first {DEIT_TEST}) {acc:.4f}, top-2 gap median {gap:.3f}, {time.time() - t0:.0f} s", flush=True)
+
+
 def train_deit_full(model, data):
     """DeiT-Tiny trained whole (AdamW, linear warmup then cosine, random shifts, the 990 unused logits held near 0 as in
-    train_deit_probe); returns the float accuracy on the whole test split."""
+    train_deit_probe), then DEIT_MORE_EPOCHS more at a lower rate; returns the float accuracy on the whole test split."""
     xte, yte = data("test")
-    if os.path.exists(DEIT_FULL_CACHE):
-        model.load_state_dict(torch.load(DEIT_FULL_CACHE))
+    if DEIT_MORE_EPOCHS > 0 and os.path.exists(DEIT_MORE_CACHE):
+        model.load_state_dict(torch.load(DEIT_MORE_CACHE))
     else:
         x, y = data("train")
-        steps = DEIT_FULL_EPOCHS * ((len(y) + DEIT_FULL_BATCH - 1) // DEIT_FULL_BATCH)
-        opt = torch.optim.AdamW(model.parameters(), lr=DEIT_FULL_LR, weight_decay=0.05)
-        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: min(1.0, (t + 1) / DEIT_FULL_WARMUP) * 0.5 * (1 + math.cos(math.pi * min(t, steps) / steps)))
-        t0 = time.time()
-        for epoch in range(DEIT_FULL_EPOCHS):
-            model.train()
-            total, right, n = 0.0, 0, 0
-            for xb, yb in batches(x, y, DEIT_FULL_BATCH):
-                out = model(deit_shift(xb, DEIT_FULL_SHIFT))
-                loss = F.cross_entropy(out, yb) + DEIT_UNUSED_LOGIT_PENALTY * out[:, 10:].pow(2).mean()
-                opt.zero_grad()
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-                opt.step()
-                sched.step()
-                total += float(loss) * len(yb)
-                right += int((out.argmax(1) == yb).sum())
-                n += len(yb)
-            acc, gap = deit_accuracy(model, xte[:DEIT_TEST], yte[:DEIT_TEST])
-            print(f"  deit epoch {epoch + 1}/{DEIT_FULL_EPOCHS}: train loss {total / n:.4f}, train acc {right / n:.4f}, "
-                  f"test acc (first {DEIT_TEST}) {acc:.4f}, top-2 gap median {gap:.3f}, {time.time() - t0:.0f} s", flush=True)
-        torch.save(model.state_dict(), DEIT_FULL_CACHE)
+        if os.path.exists(DEIT_FULL_CACHE):
+            model.load_state_dict(torch.load(DEIT_FULL_CACHE))
+        else:
+            deit_train_epochs(model, x, y, xte, yte, DEIT_FULL_EPOCHS, DEIT_FULL_LR, DEIT_FULL_WARMUP, "first")
+            torch.save(model.state_dict(), DEIT_FULL_CACHE)
+        if DEIT_MORE_EPOCHS > 0:
+            torch.manual_seed(1600)
+            deit_train_epochs(model, x, y, xte, yte, DEIT_MORE_EPOCHS, DEIT_MORE_LR, DEIT_MORE_WARMUP, "more")
+            torch.save(model.state_dict(), DEIT_MORE_CACHE)
     acc, gap = deit_accuracy(model, xte, yte)
     print(f"  deit trained: test acc {acc:.4f} on {len(yte)} digits, top-2 gap median {gap:.3f}", flush=True)
     return acc
