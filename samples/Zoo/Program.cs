@@ -9,8 +9,9 @@ using QuantGen.Model;
 namespace QuantGen.Samples.Zoo
 {
     /// <summary>
-    /// `dotnet run -c Release --project samples/Zoo [-- --inputs N] [--skip-deit] [--only TEXT] [--range M] [--percentile P] [--calibration N] [--bias-correction] [--activation-bits 8|16] [--attention-bits 8] [--agreement N] [--profile-reference]`:
-    /// every committed zoo file (or those whose name contains TEXT) imported (float exports with the given calibration settings),
+    /// `dotnet run -c Release --project samples/Zoo [-- --inputs N] [--skip-deit] [--only TEXT] [--range M] [--percentile P] [--calibration N] [--bias-correction] [--activation-bits 8..16] [--attention-bits 8..16] [--softmax-bits 2..16] [--shiftmax-n N] [--agreement N] [--profile-reference]`:
+    /// every committed zoo file (or those whose name contains TEXT) imported (float exports with the given calibration settings;
+    /// activation widths: the entry's own, ZooEntry.ActivationBits, unless --activation-bits / --attention-bits say otherwise),
     /// compiled to C# (one in-memory compilation), then per file on the same N test inputs: the reference interpreter, the
     /// generated C# and ONNX Runtime on the ONNX file; time per inference and agreement.
     /// </summary>
@@ -23,7 +24,7 @@ namespace QuantGen.Samples.Zoo
             string? only = null;
             var quantization = new QuantGen.Quantization.QuantizationOptions();
             int? calibration = null;
-            int activationBits = 8;
+            int? activationBits = null;
             int? attentionBits = null;
             int agreement = 0;
             bool profileReference = false;
@@ -57,14 +58,24 @@ namespace QuantGen.Samples.Zoo
                     quantization.Percentile = pc;
                     i++;
                 }
-                else if (args[i] == "--activation-bits" && i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out int ab) && (ab == 8 || ab == 16))
+                else if (args[i] == "--activation-bits" && i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out int ab) && ab >= 8 && ab <= 16)
                 {
                     activationBits = ab;
                     i++;
                 }
-                else if (args[i] == "--attention-bits" && i + 1 < args.Length && args[i + 1] == "8")
+                else if (args[i] == "--attention-bits" && i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out int tb) && tb >= 8 && tb <= 16)
                 {
-                    attentionBits = 8;
+                    attentionBits = tb;
+                    i++;
+                }
+                else if (args[i] == "--softmax-bits" && i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out int sb) && sb >= 2 && sb <= 16)
+                {
+                    quantization.SoftmaxOutBits = sb;
+                    i++;
+                }
+                else if (args[i] == "--shiftmax-n" && i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out int sn) && sn >= 1 && sn <= 30)
+                {
+                    quantization.ShiftmaxN = sn;
                     i++;
                 }
                 else if (args[i] == "--agreement" && i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out int ag) && ag > 0)
@@ -82,7 +93,7 @@ namespace QuantGen.Samples.Zoo
                 }
                 else
                 {
-                    Console.Error.WriteLine("usage: QuantGen.Samples.Zoo [--inputs N] [--skip-deit] [--only TEXT] [--range minmax|percentile|mse] [--percentile P] [--calibration N] [--bias-correction] [--activation-bits 8|16] [--attention-bits 8] [--agreement N] [--profile-reference]");
+                    Console.Error.WriteLine("usage: QuantGen.Samples.Zoo [--inputs N] [--skip-deit] [--only TEXT] [--range minmax|percentile|mse] [--percentile P] [--calibration N] [--bias-correction] [--activation-bits 8..16] [--attention-bits 8..16] [--softmax-bits 2..16] [--shiftmax-n N] [--agreement N] [--profile-reference]");
                     return 2;
                 }
             }
@@ -93,7 +104,7 @@ namespace QuantGen.Samples.Zoo
             foreach (ZooEntry e in ZooCatalog.Entries().Where(e => (!skipDeit || e.Model != ZooCatalog.DeitTiny) && (only == null || e.Key.Contains(only, StringComparison.Ordinal))))
             {
                 var sw = Stopwatch.StartNew();
-                ZooImport im = ZooCatalog.Import(e, quantization, calibration ?? ZooCatalog.CalibrationCount(e.Model), activationBits, attentionBits);
+                ZooImport im = ZooCatalog.Import(e, quantization, calibration ?? ZooCatalog.CalibrationCount(e.Model), activationBits ?? e.ActivationBits, activationBits == null ? e.AttentionBits : attentionBits);
                 imports.Add(im);
                 Console.WriteLine(im.Model != null
                     ? $"  import {e.File,-32} {im.Model.Graph.Nodes.Count,4} layers  {sw.Elapsed.TotalSeconds,6:F2} s"

@@ -389,7 +389,7 @@ ZOO = [
     ("mobilenet_v1", MobileNetV1, [(1, 3, 96, 96)], lambda s: image_data(s, (96, 96), 3, mapping=lambda y: (y >= 5).long()), 16, 3e-3,
      "accuracy, digits >= 5 vs < 5 at 96x96x3"),
     ("deit_tiny", DeiTTiny, [(1, 3, 224, 224)], lambda s: image_data(s, (224, 224), 3), 0, 0,
-     "accuracy, digits at 224x224x3: trained whole, 15 epochs from its random init (whole test split)"),
+     "accuracy, digits at 224x224x3: trained whole, 15 + 10 epochs from its random init (whole test split)"),
     ("bert_tiny", BertTiny, [(1, 72), (1, 72)], text_data, 4, 1e-3, "accuracy, digits as 72 pixel tokens"),
 ]
 

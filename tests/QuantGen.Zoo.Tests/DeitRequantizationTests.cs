@@ -93,13 +93,13 @@ namespace QuantGen.Tests.Zoo
 
             // QuantGen's dyadic (31-bit mantissa, ties up) is the exactly rounded value except on exact ties; the differences
             // from ORT are ORT's float32 arithmetic.
-            // Measured on the trained fixture (session 15, 2026-12-07, 1 test digit; docs/numerics.md "DeiT-Tiny's matrix
-            // products against ORT's float32" has the random-backbone fixture's 40): 26 of 5,936,004 elements differ, and on
-            // every one QuantGen is the exactly rounded value and ORT is not.
+            // Measured on the fixture trained 15 + 10 epochs (session 16, 2026-12-07, 1 test digit; docs/numerics.md "DeiT-Tiny's
+            // matrix products against ORT's float32" has the random-backbone fixture's 40, the 15-epoch one's 26): 20 of
+            // 5,936,004 elements differ, and on every one QuantGen is the exactly rounded value and ORT is not.
             Assert.Equal(5_936_004, byKind.Values.Sum(c => c.Elements));
             Assert.Equal(0, ours);
-            Assert.Equal(26, differ);
-            Assert.Equal(26, explained);
+            Assert.Equal(20, differ);
+            Assert.Equal(20, explained);
         }
 
         private static void Measure(GraphNode n, int[][] ins, int[] ort, Counts c)

@@ -15,8 +15,9 @@ namespace QuantGen.Tests.Zoo
     /// <summary>
     /// Every imported zoo file against ONNX Runtime on the same file, <see cref="ZooRun.OrtInputs"/> inputs each (issue 13:
     /// top-1 agreement >= 99 % for the CNNs and MLPs, >= 97 % for the transformers; integer outputs within 1 LSB where ORT
-    /// computes the same integers). Float exports compare QuantGen's W8A8 model (post-training quantized on 32 fixed training
-    /// samples) with ORT's float model: top-1 only, the output scale is QuantGen's own.
+    /// computes the same integers). Float exports compare QuantGen's W8A8 model (DeiT-Tiny's: W8A16 with 8-bit attention,
+    /// ZooEntry.ActivationBits; post-training quantized on 32 fixed training samples) with ORT's float model: top-1 only, the
+    /// output scale is QuantGen's own.
     /// </summary>
     public class ZooOrtAgreementTests
     {
@@ -54,11 +55,13 @@ namespace QuantGen.Tests.Zoo
                 // BERT-tiny (make_zoo.py, digits as pixel tokens): met since Add and Sub round once (as ORT's QLinearAdd): the float
                 // exports' W8A8 (post-training quantized) model agrees with ORT float on 97/100 (96/100 with the two-rounding Add
                 // after the exact-centring LayerNorm), the ortqdq file on 100/100 (samples/Zoo --only bert --inputs 100, 2026-12-05).
-                // DeiT-Tiny: trained whole since session 15 (15 epochs, 84.4 % float accuracy on the 450 test digits): 97/100 here
-                // (outputs 99.3 % within 1 LSB, max 6; this test, 2026-12-07) and 435/450 on the whole test split (samples/Zoo
-                // --only deit_tiny_ortqdq --inputs 450): at the bound, not above it with room. The random-backbone fixture until
-                // session 14 reached 64/100: ORT itself kept its top-1 on only 70/100 under +-1/2 LSB input noise (now 99/100,
-                // DeitTopOneIsStableUnderOneLsbInputNoise), so no integer implementation could agree with it.
+                // DeiT-Tiny: trained whole since session 16 (15 + 10 epochs, 92.0 % float accuracy on the 450 test digits): the
+                // ortqdq file 99/100 here (outputs 99.996 % within 1 LSB, max 2; this test, 2026-12-07) and 449/450 on the whole
+                // test split (samples/Zoo --only deit_tiny_ortqdq --inputs 450); the 15-epoch fixture of session 15 97/100 and
+                // 435/450. Its float exports (QUANTGEN_ZOO_DEIT_FLOAT=1, W8A16 with 8-bit attention: ZooEntry.ActivationBits):
+                // docs/import.md. The random-backbone fixture until session 14 reached 64/100: ORT itself kept its top-1 on only
+                // 70/100 under +-1/2 LSB input noise (now 98/100, DeitTopOneIsStableUnderOneLsbInputNoise), so no integer
+                // implementation could agree with it.
                 double needed = 0.97;
                 Assert.True(o.Top1Same >= needed * o.Inputs, $"top-1 {o.Top1Same}/{o.Inputs}");
             }
@@ -159,7 +162,7 @@ namespace QuantGen.Tests.Zoo
         /// noise uniform in +-1/2 input LSB (about a sixth of the input integers change by 1, the size of the +-1 LSB that
         /// QuantGen's dyadic requantization and ORT's float one differ by in every layer). If ORT does not keep its own top-1
         /// under this, no integer implementation that differs from ORT by +-1 LSB per layer can reach 97 % agreement with it:
-        /// the random-backbone fixture until session 14 kept 70/100; the fixture trained whole keeps 99/100.
+        /// the random-backbone fixture until session 14 kept 70/100; the fixture trained whole keeps 98/100.
         /// </summary>
         [Fact]
         public void DeitTopOneIsStableUnderOneLsbInputNoise()
@@ -188,16 +191,20 @@ namespace QuantGen.Tests.Zoo
             Assert.True(same >= DeitSelfAgreementPin, $"ORT kept its own top-1 on {same}/{count} noisy inputs");
         }
 
-        /// <summary>ORT's accuracy on the first 100 test digits, measured on the committed file (session 15): 75/100.</summary>
-        private const int DeitOrtCorrectPin = 75;
+        /// <summary>ORT's accuracy on the first 100 test digits, measured on the committed file (session 16; 75/100 with the 15-epoch fixture): 88/100.</summary>
+        private const int DeitOrtCorrectPin = 88;
 
         /// <summary>
-        /// Measured on the committed file: inputs whose ORT top-2 gap is at most 1 output LSB: none (gap 0: 0, 1: 0, 2: 2, 3-4: 4,
-        /// 5-8: 4, 9-16: 10, 17-32: 15, >32: 65; median 45; the random-backbone fixture: 4, gap 0: 2, 1: 2).
+        /// Measured on the committed file (session 16): inputs whose ORT top-2 gap is at most 1 output LSB: 2 (gap 0: 1, 1: 1,
+        /// 2: 0, 3-4: 1, 5-8: 1, 9-16: 4, 17-32: 9, >32: 83; median 69; the 15-epoch fixture: none, median 45; the
+        /// random-backbone fixture: 4, gap 0: 2, 1: 2).
         /// </summary>
-        private const int DeitGapAtMostOneLsbPin = 0;
+        private const int DeitGapAtMostOneLsbPin = 2;
 
-        /// <summary>Measured on the committed file: ORT's own top-1 kept under +-1/2 LSB input noise on 99/100 (seed 13; 17.3 % of the input integers changed).</summary>
-        private const int DeitSelfAgreementPin = 99;
+        /// <summary>
+        /// Measured on the committed file (session 16): ORT's own top-1 kept under +-1/2 LSB input noise on 98/100 (seed 13; 17.3 %
+        /// of the input integers changed; the 15-epoch fixture: 99/100).
+        /// </summary>
+        private const int DeitSelfAgreementPin = 98;
     }
 }

@@ -373,7 +373,7 @@ namespace QuantGen.Tests.Zoo
         /// The same zoo file in ONNX Runtime (graph optimizations off) and in QuantGen on <see cref="OrtInputs"/> digits of the
         /// test split shaped for the model (DeiT too: bilinear to 224x224x3). QuantGen's side is the generated C# on this
         /// process's SIMD path (bit-exact with the reference interpreter, checked above), which keeps DeiT affordable.
-        /// Float exports: QuantGen's W8A8 model against ORT's float model; QDQ exports: the integers of both.
+        /// Float exports: QuantGen's W8A8 model (ZooEntry.ActivationBits) against ORT's float model; QDQ exports: the integers of both.
         /// </summary>
         public static OrtOutcome Ort(string file) => OrtOutcomes.GetOrAdd(file, f => new Lazy<OrtOutcome>(() =>
         {

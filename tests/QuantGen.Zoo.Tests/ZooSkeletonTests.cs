@@ -162,10 +162,11 @@ namespace QuantGen.Tests.Zoo
         }
 
         /// <summary>
-        /// Measured here on the trained fixture (session 15): 174/200 (87.0 %) on both exports, as torch's own weights in make_zoo.py
-        /// (the random-backbone fixture until session 14: 168/200 against torch's 176/200).
+        /// Measured here on the fixture trained 15 + 10 epochs (session 16): 185/200 (92.5 %) on both exports, as torch's own
+        /// weights in make_zoo.py (the 15-epoch fixture: 174/200; the random-backbone fixture until session 14: 168/200 against
+        /// torch's 176/200).
         /// </summary>
-        private const int DeitFloatCorrect = 174;
+        private const int DeitFloatCorrect = 185;
 
         private static OnnxTensor Init(OnnxModel m, string name) => m.Graph!.Initializers.First(t => t.Name == name);
 

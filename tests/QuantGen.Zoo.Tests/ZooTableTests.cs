@@ -106,7 +106,7 @@ namespace QuantGen.Tests.Zoo
             string top1 = !o.Classifier ? $"{o.Inputs} inputs (reconstruction)"
                 : o.Top1AmongOrtTies != o.Top1Same ? $"top-1 {o.Top1Same}/{o.Inputs} ({o.Top1AmongOrtTies}/{o.Inputs} among ORT's tied maxima)" : $"top-1 {o.Top1Same}/{o.Inputs}";
             string ort = o.VersusFloat
-                ? $"W8A8 vs ORT float: {top1}, max abs diff {o.MaxAbsDiff.ToString("G3", CultureInfo.InvariantCulture)}"
+                ? $"{im.Entry.FloatPrecision} vs ORT float: {top1}, max abs diff {o.MaxAbsDiff.ToString("G3", CultureInfo.InvariantCulture)}"
                 : o.SoftmaxOutput
                     ? $"{top1} (softmax output: Shiftmax int16 vs ORT uint8, LSB not comparable)"
                     : im.Entry.IsTransformer
