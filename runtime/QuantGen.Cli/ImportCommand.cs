@@ -26,10 +26,12 @@ namespace QuantGen.Cli
                 AllowMultipleArgumentsPerToken = false,
             };
             var keepFileActivations = new Option<bool>("--keep-file-activations") { Description = "A QDQ model with calibration data: keep the file's activation quantization and calibrate only the tensors it leaves in float (default: re-calibrate every activation)." };
+            var activationBits = new Option<int>("--activation-bits") { Description = "Activation width the post-training quantizer gives every layer (8..16; float models, or a QDQ model re-calibrated with --calibration); weights stay 8-bit.", DefaultValueFactory = _ => 8 };
+            var attentionBits = new Option<int?>("--attention-bits") { Description = "Activation width of the attention's layers (its MatMuls of two activations, Softmaxes and the layers feeding them; 8..16) where --activation-bits is wider: int16 x int16 attention products over long rows overflow int32 accumulators." };
             range.AcceptOnlyFromAmong("minmax", "percentile", "mse");
             var command = new Command("import", "Import an ONNX model: a QDQ model keeps its quantization (QuantizeLinear/DequantizeLinear pairs, zero points folded); a float model is quantized from calibration data. Softmax, GELU and LayerNormalization map to QuantGen's integer operators.")
             {
-                model, output, calibration, split, range, biasCorrection, name, freeDims, keepFileActivations,
+                model, output, calibration, split, range, biasCorrection, name, freeDims, keepFileActivations, activationBits, attentionBits,
             };
             command.SetAction(p => ctx.Guard(() =>
             {
@@ -45,12 +47,31 @@ namespace QuantGen.Cli
                     },
                 };
                 FileInfo onnx = p.GetValue(model)!, outFile = p.GetValue(output)!;
+                int bits = p.GetValue(activationBits);
+                int? attention = p.GetValue(attentionBits);
+                CheckWidth("--activation-bits", bits);
+                if (attention is int a)
+                {
+                    CheckWidth("--attention-bits", a);
+                }
+
+                bool widths = bits != 8 || attention != null;
+                if (widths && p.GetValue(calibration) == null)
+                {
+                    throw new CliException(CliErrors.InvalidArgument, "--activation-bits and --attention-bits set the widths the post-training quantizer gives; they need --calibration (a QDQ model without it keeps its file's quantization)");
+                }
+
                 options.Quantization.WeightsFileName = Path.GetFileName(outFile.FullName).Replace(".qmodel.json", string.Empty) + ".safetensors";
                 List<float[]>? data = null;
                 ConsoleProgressBar progress = ctx.Progress("calibrating");
                 if (p.GetValue(calibration) is FileInfo calib)
                 {
                     LoweredModel lowered = OnnxImporter.Lower(onnx.FullName, options);
+                    if (widths)
+                    {
+                        options.Precisions = ActivationWidths.For(lowered.Spec.Layers, bits, attention);
+                    }
+
                     data = CalibrationData.Load(calib.FullName, lowered.Spec.Input.Shape.Length == 0 ? 1 : Count(lowered.Spec.Input.Shape), p.GetValue(split)!);
                 }
 
@@ -66,6 +87,14 @@ namespace QuantGen.Cli
                 return 0;
             }));
             return command;
+        }
+
+        private static void CheckWidth(string option, int bits)
+        {
+            if (bits < ActivationWidths.MinBits || bits > ActivationWidths.MaxBits)
+            {
+                throw new CliException(CliErrors.InvalidArgument, $"{option} {bits.ToString(CultureInfo.InvariantCulture)} is outside {ActivationWidths.MinBits}..{ActivationWidths.MaxBits}");
+            }
         }
 
         private static Dictionary<string, int>? FreeDimensions(string[] args)

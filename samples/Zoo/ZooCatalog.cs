@@ -94,7 +94,7 @@ namespace QuantGen.Samples.Zoo
         /// </summary>
         public int ActivationBits => Model.Name == "deit_tiny" && Export.StartsWith("float", StringComparison.Ordinal) ? 16 : 8;
 
-        /// <summary>The attention layers' width where <see cref="ActivationBits"/> is 16 (<see cref="ZooCatalog.AttentionLayers"/>: int32 accumulators), else null.</summary>
+        /// <summary>The attention layers' width where <see cref="ActivationBits"/> is 16 (<see cref="ActivationWidths.AttentionLayers"/>: int32 accumulators), else null.</summary>
         public int? AttentionBits => ActivationBits == 16 ? 8 : null;
 
         /// <summary>How the table names the quantization of a float export against ORT float.</summary>
@@ -232,7 +232,7 @@ namespace QuantGen.Samples.Zoo
 
         /// <summary>
         /// As above; <paramref name="attentionBits"/> (with 16-bit activations): the layers of the attention (see
-        /// <see cref="AttentionLayers"/>) get that width instead, so their int32 accumulators keep their proof.
+        /// <see cref="ActivationWidths.AttentionLayers"/>) get that width instead, so their int32 accumulators keep their proof.
         /// </summary>
         public static ZooImport Import(ZooEntry e, QuantizationOptions quantization, int calibration, int activationBits, int? attentionBits)
         {
@@ -243,9 +243,7 @@ namespace QuantGen.Samples.Zoo
                 LoweredModel lowered = OnnxImporter.Lower(path, options);
                 if (activationBits != 8 && !lowered.IsQdq)
                 {
-                    HashSet<string> narrow = attentionBits is int ? AttentionLayers(lowered.Spec.Layers) : new HashSet<string>();
-                    options.Precisions = lowered.Spec.Layers.ToDictionary(
-                        l => l.Name, l => new Precision { ActivationBits = narrow.Contains(l.Name) ? attentionBits!.Value : activationBits }, StringComparer.Ordinal);
+                    options.Precisions = ActivationWidths.For(lowered.Spec.Layers, activationBits, attentionBits);
                 }
 
                 OnnxImportResult r = lowered.IsQdq
@@ -259,57 +257,6 @@ namespace QuantGen.Samples.Zoo
             }
         }
 
-        /// <summary>
-        /// The layers of a float graph's attention: every MatMul of two activations, every Softmax, and walking back from
-        /// their inputs through the layers that only move data (Reshape, Transpose, Split, Slice, Concat, Gather) the layers
-        /// that move them and the first layer that computes them (the qkv bias Add, the q scale Mul). With 16-bit
-        /// activations elsewhere these stay at 8 bits: an int16 x int16 attention product over 197 tokens overflows the
-        /// int32 accumulator proof (QG1019; docs/import.md).
-        /// </summary>
-        public static HashSet<string> AttentionLayers(IReadOnlyList<LayerSpec> layers)
-        {
-            var producer = new Dictionary<string, LayerSpec>(StringComparer.Ordinal);
-            foreach (LayerSpec l in layers)
-            {
-                foreach (string o in l.Outputs)
-                {
-                    producer[o] = l;
-                }
-            }
-
-            var narrow = new HashSet<string>(StringComparer.Ordinal);
-            var work = new Stack<string>();
-            foreach (LayerSpec l in layers)
-            {
-                bool attention = l.Op is OpKind.Softmax or OpKind.MaskedSoftmax
-                    || (l.Op == OpKind.MatMul && l.Inputs.Count == 2 && l.Inputs.All(producer.ContainsKey));
-                if (attention && narrow.Add(l.Name))
-                {
-                    foreach (string i in l.Inputs)
-                    {
-                        work.Push(i);
-                    }
-                }
-            }
-
-            while (work.Count > 0)
-            {
-                if (!producer.TryGetValue(work.Pop(), out LayerSpec? p) || !narrow.Add(p.Name))
-                {
-                    continue;
-                }
-
-                if (p.Op is OpKind.Reshape or OpKind.Transpose or OpKind.Split or OpKind.Slice or OpKind.Concat or OpKind.Gather)
-                {
-                    foreach (string i in p.Inputs)
-                    {
-                        work.Push(i);
-                    }
-                }
-            }
-
-            return narrow;
-        }
 
         private static string Hash(QuantizedModel m)
         {

@@ -5,7 +5,9 @@ using System.Text.Json;
 using System.Xml.Linq;
 using QuantGen.Cli;
 using QuantGen.Data;
+using QuantGen.Graph;
 using QuantGen.Model;
+using QuantGen.Numerics;
 using Xunit;
 
 namespace QuantGen.Tests.Cli
@@ -420,6 +422,48 @@ namespace QuantGen.Tests.Cli
             Assert.True(code == 0, stderr);
             Assert.Contains("(float + calibration): 3 layers", stdout, StringComparison.Ordinal);
             Assert.True(ModelLoader.Load(output).GetGraphOrThrow().IsQuantized);
+        }
+
+        /// <summary>
+        /// --activation-bits 16 makes the post-training quantizer give every layer int16 activations (weights stay int8);
+        /// widths outside 8..16, or widths without --calibration (nothing to quantize from), are QG5001 and write nothing.
+        /// </summary>
+        [Fact]
+        public void ImportActivationBitsWidenEveryLayerAndRefuseWhatTheyCannotDo()
+        {
+            string output = Path.Combine(temp, "wide.qmodel.json");
+            (int code, string stdout, string stderr) = Run("import", Path.Combine(OnnxModels, "mlp_float.onnx"), "-o", output, "-c", Csv, "--activation-bits", "16");
+            Assert.True(code == 0, stderr);
+            Assert.Contains("(float + calibration): 3 layers", stdout, StringComparison.Ordinal);
+            ModelGraph g = ModelLoader.Load(output).GetGraphOrThrow();
+            Assert.Equal(3, g.Nodes.Count);
+            Assert.All(g.Nodes, n => Assert.Equal(ElementType.Int16, n.Output.Type));
+            Assert.All(g.Nodes.Where(n => n.Weight != null), n => Assert.Equal(ElementType.Int8, n.Weight!.Type));
+
+            (code, string narrowOut, string narrowErr) = Run("import", Path.Combine(OnnxModels, "mlp_float.onnx"), "-o", Path.Combine(temp, "narrow.qmodel.json"), "-c", Csv);
+            Assert.True(code == 0, narrowErr);
+            Assert.All(ModelLoader.Load(Path.Combine(temp, "narrow.qmodel.json")).GetGraphOrThrow().Nodes, n => Assert.Equal(ElementType.Int8, n.Output.Type));
+
+            foreach (string[] bad in new[]
+            {
+                new[] { "--activation-bits", "17" },
+                new[] { "--activation-bits", "4" },
+                new[] { "--activation-bits", "16", "--attention-bits", "7" },
+            })
+            {
+                string dir = Path.Combine(temp, "bad" + Guid.NewGuid().ToString("N"));
+                (code, _, string error) = Run(new[] { "import", Path.Combine(OnnxModels, "mlp_float.onnx"), "-o", Path.Combine(dir, "x.qmodel.json"), "-c", Csv }.Concat(bad).ToArray());
+                Assert.Equal(2, code);
+                Assert.Contains("error QG5001", error, StringComparison.Ordinal);
+                Assert.Contains("outside 8..16", error, StringComparison.Ordinal);
+                Assert.False(Directory.Exists(dir) && Directory.GetFileSystemEntries(dir).Length > 0);
+            }
+
+            (code, _, string noData) = Run("import", Path.Combine(OnnxModels, "mlp_qdq.onnx"), "-o", Path.Combine(temp, "q16.qmodel.json"), "--activation-bits", "16");
+            Assert.Equal(2, code);
+            Assert.Contains("error QG5001", noData, StringComparison.Ordinal);
+            Assert.Contains("need --calibration", noData, StringComparison.Ordinal);
+            Assert.False(File.Exists(Path.Combine(temp, "q16.qmodel.json")));
         }
 
         [Fact]
