@@ -104,7 +104,7 @@ namespace QuantGen.Samples.Zoo
             foreach (ZooEntry e in ZooCatalog.Entries().Where(e => (!skipDeit || e.Model != ZooCatalog.DeitTiny) && (only == null || e.Key.Contains(only, StringComparison.Ordinal))))
             {
                 var sw = Stopwatch.StartNew();
-                ZooImport im = ZooCatalog.Import(e, quantization, calibration ?? ZooCatalog.CalibrationCount(e.Model), activationBits ?? e.ActivationBits, activationBits == null ? e.AttentionBits : attentionBits);
+                ZooImport im = ZooCatalog.Import(e, quantization, calibration ?? ZooCatalog.CalibrationCount(e.Model), activationBits ?? e.ActivationBits, attentionBits ?? (activationBits == null ? e.AttentionBits : null));
                 imports.Add(im);
                 Console.WriteLine(im.Model != null
                     ? $"  import {e.File,-32} {im.Model.Graph.Nodes.Count,4} layers  {sw.Elapsed.TotalSeconds,6:F2} s"

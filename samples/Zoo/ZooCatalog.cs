@@ -223,10 +223,10 @@ namespace QuantGen.Samples.Zoo
         public static ZooImport Import(ZooEntry e) => Import(e, new QuantizationOptions());
 
         /// <summary>Imports one file with the given quantizer settings (float exports: range method, bias correction, ...) and the entry's activation widths.</summary>
-        public static ZooImport Import(ZooEntry e, QuantizationOptions quantization) => Import(e, quantization, CalibrationCount(e.Model), e.ActivationBits, e.AttentionBits);
+        public static ZooImport Import(ZooEntry e, QuantizationOptions quantization) => Import(e, quantization, CalibrationCount(e.Model));
 
-        /// <summary>Imports one file with the given quantizer settings and the first <paramref name="calibration"/> training samples (float exports).</summary>
-        public static ZooImport Import(ZooEntry e, QuantizationOptions quantization, int calibration) => Import(e, quantization, calibration, 8);
+        /// <summary>Imports one file with the given quantizer settings, the first <paramref name="calibration"/> training samples (float exports) and the entry's activation widths.</summary>
+        public static ZooImport Import(ZooEntry e, QuantizationOptions quantization, int calibration) => Import(e, quantization, calibration, e.ActivationBits, e.AttentionBits);
 
         /// <summary>As above, every layer of a float export quantized with <paramref name="activationBits"/>-bit activations (weights stay 8-bit).</summary>
         public static ZooImport Import(ZooEntry e, QuantizationOptions quantization, int calibration, int activationBits) => Import(e, quantization, calibration, activationBits, null);
