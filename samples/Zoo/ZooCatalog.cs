@@ -93,7 +93,7 @@ namespace QuantGen.Samples.Zoo
         /// digits, W8A16 with 8-bit attention (<see cref="AttentionBits"/>) on 97/100 and 442/450 (docs/import.md, "DeiT-Tiny's
         /// float rows"): the issue's 97 %.
         /// </summary>
-        public int ActivationBits => Model.Name == "deit_tiny" && Export.StartsWith("float", StringComparison.Ordinal) ? 16 : 8;
+        public int ActivationBits => Model == ZooCatalog.DeitTiny && Export.StartsWith("float", StringComparison.Ordinal) ? 16 : 8;
 
         /// <summary>The attention layers' width where <see cref="ActivationBits"/> is 16 (<see cref="ActivationWidths.AttentionLayers"/>: int32 accumulators), else null.</summary>
         public int? AttentionBits => ActivationBits == 16 ? 8 : null;
