@@ -162,7 +162,10 @@ namespace QuantGen.Cpu
                             w.Close();
                         }
 
-                        w.Line(implicitHigh);
+                        w.Line(plan.Tiles32 && fused == null
+                            ? KernelLibrary.Call("QuantGenPointwiseKernels", "ConvImplicit32High", head.Concat(new[] { $"ref MemoryMarshal.GetReference({id}_MulHi)", $"ref MemoryMarshal.GetReference({id}_AddHi)", $"ref MemoryMarshal.GetReference({id}_ShiftHi)" })
+                                .Concat(requant.Skip(4)).ToArray()) + ";"
+                            : implicitHigh);
                     }
                 }
                 else

@@ -14,7 +14,8 @@ namespace QuantGen.Tests.Kernels
     /// positions left over, zero points at both ends, shifts at both ends of the proof (33 and 55), multipliers up to
     /// int.MaxValue and biases that drive the accumulators to +-2^30; the packed six-row store of whole 16-channel blocks
     /// (High6x16) with rows 16 and 48 bytes apart and the clamp inside int8; the deferred requantization of whole blocks
-    /// (ImplicitBlock6x16's FlushHigh / FlushHighAdd) with passes of 96 rows and last passes of 1 to 64 rows. Run it with DOTNET_EnableAVX512=0
+    /// (ImplicitBlock6x16's FlushHigh / FlushHighAdd) with passes of 96 rows and last passes of 1 to 64 rows; the 4-position x
+    /// 32-channel tiles (<c>QuantGenPointwiseKernels.ConvImplicit32High</c>) on every shape of 32k channels. Run it with DOTNET_EnableAVX512=0
     /// DOTNET_EnableAVX512F=0 as well for the AVX2 + AVX-VNNI store; without AVX-VNNI the kernel is not taken (the test
     /// then checks only the proof's predicate).
     /// </summary>
@@ -38,6 +39,12 @@ namespace QuantGen.Tests.Kernels
             { 12, 1, 1, 16, 1, 3 },
             { 20, 7, 9, 17, 1, 0 },
             { 16, 10, 10, 16, 1, 4 },
+
+            // The 4 x 32 tiles (ConvImplicit32High) with a last tile of 3, 2 and 1 positions (15, 6 and 9 positions), three
+            // 32-channel blocks (96 channels) and the clamp inside int8.
+            { 16, 3, 5, 32, 1, 3 },
+            { 8, 6, 4, 96, 2, 4 },
+            { 12, 5, 5, 64, 2, 0 },
 
             // 16 channels (rows 16 bytes apart: the packed store's 64 + 32-byte form) with the clamp inside int8 at both ends,
             // 100 positions (16 whole tiles and one of 4 rows), and 48 channels (three 16-channel blocks, rows 48 bytes apart).
@@ -75,6 +82,8 @@ namespace QuantGen.Tests.Kernels
             // kernel rows alone: DS-CNN's 1-channel 10 x 4 stride-2 stem (64 channels), then 16 and 32 channels with extreme
             // operands, 2 channels x kw 2, 4 channels x kw 1.
             { 1, 49, 10, 64, 2, 0, 10, 4, 2 },
+            { 1, 49, 10, 64, 2, 3, 10, 4, 2 },
+            { 1, 49, 10, 64, 2, 4, 10, 4, 2 },
             { 1, 20, 9, 16, 2, 3, 10, 4, 1 },
             { 1, 13, 7, 32, 1, 4, 5, 4, 2 },
             { 2, 9, 8, 16, 1, 1, 3, 2, 1 },
@@ -219,6 +228,15 @@ namespace QuantGen.Tests.Kernels
             QuantGenConvKernels.ConvGemmImplicitHigh(image, pw, cImg, kh, kw, stride, stride, oh, ow, ref blob[0], np8, n,
                 ref biasU[0], ref mulHi[0], ref addHi[0], ref shiftHi[0], lo, hi, ref high[0], n);
             Assert.Equal(expected, high);
+
+            if (n % 32 == 0)
+            {
+                // The 4-position x 32-channel tiles (plan.Tiles32), weights and constants as above (np8 >= n).
+                var tiles32 = new sbyte[positions * n];
+                QuantGenPointwiseKernels.ConvImplicit32High(image, pw, cImg, kh, kw, stride, stride, oh, ow, ref blob[0], np8, n,
+                    ref biasU[0], ref mulHi[0], ref addHi[0], ref shiftHi[0], lo, hi, ref tiles32[0], n);
+                Assert.Equal(expected, tiles32);
+            }
 
             // The int64 form of the same tiles gives the same bytes (the zero point added by the kernel, not folded).
             var wide = new sbyte[positions * n];

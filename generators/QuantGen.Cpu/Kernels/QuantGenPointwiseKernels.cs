@@ -962,6 +962,156 @@ namespace QuantGen.Generated
         }
 
         /// <summary>
+        /// A convolution with implicit im2col on the 4-row x 32-channel tiles of <see cref="GemmVnniHigh"/> (QuantGenConvKernels.
+        /// ConvGemmImplicitHigh's 6 x 16 tiles elsewhere): the GEMM's rows are the output positions, read straight from the padded
+        /// channels-last image of u = x + 128 (QuantGenConvKernels.PadImageXor, mask 0x80); quad q of a position's taps lies in
+        /// kernel row i = q / (kw * c / 4), at image offset ((y * sh + i) * pw + x * sw) * c + 4 * (q % (kw * c / 4)), the
+        /// weights' order [kh * kw * c / 4][np][4]. Per tile 4 positions x 32 channels: 16 accumulators, per quad 4 weight loads
+        /// and 4 broadcast loads (no vpxor: the image holds u) for 16 vpdpbusd, then <see cref="Row32"/>'s ymm store (the same
+        /// integers as GemmVnniHigh and ConvGemmImplicitHigh: int32 multiply-high, proven exact by the plan for every channel).
+        /// A last tile of 1 to 3 positions repeats its last position in the unused rows (computed, not stored). For stems with
+        /// few taps per position (DS-CNN's 1-channel 10 x 4 stem, K = 40) the wider tile halves the loads per vpdpbusd of the
+        /// 6 x 16 tile. n % 32 == 0, np &gt;= n (np % 8 == 0), kw * c % 4 == 0. Without AVX-VNNI and AVX-512BW it runs
+        /// ConvGemmImplicitHigh (the same bytes).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void ConvImplicit32High(ReadOnlySpan<sbyte> img, int pw, int c, int kh, int kw, int sh, int sw, int oh, int ow, ref sbyte w, int np, int n,
+            ref int bias, ref int mulHi, ref int addHi, ref int shiftHi, int lo, int hi, ref sbyte y, int yStride)
+        {
+            int rowStride = pw * c, run = kw * c;
+            if (run % 4 != 0 || n % 32 != 0 || np < n || np % 8 != 0 || oh < 1 || ow < 1 || img.Length < (((oh - 1) * sh) + kh) * rowStride
+                || ((ow - 1) * sw * c) + run > rowStride || kh * run / 4 > MaxImplicitQuads)
+            {
+                throw new ArgumentException("ConvImplicit32High needs kw * c % 4 == 0, n % 32 == 0, np >= n, at most 1024 tap quads and a large enough image");
+            }
+
+            if (!AvxVnni.IsSupported || !Avx512BW.IsSupported)
+            {
+                QuantGenConvKernels.ConvGemmImplicitHigh(img, pw, c, kh, kw, sh, sw, oh, ow, ref w, np, n, ref bias, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref y, yStride);
+                return;
+            }
+
+            // The image offsets of the quads relative to a position's first tap: one table for every tile.
+            int kQuads = kh * run / 4, perRow = run / 4;
+            Span<int> quads = stackalloc int[kQuads];
+            for (int q = 0; q < kQuads; q++)
+            {
+                quads[q] = ((q / perRow) * rowStride) + ((q % perRow) * 4);
+            }
+
+            var k = new Epilogue(ref bias, ref mulHi, ref addHi, ref shiftHi, lo, hi, n);
+            ref sbyte u0 = ref MemoryMarshal.GetReference(img);
+            for (int o0 = 0; o0 < n; o0 += 32)
+            {
+                Implicit4x32(ref u0, ref MemoryMarshal.GetReference(quads), kQuads, sh * rowStride, sw * c, ow, oh * ow, ref Unsafe.Add(ref w, o0 * 4), np, o0, ref k,
+                    ref Unsafe.Add(ref y, o0), yStride);
+            }
+        }
+
+        /// <summary>The most tap quads per position <see cref="ConvImplicit32High"/> takes (its quad table is on the stack).</summary>
+        private const int MaxImplicitQuads = 1024;
+
+        /// <summary>Every tile of 4 positions of one 32-channel block of <see cref="ConvImplicit32High"/>.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        private static void Implicit4x32(ref sbyte u0, ref int quads, int kQuads, int rowStep, int colStep, int ow, int positions, ref sbyte wb, int np, int o0, ref Epilogue k,
+            ref sbyte y, int yStride)
+        {
+            int step = np * 4;
+            int py = 0, px = 0;
+            ref int m = ref Unsafe.Add(ref k.MulHi, o0);
+            ref int add = ref Unsafe.Add(ref k.AddHi, o0);
+            ref int sh = ref Unsafe.Add(ref k.ShiftHi, o0);
+            for (int p = 0; p < positions; p += 4)
+            {
+                int valid = positions - p < 4 ? positions - p : 4;
+                int f0 = (py * rowStep) + (px * colStep);
+                Advance(ref py, ref px, ow, 1 < valid);
+                int f1 = (py * rowStep) + (px * colStep);
+                Advance(ref py, ref px, ow, 2 < valid);
+                int f2 = (py * rowStep) + (px * colStep);
+                Advance(ref py, ref px, ow, 3 < valid);
+                int f3 = (py * rowStep) + (px * colStep);
+                Advance(ref py, ref px, ow, true);
+                ref sbyte r0 = ref Unsafe.Add(ref u0, f0);
+                ref sbyte r1 = ref Unsafe.Add(ref u0, f1);
+                ref sbyte r2 = ref Unsafe.Add(ref u0, f2);
+                ref sbyte r3 = ref Unsafe.Add(ref u0, f3);
+                Vector256<int> b0 = Vector256.LoadUnsafe(ref k.Bias, (nuint)o0), b1 = Vector256.LoadUnsafe(ref k.Bias, (nuint)(o0 + 8));
+                Vector256<int> b2 = Vector256.LoadUnsafe(ref k.Bias, (nuint)(o0 + 16)), b3 = Vector256.LoadUnsafe(ref k.Bias, (nuint)(o0 + 24));
+                Vector256<int> c00 = b0, c01 = b1, c02 = b2, c03 = b3;
+                Vector256<int> c10 = b0, c11 = b1, c12 = b2, c13 = b3;
+                Vector256<int> c20 = b0, c21 = b1, c22 = b2, c23 = b3;
+                Vector256<int> c30 = b0, c31 = b1, c32 = b2, c33 = b3;
+                ref sbyte wq = ref wb;
+                for (int q = 0; q < kQuads; q++)
+                {
+                    int o = Unsafe.Add(ref quads, q);
+                    Vector256<sbyte> w0 = Vector256.LoadUnsafe(ref wq);
+                    Vector256<sbyte> w1 = Vector256.LoadUnsafe(ref wq, 32);
+                    Vector256<sbyte> w2 = Vector256.LoadUnsafe(ref wq, 64);
+                    Vector256<sbyte> w3 = Vector256.LoadUnsafe(ref wq, 96);
+                    wq = ref Unsafe.Add(ref wq, step);
+                    Vector256<byte> x = UQuadAt(ref r0, o);
+                    c00 = AvxVnni.MultiplyWideningAndAdd(c00, x, w0);
+                    c01 = AvxVnni.MultiplyWideningAndAdd(c01, x, w1);
+                    c02 = AvxVnni.MultiplyWideningAndAdd(c02, x, w2);
+                    c03 = AvxVnni.MultiplyWideningAndAdd(c03, x, w3);
+                    x = UQuadAt(ref r1, o);
+                    c10 = AvxVnni.MultiplyWideningAndAdd(c10, x, w0);
+                    c11 = AvxVnni.MultiplyWideningAndAdd(c11, x, w1);
+                    c12 = AvxVnni.MultiplyWideningAndAdd(c12, x, w2);
+                    c13 = AvxVnni.MultiplyWideningAndAdd(c13, x, w3);
+                    x = UQuadAt(ref r2, o);
+                    c20 = AvxVnni.MultiplyWideningAndAdd(c20, x, w0);
+                    c21 = AvxVnni.MultiplyWideningAndAdd(c21, x, w1);
+                    c22 = AvxVnni.MultiplyWideningAndAdd(c22, x, w2);
+                    c23 = AvxVnni.MultiplyWideningAndAdd(c23, x, w3);
+                    x = UQuadAt(ref r3, o);
+                    c30 = AvxVnni.MultiplyWideningAndAdd(c30, x, w0);
+                    c31 = AvxVnni.MultiplyWideningAndAdd(c31, x, w1);
+                    c32 = AvxVnni.MultiplyWideningAndAdd(c32, x, w2);
+                    c33 = AvxVnni.MultiplyWideningAndAdd(c33, x, w3);
+                }
+
+                Vector256<sbyte> lo8 = Vector256.Create((sbyte)(k.Lo > sbyte.MinValue ? k.Lo : sbyte.MinValue)), hi8 = Vector256.Create((sbyte)(k.Hi < sbyte.MaxValue ? k.Hi : sbyte.MaxValue));
+                Vector256<int> perm = RowPerm;
+                bool clamp8 = k.Clamp;
+                ref sbyte yt = ref Unsafe.Add(ref y, (nint)p * yStride);
+                Row32(c00, c01, c02, c03, ref m, ref add, ref sh, perm, lo8, hi8, clamp8, false, ref yt);
+                if (valid > 1)
+                {
+                    Row32(c10, c11, c12, c13, ref m, ref add, ref sh, perm, lo8, hi8, clamp8, false, ref Unsafe.Add(ref yt, yStride));
+                }
+
+                if (valid > 2)
+                {
+                    Row32(c20, c21, c22, c23, ref m, ref add, ref sh, perm, lo8, hi8, clamp8, false, ref Unsafe.Add(ref yt, 2 * yStride));
+                }
+
+                if (valid > 3)
+                {
+                    Row32(c30, c31, c32, c33, ref m, ref add, ref sh, perm, lo8, hi8, clamp8, false, ref Unsafe.Add(ref yt, 3 * yStride));
+                }
+            }
+        }
+
+        /// <summary>The next output position of a row-major (py, px) cursor over rows of ow positions, where move is true.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Advance(ref int py, ref int px, int ow, bool move)
+        {
+            if (move && ++px == ow)
+            {
+                px = 0;
+                py++;
+            }
+        }
+
+        /// <summary>4 bytes of u at row + offset broadcast to every int32 lane (a broadcast load).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<byte> UQuadAt(ref sbyte row, int offset) =>
+            Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref row, offset)))).AsByte();
+
+        /// <summary>
         /// Whether <see cref="Stem8"/> runs on this machine: AVX-VNNI and AVX-512 VBMI (vpmovqd and the byte transpose vpermb);
         /// elsewhere the caller takes the implicit im2col tiles (QuantGenConvKernels.ConvGemmImplicitHigh), the same integers.
         /// </summary>

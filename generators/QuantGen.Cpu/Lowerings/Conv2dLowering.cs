@@ -138,6 +138,9 @@ namespace QuantGen.Cpu
                 // (QuantGenStemKernels.StackRows3: the three image rows of an output row side by side per pixel), 27 taps in 7
                 // quads instead of 9 on the 4-channel image.
                 bool stemStack = high && pads && !stem8 && s[1] == 3 && ws[2] == 3 && ws[3] == 3 && ws[0] % 16 == 0;
+                // Where the emission takes the implicit tiles (a padded image, kernel rows of whole quads) on 32k output channels
+                // without a fused Add: the 4 x 32 tiles (QuantGenPointwiseKernels.ConvImplicit32High), not the 6 x 16 ones.
+                bool tiles32 = high && !stem8 && !stemStack && ws[0] % 32 == 0 && (ws[3] * cImg) % 4 == 0;
                 int image = (ph * pw * cImg) + 16;
                 if (stemStack)
                 {
@@ -147,10 +150,11 @@ namespace QuantGen.Cpu
                 return p with
                 {
                     Layout = CpuLayout.Convertible,
-                    Library = KernelFiles.Kernels | KernelFiles.ConvKernels | (pointwise || stem8 ? KernelFiles.PointwiseKernels : KernelFiles.None)
+                    Library = KernelFiles.Kernels | KernelFiles.ConvKernels | (pointwise || stem8 || tiles32 ? KernelFiles.PointwiseKernels : KernelFiles.None)
                         | (stemStack ? KernelFiles.StemKernels : KernelFiles.None),
                     Stem8 = stem8,
                     StemStack = stemStack,
+                    Tiles32 = tiles32,
                     Scratch = new CpuScratch(ConvImage: image, ConvCol: positions * kQuads * 4, ConvOut: positions * ws[0], GemmA: positions * ((k + 1) / 2) * 2),
                     MulHigh = high,
                 };
@@ -332,6 +336,14 @@ namespace QuantGen.Cpu
         /// (7 quads: 27 taps in the order (column, row, channel) and a byte that meets a zero weight).
         /// </summary>
         public bool StemStack { get; init; }
+
+        /// <summary>
+        /// MulHigh proven, 32k output channels, not a Stem8 or StemStack stem: where the emission takes the implicit im2col tiles
+        /// without a fused residual Add, the 4-position x 32-channel tiles (QuantGenPointwiseKernels.ConvImplicit32High: 4 weight
+        /// and 4 broadcast loads per 16 vpdpbusd, the 6 x 16 tiles 2 and 6 per 12) in place of ConvGemmImplicitHigh's; the same
+        /// integers. DS-CNN's 1-channel stem (K = 40) and ResNet-8's stride-2 convs to 32 and 64 channels.
+        /// </summary>
+        public bool Tiles32 { get; init; }
     }
 
     /// <summary>
