@@ -162,10 +162,21 @@ namespace QuantGen.Cpu
                             w.Close();
                         }
 
-                        w.Line(plan.Tiles32 && fused == null
-                            ? KernelLibrary.Call("QuantGenPointwiseKernels", "ConvImplicit32High", head.Concat(new[] { $"ref MemoryMarshal.GetReference({id}_MulHi)", $"ref MemoryMarshal.GetReference({id}_AddHi)", $"ref MemoryMarshal.GetReference({id}_ShiftHi)" })
-                                .Concat(requant.Skip(4)).ToArray()) + ";"
-                            : implicitHigh);
+                        if (plan.Tiles32 && fused == null)
+                        {
+                            // 32k channels: the 4-position x 32-channel tiles where AVX-512BW runs (plan.Tiles32), the 6 x 16 tiles elsewhere.
+                            w.Open("if (QuantGenPointwiseKernels.Implicit32Vector)");
+                            w.Line(KernelLibrary.Call("QuantGenPointwiseKernels", "ConvImplicit32High", head.Concat(new[] { $"ref MemoryMarshal.GetReference({id}_MulHi)",
+                                $"ref MemoryMarshal.GetReference({id}_AddHi)", $"ref MemoryMarshal.GetReference({id}_ShiftHi)" }).Concat(requant.Skip(4)).ToArray()) + ";");
+                            w.Close();
+                            w.Open("else");
+                            w.Line(implicitHigh);
+                            w.Close();
+                        }
+                        else
+                        {
+                            w.Line(implicitHigh);
+                        }
                     }
                 }
                 else

@@ -21,6 +21,7 @@ namespace QuantGen.Benchmarks
     ///   dotnet run -c Release --project samples/Benchmarks -- stem-ab [n]   RGB 3x3 stem, 16 channels: 4-channel image vs stacked image (7 quads), interleaved
     ///   dotnet run -c Release --project samples/Benchmarks -- res-probe    ResNet-8's conv tiles: int64 vs int32 multiply-high requantization, interleaved
     ///   dotnet run -c Release --project samples/Benchmarks -- stem-probe   the few-channel stems: implicit tiles vs input packed into quads, interleaved
+    ///   dotnet run -c Release --project samples/Benchmarks -- store-ab [rounds]   the 32-channel tiles' ymm vs zmm store (QuantGenPointwiseKernels.ZmmStore), interleaved
     ///   dotnet run -c Release --project samples/Benchmarks -- implicit32-probe   implicit im2col conv tiles 6 x 16 vs 4 x 32 (DS-CNN's stem, ResNet-8's convs), interleaved
     ///   dotnet run -c Release --project samples/Benchmarks -- conv-probe   explicit vs implicit im2col conv kernels, interleaved
     ///   dotnet run -c Release --project samples/Benchmarks -- dw-regs      int32-lane vs tap quads built in registers, interleaved (wall and CPU time)
@@ -98,6 +99,11 @@ namespace QuantGen.Benchmarks
             if (args.Length > 0 && args[0] == "res-probe")
             {
                 return ResProbe.Run();
+            }
+
+            if (args.Length > 0 && args[0] == "store-ab")
+            {
+                return StoreAbProbe.Run(args.Skip(1).ToArray());
             }
 
             if (args.Length > 0 && args[0] == "implicit32-probe")

@@ -19,6 +19,7 @@ namespace QuantGen.Tests.Kernels
     /// DOTNET_EnableAVX512F=0 as well for the AVX2 + AVX-VNNI store; without AVX-VNNI the kernel is not taken (the test
     /// then checks only the proof's predicate).
     /// </summary>
+    [Collection(StoreFormCollection.Name)]
     public class ConvImplicitHighKernelTests
     {
         public static TheoryData<int, int, int, int, int, int> Shapes => new TheoryData<int, int, int, int, int, int>
@@ -229,13 +230,27 @@ namespace QuantGen.Tests.Kernels
                 ref biasU[0], ref mulHi[0], ref addHi[0], ref shiftHi[0], lo, hi, ref high[0], n);
             Assert.Equal(expected, high);
 
-            if (n % 32 == 0)
+            if (n % 32 == 0 && QuantGenPointwiseKernels.Implicit32Vector)
             {
                 // The 4-position x 32-channel tiles (plan.Tiles32), weights and constants as above (np8 >= n).
-                var tiles32 = new sbyte[positions * n];
-                QuantGenPointwiseKernels.ConvImplicit32High(image, pw, cImg, kh, kw, stride, stride, oh, ow, ref blob[0], np8, n,
-                    ref biasU[0], ref mulHi[0], ref addHi[0], ref shiftHi[0], lo, hi, ref tiles32[0], n);
-                Assert.Equal(expected, tiles32);
+                foreach (bool zmm in new[] { false, true })
+                {
+                    // Both forms of the tiles' store (QuantGenPointwiseKernels.ZmmStore: ymm Row32 or zmm Pack4).
+                    var tiles32 = new sbyte[positions * n];
+                    bool was = QuantGenPointwiseKernels.ZmmStore;
+                    QuantGenPointwiseKernels.ZmmStore = zmm;
+                    try
+                    {
+                        QuantGenPointwiseKernels.ConvImplicit32High(image, pw, cImg, kh, kw, stride, stride, oh, ow, ref blob[0], np8, n,
+                            ref biasU[0], ref mulHi[0], ref addHi[0], ref shiftHi[0], lo, hi, ref tiles32[0], n);
+                    }
+                    finally
+                    {
+                        QuantGenPointwiseKernels.ZmmStore = was;
+                    }
+
+                    Assert.Equal(expected, tiles32);
+                }
             }
 
             // The int64 form of the same tiles gives the same bytes (the zero point added by the kernel, not folded).

@@ -15,6 +15,7 @@ namespace QuantGen.Tests.Kernels
     /// windows wider than the input on one side only), 32k channels (the packed tiles' store on AVX-512BW) and 16 / 48 channels
     /// (one GEMM per image row, then the xor), extreme operands, zero points at both ends, clamps inside int8.
     /// </summary>
+    [Collection(StoreFormCollection.Name)]
     public class PadBorderProducerKernelTests
     {
         public static TheoryData<int, int, int, int, int, int, int, int, int> Shapes => new TheoryData<int, int, int, int, int, int, int, int, int>
@@ -160,21 +161,35 @@ namespace QuantGen.Tests.Kernels
                 return;
             }
 
-            QuantGenPointwiseKernels.GemmVnniHighImage(ref rowsA[0], rows, aStride, ref packed[0], kQuads, np8, n, ref biasU[0], ref mulHi[0], ref addHi[0], ref shiftHi[0],
-                lo, hi, ref img[interior], n, w, gap);
-
-            // The GEMM writes the interior only: every border byte still holds the sentinel.
-            for (int i = 0; i < window; i++)
+            foreach (bool zmm in new[] { false, true })
             {
-                int r = i / (pw * n), x = i / n % pw;
-                if (r < pt || r >= pt + h || x < pl || x >= pl + w)
+                // Both forms of the 32-channel tiles' store (QuantGenPointwiseKernels.ZmmStore: ymm Row32 or zmm Pack4).
+                Array.Fill(img, (sbyte)0x5A);
+                bool was = QuantGenPointwiseKernels.ZmmStore;
+                QuantGenPointwiseKernels.ZmmStore = zmm;
+                try
                 {
-                    Assert.Equal((sbyte)0x5A, img[i]);
+                    QuantGenPointwiseKernels.GemmVnniHighImage(ref rowsA[0], rows, aStride, ref packed[0], kQuads, np8, n, ref biasU[0], ref mulHi[0], ref addHi[0], ref shiftHi[0],
+                        lo, hi, ref img[interior], n, w, gap);
                 }
-            }
+                finally
+                {
+                    QuantGenPointwiseKernels.ZmmStore = was;
+                }
 
-            QuantGenDepthwiseKernels.PadBorderU(img, n, h, w, pt, pl, ph, pw, (sbyte)zx);
-            Assert.Equal(expected, img);
+                // The GEMM writes the interior only: every border byte still holds the sentinel.
+                for (int i = 0; i < window; i++)
+                {
+                    int r = i / (pw * n), x = i / n % pw;
+                    if (r < pt || r >= pt + h || x < pl || x >= pl + w)
+                    {
+                        Assert.Equal((sbyte)0x5A, img[i]);
+                    }
+                }
+
+                QuantGenDepthwiseKernels.PadBorderU(img, n, h, w, pt, pl, ph, pw, (sbyte)zx);
+                Assert.Equal(expected, img);
+            }
         }
     }
 }

@@ -15,6 +15,7 @@ namespace QuantGen.Tests.Kernels
     /// n a multiple of 32 takes the packed store on AVX-512 (Rows32). Run it under DOTNET_EnableAVX512F=0 as well for the AVX2 store
     /// (the test asserts the same values).
     /// </summary>
+    [Collection(StoreFormCollection.Name)]
     public class PointwiseGemmKernelTests
     {
         public static TheoryData<int, int, int, int> Shapes => new TheoryData<int, int, int, int>
@@ -321,9 +322,24 @@ namespace QuantGen.Tests.Kernels
                 return;
             }
 
-            QuantGenPointwiseKernels.GemmVnniHigh(ref rowsA[0], rows, aStride, ref packed[0], kQuads, np8, n, ref biasU[0], ref mulHi[0], ref addHi[0], ref shiftHi[0], lo, hi, ref y[0], n);
-            Assert.Equal(expected, y.AsSpan(0, rows * n).ToArray());
-            Assert.All(y.AsSpan(rows * n).ToArray(), v => Assert.Equal((sbyte)0x5A, v));
+            foreach (bool zmm in new[] { false, true })
+            {
+                // Both forms of the 32-channel tiles' store (QuantGenPointwiseKernels.ZmmStore: ymm Row32 or zmm Pack4).
+                Array.Fill(y, (sbyte)0x5A);
+                bool was = QuantGenPointwiseKernels.ZmmStore;
+                QuantGenPointwiseKernels.ZmmStore = zmm;
+                try
+                {
+                    QuantGenPointwiseKernels.GemmVnniHigh(ref rowsA[0], rows, aStride, ref packed[0], kQuads, np8, n, ref biasU[0], ref mulHi[0], ref addHi[0], ref shiftHi[0], lo, hi, ref y[0], n);
+                }
+                finally
+                {
+                    QuantGenPointwiseKernels.ZmmStore = was;
+                }
+
+                Assert.Equal(expected, y.AsSpan(0, rows * n).ToArray());
+                Assert.All(y.AsSpan(rows * n).ToArray(), v => Assert.Equal((sbyte)0x5A, v));
+            }
         }
     }
 }

@@ -432,7 +432,7 @@ namespace QuantGen.Generated
                     continue;
                 }
 
-                if (kQuads >= YmmStoreQuads)
+                if (kQuads >= YmmStoreQuads && !ZmmStore)
                 {
                     Vector256<sbyte> lo8 = Vector256.Create((sbyte)(k.Lo > sbyte.MinValue ? k.Lo : sbyte.MinValue)), hi8 = Vector256.Create((sbyte)(k.Hi < sbyte.MaxValue ? k.Hi : sbyte.MaxValue));
                     Vector256<int> perm = RowPerm;
@@ -634,6 +634,23 @@ namespace QuantGen.Generated
                 ref int m = ref Unsafe.Add(ref k.MulHi, o0);
                 ref int add = ref Unsafe.Add(ref k.AddHi, o0);
                 ref int sh = ref Unsafe.Add(ref k.ShiftHi, o0);
+                if (ZmmStore)
+                {
+                    Vector512<sbyte> lo = Vector512.Create((sbyte)(k.Lo > sbyte.MinValue ? k.Lo : sbyte.MinValue)), hi = Vector512.Create((sbyte)(k.Hi < sbyte.MaxValue ? k.Hi : sbyte.MaxValue));
+                    bool clamp = k.Clamp;
+                    Vector512<sbyte> r01 = Pack4(High16At(c00, c01, ref m, ref add, ref sh, 0), High16At(c02, c03, ref m, ref add, ref sh, 16),
+                        High16At(c10, c11, ref m, ref add, ref sh, 0), High16At(c12, c13, ref m, ref add, ref sh, 16), lo, hi, clamp);
+                    r01 = k.Out(r01);
+                    r01.GetLower().StoreUnsafe(ref yt);
+                    r01.GetUpper().StoreUnsafe(ref yt1);
+                    Vector512<sbyte> r23 = Pack4(High16At(c20, c21, ref m, ref add, ref sh, 0), High16At(c22, c23, ref m, ref add, ref sh, 16),
+                        High16At(c30, c31, ref m, ref add, ref sh, 0), High16At(c32, c33, ref m, ref add, ref sh, 16), lo, hi, clamp);
+                    r23 = k.Out(r23);
+                    r23.GetLower().StoreUnsafe(ref yt2);
+                    r23.GetUpper().StoreUnsafe(ref yt3);
+                    continue;
+                }
+
                 Vector256<sbyte> lo8 = Vector256.Create((sbyte)(k.Lo > sbyte.MinValue ? k.Lo : sbyte.MinValue)), hi8 = Vector256.Create((sbyte)(k.Hi < sbyte.MaxValue ? k.Hi : sbyte.MaxValue));
                 Vector256<int> perm = RowPerm;
                 bool clamp8 = k.Clamp;
@@ -710,6 +727,23 @@ namespace QuantGen.Generated
         /// store's extra operations outweigh the multiplies it overlaps.
         /// </summary>
         private const int YmmStoreQuads = 8;
+
+        /// <summary>
+        /// Whether the 32-channel tiles from K = 32 (<see cref="YmmStoreQuads"/>), the K &gt;= 64 tiles and the 4 x 32 implicit conv
+        /// tiles store through the zmm form (<see cref="Pack4"/> of <see cref="High16At"/>: two rows per 512-bit operation) instead
+        /// of <see cref="Row32"/>'s ymm form: the same bytes. True on AMD processors (CPUID vendor AuthenticAMD): on Zen 5, whose
+        /// 512-bit units are full width, the zmm store measured 1.04-1.11x of the ymm one on DS-CNN's and MobileNet's pointwise
+        /// shapes (`store-ab`, BENCHMARKS.md session 17); on the Intel Xeon a 512-bit uop closes port 1 to the ymm vpdpbusd (the
+        /// reason for <see cref="YmmStoreQuads"/>). Read once per tile; tests set it to run both forms.
+        /// </summary>
+        internal static bool ZmmStore = X86Base.IsSupported && IsAmd();
+
+        private static bool IsAmd()
+        {
+            (int _, int ebx, int ecx, int edx) = X86Base.CpuId(0, 0);
+            // "AuthenticAMD": EBX "Auth", EDX "enti", ECX "cAMD" (little-endian dwords).
+            return ebx == 0x68747541 && edx == 0x69746E65 && ecx == 0x444D4163;
+        }
 
         /// <summary>
         /// One row's 32 channels (four ymm accumulators in channel order, bias included) requantized by <see cref="High8At"/>,
@@ -971,24 +1005,18 @@ namespace QuantGen.Generated
         /// integers as GemmVnniHigh and ConvGemmImplicitHigh: int32 multiply-high, proven exact by the plan for every channel).
         /// A last tile of 1 to 3 positions repeats its last position in the unused rows (computed, not stored). For stems with
         /// few taps per position (DS-CNN's 1-channel 10 x 4 stem, K = 40) the wider tile halves the loads per vpdpbusd of the
-        /// 6 x 16 tile. n % 32 == 0, np &gt;= n (np % 8 == 0), kw * c % 4 == 0. Without AVX-VNNI and AVX-512BW it runs
-        /// ConvGemmImplicitHigh (the same bytes).
+        /// 6 x 16 tile. n % 32 == 0, np &gt;= n (np % 8 == 0), kw * c % 4 == 0. Needs AVX-VNNI and AVX-512BW (callers check
+        /// <see cref="Implicit32Vector"/> and run QuantGenConvKernels.ConvGemmImplicitHigh elsewhere: the same bytes).
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void ConvImplicit32High(ReadOnlySpan<sbyte> img, int pw, int c, int kh, int kw, int sh, int sw, int oh, int ow, ref sbyte w, int np, int n,
             ref int bias, ref int mulHi, ref int addHi, ref int shiftHi, int lo, int hi, ref sbyte y, int yStride)
         {
             int rowStride = pw * c, run = kw * c;
-            if (run % 4 != 0 || n % 32 != 0 || np < n || np % 8 != 0 || oh < 1 || ow < 1 || img.Length < (((oh - 1) * sh) + kh) * rowStride
+            if (!Implicit32Vector || run % 4 != 0 || n % 32 != 0 || np < n || np % 8 != 0 || oh < 1 || ow < 1 || img.Length < (((oh - 1) * sh) + kh) * rowStride
                 || ((ow - 1) * sw * c) + run > rowStride || kh * run / 4 > MaxImplicitQuads)
             {
-                throw new ArgumentException("ConvImplicit32High needs kw * c % 4 == 0, n % 32 == 0, np >= n, at most 1024 tap quads and a large enough image");
-            }
-
-            if (!AvxVnni.IsSupported || !Avx512BW.IsSupported)
-            {
-                QuantGenConvKernels.ConvGemmImplicitHigh(img, pw, c, kh, kw, sh, sw, oh, ow, ref w, np, n, ref bias, ref mulHi, ref addHi, ref shiftHi, lo, hi, ref y, yStride);
-                return;
+                throw new ArgumentException("ConvImplicit32High needs AVX-VNNI and AVX-512BW (callers check Implicit32Vector), kw * c % 4 == 0, n % 32 == 0, np >= n, at most 1024 tap quads and a large enough image");
             }
 
             // The image offsets of the quads relative to a position's first tap: one table for every tile.
@@ -1007,6 +1035,9 @@ namespace QuantGen.Generated
                     ref Unsafe.Add(ref y, o0), yStride);
             }
         }
+
+        /// <summary>Whether <see cref="ConvImplicit32High"/> runs on this machine: AVX-VNNI and AVX-512BW (its store's vpermt2d on ymm).</summary>
+        public static bool Implicit32Vector => QuantGenKernels.UseVnni && Avx512BW.IsSupported;
 
         /// <summary>The most tap quads per position <see cref="ConvImplicit32High"/> takes (its quad table is on the stack).</summary>
         private const int MaxImplicitQuads = 1024;
@@ -1073,10 +1104,37 @@ namespace QuantGen.Generated
                     c33 = AvxVnni.MultiplyWideningAndAdd(c33, x, w3);
                 }
 
+                ref sbyte yt = ref Unsafe.Add(ref y, (nint)p * yStride);
+                if (ZmmStore)
+                {
+                    // Two rows per zmm (Pack4); the rows a last tile repeats are computed, not stored.
+                    Vector512<sbyte> lo = Vector512.Create((sbyte)(k.Lo > sbyte.MinValue ? k.Lo : sbyte.MinValue)), hi = Vector512.Create((sbyte)(k.Hi < sbyte.MaxValue ? k.Hi : sbyte.MaxValue));
+                    bool clamp = k.Clamp;
+                    Vector512<sbyte> r01 = Pack4(High16At(c00, c01, ref m, ref add, ref sh, 0), High16At(c02, c03, ref m, ref add, ref sh, 16),
+                        High16At(c10, c11, ref m, ref add, ref sh, 0), High16At(c12, c13, ref m, ref add, ref sh, 16), lo, hi, clamp);
+                    r01.GetLower().StoreUnsafe(ref yt);
+                    if (valid > 1)
+                    {
+                        r01.GetUpper().StoreUnsafe(ref Unsafe.Add(ref yt, yStride));
+                    }
+
+                    if (valid > 2)
+                    {
+                        Vector512<sbyte> r23 = Pack4(High16At(c20, c21, ref m, ref add, ref sh, 0), High16At(c22, c23, ref m, ref add, ref sh, 16),
+                            High16At(c30, c31, ref m, ref add, ref sh, 0), High16At(c32, c33, ref m, ref add, ref sh, 16), lo, hi, clamp);
+                        r23.GetLower().StoreUnsafe(ref Unsafe.Add(ref yt, 2 * yStride));
+                        if (valid > 3)
+                        {
+                            r23.GetUpper().StoreUnsafe(ref Unsafe.Add(ref yt, 3 * yStride));
+                        }
+                    }
+
+                    continue;
+                }
+
                 Vector256<sbyte> lo8 = Vector256.Create((sbyte)(k.Lo > sbyte.MinValue ? k.Lo : sbyte.MinValue)), hi8 = Vector256.Create((sbyte)(k.Hi < sbyte.MaxValue ? k.Hi : sbyte.MaxValue));
                 Vector256<int> perm = RowPerm;
                 bool clamp8 = k.Clamp;
-                ref sbyte yt = ref Unsafe.Add(ref y, (nint)p * yStride);
                 Row32(c00, c01, c02, c03, ref m, ref add, ref sh, perm, lo8, hi8, clamp8, false, ref yt);
                 if (valid > 1)
                 {
