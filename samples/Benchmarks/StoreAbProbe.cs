@@ -59,6 +59,21 @@ namespace QuantGen.Benchmarks
                     ya, yb);
             }
 
+            // Whole models: Infer with each form, interleaved the same way (the outputs compared).
+            var rngM = new Random(7);
+            var ds = new DsCnn();
+            var mn = new MobileNetV1();
+            var rn = new ResNet8();
+            foreach ((string name, int inLen, int outLen, double macs) in new[] { ("ds_cnn Infer", 490, 12, (double)DsCnn.Info.Macs), ("mobilenet_v1 Infer", 3 * 96 * 96, 2, (double)MobileNetV1.Info.Macs), ("resnet8 Infer", 3 * 32 * 32, 10, (double)ResNet8.Info.Macs) })
+            {
+                var input = new sbyte[inLen];
+                rngM.NextBytes((byte[])(object)input);
+                var ya = new sbyte[outLen];
+                var yb = new sbyte[outLen];
+                Action<sbyte[]> infer = name[0] == 'd' ? y => ds.Infer(input, y) : name[0] == 'm' ? y => mn.Infer(input, y) : y => rn.Infer(input, y);
+                ok &= Compare(name, macs, rounds, () => infer(ya), () => infer(yb), ya, yb);
+            }
+
             QuantGenPointwiseKernels.ZmmStore = was;
             return ok ? 0 : 1;
         }
