@@ -49,5 +49,38 @@ namespace QuantGen.Tests.Conformance
             ConvPlan next = Assert.IsType<ConvPlan>(plan.Layers.Single(l => l.Node.Layer.Name == "b1_conv1").Kernel);
             Assert.False(next.StemStack);
         }
+
+        /// <summary>
+        /// The 4 x 32 implicit conv tiles (ConvPlan.Tiles32, QuantGenPointwiseKernels.ConvImplicit32High) are planned for some
+        /// corpus case, so the conformance runs check them on every SIMD path, and only where the kernel takes the layer: 32k
+        /// output channels, the multiply-high proof, not a Stem8 / StemStack stem, kernel rows of whole quads.
+        /// </summary>
+        [Fact]
+        public void TheFourByThirtyTwoImplicitTilesArePlannedWhereTheKernelTakesThem()
+        {
+            int planned = 0;
+            foreach (CorpusCase c in Corpus.Cases)
+            {
+                QuantizedModel q = Corpus.Quantize(c);
+                var missing = new List<MissingLowering>();
+                CpuPlan? plan = CpuPlan.Create(ModelPlan.Create(q.Graph, q.Ranges), CpuLowering.Registry, missing);
+                foreach (CpuLayerPlan l in plan?.Layers ?? Enumerable.Empty<CpuLayerPlan>())
+                {
+                    if (l.Kernel is ConvPlan { Tiles32: true } cp)
+                    {
+                        planned++;
+                        int[] ws = l.Node.Weight!.Shape;
+                        int cImg = l.Node.Inputs[0].Shape[1] == 3 ? 4 : l.Node.Inputs[0].Shape[1];
+                        Assert.Equal(0, ws[0] % 32);
+                        Assert.True(cp.MulHigh && !cp.Stem8 && !cp.StemStack, c.Name + "/" + l.Node.Layer.Name);
+                        Assert.Equal(0, ws[3] * cImg % 4);
+                        Assert.InRange(ws[2] * ws[3] * cImg / 4, 1, 1024);
+                        Assert.Equal(KernelFiles.PointwiseKernels, cp.Library & KernelFiles.PointwiseKernels);
+                    }
+                }
+            }
+
+            Assert.True(planned > 0, "no corpus case plans the 4 x 32 implicit tiles");
+        }
     }
 }

@@ -1048,7 +1048,10 @@ namespace QuantGen.Generated
         /// <summary>Whether <see cref="ConvImplicit32High"/> runs on this machine: AVX-VNNI and AVX-512BW (its store's vpermt2d on ymm).</summary>
         public static bool Implicit32Vector => QuantGenKernels.UseVnni && Avx512BW.IsSupported;
 
-        /// <summary>The most tap quads per position <see cref="ConvImplicit32High"/> takes (its quad table is on the stack).</summary>
+        /// <summary>
+        /// The most tap quads per position <see cref="ConvImplicit32High"/> takes (its quad table is on the stack); the plan
+        /// (Conv2dLowering.Implicit32MaxQuads, the same number) gives larger convs the 6 x 16 tiles.
+        /// </summary>
         private const int MaxImplicitQuads = 1024;
 
         /// <summary>Every tile of 4 positions of one 32-channel block of <see cref="ConvImplicit32High"/>.</summary>

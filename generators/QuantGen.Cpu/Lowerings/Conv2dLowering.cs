@@ -50,6 +50,9 @@ namespace QuantGen.Cpu
         /// </summary>
         internal static int ImageChannels(int c, bool padded) => padded && c == 3 ? 4 : c;
 
+        /// <summary>QuantGenPointwiseKernels.MaxImplicitQuads: the most tap quads per position ConvImplicit32High takes.</summary>
+        internal const int Implicit32MaxQuads = 1024;
+
         /// <summary>
         /// The stacked image of a StemStack stem in the scratch _convImage: oh stacked rows of RowStride bytes (9 per pixel of
         /// the padded window's pw, then 4 more: the 28th tap of the last position stays inside its row) at 0, the
@@ -139,8 +142,9 @@ namespace QuantGen.Cpu
                 // quads instead of 9 on the 4-channel image.
                 bool stemStack = high && pads && !stem8 && s[1] == 3 && ws[2] == 3 && ws[3] == 3 && ws[0] % 16 == 0;
                 // Where the emission takes the implicit tiles (a padded image, kernel rows of whole quads) on 32k output channels
-                // without a fused Add: the 4 x 32 tiles (QuantGenPointwiseKernels.ConvImplicit32High), not the 6 x 16 ones.
-                bool tiles32 = high && !stem8 && !stemStack && ws[0] % 32 == 0 && (ws[3] * cImg) % 4 == 0;
+                // without a fused Add: the 4 x 32 tiles (QuantGenPointwiseKernels.ConvImplicit32High), not the 6 x 16 ones; at most
+                // Implicit32MaxQuads tap quads per position (its quad table lives on the stack).
+                bool tiles32 = high && !stem8 && !stemStack && ws[0] % 32 == 0 && (ws[3] * cImg) % 4 == 0 && (ws[2] * ws[3] * cImg) / 4 <= Implicit32MaxQuads;
                 int image = (ph * pw * cImg) + 16;
                 if (stemStack)
                 {
