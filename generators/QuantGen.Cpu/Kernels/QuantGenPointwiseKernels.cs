@@ -454,16 +454,10 @@ namespace QuantGen.Generated
                     continue;
                 }
 
-                Vector512<sbyte> lo = Vector512.Create((sbyte)(k.Lo > sbyte.MinValue ? k.Lo : sbyte.MinValue)), hi = Vector512.Create((sbyte)(k.Hi < sbyte.MaxValue ? k.Hi : sbyte.MaxValue));
-                bool clamp = k.Clamp;
-                Vector512<sbyte> r01 = Pack4(High16At(c00, c01, ref m, ref add, ref sh, 0), High16At(c02, c03, ref m, ref add, ref sh, 16),
-                    High16At(c10, c11, ref m, ref add, ref sh, 0), High16At(c12, c13, ref m, ref add, ref sh, 16), lo, hi, clamp);
-                r01 = k.Out(r01);
+                Vector512<sbyte> r01 = Rows2Zmm(c00, c01, c02, c03, c10, c11, c12, c13, ref m, ref add, ref sh, ref k);
                 r01.GetLower().StoreUnsafe(ref yt);
                 r01.GetUpper().StoreUnsafe(ref yt1);
-                Vector512<sbyte> r23 = Pack4(High16At(c20, c21, ref m, ref add, ref sh, 0), High16At(c22, c23, ref m, ref add, ref sh, 16),
-                    High16At(c30, c31, ref m, ref add, ref sh, 0), High16At(c32, c33, ref m, ref add, ref sh, 16), lo, hi, clamp);
-                r23 = k.Out(r23);
+                Vector512<sbyte> r23 = Rows2Zmm(c20, c21, c22, c23, c30, c31, c32, c33, ref m, ref add, ref sh, ref k);
                 r23.GetLower().StoreUnsafe(ref yt2);
                 r23.GetUpper().StoreUnsafe(ref yt3);
             }
@@ -645,16 +639,10 @@ namespace QuantGen.Generated
                 ref int sh = ref Unsafe.Add(ref k.ShiftHi, o0);
                 if (k.Zmm)
                 {
-                    Vector512<sbyte> lo = Vector512.Create((sbyte)(k.Lo > sbyte.MinValue ? k.Lo : sbyte.MinValue)), hi = Vector512.Create((sbyte)(k.Hi < sbyte.MaxValue ? k.Hi : sbyte.MaxValue));
-                    bool clamp = k.Clamp;
-                    Vector512<sbyte> r01 = Pack4(High16At(c00, c01, ref m, ref add, ref sh, 0), High16At(c02, c03, ref m, ref add, ref sh, 16),
-                        High16At(c10, c11, ref m, ref add, ref sh, 0), High16At(c12, c13, ref m, ref add, ref sh, 16), lo, hi, clamp);
-                    r01 = k.Out(r01);
+                    Vector512<sbyte> r01 = Rows2Zmm(c00, c01, c02, c03, c10, c11, c12, c13, ref m, ref add, ref sh, ref k);
                     r01.GetLower().StoreUnsafe(ref yt);
                     r01.GetUpper().StoreUnsafe(ref yt1);
-                    Vector512<sbyte> r23 = Pack4(High16At(c20, c21, ref m, ref add, ref sh, 0), High16At(c22, c23, ref m, ref add, ref sh, 16),
-                        High16At(c30, c31, ref m, ref add, ref sh, 0), High16At(c32, c33, ref m, ref add, ref sh, 16), lo, hi, clamp);
-                    r23 = k.Out(r23);
+                    Vector512<sbyte> r23 = Rows2Zmm(c20, c21, c22, c23, c30, c31, c32, c33, ref m, ref add, ref sh, ref k);
                     r23.GetLower().StoreUnsafe(ref yt2);
                     r23.GetUpper().StoreUnsafe(ref yt3);
                     continue;
@@ -769,6 +757,21 @@ namespace QuantGen.Generated
             Vector256<sbyte> b = Avx2.PermuteVar8x32(Avx2.PackSignedSaturate(w01, w23).AsInt32(), perm).AsSByte();
             b = clamp ? Vector256.Min(Vector256.Max(b, lo), hi) : b;
             (flip ? b ^ Vector256.Create(unchecked((sbyte)0x80)) : b).StoreUnsafe(ref dst);
+        }
+
+        /// <summary>
+        /// The zmm store form of two rows of 32 channels (ymm accumulators a0-a3 and b0-b3 in channel order, bias included):
+        /// <see cref="High16At"/> on each 16-channel half, <see cref="Pack4"/> with the byte clamp to [Lo, Hi] (left out where it
+        /// covers int8), flipped to u for a padded u-image (<see cref="Epilogue.Out(Vector512{sbyte})"/>): row a in the lower 32
+        /// bytes, row b in the upper. The same bytes as two <see cref="Row32"/>.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<sbyte> Rows2Zmm(Vector256<int> a0, Vector256<int> a1, Vector256<int> a2, Vector256<int> a3, Vector256<int> b0, Vector256<int> b1,
+            Vector256<int> b2, Vector256<int> b3, ref int m, ref int add, ref int sh, ref Epilogue k)
+        {
+            Vector512<sbyte> lo = Vector512.Create((sbyte)(k.Lo > sbyte.MinValue ? k.Lo : sbyte.MinValue)), hi = Vector512.Create((sbyte)(k.Hi < sbyte.MaxValue ? k.Hi : sbyte.MaxValue));
+            return k.Out(Pack4(High16At(a0, a1, ref m, ref add, ref sh, 0), High16At(a2, a3, ref m, ref add, ref sh, 16),
+                High16At(b0, b1, ref m, ref add, ref sh, 0), High16At(b2, b3, ref m, ref add, ref sh, 16), lo, hi, k.Clamp));
         }
 
         /// <summary>After <see cref="Row32"/>'s packs dword 2k of a 128-bit lane holds channels 8k.., the lanes' halves: 0-3 8-11 16-19 24-27 | 4-7 12-15 20-23 28-31.</summary>
@@ -1120,10 +1123,7 @@ namespace QuantGen.Generated
                 if (k.Zmm)
                 {
                     // Two rows per zmm (Pack4); the rows a last tile repeats are computed, not stored.
-                    Vector512<sbyte> lo = Vector512.Create((sbyte)(k.Lo > sbyte.MinValue ? k.Lo : sbyte.MinValue)), hi = Vector512.Create((sbyte)(k.Hi < sbyte.MaxValue ? k.Hi : sbyte.MaxValue));
-                    bool clamp = k.Clamp;
-                    Vector512<sbyte> r01 = Pack4(High16At(c00, c01, ref m, ref add, ref sh, 0), High16At(c02, c03, ref m, ref add, ref sh, 16),
-                        High16At(c10, c11, ref m, ref add, ref sh, 0), High16At(c12, c13, ref m, ref add, ref sh, 16), lo, hi, clamp);
+                    Vector512<sbyte> r01 = Rows2Zmm(c00, c01, c02, c03, c10, c11, c12, c13, ref m, ref add, ref sh, ref k);
                     r01.GetLower().StoreUnsafe(ref yt);
                     if (valid > 1)
                     {
@@ -1132,8 +1132,7 @@ namespace QuantGen.Generated
 
                     if (valid > 2)
                     {
-                        Vector512<sbyte> r23 = Pack4(High16At(c20, c21, ref m, ref add, ref sh, 0), High16At(c22, c23, ref m, ref add, ref sh, 16),
-                            High16At(c30, c31, ref m, ref add, ref sh, 0), High16At(c32, c33, ref m, ref add, ref sh, 16), lo, hi, clamp);
+                        Vector512<sbyte> r23 = Rows2Zmm(c20, c21, c22, c23, c30, c31, c32, c33, ref m, ref add, ref sh, ref k);
                         r23.GetLower().StoreUnsafe(ref Unsafe.Add(ref yt, 2 * yStride));
                         if (valid > 3)
                         {
